@@ -1,0 +1,35 @@
+# The two commands of the README, plus the benchmarks. Everything installs into .venv from the project's own files.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    := out
+
+.PHONY: run test bench check clean
+
+# The runtime: what `make run` needs (lark, pydantic, numpy, openpyxl).
+$(VENV)/.run-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+# The tests: test tools, plus transformers and the CPU build of torch for the validation tests.
+$(VENV)/.test-installed: $(VENV)/.run-installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,validation]'
+	touch $@
+
+run: $(VENV)/.run-installed
+	mkdir -p $(OUT)
+	$(BIN)/perfdsl eval reports/seed_benchmark.perf -o $(OUT)/seed_benchmark.xlsx
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q benchmarks --benchmark-only --benchmark-columns=min,mean,median,max,rounds
+
+check: $(VENV)/.run-installed
+	$(BIN)/perfdsl check models/*.perf hardware/*.perf reports/*.perf
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .benchmarks

@@ -1,0 +1,146 @@
+"""Block table (stage 3a): every block of every loaded module, with `extends` resolved.
+
+A block's effective cells are its parent's cells overridden by its own. An override keeps the dimension that the
+parent declared: the declaration is carried onto the overriding cell, so the checker enforces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ir
+from .errors import Diagnostic, available, did_you_mean, error
+
+BLOCK_KINDS = ("hardware", "model", "workload", "costmodel", "report")
+
+
+@dataclass
+class Block:
+    """A block with its inheritance resolved."""
+
+    kind: str
+    name: str
+    node: ir.Block
+    parent: str | None
+    cells: dict[str, ir.Cell] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)       # cell name -> block that wrote it
+    zipped: list[ir.Zipped] = field(default_factory=list)
+    shows: list[ir.ShowItem] = field(default_factory=list)
+    lineage: list[str] = field(default_factory=list)          # this block, its parent, ...
+
+    @property
+    def file(self) -> str:
+        return self.node.file
+
+    @property
+    def span(self) -> ir.Span:
+        return self.node.span
+
+    def cell_path(self, name: str) -> str:
+        return f"{self.kind}.{self.name}.{name}"
+
+
+class SourceLines:
+    """The text of every loaded file, to quote the offending line in a diagnostic."""
+
+    def __init__(self, modules: list[ir.Module]):
+        self._lines = {m.file: m.source.splitlines() for m in modules}
+
+    def add(self, file: str, text: str) -> None:
+        self._lines[file] = text.splitlines()
+
+    def line(self, file: str, line: int) -> str | None:
+        lines = self._lines.get(file)
+        if lines is None or not 0 < line <= len(lines):
+            return None
+        return lines[line - 1]
+
+    def diag(self, code: str, message: str, span: ir.Span | None, **kwargs) -> Diagnostic:
+        if span is None:
+            return error(code, message, **kwargs)
+        return error(code, message, span.location(), source_line=self.line(span.file, span.line), **kwargs)
+
+
+def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[str, Block], list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    nodes: dict[str, ir.Block] = {}
+    for module in modules:
+        for node in module.blocks:
+            if node.name in nodes:
+                first = nodes[node.name]
+                diagnostics.append(sources.diag(
+                    "duplicate-block", f"block '{node.name}' is defined twice", node.span,
+                    notes=[f"first defined at {first.span.location()}"],
+                    hints=["block names are global over every loaded file; rename one of them"]))
+                continue
+            nodes[node.name] = node
+            seen_cells: dict[str, ir.Cell] = {}
+            for cell in node.cells:
+                if cell.name in seen_cells:
+                    diagnostics.append(sources.diag(
+                        "duplicate-cell", f"cell '{cell.name}' is defined twice in {node.kind} '{node.name}'",
+                        cell.span, notes=[f"first defined at {seen_cells[cell.name].span.location()}"]))
+                seen_cells[cell.name] = cell
+            for zipped in node.zipped:
+                for name in zipped.names:
+                    if name in seen_cells:
+                        diagnostics.append(sources.diag(
+                            "duplicate-cell", f"cell '{name}' is defined twice in {node.kind} '{node.name}'",
+                            zipped.span))
+                    seen_cells[name] = ir.Cell(name=name, span=zipped.span, sweep=True)
+
+    blocks: dict[str, Block] = {}
+
+    def resolve(name: str, chain: list[str]) -> Block | None:
+        if name in blocks:
+            return blocks[name]
+        node = nodes[name]
+        parent_block = None
+        if node.parent is not None:
+            if node.parent not in nodes:
+                diagnostics.append(sources.diag(
+                    "unknown-parent", f"{node.kind} '{name}' extends '{node.parent}', which is not defined",
+                    node.parent_span, hints=did_you_mean(node.parent, [n for n, b in nodes.items()
+                                                                       if b.kind == node.kind])))
+            elif node.parent in chain:
+                cycle = " -> ".join(chain[chain.index(node.parent):] + [name, node.parent])
+                diagnostics.append(sources.diag("extends-cycle", f"blocks extend each other in a cycle: {cycle}",
+                                                node.parent_span))
+            else:
+                parent_block = resolve(node.parent, chain + [name])
+                parent_node = nodes[node.parent]
+                if parent_block is not None and parent_node.kind != node.kind:
+                    diagnostics.append(sources.diag(
+                        "kind-mismatch", f"{node.kind} '{name}' cannot extend {parent_node.kind} '{node.parent}'",
+                        node.parent_span, hints=["a block extends a block of the same kind"]))
+        block = Block(kind=node.kind, name=name, node=node, parent=node.parent)
+        if parent_block is not None:
+            block.cells.update(parent_block.cells)
+            block.owner.update(parent_block.owner)
+            block.zipped.extend(parent_block.zipped)
+            block.shows.extend(parent_block.shows)
+            block.lineage.extend(parent_block.lineage)
+        block.lineage.insert(0, name)
+        for cell in node.cells:
+            inherited = block.cells.get(cell.name)
+            if inherited is not None and inherited.declared_dim is not None and cell.declared_dim is None:
+                cell = cell.model_copy(update={"declared": inherited.declared, "declared_dim": inherited.declared_dim,
+                                               "declared_span": inherited.declared_span})
+            block.cells[cell.name] = cell
+            block.owner[cell.name] = name
+        for zipped in node.zipped:
+            block.zipped.append(zipped)
+            for zname in zipped.names:
+                block.cells[zname] = ir.Cell(name=zname, span=zipped.span, sweep=True, text=zipped.text)
+                block.owner[zname] = name
+        block.shows.extend(node.shows)
+        blocks[name] = block
+        return block
+
+    for name in nodes:
+        resolve(name, [])
+    return blocks, diagnostics
+
+
+def describe_available(block: Block) -> str:
+    return available(block.cells.keys())

@@ -1,0 +1,368 @@
+"""Checker (stage 3c): names, cycles and dimensions, inferred before anything is computed.
+
+Every cell gets a type: a number with a dimension, a boolean, a string, a list, or a block (a role binding).
+Checking runs once per block without a report (role references such as `model.hidden` are then left open) and once
+per report with its roles bound, so `perfdsl check` reports every error of every file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import ir
+from .blocks import Block, SourceLines
+from .errors import Diagnostic, available, did_you_mean
+from .functions import FUNCTIONS
+from .sweeps import ReportContext, is_block_ref
+from .units import DIMENSIONLESS, Dimension, dimension_name, parse_unit
+
+
+@dataclass(frozen=True)
+class VType:
+    kind: str                       # "num" | "bool" | "str" | "list" | "block" | "unknown"
+    dim: Dimension | None = None
+
+    def describe(self) -> str:
+        if self.kind == "num":
+            return dimension_name(self.dim)
+        return {"bool": "a boolean", "str": "a string", "list": "a list", "block": "a block"}.get(self.kind, "?")
+
+
+UNKNOWN = VType("unknown")
+BOOL = VType("bool")
+STR = VType("str")
+
+
+def num(dim: Dimension) -> VType:
+    return VType("num", dim)
+
+
+class Checker:
+    """Infers the type of every cell reachable in one context (no report, or one report)."""
+
+    def __init__(self, blocks: dict[str, Block], sources: SourceLines, ctx: ReportContext | None):
+        self.blocks = blocks
+        self.sources = sources
+        self.ctx = ctx
+        self.types: dict[tuple[str, str], VType] = {}
+        self.stack: list[tuple[str, str, ir.Span]] = []
+        self.diagnostics: list[Diagnostic] = []
+        self._reported: set[tuple] = set()
+
+    # -- reporting ---------------------------------------------------------------------------------------------
+    def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, **kwargs) -> None:
+        key = (code, message, span.file if span else None, span.line if span else 0, span.col if span else 0)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.diagnostics.append(self.sources.diag(code, message, span, path=path, **kwargs))
+
+    # -- cells -------------------------------------------------------------------------------------------------
+    def cell_type(self, block: Block, name: str, via: ir.Span | None = None) -> VType:
+        key = (block.name, name)
+        if key in self.types:
+            return self.types[key]
+        for index, (b, c, _) in enumerate(self.stack):
+            if (b, c) == key:
+                chain = self.stack[index:] + [(block.name, name, via)]
+                steps = [f"{b}.{c} at {s.location()}" for b, c, s in chain[1:] if s is not None]
+                self.report("cycle", "cells depend on each other in a cycle: "
+                            + " -> ".join(f"{b}.{c}" for b, c, _ in chain), block.cells[name].span,
+                            path=block.cell_path(name), notes=["the chain: " + "; ".join(steps)])
+                return UNKNOWN
+        self.stack.append((block.name, name, via))
+        try:
+            vtype = self._infer_cell(block, block.cells[name])
+        finally:
+            self.stack.pop()
+        self.types[key] = vtype
+        return vtype
+
+    def _infer_cell(self, block: Block, cell: ir.Cell) -> VType:
+        path = block.cell_path(cell.name)
+        declared = num(Dimension(cell.declared_dim)) if cell.declared_dim is not None else None
+        if cell.sweep:
+            return self._sweep_type(block, cell)
+        if cell.expr is None:
+            if cell.declared is not None and cell.declared_dim is None:
+                return UNKNOWN  # its unit was already reported by the parser
+            if self.ctx is not None:
+                owner = block.owner.get(cell.name, block.name)
+                where = f"{block.kind} '{block.name}'" + (f" (which extends '{owner}')" if owner != block.name else "")
+                self.report("missing-input", f"{where} does not give its declared input '{cell.name}' "
+                            f"({cell.declared})", block.span, path=path,
+                            notes=[f"declared at {cell.span.location()}"],
+                            hints=[f"give it in '{block.name}' (`{cell.name} = ...`) or with "
+                                   f"--set {block.name}.{cell.name}=VALUE"])
+            return declared if declared is not None else UNKNOWN
+        if is_block_ref(cell.expr, self.blocks, block):
+            return VType("block")
+        vtype = self.expr_type(cell.expr, block, path)
+        if declared is not None and vtype.kind != "unknown" and vtype != declared:
+            self.report("unit-mismatch", f"'{cell.name}' is declared as {cell.declared} ({declared.describe()}) but "
+                        f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
+                        notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [])
+            return declared
+        return vtype
+
+    def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
+        if self.ctx is None:
+            return UNKNOWN
+        entry = self.ctx.sweep_cells.get((block.name, cell.name))
+        if entry is None:
+            if self.ctx.fixed_roles.get("report") and any(
+                    coord.name == cell.name and coord.kind == "role" for _, coord in self.ctx.swept_roles.values()):
+                return VType("block")
+            self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
+                        f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
+                        path=block.cell_path(cell.name),
+                        hints=[f"bind it in the report (`{block.kind} = {block.name}`) so its sweeps become axes, "
+                               "or move the sweep into the report"])
+            return UNKNOWN
+        coord = entry[1]
+        if coord.kind == "num":
+            return num(coord.dim)
+        if coord.kind == "role":
+            return VType("block")
+        return VType(coord.kind)
+
+    # -- expressions -------------------------------------------------------------------------------------------
+    def expr_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
+        method = getattr(self, "_t_" + expr.kind)
+        return method(expr, block, path)
+
+    def _t_num(self, expr: ir.Num, block, path) -> VType:
+        return num(Dimension(expr.dim))
+
+    def _t_str(self, expr, block, path) -> VType:
+        return STR
+
+    def _t_bool(self, expr, block, path) -> VType:
+        return BOOL
+
+    def _t_list(self, expr, block, path) -> VType:
+        return VType("list")
+
+    _t_range = _t_list
+
+    def _t_tuple(self, expr, block, path) -> VType:
+        self.report("bad-tuple", "a tuple is only a point of a zipped sweep", expr.span, path=path,
+                    hints=["write `sweep (a, b) = [(1, 2), (3, 4)]`"])
+        return UNKNOWN
+
+    def _t_ref(self, expr: ir.Ref, block: Block, path: str) -> VType:
+        target = self.resolve(expr, block, path)
+        if target is None:
+            return UNKNOWN
+        kind, blocks, cell = target
+        if kind == "open":
+            return UNKNOWN
+        types = [(target_block, self.cell_type(target_block, cell, expr.span)) for target_block in blocks]
+        known = [(b, t) for b, t in types if t.kind != "unknown"]
+        if not known:
+            return UNKNOWN
+        first_block, first = known[0]
+        for other_block, other in known[1:]:
+            if other != first:
+                self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
+                            f"{other.describe()} in {other_block.name}", expr.span, path=path,
+                            hints=["every block bound to a role must give the cell the same dimension"])
+                return UNKNOWN
+        if first.kind == "block":
+            self.report("block-as-value", f"'{expr.dotted}' is a block binding, not a value", expr.span, path=path)
+            return UNKNOWN
+        if first.kind == "list":
+            self.report("list-as-value", f"'{expr.dotted}' holds a list; a formula needs one value", expr.span,
+                        path=path, hints=["sweep over a list with `sweep NAME = ...` and use NAME"])
+            return UNKNOWN
+        return first
+
+    def resolve(self, expr: ir.Ref, block: Block, path: str):
+        """('cells', [blocks], cell) for a reference, ('open', ...) for a role left open, or None (reported)."""
+        parts = expr.parts
+        if len(parts) == 1:
+            name = parts[0]
+            if name in block.cells:
+                return "cells", [block], name
+            if name in self.blocks:
+                self.report("block-as-value", f"'{name}' is a block, not a value", expr.span, path=path,
+                            hints=[f"reach one of its cells with '{name}.CELL'"])
+                return None
+            roles = self.ctx.roles if self.ctx else []
+            if name in roles:
+                self.report("block-as-value", f"'{name}' is a role, not a value", expr.span, path=path,
+                            hints=[f"reach one of its cells with '{name}.CELL'"])
+                return None
+            self.report("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", expr.span,
+                        path=path, hints=did_you_mean(name, block.cells) + [available(block.cells)])
+            return None
+        head, cell = parts
+        if self.ctx is not None and head in self.ctx.roles:
+            targets = [self.blocks[b] for b in self.ctx.role_blocks(head)]
+        elif head in self.blocks and not (self.ctx is None and head in _ROLE_WORDS):
+            targets = [self.blocks[head]]
+        elif self.ctx is None:
+            return "open", [], cell          # a role, bound only by a report
+        else:
+            roles = self.ctx.roles
+            if head in _ROLE_WORDS and self.ctx.report.kind != "report":
+                self.report("unbound-role", f"'{expr.dotted}' refers to the role '{head}', which only a report binds",
+                            expr.span, path=path, hints=["evaluate it through a report that binds the role"])
+            elif head in _ROLE_WORDS:
+                self.report("unbound-role", f"report '{self.ctx.report.name}' binds no block to the role '{head}'",
+                            expr.span, path=path,
+                            hints=[f"add `sweep {head} = [...]` or `{head} = NAME` to report "
+                                   f"'{self.ctx.report.name}'", "roles bound: " + ", ".join(roles)])
+            else:
+                self.report("unknown-name", f"unknown role or block '{head}'", expr.span, path=path,
+                            hints=did_you_mean(head, list(roles) + list(self.blocks)) + ["roles bound by report '"
+                                                                                          f"{self.ctx.report.name}': "
+                                                                                          + ", ".join(roles)])
+            return None
+        missing = [t for t in targets if cell not in t.cells]
+        if missing:
+            where = missing[0]
+            self.report("unknown-name", f"'{where.name}' has no cell '{cell}'" + (
+                f" (bound to the role '{head}')" if head not in self.blocks else ""), expr.span, path=path,
+                hints=did_you_mean(cell, where.cells) + [available(where.cells)])
+            return None
+        return "cells", targets, cell
+
+    def _t_unary(self, expr: ir.Unary, block, path) -> VType:
+        operand = self.expr_type(expr.operand, block, path)
+        if operand.kind == "unknown":
+            return UNKNOWN
+        if expr.op == "not":
+            if operand.kind != "bool":
+                self.report("type-mismatch", f"'not' needs a boolean, not {operand.describe()}", expr.span, path=path)
+                return UNKNOWN
+            return BOOL
+        if operand.kind != "num":
+            self.report("type-mismatch", f"cannot negate {operand.describe()}", expr.span, path=path)
+            return UNKNOWN
+        return operand
+
+    def _t_binary(self, expr: ir.Binary, block, path) -> VType:
+        left = self.expr_type(expr.left, block, path)
+        right = self.expr_type(expr.right, block, path)
+        op = expr.op
+        if op in ("and", "or"):
+            for side, t in ((expr.left, left), (expr.right, right)):
+                if t.kind not in ("bool", "unknown"):
+                    self.report("type-mismatch", f"'{op}' needs booleans, but '{_text(side)}' is {t.describe()}",
+                                side.span, path=path)
+                    return UNKNOWN
+            return BOOL
+        if left.kind == "unknown" or right.kind == "unknown":
+            return BOOL if op in ("==", "!=", "<", "<=", ">", ">=") else UNKNOWN
+        if op in ("==", "!="):
+            if left.kind != right.kind or (left.kind == "num" and left.dim != right.dim):
+                self.report("unit-mismatch", f"cannot compare '{_text(expr.left)}' ({left.describe()}) with "
+                            f"'{_text(expr.right)}' ({right.describe()})", expr.span, path=path)
+            return BOOL
+        if left.kind != "num" or right.kind != "num":
+            bad_side, bad = (expr.left, left) if left.kind != "num" else (expr.right, right)
+            hints = ["use if(condition, a, b) to choose between numbers"] if bad.kind == "bool" else []
+            self.report("type-mismatch", f"'{op}' needs numbers, but '{_text(bad_side)}' is {bad.describe()}",
+                        bad_side.span, path=path, hints=hints)
+            return UNKNOWN
+        if op in ("<", "<=", ">", ">="):
+            if left.dim != right.dim:
+                self.report("unit-mismatch", f"cannot compare '{_text(expr.left)}' ({left.describe()}) with "
+                            f"'{_text(expr.right)}' ({right.describe()})", expr.span, path=path)
+            return BOOL
+        if op in ("+", "-"):
+            if left.dim != right.dim:
+                verb = "add" if op == "+" else "subtract"
+                self.report("unit-mismatch", f"cannot {verb} '{_text(expr.left)}' ({left.describe()}) and "
+                            f"'{_text(expr.right)}' ({right.describe()})", expr.span, path=path,
+                            hints=_unit_hints(left.dim, right.dim))
+                return UNKNOWN
+            return left
+        if op == "*":
+            return num(left.dim * right.dim)
+        if op == "/":
+            return num(left.dim / right.dim)
+        if op == "^":
+            if right.dim != DIMENSIONLESS:
+                self.report("unit-mismatch", f"an exponent is a plain number, not {right.describe()}",
+                            expr.right.span, path=path)
+                return UNKNOWN
+            if left.dim == DIMENSIONLESS:
+                return left
+            power = _constant_integer(expr.right)
+            if power is None:
+                self.report("unit-mismatch", f"'{_text(expr.left)}' has a unit ({left.describe()}), so its exponent "
+                            "must be a whole constant number", expr.right.span, path=path)
+                return UNKNOWN
+            return num(left.dim ** power)
+        raise AssertionError(op)
+
+    def _t_call(self, expr: ir.Call, block, path) -> VType:
+        func = FUNCTIONS.get(expr.func)
+        if func is None:
+            self.report("unknown-function", f"unknown function '{expr.func}'", expr.func_span, path=path,
+                        hints=did_you_mean(expr.func, FUNCTIONS) + ["functions: " + ", ".join(sorted(FUNCTIONS))])
+            return UNKNOWN
+        args = [self.expr_type(a, block, path) for a in expr.args]
+        if not func.min_args <= len(args) <= func.max_args:
+            count = (str(func.min_args) if func.min_args == func.max_args
+                     else f"{func.min_args} or more" if func.max_args > 9 else f"{func.min_args} to {func.max_args}")
+            self.report("bad-call", f"{expr.func}() takes {count} argument{'s' if func.max_args != 1 else ''}, "
+                        f"not {len(args)}", expr.span, path=path, hints=[func.usage])
+            return UNKNOWN
+        if any(a.kind == "unknown" for a in args):
+            return UNKNOWN
+        problem = func.check(args)
+        if isinstance(problem, str):
+            self.report("unit-mismatch" if "dimension" in problem or "unit" in problem else "type-mismatch",
+                        f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
+            return UNKNOWN
+        return problem
+
+
+_ROLE_WORDS = {"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"}
+
+
+def _text(expr: ir.Expr) -> str:
+    if isinstance(expr, ir.Ref):
+        return expr.dotted
+    if isinstance(expr, ir.Num):
+        return expr.text
+    return {"binary": "expression", "call": getattr(expr, "func", "") + "(...)"}.get(expr.kind, expr.kind)
+
+
+def _constant_integer(expr: ir.Expr) -> int | None:
+    if isinstance(expr, ir.Num) and expr.unit is None and float(expr.value).is_integer():
+        return int(expr.value)
+    if isinstance(expr, ir.Unary) and expr.op == "-":
+        inner = _constant_integer(expr.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+def _unit_hints(left: Dimension, right: Dimension) -> list[str]:
+    ratio = left / right
+    if ratio == Dimension.of(s=1) or ratio == Dimension.of(s=-1):
+        return ["one side is a rate and the other an amount: multiply or divide by a time"]
+    return []
+
+
+def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
+    """The display unit of every shown cell must have the cell's dimension."""
+    for item in ctx.report.shows:
+        vtype = checker._t_ref(item.ref, ctx.report, f"report.{ctx.report.name}")
+        if item.unit is None or vtype.kind == "unknown":
+            continue
+        if vtype.kind != "num":
+            checker.report("unit-mismatch", f"'{item.ref.dotted}' is {vtype.describe()}, so it has no unit",
+                           item.unit_span, path=f"report.{ctx.report.name}")
+            continue
+        try:
+            unit = parse_unit(item.unit)
+        except ValueError:
+            continue
+        if unit.dim != vtype.dim:
+            checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
+                           f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
+                           hints=[f"show it in a unit of {vtype.describe()}"])

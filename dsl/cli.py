@@ -1,0 +1,312 @@
+"""The command line `perfdsl` (the only module that prints).
+
+Exit status: 0 success (warnings may have been printed), 1 errors in specs or logs, 2 usage errors (bad options,
+missing files, an output that would overwrite an input). Diagnostics and progress go to stderr, data to stdout.
+Heavy modules (numpy, lark, openpyxl, transformers) are imported inside the commands, so `perfdsl --help` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+
+FORMATS = ("table", "csv", "json", "jsonl")
+_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table", ".xlsx": "xlsx"}
+
+
+class Progress:
+    """Progress on stderr for work that takes more than a moment; silent for quick work."""
+
+    def __init__(self, label: str, stream=None, delay: float = 0.5):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.delay = delay
+        self.shown = False
+        self.last = 0.0
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.start < self.delay or (now - self.last < (0.1 if self.tty else 2.0) and done < total):
+            return
+        self.last = now
+        percent = 100.0 * done / total if total else 100.0
+        text = f"{self.label}: {done:,}/{total:,} ({percent:.0f}%, {now - self.start:.1f} s)"
+        if self.tty:
+            self.stream.write("\r" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perfdsl",
+        description="A spreadsheet-style, declarative cost-model language for LLM inference on GPUs.",
+        epilog="Exit status: 0 success, 1 errors in specs or logs, 2 usage errors. See README.md.")
+    parser.add_argument("--version", action="version", version=f"perfdsl {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check .perf files and print every error, sorted by location")
+    check.add_argument("files", nargs="+", metavar="FILE")
+
+    ev = sub.add_parser("eval", help="evaluate a report")
+    ev.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
+    ev.add_argument("--report", help="which report, where the files define several")
+    ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                    help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
+    ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
+    ev.add_argument("-o", "--output", metavar="OUT", help="write to a file (.csv .json .jsonl .txt .xlsx)")
+    ev.add_argument("--measured", action="append", default=[], metavar="LOG",
+                    help="run logs to set beside the estimates (perfdsl CSV or any format `ingest` reads)")
+    ev.add_argument("--strict", action="store_true", help="treat warnings (division by zero ...) as errors")
+
+    ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
+    ex.add_argument("file", metavar="FILE")
+    ex.add_argument("cell", metavar="CELL", help="e.g. prefill.runtime, model.params, batch")
+    ex.add_argument("--report", help="which report, where the file defines several")
+    ex.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
+                    help="the sweep point (axes not given take their first value)")
+    ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+    ex.add_argument("--depth", type=int, default=50, help="how deep to trace (default 50)")
+
+    ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)")
+    ing.add_argument("logs", nargs="+", metavar="LOG")
+    ing.add_argument("-o", "--output", required=True, metavar="OUT", help="runs.csv or runs.jsonl")
+    ing.add_argument("--format", dest="log_format", metavar="NAME", help="the logs' format (default: detected)")
+    ing.add_argument("--meta", metavar="SIDE.json", help="what the logs lack: model, hardware, n_gpus ...")
+    ing.add_argument("--window", metavar="START,END", help="time window for power logs (epoch s or ISO times)")
+
+    imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
+    imp.add_argument("path", metavar="CONFIG_OR_DIR")
+    imp.add_argument("--name", help="the block's name (default: from the model id)")
+    imp.add_argument("-o", "--output", metavar="OUT", help="write to a file instead of stdout")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
+                   "import-hf": cmd_import_hf}[args.command]
+        return handler(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        from .errors import PerfError
+
+        if isinstance(exc, PerfError):
+            _print_diagnostics(exc.diagnostics)
+            return exc.exit_status
+        if os.environ.get("PERFDSL_DEBUG"):
+            raise
+        sys.stderr.write(f"error[internal]: {type(exc).__name__}: {exc}\n"
+                         "  = help: this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details "
+                         "and report it\n")
+        return EXIT_SPEC
+
+
+def _print_diagnostics(diagnostics) -> None:
+    for diag in diagnostics:
+        sys.stderr.write(diag.render() + "\n\n")
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    warnings = len(diagnostics) - errors
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    if parts:
+        sys.stderr.write(", ".join(parts) + "\n")
+
+
+def _parse_sets(sets: list[str]) -> dict[str, str]:
+    from .errors import UsageError, error
+
+    overrides: dict[str, str] = {}
+    for item in sets:
+        target, sep, value = item.partition("=")
+        if not sep or not target.strip() or not value.strip():
+            raise UsageError(error("bad-option", f"cannot read --set {item}",
+                                   hints=['write --set CELL=VALUE, e.g. --set batch=1,2,4 or '
+                                          '--set rtx_a5000.mem_bw="900 GB/s"']))
+        overrides[target.strip()] = value.strip()
+    return overrides
+
+
+def _parse_pairs(items: list[str], option: str) -> dict[str, str]:
+    from .errors import UsageError, error
+
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(error("bad-option", f"cannot read {option} {item}", hints=[f"write {option} NAME=VALUE"]))
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def cmd_check(args) -> int:
+    from .program import load
+
+    started = time.perf_counter()
+    program = load(args.files)
+    diagnostics = program.check()
+    if diagnostics:
+        _print_diagnostics(diagnostics)
+        return EXIT_SPEC if any(d.severity == "error" for d in diagnostics) else EXIT_OK
+    files = len(program.modules)
+    sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {len(program.blocks)} blocks, "
+                     f"{len(program.reports)} report{'s' if len(program.reports) != 1 else ''} "
+                     f"({time.perf_counter() - started:.2f} s)\n")
+    return EXIT_OK
+
+
+def _output_format(args) -> str:
+    from .errors import UsageError, error
+
+    if args.output:
+        suffix = os.path.splitext(args.output)[1].lower()
+        by_suffix = _SUFFIX_FORMATS.get(suffix)
+        if by_suffix is None and args.format is None:
+            raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
+                                   hints=["use .csv, .json, .jsonl, .txt or .xlsx, or give --format"]))
+        if args.format and by_suffix and by_suffix != args.format and by_suffix != "xlsx":
+            raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
+        return by_suffix if by_suffix == "xlsx" else (args.format or by_suffix)
+    return args.format or "table"
+
+
+def cmd_eval(args) -> int:
+    from .errors import Diagnostic
+    from .output import protect_inputs, write_text_atomically
+    from .program import load
+    from .render import write_csv, write_json, write_table
+
+    fmt = _output_format(args)
+    overrides = _parse_sets(args.sets)
+    if args.output:
+        protect_inputs(args.output, list(args.files) + list(args.measured))
+    program = load(args.files)
+    progress = Progress("evaluating")
+    result = program.evaluate(args.report, overrides=overrides, progress=progress)
+    progress.done()
+    warnings: list[Diagnostic] = list(result.warnings)
+
+    comparison = None
+    if args.measured or fmt == "xlsx" or _report_names_runs(result):
+        from .matching import compare_with_runs
+
+        comparison = compare_with_runs(result, args.measured, base_dir=os.path.dirname(args.files[0]))
+        warnings.extend(comparison.diagnostics)
+
+    if warnings:
+        _print_diagnostics(warnings)
+        if args.strict and any(d.severity == "warning" for d in result.warnings):
+            sys.stderr.write("--strict: warnings are errors\n")
+            return EXIT_SPEC
+
+    if fmt == "xlsx":
+        from .workbook_export import export_workbook
+
+        progress = Progress("writing workbook")
+        path = export_workbook(result, comparison, args.output, protected=list(args.files) + list(args.measured),
+                               progress=progress)
+        progress.done()
+        sys.stderr.write(f"wrote {path} ({result.n_points:,} rows)\n")
+        return EXIT_OK
+
+    keys, columns = comparison.table() if comparison is not None else result.table()
+    progress = Progress("writing")
+
+    def write(stream) -> None:
+        if fmt == "table":
+            left = write_table(keys, columns, stream)
+            if left:
+                sys.stderr.write(f"... {left:,} more rows not shown; use --format csv or -o FILE for all "
+                                 f"{result.n_points:,}\n")
+        elif fmt == "csv":
+            write_csv(keys, columns, stream, progress)
+        else:
+            write_json(keys, columns, stream, lines=(fmt == "jsonl"), progress=progress)
+
+    if args.output:
+        if fmt == "table":
+            import io
+
+            from .render import TABLE_ROW_LIMIT
+
+            buffer = io.StringIO()
+            write_table(keys, columns, buffer, limit=max(result.n_points, TABLE_ROW_LIMIT))
+            write_text_atomically(args.output, buffer.getvalue())
+        else:
+            write_text_atomically(args.output, write)
+        progress.done()
+        sys.stderr.write(f"wrote {args.output} ({result.n_points:,} rows)\n")
+    else:
+        write(sys.stdout)
+        progress.done()
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _report_names_runs(result) -> bool:
+    return "measured" in result.ctx.report.cells
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain
+    from .program import load
+
+    program = load([args.file]).with_overrides(_parse_sets(args.sets) or None, args.report)
+    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth)
+    sys.stdout.write(text + "\n")
+    return EXIT_OK
+
+
+def cmd_ingest(args) -> int:
+    from .runlogs.ingest import ingest_command
+
+    return ingest_command(args.logs, args.output, args.log_format, args.meta, args.window)
+
+
+def cmd_import_hf(args) -> int:
+    from .import_hf import import_hf
+    from .output import protect_inputs, write_text_atomically
+
+    text = import_hf(args.path, args.name)
+    if args.output:
+        protect_inputs(args.output, [args.path])
+        write_text_atomically(args.output, text)
+        sys.stderr.write(f"wrote {args.output}\n")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

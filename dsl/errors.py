@@ -1,0 +1,148 @@
+"""Diagnostics: the one error format used by every stage (specs, run logs, command line).
+
+A `Diagnostic` carries structured fields (code, message, location, cell path, hints) and renders itself in the
+format documented in the README:
+
+    error[unit-mismatch]: cannot add 'mem_bw' (byte/s) and 'tdp' (W)
+      --> hardware/rtx_a5000.perf:12:18
+       |
+    12 |     roofline = mem_bw + tdp
+       |                ^^^^^^^^^^^^
+       = in: hardware.rtx_a5000.roofline
+       = help: did you mean 'mem_bw * time'?
+
+`PerfError` bundles one or more diagnostics; its `exit_status` is 1 for bad specs or logs, 2 for bad usage.
+Nothing here prints: the command line decides where text goes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+EXIT_OK = 0
+EXIT_SPEC_ERROR = 1
+EXIT_USAGE_ERROR = 2
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file. Lines and columns are 1-based; `end_col` is exclusive and on `line`.
+
+    `detail` names a place that lines and columns do not, such as a run log's row and column name
+    ("row 4, column 'runtime [ms]'") or a JSON path ("report.prefill.latency.mean").
+    """
+
+    file: str
+    line: int = 0
+    col: int = 0
+    end_col: int = 0
+    detail: str = ""
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line:
+            text += f":{self.line}"
+            if self.col:
+                text += f":{self.col}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    message: str
+    location: Location | None = None
+    source_line: str | None = None
+    path: str | None = None
+    hints: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    severity: str = "error"
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        if loc is None:
+            return ("~", 0, 0, self.code, self.message)
+        return (loc.file, loc.line, loc.col, self.code, self.message)
+
+    def render(self) -> str:
+        lines = [f"{self.severity}[{self.code}]: {self.message}"]
+        loc = self.location
+        gutter = " "
+        if loc is not None:
+            number = str(loc.line) if loc.line else ""
+            gutter = " " * max(len(number), 1)
+            lines.append(f"{gutter} --> {loc}")
+            if self.source_line is not None and loc.line:
+                text = self.source_line.rstrip("\n").expandtabs(4)
+                lines.append(f"{gutter} |")
+                lines.append(f"{number} | {text}")
+                if loc.col:
+                    start = loc.col - 1
+                    width = max((loc.end_col - loc.col) if loc.end_col > loc.col else 1, 1)
+                    width = min(width, max(len(text) - start, 1))
+                    lines.append(f"{gutter} | {' ' * start}{'^' * width}")
+        for note in self.notes:
+            lines.append(f"{gutter} = note: {note}")
+        if self.path:
+            lines.append(f"{gutter} = in: {self.path}")
+        for hint in self.hints:
+            lines.append(f"{gutter} = help: {hint}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class PerfError(Exception):
+    """One or more diagnostics about bad input (a spec or a log). Exit status 1."""
+
+    exit_status = EXIT_SPEC_ERROR
+
+    def __init__(self, diagnostics: Diagnostic | Sequence[Diagnostic]):
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n\n".join(d.render() for d in self.diagnostics)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class UsageError(PerfError):
+    """A mistake on the command line or in an API call. Exit status 2."""
+
+    exit_status = EXIT_USAGE_ERROR
+
+
+def error(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,
+          path: str | None = None, hints: Iterable[str] = (), notes: Iterable[str] = ()) -> Diagnostic:
+    return Diagnostic(code, message, location, source_line, path, list(hints), list(notes))
+
+
+def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """The closest names to `name`, best first (for 'did you mean' hints)."""
+    pool = sorted(set(candidates))
+    return difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
+    close = suggest(name, candidates)
+    if not close:
+        return []
+    return ["did you mean " + " or ".join(f"'{c}'" for c in close) + "?"]
+
+
+def available(candidates: Iterable[str], limit: int = 12) -> str:
+    names = sorted(set(candidates))
+    if not names:
+        return "nothing is defined here"
+    shown = ", ".join(names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"available: {shown}{more}"

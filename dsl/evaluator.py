@@ -1,0 +1,264 @@
+"""Evaluator (stage 4): checked IR -> numpy arrays over the whole sweep at once.
+
+Every value is an array with one dimension per axis of the report, of length 1 on the axes it does not depend on,
+so numpy broadcasting does the sweep. Each cell is computed once per context: a context fixes the axes of the
+roles whose block is being evaluated (a model block's cells are computed once per model on the `model` axis and
+then stacked along it). Nothing is evaluated point by point.
+
+Floating-point trouble (division by zero, NaN, overflow) is caught with numpy's error callback at no cost on
+healthy cells; a flagged cell whose result is not finite becomes a warning that names the cell and a sweep point.
+Negative sizes and durations are warned about too.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import ir
+from .blocks import Block, SourceLines
+from .errors import Diagnostic
+from .functions import FUNCTIONS
+from .sweeps import ReportContext, is_block_ref
+from .units import BYTES, TIME, Dimension
+
+Fix = tuple[tuple[int, int], ...]
+
+_FP_CODES = {"divide": "division-by-zero", "invalid": "not-a-number", "overflow": "overflow"}
+_FP_WORDS = {"divide": "divides by zero", "invalid": "is not a number (NaN)", "overflow": "overflows"}
+
+
+class Evaluator:
+    def __init__(self, blocks: dict[str, Block], ctx: ReportContext, sources: SourceLines,
+                 types: dict[tuple[str, str], object] | None = None,
+                 progress: Callable[[int, int], None] | None = None):
+        self.blocks = blocks
+        self.ctx = ctx
+        self.sources = sources
+        self.types = types or {}
+        self.ndim = len(ctx.axes)
+        self.memo: dict[tuple[str, str, Fix], np.ndarray] = {}
+        self.warnings: list[Diagnostic] = []
+        self._warned: set[tuple[str, str, str]] = set()
+        self._fp_flag: str | None = None
+        self.progress = progress
+        self._done = 0
+        self._total = max(len(self.types), 1)
+        self._last_progress = time.monotonic()
+
+    # -- public ------------------------------------------------------------------------------------------------
+    def run(self, func: Callable[[], object]):
+        """Run evaluations with numpy's floating-point errors routed to this evaluator."""
+        with np.errstate(all="call", call=self._on_fp_error):
+            return func()
+
+    def ref(self, expr: ir.Ref, block: Block, fix: dict[int, int] | None = None) -> np.ndarray:
+        return self._ref(expr, block, fix or {})
+
+    def cell(self, block: Block, name: str, fix: dict[int, int] | None = None) -> np.ndarray:
+        return self._cell(block, name, fix or {})
+
+    def full(self, array: np.ndarray) -> np.ndarray:
+        """An array broadcast to the report's full shape (a read-only view)."""
+        return np.broadcast_to(self._rank(array), self.ctx.shape)
+
+    # -- cells -------------------------------------------------------------------------------------------------
+    def _cell(self, block: Block, name: str, fix: dict[int, int]) -> np.ndarray:
+        key = (block.name, name, tuple(sorted(fix.items())))
+        cached = self.memo.get(key)
+        if cached is not None:
+            return cached
+        cell = block.cells[name]
+        outer_flag, self._fp_flag = self._fp_flag, None
+        if cell.sweep:
+            value = self._sweep_value(block, cell, fix)
+        elif cell.expr is None:
+            raise AssertionError(f"declared input {block.name}.{name} reached the evaluator unchecked")
+        else:
+            value = self._expr(cell.expr, block, fix)
+        value = self._rank(value)
+        flag, self._fp_flag = self._fp_flag, outer_flag
+        if flag is not None and value.dtype.kind == "f" and not np.isfinite(value).all():
+            self._warn_fp(block, cell, value, fix, flag)
+        vtype = self.types.get((block.name, name))
+        if vtype is not None and getattr(vtype, "dim", None) in (BYTES, TIME) and value.dtype.kind == "f":
+            if (value < 0).any():
+                self._warn_point(block, cell, value < 0, fix, "negative-size",
+                                 f"'{block.name}.{name}' is negative ({vtype.describe()})")
+        self.memo[key] = value
+        self._tick()
+        return value
+
+    def _sweep_value(self, block: Block, cell: ir.Cell, fix: dict[int, int]) -> np.ndarray:
+        index, coord = self.ctx.sweep_cells[(block.name, cell.name)]
+        if index in fix:
+            return np.asarray(coord.values[fix[index]])
+        shape = [1] * self.ndim
+        shape[index] = len(coord.values)
+        return coord.values.reshape(shape)
+
+    def _rank(self, value) -> np.ndarray:
+        value = np.asarray(value)
+        if value.ndim == self.ndim:
+            return value
+        if value.ndim == 0:
+            return value.reshape((1,) * self.ndim)
+        raise AssertionError(f"array of rank {value.ndim} in a sweep of rank {self.ndim}")
+
+    def _tick(self) -> None:
+        self._done += 1
+        if self.progress is not None:
+            now = time.monotonic()
+            if now - self._last_progress > 0.2:
+                self._last_progress = now
+                self.progress(min(self._done, self._total), self._total)
+
+    # -- references --------------------------------------------------------------------------------------------
+    def _ref(self, expr: ir.Ref, block: Block, fix: dict[int, int]) -> np.ndarray:
+        parts = expr.parts
+        if len(parts) == 1:
+            return self._cell(block, parts[0], fix)
+        head, name = parts
+        ctx = self.ctx
+        if head in ctx.fixed_roles:
+            return self._cell(self.blocks[ctx.fixed_roles[head]], name, fix)
+        if head in ctx.swept_roles:
+            index, coord = ctx.swept_roles[head]
+            if index in fix:
+                return self._cell(self.blocks[coord.values[fix[index]]], name, fix)
+            return self._stack_role(index, coord.values, name, fix)
+        return self._cell(self.blocks[head], name, fix)
+
+    def _stack_role(self, index: int, block_names: np.ndarray, name: str, fix: dict[int, int]) -> np.ndarray:
+        parts = []
+        for i, block_name in enumerate(block_names):
+            inner = dict(fix)
+            inner[index] = i
+            parts.append(self._cell(self.blocks[block_name], name, inner))
+        shape = [1] * self.ndim
+        shape[index] = len(parts)
+        if all(p.size == 1 for p in parts):
+            flat = [p.reshape(-1)[0] for p in parts]
+            dtype = parts[0].dtype if all(p.dtype == parts[0].dtype for p in parts) else object
+            return np.array(flat, dtype=dtype).reshape(shape)
+        common = np.broadcast_shapes(*(p.shape for p in parts))
+        return np.concatenate([np.broadcast_to(p, common) for p in parts], axis=index)
+
+    # -- expressions -------------------------------------------------------------------------------------------
+    def _expr(self, expr: ir.Expr, block: Block, fix: dict[int, int]):
+        kind = expr.kind
+        if kind == "num":
+            return np.float64(expr.value)
+        if kind == "ref":
+            return self._ref(expr, block, fix)
+        if kind == "binary":
+            return self._binary(expr, block, fix)
+        if kind == "call":
+            func = FUNCTIONS[expr.func]
+            args = [self._expr(a, block, fix) for a in expr.args]
+            if expr.func == "if":
+                return np.where(np.asarray(args[0], bool), args[1], args[2])
+            return func.kernel(*args)
+        if kind == "unary":
+            operand = self._expr(expr.operand, block, fix)
+            return np.logical_not(operand) if expr.op == "not" else np.negative(operand)
+        if kind == "str":
+            return np.asarray(expr.value, dtype=object)
+        if kind == "bool":
+            return np.bool_(expr.value)
+        raise AssertionError(f"{kind} cannot be evaluated")
+
+    def _binary(self, expr: ir.Binary, block: Block, fix: dict[int, int]):
+        left = self._expr(expr.left, block, fix)
+        right = self._expr(expr.right, block, fix)
+        op = expr.op
+        if op == "+":
+            return np.add(left, right)
+        if op == "-":
+            return np.subtract(left, right)
+        if op == "*":
+            return np.multiply(left, right)
+        if op == "/":
+            return np.divide(left, right)
+        if op == "^":
+            return np.power(left, right)
+        if op == "==":
+            return np.equal(left, right)
+        if op == "!=":
+            return np.not_equal(left, right)
+        if op == "<":
+            return np.less(left, right)
+        if op == "<=":
+            return np.less_equal(left, right)
+        if op == ">":
+            return np.greater(left, right)
+        if op == ">=":
+            return np.greater_equal(left, right)
+        if op == "and":
+            return np.logical_and(left, right)
+        if op == "or":
+            return np.logical_or(left, right)
+        raise AssertionError(op)
+
+    # -- warnings ----------------------------------------------------------------------------------------------
+    def _on_fp_error(self, kind: str, _flag: int) -> None:
+        if self._fp_flag is None:
+            self._fp_flag = kind
+
+    def _warn_fp(self, block: Block, cell: ir.Cell, value: np.ndarray, fix: dict[int, int], kind: str) -> None:
+        self._warn_point(block, cell, ~np.isfinite(value), fix, _FP_CODES.get(kind, "not-finite"),
+                         f"'{block.name}.{cell.name}' {_FP_WORDS.get(kind, 'is not finite')}")
+
+    def _warn_point(self, block: Block, cell: ir.Cell, bad: np.ndarray, fix: dict[int, int], code: str,
+                    message: str) -> None:
+        key = (block.name, cell.name, code)
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        count = int(np.count_nonzero(np.broadcast_to(bad, self._shape_with_fix(bad.shape, fix))))
+        where = self.describe_point(first, bad.shape, fix)
+        total = self.ctx.n_points
+        span = cell.expr.span if cell.expr is not None else cell.span
+        diag = self.sources.diag(code, f"{message} at {where}", span, path=block.cell_path(cell.name),
+                                 notes=[f"{count} of {total} sweep points are affected" if count > 1 or total > 1
+                                        else "the only sweep point is affected"],
+                                 hints=["guard the formula with if(...) or max(...), or check the inputs"])
+        diag.severity = "warning"
+        self.warnings.append(diag)
+
+    def _shape_with_fix(self, shape: tuple[int, ...], fix: dict[int, int]) -> tuple[int, ...]:
+        full = list(self.ctx.shape)
+        for axis in range(self.ndim):
+            if axis in fix or shape[axis] == 1:
+                full[axis] = 1
+        return tuple(full)
+
+    def describe_point(self, index: tuple[int, ...], shape: tuple[int, ...], fix: dict[int, int]) -> str:
+        parts = []
+        for axis in self.ctx.axes:
+            position = fix.get(axis.index)
+            if position is None and shape[axis.index] > 1:
+                position = index[axis.index]
+            if position is None:
+                continue
+            for coord in axis.coords:
+                parts.append(f"{coord.name}={format_coord(coord, position)}")
+        return ", ".join(parts) if parts else "every sweep point"
+
+
+def format_coord(coord, position: int) -> str:
+    value = coord.display_values()[position]
+    if coord.kind == "num":
+        text = f"{float(value):g}"
+        return f"{text} {coord.unit}".rstrip() if coord.unit else text
+    return str(value)
+
+
+def type_dim(vtype) -> Dimension | None:
+    return getattr(vtype, "dim", None)
+
+
+__all__ = ["Evaluator", "format_coord", "is_block_ref"]

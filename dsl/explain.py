@@ -1,0 +1,223 @@
+"""`perfdsl explain`: a cell's formula, value and unit, and the tree of its precedents (trace-precedents).
+
+The cell is evaluated at one sweep point (every axis fixed), so only that point is computed. Each node shows the
+cell, where it is defined, its formula and its value in a readable unit; a cell reached twice is expanded once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir
+from .blocks import Block
+from .errors import PerfError, UsageError, available, did_you_mean, error
+from .evaluator import Evaluator, format_coord
+from .render import format_number
+from .units import DIMENSIONLESS, auto_unit
+
+
+@dataclass
+class ExplainNode:
+    label: str                      # how the formula reached it: "model.params -> opt_1_3b.params"
+    block: str
+    cell: str
+    kind: str                       # block kind
+    formula: str
+    value: str
+    location: str
+    inherited_from: str | None
+    children: list["ExplainNode"] = field(default_factory=list)
+    repeated: bool = False
+    note: str = ""
+
+
+def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
+    """Axis positions from `--at AXIS=VALUE`; axes not named take their first value."""
+    fix: dict[int, int] = {}
+    chosen_default = []
+    names = {coord.name: (axis, coord) for axis in ctx.axes for coord in axis.coords}
+    for name, text in at.items():
+        if name not in names:
+            raise UsageError(error("bad-point", f"the report has no axis '{name}'",
+                                   hints=did_you_mean(name, names) + [available(names)]))
+        axis, coord = names[name]
+        shown = [format_coord(coord, i) for i in range(axis.length)]
+        plain = [str(v) for v in coord.display_values().tolist()]
+        position = None
+        for i in range(axis.length):
+            if text in (shown[i], plain[i]) or _same_number(text, coord, i):
+                position = i
+                break
+        if position is None:
+            raise UsageError(error("bad-point", f"'{text}' is not a value of axis '{name}'",
+                                   hints=["its values: " + ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")]))
+        if axis.index in fix and fix[axis.index] != position:
+            raise UsageError(error("bad-point", f"--at gives two different points of the zipped axis {axis.name}"))
+        fix[axis.index] = position
+    for axis in ctx.axes:
+        if axis.index not in fix:
+            fix[axis.index] = 0
+            if axis.length > 1:
+                chosen_default.append(axis.name)
+    return fix, chosen_default
+
+
+def _same_number(text: str, coord, i: int) -> bool:
+    if coord.kind != "num":
+        return False
+    try:
+        return float(text) == float(coord.display_values()[i])
+    except ValueError:
+        return False
+
+
+class Explainer:
+    def __init__(self, program, ctx, checker, fix: dict[int, int]):
+        self.program = program
+        self.ctx = ctx
+        self.checker = checker
+        self.fix = fix
+        self.evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types)
+        self.seen: set[tuple[str, str]] = set()
+
+    def point_text(self) -> str:
+        return self.evaluator.describe_point(tuple(0 for _ in self.ctx.axes), tuple(1 for _ in self.ctx.axes),
+                                             self.fix) if self.ctx.axes else "the only point"
+
+    def resolve(self, ref: ir.Ref, block: Block) -> tuple[Block, str]:
+        parts = ref.parts
+        if len(parts) == 1:
+            return block, parts[0]
+        head, name = parts
+        if head in self.ctx.fixed_roles:
+            return self.program.blocks[self.ctx.fixed_roles[head]], name
+        if head in self.ctx.swept_roles:
+            index, coord = self.ctx.swept_roles[head]
+            return self.program.blocks[coord.values[self.fix[index]]], name
+        return self.program.blocks[head], name
+
+    def node(self, label: str, block: Block, name: str, depth: int, max_depth: int) -> ExplainNode:
+        cell = block.cells[name]
+        owner = block.owner.get(name, block.name)
+        value = self.evaluator.run(lambda: self.evaluator.cell(block, name, self.fix))
+        vtype = self.checker.types.get((block.name, name))
+        node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
+                           formula=_formula(cell), value=_value_text(value, vtype),
+                           location=str(cell.span.location()), inherited_from=owner if owner != block.name else None)
+        key = (block.name, name)
+        if cell.sweep:
+            node.note = "a sweep axis"
+        if key in self.seen:
+            node.repeated = True
+            return node
+        self.seen.add(key)
+        if cell.expr is None or cell.sweep or depth >= max_depth:
+            return node
+        for ref in _refs(cell.expr):
+            target_block, target_cell = self.resolve(ref, block)
+            label = ref.dotted if len(ref.parts) == 2 else f"{target_block.name}.{target_cell}"
+            if len(ref.parts) == 2 and ref.parts[0] != target_block.name:
+                label = f"{ref.dotted} -> {target_block.name}.{target_cell}"
+            node.children.append(self.node(label, target_block, target_cell, depth + 1, max_depth))
+        return node
+
+
+def _refs(expr: ir.Expr) -> list[ir.Ref]:
+    found: list[ir.Ref] = []
+
+    def walk(node):
+        if isinstance(node, ir.Ref):
+            if node.dotted not in {r.dotted for r in found}:
+                found.append(node)
+            return
+        for name in ("operand", "left", "right"):
+            child = getattr(node, name, None)
+            if child is not None:
+                walk(child)
+        for child in getattr(node, "args", ()) or getattr(node, "items", ()):
+            walk(child)
+
+    walk(expr)
+    return found
+
+
+def _formula(cell: ir.Cell) -> str:
+    if cell.expr is None:
+        return f"(declared input: {cell.declared})"
+    return " ".join(cell.text.split())
+
+
+def _value_text(value: np.ndarray, vtype) -> str:
+    scalar = np.asarray(value).reshape(-1)[0]
+    if isinstance(scalar, (bool, np.bool_)):
+        return "true" if scalar else "false"
+    if isinstance(scalar, str):
+        return f'"{scalar}"'
+    dim = getattr(vtype, "dim", None)
+    number = float(scalar)
+    if dim is None or dim == DIMENSIONLESS:
+        return format_number(number)
+    unit, scale = auto_unit(dim, number)
+    return f"{format_number(number / scale)} {unit}"
+
+
+def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
+    lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
+             + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
+    at = f"  at: {point}"
+    if defaulted:
+        at += f" (first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE)"
+    lines.append(at)
+    if root.children:
+        lines.append("  precedents:")
+
+    def walk(node: ExplainNode, prefix: str, last: bool) -> None:
+        branch = "└── " if last else "├── "
+        text = f"{node.label} = {node.value}"
+        if node.formula and node.formula != node.value and not node.repeated and node.children:
+            text += f"   = {node.formula}"
+        elif node.formula and node.cell and not node.children and node.formula not in (node.value,) \
+                and not node.repeated:
+            text += f"   [{node.formula}]"
+        text += f"   ({node.location}"
+        if node.inherited_from:
+            text += f", from {node.inherited_from}"
+        text += ")"
+        if node.note:
+            text += f" {node.note}"
+        if node.repeated:
+            text += " (see above)"
+        lines.append(prefix + branch + text)
+        child_prefix = prefix + ("    " if last else "│   ")
+        for index, child in enumerate(node.children):
+            walk(child, child_prefix, index == len(node.children) - 1)
+
+    for index, child in enumerate(root.children):
+        walk(child, "  ", index == len(root.children) - 1)
+    return "\n".join(lines)
+
+
+def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50) -> str:
+    ctx, checker = program.prepare(report)
+    fix, defaulted = choose_point(ctx, at)
+    explainer = Explainer(program, ctx, checker, fix)
+    parts = tuple(cell.split("."))
+    if len(parts) > 2 or not all(parts):
+        raise UsageError(error("bad-cell", f"cannot read the cell name '{cell}'",
+                               hints=["write CELL, ROLE.CELL or BLOCK.CELL, e.g. prefill.runtime"]))
+    ref = ir.Ref(parts=parts, span=ctx.report.span)
+    checker.diagnostics.clear()
+    checker._t_ref(ref, ctx.report, f"report.{ctx.report.name}")
+    if checker.diagnostics:
+        diag = checker.diagnostics[0]
+        raise UsageError(error(diag.code, diag.message + f" (explain {cell})", hints=diag.hints))
+    block, name = explainer.resolve(ref, ctx.report)
+    label = cell if len(parts) == 2 and parts[0] == block.name else (
+        f"{cell} -> {block.name}.{name}" if len(parts) == 2 else f"{block.name}.{name}")
+    try:
+        root = explainer.node(label, block, name, 0, max_depth)
+    except PerfError:
+        raise
+    return render_tree(root, explainer.point_text(), defaulted)

@@ -1,0 +1,92 @@
+"""The functions a formula can call: their dimension rules (for the checker) and numpy kernels (for the evaluator)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from typing import Callable
+
+import numpy as np
+
+from .units import DIMENSIONLESS
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    min_args: int
+    max_args: int
+    usage: str
+    check: Callable          # list[VType] -> VType | str (a problem)
+    kernel: Callable         # (*arrays) -> array
+
+
+def _vt():
+    from .checker import BOOL, VType, num  # the checker imports this module; import late to avoid a cycle
+    return VType, num, BOOL
+
+
+def _same_dim(args):
+    VType, num, _ = _vt()
+    if any(a.kind != "num" for a in args):
+        return "its arguments are numbers"
+    dims = {a.dim for a in args}
+    if len(dims) > 1:
+        return "its arguments have different dimensions (" + ", ".join(sorted(str(d) for d in dims)) + ")"
+    return args[0]
+
+
+def _dimensionless(args):
+    VType, num, _ = _vt()
+    arg = args[0]
+    if arg.kind != "num":
+        return "its argument is a number"
+    if arg.dim != DIMENSIONLESS:
+        return f"its argument must be a plain number, not {arg.describe()} (divide by a unit first)"
+    return arg
+
+
+def _sqrt(args):
+    VType, num, _ = _vt()
+    arg = args[0]
+    if arg.kind != "num":
+        return "its argument is a number"
+    root = arg.dim.root(2)
+    if root is None:
+        return f"the square root of {arg.describe()} has no whole unit"
+    return num(root)
+
+
+def _if(args):
+    VType, num, BOOL = _vt()
+    cond, a, b = args
+    if cond.kind != "bool":
+        return f"its first argument is a condition (a boolean), not {cond.describe()}"
+    if a != b:
+        return f"both branches must have the same dimension, not {a.describe()} and {b.describe()}"
+    return a
+
+
+def _abs(args):
+    if args[0].kind != "num":
+        return "its argument is a number"
+    return args[0]
+
+
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in [
+        Function("min", 1, 99, "min(a, b, ...): the smallest; all of one dimension", _same_dim,
+                 lambda *xs: reduce(np.minimum, xs)),
+        Function("max", 1, 99, "max(a, b, ...): the largest; all of one dimension", _same_dim,
+                 lambda *xs: reduce(np.maximum, xs)),
+        Function("ceil", 1, 1, "ceil(x): rounds a plain number up", _dimensionless, np.ceil),
+        Function("floor", 1, 1, "floor(x): rounds a plain number down", _dimensionless, np.floor),
+        Function("round", 1, 1, "round(x): rounds a plain number to the nearest whole number", _dimensionless,
+                 np.round),
+        Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, np.log2),
+        Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt),
+        Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs),
+        Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, np.where),
+    ]
+}

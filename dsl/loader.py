@@ -1,0 +1,106 @@
+"""Loading (stage 1): files -> parsed modules, following imports.
+
+An import is resolved relative to the importing file, then against the bundled libraries, so
+`import "hardware/ampere_workstation.perf"` works from anywhere. Every file is parsed once; import cycles are harmless.
+Diagnostics of every file are collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from . import ir
+from .errors import Diagnostic, Location, PerfError, UsageError, error
+from .library import library_root
+from .parser import parse_text
+
+
+def display_path(path: Path) -> str:
+    """A path as users should read it in messages: relative to the working directory when below it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:
+        return str(path)
+
+
+def resolve_import(spec: str, importer: Path | None) -> Path | None:
+    candidates = []
+    if importer is not None:
+        candidates.append(importer.parent / spec)
+    candidates.append(Path(spec))
+    candidates.append(library_root() / spec)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | None = None) -> list[ir.Module]:
+    """Parse the given files and everything they import. `texts` maps extra in-memory file names to their text."""
+    modules: list[ir.Module] = []
+    diagnostics: list[Diagnostic] = []
+    seen: set[Path] = set()
+    queue: list[tuple[Path, ir.Import | None, str | None]] = []
+
+    missing = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            missing.append(error("no-such-file", f"cannot read '{raw}': no such file",
+                                 hints=["check the path; imports inside .perf files are resolved relative to "
+                                        "the importing file, then against the bundled models/ and hardware/"]))
+            continue
+        queue.append((path.resolve(), None, None))
+    if missing:
+        raise UsageError(missing)
+
+    for name, text in (texts or {}).items():
+        try:
+            module = parse_text(text, name)
+        except PerfError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        modules.append(module)
+        for imp in module.imports:
+            target = resolve_import(imp.path, None)
+            if target is None:
+                diagnostics.append(_missing_import(imp, text))
+            else:
+                queue.append((target, imp, None))
+
+    while queue:
+        path, _via, _ = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        shown = display_path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            diagnostics.append(error("unreadable-file", f"cannot read '{shown}': {exc}", Location(shown)))
+            continue
+        try:
+            module = parse_text(text, shown)
+        except PerfError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        modules.append(module)
+        for imp in module.imports:
+            target = resolve_import(imp.path, path)
+            if target is None:
+                diagnostics.append(_missing_import(imp, text))
+            else:
+                queue.append((target, imp, None))
+    if diagnostics:
+        raise PerfError(diagnostics)
+    return modules
+
+
+def _missing_import(imp: ir.Import, text: str) -> Diagnostic:
+    lines = text.splitlines()
+    source = lines[imp.span.line - 1] if imp.span.line <= len(lines) else None
+    return error("no-such-import", f"cannot find the imported file '{imp.path}'", imp.span.location(),
+                 source_line=source,
+                 hints=[f"imports are looked up relative to the importing file, then in {library_root()}"])

@@ -1,0 +1,153 @@
+"""Overrides (`--set CELL=VALUE`, `overrides=` in the API): replace cells before checking.
+
+A target is `block.cell`, `role.cell` (every block the report binds to that role), or a bare `cell` of the report
+or of a block it binds to a role (a sweep such as `batch`). A value is text in the .perf syntax (`1,2,4`,
+`128 .. 1024 by *2`, `900 GB/s`, `[opt_1_3b, opt_6_7b]`) or a Python number, string, boolean or list. A list turns a
+cell into a sweep. The override is written into the block that is named, so blocks that extend it inherit it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping
+
+from . import ir
+from .errors import PerfError, UsageError, available, did_you_mean, error
+from .parser import parse_value
+from .sweeps import is_block_ref
+
+if TYPE_CHECKING:
+    from .blocks import Block
+    from .program import Program
+
+
+def apply_overrides(program: "Program", overrides: Mapping[str, object], report: "Block | None"
+                    ) -> tuple[list[ir.Module], dict[str, str]]:
+    replacements: dict[tuple[str, str], ir.Cell] = {}
+    texts: dict[str, str] = {}
+    for target, raw in overrides.items():
+        for block, name in _targets(program, target, report):
+            origin = f"--set {target}"
+            current = block.cells.get(name)
+            cell = _new_cell(block, name, current, raw, origin, texts)
+            replacements[(block.name, name)] = cell
+    modules = []
+    for module in program.modules:
+        blocks = []
+        for node in module.blocks:
+            mine = {cell_name: cell for (block_name, cell_name), cell in replacements.items()
+                    if block_name == node.name}
+            if mine:
+                cells = [mine.pop(c.name, c) for c in node.cells]
+                cells.extend(mine.values())
+                zipped = tuple(z for z in node.zipped if not set(z.names) & {c.name for c in cells if c.sweep
+                                                                             or c.expr is not None})
+                node = node.model_copy(update={"cells": tuple(cells), "zipped": zipped})
+            blocks.append(node)
+        modules.append(module.model_copy(update={"blocks": tuple(blocks)}))
+    return modules, texts
+
+
+def _targets(program: "Program", target: str, report: "Block | None") -> list[tuple["Block", str]]:
+    blocks = program.blocks
+    head, dot, name = target.partition(".")
+    if not head or (dot and not name) or "." in name:
+        raise UsageError(error("bad-override", f"cannot read the override target '{target}'",
+                               hints=["write CELL=VALUE, BLOCK.CELL=VALUE or ROLE.CELL=VALUE"]))
+    roles: dict[str, list[str]] = {}
+    if report is not None:
+        roles["report"] = [report.name]
+        for cell_name, cell in report.cells.items():
+            if cell.sweep and isinstance(cell.expr, ir.ListExpr) and cell.expr.items and all(
+                    is_block_ref(item, blocks, report) for item in cell.expr.items):
+                roles[cell_name] = [item.parts[0] for item in cell.expr.items]
+            elif not cell.sweep and is_block_ref(cell.expr, blocks, report):
+                roles[cell_name] = [cell.expr.parts[0]]
+    if dot:
+        if head in blocks:
+            chosen = [blocks[head]]
+        elif head in roles:
+            chosen = [blocks[b] for b in dict.fromkeys(roles[head])]
+        else:
+            raise UsageError(error("bad-override", f"'{head}' in --set {target} is neither a block nor a role",
+                                   hints=did_you_mean(head, list(blocks) + list(roles))
+                                   + [available(list(roles) + list(blocks))]))
+        for block in chosen:
+            if name not in block.cells:
+                raise UsageError(error("bad-override", f"'{block.name}' has no cell '{name}' (--set {target})",
+                                       hints=did_you_mean(name, block.cells) + [available(block.cells)]))
+        return [(block, name) for block in chosen]
+    # A bare name: a cell of the report, else of a block the report binds to one role.
+    if report is not None and head in report.cells:
+        return [(report, head)]
+    found = []
+    for role, names in roles.items():
+        if role == "report" or len(names) != 1:
+            continue
+        block = blocks[names[0]]
+        if head in block.cells:
+            found.append((block, head))
+    if len(found) == 1:
+        return found
+    if len(found) > 1:
+        raise UsageError(error("ambiguous-override", f"'{head}' is a cell of several bound blocks: "
+                               + ", ".join(b.name for b, _ in found), hints=[f"write BLOCK.{head}=VALUE"]))
+    candidates = list(report.cells) if report is not None else []
+    for role, names in roles.items():
+        if len(names) == 1 and role != "report":
+            candidates.extend(blocks[names[0]].cells)
+    raise UsageError(error("bad-override", f"no cell '{head}' in the report or the blocks it binds (--set {target})",
+                           hints=did_you_mean(head, candidates) + ["write BLOCK.CELL=VALUE for a cell of a block"]))
+
+
+def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, origin: str,
+              texts: dict[str, str]) -> ir.Cell:
+    span = ir.Span(file=origin, line=1, col=1, end_line=1, end_col=2)
+    holds_string = current is not None and isinstance(current.expr, ir.Str)
+    if isinstance(raw, str):
+        text = raw
+        texts[origin] = text
+        try:
+            value = parse_value(text, origin)
+        except PerfError:
+            if holds_string:
+                value = [ir.Str(value=text, span=span)]
+            else:
+                raise
+        if holds_string and isinstance(value, list) and len(value) == 1 and not isinstance(value[0], ir.Str):
+            value = [ir.Str(value=text, span=span)]
+    else:
+        items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+        value = [_python_value(item, span, origin, current) for item in items]
+        text = ", ".join(str(item) for item in items)
+        texts[origin] = text
+    was_sweep = current is not None and current.sweep
+    declared = {}
+    if current is not None and current.declared_dim is not None:
+        declared = {"declared": current.declared, "declared_dim": current.declared_dim,
+                    "declared_span": current.declared_span}
+    cell_span = current.span if current is not None else span
+    if isinstance(value, ir.RangeExpr):
+        return ir.Cell(name=name, expr=value, text=text, span=cell_span, sweep=True, **declared)
+    if len(value) == 1 and not was_sweep:
+        return ir.Cell(name=name, expr=value[0], text=text, span=cell_span, **declared)
+    items = tuple(value)
+    if len(items) == 1 and isinstance(items[0], ir.ListExpr):
+        items = items[0].items
+    return ir.Cell(name=name, expr=ir.ListExpr(items=items, span=span), text=text, span=cell_span, sweep=True,
+                   **declared)
+
+
+def _python_value(item: object, span: ir.Span, origin: str, current: ir.Cell | None) -> ir.Expr:
+    if isinstance(item, bool):
+        return ir.Bool(value=item, span=span)
+    if isinstance(item, (int, float)):
+        return ir.Num(value=float(item), dim=(0,) * 6, text=repr(item), span=span)
+    if isinstance(item, str):
+        parsed = parse_value(item, origin)
+        if isinstance(parsed, list) and len(parsed) == 1:
+            if current is not None and isinstance(current.expr, ir.Str) and not isinstance(parsed[0], ir.Str):
+                return ir.Str(value=item, span=span)
+            return parsed[0]
+        raise UsageError(error("bad-override", f"cannot read '{item}' as one value ({origin})"))
+    raise UsageError(error("bad-override", f"cannot use a {type(item).__name__} as a cell value ({origin})",
+                           hints=["give numbers, strings, booleans, or text in the .perf syntax"]))

@@ -1,0 +1,361 @@
+"""Parser facade (stage 1 -> 2): .perf text -> Lark tree -> typed IR.
+
+The only module that imports lark. The parser is built once (and cached on disk by Lark); Lark's exceptions are
+turned into perfdsl Diagnostics that keep the file, line and column. Unit errors found while building the IR are
+collected, so one pass reports every bad unit of a file.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import ir
+from .errors import Diagnostic, PerfError, error
+from .units import UnitError, parse_unit
+
+GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "QUANTITY": "a number with a unit",
+    "STRING": "a string",
+    "UNIT": "a unit",
+    "KIND": "a block kind (hardware, model, workload, costmodel, report)",
+    "COMPARE": "a comparison",
+    "ADD_OP": "'+' or '-'",
+    "MUL_OP": "'*' or '/'",
+    "$END": "the end of the file",
+}
+
+_QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        start=["start", "value_text"],
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=True,
+    )
+
+
+def parse_text(text: str, file: str = "<text>") -> ir.Module:
+    """Parse a whole .perf file into a Module, or raise PerfError with every diagnostic found."""
+    tree = _parse(text, file, "start")
+    builder = _IRBuilder(text, file)
+    imports, blocks = [], []
+    for child in tree.children:
+        if child.data == "import_stmt":
+            imports.append(builder.import_stmt(child))
+        else:
+            blocks.append(builder.block(child))
+    if builder.diagnostics:
+        raise PerfError(builder.diagnostics)
+    return ir.Module(file=file, imports=tuple(imports), blocks=tuple(blocks), source=text)
+
+
+def parse_value(text: str, origin: str = "--set") -> list[ir.Expr] | ir.RangeExpr:
+    """Parse a value given on the command line: one expression, a comma-separated list, or a range."""
+    tree = _parse(text, origin, "value_text")
+    builder = _IRBuilder(text, origin)
+    children = tree.children
+    if len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "range":
+        value = builder.expr(children[0])
+    else:
+        value = [builder.expr(child) for child in children]
+    if builder.diagnostics:
+        raise PerfError(builder.diagnostics)
+    return value
+
+
+def _parse(text: str, file: str, start: str) -> Tree:
+    try:
+        return _lark().parse(text, start=start)
+    except UnexpectedInput as exc:
+        raise PerfError(_syntax_diagnostic(exc, text, file)) from None
+
+
+def _line_of(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_NAMES:
+        return _TERMINAL_NAMES[name]
+    for term in _lark().terminals:
+        if term.name == name and term.pattern.type == "str":
+            return f"'{term.pattern.value}'"
+    return name
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    from .errors import Location
+
+    line = getattr(exc, "line", 0) or 0
+    col = getattr(exc, "column", 0) or 0
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        lines = text.splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+        expected = sorted(getattr(exc, "expected", ()) or ())
+        message = "the file ends too early"
+        hints = []
+        if "RBRACE" in expected:
+            hints.append("a block is not closed: add '}'")
+        elif "RSQB" in expected:
+            hints.append("a list is not closed: add ']'")
+        elif expected:
+            hints.append("expected " + ", ".join(_describe_terminal(t) for t in expected[:6]))
+        loc = Location(file, line, col, col + 1)
+        return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        loc = Location(file, line, col, col + 1)
+        hints = []
+        if char == "'":
+            hints.append('strings are written in double quotes: "like this"')
+        elif char == "=" and text[exc.pos_in_stream - 1: exc.pos_in_stream] in "<>!":
+            pass
+        return error("syntax", f"unexpected character {char!r}", loc,
+                     source_line=_line_of(text, line), hints=hints)
+
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    expected = sorted(exc.expected)
+    width = max(len(str(token)), 1)
+    loc = Location(file, line, col, col + width)
+    found = f"'{token}'"
+    hints = []
+    prev = _previous_token_text(text, exc.pos_in_stream if hasattr(exc, "pos_in_stream") else token.start_pos)
+    if prev == "=" and token.type in ("RBRACE", "SEMICOLON", "NAME") and "NAME" in expected:
+        message = "a cell has no value after '='"
+        hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
+        loc = Location(file, line, col, col + width)
+    elif token.type == "QUANTITY" or (token.type == "NAME" and prev and prev[-1:].isdigit()):
+        message = f"unexpected {found}"
+        hints.append("is a ';' missing between two cells on one line?")
+    elif "RSQB" in expected and token.type in ("RBRACE", "NAME", "SEMICOLON"):
+        message = f"unexpected {found}: a list is not closed"
+        hints.append("close the list with ']'")
+    else:
+        message = f"unexpected {found}"
+        names = [_describe_terminal(t) for t in expected]
+        if names:
+            hints.append("expected " + _join(names[:8]))
+    return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+
+
+def _previous_token_text(text: str, pos: int) -> str:
+    before = text[:pos].rstrip()
+    # Skip a trailing comment-free run of whitespace and return the last non-space run.
+    match = re.search(r"(\S+)$", before)
+    return match.group(1) if match else ""
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+class _IRBuilder:
+    """Turns Lark trees into IR nodes, collecting unit diagnostics instead of stopping at the first."""
+
+    def __init__(self, text: str, file: str):
+        self.text = text
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- spans -------------------------------------------------------------------------------------------------
+    def span(self, node) -> ir.Span:
+        if isinstance(node, Token):
+            end_line = node.end_line or node.line
+            end_col = node.end_column or (node.column + len(node))
+            return ir.Span(file=self.file, line=node.line, col=node.column, end_line=end_line, end_col=end_col)
+        meta = node.meta
+        return ir.Span(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
+                       end_col=meta.end_column)
+
+    def source(self, node) -> str:
+        if isinstance(node, Token):
+            return str(node)
+        return self.text[node.meta.start_pos:node.meta.end_pos]
+
+    # -- top level ---------------------------------------------------------------------------------------------
+    def import_stmt(self, tree: Tree) -> ir.Import:
+        token = tree.children[0]
+        return ir.Import(path=_unquote(token), span=self.span(token))
+
+    def block(self, tree: Tree) -> ir.Block:
+        kind_token, name_token, *rest = tree.children
+        parent = parent_span = None
+        cells, zipped, shows = [], [], []
+        for child in rest:
+            if isinstance(child, Token):
+                continue
+            if child.data == "extends":
+                parent = str(child.children[0])
+                parent_span = self.span(child.children[0])
+            elif child.data == "cell":
+                name, value = child.children
+                cells.append(ir.Cell(name=str(name), expr=self.expr(value), text=self.source(value),
+                                     span=self.span(name)))
+            elif child.data == "decl":
+                name, unit, *value = child.children
+                dim = self.unit_dim(unit)
+                expr = self.expr(value[0]) if value else None
+                cells.append(ir.Cell(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
+                                     declared_span=self.span(unit), text=self.source(value[0]) if value else "",
+                                     span=self.span(name)))
+            elif child.data == "sweep":
+                name, source = child.children
+                cells.append(ir.Cell(name=str(name), expr=self.expr(source), text=self.source(source),
+                                     span=self.span(name), sweep=True))
+            elif child.data == "zipped_sweep":
+                *names, source = child.children
+                zipped.append(ir.Zipped(names=tuple(str(n) for n in names), source=self.expr(source),
+                                        text=self.source(source), span=self.span(names[0])))
+            elif child.data == "show":
+                shows.extend(self.show_item(item) for item in child.children)
+        return ir.Block(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
+                        cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), span=self.span(name_token),
+                        file=self.file)
+
+    def show_item(self, tree: Tree) -> ir.ShowItem:
+        ref_tree, *rest = tree.children
+        unit = unit_span = label = None
+        for token in rest:
+            if token.type == "UNIT":
+                unit, unit_span = str(token), self.span(token)
+                self.unit_dim(token)
+            elif token.type == "STRING":
+                label = _unquote(token)
+            else:
+                label = str(token)
+        return ir.ShowItem(ref=self.expr(ref_tree), unit=unit, unit_span=unit_span, label=label,
+                           span=self.span(tree))
+
+    def unit_dim(self, token: Token) -> tuple[int, ...] | None:
+        try:
+            return parse_unit(str(token)).dim.exponents
+        except UnitError as exc:
+            self.unit_error(exc, self.span(token))
+            return None
+
+    def unit_error(self, exc: UnitError, span: ir.Span) -> None:
+        hints = [exc.hint] if exc.hint else []
+        self.diagnostics.append(error("unknown-unit", exc.message, span.location(),
+                                      source_line=_line_of(self.text, span.line), hints=hints))
+
+    # -- expressions -------------------------------------------------------------------------------------------
+    def expr(self, node) -> ir.Expr:
+        if isinstance(node, Token):
+            return self.token_expr(node)
+        method = getattr(self, "e_" + node.data)
+        return method(node)
+
+    def token_expr(self, token: Token) -> ir.Expr:
+        span = self.span(token)
+        if token.type == "NAME":
+            return ir.Ref(parts=(str(token),), span=span)
+        raise AssertionError(f"unexpected token {token.type}")
+
+    def e_quantity(self, tree: Tree) -> ir.Expr:
+        token = tree.children[0]
+        span = self.span(token)
+        number_text, unit_text = _QUANTITY_SPLIT.match(str(token)).groups()
+        number = float(number_text.replace("_", ""))
+        try:
+            unit = parse_unit(unit_text)
+        except UnitError as exc:
+            hints = [exc.hint] if exc.hint else []
+            if unit_text.isidentifier() and not exc.hint:
+                hints = []
+            unit_col = span.col + len(str(token)) - len(unit_text)
+            from .errors import Location
+
+            loc = Location(self.file, span.line, unit_col, unit_col + len(unit_text))
+            if unit_text.replace("_", "").isalpha():
+                hints.append(f"if '{unit_text}' starts the next cell, separate the two with ';' or a new line")
+            self.diagnostics.append(error("unknown-unit", exc.message, loc,
+                                          source_line=_line_of(self.text, span.line), hints=hints))
+            return ir.Num(value=number, dim=(0,) * 6, unit=unit_text, text=str(token), span=span)
+        return ir.Num(value=unit.to_si(number), dim=unit.dim.exponents, unit=unit_text, text=str(token), span=span)
+
+    def e_number(self, tree: Tree) -> ir.Expr:
+        token = tree.children[0]
+        return ir.Num(value=float(str(token).replace("_", "")), dim=(0,) * 6, unit=None, text=str(token),
+                      span=self.span(token))
+
+    def e_string(self, tree: Tree) -> ir.Expr:
+        token = tree.children[0]
+        return ir.Str(value=_unquote(token), span=self.span(token))
+
+    def e_true(self, tree: Tree) -> ir.Expr:
+        return ir.Bool(value=True, span=self.span(tree))
+
+    def e_false(self, tree: Tree) -> ir.Expr:
+        return ir.Bool(value=False, span=self.span(tree))
+
+    def e_ref(self, tree: Tree) -> ir.Expr:
+        return ir.Ref(parts=tuple(str(t) for t in tree.children), span=self.span(tree))
+
+    def e_call(self, tree: Tree) -> ir.Expr:
+        name, *args = tree.children
+        return ir.Call(func=str(name), args=tuple(self.expr(a) for a in args), span=self.span(tree),
+                       func_span=self.span(name))
+
+    def e_tuple(self, tree: Tree) -> ir.Expr:
+        return ir.TupleExpr(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
+
+    def e_list(self, tree: Tree) -> ir.Expr:
+        return ir.ListExpr(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
+
+    def e_range(self, tree: Tree) -> ir.Expr:
+        start, stop, *step = tree.children
+        step_expr, geometric = None, False
+        if step:
+            geometric = step[0].data == "geometric_step"
+            step_expr = self.expr(step[0].children[0])
+        return ir.RangeExpr(start=self.expr(start), stop=self.expr(stop), step=step_expr, geometric=geometric,
+                            span=self.span(tree))
+
+    def e_binary(self, tree: Tree) -> ir.Expr:
+        left, op, right = tree.children
+        return ir.Binary(op=str(op), left=self.expr(left), right=self.expr(right), span=self.span(tree))
+
+    e_compare = e_binary
+
+    def e_pow(self, tree: Tree) -> ir.Expr:
+        left, right = tree.children
+        return ir.Binary(op="^", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+
+    def e_and_op(self, tree: Tree) -> ir.Expr:
+        left, right = tree.children
+        return ir.Binary(op="and", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+
+    def e_or_op(self, tree: Tree) -> ir.Expr:
+        left, right = tree.children
+        return ir.Binary(op="or", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+
+    def e_not_op(self, tree: Tree) -> ir.Expr:
+        return ir.Unary(op="not", operand=self.expr(tree.children[0]), span=self.span(tree))
+
+    def e_neg(self, tree: Tree) -> ir.Expr:
+        return ir.Unary(op="-", operand=self.expr(tree.children[0]), span=self.span(tree))
+
+
+def _unquote(token: Token) -> str:
+    body = str(token)[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)

@@ -1,0 +1,175 @@
+"""The Python API: load .perf files, override cells, check, evaluate reports.
+
+    import perfdsl
+    program = perfdsl.load(["reports/example.perf"])
+    program.value("rtx_a5000.mem_bw")                       # 7.68e11 (SI: byte/s)
+    result = program.evaluate("example", overrides={"batch": [1, 2, 4], "rtx_a5000.mem_bw": "900 GB/s"})
+    result.records()                                        # one dict per sweep point, display units in the keys
+    result.column("prefill.runtime")                        # numpy array in SI, aligned with records()
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+from . import ir
+from .blocks import Block, SourceLines, build_blocks
+from .checker import Checker, check_units_of_shows
+from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
+from .evaluator import Evaluator
+from .loader import load_modules
+from .overrides import apply_overrides
+from .result import Result, ShownColumn
+from .sweeps import ReportContext, build_context
+
+
+class Program:
+    """Every block of the loaded files, with `extends` resolved."""
+
+    def __init__(self, modules: list[ir.Module], extra_sources: Mapping[str, str] | None = None):
+        self.modules = modules
+        self.sources = SourceLines(modules)
+        for name, text in (extra_sources or {}).items():
+            self.sources.add(name, text)
+        self._extra_sources = dict(extra_sources or {})
+        self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources)
+
+    # -- loading -----------------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
+             texts: Mapping[str, str] | None = None) -> "Program":
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        return cls(load_modules(list(paths), dict(texts or {})))
+
+    @property
+    def reports(self) -> list[str]:
+        return [name for name, block in self.blocks.items() if block.kind == "report"]
+
+    def block(self, name: str) -> Block:
+        if name not in self.blocks:
+            raise UsageError(error("unknown-block", f"no block named '{name}'",
+                                   hints=did_you_mean(name, self.blocks) + [available(self.blocks)]))
+        return self.blocks[name]
+
+    # -- checking ----------------------------------------------------------------------------------------------
+    def check(self) -> list[Diagnostic]:
+        """Every error of every loaded file, sorted by location."""
+        diagnostics = list(self.structure_diagnostics)
+        free = Checker(self.blocks, self.sources, None)
+        for block in self.blocks.values():
+            for name in block.cells:
+                free.cell_type(block, name)
+        diagnostics.extend(free.diagnostics)
+        for report in self.reports:
+            try:
+                ctx = build_context(self.blocks[report], self.blocks, self.sources)
+            except PerfError as exc:
+                diagnostics.extend(exc.diagnostics)
+                continue
+            diagnostics.extend(self._check_report(ctx).diagnostics)
+        return _dedupe(diagnostics)
+
+    def _check_report(self, ctx: ReportContext) -> Checker:
+        checker = Checker(self.blocks, self.sources, ctx)
+        check_units_of_shows(checker, ctx)
+        return checker
+
+    # -- overriding --------------------------------------------------------------------------------------------
+    def with_overrides(self, overrides: Mapping[str, object] | None, report: str | None = None) -> "Program":
+        """A new program with cells replaced: {"batch": [1, 2, 4], "rtx_a5000.mem_bw": "900 GB/s"}."""
+        if not overrides:
+            return self
+        report_block = self.blocks[self._pick_report(report)] if self.reports else None
+        modules, texts = apply_overrides(self, overrides, report_block)
+        merged = dict(self._extra_sources)
+        merged.update(texts)
+        return Program(modules, merged)
+
+    # -- evaluating --------------------------------------------------------------------------------------------
+    def _pick_report(self, report: str | None) -> str:
+        reports = self.reports
+        if report is not None:
+            if report not in self.blocks or self.blocks[report].kind != "report":
+                raise UsageError(error("unknown-report", f"no report named '{report}'",
+                                       hints=did_you_mean(report, reports) + [available(reports)]))
+            return report
+        if not reports:
+            raise UsageError(error("no-report", "the loaded files define no report",
+                                   hints=["add a `report NAME { ... }` block, or name a cell to evaluate"]))
+        if len(reports) > 1:
+            raise UsageError(error("which-report", "the loaded files define several reports: "
+                                   + ", ".join(reports), hints=["choose one with --report NAME"]))
+        return reports[0]
+
+    def prepare(self, report: str | None = None) -> tuple[ReportContext, Checker]:
+        """Build and check a report's context; raise PerfError with every problem found."""
+        if self.structure_diagnostics:
+            raise PerfError(self.structure_diagnostics)
+        name = self._pick_report(report)
+        ctx = build_context(self.blocks[name], self.blocks, self.sources)
+        checker = self._check_report(ctx)
+        if checker.diagnostics:
+            raise PerfError(checker.diagnostics)
+        if not ctx.report.shows:
+            raise PerfError(self.sources.diag("nothing-to-show", f"report '{name}' shows no cell",
+                                              ctx.report.span, hints=["add `show COSTMODEL.CELL in UNIT, ...`"]))
+        return ctx, checker
+
+    def evaluate(self, report: str | None = None, overrides: Mapping[str, object] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Result:
+        program = self.with_overrides(overrides, report)
+        ctx, checker = program.prepare(report)
+        evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, progress)
+
+        def compute():
+            columns = []
+            for item in ctx.report.shows:
+                vtype = checker._t_ref(item.ref, ctx.report, "")
+                columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report)))
+            return columns
+
+        columns = evaluator.run(compute)
+        return Result(program, ctx, columns, evaluator.warnings, evaluator)
+
+    def value(self, dotted: str):
+        """The value of one cell that needs no report (SI float, str or bool): program.value("opt_1_3b.params")."""
+        block_name, _, cell = dotted.partition(".")
+        block = self.block(block_name)
+        if not cell or cell not in block.cells:
+            raise UsageError(error("unknown-name", f"'{block_name}' has no cell '{cell}'",
+                                   hints=did_you_mean(cell, block.cells) + [available(block.cells)]))
+        if self.structure_diagnostics:
+            raise PerfError(self.structure_diagnostics)
+        ctx = ReportContext(report=block)
+        checker = Checker(self.blocks, self.sources, ctx)
+        ref = ir.Ref(parts=(block_name, cell), span=block.cells[cell].span)
+        vtype = checker._t_ref(ref, block, block.cell_path(cell))
+        if checker.diagnostics:
+            raise PerfError(checker.diagnostics)
+        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types)
+        array = evaluator.run(lambda: evaluator.cell(block, cell))
+        scalar = np.asarray(array).reshape(-1)[0]
+        if vtype.kind == "num":
+            return float(scalar)
+        if vtype.kind == "bool":
+            return bool(scalar)
+        return scalar
+
+
+def load(paths, *, texts: Mapping[str, str] | None = None) -> Program:
+    """Load .perf files (and what they import) into a Program."""
+    return Program.load(paths, texts=texts)
+
+
+def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen, unique = set(), []
+    for diag in diagnostics:
+        key = (diag.code, diag.message, str(diag.location))
+        if key not in seen:
+            seen.add(key)
+            unique.append(diag)
+    return sorted(unique, key=Diagnostic.sort_key)

@@ -1,0 +1,159 @@
+"""Results of a report: shown cells as arrays over the sweep, flattened into records on demand.
+
+Record keys carry display units: `"prefill.runtime [ms]"`, `"batch"`, `"model"`. Values in `column()` are SI;
+values in `records()` are in display units. This is the stable machine interface of `perfdsl eval --format json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import ir
+from .units import DIMENSIONLESS, Dimension, parse_unit, si_unit_name
+
+if TYPE_CHECKING:
+    from .evaluator import Evaluator
+    from .program import Program
+    from .sweeps import ReportContext
+
+
+def key_with_unit(name: str, unit: str) -> str:
+    return f"{name} [{unit}]" if unit else name
+
+
+@dataclass
+class ShownColumn:
+    name: str                # the show item's name (its `as` label, or the dotted cell)
+    ref: str                 # the dotted cell, e.g. "prefill.runtime"
+    kind: str                # "num" | "bool" | "str"
+    dim: Dimension | None
+    unit: str                # display unit text ("" for plain counts, strings and booleans)
+    scale: float             # SI value / scale = display value
+    array: np.ndarray        # broadcastable to the report's shape, SI
+    item: ir.ShowItem
+
+    @classmethod
+    def make(cls, item: ir.ShowItem, vtype, array: np.ndarray) -> "ShownColumn":
+        kind = vtype.kind if vtype.kind in ("num", "bool", "str") else "num"
+        dim = vtype.dim if kind == "num" else None
+        if item.unit:
+            unit = parse_unit(item.unit)
+            text, scale = item.unit, unit.scale
+        elif kind == "num" and dim is not None and dim != DIMENSIONLESS:
+            text, scale = si_unit_name(dim), 1.0
+        else:
+            text, scale = "", 1.0
+        return cls(item.name, item.ref.dotted, kind, dim, text, scale, array, item)
+
+    @property
+    def key(self) -> str:
+        return key_with_unit(self.name, self.unit)
+
+
+@dataclass
+class LabelledArray:
+    """A shown cell over the full sweep: values[i, j, ...] at axis coordinates coords[axis][i] ..."""
+
+    name: str
+    unit: str
+    values: np.ndarray                        # display units, full shape
+    dims: tuple[str, ...]                     # axis names
+    coords: dict[str, np.ndarray]             # coordinate name -> values along its axis
+
+
+class Result:
+    def __init__(self, program: "Program", ctx: "ReportContext", columns: list[ShownColumn], warnings,
+                 evaluator: "Evaluator"):
+        self.program = program
+        self.ctx = ctx
+        self.columns = columns
+        self.warnings = warnings
+        self.evaluator = evaluator
+
+    @property
+    def report(self) -> str:
+        return self.ctx.report.name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.ctx.shape
+
+    @property
+    def n_points(self) -> int:
+        return self.ctx.n_points
+
+    @property
+    def axes(self):
+        return self.ctx.axes
+
+    def _column(self, name: str) -> ShownColumn:
+        for column in self.columns:
+            if name in (column.name, column.ref, column.key):
+                return column
+        known = ", ".join(c.name for c in self.columns)
+        raise KeyError(f"report '{self.report}' shows no cell '{name}' (it shows: {known})")
+
+    def column(self, name: str) -> np.ndarray:
+        """A shown cell as a flat array in SI, one value per sweep point (the order of records())."""
+        column = self._column(name)
+        return np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
+
+    def display_column(self, name: str) -> np.ndarray:
+        column = self._column(name)
+        flat = self.column(name)
+        return flat / column.scale if column.kind == "num" else flat
+
+    def _ranked(self, array: np.ndarray) -> np.ndarray:
+        return self.evaluator._rank(array)
+
+    def axis_columns(self) -> dict[str, np.ndarray]:
+        """The coordinates of every sweep point, flat, in display units, keyed like records()."""
+        out: dict[str, np.ndarray] = {}
+        shape = self.shape
+        for axis in self.axes:
+            for coord in axis.coords:
+                values = coord.display_values()
+                view_shape = [1] * len(shape)
+                view_shape[axis.index] = len(values)
+                if coord.kind == "num" and not coord.unit:
+                    values = _whole_numbers(values)
+                flat = np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
+                out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
+        return out
+
+    def table(self) -> tuple[list[str], list[np.ndarray]]:
+        """Header keys and flat columns (axes first, then shown cells), in display units."""
+        axes = self.axis_columns()
+        keys = list(axes) + [c.key for c in self.columns]
+        values = list(axes.values()) + [self.display_column(c.name) for c in self.columns]
+        return keys, values
+
+    def records(self) -> list[dict]:
+        keys, values = self.table()
+        lists = [_python_list(v) for v in values]
+        return [dict(zip(keys, row)) for row in zip(*lists)]
+
+    def array(self, name: str) -> LabelledArray:
+        column = self._column(name)
+        full = np.broadcast_to(self._ranked(column.array), self.shape)
+        values = full / column.scale if column.kind == "num" else full
+        coords = {coord.name: coord.display_values() for axis in self.axes for coord in axis.coords}
+        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords)
+
+
+def _python_list(values: np.ndarray) -> list:
+    if values.dtype.kind == "f":
+        return [None if not np.isfinite(v) else float(v) for v in values.tolist()] if not np.isfinite(
+            values).all() else values.tolist()
+    return values.tolist()
+
+
+def _whole_numbers(values: np.ndarray) -> np.ndarray:
+    """Whole-number plain counts print as integers (batch 8, not 8.0)."""
+    if values.dtype.kind == "f" and np.isfinite(values).all() and np.all(np.mod(values, 1) == 0) \
+            and np.abs(values).max(initial=0) < 2**53:
+        return values.astype(np.int64)
+    return values

@@ -1,0 +1,331 @@
+"""Report context (stage 3b): the roles a report binds and the axes of its sweep.
+
+A report binds roles to blocks: `sweep model = [opt_1_3b, opt_6_7b]` sweeps the role `model` over blocks (an axis),
+`workload = grid` binds the role `workload` to one block. The axes of the report are its own sweeps, the sweeps of
+the blocks it binds to a role, in the order they are written, and its role sweeps. A zipped sweep is one axis with
+several coordinates. The report's points are the product of its axes.
+
+Sweep values are constants (numbers with units, arithmetic over them, strings, booleans), computed here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir
+from .blocks import Block, SourceLines
+from .errors import Diagnostic, PerfError, did_you_mean
+from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
+
+MAX_AXIS_POINTS = 50_000_000
+
+
+@dataclass
+class Coord:
+    """One named coordinate of an axis: a swept cell (`batch`) or a swept role (`model`)."""
+
+    name: str
+    owner: str                    # the block that declares the sweep
+    kind: str                     # "num" | "str" | "bool" | "role"
+    values: np.ndarray            # SI numbers, strings, booleans, or block names for a role
+    dim: Dimension | None = None
+    unit: str = ""                # display unit of the axis values
+    scale: float = 1.0
+    span: ir.Span | None = None
+
+    def display_values(self) -> np.ndarray:
+        if self.kind == "num":
+            return self.values / self.scale
+        return self.values
+
+
+@dataclass
+class Axis:
+    index: int
+    name: str
+    coords: list[Coord]
+
+    @property
+    def length(self) -> int:
+        return len(self.coords[0].values)
+
+
+@dataclass
+class ReportContext:
+    report: Block
+    axes: list[Axis] = field(default_factory=list)
+    fixed_roles: dict[str, str] = field(default_factory=dict)          # role -> block name
+    swept_roles: dict[str, tuple[int, Coord]] = field(default_factory=dict)
+    sweep_cells: dict[tuple[str, str], tuple[int, Coord]] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(axis.length for axis in self.axes)
+
+    @property
+    def n_points(self) -> int:
+        return math.prod(self.shape) if self.axes else 1
+
+    def role_blocks(self, role: str) -> list[str] | None:
+        if role in self.fixed_roles:
+            return [self.fixed_roles[role]]
+        if role in self.swept_roles:
+            return list(dict.fromkeys(self.swept_roles[role][1].values.tolist()))
+        return None
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.fixed_roles) + list(self.swept_roles)
+
+
+def is_block_ref(expr: ir.Expr | None, blocks: dict[str, Block], own: Block) -> bool:
+    return (isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] in blocks
+            and expr.parts[0] not in own.cells)
+
+
+def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
+    """The roles and axes of a report, or PerfError listing every problem found."""
+    ctx = ReportContext(report=report)
+    ctx.fixed_roles["report"] = report.name
+    diagnostics: list[Diagnostic] = []
+
+    # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
+    items: list[tuple[tuple, object]] = []
+    for cell in report.cells.values():
+        items.append(((cell.span.file, cell.span.line, cell.span.col), cell))
+    for zipped in report.zipped:
+        items.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
+    items.sort(key=lambda pair: pair[0])
+
+    def add_axis(name: str, coords: list[Coord]) -> None:
+        axis = Axis(index=len(ctx.axes), name=name, coords=coords)
+        ctx.axes.append(axis)
+        for coord in coords:
+            if coord.kind == "role":
+                ctx.swept_roles[coord.name] = (axis.index, coord)
+            else:
+                ctx.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
+
+    def block_sweeps(block: Block) -> None:
+        entries: list[tuple[tuple, object]] = []
+        for cell in block.cells.values():
+            if cell.sweep and cell.expr is not None:
+                entries.append(((cell.span.file, cell.span.line, cell.span.col), cell))
+        for zipped in block.zipped:
+            entries.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
+        entries.sort(key=lambda pair: pair[0])
+        for _, entry in entries:
+            try:
+                if isinstance(entry, ir.Zipped):
+                    add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources))
+                else:
+                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)])
+            except PerfError as exc:
+                diagnostics.extend(exc.diagnostics)
+
+    for _, item in items:
+        try:
+            if isinstance(item, ir.Zipped):
+                add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources))
+            elif item.sweep and item.expr is not None:
+                add_axis(item.name, [_cell_coord(item, report, blocks, sources)])
+            elif is_block_ref(item.expr, blocks, report):
+                target = blocks[item.expr.parts[0]]
+                ctx.fixed_roles[item.name] = target.name
+                block_sweeps(target)
+        except PerfError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        raise PerfError(diagnostics)
+    return ctx
+
+
+def _source_items(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines,
+                  seen: frozenset = frozenset()) -> list[ir.Expr] | ir.RangeExpr:
+    """The items of a sweep's source: a list, a range, or a reference to a cell that holds one."""
+    if isinstance(expr, ir.ListExpr):
+        return list(expr.items)
+    if isinstance(expr, ir.RangeExpr):
+        return expr
+    if isinstance(expr, ir.Ref):
+        target_block, name = (block, expr.parts[0]) if len(expr.parts) == 1 else (blocks.get(expr.parts[0]),
+                                                                                  expr.parts[1])
+        if len(expr.parts) == 1 and name in blocks and name not in block.cells:
+            return [expr]
+        if target_block is not None and name in target_block.cells and (target_block.name, name) not in seen:
+            cell = target_block.cells[name]
+            if cell.expr is not None:
+                return _source_items(cell.expr, target_block, blocks, sources, seen | {(target_block.name, name)})
+    return [expr]
+
+
+def _cell_coord(cell: ir.Cell, block: Block, blocks: dict[str, Block], sources: SourceLines) -> Coord:
+    items = _source_items(cell.expr, block, blocks, sources)
+    if isinstance(items, ir.RangeExpr):
+        return _range_coord(cell.name, items, block, blocks, sources)
+    return _list_coord(cell.name, items, block, blocks, sources, cell.expr.span)
+
+
+def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Coord]:
+    items = _source_items(zipped.source, block, blocks, sources)
+    width = len(zipped.names)
+    if isinstance(items, ir.RangeExpr) or not items:
+        raise PerfError(sources.diag("bad-sweep", f"a zipped sweep needs a list of {width}-tuples",
+                                     zipped.source.span, hints=[f"e.g. sweep {_example_tuple(zipped.names)}"]))
+    columns: list[list[ir.Expr]] = [[] for _ in range(width)]
+    for item in items:
+        if not isinstance(item, ir.TupleExpr) or len(item.items) != width:
+            raise PerfError(sources.diag("bad-sweep", f"each point of this zipped sweep is a tuple of {width} values",
+                                         item.span, hints=[f"e.g. sweep {_example_tuple(zipped.names)}"]))
+        for j, value in enumerate(item.items):
+            columns[j].append(value)
+    return [_list_coord(name, column, block, blocks, sources, zipped.source.span)
+            for name, column in zip(zipped.names, columns)]
+
+
+def _example_tuple(names: tuple[str, ...]) -> str:
+    return "(" + ", ".join(names) + ") = [(" + ", ".join("1" for _ in names) + "), (" + ", ".join(
+        "2" for _ in names) + ")]"
+
+
+def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str, Block], sources: SourceLines,
+                span: ir.Span) -> Coord:
+    if not items:
+        raise PerfError(sources.diag("empty-sweep", f"the sweep '{name}' has no values", span))
+    refs = [is_block_ref(item, blocks, block) for item in items]
+    if all(refs):
+        names = np.array([item.parts[0] for item in items], dtype=object)
+        return Coord(name=name, owner=block.name, kind="role", values=names, span=span)
+    if any(refs):
+        bad = items[refs.index(False)] if refs[0] else items[refs.index(True)]
+        raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes blocks and values", bad.span,
+                                     hints=["a role sweep lists blocks only; a value sweep lists values only"]))
+    values = [const_value(item, block, blocks, sources) for item in items]
+    kinds = {kind for kind, _, _ in values}
+    if len(kinds) > 1:
+        raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes {' and '.join(sorted(kinds))} values",
+                                     span))
+    kind = kinds.pop()
+    if kind == "num":
+        dims = [dim for _, _, dim in values]
+        for item, dim in zip(items, dims):
+            if dim != dims[0]:
+                raise PerfError(sources.diag(
+                    "unit-mismatch", f"the values of sweep '{name}' have different dimensions ({dims[0]} and {dim})",
+                    item.span))
+        unit, scale = _display_unit(items, dims[0], [v for _, v, _ in values])
+        return Coord(name=name, owner=block.name, kind="num", values=np.array([v for _, v, _ in values], float),
+                     dim=dims[0], unit=unit, scale=scale, span=span)
+    dtype = bool if kind == "bool" else object
+    return Coord(name=name, owner=block.name, kind=kind, values=np.array([v for _, v, _ in values], dtype=dtype),
+                 span=span)
+
+
+def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float]) -> tuple[str, float]:
+    for item in items:
+        if isinstance(item, ir.Num) and item.unit:
+            try:
+                unit = parse_unit(item.unit)
+                if unit.dim == dim:
+                    return item.unit, unit.scale
+            except UnitError:
+                pass
+    if dim == DIMENSIONLESS:
+        return "", 1.0
+    magnitude = float(np.median(np.abs(values))) if values else None
+    return auto_unit(dim, magnitude)
+
+
+def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, Block],
+                 sources: SourceLines) -> Coord:
+    start_kind, start, start_dim = const_value(rng.start, block, blocks, sources)
+    stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources)
+    if start_kind != "num" or stop_kind != "num":
+        raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span))
+    if start_dim != stop_dim:
+        raise PerfError(sources.diag("unit-mismatch", f"the ends of this range have different dimensions "
+                                     f"({start_dim} and {stop_dim})", rng.span))
+    if rng.step is None:
+        step, step_dim = 1.0, start_dim
+        if start_dim != DIMENSIONLESS:
+            raise PerfError(sources.diag("bad-range", "a range of quantities with units needs a step",
+                                         rng.span, hints=["e.g. `1 GB .. 8 GB by *2` or `0 s .. 1 s by 0.1 s`"]))
+    else:
+        step_kind, step, step_dim = const_value(rng.step, block, blocks, sources)
+        if step_kind != "num":
+            raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span))
+    if rng.geometric:
+        if step_dim != DIMENSIONLESS:
+            raise PerfError(sources.diag("unit-mismatch", f"a geometric step is a plain factor, not {step_dim}",
+                                         rng.step.span, hints=["e.g. `128 .. 8192 by *2`"]))
+        if not step > 1 or not start > 0:
+            raise PerfError(sources.diag("bad-range", "a geometric range needs a start above 0 and a factor above 1",
+                                         rng.span))
+        count = int(math.floor(math.log(stop / start) / math.log(step) + 1e-9)) + 1 if stop >= start else 0
+        if count > MAX_AXIS_POINTS:
+            raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span))
+        values = start * step ** np.arange(count)
+    else:
+        if step_dim != start_dim:
+            raise PerfError(sources.diag("unit-mismatch", f"the step ({step_dim}) and the ends ({start_dim}) of "
+                                         "this range have different dimensions", rng.span))
+        if not step > 0:
+            raise PerfError(sources.diag("bad-range", "the step of a range must be above 0", rng.span))
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1 if stop >= start else 0
+        if count > MAX_AXIS_POINTS:
+            raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span,
+                                         hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
+        values = start + step * np.arange(count)
+    if count == 0:
+        raise PerfError(sources.diag("empty-sweep", f"the range of '{name}' has no values (it ends before it starts)",
+                                     rng.span))
+    unit, scale = _display_unit([rng.start, rng.stop], start_dim, list(values))
+    return Coord(name=name, owner=block.name, kind="num", values=np.asarray(values, float), dim=start_dim,
+                 unit=unit, scale=scale, span=rng.span)
+
+
+def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines,
+                depth: int = 0) -> tuple[str, object, Dimension | None]:
+    """The value of a constant expression: ("num", SI float, dim) | ("str", text, None) | ("bool", b, None)."""
+    if depth > 50:
+        raise PerfError(sources.diag("cycle", "sweep values refer to each other in a cycle", expr.span))
+    if isinstance(expr, ir.Num):
+        return "num", expr.value, Dimension(expr.dim)
+    if isinstance(expr, ir.Str):
+        return "str", expr.value, None
+    if isinstance(expr, ir.Bool):
+        return "bool", expr.value, None
+    if isinstance(expr, ir.Unary) and expr.op == "-":
+        kind, value, dim = const_value(expr.operand, block, blocks, sources, depth + 1)
+        if kind == "num":
+            return kind, -value, dim
+    if isinstance(expr, ir.Binary) and expr.op in "+-*/^":
+        lk, lv, ld = const_value(expr.left, block, blocks, sources, depth + 1)
+        rk, rv, rd = const_value(expr.right, block, blocks, sources, depth + 1)
+        if lk == rk == "num":
+            if expr.op in "+-":
+                if ld != rd:
+                    raise PerfError(sources.diag("unit-mismatch", f"cannot {'add' if expr.op == '+' else 'subtract'} "
+                                                 f"{ld} and {rd}", expr.span))
+                return "num", lv + rv if expr.op == "+" else lv - rv, ld
+            if expr.op == "*":
+                return "num", lv * rv, ld * rd
+            if expr.op == "/":
+                if rv == 0:
+                    raise PerfError(sources.diag("division-by-zero", "division by zero in a sweep value", expr.span))
+                return "num", lv / rv, ld / rd
+            if rd == DIMENSIONLESS and float(rv).is_integer():
+                return "num", lv ** rv, ld ** int(rv)
+    if isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] in block.cells:
+        cell = block.cells[expr.parts[0]]
+        if cell.expr is not None and not cell.sweep:
+            return const_value(cell.expr, block, blocks, sources, depth + 1)
+    if isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] not in block.cells:
+        raise PerfError(sources.diag("unknown-name", f"unknown name '{expr.parts[0]}' in a sweep", expr.span,
+                                     hints=did_you_mean(expr.parts[0], list(block.cells) + list(blocks))))
+    raise PerfError(sources.diag("non-constant-sweep", "sweep values must be constants (numbers with units, "
+                                 "strings, booleans, or arithmetic over them)", expr.span,
+                                 hints=["compute derived values in a cell that uses the swept cell"]))

@@ -1,0 +1,233 @@
+"""Units and dimensions (used by the parser, the checker and the run-log adapters).
+
+A dimension is a vector of integer exponents over the base dimensions below; a unit is a scale to SI plus a
+dimension. Values are held in SI (seconds, bytes, FLOP, tokens, joules, requests); users choose display units.
+
+Unit expressions are written without spaces: `GB/s`, `TFLOP/s`, `J/token`, `byte*s`, `s^-1`, `%`.
+  - SI prefixes k M G T P E (and m u µ n p for s, J, W, Hz): `kB` = 1000 byte, `ms` = 0.001 s.
+  - Binary prefixes Ki Mi Gi Ti Pi Ei for bytes and bits: `GiB` = 2^30 byte. GB and GiB are different units.
+  - `KB` is read as 1000 byte (as drive and memory vendors print it); write `KiB` for 1024.
+  - `FLOPS` means FLOP/s (so `TFLOPS` = `TFLOP/s`), `TOPS` means TOP/s; `OP` counts an operation like `FLOP`.
+  - `count` (or `1`) is the dimensionless unit; `%` is 0.01.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+BASE_DIMENSIONS = ("s", "byte", "FLOP", "token", "J", "request")
+
+
+class UnitError(ValueError):
+    """An unknown or malformed unit; `hint` proposes a fix."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Dimension:
+    exponents: tuple[int, ...] = (0,) * len(BASE_DIMENSIONS)
+
+    @staticmethod
+    def of(**powers: int) -> "Dimension":
+        return Dimension(tuple(powers.get(name, 0) for name in BASE_DIMENSIONS))
+
+    @property
+    def is_dimensionless(self) -> bool:
+        return not any(self.exponents)
+
+    def __mul__(self, other: "Dimension") -> "Dimension":
+        return Dimension(tuple(a + b for a, b in zip(self.exponents, other.exponents)))
+
+    def __truediv__(self, other: "Dimension") -> "Dimension":
+        return Dimension(tuple(a - b for a, b in zip(self.exponents, other.exponents)))
+
+    def __pow__(self, power: int) -> "Dimension":
+        return Dimension(tuple(a * power for a in self.exponents))
+
+    def root(self, n: int) -> "Dimension | None":
+        """The n-th root, or None where an exponent is not divisible by n."""
+        if any(a % n for a in self.exponents):
+            return None
+        return Dimension(tuple(a // n for a in self.exponents))
+
+    def __str__(self) -> str:
+        return dimension_name(self)
+
+
+DIMENSIONLESS = Dimension()
+TIME = Dimension.of(s=1)
+BYTES = Dimension.of(byte=1)
+FLOPS_DIM = Dimension.of(FLOP=1)
+TOKENS = Dimension.of(token=1)
+ENERGY = Dimension.of(J=1)
+POWER = Dimension.of(J=1, s=-1)
+REQUESTS = Dimension.of(request=1)
+
+# Compound dimensions that have a name of their own when printed.
+_NAMED = {POWER: "W", Dimension.of(s=-1): "Hz"}
+
+
+def dimension_name(dim: Dimension) -> str:
+    if dim.is_dimensionless:
+        return "count"
+    if dim in _NAMED:
+        return _NAMED[dim]
+    # Print J/s-containing products with W where that reads better (J/s/token -> W/token).
+    num, den = [], []
+    for name, power in zip(BASE_DIMENSIONS, dim.exponents):
+        if power > 0:
+            num.append(name if power == 1 else f"{name}^{power}")
+        elif power < 0:
+            den.append(name if power == -1 else f"{name}^{-power}")
+    text = "*".join(num) if num else "1"
+    if den:
+        text += "/" + "/".join(den)
+    return text
+
+
+@dataclass(frozen=True)
+class Unit:
+    scale: float
+    dim: Dimension
+    text: str
+
+    def to_si(self, value):
+        return value * self.scale
+
+    def from_si(self, value):
+        return value / self.scale
+
+
+_SI_LARGE = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+_SI_SMALL = {"m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "p": 1e-12}
+_BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
+
+
+def _build_table() -> dict[str, tuple[float, Dimension]]:
+    table: dict[str, tuple[float, Dimension]] = {}
+
+    def add(names, scale, dim, prefixes=()):
+        for name in names:
+            table[name] = (scale, dim)
+            for group in prefixes:
+                for prefix, factor in group.items():
+                    # 'K' as kilo only for bytes and bits (KB, as vendors print it); elsewhere it is a typo for 'k'.
+                    if prefix == "K" and dim != BYTES:
+                        continue
+                    table.setdefault(prefix + name, (factor * scale, dim))
+
+    add(["s", "sec"], 1.0, TIME, [_SI_SMALL])
+    table["us"] = (1e-6, TIME)
+    add(["min"], 60.0, TIME)
+    add(["h", "hr", "hour", "hours"], 3600.0, TIME)
+    add(["day", "days"], 86400.0, TIME)
+    add(["B", "byte", "bytes"], 1.0, BYTES, [_SI_LARGE, _BINARY])
+    add(["bit", "bits"], 0.125, BYTES, [_SI_LARGE, _BINARY])
+    add(["FLOP", "FLOPs", "flop", "OP", "op", "ops"], 1.0, FLOPS_DIM, [_SI_LARGE])
+    add(["FLOPS", "OPS"], 1.0, FLOPS_DIM / TIME, [_SI_LARGE])
+    add(["token", "tokens", "tok"], 1.0, TOKENS, [_SI_LARGE])
+    add(["J"], 1.0, ENERGY, [_SI_LARGE, _SI_SMALL])
+    add(["Wh"], 3600.0, ENERGY, [_SI_LARGE])
+    add(["W"], 1.0, POWER, [_SI_LARGE, _SI_SMALL])
+    add(["Hz"], 1.0, Dimension.of(s=-1), [_SI_LARGE])
+    add(["request", "requests", "req", "sample", "samples"], 1.0, REQUESTS)
+    add(["count", "1"], 1.0, DIMENSIONLESS)
+    table["%"] = (0.01, DIMENSIONLESS)
+    return table
+
+
+UNIT_TABLE = _build_table()
+_TERM = re.compile(r"(?P<name>%|[A-Za-zµ_][A-Za-zµ_]*|1)(?:\^(?P<power>-?\d+))?")
+
+
+@lru_cache(maxsize=4096)
+def parse_unit(text: str) -> Unit:
+    """Parse a unit expression such as 'GB/s' or 'J/token' into a Unit (scale to SI and dimension)."""
+    if not text or text != text.strip() or " " in text:
+        raise UnitError(f"malformed unit '{text}'", "write units without spaces, e.g. 'GB/s'")
+    scale, dim = 1.0, DIMENSIONLESS
+    pos, op = 0, "*"
+    while True:
+        match = _TERM.match(text, pos)
+        if not match:
+            raise UnitError(f"malformed unit '{text}'", "a unit is names joined by '*' and '/', e.g. 'J/token'")
+        name = match.group("name")
+        power = int(match.group("power") or 1)
+        if name not in UNIT_TABLE:
+            raise UnitError(f"unknown unit '{name}'", _unit_hint(name))
+        term_scale, term_dim = UNIT_TABLE[name]
+        term_scale, term_dim = term_scale**power, term_dim**power
+        if op == "*":
+            scale, dim = scale * term_scale, dim * term_dim
+        else:
+            scale, dim = scale / term_scale, dim / term_dim
+        pos = match.end()
+        if pos == len(text):
+            break
+        op = text[pos]
+        if op not in "*/":
+            raise UnitError(f"malformed unit '{text}'", "join unit names with '*' or '/'")
+        pos += 1
+    return Unit(scale, dim, text)
+
+
+def _unit_hint(name: str) -> str:
+    from .errors import suggest
+
+    close = suggest(name, UNIT_TABLE.keys())
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return "known units: s, ms, us, B, GB, GiB, bit, FLOP, TFLOP/s, token, J, Wh, W, Hz, %, count"
+
+
+def is_unit(text: str) -> bool:
+    try:
+        parse_unit(text)
+    except UnitError:
+        return False
+    return True
+
+
+# Display: the unit a value is shown in when the user names none.
+_AUTO_FAMILIES: dict[Dimension, list[tuple[str, float]]] = {
+    TIME: [("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1.0)],
+    BYTES: [("B", 1.0), ("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12)],
+    FLOPS_DIM: [("FLOP", 1.0), ("kFLOP", 1e3), ("MFLOP", 1e6), ("GFLOP", 1e9), ("TFLOP", 1e12), ("PFLOP", 1e15)],
+    FLOPS_DIM / TIME: [("FLOP/s", 1.0), ("GFLOP/s", 1e9), ("TFLOP/s", 1e12), ("PFLOP/s", 1e15)],
+    BYTES / TIME: [("B/s", 1.0), ("MB/s", 1e6), ("GB/s", 1e9), ("TB/s", 1e12)],
+    ENERGY: [("mJ", 1e-3), ("J", 1.0), ("kJ", 1e3), ("MJ", 1e6)],
+    POWER: [("mW", 1e-3), ("W", 1.0), ("kW", 1e3)],
+    TOKENS / TIME: [("token/s", 1.0)],
+    ENERGY / TOKENS: [("mJ/token", 1e-3), ("J/token", 1.0)],
+    TOKENS: [("token", 1.0)],
+    DIMENSIONLESS: [("", 1.0)],
+}
+
+
+def auto_unit(dim: Dimension, magnitude: float | None = None) -> tuple[str, float]:
+    """A readable display unit (text, scale) for a dimension, chosen for a typical magnitude."""
+    family = _AUTO_FAMILIES.get(dim)
+    if family is None:
+        return dimension_name(dim), 1.0
+    if magnitude is None or not math.isfinite(magnitude) or magnitude == 0:
+        for text, scale in family:
+            if scale == 1.0:
+                return text, scale
+        return family[0]
+    best = family[0]
+    for text, scale in family:
+        if abs(magnitude) / scale >= 1.0:
+            best = (text, scale)
+    return best
+
+
+def si_unit_name(dim: Dimension) -> str:
+    """The SI unit text of a dimension (what a value is stored in)."""
+    return auto_unit(dim)[0] if dim in _AUTO_FAMILIES else dimension_name(dim)
