@@ -26,7 +26,8 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -q benchmarks --benchmark-only --benchmark-columns=min,mean,median,max,rounds
+	$(BIN)/python -m pytest -q benchmarks -o python_files='bench_*.py' --benchmark-only \
+		--benchmark-columns=min,median,mean,max,rounds
 
 check: $(VENV)/.run-installed
 	$(BIN)/perfdsl check models/*.perf hardware/*.perf reports/*.perf

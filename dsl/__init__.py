@@ -1,6 +1,6 @@
 """perfdsl: a spreadsheet-style, declarative cost-model language for LLM inference on GPUs.
 
-The public API:
+The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs` stay light):
     load(paths) -> Program          parse .perf files (following imports)
     Program.check()                 every diagnostic of every loaded file
     Program.value("block.cell")     one cell that needs no report, in SI
@@ -9,9 +9,23 @@ The public API:
     library_path("models" | "hardware")
 """
 
-from .errors import Diagnostic, PerfError, UsageError
-from .library import library_path
-from .program import Program, load
+from __future__ import annotations
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "PerfError", "Program", "UsageError", "library_path", "load", "__version__"]
+
+_LAZY = {
+    "Diagnostic": "errors", "PerfError": "errors", "UsageError": "errors",
+    "library_path": "library", "load": "program", "Program": "program",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'perfdsl' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -87,7 +87,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
                         diagnostics.append(sources.diag(
                             "duplicate-cell", f"cell '{name}' is defined twice in {node.kind} '{node.name}'",
                             zipped.span))
-                    seen_cells[name] = ir.Cell(name=name, span=zipped.span, sweep=True)
+                    seen_cells[name] = ir.Cell.model_construct(name=name, span=zipped.span, sweep=True)
 
     blocks: dict[str, Block] = {}
 
@@ -131,7 +131,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
         for zipped in node.zipped:
             block.zipped.append(zipped)
             for zname in zipped.names:
-                block.cells[zname] = ir.Cell(name=zname, span=zipped.span, sweep=True, text=zipped.text)
+                block.cells[zname] = ir.Cell.model_construct(name=zname, span=zipped.span, sweep=True, text=zipped.text)
                 block.owner[zname] = name
         block.shows.extend(node.shows)
         blocks[name] = block

@@ -345,6 +345,10 @@ def _unit_hints(left: Dimension, right: Dimension) -> list[str]:
     ratio = left / right
     if ratio == Dimension.of(s=1) or ratio == Dimension.of(s=-1):
         return ["one side is a rate and the other an amount: multiply or divide by a time"]
+    if ratio == Dimension.of(token=1) or ratio == Dimension.of(token=-1):
+        return ["the two differ by a token: where a plain count means tokens, multiply it by `1 token`"]
+    if ratio == Dimension.of(byte=1) or ratio == Dimension.of(byte=-1):
+        return ["the two differ by a byte: a count of elements times bytes per element gives bytes"]
     return []
 
 
@@ -365,4 +369,4 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
         if unit.dim != vtype.dim:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
-                           hints=[f"show it in a unit of {vtype.describe()}"])
+                           hints=_unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])

@@ -207,7 +207,7 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     if len(parts) > 2 or not all(parts):
         raise UsageError(error("bad-cell", f"cannot read the cell name '{cell}'",
                                hints=["write CELL, ROLE.CELL or BLOCK.CELL, e.g. prefill.runtime"]))
-    ref = ir.Ref(parts=parts, span=ctx.report.span)
+    ref = ir.Ref.model_construct(parts=parts, span=ctx.report.span)
     checker.diagnostics.clear()
     checker._t_ref(ref, ctx.report, f"report.{ctx.report.name}")
     if checker.diagnostics:

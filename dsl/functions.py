@@ -63,7 +63,11 @@ def _if(args):
     if cond.kind != "bool":
         return f"its first argument is a condition (a boolean), not {cond.describe()}"
     if a != b:
-        return f"both branches must have the same dimension, not {a.describe()} and {b.describe()}"
+        problem = f"both branches must have the same dimension, not {a.describe()} and {b.describe()}"
+        if a.kind == b.kind == "num" and (a.dim / b.dim).exponents.count(0) == len(a.dim.exponents) - 1:
+            from .units import dimension_name
+            problem += f" (they differ by {dimension_name(a.dim / b.dim)})"
+        return problem
     return a
 
 

@@ -14,7 +14,11 @@ from .errors import Location
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    """Base of every IR node. The parser is the only producer and builds nodes of the right types, so it uses
+    `model_construct` (no validation) and the schemas are built only when something validates (tests do):
+    this keeps `perfdsl eval` of a small report well under half a second."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 class Span(Node):
@@ -107,10 +111,6 @@ class RangeExpr(Node):
 
 
 Expr = Union[Num, Str, Bool, Ref, Unary, Binary, Call, ListExpr, TupleExpr, RangeExpr]
-
-for _cls in (Unary, Binary, Call, ListExpr, TupleExpr, RangeExpr):
-    _cls.model_rebuild()
-
 
 class Cell(Node):
     """A named cell. `expr` is None for a declared input; `declared` is the dimension text after ':'."""

@@ -101,7 +101,7 @@ def _targets(program: "Program", target: str, report: "Block | None") -> list[tu
 
 def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, origin: str,
               texts: dict[str, str]) -> ir.Cell:
-    span = ir.Span(file=origin, line=1, col=1, end_line=1, end_col=2)
+    span = ir.Span.model_construct(file=origin, line=1, col=1, end_line=1, end_col=2)
     holds_string = current is not None and isinstance(current.expr, ir.Str)
     if isinstance(raw, str):
         text = raw
@@ -110,11 +110,11 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
             value = parse_value(text, origin)
         except PerfError:
             if holds_string:
-                value = [ir.Str(value=text, span=span)]
+                value = [ir.Str.model_construct(value=text, span=span)]
             else:
                 raise
         if holds_string and isinstance(value, list) and len(value) == 1 and not isinstance(value[0], ir.Str):
-            value = [ir.Str(value=text, span=span)]
+            value = [ir.Str.model_construct(value=text, span=span)]
     else:
         items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
         value = [_python_value(item, span, origin, current) for item in items]
@@ -127,26 +127,26 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
                     "declared_span": current.declared_span}
     cell_span = current.span if current is not None else span
     if isinstance(value, ir.RangeExpr):
-        return ir.Cell(name=name, expr=value, text=text, span=cell_span, sweep=True, **declared)
+        return ir.Cell.model_construct(name=name, expr=value, text=text, span=cell_span, sweep=True, **declared)
     if len(value) == 1 and not was_sweep:
-        return ir.Cell(name=name, expr=value[0], text=text, span=cell_span, **declared)
+        return ir.Cell.model_construct(name=name, expr=value[0], text=text, span=cell_span, **declared)
     items = tuple(value)
     if len(items) == 1 and isinstance(items[0], ir.ListExpr):
         items = items[0].items
-    return ir.Cell(name=name, expr=ir.ListExpr(items=items, span=span), text=text, span=cell_span, sweep=True,
+    return ir.Cell.model_construct(name=name, expr=ir.ListExpr.model_construct(items=items, span=span), text=text, span=cell_span, sweep=True,
                    **declared)
 
 
 def _python_value(item: object, span: ir.Span, origin: str, current: ir.Cell | None) -> ir.Expr:
     if isinstance(item, bool):
-        return ir.Bool(value=item, span=span)
+        return ir.Bool.model_construct(value=item, span=span)
     if isinstance(item, (int, float)):
-        return ir.Num(value=float(item), dim=(0,) * 6, text=repr(item), span=span)
+        return ir.Num.model_construct(value=float(item), dim=(0,) * 6, text=repr(item), span=span)
     if isinstance(item, str):
         parsed = parse_value(item, origin)
         if isinstance(parsed, list) and len(parsed) == 1:
             if current is not None and isinstance(current.expr, ir.Str) and not isinstance(parsed[0], ir.Str):
-                return ir.Str(value=item, span=span)
+                return ir.Str.model_construct(value=item, span=span)
             return parsed[0]
         raise UsageError(error("bad-override", f"cannot read '{item}' as one value ({origin})"))
     raise UsageError(error("bad-override", f"cannot use a {type(item).__name__} as a cell value ({origin})",

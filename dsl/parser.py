@@ -61,7 +61,7 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
             blocks.append(builder.block(child))
     if builder.diagnostics:
         raise PerfError(builder.diagnostics)
-    return ir.Module(file=file, imports=tuple(imports), blocks=tuple(blocks), source=text)
+    return ir.Module.model_construct(file=file, imports=tuple(imports), blocks=tuple(blocks), source=text)
 
 
 def parse_value(text: str, origin: str = "--set") -> list[ir.Expr] | ir.RangeExpr:
@@ -182,9 +182,9 @@ class _IRBuilder:
         if isinstance(node, Token):
             end_line = node.end_line or node.line
             end_col = node.end_column or (node.column + len(node))
-            return ir.Span(file=self.file, line=node.line, col=node.column, end_line=end_line, end_col=end_col)
+            return ir.Span.model_construct(file=self.file, line=node.line, col=node.column, end_line=end_line, end_col=end_col)
         meta = node.meta
-        return ir.Span(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
+        return ir.Span.model_construct(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
                        end_col=meta.end_column)
 
     def source(self, node) -> str:
@@ -195,7 +195,7 @@ class _IRBuilder:
     # -- top level ---------------------------------------------------------------------------------------------
     def import_stmt(self, tree: Tree) -> ir.Import:
         token = tree.children[0]
-        return ir.Import(path=_unquote(token), span=self.span(token))
+        return ir.Import.model_construct(path=_unquote(token), span=self.span(token))
 
     def block(self, tree: Tree) -> ir.Block:
         kind_token, name_token, *rest = tree.children
@@ -209,26 +209,26 @@ class _IRBuilder:
                 parent_span = self.span(child.children[0])
             elif child.data == "cell":
                 name, value = child.children
-                cells.append(ir.Cell(name=str(name), expr=self.expr(value), text=self.source(value),
+                cells.append(ir.Cell.model_construct(name=str(name), expr=self.expr(value), text=self.source(value),
                                      span=self.span(name)))
             elif child.data == "decl":
                 name, unit, *value = child.children
                 dim = self.unit_dim(unit)
                 expr = self.expr(value[0]) if value else None
-                cells.append(ir.Cell(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
+                cells.append(ir.Cell.model_construct(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
                                      declared_span=self.span(unit), text=self.source(value[0]) if value else "",
                                      span=self.span(name)))
             elif child.data == "sweep":
                 name, source = child.children
-                cells.append(ir.Cell(name=str(name), expr=self.expr(source), text=self.source(source),
+                cells.append(ir.Cell.model_construct(name=str(name), expr=self.expr(source), text=self.source(source),
                                      span=self.span(name), sweep=True))
             elif child.data == "zipped_sweep":
                 *names, source = child.children
-                zipped.append(ir.Zipped(names=tuple(str(n) for n in names), source=self.expr(source),
+                zipped.append(ir.Zipped.model_construct(names=tuple(str(n) for n in names), source=self.expr(source),
                                         text=self.source(source), span=self.span(names[0])))
             elif child.data == "show":
                 shows.extend(self.show_item(item) for item in child.children)
-        return ir.Block(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
+        return ir.Block.model_construct(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
                         cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), span=self.span(name_token),
                         file=self.file)
 
@@ -243,7 +243,7 @@ class _IRBuilder:
                 label = _unquote(token)
             else:
                 label = str(token)
-        return ir.ShowItem(ref=self.expr(ref_tree), unit=unit, unit_span=unit_span, label=label,
+        return ir.ShowItem.model_construct(ref=self.expr(ref_tree), unit=unit, unit_span=unit_span, label=label,
                            span=self.span(tree))
 
     def unit_dim(self, token: Token) -> tuple[int, ...] | None:
@@ -268,7 +268,7 @@ class _IRBuilder:
     def token_expr(self, token: Token) -> ir.Expr:
         span = self.span(token)
         if token.type == "NAME":
-            return ir.Ref(parts=(str(token),), span=span)
+            return ir.Ref.model_construct(parts=(str(token),), span=span)
         raise AssertionError(f"unexpected token {token.type}")
 
     def e_quantity(self, tree: Tree) -> ir.Expr:
@@ -290,37 +290,37 @@ class _IRBuilder:
                 hints.append(f"if '{unit_text}' starts the next cell, separate the two with ';' or a new line")
             self.diagnostics.append(error("unknown-unit", exc.message, loc,
                                           source_line=_line_of(self.text, span.line), hints=hints))
-            return ir.Num(value=number, dim=(0,) * 6, unit=unit_text, text=str(token), span=span)
-        return ir.Num(value=unit.to_si(number), dim=unit.dim.exponents, unit=unit_text, text=str(token), span=span)
+            return ir.Num.model_construct(value=number, dim=(0,) * 6, unit=unit_text, text=str(token), span=span)
+        return ir.Num.model_construct(value=unit.to_si(number), dim=unit.dim.exponents, unit=unit_text, text=str(token), span=span)
 
     def e_number(self, tree: Tree) -> ir.Expr:
         token = tree.children[0]
-        return ir.Num(value=float(str(token).replace("_", "")), dim=(0,) * 6, unit=None, text=str(token),
+        return ir.Num.model_construct(value=float(str(token).replace("_", "")), dim=(0,) * 6, unit=None, text=str(token),
                       span=self.span(token))
 
     def e_string(self, tree: Tree) -> ir.Expr:
         token = tree.children[0]
-        return ir.Str(value=_unquote(token), span=self.span(token))
+        return ir.Str.model_construct(value=_unquote(token), span=self.span(token))
 
     def e_true(self, tree: Tree) -> ir.Expr:
-        return ir.Bool(value=True, span=self.span(tree))
+        return ir.Bool.model_construct(value=True, span=self.span(tree))
 
     def e_false(self, tree: Tree) -> ir.Expr:
-        return ir.Bool(value=False, span=self.span(tree))
+        return ir.Bool.model_construct(value=False, span=self.span(tree))
 
     def e_ref(self, tree: Tree) -> ir.Expr:
-        return ir.Ref(parts=tuple(str(t) for t in tree.children), span=self.span(tree))
+        return ir.Ref.model_construct(parts=tuple(str(t) for t in tree.children), span=self.span(tree))
 
     def e_call(self, tree: Tree) -> ir.Expr:
         name, *args = tree.children
-        return ir.Call(func=str(name), args=tuple(self.expr(a) for a in args), span=self.span(tree),
+        return ir.Call.model_construct(func=str(name), args=tuple(self.expr(a) for a in args), span=self.span(tree),
                        func_span=self.span(name))
 
     def e_tuple(self, tree: Tree) -> ir.Expr:
-        return ir.TupleExpr(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
+        return ir.TupleExpr.model_construct(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
 
     def e_list(self, tree: Tree) -> ir.Expr:
-        return ir.ListExpr(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
+        return ir.ListExpr.model_construct(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
 
     def e_range(self, tree: Tree) -> ir.Expr:
         start, stop, *step = tree.children
@@ -328,32 +328,32 @@ class _IRBuilder:
         if step:
             geometric = step[0].data == "geometric_step"
             step_expr = self.expr(step[0].children[0])
-        return ir.RangeExpr(start=self.expr(start), stop=self.expr(stop), step=step_expr, geometric=geometric,
+        return ir.RangeExpr.model_construct(start=self.expr(start), stop=self.expr(stop), step=step_expr, geometric=geometric,
                             span=self.span(tree))
 
     def e_binary(self, tree: Tree) -> ir.Expr:
         left, op, right = tree.children
-        return ir.Binary(op=str(op), left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return ir.Binary.model_construct(op=str(op), left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     e_compare = e_binary
 
     def e_pow(self, tree: Tree) -> ir.Expr:
         left, right = tree.children
-        return ir.Binary(op="^", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return ir.Binary.model_construct(op="^", left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     def e_and_op(self, tree: Tree) -> ir.Expr:
         left, right = tree.children
-        return ir.Binary(op="and", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return ir.Binary.model_construct(op="and", left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     def e_or_op(self, tree: Tree) -> ir.Expr:
         left, right = tree.children
-        return ir.Binary(op="or", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return ir.Binary.model_construct(op="or", left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     def e_not_op(self, tree: Tree) -> ir.Expr:
-        return ir.Unary(op="not", operand=self.expr(tree.children[0]), span=self.span(tree))
+        return ir.Unary.model_construct(op="not", operand=self.expr(tree.children[0]), span=self.span(tree))
 
     def e_neg(self, tree: Tree) -> ir.Expr:
-        return ir.Unary(op="-", operand=self.expr(tree.children[0]), span=self.span(tree))
+        return ir.Unary.model_construct(op="-", operand=self.expr(tree.children[0]), span=self.span(tree))
 
 
 def _unquote(token: Token) -> str:

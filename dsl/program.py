@@ -146,7 +146,7 @@ class Program:
             raise PerfError(self.structure_diagnostics)
         ctx = ReportContext(report=block)
         checker = Checker(self.blocks, self.sources, ctx)
-        ref = ir.Ref(parts=(block_name, cell), span=block.cells[cell].span)
+        ref = ir.Ref.model_construct(parts=(block_name, cell), span=block.cells[cell].span)
         vtype = checker._t_ref(ref, block, block.cell_path(cell))
         if checker.diagnostics:
             raise PerfError(checker.diagnostics)
