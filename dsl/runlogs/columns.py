@@ -1,0 +1,91 @@
+"""perfdsl's column headers: `name [unit]` is a quantity, a bare `name` identifies the run.
+
+Shared by the CSV and the JSON Lines readers (a JSON Lines key is written like a CSV header) and by the writers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..units import Unit, UnitError, parse_unit
+from .records import INT_FIELDS, int_identity
+
+_QUANTITY = re.compile(r"^\s*(?P<name>[^\[\]]*?)\s*\[(?P<unit>[^\[\]]*)\]\s*$")
+
+# A column that records where a row came from (written by `perfdsl ingest`); kept in `extra`, not in the identity,
+# so that matching never compares file names.
+SOURCE_COLUMN = "source"
+
+# A cell holding NA says "this run has no value here" (not measured, or not known): the field is left out without a
+# warning. The writer uses it where records of different logs share a file; an EMPTY cell is still reported, since
+# in a hand-written log it is more often a slip than a statement.
+NOT_AVAILABLE = "NA"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # as written
+    name: str  # the metric or identity name
+    unit: Unit | None  # None for an identifying column
+    unit_start: int = 0  # offset of the unit text inside `header` (for a caret under it)
+
+    @property
+    def is_quantity(self) -> bool:
+        return self.unit is not None
+
+
+class ColumnError(ValueError):
+    """A header that cannot be used; `start`/`end` are offsets inside the header text for the caret."""
+
+    def __init__(self, code: str, message: str, start: int, end: int, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.start, self.end, self.hint = code, message, start, end, hint
+
+
+def parse_column(header: str) -> Column:
+    if "[" not in header and "]" not in header:
+        name = header.strip()
+        if not name:
+            raise ColumnError("empty-column-name", "a column has no name", 0, max(len(header), 1),
+                              "name every column, e.g. 'model' or 'runtime [ms]'")
+        return Column(header, name, None)
+    match = _QUANTITY.match(header)
+    if not match:
+        raise ColumnError("malformed-column", f"cannot read column header '{header}'", 0, len(header),
+                          "write a quantity column as 'name [unit]', e.g. 'runtime [ms]'")
+    name, unit_text = match.group("name"), match.group("unit").strip()
+    start = match.start("unit")
+    if not name:
+        raise ColumnError("empty-column-name", f"column '{header}' has a unit but no name", 0, len(header),
+                          "write a quantity column as 'name [unit]', e.g. 'runtime [ms]'")
+    try:
+        unit = parse_unit(unit_text)
+    except UnitError as exc:
+        raise ColumnError("unknown-unit", f"{exc.message} in column '{header}'", start,
+                          start + max(len(match.group("unit")), 1), exc.hint) from None
+    return Column(header, name, unit, start)
+
+
+def parse_quantity(text: str) -> float | None:
+    """A finite number from a cell ("693.77", " 1e3 "), or None."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def identity_value(name: str, value: object) -> tuple[object | None, str | None]:
+    """The identity value to keep (ints for counts, text as written otherwise) or (None, reason)."""
+    if name in INT_FIELDS:
+        number = int_identity(value)
+        if number is None:
+            return None, f"'{name}' must be a whole number"
+        return number, None
+    if isinstance(value, str):
+        return value, None
+    if isinstance(value, (int, float, bool)):
+        return value, None
+    return None, f"'{name}' must be text or a number"

@@ -1,0 +1,185 @@
+"""Adapters for energy logs: "zeus-csv", "mlenergy", "codecarbon".
+
+zeus-csv   the metrics CSV of Zeus-measured Hugging Face runs (ap461719/Benchmarking-Energy-Consumption-LLMs:
+           Model, Quantization, Context_Window, Dataset, Batch_Size, Latency_sec, Memory_MB, Energy_J, Power_W,
+           Input_Tokens, Output_Tokens, Energy_per_InputToken, Energy_per_OutputToken, Carbon_gCO2eq). One record
+           per row. Latency and energy are totals over all batches of the row; Input_Tokens counts the padded
+           prompt tokens of all batches, Output_Tokens the generated ones; Memory_MB is
+           torch.cuda.max_memory_allocated() / 1e6 (MB = 1e6 bytes). Metrics: runtime, memory, energy, power,
+           energy_per_input_token, energy_per_output_token. Identity: model, precision (Quantization),
+           context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
+mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend", "GPU model", "#GPUs",
+           "Request rate", "Requests per second", "Latency per request (s)", "Energy per request (J)"):
+           identity model, backend, hardware, n_gpus, request_rate; metrics request_throughput, e2e_latency,
+           energy_per_request (GPU energy of all the run's GPUs per request, measured with Zeus).
+codecarbon a CodeCarbon record: a JSON object (or a list of them), or emissions.csv (one record per row).
+           duration -> runtime (s); energy_consumed -> energy, cpu/gpu/ram_energy -> cpu_energy, gpu_energy,
+           ram_energy (kWh -> J); cpu/gpu/ram_power -> cpu_power, gpu_power, ram_power (W); hardware and n_gpus
+           from gpu_model ("1 x NVIDIA H100 80GB HBM3") and gpu_count. In "machine" tracking mode the powers are
+           the whole machine's, not one process's (extra["tracking_mode"] keeps it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from ..errors import Location
+from .columns import parse_quantity
+from .files import physical_lines, read_json, read_text
+from .perfdsl_csv import caret_span
+from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, warning
+
+# CSV column / JSON key -> (metric, unit as the tool writes it)
+ZEUS_METRICS = {
+    "Latency_sec": ("runtime", "s"),
+    "Memory_MB": ("memory", "MB"),
+    "Energy_J": ("energy", "J"),
+    "Power_W": ("power", "W"),
+    "Energy_per_InputToken": ("energy_per_input_token", "J/token"),
+    "Energy_per_OutputToken": ("energy_per_output_token", "J/token"),
+}
+ZEUS_IDENTITY = {"Model": "model", "Quantization": "precision", "Context_Window": "context_window",
+                 "Dataset": "dataset", "Batch_Size": "batch", "Input_Tokens": "input_tokens",
+                 "Output_Tokens": "output_tokens"}
+
+MLENERGY_METRICS = {
+    "Requests per second": ("request_throughput", "request/s"),
+    "Latency per request (s)": ("e2e_latency", "s"),
+    "Energy per request (J)": ("energy_per_request", "J/request"),
+}
+MLENERGY_IDENTITY = {"Model": "model", "Backend": "backend", "GPU model": "hardware", "#GPUs": "n_gpus",
+                     "Request rate": "request_rate"}
+
+CODECARBON_METRICS = {
+    "duration": ("runtime", "s"),
+    "energy_consumed": ("energy", "kWh"),
+    "cpu_energy": ("cpu_energy", "kWh"),
+    "gpu_energy": ("gpu_energy", "kWh"),
+    "ram_energy": ("ram_energy", "kWh"),
+    "cpu_power": ("cpu_power", "W"),
+    "gpu_power": ("gpu_power", "W"),
+    "ram_power": ("ram_power", "W"),
+}
+_GPU_MODEL = re.compile(r"^\s*(?P<count>\d+)\s*x\s*(?P<name>.+?)\s*$")
+
+
+def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: dict,
+               convert_extra=None) -> LoadResult:
+    """One record per CSV row: mapped columns become metrics or identity, the rest go to extra."""
+    lines = physical_lines(text)
+    rows = list(csv.reader(io.StringIO(text)))
+    rows_with_lines = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if not rows_with_lines:
+        raise file_error(path, "empty-log", "the file is empty")
+    _, header = rows_with_lines[0]
+    header = [h.strip() for h in header]
+    result = LoadResult()
+    for row_number, (line, row) in enumerate(rows_with_lines[1:], start=1):
+        source_line = lines[line - 1] if line - 1 < len(lines) else None
+        if len(row) != len(header):
+            result.problems.append(warning(
+                "bad-row", f"row {row_number} has {len(row)} fields but the header has {len(header)}; "
+                f"row {row_number} skipped", Location(path, line, detail=f"row {row_number}"),
+                source_line=source_line))
+            continue
+        record = RunRecord({}, {}, f"{path}:row {row_number}", {}, fmt)
+        for index, (column, cell) in enumerate(zip(header, row)):
+            cell = cell.strip()
+            def bad(what: str):
+                result.problems.append(warning(
+                    "bad-value", f"cannot read '{cell}' as {what} in column '{column}'",
+                    Location(path, line, *caret_span(source_line, index), f"row {row_number}, column '{column}'"),
+                    source_line=source_line, notes=[f"row {row_number} is kept without '{column}'"]))
+            if column in metrics_map:
+                value = parse_quantity(cell)
+                if value is None:
+                    bad("a number")
+                else:
+                    name, unit = metrics_map[column]
+                    record.metrics[name] = measure(value, unit)
+            elif column in identity_map:
+                name = identity_map[column]
+                value = int_identity(cell) if name in ("batch", "n_gpus", "context_window", "input_tokens",
+                                                      "output_tokens", "gpu_count") else cell
+                if value is None or value == "":
+                    bad("a whole number" if value is None else "a value")
+                else:
+                    record.identity[name] = value
+            else:
+                record.extra[column] = cell
+        if convert_extra:
+            convert_extra(record)
+        result.records.append(record)
+    return result
+
+
+def read_zeus(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    return read_table(str(path), read_text(path), "zeus-csv", ZEUS_METRICS, ZEUS_IDENTITY)
+
+
+def read_mlenergy(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    document = read_json(path)
+    if not isinstance(document, dict):
+        raise file_error(path_text, "bad-json", "expected a JSON object (an ML.ENERGY leaderboard configuration)")
+    record = RunRecord({}, {}, f"{path_text}:$", {}, "mlenergy")
+    result = LoadResult()
+    read_keys(path_text, document, MLENERGY_METRICS, MLENERGY_IDENTITY, record, result)
+    result.records.append(record)
+    return result
+
+
+def read_keys(path: str, document: dict, metrics_map: dict, identity_map: dict, record: RunRecord,
+              result: LoadResult, prefix: str = "") -> None:
+    for key, value in document.items():
+        if key in metrics_map:
+            name, unit = metrics_map[key]
+            if is_number(value):
+                record.metrics[name] = measure(value, unit)
+            else:
+                result.problems.append(warning("bad-value", f"cannot read {value!r} as a number for key '{key}'; "
+                                               f"'{name}' left out", Location(path, detail=f"{prefix}{key}")))
+        elif key in identity_map and value not in (None, ""):
+            name = identity_map[key]
+            record.identity[name] = int_identity(value) if name == "n_gpus" else value
+        else:
+            record.extra[key] = value
+
+
+def codecarbon_hardware(record: RunRecord) -> None:
+    """hardware and n_gpus from CodeCarbon's gpu_model ("1 x NVIDIA H100 80GB HBM3") and gpu_count."""
+    model, count = record.extra.get("gpu_model"), int_identity(record.extra.get("gpu_count"))
+    match = _GPU_MODEL.match(model) if isinstance(model, str) else None
+    if match and "," not in model:
+        record.identity["hardware"] = match.group("name")
+        record.identity["n_gpus"] = int(match.group("count"))
+    elif count is not None:
+        record.identity["n_gpus"] = count
+
+
+def read_codecarbon(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    text = read_text(path)
+    if text.lstrip().startswith(("{", "[")):
+        document = read_json(path, text)
+        objects = document if isinstance(document, list) else [document]
+        result = LoadResult()
+        for index, item in enumerate(objects):
+            where = f"[{index}]" if isinstance(document, list) else "$"
+            if not isinstance(item, dict):
+                result.problems.append(warning("bad-json", f"{where} is not a CodeCarbon record; skipped",
+                                               Location(path_text, detail=where)))
+                continue
+            record = RunRecord({}, {}, f"{path_text}:{where}", {}, "codecarbon")
+            read_keys(path_text, item, CODECARBON_METRICS, {}, record, result,
+                      prefix="" if where == "$" else f"{where}.")
+            codecarbon_hardware(record)
+            result.records.append(record)
+        return result
+    return read_table(path_text, text, "codecarbon", CODECARBON_METRICS, {}, codecarbon_hardware)
+
+
+__all__ = ["read_zeus", "read_mlenergy", "read_codecarbon"]

@@ -1,0 +1,100 @@
+"""`perfdsl ingest LOG... -o runs.csv [--format NAME] [--meta side.json] [--window START,END]`.
+
+Reads the logs (format detected per file unless --format names one), writes the records as perfdsl's own run log
+(JSON Lines when the output ends in .jsonl, CSV otherwise), and prints a one-line summary and every problem to
+stderr. The output is written when at least one record was read, even if other rows or logs had problems.
+
+Exit status (returned, for the CLI to exit with):
+  0  every log was read and every row used
+  1  a log could not be read, or a row or value was skipped (warnings); notes (e.g. a side value replacing the
+     log's) do not count
+  2  a usage mistake: unknown --format, unreadable --meta file, malformed --window, or an output that is one of
+     the inputs (refused, so a log is never overwritten)
+--window takes two epoch seconds ("1744833200,1744833220") or two ISO times ("2025-04-16T19:53:20,2025-04-16T19:53:40",
+read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples to integrate.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
+from .files import read_json
+from .load import load_runs
+from .side import check_side
+from .write import write_runs_csv, write_runs_jsonl
+
+
+def parse_window(text: str) -> tuple[float, float] | list[str]:
+    """(start, end) epoch seconds, or [start, end] ISO texts for the side metadata."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'",
+                                    hints=["write START,END as epoch seconds or ISO times"]))
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return parts
+
+
+def read_side_file(path: str) -> dict:
+    try:
+        document = read_json(path)
+    except PerfError as exc:
+        raise UsageError(exc.diagnostics) from None
+    return check_side(document, path)
+
+
+def refuse_overwrite(logs: list[str], output: str) -> None:
+    target = Path(output).resolve()
+    for log in logs:
+        if Path(log).resolve() == target:
+            raise UsageError(Diagnostic("output-is-input", f"the output '{output}' is also a log to read",
+                                        Location(log), hints=["write the runs to another file, e.g. -o runs.csv"]))
+
+
+def ingest_command(logs: list[str], output: str, format: str | None, side_file: str | None,
+                   window: str | None) -> int:
+    try:
+        return run(logs, output, format, side_file, window)
+    except PerfError as exc:  # usage mistakes, and a write that failed (e.g. mixed dimensions)
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_status
+
+
+def run(logs: list[str], output: str, format: str | None, side_file: str | None, window: str | None) -> int:
+    if not logs:
+        raise UsageError(Diagnostic("no-logs", "no logs to ingest", hints=["name one or more log files"]))
+    refuse_overwrite(logs, output)
+    side = read_side_file(side_file) if side_file else {}
+    epoch_window = None
+    if window is not None:
+        parsed = parse_window(window)
+        if isinstance(parsed, list):
+            side = {**side, "window": parsed}
+        else:
+            epoch_window = parsed
+    result = load_runs(logs, format, side=side, window=epoch_window)
+    for problem in result.problems:
+        print(problem.render(), file=sys.stderr)
+    failed = [p for p in result.problems if p.severity in ("error", "warning")]
+    if result.records:
+        try:
+            (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
+        except OSError as exc:
+            raise PerfError(Diagnostic("write-failed", f"cannot write the runs: {exc.strerror or exc}",
+                                       Location(output))) from None
+    print(summary(logs, output, result, failed), file=sys.stderr)
+    return EXIT_SPEC_ERROR if failed else EXIT_OK
+
+
+def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> str:
+    formats = sorted({r.format for r in result.records})
+    errors = sum(1 for p in failed if p.severity == "error")
+    warnings = len(failed) - errors
+    runs = f"{len(result.records)} run{'s' if len(result.records) != 1 else ''}"
+    where = f"wrote {output}" if result.records else "nothing written"
+    via = f" ({', '.join(formats)})" if formats else ""
+    return (f"ingest: {runs} from {len(logs)} log{'s' if len(logs) != 1 else ''}{via}; {where}; "
+            f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")

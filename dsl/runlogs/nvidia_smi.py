@@ -1,0 +1,279 @@
+"""Adapter "nvidia-smi": a `nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits] -l N` log.
+
+One record per GPU (rows grouped by `index`, else `pci.bus_id`, else `uuid`, else `name`; a log without any of
+them is one GPU). Identity: hardware from a `name` column, gpu_index from `index`. Metrics over the samples in the
+time window (the whole log when no window is given):
+  energy         trapezoidal integral of power.draw over the timestamps (J); at a window edge that falls between
+                 two samples the power is interpolated linearly
+  power          mean power over the window = energy / duration (time-weighted, W)
+  peak_power     the largest power.draw sample (W)
+  memory         the largest memory.used sample (MiB as nvidia-smi prints it; peak per GPU)
+  runtime        the span of time integrated (s)
+  gpu_utilization  the mean of utilization.gpu samples (%)
+Other columns are listed in extra["unused_columns"].
+
+Header: nvidia-smi echoes the query, with units ("power.draw [W]"); values carry units as text ("71.80 W") unless
+`nounits`. With `noheader`, name the columns in the side metadata: {"columns": ["timestamp", "power.draw", ...]}
+(units may be given as "power.draw [W]"; otherwise nvidia-smi's own units are assumed).
+
+Time: timestamps ("2025/04/16 19:53:18.720") carry no time zone. They are read as UTC unless the side metadata
+gives {"utc_offset": "+02:00"}. The window is (start, end) in epoch seconds, or side {"window": [start, end]} where
+each end is epoch seconds or an ISO time ("2025-04-16T19:53:20"; without an offset it is read like the log).
+A missing or unreadable value ("[N/A]", "[Not Supported]") is a warning; that sample is left out of that metric.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from ..errors import Location
+from ..units import UnitError, parse_unit
+from .files import physical_lines, read_text
+from .perfdsl_csv import caret_span
+from .records import LoadResult, Measurement, RunRecord, file_error, measure, warning
+
+FORMAT = "nvidia-smi"
+
+TIMESTAMP = re.compile(r"^\s*\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}")
+_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S")
+# nvidia-smi's units for the fields read here, for logs written with `nounits` and no header.
+DEFAULT_UNITS = {"power.draw": "W", "power.draw.instant": "W", "power.draw.average": "W", "memory.used": "MiB",
+                 "utilization.gpu": "%"}
+POWER_FIELDS = ("power.draw", "power.draw.instant", "power.draw.average")
+GROUP_FIELDS = ("index", "pci.bus_id", "uuid", "name")
+_HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
+
+
+@dataclass
+class Gpu:
+    """The samples of one GPU: (time, value) per quantity, and (time, row number) of its rows."""
+    key: str
+    identity: dict = field(default_factory=dict)
+    power: list = field(default_factory=list)
+    memory: list = field(default_factory=list)
+    utilization: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+
+
+def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text, side = str(path), side or {}
+    text = read_text(path)
+    lines = physical_lines(text)
+    rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True)]
+    if not any(rows):
+        raise file_error(path_text, "empty-log", "the file is empty")
+    offset = utc_offset(path_text, side)
+    if TIMESTAMP.match(rows[0][0] if rows[0] else ""):
+        if not side.get("columns"):
+            raise file_error(path_text, "no-header", "this nvidia-smi log has no header (noheader): its columns "
+                             "are unknown", line=1, source_line=lines[0],
+                             hints=['name them in the side metadata, e.g. {"columns": ["timestamp", "power.draw", '
+                                    '"memory.used"]}, in the order of --query-gpu'])
+        columns, first_data = [header_column(path_text, c, 1, None) for c in side["columns"]], 0
+    else:
+        columns, first_data = [header_column(path_text, c, 1, lines[0]) for c in rows[0]], 1
+    names = [c[0] for c in columns]
+    if "timestamp" not in names:
+        raise file_error(path_text, "no-timestamp", "an nvidia-smi log needs a 'timestamp' column to integrate "
+                         "power over time", line=1, hints=["add timestamp first in --query-gpu"])
+    result = LoadResult()
+    gpus = group_rows(path_text, rows, lines, first_data, columns, offset, result)
+    start, end = read_window(path_text, window, side, offset)
+    used = {"timestamp", *POWER_FIELDS, "memory.used", "utilization.gpu", *GROUP_FIELDS}
+    unused = [n for n in names if n not in used]
+    for gpu in gpus.values():
+        record = summarize(path_text, gpu, start, end, result)
+        if record is not None:
+            if unused:
+                record.extra["unused_columns"] = unused
+            result.records.append(record)
+    return result
+
+
+def header_column(path: str, text: str, line: int, source_line: str | None) -> tuple[str, str | None]:
+    """(query field, unit) from a header cell such as 'power.draw [W]'."""
+    match = _HEADER.match(text)
+    if not match:
+        raise file_error(path, "malformed-column", f"cannot read column header '{text}'", line=line,
+                         source_line=source_line)
+    name, unit = match.group("name"), match.group("unit")
+    return name, (unit.strip() if unit else DEFAULT_UNITS.get(name))
+
+
+def utc_offset(path: str, side: dict) -> timezone:
+    text = side.get("utc_offset", "+00:00")
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", str(text).strip())
+    if not match:
+        raise file_error(path, "bad-side", f"cannot read utc_offset '{text}'", hints=["write it as '+02:00'"])
+    sign = 1 if match.group(1) == "+" else -1
+    return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
+
+
+def parse_time(text: str, offset: timezone) -> float | None:
+    text = text.strip()
+    for pattern in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=offset).timestamp()
+        except ValueError:
+            continue
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=offset)).timestamp()
+
+
+def read_window(path: str, window, side: dict, offset: timezone) -> tuple[float | None, float | None]:
+    if window is None and side.get("window") is not None:
+        window = side["window"]
+    if window is None:
+        return None, None
+    if not isinstance(window, (list, tuple)) or len(window) != 2:
+        raise file_error(path, "bad-window", f"cannot read the window {window!r}",
+                         hints=["give [start, end] as epoch seconds or ISO times"])
+    bounds = []
+    for bound in window:
+        value = float(bound) if isinstance(bound, (int, float)) else parse_time(str(bound), offset)
+        if value is None:
+            raise file_error(path, "bad-window", f"cannot read the window bound '{bound}'",
+                             hints=["give epoch seconds or an ISO time such as 2025-04-16T19:53:20"])
+        bounds.append(value)
+    if bounds[0] >= bounds[1]:
+        raise file_error(path, "bad-window", f"the window starts at or after its end ({window[0]} .. {window[1]})")
+    return bounds[0], bounds[1]
+
+
+def read_cell(text: str, unit: str | None) -> float | None:
+    """A number from '71.80 W', '95 %', '13121' (the unit in the cell must agree with the column's)."""
+    parts = text.strip().split()
+    if not parts or parts[0].startswith("["):
+        return None
+    try:
+        number = float(parts[0])
+    except ValueError:
+        return None
+    written = parts[1] if len(parts) > 1 else unit
+    if written is None:
+        return None
+    try:
+        parsed = parse_unit(written)
+        if unit is not None and parsed.dim != parse_unit(unit).dim:
+            return None  # e.g. 'W' in a memory column: the columns are not what the header says
+    except UnitError:
+        return None
+    return number * parsed.scale
+
+
+def group_rows(path: str, rows: list, lines: list, first: int, columns: list, offset: timezone,
+               result: LoadResult) -> dict[str, Gpu]:
+    names = [c[0] for c in columns]
+    units = {c[0]: c[1] for c in columns}
+    group_by = next((g for g in GROUP_FIELDS if g in names), None)
+    power_field = next((p for p in POWER_FIELDS if p in names), None)
+    gpus: dict[str, Gpu] = {}
+    for line_index in range(first, len(rows)):
+        row, line = rows[line_index], line_index + 1
+        if not row:
+            continue
+        source_line = lines[line_index] if line_index < len(lines) else None
+        row_number = line_index - first + 1
+        cells = dict(zip(names, row))
+        if len(row) != len(names):
+            result.problems.append(warning(
+                "bad-row", f"row {row_number} has {len(row)} fields but there are {len(names)} columns; "
+                f"row {row_number} skipped", Location(path, line, detail=f"row {row_number}"),
+                source_line=source_line))
+            continue
+
+        def problem(column: str, what: str):
+            index = names.index(column)
+            result.problems.append(warning(
+                "bad-value", f"cannot read '{cells[column].strip()}' as {what} in column '{column}'",
+                Location(path, line, *caret_span(source_line, index), f"row {row_number}, column '{column}'"),
+                source_line=source_line, notes=[f"row {row_number} is left out of '{column}'"]))
+
+        moment = parse_time(cells["timestamp"], offset)
+        if moment is None:
+            problem("timestamp", "a time")
+            continue
+        key = cells[group_by].strip() if group_by else ""
+        gpu = gpus.setdefault(key, Gpu(key))
+        if "name" in cells:
+            gpu.identity.setdefault("hardware", cells["name"].strip())
+        if "index" in cells and cells["index"].strip().isdigit():
+            gpu.identity.setdefault("gpu_index", int(cells["index"]))
+        gpu.rows.append((moment, row_number))
+        for column, series, what in ((power_field, gpu.power, "a power"), ("memory.used", gpu.memory, "a size"),
+                                     ("utilization.gpu", gpu.utilization, "a percentage")):
+            if column is None or column not in cells:
+                continue
+            value = read_cell(cells[column], units.get(column))
+            if value is None:
+                problem(column, what)
+            else:
+                series.append((moment, value))
+    return gpus
+
+
+def integrate(samples: list[tuple[float, float]], start: float, end: float) -> float:
+    """Trapezoidal integral of (time, value) samples over [start, end], interpolating at the edges."""
+    points = sorted(samples)
+    total = 0.0
+    for (t0, v0), (t1, v1) in zip(points, points[1:]):
+        a, b = max(t0, start), min(t1, end)
+        if b <= a or t1 == t0:
+            continue
+        slope = (v1 - v0) / (t1 - t0)
+        va, vb = v0 + slope * (a - t0), v0 + slope * (b - t0)
+        total += (b - a) * (va + vb) / 2
+    return total
+
+
+def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, result: LoadResult) -> RunRecord | None:
+    label = f"gpu {gpu.key}" if gpu.key else "the log"
+    times = [t for t, _ in gpu.power] or [t for t, _ in gpu.memory]
+    if not times:
+        result.problems.append(warning("no-samples", f"no usable samples for {label}; skipped", Location(path)))
+        return None
+    first, last = min(times), max(times)
+    lo = first if start is None else max(start, first)
+    hi = last if end is None else min(end, last)
+    if start is not None and (start < first or end > last):
+        result.problems.append(warning(
+            "window-outside-log", f"the window ({iso(start)} .. {iso(end)}) reaches beyond the samples of {label} "
+            f"({iso(first)} .. {iso(last)}); only the overlap is used", Location(path)))
+    metrics: dict[str, Measurement] = {}
+    inside = lambda series: [v for t, v in series if lo <= t <= hi]
+    if len(gpu.power) >= 2 and hi > lo:
+        energy = integrate(gpu.power, lo, hi)
+        metrics["energy"] = measure(energy, "J")
+        metrics["power"] = measure(energy / (hi - lo), "W")
+        metrics["runtime"] = measure(hi - lo, "s")
+    elif gpu.power:
+        result.problems.append(warning("no-energy", f"fewer than two power samples in the window for {label}; "
+                                       "energy left out", Location(path)))
+    if inside(gpu.power):
+        metrics["peak_power"] = measure(max(inside(gpu.power)), "W")
+    if inside(gpu.memory):
+        metrics["memory"] = Measurement(max(inside(gpu.memory)), parse_unit("MiB").dim, "MiB")
+    if inside(gpu.utilization):
+        values = inside(gpu.utilization)
+        metrics["gpu_utilization"] = Measurement(sum(values) / len(values), parse_unit("%").dim, "%")
+    if not metrics:
+        result.problems.append(warning("no-samples", f"no samples inside the window for {label}; skipped",
+                                       Location(path)))
+        return None
+    used_rows = [n for t, n in gpu.rows if lo <= t <= hi] or [n for _, n in gpu.rows]
+    extra = {"samples": len(used_rows), "window": [iso(lo), iso(hi)]}
+    rows = f"rows {min(used_rows)}-{max(used_rows)}"
+    source = f"{path}:{rows}" + (f" ({label})" if gpu.key else "")
+    return RunRecord(dict(gpu.identity), metrics, source, extra, FORMAT)
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")

@@ -1,0 +1,174 @@
+"""Adapter "perfdsl-csv": perfdsl's own run-log CSV (see data/README.md).
+
+The header names each column; `name [unit]` is a quantity (converted to SI with the unit), a bare `name` identifies
+the run (`n_gpus`, `batch`, `tokens` ... stay ints). One row per run. A cell that is missing or not a number is a
+warning pointing at the cell (file, line, column, caret); the row is kept without that metric if any other metric is
+usable. A bad identifying cell skips the row (a run that cannot be identified cannot be matched). A cell holding
+`NA` says the run has no value there (not measured, not known): it is left out without a warning. A header with an
+unknown unit makes the whole file unreadable (PerfError naming line 1 and the column).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ..errors import Diagnostic, Location, PerfError
+from ..units import Unit
+from .columns import NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column, parse_quantity
+from .files import physical_lines, read_text
+from .records import LoadResult, Measurement, RunRecord, file_error, warning
+
+FORMAT = "perfdsl-csv"
+
+
+def field_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each comma-separated field in one line of CSV text, quotes respected."""
+    spans, start, quoted, i = [], 0, False, 0
+    while i < len(line):
+        char = line[i]
+        if char == '"':
+            if quoted and i + 1 < len(line) and line[i + 1] == '"':
+                i += 1  # an escaped quote inside a quoted field
+            else:
+                quoted = not quoted
+        elif char == "," and not quoted:
+            spans.append((start, i))
+            start = i + 1
+        i += 1
+    spans.append((start, len(line)))
+    return spans
+
+
+def caret_span(line: str | None, index: int) -> tuple[int, int]:
+    """1-based (col, end_col) of field `index` in `line`, trimmed of spaces; past the end where the field is absent."""
+    if line is None:
+        return 0, 0
+    spans = field_spans(line)
+    if index >= len(spans):
+        end = len(line) + 1
+        return end, end + 1
+    start, end = spans[index]
+    text = line[start:end]
+    stripped = text.strip()
+    if stripped:
+        start += len(text) - len(text.lstrip())
+        end = start + len(stripped)
+        return start + 1, end + 1
+    return start + 1, start + 2
+
+
+def parse_header(path: str, header: list[str], line_text: str) -> list[Column]:
+    columns, problems, seen = [], [], {}
+    spans = field_spans(line_text)
+    for index, text in enumerate(header):
+        offset = spans[index][0] if index < len(spans) else 0
+        try:
+            column = parse_column(text)
+        except ColumnError as exc:
+            problems.append(Diagnostic(
+                exc.code, exc.message,
+                Location(path, 1, offset + exc.start + 1, offset + exc.end + 1, f"column '{text.strip()}'"),
+                line_text, hints=[exc.hint] if exc.hint else []))
+            continue
+        if column.name in seen:
+            col, end = caret_span(line_text, index)
+            problems.append(Diagnostic(
+                "duplicate-column", f"column '{column.name}' appears twice (columns {seen[column.name] + 1} and "
+                f"{index + 1})", Location(path, 1, col, end, f"column '{text.strip()}'"), line_text,
+                hints=["keep one column per name; write each run as its own row"]))
+        seen.setdefault(column.name, index)
+        columns.append(column)
+    if problems:
+        raise PerfError(problems)
+    return columns
+
+
+def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    text = read_text(path)
+    lines = physical_lines(text)
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=False)
+    rows = []
+    last_line = 0
+    try:
+        for row in reader:
+            rows.append((last_line + 1, row))
+            last_line = reader.line_num
+    except csv.Error as exc:
+        line = reader.line_num or last_line + 1
+        raise file_error(path_text, "bad-csv", f"cannot read the CSV: {exc}", line=line,
+                         source_line=lines[line - 1] if 0 < line <= len(lines) else None) from None
+    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise file_error(path_text, "empty-log", "the file is empty: expected a header line such as "
+                         "'model,hardware,n_gpus,runtime [ms]'")
+    header_line, header = rows[0]
+    if header_line != 1:
+        raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line)
+    columns = parse_header(path_text, header, lines[0])
+    result = LoadResult()
+    for row_number, (line, row) in enumerate(rows[1:], start=1):
+        source_line = lines[line - 1] if 0 < line <= len(lines) else None
+        record = read_row(path_text, columns, row, row_number, line, source_line, result.problems)
+        if record is not None:
+            result.records.append(record)
+    return result
+
+
+def read_row(path: str, columns: list[Column], row: list[str], row_number: int, line: int,
+             source_line: str | None, problems: list[Diagnostic]) -> RunRecord | None:
+    if len(row) > len(columns):
+        problems.append(warning(
+            "extra-fields", f"row {row_number} has {len(row)} fields but the header has {len(columns)} columns; "
+            f"row {row_number} skipped", Location(path, line, *caret_span(source_line, len(columns)),
+                                                  f"row {row_number}"), source_line=source_line,
+            hints=["quote fields that contain commas, e.g. \"a, b\""]))
+        return None
+    identity, metrics, extra = {}, {}, {}
+    found: list[tuple[Column, Diagnostic]] = []
+    for index, column in enumerate(columns):
+        cell = row[index].strip() if index < len(row) else None
+        if column.name == SOURCE_COLUMN and not column.is_quantity:
+            if cell:
+                extra[SOURCE_COLUMN] = cell
+            continue
+        if cell == NOT_AVAILABLE:
+            continue
+        if not cell:
+            code, message = "missing-value", f"row {row_number} has no value in column '{column.header.strip()}'"
+        elif column.is_quantity:
+            value = parse_quantity(cell)
+            if value is not None:
+                metrics[column.name] = to_measurement(value, column.unit)
+                continue
+            code, message = "bad-value", f"cannot read '{cell}' as a number in column '{column.header.strip()}'"
+        else:
+            value, reason = identity_value(column.name, cell)
+            if value is not None:
+                identity[column.name] = value
+                continue
+            code, message = "bad-value", f"cannot read '{cell}' in column '{column.header.strip()}': {reason}"
+        detail = f"row {row_number}, column '{column.header.strip()}'"
+        location = Location(path, line, *caret_span(source_line, index), detail)
+        found.append((column, warning(code, message, location, source_line=source_line)))
+    bad_identity = [c.name for c, _ in found if not c.is_quantity]
+    quantity_columns = sum(1 for c in columns if c.is_quantity)
+    no_metric_left = quantity_columns > 0 and not metrics
+    for column, diagnostic in found:
+        if bad_identity:
+            names = ", ".join(f"'{n}'" for n in bad_identity)
+            diagnostic.notes.append(f"row {row_number} skipped: a run without {names} cannot be matched")
+        elif no_metric_left:
+            diagnostic.notes.append(f"row {row_number} skipped: none of its metrics could be read")
+        else:
+            diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
+        problems.append(diagnostic)
+    if bad_identity or no_metric_left:
+        return None
+    return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)
+
+
+def to_measurement(value: float, unit: Unit) -> Measurement:
+    return Measurement(value * unit.scale, unit.dim, unit.text)

@@ -1,0 +1,124 @@
+"""Adapter "perfdsl-jsonl": perfdsl's run log as JSON Lines, one JSON object per line and per run.
+
+Keys are written like the CSV headers: `"runtime [ms]": 693.77` is a quantity (a JSON number, or a string holding
+one), `"model": "facebook/opt-1.3b"` identifies the run. Blank lines are ignored. A line that is not a JSON object,
+or a value that cannot be read (null or "" included), is a warning with the line and key; a key that is absent,
+or holds "NA", says the run has no value there; a key with an unknown unit makes the file
+unreadable, as a CSV header would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import Diagnostic, Location, PerfError
+from .columns import NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column, parse_quantity
+from .files import read_text
+from .perfdsl_csv import to_measurement
+from .records import LoadResult, RunRecord, file_error, is_number, warning
+
+FORMAT = "perfdsl-jsonl"
+
+
+def key_span(line: str, key: str) -> tuple[int, int]:
+    """1-based (col, end_col) of `"key"` in the line text, for the caret; (0, 0) where it cannot be found."""
+    needle = json.dumps(key, ensure_ascii=False)
+    at = line.find(needle)
+    if at < 0:
+        return 0, 0
+    return at + 1, at + 1 + len(needle)
+
+
+def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    text = read_text(path)
+    result = LoadResult()
+    columns: dict[str, Column] = {}
+    header_errors: list[Diagnostic] = []
+    row_number = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        row_number += 1
+        try:
+            document = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.problems.append(warning(
+                "bad-json", f"line {line_number} is not valid JSON: {exc.msg}; row {row_number} skipped",
+                Location(path_text, line_number, exc.colno, exc.colno + 1, f"row {row_number}"), source_line=line))
+            continue
+        if not isinstance(document, dict):
+            result.problems.append(warning(
+                "bad-json", f"line {line_number} is not a JSON object; row {row_number} skipped",
+                Location(path_text, line_number, 1, len(line) + 1, f"row {row_number}"), source_line=line))
+            continue
+        for key in document:
+            if key not in columns:
+                try:
+                    columns[key] = parse_column(key)
+                except ColumnError as exc:
+                    col, end = key_span(line, key)
+                    header_errors.append(Diagnostic(
+                        exc.code, exc.message,
+                        Location(path_text, line_number, col, end, f"row {row_number}, key '{key}'"), line,
+                        hints=[exc.hint] if exc.hint else []))
+                    columns[key] = None  # reported once
+        if header_errors:
+            continue
+        record = read_object(path_text, document, columns, row_number, line_number, line, result.problems)
+        if record is not None:
+            result.records.append(record)
+    if header_errors:
+        raise PerfError(header_errors)
+    if row_number == 0:
+        raise file_error(path_text, "empty-log", "the file is empty: expected one JSON object per line")
+    return result
+
+
+def read_object(path: str, document: dict, columns: dict[str, Column], row_number: int, line_number: int,
+                line: str, problems: list[Diagnostic]) -> RunRecord | None:
+    identity, metrics, extra, bad_identity, found = {}, {}, {}, [], []
+    for key, value in document.items():
+        column = columns[key]
+        if column.name == SOURCE_COLUMN and not column.is_quantity:
+            extra[SOURCE_COLUMN] = value
+            continue
+        if value == NOT_AVAILABLE:
+            continue
+        if value is None or value == "":
+            message = f"row {row_number} has no value for key '{key}'"
+        elif column.is_quantity:
+            number = value if is_number(value) else parse_quantity(value) if isinstance(value, str) else None
+            if number is not None:
+                metrics[column.name] = to_measurement(float(number), column.unit)
+                continue
+            message = f"cannot read {json.dumps(value)} as a number for key '{key}'"
+        else:
+            kept, reason = identity_value(column.name, value.strip() if isinstance(value, str) else value)
+            if kept is not None:
+                identity[column.name] = kept
+                continue
+            message = f"cannot read {json.dumps(value)} for key '{key}': {reason}"
+            bad_identity.append(column.name)
+        if value is None or value == "":
+            if not column.is_quantity:
+                bad_identity.append(column.name)
+        diagnostic = warning("missing-value" if value is None or value == "" else "bad-value", message,
+                             Location(path, line_number, *key_span(line, key), f"row {row_number}, key '{key}'"),
+                             source_line=line)
+        found.append((column, diagnostic))
+    has_quantities = any(columns[k].is_quantity for k in document)
+    no_metric_left = has_quantities and not metrics
+    for column, diagnostic in found:
+        if bad_identity:
+            names = ", ".join(f"'{n}'" for n in bad_identity)
+            diagnostic.notes.append(f"row {row_number} skipped: a run without {names} cannot be matched")
+        elif no_metric_left:
+            diagnostic.notes.append(f"row {row_number} skipped: none of its metrics could be read")
+        else:
+            diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
+        problems.append(diagnostic)
+    if bad_identity or no_metric_left:
+        return None
+    return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)

@@ -1,0 +1,113 @@
+"""Run records: what every run-log adapter returns (the measurement stage's data types).
+
+An adapter turns one log file into `RunRecord`s: identifying fields (what was run, where) plus measured metrics held
+in SI with their dimension. Canonical names, so that runs from different tools can be matched to estimates:
+
+identity   model (Hugging Face id as written), hardware (device name as nvidia-smi prints it), n_gpus, batch,
+           seq_len (input length), output_len, tokens, precision, parallelism, backend, plus tool-specific fields
+           such as concurrency, request_rate, num_requests, input_tokens, output_tokens.
+metrics    runtime, prefill_latency (one forward over the prompt), decode_latency, per_token_latency, ttft, tpot,
+           itl, e2e_latency, memory (peak per GPU), energy, energy_per_token, energy_per_request,
+           throughput (generated tokens/s), total_token_throughput (input + generated tokens/s),
+           request_throughput, power (mean), peak_power; adapters add others where a log has them.
+
+Problems (rows or fields that could not be used) are Diagnostics: severity "warning" for a value or row that was
+skipped, "error" for a file that could not be read at all, "note" for information (a side value that replaced a
+value from the log).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..errors import Diagnostic, Location, PerfError
+from ..units import Dimension, UnitError, parse_unit
+
+# Identifying fields that are counts: kept as Python ints so that matching compares 8 with 8, not "8" with 8.0.
+INT_FIELDS = frozenset({
+    "n_gpus", "batch", "seq_len", "output_len", "tokens", "input_tokens", "output_tokens", "concurrency",
+    "num_requests", "gpu_index", "context_window", "tp", "pp", "dp",
+})
+
+# Column order when records are written: the canonical identity first, then whatever else the logs knew.
+IDENTITY_ORDER = ("model", "hardware", "n_gpus", "batch", "seq_len", "output_len", "tokens", "precision",
+                  "parallelism", "backend")
+
+
+@dataclass
+class Measurement:
+    value: float  # in SI
+    dim: Dimension
+    unit: str  # the unit as written in the log, for display
+
+
+@dataclass
+class RunRecord:
+    identity: dict[str, object]
+    metrics: dict[str, Measurement]
+    source: str
+    extra: dict[str, object] = field(default_factory=dict)
+    format: str = ""
+
+
+@dataclass
+class LoadResult:
+    records: list[RunRecord] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def extend(self, other: "LoadResult") -> None:
+        self.records.extend(other.records)
+        self.problems.extend(other.problems)
+
+
+def measure(value: float, unit: str) -> Measurement:
+    """A Measurement from a number in `unit` (a unit expression perfdsl knows; adapters pass literals)."""
+    parsed = parse_unit(unit)
+    return Measurement(float(value) * parsed.scale, parsed.dim, unit)
+
+
+def is_number(value: object) -> bool:
+    """True for a finite int or float (JSON numbers); bools and NaN are not measurements."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def warning(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,
+            hints: list[str] | None = None, notes: list[str] | None = None) -> Diagnostic:
+    return Diagnostic(code, message, location, source_line, hints=list(hints or []), notes=list(notes or []),
+                      severity="warning")
+
+
+def note(code: str, message: str, location: Location | None = None) -> Diagnostic:
+    return Diagnostic(code, message, location, severity="note")
+
+
+def file_error(path: str, code: str, message: str, *, line: int = 0, col: int = 0, end_col: int = 0,
+               detail: str = "", source_line: str | None = None, hints: list[str] | None = None) -> PerfError:
+    """A PerfError about a whole file (it cannot be read as its format)."""
+    location = Location(str(path), line, col, end_col, detail)
+    return PerfError(Diagnostic(code, message, location, source_line, hints=list(hints or [])))
+
+
+def int_identity(value: object) -> int | None:
+    """An identifying count as an int ("8", 8, 8.0 -> 8), or None where it is not a whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("+-").isdigit():
+            return int(text)
+    return None
+
+
+def unit_or_none(text: str) -> str | None:
+    """The unit text if perfdsl knows it, else None (for units named inside logs, e.g. report 'unit' fields)."""
+    try:
+        parse_unit(text)
+    except UnitError:
+        return None
+    return text

@@ -1,0 +1,92 @@
+"""Side metadata: what a log does not say about its run (hardware, n_gpus, batch, seq_len ...).
+
+Many logs lack identifying fields (vLLM's JSON has no hardware, nvidia-smi's CSV no model). They come from a JSON
+object, merged from three places, later ones winning:
+
+  1. `perfdsl-meta.json` in the log's folder          (applies to every log in that folder)
+  2. `<log file name>.meta.json` beside the log       (e.g. `run1.json.meta.json`; applies to that log only)
+  3. the `side` argument of load_runs / `perfdsl ingest --meta side.json`   (applies to every log named)
+
+Example:
+    {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8, "batch": 32, "seq_len": 1024, "output_len": 128,
+     "parallelism": "tp8", "backend": "vllm"}
+
+Every key is an identifying field copied into each record (counts such as n_gpus and batch must be whole numbers),
+except these control keys read by the adapters:
+  columns     the column names of a headerless nvidia-smi log, e.g. ["timestamp", "power.draw", "memory.used"]
+  window      [start, end] of the nvidia-smi samples to integrate: epoch seconds or ISO times
+  utc_offset  the time zone of nvidia-smi's timestamps, e.g. "+02:00" (default UTC)
+Where the side metadata names a field the log also has, the side value is used and a note says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import Diagnostic, Location, PerfError, UsageError
+from .columns import identity_value
+from .files import read_json
+from .records import RunRecord, note
+
+FOLDER_FILE = "perfdsl-meta.json"
+LOG_SUFFIX = ".meta.json"
+CONTROL_KEYS = frozenset({"columns", "window", "utc_offset"})
+
+
+def is_side_file(path: Path | str) -> bool:
+    name = Path(path).name
+    return name == FOLDER_FILE or name.endswith(LOG_SUFFIX)
+
+
+def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
+    """The side metadata with counts as ints; `error` (UsageError for the command line, PerfError for a file)."""
+    def fail(message: str, hint: str) -> PerfError:
+        return error(Diagnostic("bad-side", message, Location(where), hints=[hint]))
+
+    if not isinstance(side, dict):
+        raise fail("side metadata must be a JSON object", 'write e.g. {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8}')
+    checked: dict[str, object] = {}
+    for key, value in side.items():
+        if key == "columns":
+            if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+                raise fail("'columns' must be a list of column names", 'e.g. ["timestamp", "power.draw [W]"]')
+            checked[key] = value
+        elif key == "window":
+            if not isinstance(value, list) or len(value) != 2:
+                raise fail("'window' must be [start, end]", 'e.g. ["2025-04-16T19:53:20", "2025-04-16T19:53:40"]')
+            checked[key] = value
+        elif key == "utc_offset":
+            checked[key] = str(value)
+        elif "[" in key:
+            raise fail(f"side metadata holds identifying fields only; '{key}' is a quantity",
+                       "measured values come from the logs")
+        else:
+            kept, reason = identity_value(key, value)
+            if kept is None:
+                raise fail(f"cannot use {value!r} for '{key}': {reason}", "write counts as whole numbers, names as text")
+            checked[key] = kept
+    return checked
+
+
+def side_for(log: Path | str, given: dict | None) -> dict[str, object]:
+    """The merged side metadata for one log (folder file, then per-log file, then `given`)."""
+    log = Path(log)
+    merged: dict[str, object] = {}
+    for candidate in (log.parent / FOLDER_FILE, log.with_name(log.name + LOG_SUFFIX)):
+        if candidate.is_file():
+            merged.update(check_side(read_json(candidate), str(candidate), error=PerfError))
+    merged.update(given or {})
+    return merged
+
+
+def apply_side(record: RunRecord, side: dict[str, object], log: str) -> list[Diagnostic]:
+    notes = []
+    for key, value in side.items():
+        if key in CONTROL_KEYS:
+            continue
+        if key in record.identity and record.identity[key] != value:
+            notes.append(note("side-override", f"'{key}' is {record.identity[key]!r} in the log; the side metadata "
+                              f"gives {value!r}, which is used", Location(log, detail=record.source)))
+            record.extra.setdefault(f"log.{key}", record.identity[key])
+        record.identity[key] = value
+    return notes

@@ -1,0 +1,134 @@
+"""Adapters for vLLM's benchmark JSON files: "vllm-serve", "vllm-latency", "vllm-throughput".
+
+vllm-serve   `vllm bench serve --save-result` (benchmark_serving.py). Statistics `{mean,median,std,p90,p99,p99.9}_
+             {ttft,tpot,itl,e2el}_ms` in ms. The InferenceX GLM-5 variant writes `median_ttft`, `p99_tpot` ... in
+             SECONDS (no `_ms` suffix): the unit is taken from the key name. Metric names: ttft, tpot, itl,
+             e2e_latency hold the mean (the median where the log has no mean: extra["statistics"] says which);
+             the other statistics are ttft_median, ttft_p99, ttft_p99_9, ttft_std ... Also runtime (duration),
+             request_throughput, throughput (output tokens/s), total_token_throughput, input_throughput,
+             request_goodput and completed (requests).
+             Identity: model (model_id; a Hugging Face cache path such as /models/models--openai--gpt-oss-120b/
+             snapshots/... is read as openai/gpt-oss-120b, the path kept in extra), concurrency (max_concurrency),
+             request_rate ("inf" or a number, as written), num_requests (num_prompts), input_tokens and
+             output_tokens (total_input_tokens, total_output_tokens: the workload's token totals).
+vllm-latency `benchmark_latency.py --output-json`: avg_latency (s, one generate() of the whole batch) -> e2e_latency;
+             percentiles {"10": ...} -> e2e_latency_p10 ...; the latencies list is kept in extra.
+vllm-throughput `benchmark_throughput.py --output-json`: elapsed_time -> runtime, requests_per_second ->
+             request_throughput, tokens_per_second -> total_token_throughput (vLLM counts prompt AND output tokens
+             there), num_requests and total_num_tokens -> identity num_requests and tokens.
+
+None of these files says which hardware, how many GPUs, or the batch and sequence lengths: give them as side
+metadata (see runlogs/side.py: `--meta side.json`, `<log>.meta.json` or `perfdsl-meta.json` beside the log).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .files import read_json, require_object
+from .records import LoadResult, RunRecord, int_identity, is_number, measure
+
+_SERVE_STAT = re.compile(r"^(?P<stat>mean|median|std|p\d+(?:\.\d+)?)_(?P<name>ttft|tpot|itl|e2el)(?P<ms>_ms)?$")
+_SERVE_NAMES = {"ttft": "ttft", "tpot": "tpot", "itl": "itl", "e2el": "e2e_latency"}
+_HF_CACHE = re.compile(r"models--(?P<org>[^/]+?)--(?P<name>[^/]+)")
+
+_SERVE_SCALARS = {  # key -> (metric, unit)
+    "duration": ("runtime", "s"),
+    "request_throughput": ("request_throughput", "request/s"),
+    "request_goodput": ("request_goodput", "request/s"),
+    "output_throughput": ("throughput", "token/s"),
+    "total_token_throughput": ("total_token_throughput", "token/s"),
+    "input_throughput": ("input_throughput", "token/s"),
+    "completed": ("completed", "request"),
+}
+
+
+def hf_model_id(model_id: str) -> str | None:
+    """The Hugging Face id inside a hub cache path (".../models--org--name/snapshots/<hash>/"), or None."""
+    match = _HF_CACHE.search(model_id)
+    return f"{match.group('org')}/{match.group('name')}" if match else None
+
+
+def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    document = require_object(path_text, read_json(path), "a vLLM bench serve result")
+    identity, metrics, extra, statistics = {}, {}, {}, {}
+    for key, value in document.items():
+        match = _SERVE_STAT.match(key)
+        if match and is_number(value):
+            base = _SERVE_NAMES[match.group("name")]
+            stat = match.group("stat").replace(".", "_")
+            unit = "ms" if match.group("ms") else "s"
+            metrics[f"{base}_{stat}"] = measure(value, unit)
+        elif key in _SERVE_SCALARS and is_number(value):
+            name, unit = _SERVE_SCALARS[key]
+            metrics[name] = measure(value, unit)
+        elif key == "model_id" and isinstance(value, str):
+            identity["model"] = hf_model_id(value) or value
+            if identity["model"] != value:
+                extra["model_id"] = value
+        elif key == "max_concurrency" and int_identity(value) is not None:
+            identity["concurrency"] = int_identity(value)
+        elif key in ("total_input_tokens", "total_output_tokens") and int_identity(value) is not None:
+            identity[key.removeprefix("total_")] = int_identity(value)
+        elif key == "num_prompts" and int_identity(value) is not None:
+            identity["num_requests"] = int_identity(value)
+        elif key == "request_rate" and value is not None:
+            identity["request_rate"] = value
+        else:
+            extra[key] = value
+    for base in set(_SERVE_NAMES.values()):
+        for stat in ("mean", "median"):
+            if f"{base}_{stat}" in metrics:
+                metrics[base] = metrics.pop(f"{base}_mean") if stat == "mean" else metrics[f"{base}_median"]
+                statistics[base] = stat
+                break
+    if statistics:
+        extra["statistics"] = dict(sorted(statistics.items()))
+    record = RunRecord(identity, dict(sorted(metrics.items())), f"{path_text}:$", extra, "vllm-serve")
+    return LoadResult([record])
+
+
+def read_latency(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    document = require_object(path_text, read_json(path), "a vLLM benchmark_latency result")
+    metrics, extra = {}, {}
+    for key, value in document.items():
+        if key == "avg_latency" and is_number(value):
+            metrics["e2e_latency"] = measure(value, "s")
+        elif key == "percentiles" and isinstance(value, dict):
+            for percent, seconds in value.items():
+                if is_number(seconds):
+                    metrics[f"e2e_latency_p{percent}"] = measure(seconds, "s")
+                else:
+                    extra[f"percentiles.{percent}"] = seconds
+        else:
+            extra[key] = value
+    if "latencies" in extra and isinstance(extra["latencies"], list):
+        extra["iterations"] = len(extra["latencies"])
+    return LoadResult([RunRecord({}, metrics, f"{path_text}:$", extra, "vllm-latency")])
+
+
+_THROUGHPUT_SCALARS = {
+    "elapsed_time": ("runtime", "s"),
+    "requests_per_second": ("request_throughput", "request/s"),
+    "tokens_per_second": ("total_token_throughput", "token/s"),
+}
+
+
+def read_throughput(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    path_text = str(path)
+    document = require_object(path_text, read_json(path), "a vLLM benchmark_throughput result")
+    identity, metrics, extra = {}, {}, {}
+    for key, value in document.items():
+        if key in _THROUGHPUT_SCALARS and is_number(value):
+            name, unit = _THROUGHPUT_SCALARS[key]
+            metrics[name] = measure(value, unit)
+        elif key == "num_requests" and int_identity(value) is not None:
+            identity["num_requests"] = int_identity(value)
+        elif key == "total_num_tokens" and int_identity(value) is not None:
+            identity["tokens"] = int_identity(value)
+        else:
+            extra[key] = value
+    return LoadResult([RunRecord(identity, metrics, f"{path_text}:$", extra, "vllm-throughput")])

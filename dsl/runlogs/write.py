@@ -1,0 +1,115 @@
+"""Writing records as perfdsl's own run log: CSV with units in the header, or JSON Lines; always atomically.
+
+Columns: the identity (model, hardware, n_gpus, batch, seq_len, output_len, tokens, precision, parallelism,
+backend first, then any other identifying field), then one `name [unit]` column per metric, then `source` (where
+each row came from; read back into `extra`, never used for matching). A record without a field of a column gets
+`NA` there (not measured / not known; the readers skip it silently, unlike an empty cell). A metric's column uses the unit the logs
+wrote it in when every record agrees, otherwise the SI unit. `extra` is not written: it is for inspection.
+A file is written to a temporary file in the same folder and moved over the target (os.replace), so a reader never
+sees half a file and a failed write leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import Diagnostic, PerfError
+from ..units import DIMENSIONLESS, Dimension, UnitError, parse_unit, si_unit_name
+from .columns import NOT_AVAILABLE, SOURCE_COLUMN
+from .records import IDENTITY_ORDER, Measurement, RunRecord
+
+
+def display_unit(dim: Dimension, units: set[str]) -> str:
+    """The one unit text to write values of `dim` in: the logs' own when they agree and it parses, else SI."""
+    if len(units) == 1:
+        unit = next(iter(units))
+        try:
+            if parse_unit(unit).dim == dim:
+                return unit
+        except UnitError:
+            pass
+    if dim == DIMENSIONLESS:
+        return "count"
+    return si_unit_name(dim)
+
+
+def number_text(measurement: Measurement, unit: str) -> float:
+    return float(format(measurement.value / parse_unit(unit).scale, ".12g"))
+
+
+def identity_columns(records: list[RunRecord]) -> list[str]:
+    seen = [k for r in records for k in r.identity]
+    ordered = [k for k in IDENTITY_ORDER if k in seen]
+    return ordered + [k for k in dict.fromkeys(seen) if k not in ordered]
+
+
+def metric_columns(records: list[RunRecord]) -> dict[str, str]:
+    """metric name -> unit to write it in; a metric whose dimension differs between records is an error."""
+    dims: dict[str, Dimension] = {}
+    units: dict[str, set[str]] = {}
+    for record in records:
+        for name, measurement in record.metrics.items():
+            if dims.setdefault(name, measurement.dim) != measurement.dim:
+                raise PerfError(Diagnostic("mixed-dimensions", f"metric '{name}' is {dims[name]} in one record and "
+                                           f"{measurement.dim} in another ({record.source}); it cannot be one column",
+                                           hints=["write these logs to separate files"]))
+            units.setdefault(name, set()).add(measurement.unit)
+    return {name: display_unit(dims[name], units[name]) for name in dims}
+
+
+def write_atomically(path: Path | str, write) -> None:
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
+    records = list(records)
+    identity = identity_columns(records)
+    metrics = metric_columns(records)
+    clash = set(identity) & set(metrics)
+    if clash:
+        raise PerfError(Diagnostic("column-clash", f"'{sorted(clash)[0]}' is both an identifying field and a metric",
+                                   hints=["rename it in the side metadata"]))
+    header = identity + [f"{name} [{unit}]" for name, unit in metrics.items()] + [SOURCE_COLUMN]
+
+    def write(stream):
+        # CRLF, as RFC 4180 has it: csv quotes a field holding a lone \r only when \r is in the line terminator.
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow(header)
+        for record in records:
+            row = [record.identity.get(k, NOT_AVAILABLE) for k in identity]
+            row += [number_text(record.metrics[m], u) if m in record.metrics else NOT_AVAILABLE
+                    for m, u in metrics.items()]
+            writer.writerow(row + [record.source])
+
+    write_atomically(path, write)
+
+
+def write_runs_jsonl(records: Iterable[RunRecord], path: Path | str) -> None:
+    records = list(records)
+
+    def write(stream):
+        for record in records:
+            line = dict(record.identity)
+            for name, measurement in record.metrics.items():
+                unit = display_unit(measurement.dim, {measurement.unit})
+                line[f"{name} [{unit}]"] = number_text(measurement, unit)
+            line[SOURCE_COLUMN] = record.source
+            stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    write_atomically(path, write)

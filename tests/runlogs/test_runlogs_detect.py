@@ -1,0 +1,75 @@
+"""Format detection from content, and the errors for logs perfdsl does not read."""
+
+import pytest
+
+from perfdsl.errors import PerfError, UsageError
+from perfdsl.runlogs import FORMATS, detect_format, load_runs
+
+EXPECTED = {
+    "01_optimum_benchmark/derekliu35_llama3.1-8b_bf16_A100_bs1_seq64_new64.benchmark.json": "optimum-benchmark",
+    "01_optimum_benchmark/benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.benchmark.json": "optimum-benchmark",
+    "01_optimum_benchmark/benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.prefill_codecarbon.json": "codecarbon",
+    "02_vllm/inferencex_gpt-oss-120b_disagg16_conc32_isl1024_osl1024.vllm_bench_serve.json": "vllm-serve",
+    "02_vllm/inferencex_glm5-fp8_vllm_tp8_isl1024_osl128_conc4.json": "vllm-serve",
+    "02_vllm/zhangxinyuehfad_vllm-ascend_latency_llama8B_tp1.benchmark_latency.json": "vllm-latency",
+    "03_nvidia_smi/ap461719_llama2-7b_gpu_power_log.csv": "nvidia-smi",
+    "05_energy/ap461719_llama2-7b_zeus_metrics_output.csv": "zeus-csv",
+    "05_energy/mlenergy_leaderboard_v2_A100-SXM4-40GB_vLLM_chat/Meta-Llama-3-8B-Instruct/rate2.00.json": "mlenergy",
+}
+
+
+def test_format_names():
+    assert list(FORMATS) == ["perfdsl-csv", "perfdsl-jsonl", "optimum-benchmark", "vllm-serve", "vllm-latency",
+                             "vllm-throughput", "nvidia-smi", "zeus-csv", "mlenergy", "codecarbon"]
+
+
+@pytest.mark.parametrize("relative, expected", sorted(EXPECTED.items()))
+def test_shared_samples(shared_logs, relative, expected):
+    assert detect_format(shared_logs / relative) == expected
+
+
+def test_every_shared_log_loads_without_problems(shared_logs):
+    logs = [p for p in sorted(shared_logs.rglob("*")) if p.suffix in (".json", ".csv")]
+    result = load_runs(logs)
+    assert result.problems == [], [p.render() for p in result.problems]
+    assert len(result.records) == 35  # 4 optimum + 2 codecarbon + 5 serve + 1 latency + 1 smi + 14 zeus + 9 mlenergy
+
+
+def test_fixtures(fixture_logs):
+    assert detect_format(fixture_logs / "runs_bad_row.csv") == "perfdsl-csv"
+    assert detect_format(fixture_logs / "runs.jsonl") == "perfdsl-jsonl"
+    assert detect_format(fixture_logs / "vllm_throughput.json") == "vllm-throughput"
+    assert detect_format(fixture_logs / "nvidia_smi_two_gpus.csv") == "nvidia-smi"
+
+
+def test_nsys_stats_is_refused_with_a_reason(shared_logs):
+    with pytest.raises(PerfError, match="Nsight Systems `nsys stats` text"):
+        detect_format(shared_logs / "04_torch_profiler" / "benchlab_decode_bs64_nsys_stats.txt")
+
+
+def test_unknown_format(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.csv").write_text("when,what\nmonday,ran things\n")
+    with pytest.raises(PerfError) as caught:
+        detect_format("notes.csv")
+    assert caught.value.render() == (
+        "error[unknown-format]: cannot tell which format this log is: a header none of the formats has (when, what)\n"
+        "  --> notes.csv\n"
+        "  = help: name the format with --format NAME; formats: perfdsl-csv, perfdsl-jsonl, optimum-benchmark, "
+        "vllm-serve, vllm-latency, vllm-throughput, nvidia-smi, zeus-csv, mlenergy, codecarbon")
+
+
+def test_unknown_format_name_is_a_usage_error(fixture_logs):
+    with pytest.raises(UsageError) as caught:
+        load_runs(fixture_logs / "runs.jsonl", format="vllm-serving")
+    assert caught.value.exit_status == 2
+    assert caught.value.render() == (
+        "error[unknown-format]: no run-log format named 'vllm-serving'\n"
+        "  = help: did you mean 'vllm-serve'?\n"
+        "  = help: available: codecarbon, mlenergy, nvidia-smi, optimum-benchmark, perfdsl-csv, perfdsl-jsonl, "
+        "vllm-latency, vllm-serve, vllm-throughput, zeus-csv")
+
+
+def test_named_format_overrides_detection(fixture_logs):
+    result = load_runs(fixture_logs / "vllm_throughput.json", format="vllm-serve")
+    assert result.records[0].format == "vllm-serve"

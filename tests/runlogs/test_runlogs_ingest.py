@@ -1,0 +1,66 @@
+"""`perfdsl ingest`: the function the CLI calls; its output file, stderr and exit status."""
+
+import json
+
+import pytest
+
+from perfdsl.runlogs import load_runs
+from perfdsl.runlogs.ingest import ingest_command
+
+
+def test_seed_to_csv(repo_root, tmp_path, capsys):
+    out = tmp_path / "runs.csv"
+    status = ingest_command([str(repo_root / "data" / "seed_runs_a5000.csv")], str(out), None, None, None)
+    assert status == 0
+    assert capsys.readouterr().err == f"ingest: 12 runs from 1 log (perfdsl-csv); wrote {out}; 0 errors, 0 warnings\n"
+    assert len(load_runs(out).records) == 12
+
+
+def test_problems_give_status_1_and_are_printed(fixture_logs, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(fixture_logs)
+    out = tmp_path / "runs.jsonl"
+    status = ingest_command(["runs_bad_row.csv", "missing.csv"], str(out), None, None, None)
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "--> runs_bad_row.csv:3:40 (row 2, column 'runtime [ms]')" in err
+    assert "error[log-missing]: no such file\n  --> missing.csv" in err
+    assert err.endswith(f"ingest: 4 runs from 2 logs (perfdsl-csv); wrote {out}; 1 error, 3 warnings\n")
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines[0]["runtime [ms]"] == 693.77 and lines[0]["source"] == "runs_bad_row.csv:row 1"
+
+
+def test_refuses_to_overwrite_an_input(fixture_logs, capsys, monkeypatch):
+    monkeypatch.chdir(fixture_logs)
+    before = (fixture_logs / "runs.jsonl").read_bytes()
+    status = ingest_command(["runs.jsonl"], "./runs.jsonl", None, None, None)
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "error[output-is-input]: the output './runs.jsonl' is also a log to read\n"
+        "  --> runs.jsonl\n"
+        "  = help: write the runs to another file, e.g. -o runs.csv\n")
+    assert (fixture_logs / "runs.jsonl").read_bytes() == before
+
+
+def test_meta_file_and_iso_window(shared_logs, tmp_path, capsys):
+    side = tmp_path / "side.json"
+    side.write_text('{"model": "meta-llama/Llama-2-7b-hf", "hardware": "NVIDIA L4"}')
+    out = tmp_path / "power.csv"
+    log = shared_logs / "03_nvidia_smi" / "ap461719_llama2-7b_gpu_power_log.csv"
+    status = ingest_command([str(log)], str(out), "nvidia-smi", str(side),
+                            "2025-04-16T19:53:18.720,2025-04-16T19:53:20.723")
+    assert status == 0, capsys.readouterr().err
+    [record] = load_runs(out).records
+    assert record.identity == {"model": "meta-llama/Llama-2-7b-hf", "hardware": "NVIDIA L4"}
+    assert record.metrics["energy"].value == pytest.approx(1.002 * (71.80 + 70.93) / 2 + 1.001 * (70.93 + 72.14) / 2)
+
+
+def test_usage_mistakes_give_status_2(fixture_logs, tmp_path, capsys):
+    log = str(fixture_logs / "runs.jsonl")
+    assert ingest_command([log], str(tmp_path / "o.csv"), "nope", None, None) == 2
+    assert ingest_command([log], str(tmp_path / "o.csv"), None, str(tmp_path / "absent.json"), None) == 2
+    assert ingest_command([log], str(tmp_path / "o.csv"), None, None, "10") == 2
+    err = capsys.readouterr().err
+    assert "error[unknown-format]: no run-log format named 'nope'" in err
+    assert "error[log-missing]: no such file" in err
+    assert "error[bad-window]: cannot read --window '10'" in err
+    assert not (tmp_path / "o.csv").exists()

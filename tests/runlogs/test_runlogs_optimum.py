@@ -1,0 +1,103 @@
+"""optimum-benchmark benchmark.json (and its CodeCarbon companions), spot-checked against numbers read by hand
+from the public samples in ../shared/logs/01_optimum_benchmark/ (see PROVENANCE.md there)."""
+
+import pytest
+
+from perfdsl.errors import PerfError
+from perfdsl.runlogs import detect_format, load_runs
+
+KWH = 3.6e6  # J per kWh
+MB = 1e6  # optimum-benchmark's MB
+
+
+def one(path):
+    result = load_runs(path)
+    assert result.problems == [], [p.render() for p in result.problems]
+    assert len(result.records) == 1
+    return result.records[0]
+
+
+def test_llama8b_bf16_a100(shared_logs):
+    path = shared_logs / "01_optimum_benchmark" / "derekliu35_llama3.1-8b_bf16_A100_bs1_seq64_new64.benchmark.json"
+    assert detect_format(path) == "optimum-benchmark"
+    record = one(path)
+    assert record.identity == {"model": "meta-llama/Llama-3.1-8B-Instruct", "hardware": "NVIDIA A100-SXM4-80GB",
+                               "n_gpus": 1, "batch": 1, "seq_len": 64, "output_len": 64, "precision": "bfloat16",
+                               "backend": "pytorch"}
+    m = record.metrics
+    assert m["prefill_latency"].value == pytest.approx(0.026584511947631832)  # report.prefill.latency.mean, s
+    assert m["decode_latency"].value == pytest.approx(1.6228145874023436)
+    assert m["per_token_latency"].value == pytest.approx(0.025692613122402088)
+    assert m["load_latency"].value == pytest.approx(20.028271484375)
+    assert m["memory"].value == pytest.approx(17699.897344 * MB)  # report.decode.memory.max_global_vram
+    assert m["memory"].unit == "MB"
+    assert record.extra["metric_sources"]["memory"] == "report.decode.memory.max_global_vram"
+    assert m["throughput"].value == pytest.approx(38.821440532429996)  # decode tokens/s
+    assert m["prefill_throughput"].value == pytest.approx(37.61588709884444)  # samples/s
+    assert record.extra["report.prefill.latency.p50"] == 0.026455135345458985
+    assert record.extra["config.environment.gpu_count"] == 5  # the machine's GPUs, not the run's
+    assert record.source.endswith(".benchmark.json:report")
+
+
+def test_llama70b_on_two_a100s_reports_summed_memory(shared_logs):
+    record = one(shared_logs / "01_optimum_benchmark" /
+                 "derekliu35_llama3.1-70b_bf16_2xA100_bs1_seq64_new64_static-cache.benchmark.json")
+    # device_ids "2,4" of gpu = [A100, A100, A100, DGX Display, A100]
+    assert record.identity["hardware"] == "NVIDIA A100-SXM4-80GB" and record.identity["n_gpus"] == 2
+    assert "memory" not in record.metrics  # max_global_vram is summed over both GPUs: not a per-GPU peak
+    assert record.metrics["memory_total"].value == pytest.approx(144667.705344 * MB)
+    assert record.metrics["decode_latency"].value == pytest.approx(6.233827343749999)
+    assert record.metrics["throughput"].value == pytest.approx(10.106150928797131)
+
+
+def test_llama70b_fp8_h100(shared_logs):
+    record = one(shared_logs / "01_optimum_benchmark" /
+                 "derekliu35_llama3.1-70b_fbgemm-fp8_H100_bs1_seq64_new64.benchmark.json")
+    assert record.identity["precision"] == "fbgemm_fp8"  # quantization_scheme wins over torch_dtype bfloat16
+    assert record.identity["hardware"] == "NVIDIA H100 80GB HBM3" and record.identity["n_gpus"] == 1
+    assert record.metrics["prefill_latency"].value == pytest.approx(0.07479091567993164)
+    assert record.metrics["memory"].value == pytest.approx(74279.616512 * MB)
+
+
+def test_energy_star(shared_logs):
+    record = one(shared_logs / "01_optimum_benchmark" /
+                 "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.benchmark.json")
+    assert record.identity == {"model": "meta-llama/Llama-3.1-8B-Instruct", "hardware": "NVIDIA H100 80GB HBM3",
+                               "n_gpus": 1, "batch": 1, "backend": "pytorch",
+                               "dataset": "jdelavande/ultrachat_200k-Llama-3-8B-Instruct-with-thanks",
+                               "num_requests": 1000}  # no output_len: min_new_tokens 1, max_new_tokens 1000
+    m = record.metrics
+    assert m["prefill_energy"].value == pytest.approx(0.08172944713225458 * KWH)
+    assert m["prefill_gpu_energy"].value == pytest.approx(0.07468241252354346 * KWH)
+    assert m["decode_energy"].value == pytest.approx(0.14152102857830748 * KWH)
+    assert m["decode_energy_per_token"].value == pytest.approx(KWH / 7059021.617039943)  # 1 / tokens per kWh
+    assert m["decode_energy_per_token"].unit == "J/token"
+    assert m["prefill_energy_per_request"].value == pytest.approx(KWH / 12235.492042198697)
+    assert record.extra["report.decode.energy.cpu"] == 0.015001111233406925
+    assert "prefill_latency" not in m and "memory" not in m
+
+
+def test_codecarbon_companions_agree_with_the_report(shared_logs):
+    folder = shared_logs / "01_optimum_benchmark"
+    prefill = one(folder / "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.prefill_codecarbon.json")
+    generate = one(folder / "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.generate_codecarbon.json")
+    assert prefill.format == "codecarbon"
+    assert prefill.identity == {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 1}  # "1 x NVIDIA H100 80GB HBM3"
+    assert prefill.metrics["runtime"].value == pytest.approx(390.29682144802064)
+    assert prefill.metrics["energy"].value == pytest.approx(0.08172944713225458 * KWH)
+    assert prefill.metrics["gpu_energy"].value == pytest.approx(0.07468241252354346 * KWH)
+    assert prefill.metrics["gpu_power"].value == pytest.approx(687.9673516831513)
+    assert prefill.extra["tracking_mode"] == "machine"
+    # the report's decode energy is generate minus prefill: 0.22325047571056206 - 0.08172944713225458 kWh
+    assert generate.metrics["energy"].value - prefill.metrics["energy"].value == pytest.approx(
+        0.14152102857830748 * KWH)
+
+
+def test_markdown_rendering_is_refused_with_a_reason(shared_logs):
+    path = shared_logs / "01_optimum_benchmark" / "derekliu35_llama3.1-8b_fbgemm-fp8_H100_bs1_seq64_new64.benchmark_report.md"
+    with pytest.raises(PerfError) as caught:
+        detect_format(path)
+    assert caught.value.render().splitlines()[0] == (
+        "error[unsupported-format]: this is optimum-benchmark's markdown rendering (benchmark_report.md): it has "
+        "the report without the config, so no model, hardware or input shapes; ingest the benchmark.json written "
+        "next to it")

@@ -1,0 +1,62 @@
+"""Property: whatever the cells of a perfdsl CSV hold, reading it raises nothing but PerfError, and every problem
+is a Diagnostic that renders."""
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings, strategies as st
+
+from perfdsl.errors import Diagnostic, PerfError
+from perfdsl.runlogs import load_runs, write_runs_csv
+from perfdsl.runlogs import perfdsl_csv
+
+HEADER = ["model", "n_gpus", "runtime [ms]", "memory [GB]"]
+cell = st.one_of(st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                 st.integers().map(str), st.sampled_from(["", "NA", " 1e3 ", "nan", "-0", "1,5", '"', "\n"]))
+rows = st.lists(st.lists(cell, min_size=0, max_size=6), max_size=6)
+
+
+def csv_text(header, body) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(body)
+    return buffer.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows, st.one_of(st.just(HEADER), st.lists(st.text(max_size=10), min_size=1, max_size=4)))
+def test_random_cells_give_records_or_diagnostics(body, header):
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "runs.csv"
+        log.write_text(csv_text(header, body), encoding="utf-8")
+        try:
+            result = perfdsl_csv.read(log)
+        except PerfError as exc:
+            assert all(isinstance(d, Diagnostic) and d.render() for d in exc.diagnostics)
+            return
+        for problem in result.problems:
+            assert isinstance(problem, Diagnostic) and problem.severity == "warning" and problem.render()
+        for record in result.records:
+            assert all(isinstance(v.value, float) for v in record.metrics.values())
+        # whatever was read writes back and reads again to the same records
+        out = Path(folder) / "again.csv"
+        if result.records and all(record.identity or record.metrics for record in result.records):
+            try:
+                write_runs_csv(result.records, out)
+            except PerfError:
+                return
+            again = load_runs(out, format="perfdsl-csv")
+            assert [r.identity for r in again.records] == [r.identity for r in result.records]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_never_crash_detection_or_loading(data):
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "log"
+        log.write_bytes(data)
+        result = load_runs(log)
+        assert all(isinstance(p, Diagnostic) and p.render() for p in result.problems)
