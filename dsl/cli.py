@@ -134,7 +134,7 @@ def _print_diagnostics(diagnostics) -> None:
     for diag in diagnostics:
         sys.stderr.write(diag.render() + "\n\n")
     errors = sum(1 for d in diagnostics if d.severity == "error")
-    warnings = len(diagnostics) - errors
+    warnings = sum(1 for d in diagnostics if d.severity == "warning")
     parts = []
     if errors:
         parts.append(f"{errors} error{'s' if errors != 1 else ''}")

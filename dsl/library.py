@@ -1,4 +1,4 @@
-"""Where the bundled spec libraries (`models/`, `hardware/`) live.
+"""Where the bundled spec libraries (`models/`, `hardware/`, `costmodels/`) live.
 
 In a source checkout or an editable install they are the folders at the top of the repository; a plain
 `pip install .` copies them into the package as `perfdsl/_library/`.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-LIBRARIES = ("models", "hardware")
+LIBRARIES = ("models", "hardware", "costmodels")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -21,7 +21,7 @@ def library_root() -> Path:
 
 
 def library_path(name: str) -> Path:
-    """The folder of one bundled library: library_path("models") or library_path("hardware")."""
+    """The folder of one bundled library: library_path("models"), ("hardware") or ("costmodels")."""
     if name not in LIBRARIES:
         raise ValueError(f"unknown library {name!r}; the bundled libraries are {', '.join(LIBRARIES)}")
     return library_root() / name

@@ -76,6 +76,8 @@ class Program:
     def _check_report(self, ctx: ReportContext) -> Checker:
         checker = Checker(self.blocks, self.sources, ctx)
         check_units_of_shows(checker, ctx)
+        for name in ctx.report.cells:
+            checker.cell_type(ctx.report, name)
         return checker
 
     # -- overriding --------------------------------------------------------------------------------------------

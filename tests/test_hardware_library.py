@@ -1,0 +1,277 @@
+"""The bundled GPU library (hardware/*.perf): every block loads, every part evaluates, and spot checks against the
+datasheet facts in /work/shared/reference/gpus.csv, each expected number written as the arithmetic from the figure
+the datasheet prints (dense = sparse headline / 2, per direction = bidirectional / 2, ...).
+
+The gaps (figures gpus.csv does not have) are listed here as in hardware/README.md: evaluating one must fail with an
+error that names it, never give a number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+import perfdsl
+from perfdsl.errors import PerfError
+
+BASE = "gpu"
+
+# Family block -> its parts. Every part extends its family; every family extends `gpu`.
+FAMILIES = {
+    "ampere_workstation": ["rtx_a5000", "rtx_a6000"],
+    "ampere_geforce": ["rtx_3090"],
+    "ampere_datacenter": ["a10", "a30", "a100_40gb_sxm4", "a100_80gb_sxm4", "a100_80gb_pcie"],
+    "ada": ["l4", "l40s", "rtx_4090"],
+    "hopper": ["h100_sxm5", "h100_pcie", "h200_sxm"],
+    "blackwell": ["b200"],
+    "volta": ["v100_sxm2_32gb"],
+    "turing": ["t4"],
+    "amd_cdna": ["mi250x", "mi300x"],
+}
+PARTS = {part: family for family, parts in FAMILIES.items() for part in parts}
+
+# What the base block declares: every part must give these (or re-declare one as a gap).
+BASE_INPUTS = {
+    "sm_count", "peak_fp32", "peak_tf32", "peak_fp16", "peak_fp16_acc16", "peak_fp8", "peak_int8",
+    "mem_size", "mem_bw", "tdp", "pcie_bw", "nvlink_bw",
+}
+BASE_FORMULAS = {"interconnect_bw"}
+
+# Declared inputs a part leaves open because gpus.csv has no figure for them (n/f).
+GAPS = {
+    "rtx_a5000": {"peak_tf32", "peak_int8"},
+    "rtx_a6000": {"peak_tf32"},
+    "rtx_3090": {"peak_int8", "tdp", "pcie_bw", "nvlink_bw"},
+    "a10": {"peak_tf32", "peak_fp16", "peak_int8"},
+    "a30": {"peak_fp16", "peak_int8", "tdp", "pcie_bw", "nvlink_bw"},
+    "a100_80gb_pcie": {"nvlink_bw"},
+    "l40s": {"peak_int8"},
+    "rtx_4090": {"pcie_bw", "nvlink_bw"},
+    "b200": {"pcie_bw"},
+    "v100_sxm2_32gb": {"pcie_bw", "nvlink_bw"},
+    "mi300x": {"peak_tf32", "peak_int8"},
+}
+# Cells that are formulas over a gap, so they cannot be evaluated either.
+BLOCKED = {
+    "rtx_3090": {"interconnect_bw"},
+    "a10": {"peak_fp16_acc16", "peak_fp8"},
+    "a30": {"peak_fp16_acc16", "peak_fp8", "interconnect_bw"},
+    "a100_80gb_pcie": {"interconnect_bw"},
+    "rtx_4090": {"interconnect_bw"},
+    "v100_sxm2_32gb": {"interconnect_bw"},
+}
+
+# Figures not declared in the base, given only where gpus.csv has them: the parts that lack each.
+OPTIONAL_MISSING = {
+    "boost_clock": {"rtx_a5000", "b200", "mi300x"},
+    "l2_size": {"rtx_a5000"},
+    "pcie_gen": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200"},
+    "pcie_lanes": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200"},
+}
+
+MiB = 2**20
+KiB = 2**10
+
+# (cell, expected in SI): the datasheet arithmetic, with the gpus.csv cell it comes from.
+SPOT_CHECKS = [
+    ("rtx_a5000.peak_fp16", 222.2e12 / 2),        # "Tensor Performance 222.2 TFLOPS" is the sparse headline
+    ("rtx_a5000.peak_fp16_acc16", 222.2e12 / 2),  # pro GA102 parts are not halved
+    ("rtx_a5000.peak_fp8", 222.2e12 / 2),         # no FP8 on Ampere: the FP16 rate
+    ("rtx_a5000.peak_fp32", 27.8e12),
+    ("rtx_a5000.sm_count", 8192 / 128),           # 8,192 CUDA cores / 128 per GA10x SM
+    ("rtx_a5000.mem_size", 24e9),
+    ("rtx_a5000.mem_bw", 768e9),
+    ("rtx_a5000.tdp", 230),                        # total board power
+    ("rtx_a5000.pcie_bw", 64e9 / 2),               # Gen4 x16, 64 GB/s bidirectional
+    ("rtx_a5000.nvlink_bw", 112.5e9),              # NVLink bridge, bidirectional, 2 cards
+    ("rtx_a5000.interconnect_bw", 112.5e9 / 2),
+    ("rtx_a6000.peak_fp16", 154.8e12),             # 309.7 sparse
+    ("rtx_a6000.peak_int8", 309.7e12),
+    ("rtx_a6000.mem_size", 48e9),
+    ("rtx_a6000.tdp", 300),
+    ("rtx_a6000.boost_clock", 1800e6),
+    ("rtx_a6000.l2_size", 6 * MiB),
+    ("rtx_3090.peak_fp16", 71e12),                 # FP32 accumulate (GeForce: half the FP16-accumulate rate)
+    ("rtx_3090.peak_fp16_acc16", 142e12),
+    ("rtx_3090.peak_tf32", 35.6e12),               # TF32 on GeForce = the FP32 non-tensor rate
+    ("rtx_3090.peak_fp8", 71e12),
+    ("rtx_3090.l2_size", 6144 * KiB),
+    ("a10.peak_fp32", 31.2e12),
+    ("a10.nvlink_bw", 0),
+    ("a10.interconnect_bw", 64e9 / 2),             # no NVLink: the ring runs over PCIe
+    ("a30.peak_tf32", 165e12 / 2),                 # "165 TFLOPS of TF32" is sparse
+    ("a30.l2_size", 24576 * KiB),
+    ("a30.mem_bw", 933e9),
+    ("a100_40gb_sxm4.peak_fp16", 624e12 / 2),
+    ("a100_40gb_sxm4.peak_int8", 1248e12 / 2),
+    ("a100_40gb_sxm4.mem_bw", 1555e9),
+    ("a100_40gb_sxm4.l2_size", 41943040),          # deviceQuery
+    ("a100_40gb_sxm4.interconnect_bw", 600e9 / 2),  # NVLink3 600, 300 + 300 per direction
+    ("a100_80gb_sxm4.mem_size", 80e9),
+    ("a100_80gb_sxm4.mem_bw", 2039e9),
+    ("a100_80gb_pcie.mem_bw", 1935e9),
+    ("a100_80gb_pcie.tdp", 300),                   # disputed: 300 | 250
+    ("l4.sm_count", 58),                           # disputed: 58 | 60
+    ("l4.peak_tf32", 120e12 / 2),                  # every L4 headline is sparse
+    ("l4.peak_fp16", 242e12 / 2),
+    ("l4.peak_fp8", 485e12 / 2),
+    ("l4.peak_int8", 485e12 / 2),
+    ("l4.mem_bw", 300e9),
+    ("l4.tdp", 72),
+    ("l40s.peak_fp16", 362e12),                    # 733 sparse
+    ("l40s.peak_fp8", 733e12),                     # 1466 sparse
+    ("l40s.tdp", 350),                             # disputed: 350 | 300
+    ("l40s.pcie_bw", 64e9 / 2),
+    ("l40s.interconnect_bw", 64e9 / 2),
+    ("rtx_4090.peak_fp16", 165.2e12),              # FP32 accumulate
+    ("rtx_4090.peak_fp16_acc16", 330.3e12),
+    ("rtx_4090.peak_fp8", 330.3e12),               # FP8 with FP32 accumulate (whitepaper v2.02)
+    ("rtx_4090.peak_int8", 660.6e12),
+    ("rtx_4090.l2_size", 73728 * KiB),
+    ("rtx_4090.tdp", 450),
+    ("h100_sxm5.mem_bw", 3350e9),
+    ("h100_sxm5.peak_fp16", 989.4e12),             # 1979 sparse
+    ("h100_sxm5.peak_fp8", 1978.9e12),             # 3958 sparse
+    ("h100_sxm5.peak_tf32", 494.7e12),
+    ("h100_sxm5.boost_clock", 1980e6),             # disputed: 1980 | 1830 | 1770
+    ("h100_sxm5.pcie_bw", 128e9 / 2),              # Gen5 x16, 128 GB/s bidirectional
+    ("h100_sxm5.interconnect_bw", 900e9 / 2),      # NVLink4 900
+    ("h100_pcie.sm_count", 114),
+    ("h100_pcie.peak_fp16", 756.5e12),
+    ("h100_pcie.tdp", 350),                        # disputed: 350 | 300-350
+    ("h100_pcie.interconnect_bw", 600e9 / 2),      # NVLink bridge 600
+    ("h200_sxm.mem_size", 141e9),
+    ("h200_sxm.mem_bw", 4800e9),
+    ("h200_sxm.peak_fp8", 1978.9e12),
+    ("b200.mem_size", 1440e9 / 8),                 # DGX B200: 1,440 GB / 8 GPUs
+    ("b200.mem_bw", 64e12 / 8),                    # DGX B200: 64 TB/s / 8 GPUs
+    ("b200.peak_fp8", 9000e12 / 2),
+    ("b200.peak_fp16", 4500e12 / 2),
+    ("b200.tdp", 1000),
+    ("v100_sxm2_32gb.peak_fp16", 125e12),          # Volta: dense, no sparsity
+    ("v100_sxm2_32gb.peak_tf32", 15.7e12),         # no TF32: the FP32 rate
+    ("v100_sxm2_32gb.peak_int8", 125e12),          # no INT8 tensor path: the FP16 rate
+    ("v100_sxm2_32gb.mem_bw", 900e9),
+    ("t4.peak_fp16", 65e12),
+    ("t4.peak_int8", 130e12),
+    ("t4.mem_bw", 320e9),                          # disputed: 320 | 300
+    ("t4.tdp", 70),                                # disputed: 70 | 75
+    ("t4.pcie_bw", 32e9 / 2),                      # Gen3 x16: half of Gen4 x16's 32 GB/s per direction
+    ("t4.interconnect_bw", 32e9 / 2),
+    ("mi250x.sm_count", 220),                      # compute units
+    ("mi250x.peak_fp16", 383e12),
+    ("mi250x.peak_tf32", 95.7e12),                 # no TF32: the FP32 matrix rate
+    ("mi250x.tdp", 560),                           # disputed: 500 | 560
+    ("mi250x.nvlink_bw", 8 * 50e9 * 2),            # 8 Infinity Fabric links x 50 GB/s x 2 directions = 800
+    ("mi250x.interconnect_bw", 8 * 50e9),
+    ("mi300x.peak_fp16", 1307e12),                 # 2615 sparse
+    ("mi300x.peak_fp8", 2610e12),                  # disputed: ~2610-2615
+    ("mi300x.mem_bw", 5300e9),
+    ("mi300x.nvlink_bw", 7 * 128e9),               # xGMI: 7 links x 128 GB/s = 896
+    ("mi300x.pcie_bw", 128e9 / 2),
+]
+
+STRING_CHECKS = [
+    ("rtx_a5000.label", "NVIDIA RTX A5000"),       # the seed run log's hardware column
+    ("a100_40gb_sxm4.label", "NVIDIA A100-SXM4-40GB"),  # nvidia-smi names seen in /work/shared/logs
+    ("a100_80gb_sxm4.label", "NVIDIA A100-SXM4-80GB"),
+    ("h100_sxm5.label", "NVIDIA H100 80GB HBM3"),
+    ("rtx_4090.label", "NVIDIA GeForce RTX 4090"),
+    ("rtx_a5000.vendor", "NVIDIA"),
+    ("rtx_a5000.arch", "Ampere"),
+    ("l4.arch", "Ada Lovelace"),
+    ("mi250x.vendor", "AMD"),
+    ("mi250x.arch", "CDNA 2"),
+    ("mi300x.arch", "CDNA 3"),
+]
+
+
+@pytest.fixture(scope="module")
+def program():
+    folder = perfdsl.library_path("hardware")
+    files = sorted(folder.glob("*.perf"))
+    assert files, f"no .perf files in {folder}"
+    return perfdsl.load(files)
+
+
+def test_library_holds_the_base_the_families_and_every_part(program):
+    expected = {BASE, *FAMILIES, *PARTS}
+    names = set(program.blocks)
+    assert names == expected, f"missing: {sorted(expected - names)}; unexpected: {sorted(names - expected)}"
+    for name, block in program.blocks.items():
+        assert block.kind == "hardware", f"hardware.{name}: kind {block.kind!r}"
+
+
+def test_every_part_extends_its_family_and_every_family_the_base(program):
+    assert program.blocks[BASE].parent is None
+    for family in FAMILIES:
+        assert program.blocks[family].parent == BASE, f"hardware.{family} extends {program.blocks[family].parent}"
+    for part, family in PARTS.items():
+        assert program.blocks[part].parent == family, f"hardware.{part} extends {program.blocks[part].parent}"
+
+
+def test_base_declares_the_datasheet_inputs(program):
+    cells = set(program.blocks[BASE].cells)
+    assert cells == BASE_INPUTS | BASE_FORMULAS, f"hardware.gpu cells: {sorted(cells)}"
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+def test_part_evaluates_every_cell_except_its_gaps(program, part):
+    gaps = GAPS.get(part, set())
+    blocked = BLOCKED.get(part, set())
+    cells = set(program.blocks[part].cells)
+    assert gaps | blocked <= cells, f"hardware.{part}: gaps not cells: {sorted((gaps | blocked) - cells)}"
+    for cell in sorted(cells):
+        path = f"{part}.{cell}"
+        if cell in gaps or cell in blocked:
+            with pytest.raises(PerfError) as caught:
+                program.value(path)
+            named = [gap for gap in gaps if re.search(rf"\b{gap}\b", str(caught.value))]
+            assert named, f"hardware.{path}: the error does not name the missing input ({sorted(gaps)}):\n{caught.value}"
+            continue
+        value = program.value(path)
+        assert isinstance(value, (str, bool, float, int)), f"hardware.{path}: {value!r}"
+        if isinstance(value, float):
+            assert math.isfinite(value) and value >= 0, f"hardware.{path} = {value}"
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+def test_part_gives_a_label_vendor_and_arch(program, part):
+    for cell in ("label", "vendor", "arch"):
+        value = program.value(f"{part}.{cell}")
+        assert isinstance(value, str) and value, f"hardware.{part}.{cell} = {value!r}"
+    assert program.value(f"{part}.vendor") in {"NVIDIA", "AMD"}
+
+
+def test_labels_are_given_by_the_parts_not_inherited(program):
+    for family in FAMILIES:
+        assert "label" not in program.blocks[family].cells, f"hardware.{family} gives a label its parts would inherit"
+    labels = [program.value(f"{part}.label") for part in PARTS]
+    assert len(set(labels)) == len(labels), f"duplicate labels: {sorted(labels)}"
+
+
+@pytest.mark.parametrize("cell", sorted(OPTIONAL_MISSING))
+def test_optional_figures_are_given_exactly_where_known(program, cell):
+    for part in PARTS:
+        has = cell in program.blocks[part].cells
+        assert has == (part not in OPTIONAL_MISSING[cell]), (
+            f"hardware.{part}.{cell}: {'given' if has else 'missing'}, hardware/README.md says otherwise")
+
+
+@pytest.mark.parametrize(("path", "expected"), SPOT_CHECKS, ids=[path for path, _ in SPOT_CHECKS])
+def test_spot_check_against_the_datasheet(program, path, expected):
+    assert program.value(path) == pytest.approx(expected, rel=1e-12), f"hardware.{path}"
+
+
+@pytest.mark.parametrize(("path", "expected"), STRING_CHECKS, ids=[path for path, _ in STRING_CHECKS])
+def test_strings(program, path, expected):
+    assert program.value(path) == expected, f"hardware.{path}"
+
+
+def test_b200_interconnect_does_not_wait_for_its_open_pcie_bw(program):
+    # b200.pcie_bw is a gap; b200 writes out the NVLink branch of the base formula so the ring bandwidth is known.
+    assert program.value("b200.interconnect_bw") == pytest.approx(1800e9 / 2, rel=1e-12)
+    with pytest.raises(PerfError):
+        program.value("b200.pcie_bw")
