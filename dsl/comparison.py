@@ -1,0 +1,82 @@
+"""What a report's workbook shows: estimates beside measured runs, as plain data.
+
+This is the hand-over point between the stages that compute (evaluating specs, reading run logs, matching runs to
+sweep points) and the one that writes the Excel workbook (`perfdsl.workbook`). Nothing here depends on openpyxl or
+numpy, so any stage can build these objects and tests can write them by hand.
+
+Values are already in each metric's display unit (milliseconds, GB, J/token ...): the workbook shows them as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR_CONVENTIONS = ("measured", "estimated")
+
+
+@dataclass
+class MetricSpec:
+    name: str            # machine name used for matching, e.g. "runtime"
+    title: str           # group header text without unit, e.g. "Runtime"
+    unit: str            # display unit, e.g. "ms", "GB", "J/token", "token/s"
+    number_format: str | None = None   # Excel number format; None = choose from magnitude (e.g. '0.00', '0.000')
+
+
+@dataclass
+class ComparisonRow:
+    identity: dict[str, object]            # ordered id columns, e.g. {"Model": "facebook/opt-1.3b", "Device": ...}
+    estimated: dict[str, float | None]     # metric name -> estimate in the metric's display unit
+    measured: dict[str, float | None]      # metric name -> measured value in display unit; missing/None = no run
+    run_source: str | None = None          # where the measured run came from, e.g. "data/seed_runs_a5000.csv:row 3"
+    point: dict[str, object] = field(default_factory=dict)  # the sweep point (axis -> value) for auditing
+
+
+@dataclass
+class Section:
+    title: str                   # sheet name, e.g. "Single GPU" (the workbook sanitises it for Excel)
+    id_columns: list[str]        # e.g. ["Model", "Device"]
+    metrics: list[MetricSpec]
+    rows: list[ComparisonRow]
+
+
+@dataclass
+class InputCell:
+    block: str        # e.g. "rtx_a5000"
+    kind: str         # "hardware" | "model" | "workload" | "costmodel" | "report"
+    cell: str         # e.g. "mem_bw"
+    formula: str      # source text of the cell, e.g. "768 GB/s" or "4 * hidden"
+    value: str        # rendered value(s) with unit, e.g. "7.68e+11 byte/s" or "768 GB/s"
+    unit: str
+    source: str       # "hardware/ampere.perf:12"
+
+
+@dataclass
+class Unmatched:
+    kind: str         # "run without estimate" | "estimate without run" | "ambiguous match" | "unusable row"
+    description: str
+    source: str = ""
+
+
+@dataclass
+class WorkbookData:
+    report_name: str
+    sections: list[Section]
+    inputs: list[InputCell] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    # "measured": (est - meas) / meas, the usual convention and the default;
+    # "estimated": (est - meas) / est, the one the seed benchmark table used.
+    error_convention: str = "measured"
+    notes: list[str] = field(default_factory=list)   # free text lines for the About sheet (power model used, etc.)
+
+
+def relative_error(estimated: float | None, measured: float | None, convention: str = "measured") -> float | None:
+    """The signed relative error the workbook's Error column computes; None where it shows an empty cell.
+
+    Kept beside the data classes so every stage (and every test) agrees with the workbook's live formula.
+    """
+    if estimated is None or measured is None:
+        return None
+    base = measured if convention == "measured" else estimated
+    if base == 0:
+        return None
+    return (estimated - measured) / base

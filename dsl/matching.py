@@ -1,0 +1,299 @@
+"""Matching (stage 5): measured runs beside the estimates of a report.
+
+A run is matched to the sweep points whose identifying values equal the run's, on the identifying fields the runs
+have: `model` (a Hugging Face id matches a model block's `hf_id`, or the block name), `hardware` (the nvidia-smi
+name matches a hardware block's `label`, or the block name), and plain fields such as `n_gpus`, `batch`, `seq_len`,
+`output_len`, `tokens` and `precision`, which match a cell of the same name (or a known alias) of the report or of
+a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
+runtime`) when their dimensions agree. Runs that match no point, points without a run, and runs that match several
+points are reported, never dropped.
+
+The report names its logs in a cell `measured = "runs.csv"` (or a list), relative to the report file; `--measured`
+adds more. The error convention is the report cell `error_convention` ("measured", the default:
+(estimated - measured) / measured; or "estimated", the seed table's (estimated - measured) / estimated).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .comparison import ERROR_CONVENTIONS, Unmatched
+from .errors import Diagnostic, PerfError, error
+from .result import Result, key_with_unit
+
+ALIASES = {
+    "n_gpus": ("n_gpus", "gpus", "num_gpus", "gpu_count"),
+    "batch": ("batch", "batch_size"),
+    "seq_len": ("seq_len", "seq", "input_len", "prompt_len", "input"),
+    "output_len": ("output_len", "output", "out", "new_tokens", "max_new_tokens"),
+    "tokens": ("tokens", "tokens_per_step"),
+    "precision": ("precision", "dtype"),
+}
+LIST_LIMIT = 20
+
+
+@dataclass
+class MetricMatch:
+    name: str              # the shown column's name
+    key: str               # its record key ("runtime [ms]")
+    unit: str
+    scale: float
+    measured: np.ndarray   # SI, nan where no run
+    derived: bool = False
+
+
+@dataclass
+class Comparison:
+    result: Result
+    convention: str
+    metrics: list[MetricMatch] = field(default_factory=list)
+    run_source: np.ndarray | None = None             # per point: where its run came from ("" where none)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    used_keys: list[str] = field(default_factory=list)
+    n_runs: int = 0
+
+    def error(self, metric: MetricMatch) -> np.ndarray:
+        estimated = self.result.column(metric.name)
+        base = metric.measured if self.convention == "measured" else estimated
+        with np.errstate(all="ignore"):
+            return (estimated - metric.measured) / base
+
+    def table(self) -> tuple[list[str], list[np.ndarray]]:
+        """The result's table plus, for each matched metric, its measured value and error."""
+        keys, columns = self.result.table()
+        for metric in self.metrics:
+            keys.append(key_with_unit(f"{metric.name} measured", metric.unit))
+            columns.append(metric.measured / metric.scale)
+            keys.append(f"{metric.name} error")
+            columns.append(self.error(metric))
+        return keys, columns
+
+
+def report_logs(result: Result, base_dir: str) -> list[str]:
+    cell = result.ctx.report.cells.get("measured")
+    if cell is None or cell.expr is None:
+        return []
+    from . import ir
+
+    items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
+    paths = []
+    for item in items:
+        if not isinstance(item, ir.Str):
+            raise PerfError(result.program.sources.diag(
+                "bad-measured", "`measured` names run logs: a string or a list of strings", item.span))
+        report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
+        paths.append(os.path.normpath(os.path.join(report_dir, item.value)))
+    return paths
+
+
+def error_convention(result: Result) -> str:
+    cell = result.ctx.report.cells.get("error_convention")
+    if cell is None:
+        return "measured"
+    from . import ir
+
+    if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ERROR_CONVENTIONS:
+        raise PerfError(result.program.sources.diag(
+            "bad-option", "error_convention is \"measured\" ((estimated - measured) / measured) or \"estimated\" "
+            "((estimated - measured) / estimated)", cell.expr.span if cell.expr else cell.span))
+    return cell.expr.value
+
+
+def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = ".") -> Comparison:
+    from .runlogs import load_runs
+
+    comparison = Comparison(result=result, convention=error_convention(result))
+    paths = report_logs(result, base_dir) + list(extra_logs)
+    if not paths:
+        return comparison
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        from .errors import UsageError
+
+        raise UsageError([error("no-such-file", f"cannot read the run log '{p}': no such file") for p in missing])
+    loaded = load_runs(paths)
+    comparison.diagnostics.extend(loaded.problems)
+    for problem in loaded.problems:
+        comparison.unmatched.append(Unmatched("unusable row", problem.message, str(problem.location or "")))
+    runs = loaded.records
+    comparison.n_runs = len(runs)
+    _match(comparison, runs)
+    return comparison
+
+
+def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]] | None:
+    """Per sweep point, the value a run's identifying field `key` is compared with (flat), or None."""
+    ctx = result.ctx
+    program = result.program
+    evaluator = result.evaluator
+    if key in ("model", "hardware"):
+        label_cell = "hf_id" if key == "model" else "label"
+        blocks = ctx.role_blocks(key)
+        if not blocks:
+            return None
+        aliases: dict[str, str] = {}
+        for name in blocks:
+            block = program.blocks[name]
+            aliases[name.lower()] = name
+            cell = block.cells.get(label_cell)
+            if cell is not None:
+                from . import ir
+
+                if isinstance(cell.expr, ir.Str):
+                    aliases[cell.expr.value.lower()] = name
+        if key in ctx.fixed_roles:
+            values = np.full(ctx.n_points, ctx.fixed_roles[key], dtype=object)
+        else:
+            index, coord = ctx.swept_roles[key]
+            shape = [1] * len(ctx.axes)
+            shape[index] = len(coord.values)
+            values = np.broadcast_to(coord.values.reshape(shape), ctx.shape).reshape(-1)
+        return values, aliases
+    for alias in ALIASES.get(key, (key,)):
+        for block_name in [ctx.report.name] + [b for r, b in ctx.fixed_roles.items() if r != "report"]:
+            block = program.blocks[block_name]
+            if alias in block.cells:
+                array = evaluator.run(lambda: evaluator.cell(block, alias))
+                return np.broadcast_to(evaluator._rank(array), ctx.shape).reshape(-1), {}
+    return None
+
+
+def _normalise(value) -> object:
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    return str(value).strip().lower()
+
+
+def _match(comparison: Comparison, runs) -> None:
+    result = comparison.result
+    n = result.n_points
+    keys = sorted({k for run in runs for k in run.identity})
+    columns: dict[str, tuple[np.ndarray, dict[str, str]]] = {}
+    ignored = []
+    for key in keys:
+        found = _point_values(result, key)
+        if found is None:
+            ignored.append(key)
+        else:
+            columns[key] = found
+    comparison.used_keys = list(columns)
+    if ignored:
+        note = error("unused-run-field", "the runs' fields " + ", ".join(f"'{k}'" for k in ignored)
+                     + " match no cell of the report, so matching does not use them",
+                     hints=["add a cell of that name to the report or its workload to match on it"])
+        note.severity = "warning"
+        comparison.diagnostics.append(note)
+
+    normalised = {}
+    for key, (values, aliases) in columns.items():
+        if aliases:
+            normalised[key] = (values, aliases)
+        else:
+            normalised[key] = (np.array([_normalise(v) for v in values.tolist()], dtype=object)
+                               if values.dtype.kind not in "fiub" else values.astype(float), {})
+
+    shown = {column.name: column for column in result.columns if column.kind == "num"}
+    measured = {name: np.full(n, np.nan) for name in shown}
+    derived_used: set[str] = set()
+    run_source = np.full(n, "", dtype=object)
+    matched_points = np.zeros(n, dtype=bool)
+
+    for run in runs:
+        mask = np.ones(n, dtype=bool)
+        reason = None
+        for key, (values, aliases) in normalised.items():
+            if key not in run.identity:
+                continue
+            wanted = run.identity[key]
+            if aliases:
+                block = aliases.get(str(wanted).strip().lower())
+                if block is None:
+                    reason = f"{key} '{wanted}' is not in the report"
+                    mask[:] = False
+                    break
+                mask &= values == block
+            elif values.dtype.kind == "f":
+                try:
+                    mask &= np.isclose(values, float(wanted), rtol=1e-9, atol=0)
+                except (TypeError, ValueError):
+                    mask[:] = False
+            else:
+                mask &= values == _normalise(wanted)
+        hits = np.flatnonzero(mask)
+        identity = ", ".join(f"{k}={v}" for k, v in run.identity.items())
+        if len(hits) == 0:
+            comparison.unmatched.append(Unmatched("run without estimate", identity + (f" ({reason})" if reason else ""),
+                                                  run.source))
+            continue
+        if len(hits) > 1:
+            comparison.unmatched.append(Unmatched(
+                "ambiguous match", f"{identity} matches {len(hits)} sweep points "
+                f"(first: {_describe(result, hits[0])}); add identifying fields to the runs", run.source))
+            continue
+        point = hits[0]
+        if matched_points[point]:
+            comparison.unmatched.append(Unmatched(
+                "ambiguous match", f"{identity}: a second run for the sweep point {_describe(result, point)}; "
+                "the first one is kept", run.source))
+            continue
+        matched_points[point] = True
+        run_source[point] = run.source
+        for name, column in shown.items():
+            metric = run.metrics.get(name)
+            if metric is None and name == "throughput" and "runtime" in run.metrics and "tokens" in run.identity:
+                runtime = run.metrics["runtime"].value
+                if runtime > 0:
+                    measured[name][point] = float(run.identity["tokens"]) / runtime
+                    derived_used.add(name)
+                continue
+            if metric is None:
+                continue
+            if column.dim is not None and metric.dim != column.dim:
+                warn = error("unit-mismatch", f"the run's '{name}' is {metric.dim}, but the report shows "
+                             f"'{column.ref}' as {column.dim}; not compared", hints=[run.source])
+                warn.severity = "warning"
+                comparison.diagnostics.append(warn)
+                continue
+            measured[name][point] = metric.value
+
+    for name, column in shown.items():
+        if np.isfinite(measured[name]).any():
+            comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
+                                                  derived=name in derived_used))
+    comparison.run_source = run_source
+    without = np.flatnonzero(~matched_points)
+    if runs and len(without):
+        for point in without[:10_000]:
+            comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
+    _summarise(comparison, len(without))
+
+
+def _describe(result: Result, point: int) -> str:
+    index = np.unravel_index(int(point), result.shape) if result.shape else ()
+    return result.evaluator.describe_point(tuple(int(i) for i in index), result.shape,
+                                           {}) if result.shape else "the only point"
+
+
+def _summarise(comparison: Comparison, without: int) -> None:
+    groups: dict[str, list[Unmatched]] = {}
+    for item in comparison.unmatched:
+        if item.kind != "unusable row":
+            groups.setdefault(item.kind, []).append(item)
+    for kind, items in groups.items():
+        if kind == "estimate without run":
+            count = without
+        else:
+            count = len(items)
+        lines = [f"{item.description}" + (f" ({item.source})" if item.source else "") for item in items[:LIST_LIMIT]]
+        if count > LIST_LIMIT:
+            lines.append(f"... and {count - LIST_LIMIT} more")
+        note = error("unmatched", f"{count} {kind}{'s' if count != 1 and not kind.endswith('match') else ''}"
+                     .replace("estimate without runs", "estimates without a run")
+                     .replace("run without estimates", "runs without an estimate"),
+                     notes=lines)
+        note.severity = "warning" if kind != "estimate without run" else "note"
+        comparison.diagnostics.append(note)

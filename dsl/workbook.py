@@ -1,0 +1,413 @@
+"""Workbook stage: writes a report (`WorkbookData`) as the Excel workbook people open, filter, chart and forward.
+
+Sheets, in order: one per section, laid out like the seed benchmark table (id columns, then Measured / Estimated /
+Error under a merged "Runtime (ms)" header per metric; Error is a live formula coloured by size); "Summary" (live
+error statistics per section and metric, and a measured-vs-estimated scatter chart per metric that has runs);
+"Inputs" (every spec cell the estimates used); "Unmatched" (runs and estimates that found no partner); "About".
+
+This is the only module that imports openpyxl. openpyxl builds the frame: headers, styles, merged cells, frozen
+panes, filters, conditional colours, charts and the small sheets. The rows of the big sheets (sections, Inputs,
+Unmatched) are rendered by `workbook_layout` and spliced into the frame's XML while the file is written, because
+openpyxl needs about 20 s for 100,000 rows and the splice needs a few.
+
+The file appears atomically: it is written beside the target under a temporary name and renamed over it, so a
+failure leaves the previous file (if any) untouched and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import __version__
+from .comparison import ERROR_CONVENTIONS, WorkbookData
+from .errors import UsageError, error
+from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
+                              VALUE_COLUMNS, ColumnStyles, SectionLayout, about_lines, as_number, axis_bounds_formulas,
+                              clean_text, column_letter, convention_words, looks_like_formula, plain_rows_xml,
+                              plan_section, section_rows_xml, sheet_titles, summary_formulas)
+
+PROGRESS_EVERY = 1000            # rows between progress callbacks
+SUMMARY, INPUTS, UNMATCHED, ABOUT = "Summary", "Inputs", "Unmatched", "About"
+INPUT_HEADERS = ("Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source")
+UNMATCHED_HEADERS = ("Kind", "Description", "Source")
+SUMMARY_HEADERS = ("Section", "Metric", "Unit", "Rows", "Matched", "Mean |error|", "Mean error", "Worst error",
+                   "Worst row")
+# Deflate level 1: a third of the time of the default level for a file about 15% larger.
+COMPRESS_LEVEL = 1
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_THIN = Side(style="thin", color="8EA9DB")
+_HEADER_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_GROUP_START = Border(left=_THIN)   # a line down the left of each metric group, header to last row
+_ERROR_FILLS = (("C6EFCE", "006100"), ("FFEB9C", "9C5700"), ("FFC7CE", "9C0006"))  # Excel's good / neutral / bad
+
+
+def write_workbook(data: WorkbookData, path: str | Path, *, progress: Callable[[int, int], None] | None = None,
+                   protected_inputs: Iterable[Path] = ()) -> Path:
+    """Write `data` as an .xlsx workbook at `path` and return the path.
+
+    Raises UsageError (exit status 2) for an output that is one of `protected_inputs`, that does not end in
+    .xlsx, or whose directory does not exist, and for an unknown `data.error_convention`.
+    `progress(done_rows, total_rows)` is called with (0, total) first, then every PROGRESS_EVERY rows and once
+    with (total, total) at the end; rows are those of the section, Inputs and Unmatched sheets.
+    """
+    target = Path(path)
+    _check_target(target, protected_inputs)
+    _check_data(data)
+    workbook, streamed = _build_frame(data)
+    _write_atomically(target, lambda out: _save(workbook, streamed, out, progress))
+    return target
+
+
+# ---- refusals ------------------------------------------------------------------------------------------------
+
+def _check_target(target: Path, protected_inputs: Iterable[Path]) -> None:
+    resolved = target.resolve()
+    for protected in protected_inputs:
+        protected = Path(protected)
+        if protected.resolve() == resolved or _same_file(protected, target):
+            raise UsageError(error(
+                "output-is-input", f"refusing to write the workbook over '{target}': it is an input of this report",
+                hints=[f"choose another output, e.g. '{target.with_name(target.stem + '-report.xlsx')}'"]))
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(error(
+            "bad-output", f"cannot write a workbook to '{target}': the name must end in .xlsx",
+            hints=[f"try '{target.with_suffix('.xlsx')}'"]))
+    if not target.parent.is_dir():
+        raise UsageError(error(
+            "bad-output", f"cannot write '{target}': the directory '{target.parent}' does not exist",
+            hints=[f"create it first (mkdir -p '{target.parent}') or choose another output"]))
+    if target.is_dir():
+        raise UsageError(error("bad-output", f"cannot write '{target}': it is a directory"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Also catches a hard link or a second mount of an input, which resolve() does not."""
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_data(data: WorkbookData) -> None:
+    if data.error_convention not in ERROR_CONVENTIONS:
+        raise UsageError(error(
+            "bad-error-convention", f"unknown error convention '{data.error_convention}'",
+            hints=["use 'measured' for (estimated - measured) / measured or 'estimated' for "
+                   "(estimated - measured) / estimated"]))
+    for section in data.sections:
+        if HEADER_ROWS + len(section.rows) > EXCEL_MAX_ROWS:
+            raise UsageError(error(
+                "too-many-rows", f"section '{section.title}' has {len(section.rows)} rows; an Excel sheet holds "
+                f"{EXCEL_MAX_ROWS - HEADER_ROWS} below its headers", hints=["split the sweep into sections"]))
+    for name, count in ((INPUTS, len(data.inputs)), (UNMATCHED, len(data.unmatched))):
+        if count + 1 > EXCEL_MAX_ROWS:
+            raise UsageError(error("too-many-rows", f"the {name} sheet would need {count} rows"))
+
+
+# ---- the frame (openpyxl) ------------------------------------------------------------------------------------
+
+@dataclass
+class _Streamed:
+    """A sheet whose rows are spliced into the frame's XML when the file is written."""
+
+    sheet: Worksheet
+    rows: Callable[[], Iterator[str]]
+    count: int
+    columns: int
+    extent: str                       # the sheet's used range once the rows are in, e.g. "A1:N100002"
+
+
+def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    titles = sheet_titles([s.title for s in data.sections], reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT))
+    layouts = [plan_section(section, title) for section, title in zip(data.sections, titles)]
+    streamed = [_section_sheet(workbook.create_sheet(layout.sheet_title), layout, data.error_convention)
+                for layout in layouts]
+    _summary_sheet(workbook.create_sheet(SUMMARY), layouts, data.error_convention)
+    streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
+                                 [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
+                                  for c in data.inputs], "no spec cells were recorded"))
+    streamed.append(_table_sheet(workbook.create_sheet(UNMATCHED), UNMATCHED_HEADERS,
+                                 [(u.kind, u.description, u.source) for u in data.unmatched],
+                                 "none: every run found its estimate and every estimate its run"))
+    _about_sheet(workbook.create_sheet(ABOUT), data)
+    return workbook, [s for s in streamed if s.count]
+
+
+def _style_id(sheet: Worksheet, *, number_format: str | None = None, border: Border | None = None,
+              quote: bool = False) -> int:
+    """Register a cell style with the workbook and return its index, for cells written as XML."""
+    cell = Cell(sheet)      # never placed on the sheet: only its style is recorded
+    if number_format:
+        cell.number_format = number_format
+    if border:
+        cell.border = border
+    if quote:
+        cell.quotePrefix = True
+    return cell.style_id
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: object, *, header: bool = False) -> Cell:
+    """Write one frame cell; text stays text even when it starts with '=' (it may come from a log or a spec)."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        text = clean_text(value)
+        cell.value = text
+        if looks_like_formula(text):
+            cell.data_type = "s"        # openpyxl would otherwise store "=..." as a formula
+            cell.quotePrefix = True     # and Excel keeps it text when someone edits the cell
+    else:
+        cell.value = value
+    if header:
+        cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _CENTER, _HEADER_BORDER
+    return cell
+
+
+def _formula(sheet: Worksheet, row: int, column: int, formula: str, number_format: str | None = None) -> None:
+    cell = sheet.cell(row=row, column=column, value=formula)
+    if number_format:
+        cell.number_format = number_format
+
+
+def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> _Streamed:
+    for index, name in enumerate(layout.section.id_columns, start=1):
+        _put(sheet, 1, index, None, header=True)
+        _put(sheet, 2, index, name, header=True)
+    for metric in layout.metrics:
+        _put(sheet, 1, metric.measured, metric.header, header=True)
+        for offset, name in enumerate(VALUE_COLUMNS):
+            _put(sheet, 2, metric.measured + offset, name, header=True)
+            if offset:
+                _put(sheet, 1, metric.measured + offset, None, header=True)   # borders of the merged header
+        sheet.merge_cells(start_row=1, start_column=metric.measured, end_row=1, end_column=metric.error)
+    for column, name in ((layout.source_column, "Run source"), (layout.point_column, "Point")):
+        if column:
+            _put(sheet, 1, column, None, header=True)
+            _put(sheet, 2, column, name, header=True)
+    for column, width in layout.widths.items():
+        sheet.column_dimensions[column_letter(column)].width = width
+    sheet.freeze_panes = f"{column_letter(layout.id_count + 1)}{FIRST_DATA_ROW}"
+    last = column_letter(layout.last_column)
+    sheet.auto_filter.ref = f"A{HEADER_ROWS}:{last}{layout.last_row}"
+    if layout.section.rows:
+        for metric in layout.metrics:
+            _error_colours(sheet, f"{column_letter(metric.error)}{FIRST_DATA_ROW}:"
+                                  f"{column_letter(metric.error)}{layout.last_row}")
+
+    by_column: dict[int, int] = {}
+    for metric in layout.metrics:
+        by_column[metric.measured] = _style_id(sheet, number_format=metric.number_format, border=_GROUP_START)
+        by_column[metric.estimated] = _style_id(sheet, number_format=metric.number_format)
+        by_column[metric.error] = _style_id(sheet, number_format=ERROR_FORMAT)
+    styles = ColumnStyles(by_column, guarded=_style_id(sheet, quote=True))
+    return _Streamed(sheet, lambda: section_rows_xml(layout, convention, styles), len(layout.section.rows),
+                     layout.last_column, f"A1:{last}{layout.last_row}")
+
+
+def _error_colours(sheet: Worksheet, cells: str) -> None:
+    """Green within GOOD_ERROR, amber within FAIR_ERROR, red beyond; empty errors stay white. Live rules."""
+    top_left = cells.split(":")[0]
+    tests = (f"ABS({top_left})<{GOOD_ERROR}", f"ABS({top_left})<{FAIR_ERROR}", "TRUE")
+    for test, (fill, font) in zip(tests, _ERROR_FILLS):
+        rule = FormulaRule(formula=[f"AND(ISNUMBER({top_left}),{test})"], stopIfTrue=True,
+                           fill=PatternFill("solid", bgColor=fill), font=Font(color=font))
+        sheet.conditional_formatting.add(cells, rule)
+
+
+def _table_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[tuple], empty_line: str) -> _Streamed:
+    """A plain filterable table with a frozen header row (Inputs, Unmatched)."""
+    for index, name in enumerate(headers, start=1):
+        _put(sheet, 1, index, name, header=True)
+        longest = max((len(str(row[index - 1])) for row in rows[:20_000]), default=0)
+        sheet.column_dimensions[column_letter(index)].width = min(max(longest, len(name)) + 2, 80)
+    sheet.freeze_panes = "A2"
+    last = column_letter(len(headers))
+    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    if not rows:
+        _put(sheet, 2, 1, empty_line)
+    styles = ColumnStyles({}, guarded=_style_id(sheet, quote=True))
+    return _Streamed(sheet, lambda: plain_rows_xml(2, rows, styles), len(rows), len(headers),
+                     f"A1:{last}{len(rows) + 1}")
+
+
+def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str) -> None:
+    """One row of live statistics per section and metric, then a scatter chart per metric that has runs."""
+    column = {name: index for index, name in enumerate(SUMMARY_HEADERS, start=1)}
+    for name, index in column.items():
+        _put(sheet, 1, index, name, header=True)
+    charted = []
+    row = 2
+    for layout in layouts:
+        for metric in layout.metrics:
+            for name, value in (("Section", layout.sheet_title), ("Metric", metric.spec.title),
+                                ("Unit", metric.spec.unit), ("Rows", len(layout.section.rows))):
+                _put(sheet, row, column[name], value)
+            if layout.section.rows:
+                worst = f"{column_letter(column['Worst error'])}{row}"
+                for name, formula in summary_formulas(layout, metric, worst).items():
+                    percent = ERROR_FORMAT if "error" in name else None
+                    _formula(sheet, row, column[name], formula, percent)
+            else:
+                _put(sheet, row, column["Matched"], 0)
+            if any(as_number(r.measured.get(metric.spec.name)) is not None for r in layout.section.rows):
+                charted.append((layout, metric))
+            row += 1
+    if row == 2:
+        _put(sheet, row, 1, "no sections or metrics to summarise")
+        row += 1
+    _put(sheet, row + 1, 1, convention_words(convention))
+    _put(sheet, row + 2, 1, f"Colours: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond.")
+    for name, width in (("Section", 18), ("Metric", 16), ("Unit", 10), ("Rows", 8), ("Matched", 9),
+                        ("Mean |error|", 13), ("Mean error", 12), ("Worst error", 12), ("Worst row", 44)):
+        sheet.column_dimensions[column_letter(column[name])].width = width
+    sheet.freeze_panes = "A2"
+    _charts(sheet, charted, first_row=row + 4, helper_column=len(SUMMARY_HEADERS) + 2)
+
+
+def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int) -> None:
+    """Measured (x) against estimated (y), with the y = x line; two charts across, below the table.
+
+    The line's two ends are live MIN/MAX formulas in a small helper block right of the table.
+    """
+    if not charted:
+        return
+    for offset, name in enumerate(("Chart", "y = x from", "to")):
+        _put(sheet, 1, helper_column + offset, name, header=True)
+    sheet.column_dimensions[column_letter(helper_column)].width = 30
+    low_col, high_col = helper_column + 1, helper_column + 2
+    for index, (layout, metric) in enumerate(charted):
+        helper_row = 2 + index
+        name = f"{layout.sheet_title}: {metric.header}"
+        _put(sheet, helper_row, helper_column, name)
+        low, high = axis_bounds_formulas(layout, metric)
+        _formula(sheet, helper_row, low_col, low, metric.number_format)
+        _formula(sheet, helper_row, high_col, high, metric.number_format)
+
+        chart = ScatterChart()
+        chart.title = name
+        chart.style = 13
+        chart.height, chart.width = 7.5, 15
+        chart.x_axis.title = f"Measured ({metric.spec.unit})"
+        chart.y_axis.title = f"Estimated ({metric.spec.unit})"
+        chart.x_axis.delete = chart.y_axis.delete = False   # openpyxl 3.1 hides axes unless told
+        chart.legend.position = "b"
+        section = sheet.parent[layout.sheet_title]
+        rows = {"min_row": FIRST_DATA_ROW, "max_row": layout.last_row}
+        points = Series(Reference(section, min_col=metric.estimated, **rows),
+                        Reference(section, min_col=metric.measured, **rows), title="Rows")
+        points.marker.symbol = "circle"
+        points.marker.size = 5
+        points.graphicalProperties.line.noFill = True
+        ends = Reference(sheet, min_col=low_col, max_col=high_col, min_row=helper_row, max_row=helper_row)
+        line = Series(ends, ends, title="y = x")
+        line.marker.symbol = "none"
+        chart.series += [points, line]
+        anchor_row = first_row + (index // 2) * 16
+        anchor_column = 1 if index % 2 == 0 else 8
+        sheet.add_chart(chart, f"{column_letter(anchor_column)}{anchor_row}")
+
+
+def _about_sheet(sheet: Worksheet, data: WorkbookData) -> None:
+    lines = about_lines(data, f"perfdsl {__version__}")
+    for row, (label, text) in enumerate(lines, start=1):
+        _put(sheet, row, 1, label).font = _HEADER_FONT
+        _put(sheet, row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = 12
+    sheet.column_dimensions["B"].width = 110
+
+
+# ---- writing the file ----------------------------------------------------------------------------------------
+
+_DIMENSION = re.compile(r'<dimension ref="[^"]*"\s*/>')
+
+
+def _save(workbook: Workbook, streamed: list[_Streamed], out: BinaryIO,
+          progress: Callable[[int, int], None] | None) -> None:
+    """Save the frame, then copy it into `out`, splicing each streamed sheet's rows in before `</sheetData>`."""
+    frame = io.BytesIO()
+    workbook.save(frame)
+    by_member = {s.sheet.path.lstrip("/"): s for s in streamed}
+    total = sum(s.count for s in streamed)
+    done = 0
+    report = progress or (lambda done, total: None)
+    report(0, total)
+    with zipfile.ZipFile(frame) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            sheet = by_member.get(info.filename)
+            if sheet is None:
+                target.writestr(info.filename, body)
+                continue
+            head, tail = _split_at_rows_end(body.decode("utf-8"), sheet.extent)
+            # ZIP64 only when the sheet may pass 2 GiB: some readers still stumble over it.
+            big = sheet.count * sheet.columns * 120 > 2**31
+            with target.open(info.filename, "w", force_zip64=big) as member:
+                member.write(head.encode("utf-8"))
+                batch: list[str] = []
+                for xml in sheet.rows():
+                    batch.append(xml)
+                    if len(batch) == PROGRESS_EVERY:
+                        member.write("".join(batch).encode("utf-8"))
+                        done += len(batch)
+                        batch.clear()
+                        report(done, total)
+                member.write("".join(batch).encode("utf-8"))
+                done += len(batch)
+                member.write(tail.encode("utf-8"))
+    report(done, total)
+
+
+def _split_at_rows_end(xml: str, extent: str) -> tuple[str, str]:
+    end = xml.rfind("</sheetData>")
+    if end < 0:
+        raise RuntimeError("internal error: the workbook frame has a sheet without header rows")
+    return _DIMENSION.sub(f'<dimension ref="{extent}"/>', xml[:end], count=1), xml[end:]
+
+
+def _write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    temp, handle = _reserve_temporary(target)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            raise UsageError(error("bad-output", f"cannot replace '{target}': {exc.strerror}",
+                                   hints=["close the file if a spreadsheet program has it open"])) from exc
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _reserve_temporary(target: Path) -> tuple[Path, int]:
+    """A new, hidden file beside the target (same file system, so the final rename is atomic)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return temp, os.open(temp, flags, 0o666)   # 0o666 less the umask, like any new file
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(error("bad-output", f"cannot write in '{target.parent}': {exc.strerror}")) from exc

@@ -1,0 +1,155 @@
+"""From a report's result (and its matched runs) to the workbook's plain data (comparison.py), then to Excel.
+
+- Sections: the report cell `section` (a string formula, e.g. `if(workload.n_gpus > 1, "Multi GPU", "Single GPU")`)
+  puts each sweep point on a sheet; without it there is one sheet named after the report.
+- Identifying columns: the shown cells that are strings or booleans (`show model.hf_id as Model`), then the value
+  axes, then the role axes that no shown string already names.
+- Metrics: the shown numeric cells, in their display units, with the measured value and the error where runs matched.
+- Inputs: every cell the estimates used, with its formula, value, unit and source file:line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import ir
+from .comparison import ComparisonRow, InputCell, MetricSpec, Section, WorkbookData
+from .matching import Comparison
+from .render import format_number
+from .result import Result
+from .units import DIMENSIONLESS, auto_unit
+
+REPORT_OPTIONS = ("measured", "error_convention", "section")
+
+
+def title_of(name: str) -> str:
+    text = name.replace("_", " ").replace(".", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def build_workbook_data(result: Result, comparison: Comparison | None) -> WorkbookData:
+    ctx = result.ctx
+    n = result.n_points
+    axis_columns = result.axis_columns()
+    string_shows = [c for c in result.columns if c.kind in ("str", "bool")]
+    numeric_shows = [c for c in result.columns if c.kind == "num"]
+    covered_roles = {c.item.ref.parts[0] for c in string_shows if len(c.item.ref.parts) == 2}
+
+    id_names: list[str] = []
+    id_values: list[list] = []
+    for column in string_shows:
+        id_names.append(column.name)
+        id_values.append(result.column(column.name).tolist())
+    for axis in ctx.axes:
+        for coord in axis.coords:
+            if coord.kind == "role" and coord.name in covered_roles:
+                continue
+            key = next(k for k in axis_columns if k == coord.name or k.startswith(coord.name + " ["))
+            id_names.append(key)
+            id_values.append(axis_columns[key].tolist())
+
+    measured = {m.name: m for m in (comparison.metrics if comparison else [])}
+    metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
+    estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
+    measured_lists = {name: (m.measured / m.scale).tolist() for name, m in measured.items()}
+    sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
+        else [None] * n
+
+    sections_of = _sections(result)
+    order: dict[str, Section] = {}
+    for point in range(n):
+        title = sections_of[point]
+        section = order.get(title)
+        if section is None:
+            section = order[title] = Section(title=title, id_columns=list(id_names), metrics=metrics, rows=[])
+        estimated = {name: _finite(values[point]) for name, values in estimates.items()}
+        measured_row = {name: _finite(values[point]) for name, values in measured_lists.items()}
+        section.rows.append(ComparisonRow(
+            identity={name: values[point] for name, values in zip(id_names, id_values)},
+            estimated=estimated, measured=measured_row, run_source=sources[point] or None))
+
+    notes = [f"Report '{result.report}': {n:,} sweep points over the axes "
+             + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
+    for name, cell in ctx.report.cells.items():
+        if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
+            notes.append(f"{title_of(name)}: {cell.expr.value}")
+    if comparison is not None and comparison.n_runs:
+        notes.append(f"Measured: {comparison.n_runs} runs, matched on " + ", ".join(comparison.used_keys) + ".")
+        for metric in comparison.metrics:
+            if metric.derived:
+                notes.append(f"Measured {metric.name} is derived from each run's tokens / runtime.")
+    return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=input_cells(result),
+                        unmatched=list(comparison.unmatched) if comparison else [],
+                        error_convention=comparison.convention if comparison else "measured",
+                        notes=[line for line in notes if line])
+
+
+def _finite(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _sections(result: Result) -> list[str]:
+    cell = result.ctx.report.cells.get("section")
+    if cell is None or cell.expr is None:
+        return [result.report] * result.n_points
+    evaluator = result.evaluator
+    array = evaluator.run(lambda: evaluator.cell(result.ctx.report, "section"))
+    values = np.broadcast_to(evaluator._rank(array), result.shape).reshape(-1)
+    return [str(v) for v in values.tolist()]
+
+
+def input_cells(result: Result) -> list[InputCell]:
+    """Every cell the estimates used: formula, value (a range where it varies over the sweep), unit, source."""
+    evaluator = result.evaluator
+    by_cell: dict[tuple[str, str], list[np.ndarray]] = {}
+    for (block, cell, _fix), array in evaluator.memo.items():
+        by_cell.setdefault((block, cell), []).append(array)
+    rows = []
+    blocks = result.program.blocks
+    for (block_name, cell_name), arrays in by_cell.items():
+        block = blocks[block_name]
+        cell = block.cells[cell_name]
+        vtype = evaluator.types.get((block_name, cell_name))
+        value, unit = _value_summary(arrays, vtype)
+        span = cell.span
+        rows.append(InputCell(block=block_name, kind=block.kind, cell=cell_name,
+                              formula=" ".join((cell.text or "").split()) or f"(declared {cell.declared})",
+                              value=value, unit=unit, source=f"{span.file}:{span.line}"))
+    kind_order = {"hardware": 0, "model": 1, "workload": 2, "costmodel": 3, "report": 4}
+    rows.sort(key=lambda r: (kind_order.get(r.kind, 9), r.block, r.cell))
+    return rows
+
+
+def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[str, str]:
+    flat = np.concatenate([np.asarray(a).reshape(-1) for a in arrays])
+    if flat.dtype.kind in "fiu":
+        finite = flat[np.isfinite(flat)] if flat.dtype.kind == "f" else flat
+        dim = getattr(vtype, "dim", None)
+        if finite.size == 0:
+            return "not finite", ""
+        low, high = float(finite.min()), float(finite.max())
+        if dim is None or dim == DIMENSIONLESS:
+            unit, scale = "", 1.0
+        else:
+            unit, scale = auto_unit(dim, max(abs(low), abs(high)))
+        if low == high:
+            return format_number(low / scale), unit
+        return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
+    values = sorted({str(v) for v in flat.tolist()})
+    text = ", ".join(values[:8]) + (f" ... ({len(values)} values)" if len(values) > 8 else "")
+    return text, ""
+
+
+def export_workbook(result: Result, comparison: Comparison | None, output: str, *, protected: list[str],
+                    progress: Callable[[int, int], None] | None = None) -> Path:
+    from .workbook import write_workbook
+
+    data = build_workbook_data(result, comparison)
+    return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])

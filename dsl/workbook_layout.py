@@ -1,0 +1,405 @@
+"""Workbook stage, pure part: where everything goes in the exported workbook, and the XML of its big sheets.
+
+`perfdsl.workbook` builds the workbook's frame with openpyxl (headers, merged group headers, styles, filters,
+conditional colours, charts, the small sheets). openpyxl spends about 20 microseconds on every cell it writes, too
+slow for a report of 100,000 rows, so the rows of the big sheets are rendered here as SpreadsheetML text and spliced
+into that frame. This module decides the geometry both halves share (which column holds what, which formula goes in
+which cell, which number format a metric gets) and never imports openpyxl.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+from .comparison import MetricSpec, Section, WorkbookData, relative_error
+
+HEADER_ROWS = 2                  # group headers ("Runtime (ms)"), then column headers ("Measured" ...)
+FIRST_DATA_ROW = HEADER_ROWS + 1
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_TEXT = 32_767          # characters in one cell
+SHEET_TITLE_MAX = 31
+
+# Error colours: within 5% is good, within 15% is usable, beyond that the estimate needs work.
+GOOD_ERROR = 0.05
+FAIR_ERROR = 0.15
+
+ERROR_FORMAT = "0.00%"
+VALUE_COLUMNS = ("Measured", "Estimated", "Error")
+
+# Characters Excel forbids in sheet names, and those XML 1.0 forbids anywhere.
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_XML_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+# Text starting with these is a formula to Excel (or to a user who edits the cell): it must stay text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+
+
+def column_letter(index: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def clean_text(value: object) -> str:
+    """Text as a cell can hold it: no characters XML forbids, no more than Excel's limit per cell."""
+    text = _XML_ILLEGAL.sub("\ufffd", str(value))
+    if len(text) > EXCEL_MAX_TEXT:
+        text = text[:EXCEL_MAX_TEXT - 1] + "\u2026"
+    return text
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def as_number(value: object) -> float | None:
+    """A metric value as a float; None for a missing value and for NaN or infinity, which Excel cannot store."""
+    if type(value) is float:               # the common case, kept fast: x - x is 0 only for finite x
+        return value if value - value == 0.0 else None
+    if value is None or isinstance(value, bool):
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
+
+
+# ---- sheet names ---------------------------------------------------------------------------------------------
+
+def sheet_titles(wanted: Sequence[str], reserved: Iterable[str] = ()) -> list[str]:
+    """Excel-safe, unique sheet names for `wanted`, avoiding the names in `reserved` (compared ignoring case)."""
+    taken = {name.casefold() for name in reserved} | {"history"}  # Excel reserves "History"
+    titles = []
+    for raw in wanted:
+        # Apostrophes inside a name need doubling in every formula that names the sheet, and some formula
+        # engines get that wrong: a typographic one reads the same and needs nothing.
+        base = _SHEET_FORBIDDEN.sub("-", clean_text(raw)).strip().strip("'").replace("'", "\u2019") or "Section"
+        base = base[:SHEET_TITLE_MAX]
+        title, n = base, 1
+        while title.casefold() in taken:
+            n += 1
+            suffix = f" ({n})"
+            title = base[:SHEET_TITLE_MAX - len(suffix)] + suffix
+        taken.add(title.casefold())
+        titles.append(title)
+    return titles
+
+
+def sheet_ref(title: str) -> str:
+    """The sheet's name as formulas quote it: 'Single GPU'."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+# ---- section sheets ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MetricColumns:
+    """Where one metric's Measured, Estimated and Error columns are (1-based) and how its numbers look."""
+
+    spec: MetricSpec
+    measured: int
+    estimated: int
+    error: int
+    number_format: str
+
+    @property
+    def header(self) -> str:
+        return f"{self.spec.title} ({self.spec.unit})" if self.spec.unit else self.spec.title
+
+
+@dataclass
+class SectionLayout:
+    """One section's sheet: id columns first, then three columns per metric, then the audit columns."""
+
+    section: Section
+    sheet_title: str
+    metrics: list[MetricColumns]
+    source_column: int | None          # "Run source", when any row names one
+    point_column: int | None           # "Point", when any row carries its sweep point
+    widths: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def id_count(self) -> int:
+        return len(self.section.id_columns)
+
+    @property
+    def last_column(self) -> int:
+        return max([self.id_count, self.source_column or 0, self.point_column or 0]
+                   + [m.error for m in self.metrics] + [1])
+
+    @property
+    def last_row(self) -> int:
+        """The last data row; the last header row when the section has no rows."""
+        return HEADER_ROWS + len(self.section.rows)
+
+    def column_range(self, column: int) -> str:
+        """The data cells of one column as other sheets' formulas name them: 'Single GPU'!$E$3:$E$8."""
+        letter = column_letter(column)
+        return f"{sheet_ref(self.sheet_title)}!${letter}${FIRST_DATA_ROW}:${letter}${self.last_row}"
+
+
+def plan_section(section: Section, sheet_title: str) -> SectionLayout:
+    metrics = []
+    column = len(section.id_columns)
+    sample = section.rows[:5_000]      # enough to see a column's magnitude
+    for spec in section.metrics:
+        values = [row.measured.get(spec.name) for row in sample]
+        values += [row.estimated.get(spec.name) for row in sample]
+        fmt = spec.number_format or number_format_for(values)
+        metrics.append(MetricColumns(spec, column + 1, column + 2, column + 3, fmt))
+        column += 3
+    source_column = point_column = None
+    if any(row.run_source for row in section.rows):
+        column += 1
+        source_column = column
+    if any(row.point for row in section.rows):
+        column += 1
+        point_column = column
+    layout = SectionLayout(section, sheet_title, metrics, source_column, point_column)
+    layout.widths = _section_widths(layout)
+    return layout
+
+
+def number_format_for(values: Iterable[object], sample: int = 10_000) -> str:
+    """A number format that shows about three significant digits of a typical value of the column.
+
+    0.00 for values from 0.1 up (runtime 693.77 ms, memory 5.53 GB), one more decimal per decade below that
+    (energy 0.010 J/token -> 0.000), scientific below 1e-5, and thousands separators from a million up.
+    """
+    magnitudes = []
+    for value in values:
+        number = as_number(value)
+        if number:
+            magnitudes.append(abs(number))
+            if len(magnitudes) >= sample:
+                break
+    if not magnitudes:
+        return "0.00"
+    magnitudes.sort()
+    typical = magnitudes[len(magnitudes) // 2]
+    if typical >= 1e6:
+        return "#,##0"
+    decimals = max(2, 1 - math.floor(math.log10(typical)))
+    if decimals > 6:
+        return "0.00E+00"
+    return "0." + "0" * decimals
+
+
+def _section_widths(layout: SectionLayout, sample: int = 20_000) -> dict[int, float]:
+    """Column widths (in characters) from the headers and a sample of the values, within readable bounds."""
+    rows = layout.section.rows[:sample]
+    widths: dict[int, float] = {}
+    for index, name in enumerate(layout.section.id_columns, start=1):
+        longest = max((len(str(row.identity.get(name, ""))) for row in rows), default=0)
+        widths[index] = _bounded(max(longest, len(name)) + 2, 8, 48)
+    for metric in layout.metrics:
+        widths[metric.measured] = widths[metric.estimated] = 12
+        widths[metric.error] = 10
+    if layout.source_column:
+        longest = max((len(row.run_source or "") for row in rows), default=0)
+        widths[layout.source_column] = _bounded(longest + 2, 12, 60)
+    if layout.point_column:
+        longest = max((len(point_text(row.point)) for row in rows), default=0)
+        widths[layout.point_column] = _bounded(longest + 2, 10, 60)
+    return widths
+
+
+def _bounded(value: float, low: float, high: float) -> float:
+    return float(min(max(value, low), high))
+
+
+def point_text(point: dict[str, object]) -> str:
+    return ", ".join(f"{axis}={value}" for axis, value in point.items())
+
+
+def error_formula(metric: MetricColumns, row: int, convention: str) -> str:
+    """The live Error formula of one row, empty text where either value is missing (or the base is zero)."""
+    return "=" + str(row).join(error_formula_pieces(metric, convention))
+
+
+def error_formula_pieces(metric: MetricColumns, convention: str) -> list[str]:
+    """The Error formula split where the row number goes, so `str(row).join(pieces)` renders one row quickly."""
+    measured, estimated = column_letter(metric.measured), column_letter(metric.estimated)
+    base = measured if convention == "measured" else estimated
+    return f'IF(OR({measured}#="",{estimated}#="",{base}#=0),"",({estimated}#-{measured}#)/{base}#)'.split("#")
+
+
+def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
+    """The About sheet: (label, text) lines."""
+    lines = [
+        ("Report", data.report_name),
+        ("Written by", writer),
+        ("Error", convention_words(data.error_convention)),
+        ("Colours", f"Error cells: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond; "
+                    "empty where a row has no measured run."),
+        ("Sheets", "one per section (Measured, Estimated and a live Error formula per metric); Summary (live "
+                   "error statistics and charts); Inputs (every spec cell used); Unmatched; About."),
+    ]
+    return lines + [("Note" if index == 0 else "", note) for index, note in enumerate(data.notes)]
+
+
+def convention_words(convention: str) -> str:
+    if convention == "measured":
+        return ("Error = (estimated - measured) / measured: the usual convention; "
+                "+10% means the estimate is 10% above the measured value.")
+    return ("Error = (estimated - measured) / estimated: the seed benchmark table's convention; "
+            "+10% means the measured value is 10% below the estimate.")
+
+
+# ---- sheet rows as SpreadsheetML -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ColumnStyles:
+    """Style indexes (into the workbook's cellXfs; 0 = default) for the cells of a streamed sheet: one per column
+    that needs one, and `guarded`, the quote-prefix style for text that starts like a formula (Excel then keeps
+    it text even when someone edits the cell)."""
+
+    by_column: dict[int, int]
+    guarded: int
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _style_attr(style: int) -> str:
+    return f' s="{style}"' if style else ""
+
+
+def cell_tail(value: object, style: int, guarded_style: int) -> str:
+    """A cell's XML after its reference (`<c r="A3` + tail); empty for no value.
+
+    Numbers stay numbers (NaN and infinity become empty cells); everything else is an inline string, shown exactly
+    as given and never evaluated, even when it starts with '=' (it may come from a log or a spec). Such text also
+    gets the quote-prefix style, so Excel keeps it text when someone edits the cell.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return f'"{_style_attr(style)} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, numbers.Integral):
+        return f'"{_style_attr(style)}><v>{int(value)}</v></c>'
+    if isinstance(value, numbers.Real):
+        number = as_number(value)
+        return f'"{_style_attr(style)}><v>{number!r}</v></c>' if number is not None else ""
+    text = clean_text(value)
+    if looks_like_formula(text):
+        style = guarded_style
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'"{_style_attr(style)} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
+
+class _ColumnCells:
+    """Renders one column's cells, remembering the XML of each distinct value: ids repeat (six models, one
+    device), so most rows cost a dictionary look-up instead of escaping and styling the text again."""
+
+    def __init__(self, column: int, styles: ColumnStyles, limit: int = 50_000):
+        self.letter = column_letter(column)
+        self.style, self.guarded_style = styles.by_column.get(column, 0), styles.guarded
+        self.limit = limit
+        self.tails: dict[tuple[type, object], str] = {}
+
+    def render(self, r: str, value: object) -> str:
+        try:
+            key = (type(value), value)
+            tail = self.tails.get(key)
+        except TypeError:                      # an unhashable value: render it, do not remember it
+            key, tail = None, None
+        if tail is None:
+            tail = cell_tail(value, self.style, self.guarded_style)
+            if key is not None and len(self.tails) < self.limit:
+                self.tails[key] = tail
+        return f'<c r="{self.letter}{r}{tail}' if tail else ""
+
+
+def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyles) -> Iterator[str]:
+    """One `<row>` element per comparison row, in order, starting at FIRST_DATA_ROW.
+
+    Error cells carry the live formula plus the value Python computed for it, so viewers that do not recalculate
+    (previews, pandas) still show the numbers; Excel recalculates on opening. This loop is the exporter's hot
+    path (a million cells for a big sweep): everything that does not depend on the row is prepared before it.
+    """
+    id_cells = [(name, _ColumnCells(index, styles)) for index, name in enumerate(layout.section.id_columns, 1)]
+    metric_cells = []
+    for m in layout.metrics:
+        m_style, e_style, x_style = (_style_attr(styles.by_column.get(column, 0))
+                                     for column in (m.measured, m.estimated, m.error))
+        metric_cells.append((m.spec.name,
+                             f'<c r="{column_letter(m.measured)}', f'"{m_style}><v>',
+                             f'<c r="{column_letter(m.estimated)}', f'"{e_style}><v>',
+                             f'<c r="{column_letter(m.error)}', f'"{x_style}><f>', f'"{x_style} t="str"><f>',
+                             error_formula_pieces(m, convention)))
+    source = _ColumnCells(layout.source_column, styles) if layout.source_column else None
+    point = _ColumnCells(layout.point_column, styles) if layout.point_column else None
+    for row_number, row in enumerate(layout.section.rows, start=FIRST_DATA_ROW):
+        r = str(row_number)
+        cells = ['<row r="', r, '">']
+        for name, column in id_cells:
+            cells.append(column.render(r, row.identity.get(name)))
+        for name, m_open, m_close, e_open, e_close, x_open, x_close, x_close_text, pieces in metric_cells:
+            measured = as_number(row.measured.get(name))
+            estimated = as_number(row.estimated.get(name))
+            if measured is not None:
+                cells += (m_open, r, m_close, repr(measured), "</v></c>")
+            if estimated is not None:
+                cells += (e_open, r, e_close, repr(estimated), "</v></c>")
+            error = relative_error(estimated, measured, convention)
+            if error is None:
+                cells += (x_open, r, x_close_text, r.join(pieces), "</f><v></v></c>")
+            else:
+                cells += (x_open, r, x_close, r.join(pieces), "</f><v>", repr(error), "</v></c>")
+        if source:
+            cells.append(source.render(r, row.run_source))
+        if point:
+            cells.append(point.render(r, point_text(row.point)))
+        cells.append("</row>")
+        yield "".join(cells)
+
+
+def plain_rows_xml(first_row: int, rows: Iterable[Sequence[object]], styles: ColumnStyles) -> Iterator[str]:
+    """Rows of plain values (the Inputs and Unmatched sheets), numbers as numbers, the rest as text."""
+    columns: dict[int, _ColumnCells] = {}
+    for row_number, values in enumerate(rows, start=first_row):
+        r = str(row_number)
+        cells = ['<row r="', r, '">']
+        for index, value in enumerate(values, start=1):
+            column = columns.get(index) or columns.setdefault(index, _ColumnCells(index, styles))
+            cells.append(column.render(r, value))
+        cells.append("</row>")
+        yield "".join(cells)
+
+
+# ---- the Summary sheet's live statistics ---------------------------------------------------------------------
+
+def summary_formulas(layout: SectionLayout, metric: MetricColumns, worst_cell: str) -> dict[str, str]:
+    """Formulas over one metric's Error column, keyed by the Summary sheet's headers.
+
+    Only functions every spreadsheet engine evaluates (COUNT, SUMIF, AVERAGE, MAX, MIN, INDEX, MATCH): no array
+    formulas. COUNT, SUMIF and AVERAGE skip the empty-text errors of rows without a run. `worst_cell` is the
+    Summary cell holding the worst error, which the "Worst row" label looks up.
+    """
+    errors = layout.column_range(metric.error)
+    count = f"COUNT({errors})"
+    position = f"MATCH({worst_cell},{errors},0)"
+    if layout.section.id_columns:
+        label = '&" / "&'.join(f"INDEX({layout.column_range(index)},{position})"
+                               for index in range(1, layout.id_count + 1))
+    else:
+        label = f'"row "&({position}+{FIRST_DATA_ROW - 1})'
+    return {
+        "Matched": f"={count}",
+        "Mean |error|": f'=IF({count}=0,"",(SUMIF({errors},">0")-SUMIF({errors},"<0"))/{count})',
+        "Mean error": f'=IF({count}=0,"",AVERAGE({errors}))',
+        "Worst error": f'=IF({count}=0,"",IF(MAX({errors})>=-MIN({errors}),MAX({errors}),MIN({errors})))',
+        "Worst row": f'=IF({worst_cell}="","",{label})',
+    }
+
+
+def axis_bounds_formulas(layout: SectionLayout, metric: MetricColumns) -> tuple[str, str]:
+    """The two ends of a chart's y = x line: the smallest and largest value on either axis."""
+    both = f"{layout.column_range(metric.measured)},{layout.column_range(metric.estimated)}"
+    return f"=MIN({both})", f"=MAX({both})"

@@ -1,0 +1,517 @@
+"""The workbook exporter: structure, live formulas (evaluated with the `formulas` engine), text safety, atomic
+writes and refusals. The report under test is the seed benchmark table's RTX A5000 rows
+(/work/shared/reference/seed_benchmark.md); the measured values are those of data/seed_runs_a5000.csv."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from xml.etree import ElementTree
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import perfdsl.workbook as workbook_module
+from perfdsl.comparison import (ComparisonRow, InputCell, MetricSpec, Section, Unmatched, WorkbookData,
+                                relative_error)
+from perfdsl.errors import EXIT_USAGE_ERROR, UsageError
+from perfdsl.workbook import write_workbook
+from perfdsl.workbook_layout import (column_letter, error_formula, number_format_for, plan_section,
+                                     sheet_titles)
+
+TOKENS = 16384            # tokens per step in every seed row
+A5000 = "NVIDIA RTX A5000"
+
+# model: (runtime ms, memory GB, energy J/token) measured, as in data/seed_runs_a5000.csv (n_gpus 1, then 8),
+# and the seed table's estimates for the same rows.
+SINGLE_MEASURED = {
+    "facebook/opt-1.3b": (693.77, 5.53, 0.010),
+    "facebook/opt-6.7b": (3275.30, 15.48, 0.046),
+    "AICrossSim/clm-60m": (121.46, 6.16, 0.002),
+    "AICrossSim/clm-200m": (241.97, 6.50, 0.003),
+    "AICrossSim/clm-400m": (380.49, 6.87, 0.005),
+    "AICrossSim/clm-1.1b": (747.17, 8.17, 0.010),
+}
+SINGLE_ESTIMATED = {
+    "facebook/opt-1.3b": (740.79, 5.52, 0.010),
+    "facebook/opt-6.7b": (3300.85, 15.47, 0.046),
+    "AICrossSim/clm-60m": (112.05, 6.15, 0.002),
+    "AICrossSim/clm-200m": (226.40, 6.49, 0.003),
+    "AICrossSim/clm-400m": (355.55, 6.85, 0.005),
+    "AICrossSim/clm-1.1b": (716.71, 8.13, 0.010),
+}
+MULTI_MEASURED = {
+    "facebook/opt-1.3b": (1311.08, 4.99, 0.018),
+    "facebook/opt-6.7b": (4241.64, 16.04, 0.060),
+    "AICrossSim/clm-60m": (124.78, 7.62, 0.002),
+    "AICrossSim/clm-200m": (245.71, 7.87, 0.004),
+    "AICrossSim/clm-400m": (356.11, 8.10, 0.007),
+    "AICrossSim/clm-1.1b": (673.65, 8.91, 0.012),
+}
+MULTI_ESTIMATED = {
+    "facebook/opt-1.3b": (1415.36, 4.98, 0.020),
+    "facebook/opt-6.7b": (4287.28, 16.03, 0.060),
+    "AICrossSim/clm-60m": (131.60, 7.68, 0.002),
+    "AICrossSim/clm-200m": (239.86, 7.85, 0.004),
+    "AICrossSim/clm-400m": (360.63, 8.08, 0.007),
+    "AICrossSim/clm-1.1b": (639.71, 8.89, 0.012),
+}
+METRICS = [MetricSpec("runtime", "Runtime", "ms"), MetricSpec("memory", "Memory", "GB"),
+           MetricSpec("energy", "Energy", "J/token"), MetricSpec("throughput", "Throughput", "token/s")]
+
+
+def seed_values(runtime_ms: float, memory_gb: float, energy: float) -> dict[str, float]:
+    # real throughput, tokens / runtime (the seed table's column was microseconds per token)
+    return {"runtime": runtime_ms, "memory": memory_gb, "energy": energy,
+            "throughput": TOKENS / (runtime_ms / 1000)}
+
+
+def seed_section(title: str, device: str, measured: dict, estimated: dict, csv_first_row: int) -> Section:
+    rows = [ComparisonRow({"Model": model, "Device": device}, seed_values(*estimated[model]),
+                          seed_values(*measured[model]),
+                          run_source=f"data/seed_runs_a5000.csv:row {csv_first_row + index}",
+                          point={"batch": 8, "seq": 2048})
+            for index, model in enumerate(measured)]
+    return Section(title, ["Model", "Device"], METRICS, rows)
+
+
+def seed_report(convention: str = "measured") -> WorkbookData:
+    return WorkbookData(
+        report_name="seed_benchmark",
+        sections=[seed_section("Single GPU", A5000, SINGLE_MEASURED, SINGLE_ESTIMATED, 2),
+                  seed_section("Multi GPU", A5000 + " x 8", MULTI_MEASURED, MULTI_ESTIMATED, 8)],
+        inputs=[InputCell("rtx_a5000", "hardware", "mem_bw", "768 GB/s", "7.68e+11 byte/s", "byte/s",
+                          "hardware/ampere.perf:12"),
+                InputCell("rtx_a5000", "hardware", "tdp", "230 W", "230 W", "W", "hardware/ampere.perf:14"),
+                InputCell("opt_1_3b", "model", "ffn", "4 * hidden", "8192", "", "models/opt.perf:20")],
+        error_convention=convention,
+        notes=["Energy estimated as TDP x runtime / tokens (230 W)."])
+
+
+def write(tmp_path: Path, data: WorkbookData, name: str = "seed.xlsx", **kwargs) -> Path:
+    return write_workbook(data, tmp_path / name, **kwargs)
+
+
+def evaluate(path: Path) -> dict[tuple[str, str], object]:
+    """Every single cell of the workbook as the `formulas` engine computes it, keyed (SHEET, "E3")."""
+    formulas = pytest.importorskip("formulas")
+    solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+    cells = {}
+    for key, value in solution.items():
+        match = re.fullmatch(r"'\[[^\]]+\](.+)'!([A-Z]+[0-9]+)", key)
+        if match:
+            cells[(match.group(1), match.group(2))] = value.value[0, 0]
+    return cells
+
+
+# ---- structure -----------------------------------------------------------------------------------------------
+
+def test_sheets_in_order(tmp_path):
+    book = openpyxl.load_workbook(write(tmp_path, seed_report()))
+    assert book.sheetnames == ["Single GPU", "Multi GPU", "Summary", "Inputs", "Unmatched", "About"]
+
+
+def test_section_sheet_looks_like_the_seed_table(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Single GPU"]
+    assert [sheet.cell(2, c).value for c in range(1, 17)] == (
+        ["Model", "Device"] + ["Measured", "Estimated", "Error"] * 4 + ["Run source", "Point"])
+    assert [sheet.cell(1, c).value for c in (3, 6, 9, 12)] == [
+        "Runtime (ms)", "Memory (GB)", "Energy (J/token)", "Throughput (token/s)"]
+    assert sorted(str(r) for r in sheet.merged_cells.ranges) == ["C1:E1", "F1:H1", "I1:K1", "L1:N1"]
+    assert sheet.freeze_panes == "C3"
+    assert sheet.auto_filter.ref == "A2:P8"
+    assert [sheet.cell(3, c).value for c in range(1, 5)] == ["facebook/opt-1.3b", A5000, 693.77, 740.79]
+    assert sheet["O3"].value == "data/seed_runs_a5000.csv:row 2"
+    assert sheet["P3"].value == "batch=8, seq=2048"
+    assert sheet.column_dimensions["A"].width >= len("AICrossSim/clm-200m")
+
+
+def test_number_formats_per_metric(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Single GPU"]
+    # runtime 693.77 and memory 5.53 show two decimals, energy 0.010 three, as in the seed table
+    assert [sheet.cell(3, c).number_format for c in (3, 4, 6, 7, 9, 10, 12)] == [
+        "0.00", "0.00", "0.00", "0.00", "0.000", "0.000", "0.00"]
+    assert {sheet.cell(row, c).number_format for row in range(3, 9) for c in (5, 8, 11, 14)} == {"0.00%"}
+
+
+def test_number_format_given_by_the_metric_wins(tmp_path):
+    data = seed_report()
+    data.sections[0].metrics = [MetricSpec("runtime", "Runtime", "ms", number_format="0.0")]
+    sheet = openpyxl.load_workbook(write(tmp_path, data))["Single GPU"]
+    assert sheet["C3"].number_format == sheet["D3"].number_format == "0.0"
+
+
+def test_error_cells_are_live_formulas(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Single GPU"]
+    assert sheet["E3"].data_type == "f"
+    assert sheet["E3"].value == '=IF(OR(C3="",D3="",C3=0),"",(D3-C3)/C3)'
+    assert sheet["N8"].value == '=IF(OR(L8="",M8="",L8=0),"",(M8-L8)/L8)'
+    seed_sheet = openpyxl.load_workbook(write(tmp_path, seed_report("estimated"), "est.xlsx"))["Single GPU"]
+    assert seed_sheet["E3"].value == '=IF(OR(C3="",D3="",D3=0),"",(D3-C3)/D3)'
+
+
+def test_error_cells_are_coloured_by_size(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Single GPU"]
+    ranges = {str(cf.sqref): [rule.formula[0] for rule in cf.rules] for cf in sheet.conditional_formatting}
+    assert set(ranges) == {"E3:E8", "H3:H8", "K3:K8", "N3:N8"}
+    assert ranges["E3:E8"] == ["AND(ISNUMBER(E3),ABS(E3)<0.05)", "AND(ISNUMBER(E3),ABS(E3)<0.15)",
+                               "AND(ISNUMBER(E3),TRUE)"]
+
+
+def test_cached_error_values_for_viewers_that_do_not_recalculate(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()), data_only=True)["Single GPU"]
+    assert sheet["E3"].value == pytest.approx((740.79 - 693.77) / 693.77)
+
+
+# ---- the formulas, evaluated ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("convention", ["measured", "estimated"])
+def test_error_formulas_evaluate_to_the_python_errors(tmp_path, convention):
+    data = seed_report(convention)
+    cells = evaluate(write(tmp_path, data))
+    checked = 0
+    for section in data.sections:
+        for row_number, row in enumerate(section.rows, start=3):
+            for index, metric in enumerate(METRICS):
+                error_column = column_letter(5 + 3 * index)
+                expected = relative_error(row.estimated[metric.name], row.measured[metric.name], convention)
+                assert cells[(section.title.upper(), f"{error_column}{row_number}")] == pytest.approx(
+                    expected, rel=1e-12), (section.title, row_number, metric.name)
+                checked += 1
+    assert checked == 2 * 6 * 4
+
+
+def test_seed_table_errors_reproduced_with_the_seed_convention(tmp_path):
+    cells = evaluate(write(tmp_path, seed_report("estimated")))
+    # the seed table prints 6.35% and -8.40% for opt-1.3b and clm-60m runtime on one A5000
+    assert round(cells[("SINGLE GPU", "E3")], 4) == 0.0635
+    assert round(cells[("SINGLE GPU", "E5")], 4) == -0.0840
+
+
+def test_missing_measured_value_gives_an_empty_error(tmp_path):
+    data = seed_report()
+    data.sections[0].rows[1].measured["runtime"] = None
+    del data.sections[0].rows[2].measured["memory"]
+    data.sections[0].rows[3].measured["energy"] = float("nan")      # NaN is no value, not a number
+    path = write(tmp_path, data)
+    sheet = openpyxl.load_workbook(path)["Single GPU"]
+    assert sheet["C4"].value is None and sheet["F5"].value is None and sheet["I6"].value is None
+    cells = evaluate(path)
+    assert cells[("SINGLE GPU", "E4")] == "" and cells[("SINGLE GPU", "H5")] == ""
+    assert cells[("SINGLE GPU", "K6")] == ""
+    assert cells[("SUMMARY", "E2")] == 5          # runtime, one A5000: five matched rows of six
+
+
+def test_summary_statistics_evaluate_to_python_values(tmp_path):
+    data = seed_report()
+    cells = evaluate(write(tmp_path, data))
+    summary = openpyxl.load_workbook(tmp_path / "seed.xlsx")["Summary"]
+    assert [summary.cell(1, c).value for c in range(1, 10)] == [
+        "Section", "Metric", "Unit", "Rows", "Matched", "Mean |error|", "Mean error", "Worst error", "Worst row"]
+    row = 2
+    for section in data.sections:
+        for metric in METRICS:
+            errors = [relative_error(r.estimated[metric.name], r.measured[metric.name]) for r in section.rows]
+            worst = max(errors, key=abs)
+            worst_row = section.rows[errors.index(worst)]
+            assert summary.cell(row, 1).value == section.title
+            assert summary.cell(row, 2).value == metric.title
+            assert summary.cell(row, 6).data_type == "f"
+            assert cells[("SUMMARY", f"E{row}")] == 6
+            assert cells[("SUMMARY", f"F{row}")] == pytest.approx(sum(map(abs, errors)) / 6, rel=1e-12)
+            assert cells[("SUMMARY", f"G{row}")] == pytest.approx(sum(errors) / 6, rel=1e-12)
+            assert cells[("SUMMARY", f"H{row}")] == pytest.approx(worst, rel=1e-12)
+            assert cells[("SUMMARY", f"I{row}")] == (
+                f"{worst_row.identity['Model']} / {worst_row.identity['Device']}")
+            row += 1
+    # the seed document: one A5000, runtime, worst 7.75% (clm-60m, relative to measured)
+    assert cells[("SUMMARY", "H2")] == pytest.approx((112.05 - 121.46) / 121.46)
+    assert round(cells[("SUMMARY", "H2")], 4) == -0.0775
+
+
+def test_summary_has_a_scatter_chart_per_measured_metric(tmp_path):
+    data = seed_report()
+    for row in data.sections[1].rows:
+        row.measured["energy"] = None            # energy was not metered on eight GPUs: no chart for it
+    summary = openpyxl.load_workbook(write(tmp_path, data))["Summary"]
+    titles = [chart.title.tx.rich.p[0].r[0].t for chart in summary._charts]
+    assert titles == [f"{s}: {m}" for s in ("Single GPU", "Multi GPU")
+                      for m in ("Runtime (ms)", "Memory (GB)", "Energy (J/token)", "Throughput (token/s)")
+                      if not (s == "Multi GPU" and m.startswith("Energy"))]
+    chart = summary._charts[0]
+    assert type(chart).__name__ == "ScatterChart"
+    points, line = chart.series
+    assert points.xVal.numRef.f == "'Single GPU'!$C$3:$C$8"     # measured on x
+    assert points.yVal.numRef.f == "'Single GPU'!$D$3:$D$8"     # estimated on y
+    assert line.xVal.numRef.f == line.yVal.numRef.f == "'Summary'!$L$2:$M$2"
+    cells = evaluate(tmp_path / "seed.xlsx")
+    assert cells[("SUMMARY", "L2")] == min(min(SINGLE_MEASURED.values())[0], min(SINGLE_ESTIMATED.values())[0])
+    assert cells[("SUMMARY", "M2")] == 3300.85
+
+
+def test_inputs_sheet(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Inputs"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source"]
+    assert rows[1] == ["rtx_a5000", "hardware", "mem_bw", "768 GB/s", "7.68e+11 byte/s", "byte/s",
+                       "hardware/ampere.perf:12"]
+    assert rows[3][3] == "4 * hidden" and len(rows) == 4
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
+
+
+def test_unmatched_sheet_says_none_when_empty(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Unmatched"]
+    assert sheet["A1"].value == "Kind" and sheet["A2"].value.startswith("none")
+
+
+def test_unmatched_sheet_lists_items(tmp_path):
+    data = seed_report()
+    data.unmatched = [Unmatched("run without estimate", "facebook/opt-13b on NVIDIA RTX A5000",
+                                "data/runs.csv:row 14"),
+                      Unmatched("unusable row", "runtime [ms] is 'n/a'")]
+    sheet = openpyxl.load_workbook(write(tmp_path, data))["Unmatched"]
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
+        ["run without estimate", "facebook/opt-13b on NVIDIA RTX A5000", "data/runs.csv:row 14"],
+        ["unusable row", "runtime [ms] is 'n/a'", None]]
+    assert sheet.auto_filter.ref == "A1:C3"
+
+
+def test_about_sheet(tmp_path):
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report("estimated")))["About"]
+    about = {row[0].value: row[1].value for row in sheet.iter_rows()}
+    assert about["Report"] == "seed_benchmark"
+    assert about["Error"].startswith("Error = (estimated - measured) / estimated")
+    assert about["Note"] == "Energy estimated as TDP x runtime / tokens (230 W)."
+
+
+# ---- text stays text, numbers stay numbers -------------------------------------------------------------------
+
+HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(1)", "=1+1"]
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    data = seed_report()
+    for row, name in zip(data.sections[0].rows, HOSTILE):
+        row.identity["Model"] = name
+    data.sections[0].rows[0].run_source = "=HYPERLINK(\"http://x\")"
+    data.inputs.append(InputCell("=b", "+k", "-c", "=4 * hidden", "@v", "=u", "-s"))
+    data.unmatched = [Unmatched("=kind", "+desc", "@src")]
+    data.notes = ["=SUM(A1)"]
+    data.report_name = "=report"
+    path = write(tmp_path, data)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Single GPU"]
+    for row_number, name in enumerate(HOSTILE, start=3):
+        cell = sheet.cell(row_number, 1)
+        assert (cell.value, cell.data_type) == (name, "s")
+        assert cell.quotePrefix        # Excel keeps it text even when someone edits the cell
+    assert (sheet["O3"].value, sheet["O3"].data_type) == ("=HYPERLINK(\"http://x\")", "s")
+    assert [(c.value, c.data_type) for c in book["Inputs"][5]] == [
+        (text, "s") for text in ("=b", "+k", "-c", "=4 * hidden", "@v", "=u", "-s")]
+    assert [c.value for c in book["Unmatched"][2]] == ["=kind", "+desc", "@src"]
+    about = {row[0].value: row[1] for row in book["About"].iter_rows()}
+    assert (about["Report"].value, about["Report"].data_type) == ("=report", "s")
+    assert (about["Note"].value, about["Note"].data_type) == ("=SUM(A1)", "s")
+    # no formula element anywhere but in the Error, Summary and chart helper cells
+    with zipfile.ZipFile(path) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "calc" not in "".join(re.findall(r"<f>(.*?)</f>", sheet_xml))
+    # and the formula engine sees text, not something to compute
+    cells = evaluate(path)
+    assert cells[("SINGLE GPU", "A3")] == "=cmd|' /C calc'!A0"
+    assert cells[("SINGLE GPU", "A7")] == "=1+1"
+
+
+def test_numbers_stay_numbers(tmp_path):
+    data = seed_report()
+    for row in data.sections[0].rows:
+        row.identity["GPUs"] = 1
+    data.sections[0].id_columns.append("GPUs")
+    numpy = pytest.importorskip("numpy")
+    data.sections[0].rows[1].identity["GPUs"] = numpy.int64(1)          # what the evaluator hands over
+    data.sections[0].rows[1].measured["runtime"] = numpy.float64(3275.30)
+    data.sections[0].rows[1].estimated["runtime"] = numpy.float32(3300.85)
+    sheet = openpyxl.load_workbook(write(tmp_path, data))["Single GPU"]
+    assert (sheet["C3"].value, sheet["C3"].data_type) == (1, "n")
+    assert (sheet["D3"].value, sheet["D3"].data_type) == (693.77, "n")
+    assert (sheet["C4"].value, sheet["D4"].value) == (1, 3275.30)
+    assert sheet["E4"].value == pytest.approx(3300.85, rel=1e-6)
+
+
+def test_characters_xml_cannot_hold_are_replaced(tmp_path):
+    data = seed_report()
+    data.sections[0].rows[0].identity["Model"] = "bad\x00name\x1b"
+    sheet = openpyxl.load_workbook(write(tmp_path, data))["Single GPU"]
+    assert sheet["A3"].value == "bad\ufffdname\ufffd"
+
+
+# ---- sheet names, layout helpers -----------------------------------------------------------------------------
+
+def test_sheet_titles_are_made_safe_and_unique():
+    assert sheet_titles(["A/B: [x]*?", "Summary", "summary", "x" * 40, "x" * 40, "'quoted'", ""],
+                        reserved=["Summary"]) == [
+        "A-B- -x---", "Summary (2)", "summary (3)", "x" * 31, "x" * 27 + " (2)", "quoted", "Section"]
+
+
+def test_section_named_like_a_fixed_sheet(tmp_path):
+    data = seed_report()
+    data.sections[0].title = "Summary"
+    book = openpyxl.load_workbook(write(tmp_path, data))
+    assert book.sheetnames[:3] == ["Summary (2)", "Multi GPU", "Summary"]
+    assert "'Summary (2)'!$E$3:$E$8" in book["Summary"]["E2"].value
+
+
+def test_apostrophe_in_a_section_title(tmp_path):
+    data = seed_report()
+    data.sections[0].title = "Bob's GPUs"
+    path = write(tmp_path, data)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[0] == "Bob\u2019s GPUs"
+    assert book["Summary"]._charts[0].series[0].xVal.numRef.f == "'Bob\u2019s GPUs'!$C$3:$C$8"
+    assert evaluate(path)[("SUMMARY", "E2")] == 6
+
+
+def test_every_part_is_well_formed_xml(tmp_path):
+    data = seed_report()
+    data.sections[0].rows[0].identity["Model"] = "<b>&amp; \"quoted\" 'x' </b> "
+    path = write(tmp_path, data)
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith((".xml", ".rels")):
+                ElementTree.fromstring(archive.read(name))
+    assert openpyxl.load_workbook(path)["Single GPU"]["A3"].value == "<b>&amp; \"quoted\" 'x' </b> "
+
+
+def test_only_the_workbook_module_imports_openpyxl():
+    code = ("import sys, perfdsl.comparison, perfdsl.workbook_layout; "
+            "assert 'openpyxl' not in sys.modules, 'openpyxl imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_layout_helpers():
+    assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+    assert number_format_for([693.77, 3275.3]) == "0.00"
+    assert number_format_for([0.010, 0.046, 0.002]) == "0.000"
+    assert number_format_for([0.0004]) == "0.00000"
+    assert number_format_for([3e-9]) == "0.00E+00"
+    assert number_format_for([2.5e9]) == "#,##0"
+    assert number_format_for([None, float("nan")]) == "0.00"
+    layout = plan_section(seed_report().sections[0], "Single GPU")
+    assert error_formula(layout.metrics[1], 7, "estimated") == '=IF(OR(F7="",G7="",G7=0),"",(G7-F7)/G7)'
+
+
+def test_empty_section(tmp_path):
+    data = seed_report()
+    data.sections[1].rows = []
+    book = openpyxl.load_workbook(write(tmp_path, data))
+    assert book["Multi GPU"].auto_filter.ref == "A2:N2"
+    assert book["Summary"]["E6"].value == 0
+
+
+# ---- progress ------------------------------------------------------------------------------------------------
+
+def test_progress_is_reported_every_thousand_rows(tmp_path):
+    data = seed_report()
+    template = data.sections[0].rows[0]
+    data.sections[0].rows = [ComparisonRow(dict(template.identity), dict(template.estimated),
+                                           dict(template.measured)) for _ in range(2500)]
+    calls = []
+    write(tmp_path, data, progress=lambda done, total: calls.append((done, total)))
+    total = 2500 + 6 + 3          # section rows, then Inputs rows
+    assert calls == [(0, total), (1000, total), (2000, total), (total, total)]
+
+
+# ---- atomic writes -------------------------------------------------------------------------------------------
+
+def failing_rows(*args, **kwargs):
+    yield '<row r="3"><c r="A3" t="inlineStr"><is><t>half</t></is></c></row>'
+    raise RuntimeError("disk on fire")
+
+
+def test_failure_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "seed.xlsx"
+    target.write_bytes(b"the previous report")
+    monkeypatch.setattr(workbook_module, "section_rows_xml", failing_rows)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_workbook(seed_report(), target)
+    assert target.read_bytes() == b"the previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.xlsx"]
+
+
+def test_failure_leaves_no_file_at_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(workbook_module, "section_rows_xml", failing_rows)
+    with pytest.raises(RuntimeError):
+        write_workbook(seed_report(), tmp_path / "seed.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_write_cleans_up(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+    monkeypatch.setattr(workbook_module, "section_rows_xml", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_workbook(seed_report(), tmp_path / "seed.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rewrite_replaces_the_file(tmp_path):
+    target = tmp_path / "seed.xlsx"
+    target.write_bytes(b"old")
+    assert write_workbook(seed_report(), target) == target
+    assert openpyxl.load_workbook(target).sheetnames[0] == "Single GPU"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.xlsx"]
+
+
+# ---- refusals ------------------------------------------------------------------------------------------------
+
+def refusal(tmp_path, target, **kwargs) -> UsageError:
+    with pytest.raises(UsageError) as caught:
+        write_workbook(seed_report(), target, **kwargs)
+    assert caught.value.exit_status == EXIT_USAGE_ERROR
+    return caught.value
+
+
+def test_refuses_to_overwrite_an_input(tmp_path):
+    runs = tmp_path / "runs.xlsx"
+    runs.write_bytes(b"measured runs")
+    (tmp_path / "sub").mkdir()
+    err = refusal(tmp_path, tmp_path / "sub" / ".." / "runs.xlsx", protected_inputs=[runs])
+    assert err.diagnostics[0].code == "output-is-input"
+    assert "is an input of this report" in str(err)
+    assert runs.read_bytes() == b"measured runs"
+
+
+def test_refuses_an_input_reached_through_a_link(tmp_path):
+    spec = tmp_path / "report.xlsx"
+    spec.write_bytes(b"spec")
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(spec)
+    err = refusal(tmp_path, link, protected_inputs=[spec])
+    assert err.diagnostics[0].code == "output-is-input"
+
+
+def test_refuses_a_name_without_xlsx(tmp_path):
+    err = refusal(tmp_path, tmp_path / "seed.csv")
+    assert err.diagnostics[0].code == "bad-output"
+    assert str(err) == (f"error[bad-output]: cannot write a workbook to '{tmp_path / 'seed.csv'}': "
+                        f"the name must end in .xlsx\n  = help: try '{tmp_path / 'seed.xlsx'}'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_a_missing_directory(tmp_path):
+    err = refusal(tmp_path, tmp_path / "out" / "seed.xlsx")
+    assert err.diagnostics[0].code == "bad-output"
+    assert "does not exist" in str(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_an_unknown_error_convention(tmp_path):
+    data = seed_report()
+    data.error_convention = "relative"
+    with pytest.raises(UsageError) as caught:
+        write_workbook(data, tmp_path / "seed.xlsx")
+    assert caught.value.diagnostics[0].code == "bad-error-convention"
