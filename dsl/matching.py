@@ -291,9 +291,11 @@ def _summarise(comparison: Comparison, without: int) -> None:
         lines = [f"{item.description}" + (f" ({item.source})" if item.source else "") for item in items[:LIST_LIMIT]]
         if count > LIST_LIMIT:
             lines.append(f"... and {count - LIST_LIMIT} more")
-        note = error("unmatched", f"{count} {kind}{'s' if count != 1 and not kind.endswith('match') else ''}"
-                     .replace("estimate without runs", "estimates without a run")
-                     .replace("run without estimates", "runs without an estimate"),
+        plural = "" if count == 1 else "s"
+        message = {"run without estimate": f"{count} run{plural} without an estimate",
+                   "estimate without run": f"{count} estimate{plural} without a run",
+                   "ambiguous match": f"{count} ambiguous match{'' if count == 1 else 'es'}"}.get(kind, kind)
+        note = error("unmatched", message,
                      notes=lines)
         note.severity = "warning" if kind != "estimate without run" else "note"
         comparison.diagnostics.append(note)

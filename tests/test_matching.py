@@ -1,0 +1,94 @@
+"""Matching measured runs to a report's sweep points, and the workbook data built from them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+from perfdsl.cli import main
+from perfdsl.matching import compare_with_runs
+from perfdsl.workbook_export import build_workbook_data
+
+SPEC = Path(__file__).parent / "fixtures" / "specs" / "matching.perf"
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    result = perfdsl.load(SPEC).evaluate()
+    return compare_with_runs(result, [])
+
+
+def test_runs_match_by_hf_id_label_block_name_and_plain_fields(comparison):
+    runtime = next(m for m in comparison.metrics if m.name == "runtime")
+    records = comparison.result.records()
+    by_point = {(r["model"], r["hardware"], r["n_gpus"]): i for i, r in enumerate(records)}
+    assert runtime.measured[by_point[("tiny", "card_a", 1)]] == pytest.approx(25e-3)
+    assert runtime.measured[by_point[("tiny", "card_a", 8)]] == pytest.approx(40e-3)
+    # the third run names its model and hardware by block name
+    assert runtime.measured[by_point[("small", "card_b", 1)]] == pytest.approx(16e-3)
+
+
+def test_measured_throughput_is_derived_from_tokens_and_runtime(comparison):
+    throughput = next(m for m in comparison.metrics if m.name == "throughput")
+    assert throughput.derived
+    records = comparison.result.records()
+    point = next(i for i, r in enumerate(records) if (r["model"], r["hardware"], r["n_gpus"]) == ("tiny", "card_a", 1))
+    assert throughput.measured[point] == pytest.approx(1000 / 25e-3)
+
+
+def test_errors_use_the_measured_value_by_default(comparison):
+    runtime = next(m for m in comparison.metrics if m.name == "runtime")
+    records = comparison.result.records()
+    point = next(i for i, r in enumerate(records) if (r["model"], r["hardware"], r["n_gpus"]) == ("tiny", "card_a", 1))
+    estimated = 2 * 1e9 * 1000 / 100e12                     # 0.02 s
+    assert comparison.error(runtime)[point] == pytest.approx((estimated - 25e-3) / 25e-3)
+
+
+def test_unmatched_runs_estimates_and_unusable_rows_are_listed(comparison):
+    kinds = {}
+    for item in comparison.unmatched:
+        kinds.setdefault(item.kind, []).append(item)
+    assert [u.description for u in kinds["run without estimate"]] == [
+        "model=org/unknown, hardware=NVIDIA Card A, n_gpus=1, tokens=1000 (model 'org/unknown' is not in the report)"]
+    assert len(kinds["estimate without run"]) == 8 - 3      # 8 points, 3 runs matched (row 5 has no metric left)
+    assert any("row 5" in u.source or "line 6" in u.source for u in kinds["unusable row"])
+
+
+def test_workbook_data_has_sections_identity_columns_and_inputs(comparison):
+    data = build_workbook_data(comparison.result, comparison)
+    assert [s.title for s in data.sections] == ["Single GPU", "Multi GPU"]
+    single = data.sections[0]
+    assert single.id_columns == ["Model", "Device", "n_gpus"]     # shown strings, then the value axes
+    assert [m.name for m in single.metrics] == ["runtime", "throughput"]
+    first = single.rows[0]
+    assert first.identity == {"Model": "org/tiny", "Device": "NVIDIA Card A", "n_gpus": 1}
+    assert first.estimated["runtime"] == pytest.approx(20.0)          # 0.02 s in ms
+    assert first.measured["runtime"] == pytest.approx(25.0)
+    cells = {(c.block, c.cell) for c in data.inputs}
+    assert ("card_a", "peak") in cells and ("cost", "runtime") in cells
+
+
+def test_eval_json_carries_measured_values_and_errors(tmp_path, capsys):
+    status = main(["eval", str(SPEC), "--format", "json"])
+    captured = capsys.readouterr()
+    assert status == 0
+    records = json.loads(captured.out)
+    first = records[0]
+    assert first["runtime [ms]"] == pytest.approx(20.0)
+    assert first["runtime measured [ms]"] == pytest.approx(25.0)
+    assert first["runtime error"] == pytest.approx((20.0 - 25.0) / 25.0)
+    assert "1 run without an estimate" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_eval_writes_a_workbook_and_refuses_to_overwrite_a_run_log(tmp_path, capsys):
+    out = tmp_path / "report.xlsx"
+    assert main(["eval", str(SPEC), "-o", str(out)]) == 0
+    assert out.exists()
+    log = SPEC.parent.parent / "logs" / "matching_runs.csv"
+    before = log.read_bytes()
+    assert main(["eval", str(SPEC), "--measured", str(log), "-o", str(log)]) == 2
+    assert log.read_bytes() == before
