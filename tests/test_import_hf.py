@@ -1,0 +1,121 @@
+"""`perfdsl import-hf` (dsl/import_hf.py): a config.json -> a .perf model block.
+
+Importing every config shipped in models/configs/ must give a block whose cells (the whole contract of
+models/README.md) equal those of the library block with the same hf_id. Reading a config needs transformers
+(AutoConfig); those tests skip, saying so, where it is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+from perfdsl.errors import PerfError, UsageError
+from perfdsl.import_hf import import_hf, supported_architectures
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((REPO / "models" / "configs").glob("*.json"))
+
+# The cell contract of models/README.md, plus the cells the validation formulas use.
+CONTRACT = [
+    "hf_id", "arch", "hidden", "layers", "heads", "kv_heads", "head_dim", "ffn", "vocab", "max_pos", "experts",
+    "top_k", "gated_mlp", "tied_embeddings", "learned_pos", "pos_rows", "norm_is_rms", "qkv_bias", "out_bias",
+    "mlp_bias", "attn_params_per_layer", "mlp_params_per_layer", "router_params_per_layer",
+    "norm_params_per_layer", "params_per_layer", "embed_params", "lm_head_params", "final_norm_params", "params",
+    "active_params", "kv_elems_per_token", "embed_dim", "final_norm", "sliding_window",
+    "matmul_flops_per_token_linear", "attn_flops_per_token_per_ctx",
+]
+
+
+@pytest.fixture(scope="module")
+def transformers():
+    return pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[hf]')")
+
+
+def library_block(program, hf_id: str, exclude: str) -> str:
+    for name, block in program.blocks.items():
+        if block.kind != "model" or name == exclude:
+            continue
+        try:
+            if program.value(f"{name}.hf_id") == hf_id:
+                return name
+        except PerfError:
+            continue
+    pytest.fail(f"no block of the model library has hf_id = \"{hf_id}\"")
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda path: path.stem)
+def test_import_reproduces_library_block(transformers, tmp_path, config):
+    text = import_hf(str(config), name="imported")
+    perf = tmp_path / "imported.perf"
+    perf.write_text(text)
+    program = perfdsl.load([perf])
+    hf_id = program.value("imported.hf_id")
+    assert hf_id == config.stem.replace("__", "/", 1)
+    library = library_block(program, hf_id, exclude="imported")
+    diffs = []
+    for cell in CONTRACT:
+        got, want = program.value(f"imported.{cell}"), program.value(f"{library}.{cell}")
+        if got != want:
+            diffs.append(f"{cell}: imported {got!r}, library {library}.{cell} = {want!r}")
+    assert not diffs, f"import-hf {config.relative_to(REPO)}:\n{text}\n  " + "\n  ".join(diffs)
+
+
+def test_import_reads_a_model_folder(transformers, tmp_path):
+    folder = tmp_path / "opt-1.3b"
+    folder.mkdir()
+    (folder / "config.json").write_text((REPO / "models/configs/facebook__opt-1.3b.json").read_text())
+    text = import_hf(str(folder))
+    assert 'hf_id = "facebook/opt-1.3b"' in text          # from _name_or_path
+    assert "model opt_1_3b_hf extends opt_family {" in text  # opt_1_3b is taken by the library
+    assert 'import "models/opt.perf"' in text
+    assert str(folder / "config.json") in text
+
+
+def test_import_block_name_and_cited_keys(transformers):
+    text = import_hf(str(REPO / "models/configs/mistralai__Mixtral-8x7B-v0.1.json"))
+    assert "model mixtral_8x7b_v0_1 extends mixtral_family {" in text
+    lines = {line.split("#")[0].strip(): line.split("#")[1].strip() for line in text.splitlines()
+             if "=" in line and "#" in line and not line.startswith("#")}
+    assert lines["experts = 8"] == "num_local_experts"
+    assert lines["top_k = 2"] == "num_experts_per_tok"
+    assert lines["kv_heads = 8"] == "num_key_value_heads"
+
+
+def test_unsupported_architecture_lists_the_supported_ones(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"model_type": "bert", "hidden_size": 768}))
+    with pytest.raises(PerfError) as caught:
+        import_hf(str(tmp_path))
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "unsupported-architecture"
+    assert str(caught.value) == (
+        "error[unsupported-architecture]: model_type 'bert' has no family in the model library\n"
+        f"  --> {config}\n"
+        "  = help: supported architectures: gpt2, llama, mistral, mixtral, opt, qwen2\n"
+        "  = help: a new architecture needs a family block in models/ (see models/README.md)")
+    assert supported_architectures() == ["gpt2", "llama", "mistral", "mixtral", "opt", "qwen2"]
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError) as caught:
+        import_hf(str(tmp_path / "nowhere"))
+    assert caught.value.diagnostics[0].code == "no-such-file"
+    assert caught.value.exit_status == 2
+
+
+def test_folder_without_config_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="without a config.json"):
+        import_hf(str(tmp_path))
+
+
+def test_transformers_is_not_loaded_at_start_up():
+    code = ("import sys, perfdsl, perfdsl.import_hf; perfdsl.load; "
+            "print('transformers' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
