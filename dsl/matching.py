@@ -9,7 +9,9 @@ runtime`) when their dimensions agree. Runs that match no point, points without 
 points are reported, never dropped.
 
 The report names its logs in a cell `measured = "runs.csv"` (or a list), relative to the report file; `--measured`
-adds more. The error convention is the report cell `error_convention` ("measured", the default:
+adds more. A log whose units were mislabelled when it was published is read through the report cell
+`measured_unit_aliases = "GB=GiB"` (comma-separated pairs): a value written in GB is taken as GiB, and the workbook
+says so. The error convention is the report cell `error_convention` ("measured", the default:
 (estimated - measured) / measured; or "estimated", the seed table's (estimated - measured) / estimated).
 """
 
@@ -55,6 +57,7 @@ class Comparison:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     used_keys: list[str] = field(default_factory=list)
     n_runs: int = 0
+    aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
 
     def error(self, metric: MetricMatch) -> np.ndarray:
         estimated = self.result.column(metric.name)
@@ -103,6 +106,36 @@ def error_convention(result: Result) -> str:
     return cell.expr.value
 
 
+def unit_aliases(result: Result) -> dict[str, float]:
+    """Rescaling factors from the report cell `measured_unit_aliases = "GB=GiB, MB=MiB"`."""
+    cell = result.ctx.report.cells.get("measured_unit_aliases")
+    if cell is None or cell.expr is None:
+        return {}
+    from . import ir
+    from .units import UnitError, parse_unit
+
+    span = cell.expr.span
+    if not isinstance(cell.expr, ir.Str):
+        raise PerfError(result.program.sources.diag("bad-option", "measured_unit_aliases is a string such as "
+                                                    "\"GB=GiB\"", span))
+    factors = {}
+    for pair in cell.expr.value.split(","):
+        written, sep, meant = (part.strip() for part in pair.partition("="))
+        try:
+            if not sep:
+                raise UnitError(f"cannot read '{pair.strip()}'")
+            old, new = parse_unit(written), parse_unit(meant)
+        except UnitError as exc:
+            raise PerfError(result.program.sources.diag(
+                "bad-option", f"measured_unit_aliases: {exc.message}", span,
+                hints=["write pairs WRITTEN=MEANT of units of one dimension, e.g. \"GB=GiB\""])) from None
+        if old.dim != new.dim:
+            raise PerfError(result.program.sources.diag(
+                "unit-mismatch", f"measured_unit_aliases: {written} and {meant} have different dimensions", span))
+        factors[written] = new.scale / old.scale
+    return factors
+
+
 def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = ".") -> Comparison:
     from .runlogs import load_runs
 
@@ -121,6 +154,7 @@ def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = "."
         comparison.unmatched.append(Unmatched("unusable row", problem.message, str(problem.location or "")))
     runs = loaded.records
     comparison.n_runs = len(runs)
+    comparison.aliases = unit_aliases(result)
     _match(comparison, runs)
     return comparison
 
@@ -258,7 +292,7 @@ def _match(comparison: Comparison, runs) -> None:
                 warn.severity = "warning"
                 comparison.diagnostics.append(warn)
                 continue
-            measured[name][point] = metric.value
+            measured[name][point] = metric.value * comparison.aliases.get(metric.unit, 1.0)
 
     for name, column in shown.items():
         if np.isfinite(measured[name]).any():

@@ -22,7 +22,7 @@ from .render import format_number
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
 
-REPORT_OPTIONS = ("measured", "error_convention", "section")
+REPORT_OPTIONS = ("measured", "error_convention", "section", "measured_unit_aliases")
 
 
 def title_of(name: str) -> str:
@@ -78,6 +78,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             notes.append(f"{title_of(name)}: {cell.expr.value}")
     if comparison is not None and comparison.n_runs:
         notes.append(f"Measured: {comparison.n_runs} runs, matched on " + ", ".join(comparison.used_keys) + ".")
+        alias_cell = ctx.report.cells.get("measured_unit_aliases")
+        if comparison.aliases and alias_cell is not None:
+            notes.append(f"Measured units read as the report says (measured_unit_aliases): {alias_cell.expr.value}.")
         for metric in comparison.metrics:
             if metric.derived:
                 notes.append(f"Measured {metric.name} is derived from each run's tokens / runtime.")
