@@ -212,8 +212,11 @@ def cmd_eval(args) -> int:
     if args.output:
         protect_inputs(args.output, list(args.files) + list(args.measured))
     program = load(args.files)
+    from .run_points import overrides_from_runs
+
+    from_runs = overrides_from_runs(program, args.report, args.measured, os.path.dirname(args.files[0]), overrides)
     progress = Progress("evaluating")
-    result = program.evaluate(args.report, overrides=overrides, progress=progress)
+    result = program.evaluate(args.report, overrides={**from_runs, **overrides}, progress=progress)
     progress.done()
     warnings: list[Diagnostic] = list(result.warnings)
 
@@ -237,7 +240,7 @@ def cmd_eval(args) -> int:
         path = export_workbook(result, comparison, args.output, protected=list(args.files) + list(args.measured),
                                progress=progress)
         progress.done()
-        sys.stderr.write(f"wrote {path} ({result.n_points:,} rows)\n")
+        sys.stderr.write(f"wrote {path} ({comparison.n_rows:,} rows)\n")
         return EXIT_OK
 
     keys, columns = comparison.table() if comparison is not None else result.table()
@@ -266,7 +269,8 @@ def cmd_eval(args) -> int:
         else:
             write_text_atomically(args.output, write)
         progress.done()
-        sys.stderr.write(f"wrote {args.output} ({result.n_points:,} rows)\n")
+        rows = comparison.n_rows if comparison is not None else result.n_points
+        sys.stderr.write(f"wrote {args.output} ({rows:,} rows)\n")
     else:
         write(sys.stdout)
         progress.done()

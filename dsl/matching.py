@@ -57,6 +57,7 @@ class Comparison:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     used_keys: list[str] = field(default_factory=list)
     n_runs: int = 0
+    keep: np.ndarray | None = None                    # with `points = "runs"`: the points some run matched
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
 
     def error(self, metric: MetricMatch) -> np.ndarray:
@@ -73,11 +74,22 @@ class Comparison:
             columns.append(metric.measured / metric.scale)
             keys.append(f"{metric.name} error")
             columns.append(self.error(metric))
+        if self.keep is not None:
+            columns = [column[self.keep] for column in columns]
         return keys, columns
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.keep.sum()) if self.keep is not None else self.result.n_points
 
 
 def report_logs(result: Result, base_dir: str) -> list[str]:
-    cell = result.ctx.report.cells.get("measured")
+    return logs_of_report(result.program, result.ctx.report, base_dir)
+
+
+def logs_of_report(program, report, base_dir: str = ".") -> list[str]:
+    """The run logs a report names in its cell `measured`, resolved relative to the report's file."""
+    cell = report.cells.get("measured")
     if cell is None or cell.expr is None:
         return []
     from . import ir
@@ -86,7 +98,7 @@ def report_logs(result: Result, base_dir: str) -> list[str]:
     paths = []
     for item in items:
         if not isinstance(item, ir.Str):
-            raise PerfError(result.program.sources.diag(
+            raise PerfError(program.sources.diag(
                 "bad-measured", "`measured` names run logs: a string or a list of strings", item.span))
         report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
         paths.append(os.path.normpath(os.path.join(report_dir, item.value)))
@@ -156,7 +168,26 @@ def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = "."
     comparison.n_runs = len(runs)
     comparison.aliases = unit_aliases(result)
     _match(comparison, runs)
+    if points_option(result.program, result.ctx.report) == "runs":
+        matched = np.array([bool(source) for source in comparison.run_source.tolist()], dtype=bool)
+        comparison.keep = matched
+        comparison.unmatched = [u for u in comparison.unmatched if u.kind != "estimate without run"]
+        comparison.diagnostics = [d for d in comparison.diagnostics if "without a run" not in d.message]
     return comparison
+
+
+def points_option(program, report) -> str:
+    """The report cell `points`: "sweep" (default, every point of the sweep) or "runs" (the points runs have)."""
+    cell = report.cells.get("points")
+    if cell is None:
+        return "sweep"
+    from . import ir
+
+    if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ("sweep", "runs"):
+        raise PerfError(program.sources.diag(
+            "bad-option", 'points is "sweep" (every point of the sweep) or "runs" (the points the runs have)',
+            cell.expr.span if cell.expr is not None else cell.span))
+    return cell.expr.value
 
 
 def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]] | None:

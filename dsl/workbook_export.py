@@ -60,7 +60,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
 
     sections_of = _sections(result)
     order: dict[str, Section] = {}
-    for point in range(n):
+    points = range(n) if comparison is None or comparison.keep is None else \
+        [int(i) for i in np.flatnonzero(comparison.keep)]
+    for point in points:
         title = sections_of[point]
         section = order.get(title)
         if section is None:

@@ -92,3 +92,23 @@ def test_eval_writes_a_workbook_and_refuses_to_overwrite_a_run_log(tmp_path, cap
     before = log.read_bytes()
     assert main(["eval", str(SPEC), "--measured", str(log), "-o", str(log)]) == 2
     assert log.read_bytes() == before
+
+
+def test_a_report_can_take_its_sweep_points_from_the_runs(capsys):
+    spec = SPEC.parent / "points_from_runs.perf"
+    assert main(["eval", str(spec), "--report", "from_runs", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    records = json.loads(captured.out)
+    # The runs name tiny and small (by hf_id and by block name), card_a and card_b, n_gpus 1 and 8: the report
+    # sweeps those and keeps the points a run matched, one row per usable run that names known blocks.
+    seen = {(r["model"], r["hardware"], r["n_gpus"]) for r in records}
+    assert seen == {("tiny", "card_a", 1), ("tiny", "card_a", 8), ("small", "card_b", 1)}
+    assert all(r["runtime measured [ms]"] is not None for r in records)
+    assert "without a run" not in captured.err
+
+
+def test_command_line_overrides_win_over_the_runs(capsys):
+    spec = SPEC.parent / "points_from_runs.perf"
+    assert main(["eval", str(spec), "--report", "from_runs", "--format", "json", "--set", "model=tiny"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["Model"] for r in records} == {"org/tiny"}

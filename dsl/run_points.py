@@ -1,0 +1,90 @@
+"""Sweep points taken from the runs themselves (a report with `points = "runs"`).
+
+Before evaluation, each identifying field of the runs becomes a sweep of the report: `model` and `hardware` sweep
+over the library blocks the runs name (by `hf_id` / `label` or block name), and plain fields (`batch`,
+`seq_len`, `n_gpus` ...) sweep the cell of that name in the report or in a block it binds, over the values the
+runs have. After matching, only the points some run matched are kept, so the report has one row per run.
+An override given on the command line (`--set`) wins over what the runs say.
+"""
+
+from __future__ import annotations
+
+from . import ir
+from .blocks import Block
+from .matching import ALIASES, logs_of_report, points_option
+from .sweeps import is_block_ref
+
+
+def overrides_from_runs(program, report_name: str | None, extra_logs: list[str], base_dir: str,
+                        user_overrides: dict[str, object]) -> dict[str, object]:
+    """Overrides that make the report's sweep cover the runs' identifying values ({} without `points = "runs"`)."""
+    if not program.reports:
+        return {}
+    report = program.blocks[program._pick_report(report_name)]
+    if points_option(program, report) != "runs":
+        return {}
+    from .runlogs import load_runs
+
+    paths = logs_of_report(program, report, base_dir) + list(extra_logs)
+    if not paths:
+        return {}
+    runs = load_runs(paths).records
+    overrides: dict[str, object] = {}
+    bound = _bound_blocks(program, report)
+    for key in sorted({k for run in runs for k in run.identity}):
+        values = [run.identity[key] for run in runs if key in run.identity]
+        if key in ("model", "hardware"):
+            label = "hf_id" if key == "model" else "label"
+            names = _blocks_named(program, key, label, values)
+            if names and key in _roles(program, report) and key not in user_overrides:
+                overrides[key] = ", ".join(names)
+            continue
+        for alias in ALIASES.get(key, (key,)):
+            target = next((b for b in bound if alias in b.cells), None)
+            if target is None:
+                continue
+            name = alias if target is report else f"{target.name}.{alias}"
+            if name in user_overrides or alias in user_overrides:
+                break
+            unique = sorted({v for v in values if isinstance(v, (int, float))})
+            if unique and len(unique) == len({v for v in values}):
+                overrides[name] = unique
+            break
+    return overrides
+
+
+def _roles(program, report: Block) -> set[str]:
+    roles = set()
+    for name, cell in report.cells.items():
+        if cell.sweep and isinstance(cell.expr, ir.ListExpr) and cell.expr.items and all(
+                is_block_ref(item, program.blocks, report) for item in cell.expr.items):
+            roles.add(name)
+        elif not cell.sweep and is_block_ref(cell.expr, program.blocks, report):
+            roles.add(name)
+    return roles
+
+
+def _bound_blocks(program, report: Block) -> list[Block]:
+    blocks = [report]
+    for name, cell in report.cells.items():
+        if not cell.sweep and is_block_ref(cell.expr, program.blocks, report):
+            blocks.append(program.blocks[cell.expr.parts[0]])
+    return blocks
+
+
+def _blocks_named(program, kind: str, label_cell: str, values: list) -> list[str]:
+    """The blocks of a kind whose name or label cell equals one of the values, in the runs' order."""
+    by_label: dict[str, str] = {}
+    for name, block in program.blocks.items():
+        if block.kind != kind:
+            continue
+        by_label.setdefault(name.lower(), name)
+        cell = block.cells.get(label_cell)
+        if cell is not None and isinstance(cell.expr, ir.Str):
+            by_label.setdefault(cell.expr.value.lower(), name)
+    found = []
+    for value in values:
+        name = by_label.get(str(value).strip().lower())
+        if name is not None and name not in found:
+            found.append(name)
+    return found
