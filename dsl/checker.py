@@ -14,7 +14,7 @@ from .blocks import Block, SourceLines
 from .errors import Diagnostic, available, did_you_mean
 from .functions import FUNCTIONS
 from .sweeps import ReportContext, is_block_ref
-from .units import DIMENSIONLESS, Dimension, dimension_name, parse_unit
+from .units import DIMENSIONLESS, Dimension, dimension_name, is_unit, parse_unit
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,8 @@ class Checker:
                             hints=[f"reach one of its cells with '{name}.CELL'"])
                 return None
             self.report("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", expr.span,
-                        path=path, hints=did_you_mean(name, block.cells) + [available(block.cells)])
+                        path=path, hints=did_you_mean(name, block.cells) + [available(block.cells)]
+                        + _unit_name_hint(name))
             return None
         head, cell = parts
         if self.ctx is not None and head in self.ctx.roles:
@@ -330,6 +331,13 @@ def _text(expr: ir.Expr) -> str:
     if isinstance(expr, ir.Num):
         return expr.text
     return {"binary": "expression", "call": getattr(expr, "func", "") + "(...)"}.get(expr.kind, expr.kind)
+
+
+def _unit_name_hint(name: str) -> list[str]:
+    """`768 GB / s` reads `s` as a name: say that units are written without spaces."""
+    if not is_unit(name):
+        return []
+    return [f"'{name}' is a unit: write a unit right after its number, without spaces inside it, e.g. `768 GB/s`"]
 
 
 def _constant_integer(expr: ir.Expr) -> int | None:

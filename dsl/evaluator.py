@@ -204,8 +204,12 @@ class Evaluator:
 
     # -- warnings ----------------------------------------------------------------------------------------------
     def _on_fp_error(self, kind: str, _flag: int) -> None:
+        # numpy names the error in words: "divide by zero", "invalid value", "overflow", "underflow".
+        word = kind.split()[0] if kind else ""
+        if word == "underflow":
+            return
         if self._fp_flag is None:
-            self._fp_flag = kind
+            self._fp_flag = word
 
     def _warn_fp(self, block: Block, cell: ir.Cell, value: np.ndarray, fix: dict[int, int], kind: str) -> None:
         self._warn_point(block, cell, ~np.isfinite(value), fix, _FP_CODES.get(kind, "not-finite"),

@@ -34,6 +34,8 @@ def write_text_atomically(path: str | os.PathLike, content: str | Callable[[Text
     folder = target.parent if str(target.parent) else Path(".")
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        # mkstemp creates the file readable by its owner only; give it the mode a plain open() would.
+        os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             if callable(content):
                 content(stream)
@@ -47,3 +49,9 @@ def write_text_atomically(path: str | os.PathLike, content: str | Callable[[Text
             pass
         raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

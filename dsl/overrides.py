@@ -108,11 +108,11 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         texts[origin] = text
         try:
             value = parse_value(text, origin)
-        except PerfError:
+        except PerfError as exc:
             if holds_string:
                 value = [ir.Str.model_construct(value=text, span=span)]
             else:
-                raise
+                raise UsageError(exc.diagnostics) from None   # a bad value on the command line: exit status 2
         if holds_string and isinstance(value, list) and len(value) == 1 and not isinstance(value[0], ir.Str):
             value = [ir.Str.model_construct(value=text, span=span)]
     else:
@@ -143,7 +143,10 @@ def _python_value(item: object, span: ir.Span, origin: str, current: ir.Cell | N
     if isinstance(item, (int, float)):
         return ir.Num.model_construct(value=float(item), dim=(0,) * 6, text=repr(item), span=span)
     if isinstance(item, str):
-        parsed = parse_value(item, origin)
+        try:
+            parsed = parse_value(item, origin)
+        except PerfError as exc:
+            raise UsageError(exc.diagnostics) from None
         if isinstance(parsed, list) and len(parsed) == 1:
             if current is not None and isinstance(current.expr, ir.Str) and not isinstance(parsed[0], ir.Str):
                 return ir.Str.model_construct(value=item, span=span)

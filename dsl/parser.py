@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import ir
 from .errors import Diagnostic, PerfError, error
 from .units import UnitError, parse_unit
+from .units import is_unit as _is_unit
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
@@ -33,6 +34,9 @@ _TERMINAL_NAMES = {
     "$END": "the end of the file",
 }
 
+_NUMBER_THEN_NAME = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]+([A-Za-z_]\w*)[ \t]*$")
+_EMPTY_VALUE = re.compile(r"(?<![=<>!])=[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[A-Za-z_]\w*[ \t]*$")
+_CODE_BEFORE_COMMENT = re.compile(r'((?:[^"#]|"(?:[^"\\\n]|\\.)*"?)*)')
 _QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 
 
@@ -105,8 +109,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
     line = getattr(exc, "line", 0) or 0
     col = getattr(exc, "column", 0) or 0
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        lines = text.splitlines() or [""]
-        line, col = len(lines), len(lines[-1]) + 1
+        line, col = _end_of_code(text)
         expected = sorted(getattr(exc, "expected", ()) or ())
         message = "the file ends too early"
         hints = []
@@ -142,9 +145,35 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message = "a cell has no value after '='"
         hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
         loc = Location(file, line, col, col + width)
+    elif token.type == "EQUAL" and _EMPTY_VALUE.search(text[:token.start_pos]):
+        # `mem_bw =` ends its line: the name of the next line's cell was read as its value.
+        eq_pos = _EMPTY_VALUE.search(text[:token.start_pos]).start()
+        line = text.count("\n", 0, eq_pos) + 1
+        eq_col = eq_pos - (text.rfind("\n", 0, eq_pos) + 1) + 1
+        message = "a cell has no value after '='"
+        hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
+        loc = Location(file, line, eq_col, eq_col + 1)
     elif token.type == "QUANTITY" or (token.type == "NAME" and prev and prev[-1:].isdigit()):
         message = f"unexpected {found}"
         hints.append("is a ';' missing between two cells on one line?")
+    elif token.type == "EQUAL" and _NUMBER_THEN_NAME.search(text[:token.start_pos]):
+        # `a = 1 b = 2`: the name of the next cell was read as the unit of the number before it.
+        before = text[:token.start_pos]
+        number, name = _NUMBER_THEN_NAME.search(before).groups()
+        message = f"unexpected {found}"
+        if before.count("[") > before.count("]"):
+            message += ": a list is not closed"
+            hints.append("close the list with ']'")
+        else:
+            hints.append("is a ';' missing between two cells on one line?")
+        hints.append(f"'{number} {name}' reads as the number {number} with the unit '{name}'")
+    elif set(expected) == {"COLON", "EQUAL"} and re.fullmatch(r"[A-Za-z_]\w*", prev or ""):
+        # A name alone where a cell should start: `bw = 768 G B` (a space inside a unit) or a stray word.
+        message = f"unexpected {found} after '{prev}'"
+        hints.append(f"a cell is written `{prev} = VALUE`")
+        if _is_unit(prev):
+            hints.append(f"if '{prev}' belongs to the unit before it, write the unit without spaces, "
+                         "e.g. `768 GB/s`")
     elif "RSQB" in expected and token.type in ("RBRACE", "NAME", "SEMICOLON"):
         message = f"unexpected {found}: a list is not closed"
         hints.append("close the list with ']'")
@@ -154,6 +183,16 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         if names:
             hints.append("expected " + _join(names[:8]))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+
+
+def _end_of_code(text: str) -> tuple[int, int]:
+    """Line and column just after the last code of a file (trailing comments and blank lines left out)."""
+    lines = text.splitlines() or [""]
+    for number in range(len(lines), 0, -1):
+        code = _CODE_BEFORE_COMMENT.match(lines[number - 1]).group(1).rstrip()
+        if code:
+            return number, len(code) + 1
+    return len(lines), len(lines[-1]) + 1
 
 
 def _previous_token_text(text: str, pos: int) -> str:

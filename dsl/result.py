@@ -102,8 +102,10 @@ class Result:
         return np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
 
     def display_column(self, name: str) -> np.ndarray:
-        column = self._column(name)
-        flat = self.column(name)
+        return self._display_values(self._column(name))
+
+    def _display_values(self, column: ShownColumn) -> np.ndarray:
+        flat = np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
         return flat / column.scale if column.kind == "num" else flat
 
     def _ranked(self, array: np.ndarray) -> np.ndarray:
@@ -128,7 +130,8 @@ class Result:
         """Header keys and flat columns (axes first, then shown cells), in display units."""
         axes = self.axis_columns()
         keys = list(axes) + [c.key for c in self.columns]
-        values = list(axes.values()) + [self.display_column(c.name) for c in self.columns]
+        # By column, not by name: a report may show one cell twice, in two units.
+        values = list(axes.values()) + [self._display_values(c) for c in self.columns]
         return keys, values
 
     def records(self) -> list[dict]:

@@ -1,0 +1,530 @@
+"""The command line: every command, its output and its exit status (0 ok, 1 errors in specs, 2 usage errors).
+
+The CLI runs in-process (perfdsl.cli.main) with the test's temporary folder as the working directory; a couple of
+tests run the installed `perfdsl` script to check the entry point itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfdsl import cli
+
+PROGRAM = """\
+hardware gpu1 {
+    peak = 100 TFLOP/s
+    mem_bw = 1 TB/s
+}
+model m1 { params = 1e9 }
+model m2 { params = 7e9 }
+workload grid {
+    sweep batch = [1, 2]
+    sweep seq = 128 .. 512 by *2
+    tokens = batch * seq * 1 token
+}
+costmodel prefill {
+    flops   = 2 FLOP/token * model.params * workload.tokens
+    runtime = flops / hardware.peak
+}
+report example {
+    sweep model = [m1, m2]
+    hardware = gpu1
+    workload = grid
+    show prefill.runtime in ms, prefill.flops in TFLOP as flops
+}
+"""
+
+# prefill.runtime [ms] at (model, batch, seq): 2 * params * batch * seq / 100e12 s
+def runtime_ms(params: float, batch: int, seq: int) -> float:
+    return 2 * params * batch * seq / 100e12 * 1e3
+
+
+DIVIDE = """\
+workload w { sweep n = [0, 1, 2] }
+costmodel c { r = 1 / workload.n }
+report z { workload = w; show c.r }
+"""
+
+TWO_REPORTS = """\
+costmodel c { x = 1.5 s }
+report seconds { show c.x in s }
+report millis { show c.x in ms }
+"""
+
+BROKEN = """\
+model m { hidden = 10; ffn = 4 * hiden }
+"""
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prog.perf").write_text(PROGRAM)
+    (tmp_path / "div.perf").write_text(DIVIDE)
+    (tmp_path / "two.perf").write_text(TWO_REPORTS)
+    (tmp_path / "broken.perf").write_text(BROKEN)
+    return tmp_path
+
+
+@pytest.fixture
+def run(capsys):
+    """run(*argv) -> (exit status, stdout, stderr); an argparse exit counts as its status."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "Traceback" not in out, err
+        assert "error[internal]" not in err, err
+        return code, out, err
+
+    return invoke
+
+
+def csv_rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# -- check ---------------------------------------------------------------------------------------------------------
+
+def test_check_ok(work, run):
+    code, out, err = run("check", "prog.perf")
+    assert code == 0
+    assert out == ""
+    assert err.startswith("ok: 1 file, 6 blocks, 1 report (")
+    assert err.endswith(" s)\n")
+
+
+def test_check_several_files(work, run):
+    code, _, err = run("check", "prog.perf", "two.perf")
+    assert code == 0
+    assert err.startswith("ok: 2 files, 9 blocks, 3 reports (")
+
+
+def test_check_errors(work, run):
+    code, out, err = run("check", "broken.perf")
+    assert code == 1
+    assert out == ""
+    assert err == (
+        "error[unknown-name]: unknown name 'hiden' in model 'm'\n"
+        "  --> broken.perf:1:34\n"
+        "  |\n"
+        "1 | model m { hidden = 10; ffn = 4 * hiden }\n"
+        "  |                                  ^^^^^\n"
+        "  = in: model.m.ffn\n"
+        "  = help: did you mean 'hidden'?\n"
+        "  = help: available: ffn, hidden\n"
+        "\n"
+        "1 error\n")
+
+
+def test_check_reports_every_error_of_every_file_sorted(work, run):
+    (work / "b.perf").write_text("model b { x = 1 GB + 1 s\ny = nope }\n")
+    code, _, err = run("check", "b.perf", "broken.perf")
+    assert code == 1
+    headers = [line for line in err.splitlines() if line.startswith("error[")]
+    locations = [line.strip() for line in err.splitlines() if line.strip().startswith("-->")]
+    assert len(headers) == 3 and err.endswith("3 errors\n")
+    assert locations == ["--> b.perf:1:15", "--> b.perf:2:5", "--> broken.perf:1:34"]
+
+
+def test_check_missing_file(work, run):
+    code, _, err = run("check", "nope.perf")
+    assert code == 2
+    assert err.startswith("error[no-such-file]: cannot read 'nope.perf': no such file\n")
+
+
+def test_check_syntax_error(work, run):
+    (work / "s.perf").write_text("model m { a = 'x' }\n")
+    code, _, err = run("check", "s.perf")
+    assert code == 1
+    assert err.startswith("error[syntax]: unexpected character \"'\"\n  --> s.perf:1:15\n")
+
+
+# -- eval: formats -------------------------------------------------------------------------------------------------
+
+def test_eval_table_to_stdout(work, run):
+    code, out, err = run("eval", "prog.perf")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split() == ["model", "batch", "seq", "prefill.runtime", "[ms]", "flops", "[TFLOP]"]
+    assert set(lines[1]) == {"-", " "}
+    assert len(lines) == 2 + 2 * 2 * 3
+    assert lines[2].split() == ["m1", "1", "128", "2.56", "0.256"]
+
+
+def test_eval_csv_to_stdout(work, run):
+    code, out, err = run("eval", "prog.perf", "--format", "csv")
+    assert code == 0 and err == ""
+    rows = csv_rows(out)
+    assert list(rows[0]) == ["model", "batch", "seq", "prefill.runtime [ms]", "flops [TFLOP]"]
+    assert len(rows) == 12
+    assert rows[0]["batch"] == "1" and rows[0]["seq"] == "128"
+    last = rows[-1]
+    assert (last["model"], last["batch"], last["seq"]) == ("m2", "2", "512")
+    assert float(last["prefill.runtime [ms]"]) == pytest.approx(runtime_ms(7e9, 2, 512))
+    assert float(last["flops [TFLOP]"]) == pytest.approx(2 * 7e9 * 2 * 512 / 1e12)
+
+
+def test_eval_json_to_stdout(work, run):
+    code, out, err = run("eval", "prog.perf", "--format", "json")
+    assert code == 0 and err == ""
+    records = json.loads(out)
+    assert isinstance(records, list) and len(records) == 2 * 2 * 3
+    first = records[0]
+    assert list(first) == ["model", "batch", "seq", "prefill.runtime [ms]", "flops [TFLOP]"]
+    assert first["model"] == "m1"
+    assert type(first["batch"]) is int and type(first["seq"]) is int      # whole-number axes are integers
+    assert first["prefill.runtime [ms]"] == pytest.approx(runtime_ms(1e9, 1, 128))
+    assert [r["seq"] for r in records[:3]] == [128, 256, 512]
+
+
+def test_eval_jsonl_to_stdout(work, run):
+    code, out, _ = run("eval", "prog.perf", "--format", "jsonl")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 12
+    records = [json.loads(line) for line in lines]
+    assert records == json.loads(run("eval", "prog.perf", "--format", "json")[1])
+
+
+def test_eval_json_non_finite_is_null(work, run):
+    code, out, err = run("eval", "div.perf", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == [{"n": 0, "c.r": None}, {"n": 1, "c.r": 1.0}, {"n": 2, "c.r": 0.5}]
+    assert err.startswith("warning[division-by-zero]: 'c.r' divides by zero at n=0\n")
+    assert err.endswith("1 warning\n")
+
+
+# -- eval: output files --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, fmt", [("out.csv", "csv"), ("out.json", "json"), ("out.jsonl", "jsonl"),
+                                       ("out.txt", "table")])
+def test_eval_to_file_by_suffix(work, run, name, fmt):
+    code, out, err = run("eval", "prog.perf", "-o", name)
+    assert code == 0
+    assert out == ""
+    assert err == f"wrote {name} (12 rows)\n"
+    written = (work / name).read_text()
+    assert written == run("eval", "prog.perf", "--format", fmt)[1]
+    assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == []    # no temporary file left
+
+
+def test_eval_to_file_has_the_usual_permissions(work, run):
+    mask = os.umask(0o022)
+    try:
+        assert run("eval", "prog.perf", "-o", "out.csv")[0] == 0
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((work / "out.csv").stat().st_mode) == 0o644
+
+
+def test_eval_to_file_with_format_and_unknown_suffix(work, run):
+    code, _, _ = run("eval", "prog.perf", "-o", "out.dat", "--format", "csv")
+    assert code == 0
+    assert csv_rows((work / "out.dat").read_text())[0]["model"] == "m1"
+
+
+def test_eval_overwrites_an_earlier_output(work, run):
+    (work / "out.csv").write_text("old\n")
+    assert run("eval", "prog.perf", "-o", "out.csv")[0] == 0
+    assert (work / "out.csv").read_text().startswith("model,batch,seq,")
+
+
+def test_eval_refuses_to_overwrite_an_input(work, run):
+    before = (work / "prog.perf").read_text()
+    code, out, err = run("eval", "prog.perf", "--format", "csv", "-o", "prog.perf")
+    assert code == 2
+    assert err == ("error[output-is-input]: refusing to write over the input 'prog.perf'\n"
+                   "  = help: choose another output file with -o\n\n1 error\n")
+    assert (work / "prog.perf").read_text() == before
+    assert run("eval", "prog.perf", "--format", "csv", "-o", "./prog.perf")[0] == 2
+
+
+def test_eval_bad_suffix(work, run):
+    code, _, err = run("eval", "prog.perf", "-o", "out.xyz")
+    assert code == 2
+    assert err.startswith("error[bad-output]: cannot tell the format of 'out.xyz' from its suffix\n")
+    assert not (work / "out.xyz").exists()
+
+
+def test_eval_format_that_contradicts_the_suffix(work, run):
+    code, _, err = run("eval", "prog.perf", "-o", "out.csv", "--format", "json")
+    assert code == 2
+    assert err.startswith("error[bad-output]: --format json does not match 'out.csv'\n")
+
+
+def test_eval_missing_output_folder(work, run):
+    code, _, err = run("eval", "prog.perf", "-o", "nowhere/out.csv")
+    assert code == 2
+    assert err.startswith("error[bad-output]: cannot write 'nowhere/out.csv': the folder 'nowhere' does not exist\n")
+    assert not (work / "nowhere").exists()
+
+
+def test_failed_write_leaves_no_file(work, monkeypatch):
+    from perfdsl.output import write_text_atomically
+
+    (work / "keep.csv").write_text("old\n")
+
+    def explode(stream):
+        stream.write("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_text_atomically(work / "keep.csv", explode)
+    assert (work / "keep.csv").read_text() == "old\n"
+    assert [p.name for p in work.iterdir() if p.name.startswith(".")] == []
+
+
+# -- eval: --set and --report --------------------------------------------------------------------------------------
+
+def test_set_on_a_sweep(work, run):
+    code, out, _ = run("eval", "prog.perf", "--format", "csv", "--set", "batch=4,8", "--set", "seq=64")
+    assert code == 0
+    rows = csv_rows(out)
+    assert [(r["model"], r["batch"], r["seq"]) for r in rows] == [
+        ("m1", "4", "64"), ("m1", "8", "64"), ("m2", "4", "64"), ("m2", "8", "64")]
+    assert float(rows[1]["prefill.runtime [ms]"]) == pytest.approx(runtime_ms(1e9, 8, 64))
+
+
+def test_set_a_range(work, run):
+    code, out, _ = run("eval", "prog.perf", "--format", "csv", "--set", "seq=64 .. 1024 by *4",
+                       "--set", "batch=1", "--set", "model=m1")
+    assert code == 0
+    assert [r["seq"] for r in csv_rows(out)] == ["64", "256", "1024"]
+
+
+def test_set_a_block_cell_with_a_unit(work, run):
+    code, out, _ = run("eval", "prog.perf", "--format", "csv", "--set", "gpu1.peak=50 TFLOP/s",
+                       "--set", "batch=1", "--set", "seq=128")
+    assert code == 0
+    rows = csv_rows(out)
+    assert float(rows[0]["prefill.runtime [ms]"]) == pytest.approx(2 * 1e9 * 128 / 50e12 * 1e3)
+
+
+def test_set_a_cell_through_its_role(work, run):
+    code, out, _ = run("eval", "prog.perf", "--format", "csv", "--set", "hardware.peak=1 PFLOP/s",
+                       "--set", "batch=1", "--set", "seq=128")
+    assert code == 0
+    assert float(csv_rows(out)[1]["prefill.runtime [ms]"]) == pytest.approx(2 * 7e9 * 128 / 1e15 * 1e3)
+
+
+def test_set_a_role(work, run):
+    code, out, _ = run("eval", "prog.perf", "--format", "csv", "--set", "model=m2", "--set", "batch=1")
+    assert code == 0
+    assert {r["model"] for r in csv_rows(out)} == {"m2"}
+    assert len(csv_rows(out)) == 3
+
+
+@pytest.mark.parametrize("option, message", [
+    ("batch", "error[bad-option]: cannot read --set batch\n"),
+    ("batch=", "error[bad-option]: cannot read --set batch=\n"),
+    ("=4", "error[bad-option]: cannot read --set =4\n"),
+    ("batch=[1,", "error[syntax]: the file ends too early\n  --> --set batch:1:4\n"),
+    ("batch=1 GBs", "error[unknown-unit]: unknown unit 'GBs'\n  --> --set batch:1:3\n"),
+    ("nosuch=1", "error[bad-override]: no cell 'nosuch' in the report or the blocks it binds (--set nosuch)\n"),
+    ("gpu1.nosuch=1", "error[bad-override]: 'gpu1' has no cell 'nosuch' (--set gpu1.nosuch)\n"),
+    ("gpux.peak=1", "error[bad-override]: 'gpux' in --set gpux.peak is neither a block nor a role\n"),
+    ("a.b.c=1", "error[bad-override]: cannot read the override target 'a.b.c'\n"),
+])
+def test_bad_set_is_a_usage_error(work, run, option, message):
+    code, out, err = run("eval", "prog.perf", "--set", option)
+    assert code == 2, err
+    assert out == ""
+    assert err.startswith(message)
+
+
+def test_set_that_breaks_the_units_is_a_spec_error(work, run):
+    code, _, err = run("eval", "prog.perf", "--set", "batch=1 s")
+    assert code == 1
+    assert "error[unit-mismatch]" in err
+
+
+def test_report_choice(work, run):
+    code, out, _ = run("eval", "two.perf", "--report", "millis", "--format", "csv")
+    assert code == 0
+    assert out == "c.x [ms]\n1500.0\n"
+    assert run("eval", "two.perf", "--report", "seconds", "--format", "csv")[1] == "c.x [s]\n1.5\n"
+
+
+def test_several_reports_need_a_choice(work, run):
+    code, out, err = run("eval", "two.perf")
+    assert code == 2 and out == ""
+    assert err == ("error[which-report]: the loaded files define several reports: seconds, millis\n"
+                   "  = help: choose one with --report NAME\n\n1 error\n")
+
+
+def test_unknown_report(work, run):
+    code, _, err = run("eval", "two.perf", "--report", "milis")
+    assert code == 2
+    assert err == ("error[unknown-report]: no report named 'milis'\n"
+                   "  = help: did you mean 'millis'?\n"
+                   "  = help: available: millis, seconds\n\n1 error\n")
+
+
+def test_no_report(work, run):
+    code, _, err = run("eval", "broken.perf")
+    assert code in (1, 2)
+    assert err.startswith("error[")
+
+
+def test_eval_missing_file(work, run):
+    code, out, err = run("eval", "nope.perf")
+    assert code == 2 and out == ""
+    assert err.startswith("error[no-such-file]: cannot read 'nope.perf': no such file\n")
+
+
+def test_eval_spec_error(work, run):
+    (work / "bad.perf").write_text(PROGRAM.replace("hardware.peak", "hardware.peek"))
+    code, out, err = run("eval", "bad.perf")
+    assert code == 1 and out == ""
+    assert err.startswith("error[unknown-name]: 'gpu1' has no cell 'peek' (bound to the role 'hardware')\n")
+    assert "did you mean 'peak'?" in err
+
+
+# -- --strict ------------------------------------------------------------------------------------------------------
+
+def test_warnings_do_not_fail_without_strict(work, run):
+    code, out, err = run("eval", "div.perf", "--format", "csv")
+    assert code == 0
+    assert out == "n,c.r\n0,inf\n1,1.0\n2,0.5\n"
+    assert "warning[division-by-zero]" in err
+
+
+def test_strict_turns_warnings_into_errors(work, run):
+    code, out, err = run("eval", "div.perf", "--format", "csv", "--strict")
+    assert code == 1
+    assert out == ""
+    assert "warning[division-by-zero]: 'c.r' divides by zero at n=0" in err
+    assert err.endswith("--strict: warnings are errors\n")
+
+
+def test_strict_without_warnings_is_ok(work, run):
+    assert run("eval", "prog.perf", "--strict", "--format", "csv")[0] == 0
+
+
+# -- explain -------------------------------------------------------------------------------------------------------
+
+def test_explain(work, run):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=2", "--at", "model=m2")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"prefill.runtime = {runtime_ms(7e9, 2, 128):g} ms"
+    assert lines[1] == "  formula: flops / hardware.peak"
+    assert lines[2] == "  defined: prog.perf:14:5"
+    assert lines[3] == "  at: model=m2, batch=2, seq=128 (first value of seq; choose with --at AXIS=VALUE)"
+    assert lines[4] == "  precedents:"
+    assert "prefill.flops = 3.584 TFLOP   = 2 FLOP/token * model.params * workload.tokens   (prog.perf:13:5)" in out
+    assert "model.params -> m2.params = 7000000000   [7e9]   (prog.perf:6:12)" in out
+    assert "workload.tokens -> grid.tokens = 256 token   = batch * seq * 1 token   (prog.perf:10:5)" in out
+    assert "grid.seq = 128   [128 .. 512 by *2]   (prog.perf:9:11) a sweep axis" in out
+    assert "hardware.peak -> gpu1.peak = 100 TFLOP/s   (prog.perf:2:5)" in out
+
+
+def test_explain_every_axis_given(work, run):
+    code, out, _ = run("explain", "prog.perf", "prefill.flops", "--at", "batch=1", "--at", "model=m1",
+                       "--at", "seq=512")
+    assert code == 0
+    assert out.splitlines()[3] == "  at: model=m1, batch=1, seq=512"
+    assert out.splitlines()[0] == f"prefill.flops = {2 * 1e9 * 1 * 512 / 1e12:g} TFLOP"
+
+
+def test_explain_with_set(work, run):
+    code, out, _ = run("explain", "prog.perf", "prefill.runtime", "--set", "batch=4", "--at", "seq=256")
+    assert code == 0
+    assert out.splitlines()[0] == f"prefill.runtime = {runtime_ms(1e9, 4, 256):g} ms"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--at", "nosuch=1"], "error[bad-point]: the report has no axis 'nosuch'\n  = help: available: batch, model, seq\n"),
+    (["--at", "batch=3"], "error[bad-point]: '3' is not a value of axis 'batch'\n  = help: its values: 1, 2\n"),
+    (["--at", "model=m3"], "error[bad-point]: 'm3' is not a value of axis 'model'\n  = help: its values: m1, m2\n"),
+    (["--at", "batch"], "error[bad-option]: cannot read --at batch\n"),
+])
+def test_explain_bad_point(work, run, argv, message):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", *argv)
+    assert code == 2 and out == ""
+    assert err.startswith(message)
+
+
+def test_explain_unknown_cell(work, run):
+    code, _, err = run("explain", "prog.perf", "prefill.nosuch")
+    assert code == 2
+    assert err.startswith("error[unknown-name]: 'prefill' has no cell 'nosuch' (explain prefill.nosuch)\n")
+    assert run("explain", "prog.perf", "a.b.c")[0] == 2
+
+
+def test_explain_missing_file(work, run):
+    assert run("explain", "nope.perf", "prefill.runtime")[0] == 2
+
+
+# -- usage ---------------------------------------------------------------------------------------------------------
+
+def test_no_command(work, run):
+    code, out, err = run()
+    assert code == 2
+    assert out == ""
+    assert err.startswith("usage: perfdsl")
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval"],                                     # no file
+    ["eval", "prog.perf", "--format", "xml"],     # a format that does not exist
+    ["eval", "prog.perf", "--frobnicate"],        # an option that does not exist
+    ["frobnicate"],                               # a command that does not exist
+    ["explain", "prog.perf"],                     # no cell
+    ["explain", "prog.perf", "x", "--depth", "deep"],
+])
+def test_argparse_errors(work, run, argv):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert "usage: perfdsl" in err
+    assert "error:" in err
+
+
+def test_help_and_version(run):
+    code, out, _ = run("--help")
+    assert code == 0
+    assert out.startswith("usage: perfdsl")
+    for command in ("check", "eval", "explain"):
+        assert command in out
+    assert "Exit status: 0 success, 1 errors in specs or logs, 2 usage errors." in " ".join(out.split())
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.strip() == "perfdsl 0.1.0"
+
+
+@pytest.mark.parametrize("command", ["check", "eval", "explain"])
+def test_subcommand_help(run, command):
+    code, out, _ = run(command, "--help")
+    assert code == 0
+    assert out.startswith(f"usage: perfdsl {command}")
+
+
+def test_installed_script(work):
+    script = shutil.which("perfdsl", path=str(Path(sys.executable).parent)) or shutil.which("perfdsl")
+    if script is None:
+        pytest.skip("the perfdsl script is not installed")
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "perfdsl 0.1.0"
+    done = subprocess.run([script, "check", "broken.perf"], capture_output=True, text=True, timeout=60, cwd=work)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error[unknown-name]: unknown name 'hiden' in model 'm'\n")
+    done = subprocess.run([script, "eval", "prog.perf", "--format", "csv", "--set", "batch=1", "--set", "seq=128"],
+                          capture_output=True, text=True, timeout=60, cwd=work)
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[0] == "model,batch,seq,prefill.runtime [ms],flops [TFLOP]"
+    assert len(done.stdout.splitlines()) == 3
