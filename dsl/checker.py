@@ -48,6 +48,7 @@ class Checker:
         self.stack: list[tuple[str, str, ir.Span]] = []
         self.diagnostics: list[Diagnostic] = []
         self._reported: set[tuple] = set()
+        self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, **kwargs) -> None:
@@ -98,12 +99,33 @@ class Checker:
         if is_block_ref(cell.expr, self.blocks, block):
             return VType("block")
         vtype = self.expr_type(cell.expr, block, path)
+        if declared is None and vtype.kind == "num":
+            self._check_override(block, cell, vtype, path)
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
-            self.report("unit-mismatch", f"'{cell.name}' is declared as {cell.declared} ({declared.describe()}) but "
+            declared_text = cell.declared if cell.declared == declared.describe() else \
+                f"{cell.declared} ({declared.describe()})"
+            self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
                         notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [])
             return declared
         return vtype
+
+    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> None:
+        """An override in a block that extends another keeps the dimension of the cell it replaces."""
+        parent = self.blocks.get(block.parent) if block.parent else None
+        if parent is None or block.owner.get(cell.name) != block.name or cell.name not in parent.cells:
+            return
+        original = parent.cells[cell.name]
+        if original.expr is None or original.sweep:
+            return
+        if self._free is None:
+            self._free = Checker(self.blocks, self.sources, None)
+        before = self._free.cell_type(parent, cell.name)
+        if before.kind == "num" and before != vtype:
+            self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
+                        f"with {vtype.describe()}", cell.expr.span, path=path,
+                        notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
+                        hints=["an override keeps the dimension of the cell it replaces"])
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
         if self.ctx is None:
@@ -361,7 +383,16 @@ def _unit_hints(left: Dimension, right: Dimension) -> list[str]:
 
 
 def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
-    """The display unit of every shown cell must have the cell's dimension."""
+    """Every shown cell has one name, and its display unit has the cell's dimension."""
+    names: dict[tuple[str, str | None], ir.ShowItem] = {}
+    for item in ctx.report.shows:
+        key = (item.name, item.unit)
+        if key in names:
+            checker.report("duplicate-show", f"two shown cells are named '{item.name}'"
+                           + (f" in {item.unit}" if item.unit else ""), item.span, path=f"report.{ctx.report.name}",
+                           notes=[f"the first is at {names[key].span.location()}"],
+                           hints=["give one of them another name with `as NAME`, or another unit"])
+        names.setdefault(key, item)
     for item in ctx.report.shows:
         vtype = checker._t_ref(item.ref, ctx.report, f"report.{ctx.report.name}")
         if item.unit is None or vtype.kind == "unknown":

@@ -240,7 +240,7 @@ def cmd_eval(args) -> int:
         path = export_workbook(result, comparison, args.output, protected=list(args.files) + list(args.measured),
                                progress=progress)
         progress.done()
-        sys.stderr.write(f"wrote {path} ({comparison.n_rows:,} rows)\n")
+        sys.stderr.write(f"wrote {path} ({_rows(comparison.n_rows)})\n")
         return EXIT_OK
 
     keys, columns = comparison.table() if comparison is not None else result.table()
@@ -270,12 +270,16 @@ def cmd_eval(args) -> int:
             write_text_atomically(args.output, write)
         progress.done()
         rows = comparison.n_rows if comparison is not None else result.n_points
-        sys.stderr.write(f"wrote {args.output} ({rows:,} rows)\n")
+        sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     else:
         write(sys.stdout)
         progress.done()
         sys.stdout.flush()
     return EXIT_OK
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
 
 
 def _report_names_runs(result) -> bool:

@@ -229,6 +229,12 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     if len(parts) > 2 or not all(parts):
         raise UsageError(error("bad-cell", f"cannot read the cell name '{cell}'",
                                hints=["write CELL, ROLE.CELL or BLOCK.CELL, e.g. prefill.runtime"]))
+    if len(parts) == 1 and parts[0] not in ctx.report.cells:
+        # A bare name that is not the report's own: a cell of a block the report binds (`batch` of the workload).
+        owners = [role for role, block in ctx.fixed_roles.items()
+                  if role != "report" and parts[0] in program.blocks[block].cells]
+        if len(owners) == 1:
+            parts = (owners[0], parts[0])
     ref = ir.Ref.model_construct(parts=parts, span=ctx.report.span)
     checker.diagnostics.clear()
     checker._t_ref(ref, ctx.report, f"report.{ctx.report.name}")

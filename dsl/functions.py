@@ -86,8 +86,8 @@ FUNCTIONS: dict[str, Function] = {
                  lambda *xs: reduce(np.maximum, xs)),
         Function("ceil", 1, 1, "ceil(x): rounds a plain number up", _dimensionless, np.ceil),
         Function("floor", 1, 1, "floor(x): rounds a plain number down", _dimensionless, np.floor),
-        Function("round", 1, 1, "round(x): rounds a plain number to the nearest whole number", _dimensionless,
-                 np.round),
+        Function("round", 1, 1, "round(x): rounds a plain number to the nearest whole number, halves away from zero "
+                 "(as spreadsheets do)", _dimensionless, lambda x: np.copysign(np.floor(np.abs(x) + 0.5), x)),
         Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, np.log2),
         Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt),
         Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs),

@@ -120,6 +120,7 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         value = [_python_value(item, span, origin, current) for item in items]
         text = ", ".join(str(item) for item in items)
         texts[origin] = text
+    _check_literal_dimension(block, name, current, value, origin, text)
     was_sweep = current is not None and current.sweep
     declared = {}
     if current is not None and current.declared_dim is not None:
@@ -152,5 +153,38 @@ def _python_value(item: object, span: ir.Span, origin: str, current: ir.Cell | N
                 return ir.Str.model_construct(value=item, span=span)
             return parsed[0]
         raise UsageError(error("bad-override", f"cannot read '{item}' as one value ({origin})"))
-    raise UsageError(error("bad-override", f"cannot use a {type(item).__name__} as a cell value ({origin})",
+    raise UsageError(error("bad-override", f"cannot use {type(item).__name__!r} values as cell values ({origin})",
                            hints=["give numbers, strings, booleans, or text in the .perf syntax"]))
+
+
+def _current_dimension(block: "Block", current: ir.Cell | None):
+    """The dimension the replaced cell has: declared, or written as a literal with a unit."""
+    from .units import Dimension
+
+    if current is None:
+        return None
+    if current.declared_dim is not None:
+        return Dimension(current.declared_dim)
+    expr = current.expr
+    items = expr.items if isinstance(expr, ir.ListExpr) else (expr,)
+    dims = {Dimension(item.dim) for item in items if isinstance(item, ir.Num)}
+    return dims.pop() if len(dims) == 1 and len(items) == len([i for i in items if isinstance(i, ir.Num)]) else None
+
+
+def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
+                             text: str) -> None:
+    """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
+    from .units import Dimension, dimension_name
+
+    before = _current_dimension(block, current)
+    if before is None:
+        return
+    items = [value.start, value.stop] if isinstance(value, ir.RangeExpr) else list(value)
+    for item in items:
+        if isinstance(item, ir.Num) and Dimension(item.dim) != before:
+            after = Dimension(item.dim)
+            hint = (f"give it a unit of {dimension_name(before)}, e.g. {block.name}.{name}=\"... "
+                    f"{dimension_name(before)}\"" if after.is_dimensionless else
+                    f"'{block.name}.{name}' is {dimension_name(before)}")
+            raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
+                                   f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))

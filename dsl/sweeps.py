@@ -206,7 +206,9 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
     values = [const_value(item, block, blocks, sources) for item in items]
     kinds = {kind for kind, _, _ in values}
     if len(kinds) > 1:
-        raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes {' and '.join(sorted(kinds))} values",
+        raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes "
+                                     + " and ".join({"num": "numbers", "str": "strings", "bool": "booleans"}[k]
+                                                    for k in sorted(kinds)),
                                      span))
     kind = kinds.pop()
     if kind == "num":
@@ -278,7 +280,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
         if count > MAX_AXIS_POINTS:
             raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span,
                                          hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
-        values = start + step * np.arange(count)
+        # start + k * step, rounded to 12 significant digits so that 0 .. 1 by 0.1 gives 0.3, not 0.30000000000000004
+        values = np.array([float(f"{v:.12g}") for v in (start + step * np.arange(count)).tolist()])
     if count == 0:
         raise PerfError(sources.diag("empty-sweep", f"the range of '{name}' has no values (it ends before it starts)",
                                      rng.span))

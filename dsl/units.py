@@ -79,7 +79,6 @@ def dimension_name(dim: Dimension) -> str:
         return "count"
     if dim in _NAMED:
         return _NAMED[dim]
-    # Print J/s-containing products with W where that reads better (J/s/token -> W/token).
     num, den = [], []
     for name, power in zip(BASE_DIMENSIONS, dim.exponents):
         if power > 0:

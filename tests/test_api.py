@@ -298,15 +298,11 @@ def test_override_with_the_wrong_type_is_a_spec_error(program):
     assert info.value.diagnostics[0].code == "unit-mismatch"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an override of an UNTYPED cell may change its dimension; the error "
-                   "only surfaces (if at all) where the cell is used, and does not name the --set")
 def test_override_that_changes_the_dimension_of_an_untyped_cell(program):
     with pytest.raises(UsageError):
         program.evaluate(overrides={"fast.mem_bw": "1 GB"})       # mem_bw is byte/s, given without a declaration
 
 
-@pytest.mark.xfail(strict=True, reason="bug: LANGUAGE.md says an override in a block that extends another must keep "
-                   "the dimension of the cell it replaces, but only declared (typed) cells are checked")
 def test_extends_override_that_changes_the_dimension_of_an_untyped_cell():
     program = perfdsl.load([], texts={"x.perf": "hardware base { bw = 1 GB/s }\n"
                                                 "hardware card extends base { bw = 10 GB }\n"})
@@ -416,8 +412,6 @@ def test_public_api():
     assert perfdsl.__version__ == "0.1.0"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: two show items with one name (`show c.a as x, c.b as x`) give two "
-                   "columns with one key; records() and JSON keep only the last, silently")
 def test_two_shown_columns_with_one_name_are_an_error():
     program = perfdsl.load([], texts={"d.perf": "costmodel c { a = 1 s; b = 2 s }\n"
                                                 "report r { show c.a as x, c.b as x }\n"})

@@ -347,10 +347,10 @@ def test_bad_set_is_a_usage_error(work, run, option, message):
     assert err.startswith(message)
 
 
-def test_set_that_breaks_the_units_is_a_spec_error(work, run):
+def test_set_that_breaks_the_units_is_a_usage_error(work, run):
     code, _, err = run("eval", "prog.perf", "--set", "batch=1 s")
-    assert code == 1
-    assert "error[unit-mismatch]" in err
+    assert code == 2
+    assert "error[unit-mismatch]: --set batch: '1 s' is s, but" in err
 
 
 def test_report_choice(work, run):
