@@ -199,28 +199,10 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _context_without_report(program, cell: str):
-    """Files without a report: explain a cell of a named block that needs no role (`a10.peak_fp8`)."""
-    from .checker import Checker
-    from .sweeps import ReportContext
-
-    block_name, _, name = cell.partition(".")
-    block = program.block(block_name)
-    if not name or name not in block.cells:
-        raise UsageError(error("unknown-name", f"'{block_name}' has no cell '{name}'",
-                               hints=did_you_mean(name, block.cells) + [available(block.cells)]))
-    ctx = ReportContext(report=block)
-    checker = Checker(program.blocks, program.sources, ctx)
-    checker._t_ref(ir.Ref.model_construct(parts=(block_name, name), span=block.cells[name].span), block,
-                   block.cell_path(name))
-    if checker.diagnostics:
-        raise PerfError(checker.diagnostics)
-    return ctx, checker
-
-
 def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50) -> str:
     if not program.reports and report is None and "." in cell:
-        ctx, checker = _context_without_report(program, cell)
+        # Files without a report: a cell of a named block that needs no role (`a10.peak_fp8`).
+        _, _, ctx, checker, _ = program.cell_context(cell)
     else:
         ctx, checker = program.prepare(report)
     fix, defaulted = choose_point(ctx, at)

@@ -42,7 +42,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     modules: list[ir.Module] = []
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
-    queue: list[tuple[Path, ir.Import | None, str | None]] = []
+    queue: list[Path] = []
 
     missing = []
     for raw in paths:
@@ -52,26 +52,28 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
                                  hints=["check the path; imports inside .perf files are resolved relative to "
                                         "the importing file, then against the bundled models/ and hardware/"]))
             continue
-        queue.append((path.resolve(), None, None))
+        queue.append(path.resolve())
     if missing:
         raise UsageError(missing)
 
-    for name, text in (texts or {}).items():
+    def parse(text: str, shown: str, importer: Path | None) -> None:
         try:
-            module = parse_text(text, name)
+            module = parse_text(text, shown)
         except PerfError as exc:
             diagnostics.extend(exc.diagnostics)
-            continue
+            return
         modules.append(module)
         for imp in module.imports:
-            target = resolve_import(imp.path, None)
+            target = resolve_import(imp.path, importer)
             if target is None:
                 diagnostics.append(_missing_import(imp, text))
             else:
-                queue.append((target, imp, None))
+                queue.append(target)
 
+    for name, text in (texts or {}).items():
+        parse(text, name, None)
     while queue:
-        path, _via, _ = queue.pop(0)
+        path = queue.pop(0)
         if path in seen:
             continue
         seen.add(path)
@@ -81,18 +83,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         except (OSError, UnicodeDecodeError) as exc:
             diagnostics.append(error("unreadable-file", f"cannot read '{shown}': {exc}", Location(shown)))
             continue
-        try:
-            module = parse_text(text, shown)
-        except PerfError as exc:
-            diagnostics.extend(exc.diagnostics)
-            continue
-        modules.append(module)
-        for imp in module.imports:
-            target = resolve_import(imp.path, path)
-            if target is None:
-                diagnostics.append(_missing_import(imp, text))
-            else:
-                queue.append((target, imp, None))
+        parse(text, shown, path)
     if diagnostics:
         raise PerfError(diagnostics)
     return modules

@@ -137,8 +137,8 @@ class Program:
         columns = evaluator.run(compute)
         return Result(program, ctx, columns, evaluator.warnings, evaluator)
 
-    def value(self, dotted: str):
-        """The value of one cell that needs no report (SI float, str or bool): program.value("opt_1_3b.params")."""
+    def cell_context(self, dotted: str):
+        """A cell of a named block checked on its own, without a report: (block, cell, context, checker, type)."""
         block_name, _, cell = dotted.partition(".")
         block = self.block(block_name)
         if not cell or cell not in block.cells:
@@ -152,6 +152,11 @@ class Program:
         vtype = checker._t_ref(ref, block, block.cell_path(cell))
         if checker.diagnostics:
             raise PerfError(checker.diagnostics)
+        return block, cell, ctx, checker, vtype
+
+    def value(self, dotted: str):
+        """The value of one cell that needs no report (SI float, str or bool): program.value("opt_1_3b.params")."""
+        block, cell, ctx, checker, vtype = self.cell_context(dotted)
         evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types)
         array = evaluator.run(lambda: evaluator.cell(block, cell))
         scalar = np.asarray(array).reshape(-1)[0]
