@@ -1,0 +1,280 @@
+"""The transformer inference cost model (costmodels/transformer_inference.perf) through the API.
+
+(a) prefill.counted_flops equals torch's FlopCounterMode figures for the six seed models (models.md);
+(b) kernels per layer are those of an aten-op trace of transformers' eager forward (17 OPT, 41 GQA Llama);
+(c) accuracy on the six single-GPU RTX A5000 runs of the seed benchmark (data/seed_runs_a5000.csv);
+(d) physics sanity, as properties over models, GPUs and shapes: tensor and pipeline parallelism, decode, memory,
+    energy, throughput.
+
+The reports under test are reports/seed_benchmark.perf and tests/fixtures/specs/costmodel_checks.perf (which shows
+the cells the seed report does not). Expected numbers are written as the arithmetic that gives them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import perfdsl
+from perfdsl.matching import compare_with_runs
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_REPORT = REPO / "reports" / "seed_benchmark.perf"
+CHECKS = REPO / "tests" / "fixtures" / "specs" / "costmodel_checks.perf"
+
+# Matmul FLOPs of one forward pass over batch 8 x sequence 2048 as torch.utils.flop_counter.FlopCounterMode counts
+# them on the models built on the meta device: /work/shared/reference/models.md, "Sources", last item. They carry
+# four or five significant digits, hence the 0.1% tolerance.
+FLOP_COUNTER_MODE = {
+    "opt_1_3b": 4.955e13,
+    "opt_6_7b": 2.354e14,
+    "clm_60m": 3.2051e12,
+    "clm_200m": 9.8183e12,
+    "clm_400m": 1.7250e13,
+    "clm_1_1b": 4.1644e13,
+}
+
+# Kernels launched per decoder layer by transformers' eager forward (fp16, SDPA), as counted in the aten-op trace of
+# transformers 4.46.3 (/work/research/trace.py, traces/*.json: non-view ops, opt-6.7b 557 - opt-1.3b 421 = 136 over
+# 32 - 24 layers; clm-200m 1004 - clm-60m 922 = 82 over 24 - 22 layers).
+OPT_LAYER_KERNELS = (4          # q, k, v, out projections
+                     + 2        # fc1, fc2
+                     + 1        # scaled_dot_product_attention
+                     + 2 * 1    # two LayerNorms, one fused kernel each
+                     + 3        # q, k, v .contiguous() into [batch, heads, seq, head_dim]
+                     + 1        # attention output transposed back
+                     + 1        # q scaled by 1/sqrt(head_dim) in a kernel of its own
+                     + 2        # two residual adds
+                     + 1)       # relu
+LLAMA_GQA_LAYER_KERNELS = (4        # q, k, v, o projections
+                           + 3      # gate, up, down
+                           + 1      # scaled_dot_product_attention
+                           + 2 * 8  # two eager RMSNorms: to-fp32, pow, mean, add eps, rsqrt, mul, to-fp16, * weight
+                           + 10     # rotary on q and k: q*cos, neg, cat, *sin, add (5 each)
+                           + 1      # attention output transposed back
+                           + 2      # repeat_kv materialises k and v for SDPA (kv_heads < heads)
+                           + 2      # two residual adds
+                           + 2)     # silu, gate * up
+SEED_MODELS = list(FLOP_COUNTER_MODE)
+LIBRARY_MODELS = ["opt_1_3b", "opt_6_7b", "clm_60m", "clm_1_1b", "llama2_7b", "llama2_70b", "llama3_1_8b"]
+GPUS = ["rtx_a5000", "rtx_a6000", "a100_80gb_sxm4"]
+PROPERTY_SETTINGS = settings(max_examples=25, deadline=None)
+
+
+@pytest.fixture(scope="module")
+def checks() -> perfdsl.Program:
+    return perfdsl.load(CHECKS)
+
+
+@pytest.fixture(scope="module")
+def seed_rows() -> list[dict]:
+    """The seed report's eval records with their measured values and errors (what `perfdsl eval --format json`
+    prints), and the run each came from."""
+    result = perfdsl.load(SEED_REPORT).evaluate()
+    comparison = compare_with_runs(result, [])
+    keys, columns = comparison.table()
+    rows = [dict(zip(keys, values)) for values in zip(*(column.tolist() for column in columns))]
+    for row, source in zip(rows, comparison.run_source.tolist()):
+        row["run source"] = source
+    return rows
+
+
+def by_axes(result, *axes: str) -> dict:
+    """Records keyed by the values of the given axes."""
+    return {tuple(record[axis] for axis in axes): record for record in result.records()}
+
+
+def mean_abs(values) -> float:
+    return float(np.mean(np.abs(values)))
+
+
+# -- (a) FLOPs as FlopCounterMode counts them --------------------------------------------------------------------
+
+def test_counted_flops_equal_flop_counter_mode(checks):
+    result = checks.evaluate("seed_cells")
+    flops = dict(zip(result.axis_columns()["model"].tolist(), result.column("counted_flops").tolist()))
+    off = [f"{model}: model {flops[model]:.5e}, FlopCounterMode {published:.5e} "
+           f"({(flops[model] - published) / published:+.3%})"
+           for model, published in FLOP_COUNTER_MODE.items() if abs(flops[model] - published) > 1e-3 * published]
+    assert not off, "prefill.counted_flops at batch 8 x seq 2048 vs models.md:\n  " + "\n  ".join(off)
+
+
+def test_counted_flops_count_the_full_attention_square_and_executed_flops_half_of_it(checks):
+    # FlopCounterMode counts SDPA over the full seq x seq square; a causal kernel executes (seq + 1) / (2 seq) of it.
+    result = checks.evaluate("seed_cells")
+    counted = dict(zip(result.axis_columns()["model"].tolist(), result.column("counted_flops").tolist()))
+    # opt-1.3b at batch 8 x seq 2048: 24 layers x 4 x batch x heads x seq^2 x head_dim (32 heads of 64)
+    full_square = 24 * 4 * 8 * 32 * 2048**2 * 64
+    linear = 2 * 16384 * (24 * (4 * 2048 * 2048 + 2 * 2048 * 8192) + 50272 * 2048)
+    assert counted["opt_1_3b"] == pytest.approx(linear + full_square, rel=1e-12)
+
+
+# -- (b) kernel counts -------------------------------------------------------------------------------------------
+
+def test_kernels_per_layer_as_traced(checks):
+    assert (OPT_LAYER_KERNELS, LLAMA_GQA_LAYER_KERNELS) == (17, 41)
+    result = checks.evaluate("seed_cells")
+    kernels = dict(zip(result.axis_columns()["model"].tolist(), result.column("layer_kernels").tolist()))
+    assert kernels == {"opt_1_3b": OPT_LAYER_KERNELS, "opt_6_7b": OPT_LAYER_KERNELS,
+                       "clm_60m": LLAMA_GQA_LAYER_KERNELS, "clm_200m": LLAMA_GQA_LAYER_KERNELS,
+                       "clm_400m": LLAMA_GQA_LAYER_KERNELS, "clm_1_1b": LLAMA_GQA_LAYER_KERNELS}
+
+
+# -- (c) accuracy on the seed's single-GPU A5000 runs ------------------------------------------------------------
+
+def single_gpu_a5000(rows: list[dict]) -> list[dict]:
+    return [row for row in rows if row["hardware"] == "rtx_a5000" and row["n_gpus"] == 1]
+
+
+def test_every_single_gpu_a5000_row_has_its_run(seed_rows):
+    rows = single_gpu_a5000(seed_rows)
+    assert sorted(row["model"] for row in rows) == sorted(SEED_MODELS)
+    assert all("seed_runs_a5000.csv:row " in row["run source"] for row in rows)
+    assert all(row["runtime measured [ms]"] is not None and row["memory measured [GiB]"] is not None
+               for row in rows)
+
+
+def test_single_gpu_runtime_mape_below_5_percent(seed_rows):
+    rows = single_gpu_a5000(seed_rows)
+    errors = [(row["runtime [ms]"] - row["runtime measured [ms]"]) / row["runtime measured [ms]"] for row in rows]
+    assert errors == pytest.approx([row["runtime error"] for row in rows])
+    detail = ", ".join(f"{row['model']} {error:+.2%}" for row, error in zip(rows, errors))
+    assert mean_abs(errors) < 0.05, f"runtime MAPE {mean_abs(errors):.2%} over the single-GPU A5000 rows: {detail}"
+
+
+def test_single_gpu_memory_mape_below_1_percent_and_every_row_within_1_percent(seed_rows):
+    rows = single_gpu_a5000(seed_rows)
+    # measured "GB" are GiB (the report's measured_unit_aliases = "GB=GiB")
+    errors = [(row["memory [GiB]"] - row["memory measured [GiB]"]) / row["memory measured [GiB]"] for row in rows]
+    detail = ", ".join(f"{row['model']} {error:+.2%}" for row, error in zip(rows, errors))
+    assert mean_abs(errors) < 0.01, f"memory MAPE {mean_abs(errors):.2%}: {detail}"
+    assert max(abs(e) for e in errors) < 0.01, f"a single-GPU row's memory is off by more than 1%: {detail}"
+
+
+def test_data_parallel_rows_are_the_single_gpu_figures(seed_rows):
+    # "x 8" is eight replicas that do not communicate: every per-GPU estimate equals the one-GPU estimate.
+    metrics = ["runtime [ms]", "memory [GiB]", "energy_per_token [J/token]", "throughput [token/s]"]
+    by_point = {(row["model"], row["hardware"], row["n_gpus"]): row for row in seed_rows}
+    for (model, hardware, n_gpus), row in by_point.items():
+        if n_gpus == 8:
+            one = by_point[(model, hardware, 1)]
+            assert [row[m] for m in metrics] == [one[m] for m in metrics], (model, hardware)
+
+
+# -- (d) physics sanity ------------------------------------------------------------------------------------------
+
+@PROPERTY_SETTINGS
+@given(model=st.sampled_from(LIBRARY_MODELS), batch=st.integers(1, 16), seq_len=st.sampled_from([128, 512, 2048]))
+def test_doubling_tp_halves_flops_and_weights_and_adds_allreduce_time(checks, model, batch, seq_len):
+    result = checks.evaluate("tp_scaling", overrides={"model": model, "batch": batch, "seq_len": seq_len})
+    rows = by_axes(result, "tp")
+    one, two, four = rows[(1,)], rows[(2,)], rows[(4,)]
+    assert two["flops [FLOP]"] == pytest.approx(one["flops [FLOP]"] / 2, rel=1e-12)
+    assert four["flops [FLOP]"] == pytest.approx(two["flops [FLOP]"] / 2, rel=1e-12)
+    assert two["weights [byte]"] == pytest.approx(one["weights [byte]"] / 2, rel=1e-12)
+    assert four["weights [byte]"] == pytest.approx(two["weights [byte]"] / 2, rel=1e-12)
+    assert one["allreduce [s]"] == 0
+    layers, hidden = checks.value(f"{model}.layers"), checks.value(f"{model}.hidden")
+    ring_bw = 600e9 / 2                           # A100 SXM4: NVLink 600 GB/s bidirectional, a ring uses one way
+    for tp, row in ((2, two), (4, four)):
+        # two ring all-reduces per layer of the fp16 hidden states; each GPU sends 2 (tp - 1) / tp of them
+        expected = 2 * layers * (2 * (tp - 1) / tp * batch * seq_len * hidden * 2) / ring_bw
+        assert row["allreduce [s]"] == pytest.approx(expected, rel=1e-12)
+        assert row["runtime [s]"] == pytest.approx(row["compute_time [s]"] + row["kernel_time [s]"]
+                                                   + row["allreduce [s]"], rel=1e-12)
+    assert two["allreduce [s]"] < four["allreduce [s]"]
+    # every GPU still launches every kernel of the layer, one by one
+    assert one["kernel_time [s]"] == two["kernel_time [s]"] == four["kernel_time [s]"]
+
+
+@PROPERTY_SETTINGS
+@given(pp=st.integers(1, 16), micro_batches=st.integers(1, 64))
+def test_pipeline_bubble_factor(checks, pp, micro_batches):
+    result = checks.evaluate("pipeline_bubble", overrides={"pp": pp, "micro_batches": micro_batches})
+    (factor,) = result.column("factor").tolist()
+    assert factor == pytest.approx((micro_batches + pp - 1) / (micro_batches * pp), rel=1e-12)
+
+
+def test_pipeline_bubble_factor_grid(checks):
+    rows = by_axes(checks.evaluate("pipeline_bubble"), "pp", "micro_batches")
+    assert rows[(1, 1)]["factor"] == 1                             # no pipeline, no bubble
+    assert rows[(4, 1)]["factor"] == (1 + 4 - 1) / (1 * 4)         # one micro-batch: the stages run one after another
+    assert rows[(4, 8)]["factor"] == pytest.approx((8 + 4 - 1) / (8 * 4))
+
+
+@PROPERTY_SETTINGS
+@given(model=st.sampled_from(LIBRARY_MODELS), hardware=st.sampled_from(GPUS), batch=st.integers(1, 64))
+def test_decode_step_time_grows_with_context(checks, model, hardware, batch):
+    result = checks.evaluate("decode_context", overrides={"model": model, "hardware": hardware, "batch": batch})
+    rows = result.records()
+    contexts = [row["context"] for row in rows]
+    assert contexts == [seq + 256 / 2 for seq in (256, 1024, 4096, 16384)]   # the mean context of 256 new tokens
+    step_times = [row["step_time [s]"] for row in rows]
+    assert all(a < b for a, b in zip(step_times, step_times[1:])), step_times
+    kv_per_token = checks.value(f"{model}.kv_elems_per_token")
+    for row in rows:
+        assert row["kv_traffic [byte]"] == pytest.approx(kv_per_token * batch * row["context"] * 2, rel=1e-12)
+
+
+def test_llama2_70b_does_not_fit_one_rtx_a5000(checks):
+    rows = by_axes(checks.evaluate("fits_one_gpu"), "model")
+    assert rows[("llama2_70b",)]["fits"] is False
+    # its fp16 weights alone are over five times the card's 24 GB
+    assert checks.value("llama2_70b.params") * 2 > 5 * 24e9
+    assert rows[("llama2_70b",)]["peak [byte]"] > 24e9
+    assert rows[("clm_60m",)]["fits"] is True
+
+
+@PROPERTY_SETTINGS
+@given(batch=st.integers(1, 16), seq_len=st.sampled_from([256, 1024, 2048]))
+def test_energy_per_token_with_the_tdp_power_model(checks, batch, seq_len):
+    result = checks.evaluate("energy_tdp", overrides={"batch": batch, "seq_len": seq_len})
+    for row in result.records():
+        tokens = batch * (seq_len + row["output_len"])
+        assert row["energy_per_token [J/token]"] == pytest.approx(row["tdp [W]"] * row["e2e [s]"] / tokens,
+                                                                  rel=1e-12)
+        if row["output_len"] == 0:                     # prefill only: TDP x runtime / prompt tokens
+            assert row["e2e [s]"] == row["runtime [s]"]
+            assert row["energy_per_token [J/token]"] == pytest.approx(
+                row["tdp [W]"] * row["runtime [s]"] / (batch * seq_len), rel=1e-12)
+
+
+def test_energy_tdp_figures(checks):
+    rows = by_axes(checks.evaluate("energy_tdp"), "model", "hardware", "output_len")
+    a5000, a6000 = rows[("opt_1_3b", "rtx_a5000", 0)], rows[("opt_1_3b", "rtx_a6000", 0)]
+    assert (a5000["tdp [W]"], a6000["tdp [W]"]) == (230, 300)
+    assert a5000["energy_per_token [J/token]"] == pytest.approx(230 * a5000["runtime [s]"] / (8 * 2048))
+    assert a6000["energy_per_token [J/token]"] == pytest.approx(300 * a6000["runtime [s]"] / (8 * 2048))
+
+
+def test_utilisation_power_model(checks):
+    tdp = checks.evaluate("energy_tdp").column("energy_per_token")
+    # idle_power defaults to the TDP, so the utilisation model gives the TDP convention's figures ...
+    same = checks.evaluate("energy_tdp", overrides={"energy_shapes.power_model": "utilisation"})
+    assert same.column("energy_per_token") == pytest.approx(tdp, rel=1e-12)
+    # ... and with a metered idle power (here an invented 50 W) every step costs less, but at least idle x time
+    idle = 50.0
+    lower = checks.evaluate("energy_tdp", overrides={"energy_shapes.power_model": "utilisation",
+                                                     "rtx_a5000.idle_power": "50 W", "rtx_a6000.idle_power": "50 W"})
+    floor = idle * lower.column("e2e") / (8 * (2048 + lower.axis_columns()["output_len"]))
+    assert np.all(lower.column("energy_per_token") < tdp)
+    assert np.all(lower.column("energy_per_token") > floor)
+
+
+@PROPERTY_SETTINGS
+@given(batch=st.integers(1, 32), seq_len=st.integers(16, 4096))
+def test_throughput_is_tokens_over_runtime(checks, batch, seq_len):
+    result = checks.evaluate("energy_tdp", overrides={"batch": batch, "seq_len": seq_len, "output_len": 0})
+    for row in result.records():
+        assert row["throughput [token/s]"] == pytest.approx(batch * seq_len / row["runtime [s]"], rel=1e-12)
+        assert row["serving_throughput [token/s]"] == row["throughput [token/s]"]
+
+
+def test_seed_throughput_is_tokens_over_runtime(seed_rows):
+    # real throughput, 16384 tokens / runtime (the seed table's "token/sec" column was runtime_ms / 16.384)
+    for row in seed_rows:
+        assert row["throughput [token/s]"] == pytest.approx(8 * 2048 / (row["runtime [ms]"] / 1e3), rel=1e-12)
