@@ -138,8 +138,8 @@ class Checker:
             self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
                         f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
                         path=block.cell_path(cell.name),
-                        hints=[f"bind it in the report (`{block.kind} = {block.name}`) so its sweeps become axes, "
-                               "or move the sweep into the report"])
+                        hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
+                               "one block) so its sweeps become axes, or move the sweep into the workload or report"])
             return UNKNOWN
         coord = entry[1]
         if coord.kind == "num":

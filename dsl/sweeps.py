@@ -131,7 +131,11 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             if isinstance(item, ir.Zipped):
                 add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources))
             elif item.sweep and item.expr is not None:
-                add_axis(item.name, [_cell_coord(item, report, blocks, sources)])
+                coord = _cell_coord(item, report, blocks, sources)
+                add_axis(item.name, [coord])
+                if coord.kind == "role" and len(set(coord.values.tolist())) == 1:
+                    # A role swept over one block (`--set hardware=rtx_a5000`): its own sweeps are axes too.
+                    block_sweeps(blocks[coord.values[0]])
             elif is_block_ref(item.expr, blocks, report):
                 target = blocks[item.expr.parts[0]]
                 ctx.fixed_roles[item.name] = target.name

@@ -416,3 +416,12 @@ def test_two_shown_columns_with_one_name_are_an_error():
     program = perfdsl.load([], texts={"d.perf": "costmodel c { a = 1 s; b = 2 s }\n"
                                                 "report r { show c.a as x, c.b as x }\n"})
     assert [d.code for d in program.check()] != []
+
+
+def test_a_role_narrowed_to_one_block_can_sweep_that_blocks_cells():
+    program = perfdsl.load([], texts={"n.perf": (
+        "hardware a { eff = 0.5 }\nhardware b { eff = 0.9 }\n"
+        "report r {\n sweep hardware = [a, b]\n show hardware.eff\n}\n")})
+    result = program.evaluate(overrides={"hardware": "a", "hardware.eff": [0.6, 0.7]})
+    assert [(r["hardware"], r["eff"], r["hardware.eff"]) for r in result.records()] == [("a", 0.6, 0.6),
+                                                                                         ("a", 0.7, 0.7)]
