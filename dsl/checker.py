@@ -172,7 +172,8 @@ class Checker:
                     hints=["write `sweep (a, b) = [(1, 2), (3, 4)]`"])
         return UNKNOWN
 
-    def _t_ref(self, expr: ir.Ref, block: Block, path: str) -> VType:
+    def ref_type(self, expr: ir.Ref, block: Block, path: str) -> VType:
+        """The type of a reference (`x`, `role.x`, `block.x`); also used for shown cells and `explain`."""
         target = self.resolve(expr, block, path)
         if target is None:
             return UNKNOWN
@@ -250,6 +251,8 @@ class Checker:
                 hints=did_you_mean(cell, where.cells) + [available(where.cells)])
             return None
         return "cells", targets, cell
+
+    _t_ref = ref_type
 
     def _t_unary(self, expr: ir.Unary, block, path) -> VType:
         operand = self.expr_type(expr.operand, block, path)
@@ -394,7 +397,7 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
                            hints=["give one of them another name with `as NAME`, or another unit"])
         names.setdefault(key, item)
     for item in ctx.report.shows:
-        vtype = checker._t_ref(item.ref, ctx.report, f"report.{ctx.report.name}")
+        vtype = checker.ref_type(item.ref, ctx.report, f"report.{ctx.report.name}")
         if item.unit is None or vtype.kind == "unknown":
             continue
         if vtype.kind != "num":

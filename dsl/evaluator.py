@@ -21,8 +21,8 @@ from . import ir
 from .blocks import Block, SourceLines
 from .errors import Diagnostic
 from .functions import FUNCTIONS
-from .sweeps import ReportContext, is_block_ref
-from .units import BYTES, TIME, Dimension
+from .sweeps import ReportContext
+from .units import BYTES, TIME
 
 Fix = tuple[tuple[int, int], ...]
 
@@ -260,9 +260,3 @@ def format_coord(coord, position: int) -> str:
         return f"{text} {coord.unit}".rstrip() if coord.unit else text
     return str(value)
 
-
-def type_dim(vtype) -> Dimension | None:
-    return getattr(vtype, "dim", None)
-
-
-__all__ = ["Evaluator", "format_coord", "is_block_ref"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import ir
 from .blocks import Block
-from .errors import PerfError, UsageError, available, did_you_mean, error
+from .errors import UsageError, available, did_you_mean, error
 from .evaluator import Evaluator, format_coord
 from .render import format_number
 from .units import DIMENSIONLESS, auto_unit
@@ -219,15 +219,12 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
             parts = (owners[0], parts[0])
     ref = ir.Ref.model_construct(parts=parts, span=ctx.report.span)
     checker.diagnostics.clear()
-    checker._t_ref(ref, ctx.report, f"report.{ctx.report.name}")
+    checker.ref_type(ref, ctx.report, f"report.{ctx.report.name}")
     if checker.diagnostics:
         diag = checker.diagnostics[0]
         raise UsageError(error(diag.code, diag.message + f" (explain {cell})", hints=diag.hints))
     block, name = explainer.resolve(ref, ctx.report)
     label = cell if len(parts) == 2 and parts[0] == block.name else (
         f"{cell} -> {block.name}.{name}" if len(parts) == 2 else f"{block.name}.{name}")
-    try:
-        root = explainer.node(label, block, name, 0, max_depth)
-    except PerfError:
-        raise
+    root = explainer.node(label, block, name, 0, max_depth)
     return render_tree(root, explainer.point_text(), defaulted)

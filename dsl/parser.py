@@ -128,8 +128,6 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         hints = []
         if char == "'":
             hints.append('strings are written in double quotes: "like this"')
-        elif char == "=" and text[exc.pos_in_stream - 1: exc.pos_in_stream] in "<>!":
-            pass
         return error("syntax", f"unexpected character {char!r}", loc,
                      source_line=_line_of(text, line), hints=hints)
 

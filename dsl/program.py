@@ -130,7 +130,7 @@ class Program:
         def compute():
             columns = []
             for item in ctx.report.shows:
-                vtype = checker._t_ref(item.ref, ctx.report, "")
+                vtype = checker.ref_type(item.ref, ctx.report, "")
                 columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report)))
             return columns
 
@@ -149,7 +149,7 @@ class Program:
         ctx = ReportContext(report=block)
         checker = Checker(self.blocks, self.sources, ctx)
         ref = ir.Ref.model_construct(parts=(block_name, cell), span=block.cells[cell].span)
-        vtype = checker._t_ref(ref, block, block.cell_path(cell))
+        vtype = checker.ref_type(ref, block, block.cell_path(cell))
         if checker.diagnostics:
             raise PerfError(checker.diagnostics)
         return block, cell, ctx, checker, vtype
