@@ -42,6 +42,7 @@ from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DA
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
 SUMMARY, INPUTS, UNMATCHED, ABOUT = "Summary", "Inputs", "Unmatched", "About"
+POINT_COLOUR, LINE_COLOUR = "1F4E79", "808080"      # chart markers (dark blue) and the y = x line (grey)
 INPUT_HEADERS = ("Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source")
 UNMATCHED_HEADERS = ("Kind", "Description", "Source")
 SUMMARY_HEADERS = ("Section", "Metric", "Unit", "Rows", "Matched", "Mean |error|", "Mean error", "Worst error",
@@ -149,7 +150,19 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
                                  [(u.kind, u.description, u.source) for u in data.unmatched],
                                  "none: every run found its estimate and every estimate its run"))
     _about_sheet(workbook.create_sheet(ABOUT), data)
+    for sheet in workbook.worksheets:
+        _printable(sheet)
     return workbook, [s for s in streamed if s.count]
+
+
+def _printable(sheet: Worksheet) -> None:
+    """Print or export to PDF as people forward it: landscape, one page wide, header rows on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if sheet.title not in (SUMMARY, ABOUT):
+        sheet.print_title_rows = f"1:{HEADER_ROWS}" if sheet.title not in (INPUTS, UNMATCHED) else "1:1"
 
 
 def _style_id(sheet: Worksheet, *, number_format: str | None = None, border: Border | None = None,
@@ -292,6 +305,8 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
     for offset, name in enumerate(("Chart", "y = x from", "to")):
         _put(sheet, 1, helper_column + offset, name, header=True)
     sheet.column_dimensions[column_letter(helper_column)].width = 30
+    for column in (helper_column + 1, helper_column + 2):
+        sheet.column_dimensions[column_letter(column)].width = 14
     low_col, high_col = helper_column + 1, helper_column + 2
     for index, (layout, metric) in enumerate(charted):
         helper_row = 2 + index
@@ -314,11 +329,16 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
         points = Series(Reference(section, min_col=metric.estimated, **rows),
                         Reference(section, min_col=metric.measured, **rows), title="Rows")
         points.marker.symbol = "circle"
-        points.marker.size = 5
+        points.marker.size = 6
+        # Colours set explicitly: without them LibreOffice draws the markers white on white.
+        points.marker.graphicalProperties.solidFill = POINT_COLOUR
+        points.marker.graphicalProperties.line.solidFill = POINT_COLOUR
         points.graphicalProperties.line.noFill = True
         ends = Reference(sheet, min_col=low_col, max_col=high_col, min_row=helper_row, max_row=helper_row)
         line = Series(ends, ends, title="y = x")
         line.marker.symbol = "none"
+        line.graphicalProperties.line.solidFill = LINE_COLOUR
+        line.graphicalProperties.line.dashStyle = "dash"
         chart.series += [points, line]
         anchor_row = first_row + (index // 2) * 16
         anchor_column = 1 if index % 2 == 0 else 8

@@ -146,3 +146,16 @@ def test_measured_log_fills_the_a6000_rows_without_changing_the_spec(tmp_path, s
                 assert measured == [before[key][(m, "Measured")] for m in METRICS]
     unmatched = list(filled["Unmatched"].iter_rows(min_row=2, values_only=True))
     assert len(unmatched) == 6 * 2 - len(INVENTED_A6000_RUNS)
+
+
+def test_sheets_print_one_page_wide_and_chart_markers_have_a_colour(seed_workbook):
+    # LibreOffice draws uncoloured scatter markers white on white, and splits wide sheets over many pages.
+    for sheet in seed_workbook.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+    charts = seed_workbook["Summary"]._charts
+    assert charts, "the Summary has no charts"
+    for chart in charts:
+        points = chart.series[0]
+        assert points.marker.symbol == "circle"
+        assert points.marker.spPr.solidFill is not None
