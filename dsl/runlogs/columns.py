@@ -89,3 +89,22 @@ def identity_value(name: str, value: object) -> tuple[object | None, str | None]
     if isinstance(value, (int, float, bool)):
         return value, None
     return None, f"'{name}' must be text or a number"
+
+
+def settle_row(found: list, bad_identity: list[str], no_metric_left: bool, row_number: int, problems: list) -> bool:
+    """Report a row's problems with what became of the row; True when the row is kept.
+
+    A row whose identifying value cannot be read is skipped (a run that cannot be identified cannot be matched),
+    as is a row with no metric left; otherwise the row is kept without its unreadable metrics.
+    `found` holds (column, diagnostic) pairs of the row.
+    """
+    for column, diagnostic in found:
+        if bad_identity:
+            names = ", ".join(f"'{n}'" for n in bad_identity)
+            diagnostic.notes.append(f"row {row_number} skipped: a run without {names} cannot be matched")
+        elif no_metric_left:
+            diagnostic.notes.append(f"row {row_number} skipped: none of its metrics could be read")
+        else:
+            diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
+        problems.append(diagnostic)
+    return not (bad_identity or no_metric_left)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
 from ..units import Unit
-from .columns import NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column, parse_quantity
+from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
+                      parse_quantity, settle_row)
 from .files import physical_lines, read_text
 from .records import LoadResult, Measurement, RunRecord, file_error, warning
 
@@ -156,16 +157,7 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
     bad_identity = [c.name for c, _ in found if not c.is_quantity]
     quantity_columns = sum(1 for c in columns if c.is_quantity)
     no_metric_left = quantity_columns > 0 and not metrics
-    for column, diagnostic in found:
-        if bad_identity:
-            names = ", ".join(f"'{n}'" for n in bad_identity)
-            diagnostic.notes.append(f"row {row_number} skipped: a run without {names} cannot be matched")
-        elif no_metric_left:
-            diagnostic.notes.append(f"row {row_number} skipped: none of its metrics could be read")
-        else:
-            diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
-        problems.append(diagnostic)
-    if bad_identity or no_metric_left:
+    if not settle_row(found, bad_identity, no_metric_left, row_number, problems):
         return None
     return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)
 

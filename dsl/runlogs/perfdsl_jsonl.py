@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
-from .columns import NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column, parse_quantity
+from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
+                      parse_quantity, settle_row)
 from .files import read_text
 from .perfdsl_csv import to_measurement
 from .records import LoadResult, RunRecord, file_error, is_number, warning
@@ -110,15 +111,6 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
         found.append((column, diagnostic))
     has_quantities = any(columns[k].is_quantity for k in document)
     no_metric_left = has_quantities and not metrics
-    for column, diagnostic in found:
-        if bad_identity:
-            names = ", ".join(f"'{n}'" for n in bad_identity)
-            diagnostic.notes.append(f"row {row_number} skipped: a run without {names} cannot be matched")
-        elif no_metric_left:
-            diagnostic.notes.append(f"row {row_number} skipped: none of its metrics could be read")
-        else:
-            diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
-        problems.append(diagnostic)
-    if bad_identity or no_metric_left:
+    if not settle_row(found, bad_identity, no_metric_left, row_number, problems):
         return None
     return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)
