@@ -53,9 +53,17 @@ def _lark() -> Lark:
     )
 
 
+_BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|(?:hardware|model|workload|costmodel|report)[ \t]+[A-Za-z_])",
+                          re.M)
+
+
 def parse_text(text: str, file: str = "<text>") -> ir.Module:
     """Parse a whole .perf file into a Module, or raise PerfError with every diagnostic found."""
-    tree = _parse(text, file, "start")
+    try:
+        tree = _parse(text, file, "start")
+    except PerfError as exc:
+        first = exc.diagnostics[0].location
+        raise PerfError(list(exc.diagnostics) + _later_errors(text, file, first.line if first else 0)) from None
     builder = _IRBuilder(text, file)
     imports, blocks = [], []
     for child in tree.children:
@@ -66,6 +74,30 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
     if builder.diagnostics:
         raise PerfError(builder.diagnostics)
     return ir.Module.model_construct(file=file, imports=tuple(imports), blocks=tuple(blocks), source=text)
+
+
+def _later_errors(text: str, file: str, line: int) -> list[Diagnostic]:
+    """After a syntax error, parse every later block on its own, so that one `perfdsl check` reports the errors
+    of every block; the rest of the file is blanked around the block, which keeps every line and column."""
+    found: list[Diagnostic] = []
+    starts = [m.start() for m in _BLOCK_START.finditer(text) if text.count("\n", 0, m.start()) + 1 > line]
+    for begin, end in zip(starts, starts[1:] + [len(text)]):
+        alone = _blank(text[:begin]) + text[begin:end] + _blank(text[end:])
+        try:
+            tree = _lark().parse(alone, start="start")
+        except UnexpectedInput as exc:
+            found.append(_syntax_diagnostic(exc, alone, file))
+            continue
+        builder = _IRBuilder(alone, file)
+        for child in tree.children:
+            if child.data == "block":
+                builder.block(child)
+        found.extend(builder.diagnostics)
+    return found
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
 
 
 def parse_value(text: str, origin: str = "--set") -> list[ir.Expr] | ir.RangeExpr:
@@ -142,7 +174,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
     if prev == "=" and token.type in ("RBRACE", "SEMICOLON", "NAME") and "NAME" in expected:
         message = "a cell has no value after '='"
         hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
-        loc = Location(file, line, col, col + width)
+        eq_pos = text.rfind("=", 0, token.start_pos)          # point at the '=' that has no value
+        line = text.count("\n", 0, eq_pos) + 1
+        eq_col = eq_pos - (text.rfind("\n", 0, eq_pos) + 1) + 1
+        loc = Location(file, line, eq_col, eq_col + 1)
     elif token.type == "EQUAL" and _EMPTY_VALUE.search(text[:token.start_pos]):
         # `mem_bw =` ends its line: the name of the next line's cell was read as its value.
         eq_pos = _EMPTY_VALUE.search(text[:token.start_pos]).start()

@@ -95,7 +95,7 @@ def test_load_syntax_error_is_a_perf_error(tmp_path):
     assert info.value.exit_status == EXIT_SPEC_ERROR
     (diag,) = info.value.diagnostics
     assert (diag.code, diag.message) == ("syntax", "a cell has no value after '='")
-    assert (diag.location.line, diag.location.col) == (1, 15)
+    assert (diag.location.line, diag.location.col) == (1, 13)          # the "=" without a value
 
 
 def test_check_ok(program):
