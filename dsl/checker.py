@@ -49,14 +49,18 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self._reported: set[tuple] = set()
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
+        self.known_roles: set[str] | None = None   # roles any loaded report binds (set by Program.check)
 
     # -- reporting ---------------------------------------------------------------------------------------------
-    def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, **kwargs) -> None:
+    def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
+               severity: str = "error", **kwargs) -> None:
         key = (code, message, span.file if span else None, span.line if span else 0, span.col if span else 0)
         if key in self._reported:
             return
         self._reported.add(key)
-        self.diagnostics.append(self.sources.diag(code, message, span, path=path, **kwargs))
+        diagnostic = self.sources.diag(code, message, span, path=path, **kwargs)
+        diagnostic.severity = severity
+        self.diagnostics.append(diagnostic)
 
     # -- cells -------------------------------------------------------------------------------------------------
     def cell_type(self, block: Block, name: str, via: ir.Span | None = None) -> VType:
@@ -223,16 +227,23 @@ class Checker:
         head, cell = parts
         if self.ctx is not None and head in self.ctx.roles:
             targets = [self.blocks[b] for b in self.ctx.role_blocks(head)]
-        elif head in self.blocks and not (self.ctx is None and head in _ROLE_WORDS):
+        elif head in self.blocks and not (self.ctx is None and head in ROLE_WORDS):
             targets = [self.blocks[head]]
         elif self.ctx is None:
-            return "open", [], cell          # a role, bound only by a report
+            # A role, bound only by a report. Where no loaded report binds a role of that name and it is none of
+            # the usual ones, it is likely a typo (`modle.params`): say so, as a warning.
+            if self.known_roles is not None and head not in self.known_roles:
+                self.report("unknown-role", f"'{head}' is neither a block nor a role that a report binds", expr.span,
+                            path=path, severity="warning",
+                            hints=did_you_mean(head, self.known_roles | set(self.blocks))
+                            + ["roles: " + ", ".join(sorted(self.known_roles))])
+            return "open", [], cell
         else:
             roles = self.ctx.roles
-            if head in _ROLE_WORDS and self.ctx.report.kind != "report":
+            if head in ROLE_WORDS and self.ctx.report.kind != "report":
                 self.report("unbound-role", f"'{expr.dotted}' refers to the role '{head}', which only a report binds",
                             expr.span, path=path, hints=["evaluate it through a report that binds the role"])
-            elif head in _ROLE_WORDS:
+            elif head in ROLE_WORDS:
                 self.report("unbound-role", f"report '{self.ctx.report.name}' binds no block to the role '{head}'",
                             expr.span, path=path,
                             hints=[f"add `sweep {head} = [...]` or `{head} = NAME` to report "
@@ -347,7 +358,7 @@ class Checker:
         return problem
 
 
-_ROLE_WORDS = {"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"}
+ROLE_WORDS = {"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"}
 
 
 def _text(expr: ir.Expr) -> str:

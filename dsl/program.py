@@ -60,6 +60,7 @@ class Program:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics)
         free = Checker(self.blocks, self.sources, None)
+        free.known_roles = self._roles_of_reports()
         for block in self.blocks.values():
             for name in block.cells:
                 free.cell_type(block, name)
@@ -72,6 +73,22 @@ class Program:
                 continue
             diagnostics.extend(self._check_report(ctx).diagnostics)
         return _dedupe(diagnostics)
+
+    def _roles_of_reports(self) -> set[str]:
+        """The usual role names and every role a loaded report binds (to flag misspelled roles)."""
+        from .checker import ROLE_WORDS
+        from .sweeps import is_block_ref
+
+        roles = set(ROLE_WORDS)
+        for name in self.reports:
+            report = self.blocks[name]
+            for cell_name, cell in report.cells.items():
+                items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
+                if items and all(is_block_ref(item, self.blocks, report) for item in items):
+                    roles.add(cell_name)
+            for zipped in report.zipped:
+                roles.update(zipped.names)
+        return roles
 
     def _check_report(self, ctx: ReportContext) -> Checker:
         checker = Checker(self.blocks, self.sources, ctx)
@@ -173,8 +190,12 @@ def load(paths, *, texts: Mapping[str, str] | None = None) -> Program:
 
 
 def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per message and place; a warning where an error already stands is left out."""
+    errors_at = {str(d.location) for d in diagnostics if d.severity == "error" and d.location is not None}
     seen, unique = set(), []
     for diag in diagnostics:
+        if diag.severity == "warning" and diag.location is not None and str(diag.location) in errors_at:
+            continue
         key = (diag.code, diag.message, str(diag.location))
         if key not in seen:
             seen.add(key)
