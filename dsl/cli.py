@@ -212,6 +212,14 @@ def cmd_eval(args) -> int:
     if args.output:
         protect_inputs(args.output, list(args.files) + list(args.measured))
     program = load(args.files)
+    # Never write over an input: the files named, what they import, and the run logs.
+    from .matching import logs_of_report
+
+    inputs = list(args.files) + list(args.measured) + [m.file for m in program.modules]
+    for name in program.reports:
+        inputs += logs_of_report(program, program.blocks[name], os.path.dirname(args.files[0]))
+    if args.output:
+        protect_inputs(args.output, inputs)
     from .run_points import overrides_from_runs
 
     from_runs = overrides_from_runs(program, args.report, args.measured, os.path.dirname(args.files[0]), overrides)
@@ -237,7 +245,7 @@ def cmd_eval(args) -> int:
         from .workbook_export import export_workbook
 
         progress = Progress("writing workbook")
-        path = export_workbook(result, comparison, args.output, protected=list(args.files) + list(args.measured),
+        path = export_workbook(result, comparison, args.output, protected=inputs,
                                progress=progress)
         progress.done()
         sys.stderr.write(f"wrote {path} ({_rows(comparison.n_rows)})\n")

@@ -112,3 +112,14 @@ def test_command_line_overrides_win_over_the_runs(capsys):
     assert main(["eval", str(spec), "--report", "from_runs", "--format", "json", "--set", "model=tiny"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert {r["Model"] for r in records} == {"org/tiny"}
+
+
+def test_eval_never_writes_over_an_imported_file_or_the_reports_run_log(tmp_path, capsys):
+    imported = SPEC.parent / "matching.perf"
+    log = SPEC.parent.parent / "logs" / "matching_runs.csv"
+    before = imported.read_bytes(), log.read_bytes()
+    spec = SPEC.parent / "points_from_runs.perf"          # imports matching.perf; its report names the log
+    assert main(["eval", str(spec), "--report", "from_runs", "-o", str(imported), "--format", "csv"]) == 2
+    assert main(["eval", str(spec), "--report", "from_runs", "-o", str(log)]) == 2
+    assert (imported.read_bytes(), log.read_bytes()) == before
+    assert "refusing to write over the input" in capsys.readouterr().err
