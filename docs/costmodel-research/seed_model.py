@@ -41,13 +41,17 @@ GPUS = {
 }
 
 # ---------------------------------------------------------------- workload / software cells ------------------------
-WORK = dict(b=8, s=2048, a=2, causal=1, lm_head_all=1,
-            harness_logit_copies=1,     # one same-size tensor made from the logits by the harness (e.g. softmax)
+# batch 16 x seq 1024: "Input Sequence Size = 16 x 1024" on the table's page (AISysSim/aisyssim.github.io
+# benchmark.html @ f24813e) and input_ids of shape (16, 1024) in TorchCAP's examples/huggingface/test_*_gpu.py.
+WORK = dict(b=16, s=1024, a=2, causal=1, lm_head_all=1,
+            harness_logit_copies=1,     # the loss (the scripts pass labels) copies the shifted logits
             cublas_ws=8.125 * 2**20,    # PyTorch cuBLAS workspace on sm86 (":4096:2:16:8" = 2x4 MiB + 8x16 KiB)
             prologue_kernels=10)        # position-id / rotary-table / mask setup kernels (traced: 8-11)
 
 # fitted cells (A5000); fit procedure in fit() below
-CELLS = dict(eta_mm=0.68, eta_attn=0.92, eta_bw=0.82, t_kernel=38e-6)  # the grid minimum of fit_single()
+# The grid minimum of fit_single(); attention runs at the GEMM rate (eta_attn = eta_mm): the six runs cannot tell
+# the two apart, attention being 2-5% of them.
+CELLS = dict(eta_mm=0.67, eta_attn=0.67, eta_bw=0.80, t_kernel=38e-6)
 
 
 def derived(m, w):
@@ -157,17 +161,27 @@ def estimate(name, gpu, n, c=CELLS, w=WORK, dp=DP):
 
 
 def fit_single():
-    """Grid search of eta_mm, eta_attn, eta_bw, t_kernel minimising runtime MAPE over the 6 single-GPU A5000 rows."""
-    best = None
-    for emm in np.arange(0.55, 0.86, 0.01):
-        for eat in np.arange(0.3, 1.0, 0.02):
-            for ebw in np.arange(0.6, 0.96, 0.01):
-                for tk in np.arange(0, 60e-6, 2e-6):
-                    c = dict(eta_mm=emm, eta_attn=eat, eta_bw=ebw, t_kernel=tk)
-                    e = np.mean([abs(estimate(n, "NVIDIA RTX A5000", 1, c)[0] * 1e3 / MEAS[n][1][0] - 1) for n in MEAS])
-                    if best is None or e < best[0]:
-                        best = (e, c)
-    return best
+    """Grid search of eta_mm (= eta_attn), eta_bw and t_kernel minimising runtime MAPE over the 6 single-GPU A5000
+    rows, vectorised over the whole grid: eta 0.55..0.85 by 0.01, eta_bw 0.60..0.95 by 0.01, t_kernel 0..59 us by 1 us.
+    """
+    g = GPUS["NVIDIA RTX A5000"]
+    emm = np.arange(0.55, 0.86, 0.01)[:, None, None]
+    ebw = np.arange(0.60, 0.96, 0.01)[None, :, None]
+    tk = np.arange(0, 60e-6, 1e-6)[None, None, :]
+    total = 0
+    for name in MEAS:
+        q = derived(MODELS[name], WORK)
+        mm, bw = emm * g["peak_fp16"], ebw * g["bw"]
+        t_layer = (np.maximum(q["F_proj"] / mm, q["B_proj"] / bw) + np.maximum(q["F_mlp"] / mm, q["B_mlp"] / bw)
+                   + np.maximum(q["F_attn_exec"] / mm, q["B_attn"] / bw) + q["B_elem_layer"] / bw)
+        t = q["L"] * t_layer + np.maximum(q["F_head"] / mm, q["B_head"] / bw) \
+            + (q["B_embed"] + q["B_final_norm"] + q["B_logits_post"]) / bw + q["K_total"] * tk
+        total = total + np.abs(t * 1e3 / MEAS[name][1][0] - 1)
+    mape = total / len(MEAS)
+    i = np.unravel_index(np.argmin(mape), mape.shape)
+    eta = float(np.round(emm.ravel()[i[0]], 2))
+    return float(mape[i]), dict(eta_mm=eta, eta_attn=eta, eta_bw=float(np.round(ebw.ravel()[i[1]], 2)),
+                                t_kernel=float(tk.ravel()[i[2]]))
 
 
 def report(c=CELLS, dp=DP):
