@@ -1,0 +1,32 @@
+"""Smoke test: every bundled report and library file checks cleanly, and every report evaluates without warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perfdsl
+from perfdsl.library import library_files
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = sorted((ROOT / "reports").glob("*.perf"))
+
+
+def test_the_libraries_check_without_diagnostics():
+    assert perfdsl.load(library_files()).check() == []
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=[p.stem for p in REPORTS])
+def test_every_report_checks_and_evaluates(report):
+    program = perfdsl.load(report)
+    assert program.check() == []
+    for name in program.reports:
+        result = program.evaluate(name)
+        assert result.n_points >= 1
+        assert not result.warnings, [w.render() for w in result.warnings]
+        for column in result.columns:
+            values = result.column(column.name)
+            if column.kind == "num":
+                assert np.isfinite(values).all(), f"{report.name}: {column.name} is not finite everywhere"
