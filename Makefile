@@ -33,7 +33,7 @@ bench: $(VENV)/.test-installed
 		--benchmark-columns=min,median,mean,max,rounds
 
 check: $(VENV)/.run-installed
-	$(BIN)/perfdsl check models/*.perf hardware/*.perf reports/*.perf
+	$(BIN)/perfdsl check models/*.perf hardware/*.perf costmodels/*.perf reports/*.perf
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .benchmarks

@@ -171,18 +171,37 @@ def _parse_pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def cmd_check(args) -> int:
-    from .program import load
+    """Each file is checked as its own program (with what it imports): two reports that both define a block
+    `prefill` are fine, as they are when evaluated one at a time."""
+    from .errors import PerfError, UsageError
+    from .loader import load_modules
+    from .program import Program, dedupe
 
     started = time.perf_counter()
-    program = load(args.files)
-    diagnostics = program.check()
+    missing = [f for f in args.files if not os.path.isfile(f)]
+    if missing:
+        load_modules(missing)                      # raises the usage error that names every missing file
+    diagnostics, modules = [], {}
+    for file in args.files:
+        try:
+            program = Program.load([file])
+        except UsageError:
+            raise
+        except PerfError as exc:                   # a parse error: keep going with the other files
+            diagnostics.extend(exc.diagnostics)
+            continue
+        diagnostics.extend(program.check())
+        for module in program.modules:
+            modules.setdefault(module.file, module)
+    diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
         return EXIT_SPEC if any(d.severity == "error" for d in diagnostics) else EXIT_OK
-    files = len(program.modules)
-    sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {len(program.blocks)} blocks, "
-                     f"{len(program.reports)} report{'s' if len(program.reports) != 1 else ''} "
-                     f"({time.perf_counter() - started:.2f} s)\n")
+    blocks = [block for module in modules.values() for block in module.blocks]
+    reports = sum(1 for block in blocks if block.kind == "report")
+    files = len(modules)
+    sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {len(blocks)} blocks, "
+                     f"{reports} report{'s' if reports != 1 else ''} ({time.perf_counter() - started:.2f} s)\n")
     return EXIT_OK
 
 

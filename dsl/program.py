@@ -72,7 +72,7 @@ class Program:
                 diagnostics.extend(exc.diagnostics)
                 continue
             diagnostics.extend(self._check_report(ctx).diagnostics)
-        return _dedupe(diagnostics)
+        return dedupe(diagnostics)
 
     def _roles_of_reports(self) -> set[str]:
         """The usual role names and every role a loaded report binds (to flag misspelled roles)."""
@@ -189,7 +189,7 @@ def load(paths, *, texts: Mapping[str, str] | None = None) -> Program:
     return Program.load(paths, texts=texts)
 
 
-def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """One diagnostic per message and place; a warning where an error already stands is left out."""
     errors_at = {str(d.location) for d in diagnostics if d.severity == "error" and d.location is not None}
     seen, unique = set(), []

@@ -528,3 +528,12 @@ def test_installed_script(work):
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == "model,batch,seq,prefill.runtime [ms],flops [TFLOP]"
     assert len(done.stdout.splitlines()) == 3
+
+
+def test_check_takes_each_file_as_its_own_program(work, run):
+    # Two reports may each define a block of the same name: they are evaluated one at a time, and checked so.
+    (work / "r1.perf").write_text("costmodel c { x = 1 s }\nreport r1 { show c.x }\n")
+    (work / "r2.perf").write_text("costmodel c { x = 2 s }\nreport r2 { show c.x }\n")
+    code, _, err = run("check", "r1.perf", "r2.perf")
+    assert code == 0, err
+    assert err.startswith("ok: 2 files, 4 blocks, 2 reports (")
