@@ -27,7 +27,7 @@ SEED_REPORT = REPO / "reports" / "seed_benchmark.perf"
 CHECKS = REPO / "tests" / "fixtures" / "specs" / "costmodel_checks.perf"
 
 # Matmul FLOPs of one forward pass over batch 8 x sequence 2048 as torch.utils.flop_counter.FlopCounterMode counts
-# them on the models built on the meta device: /work/shared/reference/models.md, "Sources", last item. They carry
+# them on the models built on the meta device: ../shared/reference/models.md, "Sources", last item. They carry
 # four or five significant digits, hence the 0.1% tolerance.
 FLOP_COUNTER_MODE = {
     "opt_1_3b": 4.955e13,
@@ -39,7 +39,7 @@ FLOP_COUNTER_MODE = {
 }
 
 # Kernels launched per decoder layer by transformers' eager forward (fp16, SDPA), as counted in the aten-op trace of
-# transformers 4.46.3 (/work/research/trace.py, traces/*.json: non-view ops, opt-6.7b 557 - opt-1.3b 421 = 136 over
+# transformers 4.46.3 (docs/costmodel-research/trace.py, traces/*.json: non-view ops, opt-6.7b 557 - opt-1.3b 421 = 136 over
 # 32 - 24 layers; clm-200m 1004 - clm-60m 922 = 82 over 24 - 22 layers).
 OPT_LAYER_KERNELS = (4          # q, k, v, out projections
                      + 2        # fc1, fc2

@@ -1,5 +1,5 @@
 """The bundled GPU library (hardware/*.perf): every block loads, every part evaluates, and spot checks against the
-datasheet facts in /work/shared/reference/gpus.csv, each expected number written as the arithmetic from the figure
+datasheet facts in ../shared/reference/gpus.csv, each expected number written as the arithmetic from the figure
 the datasheet prints (dense = sparse headline / 2, per direction = bidirectional / 2, ...).
 
 The gaps (figures gpus.csv does not have) are listed here as in hardware/README.md: evaluating one must fail with an
@@ -177,7 +177,7 @@ SPOT_CHECKS = [
 
 STRING_CHECKS = [
     ("rtx_a5000.label", "NVIDIA RTX A5000"),       # the seed run log's hardware column
-    ("a100_40gb_sxm4.label", "NVIDIA A100-SXM4-40GB"),  # nvidia-smi names seen in /work/shared/logs
+    ("a100_40gb_sxm4.label", "NVIDIA A100-SXM4-40GB"),  # nvidia-smi names seen in ../shared/logs
     ("a100_80gb_sxm4.label", "NVIDIA A100-SXM4-80GB"),
     ("h100_sxm5.label", "NVIDIA H100 80GB HBM3"),
     ("rtx_4090.label", "NVIDIA GeForce RTX 4090"),

@@ -1,6 +1,6 @@
 """The workbook exporter: structure, live formulas (evaluated with the `formulas` engine), text safety, atomic
 writes and refusals. The report under test is the seed benchmark table's RTX A5000 rows
-(/work/shared/reference/seed_benchmark.md); the measured values are those of data/seed_runs_a5000.csv."""
+(../shared/reference/seed_benchmark.md); the measured values are those of data/seed_runs_a5000.csv."""
 
 from __future__ import annotations
 

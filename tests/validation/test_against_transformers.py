@@ -31,7 +31,7 @@ VALIDATION_PERF = HERE / "validation.perf"
 FLOPS_RTOL = 0.005
 HF_IDS = [path.stem.replace("__", "/", 1) for path in ref.shipped_configs()]
 
-# Published FlopCounterMode figures, batch 8 x sequence 2048 (/work/shared/reference/models.md), as printed there
+# Published FlopCounterMode figures, batch 8 x sequence 2048 (../shared/reference/models.md), as printed there
 # (4 or 5 significant digits).
 SEED_FLOPS = {
     "opt_1_3b": 4.955e13,
