@@ -277,3 +277,18 @@ def test_b200_interconnect_does_not_wait_for_its_open_pcie_bw(program):
     assert program.value("b200.interconnect_bw") == pytest.approx(1800e9 / 2, rel=1e-12)
     with pytest.raises(PerfError):
         program.value("b200.pcie_bw")
+
+
+def test_a6000_takes_the_a5000s_gemm_rate_per_sm(program):
+    # Same GA102 SM at the same watts per SM: the A6000's SMs sustain the A5000's clock under the power cap, so the
+    # A5000's achieved GEMM rate per SM carries over (costmodels/README.md, "What carries over to the RTX A6000").
+    a5000 = program.value("rtx_a5000.matmul_efficiency") * program.value("rtx_a5000.peak_fp16") / 64
+    a6000 = program.value("rtx_a6000.matmul_efficiency") * program.value("rtx_a6000.peak_fp16") / 84
+    assert a6000 == pytest.approx(a5000, rel=1e-12)
+    assert program.value("rtx_a6000.matmul_efficiency") == pytest.approx(0.67 * (111.1 / 64) / (154.8 / 84), rel=1e-12)
+    assert program.value("rtx_a6000.attention_efficiency") == program.value("rtx_a6000.matmul_efficiency")
+
+
+def test_a6000_follows_a_measured_a5000_efficiency(program):
+    changed = program.with_overrides({"rtx_a5000.matmul_efficiency": "0.70"})
+    assert changed.value("rtx_a6000.matmul_efficiency") == pytest.approx(0.70 * (111.1 / 64) / (154.8 / 84), rel=1e-12)

@@ -120,8 +120,23 @@ def derived(m, w):
                 act_post=act_post, act_layer=act_layer, L=L)
 
 
+REFERENCE_GPU = "NVIDIA RTX A5000"   # the GPU the efficiencies were fitted on
+
+
+def tensor_rate_scale(g):
+    """How the fitted GEMM efficiency carries over to another GA102 part.
+
+    Under sustained tensor load a power-capped GA102 SM runs at the clock its share of the board power allows.
+    The A6000 has the A5000's power per SM (300 W / 84 = 3.57 W, 230 W / 64 = 3.59 W), so its SMs run at the
+    A5000's sustained clock, not at the higher boost clock its peak assumes: the A5000's achieved rate per SM
+    carries over, i.e. the efficiency scales by the ratio of the two parts' peak rates per SM (1.0 on the A5000).
+    """
+    ref = GPUS[REFERENCE_GPU]
+    return (ref["peak_fp16"] / ref["sms"]) / (g["peak_fp16"] / g["sms"])
+
+
 def runtime(q, g, c):
-    P, BW = g["peak_fp16"], g["bw"]
+    P, BW = g["peak_fp16"] * tensor_rate_scale(g), g["bw"]
     mm, at, bw = c["eta_mm"] * P, c["eta_attn"] * P, c["eta_bw"] * BW
     t_layer = (max(q["F_proj"] / mm, q["B_proj"] / bw) + max(q["F_mlp"] / mm, q["B_mlp"] / bw)
                + max(q["F_attn_exec"] / at, q["B_attn"] / bw) + q["B_elem_layer"] / bw)
