@@ -32,15 +32,8 @@ FLOPS_RTOL = 0.005
 HF_IDS = [path.stem.replace("__", "/", 1) for path in ref.shipped_configs()]
 
 # Published FlopCounterMode figures, batch 8 x sequence 2048 (../shared/reference/models.md), as printed there
-# (4 or 5 significant digits).
-SEED_FLOPS = {
-    "opt_1_3b": 4.955e13,
-    "opt_6_7b": 2.354e14,
-    "clm_60m": 3.2051e12,
-    "clm_200m": 9.8183e12,
-    "clm_400m": 1.7250e13,
-    "clm_1_1b": 4.1644e13,
-}
+# (4 or 5 significant digits); the same fixture serves tests/test_costmodel.py.
+SEED_FLOPS = json.loads((HERE.parent / "fixtures" / "published_flop_counter_mode.json").read_text())["flops"]
 
 
 # ---- the library side -------------------------------------------------------------------------------------
