@@ -30,7 +30,7 @@ from ..errors import Location
 from .columns import parse_quantity
 from .files import physical_lines, read_json, read_text
 from .perfdsl_csv import caret_span
-from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, warning
+from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, ragged_row, warning
 
 # CSV column / JSON key -> (metric, unit as the tool writes it)
 ZEUS_METRICS = {
@@ -80,10 +80,8 @@ def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: 
     for row_number, (line, row) in enumerate(rows_with_lines[1:], start=1):
         source_line = lines[line - 1] if line - 1 < len(lines) else None
         if len(row) != len(header):
-            result.problems.append(warning(
-                "bad-row", f"row {row_number} has {len(row)} fields but the header has {len(header)}; "
-                f"row {row_number} skipped", Location(path, line, detail=f"row {row_number}"),
-                source_line=source_line))
+            result.problems.append(ragged_row(path, line, row_number, len(row), f"the header has {len(header)}",
+                                              source_line))
             continue
         record = RunRecord({}, {}, f"{path}:row {row_number}", {}, fmt)
         for index, (column, cell) in enumerate(zip(header, row)):

@@ -35,7 +35,7 @@ from ..errors import Location
 from ..units import UnitError, parse_unit
 from .files import physical_lines, read_text
 from .perfdsl_csv import caret_span
-from .records import LoadResult, Measurement, RunRecord, file_error, measure, warning
+from .records import LoadResult, Measurement, RunRecord, file_error, measure, ragged_row, warning
 
 FORMAT = "nvidia-smi"
 
@@ -184,10 +184,8 @@ def group_rows(path: str, rows: list, lines: list, first: int, columns: list, of
         row_number = line_index - first + 1
         cells = dict(zip(names, row))
         if len(row) != len(names):
-            result.problems.append(warning(
-                "bad-row", f"row {row_number} has {len(row)} fields but there are {len(names)} columns; "
-                f"row {row_number} skipped", Location(path, line, detail=f"row {row_number}"),
-                source_line=source_line))
+            result.problems.append(ragged_row(path, line, row_number, len(row), f"there are {len(names)} columns",
+                                              source_line))
             continue
 
         def problem(column: str, what: str):
