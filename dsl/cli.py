@@ -241,7 +241,9 @@ def cmd_eval(args) -> int:
         protect_inputs(args.output, inputs)
     from .run_points import overrides_from_runs
 
-    from_runs = overrides_from_runs(program, args.report, args.measured, os.path.dirname(args.files[0]), overrides)
+    load_runs = _remembering_run_loader()
+    from_runs = overrides_from_runs(program, args.report, args.measured, os.path.dirname(args.files[0]), overrides,
+                                    load_runs=load_runs)
     progress = Progress("evaluating")
     result = program.evaluate(args.report, overrides={**from_runs, **overrides}, progress=progress)
     progress.done()
@@ -251,7 +253,8 @@ def cmd_eval(args) -> int:
     if args.measured or fmt == "xlsx" or _report_names_runs(result):
         from .matching import compare_with_runs
 
-        comparison = compare_with_runs(result, args.measured, base_dir=os.path.dirname(args.files[0]))
+        comparison = compare_with_runs(result, args.measured, base_dir=os.path.dirname(args.files[0]),
+                                       load_runs=load_runs)
         warnings.extend(comparison.diagnostics)
 
     if warnings:
@@ -307,6 +310,21 @@ def cmd_eval(args) -> int:
 
 def _rows(count: int) -> str:
     return f"{count:,} row{'' if count == 1 else 's'}"
+
+
+def _remembering_run_loader():
+    """load_runs that reads each list of logs once: `points = "runs"` reads them before evaluating, matching after."""
+    from .runlogs import load_runs
+
+    read: dict[tuple[str, ...], object] = {}
+
+    def load(paths):
+        key = tuple(paths)
+        if key not in read:
+            read[key] = load_runs(paths)
+        return read[key]
+
+    return load
 
 
 def _report_names_runs(result) -> bool:

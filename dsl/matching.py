@@ -148,8 +148,14 @@ def unit_aliases(result: Result) -> dict[str, float]:
     return factors
 
 
-def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = ".") -> Comparison:
-    from .runlogs import load_runs
+def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = ".", load_runs=None) -> Comparison:
+    """Match the result's points with the runs of the report's logs and `extra_logs`.
+
+    `load_runs(paths)` reads the logs (default: perfdsl.runlogs.load_runs); the CLI passes one that remembers what
+    it read, so logs already read for `points = "runs"` are not read twice.
+    """
+    if load_runs is None:
+        from .runlogs import load_runs
 
     comparison = Comparison(result=result, convention=error_convention(result))
     paths = report_logs(result, base_dir) + list(extra_logs)

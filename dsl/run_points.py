@@ -16,14 +16,18 @@ from .sweeps import is_block_ref
 
 
 def overrides_from_runs(program, report_name: str | None, extra_logs: list[str], base_dir: str,
-                        user_overrides: dict[str, object]) -> dict[str, object]:
-    """Overrides that make the report's sweep cover the runs' identifying values ({} without `points = "runs"`)."""
+                        user_overrides: dict[str, object], load_runs=None) -> dict[str, object]:
+    """Overrides that make the report's sweep cover the runs' identifying values ({} without `points = "runs"`).
+
+    `load_runs(paths)` reads the logs (default: perfdsl.runlogs.load_runs).
+    """
     if not program.reports:
         return {}
     report = program.blocks[program._pick_report(report_name)]
     if points_option(program, report) != "runs":
         return {}
-    from .runlogs import load_runs
+    if load_runs is None:
+        from .runlogs import load_runs
 
     paths = logs_of_report(program, report, base_dir) + list(extra_logs)
     if not paths:

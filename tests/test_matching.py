@@ -107,6 +107,23 @@ def test_a_report_can_take_its_sweep_points_from_the_runs(capsys):
     assert "without a run" not in captured.err
 
 
+def test_eval_reads_the_run_logs_once_when_the_points_come_from_them(monkeypatch, capsys):
+    import perfdsl.runlogs as runlogs
+
+    reads = []
+    real = runlogs.load_runs
+
+    def counting(paths):
+        reads.append(tuple(paths))
+        return real(paths)
+
+    monkeypatch.setattr(runlogs, "load_runs", counting)
+    spec = SPEC.parent / "points_from_runs.perf"
+    assert main(["eval", str(spec), "--report", "from_runs", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert len(reads) == 1, reads
+
+
 def test_command_line_overrides_win_over_the_runs(capsys):
     spec = SPEC.parent / "points_from_runs.perf"
     assert main(["eval", str(spec), "--report", "from_runs", "--format", "json", "--set", "model=tiny"]) == 0
