@@ -217,6 +217,21 @@ def test_decode_step_time_grows_with_context(checks, model, hardware, batch):
         assert row["kv_traffic [byte]"] == pytest.approx(kv_per_token * batch * row["context"] * 2, rel=1e-12)
 
 
+@PROPERTY_SETTINGS
+@given(model=st.sampled_from(LIBRARY_MODELS), hardware=st.sampled_from(GPUS), batch=st.integers(1, 64),
+       host_us=st.sampled_from([0, 5, 19.5, 60]))
+def test_a_step_takes_the_longer_of_the_devices_time_and_the_hosts(checks, model, hardware, batch, host_us):
+    result = checks.evaluate("host_and_device", overrides={
+        "model": model, "hardware": hardware, "batch": batch, "launching.host_kernel_time": f"{host_us} us"})
+    (row,) = result.records()
+    assert row["prefill_host [s]"] == pytest.approx(row["prefill_kernels"] * host_us * 1e-6, rel=1e-12, abs=0)
+    assert row["step_host [s]"] == pytest.approx(row["step_kernels"] * host_us * 1e-6, rel=1e-12, abs=0)
+    assert row["prefill [s]"] == max(row["prefill_device [s]"], row["prefill_host [s]"])
+    assert row["step [s]"] == max(row["step_device [s]"], row["step_host [s]"])
+    if host_us == 0:          # the default: runtime is device time, as in the seed's summed kernel times
+        assert row["prefill [s]"] == row["prefill_device [s]"] and row["step [s]"] == row["step_device [s]"]
+
+
 def test_llama2_70b_does_not_fit_one_rtx_a5000(checks):
     rows = by_axes(checks.evaluate("fits_one_gpu"), "model")
     assert rows[("llama2_70b",)]["fits"] is False
