@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from . import ir
 from .blocks import Block, SourceLines
-from .errors import Diagnostic, available, did_you_mean
+from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
-from .sweeps import ReportContext, is_block_ref
-from .units import DIMENSIONLESS, Dimension, dimension_name, is_unit, parse_unit
+from .linker import Linker, Unresolved, is_block_ref
+from .sweeps import ReportContext
+from .units import DIMENSIONLESS, Dimension, dimension_name, parse_unit
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def num(dim: Dimension) -> VType:
 class Checker:
     """Infers the type of every cell reachable in one context (no report, or one report)."""
 
-    def __init__(self, blocks: dict[str, Block], sources: SourceLines, ctx: ReportContext | None):
+    def __init__(self, blocks: dict[str, Block], sources: SourceLines, ctx: ReportContext | None,
+                 link: Linker | None = None):
         self.blocks = blocks
         self.sources = sources
         self.ctx = ctx
@@ -49,7 +51,7 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self._reported: set[tuple] = set()
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
-        self.known_roles: set[str] | None = None   # roles any loaded report binds (set by Program.check)
+        self.link = link if link is not None else Linker(blocks, ctx)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
@@ -205,63 +207,17 @@ class Checker:
         return first
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
-        """('cells', [blocks], cell) for a reference, ('open', ...) for a role left open, or None (reported)."""
-        parts = expr.parts
-        if len(parts) == 1:
-            name = parts[0]
-            if name in block.cells:
-                return "cells", [block], name
-            if name in self.blocks:
-                self.report("block-as-value", f"'{name}' is a block, not a value", expr.span, path=path,
-                            hints=[f"reach one of its cells with '{name}.CELL'"])
-                return None
-            roles = self.ctx.roles if self.ctx else []
-            if name in roles:
-                self.report("block-as-value", f"'{name}' is a role, not a value", expr.span, path=path,
-                            hints=[f"reach one of its cells with '{name}.CELL'"])
-                return None
-            self.report("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", expr.span,
-                        path=path, hints=did_you_mean(name, block.cells) + [available(block.cells)]
-                        + _unit_name_hint(name))
+        """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported)."""
+        target = self.link.target(expr.parts, block)
+        if isinstance(target, Unresolved):
+            self.report(target.code, target.message, expr.span, path=path, severity=target.severity,
+                        hints=list(target.hints))
+            if target.severity == "warning":
+                return "open", [], expr.parts[-1]
             return None
-        head, cell = parts
-        if self.ctx is not None and head in self.ctx.roles:
-            targets = [self.blocks[b] for b in self.ctx.role_blocks(head)]
-        elif head in self.blocks and not (self.ctx is None and head in ROLE_WORDS):
-            targets = [self.blocks[head]]
-        elif self.ctx is None:
-            # A role, bound only by a report. Where no loaded report binds a role of that name and it is none of
-            # the usual ones, it is likely a typo (`modle.params`): say so, as a warning.
-            if self.known_roles is not None and head not in self.known_roles:
-                self.report("unknown-role", f"'{head}' is neither a block nor a role that a report binds", expr.span,
-                            path=path, severity="warning",
-                            hints=did_you_mean(head, self.known_roles | set(self.blocks))
-                            + ["roles: " + ", ".join(sorted(self.known_roles))])
-            return "open", [], cell
-        else:
-            roles = self.ctx.roles
-            if head in ROLE_WORDS and self.ctx.report.kind != "report":
-                self.report("unbound-role", f"'{expr.dotted}' refers to the role '{head}', which only a report binds",
-                            expr.span, path=path, hints=["evaluate it through a report that binds the role"])
-            elif head in ROLE_WORDS:
-                self.report("unbound-role", f"report '{self.ctx.report.name}' binds no block to the role '{head}'",
-                            expr.span, path=path,
-                            hints=[f"add `sweep {head} = [...]` or `{head} = NAME` to report "
-                                   f"'{self.ctx.report.name}'", "roles bound: " + ", ".join(roles)])
-            else:
-                self.report("unknown-name", f"unknown role or block '{head}'", expr.span, path=path,
-                            hints=did_you_mean(head, list(roles) + list(self.blocks)) + ["roles bound by report '"
-                                                                                          f"{self.ctx.report.name}': "
-                                                                                          + ", ".join(roles)])
-            return None
-        missing = [t for t in targets if cell not in t.cells]
-        if missing:
-            where = missing[0]
-            self.report("unknown-name", f"'{where.name}' has no cell '{cell}'" + (
-                f" (bound to the role '{head}')" if head not in self.blocks else ""), expr.span, path=path,
-                hints=did_you_mean(cell, where.cells) + [available(where.cells)])
-            return None
-        return "cells", targets, cell
+        if target.open:
+            return "open", [], target.cell
+        return "cells", [self.blocks[name] for name in target.blocks], target.cell
 
     _t_ref = ref_type
 
@@ -358,22 +314,12 @@ class Checker:
         return problem
 
 
-ROLE_WORDS = {"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"}
-
-
 def _text(expr: ir.Expr) -> str:
     if isinstance(expr, ir.Ref):
         return expr.dotted
     if isinstance(expr, ir.Num):
         return expr.text
     return {"binary": "expression", "call": getattr(expr, "func", "") + "(...)"}.get(expr.kind, expr.kind)
-
-
-def _unit_name_hint(name: str) -> list[str]:
-    """`768 GB / s` reads `s` as a name: say that units are written without spaces."""
-    if not is_unit(name):
-        return []
-    return [f"'{name}' is a unit: write a unit right after its number, without spaces inside it, e.g. `768 GB/s`"]
 
 
 def _constant_integer(expr: ir.Expr) -> int | None:

@@ -21,6 +21,7 @@ from . import ir
 from .blocks import Block, SourceLines
 from .errors import Diagnostic
 from .functions import FUNCTIONS
+from .linker import Linker
 from .sweeps import ReportContext
 from .units import BYTES, TIME
 
@@ -33,9 +34,10 @@ _FP_WORDS = {"divide": "divides by zero", "invalid": "is not a number (NaN)", "o
 class Evaluator:
     def __init__(self, blocks: dict[str, Block], ctx: ReportContext, sources: SourceLines,
                  types: dict[tuple[str, str], object] | None = None,
-                 progress: Callable[[int, int], None] | None = None):
+                 progress: Callable[[int, int], None] | None = None, link: Linker | None = None):
         self.blocks = blocks
         self.ctx = ctx
+        self.link = link if link is not None else Linker(blocks, ctx)
         self.sources = sources
         self.types = types or {}
         self.ndim = len(ctx.axes)
@@ -117,19 +119,13 @@ class Evaluator:
 
     # -- references --------------------------------------------------------------------------------------------
     def _ref(self, expr: ir.Ref, block: Block, fix: dict[int, int]) -> np.ndarray:
-        parts = expr.parts
-        if len(parts) == 1:
-            return self._cell(block, parts[0], fix)
-        head, name = parts
-        ctx = self.ctx
-        if head in ctx.fixed_roles:
-            return self._cell(self.blocks[ctx.fixed_roles[head]], name, fix)
-        if head in ctx.swept_roles:
-            index, coord = ctx.swept_roles[head]
-            if index in fix:
-                return self._cell(self.blocks[coord.values[fix[index]]], name, fix)
-            return self._stack_role(index, coord.values, name, fix)
-        return self._cell(self.blocks[head], name, fix)
+        target = self.link.target(expr.parts, block)
+        if not target.swept:
+            return self._cell(self.blocks[target.blocks[0]], target.cell, fix)
+        index, coord = self.ctx.swept_roles[target.role]
+        if index in fix:
+            return self._cell(self.blocks[coord.values[fix[index]]], target.cell, fix)
+        return self._stack_role(index, coord.values, target.cell, fix)
 
     def _stack_role(self, index: int, block_names: np.ndarray, name: str, fix: dict[int, int]) -> np.ndarray:
         parts = []
@@ -156,11 +152,10 @@ class Evaluator:
         if kind == "binary":
             return self._binary(expr, block, fix)
         if kind == "call":
-            func = FUNCTIONS[expr.func]
-            args = [self._expr(a, block, fix) for a in expr.args]
             if expr.func == "if":
-                return np.where(np.asarray(args[0], bool), args[1], args[2])
-            return func.kernel(*args)
+                return self._if(expr, block, fix)
+            args = [self._expr(a, block, fix) for a in expr.args]
+            return FUNCTIONS[expr.func].kernel(*args)
         if kind == "unary":
             operand = self._expr(expr.operand, block, fix)
             return np.logical_not(operand) if expr.op == "not" else np.negative(operand)
@@ -169,6 +164,15 @@ class Evaluator:
         if kind == "bool":
             return np.bool_(expr.value)
         raise AssertionError(f"{kind} cannot be evaluated")
+
+    def _if(self, expr: ir.Call, block: Block, fix: dict[int, int]):
+        """if(condition, a, b): a branch that no point takes is not computed (nor warned about)."""
+        condition = np.asarray(self._expr(expr.args[0], block, fix), bool)
+        if condition.all():
+            return self._expr(expr.args[1], block, fix)
+        if not condition.any():
+            return self._expr(expr.args[2], block, fix)
+        return np.where(condition, self._expr(expr.args[1], block, fix), self._expr(expr.args[2], block, fix))
 
     def _binary(self, expr: ir.Binary, block: Block, fix: dict[int, int]):
         left = self._expr(expr.left, block, fix)

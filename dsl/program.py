@@ -20,6 +20,7 @@ from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
 from .evaluator import Evaluator
+from .linker import ROLE_WORDS, Linker, report_roles
 from .loader import load_modules
 from .overrides import apply_overrides
 from .result import Result, ShownColumn
@@ -36,6 +37,7 @@ class Program:
             self.sources.add(name, text)
         self._extra_sources = dict(extra_sources or {})
         self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources)
+        self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -59,8 +61,7 @@ class Program:
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics)
-        free = Checker(self.blocks, self.sources, None)
-        free.known_roles = self._roles_of_reports()
+        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()))
         for block in self.blocks.values():
             for name in block.cells:
                 free.cell_type(block, name)
@@ -76,18 +77,9 @@ class Program:
 
     def _roles_of_reports(self) -> set[str]:
         """The usual role names and every role a loaded report binds (to flag misspelled roles)."""
-        from .checker import ROLE_WORDS
-        from .sweeps import is_block_ref
-
         roles = set(ROLE_WORDS)
         for name in self.reports:
-            report = self.blocks[name]
-            for cell_name, cell in report.cells.items():
-                items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
-                if items and all(is_block_ref(item, self.blocks, report) for item in items):
-                    roles.add(cell_name)
-            for zipped in report.zipped:
-                roles.update(zipped.names)
+            roles.update(report_roles(self.blocks[name], self.blocks))
         return roles
 
     def _check_report(self, ctx: ReportContext) -> Checker:
@@ -125,24 +117,33 @@ class Program:
         return reports[0]
 
     def prepare(self, report: str | None = None) -> tuple[ReportContext, Checker]:
-        """Build and check a report's context; raise PerfError with every problem found."""
-        if self.structure_diagnostics:
-            raise PerfError(self.structure_diagnostics)
+        """Build and check a report's context once (later calls reuse it); raise PerfError with every problem."""
         name = self._pick_report(report)
-        ctx = build_context(self.blocks[name], self.blocks, self.sources)
-        checker = self._check_report(ctx)
-        if checker.diagnostics:
-            raise PerfError(checker.diagnostics)
-        if not ctx.report.shows:
-            raise PerfError(self.sources.diag("nothing-to-show", f"report '{name}' shows no cell",
-                                              ctx.report.span, hints=["add `show COSTMODEL.CELL in UNIT, ...`"]))
-        return ctx, checker
+        prepared = self._prepared.get(name)
+        if prepared is None:
+            if self.structure_diagnostics:
+                raise PerfError(self.structure_diagnostics)
+            ctx = build_context(self.blocks[name], self.blocks, self.sources)
+            checker = self._check_report(ctx)
+            if checker.diagnostics:
+                raise PerfError(checker.diagnostics)
+            if not ctx.report.shows:
+                raise PerfError(self.sources.diag("nothing-to-show", f"report '{name}' shows no cell",
+                                                  ctx.report.span, hints=["add `show COSTMODEL.CELL in UNIT, ...`"]))
+            prepared = self._prepared[name] = (ctx, checker)
+        return prepared
 
     def evaluate(self, report: str | None = None, overrides: Mapping[str, object] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Result:
+        """Evaluate a report's shown cells over its whole sweep.
+
+        The report is linked and its dimensions checked once per program (`prepare`); each call evaluates only the
+        cells the shown values depend on. `overrides` (as `with_overrides`) give a new program for this call.
+        Raises PerfError (exit status 1) for errors in the specs, UsageError (2) for a bad report name or override.
+        """
         program = self.with_overrides(overrides, report)
         ctx, checker = program.prepare(report)
-        evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, progress)
+        evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, progress, link=checker.link)
 
         def compute():
             columns = []
@@ -174,7 +175,7 @@ class Program:
     def value(self, dotted: str):
         """The value of one cell that needs no report (SI float, str or bool): program.value("opt_1_3b.params")."""
         block, cell, ctx, checker, vtype = self.cell_context(dotted)
-        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types)
+        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types, link=checker.link)
         array = evaluator.run(lambda: evaluator.cell(block, cell))
         scalar = np.asarray(array).reshape(-1)[0]
         if vtype.kind == "num":

@@ -1,0 +1,275 @@
+"""Linking (stage 3b): every reference of a program resolved once, into one dependency graph.
+
+A formula names other cells as `x` (a cell of its own block), `block.x` (a cell of a named block) or `role.x` (a
+cell of whatever block a report binds to the role: one block, or one per value of a swept role). The linker turns
+each such name into a `Target` once per block and context, and records which cells each cell reads (its
+precedents). The checker (dimensions), the evaluator (values), `explain` (the tree of precedents), overrides and
+run points (the roles of a report) and the constant values of sweeps all read the same resolution; nothing else
+resolves a name.
+
+The roles of a report come from its cells (`report_roles`): `hardware = rtx_a5000` binds a role to one block,
+`sweep model = [opt_1_3b, opt_6_7b]` sweeps a role over blocks, and a zipped sweep whose column lists blocks sweeps a
+role too. Once the report's axes are known (`sweeps.build_context`), a swept role also carries its axis.
+
+Names that do not resolve become `Unresolved` (a diagnostic code, message and hints) for the checker to report at the
+place where the name is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from . import ir
+from .errors import available, did_you_mean
+
+if TYPE_CHECKING:
+    from .blocks import Block
+    from .sweeps import ReportContext
+
+# The usual role names: `model.params` in a cost model names a role even where no report binds it yet.
+ROLE_WORDS = frozenset({"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"})
+
+
+def is_block_ref(expr: ir.Expr | None, blocks: dict[str, "Block"], own: "Block") -> bool:
+    """Whether `expr` names a whole block (`rtx_a5000`), not a cell of `own` that happens to share the name."""
+    return (isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] in blocks
+            and expr.parts[0] not in own.cells)
+
+
+def source_items(expr: ir.Expr, block: "Block", blocks: dict[str, "Block"]) -> list[ir.Expr] | ir.RangeExpr:
+    """The items of a sweep's source: a list, a range, or a reference to a cell that holds one (followed, once each)."""
+    seen: set[tuple[str, str]] = set()
+    while True:
+        if isinstance(expr, ir.ListExpr):
+            return list(expr.items)
+        if isinstance(expr, ir.RangeExpr):
+            return expr
+        if not isinstance(expr, ir.Ref):
+            return [expr]
+        if len(expr.parts) == 1:
+            target, name = block, expr.parts[0]
+            if name in blocks and name not in block.cells:
+                return [expr]
+        else:
+            target, name = blocks.get(expr.parts[0]), expr.parts[1]
+        if target is None or name not in target.cells or (target.name, name) in seen:
+            return [expr]
+        cell = target.cells[name]
+        if cell.expr is None:
+            return [expr]
+        seen.add((target.name, name))
+        expr, block = cell.expr, target
+
+
+@dataclass(frozen=True)
+class RoleBinding:
+    """A role a report binds: to one block (`swept` False) or swept over blocks (one per value of its axis)."""
+
+    name: str
+    blocks: tuple[str, ...]
+    swept: bool
+
+
+def report_roles(report: "Block", blocks: dict[str, "Block"]) -> dict[str, RoleBinding]:
+    """The roles a report binds, read from its cells in the order they are written ({} for a block of another kind).
+
+    `report` itself is always bound to the report. Raises nothing: a sweep that mixes blocks and values is reported
+    when the report's axes are built.
+    """
+    roles = {"report": RoleBinding("report", (report.name,), False)}
+    for name, cell in report.cells.items():
+        if cell.expr is None:
+            continue
+        if not cell.sweep:
+            if is_block_ref(cell.expr, blocks, report):
+                roles[name] = RoleBinding(name, (cell.expr.parts[0],), False)
+            continue
+        items = source_items(cell.expr, report, blocks)
+        if isinstance(items, list) and items and all(is_block_ref(item, blocks, report) for item in items):
+            roles[name] = RoleBinding(name, tuple(dict.fromkeys(item.parts[0] for item in items)), True)
+    for zipped in report.zipped:
+        items = source_items(zipped.source, report, blocks)
+        if not isinstance(items, list):
+            continue
+        for column, name in enumerate(zipped.names):
+            values = [item.items[column] for item in items
+                      if isinstance(item, ir.TupleExpr) and len(item.items) == len(zipped.names)]
+            if values and all(is_block_ref(value, blocks, report) for value in values):
+                roles[name] = RoleBinding(name, tuple(dict.fromkeys(v.parts[0] for v in values)), True)
+    return roles
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a name leads: a cell of one block, of each block a swept role takes, or of a role still open.
+
+    `blocks` holds one block name, the distinct blocks of a swept role (then `role` names it), or nothing for a role
+    that no report binds yet (checking a library file on its own).
+    """
+
+    cell: str
+    blocks: tuple[str, ...]
+    role: str | None = None
+    swept: bool = False
+
+    @property
+    def open(self) -> bool:
+        return not self.blocks
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A name that leads nowhere, as the checker reports it where the name is written."""
+
+    code: str
+    message: str
+    hints: tuple[str, ...] = ()
+    severity: str = "error"
+
+
+@dataclass
+class Linker:
+    """The resolution of every name in one context: no report (`ctx` None), or one report with its roles bound.
+
+    `known_roles` (without a report) are the roles some loaded report binds: a role outside them and the usual
+    ones is likely a typo and gets a warning.
+    """
+
+    blocks: dict[str, "Block"]
+    ctx: "ReportContext | None" = None
+    known_roles: set[str] | None = None
+    _targets: dict[tuple[str, tuple[str, ...]], Target | Unresolved] = field(default_factory=dict)
+    _precedents: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    # -- names -------------------------------------------------------------------------------------------------
+    def target(self, parts: tuple[str, ...], block: "Block") -> Target | Unresolved:
+        """Where `parts` (`("x",)` or `("role", "x")`) written in `block` leads; computed once per block and name."""
+        key = (block.name, parts)
+        found = self._targets.get(key)
+        if found is None:
+            found = self._targets[key] = self._resolve(parts, block)
+        return found
+
+    def _resolve(self, parts: tuple[str, ...], block: "Block") -> Target | Unresolved:
+        if len(parts) == 1:
+            return self._resolve_local(parts[0], block)
+        head, cell = parts
+        ctx = self.ctx
+        if ctx is not None and head in ctx.fixed_roles:
+            targets, role, swept = (ctx.fixed_roles[head],), head, False
+        elif ctx is not None and head in ctx.swept_roles:
+            targets, role, swept = tuple(ctx.role_blocks(head)), head, True
+        elif head in self.blocks and not (ctx is None and head in ROLE_WORDS):
+            targets, role, swept = (head,), None, False
+        elif ctx is None:
+            return self._open_role(head, cell)
+        else:
+            return self._unbound_role(head, ".".join(parts))
+        for name in targets:
+            target = self.blocks[name]
+            if cell not in target.cells:
+                return Unresolved("unknown-name", f"'{name}' has no cell '{cell}'"
+                                  + (f" (bound to the role '{head}')" if head not in self.blocks else ""),
+                                  tuple(did_you_mean(cell, target.cells) + [available(target.cells)]))
+        return Target(cell, targets, role, swept)
+
+    def _resolve_local(self, name: str, block: "Block") -> Target | Unresolved:
+        if name in block.cells:
+            return Target(name, (block.name,))
+        if name in self.blocks:
+            return Unresolved("block-as-value", f"'{name}' is a block, not a value",
+                              (f"reach one of its cells with '{name}.CELL'",))
+        if self.ctx is not None and name in self.ctx.roles:
+            return Unresolved("block-as-value", f"'{name}' is a role, not a value",
+                              (f"reach one of its cells with '{name}.CELL'",))
+        from .units import is_unit
+
+        hints = did_you_mean(name, block.cells) + [available(block.cells)]
+        if is_unit(name):
+            hints.append(f"'{name}' is a unit: write a unit right after its number, without spaces inside it, "
+                         "e.g. `768 GB/s`")
+        return Unresolved("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", tuple(hints))
+
+    def _open_role(self, head: str, cell: str) -> Target | Unresolved:
+        """A role only a report binds. Where no loaded report binds a role of that name and it is none of the
+        usual ones, it is likely a typo (`modle.params`): a warning, and the name stays open."""
+        if self.known_roles is not None and head not in self.known_roles:
+            return Unresolved("unknown-role", f"'{head}' is neither a block nor a role that a report binds",
+                              tuple(did_you_mean(head, self.known_roles | set(self.blocks))
+                                    + ["roles: " + ", ".join(sorted(self.known_roles))]), severity="warning")
+        return Target(cell, (), head)
+
+    def _unbound_role(self, head: str, dotted: str) -> Unresolved:
+        ctx = self.ctx
+        roles = ctx.roles
+        if head in ROLE_WORDS and ctx.report.kind != "report":
+            return Unresolved("unbound-role", f"'{dotted}' refers to the role '{head}', which only a report binds",
+                              ("evaluate it through a report that binds the role",))
+        if head in ROLE_WORDS:
+            return Unresolved("unbound-role", f"report '{ctx.report.name}' binds no block to the role '{head}'",
+                              (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'",
+                               "roles bound: " + ", ".join(roles)))
+        return Unresolved("unknown-name", f"unknown role or block '{head}'",
+                          tuple(did_you_mean(head, list(roles) + list(self.blocks))
+                                + [f"roles bound by report '{ctx.report.name}': " + ", ".join(roles)]))
+
+    def block_at(self, target: Target, fix: dict[int, int]) -> "Block":
+        """The block a resolved target reads at a point whose swept roles are fixed (`fix`: axis -> position)."""
+        if target.swept:
+            index, coord = self.ctx.swept_roles[target.role]
+            return self.blocks[coord.values[fix[index]]]
+        return self.blocks[target.blocks[0]]
+
+    # -- the dependency graph ----------------------------------------------------------------------------------
+    def precedents(self, block: "Block", name: str) -> tuple[tuple[str, str], ...]:
+        """The (block, cell) pairs the cell's formula reads, through every block a swept role can take."""
+        key = (block.name, name)
+        found = self._precedents.get(key)
+        if found is None:
+            cell = block.cells[name]
+            pairs: dict[tuple[str, str], None] = {}
+            if cell.expr is not None and not cell.sweep:
+                for ref in refs_of(cell.expr):
+                    target = self.target(ref.parts, block)
+                    if isinstance(target, Target):
+                        for target_block in target.blocks:
+                            pairs[(target_block, target.cell)] = None
+            found = self._precedents[key] = tuple(pairs)
+        return found
+
+    def reachable(self, roots: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Every cell the roots read, directly or not, the roots included (iterative: no depth limit)."""
+        seen: dict[tuple[str, str], None] = {}
+        stack = list(roots)
+        while stack:
+            key = stack.pop()
+            if key in seen or key[0] not in self.blocks or key[1] not in self.blocks[key[0]].cells:
+                continue
+            seen[key] = None
+            stack.extend(self.precedents(self.blocks[key[0]], key[1]))
+        return list(seen)
+
+
+def refs_of(expr: ir.Expr) -> list[ir.Ref]:
+    """The distinct references of a formula, in the order they are written (iterative: any depth)."""
+    found: dict[str, ir.Ref] = {}
+    for node in walk(expr):
+        if isinstance(node, ir.Ref) and node.dotted not in found:
+            found[node.dotted] = node
+    return list(found.values())
+
+
+def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
+    """Every node of an expression tree, parents before children, left to right."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = []
+        for name in ("operand", "left", "right", "start", "stop", "step"):
+            child = getattr(node, name, None)
+            if child is not None:
+                children.append(child)
+        children.extend(getattr(node, "args", ()) or getattr(node, "items", ()))
+        stack.extend(reversed(children))
