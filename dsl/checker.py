@@ -14,7 +14,7 @@ from .blocks import Block, SourceLines
 from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
 from .linker import Linker, Unresolved, is_block_ref
-from .sweeps import ReportContext
+from .context import ReportContext
 from .units import DIMENSIONLESS, Dimension, dimension_name, parse_unit
 
 

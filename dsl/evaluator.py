@@ -22,7 +22,7 @@ from .blocks import Block, SourceLines
 from .errors import Diagnostic
 from .functions import FUNCTIONS
 from .linker import Linker
-from .sweeps import ReportContext
+from .context import ReportContext
 from .units import BYTES, TIME
 
 Fix = tuple[tuple[int, int], ...]
@@ -61,6 +61,11 @@ class Evaluator:
 
     def cell(self, block: Block, name: str, fix: dict[int, int] | None = None) -> np.ndarray:
         return self._cell(block, name, fix or {})
+
+    def expr(self, expr: ir.Expr, block: Block, fix: dict[int, int] | None = None) -> np.ndarray:
+        """A checked formula written in `block` (a constraint, a filter, a sweep value), as an array of the report's
+        rank. Call it inside `run` so floating-point trouble is caught."""
+        return self._rank(self._expr(expr, block, fix or {}))
 
     def full(self, array: np.ndarray) -> np.ndarray:
         """An array broadcast to the report's full shape (a read-only view)."""

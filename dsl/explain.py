@@ -14,6 +14,7 @@ from . import ir
 from .blocks import Block
 from .errors import UsageError, available, did_you_mean, error
 from .evaluator import Evaluator, format_coord
+from .linker import refs_of
 from .render import format_number
 from .units import DIMENSIONLESS, auto_unit
 
@@ -79,7 +80,7 @@ class Explainer:
         self.ctx = ctx
         self.checker = checker
         self.fix = fix
-        self.evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types)
+        self.evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, link=checker.link)
         self.seen: set[tuple[str, str]] = set()
 
     def point_text(self) -> str:
@@ -87,16 +88,9 @@ class Explainer:
                                              self.fix) if self.ctx.axes else "the only point"
 
     def resolve(self, ref: ir.Ref, block: Block) -> tuple[Block, str]:
-        parts = ref.parts
-        if len(parts) == 1:
-            return block, parts[0]
-        head, name = parts
-        if head in self.ctx.fixed_roles:
-            return self.program.blocks[self.ctx.fixed_roles[head]], name
-        if head in self.ctx.swept_roles:
-            index, coord = self.ctx.swept_roles[head]
-            return self.program.blocks[coord.values[self.fix[index]]], name
-        return self.program.blocks[head], name
+        """The block and cell a checked reference reads at the chosen point (the linker's resolution)."""
+        target = self.checker.link.target(ref.parts, block)
+        return self.checker.link.block_at(target, self.fix), target.cell
 
     def node(self, label: str, block: Block, name: str, depth: int, max_depth: int) -> ExplainNode:
         cell = block.cells[name]
@@ -115,32 +109,13 @@ class Explainer:
         self.seen.add(key)
         if cell.expr is None or cell.sweep or depth >= max_depth:
             return node
-        for ref in _refs(cell.expr):
+        for ref in refs_of(cell.expr):
             target_block, target_cell = self.resolve(ref, block)
             label = ref.dotted if len(ref.parts) == 2 else f"{target_block.name}.{target_cell}"
             if len(ref.parts) == 2 and ref.parts[0] != target_block.name:
                 label = f"{ref.dotted} -> {target_block.name}.{target_cell}"
             node.children.append(self.node(label, target_block, target_cell, depth + 1, max_depth))
         return node
-
-
-def _refs(expr: ir.Expr) -> list[ir.Ref]:
-    found: list[ir.Ref] = []
-
-    def walk(node):
-        if isinstance(node, ir.Ref):
-            if node.dotted not in {r.dotted for r in found}:
-                found.append(node)
-            return
-        for name in ("operand", "left", "right"):
-            child = getattr(node, name, None)
-            if child is not None:
-                walk(child)
-        for child in getattr(node, "args", ()) or getattr(node, "items", ()):
-            walk(child)
-
-    walk(expr)
-    return found
 
 
 def _formula(cell: ir.Cell) -> str:

@@ -25,7 +25,7 @@ from .errors import available, did_you_mean
 
 if TYPE_CHECKING:
     from .blocks import Block
-    from .sweeps import ReportContext
+    from .context import ReportContext
 
 # The usual role names: `model.params` in a cost model names a role even where no report binds it yet.
 ROLE_WORDS = frozenset({"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"})

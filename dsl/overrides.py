@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 from . import ir
 from .errors import PerfError, UsageError, available, did_you_mean, error
 from .parser import parse_value
-from .sweeps import is_block_ref
+from .linker import report_roles
 
 if TYPE_CHECKING:
     from .blocks import Block
@@ -53,15 +53,8 @@ def _targets(program: "Program", target: str, report: "Block | None") -> list[tu
     if not head or (dot and not name) or "." in name:
         raise UsageError(error("bad-override", f"cannot read the override target '{target}'",
                                hints=["write CELL=VALUE, BLOCK.CELL=VALUE or ROLE.CELL=VALUE"]))
-    roles: dict[str, list[str]] = {}
-    if report is not None:
-        roles["report"] = [report.name]
-        for cell_name, cell in report.cells.items():
-            if cell.sweep and isinstance(cell.expr, ir.ListExpr) and cell.expr.items and all(
-                    is_block_ref(item, blocks, report) for item in cell.expr.items):
-                roles[cell_name] = [item.parts[0] for item in cell.expr.items]
-            elif not cell.sweep and is_block_ref(cell.expr, blocks, report):
-                roles[cell_name] = [cell.expr.parts[0]]
+    roles = {name: list(binding.blocks) for name, binding in report_roles(report, blocks).items()} \
+        if report is not None else {}
     if dot:
         if head in blocks:
             chosen = [blocks[head]]

@@ -17,7 +17,7 @@ from .units import DIMENSIONLESS, Dimension, parse_unit, si_unit_name
 if TYPE_CHECKING:
     from .evaluator import Evaluator
     from .program import Program
-    from .sweeps import ReportContext
+    from .context import ReportContext
 
 
 def key_with_unit(name: str, unit: str) -> str:

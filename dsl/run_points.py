@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import ir
 from .blocks import Block
 from .matching import ALIASES, logs_of_report, points_option
-from .sweeps import is_block_ref
+from .linker import report_roles
 
 
 def overrides_from_runs(program, report_name: str | None, extra_logs: list[str], base_dir: str,
@@ -58,22 +58,13 @@ def overrides_from_runs(program, report_name: str | None, extra_logs: list[str],
 
 
 def _roles(program, report: Block) -> set[str]:
-    roles = set()
-    for name, cell in report.cells.items():
-        if cell.sweep and isinstance(cell.expr, ir.ListExpr) and cell.expr.items and all(
-                is_block_ref(item, program.blocks, report) for item in cell.expr.items):
-            roles.add(name)
-        elif not cell.sweep and is_block_ref(cell.expr, program.blocks, report):
-            roles.add(name)
-    return roles
+    return set(report_roles(report, program.blocks))
 
 
 def _bound_blocks(program, report: Block) -> list[Block]:
-    blocks = [report]
-    for name, cell in report.cells.items():
-        if not cell.sweep and is_block_ref(cell.expr, program.blocks, report):
-            blocks.append(program.blocks[cell.expr.parts[0]])
-    return blocks
+    """The report and the blocks it binds to a role that is not swept (their cells can become sweeps)."""
+    return [report] + [program.blocks[binding.blocks[0]] for name, binding in report_roles(report, program.blocks).items()
+                       if name != "report" and not binding.swept]
 
 
 def _blocks_named(program, kind: str, label_cell: str, values: list) -> list[str]:

@@ -1,89 +1,32 @@
-"""Report context (stage 3b): the roles a report binds and the axes of its sweep.
+"""Sweeps (stage 3b): the roles a report binds and the axes of its sweep, built into a `ReportContext`.
 
 A report binds roles to blocks: `sweep model = [opt_1_3b, opt_6_7b]` sweeps the role `model` over blocks (an axis),
 `workload = grid` binds the role `workload` to one block. The axes of the report are its own sweeps, the sweeps of
 the blocks it binds to a role, in the order they are written, and its role sweeps. A zipped sweep is one axis with
 several coordinates. The report's points are the product of its axes.
 
-Sweep values are constants (numbers with units, arithmetic over them, strings, booleans), computed here.
+Sweep values are constants (numbers with units, strings, booleans, or formulas over constant cells): the checker
+types them and the evaluator computes them, over a context with no axes, as it does every other formula.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import ir
 from .blocks import Block, SourceLines
-from .errors import Diagnostic, PerfError, did_you_mean
+from .checker import Checker
+from .context import Axis, Coord, ReportContext
+from .errors import Diagnostic, PerfError
+from .evaluator import Evaluator
+from .linker import Linker, Target, is_block_ref, refs_of, source_items
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
+__all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
+
 MAX_AXIS_POINTS = 50_000_000
-
-
-@dataclass
-class Coord:
-    """One named coordinate of an axis: a swept cell (`batch`) or a swept role (`model`)."""
-
-    name: str
-    owner: str                    # the block that declares the sweep
-    kind: str                     # "num" | "str" | "bool" | "role"
-    values: np.ndarray            # SI numbers, strings, booleans, or block names for a role
-    dim: Dimension | None = None
-    unit: str = ""                # display unit of the axis values
-    scale: float = 1.0
-    span: ir.Span | None = None
-
-    def display_values(self) -> np.ndarray:
-        if self.kind == "num":
-            return self.values / self.scale
-        return self.values
-
-
-@dataclass
-class Axis:
-    index: int
-    name: str
-    coords: list[Coord]
-
-    @property
-    def length(self) -> int:
-        return len(self.coords[0].values)
-
-
-@dataclass
-class ReportContext:
-    report: Block
-    axes: list[Axis] = field(default_factory=list)
-    fixed_roles: dict[str, str] = field(default_factory=dict)          # role -> block name
-    swept_roles: dict[str, tuple[int, Coord]] = field(default_factory=dict)
-    sweep_cells: dict[tuple[str, str], tuple[int, Coord]] = field(default_factory=dict)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(axis.length for axis in self.axes)
-
-    @property
-    def n_points(self) -> int:
-        return math.prod(self.shape) if self.axes else 1
-
-    def role_blocks(self, role: str) -> list[str] | None:
-        if role in self.fixed_roles:
-            return [self.fixed_roles[role]]
-        if role in self.swept_roles:
-            return list(dict.fromkeys(self.swept_roles[role][1].values.tolist()))
-        return None
-
-    @property
-    def roles(self) -> list[str]:
-        return list(self.fixed_roles) + list(self.swept_roles)
-
-
-def is_block_ref(expr: ir.Expr | None, blocks: dict[str, Block], own: Block) -> bool:
-    return (isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] in blocks
-            and expr.parts[0] not in own.cells)
 
 
 def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
@@ -147,34 +90,15 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     return ctx
 
 
-def _source_items(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines,
-                  seen: frozenset = frozenset()) -> list[ir.Expr] | ir.RangeExpr:
-    """The items of a sweep's source: a list, a range, or a reference to a cell that holds one."""
-    if isinstance(expr, ir.ListExpr):
-        return list(expr.items)
-    if isinstance(expr, ir.RangeExpr):
-        return expr
-    if isinstance(expr, ir.Ref):
-        target_block, name = (block, expr.parts[0]) if len(expr.parts) == 1 else (blocks.get(expr.parts[0]),
-                                                                                  expr.parts[1])
-        if len(expr.parts) == 1 and name in blocks and name not in block.cells:
-            return [expr]
-        if target_block is not None and name in target_block.cells and (target_block.name, name) not in seen:
-            cell = target_block.cells[name]
-            if cell.expr is not None:
-                return _source_items(cell.expr, target_block, blocks, sources, seen | {(target_block.name, name)})
-    return [expr]
-
-
 def _cell_coord(cell: ir.Cell, block: Block, blocks: dict[str, Block], sources: SourceLines) -> Coord:
-    items = _source_items(cell.expr, block, blocks, sources)
+    items = source_items(cell.expr, block, blocks)
     if isinstance(items, ir.RangeExpr):
         return _range_coord(cell.name, items, block, blocks, sources)
     return _list_coord(cell.name, items, block, blocks, sources, cell.expr.span)
 
 
 def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Coord]:
-    items = _source_items(zipped.source, block, blocks, sources)
+    items = source_items(zipped.source, block, blocks)
     width = len(zipped.names)
     if isinstance(items, ir.RangeExpr) or not items:
         raise PerfError(sources.diag("bad-sweep", f"a zipped sweep needs a list of {width}-tuples",
@@ -294,45 +218,66 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                  unit=unit, scale=scale, span=rng.span)
 
 
-def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines,
-                depth: int = 0) -> tuple[str, object, Dimension | None]:
-    """The value of a constant expression: ("num", SI float, dim) | ("str", text, None) | ("bool", b, None)."""
-    if depth > 50:
-        raise PerfError(sources.diag("cycle", "sweep values refer to each other in a cycle", expr.span))
+def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines
+                ) -> tuple[str, object, Dimension | None]:
+    """The value of a sweep's constant item: ("num", SI float, dim) | ("str", text, None) | ("bool", b, None).
+
+    A sweep value is a formula like any other, typed by the checker and computed by the evaluator (over a context
+    with no axes), so the same names, units and cycle rules hold. It may read cells that are themselves constant:
+    not a role, a swept cell or a declared input. Raises PerfError (located) for a value that is not constant,
+    that the checker rejects, or that is not finite.
+    """
     if isinstance(expr, ir.Num):
         return "num", expr.value, Dimension(expr.dim)
     if isinstance(expr, ir.Str):
         return "str", expr.value, None
     if isinstance(expr, ir.Bool):
         return "bool", expr.value, None
-    if isinstance(expr, ir.Unary) and expr.op == "-":
-        kind, value, dim = const_value(expr.operand, block, blocks, sources, depth + 1)
-        if kind == "num":
-            return kind, -value, dim
-    if isinstance(expr, ir.Binary) and expr.op in "+-*/^":
-        lk, lv, ld = const_value(expr.left, block, blocks, sources, depth + 1)
-        rk, rv, rd = const_value(expr.right, block, blocks, sources, depth + 1)
-        if lk == rk == "num":
-            if expr.op in "+-":
-                if ld != rd:
-                    raise PerfError(sources.diag("unit-mismatch", f"cannot {'add' if expr.op == '+' else 'subtract'} "
-                                                 f"{ld} and {rd}", expr.span))
-                return "num", lv + rv if expr.op == "+" else lv - rv, ld
-            if expr.op == "*":
-                return "num", lv * rv, ld * rd
-            if expr.op == "/":
-                if rv == 0:
-                    raise PerfError(sources.diag("division-by-zero", "division by zero in a sweep value", expr.span))
-                return "num", lv / rv, ld / rd
-            if rd == DIMENSIONLESS and float(rv).is_integer():
-                return "num", lv ** rv, ld ** int(rv)
-    if isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] in block.cells:
-        cell = block.cells[expr.parts[0]]
-        if cell.expr is not None and not cell.sweep:
-            return const_value(cell.expr, block, blocks, sources, depth + 1)
-    if isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] not in block.cells:
-        raise PerfError(sources.diag("unknown-name", f"unknown name '{expr.parts[0]}' in a sweep", expr.span,
-                                     hints=did_you_mean(expr.parts[0], list(block.cells) + list(blocks))))
-    raise PerfError(sources.diag("non-constant-sweep", "sweep values must be constants (numbers with units, "
-                                 "strings, booleans, or arithmetic over them)", expr.span,
-                                 hints=["compute derived values in a cell that uses the swept cell"]))
+    ctx = ReportContext(report=block)
+    link = Linker(blocks, ctx)
+    _require_constant(expr, block, link, sources)
+    checker = Checker(blocks, sources, ctx, link)
+    vtype = checker.expr_type(expr, block, block.cell_path("sweep"))
+    if checker.diagnostics:
+        raise PerfError(checker.diagnostics)
+    if vtype.kind not in ("num", "str", "bool"):
+        raise PerfError(sources.diag("non-constant-sweep", f"a sweep value is a number, a string or a boolean, "
+                                     f"not {vtype.describe()}", expr.span))
+    evaluator = Evaluator(blocks, ctx, sources, checker.types, link=link)
+    value = np.asarray(evaluator.run(lambda: evaluator.expr(expr, block))).reshape(-1)[0]
+    if vtype.kind == "num":
+        if not math.isfinite(float(value)):
+            raise PerfError(sources.diag("not-finite", f"this sweep value is {float(value)} (a division by zero or "
+                                         "an overflow)", expr.span))
+        return "num", float(value), vtype.dim
+    return vtype.kind, (bool(value) if vtype.kind == "bool" else str(value)), None
+
+
+def _require_constant(expr: ir.Expr, block: Block, link: Linker, sources: SourceLines) -> None:
+    """Every cell the expression reads, directly or not, is a formula over constants (no role, sweep or input)."""
+    pending = [(expr, block)]
+    seen: set[tuple[str, str]] = set()
+    while pending:
+        formula, owner = pending.pop()
+        for ref in refs_of(formula):
+            target = link.target(ref.parts, owner)
+            if not isinstance(target, Target):
+                continue  # the checker reports it where it is written
+            reason = None
+            if target.role is not None or target.swept:
+                reason = f"'{ref.dotted}' is a cell of a role, known only at evaluation"
+            else:
+                target_block = link.blocks[target.blocks[0]]
+                cell = target_block.cells[target.cell]
+                if cell.sweep:
+                    reason = f"'{ref.dotted}' is swept"
+                elif cell.expr is None:
+                    reason = f"'{ref.dotted}' is a declared input"
+                elif (target_block.name, target.cell) not in seen:
+                    seen.add((target_block.name, target.cell))
+                    pending.append((cell.expr, target_block))
+            if reason is not None:
+                raise PerfError(sources.diag(
+                    "non-constant-sweep", "sweep values must be constants (numbers with units, strings, booleans, "
+                    f"or formulas over constant cells): {reason}", ref.span,
+                    hints=["compute derived values in a cell that uses the swept cell"]))

@@ -1,0 +1,77 @@
+"""The context of a report (stage 3b, data only): the roles it binds and the axes of its sweep.
+
+`sweeps.build_context` fills it; the linker, checker, evaluator, explain and the outputs read it. It holds no logic
+that needs other stages, so every stage can import it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import ir
+from .units import Dimension
+
+if TYPE_CHECKING:
+    from .blocks import Block
+
+
+@dataclass
+class Coord:
+    """One named coordinate of an axis: a swept cell (`batch`) or a swept role (`model`)."""
+
+    name: str
+    owner: str                    # the block that declares the sweep
+    kind: str                     # "num" | "str" | "bool" | "role"
+    values: np.ndarray            # SI numbers, strings, booleans, or block names for a role
+    dim: Dimension | None = None
+    unit: str = ""                # display unit of the axis values
+    scale: float = 1.0
+    span: ir.Span | None = None
+
+    def display_values(self) -> np.ndarray:
+        if self.kind == "num":
+            return self.values / self.scale
+        return self.values
+
+
+@dataclass
+class Axis:
+    index: int
+    name: str
+    coords: list[Coord]
+
+    @property
+    def length(self) -> int:
+        return len(self.coords[0].values)
+
+
+@dataclass
+class ReportContext:
+    report: "Block"
+    axes: list[Axis] = field(default_factory=list)
+    fixed_roles: dict[str, str] = field(default_factory=dict)          # role -> block name
+    swept_roles: dict[str, tuple[int, Coord]] = field(default_factory=dict)
+    sweep_cells: dict[tuple[str, str], tuple[int, Coord]] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(axis.length for axis in self.axes)
+
+    @property
+    def n_points(self) -> int:
+        return math.prod(self.shape) if self.axes else 1
+
+    def role_blocks(self, role: str) -> list[str] | None:
+        if role in self.fixed_roles:
+            return [self.fixed_roles[role]]
+        if role in self.swept_roles:
+            return list(dict.fromkeys(self.swept_roles[role][1].values.tolist()))
+        return None
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.fixed_roles) + list(self.swept_roles)
