@@ -7,35 +7,14 @@ per report with its roles bound, so `perfdsl check` reports every error of every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import ir
 from .blocks import Block, SourceLines
 from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
+from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import Linker, Unresolved, is_block_ref
 from .context import ReportContext
 from .units import DIMENSIONLESS, Dimension, dimension_name, parse_unit
-
-
-@dataclass(frozen=True)
-class VType:
-    kind: str                       # "num" | "bool" | "str" | "list" | "block" | "unknown"
-    dim: Dimension | None = None
-
-    def describe(self) -> str:
-        if self.kind == "num":
-            return dimension_name(self.dim)
-        return {"bool": "a boolean", "str": "a string", "list": "a list", "block": "a block"}.get(self.kind, "?")
-
-
-UNKNOWN = VType("unknown")
-BOOL = VType("bool")
-STR = VType("str")
-
-
-def num(dim: Dimension) -> VType:
-    return VType("num", dim)
 
 
 class Checker:

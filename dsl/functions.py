@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from .units import DIMENSIONLESS
+from .vtypes import num
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,7 @@ class Function:
     kernel: Callable         # (*arrays) -> array
 
 
-def _vt():
-    from .checker import BOOL, VType, num  # the checker imports this module; import late to avoid a cycle
-    return VType, num, BOOL
-
-
 def _same_dim(args):
-    VType, num, _ = _vt()
     if any(a.kind != "num" for a in args):
         return "its arguments are numbers"
     dims = {a.dim for a in args}
@@ -37,7 +32,6 @@ def _same_dim(args):
 
 
 def _dimensionless(args):
-    VType, num, _ = _vt()
     arg = args[0]
     if arg.kind != "num":
         return "its argument is a number"
@@ -47,7 +41,6 @@ def _dimensionless(args):
 
 
 def _sqrt(args):
-    VType, num, _ = _vt()
     arg = args[0]
     if arg.kind != "num":
         return "its argument is a number"
@@ -58,7 +51,6 @@ def _sqrt(args):
 
 
 def _if(args):
-    VType, num, BOOL = _vt()
     cond, a, b = args
     if cond.kind != "bool":
         return f"its first argument is a condition (a boolean), not {cond.describe()}"

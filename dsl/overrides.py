@@ -17,22 +17,26 @@ from .linker import report_roles
 
 if TYPE_CHECKING:
     from .blocks import Block
-    from .program import Program
 
 
-def apply_overrides(program: "Program", overrides: Mapping[str, object], report: "Block | None"
-                    ) -> tuple[list[ir.Module], dict[str, str]]:
+def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overrides: Mapping[str, object],
+                    report: "Block | None") -> tuple[list[ir.Module], dict[str, str]]:
+    """The modules with the overridden cells replaced, and the text of each override (to quote it in errors).
+
+    `blocks` are the modules' blocks with `extends` resolved; `report` is the report the bare names belong to.
+    Raises UsageError (exit status 2) for a target that names nothing or a value of the wrong dimension.
+    """
     replacements: dict[tuple[str, str], ir.Cell] = {}
     texts: dict[str, str] = {}
     for target, raw in overrides.items():
-        for block, name in _targets(program, target, report):
+        for block, name in _targets(blocks, target, report):
             origin = f"--set {target}"
             current = block.cells.get(name)
             cell = _new_cell(block, name, current, raw, origin, texts)
             replacements[(block.name, name)] = cell
-    modules = []
-    for module in program.modules:
-        blocks = []
+    new_modules = []
+    for module in modules:
+        nodes = []
         for node in module.blocks:
             mine = {cell_name: cell for (block_name, cell_name), cell in replacements.items()
                     if block_name == node.name}
@@ -42,13 +46,12 @@ def apply_overrides(program: "Program", overrides: Mapping[str, object], report:
                 zipped = tuple(z for z in node.zipped if not set(z.names) & {c.name for c in cells if c.sweep
                                                                              or c.expr is not None})
                 node = node.model_copy(update={"cells": tuple(cells), "zipped": zipped})
-            blocks.append(node)
-        modules.append(module.model_copy(update={"blocks": tuple(blocks)}))
-    return modules, texts
+            nodes.append(node)
+        new_modules.append(module.model_copy(update={"blocks": tuple(nodes)}))
+    return new_modules, texts
 
 
-def _targets(program: "Program", target: str, report: "Block | None") -> list[tuple["Block", str]]:
-    blocks = program.blocks
+def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") -> list[tuple["Block", str]]:
     head, dot, name = target.partition(".")
     if not head or (dot and not name) or "." in name:
         raise UsageError(error("bad-override", f"cannot read the override target '{target}'",

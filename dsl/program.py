@@ -95,7 +95,7 @@ class Program:
         if not overrides:
             return self
         report_block = self.blocks[self._pick_report(report)] if self.reports else None
-        modules, texts = apply_overrides(self, overrides, report_block)
+        modules, texts = apply_overrides(self.modules, self.blocks, overrides, report_block)
         merged = dict(self._extra_sources)
         merged.update(texts)
         return Program(modules, merged)

@@ -16,7 +16,6 @@ from .units import DIMENSIONLESS, Dimension, parse_unit, si_unit_name
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
-    from .program import Program
     from .context import ReportContext
 
 
@@ -65,7 +64,7 @@ class LabelledArray:
 
 
 class Result:
-    def __init__(self, program: "Program", ctx: "ReportContext", columns: list[ShownColumn], warnings,
+    def __init__(self, program, ctx: "ReportContext", columns: list[ShownColumn], warnings,
                  evaluator: "Evaluator"):
         self.program = program
         self.ctx = ctx

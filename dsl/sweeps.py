@@ -21,7 +21,7 @@ from .checker import Checker
 from .context import Axis, Coord, ReportContext
 from .errors import Diagnostic, PerfError
 from .evaluator import Evaluator
-from .linker import Linker, Target, is_block_ref, refs_of, source_items
+from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
 __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
@@ -131,7 +131,7 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
         bad = items[refs.index(False)] if refs[0] else items[refs.index(True)]
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes blocks and values", bad.span,
                                      hints=["a role sweep lists blocks only; a value sweep lists values only"]))
-    values = [const_value(item, block, blocks, sources) for item in items]
+    values = [const_value(item, block, blocks, sources, name) for item in items]
     kinds = {kind for kind, _, _ in values}
     if len(kinds) > 1:
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes "
@@ -146,7 +146,7 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
                 raise PerfError(sources.diag(
                     "unit-mismatch", f"the values of sweep '{name}' have different dimensions ({dims[0]} and {dim})",
                     item.span))
-        unit, scale = _display_unit(items, dims[0], [v for _, v, _ in values])
+        unit, scale = _display_unit(items, dims[0], [v for _, v, _ in values], block, blocks)
         return Coord(name=name, owner=block.name, kind="num", values=np.array([v for _, v, _ in values], float),
                      dim=dims[0], unit=unit, scale=scale, span=span)
     dtype = bool if kind == "bool" else object
@@ -154,25 +154,41 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
                  span=span)
 
 
-def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float]) -> tuple[str, float]:
-    for item in items:
-        if isinstance(item, ir.Num) and item.unit:
-            try:
-                unit = parse_unit(item.unit)
-                if unit.dim == dim:
-                    return item.unit, unit.scale
-            except UnitError:
-                pass
+def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float], block: Block | None = None,
+                  blocks: dict[str, Block] | None = None) -> tuple[str, float]:
+    """The unit an axis is shown in: the first unit of its dimension written in its values, or in the cells they read
+    (`[window / 2, window]` with `window = 4 KiB` shows KiB); else a unit chosen for the values' magnitude."""
+    for unit_text in _units_written(items, block, blocks):
+        try:
+            unit = parse_unit(unit_text)
+        except UnitError:
+            continue
+        if unit.dim == dim:
+            return unit_text, unit.scale
     if dim == DIMENSIONLESS:
         return "", 1.0
     magnitude = float(np.median(np.abs(values))) if values else None
     return auto_unit(dim, magnitude)
 
 
+def _units_written(items: list[ir.Expr], block: Block | None, blocks: dict[str, Block] | None):
+    """The units of the literals in `items` and, through local references, in the cells they read, in order."""
+    pending, seen = list(items), set()
+    while pending:
+        for node in walk(pending.pop(0)):
+            if isinstance(node, ir.Num) and node.unit:
+                yield node.unit
+            elif isinstance(node, ir.Ref) and block is not None and len(node.parts) == 1 and node.parts[0] not in seen:
+                seen.add(node.parts[0])
+                cell = block.cells.get(node.parts[0])
+                if cell is not None and cell.expr is not None and not cell.sweep:
+                    pending.append(cell.expr)
+
+
 def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, Block],
                  sources: SourceLines) -> Coord:
-    start_kind, start, start_dim = const_value(rng.start, block, blocks, sources)
-    stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources)
+    start_kind, start, start_dim = const_value(rng.start, block, blocks, sources, name)
+    stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources, name)
     if start_kind != "num" or stop_kind != "num":
         raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span))
     if start_dim != stop_dim:
@@ -184,7 +200,7 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
             raise PerfError(sources.diag("bad-range", "a range of quantities with units needs a step",
                                          rng.span, hints=["e.g. `1 GB .. 8 GB by *2` or `0 s .. 1 s by 0.1 s`"]))
     else:
-        step_kind, step, step_dim = const_value(rng.step, block, blocks, sources)
+        step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
         if step_kind != "num":
             raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span))
     if rng.geometric:
@@ -213,12 +229,12 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
     if count == 0:
         raise PerfError(sources.diag("empty-sweep", f"the range of '{name}' has no values (it ends before it starts)",
                                      rng.span))
-    unit, scale = _display_unit([rng.start, rng.stop], start_dim, list(values))
+    unit, scale = _display_unit([rng.start, rng.stop], start_dim, list(values), block, blocks)
     return Coord(name=name, owner=block.name, kind="num", values=np.asarray(values, float), dim=start_dim,
                  unit=unit, scale=scale, span=rng.span)
 
 
-def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines
+def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines, name: str = "sweep"
                 ) -> tuple[str, object, Dimension | None]:
     """The value of a sweep's constant item: ("num", SI float, dim) | ("str", text, None) | ("bool", b, None).
 
@@ -233,11 +249,11 @@ def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: 
         return "str", expr.value, None
     if isinstance(expr, ir.Bool):
         return "bool", expr.value, None
+    _require_constant(expr, block, Linker(blocks, None), sources)
     ctx = ReportContext(report=block)
     link = Linker(blocks, ctx)
-    _require_constant(expr, block, link, sources)
     checker = Checker(blocks, sources, ctx, link)
-    vtype = checker.expr_type(expr, block, block.cell_path("sweep"))
+    vtype = checker.expr_type(expr, block, block.cell_path(name))
     if checker.diagnostics:
         raise PerfError(checker.diagnostics)
     if vtype.kind not in ("num", "str", "bool"):
@@ -264,7 +280,7 @@ def _require_constant(expr: ir.Expr, block: Block, link: Linker, sources: Source
             if not isinstance(target, Target):
                 continue  # the checker reports it where it is written
             reason = None
-            if target.role is not None or target.swept:
+            if target.open or target.swept:
                 reason = f"'{ref.dotted}' is a cell of a role, known only at evaluation"
             else:
                 target_block = link.blocks[target.blocks[0]]
