@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
     imp.add_argument("--name", help="the block's name (default: from the model id)")
     imp.add_argument("-o", "--output", metavar="OUT", help="write to a file instead of stdout")
+
+    err = sub.add_parser("errors", help="list the diagnostic codes, or explain one (docs/ERRORS.md)")
+    err.add_argument("code", nargs="?", metavar="CODE", help="a code such as unit-mismatch")
     return parser
 
 
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
-                   "import-hf": cmd_import_hf}[args.command]
+                   "import-hf": cmd_import_hf, "errors": cmd_errors}[args.command]
         return handler(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -363,3 +366,17 @@ def cmd_import_hf(args) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def cmd_errors(args) -> int:
+    from .error_codes import CATALOGUE, describe
+    from .errors import UsageError, did_you_mean, error
+
+    if args.code is None:
+        sys.stdout.write("\n".join(describe(code) for code in CATALOGUE) + "\n")
+        return EXIT_OK
+    if args.code not in CATALOGUE:
+        raise UsageError(error("bad-option", f"no diagnostic code '{args.code}'",
+                               hints=did_you_mean(args.code, CATALOGUE) + ["`perfdsl errors` lists them all"]))
+    sys.stdout.write(describe(args.code) + "\n")
+    return EXIT_OK

@@ -1,0 +1,223 @@
+"""The catalogue of diagnostic codes: every `error[CODE]` / `warning[CODE]` perfdsl prints, with the form of its
+message, what to do about it, and the exit status it leads to.
+
+`docs/ERRORS.md` is generated from this table (`python -m perfdsl.error_codes > docs/ERRORS.md`; a test keeps the
+two equal), and `perfdsl errors [CODE]` prints it. A test fails for a code that some module uses and this table
+lacks, and for a code here that no test pins with its exact text.
+
+Stages: `syntax` (reading a .perf file), `spec` (names, units, cycles, sweeps: `perfdsl check`), `evaluation`
+(values at sweep points), `runs` (run logs, ingest and matching), `usage` (the command line and outputs).
+Exit status: 1 for an error in specs or logs, 2 for bad usage, 0 where the code is only ever a warning or a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE_ERROR
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """One code: `template` is its message with {placeholders}; `hint` says what usually fixes it."""
+
+    code: str
+    stage: str
+    severity: str          # "error" | "warning" | "note" | "error or warning"
+    template: str
+    hint: str
+
+    @property
+    def exit_status(self) -> int:
+        if self.severity in ("warning", "note"):
+            return EXIT_OK
+        return EXIT_USAGE_ERROR if self.stage == "usage" else EXIT_SPEC_ERROR
+
+
+_E, _W, _N = "error", "warning", "note"
+
+_TABLE = [
+    # -- syntax -------------------------------------------------------------------------------------------------
+    ErrorCode("syntax", "syntax", _E, "unexpected {token} | the file ends too early | a cell has no value after '='",
+              "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out"),
+    ErrorCode("unknown-unit", "syntax", _E, "unknown unit '{unit}'",
+              "units are written right after the number without spaces (`768 GB/s`); see docs/LANGUAGE.md"),
+    ErrorCode("no-such-import", "syntax", _E, "cannot find the imported file '{path}'",
+              "imports are relative to the importing file, then to the bundled libraries"),
+    ErrorCode("unreadable-file", "syntax", _E, "cannot read '{file}': {reason}",
+              "check the file's permissions and encoding (UTF-8)"),
+    # -- spec ---------------------------------------------------------------------------------------------------
+    ErrorCode("duplicate-block", "spec", _E, "block '{name}' is defined twice",
+              "block names are global over every loaded file; rename one"),
+    ErrorCode("duplicate-cell", "spec", _E, "cell '{name}' is defined twice in {kind} '{block}'",
+              "remove or rename one of them"),
+    ErrorCode("unknown-parent", "spec", _E, "{kind} '{block}' extends '{parent}', which is not defined",
+              "import the file that defines the parent, or correct its name"),
+    ErrorCode("extends-cycle", "spec", _E, "blocks extend each other in a cycle: {chain}",
+              "one block of the chain must stop extending the next"),
+    ErrorCode("kind-mismatch", "spec", _E, "{kind} '{block}' cannot extend {parent_kind} '{parent}'",
+              "a block extends a block of the same kind"),
+    ErrorCode("unknown-name", "spec", _E, "unknown name '{name}' in {kind} '{block}' | '{block}' has no cell '{cell}'",
+              "the help lists the names that exist; a block of a bundled library file needs its `import`"),
+    ErrorCode("unknown-role", "spec", _W, "'{role}' is neither a block nor a role that a report binds",
+              "likely a typo of a role name such as `model`"),
+    ErrorCode("unbound-role", "spec", _E, "report '{report}' binds no block to the role '{role}'",
+              "bind the role in the report: `{role} = BLOCK` or `sweep {role} = [...]`"),
+    ErrorCode("block-as-value", "spec", _E, "'{name}' is a block, not a value", "reach one of its cells: `NAME.CELL`"),
+    ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",
+              "sweep over the list with `sweep NAME = ...` and use NAME"),
+    ErrorCode("missing-input", "spec", _E, "{kind} '{block}' does not give its declared input '{cell}' ({unit})",
+              "give the value in the block or with --set BLOCK.CELL=VALUE"),
+    ErrorCode("cycle", "spec", _E, "cells depend on each other in a cycle: {chain}",
+              "the note gives each step of the chain; one formula must stop reading the next"),
+    ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
+              "the two sides of +, -, comparisons, if() branches and overrides must have one dimension"),
+    ErrorCode("type-mismatch", "spec", _E, "'{op}' needs numbers, but '{operand}' is {type}",
+              "numbers, booleans and strings do not mix; use if(condition, a, b) to choose"),
+    ErrorCode("unknown-function", "spec", _E, "unknown function '{name}'", "the help lists the functions"),
+    ErrorCode("bad-call", "spec", _E, "{function}() takes {count} arguments, not {given}",
+              "the help shows how the function is called"),
+    ErrorCode("bad-tuple", "spec", _E, "a tuple is only a point of a zipped sweep",
+              "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
+    ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}'",
+              "give one another name with `as NAME`, or another unit"),
+    ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell", "add `show COSTMODEL.CELL in UNIT`"),
+    ErrorCode("sweep-outside-report", "spec", _E,
+              "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role",
+              "bind the block in the report, or move the sweep into the report or its workload"),
+    ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples",
+              "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
+    ErrorCode("empty-sweep", "spec", _E, "the sweep '{name}' has no values", "give at least one value"),
+    ErrorCode("mixed-sweep", "spec", _E, "the sweep '{name}' mixes blocks and values",
+              "a role sweep lists blocks only, a value sweep values only; a block of a bundled library file "
+              "needs its `import`"),
+    ErrorCode("non-constant-sweep", "spec", _E, "sweep values must be constants ...: {reason}",
+              "compute derived values in a cell that uses the swept cell"),
+    ErrorCode("bad-range", "spec", _E, "a range runs between two numbers",
+              "write `START .. STOP by STEP` or `START .. STOP by *FACTOR`"),
+    ErrorCode("sweep-too-large", "spec", _E, "the range has {count} points",
+              "a sweep axis holds at most 50,000,000 points; ask a query, or split the sweep"),
+    ErrorCode("not-finite", "spec", _E, "this sweep value is {value} (a division by zero or an overflow)",
+              "check the formula of the sweep value"),
+    # -- evaluation ---------------------------------------------------------------------------------------------
+    ErrorCode("division-by-zero", "evaluation", _W, "'{cell}' divides by zero at {point}",
+              "guard the formula with if(...) or max(...), or check the inputs"),
+    ErrorCode("not-a-number", "evaluation", _W, "'{cell}' is not a number (NaN) at {point}",
+              "guard the formula with if(...) or max(...), or check the inputs"),
+    ErrorCode("overflow", "evaluation", _W, "'{cell}' overflows at {point}", "check the inputs' magnitudes"),
+    ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
+              "a size or a duration below zero means an input is out of range"),
+    # -- runs ---------------------------------------------------------------------------------------------------
+    ErrorCode("unknown-format", "runs", _E, "cannot tell which format this log is: {reason}",
+              "name the format with --format NAME"),
+    ErrorCode("unsupported-format", "runs", _E, "{what} is not a run log perfdsl reads",
+              "the help lists the formats read"),
+    ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped",
+              "the file was cut or edited by hand; fix or remove the row"),
+    ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out",
+              "the row's other values are kept"),
+    ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
+    ErrorCode("bad-json", "runs", _E, "{where} is not valid JSON / not a record of this format",
+              "check that the file is the tool's own output"),
+    ErrorCode("bad-side", "runs", _E, "the side metadata {where} {problem}",
+              "side metadata is a JSON object of identifying fields (model, hardware, batch, ...)"),
+    ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata says {other}",
+              "the side metadata wins"),
+    ErrorCode("side-file", "runs", _N, "side metadata, not a log: read with the logs beside it", ""),
+    ErrorCode("empty-column-name", "runs", _E, "a column has no name", "name every column: `NAME [UNIT]`"),
+    ErrorCode("malformed-column", "runs", _E, "cannot read column header '{header}'", "write `NAME [UNIT]`"),
+    ErrorCode("duplicate-column", "runs", _E, "column '{name}' appears twice (columns {a} and {b})",
+              "keep one column per name; write each run as its own row"),
+    ErrorCode("extra-fields", "runs", _W, "row {n} has {fields} fields but the header has {columns} columns; "
+              "row {n} skipped", "a field holds an unquoted comma, or the row was cut; fix or remove the row"),
+    ErrorCode("unknown-hardware", "runs", _W, "device_ids '{ids}' do not all index config.environment.gpu; "
+              "hardware left out", "give the hardware in side metadata (--meta)"),
+    ErrorCode("mixed-hardware", "runs", _W, "device_ids '{ids}' name different GPUs ({names}); hardware left out",
+              "give the hardware in side metadata (--meta)"),
+    ErrorCode("window-outside-log", "runs", _W, "the window ({start} .. {end}) reaches beyond the samples of {gpu} "
+              "({first} .. {last}); only the overlap is used", "check the window against the log's time range"),
+    ErrorCode("bad-measured", "spec", _E, "`measured` names run logs: a string or a list of strings",
+              "write `measured = \"runs.csv\"` or a list of paths"),
+    ErrorCode("bad-error-convention", "spec", _E, "unknown error convention '{name}'",
+              "use 'measured' or 'estimated'"),
+    ErrorCode("no-samples", "runs", _W, "no usable samples for {gpu}; skipped", "the log holds no sample of that GPU"),
+    ErrorCode("no-energy", "runs", _W, "fewer than two power samples in the window for {gpu}; energy left out",
+              "widen the window or sample more often"),
+    ErrorCode("bad-window", "usage", _E, "cannot read --window '{text}'", "write START,END as epoch seconds or ISO times"),
+    ErrorCode("mixed-dimensions", "runs", _E, "metric '{name}' is {dim} in one record and {other} in another",
+              "write these logs to separate files"),
+    ErrorCode("column-clash", "runs", _E, "'{name}' is both an identifying field and a metric",
+              "rename it in the side metadata"),
+    ErrorCode("write-failed", "runs", _E, "cannot write the runs: {reason}", "check the output folder"),
+    ErrorCode("no-logs", "usage", _E, "no logs to ingest", "name one or more log files"),
+    ErrorCode("unmatched", "runs", "warning", "{count} runs match no estimate / estimates without a run",
+              "the notes list them; check the report's sweep and the runs' identifying fields"),
+    ErrorCode("unused-run-field", "runs", _N, "the runs' fields {fields} match no cell of the report",
+              "add a cell of that name to the report or its workload to match on it"),
+    ErrorCode("bad-config", "runs", _E, "cannot read '{file}' as JSON / it does not hold a JSON object",
+              "give a Hugging Face config.json"),
+    ErrorCode("unsupported-architecture", "runs", _E, "this config sets {what}, which the model library does not "
+              "describe", "extend the family block in models/ (see models/README.md)"),
+    # -- usage --------------------------------------------------------------------------------------------------
+    ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file", "check the path"),
+    ErrorCode("bad-option", "usage", _E, "cannot read --set {item}", "write --set CELL=VALUE"),
+    ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
+              "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
+    ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
+              "write BLOCK.CELL=VALUE"),
+    ErrorCode("unknown-block", "usage", _E, "no block named '{name}'", "the help lists the blocks"),
+    ErrorCode("unknown-report", "usage", _E, "no report named '{name}'", "the help lists the reports"),
+    ErrorCode("no-report", "usage", _E, "the loaded files define no report",
+              "add a `report NAME { ... }` block, or name a cell to evaluate"),
+    ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}",
+              "choose one with --report NAME"),
+    ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
+    ErrorCode("bad-cell", "usage", _E, "cannot read the cell name '{cell}'", "write CELL, ROLE.CELL or BLOCK.CELL"),
+    ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
+              "letters, digits and '_', not starting with a digit"),
+    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix",
+              "use .csv, .json, .jsonl, .txt or .xlsx, or give --format"),
+    ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
+              "choose another output file with -o"),
+    ErrorCode("too-many-rows", "usage", _E, "the {sheet} sheet would need {count} rows",
+              "a workbook is for people: ask a query, or write CSV"),
+    ErrorCode("internal", "usage", _E, "{exception} ... this is a bug in perfdsl",
+              "please report it with the command and files that caused it"),
+]
+
+CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _TABLE}
+
+_STAGES = [("syntax", "Reading a .perf file"), ("spec", "Checking specs (`perfdsl check`)"),
+           ("evaluation", "Evaluating"), ("runs", "Run logs, ingest and matching"),
+           ("usage", "The command line and outputs")]
+
+
+def describe(code: str) -> str:
+    """One code as text for `perfdsl errors CODE`; raises KeyError for a code not in the catalogue."""
+    entry = CATALOGUE[code]
+    lines = [f"{entry.severity}[{entry.code}] ({entry.stage}; exit status {entry.exit_status})",
+             f"  message: {entry.template}"]
+    if entry.hint:
+        lines.append(f"  what to do: {entry.hint}")
+    return "\n".join(lines)
+
+
+def markdown() -> str:
+    """docs/ERRORS.md: every code by stage, as a table."""
+    out = ["# Diagnostic codes", "",
+           "Generated from `dsl/error_codes.py` by `python -m perfdsl.error_codes`; `perfdsl errors CODE` prints one.",
+           "Every diagnostic prints as `error[CODE]: message` (or `warning[...]`, `note[...]`) with the file, line and",
+           "column, the offending text, and hints. Exit status: 0 with warnings or notes only, 1 for errors in specs",
+           "or run logs, 2 for bad usage.", ""]
+    for stage, title in _STAGES:
+        out += [f"## {title}", "", "| code | severity | message | what to do |", "|---|---|---|---|"]
+        for entry in _TABLE:
+            if entry.stage == stage:
+                cells = [f"`{entry.code}`", entry.severity, entry.template, entry.hint]
+                out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover - the doc generator
+    print(markdown(), end="")
