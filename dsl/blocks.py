@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from . import ir
 from .errors import Diagnostic, available, did_you_mean, error
+from .library import import_hint
 
 BLOCK_KINDS = ("hardware", "model", "workload", "costmodel", "report")
 
@@ -100,8 +101,8 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
             if node.parent not in nodes:
                 diagnostics.append(sources.diag(
                     "unknown-parent", f"{node.kind} '{name}' extends '{node.parent}', which is not defined",
-                    node.parent_span, hints=did_you_mean(node.parent, [n for n, b in nodes.items()
-                                                                       if b.kind == node.kind])))
+                    node.parent_span, hints=import_hint(node.parent) + did_you_mean(
+                        node.parent, [n for n, b in nodes.items() if b.kind == node.kind])))
             elif node.parent in chain:
                 cycle = " -> ".join(chain[chain.index(node.parent):] + [name, node.parent])
                 diagnostics.append(sources.diag("extends-cycle", f"blocks extend each other in a cycle: {cycle}",

@@ -189,6 +189,8 @@ class Checker:
         """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported)."""
         target = self.link.target(expr.parts, block)
         if isinstance(target, Unresolved):
+            if target.severity == "consequence":
+                return None
             self.report(target.code, target.message, expr.span, path=path, severity=target.severity,
                         hints=list(target.hints))
             if target.severity == "warning":

@@ -6,6 +6,8 @@ In a source checkout or an editable install they are the folders at the top of t
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 LIBRARIES = ("models", "hardware", "costmodels")
@@ -36,3 +38,32 @@ def library_files(name: str | None = None) -> list[Path]:
         if folder.is_dir():
             files.extend(sorted(folder.glob("*.perf")))
     return files
+
+
+_BLOCK_HEADER = re.compile(r"^[ \t]*(?:hardware|model|workload|costmodel|report)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+@lru_cache(maxsize=1)
+def library_index() -> dict[str, str]:
+    """Block name -> the bundled file that defines it, as an import path (`"models/llama.perf"`).
+
+    Read with a pattern over the block headers, not parsed, so it is cheap enough for an error message; a file that
+    cannot be read is left out (its blocks are then simply not suggested).
+    """
+    index: dict[str, str] = {}
+    for path in library_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for match in _BLOCK_HEADER.finditer(text):
+            index.setdefault(match.group(1), f"{path.parent.name}/{path.name}")
+    return index
+
+
+def import_hint(name: str) -> list[str]:
+    """A hint that names the bundled file to import for a block the loaded files do not define ([] if none does)."""
+    defining = library_index().get(name)
+    if defining is None:
+        return []
+    return [f"'{name}' is defined in the bundled library file {defining}: add `import \"{defining}\"`"]

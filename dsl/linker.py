@@ -125,7 +125,7 @@ class Unresolved:
     code: str
     message: str
     hints: tuple[str, ...] = ()
-    severity: str = "error"
+    severity: str = "error"           # "error" | "warning" | "consequence" (of an error reported elsewhere: silent)
 
 
 @dataclass
@@ -183,9 +183,10 @@ class Linker:
         if self.ctx is not None and name in self.ctx.roles:
             return Unresolved("block-as-value", f"'{name}' is a role, not a value",
                               (f"reach one of its cells with '{name}.CELL'",))
+        from .library import import_hint
         from .units import is_unit
 
-        hints = did_you_mean(name, block.cells) + [available(block.cells)]
+        hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]
         if is_unit(name):
             hints.append(f"'{name}' is a unit: write a unit right after its number, without spaces inside it, "
                          "e.g. `768 GB/s`")
@@ -203,6 +204,11 @@ class Linker:
     def _unbound_role(self, head: str, dotted: str) -> Unresolved:
         ctx = self.ctx
         roles = ctx.roles
+        if self._binds_undefined_name(head):
+            # `model = llama3_1_8b` where nothing defines llama3_1_8b: that cell's own error says so, once; every
+            # formula that reads the role would only repeat it.
+            return Unresolved("unbound-role", f"the role '{head}' is bound to a name no loaded file defines",
+                              severity="consequence")
         if head in ROLE_WORDS and ctx.report.kind != "report":
             return Unresolved("unbound-role", f"'{dotted}' refers to the role '{head}', which only a report binds",
                               ("evaluate it through a report that binds the role",))
@@ -210,9 +216,21 @@ class Linker:
             return Unresolved("unbound-role", f"report '{ctx.report.name}' binds no block to the role '{head}'",
                               (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'",
                                "roles bound: " + ", ".join(roles)))
+        from .library import import_hint
+
         return Unresolved("unknown-name", f"unknown role or block '{head}'",
-                          tuple(did_you_mean(head, list(roles) + list(self.blocks))
+                          tuple(import_hint(head) + did_you_mean(head, list(roles) + list(self.blocks))
                                 + [f"roles bound by report '{ctx.report.name}': " + ", ".join(roles)]))
+
+    def _binds_undefined_name(self, role: str) -> bool:
+        """Whether the report tries to bind `role` to names that no loaded file defines (reported at the binding)."""
+        cell = self.ctx.report.cells.get(role)
+        if cell is None or cell.expr is None:
+            return False
+        items = source_items(cell.expr, self.ctx.report, self.blocks) if cell.sweep else [cell.expr]
+        return isinstance(items, list) and any(
+            isinstance(item, ir.Ref) and len(item.parts) == 1 and item.parts[0] not in self.blocks
+            and item.parts[0] not in self.ctx.report.cells for item in items)
 
     def block_at(self, target: Target, fix: dict[int, int]) -> "Block":
         """The block a resolved target reads at a point whose swept roles are fixed (`fix`: axis -> position)."""

@@ -19,8 +19,9 @@ from . import ir
 from .blocks import Block, SourceLines
 from .checker import Checker
 from .context import Axis, Coord, ReportContext
-from .errors import Diagnostic, PerfError
+from .errors import Diagnostic, PerfError, did_you_mean
 from .evaluator import Evaluator
+from .library import import_hint
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
@@ -129,6 +130,11 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
         return Coord(name=name, owner=block.name, kind="role", values=names, span=span)
     if any(refs):
         bad = items[refs.index(False)] if refs[0] else items[refs.index(True)]
+        if isinstance(bad, ir.Ref) and len(bad.parts) == 1 and bad.parts[0] not in block.cells:
+            raise PerfError(sources.diag(
+                "unknown-name", f"no loaded file defines a block '{bad.parts[0]}' (the sweep '{name}' lists blocks)",
+                bad.span, hints=import_hint(bad.parts[0]) + did_you_mean(bad.parts[0], [
+                    b for b in blocks if blocks[b].kind == blocks[items[refs.index(True)].parts[0]].kind])))
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes blocks and values", bad.span,
                                      hints=["a role sweep lists blocks only; a value sweep lists values only"]))
     values = [const_value(item, block, blocks, sources, name) for item in items]
