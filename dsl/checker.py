@@ -11,10 +11,11 @@ from . import ir
 from .blocks import Block, SourceLines
 from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
+from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import Linker, Unresolved, is_block_ref
 from .context import ReportContext
-from .units import DIMENSIONLESS, Dimension, dimension_name, parse_unit
+from .units import Dimension, dimension_name, parse_unit
 
 
 class Checker:
@@ -203,74 +204,23 @@ class Checker:
     _t_ref = ref_type
 
     def _t_unary(self, expr: ir.Unary, block, path) -> VType:
-        operand = self.expr_type(expr.operand, block, path)
-        if operand.kind == "unknown":
-            return UNKNOWN
-        if expr.op == "not":
-            if operand.kind != "bool":
-                self.report("type-mismatch", f"'not' needs a boolean, not {operand.describe()}", expr.span, path=path)
-                return UNKNOWN
-            return BOOL
-        if operand.kind != "num":
-            self.report("type-mismatch", f"cannot negate {operand.describe()}", expr.span, path=path)
-            return UNKNOWN
-        return operand
+        return self._apply(OPERATORS[UNARY[expr.op]], (expr.operand,), expr, block, path)
 
     def _t_binary(self, expr: ir.Binary, block, path) -> VType:
-        left = self.expr_type(expr.left, block, path)
-        right = self.expr_type(expr.right, block, path)
-        op = expr.op
-        if op in ("and", "or"):
-            for side, t in ((expr.left, left), (expr.right, right)):
-                if t.kind not in ("bool", "unknown"):
-                    self.report("type-mismatch", f"'{op}' needs booleans, but '{_text(side)}' is {t.describe()}",
-                                side.span, path=path)
-                    return UNKNOWN
-            return BOOL
-        if left.kind == "unknown" or right.kind == "unknown":
-            return BOOL if op in ("==", "!=", "<", "<=", ">", ">=") else UNKNOWN
-        if op in ("==", "!="):
-            if left.kind != right.kind or (left.kind == "num" and left.dim != right.dim):
-                self.report("unit-mismatch", f"cannot compare '{_text(expr.left)}' ({left.describe()}) with "
-                            f"'{_text(expr.right)}' ({right.describe()})", expr.span, path=path)
-            return BOOL
-        if left.kind != "num" or right.kind != "num":
-            bad_side, bad = (expr.left, left) if left.kind != "num" else (expr.right, right)
-            hints = ["use if(condition, a, b) to choose between numbers"] if bad.kind == "bool" else []
-            self.report("type-mismatch", f"'{op}' needs numbers, but '{_text(bad_side)}' is {bad.describe()}",
-                        bad_side.span, path=path, hints=hints)
-            return UNKNOWN
-        if op in ("<", "<=", ">", ">="):
-            if left.dim != right.dim:
-                self.report("unit-mismatch", f"cannot compare '{_text(expr.left)}' ({left.describe()}) with "
-                            f"'{_text(expr.right)}' ({right.describe()})", expr.span, path=path)
-            return BOOL
-        if op in ("+", "-"):
-            if left.dim != right.dim:
-                verb = "add" if op == "+" else "subtract"
-                self.report("unit-mismatch", f"cannot {verb} '{_text(expr.left)}' ({left.describe()}) and "
-                            f"'{_text(expr.right)}' ({right.describe()})", expr.span, path=path,
-                            hints=_unit_hints(left.dim, right.dim))
-                return UNKNOWN
-            return left
-        if op == "*":
-            return num(left.dim * right.dim)
-        if op == "/":
-            return num(left.dim / right.dim)
-        if op == "^":
-            if right.dim != DIMENSIONLESS:
-                self.report("unit-mismatch", f"an exponent is a plain number, not {right.describe()}",
-                            expr.right.span, path=path)
-                return UNKNOWN
-            if left.dim == DIMENSIONLESS:
-                return left
-            power = _constant_integer(expr.right)
-            if power is None:
-                self.report("unit-mismatch", f"'{_text(expr.left)}' has a unit ({left.describe()}), so its exponent "
-                            "must be a whole constant number", expr.right.span, path=path)
-                return UNKNOWN
-            return num(left.dim ** power)
-        raise AssertionError(op)
+        return self._apply(OPERATORS[expr.op], (expr.left, expr.right), expr, block, path)
+
+    def _apply(self, operator: Operator, operands: tuple, expr, block, path) -> VType:
+        """An operator's dimension rule (operators.py) over its operands' types; a refusal is reported here."""
+        types = tuple(self.expr_type(operand, block, path) for operand in operands)
+        gives_bool = operator.boolean
+        if any(t.kind == "unknown" for t in types):
+            return BOOL if gives_bool else UNKNOWN
+        result = operator.rule(types, expr)
+        if isinstance(result, Problem):
+            span = {"left": operands[0].span, "right": operands[-1].span}.get(result.at, expr.span)
+            self.report(result.code, result.message, span, path=path, hints=list(result.hints))
+            return BOOL if gives_bool and result.code == "unit-mismatch" else UNKNOWN
+        return result
 
     def _t_call(self, expr: ir.Call, block, path) -> VType:
         func = FUNCTIONS.get(expr.func)
@@ -293,34 +243,6 @@ class Checker:
                         f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
         return problem
-
-
-def _text(expr: ir.Expr) -> str:
-    if isinstance(expr, ir.Ref):
-        return expr.dotted
-    if isinstance(expr, ir.Num):
-        return expr.text
-    return {"binary": "expression", "call": getattr(expr, "func", "") + "(...)"}.get(expr.kind, expr.kind)
-
-
-def _constant_integer(expr: ir.Expr) -> int | None:
-    if isinstance(expr, ir.Num) and expr.unit is None and float(expr.value).is_integer():
-        return int(expr.value)
-    if isinstance(expr, ir.Unary) and expr.op == "-":
-        inner = _constant_integer(expr.operand)
-        return -inner if inner is not None else None
-    return None
-
-
-def _unit_hints(left: Dimension, right: Dimension) -> list[str]:
-    ratio = left / right
-    if ratio == Dimension.of(s=1) or ratio == Dimension.of(s=-1):
-        return ["one side is a rate and the other an amount: multiply or divide by a time"]
-    if ratio == Dimension.of(token=1) or ratio == Dimension.of(token=-1):
-        return ["the two differ by a token: where a plain count means tokens, multiply it by `1 token`"]
-    if ratio == Dimension.of(byte=1) or ratio == Dimension.of(byte=-1):
-        return ["the two differ by a byte: a count of elements times bytes per element gives bytes"]
-    return []
 
 
 def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
@@ -349,4 +271,4 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
         if unit.dim != vtype.dim:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
-                           hints=_unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+                           hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])

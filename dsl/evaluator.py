@@ -22,6 +22,7 @@ from .blocks import Block, SourceLines
 from .errors import Diagnostic
 from .functions import FUNCTIONS
 from .linker import Linker
+from .operators import OPERATORS, UNARY
 from .context import ReportContext
 from .units import BYTES, TIME
 
@@ -162,8 +163,7 @@ class Evaluator:
             args = [self._expr(a, block, fix) for a in expr.args]
             return FUNCTIONS[expr.func].kernel(*args)
         if kind == "unary":
-            operand = self._expr(expr.operand, block, fix)
-            return np.logical_not(operand) if expr.op == "not" else np.negative(operand)
+            return OPERATORS[UNARY[expr.op]].kernel(self._expr(expr.operand, block, fix))
         if kind == "str":
             return np.asarray(expr.value, dtype=object)
         if kind == "bool":
@@ -180,36 +180,7 @@ class Evaluator:
         return np.where(condition, self._expr(expr.args[1], block, fix), self._expr(expr.args[2], block, fix))
 
     def _binary(self, expr: ir.Binary, block: Block, fix: dict[int, int]):
-        left = self._expr(expr.left, block, fix)
-        right = self._expr(expr.right, block, fix)
-        op = expr.op
-        if op == "+":
-            return np.add(left, right)
-        if op == "-":
-            return np.subtract(left, right)
-        if op == "*":
-            return np.multiply(left, right)
-        if op == "/":
-            return np.divide(left, right)
-        if op == "^":
-            return np.power(left, right)
-        if op == "==":
-            return np.equal(left, right)
-        if op == "!=":
-            return np.not_equal(left, right)
-        if op == "<":
-            return np.less(left, right)
-        if op == "<=":
-            return np.less_equal(left, right)
-        if op == ">":
-            return np.greater(left, right)
-        if op == ">=":
-            return np.greater_equal(left, right)
-        if op == "and":
-            return np.logical_and(left, right)
-        if op == "or":
-            return np.logical_or(left, right)
-        raise AssertionError(op)
+        return OPERATORS[expr.op].kernel(self._expr(expr.left, block, fix), self._expr(expr.right, block, fix))
 
     # -- warnings ----------------------------------------------------------------------------------------------
     def _on_fp_error(self, kind: str, _flag: int) -> None:

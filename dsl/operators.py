@@ -1,0 +1,175 @@
+"""The operators of a formula: for each, its dimension rule (read by the checker) and its numpy kernel (read by the
+evaluator), in one table. Functions (`min`, `if`, ...) have the same pair in `functions.py`.
+
+A rule takes the operands' types and the expression, and gives the result's type or a `Problem` for the checker to
+report. Rules never see an operand of unknown type: the checker stops at the error that made it unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import ir
+from .units import DIMENSIONLESS, Dimension
+from .vtypes import BOOL, VType, num
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a rule refuses: a diagnostic code, its message, and where the caret points (`at`: the operator's whole
+    expression, or its left or right operand)."""
+
+    code: str
+    message: str
+    at: str = "expr"
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator: `symbol` as written (`neg` for unary minus), its arity, dimension rule and numpy kernel."""
+
+    symbol: str
+    arity: int
+    rule: Callable[..., "VType | Problem"]       # rule(types, expr) -> VType | Problem
+    kernel: Callable[..., np.ndarray]
+
+    @property
+    def boolean(self) -> bool:
+        """Whether it always gives a boolean (a comparison or a logical operator)."""
+        return self.rule in (_compare, _logic, _not)
+
+
+def text_of(expr: ir.Expr) -> str:
+    """How an operand is named in a message: a reference or literal as written, else its kind."""
+    if isinstance(expr, ir.Ref):
+        return expr.dotted
+    if isinstance(expr, ir.Num):
+        return expr.text
+    return {"binary": "expression", "call": getattr(expr, "func", "") + "(...)"}.get(expr.kind, expr.kind)
+
+
+def unit_hints(left: Dimension, right: Dimension) -> list[str]:
+    """What two dimensions that should agree differ by, when that points at the usual slip."""
+    ratio = left / right
+    if ratio == Dimension.of(s=1) or ratio == Dimension.of(s=-1):
+        return ["one side is a rate and the other an amount: multiply or divide by a time"]
+    if ratio == Dimension.of(token=1) or ratio == Dimension.of(token=-1):
+        return ["the two differ by a token: where a plain count means tokens, multiply it by `1 token`"]
+    if ratio == Dimension.of(byte=1) or ratio == Dimension.of(byte=-1):
+        return ["the two differ by a byte: a count of elements times bytes per element gives bytes"]
+    return []
+
+
+def constant_integer(expr: ir.Expr) -> int | None:
+    """The value of a whole-number literal without a unit (`3`, `-2`), else None."""
+    if isinstance(expr, ir.Num) and expr.unit is None and float(expr.value).is_integer():
+        return int(expr.value)
+    if isinstance(expr, ir.Unary) and expr.op == "-":
+        inner = constant_integer(expr.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+# -- rules --------------------------------------------------------------------------------------------------------
+def _numbers(types, expr) -> Problem | None:
+    left, right = types
+    if left.kind == "num" and right.kind == "num":
+        return None
+    side, bad = ("left", left) if left.kind != "num" else ("right", right)
+    hints = ("use if(condition, a, b) to choose between numbers",) if bad.kind == "bool" else ()
+    operand = expr.left if side == "left" else expr.right
+    return Problem("type-mismatch", f"'{expr.op}' needs numbers, but '{text_of(operand)}' is {bad.describe()}",
+                   side, hints)
+
+
+def _same_dimension(types, expr) -> VType | Problem:
+    problem = _numbers(types, expr)
+    if problem is not None:
+        return problem
+    left, right = types
+    if left.dim != right.dim:
+        verb = "add" if expr.op == "+" else "subtract"
+        return Problem("unit-mismatch", f"cannot {verb} '{text_of(expr.left)}' ({left.describe()}) and "
+                       f"'{text_of(expr.right)}' ({right.describe()})", hints=tuple(unit_hints(left.dim, right.dim)))
+    return left
+
+
+def _product(types, expr) -> VType | Problem:
+    problem = _numbers(types, expr)
+    if problem is not None:
+        return problem
+    left, right = types
+    return num(left.dim * right.dim if expr.op == "*" else left.dim / right.dim)
+
+
+def _power(types, expr) -> VType | Problem:
+    problem = _numbers(types, expr)
+    if problem is not None:
+        return problem
+    left, right = types
+    if right.dim != DIMENSIONLESS:
+        return Problem("unit-mismatch", f"an exponent is a plain number, not {right.describe()}", "right")
+    if left.dim == DIMENSIONLESS:
+        return left
+    power = constant_integer(expr.right)
+    if power is None:
+        return Problem("unit-mismatch", f"'{text_of(expr.left)}' has a unit ({left.describe()}), so its exponent "
+                       "must be a whole constant number", "right")
+    return num(left.dim ** power)
+
+
+def _compare(types, expr) -> VType | Problem:
+    left, right = types
+    if expr.op not in ("==", "!="):
+        problem = _numbers(types, expr)
+        if problem is not None:
+            return problem
+    if left.kind != right.kind or (left.kind == "num" and left.dim != right.dim):
+        return Problem("unit-mismatch", f"cannot compare '{text_of(expr.left)}' ({left.describe()}) with "
+                       f"'{text_of(expr.right)}' ({right.describe()})")
+    return BOOL
+
+
+def _logic(types, expr) -> VType | Problem:
+    for side, operand, vtype in (("left", expr.left, types[0]), ("right", expr.right, types[1])):
+        if vtype.kind != "bool":
+            return Problem("type-mismatch", f"'{expr.op}' needs booleans, but '{text_of(operand)}' is "
+                           f"{vtype.describe()}", side)
+    return BOOL
+
+
+def _negate(types, expr) -> VType | Problem:
+    if types[0].kind != "num":
+        return Problem("type-mismatch", f"cannot negate {types[0].describe()}")
+    return types[0]
+
+
+def _not(types, expr) -> VType | Problem:
+    if types[0].kind != "bool":
+        return Problem("type-mismatch", f"'not' needs a boolean, not {types[0].describe()}")
+    return BOOL
+
+
+OPERATORS: dict[str, Operator] = {op.symbol: op for op in [
+    Operator("+", 2, _same_dimension, np.add),
+    Operator("-", 2, _same_dimension, np.subtract),
+    Operator("*", 2, _product, np.multiply),
+    Operator("/", 2, _product, np.divide),
+    Operator("^", 2, _power, np.power),
+    Operator("==", 2, _compare, np.equal),
+    Operator("!=", 2, _compare, np.not_equal),
+    Operator("<", 2, _compare, np.less),
+    Operator("<=", 2, _compare, np.less_equal),
+    Operator(">", 2, _compare, np.greater),
+    Operator(">=", 2, _compare, np.greater_equal),
+    Operator("and", 2, _logic, np.logical_and),
+    Operator("or", 2, _logic, np.logical_or),
+    Operator("neg", 1, _negate, np.negative),
+    Operator("not", 1, _not, np.logical_not),
+]}
+
+UNARY = {"-": "neg", "not": "not"}      # the IR's unary op -> its entry in OPERATORS
