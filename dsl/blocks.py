@@ -12,7 +12,7 @@ from . import ir
 from .errors import Diagnostic, available, did_you_mean, error
 from .library import import_hint
 
-BLOCK_KINDS = ("hardware", "model", "workload", "costmodel", "report")
+from .ir import BLOCK_KINDS  # noqa: F401 - re-exported: the block kinds are part of the block table
 
 
 @dataclass

@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import Location
 
+# The kinds of block, in one place: the grammar's KIND terminal is generated from it (parser.py), and the block
+# table, the library index and the error texts read it.
+BLOCK_KINDS = ("hardware", "model", "workload", "costmodel", "report")
+
 
 class Node(BaseModel):
     """Base of every IR node. The parser is the only producer and builds nodes of the right types, so it uses

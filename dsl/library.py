@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .ir import BLOCK_KINDS
+
 LIBRARIES = ("models", "hardware", "costmodels")
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -40,7 +42,7 @@ def library_files(name: str | None = None) -> list[Path]:
     return files
 
 
-_BLOCK_HEADER = re.compile(r"^[ \t]*(?:hardware|model|workload|costmodel|report)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+_BLOCK_HEADER = re.compile(r"^[ \t]*(?:" + "|".join(BLOCK_KINDS) + r")[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 @lru_cache(maxsize=1)

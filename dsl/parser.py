@@ -27,7 +27,7 @@ _TERMINAL_NAMES = {
     "QUANTITY": "a number with a unit",
     "STRING": "a string",
     "UNIT": "a unit",
-    "KIND": "a block kind (hardware, model, workload, costmodel, report)",
+    "KIND": "a block kind (" + ", ".join(ir.BLOCK_KINDS) + ")",
     "COMPARE": "a comparison",
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*' or '/'",
@@ -40,10 +40,17 @@ _CODE_BEFORE_COMMENT = re.compile(r'((?:[^"#]|"(?:[^"\\\n]|\\.)*"?)*)')
 _QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 
 
+def grammar_text() -> str:
+    """grammar.lark with its KIND terminal generated from ir.BLOCK_KINDS, the one list of block kinds."""
+    kinds = " | ".join(f'"{kind}"' for kind in ir.BLOCK_KINDS)
+    return re.sub(r"^KIND:.*$", lambda _: f"KIND: {kinds}", GRAMMAR_PATH.read_text(encoding="utf-8"), count=1,
+                  flags=re.M)
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
         start=["start", "value_text"],
@@ -53,7 +60,7 @@ def _lark() -> Lark:
     )
 
 
-_BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|(?:hardware|model|workload|costmodel|report)[ \t]+[A-Za-z_])",
+_BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|(?:" + "|".join(ir.BLOCK_KINDS) + r")[ \t]+[A-Za-z_])",
                           re.M)
 
 
