@@ -30,7 +30,7 @@ def test_seed_report_with_measured_runs(benchmark):
         from perfdsl.matching import compare_with_runs
 
         result = program.evaluate()
-        return compare_with_runs(result, [])
+        return compare_with_runs(result)
 
     comparison = benchmark(evaluate_and_match)
     assert comparison.n_runs == 12

@@ -5,6 +5,8 @@ The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs
     Program.check()                 every diagnostic of every loaded file
     Program.value("block.cell")     one cell that needs no report, in SI
     Program.evaluate(report, overrides=...) -> Result
+    evaluate_with_runs(program, report, overrides, measured=..., add_measured=...) -> Evaluated
+                                    a report beside its measured runs, as `perfdsl eval` does
     Result.records() / .column(name) / .array(name)
     library_path("models" | "hardware")
 """
@@ -12,11 +14,13 @@ The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "PerfError", "Program", "UsageError", "library_path", "load", "__version__"]
+__all__ = ["Diagnostic", "Evaluated", "PerfError", "Program", "UsageError", "evaluate_with_runs", "library_path", "load",
+           "__version__"]
 
 _LAZY = {
     "Diagnostic": "errors", "PerfError": "errors", "UsageError": "errors",
     "library_path": "library", "load": "program", "Program": "program",
+    "evaluate_with_runs": "measured", "Evaluated": "measured",
 }
 
 

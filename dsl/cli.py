@@ -69,7 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
     ev.add_argument("-o", "--output", metavar="OUT", help="write to a file (.csv .json .jsonl .txt .xlsx)")
     ev.add_argument("--measured", action="append", default=[], metavar="LOG",
-                    help="run logs to set beside the estimates (perfdsl CSV or any format `ingest` reads)")
+                    help="run logs to set beside the estimates, instead of those the report's `measured` cell names "
+                         "(perfdsl CSV or any format `ingest` reads)")
+    ev.add_argument("--add-measured", action="append", default=[], metavar="LOG",
+                    help="run logs to set beside the estimates as well as the report's own")
     ev.add_argument("--strict", action="store_true", help="treat warnings (division by zero ...) as errors")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
@@ -224,7 +227,9 @@ def _output_format(args) -> str:
 
 
 def cmd_eval(args) -> int:
-    from .errors import Diagnostic
+    from .errors import PerfError
+    from .matching import logs_of_report
+    from .measured import evaluate_with_runs, run_logs
     from .output import protect_inputs, write_text_atomically
     from .program import load
     from .render import write_csv, write_json, write_table
@@ -232,36 +237,27 @@ def cmd_eval(args) -> int:
     fmt = _output_format(args)
     overrides = _parse_sets(args.sets)
     if args.output:
-        protect_inputs(args.output, list(args.files) + list(args.measured))
+        protect_inputs(args.output, list(args.files) + list(args.measured) + list(args.add_measured))
     program = load(args.files)
-    # Never write over an input: the files named, what they import, and the run logs.
-    from .matching import logs_of_report
-
-    inputs = list(args.files) + list(args.measured) + [m.file for m in program.modules]
+    base_dir = os.path.dirname(args.files[0])
+    measured = args.measured or None
+    # Never write over an input: the files named, what they import, and every run log read or named.
+    inputs = list(args.files) + [m.file for m in program.modules] + list(args.add_measured)
     for name in program.reports:
-        inputs += logs_of_report(program, program.blocks[name], os.path.dirname(args.files[0]))
+        inputs += logs_of_report(program, program.blocks[name], base_dir)
+    inputs += run_logs(program, args.report, measured, args.add_measured, base_dir) if program.reports else []
     if args.output:
         protect_inputs(args.output, inputs)
-    from .run_points import overrides_from_runs
 
-    load_runs = _remembering_run_loader()
-    from_runs = overrides_from_runs(program, args.report, args.measured, os.path.dirname(args.files[0]), overrides,
-                                    load_runs=load_runs)
     progress = Progress("evaluating")
-    result = program.evaluate(args.report, overrides={**from_runs, **overrides}, progress=progress)
+    evaluated = evaluate_with_runs(program, args.report, overrides, measured=measured, add_measured=args.add_measured,
+                                   base_dir=base_dir, compare=True if fmt == "xlsx" else None, progress=progress)
     progress.done()
-    warnings: list[Diagnostic] = list(result.warnings)
-
-    comparison = None
-    if args.measured or fmt == "xlsx" or _report_names_runs(result):
-        from .matching import compare_with_runs
-
-        comparison = compare_with_runs(result, args.measured, base_dir=os.path.dirname(args.files[0]),
-                                       load_runs=load_runs)
-        warnings.extend(comparison.diagnostics)
-
-    if warnings:
-        _print_diagnostics(warnings)
+    result, comparison = evaluated.result, evaluated.comparison
+    if evaluated.exit_status:
+        raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and no output is written
+    if evaluated.diagnostics:
+        _print_diagnostics(evaluated.diagnostics)
         if args.strict and any(d.severity == "warning" for d in result.warnings):
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
@@ -313,25 +309,6 @@ def cmd_eval(args) -> int:
 
 def _rows(count: int) -> str:
     return f"{count:,} row{'' if count == 1 else 's'}"
-
-
-def _remembering_run_loader():
-    """load_runs that reads each list of logs once: `points = "runs"` reads them before evaluating, matching after."""
-    from .runlogs import load_runs
-
-    read: dict[tuple[str, ...], object] = {}
-
-    def load(paths):
-        key = tuple(paths)
-        if key not in read:
-            read[key] = load_runs(paths)
-        return read[key]
-
-    return load
-
-
-def _report_names_runs(result) -> bool:
-    return "measured" in result.ctx.report.cells
 
 
 def cmd_explain(args) -> int:

@@ -152,6 +152,8 @@ _TABLE = [
     ErrorCode("no-logs", "usage", _E, "no logs to ingest", "name one or more log files"),
     ErrorCode("unmatched", "runs", "warning", "{count} runs match no estimate / estimates without a run",
               "the notes list them; check the report's sweep and the runs' identifying fields"),
+    ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
+              "median of its runs", "add an identifying field to the runs if they are not repeats"),
     ErrorCode("unused-run-field", "runs", _N, "the runs' fields {fields} match no cell of the report",
               "add a cell of that name to the report or its workload to match on it"),
     ErrorCode("bad-config", "runs", _E, "cannot read '{file}' as JSON / it does not hold a JSON object",

@@ -6,10 +6,11 @@ name matches a hardware block's `label`, or the block name), and plain fields su
 `output_len`, `tokens` and `precision`, which match a cell of the same name (or a known alias) of the report or of
 a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
 runtime`) when their dimensions agree. Runs that match no point, points without a run, and runs that match several
-points are reported, never dropped.
+points are reported, never dropped. Several runs of one point are repeats of one measurement: each metric compared
+is their median, and a note lists them.
 
 The report names its logs in a cell `measured = "runs.csv"` (or a list), relative to the report file; `--measured`
-adds more. A log whose units were mislabelled when it was published is read through the report cell
+names others instead, `--add-measured` more. A log whose units were mislabelled when it was published is read through the report cell
 `measured_unit_aliases = "GB=GiB"` (comma-separated pairs): a value written in GB is taken as GiB, and the workbook
 says so. The error convention is the report cell `error_convention` ("measured", the default:
 (estimated - measured) / measured; or "estimated", the seed table's (estimated - measured) / estimated).
@@ -148,17 +149,19 @@ def unit_aliases(result: Result) -> dict[str, float]:
     return factors
 
 
-def compare_with_runs(result: Result, extra_logs: list[str], base_dir: str = ".", load_runs=None) -> Comparison:
-    """Match the result's points with the runs of the report's logs and `extra_logs`.
+def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: str = ".",
+                      load_runs=None) -> Comparison:
+    """Match the result's points with the runs of `logs` (None: the logs the report's `measured` cell names).
 
-    `load_runs(paths)` reads the logs (default: perfdsl.runlogs.load_runs); the CLI passes one that remembers what
-    it read, so logs already read for `points = "runs"` are not read twice.
+    `load_runs(paths)` reads the logs (default: perfdsl.runlogs.load_runs); `evaluate_with_runs` passes one that
+    remembers what it read, so logs already read for `points = "runs"` are not read twice. Raises UsageError for a
+    log that does not exist.
     """
     if load_runs is None:
         from .runlogs import load_runs
 
     comparison = Comparison(result=result, convention=error_convention(result))
-    paths = report_logs(result, base_dir) + list(extra_logs)
+    paths = report_logs(result, base_dir) if logs is None else list(logs)
     if not paths:
         return comparison
     missing = [p for p in paths if not os.path.isfile(p)]
@@ -272,6 +275,7 @@ def _match(comparison: Comparison, runs) -> None:
     derived_used: set[str] = set()
     run_source = np.full(n, "", dtype=object)
     matched_points = np.zeros(n, dtype=bool)
+    runs_at: dict[int, list] = {}
 
     for run in runs:
         mask = np.ones(n, dtype=bool)
@@ -305,31 +309,20 @@ def _match(comparison: Comparison, runs) -> None:
                 "ambiguous match", f"{identity} matches {len(hits)} sweep points "
                 f"(first: {_describe(result, hits[0])}); add identifying fields to the runs", run.source))
             continue
-        point = hits[0]
-        if matched_points[point]:
-            comparison.unmatched.append(Unmatched(
-                "ambiguous match", f"{identity}: a second run for the sweep point {_describe(result, point)}; "
-                "the first one is kept", run.source))
-            continue
+        point = int(hits[0])
         matched_points[point] = True
-        run_source[point] = run.source
+        runs_at.setdefault(point, []).append(run)
+
+    repeated = {point: point_runs for point, point_runs in runs_at.items() if len(point_runs) > 1}
+    if repeated:
+        comparison.diagnostics.append(_repeated_runs_note(result, repeated))
+    for point, point_runs in runs_at.items():
+        run_source[point] = "; ".join(run.source for run in point_runs)
         for name, column in shown.items():
-            metric = run.metrics.get(name)
-            if metric is None and name == "throughput" and "runtime" in run.metrics and "tokens" in run.identity:
-                runtime = run.metrics["runtime"].value
-                if runtime > 0:
-                    measured[name][point] = float(run.identity["tokens"]) / runtime
-                    derived_used.add(name)
-                continue
-            if metric is None:
-                continue
-            if column.dim is not None and metric.dim != column.dim:
-                warn = error("unit-mismatch", f"the run's '{name}' is {metric.dim}, but the report shows "
-                             f"'{column.ref}' as {column.dim}; not compared", hints=[run.source])
-                warn.severity = "warning"
-                comparison.diagnostics.append(warn)
-                continue
-            measured[name][point] = metric.value * comparison.aliases.get(metric.unit, 1.0)
+            values = [value for run in point_runs
+                      if (value := _run_metric(comparison, run, name, column, derived_used)) is not None]
+            if values:
+                measured[name][point] = float(np.median(values))
 
     for name, column in shown.items():
         if np.isfinite(measured[name]).any():
@@ -341,6 +334,41 @@ def _match(comparison: Comparison, runs) -> None:
         for point in without[:10_000]:
             comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
     _summarise(comparison, len(without))
+
+
+def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str]) -> float | None:
+    """A run's value (SI) for the shown column `name`, or None where it has none or one of another dimension."""
+    metric = run.metrics.get(name)
+    if metric is None and name == "throughput" and "runtime" in run.metrics and "tokens" in run.identity:
+        runtime = run.metrics["runtime"].value
+        if runtime > 0:
+            derived_used.add(name)
+            return float(run.identity["tokens"]) / runtime
+        return None
+    if metric is None:
+        return None
+    if column.dim is not None and metric.dim != column.dim:
+        warn = error("unit-mismatch", f"the run's '{name}' is {metric.dim}, but the report shows "
+                     f"'{column.ref}' as {column.dim}; not compared", hints=[run.source])
+        warn.severity = "warning"
+        comparison.diagnostics.append(warn)
+        return None
+    return metric.value * comparison.aliases.get(metric.unit, 1.0)
+
+
+def _repeated_runs_note(result: Result, repeated: dict[int, list]) -> Diagnostic:
+    """Several runs of one sweep point are repeats of one measurement: each metric compared is their median."""
+    points = sorted(repeated)
+    lines = [f"{_describe(result, point)}: {len(repeated[point])} runs ("
+             + ", ".join(run.source for run in repeated[point][:4])
+             + (", ..." if len(repeated[point]) > 4 else "") + ")" for point in points[:LIST_LIMIT]]
+    if len(points) > LIST_LIMIT:
+        lines.append(f"... and {len(points) - LIST_LIMIT} more")
+    note = error("repeated-runs", f"{len(points)} sweep point{'s have' if len(points) > 1 else ' has'} several runs; "
+                 "each metric compared is the median of its runs", notes=lines,
+                 hints=["add an identifying field (a cell of the report) to the runs if they are not repeats"])
+    note.severity = "note"
+    return note
 
 
 def _describe(result: Result, point: int) -> str:

@@ -9,19 +9,21 @@ An override given on the command line (`--set`) wins over what the runs say.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from . import ir
 from .blocks import Block
-from .matching import ALIASES, logs_of_report, points_option
+from .matching import ALIASES, points_option
 from .linker import report_roles
 
 
-def overrides_from_runs(program, report_name: str | None, extra_logs: list[str], base_dir: str,
-                        user_overrides: dict[str, object], load_runs=None) -> dict[str, object]:
+def overrides_from_runs(program, report_name: str | None, logs: list[str], user_overrides: Mapping[str, object],
+                        load_runs=None) -> dict[str, object]:
     """Overrides that make the report's sweep cover the runs' identifying values ({} without `points = "runs"`).
 
-    `load_runs(paths)` reads the logs (default: perfdsl.runlogs.load_runs).
+    `logs` are the run logs to read; `load_runs(paths)` reads them (default: perfdsl.runlogs.load_runs).
     """
-    if not program.reports:
+    if not program.reports or not logs:
         return {}
     report = program.blocks[program._pick_report(report_name)]
     if points_option(program, report) != "runs":
@@ -29,9 +31,7 @@ def overrides_from_runs(program, report_name: str | None, extra_logs: list[str],
     if load_runs is None:
         from .runlogs import load_runs
 
-    paths = logs_of_report(program, report, base_dir) + list(extra_logs)
-    if not paths:
-        return {}
+    paths = list(logs)
     runs = load_runs(paths).records
     overrides: dict[str, object] = {}
     bound = _bound_blocks(program, report)

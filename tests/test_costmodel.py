@@ -70,7 +70,7 @@ def seed_rows() -> list[dict]:
     """The seed report's eval records with their measured values and errors (what `perfdsl eval --format json`
     prints), and the run each came from."""
     result = perfdsl.load(SEED_REPORT).evaluate()
-    comparison = compare_with_runs(result, [])
+    comparison = compare_with_runs(result)
     keys, columns = comparison.table()
     rows = [dict(zip(keys, values)) for values in zip(*(column.tolist() for column in columns))]
     for row, source in zip(rows, comparison.run_source.tolist()):

@@ -18,7 +18,7 @@ SPEC = Path(__file__).parent / "fixtures" / "specs" / "matching.perf"
 @pytest.fixture(scope="module")
 def comparison():
     result = perfdsl.load(SPEC).evaluate()
-    return compare_with_runs(result, [])
+    return compare_with_runs(result)
 
 
 def test_runs_match_by_hf_id_label_block_name_and_plain_fields(comparison):

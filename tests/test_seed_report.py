@@ -124,7 +124,7 @@ def test_unmatched_lists_the_a6000_estimates(seed_workbook):
 def test_measured_log_fills_the_a6000_rows_without_changing_the_spec(tmp_path, seed_workbook):
     spec_before = SEED_REPORT.read_bytes()
     log = write_invented_log(tmp_path)
-    filled = workbook(tmp_path, "--measured", str(log), name="with_a6000.xlsx")
+    filled = workbook(tmp_path, "--add-measured", str(log), name="with_a6000.xlsx")
     assert SEED_REPORT.read_bytes() == spec_before
 
     invented = {(model, n_gpus): (runtime, memory, energy)

@@ -1,0 +1,88 @@
+"""A report evaluated beside its measured runs, in one call: what `perfdsl eval` does, for the Python API too.
+
+    import perfdsl
+    program = perfdsl.load("reports/seed_benchmark.perf")
+    evaluated = perfdsl.evaluate_with_runs(program)                   # the report's own `measured` logs
+    evaluated.comparison.table()                                      # keys, columns: Measured, Estimated, Error
+    perfdsl.evaluate_with_runs(program, measured=["mine.csv"])        # these logs instead of the report's own
+    perfdsl.evaluate_with_runs(program, add_measured=["more.csv"])    # these logs as well as the report's own
+
+The steps: with `points = "runs"`, the runs' identifying values become the report's sweeps (an override given by
+the caller wins); the report is evaluated; the runs are matched to its points. Each log is read once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from .errors import Diagnostic
+from .matching import Comparison, compare_with_runs, logs_of_report
+from .result import Result
+
+
+@dataclass
+class Evaluated:
+    """A result, its comparison with runs (None where the report has none and none were given), and every
+    diagnostic of both, errors first. `exit_status` is 1 where a diagnostic is an error, else 0."""
+
+    result: Result
+    comparison: Comparison | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if any(d.severity == "error" for d in self.diagnostics) else 0
+
+
+def run_logs(program, report: str | None, measured: Sequence[str] | None, add_measured: Sequence[str],
+             base_dir: str) -> list[str]:
+    """The logs to compare with: `measured` where given (it replaces the report's own `measured` cell), else the
+    report's own; then `add_measured`. Paths are as given or, for the report's own, relative to the report file."""
+    if measured is not None:
+        own: list[str] = list(measured)
+    elif program.reports:
+        own = logs_of_report(program, program.blocks[program._pick_report(report)], base_dir)
+    else:
+        own = []
+    return own + [path for path in add_measured if path not in own]
+
+
+def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
+                       measured: Sequence[str] | None = None, add_measured: Sequence[str] = (),
+                       base_dir: str | None = None, compare: bool | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> Evaluated:
+    """Evaluate `report` of `program` and set measured runs beside it.
+
+    measured: logs that replace the report's own `measured` cell (None: keep the report's own).
+    add_measured: logs read as well. base_dir: where the report's own relative paths start when its cells carry
+    no file (default: the first loaded file's folder). compare: force (True) or skip (False) matching; by default
+    it runs where there are logs. Raises PerfError (exit 1) for errors in the specs, UsageError (exit 2) for a log
+    that does not exist or a bad override; problems inside the logs are in `diagnostics`.
+    """
+    from .run_points import overrides_from_runs
+    from .runlogs import load_runs
+
+    if base_dir is None:
+        base_dir = os.path.dirname(program.modules[0].file) if program.modules else "."
+    overrides = dict(overrides or {})
+    read: dict[tuple[str, ...], object] = {}
+
+    def load_once(paths):
+        key = tuple(paths)
+        if key not in read:
+            read[key] = load_runs(paths)
+        return read[key]
+
+    logs = run_logs(program, report, measured, add_measured, base_dir)
+    from_runs = overrides_from_runs(program, report, logs, overrides, load_runs=load_once)
+    result = program.evaluate(report, overrides={**from_runs, **overrides}, progress=progress)
+    diagnostics = list(result.warnings)
+    comparison = None
+    if compare or (compare is None and logs):
+        comparison = compare_with_runs(result, logs, load_runs=load_once)
+        diagnostics.extend(comparison.diagnostics)
+    diagnostics.sort(key=lambda d: d.severity != "error")
+    return Evaluated(result, comparison, diagnostics, logs)

@@ -1,0 +1,92 @@
+"""The eval-with-runs flow as one API call (perfdsl.evaluate_with_runs) and its command-line contract: --measured
+replaces the report's own logs, --add-measured adds to them, repeated runs of one point are combined by their
+median, and an error in a log is exit status 1 with no output written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+from perfdsl.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SPEC = FIXTURES / "specs" / "matching.perf"
+OWN_LOG = FIXTURES / "logs" / "matching_runs.csv"
+
+
+def runtime_of(comparison, model: str, hardware: str, n_gpus: int) -> float:
+    runtime = next(m for m in comparison.metrics if m.name == "runtime")
+    records = comparison.result.records()
+    point = next(i for i, r in enumerate(records) if (r["model"], r["hardware"], r["n_gpus"]) == (model, hardware,
+                                                                                                  n_gpus))
+    return runtime.measured[point]
+
+
+def write_runs(path: Path, *rows: str) -> Path:
+    path.write_text("model,hardware,n_gpus,tokens,runtime [ms]\n" + "".join(row + "\n" for row in rows))
+    return path
+
+
+def test_the_report_own_logs_by_default():
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(SPEC))
+    assert evaluated.logs == [str(OWN_LOG.resolve().relative_to(Path.cwd()))] or \
+        Path(evaluated.logs[0]).resolve() == OWN_LOG.resolve()
+    assert runtime_of(evaluated.comparison, "tiny", "card_a", 1) == pytest.approx(25e-3)
+    assert evaluated.exit_status == 0
+
+
+def test_measured_replaces_the_report_own_logs(tmp_path):
+    mine = write_runs(tmp_path / "mine.csv", "org/tiny,NVIDIA Card A,8,1000,50")
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(SPEC), measured=[str(mine)])
+    assert evaluated.logs == [str(mine)]
+    assert runtime_of(evaluated.comparison, "tiny", "card_a", 8) == pytest.approx(50e-3)
+    assert runtime_of(evaluated.comparison, "tiny", "card_a", 1) != runtime_of(evaluated.comparison, "tiny",
+                                                                               "card_a", 1)   # NaN: not read
+
+
+def test_add_measured_reads_them_as_well(tmp_path):
+    more = write_runs(tmp_path / "more.csv", "org/small,NVIDIA Card B,8,1000,30")
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(SPEC), add_measured=[str(more)])
+    assert runtime_of(evaluated.comparison, "tiny", "card_a", 1) == pytest.approx(25e-3)
+    assert runtime_of(evaluated.comparison, "small", "card_b", 8) == pytest.approx(30e-3)
+
+
+def test_repeated_runs_of_one_point_are_compared_by_their_median(tmp_path):
+    repeats = write_runs(tmp_path / "repeats.csv", *(f"org/tiny,NVIDIA Card A,1,1000,{ms}" for ms in (24, 31, 25)))
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(SPEC), measured=[str(repeats)])
+    assert runtime_of(evaluated.comparison, "tiny", "card_a", 1) == pytest.approx(25e-3)      # median of 24, 31, 25
+    note = next(d for d in evaluated.diagnostics if d.code == "repeated-runs")
+    assert note.render() == (
+        "note[repeated-runs]: 1 sweep point has several runs; each metric compared is the median of its runs\n"
+        f"  = note: model=tiny, hardware=card_a, n_gpus=1: 3 runs ({repeats}:row 1, {repeats}:row 2, "
+        f"{repeats}:row 3)\n"
+        "  = help: add an identifying field (a cell of the report) to the runs if they are not repeats")
+    assert evaluated.exit_status == 0
+
+
+def test_cli_measured_replaces_and_add_measured_adds(tmp_path, capsys):
+    mine = write_runs(tmp_path / "mine.csv", "org/small,NVIDIA Card B,8,1000,50")
+
+    def measured_runtimes(option: str) -> dict[tuple[str, str, str], str]:
+        assert main(["eval", str(SPEC), option, str(mine), "--format", "csv"]) == 0
+        rows = csv.DictReader(io.StringIO(capsys.readouterr().out))
+        return {(r["model"], r["hardware"], r["n_gpus"]): r["runtime measured [ms]"] for r in rows
+                if r["runtime measured [ms]"]}
+
+    assert measured_runtimes("--measured") == {("small", "card_b", "8"): "50.0"}
+    assert measured_runtimes("--add-measured") == {("tiny", "card_a", "1"): "25.0", ("tiny", "card_a", "8"): "40.0",
+                                                   ("small", "card_b", "1"): "16.0", ("small", "card_b", "8"): "50.0"}
+
+
+def test_an_error_in_a_log_is_exit_status_1_and_no_output_is_written(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    shutil.copy(FIXTURES / "logs" / "runs_bad_unit.csv", bad)
+    out = tmp_path / "out.csv"
+    assert main(["eval", str(SPEC), "--measured", str(bad), "-o", str(out)]) == 1
+    assert not out.exists()
+    assert "error[unknown-unit]: unknown unit 'fortnight' in column 'runtime [fortnight]'" in capsys.readouterr().err
