@@ -178,7 +178,8 @@ class Checker:
                             hints=["every block bound to a role must give the cell the same dimension"])
                 return UNKNOWN
         if first.kind == "block":
-            self.report("block-as-value", f"'{expr.dotted}' is a block binding, not a value", expr.span, path=path)
+            self.report("block-as-value", f"'{expr.dotted}' is a block binding, not a value", expr.span, path=path,
+                        hints=[f"reach one of its cells with '{expr.dotted}.CELL'"])
             return UNKNOWN
         if first.kind == "list":
             self.report("list-as-value", f"'{expr.dotted}' holds a list; a formula needs one value", expr.span,

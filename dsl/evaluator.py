@@ -94,7 +94,9 @@ class Evaluator:
         if vtype is not None and getattr(vtype, "dim", None) in (BYTES, TIME) and value.dtype.kind == "f":
             if (value < 0).any():
                 self._warn_point(block, cell, value < 0, fix, "negative-size",
-                                 f"'{block.name}.{name}' is negative ({vtype.describe()})")
+                                 f"'{block.name}.{name}' is negative ({vtype.describe()})",
+                                 hint="a size or a duration below zero means an input is out of range: check the "
+                                      "inputs this cell reads")
         self.memo[key] = value
         self._tick()
         return value
@@ -196,7 +198,8 @@ class Evaluator:
                          f"'{block.name}.{cell.name}' {_FP_WORDS.get(kind, 'is not finite')}")
 
     def _warn_point(self, block: Block, cell: ir.Cell, bad: np.ndarray, fix: dict[int, int], code: str,
-                    message: str) -> None:
+                    message: str, hint: str = "guard the formula with if(...) or max(...), or check the inputs"
+                    ) -> None:
         key = (block.name, cell.name, code)
         if key in self._warned:
             return
@@ -209,7 +212,7 @@ class Evaluator:
         diag = self.sources.diag(code, f"{message} at {where}", span, path=block.cell_path(cell.name),
                                  notes=[f"{count} of {total} sweep points are affected" if count > 1 or total > 1
                                         else "the only sweep point is affected"],
-                                 hints=["guard the formula with if(...) or max(...), or check the inputs"])
+                                 hints=[hint])
         diag.severity = "warning"
         self.warnings.append(diag)
 

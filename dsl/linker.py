@@ -180,7 +180,7 @@ class Linker:
         if name in self.blocks:
             return Unresolved("block-as-value", f"'{name}' is a block, not a value",
                               (f"reach one of its cells with '{name}.CELL'",))
-        if self.ctx is not None and name in self.ctx.roles:
+        if name in (self.ctx.roles if self.ctx is not None else ROLE_WORDS | (self.known_roles or set())):
             return Unresolved("block-as-value", f"'{name}' is a role, not a value",
                               (f"reach one of its cells with '{name}.CELL'",))
         from .library import import_hint

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Iterable
 
 from . import ir
-from .errors import Diagnostic, Location, PerfError, UsageError, error
-from .library import library_root
+from .errors import Diagnostic, Location, PerfError, UsageError, did_you_mean, error
+from .library import LIBRARIES, library_files, library_root
 from .parser import parse_text
 
 
@@ -92,6 +92,9 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
 def _missing_import(imp: ir.Import, text: str) -> Diagnostic:
     lines = text.splitlines()
     source = lines[imp.span.line - 1] if imp.span.line <= len(lines) else None
+    bundled = [f"{path.parent.name}/{path.name}" for path in library_files()]
     return error("no-such-import", f"cannot find the imported file '{imp.path}'", imp.span.location(),
                  source_line=source,
-                 hints=[f"imports are looked up relative to the importing file, then in {library_root()}"])
+                 hints=did_you_mean(imp.path, bundled)
+                 + ["imports are looked up relative to the importing file, then the working folder, then the "
+                    f"bundled libraries ({', '.join(lib + '/' for lib in LIBRARIES)})"])

@@ -196,7 +196,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
     start_kind, start, start_dim = const_value(rng.start, block, blocks, sources, name)
     stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources, name)
     if start_kind != "num" or stop_kind != "num":
-        raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span))
+        raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span,
+                                     hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
     if start_dim != stop_dim:
         raise PerfError(sources.diag("unit-mismatch", f"the ends of this range have different dimensions "
                                      f"({start_dim} and {stop_dim})", rng.span))
@@ -208,7 +209,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
     else:
         step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
         if step_kind != "num":
-            raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span))
+            raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span,
+                                         hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
     if rng.geometric:
         if step_dim != DIMENSIONLESS:
             raise PerfError(sources.diag("unit-mismatch", f"a geometric step is a plain factor, not {step_dim}",
@@ -218,7 +220,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                                          rng.span))
         count = int(math.floor(math.log(stop / start) / math.log(step) + 1e-9)) + 1 if stop >= start else 0
         if count > MAX_AXIS_POINTS:
-            raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span))
+            raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span,
+                                         hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
         values = start * step ** np.arange(count)
     else:
         if step_dim != start_dim:
@@ -270,7 +273,9 @@ def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: 
     if vtype.kind == "num":
         if not math.isfinite(float(value)):
             raise PerfError(sources.diag("not-finite", f"this sweep value is {float(value)} (a division by zero or "
-                                         "an overflow)", expr.span))
+                                         "an overflow)", expr.span,
+                                         hints=["check the formula and the cells it reads: a sweep value is a finite "
+                                                "number"]))
         return "num", float(value), vtype.dim
     return vtype.kind, (bool(value) if vtype.kind == "bool" else str(value)), None
 
