@@ -6,8 +6,10 @@ two equal), and `perfdsl errors [CODE]` prints it. A test fails for a code that 
 lacks, and for a code here that no test pins with its exact text.
 
 Stages: `syntax` (reading a .perf file), `spec` (names, units, cycles, sweeps: `perfdsl check`), `evaluation`
-(values at sweep points), `runs` (run logs, ingest and matching), `usage` (the command line and outputs).
-Exit status: 1 for an error in specs or logs, 2 for bad usage, 0 where the code is only ever a warning or a note.
+(values at sweep points), `runs` (run logs, ingest and matching), `usage` (the command line and outputs),
+`internal` (a bug in perfdsl, the CLI's last line of defence).
+Exit status: 1 for an error in specs or logs (and for a bug), 2 for bad usage, 0 where the code is only ever a
+warning or a note.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ class ErrorCode:
 
     code: str
     stage: str
-    severity: str          # "error" | "warning" | "note" | "error or warning"
+    severity: str          # "error" | "warning" | "note" | "error or warning" | "warning or note"
     template: str
     hint: str
 
     @property
     def exit_status(self) -> int:
-        if self.severity in ("warning", "note"):
+        if self.severity in ("warning", "note", "warning or note"):
             return EXIT_OK
         return EXIT_USAGE_ERROR if self.stage == "usage" else EXIT_SPEC_ERROR
 
@@ -43,9 +45,10 @@ _TABLE = [
     ErrorCode("unknown-unit", "syntax", _E, "unknown unit '{unit}'",
               "units are written right after the number without spaces (`768 GB/s`); see docs/LANGUAGE.md"),
     ErrorCode("no-such-import", "syntax", _E, "cannot find the imported file '{path}'",
-              "imports are relative to the importing file, then to the bundled libraries"),
-    ErrorCode("unreadable-file", "syntax", _E, "cannot read '{file}': {reason}",
-              "check the file's permissions and encoding (UTF-8)"),
+              "imports are looked up relative to the importing file, then the working folder, then the bundled "
+              "libraries (models/, hardware/, costmodels/); the help names the closest bundled file"),
+    ErrorCode("unreadable-file", "syntax", _E, "cannot read '{file}': {reason} | byte {byte} is not UTF-8 text",
+              "save the file as UTF-8; the caret marks the first byte that is not"),
     # -- spec ---------------------------------------------------------------------------------------------------
     ErrorCode("duplicate-block", "spec", _E, "block '{name}' is defined twice",
               "block names are global over every loaded file; rename one"),
@@ -63,7 +66,8 @@ _TABLE = [
               "likely a typo of a role name such as `model`"),
     ErrorCode("unbound-role", "spec", _E, "report '{report}' binds no block to the role '{role}'",
               "bind the role in the report: `{role} = BLOCK` or `sweep {role} = [...]`"),
-    ErrorCode("block-as-value", "spec", _E, "'{name}' is a block, not a value", "reach one of its cells: `NAME.CELL`"),
+    ErrorCode("block-as-value", "spec", _E, "'{name}' is a block | a role | a block binding, not a value",
+              "reach one of its cells: `NAME.CELL`"),
     ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",
               "sweep over the list with `sweep NAME = ...` and use NAME"),
     ErrorCode("missing-input", "spec", _E, "{kind} '{block}' does not give its declared input '{cell}' ({unit})",
@@ -79,13 +83,14 @@ _TABLE = [
               "the help shows how the function is called"),
     ErrorCode("bad-tuple", "spec", _E, "a tuple is only a point of a zipped sweep",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
-    ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}'",
+    ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}' [in {unit}]",
               "give one another name with `as NAME`, or another unit"),
     ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell", "add `show COSTMODEL.CELL in UNIT`"),
     ErrorCode("sweep-outside-report", "spec", _E,
               "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role",
               "bind the block in the report, or move the sweep into the report or its workload"),
-    ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples",
+    ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples | each point of this zipped "
+              "sweep is a tuple of {n} values",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
     ErrorCode("empty-sweep", "spec", _E, "the sweep '{name}' has no values", "give at least one value"),
     ErrorCode("mixed-sweep", "spec", _E, "the sweep '{name}' mixes blocks and values",
@@ -93,12 +98,14 @@ _TABLE = [
               "needs its `import`"),
     ErrorCode("non-constant-sweep", "spec", _E, "sweep values must be constants ...: {reason}",
               "compute derived values in a cell that uses the swept cell"),
-    ErrorCode("bad-range", "spec", _E, "a range runs between two numbers",
+    ErrorCode("bad-range", "spec", _E, "a range runs between two numbers | the step of a range is a number | the "
+              "step of a range must be above 0 | a range of quantities with units needs a step | a geometric range "
+              "needs a start above 0 and a factor above 1",
               "write `START .. STOP by STEP` or `START .. STOP by *FACTOR`"),
     ErrorCode("sweep-too-large", "spec", _E, "the range has {count} points",
-              "a sweep axis holds at most 50,000,000 points; ask a query, or split the sweep"),
+              "a sweep axis holds at most 50,000,000 points: narrow the range or take a larger step"),
     ErrorCode("not-finite", "spec", _E, "this sweep value is {value} (a division by zero or an overflow)",
-              "check the formula of the sweep value"),
+              "check the formula and the cells it reads: a sweep value is a finite number"),
     # -- evaluation ---------------------------------------------------------------------------------------------
     ErrorCode("division-by-zero", "evaluation", _W, "'{cell}' divides by zero at {point}",
               "guard the formula with if(...) or max(...), or check the inputs"),
@@ -106,32 +113,35 @@ _TABLE = [
               "guard the formula with if(...) or max(...), or check the inputs"),
     ErrorCode("overflow", "evaluation", _W, "'{cell}' overflows at {point}", "check the inputs' magnitudes"),
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
-              "a size or a duration below zero means an input is out of range"),
+              "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),
     # -- runs ---------------------------------------------------------------------------------------------------
     ErrorCode("unknown-format", "runs", _E, "cannot tell which format this log is: {reason}",
               "name the format with --format NAME"),
     ErrorCode("unsupported-format", "runs", _E, "{what} is not a run log perfdsl reads",
               "the help lists the formats read"),
     ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped",
-              "the file was cut or edited by hand; fix or remove the row"),
+              "the row was cut (the log was still being written?) or edited by hand; fix or remove it"),
     ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out",
               "the row's other values are kept"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
-    ErrorCode("bad-json", "runs", _E, "{where} is not valid JSON / not a record of this format",
+    ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
+              "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read)",
               "check that the file is the tool's own output"),
     ErrorCode("bad-side", "runs", _E, "the side metadata {where} {problem}",
               "side metadata is a JSON object of identifying fields (model, hardware, batch, ...)"),
-    ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata says {other}",
-              "the side metadata wins"),
+    ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata gives {other}, which is "
+              "used", "remove the key from the side metadata to keep the log's value"),
     ErrorCode("side-file", "runs", _N, "side metadata, not a log: read with the logs beside it", ""),
-    ErrorCode("empty-column-name", "runs", _E, "a column has no name", "name every column: `NAME [UNIT]`"),
-    ErrorCode("malformed-column", "runs", _E, "cannot read column header '{header}'", "write `NAME [UNIT]`"),
+    ErrorCode("empty-column-name", "runs", _E, "a column has no name | column '{header}' has a unit but no name",
+              "name every column: 'model', or 'runtime [ms]' for a quantity"),
+    ErrorCode("malformed-column", "runs", _E, "cannot read column header '{header}'",
+              "write a quantity column as 'name [unit]', e.g. 'runtime [ms]'"),
     ErrorCode("duplicate-column", "runs", _E, "column '{name}' appears twice (columns {a} and {b})",
               "keep one column per name; write each run as its own row"),
     ErrorCode("extra-fields", "runs", _W, "row {n} has {fields} fields but the header has {columns} columns; "
-              "row {n} skipped", "a field holds an unquoted comma, or the row was cut; fix or remove the row"),
-    ErrorCode("unknown-hardware", "runs", _W, "device_ids '{ids}' do not all index config.environment.gpu; "
-              "hardware left out", "give the hardware in side metadata (--meta)"),
+              "row {n} skipped", "a field holds an unquoted comma: quote fields that contain commas, e.g. \"a, b\""),
+    ErrorCode("unknown-hardware", "runs", _W, "device_ids '{ids}' do not all index config.environment.gpu "
+              "({n} entries); hardware left out", "give the hardware in side metadata (--meta)"),
     ErrorCode("mixed-hardware", "runs", _W, "device_ids '{ids}' name different GPUs ({names}); hardware left out",
               "give the hardware in side metadata (--meta)"),
     ErrorCode("window-outside-log", "runs", _W, "the window ({start} .. {end}) reaches beyond the samples of {gpu} "
@@ -140,24 +150,27 @@ _TABLE = [
               "write `measured = \"runs.csv\"` or a list of paths"),
     ErrorCode("bad-error-convention", "spec", _E, "unknown error convention '{name}'",
               "use 'measured' or 'estimated'"),
-    ErrorCode("no-samples", "runs", _W, "no usable samples for {gpu}; skipped", "the log holds no sample of that GPU"),
+    ErrorCode("no-samples", "runs", _W, "no usable samples for {gpu} | no samples inside the window for {gpu}; "
+              "skipped", "the bad-value warnings before it say which samples could not be read; check the window"),
     ErrorCode("no-energy", "runs", _W, "fewer than two power samples in the window for {gpu}; energy left out",
-              "widen the window or sample more often"),
+              "widen the window, or sample more often (nvidia-smi -lms 100)"),
     ErrorCode("bad-window", "usage", _E, "cannot read --window '{text}'", "write START,END as epoch seconds or ISO times"),
-    ErrorCode("mixed-dimensions", "runs", _E, "metric '{name}' is {dim} in one record and {other} in another",
-              "write these logs to separate files"),
-    ErrorCode("column-clash", "runs", _E, "'{name}' is both an identifying field and a metric",
-              "rename it in the side metadata"),
-    ErrorCode("write-failed", "runs", _E, "cannot write the runs: {reason}", "check the output folder"),
-    ErrorCode("no-logs", "usage", _E, "no logs to ingest", "name one or more log files"),
-    ErrorCode("unmatched", "runs", "warning", "{count} runs match no estimate / estimates without a run",
+    ErrorCode("mixed-dimensions", "runs", _E, "metric '{name}' is {dim} in {source} and {other} in {source}; it "
+              "cannot be one column", "write these logs to separate files"),
+    ErrorCode("column-clash", "runs", _E, "'{name}' is an identifying field in {source} and a metric in {source}; "
+              "one column cannot be both", "remove it from the side metadata, or write these logs to separate files"),
+    ErrorCode("write-failed", "runs", _E, "cannot write the runs: {reason}",
+              "check that the output's folder exists and can be written"),
+    ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "
+              "estimates without a run (a note) | {count} ambiguous matches (a warning)",
               "the notes list them; check the report's sweep and the runs' identifying fields"),
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
-    ErrorCode("unused-run-field", "runs", _N, "the runs' fields {fields} match no cell of the report",
-              "add a cell of that name to the report or its workload to match on it"),
-    ErrorCode("bad-config", "runs", _E, "cannot read '{file}' as JSON / it does not hold a JSON object",
-              "give a Hugging Face config.json"),
+    ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "
+              "does not use them", "add a cell of that name to the report or its workload to match on it"),
+    ErrorCode("bad-config", "runs", _E, "cannot read '{file}': {reason} | '{file}' is not valid JSON: {reason} | "
+              "'{file}' holds a JSON {type}, not an object",
+              "give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)"),
     ErrorCode("unsupported-architecture", "runs", _E, "this config sets {what}, which the model library does not "
               "describe", "extend the family block in models/ (see models/README.md)"),
     # -- usage --------------------------------------------------------------------------------------------------
@@ -166,11 +179,12 @@ _TABLE = [
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
-              "write BLOCK.CELL=VALUE"),
+              "name the block: --set BLOCK.CELL=VALUE"),
     ErrorCode("unknown-block", "usage", _E, "no block named '{name}'", "the help lists the blocks"),
     ErrorCode("unknown-report", "usage", _E, "no report named '{name}'", "the help lists the reports"),
     ErrorCode("no-report", "usage", _E, "the loaded files define no report",
-              "add a `report NAME { ... }` block, or name a cell to evaluate"),
+              "add a `report NAME { ... }` block that shows cells, or look at one cell with "
+              "`perfdsl explain FILE BLOCK.CELL`"),
     ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}",
               "choose one with --report NAME"),
     ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
@@ -181,17 +195,19 @@ _TABLE = [
               "use .csv, .json, .jsonl, .txt or .xlsx, or give --format"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
               "choose another output file with -o"),
-    ErrorCode("too-many-rows", "usage", _E, "the {sheet} sheet would need {count} rows",
-              "a workbook is for people: ask a query, or write CSV"),
-    ErrorCode("internal", "usage", _E, "{exception} ... this is a bug in perfdsl",
-              "please report it with the command and files that caused it"),
+    ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "
+              "below its headers | the {sheet} sheet would need {count} rows; ...",
+              "split the rows over several sheets with a report cell `section`, or write CSV: -o FILE.csv"),
+    # -- a bug ----------------------------------------------------------------------------------------------------
+    ErrorCode("internal", "internal", _E, "{exception type}: {exception}",
+              "this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details and report it"),
 ]
 
 CATALOGUE: dict[str, ErrorCode] = {entry.code: entry for entry in _TABLE}
 
 _STAGES = [("syntax", "Reading a .perf file"), ("spec", "Checking specs (`perfdsl check`)"),
            ("evaluation", "Evaluating"), ("runs", "Run logs, ingest and matching"),
-           ("usage", "The command line and outputs")]
+           ("usage", "The command line and outputs"), ("internal", "A bug in perfdsl")]
 
 
 def describe(code: str) -> str:

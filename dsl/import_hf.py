@@ -105,14 +105,23 @@ def _config_file(path: str) -> Path:
 
 
 def _read_json(config_file: Path) -> dict:
+    hint = "give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)"
     try:
-        data = json.loads(config_file.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PerfError(error("bad-config", f"cannot read '{config_file}' as JSON: {exc}",
-                              Location(str(config_file)))) from None
+        text = config_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PerfError(error("bad-config", f"cannot read '{config_file}': {getattr(exc, 'strerror', None) or exc}",
+                              Location(str(config_file)), hints=[hint])) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        lines = text.splitlines()
+        raise PerfError(error("bad-config", f"'{config_file}' is not valid JSON: {exc.msg}",
+                              Location(str(config_file), exc.lineno, exc.colno, exc.colno + 1),
+                              source_line=lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None,
+                              hints=[hint])) from None
     if not isinstance(data, dict):
-        raise PerfError(error("bad-config", f"'{config_file}' does not hold a JSON object",
-                              Location(str(config_file))))
+        raise PerfError(error("bad-config", f"'{config_file}' holds a JSON {type(data).__name__}, not an object",
+                              Location(str(config_file)), hints=[hint]))
     return data
 
 

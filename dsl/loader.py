@@ -79,14 +79,31 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         seen.add(path)
         shown = display_path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            diagnostics.append(error("unreadable-file", f"cannot read '{shown}': {exc}", Location(shown)))
+            data = path.read_bytes()
+            text = data.decode("utf-8")
+        except OSError as exc:
+            diagnostics.append(error("unreadable-file", f"cannot read '{shown}': {exc.strerror or exc}",
+                                     Location(shown), hints=["check that the file can be read"]))
+            continue
+        except UnicodeDecodeError as exc:
+            diagnostics.append(_not_utf8(shown, data, exc))
             continue
         parse(text, shown, path)
     if diagnostics:
         raise PerfError(diagnostics)
     return modules
+
+
+def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
+    """The first byte that is not UTF-8, located by line and column (columns count characters before it)."""
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    line = data.count(b"\n", 0, exc.start) + 1
+    line_end = data.find(b"\n", exc.start)
+    source = data[line_start:line_end if line_end >= 0 else len(data)].decode("utf-8", errors="replace")
+    col = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+    return error("unreadable-file", f"cannot read '{shown}': byte 0x{data[exc.start]:02x} is not UTF-8 text",
+                 Location(shown, line, col, col + 1), source_line=source,
+                 hints=["save the file as UTF-8 (a .perf file is UTF-8 text)"])
 
 
 def _missing_import(imp: ir.Import, text: str) -> Diagnostic:

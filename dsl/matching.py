@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .comparison import ERROR_CONVENTIONS, Unmatched
-from .errors import Diagnostic, PerfError, error
+from .errors import Diagnostic, PerfError, did_you_mean, error
 from .result import Result, key_with_unit
 
 ALIASES = {
@@ -100,7 +100,9 @@ def logs_of_report(program, report, base_dir: str = ".") -> list[str]:
     for item in items:
         if not isinstance(item, ir.Str):
             raise PerfError(program.sources.diag(
-                "bad-measured", "`measured` names run logs: a string or a list of strings", item.span))
+                "bad-measured", "`measured` names run logs: a string or a list of strings", item.span,
+                hints=['write `measured = "runs.csv"` or `measured = ["a.csv", "b.jsonl"]`; paths are relative '
+                       "to the report's file"]))
         report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
         paths.append(os.path.normpath(os.path.join(report_dir, item.value)))
     return paths
@@ -113,9 +115,13 @@ def error_convention(result: Result) -> str:
     from . import ir
 
     if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ERROR_CONVENTIONS:
+        given = cell.expr.value if isinstance(cell.expr, ir.Str) else None
         raise PerfError(result.program.sources.diag(
-            "bad-option", "error_convention is \"measured\" ((estimated - measured) / measured) or \"estimated\" "
-            "((estimated - measured) / estimated)", cell.expr.span if cell.expr else cell.span))
+            "bad-error-convention", f"unknown error convention '{given}'" if given is not None else
+            "`error_convention` is a string: \"measured\" or \"estimated\"", cell.expr.span if cell.expr else cell.span,
+            hints=(did_you_mean(given, ERROR_CONVENTIONS) if given is not None else [])
+            + ['"measured" divides the error by the measured value, (estimated - measured) / measured; '
+               '"estimated" by the estimate, (estimated - measured) / estimated']))
     return cell.expr.value
 
 

@@ -86,7 +86,8 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
         return found
     if len(found) > 1:
         raise UsageError(error("ambiguous-override", f"'{head}' is a cell of several bound blocks: "
-                               + ", ".join(b.name for b, _ in found), hints=[f"write BLOCK.{head}=VALUE"]))
+                               + ", ".join(b.name for b, _ in found),
+                               hints=["name the block: " + " or ".join(f"--set {b.name}.{head}=..." for b, _ in found)]))
     candidates = list(report.cells) if report is not None else []
     for role, names in roles.items():
         if len(names) == 1 and role != "report":

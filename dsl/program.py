@@ -110,7 +110,8 @@ class Program:
             return report
         if not reports:
             raise UsageError(error("no-report", "the loaded files define no report",
-                                   hints=["add a `report NAME { ... }` block, or name a cell to evaluate"]))
+                                   hints=["add a `report NAME { ... }` block that shows cells, or look at one cell with "
+                                          "`perfdsl explain FILE BLOCK.CELL`"]))
         if len(reports) > 1:
             raise UsageError(error("which-report", "the loaded files define several reports: "
                                    + ", ".join(reports), hints=["choose one with --report NAME"]))

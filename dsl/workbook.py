@@ -116,10 +116,13 @@ def _check_data(data: WorkbookData) -> None:
         if HEADER_ROWS + len(section.rows) > EXCEL_MAX_ROWS:
             raise UsageError(error(
                 "too-many-rows", f"section '{section.title}' has {len(section.rows)} rows; an Excel sheet holds "
-                f"{EXCEL_MAX_ROWS - HEADER_ROWS} below its headers", hints=["split the sweep into sections"]))
+                f"{EXCEL_MAX_ROWS - HEADER_ROWS} below its headers",
+                hints=["split the rows over several sheets with a report cell `section` (a string per point, e.g. "
+                       "`section = if(workload.n_gpus > 1, \"multi\", \"single\")`), or write CSV: -o FILE.csv"]))
     for name, count in ((INPUTS, len(data.inputs)), (UNMATCHED, len(data.unmatched))):
         if count + 1 > EXCEL_MAX_ROWS:
-            raise UsageError(error("too-many-rows", f"the {name} sheet would need {count} rows"))
+            raise UsageError(error("too-many-rows", f"the {name} sheet would need {count} rows; an Excel sheet "
+                                   f"holds {EXCEL_MAX_ROWS - 1} below its header", hints=["write CSV: -o FILE.csv"]))
 
 
 # ---- the frame (openpyxl) ------------------------------------------------------------------------------------

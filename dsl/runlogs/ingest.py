@@ -64,8 +64,6 @@ def ingest_command(logs: list[str], output: str, format: str | None, side_file: 
 
 
 def run(logs: list[str], output: str, format: str | None, side_file: str | None, window: str | None) -> int:
-    if not logs:
-        raise UsageError(Diagnostic("no-logs", "no logs to ingest", hints=["name one or more log files"]))
     refuse_overwrite(logs, output)
     side = read_side_file(side_file) if side_file else {}
     epoch_window = None
@@ -84,7 +82,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
             (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
         except OSError as exc:
             raise PerfError(Diagnostic("write-failed", f"cannot write the runs: {exc.strerror or exc}",
-                                       Location(output))) from None
+                                       Location(output), hints=["check that the output's folder exists and can "
+                                                                "be written"])) from None
     print(summary(logs, output, result, failed), file=sys.stderr)
     return EXIT_SPEC_ERROR if failed else EXIT_OK
 

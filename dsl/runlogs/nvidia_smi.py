@@ -254,7 +254,8 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
         metrics["runtime"] = measure(hi - lo, "s")
     elif gpu.power:
         result.problems.append(warning("no-energy", f"fewer than two power samples in the window for {label}; "
-                                       "energy left out", Location(path)))
+                                       "energy left out", Location(path),
+                                       hints=["widen the window, or sample more often (nvidia-smi -lms 100)"]))
     if inside(gpu.power):
         metrics["peak_power"] = measure(max(inside(gpu.power)), "W")
     if inside(gpu.memory):

@@ -122,12 +122,15 @@ def read_devices(path: str, backend: dict, environment: dict, result: LoadResult
     if len(names) != len(ids):
         result.problems.append(warning(
             "unknown-hardware", f"device_ids '{ids_text}' do not all index config.environment.gpu "
-            f"({len(gpus)} entries); hardware left out", Location(path, detail="config.backend.device_ids")))
+            f"({len(gpus)} {'entry' if len(gpus) == 1 else 'entries'}); hardware left out",
+            Location(path, detail="config.backend.device_ids"),
+            hints=['give the hardware in side metadata (--meta), e.g. {"hardware": "NVIDIA A100-SXM4-80GB"}']))
         return None, len(ids)
     if len(set(names)) > 1:
         result.problems.append(warning(
             "mixed-hardware", f"device_ids '{ids_text}' name different GPUs ({', '.join(names)}); hardware left out",
-            Location(path, detail="config.backend.device_ids")))
+            Location(path, detail="config.backend.device_ids"),
+            hints=["give the hardware in side metadata (--meta), e.g. {\"hardware\": \"" + names[0] + "\"}"]))
         return None, len(ids)
     return names[0], len(ids)
 

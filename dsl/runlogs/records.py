@@ -82,7 +82,8 @@ def ragged_row(path: str, line: int, row_number: int, fields: int, expected: str
                source_line: str | None) -> Diagnostic:
     """The warning for a table row whose field count differs from the header's; `expected` says what it has."""
     return warning("bad-row", f"row {row_number} has {fields} fields but {expected}; row {row_number} skipped",
-                   Location(path, line, detail=f"row {row_number}"), source_line=source_line)
+                   Location(path, line, detail=f"row {row_number}"), source_line=source_line,
+                   hints=["the row was cut (the log was still being written?) or edited by hand; fix or remove it"])
 
 
 def note(code: str, message: str, location: Location | None = None) -> Diagnostic:

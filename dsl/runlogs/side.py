@@ -86,7 +86,8 @@ def apply_side(record: RunRecord, side: dict[str, object], log: str) -> list[Dia
             continue
         if key in record.identity and record.identity[key] != value:
             notes.append(note("side-override", f"'{key}' is {record.identity[key]!r} in the log; the side metadata "
-                              f"gives {value!r}, which is used", Location(log, detail=record.source)))
+                              f"gives {value!r}, which is used",
+                              Location(log, detail=record.source.removeprefix(f"{log}:"))))
             record.extra.setdefault(f"log.{key}", record.identity[key])
         record.identity[key] = value
     return notes

@@ -51,12 +51,14 @@ def identity_columns(records: list[RunRecord]) -> list[str]:
 def metric_columns(records: list[RunRecord]) -> dict[str, str]:
     """metric name -> unit to write it in; a metric whose dimension differs between records is an error."""
     dims: dict[str, Dimension] = {}
+    first: dict[str, str] = {}
     units: dict[str, set[str]] = {}
     for record in records:
         for name, measurement in record.metrics.items():
+            first.setdefault(name, record.source)
             if dims.setdefault(name, measurement.dim) != measurement.dim:
-                raise PerfError(Diagnostic("mixed-dimensions", f"metric '{name}' is {dims[name]} in one record and "
-                                           f"{measurement.dim} in another ({record.source}); it cannot be one column",
+                raise PerfError(Diagnostic("mixed-dimensions", f"metric '{name}' is {dims[name]} in {first[name]} "
+                                           f"and {measurement.dim} in {record.source}; it cannot be one column",
                                            hints=["write these logs to separate files"]))
             units.setdefault(name, set()).add(measurement.unit)
     return {name: display_unit(dims[name], units[name]) for name in dims}
@@ -83,8 +85,13 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
     metrics = metric_columns(records)
     clash = set(identity) & set(metrics)
     if clash:
-        raise PerfError(Diagnostic("column-clash", f"'{sorted(clash)[0]}' is both an identifying field and a metric",
-                                   hints=["rename it in the side metadata"]))
+        name = sorted(clash)[0]
+        as_field = next(r.source for r in records if name in r.identity)
+        as_metric = next(r.source for r in records if name in r.metrics)
+        raise PerfError(Diagnostic("column-clash", f"'{name}' is an identifying field in {as_field} and a metric in "
+                                   f"{as_metric}; one column cannot be both",
+                                   hints=["side metadata gives identifying fields (model, hardware, batch, ...): "
+                                          f"remove '{name}' from it, or write these logs to separate files"]))
     header = identity + [f"{name} [{unit}]" for name, unit in metrics.items()] + [SOURCE_COLUMN]
 
     def write(stream):

@@ -1,0 +1,363 @@
+"""The exact text of the diagnostics that run logs, a report's run-log cells and the command line give.
+
+One entry per code: the small files a user would have (a run log, side metadata, a report, a config.json), the
+command line they would type, the exit status, and every line printed on stderr, written out in full. Codes about
+the specs themselves are pinned by the golden cases in tests/cases/ instead. The catalogue (dsl/error_codes.py)
+requires every code to be pinned somewhere (tests/test_error_codes.py).
+
+The CLI runs in-process with the test's temporary folder as the working directory, so paths read as typed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from perfdsl import cli
+
+# -- small inputs ----------------------------------------------------------------------------------------------
+
+# nvidia-smi --query-gpu=timestamp,index,name,power.draw,memory.used --format=csv -lms 500
+SMI_HEADER = "timestamp, index, name, power.draw [W], memory.used [MiB]\n"
+
+
+def smi_row(second: float, watts: float) -> str:
+    return f"2025/01/10 12:00:{second:06.3f}, 0, NVIDIA RTX A5000, {watts:.2f} W, 1000 MiB\n"
+
+
+def optimum_benchmark(device_ids: str, gpus: list[str]) -> str:
+    """An optimum-benchmark benchmark.json cut down to what identifies the run (config) and one metric (report)."""
+    return json.dumps({
+        "config": {"backend": {"name": "pytorch", "model": "org/tiny", "device": "cuda", "device_ids": device_ids,
+                               "torch_dtype": "float16"},
+                   "scenario": {"input_shapes": {"batch_size": 1, "sequence_length": 128}},
+                   "environment": {"gpu": gpus, "gpu_count": len(gpus)}},
+        "report": {"prefill": {"latency": {"mean": 0.025, "unit": "s"}}}}, indent=1)
+
+
+# runtime = 10 ms per GPU, swept over 1 and 2 GPUs; run logs match it on n_gpus.
+REPORT = """\
+workload w {
+    sweep n_gpus = [1, 2]
+}
+costmodel c { runtime = 10 ms * workload.n_gpus }
+report r {
+    workload = w
+    show c.runtime in ms as runtime
+}
+"""
+
+LLAMA_CONFIG = json.dumps({"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4,
+                           "num_key_value_heads": 4, "num_hidden_layers": 2, "intermediate_size": 128,
+                           "vocab_size": 100, "max_position_embeddings": 128})
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What a user has and types, and what perfdsl answers: exit status and the whole of stderr."""
+
+    code: str
+    argv: list[str]
+    status: int
+    stderr: str
+    files: dict[str, str | bytes] = field(default_factory=dict)
+
+
+TRIGGERS = [
+    # -- run logs: rows and values ------------------------------------------------------------------------------
+    Trigger("bad-row", ["ingest", "power.csv", "-o", "runs.csv"], 1, files={
+        "power.csv": SMI_HEADER + smi_row(0, 100) + "2025/01/10 12:00:00.500, 0, NVIDIA RTX A5000, 150.00 W\n"
+                     + smi_row(1, 200)}, stderr=(
+        "warning[bad-row]: row 2 has 4 fields but there are 5 columns; row 2 skipped\n"
+        "  --> power.csv:3 (row 2)\n"
+        "  |\n"
+        "3 | 2025/01/10 12:00:00.500, 0, NVIDIA RTX A5000, 150.00 W\n"
+        "  = help: the row was cut (the log was still being written?) or edited by hand; fix or remove "
+        "it\n"
+        "ingest: 1 run from 1 log (nvidia-smi); wrote runs.csv; 0 errors, 1 warning\n")),
+    Trigger("extra-fields", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\norg/tiny, v2,1,40\n"}, stderr=(
+        "warning[extra-fields]: row 2 has 4 fields but the header has 3 columns; row 2 skipped\n"
+        "  --> runs.csv:3:16 (row 2)\n"
+        "  |\n"
+        "3 | org/tiny, v2,1,40\n"
+        "  |                ^^\n"
+        "  = help: quote fields that contain commas, e.g. \"a, b\"\n"
+        "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 1 warning\n")),
+    Trigger("bad-json", ["ingest", "runs.jsonl", "-o", "runs.csv"], 1, files={
+        "runs.jsonl": '{"model": "org/tiny", "runtime [ms]": 25}\n{"model": "org/tiny", "runtime [ms]": 40,}\n'},
+        stderr=(
+        "warning[bad-json]: line 2 is not valid JSON: Expecting property name enclosed in double quotes; "
+        "row 2 skipped\n"
+        "  --> runs.jsonl:2:42 (row 2)\n"
+        "  |\n"
+        "2 | {\"model\": \"org/tiny\", \"runtime [ms]\": 40,}\n"
+        "  |                                          ^\n"
+        "ingest: 1 run from 1 log (perfdsl-jsonl); wrote runs.csv; 0 errors, 1 warning\n")),
+    # -- run logs: headers -------------------------------------------------------------------------------------
+    Trigger("empty-column-name", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "runs.csv": "model,,runtime [ms]\norg/tiny,1,25\n"}, stderr=(
+        "error[empty-column-name]: a column has no name\n"
+        "  --> runs.csv:1:7 (column '')\n"
+        "  |\n"
+        "1 | model,,runtime [ms]\n"
+        "  |       ^\n"
+        "  = help: name every column, e.g. 'model' or 'runtime [ms]'\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("malformed-column", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "runs.csv": "model,runtime [ms\norg/tiny,25\n"}, stderr=(
+        "error[malformed-column]: cannot read column header 'runtime [ms'\n"
+        "  --> runs.csv:1:7 (column 'runtime [ms')\n"
+        "  |\n"
+        "1 | model,runtime [ms\n"
+        "  |       ^^^^^^^^^^^\n"
+        "  = help: write a quantity column as 'name [unit]', e.g. 'runtime [ms]'\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("duplicate-column", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "runs.csv": "model,runtime [s],runtime [ms]\norg/tiny,0.025,25\n"}, stderr=(
+        "error[duplicate-column]: column 'runtime' appears twice (columns 2 and 3)\n"
+        "  --> runs.csv:1:19 (column 'runtime [ms]')\n"
+        "  |\n"
+        "1 | model,runtime [s],runtime [ms]\n"
+        "  |                   ^^^^^^^^^^^^\n"
+        "  = help: keep one column per name; write each run as its own row\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    # -- run logs: side metadata ---------------------------------------------------------------------------------
+    Trigger("side-override", ["ingest", "runs.csv", "--meta", "side.json", "-o", "out.csv"], 0, files={
+        "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\n", "side.json": '{"model": "org/small"}'},
+        stderr=(
+        "note[side-override]: 'model' is 'org/tiny' in the log; the side metadata gives 'org/small', "
+        "which is used\n"
+        "  --> runs.csv (row 1)\n"
+        "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 0 warnings\n")),
+    Trigger("side-file", ["ingest", "runs.csv", "runs.csv.meta.json", "-o", "out.csv"], 0, files={
+        "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\n",
+        "runs.csv.meta.json": '{"hardware": "NVIDIA RTX A5000"}'}, stderr=(
+        "note[side-file]: side metadata, not a log: read with the logs beside it\n"
+        "  --> runs.csv.meta.json\n"
+        "ingest: 1 run from 2 logs (perfdsl-csv); wrote out.csv; 0 errors, 0 warnings\n")),
+    # -- run logs: optimum-benchmark devices ---------------------------------------------------------------------
+    Trigger("unknown-hardware", ["ingest", "benchmark.json", "-o", "out.csv"], 1, files={
+        "benchmark.json": optimum_benchmark("0,1", ["NVIDIA A100-SXM4-80GB"])}, stderr=(
+        "warning[unknown-hardware]: device_ids '0,1' do not all index config.environment.gpu (1 entry); "
+        "hardware left out\n"
+        "  --> benchmark.json (config.backend.device_ids)\n"
+        "  = help: give the hardware in side metadata (--meta), e.g. {\"hardware\": \"NVIDIA "
+        "A100-SXM4-80GB\"}\n"
+        "ingest: 1 run from 1 log (optimum-benchmark); wrote out.csv; 0 errors, 1 warning\n")),
+    Trigger("mixed-hardware", ["ingest", "benchmark.json", "-o", "out.csv"], 1, files={
+        "benchmark.json": optimum_benchmark("0,1", ["NVIDIA A100-SXM4-80GB", "NVIDIA DGX Display"])}, stderr=(
+        "warning[mixed-hardware]: device_ids '0,1' name different GPUs (NVIDIA A100-SXM4-80GB, NVIDIA "
+        "DGX Display); hardware left out\n"
+        "  --> benchmark.json (config.backend.device_ids)\n"
+        "  = help: give the hardware in side metadata (--meta), e.g. {\"hardware\": \"NVIDIA "
+        "A100-SXM4-80GB\"}\n"
+        "ingest: 1 run from 1 log (optimum-benchmark); wrote out.csv; 0 errors, 1 warning\n")),
+    # -- run logs: nvidia-smi power samples ----------------------------------------------------------------------
+    Trigger("window-outside-log", ["ingest", "power.csv", "-o", "out.csv",
+                                   "--window", "2025-01-10T12:00:01,2025-01-10T12:00:05"], 1, files={
+        "power.csv": SMI_HEADER + smi_row(0, 100) + smi_row(1, 200) + smi_row(2, 200)}, stderr=(
+        "warning[window-outside-log]: the window (2025-01-10T12:00:01.000+00:00 .. "
+        "2025-01-10T12:00:05.000+00:00) reaches beyond the samples of gpu 0 "
+        "(2025-01-10T12:00:00.000+00:00 .. 2025-01-10T12:00:02.000+00:00); only the overlap is used\n"
+        "  --> power.csv\n"
+        "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 1 warning\n")),
+    Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
+        "power.csv": SMI_HEADER + "2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"}, stderr=(
+        "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw'\n"
+        "  --> power.csv:2:47 (row 1, column 'power.draw')\n"
+        "  |\n"
+        "2 | 2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"
+        "  |                                               ^^^^^\n"
+        "  = note: row 1 is left out of 'power.draw'\n"
+        "warning[bad-value]: cannot read '[N/A]' as a size in column 'memory.used'\n"
+        "  --> power.csv:2:54 (row 1, column 'memory.used')\n"
+        "  |\n"
+        "2 | 2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"
+        "  |                                                      ^^^^^\n"
+        "  = note: row 1 is left out of 'memory.used'\n"
+        "warning[no-samples]: no usable samples for gpu 0; skipped\n"
+        "  --> power.csv\n"
+        "ingest: 0 runs from 1 log; nothing written; 0 errors, 3 warnings\n")),
+    Trigger("no-energy", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
+        "power.csv": SMI_HEADER + smi_row(0, 100)}, stderr=(
+        "warning[no-energy]: fewer than two power samples in the window for gpu 0; energy left out\n"
+        "  --> power.csv\n"
+        "  = help: widen the window, or sample more often (nvidia-smi -lms 100)\n"
+        "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 1 warning\n")),
+    # -- run logs: writing perfdsl's own log ---------------------------------------------------------------------
+    Trigger("mixed-dimensions", ["ingest", "a.csv", "b.csv", "-o", "out.csv"], 1, files={
+        "a.csv": "model,runtime [ms]\norg/tiny,25\n", "b.csv": "model,runtime [GB]\norg/tiny,2\n"}, stderr=(
+        "error[mixed-dimensions]: metric 'runtime' is s in a.csv:row 1 and byte in b.csv:row 1; it "
+        "cannot be one column\n"
+        "  = help: write these logs to separate files\n")),
+    Trigger("column-clash", ["ingest", "runs.csv", "--meta", "side.json", "-o", "out.csv"], 1, files={
+        "runs.csv": "model,runtime [ms]\norg/tiny,25\n", "side.json": '{"runtime": "fast"}'}, stderr=(
+        "error[column-clash]: 'runtime' is an identifying field in runs.csv:row 1 and a metric in "
+        "runs.csv:row 1; one column cannot be both\n"
+        "  = help: side metadata gives identifying fields (model, hardware, batch, ...): remove "
+        "'runtime' from it, or write these logs to separate files\n")),
+    Trigger("write-failed", ["ingest", "runs.csv", "-o", "missing/out.csv"], 1, files={
+        "runs.csv": "model,runtime [ms]\norg/tiny,25\n"}, stderr=(
+        "error[write-failed]: cannot write the runs: No such file or directory\n"
+        "  --> missing/out.csv\n"
+        "  = help: check that the output's folder exists and can be written\n")),
+    # -- estimates beside runs -----------------------------------------------------------------------------------
+    Trigger("unmatched", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0, files={
+        "r.perf": REPORT, "runs.csv": "n_gpus,runtime [ms]\n1,11\n4,41\n"}, stderr=(
+        "warning[unmatched]: 1 run without an estimate\n"
+        "  = note: n_gpus=4 (runs.csv:row 2)\n"
+        "\n"
+        "note[unmatched]: 1 estimate without a run\n"
+        "  = note: n_gpus=2\n"
+        "\n"
+        "1 warning\n")),
+    Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0, files={
+        "r.perf": REPORT, "runs.csv": "n_gpus,backend,runtime [ms]\n1,vllm,11\n2,vllm,21\n"}, stderr=(
+        "warning[unused-run-field]: the runs' fields 'backend' match no cell of the report, so matching "
+        "does not use them\n"
+        "  = help: add a cell of that name to the report or its workload to match on it\n"
+        "\n"
+        "1 warning\n")),
+    Trigger("bad-measured", ["eval", "r.perf"], 1, files={
+        "r.perf": REPORT.replace("report r {", "report r {\n    measured = runs")}, stderr=(
+        "error[bad-measured]: `measured` names run logs: a string or a list of strings\n"
+        "  --> r.perf:6:16\n"
+        "  |\n"
+        "6 |     measured = runs\n"
+        "  |                ^^^^\n"
+        "  = help: write `measured = \"runs.csv\"` or `measured = [\"a.csv\", \"b.jsonl\"]`; paths are "
+        "relative to the report's file\n"
+        "\n"
+        "1 error\n")),
+    Trigger("bad-error-convention", ["eval", "r.perf", "--measured", "runs.csv"], 1, files={
+        "r.perf": REPORT.replace("report r {", 'report r {\n    error_convention = "measurd"'),
+        "runs.csv": "n_gpus,runtime [ms]\n1,11\n"}, stderr=(
+        "error[bad-error-convention]: unknown error convention 'measurd'\n"
+        "  --> r.perf:6:24\n"
+        "  |\n"
+        "6 |     error_convention = \"measurd\"\n"
+        "  |                        ^^^^^^^^^\n"
+        "  = help: did you mean 'measured'?\n"
+        "  = help: \"measured\" divides the error by the measured value, (estimated - measured) / "
+        "measured; \"estimated\" by the estimate, (estimated - measured) / estimated\n"
+        "\n"
+        "1 error\n")),
+    # -- import-hf ---------------------------------------------------------------------------------------------
+    Trigger("bad-config", ["import-hf", "config.json"], 1, files={
+        "config.json": '{"model_type": "llama", "hidden_size": 4096,}\n'}, stderr=(
+        "error[bad-config]: 'config.json' is not valid JSON: Expecting property name enclosed in double "
+        "quotes\n"
+        "  --> config.json:1:45\n"
+        "  |\n"
+        "1 | {\"model_type\": \"llama\", \"hidden_size\": 4096,}\n"
+        "  |                                             ^\n"
+        "  = help: give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)\n"
+        "\n"
+        "1 error\n")),
+    Trigger("bad-name", ["import-hf", "config.json", "--name", "7b-chat"], 2, files={
+        "config.json": LLAMA_CONFIG}, stderr=(
+        "error[bad-name]: '7b-chat' is not a block name\n"
+        "  = help: a block name is letters, digits and '_', not starting with a digit\n"
+        "\n"
+        "1 error\n")),
+    # -- reading .perf files -----------------------------------------------------------------------------------
+    Trigger("unreadable-file", ["check", "a.perf"], 1, files={
+        "a.perf": 'import "b.perf"\n', "b.perf": 'model m {\n    name = "caf\xe9"\n}\n'.encode("latin-1")},
+        stderr=(
+        "error[unreadable-file]: cannot read 'b.perf': byte 0xe9 is not UTF-8 text\n"
+        "  --> b.perf:2:16\n"
+        "  |\n"
+        "2 |     name = \"caf�\"\n"
+        "  |                ^\n"
+        "  = help: save the file as UTF-8 (a .perf file is UTF-8 text)\n"
+        "\n"
+        "1 error\n")),
+    # -- the command line --------------------------------------------------------------------------------------
+    Trigger("ambiguous-override", ["eval", "r.perf", "--set", "clock=3"], 2, files={
+        "r.perf": "hardware gpu { clock = 1 GHz }\nmodel m { clock = 2 }\n"
+                  "costmodel c { x = hardware.clock * model.clock }\n"
+                  "report r { hardware = gpu; model = m; show c.x in GHz }\n"}, stderr=(
+        "error[ambiguous-override]: 'clock' is a cell of several bound blocks: gpu, m\n"
+        "  = help: name the block: --set gpu.clock=... or --set m.clock=...\n"
+        "\n"
+        "1 error\n")),
+    Trigger("unknown-block", ["explain", "lib.perf", "a11.peak"], 2, files={
+        "lib.perf": "hardware a10 { peak = 125 TFLOP/s }\n"}, stderr=(
+        "error[unknown-block]: no block named 'a11'\n"
+        "  = help: did you mean 'a10'?\n"
+        "  = help: available: a10\n"
+        "\n"
+        "1 error\n")),
+    Trigger("no-report", ["eval", "lib.perf"], 2, files={
+        "lib.perf": "hardware a10 { peak = 125 TFLOP/s }\n"}, stderr=(
+        "error[no-report]: the loaded files define no report\n"
+        "  = help: add a `report NAME { ... }` block that shows cells, or look at one cell with `perfdsl "
+        "explain FILE BLOCK.CELL`\n"
+        "\n"
+        "1 error\n")),
+    Trigger("bad-cell", ["explain", "r.perf", "c.runtime.ms"], 2, files={"r.perf": REPORT}, stderr=(
+        "error[bad-cell]: cannot read the cell name 'c.runtime.ms'\n"
+        "  = help: write CELL, ROLE.CELL or BLOCK.CELL, e.g. prefill.runtime\n"
+        "\n"
+        "1 error\n")),
+]
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS, ids=[t.code for t in TRIGGERS])
+def test_diagnostic_text(trigger: Trigger, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name, content in trigger.files.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    code, _, err = run_cli(trigger.argv, capsys)
+    assert err == trigger.stderr
+    assert code == trigger.status
+    assert "Traceback" not in err and "error[internal]" not in err
+
+
+def test_each_trigger_shows_its_own_code():
+    for trigger in TRIGGERS:
+        assert f"[{trigger.code}]: " in trigger.stderr, trigger.code
+
+
+def test_too_many_rows_for_a_workbook_sheet(tmp_path, monkeypatch, capsys):
+    """An Excel sheet holds 1,048,576 rows; the limit is lowered to 2 + 4 here so that six points overflow it."""
+    import perfdsl.workbook as workbook
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(workbook, "EXCEL_MAX_ROWS", workbook.HEADER_ROWS + 4)
+    (tmp_path / "r.perf").write_text(REPORT.replace("[1, 2]", "1 .. 6"))
+    code, out, err = run_cli(["eval", "r.perf", "-o", "out.xlsx"], capsys)
+    assert err == (
+        "error[too-many-rows]: section 'r' has 6 rows; an Excel sheet holds 4 below its headers\n"
+        "  = help: split the rows over several sheets with a report cell `section` (a string per point, e.g. "
+        "`section = if(workload.n_gpus > 1, \"multi\", \"single\")`), or write CSV: -o FILE.csv\n"
+        "\n"
+        "1 error\n")
+    assert code == 2 and out == ""
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_internal_error_is_the_last_line_of_defence(tmp_path, monkeypatch, capsys):
+    """A bug (any exception that is not a PerfError) prints one line and a hint, never a traceback."""
+    def broken(args):
+        raise KeyError("prefill")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PERFDSL_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "cmd_check", broken)
+    code, out, err = run_cli(["check", "r.perf"], capsys)
+    assert err == (
+        "error[internal]: KeyError: 'prefill'\n"
+        "  = help: this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details and report it\n")
+    assert code == 1 and out == ""
