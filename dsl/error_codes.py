@@ -115,6 +115,23 @@ _TABLE = [
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
               "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),
     # -- runs ---------------------------------------------------------------------------------------------------
+    ErrorCode("log-missing", "runs", _E, "no such file", "check the path; logs are read as given, relative to the "
+              "current folder"),
+    ErrorCode("log-unreadable", "runs", _E, "this is a folder, not a log file | cannot read the file: {reason}",
+              "name the log files inside the folder; check the file's permissions"),
+    ErrorCode("log-encoding", "runs", _E, "byte {byte} is not UTF-8 text",
+              "run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"),
+    ErrorCode("empty-log", "runs", _E, "the file is empty[: expected ...]",
+              "a log read with --format holds at least a header or one record"),
+    ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason} | the header must be the first line",
+              "remove the blank lines above the header"),
+    ErrorCode("no-header", "runs", _E, "this nvidia-smi log has no header (noheader): its columns are unknown",
+              "name the columns in the side metadata: {\"columns\": [\"timestamp\", \"power.draw\", ...]}"),
+    ErrorCode("no-timestamp", "runs", _E, "an nvidia-smi log needs a 'timestamp' column to integrate power over time",
+              "add timestamp first in --query-gpu"),
+    ErrorCode("bad-report", "runs", _E, "'{key}' is {missing | the value, not an object}: an optimum-benchmark "
+              "benchmark.json has 'config' and 'report' objects",
+              "benchmark_report.json alone has no config: ingest benchmark.json"),
     ErrorCode("unknown-format", "runs", _E, "cannot tell which format this log is: {reason}",
               "name the format with --format NAME"),
     ErrorCode("unsupported-format", "runs", _E, "{what} is not a run log perfdsl reads",

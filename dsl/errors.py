@@ -126,6 +126,16 @@ def error(code: str, message: str, location: Location | None = None, *, source_l
     return Diagnostic(code, message, location, source_line, path, list(hints), list(notes))
 
 
+def byte_position(data: bytes, offset: int) -> tuple[int, int, str]:
+    """(line, column, the line's text) of a byte offset in undecodable data, for a "not UTF-8" error: lines and
+    columns are 1-based, columns count characters, and bytes that are not UTF-8 show as U+FFFD in the text."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    end = data.find(b"\n", offset)
+    text = data[start:end if end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r")
+    column = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column, text
+
+
 def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     """The closest names to `name`, best first (for 'did you mean' hints)."""
     pool = sorted(set(candidates))

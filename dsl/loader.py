@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import ir
-from .errors import Diagnostic, Location, PerfError, UsageError, did_you_mean, error
+from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error
 from .library import LIBRARIES, library_files, library_root
 from .parser import parse_text
 
@@ -95,12 +95,8 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
 
 
 def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
-    """The first byte that is not UTF-8, located by line and column (columns count characters before it)."""
-    line_start = data.rfind(b"\n", 0, exc.start) + 1
-    line = data.count(b"\n", 0, exc.start) + 1
-    line_end = data.find(b"\n", exc.start)
-    source = data[line_start:line_end if line_end >= 0 else len(data)].decode("utf-8", errors="replace")
-    col = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+    """The first byte that is not UTF-8, located by line and column."""
+    line, col, source = byte_position(data, exc.start)
     return error("unreadable-file", f"cannot read '{shown}': byte 0x{data[exc.start]:02x} is not UTF-8 text",
                  Location(shown, line, col, col + 1), source_line=source,
                  hints=["save the file as UTF-8 (a .perf file is UTF-8 text)"])

@@ -15,6 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 # A code is the first argument of the functions that make diagnostics.
 _MAKERS = r"(?:error|warning|note|diag|report|Diagnostic|Unresolved|ColumnError|_warn_point\([^\"]*?)"
 _CODE_ARG = re.compile(_MAKERS + r"\(\s*\"([a-z]+(?:-[a-z]+)*)\"")
+# A run log's file-level error names the file first: file_error(path, "code", ...).
+_FILE_CODE_ARG = re.compile(r"file_error\(\s*[^,()]+(?:\([^()]*\))?,\s*\"([a-z]+(?:-[a-z]+)*)\"")
 _CODE_VALUE = re.compile(r"_CODES\s*=\s*\{([^}]*)\}")
 
 
@@ -23,7 +25,7 @@ def codes_in_sources() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted((REPO / "dsl").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for match in _CODE_ARG.finditer(text):
+        for match in [*_CODE_ARG.finditer(text), *_FILE_CODE_ARG.finditer(text)]:
             found.setdefault(match.group(1), str(path.relative_to(REPO)))
         for table in _CODE_VALUE.finditer(text):
             for code in re.findall(r":\s*\"([a-z]+(?:-[a-z]+)*)\"", table.group(1)):

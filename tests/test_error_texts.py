@@ -67,6 +67,51 @@ class Trigger:
 
 
 TRIGGERS = [
+    # -- run logs: files -----------------------------------------------------------------------------------------
+    Trigger("log-unreadable", ["ingest", "logs", "-o", "runs.csv"], 1, files={"logs/runs.csv": "model\n"},
+            stderr=(
+        "error[log-unreadable]: this is a folder, not a log file\n"
+        "  --> logs\n"
+        "  = help: name the log files inside it\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("log-encoding", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "runs.csv": "model,runtime [ms]\ncaf\xe9,25\n".encode("latin-1")}, stderr=(
+        "error[log-encoding]: byte 0xe9 is not UTF-8 text\n"
+        "  --> runs.csv:2:4\n"
+        "  |\n"
+        "2 | caf�,25\n"
+        "  |    ^\n"
+        "  = help: run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("empty-log", ["ingest", "runs.csv", "--format", "perfdsl-csv", "-o", "out.csv"], 1, files={
+        "runs.csv": ""}, stderr=(
+        "error[empty-log]: the file is empty: expected a header line such as "
+        "'model,hardware,n_gpus,runtime [ms]'\n"
+        "  --> runs.csv\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("bad-csv", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "runs.csv": "\nmodel,runtime [ms]\norg/tiny,25\n"}, stderr=(
+        "error[bad-csv]: the header must be the first line\n"
+        "  --> runs.csv:2\n"
+        "  |\n"
+        "2 | model,runtime [ms]\n"
+        "  = help: remove the blank line above the header\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("no-timestamp", ["ingest", "power.csv", "--format", "nvidia-smi", "-o", "out.csv"], 1, files={
+        "power.csv": "index, power.draw [W]\n0, 100.00 W\n"}, stderr=(
+        "error[no-timestamp]: an nvidia-smi log needs a 'timestamp' column to integrate power over time\n"
+        "  --> power.csv:1\n"
+        "  |\n"
+        "1 | index, power.draw [W]\n"
+        "  = help: add timestamp first in --query-gpu\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
+    Trigger("bad-report", ["ingest", "benchmark.json", "-o", "out.csv"], 1, files={
+        "benchmark.json": '{"config": {"backend": {"model": "org/tiny"}}, "report": null}\n'}, stderr=(
+        "error[bad-report]: 'report' is null, not an object: an optimum-benchmark benchmark.json has "
+        "'config' and 'report' objects\n"
+        "  --> benchmark.json (report)\n"
+        "  = help: benchmark_report.json alone has no config: ingest benchmark.json\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
     # -- run logs: rows and values ------------------------------------------------------------------------------
     Trigger("bad-row", ["ingest", "power.csv", "-o", "runs.csv"], 1, files={
         "power.csv": SMI_HEADER + smi_row(0, 100) + "2025/01/10 12:00:00.500, 0, NVIDIA RTX A5000, 150.00 W\n"
@@ -75,8 +120,8 @@ TRIGGERS = [
         "  --> power.csv:3 (row 2)\n"
         "  |\n"
         "3 | 2025/01/10 12:00:00.500, 0, NVIDIA RTX A5000, 150.00 W\n"
-        "  = help: the row was cut (the log was still being written?) or edited by hand; fix or remove "
-        "it\n"
+        "  = help: the row was cut (the log was still being written?) or edited by hand; "
+        "fix or remove it\n"
         "ingest: 1 run from 1 log (nvidia-smi); wrote runs.csv; 0 errors, 1 warning\n")),
     Trigger("extra-fields", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
         "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\norg/tiny, v2,1,40\n"}, stderr=(
@@ -318,6 +363,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 def test_diagnostic_text(trigger: Trigger, tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for name, content in trigger.files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     code, _, err = run_cli(trigger.argv, capsys)
     assert err == trigger.stderr

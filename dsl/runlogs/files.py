@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+from ..errors import byte_position
 from .records import file_error
 
 
@@ -17,15 +18,17 @@ def read_text(path: Path | str) -> str:
         raise file_error(str(path), "log-missing", "no such file",
                          hints=["check the path; logs are read as given, relative to the current folder"]) from None
     except IsADirectoryError:
-        raise file_error(str(path), "log-unreadable", "is a folder, not a log file",
+        raise file_error(str(path), "log-unreadable", "this is a folder, not a log file",
                          hints=["name the log files inside it"]) from None
     except OSError as exc:
         raise file_error(str(path), "log-unreadable", f"cannot read the file: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise file_error(str(path), "log-encoding",
-                         f"not UTF-8 text (byte {exc.start}); run logs are text files (CSV, JSON, JSON Lines)") from None
+        line, col, source = byte_position(data, exc.start)
+        raise file_error(str(path), "log-encoding", f"byte 0x{data[exc.start]:02x} is not UTF-8 text", line=line,
+                         col=col, end_col=col + 1, source_line=source,
+                         hints=["run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"]) from None
     return text
 
 

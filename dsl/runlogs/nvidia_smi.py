@@ -80,7 +80,8 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     names = [c[0] for c in columns]
     if "timestamp" not in names:
         raise file_error(path_text, "no-timestamp", "an nvidia-smi log needs a 'timestamp' column to integrate "
-                         "power over time", line=1, hints=["add timestamp first in --query-gpu"])
+                         "power over time", line=1, source_line=lines[0] if first_data else None,
+                         hints=["add timestamp first in --query-gpu"])
     result = LoadResult()
     gpus = group_rows(path_text, rows, lines, first_data, columns, offset, result)
     start, end = read_window(path_text, window, side, offset)

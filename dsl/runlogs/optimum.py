@@ -30,6 +30,7 @@ hardware or shapes; ingest the benchmark.json written next to it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..errors import Location
@@ -49,8 +50,10 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     document = require_object(path_text, read_json(path), "an optimum-benchmark report")
     config, report = document.get("config"), document.get("report")
     if not isinstance(config, dict) or not isinstance(report, dict):
-        raise file_error(path_text, "bad-report", "an optimum-benchmark benchmark.json has 'config' and 'report' "
-                         "objects; this file lacks one", hints=["benchmark_report.json alone has no config: "
+        key = "config" if not isinstance(config, dict) else "report"
+        found = "missing" if key not in document else f"{json.dumps(document[key])[:40]}, not an object"
+        raise file_error(path_text, "bad-report", f"'{key}' is {found}: an optimum-benchmark benchmark.json has "
+                         "'config' and 'report' objects", detail=key, hints=["benchmark_report.json alone has no config: "
                                                                 "ingest benchmark.json"])
     result = LoadResult()
     used: set[str] = set()

@@ -107,7 +107,9 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
                          "'model,hardware,n_gpus,runtime [ms]'")
     header_line, header = rows[0]
     if header_line != 1:
-        raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line)
+        raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line,
+                         source_line=lines[header_line - 1] if header_line <= len(lines) else None,
+                         hints=[f"remove the blank line{'s' if header_line > 2 else ''} above the header"])
     columns = parse_header(path_text, header, lines[0])
     result = LoadResult()
     for row_number, (line, row) in enumerate(rows[1:], start=1):
