@@ -84,6 +84,9 @@ class Program:
 
     def _check_report(self, ctx: ReportContext) -> Checker:
         checker = Checker(self.blocks, self.sources, ctx)
+        if not ctx.report.shows:   # `check` says so too, not only `eval`
+            checker.report("nothing-to-show", f"report '{ctx.report.name}' shows no cell", ctx.report.span,
+                           hints=["add `show COSTMODEL.CELL in UNIT, ...`"])
         check_units_of_shows(checker, ctx)
         for name in ctx.report.cells:
             checker.cell_type(ctx.report, name)
@@ -128,9 +131,6 @@ class Program:
             checker = self._check_report(ctx)
             if checker.diagnostics:
                 raise PerfError(checker.diagnostics)
-            if not ctx.report.shows:
-                raise PerfError(self.sources.diag("nothing-to-show", f"report '{name}' shows no cell",
-                                                  ctx.report.span, hints=["add `show COSTMODEL.CELL in UNIT, ...`"]))
             prepared = self._prepared[name] = (ctx, checker)
         return prepared
 
