@@ -27,6 +27,8 @@ class Block:
     owner: dict[str, str] = field(default_factory=dict)       # cell name -> block that wrote it
     zipped: list[ir.Zipped] = field(default_factory=list)
     shows: list[ir.ShowItem] = field(default_factory=list)
+    wheres: list[ir.Where] = field(default_factory=list)      # a report's filters: its own and its parents'
+    questions: list[ir.Question] = field(default_factory=list)  # its own reduction, else its parent's
     lineage: list[str] = field(default_factory=list)          # this block, its parent, ...
 
     @property
@@ -120,6 +122,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
             block.owner.update(parent_block.owner)
             block.zipped.extend(parent_block.zipped)
             block.shows.extend(parent_block.shows)
+            block.wheres.extend(parent_block.wheres)
             block.lineage.extend(parent_block.lineage)
         block.lineage.insert(0, name)
         for cell in node.cells:
@@ -135,6 +138,8 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
                 block.cells[zname] = ir.Cell.model_construct(name=zname, span=zipped.span, sweep=True, text=zipped.text)
                 block.owner[zname] = name
         block.shows.extend(node.shows)
+        block.wheres.extend(node.wheres)
+        block.questions = list(node.questions) or list(parent_block.questions if parent_block else [])
         blocks[name] = block
         return block
 

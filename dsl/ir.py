@@ -150,6 +150,33 @@ class ShowItem(Node):
         return self.label or self.ref.dotted
 
 
+class Where(Node):
+    """`where CONDITION` in a report: only the sweep points where the condition holds are shown or reduced."""
+
+    cond: Expr
+    span: Span
+
+
+class Objective(Node):
+    """`min serving.tpot` / `max serving.throughput`: a cell a question ranks points by."""
+
+    direction: Literal["min", "max"]
+    ref: Ref
+    span: Span
+
+
+class Question(Node):
+    """A reduction over the axes of a report (queries.py): `best min COST per AXES`, `pareto min A, max B per AXES`,
+    `largest AXIS per AXES`, `smallest AXIS per AXES`. The axes not named in `per` are reduced."""
+
+    form: Literal["best", "pareto", "largest", "smallest"]
+    objectives: tuple[Objective, ...] = ()     # best: one, pareto: two, largest/smallest: none
+    axis: Ref | None = None                    # largest/smallest: the axis (one part)
+    per: tuple[Ref, ...] = ()                  # the axes kept (one part each)
+    text: str = ""                             # the statement as written, for notes and warnings
+    span: Span
+
+
 class Block(Node):
     kind: str
     name: str
@@ -158,6 +185,8 @@ class Block(Node):
     cells: tuple[Cell, ...] = ()
     zipped: tuple[Zipped, ...] = ()
     shows: tuple[ShowItem, ...] = ()
+    wheres: tuple[Where, ...] = ()
+    questions: tuple[Question, ...] = ()
     span: Span                        # the block's name
     file: str
 

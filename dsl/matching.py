@@ -81,7 +81,7 @@ class Comparison:
 
     @property
     def n_rows(self) -> int:
-        return int(self.keep.sum()) if self.keep is not None else self.result.n_points
+        return int(self.keep.sum()) if self.keep is not None else self.result.n_rows
 
 
 def report_logs(result: Result, base_dir: str) -> list[str]:
@@ -188,6 +188,12 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
         comparison.keep = matched
         comparison.unmatched = [u for u in comparison.unmatched if u.kind != "estimate without run"]
         comparison.diagnostics = [d for d in comparison.diagnostics if "without a run" not in d.message]
+    if result.rows is not None:     # the report asks a question: one value per row of its answer (queries.py)
+        for metric in comparison.metrics:
+            metric.measured = result.pick(metric.measured)
+        comparison.run_source = result.pick(comparison.run_source)
+        if comparison.keep is not None:
+            comparison.keep = result.pick(comparison.keep) == True  # noqa: E712 - None (an empty row) is not kept
     return comparison
 
 

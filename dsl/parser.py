@@ -31,6 +31,7 @@ _TERMINAL_NAMES = {
     "COMPARE": "a comparison",
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*' or '/'",
+    "DIRECTION": "'min' or 'max'",
     "$END": "the end of the file",
 }
 
@@ -279,7 +280,7 @@ class _IRBuilder:
     def block(self, tree: Tree) -> ir.Block:
         kind_token, name_token, *rest = tree.children
         parent = parent_span = None
-        cells, zipped, shows = [], [], []
+        cells, zipped, shows, wheres, questions = [], [], [], [], []
         for child in rest:
             if isinstance(child, Token):
                 continue
@@ -307,9 +308,35 @@ class _IRBuilder:
                                         text=self.source(source), span=self.span(names[0])))
             elif child.data == "show":
                 shows.extend(self.show_item(item) for item in child.children)
+            elif child.data == "where":
+                wheres.append(ir.Where.model_construct(cond=self.expr(child.children[0]), span=self.span(child)))
+            else:
+                questions.append(self.question(child))
+            if child.data in ("where", "best", "pareto", "largest", "smallest") and str(kind_token) != "report":
+                span = self.span(child)
+                self.diagnostics.append(error(
+                    "question-outside-report", f"{str(kind_token)} '{name_token}' asks a question: `where`, `best`, "
+                    "`pareto`, `largest` and `smallest` belong in a report", span.location(),
+                    source_line=_line_of(self.text, span.line),
+                    hints=["move it into the report that binds this block"]))
         return ir.Block.model_construct(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
-                        cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), span=self.span(name_token),
-                        file=self.file)
+                        cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), wheres=tuple(wheres),
+                        questions=tuple(questions), span=self.span(name_token), file=self.file)
+
+    def question(self, tree: Tree) -> ir.Question:
+        """`best min x per a, b`, `pareto min x, max y`, `largest batch per model` (grammar rule `question`)."""
+        objectives, axis, per = [], None, ()
+        for child in tree.children:
+            if isinstance(child, Token):
+                axis = ir.Ref.model_construct(parts=(str(child),), span=self.span(child))
+            elif child.data == "objective":
+                direction, ref = child.children
+                objectives.append(ir.Objective.model_construct(direction=str(direction), ref=self.expr(ref),
+                                                               span=self.span(child)))
+            else:
+                per = tuple(ir.Ref.model_construct(parts=(str(t),), span=self.span(t)) for t in child.children)
+        return ir.Question.model_construct(form=tree.data, objectives=tuple(objectives), axis=axis, per=per,
+                                           text=" ".join(self.source(tree).split()), span=self.span(tree))
 
     def show_item(self, tree: Tree) -> ir.ShowItem:
         ref_tree, *rest = tree.children

@@ -23,6 +23,7 @@ from .evaluator import Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .loader import load_modules
 from .overrides import apply_overrides
+from .queries import answer, check_questions
 from .result import Result, ShownColumn
 from .sweeps import ReportContext, build_context
 
@@ -88,6 +89,7 @@ class Program:
             checker.report("nothing-to-show", f"report '{ctx.report.name}' shows no cell", ctx.report.span,
                            hints=["add `show COSTMODEL.CELL in UNIT, ...`"])
         check_units_of_shows(checker, ctx)
+        check_questions(checker, ctx)
         for name in ctx.report.cells:
             checker.cell_type(ctx.report, name)
         return checker
@@ -154,7 +156,9 @@ class Program:
             return columns
 
         columns = evaluator.run(compute)
-        return Result(program, ctx, columns, evaluator.warnings, evaluator)
+        result = Result(program, ctx, columns, evaluator.warnings, evaluator)
+        answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
+        return result
 
     def cell_context(self, dotted: str):
         """A cell of a named block checked on its own, without a report: (block, cell, context, checker, type)."""

@@ -2,6 +2,9 @@
 
 Record keys carry display units: `"prefill.runtime [ms]"`, `"batch"`, `"model"`. Values in `column()` are SI;
 values in `records()` are in display units. This is the stable machine interface of `perfdsl eval --format json`.
+A report that asks a question (`where`, `best`, `pareto`, `largest`, `smallest`: queries.py) has one row per answer
+instead of one per sweep point: `rows` says which points they are, and `column()`, `records()` and `table()` follow
+it; `array()` stays over the whole sweep.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class Result:
         self.columns = columns
         self.warnings = warnings
         self.evaluator = evaluator
+        self.rows = None          # queries.Rows where the report asks a question; None: one row per sweep point
 
     @property
     def report(self) -> str:
@@ -85,6 +89,11 @@ class Result:
         return self.ctx.n_points
 
     @property
+    def n_rows(self) -> int:
+        """Rows of records() and table(): the sweep points, or the answers to the report's question."""
+        return self.n_points if self.rows is None else len(self.rows)
+
+    @property
     def axes(self):
         return self.ctx.axes
 
@@ -96,22 +105,30 @@ class Result:
         raise KeyError(f"report '{self.report}' shows no cell '{name}' (it shows: {known})")
 
     def column(self, name: str) -> np.ndarray:
-        """A shown cell as a flat array in SI, one value per sweep point (the order of records())."""
-        column = self._column(name)
-        return np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
+        """A shown cell as a flat array in SI, one value per row (the order of records())."""
+        return self.flat(self._column(name).array)
+
+    def flat(self, array: np.ndarray, axis: int | None = None) -> np.ndarray:
+        """An array over the sweep (broadcastable to `shape`) as one value per row, in the order of records().
+        `axis`: the array is that axis's coordinate (kept on a row that stands for a group with no answer)."""
+        return self.pick(np.broadcast_to(self._ranked(array), self.shape).reshape(-1), axis)
+
+    def pick(self, flat: np.ndarray, axis: int | None = None) -> np.ndarray:
+        """A flat array with one value per sweep point as one value per row (itself where there is no question)."""
+        return flat if self.rows is None else self.rows.pick(flat, axis)
 
     def display_column(self, name: str) -> np.ndarray:
         return self._display_values(self._column(name))
 
     def _display_values(self, column: ShownColumn) -> np.ndarray:
-        flat = np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
+        flat = self.flat(column.array)
         return flat / column.scale if column.kind == "num" else flat
 
     def _ranked(self, array: np.ndarray) -> np.ndarray:
         return self.evaluator._rank(array)
 
     def axis_columns(self) -> dict[str, np.ndarray]:
-        """The coordinates of every sweep point, flat, in display units, keyed like records()."""
+        """The coordinates of every row (sweep point), flat, in display units, keyed like records()."""
         out: dict[str, np.ndarray] = {}
         shape = self.shape
         for axis in self.axes:
@@ -121,7 +138,7 @@ class Result:
                 view_shape[axis.index] = len(values)
                 if coord.kind == "num" and not coord.unit:
                     values = _whole_numbers(values)
-                flat = np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
+                flat = self.pick(np.broadcast_to(values.reshape(view_shape), shape).reshape(-1), axis.index)
                 out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
         return out
 
@@ -139,6 +156,7 @@ class Result:
         return [dict(zip(keys, row)) for row in zip(*lists)]
 
     def array(self, name: str) -> LabelledArray:
+        """A shown cell over the whole sweep (before any question of the report), with its axes."""
         column = self._column(name)
         full = np.broadcast_to(self._ranked(column.array), self.shape)
         values = full / column.scale if column.kind == "num" else full

@@ -32,7 +32,7 @@ def title_of(name: str) -> str:
 
 def build_workbook_data(result: Result, comparison: Comparison | None) -> WorkbookData:
     ctx = result.ctx
-    n = result.n_points
+    n = result.n_rows
     axis_columns = result.axis_columns()
     string_shows = [c for c in result.columns if c.kind in ("str", "bool")]
     numeric_shows = [c for c in result.columns if c.kind == "num"]
@@ -73,8 +73,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             identity={name: values[point] for name, values in zip(id_names, id_values)},
             estimated=estimated, measured=measured_row, run_source=sources[point] or None))
 
-    notes = [f"Report '{result.report}': {n:,} sweep points over the axes "
+    notes = [f"Report '{result.report}': {result.n_points:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
+    if result.rows is not None:
+        notes.append(f"Question: {result.rows.summary}.")
     for name, cell in ctx.report.cells.items():
         if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
             notes.append(f"{title_of(name)}: {cell.expr.value}")
@@ -103,10 +105,10 @@ def _finite(value):
 def _sections(result: Result) -> list[str]:
     cell = result.ctx.report.cells.get("section")
     if cell is None or cell.expr is None:
-        return [result.report] * result.n_points
+        return [result.report] * result.n_rows
     evaluator = result.evaluator
     array = evaluator.run(lambda: evaluator.cell(result.ctx.report, "section"))
-    values = np.broadcast_to(evaluator._rank(array), result.shape).reshape(-1)
+    values = result.flat(array)
     return [str(v) for v in values.tolist()]
 
 

@@ -1,0 +1,300 @@
+"""Questions in a report (stage 3d checks them, stage 4b answers them): filters and reductions over the sweep.
+
+    where memory.fits and serving.tpot <= 50 ms        only the points where the condition holds
+    best min cost per model                             the point of least `cost` in each group
+    pareto min serving.tpot, max throughput per model   the Pareto front of two cells in each group
+    largest batch per model, hardware                   the point of the largest `batch` in each group
+    smallest tp per model                               ... of the smallest `tp`
+
+A report may have any number of `where` lines (they all hold: their `and`), its parents' included, and one
+reduction (its own, else its parent's). `per` names the axes kept; every other axis is reduced, so `best min cost`
+without `per` gives one row. The answer is a row per group (per point of the front, for `pareto`), in the order of
+the sweep, with the chosen point's coordinates and shown cells, and with the ranked cells added where the report
+does not show them. Points that break a constraint of the report (`Result.valid`) never take part. A group with no
+point that meets the conditions still gets its row, left empty, and a warning lists those groups.
+
+In formulas of `where`, a bare axis name (`batch`) is the swept cell of the block that declares it. The numpy
+reductions themselves are in reductions.py; here they are read from and written to a report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import ir
+from .errors import did_you_mean
+from .evaluator import format_coord
+from .reductions import best_per_group, pareto_per_group
+from .result import ShownColumn
+from .sweeps import Axis, Coord, ReportContext
+
+if TYPE_CHECKING:
+    from .checker import Checker
+    from .result import Result
+
+MAX_LISTED = 10          # groups named in the warning about groups with no answer
+
+
+@dataclass
+class Rows:
+    """The rows of an answer: flat sweep indices, one per row, in output order.
+
+    A row that stands for a group with no answer (`missing`) points at the group's first sweep point, so the kept
+    axes (`kept_axes`) show the group, and every other value of the row is left empty (NaN or None)."""
+
+    index: np.ndarray                          # (rows,) int64
+    missing: np.ndarray                        # (rows,) bool
+    kept_axes: frozenset[int] = frozenset()
+    summary: str = ""                          # one line for notes: the question and what it found
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def pick(self, flat: np.ndarray, axis: int | None = None) -> np.ndarray:
+        """One value per row from a flat array with one value per sweep point."""
+        values = flat[self.index]
+        if axis in self.kept_axes or not self.missing.any():
+            return values
+        if values.dtype.kind == "f":
+            values = values.copy()
+            values[self.missing] = np.nan
+        else:
+            values = values.astype(object)
+            values[self.missing] = None
+        return values
+
+
+# -- names ---------------------------------------------------------------------------------------------------------
+
+def axis_coords(ctx: ReportContext) -> dict[str, tuple[Axis, Coord]]:
+    """Every coordinate name of the report's axes (`batch`, `model`, each name of a zipped axis)."""
+    return {coord.name: (axis, coord) for axis in ctx.axes for coord in axis.coords}
+
+
+def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
+    """`expr` with each bare name that is an axis of a block the report binds (not a cell of the report) written
+    as the swept cell it is: `batch` -> `workload.batch` (the role) or `serving_grid.batch` (the block)."""
+    if isinstance(expr, ir.Ref):
+        if len(expr.parts) == 1 and expr.parts[0] not in ctx.report.cells:
+            for (owner, name) in ctx.sweep_cells:
+                if name == expr.parts[0]:
+                    return expr.model_copy(update={"parts": (_role_of(owner, ctx), name)})
+        return expr
+    update = {}
+    for key in ("operand", "left", "right"):
+        child = getattr(expr, key, None)
+        if child is not None:
+            update[key] = bind_axes(child, ctx)
+    if isinstance(expr, ir.Call):
+        update["args"] = tuple(bind_axes(arg, ctx) for arg in expr.args)
+    return expr.model_copy(update=update) if update else expr
+
+
+def _role_of(owner: str, ctx: ReportContext) -> str:
+    for role, block in ctx.fixed_roles.items():
+        if block == owner:
+            return role
+    for role, (_, coord) in ctx.swept_roles.items():
+        if set(coord.values.tolist()) == {owner}:
+            return role
+    return owner
+
+
+# -- checking ------------------------------------------------------------------------------------------------------
+
+def check_questions(checker: "Checker", ctx: ReportContext) -> None:
+    """Report every problem of the report's `where` lines and reduction through `checker` (nothing is computed)."""
+    report = ctx.report
+    path = f"report.{report.name}"
+    for where in report.wheres:
+        vtype = checker.expr_type(bind_axes(where.cond, ctx), report, path)
+        if vtype.kind not in ("bool", "unknown"):
+            checker.report("type-mismatch", f"`where` needs a condition, true or false, but '{_text(where.cond)}' "
+                           f"is {_kind(vtype)}", where.cond.span, path=path,
+                           hints=["compare it, e.g. `where serving.tpot <= 50 ms`"])
+    for extra in report.questions[1:]:
+        checker.report("duplicate-question", f"report '{report.name}' asks two questions", extra.span, path=path,
+                       notes=[f"the first is at {report.questions[0].span.location()}"],
+                       hints=["ask one reduction per report; a report that extends this one can ask another"])
+    if not report.questions:
+        return
+    question = report.questions[0]
+    coords = axis_coords(ctx)
+    for objective in question.objectives:
+        vtype = checker.ref_type(bind_axes(objective.ref, ctx), report, path)
+        if vtype.kind not in ("num", "unknown"):
+            checker.report("type-mismatch", f"`{question.form}` ranks points by a number, but "
+                           f"'{objective.ref.dotted}' is {_kind(vtype)}", objective.ref.span, path=path)
+    named = ([question.axis] if question.axis is not None else []) + list(question.per)
+    seen: dict[int, ir.Ref] = {}
+    for ref in named:
+        name = ref.parts[0]
+        if name not in coords:
+            checker.report("unknown-axis", f"report '{report.name}' has no axis '{name}'", ref.span, path=path,
+                           hints=did_you_mean(name, coords) + ["axes: " + (", ".join(coords) or "none")])
+            continue
+        axis, coord = coords[name]
+        if axis.index in seen:
+            first = seen[axis.index].parts[0]
+            checker.report("bad-question", f"'{name}' is named twice in `{question.text}`" if first == name else
+                           f"'{name}' and '{first}' are one zipped axis, {axis.name}", ref.span, path=path,
+                           hints=["name each axis once: the axes after `per` are kept, every other axis is reduced"])
+        seen[axis.index] = ref
+        if ref is question.axis and coord.kind != "num":
+            what = "swept over blocks" if coord.kind == "role" else f"an axis of {coord.kind}s"
+            checker.report("type-mismatch", f"`{question.form}` needs an axis of numbers, but '{name}' is {what}",
+                           ref.span, path=path, hints=[f"use `best min CELL` to rank points by a cell"])
+
+
+def _kind(vtype) -> str:
+    return f"a number ({vtype.describe()})" if vtype.kind == "num" else vtype.describe()
+
+
+def _text(expr: ir.Expr) -> str:
+    if isinstance(expr, ir.Ref):
+        return expr.dotted
+    if isinstance(expr, ir.Num):
+        return expr.text
+    return "the condition"
+
+
+# -- answering -----------------------------------------------------------------------------------------------------
+
+def answer(result: "Result", checker: "Checker") -> None:
+    """Answer the report's question: set `result.rows`, add the ranked cells the report does not show to
+    `result.columns`, and add a warning for the groups with no answer. Nothing happens for a report without one.
+
+    Reads `result.valid` (a boolean array over the sweep: the points that meet the report's constraints) where it
+    is set, so set it before calling this. Expects a report that `check_questions` passed.
+    """
+    ctx = result.ctx
+    report = ctx.report
+    if not report.wheres and not report.questions:
+        return
+    evaluator = result.evaluator
+    meets = np.ones(ctx.shape, dtype=bool)
+    for where in report.wheres:
+        cond = bind_axes(where.cond, ctx)
+        meets &= evaluator.full(evaluator.run(lambda: evaluator.expr(cond, report))).astype(bool)
+    valid = getattr(result, "valid", None)
+    if valid is not None:
+        meets &= np.broadcast_to(np.asarray(valid, dtype=bool), ctx.shape)
+    candidates = np.flatnonzero(meets.reshape(-1))
+    conditions = len(report.wheres) + (valid is not None)
+    question = report.questions[0] if report.questions else None
+    if question is None:
+        result.rows = Rows(candidates, np.zeros(len(candidates), dtype=bool),
+                           summary=f"where: {len(candidates):,} of {ctx.n_points:,} sweep points meet the conditions")
+        if not len(candidates):
+            _warn(result, report.wheres[0].span, "no sweep point meets the report's conditions", [])
+        return
+
+    coords = axis_coords(ctx)
+    kept = sorted({coords[ref.parts[0]][0].index for ref in question.per})
+    group_shape = tuple(ctx.shape[a] for a in kept)
+    n_groups = math.prod(group_shape)
+    group = _group_of(candidates, ctx.shape, kept)
+    if question.form in ("best", "largest", "smallest"):
+        if question.form == "best":
+            maximise = question.objectives[0].direction == "max"
+            values = _flat_values(result, question.objectives[0].ref)
+        else:
+            maximise = question.form == "largest"
+            axis, coord = coords[question.axis.parts[0]]
+            values = _axis_values(axis, coord, ctx.shape)
+        best = best_per_group(group, values[candidates], candidates, n_groups, maximise)
+        found = best.found
+        index = np.where(found, best.index, _first_points(np.arange(n_groups), ctx.shape, kept))
+        missing = ~found
+    else:
+        first, second = question.objectives
+        front = pareto_per_group(group, _flat_values(result, first.ref)[candidates],
+                                 _flat_values(result, second.ref)[candidates], candidates, n_groups,
+                                 (first.direction == "max", second.direction == "max"))
+        empty = np.setdiff1d(np.arange(n_groups), front.group)
+        groups = np.concatenate([front.group, empty])
+        order = np.argsort(groups, kind="stable")
+        index = np.concatenate([front.index, _first_points(empty, ctx.shape, kept)])[order]
+        missing = np.concatenate([np.zeros(len(front.index), bool), np.ones(len(empty), bool)])[order]
+        found = np.ones(n_groups, dtype=bool)
+        found[empty] = False
+    _add_ranked_columns(result, checker, question)
+    per = " x ".join(ctx.axes[a].name for a in kept) if kept else "the whole sweep"
+    result.rows = Rows(index.astype(np.int64), missing, frozenset(kept),
+                       summary=f"{question.text}: {len(index):,} rows over {n_groups:,} groups ({per}), "
+                               f"{int((~found).sum()):,} with no answer")
+    if not found.all():
+        lonely = np.flatnonzero(~found)
+        listed = [_describe_group(g, group_shape, kept, ctx) for g in lonely[:MAX_LISTED]]
+        if len(lonely) > MAX_LISTED:
+            listed.append(f"... and {len(lonely) - MAX_LISTED:,} more")
+        reason = "that meets the report's conditions" if conditions else "with a value to rank"
+        group_word = "group" if n_groups == 1 else "groups"
+        _warn(result, question.span, f"{len(lonely):,} of {n_groups:,} {group_word} ({per}) have no sweep point "
+              f"{reason}", listed + ["their rows are left empty"])
+
+
+def _flat_values(result: "Result", ref: ir.Ref) -> np.ndarray:
+    """A cell (or axis) over the whole sweep, flat, as floats (SI)."""
+    evaluator = result.evaluator
+    bound = bind_axes(ref, result.ctx)
+    array = evaluator.run(lambda: evaluator.ref(bound, result.ctx.report))
+    return np.asarray(evaluator.full(array), dtype=np.float64).reshape(-1)
+
+
+def _axis_values(axis: Axis, coord: Coord, shape: tuple[int, ...]) -> np.ndarray:
+    view = [1] * len(shape)
+    view[axis.index] = axis.length
+    return np.broadcast_to(np.asarray(coord.values, dtype=np.float64).reshape(view), shape).reshape(-1)
+
+
+def _group_of(flat: np.ndarray, shape: tuple[int, ...], kept: list[int]) -> np.ndarray:
+    """The group (the position over the kept axes, row-major) of each flat sweep index."""
+    if not kept:
+        return np.zeros(len(flat), dtype=np.int64)
+    multi = np.unravel_index(flat, shape)
+    return np.ravel_multi_index(tuple(multi[a] for a in kept), tuple(shape[a] for a in kept)).astype(np.int64)
+
+
+def _first_points(groups: np.ndarray, shape: tuple[int, ...], kept: list[int]) -> np.ndarray:
+    """The flat index of the first sweep point of each group (every reduced axis at its first value)."""
+    full = [np.zeros(len(groups), dtype=np.int64) for _ in shape]
+    if kept:
+        for a, position in zip(kept, np.unravel_index(groups, tuple(shape[a] for a in kept))):
+            full[a] = position
+    return np.ravel_multi_index(tuple(full), shape).astype(np.int64) if shape else np.zeros(len(groups), np.int64)
+
+
+def _describe_group(group: int, group_shape: tuple[int, ...], kept: list[int], ctx: ReportContext) -> str:
+    if not kept:
+        return "the whole sweep"
+    positions = np.unravel_index(group, group_shape)
+    return ", ".join(f"{coord.name}={format_coord(coord, int(p))}"
+                     for a, p in zip(kept, positions) for coord in ctx.axes[a].coords)
+
+
+def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Question) -> None:
+    """The cells a question ranks by are part of its answer: add those the report does not show."""
+    shown = {column.ref for column in result.columns}
+    axes = axis_coords(result.ctx)
+    evaluator = result.evaluator
+    for objective in question.objectives:
+        ref = objective.ref
+        if ref.dotted in shown or (len(ref.parts) == 1 and ref.parts[0] in axes):
+            continue
+        shown.add(ref.dotted)
+        vtype = checker.ref_type(ref, result.ctx.report, "")
+        item = ir.ShowItem.model_construct(ref=ref, unit=None, unit_span=None, label=None, span=ref.span)
+        array = evaluator.run(lambda: evaluator.ref(ref, result.ctx.report))
+        result.columns.append(ShownColumn.make(item, vtype, array))
+
+
+def _warn(result: "Result", span: ir.Span, message: str, notes: list[str]) -> None:
+    diag = result.program.sources.diag("no-point", message, span, path=f"report.{result.ctx.report.name}",
+                                       notes=notes)
+    diag.severity = "warning"
+    result.warnings.append(diag)
