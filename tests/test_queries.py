@@ -1,0 +1,270 @@
+"""Questions in a report: the numpy reductions against a brute-force Python reference, their merges (reducing two
+parts and merging equals reducing the whole, as chunked evaluation will), and answers through the Python API
+(rows, records, empty groups, the constraints' `valid` points, the workbook's data).
+
+The golden cases tests/cases/eval_where*.perf, eval_best*.perf, eval_pareto*.perf, eval_largest*.perf and the
+question error cases pin the exact CSV and diagnostics of the command line.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import perfdsl
+from perfdsl import program as program_module
+from perfdsl import queries
+from perfdsl.reductions import NO_POINT, best_per_group, merge_best, merge_fronts, pareto_per_group
+
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Few distinct values, so that ties and duplicates are frequent; NaN (no part) and infinities included.
+VALUES = [0.0, 1.0, 2.0, 2.5, -1.0, math.inf, -math.inf, math.nan]
+
+
+@st.composite
+def points(draw, metrics: int = 1):
+    n_groups = draw(st.integers(1, 4))
+    size = draw(st.integers(0, 24))
+    group = draw(st.lists(st.integers(0, n_groups - 1), min_size=size, max_size=size))
+    columns = [draw(st.lists(st.sampled_from(VALUES), min_size=size, max_size=size)) for _ in range(metrics)]
+    index = draw(st.permutations(range(size)))          # flat sweep indices, in any order
+    return n_groups, np.array(group, dtype=np.int64), [np.array(c) for c in columns], np.array(index, np.int64)
+
+
+# -- brute-force references: one Python loop over every point (and every pair, for the front) ----------------------
+
+def best_reference(n_groups, group, value, index, maximise):
+    """Per group: (value, index) of the best point, ties to the smallest index; (nan, -1) where none."""
+    out = []
+    for g in range(n_groups):
+        mine = [(v, i) for gg, v, i in zip(group.tolist(), value.tolist(), index.tolist()) if gg == g
+                and not math.isnan(v)]
+        if not mine:
+            out.append((math.nan, NO_POINT))
+            continue
+        best = max(v for v, _ in mine) if maximise else min(v for v, _ in mine)
+        out.append((best, min(i for v, i in mine if v == best)))
+    return out
+
+
+def front_reference(group, first, second, index, maximise):
+    """Sorted (group, index) of the points no other point of the group dominates; equal points: smallest index."""
+    pts = [(g, (-a if maximise[0] else a), (-b if maximise[1] else b), i)
+           for g, a, b, i in zip(group.tolist(), first.tolist(), second.tolist(), index.tolist())
+           if not (math.isnan(a) or math.isnan(b))]
+    kept = []
+    for g, x, y, i in pts:
+        beaten = any(h == g and ((u <= x and v <= y and (u < x or v < y)) or (u == x and v == y and j < i))
+                     for h, u, v, j in pts)
+        if not beaten:
+            kept.append((g, i))
+    return sorted(kept)
+
+
+def same_best(a, b) -> bool:
+    return np.array_equal(a.index, b.index) and np.array_equal(a.value, b.value, equal_nan=True)
+
+
+def same_front(a, b) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True)
+               for f in ("group", "first", "second", "index"))
+
+
+@PROPERTY
+@given(points(), st.booleans())
+def test_best_per_group_equals_the_reference(data, maximise):
+    n_groups, group, (value,), index = data
+    best = best_per_group(group, value, index, n_groups, maximise)
+    got = list(zip(best.value.tolist(), best.index.tolist()))
+    want = best_reference(n_groups, group, value, index, maximise)
+    assert len(got) == len(want)
+    for (gv, gi), (wv, wi) in zip(got, want):
+        assert gi == wi and (gv == wv or (math.isnan(gv) and math.isnan(wv)))
+
+
+@PROPERTY
+@given(points(metrics=2), st.tuples(st.booleans(), st.booleans()))
+def test_pareto_per_group_equals_the_reference(data, maximise):
+    n_groups, group, (first, second), index = data
+    front = pareto_per_group(group, first, second, index, n_groups, maximise)
+    assert sorted(zip(front.group.tolist(), front.index.tolist())) == \
+        front_reference(group, first, second, index, maximise)
+    # Sorted by group, then best first value first; within a group the second value gets strictly better.
+    cost_x = -front.first if maximise[0] else front.first
+    cost_y = -front.second if maximise[1] else front.second
+    for g in range(n_groups):
+        mine = front.group == g
+        assert np.all(np.diff(cost_x[mine]) > 0) and np.all(np.diff(cost_y[mine]) < 0)
+    assert np.all(np.diff(front.group) >= 0)
+
+
+@PROPERTY
+@given(points(), st.booleans(), st.data())
+def test_merging_two_parts_equals_reducing_the_whole(data, maximise, draw):
+    n_groups, group, (value,), index = data
+    part = np.array(draw.draw(st.lists(st.booleans(), min_size=len(group), max_size=len(group))), dtype=bool)
+    whole = best_per_group(group, value, index, n_groups, maximise)
+    left = best_per_group(group[part], value[part], index[part], n_groups, maximise)
+    right = best_per_group(group[~part], value[~part], index[~part], n_groups, maximise)
+    assert same_best(merge_best(left, right), whole)
+    assert same_best(merge_best(right, left), whole)
+
+
+@PROPERTY
+@given(points(metrics=2), st.tuples(st.booleans(), st.booleans()), st.data())
+def test_merging_two_fronts_equals_the_front_of_the_whole(data, maximise, draw):
+    n_groups, group, (first, second), index = data
+    part = np.array(draw.draw(st.lists(st.booleans(), min_size=len(group), max_size=len(group))), dtype=bool)
+    whole = pareto_per_group(group, first, second, index, n_groups, maximise)
+    halves = [pareto_per_group(group[p], first[p], second[p], index[p], n_groups, maximise) for p in (part, ~part)]
+    assert same_front(merge_fronts(halves[0], halves[1], n_groups), whole)
+    assert same_front(merge_fronts(halves[1], halves[0], n_groups), whole)
+
+
+def test_merges_refuse_partial_results_that_do_not_go_together():
+    a = best_per_group([0], [1.0], [0], 1, maximise=False)
+    with pytest.raises(ValueError, match="same direction"):
+        merge_best(a, best_per_group([0], [1.0], [1], 1, maximise=True))
+    with pytest.raises(ValueError, match="same directions"):
+        merge_fronts(pareto_per_group([0], [1.0], [1.0], [0], 1, (False, False)),
+                     pareto_per_group([0], [1.0], [1.0], [1], 1, (False, True)), 1)
+    with pytest.raises(ValueError, match="outside 0 .. 1"):
+        best_per_group([2], [1.0], [0], 2)
+    with pytest.raises(ValueError, match="differ in length"):
+        best_per_group([0, 1], [1.0], [0], 2)
+
+
+def test_a_million_points_reduce_in_well_under_a_second():
+    """The issue's target, with room for a shared 2-core machine: best and Pareto front of 1e6 points in 390
+    groups. `make bench` (benchmarks/bench_queries.py) measures it through a report."""
+    rng = np.random.default_rng(8)
+    n = 1_000_000
+    group = np.repeat(np.arange(390), n // 390 + 1)[:n]
+    tpot, throughput, index = rng.random(n), rng.random(n), np.arange(n)
+    started = time.perf_counter()
+    best_per_group(group, tpot, index, 390)
+    pareto_per_group(group, tpot, throughput, index, 390, (False, True))
+    assert time.perf_counter() - started < 2.0
+
+
+# -- answers through the Python API ----------------------------------------------------------------------------
+
+SPEC = """
+workload w {
+    sweep batch = [1, 2, 4, 8]
+    sweep tp = [1, 2]
+}
+model small { params = 1e9 }
+model big { params = 12e9 }
+costmodel c {
+    mem = model.params * 2 byte / workload.tp + workload.batch * 1 GB
+    fits = mem <= 16 GB
+    tpot = model.params * 2 FLOP / (100 TFLOP/s) * (1 + workload.batch / 8) / workload.tp
+    gpu_time = tpot * workload.tp / workload.batch
+}
+report r {
+    sweep model = [small, big]
+    workload = w
+    show c.mem in GB, c.tpot in ms
+    QUESTION
+}
+"""
+
+
+def _evaluate(question: str, **kwargs):
+    program = perfdsl.load([], texts={"q.perf": SPEC.replace("QUESTION", question)})
+    assert program.check() == []
+    return program.evaluate(**kwargs)
+
+
+def test_best_per_group_gives_one_row_per_group_with_the_ranked_cell():
+    result = _evaluate("where c.fits\n best min c.gpu_time per model")
+    rows = result.records()
+    # gpu_time = 2 params / 100e12 * (1 + batch/8) / batch: least at the largest batch that fits, the same at tp 1
+    # and 2 (a tie: the first in sweep order, tp 1, is kept). small fits everywhere (2 GB + 8 GB at batch 8);
+    # big fits only at tp = 2 (12 GB + batch GB <= 16 GB: batch <= 4).
+    assert [(r["model"], r["batch"], r["tp"]) for r in rows] == [("small", 8, 1), ("big", 4, 2)]
+    assert rows[0]["c.gpu_time [s]"] == pytest.approx(2 * 1e9 / 100e12 * (1 + 8 / 8) / 8)
+    assert result.n_rows == 2 and result.n_points == 16
+    assert result.column("c.tpot").tolist() == pytest.approx([2e9 / 100e12 * 2, 2 * 12e9 / 100e12 * 1.5 / 2])
+    assert not result.warnings
+
+
+def test_a_group_with_no_answer_keeps_an_empty_row_and_is_listed_in_a_warning():
+    result = _evaluate("where c.fits and workload.tp == 1\n largest batch per model")
+    rows = result.records()
+    assert rows[0] == {"model": "small", "batch": 8, "tp": 1, "c.mem [GB]": pytest.approx(10.0),
+                       "c.tpot [ms]": pytest.approx(2e9 / 100e12 * 2 * 1e3)}
+    assert rows[1] == {"model": "big", "batch": None, "tp": None, "c.mem [GB]": None, "c.tpot [ms]": None}
+    (warning,) = result.warnings
+    assert warning.code == "no-point" and warning.severity == "warning"
+    assert warning.message == "1 of 2 groups (model) have no sweep point that meets the report's conditions"
+    assert warning.notes == ["model=big", "their rows are left empty"]
+
+
+def test_where_alone_keeps_the_points_that_meet_it_in_sweep_order():
+    result = _evaluate("where not c.fits or batch == 1")
+    assert [(r["model"], r["batch"], r["tp"]) for r in result.records()] == [
+        ("small", 1, 1), ("small", 1, 2), ("big", 1, 1), ("big", 1, 2), ("big", 2, 1), ("big", 4, 1),
+        ("big", 8, 1), ("big", 8, 2)]
+
+
+def test_pareto_rows_are_the_front_per_group_best_first():
+    result = _evaluate("pareto min c.tpot, min c.gpu_time per model")
+    fronts = [(r["model"], r["batch"], r["tp"]) for r in result.records()]
+    # At tp 2 tpot halves and gpu_time stays: every tp 2 point beats its tp 1 twin on tpot, and the two metrics
+    # trade off along batch (tpot grows, gpu_time shrinks).
+    assert fronts == [(m, b, 2) for m in ("small", "big") for b in (1, 2, 4, 8)]
+
+
+def test_only_points_that_meet_the_constraints_take_part(monkeypatch):
+    """The constraints of the report (Result.valid, set by the evaluation before the questions are answered):
+    points that break one never answer a question."""
+    real_answer = queries.answer
+
+    def answer_with_constraints(result, checker):
+        batch = np.array([1, 2, 4, 8]).reshape(1, 4, 1)
+        result.valid = np.broadcast_to(batch <= 2, result.shape)          # a constraint: batch <= 2
+        real_answer(result, checker)
+
+    monkeypatch.setattr(program_module, "answer", answer_with_constraints)
+    result = _evaluate("where c.fits\n largest batch per model, tp")
+    assert [(r["model"], r["tp"], r["batch"]) for r in result.records()] == [
+        ("small", 1, 2), ("small", 2, 2), ("big", 1, None), ("big", 2, 2)]
+    assert result.warnings[0].notes[0] == "model=big, tp=1"
+
+
+def test_overrides_keep_the_question():
+    result = _evaluate("smallest tp per model", overrides={"batch": [2]})
+    assert [(r["model"], r["batch"], r["tp"]) for r in result.records()] == [("small", 2, 1), ("big", 2, 1)]
+
+
+def test_a_report_that_extends_another_adds_filters_and_replaces_the_question():
+    text = SPEC.replace("QUESTION", "where c.fits\n best min c.tpot") + """
+report r2 extends r {
+    where batch >= 4
+    largest batch per model
+}
+"""
+    program = perfdsl.load([], texts={"q.perf": text})
+    assert program.check() == []
+    assert [(r["model"], r["batch"], r["tp"]) for r in program.evaluate("r").records()] == [("small", 1, 2)]
+    assert [(r["model"], r["batch"], r["tp"]) for r in program.evaluate("r2").records()] == [
+        ("small", 8, 1), ("big", 4, 2)]
+
+
+def test_the_workbook_data_has_the_answer_rows():
+    from perfdsl.workbook_export import build_workbook_data
+
+    result = _evaluate("where c.fits\n best min c.gpu_time per model")
+    data = build_workbook_data(result, None)
+    (section,) = data.sections
+    assert [row.identity["model"] for row in section.rows] == ["small", "big"]
+    assert [m.name for m in section.metrics] == ["c.mem", "c.tpot", "c.gpu_time"]
+    assert "Question: best min c.gpu_time per model: 2 rows over 2 groups (model), 0 with no answer." in data.notes
