@@ -134,8 +134,10 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
     for ref in named:
         name = ref.parts[0]
         if name not in coords:
+            bound = ([f"'{name}' is bound to one block ({ctx.fixed_roles[name]}), so it is not an axis"]
+                     if name in ctx.fixed_roles else [])
             checker.report("unknown-axis", f"report '{report.name}' has no axis '{name}'", ref.span, path=path,
-                           hints=did_you_mean(name, coords) + ["axes: " + (", ".join(coords) or "none")])
+                           hints=bound + did_you_mean(name, coords) + ["axes: " + (", ".join(coords) or "none")])
             continue
         axis, coord = coords[name]
         if axis.index in seen:
@@ -145,7 +147,8 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
                            hints=["name each axis once: the axes after `per` are kept, every other axis is reduced"])
         seen[axis.index] = ref
         if ref is question.axis and coord.kind != "num":
-            what = "swept over blocks" if coord.kind == "role" else f"an axis of {coord.kind}s"
+            what = "swept over blocks" if coord.kind == "role" else \
+                f"an axis of {'strings' if coord.kind == 'str' else 'booleans'}"
             checker.report("type-mismatch", f"`{question.form}` needs an axis of numbers, but '{name}' is {what}",
                            ref.span, path=path, hints=[f"use `best min CELL` to rank points by a cell"])
 
