@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -268,3 +269,55 @@ def test_the_workbook_data_has_the_answer_rows():
     assert [row.identity["model"] for row in section.rows] == ["small", "big"]
     assert [m.name for m in section.metrics] == ["c.mem", "c.tpot", "c.gpu_time"]
     assert "Question: best min c.gpu_time per model: 2 rows over 2 groups (model), 0 with no answer." in data.notes
+
+
+# -- the bundled questions, against a plain-Python search over the whole sweep -------------------------------------
+
+@pytest.fixture(scope="module")
+def questions():
+    return perfdsl.load(Path(__file__).resolve().parents[1] / "reports" / "capacity_questions.perf")
+
+
+def test_largest_batch_is_the_last_batch_that_fits(questions):
+    result = questions.evaluate("largest_batch")
+    fits = result.array("fits")                   # the whole sweep, before the question: model x hardware x batch
+    assert fits.dims == ("model", "hardware", "batch")
+    batches = fits.coords["batch"].tolist()
+    want = {}
+    for i, model in enumerate(fits.coords["model"].tolist()):
+        for j, hardware in enumerate(fits.coords["hardware"].tolist()):
+            fitting = [b for k, b in enumerate(batches) if fits.values[i, j, k]]
+            want[model, hardware] = max(fitting) if fitting else None
+    assert {(r["model"], r["hardware"]): r["batch"] for r in result.records()} == want
+    assert want["llama2_70b", "rtx_a5000"] is None           # 140 GB of fp16 weights on a 24 GB GPU
+    assert [w.code for w in result.warnings] == ["no-point"]
+
+
+def test_cheapest_setup_is_the_least_gpu_time_that_meets_the_targets(questions):
+    result = questions.evaluate("cheapest_setup")
+    arrays = {name: result.array(name) for name in ("tpot", "ttft", "fits")}
+    keys = arrays["tpot"].dims
+    assert keys == ("model", "hardware", "batch", "tp")
+    coords = arrays["tpot"].coords
+    tpot, ttft, fits = (arrays[n].values for n in ("tpot", "ttft", "fits"))       # ms, ms, bool
+    e2e = result.array("e2e").values                                                 # s
+    want = {}
+    for i, model in enumerate(coords["model"].tolist()):
+        best = None
+        for j, hardware in enumerate(coords["hardware"].tolist()):
+            for k, batch in enumerate(coords["batch"].tolist()):
+                for m, tp in enumerate(coords["tp"].tolist()):
+                    if not (fits[i, j, k, m] and tpot[i, j, k, m] <= 50 and ttft[i, j, k, m] <= 1000):
+                        continue
+                    cost = tp * e2e[i, j, k, m] / (batch * 256)              # GPU-seconds per generated token
+                    if best is None or cost < best[0]:                        # strict: ties keep the first point
+                        best = (cost, hardware, batch, tp)
+        want[model] = best
+    got = {r["model"]: r for r in result.records()}
+    for model, best in want.items():
+        row = got[model]
+        if best is None:
+            assert row["hardware"] is None and row["gpu_time_per_token [s/token]"] is None
+        else:
+            assert (row["hardware"], row["batch"], row["tp"]) == best[1:]
+            assert row["gpu_time_per_token [s/token]"] == pytest.approx(best[0], rel=1e-9)
