@@ -259,8 +259,15 @@ def _group_of(flat: np.ndarray, shape: tuple[int, ...], kept: list[int]) -> np.n
     """The group (the position over the kept axes, row-major) of each flat sweep index."""
     if not kept:
         return np.zeros(len(flat), dtype=np.int64)
-    multi = np.unravel_index(flat, shape)
-    return np.ravel_multi_index(tuple(multi[a] for a in kept), tuple(shape[a] for a in kept)).astype(np.int64)
+    # The group of every point, built by broadcasting one small array per kept axis (cheaper than unravelling).
+    groups = np.zeros((1,) * len(shape), dtype=np.int64)
+    stride = 1
+    for a in reversed(kept):
+        view = [1] * len(shape)
+        view[a] = shape[a]
+        groups = groups + (np.arange(shape[a], dtype=np.int64) * stride).reshape(view)
+        stride *= shape[a]
+    return np.broadcast_to(groups, shape).reshape(-1)[flat]
 
 
 def _first_points(groups: np.ndarray, shape: tuple[int, ...], kept: list[int]) -> np.ndarray:
