@@ -140,3 +140,19 @@ def test_eval_never_writes_over_an_imported_file_or_the_reports_run_log(tmp_path
     assert main(["eval", str(spec), "--report", "from_runs", "-o", str(log)]) == 2
     assert (imported.read_bytes(), log.read_bytes()) == before
     assert "refusing to write over the input" in capsys.readouterr().err
+
+
+def test_a_question_keeps_the_measured_runs_of_its_rows():
+    program = perfdsl.load(SPEC, texts={"question.perf": "report one_gpu extends matched {\n"
+                                                         "    smallest n_gpus per model, hardware\n}\n"})
+    comparison = compare_with_runs(program.evaluate("one_gpu"), [])
+    keys, columns = comparison.table()
+    rows = [dict(zip(keys, values)) for values in zip(*(c.tolist() for c in columns))]
+    assert [(r["model"], r["hardware"], r["n_gpus"]) for r in rows] == [
+        ("tiny", "card_a", 1), ("tiny", "card_b", 1), ("small", "card_a", 1), ("small", "card_b", 1)]
+    measured = [r["runtime measured [ms]"] for r in rows]
+    assert measured[0] == pytest.approx(25.0) and measured[3] == pytest.approx(16.0)
+    assert all(v != v for v in measured[1:3])                    # NaN: no run for those points
+    assert rows[0]["runtime error"] == pytest.approx((2 * 1e9 * 1000 / 100e12 * 1e3 - 25.0) / 25.0)
+    data = build_workbook_data(comparison.result, comparison)
+    assert sum(len(section.rows) for section in data.sections) == 4
