@@ -106,12 +106,22 @@ _TABLE = [
               "a sweep axis holds at most 50,000,000 points: narrow the range or take a larger step"),
     ErrorCode("not-finite", "spec", _E, "this sweep value is {value} (a division by zero or an overflow)",
               "check the formula and the cells it reads: a sweep value is a finite number"),
+    ErrorCode("question-outside-report", "spec", _E, "{kind} '{block}' asks a question: `where`, `best`, `pareto`, "
+              "`largest` and `smallest` belong in a report", "move it into the report that binds this block"),
+    ErrorCode("duplicate-question", "spec", _E, "report '{report}' asks two questions",
+              "ask one reduction per report; a report that extends it can ask another"),
+    ErrorCode("unknown-axis", "spec", _E, "report '{report}' has no axis '{name}'",
+              "`per`, `largest` and `smallest` name axes of the report; the help lists them"),
+    ErrorCode("bad-question", "spec", _E, "'{name}' is named twice in `{question}`",
+              "name each axis once: the axes after `per` are kept, every other axis is reduced"),
     # -- evaluation ---------------------------------------------------------------------------------------------
     ErrorCode("division-by-zero", "evaluation", _W, "'{cell}' divides by zero at {point}",
               "guard the formula with if(...) or max(...), or check the inputs"),
     ErrorCode("not-a-number", "evaluation", _W, "'{cell}' is not a number (NaN) at {point}",
               "guard the formula with if(...) or max(...), or check the inputs"),
     ErrorCode("overflow", "evaluation", _W, "'{cell}' overflows at {point}", "check the inputs' magnitudes"),
+    ErrorCode("no-point", "evaluation", _W, "{count} of {groups} groups ({axes}) have no sweep point that meets the "
+              "report's conditions", "the notes list the groups; their rows are left empty"),
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
               "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),
     # -- runs ---------------------------------------------------------------------------------------------------
