@@ -30,7 +30,7 @@ from .errors import did_you_mean
 from .evaluator import format_coord
 from .reductions import best_per_group, pareto_per_group
 from .result import ShownColumn
-from .sweeps import Axis, Coord, ReportContext
+from .context import Axis, Coord, ReportContext
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -102,6 +102,14 @@ def _role_of(owner: str, ctx: ReportContext) -> str:
         if set(coord.values.tolist()) == {owner}:
             return role
     return owner
+
+
+def question_exprs(ctx: ReportContext) -> list[ir.Expr]:
+    """The formulas a report's questions read, with bare axis names bound: its `where` conditions and the cells its
+    reduction ranks by (the roots, beside the shown cells, of what an evaluation needs)."""
+    report = ctx.report
+    objectives = report.questions[0].objectives if report.questions else ()
+    return [bind_axes(where.cond, ctx) for where in report.wheres] + [bind_axes(o.ref, ctx) for o in objectives]
 
 
 # -- checking ------------------------------------------------------------------------------------------------------

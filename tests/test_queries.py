@@ -338,3 +338,18 @@ def test_cheapest_setup_is_the_least_gpu_time_that_meets_the_targets(questions):
         else:
             assert (row["hardware"], row["batch"], row["tp"]) == best[1:]
             assert row["gpu_time_per_token [s/token]"] == pytest.approx(best[0], rel=1e-9)
+
+
+def test_question_exprs_are_the_formulas_a_question_reads():
+    program = perfdsl.load([], texts={"q.perf": SPEC.replace("QUESTION", "where c.fits and batch > 1\n"
+                                                                         " pareto min c.tpot, max c.mem per model")})
+    ctx, _ = program.prepare()
+    exprs = queries.question_exprs(ctx)
+    assert [ref.dotted for expr in exprs for ref in _refs(expr)] == ["c.fits", "workload.batch", "c.tpot", "c.mem"]
+
+
+def _refs(expr):
+    if isinstance(expr, perfdsl.ir.Ref):
+        return [expr]
+    return [ref for key in ("left", "right", "operand") if getattr(expr, key, None) is not None
+            for ref in _refs(getattr(expr, key))]
