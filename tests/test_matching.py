@@ -145,7 +145,7 @@ def test_eval_never_writes_over_an_imported_file_or_the_reports_run_log(tmp_path
 def test_a_question_keeps_the_measured_runs_of_its_rows():
     program = perfdsl.load(SPEC, texts={"question.perf": "report one_gpu extends matched {\n"
                                                          "    smallest n_gpus per model, hardware\n}\n"})
-    comparison = compare_with_runs(program.evaluate("one_gpu"), [])
+    comparison = compare_with_runs(program.evaluate("one_gpu"))
     keys, columns = comparison.table()
     rows = [dict(zip(keys, values)) for values in zip(*(c.tolist() for c in columns))]
     assert [(r["model"], r["hardware"], r["n_gpus"]) for r in rows] == [
