@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--meta", metavar="SIDE.json", help="what the logs lack: model, hardware, n_gpus ...")
     ing.add_argument("--window", metavar="START,END", help="time window for power logs (epoch s or ISO times)")
 
+    _plot_parser(sub)
+
     imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
     imp.add_argument("--name", help="the block's name (default: from the model id)")
@@ -99,6 +101,25 @@ def _parser() -> argparse.ArgumentParser:
     err = sub.add_parser("errors", help="list the diagnostic codes, or explain one (docs/ERRORS.md)")
     err.add_argument("code", nargs="?", metavar="CODE", help="a code such as unit-mismatch")
     return parser
+
+
+def _plot_parser(sub) -> None:
+    plot = sub.add_parser("plot", help="draw a report: a metric over an axis, or a point's roofline (PNG/SVG/PDF)",
+                          description="Draw a shown metric against an axis (one series per value of another "
+                          "axis, measured runs as open markers), or with --roofline a sweep point's operation "
+                          "classes under the GPU's roofs. Axes not drawn are held at --at AXIS=VALUE, else their "
+                          "first value. Log axes where values span decades.")
+    plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
+    plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
+    plot.add_argument("--report", help="which report, where the files define several")
+    plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+    plot.add_argument("--measured", action="append", default=[], metavar="LOG", help="run logs to draw beside")
+    plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
+    plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
+    plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis)")
+    plot.add_argument("--series", metavar="AXIS", help="one line per value of this axis")
+    plot.add_argument("--panels", metavar="AXIS", help="one panel per value of this axis")
+    plot.add_argument("--roofline", action="store_true", help="the roofline of one point (choose it with --at)")
 
 
 def _version() -> str:
@@ -115,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
-                   "import-hf": cmd_import_hf, "errors": cmd_errors}[args.command]
+                   "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot}[args.command]
         return handler(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -325,6 +346,18 @@ def cmd_ingest(args) -> int:
     from .runlogs.ingest import ingest_command
 
     return ingest_command(args.logs, args.output, args.log_format, args.meta, args.window)
+
+
+def cmd_plot(args) -> int:
+    from .plot_command import PlotRequest, make_plot
+
+    request = PlotRequest(list(args.files), args.output, args.report, _parse_sets(args.sets), list(args.measured),
+                          _parse_pairs(args.at, "--at"), args.y, args.x, args.series, args.panels, args.roofline)
+    outcome = make_plot(request, load_runs=_remembering_run_loader())
+    if outcome.diagnostics:
+        _print_diagnostics(outcome.diagnostics)
+    sys.stderr.write(f"wrote {outcome.path} ({outcome.description})\n")
+    return EXIT_OK
 
 
 def cmd_import_hf(args) -> int:
