@@ -29,6 +29,7 @@ class ComparisonRow:
     measured: dict[str, float | None]      # metric name -> measured value in display unit; missing/None = no run
     run_source: str | None = None          # where the measured run came from, e.g. "data/seed_runs_a5000.csv:row 3"
     point: dict[str, object] = field(default_factory=dict)  # the sweep point (axis -> value) for auditing
+    note: str | None = None                # why this row's estimate is known to miss (the report cell `note`)
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Section:
     id_columns: list[str]        # e.g. ["Model", "Device"]
     metrics: list[MetricSpec]
     rows: list[ComparisonRow]
+    # What was estimated, for a reader: (label, text) lines such as ("Workload", "seed_step: batch = 16 ..."),
+    # ("Precision", ...), ("Stack", ...), ("Cost model", "prefill, memory: costmodels/x.perf (sha256 ...)").
+    setup: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
