@@ -79,7 +79,7 @@ def test_eval_json_carries_measured_values_and_errors(tmp_path, capsys):
     first = records[0]
     assert first["runtime [ms]"] == pytest.approx(20.0)
     assert first["runtime measured [ms]"] == pytest.approx(25.0)
-    assert first["runtime error"] == pytest.approx((20.0 - 25.0) / 25.0)
+    assert first["runtime error [%]"] == pytest.approx((20.0 - 25.0) / 25.0 * 100)      # percent, as the workbook
     assert "1 run without an estimate" in captured.err
     assert "Traceback" not in captured.err
 

@@ -109,7 +109,8 @@ def test_seed_view_sets_the_measured_runs_beside_the_estimates():
 
 
 def test_capacity_view_holds_the_other_axes_and_uses_a_log_batch_axis():
-    result = perfdsl.load([CAPACITY]).evaluate(overrides={"model": "llama3_1_8b", "hardware": "h100_sxm5,a100_80gb_sxm4"})
+    result = perfdsl.load([CAPACITY]).evaluate(overrides={"model": "llama3_1_8b",
+                                                          "hardware": "h100_sxm5,a100_80gb_sxm4"})
     view = metric_view(result, y="tpot", x="batch", series="hardware", at={"seq_len": "1024", "tp": "2"})
     assert view.held == "seq_len=1024, output_len=1, tp=2"
     assert view.x_log                                              # batch 1 .. 256
