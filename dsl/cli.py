@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
     ex.add_argument("--depth", type=int, default=50, help="how deep to trace (default 50)")
 
-    ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)")
+    ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    _lazy_epilog(ing, "runlogs.ingest", "help_epilog")
     ing.add_argument("logs", nargs="+", metavar="LOG")
     ing.add_argument("-o", "--output", required=True, metavar="OUT", help="runs.csv or runs.jsonl")
     ing.add_argument("--format", dest="log_format", metavar="NAME", help="the logs' format (default: detected)")
@@ -120,6 +122,19 @@ def _plot_parser(sub) -> None:
     plot.add_argument("--series", metavar="AXIS", help="one line per value of this axis")
     plot.add_argument("--panels", metavar="AXIS", help="one panel per value of this axis")
     plot.add_argument("--roofline", action="store_true", help="the roofline of one point (choose it with --at)")
+
+
+def _lazy_epilog(parser: argparse.ArgumentParser, module: str, function: str) -> None:
+    """The parser's help ends with text built only when the help is shown (its module is slow to import)."""
+    format_help = parser.format_help
+
+    def with_epilog() -> str:
+        import importlib
+
+        parser.epilog = getattr(importlib.import_module(f".{module}", __package__), function)()
+        return format_help()
+
+    parser.format_help = with_epilog
 
 
 def _version() -> str:
