@@ -118,9 +118,11 @@ def _plot_parser(sub) -> None:
     plot.add_argument("--measured", action="append", default=[], metavar="LOG", help="run logs to draw beside")
     plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
     plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
-    plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis)")
+    plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis), or a "
+                      "shown metric: then one curve per series along --along AXIS")
     plot.add_argument("--series", metavar="AXIS", help="one line per value of this axis")
     plot.add_argument("--panels", metavar="AXIS", help="one panel per value of this axis")
+    plot.add_argument("--along", metavar="AXIS", help="with a metric as --x: the axis the curves run along")
     plot.add_argument("--roofline", action="store_true", help="the roofline of one point (choose it with --at)")
 
 
@@ -367,7 +369,8 @@ def cmd_plot(args) -> int:
     from .plot_command import PlotRequest, make_plot
 
     request = PlotRequest(list(args.files), args.output, args.report, _parse_sets(args.sets), list(args.measured),
-                          _parse_pairs(args.at, "--at"), args.y, args.x, args.series, args.panels, args.roofline)
+                          _parse_pairs(args.at, "--at"), args.y, args.x, args.series, args.panels, args.along,
+                          args.roofline)
     outcome = make_plot(request, load_runs=_remembering_run_loader())
     if outcome.diagnostics:
         _print_diagnostics(outcome.diagnostics)

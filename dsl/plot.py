@@ -75,7 +75,7 @@ def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None
     series side by side around each category, since a line between two models means nothing.
     """
     count = len(view.panels)
-    columns = min(count, 3)
+    columns = 2 if count == 4 else min(count, 3)       # 2 x 2 rather than 3 + 1
     rows = math.ceil(count / columns)
     figure, axes = plt.subplots(rows, columns, squeeze=False, sharey=True,
                                 figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.6),
@@ -92,8 +92,11 @@ def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None
                 x = np.asarray(series.x, dtype=float)
                 ax.plot(x, series.estimated, marker="o", markersize=4, linewidth=1.6, color=colour)
             if series.measured is not None and np.isfinite(series.measured).any():
-                ax.plot(x, series.measured, linestyle="none", marker="D", markersize=8, markerfacecolor="none",
-                        markeredgewidth=1.6, color=colour)
+                measured_x = x if series.measured_x is None else np.asarray(series.measured_x, dtype=float)
+                ax.plot(measured_x, series.measured, linestyle="none", marker="D", markersize=8,
+                        markerfacecolor="none", markeredgewidth=1.6, color=colour)
+            if view.along is not None and index == 0:     # one series is enough to read the direction
+                _label_ends(ax, x, series.estimated, view.along, colour)
         if panel.title:
             ax.set_title(panel.title, fontsize=10)
         if view.categorical:
@@ -107,7 +110,7 @@ def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None
             ax.set_xscale("log")
             _log_axis(ax.xaxis)
             values = panel.series[0].x
-            if len(values) <= 12:
+            if len(values) <= 12 and view.along is None:
                 ax.set_xticks(values)
                 ax.xaxis.set_major_formatter(FuncFormatter(plain_number))
         ax.set_xlabel(view.x_label)
@@ -124,15 +127,25 @@ def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None
         ax.set_ylabel(view.y_label)
     handles = [Line2D([], [], color=_colour(i), marker="o", linestyle="-" if not view.categorical else "none",
                       label=s.label) for i, s in enumerate(view.panels[0].series)] if series_count > 1 else []
-    handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none", label="estimated"))
-    if view.has_measured:
+    if view.has_measured:          # filled and open markers need a key only where both appear
+        handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none", label="estimated"))
         handles.append(Line2D([], [], color="0.3", marker="D", markerfacecolor="none", linestyle="none",
                               label="measured"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=8,
-                  frameon=False)
+    if handles:
+        figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=8,
+                      frameon=False)
     subtitle = f"at {view.held}" if view.held else ""
     figure.suptitle(view.title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     _save(figure, path, fmt)
+
+
+def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], colour) -> None:
+    """Name the first and last point of a curve traced along an axis ("batch=1", "batch=256")."""
+    name, labels = along
+    finite = [i for i in range(len(labels)) if np.isfinite(x[i]) and np.isfinite(y[i])]
+    for i in (finite[:1] + finite[-1:]) if len(finite) > 1 else finite:
+        ax.annotate(f"{name}={labels[i]}", (x[i], y[i]), xytext=(4, 4), textcoords="offset points", fontsize=7,
+                    color=colour)
 
 
 def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | None = None) -> None:

@@ -29,6 +29,7 @@ class PlotRequest:
     x: str | None = None
     series: str | None = None
     panels: str | None = None
+    along: str | None = None
     roofline: bool = False
 
 
@@ -78,7 +79,7 @@ def make_plot(request: PlotRequest, load_runs=None) -> PlotOutcome:
     comparison = compare_with_runs(result, request.measured, base_dir=base_dir, load_runs=load_runs)
     diagnostics += [d for d in comparison.diagnostics if d.severity != "note"]
     view = metric_view(result, comparison, y=request.y, x=request.x, series=request.series,
-                       panels=request.panels, at=request.at)
+                       panels=request.panels, along=request.along, at=request.at)
     write_bytes_atomically(request.output, plot.render(plot.draw_metric, view, fmt))
     panels = f", {len(view.panels)} panels" if len(view.panels) > 1 else ""
     return PlotOutcome(request.output, f"{view.title}{panels}", diagnostics)

@@ -33,6 +33,7 @@ class Series:
     x: list                          # numbers for a numeric axis; category positions' labels otherwise
     estimated: np.ndarray            # display unit; nan where not finite
     measured: np.ndarray | None      # display unit; nan where no run; None when the report has no runs for it
+    measured_x: np.ndarray | None = None   # with a metric as x: the runs' measured x (else drawn at `x`)
 
 
 @dataclass
@@ -53,7 +54,7 @@ class MetricView:
     title: str
     x_log: bool = False
     y_log: bool = False
-    notes: list[str] = field(default_factory=list)
+    along: tuple[str, list[str]] | None = None   # with a metric as x: the axis each curve runs along, its labels
 
     @property
     def has_measured(self) -> bool:
@@ -121,11 +122,25 @@ def metric_title(name: str, unit: str) -> str:
     return f"{text} ({unit})" if unit else text
 
 
+def _shown_number(result: Result, name: str):
+    numeric = [c for c in result.columns if c.kind == "num"]
+    column = next((c for c in result.columns if name in (c.name, c.ref, c.key)), None)
+    if column is None or column.kind != "num":
+        names = [c.name for c in numeric]
+        what = "is not a number" if column is not None else "is not shown by the report"
+        raise UsageError(error("bad-plot", f"'{name}' {what}", hints=did_you_mean(name, names) + [available(names)]))
+    return column
+
+
 def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str | None = None,
-                series: str | None = None, panels: str | None = None,
+                series: str | None = None, panels: str | None = None, along: str | None = None,
                 at: dict[str, str] | None = None) -> MetricView:
     """The data of `perfdsl plot`: shown metric `y` against axis `x`, one series per value of `series`, one panel
     per value of `panels`; the other axes held at `at` (AXIS=VALUE texts) or their first value.
+
+    `x` may also name a shown metric: each series is then a curve of (x metric, y metric) traced along the axis
+    `along` (default: the longest numeric axis left), such as time per output token against throughput over the
+    batch sizes (a latency-throughput curve).
 
     Defaults: y is the first numeric shown cell; x the longest numeric axis with several values (else the longest
     axis); series the shortest remaining axis with several values. Raises UsageError for an unknown metric or
@@ -134,14 +149,12 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     numeric = [c for c in result.columns if c.kind == "num"]
     if not numeric:
         raise UsageError(error("bad-plot", f"report '{result.report}' shows no number to plot"))
-    if y is None:
-        column = numeric[0]
-    else:
-        column = next((c for c in result.columns if y in (c.name, c.ref, c.key)), None)
-        if column is None or column.kind != "num":
-            names = [c.name for c in numeric]
-            what = "is not a number" if column is not None else "is not shown by the report"
-            raise UsageError(error("bad-plot", f"'{y}' {what}", hints=did_you_mean(y, names) + [available(names)]))
+    column = numeric[0] if y is None else _shown_number(result, y)
+    x_metric = None
+    if x is not None and x not in _coords(result) and any(x in (c.name, c.ref, c.key) for c in result.columns):
+        x_metric, x = _shown_number(result, x), along
+    elif along is not None:
+        raise UsageError(error("bad-plot", "--along goes with a metric as x (e.g. --x throughput --along batch)"))
 
     taken: set[int] = set()
     chosen = {}
@@ -183,9 +196,14 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
             measured = (match.measured / match.scale).reshape(result.shape)
 
     x_axis, x_coord = chosen.get("x", (None, None))
-    categorical = x_coord is None or x_coord.kind != "num"
+    categorical = (x_coord is None or x_coord.kind != "num") and x_metric is None
     x_labels = _labels_of(result, x_coord) if x_coord is not None else [result.report]
-    x_values = list(range(len(x_labels))) if categorical else x_coord.display_values().tolist()
+    x_values = list(range(len(x_labels))) if categorical or x_coord is None else x_coord.display_values().tolist()
+    x_array = x_measured = None
+    if x_metric is not None:
+        x_array = np.broadcast_to(result.array(x_metric.name).values, result.shape).astype(float)
+        match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
+        x_measured = (match.measured / match.scale).reshape(result.shape) if match is not None else None
 
     def pick(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
         index = []
@@ -198,17 +216,22 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         picked[~np.isfinite(picked)] = np.nan
         return picked
 
+    def one(label: str, positions: dict[int, int]) -> Series:
+        line = Series(label, x_values if x_array is None else pick(x_array, positions).tolist(),
+                      pick(values, positions), pick(measured, positions) if measured is not None else None)
+        if x_array is not None and line.measured is not None:
+            # A run is drawn where it was measured on both axes; with only y measured, at the estimated x.
+            line.measured_x = pick(x_measured, positions) if x_measured is not None else None
+        return line
+
     def series_of(positions: dict[int, int]) -> list[Series]:
         if "series" not in chosen:
-            return [Series(column.name, x_values, pick(values, positions),
-                           pick(measured, positions) if measured is not None else None)]
+            return [one(column.name, positions)]
         axis, coord = chosen["series"]
         labels = _labels_of(result, coord)
         if coord.kind != "role":               # "tp=2" rather than a bare "2" in the legend
             labels = [f"{coord.name}={label}" for label in labels]
-        return [Series(labels[i], x_values, pick(values, {**positions, axis.index: i}),
-                       pick(measured, {**positions, axis.index: i}) if measured is not None else None)
-                for i in range(axis.length)]
+        return [one(labels[i], {**positions, axis.index: i}) for i in range(axis.length)]
 
     if "panels" in chosen:
         axis, coord = chosen["panels"]
@@ -224,12 +247,20 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     y_label = metric_title(column.name, column.unit)
     x_label = _axis_title(x_coord) if x_coord is not None else ""
     title = f"{metric_title(column.name, '')} per {x_coord.name}" if x_coord is not None else y_label
+    all_x = x_values
+    if x_metric is not None:
+        x_label = metric_title(x_metric.name, x_metric.unit)
+        title = f"{metric_title(column.name, '')} against {metric_title(x_metric.name, '')}"
+        if x_coord is not None:
+            title += f" over {x_coord.name}"
+        all_x = [v for p in panel_list for s in p.series for v in s.x]
     if "series" in chosen:
-        title += f" and {chosen['series'][1].name}"
+        title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
     view = MetricView(metric=column.name, y_label=y_label, x_label=x_label, categorical=categorical,
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
-                      x_log=(not categorical) and spans_decades(x_values), y_log=spans_decades(everything))
+                      x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
+                      along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None)
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]))
