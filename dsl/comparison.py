@@ -44,6 +44,17 @@ class Section:
 
 
 @dataclass
+class Picture:
+    """An image for the workbook's Plots sheet: what native charts cannot draw (a roofline, log axes with runs
+    beside estimates per model and GPU)."""
+
+    title: str
+    png: bytes
+    width: int          # pixels of the PNG
+    height: int
+
+
+@dataclass
 class InputCell:
     block: str        # e.g. "rtx_a5000"
     kind: str         # "hardware" | "model" | "workload" | "costmodel" | "report"
@@ -71,6 +82,7 @@ class WorkbookData:
     # "estimated": (est - meas) / est, the one the seed benchmark table used.
     error_convention: str = "measured"
     notes: list[str] = field(default_factory=list)   # free text lines for the About sheet (power model used, etc.)
+    pictures: list[Picture] = field(default_factory=list)   # the Plots sheet, in order
 
 
 def relative_error(estimated: float | None, measured: float | None, convention: str = "measured") -> float | None:

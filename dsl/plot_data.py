@@ -143,7 +143,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     batch sizes (a latency-throughput curve).
 
     Defaults: y is the first numeric shown cell; x the longest numeric axis with several values (else the longest
-    axis); series the shortest remaining axis with several values. Raises UsageError for an unknown metric or
+    axis); series the shortest remaining axis with several values; panels the one axis left, where one is left
+    and it has at most four values (more axes left are held). Raises UsageError for an unknown metric or
     axis, an axis used twice, a metric that is not a number, and more than MAX_SERIES series or MAX_PANELS panels.
     """
     numeric = [c for c in result.columns if c.kind == "num"]
@@ -177,6 +178,11 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
             axis = min(free, key=lambda a: a.length)
             chosen["series"] = (axis, axis.coords[0])
             taken.add(axis.index)
+    if "panels" not in chosen and panels is None:
+        free = _default_axes(result, taken)
+        if len(free) == 1 and free[0].length <= 4:      # the one axis left: a panel per value rather than hidden
+            chosen["panels"] = (free[0], free[0].coords[0])
+            taken.add(free[0].index)
     for role, limit in (("series", MAX_SERIES), ("panels", MAX_PANELS)):
         if role in chosen and chosen[role][0].length > limit:
             axis, coord = chosen[role]

@@ -1,6 +1,7 @@
 """Plot stage, pure part: a sweep point's operation classes on the roofline (arithmetic intensity, achieved rate).
 
-A cost model names, per operation class, the work and the memory traffic of one kernel (or of one layer's
+Which cost models: those whose cells the report shows directly, else every one that names a class (see
+`_class_blocks`). A cost model names, per operation class, the work and the memory traffic of one kernel (or of one layer's
 kernels of that class) as a pair of cells: `proj_flops` / `proj_bytes`, `mlp_flops` / `mlp_bytes` (prefix
 `proj`), or `flops` / `bytes` for a whole step (the class is then the block's name, e.g. `decode`). The class's
 time is the cell `PREFIX_time` (the roofline time of that class), or for a whole step `step_time`, `time` or
@@ -162,7 +163,7 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
 
     classes: list[OperationClass] = []
     memory_only: list[tuple[str, float]] = []
-    blocks = [name for name, block in program.blocks.items() if block.kind == "costmodel"]
+    blocks = _class_blocks(program, cells.ctx)
     for block_name in blocks:
         block = program.blocks[block_name]
         for cell in block.cells:
@@ -205,6 +206,21 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
     return RooflineView(title=f"{cells.ctx.report.name}: roofline" + (f" on {gpu_text}" if gpu_text else ""),
                         point=point, gpu=gpu_text, classes=classes, ceilings=_unique(ceilings),
                         memory_only=memory_only)
+
+
+def _has_classes(block) -> bool:
+    return any((name.endswith("_flops") or name == "flops") and name[: -len("flops")] + "bytes" in block.cells
+               for name in block.cells)
+
+
+def _class_blocks(program, ctx) -> list[str]:
+    """The cost-model blocks whose operation classes are drawn: those the report shows a cell of directly
+    (`show prefill.runtime`: the seed report's prefill, not the decode step it never runs), or, where none of
+    those names a class (`show serving.tpot`), every cost-model block that does."""
+    costmodels = {name: block for name, block in program.blocks.items() if block.kind == "costmodel"}
+    shown = [item.ref.parts[0] for item in ctx.report.shows if len(item.ref.parts) == 2]
+    direct = [name for name in dict.fromkeys(shown) if name in costmodels and _has_classes(costmodels[name])]
+    return direct or [name for name, block in costmodels.items() if _has_classes(block)]
 
 
 def _on_roof(flops: float, nbytes: float, ceilings: list[Ceiling]) -> float:

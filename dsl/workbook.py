@@ -17,6 +17,7 @@ failure leaves the previous file (if any) untouched and no temporary file behind
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import secrets
@@ -28,6 +29,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
@@ -43,7 +45,8 @@ from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DA
                               summary_formulas)
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
-SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP = "Summary", "Inputs", "Unmatched", "About", "Setup"
+SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS = "Summary", "Inputs", "Unmatched", "About", "Setup", "Plots"
+PICTURE_WIDTH = 900              # pixels on the sheet (at 96 per inch): one landscape page wide
 POINT_COLOUR, LINE_COLOUR = "1F4E79", "808080"      # chart markers (dark blue) and the y = x line (grey)
 CHART_ROWS = 16                  # rows one chart takes (7.5 cm tall at the default 15-point row height, plus a gap)
 CHARTS_PER_PAGE = 4              # two rows of two: 32 rows, which fit a landscape page at any fit-to-width scale
@@ -148,7 +151,8 @@ class _Streamed:
 def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
     workbook = Workbook()
     workbook.remove(workbook.active)
-    titles = sheet_titles([s.title for s in data.sections], reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP))
+    titles = sheet_titles([s.title for s in data.sections],
+                          reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS))
     layouts = [plan_section(section, title) for section, title in zip(data.sections, titles)]
     streamed = [_section_sheet(workbook.create_sheet(layout.sheet_title), layout, data.error_convention)
                 for layout in layouts]
@@ -157,6 +161,8 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
     for layout in layouts:
         _page_header(workbook[layout.sheet_title], data.report_name, layout)
     _summary_sheet(workbook.create_sheet(SUMMARY), layouts, data.error_convention)
+    if data.pictures:
+        _plots_sheet(workbook.create_sheet(PLOTS), data.pictures)
     streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
                                  [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
                                   for c in data.inputs], "no spec cells were recorded"))
@@ -175,7 +181,7 @@ def _printable(sheet: Worksheet) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if sheet.title not in (SUMMARY, ABOUT, SETUP):
+    if sheet.title not in (SUMMARY, ABOUT, SETUP, PLOTS):
         sheet.print_title_rows = f"1:{HEADER_ROWS}" if sheet.title not in (INPUTS, UNMATCHED) else "1:1"
 
 
@@ -415,6 +421,20 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
     on_first_page = max(0, (PAGE_ROWS - first_row + 1) // CHART_ROWS)
     for start in range(on_first_page, rows_of_charts, CHARTS_PER_PAGE // 2):
         sheet.row_breaks.append(Break(id=first_row + start * CHART_ROWS - 1))
+
+
+def _plots_sheet(sheet: Worksheet, pictures) -> None:
+    """The pictures one below the other, each under its title, a page each when printed."""
+    row = 1
+    for index, picture in enumerate(pictures):
+        if index:
+            sheet.row_breaks.append(Break(id=row - 1))
+        _put(sheet, row, 1, picture.title).font = _HEADER_FONT
+        image = Image(io.BytesIO(picture.png))
+        image.width = PICTURE_WIDTH
+        image.height = round(picture.height * PICTURE_WIDTH / picture.width)
+        sheet.add_image(image, f"A{row + 1}")
+        row += 2 + math.ceil(image.height / 20)          # rows of 15 points are 20 pixels tall
 
 
 def _about_sheet(sheet: Worksheet, data: WorkbookData) -> None:

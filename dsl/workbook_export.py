@@ -23,6 +23,7 @@ from .matching import Comparison
 from .render import format_number
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
+from .workbook_pictures import workbook_pictures
 from .workbook_setup import setup_lines
 
 REPORT_OPTIONS = ("measured", "error_convention", "section", "measured_unit_aliases", "note", "stack")
@@ -162,9 +163,21 @@ def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[str, str]:
     return text, ""
 
 
+def _first_points(result: Result, comparison: Comparison | None) -> dict[str, int]:
+    """Each section's first sweep point (flat index), in the order of the sheets."""
+    sections = _per_point_text(result, "section") or [result.report] * result.n_points
+    kept = range(result.n_points) if comparison is None or comparison.keep is None else \
+        [int(i) for i in np.flatnonzero(comparison.keep)]
+    first: dict[str, int] = {}
+    for point in kept:
+        first.setdefault(sections[point], point)
+    return first
+
+
 def export_workbook(result: Result, comparison: Comparison | None, output: str, *, protected: list[str],
                     progress: Callable[[int, int], None] | None = None) -> Path:
     from .workbook import write_workbook
 
     data = build_workbook_data(result, comparison)
+    data.pictures = workbook_pictures(result, comparison, _first_points(result, comparison))
     return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])

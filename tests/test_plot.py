@@ -23,11 +23,12 @@ SEED = REPO / "reports" / "seed_benchmark.perf"
 EXAMPLE = REPO / "reports" / "example.perf"
 CAPACITY = REPO / "reports" / "capacity_planning.perf"
 
-# The default metric plot of each bundled report: (y label, x label), as plot_data's defaults choose them.
+# The default metric plot of each bundled report: (y label, x label, panels), as plot_data's defaults choose them
+# (the seed report's n_gpus is the one axis left after model and hardware: a panel for each of its two values).
 DEFAULT_LABELS = {
-    "capacity_planning.perf": ("ttft (ms)", "batch"),
-    "example.perf": ("prefill runtime (ms)", "seq"),
-    "seed_benchmark.perf": ("runtime (ms)", "model"),
+    "capacity_planning.perf": ("ttft (ms)", "batch", 1),
+    "example.perf": ("prefill runtime (ms)", "seq", 1),
+    "seed_benchmark.perf": ("runtime (ms)", "model", 2),
 }
 
 
@@ -42,14 +43,15 @@ def test_every_bundled_report_has_its_labels_listed():
 
 
 @pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.stem)
-def test_metric_plot_of_each_report_is_a_png_of_one_panel(report: Path, tmp_path: Path):
+def test_metric_plot_of_each_report_is_a_png_of_its_panels(report: Path, tmp_path: Path):
     out = tmp_path / "plot.png"
     assert main(["plot", str(report), "-o", str(out)]) == 0
+    panels = DEFAULT_LABELS[report.name][2]
     with Image.open(out) as image:
         image.load()
         assert image.format == "PNG"
-        # One panel: PANEL_SIZE inches plus 0.6 inch for the legend row, at DPI.
-        assert image.size == (round(PANEL_SIZE[0] * DPI), round((PANEL_SIZE[1] + 0.6) * DPI))
+        # PANEL_SIZE inches a panel, side by side, plus 0.6 inch for the legend row, at DPI.
+        assert image.size == (round(panels * PANEL_SIZE[0] * DPI), round((PANEL_SIZE[1] + 0.6) * DPI))
 
 
 @pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.stem)
@@ -57,7 +59,7 @@ def test_metric_plot_of_each_report_names_its_axes_with_units(report: Path, tmp_
     out = tmp_path / "plot.svg"
     assert main(["plot", str(report), "-o", str(out)]) == 0
     texts = svg_texts(out)
-    y_label, x_label = DEFAULT_LABELS[report.name]
+    y_label, x_label, _ = DEFAULT_LABELS[report.name]
     assert y_label in texts and x_label in texts
 
 

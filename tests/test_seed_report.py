@@ -72,8 +72,35 @@ def measured_a5000() -> dict:
 
 
 def test_sheets_in_order(seed_workbook):
-    assert seed_workbook.sheetnames == ["Single GPU", "Multi GPU", "Setup", "Summary", "Inputs", "Unmatched",
-                                        "About"]
+    assert seed_workbook.sheetnames == ["Single GPU", "Multi GPU", "Setup", "Summary", "Plots", "Inputs",
+                                        "Unmatched", "About"]
+
+
+def test_plots_sheet_holds_the_metric_plots_and_a_roofline_per_section(tmp_path):
+    """Four metrics with runs (runtime, memory, energy, throughput) and two sections: six PNGs, each under its
+    title; the pictures are the plot module's own (PNG, 150 dpi)."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    out = tmp_path / "seed.xlsx"
+    assert main(["eval", str(SEED_REPORT), "-o", str(out)]) == 0
+    titles = [row[0] for row in openpyxl.load_workbook(out)["Plots"].iter_rows(values_only=True) if row[0]]
+    assert titles == ["seed_benchmark: runtime per model and hardware",
+                      "seed_benchmark: memory per model and hardware",
+                      "seed_benchmark: energy per token per model and hardware",
+                      "seed_benchmark: throughput per model and hardware",
+                      "Single GPU: seed_benchmark: roofline on NVIDIA RTX A5000 at model=opt_1_3b, "
+                      "hardware=rtx_a5000, n_gpus=1",
+                      "Multi GPU: seed_benchmark: roofline on NVIDIA RTX A5000 at model=opt_1_3b, "
+                      "hardware=rtx_a5000, n_gpus=8"]
+    with zipfile.ZipFile(out) as archive:
+        media = sorted(name for name in archive.namelist() if name.startswith("xl/media/"))
+        sizes = [Image.open(io.BytesIO(archive.read(name))).size for name in media]
+    assert len(media) == 6
+    assert sizes.count((1920, 750)) == 4           # two panels of 6.4 x 4.4 in, plus the legend, at 150 dpi
+    assert sizes.count((1200, 840)) == 2           # the roofline: 8 x 5.6 in
 
 
 def test_setup_states_workload_precision_stack_and_cost_model_of_each_section(seed_workbook):
