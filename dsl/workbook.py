@@ -46,6 +46,7 @@ from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DA
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
 SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS = "Summary", "Inputs", "Unmatched", "About", "Setup", "Plots"
+WRAP_WIDTH = 60                  # characters: a wider text column wraps (Inputs' formulas, Unmatched descriptions)
 PICTURE_WIDTH = 900              # pixels on the sheet (at 96 per inch): one landscape page wide
 POINT_COLOUR, LINE_COLOUR = "1F4E79", "808080"      # chart markers (dark blue) and the y = x line (grey)
 CHART_ROWS = 16                  # rows one chart takes (7.5 cm tall at the default 15-point row height, plus a gap)
@@ -310,17 +311,22 @@ def _error_colours(sheet: Worksheet, cells: str) -> None:
 
 def _table_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[tuple], empty_line: str) -> _Streamed:
     """A plain filterable table with a frozen header row (Inputs, Unmatched)."""
+    wrapped: dict[int, float] = {}
     for index, name in enumerate(headers, start=1):
         _put(sheet, 1, index, name, header=True)
         longest = max((len(str(row[index - 1])) for row in rows[:20_000]), default=0)
-        sheet.column_dimensions[column_letter(index)].width = min(max(longest, len(name)) + 2, 80)
+        width = min(max(longest, len(name)) + 2, WRAP_WIDTH)
+        sheet.column_dimensions[column_letter(index)].width = width
+        if longest + 2 > WRAP_WIDTH:        # long formulas and descriptions wrap rather than being cut
+            wrapped[index] = width
     sheet.freeze_panes = "A2"
     last = column_letter(len(headers))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     if not rows:
         _put(sheet, 2, 1, empty_line)
-    styles = ColumnStyles({}, guarded=_style_id(sheet, quote=True))
-    return _Streamed(sheet, lambda: plain_rows_xml(2, rows, styles), len(rows), len(headers),
+    styles = ColumnStyles({index: _style_id(sheet, wrap=True) for index in wrapped},
+                          guarded=_style_id(sheet, quote=True))
+    return _Streamed(sheet, lambda: plain_rows_xml(2, rows, styles, wrapped), len(rows), len(headers),
                      f"A1:{last}{len(rows) + 1}")
 
 

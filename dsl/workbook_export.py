@@ -158,7 +158,7 @@ def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[str, str]:
         if low == high:
             return format_number(low / scale), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
-    values = sorted({str(v) for v in flat.tolist()})
+    values = sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})   # as .perf writes
     text = ", ".join(values[:8]) + (f" ... ({len(values)} values)" if len(values) > 8 else "")
     return text, ""
 

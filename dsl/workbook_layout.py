@@ -397,12 +397,18 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
         yield "".join(cells)
 
 
-def plain_rows_xml(first_row: int, rows: Iterable[Sequence[object]], styles: ColumnStyles) -> Iterator[str]:
-    """Rows of plain values (the Inputs and Unmatched sheets), numbers as numbers, the rest as text."""
+def plain_rows_xml(first_row: int, rows: Iterable[Sequence[object]], styles: ColumnStyles,
+                   wrapped: dict[int, float] | None = None) -> Iterator[str]:
+    """Rows of plain values (the Inputs and Unmatched sheets), numbers as numbers, the rest as text.
+
+    `wrapped` maps a (1-based) column whose text wraps to its width: a row whose text there needs more than one
+    line is made that tall (spreadsheets do not grow rows written with the file)."""
     columns: dict[int, _ColumnCells] = {}
+    wrapped = wrapped or {}
     for row_number, values in enumerate(rows, start=first_row):
         r = str(row_number)
-        cells = ['<row r="', r, '">']
+        height = row_height([(str(values[i - 1]), width) for i, width in wrapped.items()]) if wrapped else 0
+        cells = ['<row r="', r, f'" ht="{height:g}" customHeight="1">' if height > LINE_HEIGHT else '">']
         for index, value in enumerate(values, start=1):
             column = columns.get(index) or columns.setdefault(index, _ColumnCells(index, styles))
             cells.append(column.render(r, value))
