@@ -91,6 +91,25 @@ def _default_axes(result: Result, taken: set[int]) -> list:
     return [axis for axis in result.axes if axis.index not in taken and axis.length > 1]
 
 
+def _default_x(free: list):
+    """The longest numeric axis of three values or more (a curve), else the longest axis."""
+    pool = [a for a in free if a.coords[0].kind == "num" and a.length >= 3] or free
+    return max(pool, key=lambda a: a.length) if pool else None
+
+
+def _default_series(free: list):
+    """The shortest axis: the fewest lines to tell apart."""
+    return min(free, key=lambda a: a.length) if free else None
+
+
+def _default_panels(free: list):
+    """The one axis left, where it has at most four values: a panel each rather than held at its first."""
+    return free[0] if len(free) == 1 and free[0].length <= 4 else None
+
+
+_DEFAULT_AXES = (("x", _default_x), ("series", _default_series), ("panels", _default_panels))
+
+
 def _labels_of(result: Result, coord) -> list[str]:
     """Display labels of a coordinate's values: a role's shown string (`show hardware.label as Device`), else
     its block names; numbers with their unit."""
@@ -164,25 +183,11 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         if picked is not None:
             chosen[role] = picked
             taken.add(picked[0].index)
-    if "x" not in chosen:
-        free = _default_axes(result, taken)
-        numeric_axes = [a for a in free if a.coords[0].kind == "num" and a.length >= 3]
-        pool = numeric_axes or free
-        if pool:
-            axis = max(pool, key=lambda a: a.length)
-            chosen["x"] = (axis, axis.coords[0])
+    for role, default in _DEFAULT_AXES:
+        axis = default(_default_axes(result, taken)) if role not in chosen else None
+        if axis is not None:
+            chosen[role] = (axis, axis.coords[0])
             taken.add(axis.index)
-    if "series" not in chosen and series is None:
-        free = _default_axes(result, taken)
-        if free:
-            axis = min(free, key=lambda a: a.length)
-            chosen["series"] = (axis, axis.coords[0])
-            taken.add(axis.index)
-    if "panels" not in chosen and panels is None:
-        free = _default_axes(result, taken)
-        if len(free) == 1 and free[0].length <= 4:      # the one axis left: a panel per value rather than hidden
-            chosen["panels"] = (free[0], free[0].coords[0])
-            taken.add(free[0].index)
     for role, limit in (("series", MAX_SERIES), ("panels", MAX_PANELS)):
         if role in chosen and chosen[role][0].length > limit:
             axis, coord = chosen[role]
