@@ -179,5 +179,5 @@ def export_workbook(result: Result, comparison: Comparison | None, output: str, 
     from .workbook import write_workbook
 
     data = build_workbook_data(result, comparison)
-    data.pictures = workbook_pictures(result, comparison, _first_points(result, comparison))
+    data.pictures = workbook_pictures(result, _first_points(result, comparison))
     return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])

@@ -1,12 +1,12 @@
-"""The workbook's Plots sheet: the plots a native spreadsheet chart cannot draw, rendered by `perfdsl.plot`.
+"""The workbook's Plots sheet: what a native spreadsheet chart cannot draw, rendered by `perfdsl.plot`.
 
-- For each shown metric that has measured runs: the metric per identifying axis, one series per value of another,
-  one panel per value of a third (the seed report: runtime per model, one series per GPU, a panel per GPU count),
-  estimates filled and runs as open markers, on a log axis where the values span a decade.
-- For each section: the roofline of its first row's sweep point, where the cost model names operation classes
-  (`NAME_flops` / `NAME_bytes` cells; see perfdsl.roofline).
+For each section, the roofline of its first row's sweep point, where the cost model names operation classes
+(`NAME_flops` / `NAME_bytes` cells; see perfdsl.roofline): log-log axes under two roofs and a point per class. The
+measured-against-estimated views are native charts on the Summary sheet (live, log axes where values span a
+decade), and `perfdsl plot` draws any metric per model and GPU beside the workbook (`make run` does); drawing
+those here too would cost about half a second of matplotlib per picture on every export.
 
-A plot the report cannot give (no finite value, no operation class) is left out, never an error: the workbook is
+A plot the report cannot give (no operation class, no finite value) is left out, never an error: the workbook is
 the product, the pictures an aid to reading it.
 """
 
@@ -19,7 +19,7 @@ from .errors import UsageError
 from .evaluator import format_coord
 from .result import Result
 
-MAX_PICTURES = 12
+MAX_PICTURES = 8              # sections with a roofline; a report of more sections has them on its sheets
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -27,23 +27,13 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def workbook_pictures(result: Result, comparison, first_points: dict[str, int]) -> list[Picture]:
+def workbook_pictures(result: Result, first_points: dict[str, int]) -> list[Picture]:
     """Pictures for the workbook of `result`; `first_points` maps each section's title to its first sweep point
     (a flat index)."""
     from . import plot
-    from .plot_data import metric_view
     from .roofline import roofline_view
 
     pictures: list[Picture] = []
-    measured = {m.name for m in (comparison.metrics if comparison is not None else [])}
-    for column in result.columns:
-        if column.kind != "num" or column.name not in measured:
-            continue
-        try:
-            view = metric_view(result, comparison, y=column.name)
-        except UsageError:
-            continue
-        pictures.append(_picture(view.title, plot.render(plot.draw_metric, view)))
     for title, point in first_points.items():
         try:
             view = roofline_view(result.program, result.report, _at(result, point))
