@@ -19,7 +19,7 @@ from .errors import UsageError
 from .evaluator import format_coord
 from .result import Result
 
-MAX_PICTURES = 8              # sections with a roofline; a report of more sections has them on its sheets
+MAX_PICTURES = 8              # rooflines: those of the first eight sections
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -30,17 +30,21 @@ def png_size(png: bytes) -> tuple[int, int]:
 def workbook_pictures(result: Result, first_points: dict[str, int]) -> list[Picture]:
     """Pictures for the workbook of `result`; `first_points` maps each section's title to its first sweep point
     (a flat index)."""
-    from . import plot
     from .roofline import roofline_view
 
-    pictures: list[Picture] = []
-    for title, point in first_points.items():
+    views = []
+    for title, point in list(first_points.items())[:MAX_PICTURES]:
         try:
-            view = roofline_view(result.program, result.report, _at(result, point))
+            views.append((title, roofline_view(result.program, result.report, _at(result, point))))
         except UsageError:
             continue
-        pictures.append(_picture(f"{title}: {view.title} at {view.point}", plot.render(plot.draw_roofline, view)))
-    return pictures[:MAX_PICTURES]
+    if not views:                 # nothing to draw: a report without operation classes never imports matplotlib
+        return []
+    from . import plot
+
+    pictures = [_picture(f"{title}: {view.title} at {view.point}", plot.render(plot.draw_roofline, view))
+                for title, view in views]
+    return pictures
 
 
 def _at(result: Result, point: int) -> dict[str, str]:

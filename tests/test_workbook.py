@@ -552,3 +552,33 @@ def test_about_rows_are_as_tall_as_their_wrapped_text(tmp_path):
     sheet = openpyxl.load_workbook(write(tmp_path, data))["About"]
     row = next(r[0].row for r in sheet.iter_rows() if r[1].value == "n" * 300)
     assert sheet.row_dimensions[row].height == 3 * 15.0          # 300 / 119 characters a line -> 3 lines
+
+
+def test_pictures_go_on_a_plots_sheet_one_a_page(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from perfdsl.comparison import Picture
+
+    def png(width, height):
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    data = seed_report("measured")
+    data.pictures = [Picture("first", png(1200, 840), 1200, 840), Picture("second", png(600, 300), 600, 300)]
+    path = write(tmp_path, data)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Single GPU", "Multi GPU", "Summary", "Plots", "Inputs", "Unmatched", "About"]
+    sheet = book["Plots"]
+    # Each picture 900 pixels wide on the sheet: the first 900 x 630, 32 rows (630 / 20 px) below its title row,
+    # so the second title sits on row 1 + 2 + 32 = 35, after a page break.
+    assert sheet["A1"].value == "first" and sheet["A35"].value == "second"
+    assert [b.id for b in sheet.row_breaks.brk] == [34]
+    with zipfile.ZipFile(path) as archive:
+        drawings = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/drawings/d"))
+    emu = 9525                                        # per pixel at 96 dpi
+    anchors = [a for a in re.findall(r"<oneCellAnchor>.*?</oneCellAnchor>", drawings) if "<pic>" in a]
+    sizes = [tuple(int(v) // emu for v in re.search(r'<ext cx="(\d+)" cy="(\d+)"', a).groups()) for a in anchors]
+    assert sizes == [(900, 630), (900, 450)]
