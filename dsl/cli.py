@@ -115,7 +115,10 @@ def _plot_parser(sub) -> None:
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help="which report, where the files define several")
     plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
-    plot.add_argument("--measured", action="append", default=[], metavar="LOG", help="run logs to draw beside")
+    plot.add_argument("--measured", action="append", default=[], metavar="LOG",
+                      help="run logs to draw beside the estimates, in place of the report's own `measured` logs")
+    plot.add_argument("--add-measured", action="append", default=[], metavar="LOG",
+                      help="run logs to draw as well as the report's own")
     plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
     plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
     plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis), or a "
@@ -369,9 +372,9 @@ def cmd_plot(args) -> int:
     from .plot_command import PlotRequest, make_plot
 
     request = PlotRequest(list(args.files), args.output, args.report, _parse_sets(args.sets), list(args.measured),
-                          _parse_pairs(args.at, "--at"), args.y, args.x, args.series, args.panels, args.along,
-                          args.roofline)
-    outcome = make_plot(request, load_runs=_remembering_run_loader())
+                          list(args.add_measured), _parse_pairs(args.at, "--at"), args.y, args.x, args.series,
+                          args.panels, args.along, args.roofline)
+    outcome = make_plot(request)
     if outcome.diagnostics:
         _print_diagnostics(outcome.diagnostics)
     sys.stderr.write(f"wrote {outcome.path} ({outcome.description})\n")

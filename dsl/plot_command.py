@@ -23,7 +23,8 @@ class PlotRequest:
     output: str
     report: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
-    measured: list[str] = field(default_factory=list)
+    measured: list[str] = field(default_factory=list)       # in place of the report's own `measured` logs
+    add_measured: list[str] = field(default_factory=list)   # as well as them
     at: dict[str, str] = field(default_factory=dict)
     y: str | None = None
     x: str | None = None
@@ -40,24 +41,27 @@ class PlotOutcome:
     diagnostics: list[Diagnostic]        # warnings of the evaluation and of the matching
 
 
-def make_plot(request: PlotRequest, load_runs=None) -> PlotOutcome:
+def make_plot(request: PlotRequest) -> PlotOutcome:
     """Evaluate the report of `request.files` and write the plot to `request.output`.
 
     Raises UsageError for a bad output (suffix, folder, an input), axis or metric; PerfError for bad specs or
-    logs. `load_runs(paths)` reads run logs (default: perfdsl.runlogs.load_runs).
+    logs. Runs: the report's own `measured` logs, or `request.measured` in their place, plus `request.add_measured`.
     """
     from . import plot
-    from .matching import compare_with_runs, logs_of_report
+    from .errors import PerfError
+    from .matching import logs_of_report
+    from .measured import evaluate_with_runs, run_logs
     from .program import load
-    from .run_points import overrides_from_runs
 
     fmt = plot.image_format(request.output)
-    protect_inputs(request.output, list(request.files) + list(request.measured))
+    protect_inputs(request.output, list(request.files) + list(request.measured) + list(request.add_measured))
     program = load(request.files)
     base_dir = os.path.dirname(request.files[0])
+    measured = request.measured or None
     inputs = [m.file for m in program.modules]
     for name in program.reports:
         inputs += logs_of_report(program, program.blocks[name], base_dir)
+    inputs += run_logs(program, request.report, measured, request.add_measured, base_dir) if program.reports else []
     protect_inputs(request.output, inputs)
 
     if request.roofline:
@@ -72,15 +76,13 @@ def make_plot(request: PlotRequest, load_runs=None) -> PlotOutcome:
 
     from .plot_data import metric_view
 
-    runs = overrides_from_runs(program, request.report, request.measured, base_dir, request.overrides,
-                               load_runs=load_runs)
-    result = program.evaluate(request.report, overrides={**runs, **request.overrides})
-    diagnostics = list(result.warnings)
-    comparison = compare_with_runs(result, request.measured, base_dir=base_dir, load_runs=load_runs)
-    diagnostics += [d for d in comparison.diagnostics if d.severity != "note"]
-    view = metric_view(result, comparison, y=request.y, x=request.x, series=request.series,
+    evaluated = evaluate_with_runs(program, request.report, request.overrides, measured=measured,
+                                   add_measured=request.add_measured, base_dir=base_dir)
+    if evaluated.exit_status:
+        raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and nothing is drawn
+    view = metric_view(evaluated.result, evaluated.comparison, y=request.y, x=request.x, series=request.series,
                        panels=request.panels, along=request.along, at=request.at)
     write_bytes_atomically(request.output, plot.render(plot.draw_metric, view, fmt))
     panels = f", {len(view.panels)} panels" if len(view.panels) > 1 else ""
+    diagnostics = [d for d in evaluated.diagnostics if d.severity != "note"]
     return PlotOutcome(request.output, f"{view.title}{panels}", diagnostics)
-

@@ -90,10 +90,8 @@ def test_make_run_draws_the_seed_runtime_beside_the_workbook(tmp_path: Path):
 
 
 def test_seed_view_sets_the_measured_runs_beside_the_estimates():
-    result = perfdsl.load([SEED]).evaluate()
-    from perfdsl.matching import compare_with_runs
-
-    comparison = compare_with_runs(result, [], base_dir=str(SEED.parent))
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load([SEED]))       # the report's own measured A5000 runs
+    result, comparison = evaluated.result, evaluated.comparison
     view = metric_view(result, comparison, y="runtime", x="model", series="hardware", panels="n_gpus")
     assert [p.title for p in view.panels] == ["n_gpus=1", "n_gpus=8"]
     assert view.categories == ["facebook/opt-1.3b", "facebook/opt-6.7b", "AICrossSim/clm-60m", "AICrossSim/clm-200m",
