@@ -6,7 +6,7 @@ OUT    := out
 
 .PHONY: run test bench check clean
 
-# The runtime: what `make run` needs (lark, pydantic, numpy, openpyxl).
+# The runtime: what `make run` needs (lark, pydantic, numpy, openpyxl, matplotlib).
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -24,6 +24,8 @@ $(VENV)/.test-installed: $(VENV)/.run-installed
 run: $(VENV)/.run-installed
 	mkdir -p $(OUT)
 	$(BIN)/perfdsl eval reports/seed_benchmark.perf -o $(OUT)/seed_benchmark.xlsx
+	$(BIN)/perfdsl plot reports/seed_benchmark.perf --y runtime --x model --series hardware --panels n_gpus \
+		-o $(OUT)/seed_benchmark_runtime.png
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q

@@ -84,12 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
     ex.add_argument("--depth", type=int, default=50, help="how deep to trace (default 50)")
 
-    ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)")
+    ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    _lazy_epilog(ing, "runlogs.ingest", "help_epilog")
     ing.add_argument("logs", nargs="+", metavar="LOG")
     ing.add_argument("-o", "--output", required=True, metavar="OUT", help="runs.csv or runs.jsonl")
     ing.add_argument("--format", dest="log_format", metavar="NAME", help="the logs' format (default: detected)")
     ing.add_argument("--meta", metavar="SIDE.json", help="what the logs lack: model, hardware, n_gpus ...")
     ing.add_argument("--window", metavar="START,END", help="time window for power logs (epoch s or ISO times)")
+
+    _plot_parser(sub)
 
     imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
@@ -99,6 +103,43 @@ def _parser() -> argparse.ArgumentParser:
     err = sub.add_parser("errors", help="list the diagnostic codes, or explain one (docs/ERRORS.md)")
     err.add_argument("code", nargs="?", metavar="CODE", help="a code such as unit-mismatch")
     return parser
+
+
+def _plot_parser(sub) -> None:
+    plot = sub.add_parser("plot", help="draw a report: a metric over an axis, or a point's roofline (PNG/SVG/PDF)",
+                          description="Draw a shown metric against an axis (one series per value of another "
+                          "axis, measured runs as open markers), or with --roofline a sweep point's operation "
+                          "classes under the GPU's roofs. Axes not drawn are held at --at AXIS=VALUE, else their "
+                          "first value. Log axes where values span decades.")
+    plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
+    plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
+    plot.add_argument("--report", help="which report, where the files define several")
+    plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+    plot.add_argument("--measured", action="append", default=[], metavar="LOG",
+                      help="run logs to draw beside the estimates, in place of the report's own `measured` logs")
+    plot.add_argument("--add-measured", action="append", default=[], metavar="LOG",
+                      help="run logs to draw as well as the report's own")
+    plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
+    plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
+    plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis), or a "
+                      "shown metric: then one curve per series along --along AXIS")
+    plot.add_argument("--series", metavar="AXIS", help="one line per value of this axis")
+    plot.add_argument("--panels", metavar="AXIS", help="one panel per value of this axis")
+    plot.add_argument("--along", metavar="AXIS", help="with a metric as --x: the axis the curves run along")
+    plot.add_argument("--roofline", action="store_true", help="the roofline of one point (choose it with --at)")
+
+
+def _lazy_epilog(parser: argparse.ArgumentParser, module: str, function: str) -> None:
+    """The parser's help ends with text built only when the help is shown (its module is slow to import)."""
+    format_help = parser.format_help
+
+    def with_epilog() -> str:
+        import importlib
+
+        parser.epilog = getattr(importlib.import_module(f".{module}", __package__), function)()
+        return format_help()
+
+    parser.format_help = with_epilog
 
 
 def _version() -> str:
@@ -115,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
-                   "import-hf": cmd_import_hf, "errors": cmd_errors}[args.command]
+                   "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot}[args.command]
         return handler(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -325,6 +366,19 @@ def cmd_ingest(args) -> int:
     from .runlogs.ingest import ingest_command
 
     return ingest_command(args.logs, args.output, args.log_format, args.meta, args.window)
+
+
+def cmd_plot(args) -> int:
+    from .plot_command import PlotRequest, make_plot
+
+    request = PlotRequest(list(args.files), args.output, args.report, _parse_sets(args.sets), list(args.measured),
+                          list(args.add_measured), _parse_pairs(args.at, "--at"), args.y, args.x, args.series,
+                          args.panels, args.along, args.roofline)
+    outcome = make_plot(request)
+    if outcome.diagnostics:
+        _print_diagnostics(outcome.diagnostics)
+    sys.stderr.write(f"wrote {outcome.path} ({outcome.description})\n")
+    return EXIT_OK
 
 
 def cmd_import_hf(args) -> int:

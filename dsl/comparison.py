@@ -29,6 +29,7 @@ class ComparisonRow:
     measured: dict[str, float | None]      # metric name -> measured value in display unit; missing/None = no run
     run_source: str | None = None          # where the measured run came from, e.g. "data/seed_runs_a5000.csv:row 3"
     point: dict[str, object] = field(default_factory=dict)  # the sweep point (axis -> value) for auditing
+    note: str | None = None                # why this row's estimate is known to miss (the report cell `note`)
 
 
 @dataclass
@@ -37,6 +38,20 @@ class Section:
     id_columns: list[str]        # e.g. ["Model", "Device"]
     metrics: list[MetricSpec]
     rows: list[ComparisonRow]
+    # What was estimated, for a reader: (label, text) lines such as ("Workload", "seed_step: batch = 16 ..."),
+    # ("Precision", ...), ("Stack", ...), ("Cost model", "prefill, memory: costmodels/x.perf (sha256 ...)").
+    setup: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Picture:
+    """An image for the workbook's Plots sheet: what native charts cannot draw (a roofline, log axes with runs
+    beside estimates per model and GPU)."""
+
+    title: str
+    png: bytes
+    width: int          # pixels of the PNG
+    height: int
 
 
 @dataclass
@@ -67,6 +82,7 @@ class WorkbookData:
     # "estimated": (est - meas) / est, the one the seed benchmark table used.
     error_convention: str = "measured"
     notes: list[str] = field(default_factory=list)   # free text lines for the About sheet (power model used, etc.)
+    pictures: list[Picture] = field(default_factory=list)   # the Plots sheet, in order
 
 
 def relative_error(estimated: float | None, measured: float | None, convention: str = "measured") -> float | None:

@@ -215,6 +215,9 @@ _TABLE = [
     ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}",
               "choose one with --report NAME"),
     ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
+    ErrorCode("bad-plot", "usage", _E, "the report has no axis '{name}' to use as {role} | '{metric}' is not a number "
+              "| {axis} has {count} values, too many {role} for one plot",
+              "`perfdsl plot --help`; pick fewer values with --set AXIS=A,B or hold an axis with --at AXIS=VALUE"),
     ErrorCode("bad-cell", "usage", _E, "cannot read the cell name '{cell}'", "write CELL, ROLE.CELL or BLOCK.CELL"),
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),

@@ -182,6 +182,11 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
         ctx, checker = program.prepare(report)
     fix, defaulted = choose_point(ctx, at)
     explainer = Explainer(program, ctx, checker, fix)
+    shown = {item.name: item for item in ctx.report.shows}
+    asked = cell
+    if cell in shown and cell not in ctx.report.cells:
+        # A `show serving.tpot as tpot` label names the cell it shows.
+        cell = shown[cell].ref.dotted
     parts = tuple(cell.split("."))
     if len(parts) > 2 or not all(parts):
         raise UsageError(error("bad-cell", f"cannot read the cell name '{cell}'",
@@ -197,9 +202,14 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     checker.ref_type(ref, ctx.report, f"report.{ctx.report.name}")
     if checker.diagnostics:
         diag = checker.diagnostics[0]
-        raise UsageError(error(diag.code, diag.message + f" (explain {cell})", hints=diag.hints))
+        hints = list(diag.hints)
+        if shown:
+            hints.append("or a shown cell's name: " + ", ".join(shown))
+        raise UsageError(error(diag.code, diag.message + f" (explain {asked})", hints=hints))
     block, name = explainer.resolve(ref, ctx.report)
     label = cell if len(parts) == 2 and parts[0] == block.name else (
         f"{cell} -> {block.name}.{name}" if len(parts) == 2 else f"{block.name}.{name}")
+    if asked != cell:
+        label = f"{asked}: {label}"
     root = explainer.node(label, block, name, 0, max_depth)
     return render_tree(root, explainer.point_text(), defaulted)

@@ -68,13 +68,14 @@ class Comparison:
             return (estimated - metric.measured) / base
 
     def table(self) -> tuple[list[str], list[np.ndarray]]:
-        """The result's table plus, for each matched metric, its measured value and error."""
+        """The result's table plus, for each matched metric, its measured value and its error in percent (the
+        number the workbook shows, with the unit in the key like every other column: `runtime error [%]`)."""
         keys, columns = self.result.table()
         for metric in self.metrics:
             keys.append(key_with_unit(f"{metric.name} measured", metric.unit))
             columns.append(metric.measured / metric.scale)
-            keys.append(f"{metric.name} error")
-            columns.append(self.error(metric))
+            keys.append(key_with_unit(f"{metric.name} error", "%"))
+            columns.append(self.error(metric) * 100.0)
         if self.keep is not None:
             columns = [column[self.keep] for column in columns]
         return keys, columns

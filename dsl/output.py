@@ -30,17 +30,35 @@ def protect_inputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
 
 
 def write_text_atomically(path: str | os.PathLike, content: str | Callable[[TextIO], None]) -> Path:
+    """Write text (or what `content(stream)` writes) as UTF-8 with '\\n' line ends, atomically, with the mode a
+    plain open() would give (0666 less the umask)."""
+    def write(fd: int) -> None:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            if callable(content):
+                content(stream)
+            else:
+                stream.write(content)
+
+    return _write_atomically(path, write)
+
+
+def write_bytes_atomically(path: str | os.PathLike, content: bytes) -> Path:
+    """Write bytes (an image, say) atomically, with the mode a plain open() would give."""
+    def write(fd: int) -> None:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(content)
+
+    return _write_atomically(path, write)
+
+
+def _write_atomically(path: str | os.PathLike, write: Callable[[int], None]) -> Path:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         # mkstemp creates the file readable by its owner only; give it the mode a plain open() would.
         os.chmod(temp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            if callable(content):
-                content(stream)
-            else:
-                stream.write(content)
+        write(fd)
         os.replace(temp, target)
     except BaseException:
         try:

@@ -17,6 +17,7 @@ failure leaves the previous file (if any) untouched and no temporary file behind
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import secrets
@@ -28,8 +29,10 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import __version__
@@ -37,12 +40,19 @@ from .comparison import ERROR_CONVENTIONS, WorkbookData
 from .errors import UsageError, error
 from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
                               VALUE_COLUMNS, ColumnStyles, SectionLayout, about_lines, as_number, axis_bounds_formulas,
-                              clean_text, column_letter, convention_words, looks_like_formula, plain_rows_xml,
-                              plan_section, section_rows_xml, sheet_titles, summary_formulas)
+                              chart_scale, clean_text, column_letter, convention_words, looks_like_formula,
+                              plain_rows_xml, plan_section, row_height, section_rows_xml, sheet_titles,
+                              summary_formulas)
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
-SUMMARY, INPUTS, UNMATCHED, ABOUT = "Summary", "Inputs", "Unmatched", "About"
+SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS = "Summary", "Inputs", "Unmatched", "About", "Setup", "Plots"
+WRAP_WIDTH = 60                  # characters: a wider text column wraps (Inputs' formulas, Unmatched descriptions)
+PICTURE_WIDTH = 900              # pixels on the sheet (at 96 per inch): one landscape page wide
 POINT_COLOUR, LINE_COLOUR = "1F4E79", "808080"      # chart markers (dark blue) and the y = x line (grey)
+CHART_ROWS = 16                  # rows one chart takes (7.5 cm tall at the default 15-point row height, plus a gap)
+CHARTS_PER_PAGE = 4              # two rows of two: 32 rows, which fit a landscape page at any fit-to-width scale
+PAGE_ROWS = 36                   # rows a landscape page holds at 100% (19 cm of 0.53 cm rows); fit-to-width only
+                                 # shrinks rows, so a page holds at least this many
 INPUT_HEADERS = ("Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source")
 UNMATCHED_HEADERS = ("Kind", "Description", "Source")
 SUMMARY_HEADERS = ("Section", "Metric", "Unit", "Rows", "Matched", "Mean |error|", "Mean error", "Worst error",
@@ -53,6 +63,7 @@ COMPRESS_LEVEL = 1
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
 _THIN = Side(style="thin", color="8EA9DB")
 _HEADER_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _GROUP_START = Border(left=_THIN)   # a line down the left of each metric group, header to last row
@@ -141,11 +152,18 @@ class _Streamed:
 def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
     workbook = Workbook()
     workbook.remove(workbook.active)
-    titles = sheet_titles([s.title for s in data.sections], reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT))
+    titles = sheet_titles([s.title for s in data.sections],
+                          reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS))
     layouts = [plan_section(section, title) for section, title in zip(data.sections, titles)]
     streamed = [_section_sheet(workbook.create_sheet(layout.sheet_title), layout, data.error_convention)
                 for layout in layouts]
+    if any(section.setup for section in data.sections):
+        _setup_sheet(workbook.create_sheet(SETUP), layouts)
+    for layout in layouts:
+        _page_header(workbook[layout.sheet_title], data.report_name, layout)
     _summary_sheet(workbook.create_sheet(SUMMARY), layouts, data.error_convention)
+    if data.pictures:
+        _plots_sheet(workbook.create_sheet(PLOTS), data.pictures)
     streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
                                  [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
                                   for c in data.inputs], "no spec cells were recorded"))
@@ -164,14 +182,54 @@ def _printable(sheet: Worksheet) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if sheet.title not in (SUMMARY, ABOUT):
+    if sheet.title not in (SUMMARY, ABOUT, SETUP, PLOTS):
         sheet.print_title_rows = f"1:{HEADER_ROWS}" if sheet.title not in (INPUTS, UNMATCHED) else "1:1"
 
 
+def _page_header(sheet: Worksheet, report: str, layout: SectionLayout) -> None:
+    """Printed pages say what they show: report and section on the left, where the setup is on the right."""
+    sheet.oddHeader.left.text = clean_text(f"{report}: {layout.section.title}").replace("&", "&&")
+    sheet.oddHeader.right.text = "workload, precision, stack and cost model: sheet Setup" \
+        if layout.section.setup else ""
+    sheet.oddFooter.center.text = "page &P of &N"
+
+
+def _setup_sheet(sheet: Worksheet, layouts: list[SectionLayout]) -> None:
+    """Per section, what was estimated: workload, precision, stack, cost model and version, the sweep's values."""
+    label_width, text_width = 14, 110
+    sheet.column_dimensions["A"].width = label_width
+    sheet.column_dimensions["B"].width = text_width
+    row = 1
+    for layout in layouts:
+        _put(sheet, row, 1, "Section", header=True)
+        _put(sheet, row, 2, layout.sheet_title, header=True).alignment = Alignment(horizontal="left")
+        row += 1
+        for label, text in layout.section.setup:
+            _label(_put(sheet, row, 1, label))
+            _put(sheet, row, 2, text).alignment = _WRAP
+            sheet.row_dimensions[row].height = row_height([(text, text_width)])
+            row += 1
+        notes = sorted({r.note for r in layout.section.rows if r.note})
+        for index, note in enumerate(notes):
+            _label(_put(sheet, row, 1, "Row notes" if index == 0 else ""))
+            _put(sheet, row, 2, note).alignment = _WRAP
+            sheet.row_dimensions[row].height = row_height([(note, text_width)])
+            row += 1
+        row += 1
+
+
+def _label(cell: Cell) -> None:
+    """A bold label beside wrapped text, at the text's first line."""
+    cell.font = _HEADER_FONT
+    cell.alignment = _WRAP
+
+
 def _style_id(sheet: Worksheet, *, number_format: str | None = None, border: Border | None = None,
-              quote: bool = False) -> int:
+              quote: bool = False, wrap: bool = False) -> int:
     """Register a cell style with the workbook and return its index, for cells written as XML."""
     cell = Cell(sheet)      # never placed on the sheet: only its style is recorded
+    if wrap:
+        cell.alignment = Alignment(wrap_text=True)    # bottom, like the row's numbers: the last lines align
     if number_format:
         cell.number_format = number_format
     if border:
@@ -214,7 +272,8 @@ def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> 
             if offset:
                 _put(sheet, 1, metric.measured + offset, None, header=True)   # borders of the merged header
         sheet.merge_cells(start_row=1, start_column=metric.measured, end_row=1, end_column=metric.error)
-    for column, name in ((layout.source_column, "Run source"), (layout.point_column, "Point")):
+    for column, name in ((layout.source_column, "Run source"), (layout.point_column, "Point"),
+                         (layout.note_column, "Note")):
         if column:
             _put(sheet, 1, column, None, header=True)
             _put(sheet, 2, column, name, header=True)
@@ -233,6 +292,8 @@ def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> 
         by_column[metric.measured] = _style_id(sheet, number_format=metric.number_format, border=_GROUP_START)
         by_column[metric.estimated] = _style_id(sheet, number_format=metric.number_format)
         by_column[metric.error] = _style_id(sheet, number_format=ERROR_FORMAT)
+    if layout.note_column:
+        by_column[layout.note_column] = _style_id(sheet, wrap=True)
     styles = ColumnStyles(by_column, guarded=_style_id(sheet, quote=True))
     return _Streamed(sheet, lambda: section_rows_xml(layout, convention, styles), len(layout.section.rows),
                      layout.last_column, f"A1:{last}{layout.last_row}")
@@ -250,17 +311,22 @@ def _error_colours(sheet: Worksheet, cells: str) -> None:
 
 def _table_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[tuple], empty_line: str) -> _Streamed:
     """A plain filterable table with a frozen header row (Inputs, Unmatched)."""
+    wrapped: dict[int, float] = {}
     for index, name in enumerate(headers, start=1):
         _put(sheet, 1, index, name, header=True)
         longest = max((len(str(row[index - 1])) for row in rows[:20_000]), default=0)
-        sheet.column_dimensions[column_letter(index)].width = min(max(longest, len(name)) + 2, 80)
+        width = min(max(longest, len(name)) + 2, WRAP_WIDTH)
+        sheet.column_dimensions[column_letter(index)].width = width
+        if longest + 2 > WRAP_WIDTH:        # long formulas and descriptions wrap rather than being cut
+            wrapped[index] = width
     sheet.freeze_panes = "A2"
     last = column_letter(len(headers))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     if not rows:
         _put(sheet, 2, 1, empty_line)
-    styles = ColumnStyles({}, guarded=_style_id(sheet, quote=True))
-    return _Streamed(sheet, lambda: plain_rows_xml(2, rows, styles), len(rows), len(headers),
+    styles = ColumnStyles({index: _style_id(sheet, wrap=True) for index in wrapped},
+                          guarded=_style_id(sheet, quote=True))
+    return _Streamed(sheet, lambda: plain_rows_xml(2, rows, styles, wrapped), len(rows), len(headers),
                      f"A1:{last}{len(rows) + 1}")
 
 
@@ -307,7 +373,7 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
         return
     for offset, name in enumerate(("Chart", "y = x from", "to")):
         _put(sheet, 1, helper_column + offset, name, header=True)
-    sheet.column_dimensions[column_letter(helper_column)].width = 30
+    sheet.column_dimensions[column_letter(helper_column)].width = 40
     for column in (helper_column + 1, helper_column + 2):
         sheet.column_dimensions[column_letter(column)].width = 14
     low_col, high_col = helper_column + 1, helper_column + 2
@@ -323,9 +389,18 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
         chart.title = name
         chart.style = 13
         chart.height, chart.width = 7.5, 15
-        chart.x_axis.title = f"Measured ({metric.spec.unit})"
-        chart.y_axis.title = f"Estimated ({metric.spec.unit})"
         chart.x_axis.delete = chart.y_axis.delete = False   # openpyxl 3.1 hides axes unless told
+        scale = chart_scale([value for row in layout.section.rows
+                             if as_number(row.measured.get(metric.spec.name)) is not None
+                             for value in (row.measured.get(metric.spec.name), row.estimated.get(metric.spec.name))])
+        for axis in (chart.x_axis, chart.y_axis):
+            if scale is not None:
+                axis.scaling.min, axis.scaling.max = scale.low, scale.high
+                axis.scaling.logBase = 10 if scale.log else None
+                axis.number_format = scale.number_format
+        log = ", log scale" if scale is not None and scale.log else ""
+        chart.x_axis.title = f"Measured ({metric.spec.unit}{log})"
+        chart.y_axis.title = f"Estimated ({metric.spec.unit}{log})"
         chart.legend.position = "b"
         section = sheet.parent[layout.sheet_title]
         rows = {"min_row": FIRST_DATA_ROW, "max_row": layout.last_row}
@@ -343,18 +418,42 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
         line.graphicalProperties.line.solidFill = LINE_COLOUR
         line.graphicalProperties.line.dashStyle = "dash"
         chart.series += [points, line]
-        anchor_row = first_row + (index // 2) * 16
+        anchor_row = first_row + (index // 2) * CHART_ROWS
         anchor_column = 1 if index % 2 == 0 else 8
         sheet.add_chart(chart, f"{column_letter(anchor_column)}{anchor_row}")
+    # Page breaks between rows of charts, so that a printed chart is never cut: as many rows of charts as fit
+    # under the table on the first page, then CHARTS_PER_PAGE a page.
+    rows_of_charts = (len(charted) + 1) // 2
+    on_first_page = max(0, (PAGE_ROWS - first_row + 1) // CHART_ROWS)
+    for start in range(on_first_page, rows_of_charts, CHARTS_PER_PAGE // 2):
+        sheet.row_breaks.append(Break(id=first_row + start * CHART_ROWS - 1))
+
+
+def _plots_sheet(sheet: Worksheet, pictures) -> None:
+    """The pictures one below the other, each under its title, a page each when printed."""
+    row = 1
+    for index, picture in enumerate(pictures):
+        if index:
+            sheet.row_breaks.append(Break(id=row - 1))
+        _put(sheet, row, 1, picture.title).font = _HEADER_FONT
+        image = Image(io.BytesIO(picture.png))
+        image.width = PICTURE_WIDTH
+        image.height = round(picture.height * PICTURE_WIDTH / picture.width)
+        sheet.add_image(image, f"A{row + 1}")
+        row += 2 + math.ceil(image.height / 20)          # rows of 15 points are 20 pixels tall
 
 
 def _about_sheet(sheet: Worksheet, data: WorkbookData) -> None:
     lines = about_lines(data, f"perfdsl {__version__}")
+    text_width = 110
     for row, (label, text) in enumerate(lines, start=1):
-        _put(sheet, row, 1, label).font = _HEADER_FONT
-        _put(sheet, row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        _label(_put(sheet, row, 1, label))
+        _put(sheet, row, 2, text).alignment = _WRAP
+        # Spreadsheets keep the default height of a row written without one, and wrapped text then runs
+        # into the next row (LibreOffice's PDF export shows it): give each row the lines its text needs.
+        sheet.row_dimensions[row].height = row_height([(text, text_width)])
     sheet.column_dimensions["A"].width = 12
-    sheet.column_dimensions["B"].width = 110
+    sheet.column_dimensions["B"].width = text_width
 
 
 # ---- writing the file ----------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """From a report's result (and its matched runs) to the workbook's plain data (comparison.py), then to Excel.
 
 - Sections: the report cell `section` (a string formula, e.g. `if(workload.n_gpus > 1, "Multi GPU", "Single GPU")`)
-  puts each sweep point on a sheet; without it there is one sheet named after the report.
+  puts each sweep point on a sheet; without it there is one sheet named after the report. Each section carries
+  its setup (workload, precision, stack, cost model: `workbook_setup`).
+- Row notes: the report cell `note` (a string formula; "" for none) says why a row's estimate is known to miss.
 - Identifying columns: the shown cells that are strings or booleans (`show model.hf_id as Model`), then the value
   axes, then the role axes that no shown string already names.
 - Metrics: the shown numeric cells, in their display units, with the measured value and the error where runs matched.
@@ -21,8 +23,10 @@ from .matching import Comparison
 from .render import format_number
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
+from .workbook_pictures import workbook_pictures
+from .workbook_setup import setup_lines
 
-REPORT_OPTIONS = ("measured", "error_convention", "section", "measured_unit_aliases")
+REPORT_OPTIONS = ("measured", "error_convention", "section", "measured_unit_aliases", "note", "stack")
 
 
 def title_of(name: str) -> str:
@@ -58,8 +62,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
-    sections_of = _sections(result)
+    sections_of = _per_point_text(result, "section") or [result.report] * n
+    notes_of = _per_point_text(result, "note") or [""] * n
     order: dict[str, Section] = {}
+    members: dict[str, list[int]] = {}
     points = range(n) if comparison is None or comparison.keep is None else \
         [int(i) for i in np.flatnonzero(comparison.keep)]
     for point in points:
@@ -67,11 +73,15 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         section = order.get(title)
         if section is None:
             section = order[title] = Section(title=title, id_columns=list(id_names), metrics=metrics, rows=[])
+        members.setdefault(title, []).append(point)
         estimated = {name: _finite(values[point]) for name, values in estimates.items()}
         measured_row = {name: _finite(values[point]) for name, values in measured_lists.items()}
         section.rows.append(ComparisonRow(
             identity={name: values[point] for name, values in zip(id_names, id_values)},
-            estimated=estimated, measured=measured_row, run_source=sources[point] or None))
+            estimated=estimated, measured=measured_row, run_source=sources[point] or None,
+            note=notes_of[point] or None))
+    for title, section in order.items():
+        section.setup = setup_lines(result, members[title], axis_columns)
 
     notes = [f"Report '{result.report}': {result.n_points:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
@@ -102,12 +112,14 @@ def _finite(value):
     return value
 
 
-def _sections(result: Result) -> list[str]:
-    cell = result.ctx.report.cells.get("section")
+def _per_point_text(result: Result, option: str) -> list[str] | None:
+    """A report cell that is a string per sweep point (`section`, `note`), one per row; None where the report has
+    none."""
+    cell = result.ctx.report.cells.get(option)
     if cell is None or cell.expr is None:
-        return [result.report] * result.n_rows
+        return None
     evaluator = result.evaluator
-    array = evaluator.run(lambda: evaluator.cell(result.ctx.report, "section"))
+    array = evaluator.run(lambda: evaluator.cell(result.ctx.report, option))
     values = result.flat(array)
     return [str(v) for v in values.tolist()]
 
@@ -149,9 +161,21 @@ def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[str, str]:
         if low == high:
             return format_number(low / scale), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
-    values = sorted({str(v) for v in flat.tolist()})
+    values = sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})   # as .perf writes
     text = ", ".join(values[:8]) + (f" ... ({len(values)} values)" if len(values) > 8 else "")
     return text, ""
+
+
+def _first_points(result: Result, comparison: Comparison | None) -> dict[str, int]:
+    """Each section's first row's sweep point (flat index), in the order of the sheets."""
+    sections = _per_point_text(result, "section") or [result.report] * result.n_rows
+    kept = range(result.n_rows) if comparison is None or comparison.keep is None else \
+        [int(i) for i in np.flatnonzero(comparison.keep)]
+    first: dict[str, int] = {}
+    for row in kept:
+        point = row if result.rows is None else int(result.rows.index[row])
+        first.setdefault(sections[row], point)
+    return first
 
 
 def export_workbook(result: Result, comparison: Comparison | None, output: str, *, protected: list[str],
@@ -159,4 +183,5 @@ def export_workbook(result: Result, comparison: Comparison | None, output: str, 
     from .workbook import write_workbook
 
     data = build_workbook_data(result, comparison)
+    data.pictures = workbook_pictures(result, _first_points(result, comparison))
     return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])

@@ -121,6 +121,7 @@ class SectionLayout:
     source_column: int | None          # "Run source", when any row names one
     point_column: int | None           # "Point", when any row carries its sweep point
     widths: dict[int, float] = field(default_factory=dict)
+    note_column: int | None = None     # "Note", when any row's estimate is known to miss
 
     @property
     def id_count(self) -> int:
@@ -128,7 +129,7 @@ class SectionLayout:
 
     @property
     def last_column(self) -> int:
-        return max([self.id_count, self.source_column or 0, self.point_column or 0]
+        return max([self.id_count, self.source_column or 0, self.point_column or 0, self.note_column or 0]
                    + [m.error for m in self.metrics] + [1])
 
     @property
@@ -159,7 +160,11 @@ def plan_section(section: Section, sheet_title: str) -> SectionLayout:
     if any(row.point for row in section.rows):
         column += 1
         point_column = column
-    layout = SectionLayout(section, sheet_title, metrics, source_column, point_column)
+    note_column = None
+    if any(row.note for row in section.rows):
+        column += 1
+        note_column = column
+    layout = SectionLayout(section, sheet_title, metrics, source_column, point_column, note_column=note_column)
     layout.widths = _section_widths(layout)
     return layout
 
@@ -205,7 +210,30 @@ def _section_widths(layout: SectionLayout, sample: int = 20_000) -> dict[int, fl
     if layout.point_column:
         longest = max((len(point_text(row.point)) for row in rows), default=0)
         widths[layout.point_column] = _bounded(longest + 2, 10, 60)
+    if layout.note_column:
+        widths[layout.note_column] = NOTE_WIDTH     # long reasons wrap: see note_row_height
     return widths
+
+
+NOTE_WIDTH = 50
+LINE_HEIGHT = 15.0               # points per line of 11-point text (Excel's default row height)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide (a little pessimistic, so that a
+    row made this tall never cuts its text: proportional fonts fit more than `width` average characters)."""
+    lines = 0
+    # A column `width` wide holds `width` zeros of the default font; English text averages narrower letters
+    # (about 0.85 of a zero in Calibri and in LibreOffice's Carlito), so about 1.1 x width characters a line.
+    per_line = max(width * 1.1 - 2, 1)
+    for paragraph in str(text).split("\n"):
+        lines += max(1, math.ceil(len(paragraph) / per_line))
+    return lines
+
+
+def row_height(texts: Iterable[tuple[str, float]]) -> float:
+    """The height (points) of a row whose wrapped cells hold `texts` as (text, column width) pairs."""
+    return LINE_HEIGHT * max((wrapped_lines(text, width) for text, width in texts), default=1)
 
 
 def _bounded(value: float, low: float, high: float) -> float:
@@ -236,8 +264,10 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
         ("Error", convention_words(data.error_convention)),
         ("Colours", f"Error cells: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond; "
                     "empty where a row has no measured run."),
-        ("Sheets", "one per section (Measured, Estimated and a live Error formula per metric); Summary (live "
-                   "error statistics and charts); Inputs (every spec cell used); Unmatched; About."),
+        ("Sheets", "one per section (Measured, Estimated and a live Error formula per metric, and a Note where a "
+                   "row's estimate is known to miss)" + ("; Setup (the workload, precision, stack and cost model of "
+                   "each section)" if any(s.setup for s in data.sections) else "") + "; Summary (live error "
+                   "statistics and charts); Inputs (every spec cell used); Unmatched; About."),
     ]
     return lines + [("Note" if index == 0 else "", note) for index, note in enumerate(data.notes)]
 
@@ -335,9 +365,14 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
                              error_formula_pieces(m, convention)))
     source = _ColumnCells(layout.source_column, styles) if layout.source_column else None
     point = _ColumnCells(layout.point_column, styles) if layout.point_column else None
+    note = _ColumnCells(layout.note_column, styles) if layout.note_column else None
     for row_number, row in enumerate(layout.section.rows, start=FIRST_DATA_ROW):
         r = str(row_number)
-        cells = ['<row r="', r, '">']
+        if note and row.note:      # tall enough for the wrapped reason (spreadsheets do not grow streamed rows)
+            height = row_height([(row.note, NOTE_WIDTH)])
+            cells = ['<row r="', r, f'" ht="{height:g}" customHeight="1">']
+        else:
+            cells = ['<row r="', r, '">']
         for name, column in id_cells:
             cells.append(column.render(r, row.identity.get(name)))
         for name, m_open, m_close, e_open, e_close, x_open, x_close, x_close_text, pieces in metric_cells:
@@ -356,16 +391,24 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
             cells.append(source.render(r, row.run_source))
         if point:
             cells.append(point.render(r, point_text(row.point)))
+        if note:
+            cells.append(note.render(r, row.note))
         cells.append("</row>")
         yield "".join(cells)
 
 
-def plain_rows_xml(first_row: int, rows: Iterable[Sequence[object]], styles: ColumnStyles) -> Iterator[str]:
-    """Rows of plain values (the Inputs and Unmatched sheets), numbers as numbers, the rest as text."""
+def plain_rows_xml(first_row: int, rows: Iterable[Sequence[object]], styles: ColumnStyles,
+                   wrapped: dict[int, float] | None = None) -> Iterator[str]:
+    """Rows of plain values (the Inputs and Unmatched sheets), numbers as numbers, the rest as text.
+
+    `wrapped` maps a (1-based) column whose text wraps to its width: a row whose text there needs more than one
+    line is made that tall (spreadsheets do not grow rows written with the file)."""
     columns: dict[int, _ColumnCells] = {}
+    wrapped = wrapped or {}
     for row_number, values in enumerate(rows, start=first_row):
         r = str(row_number)
-        cells = ['<row r="', r, '">']
+        height = row_height([(str(values[i - 1]), width) for i, width in wrapped.items()]) if wrapped else 0
+        cells = ['<row r="', r, f'" ht="{height:g}" customHeight="1">' if height > LINE_HEIGHT else '">']
         for index, value in enumerate(values, start=1):
             column = columns.get(index) or columns.setdefault(index, _ColumnCells(index, styles))
             cells.append(column.render(r, value))
@@ -403,3 +446,43 @@ def axis_bounds_formulas(layout: SectionLayout, metric: MetricColumns) -> tuple[
     """The two ends of a chart's y = x line: the smallest and largest value on either axis."""
     both = f"{layout.column_range(metric.measured)},{layout.column_range(metric.estimated)}"
     return f"=MIN({both})", f"=MAX({both})"
+
+
+# ---- the Summary sheet's charts ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChartScale:
+    """One chart axis: log or linear, its fixed ends, and the number format of its ticks."""
+
+    log: bool
+    low: float
+    high: float
+    number_format: str
+
+
+LOG_SPAN = 10.0      # values whose largest is this many times their smallest go on a log axis
+
+
+def chart_scale(values: Iterable[object]) -> ChartScale | None:
+    """Axis ends for a measured-against-estimated chart of `values` (both axes share them, so y = x is the
+    diagonal): powers of ten around values spanning a decade or more (log axis), else 0 up to a round number
+    above the largest value. A single point gets the same treatment, so it sits on the diagonal of a chart that
+    starts at zero instead of one zoomed to a fraction of a percent. None when there is no positive number."""
+    numbers = [n for n in (as_number(v) for v in values) if n is not None]
+    if not numbers or max(numbers) <= 0:
+        return None
+    low, high = min(numbers), max(numbers)
+    if low > 0 and high >= LOG_SPAN * low:
+        low_end, high_end = 10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high))
+        return ChartScale(True, low_end, high_end, "General")     # 0.001, 0.01, 0.1: no padded zeros
+    step = 10.0 ** math.floor(math.log10(high * 1.05))
+    top = math.ceil(high * 1.05 / (step / 2)) * (step / 2)
+    return ChartScale(False, 0.0 if low >= 0 else low, top, tick_format(top / 10))
+
+
+def tick_format(smallest_step: float) -> str:
+    """Tick labels in the display unit without needless decimals: 2,000 / 20 / 0.5 / 0.002."""
+    if smallest_step >= 1:
+        return "#,##0"
+    decimals = min(max(0, -math.floor(math.log10(smallest_step))), 6)
+    return "0." + "0" * decimals

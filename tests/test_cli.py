@@ -467,6 +467,21 @@ def test_explain_unknown_cell(work, run):
     assert run("explain", "prog.perf", "a.b.c")[0] == 2
 
 
+def test_explain_a_shown_label(work, run):
+    """`show prefill.flops in TFLOP as flops`: the label names the cell it shows."""
+    code, out, err = run("explain", "prog.perf", "flops", "--at", "batch=2", "--at", "model=m2")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == f"flops: prefill.flops = {2 * 7e9 * 2 * 128 / 1e12:g} TFLOP"
+    assert out.splitlines()[1] == "  formula: 2 FLOP/token * model.params * workload.tokens"
+
+
+def test_explain_unknown_name_lists_the_shown_labels(work, run):
+    code, _, err = run("explain", "prog.perf", "flop")
+    assert code == 2
+    assert err.startswith("error[unknown-name]: unknown name 'flop' in report 'example' (explain flop)\n")
+    assert "  = help: or a shown cell's name: prefill.runtime, flops\n" in err
+
+
 def test_explain_missing_file(work, run):
     assert run("explain", "nope.perf", "prefill.runtime")[0] == 2
 

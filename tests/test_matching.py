@@ -79,7 +79,7 @@ def test_eval_json_carries_measured_values_and_errors(tmp_path, capsys):
     first = records[0]
     assert first["runtime [ms]"] == pytest.approx(20.0)
     assert first["runtime measured [ms]"] == pytest.approx(25.0)
-    assert first["runtime error"] == pytest.approx((20.0 - 25.0) / 25.0)
+    assert first["runtime error [%]"] == pytest.approx((20.0 - 25.0) / 25.0 * 100)      # percent, as the workbook
     assert "1 run without an estimate" in captured.err
     assert "Traceback" not in captured.err
 
@@ -153,6 +153,6 @@ def test_a_question_keeps_the_measured_runs_of_its_rows():
     measured = [r["runtime measured [ms]"] for r in rows]
     assert measured[0] == pytest.approx(25.0) and measured[3] == pytest.approx(16.0)
     assert all(v != v for v in measured[1:3])                    # NaN: no run for those points
-    assert rows[0]["runtime error"] == pytest.approx((2 * 1e9 * 1000 / 100e12 * 1e3 - 25.0) / 25.0)
+    assert rows[0]["runtime error [%]"] == pytest.approx(100 * (2 * 1e9 * 1000 / 100e12 * 1e3 - 25.0) / 25.0)
     data = build_workbook_data(comparison.result, comparison)
     assert sum(len(section.rows) for section in data.sections) == 4

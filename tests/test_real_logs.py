@@ -68,24 +68,24 @@ def test_with_the_hosts_cells_decode_is_within_a_few_percent_for_both_models(run
     # weights streamed by two GPUs in turn): one pair of cells gives both per-token latencies within 1%.
     records = evaluate(runs_csv, capsys, *HOST)
     for model, record in records.items():
-        assert abs(record["per_token_latency error"]) < 0.01, (model, record["per_token_latency error"])
-        assert abs(record["decode_latency error"]) < 0.05, (model, record["decode_latency error"])
-    assert abs(records["llama3_1_8b"]["prefill_latency error"]) < 0.05
+        assert abs(record["per_token_latency error [%]"]) < 1, (model, record["per_token_latency error [%]"])
+        assert abs(record["decode_latency error [%]"]) < 5, (model, record["decode_latency error [%]"])
+    assert abs(records["llama3_1_8b"]["prefill_latency error [%]"]) < 5
     # max_global_vram also holds the CUDA contexts and the allocator's reserve, which the model leaves out
-    assert abs(records["llama3_1_8b"]["memory error"]) < 0.10
-    assert abs(records["llama3_1_70b"]["memory_total error"]) < 0.05
+    assert abs(records["llama3_1_8b"]["memory error [%]"]) < 10
+    assert abs(records["llama3_1_70b"]["memory_total error [%]"]) < 5
 
 
 def test_the_70b_prefill_is_the_known_miss(runs_csv, capsys):
     # 64-token GEMMs of a 70B model sit at half the A100's ridge point, where real kernels fall short of the
     # roofline's max(compute, memory) (costmodels/README.md, "Known approximations"): the model is about 21% fast.
-    error = evaluate(runs_csv, capsys, *HOST)["llama3_1_70b"]["prefill_latency error"]
-    assert -0.25 < error < -0.15, error
+    error = evaluate(runs_csv, capsys, *HOST)["llama3_1_70b"]["prefill_latency error [%]"]
+    assert -25 < error < -15, error
 
 
 def test_adding_host_time_to_device_time_overestimates_the_large_model(runs_csv, capsys):
     # The additive form (host time counted on top of the GPU's, one cell fitted on the 8B) puts the 70B's time per
     # token 27% high: the GPU streams weights while the host issues later kernels, so the two overlap.
     records = evaluate(runs_csv, capsys, "generate.kernel_overhead=12 us")
-    assert abs(records["llama3_1_8b"]["per_token_latency error"]) < 0.01
-    assert records["llama3_1_70b"]["per_token_latency error"] > 0.2
+    assert abs(records["llama3_1_8b"]["per_token_latency error [%]"]) < 1
+    assert records["llama3_1_70b"]["per_token_latency error [%]"] > 20

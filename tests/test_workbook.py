@@ -515,3 +515,70 @@ def test_refuses_an_unknown_error_convention(tmp_path):
     with pytest.raises(UsageError) as caught:
         write_workbook(data, tmp_path / "seed.xlsx")
     assert caught.value.diagnostics[0].code == "bad-error-convention"
+
+
+# ---- readable charts and text that fits --------------------------------------------------------------------
+
+from perfdsl.workbook_layout import ChartScale, chart_scale, row_height, wrapped_lines  # noqa: E402
+
+
+@pytest.mark.parametrize("values, scale", [
+    # One point (693.77 ms measured, 695.12 estimated): from zero, so a 0.2% error does not fill the chart; the top
+    # is the next half step (50 ms) above 1.05 x 695.12 = 729.9.
+    ([693.77, 695.12], ChartScale(False, 0.0, 750.0, "#,##0")),
+    # 121 ms to 3275 ms: more than a decade, powers of ten around it on a log axis.
+    ([121.46, 3275.30, 121.40, 3210.17], ChartScale(True, 100.0, 10_000.0, "General")),
+    # Energy 0.0017 to 0.046 J/token: log, 0.001 to 0.1.
+    ([0.002, 0.046, 0.0017], ChartScale(True, 0.001, 0.1, "General")),
+    # Memory 5.5 to 15.5 GiB: linear from 0 to the next half step above 1.05 x the largest (16.25 -> 20).
+    ([5.53, 15.48], ChartScale(False, 0.0, 20.0, "#,##0")),
+    # Small linear values get decimals in the ticks: 0.3 to 0.5 -> ends 0 .. 0.55, ticks a tenth of the top.
+    ([0.3, 0.5], ChartScale(False, 0.0, 0.55, "0.00")),
+    ([None, float("nan")], None),
+])
+def test_chart_scale(values, scale):
+    assert chart_scale(values) == scale
+
+
+def test_row_height_gives_wrapped_text_its_lines():
+    # 110 characters wide holds 110 x 1.1 - 2 = 119 characters a line: 120 characters take two lines.
+    assert wrapped_lines("x" * 119, 110) == 1 and wrapped_lines("x" * 120, 110) == 2
+    assert row_height([("x" * 240, 110), ("short", 12)]) == 3 * 15.0
+
+
+def test_about_rows_are_as_tall_as_their_wrapped_text(tmp_path):
+    data = seed_report("measured")
+    data.notes = ["n" * 300]
+    sheet = openpyxl.load_workbook(write(tmp_path, data))["About"]
+    row = next(r[0].row for r in sheet.iter_rows() if r[1].value == "n" * 300)
+    assert sheet.row_dimensions[row].height == 3 * 15.0          # 300 / 119 characters a line -> 3 lines
+
+
+def test_pictures_go_on_a_plots_sheet_one_a_page(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from perfdsl.comparison import Picture
+
+    def png(width, height):
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    data = seed_report("measured")
+    data.pictures = [Picture("first", png(1200, 840), 1200, 840), Picture("second", png(600, 300), 600, 300)]
+    path = write(tmp_path, data)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Single GPU", "Multi GPU", "Summary", "Plots", "Inputs", "Unmatched", "About"]
+    sheet = book["Plots"]
+    # Each picture 900 pixels wide on the sheet: the first 900 x 630, 32 rows (630 / 20 px) below its title row,
+    # so the second title sits on row 1 + 2 + 32 = 35, after a page break.
+    assert sheet["A1"].value == "first" and sheet["A35"].value == "second"
+    assert [b.id for b in sheet.row_breaks.brk] == [34]
+    with zipfile.ZipFile(path) as archive:
+        drawings = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/drawings/d"))
+    emu = 9525                                        # per pixel at 96 dpi
+    anchors = [a for a in re.findall(r"<oneCellAnchor>.*?</oneCellAnchor>", drawings) if "<pic>" in a]
+    sizes = [tuple(int(v) // emu for v in re.search(r'<ext cx="(\d+)" cy="(\d+)"', a).groups()) for a in anchors]
+    assert sizes == [(900, 630), (900, 450)]

@@ -26,6 +26,37 @@ from .side import check_side
 from .write import write_runs_csv, write_runs_jsonl
 
 
+# What each control key of side metadata does (side.py reads them); a test checks the keys equal CONTROL_KEYS.
+CONTROL_KEY_HELP = {
+    "columns": 'the column names of a headerless nvidia-smi log, e.g. ["timestamp", "power.draw"]',
+    "window": "[start, end] of the nvidia-smi samples to integrate: epoch seconds or ISO times",
+    "utc_offset": 'the time zone of nvidia-smi\'s timestamps, e.g. "+02:00" (default UTC)',
+}
+
+
+def help_epilog() -> str:
+    """The end of `perfdsl ingest --help`: the formats read (from the adapter registry) and the --meta keys."""
+    from .load import FORMATS
+    from .records import IDENTITY_ORDER
+    from .side import CONTROL_KEYS, FOLDER_FILE, LOG_SUFFIX
+
+    width = max(len(name) for name in FORMATS)
+    lines = ["formats (detected from each log's content; --format NAME forces one):"]
+    lines += [f"  {name.ljust(width)}  {adapter.description}" for name, adapter in FORMATS.items()]
+    lines += ["",
+              "--meta SIDE.json: a JSON object of what the logs lack, copied into every run, e.g.",
+              '  {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8, "batch": 32, "seq_len": 1024}',
+              "  identifying keys: " + ", ".join(IDENTITY_ORDER),
+              "    (any other name is an identifying field too, matched against a report cell of that name)",
+              "  control keys:"]
+    lines += [f"    {key.ljust(10)}  {text}" for key, text in CONTROL_KEY_HELP.items()]
+    lines += [
+              f"  also read without --meta: {FOLDER_FILE} in a log's folder and LOG{LOG_SUFFIX} beside a log",
+              "",
+              "exit status: 0 every row read, 1 a log or row skipped (warnings), 2 usage errors."]
+    return "\n".join(lines)
+
+
 def parse_window(text: str) -> tuple[float, float] | list[str]:
     """(start, end) epoch seconds, or [start, end] ISO texts for the side metadata."""
     parts = [p.strip() for p in text.split(",")]

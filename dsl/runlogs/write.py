@@ -6,15 +6,14 @@ each row came from; read back into `extra`, never used for matching). A record w
 `NA` there (not measured / not known; the readers skip it silently, unlike an empty cell). A metric's column uses the unit the logs
 wrote it in when every record agrees, otherwise the SI unit. `extra` is not written: it is for inspection.
 A file is written to a temporary file in the same folder and moved over the target (os.replace), so a reader never
-sees half a file and a failed write leaves the old file as it was.
+sees half a file and a failed write leaves the old file as it was; it gets the user's usual mode (the umask) and
+'\n' line ends.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -65,18 +64,11 @@ def metric_columns(records: list[RunRecord]) -> dict[str, str]:
 
 
 def write_atomically(path: Path | str, write) -> None:
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    """Write through `write(stream)` to a temporary file beside `path`, then move it over `path`: the new file has
+    the mode a plain open() gives (0666 less the umask), not mkstemp's owner-only 0600."""
+    from ..output import write_text_atomically
+
+    write_text_atomically(path, write)
 
 
 def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
@@ -95,14 +87,17 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
     header = identity + [f"{name} [{unit}]" for name, unit in metrics.items()] + [SOURCE_COLUMN]
 
     def write(stream):
-        # CRLF, as RFC 4180 has it: csv quotes a field holding a lone \r only when \r is in the line terminator.
-        writer = csv.writer(stream, lineterminator="\r\n")
+        # '\n' line ends, like every other text file perfdsl writes. Python 3.11's csv quotes a field holding a
+        # lone '\r' only when '\r' is in the line terminator, so a row with one is written fully quoted.
+        writer = csv.writer(stream, lineterminator="\n")
+        quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(header)
         for record in records:
             row = [record.identity.get(k, NOT_AVAILABLE) for k in identity]
             row += [number_text(record.metrics[m], u) if m in record.metrics else NOT_AVAILABLE
                     for m, u in metrics.items()]
-            writer.writerow(row + [record.source])
+            row.append(record.source)
+            (quoted if any(isinstance(v, str) and "\r" in v for v in row) else writer).writerow(row)
 
     write_atomically(path, write)
 

@@ -64,3 +64,51 @@ def test_usage_mistakes_give_status_2(fixture_logs, tmp_path, capsys):
     assert "error[log-missing]: no such file" in err
     assert "error[bad-window]: cannot read --window '10'" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])
+def test_written_with_the_users_mode_and_newline_line_ends(repo_root, tmp_path, capsys, name):
+    """Like any file a program creates: 0666 less the umask (0644 under umask 022), not mkstemp's 0600; '\\n'."""
+    import os
+    import stat
+
+    out = tmp_path / name
+    old = os.umask(0o022)
+    try:
+        assert ingest_command([str(repo_root / "data" / "seed_runs_a5000.csv")], str(out), None, None, None) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    data = out.read_bytes()
+    assert b"\r" not in data and data.count(b"\n") == 13 - name.endswith(".jsonl")   # header + 12 runs
+
+
+def test_a_field_with_a_carriage_return_is_quoted_and_reads_back(tmp_path, capsys):
+    from perfdsl.runlogs.records import Measurement, RunRecord
+    from perfdsl.runlogs.write import write_runs_csv
+    from perfdsl.units import parse_unit
+
+    runtime = Measurement(0.5, parse_unit("s").dim, "s")
+    record = RunRecord(identity={"model": "a\rb"}, metrics={"runtime": runtime}, source="x.csv:row 1")
+    out = tmp_path / "r.csv"
+    write_runs_csv([record], out)
+    assert out.read_bytes() == b'model,runtime [s],source\n"a\rb","0.5","x.csv:row 1"\n'
+    assert load_runs(out).records[0].identity["model"] == "a\rb"
+
+
+def test_ingest_help_lists_the_formats_and_the_meta_keys(capsys):
+    from perfdsl.cli import main
+    from perfdsl.runlogs.detect import FORMAT_NAMES
+    from perfdsl.runlogs.ingest import CONTROL_KEY_HELP
+    from perfdsl.runlogs.records import IDENTITY_ORDER
+    from perfdsl.runlogs.side import CONTROL_KEYS
+
+    with pytest.raises(SystemExit):
+        main(["ingest", "--help"])
+    text = capsys.readouterr().out
+    for name in FORMAT_NAMES:
+        assert f"\n  {name} " in text
+    assert "identifying keys: " + ", ".join(IDENTITY_ORDER) in text
+    assert set(CONTROL_KEY_HELP) == CONTROL_KEYS
+    for key in CONTROL_KEYS:
+        assert f"\n    {key} " in text

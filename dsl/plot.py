@@ -1,0 +1,217 @@
+"""Plot stage: draws `perfdsl.plot_data` and `perfdsl.roofline` views as PNG, SVG or PDF (the only module that
+imports matplotlib).
+
+matplotlib runs on its Agg backend (files only, never a display), chosen before pyplot is imported, so plotting
+works on a headless server or in CI. Figures are built with the object API and closed after saving, so plotting
+many reports in one process does not accumulate memory.
+
+Conventions, the same in every plot: units in the axis labels; a log axis where the values span decades
+(`plot_data.LOG_RATIO`), with ticks in plain numbers (0.5, 20, 3000) rather than powers of ten; estimates filled,
+measured runs open markers in the series' colour; what the other axes are held at in the subtitle.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")      # before pyplot: a file backend, no display needed
+matplotlib.rcParams["svg.fonttype"] = "none"     # SVG text stays text: searchable, editable, smaller
+matplotlib.rcParams["pdf.fonttype"] = 42         # TrueType in PDFs, which editors and printers handle well
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+
+from .errors import UsageError, error  # noqa: E402
+from .plot_data import MetricView  # noqa: E402
+from .roofline import RooflineView  # noqa: E402
+
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+DPI = 150
+PANEL_SIZE = (6.4, 4.4)          # inches per panel
+_COLOURS = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
+
+
+def image_format(path: str | Path) -> str:
+    """'png', 'svg' or 'pdf' from the output's suffix; UsageError (exit status 2) for any other."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(error("bad-output", f"cannot tell the image format of '{path}' from its suffix",
+                               hints=["use .png, .svg or .pdf"]))
+    return FORMATS[suffix]
+
+
+def plain_number(value: float, _position=None) -> str:
+    """Tick text: 0.5, 20, 3000, 10000, 1.2e+06 (no 10^x powers, no trailing zeros)."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else ""
+    magnitude = abs(value)
+    if 1 <= magnitude < 1e6 and float(value).is_integer():
+        return str(int(value))
+    if 1e-3 <= magnitude < 1e5:
+        return f"{value:.4g}"
+    return f"{value:.2g}"
+
+
+def _log_axis(axis) -> None:
+    axis.set_major_formatter(FuncFormatter(plain_number))
+    axis.set_minor_formatter(NullFormatter())
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+
+
+def _colour(index: int):
+    return _COLOURS[index % len(_COLOURS)]
+
+
+def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None = None) -> None:
+    """A metric against an axis: one panel per value of the panel axis, one series per colour.
+
+    Numeric x: lines with markers (measured runs as open markers, no line). Categorical x (models, GPUs): the
+    series side by side around each category, since a line between two models means nothing.
+    """
+    count = len(view.panels)
+    columns = 2 if count == 4 else min(count, 3)       # 2 x 2 rather than 3 + 1
+    rows = math.ceil(count / columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False, sharey=True,
+                                figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.6),
+                                layout="constrained")
+    series_count = max(len(p.series) for p in view.panels)
+    width = 0.8 / max(series_count, 1)
+    for panel, ax in zip(view.panels, axes.flat):
+        for index, series in enumerate(panel.series):
+            colour = _colour(index)
+            if view.categorical:
+                x = np.asarray(series.x, dtype=float) + (index - (series_count - 1) / 2) * width
+                ax.plot(x, series.estimated, linestyle="none", marker="o", markersize=7, color=colour)
+            else:
+                x = np.asarray(series.x, dtype=float)
+                ax.plot(x, series.estimated, marker="o", markersize=4, linewidth=1.6, color=colour)
+            if series.measured is not None and np.isfinite(series.measured).any():
+                measured_x = x if series.measured_x is None else np.asarray(series.measured_x, dtype=float)
+                ax.plot(measured_x, series.measured, linestyle="none", marker="D", markersize=8,
+                        markerfacecolor="none", markeredgewidth=1.6, color=colour)
+            if view.along is not None and index == 0:     # one series is enough to read the direction
+                _label_ends(ax, x, series.estimated, view.along, colour)
+        if panel.title:
+            ax.set_title(panel.title, fontsize=10)
+        if view.categorical:
+            ax.set_xticks(range(len(view.categories)))
+            ax.set_xticklabels(view.categories, rotation=30 if max(map(len, view.categories)) > 8 else 0,
+                               ha="right" if max(map(len, view.categories)) > 8 else "center", fontsize=8)
+            ax.set_xlim(-0.6, len(view.categories) - 0.4)
+            for boundary in range(len(view.categories) - 1):
+                ax.axvline(boundary + 0.5, color="0.9", linewidth=0.8, zorder=0)
+        elif view.x_log:
+            ax.set_xscale("log")
+            _log_axis(ax.xaxis)
+            values = panel.series[0].x
+            if len(values) <= 12 and view.along is None:
+                ax.set_xticks(values)
+                ax.xaxis.set_major_formatter(FuncFormatter(plain_number))
+        ax.set_xlabel(view.x_label)
+        ax.grid(True, which="major", axis="y", color="0.88", linewidth=0.8)
+        if view.y_log:
+            ax.set_yscale("log")
+            _log_axis(ax.yaxis)
+        else:
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_formatter(FuncFormatter(plain_number))
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(view.y_label)
+    handles = [Line2D([], [], color=_colour(i), marker="o", linestyle="-" if not view.categorical else "none",
+                      label=s.label) for i, s in enumerate(view.panels[0].series)] if series_count > 1 else []
+    if view.has_measured:          # filled and open markers need a key only where both appear
+        handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none", label="estimated"))
+        handles.append(Line2D([], [], color="0.3", marker="D", markerfacecolor="none", linestyle="none",
+                              label="measured"))
+    if handles:
+        figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=8,
+                      frameon=False)
+    subtitle = f"at {view.held}" if view.held else ""
+    figure.suptitle(view.title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    _save(figure, path, fmt)
+
+
+def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], colour) -> None:
+    """Name the first and last point of a curve traced along an axis ("batch=1", "batch=256")."""
+    name, labels = along
+    finite = [i for i in range(len(labels)) if np.isfinite(x[i]) and np.isfinite(y[i])]
+    for i in (finite[:1] + finite[-1:]) if len(finite) > 1 else finite:
+        ax.annotate(f"{name}={labels[i]}", (x[i], y[i]), xytext=(4, 4), textcoords="offset points", fontsize=7,
+                    color=colour)
+
+
+def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | None = None) -> None:
+    """Arithmetic intensity (FLOP/byte) against achieved rate (TFLOP/s), log-log, under the GPU's roofs.
+
+    The datasheet's roofs are solid (peak FLOP/s and bytes/s x intensity); the cost model's achievable rates are
+    dashed. Each operation class is a point, named in the legend below with its figures (the legend rather than
+    labels beside the points, which overlap where classes have similar intensities); classes with no FLOPs are
+    listed there too.
+    """
+    figure, ax = plt.subplots(figsize=(8.0, 5.6), layout="constrained")
+    tera = 1e12
+    intensities = [c.intensity for c in view.classes]
+    low = min(intensities + [view.ridge]) / 4
+    high = max(intensities + [view.ridge]) * 4
+    x = np.geomspace(low, high, 200)
+    peaks = [c for c in view.ceilings if c.kind == "compute"]
+    bandwidths = [c for c in view.ceilings if c.kind == "bandwidth"]
+    for peak in peaks:
+        for bandwidth in bandwidths:
+            if peak.achievable != bandwidth.achievable:
+                continue
+            roof = np.minimum(peak.value, bandwidth.value * x) / tera
+            ax.plot(x, roof, color="0.55" if peak.achievable else "black",
+                    linestyle="--" if peak.achievable else "-", linewidth=1.0 if peak.achievable else 1.8)
+    handles = []
+    for achievable in (False, True):
+        peak_text = ", ".join(f"{c.name} {c.value / tera:.4g} TFLOP/s" for c in peaks if c.achievable == achievable)
+        bw_text = ", ".join(f"{c.name} {c.value / 1e9:.4g} GB/s" for c in bandwidths if c.achievable == achievable)
+        if peak_text and bw_text:
+            handles.append(Line2D([], [], color="0.55" if achievable else "black", linestyle="--" if achievable
+                                  else "-", label=f"{'achievable' if achievable else 'datasheet'}: {peak_text}; "
+                                                  f"{bw_text}"))
+    for index, cls in enumerate(view.classes):
+        colour = _colour(index)
+        ax.plot([cls.intensity], [cls.rate / tera], marker="o", markersize=8, color=colour, linestyle="none")
+        handles.append(Line2D([], [], color=colour, marker="o", linestyle="none",
+                              label=f"{cls.name}: {cls.intensity:.3g} FLOP/byte, {cls.rate / tera:.3g} TFLOP/s, "
+                                    f"{cls.time * 1e3:.3g} ms ({cls.time_cell})"))
+    if view.memory_only:
+        listed = ", ".join(f"{name} {seconds * 1e3:.3g} ms" for name, seconds in view.memory_only)
+        handles.append(Line2D([], [], linestyle="none", label=f"no FLOPs counted (memory only): {listed}"))
+    figure.legend(handles=handles, loc="outside lower left", fontsize=7.5, frameon=False)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _log_axis(ax.xaxis)
+    _log_axis(ax.yaxis)
+    ax.set_xlim(low, high)
+    rates = [c.rate / tera for c in view.classes]
+    ax.set_ylim(min(rates + [view.bandwidth * low / tera]) / 2, view.peak / tera * 2.5)
+    ax.set_xlabel("Arithmetic intensity (FLOP/byte)")
+    ax.set_ylabel("Achieved rate (TFLOP/s)")
+    ax.grid(True, which="major", color="0.9", linewidth=0.8)
+    figure.suptitle(f"{view.title}\nat {view.point}", fontsize=10)
+    _save(figure, path, fmt)
+
+
+def _save(figure, path, fmt: str | None) -> None:
+    try:
+        figure.savefig(path, format=fmt or image_format(path), dpi=DPI)
+    finally:
+        plt.close(figure)
+
+
+def render(draw, view, fmt: str = "png") -> bytes:
+    """A view drawn in memory (`draw` is draw_metric or draw_roofline), as the bytes of a PNG, SVG or PDF file."""
+    buffer = io.BytesIO()
+    draw(view, buffer, fmt)
+    return buffer.getvalue()

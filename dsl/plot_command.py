@@ -1,0 +1,88 @@
+"""`perfdsl plot FILE -o OUT.png|.svg|.pdf`: evaluate a report (with its runs) and draw one plot of it.
+
+    perfdsl plot reports/seed_benchmark.perf --y runtime --x model --series hardware --panels n_gpus -o runtime.png
+    perfdsl plot reports/capacity_planning.perf --set model=llama3_1_8b --y tpot --x batch --series hardware \\
+        --at seq_len=1024 --at output_len=256 --at tp=1 -o tpot.png
+    perfdsl plot reports/capacity_planning.perf --roofline --at model=llama3_1_8b --at hardware=h100_sxm5 -o r.png
+
+The command line parses the options and prints; this module evaluates and draws, and returns what it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .errors import Diagnostic
+from .output import protect_inputs, write_bytes_atomically
+
+
+@dataclass
+class PlotRequest:
+    files: list[str]
+    output: str
+    report: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    measured: list[str] = field(default_factory=list)       # in place of the report's own `measured` logs
+    add_measured: list[str] = field(default_factory=list)   # as well as them
+    at: dict[str, str] = field(default_factory=dict)
+    y: str | None = None
+    x: str | None = None
+    series: str | None = None
+    panels: str | None = None
+    along: str | None = None
+    roofline: bool = False
+
+
+@dataclass
+class PlotOutcome:
+    path: str
+    description: str                     # "runtime per model and hardware, 2 panels"
+    diagnostics: list[Diagnostic]        # warnings of the evaluation and of the matching
+
+
+def make_plot(request: PlotRequest) -> PlotOutcome:
+    """Evaluate the report of `request.files` and write the plot to `request.output`.
+
+    Raises UsageError for a bad output (suffix, folder, an input), axis or metric; PerfError for bad specs or
+    logs. Runs: the report's own `measured` logs, or `request.measured` in their place, plus `request.add_measured`.
+    """
+    from . import plot
+    from .errors import PerfError
+    from .matching import logs_of_report
+    from .measured import evaluate_with_runs, run_logs
+    from .program import load
+
+    fmt = plot.image_format(request.output)
+    protect_inputs(request.output, list(request.files) + list(request.measured) + list(request.add_measured))
+    program = load(request.files)
+    base_dir = os.path.dirname(request.files[0])
+    measured = request.measured or None
+    inputs = [m.file for m in program.modules]
+    for name in program.reports:
+        inputs += logs_of_report(program, program.blocks[name], base_dir)
+    inputs += run_logs(program, request.report, measured, request.add_measured, base_dir) if program.reports else []
+    protect_inputs(request.output, inputs)
+
+    if request.roofline:
+        from .roofline import roofline_view
+
+        view = roofline_view(program.with_overrides(request.overrides or None, request.report), request.report,
+                             request.at)
+        write_bytes_atomically(request.output, plot.render(plot.draw_roofline, view, fmt))
+        count = len(view.classes)
+        return PlotOutcome(request.output, f"roofline of {count} operation class{'' if count == 1 else 'es'} at "
+                           f"{view.point}", [])
+
+    from .plot_data import metric_view
+
+    evaluated = evaluate_with_runs(program, request.report, request.overrides, measured=measured,
+                                   add_measured=request.add_measured, base_dir=base_dir)
+    if evaluated.exit_status:
+        raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and nothing is drawn
+    view = metric_view(evaluated.result, evaluated.comparison, y=request.y, x=request.x, series=request.series,
+                       panels=request.panels, along=request.along, at=request.at)
+    write_bytes_atomically(request.output, plot.render(plot.draw_metric, view, fmt))
+    panels = f", {len(view.panels)} panels" if len(view.panels) > 1 else ""
+    diagnostics = [d for d in evaluated.diagnostics if d.severity != "note"]
+    return PlotOutcome(request.output, f"{view.title}{panels}", diagnostics)

@@ -1,0 +1,278 @@
+"""Plot stage, pure part: what a plot shows, taken from a report's result (and its matched runs), as plain data.
+
+Two views:
+- `metric_view`: a shown metric against one axis of the sweep, one series per value of another axis, optionally
+  one panel per value of a third; every other axis is held at one value (`--at AXIS=VALUE`, else its first).
+  Measured runs, where the report has them, go beside the estimates.
+- `roofline_view` (in `perfdsl.roofline`): a sweep point's operation classes on the roofline.
+
+`perfdsl.plot` draws these with matplotlib; this module never imports it, so tests can check the data on its own.
+Values are in the display units of the report (`show ... in ms`); axis values in the axis' display unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import UsageError, available, did_you_mean, error
+from .explain import choose_point
+from .evaluator import format_coord
+from .result import Result
+
+# A positive range wider than this ratio is drawn on a log axis ("spans decades").
+LOG_RATIO = 10.0
+MAX_SERIES = 16          # lines one legend can tell apart
+MAX_PANELS = 12
+
+
+@dataclass
+class Series:
+    label: str                       # the series axis' value, e.g. "NVIDIA RTX A5000"
+    x: list                          # numbers for a numeric axis; category positions' labels otherwise
+    estimated: np.ndarray            # display unit; nan where not finite
+    measured: np.ndarray | None      # display unit; nan where no run; None when the report has no runs for it
+    measured_x: np.ndarray | None = None   # with a metric as x: the runs' measured x (else drawn at `x`)
+
+
+@dataclass
+class Panel:
+    title: str                       # "n_gpus=8"; "" for the only panel
+    series: list[Series]
+
+
+@dataclass
+class MetricView:
+    metric: str                      # the shown cell's name
+    y_label: str                     # "Runtime (ms)"
+    x_label: str                     # "batch", "seq_len (token)", "Model"
+    categorical: bool                # x is a list of names (models, GPUs), not numbers
+    categories: list[str]            # the x labels in order, for a categorical x
+    panels: list[Panel]
+    held: str                        # the values the other axes are held at, e.g. "seq_len=128, output_len=1"
+    title: str
+    x_log: bool = False
+    y_log: bool = False
+    along: tuple[str, list[str]] | None = None   # with a metric as x: the axis each curve runs along, its labels
+
+    @property
+    def has_measured(self) -> bool:
+        return any(s.measured is not None and np.isfinite(s.measured).any() for p in self.panels for s in p.series)
+
+
+def spans_decades(values) -> bool:
+    """True where every finite value is positive and the largest is LOG_RATIO times the smallest or more."""
+    array = np.asarray(values, dtype=float)
+    array = array[np.isfinite(array)]
+    return bool(array.size) and bool((array > 0).all()) and array.max() >= LOG_RATIO * array.min()
+
+
+def _coords(result: Result) -> dict[str, tuple[object, object]]:
+    """coordinate name -> (axis, coord), for every axis of the sweep (a zipped axis has several)."""
+    return {coord.name: (axis, coord) for axis in result.axes for coord in axis.coords}
+
+
+def _pick_axis(result: Result, name: str | None, taken: set[int], role: str) -> tuple[object, object] | None:
+    coords = _coords(result)
+    if name is not None:
+        if name not in coords:
+            raise UsageError(error("bad-plot", f"the report has no axis '{name}' to use as {role}",
+                                   hints=did_you_mean(name, coords) + [available(coords)]))
+        axis, coord = coords[name]
+        if axis.index in taken:
+            raise UsageError(error("bad-plot", f"the axis '{name}' is already used by this plot"))
+        return axis, coord
+    return None
+
+
+def _default_axes(result: Result, taken: set[int]) -> list:
+    """The free axes with more than one value, longest numeric first for x, then shortest for the series."""
+    return [axis for axis in result.axes if axis.index not in taken and axis.length > 1]
+
+
+def _default_x(free: list):
+    """The longest numeric axis of three values or more (a curve), else the longest axis."""
+    pool = [a for a in free if a.coords[0].kind == "num" and a.length >= 3] or free
+    return max(pool, key=lambda a: a.length) if pool else None
+
+
+def _default_series(free: list):
+    """The shortest axis: the fewest lines to tell apart."""
+    return min(free, key=lambda a: a.length) if free else None
+
+
+def _default_panels(free: list):
+    """The one axis left, where it has at most four values: a panel each rather than held at its first."""
+    return free[0] if len(free) == 1 and free[0].length <= 4 else None
+
+
+_DEFAULT_AXES = (("x", _default_x), ("series", _default_series), ("panels", _default_panels))
+
+
+def _labels_of(result: Result, coord) -> list[str]:
+    """Display labels of a coordinate's values: a role's shown string (`show hardware.label as Device`), else
+    its block names; numbers with their unit."""
+    if coord.kind == "role":
+        for column in result.columns:
+            parts = column.item.ref.parts
+            if column.kind == "str" and len(parts) == 2 and parts[0] == coord.name:
+                names = [_literal_text(result.program.blocks[b], parts[1]) for b in coord.values.tolist()]
+                if None not in names and len(set(names)) == len(names):
+                    return names
+        return [str(v) for v in coord.values.tolist()]
+    return [format_coord(coord, i) for i in range(len(coord.values))]
+
+
+def _literal_text(block, cell_name: str) -> str | None:
+    from . import ir
+
+    cell = block.cells.get(cell_name)
+    return cell.expr.value if cell is not None and isinstance(cell.expr, ir.Str) else None
+
+
+def _axis_title(coord) -> str:
+    return f"{coord.name} ({coord.unit})" if coord.kind == "num" and coord.unit else coord.name
+
+
+def metric_title(name: str, unit: str) -> str:
+    """'energy_per_token', 'J/token' -> 'energy per token (J/token)' (names keep their case: ttft, tpot)."""
+    text = name.replace("_", " ").replace(".", " ").strip()
+    return f"{text} ({unit})" if unit else text
+
+
+def _shown_number(result: Result, name: str):
+    numeric = [c for c in result.columns if c.kind == "num"]
+    column = next((c for c in result.columns if name in (c.name, c.ref, c.key)), None)
+    if column is None or column.kind != "num":
+        names = [c.name for c in numeric]
+        what = "is not a number" if column is not None else "is not shown by the report"
+        raise UsageError(error("bad-plot", f"'{name}' {what}", hints=did_you_mean(name, names) + [available(names)]))
+    return column
+
+
+def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str | None = None,
+                series: str | None = None, panels: str | None = None, along: str | None = None,
+                at: dict[str, str] | None = None) -> MetricView:
+    """The data of `perfdsl plot`: shown metric `y` against axis `x`, one series per value of `series`, one panel
+    per value of `panels`; the other axes held at `at` (AXIS=VALUE texts) or their first value.
+
+    `x` may also name a shown metric: each series is then a curve of (x metric, y metric) traced along the axis
+    `along` (default: the longest numeric axis left), such as time per output token against throughput over the
+    batch sizes (a latency-throughput curve).
+
+    Defaults: y is the first numeric shown cell; x the longest numeric axis with several values (else the longest
+    axis); series the shortest remaining axis with several values; panels the one axis left, where one is left
+    and it has at most four values (more axes left are held). Raises UsageError for an unknown metric or
+    axis, an axis used twice, a metric that is not a number, and more than MAX_SERIES series or MAX_PANELS panels.
+    """
+    numeric = [c for c in result.columns if c.kind == "num"]
+    if not numeric:
+        raise UsageError(error("bad-plot", f"report '{result.report}' shows no number to plot"))
+    column = numeric[0] if y is None else _shown_number(result, y)
+    x_metric = None
+    if x is not None and x not in _coords(result) and any(x in (c.name, c.ref, c.key) for c in result.columns):
+        x_metric, x = _shown_number(result, x), along
+    elif along is not None:
+        raise UsageError(error("bad-plot", "--along goes with a metric as x (e.g. --x throughput --along batch)"))
+
+    taken: set[int] = set()
+    chosen = {}
+    for role, name in (("x", x), ("series", series), ("panels", panels)):
+        picked = _pick_axis(result, name, taken, role)
+        if picked is not None:
+            chosen[role] = picked
+            taken.add(picked[0].index)
+    for role, default in _DEFAULT_AXES:
+        axis = default(_default_axes(result, taken)) if role not in chosen else None
+        if axis is not None:
+            chosen[role] = (axis, axis.coords[0])
+            taken.add(axis.index)
+    for role, limit in (("series", MAX_SERIES), ("panels", MAX_PANELS)):
+        if role in chosen and chosen[role][0].length > limit:
+            axis, coord = chosen[role]
+            raise UsageError(error("bad-plot", f"{coord.name} has {axis.length} values, too many {role} for one "
+                                   f"plot (at most {limit})",
+                                   hints=[f"pick some with --set {coord.name}=A,B,C, or hold it with --at "
+                                          f"{coord.name}=VALUE"]))
+
+    fix, _ = choose_point(result.ctx, at or {})
+    for role, (axis, _coord) in chosen.items():
+        fix.pop(axis.index, None)
+    values = np.broadcast_to(result.array(column.name).values, result.shape).astype(float)
+    measured = None
+    if comparison is not None:
+        match = next((m for m in comparison.metrics if m.name == column.name), None)
+        if match is not None:
+            measured = (match.measured / match.scale).reshape(result.shape)
+
+    x_axis, x_coord = chosen.get("x", (None, None))
+    categorical = (x_coord is None or x_coord.kind != "num") and x_metric is None
+    x_labels = _labels_of(result, x_coord) if x_coord is not None else [result.report]
+    x_values = list(range(len(x_labels))) if categorical or x_coord is None else x_coord.display_values().tolist()
+    x_array = x_measured = None
+    if x_metric is not None:
+        x_array = np.broadcast_to(result.array(x_metric.name).values, result.shape).astype(float)
+        match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
+        x_measured = (match.measured / match.scale).reshape(result.shape) if match is not None else None
+
+    def pick(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
+        index = []
+        for axis in result.axes:
+            if axis.index == (x_axis.index if x_axis is not None else -1):
+                index.append(slice(None))
+            else:
+                index.append(positions.get(axis.index, fix.get(axis.index, 0)))
+        picked = np.asarray(array[tuple(index)], dtype=float).reshape(-1)
+        picked[~np.isfinite(picked)] = np.nan
+        return picked
+
+    def one(label: str, positions: dict[int, int]) -> Series:
+        line = Series(label, x_values if x_array is None else pick(x_array, positions).tolist(),
+                      pick(values, positions), pick(measured, positions) if measured is not None else None)
+        if x_array is not None and line.measured is not None:
+            # A run is drawn where it was measured on both axes; with only y measured, at the estimated x.
+            line.measured_x = pick(x_measured, positions) if x_measured is not None else None
+        return line
+
+    def series_of(positions: dict[int, int]) -> list[Series]:
+        if "series" not in chosen:
+            return [one(column.name, positions)]
+        axis, coord = chosen["series"]
+        labels = _labels_of(result, coord)
+        if coord.kind != "role":               # "tp=2" rather than a bare "2" in the legend
+            labels = [f"{coord.name}={label}" for label in labels]
+        return [one(labels[i], {**positions, axis.index: i}) for i in range(axis.length)]
+
+    if "panels" in chosen:
+        axis, coord = chosen["panels"]
+        labels = _labels_of(result, coord)
+        panel_list = [Panel(f"{coord.name}={labels[i]}", series_of({axis.index: i})) for i in range(axis.length)]
+    else:
+        panel_list = [Panel("", series_of({}))]
+
+    held_axes = [a for a in result.axes if a.index in fix and a.length > 1]
+    held = ", ".join(f"{c.name}={format_coord(c, fix[a.index])}" for a in held_axes for c in a.coords)
+    everything = np.concatenate([np.concatenate([s.estimated] + ([s.measured] if s.measured is not None else []))
+                                 for p in panel_list for s in p.series])
+    y_label = metric_title(column.name, column.unit)
+    x_label = _axis_title(x_coord) if x_coord is not None else ""
+    title = f"{metric_title(column.name, '')} per {x_coord.name}" if x_coord is not None else y_label
+    all_x = x_values
+    if x_metric is not None:
+        x_label = metric_title(x_metric.name, x_metric.unit)
+        title = f"{metric_title(column.name, '')} against {metric_title(x_metric.name, '')}"
+        if x_coord is not None:
+            title += f" over {x_coord.name}"
+        all_x = [v for p in panel_list for s in p.series for v in s.x]
+    if "series" in chosen:
+        title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
+    view = MetricView(metric=column.name, y_label=y_label, x_label=x_label, categorical=categorical,
+                      categories=x_labels if categorical else [], panels=panel_list, held=held,
+                      title=f"{result.report}: {title}",
+                      x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
+                      along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None)
+    if not np.isfinite(everything).any():
+        raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
+                               hints=[f"held at: {held}" if held else "choose other points with --at"]))
+    return view

@@ -1,0 +1,240 @@
+"""Plot stage, pure part: a sweep point's operation classes on the roofline (arithmetic intensity, achieved rate).
+
+Which cost models: those whose cells the report shows directly, else every one that names a class (see
+`_class_blocks`). A cost model names, per operation class, the work and the memory traffic of one kernel (or of one layer's
+kernels of that class) as a pair of cells: `proj_flops` / `proj_bytes`, `mlp_flops` / `mlp_bytes` (prefix
+`proj`), or `flops` / `bytes` for a whole step (the class is then the block's name, e.g. `decode`). The class's
+time is the cell `PREFIX_time` (the roofline time of that class), or for a whole step `step_time`, `time` or
+`runtime`. A class without a time cell is placed on its achievable roof. Arithmetic intensity = flops / bytes
+(FLOP/byte); achieved rate = flops / time (FLOP/s).
+
+The ceilings drawn: the GPU's peak (`workload.matmul_peak`, the precision's tensor peak in
+costmodels/transformer_inference.perf, else `hardware.peak_fp16`) and its memory bandwidth (`hardware.mem_bw`),
+then the cost model's achievable rates (every cell of a class's block in FLOP/s or byte/s, e.g.
+`prefill.matmul_rate = hardware.matmul_efficiency * workload.matmul_peak`, `prefill.bandwidth`).
+
+Classes whose bytes or flops are zero (element-wise kernels: no FLOPs counted) have no intensity on a log axis;
+they are listed in `memory_only` with their time, so a reader still sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir
+from .errors import PerfError, UsageError, error
+from .explain import Explainer, choose_point
+from .units import Dimension, parse_unit
+
+FLOP = parse_unit("FLOP").dim
+BYTE = parse_unit("byte").dim
+SECOND = parse_unit("s").dim
+FLOP_RATE = parse_unit("FLOP/s").dim
+BYTE_RATE = parse_unit("byte/s").dim
+
+PEAK_CELLS = ("workload.matmul_peak", "hardware.peak_fp16")
+BANDWIDTH_CELLS = ("hardware.mem_bw",)
+STEP_TIME_CELLS = ("step_time", "time", "runtime")
+
+
+@dataclass
+class OperationClass:
+    name: str               # "prefill proj", "decode"
+    flops: float            # FLOP
+    bytes: float            # byte
+    time: float             # s
+    time_cell: str          # where the time came from: "prefill.proj_time", or "achievable roof"
+
+    @property
+    def intensity(self) -> float:
+        """FLOP per byte."""
+        return self.flops / self.bytes
+
+    @property
+    def rate(self) -> float:
+        """Achieved FLOP/s."""
+        return self.flops / self.time
+
+
+@dataclass
+class Ceiling:
+    name: str               # "peak (workload.matmul_peak)", "prefill.matmul_rate"
+    value: float            # FLOP/s or byte/s
+    kind: str               # "compute" | "bandwidth"
+    achievable: bool        # a cost-model rate (dashed) rather than the datasheet's figure
+
+
+@dataclass
+class RooflineView:
+    title: str
+    point: str                                    # "model=opt_125m, hardware=rtx_a5000, batch=1 ..."
+    gpu: str                                      # the hardware block's label
+    classes: list[OperationClass]
+    ceilings: list[Ceiling]
+    memory_only: list[tuple[str, float]] = field(default_factory=list)   # (class, time in s)
+
+    @property
+    def peak(self) -> float:
+        return max(c.value for c in self.ceilings if c.kind == "compute" and not c.achievable)
+
+    @property
+    def bandwidth(self) -> float:
+        return max(c.value for c in self.ceilings if c.kind == "bandwidth" and not c.achievable)
+
+    @property
+    def ridge(self) -> float:
+        """The intensity (FLOP/byte) where the datasheet's roofs meet."""
+        return self.peak / self.bandwidth
+
+
+class _PointCells:
+    """Cells of the report evaluated at one sweep point, with their dimensions."""
+
+    def __init__(self, program, report: str | None, at: dict[str, str]):
+        self.program = program
+        self.ctx, self.checker = program.prepare(report)
+        self.fix, _ = choose_point(self.ctx, at)
+        self.explainer = Explainer(program, self.ctx, self.checker, self.fix)
+        self._dims: dict[str, Dimension | None] = {}
+
+    def dim(self, dotted: str) -> Dimension | None:
+        """The dimension of ROLE.CELL or BLOCK.CELL; None where it is not a number or not reachable."""
+        if dotted not in self._dims:
+            ref = ir.Ref.model_construct(parts=tuple(dotted.split(".")), span=self.ctx.report.span)
+            self.checker.diagnostics.clear()
+            try:
+                vtype = self.checker.ref_type(ref, self.ctx.report, f"report.{self.ctx.report.name}")
+            except PerfError:
+                vtype = None
+            if self.checker.diagnostics or getattr(vtype, "kind", None) != "num":
+                vtype = None
+            self.checker.diagnostics.clear()
+            self._dims[dotted] = getattr(vtype, "dim", None)
+        return self._dims[dotted]
+
+    def value(self, dotted: str) -> object:
+        """The value at the point (SI number, string or boolean) of a cell `dim` or `text` accepted."""
+        ref = ir.Ref.model_construct(parts=tuple(dotted.split(".")), span=self.ctx.report.span)
+        block, name = self.explainer.resolve(ref, self.ctx.report)
+        evaluator = self.explainer.evaluator
+        scalar = np.asarray(evaluator.run(lambda: evaluator.cell(block, name, self.fix))).reshape(-1)[0]
+        return scalar.item() if hasattr(scalar, "item") else scalar
+
+    def number(self, dotted: str, dim: Dimension) -> float | None:
+        """A number of dimension `dim` at the point; None where the cell is missing, of another dimension or
+        not finite."""
+        if self.dim(dotted) != dim:
+            return None
+        value = float(self.value(dotted))
+        return value if np.isfinite(value) else None
+
+    def text(self, dotted: str) -> str | None:
+        parts = dotted.split(".")
+        role = self.ctx.fixed_roles.get(parts[0])
+        if role is None and parts[0] in self.ctx.swept_roles:
+            index, coord = self.ctx.swept_roles[parts[0]]
+            role = coord.values[self.fix[index]]
+        block = self.program.blocks.get(role or parts[0])
+        cell = block.cells.get(parts[1]) if block is not None else None
+        if cell is None or not isinstance(cell.expr, ir.Str):
+            return None
+        return cell.expr.value
+
+
+def roofline_view(program, report: str | None = None, at: dict[str, str] | None = None) -> RooflineView:
+    """The roofline of one sweep point (`at`: AXIS=VALUE texts; axes not named take their first value).
+
+    Raises UsageError when the report's cost models name no flops/bytes pair or the GPU has no peak or bandwidth.
+    """
+    cells = _PointCells(program, report, at or {})
+    ceilings = []
+    for kind, names, dim in (("compute", PEAK_CELLS, FLOP_RATE), ("bandwidth", BANDWIDTH_CELLS, BYTE_RATE)):
+        for dotted in names:
+            value = cells.number(dotted, dim)
+            if value:
+                ceilings.append(Ceiling(f"{'peak' if kind == 'compute' else 'memory bandwidth'} ({dotted})",
+                                        value, kind, False))
+                break
+        else:
+            raise UsageError(error("bad-plot", f"no {kind} ceiling: the report reaches none of "
+                                   + ", ".join(names), hints=["bind a hardware block that has them"]))
+
+    classes: list[OperationClass] = []
+    memory_only: list[tuple[str, float]] = []
+    blocks = _class_blocks(program, cells.ctx)
+    for block_name in blocks:
+        block = program.blocks[block_name]
+        for cell in block.cells:
+            if not (cell.endswith("_flops") or cell == "flops"):
+                continue
+            prefix = cell[: -len("flops")]
+            flops = cells.number(f"{block_name}.{cell}", FLOP)
+            nbytes = cells.number(f"{block_name}.{prefix}bytes", BYTE) if prefix + "bytes" in block.cells else None
+            if flops is None or nbytes is None:
+                continue
+            time, time_cell = None, ""
+            for name in ((prefix + "time",) if prefix else STEP_TIME_CELLS):
+                if name in block.cells:
+                    time, time_cell = cells.number(f"{block_name}.{name}", SECOND), f"{block_name}.{name}"
+                    if time:
+                        break
+            label = f"{block_name} {prefix.rstrip('_')}".strip()
+            if flops <= 0 or nbytes <= 0:
+                if time:
+                    memory_only.append((label, time))
+                continue
+            if not time:
+                time, time_cell = _on_roof(flops, nbytes, ceilings), "achievable roof"
+            classes.append(OperationClass(label, flops, nbytes, time, time_cell))
+        for cell in block.cells:
+            prefix = cell[: -len("bytes")]
+            if cell.endswith("_bytes") and prefix + "flops" not in block.cells and prefix + "time" in block.cells:
+                time = cells.number(f"{block_name}.{prefix}time", SECOND)
+                if time and cells.number(f"{block_name}.{cell}", BYTE):
+                    memory_only.append((f"{block_name} {prefix.rstrip('_')}", time))
+            for kind, dim in (("compute", FLOP_RATE), ("bandwidth", BYTE_RATE)):
+                value = cells.number(f"{block_name}.{cell}", dim)
+                if value:
+                    ceilings.append(Ceiling(f"{block_name}.{cell}", value, kind, True))
+    if not classes:
+        raise UsageError(error("bad-plot", "the report's cost models name no operation class with both FLOPs and "
+                               "bytes (cells NAME_flops and NAME_bytes)", hints=["see docs/LANGUAGE.md, 'Plots'"]))
+    gpu_text = cells.text("hardware.label") or ""
+    point = cells.explainer.point_text()
+    return RooflineView(title=f"{cells.ctx.report.name}: roofline" + (f" on {gpu_text}" if gpu_text else ""),
+                        point=point, gpu=gpu_text, classes=classes, ceilings=_unique(ceilings),
+                        memory_only=memory_only)
+
+
+def _has_classes(block) -> bool:
+    return any((name.endswith("_flops") or name == "flops") and name[: -len("flops")] + "bytes" in block.cells
+               for name in block.cells)
+
+
+def _class_blocks(program, ctx) -> list[str]:
+    """The cost-model blocks whose operation classes are drawn: those the report shows a cell of directly
+    (`show prefill.runtime`: the seed report's prefill, not the decode step it never runs), or, where none of
+    those names a class (`show serving.tpot`), every cost-model block that does."""
+    costmodels = {name: block for name, block in program.blocks.items() if block.kind == "costmodel"}
+    shown = [item.ref.parts[0] for item in ctx.report.shows if len(item.ref.parts) == 2]
+    direct = [name for name in dict.fromkeys(shown) if name in costmodels and _has_classes(costmodels[name])]
+    return direct or [name for name, block in costmodels.items() if _has_classes(block)]
+
+
+def _on_roof(flops: float, nbytes: float, ceilings: list[Ceiling]) -> float:
+    peak = max(c.value for c in ceilings if c.kind == "compute")
+    bandwidth = max(c.value for c in ceilings if c.kind == "bandwidth")
+    return max(flops / peak, nbytes / bandwidth)
+
+
+def _unique(ceilings: list[Ceiling]) -> list[Ceiling]:
+    """One ceiling per value and kind (an achievable rate equal to the peak adds nothing)."""
+    seen, kept = set(), []
+    for ceiling in ceilings:
+        key = (ceiling.kind, round(ceiling.value, 6))
+        if key not in seen:
+            seen.add(key)
+            kept.append(ceiling)
+    return kept

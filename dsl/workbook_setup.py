@@ -1,0 +1,83 @@
+"""What a workbook section estimated, in words a reader needs before the numbers: the workload, the precision, the
+software stack, the cost model (with a version) and the sweep's values in that section.
+
+Everything is read from the specs, never guessed: the workload block's own cells (what it sets over its parent),
+its precision cells (names ending in `_bytes` or `_peak`, or `precision` / `dtype`), the report's string cell
+`stack` (the framework and how runs were timed), and the files of the cost-model blocks the estimates used, with
+the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+import numpy as np
+
+from . import __version__, ir
+from .result import Result
+
+PRECISION_CELL = re.compile(r"(_bytes|_peak)$|^(precision|dtype)$")
+NOT_STATED = "not stated by the report (add a string cell `stack = \"...\"` to the report)"
+LIST_LIMIT = 8
+
+
+def file_version(path: str) -> str:
+    """'sha256 0123456789ab' of a file's bytes; 'unreadable' where it cannot be read (an in-memory text)."""
+    try:
+        with open(path, "rb") as handle:
+            return "sha256 " + hashlib.sha256(handle.read()).hexdigest()[:12]
+    except OSError:
+        return "in memory"
+
+
+def _cell_text(cell: ir.Cell) -> str:
+    return " ".join((cell.text or "").split()) if cell.expr is not None else f"(declared {cell.declared})"
+
+
+def _values_text(values: list) -> str:
+    unique = list(dict.fromkeys(values))
+    shown = ", ".join(str(v) for v in unique[:LIST_LIMIT])
+    return shown + (f" ... ({len(unique)} values)" if len(unique) > LIST_LIMIT else "")
+
+
+def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.ndarray]) -> list[tuple[str, str]]:
+    """(label, text) lines for the section made of the sweep points `points` (flat indexes)."""
+    ctx = result.ctx
+    blocks = result.program.blocks
+    swept_here = {key: _values_text([axis_columns[key][i] for i in points]) for key in axis_columns}
+    lines: list[tuple[str, str]] = []
+    workload_name = ctx.fixed_roles.get("workload")
+    if workload_name is not None:
+        workload = blocks[workload_name]
+        own = []
+        for name, cell in workload.cells.items():
+            if workload.owner.get(name, workload.name) != workload.name:
+                continue
+            if cell.sweep:
+                key = next((k for k in swept_here if k == name or k.startswith(name + " [")), None)
+                own.append(f"{name} = {swept_here[key]}" if key else f"{name} = {_cell_text(cell)}")
+            else:
+                own.append(f"{name} = {_cell_text(cell)}")
+        parent = f" (extends {workload.parent})" if workload.parent else ""
+        lines.append(("Workload", f"{workload_name}{parent}: " + "; ".join(own)))
+        precision = [f"{name} = {_cell_text(cell)}" for name, cell in workload.cells.items()
+                     if PRECISION_CELL.search(name)]
+        if precision:
+            lines.append(("Precision", "; ".join(precision)))
+    stack = ctx.report.cells.get("stack")
+    lines.append(("Stack", stack.expr.value if stack is not None and isinstance(stack.expr, ir.Str) else NOT_STATED))
+    by_file: dict[str, list[str]] = {}
+    for block_name in dict.fromkeys(key[0] for key in result.evaluator.memo):
+        block = blocks[block_name]
+        if block.kind == "costmodel":
+            by_file.setdefault(os.path.normpath(block.file), []).append(block_name)
+    if by_file:
+        lines.append(("Cost model", "; ".join(f"{', '.join(names)}: {path} ({file_version(path)})"
+                                              for path, names in by_file.items())
+                      + f"; evaluated by perfdsl {__version__}"))
+    axes = [f"{key}: {text}" for key, text in swept_here.items()]
+    if axes:
+        lines.append(("Sweep", f"{len(points):,} points; " + "; ".join(axes)))
+    return lines

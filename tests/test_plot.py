@@ -1,0 +1,203 @@
+"""`perfdsl plot`: every bundled report drawn as a metric plot and as a roofline, read back as images; the data behind
+the plots checked against the arithmetic that gives it and against the seed's measured runs; `make run`'s plot."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import perfdsl
+from perfdsl.cli import main
+from perfdsl.plot import DPI, PANEL_SIZE, plain_number
+from perfdsl.plot_data import metric_view
+from perfdsl.roofline import roofline_view
+
+REPO = Path(__file__).resolve().parents[1]
+REPORTS = sorted((REPO / "reports").glob("*.perf"))
+SEED = REPO / "reports" / "seed_benchmark.perf"
+EXAMPLE = REPO / "reports" / "example.perf"
+CAPACITY = REPO / "reports" / "capacity_planning.perf"
+
+# The default metric plot of each bundled report: (y label, x label, panels), as plot_data's defaults choose them
+# (the seed report's n_gpus is the one axis left after model and hardware: a panel for each of its two values).
+DEFAULT_LABELS = {
+    "capacity_planning.perf": ("ttft (ms)", "batch", 1),
+    "capacity_questions.perf": ("ttft (ms)", "batch", 1),     # its question `largest_batch`: a file of several
+    "example.perf": ("prefill runtime (ms)", "seq", 1),
+    "seed_benchmark.perf": ("runtime (ms)", "model", 2),
+}
+
+
+# Files that define several reports: the one each test plots.
+CHOSEN_REPORT = {"capacity_questions.perf": ["--report", "largest_batch"]}
+
+
+def plot_args(report: Path) -> list[str]:
+    return ["plot", str(report), *CHOSEN_REPORT.get(report.name, [])]
+
+
+def svg_texts(path: Path) -> list[str]:
+    """The text elements of an SVG written with svg.fonttype = none (text kept as text)."""
+    return [re.sub(r"<[^>]+>", "", t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", path.read_text(),
+                                                                     flags=re.S)]
+
+
+def test_every_bundled_report_has_its_labels_listed():
+    assert sorted(DEFAULT_LABELS) == [p.name for p in REPORTS]
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.stem)
+def test_metric_plot_of_each_report_is_a_png_of_its_panels(report: Path, tmp_path: Path):
+    out = tmp_path / "plot.png"
+    assert main([*plot_args(report), "-o", str(out)]) == 0
+    panels = DEFAULT_LABELS[report.name][2]
+    with Image.open(out) as image:
+        image.load()
+        assert image.format == "PNG"
+        # PANEL_SIZE inches a panel, side by side, plus 0.6 inch for the legend row, at DPI.
+        assert image.size == (round(panels * PANEL_SIZE[0] * DPI), round((PANEL_SIZE[1] + 0.6) * DPI))
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.stem)
+def test_metric_plot_of_each_report_names_its_axes_with_units(report: Path, tmp_path: Path):
+    out = tmp_path / "plot.svg"
+    assert main([*plot_args(report), "-o", str(out)]) == 0
+    texts = svg_texts(out)
+    y_label, x_label, _ = DEFAULT_LABELS[report.name]
+    assert y_label in texts and x_label in texts
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda p: p.stem)
+def test_roofline_of_each_report(report: Path, tmp_path: Path):
+    png, pdf, svg = tmp_path / "roof.png", tmp_path / "roof.pdf", tmp_path / "roof.svg"
+    for out in (png, pdf, svg):
+        assert main([*plot_args(report), "--roofline", "-o", str(out)]) == 0
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size == (round(8.0 * DPI), round(5.6 * DPI))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    texts = svg_texts(svg)
+    assert "Arithmetic intensity (FLOP/byte)" in texts and "Achieved rate (TFLOP/s)" in texts
+
+
+def test_make_run_draws_the_seed_runtime_beside_the_workbook(tmp_path: Path):
+    """The Makefile's own `perfdsl plot` line, run as written (out/ replaced by the test's folder)."""
+    makefile = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    line = next(line for line in makefile.splitlines() if "perfdsl plot" in line)
+    args = shlex.split(line.replace("$(BIN)/perfdsl", "").replace("$(OUT)", str(tmp_path)))
+    assert args[0] == "plot"
+    args[1] = str(REPO / args[1])
+    assert main(args) == 0
+    out = tmp_path / "seed_benchmark_runtime.png"
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+        assert image.size == (round(2 * PANEL_SIZE[0] * DPI), round((PANEL_SIZE[1] + 0.6) * DPI))  # two panels
+
+
+def test_seed_view_sets_the_measured_runs_beside_the_estimates():
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load([SEED]))       # the report's own measured A5000 runs
+    result, comparison = evaluated.result, evaluated.comparison
+    view = metric_view(result, comparison, y="runtime", x="model", series="hardware", panels="n_gpus")
+    assert [p.title for p in view.panels] == ["n_gpus=1", "n_gpus=8"]
+    assert view.categories == ["facebook/opt-1.3b", "facebook/opt-6.7b", "AICrossSim/clm-60m", "AICrossSim/clm-200m",
+                               "AICrossSim/clm-400m", "AICrossSim/clm-1.1b"]
+    a5000, a6000 = view.panels[0].series
+    assert (a5000.label, a6000.label) == ("NVIDIA RTX A5000", "NVIDIA RTX A6000")
+    with (REPO / "data" / "seed_runs_a5000.csv").open() as file:
+        runs = {(r["model"], int(r["n_gpus"])): float(r["runtime [ms]"]) for r in csv.DictReader(file)}
+    assert a5000.measured.tolist() == pytest.approx([runs[(m, 1)] for m in view.categories])
+    assert all(v != v for v in a6000.measured.tolist())            # no A6000 run: nan everywhere
+    estimated = {(r["Model"], r["Device"], r["n_gpus"]): r["runtime [ms]"] for r in result.records()}
+    assert a5000.estimated.tolist() == pytest.approx([estimated[(m, "NVIDIA RTX A5000", 1)] for m in view.categories])
+    # 114 ms (clm-60m on the A6000) to 4242 ms (opt-6.7b x 8 measured): more than a decade, so a log axis.
+    assert view.y_log and view.y_label == "runtime (ms)"
+
+
+def test_capacity_view_holds_the_other_axes_and_uses_a_log_batch_axis():
+    result = perfdsl.load([CAPACITY]).evaluate(overrides={"model": "llama3_1_8b",
+                                                          "hardware": "h100_sxm5,a100_80gb_sxm4"})
+    view = metric_view(result, y="tpot", x="batch", series="hardware", at={"seq_len": "1024", "tp": "2"})
+    assert view.held == "seq_len=1024, output_len=1, tp=2"
+    assert view.x_log                                              # batch 1 .. 256
+    # The report shows no GPU label, so the legend names the blocks (the seed report, which shows one, uses it).
+    assert [s.label for s in view.panels[0].series] == ["h100_sxm5", "a100_80gb_sxm4"]
+    assert view.panels[0].series[0].x == [1, 2, 4, 8, 16, 32, 64, 128, 256]
+
+
+def test_roofline_of_the_example_is_the_arithmetic_of_its_cost_model():
+    program = perfdsl.load([EXAMPLE])
+    view = roofline_view(program, at={"model": "opt_6_7b", "hardware": "rtx_a6000", "batch": "4", "seq": "512"})
+    params = program.value("opt_6_7b.params")
+    flops, nbytes = 2 * params * 4 * 512, 2 * params                # the cost model's two cells
+    peak, bandwidth = program.value("rtx_a6000.peak_fp16"), program.value("rtx_a6000.mem_bw")
+    (cls,) = view.classes
+    assert cls.name == "prefill"
+    assert cls.intensity == pytest.approx(4 * 512)                  # FLOP per byte: the tokens of the step
+    assert cls.rate == pytest.approx(flops / max(flops / peak, nbytes / bandwidth))
+    assert (view.peak, view.bandwidth) == (peak, bandwidth)
+    assert view.gpu == "NVIDIA RTX A6000"
+
+
+def test_roofline_of_the_transformer_cost_model_names_its_operation_classes():
+    view = roofline_view(perfdsl.load([CAPACITY]), at={"model": "llama3_1_8b", "hardware": "h100_sxm5"})
+    assert [c.name for c in view.classes] == ["prefill proj", "prefill attention", "prefill mlp", "prefill head",
+                                              "decode"]
+    assert [name for name, _ in view.memory_only] == ["prefill elementwise"]
+    achievable = {c.name for c in view.ceilings if c.achievable}
+    assert {"prefill.matmul_rate", "prefill.bandwidth"} <= achievable
+    for cls in view.classes:                                       # nothing runs above the datasheet's roofs
+        assert cls.rate <= min(view.peak, view.bandwidth * cls.intensity) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "plot.gif"], "error[bad-output]: cannot tell the image format of 'plot.gif' from its suffix"),
+    (["-o", "p.png", "--x", "btach"], "error[bad-plot]: the report has no axis 'btach' to use as x"),
+    (["-o", "p.png", "--y", "Model"], "error[bad-plot]: 'Model' is not a number"),
+    (["-o", "p.png", "--x", "model", "--series", "model"], "error[bad-plot]: the axis 'model' is already used by "
+                                                             "this plot"),
+])
+def test_plot_usage_errors(args, message, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["plot", str(SEED), *args]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == message
+    assert not list(tmp_path.iterdir())
+
+
+def test_too_many_series_says_how_to_pick_fewer(tmp_path: Path, capsys):
+    assert main(["plot", str(CAPACITY), "--series", "model", "-o", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err
+    assert "error[bad-plot]: model has 30 values, too many series for one plot (at most 16)" in err
+    assert "--set model=A,B,C" in err
+
+
+@pytest.mark.parametrize("value, text", [(0.5, "0.5"), (20.0, "20"), (3000.0, "3000"), (10000.0, "10000"),
+                                         (0.0123, "0.0123"), (2.5e6, "2.5e+06")])
+def test_tick_text_is_a_plain_number(value, text):
+    assert plain_number(value) == text
+
+
+def test_latency_throughput_curve_runs_along_the_batch_axis():
+    """--x may name a shown metric: each GPU's curve is (throughput, tpot) at batch 1, 2, ... 256."""
+    result = perfdsl.load([CAPACITY]).evaluate(overrides={"model": "llama3_1_8b", "hardware": "h100_sxm5,b200"})
+    view = metric_view(result, y="tpot", x="throughput", along="batch", series="hardware",
+                       at={"seq_len": "1024", "output_len": "256", "tp": "1"})
+    assert view.along == ("batch", ["1", "2", "4", "8", "16", "32", "64", "128", "256"])
+    assert (view.x_label, view.y_label) == ("throughput (token/s)", "tpot (ms)")
+    assert view.title == "capacity_planning: tpot against throughput over batch, per hardware"
+    records = [r for r in result.records() if (r["seq_len"], r["output_len"], r["tp"]) == (1024, 256, 1)]
+    h100 = view.panels[0].series[0]
+    assert h100.label == "h100_sxm5"
+    on_h100 = [r for r in records if r["hardware"] == "h100_sxm5"]
+    assert h100.x == pytest.approx([r["throughput [token/s]"] for r in on_h100])
+    assert h100.estimated.tolist() == pytest.approx([r["tpot [ms]"] for r in on_h100])
+    assert view.x_log                                             # throughput grows about 100-fold over batch
+
+
+def test_along_without_a_metric_as_x_is_a_usage_error(tmp_path: Path, capsys):
+    assert main(["plot", str(SEED), "--x", "model", "--along", "hardware", "-o", str(tmp_path / "p.png")]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error[bad-plot]: --along goes with a metric as x (e.g. --x throughput --along batch)\n")
