@@ -27,6 +27,7 @@ class Block:
     owner: dict[str, str] = field(default_factory=dict)       # cell name -> block that wrote it
     zipped: list[ir.Zipped] = field(default_factory=list)
     shows: list[ir.ShowItem] = field(default_factory=list)
+    requires: list[tuple[str, ir.Require]] = field(default_factory=list)   # (block that wrote it, constraint)
     lineage: list[str] = field(default_factory=list)          # this block, its parent, ...
 
     @property
@@ -120,6 +121,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
             block.owner.update(parent_block.owner)
             block.zipped.extend(parent_block.zipped)
             block.shows.extend(parent_block.shows)
+            block.requires.extend(parent_block.requires)
             block.lineage.extend(parent_block.lineage)
         block.lineage.insert(0, name)
         for cell in node.cells:
@@ -127,6 +129,8 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
             if inherited is not None and inherited.declared_dim is not None and cell.declared_dim is None:
                 cell = cell.model_copy(update={"declared": inherited.declared, "declared_dim": inherited.declared_dim,
                                                "declared_span": inherited.declared_span})
+            elif inherited is not None and inherited.choices is not None and cell.choices is None:
+                cell = cell.model_copy(update=choice_fields(inherited))   # an override stays one of the choices
             block.cells[cell.name] = cell
             block.owner[cell.name] = name
         for zipped in node.zipped:
@@ -135,12 +139,19 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
                 block.cells[zname] = ir.Cell.model_construct(name=zname, span=zipped.span, sweep=True, text=zipped.text)
                 block.owner[zname] = name
         block.shows.extend(node.shows)
+        block.requires.extend((name, require) for require in node.requires)
         blocks[name] = block
         return block
 
     for name in nodes:
         resolve(name, [])
     return blocks, diagnostics
+
+
+def choice_fields(cell: ir.Cell) -> dict:
+    """The fields that make a cell a declared choice, to carry onto a cell that overrides it."""
+    return {"declared": cell.declared, "declared_span": cell.declared_span, "choices": cell.choices,
+            "choice_blocks": cell.choice_blocks}
 
 
 def describe_available(block: Block) -> str:

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .comparison import ERROR_CONVENTIONS, Unmatched
-from .errors import Diagnostic, PerfError, did_you_mean, error
+from .comparison import Unmatched
+from .errors import Diagnostic, error
+from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
 
 ALIASES = {
@@ -89,70 +90,24 @@ def report_logs(result: Result, base_dir: str) -> list[str]:
 
 
 def logs_of_report(program, report, base_dir: str = ".") -> list[str]:
-    """The run logs a report names in its cell `measured`, resolved relative to the report's file."""
-    cell = report.cells.get("measured")
-    if cell is None or cell.expr is None:
+    """The run logs a report names in its option `measured`, resolved relative to the report's file."""
+    names = option_value(program.sources, report, "measured")
+    if not names:
         return []
-    from . import ir
-
-    items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
-    paths = []
-    for item in items:
-        if not isinstance(item, ir.Str):
-            raise PerfError(program.sources.diag(
-                "bad-measured", "`measured` names run logs: a string or a list of strings", item.span,
-                hints=['write `measured = "runs.csv"` or `measured = ["a.csv", "b.jsonl"]`; paths are relative '
-                       "to the report's file"]))
-        report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
-        paths.append(os.path.normpath(os.path.join(report_dir, item.value)))
-    return paths
+    cell = report.cells["measured"]
+    report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
+    return [os.path.normpath(os.path.join(report_dir, name)) for name in names]
 
 
 def error_convention(result: Result) -> str:
-    cell = result.ctx.report.cells.get("error_convention")
-    if cell is None:
-        return "measured"
-    from . import ir
-
-    if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ERROR_CONVENTIONS:
-        given = cell.expr.value if isinstance(cell.expr, ir.Str) else None
-        raise PerfError(result.program.sources.diag(
-            "bad-error-convention", f"unknown error convention '{given}'" if given is not None else
-            "`error_convention` is a string: \"measured\" or \"estimated\"", cell.expr.span if cell.expr else cell.span,
-            hints=(did_you_mean(given, ERROR_CONVENTIONS) if given is not None else [])
-            + ['"measured" divides the error by the measured value, (estimated - measured) / measured; '
-               '"estimated" by the estimate, (estimated - measured) / estimated']))
-    return cell.expr.value
+    """The report option `error_convention` ("measured" by default; report_options.py has the schema)."""
+    return option_value(result.program.sources, result.ctx.report, "error_convention")
 
 
 def unit_aliases(result: Result) -> dict[str, float]:
-    """Rescaling factors from the report cell `measured_unit_aliases = "GB=GiB, MB=MiB"`."""
-    cell = result.ctx.report.cells.get("measured_unit_aliases")
-    if cell is None or cell.expr is None:
-        return {}
-    from . import ir
-    from .units import UnitError, parse_unit
-
-    span = cell.expr.span
-    if not isinstance(cell.expr, ir.Str):
-        raise PerfError(result.program.sources.diag("bad-option", "measured_unit_aliases is a string such as "
-                                                    "\"GB=GiB\"", span))
-    factors = {}
-    for pair in cell.expr.value.split(","):
-        written, sep, meant = (part.strip() for part in pair.partition("="))
-        try:
-            if not sep:
-                raise UnitError(f"cannot read '{pair.strip()}'")
-            old, new = parse_unit(written), parse_unit(meant)
-        except UnitError as exc:
-            raise PerfError(result.program.sources.diag(
-                "bad-option", f"measured_unit_aliases: {exc.message}", span,
-                hints=["write pairs WRITTEN=MEANT of units of one dimension, e.g. \"GB=GiB\""])) from None
-        if old.dim != new.dim:
-            raise PerfError(result.program.sources.diag(
-                "unit-mismatch", f"measured_unit_aliases: {written} and {meant} have different dimensions", span))
-        factors[written] = new.scale / old.scale
-    return factors
+    """Rescaling factors from the report option `measured_unit_aliases = "GB=GiB, MB=MiB"`."""
+    text = option_value(result.program.sources, result.ctx.report, "measured_unit_aliases")
+    return unit_alias_factors(text) if text else {}
 
 
 def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: str = ".",
@@ -192,17 +147,8 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
 
 
 def points_option(program, report) -> str:
-    """The report cell `points`: "sweep" (default, every point of the sweep) or "runs" (the points runs have)."""
-    cell = report.cells.get("points")
-    if cell is None:
-        return "sweep"
-    from . import ir
-
-    if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ("sweep", "runs"):
-        raise PerfError(program.sources.diag(
-            "bad-option", 'points is "sweep" (every point of the sweep) or "runs" (the points the runs have)',
-            cell.expr.span if cell.expr is not None else cell.span))
-    return cell.expr.value
+    """The report option `points`: "sweep" (default, every point of the sweep) or "runs" (the points runs have)."""
+    return option_value(program.sources, report, "points")
 
 
 def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]] | None:

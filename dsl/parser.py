@@ -279,7 +279,7 @@ class _IRBuilder:
     def block(self, tree: Tree) -> ir.Block:
         kind_token, name_token, *rest = tree.children
         parent = parent_span = None
-        cells, zipped, shows = [], [], []
+        cells, zipped, shows, requires = [], [], [], []
         for child in rest:
             if isinstance(child, Token):
                 continue
@@ -297,6 +297,12 @@ class _IRBuilder:
                 cells.append(ir.Cell.model_construct(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
                                      declared_span=self.span(unit), text=self.source(value[0]) if value else "",
                                      span=self.span(name)))
+            elif child.data == "choice_decl":
+                cells.append(self.choice_decl(child))
+            elif child.data == "require":
+                condition, message = child.children
+                requires.append(ir.Require.model_construct(condition=self.expr(condition), message=_unquote(message),
+                                                           text=self.source(condition), span=self.span(condition)))
             elif child.data == "sweep":
                 name, source = child.children
                 cells.append(ir.Cell.model_construct(name=str(name), expr=self.expr(source), text=self.source(source),
@@ -308,8 +314,34 @@ class _IRBuilder:
             elif child.data == "show":
                 shows.extend(self.show_item(item) for item in child.children)
         return ir.Block.model_construct(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
-                        cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), span=self.span(name_token),
+                        cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), requires=tuple(requires),
+                        span=self.span(name_token),
                         file=self.file)
+
+    def choice_decl(self, tree: Tree) -> ir.Cell:
+        """`power_model: "tdp" | "utilisation" = "tdp"` (strings) or `stack: eager | vllm = eager` (blocks)."""
+        name, *rest = tree.children
+        options = [t for t in rest if isinstance(t, Token)]
+        value = [t for t in rest if not isinstance(t, Token)]
+        strings = [t.type == "STRING" for t in options]
+        if any(strings) and not all(strings):
+            self._choice_error("a choice lists strings or block names, not both", options[strings.index(False)])
+        for token in options:
+            if token.type != "STRING" and not re.fullmatch(r"[A-Za-z_]\w*", str(token)):
+                self._choice_error(f"'{token}' is neither a string nor a block name", token)
+        values = tuple(_unquote(t) if t.type == "STRING" else str(t) for t in options)
+        first, last = self.span(options[0]), self.span(options[-1])
+        span = first.model_copy(update={"end_line": last.end_line, "end_col": last.end_col})
+        expr = self.expr(value[0]) if value else None
+        return ir.Cell.model_construct(name=str(name), expr=expr, declared=self.text[options[0].start_pos:
+                                                                                   options[-1].end_pos],
+                                       declared_span=span, choices=values, choice_blocks=not strings[0],
+                                       text=self.source(value[0]) if value else "", span=self.span(name))
+
+    def _choice_error(self, message: str, token: Token) -> None:
+        self.diagnostics.append(error("syntax", message, self.span(token).location(),
+                                      source_line=_line_of(self.text, token.line),
+                                      hints=['write `NAME: "a" | "b" = "a"` (strings) or `NAME: block_a | block_b`']))
 
     def show_item(self, tree: Tree) -> ir.ShowItem:
         ref_tree, *rest = tree.children

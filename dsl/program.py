@@ -23,6 +23,7 @@ from .evaluator import Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .loader import load_modules
 from .overrides import apply_overrides
+from .report_options import check_report_options
 from .result import Result, ShownColumn
 from .sweeps import ReportContext, build_context
 
@@ -90,6 +91,7 @@ class Program:
         check_units_of_shows(checker, ctx)
         for name in ctx.report.cells:
             checker.cell_type(ctx.report, name)
+        check_report_options(checker, ctx.report)
         return checker
 
     # -- overriding --------------------------------------------------------------------------------------------

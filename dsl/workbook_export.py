@@ -22,7 +22,7 @@ from .render import format_number
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
 
-REPORT_OPTIONS = ("measured", "error_convention", "section", "measured_unit_aliases")
+from .report_options import OPTIONS as REPORT_OPTIONS
 
 
 def title_of(name: str) -> str:
