@@ -57,7 +57,9 @@ def check_choice_cell(checker, block, cell: ir.Cell, path: str) -> None:
     """
     if cell.expr is None:
         return
-    notes = [f"the choices are declared at {cell.declared_span.location()}"] if cell.declared_span else []
+    declared = cell.declared_span
+    elsewhere = declared is not None and (declared.file, declared.line) != (cell.span.file, cell.span.line)
+    notes = [f"the choices are declared at {declared.location()}"] if elsewhere else []
     items = cell.expr.items if cell.sweep and isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
     for item in items:
         for leaf, where in _leaves(checker, item, block, path, set()):

@@ -280,7 +280,7 @@ def cmd_eval(args) -> int:
             left = write_table(keys, columns, stream)
             if left:
                 sys.stderr.write(f"... {left:,} more rows not shown; use --format csv or -o FILE for all "
-                                 f"{result.n_points:,}\n")
+                                 f"{result.n_rows:,}\n")
         elif fmt == "csv":
             write_csv(keys, columns, stream, progress)
         else:
@@ -293,12 +293,12 @@ def cmd_eval(args) -> int:
             from .render import TABLE_ROW_LIMIT
 
             buffer = io.StringIO()
-            write_table(keys, columns, buffer, limit=max(result.n_points, TABLE_ROW_LIMIT))
+            write_table(keys, columns, buffer, limit=max(result.n_rows, TABLE_ROW_LIMIT))
             write_text_atomically(args.output, buffer.getvalue())
         else:
             write_text_atomically(args.output, write)
         progress.done()
-        rows = comparison.n_rows if comparison is not None else result.n_points
+        rows = comparison.n_rows if comparison is not None else result.n_rows
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     else:
         write(sys.stdout)

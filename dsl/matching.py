@@ -63,14 +63,14 @@ class Comparison:
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
 
     def error(self, metric: MetricMatch) -> np.ndarray:
-        estimated = self.result.column(metric.name)
+        estimated = self.result.column(metric.name, all_points=True)
         base = metric.measured if self.convention == "measured" else estimated
         with np.errstate(all="ignore"):
             return (estimated - metric.measured) / base
 
     def table(self) -> tuple[list[str], list[np.ndarray]]:
         """The result's table plus, for each matched metric, its measured value and error."""
-        keys, columns = self.result.table()
+        keys, columns = self.result.table(all_points=True)
         for metric in self.metrics:
             keys.append(key_with_unit(f"{metric.name} measured", metric.unit))
             columns.append(metric.measured / metric.scale)
@@ -143,6 +143,8 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
         comparison.keep = matched
         comparison.unmatched = [u for u in comparison.unmatched if u.kind != "estimate without run"]
         comparison.diagnostics = [d for d in comparison.diagnostics if "without a run" not in d.message]
+    if result.rows is not None:           # points that break a constraint stay out, runs or not
+        comparison.keep = result.rows if comparison.keep is None else comparison.keep & result.rows
     return comparison
 
 

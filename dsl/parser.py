@@ -37,6 +37,7 @@ _TERMINAL_NAMES = {
 _NUMBER_THEN_NAME = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]+([A-Za-z_]\w*)[ \t]*$")
 _EMPTY_VALUE = re.compile(r"(?<![=<>!])=[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[A-Za-z_]\w*[ \t]*$")
 _CODE_BEFORE_COMMENT = re.compile(r'((?:[^"#]|"(?:[^"\\\n]|\\.)*"?)*)')
+_REQUIRE_START = re.compile(r"(?m)^[ \t]*(require\b)")
 _QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 
 
@@ -193,6 +194,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message = "a cell has no value after '='"
         hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
         loc = Location(file, line, eq_col, eq_col + 1)
+    elif "COMMA" in expected and _require_without_message(text[:token.start_pos]) is not None:
+        # `require batch >= 1` and then the next line: the message after a comma is missing.
+        start = _require_without_message(text[:token.start_pos])
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        end = text.find("\n", start)
+        message = "a `require` has no message"
+        hints.append('write the message after a comma: `require batch >= 1, "batch is at least 1"`')
+        loc = Location(file, line, col, col + len(text[start:end if end >= 0 else None].rstrip()))
     elif token.type == "QUANTITY" or (token.type == "NAME" and prev and prev[-1:].isdigit()):
         message = f"unexpected {found}"
         hints.append("is a ';' missing between two cells on one line?")
@@ -223,6 +233,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         if names:
             hints.append("expected " + _join(names[:8]))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+
+
+def _require_without_message(before: str) -> int | None:
+    """Where the last `require` before a syntax error starts, if no string (its message) follows it."""
+    starts = [m.start(1) for m in _REQUIRE_START.finditer(before)]
+    if not starts or '"' in before[starts[-1]:]:
+        return None
+    return starts[-1]
 
 
 def _end_of_code(text: str) -> tuple[int, int]:

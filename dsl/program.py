@@ -23,7 +23,8 @@ from .evaluator import Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .loader import load_modules
 from .overrides import apply_overrides
-from .report_options import check_report_options
+from .constraints import blocks_of_report, check_requires, evaluate_requires
+from .report_options import check_report_options, option_value
 from .result import Result, ShownColumn
 from .sweeps import ReportContext, build_context
 
@@ -66,6 +67,7 @@ class Program:
         for block in self.blocks.values():
             for name in block.cells:
                 free.cell_type(block, name)
+        check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
         for report in self.reports:
             try:
@@ -92,6 +94,7 @@ class Program:
         for name in ctx.report.cells:
             checker.cell_type(ctx.report, name)
         check_report_options(checker, ctx.report)
+        check_requires(checker, blocks_of_report(self.blocks, ctx, [block for block, _ in checker.types]), ctx)
         return checker
 
     # -- overriding --------------------------------------------------------------------------------------------
@@ -156,7 +159,14 @@ class Program:
             return columns
 
         columns = evaluator.run(compute)
-        return Result(program, ctx, columns, evaluator.warnings, evaluator)
+        mode = option_value(program.sources, ctx.report, "invalid_points")
+        constrained = blocks_of_report(program.blocks, ctx, [block for block, _, _ in evaluator.memo])
+        validity = evaluator.run(lambda: evaluate_requires(evaluator, constrained, mode))
+        if any(d.severity == "error" for d in validity.diagnostics):
+            raise PerfError(validity.diagnostics)
+        result = Result(program, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
+        result.set_validity(validity.valid, validity.violations, mode)
+        return result
 
     def cell_context(self, dotted: str):
         """A cell of a named block checked on its own, without a report: (block, cell, context, checker, type)."""

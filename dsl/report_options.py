@@ -33,12 +33,12 @@ class ReportOption:
         return tuple(value for value, _ in self.choices)
 
     def form(self) -> str:
-        """The value's form, as the docs' table shows it."""
+        """The value's form, in words with an example (hints quote it; the docs' table too)."""
         if self.kind == "choice":
-            return " \\| ".join(f'`"{value}"`' for value in self.values)
-        return {"paths": 'a string or a list of strings: `"runs.csv"`, `["a.csv", "b.jsonl"]`',
-                "unit pairs": 'a string of `WRITTEN=MEANT` unit pairs: `"GB=GiB, MB=MiB"`',
-                "string formula": 'a string formula: `if(workload.n_gpus > 1, "Multi GPU", "Single GPU")`'}[self.kind]
+            return " | ".join(f'"{value}"' for value in self.values)
+        return {"paths": 'a string or a list of strings: "runs.csv" or ["a.csv", "b.jsonl"]',
+                "unit pairs": 'a string of WRITTEN=MEANT unit pairs: "GB=GiB, MB=MiB"',
+                "string formula": 'a string formula: if(workload.n_gpus > 1, "Multi GPU", "Single GPU")'}[self.kind]
 
 
 OPTIONS: dict[str, ReportOption] = {option.name: option for option in (
@@ -70,7 +70,7 @@ def markdown_table() -> str:
         if option.choices:
             doc += ": " + "; ".join(f'`"{value}"`: {meaning}' for value, meaning in option.choices)
         default = f'`"{option.default}"`' if option.default is not None else "none"
-        lines.append(f"| `{option.name}` | {option.form()} | {default} | {doc} |")
+        lines.append(f"| `{option.name}` | {option.form().replace('|', chr(92) + '|')} | {default} | {doc} |")
     return "\n".join(lines)
 
 

@@ -2,6 +2,11 @@
 
 Record keys carry display units: `"prefill.runtime [ms]"`, `"batch"`, `"model"`. Values in `column()` are SI;
 values in `records()` are in display units. This is the stable machine interface of `perfdsl eval --format json`.
+
+Points that break a `require` (dsl/constraints.py) are never shown as if valid: `valid` (the full sweep's shape) is
+False there, and the flat accessors (`records`, `table`, `column`, `axis_columns`) leave them out, or, with the
+report option `invalid_points = "mark"`, keep them with the columns `valid` and `violates`. `all_points=True` gives
+every point of the sweep (what matching and the workbook align with their own masks).
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class LabelledArray:
     values: np.ndarray                        # display units, full shape
     dims: tuple[str, ...]                     # axis names
     coords: dict[str, np.ndarray]             # coordinate name -> values along its axis
+    valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
 
 
 class Result:
@@ -71,6 +77,33 @@ class Result:
         self.columns = columns
         self.warnings = warnings
         self.evaluator = evaluator
+        self.valid = np.ones(ctx.shape, dtype=bool)     # full sweep shape: True where every constraint holds
+        self.violations: list = []                        # constraints.Violation, one per broken constraint
+        self.invalid_points = "omit"
+
+    def set_validity(self, valid: np.ndarray, violations: list, mode: str) -> None:
+        """Record which points meet every constraint (`valid`, the full sweep's shape) and what the report does
+        with the others (`mode`: the report option `invalid_points`, "omit" or "mark")."""
+        self.valid = np.asarray(valid, dtype=bool).reshape(self.shape)
+        self.violations = list(violations)
+        self.invalid_points = mode
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        """The sweep points the flat accessors give (a flat boolean mask), or None for every point."""
+        if self.invalid_points == "mark" or self.valid.all():
+            return None
+        return self.valid.reshape(-1)
+
+    @property
+    def n_rows(self) -> int:
+        """How many rows records() and table() give."""
+        rows = self.rows
+        return self.n_points if rows is None else int(rows.sum())
+
+    def _flat(self, values: np.ndarray, all_points: bool) -> np.ndarray:
+        rows = None if all_points else self.rows
+        return values if rows is None else values[rows]
 
     @property
     def report(self) -> str:
@@ -95,23 +128,24 @@ class Result:
         known = ", ".join(c.name for c in self.columns)
         raise KeyError(f"report '{self.report}' shows no cell '{name}' (it shows: {known})")
 
-    def column(self, name: str) -> np.ndarray:
-        """A shown cell as a flat array in SI, one value per sweep point (the order of records())."""
+    def column(self, name: str, all_points: bool = False) -> np.ndarray:
+        """A shown cell as a flat array in SI, one value per row of records() (per sweep point with all_points)."""
         column = self._column(name)
-        return np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
+        return self._flat(np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1), all_points)
 
-    def display_column(self, name: str) -> np.ndarray:
-        return self._display_values(self._column(name))
+    def display_column(self, name: str, all_points: bool = False) -> np.ndarray:
+        return self._display_values(self._column(name), all_points)
 
-    def _display_values(self, column: ShownColumn) -> np.ndarray:
-        flat = np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1)
+    def _display_values(self, column: ShownColumn, all_points: bool = False) -> np.ndarray:
+        flat = self._flat(np.broadcast_to(self._ranked(column.array), self.shape).reshape(-1), all_points)
         return flat / column.scale if column.kind == "num" else flat
 
     def _ranked(self, array: np.ndarray) -> np.ndarray:
         return self.evaluator._rank(array)
 
-    def axis_columns(self) -> dict[str, np.ndarray]:
-        """The coordinates of every sweep point, flat, in display units, keyed like records()."""
+    def axis_columns(self, all_points: bool = False) -> dict[str, np.ndarray]:
+        """The coordinates of every row (every sweep point with all_points), flat, in display units, keyed like
+        records()."""
         out: dict[str, np.ndarray] = {}
         shape = self.shape
         for axis in self.axes:
@@ -122,16 +156,31 @@ class Result:
                 if coord.kind == "num" and not coord.unit:
                     values = _whole_numbers(values)
                 flat = np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
-                out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
+                out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = self._flat(flat,
+                                                                                                    all_points)
         return out
 
-    def table(self) -> tuple[list[str], list[np.ndarray]]:
-        """Header keys and flat columns (axes first, then shown cells), in display units."""
-        axes = self.axis_columns()
+    def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
+        """Header keys and flat columns (axes first, then shown cells), in display units; with
+        `invalid_points = "mark"` and some point broken, then `valid` and `violates` (the broken constraints'
+        messages, joined by "; ")."""
+        axes = self.axis_columns(all_points)
         keys = list(axes) + [c.key for c in self.columns]
         # By column, not by name: a report may show one cell twice, in two units.
-        values = list(axes.values()) + [self._display_values(c) for c in self.columns]
+        values = list(axes.values()) + [self._display_values(c, all_points) for c in self.columns]
+        if self.invalid_points == "mark" and self.violations:
+            keys += ["valid", "violates"]
+            values += [self._flat(self.valid.reshape(-1), all_points), self._flat(self._violates(), all_points)]
         return keys, values
+
+    def _violates(self) -> np.ndarray:
+        """Per sweep point (flat), the messages of the constraints it breaks ("" where none)."""
+        texts = np.full(self.n_points, "", dtype=object)
+        for violation in self.violations:
+            broken = np.broadcast_to(violation.broken, self.shape).reshape(-1)
+            texts[broken] = [text + "; " + violation.message if text else violation.message
+                             for text in texts[broken].tolist()]
+        return texts
 
     def records(self) -> list[dict]:
         keys, values = self.table()
@@ -143,7 +192,8 @@ class Result:
         full = np.broadcast_to(self._ranked(column.array), self.shape)
         values = full / column.scale if column.kind == "num" else full
         coords = {coord.name: coord.display_values() for axis in self.axes for coord in axis.coords}
-        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords)
+        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords,
+                             self.valid)
 
 
 def _python_list(values: np.ndarray) -> list:

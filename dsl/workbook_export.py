@@ -33,7 +33,7 @@ def title_of(name: str) -> str:
 def build_workbook_data(result: Result, comparison: Comparison | None) -> WorkbookData:
     ctx = result.ctx
     n = result.n_points
-    axis_columns = result.axis_columns()
+    axis_columns = result.axis_columns(all_points=True)
     string_shows = [c for c in result.columns if c.kind in ("str", "bool")]
     numeric_shows = [c for c in result.columns if c.kind == "num"]
     covered_roles = {c.item.ref.parts[0] for c in string_shows if len(c.item.ref.parts) == 2}
@@ -42,7 +42,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     id_values: list[list] = []
     for column in string_shows:
         id_names.append(column.name)
-        id_values.append(result.column(column.name).tolist())
+        id_values.append(result.column(column.name, all_points=True).tolist())
     for axis in ctx.axes:
         for coord in axis.coords:
             if coord.kind == "role" and coord.name in covered_roles:
@@ -53,15 +53,15 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
 
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
-    estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
+    estimates = {c.name: result.display_column(c.name, all_points=True).tolist() for c in numeric_shows}
     measured_lists = {name: (m.measured / m.scale).tolist() for name, m in measured.items()}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
     sections_of = _sections(result)
     order: dict[str, Section] = {}
-    points = range(n) if comparison is None or comparison.keep is None else \
-        [int(i) for i in np.flatnonzero(comparison.keep)]
+    keep = comparison.keep if comparison is not None and comparison.keep is not None else result.rows
+    points = range(n) if keep is None else [int(i) for i in np.flatnonzero(keep)]
     for point in points:
         title = sections_of[point]
         section = order.get(title)

@@ -1,0 +1,268 @@
+"""Constraints (`require CONDITION, "message"`): at check time (stage 3c) and over the sweep (stage 4).
+
+A `require` belongs to the block that writes it and to every block that extends that one; it is evaluated with the
+cells of the block it ends up in (a constraint of the family workload `inference` reads the `tp` of the report's
+workload), like any inherited cell.
+
+- `check_requires` (called by Program's checks): the condition is a boolean; where it reads only constants (no
+  sweep, no role swept over several blocks, no declared input left open) it is decided before anything is
+  computed, and a false one is an error that names the values it read.
+- `evaluate_requires` (called by Program.evaluate): the condition over the whole sweep. `valid` is True where every
+  constraint holds; each constraint that some points break gives ONE diagnostic with its message, how many points
+  and a few of their axis values: a warning (the points are left out of the results, or kept and marked, as the
+  report option `invalid_points` says), or an error where no point is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import ir
+from .checker import ROLE_WORDS
+from .errors import Diagnostic
+from .evaluator import Evaluator
+from .functions import FUNCTIONS
+from .sweeps import ReportContext, is_block_ref
+
+CODE = "constraint"
+EXAMPLES = 3              # sweep points quoted per broken constraint
+VALUES_QUOTED = 6         # constant cells quoted per constraint broken at check time
+
+
+@dataclass
+class Violation:
+    """A constraint that some sweep points break. `broken` is True at those points (broadcastable to the
+    report's shape); `count` of the report's `total` points break it; `examples` describe the first few."""
+
+    owner: str                     # the block that writes the `require`
+    kind: str                      # that block's kind
+    require: ir.Require
+    broken: np.ndarray
+    count: int
+    total: int
+    examples: list[str]
+
+    @property
+    def message(self) -> str:
+        return self.require.message
+
+
+@dataclass
+class Validity:
+    """Which points of a report meet every constraint: `valid` has the report's full shape."""
+
+    valid: np.ndarray
+    violations: list[Violation]
+    diagnostics: list[Diagnostic]
+
+
+# -- check time ----------------------------------------------------------------------------------------------------
+
+def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
+    """Type every `require` of `blocks` (resolved Blocks) in the checker's context and report, through
+    `checker.report`, a condition that is not a boolean and one that reads only constants and is false."""
+    for block in blocks:
+        for owner, require in block.requires:
+            path = f"{block.kind}.{block.name}"
+            vtype = checker.expr_type(require.condition, block, path)
+            if vtype.kind == "unknown":
+                continue
+            if vtype.kind != "bool":
+                checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
+                               f"{vtype.describe()}", require.condition.span, path=path,
+                               hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
+                continue
+            reads: dict[str, ir.Cell] = {}
+            if not _is_constant(require.condition, block, checker.blocks, ctx, reads, {}):
+                continue
+            if _holds_everywhere(checker, block, require, ctx):
+                continue
+            _report_broken(checker, block, owner, require, reads, path)
+
+
+def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
+    """The blocks whose constraints apply to a report: the report, the blocks its roles bind, and the blocks named
+    in `reached` (those a checked or evaluated cell of the report reached: the cost models it shows)."""
+    names = [ctx.report.name] + list(ctx.fixed_roles.values())
+    for _, coord in ctx.swept_roles.values():
+        names.extend(coord.values.tolist())
+    names.extend(reached)
+    return [blocks[name] for name in dict.fromkeys(names) if name in blocks]
+
+
+def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None) -> bool:
+    evaluator = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources, checker.types)
+    value = evaluator.run(lambda: evaluator.expr(require.condition, block))
+    return bool(np.all(value))
+
+
+def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[str, ir.Cell], path: str) -> None:
+    values = ", ".join(f"{name} = {_written(cell)}" for name, cell in list(reads.items())[:VALUES_QUOTED])
+    notes = [f"`{_one_line(require.text)}` is false" + (f" with {values}" if values else "")]
+    if owner != block.name:
+        notes.append(f"the constraint is written in {checker.blocks[owner].kind} '{owner}' at "
+                     f"{require.span.location()}")
+        span = block.span
+    else:
+        span = require.condition.span
+    checker.report(CODE, require.message, span, path=path, notes=notes)
+
+
+def _written(cell: ir.Cell) -> str:
+    expr = cell.expr
+    if isinstance(expr, ir.Str):
+        return f'"{expr.value}"'
+    if isinstance(expr, ir.Bool):
+        return "true" if expr.value else "false"
+    return " ".join((cell.text or getattr(expr, "text", "")).split())
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_constant(expr: ir.Expr, block, blocks, ctx: ReportContext | None, reads: dict[str, ir.Cell],
+                 memo: dict, prefix: str = "") -> bool:
+    """Whether `expr` (in `block`) reads no sweep, no role swept over blocks, no declared input left open and no
+    role a report has not bound; `reads` collects the literal cells it reads, named as the condition reaches them
+    (`model.heads`; `prefix` is the role or block a formula cell of another block was reached through)."""
+    kind = expr.kind
+    if kind in ("num", "str", "bool"):
+        return True
+    if kind == "unary":
+        return _is_constant(expr.operand, block, blocks, ctx, reads, memo, prefix)
+    if kind == "binary":
+        return (_is_constant(expr.left, block, blocks, ctx, reads, memo, prefix)
+                & _is_constant(expr.right, block, blocks, ctx, reads, memo, prefix))
+    if kind == "call":
+        return expr.func in FUNCTIONS and all([_is_constant(a, block, blocks, ctx, reads, memo, prefix)
+                                               for a in expr.args])
+    if kind != "ref":
+        return False
+    target = _target(expr, block, blocks, ctx)
+    if target is None:
+        return False
+    target_block, name = target
+    key = (target_block.name, name)
+    if key in memo:
+        found, literal = memo[key]
+    else:
+        memo[key] = (False, None)                     # a cycle is not a constant (the checker reports it)
+        cell = target_block.cells[name]
+        if cell.sweep or cell.expr is None or is_block_ref(cell.expr, blocks, target_block):
+            found, literal = False, None
+        elif cell.expr.kind in ("num", "str", "bool") or (cell.expr.kind == "unary" and cell.expr.operand.kind
+                                                           == "num"):
+            found, literal = True, cell
+        else:
+            inner = prefix if len(expr.parts) == 1 else expr.parts[0] + "."
+            found = _is_constant(cell.expr, target_block, blocks, ctx, reads, memo, inner)
+            literal = None
+        memo[key] = (found, literal)
+    if found and literal is not None:
+        reads.setdefault(prefix + expr.dotted if len(expr.parts) == 1 else expr.dotted, literal)
+    return found
+
+
+def _target(expr: ir.Ref, block, blocks, ctx: ReportContext | None):
+    """(block, cell name) a reference reads where that is one block, else None; mirrors Checker.resolve."""
+    if len(expr.parts) == 1:
+        name = expr.parts[0]
+        return (block, name) if name in block.cells else None
+    head, name = expr.parts
+    if ctx is not None and head in ctx.fixed_roles:
+        target = blocks[ctx.fixed_roles[head]]
+    elif ctx is not None and head in ctx.swept_roles:
+        return None
+    elif head in blocks and not (ctx is None and head in ROLE_WORDS):
+        target = blocks[head]
+    else:
+        return None
+    return (target, name) if name in target.cells else None
+
+
+# -- over the sweep ------------------------------------------------------------------------------------------------
+
+def evaluate_requires(evaluator: Evaluator, blocks, mode: str) -> Validity:
+    """Every constraint of the report's blocks over the whole sweep (call inside `evaluator.run`).
+
+    `blocks`: the blocks whose constraints apply (the report, its roles' blocks and the blocks its shown cells
+    reached); `mode`: the report option `invalid_points` ("omit" or "mark"), which the warnings name.
+    Returns the full-shape `valid` array, one Violation per broken constraint, and their diagnostics: warnings,
+    or errors where no point meets every constraint.
+    """
+    ctx = evaluator.ctx
+    by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
+    for block in blocks:
+        for owner, require in block.requires:
+            holds = _holds(evaluator, ctx, block, require)
+            key = (require.span.file, require.span.line, require.span.col)
+            if key in by_require:
+                holds = np.logical_and(by_require[key][2], holds)
+            by_require[key] = (owner, require, holds)
+
+    valid = np.ones(ctx.shape, dtype=bool)
+    violations = []
+    for owner, require, holds in by_require.values():
+        broken = ~holds
+        count = int(np.count_nonzero(np.broadcast_to(broken, ctx.shape)))
+        if count == 0:
+            continue
+        valid &= np.broadcast_to(holds, ctx.shape)
+        examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {})
+                    for index in np.argwhere(broken)[:EXAMPLES]]
+        violations.append(Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points,
+                                    examples))
+    nothing_left = bool(violations) and not valid.any()
+    diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
+    return Validity(valid, violations, diagnostics)
+
+
+def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require) -> np.ndarray:
+    """The condition over the sweep, as a boolean array; for a block of a role swept over several blocks, its value
+    at that role's positions (True elsewhere: the constraint is not this block's there)."""
+    positions = [(index, i) for index, coord in ctx.swept_roles.values()
+                 for i, name in enumerate(coord.values.tolist()) if name == block.name]
+    if not positions:
+        return np.asarray(evaluator.expr(require.condition, block), dtype=bool)
+    pieces = [(index, i, np.asarray(evaluator.expr(require.condition, block, {index: i}), dtype=bool))
+              for index, i in positions]
+    shape = list(np.broadcast_shapes(*(piece.shape for _, _, piece in pieces)))
+    for index, _, _ in pieces:
+        shape[index] = ctx.shape[index]
+    holds = np.ones(shape, dtype=bool)
+    for index, i, piece in pieces:
+        where = tuple(i if axis == index else slice(None) for axis in range(len(shape)))
+        holds[where] = np.take(np.broadcast_to(piece, [1 if a == index else n for a, n in enumerate(shape)]), 0,
+                               axis=index)
+    return holds
+
+
+def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_left: bool) -> Diagnostic:
+    total = violation.total
+    if violation.count == total:
+        how_many = "the only sweep point breaks it" if total == 1 else f"every sweep point ({total:,}) breaks it"
+    else:
+        how_many = f"{violation.count:,} of {total:,} sweep points break it"
+    if nothing_left:
+        outcome = ""
+    elif mode == "mark":
+        outcome = ", marked: valid = false"
+    else:
+        outcome = ", left out of the results"
+    more = int(np.count_nonzero(violation.broken)) > len(violation.examples)   # more than the examples show
+    notes = ["at " + "; ".join(violation.examples) + ("; ..." if more else "")]
+    if violation.examples == ["every sweep point"]:
+        notes = []
+    hints = []
+    if nothing_left:
+        hints.append("no sweep point meets every constraint, so there is nothing to show")
+    elif mode != "mark":
+        hints.append('to keep them, marked, give the report the option `invalid_points = "mark"`')
+    require = violation.require
+    diag = evaluator.sources.diag(CODE, f"{require.message}: {how_many}{outcome}", require.condition.span,
+                                  path=f"{violation.kind}.{violation.owner}", notes=notes, hints=hints)
+    diag.severity = "error" if nothing_left else "warning"
+    return diag
