@@ -1,4 +1,6 @@
-"""Smoke test: every bundled report and library file checks cleanly, and every report evaluates without warnings."""
+"""Smoke test: every bundled report and library file checks cleanly, and every report evaluates without warnings
+other than the constraints' (a sweep that crosses every model with every tensor-parallel degree holds points that
+engines refuse: they are left out with one warning per constraint, tests/test_constraints.py counts them)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def test_every_report_checks_and_evaluates(report):
     for name in program.reports:
         result = program.evaluate(name)
         assert result.n_points >= 1
-        assert not result.warnings, [w.render() for w in result.warnings]
+        assert all(w.code == "constraint" for w in result.warnings), [w.render() for w in result.warnings]
         for column in result.columns:
             values = result.column(column.name)
             if column.kind == "num":
