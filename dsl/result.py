@@ -170,10 +170,10 @@ class Result:
         values = list(axes.values()) + [self._display_values(c, all_points) for c in self.columns]
         if self.invalid_points == "mark" and self.violations:
             keys += ["valid", "violates"]
-            values += [self._flat(self.valid.reshape(-1), all_points), self._flat(self._violates(), all_points)]
+            values += [self._flat(self.valid.reshape(-1), all_points), self._flat(self.violates(), all_points)]
         return keys, values
 
-    def _violates(self) -> np.ndarray:
+    def violates(self) -> np.ndarray:
         """Per sweep point (flat), the messages of the constraints it breaks ("" where none)."""
         texts = np.full(self.n_points, "", dtype=object)
         for violation in self.violations:

@@ -51,6 +51,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             id_names.append(key)
             id_values.append(axis_columns[key].tolist())
 
+    if result.invalid_points == "mark" and result.violations:     # kept points that break a `require`: say so
+        id_names += ["valid", "violates"]
+        id_values += [result.valid.reshape(-1).tolist(), result.violates().tolist()]
+
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
     estimates = {c.name: result.display_column(c.name, all_points=True).tolist() for c in numeric_shows}
