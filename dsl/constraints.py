@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ir
-from .checker import ROLE_WORDS
+from .context import ReportContext
 from .errors import Diagnostic
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
-from .sweeps import ReportContext, is_block_ref
+from .linker import Target, is_block_ref
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -75,7 +75,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
                                hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
                 continue
             reads: dict[str, ir.Cell] = {}
-            if not _is_constant(require.condition, block, checker.blocks, ctx, reads, {}):
+            if not _is_constant(require.condition, block, checker.link, reads, {}):
                 continue
             if _holds_everywhere(checker, block, require, ctx):
                 continue
@@ -93,7 +93,8 @@ def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None) -> bool:
-    evaluator = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources, checker.types)
+    evaluator = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources, checker.types,
+                          link=checker.link if ctx is not None else None)
     value = evaluator.run(lambda: evaluator.expr(require.condition, block))
     return bool(np.all(value))
 
@@ -123,8 +124,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_constant(expr: ir.Expr, block, blocks, ctx: ReportContext | None, reads: dict[str, ir.Cell],
-                 memo: dict, prefix: str = "") -> bool:
+def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: dict, prefix: str = "") -> bool:
     """Whether `expr` (in `block`) reads no sweep, no role swept over blocks, no declared input left open and no
     role a report has not bound; `reads` collects the literal cells it reads, named as the condition reaches them
     (`model.heads`; `prefix` is the role or block a formula cell of another block was reached through)."""
@@ -132,55 +132,38 @@ def _is_constant(expr: ir.Expr, block, blocks, ctx: ReportContext | None, reads:
     if kind in ("num", "str", "bool"):
         return True
     if kind == "unary":
-        return _is_constant(expr.operand, block, blocks, ctx, reads, memo, prefix)
+        return _is_constant(expr.operand, block, link, reads, memo, prefix)
     if kind == "binary":
-        return (_is_constant(expr.left, block, blocks, ctx, reads, memo, prefix)
-                & _is_constant(expr.right, block, blocks, ctx, reads, memo, prefix))
+        return (_is_constant(expr.left, block, link, reads, memo, prefix)
+                & _is_constant(expr.right, block, link, reads, memo, prefix))
     if kind == "call":
-        return expr.func in FUNCTIONS and all([_is_constant(a, block, blocks, ctx, reads, memo, prefix)
+        return expr.func in FUNCTIONS and all([_is_constant(a, block, link, reads, memo, prefix)
                                                for a in expr.args])
     if kind != "ref":
         return False
-    target = _target(expr, block, blocks, ctx)
-    if target is None:
-        return False
-    target_block, name = target
+    target = link.target(expr.parts, block)
+    if not isinstance(target, Target) or len(target.blocks) != 1:
+        return False                                  # unresolved, a role left open, or swept over blocks
+    target_block, name = link.blocks[target.blocks[0]], target.cell
     key = (target_block.name, name)
     if key in memo:
         found, literal = memo[key]
     else:
         memo[key] = (False, None)                     # a cycle is not a constant (the checker reports it)
         cell = target_block.cells[name]
-        if cell.sweep or cell.expr is None or is_block_ref(cell.expr, blocks, target_block):
+        if cell.sweep or cell.expr is None or is_block_ref(cell.expr, link.blocks, target_block):
             found, literal = False, None
         elif cell.expr.kind in ("num", "str", "bool") or (cell.expr.kind == "unary" and cell.expr.operand.kind
                                                            == "num"):
             found, literal = True, cell
         else:
             inner = prefix if len(expr.parts) == 1 else expr.parts[0] + "."
-            found = _is_constant(cell.expr, target_block, blocks, ctx, reads, memo, inner)
+            found = _is_constant(cell.expr, target_block, link, reads, memo, inner)
             literal = None
         memo[key] = (found, literal)
     if found and literal is not None:
         reads.setdefault(prefix + expr.dotted if len(expr.parts) == 1 else expr.dotted, literal)
     return found
-
-
-def _target(expr: ir.Ref, block, blocks, ctx: ReportContext | None):
-    """(block, cell name) a reference reads where that is one block, else None; mirrors Checker.resolve."""
-    if len(expr.parts) == 1:
-        name = expr.parts[0]
-        return (block, name) if name in block.cells else None
-    head, name = expr.parts
-    if ctx is not None and head in ctx.fixed_roles:
-        target = blocks[ctx.fixed_roles[head]]
-    elif ctx is not None and head in ctx.swept_roles:
-        return None
-    elif head in blocks and not (ctx is None and head in ROLE_WORDS):
-        target = blocks[head]
-    else:
-        return None
-    return (target, name) if name in target.cells else None
 
 
 # -- over the sweep ------------------------------------------------------------------------------------------------

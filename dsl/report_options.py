@@ -94,7 +94,7 @@ def check_report_options(checker, report) -> None:
         if option.kind == "string formula" and cell.expr is not None:
             vtype = checker.cell_type(report, name)
             if vtype.kind not in ("str", "unknown"):
-                checker.report("bad-option", f"'{name}' is a string formula, but it gives {vtype.describe()}",
+                checker.report("bad-report-option", f"'{name}' is a string formula, but it gives {vtype.describe()}",
                                cell.expr.span, path=path_of(name), hints=[option.form()])
 
 
@@ -140,11 +140,11 @@ def _problems(option: ReportOption, cell: ir.Cell) -> list[tuple[str, str, ir.Sp
         return []
     if option.kind == "paths":
         items = expr.items if isinstance(expr, ir.ListExpr) else (expr,)
-        return [("bad-option", f"'{option.name}' names run logs: a string or a list of strings", item.span,
+        return [("bad-report-option", f"'{option.name}' names run logs: a string or a list of strings", item.span,
                  [option.form()]) for item in items if not isinstance(item, ir.Str)][:1]
     if not isinstance(expr, ir.Str):
         what = "a string" if option.kind == "unit pairs" else f"one of {describe_options(option.values)}"
-        return [("bad-option", f"'{option.name}' is {what}, written as it is (not a formula)", expr.span,
+        return [("bad-report-option", f"'{option.name}' is {what}, written as it is (not a formula)", expr.span,
                  [option.form()])]
     if option.kind == "choice":
         if expr.value in option.values:
@@ -155,7 +155,7 @@ def _problems(option: ReportOption, cell: ir.Cell) -> list[tuple[str, str, ir.Sp
     try:
         unit_alias_factors(expr.value)
     except ValueError as exc:
-        return [("bad-option", f"{option.name}: {exc}", expr.span, [option.form()])]
+        return [("bad-report-option", f"{option.name}: {exc}", expr.span, [option.form()])]
     return []
 
 
