@@ -190,7 +190,9 @@ def evaluate_requires(evaluator: Evaluator, blocks, mode: str) -> Validity:
     violations = []
     for owner, require, holds in by_require.values():
         broken = ~holds
-        count = int(np.count_nonzero(np.broadcast_to(broken, ctx.shape)))
+        # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
+        spread = int(np.prod([n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1], dtype=np.int64))
+        count = int(np.count_nonzero(broken)) * spread
         if count == 0:
             continue
         valid &= np.broadcast_to(holds, ctx.shape)

@@ -231,6 +231,7 @@ def _match(comparison: Comparison, runs) -> None:
     matched_points = np.zeros(n, dtype=bool)
     runs_at: dict[int, list] = {}
 
+    valid = None if result.valid.all() else result.valid.reshape(-1)    # points that meet every constraint
     for run in runs:
         mask = np.ones(n, dtype=bool)
         reason = None
@@ -252,8 +253,12 @@ def _match(comparison: Comparison, runs) -> None:
                     mask[:] = False
             else:
                 mask &= values == _normalise(wanted)
-        hits = np.flatnonzero(mask)
         identity = ", ".join(f"{k}={v}" for k, v in run.identity.items())
+        if valid is not None and (mask & ~valid).any() and not (mask & valid).any():
+            # The run's point breaks a `require`: no estimate stands there (constraints.py).
+            reason = "its sweep point breaks a constraint: " + _broken_at(result, int(np.flatnonzero(mask)[0]))
+            mask[:] = False
+        hits = np.flatnonzero(mask if valid is None else mask & valid)
         if len(hits) == 0:
             comparison.unmatched.append(Unmatched("run without estimate", identity + (f" ({reason})" if reason else ""),
                                                   run.source))
@@ -283,7 +288,7 @@ def _match(comparison: Comparison, runs) -> None:
             comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
                                                   derived=name in derived_used))
     comparison.run_source = run_source
-    without = np.flatnonzero(~matched_points)
+    without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)
     if runs and len(without):
         for point in without[:10_000]:
             comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
@@ -323,6 +328,12 @@ def _repeated_runs_note(result: Result, repeated: dict[int, list]) -> Diagnostic
                  hints=["add an identifying field (a cell of the report) to the runs if they are not repeats"])
     note.severity = "note"
     return note
+
+
+def _broken_at(result: Result, point: int) -> str:
+    """The messages of the constraints the sweep point (flat index) breaks."""
+    return "; ".join(violation.message for violation in result.violations
+                     if np.broadcast_to(violation.broken, result.shape).reshape(-1)[point])
 
 
 def _describe(result: Result, point: int) -> str:

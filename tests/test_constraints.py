@@ -206,3 +206,22 @@ def test_the_workbook_marks_the_kept_points_that_break_a_constraint():
              for row in section.rows}
     assert len(marks) == 8
     assert marks[(2, 2)] == (True, "") and marks[(3, 2)] == (False, "gpus is a whole multiple of tp")
+
+
+def test_a_run_at_a_point_that_breaks_a_constraint_matches_no_estimate(tmp_path):
+    from perfdsl.matching import compare_with_runs
+
+    runs = tmp_path / "runs.csv"
+    runs.write_text("gpus,tp,replicas [count]\n2,2,1\n3,2,1.5\n4,1,4\n", encoding="utf-8")
+    result = _load(GRID.replace("OPTION", "").replace("c.replicas", "c.replicas as replicas")).evaluate()
+    comparison = compare_with_runs(result, [str(runs)])
+    assert comparison.n_rows == result.n_rows == 4               # the 4 valid points, not 8
+    unmatched = {u.description: u.kind for u in comparison.unmatched}
+    assert unmatched["gpus=3, tp=2 (its sweep point breaks a constraint: gpus is a whole multiple of tp)"] \
+        == "run without estimate"
+    assert unmatched["gpus=4, tp=1 (its sweep point breaks a constraint: three GPUs at most)"] \
+        == "run without estimate"
+    estimates_without_run = [u for u in comparison.unmatched if u.kind == "estimate without run"]
+    assert len(estimates_without_run) == 4 - 1                  # valid points only; (2, 2) has its run
+    keys, columns = comparison.table()
+    assert len(columns[0]) == 4
