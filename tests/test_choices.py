@@ -110,3 +110,20 @@ def _compared_refs(expr):
             yield from _compared_refs(arg)
     elif isinstance(expr, ir.Unary):
         yield from _compared_refs(expr.operand)
+
+
+def test_a_listed_set_value_is_checked_item_by_item_at_its_column(capsys, monkeypatch):
+    from perfdsl import cli
+
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "tests/cases/choice_set_override.perf", "--set", "power_model=tdp,utilization"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith('error[bad-choice]: \'power_model\' is one of "tdp" or "utilisation", not "utilization"\n'
+                          "  --> --set power_model:1:5\n")
+
+
+def test_a_declared_choice_takes_python_strings():
+    program = _load(SPEC.replace('= "tdp" }', "}"))
+    rows = program.evaluate(overrides={"power_model": ["utilisation", "measured"]}).records()
+    assert [r["c.share"] for r in rows] == [0.5, 1.0]
