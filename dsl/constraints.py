@@ -24,7 +24,7 @@ from .context import ReportContext
 from .errors import Diagnostic
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
-from .linker import Target, is_block_ref
+from .linker import Target, Unresolved, is_block_ref, refs_of
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -66,6 +66,8 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
     for block in blocks:
         for owner, require in block.requires:
             path = f"{block.kind}.{block.name}"
+            if _reads_unbound_role(checker.link, require, block):
+                continue
             vtype = checker.expr_type(require.condition, block, path)
             if vtype.kind == "unknown":
                 continue
@@ -90,6 +92,16 @@ def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
         names.extend(coord.values.tolist())
     names.extend(reached)
     return [blocks[name] for name in dict.fromkeys(names) if name in blocks]
+
+
+def _reads_unbound_role(link, require: ir.Require, block) -> bool:
+    """Whether the condition reads a role (`model.heads`) that the report does not bind: a constraint of the
+    workload `inference` about the model's heads does not apply to a report without a model."""
+    for ref in refs_of(require.condition):
+        target = link.target(ref.parts, block)
+        if isinstance(target, Unresolved) and target.code == "unbound-role":
+            return True
+    return False
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None) -> bool:
@@ -180,6 +192,8 @@ def evaluate_requires(evaluator: Evaluator, blocks, mode: str) -> Validity:
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
     for block in blocks:
         for owner, require in block.requires:
+            if _reads_unbound_role(evaluator.link, require, block):
+                continue
             holds = _holds(evaluator, ctx, block, require)
             key = (require.span.file, require.span.line, require.span.col)
             if key in by_require:

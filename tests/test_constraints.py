@@ -225,3 +225,17 @@ def test_a_run_at_a_point_that_breaks_a_constraint_matches_no_estimate(tmp_path)
     assert len(estimates_without_run) == 4 - 1                  # valid points only; (2, 2) has its run
     keys, columns = comparison.table()
     assert len(columns[0]) == 4
+
+
+def test_a_constraint_over_a_role_the_report_does_not_bind_does_not_apply():
+    program = _load("""
+workload w {
+    sweep tp = [1, 2, 3]
+    require model.heads / tp == floor(model.heads / tp), "tp divides the heads"
+}
+costmodel c { gpus = workload.tp }
+report r { workload = w; show c.gpus }
+""")
+    assert program.check() == []
+    result = program.evaluate()
+    assert result.valid.all() and [r["tp"] for r in result.records()] == [1, 2, 3]
