@@ -100,15 +100,16 @@ def check_report_options(checker, report) -> None:
 
 def option_value(sources, report, name: str):
     """The value of a choice or unit-pairs option of `report` (its default where the report does not give it);
-    for "paths", the list of strings. Raises PerfError (the diagnostic `check` gives) for a bad value."""
+    for "paths", the list of strings. Raises PerfError for a bad value, with the diagnostics `check` gives for
+    every bad option of the report (so `eval` too reports them all at once)."""
     option = OPTIONS[name]
     cell = report.cells.get(name)
     if cell is None or cell.expr is None:
         return [] if option.kind == "paths" else option.default
-    problems = _problems(option, cell)
-    if problems:
-        raise PerfError([sources.diag(code, message, span, path=report.cell_path(name), hints=hints)
-                         for code, message, span, hints in problems])
+    if _problems(option, cell):
+        raise PerfError([sources.diag(code, message, span, path=report.cell_path(other), hints=hints)
+                         for other, other_cell in report.cells.items() if other in OPTIONS
+                         for code, message, span, hints in _problems(OPTIONS[other], other_cell)])
     if option.kind == "paths":
         items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
         return [item.value for item in items]

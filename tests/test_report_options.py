@@ -70,3 +70,15 @@ def test_unit_alias_factors():
         unit_alias_factors("MB=s")
     with pytest.raises(ValueError, match="cannot read 'GB'"):
         unit_alias_factors("GB")
+
+
+def test_eval_reports_every_bad_option_at_once(capsys, monkeypatch):
+    from perfdsl import cli
+
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "tests/cases/report_options_misspelt.perf"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("error[")] == [
+        "error[bad-choice]: 'points' is one of \"sweep\" or \"runs\", not \"run\"",
+        "error[bad-choice]: 'error_convention' is one of \"measured\" or \"estimated\", not \"measurd\""]
