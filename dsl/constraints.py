@@ -66,7 +66,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
     for block in blocks:
         for owner, require in block.requires:
             path = f"{block.kind}.{block.name}"
-            if _reads_unbound_role(checker.link, require, block):
+            if not _applies(checker.link, require, block):
                 continue
             vtype = checker.expr_type(require.condition, block, path)
             if vtype.kind == "unknown":
@@ -94,14 +94,22 @@ def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
     return [blocks[name] for name in dict.fromkeys(names) if name in blocks]
 
 
-def _reads_unbound_role(link, require: ir.Require, block) -> bool:
-    """Whether the condition reads a role (`model.heads`) that the report does not bind: a constraint of the
-    workload `inference` about the model's heads does not apply to a report without a model."""
+def _applies(link, require: ir.Require, block) -> bool:
+    """Whether a constraint applies in this context. It does not where its condition reads a role the report does
+    not bind (the workload `inference`'s rule on the model's heads, in a report without a model), nor where it
+    reads a declared input that is not given (`idle_power <= tdp` on a part whose datasheet lacks the TDP): a
+    constraint never asks for a figure that the shown cells do not need."""
+    roots = []
     for ref in refs_of(require.condition):
         target = link.target(ref.parts, block)
-        if isinstance(target, Unresolved) and target.code == "unbound-role":
-            return True
-    return False
+        if isinstance(target, Unresolved):
+            return target.code != "unbound-role"       # other names: the checker reports them
+        roots.extend((name, target.cell) for name in target.blocks)
+    for block_name, cell_name in link.reachable(roots):
+        cell = link.blocks[block_name].cells[cell_name]
+        if cell.expr is None and not cell.sweep:
+            return False
+    return True
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None) -> bool:
@@ -192,7 +200,7 @@ def evaluate_requires(evaluator: Evaluator, blocks, mode: str) -> Validity:
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
     for block in blocks:
         for owner, require in block.requires:
-            if _reads_unbound_role(evaluator.link, require, block):
+            if not _applies(evaluator.link, require, block):
                 continue
             holds = _holds(evaluator, ctx, block, require)
             key = (require.span.file, require.span.line, require.span.col)

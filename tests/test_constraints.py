@@ -239,3 +239,20 @@ report r { workload = w; show c.gpus }
     assert program.check() == []
     result = program.evaluate()
     assert result.valid.all() and [r["tp"] for r in result.records()] == [1, 2, 3]
+
+
+def test_a_constraint_never_asks_for_a_figure_the_shown_cells_do_not_need():
+    """`idle_power <= tdp` (hardware/gpu.perf) on a part without a TDP, in a report that shows no energy."""
+    program = _load("""
+hardware base {
+    tdp: W
+    idle_power: W = tdp
+    peak = 100 TFLOP/s
+    require idle_power <= tdp, "idle_power is at most tdp"
+}
+hardware no_tdp extends base { }
+costmodel c { time = 1 TFLOP / hardware.peak }
+report r { hardware = no_tdp; show c.time in ms }
+""")
+    assert program.check() == []
+    assert program.evaluate().records() == [{"c.time [ms]": 10.0}]
