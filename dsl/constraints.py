@@ -66,10 +66,12 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
     for block in blocks:
         for owner, require in block.requires:
             path = f"{block.kind}.{block.name}"
-            if not _applies(checker.link, require, block):
-                continue
+            applies = _applies(checker.link, require, block)
+            if not applies and ctx is not None:
+                continue            # typing it would ask for the role or the input (without a report: harmless)
+            reported = len(checker.diagnostics)
             vtype = checker.expr_type(require.condition, block, path)
-            if vtype.kind == "unknown":
+            if vtype.kind == "unknown" or len(checker.diagnostics) > reported:
                 continue
             if vtype.kind != "bool":
                 checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
@@ -77,7 +79,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
                                hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
                 continue
             reads: dict[str, ir.Cell] = {}
-            if not _is_constant(require.condition, block, checker.link, reads, {}):
+            if not applies or not _is_constant(require.condition, block, checker.link, reads, {}):
                 continue
             if _holds_everywhere(checker, block, require, ctx):
                 continue
