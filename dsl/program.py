@@ -18,12 +18,12 @@ import numpy as np
 from . import ir
 from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
+from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
 from .evaluator import Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .loader import load_modules
 from .overrides import apply_overrides
-from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .report_options import check_report_options, option_value
 from .result import Result, ShownColumn
 from .sweeps import ReportContext, build_context

@@ -19,10 +19,9 @@ from . import ir
 from .comparison import ComparisonRow, InputCell, MetricSpec, Section, WorkbookData
 from .matching import Comparison
 from .render import format_number
+from .report_options import OPTIONS as REPORT_OPTIONS
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
-
-from .report_options import OPTIONS as REPORT_OPTIONS
 
 
 def title_of(name: str) -> str:
