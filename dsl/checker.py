@@ -33,6 +33,7 @@ class Checker:
         self._reported: set[tuple] = set()
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
         self.link = link if link is not None else Linker(blocks, ctx)
+        self.constraints: list[tuple] = []         # a report's constraints that apply (constraints.check_requires)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,

@@ -16,6 +16,7 @@ workload), like any inherited cell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from .context import ReportContext
 from .errors import Diagnostic
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
-from .linker import Target, Unresolved, is_block_ref, refs_of
+from .linker import Target, Unresolved, is_block_ref
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -60,15 +61,22 @@ class Validity:
 
 # -- check time ----------------------------------------------------------------------------------------------------
 
-def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
+def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     """Type every `require` of `blocks` (resolved Blocks) in the checker's context and report, through
-    `checker.report`, a condition that is not a boolean and one that reads only constants and is false."""
+    `checker.report`, a condition that is not a boolean and one that reads only constants and is false.
+
+    Returns the constraints that apply in this context and are well typed, as (block, owner, require): what
+    `evaluate_requires` evaluates over the sweep (decided once per report, like its dimensions).
+    """
+    applicable = []
+    evaluators: dict[str, Evaluator] = {}       # one per context: the report's, or one for every report-free block
     for block in blocks:
         for owner, require in block.requires:
             path = f"{block.kind}.{block.name}"
-            applies = _applies(checker.link, require, block)
-            if not applies and ctx is not None:
-                continue            # typing it would ask for the role or the input (without a report: harmless)
+            # Without a report, every constraint is typed; one that reads an input left open is no constant.
+            applies = ctx is None or _applies(checker.link, require, block)
+            if not applies:
+                continue            # typing it would ask for the role or the input
             reported = len(checker.diagnostics)
             vtype = checker.expr_type(require.condition, block, path)
             if vtype.kind == "unknown" or len(checker.diagnostics) > reported:
@@ -78,12 +86,15 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> None:
                                f"{vtype.describe()}", require.condition.span, path=path,
                                hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
                 continue
+            if applies:
+                applicable.append((block, owner, require))
             reads: dict[str, ir.Cell] = {}
-            if not applies or not _is_constant(require.condition, block, checker.link, reads, {}):
+            if not _is_constant(require.condition, block, checker.link, reads, {}):
                 continue
-            if _holds_everywhere(checker, block, require, ctx):
+            if _holds_everywhere(checker, block, require, ctx, evaluators):
                 continue
             _report_broken(checker, block, owner, require, reads, path)
+    return applicable
 
 
 def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
@@ -102,7 +113,7 @@ def _applies(link, require: ir.Require, block) -> bool:
     reads a declared input that is not given (`idle_power <= tdp` on a part whose datasheet lacks the TDP): a
     constraint never asks for a figure that the shown cells do not need."""
     roots = []
-    for ref in refs_of(require.condition):
+    for ref in _refs(require.condition):
         target = link.target(ref.parts, block)
         if isinstance(target, Unresolved):
             return target.code != "unbound-role"       # other names: the checker reports them
@@ -114,9 +125,28 @@ def _applies(link, require: ir.Require, block) -> bool:
     return True
 
 
-def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None) -> bool:
-    evaluator = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources, checker.types,
-                          link=checker.link if ctx is not None else None)
+def _refs(expr: ir.Expr) -> Iterator[ir.Ref]:
+    """The references of a condition (a short formula: recursion is fine), by node kind."""
+    kind = expr.kind
+    if kind == "ref":
+        yield expr
+    elif kind == "binary":
+        yield from _refs(expr.left)
+        yield from _refs(expr.right)
+    elif kind == "unary":
+        yield from _refs(expr.operand)
+    elif kind in ("call", "list", "tuple"):
+        for child in (expr.args if kind == "call" else expr.items):
+            yield from _refs(child)
+
+
+def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,
+                      evaluators: dict[str, "Evaluator"]) -> bool:
+    """A constant condition's value (constants only: no axis, so any report-free context computes it)."""
+    evaluator = evaluators.get("")
+    if evaluator is None:
+        evaluator = evaluators[""] = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources,
+                                               checker.types, link=checker.link if ctx is not None else None)
     value = evaluator.run(lambda: evaluator.expr(require.condition, block))
     return bool(np.all(value))
 
@@ -190,25 +220,23 @@ def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: di
 
 # -- over the sweep ------------------------------------------------------------------------------------------------
 
-def evaluate_requires(evaluator: Evaluator, blocks, mode: str) -> Validity:
-    """Every constraint of the report's blocks over the whole sweep (call inside `evaluator.run`).
+def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
+    """The constraints over the whole sweep (call inside `evaluator.run`).
 
-    `blocks`: the blocks whose constraints apply (the report, its roles' blocks and the blocks its shown cells
-    reached); `mode`: the report option `invalid_points` ("omit" or "mark"), which the warnings name.
+    `constraints`: (block, owner, require) as `check_requires` returned them, for the blocks the report's shown
+    cells reached (`blocks_of_report`); `mode`: the report option `invalid_points` ("omit" or "mark"), which the
+    warnings name.
     Returns the full-shape `valid` array, one Violation per broken constraint, and their diagnostics: warnings,
     or errors where no point meets every constraint.
     """
     ctx = evaluator.ctx
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
-    for block in blocks:
-        for owner, require in block.requires:
-            if not _applies(evaluator.link, require, block):
-                continue
-            holds = _holds(evaluator, ctx, block, require)
-            key = (require.span.file, require.span.line, require.span.col)
-            if key in by_require:
-                holds = np.logical_and(by_require[key][2], holds)
-            by_require[key] = (owner, require, holds)
+    for block, owner, require in constraints:
+        holds = _holds(evaluator, ctx, block, require)
+        key = (require.span.file, require.span.line, require.span.col)
+        if key in by_require:
+            holds = np.logical_and(by_require[key][2], holds)
+        by_require[key] = (owner, require, holds)
 
     valid = np.ones(ctx.shape, dtype=bool)
     violations = []

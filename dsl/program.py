@@ -94,7 +94,8 @@ class Program:
         for name in ctx.report.cells:
             checker.cell_type(ctx.report, name)
         check_report_options(checker, ctx.report)
-        check_requires(checker, blocks_of_report(self.blocks, ctx, [block for block, _ in checker.types]), ctx)
+        checker.constraints = check_requires(checker, blocks_of_report(self.blocks, ctx, [b for b, _ in checker.types]),
+                                             ctx)
         return checker
 
     # -- overriding --------------------------------------------------------------------------------------------
@@ -160,8 +161,9 @@ class Program:
 
         columns = evaluator.run(compute)
         mode = option_value(program.sources, ctx.report, "invalid_points")
-        constrained = blocks_of_report(program.blocks, ctx, [block for block, _, _ in evaluator.memo])
-        validity = evaluator.run(lambda: evaluate_requires(evaluator, constrained, mode))
+        reached = {block.name for block in blocks_of_report(program.blocks, ctx, [b for b, _, _ in evaluator.memo])}
+        constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
+        validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode))
         if any(d.severity == "error" for d in validity.diagnostics):
             raise PerfError(validity.diagnostics)
         result = Result(program, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
