@@ -36,7 +36,8 @@ class ReportOption:
         """The value's form, in words with an example (hints quote it; the docs' table too)."""
         if self.kind == "choice":
             return " | ".join(f'"{value}"' for value in self.values)
-        return {"paths": 'a string or a list of strings: "runs.csv" or ["a.csv", "b.jsonl"]',
+        return {"paths": "a string or a list of strings, relative to the report's file: \"runs.csv\" or "
+                         '["a.csv", "b.jsonl"]',
                 "unit pairs": 'a string of WRITTEN=MEANT unit pairs: "GB=GiB, MB=MiB"',
                 "string formula": 'a string formula: if(workload.n_gpus > 1, "Multi GPU", "Single GPU")'}[self.kind]
 
