@@ -18,7 +18,8 @@ def test_full_cost_model_over_the_capacity_planning_sweep(benchmark):
     program = perfdsl.load(REPORT)
     result = benchmark(program.evaluate)
     assert result.n_points == 30 * 13 * 9 * 9 * 7 * 4
-    assert not result.warnings
+    # Tensor-parallel degrees that do not divide a model's heads are left out (tests/test_constraints.py counts them)
+    assert all(w.code == "constraint" for w in result.warnings)
     benchmark.extra_info["points"] = result.n_points
     benchmark.extra_info["points_per_second"] = result.n_points / benchmark.stats.stats.median
 

@@ -29,6 +29,7 @@ class Block:
     shows: list[ir.ShowItem] = field(default_factory=list)
     wheres: list[ir.Where] = field(default_factory=list)      # a report's filters: its own and its parents'
     questions: list[ir.Question] = field(default_factory=list)  # its own reduction, else its parent's
+    requires: list[tuple[str, ir.Require]] = field(default_factory=list)   # (block that wrote it, constraint)
     lineage: list[str] = field(default_factory=list)          # this block, its parent, ...
 
     @property
@@ -123,6 +124,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
             block.zipped.extend(parent_block.zipped)
             block.shows.extend(parent_block.shows)
             block.wheres.extend(parent_block.wheres)
+            block.requires.extend(parent_block.requires)
             block.lineage.extend(parent_block.lineage)
         block.lineage.insert(0, name)
         for cell in node.cells:
@@ -130,6 +132,8 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
             if inherited is not None and inherited.declared_dim is not None and cell.declared_dim is None:
                 cell = cell.model_copy(update={"declared": inherited.declared, "declared_dim": inherited.declared_dim,
                                                "declared_span": inherited.declared_span})
+            elif inherited is not None and inherited.choices is not None and cell.choices is None:
+                cell = cell.model_copy(update=choice_fields(inherited))   # an override stays one of the choices
             block.cells[cell.name] = cell
             block.owner[cell.name] = name
         for zipped in node.zipped:
@@ -140,12 +144,19 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
         block.shows.extend(node.shows)
         block.wheres.extend(node.wheres)
         block.questions = list(node.questions) or list(parent_block.questions if parent_block else [])
+        block.requires.extend((name, require) for require in node.requires)
         blocks[name] = block
         return block
 
     for name in nodes:
         resolve(name, [])
     return blocks, diagnostics
+
+
+def choice_fields(cell: ir.Cell) -> dict:
+    """The fields that make a cell a declared choice, to carry onto a cell that overrides it."""
+    return {"declared": cell.declared, "declared_span": cell.declared_span, "choices": cell.choices,
+            "choice_blocks": cell.choice_blocks}
 
 
 def describe_available(block: Block) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import ir
 from .blocks import Block, SourceLines
+from .choices import check_choice_cell, check_comparison, choice_kind
 from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
@@ -32,6 +33,7 @@ class Checker:
         self._reported: set[tuple] = set()
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
         self.link = link if link is not None else Linker(blocks, ctx)
+        self.constraints: list[tuple] = []         # a report's constraints that apply (constraints.check_requires)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
@@ -68,10 +70,12 @@ class Checker:
     def _infer_cell(self, block: Block, cell: ir.Cell) -> VType:
         path = block.cell_path(cell.name)
         declared = num(Dimension(cell.declared_dim)) if cell.declared_dim is not None else None
+        if cell.choices is not None:
+            check_choice_cell(self, block, cell, path)
         if cell.sweep:
             return self._sweep_type(block, cell)
         if cell.expr is None:
-            if cell.declared is not None and cell.declared_dim is None:
+            if cell.declared is not None and cell.declared_dim is None and cell.choices is None:
                 return UNKNOWN  # its unit was already reported by the parser
             if self.ctx is not None:
                 owner = block.owner.get(cell.name, block.name)
@@ -81,7 +85,7 @@ class Checker:
                             notes=[f"declared at {cell.span.location()}"],
                             hints=[f"give it in '{block.name}' (`{cell.name} = ...`) or with "
                                    f"--set {block.name}.{cell.name}=VALUE"])
-            return declared if declared is not None else UNKNOWN
+            return declared if declared is not None else VType(choice_kind(cell) or "unknown")
         if is_block_ref(cell.expr, self.blocks, block):
             return VType("block")
         vtype = self.expr_type(cell.expr, block, path)
@@ -208,7 +212,10 @@ class Checker:
         return self._apply(OPERATORS[UNARY[expr.op]], (expr.operand,), expr, block, path)
 
     def _t_binary(self, expr: ir.Binary, block, path) -> VType:
-        return self._apply(OPERATORS[expr.op], (expr.left, expr.right), expr, block, path)
+        vtype = self._apply(OPERATORS[expr.op], (expr.left, expr.right), expr, block, path)
+        if expr.op in ("==", "!=") and ir.Str in (type(expr.left), type(expr.right)):
+            check_comparison(self, expr, block, path)       # `power_model == "utilization"`: not an option
+        return vtype
 
     def _apply(self, operator: Operator, operands: tuple, expr, block, path) -> VType:
         """An operator's dimension rule (operators.py) over its operands' types; a refusal is reported here."""

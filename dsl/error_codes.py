@@ -76,6 +76,12 @@ _TABLE = [
               "the note gives each step of the chain; one formula must stop reading the next"),
     ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension"),
+    ErrorCode("bad-choice", "spec", _E, "'{cell}' is one of {options}, not {value} | '{cell}' is never {value}",
+              "write one of the declared options; the help line names the closest one"),
+    ErrorCode("constraint", "spec", "error or warning",
+              "{message} | {message}: {count} of {total} sweep points break it, left out of the results",
+              "constants that break a `require` are an error at check; sweep points that do are left out (or kept, "
+              "marked, with invalid_points = \"mark\"); no point left is an error"),
     ErrorCode("type-mismatch", "spec", _E, "'{op}' needs numbers, but '{operand}' is {type}",
               "numbers, booleans and strings do not mix; use if(condition, a, b) to choose"),
     ErrorCode("unknown-function", "spec", _E, "unknown function '{name}'", "the help lists the functions"),
@@ -173,8 +179,10 @@ _TABLE = [
               "give the hardware in side metadata (--meta)"),
     ErrorCode("window-outside-log", "runs", _W, "the window ({start} .. {end}) reaches beyond the samples of {gpu} "
               "({first} .. {last}); only the overlap is used", "check the window against the log's time range"),
-    ErrorCode("bad-measured", "spec", _E, "`measured` names run logs: a string or a list of strings",
-              "write `measured = \"runs.csv\"` or a list of paths"),
+    ErrorCode("bad-report-option", "spec", _E, "'{option}' is {form} | {option}: {reason}",
+              "docs/LANGUAGE.md, \"Report options\", gives each option's values and default"),
+    ErrorCode("unknown-option", "spec", _W, "'{name}' is not a report option, so it changes nothing",
+              "a report cell one letter away from an option's name is likely a typo of it"),
     ErrorCode("bad-error-convention", "spec", _E, "unknown error convention '{name}'",
               "use 'measured' or 'estimated'"),
     ErrorCode("no-samples", "runs", _W, "no usable samples for {gpu} | no samples inside the window for {gpu}; "

@@ -117,13 +117,17 @@ class RangeExpr(Node):
 Expr = Union[Num, Str, Bool, Ref, Unary, Binary, Call, ListExpr, TupleExpr, RangeExpr]
 
 class Cell(Node):
-    """A named cell. `expr` is None for a declared input; `declared` is the dimension text after ':'."""
+    """A named cell. `expr` is None for a declared input; `declared` is the dimension text after ':' (or the
+    options of a choice, `"tdp" | "utilisation"`, whose values `choices` holds: strings, or block names where
+    `choice_blocks`)."""
 
     name: str
     expr: Expr | None = None
     declared: str | None = None
     declared_dim: tuple[int, ...] | None = None
     declared_span: Span | None = None
+    choices: tuple[str, ...] | None = None
+    choice_blocks: bool = False
     text: str = ""                    # the formula's source text, for explain and the workbook
     span: Span                        # the name
     sweep: bool = False               # `sweep name = ...`: the cell is an axis of the report
@@ -136,6 +140,15 @@ class Zipped(Node):
     source: Expr
     text: str = ""
     span: Span
+
+
+class Require(Node):
+    """`require CONDITION, "message"`: a constraint that every shown sweep point must meet."""
+
+    condition: Expr
+    message: str
+    text: str = ""                    # the condition's source text
+    span: Span                        # the condition
 
 
 class ShowItem(Node):
@@ -187,6 +200,7 @@ class Block(Node):
     shows: tuple[ShowItem, ...] = ()
     wheres: tuple[Where, ...] = ()
     questions: tuple[Question, ...] = ()
+    requires: tuple[Require, ...] = ()
     span: Span                        # the block's name
     file: str
 

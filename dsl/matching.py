@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .comparison import ERROR_CONVENTIONS, Unmatched
-from .errors import Diagnostic, PerfError, did_you_mean, error
+from .comparison import Unmatched
+from .errors import Diagnostic, error
+from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
 
 ALIASES = {
@@ -90,70 +91,24 @@ def report_logs(result: Result, base_dir: str) -> list[str]:
 
 
 def logs_of_report(program, report, base_dir: str = ".") -> list[str]:
-    """The run logs a report names in its cell `measured`, resolved relative to the report's file."""
-    cell = report.cells.get("measured")
-    if cell is None or cell.expr is None:
+    """The run logs a report names in its option `measured`, resolved relative to the report's file."""
+    names = option_value(program.sources, report, "measured")
+    if not names:
         return []
-    from . import ir
-
-    items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
-    paths = []
-    for item in items:
-        if not isinstance(item, ir.Str):
-            raise PerfError(program.sources.diag(
-                "bad-measured", "`measured` names run logs: a string or a list of strings", item.span,
-                hints=['write `measured = "runs.csv"` or `measured = ["a.csv", "b.jsonl"]`; paths are relative '
-                       "to the report's file"]))
-        report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
-        paths.append(os.path.normpath(os.path.join(report_dir, item.value)))
-    return paths
+    cell = report.cells["measured"]
+    report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
+    return [os.path.normpath(os.path.join(report_dir, name)) for name in names]
 
 
 def error_convention(result: Result) -> str:
-    cell = result.ctx.report.cells.get("error_convention")
-    if cell is None:
-        return "measured"
-    from . import ir
-
-    if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ERROR_CONVENTIONS:
-        given = cell.expr.value if isinstance(cell.expr, ir.Str) else None
-        raise PerfError(result.program.sources.diag(
-            "bad-error-convention", f"unknown error convention '{given}'" if given is not None else
-            "`error_convention` is a string: \"measured\" or \"estimated\"", cell.expr.span if cell.expr else cell.span,
-            hints=(did_you_mean(given, ERROR_CONVENTIONS) if given is not None else [])
-            + ['"measured" divides the error by the measured value, (estimated - measured) / measured; '
-               '"estimated" by the estimate, (estimated - measured) / estimated']))
-    return cell.expr.value
+    """The report option `error_convention` ("measured" by default; report_options.py has the schema)."""
+    return option_value(result.program.sources, result.ctx.report, "error_convention")
 
 
 def unit_aliases(result: Result) -> dict[str, float]:
-    """Rescaling factors from the report cell `measured_unit_aliases = "GB=GiB, MB=MiB"`."""
-    cell = result.ctx.report.cells.get("measured_unit_aliases")
-    if cell is None or cell.expr is None:
-        return {}
-    from . import ir
-    from .units import UnitError, parse_unit
-
-    span = cell.expr.span
-    if not isinstance(cell.expr, ir.Str):
-        raise PerfError(result.program.sources.diag("bad-option", "measured_unit_aliases is a string such as "
-                                                    "\"GB=GiB\"", span))
-    factors = {}
-    for pair in cell.expr.value.split(","):
-        written, sep, meant = (part.strip() for part in pair.partition("="))
-        try:
-            if not sep:
-                raise UnitError(f"cannot read '{pair.strip()}'")
-            old, new = parse_unit(written), parse_unit(meant)
-        except UnitError as exc:
-            raise PerfError(result.program.sources.diag(
-                "bad-option", f"measured_unit_aliases: {exc.message}", span,
-                hints=["write pairs WRITTEN=MEANT of units of one dimension, e.g. \"GB=GiB\""])) from None
-        if old.dim != new.dim:
-            raise PerfError(result.program.sources.diag(
-                "unit-mismatch", f"measured_unit_aliases: {written} and {meant} have different dimensions", span))
-        factors[written] = new.scale / old.scale
-    return factors
+    """Rescaling factors from the report option `measured_unit_aliases = "GB=GiB, MB=MiB"`."""
+    text = option_value(result.program.sources, result.ctx.report, "measured_unit_aliases")
+    return unit_alias_factors(text) if text else {}
 
 
 def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: str = ".",
@@ -199,17 +154,8 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
 
 
 def points_option(program, report) -> str:
-    """The report cell `points`: "sweep" (default, every point of the sweep) or "runs" (the points runs have)."""
-    cell = report.cells.get("points")
-    if cell is None:
-        return "sweep"
-    from . import ir
-
-    if not isinstance(cell.expr, ir.Str) or cell.expr.value not in ("sweep", "runs"):
-        raise PerfError(program.sources.diag(
-            "bad-option", 'points is "sweep" (every point of the sweep) or "runs" (the points the runs have)',
-            cell.expr.span if cell.expr is not None else cell.span))
-    return cell.expr.value
+    """The report option `points`: "sweep" (default, every point of the sweep) or "runs" (the points runs have)."""
+    return option_value(program.sources, report, "points")
 
 
 def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]] | None:
@@ -290,6 +236,7 @@ def _match(comparison: Comparison, runs) -> None:
     matched_points = np.zeros(n, dtype=bool)
     runs_at: dict[int, list] = {}
 
+    valid = None if result.valid.all() else result.valid.reshape(-1)    # points that meet every constraint
     for run in runs:
         mask = np.ones(n, dtype=bool)
         reason = None
@@ -311,8 +258,12 @@ def _match(comparison: Comparison, runs) -> None:
                     mask[:] = False
             else:
                 mask &= values == _normalise(wanted)
-        hits = np.flatnonzero(mask)
         identity = ", ".join(f"{k}={v}" for k, v in run.identity.items())
+        if valid is not None and (mask & ~valid).any() and not (mask & valid).any():
+            # The run's point breaks a `require`: no estimate stands there (constraints.py).
+            reason = "its sweep point breaks a constraint: " + _broken_at(result, int(np.flatnonzero(mask)[0]))
+            mask[:] = False
+        hits = np.flatnonzero(mask if valid is None else mask & valid)
         if len(hits) == 0:
             comparison.unmatched.append(Unmatched("run without estimate", identity + (f" ({reason})" if reason else ""),
                                                   run.source))
@@ -342,7 +293,7 @@ def _match(comparison: Comparison, runs) -> None:
             comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
                                                   derived=name in derived_used))
     comparison.run_source = run_source
-    without = np.flatnonzero(~matched_points)
+    without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)
     if runs and len(without):
         for point in without[:10_000]:
             comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
@@ -382,6 +333,12 @@ def _repeated_runs_note(result: Result, repeated: dict[int, list]) -> Diagnostic
                  hints=["add an identifying field (a cell of the report) to the runs if they are not repeats"])
     note.severity = "note"
     return note
+
+
+def _broken_at(result: Result, point: int) -> str:
+    """The messages of the constraints the sweep point (flat index) breaks."""
+    return "; ".join(violation.message for violation in result.violations
+                     if np.broadcast_to(violation.broken, result.shape).reshape(-1)[point])
 
 
 def _describe(result: Result, point: int) -> str:

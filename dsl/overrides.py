@@ -99,7 +99,7 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
 def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, origin: str,
               texts: dict[str, str]) -> ir.Cell:
     span = ir.Span.model_construct(file=origin, line=1, col=1, end_line=1, end_col=2)
-    holds_string = current is not None and isinstance(current.expr, ir.Str)
+    holds_string = _holds_string(current)
     if isinstance(raw, str):
         text = raw
         texts[origin] = text
@@ -111,7 +111,11 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
             else:
                 raise UsageError(exc.diagnostics) from None   # a bad value on the command line: exit status 2
         if holds_string and isinstance(value, list) and len(value) == 1 and not isinstance(value[0], ir.Str):
-            value = [ir.Str.model_construct(value=text, span=span)]
+            value = [ir.Str.model_construct(value=text, span=span.model_copy(update={"end_col": len(text) + 1}))]
+        elif holds_string and isinstance(value, list):
+            # `--set power_model=tdp,utilisation`: in a string setting, a bare name is that string
+            value = [ir.Str.model_construct(value=item.parts[0], span=item.span)
+                     if isinstance(item, ir.Ref) and len(item.parts) == 1 else item for item in value]
     else:
         items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
         value = [_python_value(item, span, origin, current) for item in items]
@@ -123,6 +127,10 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
     if current is not None and current.declared_dim is not None:
         declared = {"declared": current.declared, "declared_dim": current.declared_dim,
                     "declared_span": current.declared_span}
+    elif current is not None and current.choices is not None:
+        from .blocks import choice_fields
+
+        declared = choice_fields(current)
     cell_span = current.span if current is not None else span
     if isinstance(value, ir.RangeExpr):
         return ir.Cell.model_construct(name=name, expr=value, text=text, span=cell_span, sweep=True, **declared)
@@ -133,6 +141,12 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         items = items[0].items
     return ir.Cell.model_construct(name=name, expr=ir.ListExpr.model_construct(items=items, span=span), text=text, span=cell_span, sweep=True,
                    **declared)
+
+
+def _holds_string(current: ir.Cell | None) -> bool:
+    """Whether the replaced cell is a string setting (a string, or a choice of strings): its value is taken as text."""
+    return current is not None and (isinstance(current.expr, ir.Str)
+                                    or (current.choices is not None and not current.choice_blocks))
 
 
 def _python_value(item: object, span: ir.Span, origin: str, current: ir.Cell | None) -> ir.Expr:
@@ -146,7 +160,7 @@ def _python_value(item: object, span: ir.Span, origin: str, current: ir.Cell | N
         except PerfError as exc:
             raise UsageError(exc.diagnostics) from None
         if isinstance(parsed, list) and len(parsed) == 1:
-            if current is not None and isinstance(current.expr, ir.Str) and not isinstance(parsed[0], ir.Str):
+            if _holds_string(current) and not isinstance(parsed[0], ir.Str):
                 return ir.Str.model_construct(value=item, span=span)
             return parsed[0]
         raise UsageError(error("bad-override", f"cannot read '{item}' as one value ({origin})"))

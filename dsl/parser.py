@@ -38,6 +38,7 @@ _TERMINAL_NAMES = {
 _NUMBER_THEN_NAME = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]+([A-Za-z_]\w*)[ \t]*$")
 _EMPTY_VALUE = re.compile(r"(?<![=<>!])=[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[A-Za-z_]\w*[ \t]*$")
 _CODE_BEFORE_COMMENT = re.compile(r'((?:[^"#]|"(?:[^"\\\n]|\\.)*"?)*)')
+_REQUIRE_START = re.compile(r"(?m)^[ \t]*(require\b)")
 _QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 
 
@@ -194,6 +195,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message = "a cell has no value after '='"
         hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
         loc = Location(file, line, eq_col, eq_col + 1)
+    elif "COMMA" in expected and _require_without_message(text[:token.start_pos]) is not None:
+        # `require batch >= 1` and then the next line: the message after a comma is missing.
+        start = _require_without_message(text[:token.start_pos])
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        end = text.find("\n", start)
+        message = "a `require` has no message"
+        hints.append('write the message after a comma: `require batch >= 1, "batch is at least 1"`')
+        loc = Location(file, line, col, col + len(text[start:end if end >= 0 else None].rstrip()))
     elif token.type == "QUANTITY" or (token.type == "NAME" and prev and prev[-1:].isdigit()):
         message = f"unexpected {found}"
         hints.append("is a ';' missing between two cells on one line?")
@@ -224,6 +234,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         if names:
             hints.append("expected " + _join(names[:8]))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+
+
+def _require_without_message(before: str) -> int | None:
+    """Where the last `require` before a syntax error starts, if no string (its message) follows it."""
+    starts = [m.start(1) for m in _REQUIRE_START.finditer(before)]
+    if not starts or '"' in before[starts[-1]:]:
+        return None
+    return starts[-1]
 
 
 def _end_of_code(text: str) -> tuple[int, int]:
@@ -280,7 +298,7 @@ class _IRBuilder:
     def block(self, tree: Tree) -> ir.Block:
         kind_token, name_token, *rest = tree.children
         parent = parent_span = None
-        cells, zipped, shows, wheres, questions = [], [], [], [], []
+        cells, zipped, shows, wheres, questions, requires = [], [], [], [], [], []
         for child in rest:
             if isinstance(child, Token):
                 continue
@@ -298,6 +316,12 @@ class _IRBuilder:
                 cells.append(ir.Cell.model_construct(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
                                      declared_span=self.span(unit), text=self.source(value[0]) if value else "",
                                      span=self.span(name)))
+            elif child.data == "choice_decl":
+                cells.append(self.choice_decl(child))
+            elif child.data == "require":
+                condition, message = child.children
+                requires.append(ir.Require.model_construct(condition=self.expr(condition), message=_unquote(message),
+                                                           text=self.source(condition), span=self.span(condition)))
             elif child.data == "sweep":
                 name, source = child.children
                 cells.append(ir.Cell.model_construct(name=str(name), expr=self.expr(source), text=self.source(source),
@@ -321,7 +345,8 @@ class _IRBuilder:
                     hints=["move it into the report that binds this block"]))
         return ir.Block.model_construct(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
                         cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), wheres=tuple(wheres),
-                        questions=tuple(questions), span=self.span(name_token), file=self.file)
+                        questions=tuple(questions), requires=tuple(requires), span=self.span(name_token),
+                        file=self.file)
 
     def question(self, tree: Tree) -> ir.Question:
         """`best min x per a, b`, `pareto min x, max y`, `largest batch per model` (grammar rule `question`)."""
@@ -337,6 +362,31 @@ class _IRBuilder:
                 per = tuple(ir.Ref.model_construct(parts=(str(t),), span=self.span(t)) for t in child.children)
         return ir.Question.model_construct(form=tree.data, objectives=tuple(objectives), axis=axis, per=per,
                                            text=" ".join(self.source(tree).split()), span=self.span(tree))
+
+    def choice_decl(self, tree: Tree) -> ir.Cell:
+        """`power_model: "tdp" | "utilisation" = "tdp"` (strings) or `stack: eager | vllm = eager` (blocks)."""
+        name, *rest = tree.children
+        options = [t for t in rest if isinstance(t, Token)]
+        value = [t for t in rest if not isinstance(t, Token)]
+        strings = [t.type == "STRING" for t in options]
+        if any(strings) and not all(strings):
+            self._choice_error("a choice lists strings or block names, not both", options[strings.index(False)])
+        for token in options:
+            if token.type != "STRING" and not re.fullmatch(r"[A-Za-z_]\w*", str(token)):
+                self._choice_error(f"'{token}' is neither a string nor a block name", token)
+        values = tuple(_unquote(t) if t.type == "STRING" else str(t) for t in options)
+        first, last = self.span(options[0]), self.span(options[-1])
+        span = first.model_copy(update={"end_line": last.end_line, "end_col": last.end_col})
+        expr = self.expr(value[0]) if value else None
+        return ir.Cell.model_construct(name=str(name), expr=expr, declared=self.text[options[0].start_pos:
+                                                                                   options[-1].end_pos],
+                                       declared_span=span, choices=values, choice_blocks=not strings[0],
+                                       text=self.source(value[0]) if value else "", span=self.span(name))
+
+    def _choice_error(self, message: str, token: Token) -> None:
+        self.diagnostics.append(error("syntax", message, self.span(token).location(),
+                                      source_line=_line_of(self.text, token.line),
+                                      hints=['write `NAME: "a" | "b" = "a"` (strings) or `NAME: block_a | block_b`']))
 
     def show_item(self, tree: Tree) -> ir.ShowItem:
         ref_tree, *rest = tree.children

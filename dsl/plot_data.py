@@ -12,7 +12,7 @@ Values are in the display units of the report (`show ... in ms`); axis values in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

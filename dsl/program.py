@@ -18,12 +18,14 @@ import numpy as np
 from . import ir
 from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
+from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
 from .evaluator import Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .loader import load_modules
 from .overrides import apply_overrides
 from .queries import answer, check_questions
+from .report_options import check_report_options, option_value
 from .result import Result, ShownColumn
 from .sweeps import ReportContext, build_context
 
@@ -66,6 +68,7 @@ class Program:
         for block in self.blocks.values():
             for name in block.cells:
                 free.cell_type(block, name)
+        check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
         for report in self.reports:
             try:
@@ -92,6 +95,9 @@ class Program:
         check_questions(checker, ctx)
         for name in ctx.report.cells:
             checker.cell_type(ctx.report, name)
+        check_report_options(checker, ctx.report)
+        checker.constraints = check_requires(checker, blocks_of_report(self.blocks, ctx, [b for b, _ in checker.types]),
+                                             ctx)
         return checker
 
     # -- overriding --------------------------------------------------------------------------------------------
@@ -156,7 +162,14 @@ class Program:
             return columns
 
         columns = evaluator.run(compute)
-        result = Result(program, ctx, columns, evaluator.warnings, evaluator)
+        mode = option_value(program.sources, ctx.report, "invalid_points")
+        reached = {block.name for block in blocks_of_report(program.blocks, ctx, [b for b, _, _ in evaluator.memo])}
+        constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
+        validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode))
+        if any(d.severity == "error" for d in validity.diagnostics):
+            raise PerfError(validity.diagnostics)
+        result = Result(program, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
+        result.set_validity(validity.valid, validity.violations, mode)
         answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
         return result
 

@@ -20,7 +20,6 @@ reductions themselves are in reductions.py; here they are read from and written 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,7 +28,7 @@ from . import ir
 from .errors import did_you_mean
 from .evaluator import format_coord
 from .reductions import best_per_group, pareto_per_group
-from .result import ShownColumn
+from .result import Rows, ShownColumn
 from .context import Axis, Coord, ReportContext
 
 if TYPE_CHECKING:
@@ -37,35 +36,6 @@ if TYPE_CHECKING:
     from .result import Result
 
 MAX_LISTED = 10          # groups named in the warning about groups with no answer
-
-
-@dataclass
-class Rows:
-    """The rows of an answer: flat sweep indices, one per row, in output order.
-
-    A row that stands for a group with no answer (`missing`) points at the group's first sweep point, so the kept
-    axes (`kept_axes`) show the group, and every other value of the row is left empty (NaN or None)."""
-
-    index: np.ndarray                          # (rows,) int64
-    missing: np.ndarray                        # (rows,) bool
-    kept_axes: frozenset[int] = frozenset()
-    summary: str = ""                          # one line for notes: the question and what it found
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def pick(self, flat: np.ndarray, axis: int | None = None) -> np.ndarray:
-        """One value per row from a flat array with one value per sweep point."""
-        values = flat[self.index]
-        if axis in self.kept_axes or not self.missing.any():
-            return values
-        if values.dtype.kind == "f":
-            values = values.copy()
-            values[self.missing] = np.nan
-        else:
-            values = values.astype(object)
-            values[self.missing] = None
-        return values
 
 
 # -- names ---------------------------------------------------------------------------------------------------------

@@ -5,6 +5,11 @@ values in `records()` are in display units. This is the stable machine interface
 A report that asks a question (`where`, `best`, `pareto`, `largest`, `smallest`: queries.py) has one row per answer
 instead of one per sweep point: `rows` says which points they are, and `column()`, `records()` and `table()` follow
 it; `array()` stays over the whole sweep.
+
+Points that break a `require` (dsl/constraints.py) are never shown as if valid: `valid` (the full sweep's shape) is
+False there, and the rows leave them out, or, with the report option `invalid_points = "mark"`, keep them with the
+columns `valid` and `violates`; a question considers valid points only. `all_points=True` gives every point of the
+sweep (what matching and the workbook align with their own masks).
 """
 
 from __future__ import annotations
@@ -64,6 +69,37 @@ class LabelledArray:
     values: np.ndarray                        # display units, full shape
     dims: tuple[str, ...]                     # axis names
     coords: dict[str, np.ndarray]             # coordinate name -> values along its axis
+    valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
+
+
+@dataclass
+class Rows:
+    """The rows of a result that are not simply its sweep points: flat sweep indices, one per row, in output order.
+
+    A question's answer (queries.py), or the valid points where constraints leave some out. A row that stands for a
+    group with no answer (`missing`) points at the group's first sweep point, so the kept axes (`kept_axes`) show
+    the group, and every other value of the row is left empty (NaN or None)."""
+
+    index: np.ndarray                          # (rows,) int64
+    missing: np.ndarray                        # (rows,) bool
+    kept_axes: frozenset[int] = frozenset()
+    summary: str = ""                          # one line for notes: the question and what it found
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def pick(self, flat: np.ndarray, axis: int | None = None) -> np.ndarray:
+        """One value per row from a flat array with one value per sweep point."""
+        values = flat[self.index]
+        if axis in self.kept_axes or not self.missing.any():
+            return values
+        if values.dtype.kind == "f":
+            values = values.copy()
+            values[self.missing] = np.nan
+        else:
+            values = values.astype(object)
+            values[self.missing] = None
+        return values
 
 
 class Result:
@@ -74,7 +110,22 @@ class Result:
         self.columns = columns
         self.warnings = warnings
         self.evaluator = evaluator
-        self.rows = None          # queries.Rows where the report asks a question; None: one row per sweep point
+        self.rows: Rows | None = None     # which points the rows are; None: one row per sweep point
+        self.valid = np.ones(ctx.shape, dtype=bool)     # full sweep shape: True where every constraint holds
+        self.violations: list = []                        # constraints.Violation, one per broken constraint
+        self.invalid_points = "omit"
+
+    def set_validity(self, valid: np.ndarray, violations: list, mode: str) -> None:
+        """Record which points meet every constraint (`valid`, the full sweep's shape) and what the report does
+        with the others (`mode`: the report option `invalid_points`, "omit" or "mark"). Under "omit", the rows are
+        the valid points."""
+        self.valid = np.asarray(valid, dtype=bool).reshape(self.shape)
+        self.violations = list(violations)
+        self.invalid_points = mode
+        if mode == "omit" and not self.valid.all():
+            index = np.flatnonzero(self.valid.reshape(-1))
+            self.rows = Rows(index=index, missing=np.zeros(len(index), dtype=bool),
+                             summary=f"{len(index):,} of {self.n_points:,} sweep points meet every constraint")
 
     @property
     def report(self) -> str:
@@ -104,31 +155,33 @@ class Result:
         known = ", ".join(c.name for c in self.columns)
         raise KeyError(f"report '{self.report}' shows no cell '{name}' (it shows: {known})")
 
-    def column(self, name: str) -> np.ndarray:
-        """A shown cell as a flat array in SI, one value per row (the order of records())."""
-        return self.flat(self._column(name).array)
+    def column(self, name: str, all_points: bool = False) -> np.ndarray:
+        """A shown cell as a flat array in SI, one value per row of records() (per sweep point with all_points)."""
+        return self.flat(self._column(name).array, all_points=all_points)
 
-    def flat(self, array: np.ndarray, axis: int | None = None) -> np.ndarray:
+    def flat(self, array: np.ndarray, axis: int | None = None, all_points: bool = False) -> np.ndarray:
         """An array over the sweep (broadcastable to `shape`) as one value per row, in the order of records().
         `axis`: the array is that axis's coordinate (kept on a row that stands for a group with no answer)."""
-        return self.pick(np.broadcast_to(self._ranked(array), self.shape).reshape(-1), axis)
+        return self.pick(np.broadcast_to(self._ranked(array), self.shape).reshape(-1), axis, all_points)
 
-    def pick(self, flat: np.ndarray, axis: int | None = None) -> np.ndarray:
-        """A flat array with one value per sweep point as one value per row (itself where there is no question)."""
-        return flat if self.rows is None else self.rows.pick(flat, axis)
+    def pick(self, flat: np.ndarray, axis: int | None = None, all_points: bool = False) -> np.ndarray:
+        """A flat array with one value per sweep point as one value per row (itself where the rows are the points,
+        or with all_points)."""
+        return flat if self.rows is None or all_points else self.rows.pick(flat, axis)
 
-    def display_column(self, name: str) -> np.ndarray:
-        return self._display_values(self._column(name))
+    def display_column(self, name: str, all_points: bool = False) -> np.ndarray:
+        return self._display_values(self._column(name), all_points)
 
-    def _display_values(self, column: ShownColumn) -> np.ndarray:
-        flat = self.flat(column.array)
+    def _display_values(self, column: ShownColumn, all_points: bool = False) -> np.ndarray:
+        flat = self.flat(column.array, all_points=all_points)
         return flat / column.scale if column.kind == "num" else flat
 
     def _ranked(self, array: np.ndarray) -> np.ndarray:
         return self.evaluator._rank(array)
 
-    def axis_columns(self) -> dict[str, np.ndarray]:
-        """The coordinates of every row (sweep point), flat, in display units, keyed like records()."""
+    def axis_columns(self, all_points: bool = False) -> dict[str, np.ndarray]:
+        """The coordinates of every row (every sweep point with all_points), flat, in display units, keyed like
+        records()."""
         out: dict[str, np.ndarray] = {}
         shape = self.shape
         for axis in self.axes:
@@ -138,17 +191,33 @@ class Result:
                 view_shape[axis.index] = len(values)
                 if coord.kind == "num" and not coord.unit:
                     values = _whole_numbers(values)
-                flat = self.pick(np.broadcast_to(values.reshape(view_shape), shape).reshape(-1), axis.index)
+                flat = self.pick(np.broadcast_to(values.reshape(view_shape), shape).reshape(-1), axis.index,
+                                 all_points)
                 out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
         return out
 
-    def table(self) -> tuple[list[str], list[np.ndarray]]:
-        """Header keys and flat columns (axes first, then shown cells), in display units."""
-        axes = self.axis_columns()
+    def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
+        """Header keys and flat columns (axes first, then shown cells), in display units; with
+        `invalid_points = "mark"` and some point broken, then `valid` and `violates` (the broken constraints'
+        messages, joined by "; ")."""
+        axes = self.axis_columns(all_points)
         keys = list(axes) + [c.key for c in self.columns]
         # By column, not by name: a report may show one cell twice, in two units.
-        values = list(axes.values()) + [self._display_values(c) for c in self.columns]
+        values = list(axes.values()) + [self._display_values(c, all_points) for c in self.columns]
+        if self.invalid_points == "mark" and self.violations:
+            keys += ["valid", "violates"]
+            values += [self.pick(self.valid.reshape(-1), all_points=all_points),
+                       self.pick(self.violates(), all_points=all_points)]
         return keys, values
+
+    def violates(self) -> np.ndarray:
+        """Per sweep point (flat), the messages of the constraints it breaks ("" where none)."""
+        texts = np.full(self.n_points, "", dtype=object)
+        for violation in self.violations:
+            broken = np.broadcast_to(violation.broken, self.shape).reshape(-1)
+            texts[broken] = [text + "; " + violation.message if text else violation.message
+                             for text in texts[broken].tolist()]
+        return texts
 
     def records(self) -> list[dict]:
         keys, values = self.table()
@@ -161,7 +230,8 @@ class Result:
         full = np.broadcast_to(self._ranked(column.array), self.shape)
         values = full / column.scale if column.kind == "num" else full
         coords = {coord.name: coord.display_values() for axis in self.axes for coord in axis.coords}
-        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords)
+        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords,
+                             self.valid)
 
 
 def _python_list(values: np.ndarray) -> list:

@@ -21,12 +21,11 @@ from . import ir
 from .comparison import ComparisonRow, InputCell, MetricSpec, Section, WorkbookData
 from .matching import Comparison
 from .render import format_number
+from .report_options import OPTIONS as REPORT_OPTIONS
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
 from .workbook_pictures import workbook_pictures
 from .workbook_setup import setup_lines
-
-REPORT_OPTIONS = ("measured", "error_convention", "section", "measured_unit_aliases", "note", "stack")
 
 
 def title_of(name: str) -> str:
@@ -54,6 +53,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             key = next(k for k in axis_columns if k == coord.name or k.startswith(coord.name + " ["))
             id_names.append(key)
             id_values.append(axis_columns[key].tolist())
+
+    if result.invalid_points == "mark" and result.violations:     # kept points that break a `require`: say so
+        id_names += ["valid", "violates"]
+        id_values += [result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()]
 
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]

@@ -66,8 +66,7 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
                      if PRECISION_CELL.search(name)]
         if precision:
             lines.append(("Precision", "; ".join(precision)))
-    stack = ctx.report.cells.get("stack")
-    lines.append(("Stack", stack.expr.value if stack is not None and isinstance(stack.expr, ir.Str) else NOT_STATED))
+    lines.append(("Stack", _stack_text(ctx)))
     by_file: dict[str, list[str]] = {}
     for block_name in dict.fromkeys(key[0] for key in result.evaluator.memo):
         block = blocks[block_name]
@@ -81,3 +80,13 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
     if axes:
         lines.append(("Sweep", f"{len(points):,} points; " + "; ".join(axes)))
     return lines
+
+
+def _stack_text(ctx) -> str:
+    """The report's `stack`: a string as written, or the block(s) a `stack` role binds (a software-stack block)."""
+    if "stack" in ctx.fixed_roles:
+        return ctx.fixed_roles["stack"]
+    if "stack" in ctx.swept_roles:
+        return ", ".join(ctx.role_blocks("stack"))
+    stack = ctx.report.cells.get("stack")
+    return stack.expr.value if stack is not None and isinstance(stack.expr, ir.Str) else NOT_STATED

@@ -162,8 +162,13 @@ def test_data_parallel_rows_are_the_single_gpu_figures(seed_rows):
 
 # -- (d) physics sanity ------------------------------------------------------------------------------------------
 
+# tp = 4 must divide the attention heads (engines refuse it otherwise: the cost model leaves the point out), so the
+# models with 4 | heads: clm_60m has 6 heads (tests/test_constraints.py checks that its tp = 4 point is left out).
+TP4_MODELS = [model for model in LIBRARY_MODELS if model != "clm_60m"]
+
+
 @PROPERTY_SETTINGS
-@given(model=st.sampled_from(LIBRARY_MODELS), batch=st.integers(1, 16), seq_len=st.sampled_from([128, 512, 2048]))
+@given(model=st.sampled_from(TP4_MODELS), batch=st.integers(1, 16), seq_len=st.sampled_from([128, 512, 2048]))
 def test_doubling_tp_halves_flops_and_weights_and_adds_allreduce_time(checks, model, batch, seq_len):
     result = checks.evaluate("tp_scaling", overrides={"model": model, "batch": batch, "seq_len": seq_len})
     rows = by_axes(result, "tp")

@@ -267,28 +267,30 @@ TRIGGERS = [
         "  = help: add a cell of that name to the report or its workload to match on it\n"
         "\n"
         "1 warning\n")),
-    Trigger("bad-measured", ["eval", "r.perf"], 1, files={
+    Trigger("bad-report-option", ["eval", "r.perf"], 1, files={
         "r.perf": REPORT.replace("report r {", "report r {\n    measured = runs")}, stderr=(
-        "error[bad-measured]: `measured` names run logs: a string or a list of strings\n"
+        "error[bad-report-option]: 'measured' names run logs: a string or a list of strings\n"
         "  --> r.perf:6:16\n"
         "  |\n"
         "6 |     measured = runs\n"
         "  |                ^^^^\n"
-        "  = help: write `measured = \"runs.csv\"` or `measured = [\"a.csv\", \"b.jsonl\"]`; paths are "
-        "relative to the report's file\n"
+        "  = in: report.r.measured\n"
+        "  = help: a string or a list of strings, relative to the report's file: \"runs.csv\" or "
+        "[\"a.csv\", \"b.jsonl\"]\n"
         "\n"
         "1 error\n")),
-    Trigger("bad-error-convention", ["eval", "r.perf", "--measured", "runs.csv"], 1, files={
+    Trigger("bad-choice", ["eval", "r.perf", "--measured", "runs.csv"], 1, files={
         "r.perf": REPORT.replace("report r {", 'report r {\n    error_convention = "measurd"'),
         "runs.csv": "n_gpus,runtime [ms]\n1,11\n"}, stderr=(
-        "error[bad-error-convention]: unknown error convention 'measurd'\n"
+        "error[bad-choice]: 'error_convention' is one of \"measured\" or \"estimated\", not \"measurd\"\n"
         "  --> r.perf:6:24\n"
         "  |\n"
         "6 |     error_convention = \"measurd\"\n"
         "  |                        ^^^^^^^^^\n"
-        "  = help: did you mean 'measured'?\n"
-        "  = help: \"measured\" divides the error by the measured value, (estimated - measured) / "
-        "measured; \"estimated\" by the estimate, (estimated - measured) / estimated\n"
+        "  = in: report.r.error_convention\n"
+        "  = help: did you mean \"measured\"?\n"
+        "  = help: \"measured\": (estimated - measured) / measured\n"
+        "  = help: \"estimated\": (estimated - measured) / estimated, as the seed table does\n"
         "\n"
         "1 error\n")),
     # -- import-hf ---------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Smoke test: every bundled report and library file checks cleanly, and every report evaluates without warnings."""
+"""Smoke test: every bundled report and library file checks cleanly, and every report evaluates without warnings
+other than the constraints' (a sweep that crosses every model with every tensor-parallel degree holds points that
+engines refuse: they are left out with one warning per constraint, tests/test_constraints.py counts them)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ def test_every_report_checks_and_evaluates(report):
         result = program.evaluate(name)
         assert result.n_points >= 1
         # A question's groups with no answer are listed in a `no-point` warning and keep an empty row: an answer,
-        # not a fault of the report.
-        faults = [w for w in result.warnings if w.code != "no-point"]
+        # not a fault of the report; so are the points a constraint leaves out.
+        faults = [w for w in result.warnings if w.code not in ("no-point", "constraint")]
         assert not faults, [w.render() for w in faults]
         answered = ~result.rows.missing if result.rows is not None else slice(None)
         for column in result.columns:

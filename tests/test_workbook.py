@@ -515,6 +515,10 @@ def test_refuses_an_unknown_error_convention(tmp_path):
     with pytest.raises(UsageError) as caught:
         write_workbook(data, tmp_path / "seed.xlsx")
     assert caught.value.diagnostics[0].code == "bad-error-convention"
+    assert caught.value.render() == (
+        "error[bad-error-convention]: unknown error convention 'relative'\n"
+        "  = help: use 'measured' for (estimated - measured) / measured or 'estimated' for "
+        "(estimated - measured) / estimated")
 
 
 # ---- readable charts and text that fits --------------------------------------------------------------------

@@ -1,0 +1,305 @@
+"""Constraints (`require CONDITION, "message"`): at check time (stage 3c) and over the sweep (stage 4).
+
+A `require` belongs to the block that writes it and to every block that extends that one; it is evaluated with the
+cells of the block it ends up in (a constraint of the family workload `inference` reads the `tp` of the report's
+workload), like any inherited cell.
+
+- `check_requires` (called by Program's checks): the condition is a boolean; where it reads only constants (no
+  sweep, no role swept over several blocks, no declared input left open) it is decided before anything is
+  computed, and a false one is an error that names the values it read.
+- `evaluate_requires` (called by Program.evaluate): the condition over the whole sweep. `valid` is True where every
+  constraint holds; each constraint that some points break gives ONE diagnostic with its message, how many points
+  and a few of their axis values: a warning (the points are left out of the results, or kept and marked, as the
+  report option `invalid_points` says), or an error where no point is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from . import ir
+from .context import ReportContext
+from .errors import Diagnostic
+from .evaluator import Evaluator
+from .functions import FUNCTIONS
+from .linker import Target, Unresolved, is_block_ref
+
+CODE = "constraint"
+EXAMPLES = 3              # sweep points quoted per broken constraint
+VALUES_QUOTED = 6         # constant cells quoted per constraint broken at check time
+
+
+@dataclass
+class Violation:
+    """A constraint that some sweep points break. `broken` is True at those points (broadcastable to the
+    report's shape); `count` of the report's `total` points break it; `examples` describe the first few."""
+
+    owner: str                     # the block that writes the `require`
+    kind: str                      # that block's kind
+    require: ir.Require
+    broken: np.ndarray
+    count: int
+    total: int
+    examples: list[str]
+
+    @property
+    def message(self) -> str:
+        return self.require.message
+
+
+@dataclass
+class Validity:
+    """Which points of a report meet every constraint: `valid` has the report's full shape."""
+
+    valid: np.ndarray
+    violations: list[Violation]
+    diagnostics: list[Diagnostic]
+
+
+# -- check time ----------------------------------------------------------------------------------------------------
+
+def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
+    """Type every `require` of `blocks` (resolved Blocks) in the checker's context and report, through
+    `checker.report`, a condition that is not a boolean and one that reads only constants and is false.
+
+    Returns the constraints that apply in this context and are well typed, as (block, owner, require): what
+    `evaluate_requires` evaluates over the sweep (decided once per report, like its dimensions).
+    """
+    applicable = []
+    evaluators: dict[str, Evaluator] = {}       # one per context: the report's, or one for every report-free block
+    for block in blocks:
+        for owner, require in block.requires:
+            path = f"{block.kind}.{block.name}"
+            # Without a report, every constraint is typed; one that reads an input left open is no constant.
+            applies = ctx is None or _applies(checker.link, require, block)
+            if not applies:
+                continue            # typing it would ask for the role or the input
+            reported = len(checker.diagnostics)
+            vtype = checker.expr_type(require.condition, block, path)
+            if vtype.kind == "unknown" or len(checker.diagnostics) > reported:
+                continue
+            if vtype.kind != "bool":
+                checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
+                               f"{vtype.describe()}", require.condition.span, path=path,
+                               hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
+                continue
+            if applies:
+                applicable.append((block, owner, require))
+            reads: dict[str, ir.Cell] = {}
+            if not _is_constant(require.condition, block, checker.link, reads, {}):
+                continue
+            if _holds_everywhere(checker, block, require, ctx, evaluators):
+                continue
+            _report_broken(checker, block, owner, require, reads, path)
+    return applicable
+
+
+def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
+    """The blocks whose constraints apply to a report: the report, the blocks its roles bind, and the blocks named
+    in `reached` (those a checked or evaluated cell of the report reached: the cost models it shows)."""
+    names = [ctx.report.name] + list(ctx.fixed_roles.values())
+    for _, coord in ctx.swept_roles.values():
+        names.extend(coord.values.tolist())
+    names.extend(reached)
+    return [blocks[name] for name in dict.fromkeys(names) if name in blocks]
+
+
+def _applies(link, require: ir.Require, block) -> bool:
+    """Whether a constraint applies in this context. It does not where its condition reads a role the report does
+    not bind (the workload `inference`'s rule on the model's heads, in a report without a model), nor where it
+    reads a declared input that is not given (`idle_power <= tdp` on a part whose datasheet lacks the TDP): a
+    constraint never asks for a figure that the shown cells do not need."""
+    roots = []
+    for ref in _refs(require.condition):
+        target = link.target(ref.parts, block)
+        if isinstance(target, Unresolved):
+            return target.code != "unbound-role"       # other names: the checker reports them
+        roots.extend((name, target.cell) for name in target.blocks)
+    for block_name, cell_name in link.reachable(roots):
+        cell = link.blocks[block_name].cells[cell_name]
+        if cell.expr is None and not cell.sweep:
+            return False
+    return True
+
+
+def _refs(expr: ir.Expr) -> Iterator[ir.Ref]:
+    """The references of a condition (a short formula: recursion is fine), by node kind."""
+    kind = expr.kind
+    if kind == "ref":
+        yield expr
+    elif kind == "binary":
+        yield from _refs(expr.left)
+        yield from _refs(expr.right)
+    elif kind == "unary":
+        yield from _refs(expr.operand)
+    elif kind in ("call", "list", "tuple"):
+        for child in (expr.args if kind == "call" else expr.items):
+            yield from _refs(child)
+
+
+def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,
+                      evaluators: dict[str, "Evaluator"]) -> bool:
+    """A constant condition's value (constants only: no axis, so any report-free context computes it)."""
+    evaluator = evaluators.get("")
+    if evaluator is None:
+        evaluator = evaluators[""] = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources,
+                                               checker.types, link=checker.link if ctx is not None else None)
+    value = evaluator.run(lambda: evaluator.expr(require.condition, block))
+    return bool(np.all(value))
+
+
+def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[str, ir.Cell], path: str) -> None:
+    values = ", ".join(f"{name} = {_written(cell)}" for name, cell in list(reads.items())[:VALUES_QUOTED])
+    notes = [f"`{_one_line(require.text)}` is false" + (f" with {values}" if values else "")]
+    if owner != block.name:
+        notes.append(f"the constraint is written in {checker.blocks[owner].kind} '{owner}' at "
+                     f"{require.span.location()}")
+        span = block.span
+    else:
+        span = require.condition.span
+    checker.report(CODE, require.message, span, path=path, notes=notes)
+
+
+def _written(cell: ir.Cell) -> str:
+    expr = cell.expr
+    if isinstance(expr, ir.Str):
+        return f'"{expr.value}"'
+    if isinstance(expr, ir.Bool):
+        return "true" if expr.value else "false"
+    return " ".join((cell.text or getattr(expr, "text", "")).split())
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: dict, prefix: str = "") -> bool:
+    """Whether `expr` (in `block`) reads no sweep, no role swept over blocks, no declared input left open and no
+    role a report has not bound; `reads` collects the literal cells it reads, named as the condition reaches them
+    (`model.heads`; `prefix` is the role or block a formula cell of another block was reached through)."""
+    kind = expr.kind
+    if kind in ("num", "str", "bool"):
+        return True
+    if kind == "unary":
+        return _is_constant(expr.operand, block, link, reads, memo, prefix)
+    if kind == "binary":
+        return (_is_constant(expr.left, block, link, reads, memo, prefix)
+                & _is_constant(expr.right, block, link, reads, memo, prefix))
+    if kind == "call":
+        return expr.func in FUNCTIONS and all([_is_constant(a, block, link, reads, memo, prefix)
+                                               for a in expr.args])
+    if kind != "ref":
+        return False
+    target = link.target(expr.parts, block)
+    if not isinstance(target, Target) or len(target.blocks) != 1:
+        return False                                  # unresolved, a role left open, or swept over blocks
+    target_block, name = link.blocks[target.blocks[0]], target.cell
+    key = (target_block.name, name)
+    if key in memo:
+        found, literal = memo[key]
+    else:
+        memo[key] = (False, None)                     # a cycle is not a constant (the checker reports it)
+        cell = target_block.cells[name]
+        if cell.sweep or cell.expr is None or is_block_ref(cell.expr, link.blocks, target_block):
+            found, literal = False, None
+        elif cell.expr.kind in ("num", "str", "bool") or (cell.expr.kind == "unary" and cell.expr.operand.kind
+                                                           == "num"):
+            found, literal = True, cell
+        else:
+            inner = prefix if len(expr.parts) == 1 else expr.parts[0] + "."
+            found = _is_constant(cell.expr, target_block, link, reads, memo, inner)
+            literal = None
+        memo[key] = (found, literal)
+    if found and literal is not None:
+        reads.setdefault(prefix + expr.dotted if len(expr.parts) == 1 else expr.dotted, literal)
+    return found
+
+
+# -- over the sweep ------------------------------------------------------------------------------------------------
+
+def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
+    """The constraints over the whole sweep (call inside `evaluator.run`).
+
+    `constraints`: (block, owner, require) as `check_requires` returned them, for the blocks the report's shown
+    cells reached (`blocks_of_report`); `mode`: the report option `invalid_points` ("omit" or "mark"), which the
+    warnings name.
+    Returns the full-shape `valid` array, one Violation per broken constraint, and their diagnostics: warnings,
+    or errors where no point meets every constraint.
+    """
+    ctx = evaluator.ctx
+    by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
+    for block, owner, require in constraints:
+        holds = _holds(evaluator, ctx, block, require)
+        key = (require.span.file, require.span.line, require.span.col)
+        if key in by_require:
+            holds = np.logical_and(by_require[key][2], holds)
+        by_require[key] = (owner, require, holds)
+
+    valid = np.ones(ctx.shape, dtype=bool)
+    violations = []
+    for owner, require, holds in by_require.values():
+        broken = ~holds
+        # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
+        spread = int(np.prod([n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1], dtype=np.int64))
+        count = int(np.count_nonzero(broken)) * spread
+        if count == 0:
+            continue
+        valid &= np.broadcast_to(holds, ctx.shape)
+        examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {})
+                    for index in np.argwhere(broken)[:EXAMPLES]]
+        violations.append(Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points,
+                                    examples))
+    nothing_left = bool(violations) and not valid.any()
+    diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
+    return Validity(valid, violations, diagnostics)
+
+
+def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require) -> np.ndarray:
+    """The condition over the sweep, as a boolean array; for a block of a role swept over several blocks, its value
+    at that role's positions (True elsewhere: the constraint is not this block's there)."""
+    positions = [(index, i) for index, coord in ctx.swept_roles.values()
+                 for i, name in enumerate(coord.values.tolist()) if name == block.name]
+    if not positions:
+        return np.asarray(evaluator.expr(require.condition, block), dtype=bool)
+    pieces = [(index, i, np.asarray(evaluator.expr(require.condition, block, {index: i}), dtype=bool))
+              for index, i in positions]
+    shape = list(np.broadcast_shapes(*(piece.shape for _, _, piece in pieces)))
+    for index, _, _ in pieces:
+        shape[index] = ctx.shape[index]
+    holds = np.ones(shape, dtype=bool)
+    for index, i, piece in pieces:
+        where = tuple(i if axis == index else slice(None) for axis in range(len(shape)))
+        holds[where] = np.take(np.broadcast_to(piece, [1 if a == index else n for a, n in enumerate(shape)]), 0,
+                               axis=index)
+    return holds
+
+
+def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_left: bool) -> Diagnostic:
+    total = violation.total
+    if violation.count == total:
+        how_many = "the only sweep point breaks it" if total == 1 else f"every sweep point ({total:,}) breaks it"
+    else:
+        how_many = f"{violation.count:,} of {total:,} sweep points break it"
+    if nothing_left:
+        outcome = ""
+    elif mode == "mark":
+        outcome = ", marked: valid = false"
+    else:
+        outcome = ", left out of the results"
+    more = int(np.count_nonzero(violation.broken)) > len(violation.examples)   # more than the examples show
+    notes = ["at " + "; ".join(violation.examples) + ("; ..." if more else "")]
+    if violation.examples == ["every sweep point"]:
+        notes = []
+    hints = []
+    if nothing_left:
+        hints.append("no sweep point meets every constraint, so there is nothing to show")
+    elif mode != "mark":
+        hints.append('to keep them, marked, give the report the option `invalid_points = "mark"`')
+    require = violation.require
+    diag = evaluator.sources.diag(CODE, f"{require.message}: {how_many}{outcome}", require.condition.span,
+                                  path=f"{violation.kind}.{violation.owner}", notes=notes, hints=hints)
+    diag.severity = "error" if nothing_left else "warning"
+    return diag

@@ -1,0 +1,258 @@
+"""Constraints (`require CONDITION, "message"`): what check decides, what evaluation leaves out or marks, and the
+Result interface (`valid`, `violations`) that queries combine with their filters.
+
+The golden cases tests/cases/constraint_*.perf and eval_constraint_*.perf pin the diagnostics' text; here the
+values, shapes and counts, written as the arithmetic that gives them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import perfdsl
+from perfdsl import cli
+from perfdsl.errors import PerfError
+from perfdsl.workbook_export import build_workbook_data
+
+REPO = Path(__file__).resolve().parent.parent
+CASES = REPO / "tests" / "cases"
+CAPACITY = REPO / "reports" / "capacity_planning.perf"
+
+
+def _load(text: str) -> perfdsl.Program:
+    return perfdsl.load([], texts={"c.perf": text})
+
+
+GRID = """
+workload w {
+    sweep gpus = [1, 2, 3, 4]
+    sweep tp = [1, 2]
+    require gpus / tp == floor(gpus / tp), "gpus is a whole multiple of tp"
+    require gpus <= 3, "three GPUs at most"
+}
+costmodel c { replicas = workload.gpus / workload.tp }
+report r {
+    workload = w
+    OPTION
+    show c.replicas
+}
+"""
+
+
+def test_valid_has_the_full_sweeps_shape_and_records_leave_the_broken_points_out():
+    result = _load(GRID.replace("OPTION", "")).evaluate()
+    gpus = np.array([1, 2, 3, 4])[:, None]
+    tp = np.array([1, 2])[None, :]
+    expected = (gpus % tp == 0) & (gpus <= 3)
+    assert result.shape == (4, 2) and result.valid.shape == (4, 2)
+    assert result.valid.tolist() == expected.tolist()
+    assert result.n_points == 8 and result.n_rows == int(expected.sum()) == 4
+    rows = result.records()
+    assert [(r["gpus"], r["tp"]) for r in rows] == [(1, 1), (2, 1), (2, 2), (3, 1)]
+    assert result.column("c.replicas").tolist() == [1 / 1, 2 / 1, 2 / 2, 3 / 1]      # aligned with records()
+    assert result.column("c.replicas", all_points=True).shape == (8,)
+    assert result.array("c.replicas").valid.tolist() == expected.tolist()
+    whole, at_most = result.violations
+    assert (whole.message, whole.count, whole.total) == ("gpus is a whole multiple of tp", 2, 8)   # (1, 2), (3, 2)
+    assert (at_most.message, at_most.count) == ("three GPUs at most", 2)                            # gpus = 4
+    assert np.broadcast_to(whole.broken, (4, 2)).tolist() == (gpus % tp != 0).tolist()
+    assert [w.code for w in result.warnings] == ["constraint", "constraint"]
+
+
+def test_mark_keeps_every_point_with_valid_and_violates_columns():
+    result = _load(GRID.replace("OPTION", 'invalid_points = "mark"')).evaluate()
+    rows = result.records()
+    assert len(rows) == 8 and result.n_rows == 8
+    by_point = {(r["gpus"], r["tp"]): r for r in rows}
+    assert by_point[(2, 2)]["valid"] is True and by_point[(2, 2)]["violates"] == ""
+    assert by_point[(3, 2)]["valid"] is False
+    assert by_point[(3, 2)]["violates"] == "gpus is a whole multiple of tp"
+    assert by_point[(4, 1)]["violates"] == "three GPUs at most"
+    assert result.valid.sum() == 4
+
+
+def test_the_workbook_has_only_the_valid_points():
+    result = _load(GRID.replace("OPTION", "")).evaluate()
+    data = build_workbook_data(result, None)
+    (section,) = data.sections
+    assert [(row.identity["gpus"], row.identity["tp"]) for row in section.rows] == [(1, 1), (2, 1), (2, 2), (3, 1)]
+
+
+def test_no_valid_point_is_an_error_that_names_the_constraints():
+    program = _load(GRID.replace("OPTION", "").replace("[1, 2, 3, 4]", "[5, 7]"))
+    with pytest.raises(PerfError) as caught:
+        program.evaluate()
+    messages = [d.message for d in caught.value.diagnostics]
+    assert messages == ["gpus is a whole multiple of tp: 2 of 4 sweep points break it",
+                        "three GPUs at most: every sweep point (4) breaks it"]
+
+
+def test_check_decides_constants_only():
+    program = _load("""
+workload w {
+    n = 4; k = 3
+    sweep s = [1, 2]
+    require n / k == floor(n / k), "k divides n"
+    require s >= 1, "s is at least 1"
+    require model.x >= 1, "open role: not decided"
+}
+""")
+    (diag,) = program.check()
+    assert (diag.code, diag.message, diag.location.line) == ("constraint", "k divides n", 5)
+    assert diag.notes[0] == "`n / k == floor(n / k)` is false with n = 4, k = 3"
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(st.integers(-5, 20), min_size=1, max_size=8, unique=True), threshold=st.integers(-5, 20))
+def test_a_threshold_constraint_keeps_exactly_the_points_that_meet_it(values, threshold):
+    program = _load(f"""
+workload w {{
+    sweep x = [{", ".join(map(str, values))}]
+    require x >= {threshold}, "x is large enough"
+}}
+costmodel c {{ twice = 2 * workload.x }}
+report r {{ workload = w; show c.twice }}
+""")
+    kept = [v for v in values if v >= threshold]
+    if not kept:
+        with pytest.raises(PerfError):
+            program.evaluate()
+        return
+    result = program.evaluate()
+    assert result.valid.tolist() == [v >= threshold for v in values]
+    assert [r["x"] for r in result.records()] == kept
+    assert result.column("c.twice").tolist() == [2 * v for v in kept]
+    assert len(result.warnings) == (0 if len(kept) == len(values) else 1)
+
+
+# -- the cost model's constraints ---------------------------------------------------------------------------------
+
+def test_capacity_planning_leaves_out_the_tensor_parallel_degrees_that_engines_refuse():
+    program = perfdsl.load(CAPACITY)
+    result = program.evaluate(overrides={"hardware": "h100_sxm5"})
+    model_axis = next(a for a in result.axes if a.name == "model")
+    tp_axis = next(a for a in result.axes if a.name == "tp")
+    others = result.n_points // (model_axis.length * tp_axis.length)       # batch x prompt x output
+    assert others == 9 * 9 * 7
+    heads_breaks = kv_breaks = 0
+    refused = set()
+    for model in (str(m) for m in model_axis.coords[0].values):
+        heads, kv = program.value(f"{model}.heads"), program.value(f"{model}.kv_heads")
+        for tp in tp_axis.coords[0].values.tolist():
+            if heads % tp:
+                heads_breaks += others
+                refused.add((model, tp))
+            if kv % tp and tp % kv:
+                kv_breaks += others
+                refused.add((model, tp))
+    by_message = {v.message: v.count for v in result.violations}
+    assert by_message["tp divides the attention heads"] == heads_breaks
+    assert by_message.get("tp divides the KV heads, or is a whole multiple of them (each KV head replicated on "
+                          "tp / kv_heads GPUs)", 0) == kv_breaks
+    assert result.n_rows == result.n_points - len(refused) * others
+    shown = {(r["model"], r["tp"]) for r in result.records()}
+    assert not shown & refused
+    assert ("qwen2_5_7b", 8) in refused                  # 28 heads: vLLM refuses tp = 8
+    assert ("clm_60m", 4) in refused                     # 6 heads
+
+
+def test_kv_heads_fewer_than_tp_are_replicated_not_refused():
+    """Qwen2.5-3B has 16 heads and 2 KV heads: at tp = 4, 8 and 16 every GPU holds one KV head (a replica)."""
+    text = """
+import "costmodels/transformer_inference.perf"
+import "models/qwen2.perf"
+import "hardware/hopper.perf"
+workload w extends inference { batch = 1; seq_len = 1; sweep tp = [1, 2, 4, 8, 16]; n_gpus = tp }
+report r { model = qwen2_5_3b; hardware = h100_sxm5; workload = w; show memory.weights }
+"""
+    result = perfdsl.load([], texts={str(REPO / "kv.perf"): text}).evaluate()
+    assert result.valid.all() and not result.violations
+    assert [r["tp"] for r in result.records()] == [1, 2, 4, 8, 16]
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"tp": 3}, "n_gpus is a whole multiple of tp x pp (whole replicas)"),
+    ({"batch": 0}, "batch is a whole number of sequences, at least 1"),
+    ({"output_len": -5}, "output_len is a whole number of tokens, at least 0"),
+])
+def test_a_constant_that_breaks_the_cost_model_is_an_error_before_evaluation(override, message):
+    program = perfdsl.load(CASES / "constraint_tp_heads.perf")
+    overrides = {"model": "llama3_1_8b", "tp": 1, "n_gpus": 2, **override}
+    with pytest.raises(PerfError) as caught:
+        program.evaluate(overrides=overrides)
+    assert message in [d.message for d in caught.value.diagnostics]
+
+
+def test_the_command_line_exits_1_on_a_broken_constant(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "tests/cases/constraint_tp_heads.perf", "--set", "model=llama3_1_8b", "--set", "tp=3",
+                     "--set", "n_gpus=2"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error[constraint]: n_gpus is a whole multiple of tp x pp (whole replicas)" in err
+    assert "with n_gpus = 2, tp = 3, pp = 1" in err
+
+
+def test_the_workbook_marks_the_kept_points_that_break_a_constraint():
+    result = _load(GRID.replace("OPTION", 'invalid_points = "mark"')).evaluate()
+    (section,) = build_workbook_data(result, None).sections
+    assert section.id_columns[-2:] == ["valid", "violates"]
+    marks = {(row.identity["gpus"], row.identity["tp"]): (row.identity["valid"], row.identity["violates"])
+             for row in section.rows}
+    assert len(marks) == 8
+    assert marks[(2, 2)] == (True, "") and marks[(3, 2)] == (False, "gpus is a whole multiple of tp")
+
+
+def test_a_run_at_a_point_that_breaks_a_constraint_matches_no_estimate(tmp_path):
+    from perfdsl.matching import compare_with_runs
+
+    runs = tmp_path / "runs.csv"
+    runs.write_text("gpus,tp,replicas [count]\n2,2,1\n3,2,1.5\n4,1,4\n", encoding="utf-8")
+    result = _load(GRID.replace("OPTION", "").replace("c.replicas", "c.replicas as replicas")).evaluate()
+    comparison = compare_with_runs(result, [str(runs)])
+    assert comparison.n_rows == result.n_rows == 4               # the 4 valid points, not 8
+    unmatched = {u.description: u.kind for u in comparison.unmatched}
+    assert unmatched["gpus=3, tp=2 (its sweep point breaks a constraint: gpus is a whole multiple of tp)"] \
+        == "run without estimate"
+    assert unmatched["gpus=4, tp=1 (its sweep point breaks a constraint: three GPUs at most)"] \
+        == "run without estimate"
+    estimates_without_run = [u for u in comparison.unmatched if u.kind == "estimate without run"]
+    assert len(estimates_without_run) == 4 - 1                  # valid points only; (2, 2) has its run
+    keys, columns = comparison.table()
+    assert len(columns[0]) == 4
+
+
+def test_a_constraint_over_a_role_the_report_does_not_bind_does_not_apply():
+    program = _load("""
+workload w {
+    sweep tp = [1, 2, 3]
+    require model.heads / tp == floor(model.heads / tp), "tp divides the heads"
+}
+costmodel c { gpus = workload.tp }
+report r { workload = w; show c.gpus }
+""")
+    assert program.check() == []
+    result = program.evaluate()
+    assert result.valid.all() and [r["tp"] for r in result.records()] == [1, 2, 3]
+
+
+def test_a_constraint_never_asks_for_a_figure_the_shown_cells_do_not_need():
+    """`idle_power <= tdp` (hardware/gpu.perf) on a part without a TDP, in a report that shows no energy."""
+    program = _load("""
+hardware base {
+    tdp: W
+    idle_power: W = tdp
+    peak = 100 TFLOP/s
+    require idle_power <= tdp, "idle_power is at most tdp"
+}
+hardware no_tdp extends base { }
+costmodel c { time = 1 TFLOP / hardware.peak }
+report r { hardware = no_tdp; show c.time in ms }
+""")
+    assert program.check() == []
+    assert program.evaluate().records() == [{"c.time [ms]": 10.0}]
