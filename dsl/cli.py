@@ -91,6 +91,29 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--meta", metavar="SIDE.json", help="what the logs lack: model, hardware, n_gpus ...")
     ing.add_argument("--window", metavar="START,END", help="time window for power logs (epoch s or ISO times)")
 
+    cal = sub.add_parser("calibrate", help="fit cells of a report's spec to measured runs (writes a .perf file)")
+    cal.add_argument("file", metavar="REPORT")
+    cal.add_argument("--measured", action="extend", nargs="+", default=[], metavar="RUNS",
+                     help="run logs (any format `ingest` reads), besides those the report names")
+    cal.add_argument("--fit", action="extend", nargs="+", default=[], metavar="CELL[=LOW..HIGH]", required=True,
+                     help="the cells to fit, e.g. gpu.matmul_efficiency=0.3..1 inference.kernel_overhead=0us..200us")
+    cal.add_argument("--metric", action="append", default=[], metavar="NAME[=WEIGHT]",
+                     help="a metric that enters the fit (default: runtime, else every measured metric)")
+    cal.add_argument("--group-by", metavar="AXIS", help="leave-one-group-out cross-validation: model, hardware, "
+                     "source (the run log) or any axis of the report")
+    cal.add_argument("--loss", default="soft_l1", help="linear, soft_l1 (default), huber, cauchy or arctan")
+    cal.add_argument("--f-scale", type=float, default=0.05, help="where the robust loss turns linear, in log "
+                     "ratio (default 0.05, about 5%%)")
+    cal.add_argument("--bootstrap", type=int, default=100, metavar="N", help="bootstrap refits (default 100; 0: none)")
+    cal.add_argument("--resample", default="residuals", help="residuals (default) or runs")
+    cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's random draws")
+    cal.add_argument("--report", help="which report, where the file defines several")
+    cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                     help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
+    cal.add_argument("-o", "--output", required=True, metavar="OUT.perf", help="the calibrated .perf file")
+    cal.add_argument("--residuals", metavar="FILE", help="write the residuals per run (.csv .txt .xlsx) instead of "
+                     "printing them")
+
     imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
     imp.add_argument("--name", help="the block's name (default: from the model id)")
@@ -110,12 +133,13 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)      # as typed, for the files that record it
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
-                   "import-hf": cmd_import_hf, "errors": cmd_errors}[args.command]
+                   "import-hf": cmd_import_hf, "errors": cmd_errors, "calibrate": cmd_calibrate}[args.command]
         return handler(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -273,6 +297,9 @@ def cmd_eval(args) -> int:
         return EXIT_OK
 
     keys, columns = comparison.table() if comparison is not None else result.table()
+    from .intervals import with_intervals
+
+    keys, columns = with_intervals(result, keys, columns, comparison.keep if comparison is not None else None)
     progress = Progress("writing")
 
     def write(stream) -> None:
@@ -325,6 +352,51 @@ def cmd_ingest(args) -> int:
     from .runlogs.ingest import ingest_command
 
     return ingest_command(args.logs, args.output, args.log_format, args.meta, args.window)
+
+
+def cmd_calibrate(args) -> int:
+    """Fit, then write the .perf file and the residuals; the summary goes to stderr (perfdsl.calibrate)."""
+    import datetime
+    import shlex
+
+    from .calibrate import calibrate
+    from .calibration_report import perf_text, residual_table, summary_lines, workbook_data
+    from .calibration_runs import prepare_problem
+    from .errors import UsageError, error
+    from .output import protect_inputs, write_text_atomically
+    from .render import write_csv, write_table
+
+    if not args.output.endswith(".perf"):
+        raise UsageError(error("bad-output", f"-o {args.output}: the calibration is written as a .perf file"))
+    problem = prepare_problem(args.file, args.measured, args.fit, report=args.report,
+                              overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
+    inputs = [args.file] + args.measured + problem.files + [m.file for m in problem.program.modules]
+    for target in filter(None, (args.output, args.residuals)):
+        protect_inputs(target, inputs)
+    if problem.diagnostics:
+        _print_diagnostics(problem.diagnostics)
+    progress = Progress("calibrating")
+    cal = calibrate(problem, loss=args.loss, f_scale=args.f_scale, bootstrap=args.bootstrap,
+                    resampling=args.resample, seed=args.seed)
+    progress.done()
+    sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
+    command = "perfdsl " + shlex.join(args.argv)
+    write_text_atomically(args.output, perf_text(cal, problem, args.output, command,
+                                                 datetime.date.today().isoformat()))
+    sys.stderr.write(f"wrote {args.output}\n")
+    keys, columns = residual_table(cal)
+    if args.residuals is None:
+        write_table(keys, columns, sys.stdout)
+    elif args.residuals.endswith(".xlsx"):
+        from .workbook import write_workbook
+
+        write_workbook(workbook_data(cal, problem.report), args.residuals)
+    else:
+        write_text_atomically(args.residuals, lambda out: (write_csv if args.residuals.endswith(".csv")
+                                                           else write_table)(keys, columns, out))
+    if args.residuals:
+        sys.stderr.write(f"wrote {args.residuals}\n")
+    return EXIT_OK
 
 
 def cmd_import_hf(args) -> int:
