@@ -3,7 +3,7 @@
 A block's effective cells are its parent's cells overridden by its own. An override keeps the dimension that the
 parent declared: the declaration is carried onto the overriding cell, so the checker enforces it.
 
-A file's `set BLOCK.CELL = ...` statements (a calibration's fitted cells) are written into the named block before
+A file's `set { BLOCK.CELL = ... }` entries (a calibration's fitted cells) are written into the named block before
 `extends` is resolved, as if the block had defined the cell, so blocks that extend it inherit the new value.
 """
 
@@ -149,7 +149,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
 
 def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: SourceLines,
                 diagnostics: list[Diagnostic]) -> None:
-    """Write every `set BLOCK.CELL = ...` into its block; a cell set twice, or one no block has, is an error."""
+    """Write every `set { BLOCK.CELL = ... }` entry into its block; a cell set twice, or one no block has, is an error."""
     done: dict[tuple[str, str], ir.SetStmt] = {}
     for module in modules:
         for stmt in module.sets:

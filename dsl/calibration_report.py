@@ -1,6 +1,6 @@
 """What a calibration hands back: the `.perf` file of fitted cells, the residuals per run, and a summary.
 
-The `.perf` file has one `set BLOCK.CELL = VALUE` per fitted cell, each under a comment that says what it was fitted
+The `.perf` file has one `BLOCK.CELL = VALUE` entry per fitted cell in a `set { ... }`, each under a comment that says what it was fitted
 on (runs, files, date), the in-sample and cross-validated errors and the bootstrap interval, and a block of the
 calibration's residual spread per metric (`runtime_low`, `runtime_high`: factors on an estimate), which a report that
 binds it as `calibration = NAME` shows as "low" and "high" columns beside each estimate (perfdsl.intervals). No
@@ -21,6 +21,14 @@ def block_name(output: str) -> str:
     """The spread block's name from the output file: reports/seed_a5000_calibration.perf -> seed_a5000_calibration."""
     stem = re.sub(r"\W", "_", os.path.splitext(os.path.basename(output))[0])
     return stem if re.match(r"[A-Za-z_]", stem) else f"calibration_{stem}"
+
+
+HEADER = "cells fitted by `perfdsl calibrate`"
+
+
+def written_by_calibrate(text: str) -> bool:
+    """Whether a .perf file's first line says perfdsl calibrate wrote it (so a refit may replace it)."""
+    return HEADER in text.split("\n", 1)[0]
 
 
 def _percent(value: float) -> str:
@@ -80,7 +88,7 @@ def perf_text(cal, problem, output: str, command: str, date: str) -> str:
     imports = dict.fromkeys(os.path.relpath(os.path.abspath(blocks[c.block].file), out_dir) for c in cal.cells)
     files = ", ".join(os.path.relpath(os.path.abspath(f), out_dir) for f in cal.files)
     runs = len(set(cal.obs.point.tolist()))
-    lines = [f"# {os.path.basename(output)}: cells fitted by `perfdsl calibrate` on {date}.",
+    lines = [f"# {os.path.basename(output)}: {HEADER} on {date}.",
              f"#   {command}",
              f"# Report '{problem.report}'; {runs} runs matched (of {cal.n_runs} in {files}); metrics "
              + ", ".join(f"{m.name} (weight {m.weight:g})" for m in cal.metrics)
@@ -95,23 +103,23 @@ def perf_text(cal, problem, output: str, command: str, date: str) -> str:
     error_text = "; ".join(f"{m.name} MAPE in-sample {_percent(e[0])}"
                            + (f", leave-one-{cal.group_by}-out {_percent(e[1])}" if cal.folds else "")
                            for m, e in zip(cal.metrics, errors))
-    flagged = {name for flag in cal.flags for name in flag.cell.split(", ")}
-    for cell, value, (low, high) in zip(cal.cells, cal.values, interval):
-        lines.append(f"# fitted on {runs} runs, {date}: {error_text}")
+    lines.append("set {")
+    for index, (cell, value, (low, high)) in enumerate(zip(cal.cells, cal.values, interval)):
+        lines.append(f"    # fitted on {runs} runs, {date}: {error_text}")
         if np.isfinite(low):
-            lines.append(f"# 95% bootstrap interval {cell.literal(low)} .. {cell.literal(high)} ({len(cal.samples)} "
+            lines.append(f"    # 95% bootstrap interval {cell.literal(low)} .. {cell.literal(high)} ({len(cal.samples)} "
                          f"{cal.resampling} resamples); start {cell.literal(cell.start)}, bounds "
                          f"{cell.literal(cell.low)} .. {cell.literal(cell.high)}")
         if cal.folds:
-            refits = ", ".join(f"{f.group} {cell.literal(f.values[cal.cells.index(cell)])}"
-                               for f in cal.folds if f.values is not None)
-            lines.append(f"# refitted leaving one {cal.group_by} out: {refits}")
+            refits = ", ".join(f"{f.group} {cell.literal(f.values[index])}" for f in cal.folds if f.values is not None)
+            lines.append(f"    # refitted leaving one {cal.group_by} out: {refits}")
         for flag in cal.flags:
             if cell.name in flag.cell.split(", "):
-                lines.append(f"# NOT DETERMINED: {flag.message}; {flag.hint}")
-        lines.append(f"set {cell.name} = {cell.literal(value)}" + ("    # see above: not determined"
-                                                                    if cell.name in flagged else ""))
+                lines.append(f"    # NOT DETERMINED: {flag.message}; {flag.hint}")
+        lines.append(f"    {cell.name} = {cell.literal(value)}")
         lines.append("")
+    lines[-1] = "}"
+    lines.append("")
     lines.append(f"# The residual spread: a new run's measured value lies within [estimate x NAME_low, estimate x "
                  f"NAME_high] with 95% probability (from the {'held-out' if cal.folds else 'in-sample'} log "
                  "residuals: mean +- Student t x sd x sqrt(1 + 1/n)).")

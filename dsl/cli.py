@@ -360,7 +360,7 @@ def cmd_calibrate(args) -> int:
     import shlex
 
     from .calibrate import calibrate
-    from .calibration_report import perf_text, residual_table, summary_lines, workbook_data
+    from .calibration_report import perf_text, residual_table, summary_lines, workbook_data, written_by_calibrate
     from .calibration_runs import prepare_problem
     from .errors import UsageError, error
     from .output import protect_inputs, write_text_atomically
@@ -370,7 +370,10 @@ def cmd_calibrate(args) -> int:
         raise UsageError(error("bad-output", f"-o {args.output}: the calibration is written as a .perf file"))
     problem = prepare_problem(args.file, args.measured, args.fit, report=args.report,
                               overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
-    inputs = [args.file] + args.measured + problem.files + [m.file for m in problem.program.modules]
+    # Never over an input, except the calibration this command wrote before, which the report may import: the
+    # refit replaces it (its `set`s were overridden by the fit, so they only served as the start values).
+    inputs = [args.file] + args.measured + problem.files + [m.file for m in problem.program.modules
+                                                             if not written_by_calibrate(m.source)]
     for target in filter(None, (args.output, args.residuals)):
         protect_inputs(target, inputs)
     if problem.diagnostics:

@@ -168,7 +168,7 @@ class Import(Node):
 
 
 class SetStmt(Node):
-    """`set rtx_a5000.mem_bw = 700 GB/s` at the top level of a file: replaces a cell of a block defined elsewhere."""
+    """`rtx_a5000.mem_bw = 700 GB/s` in a file's `set { ... }`: replaces a cell of a block defined elsewhere."""
 
     block: str
     cell: Cell                        # the new cell; its span is the cell name's in the `set` statement

@@ -76,8 +76,8 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
     for child in tree.children:
         if child.data == "import_stmt":
             imports.append(builder.import_stmt(child))
-        elif child.data == "set_stmt":
-            sets.append(builder.set_stmt(child))
+        elif child.data == "set_block":
+            sets.extend(builder.set_stmt(item) for item in child.children if isinstance(item, Tree))
         else:
             blocks.append(builder.block(child))
     if builder.diagnostics:
