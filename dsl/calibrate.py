@@ -41,6 +41,7 @@ RESAMPLING = ("residuals", "runs")
 FLAT_RATIO = 1e-3        # singular value / largest below this: the runs determine that combination of cells poorly
 NO_EFFECT = 1e-4         # |d ln(estimate) / d ln(cell)| below this for every run: no run depends on the cell
 STUCK = 1e-6             # relative distance to a bound that counts as at the bound
+LOOSE = 0.25             # a standard error above this (25%, in log units) leaves a cell undetermined
 PENALTY = 50.0           # the residual of an estimate that is not finite (a cell at a value the model refuses)
 
 
@@ -225,9 +226,10 @@ def parse_fit(text: str, program, overrides: dict) -> FitCell:
         (low_num,), (high_num,) = ends
         for num in (low_num, high_num):
             if dim is not None and Dimension(num.dim) != dim:
-                raise UsageError(error("unit-mismatch", f"--fit {text}: the bound '{num.text}' is "
-                                       f"{dimension_name(Dimension(num.dim))}, but '{target}' is "
-                                       f"{dimension_name(dim)}"))
+                what = "has no unit" if Dimension(num.dim).is_dimensionless else \
+                    f"is {dimension_name(Dimension(num.dim))}"
+                raise UsageError(error("unit-mismatch", f"--fit {text}: the bound '{num.text}' {what}, but "
+                                       f"'{target}' is {dimension_name(dim)}"))
         dim = dim or Dimension(low_num.dim)
         low, high = low_num.value, high_num.value
         unit = unit or high_num.unit or low_num.unit or ""
@@ -443,9 +445,11 @@ def identifiability(cells: list[FitCell], values: np.ndarray, result, fitter: Fi
                     ) -> tuple[list[Flag], np.ndarray]:
     """Flags for cells the runs do not determine, and the singular values of the Jacobian in log units.
 
-    The Jacobian is d log(estimate) / d log(cell) (finite differences, 1e-4 relative steps) over all runs: a column
-    of zeros is a cell no run depends on; a singular value below FLAT_RATIO of the largest is a direction, named by
-    its singular vector, along which the loss is flat. A cell at a bound is not determined either.
+    The Jacobian is d log(estimate) / d log(cell) (finite differences, 1e-4 relative steps) over all runs. A cell is
+    flagged when no run depends on it (its column is ~0), when it ends at a bound, when its standard error (the
+    residual spread times the square root of the diagonal of (J^T J)^-1, in log units) exceeds LOOSE, or when the
+    loss is flat along a combination of cells (a singular value below FLAT_RATIO of the largest, whatever the noise;
+    its singular vector names the cells).
     """
     flags: list[Flag] = []
     base = np.log(estimated)
@@ -456,8 +460,15 @@ def identifiability(cells: list[FitCell], values: np.ndarray, result, fitter: Fi
         with np.errstate(all="ignore"):
             columns.append((np.log(fitter.estimate(step)) - base) / math.log1p(1e-4))
     jac = np.nan_to_num(np.array(columns).T * np.sqrt(fitter.obs.weight)[:, None])
-    singular, vectors = np.linalg.svd(jac, full_matrices=False)[1:]
     sensitivity = np.abs(jac).max(axis=0)
+    live = np.flatnonzero(sensitivity >= NO_EFFECT)
+    singular, vectors = np.linalg.svd(jac[:, live], full_matrices=False)[1:] if len(live) else (np.empty(0), None)
+    n, p = jac.shape
+    residuals = np.sqrt(fitter.obs.weight) * (base - np.log(fitter.obs.measured))
+    spread = math.sqrt(float(residuals @ residuals) / (n - len(live))) if n > len(live) else float("nan")
+    errors = np.full(p, np.nan)
+    if len(live) and math.isfinite(spread):
+        errors[live] = spread * np.sqrt(np.abs(np.diag(np.linalg.pinv(jac[:, live].T @ jac[:, live]))))
     for j, cell in enumerate(cells):
         span = cell.high - cell.low
         if sensitivity[j] < NO_EFFECT:
@@ -467,9 +478,12 @@ def identifiability(cells: list[FitCell], values: np.ndarray, result, fitter: Fi
             bound = cell.literal(cell.low if values[j] - cell.low <= STUCK * span else cell.high)
             flags.append(Flag(cell.name, f"the fit runs to its bound {bound}: the runs do not determine it",
                               _tie_hint(j, cells, jac)))
+        elif errors[j] > LOOSE:
+            flags.append(Flag(cell.name, f"the runs determine it only to +-{errors[j]:.0%} (standard error in log "
+                              "units, from the Jacobian and the residual spread)", _tie_hint(j, cells, jac)))
     if len(singular) and singular[0] > 0:
         for k in np.flatnonzero(singular / singular[0] < FLAT_RATIO):
-            involved = [cells[j].name for j in np.flatnonzero(np.abs(vectors[k]) > 0.3)]
+            involved = [cells[live[j]].name for j in np.flatnonzero(np.abs(vectors[k]) > 0.3)]
             flags.append(Flag(", ".join(involved), f"the loss is flat along a combination of {' and '.join(involved)} "
                               f"(singular value {singular[k] / singular[0]:.1e} of the largest)",
                               "tie one to another (a formula) or fix one (leave it out of --fit)"))
