@@ -29,6 +29,8 @@ class ComparisonRow:
     measured: dict[str, float | None]      # metric name -> measured value in display unit; missing/None = no run
     run_source: str | None = None          # where the measured run came from, e.g. "data/seed_runs_a5000.csv:row 3"
     point: dict[str, object] = field(default_factory=dict)  # the sweep point (axis -> value) for auditing
+    # metric name -> (low, high) of the estimate in the display unit, from a calibration's spread (perfdsl.intervals)
+    bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 @dataclass

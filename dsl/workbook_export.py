@@ -54,10 +54,15 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
     estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
+    scales = {c.name: c.scale for c in numeric_shows}
     measured_lists = {name: (m.measured / m.scale).tolist() for name, m in measured.items()}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
+    from .intervals import estimate_intervals
+
+    bounds = {name: ((low / scales[name]).tolist(), (high / scales[name]).tolist())
+              for name, (low, high) in estimate_intervals(result).items()}
     sections_of = _sections(result)
     order: dict[str, Section] = {}
     points = range(n) if comparison is None or comparison.keep is None else \
@@ -71,13 +76,17 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         measured_row = {name: _finite(values[point]) for name, values in measured_lists.items()}
         section.rows.append(ComparisonRow(
             identity={name: values[point] for name, values in zip(id_names, id_values)},
-            estimated=estimated, measured=measured_row, run_source=sources[point] or None))
+            estimated=estimated, measured=measured_row, run_source=sources[point] or None,
+            bounds={name: (_finite(low[point]), _finite(high[point])) for name, (low, high) in bounds.items()}))
 
     notes = [f"Report '{result.report}': {n:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
     for name, cell in ctx.report.cells.items():
         if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
             notes.append(f"{title_of(name)}: {cell.expr.value}")
+    if bounds:
+        notes.append(f"Estimated low / high ({', '.join(bounds)}): the 95% spread of a new run around the estimate, "
+                     f"from the calibration '{ctx.fixed_roles['calibration']}' the report binds.")
     if comparison is not None and comparison.n_runs:
         notes.append(f"Measured: {comparison.n_runs} runs, matched on " + ", ".join(comparison.used_keys) + ".")
         alias_cell = ctx.report.cells.get("measured_unit_aliases")

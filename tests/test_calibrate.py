@@ -273,3 +273,19 @@ def test_a_command_line_set_wins_over_a_files_set():
     program = perfdsl.load([REPO / "tests" / "cases" / "eval_set_statement.perf"])
     assert program.value("gpu.mem_bw") == 600e9
     assert program.with_overrides({"gpu.mem_bw": "400 GB/s"}).value("gpu.mem_bw") == 400e9
+
+
+def test_the_seed_workbook_has_estimated_low_and_high_beside_runtime(tmp_path):
+    out = tmp_path / "seed.xlsx"
+    assert main(["eval", str(REPO / "reports" / "seed_benchmark.perf"), "-o", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out)["Single GPU"]
+    groups, heads = (list(row) for row in sheet.iter_rows(min_row=1, max_row=2, values_only=True))
+    assert heads[3:8] == ["Measured", "Estimated", "Estimated low", "Estimated high", "Error"]
+    assert groups[3] == "Runtime (ms)" and groups[8] == "Memory (GiB)"
+    assert heads[8:11] == ["Measured", "Estimated", "Error"]          # memory has no spread: three columns
+    spread = perfdsl.load([REPO / "reports" / "seed_a5000_calibration.perf"])
+    estimated, low, high = (sheet.cell(3, column).value for column in (5, 6, 7))
+    assert low == pytest.approx(estimated * spread.value("seed_a5000_calibration.runtime_low"))
+    assert high == pytest.approx(estimated * spread.value("seed_a5000_calibration.runtime_high"))
+    # the Error formula still compares Measured (D) and Estimated (E)
+    assert sheet["H3"].value == '=IF(OR(D3="",E3="",D3=0),"",(E3-D3)/D3)'
