@@ -149,7 +149,8 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
 
 def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: SourceLines,
                 diagnostics: list[Diagnostic]) -> None:
-    """Write every `set { BLOCK.CELL = ... }` entry into its block; a cell set twice, or one no block has, is an error."""
+    """Write every `set { BLOCK.CELL = ... }` entry into its block; a cell set twice, or one no block has, is an
+    error."""
     done: dict[tuple[str, str], ir.SetStmt] = {}
     for module in modules:
         for stmt in module.sets:

@@ -324,7 +324,8 @@ class Estimator:
         for cell, holders, value in zip(self.cells, self.holders, values):
             for block in holders:
                 old = block.cells[cell.cell]
-                block.cells[cell.cell] = old.model_copy(update={"expr": old.expr.model_copy(update={"value": float(value)})})
+                number = old.expr.model_copy(update={"value": float(value)})
+                block.cells[cell.cell] = old.model_copy(update={"expr": number})
         evaluator = Evaluator(self.program.blocks, self.ctx, self.program.sources, self.types)
         report = self.ctx.report
         shape = self.ctx.shape
@@ -365,16 +366,21 @@ class Fitter:
                 r = weight * np.log(est / target)
             return np.where(np.isfinite(r), r, PENALTY)
 
-        x0 = np.clip(start / self.scale, self.low, self.high)
-        x0 = np.where(x0 <= self.low, np.minimum(self.low * (1 + 1e-6) + 1e-12, self.high), x0)
+        x0 = np.clip(start / self.scale, self.low, self.high)      # trf moves it strictly inside itself
         result = least_squares(residuals, x0, bounds=(self.low, self.high), loss=self.loss, f_scale=self.f_scale,
                                method="trf", xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=200)
         return result.x * self.scale, result
 
 
-def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstrap: int = 200,
-              resampling: str = "residuals", seed: int = 0) -> Calibration:
-    """Fit, cross-validate, bootstrap and check identifiability. `problem` is a perfdsl.calibration.Problem."""
+def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstrap: int = 100,
+              resampling: str = "residuals", seed: int = 0, progress=None) -> Calibration:
+    """Fit, cross-validate, bootstrap and check identifiability.
+
+    `problem` is a perfdsl.calibration_runs.Problem. `loss` and `f_scale` go to least_squares (f_scale in log ratio:
+    0.05 makes errors beyond about 5% count linearly). `bootstrap` refits (0: none) resample `resampling`
+    ("residuals" or "runs") with numpy's generator seeded by `seed`. `progress(done, total)` is called after each
+    refit. Raises UsageError for an unknown loss or resampling.
+    """
     if loss not in LOSSES:
         raise UsageError(error("bad-option", f"--loss {loss}: one of " + ", ".join(LOSSES)))
     if resampling not in RESAMPLING:
@@ -385,15 +391,25 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     start = np.array([c.start for c in cells])
     everything = np.arange(len(obs.measured))
     start_estimated = fitter.estimate(start)
-    values, result = fitter.fit(start, everything)
+    values, _ = fitter.fit(start, everything)
     estimated = fitter.estimate(values)
-    flags, singular = identifiability(cells, values, result, fitter, estimated)
+    flags, singular = identifiability(cells, values, fitter, estimated)
+
+    groups = list(dict.fromkeys(obs.group.tolist())) if problem.group_by else []
+    total, done = len(groups) + max(bootstrap, 0), 0
+
+    def tick():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
 
     folds = []
     if problem.group_by:
-        for group in dict.fromkeys(obs.group.tolist()):
+        for group in groups:
             held = np.flatnonzero(obs.group == group)
             train = np.flatnonzero(obs.group != group)
+            tick()
             if len(set(obs.point[train].tolist())) < len(cells):
                 folds.append(Fold(group, held, None, None, f"{len(set(obs.point[train].tolist()))} runs left for "
                                                            f"{len(cells)} cells"))
@@ -401,7 +417,7 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
             fold_values, _ = fitter.fit(values, train)
             folds.append(Fold(group, held, fold_values, fitter.estimate(fold_values)[held]))
 
-    samples = bootstrap_samples(fitter, values, estimated, bootstrap, resampling, seed)
+    samples = bootstrap_samples(fitter, values, estimated, bootstrap, resampling, seed, tick)
     calibration = Calibration(cells, problem.metrics, obs, values, estimated, start_estimated, folds, samples, flags,
                               singular, loss, f_scale, resampling, problem.group_by, problem.files, problem.n_runs,
                               diagnostics=list(problem.diagnostics))
@@ -411,7 +427,7 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
 
 
 def bootstrap_samples(fitter: Fitter, values: np.ndarray, estimated: np.ndarray, count: int, resampling: str,
-                      seed: int) -> np.ndarray:
+                      seed: int, tick=lambda: None) -> np.ndarray:
     """(count, p) refits on resampled data, each started from the fit.
 
     "residuals" (default): the runs are a designed set of configurations, not a random sample of them, so the
@@ -438,10 +454,11 @@ def bootstrap_samples(fitter: Fitter, values: np.ndarray, estimated: np.ndarray,
             rows = np.concatenate([np.flatnonzero(obs.point == point) for point in drawn])
             fitted, _ = fitter.fit(values, rows)
         samples.append(fitted)
+        tick()
     return np.array(samples)
 
 
-def identifiability(cells: list[FitCell], values: np.ndarray, result, fitter: Fitter, estimated: np.ndarray
+def identifiability(cells: list[FitCell], values: np.ndarray, fitter: Fitter, estimated: np.ndarray
                     ) -> tuple[list[Flag], np.ndarray]:
     """Flags for cells the runs do not determine, and the singular values of the Jacobian in log units.
 

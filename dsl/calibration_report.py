@@ -1,10 +1,10 @@
 """What a calibration hands back: the `.perf` file of fitted cells, the residuals per run, and a summary.
 
-The `.perf` file has one `BLOCK.CELL = VALUE` entry per fitted cell in a `set { ... }`, each under a comment that says what it was fitted
-on (runs, files, date), the in-sample and cross-validated errors and the bootstrap interval, and a block of the
-calibration's residual spread per metric (`runtime_low`, `runtime_high`: factors on an estimate), which a report that
-binds it as `calibration = NAME` shows as "low" and "high" columns beside each estimate (perfdsl.intervals). No
-scipy here: the numbers come from perfdsl.calibrate.
+The `.perf` file has one `BLOCK.CELL = VALUE` entry per fitted cell in a `set { ... }`, each under a comment that
+says what it was fitted on (runs, files, date), the in-sample and cross-validated errors and the bootstrap interval,
+and a block of the calibration's residual spread per metric (`runtime_low`, `runtime_high`: factors on an estimate),
+which a report that binds it as `calibration = NAME` shows as "low" and "high" columns beside each estimate
+(perfdsl.intervals). No scipy here: the numbers come from perfdsl.calibrate.
 """
 
 from __future__ import annotations
@@ -107,8 +107,8 @@ def perf_text(cal, problem, output: str, command: str, date: str) -> str:
     for index, (cell, value, (low, high)) in enumerate(zip(cal.cells, cal.values, interval)):
         lines.append(f"    # fitted on {runs} runs, {date}: {error_text}")
         if np.isfinite(low):
-            lines.append(f"    # 95% bootstrap interval {cell.literal(low)} .. {cell.literal(high)} ({len(cal.samples)} "
-                         f"{cal.resampling} resamples); start {cell.literal(cell.start)}, bounds "
+            lines.append(f"    # 95% bootstrap interval {cell.literal(low)} .. {cell.literal(high)} "
+                         f"({len(cal.samples)} {cal.resampling} resamples); start {cell.literal(cell.start)}, bounds "
                          f"{cell.literal(cell.low)} .. {cell.literal(cell.high)}")
         if cal.folds:
             refits = ", ".join(f"{f.group} {cell.literal(f.values[index])}" for f in cal.folds if f.values is not None)

@@ -380,7 +380,7 @@ def cmd_calibrate(args) -> int:
         _print_diagnostics(problem.diagnostics)
     progress = Progress("calibrating")
     cal = calibrate(problem, loss=args.loss, f_scale=args.f_scale, bootstrap=args.bootstrap,
-                    resampling=args.resample, seed=args.seed)
+                    resampling=args.resample, seed=args.seed, progress=progress)
     progress.done()
     sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
     command = "perfdsl " + shlex.join(args.argv)

@@ -368,7 +368,8 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
                 cells += (e_open, r, e_close, repr(estimated), "</v></c>")
             if name in bound_cells:
                 low, high = row.bounds.get(name, (None, None))
-                cells += (bound_cells[name][0].render(r, as_number(low)), bound_cells[name][1].render(r, as_number(high)))
+                low_cells, high_cells = bound_cells[name]
+                cells += (low_cells.render(r, as_number(low)), high_cells.render(r, as_number(high)))
             error = relative_error(estimated, measured, convention)
             if error is None:
                 cells += (x_open, r, x_close_text, r.join(pieces), "</f><v></v></c>")

@@ -108,6 +108,14 @@ def test_with_noise_the_values_are_close_and_the_interval_holds_them(tmp_path):
     assert cal.mape(0, cal.cv_estimated()) > cal.mape(0)     # held out is worse than in sample
 
 
+def test_resampling_runs_gives_an_interval_that_holds_the_truth(tmp_path):
+    report, runs = write_toy(tmp_path, noise=True)
+    cal = calibrate(prepare_problem(str(report), [str(runs)], FITS), bootstrap=30, resampling="runs", seed=3)
+    assert cal.samples.shape == (30, 3)
+    for cell, (low, high) in zip(cal.cells, cal.interval()):
+        assert low <= TRUTH[cell.name] <= high, cell.name
+
+
 def test_a_cell_no_run_depends_on_is_flagged(tmp_path):
     report, runs = write_toy(tmp_path)
     cal = calibrate(prepare_problem(str(report), [str(runs)], FITS + ["toy.unused_efficiency=0.1..1"]), bootstrap=0)
@@ -130,7 +138,8 @@ def test_a_cell_held_from_its_value_by_a_bound_is_flagged(tmp_path):
     cal = calibrate(prepare_problem(str(report), [str(runs)], fits), bootstrap=0)
     assert fitted(cal)["toy.efficiency"] == pytest.approx(0.5)
     flag = cal.flags[0]
-    assert (flag.cell, flag.message) == ("toy.efficiency", "the fit runs to its bound 0.5: the runs do not determine it")
+    assert (flag.cell, flag.message) == ("toy.efficiency",
+                                         "the fit runs to its bound 0.5: the runs do not determine it")
     assert flag.hint.startswith("fix it (leave it out of --fit) or tie it to ")
 
 
@@ -161,7 +170,8 @@ def test_the_command_writes_a_perf_file_that_a_report_imports(tmp_path, capsys):
     from perfdsl.intervals import estimate_intervals
 
     lows, highs = estimate_intervals(result)["runtime"]
-    assert lows == pytest.approx(result.column("runtime") * low) and highs == pytest.approx(result.column("runtime") * high)
+    assert lows == pytest.approx(result.column("runtime") * low)
+    assert highs == pytest.approx(result.column("runtime") * high)
     assert main(["eval", str(user), "--report", "mine", "--format", "csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert header == "batch,seq_len,runtime [ms],runtime low [ms],runtime high [ms]"
@@ -195,6 +205,9 @@ def test_residuals_go_to_csv_and_to_a_workbook(tmp_path, capsys):
      "error[bad-option]: --metric memory: no run is matched on 'memory'"),
     (["--fit", "toy.efficiency", "--group-by", "modle"],
      "error[bad-option]: --group-by modle: the report has no axis 'modle'"),
+    (["--fit", "toy.efficiency", "--loss", "l2"],
+     "error[bad-option]: --loss l2: one of linear, soft_l1, huber, cauchy, arctan"),
+    (["--fit", "toy.efficiency", "--resample", "pairs"], "error[bad-option]: --resample pairs: one of residuals, runs"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, capsys, args, message):
     report, runs = write_toy(tmp_path)
