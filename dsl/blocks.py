@@ -158,7 +158,7 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
             node = nodes.get(name)
             if node is None:
                 diagnostics.append(sources.diag(
-                    "unknown-block", f"`set` names the block '{name}', which is not defined", stmt.block_span,
+                    "unknown-name", f"`set` names the block '{name}', which is not defined", stmt.block_span,
                     hints=did_you_mean(name, nodes) + ["import the file that defines it"]))
                 continue
             replaced = _inherited_cell(node, cell.name, nodes)

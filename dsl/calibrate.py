@@ -23,7 +23,6 @@ The only module that imports scipy.
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field
 
@@ -542,6 +541,3 @@ def wide_intervals(calibration: Calibration) -> list[Flag]:
                               "the runs pin it loosely: fix it or tie it, or add runs that pin it"))
     return flags
 
-
-def same_path(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))

@@ -1,8 +1,8 @@
 """What a calibration fits: the report, the runs matched to its points, the cells and the metrics.
 
-`prepare_problem` loads the report, reads its run logs (the report's `measured` cell and the logs given, each read
-once), matches the runs to the sweep points as `perfdsl eval --measured` does (perfdsl.matching; with
-`points = "runs"` the sweep is made from the runs first), and returns the observations (one per metric and run)
+`prepare_problem` loads the report, reads its run logs and matches the runs to the sweep points as
+`perfdsl eval --measured` does (perfdsl.evaluate_with_runs; with `points = "runs"` the sweep is made from the runs
+first), and returns the observations (one per metric and run)
 that perfdsl.calibrate fits. No scipy here.
 """
 
@@ -31,42 +31,34 @@ class Problem:
     diagnostics: list = field(default_factory=list)   # matching's warnings and notes
 
 
-def prepare_problem(report_file: str, logs: list[str], fits: list[str], *, report: str | None = None,
-                    overrides: dict | None = None, metrics: list[str] | None = None,
-                    group_by: str | None = None, load_runs=None) -> Problem:
-    """Load, match and choose. Raises UsageError for bad options, PerfError for bad specs or logs."""
-    from .calibrate import Metric, Observations, group_labels, parse_fit, parse_metrics, point_labels, same_path
-    from .matching import compare_with_runs, logs_of_report
+def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str], *, report: str | None = None,
+                    overrides: dict | None = None, metrics: list[str] | None = None, group_by: str | None = None,
+                    add_measured: list[str] = ()) -> Problem:
+    """Load, match and choose, as `perfdsl eval` does (perfdsl.evaluate_with_runs): `measured` logs replace the
+    report's own (None or []: the report's own), `add_measured` ones are read as well.
+
+    Raises UsageError for bad options or no matched run, PerfError for bad specs or errors in the logs.
+    """
+    from .calibrate import Metric, Observations, group_labels, parse_fit, parse_metrics, point_labels
+    from .errors import PerfError
+    from .measured import evaluate_with_runs
     from .program import load
-    from .run_points import overrides_from_runs
-
-    if load_runs is None:
-        from .runlogs import load_runs as read
-
-        cache: dict = {}
-
-        def load_runs(paths):
-            key = tuple(paths)
-            if key not in cache:
-                cache[key] = read(paths)
-            return cache[key]
 
     overrides = dict(overrides or {})
     if not fits:
         raise UsageError(error("bad-option", "name the cells to fit: --fit BLOCK.CELL[=LOW..HIGH]"))
     program = load([report_file])
     name = program._pick_report(report)
-    base_dir = os.path.dirname(report_file)
-    named = logs_of_report(program, program.blocks[name], base_dir)
-    extra = [log for log in logs if not any(same_path(log, other) for other in named)]
-    extra = [log for i, log in enumerate(extra) if not any(same_path(log, e) for e in extra[:i])]
-    if not named and not extra:
+    evaluated = evaluate_with_runs(program, name, overrides, measured=list(measured or []) or None,
+                                   add_measured=list(add_measured), base_dir=os.path.dirname(report_file),
+                                   compare=True)
+    if evaluated.exit_status:
+        raise PerfError(evaluated.diagnostics)              # errors in the logs: exit 1, nothing written
+    if not evaluated.logs:
         raise UsageError(error("bad-option", f"report '{name}' names no run logs and none were given",
                                hints=["give the runs with --measured RUNS.csv (any format `perfdsl ingest` reads)"]))
-    from_runs = overrides_from_runs(program, name, extra, base_dir, overrides, load_runs=load_runs)
-    overrides = {**from_runs, **overrides}
-    result = program.evaluate(name, overrides=overrides)
-    comparison = compare_with_runs(result, extra, base_dir=base_dir, load_runs=load_runs)
+    result, comparison = evaluated.result, evaluated.comparison
+    overrides = {**_from_runs(program, name, evaluated.logs, overrides), **overrides}
     matched = [m.name for m in comparison.metrics if not m.derived]
     chosen = parse_metrics(list(metrics or []), matched)
     if not chosen:
@@ -98,6 +90,12 @@ def prepare_problem(report_file: str, logs: list[str], fits: list[str], *, repor
     obs = Observations(np.array(rows["metric"], dtype=int), point, np.array(rows["measured"], dtype=float),
                        np.array(rows["weight"], dtype=float), groups[point],
                        [labels[p] for p in point], [sources[p] or "" for p in point])
-    files = named + extra
-    return Problem(program, name, overrides, cells, chosen_metrics, obs, group_by, files, comparison.n_runs,
-                   labels, list(comparison.diagnostics))
+    return Problem(program, name, overrides, cells, chosen_metrics, obs, group_by, list(evaluated.logs),
+                   comparison.n_runs, labels, list(evaluated.diagnostics))
+
+
+def _from_runs(program, report: str, logs: list[str], overrides: dict) -> dict:
+    """The sweeps `points = "runs"` makes from the runs (evaluate_with_runs applied them; the fit needs them too)."""
+    from .run_points import overrides_from_runs
+
+    return overrides_from_runs(program, report, logs, overrides)

@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit cells of a report's spec to measured runs (writes a .perf file)")
     cal.add_argument("file", metavar="REPORT")
     cal.add_argument("--measured", action="extend", nargs="+", default=[], metavar="RUNS",
-                     help="run logs (any format `ingest` reads), besides those the report names")
+                     help="run logs (any format `ingest` reads), instead of those the report's `measured` cell names")
+    cal.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="RUNS",
+                     help="run logs to fit on as well as the report's own")
     cal.add_argument("--fit", action="extend", nargs="+", default=[], metavar="CELL[=LOW..HIGH]", required=True,
                      help="the cells to fit, e.g. gpu.matmul_efficiency=0.3..1 inference.kernel_overhead=0us..200us")
     cal.add_argument("--metric", action="append", default=[], metavar="NAME[=WEIGHT]",
@@ -368,11 +370,11 @@ def cmd_calibrate(args) -> int:
 
     if not args.output.endswith(".perf"):
         raise UsageError(error("bad-output", f"-o {args.output}: the calibration is written as a .perf file"))
-    problem = prepare_problem(args.file, args.measured, args.fit, report=args.report,
+    problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
                               overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
     # Never over an input, except the calibration this command wrote before, which the report may import: the
     # refit replaces it (its `set`s were overridden by the fit, so they only served as the start values).
-    inputs = [args.file] + args.measured + problem.files + [m.file for m in problem.program.modules
+    inputs = [args.file] + problem.files + [m.file for m in problem.program.modules
                                                              if not written_by_calibrate(m.source)]
     for target in filter(None, (args.output, args.residuals)):
         protect_inputs(target, inputs)

@@ -302,3 +302,12 @@ def test_the_seed_workbook_has_estimated_low_and_high_beside_runtime(tmp_path):
     assert high == pytest.approx(estimated * spread.value("seed_a5000_calibration.runtime_high"))
     # the Error formula still compares Measured (D) and Estimated (E)
     assert sheet["H3"].value == '=IF(OR(D3="",E3="",D3=0),"",(E3-D3)/D3)'
+
+
+def test_runs_that_match_no_point_are_a_usage_error(tmp_path, capsys):
+    report, _ = write_toy(tmp_path)
+    runs = tmp_path / "other.csv"
+    runs.write_text("batch,seq_len,runtime [ms]\n3,128,10\n")             # batch 3 is not in the sweep
+    assert main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency",
+                 "-o", str(tmp_path / "c.perf")]) == 2
+    assert "error[no-runs]: no run matches a sweep point of report 'toy_report'" in capsys.readouterr().err
