@@ -166,13 +166,15 @@ class Calibration:
 
         From the log residuals log(measured / estimate) of the held-out estimates where there are folds, else of
         the in-sample ones: their mean +- the Student-t quantile x their standard deviation x sqrt(1 + 1/n), the
-        normal prediction interval for one more run.
+        normal prediction interval for one more run. (nan, nan) where there are too few: fewer than 2 held-out
+        residuals, or in sample no more runs than cells + 1 (the fit leaves no spread to measure).
         """
         held = self.cv_estimated()
-        est = held if np.isfinite(held).any() else self.estimated
+        in_sample = not np.isfinite(held).any()
+        est = self.estimated if in_sample else held
         mask = (self.obs.metric == metric) & np.isfinite(est)
         logs = np.log(self.obs.measured[mask] / est[mask])
-        if len(logs) < 2:
+        if len(logs) < 2 or (in_sample and len(logs) <= len(self.cells) + 1):
             return float("nan"), float("nan")
         half = stats.t.ppf(0.5 + level / 2, len(logs) - 1) * logs.std(ddof=1) * math.sqrt(1 + 1 / len(logs))
         return float(math.exp(logs.mean() - half)), float(math.exp(logs.mean() + half))
@@ -372,13 +374,14 @@ class Fitter:
 
 
 def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstrap: int = 100,
-              resampling: str = "residuals", seed: int = 0, progress=None) -> Calibration:
+              resampling: str = "residuals", seed: int = 0, starts: int = 8, progress=None) -> Calibration:
     """Fit, cross-validate, bootstrap and check identifiability.
 
     `problem` is a perfdsl.calibration_runs.Problem. `loss` and `f_scale` go to least_squares (f_scale in log ratio:
     0.05 makes errors beyond about 5% count linearly). `bootstrap` refits (0: none) resample `resampling`
-    ("residuals" or "runs") with numpy's generator seeded by `seed`. `progress(done, total)` is called after each
-    refit. Raises UsageError for an unknown loss or resampling.
+    ("residuals" or "runs") with numpy's generator seeded by `seed`. The fit starts from the cells' values and from
+    `starts` more points spread over the bounds, and keeps the best (see best_of_starts). `progress(done, total)` is
+    called after each refit. Raises UsageError for an unknown loss or resampling.
     """
     if loss not in LOSSES:
         raise UsageError(error("bad-option", f"--loss {loss}: one of " + ", ".join(LOSSES)))
@@ -390,7 +393,7 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     start = np.array([c.start for c in cells])
     everything = np.arange(len(obs.measured))
     start_estimated = fitter.estimate(start)
-    values, _ = fitter.fit(start, everything)
+    values = best_of_starts(fitter, cells, start, starts, seed)
     estimated = fitter.estimate(values)
     flags, singular = identifiability(cells, values, fitter, estimated)
 
@@ -423,6 +426,33 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     flags.extend(wide_intervals(calibration))
     calibration.evaluations = estimator.calls
     return calibration
+
+
+def best_of_starts(fitter: Fitter, cells: list[FitCell], start: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """The fit with the lowest loss from the given start and `count` scrambled Sobol points over the bounds.
+
+    The cost model is piecewise (rooflines take a max, a step takes the longer of device and host time), so the loss
+    has flat regions and kinks: a cell that starts where a max() hides it (a host time of 0 under a longer device
+    time) gets no gradient and never moves from one start. Points are drawn in log units for cells whose bounds are
+    both positive, else linearly.
+    """
+    everything = np.arange(len(fitter.obs.measured))
+    best, best_cost = None, np.inf
+    candidates = [start]
+    if count > 0:
+        low = np.array([c.low for c in cells])
+        high = np.array([c.high for c in cells])
+        logs = (low > 0) & np.isfinite(high)
+        unit = stats.qmc.Sobol(len(cells), scramble=True, seed=seed).random(count)
+        lo = np.where(logs, np.log(np.where(logs, low, 1)), low)
+        hi = np.where(logs, np.log(np.where(logs, high, 1)), high)
+        points = lo + unit * (hi - lo)
+        candidates += list(np.where(logs, np.exp(points), points))
+    for candidate in candidates:
+        values, result = fitter.fit(candidate, everything)
+        if result.cost < best_cost - 1e-12 * max(best_cost, 1e-300) or best is None:
+            best, best_cost = values, result.cost
+    return best
 
 
 def bootstrap_samples(fitter: Fitter, values: np.ndarray, estimated: np.ndarray, count: int, resampling: str,
@@ -472,7 +502,7 @@ def identifiability(cells: list[FitCell], values: np.ndarray, fitter: Fitter, es
     columns = []
     for j, value in enumerate(values):
         step = values.copy()
-        step[j] = value * (1 + 1e-4) if value != 0 else 1e-12
+        step[j] = value * (1 + 1e-4) if value != 0 else 1e-4 * (cells[j].high - cells[j].low)
         with np.errstate(all="ignore"):
             columns.append((np.log(fitter.estimate(step)) - base) / math.log1p(1e-4))
     jac = np.nan_to_num(np.array(columns).T * np.sqrt(fitter.obs.weight)[:, None])

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
                      "ratio (default 0.05, about 5%%)")
     cal.add_argument("--bootstrap", type=int, default=100, metavar="N", help="bootstrap refits (default 100; 0: none)")
     cal.add_argument("--resample", default="residuals", help="residuals (default) or runs")
-    cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's random draws")
+    cal.add_argument("--starts", type=int, default=8, metavar="N",
+                     help="fit also from N points spread over the bounds and keep the best (default 8)")
+    cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's and the starts' random draws")
     cal.add_argument("--report", help="which report, where the file defines several")
     cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                      help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
@@ -382,7 +384,7 @@ def cmd_calibrate(args) -> int:
         _print_diagnostics(problem.diagnostics)
     progress = Progress("calibrating")
     cal = calibrate(problem, loss=args.loss, f_scale=args.f_scale, bootstrap=args.bootstrap,
-                    resampling=args.resample, seed=args.seed, progress=progress)
+                    resampling=args.resample, seed=args.seed, starts=args.starts, progress=progress)
     progress.done()
     sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
     command = "perfdsl " + shlex.join(args.argv)
