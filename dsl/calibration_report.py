@@ -146,7 +146,7 @@ def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
         held = cal.cv_estimated()
         keys[2:2] = [cal.group_by]
         columns[2:2] = [np.array(cal.obs.group, dtype=object)]
-        keys += [f"held-out estimate", "held-out error"]
+        keys += ["held-out estimate", "held-out error"]
         columns += [held / scale, cal.relative_errors(held)]
     return keys, columns
 

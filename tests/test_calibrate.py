@@ -18,10 +18,8 @@ import pytest
 
 import perfdsl
 from perfdsl.calibrate import calibrate
-from perfdsl.calibration_report import perf_text, residual_table
 from perfdsl.calibration_runs import prepare_problem
 from perfdsl.cli import main
-from perfdsl.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 
