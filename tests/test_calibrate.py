@@ -342,3 +342,17 @@ def test_two_real_wall_time_runs_give_the_hosts_two_cells(tmp_path, capsys):
     assert cal.mape(0) < 1e-6                                              # two runs, two cells: an exact fit
     assert all(math.isnan(x) for x in cal.spread(0))                       # ... which leaves no spread to measure
     capsys.readouterr()
+
+
+def test_the_fast_estimator_equals_program_evaluate_with_overrides(tmp_path):
+    """The fit writes the cells' values into a linked program instead of relinking per step (perfdsl.calibrate's
+    Estimator): it must give what Program.evaluate gives with the same values as overrides."""
+    from perfdsl.calibrate import Estimator
+
+    report, runs = write_toy(tmp_path)
+    problem = prepare_problem(str(report), [str(runs)], FITS)
+    estimator = Estimator(problem.program, problem.report, problem.overrides, problem.cells, problem.metrics)
+    for values in ([0.62, 0.83, 23e-6], [0.3, 0.9, 1e-6], [0.62, 0.83, 23e-6]):
+        texts = {cell.name: cell.literal(value) for cell, value in zip(problem.cells, values)}
+        expected = problem.program.evaluate(problem.report, overrides=texts).column("runtime")
+        assert estimator(np.array(values))[0] == pytest.approx(expected, rel=1e-5)   # literal() keeps 6 digits
