@@ -9,12 +9,14 @@ which a report that binds it as `calibration = NAME` shows as "low" and "high" c
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 
 import numpy as np
 
 from .comparison import ComparisonRow, MetricSpec, Section, WorkbookData
+from .errors import UsageError, error
 
 
 def block_name(output: str) -> str:
@@ -174,3 +176,37 @@ def workbook_data(cal, report: str) -> WorkbookData:
             row.measured[metric.name] = float(cal.obs.measured[k] / metric.scale)
         sections.append(Section(title, ["Run"] + ([cal.group_by] if cal.group_by else []), specs, list(rows.values())))
     return WorkbookData(report_name=f"{report} (calibration)", sections=sections, notes=summary_lines(cal))
+
+
+def check_outputs(problem, report_file: str, output: str, residuals: str | None) -> None:
+    """Refuse, before any work, an output that is not a .perf file or that would write over an input: the report,
+    what it imports and the run logs. A calibration this command wrote before may be replaced even where the report
+    imports it: its `set`s were overridden by the fit, so they only served as the start values."""
+    from .output import protect_inputs
+
+    if not output.endswith(".perf"):
+        raise UsageError(error("bad-output", f"-o {output}: the calibration is written as a .perf file"))
+    inputs = [report_file] + problem.files + [m.file for m in problem.program.modules
+                                              if not written_by_calibrate(m.source)]
+    for target in filter(None, (output, residuals)):
+        protect_inputs(target, inputs)
+
+
+def write_outputs(cal, problem, output: str, residuals: str | None, command: str):
+    """Write the calibrated .perf file, and the residuals to `residuals` (.csv, .xlsx, else a text table). Returns
+    the residual table (keys, columns) where no file was named for it, for the caller to print; else None."""
+    from .output import write_text_atomically
+    from .render import write_csv, write_table
+
+    write_text_atomically(output, perf_text(cal, problem, output, command, datetime.date.today().isoformat()))
+    keys, columns = residual_table(cal)
+    if residuals is None:
+        return keys, columns
+    if residuals.endswith(".xlsx"):
+        from .workbook import write_workbook
+
+        write_workbook(workbook_data(cal, problem.report), residuals)
+    else:
+        writer = write_csv if residuals.endswith(".csv") else write_table
+        write_text_atomically(residuals, lambda out: writer(keys, columns, out))
+    return None

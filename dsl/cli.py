@@ -359,27 +359,17 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    """Fit, then write the .perf file and the residuals; the summary goes to stderr (perfdsl.calibrate)."""
-    import datetime
+    """Fit, write the .perf file and the residuals (perfdsl.calibrate); the summary goes to stderr."""
     import shlex
 
     from .calibrate import calibrate
-    from .calibration_report import perf_text, residual_table, summary_lines, workbook_data, written_by_calibrate
+    from .calibration_report import check_outputs, summary_lines, write_outputs
     from .calibration_runs import prepare_problem
-    from .errors import UsageError, error
-    from .output import protect_inputs, write_text_atomically
-    from .render import write_csv, write_table
+    from .render import write_table
 
-    if not args.output.endswith(".perf"):
-        raise UsageError(error("bad-output", f"-o {args.output}: the calibration is written as a .perf file"))
     problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
                               overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
-    # Never over an input, except the calibration this command wrote before, which the report may import: the
-    # refit replaces it (its `set`s were overridden by the fit, so they only served as the start values).
-    inputs = [args.file] + problem.files + [m.file for m in problem.program.modules
-                                                             if not written_by_calibrate(m.source)]
-    for target in filter(None, (args.output, args.residuals)):
-        protect_inputs(target, inputs)
+    check_outputs(problem, args.file, args.output, args.residuals)
     if problem.diagnostics:
         _print_diagnostics(problem.diagnostics)
     progress = Progress("calibrating")
@@ -387,22 +377,10 @@ def cmd_calibrate(args) -> int:
                     resampling=args.resample, seed=args.seed, starts=args.starts, progress=progress)
     progress.done()
     sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
-    command = "perfdsl " + shlex.join(args.argv)
-    write_text_atomically(args.output, perf_text(cal, problem, args.output, command,
-                                                 datetime.date.today().isoformat()))
-    sys.stderr.write(f"wrote {args.output}\n")
-    keys, columns = residual_table(cal)
-    if args.residuals is None:
-        write_table(keys, columns, sys.stdout)
-    elif args.residuals.endswith(".xlsx"):
-        from .workbook import write_workbook
-
-        write_workbook(workbook_data(cal, problem.report), args.residuals)
-    else:
-        write_text_atomically(args.residuals, lambda out: (write_csv if args.residuals.endswith(".csv")
-                                                           else write_table)(keys, columns, out))
-    if args.residuals:
-        sys.stderr.write(f"wrote {args.residuals}\n")
+    residuals = write_outputs(cal, problem, args.output, args.residuals, "perfdsl " + shlex.join(args.argv))
+    sys.stderr.write("".join(f"wrote {path}\n" for path in (args.output, args.residuals) if path))
+    if residuals is not None:
+        write_table(*residuals, sys.stdout)
     return EXIT_OK
 
 

@@ -356,3 +356,11 @@ def test_the_fast_estimator_equals_program_evaluate_with_overrides(tmp_path):
         texts = {cell.name: cell.literal(value) for cell, value in zip(problem.cells, values)}
         expected = problem.program.evaluate(problem.report, overrides=texts).column("runtime")
         assert estimator(np.array(values))[0] == pytest.approx(expected, rel=1e-5)   # literal() keeps 6 digits
+
+
+def test_the_report_is_never_written_over(tmp_path, capsys):
+    report, runs = write_toy(tmp_path)
+    assert main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency", "-o", str(report)]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == f"error[output-is-input]: refusing to write over the input " \
+                                                      f"'{report}'"
+    assert report.read_text() == TOY
