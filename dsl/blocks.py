@@ -2,6 +2,9 @@
 
 A block's effective cells are its parent's cells overridden by its own. An override keeps the dimension that the
 parent declared: the declaration is carried onto the overriding cell, so the checker enforces it.
+
+A file's `set { BLOCK.CELL = ... }` entries (a calibration's fitted cells) are written into the named block before
+`extends` is resolved, as if the block had defined the cell, so blocks that extend it inherit the new value.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
                             zipped.span))
                     seen_cells[name] = ir.Cell.model_construct(name=name, span=zipped.span, sweep=True)
 
+    _apply_sets(modules, nodes, sources, diagnostics)
     blocks: dict[str, Block] = {}
 
     def resolve(name: str, chain: list[str]) -> Block | None:
@@ -157,6 +161,73 @@ def choice_fields(cell: ir.Cell) -> dict:
     """The fields that make a cell a declared choice, to carry onto a cell that overrides it."""
     return {"declared": cell.declared, "declared_span": cell.declared_span, "choices": cell.choices,
             "choice_blocks": cell.choice_blocks}
+
+
+def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: SourceLines,
+                diagnostics: list[Diagnostic]) -> None:
+    """Write every `set { BLOCK.CELL = ... }` entry into its block; a cell set twice, or one no block has, is an
+    error."""
+    done: dict[tuple[str, str], ir.SetStmt] = {}
+    for module in modules:
+        for stmt in module.sets:
+            name, cell = stmt.block, stmt.cell
+            node = nodes.get(name)
+            if node is None:
+                diagnostics.append(sources.diag(
+                    "unknown-name", f"`set` names the block '{name}', which is not defined", stmt.block_span,
+                    hints=did_you_mean(name, nodes) + ["import the file that defines it"]))
+                continue
+            replaced = _inherited_cell(node, cell.name, nodes)
+            if replaced is None:
+                diagnostics.append(sources.diag(
+                    "unknown-name", f"{node.kind} '{name}' has no cell '{cell.name}' to set", cell.span,
+                    hints=did_you_mean(cell.name, _all_cell_names(node, nodes))
+                    + ["`set` replaces a cell a block has (its own or inherited); it does not add one"]))
+                continue
+            first = done.get((name, cell.name))
+            if first is not None:
+                diagnostics.append(sources.diag(
+                    "duplicate-set", f"'{name}.{cell.name}' is set twice", cell.span,
+                    notes=[f"first set at {first.cell.span.location()}"]))
+                continue
+            done[(name, cell.name)] = stmt
+            if replaced.declared_dim is not None:
+                cell = cell.model_copy(update={"declared": replaced.declared, "declared_dim": replaced.declared_dim,
+                                               "declared_span": replaced.declared_span})
+            elif isinstance(replaced.expr, ir.Num) and isinstance(cell.expr, ir.Num) \
+                    and tuple(replaced.expr.dim) != tuple(cell.expr.dim):
+                from .units import Dimension, dimension_name
+
+                diagnostics.append(sources.diag(
+                    "unit-mismatch", f"`set {name}.{cell.name}` is {dimension_name(Dimension(cell.expr.dim))}, but "
+                    f"the cell is {dimension_name(Dimension(replaced.expr.dim))}", cell.expr.span,
+                    notes=[f"the cell is defined at {replaced.span.location()}"]))
+                continue
+            cells = [cell if c.name == cell.name else c for c in node.cells]
+            if all(c.name != cell.name for c in node.cells):
+                cells.append(cell)
+            nodes[name] = node.model_copy(update={"cells": tuple(cells)})
+
+
+def _inherited_cell(node: ir.Block, name: str, nodes: dict[str, ir.Block]) -> ir.Cell | None:
+    """The cell `name` as `node` has it, its own or from the nearest ancestor that defines it."""
+    seen = set()
+    while node is not None and node.name not in seen:
+        seen.add(node.name)
+        for cell in node.cells:
+            if cell.name == name:
+                return cell
+        node = nodes.get(node.parent) if node.parent else None
+    return None
+
+
+def _all_cell_names(node: ir.Block, nodes: dict[str, ir.Block]) -> list[str]:
+    names, seen = [], set()
+    while node is not None and node.name not in seen:
+        seen.add(node.name)
+        names.extend(c.name for c in node.cells)
+        node = nodes.get(node.parent) if node.parent else None
+    return names
 
 
 def describe_available(block: Block) -> str:

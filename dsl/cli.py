@@ -94,6 +94,32 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--window", metavar="START,END", help="time window for power logs (epoch s or ISO times)")
 
     _plot_parser(sub)
+    cal = sub.add_parser("calibrate", help="fit cells of a report's spec to measured runs (writes a .perf file)")
+    cal.add_argument("file", metavar="REPORT")
+    cal.add_argument("--measured", action="extend", nargs="+", default=[], metavar="RUNS",
+                     help="run logs (any format `ingest` reads), instead of those the report's `measured` cell names")
+    cal.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="RUNS",
+                     help="run logs to fit on as well as the report's own")
+    cal.add_argument("--fit", action="extend", nargs="+", default=[], metavar="CELL[=LOW..HIGH]", required=True,
+                     help="the cells to fit, e.g. gpu.matmul_efficiency=0.3..1 inference.kernel_overhead=0us..200us")
+    cal.add_argument("--metric", action="append", default=[], metavar="NAME[=WEIGHT]",
+                     help="a metric that enters the fit (default: runtime, else every measured metric)")
+    cal.add_argument("--group-by", metavar="AXIS", help="leave-one-group-out cross-validation: model, hardware, "
+                     "source (the run log) or any axis of the report")
+    cal.add_argument("--loss", default="soft_l1", help="linear, soft_l1 (default), huber, cauchy or arctan")
+    cal.add_argument("--f-scale", type=float, default=0.05, help="where the robust loss turns linear, in log "
+                     "ratio (default 0.05, about 5%%)")
+    cal.add_argument("--bootstrap", type=int, default=100, metavar="N", help="bootstrap refits (default 100; 0: none)")
+    cal.add_argument("--resample", default="residuals", help="residuals (default) or runs")
+    cal.add_argument("--starts", type=int, default=8, metavar="N",
+                     help="fit also from N points spread over the bounds and keep the best (default 8)")
+    cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's and the starts' random draws")
+    cal.add_argument("--report", help="which report, where the file defines several")
+    cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                     help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
+    cal.add_argument("-o", "--output", required=True, metavar="OUT.perf", help="the calibrated .perf file")
+    cal.add_argument("--residuals", metavar="FILE", help="write the residuals per run (.csv .txt .xlsx) instead of "
+                     "printing them")
 
     imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
@@ -151,12 +177,14 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)      # as typed, for the files that record it
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
-                   "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot}[args.command]
+                   "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot,
+                   "calibrate": cmd_calibrate}[args.command]
         return handler(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -314,6 +342,9 @@ def cmd_eval(args) -> int:
         return EXIT_OK
 
     keys, columns = comparison.table() if comparison is not None else result.table()
+    from .intervals import with_intervals
+
+    keys, columns = with_intervals(result, keys, columns, comparison.keep if comparison is not None else None)
     progress = Progress("writing")
 
     def write(stream) -> None:
@@ -378,6 +409,32 @@ def cmd_plot(args) -> int:
     if outcome.diagnostics:
         _print_diagnostics(outcome.diagnostics)
     sys.stderr.write(f"wrote {outcome.path} ({outcome.description})\n")
+    return EXIT_OK
+
+
+def cmd_calibrate(args) -> int:
+    """Fit, write the .perf file and the residuals (perfdsl.calibrate); the summary goes to stderr."""
+    import shlex
+
+    from .calibrate import calibrate
+    from .calibration_report import check_outputs, summary_lines, write_outputs
+    from .calibration_runs import prepare_problem
+    from .render import write_table
+
+    problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
+                              overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
+    check_outputs(problem, args.file, args.output, args.residuals)
+    if problem.diagnostics:
+        _print_diagnostics(problem.diagnostics)
+    progress = Progress("calibrating")
+    cal = calibrate(problem, loss=args.loss, f_scale=args.f_scale, bootstrap=args.bootstrap,
+                    resampling=args.resample, seed=args.seed, starts=args.starts, progress=progress)
+    progress.done()
+    sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
+    residuals = write_outputs(cal, problem, args.output, args.residuals, "perfdsl " + shlex.join(args.argv))
+    sys.stderr.write("".join(f"wrote {path}\n" for path in (args.output, args.residuals) if path))
+    if residuals is not None:
+        write_table(*residuals, sys.stdout)
     return EXIT_OK
 
 

@@ -30,6 +30,8 @@ class ComparisonRow:
     run_source: str | None = None          # where the measured run came from, e.g. "data/seed_runs_a5000.csv:row 3"
     point: dict[str, object] = field(default_factory=dict)  # the sweep point (axis -> value) for auditing
     note: str | None = None                # why this row's estimate is known to miss (the report cell `note`)
+    # metric name -> (low, high) of the estimate in the display unit, from a calibration's spread (perfdsl.intervals)
+    bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 @dataclass

@@ -210,8 +210,17 @@ class Import(Node):
     span: Span
 
 
+class SetStmt(Node):
+    """`rtx_a5000.mem_bw = 700 GB/s` in a file's `set { ... }`: replaces a cell of a block defined elsewhere."""
+
+    block: str
+    cell: Cell                        # the new cell; its span is the cell name's in the `set` statement
+    block_span: Span
+
+
 class Module(Node):
     file: str
     imports: tuple[Import, ...] = ()
     blocks: tuple[Block, ...] = ()
+    sets: tuple[SetStmt, ...] = ()
     source: str = Field(default="", repr=False)

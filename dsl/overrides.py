@@ -47,7 +47,9 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
                                                                              or c.expr is not None})
                 node = node.model_copy(update={"cells": tuple(cells), "zipped": zipped})
             nodes.append(node)
-        new_modules.append(module.model_copy(update={"blocks": tuple(nodes)}))
+        # An override on the command line wins over a file's `set` of the same cell.
+        sets = tuple(stmt for stmt in module.sets if (stmt.block, stmt.cell.name) not in replacements)
+        new_modules.append(module.model_copy(update={"blocks": tuple(nodes), "sets": sets}))
     return new_modules, texts
 
 

@@ -62,8 +62,8 @@ def _lark() -> Lark:
     )
 
 
-_BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|(?:" + "|".join(ir.BLOCK_KINDS) + r")[ \t]+[A-Za-z_])",
-                          re.M)
+_BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|set[ \t]*\{|(?:" + "|".join(ir.BLOCK_KINDS)
+                          + r")[ \t]+[A-Za-z_])", re.M)
 
 
 def parse_text(text: str, file: str = "<text>") -> ir.Module:
@@ -74,15 +74,18 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
         first = exc.diagnostics[0].location
         raise PerfError(list(exc.diagnostics) + _later_errors(text, file, first.line if first else 0)) from None
     builder = _IRBuilder(text, file)
-    imports, blocks = [], []
+    imports, blocks, sets = [], [], []
     for child in tree.children:
         if child.data == "import_stmt":
             imports.append(builder.import_stmt(child))
+        elif child.data == "set_block":
+            sets.extend(builder.set_stmt(item) for item in child.children if isinstance(item, Tree))
         else:
             blocks.append(builder.block(child))
     if builder.diagnostics:
         raise PerfError(builder.diagnostics)
-    return ir.Module.model_construct(file=file, imports=tuple(imports), blocks=tuple(blocks), source=text)
+    return ir.Module.model_construct(file=file, imports=tuple(imports), blocks=tuple(blocks), sets=tuple(sets),
+                                     source=text)
 
 
 def _later_errors(text: str, file: str, line: int) -> list[Diagnostic]:
@@ -294,6 +297,12 @@ class _IRBuilder:
     def import_stmt(self, tree: Tree) -> ir.Import:
         token = tree.children[0]
         return ir.Import.model_construct(path=_unquote(token), span=self.span(token))
+
+    def set_stmt(self, tree: Tree) -> ir.SetStmt:
+        block_token, name_token, value = tree.children
+        cell = ir.Cell.model_construct(name=str(name_token), expr=self.expr(value), text=self.source(value),
+                                       span=self.span(name_token))
+        return ir.SetStmt.model_construct(block=str(block_token), cell=cell, block_span=self.span(block_token))
 
     def block(self, tree: Tree) -> ir.Block:
         kind_token, name_token, *rest = tree.children

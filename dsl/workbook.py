@@ -39,7 +39,7 @@ from . import __version__
 from .comparison import ERROR_CONVENTIONS, WorkbookData
 from .errors import UsageError, error
 from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
-                              VALUE_COLUMNS, ColumnStyles, SectionLayout, about_lines, as_number, axis_bounds_formulas,
+                              ColumnStyles, SectionLayout, about_lines, as_number, axis_bounds_formulas,
                               chart_scale, clean_text, column_letter, convention_words, looks_like_formula,
                               plain_rows_xml, plan_section, row_height, section_rows_xml, sheet_titles,
                               summary_formulas)
@@ -267,10 +267,10 @@ def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> 
         _put(sheet, 2, index, name, header=True)
     for metric in layout.metrics:
         _put(sheet, 1, metric.measured, metric.header, header=True)
-        for offset, name in enumerate(VALUE_COLUMNS):
-            _put(sheet, 2, metric.measured + offset, name, header=True)
-            if offset:
-                _put(sheet, 1, metric.measured + offset, None, header=True)   # borders of the merged header
+        for column, name in metric.value_columns:
+            _put(sheet, 2, column, name, header=True)
+            if column != metric.measured:
+                _put(sheet, 1, column, None, header=True)   # borders of the merged header
         sheet.merge_cells(start_row=1, start_column=metric.measured, end_row=1, end_column=metric.error)
     for column, name in ((layout.source_column, "Run source"), (layout.point_column, "Point"),
                          (layout.note_column, "Note")):
@@ -291,6 +291,8 @@ def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> 
     for metric in layout.metrics:
         by_column[metric.measured] = _style_id(sheet, number_format=metric.number_format, border=_GROUP_START)
         by_column[metric.estimated] = _style_id(sheet, number_format=metric.number_format)
+        if metric.low is not None:
+            by_column[metric.low] = by_column[metric.high] = by_column[metric.estimated]
         by_column[metric.error] = _style_id(sheet, number_format=ERROR_FORMAT)
     if layout.note_column:
         by_column[layout.note_column] = _style_id(sheet, wrap=True)

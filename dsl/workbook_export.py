@@ -61,10 +61,15 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
     estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
+    scales = {c.name: c.scale for c in numeric_shows}
     measured_lists = {name: (m.measured / m.scale).tolist() for name, m in measured.items()}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
+    from .intervals import estimate_intervals
+
+    bounds = {name: ((low / scales[name]).tolist(), (high / scales[name]).tolist())
+              for name, (low, high) in estimate_intervals(result).items()}
     sections_of = _per_point_text(result, "section") or [result.report] * n
     notes_of = _per_point_text(result, "note") or [""] * n
     order: dict[str, Section] = {}
@@ -82,7 +87,8 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         section.rows.append(ComparisonRow(
             identity={name: values[point] for name, values in zip(id_names, id_values)},
             estimated=estimated, measured=measured_row, run_source=sources[point] or None,
-            note=notes_of[point] or None))
+            note=notes_of[point] or None,
+            bounds={name: (_finite(low[point]), _finite(high[point])) for name, (low, high) in bounds.items()}))
     for title, section in order.items():
         section.setup = setup_lines(result, members[title], axis_columns)
 
@@ -93,6 +99,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     for name, cell in ctx.report.cells.items():
         if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
             notes.append(f"{title_of(name)}: {cell.expr.value}")
+    if bounds:
+        notes.append(f"Estimated low / high ({', '.join(bounds)}): the 95% spread of a new run around the estimate, "
+                     f"from the calibration '{ctx.fixed_roles['calibration']}' the report binds.")
     if comparison is not None and comparison.n_runs:
         notes.append(f"Measured: {comparison.n_runs} runs, matched on " + ", ".join(comparison.used_keys) + ".")
         alias_cell = ctx.report.cells.get("measured_unit_aliases")

@@ -28,7 +28,6 @@ GOOD_ERROR = 0.05
 FAIR_ERROR = 0.15
 
 ERROR_FORMAT = "0.00%"
-VALUE_COLUMNS = ("Measured", "Estimated", "Error")
 
 # Characters Excel forbids in sheet names, and those XML 1.0 forbids anywhere.
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -98,13 +97,24 @@ def sheet_ref(title: str) -> str:
 
 @dataclass(frozen=True)
 class MetricColumns:
-    """Where one metric's Measured, Estimated and Error columns are (1-based) and how its numbers look."""
+    """Where one metric's Measured, Estimated and Error columns are (1-based) and how its numbers look; with a
+    calibration's spread, Estimated low and Estimated high sit between Estimated and Error."""
 
     spec: MetricSpec
     measured: int
     estimated: int
     error: int
     number_format: str
+    low: int | None = None
+    high: int | None = None
+
+    @property
+    def value_columns(self) -> list[tuple[int, str]]:
+        """(column, header) of the group's columns, left to right."""
+        named = [(self.measured, "Measured"), (self.estimated, "Estimated")]
+        if self.low is not None:
+            named += [(self.low, "Estimated low"), (self.high, "Estimated high")]
+        return named + [(self.error, "Error")]
 
     @property
     def header(self) -> str:
@@ -151,8 +161,12 @@ def plan_section(section: Section, sheet_title: str) -> SectionLayout:
         values = [row.measured.get(spec.name) for row in sample]
         values += [row.estimated.get(spec.name) for row in sample]
         fmt = spec.number_format or number_format_for(values)
-        metrics.append(MetricColumns(spec, column + 1, column + 2, column + 3, fmt))
-        column += 3
+        if any(spec.name in row.bounds for row in section.rows):
+            metrics.append(MetricColumns(spec, column + 1, column + 2, column + 5, fmt, column + 3, column + 4))
+            column += 5
+        else:
+            metrics.append(MetricColumns(spec, column + 1, column + 2, column + 3, fmt))
+            column += 3
     source_column = point_column = None
     if any(row.run_source for row in section.rows):
         column += 1
@@ -203,6 +217,8 @@ def _section_widths(layout: SectionLayout, sample: int = 20_000) -> dict[int, fl
         widths[index] = _bounded(max(longest, len(name)) + 2, 8, 48)
     for metric in layout.metrics:
         widths[metric.measured] = widths[metric.estimated] = 12
+        if metric.low is not None:
+            widths[metric.low] = widths[metric.high] = 12
         widths[metric.error] = 10
     if layout.source_column:
         longest = max((len(row.run_source or "") for row in rows), default=0)
@@ -355,6 +371,7 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
     """
     id_cells = [(name, _ColumnCells(index, styles)) for index, name in enumerate(layout.section.id_columns, 1)]
     metric_cells = []
+    bound_cells = {}
     for m in layout.metrics:
         m_style, e_style, x_style = (_style_attr(styles.by_column.get(column, 0))
                                      for column in (m.measured, m.estimated, m.error))
@@ -363,6 +380,8 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
                              f'<c r="{column_letter(m.estimated)}', f'"{e_style}><v>',
                              f'<c r="{column_letter(m.error)}', f'"{x_style}><f>', f'"{x_style} t="str"><f>',
                              error_formula_pieces(m, convention)))
+        if m.low is not None:
+            bound_cells[m.spec.name] = (_ColumnCells(m.low, styles), _ColumnCells(m.high, styles))
     source = _ColumnCells(layout.source_column, styles) if layout.source_column else None
     point = _ColumnCells(layout.point_column, styles) if layout.point_column else None
     note = _ColumnCells(layout.note_column, styles) if layout.note_column else None
@@ -382,6 +401,10 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
                 cells += (m_open, r, m_close, repr(measured), "</v></c>")
             if estimated is not None:
                 cells += (e_open, r, e_close, repr(estimated), "</v></c>")
+            if name in bound_cells:
+                low, high = row.bounds.get(name, (None, None))
+                low_cells, high_cells = bound_cells[name]
+                cells += (low_cells.render(r, as_number(low)), high_cells.render(r, as_number(high)))
             error = relative_error(estimated, measured, convention)
             if error is None:
                 cells += (x_open, r, x_close_text, r.join(pieces), "</f><v></v></c>")

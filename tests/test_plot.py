@@ -18,7 +18,9 @@ from perfdsl.plot_data import metric_view
 from perfdsl.roofline import roofline_view
 
 REPO = Path(__file__).resolve().parents[1]
-REPORTS = sorted((REPO / "reports").glob("*.perf"))
+# The bundled files that define a report (reports/ also holds a calibration, a library file without one).
+REPORTS = [path for path in sorted((REPO / "reports").glob("*.perf"))
+           if re.search(r"^report\s", path.read_text(encoding="utf-8"), re.M)]
 SEED = REPO / "reports" / "seed_benchmark.perf"
 EXAMPLE = REPO / "reports" / "example.perf"
 CAPACITY = REPO / "reports" / "capacity_planning.perf"

@@ -91,7 +91,7 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
         # lone '\r' only when '\r' is in the line terminator, so a row with one is written fully quoted.
         writer = csv.writer(stream, lineterminator="\n")
         quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        writer.writerow(header)
+        (quoted if any("\r" in name for name in header) else writer).writerow(header)
         for record in records:
             row = [record.identity.get(k, NOT_AVAILABLE) for k in identity]
             row += [number_text(record.metrics[m], u) if m in record.metrics else NOT_AVAILABLE

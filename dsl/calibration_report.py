@@ -1,0 +1,212 @@
+"""What a calibration hands back: the `.perf` file of fitted cells, the residuals per run, and a summary.
+
+The `.perf` file has one `BLOCK.CELL = VALUE` entry per fitted cell in a `set { ... }`, each under a comment that
+says what it was fitted on (runs, files, date), the in-sample and cross-validated errors and the bootstrap interval,
+and a block of the calibration's residual spread per metric (`runtime_low`, `runtime_high`: factors on an estimate),
+which a report that binds it as `calibration = NAME` shows as "low" and "high" columns beside each estimate
+(perfdsl.intervals). No scipy here: the numbers come from perfdsl.calibrate.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+
+import numpy as np
+
+from .comparison import ComparisonRow, MetricSpec, Section, WorkbookData
+from .errors import UsageError, error
+
+
+def block_name(output: str) -> str:
+    """The spread block's name from the output file: reports/seed_a5000_calibration.perf -> seed_a5000_calibration."""
+    stem = re.sub(r"\W", "_", os.path.splitext(os.path.basename(output))[0])
+    return stem if re.match(r"[A-Za-z_]", stem) else f"calibration_{stem}"
+
+
+HEADER = "cells fitted by `perfdsl calibrate`"
+
+
+def written_by_calibrate(text: str) -> bool:
+    """Whether a .perf file's first line says perfdsl calibrate wrote it (so a refit may replace it)."""
+    return HEADER in text.split("\n", 1)[0]
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f}%" if np.isfinite(value) else "n/a"
+
+
+def metric_errors(cal, metric: int) -> tuple[float, float]:
+    """(in-sample MAPE, cross-validated MAPE) of one metric, as fractions (nan without folds)."""
+    held = cal.cv_estimated()
+    cv = cal.mape(metric, held, np.isfinite(held)) if np.isfinite(held).any() else float("nan")
+    return cal.mape(metric), cv
+
+
+def summary_lines(cal) -> list[str]:
+    """The calibration in words: cells with intervals, errors per metric and per group, identifiability flags."""
+    lines = [f"fitted {len(cal.cells)} cell{'s' if len(cal.cells) != 1 else ''} on {len(set(cal.obs.point.tolist()))} "
+             f"runs ({len(cal.obs.measured)} measured values; loss {cal.loss}, f_scale {cal.f_scale:g}, on "
+             f"log(estimated / measured); {cal.evaluations} evaluations)"]
+    interval = cal.interval()
+    for cell, value, (low, high) in zip(cal.cells, cal.values, interval):
+        band = f"  95% bootstrap interval {cell.literal(low)} .. {cell.literal(high)} ({len(cal.samples)} " \
+               f"{cal.resampling} resamples)" if np.isfinite(low) else ""
+        lines.append(f"  {cell.name} = {cell.literal(value)}  (start {cell.literal(cell.start)}, bounds "
+                     f"{cell.literal(cell.low)} .. {cell.literal(cell.high)}){band}")
+    for index, metric in enumerate(cal.metrics):
+        inside, cv = metric_errors(cal, index)
+        start = cal.mape(index, cal.start_estimated)
+        text = f"  {metric.name} MAPE: in-sample {_percent(inside)} (at the start values {_percent(start)})"
+        if cal.folds:
+            text += f", leave-one-{cal.group_by}-out {_percent(cv)}"
+        low, high = cal.spread(index)
+        if np.isfinite(low):
+            text += f"; a new run within x{low:.4f} .. x{high:.4f} of the estimate (95%)"
+        lines.append(text)
+    if cal.folds:
+        lines.append(f"leave one {cal.group_by} out:")
+        for fold in cal.folds:
+            if fold.values is None:
+                lines.append(f"  {fold.group}: not refitted ({fold.note})")
+                continue
+            held = np.zeros(len(cal.obs.measured), dtype=bool)
+            held[fold.held_out] = True
+            errors = ", ".join(f"{m.name} {_percent(cal.mape(i, cal.cv_estimated(), held))}"
+                               for i, m in enumerate(cal.metrics) if (held & (cal.obs.metric == i)).any())
+            cells = ", ".join(f"{c.cell} {c.literal(v)}" for c, v in zip(cal.cells, fold.values))
+            lines.append(f"  {fold.group}: {errors}  (refitted without it: {cells})")
+    for flag in cal.flags:
+        lines.append(f"not determined: {flag.cell}: {flag.message}; {flag.hint}")
+    return lines
+
+
+def perf_text(cal, problem, output: str, command: str, date: str) -> str:
+    """The calibrated `.perf` file: imports of the files that define the fitted blocks, a commented `set` per cell,
+    and the block of residual spreads."""
+    out_dir = os.path.dirname(os.path.abspath(output))
+    blocks = problem.program.blocks
+    imports = dict.fromkeys(os.path.relpath(os.path.abspath(blocks[c.block].file), out_dir) for c in cal.cells)
+    files = ", ".join(os.path.relpath(os.path.abspath(f), out_dir) for f in cal.files)
+    runs = len(set(cal.obs.point.tolist()))
+    lines = [f"# {os.path.basename(output)}: {HEADER} on {date}.",
+             f"#   {command}",
+             f"# Report '{problem.report}'; {runs} runs matched (of {cal.n_runs} in {files}); metrics "
+             + ", ".join(f"{m.name} (weight {m.weight:g})" for m in cal.metrics)
+             + f"; loss {cal.loss} (f_scale {cal.f_scale:g}) on log(estimated / measured).",
+             "# The runs:"]
+    lines += [f"#   {label} ({source})" for label, source in dict.fromkeys(zip(cal.obs.label, cal.obs.source))]
+    lines += [f"# Import this file from a report to use the fitted cells; bind `calibration = {block_name(output)}` "
+              "in the report to show the intervals.", ""]
+    lines += [f'import "{path}"' for path in imports] + [""]
+    interval = cal.interval()
+    errors = [metric_errors(cal, i) for i in range(len(cal.metrics))]
+    error_text = "; ".join(f"{m.name} MAPE in-sample {_percent(e[0])}"
+                           + (f", leave-one-{cal.group_by}-out {_percent(e[1])}" if cal.folds else "")
+                           for m, e in zip(cal.metrics, errors))
+    lines.append("set {")
+    for index, (cell, value, (low, high)) in enumerate(zip(cal.cells, cal.values, interval)):
+        lines.append(f"    # fitted on {runs} runs, {date}: {error_text}")
+        if np.isfinite(low):
+            lines.append(f"    # 95% bootstrap interval {cell.literal(low)} .. {cell.literal(high)} "
+                         f"({len(cal.samples)} {cal.resampling} resamples); start {cell.literal(cell.start)}, bounds "
+                         f"{cell.literal(cell.low)} .. {cell.literal(cell.high)}")
+        if cal.folds:
+            refits = ", ".join(f"{f.group} {cell.literal(f.values[index])}" for f in cal.folds if f.values is not None)
+            lines.append(f"    # refitted leaving one {cal.group_by} out: {refits}")
+        for flag in cal.flags:
+            if cell.name in flag.cell.split(", "):
+                lines.append(f"    # NOT DETERMINED: {flag.message}; {flag.hint}")
+        lines.append(f"    {cell.name} = {cell.literal(value)}")
+        lines.append("")
+    lines[-1] = "}"
+    lines.append("")
+    lines.append(f"# The residual spread: a new run's measured value lies within [estimate x NAME_low, estimate x "
+                 f"NAME_high] with 95% probability (from the {'held-out' if cal.folds else 'in-sample'} log "
+                 "residuals: mean +- Student t x sd x sqrt(1 + 1/n)).")
+    lines.append(f"costmodel {block_name(output)} {{")
+    for index, metric in enumerate(cal.metrics):
+        low, high = cal.spread(index)
+        if np.isfinite(low):
+            lines.append(f"    {metric.name}_low = {low:.4f}")
+            lines.append(f"    {metric.name}_high = {high:.4f}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
+    """One row per measured value: run, group, metric, measured, estimated, error, and the held-out estimate and
+    error where there are folds. Values in each metric's display unit."""
+    scale = np.array([cal.metrics[m].scale for m in cal.obs.metric])
+    keys = ["run", "source", "metric", "measured", "estimated", "error"]
+    columns = [np.array(cal.obs.label, dtype=object), np.array(cal.obs.source, dtype=object),
+               np.array([f"{cal.metrics[m].name} [{cal.metrics[m].unit}]" if cal.metrics[m].unit
+                         else cal.metrics[m].name for m in cal.obs.metric], dtype=object),
+               cal.obs.measured / scale, cal.estimated / scale, cal.relative_errors()]
+    if cal.folds:
+        held = cal.cv_estimated()
+        keys[2:2] = [cal.group_by]
+        columns[2:2] = [np.array(cal.obs.group, dtype=object)]
+        keys += ["held-out estimate", "held-out error"]
+        columns += [held / scale, cal.relative_errors(held)]
+    return keys, columns
+
+
+def workbook_data(cal, report: str) -> WorkbookData:
+    """The residuals as a workbook: a sheet of in-sample estimates and, with folds, one of held-out estimates, each
+    with Measured / Estimated / Error per metric; the summary on the About sheet."""
+    specs = [MetricSpec(m.name, m.name[:1].upper() + m.name[1:].replace("_", " "), m.unit) for m in cal.metrics]
+    sections = []
+    estimates = [("Fit", cal.estimated)]
+    if cal.folds:
+        estimates.append((f"Leave one {cal.group_by} out", cal.cv_estimated()))
+    for title, estimated in estimates:
+        rows: dict[int, ComparisonRow] = {}
+        for k, point in enumerate(cal.obs.point.tolist()):
+            row = rows.get(point)
+            if row is None:
+                identity = {"Run": cal.obs.label[k]}
+                if cal.group_by:
+                    identity[cal.group_by] = cal.obs.group[k]
+                row = rows[point] = ComparisonRow(identity, {}, {}, cal.obs.source[k] or None)
+            metric = cal.metrics[cal.obs.metric[k]]
+            value = estimated[k] / metric.scale
+            row.estimated[metric.name] = float(value) if np.isfinite(value) else None
+            row.measured[metric.name] = float(cal.obs.measured[k] / metric.scale)
+        sections.append(Section(title, ["Run"] + ([cal.group_by] if cal.group_by else []), specs, list(rows.values())))
+    return WorkbookData(report_name=f"{report} (calibration)", sections=sections, notes=summary_lines(cal))
+
+
+def check_outputs(problem, report_file: str, output: str, residuals: str | None) -> None:
+    """Refuse, before any work, an output that is not a .perf file or that would write over an input: the report,
+    what it imports and the run logs. A calibration this command wrote before may be replaced even where the report
+    imports it: its `set`s were overridden by the fit, so they only served as the start values."""
+    from .output import protect_inputs
+
+    if not output.endswith(".perf"):
+        raise UsageError(error("bad-output", f"-o {output}: the calibration is written as a .perf file"))
+    inputs = [report_file] + problem.files + [m.file for m in problem.program.modules
+                                              if not written_by_calibrate(m.source)]
+    for target in filter(None, (output, residuals)):
+        protect_inputs(target, inputs)
+
+
+def write_outputs(cal, problem, output: str, residuals: str | None, command: str):
+    """Write the calibrated .perf file, and the residuals to `residuals` (.csv, .xlsx, else a text table). Returns
+    the residual table (keys, columns) where no file was named for it, for the caller to print; else None."""
+    from .output import write_text_atomically
+    from .render import write_csv, write_table
+
+    write_text_atomically(output, perf_text(cal, problem, output, command, datetime.date.today().isoformat()))
+    keys, columns = residual_table(cal)
+    if residuals is None:
+        return keys, columns
+    if residuals.endswith(".xlsx"):
+        from .workbook import write_workbook
+
+        write_workbook(workbook_data(cal, problem.report), residuals)
+    else:
+        writer = write_csv if residuals.endswith(".csv") else write_table
+        write_text_atomically(residuals, lambda out: writer(keys, columns, out))
+    return None

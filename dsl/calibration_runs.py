@@ -1,0 +1,271 @@
+"""What a calibration fits: the report, the runs matched to its points, the cells and the metrics.
+
+`prepare_problem` loads the report, reads its run logs and matches the runs to the sweep points as
+`perfdsl eval --measured` does (perfdsl.evaluate_with_runs; with `points = "runs"` the sweep is made from the runs
+first), and returns the observations (one per metric and run) that perfdsl.calibrate fits; and it reads the options that say what to fit (`--fit`, `--metric`, `--group-by`).
+No scipy here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir
+from .errors import PerfError, UsageError, available, did_you_mean, error
+from .units import Dimension, dimension_name, parse_unit, si_unit_name
+
+
+@dataclass
+class FitCell:
+    """One cell to fit: `gpu.matmul_efficiency`, its bounds and start in SI, the unit its value is written in."""
+
+    block: str
+    cell: str
+    start: float
+    low: float
+    high: float
+    dim: Dimension
+    unit: str = ""           # display unit ("us"); "" writes the value in SI with its SI unit, or bare for counts
+
+    @property
+    def name(self) -> str:
+        return f"{self.block}.{self.cell}"
+
+    @property
+    def scale(self) -> float:
+        return parse_unit(self.unit).scale if self.unit else 1.0
+
+    def literal(self, value: float) -> str:
+        """The value as .perf text in the cell's unit: `0.6712`, `37.6 us`."""
+        unit = self.unit or ("" if self.dim.is_dimensionless else si_unit_name(self.dim))
+        number = f"{value / self.scale:.6g}"
+        return f"{number} {unit}".rstrip()
+
+
+@dataclass
+class Metric:
+    name: str                # the shown column's name ("runtime")
+    ref: ir.Ref
+    weight: float
+    unit: str
+    scale: float
+
+
+@dataclass
+class Observations:
+    """The measured values that enter the fit, one per (metric, run)."""
+
+    metric: np.ndarray       # index into Problem.metrics
+    point: np.ndarray        # flat sweep point of the run
+    measured: np.ndarray     # SI
+    weight: np.ndarray
+    group: np.ndarray        # group label (str) for cross-validation
+    label: list[str]         # the run, in words
+    source: list[str]        # where the run came from
+
+
+@dataclass
+class Problem:
+    program: object                  # perfdsl.program.Program as loaded (without the overrides)
+    report: str
+    overrides: dict
+    cells: list                      # perfdsl.calibrate.FitCell
+    metrics: list                    # perfdsl.calibrate.Metric
+    obs: object                      # perfdsl.calibrate.Observations
+    group_by: str | None
+    files: list[str]                 # the run logs read
+    n_runs: int                      # runs in them
+    labels: list[str] = field(default_factory=list)   # every sweep point in words
+    diagnostics: list = field(default_factory=list)   # matching's warnings and notes
+
+
+def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str], *, report: str | None = None,
+                    overrides: dict | None = None, metrics: list[str] | None = None, group_by: str | None = None,
+                    add_measured: list[str] = ()) -> Problem:
+    """Load, match and choose, as `perfdsl eval` does (perfdsl.evaluate_with_runs): `measured` logs replace the
+    report's own (None or []: the report's own), `add_measured` ones are read as well.
+
+    Raises UsageError for bad options or no matched run, PerfError for bad specs or errors in the logs.
+    """
+    from .measured import evaluate_with_runs
+    from .program import load
+
+    overrides = dict(overrides or {})
+    if not fits:
+        raise UsageError(error("bad-option", "name the cells to fit: --fit BLOCK.CELL[=LOW..HIGH]"))
+    program = load([report_file])
+    name = program._pick_report(report)
+    evaluated = evaluate_with_runs(program, name, overrides, measured=list(measured or []) or None,
+                                   add_measured=list(add_measured), base_dir=os.path.dirname(report_file),
+                                   compare=True)
+    if evaluated.exit_status:
+        raise PerfError(evaluated.diagnostics)              # errors in the logs: exit 1, nothing written
+    if not evaluated.logs:
+        raise UsageError(error("bad-option", f"report '{name}' names no run logs and none were given",
+                               hints=["give the runs with --measured RUNS.csv (any format `perfdsl ingest` reads)"]))
+    result, comparison = evaluated.result, evaluated.comparison
+    overrides = {**_from_runs(program, name, evaluated.logs, overrides), **overrides}
+    matched = [m.name for m in comparison.metrics if not m.derived]
+    chosen = parse_metrics(list(metrics or []), matched)
+    if not chosen:
+        raise UsageError(error("no-runs", f"no run matches a sweep point of report '{name}'",
+                               hints=["check the runs' model, hardware and shape against the report "
+                                      "(perfdsl eval REPORT --measured RUNS lists what did not match)"]))
+    cells = [parse_fit(text, program, overrides) for text in fits]
+    names = [c.name for c in cells]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(error("bad-option", "--fit names a cell twice: " + ", ".join(twice)))
+
+    columns = {c.name: c for c in result.columns}
+    by_name = {m.name: m for m in comparison.metrics}
+    groups = group_labels(result, comparison, group_by)
+    labels = point_labels(result)
+    sources = comparison.run_source.tolist()
+    chosen_metrics, rows = [], {"metric": [], "point": [], "measured": [], "weight": []}
+    for index, (metric_name, weight) in enumerate(chosen):
+        column = columns[metric_name]
+        chosen_metrics.append(Metric(metric_name, column.item.ref, weight, column.unit, column.scale))
+        measured = by_name[metric_name].measured
+        points = np.flatnonzero(np.isfinite(measured) & (measured > 0))
+        rows["metric"] += [index] * len(points)
+        rows["point"] += points.tolist()
+        rows["measured"] += measured[points].tolist()
+        rows["weight"] += [weight] * len(points)
+    point = np.array(rows["point"], dtype=int)
+    obs = Observations(np.array(rows["metric"], dtype=int), point, np.array(rows["measured"], dtype=float),
+                       np.array(rows["weight"], dtype=float), groups[point],
+                       [labels[p] for p in point], [sources[p] or "" for p in point])
+    return Problem(program, name, overrides, cells, chosen_metrics, obs, group_by, list(evaluated.logs),
+                   comparison.n_runs, labels, list(evaluated.diagnostics))
+
+
+def _from_runs(program, report: str, logs: list[str], overrides: dict) -> dict:
+    """The sweeps `points = "runs"` makes from the runs (evaluate_with_runs applied them; the fit needs them too)."""
+    from .run_points import overrides_from_runs
+
+    return overrides_from_runs(program, report, logs, overrides)
+
+
+def parse_fit(text: str, program, overrides: dict) -> FitCell:
+    """`BLOCK.CELL` or `BLOCK.CELL=LOW..HIGH` (bounds with units: `kernel_overhead=0us..100us`) -> FitCell.
+
+    The start is the cell's value in the program (after `overrides`); bounds default to start / 100 .. start x 100.
+    Raises UsageError for an unknown cell, a cell that is not one number, or bad bounds.
+    """
+    from .parser import parse_value
+
+    target, _, bounds = (part.strip() for part in text.partition("="))
+    block, dot, cell = target.partition(".")
+    if not dot or not cell or "." in cell:
+        raise UsageError(error("bad-option", f"--fit {text}: name the cell as BLOCK.CELL",
+                               hints=["e.g. --fit gpu.matmul_efficiency=0.3..1 (a role such as hardware.x names "
+                                      "several blocks; name the block that holds the value)"]))
+    if block not in program.blocks:
+        raise UsageError(error("bad-option", f"--fit {text}: no block named '{block}'",
+                               hints=did_you_mean(block, program.blocks)))
+    if cell not in program.blocks[block].cells:
+        raise UsageError(error("bad-option", f"--fit {text}: '{block}' has no cell '{cell}'",
+                               hints=did_you_mean(cell, program.blocks[block].cells)
+                               + [available(program.blocks[block].cells)]))
+    current = program.with_overrides(overrides or None) if overrides else program
+    try:
+        _, _, _, _, vtype = current.cell_context(target)
+        start = current.value(target)
+    except PerfError:
+        vtype, start = None, None
+    if vtype is not None and vtype.kind != "num":
+        raise UsageError(error("bad-option", f"--fit {text}: '{target}' is not a number"))
+    written = program.blocks[block].cells[cell].expr
+    unit = written.unit or "" if isinstance(written, ir.Num) else ""
+    dim = vtype.dim if vtype is not None else None
+    low = high = None
+    if bounds:
+        low_text, sep, high_text = bounds.partition("..")
+        try:
+            ends = [parse_value(part.strip(), f"--fit {text}") for part in (low_text, high_text)] if sep else None
+        except PerfError as exc:
+            raise UsageError(exc.diagnostics) from None
+        if not ends or any(len(e) != 1 or not isinstance(e[0], ir.Num) for e in ends):
+            raise UsageError(error("bad-option", f"--fit {text}: write the bounds as LOW..HIGH",
+                                   hints=["e.g. --fit inference.kernel_overhead=0us..100us"]))
+        (low_num,), (high_num,) = ends
+        for num in (low_num, high_num):
+            if dim is not None and Dimension(num.dim) != dim:
+                what = "has no unit" if Dimension(num.dim).is_dimensionless else \
+                    f"is {dimension_name(Dimension(num.dim))}"
+                raise UsageError(error("unit-mismatch", f"--fit {text}: the bound '{num.text}' {what}, but "
+                                       f"'{target}' is {dimension_name(dim)}"))
+        dim = dim or Dimension(low_num.dim)
+        low, high = low_num.value, high_num.value
+        unit = unit or high_num.unit or low_num.unit or ""
+        if not low < high:
+            raise UsageError(error("bad-option", f"--fit {text}: the lower bound is not below the upper one"))
+    if start is None or not math.isfinite(start):
+        if low is None or not (math.isfinite(low) and math.isfinite(high)):
+            raise UsageError(error("bad-option", f"--fit {text}: '{target}' has no value to start from",
+                                   hints=["give bounds: --fit BLOCK.CELL=LOW..HIGH (the fit starts midway)"]))
+        start = (low + high) / 2
+    if low is None:
+        if start <= 0:
+            raise UsageError(error("bad-option", f"--fit {text}: '{target}' starts at {start:g}; give its bounds",
+                                   hints=["the default bounds, start / 100 .. start x 100, need a positive start"]))
+        low, high = start / 100, start * 100
+    start = min(max(start, low), high)
+    return FitCell(block, cell, start, low, high, dim, unit)
+
+
+def parse_metrics(texts: list[str], matched: list[str]) -> list[tuple[str, float]]:
+    """`runtime` or `runtime=2` (a weight) -> [(name, weight)]. Default: runtime where the runs measure it, else
+    every metric the runs measure. Raises UsageError for a metric the runs do not measure."""
+    if not texts:
+        if not matched:
+            return []
+        return [("runtime", 1.0)] if "runtime" in matched else [(name, 1.0) for name in matched]
+    chosen = []
+    for text in texts:
+        name, sep, weight = (part.strip() for part in text.partition("="))
+        if name not in matched:
+            raise UsageError(error("bad-option", f"--metric {text}: no run is matched on '{name}'",
+                                   hints=did_you_mean(name, matched) + [available(matched)]))
+        try:
+            value = float(weight) if sep else 1.0
+        except ValueError:
+            value = -1.0
+        if not value > 0:
+            raise UsageError(error("bad-option", f"--metric {text}: the weight is a positive number"))
+        chosen.append((name, value))
+    return chosen
+
+
+def group_labels(result, comparison, group_by: str | None) -> np.ndarray:
+    """Per sweep point, the label of its cross-validation group: an axis value, or the run's log for `source`."""
+    n = result.n_points
+    if group_by is None:
+        return np.full(n, "", dtype=object)
+    if group_by == "source":
+        sources = comparison.run_source.tolist()
+        return np.array([re.sub(r":\d+.*$", "", s or "") for s in sources], dtype=object)
+    columns = result.axis_columns()
+    for key, values in columns.items():
+        if key == group_by or key.startswith(group_by + " ["):
+            return np.array([str(v) for v in values.tolist()], dtype=object)
+    names = [key.split(" [")[0] for key in columns] + ["source"]
+    raise UsageError(error("bad-option", f"--group-by {group_by}: the report has no axis '{group_by}'",
+                           hints=did_you_mean(group_by, names) + [available(names)]))
+
+
+def point_labels(result) -> list[str]:
+    """Each sweep point in words: the values of its shown strings (Model, Device) and its numeric axes."""
+    strings = [c for c in result.columns if c.kind == "str"]
+    covered = {c.item.ref.parts[0] for c in strings if len(c.item.ref.parts) == 2}
+    parts = [[str(v) for v in result.column(c.name).tolist()] for c in strings]
+    for key, values in result.axis_columns().items():
+        if key.split(" [")[0] not in covered:
+            parts.append([f"{key.split(' [')[0]}={v}" for v in values.tolist()])
+    return [", ".join(row) for row in zip(*parts)] if parts else ["the only point"] * result.n_points
