@@ -70,7 +70,7 @@ _TABLE = [
               "reach one of its cells: `NAME.CELL`"),
     ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",
               "sweep over the list with `sweep NAME = ...` and use NAME"),
-    ErrorCode("missing-input", "spec", _E, "{kind} '{block}' does not give its declared input '{cell}' ({unit})",
+    ErrorCode("missing-input", "spec", _E, "{kind} '{block}' does not give its declared input '{cell}' ({unit})[, which the sweep point {point} needs]",
               "give the value in the block or with --set BLOCK.CELL=VALUE"),
     ErrorCode("cycle", "spec", _E, "cells depend on each other in a cycle: {chain}",
               "the note gives each step of the chain; one formula must stop reading the next"),

@@ -73,3 +73,47 @@ def test_a_stack_that_keeps_the_whole_context_is_one_cell():
            for row in rows("mistral_window_kv.perf", "window_kv", {"w.window_kv_bounded": "false"})}
     assert got[8192] == pytest.approx(8192 * MISTRAL_PER_TOKEN / MIB) == 1024
     assert got[32768] == pytest.approx(32768 * MISTRAL_PER_TOKEN / MIB) == 4096
+
+
+# ---- one_gpu_needs_no_interconnect ---------------------------------------------------------------------------
+
+def test_a_one_gpu_estimate_needs_no_interconnect_figure():
+    # The RTX 4090 leaves pcie_bw and nvlink_bw open (hardware/README.md, "Gaps"): a one-GPU step never uses them.
+    (row,) = rows("single_gpu_runtime_needs_interconnect.perf", "r")
+    assert row["peak [GiB]"] > 0 and row["ttft [ms]"] > 0
+    for part in ("rtx_3090", "v100_sxm2_32gb", "a100_80gb_pcie"):     # the README's other GPUs (a30 lacks peak_fp16)
+        (row,) = rows("single_gpu_runtime_needs_interconnect.perf", "r", {"r.hardware": part})
+        assert row["ttft [ms]"] > 0
+
+
+def test_the_mistral_4090_sweep_runs_and_fits():
+    got = rows("mistral_4090_sweep.perf", "fits_4090")
+    assert [row["batch"] for row in got] == [1, 2, 4, 8, 16]
+    assert all(row["fits"] for row in got)                 # 24 GB: 13.5 GiB of weights, under 3 GiB of KV cache
+    kv_per_token = kv_bytes_per_token(32, 8)               # 131,072 B; 512 + 1000 tokens per sequence
+    assert got[-1]["kv [GiB]"] == pytest.approx(16 * 1512 * kv_per_token / 2**30)
+
+
+def test_tensor_parallelism_asks_for_the_figure_and_says_which_set_up_needs_it():
+    program = perfdsl.load([FIELD / "single_gpu_runtime_needs_interconnect.perf"])
+    with pytest.raises(perfdsl.PerfError) as caught:
+        program.evaluate("r", overrides={"gen.tp": [1, 2], "gen.n_gpus": 2})
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "missing-input"
+    assert diagnostic.message == ("hardware 'rtx_4090' does not give its declared input 'nvlink_bw' (byte/s), which "
+                                  "the sweep point tp=2 needs")
+    assert any(note.startswith("read only where the `if` at ") and "transformer_inference.perf" in note
+               for note in diagnostic.notes)
+
+
+def test_an_input_read_outside_any_branch_is_still_a_check_error(tmp_path):
+    spec = tmp_path / "gap.perf"
+    spec.write_text('import "hardware/ada.perf"\n'
+                    'costmodel link { ring = hardware.pcie_bw * 2; guarded = if(hardware.tdp > 1 W, ring, 0 B/s) }\n'
+                    'report direct { hardware = rtx_4090; show link.ring }\n'
+                    'report guarded { hardware = rtx_4090; show link.guarded }\n')
+    program = perfdsl.load([spec])
+    codes = [(d.code, d.message) for d in program.check()]
+    assert codes == [("missing-input", "hardware 'rtx_4090' does not give its declared input 'pcie_bw' (byte/s)")]
+    with pytest.raises(perfdsl.PerfError, match="which every sweep point needs"):
+        program.evaluate("guarded")
