@@ -82,7 +82,8 @@ def _llama(cfg: Config) -> list[Cell]:
     return cells
 
 
-def _mistral(cfg: Config) -> list[Cell]:
+def _sliding_window(cfg: Config) -> list[Cell]:
+    """Mistral, Mixtral, Phi-3: every layer slides where the config gives a window."""
     if cfg.has("sliding_window"):
         return [("sliding_window", str(cfg.int("sliding_window")), "sliding_window")]
     return []
@@ -90,7 +91,7 @@ def _mistral(cfg: Config) -> list[Cell]:
 
 def _mixtral(cfg: Config) -> list[Cell]:
     return [("experts", str(cfg.int("num_local_experts", 8)), "num_local_experts"),
-            ("top_k", str(cfg.int("num_experts_per_tok", 2)), "num_experts_per_tok")] + _mistral(cfg)
+            ("top_k", str(cfg.int("num_experts_per_tok", 2)), "num_experts_per_tok")] + _sliding_window(cfg)
 
 
 def _qwen2(cfg: Config) -> list[Cell]:
@@ -113,12 +114,6 @@ def _qwen3_moe(cfg: Config) -> list[Cell]:
         cells += [("moe_layers", str(moe), "decoder_sparse_step / mlp_only_layers"),
                   ("dense_ffn", str(cfg.int("intermediate_size")), "intermediate_size")]
     return cells
-
-
-def _phi3(cfg: Config) -> list[Cell]:
-    if cfg.has("sliding_window"):
-        return [("sliding_window", str(cfg.int("sliding_window")), "sliding_window")]
-    return []
 
 
 def _gemma2(cfg: Config) -> list[Cell]:
@@ -203,10 +198,10 @@ FAMILIES: dict[str, Family] = {
     "gpt_oss": Family("gpt_oss_family", "models/gpt_oss.perf", False, _gpt_oss),
     "llama": Family("llama_family", "models/llama.perf", False, _llama),
     "llama4_text": Family("llama4_family", "models/llama4.perf", False, _llama4),
-    "mistral": Family("mistral_family", "models/mistral.perf", False, _mistral),
+    "mistral": Family("mistral_family", "models/mistral.perf", False, _sliding_window),
     "mixtral": Family("mixtral_family", "models/mixtral.perf", False, _mixtral),
     "opt": Family("opt_family", "models/opt.perf", True, _opt),
-    "phi3": Family("phi3_family", "models/phi3.perf", False, _phi3),
+    "phi3": Family("phi3_family", "models/phi3.perf", False, _sliding_window),
     "qwen2": Family("qwen2_family", "models/qwen2.perf", False, _qwen2),
     "qwen3": Family("qwen3_family", "models/qwen3.perf", False, _qwen2),
     "qwen3_moe": Family("qwen3_moe_family", "models/qwen3.perf", False, _qwen3_moe),
