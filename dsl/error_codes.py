@@ -217,6 +217,8 @@ _TABLE = [
               "choose one with --report NAME"),
     ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
     ErrorCode("bad-cell", "usage", _E, "cannot read the cell name '{cell}'", "write CELL, ROLE.CELL or BLOCK.CELL"),
+    ErrorCode("no-model-id", "usage", _E, "'{file}' does not say which model it is: no '_name_or_path' of the "
+              "form org/name", "give the model id: --hf-id ORG/NAME"),
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
     ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix",

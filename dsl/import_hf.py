@@ -243,13 +243,13 @@ def import_hf(path: str, name: str | None = None, hf_id: str | None = None) -> s
             hints=[f"supported architectures: {', '.join(supported_architectures())}",
                    "a new architecture needs a family block in models/ (see models/README.md)"]))
     family = FAMILIES[model_type]
+    if name is not None:
+        _check_name(name)
     cfg = Config(raw, config_file)
     model_id = hf_id or _hf_id(raw, config_file)
     cells = _merge(_common_cells(model_type, family, cfg), family.reader(cfg))
     block_name = name or _default_name(model_id, family)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", block_name):
-        raise UsageError(error("bad-name", f"'{block_name}' is not a block name",
-                               hints=["a block name is letters, digits and '_', not starting with a digit"]))
+    _check_name(block_name)
 
     width = max(len(f"{cell} = {value}") for cell, value, _ in cells)
     lines = [
@@ -289,6 +289,12 @@ def _common_cells(model_type: str, family: Family, cfg: Config) -> list[Cell]:
     if tied != family.tied_default:
         cells.append(("tied_embeddings", _bool(tied), "tie_word_embeddings"))
     return cells
+
+
+def _check_name(block_name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", block_name):
+        raise UsageError(error("bad-name", f"'{block_name}' is not a block name",
+                               hints=["a block name is letters, digits and '_', not starting with a digit"]))
 
 
 def _merge(common: list[Cell], specific: list[Cell]) -> list[Cell]:
