@@ -3,6 +3,11 @@
 Every cell gets a type: a number with a dimension, a boolean, a string, a list, or a block (a role binding).
 Checking runs once per block without a report (role references such as `model.hidden` are then left open) and once
 per report with its roles bound, so `perfdsl check` reports every error of every file.
+
+A declared input that is not given is an error only where it is used: where a report (or a cell asked for on its
+own) reaches it without passing through a branch of `if`. One reached only through a branch (a link bandwidth that
+only `if(workload.tp > 1, ...)` reads) is left to the evaluator, which evaluates a branch only at the sweep points
+that take it and names the point that needs the input.
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ class Checker:
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
         self.link = link if link is not None else Linker(blocks, ctx)
         self.constraints: list[tuple] = []         # a report's constraints that apply (constraints.check_requires)
+        # Missing inputs: the diagnostic of each, reported once a top-level reference reaches it unconditionally.
+        # `reach[cell]` holds the missing inputs a cell reaches outside `if` branches; `_reach_stack` holds, for
+        # each cell being inferred, the branch depth its formula starts at and what it reaches.
+        self.missing_inputs: dict[tuple[str, str], Diagnostic] = {}
+        self.reach: dict[tuple[str, str], frozenset] = {}
+        self.branch_depth = 0
+        self._reach_stack: list[tuple[int, set]] = []
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
@@ -50,6 +62,7 @@ class Checker:
     def cell_type(self, block: Block, name: str, via: ir.Span | None = None) -> VType:
         key = (block.name, name)
         if key in self.types:
+            self._propagate_reach(key)
             return self.types[key]
         for index, (b, c, _) in enumerate(self.stack):
             if (b, c) == key:
@@ -60,12 +73,36 @@ class Checker:
                             path=block.cell_path(name), notes=["the chain: " + "; ".join(steps)])
                 return UNKNOWN
         self.stack.append((block.name, name, via))
+        self._reach_stack.append((self.branch_depth, set()))
         try:
             vtype = self._infer_cell(block, block.cells[name])
         finally:
             self.stack.pop()
+            reached = self._reach_stack.pop()[1]
+        if key in self.missing_inputs:
+            reached.add(key)
+        self.reach[key] = frozenset(reached)
         self.types[key] = vtype
+        self._propagate_reach(key)
         return vtype
+
+    def _propagate_reach(self, key: tuple[str, str]) -> None:
+        """A cell reached outside `if` branches passes on the missing inputs it reaches; at the top (a report's
+        cell, a shown cell, a cell asked for on its own) they are errors."""
+        reached = self.reach.get(key)
+        if not reached:
+            return
+        if self._reach_stack:
+            depth, parent = self._reach_stack[-1]
+            if self.branch_depth == depth:
+                parent.update(reached)
+        elif self.branch_depth == 0:
+            for missing in sorted(reached):
+                diagnostic = self.missing_inputs[missing]
+                seen = (diagnostic.code, diagnostic.message, str(diagnostic.location))
+                if seen not in self._reported:
+                    self._reported.add(seen)
+                    self.diagnostics.append(diagnostic)
 
     def _infer_cell(self, block: Block, cell: ir.Cell) -> VType:
         path = block.cell_path(cell.name)
@@ -78,13 +115,7 @@ class Checker:
             if cell.declared is not None and cell.declared_dim is None and cell.choices is None:
                 return UNKNOWN  # its unit was already reported by the parser
             if self.ctx is not None:
-                owner = block.owner.get(cell.name, block.name)
-                where = f"{block.kind} '{block.name}'" + (f" (which extends '{owner}')" if owner != block.name else "")
-                self.report("missing-input", f"{where} does not give its declared input '{cell.name}' "
-                            f"({cell.declared})", block.span, path=path,
-                            notes=[f"declared at {cell.span.location()}"],
-                            hints=[f"give it in '{block.name}' (`{cell.name} = ...`) or with "
-                                   f"--set {block.name}.{cell.name}=VALUE"])
+                self.missing_inputs[(block.name, cell.name)] = missing_input(self.sources, block, cell)
             return declared if declared is not None else VType(choice_kind(cell) or "unknown")
         if is_block_ref(cell.expr, self.blocks, block):
             return VType("block")
@@ -236,7 +267,14 @@ class Checker:
             self.report("unknown-function", f"unknown function '{expr.func}'", expr.func_span, path=path,
                         hints=did_you_mean(expr.func, FUNCTIONS) + ["functions: " + ", ".join(sorted(FUNCTIONS))])
             return UNKNOWN
-        args = [self.expr_type(a, block, path) for a in expr.args]
+        args = []
+        for index, arg in enumerate(expr.args):
+            branch = expr.func == "if" and index > 0      # a value of `if`: needed only where it is chosen
+            self.branch_depth += branch
+            try:
+                args.append(self.expr_type(arg, block, path))
+            finally:
+                self.branch_depth -= branch
         if not func.min_args <= len(args) <= func.max_args:
             count = (str(func.min_args) if func.min_args == func.max_args
                      else f"{func.min_args} or more" if func.max_args > 9 else f"{func.min_args} to {func.max_args}")
@@ -251,6 +289,23 @@ class Checker:
                         f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
         return problem
+
+
+def missing_input(sources: SourceLines, block: Block, cell: ir.Cell, needed_at: str | None = None,
+                  chosen_by: ir.Span | None = None) -> Diagnostic:
+    """The error for a declared input that a block does not give; `needed_at` names the sweep point that needs
+    it and `chosen_by` the `if` whose branch reads it, where only some points do."""
+    owner = block.owner.get(cell.name, block.name)
+    where = f"{block.kind} '{block.name}'" + (f" (which extends '{owner}')" if owner != block.name else "")
+    message = f"{where} does not give its declared input '{cell.name}' ({cell.declared})"
+    notes = [f"declared at {cell.span.location()}"]
+    if needed_at:
+        message += f", which {needed_at} needs"
+    if chosen_by is not None:
+        notes.append(f"read only where the `if` at {chosen_by.location()} chooses it")
+    return sources.diag("missing-input", message, block.span, path=block.cell_path(cell.name), notes=notes,
+                        hints=[f"give it in '{block.name}' (`{cell.name} = ...`) or with "
+                               f"--set {block.name}.{cell.name}=VALUE"])
 
 
 def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:

@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
     imp.add_argument("--name", help="the block's name (default: from the model id)")
+    imp.add_argument("--hf-id", dest="hf_id", metavar="ORG/NAME",
+                     help="the model id (default: the config's _name_or_path)")
     imp.add_argument("-o", "--output", metavar="OUT", help="write to a file instead of stdout")
 
     err = sub.add_parser("errors", help="list the diagnostic codes, or explain one (docs/ERRORS.md)")
@@ -442,7 +444,7 @@ def cmd_import_hf(args) -> int:
     from .import_hf import import_hf
     from .output import protect_inputs, write_text_atomically
 
-    text = import_hf(args.path, args.name)
+    text = import_hf(args.path, args.name, args.hf_id)
     if args.output:
         protect_inputs(args.output, [args.path])
         write_text_atomically(args.output, text)

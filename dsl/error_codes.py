@@ -72,7 +72,8 @@ _TABLE = [
               "reach one of its cells: `NAME.CELL`"),
     ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",
               "sweep over the list with `sweep NAME = ...` and use NAME"),
-    ErrorCode("missing-input", "spec", _E, "{kind} '{block}' does not give its declared input '{cell}' ({unit})",
+    ErrorCode("missing-input", "spec", _E,
+              "{kind} '{block}' does not give its declared input '{cell}' ({unit})[, which the sweep point {point} needs]",
               "give the value in the block or with --set BLOCK.CELL=VALUE"),
     ErrorCode("cycle", "spec", _E, "cells depend on each other in a cycle: {chain}",
               "the note gives each step of the chain; one formula must stop reading the next"),
@@ -231,6 +232,8 @@ _TABLE = [
               "| {axis} has {count} values, too many {role} for one plot",
               "`perfdsl plot --help`; pick fewer values with --set AXIS=A,B or hold an axis with --at AXIS=VALUE"),
     ErrorCode("bad-cell", "usage", _E, "cannot read the cell name '{cell}'", "write CELL, ROLE.CELL or BLOCK.CELL"),
+    ErrorCode("no-model-id", "usage", _E, "'{file}' does not say which model it is: no '_name_or_path' of the "
+              "form org/name", "give the model id: --hf-id ORG/NAME"),
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
     ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix",

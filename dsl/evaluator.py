@@ -19,7 +19,8 @@ import numpy as np
 
 from . import ir
 from .blocks import Block, SourceLines
-from .errors import Diagnostic
+from .checker import missing_input
+from .errors import Diagnostic, PerfError
 from .functions import FUNCTIONS
 from .linker import Linker
 from .operators import OPERATORS, UNARY
@@ -45,6 +46,7 @@ class Evaluator:
         self.memo: dict[tuple[str, str, Fix], np.ndarray] = {}
         self.warnings: list[Diagnostic] = []
         self._warned: set[tuple[str, str, str]] = set()
+        self._branches: list[tuple[ir.Call, np.ndarray, dict[int, int]]] = []   # the `if`s being evaluated
         self._fp_flag: str | None = None
         self.progress = progress
         self._done = 0
@@ -82,8 +84,8 @@ class Evaluator:
         outer_flag, self._fp_flag = self._fp_flag, None
         if cell.sweep:
             value = self._sweep_value(block, cell, fix)
-        elif cell.expr is None:
-            raise AssertionError(f"declared input {block.name}.{name} reached the evaluator unchecked")
+        elif cell.expr is None:        # an input only a branch of `if` reads (the checker leaves those here)
+            raise PerfError(self._missing_input(block, cell))
         else:
             value = self._expr(cell.expr, block, fix)
         value = self._rank(value)
@@ -173,13 +175,33 @@ class Evaluator:
         raise AssertionError(f"{kind} cannot be evaluated")
 
     def _if(self, expr: ir.Call, block: Block, fix: dict[int, int]):
-        """if(condition, a, b): a branch that no point takes is not computed (nor warned about)."""
+        """if(condition, a, b): a branch that no point takes is not computed (nor warned about), and a declared
+        input it reads is needed only where a point takes it."""
         condition = np.asarray(self._expr(expr.args[0], block, fix), bool)
         if condition.all():
-            return self._expr(expr.args[1], block, fix)
+            return self._branch(expr, 1, condition, block, fix)
         if not condition.any():
-            return self._expr(expr.args[2], block, fix)
-        return np.where(condition, self._expr(expr.args[1], block, fix), self._expr(expr.args[2], block, fix))
+            return self._branch(expr, 2, ~condition, block, fix)
+        return np.where(condition, self._branch(expr, 1, condition, block, fix),
+                        self._branch(expr, 2, ~condition, block, fix))
+
+    def _branch(self, call: ir.Call, index: int, where: np.ndarray, block: Block, fix: dict[int, int]):
+        self._branches.append((call, where, fix))
+        try:
+            return self._expr(call.args[index], block, fix)
+        finally:
+            self._branches.pop()
+
+    def _missing_input(self, block: Block, cell: ir.Cell) -> Diagnostic:
+        """A declared input that a branch of `if` reads: the first sweep point that takes the branch needs it."""
+        if not self._branches:      # the checker reports every input reached outside a branch
+            return missing_input(self.sources, block, cell)
+        call, where, fix = self._branches[-1]
+        where = self._rank(where)
+        first = tuple(int(i) for i in np.argwhere(where)[0])
+        point = self.describe_point(first, where.shape, fix)
+        needed_at = point if point == "every sweep point" else f"the sweep point {point}"
+        return missing_input(self.sources, block, cell, needed_at=needed_at, chosen_by=call.span)
 
     def _binary(self, expr: ir.Binary, block: Block, fix: dict[int, int]):
         return OPERATORS[expr.op].kernel(self._expr(expr.left, block, fix), self._expr(expr.right, block, fix))

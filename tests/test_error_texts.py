@@ -305,6 +305,12 @@ TRIGGERS = [
         "  = help: give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)\n"
         "\n"
         "1 error\n")),
+    Trigger("no-model-id", ["import-hf", "config.json"], 2, files={"config.json": LLAMA_CONFIG}, stderr=(
+        "error[no-model-id]: 'config.json' does not say which model it is: no '_name_or_path' of the form "
+        "org/name\n"
+        "  = help: give the model id: --hf-id ORG/NAME\n"
+        "\n"
+        "1 error\n")),
     Trigger("bad-name", ["import-hf", "config.json", "--name", "7b-chat"], 2, files={
         "config.json": LLAMA_CONFIG}, stderr=(
         "error[bad-name]: '7b-chat' is not a block name\n"

@@ -21,14 +21,15 @@ BASE = "gpu"
 # Family block -> its parts. Every part extends its family; every family extends `gpu`.
 FAMILIES = {
     "ampere_workstation": ["rtx_a5000", "rtx_a6000"],
-    "ampere_geforce": ["rtx_3090"],
-    "ampere_datacenter": ["a10", "a30", "a100_40gb_sxm4", "a100_80gb_sxm4", "a100_80gb_pcie"],
-    "ada": ["l4", "l40s", "rtx_4090"],
-    "hopper": ["h100_sxm5", "h100_pcie", "h200_sxm"],
-    "blackwell": ["b200"],
+    "ampere_geforce": ["rtx_3090", "rtx_3090_ti", "rtx_3080", "rtx_3070"],
+    "ampere_datacenter": ["a10", "a30", "a100_40gb_sxm4", "a100_80gb_sxm4", "a100_80gb_pcie", "a40", "a10g"],
+    "ada": ["l4", "l40s", "rtx_4090", "l20", "rtx_6000_ada", "rtx_5000_ada", "rtx_4000_ada"],
+    "hopper": ["h100_sxm5", "h100_pcie", "h200_sxm", "h100_nvl", "h20", "gh200"],
+    "blackwell": ["b200", "gb200"],
+    "blackwell_rtx": ["rtx_pro_6000_blackwell", "rtx_5090"],
     "volta": ["v100_sxm2_32gb"],
     "turing": ["t4"],
-    "amd_cdna": ["mi250x", "mi300x"],
+    "amd_cdna": ["mi250x", "mi300x", "mi325x", "mi355x"],
 }
 PARTS = {part: family for family, parts in FAMILIES.items() for part in parts}
 
@@ -54,6 +55,14 @@ GAPS = {
     "b200": {"pcie_bw"},
     "v100_sxm2_32gb": {"pcie_bw", "nvlink_bw"},
     "mi300x": {"peak_tf32", "peak_int8"},
+    # issue 12's parts: figures no source read gives
+    "gb200": {"pcie_bw"},
+    "h20": {"sm_count"},
+    "gh200": {"tdp", "pcie_bw"},
+    "l20": {"sm_count"},
+    "a10g": {"sm_count", "peak_fp32", "peak_tf32", "peak_fp16", "peak_int8", "mem_bw", "tdp", "pcie_bw"},
+    "rtx_3090_ti": {"nvlink_bw"},
+    "mi355x": {"peak_tf32"},
 }
 # Cells that are formulas over a gap, so they cannot be evaluated either.
 BLOCKED = {
@@ -63,14 +72,19 @@ BLOCKED = {
     "a100_80gb_pcie": {"interconnect_bw"},
     "rtx_4090": {"interconnect_bw"},
     "v100_sxm2_32gb": {"interconnect_bw"},
+    "a10g": {"peak_fp16_acc16", "peak_fp8", "idle_power", "interconnect_bw"},
+    "gh200": {"idle_power"},
+    "rtx_3090_ti": {"interconnect_bw"},
 }
 
 # Figures not declared in the base, given only where gpus.csv has them: the parts that lack each.
+NEW_PARTS = {"gb200", "rtx_pro_6000_blackwell", "rtx_5090", "h100_nvl", "h20", "gh200", "l20", "rtx_6000_ada",
+             "rtx_5000_ada", "rtx_4000_ada", "a40", "a10g", "rtx_3090_ti", "rtx_3080", "rtx_3070", "mi325x", "mi355x"}
 OPTIONAL_MISSING = {
-    "boost_clock": {"rtx_a5000", "b200", "mi300x"},
-    "l2_size": {"rtx_a5000"},
-    "pcie_gen": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200"},
-    "pcie_lanes": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200"},
+    "boost_clock": {"rtx_a5000", "b200", "mi300x"} | NEW_PARTS,      # no clock recorded for issue 12's parts
+    "l2_size": {"rtx_a5000"} | NEW_PARTS - {"rtx_pro_6000_blackwell", "rtx_5090"},
+    "pcie_gen": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200", "a10g", "gb200", "gh200"},
+    "pcie_lanes": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200", "a10g", "gb200", "gh200"},
 }
 
 MiB = 2**20
@@ -173,6 +187,32 @@ SPOT_CHECKS = [
     ("mi300x.mem_bw", 5300e9),
     ("mi300x.nvlink_bw", 7 * 128e9),               # xGMI: 7 links x 128 GB/s = 896
     ("mi300x.pcie_bw", 128e9 / 2),
+    # issue 12's parts
+    ("gb200.peak_fp16", 2500e12),                  # Klockwood, GB200 at 1,200 W: 2500 dense (5000 sparse)
+    ("gb200.peak_fp4", 10000e12),
+    ("gb200.mem_size", 13.4e12 / 72),              # 13.4 TB over the 72 GPUs of an NVL72
+    ("gb200.interconnect_bw", 1800e9 / 2),
+    ("gb200.nvlink_domain", 72),
+    ("rtx_pro_6000_blackwell.peak_fp4", 4000e12 / 2),   # "4,000 AI TOPS" FP4 sparse
+    ("rtx_pro_6000_blackwell.peak_fp8", 4000e12 / 4),
+    ("rtx_pro_6000_blackwell.peak_fp16", 4000e12 / 8),  # professional: not halved
+    ("rtx_pro_6000_blackwell.mem_bw", 1792e9),
+    ("rtx_pro_6000_blackwell.interconnect_bw", 128e9 / 2),   # no NVLink: PCIe Gen5 x16 per direction
+    ("rtx_5090.peak_fp16", 3352e12 / 2 / 4 / 2),   # 209.5: FP4 sparse -> dense -> FP16 acc16 -> FP32 acc (GeForce)
+    ("rtx_5090.peak_fp8", 3352e12 / 2 / 4),        # 419: FP8 with FP32 accumulate
+    ("h100_nvl.peak_fp16", 1671e12 / 2),
+    ("h100_nvl.mem_bw", 3.9e12),
+    ("h100_nvl.interconnect_bw", 600e9 / 2),
+    ("h20.peak_fp16", 148e12),
+    ("rtx_6000_ada.peak_fp8", 1457e12 / 2),        # "AI TOPS" FP8 sparse / 2
+    ("rtx_6000_ada.peak_fp16", 1457e12 / 4),
+    ("a40.peak_fp16", 149.7e12),                   # gpus_notes.md: the A40 datasheet's 149.7 / 299.4
+    ("a40.interconnect_bw", 112.5e9 / 2),
+    ("rtx_3090_ti.peak_fp16", 160e12 / 2),         # FP32 accumulate: half the FP16-accumulate rate
+    ("rtx_3080.peak_fp16", 119e12 / 2),
+    ("rtx_3070.peak_fp16", 81.3e12 / 2),
+    ("mi325x.mem_size", 256e9),
+    ("mi355x.peak_fp4", 10066.4e12),
 ]
 
 STRING_CHECKS = [

@@ -30,6 +30,7 @@ CAPACITY = REPO / "reports" / "capacity_planning.perf"
 DEFAULT_LABELS = {
     "capacity_planning.perf": ("ttft (ms)", "batch", 1),
     "capacity_questions.perf": ("ttft (ms)", "batch", 1),     # its question `largest_batch`: a file of several
+    "deployment.perf": ("ttft (ms)", "batch", 1),
     "example.perf": ("prefill runtime (ms)", "seq", 1),
     "seed_benchmark.perf": ("runtime (ms)", "model", 2),
 }

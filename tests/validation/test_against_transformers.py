@@ -29,6 +29,7 @@ pytestmark = pytest.mark.validation
 HERE = Path(__file__).resolve().parent
 VALIDATION_PERF = HERE / "validation.perf"
 FLOPS_RTOL = 0.005
+VALIDATION_REPORTS = ("validation", "validation_recent")   # the bundled models at three shapes, the recent ones at one
 HF_IDS = [path.stem.replace("__", "/", 1) for path in ref.shipped_configs()]
 
 # Published FlopCounterMode figures, batch 8 x sequence 2048 (../shared/reference/models.md), as printed there
@@ -61,14 +62,16 @@ def library_models(program) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def formula_points(program) -> dict[str, list[dict]]:
-    """Report `validation`: block name -> its points (batch, seq, params, flops, kv_cache_elems in SI)."""
-    result = program.evaluate("validation")
-    columns = {name: result.column(name) for name in ("params", "flops", "kv_cache_elems")}
+    """Reports `validation` and `validation_recent`: block name -> its points (batch, seq, params, flops,
+    kv_cache_elems in SI)."""
     points: dict[str, list[dict]] = {}
-    for i, record in enumerate(result.records()):
-        point = {"batch": int(record["batch"]), "seq": int(record["seq"])}
-        point.update({name: float(values[i]) for name, values in columns.items()})
-        points.setdefault(str(record["model"]), []).append(point)
+    for report in VALIDATION_REPORTS:
+        result = program.evaluate(report)
+        columns = {name: result.column(name) for name in ("params", "flops", "kv_cache_elems")}
+        for i, record in enumerate(result.records()):
+            point = {"batch": int(record["batch"]), "seq": int(record["seq"])}
+            point.update({name: float(values[i]) for name, values in columns.items()})
+            points.setdefault(str(record["model"]), []).append(point)
     return points
 
 
@@ -106,11 +109,14 @@ def test_config_figures_match_library_cells(program, library_models, hf_id):
         "vocab": data["vocab_size"],
         "max_pos": get("max_position_embeddings", "n_positions"),
         "kv_heads": data.get("num_key_value_heads") or get("num_attention_heads", "n_head"),
-        "experts": data.get("num_local_experts") or 1,
+        "experts": data.get("num_local_experts") or data.get("num_experts") or data.get("n_routed_experts") or 1,
         "top_k": data.get("num_experts_per_tok") or 1,
     }
     if data["model_type"] != "gpt2":
-        expected["ffn"] = get("intermediate_size", "ffn_dim")
+        # ffn is the routed expert's width where the config gives the experts' own (Qwen3 MoE, DeepSeek)
+        expected["ffn"] = get("moe_intermediate_size", "intermediate_size", "ffn_dim")
+    if data.get("head_dim") and data.get("model_type") not in ("deepseek_v2", "deepseek_v3"):
+        expected["head_dim"] = data["head_dim"]
     diffs = [f"{cell}: library {program.value(f'{name}.{cell}')!r}, config {value!r}"
              for cell, value in expected.items() if program.value(f"{name}.{cell}") != value]
     assert not diffs, f"{name} vs models/configs/{ref.config_path(hf_id).name}:\n  " + "\n  ".join(diffs)
@@ -152,7 +158,8 @@ def reference_for(formula_points, library_models, hf_id):
     name = block_of(library_models, hf_id)
     points = formula_points.get(name)
     if not points:
-        pytest.fail(f"{name} is not swept by report `validation` in {VALIDATION_PERF.relative_to(ref.REPO)}")
+        pytest.fail(f"{name} is not swept by report `validation` or `validation_recent` in "
+                    f"{VALIDATION_PERF.relative_to(ref.REPO)}")
     shapes = tuple(sorted({(p["batch"], p["seq"]) for p in points}))
     return name, points, reference(hf_id, shapes)
 
