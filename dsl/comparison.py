@@ -30,6 +30,8 @@ class ComparisonRow:
     run_source: str | None = None          # where the measured run came from, e.g. "data/seed_runs_a5000.csv:row 3"
     point: dict[str, object] = field(default_factory=dict)  # the sweep point (axis -> value) for auditing
     note: str | None = None                # why this row's estimate is known to miss (the report cell `note`)
+    index: int | None = None               # the sweep point's flat index in the report's result
+    formulas: dict[str, str] = field(default_factory=dict)  # metric name -> live formula of its estimate (--live)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class WorkbookData:
     error_convention: str = "measured"
     notes: list[str] = field(default_factory=list)   # free text lines for the About sheet (power model used, etc.)
     pictures: list[Picture] = field(default_factory=list)   # the Plots sheet, in order
+    live: object | None = None   # a workbook_live_plan.LivePlan: the cost model as formulas (--live), else None
 
 
 def relative_error(estimated: float | None, measured: float | None, convention: str = "measured") -> float | None:
