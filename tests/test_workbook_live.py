@@ -5,7 +5,9 @@ engines and compared with perfdsl's own numpy evaluation to 1e-9 relative.
   function, and the seed report narrowed to one model, where a test edits `rtx_a5000.mem_bw` on the Inputs sheet,
   recalculates, and checks the estimates, their Error and the Summary against `--set rtx_a5000.mem_bw=900 GB/s`.
 - LibreOffice headless (skipped, with the reason, where `soffice` is not installed): the whole seed report, a what-if
-  on `rtx_a6000.mem_bw`, and a capacity question of 288 points from reports/capacity_planning.perf.
+  on `rtx_a6000.mem_bw`, and the capacity question `largest_batch` of reports/capacity_questions.perf (390 rows: the
+  largest batch that fits, per model and GPU; its answer's points are chosen when the workbook is written, their
+  estimates are live).
 """
 
 from __future__ import annotations
@@ -90,18 +92,21 @@ def recalculate(path: Path, inputs: dict[tuple[str, str], object] | None = None,
     return cells
 
 
-def write_live(program, path: Path, overrides=None):
-    """Evaluate beside the report's runs (as `perfdsl eval` does) and write the live workbook; the result and plan."""
-    evaluated = perfdsl.evaluate_with_runs(program, overrides=overrides)
+def write_live(program, path: Path, overrides=None, report=None):
+    """Evaluate beside the report's runs (as `perfdsl eval` does) and write the live workbook; the result and the
+    plan of its sheets."""
+    evaluated = perfdsl.evaluate_with_runs(program, report, overrides=overrides)
     perfdsl.export_workbook(evaluated.result, evaluated.comparison, str(path), live=True)
-    return evaluated.result, live.plan_live(evaluated.result)
+    result = evaluated.result
+    rows = range(result.n_rows) if result.rows is None else result.rows.index[~result.rows.missing].tolist()
+    return result, live.plan_live(result, sorted(rows))
 
 
 def worst_difference(result, plan: live.LivePlan, cell_value) -> float:
     """The largest relative difference between a shown value on the Calculation sheet and perfdsl's value."""
     worst = 0.0
     for metric, row in plan.shown_rows.items():
-        expected = result.display_column(metric)
+        expected = result.display_column(metric, all_points=True)
         for point, column in plan.columns.items():
             got, want = cell_value(f"{column_letter(column)}{row}"), expected[point]
             if isinstance(want, (str, bool, np.bool_)):             # a shown string or boolean: equal, or a miss
@@ -216,7 +221,7 @@ def test_changing_an_input_moves_the_estimates_their_error_and_the_summary(seed_
     changed = perfdsl.evaluate_with_runs(program, overrides={**SEED_CLM, "rtx_a5000.mem_bw": "900 GB/s"})
     assert worst_difference(changed.result, plan, lambda ref: cells[("CALCULATION", ref)]) <= TOLERANCE
     after, before = changed.result.display_column("runtime"), result.display_column("runtime")
-    a5000 = result.axis_columns()["hardware"] == "rtx_a5000"
+    a5000 = result.axis_columns(all_points=True)["hardware"] == "rtx_a5000"
     assert (after < before).tolist() == a5000.tolist()              # the A5000 points are faster, the A6000 not
     assert changed.result.display_column("memory").tolist() == result.display_column("memory").tolist()
     # The Error of the A5000 row on one GPU (row 3: runtime in D, E, F) against its measured 121.46 ms.
@@ -249,8 +254,8 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 def test_a_sweep_past_the_limit_is_refused_with_the_count(tmp_path, capsys):
     code, out, err = run_cli(["eval", str(CAPACITY), "--live", "-o", str(tmp_path / "all.xlsx")], capsys)
     assert err.endswith(
-        "error[too-large-for-live]: a live workbook of report 'capacity_planning' would hold 884,520 points x 99 "
-        "cells = 87,567,480 formulas; it writes at most 200,000\n"
+        "error[too-large-for-live]: a live workbook of report 'capacity_planning' would hold 766,584 points x 99 "
+        "cells = 75,891,816 formulas; it writes at most 200,000\n"
         "  = note: the sweep: model (30), hardware (13), batch (9), seq_len (9), output_len (7), tp (4)\n"
         "  = help: narrow the sweep with --set (e.g. --set model=NAME --set batch=1,8), or ask a question of a "
         "smaller report; without --live the workbook holds every point's estimates as numbers\n"
@@ -268,14 +273,13 @@ def test_live_needs_a_workbook(capsys):
 # ---- LibreOffice: the whole seed report and a capacity question --------------------------------------------------
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-CAPACITY_QUESTION = {"model": "llama3_1_8b,qwen2_5_7b,mixtral_8x7b", "hardware": "h100_sxm5,a100_80gb_sxm4,l40s,mi300x",
-                     "batch": "1,8,64", "seq_len": "512,4096", "output_len": "128,1024", "tp": "1,2"}
+QUESTIONS = REPO / "reports" / "capacity_questions.perf"
 
 
 @pytest.fixture(scope="module")
 def libreoffice(tmp_path_factory):
     """Three live workbooks recalculated by LibreOffice in one run: the seed report, the seed report with
-    rtx_a6000.mem_bw edited to 900 GB/s on its Inputs sheet, and a capacity question of 288 points. Each file
+    rtx_a6000.mem_bw edited to 900 GB/s on its Inputs sheet, and the capacity question largest_batch. Each file
     passes through openpyxl first, which drops every cached value, so LibreOffice computes every formula."""
     if SOFFICE is None:
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc")
@@ -286,8 +290,8 @@ def libreoffice(tmp_path_factory):
     book["Inputs"][input_cell(seed_plan, "rtx_a6000.mem_bw")] = 900
     book.save(folder / "seed_whatif.xlsx")
     openpyxl.load_workbook(folder / "seed.xlsx").save(folder / "seed.xlsx")
-    capacity_result, capacity_plan = write_live(perfdsl.load([CAPACITY]), folder / "capacity.xlsx",
-                                                CAPACITY_QUESTION)
+    capacity_result, capacity_plan = write_live(perfdsl.load([QUESTIONS]), folder / "capacity.xlsx",
+                                                report="largest_batch")
     openpyxl.load_workbook(folder / "capacity.xlsx").save(folder / "capacity.xlsx")
     out = folder / "out"
     names = ["seed.xlsx", "seed_whatif.xlsx", "capacity.xlsx"]
@@ -306,10 +310,10 @@ def test_libreoffice_recalculates_every_estimate_to_perfdsls_value(libreoffice, 
     result, plan, book = libreoffice[case]
     sheet = book["Calculation"]
     assert worst_difference(result, plan, lambda ref: sheet[ref].value) <= TOLERANCE
-    if case == "capacity":
-        assert len(plan.columns) == 288
+    if case == "capacity":                  # a row per model and GPU, less those where even batch 1 does not fit
+        assert len(plan.columns) == int(np.count_nonzero(~result.rows.missing)) > 300
     if case == "whatif":                    # every A6000 estimate moved; the A5000 ones did not
         base = libreoffice["seed"][0]
-        hardware = result.axis_columns()["hardware"]
-        moved = result.display_column("runtime") != base.display_column("runtime")
+        hardware = result.axis_columns(all_points=True)["hardware"]
+        moved = result.display_column("runtime", all_points=True) != base.display_column("runtime", all_points=True)
         assert moved.tolist() == (hardware == "rtx_a6000").tolist()
