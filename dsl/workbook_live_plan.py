@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -172,6 +172,8 @@ class _Planner:
         self._deps: dict[tuple[str, str], frozenset[int]] = {}
         self._refs: dict[tuple[str, str], list] = {}
         self._reached: dict[tuple[int, ...], list[tuple[str, str]]] = {}
+        self.axis_row: dict[tuple[str, str], int] = {}      # a swept cell -> its row on the Calculation sheet
+        self.calc_row: dict[tuple[str, str], int] = {}      # a cell that varies -> its row
         self.role_axes = sorted({index for index, _ in self.ctx.swept_roles.values()})
         self.shows = list(result.columns)           # numbers, and the strings and booleans (`memory.fits`)
 
@@ -223,7 +225,6 @@ class _Planner:
         self._check_size(len(points), len(varying) + len(self.shows))
 
         rows: list[CalcRow] = []
-        self.axis_row: dict[tuple[str, str], int] = {}
         for axis in self.ctx.axes:
             for coord in axis.coords:
                 name = coord.name if coord.kind == "role" else f"{coord.owner}.{coord.name}"
@@ -242,10 +243,9 @@ class _Planner:
             perf = f"show {column.ref}" + (f" in {column.unit}" if column.item.unit else "")
             rows.append(CalcRow(f"{column.name} [{column.unit}]" if column.unit else column.name, column.unit,
                                 perf, _where(column.item.span), [None] * len(points)))
-        self.calc_row = {}
         for key in varying:
             self.calc_row[key] = len(rows) + 2
-            block, cell = self.blocks[key[0]], self.blocks[key[0]].cells[key[1]]
+            cell = self.blocks[key[0]].cells[key[1]]
             rows.append(CalcRow(f"{key[0]}.{key[1]}", self._unit(key), _text(cell), _where(cell.span),
                                 [None] * len(points)))
 
