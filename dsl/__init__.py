@@ -7,6 +7,8 @@ The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs
     Program.evaluate(report, overrides=...) -> Result
     evaluate_with_runs(program, report, overrides, measured=..., add_measured=...) -> Evaluated
                                     a report beside its measured runs, as `perfdsl eval` does
+    export_workbook(result, comparison, "out.xlsx", live=True)
+                                    its workbook, as `perfdsl eval -o out.xlsx [--live]` writes it
     Result.records() / .column(name) / .array(name)
     library_path("models" | "hardware")
 """
@@ -14,13 +16,13 @@ The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "Evaluated", "PerfError", "Program", "UsageError", "evaluate_with_runs", "library_path", "load",
-           "__version__"]
+__all__ = ["Diagnostic", "Evaluated", "PerfError", "Program", "UsageError", "evaluate_with_runs", "export_workbook",
+           "library_path", "load", "__version__"]
 
 _LAZY = {
     "Diagnostic": "errors", "PerfError": "errors", "UsageError": "errors",
     "library_path": "library", "load": "program", "Program": "program",
-    "evaluate_with_runs": "measured", "Evaluated": "measured",
+    "evaluate_with_runs": "measured", "Evaluated": "measured", "export_workbook": "workbook_export",
 }
 
 

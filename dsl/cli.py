@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--add-measured", action="append", default=[], metavar="LOG",
                     help="run logs to set beside the estimates as well as the report's own")
     ev.add_argument("--strict", action="store_true", help="treat warnings (division by zero ...) as errors")
+    ev.add_argument("--live", action="store_true",
+                    help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
+                         "change a figure and see every estimate move")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
     ex.add_argument("file", metavar="FILE")
@@ -306,6 +309,11 @@ def cmd_eval(args) -> int:
     from .render import write_csv, write_json, write_table
 
     fmt = _output_format(args)
+    if args.live and fmt != "xlsx":
+        from .errors import UsageError, error
+
+        raise UsageError(error("bad-option", "--live writes a workbook, so it needs -o FILE.xlsx",
+                               hints=["e.g. perfdsl eval REPORT.perf --live -o out.xlsx"]))
     overrides = _parse_sets(args.sets)
     if args.output:
         protect_inputs(args.output, list(args.files) + list(args.measured) + list(args.add_measured))
@@ -338,7 +346,7 @@ def cmd_eval(args) -> int:
 
         progress = Progress("writing workbook")
         path = export_workbook(result, comparison, args.output, protected=inputs,
-                               progress=progress)
+                               progress=progress, live=args.live)
         progress.done()
         sys.stderr.write(f"wrote {path} ({_rows(comparison.n_rows)})\n")
         return EXIT_OK

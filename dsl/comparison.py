@@ -32,6 +32,8 @@ class ComparisonRow:
     note: str | None = None                # why this row's estimate is known to miss (the report cell `note`)
     # metric name -> (low, high) of the estimate in the display unit, from a calibration's spread (perfdsl.intervals)
     bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    index: int | None = None               # the sweep point's flat index in the report's result
+    formulas: dict[str, str] = field(default_factory=dict)  # metric name -> live formula of its estimate (--live)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class WorkbookData:
     error_convention: str = "measured"
     notes: list[str] = field(default_factory=list)   # free text lines for the About sheet (power model used, etc.)
     pictures: list[Picture] = field(default_factory=list)   # the Plots sheet, in order
+    live: object | None = None   # a workbook_live_plan.LivePlan: the cost model as formulas (--live), else None
 
 
 def relative_error(estimated: float | None, measured: float | None, convention: str = "measured") -> float | None:

@@ -243,6 +243,14 @@ _TABLE = [
     ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "
               "below its headers | the {sheet} sheet would need {count} rows; ...",
               "split the rows over several sheets with a report cell `section`, or write CSV: -o FILE.csv"),
+    ErrorCode("too-large-for-live", "usage", _E, "a live workbook of report '{report}' would hold {points} points x "
+              "{cells} cells = {count} formulas; it writes at most {limit}",
+              "narrow the sweep with --set, or ask a question of a smaller report; without --live the workbook "
+              "holds every point's estimates as numbers"),
+    ErrorCode("no-excel-form", "usage", _E, "the function '{name}' has no Excel form, so this formula cannot go into "
+              "a live workbook | the formula of '{cell}' is {length} characters as an Excel formula; ...",
+              "write the workbook without --live, or give the function an Excel form in dsl/functions.py / "
+              "dsl/operators.py; split a very long formula into named cells"),
     # -- a bug ----------------------------------------------------------------------------------------------------
     ErrorCode("internal", "internal", _E, "{exception type}: {exception}",
               "this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details and report it"),

@@ -14,12 +14,17 @@ from .vtypes import num
 
 @dataclass(frozen=True)
 class Function:
+    """One function: its arity, usage line, dimension rule (checker), numpy kernel (evaluator) and Excel form
+    (`perfdsl eval --live`): `{0}`, `{1}` ... are the arguments as Excel text, `{*}` all of them joined by commas;
+    "" where Excel has no form, which --live refuses by name rather than dropping the formula."""
+
     name: str
     min_args: int
     max_args: int
     usage: str
     check: Callable          # list[VType] -> VType | str (a problem)
     kernel: Callable         # (*arrays) -> array
+    excel: str = ""
 
 
 def _same_dim(args):
@@ -69,20 +74,24 @@ def _abs(args):
     return args[0]
 
 
+# Excel forms: INT rounds down (toward minus infinity), so ceil(x) = -INT(-x) for either sign, where CEILING
+# differs between Excel versions for negative numbers; ROUND(x, 0) rounds halves away from zero, as `round` does;
+# LOG(x, 2) is ln(x) / ln(2), within an ulp or two of numpy's log2.
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in [
         Function("min", 1, 99, "min(a, b, ...): the smallest; all of one dimension", _same_dim,
-                 lambda *xs: reduce(np.minimum, xs)),
+                 lambda *xs: reduce(np.minimum, xs), "MIN({*})"),
         Function("max", 1, 99, "max(a, b, ...): the largest; all of one dimension", _same_dim,
-                 lambda *xs: reduce(np.maximum, xs)),
-        Function("ceil", 1, 1, "ceil(x): rounds a plain number up", _dimensionless, np.ceil),
-        Function("floor", 1, 1, "floor(x): rounds a plain number down", _dimensionless, np.floor),
+                 lambda *xs: reduce(np.maximum, xs), "MAX({*})"),
+        Function("ceil", 1, 1, "ceil(x): rounds a plain number up", _dimensionless, np.ceil, "-INT(-{0})"),
+        Function("floor", 1, 1, "floor(x): rounds a plain number down", _dimensionless, np.floor, "INT({0})"),
         Function("round", 1, 1, "round(x): rounds a plain number to the nearest whole number, halves away from zero "
-                 "(as spreadsheets do)", _dimensionless, lambda x: np.copysign(np.floor(np.abs(x) + 0.5), x)),
-        Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, np.log2),
-        Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt),
-        Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs),
-        Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, np.where),
+                 "(as spreadsheets do)", _dimensionless, lambda x: np.copysign(np.floor(np.abs(x) + 0.5), x),
+                 "ROUND({0},0)"),
+        Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, np.log2, "LOG({0},2)"),
+        Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt, "SQRT({0})"),
+        Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs, "ABS({0})"),
+        Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, np.where, "IF({0},{1},{2})"),
     ]
 }

@@ -30,12 +30,15 @@ class Problem:
 
 @dataclass(frozen=True)
 class Operator:
-    """One operator: `symbol` as written (`neg` for unary minus), its arity, dimension rule and numpy kernel."""
+    """One operator: `symbol` as written (`neg` for unary minus), its arity, dimension rule, numpy kernel and its
+    Excel form (`{0}`, `{1}`: the operands as Excel text; "" where Excel has none, which `perfdsl eval --live`
+    refuses by name). The live workbook (workbook_live_plan.py) parenthesises operands by Excel's precedence."""
 
     symbol: str
     arity: int
     rule: Callable[..., "VType | Problem"]       # rule(types, expr) -> VType | Problem
     kernel: Callable[..., np.ndarray]
+    excel: str = ""
 
     @property
     def boolean(self) -> bool:
@@ -154,22 +157,24 @@ def _not(types, expr) -> VType | Problem:
     return BOOL
 
 
+# Excel: `=` and `<>` compare text ignoring case, so the live workbook compares strings with EXACT (as numpy does,
+# case and all); `and`, `or`, `not` are functions there.
 OPERATORS: dict[str, Operator] = {op.symbol: op for op in [
-    Operator("+", 2, _same_dimension, np.add),
-    Operator("-", 2, _same_dimension, np.subtract),
-    Operator("*", 2, _product, np.multiply),
-    Operator("/", 2, _product, np.divide),
-    Operator("^", 2, _power, np.power),
-    Operator("==", 2, _compare, np.equal),
-    Operator("!=", 2, _compare, np.not_equal),
-    Operator("<", 2, _compare, np.less),
-    Operator("<=", 2, _compare, np.less_equal),
-    Operator(">", 2, _compare, np.greater),
-    Operator(">=", 2, _compare, np.greater_equal),
-    Operator("and", 2, _logic, np.logical_and),
-    Operator("or", 2, _logic, np.logical_or),
-    Operator("neg", 1, _negate, np.negative),
-    Operator("not", 1, _not, np.logical_not),
+    Operator("+", 2, _same_dimension, np.add, "{0}+{1}"),
+    Operator("-", 2, _same_dimension, np.subtract, "{0}-{1}"),
+    Operator("*", 2, _product, np.multiply, "{0}*{1}"),
+    Operator("/", 2, _product, np.divide, "{0}/{1}"),
+    Operator("^", 2, _power, np.power, "{0}^{1}"),
+    Operator("==", 2, _compare, np.equal, "{0}={1}"),
+    Operator("!=", 2, _compare, np.not_equal, "{0}<>{1}"),
+    Operator("<", 2, _compare, np.less, "{0}<{1}"),
+    Operator("<=", 2, _compare, np.less_equal, "{0}<={1}"),
+    Operator(">", 2, _compare, np.greater, "{0}>{1}"),
+    Operator(">=", 2, _compare, np.greater_equal, "{0}>={1}"),
+    Operator("and", 2, _logic, np.logical_and, "AND({0},{1})"),
+    Operator("or", 2, _logic, np.logical_or, "OR({0},{1})"),
+    Operator("neg", 1, _negate, np.negative, "-{0}"),
+    Operator("not", 1, _not, np.logical_not, "NOT({0})"),
 ]}
 
 UNARY = {"-": "neg", "not": "not"}      # the IR's unary op -> its entry in OPERATORS

@@ -43,6 +43,7 @@ from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DA
                               chart_scale, clean_text, column_letter, convention_words, looks_like_formula,
                               plain_rows_xml, plan_section, row_height, section_rows_xml, sheet_titles,
                               summary_formulas)
+from .workbook_live_plan import LIVE_SHEETS
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
 SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS = "Summary", "Inputs", "Unmatched", "About", "Setup", "Plots"
@@ -153,7 +154,7 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
     workbook = Workbook()
     workbook.remove(workbook.active)
     titles = sheet_titles([s.title for s in data.sections],
-                          reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS))
+                          reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS, *LIVE_SHEETS))
     layouts = [plan_section(section, title) for section, title in zip(data.sections, titles)]
     streamed = [_section_sheet(workbook.create_sheet(layout.sheet_title), layout, data.error_convention)
                 for layout in layouts]
@@ -164,9 +165,14 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
     _summary_sheet(workbook.create_sheet(SUMMARY), layouts, data.error_convention)
     if data.pictures:
         _plots_sheet(workbook.create_sheet(PLOTS), data.pictures)
-    streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
-                                 [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
-                                  for c in data.inputs], "no spec cells were recorded"))
+    if data.live is not None:       # --live: Inputs, Derived and Calculation carry the cost model as formulas
+        from .workbook_live import add_live_sheets
+
+        add_live_sheets(workbook, data.live)
+    else:
+        streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
+                                     [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
+                                      for c in data.inputs], "no spec cells were recorded"))
     streamed.append(_table_sheet(workbook.create_sheet(UNMATCHED), UNMATCHED_HEADERS,
                                  [(u.kind, u.description, u.source) for u in data.unmatched],
                                  "none: every run found its estimate and every estimate its run"))

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -87,7 +87,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         section.rows.append(ComparisonRow(
             identity={name: values[point] for name, values in zip(id_names, id_values)},
             estimated=estimated, measured=measured_row, run_source=sources[point] or None,
-            note=notes_of[point] or None,
+            note=notes_of[point] or None, index=_sweep_point(result, point),
             bounds={name: (_finite(low[point]), _finite(high[point])) for name, (low, high) in bounds.items()}))
     for title, section in order.items():
         section.setup = setup_lines(result, members[title], axis_columns)
@@ -114,6 +114,13 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
                         unmatched=list(comparison.unmatched) if comparison else [],
                         error_convention=comparison.convention if comparison else "measured",
                         notes=[line for line in notes if line])
+
+
+def _sweep_point(result: Result, row: int) -> int | None:
+    """The flat sweep index a row of the result stands for (None: a question's group with no answer)."""
+    if result.rows is None:
+        return row
+    return None if result.rows.missing[row] else int(result.rows.index[row])
 
 
 def _finite(value):
@@ -190,10 +197,20 @@ def _first_points(result: Result, comparison: Comparison | None) -> dict[str, in
     return first
 
 
-def export_workbook(result: Result, comparison: Comparison | None, output: str, *, protected: list[str],
-                    progress: Callable[[int, int], None] | None = None) -> Path:
+def export_workbook(result: Result, comparison: Comparison | None, output: str, *, protected: Sequence[str] = (),
+                    progress: Callable[[int, int], None] | None = None, live: bool = False) -> Path:
+    """Write a report's workbook (as `perfdsl eval -o out.xlsx`) and return its path; `protected`: files it must
+    not overwrite. `live`: the estimates as Excel formulas over an Inputs sheet (workbook_live_plan.py); raises
+    UsageError `too-large-for-live` for a sweep past its size limit."""
     from .workbook import write_workbook
 
+    if live:
+        from .workbook_live_plan import attach_live, check_live_size
+
+        kept = comparison.keep if comparison is not None else None
+        check_live_size(result, result.n_rows if kept is None else int(np.count_nonzero(kept)))
     data = build_workbook_data(result, comparison)
     data.pictures = workbook_pictures(result, _first_points(result, comparison))
+    if live:
+        attach_live(data, result)
     return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])

@@ -361,6 +361,12 @@ class _ColumnCells:
                 self.tails[key] = tail
         return f'<c r="{self.letter}{r}{tail}' if tail else ""
 
+    def formula(self, r: str, formula: str, value: object) -> str:
+        """A live cell (--live): its formula, and the value computed for it for viewers that do not recalculate."""
+        kind, cached = ((' t="b"', str(int(value))) if isinstance(value, bool) else
+                        (' t="str"', _escape(clean_text(value))) if isinstance(value, str) else ("", repr(value)))
+        return f'<c r="{self.letter}{r}"{_style_attr(self.style)}{kind}><f>{_escape(formula)}</f><v>{cached}</v></c>'
+
 
 def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyles) -> Iterator[str]:
     """One `<row>` element per comparison row, in order, starting at FIRST_DATA_ROW.
@@ -393,14 +399,20 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
         else:
             cells = ['<row r="', r, '">']
         for name, column in id_cells:
-            cells.append(column.render(r, row.identity.get(name)))
+            live = row.formulas.get(name) if row.formulas else None
+            cells.append(column.formula(r, live, row.identity[name]) if live else
+                         column.render(r, row.identity.get(name)))
         for name, m_open, m_close, e_open, e_close, x_open, x_close, x_close_text, pieces in metric_cells:
             measured = as_number(row.measured.get(name))
             estimated = as_number(row.estimated.get(name))
             if measured is not None:
                 cells += (m_open, r, m_close, repr(measured), "</v></c>")
             if estimated is not None:
-                cells += (e_open, r, e_close, repr(estimated), "</v></c>")
+                live = row.formulas.get(name) if row.formulas else None
+                if live:      # --live: the estimate is a formula over the Calculation sheet, its value cached
+                    cells += (e_open, r, e_close[:-3], "<f>", _escape(live), "</f><v>", repr(estimated), "</v></c>")
+                else:
+                    cells += (e_open, r, e_close, repr(estimated), "</v></c>")
             if name in bound_cells:
                 low, high = row.bounds.get(name, (None, None))
                 low_cells, high_cells = bound_cells[name]

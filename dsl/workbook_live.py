@@ -1,0 +1,86 @@
+"""Live workbook, openpyxl part: writes the Inputs, Derived and Calculation sheets that `workbook_live_plan` plans,
+with an Excel defined name for every input and derived cell, into the frame `workbook.write_workbook` builds.
+
+Editable figures (the Inputs sheet's Value column, the axis rows of the Calculation sheet) are filled light yellow,
+as spreadsheet models mark their inputs; everything else on these sheets is a formula.
+"""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .workbook import _put
+from .workbook_layout import column_letter
+from .workbook_live_plan import (CALC_HEADERS, CALCULATION, DERIVED, DERIVED_HEADERS, FIRST_POINT_COLUMN,
+                                 INPUT_HEADERS, INPUTS, LivePlan)
+
+_EDITABLE = PatternFill("solid", fgColor="FFF2CC")     # Excel's "input" yellow
+_SHOWN = Font(bold=True)
+
+
+def add_live_sheets(workbook: Workbook, plan: LivePlan) -> None:
+    """Append the live sheets (Inputs, Derived, Calculation) and define the names their formulas read."""
+    _inputs_sheet(workbook.create_sheet(INPUTS), plan)
+    _derived_sheet(workbook.create_sheet(DERIVED), plan)
+    _calculation_sheet(workbook.create_sheet(CALCULATION), plan)
+    for name, ref in plan.names.items():
+        workbook.defined_names[name] = DefinedName(name, attr_text=ref)
+
+
+def _headers(sheet: Worksheet, headers: tuple[str, ...], widths: tuple[float, ...]) -> None:
+    for index, (name, width) in enumerate(zip(headers, widths), start=1):
+        _put(sheet, 1, index, name, header=True)
+        sheet.column_dimensions[column_letter(index)].width = width
+    sheet.freeze_panes = "B2"
+
+
+def _inputs_sheet(sheet: Worksheet, plan: LivePlan) -> None:
+    _headers(sheet, INPUT_HEADERS, (34, 11, 14, 12, 13, 16, 12, 44))
+    for row, item in enumerate(plan.inputs, start=2):
+        for column, value in enumerate((item.name, item.kind, item.value, item.unit, item.factor), start=1):
+            _put(sheet, row, column, value)
+        sheet.cell(row=row, column=3).fill = _EDITABLE
+        numeric = isinstance(item.value, float)
+        sheet.cell(row=row, column=6, value=f"=C{row}*E{row}" if numeric else f"=C{row}")
+        _put(sheet, row, 7, item.si_unit)
+        _put(sheet, row, 8, item.source)
+    sheet.auto_filter.ref = f"A1:H{len(plan.inputs) + 1}"
+
+
+def _derived_sheet(sheet: Worksheet, plan: LivePlan) -> None:
+    _headers(sheet, DERIVED_HEADERS, (40, 16, 12, 90, 44))
+    for row, item in enumerate(plan.derived, start=2):
+        _put(sheet, row, 1, item.name)
+        sheet.cell(row=row, column=2, value=item.formula)
+        for column, value in ((3, item.unit), (4, item.perf), (5, item.source)):
+            _put(sheet, row, column, value)
+
+
+def _calculation_sheet(sheet: Worksheet, plan: LivePlan) -> None:
+    _headers(sheet, CALC_HEADERS, (34, 10, 70, 40))
+    for offset, label in enumerate(plan.point_labels):
+        column = FIRST_POINT_COLUMN + offset
+        _put(sheet, 1, column, label, header=True)
+        sheet.column_dimensions[column_letter(column)].width = 16
+    shown = set(plan.shown_rows.values())
+    for row, item in enumerate(plan.rows, start=2):
+        for column, value in enumerate((item.name, item.unit, item.perf, item.source), start=1):
+            cell = _put(sheet, row, column, value)
+            if row in shown:
+                cell.font = _SHOWN
+        axis = row - 2 < plan.axis_rows
+        for offset, value in enumerate(item.cells):
+            if value is None:
+                continue
+            column = FIRST_POINT_COLUMN + offset
+            if isinstance(value, str) and value.startswith("=") and not axis:
+                cell = sheet.cell(row=row, column=column, value=value)
+            else:
+                cell = _put(sheet, row, column, value)
+                cell.fill = _EDITABLE
+            if row in shown:
+                cell.font = _SHOWN
+    sheet.freeze_panes = sheet.cell(row=2, column=FIRST_POINT_COLUMN).coordinate
