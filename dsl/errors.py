@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 EXIT_OK = 0
 EXIT_SPEC_ERROR = 1
 EXIT_USAGE_ERROR = 2
+COMMAND_LINE = "--set "         # the file name of a value given with --set (overrides.py), as diagnostics locate it
 
 
 @dataclass(frozen=True, order=True)
@@ -98,15 +99,21 @@ class Diagnostic:
 
 
 class PerfError(Exception):
-    """One or more diagnostics about bad input (a spec or a log). Exit status 1."""
-
-    exit_status = EXIT_SPEC_ERROR
+    """One or more diagnostics about bad input (a spec or a log). Exit status 1, or 2 where every error is in a
+    value given on the command line (`--set`: its diagnostics are located in the file `--set NAME`)."""
 
     def __init__(self, diagnostics: Diagnostic | Sequence[Diagnostic]):
         if isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         super().__init__(self.render())
+
+    @property
+    def exit_status(self) -> int:
+        errors = [d for d in self.diagnostics if d.severity == "error"] or self.diagnostics
+        if errors and all(d.location is not None and d.location.file.startswith(COMMAND_LINE) for d in errors):
+            return EXIT_USAGE_ERROR
+        return EXIT_SPEC_ERROR
 
     def render(self) -> str:
         return "\n\n".join(d.render() for d in self.diagnostics)
@@ -118,7 +125,9 @@ class PerfError(Exception):
 class UsageError(PerfError):
     """A mistake on the command line or in an API call. Exit status 2."""
 
-    exit_status = EXIT_USAGE_ERROR
+    @property
+    def exit_status(self) -> int:
+        return EXIT_USAGE_ERROR
 
 
 def error(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,

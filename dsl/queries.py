@@ -128,7 +128,7 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
             what = "swept over blocks" if coord.kind == "role" else \
                 f"an axis of {'strings' if coord.kind == 'str' else 'booleans'}"
             checker.report("type-mismatch", f"`{question.form}` needs an axis of numbers, but '{name}' is {what}",
-                           ref.span, path=path, hints=[f"use `best min CELL` to rank points by a cell"])
+                           ref.span, path=path, hints=["use `best min CELL` to rank points by a cell"])
 
 
 def _kind(vtype) -> str:

@@ -3,7 +3,7 @@
 Each case starts with a header comment that says what it tests and ends with its expected output, as comments:
 
     # expect-error:      the exact diagnostics `perfdsl check FILE` prints on stderr (exit status 1; 0 when
-                         they are warnings only)
+                         they are warnings only; 2 when every error is in a value given with --set)
     # expect:            the exact CSV `perfdsl eval FILE --format csv` prints on stdout (exit status 0)
     # expect-warning:    (with expect:) the exact warnings the evaluation prints on stderr
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +127,10 @@ def test_case(path: Path, capsys, monkeypatch):
         assert normalise(err) == normalise(case.sections["expect-error"]), (
             f"{case.rel}: diagnostics differ\n--- expected\n{case.sections['expect-error']}\n--- got\n{err}")
         only_warnings = "error[" not in case.sections["expect-error"]
-        assert code == (0 if only_warnings else 1), f"{case.rel}: exit status {code}"
+        # errors located only in values given with --set are bad usage (exit 2), other errors bad specs (exit 1)
+        errors_at = re.findall(r"^error\[.*\n\s*--> (.*)$", case.sections["expect-error"], re.M)
+        usage = bool(errors_at) and all(place.startswith("--set ") for place in errors_at)
+        assert code == (0 if only_warnings else 2 if usage else 1), f"{case.rel}: exit status {code}"
         assert out == ""
     else:
         assert "expect" in case.sections, f"{case.rel}: no '# expect:' or '# expect-error:' section"

@@ -118,7 +118,7 @@ def test_a_listed_set_value_is_checked_item_by_item_at_its_column(capsys, monkey
     monkeypatch.chdir(REPO)
     code = cli.main(["eval", "tests/cases/choice_set_override.perf", "--set", "power_model=tdp,utilization"])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2                   # an error in a value given on the command line: bad usage
     assert err.startswith('error[bad-choice]: \'power_model\' is one of "tdp" or "utilisation", not "utilization"\n'
                           "  --> --set power_model:1:5\n")
 

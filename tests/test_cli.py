@@ -552,3 +552,23 @@ def test_check_takes_each_file_as_its_own_program(work, run):
     code, _, err = run("check", "r1.perf", "r2.perf")
     assert code == 0, err
     assert err.startswith("ok: 2 files, 4 blocks, 2 reports (")
+
+
+def test_a_set_value_outside_a_choice_is_a_usage_error(tmp_path, capsys):
+    """An error located only in a value given with --set is bad usage (exit 2), like a --set that cannot be read."""
+    spec = tmp_path / "c.perf"
+    spec.write_text('workload w { power_model: "tdp" | "utilisation" = "tdp" }\n'
+                    'costmodel c { x = if(workload.power_model == "tdp", 1, 2) }\n'
+                    'report r { workload = w; show c.x }\n', encoding="utf-8")
+    assert cli.main(["eval", str(spec), "--set", "power_model=utilization"]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-choice]: 'power_model' is one of \"tdp\" or \"utilisation\", not \"utilization\"\n"
+        "  --> --set power_model:1:1\n"
+        "  |\n"
+        "1 | utilization\n"
+        "  | ^^^^^^^^^^^\n"
+        "  = in: workload.w.power_model\n"
+        "  = help: did you mean \"utilisation\"?\n"
+        "\n"
+        "1 error\n")
+    assert cli.main(["eval", str(spec), "--set", "power_model=utilisation", "--format", "csv"]) == 0
