@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    := out
 
-.PHONY: run test bench check clean
+.PHONY: run test bench check fuzz clean
 
 # The runtime: what `make run` needs (lark, pydantic, numpy, openpyxl, matplotlib).
 $(VENV)/.run-installed: pyproject.toml
@@ -33,6 +33,13 @@ test: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q benchmarks -o python_files='bench_*.py' --benchmark-only \
 		--benchmark-columns=min,median,mean,max,rounds
+
+# The fuzzer's long run: ten minutes of mutated specs and logs (tests/fuzzing.py); failing inputs go to out/fuzz.
+# `make test` runs the same fuzzer for a few seconds. FUZZ_SECONDS and FUZZ_SEED change the run.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED    ?= 1
+fuzz: $(VENV)/.run-installed
+	$(BIN)/python tests/fuzzing.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --keep $(OUT)/fuzz
 
 check: $(VENV)/.run-installed
 	$(BIN)/perfdsl check models/*.perf hardware/*.perf costmodels/*.perf reports/*.perf

@@ -98,62 +98,8 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
 
     _apply_sets(modules, nodes, sources, diagnostics)
     blocks: dict[str, Block] = {}
-
-    def resolve(name: str, chain: list[str]) -> Block | None:
-        if name in blocks:
-            return blocks[name]
-        node = nodes[name]
-        parent_block = None
-        if node.parent is not None:
-            if node.parent not in nodes:
-                diagnostics.append(sources.diag(
-                    "unknown-parent", f"{node.kind} '{name}' extends '{node.parent}', which is not defined",
-                    node.parent_span, hints=import_hint(node.parent) + did_you_mean(
-                        node.parent, [n for n, b in nodes.items() if b.kind == node.kind])))
-            elif node.parent in chain:
-                cycle = " -> ".join(chain[chain.index(node.parent):] + [name, node.parent])
-                diagnostics.append(sources.diag("extends-cycle", f"blocks extend each other in a cycle: {cycle}",
-                                                node.parent_span))
-            else:
-                parent_block = resolve(node.parent, chain + [name])
-                parent_node = nodes[node.parent]
-                if parent_block is not None and parent_node.kind != node.kind:
-                    diagnostics.append(sources.diag(
-                        "kind-mismatch", f"{node.kind} '{name}' cannot extend {parent_node.kind} '{node.parent}'",
-                        node.parent_span, hints=["a block extends a block of the same kind"]))
-        block = Block(kind=node.kind, name=name, node=node, parent=node.parent)
-        if parent_block is not None:
-            block.cells.update(parent_block.cells)
-            block.owner.update(parent_block.owner)
-            block.zipped.extend(parent_block.zipped)
-            block.shows.extend(parent_block.shows)
-            block.wheres.extend(parent_block.wheres)
-            block.requires.extend(parent_block.requires)
-            block.lineage.extend(parent_block.lineage)
-        block.lineage.insert(0, name)
-        for cell in node.cells:
-            inherited = block.cells.get(cell.name)
-            if inherited is not None and inherited.declared_dim is not None and cell.declared_dim is None:
-                cell = cell.model_copy(update={"declared": inherited.declared, "declared_dim": inherited.declared_dim,
-                                               "declared_span": inherited.declared_span})
-            elif inherited is not None and inherited.choices is not None and cell.choices is None:
-                cell = cell.model_copy(update=choice_fields(inherited))   # an override stays one of the choices
-            block.cells[cell.name] = cell
-            block.owner[cell.name] = name
-        for zipped in node.zipped:
-            block.zipped.append(zipped)
-            for zname in zipped.names:
-                block.cells[zname] = ir.Cell.model_construct(name=zname, span=zipped.span, sweep=True, text=zipped.text)
-                block.owner[zname] = name
-        block.shows.extend(node.shows)
-        block.wheres.extend(node.wheres)
-        block.questions = list(node.questions) or list(parent_block.questions if parent_block else [])
-        block.requires.extend((name, require) for require in node.requires)
-        blocks[name] = block
-        return block
-
     for name in nodes:
-        resolve(name, [])
+        _resolve_chain(name, nodes, blocks, sources, diagnostics)
     return blocks, diagnostics
 
 
@@ -228,6 +174,75 @@ def _all_cell_names(node: ir.Block, nodes: dict[str, ir.Block]) -> list[str]:
         names.extend(c.name for c in node.cells)
         node = nodes.get(node.parent) if node.parent else None
     return names
+
+
+def _resolve_chain(name: str, nodes: dict[str, ir.Block], blocks: dict[str, Block], sources: SourceLines,
+                   diagnostics: list[Diagnostic]) -> None:
+    """Resolve `name` and the blocks it extends, without recursion: walk up the `extends` chain to a block already
+    resolved (or one without a usable parent), then build the blocks back down. A chain of any length costs time in
+    its length, never Python stack."""
+    chain: list[str] = []                      # name, its parent, its grandparent ... (unresolved ones)
+    current: str | None = name
+    while current is not None and current not in blocks:
+        node = nodes[current]
+        chain.append(current)
+        parent = node.parent
+        if parent is None:
+            break
+        if parent not in nodes:
+            diagnostics.append(sources.diag(
+                "unknown-parent", f"{node.kind} '{current}' extends '{parent}', which is not defined",
+                node.parent_span, hints=import_hint(parent) + did_you_mean(
+                    parent, [n for n, b in nodes.items() if b.kind == node.kind])))
+            break
+        if parent in chain:
+            cycle = " -> ".join(chain[chain.index(parent):] + [parent])
+            diagnostics.append(sources.diag("extends-cycle", f"blocks extend each other in a cycle: {cycle}",
+                                            node.parent_span))
+            break
+        current = parent
+    for index in range(len(chain) - 1, -1, -1):
+        node = nodes[chain[index]]
+        parent_block = blocks.get(node.parent) if node.parent is not None else None
+        if parent_block is not None and parent_block.kind != node.kind:
+            diagnostics.append(sources.diag(
+                "kind-mismatch", f"{node.kind} '{node.name}' cannot extend {parent_block.kind} '{node.parent}'",
+                node.parent_span, hints=["a block extends a block of the same kind"]))
+        blocks[node.name] = _inherit(node, parent_block)
+
+
+def _inherit(node: ir.Block, parent_block: Block | None) -> Block:
+    """A block's effective cells: its parent's (already resolved), overridden by its own. `parent` is None where
+    the parent could not be resolved (unknown, or a cycle), so that no later stage follows it."""
+    block = Block(kind=node.kind, name=node.name, node=node, parent=node.parent if parent_block else None)
+    if parent_block is not None:
+        block.cells.update(parent_block.cells)
+        block.owner.update(parent_block.owner)
+        block.zipped.extend(parent_block.zipped)
+        block.shows.extend(parent_block.shows)
+        block.wheres.extend(parent_block.wheres)
+        block.requires.extend(parent_block.requires)
+        block.lineage.extend(parent_block.lineage)
+    block.lineage.insert(0, node.name)
+    for cell in node.cells:
+        inherited = block.cells.get(cell.name)
+        if inherited is not None and inherited.declared_dim is not None and cell.declared_dim is None:
+            cell = cell.model_copy(update={"declared": inherited.declared, "declared_dim": inherited.declared_dim,
+                                           "declared_span": inherited.declared_span})
+        elif inherited is not None and inherited.choices is not None and cell.choices is None:
+            cell = cell.model_copy(update=choice_fields(inherited))   # an override stays one of the choices
+        block.cells[cell.name] = cell
+        block.owner[cell.name] = node.name
+    for zipped in node.zipped:
+        block.zipped.append(zipped)
+        for zname in zipped.names:
+            block.cells[zname] = ir.Cell.model_construct(name=zname, span=zipped.span, sweep=True, text=zipped.text)
+            block.owner[zname] = node.name
+    block.shows.extend(node.shows)
+    block.wheres.extend(node.wheres)
+    block.questions = list(node.questions) or list(parent_block.questions if parent_block else [])
+    block.requires.extend((node.name, require) for require in node.requires)
+    return block
 
 
 def describe_available(block: Block) -> str:

@@ -22,6 +22,7 @@ from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import Linker, Unresolved, is_block_ref
 from .context import ReportContext
 from .units import Dimension, dimension_name, parse_unit
+from .limits import MAX_CHAIN_DEPTH
 
 
 class Checker:
@@ -34,6 +35,7 @@ class Checker:
         self.ctx = ctx
         self.types: dict[tuple[str, str], VType] = {}
         self.stack: list[tuple[str, str, ir.Span]] = []
+        self._on_stack: set[tuple[str, str]] = set()   # the keys of `stack`, to test for a cycle in O(1)
         self.diagnostics: list[Diagnostic] = []
         self._reported: set[tuple] = set()
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
@@ -46,6 +48,8 @@ class Checker:
         self.reach: dict[tuple[str, str], frozenset] = {}
         self.branch_depth = 0
         self._reach_stack: list[tuple[int, set]] = []
+        self._depth = [0]                          # formula levels being followed now (shared with _free)
+        self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
@@ -64,7 +68,7 @@ class Checker:
         if key in self.types:
             self._propagate_reach(key)
             return self.types[key]
-        for index, (b, c, _) in enumerate(self.stack):
+        for index, (b, c, _) in enumerate(self.stack if key in self._on_stack else ()):
             if (b, c) == key:
                 chain = self.stack[index:] + [(block.name, name, via)]
                 steps = [f"{b}.{c} at {s.location()}" for b, c, s in chain[1:] if s is not None]
@@ -74,10 +78,12 @@ class Checker:
                 return UNKNOWN
         self.stack.append((block.name, name, via))
         self._reach_stack.append((self.branch_depth, set()))
+        self._on_stack.add(key)
         try:
             vtype = self._infer_cell(block, block.cells[name])
         finally:
             self.stack.pop()
+            self._on_stack.discard(key)
             reached = self._reach_stack.pop()[1]
         if key in self.missing_inputs:
             reached.add(key)
@@ -120,7 +126,7 @@ class Checker:
         if is_block_ref(cell.expr, self.blocks, block):
             return VType("block")
         vtype = self.expr_type(cell.expr, block, path)
-        if declared is None and vtype.kind == "num":
+        if declared is None and vtype.kind == "num" and self.check_overrides:
             self._check_override(block, cell, vtype, path)
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
             declared_text = cell.declared if cell.declared == declared.describe() else \
@@ -141,6 +147,10 @@ class Checker:
             return
         if self._free is None:
             self._free = Checker(self.blocks, self.sources, None)
+            self._free._depth = self._depth
+            # The parent's own overrides are checked when its block is checked; checking them here as well would
+            # recurse once per block of a long `extends` chain.
+            self._free.check_overrides = False
         before = self._free.cell_type(parent, cell.name)
         if before.kind == "num" and before != vtype:
             self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
@@ -171,8 +181,23 @@ class Checker:
 
     # -- expressions -------------------------------------------------------------------------------------------
     def expr_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
-        method = getattr(self, "_t_" + expr.kind)
-        return method(expr, block, path)
+        """The type of a formula. Each nested operation and each cell followed counts one level; past
+        MAX_CHAIN_DEPTH levels the formula is refused (error[too-deep]), which also bounds the evaluator's recursion,
+        since it follows the same formulas."""
+        depth = self._depth
+        depth[0] += 1
+        try:
+            if depth[0] > MAX_CHAIN_DEPTH:
+                self.report("too-deep", f"'{path}' depends on formulas nested more than {MAX_CHAIN_DEPTH} levels "
+                            f"deep (each cell and each operation counts one); perfdsl follows at most "
+                            f"{MAX_CHAIN_DEPTH}", expr.span, path=path,
+                            hints=["shorten the chain of cells, e.g. compute a long sum in a few cells of "
+                                   "partial sums"])
+                return UNKNOWN
+            method = getattr(self, "_t_" + expr.kind)
+            return method(expr, block, path)
+        finally:
+            depth[0] -= 1
 
     def _t_num(self, expr: ir.Num, block, path) -> VType:
         return num(Dimension(expr.dim))

@@ -8,8 +8,11 @@ Heavy modules (numpy, lark, openpyxl, transformers) are imported inside the comm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
@@ -186,19 +189,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from .limits import RECURSION_LIMIT, recursion_room
+
     try:
         handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
                    "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot,
                    "calibrate": cmd_calibrate}[args.command]
-        return handler(args)
+        with recursion_room(), _signals_as_exceptions():
+            return handler(args)
+    except Terminated as exc:
+        sys.stderr.write(f"terminated by signal {exc.signum}\n")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        from .errors import PerfError
+        from .errors import PerfError, error
 
+        if isinstance(exc, RecursionError) and not os.environ.get("PERFDSL_DEBUG"):
+            # The stages bound what input can nest (limits.py); this is the net below them.
+            exc = PerfError(error("too-deep", f"the input nests deeper than perfdsl follows ({RECURSION_LIMIT:,} "
+                                  "levels of formulas, cells and blocks)",
+                                  hints=["shorten the chains of cells or of `extends`"]))
         if isinstance(exc, PerfError):
             _print_diagnostics(exc.diagnostics)
             return exc.exit_status
@@ -208,6 +222,35 @@ def main(argv: list[str] | None = None) -> int:
                          "  = help: this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details "
                          "and report it\n")
         return EXIT_SPEC
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised as an exception so that every `finally` and `except BaseException` on the way out
+    runs: outputs are written to a temporary file that is removed on the way out, never left beside the target."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_as_exceptions():
+    """While a command runs, SIGTERM and SIGHUP raise Terminated (as Ctrl-C raises KeyboardInterrupt).
+    Only in the main thread, where Python lets a handler be set; the former handlers are restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum, _frame):
+        raise Terminated(signum)
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    before = {name: signal.signal(getattr(signal, name), raise_terminated) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def _print_diagnostics(diagnostics) -> None:
@@ -325,6 +368,11 @@ def cmd_eval(args) -> int:
     for name in program.reports:
         inputs += logs_of_report(program, program.blocks[name], base_dir)
     inputs += run_logs(program, args.report, measured, args.add_measured, base_dir) if program.reports else []
+    from pathlib import Path
+
+    from .runlogs.side import side_files
+
+    inputs += [str(side) for log in list(inputs) for side in side_files(Path(log))]
     if args.output:
         protect_inputs(args.output, inputs)
 

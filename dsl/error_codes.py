@@ -44,6 +44,10 @@ _TABLE = [
               "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out"),
     ErrorCode("unknown-unit", "syntax", _E, "unknown unit '{unit}'",
               "units are written right after the number without spaces (`768 GB/s`); see docs/LANGUAGE.md"),
+    ErrorCode("unit-out-of-range", "syntax", _E, "the exponent of '{unit}' is too large | the unit '{unit}' is out "
+              "of range: its size in SI units is not a float", "a unit's exponent is at most 99 in size (limits.py)"),
+    ErrorCode("number-too-large", "syntax", _E, "'{number}' is too large for a number (the largest is about 1.8e308 "
+              "in SI units)", "write the number in a larger unit, or check it for a slip"),
     ErrorCode("no-such-import", "syntax", _E, "cannot find the imported file '{path}'",
               "imports are looked up relative to the importing file, then the working folder, then the bundled "
               "libraries (models/, hardware/, costmodels/); the help names the closest bundled file"),
@@ -77,6 +81,9 @@ _TABLE = [
               "give the value in the block or with --set BLOCK.CELL=VALUE"),
     ErrorCode("cycle", "spec", _E, "cells depend on each other in a cycle: {chain}",
               "the note gives each step of the chain; one formula must stop reading the next"),
+    ErrorCode("too-deep", "spec", _E, "this formula nests {depth} levels deep; perfdsl reads formulas at most 200 "
+              "levels deep | '{cell}' depends on formulas nested more than 2000 levels deep | the JSON nests too deep",
+              "split a long formula into cells of partial sums; shorten chains of cells (docs/LANGUAGE.md, Limits)"),
     ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension"),
     ErrorCode("bad-choice", "spec", _E, "'{cell}' is one of {options}, not {value} | '{cell}' is never {value}",
@@ -111,8 +118,9 @@ _TABLE = [
               "step of a range must be above 0 | a range of quantities with units needs a step | a geometric range "
               "needs a start above 0 and a factor above 1",
               "write `START .. STOP by STEP` or `START .. STOP by *FACTOR`"),
-    ErrorCode("sweep-too-large", "spec", _E, "the range has {count} points",
-              "a sweep axis holds at most 50,000,000 points: narrow the range or take a larger step"),
+    ErrorCode("sweep-too-large", "spec", _E, "the range of '{name}' has {count} points | report '{report}' sweeps "
+              "{count} points ({axes}); perfdsl evaluates at most 5,000,000 at once",
+              "narrow the axes with --set, or evaluate the sweep in slices and join the outputs"),
     ErrorCode("not-finite", "spec", _E, "this sweep value is {value} (a division by zero or an overflow)",
               "check the formula and the cells it reads: a sweep value is a finite number"),
     ErrorCode("question-outside-report", "spec", _E, "{kind} '{block}' asks a question: `where`, `best`, `pareto`, "
@@ -163,6 +171,17 @@ _TABLE = [
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
               "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read)",
               "check that the file is the tool's own output"),
+    ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason}", "check the quoting of the line named"),
+    ErrorCode("log-encoding", "runs", _E, "not UTF-8 text: cannot read byte {offset} ({byte})",
+              "save the log as UTF-8, or as UTF-16 with a byte-order mark"),
+    ErrorCode("no-measurement", "runs", _W, "row {row} has no measured value (every quantity is NA); row {row} skipped",
+              "drop the row, or fill in what was measured"),
+    ErrorCode("no-rows", "runs", _W, "this log holds no run (nothing after its header)",
+              "check that the run wrote its rows"),
+    ErrorCode("no-completed-requests", "runs", _E, "no request completed (0 of {n}): its latency and throughput figures "
+              "are placeholders, not measurements, so the run is not used", "rerun the benchmark once the server answers"),
+    ErrorCode("unmatchable-runs", "runs", _W, "the runs of this log name no model: they cannot be matched to estimates",
+              "give the model as side metadata (--meta side.json, or LOG.meta.json beside the log)"),
     ErrorCode("bad-side", "runs", _E, "the side metadata {where} {problem}",
               "side metadata is a JSON object of identifying fields (model, hardware, batch, ...)"),
     ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata gives {other}, which is "

@@ -18,6 +18,7 @@ Nothing here prints: the command line decides where text goes.
 from __future__ import annotations
 
 import difflib
+import heapq
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -78,11 +79,11 @@ class Diagnostic:
             gutter = " " * max(len(number), 1)
             lines.append(f"{gutter} --> {loc}")
             if self.source_line is not None and loc.line:
-                text = self.source_line.rstrip("\n").expandtabs(4)
+                text, shift = _quoted_line(self.source_line.rstrip("\n"), loc.col)
                 lines.append(f"{gutter} |")
                 lines.append(f"{number} | {text}")
                 if loc.col:
-                    start = loc.col - 1
+                    start = loc.col - 1 + shift
                     width = max((loc.end_col - loc.col) if loc.end_col > loc.col else 1, 1)
                     width = min(width, max(len(text) - start, 1))
                     lines.append(f"{gutter} | {' ' * start}{'^' * width}")
@@ -96,6 +97,22 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return self.render()
+
+
+# A source line longer than this is quoted as a window around the column (a fuzzed log's header of 63,000 commas,
+# quoted whole under each of its errors, made gigabytes of output).
+QUOTE_WIDTH = 160
+
+
+def _quoted_line(line: str, col: int) -> tuple[str, int]:
+    """The line as quoted under a diagnostic (tabs as 4 spaces), and how far its caret moves: lines longer than
+    QUOTE_WIDTH are cut to a window around `col`, with '...' where text is left out."""
+    if len(line) <= QUOTE_WIDTH:
+        return line.expandtabs(4), 0
+    start = max(0, min(col - 1 - QUOTE_WIDTH // 2, len(line) - QUOTE_WIDTH))
+    end = start + QUOTE_WIDTH
+    text = ("..." if start else "") + line[start:end].expandtabs(4) + ("..." if end < len(line) else "")
+    return text, (3 if start else 0) - start
 
 
 class PerfError(Exception):
@@ -145,9 +162,34 @@ def byte_position(data: bytes, offset: int) -> tuple[int, int, str]:
     return data.count(b"\n", 0, offset) + 1, column, text
 
 
+# Comparisons of names that 'did you mean' hints may make in one process. Each comparison costs microseconds, but a
+# file with thousands of unknown names among thousands of cells made millions of them (minutes of `perfdsl check`);
+# past the budget (per command: limits.recursion_room resets it), hints name no close match. Hints are help, not
+# results: the errors are reported all the same.
+SUGGEST_BUDGET = 300_000
+_compared = 0
+
+
+def reset_suggestions() -> None:
+    """Give 'did you mean' hints a fresh SUGGEST_BUDGET (each command and each check or evaluation does)."""
+    global _compared
+    _compared = 0
+
+
 def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """The closest names to `name`, best first (for 'did you mean' hints)."""
-    pool = sorted(set(candidates))
+    """The closest names to `name`, best first (for 'did you mean' hints); [] once SUGGEST_BUDGET is spent.
+    Only candidates whose length lets them reach difflib's cutoff (2 * shorter / both lengths >= 0.6) are compared:
+    the others cannot be suggested anyway."""
+    global _compared
+    if _compared >= SUGGEST_BUDGET:
+        return []
+    names = candidates if isinstance(candidates, (list, tuple, set, frozenset, dict)) else list(candidates)
+    _compared += len(names)                      # looking at a name costs too
+    size = len(name)
+    pool = sorted({c for c in names if 2 * min(size, len(c)) >= 0.6 * (size + len(c))})
+    if _compared + len(pool) > SUGGEST_BUDGET:
+        return []
+    _compared += len(pool)
     return difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
 
 
@@ -159,9 +201,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
 
 
 def available(candidates: Iterable[str], limit: int = 12) -> str:
-    names = sorted(set(candidates))
+    """'available: a, b, c and N more': the first `limit` names in order (picked without sorting them all, since
+    one check can ask this for every unknown name of a large file)."""
+    names = set(candidates)
     if not names:
         return "nothing is defined here"
-    shown = ", ".join(names[:limit])
+    shown = ", ".join(heapq.nsmallest(limit, names))
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"available: {shown}{more}"

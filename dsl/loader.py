@@ -32,9 +32,17 @@ def resolve_import(spec: str, importer: Path | None) -> Path | None:
     candidates.append(Path(spec))
     candidates.append(library_root() / spec)
     for candidate in candidates:
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate.resolve()
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file that answers False for any path the system refuses (too long, a NUL byte, no permission)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | None = None) -> list[ir.Module]:
@@ -47,7 +55,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     missing = []
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
+        if not _is_file(path):
             missing.append(error("no-such-file", f"cannot read '{raw}': no such file",
                                  hints=["check the path; imports inside .perf files are resolved relative to "
                                         "the importing file, then against the bundled models/ and hardware/"]))
@@ -63,10 +71,12 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
             diagnostics.extend(exc.diagnostics)
             return
         modules.append(module)
+        lines: list[str] | None = None                # split once, for however many imports are missing
         for imp in module.imports:
             target = resolve_import(imp.path, importer)
             if target is None:
-                diagnostics.append(_missing_import(imp, text))
+                lines = text.splitlines() if lines is None else lines
+                diagnostics.append(_missing_import(imp, lines))
             else:
                 queue.append(target)
 
@@ -102,11 +112,11 @@ def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
                  hints=["save the file as UTF-8 (a .perf file is UTF-8 text)"])
 
 
-def _missing_import(imp: ir.Import, text: str) -> Diagnostic:
-    lines = text.splitlines()
+def _missing_import(imp: ir.Import, lines: list[str]) -> Diagnostic:
     source = lines[imp.span.line - 1] if imp.span.line <= len(lines) else None
+    shown = imp.path if len(imp.path) <= 80 else imp.path[:77] + "..."
     bundled = [f"{path.parent.name}/{path.name}" for path in library_files()]
-    return error("no-such-import", f"cannot find the imported file '{imp.path}'", imp.span.location(),
+    return error("no-such-import", f"cannot find the imported file '{shown}'", imp.span.location(),
                  source_line=source,
                  hints=did_you_mean(imp.path, bundled)
                  + ["imports are looked up relative to the importing file, then the working folder, then the "

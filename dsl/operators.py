@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from . import ir
+from .limits import MAX_UNIT_POWER
 from .units import DIMENSIONLESS, Dimension
 from .vtypes import BOOL, VType, num
 
@@ -69,7 +70,8 @@ def unit_hints(left: Dimension, right: Dimension) -> list[str]:
 
 def constant_integer(expr: ir.Expr) -> int | None:
     """The value of a whole-number literal without a unit (`3`, `-2`), else None."""
-    if isinstance(expr, ir.Num) and expr.unit is None and float(expr.value).is_integer():
+    if isinstance(expr, ir.Num) and expr.unit is None and float(expr.value).is_integer() \
+            and abs(expr.value) <= MAX_UNIT_POWER:            # no dimension is raised further (limits.py)
         return int(expr.value)
     if isinstance(expr, ir.Unary) and expr.op == "-":
         inner = constant_integer(expr.operand)

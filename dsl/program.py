@@ -22,6 +22,7 @@ from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
 from .evaluator import Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
+from .limits import with_recursion_room
 from .loader import load_modules
 from .overrides import apply_overrides
 from .queries import answer, check_questions
@@ -61,6 +62,7 @@ class Program:
         return self.blocks[name]
 
     # -- checking ----------------------------------------------------------------------------------------------
+    @with_recursion_room
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics)
@@ -142,6 +144,7 @@ class Program:
             prepared = self._prepared[name] = (ctx, checker)
         return prepared
 
+    @with_recursion_room
     def evaluate(self, report: str | None = None, overrides: Mapping[str, object] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Result:
         """Evaluate a report's shown cells over its whole sweep.

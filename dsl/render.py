@@ -2,6 +2,7 @@
 
 CSV headers carry units in brackets, like perfdsl's run logs (`prefill.runtime [ms]`), so an evaluation can be read
 back as a log. JSON is an array of records (one per sweep point); `jsonl` writes one record per line.
+Text in the CSV and JSON Lines that a spreadsheet would run as a formula gets a leading `'` (output.neutralise).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import math
 from typing import Callable, TextIO
 
 import numpy as np
+
+from .output import neutralise
 
 TABLE_ROW_LIMIT = 200
 
@@ -65,7 +68,7 @@ def write_table(keys: list[str], columns: list[np.ndarray], out: TextIO, limit: 
 def write_csv(keys: list[str], columns: list[np.ndarray], out: TextIO,
               progress: Callable[[int, int], None] | None = None) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(keys)
+    writer.writerow([neutralise(key) for key in keys])
     total = len(columns[0]) if columns else 0
     step = max(total // 20, 50_000)
     converted = [_csv_values(c) for c in columns]
@@ -81,7 +84,7 @@ def _csv_values(column: np.ndarray) -> list:
         return [repr(v) if v == v else "" for v in column.tolist()]
     if column.dtype.kind == "b":
         return ["true" if v else "false" for v in column.tolist()]
-    return column.tolist()
+    return [neutralise(v) for v in column.tolist()]       # text (block names, strings): never a formula
 
 
 def _json_value(value):
@@ -93,7 +96,11 @@ def _json_value(value):
 def write_json(keys: list[str], columns: list[np.ndarray], out: TextIO, *, lines: bool = False,
                progress: Callable[[int, int], None] | None = None) -> None:
     total = len(columns[0]) if columns else 0
-    lists = [[_json_value(v) for v in c.tolist()] for c in columns]
+    # JSON Lines is also opened in spreadsheets: its text is neutralised like the CSV's. A JSON document keeps
+    # every value exact (it is for programs).
+    value = (lambda v: neutralise(_json_value(v))) if lines else _json_value
+    lists = [[value(v) for v in c.tolist()] for c in columns]
+    keys = [neutralise(key) for key in keys] if lines else keys
     step = max(total // 20, 50_000)
     if not lines:
         out.write("[")

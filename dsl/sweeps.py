@@ -22,12 +22,13 @@ from .context import Axis, Coord, ReportContext
 from .errors import Diagnostic, PerfError, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
+from .limits import BYTES_PER_POINT, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
 __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
 
-MAX_AXIS_POINTS = 50_000_000
+MAX_AXIS_POINTS = MAX_POINTS        # one axis cannot be larger than the whole sweep may be
 
 
 def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
@@ -88,7 +89,43 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             diagnostics.extend(exc.diagnostics)
     if diagnostics:
         raise PerfError(diagnostics)
+    _refuse_too_many_points(ctx, sources)
     return ctx
+
+
+def _refuse_too_many_points(ctx: ReportContext, sources: SourceLines) -> None:
+    """The sweep's size is known from its axes before anything is evaluated: refuse one that cannot fit."""
+    n_points = ctx.n_points
+    if n_points <= MAX_POINTS:
+        return
+    sizes = " x ".join(f"{axis.name}: {axis.length:,}" for axis in ctx.axes)
+    example = ctx.axes[0].name if ctx.axes else "batch"
+    raise PerfError(sources.diag(
+        "sweep-too-large", f"report '{ctx.report.name}' sweeps {n_points:,} points ({sizes}); perfdsl evaluates "
+        f"at most {MAX_POINTS:,} at once", ctx.report.span,
+        notes=[f"each cell that varies over every axis would take {gib(n_points * BYTES_PER_POINT)} "
+               f"({BYTES_PER_POINT} bytes a point)"],
+        hints=[f"narrow the axes with --set (e.g. --set {example}=...), or evaluate the sweep in parts, one run "
+               f"per slice of an axis, and join the CSV outputs"]))
+
+
+def _too_many(name: str, count: float, rng: ir.RangeExpr, sources: SourceLines) -> PerfError:
+    shown = f"{count:,.0f}" if math.isfinite(count) and count < 1e18 else (
+        f"about {count:.3g}" if math.isfinite(count) else "more than 1e308")
+    return PerfError(sources.diag("sweep-too-large", f"the range of '{name}' has {shown} points", rng.span,
+                                  hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
+
+
+def _round12(values: np.ndarray) -> np.ndarray:
+    """Values rounded to 12 significant digits, so that 0 .. 1 by 0.1 gives 0.3, not 0.30000000000000004.
+    Through text for ordinary sizes (exact); vectorised for long ranges, where formatting each would take seconds."""
+    if len(values) <= 100_000:
+        return np.array([float(f"{v:.12g}") for v in values.tolist()])
+    with np.errstate(all="ignore"):
+        magnitude = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
+        scale = 10.0 ** (11 - magnitude)
+        rounded = np.round(values * scale) / scale
+    return np.where(np.isfinite(rounded), rounded, values)
 
 
 def _cell_coord(cell: ir.Cell, block: Block, blocks: dict[str, Block], sources: SourceLines) -> Coord:
@@ -218,10 +255,10 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
         if not step > 1 or not start > 0:
             raise PerfError(sources.diag("bad-range", "a geometric range needs a start above 0 and a factor above 1",
                                          rng.span))
-        count = int(math.floor(math.log(stop / start) / math.log(step) + 1e-9)) + 1 if stop >= start else 0
-        if count > MAX_AXIS_POINTS:
-            raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span,
-                                         hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
+        steps = math.log(stop / start) / math.log(step) if stop >= start else -1.0
+        if not math.isfinite(steps) or steps + 1 > MAX_AXIS_POINTS:
+            raise _too_many(name, steps + 1, rng, sources)
+        count = int(math.floor(steps + 1e-9)) + 1 if stop >= start else 0
         values = start * step ** np.arange(count)
     else:
         if step_dim != start_dim:
@@ -229,12 +266,11 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                                          "this range have different dimensions", rng.span))
         if not step > 0:
             raise PerfError(sources.diag("bad-range", "the step of a range must be above 0", rng.span))
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1 if stop >= start else 0
-        if count > MAX_AXIS_POINTS:
-            raise PerfError(sources.diag("sweep-too-large", f"the range has {count} points", rng.span,
-                                         hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
-        # start + k * step, rounded to 12 significant digits so that 0 .. 1 by 0.1 gives 0.3, not 0.30000000000000004
-        values = np.array([float(f"{v:.12g}") for v in (start + step * np.arange(count)).tolist()])
+        steps = (stop - start) / step if stop >= start else -1.0
+        if not math.isfinite(steps) or steps + 1 > MAX_AXIS_POINTS:
+            raise _too_many(name, steps + 1, rng, sources)
+        count = int(math.floor(steps + 1e-9)) + 1 if stop >= start else 0
+        values = _round12(start + step * np.arange(count))
     if count == 0:
         raise PerfError(sources.diag("empty-sweep", f"the range of '{name}' has no values (it ends before it starts)",
                                      rng.span))

@@ -18,16 +18,28 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .limits import MAX_UNIT_POWER
+
 BASE_DIMENSIONS = ("s", "byte", "FLOP", "token", "J", "request")
 
 
 class UnitError(ValueError):
     """An unknown or malformed unit; `hint` proposes a fix."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, code: str = "unknown-unit", unknown: str | None = None):
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self._hint = hint
+        self._unknown = unknown
+        self.code = code
+
+    @property
+    def hint(self) -> str | None:
+        """The fix to propose; for an unknown name, the closest known units, looked up only when asked (is_unit
+        asks nothing, and a close-match search over every unit costs milliseconds)."""
+        if self._hint is None and self._unknown is not None:
+            self._hint = _unit_hint(self._unknown)
+        return self._hint
 
 
 @dataclass(frozen=True)
@@ -157,16 +169,28 @@ def parse_unit(text: str) -> Unit:
         match = _TERM.match(text, pos)
         if not match:
             raise UnitError(f"malformed unit '{text}'", "a unit is names joined by '*' and '/', e.g. 'J/token'")
-        name = match.group("name")
-        power = int(match.group("power") or 1)
+        name, power_text = match.group("name"), match.group("power") or "1"
         if name not in UNIT_TABLE:
-            raise UnitError(f"unknown unit '{name}'", _unit_hint(name))
+            raise UnitError(f"unknown unit '{name}'", unknown=name)
+        power = int(power_text) if len(power_text.lstrip("-")) <= 3 else MAX_UNIT_POWER + 1
+        if abs(power) > MAX_UNIT_POWER:
+            raise UnitError(f"the exponent of '{name}^{_short(power_text)}' is too large",
+                            f"a unit's exponent is at most {MAX_UNIT_POWER} in size, e.g. 's^-2'",
+                            "unit-out-of-range")
         term_scale, term_dim = UNIT_TABLE[name]
-        term_scale, term_dim = term_scale**power, term_dim**power
-        if op == "*":
-            scale, dim = scale * term_scale, dim * term_dim
-        else:
-            scale, dim = scale / term_scale, dim / term_dim
+        try:
+            term_scale, term_dim = term_scale**power, term_dim**power
+            if op == "*":
+                scale, dim = scale * term_scale, dim * term_dim
+            else:
+                scale, dim = scale / term_scale, dim / term_dim
+        except (OverflowError, ZeroDivisionError):
+            scale = math.inf
+        if not 0 < scale < math.inf:
+            raise UnitError(f"the unit '{_short(text)}' is out of range: its size in SI units is not a float "
+                            "(above about 1.8e308 or below about 2.2e-308)",
+                            "write a smaller exponent, or a prefix nearer the value (e.g. 'TB' for 1e12 byte)",
+                            "unit-out-of-range")
         pos = match.end()
         if pos == len(text):
             break
@@ -175,6 +199,10 @@ def parse_unit(text: str) -> Unit:
             raise UnitError(f"malformed unit '{text}'", "join unit names with '*' or '/'")
         pos += 1
     return Unit(scale, dim, text)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _unit_hint(name: str) -> str:

@@ -20,7 +20,6 @@ import io
 import math
 import os
 import re
-import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import __version__
 from .comparison import ERROR_CONVENTIONS, WorkbookData
 from .errors import UsageError, error
+from .output import atomic_output
 from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
                               ColumnStyles, SectionLayout, about_lines, as_number, axis_bounds_formulas,
                               chart_scale, clean_text, column_letter, convention_words, looks_like_formula,
@@ -514,30 +514,6 @@ def _split_at_rows_end(xml: str, extent: str) -> tuple[str, str]:
 
 
 def _write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
-    temp, handle = _reserve_temporary(target)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.replace(temp, target)
-        except OSError as exc:
-            raise UsageError(error("bad-output", f"cannot replace '{target}': {exc.strerror}",
-                                   hints=["close the file if a spreadsheet program has it open"])) from exc
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def _reserve_temporary(target: Path) -> tuple[Path, int]:
-    """A new, hidden file beside the target (same file system, so the final rename is atomic)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            return temp, os.open(temp, flags, 0o666)   # 0o666 less the umask, like any new file
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise UsageError(error("bad-output", f"cannot write in '{target.parent}': {exc.strerror}")) from exc
+    """Through output.atomic_output: a hidden temporary file beside the target, removed on any exit."""
+    with atomic_output(target, binary=True) as out:
+        write(out)

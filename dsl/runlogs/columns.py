@@ -9,8 +9,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..output import restore
 from ..units import Unit, UnitError, parse_unit
-from .records import INT_FIELDS, int_identity
+from .records import INT_FIELDS, int_identity, warning
 
 _QUANTITY = re.compile(r"^\s*(?P<name>[^\[\]]*?)\s*\[(?P<unit>[^\[\]]*)\]\s*$")
 
@@ -45,6 +46,7 @@ class ColumnError(ValueError):
 
 
 def parse_column(header: str) -> Column:
+    header = restore(header)                     # a `'` we put before a header that reads as a formula
     if "[" not in header and "]" not in header:
         name = header.strip()
         if not name:
@@ -63,7 +65,7 @@ def parse_column(header: str) -> Column:
     try:
         unit = parse_unit(unit_text)
     except UnitError as exc:
-        raise ColumnError("unknown-unit", f"{exc.message} in column '{header}'", start,
+        raise ColumnError(exc.code, f"{exc.message} in column '{header}'", start,
                           start + max(len(match.group("unit")), 1), exc.hint) from None
     return Column(header, name, unit, start)
 
@@ -85,19 +87,27 @@ def identity_value(name: str, value: object) -> tuple[object | None, str | None]
             return None, f"'{name}' must be a whole number"
         return number, None
     if isinstance(value, str):
-        return value, None
+        return restore(value), None              # a `'` we put before formula text is taken off
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, f"'{name}' must be text or a finite number"
     if isinstance(value, (int, float, bool)):
         return value, None
     return None, f"'{name}' must be text or a number"
 
 
-def settle_row(found: list, bad_identity: list[str], no_metric_left: bool, row_number: int, problems: list) -> bool:
+def settle_row(found: list, bad_identity: list[str], no_metric_left: bool, row_number: int, problems: list,
+               location=None, source_line: str | None = None) -> bool:
     """Report a row's problems with what became of the row; True when the row is kept.
 
     A row whose identifying value cannot be read is skipped (a run that cannot be identified cannot be matched),
     as is a row with no metric left; otherwise the row is kept without its unreadable metrics.
-    `found` holds (column, diagnostic) pairs of the row.
+    `found` holds (column, diagnostic) pairs of the row. No row is skipped without a warning: one whose quantities
+    are all NA gets its own, at `location`.
     """
+    if no_metric_left and not found and location is not None:
+        problems.append(warning("no-measurement", f"row {row_number} has no measured value (every quantity is "
+                                f"{NOT_AVAILABLE}); row {row_number} skipped", location, source_line=source_line))
+        return False
     for column, diagnostic in found:
         if bad_identity:
             names = ", ".join(f"'{n}'" for n in bad_identity)

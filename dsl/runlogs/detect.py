@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
-from .files import read_text
+from .files import load_json_text, read_text
 from .nvidia_smi import TIMESTAMP
 
 FORMAT_NAMES = ("perfdsl-csv", "perfdsl-jsonl", "optimum-benchmark", "vllm-serve", "vllm-latency", "vllm-throughput",
@@ -54,11 +54,11 @@ def detect_format(path: Path | str) -> str:
 
 def detect_json(path: str, text: str) -> str:
     try:
-        document = json.loads(text)
+        document = load_json_text(path, text)
     except json.JSONDecodeError:
         first = text.splitlines()[0]
         try:
-            document = json.loads(first)
+            document = load_json_text(path, first)
         except json.JSONDecodeError:
             raise unknown(path, "it starts like JSON but is neither a JSON document nor JSON Lines") from None
         if isinstance(document, dict):
@@ -96,7 +96,10 @@ def is_codecarbon(keys) -> bool:
 
 
 def detect_csv(path: str, first_line: str) -> str:
-    header = [h.strip() for h in next(csv.reader(io.StringIO(first_line)))]
+    try:
+        header = [h.strip() for h in next(csv.reader(io.StringIO(first_line, newline="")), [])]
+    except csv.Error as exc:
+        raise unknown(path, f"its first line is not CSV ({exc})") from None
     names = {h.split("[")[0].strip() for h in header}
     if TIMESTAMP.match(header[0] if header else ""):
         return "nvidia-smi"  # a headerless (noheader) nvidia-smi log: the side metadata names the columns

@@ -21,14 +21,12 @@ codecarbon a CodeCarbon record: a JSON object (or a list of them), or emissions.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 from ..errors import Location
 from .columns import parse_quantity
-from .files import physical_lines, read_json, read_text
+from .files import csv_rows, csv_text, physical_lines, read_json, read_text
 from .perfdsl_csv import caret_span
 from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, ragged_row, warning
 
@@ -69,9 +67,9 @@ _GPU_MODEL = re.compile(r"^\s*(?P<count>\d+)\s*x\s*(?P<name>.+?)\s*$")
 def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: dict,
                convert_extra=None) -> LoadResult:
     """One record per CSV row: mapped columns become metrics or identity, the rest go to extra."""
+    text = csv_text(text)
     lines = physical_lines(text)
-    rows = list(csv.reader(io.StringIO(text)))
-    rows_with_lines = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    rows_with_lines = [(line, r) for line, r in csv_rows(path, text, lines) if any(c.strip() for c in r)]
     if not rows_with_lines:
         raise file_error(path, "empty-log", "the file is empty")
     _, header = rows_with_lines[0]

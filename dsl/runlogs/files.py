@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import json
+import re
+import sys
 from pathlib import Path
 
 from ..errors import byte_position
@@ -22,14 +26,80 @@ def read_text(path: Path | str) -> str:
                          hints=["name the log files inside it"]) from None
     except OSError as exc:
         raise file_error(str(path), "log-unreadable", f"cannot read the file: {exc.strerror or exc}") from None
+    return decode(str(path), data)
+
+
+# Byte-order marks, longest first (UTF-32's little-endian mark begins with UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def decode(path: str, data: bytes) -> str:
+    """A log's text: UTF-8, or the encoding its byte-order mark names (UTF-8, UTF-16 or UTF-32, as Windows tools
+    such as PowerShell's Out-File write them). Any other bytes are a located error naming the line and column."""
+    encoding, body = "utf-8", data
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding, body = name, data[len(bom):]
+            break
     try:
-        text = data.decode("utf-8-sig")
+        return body.decode(encoding)
     except UnicodeDecodeError as exc:
-        line, col, source = byte_position(data, exc.start)
-        raise file_error(str(path), "log-encoding", f"byte 0x{data[exc.start]:02x} is not UTF-8 text", line=line,
-                         col=col, end_col=col + 1, source_line=source,
-                         hints=["run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"]) from None
-    return text
+        if encoding == "utf-8":
+            line, col, source = byte_position(body, exc.start)
+            raise file_error(path, "log-encoding", f"byte 0x{body[exc.start]:02x} is not UTF-8 text", line=line,
+                             col=col, end_col=col + 1, source_line=source,
+                             hints=["run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"]
+                             ) from None
+        name = encoding.upper().replace("-LE", "").replace("-BE", "")
+        raise file_error(path, "log-encoding", f"byte {exc.start + len(data) - len(body)} is not {name} text "
+                         "(the file starts with its byte-order mark)",
+                         hints=["save the log as UTF-8, or as UTF-16 with a byte-order mark"]) from None
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def csv_text(text: str) -> str:
+    """A CSV log's text with every carriage return that does not end a line marked as a bad character (U+FFFD).
+
+    In a file whose lines end in \\n or \\r\\n, a lone \\r is damage inside a field (`7\\r0 W`); read as a
+    line end it would split the row and turn 70 W into 7 W without a word. Marked, the value fails to read and is
+    reported where it is. A file whose lines all end in a lone \\r (old Mac) is left as it is.
+    """
+    return _LONE_CR.sub("\ufffd", text) if "\n" in text else text
+
+
+def load_json_text(path: str, text: str) -> object:
+    """json.loads, with a document nested too deep for Python's parser turned into a located error."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise file_error(path, "too-deep", "the JSON nests too deep to read (lists and objects inside each other "
+                         f"more than about {sys.getrecursionlimit():,} levels)") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:          # an integer of more digits than Python converts (4,300)
+        raise file_error(path, "bad-json", f"not valid JSON: {exc}") from None
+
+
+def csv_rows(path: str, text: str, lines: list[str], *, skipinitialspace: bool = False) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every CSV record; a record the csv module cannot read is a located error.
+
+    Line ends are those of the file (\\n, \\r\\n or a lone \\r), as physical_lines counts them.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=skipinitialspace)
+    rows: list[tuple[int, list[str]]] = []
+    last_line = 0
+    try:
+        for row in reader:
+            rows.append((last_line + 1, row))
+            last_line = reader.line_num
+    except csv.Error as exc:
+        line = reader.line_num or last_line + 1
+        raise file_error(path, "bad-csv", f"cannot read the CSV: {exc}", line=line,
+                         source_line=lines[line - 1] if 0 < line <= len(lines) else None) from None
+    return rows
 
 
 def read_json(path: Path | str, text: str | None = None) -> object:
@@ -37,7 +107,7 @@ def read_json(path: Path | str, text: str | None = None) -> object:
     if text is None:
         text = read_text(path)
     try:
-        return json.loads(text)
+        return load_json_text(str(path), text)
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         source = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None
@@ -64,4 +134,5 @@ def json_path(*parts: object) -> str:
     return ".".join(str(p) for p in parts)
 
 
-__all__ = ["read_text", "read_json", "physical_lines", "require_object", "json_path"]
+__all__ = ["read_text", "decode", "read_json", "load_json_text", "csv_rows", "physical_lines", "require_object",
+           "json_path"]

@@ -5,9 +5,9 @@ Reads the logs (format detected per file unless --format names one), writes the 
 stderr. The output is written when at least one record was read, even if other rows or logs had problems.
 
 Exit status (returned, for the CLI to exit with):
-  0  every log was read and every row used
-  1  a log could not be read, or a row or value was skipped (warnings); notes (e.g. a side value replacing the
-     log's) do not count
+  0  every log was read (warnings, such as a value or row skipped, may have been printed: one per file, column
+     and reason, with the count of rows)
+  1  a log could not be read (an error)
   2  a usage mistake: unknown --format, unreadable --meta file, malformed --window, or an output that is one of
      the inputs (refused, so a log is never overwritten)
 --window takes two epoch seconds ("1744833200,1744833220") or two ISO times ("2025-04-16T19:53:20,2025-04-16T19:53:40",
@@ -22,7 +22,9 @@ from pathlib import Path
 from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
 from .files import read_json
 from .load import load_runs
-from .side import check_side
+from .records import warning
+from ..output import check_target, same_file
+from .side import check_side, is_side_file, side_files
 from .write import write_runs_csv, write_runs_jsonl
 
 
@@ -77,12 +79,21 @@ def read_side_file(path: str) -> dict:
     return check_side(document, path)
 
 
-def refuse_overwrite(logs: list[str], output: str) -> None:
-    target = Path(output).resolve()
-    for log in logs:
-        if Path(log).resolve() == target:
-            raise UsageError(Diagnostic("output-is-input", f"the output '{output}' is also a log to read",
-                                        Location(log), hints=["write the runs to another file, e.g. -o runs.csv"]))
+def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None) -> None:
+    """No output over anything ingest reads, however the path is spelled (relative, absolute, through a symbolic
+    or hard link): the logs, the --meta file, and the side metadata found beside each log. An output named like
+    side metadata is refused too: the next ingest would read the runs as metadata."""
+    inputs = [(log, "a log to read") for log in logs]
+    inputs += [(side_file, "the side metadata (--meta)")] if side_file else []
+    inputs += [(str(p), "side metadata of a log") for log in logs for p in side_files(Path(log))]
+    for item, what in inputs:
+        if same_file(output, item):
+            raise UsageError(Diagnostic("output-is-input", f"the output '{output}' is also {what}",
+                                        Location(item), hints=["write the runs to another file, e.g. -o runs.csv"]))
+    if is_side_file(output):
+        raise UsageError(Diagnostic("bad-output", f"the output '{output}' is named like side metadata",
+                                    hints=["write the runs to a .csv or .jsonl file, e.g. -o runs.csv"]))
+    check_target(Path(output))
 
 
 def ingest_command(logs: list[str], output: str, format: str | None, side_file: str | None,
@@ -95,7 +106,7 @@ def ingest_command(logs: list[str], output: str, format: str | None, side_file: 
 
 
 def run(logs: list[str], output: str, format: str | None, side_file: str | None, window: str | None) -> int:
-    refuse_overwrite(logs, output)
+    refuse_overwrite(logs, output, side_file)
     side = read_side_file(side_file) if side_file else {}
     epoch_window = None
     if window is not None:
@@ -105,9 +116,12 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
         else:
             epoch_window = parsed
     result = load_runs(logs, format, side=side, window=epoch_window)
+    for log in logs:
+        result.problems.extend(unmatchable(log, [r for r in result.records if r.source.startswith(f"{log}:")]))
     for problem in result.problems:
         print(problem.render(), file=sys.stderr)
     failed = [p for p in result.problems if p.severity in ("error", "warning")]
+    errors = any(p.severity == "error" for p in failed)
     if result.records:
         try:
             (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
@@ -116,7 +130,7 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
                                        Location(output), hints=["check that the output's folder exists and can "
                                                                 "be written"])) from None
     print(summary(logs, output, result, failed), file=sys.stderr)
-    return EXIT_SPEC_ERROR if failed else EXIT_OK
+    return EXIT_SPEC_ERROR if errors else EXIT_OK
 
 
 def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> str:
@@ -128,3 +142,14 @@ def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> s
     via = f" ({', '.join(formats)})" if formats else ""
     return (f"ingest: {runs} from {len(logs)} log{'s' if len(logs) != 1 else ''}{via}; {where}; "
             f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+
+
+def unmatchable(path: str, records: list) -> list[Diagnostic]:
+    """A warning for a log whose runs name no model (nvidia-smi and Zeus logs, for one): matched to a report, such
+    a run would stand for every model of the sweep, so it matches nothing until the side metadata says which.
+    (A missing hardware is common and harmless where a report sweeps one GPU, so it is not warned about.)"""
+    if not records or any("model" in r.identity for r in records):
+        return []
+    return [warning("unmatchable-runs", "the runs of this log name no model: they cannot be matched to estimates",
+                    Location(path), hints=['give the model as side metadata: --meta side.json with {"model": "..."}, '
+                                           f"or a file '{Path(path).name}.meta.json' beside the log"])]

@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 from ..errors import Diagnostic, Location, PerfError, UsageError, available, did_you_mean
 from . import energy, nvidia_smi, optimum, perfdsl_csv, perfdsl_jsonl, vllm
 from .detect import FORMAT_NAMES, detect_format
-from .records import LoadResult, note
+from .records import LoadResult, group_problems, note, warning
 from .side import apply_side, check_side, is_side_file, side_for
 
 
@@ -83,9 +83,14 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
                 raise
             for diagnostic in exc.diagnostics:
                 diagnostic.severity = "error"
-            result.problems.extend(exc.diagnostics)
+            result.problems.extend(group_problems(exc.diagnostics))
             continue
         for record in loaded.records:
             loaded.problems.extend(apply_side(record, merged, path_text))
+        loaded.problems = group_problems(loaded.problems)
+        if not loaded.records and not any(p.severity in ("error", "warning") for p in loaded.problems):
+            loaded.problems.append(warning("no-rows", "this log holds no run (nothing after its header)",
+                                           Location(path_text)))
         result.extend(loaded)
     return result
+

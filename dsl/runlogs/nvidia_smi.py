@@ -24,8 +24,6 @@ A missing or unreadable value ("[N/A]", "[Not Supported]") is a warning; that sa
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -33,7 +31,7 @@ from pathlib import Path
 
 from ..errors import Location
 from ..units import UnitError, parse_unit
-from .files import physical_lines, read_text
+from .files import csv_rows, csv_text, physical_lines, read_text
 from .perfdsl_csv import caret_span
 from .records import LoadResult, Measurement, RunRecord, file_error, measure, ragged_row, warning
 
@@ -62,9 +60,9 @@ class Gpu:
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     path_text, side = str(path), side or {}
-    text = read_text(path)
+    text = csv_text(read_text(path))
     lines = physical_lines(text)
-    rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True)]
+    rows = [row for _, row in csv_rows(path_text, text, lines, skipinitialspace=True)]
     if not any(rows):
         raise file_error(path_text, "empty-log", "the file is empty")
     offset = utc_offset(path_text, side)
@@ -191,16 +189,17 @@ def group_rows(path: str, rows: list, lines: list, first: int, columns: list, of
 
         def problem(column: str, what: str):
             index = names.index(column)
+            of_gpu = f" of gpu {key}" if group_by and key else ""
             result.problems.append(warning(
-                "bad-value", f"cannot read '{cells[column].strip()}' as {what} in column '{column}'",
+                "bad-value", f"cannot read '{cells[column].strip()}' as {what} in column '{column}'{of_gpu}",
                 Location(path, line, *caret_span(source_line, index), f"row {row_number}, column '{column}'"),
                 source_line=source_line, notes=[f"row {row_number} is left out of '{column}'"]))
 
+        key = cells[group_by].strip() if group_by else ""
         moment = parse_time(cells["timestamp"], offset)
         if moment is None:
             problem("timestamp", "a time")
             continue
-        key = cells[group_by].strip() if group_by else ""
         gpu = gpus.setdefault(key, Gpu(key))
         if "name" in cells:
             gpu.identity.setdefault("hardware", cells["name"].strip())

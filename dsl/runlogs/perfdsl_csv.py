@@ -10,22 +10,24 @@ unknown unit makes the whole file unreadable (PerfError naming line 1 and the co
 
 from __future__ import annotations
 
-import csv
-import io
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
 from ..units import Unit
 from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
                       parse_quantity, settle_row)
-from .files import physical_lines, read_text
+from .files import csv_rows, csv_text, physical_lines, read_text
 from .records import LoadResult, Measurement, RunRecord, file_error, warning
 
 FORMAT = "perfdsl-csv"
 
 
-def field_spans(line: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of each comma-separated field in one line of CSV text, quotes respected."""
+@lru_cache(maxsize=16)
+def field_spans(line: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) offsets of each comma-separated field in one line of CSV text, quotes respected.
+    Cached: every problem of a line asks for its caret, and a line can have thousands (a fuzzed header of 9,000
+    repeated columns took a minute when each asked for the line to be split again)."""
     spans, start, quoted, i = [], 0, False, 0
     while i < len(line):
         char = line[i]
@@ -39,7 +41,7 @@ def field_spans(line: str) -> list[tuple[int, int]]:
             start = i + 1
         i += 1
     spans.append((start, len(line)))
-    return spans
+    return tuple(spans)
 
 
 def caret_span(line: str | None, index: int) -> tuple[int, int]:
@@ -88,20 +90,9 @@ def parse_header(path: str, header: list[str], line_text: str) -> list[Column]:
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     path_text = str(path)
-    text = read_text(path)
+    text = csv_text(read_text(path))
     lines = physical_lines(text)
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=False)
-    rows = []
-    last_line = 0
-    try:
-        for row in reader:
-            rows.append((last_line + 1, row))
-            last_line = reader.line_num
-    except csv.Error as exc:
-        line = reader.line_num or last_line + 1
-        raise file_error(path_text, "bad-csv", f"cannot read the CSV: {exc}", line=line,
-                         source_line=lines[line - 1] if 0 < line <= len(lines) else None) from None
-    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
+    rows = [(line, row) for line, row in csv_rows(path_text, text, lines) if any(cell.strip() for cell in row)]
     if not rows:
         raise file_error(path_text, "empty-log", "the file is empty: expected a header line such as "
                          "'model,hardware,n_gpus,runtime [ms]'")
@@ -159,7 +150,8 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
     bad_identity = [c.name for c, _ in found if not c.is_quantity]
     quantity_columns = sum(1 for c in columns if c.is_quantity)
     no_metric_left = quantity_columns > 0 and not metrics
-    if not settle_row(found, bad_identity, no_metric_left, row_number, problems):
+    if not settle_row(found, bad_identity, no_metric_left, row_number, problems,
+                      Location(path, line, 1, len(source_line or "") + 1, f"row {row_number}"), source_line):
         return None
     return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import Diagnostic, Location, PerfError
 from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
                       parse_quantity, settle_row)
-from .files import read_text
+from .files import load_json_text, read_text
 from .perfdsl_csv import to_measurement
 from .records import LoadResult, RunRecord, file_error, is_number, warning
 
@@ -43,7 +43,7 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
             continue
         row_number += 1
         try:
-            document = json.loads(line)
+            document = load_json_text(path_text, line)
         except json.JSONDecodeError as exc:
             result.problems.append(warning(
                 "bad-json", f"line {line_number} is not valid JSON: {exc.msg}; row {row_number} skipped",
@@ -111,6 +111,7 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
         found.append((column, diagnostic))
     has_quantities = any(columns[k].is_quantity for k in document)
     no_metric_left = has_quantities and not metrics
-    if not settle_row(found, bad_identity, no_metric_left, row_number, problems):
+    if not settle_row(found, bad_identity, no_metric_left, row_number, problems,
+                      Location(path, line_number, 1, len(line) + 1, f"row {row_number}"), line):
         return None
     return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)

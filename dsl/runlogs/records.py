@@ -19,6 +19,7 @@ value from the log).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic, Location, PerfError
@@ -107,7 +108,7 @@ def int_identity(value: object) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit():
+        if text.lstrip("+-").isdigit() and len(text) <= 30:     # no count has more digits; int() refuses 4,300
             return int(text)
     return None
 
@@ -119,3 +120,68 @@ def unit_or_none(text: str) -> str | None:
     except UnitError:
         return None
     return text
+
+
+_ROW = re.compile(r"\brow (\d+)")
+_READ_VALUE = re.compile(r"^cannot read .*? (as|in column|for key) ")
+GROUP_ROWS_SHOWN = 5
+
+
+def group_problems(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """One warning per file, column and reason, instead of one per row: the first row's warning, located, with the
+    count of rows like it and the first few of their numbers (a one-hour nvidia-smi log of a GPU that prints
+    `[Not Supported]` gave 3,600 warnings). A diagnostic that names no row is given once per file and message,
+    with the count and the first few other places.
+
+    Rows are alike when the warning's code, file and column agree and its message does too, up to the row numbers
+    and the unreadable value itself.
+    """
+    groups: dict[tuple, list[Diagnostic]] = {}
+    order: list[object] = []
+    for problem in problems:
+        detail = problem.location.detail if problem.location else ""
+        row = _ROW.search(detail)
+        if row is None:
+            # The same message at several places of a file (a header of 63,000 unnamed columns): once, counted.
+            key = ("places", problem.severity, problem.code, problem.location.file if problem.location else "",
+                   problem.message)
+            if key not in groups:
+                groups[key] = []
+                order.append(key)
+            groups[key].append(problem)
+            continue
+        column = _ROW.sub("", detail).strip(", ")
+        reason = _ROW.sub("row #", problem.message)
+        value = _READ_VALUE.match(reason)
+        if value:
+            reason = "cannot read ... " + reason[value.end(1) - len(value.group(1)):]
+        key = (problem.code, problem.location.file, column, reason)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(problem)
+    grouped = []
+    for item in order:
+        if isinstance(item, Diagnostic):
+            grouped.append(item)
+            continue
+        members = groups[item]
+        first = members[0]
+        if item[0] == "places":
+            if len(members) > 1:
+                places = [f"{m.location.line}:{m.location.col}" if m.location.line else str(m.location)
+                          for m in members[1:GROUP_ROWS_SHOWN + 1] if m.location is not None]
+                more = f" and {len(members) - 1 - len(places):,} more" if len(members) - 1 > len(places) else ""
+                first = Diagnostic(first.code, f"{first.message} ({len(members):,} times)", first.location,
+                                   first.source_line, first.path, list(first.hints),
+                                   list(first.notes) + [f"also at {', '.join(places)}{more}"], first.severity)
+        elif len(members) > 1:
+            rows = [int(_ROW.search(m.location.detail).group(1)) for m in members[1:]]
+            shown = ", ".join(str(r) for r in rows[:GROUP_ROWS_SHOWN])
+            more = f" and {len(rows) - GROUP_ROWS_SHOWN:,} more" if len(rows) > GROUP_ROWS_SHOWN else ""
+            first = Diagnostic(first.code, f"{first.message} ({len(members):,} rows)", first.location,
+                               first.source_line, first.path, list(first.hints),
+                               list(first.notes) + [f"the same in {len(rows):,} more row{'s' if len(rows) != 1 else ''}"
+                                                    f": {shown}{more}"], first.severity)
+        grouped.append(first)
+    return grouped

@@ -68,11 +68,16 @@ def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
     return checked
 
 
+def side_files(log: Path) -> tuple[Path, Path]:
+    """Where side metadata for one log may be: the folder's file, then the log's own."""
+    return log.parent / FOLDER_FILE, log.with_name(log.name + LOG_SUFFIX)
+
+
 def side_for(log: Path | str, given: dict | None) -> dict[str, object]:
     """The merged side metadata for one log (folder file, then per-log file, then `given`)."""
     log = Path(log)
     merged: dict[str, object] = {}
-    for candidate in (log.parent / FOLDER_FILE, log.with_name(log.name + LOG_SUFFIX)):
+    for candidate in side_files(log):
         if candidate.is_file():
             merged.update(check_side(read_json(candidate), str(candidate), error=PerfError))
     merged.update(given or {})

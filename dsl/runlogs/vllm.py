@@ -23,11 +23,13 @@ metadata (see runlogs/side.py: `--meta side.json`, `<log>.meta.json` or `perfdsl
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
+from ..errors import Location
 from .files import read_json, require_object
-from .records import LoadResult, RunRecord, int_identity, is_number, measure
+from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, warning
 
 _SERVE_STAT = re.compile(r"^(?P<stat>mean|median|std|p\d+(?:\.\d+)?)_(?P<name>ttft|tpot|itl|e2el)(?P<ms>_ms)?$")
 _SERVE_NAMES = {"ttft": "ttft", "tpot": "tpot", "itl": "itl", "e2el": "e2e_latency"}
@@ -53,10 +55,16 @@ def hf_model_id(model_id: str) -> str | None:
 def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     path_text = str(path)
     document = require_object(path_text, read_json(path), "a vLLM bench serve result")
+    refuse_if_nothing_completed(path_text, document)
     identity, metrics, extra, statistics = {}, {}, {}, {}
+    problems = []
     for key, value in document.items():
         match = _SERVE_STAT.match(key)
-        if match and is_number(value):
+        if (match or key in _SERVE_SCALARS) and isinstance(value, float) and not math.isfinite(value):
+            problems.append(warning("bad-value", f"'{key}' is {value!r}, not a measurement; it is left out",
+                                    Location(path_text, detail=f"key '{key}'")))
+            extra[key] = value
+        elif match and is_number(value):
             base = _SERVE_NAMES[match.group("name")]
             stat = match.group("stat").replace(".", "_")
             unit = "ms" if match.group("ms") else "s"
@@ -87,7 +95,24 @@ def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadR
     if statistics:
         extra["statistics"] = dict(sorted(statistics.items()))
     record = RunRecord(identity, dict(sorted(metrics.items())), f"{path_text}:$", extra, "vllm-serve")
-    return LoadResult([record])
+    return LoadResult([record], problems)
+
+
+def refuse_if_nothing_completed(path: str, document: dict) -> None:
+    """A result in which no request completed has 0.0 placeholders for its statistics: they are not
+    measurements, and a run built from them would match estimates as a run of zero latency. A located error."""
+    completed = document.get("completed")
+    if not (is_number(completed) and completed == 0):
+        return
+    total = document.get("num_prompts")
+    of = f" of {total}" if is_number(total) else ""
+    errors = document.get("errors")
+    reasons = sorted({e for e in errors if isinstance(e, str) and e}) if isinstance(errors, list) else []
+    hints = [f"the log's errors say: {reasons[0]!r}" + (f" (and {len(reasons) - 1} other reasons)"
+                                                         if len(reasons) > 1 else "")] if reasons else []
+    raise file_error(path, "no-completed-requests", f"no request completed (0{of}): its latency and throughput "
+                     "figures are placeholders, not measurements, so the run is not used", detail="key 'completed'",
+                     hints=hints + ["rerun the benchmark once the server answers"])
 
 
 def read_latency(path: Path | str, side: dict | None = None, window=None) -> LoadResult:

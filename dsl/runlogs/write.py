@@ -6,8 +6,9 @@ each row came from; read back into `extra`, never used for matching). A record w
 `NA` there (not measured / not known; the readers skip it silently, unlike an empty cell). A metric's column uses the unit the logs
 wrote it in when every record agrees, otherwise the SI unit. `extra` is not written: it is for inspection.
 A file is written to a temporary file in the same folder and moved over the target (os.replace), so a reader never
-sees half a file and a failed write leaves the old file as it was; it gets the user's usual mode (the umask) and
-'\n' line ends.
+sees half a file and a failed write leaves the old file as it was (output.atomic_output); it gets the user's
+usual mode (the umask) and '\n' line ends. Text that a spreadsheet would run as a formula gets a leading `'`
+(output.neutralise); the readers take it off again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import Diagnostic, PerfError
+from ..output import atomic_output, neutralise
 from ..units import DIMENSIONLESS, Dimension, UnitError, parse_unit, si_unit_name
 from .columns import NOT_AVAILABLE, SOURCE_COLUMN
 from .records import IDENTITY_ORDER, Measurement, RunRecord
@@ -64,11 +66,8 @@ def metric_columns(records: list[RunRecord]) -> dict[str, str]:
 
 
 def write_atomically(path: Path | str, write) -> None:
-    """Write through `write(stream)` to a temporary file beside `path`, then move it over `path`: the new file has
-    the mode a plain open() gives (0666 less the umask), not mkstemp's owner-only 0600."""
-    from ..output import write_text_atomically
-
-    write_text_atomically(path, write)
+    with atomic_output(path) as stream:
+        write(stream)
 
 
 def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
@@ -91,12 +90,12 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
         # lone '\r' only when '\r' is in the line terminator, so a row with one is written fully quoted.
         writer = csv.writer(stream, lineterminator="\n")
         quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        (quoted if any("\r" in name for name in header) else writer).writerow(header)
+        (quoted if any("\r" in name for name in header) else writer).writerow([neutralise(name) for name in header])
         for record in records:
-            row = [record.identity.get(k, NOT_AVAILABLE) for k in identity]
+            row = [neutralise(record.identity.get(k, NOT_AVAILABLE)) for k in identity]
             row += [number_text(record.metrics[m], u) if m in record.metrics else NOT_AVAILABLE
                     for m, u in metrics.items()]
-            row.append(record.source)
+            row.append(neutralise(record.source))
             (quoted if any(isinstance(v, str) and "\r" in v for v in row) else writer).writerow(row)
 
     write_atomically(path, write)
@@ -107,11 +106,11 @@ def write_runs_jsonl(records: Iterable[RunRecord], path: Path | str) -> None:
 
     def write(stream):
         for record in records:
-            line = dict(record.identity)
+            line = {neutralise(key): neutralise(value) for key, value in record.identity.items()}
             for name, measurement in record.metrics.items():
                 unit = display_unit(measurement.dim, {measurement.unit})
-                line[f"{name} [{unit}]"] = number_text(measurement, unit)
-            line[SOURCE_COLUMN] = record.source
+                line[neutralise(f"{name} [{unit}]")] = number_text(measurement, unit)
+            line[SOURCE_COLUMN] = neutralise(record.source)
             stream.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     write_atomically(path, write)

@@ -69,7 +69,7 @@ def test_two_gpus_with_names(fixture_logs, monkeypatch):
     assert gpu0.extra["unused_columns"] == ["temperature.gpu"]
     assert gpu1.source == "nvidia_smi_two_gpus.csv:rows 2-6 (gpu 1)"
     assert [p.render() for p in result.problems] == [
-        "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw'\n"
+        "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw' of gpu 1\n"
         "  --> nvidia_smi_two_gpus.csv:5:47 (row 4, column 'power.draw')\n"
         "  |\n"
         "5 | 2025/01/10 12:00:01.000, 1, NVIDIA RTX A5000, [N/A], 700 MiB, 39\n"
