@@ -64,11 +64,13 @@ def protect_inputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
     check_target(target)
 
 
-def check_target(target: Path) -> None:
-    """A usage error for an output that is a folder, or whose folder does not exist."""
+def check_target(target: Path, *, folder_must_exist: bool = True) -> None:
+    """A usage error for an output that is a folder, or (with folder_must_exist) whose folder does not exist."""
     if target.is_dir():
         raise UsageError(error("bad-output", f"cannot write '{target}': it is a folder",
                                hints=["name a file, e.g. -o out/results.csv"]))
+    if not folder_must_exist:
+        return
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(error("bad-output", f"cannot write '{target}': the folder '{folder}' does not exist",
@@ -80,11 +82,11 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     """A stream whose content replaces `path` when the block ends without an exception, and vanishes otherwise.
 
     A target that exists and is not a regular file (a device such as /dev/null, a FIFO) is written in place: it
-    cannot be replaced, and must not be. Raises UsageError where the folder cannot be written or the target is a
-    folder.
+    cannot be replaced, and must not be. Raises UsageError where the target is a folder or cannot be replaced, and
+    OSError where the folder cannot be written (callers check the folder first, or report the failure as theirs).
     """
     target = Path(path)
-    check_target(target)
+    check_target(target, folder_must_exist=False)
     try:
         mode = os.stat(target).st_mode
     except OSError:
@@ -94,10 +96,7 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
             yield out
         return
     folder = target.parent if str(target.parent) else Path(".")
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise UsageError(error("bad-output", f"cannot write in '{folder}': {exc.strerror or exc}")) from None
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         # mkstemp creates the file readable by its owner only; give it the mode a plain open() would.
         os.chmod(temp, 0o666 & ~_umask())

@@ -113,7 +113,7 @@ TRIGGERS = [
         "  = help: benchmark_report.json alone has no config: ingest benchmark.json\n"
         "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
     # -- run logs: rows and values ------------------------------------------------------------------------------
-    Trigger("bad-row", ["ingest", "power.csv", "-o", "runs.csv"], 1, files={
+    Trigger("bad-row", ["ingest", "power.csv", "-o", "runs.csv"], 0, files={
         "power.csv": SMI_HEADER + smi_row(0, 100) + "2025/01/10 12:00:00.500, 0, NVIDIA RTX A5000, 150.00 W\n"
                      + smi_row(1, 200)}, stderr=(
         "warning[bad-row]: row 2 has 4 fields but there are 5 columns; row 2 skipped\n"
@@ -122,8 +122,12 @@ TRIGGERS = [
         "3 | 2025/01/10 12:00:00.500, 0, NVIDIA RTX A5000, 150.00 W\n"
         "  = help: the row was cut (the log was still being written?) or edited by hand; "
         "fix or remove it\n"
-        "ingest: 1 run from 1 log (nvidia-smi); wrote runs.csv; 0 errors, 1 warning\n")),
-    Trigger("extra-fields", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
+        "warning[unmatchable-runs]: the runs of this log name no model: they cannot be matched to estimates\n"
+        "  --> power.csv\n"
+        "  = help: give the model as side metadata: --meta side.json with {\"model\": \"...\"}, or a file "
+        "'power.csv.meta.json' beside the log\n"
+        "ingest: 1 run from 1 log (nvidia-smi); wrote runs.csv; 0 errors, 2 warnings\n")),
+    Trigger("extra-fields", ["ingest", "runs.csv", "-o", "out.csv"], 0, files={
         "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\norg/tiny, v2,1,40\n"}, stderr=(
         "warning[extra-fields]: row 2 has 4 fields but the header has 3 columns; row 2 skipped\n"
         "  --> runs.csv:3:16 (row 2)\n"
@@ -132,7 +136,7 @@ TRIGGERS = [
         "  |                ^^\n"
         "  = help: quote fields that contain commas, e.g. \"a, b\"\n"
         "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 1 warning\n")),
-    Trigger("bad-json", ["ingest", "runs.jsonl", "-o", "runs.csv"], 1, files={
+    Trigger("bad-json", ["ingest", "runs.jsonl", "-o", "runs.csv"], 0, files={
         "runs.jsonl": '{"model": "org/tiny", "runtime [ms]": 25}\n{"model": "org/tiny", "runtime [ms]": 40,}\n'},
         stderr=(
         "warning[bad-json]: line 2 is not valid JSON: Expecting property name enclosed in double quotes; "
@@ -185,7 +189,7 @@ TRIGGERS = [
         "  --> runs.csv.meta.json\n"
         "ingest: 1 run from 2 logs (perfdsl-csv); wrote out.csv; 0 errors, 0 warnings\n")),
     # -- run logs: optimum-benchmark devices ---------------------------------------------------------------------
-    Trigger("unknown-hardware", ["ingest", "benchmark.json", "-o", "out.csv"], 1, files={
+    Trigger("unknown-hardware", ["ingest", "benchmark.json", "-o", "out.csv"], 0, files={
         "benchmark.json": optimum_benchmark("0,1", ["NVIDIA A100-SXM4-80GB"])}, stderr=(
         "warning[unknown-hardware]: device_ids '0,1' do not all index config.environment.gpu (1 entry); "
         "hardware left out\n"
@@ -193,7 +197,7 @@ TRIGGERS = [
         "  = help: give the hardware in side metadata (--meta), e.g. {\"hardware\": \"NVIDIA "
         "A100-SXM4-80GB\"}\n"
         "ingest: 1 run from 1 log (optimum-benchmark); wrote out.csv; 0 errors, 1 warning\n")),
-    Trigger("mixed-hardware", ["ingest", "benchmark.json", "-o", "out.csv"], 1, files={
+    Trigger("mixed-hardware", ["ingest", "benchmark.json", "-o", "out.csv"], 0, files={
         "benchmark.json": optimum_benchmark("0,1", ["NVIDIA A100-SXM4-80GB", "NVIDIA DGX Display"])}, stderr=(
         "warning[mixed-hardware]: device_ids '0,1' name different GPUs (NVIDIA A100-SXM4-80GB, NVIDIA "
         "DGX Display); hardware left out\n"
@@ -203,22 +207,26 @@ TRIGGERS = [
         "ingest: 1 run from 1 log (optimum-benchmark); wrote out.csv; 0 errors, 1 warning\n")),
     # -- run logs: nvidia-smi power samples ----------------------------------------------------------------------
     Trigger("window-outside-log", ["ingest", "power.csv", "-o", "out.csv",
-                                   "--window", "2025-01-10T12:00:01,2025-01-10T12:00:05"], 1, files={
+                                   "--window", "2025-01-10T12:00:01,2025-01-10T12:00:05"], 0, files={
         "power.csv": SMI_HEADER + smi_row(0, 100) + smi_row(1, 200) + smi_row(2, 200)}, stderr=(
         "warning[window-outside-log]: the window (2025-01-10T12:00:01.000+00:00 .. "
         "2025-01-10T12:00:05.000+00:00) reaches beyond the samples of gpu 0 "
         "(2025-01-10T12:00:00.000+00:00 .. 2025-01-10T12:00:02.000+00:00); only the overlap is used\n"
         "  --> power.csv\n"
-        "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 1 warning\n")),
-    Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
+        "warning[unmatchable-runs]: the runs of this log name no model: they cannot be matched to estimates\n"
+        "  --> power.csv\n"
+        "  = help: give the model as side metadata: --meta side.json with {\"model\": \"...\"}, or a file "
+        "'power.csv.meta.json' beside the log\n"
+        "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 2 warnings\n")),
+    Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 0, files={
         "power.csv": SMI_HEADER + "2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"}, stderr=(
-        "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw'\n"
+        "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw' of gpu 0\n"
         "  --> power.csv:2:47 (row 1, column 'power.draw')\n"
         "  |\n"
         "2 | 2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"
         "  |                                               ^^^^^\n"
         "  = note: row 1 is left out of 'power.draw'\n"
-        "warning[bad-value]: cannot read '[N/A]' as a size in column 'memory.used'\n"
+        "warning[bad-value]: cannot read '[N/A]' as a size in column 'memory.used' of gpu 0\n"
         "  --> power.csv:2:54 (row 1, column 'memory.used')\n"
         "  |\n"
         "2 | 2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"
@@ -227,12 +235,16 @@ TRIGGERS = [
         "warning[no-samples]: no usable samples for gpu 0; skipped\n"
         "  --> power.csv\n"
         "ingest: 0 runs from 1 log; nothing written; 0 errors, 3 warnings\n")),
-    Trigger("no-energy", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
+    Trigger("no-energy", ["ingest", "power.csv", "-o", "out.csv"], 0, files={
         "power.csv": SMI_HEADER + smi_row(0, 100)}, stderr=(
         "warning[no-energy]: fewer than two power samples in the window for gpu 0; energy left out\n"
         "  --> power.csv\n"
         "  = help: widen the window, or sample more often (nvidia-smi -lms 100)\n"
-        "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 1 warning\n")),
+        "warning[unmatchable-runs]: the runs of this log name no model: they cannot be matched to estimates\n"
+        "  --> power.csv\n"
+        "  = help: give the model as side metadata: --meta side.json with {\"model\": \"...\"}, or a file "
+        "'power.csv.meta.json' beside the log\n"
+        "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 2 warnings\n")),
     # -- run logs: writing perfdsl's own log ---------------------------------------------------------------------
     Trigger("mixed-dimensions", ["ingest", "a.csv", "b.csv", "-o", "out.csv"], 1, files={
         "a.csv": "model,runtime [ms]\norg/tiny,25\n", "b.csv": "model,runtime [GB]\norg/tiny,2\n"}, stderr=(

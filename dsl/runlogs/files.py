@@ -65,9 +65,16 @@ def csv_text(text: str) -> str:
 
     In a file whose lines end in \\n or \\r\\n, a lone \\r is damage inside a field (`7\\r0 W`); read as a
     line end it would split the row and turn 70 W into 7 W without a word. Marked, the value fails to read and is
-    reported where it is. A file whose lines all end in a lone \\r (old Mac) is left as it is.
+    reported where it is. A file whose lines all end in a lone \\r (old Mac) is left as it is, and so is a \\r inside
+    a quoted field.
     """
-    return _LONE_CR.sub("\ufffd", text) if "\n" in text else text
+    if "\n" not in text or "\r" not in text:
+        return text
+    # Between double quotes a \r is data (perfdsl writes such a field quoted): split at the quotes, and mark only the
+    # parts outside them (the even ones; an escaped "" leaves an empty part inside, so the parity holds).
+    parts = text.split('"')
+    parts[0::2] = [_LONE_CR.sub("\ufffd", part) for part in parts[0::2]]
+    return '"'.join(parts)
 
 
 def load_json_text(path: str, text: str) -> object:

@@ -93,7 +93,7 @@ def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None)
     if is_side_file(output):
         raise UsageError(Diagnostic("bad-output", f"the output '{output}' is named like side metadata",
                                     hints=["write the runs to a .csv or .jsonl file, e.g. -o runs.csv"]))
-    check_target(Path(output))
+    check_target(Path(output), folder_must_exist=False)      # a missing folder is a write-failed, below
 
 
 def ingest_command(logs: list[str], output: str, format: str | None, side_file: str | None,
