@@ -88,6 +88,7 @@ class CaseTimeout(BaseException):
 
 
 def corpus() -> tuple[list[Path], list[Path]]:
+    """(specs, logs): the files mutations start from; logs over 300 kB are left out to keep each case quick."""
     specs = sorted(p for folder in SPEC_FOLDERS for p in (REPO / folder).glob("*.perf"))
     specs += sorted((REPO / "tests" / "cases").glob("*.perf"))
     logs = sorted(p for folder in LOG_FOLDERS for p in (REPO / folder).rglob("*")
@@ -131,6 +132,7 @@ def mutate(data: bytes, rng: random.Random, tokens: list[str], binary: bool) -> 
 
 @contextlib.contextmanager
 def time_limit(seconds: float):
+    """Raise CaseTimeout in the block once it has used `seconds` of CPU time."""
     def expire(_signum, _frame):
         raise CaseTimeout()
 
