@@ -25,6 +25,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ir
+from .syntax_errors import name_slip
 from .errors import Diagnostic, Location, PerfError, error
 from .limits import MAX_EXPR_DEPTH
 from .units import UnitError, parse_unit
@@ -241,22 +242,19 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
     found = f"'{token}'"
     hints = []
     prev = _previous_token_text(text, exc.pos_in_stream if hasattr(exc, "pos_in_stream") else token.start_pos)
-    if prev == "=" and token.type in ("RBRACE", "SEMICOLON", "NAME") and "NAME" in expected:
-        message = "a cell has no value after '='"
-        hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
-        eq_pos = text.rfind("=", 0, token.start_pos)          # point at the '=' that has no value
-        line = text.count("\n", 0, eq_pos) + 1
-        eq_col = eq_pos - (text.rfind("\n", 0, eq_pos) + 1) + 1
-        loc = Location(file, line, eq_col, eq_col + 1)
-    elif token.type == "EQUAL" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos):
-        # `mem_bw =` ends its line: the name of the next line's cell was read as its value.
-        eq_pos = _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos).start()
+    slip = name_slip(exc, _parse_file)
+    empty_value = slip == "equal_after_cell" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos)
+    number_then_name = slip == "equal_after_cell" and _NUMBER_THEN_NAME.search(text, _window(token.start_pos),
+                                                                               token.start_pos)
+    if slip == "missing_value" or empty_value:
+        # `a = }`, or `mem_bw =` ending its line (the next line's name was read as its value): point at the '='.
+        eq_pos = empty_value.start() if empty_value else text.rfind("=", 0, token.start_pos)
         line = text.count("\n", 0, eq_pos) + 1
         eq_col = eq_pos - (text.rfind("\n", 0, eq_pos) + 1) + 1
         message = "a cell has no value after '='"
         hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
         loc = Location(file, line, eq_col, eq_col + 1)
-    elif "COMMA" in expected and _require_without_message(text[:token.start_pos]) is not None:
+    elif slip == "require_without_message" and _require_without_message(text[:token.start_pos]) is not None:
         # `require batch >= 1` and then the next line: the message after a comma is missing.
         start = _require_without_message(text[:token.start_pos])
         line = text.count("\n", 0, start) + 1
@@ -265,13 +263,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message = "a `require` has no message"
         hints.append('write the message after a comma: `require batch >= 1, "batch is at least 1"`')
         loc = Location(file, line, col, col + len(text[start:end if end >= 0 else None].rstrip()))
-    elif token.type == "QUANTITY" or (token.type == "NAME" and prev and prev[-1:].isdigit()):
+    elif slip == "missing_semicolon" or (slip is None and token.type == "QUANTITY"):
         message = f"unexpected {found}"
         hints.append("is a ';' missing between two cells on one line?")
-    elif token.type == "EQUAL" and _NUMBER_THEN_NAME.search(text, _window(token.start_pos), token.start_pos):
+    elif number_then_name:
         # `a = 1 b = 2`: the name of the next cell was read as the unit of the number before it.
         before = text[:token.start_pos]
-        number, name = _NUMBER_THEN_NAME.search(text, _window(token.start_pos), token.start_pos).groups()
+        number, name = number_then_name.groups()
         message = f"unexpected {found}"
         if before.count("[") > before.count("]"):
             message += ": a list is not closed"
@@ -279,14 +277,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         else:
             hints.append("is a ';' missing between two cells on one line?")
         hints.append(f"'{number} {name}' reads as the number {number} with the unit '{name}'")
-    elif set(expected) == {"COLON", "EQUAL"} and re.fullmatch(r"[A-Za-z_]\w*", prev or ""):
+    elif slip == "space_in_unit" and re.fullmatch(r"[A-Za-z_]\w*", prev or ""):
         # A name alone where a cell should start: `bw = 768 G B` (a space inside a unit) or a stray word.
         message = f"unexpected {found} after '{prev}'"
         hints.append(f"a cell is written `{prev} = VALUE`")
         if _is_unit(prev):
             hints.append(f"if '{prev}' belongs to the unit before it, write the unit without spaces, "
                          "e.g. `768 GB/s`")
-    elif "RSQB" in expected and token.type in ("RBRACE", "NAME", "SEMICOLON"):
+    elif slip == "unclosed_list":
         message = f"unexpected {found}: a list is not closed"
         hints.append("close the list with ']'")
     else:
@@ -295,6 +293,11 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         if names:
             hints.append("expected " + _join(names[:8]))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+
+
+def _parse_file(text: str) -> Tree:
+    """A whole file's parse, for naming syntax errors by example (syntax_errors.py)."""
+    return _lark().parse(text, start="start")
 
 
 def _require_without_message(before: str) -> int | None:

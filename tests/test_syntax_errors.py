@@ -1,0 +1,48 @@
+"""Syntax errors are named by Lark's match_examples (dsl/syntax_errors.py): each golden syntax case
+(tests/cases/syntax_NAME.perf) fails in the parser state of the slip it is named after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lark.exceptions import UnexpectedInput
+
+from perfdsl.parser import _parse_file
+from perfdsl.syntax_errors import SLIPS, name_slip
+
+CASES = Path(__file__).resolve().parent / "cases"
+# golden case -> the slip match_examples names (None: a generic "unexpected ..." with the tokens expected there)
+NAMED = {
+    "syntax_missing_value": "equal_after_cell",         # `mem_bw =` ends its line: the '=' of the next line fails
+    "syntax_missing_semicolon": "equal_after_cell",     # `layers = 24 heads = 16`: '24 heads' is a number with a unit
+    "syntax_unclosed_list": "unclosed_list",
+    "syntax_require_without_message": "require_without_message",
+    "syntax_space_in_unit": "space_in_unit",
+    "syntax_errors_in_several_blocks": "missing_value",  # its first error: `x = ` then `}`
+    "syntax_question_direction": None,
+}
+
+
+def failure(text: str) -> UnexpectedInput:
+    with pytest.raises(UnexpectedInput) as caught:
+        _parse_file(text)
+    return caught.value
+
+
+@pytest.mark.parametrize("case", sorted(NAMED))
+def test_each_golden_syntax_case_is_named_after_its_slip(case):
+    assert name_slip(failure((CASES / f"{case}.perf").read_text(encoding="utf-8")), _parse_file) == NAMED[case]
+
+
+def test_every_slip_is_named_by_its_own_examples():
+    for slip, examples in SLIPS.items():
+        named = {name_slip(failure(text), _parse_file) for text in examples}
+        assert named == {slip}, (slip, named)
+
+
+def test_every_syntax_case_is_covered():
+    cases = {path.stem for path in CASES.glob("syntax_*.perf")}
+    # cases whose error is not a parse failure: a character the lexer refuses, the end of the file, a bad choice
+    lexer_or_builder = {"syntax_single_quote", "syntax_unclosed_block", "syntax_choice_mixed"}
+    assert cases - lexer_or_builder == set(NAMED)
