@@ -1,4 +1,5 @@
-"""Which adapter reads a log: decided from the content (header line or JSON keys), never from the file name."""
+"""Which adapter reads a log: decided from the content (header line or JSON keys), never from the file name, by the
+tests each format registers (registry.py), in their order."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
 from .files import load_json_text, read_text
-from .nvidia_smi import TIMESTAMP
+from .registry import formats
 
-FORMAT_NAMES = ("perfdsl-csv", "perfdsl-jsonl", "optimum-benchmark", "vllm-serve", "vllm-latency", "vllm-throughput",
-                "nvidia-smi", "zeus-csv", "mlenergy", "codecarbon")
+
+def format_names() -> list[str]:
+    """The registered formats' names, in the order recognition tries them."""
+    return list(formats())
 
 # Files that look like logs but are not read, and why.
 _UNSUPPORTED = {
@@ -28,12 +31,12 @@ _UNSUPPORTED = {
 def unknown(path: str, reason: str) -> PerfError:
     return PerfError(Diagnostic("unknown-format", f"cannot tell which format this log is: {reason}",
                                 Location(path), hints=["name the format with --format NAME; formats: " +
-                                                       ", ".join(FORMAT_NAMES)]))
+                                                       ", ".join(format_names())]))
 
 
 def unsupported(path: str, kind: str) -> PerfError:
     return PerfError(Diagnostic("unsupported-format", _UNSUPPORTED[kind], Location(path),
-                                hints=["formats read: " + ", ".join(FORMAT_NAMES)]))
+                                hints=["formats read: " + ", ".join(format_names())]))
 
 
 def detect_format(path: Path | str) -> str:
@@ -65,34 +68,18 @@ def detect_json(path: str, text: str) -> str:
             return "perfdsl-jsonl"
         raise unknown(path, "its first line is JSON but not an object") from None
     if isinstance(document, list) and document and all(isinstance(d, dict) for d in document):
-        if all(is_codecarbon(d.keys()) for d in document):
-            return "codecarbon"
-        raise unknown(path, "a JSON list that is not a list of CodeCarbon records")
+        for name, adapter in formats().items():
+            if adapter.json_list is not None and adapter.json_list(document):
+                return name
+        raise unknown(path, "a JSON list of records none of the formats has")
     if not isinstance(document, dict):
         raise unknown(path, f"a JSON {type(document).__name__}, not an object")
     keys = set(document)
-    if {"config", "report"} <= keys:
-        return "optimum-benchmark"
-    if is_codecarbon(keys):
-        return "codecarbon"
-    if "Energy per request (J)" in keys or {"GPU model", "#GPUs"} <= keys:
-        return "mlenergy"
-    if "avg_latency" in keys and ("percentiles" in keys or "latencies" in keys):
-        return "vllm-latency"
-    if "elapsed_time" in keys and ("tokens_per_second" in keys or "requests_per_second" in keys):
-        return "vllm-throughput"
-    if any(k.endswith(("_ttft_ms", "_tpot_ms", "_e2el_ms")) or k in ("median_ttft", "median_tpot") for k in keys) \
-            or {"request_throughput", "completed"} <= keys:
-        return "vllm-serve"
-    if any("[" in k for k in keys) or "model" in keys:
-        return "perfdsl-jsonl"  # one JSON object is a JSON Lines file of one run
+    for name, adapter in formats().items():
+        if adapter.json_keys is not None and adapter.json_keys(keys):
+            return name
     shown = ", ".join(sorted(keys)[:8])
     raise unknown(path, f"a JSON object with keys none of the formats has ({shown})")
-
-
-def is_codecarbon(keys) -> bool:
-    keys = set(keys)
-    return "codecarbon_version" in keys or {"energy_consumed", "emissions", "duration"} <= keys
 
 
 def detect_csv(path: str, first_line: str) -> str:
@@ -101,16 +88,8 @@ def detect_csv(path: str, first_line: str) -> str:
     except csv.Error as exc:
         raise unknown(path, f"its first line is not CSV ({exc})") from None
     names = {h.split("[")[0].strip() for h in header}
-    if TIMESTAMP.match(header[0] if header else ""):
-        return "nvidia-smi"  # a headerless (noheader) nvidia-smi log: the side metadata names the columns
-    if "timestamp" in names and names & {"power.draw", "power.draw.instant", "power.draw.average", "memory.used",
-                                         "utilization.gpu", "pci.bus_id"}:
-        return "nvidia-smi"
-    if {"Energy_J", "Latency_sec"} <= names:
-        return "zeus-csv"
-    if is_codecarbon(names):
-        return "codecarbon"
-    if any("[" in h and h.endswith("]") for h in header) or "model" in names:
-        return "perfdsl-csv"
+    for name, adapter in formats().items():
+        if adapter.csv_header is not None and adapter.csv_header(header, names):
+            return name
     shown = ", ".join(header[:8])
     raise unknown(path, f"a header none of the formats has ({shown})")

@@ -29,6 +29,7 @@ from .columns import parse_quantity
 from .files import csv_rows, csv_text, physical_lines, read_json, read_text
 from .perfdsl_csv import caret_span
 from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, ragged_row, warning
+from .registry import Adapter, register
 
 # CSV column / JSON key -> (metric, unit as the tool writes it)
 ZEUS_METRICS = {
@@ -179,3 +180,18 @@ def read_codecarbon(path: Path | str, side: dict | None = None, window=None) -> 
 
 
 __all__ = ["read_zeus", "read_mlenergy", "read_codecarbon"]
+
+
+def is_codecarbon(keys) -> bool:
+    """Whether JSON keys or CSV column names are CodeCarbon's (its version key, or its three measured fields)."""
+    keys = set(keys)
+    return "codecarbon_version" in keys or {"energy_consumed", "emissions", "duration"} <= keys
+
+
+register(Adapter("mlenergy", read_mlenergy, "ML.ENERGY leaderboard v2 per-configuration JSON", rank=30,
+                 json_keys=lambda keys: "Energy per request (J)" in keys or {"GPU model", "#GPUs"} <= keys))
+register(Adapter("codecarbon", read_codecarbon, "CodeCarbon record (JSON) or emissions.csv", rank=31,
+                 json_keys=is_codecarbon, json_list=lambda records: all(is_codecarbon(r.keys()) for r in records),
+                 csv_header=lambda header, names: is_codecarbon(names)))
+register(Adapter("zeus-csv", read_zeus, "Zeus-measured metrics CSV (Energy_J, Latency_sec, Memory_MB ...)", rank=41,
+                 csv_header=lambda header, names: {"Energy_J", "Latency_sec"} <= names))

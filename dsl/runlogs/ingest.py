@@ -40,7 +40,7 @@ def help_epilog() -> str:
     """The end of `perfdsl ingest --help`: the formats read (from the adapter registry) and the --meta keys."""
     from .load import FORMATS
     from .records import IDENTITY_ORDER
-    from .side import CONTROL_KEYS, FOLDER_FILE, LOG_SUFFIX
+    from .side import FOLDER_FILE, LOG_SUFFIX
 
     width = max(len(name) for name in FORMATS)
     lines = ["formats (detected from each log's content; --format NAME forces one):"]

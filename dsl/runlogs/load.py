@@ -1,39 +1,20 @@
-"""Loading run logs: the format registry and load_runs, which reads many logs and collects their problems."""
+"""Loading run logs: load_runs reads many logs, each by the adapter the registry (registry.py) names for it, and
+collects their problems."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..errors import Diagnostic, Location, PerfError, UsageError, available, did_you_mean
-from . import energy, nvidia_smi, optimum, perfdsl_csv, perfdsl_jsonl, vllm
-from .detect import FORMAT_NAMES, detect_format
+from .detect import detect_format
+from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note, warning
 from .side import apply_side, check_side, is_side_file, side_for
 
 
-@dataclass(frozen=True)
-class Adapter:
-    name: str
-    read: Callable[..., LoadResult]  # read(path, side=dict, window=(start, end) | None) -> LoadResult
-    description: str
-
-
-FORMATS: dict[str, Adapter] = {a.name: a for a in (
-    Adapter("perfdsl-csv", perfdsl_csv.read, "perfdsl's own CSV: 'name [unit]' columns are quantities"),
-    Adapter("perfdsl-jsonl", perfdsl_jsonl.read, "perfdsl's own JSON Lines: keys written like the CSV headers"),
-    Adapter("optimum-benchmark", optimum.read, "huggingface/optimum-benchmark benchmark.json (incl. energy_star)"),
-    Adapter("vllm-serve", vllm.read_serve, "vllm bench serve --save-result JSON (and the InferenceX variant)"),
-    Adapter("vllm-latency", vllm.read_latency, "vLLM benchmark_latency.py --output-json"),
-    Adapter("vllm-throughput", vllm.read_throughput, "vLLM benchmark_throughput.py --output-json"),
-    Adapter("nvidia-smi", nvidia_smi.read, "nvidia-smi --query-gpu ... --format=csv power/memory samples"),
-    Adapter("zeus-csv", energy.read_zeus, "Zeus-measured metrics CSV (Energy_J, Latency_sec, Memory_MB ...)"),
-    Adapter("mlenergy", energy.read_mlenergy, "ML.ENERGY leaderboard v2 per-configuration JSON"),
-    Adapter("codecarbon", energy.read_codecarbon, "CodeCarbon record (JSON) or emissions.csv"),
-)}
-assert tuple(FORMATS) == FORMAT_NAMES  # detect.py names the same formats, in the same order
+FORMATS: dict[str, Adapter] = formats()      # name -> adapter, every registered run-log format
 
 
 def check_format(name: str) -> Adapter:

@@ -34,6 +34,7 @@ from ..units import UnitError, parse_unit
 from .files import csv_rows, csv_text, physical_lines, read_text
 from .perfdsl_csv import caret_span
 from .records import LoadResult, Measurement, RunRecord, file_error, measure, ragged_row, warning
+from .registry import Adapter, register
 
 FORMAT = "nvidia-smi"
 
@@ -276,3 +277,16 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
 
 def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
+
+
+_SAMPLED = {"power.draw", "power.draw.instant", "power.draw.average", "memory.used", "utilization.gpu", "pci.bus_id"}
+
+
+def _is_nvidia_smi(header: list[str], names: set[str]) -> bool:
+    """A header of nvidia-smi's CSV, or a first line that is already a sample (a `noheader` log: the side metadata
+    names the columns)."""
+    return bool(header and TIMESTAMP.match(header[0])) or ("timestamp" in names and bool(names & _SAMPLED))
+
+
+register(Adapter("nvidia-smi", read, "nvidia-smi --query-gpu ... --format=csv power/memory samples", rank=40,
+                 csv_header=_is_nvidia_smi))

@@ -37,6 +37,7 @@ from ..errors import Location
 from ..units import DIMENSIONLESS, dimension_name
 from .files import json_path, read_json, require_object
 from .records import LoadResult, Measurement, RunRecord, file_error, int_identity, is_number, measure, unit_or_none, warning
+from .registry import Adapter, register
 
 FORMAT = "optimum-benchmark"
 
@@ -222,3 +223,7 @@ def flatten(tree: dict, prefix: str, used: set[str]) -> dict[str, object]:
         else:
             flat[where] = value
     return flat
+
+
+register(Adapter("optimum-benchmark", read, "huggingface/optimum-benchmark benchmark.json (incl. energy_star)",
+                 rank=10, json_keys=lambda keys: {"config", "report"} <= keys))

@@ -19,6 +19,7 @@ from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identit
                       parse_quantity, settle_row)
 from .files import csv_rows, csv_text, physical_lines, read_text
 from .records import LoadResult, Measurement, RunRecord, file_error, warning
+from .registry import Adapter, register
 
 FORMAT = "perfdsl-csv"
 
@@ -158,3 +159,7 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
 
 def to_measurement(value: float, unit: Unit) -> Measurement:
     return Measurement(value * unit.scale, unit.dim, unit.text)
+
+
+register(Adapter("perfdsl-csv", read, "perfdsl's own CSV: 'name [unit]' columns are quantities", rank=90,
+                 csv_header=lambda header, names: any("[" in h and h.endswith("]") for h in header) or "model" in names))

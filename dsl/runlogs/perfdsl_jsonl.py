@@ -18,6 +18,7 @@ from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identit
 from .files import load_json_text, read_text
 from .perfdsl_csv import to_measurement
 from .records import LoadResult, RunRecord, file_error, is_number, warning
+from .registry import Adapter, register
 
 FORMAT = "perfdsl-jsonl"
 
@@ -115,3 +116,8 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
                       Location(path, line_number, 1, len(line) + 1, f"row {row_number}"), line):
         return None
     return RunRecord(identity, metrics, f"{path}:row {row_number}", extra, FORMAT)
+
+
+# One JSON object is a JSON Lines file of one run; a first line that is an object, a JSON Lines file (detect.py).
+register(Adapter("perfdsl-jsonl", read, "perfdsl's own JSON Lines: keys written like the CSV headers", rank=91,
+                 json_keys=lambda keys: any("[" in k for k in keys) or "model" in keys))

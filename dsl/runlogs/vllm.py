@@ -30,6 +30,7 @@ from pathlib import Path
 from ..errors import Location
 from .files import read_json, require_object
 from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, warning
+from .registry import Adapter, register
 
 _SERVE_STAT = re.compile(r"^(?P<stat>mean|median|std|p\d+(?:\.\d+)?)_(?P<name>ttft|tpot|itl|e2el)(?P<ms>_ms)?$")
 _SERVE_NAMES = {"ttft": "ttft", "tpot": "tpot", "itl": "itl", "e2el": "e2e_latency"}
@@ -157,3 +158,14 @@ def read_throughput(path: Path | str, side: dict | None = None, window=None) -> 
         else:
             extra[key] = value
     return LoadResult([RunRecord(identity, metrics, f"{path_text}:$", extra, "vllm-throughput")])
+
+
+register(Adapter("vllm-latency", read_latency, "vLLM benchmark_latency.py --output-json", rank=20,
+                 json_keys=lambda keys: "avg_latency" in keys and ("percentiles" in keys or "latencies" in keys)))
+register(Adapter("vllm-throughput", read_throughput, "vLLM benchmark_throughput.py --output-json", rank=21,
+                 json_keys=lambda keys: "elapsed_time" in keys
+                 and ("tokens_per_second" in keys or "requests_per_second" in keys)))
+register(Adapter("vllm-serve", read_serve, "vllm bench serve --save-result JSON (and the InferenceX variant)", rank=22,
+                 json_keys=lambda keys: any(k.endswith(("_ttft_ms", "_tpot_ms", "_e2el_ms")) or k in ("median_ttft",
+                                                                                                       "median_tpot")
+                                            for k in keys) or {"request_throughput", "completed"} <= keys))

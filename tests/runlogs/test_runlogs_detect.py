@@ -18,9 +18,17 @@ EXPECTED = {
 }
 
 
-def test_format_names():
-    assert list(FORMATS) == ["perfdsl-csv", "perfdsl-jsonl", "optimum-benchmark", "vllm-serve", "vllm-latency",
-                             "vllm-throughput", "nvidia-smi", "zeus-csv", "mlenergy", "codecarbon"]
+def test_format_names_in_the_order_recognition_tries_them():
+    # The specific formats first; perfdsl's own formats last, since they take any header with units or a model.
+    assert list(FORMATS) == ["optimum-benchmark", "vllm-latency", "vllm-throughput", "vllm-serve", "mlenergy",
+                             "codecarbon", "nvidia-smi", "zeus-csv", "perfdsl-csv", "perfdsl-jsonl"]
+
+
+def test_a_format_registers_once():
+    from perfdsl.runlogs.registry import Adapter, register
+
+    with pytest.raises(ValueError, match="'nvidia-smi' is registered twice"):
+        register(Adapter("nvidia-smi", FORMATS["nvidia-smi"].read, "again"))
 
 
 @pytest.mark.parametrize("relative, expected", sorted(EXPECTED.items()))
@@ -55,8 +63,8 @@ def test_unknown_format(tmp_path, monkeypatch):
     assert caught.value.render() == (
         "error[unknown-format]: cannot tell which format this log is: a header none of the formats has (when, what)\n"
         "  --> notes.csv\n"
-        "  = help: name the format with --format NAME; formats: perfdsl-csv, perfdsl-jsonl, optimum-benchmark, "
-        "vllm-serve, vllm-latency, vllm-throughput, nvidia-smi, zeus-csv, mlenergy, codecarbon")
+        "  = help: name the format with --format NAME; formats: optimum-benchmark, vllm-latency, vllm-throughput, "
+        "vllm-serve, mlenergy, codecarbon, nvidia-smi, zeus-csv, perfdsl-csv, perfdsl-jsonl")
 
 
 def test_unknown_format_name_is_a_usage_error(fixture_logs):

@@ -98,7 +98,7 @@ def test_a_field_with_a_carriage_return_is_quoted_and_reads_back(tmp_path, capsy
 
 def test_ingest_help_lists_the_formats_and_the_meta_keys(capsys):
     from perfdsl.cli import main
-    from perfdsl.runlogs.detect import FORMAT_NAMES
+    from perfdsl.runlogs.detect import format_names
     from perfdsl.runlogs.ingest import CONTROL_KEY_HELP
     from perfdsl.runlogs.records import IDENTITY_ORDER
     from perfdsl.runlogs.side import CONTROL_KEYS
@@ -106,7 +106,7 @@ def test_ingest_help_lists_the_formats_and_the_meta_keys(capsys):
     with pytest.raises(SystemExit):
         main(["ingest", "--help"])
     text = capsys.readouterr().out
-    for name in FORMAT_NAMES:
+    for name in format_names():
         assert f"\n  {name} " in text
     assert "identifying keys: " + ", ".join(IDENTITY_ORDER) in text
     assert set(CONTROL_KEY_HELP) == CONTROL_KEYS
