@@ -75,8 +75,6 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
                                        hints=did_you_mean(name, block.cells) + [available(block.cells)]))
         return [(block, name) for block in chosen]
     # A bare name: a cell of the report, else of a block the report binds to one role.
-    if report is not None and head in report.cells:
-        return [(report, head)]
     found = []
     for role, names in roles.items():
         if role == "report" or len(names) != 1:
@@ -84,6 +82,17 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
         block = blocks[names[0]]
         if head in block.cells:
             found.append((block, head))
+    if report is not None and head in report.cells:
+        if found and isinstance(report.cells[head].expr, ir.Str) and not report.cells[head].sweep:
+            # The report's own text cell shadows a cell the cost model reads (`power_model` as a note on the About
+            # sheet and as the workload's choice): say so rather than change the note and nothing else.
+            block = found[0][0]
+            raise UsageError(error(
+                "ambiguous-override", f"'{head}' is a text cell of report '{report.name}' and a cell of "
+                f"{block.kind} '{block.name}' (--set {target})",
+                hints=[f"name the cell: --set {block.name}.{head}=... (what the formulas read) or "
+                       f"--set {report.name}.{head}=... (the report's text)"]))
+        return [(report, head)]
     if len(found) == 1:
         return found
     if len(found) > 1:

@@ -572,3 +572,22 @@ def test_a_set_value_outside_a_choice_is_a_usage_error(tmp_path, capsys):
         "\n"
         "1 error\n")
     assert cli.main(["eval", str(spec), "--set", "power_model=utilisation", "--format", "csv"]) == 0
+
+
+def test_a_bare_set_name_that_is_report_text_and_a_bound_cell_is_ambiguous(tmp_path, capsys):
+    """`--set power_model=...` where the report has a text cell `power_model` (a note) and its workload the choice the
+    formulas read: changing the note alone would change no number, so the name must be qualified."""
+    spec = tmp_path / "c.perf"
+    spec.write_text('workload w { power_model: "tdp" | "utilisation" = "tdp" }\n'
+                    'costmodel c { x = if(workload.power_model == "tdp", 1, 2) }\n'
+                    'report r { power_model = "TDP x runtime"; workload = w; show c.x }\n', encoding="utf-8")
+    assert cli.main(["eval", str(spec), "--set", "power_model=utilisation"]) == 2
+    assert capsys.readouterr().err == (
+        "error[ambiguous-override]: 'power_model' is a text cell of report 'r' and a cell of workload 'w' "
+        "(--set power_model)\n"
+        "  = help: name the cell: --set w.power_model=... (what the formulas read) or --set r.power_model=... "
+        "(the report's text)\n"
+        "\n"
+        "1 error\n")
+    assert cli.main(["eval", str(spec), "--set", "w.power_model=utilisation", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "2.0"
