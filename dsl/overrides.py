@@ -205,8 +205,9 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
     for item in items:
         if isinstance(item, ir.Num) and Dimension(item.dim) != before:
             after = Dimension(item.dim)
-            hint = (f"give it a unit of {dimension_name(before)}, e.g. {block.name}.{name}=\"... "
-                    f"{dimension_name(before)}\"" if after.is_dimensionless else
-                    f"'{block.name}.{name}' is {dimension_name(before)}")
+            written = current.expr.unit if current is not None and isinstance(current.expr, ir.Num) else None
+            unit = written or dimension_name(before)
+            number = item.text.split()[0] if item.text else "..."
+            hint = f"give it a unit of {dimension_name(before)}, e.g. --set {block.name}.{name}=\"{number} {unit}\""
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
                                    f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))
