@@ -37,13 +37,16 @@ class Block:
 
     @property
     def file(self) -> str:
+        """The file the block is written in."""
         return self.node.file
 
     @property
     def span(self) -> ir.Span:
+        """The span of the block's name where it is defined."""
         return self.node.span
 
     def cell_path(self, name: str) -> str:
+        """The full path of cell `name` as diagnostics print it: "KIND.BLOCK.CELL" ("hardware.rtx_a5000.mem_bw")."""
         return f"{self.kind}.{self.name}.{name}"
 
 
@@ -54,21 +57,29 @@ class SourceLines:
         self._lines = {m.file: m.source.splitlines() for m in modules}
 
     def add(self, file: str, text: str) -> None:
+        """Keep the text of one more file (such as the `--set` values) for quoting."""
         self._lines[file] = text.splitlines()
 
     def line(self, file: str, line: int) -> str | None:
+        """Line `line` (1-based) of `file`, without its newline; None for an unknown file or a line out of range."""
         lines = self._lines.get(file)
         if lines is None or not 0 < line <= len(lines):
             return None
         return lines[line - 1]
 
     def diag(self, code: str, message: str, span: ir.Span | None, **kwargs) -> Diagnostic:
+        """An error Diagnostic located at `span`, quoting its line; `kwargs` are those of errors.error (path, hints,
+        notes). With `span` None, the diagnostic has no location."""
         if span is None:
             return error(code, message, **kwargs)
         return error(code, message, span.location(), source_line=self.line(span.file, span.line), **kwargs)
 
 
 def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[str, Block], list[Diagnostic]]:
+    """The block table of the loaded modules: every block by name with `extends` resolved (its parent's cells overridden
+    by its own) and each file's `set { ... }` entries applied first. Raises nothing: the second item lists the
+    diagnostics found (duplicate-block, duplicate-cell, unknown-name and duplicate-set for `set`, unit-mismatch,
+    unknown-parent, extends-cycle, kind-mismatch); a block whose parent cannot be resolved is kept without it."""
     diagnostics: list[Diagnostic] = []
     nodes: dict[str, ir.Block] = {}
     for module in modules:
@@ -246,4 +257,5 @@ def _inherit(node: ir.Block, parent_block: Block | None) -> Block:
 
 
 def describe_available(block: Block) -> str:
+    """The hint "available: a, b, ... and N more" over the block's effective cells (see errors.available)."""
     return available(block.cells.keys())

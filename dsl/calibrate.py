@@ -45,6 +45,11 @@ PENALTY = 50.0           # the residual of an estimate that is not finite (a cel
 
 @dataclass
 class Fold:
+    """One fold of the cross-validation: the runs of `group` (a value of the `group_by` axis) held out. `held_out` is
+    flat, the indices of its observations; `values` has shape (p,), the cells refitted on the other runs (SI);
+    `estimated` is flat, one SI estimate per held-out observation. Both are None where too few runs are left to refit,
+    and `note` says why."""
+
     group: str
     held_out: np.ndarray     # observation indices
     values: np.ndarray | None             # the cells refitted without the group (None: too few runs left)
@@ -54,6 +59,10 @@ class Fold:
 
 @dataclass
 class Flag:
+    """A warning about a fitted cell (or, for a flat combination, several cells joined by ", "): the runs do not
+    determine it well (no effect on any estimate, at a bound, a large standard error, a flat direction, a wide
+    bootstrap interval). `hint` says what to do."""
+
     cell: str
     message: str
     hint: str

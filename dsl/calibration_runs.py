@@ -34,10 +34,13 @@ class FitCell:
 
     @property
     def name(self) -> str:
+        """The cell as `--fit` names it: "BLOCK.CELL"."""
         return f"{self.block}.{self.cell}"
 
     @property
     def scale(self) -> float:
+        """The size of one display unit in SI (1e-6 for "us"); 1.0 where the value is written in SI. Raises UnitError
+        for a unit that does not parse."""
         return parse_unit(self.unit).scale if self.unit else 1.0
 
     def literal(self, value: float) -> str:
@@ -49,6 +52,9 @@ class FitCell:
 
 @dataclass
 class Metric:
+    """One shown column fitted to the runs: its name ("runtime"), the cell it shows, the weight of its log ratios in the
+    loss (from `--metric NAME=WEIGHT`, default 1), its display unit and that unit's size in SI."""
+
     name: str                # the shown column's name ("runtime")
     ref: ir.Ref
     weight: float
@@ -71,6 +77,11 @@ class Observations:
 
 @dataclass
 class Problem:
+    """What `calibrate` fits, from prepare_problem: the loaded program (without the fits' overrides), the report's name,
+    the `--set` overrides, the cells to fit (FitCell), the metrics (Metric), the observations, the cross-validation
+    axis (None: none), the run logs read and how many runs they hold, every sweep point in words, and matching's
+    warnings and notes."""
+
     program: object                  # perfdsl.program.Program as loaded (without the overrides)
     report: str
     overrides: dict

@@ -54,6 +54,8 @@ class Checker:
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
                severity: str = "error", **kwargs) -> None:
+        """Add a diagnostic located at `span` (quoting its line) with the cell path `path`; the same code and message at
+        the same place is reported once. `kwargs` are errors.error's (hints, notes). Raises nothing."""
         key = (code, message, span.file if span else None, span.line if span else 0, span.col if span else 0)
         if key in self._reported:
             return
@@ -64,6 +66,9 @@ class Checker:
 
     # -- cells -------------------------------------------------------------------------------------------------
     def cell_type(self, block: Block, name: str, via: ir.Span | None = None) -> VType:
+        """The inferred type of cell `name` of `block`, inferred once and cached; `via` is the span of the reference
+        that reached it (for the steps of a cycle). A cycle through the cell reports error[cycle] and gives
+        UNKNOWN; errors are collected in `diagnostics`, never raised."""
         key = (block.name, name)
         if key in self.types:
             self._propagate_reach(key)

@@ -16,6 +16,9 @@ ERROR_CONVENTIONS = ("measured", "estimated")
 
 @dataclass
 class MetricSpec:
+    """One compared metric, a column group of a sheet (estimate, measured, error): its matching name, header title,
+    display unit, and Excel number format (None: chosen from the values' magnitude)."""
+
     name: str            # machine name used for matching, e.g. "runtime"
     title: str           # group header text without unit, e.g. "Runtime"
     unit: str            # display unit, e.g. "ms", "GB", "J/token", "token/s"
@@ -24,6 +27,10 @@ class MetricSpec:
 
 @dataclass
 class ComparisonRow:
+    """One sweep point of a section: its identifying columns, and per metric name the estimate and the measured value in
+    the metric's display unit (None: none), with where the run came from, the sweep point, a note, the calibration's
+    bounds and, with --live, the estimate's formula."""
+
     identity: dict[str, object]            # ordered id columns, e.g. {"Model": "facebook/opt-1.3b", "Device": ...}
     estimated: dict[str, float | None]     # metric name -> estimate in the metric's display unit
     measured: dict[str, float | None]      # metric name -> measured value in display unit; missing/None = no run
@@ -38,6 +45,9 @@ class ComparisonRow:
 
 @dataclass
 class Section:
+    """One comparison sheet: its title, identifying columns, metrics and rows, and the set-up lines that say what was
+    estimated."""
+
     title: str                   # sheet name, e.g. "Single GPU" (the workbook sanitises it for Excel)
     id_columns: list[str]        # e.g. ["Model", "Device"]
     metrics: list[MetricSpec]
@@ -60,6 +70,9 @@ class Picture:
 
 @dataclass
 class InputCell:
+    """One cell of the Inputs sheet: the block, its kind, the cell, its formula as written (or "(declared UNIT)" for an
+    input), its value(s) rendered with the unit, that unit, and where it is defined ("FILE:LINE")."""
+
     block: str        # e.g. "rtx_a5000"
     kind: str         # "hardware" | "model" | "workload" | "costmodel" | "report"
     cell: str         # e.g. "mem_bw"
@@ -71,6 +84,9 @@ class InputCell:
 
 @dataclass
 class Unmatched:
+    """A run or an estimate that was not paired, for the Unmatched sheet: `kind` is "run without estimate", "estimate
+    without run", "ambiguous match" or "unusable row"; `source` is where the run came from ("" if none)."""
+
     kind: str         # "run without estimate" | "estimate without run" | "ambiguous match" | "unusable row"
     description: str
     source: str = ""
@@ -78,6 +94,10 @@ class Unmatched:
 
 @dataclass
 class WorkbookData:
+    """Everything a report's workbook shows: the sections, the inputs, what was not matched, the error convention of the
+    Error columns ("measured" or "estimated", see relative_error), About notes, pictures for the Plots sheet and, with
+    --live, the plan of formulas."""
+
     report_name: str
     sections: list[Section]
     inputs: list[InputCell] = field(default_factory=list)

@@ -31,6 +31,8 @@ class ErrorCode:
 
     @property
     def exit_status(self) -> int:
+        """The exit status this code leads to: 0 where it is only ever a warning or a note, 2 for the `usage` stage, 1
+        otherwise (specs, logs, and internal errors)."""
         if self.severity in ("warning", "note", "warning or note"):
             return EXIT_OK
         return EXIT_USAGE_ERROR if self.stage == "usage" else EXIT_SPEC_ERROR

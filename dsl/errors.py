@@ -55,6 +55,11 @@ class Location:
 
 @dataclass
 class Diagnostic:
+    """One error, warning or note about the input: its `code` (a key of dsl/error_codes.py), message, where it is
+    (`location`, with the quoted `source_line`), the cell path it concerns, and its notes and hints.
+
+    `severity` is "error", "warning" or "note"; only errors make a command fail."""
+
     code: str
     message: str
     location: Location | None = None
@@ -65,12 +70,16 @@ class Diagnostic:
     severity: str = "error"
 
     def sort_key(self) -> tuple:
+        """The order diagnostics are reported in: by file, line, column, code and message; those without a location
+        last."""
         loc = self.location
         if loc is None:
             return ("~", 0, 0, self.code, self.message)
         return (loc.file, loc.line, loc.col, self.code, self.message)
 
     def render(self) -> str:
+        """The diagnostic as printed: `severity[code]: message`, then the location, the quoted line with a caret under
+        columns col..end_col, and its notes, cell path and hints (the format the module docstring shows)."""
         lines = [f"{self.severity}[{self.code}]: {self.message}"]
         loc = self.location
         gutter = " "
@@ -127,12 +136,15 @@ class PerfError(Exception):
 
     @property
     def exit_status(self) -> int:
+        """1 (EXIT_SPEC_ERROR), or 2 (EXIT_USAGE_ERROR) where every error (or, with none, every diagnostic) is located
+        in a `--set` value on the command line."""
         errors = [d for d in self.diagnostics if d.severity == "error"] or self.diagnostics
         if errors and all(d.location is not None and d.location.file.startswith(COMMAND_LINE) for d in errors):
             return EXIT_USAGE_ERROR
         return EXIT_SPEC_ERROR
 
     def render(self) -> str:
+        """Every diagnostic rendered, in sort_key order, separated by a blank line."""
         return "\n\n".join(d.render() for d in self.diagnostics)
 
     def __str__(self) -> str:
@@ -144,11 +156,14 @@ class UsageError(PerfError):
 
     @property
     def exit_status(self) -> int:
+        """Always 2 (EXIT_USAGE_ERROR)."""
         return EXIT_USAGE_ERROR
 
 
 def error(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,
           path: str | None = None, hints: Iterable[str] = (), notes: Iterable[str] = ()) -> Diagnostic:
+    """A Diagnostic of severity "error" (a constructor with keyword fields); raises nothing: wrap it in PerfError or
+    UsageError to report it."""
     return Diagnostic(code, message, location, source_line, path, list(hints), list(notes))
 
 
@@ -194,6 +209,8 @@ def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
+    """The hint "did you mean 'a' or 'b'?" for the candidates closest to `name` (see suggest), as a list of one line, or
+    [] where none is close or the suggestion budget is spent."""
     close = suggest(name, candidates)
     if not close:
         return []

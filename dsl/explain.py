@@ -21,6 +21,10 @@ from .units import DIMENSIONLESS, auto_unit
 
 @dataclass
 class ExplainNode:
+    """One cell of an explain tree: how the formula reached it (`label`), the block, cell and block kind, its formula,
+    its value as text in a readable unit, where it is defined (file:line:col), the block it is inherited from (None
+    where it is its own), and its precedents. `repeated` marks a cell already expanded higher in the tree."""
+
     label: str                      # how the formula reached it: "model.params -> opt_1_3b.params"
     block: str
     cell: str
@@ -75,6 +79,9 @@ def _same_number(text: str, coord, i: int) -> bool:
 
 
 class Explainer:
+    """Builds the precedent tree of cells at one sweep point (`fix`: axis index -> position) of a checked report
+    context, evaluating each cell at that point only."""
+
     def __init__(self, program, ctx, checker, fix: dict[int, int]):
         self.program = program
         self.ctx = ctx
@@ -84,6 +91,7 @@ class Explainer:
         self.seen: set[tuple[str, str]] = set()
 
     def point_text(self) -> str:
+        """The chosen sweep point as text ("batch=8, seq=2048"), or "the only point" for a report without axes."""
         return self.evaluator.describe_point(tuple(0 for _ in self.ctx.axes), tuple(1 for _ in self.ctx.axes),
                                              self.fix) if self.ctx.axes else "the only point"
 
@@ -93,6 +101,9 @@ class Explainer:
         return self.checker.link.block_at(target, self.fix), target.cell
 
     def node(self, label: str, block: Block, name: str, depth: int, max_depth: int) -> ExplainNode:
+        """The ExplainNode of cell `name` of `block` with its value at the chosen point, and its precedents expanded to
+        `max_depth` levels below the root (`depth` is this node's level); a cell already expanded is marked `repeated`
+        and not expanded again. Errors of evaluation propagate."""
         cell = block.cells[name]
         owner = block.owner.get(name, block.name)
         value = self.evaluator.run(lambda: self.evaluator.cell(block, name, self.fix))
@@ -139,6 +150,8 @@ def _value_text(value: np.ndarray, vtype) -> str:
 
 
 def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
+    """The explain output: the root cell's value, formula, where it is defined, the point (`point`; the axes in
+    `defaulted` took their first value), then its precedents as a box-drawn tree."""
     lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
     at = f"  at: {point}"
@@ -175,6 +188,11 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
 
 
 def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50) -> str:
+    """`perfdsl explain CELL`: the text of the tree of `cell`'s precedents with their values at one sweep point of
+    `report` (the only report where None), chosen with `at` (axis name -> value as text; other axes take their first
+    value). `cell` is CELL, ROLE.CELL, BLOCK.CELL or a shown cell's label. Raises UsageError (exit 2) for a cell name
+    that cannot be read or is unknown, for an axis or value `at` does not have, and for an unknown report (or none
+    named among several); PerfError (exit 1) for errors in the specs."""
     if not program.reports and report is None and "." in cell:
         # Files without a report: a cell of a named block that needs no role (`a10.peak_fp8`).
         _, _, ctx, checker, _ = program.cell_context(cell)

@@ -24,6 +24,10 @@ Cell = tuple[str, str, str]           # (cell, value text, the config key it com
 
 @dataclass(frozen=True)
 class Family:
+    """A model family of the bundled library an imported config extends: its family block, the library file that defines
+    it (an import path such as "models/qwen2.perf"), its default of tied_embeddings, and the reader of the cells a
+    config of the family adds beyond the common ones."""
+
     block: str                        # the family block the imported model extends
     file: str                         # the library file that defines it (an import path)
     tied_default: bool                # the family's tied_embeddings (= transformers' default for the model_type)
@@ -38,13 +42,18 @@ class Config:
         self.path = path
 
     def has(self, key: str) -> bool:
+        """Whether the config sets `key` to a value other than null."""
         return self.data.get(key) is not None
 
     def get(self, key: str, default=None):
+        """The value of `key`, or `default` where the config leaves it out or sets it to null."""
         value = self.data.get(key)
         return default if value is None else value
 
     def int(self, key: str, default: int | None = None) -> int:
+        """The value of `key` as a whole number, or `default` where the config leaves it out. Raises PerfError
+        (bad-config, exit 1) where there is neither, or where the value is not a whole number (a boolean, a string,
+        2.5). A JSON Infinity or NaN is not caught: it raises OverflowError or ValueError."""
         value = self.get(key, default)
         if value is None:
             raise PerfError(error("bad-config", f"'{self.path}' has no '{key}', which a {self.get('model_type')} "
@@ -55,6 +64,8 @@ class Config:
         return int(value)
 
     def unsupported(self, what: str) -> PerfError:
+        """The PerfError (unsupported-architecture, exit 1) to raise for a config that sets `what`, which the model
+        library does not describe; the caller raises it."""
         return PerfError(error("unsupported-architecture", f"this config sets {what}, which the model library does "
                                "not describe", Location(str(self.path)),
                                hints=["extend the family block in models/ with a cell for it (see models/README.md)"]))
@@ -213,6 +224,8 @@ NO_HEAD_DIM = {"deepseek_v2", "deepseek_v3"}
 
 
 def supported_architectures() -> list[str]:
+    """The model_type values import-hf reads, sorted: the families and the multimodal configs whose text_config is one
+    of them."""
     return sorted(set(FAMILIES) | set(TEXT_CONFIG_OF))
 
 

@@ -26,6 +26,9 @@ class Node(BaseModel):
 
 
 class Span(Node):
+    """Where a node was written: `file`, and 1-based `line`, `col` to `end_line`, `end_col` (end column exclusive, as
+    Lark gives them)."""
+
     file: str
     line: int
     col: int
@@ -33,11 +36,17 @@ class Span(Node):
     end_col: int
 
     def location(self) -> Location:
+        """The span as a diagnostic Location; a span over several lines keeps its start only (end_col 0, so the caret
+        marks one character)."""
         end_col = self.end_col if self.end_line == self.line else 0
         return Location(self.file, self.line, self.col, end_col)
 
 
 class Num(Node):
+    """A number literal, with or without a unit: `768 GB/s`, `24`, `1e-3`, `4_096`. `value` is in SI (768e9 for `768
+    GB/s`), `dim` its dimension exponents over units.BASE_DIMENSIONS, `unit` the unit as written (None for a plain
+    number) and `text` the literal as written."""
+
     kind: Literal["num"] = "num"
     value: float                      # in SI
     dim: tuple[int, ...]              # exponents over units.BASE_DIMENSIONS
@@ -47,12 +56,16 @@ class Num(Node):
 
 
 class Str(Node):
+    """A string literal: `"facebook/opt-1.3b"`; `value` is the text without its quotes, escapes resolved."""
+
     kind: Literal["str"] = "str"
     value: str
     span: Span
 
 
 class Bool(Node):
+    """A boolean literal: `true` or `false`."""
+
     kind: Literal["bool"] = "bool"
     value: bool
     span: Span
@@ -67,10 +80,13 @@ class Ref(Node):
 
     @property
     def dotted(self) -> str:
+        """The reference as written, parts joined by '.': "model.hidden"."""
         return ".".join(self.parts)
 
 
 class Unary(Node):
+    """A prefix operator: `-x` (negation) or `not fits`."""
+
     kind: Literal["unary"] = "unary"
     op: Literal["-", "not"]
     operand: "Expr"
@@ -78,6 +94,9 @@ class Unary(Node):
 
 
 class Binary(Node):
+    """An infix operator and its two operands: `4 * hidden`, `2 ^ n`, `tpot <= 50 ms`, `a and b`. `op` is one of + - * /
+    ^ == != < <= > >= and or."""
+
     kind: Literal["binary"] = "binary"
     op: str                           # + - * / ^ == != < <= > >= and or
     left: "Expr"
@@ -86,6 +105,9 @@ class Binary(Node):
 
 
 class Call(Node):
+    """A function call: `if(gated_mlp, hidden / heads, 64)`, `max(a, b)`. `func` is the name as written (checked against
+    the function table later); `func_span` spans the name alone."""
+
     kind: Literal["call"] = "call"
     func: str
     args: tuple["Expr", ...]
@@ -94,18 +116,25 @@ class Call(Node):
 
 
 class ListExpr(Node):
+    """A list in brackets, the values of a sweep: `[1, 2, 4]`, `[rtx_a5000, rtx_a6000]`."""
+
     kind: Literal["list"] = "list"
     items: tuple["Expr", ...]
     span: Span
 
 
 class TupleExpr(Node):
+    """A parenthesised tuple of two or more values, one point of a zipped sweep: `(8, 2048)`."""
+
     kind: Literal["tuple"] = "tuple"
     items: tuple["Expr", ...]
     span: Span
 
 
 class RangeExpr(Node):
+    """A range, the values of a sweep: `128 .. 8192 by *2` (geometric: `step` is the factor) or `0 .. 1 by 0.25`
+    (arithmetic: `step` is added); `step` is None where `by` is left out."""
+
     kind: Literal["range"] = "range"
     start: "Expr"
     stop: "Expr"
@@ -152,6 +181,9 @@ class Require(Node):
 
 
 class ShowItem(Node):
+    """One cell a report prints: `show prefill.runtime in ms as runtime`. `unit` is the display unit (None: chosen from
+    the value), `label` the name after `as` (a NAME or a string), None where there is none."""
+
     ref: Ref
     unit: str | None = None
     unit_span: Span | None = None
@@ -160,6 +192,7 @@ class ShowItem(Node):
 
     @property
     def name(self) -> str:
+        """The column's name: the `as` label, or else the reference as written ("prefill.runtime")."""
         return self.label or self.ref.dotted
 
 
@@ -191,6 +224,10 @@ class Question(Node):
 
 
 class Block(Node):
+    """A block: `hardware rtx_a6000 extends rtx_a5000 { ... }`, of a `kind` in BLOCK_KINDS, with its cells, zipped
+    sweeps, and (reports only) its `show`, `where` and question statements, and its `require` constraints. `parent` is
+    the block named after `extends` (None without one); `span` spans the name; `file` is the file it is in."""
+
     kind: str
     name: str
     parent: str | None = None
@@ -206,6 +243,8 @@ class Block(Node):
 
 
 class Import(Node):
+    """An import: `import "models/opt.perf"`; `path` is the text without quotes, looked up by loader.py."""
+
     path: str
     span: Span
 
@@ -219,6 +258,9 @@ class SetStmt(Node):
 
 
 class Module(Node):
+    """One parsed .perf file: its imports, blocks and `set { ... }` statements, in the order written, and its full
+    `source` text (for quoting lines in diagnostics)."""
+
     file: str
     imports: tuple[Import, ...] = ()
     blocks: tuple[Block, ...] = ()

@@ -26,6 +26,9 @@ def display_path(path: Path) -> str:
 
 
 def resolve_import(spec: str, importer: Path | None) -> Path | None:
+    """The file an `import "SPEC"` names, as an absolute path: looked for relative to the importing file (`importer`;
+    None for a file given on the command line), then the working folder, then the bundled libraries. None where no
+    candidate is a readable regular file; raises nothing."""
     candidates = []
     if importer is not None:
         candidates.append(importer.parent / spec)

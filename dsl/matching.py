@@ -41,6 +41,11 @@ LIST_LIMIT = 20
 
 @dataclass
 class MetricMatch:
+    """A shown column with measured values: its name, its record key ("runtime [ms]"), display unit and that unit's size
+    in SI, and `measured`, flat, one SI value per row of the result (per sweep point, or per answer of the report's
+    question), the median of the runs matched there and nan where none. `derived`: some values were computed from the
+    runs (throughput = tokens / runtime) rather than read."""
+
     name: str              # the shown column's name
     key: str               # its record key ("runtime [ms]")
     unit: str
@@ -51,6 +56,10 @@ class MetricMatch:
 
 @dataclass
 class Comparison:
+    """The runs of a report matched to its result: the metrics with measured values, per row where the run came from,
+    what was not matched, the diagnostics of reading and matching, the identifying fields used, how many runs were
+    read, the rows kept with `points = "runs"` (None: every row) and the unit aliases applied."""
+
     result: Result
     convention: str
     metrics: list[MetricMatch] = field(default_factory=list)
@@ -63,6 +72,9 @@ class Comparison:
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
 
     def error(self, metric: MetricMatch) -> np.ndarray:
+        """The signed relative error of `metric`'s estimates, flat, one value per row of the result (dimensionless, not
+        percent): (estimated - measured) / measured, or / estimated with the convention "estimated"; nan where no run
+        was matched, and inf or nan where the divisor is 0 (no warning raised)."""
         estimated = self.result.column(metric.name)
         base = metric.measured if self.convention == "measured" else estimated
         with np.errstate(all="ignore"):
@@ -83,10 +95,13 @@ class Comparison:
 
     @property
     def n_rows(self) -> int:
+        """How many rows table() has: the rows kept with `points = "runs"`, else every row of the result."""
         return int(self.keep.sum()) if self.keep is not None else self.result.n_rows
 
 
 def report_logs(result: Result, base_dir: str) -> list[str]:
+    """The run logs the result's report names in its option `measured`, resolved relative to the report's file (or
+    `base_dir` where the cell has no file); [] where it names none."""
     return logs_of_report(result.program, result.ctx.report, base_dir)
 
 

@@ -34,6 +34,8 @@ class Evaluated:
 
     @property
     def exit_status(self) -> int:
+        """The exit status `perfdsl eval` gives this outcome: 1 (EXIT_SPEC_ERROR) where any diagnostic is an error, else
+        0 (warnings and notes only)."""
         return 1 if any(d.severity == "error" for d in self.diagnostics) else 0
 
 

@@ -19,6 +19,11 @@ from .output import protect_inputs, write_bytes_atomically
 
 @dataclass
 class PlotRequest:
+    """What `perfdsl plot` is asked for: the .perf files, the output file (.png, .svg or .pdf), the report (None: the
+    only one), `--set` overrides, run logs that replace (`measured`) or add to (`add_measured`) the report's own, the
+    values other axes are held at (`at`: axis -> value text), and the shown metric (`y`), axes or metric for x,
+    series, panels and `along` (see plot_data.metric_view); `roofline` draws the roofline at one point instead."""
+
     files: list[str]
     output: str
     report: str | None = None
@@ -36,6 +41,9 @@ class PlotRequest:
 
 @dataclass
 class PlotOutcome:
+    """What make_plot wrote: the output path, a description of the plot, and the warnings of the evaluation and the
+    matching."""
+
     path: str
     description: str                     # "runtime per model and hardware, 2 panels"
     diagnostics: list[Diagnostic]        # warnings of the evaluation and of the matching

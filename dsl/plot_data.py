@@ -29,6 +29,11 @@ MAX_PANELS = 12
 
 @dataclass
 class Series:
+    """One line of a panel: its label (the series axis' value); `x`, its positions (numbers, or category labels);
+    `estimated`, flat, one value per x in the metric's display unit, nan where not finite; `measured`, the same shape
+    with nan where no run (None where the report has no runs for it); with a metric as x, `measured_x`, the runs' own
+    x values."""
+
     label: str                       # the series axis' value, e.g. "NVIDIA RTX A5000"
     x: list                          # numbers for a numeric axis; category positions' labels otherwise
     estimated: np.ndarray            # display unit; nan where not finite
@@ -38,12 +43,18 @@ class Series:
 
 @dataclass
 class Panel:
+    """One panel of a plot (a value of the `--panels` axis; title "" where there is only one) and its series."""
+
     title: str                       # "n_gpus=8"; "" for the only panel
     series: list[Series]
 
 
 @dataclass
 class MetricView:
+    """A shown metric against one axis (or against another metric, traced `along` an axis): the axis labels, whether x
+    is categorical, its categories, the panels, the values the other axes are held at, the title, and whether each
+    axis is drawn on a log scale. Values are in display units."""
+
     metric: str                      # the shown cell's name
     y_label: str                     # "Runtime (ms)"
     x_label: str                     # "batch", "seq_len (token)", "Model"
@@ -58,6 +69,7 @@ class MetricView:
 
     @property
     def has_measured(self) -> bool:
+        """True where some series of some panel has at least one finite measured value."""
         return any(s.measured is not None and np.isfinite(s.measured).any() for p in self.panels for s in p.series)
 
 

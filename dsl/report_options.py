@@ -31,6 +31,7 @@ class ReportOption:
 
     @property
     def values(self) -> tuple[str, ...]:
+        """The values a "choice" option allows, in the order declared; () for the other kinds."""
         return tuple(value for value, _ in self.choices)
 
     def form(self) -> str:

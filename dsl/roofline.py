@@ -41,6 +41,10 @@ STEP_TIME_CELLS = ("step_time", "time", "runtime")
 
 @dataclass
 class OperationClass:
+    """One operation class at the sweep point: its name ("prefill proj", "decode"), its work (FLOP), its memory traffic
+    (byte), its time (s), and the cell the time came from ("achievable roof" where the class has no time cell and is
+    placed on its roof)."""
+
     name: str               # "prefill proj", "decode"
     flops: float            # FLOP
     bytes: float            # byte
@@ -60,6 +64,9 @@ class OperationClass:
 
 @dataclass
 class Ceiling:
+    """One roof of the plot: its name, its value (FLOP/s for "compute", byte/s for "bandwidth"), and whether it is a
+    cost model's achievable rate (drawn dashed) rather than the datasheet's figure."""
+
     name: str               # "peak (workload.matmul_peak)", "prefill.matmul_rate"
     value: float            # FLOP/s or byte/s
     kind: str               # "compute" | "bandwidth"
@@ -68,6 +75,9 @@ class Ceiling:
 
 @dataclass
 class RooflineView:
+    """A sweep point's operation classes on the roofline: the title, the point in words, the GPU's label, the classes,
+    the ceilings, and (class, time in s) for the classes with no FLOPs or no bytes."""
+
     title: str
     point: str                                    # "model=opt_125m, hardware=rtx_a5000, batch=1 ..."
     gpu: str                                      # the hardware block's label
@@ -77,10 +87,14 @@ class RooflineView:
 
     @property
     def peak(self) -> float:
+        """The datasheet's compute peak, FLOP/s (the largest non-achievable compute ceiling). Raises ValueError where
+        there is none (roofline_view always adds one)."""
         return max(c.value for c in self.ceilings if c.kind == "compute" and not c.achievable)
 
     @property
     def bandwidth(self) -> float:
+        """The datasheet's memory bandwidth, byte/s (the largest non-achievable bandwidth ceiling). Raises ValueError
+        where there is none (roofline_view always adds one)."""
         return max(c.value for c in self.ceilings if c.kind == "bandwidth" and not c.achievable)
 
     @property

@@ -44,14 +44,20 @@ class UnitError(ValueError):
 
 @dataclass(frozen=True)
 class Dimension:
+    """A physical dimension: one integer exponent per base dimension in BASE_DIMENSIONS (s, byte, FLOP, token, J,
+    request), in that order; bandwidth (byte/s) is (-1, 1, 0, 0, 0, 0). Supports *, / and ** by an integer."""
+
     exponents: tuple[int, ...] = (0,) * len(BASE_DIMENSIONS)
 
     @staticmethod
     def of(**powers: int) -> "Dimension":
+        """The dimension with the given exponents by base name, e.g. Dimension.of(J=1, s=-1) for power (W); names left
+        out have exponent 0. A keyword that is not a base name is ignored, not an error."""
         return Dimension(tuple(powers.get(name, 0) for name in BASE_DIMENSIONS))
 
     @property
     def is_dimensionless(self) -> bool:
+        """True where every exponent is 0 (a count or a ratio)."""
         return not any(self.exponents)
 
     def __mul__(self, other: "Dimension") -> "Dimension":
@@ -87,6 +93,8 @@ _NAMED = {POWER: "W", Dimension.of(s=-1): "Hz"}
 
 
 def dimension_name(dim: Dimension) -> str:
+    """The dimension as text: "count" for dimensionless, "W" and "Hz" by name, otherwise the base names with powers,
+    numerator before denominator ("byte/s", "FLOP/byte", "s^2", "1/token")."""
     if dim.is_dimensionless:
         return "count"
     if dim in _NAMED:
@@ -105,14 +113,19 @@ def dimension_name(dim: Dimension) -> str:
 
 @dataclass(frozen=True)
 class Unit:
+    """A unit of measure: `scale` is the size of one unit in SI base units (GB/s has scale 1e9), `dim` its dimension and
+    `text` how it was written."""
+
     scale: float
     dim: Dimension
     text: str
 
     def to_si(self, value):
+        """`value` (a float or a numpy array, any shape) in this unit, converted to SI: value * scale."""
         return value * self.scale
 
     def from_si(self, value):
+        """`value` in SI (a float or a numpy array, any shape), converted to this unit: value / scale."""
         return value / self.scale
 
 
@@ -215,6 +228,7 @@ def _unit_hint(name: str) -> str:
 
 
 def is_unit(text: str) -> bool:
+    """Whether `text` parses as a unit expression (see parse_unit); raises nothing."""
     try:
         parse_unit(text)
     except UnitError:

@@ -29,11 +29,18 @@ from .workbook_setup import setup_lines
 
 
 def title_of(name: str) -> str:
+    """A name as a header title: underscores and dots as spaces, first letter capitalised ("kv_cache.bytes" -> "Kv cache
+    bytes")."""
     text = name.replace("_", " ").replace(".", " ").strip()
     return text[:1].upper() + text[1:]
 
 
 def build_workbook_data(result: Result, comparison: Comparison | None) -> WorkbookData:
+    """The workbook's plain data for a report's result and its runs (`comparison`; None: no runs): one section per value
+    of the report option `section`, a row per row of the result (only the rows runs matched with `points = "runs"`),
+    estimates and measured values in each metric's display unit (None where not finite or no run), the calibration's
+    bounds, the Inputs sheet, what was not matched, and the About notes. Errors of evaluating the `section` or `note`
+    cells propagate."""
     ctx = result.ctx
     n = result.n_rows
     axis_columns = result.axis_columns()

@@ -54,6 +54,8 @@ def clean_text(value: object) -> str:
 
 
 def looks_like_formula(text: str) -> bool:
+    """True where Excel (or a user editing the cell) would read `text` as a formula: it starts with =, +, - or @
+    (FORMULA_TRIGGERS)."""
     return text.startswith(FORMULA_TRIGGERS)
 
 
@@ -118,6 +120,7 @@ class MetricColumns:
 
     @property
     def header(self) -> str:
+        """The metric's group header: "Title (unit)", or the title alone for a metric without a unit."""
         return f"{self.spec.title} ({self.spec.unit})" if self.spec.unit else self.spec.title
 
 
@@ -135,10 +138,12 @@ class SectionLayout:
 
     @property
     def id_count(self) -> int:
+        """How many identifying columns the sheet starts with."""
         return len(self.section.id_columns)
 
     @property
     def last_column(self) -> int:
+        """The last column (1-based) the sheet uses: the rightmost of the id, metric and audit columns."""
         return max([self.id_count, self.source_column or 0, self.point_column or 0, self.note_column or 0]
                    + [m.error for m in self.metrics] + [1])
 
@@ -154,6 +159,9 @@ class SectionLayout:
 
 
 def plan_section(section: Section, sheet_title: str) -> SectionLayout:
+    """The layout of one section's sheet titled `sheet_title`: the id columns, then per metric Measured, Estimated (and
+    Estimated low and high where some row has bounds) and Error, with a number format from the metric's spec or its
+    values (number_format_for); then Run source, Point and Note where some row has one; and the column widths."""
     metrics = []
     column = len(section.id_columns)
     sample = section.rows[:5_000]      # enough to see a column's magnitude
@@ -257,6 +265,7 @@ def _bounded(value: float, low: float, high: float) -> float:
 
 
 def point_text(point: dict[str, object]) -> str:
+    """A sweep point as text: "axis=value, axis=value" in the point's order."""
     return ", ".join(f"{axis}={value}" for axis, value in point.items())
 
 
@@ -289,6 +298,8 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
 
 
 def convention_words(convention: str) -> str:
+    """The About sheet's sentence for the error convention: "measured" ((estimated - measured) / measured) or, for any
+    other value, "estimated" ((estimated - measured) / estimated)."""
     if convention == "measured":
         return ("Error = (estimated - measured) / measured: the usual convention; "
                 "+10% means the estimate is 10% above the measured value.")

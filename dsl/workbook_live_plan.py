@@ -127,6 +127,7 @@ class LivePlan:
 
     @property
     def formula_count(self) -> int:
+        """How many cells of the Calculation sheet hold a formula (text starting with '=')."""
         return sum(1 for row in self.rows for cell in row.cells if isinstance(cell, str) and cell.startswith("="))
 
 

@@ -27,6 +27,9 @@ NOT_AVAILABLE = "NA"
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a perfdsl log: its header as written, the name of the metric or identifying field, the unit of a
+    quantity (None for an identifying column), and where the unit starts in the header (0-based offset)."""
+
     header: str  # as written
     name: str  # the metric or identity name
     unit: Unit | None  # None for an identifying column
@@ -34,6 +37,7 @@ class Column:
 
     @property
     def is_quantity(self) -> bool:
+        """True for a quantity column (`name [unit]`), False for an identifying one."""
         return self.unit is not None
 
 
@@ -46,6 +50,9 @@ class ColumnError(ValueError):
 
 
 def parse_column(header: str) -> Column:
+    """The column a header names: `runtime [ms]` is a quantity in ms, a bare `model` identifies the run (a leading `'`
+    that the writer put before formula-like text is taken off). Raises ColumnError (a ValueError, with offsets for the
+    caret) for an empty name, a header that is not `name [unit]`, or a unit that does not parse."""
     header = restore(header)                     # a `'` we put before a header that reads as a formula
     if "[" not in header and "]" not in header:
         name = header.strip()

@@ -29,17 +29,25 @@ _UNSUPPORTED = {
 
 
 def unknown(path: str, reason: str) -> PerfError:
+    """The PerfError (unknown-format, exit 1) to raise for a log whose format cannot be told, with `reason` and the
+    formats' names in the hint."""
     return PerfError(Diagnostic("unknown-format", f"cannot tell which format this log is: {reason}",
                                 Location(path), hints=["name the format with --format NAME; formats: " +
                                                        ", ".join(format_names())]))
 
 
 def unsupported(path: str, kind: str) -> PerfError:
+    """The PerfError (unsupported-format, exit 1) to raise for a file that looks like a log perfdsl does not read;
+    `kind` is a key of _UNSUPPORTED ("optimum-markdown", "nsys-stats"), whose text says why."""
     return PerfError(Diagnostic("unsupported-format", _UNSUPPORTED[kind], Location(path),
                                 hints=["formats read: " + ", ".join(format_names())]))
 
 
 def detect_format(path: Path | str) -> str:
+    """The registered name of the format of the log at `path`, from its content: JSON (a document, a list of records, or
+    JSON Lines) by its keys, otherwise CSV by its first line. Raises PerfError (exit 1): the errors of read_text,
+    unknown-format for an empty file or content no format registers, unsupported-format for optimum-benchmark's
+    markdown report or `nsys stats` text."""
     path_text = str(path)
     text = read_text(path)
     stripped = text.lstrip()
@@ -56,6 +64,10 @@ def detect_format(path: Path | str) -> str:
 
 
 def detect_json(path: str, text: str) -> str:
+    """The format of a log whose text starts with '{' or '[': a JSON object by its keys, a non-empty list of objects by
+    the formats' list tests, or "perfdsl-jsonl" where the text is not one JSON document but its first line is an
+    object. Raises PerfError (unknown-format, exit 1) where no format fits, and too-deep or bad-json for a document
+    Python's parser refuses."""
     try:
         document = load_json_text(path, text)
     except json.JSONDecodeError:
@@ -83,6 +95,9 @@ def detect_json(path: str, text: str) -> str:
 
 
 def detect_csv(path: str, first_line: str) -> str:
+    """The format of a CSV log from its header line `first_line` (the column names, units in brackets stripped, are
+    tested by each format in registry order). Raises PerfError (unknown-format, exit 1) where the line is not CSV or
+    no format has that header."""
     try:
         header = [h.strip() for h in next(csv.reader(io.StringIO(first_line, newline="")), [])]
     except csv.Error as exc:

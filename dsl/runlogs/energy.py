@@ -114,10 +114,17 @@ def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: 
 
 
 def read_zeus(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The runs of a Zeus metrics CSV, one record per row (metrics in SI, e.g. Memory_MB at 1e6 byte per MB; see the
+    module docstring for the columns). `side` and `window` are not used (the adapter signature). Raises PerfError
+    (exit 1) for an unreadable file or CSV; bad cells are warnings in the result's problems."""
     return read_table(str(path), read_text(path), "zeus-csv", ZEUS_METRICS, ZEUS_IDENTITY)
 
 
 def read_mlenergy(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The one run of an ML.ENERGY leaderboard v2 per-configuration JSON: request_throughput (request/s), e2e_latency
+    (s) and energy_per_request (J/request), identity from "Model", "Backend", "GPU model", "#GPUs" and "Request
+    rate". `side` and `window` are not used. Raises PerfError (bad-json, exit 1) where the document is not a JSON
+    object or not valid JSON."""
     path_text = str(path)
     document = read_json(path)
     if not isinstance(document, dict):
@@ -131,6 +138,10 @@ def read_mlenergy(path: Path | str, side: dict | None = None, window=None) -> Lo
 
 def read_keys(path: str, document: dict, metrics_map: dict, identity_map: dict, record: RunRecord,
               result: LoadResult, prefix: str = "") -> None:
+    """Read the keys of one JSON object into `record`: keys of `metrics_map` (key -> (metric, unit as written)) become
+    metrics in SI, keys of `identity_map` (key -> field) identifying fields (n_gpus as an int), any other key goes to
+    `extra`. A metric value that is not a number is a bad-value warning added to `result.problems`, located at
+    `prefix` + key. Raises nothing."""
     for key, value in document.items():
         if key in metrics_map:
             name, unit = metrics_map[key]
@@ -158,6 +169,10 @@ def codecarbon_hardware(record: RunRecord) -> None:
 
 
 def read_codecarbon(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The runs of a CodeCarbon log: a JSON record or a list of them, or emissions.csv (one record per row); energies
+    converted from kWh to J, durations in s, powers in W, hardware and n_gpus from gpu_model and gpu_count. `side` and
+    `window` are not used. Raises PerfError (exit 1) for an unreadable file, bad JSON or CSV; a list item that is not
+    an object is a warning, skipped."""
     path_text = str(path)
     text = read_text(path)
     if text.lstrip().startswith(("{", "[")):

@@ -15,6 +15,9 @@ from .records import file_error
 
 
 def read_text(path: Path | str) -> str:
+    """The text of a log file, decoded as `decode` does (UTF-8, or the encoding its byte-order mark names). Raises
+    PerfError (exit 1): log-missing for no such file, log-unreadable for a folder or a file the system refuses,
+    log-encoding for bytes that are not text in that encoding."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -123,7 +126,7 @@ def read_json(path: Path | str, text: str | None = None) -> object:
 
 
 def physical_lines(text: str) -> list[str]:
-    """The file's lines as the csv module counts them (\n, \r\n or \r), without their endings.
+    """The file's lines as the csv module counts them (\\n, \\r\\n or \\r), without their endings.
 
     str.splitlines also splits at form feeds and other separators, which would put a caret on the wrong line.
     """
@@ -131,6 +134,8 @@ def physical_lines(text: str) -> list[str]:
 
 
 def require_object(path: Path | str, document: object, what: str) -> dict:
+    """`document` where it is a JSON object (a dict); else raises PerfError (bad-json, exit 1) saying what was expected
+    (`what`, e.g. "optimum-benchmark benchmark.json") and the JSON type found."""
     if not isinstance(document, dict):
         raise file_error(str(path), "bad-json", f"expected a JSON object ({what}), found {type(document).__name__}")
     return document

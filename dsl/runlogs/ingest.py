@@ -72,6 +72,8 @@ def parse_window(text: str) -> tuple[float, float] | list[str]:
 
 
 def read_side_file(path: str) -> dict:
+    """The side metadata of `--meta PATH`, a JSON object checked by side.check_side. Raises UsageError (exit 2) where
+    the file cannot be read, is not valid JSON, or is not side metadata (bad-side)."""
     try:
         document = read_json(path)
     except PerfError as exc:
@@ -98,6 +100,8 @@ def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None)
 
 def ingest_command(logs: list[str], output: str, format: str | None, side_file: str | None,
                    window: str | None) -> int:
+    """`perfdsl ingest`: run() with a PerfError (a usage mistake, an output that is an input, a failed write) printed to
+    stderr instead of raised; returns the exit status (0, 1 or 2; see the module docstring)."""
     try:
         return run(logs, output, format, side_file, window)
     except PerfError as exc:  # usage mistakes, and a write that failed (e.g. mixed dimensions)
@@ -106,6 +110,12 @@ def ingest_command(logs: list[str], output: str, format: str | None, side_file: 
 
 
 def run(logs: list[str], output: str, format: str | None, side_file: str | None, window: str | None) -> int:
+    """Read `logs` (format detected per file, or `format`), with the side metadata of `side_file` and the `window` text
+    of --window, and write every record read to `output` (JSON Lines for .jsonl, CSV otherwise); the problems and a
+    one-line summary go to stderr. Returns 1 where a log had an error, else 0 (warnings included); nothing is written
+    where no record was read. Raises UsageError (exit 2) for an output that is one of the inputs or named like side
+    metadata, a bad --meta file or --window, an unknown --format; PerfError (write-failed, exit 1) where the output
+    cannot be written."""
     refuse_overwrite(logs, output, side_file)
     side = read_side_file(side_file) if side_file else {}
     epoch_window = None
@@ -134,6 +144,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
 
 
 def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> str:
+    """The line ingest ends with: "ingest: N runs from M logs (formats); wrote OUTPUT (or nothing written); E errors, W
+    warnings", counting the error and warning diagnostics in `failed`."""
     formats = sorted({r.format for r in result.records})
     errors = sum(1 for p in failed if p.severity == "error")
     warnings = len(failed) - errors

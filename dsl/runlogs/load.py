@@ -18,6 +18,8 @@ FORMATS: dict[str, Adapter] = formats()      # name -> adapter, every registered
 
 
 def check_format(name: str) -> Adapter:
+    """The adapter registered as `name` (a --format value). Raises UsageError (unknown-format, exit 2) for a name no
+    format has, with the closest names and the list of formats."""
     if name not in FORMATS:
         raise UsageError(Diagnostic("unknown-format", f"no run-log format named '{name}'",
                                     hints=did_you_mean(name, FORMATS) + [available(FORMATS)]))
@@ -25,6 +27,8 @@ def check_format(name: str) -> Adapter:
 
 
 def check_window(window) -> tuple[float, float] | None:
+    """The nvidia-smi window as (start, end) epoch seconds (floats), or None where `window` is None. Raises UsageError
+    (bad-window, exit 2) where it is not two numbers, or where start is not before end."""
     if window is None:
         return None
     try:

@@ -60,6 +60,12 @@ class Gpu:
 
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The runs of an nvidia-smi CSV log, one record per GPU, with energy (J), mean power (W), peak power (W), peak
+    memory (byte, unit "MiB" as written), runtime (s) and mean GPU utilization (fraction, unit "%") over the window
+    (`window`, (start, end) epoch seconds, or the side metadata's "window"; None: the whole log). `side` may name the
+    columns of a headerless log and the timestamps' utc_offset. Raises PerfError (exit 1): empty-log, no-header,
+    no-timestamp, malformed-column, bad-side, bad-window, and the errors of reading the file or its CSV. Unreadable
+    samples and ragged rows are warnings in the result's problems."""
     path_text, side = str(path), side or {}
     text = csv_text(read_text(path))
     lines = physical_lines(text)
@@ -106,6 +112,8 @@ def header_column(path: str, text: str, line: int, source_line: str | None) -> t
 
 
 def utc_offset(path: str, side: dict) -> timezone:
+    """The time zone of the log's timestamps from the side metadata's "utc_offset" ("+02:00", "-0530"; UTC where
+    absent). Raises PerfError (bad-side, exit 1) for text of another form."""
     text = side.get("utc_offset", "+00:00")
     match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", str(text).strip())
     if not match:
@@ -115,6 +123,8 @@ def utc_offset(path: str, side: dict) -> timezone:
 
 
 def parse_time(text: str, offset: timezone) -> float | None:
+    """A timestamp as epoch seconds (float): nvidia-smi's "2025/04/16 19:53:18.720" (with or without the fraction) or an
+    ISO time, read in `offset` where the text names no zone; None where it is neither."""
     text = text.strip()
     for pattern in _TIME_FORMATS:
         try:
@@ -129,6 +139,10 @@ def parse_time(text: str, offset: timezone) -> float | None:
 
 
 def read_window(path: str, window, side: dict, offset: timezone) -> tuple[float | None, float | None]:
+    """The window of samples to integrate as (start, end) epoch seconds: `window` where given, else the side
+    metadata's "window" (each bound epoch seconds or an ISO time read in `offset`); (None, None) where there is
+    none. Raises PerfError (bad-window, exit 1) for a window that is not two readable bounds, or whose start is not
+    before its end."""
     if window is None and side.get("window") is not None:
         window = side["window"]
     if window is None:
@@ -171,6 +185,10 @@ def read_cell(text: str, unit: str | None) -> float | None:
 
 def group_rows(path: str, rows: list, lines: list, first: int, columns: list, offset: timezone,
                result: LoadResult) -> dict[str, Gpu]:
+    """The samples of each GPU, keyed by the first of the columns index, pci.bus_id, uuid, name the log has ("" for a
+    log with none of them): (epoch s, SI value) of power (the first of POWER_FIELDS present), memory.used and
+    utilization.gpu, and (epoch s, row number) of each row; identity hardware from `name`, gpu_index from `index`.
+    Ragged rows and unreadable values are warnings added to `result.problems` (the row, or that value, left out)."""
     names = [c[0] for c in columns]
     units = {c[0]: c[1] for c in columns}
     group_by = next((g for g in GROUP_FIELDS if g in names), None)
@@ -234,6 +252,10 @@ def integrate(samples: list[tuple[float, float]], start: float, end: float) -> f
 
 
 def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, result: LoadResult) -> RunRecord | None:
+    """The record of one GPU over the window [start, end] (None: from its first or to its last sample), or None with a
+    warning in `result.problems` where it has no sample there. Energy (trapezoidal integral, J), mean power (energy /
+    duration, W) and runtime (s) need two power samples; peak power, peak memory and mean utilization are taken over
+    the samples inside the window. A window reaching beyond the samples is a warning; its overlap is used."""
     label = f"gpu {gpu.key}" if gpu.key else "the log"
     times = [t for t, _ in gpu.power] or [t for t, _ in gpu.memory]
     if not times:
@@ -276,6 +298,7 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
 
 
 def iso(moment: float) -> str:
+    """Epoch seconds as an ISO 8601 UTC time with milliseconds ("2025-04-16T19:53:18.720+00:00")."""
     return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
 
 

@@ -47,6 +47,11 @@ _EFFICIENCY_NAMES = {"decode": "decode_energy_per_token", "prefill": "prefill_en
 
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The one run of an optimum-benchmark benchmark.json: identity from its config, metrics in SI from its report (see
+    the module docstring), everything else under its JSON path in `extra`. `side` and `window` are not used. Raises
+    PerfError (exit 1): bad-json for a file that is not a JSON object, bad-report where 'config' or 'report' is
+    missing or not an object, and the errors of reading the file. Values that cannot be read are warnings in the
+    result's problems."""
     path_text = str(path)
     document = require_object(path_text, read_json(path), "an optimum-benchmark report")
     config, report = document.get("config"), document.get("report")
@@ -70,6 +75,7 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
 
 
 def get(tree: dict, *keys: str):
+    """The value at the path `keys` inside nested dicts, or None where a key is missing or a step is not a dict."""
     for key in keys:
         if not isinstance(tree, dict):
             return None
@@ -78,6 +84,9 @@ def get(tree: dict, *keys: str):
 
 
 def read_identity(path: str, config: dict, used: set[str], result: LoadResult) -> dict[str, object]:
+    """The run's identifying fields from `config` (model, hardware, n_gpus, batch, seq_len, output_len, precision,
+    backend, dataset, num_requests; counts as ints), adding the JSON path of each config value used to `used`;
+    warnings about the devices go to `result.problems`."""
     backend, scenario, environment = (config.get(k) or {} for k in ("backend", "scenario", "environment"))
     identity: dict[str, object] = {}
 
@@ -140,6 +149,10 @@ def read_devices(path: str, backend: dict, environment: dict, result: LoadResult
 
 
 def read_report(path: str, report: dict, n_gpus, record: RunRecord, sources: dict, result: LoadResult) -> None:
+    """Read every phase of `report` into `record.metrics` in SI (<phase>_latency, throughput, <phase>_energy, energy per
+    token or request, memory), noting in `sources` the JSON path each came from; other scalar fields go to `extra`.
+    `n_gpus` decides whether memory is per GPU (`memory`, one GPU or unknown) or summed (`memory_total`). Unreadable
+    values are bad-value warnings in `result.problems`."""
     def put(name: str, value, unit_text, where: str) -> None:
         unit = unit_or_none(unit_text) if isinstance(unit_text, str) else None
         if not is_number(value) or unit is None:
@@ -179,6 +192,8 @@ def read_report(path: str, report: dict, n_gpus, record: RunRecord, sources: dic
 
 
 def read_memory(path: str, report: dict, n_gpus, put) -> None:
+    """The peak memory of the first phase of _MEMORY_PHASES that has one (max_global_vram, else max_allocated), written
+    through `put` as `memory` (n_gpus None or 1) or `memory_total` (optimum-benchmark sums it over the devices)."""
     for phase in _MEMORY_PHASES:
         memory = get(report, phase, "memory")
         if not isinstance(memory, dict):
@@ -206,6 +221,7 @@ def put_inverse(path: str, name: str, efficiency: dict, where: str, record: RunR
 
 
 def keep_rest(record: RunRecord, tree: dict, prefix: tuple, skip: set[str]) -> None:
+    """Copy the scalar fields of `tree` not in `skip` into `record.extra`, keyed by their JSON path under `prefix`."""
     for key, value in tree.items():
         if key not in skip and not isinstance(value, (dict, list)):
             record.extra[json_path(*prefix, key)] = value

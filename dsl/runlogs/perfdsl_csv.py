@@ -64,6 +64,9 @@ def caret_span(line: str | None, index: int) -> tuple[int, int]:
 
 
 def parse_header(path: str, header: list[str], line_text: str) -> list[Column]:
+    """The columns of a perfdsl CSV header (`header`: its fields; `line_text`: the header line, for carets). Raises
+    PerfError (exit 1) with one located diagnostic per bad column: an empty name, a malformed `name [unit]`, an
+    unknown unit, or a name that appears twice (duplicate-column)."""
     columns, problems, seen = [], [], {}
     spans = field_spans(line_text)
     for index, text in enumerate(header):
@@ -90,6 +93,10 @@ def parse_header(path: str, header: list[str], line_text: str) -> list[Column]:
 
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The runs of a perfdsl CSV log, one record per non-blank row after the header (quantities in SI, counts as ints).
+    `side` and `window` are not used. Raises PerfError (exit 1) for an unreadable file or CSV, an empty file
+    (empty-log), a header that is not the first line (bad-csv) or a bad header (parse_header); bad cells and rows are
+    warnings in the result's problems."""
     path_text = str(path)
     text = csv_text(read_text(path))
     lines = physical_lines(text)
@@ -114,6 +121,10 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
 
 def read_row(path: str, columns: list[Column], row: list[str], row_number: int, line: int,
              source_line: str | None, problems: list[Diagnostic]) -> RunRecord | None:
+    """The record of one data row (`row_number` counts data rows from 1; `line` is its line in the file), or None where
+    it is skipped: more fields than columns, a bad identifying cell, or no usable metric in a log that has quantity
+    columns. Cells that are empty or unreadable are warnings appended to `problems` (settle_row decides which); `NA`
+    cells are left out silently."""
     if len(row) > len(columns):
         problems.append(warning(
             "extra-fields", f"row {row_number} has {len(row)} fields but the header has {len(columns)} columns; "
@@ -158,6 +169,7 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
 
 
 def to_measurement(value: float, unit: Unit) -> Measurement:
+    """A Measurement of `value` written in `unit`: value * unit.scale in SI, with the unit's dimension and text."""
     return Measurement(value * unit.scale, unit.dim, unit.text)
 
 

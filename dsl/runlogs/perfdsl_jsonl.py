@@ -33,6 +33,10 @@ def key_span(line: str, key: str) -> tuple[int, int]:
 
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The runs of a perfdsl JSON Lines log, one record per non-blank line (quantities in SI, counts as ints). `side`
+    and `window` are not used. Raises PerfError (exit 1) for an unreadable file, an empty one (empty-log), or keys
+    that are not `name` or `name [unit]` with a known unit (every such key of the file, located); a line that is
+    not a JSON object, and bad values, are warnings in the result's problems."""
     path_text = str(path)
     text = read_text(path)
     result = LoadResult()
@@ -80,6 +84,10 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
 
 def read_object(path: str, document: dict, columns: dict[str, Column], row_number: int, line_number: int,
                 line: str, problems: list[Diagnostic]) -> RunRecord | None:
+    """The record of one JSON object (line `line_number`, the `row_number`-th non-blank line), or None where it is
+    skipped: a bad or missing identifying value, or no usable metric where the object has quantity keys. `columns`
+    holds the parsed key of each of its keys. Bad values are warnings appended to `problems`; keys absent or holding
+    "NA" are left out silently."""
     identity, metrics, extra, bad_identity, found = {}, {}, {}, [], []
     for key, value in document.items():
         column = columns[key]

@@ -38,6 +38,8 @@ IDENTITY_ORDER = ("model", "hardware", "n_gpus", "batch", "seq_len", "output_len
 
 @dataclass
 class Measurement:
+    """One measured value: `value` in SI, its dimension, and the unit the log wrote it in (for display)."""
+
     value: float  # in SI
     dim: Dimension
     unit: str  # the unit as written in the log, for display
@@ -45,6 +47,10 @@ class Measurement:
 
 @dataclass
 class RunRecord:
+    """One run read from a log: identifying fields (model, hardware, n_gpus, batch ...; counts as ints), metrics by
+    canonical name, where it came from ("FILE:row 3"), fields the log had that perfdsl does not use (`extra`), and the
+    format's name."""
+
     identity: dict[str, object]
     metrics: dict[str, Measurement]
     source: str
@@ -54,10 +60,14 @@ class RunRecord:
 
 @dataclass
 class LoadResult:
+    """What reading logs gives: the records and the problems (diagnostics: warnings for skipped values and rows, errors
+    for files that could not be read, notes)."""
+
     records: list[RunRecord] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
 
     def extend(self, other: "LoadResult") -> None:
+        """Append another result's records and problems to this one."""
         self.records.extend(other.records)
         self.problems.extend(other.problems)
 
@@ -75,6 +85,7 @@ def is_number(value: object) -> bool:
 
 def warning(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,
             hints: list[str] | None = None, notes: list[str] | None = None) -> Diagnostic:
+    """A Diagnostic of severity "warning" (a value or row skipped; the exit status stays 0)."""
     return Diagnostic(code, message, location, source_line, hints=list(hints or []), notes=list(notes or []),
                       severity="warning")
 
@@ -88,6 +99,7 @@ def ragged_row(path: str, line: int, row_number: int, fields: int, expected: str
 
 
 def note(code: str, message: str, location: Location | None = None) -> Diagnostic:
+    """A Diagnostic of severity "note" (information, such as a side value that replaced the log's)."""
     return Diagnostic(code, message, location, severity="note")
 
 

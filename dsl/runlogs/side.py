@@ -34,6 +34,7 @@ CONTROL_KEYS = frozenset({"columns", "window", "utc_offset"})
 
 
 def is_side_file(path: Path | str) -> bool:
+    """Whether `path` is named like side metadata: perfdsl-meta.json, or a name ending in .meta.json."""
     name = Path(path).name
     return name == FOLDER_FILE or name.endswith(LOG_SUFFIX)
 
@@ -85,6 +86,9 @@ def side_for(log: Path | str, given: dict | None) -> dict[str, object]:
 
 
 def apply_side(record: RunRecord, side: dict[str, object], log: str) -> list[Diagnostic]:
+    """Copy the side metadata's identifying fields (every key but the control keys) into `record.identity`, the side
+    value winning; where the log had another value, keep it in `extra` as "log.KEY" and return a side-override note
+    located at the record (`log` is the log's path)."""
     notes = []
     for key, value in side.items():
         if key in CONTROL_KEYS:

@@ -54,6 +54,11 @@ def hf_model_id(model_id: str) -> str | None:
 
 
 def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The one run of a `vllm bench serve --save-result` JSON (or the InferenceX variant): latency statistics in s (from
+    `_ms` keys in ms, from keys without the suffix in s), throughputs in token/s and request/s, identity as the module
+    docstring lists. `side` and `window` are not used. Raises PerfError (exit 1): bad-json for a document that is not
+    a JSON object, no-completed-requests where `completed` is 0, and the errors of reading the file. A statistic that
+    is inf or nan is a warning, left out."""
     path_text = str(path)
     document = require_object(path_text, read_json(path), "a vLLM bench serve result")
     refuse_if_nothing_completed(path_text, document)
@@ -117,6 +122,9 @@ def refuse_if_nothing_completed(path: str, document: dict) -> None:
 
 
 def read_latency(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The one run of a vLLM benchmark_latency.py --output-json: e2e_latency (s) from avg_latency and e2e_latency_pNN
+    from the percentiles; other keys (the latencies list included) go to `extra`. `side` and `window` are not used.
+    Raises PerfError (bad-json, exit 1) for a document that is not a JSON object."""
     path_text = str(path)
     document = require_object(path_text, read_json(path), "a vLLM benchmark_latency result")
     metrics, extra = {}, {}
@@ -144,6 +152,9 @@ _THROUGHPUT_SCALARS = {
 
 
 def read_throughput(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
+    """The one run of a vLLM benchmark_throughput.py --output-json: runtime (s), request_throughput (request/s),
+    total_token_throughput (token/s: vLLM counts prompt and output tokens), identity num_requests and tokens. `side`
+    and `window` are not used. Raises PerfError (bad-json, exit 1) for a document that is not a JSON object."""
     path_text = str(path)
     document = require_object(path_text, read_json(path), "a vLLM benchmark_throughput result")
     identity, metrics, extra = {}, {}, {}

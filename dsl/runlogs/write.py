@@ -40,10 +40,15 @@ def display_unit(dim: Dimension, units: set[str]) -> str:
 
 
 def number_text(measurement: Measurement, unit: str) -> float:
+    """The measurement's value in `unit` (SI value / the unit's scale), rounded to 12 significant digits so that the
+    text written is short and reads back to the same value. Returns a float, not text. Raises UnitError for a unit
+    that does not parse."""
     return float(format(measurement.value / parse_unit(unit).scale, ".12g"))
 
 
 def identity_columns(records: list[RunRecord]) -> list[str]:
+    """The identifying columns of `records`: the fields of IDENTITY_ORDER the records have, in that order, then every
+    other identifying field in the order first seen."""
     seen = [k for r in records for k in r.identity]
     ordered = [k for k in IDENTITY_ORDER if k in seen]
     return ordered + [k for k in dict.fromkeys(seen) if k not in ordered]
@@ -66,11 +71,18 @@ def metric_columns(records: list[RunRecord]) -> dict[str, str]:
 
 
 def write_atomically(path: Path | str, write) -> None:
+    """Write `path` through `write(stream)` (a text stream) into a temporary file moved over `path` when done
+    (output.atomic_output): a reader never sees half a file, and a failed write leaves the old file. Raises UsageError
+    (exit 2) where the target is a folder or cannot be replaced, OSError where its folder cannot be written."""
     with atomic_output(path) as stream:
         write(stream)
 
 
 def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
+    """Write `records` to `path` as a perfdsl CSV run log: identity columns, one `name [unit]` column per metric (values
+    in the logs' common unit, else SI; NA where a record has none), then `source`. Raises PerfError (exit 1) for a
+    metric whose dimension differs between records (mixed-dimensions) or a name that is both an identifying field and
+    a metric (column-clash), and write_atomically's errors."""
     records = list(records)
     identity = identity_columns(records)
     metrics = metric_columns(records)
@@ -102,6 +114,9 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
 
 
 def write_runs_jsonl(records: Iterable[RunRecord], path: Path | str) -> None:
+    """Write `records` to `path` as perfdsl JSON Lines, one object per record: identifying fields, `name [unit]` keys
+    for the metrics (each in its own log's unit where it parses with the right dimension, else SI), and `source`.
+    Raises write_atomically's errors."""
     records = list(records)
 
     def write(stream):
