@@ -148,7 +148,9 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                     notes=[f"first set at {first.cell.span.location()}"]))
                 continue
             done[(name, cell.name)] = stmt
-            if replaced.declared_dim is not None:
+            if replaced.choices is not None:
+                cell = cell.model_copy(update=choice_fields(replaced))      # a `set` value is checked as a choice
+            elif replaced.declared_dim is not None:
                 cell = cell.model_copy(update={"declared": replaced.declared, "declared_dim": replaced.declared_dim,
                                                "declared_span": replaced.declared_span})
             elif isinstance(replaced.expr, ir.Num) and isinstance(cell.expr, ir.Num) \

@@ -53,12 +53,13 @@ class Config:
     def int(self, key: str, default: int | None = None) -> int:
         """The value of `key` as a whole number, or `default` where the config leaves it out. Raises PerfError
         (bad-config, exit 1) where there is neither, or where the value is not a whole number (a boolean, a string,
-        2.5). A JSON Infinity or NaN is not caught: it raises OverflowError or ValueError."""
+        2.5, Infinity, NaN)."""
         value = self.get(key, default)
         if value is None:
             raise PerfError(error("bad-config", f"'{self.path}' has no '{key}', which a {self.get('model_type')} "
                                   "model needs", Location(str(self.path))))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value != int(value):
             raise PerfError(error("bad-config", f"'{key}' in '{self.path}' is {value!r}, not a whole number",
                                   Location(str(self.path))))
         return int(value)

@@ -79,8 +79,14 @@ def measure(value: float, unit: str) -> Measurement:
 
 
 def is_number(value: object) -> bool:
-    """True for a finite int or float (JSON numbers); bools and NaN are not measurements."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """True for a finite int or float (JSON numbers) that a float holds; bools, NaN and integers beyond a float's range
+    (a JSON integer of 400 digits) are not measurements."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:           # an int too large to convert to a float
+        return False
 
 
 def warning(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,

@@ -1,0 +1,34 @@
+"""Faults found while writing the API's docstrings: a `set` that breaks a declared choice, a JSON integer beyond a
+float's range in a run log, and a config value of Infinity."""
+
+from __future__ import annotations
+
+from perfdsl.cli import main
+
+
+def test_a_set_value_is_checked_against_the_choice_it_replaces(tmp_path, capsys):
+    (tmp_path / "a.perf").write_text('workload hw { power_model: "tdp" | "utilisation" = "tdp" }\n'
+                                     'costmodel c { x = if(workload.power_model == "tdp", 1, 2) }\n'
+                                     'report r { workload = hw; show c.x }\n', encoding="utf-8")
+    (tmp_path / "b.perf").write_text('import "a.perf"\nset { hw.power_model = "utilization" }\n', encoding="utf-8")
+    assert main(["check", str(tmp_path / "b.perf")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[bad-choice]: 'power_model' is one of \"tdp\" or \"utilisation\", not \"utilization\"\n"
+                          f"  --> {tmp_path / 'b.perf'}:2:24\n")
+
+
+def test_a_json_integer_beyond_a_float_is_a_warning_not_a_crash(tmp_path, capsys):
+    log = tmp_path / "big.jsonl"
+    log.write_text('{"model": "m", "runtime [ms]": 1' + "0" * 400 + "}\n", encoding="utf-8")
+    assert main(["ingest", str(log), "-o", str(tmp_path / "runs.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "warning[bad-value]: cannot read 1" + "0" * 400 + " as a number for key 'runtime [ms]'" in err
+    assert "error[internal]" not in err and not (tmp_path / "runs.csv").exists()
+
+
+def test_a_config_value_of_infinity_is_a_bad_config(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text('{"model_type": "llama", "hidden_size": Infinity}\n', encoding="utf-8")
+    assert main(["import-hf", str(config), "--hf-id", "org/name"]) == 1
+    assert capsys.readouterr().err == (f"error[bad-config]: 'hidden_size' in '{config}' is inf, not a whole number\n"
+                                       f"  --> {config}\n\n1 error\n")
