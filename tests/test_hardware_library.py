@@ -57,12 +57,17 @@ GAPS = {
     "mi300x": {"peak_tf32", "peak_int8"},
     # issue 12's parts: figures no source read gives
     "gb200": {"pcie_bw"},
+    "h100_nvl": {"sm_count", "peak_fp32", "peak_tf32", "peak_int8"},   # no source read gives them
     "h20": {"sm_count"},
     "gh200": {"tdp", "pcie_bw"},
-    "l20": {"sm_count"},
+    "l20": {"peak_tf32", "peak_fp8", "peak_int8"},
+    "rtx_5000_ada": {"peak_fp32", "peak_fp8"},     # no source read gives its AI TOPS or settles its FP32
+    "rtx_4000_ada": {"peak_fp8"},
     "a10g": {"sm_count", "peak_fp32", "peak_tf32", "peak_fp16", "peak_int8", "mem_bw", "tdp", "pcie_bw"},
     "rtx_3090_ti": {"nvlink_bw"},
-    "mi355x": {"peak_tf32"},
+    "rtx_3070": {"peak_fp16_acc16"},
+    "mi325x": {"peak_int8"},
+    "mi355x": {"peak_fp32", "peak_tf32", "peak_int8"},
 }
 # Cells that are formulas over a gap, so they cannot be evaluated either.
 BLOCKED = {
@@ -75,6 +80,9 @@ BLOCKED = {
     "a10g": {"peak_fp16_acc16", "peak_fp8", "idle_power", "interconnect_bw"},
     "gh200": {"idle_power"},
     "rtx_3090_ti": {"interconnect_bw"},
+    "rtx_5000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8"},   # formulas over peak_fp8
+    "rtx_4000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8"},
+    "rtx_3070": {"peak_fp16", "peak_fp8", "peak_int8"},                          # over peak_fp16_acc16
 }
 
 # Figures not declared in the base, given only where gpus.csv has them: the parts that lack each.
@@ -210,9 +218,12 @@ SPOT_CHECKS = [
     ("a40.interconnect_bw", 112.5e9 / 2),
     ("rtx_3090_ti.peak_fp16", 160e12 / 2),         # FP32 accumulate: half the FP16-accumulate rate
     ("rtx_3080.peak_fp16", 119e12 / 2),
-    ("rtx_3070.peak_fp16", 81.3e12 / 2),
+    ("rtx_3070.mem_bw", 448e9),                    # two spec pages (fudzilla's 16 Gbps would give 512)
     ("mi325x.mem_size", 256e9),
-    ("mi355x.peak_fp4", 10066.4e12),
+    ("mi355x.peak_fp4", 10000e12),                 # "up to 10 PFLOPS FP4" (rounded in the source)
+    ("mi355x.peak_fp16", 5000e12 / 2),             # half the "five petaflops" of FP8
+    ("rtx_3080.peak_fp16_acc16", 2 * 59.5e12),
+    ("gh200.peak_fp16", 989.4e12),
 ]
 
 STRING_CHECKS = [
