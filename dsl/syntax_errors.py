@@ -47,7 +47,13 @@ def name_slip(exc: UnexpectedInput, parse: Callable[[str], object]) -> str | Non
     """The slip whose examples fail as `exc` does (a key of SLIPS), or None. `parse(text)` parses a whole file."""
     if getattr(exc, "state", None) is None:
         return None
-    return exc.match_examples(_remembering(parse), SLIPS, use_accepts=True)
+    try:
+        return exc.match_examples(_remembering(parse), SLIPS, use_accepts=True)
+    except TypeError:
+        # lark 1.3 formats a debug message with `%d` of its ParserState when an example fails in the same state with
+        # other tokens acceptable, before it checks the log level: that example is no match, and the error gets the
+        # generic message rather than another slip's.
+        return None
 
 
 @lru_cache(maxsize=4)

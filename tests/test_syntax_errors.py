@@ -46,3 +46,11 @@ def test_every_syntax_case_is_covered():
     # cases whose error is not a parse failure: a character the lexer refuses, the end of the file, a bad choice
     lexer_or_builder = {"syntax_single_quote", "syntax_unclosed_block", "syntax_choice_mixed"}
     assert cases - lexer_or_builder == set(NAMED)
+
+
+def test_a_parse_failing_in_an_example_state_with_other_tokens_acceptable_is_generic():
+    # Found by mutating the cost model: a number with a unit glued to a name inside a call (`hidden  GBfn, 0)`).
+    # Lark raised TypeError from its own debug message on the state comparison; the error is now the generic one.
+    text = "costmodel c {\n    x = if(a, 2 * hidden  GBfn, 0)\n}\n"
+    exc = failure(text)
+    assert name_slip(exc, _parse_file) is None
