@@ -150,14 +150,38 @@ def test_single_gpu_memory_mape_below_1_percent_and_every_row_within_1_percent(s
     assert max(abs(e) for e in errors) < 0.01, f"a single-GPU row's memory is off by more than 1%: {detail}"
 
 
-def test_data_parallel_rows_are_the_single_gpu_figures(seed_rows):
-    # "x 8" is eight replicas that do not communicate: every per-GPU estimate equals the one-GPU estimate.
-    metrics = ["runtime [ms]", "memory [GiB]", "energy_per_token [J/token]", "throughput [token/s]"]
-    by_point = {(row["model"], row["hardware"], row["n_gpus"]): row for row in seed_rows}
-    for (model, hardware, n_gpus), row in by_point.items():
-        if n_gpus == 8:
-            one = by_point[(model, hardware, 1)]
-            assert [row[m] for m in metrics] == [one[m] for m in metrics], (model, hardware)
+def eight_gpu_a5000(rows: list[dict]) -> list[dict]:
+    return [row for row in rows if row["hardware"] == "rtx_a5000" and row["n_gpus"] == 8]
+
+
+def test_x8_runtime_from_the_plans_and_one_fitted_ring_bandwidth(seed_rows):
+    # The x 8 rows run the recovered plans (../shared/reference/seed_x8_plans.md) with one ring bandwidth fitted by
+    # `perfdsl calibrate` (reports/seed_a5000x8_calibration.perf: 18.0 GB/s, in-sample MAPE 7.59%, leave-one-model-
+    # out 9.93%). The 5% is not reached: opt-1.3b is 12% slow and clm-1.1b 15% fast at one bandwidth
+    # (costmodels/README.md, "What the x 8 rows were"); this pins what the plans reach so a change that loses it fails.
+    rows = eight_gpu_a5000(seed_rows)
+    assert sorted(row["model"] for row in rows) == sorted(SEED_MODELS)
+    errors = {row["model"]: row["runtime error [%]"] / 100 for row in rows}
+    detail = ", ".join(f"{model} {error:+.2%}" for model, error in errors.items())
+    assert mean_abs(list(errors.values())) < 0.08, f"x 8 runtime MAPE: {detail}"
+    assert all(abs(error) < 0.16 for error in errors.values()), detail
+
+
+def test_x8_clm_memory_within_1_percent_and_opt_memory_left_unexplained(seed_rows):
+    # clm: the plan's weights (gate and up split, all else whole) plus the fp16 logits the script keeps beside the
+    # loss. OPT: the unsharded model most likely stayed resident (seed_x8_plans.md), which the plan does not hold.
+    rows = {row["model"]: row for row in eight_gpu_a5000(seed_rows)}
+    clm = [rows[model]["memory error [%]"] / 100 for model in ("clm_60m", "clm_200m", "clm_400m", "clm_1_1b")]
+    assert mean_abs(clm) < 0.01, clm
+    assert all(abs(error) < 0.015 for error in clm), clm
+    assert all(rows[model]["memory [GiB]"] < 0.3 * rows[model]["memory measured [GiB]"]
+               for model in ("opt_1_3b", "opt_6_7b"))
+
+
+def test_x8_energy_counts_one_gpu(seed_rows):
+    # The seed's convention: TDP x runtime / tokens for one GPU (230 W on the A5000).
+    for row in eight_gpu_a5000(seed_rows):
+        assert row["energy_per_token [J/token]"] == pytest.approx(230 * row["runtime [ms]"] / 1e3 / 16384, rel=1e-9)
 
 
 # -- (d) physics sanity ------------------------------------------------------------------------------------------

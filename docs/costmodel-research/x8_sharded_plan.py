@@ -6,7 +6,7 @@ lets an ILP choose every other placement, minimising resharding cost. Its cost m
 reduce-scatters the row-wise MLP output along the batch, runs attention, norms and residuals on 1/8 of the batch,
 and all-gathers the hidden states before the next MLP. This script models that plan with the fitted single-GPU
 cells (seed_model.py) and prints, per model, the communication time the measured runtime leaves over and the
-effective bandwidth that implies. It is evidence for costmodels/README.md ("What the x 8 rows are"), not a fit: the
+effective bandwidth that implies. It is evidence for costmodels/README.md ("What the x 8 rows were"), not a fit: the
 solver's actual plan for each model was not published, and the implied bandwidths differ by family.
 
     python x8_sharded_plan.py
