@@ -155,7 +155,15 @@ class Program:
         """
         program = self.with_overrides(overrides, report)
         ctx, checker = program.prepare(report)
-        evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, progress, link=checker.link)
+        result = program.evaluate_in(ctx, checker, progress)
+        answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
+        return result
+
+    def evaluate_in(self, ctx: ReportContext, checker: Checker,
+                    progress: Callable[[int, int], None] | None = None) -> Result:
+        """The shown cells of a prepared report over the sweep of `ctx` (the whole sweep, or one chunk of it:
+        chunks.slice_context), without answering its question. `checker` is `prepare`'s."""
+        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types, progress, link=checker.link)
 
         def compute():
             columns = []
@@ -165,16 +173,23 @@ class Program:
             return columns
 
         columns = evaluator.run(compute)
-        mode = option_value(program.sources, ctx.report, "invalid_points")
-        reached = {block.name for block in blocks_of_report(program.blocks, ctx, [b for b, _, _ in evaluator.memo])}
+        mode = option_value(self.sources, ctx.report, "invalid_points")
+        reached = {block.name for block in blocks_of_report(self.blocks, ctx, [b for b, _, _ in evaluator.memo])}
         constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
         validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode))
         if any(d.severity == "error" for d in validity.diagnostics):
             raise PerfError(validity.diagnostics)
-        result = Result(program, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
+        result = Result(self, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
-        answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
         return result
+
+    def predict_bytes(self, report: str | None = None) -> int:
+        """The memory (bytes) a whole evaluation of the report would hold: chunks.predict_bytes over the cells its
+        shown values and question read. Raises as `prepare`."""
+        from .chunks import predict_bytes
+
+        ctx, checker = self.prepare(report)
+        return predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx))
 
     def cell_context(self, dotted: str):
         """A cell of a named block checked on its own, without a report: (block, cell, context, checker, type)."""
@@ -223,3 +238,20 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(diag)
     return sorted(unique, key=Diagnostic.sort_key)
+
+
+def evaluation_roots(link: Linker, ctx: ReportContext) -> list[tuple[str, str]]:
+    """The (block, cell) pairs an evaluation of the report starts from: its shown cells and what its `where` lines
+    and question read (through every block a swept role takes)."""
+    from .linker import Target, refs_of
+    from .queries import question_exprs
+
+    refs = [item.ref for item in ctx.report.shows]
+    for expr in question_exprs(ctx):
+        refs.extend(refs_of(expr))
+    roots: dict[tuple[str, str], None] = {}
+    for ref in refs:
+        target = link.target(ref.parts, ctx.report)
+        if isinstance(target, Target):
+            roots.update(((name, target.cell), None) for name in target.blocks)
+    return list(roots)
