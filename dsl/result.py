@@ -182,19 +182,9 @@ class Result:
     def axis_columns(self, all_points: bool = False) -> dict[str, np.ndarray]:
         """The coordinates of every row (every sweep point with all_points), flat, in display units, keyed like
         records()."""
-        out: dict[str, np.ndarray] = {}
-        shape = self.shape
-        for axis in self.axes:
-            for coord in axis.coords:
-                values = coord.display_values()
-                view_shape = [1] * len(shape)
-                view_shape[axis.index] = len(values)
-                if coord.kind == "num" and not coord.unit:
-                    values = _whole_numbers(values)
-                flat = self.pick(np.broadcast_to(values.reshape(view_shape), shape).reshape(-1), axis.index,
-                                 all_points)
-                out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
-        return out
+        if self.rows is None or all_points:
+            return coord_columns(self.ctx, None)
+        return coord_columns(self.ctx, self.rows.index, self.rows.missing, self.rows.kept_axes)
 
     def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
         """Header keys and flat columns (axes first, then shown cells), in display units; with
@@ -247,3 +237,29 @@ def _whole_numbers(values: np.ndarray) -> np.ndarray:
             and np.abs(values).max(initial=0) < 2**53:
         return values.astype(np.int64)
     return values
+
+
+def coord_columns(ctx: "ReportContext", index: np.ndarray | None, missing: np.ndarray | None = None,
+                  kept: frozenset[int] = frozenset()) -> dict[str, np.ndarray]:
+    """The coordinates of sweep points in display units, keyed like records(): of every point in row order
+    (`index` None), or of the points at flat sweep indices `index`. Where `missing` marks a row that stands for a
+    group with no answer, only its `kept` axes have values (the others are NaN or None)."""
+    out: dict[str, np.ndarray] = {}
+    shape = ctx.shape
+    positions = np.unravel_index(index, shape) if index is not None and shape else None
+    for axis in ctx.axes:
+        for coord in axis.coords:
+            values = coord.display_values()
+            if coord.kind == "num" and not coord.unit:
+                values = _whole_numbers(values)
+            if positions is None:
+                view_shape = [1] * len(shape)
+                view_shape[axis.index] = len(values)
+                flat = np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
+            else:
+                flat = values[positions[axis.index]]
+                if missing is not None and axis.index not in kept and missing.any():
+                    flat = flat.copy() if flat.dtype.kind == "f" else flat.astype(object)   # as Rows.pick
+                    flat[missing] = np.nan if flat.dtype.kind == "f" else None
+            out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
+    return out
