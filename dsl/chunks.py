@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNK_POINTS = 1 << 18         # 262,144 points: about 30 MB of arrays for the capacity-planning model
 BYTES_PER_VALUE = 8                    # float64; booleans and strings are counted as if they took as much
+# The arrays an evaluation of a whole sweep at once may hold (predict_bytes); above it the sweep is evaluated in
+# chunks or refused. Chosen, not measured: the peak is about twice the arrays (numpy's temporaries, the output's
+# columns), which keeps a whole evaluation under about 2 GiB, the issue's memory target (issue 10).
+WHOLE_EVALUATION_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ def plan_chunks(shape: tuple[int, ...], max_points: int) -> list[Chunk]:
 
 def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:
     """The context of one chunk: the same report, roles and axes, each axis holding only the chunk's coordinates."""
-    part = ReportContext(report=ctx.report, fixed_roles=dict(ctx.fixed_roles))
+    part = ReportContext(report=ctx.report, fixed_roles=dict(ctx.fixed_roles), whole_points=ctx.n_points,
+                         pinned=frozenset(i for i, w in enumerate(chunk.where) if ctx.axes[i].length > 1
+                                          and (isinstance(w, int) or len(range(ctx.axes[i].length)[w]) == 1)))
     for axis, where in zip(ctx.axes, chunk.where):
         cut = slice(where, where + 1) if isinstance(where, int) else where
         coords = [replace(coord, values=coord.values[cut]) for coord in axis.coords]
@@ -140,3 +146,21 @@ def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str
     for key, axes in cell_axes(link, ctx, roots).items():
         total += BYTES_PER_VALUE * math.prod(shape[a] for a in axes)
     return total
+
+
+def gib(n_bytes: float) -> str:
+    """A byte count as GiB for messages: 80_000_000_000 -> '74.5 GiB'."""
+    return f"{n_bytes / 2**30:,.1f} GiB"
+
+
+def too_large_for_once(ctx: ReportContext, predicted: int) -> tuple[str, list[str], list[str]]:
+    """The message, notes and hints of error[sweep-too-large] for a sweep whose whole evaluation would hold
+    `predicted` bytes, above WHOLE_EVALUATION_BYTES."""
+    sizes = " x ".join(f"{axis.name}: {axis.length:,}" for axis in ctx.axes)
+    message = (f"report '{ctx.report.name}' would hold {gib(predicted)} of arrays to evaluate its {ctx.n_points:,} "
+               f"points at once ({sizes}); an evaluation at once holds at most {gib(WHOLE_EVALUATION_BYTES)}")
+    return message, [f"{predicted / max(ctx.n_points, 1):,.0f} bytes a point: one value per point of every cell "
+                     "the shown values need"], [
+        "evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl) streams the rows, and a question in the "
+        "report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, perfdsl.evaluate_chunks "
+        "or perfdsl.answer_in_chunks"]

@@ -229,7 +229,7 @@ class Evaluator:
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         count = int(np.count_nonzero(np.broadcast_to(bad, self._shape_with_fix(bad.shape, fix))))
         where = self.describe_point(first, bad.shape, fix)
-        total = self.ctx.n_points
+        total = self.ctx.whole_points or self.ctx.n_points
         span = cell.expr.span if cell.expr is not None else cell.span
         diag = self.sources.diag(code, f"{message} at {where}", span, path=block.cell_path(cell.name),
                                  notes=[f"{count} of {total} sweep points are affected" if count > 1 or total > 1
@@ -251,6 +251,8 @@ class Evaluator:
             position = fix.get(axis.index)
             if position is None and shape[axis.index] > 1:
                 position = index[axis.index]
+            elif position is None and axis.index in self.ctx.pinned:    # a chunk's axis cut to one position
+                position = 0
             if position is None:
                 continue
             for coord in axis.coords:

@@ -155,6 +155,7 @@ class Program:
         """
         program = self.with_overrides(overrides, report)
         ctx, checker = program.prepare(report)
+        program.refuse_too_large(ctx, checker)
         result = program.evaluate_in(ctx, checker, progress)
         answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
         return result
@@ -182,6 +183,18 @@ class Program:
         result = Result(self, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         return result
+
+    def refuse_too_large(self, ctx: ReportContext, checker: Checker) -> None:
+        """Raise PerfError (sweep-too-large) where evaluating the whole sweep at once would hold more than
+        chunks.WHOLE_EVALUATION_BYTES, before anything is computed."""
+        from .chunks import WHOLE_EVALUATION_BYTES, predict_bytes, too_large_for_once
+
+        if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:     # too small to matter: skip the prediction
+            return
+        predicted = predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+        if predicted > WHOLE_EVALUATION_BYTES:
+            message, notes, hints = too_large_for_once(ctx, predicted)
+            raise PerfError(self.sources.diag("sweep-too-large", message, ctx.report.span, notes=notes, hints=hints))
 
     def predict_bytes(self, report: str | None = None) -> int:
         """The memory (bytes) a whole evaluation of the report would hold: chunks.predict_bytes over the cells its

@@ -103,8 +103,7 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
         keep = np.isin(store_index, winners)
         store_index = np.concatenate([store_index[keep], take])
         store = [np.concatenate([old[keep], new]) for old, new in zip(store, columns)] if store else columns
-        for diag in result.warnings:
-            warnings.setdefault((diag.code, str(diag.path)), diag)
+        keep_first(warnings, result.warnings)
         done += chunk.n_points
         if progress is not None:
             progress(done, ctx.n_points)
@@ -116,6 +115,13 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
     at = np.searchsorted(store_index, index, sorter=order)
     cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
     return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
+
+
+def keep_first(warnings: dict, diagnostics) -> None:
+    """Add a chunk's diagnostics to `warnings` (a dict): the first of each code at each place is kept (the chunks
+    come in row order, so it names the first point, as the whole evaluation's does)."""
+    for diag in diagnostics:
+        warnings.setdefault((diag.code, str(diag.location), str(diag.path)), diag)
 
 
 @dataclass
