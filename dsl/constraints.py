@@ -252,7 +252,9 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
                     for index in np.argwhere(broken)[:EXAMPLES]]
         violations.append(Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points,
                                     examples))
-    nothing_left = bool(violations) and not valid.any()
+    # A chunk of a streamed sweep (ctx.whole_points set) whose points all break a constraint is no error: other
+    # chunks may have points to show.
+    nothing_left = bool(violations) and not valid.any() and ctx.whole_points is None
     diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
     return Validity(valid, violations, diagnostics)
 

@@ -114,6 +114,9 @@ class Result:
         self.valid = np.ones(ctx.shape, dtype=bool)     # full sweep shape: True where every constraint holds
         self.violations: list = []                        # constraints.Violation, one per broken constraint
         self.invalid_points = "omit"
+        # A chunk of a streamed sweep (streaming.evaluate_chunks) under "mark" has the valid and violates columns
+        # whether or not its own points break a constraint, so that every chunk has the same columns.
+        self.always_mark = False
 
     def set_validity(self, valid: np.ndarray, violations: list, mode: str) -> None:
         """Record which points meet every constraint (`valid`, the full sweep's shape) and what the report does
@@ -194,7 +197,7 @@ class Result:
         keys = list(axes) + [c.key for c in self.columns]
         # By column, not by name: a report may show one cell twice, in two units.
         values = list(axes.values()) + [self._display_values(c, all_points) for c in self.columns]
-        if self.invalid_points == "mark" and self.violations:
+        if self.invalid_points == "mark" and (self.violations or self.always_mark):
             keys += ["valid", "violates"]
             values += [self.pick(self.valid.reshape(-1), all_points=all_points),
                        self.pick(self.violates(), all_points=all_points)]

@@ -29,13 +29,16 @@ def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, 
                     ) -> Iterator[tuple[Chunk, Result]]:
     """Each chunk of the report's sweep, evaluated, with its `where` lines applied (its rows are those that meet
     them), in row order. `progress(points done, points in all)` is called after each chunk. A report with a
-    question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep.
+    question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
+    `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
+    (the whole evaluation has them only where some point breaks one).
     Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, checker = program.prepare(report)
     done = 0
     for chunk, part in chunk_contexts(ctx, chunk_points):
         result = program.evaluate_in(part, checker)
+        result.always_mark = bool(checker.constraints)
         answer(result, checker)
         done += chunk.n_points
         if progress is not None:

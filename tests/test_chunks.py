@@ -97,6 +97,32 @@ def test_warnings_of_a_chunked_evaluation_name_the_same_cells(tmp_path, monkeypa
     assert chunked[0].message == whole.warnings[0].message
 
 
+GRID = """
+workload w {
+    sweep gpus = [1, 2, 3, 4]
+    sweep tp = [1, 2]
+    require gpus / tp == floor(gpus / tp), "gpus is a whole multiple of tp"
+    require gpus <= 3, "three GPUs at most"
+}
+costmodel c { replicas = workload.gpus / workload.tp }
+report r {
+    workload = w
+    OPTION
+    show c.replicas
+}
+"""
+
+
+@pytest.mark.parametrize("option", ["", 'invalid_points = "mark"'])
+def test_chunks_leave_out_or_mark_the_points_that_break_a_constraint_as_the_whole_does(option):
+    program = perfdsl.load([], texts={"c.perf": GRID.replace("OPTION", option)})
+    keys, columns = program.evaluate().table()
+    parts = [result.table() for _, result in evaluate_chunks(program, chunk_points=3)]
+    assert all(part_keys == keys for part_keys, _ in parts)
+    for i, key in enumerate(keys):
+        assert same(np.concatenate([part[i] for _, part in parts]), columns[i]), key
+
+
 # -- questions answered chunk by chunk equal the answers over the whole sweep -----------------------------------
 
 @pytest.mark.parametrize("report", ["cheapest_setup", "largest_batch", "latency_throughput"])
