@@ -20,7 +20,7 @@ from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
 from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
-from .evaluator import Evaluator
+from .evaluator import Constants, Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
 from .loader import load_modules
@@ -42,6 +42,7 @@ class Program:
         self._extra_sources = dict(extra_sources or {})
         self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources)
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
+        self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -164,7 +165,8 @@ class Program:
                     progress: Callable[[int, int], None] | None = None) -> Result:
         """The shown cells of a prepared report over the sweep of `ctx` (the whole sweep, or one chunk of it:
         chunks.slice_context), without answering its question. `checker` is `prepare`'s."""
-        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types, progress, link=checker.link)
+        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types, progress, link=checker.link,
+                              constants=self._constants_of(ctx.report.name, checker))
 
         def compute():
             columns = []
@@ -195,6 +197,17 @@ class Program:
         if predicted > WHOLE_EVALUATION_BYTES:
             message, notes, hints = too_large_for_once(ctx, predicted)
             raise PerfError(self.sources.diag("sweep-too-large", message, ctx.report.span, notes=notes, hints=hints))
+
+    def _constants_of(self, name: str, checker: Checker) -> Constants:
+        """The constants of a prepared report (evaluator.Constants): its cells that vary along no axis."""
+        found = self._constants.get(name)
+        if found is None:
+            from .chunks import cell_axes
+
+            ctx, _ = self._prepared[name]
+            axes = cell_axes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on))
+        return found
 
     def predict_bytes(self, report: str | None = None) -> int:
         """The memory (bytes) a whole evaluation of the report would hold: chunks.predict_bytes over the cells its

@@ -288,3 +288,16 @@ def test_progress_draws_a_bar_on_a_terminal():
     progress.bar.refresh()
     assert "\revaluating:  50%|" in stream.getvalue()
     progress.done()
+
+
+def test_constants_are_computed_once_but_their_warnings_come_with_every_evaluation(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = ("model m { zero = 0; ratio = 1 / zero; size = 2 }\n"
+            "report r { model = m; sweep a = 1 .. 4; q = a * model.size; show q, model.ratio }\n")
+    program = load_text(tmp_path, "r.perf", text)
+    first, second = program.evaluate(), program.evaluate()
+    assert [d.code for d in first.warnings] == [d.code for d in second.warnings] == ["division-by-zero"]
+    assert first.column("q").tolist() == second.column("q").tolist() == [2.0, 4.0, 6.0, 8.0]
+    # m.size varies along no axis: kept with the report's constants; m.ratio warns, so it is computed each time
+    constants = program._constants["r"]
+    assert ("m", "size") in constants.values and ("m", "ratio") not in constants.values
