@@ -150,7 +150,9 @@ class Evaluator:
             self._warn_fp(block, cell, value, fix, flag)
         vtype = self.types.get((block.name, name))
         if vtype is not None and getattr(vtype, "dim", None) in (BYTES, TIME) and value.dtype.kind == "f":
-            if (value < 0).any():
+            # A reduction first (no boolean array over the sweep); NaN makes the minimum NaN: then look closer.
+            least = np.min(value) if value.size else 0.0
+            if (least < 0 or least != least) and (value < 0).any():
                 self._warn_point(block, cell, value < 0, fix, "negative-size",
                                  f"'{block.name}.{name}' is negative ({vtype.describe()})",
                                  hint="a size or a duration below zero means an input is out of range: check the "
