@@ -23,12 +23,14 @@ from .blocks import Block, SourceLines
 from .checker import missing_input
 from .errors import Diagnostic, PerfError
 from .functions import FUNCTIONS
+from .heap import keep_freed_memory
 from .linker import Linker, Target, refs_of
 from .operators import OPERATORS, UNARY
 from .context import ReportContext
 from .units import BYTES, TIME
 
 Fix = tuple[tuple[int, int], ...]
+LARGE_SWEEP = 1 << 16           # points from which an evaluation's arrays are large enough for heap.py to matter
 
 _FP_CODES = {"divide": "division-by-zero", "invalid": "not-a-number", "overflow": "overflow"}
 _FP_WORDS = {"divide": "divides by zero", "invalid": "is not a number (NaN)", "overflow": "overflows"}
@@ -68,6 +70,8 @@ class Evaluator:
         self._total = max(len(self.types), 1)
         self._last_progress = time.monotonic()
         self.constants = constants
+        if ctx.n_points >= LARGE_SWEEP:
+            keep_freed_memory()       # heap.py: without it, page faults of fresh arrays cost more than the sums
         self._positions: dict[str, tuple[tuple[int, int], ...]] | None = None
         self._role_names: dict[int, tuple[str, ...]] = {}
 
