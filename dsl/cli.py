@@ -315,7 +315,9 @@ def cmd_check(args) -> int:
     if missing:
         load_modules(missing)                      # raises the usage error that names every missing file
     diagnostics, modules = [], {}
-    for file in args.files:
+    progress = Progress("checking", unit="files")
+    for done, file in enumerate(args.files):
+        progress(done, len(args.files))
         try:
             program = Program.load([file])
         except UsageError:
@@ -326,6 +328,7 @@ def cmd_check(args) -> int:
         diagnostics.extend(program.check())
         for module in program.modules:
             modules.setdefault(module.file, module)
+    progress.done()
     diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
