@@ -278,6 +278,8 @@ _TABLE = [
     ErrorCode("workbook-too-large", "usage", _E, "the workbook would have {count} rows; perfdsl writes at most "
               "{limit} rows to a workbook (a workbook is for people)",
               "write every row with -o FILE.csv or -o FILE.jsonl, or ask the report a question whose answer fits"),
+    ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
+              "pip install 'perfdsl[notebook]' (pandas and xarray, for Result.to_pandas and Result.to_xarray)"),
     ErrorCode("out-of-memory", "usage", _E, "the machine ran out of memory while {doing}",
               "evaluate the sweep in smaller chunks (--chunk-points N), or narrow its axes with --set"),
     # -- a bug ----------------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Results of a report: shown cells as arrays over the sweep, flattened into records on demand.
 
-Record keys carry display units: `"prefill.runtime [ms]"`, `"batch"`, `"model"`. Values in `column()` are SI;
-values in `records()` are in display units. This is the stable machine interface of `perfdsl eval --format json`.
+Units, one convention: arrays are SI (`column()`, `array()`, `to_xarray()`; `display=True` where offered gives the
+shown unit), tables are in the shown units with the unit in each key (`records()`, `table()`, `to_pandas()`):
+`"prefill.runtime [ms]"`, `"batch"`, `"model"`. Records are the stable machine interface of
+`perfdsl eval --format json`.
 A report that asks a question (`where`, `best`, `pareto`, `largest`, `smallest`: queries.py) has one row per answer
 instead of one per sweep point: `rows` says which points they are, and `column()`, `records()` and `table()` follow
 it; `array()` stays over the whole sweep.
@@ -65,10 +67,10 @@ class LabelledArray:
     """A shown cell over the full sweep: values[i, j, ...] at axis coordinates coords[axis][i] ..."""
 
     name: str
-    unit: str
-    values: np.ndarray                        # display units, full shape
+    unit: str                                 # the unit of `values`: SI (array()), or the shown unit (display=True)
+    values: np.ndarray                        # full shape, in `unit`
     dims: tuple[str, ...]                     # axis names
-    coords: dict[str, np.ndarray]             # coordinate name -> values along its axis
+    coords: dict[str, np.ndarray]             # coordinate name -> values along its axis, in the axis's shown unit
     valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
 
 
@@ -217,14 +219,37 @@ class Result:
         lists = [_python_list(v) for v in values]
         return [dict(zip(keys, row)) for row in zip(*lists)]
 
-    def array(self, name: str) -> LabelledArray:
-        """A shown cell over the whole sweep (before any question of the report), with its axes."""
+    def array(self, name: str, display: bool = False) -> LabelledArray:
+        """A shown cell over the whole sweep (before any question of the report), with its axes: in SI like
+        column() (`unit` names the SI unit), or with `display` in the unit the report shows it in."""
         column = self._column(name)
         full = np.broadcast_to(self._ranked(column.array), self.shape)
-        values = full / column.scale if column.kind == "num" else full
+        if display or column.kind != "num":
+            values, unit = (full / column.scale if column.kind == "num" else full), column.unit
+        else:
+            values, unit = full, si_unit_name(column.dim) if column.dim not in (None, DIMENSIONLESS) else ""
         coords = {coord.name: coord.display_values() for axis in self.axes for coord in axis.coords}
-        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords,
-                             self.valid)
+        return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid)
+
+    def to_pandas(self):
+        """The rows of records() as a pandas DataFrame (display units in the column names, as in CSV output).
+        Needs pandas (`pip install perfdsl[notebook]`)."""
+        from .notebook import to_pandas
+
+        return to_pandas(self)
+
+    def to_xarray(self, display: bool = False):
+        """The shown cells over the whole sweep as an xarray Dataset: the report's axes as dimensions, each axis's
+        coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
+        variable's attributes. Needs xarray (`pip install perfdsl[notebook]`)."""
+        from .notebook import to_xarray
+
+        return to_xarray(self, display)
+
+    def __repr__(self) -> str:
+        from .notebook import describe
+
+        return describe(self)
 
 
 def _python_list(values: np.ndarray) -> list:
