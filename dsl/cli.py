@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--chunk-points", type=int, metavar="N",
                     help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
                          "sweep at once where it fits in memory, else chunks of 262,144 points)")
+    ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
+                    "(tcp://HOST:8786); the results are those of the serial run")
+    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes")
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
@@ -470,6 +473,8 @@ def _chunked(program, args, overrides, fmt) -> int:
 
     if args.chunk_points is not None and args.chunk_points < 1:
         raise UsageError(error("bad-option", f"--chunk-points {args.chunk_points}: a chunk holds at least one point"))
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker"))
     if not program.reports:
         return 0
     overridden = program.with_overrides(overrides or None, args.report)
@@ -477,10 +482,14 @@ def _chunked(program, args, overrides, fmt) -> int:
     report = ctx.report
     if fmt == "xlsx" and not report.wheres and not report.questions and ctx.n_points > XLSX_ROW_LIMIT:
         raise UsageError(_workbook_too_large(ctx.n_points, args.output))
+    distributed = bool(args.dask or args.workers)
     if args.measured or args.add_measured or "measured" in report.cells:
+        if distributed:
+            raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
+                                   "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
         return 0
-    if args.chunk_points:
-        return args.chunk_points
+    if args.chunk_points or distributed:
+        return args.chunk_points or DEFAULT_CHUNK_POINTS
     if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:
         return 0
     return DEFAULT_CHUNK_POINTS if overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES else 0
@@ -499,23 +508,45 @@ def _workbook_too_large(rows: int, output: str):
 
 def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> int:
     """`eval` of a sweep chunk by chunk: rows streamed to the output (a table shows its first rows only), or the
-    report's question answered over the whole sweep."""
+    report's question answered over the whole sweep; the chunks on a Dask cluster with --dask or --workers."""
+    from .errors import UsageError, error
+
+    ctx, _ = program.with_overrides(overrides or None, args.report).prepare(args.report)
+    stem = os.path.splitext(args.output or "")[0]
+    if fmt == "xlsx" and ctx.report.questions:
+        raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a table, "
+                               "not a workbook", hints=[f"use -o {stem}.csv"]))
+    if fmt == "xlsx":
+        raise UsageError(_workbook_too_large(ctx.n_points, args.output))
+    if fmt == "table" and args.output and not ctx.report.questions:
+        raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
+                               "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
+    progress = Progress("evaluating", unit="points", quiet=args.quiet)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.dask or args.workers:
+            from .distributed import dask_client
+
+            client = stack.enter_context(dask_client(args.dask, args.workers))
+        return _write_chunks(program, args, overrides, fmt, chunk_points, ctx, progress, client)
+
+
+def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, progress, client) -> int:
     from .output import write_text_atomically
     from .render import TABLE_ROW_LIMIT, write_csv, write_json, write_stream, write_table
     from .streaming import answer_in_chunks, evaluate_chunks, keep_first
 
-    ctx, _ = program.with_overrides(overrides or None, args.report).prepare(args.report)
-    progress = Progress("evaluating", unit="points", quiet=args.quiet)
     if ctx.report.questions:
-        answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
-                                    progress=progress)
+        if client is not None:
+            from .distributed import answer_on_dask
+
+            answered = answer_on_dask(client, program, args.report, overrides or None, chunk_points=chunk_points,
+                                      progress=progress)
+        else:
+            answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
+                                        progress=progress)
         progress.done()
         _print_diagnostics(answered.warnings)
-        if fmt == "xlsx":
-            from .errors import UsageError, error
-
-            raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a "
-                                   "table, not a workbook", hints=[f"use -o {os.path.splitext(args.output)[0]}.csv"]))
         keys, columns = answered.table()
         rows = answered.n_rows
 
@@ -528,20 +559,18 @@ def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> in
             else:
                 write_json(keys, columns, stream, lines=fmt == "jsonl")
     else:
-        if fmt == "xlsx":
-            from .errors import UsageError
-
-            raise UsageError(_workbook_too_large(ctx.n_points, args.output))
-        if fmt == "table" and args.output:
-            from .errors import UsageError, error
-
-            stem = os.path.splitext(args.output)[0]
-            raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
-                                   "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
         warnings: dict = {}
         rows = 0
 
         def parts():
+            if client is not None:
+                from .distributed import rows_on_dask
+
+                for keys, columns, chunk_warnings in rows_on_dask(client, program, args.report, overrides or None,
+                                                                  chunk_points=chunk_points, progress=progress):
+                    keep_first(warnings, chunk_warnings)
+                    yield keys, columns
+                return
             for _, result in evaluate_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
                                              progress=progress):
                 keep_first(warnings, result.warnings)

@@ -10,11 +10,12 @@ as over the whole sweep, ties included), and only the rows of the current winner
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+import itertools
+from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .chunks import DEFAULT_CHUNK_POINTS, Chunk, chunk_contexts
+from .chunks import DEFAULT_CHUNK_POINTS, Chunk, plan_chunks, slice_context
 from .errors import Diagnostic
 from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
                       reduce_points)
@@ -31,19 +32,60 @@ def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, 
     them), in row order. `progress(points done, points in all)` is called after each chunk. A report with a
     question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
     `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
-    (the whole evaluation has them only where some point breaks one).
-    Raises as Program.evaluate."""
+    (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
-    ctx, checker = program.prepare(report)
+    ctx, _ = program.prepare(report)
     done = 0
-    for chunk, part in chunk_contexts(ctx, chunk_points):
-        result = program.evaluate_in(part, checker)
-        result.always_mark = bool(checker.constraints)
-        answer(result, checker)
+    for chunk in plan_chunks(ctx.shape, chunk_points):
+        result = chunk_result(program, report, chunk)
         done += chunk.n_points
         if progress is not None:
             progress(done, ctx.n_points)
         yield chunk, result
+
+
+def chunk_result(program, report: str | None, chunk: Chunk) -> Result:
+    """One chunk of a prepared report's sweep, evaluated, its `where` lines applied (see evaluate_chunks)."""
+    ctx, checker = program.prepare(report)
+    result = program.evaluate_in(slice_context(ctx, chunk), checker)
+    result.always_mark = bool(checker.constraints)
+    answer(result, checker)
+    return result
+
+
+def chunk_rows(program, report: str | None, chunk: Chunk) -> tuple[list[str], list[np.ndarray], list[Diagnostic]]:
+    """The rows of one chunk as table() gives them, and its warnings: what a worker sends back (distributed.py)."""
+    result = chunk_result(program, report, chunk)
+    keys, columns = result.table()
+    return keys, columns, list(result.warnings)
+
+
+@dataclass
+class ChunkAnswer:
+    """A question answered over one chunk: its partial reduction (flat indices of the whole sweep) and the rows
+    (table() of the chunk) of its winners, sorted by flat index."""
+
+    partial: object                    # reductions.Best | reductions.Front
+    index: np.ndarray                  # (k,) int64: the winners' flat indices, sorted
+    keys: list[str]
+    columns: list[np.ndarray]          # (k,) each
+    warnings: list[Diagnostic]
+
+
+def chunk_answer(program, report: str | None, chunk: Chunk) -> ChunkAnswer:
+    """The report's question over one chunk of its sweep (a prepared report with a question)."""
+    ctx, checker = program.prepare(report)
+    question = ctx.report.questions[0]
+    kept, n_groups = kept_axes(question, ctx)
+    result = program.evaluate_in(slice_context(ctx, chunk), checker)
+    local = np.flatnonzero(conditions_met(result).reshape(-1))
+    index = chunk.offset + local
+    partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups)
+    winners = _winning_index(partial)
+    _add_ranked_columns(result, checker, question)
+    result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
+    keys, columns = result.table()
+    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings))
 
 
 @dataclass
@@ -79,35 +121,42 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
     gives, in the same order. Memory: a chunk, plus the rows of the best points found so far (one per group; the
     front of each group). Raises ValueError for a report without such a question, else as Program.evaluate."""
     program = program.with_overrides(overrides, report)
-    ctx, checker = program.prepare(report)
-    question = ctx.report.questions[0] if ctx.report.questions else None
-    if question is None:
+    ctx, _ = program.prepare(report)
+    _question_of(ctx)
+    chunks = plan_chunks(ctx.shape, chunk_points)
+    return merge_answers(program, report, (chunk_answer(program, report, chunk) for chunk in chunks), progress,
+                         (chunk.n_points for chunk in chunks))
+
+
+def _question_of(ctx) -> object:
+    if not ctx.report.questions:
         raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, pareto)")
+    return ctx.report.questions[0]
+
+
+def merge_answers(program, report: str | None, answers: Iterable[ChunkAnswer], progress: Progress | None = None,
+                  sizes: Iterable[int] = ()) -> Answer:
+    """The answer over the whole sweep from the answers of its chunks (any order: the merges do not depend on it),
+    keeping only the rows of the points that may still win. `sizes`: the chunks' points, for `progress`."""
+    ctx, _ = program.prepare(report)
+    question = _question_of(ctx)
     kept, n_groups = kept_axes(question, ctx)
     partial = None
     store_index = np.zeros(0, dtype=np.int64)           # the rows of the points that may still win
     store: list[np.ndarray] = []
     keys: list[str] = []
-    warnings: dict[tuple[str, str], Diagnostic] = {}
+    warnings: dict[tuple[str, str, str], Diagnostic] = {}
     done = 0
-    for chunk, part in chunk_contexts(ctx, chunk_points):
-        result = program.evaluate_in(part, checker)
-        local = np.flatnonzero(conditions_met(result).reshape(-1))
-        index = chunk.offset + local
-        group = _group_of_index(index, ctx.shape, kept)
-        mine = reduce_points(result, question, local, index, group, n_groups)
-        partial = mine if partial is None else _merge(partial, mine, n_groups)
-        # Keep the rows of this chunk's winners that are still winners, beside those kept from earlier chunks.
+    for mine, size in zip(answers, itertools.chain(sizes, itertools.repeat(0))):
+        partial = mine.partial if partial is None else _merge(partial, mine.partial, n_groups)
         winners = _winning_index(partial)
-        take = np.intersect1d(_winning_index(mine), winners)
-        _add_ranked_columns(result, checker, question)
-        result.rows = Rows(take - chunk.offset, np.zeros(len(take), dtype=bool))
-        keys, columns = result.table()
-        keep = np.isin(store_index, winners)
-        store_index = np.concatenate([store_index[keep], take])
-        store = [np.concatenate([old[keep], new]) for old, new in zip(store, columns)] if store else columns
-        keep_first(warnings, result.warnings)
-        done += chunk.n_points
+        keep, take = np.isin(store_index, winners), np.isin(mine.index, winners)
+        store_index = np.concatenate([store_index[keep], mine.index[take]])
+        store = [np.concatenate([old[keep], new[take]]) for old, new in zip(store, mine.columns)] if store else \
+            [new[take] for new in mine.columns]
+        keys = mine.keys
+        keep_first(warnings, mine.warnings)
+        done += size
         if progress is not None:
             progress(done, ctx.n_points)
     index, missing, found = answer_rows(partial, n_groups, ctx.shape, kept)
