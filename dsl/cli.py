@@ -18,7 +18,9 @@ import time
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 FORMATS = ("table", "csv", "json", "jsonl")
-_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table", ".xlsx": "xlsx"}
+_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table", ".xlsx": "xlsx",
+                   ".parquet": "parquet"}
+_FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
 
 
 class Progress:
@@ -352,10 +354,10 @@ def _output_format(args) -> str:
         by_suffix = _SUFFIX_FORMATS.get(suffix)
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
-                                   hints=["use .csv, .json, .jsonl, .txt or .xlsx, or give --format"]))
-        if args.format and by_suffix and by_suffix != args.format and by_suffix != "xlsx":
+                                   hints=["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
+        if args.format and by_suffix and by_suffix != args.format and by_suffix not in _FILE_ONLY:
             raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
-        return by_suffix if by_suffix == "xlsx" else (args.format or by_suffix)
+        return by_suffix if by_suffix in _FILE_ONLY else (args.format or by_suffix)
     return args.format or "table"
 
 
@@ -484,11 +486,14 @@ def _chunked(program, args, overrides, fmt) -> int:
         raise UsageError(_workbook_too_large(ctx.n_points, args.output))
     distributed = bool(args.dask or args.workers)
     if args.measured or args.add_measured or "measured" in report.cells:
+        if fmt == "parquet":
+            raise UsageError(error("bad-output", "Parquet output is written chunk by chunk, without run logs",
+                                   hints=["write CSV, JSON or a workbook to set runs beside the estimates"]))
         if distributed:
             raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
                                    "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
         return 0
-    if args.chunk_points or distributed:
+    if args.chunk_points or distributed or fmt == "parquet":
         return args.chunk_points or DEFAULT_CHUNK_POINTS
     if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:
         return 0
@@ -550,6 +555,13 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
         keys, columns = answered.table()
         rows = answered.n_rows
 
+        if fmt == "parquet":
+            from .parquet import write_parquet
+
+            write_parquet(args.output, [(keys, columns)])
+            sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
+            return EXIT_OK
+
         def write(stream) -> None:
             if fmt == "table":
                 write_table(keys, columns, stream, limit=max(rows, TABLE_ROW_LIMIT) if args.output else
@@ -587,7 +599,11 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
             else:
                 rows = write_stream(fmt, parts(), stream)
 
-    if args.output:
+    if fmt == "parquet" and not ctx.report.questions:
+        from .parquet import write_parquet
+
+        rows = write_parquet(args.output, parts())
+    elif args.output:
         write_text_atomically(args.output, write)
     else:
         write(sys.stdout)

@@ -261,7 +261,7 @@ _TABLE = [
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
     ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix",
-              "use .csv, .json, .jsonl, .txt or .xlsx, or give --format"),
+              "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
               "choose another output file with -o"),
     ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "

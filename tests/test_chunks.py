@@ -231,6 +231,32 @@ def test_streamed_outputs_equal_the_whole_outputs_byte_for_byte(tmp_path, suffix
     assert capsys.readouterr().err.endswith(f"wrote {streamed} (21,000 rows)\n")
 
 
+@pytest.mark.parametrize("chunk_points", ["777", "100000"])
+def test_parquet_streams_the_rows_of_the_csv(tmp_path, chunk_points, capsys):
+    parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow is in the dev extra")
+    (tmp_path / "mid.perf").write_text(MID.replace("show q, w, b", "show q, w"))
+    csv_path, parquet_path = tmp_path / "rows.csv", tmp_path / "rows.parquet"
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(csv_path)]) == 0
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(parquet_path), "--chunk-points",
+                     chunk_points]) == 0
+    assert capsys.readouterr().err.endswith(f"wrote {parquet_path} (21,000 rows)\n")
+    stored = parquet.ParquetFile(parquet_path)
+    assert stored.num_row_groups == math.ceil(21_000 / (int(chunk_points) // 70 * 70))
+    table = stored.read()
+    assert table.schema.names == ["a", "b", "q", "w"]
+    lines = csv_path.read_text().splitlines()[1:]
+    got = zip(*(table.column(name).to_pylist() for name in ("a", "b", "q", "w")))
+    assert [f"{a},{b},{q!r},{str(w).lower()}" for a, b, q, w in got] == lines
+
+
+def test_a_question_to_parquet_writes_its_answer(tmp_path, capsys):
+    parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow is in the dev extra")
+    out = tmp_path / "front.parquet"
+    assert cli.main(["eval", str(QUESTIONS), "--report", "latency_throughput", "-o", str(out)]) == 0
+    whole = perfdsl.load(QUESTIONS).evaluate("latency_throughput")
+    assert parquet.read_table(out).to_pylist() == whole.records()
+
+
 def test_a_streamed_question_writes_the_whole_answer(tmp_path, capsys):
     whole, streamed = tmp_path / "whole.csv", tmp_path / "streamed.csv"
     args = ["eval", str(QUESTIONS), "--report", "latency_throughput", "-o"]
