@@ -88,3 +88,31 @@ def test_pareto_front_of_1e8_points_in_chunks(benchmark):
     assert answered.n_points == 99_840_000 and answered.n_rows > 0
     benchmark.extra_info["points"] = answered.n_points
     benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+QUESTION_1E7 = {"batch": "1 .. 6400"}      # 30 models x 13 GPUs x 6,400 batches x 4 tp = 9,984,000 points
+
+
+def test_pareto_front_of_1e7_points_serial(benchmark):
+    program = perfdsl.load(REPORTS / "capacity_questions.perf")
+    answered = benchmark.pedantic(answer_in_chunks, args=(program, "latency_throughput", QUESTION_1E7), rounds=2,
+                                  iterations=1)
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pareto_front_of_1e7_points_on_dask(benchmark, workers):
+    """Scale-out on this machine: the same question's chunks on a local Dask cluster of 1 and 2 processes (one
+    thread each), merged on the client, as `perfdsl eval --workers N` does. The answer equals the serial one."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is in the dev extra")
+    from perfdsl.distributed import answer_on_dask
+
+    program = perfdsl.load(REPORTS / "capacity_questions.perf")
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        answered = benchmark.pedantic(answer_on_dask, args=(client, program, "latency_throughput", QUESTION_1E7),
+                                      rounds=2, iterations=1, warmup_rounds=1)
+    assert answered.records() == answer_in_chunks(program, "latency_throughput", QUESTION_1E7).records()
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
