@@ -539,7 +539,7 @@ def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> in
 def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, progress, client) -> int:
     from .output import write_text_atomically
     from .render import TABLE_ROW_LIMIT, write_csv, write_json, write_stream, write_table
-    from .streaming import answer_in_chunks, evaluate_chunks, keep_first
+    from .streaming import answer_in_chunks, chunk_table, evaluate_chunks, keep_first
 
     if ctx.report.questions:
         if client is not None:
@@ -586,7 +586,7 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
             for _, result in evaluate_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
                                              progress=progress):
                 keep_first(warnings, result.warnings)
-                yield result.table()
+                yield chunk_table(result)
 
         def write(stream) -> None:
             nonlocal rows

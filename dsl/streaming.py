@@ -54,10 +54,19 @@ def chunk_result(program, report: str | None, chunk: Chunk) -> Result:
 
 
 def chunk_rows(program, report: str | None, chunk: Chunk) -> tuple[list[str], list[np.ndarray], list[Diagnostic]]:
-    """The rows of one chunk as table() gives them, and its warnings: what a worker sends back (distributed.py)."""
+    """The rows of one chunk as chunk_table() gives them, and its warnings: what a worker sends back
+    (distributed.py)."""
     result = chunk_result(program, report, chunk)
-    keys, columns = result.table()
+    keys, columns = chunk_table(result)
     return keys, columns, list(result.warnings)
+
+
+def chunk_table(result: Result) -> tuple[list[str], list[np.ndarray]]:
+    """A chunk's table() with the columns the whole evaluation's output adds: a calibration's low and high
+    (intervals.py)."""
+    from .intervals import with_intervals
+
+    return with_intervals(result, *result.table())
 
 
 @dataclass
@@ -84,7 +93,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk) -> ChunkAnswer:
     winners = _winning_index(partial)
     _add_ranked_columns(result, checker, question)
     result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
-    keys, columns = result.table()
+    keys, columns = chunk_table(result)
     return ChunkAnswer(partial, winners, keys, columns, list(result.warnings))
 
 

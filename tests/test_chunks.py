@@ -327,3 +327,17 @@ def test_constants_are_computed_once_but_their_warnings_come_with_every_evaluati
     # m.size varies along no axis: kept with the report's constants; m.ratio warns, so it is computed each time
     constants = program._constants["r"]
     assert ("m", "size") in constants.values and ("m", "ratio") not in constants.values
+
+
+def test_chunks_carry_a_calibrations_low_and_high_columns_as_the_whole_output_does():
+    from perfdsl.intervals import with_intervals
+    from perfdsl.streaming import chunk_table
+
+    program = perfdsl.load(REPO / "reports" / "seed_benchmark.perf")
+    whole = program.evaluate()
+    keys, columns = with_intervals(whole, *whole.table())
+    assert "runtime low [ms]" in keys
+    parts = [chunk_table(result) for _, result in evaluate_chunks(program, chunk_points=5)]
+    assert all(part_keys == keys for part_keys, _ in parts)
+    for i, key in enumerate(keys):
+        assert same(np.concatenate([part[i] for _, part in parts]), columns[i]), key
