@@ -21,18 +21,10 @@ import numpy as np
 
 from .chunks import DEFAULT_CHUNK_POINTS, plan_chunks
 from .errors import UsageError, error
+from .extras import require
 from .streaming import Answer, chunk_answer, chunk_rows, merge_answers
 
 Progress = Callable[[int, int], None]
-
-
-def _distributed():
-    try:
-        import distributed
-    except ImportError:
-        raise UsageError(error("missing-package", "this needs the package 'distributed', which is not installed",
-                               hints=["pip install 'perfdsl[dask]'"])) from None
-    return distributed
 
 
 @contextmanager
@@ -40,7 +32,7 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
     """A client of the cluster at `address`, or of a local cluster of `workers` processes (one thread each, as
     numpy's arithmetic here is one thread); closed (and the local cluster stopped) on the way out.
     Raises UsageError (exit 2) where the scheduler cannot be reached."""
-    distributed = _distributed()
+    distributed = require("distributed", "dask")
     if address:
         try:
             client = distributed.Client(address, timeout="10s")

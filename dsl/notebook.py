@@ -12,25 +12,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import UsageError, error
+from .extras import require
 from .units import DIMENSIONLESS, si_unit_name
 
 if TYPE_CHECKING:
     from .result import Result
 
 
-def _need(module: str):
-    try:
-        return __import__(module)
-    except ImportError:
-        raise UsageError(error("missing-package", f"this needs the package '{module}', which is not installed",
-                               hints=["pip install 'perfdsl[notebook]'"])) from None
-
-
 def to_pandas(result: "Result"):
     """A DataFrame of the result's rows (the sweep points, or the answers to its question): one column per key of
     records(), axes first, values in display units, the report's name in `attrs["report"]`."""
-    pandas = _need("pandas")
+    pandas = require("pandas", "notebook")
     keys, columns = result.table()
     frame = pandas.DataFrame({key: column for key, column in zip(keys, columns)}, columns=keys)
     frame.attrs["report"] = result.report
@@ -41,7 +33,7 @@ def to_xarray(result: "Result", display: bool = False):
     """A Dataset over the whole sweep (before any question): one dimension per axis (a zipped axis is one
     dimension with several coordinates), one variable per shown cell, `valid` where the report has constraints.
     Variables and numeric coordinates are SI, or in their shown units with `display`; attrs["units"] says which."""
-    xarray = _need("xarray")
+    xarray = require("xarray", "notebook")
     dims = tuple(axis.name for axis in result.axes)
     coords = {}
     for axis in result.axes:

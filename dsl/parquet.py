@@ -15,23 +15,14 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import UsageError, error
-
-
-def _pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise UsageError(error("missing-package", "this needs the package 'pyarrow', which is not installed",
-                               hints=["pip install 'perfdsl[parquet]'"])) from None
-    return pyarrow
+from .extras import require
 
 
 def write_parquet(path: str | os.PathLike, parts: Iterable[tuple[list[str], list[np.ndarray]]]) -> int:
     """Rows that come in parts (keys, columns) as one Parquet file, one row group a part; returns the rows written.
     Raises UsageError (missing-package) without pyarrow."""
-    pa = _pyarrow()
+    pa = require("pyarrow", "parquet")
+    require("pyarrow.parquet", "parquet")
     target = Path(path)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
     os.close(fd)

@@ -97,20 +97,7 @@ def test_warnings_of_a_chunked_evaluation_name_the_same_cells(tmp_path, monkeypa
     assert chunked[0].message == whole.warnings[0].message
 
 
-GRID = """
-workload w {
-    sweep gpus = [1, 2, 3, 4]
-    sweep tp = [1, 2]
-    require gpus / tp == floor(gpus / tp), "gpus is a whole multiple of tp"
-    require gpus <= 3, "three GPUs at most"
-}
-costmodel c { replicas = workload.gpus / workload.tp }
-report r {
-    workload = w
-    OPTION
-    show c.replicas
-}
-"""
+from test_constraints import GRID  # noqa: E402  (gpus [1..4] x tp [1, 2], two constraints, OPTION to fill)
 
 
 @pytest.mark.parametrize("option", ["", 'invalid_points = "mark"'])

@@ -3,7 +3,7 @@ tables in the shown units)."""
 
 from __future__ import annotations
 
-import builtins
+import sys
 
 import numpy as np
 import pytest
@@ -14,47 +14,31 @@ from perfdsl.errors import UsageError
 pandas = pytest.importorskip("pandas", reason="pandas is in the dev extra; without it to_pandas is untested")
 xarray = pytest.importorskip("xarray", reason="xarray is in the dev extra; without it to_xarray is untested")
 
-TEXT = """
-model m1 { params = 1e9 }
-model m2 { params = 7e9 }
-workload w {
-    sweep batch = [1, 2]
-    sweep seq = 128 .. 512 by *2
-    tokens = batch * seq * 1 token
-}
-costmodel c {
-    flops = 2 FLOP/token * model.params * workload.tokens
-    runtime = flops / 100 TFLOP/s
-}
-report r {
-    sweep model = [m1, m2]
-    workload = w
-    show c.runtime in ms as runtime, c.flops in TFLOP as flops
-}
-"""
+# The command line's example program (tests/test_cli.py): 2 models x batch [1, 2] x seq [128, 256, 512].
+from test_cli import PROGRAM  # noqa: E402
 
 
 @pytest.fixture
 def result():
-    return perfdsl.load([], texts={"r.perf": TEXT}).evaluate()
+    return perfdsl.load([], texts={"example.perf": PROGRAM}).evaluate()
 
 
 def test_column_and_array_are_si_and_display_gives_the_shown_unit(result):
     # m1, batch 1, seq 128: 2 x 1e9 x 128 FLOP = 2.56e11 FLOP; / 1e14 FLOP/s = 2.56e-3 s = 2.56 ms
-    assert result.column("runtime")[0] == pytest.approx(2.56e-3)
-    si = result.array("runtime")
+    assert result.column("prefill.runtime")[0] == pytest.approx(2.56e-3)
+    si = result.array("prefill.runtime")
     assert si.unit == "s" and si.values[0, 0, 0] == pytest.approx(2.56e-3)
-    shown = result.array("runtime", display=True)
+    shown = result.array("prefill.runtime", display=True)
     assert shown.unit == "ms" and shown.values[0, 0, 0] == pytest.approx(2.56)
-    assert result.records()[0]["runtime [ms]"] == pytest.approx(2.56)
+    assert result.records()[0]["prefill.runtime [ms]"] == pytest.approx(2.56)
 
 
 def test_to_pandas_has_the_rows_of_records(result):
     frame = result.to_pandas()
-    assert list(frame.columns) == ["model", "batch", "seq", "runtime [ms]", "flops [TFLOP]"]
+    assert list(frame.columns) == ["model", "batch", "seq", "prefill.runtime [ms]", "flops [TFLOP]"]
     assert len(frame) == 2 * 2 * 3
     assert frame.to_dict("records") == result.records()
-    assert frame.attrs["report"] == "r"
+    assert frame.attrs["report"] == "example"
 
 
 def test_to_xarray_has_the_axes_as_dimensions_and_units_in_attributes(result):
@@ -62,29 +46,22 @@ def test_to_xarray_has_the_axes_as_dimensions_and_units_in_attributes(result):
     assert dict(data.sizes) == {"model": 2, "batch": 2, "seq": 3}
     assert data["model"].values.tolist() == ["m1", "m2"]
     assert data["seq"].values.tolist() == [128, 256, 512]
-    assert data["runtime"].attrs == {"units": "s", "cell": "c.runtime"}
+    assert data["prefill.runtime"].attrs == {"units": "s", "cell": "prefill.runtime"}
     # m2, batch 2, seq 512: 2 x 7e9 x 2 x 512 FLOP / 1e14 FLOP/s = 0.14336 s
-    assert float(data["runtime"].sel(model="m2", batch=2, seq=512)) == pytest.approx(2 * 7e9 * 2 * 512 / 1e14)
+    assert float(data["prefill.runtime"].sel(model="m2", batch=2, seq=512)) == pytest.approx(2 * 7e9 * 2 * 512 / 1e14)
     shown = result.to_xarray(display=True)
-    assert shown["runtime"].attrs["units"] == "ms"
+    assert shown["prefill.runtime"].attrs["units"] == "ms"
     assert float(shown["flops"].sel(model="m1", batch=1, seq=128)) == pytest.approx(2 * 1e9 * 128 / 1e12)
-    assert np.array_equal(data["runtime"].values, result.array("runtime").values)
+    assert np.array_equal(data["prefill.runtime"].values, result.array("prefill.runtime").values)
 
 
 def test_a_result_reads_well_in_a_notebook(result):
-    assert repr(result) == ("<perfdsl Result of report 'r': model (2) x batch (2) x seq (3); 12 rows; shows "
-                            "runtime [ms], flops [TFLOP]>")
+    assert repr(result) == ("<perfdsl Result of report 'example': model (2) x batch (2) x seq (3); 12 rows; shows "
+                            "prefill.runtime [ms], flops [TFLOP]>")
 
 
 def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_pandas(name, *args, **kwargs):
-        if name == "pandas":
-            raise ImportError("no pandas")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    monkeypatch.setitem(sys.modules, "pandas", None)          # what `import pandas` meets where it is missing
     with pytest.raises(UsageError) as caught:
         result.to_pandas()
     assert caught.value.diagnostics[0].render() == (
