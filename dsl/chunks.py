@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -85,12 +85,6 @@ def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:
             else:
                 part.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
     return part
-
-
-def chunk_contexts(ctx: ReportContext, max_points: int) -> Iterator[tuple[Chunk, ReportContext]]:
-    """Each chunk of the report's sweep with its context, in row order."""
-    for chunk in plan_chunks(ctx.shape, max_points):
-        yield chunk, slice_context(ctx, chunk)
 
 
 # -- predicting the memory of a whole evaluation ----------------------------------------------------------------

@@ -328,3 +328,14 @@ def test_chunks_carry_a_calibrations_low_and_high_columns_as_the_whole_output_do
     assert all(part_keys == keys for part_keys, _ in parts)
     for i, key in enumerate(keys):
         assert same(np.concatenate([part[i] for _, part in parts]), columns[i]), key
+
+
+def test_glibc_keeps_freed_arrays_for_the_next_evaluation():
+    import platform
+
+    from perfdsl.heap import keep_freed_memory
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's: elsewhere keep_freed_memory does nothing")
+    assert keep_freed_memory() is True
+    assert keep_freed_memory() is True               # once per process; later calls say what the first did
