@@ -689,8 +689,6 @@ def cmd_import_hf(args) -> int:
     return EXIT_OK
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
 
 
 def cmd_errors(args) -> int:
@@ -705,3 +703,7 @@ def cmd_errors(args) -> int:
                                hints=did_you_mean(args.code, CATALOGUE) + ["`perfdsl errors` lists them all"]))
     sys.stdout.write(describe(args.code) + "\n")
     return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
