@@ -16,7 +16,8 @@ import numpy as np
 MODEL_CELLS = ["hidden", "layers", "heads", "kv_heads", "ffn", "vocab", "head_dim", "embed_dim", "experts", "top_k",
                "gated_mlp", "learned_pos", "norm_is_rms", "final_norm", "hf_q_scale_kernel", "hf_qkv_layout_copies",
                "hf_logits_fp32", "q_dim", "kv_dim", "mlp_matrices", "expert_params", "params",
-               "matmul_flops_per_token_linear", "attn_flops_per_token_per_ctx", "kv_elems_per_token"]
+               "matmul_flops_per_token_linear", "attn_flops_per_token_per_ctx", "kv_expanded_elems_per_layer_token",
+               "kv_window", "window_layers", "global_layers"]
 GPU_CELLS = ["matmul_efficiency", "attention_efficiency", "bandwidth_efficiency", "mem_bw", "peak_fp16",
              "interconnect_bw", "mem_size", "tdp"]
 
@@ -93,13 +94,19 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     prefill_runtime = np.maximum(compute_time + step_kernels * KERNEL_OVERHEAD + allreduce_time,
                                  step_kernels * HOST_KERNEL_TIME)
 
+    # ---- the KV cache per GPU: a KV head is never split (max(1, kv_heads / tp) heads a GPU); a window layer
+    # (sliding or chunked attention) keeps at most window - 1 tokens ----
+    bytes_per_token = layers * x["kv_expanded_elems_per_layer_token"] * np.maximum(1, kv_heads / tp) / kv_heads * KV
+    window_keep = x["kv_window"] - 1
+    global_layers, window_layers = x["global_layers"], x["window_layers"]
+
     # ---- decode: one token for each sequence, at the mean context ----
     context = seq + out / 2
-    flops = batch * (x["matmul_flops_per_token_linear"] + x["attn_flops_per_token_per_ctx"] * context) / tp
+    kept_decode = (global_layers * context + window_layers * np.minimum(context, window_keep)) / layers
+    flops = batch * (x["matmul_flops_per_token_linear"] + x["attn_flops_per_token_per_ctx"] * kept_decode) / tp
     decode_experts = np.minimum(x["experts"], batch * top_k)
     weight_traffic = (x["params"] - layers * (x["experts"] - decode_experts) * x["expert_params"]) * W / tp
-    decode_bytes = (weight_traffic + x["kv_elems_per_token"] * batch * context * KV / tp
-                    + 2 * A * batch * hidden * layers)
+    decode_bytes = weight_traffic + bytes_per_token * batch * kept_decode + 2 * A * batch * hidden * layers
     step_compute = np.maximum(flops / matmul_rate, decode_bytes / bandwidth)
     decode_kernels = step_kernels - PROLOGUE_KERNELS + 2
     decode_allreduce = np.where(tp > 1, 2 * layers * (2 * (tp - 1) / tp * batch * hidden * A / x["interconnect_bw"]),
@@ -110,7 +117,9 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
     # ---- memory per GPU ----
     weights = x["params"] * W / tp
-    kv_cache = x["kv_elems_per_token"] * batch * (seq + out) * KV / tp
+    context_end = seq + out
+    kv_cache = bytes_per_token * batch * (global_layers * context_end
+                                          + window_layers * np.minimum(context_end, window_keep)) / layers
     layer_peak = (2 * tokens * hidden * A + tokens * ffn * A * top_k * (2 + np.where(gated, 1, 0))) / tp
     head_peak = tokens * hidden * A + batch * vocab * A + np.where(fp32_logits, batch * vocab * 4, 0)
     returned_peak = batch * vocab * np.where(fp32_logits, 4, A)
