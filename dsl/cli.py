@@ -416,8 +416,8 @@ def cmd_eval(args) -> int:
         from .workbook_export import export_workbook
         from .workbook_layout import XLSX_ROW_LIMIT
 
-        if comparison.n_rows > XLSX_ROW_LIMIT:
-            raise UsageError(_workbook_too_large(comparison.n_rows, args.output))
+        if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
+            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output))
 
         progress = Progress("writing workbook", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
@@ -482,8 +482,10 @@ def _chunked(program, args, overrides, fmt) -> int:
     overridden = program.with_overrides(overrides or None, args.report)
     ctx, _ = overridden.prepare(args.report)
     report = ctx.report
-    if fmt == "xlsx" and not report.wheres and not report.questions and ctx.n_points > XLSX_ROW_LIMIT:
-        raise UsageError(_workbook_too_large(ctx.n_points, args.output))
+    # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
+    if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
+            and ctx.n_points > XLSX_ROW_LIMIT:
+        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True))
     distributed = bool(args.dask or args.workers)
     if args.measured or args.add_measured or "measured" in report.cells:
         if fmt == "parquet":
@@ -500,13 +502,15 @@ def _chunked(program, args, overrides, fmt) -> int:
     return DEFAULT_CHUNK_POINTS if overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES else 0
 
 
-def _workbook_too_large(rows: int, output: str):
+def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
+    """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out."""
     from .errors import error
     from .workbook_layout import XLSX_ROW_LIMIT
 
     stem = os.path.splitext(output)[0]
-    return error("workbook-too-large", f"the workbook would have {rows:,} rows; perfdsl writes at most "
-                 f"{XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
+    count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
+    return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
+                 f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
                  hints=[f"write every row with -o {stem}.csv or -o {stem}.jsonl, or ask the report a question "
                         "(where, best, largest, smallest, pareto) whose answer fits"])
 
@@ -522,7 +526,7 @@ def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> in
         raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a table, "
                                "not a workbook", hints=[f"use -o {stem}.csv"]))
     if fmt == "xlsx":
-        raise UsageError(_workbook_too_large(ctx.n_points, args.output))
+        raise UsageError(_workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True))
     if fmt == "table" and args.output and not ctx.report.questions:
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
                                "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))

@@ -275,8 +275,8 @@ _TABLE = [
               "a live workbook | the formula of '{cell}' is {length} characters as an Excel formula; ...",
               "write the workbook without --live, or give the function an Excel form in dsl/functions.py / "
               "dsl/operators.py; split a very long formula into named cells"),
-    ErrorCode("workbook-too-large", "usage", _E, "the workbook would have {count} rows; perfdsl writes at most "
-              "{limit} rows to a workbook (a workbook is for people)",
+    ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
+              "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
               "write every row with -o FILE.csv or -o FILE.jsonl, or ask the report a question whose answer fits"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
               "pip install 'perfdsl[notebook]' (pandas and xarray, for Result.to_pandas and Result.to_xarray)"),

@@ -181,8 +181,8 @@ def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, 
     out = tmp_path / "capacity.xlsx"
     assert cli.main(["eval", str(CAPACITY), "-o", str(out)]) == 2
     assert capsys.readouterr().err == (
-        "error[workbook-too-large]: the workbook would have 884,520 rows; perfdsl writes at most 100,000 rows to a "
-        "workbook (a workbook is for people)\n"
+        "error[workbook-too-large]: a workbook of report 'capacity_planning' would have up to 884,520 rows, one per "
+        "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
         f"  = help: write every row with -o {tmp_path}/capacity.csv or -o {tmp_path}/capacity.jsonl, or ask the "
         "report a question (where, best, largest, smallest, pareto) whose answer fits\n\n"
         "1 error\n")
