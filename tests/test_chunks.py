@@ -144,15 +144,15 @@ def test_the_predicted_memory_counts_each_cell_over_the_axes_it_varies_along(tmp
     assert program.predict_bytes() == 8 * (1000 + 100 + 1000 * 100 + 1000)
 
 
-BIG = "report r { sweep a = 1 .. 100000; sweep b = 1 .. 100000; q = a * b; show q }\n"
+BIG = "report r { sweep a = 1 .. 20000; sweep b = 1 .. 10000; q = a * b; r = q + 1; show q, r }\n"
 BIG_ERROR = (
-    "error[sweep-too-large]: report 'r' would hold 74.5 GiB of arrays to evaluate its 10,000,000,000 points at once "
-    "(a: 100,000 x b: 100,000); an evaluation at once holds at most 1.0 GiB\n"
+    "error[sweep-too-large]: report 'r' would hold 3.0 GiB of arrays to evaluate its 200,000,000 points at once "
+    "(a: 20,000 x b: 10,000); an evaluation at once holds at most 1.0 GiB\n"
     "  --> big.perf:1:8\n"
     "  |\n"
-    "1 | report r { sweep a = 1 .. 100000; sweep b = 1 .. 100000; q = a * b; show q }\n"
+    "1 | report r { sweep a = 1 .. 20000; sweep b = 1 .. 10000; q = a * b; r = q + 1; show q, r }\n"
     "  |        ^\n"
-    "  = note: 8 bytes a point: one value per point of every cell the shown values need\n"
+    "  = note: 16 bytes a point: one value per point of every cell the shown values need\n"
     "  = help: evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl) streams the rows, and a question in "
     "the report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, perfdsl.evaluate_chunks "
     "or perfdsl.answer_in_chunks")
@@ -161,8 +161,8 @@ BIG_ERROR = (
 def test_a_sweep_too_large_to_evaluate_at_once_is_refused_before_anything_is_computed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     program = load_text(tmp_path, "big.perf", BIG)
-    # 1e10 points x 8 bytes = 8e10 bytes = 74.5 GiB for q alone, above the 1 GiB of a whole evaluation
-    assert 8e10 > WHOLE_EVALUATION_BYTES
+    # q and r over 2e8 points, 8 bytes each (a and b are 30,000 values): 3.2e9 bytes = 3.0 GiB, above the 1 GiB
+    assert 2 * 8 * 2e8 > WHOLE_EVALUATION_BYTES
     with pytest.raises(PerfError) as caught:
         program.evaluate()
     assert caught.value.diagnostics[0].render() == BIG_ERROR
@@ -172,8 +172,8 @@ def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):
     (tmp_path / "big.perf").write_text(BIG)
     assert cli.main(["eval", str(tmp_path / "big.perf")]) == 0
     captured = capsys.readouterr()
-    assert [line.split() for line in captured.out.splitlines()[2:4]] == [["1", "1", "1"], ["1", "2", "2"]]
-    assert captured.err == ("... the table shows the first 200 rows of 10,000,000,000 sweep points; use -o FILE.csv "
+    assert [line.split() for line in captured.out.splitlines()[2:4]] == [["1", "1", "1", "2"], ["1", "2", "2", "3"]]
+    assert captured.err == ("... the table shows the first 200 rows of 200,000,000 sweep points; use -o FILE.csv "
                             "or -o FILE.jsonl for all\n")
 
 
