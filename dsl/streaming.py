@@ -110,6 +110,7 @@ class Answer:
 
     @property
     def n_rows(self) -> int:
+        """Rows of the answer: one per group (per point of each group's front, for pareto)."""
         return len(self.rows)
 
     def table(self) -> tuple[list[str], list[np.ndarray]]:
@@ -117,6 +118,7 @@ class Answer:
         return self.keys, self.columns
 
     def records(self) -> list[dict]:
+        """One dict per row, as Result.records() gives them (None for a value that is not finite)."""
         from .result import _python_list
 
         lists = [_python_list(v) for v in self.columns]
