@@ -10,19 +10,22 @@ The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs
     export_workbook(result, comparison, "out.xlsx", live=True)
                                     its workbook, as `perfdsl eval -o out.xlsx [--live]` writes it
     Result.records() / .column(name) / .array(name)
+    evaluate_chunks(program, report, chunk_points=...) -> iterator of (Chunk, Result), one per chunk of the sweep
+    answer_in_chunks(program, report, chunk_points=...) -> Answer   a question over a sweep of any size
     library_path("models" | "hardware")
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "Evaluated", "PerfError", "Program", "UsageError", "evaluate_with_runs", "export_workbook",
-           "library_path", "load", "__version__"]
+__all__ = ["Diagnostic", "Evaluated", "PerfError", "Program", "UsageError", "answer_in_chunks", "evaluate_chunks",
+           "evaluate_with_runs", "export_workbook", "library_path", "load", "__version__"]
 
 _LAZY = {
     "Diagnostic": "errors", "PerfError": "errors", "UsageError": "errors",
     "library_path": "library", "load": "program", "Program": "program",
     "evaluate_with_runs": "measured", "Evaluated": "measured", "export_workbook": "workbook_export",
+    "evaluate_chunks": "streaming", "answer_in_chunks": "streaming",
 }
 
 

@@ -18,39 +18,39 @@ import time
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 FORMATS = ("table", "csv", "json", "jsonl")
-_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table", ".xlsx": "xlsx"}
+_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table", ".xlsx": "xlsx",
+                   ".parquet": "parquet"}
+_FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
 
 
 class Progress:
-    """Progress on stderr for work that takes more than a moment; silent for quick work."""
+    """A progress bar on stderr (tqdm) for work that takes more than about a second; nothing for quick work, where
+    stderr is not a terminal (a log, a pipe, a test), or with -q. Called as progress(done, total)."""
 
-    def __init__(self, label: str, stream=None, delay: float = 0.5):
+    def __init__(self, label: str, stream=None, delay: float = 1.0, unit: str = "it", quiet: bool = False):
         self.label = label
         self.stream = stream or sys.stderr
-        self.start = time.monotonic()
         self.delay = delay
-        self.shown = False
-        self.last = 0.0
-        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self.unit = unit
+        self.enabled = not quiet and getattr(self.stream, "isatty", lambda: False)()
+        self.bar = None
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.start < self.delay or (now - self.last < (0.1 if self.tty else 2.0) and done < total):
+        if not self.enabled:
             return
-        self.last = now
-        percent = 100.0 * done / total if total else 100.0
-        text = f"{self.label}: {done:,}/{total:,} ({percent:.0f}%, {now - self.start:.1f} s)"
-        if self.tty:
-            self.stream.write("\r" + text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-        self.shown = True
+        if self.bar is None:
+            from tqdm import tqdm
+
+            # tqdm shows nothing before `delay` seconds have passed: quick work leaves no trace.
+            self.bar = tqdm(total=total, desc=self.label, unit=self.unit, unit_scale=True, file=self.stream,
+                            delay=self.delay, leave=False, dynamic_ncols=True)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
     def done(self) -> None:
-        if self.shown and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--live", action="store_true",
                     help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
                          "change a figure and see every estimate move")
+    ev.add_argument("--chunk-points", type=int, metavar="N",
+                    help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
+                         "sweep at once where it fits in memory, else chunks of 262,144 points)")
+    ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
+                    "(tcp://HOST:8786); the results are those of the serial run")
+    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes")
+    ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
     ex.add_argument("file", metavar="FILE")
@@ -205,6 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        # Sizes are predicted before large work (chunks.predict_bytes), but the machine may hold less than that.
+        from .errors import error
+
+        _print_diagnostics([error("out-of-memory", f"the machine ran out of memory while running `perfdsl "
+                                  f"{args.command}`", hints=["evaluate the sweep in smaller chunks (--chunk-points N, "
+                                                             "e.g. 100000), or narrow its axes with --set"])])
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         from .errors import PerfError, error
 
@@ -305,7 +320,9 @@ def cmd_check(args) -> int:
     if missing:
         load_modules(missing)                      # raises the usage error that names every missing file
     diagnostics, modules = [], {}
-    for file in args.files:
+    progress = Progress("checking", unit="files")
+    for done, file in enumerate(args.files):
+        progress(done, len(args.files))
         try:
             program = Program.load([file])
         except UsageError:
@@ -316,6 +333,7 @@ def cmd_check(args) -> int:
         diagnostics.extend(program.check())
         for module in program.modules:
             modules.setdefault(module.file, module)
+    progress.done()
     diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
@@ -336,10 +354,10 @@ def _output_format(args) -> str:
         by_suffix = _SUFFIX_FORMATS.get(suffix)
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
-                                   hints=["use .csv, .json, .jsonl, .txt or .xlsx, or give --format"]))
-        if args.format and by_suffix and by_suffix != args.format and by_suffix != "xlsx":
+                                   hints=["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
+        if args.format and by_suffix and by_suffix != args.format and by_suffix not in _FILE_ONLY:
             raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
-        return by_suffix if by_suffix == "xlsx" else (args.format or by_suffix)
+        return by_suffix if by_suffix in _FILE_ONLY else (args.format or by_suffix)
     return args.format or "table"
 
 
@@ -376,7 +394,11 @@ def cmd_eval(args) -> int:
     if args.output:
         protect_inputs(args.output, inputs)
 
-    progress = Progress("evaluating")
+    chunk_points = _chunked(program, args, overrides, fmt)
+    if chunk_points:
+        return _eval_in_chunks(program, args, overrides, fmt, chunk_points)
+
+    progress = Progress("evaluating", quiet=args.quiet)
     evaluated = evaluate_with_runs(program, args.report, overrides, measured=measured, add_measured=args.add_measured,
                                    base_dir=base_dir, compare=True if fmt == "xlsx" else None, progress=progress)
     progress.done()
@@ -390,9 +412,14 @@ def cmd_eval(args) -> int:
             return EXIT_SPEC
 
     if fmt == "xlsx":
+        from .errors import UsageError
         from .workbook_export import export_workbook
+        from .workbook_layout import XLSX_ROW_LIMIT
 
-        progress = Progress("writing workbook")
+        if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
+            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output))
+
+        progress = Progress("writing workbook", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
                                progress=progress, live=args.live)
         progress.done()
@@ -403,7 +430,7 @@ def cmd_eval(args) -> int:
     from .intervals import with_intervals
 
     keys, columns = with_intervals(result, keys, columns, comparison.keep if comparison is not None else None)
-    progress = Progress("writing")
+    progress = Progress("writing", quiet=args.quiet)
 
     def write(stream) -> None:
         if fmt == "table":
@@ -434,6 +461,162 @@ def cmd_eval(args) -> int:
         write(sys.stdout)
         progress.done()
         sys.stdout.flush()
+    return EXIT_OK
+
+
+def _chunked(program, args, overrides, fmt) -> int:
+    """The points per chunk where the sweep is to be evaluated in chunks (0: at once). In chunks: where asked
+    (--chunk-points), or where the whole sweep would not fit in memory and its rows can be streamed or its question
+    answered chunk by chunk. Run logs are matched over a whole evaluation (which refuses a sweep too large).
+    A workbook of more rows than a person reads is refused here, before anything is computed."""
+    from .chunks import DEFAULT_CHUNK_POINTS, WHOLE_EVALUATION_BYTES
+    from .errors import UsageError, error
+    from .workbook_layout import XLSX_ROW_LIMIT
+
+    if args.chunk_points is not None and args.chunk_points < 1:
+        raise UsageError(error("bad-option", f"--chunk-points {args.chunk_points}: a chunk holds at least one point"))
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker"))
+    if not program.reports:
+        return 0
+    overridden = program.with_overrides(overrides or None, args.report)
+    ctx, _ = overridden.prepare(args.report)
+    report = ctx.report
+    # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
+    if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
+            and ctx.n_points > XLSX_ROW_LIMIT:
+        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True))
+    distributed = bool(args.dask or args.workers)
+    if args.measured or args.add_measured or "measured" in report.cells:
+        if fmt == "parquet":
+            raise UsageError(error("bad-output", "Parquet output is written chunk by chunk, without run logs",
+                                   hints=["write CSV, JSON or a workbook to set runs beside the estimates"]))
+        if distributed:
+            raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
+                                   "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
+        return 0
+    if args.chunk_points or distributed or fmt == "parquet":
+        return args.chunk_points or DEFAULT_CHUNK_POINTS
+    if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:
+        return 0
+    return DEFAULT_CHUNK_POINTS if overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES else 0
+
+
+def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
+    """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out."""
+    from .errors import error
+    from .workbook_layout import XLSX_ROW_LIMIT
+
+    stem = os.path.splitext(output)[0]
+    count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
+    return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
+                 f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
+                 hints=[f"write every row with -o {stem}.csv or -o {stem}.jsonl, or ask the report a question "
+                        "(where, best, largest, smallest, pareto) whose answer fits"])
+
+
+def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> int:
+    """`eval` of a sweep chunk by chunk: rows streamed to the output (a table shows its first rows only), or the
+    report's question answered over the whole sweep; the chunks on a Dask cluster with --dask or --workers."""
+    from .errors import UsageError, error
+
+    ctx, _ = program.with_overrides(overrides or None, args.report).prepare(args.report)
+    stem = os.path.splitext(args.output or "")[0]
+    if fmt == "xlsx" and ctx.report.questions:
+        raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a table, "
+                               "not a workbook", hints=[f"use -o {stem}.csv"]))
+    if fmt == "xlsx":
+        raise UsageError(_workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True))
+    if fmt == "table" and args.output and not ctx.report.questions:
+        raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
+                               "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
+    progress = Progress("evaluating", unit="points", quiet=args.quiet)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.dask or args.workers:
+            from .distributed import dask_client
+
+            client = stack.enter_context(dask_client(args.dask, args.workers))
+        return _write_chunks(program, args, overrides, fmt, chunk_points, ctx, progress, client)
+
+
+def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, progress, client) -> int:
+    from .output import write_text_atomically
+    from .render import TABLE_ROW_LIMIT, write_csv, write_json, write_stream, write_table
+    from .streaming import answer_in_chunks, chunk_table, evaluate_chunks, keep_first
+
+    if ctx.report.questions:
+        if client is not None:
+            from .distributed import answer_on_dask
+
+            answered = answer_on_dask(client, program, args.report, overrides or None, chunk_points=chunk_points,
+                                      progress=progress)
+        else:
+            answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
+                                        progress=progress)
+        progress.done()
+        _print_diagnostics(answered.warnings)
+        keys, columns = answered.table()
+        rows = answered.n_rows
+
+        if fmt == "parquet":
+            from .parquet import write_parquet
+
+            write_parquet(args.output, [(keys, columns)])
+            sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
+            return EXIT_OK
+
+        def write(stream) -> None:
+            if fmt == "table":
+                write_table(keys, columns, stream, limit=max(rows, TABLE_ROW_LIMIT) if args.output else
+                            TABLE_ROW_LIMIT)
+            elif fmt == "csv":
+                write_csv(keys, columns, stream)
+            else:
+                write_json(keys, columns, stream, lines=fmt == "jsonl")
+    else:
+        warnings: dict = {}
+        rows = 0
+
+        def parts():
+            if client is not None:
+                from .distributed import rows_on_dask
+
+                for keys, columns, chunk_warnings in rows_on_dask(client, program, args.report, overrides or None,
+                                                                  chunk_points=chunk_points, progress=progress):
+                    keep_first(warnings, chunk_warnings)
+                    yield keys, columns
+                return
+            for _, result in evaluate_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
+                                             progress=progress):
+                keep_first(warnings, result.warnings)
+                yield chunk_table(result)
+
+        def write(stream) -> None:
+            nonlocal rows
+            if fmt == "table":              # a table on a terminal shows its first rows: one chunk is enough
+                keys, columns = next(iter(parts()))
+                write_table(keys, columns, stream)
+                rows = len(columns[0]) if columns else 0
+                sys.stderr.write(f"... the table shows the first {min(rows, TABLE_ROW_LIMIT):,} rows of "
+                                 f"{ctx.n_points:,} sweep points; use -o FILE.csv or -o FILE.jsonl for all\n")
+            else:
+                rows = write_stream(fmt, parts(), stream)
+
+    if fmt == "parquet" and not ctx.report.questions:
+        from .parquet import write_parquet
+
+        rows = write_parquet(args.output, parts())
+    elif args.output:
+        write_text_atomically(args.output, write)
+    else:
+        write(sys.stdout)
+        sys.stdout.flush()
+    progress.done()
+    if not ctx.report.questions:
+        _print_diagnostics(list(warnings.values()))
+    if args.output:
+        sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK
 
 
@@ -510,8 +693,6 @@ def cmd_import_hf(args) -> int:
     return EXIT_OK
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
 
 
 def cmd_errors(args) -> int:
@@ -526,3 +707,7 @@ def cmd_errors(args) -> int:
                                hints=did_you_mean(args.code, CATALOGUE) + ["`perfdsl errors` lists them all"]))
     sys.stdout.write(describe(args.code) + "\n")
     return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

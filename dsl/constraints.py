@@ -252,7 +252,9 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
                     for index in np.argwhere(broken)[:EXAMPLES]]
         violations.append(Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points,
                                     examples))
-    nothing_left = bool(violations) and not valid.any()
+    # A chunk of a streamed sweep (ctx.whole_points set) whose points all break a constraint is no error: other
+    # chunks may have points to show.
+    nothing_left = bool(violations) and not valid.any() and ctx.whole_points is None
     diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
     return Validity(valid, violations, diagnostics)
 
@@ -260,10 +262,14 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
 def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require) -> np.ndarray:
     """The condition over the sweep, as a boolean array; for a block of a role swept over several blocks, its value
     at that role's positions (True elsewhere: the constraint is not this block's there)."""
-    positions = [(index, i) for index, coord in ctx.swept_roles.values()
-                 for i, name in enumerate(coord.values.tolist()) if name == block.name]
+    positions = evaluator.role_positions(block.name)
     if not positions:
         return np.asarray(evaluator.expr(require.condition, block), dtype=bool)
+    constants = evaluator.constants
+    key = ("holds", block.name, id(require), positions, ctx.shape)
+    if constants is not None and key in constants.formulas:
+        return constants.formulas[key]
+    warned = len(evaluator.warnings)
     pieces = [(index, i, np.asarray(evaluator.expr(require.condition, block, {index: i}), dtype=bool))
               for index, i in positions]
     shape = list(np.broadcast_shapes(*(piece.shape for _, _, piece in pieces)))
@@ -274,6 +280,11 @@ def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require)
         where = tuple(i if axis == index else slice(None) for axis in range(len(shape)))
         holds[where] = np.take(np.broadcast_to(piece, [1 if a == index else n for a, n in enumerate(shape)]), 0,
                                axis=index)
+    # A condition over constant cells only (a model's own `require`) holds the same in every evaluation and chunk
+    # with these role positions: kept with the report's constants (evaluator.Constants).
+    if constants is not None and len(evaluator.warnings) == warned \
+            and constants.formulas.get((block.name, id(require.condition))) is not None:
+        constants.formulas[key] = holds
     return holds
 
 

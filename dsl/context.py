@@ -56,6 +56,10 @@ class ReportContext:
     fixed_roles: dict[str, str] = field(default_factory=dict)          # role -> block name
     swept_roles: dict[str, tuple[int, Coord]] = field(default_factory=dict)
     sweep_cells: dict[tuple[str, str], tuple[int, Coord]] = field(default_factory=dict)
+    # A chunk of a larger sweep (chunks.slice_context): the axes cut down to one position, and the whole's points,
+    # so that warnings name the point and count the points as the whole evaluation does.
+    pinned: frozenset[int] = frozenset()
+    whole_points: int | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -120,9 +120,12 @@ _TABLE = [
               "step of a range must be above 0 | a range of quantities with units needs a step | a geometric range "
               "needs a start above 0 and a factor above 1",
               "write `START .. STOP by STEP` or `START .. STOP by *FACTOR`"),
-    ErrorCode("sweep-too-large", "spec", _E, "the range of '{name}' has {count} points | report '{report}' sweeps "
-              "{count} points ({axes}); perfdsl evaluates at most 5,000,000 at once",
-              "narrow the axes with --set, or evaluate the sweep in slices and join the outputs"),
+    ErrorCode("sweep-too-large", "spec", _E, "the range of '{name}' has {count} points | report '{report}' would "
+              "hold {size} of arrays to evaluate its {count} points at once ({axes}); an evaluation at once holds at "
+              "most {limit}",
+              "narrow the axes with --set; a sweep too large to evaluate at once is evaluated in chunks: stream its "
+              "rows with -o FILE.csv, .jsonl or .parquet, or ask the report a question (best, largest, smallest, "
+              "pareto)"),
     ErrorCode("not-finite", "spec", _E, "this sweep value is {value} (a division by zero or an overflow)",
               "check the formula and the cells it reads: a sweep value is a finite number"),
     ErrorCode("question-outside-report", "spec", _E, "{kind} '{block}' asks a question: `where`, `best`, `pareto`, "
@@ -258,7 +261,7 @@ _TABLE = [
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
     ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix",
-              "use .csv, .json, .jsonl, .txt or .xlsx, or give --format"),
+              "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
               "choose another output file with -o"),
     ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "
@@ -272,6 +275,13 @@ _TABLE = [
               "a live workbook | the formula of '{cell}' is {length} characters as an Excel formula; ...",
               "write the workbook without --live, or give the function an Excel form in dsl/functions.py / "
               "dsl/operators.py; split a very long formula into named cells"),
+    ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
+              "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
+              "write every row with -o FILE.csv or -o FILE.jsonl, or ask the report a question whose answer fits"),
+    ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
+              "pip install 'perfdsl[notebook]' (pandas and xarray, for Result.to_pandas and Result.to_xarray)"),
+    ErrorCode("out-of-memory", "usage", _E, "the machine ran out of memory while {doing}",
+              "evaluate the sweep in smaller chunks (--chunk-points N), or narrow its axes with --set"),
     # -- a bug ----------------------------------------------------------------------------------------------------
     ErrorCode("internal", "internal", _E, "{exception type}: {exception}",
               "this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details and report it"),

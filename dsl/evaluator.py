@@ -13,6 +13,7 @@ Negative sizes and durations are warned about too.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -22,21 +23,37 @@ from .blocks import Block, SourceLines
 from .checker import missing_input
 from .errors import Diagnostic, PerfError
 from .functions import FUNCTIONS
-from .linker import Linker
+from .heap import keep_freed_memory
+from .linker import Linker, Target, refs_of
 from .operators import OPERATORS, UNARY
 from .context import ReportContext
 from .units import BYTES, TIME
 
 Fix = tuple[tuple[int, int], ...]
+LARGE_SWEEP = 1 << 16           # points from which an evaluation's arrays are large enough for heap.py to matter
 
 _FP_CODES = {"divide": "division-by-zero", "invalid": "not-a-number", "overflow": "overflow"}
 _FP_WORDS = {"divide": "divides by zero", "invalid": "is not a number (NaN)", "overflow": "overflows"}
 
 
+@dataclass
+class Constants:
+    """Values that stay the same for every evaluation of one prepared report and every chunk of its sweep: the
+    cells that vary along no axis (`cells`, from chunks.cell_axes), once computed without a warning, and the
+    arrays of such a cell stacked along a swept role (by the role's blocks). A model's or a GPU's figures are then
+    computed once per program, not once per block per call and per chunk."""
+
+    cells: frozenset
+    values: dict = field(default_factory=dict)          # (block, cell) -> array
+    stacks: dict = field(default_factory=dict)          # (axis, blocks, cell) -> array
+    formulas: dict = field(default_factory=dict)        # (block, id of a formula) -> array, or None: not constant
+
+
 class Evaluator:
     def __init__(self, blocks: dict[str, Block], ctx: ReportContext, sources: SourceLines,
                  types: dict[tuple[str, str], object] | None = None,
-                 progress: Callable[[int, int], None] | None = None, link: Linker | None = None):
+                 progress: Callable[[int, int], None] | None = None, link: Linker | None = None,
+                 constants: Constants | None = None):
         self.blocks = blocks
         self.ctx = ctx
         self.link = link if link is not None else Linker(blocks, ctx)
@@ -52,6 +69,11 @@ class Evaluator:
         self._done = 0
         self._total = max(len(self.types), 1)
         self._last_progress = time.monotonic()
+        self.constants = constants
+        if ctx.n_points >= LARGE_SWEEP:
+            keep_freed_memory()       # heap.py: without it, page faults of fresh arrays cost more than the sums
+        self._positions: dict[str, tuple[tuple[int, int], ...]] | None = None
+        self._role_names: dict[int, tuple[str, ...]] = {}
 
     # -- public ------------------------------------------------------------------------------------------------
     def run(self, func: Callable[[], object]):
@@ -67,8 +89,39 @@ class Evaluator:
 
     def expr(self, expr: ir.Expr, block: Block, fix: dict[int, int] | None = None) -> np.ndarray:
         """A checked formula written in `block` (a constraint, a filter, a sweep value), as an array of the report's
-        rank. Call it inside `run` so floating-point trouble is caught."""
-        return self._rank(self._expr(expr, block, fix or {}))
+        rank. Call it inside `run` so floating-point trouble is caught. A formula that reads only constant cells
+        (a model's own `require`) is computed once per prepared report."""
+        constants = self.constants
+        if constants is None:
+            return self._rank(self._expr(expr, block, fix or {}))
+        key = (block.name, id(expr))
+        cached = constants.formulas.get(key, False)
+        if cached is not False and cached is not None:
+            return cached
+        warned = len(self.warnings)
+        value = self._rank(self._expr(expr, block, fix or {}))
+        if cached is False:
+            constant = self._reads_constants_only(expr, block) and len(self.warnings) == warned
+            constants.formulas[key] = value if constant else None
+        return value
+
+    def _reads_constants_only(self, expr: ir.Expr, block: Block) -> bool:
+        cells = self.constants.cells
+        for ref in refs_of(expr):
+            target = self.link.target(ref.parts, block)
+            if not isinstance(target, Target) or target.swept or (target.blocks[0], target.cell) not in cells:
+                return False
+        return True
+
+    def role_positions(self, block_name: str) -> tuple[tuple[int, int], ...]:
+        """The (axis, position) pairs where a swept role takes the block `block_name` in this context."""
+        if self._positions is None:
+            found: dict[str, list[tuple[int, int]]] = {}
+            for index, coord in self.ctx.swept_roles.values():
+                for i, name in enumerate(coord.values.tolist()):
+                    found.setdefault(name, []).append((index, i))
+            self._positions = {name: tuple(pairs) for name, pairs in found.items()}
+        return self._positions.get(block_name, ())
 
     def full(self, array: np.ndarray) -> np.ndarray:
         """An array broadcast to the report's full shape (a read-only view)."""
@@ -76,10 +129,17 @@ class Evaluator:
 
     # -- cells -------------------------------------------------------------------------------------------------
     def _cell(self, block: Block, name: str, fix: dict[int, int]) -> np.ndarray:
-        key = (block.name, name, tuple(sorted(fix.items())))
+        key = (block.name, name, tuple(sorted(fix.items())) if fix else ())
         cached = self.memo.get(key)
         if cached is not None:
             return cached
+        constants = self.constants
+        if constants is not None:
+            cached = constants.values.get((block.name, name))
+            if cached is not None:
+                self.memo[key] = cached
+                return cached
+        warned = len(self.warnings)
         cell = block.cells[name]
         outer_flag, self._fp_flag = self._fp_flag, None
         if cell.sweep:
@@ -94,12 +154,16 @@ class Evaluator:
             self._warn_fp(block, cell, value, fix, flag)
         vtype = self.types.get((block.name, name))
         if vtype is not None and getattr(vtype, "dim", None) in (BYTES, TIME) and value.dtype.kind == "f":
-            if (value < 0).any():
+            # A reduction first (no boolean array over the sweep); NaN makes the minimum NaN: then look closer.
+            least = np.min(value) if value.size else 0.0
+            if (least < 0 or least != least) and (value < 0).any():
                 self._warn_point(block, cell, value < 0, fix, "negative-size",
                                  f"'{block.name}.{name}' is negative ({vtype.describe()})",
                                  hint="a size or a duration below zero means an input is out of range: check the "
                                       "inputs this cell reads")
         self.memo[key] = value
+        if constants is not None and len(self.warnings) == warned and (block.name, name) in constants.cells:
+            constants.values[(block.name, name)] = value      # a warning is given again by every evaluation
         self._tick()
         return value
 
@@ -138,6 +202,23 @@ class Evaluator:
         return self._stack_role(index, coord.values, target.cell, fix)
 
     def _stack_role(self, index: int, block_names: np.ndarray, name: str, fix: dict[int, int]) -> np.ndarray:
+        constants = self.constants
+        if constants is None:
+            return self._stack_parts(index, block_names, name, fix)
+        names = self._role_names.get(index)
+        if names is None:
+            names = self._role_names[index] = tuple(block_names.tolist())
+        key = (index, names, name)
+        stacked = constants.stacks.get(key)
+        if stacked is not None:
+            return stacked
+        warned = len(self.warnings)
+        stacked = self._stack_parts(index, block_names, name, fix)
+        if len(self.warnings) == warned and all((b, name) in constants.cells for b in names):
+            constants.stacks[key] = stacked
+        return stacked
+
+    def _stack_parts(self, index: int, block_names: np.ndarray, name: str, fix: dict[int, int]) -> np.ndarray:
         parts = []
         for i, block_name in enumerate(block_names):
             inner = dict(fix)
@@ -229,7 +310,7 @@ class Evaluator:
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         count = int(np.count_nonzero(np.broadcast_to(bad, self._shape_with_fix(bad.shape, fix))))
         where = self.describe_point(first, bad.shape, fix)
-        total = self.ctx.n_points
+        total = self.ctx.whole_points or self.ctx.n_points
         span = cell.expr.span if cell.expr is not None else cell.span
         diag = self.sources.diag(code, f"{message} at {where}", span, path=block.cell_path(cell.name),
                                  notes=[f"{count} of {total} sweep points are affected" if count > 1 or total > 1
@@ -251,6 +332,8 @@ class Evaluator:
             position = fix.get(axis.index)
             if position is None and shape[axis.index] > 1:
                 position = index[axis.index]
+            elif position is None and axis.index in self.ctx.pinned:    # a chunk's axis cut to one position
+                position = 0
             if position is None:
                 continue
             for coord in axis.coords:

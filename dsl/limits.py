@@ -23,10 +23,14 @@ MAX_EXPR_DEPTH = 200
 # one), and the length of a chain of `extends` overrides: the checker refuses deeper with error[too-deep].
 MAX_CHAIN_DEPTH = 2000
 
-# Sweep points one report evaluates at once. Every cell that varies over all axes is one float64 array of this many
-# points (8 bytes each): 5 million points are 40 MB per such cell, and a cost model has tens of such cells.
-MAX_POINTS = 5_000_000
+# Sweep points one report takes on at all. A sweep too large to evaluate at once is evaluated in chunks
+# (chunks.WHOLE_EVALUATION_BYTES, streaming.py): its memory is set by the chunk, its time by its size, about a
+# minute per billion points of a small model and several minutes for the capacity-planning cost model on the
+# 2-core machine (issue 10). 4 billion points bound that time, and every flat index fits in an int64 many times over.
+MAX_POINTS = 4_000_000_000
 BYTES_PER_POINT = 8
+# Values one sweep axis holds: its coordinates are held whole (8 bytes each, 40 MB at the limit).
+MAX_AXIS_POINTS = 5_000_000
 
 # The exponent of a unit term (`s^-2`, `GB^3`): a unit raised higher has no physical meaning here.
 MAX_UNIT_POWER = 99

@@ -278,16 +278,21 @@ def refs_of(expr: ir.Expr) -> list[ir.Ref]:
     return list(found.values())
 
 
+_CHILDREN = {"num": (), "str": (), "bool": (), "ref": (), "unary": ("operand",), "binary": ("left", "right"),
+             "range": ("start", "stop", "step")}
+
+
 def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
     """Every node of an expression tree, parents before children, left to right."""
     stack = [expr]
     while stack:
         node = stack.pop()
         yield node
-        children = []
-        for name in ("operand", "left", "right", "start", "stop", "step"):
-            child = getattr(node, name, None)
-            if child is not None:
-                children.append(child)
-        children.extend(getattr(node, "args", ()) or getattr(node, "items", ()))
+        names = _CHILDREN.get(getattr(node, "kind", ""))
+        if names is None:           # call, list, tuple (and any node kind added later): looked up by name
+            children = [child for name in ("operand", "left", "right", "start", "stop", "step")
+                        if (child := getattr(node, name, None)) is not None]
+            children.extend(getattr(node, "args", ()) or getattr(node, "items", ()))
+        else:                       # the common kinds, without pydantic's slow path for missing attributes
+            children = [child for name in names if (child := getattr(node, name)) is not None]
         stack.extend(reversed(children))

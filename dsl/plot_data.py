@@ -211,7 +211,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     fix, _ = choose_point(result.ctx, at or {})
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)
-    values = np.broadcast_to(result.array(column.name).values, result.shape).astype(float)
+    values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
     measured = None
     if comparison is not None:
         match = next((m for m in comparison.metrics if m.name == column.name), None)
@@ -224,7 +224,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     x_values = list(range(len(x_labels))) if categorical or x_coord is None else x_coord.display_values().tolist()
     x_array = x_measured = None
     if x_metric is not None:
-        x_array = np.broadcast_to(result.array(x_metric.name).values, result.shape).astype(float)
+        x_array = np.broadcast_to(result.array(x_metric.name, display=True).values, result.shape).astype(float)
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
         x_measured = (match.measured / match.scale).reshape(result.shape) if match is not None else None
 

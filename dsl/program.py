@@ -20,7 +20,7 @@ from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
 from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
-from .evaluator import Evaluator
+from .evaluator import Constants, Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
 from .loader import load_modules
@@ -42,6 +42,7 @@ class Program:
         self._extra_sources = dict(extra_sources or {})
         self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources)
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
+        self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -155,7 +156,17 @@ class Program:
         """
         program = self.with_overrides(overrides, report)
         ctx, checker = program.prepare(report)
-        evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, progress, link=checker.link)
+        program.refuse_too_large(ctx, checker)
+        result = program.evaluate_in(ctx, checker, progress)
+        answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
+        return result
+
+    def evaluate_in(self, ctx: ReportContext, checker: Checker,
+                    progress: Callable[[int, int], None] | None = None) -> Result:
+        """The shown cells of a prepared report over the sweep of `ctx` (the whole sweep, or one chunk of it:
+        chunks.slice_context), without answering its question. `checker` is `prepare`'s."""
+        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types, progress, link=checker.link,
+                              constants=self._constants_of(ctx.report.name, checker))
 
         def compute():
             columns = []
@@ -165,16 +176,46 @@ class Program:
             return columns
 
         columns = evaluator.run(compute)
-        mode = option_value(program.sources, ctx.report, "invalid_points")
-        reached = {block.name for block in blocks_of_report(program.blocks, ctx, [b for b, _, _ in evaluator.memo])}
+        mode = option_value(self.sources, ctx.report, "invalid_points")
+        reached = {block.name for block in blocks_of_report(self.blocks, ctx, [b for b, _, _ in evaluator.memo])}
         constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
         validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode))
         if any(d.severity == "error" for d in validity.diagnostics):
             raise PerfError(validity.diagnostics)
-        result = Result(program, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
+        result = Result(self, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
-        answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
         return result
+
+    def refuse_too_large(self, ctx: ReportContext, checker: Checker) -> None:
+        """Raise PerfError (sweep-too-large) where evaluating the whole sweep at once would hold more than
+        chunks.WHOLE_EVALUATION_BYTES, before anything is computed."""
+        from .chunks import WHOLE_EVALUATION_BYTES, predict_bytes, too_large_for_once
+
+        if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:     # too small to matter: skip the prediction
+            return
+        predicted = predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+        if predicted > WHOLE_EVALUATION_BYTES:
+            message, notes, hints = too_large_for_once(ctx, predicted)
+            raise PerfError(self.sources.diag("sweep-too-large", message, ctx.report.span, notes=notes, hints=hints))
+
+    def _constants_of(self, name: str, checker: Checker) -> Constants:
+        """The constants of a prepared report (evaluator.Constants): its cells that vary along no axis."""
+        found = self._constants.get(name)
+        if found is None:
+            from .chunks import cell_axes
+
+            ctx, _ = self._prepared[name]
+            axes = cell_axes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on))
+        return found
+
+    def predict_bytes(self, report: str | None = None) -> int:
+        """The memory (bytes) a whole evaluation of the report would hold: chunks.predict_bytes over the cells its
+        shown values and question read. Raises as `prepare`."""
+        from .chunks import predict_bytes
+
+        ctx, checker = self.prepare(report)
+        return predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx))
 
     def cell_context(self, dotted: str):
         """A cell of a named block checked on its own, without a report: (block, cell, context, checker, type)."""
@@ -223,3 +264,20 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(diag)
     return sorted(unique, key=Diagnostic.sort_key)
+
+
+def evaluation_roots(link: Linker, ctx: ReportContext) -> list[tuple[str, str]]:
+    """The (block, cell) pairs an evaluation of the report starts from: its shown cells and what its `where` lines
+    and question read (through every block a swept role takes)."""
+    from .linker import Target, refs_of
+    from .queries import question_exprs
+
+    refs = [item.ref for item in ctx.report.shows]
+    for expr in question_exprs(ctx):
+        refs.extend(refs_of(expr))
+    roots: dict[tuple[str, str], None] = {}
+    for ref in refs:
+        target = link.target(ref.parts, ctx.report)
+        if isinstance(target, Target):
+            roots.update(((name, target.cell), None) for name in target.blocks)
+    return list(roots)

@@ -27,7 +27,7 @@ import numpy as np
 from . import ir
 from .errors import did_you_mean
 from .evaluator import format_coord
-from .reductions import best_per_group, pareto_per_group
+from .reductions import Best, Front, best_per_group, pareto_per_group
 from .result import Rows, ShownColumn
 from .context import Axis, Coord, ReportContext
 
@@ -156,6 +156,27 @@ def answer(result: "Result", checker: "Checker") -> None:
     report = ctx.report
     if not report.wheres and not report.questions:
         return
+    candidates = np.flatnonzero(conditions_met(result).reshape(-1))
+    question = report.questions[0] if report.questions else None
+    if question is None:
+        result.rows = Rows(candidates, np.zeros(len(candidates), dtype=bool),
+                           summary=f"where: {len(candidates):,} of {ctx.n_points:,} sweep points meet the conditions")
+        if not len(candidates):
+            _warn(result, report.wheres[0].span, "no sweep point meets the report's conditions", [])
+        return
+    kept, n_groups = kept_axes(question, ctx)
+    group = _group_of(candidates, ctx.shape, kept)
+    partial = reduce_points(result, question, candidates, candidates, group, n_groups)
+    _add_ranked_columns(result, checker, question)
+    index, missing, found = answer_rows(partial, n_groups, ctx.shape, kept)
+    result.rows = finish(result, question, index, missing, found, kept)
+
+
+def conditions_met(result: "Result") -> np.ndarray:
+    """(shape of the result's sweep) bool: the points that meet every `where` of the report and its constraints
+    (`result.valid`, where set)."""
+    ctx = result.ctx
+    report = ctx.report
     evaluator = result.evaluator
     meets = np.ones(ctx.shape, dtype=bool)
     for where in report.wheres:
@@ -164,21 +185,22 @@ def answer(result: "Result", checker: "Checker") -> None:
     valid = getattr(result, "valid", None)
     if valid is not None:
         meets &= np.broadcast_to(np.asarray(valid, dtype=bool), ctx.shape)
-    candidates = np.flatnonzero(meets.reshape(-1))
-    conditions = len(report.wheres) + (valid is not None)
-    question = report.questions[0] if report.questions else None
-    if question is None:
-        result.rows = Rows(candidates, np.zeros(len(candidates), dtype=bool),
-                           summary=f"where: {len(candidates):,} of {ctx.n_points:,} sweep points meet the conditions")
-        if not len(candidates):
-            _warn(result, report.wheres[0].span, "no sweep point meets the report's conditions", [])
-        return
+    return meets
 
+
+def kept_axes(question: ir.Question, ctx: ReportContext) -> tuple[list[int], int]:
+    """The axes a question keeps (its `per`), in axis order, and the number of groups they make."""
     coords = axis_coords(ctx)
     kept = sorted({coords[ref.parts[0]][0].index for ref in question.per})
-    group_shape = tuple(ctx.shape[a] for a in kept)
-    n_groups = math.prod(group_shape)
-    group = _group_of(candidates, ctx.shape, kept)
+    return kept, math.prod(ctx.shape[a] for a in kept)
+
+
+def reduce_points(result: "Result", question: ir.Question, local: np.ndarray, index: np.ndarray,
+                  group: np.ndarray, n_groups: int) -> "Best | Front":
+    """The partial answer of the points `local` (flat indices into the result's sweep), known to the whole sweep
+    by `index` and `group`: merge it with others by reductions.merge_best / merge_fronts."""
+    ctx = result.ctx
+    coords = axis_coords(ctx)
     if question.form in ("best", "largest", "smallest"):
         if question.form == "best":
             maximise = question.objectives[0].direction == "max"
@@ -187,28 +209,43 @@ def answer(result: "Result", checker: "Checker") -> None:
             maximise = question.form == "largest"
             axis, coord = coords[question.axis.parts[0]]
             values = _axis_values(axis, coord, ctx.shape)
-        best = best_per_group(group, values[candidates], candidates, n_groups, maximise)
-        found = best.found
-        index = np.where(found, best.index, _first_points(np.arange(n_groups), ctx.shape, kept))
-        missing = ~found
-    else:
-        first, second = question.objectives
-        front = pareto_per_group(group, _flat_values(result, first.ref)[candidates],
-                                 _flat_values(result, second.ref)[candidates], candidates, n_groups,
-                                 (first.direction == "max", second.direction == "max"))
-        empty = np.setdiff1d(np.arange(n_groups), front.group)
-        groups = np.concatenate([front.group, empty])
-        order = np.argsort(groups, kind="stable")
-        index = np.concatenate([front.index, _first_points(empty, ctx.shape, kept)])[order]
-        missing = np.concatenate([np.zeros(len(front.index), bool), np.ones(len(empty), bool)])[order]
-        found = np.ones(n_groups, dtype=bool)
-        found[empty] = False
-    _add_ranked_columns(result, checker, question)
+        return best_per_group(group, values[local], index, n_groups, maximise)
+    first, second = question.objectives
+    return pareto_per_group(group, _flat_values(result, first.ref)[local], _flat_values(result, second.ref)[local],
+                            index, n_groups, (first.direction == "max", second.direction == "max"))
+
+
+def answer_rows(partial: "Best | Front", n_groups: int, shape: tuple[int, ...], kept: list[int]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of an answer, in output order: (flat sweep index, missing, found per group). A group with no point
+    gets one row at its first point, marked missing."""
+    if isinstance(partial, Best):
+        found = partial.found
+        index = np.where(found, partial.index, _first_points(np.arange(n_groups), shape, kept))
+        return index.astype(np.int64), ~found, found
+    empty = np.setdiff1d(np.arange(n_groups), partial.group)
+    groups = np.concatenate([partial.group, empty])
+    order = np.argsort(groups, kind="stable")
+    index = np.concatenate([partial.index, _first_points(empty, shape, kept)])[order]
+    missing = np.concatenate([np.zeros(len(partial.index), bool), np.ones(len(empty), bool)])[order]
+    found = np.ones(n_groups, dtype=bool)
+    found[empty] = False
+    return index.astype(np.int64), missing, found
+
+
+def finish(result: "Result", question: ir.Question, index: np.ndarray, missing: np.ndarray, found: np.ndarray,
+           kept: list[int]) -> Rows:
+    """The rows of an answer over the sweep of `result.ctx`, with the warning about groups with no answer."""
+    ctx = result.ctx
+    report = ctx.report
+    n_groups = len(found)
+    group_shape = tuple(ctx.shape[a] for a in kept)
     per = " x ".join(ctx.axes[a].name for a in kept) if kept else "the whole sweep"
-    result.rows = Rows(index.astype(np.int64), missing, frozenset(kept),
-                       summary=f"{question.text}: {len(index):,} rows over {n_groups:,} groups ({per}), "
-                               f"{int((~found).sum()):,} with no answer")
+    rows = Rows(index, missing, frozenset(kept),
+                summary=f"{question.text}: {len(index):,} rows over {n_groups:,} groups ({per}), "
+                        f"{int((~found).sum()):,} with no answer")
     if not found.all():
+        conditions = len(report.wheres) + (getattr(result, "valid", None) is not None)
         lonely = np.flatnonzero(~found)
         listed = [_describe_group(g, group_shape, kept, ctx) for g in lonely[:MAX_LISTED]]
         if len(lonely) > MAX_LISTED:
@@ -217,6 +254,7 @@ def answer(result: "Result", checker: "Checker") -> None:
         group_word = "group" if n_groups == 1 else "groups"
         _warn(result, question.span, f"{len(lonely):,} of {n_groups:,} {group_word} ({per}) have no sweep point "
               f"{reason}", listed + ["their rows are left empty"])
+    return rows
 
 
 def _flat_values(result: "Result", ref: ir.Ref) -> np.ndarray:

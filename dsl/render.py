@@ -66,15 +66,17 @@ def write_table(keys: list[str], columns: list[np.ndarray], out: TextIO, limit: 
 
 
 def write_csv(keys: list[str], columns: list[np.ndarray], out: TextIO,
-              progress: Callable[[int, int], None] | None = None) -> None:
+              progress: Callable[[int, int], None] | None = None, *, header: bool = True) -> None:
+    """Rows as CSV (floats as repr, so they read back exactly; NaN as an empty cell). `header`: write the keys
+    first (False for the later chunks of a streamed sweep)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([neutralise(key) for key in keys])
+    if header:
+        writer.writerow([neutralise(key) for key in keys])
     total = len(columns[0]) if columns else 0
     step = max(total // 20, 50_000)
-    converted = [_csv_values(c) for c in columns]
     for start in range(0, total, step):
         stop = min(start + step, total)
-        writer.writerows(zip(*(c[start:stop] for c in converted)))
+        writer.writerows(zip(*(_csv_values(c[start:stop]) for c in columns)))
         if progress is not None:
             progress(stop, total)
 
@@ -94,28 +96,46 @@ def _json_value(value):
 
 
 def write_json(keys: list[str], columns: list[np.ndarray], out: TextIO, *, lines: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> None:
+               progress: Callable[[int, int], None] | None = None, after: int = 0, brackets: bool = True) -> None:
+    """Rows as a JSON array of records, or JSON Lines (`lines`). A sweep streamed chunk by chunk calls it once per
+    chunk with `brackets` False (write_stream writes them) and `after`: the records already written."""
     total = len(columns[0]) if columns else 0
     # JSON Lines is also opened in spreadsheets: its text is neutralised like the CSV's. A JSON document keeps
     # every value exact (it is for programs).
     value = (lambda v: neutralise(_json_value(v))) if lines else _json_value
-    lists = [[value(v) for v in c.tolist()] for c in columns]
     keys = [neutralise(key) for key in keys] if lines else keys
     step = max(total // 20, 50_000)
-    if not lines:
+    if not lines and brackets:
         out.write("[")
     for start in range(0, total, step):
         stop = min(start + step, total)
+        lists = [[value(v) for v in c[start:stop].tolist()] for c in columns]
         buffer = io.StringIO()
-        for index in range(start, stop):
-            record = {k: col[index] for k, col in zip(keys, lists)}
-            text = json.dumps(record, ensure_ascii=False)
+        for row, values in enumerate(zip(*lists)):
+            text = json.dumps(dict(zip(keys, values)), ensure_ascii=False)
             if lines:
                 buffer.write(text + "\n")
             else:
-                buffer.write(("\n  " if index == 0 else ",\n  ") + text)
+                buffer.write(("\n  " if after + start + row == 0 else ",\n  ") + text)
         out.write(buffer.getvalue())
         if progress is not None:
             progress(stop, total)
-    if not lines:
+    if not lines and brackets:
         out.write("\n]\n" if total else "]\n")
+
+
+def write_stream(fmt: str, parts, out: TextIO) -> int:
+    """Rows that come in parts (keys, columns), as one CSV, JSON or JSON Lines document: the header or the opening
+    bracket once, then each part as it comes, so only one part is held at a time. Returns the rows written."""
+    rows = 0
+    if fmt == "json":
+        out.write("[")
+    for number, (keys, columns) in enumerate(parts):
+        if fmt == "csv":
+            write_csv(keys, columns, out, header=number == 0)
+        else:
+            write_json(keys, columns, out, lines=fmt == "jsonl", after=rows, brackets=False)
+        rows += len(columns[0]) if columns else 0
+    if fmt == "json":
+        out.write("\n]\n" if rows else "]\n")
+    return rows

@@ -1,7 +1,9 @@
 """Results of a report: shown cells as arrays over the sweep, flattened into records on demand.
 
-Record keys carry display units: `"prefill.runtime [ms]"`, `"batch"`, `"model"`. Values in `column()` are SI;
-values in `records()` are in display units. This is the stable machine interface of `perfdsl eval --format json`.
+Units, one convention: arrays are SI (`column()`, `array()`, `to_xarray()`; `display=True` where offered gives the
+shown unit), tables are in the shown units with the unit in each key (`records()`, `table()`, `to_pandas()`):
+`"prefill.runtime [ms]"`, `"batch"`, `"model"`. Records are the stable machine interface of
+`perfdsl eval --format json`.
 A report that asks a question (`where`, `best`, `pareto`, `largest`, `smallest`: queries.py) has one row per answer
 instead of one per sweep point: `rows` says which points they are, and `column()`, `records()` and `table()` follow
 it; `array()` stays over the whole sweep.
@@ -65,10 +67,10 @@ class LabelledArray:
     """A shown cell over the full sweep: values[i, j, ...] at axis coordinates coords[axis][i] ..."""
 
     name: str
-    unit: str
-    values: np.ndarray                        # display units, full shape
+    unit: str                                 # the unit of `values`: SI (array()), or the shown unit (display=True)
+    values: np.ndarray                        # full shape, in `unit`
     dims: tuple[str, ...]                     # axis names
-    coords: dict[str, np.ndarray]             # coordinate name -> values along its axis
+    coords: dict[str, np.ndarray]             # coordinate name -> values along its axis, in the axis's shown unit
     valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
 
 
@@ -114,6 +116,9 @@ class Result:
         self.valid = np.ones(ctx.shape, dtype=bool)     # full sweep shape: True where every constraint holds
         self.violations: list = []                        # constraints.Violation, one per broken constraint
         self.invalid_points = "omit"
+        # A chunk of a streamed sweep (streaming.evaluate_chunks) under "mark" has the valid and violates columns
+        # whether or not its own points break a constraint, so that every chunk has the same columns.
+        self.always_mark = False
 
     def set_validity(self, valid: np.ndarray, violations: list, mode: str) -> None:
         """Record which points meet every constraint (`valid`, the full sweep's shape) and what the report does
@@ -182,19 +187,9 @@ class Result:
     def axis_columns(self, all_points: bool = False) -> dict[str, np.ndarray]:
         """The coordinates of every row (every sweep point with all_points), flat, in display units, keyed like
         records()."""
-        out: dict[str, np.ndarray] = {}
-        shape = self.shape
-        for axis in self.axes:
-            for coord in axis.coords:
-                values = coord.display_values()
-                view_shape = [1] * len(shape)
-                view_shape[axis.index] = len(values)
-                if coord.kind == "num" and not coord.unit:
-                    values = _whole_numbers(values)
-                flat = self.pick(np.broadcast_to(values.reshape(view_shape), shape).reshape(-1), axis.index,
-                                 all_points)
-                out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
-        return out
+        if self.rows is None or all_points:
+            return coord_columns(self.ctx, None)
+        return coord_columns(self.ctx, self.rows.index, self.rows.missing, self.rows.kept_axes)
 
     def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
         """Header keys and flat columns (axes first, then shown cells), in display units; with
@@ -204,7 +199,7 @@ class Result:
         keys = list(axes) + [c.key for c in self.columns]
         # By column, not by name: a report may show one cell twice, in two units.
         values = list(axes.values()) + [self._display_values(c, all_points) for c in self.columns]
-        if self.invalid_points == "mark" and self.violations:
+        if self.invalid_points == "mark" and (self.violations or self.always_mark):
             keys += ["valid", "violates"]
             values += [self.pick(self.valid.reshape(-1), all_points=all_points),
                        self.pick(self.violates(), all_points=all_points)]
@@ -224,14 +219,37 @@ class Result:
         lists = [_python_list(v) for v in values]
         return [dict(zip(keys, row)) for row in zip(*lists)]
 
-    def array(self, name: str) -> LabelledArray:
-        """A shown cell over the whole sweep (before any question of the report), with its axes."""
+    def array(self, name: str, display: bool = False) -> LabelledArray:
+        """A shown cell over the whole sweep (before any question of the report), with its axes: in SI like
+        column() (`unit` names the SI unit), or with `display` in the unit the report shows it in."""
         column = self._column(name)
         full = np.broadcast_to(self._ranked(column.array), self.shape)
-        values = full / column.scale if column.kind == "num" else full
+        if display or column.kind != "num":
+            values, unit = (full / column.scale if column.kind == "num" else full), column.unit
+        else:
+            values, unit = full, si_unit_name(column.dim) if column.dim not in (None, DIMENSIONLESS) else ""
         coords = {coord.name: coord.display_values() for axis in self.axes for coord in axis.coords}
-        return LabelledArray(column.name, column.unit, values, tuple(a.name for a in self.axes), coords,
-                             self.valid)
+        return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid)
+
+    def to_pandas(self):
+        """The rows of records() as a pandas DataFrame (display units in the column names, as in CSV output).
+        Needs pandas (`pip install perfdsl[notebook]`)."""
+        from .notebook import to_pandas
+
+        return to_pandas(self)
+
+    def to_xarray(self, display: bool = False):
+        """The shown cells over the whole sweep as an xarray Dataset: the report's axes as dimensions, each axis's
+        coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
+        variable's attributes. Needs xarray (`pip install perfdsl[notebook]`)."""
+        from .notebook import to_xarray
+
+        return to_xarray(self, display)
+
+    def __repr__(self) -> str:
+        from .notebook import describe
+
+        return describe(self)
 
 
 def _python_list(values: np.ndarray) -> list:
@@ -247,3 +265,29 @@ def _whole_numbers(values: np.ndarray) -> np.ndarray:
             and np.abs(values).max(initial=0) < 2**53:
         return values.astype(np.int64)
     return values
+
+
+def coord_columns(ctx: "ReportContext", index: np.ndarray | None, missing: np.ndarray | None = None,
+                  kept: frozenset[int] = frozenset()) -> dict[str, np.ndarray]:
+    """The coordinates of sweep points in display units, keyed like records(): of every point in row order
+    (`index` None), or of the points at flat sweep indices `index`. Where `missing` marks a row that stands for a
+    group with no answer, only its `kept` axes have values (the others are NaN or None)."""
+    out: dict[str, np.ndarray] = {}
+    shape = ctx.shape
+    positions = np.unravel_index(index, shape) if index is not None and shape else None
+    for axis in ctx.axes:
+        for coord in axis.coords:
+            values = coord.display_values()
+            if coord.kind == "num" and not coord.unit:
+                values = _whole_numbers(values)
+            if positions is None:
+                view_shape = [1] * len(shape)
+                view_shape[axis.index] = len(values)
+                flat = np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
+            else:
+                flat = values[positions[axis.index]]
+                if missing is not None and axis.index not in kept and missing.any():
+                    flat = flat.copy() if flat.dtype.kind == "f" else flat.astype(object)   # as Rows.pick
+                    flat[missing] = np.nan if flat.dtype.kind == "f" else None
+            out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
+    return out

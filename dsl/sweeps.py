@@ -22,13 +22,12 @@ from .context import Axis, Coord, ReportContext
 from .errors import Diagnostic, PerfError, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
-from .limits import BYTES_PER_POINT, MAX_POINTS, gib
+from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
 __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
 
-MAX_AXIS_POINTS = MAX_POINTS        # one axis cannot be larger than the whole sweep may be
 
 
 def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
@@ -101,12 +100,12 @@ def _refuse_too_many_points(ctx: ReportContext, sources: SourceLines) -> None:
     sizes = " x ".join(f"{axis.name}: {axis.length:,}" for axis in ctx.axes)
     example = ctx.axes[0].name if ctx.axes else "batch"
     raise PerfError(sources.diag(
-        "sweep-too-large", f"report '{ctx.report.name}' sweeps {n_points:,} points ({sizes}); perfdsl evaluates "
-        f"at most {MAX_POINTS:,} at once", ctx.report.span,
+        "sweep-too-large", f"report '{ctx.report.name}' sweeps {n_points:,} points ({sizes}); perfdsl takes on "
+        f"at most {MAX_POINTS:,}, in chunks", ctx.report.span,
         notes=[f"each cell that varies over every axis would take {gib(n_points * BYTES_PER_POINT)} "
                f"({BYTES_PER_POINT} bytes a point)"],
-        hints=[f"narrow the axes with --set (e.g. --set {example}=...), or evaluate the sweep in parts, one run "
-               f"per slice of an axis, and join the CSV outputs"]))
+        hints=[f"narrow the axes with --set (e.g. --set {example}=...); a sweep of up to {MAX_POINTS:,} points "
+               "is evaluated chunk by chunk (-o FILE.csv, .jsonl or .parquet, or a question in the report)"]))
 
 
 def _too_many(name: str, count: float, rng: ir.RangeExpr, sources: SourceLines) -> PerfError:

@@ -20,6 +20,10 @@ from .comparison import MetricSpec, Section, WorkbookData, relative_error
 HEADER_ROWS = 2                  # group headers ("Runtime (ms)"), then column headers ("Measured" ...)
 FIRST_DATA_ROW = HEADER_ROWS + 1
 EXCEL_MAX_ROWS = 1_048_576
+# The rows `perfdsl eval -o FILE.xlsx` writes at most: a workbook is for people to read. 100,000 rows write in
+# about 6 s on the 2-core machine (benchmarks/bench_workbook.py: < 10 s); the capacity-planning sweep's 884,520 rows
+# made a 225 MB workbook in 65 s (issue 10). Above it, eval refuses and names CSV, JSON Lines and questions.
+XLSX_ROW_LIMIT = 100_000
 EXCEL_MAX_TEXT = 32_767          # characters in one cell
 SHEET_TITLE_MAX = 31
 

@@ -203,7 +203,7 @@ def test_column_is_si_and_flat(program):
 
 
 def test_array_is_labelled(program):
-    array = program.evaluate().array("prefill.runtime")
+    array = program.evaluate().array("prefill.runtime", display=True)      # SI without display=True, as column()
     assert array.name == "prefill.runtime" and array.unit == "ms"
     assert array.dims == ("model", "batch", "seq")
     assert array.values.shape == (2, 2, 3)

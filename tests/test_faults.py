@@ -197,14 +197,14 @@ def test_a_sweep_too_large_for_memory_is_refused_up_front(run, command):
     # 1e10 points of 8 bytes: 8e10 / 2^30 = 74.5 GiB for each cell that varies over both axes
     assert err == (
         "error[sweep-too-large]: report 'r' sweeps 10,000,000,000 points (a: 100,000 x b: 100,000); perfdsl "
-        "evaluates at most 5,000,000 at once\n"
+        "takes on at most 4,000,000,000, in chunks\n"
         f"  --> {FUZZ}/product_1e10_points.perf:1:8\n"
         "  |\n"
         "1 | report r { sweep a = 1 .. 100000; sweep b = 1 .. 100000; q = a * b; show q }\n"
         "  |        ^\n"
         "  = note: each cell that varies over every axis would take 74.5 GiB (8 bytes a point)\n"
-        "  = help: narrow the axes with --set (e.g. --set a=...), or evaluate the sweep in parts, one run per slice "
-        "of an axis, and join the CSV outputs\n\n"
+        "  = help: narrow the axes with --set (e.g. --set a=...); a sweep of up to 4,000,000,000 points is evaluated "
+        "chunk by chunk (-o FILE.csv, .jsonl or .parquet, or a question in the report)\n\n"
         "1 error\n")
 
 

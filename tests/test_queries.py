@@ -312,7 +312,7 @@ def test_largest_batch_is_the_last_batch_that_fits(questions):
 
 def test_cheapest_setup_is_the_least_gpu_time_that_meets_the_targets(questions):
     result = questions.evaluate("cheapest_setup")
-    arrays = {name: result.array(name) for name in ("tpot", "ttft", "fits")}
+    arrays = {name: result.array(name, display=True) for name in ("tpot", "ttft", "fits")}
     keys = arrays["tpot"].dims
     assert keys == ("model", "hardware", "batch", "tp")
     coords = arrays["tpot"].coords

@@ -1,0 +1,118 @@
+"""Sweeps of any size (issue 10): perfdsl beside the same formulas hand-written in numpy, in the same run.
+
+reports/capacity_planning.perf (30 models x 13 GPUs, 7 shown values and the constraints) at three sizes:
+    1e4  batch [1, 16, 128] x prompt [512, 2048, 8192] x output [16, 256, 4096] x tp 1        10,530 points
+    1e6  the report as written                                                                884,520 points
+    1e7  batch 1..20 x prompt 512..10240 by 512 x output 1..16384 by *4 x tp 1..8           9,984,000 points
+At 1e7 a whole evaluation would hold about 1.3 GB, above chunks.WHOLE_EVALUATION_BYTES: perfdsl evaluates it chunk by
+chunk (streaming.evaluate_chunks, as `perfdsl eval -o FILE.csv` does); the numpy reference holds it all at once.
+Targets (issue 10): at most 5 ms at 1e4, at least 20 M points/s at 1e6 and 1e7. `extra_info` has points/s.
+
+A question over a large sweep: capacity_questions.perf's Pareto front (latency_throughput) over 1e8 points, chunk by
+chunk (the issue's target is 1e9 points in under 2 minutes within 2 GB).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perfdsl
+from perfdsl.streaming import answer_in_chunks, evaluate_chunks
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from capacity_numpy import capacity, inputs  # noqa: E402
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports"
+SIZES = {
+    "1e4": {"batch": "[1, 16, 128]", "seq_len": "[512, 2048, 8192]", "output_len": "[16, 256, 4096]", "tp": "[1]"},
+    "1e6": {},
+    "1e7": {"batch": "1 .. 20", "seq_len": "512 .. 10240 by 512", "output_len": "1 .. 16384 by *4", "tp": "1 .. 8"},
+}
+
+
+def _program(size: str):
+    program = perfdsl.load(REPORTS / "capacity_planning.perf")
+    return program.with_overrides(SIZES[size]) if SIZES[size] else program
+
+
+def _reference_inputs(program):
+    ctx, _ = program.prepare()
+    axes = {axis.name: axis.coords[0].values for axis in ctx.axes}
+    return ctx.n_points, inputs(program, axes["model"], axes["hardware"], axes["batch"], axes["seq_len"],
+                                axes["output_len"], axes["tp"])
+
+
+@pytest.mark.parametrize("size", ["1e4", "1e6"])
+def test_perfdsl_capacity_planning(benchmark, size):
+    program = _program(size)
+    result = program.evaluate()                    # prepared once: linked, checked, constants computed
+    n_points, x = _reference_inputs(program)
+    reference = capacity(x)
+    for name in ("ttft", "tpot", "e2e", "memory", "energy_per_token", "throughput"):      # SI both
+        theirs = np.broadcast_to(reference[name], result.shape).reshape(-1)
+        assert np.allclose(result.column(name, all_points=True), theirs, rtol=1e-12, atol=0), name
+    benchmark(program.evaluate)
+    benchmark.extra_info["points"] = n_points
+    benchmark.extra_info["M_points_per_s"] = round(n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+def test_perfdsl_capacity_planning_1e7_in_chunks(benchmark):
+    program = _program("1e7")
+    n_points = program.prepare()[0].n_points
+
+    def evaluate_all():
+        return sum(result.n_points for _, result in evaluate_chunks(program))
+
+    assert benchmark.pedantic(evaluate_all, rounds=3, iterations=1) == n_points
+    benchmark.extra_info["points"] = n_points
+    benchmark.extra_info["M_points_per_s"] = round(n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+@pytest.mark.parametrize("size", ["1e4", "1e6", "1e7"])
+def test_numpy_reference_capacity_planning(benchmark, size):
+    n_points, x = _reference_inputs(_program(size))
+    benchmark.pedantic(capacity, args=(x,), rounds=10 if size != "1e7" else 3, iterations=1)
+    benchmark.extra_info["points"] = n_points
+    benchmark.extra_info["M_points_per_s"] = round(n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+def test_pareto_front_of_1e8_points_in_chunks(benchmark):
+    program = perfdsl.load(REPORTS / "capacity_questions.perf")
+    overrides = {"batch": "1 .. 64000"}            # 30 models x 13 GPUs x 64,000 batches x 4 tp = 99,840,000 points
+    answered = benchmark.pedantic(answer_in_chunks, args=(program, "latency_throughput", overrides), rounds=1,
+                                  iterations=1)
+    assert answered.n_points == 99_840_000 and answered.n_rows > 0
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+QUESTION_1E7 = {"batch": "1 .. 6400"}      # 30 models x 13 GPUs x 6,400 batches x 4 tp = 9,984,000 points
+
+
+def test_pareto_front_of_1e7_points_serial(benchmark):
+    program = perfdsl.load(REPORTS / "capacity_questions.perf")
+    answered = benchmark.pedantic(answer_in_chunks, args=(program, "latency_throughput", QUESTION_1E7), rounds=2,
+                                  iterations=1)
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pareto_front_of_1e7_points_on_dask(benchmark, workers):
+    """Scale-out on this machine: the same question's chunks on a local Dask cluster of 1 and 2 processes (one
+    thread each), merged on the client, as `perfdsl eval --workers N` does. The answer equals the serial one."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is in the dev extra")
+    from perfdsl.distributed import answer_on_dask
+
+    program = perfdsl.load(REPORTS / "capacity_questions.perf")
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        answered = benchmark.pedantic(answer_on_dask, args=(client, program, "latency_throughput", QUESTION_1E7),
+                                      rounds=2, iterations=1, warmup_rounds=1)
+    assert answered.records() == answer_in_chunks(program, "latency_throughput", QUESTION_1E7).records()
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)

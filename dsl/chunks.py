@@ -1,0 +1,160 @@
+"""Chunked evaluation (stage 4c): a sweep evaluated in slices of its axes, so that memory is set by the chunk.
+
+A chunk fixes the leading axes of the report at one position each, takes a slice of the next axis, and keeps every
+later axis whole, so its points are one run of consecutive rows of the whole sweep (the order of
+`Result.records()`), starting at `Chunk.offset`. Each chunk is evaluated as a report of its own over a context whose
+axes hold only the chunk's coordinates: the evaluator computes every point with the same numpy operations in the
+same order as over the whole sweep, so a chunk's values equal the whole evaluation's values exactly.
+
+`predict_bytes` says, before anything is computed, how much memory the whole evaluation would hold: every cell the
+shown values need is one array over the axes it depends on (8 bytes a value), found from the linked program.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import ir
+from .context import Axis, ReportContext
+from .linker import Target, refs_of
+
+if TYPE_CHECKING:
+    from .linker import Linker
+
+DEFAULT_CHUNK_POINTS = 1 << 18         # 262,144 points: about 30 MB of arrays for the capacity-planning model
+BYTES_PER_VALUE = 8                    # float64; booleans and strings are counted as if they took as much
+# The arrays an evaluation of a whole sweep at once may hold (predict_bytes); above it the sweep is evaluated in
+# chunks or refused. Chosen, not measured: the peak is about twice the arrays (numpy's temporaries, the output's
+# columns), which keeps a whole evaluation under about 2 GiB, the issue's memory target (issue 10).
+WHOLE_EVALUATION_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One slice of a sweep: for each axis a position (int) or a slice; its rows are offset .. offset + n_points."""
+
+    where: tuple[int | slice, ...]
+    offset: int
+    n_points: int
+
+
+def plan_chunks(shape: tuple[int, ...], max_points: int) -> list[Chunk]:
+    """The chunks of a sweep of `shape`, in row order, each of at most `max_points` points (at least one point).
+
+    The split axis is the first one whose later axes together hold at most `max_points` points; the axes before it
+    are fixed one position at a time, and it is cut into slices of as many positions as fit.
+    Raises ValueError for max_points < 1.
+    """
+    if max_points < 1:
+        raise ValueError(f"a chunk holds at least one point, not {max_points}")
+    n_points = math.prod(shape)
+    if n_points <= max_points or not shape:
+        return [Chunk(tuple(slice(None) for _ in shape), 0, n_points)]
+    split = 0
+    while math.prod(shape[split + 1:]) > max_points:
+        split += 1
+    inner = math.prod(shape[split + 1:])
+    step = max(1, max_points // inner)
+    chunks = []
+    for lead in np.ndindex(*shape[:split]):
+        base = int(np.ravel_multi_index(lead, shape[:split])) * shape[split] * inner if split else 0
+        for start in range(0, shape[split], step):
+            stop = min(start + step, shape[split])
+            where = tuple(int(p) for p in lead) + (slice(start, stop),) + tuple(
+                slice(None) for _ in shape[split + 1:])
+            chunks.append(Chunk(where, base + start * inner, (stop - start) * inner))
+    return chunks
+
+
+def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:
+    """The context of one chunk: the same report, roles and axes, each axis holding only the chunk's coordinates."""
+    part = ReportContext(report=ctx.report, fixed_roles=dict(ctx.fixed_roles), whole_points=ctx.n_points,
+                         pinned=frozenset(i for i, w in enumerate(chunk.where) if ctx.axes[i].length > 1
+                                          and (isinstance(w, int) or len(range(ctx.axes[i].length)[w]) == 1)))
+    for axis, where in zip(ctx.axes, chunk.where):
+        cut = slice(where, where + 1) if isinstance(where, int) else where
+        coords = [replace(coord, values=coord.values[cut]) for coord in axis.coords]
+        part.axes.append(Axis(index=axis.index, name=axis.name, coords=coords))
+        for coord in coords:
+            if coord.kind == "role":
+                part.swept_roles[coord.name] = (axis.index, coord)
+            else:
+                part.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
+    return part
+
+
+# -- predicting the memory of a whole evaluation ----------------------------------------------------------------
+
+def cell_axes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]]) -> dict[tuple[str, str], frozenset]:
+    """The axes each cell reachable from `roots` varies along (iterative, so any depth of formulas).
+
+    A swept cell varies along its axis; a formula along the axes of what it reads; a reference through a swept
+    role along the role's axis and the axes of that cell in every block the role takes."""
+    blocks = link.blocks
+    axes: dict[tuple[str, str], frozenset] = {}
+    stack = [(key, False) for key in roots]
+    while stack:
+        key, expanded = stack.pop()
+        if key in axes or key[0] not in blocks or key[1] not in blocks[key[0]].cells:
+            continue
+        block = blocks[key[0]]
+        cell = block.cells[key[1]]
+        reads = _reads(link, ctx, block, cell)
+        if not expanded:
+            stack.append((key, True))
+            stack.extend((pair, False) for pair, _ in reads if pair not in axes)
+            continue
+        found: set[int] = set()
+        if key in ctx.sweep_cells:
+            found.add(ctx.sweep_cells[key][0])
+        for pair, role_axis in reads:
+            found |= axes.get(pair, frozenset())
+            if role_axis is not None:
+                found.add(role_axis)
+        axes[key] = frozenset(found)
+    return axes
+
+
+def _reads(link: "Linker", ctx: ReportContext, block, cell: ir.Cell) -> list[tuple[tuple[str, str], int | None]]:
+    if cell.expr is None or cell.sweep:
+        return []
+    pairs = []
+    for ref in refs_of(cell.expr):
+        target = link.target(ref.parts, block)
+        if not isinstance(target, Target):
+            continue
+        role_axis = ctx.swept_roles[target.role][0] if target.swept and target.role in ctx.swept_roles else None
+        pairs.extend(((name, target.cell), role_axis) for name in target.blocks)
+    return pairs
+
+
+def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]]) -> int:
+    """The memory the whole evaluation holds at its peak: one array per reachable cell, over the axes it varies
+    along, 8 bytes a value (a lower bound: numpy's temporaries come on top, for a short time each)."""
+    shape = ctx.shape
+    total = 0
+    for key, axes in cell_axes(link, ctx, roots).items():
+        total += BYTES_PER_VALUE * math.prod(shape[a] for a in axes)
+    return total
+
+
+def gib(n_bytes: float) -> str:
+    """A byte count as GiB for messages: 80_000_000_000 -> '74.5 GiB'."""
+    return f"{n_bytes / 2**30:,.1f} GiB"
+
+
+def too_large_for_once(ctx: ReportContext, predicted: int) -> tuple[str, list[str], list[str]]:
+    """The message, notes and hints of error[sweep-too-large] for a sweep whose whole evaluation would hold
+    `predicted` bytes, above WHOLE_EVALUATION_BYTES."""
+    sizes = " x ".join(f"{axis.name}: {axis.length:,}" for axis in ctx.axes)
+    message = (f"report '{ctx.report.name}' would hold {gib(predicted)} of arrays to evaluate its {ctx.n_points:,} "
+               f"points at once ({sizes}); an evaluation at once holds at most {gib(WHOLE_EVALUATION_BYTES)}")
+    return message, [f"{predicted / max(ctx.n_points, 1):,.0f} bytes a point: one value per point of every cell "
+                     "the shown values need"], [
+        "evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl) streams the rows, and a question in the "
+        "report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, perfdsl.evaluate_chunks "
+        "or perfdsl.answer_in_chunks"]

@@ -1,0 +1,56 @@
+"""Parquet output of `perfdsl eval -o FILE.parquet` (stage 5, an output like render.py): rows written chunk by
+chunk as row groups, so a sweep of any size streams into one file. Column names are the keys of records() (display
+units in brackets), values in those units; numbers stay float64 or int64, booleans boolean, names strings.
+
+pyarrow is optional (`pip install perfdsl[parquet]`): it is imported here only. The file is written beside the
+target under a hidden temporary name and moved onto it at the end, as every output of perfdsl is (output.py).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .extras import require
+
+
+def write_parquet(path: str | os.PathLike, parts: Iterable[tuple[list[str], list[np.ndarray]]]) -> int:
+    """Rows that come in parts (keys, columns) as one Parquet file, one row group a part; returns the rows written.
+    Raises UsageError (missing-package) without pyarrow."""
+    pa = require("pyarrow", "parquet")
+    require("pyarrow.parquet", "parquet")
+    target = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    os.close(fd)
+    rows, writer = 0, None
+    try:
+        for keys, columns in parts:
+            table = pa.table([_arrow_column(pa, column) for column in columns], names=keys)
+            if writer is None:
+                writer = pa.parquet.ParquetWriter(temp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            rows += table.num_rows
+        if writer is None:
+            raise ValueError("no rows to write")       # evaluate_chunks always yields one part at least
+        writer.close()
+        writer = None
+        os.replace(temp, target)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return rows
+
+
+def _arrow_column(pa, column: np.ndarray):
+    if column.dtype.kind == "O":          # names (and None for a row with no answer)
+        return pa.array(column.tolist(), type=pa.string())
+    return pa.array(column)

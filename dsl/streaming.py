@@ -1,0 +1,229 @@
+"""A report evaluated chunk by chunk (stage 4c): rows streamed to an output, questions answered by merging.
+
+`evaluate_chunks` yields one `Result` per chunk of the sweep (chunks.plan_chunks), in row order: a report without a
+question streams its rows (those that meet its `where` lines) chunk by chunk, so memory is set by the chunk, not the
+sweep. `answer_in_chunks` answers a report's question (best, largest, smallest, pareto) over a sweep of any size:
+each chunk's points are reduced, the partial answers merged (reductions.merge_best / merge_fronts: the same answer
+as over the whole sweep, ties included), and only the rows of the current winners are kept between chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import itertools
+from typing import Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+
+from .chunks import DEFAULT_CHUNK_POINTS, Chunk, plan_chunks, slice_context
+from .errors import Diagnostic
+from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
+                      reduce_points)
+from .reductions import Best, merge_best, merge_fronts
+from .result import Result, Rows, coord_columns
+
+Progress = Callable[[int, int], None]
+
+
+def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
+                    chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None
+                    ) -> Iterator[tuple[Chunk, Result]]:
+    """Each chunk of the report's sweep, evaluated, with its `where` lines applied (its rows are those that meet
+    them), in row order. `progress(points done, points in all)` is called after each chunk. A report with a
+    question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
+    `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
+    (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate."""
+    program = program.with_overrides(overrides, report)
+    ctx, _ = program.prepare(report)
+    done = 0
+    for chunk in plan_chunks(ctx.shape, chunk_points):
+        result = chunk_result(program, report, chunk)
+        done += chunk.n_points
+        if progress is not None:
+            progress(done, ctx.n_points)
+        yield chunk, result
+
+
+def chunk_result(program, report: str | None, chunk: Chunk) -> Result:
+    """One chunk of a prepared report's sweep, evaluated, its `where` lines applied (see evaluate_chunks)."""
+    ctx, checker = program.prepare(report)
+    result = program.evaluate_in(slice_context(ctx, chunk), checker)
+    result.always_mark = bool(checker.constraints)
+    answer(result, checker)
+    return result
+
+
+def chunk_rows(program, report: str | None, chunk: Chunk) -> tuple[list[str], list[np.ndarray], list[Diagnostic]]:
+    """The rows of one chunk as chunk_table() gives them, and its warnings: what a worker sends back
+    (distributed.py)."""
+    result = chunk_result(program, report, chunk)
+    keys, columns = chunk_table(result)
+    return keys, columns, list(result.warnings)
+
+
+def chunk_table(result: Result) -> tuple[list[str], list[np.ndarray]]:
+    """A chunk's table() with the columns the whole evaluation's output adds: a calibration's low and high
+    (intervals.py)."""
+    from .intervals import with_intervals
+
+    return with_intervals(result, *result.table())
+
+
+@dataclass
+class ChunkAnswer:
+    """A question answered over one chunk: its partial reduction (flat indices of the whole sweep) and the rows
+    (table() of the chunk) of its winners, sorted by flat index."""
+
+    partial: object                    # reductions.Best | reductions.Front
+    index: np.ndarray                  # (k,) int64: the winners' flat indices, sorted
+    keys: list[str]
+    columns: list[np.ndarray]          # (k,) each
+    warnings: list[Diagnostic]
+
+
+def chunk_answer(program, report: str | None, chunk: Chunk) -> ChunkAnswer:
+    """The report's question over one chunk of its sweep (a prepared report with a question)."""
+    ctx, checker = program.prepare(report)
+    question = ctx.report.questions[0]
+    kept, n_groups = kept_axes(question, ctx)
+    result = program.evaluate_in(slice_context(ctx, chunk), checker)
+    local = np.flatnonzero(conditions_met(result).reshape(-1))
+    index = chunk.offset + local
+    partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups)
+    winners = _winning_index(partial)
+    _add_ranked_columns(result, checker, question)
+    result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
+    keys, columns = chunk_table(result)
+    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings))
+
+
+@dataclass
+class Answer:
+    """The answer to a report's question over a sweep evaluated in chunks: rows like `Result.table()`'s."""
+
+    report: str
+    keys: list[str]
+    columns: list[np.ndarray]
+    rows: Rows
+    n_points: int
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the answer: one per group (per point of each group's front, for pareto)."""
+        return len(self.rows)
+
+    def table(self) -> tuple[list[str], list[np.ndarray]]:
+        """Header keys and flat columns (axes first, then shown cells), in display units, one row per answer."""
+        return self.keys, self.columns
+
+    def records(self) -> list[dict]:
+        """One dict per row, as Result.records() gives them (None for a value that is not finite)."""
+        from .result import _python_list
+
+        lists = [_python_list(v) for v in self.columns]
+        return [dict(zip(self.keys, row)) for row in zip(*lists)]
+
+
+def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
+                     chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None) -> Answer:
+    """The answer to the report's question (best, largest, smallest or pareto, after its `where` lines) over its
+    whole sweep, evaluated `chunk_points` points at a time: the rows and values `Program.evaluate(...).table()`
+    gives, in the same order. Memory: a chunk, plus the rows of the best points found so far (one per group; the
+    front of each group). Raises ValueError for a report without such a question, else as Program.evaluate."""
+    program = program.with_overrides(overrides, report)
+    ctx, _ = program.prepare(report)
+    _question_of(ctx)
+    chunks = plan_chunks(ctx.shape, chunk_points)
+    return merge_answers(program, report, (chunk_answer(program, report, chunk) for chunk in chunks), progress,
+                         (chunk.n_points for chunk in chunks))
+
+
+def _question_of(ctx) -> object:
+    if not ctx.report.questions:
+        raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, pareto)")
+    return ctx.report.questions[0]
+
+
+def merge_answers(program, report: str | None, answers: Iterable[ChunkAnswer], progress: Progress | None = None,
+                  sizes: Iterable[int] = ()) -> Answer:
+    """The answer over the whole sweep from the answers of its chunks (any order: the merges do not depend on it),
+    keeping only the rows of the points that may still win. `sizes`: the chunks' points, for `progress`."""
+    ctx, _ = program.prepare(report)
+    question = _question_of(ctx)
+    kept, n_groups = kept_axes(question, ctx)
+    partial = None
+    store_index = np.zeros(0, dtype=np.int64)           # the rows of the points that may still win
+    store: list[np.ndarray] = []
+    keys: list[str] = []
+    warnings: dict[tuple[str, str, str], Diagnostic] = {}
+    done = 0
+    for mine, size in zip(answers, itertools.chain(sizes, itertools.repeat(0))):
+        partial = mine.partial if partial is None else _merge(partial, mine.partial, n_groups)
+        winners = _winning_index(partial)
+        keep, take = np.isin(store_index, winners), np.isin(mine.index, winners)
+        store_index = np.concatenate([store_index[keep], mine.index[take]])
+        store = [np.concatenate([old[keep], new[take]]) for old, new in zip(store, mine.columns)] if store else \
+            [new[take] for new in mine.columns]
+        keys = mine.keys
+        keep_first(warnings, mine.warnings)
+        done += size
+        if progress is not None:
+            progress(done, ctx.n_points)
+    index, missing, found = answer_rows(partial, n_groups, ctx.shape, kept)
+    shell = _Whole(program, ctx, list(warnings.values()))
+    rows = finish(shell, question, index, missing, found, kept)
+    axes = coord_columns(ctx, index, missing, frozenset(kept))
+    order = np.argsort(store_index, kind="stable")
+    at = np.searchsorted(store_index, index, sorter=order)
+    cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
+    return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
+
+
+def keep_first(warnings: dict, diagnostics) -> None:
+    """Add a chunk's diagnostics to `warnings` (a dict): the first of each code at each place is kept (the chunks
+    come in row order, so it names the first point, as the whole evaluation's does)."""
+    for diag in diagnostics:
+        warnings.setdefault((diag.code, str(diag.location), str(diag.path)), diag)
+
+
+@dataclass
+class _Whole:
+    """What queries.finish reads of a result, for the whole sweep of a chunked answer (no arrays over it)."""
+
+    program: object
+    ctx: object
+    warnings: list
+    valid: bool = True                   # as a whole Result's: the constraints take part in every answer
+
+
+def _merge(a, b, n_groups: int):
+    return merge_best(a, b) if isinstance(a, Best) else merge_fronts(a, b, n_groups)
+
+
+def _winning_index(partial) -> np.ndarray:
+    """The flat sweep indices of a partial answer's points, sorted."""
+    index = partial.index[partial.found] if isinstance(partial, Best) else partial.index
+    return np.unique(index)
+
+
+def _group_of_index(index: np.ndarray, shape: tuple[int, ...], kept: list[int]) -> np.ndarray:
+    """The group (the position over the kept axes, row-major) of each flat sweep index."""
+    if not kept:
+        return np.zeros(len(index), dtype=np.int64)
+    positions = np.unravel_index(index, shape)
+    return np.ravel_multi_index(tuple(positions[a] for a in kept), tuple(shape[a] for a in kept)).astype(np.int64)
+
+
+def _rows_of(column: np.ndarray, order: np.ndarray, at: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """The stored values at the answer's rows (`at` into the sorted store), empty where a row is missing."""
+    picked = column[order[np.minimum(at, len(order) - 1)]] if len(order) else np.full(len(at), np.nan)
+    if not missing.any():
+        return picked
+    if picked.dtype.kind == "f":
+        picked = picked.copy()
+        picked[missing] = np.nan
+    else:
+        picked = picked.astype(object)
+        picked[missing] = None
+    return picked

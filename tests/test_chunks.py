@@ -1,0 +1,341 @@
+"""Sweeps of any size (issue 10): chunked evaluation equals the whole evaluation exactly, questions answered chunk
+by chunk equal the answers over the whole sweep, outputs stream chunk by chunk, and sizes are predicted and refused
+up front with exact texts."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perfdsl
+from perfdsl import cli
+from perfdsl.chunks import WHOLE_EVALUATION_BYTES, plan_chunks
+from perfdsl.errors import PerfError
+from perfdsl.streaming import answer_in_chunks, evaluate_chunks
+
+REPO = Path(__file__).resolve().parent.parent
+CAPACITY = REPO / "reports" / "capacity_planning.perf"
+QUESTIONS = REPO / "reports" / "capacity_questions.perf"
+# A quarter of the capacity-planning sweep (30 models x 13 GPUs x 9 x 9 x 7 x 1 tp): 221,130 points.
+SMALLER = {"tp": "[1, 4]"}
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal value for value: NaN equals NaN, and floats equal to the last bit."""
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+    return a.shape == b.shape and a.tolist() == b.tolist()
+
+
+def load_text(folder: Path, name: str, text: str):
+    (folder / name).write_text(text)
+    return perfdsl.load(name)
+
+
+# -- planning ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape, max_points", [((30, 13, 9, 9, 7, 4), 50_000), ((5, 7), 3), ((5, 7), 35),
+                                               ((5, 7), 1), ((1000,), 64), ((2, 3, 4), 5), ((), 10)])
+def test_chunks_are_consecutive_runs_of_rows_that_cover_the_sweep(shape, max_points):
+    chunks = plan_chunks(shape, max_points)
+    offset = 0
+    for chunk in chunks:
+        assert chunk.offset == offset
+        assert 1 <= chunk.n_points <= max(max_points, 1)
+        # the chunk's points, read from the whole sweep's row order, are offset .. offset + n_points
+        rows = np.arange(math.prod(shape)).reshape(shape)[tuple(
+            slice(w, w + 1) if isinstance(w, int) else w for w in chunk.where)].reshape(-1)
+        assert rows.tolist() == list(range(offset, offset + chunk.n_points))
+        offset += chunk.n_points
+    assert offset == math.prod(shape)
+
+
+def test_a_chunk_holds_at_least_one_point():
+    with pytest.raises(ValueError, match="a chunk holds at least one point, not 0"):
+        plan_chunks((3,), 0)
+
+
+# -- chunked and whole evaluation agree exactly -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def capacity():
+    program = perfdsl.load(CAPACITY).with_overrides(SMALLER)
+    return program, program.evaluate()
+
+
+@pytest.mark.parametrize("chunk_points", [7_777, 60_000, 10_000_000])
+def test_chunked_evaluation_equals_the_whole_evaluation_exactly(capacity, chunk_points):
+    program, whole = capacity
+    keys, columns = whole.table()
+    parts = [result.table() for _, result in evaluate_chunks(program, chunk_points=chunk_points)]
+    assert all(part_keys == keys for part_keys, _ in parts)
+    for i, key in enumerate(keys):
+        assert same(np.concatenate([part[i] for _, part in parts]), columns[i]), key
+
+
+def test_chunked_evaluation_keeps_the_where_rows_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = "report r { sweep a = 1 .. 50; sweep b = 1 .. 40; q = a * b; where q > 1900; show q }"
+    program = load_text(tmp_path, "r.perf", text)
+    whole = program.evaluate()
+    rows = np.concatenate([result.column("q") for _, result in evaluate_chunks(program, chunk_points=37)])
+    assert same(rows, whole.column("q"))
+    assert rows.tolist() == [a * b for a in range(1, 51) for b in range(1, 41) if a * b > 1900]
+
+
+def test_warnings_of_a_chunked_evaluation_name_the_same_cells(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = "report r { sweep a = 0 .. 9; sweep b = 1 .. 5; q = b / a; show q }"
+    program = load_text(tmp_path, "r.perf", text)
+    whole = program.evaluate()
+    chunked = [d for _, result in evaluate_chunks(program, chunk_points=5) for d in result.warnings]
+    assert [d.code for d in whole.warnings] == [chunked[0].code] == ["division-by-zero"]
+    assert chunked[0].message == whole.warnings[0].message
+
+
+from test_constraints import GRID  # noqa: E402  (gpus [1..4] x tp [1, 2], two constraints, OPTION to fill)
+
+
+@pytest.mark.parametrize("option", ["", 'invalid_points = "mark"'])
+def test_chunks_leave_out_or_mark_the_points_that_break_a_constraint_as_the_whole_does(option):
+    program = perfdsl.load([], texts={"c.perf": GRID.replace("OPTION", option)})
+    keys, columns = program.evaluate().table()
+    parts = [result.table() for _, result in evaluate_chunks(program, chunk_points=3)]
+    assert all(part_keys == keys for part_keys, _ in parts)
+    for i, key in enumerate(keys):
+        assert same(np.concatenate([part[i] for _, part in parts]), columns[i]), key
+
+
+# -- questions answered chunk by chunk equal the answers over the whole sweep -----------------------------------
+
+@pytest.mark.parametrize("report", ["cheapest_setup", "largest_batch", "latency_throughput"])
+@pytest.mark.parametrize("chunk_points", [20_000, 300_000])
+def test_a_question_answered_chunk_by_chunk_equals_the_whole_answer(report, chunk_points):
+    program = perfdsl.load(QUESTIONS)
+    whole = program.evaluate(report)
+    answered = answer_in_chunks(program, report, chunk_points=chunk_points)
+    keys, columns = whole.table()
+    assert answered.keys == keys
+    assert answered.n_rows == whole.n_rows
+    for key, mine, theirs in zip(keys, answered.columns, columns):
+        assert same(mine, theirs), key
+    assert [d.render() for d in answered.warnings] == [d.render() for d in whole.warnings]
+    assert answered.rows.summary == whole.rows.summary
+    assert answered.records() == whole.records()
+
+
+def test_answer_in_chunks_needs_a_question():
+    program = perfdsl.load(CAPACITY)
+    with pytest.raises(ValueError, match="report 'capacity_planning' asks no question to answer"):
+        answer_in_chunks(program)
+
+
+# -- predicting and refusing sizes ----------------------------------------------------------------------------------
+
+def test_the_predicted_memory_counts_each_cell_over_the_axes_it_varies_along(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = "report r { sweep a = 1 .. 1000; sweep b = 1 .. 100; q = a * b; k = a + 1; unused = q * 2; show q, k }"
+    program = load_text(tmp_path, "r.perf", text)
+    # a: 1,000 values, b: 100, q: 1,000 x 100, k: 1,000 (unused is not shown: not counted); 8 bytes each
+    assert program.predict_bytes() == 8 * (1000 + 100 + 1000 * 100 + 1000)
+
+
+BIG = "report r { sweep a = 1 .. 20000; sweep b = 1 .. 10000; q = a * b; r = q + 1; show q, r }\n"
+BIG_ERROR = (
+    "error[sweep-too-large]: report 'r' would hold 3.0 GiB of arrays to evaluate its 200,000,000 points at once "
+    "(a: 20,000 x b: 10,000); an evaluation at once holds at most 1.0 GiB\n"
+    "  --> big.perf:1:8\n"
+    "  |\n"
+    "1 | report r { sweep a = 1 .. 20000; sweep b = 1 .. 10000; q = a * b; r = q + 1; show q, r }\n"
+    "  |        ^\n"
+    "  = note: 16 bytes a point: one value per point of every cell the shown values need\n"
+    "  = help: evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl) streams the rows, and a question in "
+    "the report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, perfdsl.evaluate_chunks "
+    "or perfdsl.answer_in_chunks")
+
+
+def test_a_sweep_too_large_to_evaluate_at_once_is_refused_before_anything_is_computed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    program = load_text(tmp_path, "big.perf", BIG)
+    # q and r over 2e8 points, 8 bytes each (a and b are 30,000 values): 3.2e9 bytes = 3.0 GiB, above the 1 GiB
+    assert 2 * 8 * 2e8 > WHOLE_EVALUATION_BYTES
+    with pytest.raises(PerfError) as caught:
+        program.evaluate()
+    assert caught.value.diagnostics[0].render() == BIG_ERROR
+
+
+def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):
+    (tmp_path / "big.perf").write_text(BIG)
+    assert cli.main(["eval", str(tmp_path / "big.perf")]) == 0
+    captured = capsys.readouterr()
+    assert [line.split() for line in captured.out.splitlines()[2:4]] == [["1", "1", "1", "2"], ["1", "2", "2", "3"]]
+    assert captured.err == ("... the table shows the first 200 rows of 200,000,000 sweep points; use -o FILE.csv "
+                            "or -o FILE.jsonl for all\n")
+
+
+def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, capsys):
+    out = tmp_path / "capacity.xlsx"
+    assert cli.main(["eval", str(CAPACITY), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[workbook-too-large]: a workbook of report 'capacity_planning' would have up to 884,520 rows, one per "
+        "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
+        f"  = help: write every row with -o {tmp_path}/capacity.csv or -o {tmp_path}/capacity.jsonl, or ask the "
+        "report a question (where, best, largest, smallest, pareto) whose answer fits\n\n"
+        "1 error\n")
+    assert not out.exists()
+
+
+def test_running_out_of_memory_is_a_located_error_not_an_internal_one(tmp_path, monkeypatch, capsys):
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(perfdsl.Program, "evaluate_in", no_memory)
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf")]) == 2
+    assert capsys.readouterr().err == (
+        "error[out-of-memory]: the machine ran out of memory while running `perfdsl eval`\n"
+        "  = help: evaluate the sweep in smaller chunks (--chunk-points N, e.g. 100000), or narrow its axes with "
+        "--set\n\n"
+        "1 error\n")
+
+
+# -- streamed outputs ---------------------------------------------------------------------------------------------
+
+MID = "report r { sweep a = 1 .. 300; sweep b = 1 .. 70; q = a * b + b / a; w = q > 5; show q, w, b }\n"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "jsonl"])
+def test_streamed_outputs_equal_the_whole_outputs_byte_for_byte(tmp_path, suffix, capsys):
+    (tmp_path / "mid.perf").write_text(MID)
+    whole, streamed = tmp_path / f"whole.{suffix}", tmp_path / f"streamed.{suffix}"
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(whole)]) == 0
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(streamed), "--chunk-points", "777"]) == 0
+    assert streamed.read_bytes() == whole.read_bytes()
+    assert capsys.readouterr().err.endswith(f"wrote {streamed} (21,000 rows)\n")
+
+
+@pytest.mark.parametrize("chunk_points", ["777", "100000"])
+def test_parquet_streams_the_rows_of_the_csv(tmp_path, chunk_points, capsys):
+    parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow is in the dev extra")
+    (tmp_path / "mid.perf").write_text(MID.replace("show q, w, b", "show q, w"))
+    csv_path, parquet_path = tmp_path / "rows.csv", tmp_path / "rows.parquet"
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(csv_path)]) == 0
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(parquet_path), "--chunk-points",
+                     chunk_points]) == 0
+    assert capsys.readouterr().err.endswith(f"wrote {parquet_path} (21,000 rows)\n")
+    stored = parquet.ParquetFile(parquet_path)
+    assert stored.num_row_groups == math.ceil(21_000 / (int(chunk_points) // 70 * 70))
+    table = stored.read()
+    assert table.schema.names == ["a", "b", "q", "w"]
+    lines = csv_path.read_text().splitlines()[1:]
+    got = zip(*(table.column(name).to_pylist() for name in ("a", "b", "q", "w")))
+    assert [f"{a},{b},{q!r},{str(w).lower()}" for a, b, q, w in got] == lines
+
+
+def test_a_question_to_parquet_writes_its_answer(tmp_path, capsys):
+    parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow is in the dev extra")
+    out = tmp_path / "front.parquet"
+    assert cli.main(["eval", str(QUESTIONS), "--report", "latency_throughput", "-o", str(out)]) == 0
+    whole = perfdsl.load(QUESTIONS).evaluate("latency_throughput")
+    assert parquet.read_table(out).to_pylist() == whole.records()
+
+
+def test_a_streamed_question_writes_the_whole_answer(tmp_path, capsys):
+    whole, streamed = tmp_path / "whole.csv", tmp_path / "streamed.csv"
+    args = ["eval", str(QUESTIONS), "--report", "latency_throughput", "-o"]
+    assert cli.main(args + [str(whole)]) == 0
+    assert cli.main(args + [str(streamed), "--chunk-points", "100000"]) == 0
+    assert streamed.read_text() == whole.read_text()
+
+
+def test_a_streamed_table_shows_its_first_rows(tmp_path, capsys):
+    (tmp_path / "mid.perf").write_text(MID)
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "--chunk-points", "5000"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2 + 200
+    assert captured.err == ("... the table shows the first 200 rows of 21,000 sweep points; use -o FILE.csv or "
+                            "-o FILE.jsonl for all\n")
+
+
+def test_a_text_table_of_a_chunked_sweep_is_refused(tmp_path, capsys):
+    (tmp_path / "mid.perf").write_text(MID)
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(tmp_path / "t.txt"), "--chunk-points", "50"]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-output]: a sweep evaluated in chunks (21,000 points) is not written as an aligned text table\n"
+        f"  = help: use -o {tmp_path}/t.csv or -o {tmp_path}/t.jsonl\n\n1 error\n")
+    assert not (tmp_path / "t.txt").exists()
+
+
+def test_chunk_points_below_one_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "mid.perf").write_text(MID)
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "--chunk-points", "0"]) == 2
+    assert capsys.readouterr().err.startswith("error[bad-option]: --chunk-points 0: a chunk holds at least one "
+                                              "point\n")
+
+
+# -- progress -----------------------------------------------------------------------------------------------------
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_quiet_off_a_terminal_and_with_quiet():
+    for stream, quiet in [(io.StringIO(), False), (_Terminal(), True)]:
+        progress = cli.Progress("evaluating", stream=stream, delay=0, quiet=quiet)
+        progress(5, 10)
+        progress(10, 10)
+        progress.done()
+        assert stream.getvalue() == ""
+
+
+def test_progress_draws_a_bar_on_a_terminal():
+    stream = _Terminal()
+    progress = cli.Progress("evaluating", stream=stream, delay=0, unit="points")
+    progress(5, 10)
+    assert stream.getvalue().startswith("\revaluating:   0%|          | 0.00/10.0 [00:00<?, ?points/s]")
+    progress.bar.refresh()
+    assert "\revaluating:  50%|" in stream.getvalue()
+    progress.done()
+
+
+def test_constants_are_computed_once_but_their_warnings_come_with_every_evaluation(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = ("model m { zero = 0; ratio = 1 / zero; size = 2 }\n"
+            "report r { model = m; sweep a = 1 .. 4; q = a * model.size; show q, model.ratio }\n")
+    program = load_text(tmp_path, "r.perf", text)
+    first, second = program.evaluate(), program.evaluate()
+    assert [d.code for d in first.warnings] == [d.code for d in second.warnings] == ["division-by-zero"]
+    assert first.column("q").tolist() == second.column("q").tolist() == [2.0, 4.0, 6.0, 8.0]
+    # m.size varies along no axis: kept with the report's constants; m.ratio warns, so it is computed each time
+    constants = program._constants["r"]
+    assert ("m", "size") in constants.values and ("m", "ratio") not in constants.values
+
+
+def test_chunks_carry_a_calibrations_low_and_high_columns_as_the_whole_output_does():
+    from perfdsl.intervals import with_intervals
+    from perfdsl.streaming import chunk_table
+
+    program = perfdsl.load(REPO / "reports" / "seed_benchmark.perf")
+    whole = program.evaluate()
+    keys, columns = with_intervals(whole, *whole.table())
+    assert "runtime low [ms]" in keys
+    parts = [chunk_table(result) for _, result in evaluate_chunks(program, chunk_points=5)]
+    assert all(part_keys == keys for part_keys, _ in parts)
+    for i, key in enumerate(keys):
+        assert same(np.concatenate([part[i] for _, part in parts]), columns[i]), key
+
+
+def test_glibc_keeps_freed_arrays_for_the_next_evaluation():
+    import platform
+
+    from perfdsl.heap import keep_freed_memory
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's: elsewhere keep_freed_memory does nothing")
+    assert keep_freed_memory() is True
+    assert keep_freed_memory() is True               # once per process; later calls say what the first did
