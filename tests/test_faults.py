@@ -361,13 +361,20 @@ def test_smi_not_supported_gives_one_warning_per_gpu_and_column_and_exit_0(run, 
 
 
 def test_smi_not_supported_one_hour_log(run, tmp_path):
-    log = REPO / ".." / "shared" / "cases" / "field" / "smi_not_supported" / "one_hour_two_gpus_one_without_power.csv"
-    if not log.is_file():
-        pytest.skip(f"../shared is absent ({log})")
-    code, _, err = run("ingest", str(log), "-o", str(tmp_path / "runs.csv"))
+    """The one-hour log: 3,600 samples a GPU, GPU 1 without power. One warning per GPU and column (was 3,600, one per
+    sample) plus the log's lack of a model, exit 0, and GPU 0's energy over the hour."""
+    out = tmp_path / "runs.csv"
+    code, _, err = run("ingest", f"{FIELD}/smi_not_supported/one_hour_two_gpus_one_without_power.csv", "-o", str(out))
     assert code == 0
-    assert err.count("warning[") == 2                # was 3,600: one per sample
-    assert "(3,600 rows)" in err
+    assert [line for line in err.splitlines() if line.startswith("warning[")] == [
+        "warning[bad-value]: cannot read '[Not Supported]' as a power in column 'power.draw' of gpu 1 (3,600 rows)",
+        "warning[unmatchable-runs]: the runs of this log name no model: they cannot be matched to estimates"]
+    assert "  = note: the same in 3,599 more rows: 4, 6, 8, 10, 12 and 3,594 more\n" in err
+    rows = list(csv.DictReader(out.open(newline="")))
+    # GPU 0: 300 W at every one of 3,600 samples 1 s apart, 14:00:00 to 14:59:59: 3,599 s x 300 W
+    assert float(rows[0]["runtime [s]"]) == 3599.0
+    assert float(rows[0]["energy [J]"]) == pytest.approx(3599 * 300.0, rel=1e-9)
+    assert rows[1]["energy [J]"] == "NA" and rows[1]["memory [MiB]"] == "350.0"
 
 
 def test_csv_formula_injection_through_ingest(run, tmp_path):
