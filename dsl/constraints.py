@@ -16,7 +16,6 @@ workload), like any inherited cell.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from .context import ReportContext
 from .errors import Diagnostic
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
-from .linker import Target, Unresolved, is_block_ref
+from .linker import Target, Unresolved, is_block_ref, refs_of
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -113,7 +112,7 @@ def _applies(link, require: ir.Require, block) -> bool:
     reads a declared input that is not given (`idle_power <= tdp` on a part whose datasheet lacks the TDP): a
     constraint never asks for a figure that the shown cells do not need."""
     roots = []
-    for ref in _refs(require.condition):
+    for ref in refs_of(require.condition):
         target = link.target(ref.parts, block)
         if isinstance(target, Unresolved):
             return target.code != "unbound-role"       # other names: the checker reports them
@@ -123,21 +122,6 @@ def _applies(link, require: ir.Require, block) -> bool:
         if cell.expr is None and not cell.sweep:
             return False
     return True
-
-
-def _refs(expr: ir.Expr) -> Iterator[ir.Ref]:
-    """The references of a condition (a short formula: recursion is fine), by node kind."""
-    kind = expr.kind
-    if kind == "ref":
-        yield expr
-    elif kind == "binary":
-        yield from _refs(expr.left)
-        yield from _refs(expr.right)
-    elif kind == "unary":
-        yield from _refs(expr.operand)
-    elif kind in ("call", "list", "tuple"):
-        for child in (expr.args if kind == "call" else expr.items):
-            yield from _refs(child)
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,
