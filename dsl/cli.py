@@ -363,8 +363,7 @@ def _output_format(args) -> str:
 
 def cmd_eval(args) -> int:
     from .errors import PerfError
-    from .matching import logs_of_report
-    from .measured import evaluate_with_runs, run_logs
+    from .measured import evaluate_with_runs, files_read
     from .output import protect_inputs, write_text_atomically
     from .program import load
     from .render import write_csv, write_json, write_table
@@ -381,16 +380,8 @@ def cmd_eval(args) -> int:
     program = load(args.files)
     base_dir = os.path.dirname(args.files[0])
     measured = args.measured or None
-    # Never write over an input: the files named, what they import, and every run log read or named.
-    inputs = list(args.files) + [m.file for m in program.modules] + list(args.add_measured)
-    for name in program.reports:
-        inputs += logs_of_report(program, program.blocks[name], base_dir)
-    inputs += run_logs(program, args.report, measured, args.add_measured, base_dir) if program.reports else []
-    from pathlib import Path
-
-    from .runlogs.side import side_files
-
-    inputs += [str(side) for log in list(inputs) for side in side_files(Path(log))]
+    # Never write over an input: the files named, what they import, every run log read or named, their side files.
+    inputs = files_read(program, args.files, args.report, measured, args.add_measured, base_dir)
     if args.output:
         protect_inputs(args.output, inputs)
 

@@ -52,6 +52,22 @@ def run_logs(program, report: str | None, measured: Sequence[str] | None, add_me
     return own + [path for path in add_measured if path not in own]
 
 
+def files_read(program, files: Sequence[str], report: str | None, measured: Sequence[str] | None,
+               add_measured: Sequence[str], base_dir: str) -> list[str]:
+    """Every file an evaluation of `program` reads, which no output may replace: the files named, what they import,
+    the run logs of every report and those given, and the side metadata beside each log (side.py's places)."""
+    from pathlib import Path
+
+    from .runlogs.side import side_files
+
+    inputs = list(files) + [m.file for m in program.modules] + list(add_measured) + list(measured or ())
+    for name in program.reports:
+        inputs += logs_of_report(program, program.blocks[name], base_dir)
+    if program.reports:
+        inputs += run_logs(program, report, measured, add_measured, base_dir)
+    return inputs + [str(side) for log in list(inputs) for side in side_files(Path(log))]
+
+
 def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                        measured: Sequence[str] | None = None, add_measured: Sequence[str] = (),
                        base_dir: str | None = None, compare: bool | None = None,

@@ -57,8 +57,7 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     """
     from . import plot
     from .errors import PerfError
-    from .matching import logs_of_report
-    from .measured import evaluate_with_runs, run_logs
+    from .measured import evaluate_with_runs, files_read
     from .program import load
 
     fmt = plot.image_format(request.output)
@@ -66,11 +65,8 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     program = load(request.files)
     base_dir = os.path.dirname(request.files[0])
     measured = request.measured or None
-    inputs = [m.file for m in program.modules]
-    for name in program.reports:
-        inputs += logs_of_report(program, program.blocks[name], base_dir)
-    inputs += run_logs(program, request.report, measured, request.add_measured, base_dir) if program.reports else []
-    protect_inputs(request.output, inputs)
+    protect_inputs(request.output, files_read(program, request.files, request.report, measured, request.add_measured,
+                                              base_dir))
 
     if request.roofline:
         from .roofline import roofline_view
