@@ -296,7 +296,8 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
         ("Sheets", "one per section (Measured, Estimated and a live Error formula per metric, and a Note where a "
                    "row's estimate is known to miss)" + ("; Setup (the workload, precision, stack and cost model of "
                    "each section)" if any(s.setup for s in data.sections) else "") + "; Summary (live error "
-                   "statistics and charts); Inputs (every spec cell used); Unmatched; About."),
+                   "statistics and charts)" + ("; Plots (rooflines and the charts a spreadsheet cannot "
+                   "draw, as pictures)" if data.pictures else "") + "; Inputs (every spec cell used); Unmatched; About."),
     ]
     return lines + [("Note" if index == 0 else "", note) for index, note in enumerate(data.notes)]
 

@@ -586,3 +586,5 @@ def test_pictures_go_on_a_plots_sheet_one_a_page(tmp_path):
     anchors = [a for a in re.findall(r"<oneCellAnchor>.*?</oneCellAnchor>", drawings) if "<pic>" in a]
     sizes = [tuple(int(v) // emu for v in re.search(r'<ext cx="(\d+)" cy="(\d+)"', a).groups()) for a in anchors]
     assert sizes == [(900, 630), (900, 450)]
+    about = {row[0].value: row[1].value for row in book["About"].iter_rows()}
+    assert "; Plots (rooflines and the charts a spreadsheet cannot draw, as pictures); Inputs" in about["Sheets"]
