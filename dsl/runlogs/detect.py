@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
-from .files import load_json_text, read_text
+from .files import load_json_text, physical_lines, read_text
 from .registry import formats
 
 
@@ -55,7 +55,7 @@ def detect_format(path: Path | str) -> str:
         raise unknown(path_text, "the file is empty")
     if stripped[0] in "{[":
         return detect_json(path_text, stripped)
-    first_line = stripped.splitlines()[0]
+    first_line = physical_lines(stripped)[0]
     if first_line.startswith("#") and ("## memory:" in text or "## latency:" in text or "| metric" in text):
         raise unsupported(path_text, "optimum-markdown")
     if re.search(r"^ *\*\* .+ Summary \((nvtx|cuda_api|cuda_gpu_kern|osrt)_sum\):", text, re.MULTILINE):
@@ -71,7 +71,7 @@ def detect_json(path: str, text: str) -> str:
     try:
         document = load_json_text(path, text)
     except json.JSONDecodeError:
-        first = text.splitlines()[0]
+        first = physical_lines(text)[0]
         try:
             document = load_json_text(path, first)
         except json.JSONDecodeError:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import Diagnostic, Location, PerfError
 from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
                       parse_quantity, settle_row)
-from .files import load_json_text, read_text
+from .files import load_json_text, physical_lines, read_text
 from .perfdsl_csv import to_measurement
 from .records import LoadResult, RunRecord, file_error, is_number, warning
 from .registry import Adapter, register
@@ -43,7 +43,9 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     columns: dict[str, Column] = {}
     header_errors: list[Diagnostic] = []
     row_number = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines ends lines at \n (or \r\n); str.splitlines would also split inside a string holding U+2028 or
+    # U+2029, which JSON allows unescaped.
+    for line_number, line in enumerate(physical_lines(text), start=1):
         if not line.strip():
             continue
         row_number += 1

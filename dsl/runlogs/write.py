@@ -78,14 +78,9 @@ def write_atomically(path: Path | str, write) -> None:
         write(stream)
 
 
-def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
-    """Write `records` to `path` as a perfdsl CSV run log: identity columns, one `name [unit]` column per metric (values
-    in the logs' common unit, else SI; NA where a record has none), then `source`. Raises PerfError (exit 1) for a
-    metric whose dimension differs between records (mixed-dimensions) or a name that is both an identifying field and
-    a metric (column-clash), and write_atomically's errors."""
-    records = list(records)
-    identity = identity_columns(records)
-    metrics = metric_columns(records)
+def refuse_column_clash(records: list[RunRecord], identity, metrics) -> None:
+    """Raise PerfError (exit 1, column-clash) where a name is both an identifying field and a metric among `records`:
+    a reader could not tell which the column (CSV) or key (JSON Lines: `name` beside `name [unit]`) is."""
     clash = set(identity) & set(metrics)
     if clash:
         name = sorted(clash)[0]
@@ -95,6 +90,17 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
                                    f"{as_metric}; one column cannot be both",
                                    hints=["side metadata gives identifying fields (model, hardware, batch, ...): "
                                           f"remove '{name}' from it, or write these logs to separate files"]))
+
+
+def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
+    """Write `records` to `path` as a perfdsl CSV run log: identity columns, one `name [unit]` column per metric (values
+    in the logs' common unit, else SI; NA where a record has none), then `source`. Raises PerfError (exit 1) for a
+    metric whose dimension differs between records (mixed-dimensions) or a name that is both an identifying field and
+    a metric (column-clash), and write_atomically's errors."""
+    records = list(records)
+    identity = identity_columns(records)
+    metrics = metric_columns(records)
+    refuse_column_clash(records, identity, metrics)
     header = identity + [f"{name} [{unit}]" for name, unit in metrics.items()] + [SOURCE_COLUMN]
 
     def write(stream):
@@ -116,8 +122,11 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
 def write_runs_jsonl(records: Iterable[RunRecord], path: Path | str) -> None:
     """Write `records` to `path` as perfdsl JSON Lines, one object per record: identifying fields, `name [unit]` keys
     for the metrics (each in its own log's unit where it parses with the right dimension, else SI), and `source`.
-    Raises write_atomically's errors."""
+    Raises PerfError (exit 1) for a name that is both an identifying field and a metric (column-clash), and
+    write_atomically's errors."""
     records = list(records)
+    refuse_column_clash(records, {key for r in records for key in r.identity},
+                        {name for r in records for name in r.metrics})
 
     def write(stream):
         for record in records:

@@ -170,3 +170,25 @@ def test_failed_write_keeps_the_old_file(repo_root, tmp_path):
     with pytest.raises(PerfError, match="mixed-dimensions"):
         write_runs_csv(records, out)
     assert out.read_text() == "old\n" and os.listdir(tmp_path) == ["runs.csv"]
+
+
+def test_jsonl_keeps_line_separators_inside_strings(repo_root, tmp_path):
+    # JSON allows U+2028 and U+2029 unescaped in a string; str.splitlines would cut the line there.
+    records = load_runs(repo_root / "data" / "seed_runs_a5000.csv").records[:2]
+    records[0].identity["model"] = "org/m\u2028two\u2029three"
+    out = tmp_path / "runs.jsonl"
+    write_runs_jsonl(records, out)
+    again = load_runs(out)
+    assert again.problems == []
+    assert [r.identity["model"] for r in again.records] == ["org/m\u2028two\u2029three", "facebook/opt-6.7b"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_name_both_field_and_metric_is_refused_in_every_format(repo_root, tmp_path, suffix):
+    records = load_runs(repo_root / "data" / "seed_runs_a5000.csv").records[:1]
+    records[0].identity["runtime"] = "fast"
+    out = tmp_path / f"runs.{suffix}"
+    with pytest.raises(PerfError, match="'runtime' is an identifying field in .* and a metric in .*; one column "
+                                        "cannot be both"):
+        (write_runs_csv if suffix == "csv" else write_runs_jsonl)(records, out)
+    assert not out.exists()
