@@ -16,6 +16,8 @@ read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidi
 
 from __future__ import annotations
 
+import math
+
 import sys
 from pathlib import Path
 
@@ -55,7 +57,8 @@ def help_epilog() -> str:
     lines += [
               f"  also read without --meta: {FOLDER_FILE} in a log's folder and LOG{LOG_SUFFIX} beside a log",
               "",
-              "exit status: 0 every row read, 1 a log or row skipped (warnings), 2 usage errors."]
+              "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side metadata, "
+              "2 usage errors."]
     return "\n".join(lines)
 
 
@@ -66,9 +69,13 @@ def parse_window(text: str) -> tuple[float, float] | list[str]:
         raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'",
                                     hints=["write START,END as epoch seconds or ISO times"]))
     try:
-        return float(parts[0]), float(parts[1])
+        bounds = float(parts[0]), float(parts[1])
     except ValueError:
         return parts
+    if not all(math.isfinite(bound) for bound in bounds):     # float() reads "nan" and "inf"
+        raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'",
+                                    hints=["write START,END as epoch seconds or ISO times"]))
+    return bounds
 
 
 def read_side_file(path: str) -> dict:

@@ -3,6 +3,8 @@ collects their problems."""
 
 from __future__ import annotations
 
+import math
+
 from os import PathLike
 from pathlib import Path
 from typing import Iterable
@@ -33,6 +35,8 @@ def check_window(window) -> tuple[float, float] | None:
         return None
     try:
         start, end = (float(bound) for bound in window)
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise ValueError("a bound is not finite")
     except (TypeError, ValueError):
         raise UsageError(Diagnostic("bad-window", f"cannot read the window {window!r}",
                                     hints=["give (start, end) in epoch seconds"])) from None

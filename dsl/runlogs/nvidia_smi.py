@@ -24,6 +24,8 @@ A missing or unreadable value ("[N/A]", "[Not Supported]") is a warning; that sa
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -153,7 +155,7 @@ def read_window(path: str, window, side: dict, offset: timezone) -> tuple[float 
     bounds = []
     for bound in window:
         value = float(bound) if isinstance(bound, (int, float)) else parse_time(str(bound), offset)
-        if value is None:
+        if value is None or not math.isfinite(value):       # JSON side metadata may hold NaN or Infinity
             raise file_error(path, "bad-window", f"cannot read the window bound '{bound}'",
                              hints=["give epoch seconds or an ISO time such as 2025-04-16T19:53:20"])
         bounds.append(value)

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from perfdsl.errors import UsageError
 from perfdsl.runlogs import load_runs
 from perfdsl.runlogs.ingest import ingest_command
 
@@ -64,6 +65,21 @@ def test_usage_mistakes_give_status_2(fixture_logs, tmp_path, capsys):
     assert "error[log-missing]: no such file" in err
     assert "error[bad-window]: cannot read --window '10'" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("window", ["nan,5", "0,inf", "-inf,nan"])
+def test_a_window_bound_that_is_not_a_finite_time_is_refused(fixture_logs, tmp_path, capsys, window):
+    # float() reads "nan" and "inf"; a NaN bound compares false with everything and would select nothing silently.
+    log = str(fixture_logs / "runs.jsonl")
+    assert ingest_command([log], str(tmp_path / "o.csv"), None, None, window) == 2
+    assert capsys.readouterr().err == (f"error[bad-window]: cannot read --window '{window}'\n"
+                                       "  = help: write START,END as epoch seconds or ISO times\n")
+
+
+@pytest.mark.parametrize("window", [(float("nan"), 5.0), (0.0, float("inf"))])
+def test_load_runs_refuses_a_window_that_is_not_finite(fixture_logs, window):
+    with pytest.raises(UsageError, match="bad-window"):
+        load_runs(fixture_logs / "runs.jsonl", window=window)
 
 
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])

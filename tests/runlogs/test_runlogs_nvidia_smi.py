@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from perfdsl.runlogs import detect_format, load_runs
+from perfdsl.errors import PerfError
+from perfdsl.runlogs import nvidia_smi
 
 MIB = 2**20
 
@@ -104,3 +106,10 @@ def test_window_outside_the_log_is_reported(fixture_logs):
     result = load_runs(path, window=(epoch("2025-01-10T11:59:59"), epoch("2025-01-10T12:00:01")))
     assert result.records[0].metrics["energy"].value == pytest.approx(150)
     assert {p.code for p in result.problems} >= {"window-outside-log"}
+
+
+@pytest.mark.parametrize("bound", [float("nan"), float("inf")])
+def test_side_metadata_window_bound_that_is_not_finite_is_refused(bound):
+    # JSON side metadata may hold NaN or Infinity (Python's json reads both); such a bound is no time.
+    with pytest.raises(PerfError, match=r"error\[bad-window\]: cannot read the window bound"):
+        nvidia_smi.read_window("power.csv", None, {"window": [0, bound]}, timezone.utc)
