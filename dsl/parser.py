@@ -377,7 +377,12 @@ class _IRBuilder:
     def source(self, node) -> str:
         if isinstance(node, Token):
             return str(node)
-        return self.text[node.meta.start_pos:node.meta.end_pos]
+        text = self.text[node.meta.start_pos:node.meta.end_pos]
+        if "#" in text and "\n" in text:
+            # A formula written over several lines may carry a comment at the end of an inner line: the text that
+            # explain, the workbook and error notes show is the formula alone.
+            text = "\n".join(_CODE_BEFORE_COMMENT.match(line).group(1).rstrip() for line in text.split("\n"))
+        return text
 
     # -- top level ---------------------------------------------------------------------------------------------
     def import_stmt(self, tree: Tree) -> ir.Import:

@@ -434,6 +434,18 @@ def test_explain(work, run):
     assert "hardware.peak -> gpu1.peak = 100 TFLOP/s   (prog.perf:2:5)" in out
 
 
+def test_explain_shows_a_formula_without_the_comments_between_its_lines(work, run):
+    (work / "comments.perf").write_text(
+        'costmodel c {\n'
+        '    x = 1 s      # the first term\n'
+        '        + 2 s    # "a # in quotes" and the second term\n'
+        '}\n'
+        'report r { label = "a # b"; show c.x }\n')
+    code, out, _ = run("explain", "comments.perf", "c.x")
+    assert code == 0
+    assert out.splitlines()[:2] == ["c.x = 3 s", "  formula: 1 s + 2 s"]
+
+
 def test_explain_every_axis_given(work, run):
     code, out, _ = run("explain", "prog.perf", "prefill.flops", "--at", "batch=1", "--at", "model=m1",
                        "--at", "seq=512")
