@@ -159,15 +159,15 @@ def _later_errors(text: str, file: str, line: int) -> list[Diagnostic]:
         # Each block is parsed alone and its diagnostics moved down to its place in the file (a block starts at the
         # start of a line, so columns stay): each costs time in its own size, so the rest of a file is checked in
         # time proportional to the file's size, not to its size times its number of blocks.
-        found.extend(_moved(_block_errors(text[begin:end], file), first_line - 1))
+        found.extend(_moved(_block_errors(text[begin:end], file, first_line - 1), first_line - 1))
     return found
 
 
-def _block_errors(alone: str, file: str) -> list[Diagnostic]:
+def _block_errors(alone: str, file: str, lines_before: int = 0) -> list[Diagnostic]:
     try:
         tree = _lark().parse(alone, start="start")
     except UnexpectedInput as exc:
-        return [_syntax_diagnostic(exc, alone, file)]
+        return [_syntax_diagnostic(exc, alone, file, lines_before)]
     builder = _IRBuilder(alone, file)
     for child in tree.children:
         if child.data == "block":
@@ -217,7 +217,9 @@ def _describe_terminal(name: str) -> str:
     return name
 
 
-def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before: int = 0) -> Diagnostic:
+    """The diagnostic of a syntax error in `text` (lines and columns within it; the caller moves them where `text`
+    is a block cut from a file, and passes `lines_before`, the lines above it, for the notes that quote a place)."""
     line = getattr(exc, "line", 0) or 0
     col = getattr(exc, "column", 0) or 0
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
@@ -301,7 +303,48 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         names = [_describe_terminal(t) for t in expected]
         if names:
             hints.append("expected " + _join(names[:8]))
-    return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+    notes = _unclosed_bracket_note(text, token.start_pos, expected, file, lines_before)
+    return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints, notes=notes)
+
+
+_CLOSERS = {"(": ("RPAR", ")"), "[": ("RSQB", "]")}
+
+
+def _unclosed_bracket_note(text: str, position: int, expected: list[str], file: str,
+                           lines_before: int = 0) -> list[str]:
+    """Where the parser wanted a closing bracket and the opening one is on an earlier line, a note that points back
+    to it ("the '(' at prog.perf:2:9 is not closed"): the error itself lands on the next line, far from the slip.
+    Brackets inside strings and comments are not counted; the scan starts at a line start (strings and comments end
+    with their line) within the hint window, so many errors in a long file stay linear. [] where there is nothing to
+    point back to."""
+    if "RPAR" not in expected and "RSQB" not in expected:
+        return []
+    opened: list[int] = []
+    in_string = in_comment = escaped = False
+    for index in range(text.rfind("\n", 0, _window(position)) + 1, position):
+        char = text[index]
+        if in_comment:
+            in_comment = char != "\n"
+        elif in_string:
+            in_string = escaped or char not in '"\n'
+            escaped = not escaped and char == "\\"
+        elif char == "#":
+            in_comment = True
+        elif char == '"':
+            in_string = True
+        elif char in "([":
+            opened.append(index)
+        elif char in ")]" and opened:
+            opened.pop()
+    if not opened:
+        return []
+    start = opened[-1]
+    terminal, closer = _CLOSERS[text[start]]
+    if terminal not in expected or "\n" not in text[start:position]:
+        return []
+    line = lines_before + text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    return [f"the '{text[start]}' at {file}:{line}:{col} is not closed: add '{closer}'"]
 
 
 def _parse_file(text: str) -> Tree:

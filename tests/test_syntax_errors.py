@@ -21,6 +21,7 @@ NAMED = {
     "syntax_space_in_unit": "space_in_unit",
     "syntax_errors_in_several_blocks": "missing_value",  # its first error: `x = ` then `}`
     "syntax_question_direction": None,
+    "syntax_unclosed_paren": None,                    # a generic "unexpected", with a note pointing back to the "("
 }
 
 
