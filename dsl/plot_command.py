@@ -76,7 +76,7 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
         write_bytes_atomically(request.output, plot.render(plot.draw_roofline, view, fmt))
         count = len(view.classes)
         return PlotOutcome(request.output, f"roofline of {count} operation class{'' if count == 1 else 'es'} at "
-                           f"{view.point}", [])
+                           f"{view.point}{_defaulted_text(view.defaulted)}", [])
 
     from .plot_data import metric_view
 
@@ -89,4 +89,10 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     write_bytes_atomically(request.output, plot.render(plot.draw_metric, view, fmt))
     panels = f", {len(view.panels)} panels" if len(view.panels) > 1 else ""
     diagnostics = [d for d in evaluated.diagnostics if d.severity != "note"]
-    return PlotOutcome(request.output, f"{view.title}{panels}", diagnostics)
+    held = f", at {view.held}{_defaulted_text(view.defaulted)}" if view.held else ""
+    return PlotOutcome(request.output, f"{view.title}{panels}{held}", diagnostics)
+
+
+def _defaulted_text(axes: list[str]) -> str:
+    """The words that say which axes took their first value because --at did not name them (as explain says)."""
+    return f" (first value of {', '.join(axes)}; choose with --at AXIS=VALUE)" if axes else ""

@@ -12,7 +12,7 @@ Values are in the display units of the report (`show ... in ms`); axis values in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,6 +66,7 @@ class MetricView:
     x_log: bool = False
     y_log: bool = False
     along: tuple[str, list[str]] | None = None   # with a metric as x: the axis each curve runs along, its labels
+    defaulted: list[str] = field(default_factory=list)   # held axes at their first value: --at did not name them
 
     @property
     def has_measured(self) -> bool:
@@ -208,7 +209,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                                    hints=[f"pick some with --set {coord.name}=A,B,C, or hold it with --at "
                                           f"{coord.name}=VALUE"]))
 
-    fix, _ = choose_point(result.ctx, at or {})
+    fix, defaulted = choose_point(result.ctx, at or {})
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)
     values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
@@ -283,7 +284,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
                       x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
-                      along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None)
+                      along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None,
+                      defaulted=[a.name for a in held_axes if a.name in defaulted])
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]))

@@ -84,6 +84,7 @@ class RooflineView:
     classes: list[OperationClass]
     ceilings: list[Ceiling]
     memory_only: list[tuple[str, float]] = field(default_factory=list)   # (class, time in s)
+    defaulted: list[str] = field(default_factory=list)   # axes at their first value because --at did not name them
 
     @property
     def peak(self) -> float:
@@ -109,7 +110,7 @@ class _PointCells:
     def __init__(self, program, report: str | None, at: dict[str, str]):
         self.program = program
         self.ctx, self.checker = program.prepare(report)
-        self.fix, _ = choose_point(self.ctx, at)
+        self.fix, self.defaulted = choose_point(self.ctx, at)
         self.explainer = Explainer(program, self.ctx, self.checker, self.fix)
         self._dims: dict[str, Dimension | None] = {}
 
@@ -219,7 +220,7 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
     point = cells.explainer.point_text()
     return RooflineView(title=f"{cells.ctx.report.name}: roofline" + (f" on {gpu_text}" if gpu_text else ""),
                         point=point, gpu=gpu_text, classes=classes, ceilings=_unique(ceilings),
-                        memory_only=memory_only)
+                        memory_only=memory_only, defaulted=cells.defaulted)
 
 
 def _has_classes(block) -> bool:

@@ -204,3 +204,21 @@ def test_along_without_a_metric_as_x_is_a_usage_error(tmp_path: Path, capsys):
     assert main(["plot", str(SEED), "--x", "model", "--along", "hardware", "-o", str(tmp_path / "p.png")]) == 2
     assert capsys.readouterr().err.startswith(
         "error[bad-plot]: --along goes with a metric as x (e.g. --x throughput --along batch)\n")
+
+
+def test_plot_says_which_axes_took_their_first_value(tmp_path: Path, capsys):
+    seed = str(REPO / "reports" / "seed_benchmark.perf")
+    out = str(tmp_path / "roof.png")
+    assert main(["plot", seed, "--roofline", "--at", "model=clm_60m", "-o", out]) == 0
+    assert capsys.readouterr().err == (
+        f"wrote {out} (roofline of 4 operation classes at model=clm_60m, hardware=rtx_a5000, n_gpus=1 (first value "
+        "of hardware, n_gpus; choose with --at AXIS=VALUE))\n")
+    assert main(["plot", seed, "--roofline", "--at", "model=clm_60m", "--at", "hardware=rtx_a6000",
+                 "--at", "n_gpus=8", "-o", out]) == 0
+    assert capsys.readouterr().err == (
+        f"wrote {out} (roofline of 4 operation classes at model=clm_60m, hardware=rtx_a6000, n_gpus=8)\n")
+    capacity = str(REPO / "reports" / "capacity_planning.perf")
+    assert main(["plot", capacity, "--at", "seq_len=512", "-o", out]) == 0
+    assert capsys.readouterr().err.endswith(
+        "at model=opt_125m, hardware=rtx_a5000, seq_len=512, output_len=1 (first value of model, hardware, "
+        "output_len; choose with --at AXIS=VALUE))\n")
