@@ -45,6 +45,6 @@ def register(adapter: Adapter) -> Adapter:
 
 def formats() -> dict[str, Adapter]:
     """Every registered format, by name, in the order recognition tries them (the adapters' modules imported)."""
-    from . import energy, nvidia_smi, optimum, perfdsl_csv, perfdsl_jsonl, vllm  # noqa: F401 - they register
+    from . import energy, nvidia_smi, optimum, perfdsl_csv, perfdsl_jsonl, published, vllm  # noqa: F401 - they register
 
     return dict(sorted(_REGISTERED.items(), key=lambda item: (item[1].rank, list(_REGISTERED).index(item[0]))))
