@@ -1,10 +1,11 @@
 """Matching (stage 5): measured runs beside the estimates of a report.
 
 A run is matched to the sweep points whose identifying values equal the run's, on the identifying fields the runs
-have: `model` (a Hugging Face id matches a model block's `hf_id`, or the block name), `hardware` (the nvidia-smi
-name matches a hardware block's `label`, or the block name), and plain fields such as `n_gpus`, `batch`, `seq_len`,
-`output_len`, `tokens` and `precision`, which match a cell of the same name (or a known alias) of the report or of
-a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
+have. A field named like a role the report binds (`model`, `hardware`, `stack`, `precision` ...) matches the block
+bound to that role at the point by the block's name or one of its LABEL_CELLS (a model's Hugging Face `hf_id`, a
+GPU's nvidia-smi `label`, a stack's or precision's `label`). Other fields (`n_gpus`, `batch`, `seq_len`,
+`output_len`, `tokens`, `tp`, `pp`, `kv_cache_dtype` ...) match a cell of the same name (or a true alias, ALIASES)
+of the report or of a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
 runtime`) when their dimensions agree. Runs that match no point, points without a run, and runs that match several
 points are reported, never dropped. Several runs of one point are repeats of one measurement: each metric compared
 is their median, and a note lists them.
@@ -37,6 +38,26 @@ ALIASES = {
     "precision": ("precision", "dtype"),
 }
 LIST_LIMIT = 20
+# The text cells by which a run names a block bound to a role, besides the block's name.
+LABEL_CELLS = ("label", "hf_id")
+
+
+def block_aliases(program, names) -> dict[str, str]:
+    """Lower-cased name or label text -> block name, for the blocks `names`: each block's name, then the LABEL_CELLS
+    it writes itself, then those it inherits (a label written by the block wins over one inherited by another)."""
+    from . import ir
+
+    aliases: dict[str, str] = {}
+    for own in (True, False):
+        for name in names:
+            block = program.blocks[name]
+            aliases.setdefault(name.lower(), name)
+            for label_cell in LABEL_CELLS:
+                cell = block.cells.get(label_cell)
+                if (cell is not None and isinstance(cell.expr, ir.Str) and cell.expr.value.strip()
+                        and (block.owner.get(label_cell, name) == name) == own):
+                    aliases.setdefault(cell.expr.value.strip().lower(), name)
+    return aliases
 
 
 @dataclass
@@ -178,21 +199,9 @@ def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]]
     ctx = result.ctx
     program = result.program
     evaluator = result.evaluator
-    if key in ("model", "hardware"):
-        label_cell = "hf_id" if key == "model" else "label"
-        blocks = ctx.role_blocks(key)
-        if not blocks:
-            return None
-        aliases: dict[str, str] = {}
-        for name in blocks:
-            block = program.blocks[name]
-            aliases[name.lower()] = name
-            cell = block.cells.get(label_cell)
-            if cell is not None:
-                from . import ir
-
-                if isinstance(cell.expr, ir.Str):
-                    aliases[cell.expr.value.lower()] = name
+    blocks = ctx.role_blocks(key) if key != "report" else None
+    if blocks:
+        aliases = block_aliases(program, blocks)
         if key in ctx.fixed_roles:
             values = np.full(ctx.n_points, ctx.fixed_roles[key], dtype=object)
         else:

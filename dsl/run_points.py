@@ -1,7 +1,8 @@
 """Sweep points taken from the runs themselves (a report with `points = "runs"`).
 
-Before evaluation, each identifying field of the runs becomes a sweep of the report: `model` and `hardware` sweep
-over the library blocks the runs name (by `hf_id` / `label` or block name), and plain fields (`batch`,
+Before evaluation, each identifying field of the runs becomes a sweep of the report: a field named like a role the
+report binds (`model`, `hardware`, `stack`, `precision` ...) sweeps over the library blocks of that role's kind the
+runs name (by block name or `label` / `hf_id`), and plain fields (`batch`,
 `seq_len`, `n_gpus` ...) sweep the cell of that name in the report or in a block it binds, over the values the
 runs have. After matching, only the points some run matched are kept, so the report has one row per run.
 An override given on the command line (`--set`) wins over what the runs say.
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from . import ir
 from .blocks import Block
-from .matching import ALIASES, points_option
+from .matching import ALIASES, block_aliases, points_option
 from .linker import report_roles
 
 
@@ -35,12 +35,13 @@ def overrides_from_runs(program, report_name: str | None, logs: list[str], user_
     runs = load_runs(paths).records
     overrides: dict[str, object] = {}
     bound = _bound_blocks(program, report)
+    roles = report_roles(report, program.blocks)
     for key in sorted({k for run in runs for k in run.identity}):
         values = [run.identity[key] for run in runs if key in run.identity]
-        if key in ("model", "hardware"):
-            label = "hf_id" if key == "model" else "label"
-            names = _blocks_named(program, key, label, values)
-            if names and key in _roles(program, report) and key not in user_overrides:
+        if key in roles and key != "report":
+            kind = program.blocks[roles[key].blocks[0]].kind
+            names = _blocks_named(program, kind, values)
+            if names and key not in user_overrides:
                 overrides[key] = ", ".join(names)
             continue
         for alias in ALIASES.get(key, (key,)):
@@ -57,26 +58,15 @@ def overrides_from_runs(program, report_name: str | None, logs: list[str], user_
     return overrides
 
 
-def _roles(program, report: Block) -> set[str]:
-    return set(report_roles(report, program.blocks))
-
-
 def _bound_blocks(program, report: Block) -> list[Block]:
     """The report and the blocks it binds to a role that is not swept (their cells can become sweeps)."""
     return [report] + [program.blocks[binding.blocks[0]] for name, binding in report_roles(report, program.blocks).items()
                        if name != "report" and not binding.swept]
 
 
-def _blocks_named(program, kind: str, label_cell: str, values: list) -> list[str]:
-    """The blocks of a kind whose name or label cell equals one of the values, in the runs' order."""
-    by_label: dict[str, str] = {}
-    for name, block in program.blocks.items():
-        if block.kind != kind:
-            continue
-        by_label.setdefault(name.lower(), name)
-        cell = block.cells.get(label_cell)
-        if cell is not None and isinstance(cell.expr, ir.Str):
-            by_label.setdefault(cell.expr.value.lower(), name)
+def _blocks_named(program, kind: str, values: list) -> list[str]:
+    """The blocks of a kind whose name or label (matching.LABEL_CELLS) equals one of the values, in the runs' order."""
+    by_label = block_aliases(program, [name for name, block in program.blocks.items() if block.kind == kind])
     found = []
     for value in values:
         name = by_label.get(str(value).strip().lower())

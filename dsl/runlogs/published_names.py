@@ -83,7 +83,7 @@ _KV_CACHE = re.compile(r"\b(fp8|int8) KV cache\b")
 
 # A stack that runs only its own file format reads a plain dtype as that format: llama.cpp loads GGUF files only, so
 # its "fp16" (llm-perf-bench's fp16 table) is GGUF F16, as xiongjiedai's F16 rows name it.
-STACK_FORMATS = {("llama_cpp", "fp16"): "gguf_f16", ("llama_cpp", "bf16"): "gguf_bf16"}
+STACK_FORMATS = {("llama_cpp", "fp16"): "gguf_f16"}
 
 
 def precision_name(text: str, stack: str | None = None) -> tuple[str | None, str | None]:
