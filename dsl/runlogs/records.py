@@ -5,11 +5,13 @@ in SI with their dimension. Canonical names, so that runs from different tools c
 
 identity   model (Hugging Face id as written), hardware (device name as nvidia-smi prints it), n_gpus, batch,
            seq_len (input length), output_len, tokens, precision, parallelism, backend, plus tool-specific fields
-           such as concurrency, request_rate, num_requests, input_tokens, output_tokens.
+           such as concurrency, request_rate, num_requests, input_tokens, output_tokens; the published measurements
+           (published.py) add tp, pp, stack and kv_cache_dtype, and precision as a precision block's name.
 metrics    runtime, prefill_latency (one forward over the prompt), decode_latency, per_token_latency, ttft, tpot,
            itl, e2e_latency, memory (peak per GPU), energy, energy_per_token, energy_per_request,
            throughput (generated tokens/s), total_token_throughput (input + generated tokens/s),
-           request_throughput, power (mean), peak_power; adapters add others where a log has them.
+           request_throughput, power (mean), peak_power; adapters add others where a log has them (published.py:
+           decode_throughput per sequence, prefill_throughput, output_throughput, peak_memory).
 
 Problems (rows or fields that could not be used) are Diagnostics: severity "warning" for a value or row that was
 skipped, "error" for a file that could not be read at all, "note" for information (a side value that replaced a
