@@ -29,6 +29,7 @@ warning at the cell (row skipped); a spelling no table knows is kept as written 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..errors import Diagnostic, Location
@@ -98,9 +99,10 @@ class _Findings:
                                         if code == "derived-metric" else
                                         "add the metric to METRICS in dsl/runlogs/published_names.py"]))
         for (column, text), rows in self.unknown.items():
-            found.append(self._grouped("unknown-name", f"{column} '{text}' is in no table of published names: kept "
-                                       f"as written ({_rows(rows)})", rows, column,
-                                       ["add the spelling to dsl/runlogs/published_names.py"]))
+            message = (f"{column} '{text}' is in no table of published names: kept as written ({_rows(rows)})" if text
+                       else f"{column} is empty: the runs have no {column} to match ({_rows(rows)})")
+            found.append(self._grouped("unknown-name", message, rows, column,
+                                       ["add the spelling to dsl/runlogs/published_names.py"] if text else []))
         for (column, text, reading), rows in self.assumed.items():
             found.append(self._grouped("assumed-name", f"{column} '{text}': {reading} ({_rows(rows)})", rows, column,
                                        []))
@@ -186,8 +188,8 @@ def read_row(row: _Row, findings: _Findings) -> RunRecord | None:
     n_gpus, batch = row.count("n_gpus"), row.count("batch_or_concurrency")
     seq_len, output_len = row.count("input_len", leading_count), row.count("output_len", leading_count)
     value = parse_quantity(cells["value"])
-    if value is None:
-        row.fail("bad-value", "value", "expected a number")
+    if value is None or value < 0:
+        row.fail("bad-value", "value", "expected a number of at least 0")
     unit = UNITS.get(cells["unit"], cells["unit"])
     try:
         if parse_unit(unit).dim != parse_unit(dimension).dim:
@@ -197,11 +199,15 @@ def read_row(row: _Row, findings: _Findings) -> RunRecord | None:
     model = first_token(cells["hf_id"])
     if not model:
         row.fail("missing-value", "hf_id", "a run without a model cannot be matched")
+    if row.problem is None:
+        measurement = measure(value, unit)
+        if not math.isfinite(measurement.value):
+            row.fail("bad-value", "value", f"beyond a float's range in {dimension}")
     if row.problem is not None:
         return None
 
     identity: dict[str, object] = {"model": model}
-    identity["hardware"] = _named(row, "gpu", gpu_name(cells["gpu"]), findings)
+    _named(identity, "hardware", row, "gpu", gpu_name(cells["gpu"]), findings)
     identity["n_gpus"] = n_gpus
     split = parallelism(cells["parallelism"])
     if split is None:
@@ -210,15 +216,14 @@ def read_row(row: _Row, findings: _Findings) -> RunRecord | None:
         identity["tp"], identity["pp"] = split
     identity.update(batch=batch, seq_len=seq_len, output_len=output_len)
     stack = stack_name(cells["framework"])
-    identity["precision"] = _named(row, "precision", precision_name(cells["precision"], stack), findings)
+    _named(identity, "precision", row, "precision", precision_name(cells["precision"], stack), findings)
     identity["kv_cache_dtype"] = kv_cache_dtype(cells["precision"])
-    identity["stack"] = _named(row, "framework", (stack, None), findings)
+    _named(identity, "stack", row, "framework", (stack, None), findings)
     kernel = awq_kernel(cells["precision"])
     if kernel is not None:
         identity["awq_kernel"] = kernel
 
     extra: dict[str, object] = dict(cells)
-    measurement = measure(value, unit)
     if name == "decode_throughput" and "= batch /" in metric_text and batch > 1:
         # AutoAWQ's decode rate is the batch's (batch / step time); one sequence gets a token per step.
         measurement = measure(value / batch, unit)
@@ -230,17 +235,20 @@ def read_row(row: _Row, findings: _Findings) -> RunRecord | None:
     return RunRecord(identity, {name: measurement}, f"{row.path}:row {row.number}", extra, FORMAT)
 
 
-def _named(row: _Row, column: str, reading: tuple[str | None, str | None], findings: _Findings) -> str:
-    """The name a table gives a cell's text, noting an assumption; the text as written (noted) where no table knows
-    it."""
+def _named(identity: dict, field: str, row: _Row, column: str, reading: tuple[str | None, str | None],
+           findings: _Findings) -> None:
+    """Set identity[field] to the name a table gives the cell of `column`, noting an assumption; to the text as
+    written (noted) where no table knows it; leave it out (noted) where the cell is empty."""
     name, assumption = reading
     text = row.cells[column]
-    if name is None:
+    if name is None or not text:
         findings.unknown.setdefault((column, text), []).append(row)
-        return text
+        if text:
+            identity[field] = text
+        return
     if assumption is not None:
         findings.assumed.setdefault((column, text, f"read as '{name}': {assumption}"), []).append(row)
-    return name
+    identity[field] = name
 
 
 def throughput_scope(key: str, unit: str, n_gpus: int) -> str:

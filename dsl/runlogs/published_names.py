@@ -143,16 +143,14 @@ _LAYER_SPLIT = re.compile(r"\blayer split\b.*?\b(?:over|across) (\d+) GPUs\b")
 
 def parallelism(text: str) -> tuple[int, int] | None:
     """(tp, pp) from a published parallelism text: "none" -> (1, 1), "tensor parallel TP=4" -> (4, 1), a layer split
-    over N GPUs -> (1, N); None where the text says neither."""
+    over N GPUs -> (1, N); None where the text says neither, or a degree below 1."""
     if text.startswith("none"):
         return 1, 1
-    tp = _TP.search(text)
-    if tp:
-        return int(tp.group(1)), 1
-    split = _LAYER_SPLIT.search(text)
-    if split:
-        return 1, int(split.group(1))
-    return None
+    tp, split = _TP.search(text), _LAYER_SPLIT.search(text)
+    degree = tp or split
+    if degree is None or not 1 <= int(degree.group(1)) <= 1_000_000:     # no GPU count is 0 or has 30 digits
+        return None
+    return (int(degree.group(1)), 1) if tp else (1, int(degree.group(1)))
 
 
 # --- metrics ------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ EXPECTED = {
 def test_format_names_in_the_order_recognition_tries_them():
     # The specific formats first; perfdsl's own formats last, since they take any header with units or a model.
     assert list(FORMATS) == ["optimum-benchmark", "vllm-latency", "vllm-throughput", "vllm-serve", "mlenergy",
-                             "codecarbon", "nvidia-smi", "zeus-csv", "perfdsl-csv", "perfdsl-jsonl"]
+                             "published", "codecarbon", "nvidia-smi", "zeus-csv", "perfdsl-csv", "perfdsl-jsonl"]
 
 
 def test_a_format_registers_once():
@@ -64,7 +64,7 @@ def test_unknown_format(tmp_path, monkeypatch):
         "error[unknown-format]: cannot tell which format this log is: a header none of the formats has (when, what)\n"
         "  --> notes.csv\n"
         "  = help: name the format with --format NAME; formats: optimum-benchmark, vllm-latency, vllm-throughput, "
-        "vllm-serve, mlenergy, codecarbon, nvidia-smi, zeus-csv, perfdsl-csv, perfdsl-jsonl")
+        "vllm-serve, mlenergy, published, codecarbon, nvidia-smi, zeus-csv, perfdsl-csv, perfdsl-jsonl")
 
 
 def test_unknown_format_name_is_a_usage_error(fixture_logs):
@@ -75,7 +75,7 @@ def test_unknown_format_name_is_a_usage_error(fixture_logs):
         "error[unknown-format]: no run-log format named 'vllm-serving'\n"
         "  = help: did you mean 'vllm-serve'?\n"
         "  = help: available: codecarbon, mlenergy, nvidia-smi, optimum-benchmark, perfdsl-csv, perfdsl-jsonl, "
-        "vllm-latency, vllm-serve, vllm-throughput, zeus-csv")
+        "published, vllm-latency, vllm-serve, vllm-throughput, zeus-csv")
 
 
 def test_named_format_overrides_detection(fixture_logs):

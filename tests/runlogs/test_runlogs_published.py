@@ -230,6 +230,7 @@ def test_every_table_names_a_contract_block():
     ("exllama layer split over 8 GPUs (sequential); GPUs connected over PCIe, not NVLink (README)", (1, 8)),
     ("layer split across 2 GPUs via HF/accelerate device_map (sequential pipeline, no micro-batching)", (1, 2)),
     ("expert parallel EP=8", None),
+    ("tensor parallel TP=0", None),
 ])
 def test_parallelism_texts(text, split):
     assert parallelism(text) == split
@@ -262,7 +263,7 @@ def test_a_value_that_is_not_a_number_is_a_warning_at_the_cell(tmp_path):
     assert [r.source for r in result.records] == [f"{path}:row 1"]
     problem = result.problems[0]
     assert (problem.severity, problem.code) == ("warning", "bad-value")
-    assert problem.message == "cannot read 'fast' in column 'value': expected a number; row 2 skipped"
+    assert problem.message == "cannot read 'fast' in column 'value': expected a number of at least 0; row 2 skipped"
     line = GPT_FAST.format(value="fast")
     col = line.index(",fast,") + 2
     assert (problem.location.line, problem.location.col, problem.location.end_col) == (3, col, col + 4)
