@@ -221,6 +221,20 @@ _TABLE = [
               "cannot be one column", "write these logs to separate files"),
     ErrorCode("column-clash", "runs", _E, "'{name}' is an identifying field in {source} and a metric in {source}; "
               "one column cannot be both", "remove it from the side metadata, or write these logs to separate files"),
+    ErrorCode("bad-header", "runs", _E, "not the 14-column header of published measurements: {missing, unexpected or "
+              "out of order}", "the header is model,hf_id,gpu,n_gpus,parallelism,precision,framework,"
+              "batch_or_concurrency,input_len,output_len,metric,value,unit,source"),
+    ErrorCode("bad-unit", "runs", _W, "cannot read '{unit}' in column 'unit': '{metric}' is in {unit} | not a unit "
+              "perfdsl knows; row {n} skipped", "write the unit the metric is measured in, e.g. tokens/s, ms, GiB"),
+    ErrorCode("derived-metric", "runs", _W, "{n} rows hold '{metric}', a value the source DERIVED, not a measurement: "
+              "not used", "a report compares measured metrics only; the rows are listed"),
+    ErrorCode("unknown-metric", "runs", _W, "{n} rows hold '{metric}', a metric the published reader does not know: "
+              "not used", "add the metric to METRICS in dsl/runlogs/published_names.py"),
+    ErrorCode("unknown-spelling", "runs", _W, "{column} '{text}' is in no table of published names: kept as written "
+              "({n} rows) | {column} is empty: the runs have no {column} to match ({n} rows)",
+              "add the spelling to dsl/runlogs/published_names.py"),
+    ErrorCode("assumed-spelling", "runs", _W, "{column} '{text}': read as '{name}': {assumption} ({n} rows)",
+              "the source does not say; the table in dsl/runlogs/published_names.py gives the reason for the reading"),
     ErrorCode("write-failed", "runs", _E, "cannot write the runs: {reason}",
               "check that the output's folder exists and can be written"),
     ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "

@@ -101,11 +101,11 @@ class _Findings:
         for (column, text), rows in self.unknown.items():
             message = (f"{column} '{text}' is in no table of published names: kept as written ({_rows(rows)})" if text
                        else f"{column} is empty: the runs have no {column} to match ({_rows(rows)})")
-            found.append(self._grouped("unknown-name", message, rows, column,
+            found.append(self._grouped("unknown-spelling", message, rows, column,
                                        ["add the spelling to dsl/runlogs/published_names.py"] if text else []))
         for (column, text, reading), rows in self.assumed.items():
-            found.append(self._grouped("assumed-name", f"{column} '{text}': {reading} ({_rows(rows)})", rows, column,
-                                       []))
+            found.append(self._grouped("assumed-spelling", f"{column} '{text}': {reading} ({_rows(rows)})", rows,
+                                       column, []))
         return found
 
     @staticmethod

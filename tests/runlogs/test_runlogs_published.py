@@ -119,7 +119,7 @@ def test_derived_rows_are_one_warning_listing_them(sample):
 
 
 def test_assumed_skus_are_warned_once_per_spelling(sample):
-    assumed = [p.message for p in sample.problems if p.code == "assumed-name"]
+    assumed = [p.message for p in sample.problems if p.code == "assumed-spelling"]
     assert assumed == [
         "gpu 'NVIDIA A100 (80GB assumed; SKU not stated)': read as 'NVIDIA A100-SXM4-80GB': the A100's SKU is not "
         "stated: read as the 80 GB SXM4 part (a100_80gb_sxm4) (1 row)",
@@ -154,7 +154,7 @@ def test_each_published_csv_reads_completely(name, repo_root):
     assert len(result.records) == runs
     derived_rows = sum(int(p.message.split()[0]) for p in result.problems if p.code == "derived-metric")
     assert derived_rows == derived and runs + derived == data_rows            # nothing dropped without a word
-    assert not [p for p in result.problems if p.code not in ("derived-metric", "assumed-name")]
+    assert not [p for p in result.problems if p.code not in ("derived-metric", "assumed-spelling")]
     labels = library_labels(repo_root)
     assert sum(r.identity["hardware"] not in labels for r in result.records) == unmatched
     for run in result.records:
@@ -361,3 +361,24 @@ def test_points_from_runs_sweep_the_blocks_the_runs_name(roles_report, tmp_path)
     keys, columns = evaluated.comparison.table()
     rows = Counter(zip(*(columns[keys.index(k)].tolist() for k in ("stack", "precision"))))
     assert rows == Counter({("gpt_fast", "bf16"): 2, ("gpt_fast", "int8_wo"): 1})
+
+
+def test_the_warnings_texts(tmp_path):
+    row = GPT_FAST.format(value="104.9")
+    path = write(tmp_path, row.replace("decode_throughput_per_sequence (tok/s)", "achieved_weight_bandwidth (DERIVED)"),
+                 row.replace("decode_throughput_per_sequence", "tokens_per_joule"),
+                 row.replace(",bf16,", ",fp6,"),
+                 row.replace("NVIDIA A100-SXM4-80GB (power-limited to 330 W; 8-GPU hybrid cube mesh node)",
+                             "NVIDIA A100 (80GB assumed; SKU not stated)"),
+                 row.replace(",tokens/s,", ",ms,"))
+    first_lines = [p.render().splitlines()[0] for p in load_runs(path).problems]
+    assert first_lines == [
+        "warning[bad-unit]: cannot read 'ms' in column 'unit': 'decode_throughput_per_sequence' is in token/s; "
+        "row 5 skipped",
+        "warning[derived-metric]: 1 row holds 'achieved_weight_bandwidth', a value the source DERIVED, not a "
+        "measurement: not used",
+        "warning[unknown-metric]: 1 row holds 'tokens_per_joule', a metric the published reader does not know: "
+        "not used",
+        "warning[unknown-spelling]: precision 'fp6' is in no table of published names: kept as written (1 row)",
+        "warning[assumed-spelling]: gpu 'NVIDIA A100 (80GB assumed; SKU not stated)': read as 'NVIDIA A100-SXM4-80GB': "
+        "the A100's SKU is not stated: read as the 80 GB SXM4 part (a100_80gb_sxm4) (1 row)"]
