@@ -8,7 +8,9 @@ One record per file (source `<file>:report`). Identity from the config:
   batch, seq_len   config.scenario.input_shapes.batch_size, .sequence_length
   output_len   config.scenario.generate_kwargs.max_new_tokens, only where min_new_tokens is the same
                (energy_star runs generate 1..max_new_tokens, so no fixed output length is known)
-  precision    backend.quantization_scheme when set (fbgemm_fp8), otherwise backend.torch_dtype (bfloat16)
+  precision    backend.quantization_scheme when set (fbgemm_fp8), otherwise backend.torch_dtype as the name of its
+               precision block (TORCH_DTYPES: bfloat16 -> bf16, float16 -> fp16), so that a run matches the block a
+               report binds to the role `precision`; the dtype as written stays in extra
   backend      backend.name (pytorch, py-txi ...); energy_star adds dataset and num_requests (num_samples).
 Metrics from report.<phase> (phases load_model, prefill, decode, per_token; energy_star adds load_dataset,
 preprocess_dataset):
@@ -41,6 +43,8 @@ from .registry import Adapter, register
 
 FORMAT = "optimum-benchmark"
 
+# torch dtypes -> the precision blocks of software/precisions.perf that hold them (issue 13's names).
+TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16"}
 _LATENCY_NAMES = {"load_model": "load_latency", "load": "load_latency"}
 _MEMORY_PHASES = ("decode", "prefill", "forward", "call")
 _EFFICIENCY_NAMES = {"decode": "decode_energy_per_token", "prefill": "prefill_energy_per_request"}
@@ -112,7 +116,11 @@ def read_identity(path: str, config: dict, used: set[str], result: LoadResult) -
     if backend.get("quantization_scheme"):
         take("precision", backend["quantization_scheme"], "backend", "quantization_scheme")
     else:
-        take("precision", backend.get("torch_dtype"), "backend", "torch_dtype")
+        dtype = backend.get("torch_dtype")
+        take("precision", TORCH_DTYPES.get(dtype, dtype) if isinstance(dtype, str) else dtype,
+             "backend", "torch_dtype")
+        if isinstance(dtype, str) and dtype in TORCH_DTYPES:
+            used.discard(json_path("config", "backend", "torch_dtype"))      # the dtype as written stays in extra
     take("backend", backend.get("name"), "backend", "name")
     take("dataset", scenario.get("dataset_name"), "scenario", "dataset_name")
     take("num_requests", int_identity(scenario.get("num_samples")), "scenario", "num_samples")

@@ -22,8 +22,9 @@ def test_llama8b_bf16_a100(shared_logs):
     assert detect_format(path) == "optimum-benchmark"
     record = one(path)
     assert record.identity == {"model": "meta-llama/Llama-3.1-8B-Instruct", "hardware": "NVIDIA A100-SXM4-80GB",
-                               "n_gpus": 1, "batch": 1, "seq_len": 64, "output_len": 64, "precision": "bfloat16",
+                               "n_gpus": 1, "batch": 1, "seq_len": 64, "output_len": 64, "precision": "bf16",
                                "backend": "pytorch"}
+    assert record.extra["config.backend.torch_dtype"] == "bfloat16"     # read as the precision block bf16
     m = record.metrics
     assert m["prefill_latency"].value == pytest.approx(0.026584511947631832)  # report.prefill.latency.mean, s
     assert m["decode_latency"].value == pytest.approx(1.6228145874023436)
