@@ -42,7 +42,7 @@ fuzz: $(VENV)/.run-installed
 	$(BIN)/python tests/fuzzing.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --keep $(OUT)/fuzz
 
 check: $(VENV)/.run-installed
-	$(BIN)/perfdsl check models/*.perf hardware/*.perf costmodels/*.perf reports/*.perf
+	$(BIN)/perfdsl check models/*.perf hardware/*.perf software/*.perf costmodels/*.perf reports/*.perf
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .benchmarks

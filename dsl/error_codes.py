@@ -73,7 +73,9 @@ _TABLE = [
     ErrorCode("unknown-role", "spec", _W, "'{role}' is neither a block nor a role that a report binds",
               "likely a typo of a role name such as `model`"),
     ErrorCode("unbound-role", "spec", _E, "report '{report}' binds no block to the role '{role}'",
-              "bind the role in the report: `{role} = BLOCK` or `sweep {role} = [...]`"),
+              "bind the role in the report: `{role} = BLOCK` or `sweep {role} = [...]`; the help lists the loaded "
+              "blocks that could fill it (\"blocks that could fill it: gpt_fast, hf_eager, ...\": those that define "
+              "the cell read and give every cell a value)"),
     ErrorCode("block-as-value", "spec", _E, "'{name}' is a block | a role | a block binding, not a value",
               "reach one of its cells: `NAME.CELL`"),
     ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",

@@ -14,7 +14,7 @@ from .errors import Location
 
 # The kinds of block, in one place: the grammar's KIND terminal is generated from it (parser.py), and the block
 # table, the library index and the error texts read it.
-BLOCK_KINDS = ("hardware", "model", "workload", "costmodel", "report")
+BLOCK_KINDS = ("hardware", "model", "software", "precision", "workload", "costmodel", "report")
 
 
 class Node(BaseModel):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .ir import BLOCK_KINDS
 
-LIBRARIES = ("models", "hardware", "costmodels")
+LIBRARIES = ("models", "hardware", "software", "costmodels")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -25,7 +25,7 @@ def library_root() -> Path:
 
 
 def library_path(name: str) -> Path:
-    """The folder of one bundled library: library_path("models"), ("hardware") or ("costmodels")."""
+    """The folder of one bundled library: library_path("models"), ("hardware"), ("software") or ("costmodels")."""
     if name not in LIBRARIES:
         raise ValueError(f"unknown library {name!r}; the bundled libraries are {', '.join(LIBRARIES)}")
     return library_root() / name

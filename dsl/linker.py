@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .context import ReportContext
 
 # The usual role names: `model.params` in a cost model names a role even where no report binds it yet.
-ROLE_WORDS = frozenset({"model", "hardware", "workload", "report", "costmodel", "parallel", "precision"})
+ROLE_WORDS = frozenset({"model", "hardware", "workload", "report", "costmodel", "parallel", "precision",
+                        "stack"})
 
 
 def is_block_ref(expr: ir.Expr | None, blocks: dict[str, "Block"], own: "Block") -> bool:
@@ -213,14 +214,28 @@ class Linker:
             return Unresolved("unbound-role", f"'{dotted}' refers to the role '{head}', which only a report binds",
                               ("evaluate it through a report that binds the role",))
         if head in ROLE_WORDS:
+            candidates = self.role_candidates(dotted.split(".", 1)[1])
             return Unresolved("unbound-role", f"report '{ctx.report.name}' binds no block to the role '{head}'",
-                              (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'",
-                               "roles bound: " + ", ".join(roles)))
+                              (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'",)
+                              + ((f"blocks that could fill it: {candidates}",) if candidates else ())
+                              + ("roles bound: " + ", ".join(roles),))
         from .library import import_hint
 
         return Unresolved("unknown-name", f"unknown role or block '{head}'",
                           tuple(import_hint(head) + did_you_mean(head, list(roles) + list(self.blocks))
                                 + [f"roles bound by report '{ctx.report.name}': " + ", ".join(roles)]))
+
+    def role_candidates(self, cell: str, shown: int = 12) -> str:
+        """The loaded blocks that could fill a role read as `ROLE.cell`: those of a kind a report binds (not
+        reports, cost models or workloads) that define `cell` and give every cell a value (a base block such as
+        `software stack`, which only declares, cannot fill it), by name; the first `shown`, then how many more.
+        '' where none does."""
+        names = sorted(name for name, block in self.blocks.items()
+                       if block.kind not in ("report", "costmodel", "workload") and cell in block.cells
+                       and all(c.expr is not None for c in block.cells.values()))
+        if len(names) > shown:
+            return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+        return ", ".join(names)
 
     def _binds_undefined_name(self, role: str) -> bool:
         """Whether the report tries to bind `role` to names that no loaded file defines (reported at the binding)."""

@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SPEC_FOLDERS = ("models", "hardware", "costmodels", "reports")
+SPEC_FOLDERS = ("models", "hardware", "software", "costmodels", "reports")
 LOG_FOLDERS = ("tests/fixtures/logs", "tests/cases/fuzz/logs", "tests/cases/field")
 # Reports whose unmutated evaluation writes hundreds of thousands of rows: checked, not evaluated, to keep each case
 # well inside the time limit.
