@@ -225,7 +225,7 @@ class Linker:
                           tuple(import_hint(head) + did_you_mean(head, list(roles) + list(self.blocks))
                                 + [f"roles bound by report '{ctx.report.name}': " + ", ".join(roles)]))
 
-    def role_candidates(self, cell: str, shown: int = 12) -> str:
+    def role_candidates(self, cell: str, shown: int = 16) -> str:
         """The loaded blocks that could fill a role read as `ROLE.cell`: those of a kind a report binds (not
         reports, cost models or workloads) that define `cell` and give every cell a value (a base block such as
         `software stack`, which only declares, cannot fill it), by name; the first `shown`, then how many more.
