@@ -1,0 +1,40 @@
+"""Software stacks and precisions (issue 13): kernel counts follow the stack's fusions, bytes per weight and the
+matmul rate follow the precision. Expected values are the arithmetic that gives them."""
+
+from pathlib import Path
+
+import perfdsl
+
+REPO = Path(__file__).resolve().parents[1]
+CHECKS = REPO / "tests" / "fixtures" / "specs" / "stacks_checks.perf"
+
+
+def test_a_llama_layer_launches_41_kernels_eagerly_and_11_under_vllm():
+    result = perfdsl.load(CHECKS).evaluate("llama_stacks")
+    kernels = dict(zip(result.axis_columns()["stack"].tolist(), result.column("layer_kernels").tolist()))
+    hf = 4 + 3 + 1 + 2 * 8 + 10 + 1 + 2 + 2 + 2          # the seed's trace (tests/test_costmodel.py)
+    vllm = (2        # qkv (QKVParallelLinear), o
+            + 2      # gate_up (MergedColumnParallelLinear), down
+            + 1      # attention
+            + 2 * 1  # two fused_add_rms_norm (the residual adds inside)
+            + 1      # rotary_embedding
+            + 1)     # silu_and_mul
+    assert (hf, vllm) == (41, 9)
+    assert kernels == {"hf_eager": hf, "vllm": vllm}
+
+
+def test_weight_bytes_and_matmul_rate_follow_the_precision():
+    result = perfdsl.load(CHECKS).evaluate("llama_precisions")
+    axes = result.axis_columns()
+    got = {(h, p): (w, peak, fp16, fp8) for h, p, w, peak, fp16, fp8 in zip(
+        axes["hardware"].tolist(), axes["precision"].tolist(), result.column("weights").tolist(),
+        result.column("peak").tolist(), result.column("fp16").tolist(), result.column("fp8").tolist())}
+    w16 = got[("a100_80gb_sxm4", "fp16")][0]
+    # Q4_K_M: 4.58 GiB / 14.96 GiB of the published Llama-3-8B files x 2 byte per weight.
+    assert abs(got[("a100_80gb_sxm4", "gguf_q4_k_m")][0] / w16 - 4.58 / 14.96) < 1e-12
+    assert got[("a100_80gb_sxm4", "fp8")][0] == w16 / 2
+    # FP8 on H100 runs at its FP8 peak (1978.9 against 989.4 TFLOP/s FP16); the A100 has none: its FP16 rate.
+    _, peak, fp16, fp8 = got[("h100_sxm5", "fp8")]
+    assert peak == fp8 and abs(fp8 / fp16 - 2) < 1e-3
+    _, peak, fp16, _ = got[("a100_80gb_sxm4", "fp8")]
+    assert peak == fp16
