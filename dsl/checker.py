@@ -258,6 +258,11 @@ class Checker:
         if isinstance(target, Unresolved):
             if target.severity == "consequence":
                 return None
+            if target.code == "unbound-role":
+                # One error per unbound role: a cost model reads a role in many formulas, and each would repeat it.
+                if ("unbound-role", target.message) in self._reported:
+                    return None
+                self._reported.add(("unbound-role", target.message))
             self.report(target.code, target.message, expr.span, path=path, severity=target.severity,
                         hints=list(target.hints))
             if target.severity == "warning":

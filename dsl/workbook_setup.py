@@ -2,8 +2,9 @@
 software stack, the cost model (with a version) and the sweep's values in that section.
 
 Everything is read from the specs, never guessed: the workload block's own cells (what it sets over its parent),
-its precision cells (names ending in `_bytes` or `_peak`, or `precision` / `dtype`), the report's string cell
-`stack` (the framework and how runs were timed), and the files of the cost-model blocks the estimates used, with
+the blocks bound to the roles `precision` (its bytes and matmul format) and `stack` (named with their labels; without
+the roles: the workload's precision cells, names ending in `_bytes` or `_peak`, and the report's string cell
+`stack`), and the files of the cost-model blocks the estimates used, with
 the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does).
 """
 
@@ -64,9 +65,12 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
         lines.append(("Workload", f"{workload_name}{parent}: " + "; ".join(own)))
         precision = [f"{name} = {_cell_text(cell)}" for name, cell in workload.cells.items()
                      if PRECISION_CELL.search(name)]
-        if precision:
+        if "precision" in ctx.fixed_roles or "precision" in ctx.swept_roles:
+            lines.append(("Precision", _role_text(ctx, blocks, "precision", PRECISION_ROLE_CELLS)))
+        elif precision:
             lines.append(("Precision", "; ".join(precision)))
-    lines.append(("Stack", _stack_text(ctx)))
+    lines.append(("Stack", _role_text(ctx, blocks, "stack", ()) if "stack" in ctx.fixed_roles
+                  else _stack_text(ctx)))
     by_file: dict[str, list[str]] = {}
     for block_name in dict.fromkeys(key[0] for key in result.evaluator.memo):
         block = blocks[block_name]
@@ -80,6 +84,25 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
     if axes:
         lines.append(("Sweep", f"{len(points):,} points; " + "; ".join(axes)))
     return lines
+
+
+PRECISION_ROLE_CELLS = ("weight_bytes", "act_bytes", "kv_bytes", "matmul_format")
+
+
+def _role_text(ctx, blocks, role: str, cells: tuple[str, ...]) -> str:
+    """The block(s) a role binds, each as `NAME (LABEL)` and, for one block, the named cells as written: the
+    precision `fp16 (FP16): weight_bytes = 2 byte; ...`, the stack `hf_eager_profiled (transformers ...)`."""
+    names = [ctx.fixed_roles[role]] if role in ctx.fixed_roles else list(ctx.role_blocks(role))
+
+    def named(name: str) -> str:
+        label = blocks[name].cells.get("label")
+        return f"{name} ({label.expr.value})" if label is not None and isinstance(label.expr, ir.Str) else name
+
+    if len(names) != 1:
+        return ", ".join(named(name) for name in names)
+    block = blocks[names[0]]
+    shown = [f"{cell} = {_cell_text(block.cells[cell])}" for cell in cells if cell in block.cells]
+    return named(names[0]) + (": " + "; ".join(shown) if shown else "")
 
 
 def _stack_text(ctx) -> str:

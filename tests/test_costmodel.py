@@ -328,7 +328,8 @@ def test_tensor_parallelism_splits_per_head_work_but_not_norms_and_residuals():
     text = (f'import "{root}/costmodels/transformer_inference.perf"\nimport "models/llama.perf"\n'
             'import "hardware/ampere_datacenter.perf"\n'
             "workload w extends inference { batch = 4; seq_len = 512; sweep tp = [1, 2, 4]; n_gpus = tp }\n"
-            "report r { model = clm_60m; hardware = a100_80gb_sxm4; workload = w\n"
+            "report r { model = clm_60m; hardware = a100_80gb_sxm4; workload = w; stack = hf_eager_profiled\n"
+            "  precision = fp16\n"
             "  show prefill.elementwise_bytes in B as elementwise, prefill.norms_bytes in B as norms,\n"
             "       prefill.residual_bytes in B as residual, prefill.rotary_bytes in B as rotary,\n"
             "       prefill.copy_bytes in B as copies, prefill.activation_bytes in B as activation }\n")

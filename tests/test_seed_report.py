@@ -116,9 +116,9 @@ def test_setup_states_workload_precision_stack_and_cost_model_of_each_section(se
         'lm_head = n_gpus == 1 or not opt_row; loss = lm_head; logits_kept = n_gpus > 1 and not opt_row; '
         'host_kernel_time = 0 us; opt_row = model.hf_id == "facebook/opt-1.3b" or model.hf_id == "facebook/opt-6.7b"')
     assert multi["Workload"].startswith("seed_step (extends inference): batch = 16; seq_len = 1024; n_gpus = 8;")
-    assert single["Precision"] == ("weight_bytes = 2 byte; act_bytes = 2 byte; kv_bytes = 2 byte; "
-                                   "matmul_peak = hardware.peak_fp16")
-    assert single["Stack"].startswith("PyTorch eager (TorchCAP's scripts on Hugging Face transformers)")
+    assert single["Precision"] == 'fp16 (FP16): weight_bytes = 2 byte; act_bytes = 2 byte; kv_bytes = 2 byte; ' \
+                                  'matmul_format = "fp16"'
+    assert single["Stack"] == "hf_eager_profiled (transformers (profiler device time))"
     version = hashlib.sha256((REPO / "costmodels" / "transformer_inference.perf").read_bytes()).hexdigest()[:12]
     assert f"(sha256 {version})" in single["Cost model"]
     assert single["Sweep"].startswith("12 points; model: opt_1_3b, opt_6_7b, clm_60m")
