@@ -342,6 +342,10 @@ class _Planner:
         return defined_name(block, cell)
 
     def _formula(self, cell: ir.Cell, block, fix: dict[int, int], key: tuple[str, str]) -> str:
+        if cell.expr is None:
+            # A declared input the part does not give (rtx_a5000.peak_int8), read only in an `if` branch the
+            # evaluation never takes (the cost model picks the peak of the bound precision's format): #N/A.
+            return "=NA()"
         text = "=" + self._excel(cell.expr, block, fix)[0]
         if len(text) > EXCEL_MAX_FORMULA:
             raise UsageError(self.program.sources.diag(
