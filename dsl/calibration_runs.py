@@ -204,7 +204,7 @@ def parse_fit(text: str, program, overrides: dict) -> FitCell:
             raise UsageError(exc.diagnostics) from None
         if not ends or any(len(e) != 1 or not isinstance(e[0], ir.Num) for e in ends):
             raise UsageError(error("bad-option", f"--fit {text}: write the bounds as LOW..HIGH",
-                                   hints=["e.g. --fit inference.kernel_overhead=0us..100us"]))
+                                   hints=["e.g. --fit hf_eager_profiled.kernel_overhead=0us..100us"]))
         (low_num,), (high_num,) = ends
         for num in (low_num, high_num):
             if dim is not None and Dimension(num.dim) != dim:

@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="RUNS",
                      help="run logs to fit on as well as the report's own")
     cal.add_argument("--fit", action="extend", nargs="+", default=[], metavar="CELL[=LOW..HIGH]", required=True,
-                     help="the cells to fit, e.g. gpu.matmul_efficiency=0.3..1 inference.kernel_overhead=0us..200us")
+                     help="the cells to fit, e.g. gpu.matmul_efficiency=0.3..1 hf_eager_profiled.kernel_overhead=0us..200us")
     cal.add_argument("--metric", action="append", default=[], metavar="NAME[=WEIGHT]",
                      help="a metric that enters the fit (default: runtime, else every measured metric)")
     cal.add_argument("--group-by", metavar="AXIS", help="leave-one-group-out cross-validation: model, hardware, "

@@ -224,10 +224,10 @@ def test_the_output_is_a_perf_file(tmp_path, capsys):
 
 # ---- the seed's runs -------------------------------------------------------------------------------------------
 
-SEED_FITS = ["gpu.matmul_efficiency=0.3..1", "gpu.bandwidth_efficiency=0.3..1", "inference.kernel_overhead=0us..200us"]
+SEED_FITS = ["gpu.matmul_efficiency=0.3..1", "gpu.bandwidth_efficiency=0.3..1", "hf_eager_profiled.kernel_overhead=0us..200us"]
 ONE_A5000 = {"n_gpus": "1", "hardware": "rtx_a5000"}
 # The report imports the calibration, so the fit would start at its values: start it at the library's defaults.
-FROM_DEFAULTS = {"gpu.matmul_efficiency": "0.67", "gpu.bandwidth_efficiency": "0.80", "inference.kernel_overhead": "38 us"}
+FROM_DEFAULTS = {"gpu.matmul_efficiency": "0.67", "gpu.bandwidth_efficiency": "0.80", "hf_eager_profiled.kernel_overhead": "38 us"}
 
 
 @pytest.fixture(scope="module")

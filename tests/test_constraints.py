@@ -168,7 +168,7 @@ import "costmodels/transformer_inference.perf"
 import "models/qwen2.perf"
 import "hardware/hopper.perf"
 workload w extends inference { batch = 1; seq_len = 1; sweep tp = [1, 2, 4, 8, 16]; n_gpus = tp }
-report r { model = qwen2_5_3b; hardware = h100_sxm5; workload = w; show memory.weights }
+report r { model = qwen2_5_3b; hardware = h100_sxm5; workload = w; stack = vllm; precision = fp16; show memory.weights }
 """
     result = perfdsl.load([], texts={str(REPO / "kv.perf"): text}).evaluate()
     assert result.valid.all() and not result.violations
