@@ -3,6 +3,8 @@ matmul rate follow the precision. Expected values are the arithmetic that gives 
 
 from pathlib import Path
 
+import pytest
+
 import perfdsl
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,3 +40,28 @@ def test_weight_bytes_and_matmul_rate_follow_the_precision():
     assert peak == fp8 and abs(fp8 / fp16 - 2) < 1e-3
     _, peak, fp16, _ = got[("a100_80gb_sxm4", "fp8")]
     assert peak == fp16
+
+
+def test_kv_pool_is_the_memory_fraction_less_the_rest_or_of_the_free_memory():
+    result = perfdsl.load(CHECKS).evaluate("llama_memory")
+    got = {row["stack"]: row for row in result.records()}
+    vllm, trt = got["vllm"], got["trtllm"]
+    mem = 80e9                                               # a100_80gb_sxm4.mem_size, as marketed
+    assert vllm["pool [byte]"] == pytest.approx(0.9 * mem - vllm["non_kv [byte]"], rel=1e-12)
+    assert trt["pool [byte]"] == pytest.approx(0.9 * (mem - trt["non_kv [byte]"]), rel=1e-12)
+    # Llama-3.1-8B: 32 layers x 8 KV heads x 128 x (K and V) x 2 byte = 131,072 byte per token.
+    assert vllm["per_token [byte]"] == 32 * 8 * 128 * 2 * 2
+    # Whole pages of 16 tokens (vLLM's block_size), and TensorRT-LLM's 64.
+    assert vllm["tokens"] == 16 * (vllm["pool [byte]"] // (131072 * 16))
+    assert trt["tokens"] == 64 * (trt["pool [byte]"] // (131072 * 64))
+
+
+def test_decode_host_time_is_one_graph_launch_with_cuda_graphs_else_every_kernel():
+    result = perfdsl.load(CHECKS).evaluate("llama_memory")
+    got = {row["stack"]: row for row in result.records()}
+    assert got["vllm"]["host [s]"] == pytest.approx(20e-6, rel=1e-12)          # vllm.graph_launch_time
+    hf = got["hf_eager"]
+    assert hf["host [s]"] == pytest.approx(hf["kernels"] * 19.5e-6, rel=1e-12)   # hf_eager.host_kernel_time
+    # The decode step's kernels: 32 layers x 41 + final norm (8) + embedding + LM head + the fp32 logits upcast
+    # (models/llama.perf: hf_logits_fp32) + 2 (the prologue's ten replaced by two per step).
+    assert hf["kernels"] == 32 * 41 + 8 + 1 + 1 + 1 + 2
