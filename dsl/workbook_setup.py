@@ -20,7 +20,8 @@ from . import __version__, ir
 from .result import Result
 
 PRECISION_CELL = re.compile(r"(_bytes|_peak)$|^(precision|dtype)$")
-NOT_STATED = "not stated by the report (add a string cell `stack = \"...\"` to the report)"
+NOT_STATED = ("not stated by the report (bind the role `stack` to a block of software/stacks.perf, or add a string "
+              "cell `stack = \"...\"`)")
 LIST_LIMIT = 8
 
 
