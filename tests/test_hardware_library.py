@@ -38,7 +38,7 @@ BASE_INPUTS = {
     "sm_count", "peak_fp32", "peak_tf32", "peak_fp16", "peak_fp16_acc16", "peak_fp8", "peak_int8",
     "mem_size", "mem_bw", "tdp", "pcie_bw", "nvlink_bw",
 }
-BASE_FORMULAS = {"interconnect_bw", "idle_power"}
+BASE_FORMULAS = {"interconnect_bw", "idle_power", "peak_fp4"}   # peak_fp4 = peak_fp16 where a part has no FP4
 # Cells a cost model needs that datasheets lack: defaults in the base block (costmodels/README.md, "Calibration").
 BASE_DEFAULTS = {"matmul_efficiency", "attention_efficiency", "bandwidth_efficiency"}
 
@@ -72,17 +72,17 @@ GAPS = {
 # Cells that are formulas over a gap, so they cannot be evaluated either.
 BLOCKED = {
     "rtx_3090": {"interconnect_bw", "idle_power"},           # idle_power defaults to the (missing) tdp
-    "a10": {"peak_fp16_acc16", "peak_fp8"},
-    "a30": {"peak_fp16_acc16", "peak_fp8", "interconnect_bw", "idle_power"},
+    "a10": {"peak_fp16_acc16", "peak_fp8", "peak_fp4"},
+    "a30": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "interconnect_bw", "idle_power"},
     "a100_80gb_pcie": {"interconnect_bw"},
     "rtx_4090": {"interconnect_bw"},
     "v100_sxm2_32gb": {"interconnect_bw"},
-    "a10g": {"peak_fp16_acc16", "peak_fp8", "idle_power", "interconnect_bw"},
+    "a10g": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "idle_power", "interconnect_bw"},
     "gh200": {"idle_power"},
     "rtx_3090_ti": {"interconnect_bw"},
-    "rtx_5000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8"},   # formulas over peak_fp8
-    "rtx_4000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8"},
-    "rtx_3070": {"peak_fp16", "peak_fp8", "peak_int8"},                          # over peak_fp16_acc16
+    "rtx_5000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8", "peak_fp4"},   # formulas over peak_fp8
+    "rtx_4000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8", "peak_fp4"},
+    "rtx_3070": {"peak_fp16", "peak_fp8", "peak_int8", "peak_fp4"},                          # over peak_fp16_acc16
 }
 
 # Figures not declared in the base, given only where gpus.csv has them: the parts that lack each.
