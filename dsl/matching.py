@@ -213,6 +213,8 @@ def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]]
     for alias in ALIASES.get(key, (key,)):
         for block_name in [ctx.report.name] + [b for r, b in ctx.fixed_roles.items() if r != "report"]:
             block = program.blocks[block_name]
+            if block_name == ctx.report.name and (alias in ctx.fixed_roles or alias in ctx.swept_roles):
+                continue    # the report's `precision = fp16` binds a role: not a value to compare (issue 13)
             if alias in block.cells:
                 array = evaluator.run(lambda: evaluator.cell(block, alias))
                 return np.broadcast_to(evaluator._rank(array), ctx.shape).reshape(-1), {}

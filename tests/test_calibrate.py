@@ -331,14 +331,16 @@ def test_two_real_wall_time_runs_give_the_hosts_two_cells(tmp_path, capsys):
         csvs.append(tmp_path / f"{log.stem}.csv")
         assert main(["ingest", str(log), "--meta", str(side), "-o", str(csvs[-1])]) == 0
     problem = prepare_problem(str(REPO / "tests" / "fixtures" / "specs" / "optimum_a100.perf"), [str(c) for c in csvs],
-                              ["generate.kernel_overhead=0us..50us", "generate.host_kernel_time=0us..50us"],
+                              ["hf_eager_profiled.kernel_overhead=0us..50us",
+                               "hf_eager_profiled.host_kernel_time=0us..50us"],
+                              overrides={"stack": "hf_eager_profiled"},      # its host time starts at 0
                               metrics=["per_token_latency"])
     assert problem.cells[1].start == 0
     alone = calibrate(problem, bootstrap=0, starts=0)
-    assert fitted(alone)["generate.host_kernel_time"] < 1e-9               # stuck where the max hides it
+    assert fitted(alone)["hf_eager_profiled.host_kernel_time"] < 1e-9      # stuck where the max hides it
     cal = calibrate(problem, bootstrap=0)
-    assert fitted(cal)["generate.kernel_overhead"] == pytest.approx(4e-6, rel=0.05)
-    assert fitted(cal)["generate.host_kernel_time"] == pytest.approx(19.5e-6, rel=0.02)
+    assert fitted(cal)["hf_eager_profiled.kernel_overhead"] == pytest.approx(4e-6, rel=0.05)
+    assert fitted(cal)["hf_eager_profiled.host_kernel_time"] == pytest.approx(19.5e-6, rel=0.02)
     assert cal.mape(0) < 1e-6                                              # two runs, two cells: an exact fit
     assert all(math.isnan(x) for x in cal.spread(0))                       # ... which leaves no spread to measure
     capsys.readouterr()
