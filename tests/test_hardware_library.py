@@ -21,9 +21,9 @@ BASE = "gpu"
 # Family block -> its parts. Every part extends its family; every family extends `gpu`.
 FAMILIES = {
     "ampere_workstation": ["rtx_a5000", "rtx_a6000"],
-    "ampere_geforce": ["rtx_3090", "rtx_3090_ti", "rtx_3080", "rtx_3070"],
+    "ampere_geforce": ["rtx_3090", "rtx_3090_ti", "rtx_3080", "rtx_3070", "rtx_3080_ti"],
     "ampere_datacenter": ["a10", "a30", "a100_40gb_sxm4", "a100_80gb_sxm4", "a100_80gb_pcie", "a40", "a10g"],
-    "ada": ["l4", "l40s", "rtx_4090", "l20", "rtx_6000_ada", "rtx_5000_ada", "rtx_4000_ada"],
+    "ada": ["l4", "l40s", "rtx_4090", "l20", "rtx_6000_ada", "rtx_5000_ada", "rtx_4000_ada", "rtx_4080", "rtx_4070_ti"],
     "hopper": ["h100_sxm5", "h100_pcie", "h200_sxm", "h100_nvl", "h20", "gh200"],
     "blackwell": ["b200", "gb200"],
     "blackwell_rtx": ["rtx_pro_6000_blackwell", "rtx_5090"],
@@ -46,7 +46,7 @@ BASE_DEFAULTS = {"matmul_efficiency", "attention_efficiency", "bandwidth_efficie
 GAPS = {
     "rtx_a5000": {"peak_tf32", "peak_int8"},
     "rtx_a6000": {"peak_tf32"},
-    "rtx_3090": {"peak_int8", "tdp", "pcie_bw", "nvlink_bw"},
+    "rtx_3090": {"peak_int8", "pcie_bw", "nvlink_bw"},
     "a10": {"peak_tf32", "peak_fp16", "peak_int8"},
     "a30": {"peak_fp16", "peak_int8", "tdp", "pcie_bw", "nvlink_bw"},
     "a100_80gb_pcie": {"nvlink_bw"},
@@ -62,16 +62,14 @@ GAPS = {
     "gh200": {"tdp", "pcie_bw"},
     "l20": {"peak_tf32", "peak_fp8", "peak_int8"},
     "rtx_5000_ada": {"peak_fp32", "peak_fp8"},     # no source read gives its AI TOPS or settles its FP32
-    "rtx_4000_ada": {"peak_fp8"},
     "a10g": {"sm_count", "peak_fp32", "peak_tf32", "peak_fp16", "peak_int8", "mem_bw", "tdp", "pcie_bw"},
     "rtx_3090_ti": {"nvlink_bw"},
-    "rtx_3070": {"peak_fp16_acc16"},
     "mi325x": {"peak_int8"},
     "mi355x": {"peak_fp32", "peak_tf32", "peak_int8"},
 }
 # Cells that are formulas over a gap, so they cannot be evaluated either.
 BLOCKED = {
-    "rtx_3090": {"interconnect_bw", "idle_power"},           # idle_power defaults to the (missing) tdp
+    "rtx_3090": {"interconnect_bw"},
     "a10": {"peak_fp16_acc16", "peak_fp8", "peak_fp4"},
     "a30": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "interconnect_bw", "idle_power"},
     "a100_80gb_pcie": {"interconnect_bw"},
@@ -81,13 +79,12 @@ BLOCKED = {
     "gh200": {"idle_power"},
     "rtx_3090_ti": {"interconnect_bw"},
     "rtx_5000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8", "peak_fp4"},   # formulas over peak_fp8
-    "rtx_4000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8", "peak_fp4"},
-    "rtx_3070": {"peak_fp16", "peak_fp8", "peak_int8", "peak_fp4"},                          # over peak_fp16_acc16
 }
 
 # Figures not declared in the base, given only where gpus.csv has them: the parts that lack each.
 NEW_PARTS = {"gb200", "rtx_pro_6000_blackwell", "rtx_5090", "h100_nvl", "h20", "gh200", "l20", "rtx_6000_ada",
-             "rtx_5000_ada", "rtx_4000_ada", "a40", "a10g", "rtx_3090_ti", "rtx_3080", "rtx_3070", "mi325x", "mi355x"}
+             "rtx_5000_ada", "rtx_4000_ada", "a40", "a10g", "rtx_3090_ti", "rtx_3080", "rtx_3070", "mi325x", "mi355x",
+             "rtx_3080_ti"}                                    # issue 13's: rtx_3080_ti, rtx_4080, rtx_4070_ti
 OPTIONAL_MISSING = {
     "boost_clock": {"rtx_a5000", "b200", "mi300x"} | NEW_PARTS,      # no clock recorded for issue 12's parts
     "l2_size": {"rtx_a5000"} | NEW_PARTS - {"rtx_pro_6000_blackwell", "rtx_5090"},
@@ -223,6 +220,15 @@ SPOT_CHECKS = [
     ("mi355x.peak_fp4", 10000e12),                 # "up to 10 PFLOPS FP4" (rounded in the source)
     ("mi355x.peak_fp16", 5000e12 / 2),             # half the "five petaflops" of FP8
     ("rtx_3080.peak_fp16_acc16", 2 * 59.5e12),
+    # issue 13's parts and gaps: INT8 (pytorch-lightning's table) at twice the FP16-accumulate rate on GA10x/AD10x
+    ("rtx_3070.peak_fp16_acc16", 162.6e12 / 2),
+    ("rtx_3080_ti.peak_fp16_acc16", 272.8e12 / 2),
+    ("rtx_3080_ti.mem_bw", 19e9 * 384 / 8),        # 19 Gbps x 384 bits = 912 GB/s
+    ("rtx_4080.peak_fp16_acc16", 389.9e12 / 2),
+    ("rtx_4080.mem_bw", 22.4e9 * 256 / 8),         # 716.8 GB/s
+    ("rtx_4070_ti.peak_fp16_acc16", 4 * 40.09e12),  # 4 x the FP32 rate on an AD10x SM
+    ("rtx_4000_ada.peak_fp16", 4 * 26.7e12),
+    ("rtx_3090.tdp", 350),
     ("gh200.peak_fp16", 989.4e12),
 ]
 
