@@ -148,10 +148,13 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
         rows["point"] += points.tolist()
         rows["measured"] += measured[points].tolist()
         rows["weight"] += [weight] * len(points)
-    point = np.array(rows["point"], dtype=int)
+    # The matched values are one per row of the result; where a `require` leaves points out, the rows are the valid
+    # points only, while the estimator evaluates the whole sweep: observe each run at its flat sweep point.
+    row = np.array(rows["point"], dtype=int)
+    point = result.rows.index[row] if result.rows is not None else row
     obs = Observations(np.array(rows["metric"], dtype=int), point, np.array(rows["measured"], dtype=float),
-                       np.array(rows["weight"], dtype=float), groups[point],
-                       [labels[p] for p in point], [sources[p] or "" for p in point])
+                       np.array(rows["weight"], dtype=float), groups[row],
+                       [labels[r] for r in row], [sources[r] or "" for r in row])
     return Problem(program, name, overrides, cells, chosen_metrics, obs, group_by, list(evaluated.logs),
                    comparison.n_runs, labels, list(evaluated.diagnostics))
 

@@ -366,3 +366,20 @@ def test_the_report_is_never_written_over(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines()[0] == f"error[output-is-input]: refusing to write over the input " \
                                                       f"'{report}'"
     assert report.read_text() == TOY
+
+
+def test_runs_are_fitted_at_their_own_point_where_a_require_leaves_points_out(tmp_path):
+    # A constraint that leaves the batch-1 points out makes the result's rows the valid points only, while the
+    # estimator evaluates the whole sweep: each run must be compared with the estimate of its own point (the fit
+    # used to read the estimate of the point with the row's index, another point, and recovered nothing).
+    report, runs = write_toy(tmp_path)
+    text = report.read_text().replace("    overhead = 10 us\n",
+                                      "    overhead = 10 us\n    require batch > 1, \"batch 1 is left out\"\n")
+    report.write_text(text)
+    problem = prepare_problem(str(report), [str(runs)], FITS)
+    assert len(problem.obs.measured) == 6                 # 8 runs, the 2 at batch 1 without a point
+    assert sorted(problem.obs.point.tolist()) == [2, 3, 4, 5, 6, 7]   # flat sweep points: batch 2, 4, 8 x 2 lengths
+    cal = calibrate(problem, bootstrap=0)
+    for name, value in fitted(cal).items():
+        assert value == pytest.approx(TRUTH[name], rel=1e-6)
+    assert cal.mape(0) < 1e-9
