@@ -201,3 +201,16 @@ def test_the_calibrated_table_is_within_its_reported_errors(published):
     assert mape(comparison, "decode_throughput", multi) < 0.085
     assert mape(comparison, "prefill_throughput", single) < 0.12
     assert mape(comparison, "prefill_throughput", multi) < 0.25
+
+
+@needs_shared
+def test_the_rtx_5000_ada_never_in_the_fit_is_estimated_within_the_decode_error():
+    # The RTX 5000 Ada's runs are in no calibration (its prefill needs a tensor peak no source gives): its decode
+    # is a check on a GPU the fit never saw (costmodels/README.md: 5.8% over its 20 decode runs).
+    program = perfdsl.load([REPO / "reports" / "published_llamacpp.perf"])
+    evaluated = evaluate_with_runs(program, "published_llamacpp_rtx_5000_ada", measured=[str(MEASURED)])
+    comparison = evaluated.comparison
+    measured = next(m for m in comparison.metrics if m.name == "decode_throughput").measured
+    assert np.isfinite(measured).sum() == 20                 # tg 512 .. 8192, 8B Q4_K_M / F16 on 1 GPU and on 4
+    everything = np.ones(len(measured), dtype=bool)
+    assert mape(comparison, "decode_throughput", everything) < 0.07
