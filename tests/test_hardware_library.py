@@ -41,10 +41,14 @@ BASE_INPUTS = {
 BASE_FORMULAS = {"interconnect_bw", "idle_power", "peak_fp4"}   # peak_fp4 = peak_fp16 where a part has no FP4
 # Cells a cost model needs that datasheets lack: defaults in the base block (costmodels/README.md, "Calibration").
 BASE_DEFAULTS = {"matmul_efficiency", "attention_efficiency", "bandwidth_efficiency"}
+# Carrying across GPUs (issue 13): the memory type as a declared choice, and the formulas over it and the power per SM
+# with their fitted coefficients (costmodels/README.md, "Carrying across GPUs").
+BASE_CARRYING = {"mem_type", "hbm", "gddr_stream_efficiency", "hbm_stream_efficiency", "stream_efficiency",
+                 "power_per_sm", "full_clock_power_per_sm", "clock_power_exponent", "sustained_clock_factor"}
 
 # Declared inputs a part leaves open because gpus.csv has no figure for them (n/f).
 GAPS = {
-    "rtx_a5000": {"peak_tf32", "peak_int8"},
+    "rtx_a5000": {"peak_tf32", "peak_int8", "mem_type"},
     "rtx_a6000": {"peak_tf32"},
     "rtx_3090": {"peak_int8", "pcie_bw", "nvlink_bw"},
     "a10": {"peak_tf32", "peak_fp16", "peak_int8"},
@@ -69,14 +73,21 @@ GAPS = {
 }
 # Cells that are formulas over a gap, so they cannot be evaluated either.
 BLOCKED = {
+    "rtx_a5000": {"hbm", "stream_efficiency"},                # over its memory type (not in gpus.csv)
+    # issue 13's carrying cells over an open tdp or sm_count (power_per_sm, sustained_clock_factor): a30, gh200,
+    # a10g below, and:
+    "h100_nvl": {"power_per_sm", "sustained_clock_factor"},
+    "h20": {"power_per_sm", "sustained_clock_factor"},
     "rtx_3090": {"interconnect_bw"},
     "a10": {"peak_fp16_acc16", "peak_fp8", "peak_fp4"},
-    "a30": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "interconnect_bw", "idle_power"},
+    "a30": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "interconnect_bw", "idle_power", "power_per_sm",
+            "sustained_clock_factor"},
     "a100_80gb_pcie": {"interconnect_bw"},
     "rtx_4090": {"interconnect_bw"},
     "v100_sxm2_32gb": {"interconnect_bw"},
-    "a10g": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "idle_power", "interconnect_bw"},
-    "gh200": {"idle_power"},
+    "a10g": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "idle_power", "interconnect_bw", "power_per_sm",
+             "sustained_clock_factor"},
+    "gh200": {"idle_power", "power_per_sm", "sustained_clock_factor"},
     "rtx_3090_ti": {"interconnect_bw"},
     "rtx_5000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8", "peak_fp4"},   # formulas over peak_fp8
 }
@@ -273,7 +284,7 @@ def test_every_part_extends_its_family_and_every_family_the_base(program):
 
 def test_base_declares_the_datasheet_inputs(program):
     cells = set(program.blocks[BASE].cells)
-    assert cells == BASE_INPUTS | BASE_FORMULAS | BASE_DEFAULTS, f"hardware.gpu cells: {sorted(cells)}"
+    assert cells == BASE_INPUTS | BASE_FORMULAS | BASE_DEFAULTS | BASE_CARRYING, f"hardware.gpu cells: {sorted(cells)}"
 
 
 @pytest.mark.parametrize("part", sorted(PARTS))
