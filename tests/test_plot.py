@@ -32,12 +32,14 @@ DEFAULT_LABELS = {
     "capacity_questions.perf": ("ttft (ms)", "batch", 1),     # its question `largest_batch`: a file of several
     "deployment.perf": ("ttft (ms)", "batch", 1),
     "example.perf": ("prefill runtime (ms)", "seq", 1),
+    "published_llamacpp.perf": ("prefill throughput (token/s)", "seq_len", 1),   # its first report: the table
     "seed_benchmark.perf": ("runtime (ms)", "model", 2),
 }
 
 
 # Files that define several reports: the one each test plots.
-CHOSEN_REPORT = {"capacity_questions.perf": ["--report", "largest_batch"]}
+CHOSEN_REPORT = {"capacity_questions.perf": ["--report", "largest_batch"],
+                 "published_llamacpp.perf": ["--report", "published_llamacpp"]}
 
 
 def plot_args(report: Path) -> list[str]:
