@@ -138,7 +138,8 @@ SHARED = {
     "gptfast_a100_decode_bs1.csv": (34, 27, 2),            # one MI250X GCD: 2 runs (and 2 derived rows)
     "mlc_llm_perf_bench.csv": (75, 0, 2),                  # AMD Radeon RX 7900 XTX
     "trtllm_v06_performance_md.csv": (47, 0, 0),
-    "xiongjiedai_llamacpp_llama3.csv": (654, 0, 30),       # RTX 4080 (14), 3080 Ti (8), 4070 Ti (8)
+    "xiongjiedai_llamacpp_llama3.csv": (654, 0, 0),        # every GPU in the library (issue 13 added the RTX 4080,
+                                                           # 3080 Ti and 4070 Ti)
 }
 
 
