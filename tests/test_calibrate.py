@@ -339,7 +339,9 @@ def test_two_real_wall_time_runs_give_the_hosts_two_cells(tmp_path, capsys):
     alone = calibrate(problem, bootstrap=0, starts=0)
     assert fitted(alone)["hf_eager_profiled.host_kernel_time"] < 1e-9      # stuck where the max hides it
     cal = calibrate(problem, bootstrap=0)
-    assert fitted(cal)["hf_eager_profiled.kernel_overhead"] == pytest.approx(4e-6, rel=0.05)
+    # 4.3 us, where the README's hand-set 4 us predates decode reading one row of the token embedding instead of its
+    # whole table (2.1 GB less for the device-bound 70B, which the per-kernel time now makes up)
+    assert fitted(cal)["hf_eager_profiled.kernel_overhead"] == pytest.approx(4.30e-6, rel=0.02)
     assert fitted(cal)["hf_eager_profiled.host_kernel_time"] == pytest.approx(19.5e-6, rel=0.02)
     assert cal.mape(0) < 1e-6                                              # two runs, two cells: an exact fit
     assert all(math.isnan(x) for x in cal.spread(0))                       # ... which leaves no spread to measure
