@@ -34,6 +34,9 @@ DEFAULT_LABELS = {
     "example.perf": ("prefill runtime (ms)", "seq", 1),
     "published_llamacpp.perf": ("prefill throughput (token/s)", "seq_len", 1),   # its first report: the table
     "seed_benchmark.perf": ("runtime (ms)", "model", 2),
+    # points = "runs": without --measured the published-measurement reports have one point, drawn over the report
+    "published_gptfast.perf": ("decode throughput (token/s)", "published_gptfast", 1),
+    "published_mlc.perf": ("decode throughput (token/s)", "published_mlc", 1),
 }
 
 
