@@ -33,9 +33,9 @@ DEFAULT_LABELS = {
     "deployment.perf": ("ttft (ms)", "batch", 1),
     "example.perf": ("prefill runtime (ms)", "seq", 1),
     "published_autoawq.perf": ("prefill throughput (token/s)", "model", 1),
+    "published_llamacpp.perf": ("prefill throughput (token/s)", "seq_len", 1),   # its first report: the table
     "published_optimum.perf": ("prefill latency (ms)", "model", 2),       # one panel per GPU
     "published_trtllm.perf": ("output throughput (token/s)", "tp", 1),
-    "published_llamacpp.perf": ("prefill throughput (token/s)", "seq_len", 1),   # its first report: the table
     "seed_benchmark.perf": ("runtime (ms)", "model", 2),
 }
 
