@@ -207,6 +207,7 @@ FAMILIES: dict[str, Family] = {
     "gemma2": Family("gemma2_family", "models/gemma.perf", True, _gemma2),
     "gemma3_text": Family("gemma3_family", "models/gemma.perf", True, _gemma3),
     "gpt2": Family("gpt2_family", "models/gpt2.perf", True, _gpt2),
+    "gptj": Family("gptj_family", "models/gptj.perf", False, _gpt2),
     "gpt_oss": Family("gpt_oss_family", "models/gpt_oss.perf", False, _gpt_oss),
     "llama": Family("llama_family", "models/llama.perf", False, _llama),
     "llama4_text": Family("llama4_family", "models/llama4.perf", False, _llama4),
@@ -283,7 +284,7 @@ def import_hf(path: str, name: str | None = None, hf_id: str | None = None) -> s
 
 def _common_cells(model_type: str, family: Family, cfg: Config) -> list[Cell]:
     """The figures every model has, in the order of models/README.md."""
-    if model_type == "gpt2":
+    if model_type in ("gpt2", "gptj"):              # GPT-2's key names (GPT-J keeps them)
         return [("hidden", str(cfg.int("n_embd")), "n_embd"), ("layers", str(cfg.int("n_layer")), "n_layer"),
                 ("heads", str(cfg.int("n_head")), "n_head"), ("vocab", str(cfg.int("vocab_size")), "vocab_size"),
                 ("max_pos", str(cfg.int("n_positions")), "n_positions")]

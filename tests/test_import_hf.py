@@ -98,10 +98,10 @@ def test_unsupported_architecture_lists_the_supported_ones(tmp_path):
         "error[unsupported-architecture]: model_type 'bert' has no family in the model library\n"
         f"  --> {config}\n"
         "  = help: supported architectures: deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, gpt2, "
-        "gpt_oss, llama, llama4, llama4_text, mistral, mixtral, opt, phi3, qwen2, qwen3, qwen3_moe\n"
+        "gpt_oss, gptj, llama, llama4, llama4_text, mistral, mixtral, opt, phi3, qwen2, qwen3, qwen3_moe\n"
         "  = help: a new architecture needs a family block in models/ (see models/README.md)")
     assert supported_architectures() == ["deepseek_v2", "deepseek_v3", "gemma2", "gemma3", "gemma3_text", "gpt2",
-                                         "gpt_oss", "llama", "llama4", "llama4_text", "mistral", "mixtral", "opt",
+                                         "gpt_oss", "gptj", "llama", "llama4", "llama4_text", "mistral", "mixtral", "opt",
                                          "phi3", "qwen2", "qwen3", "qwen3_moe"]
 
 

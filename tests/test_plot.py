@@ -32,7 +32,10 @@ DEFAULT_LABELS = {
     "capacity_questions.perf": ("ttft (ms)", "batch", 1),     # its question `largest_batch`: a file of several
     "deployment.perf": ("ttft (ms)", "batch", 1),
     "example.perf": ("prefill runtime (ms)", "seq", 1),
+    "published_autoawq.perf": ("prefill throughput (token/s)", "model", 1),
     "published_llamacpp.perf": ("prefill throughput (token/s)", "seq_len", 1),   # its first report: the table
+    "published_optimum.perf": ("prefill latency (ms)", "model", 2),       # one panel per GPU
+    "published_trtllm.perf": ("output throughput (token/s)", "tp", 1),
     "seed_benchmark.perf": ("runtime (ms)", "model", 2),
     # points = "runs": without --measured the published-measurement reports have one point, drawn over the report
     "published_gptfast.perf": ("decode throughput (token/s)", "published_gptfast", 1),

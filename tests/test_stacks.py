@@ -34,7 +34,11 @@ def test_weight_bytes_and_matmul_rate_follow_the_precision():
     w16 = got[("a100_80gb_sxm4", "fp16")][0]
     # Q4_K_M: 4.58 GiB / 14.96 GiB of the published Llama-3-8B files x 2 byte per weight.
     assert abs(got[("a100_80gb_sxm4", "gguf_q4_k_m")][0] / w16 - 4.58 / 14.96) < 1e-12
-    assert got[("a100_80gb_sxm4", "fp8")][0] == w16 / 2
+    # FP8: one byte per weight, but the embedding and the LM head stay bf16 (precision.embedding_bytes):
+    # Llama-3.1-8B's 8,030,261,248 weights, of which 2 x 128256 x 4096 are the embedding and the untied LM head.
+    params, embeddings = 8_030_261_248, 2 * 128_256 * 4_096
+    assert w16 == 2 * params
+    assert got[("a100_80gb_sxm4", "fp8")][0] == (params - embeddings) * 1 + embeddings * 2
     # FP8 on H100 runs at its FP8 peak (1978.9 against 989.4 TFLOP/s FP16); the A100 has none: its FP16 rate.
     _, peak, fp16, fp8 = got[("h100_sxm5", "fp8")]
     assert peak == fp8 and abs(fp8 / fp16 - 2) < 1e-3
