@@ -164,6 +164,17 @@ def _shown_number(result: Result, name: str):
     return column
 
 
+def _per_point(result, per_row: np.ndarray) -> np.ndarray:
+    """Measured values, one per row of `result`, laid out on its sweep grid (NaN at points without a row: those a
+    constraint or a question left out), shape `result.shape`."""
+    rows = result.rows
+    if rows is None:
+        return per_row.reshape(result.shape)
+    grid = np.full(int(np.prod(result.shape)), np.nan)
+    grid[rows.index[~rows.missing]] = per_row[~rows.missing]
+    return grid.reshape(result.shape)
+
+
 def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str | None = None,
                 series: str | None = None, panels: str | None = None, along: str | None = None,
                 at: dict[str, str] | None = None) -> MetricView:
@@ -213,11 +224,13 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)
     values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
+    if result.invalid_points == "omit" and not result.valid.all():
+        values = np.where(result.valid, values, np.nan)      # points a constraint left out are not drawn
     measured = None
     if comparison is not None:
         match = next((m for m in comparison.metrics if m.name == column.name), None)
         if match is not None:
-            measured = (match.measured / match.scale).reshape(result.shape)
+            measured = _per_point(result, match.measured / match.scale)
 
     x_axis, x_coord = chosen.get("x", (None, None))
     categorical = (x_coord is None or x_coord.kind != "num") and x_metric is None
@@ -227,7 +240,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if x_metric is not None:
         x_array = np.broadcast_to(result.array(x_metric.name, display=True).values, result.shape).astype(float)
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
-        x_measured = (match.measured / match.scale).reshape(result.shape) if match is not None else None
+        x_measured = _per_point(result, match.measured / match.scale) if match is not None else None
 
     def pick(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
         index = []

@@ -4,6 +4,7 @@ the plots checked against the arithmetic that gives it and against the seed's me
 from __future__ import annotations
 
 import csv
+import math
 import re
 import shlex
 from pathlib import Path
@@ -230,3 +231,25 @@ def test_plot_says_which_axes_took_their_first_value(tmp_path: Path, capsys):
     assert capsys.readouterr().err.endswith(
         "at model=opt_125m, hardware=rtx_a5000, seq_len=512, output_len=1 (first value of model, hardware, "
         "output_len; choose with --at AXIS=VALUE))\n")
+
+
+def test_measured_runs_are_drawn_where_a_constraint_left_points_out(tmp_path: Path):
+    # The runs' values come one per row of the result, and the rows are the valid points only: they are laid back
+    # on the sweep grid (an error[internal] reshape before).
+    (tmp_path / "runs.csv").write_text("batch,runtime [ms]\n1,2.5\n4,11\n")
+    (tmp_path / "r.perf").write_text(
+        'workload w {\n    sweep batch = [1, 2, 3, 4]\n    require batch != 3, "batch 3 is not run"\n}\n'
+        'costmodel c { runtime = 2 ms * workload.batch }\n'
+        'report r {\n    measured = "runs.csv"\n    workload = w\n    show c.runtime in ms as runtime\n}\n')
+    view = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime")
+    (series,) = view.panels[0].series
+    assert [None if math.isnan(v) else v for v in series.estimated.tolist()] == [2, 4, None, 8]
+    assert [None if math.isnan(v) else v for v in series.measured.tolist()] == [2.5, None, None, 11]
+    assert main(["plot", str(tmp_path / "r.perf"), "-o", str(tmp_path / "r.png")]) == 0
+
+
+def _evaluated(path: Path):
+    from perfdsl.measured import evaluate_with_runs
+
+    evaluated = evaluate_with_runs(perfdsl.load([path]), None, None, base_dir=str(path.parent))
+    return evaluated.result, evaluated.comparison
