@@ -71,10 +71,11 @@ def _parser() -> argparse.ArgumentParser:
                     help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
     ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
     ev.add_argument("-o", "--output", metavar="OUT", help="write to a file (.csv .json .jsonl .txt .xlsx)")
-    ev.add_argument("--measured", action="append", default=[], metavar="LOG",
+    # --measured A B C, or repeated, as calibrate takes them (a shell glob of logs is the common case).
+    ev.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs to set beside the estimates, instead of those the report's `measured` cell names "
                          "(perfdsl CSV or any format `ingest` reads)")
-    ev.add_argument("--add-measured", action="append", default=[], metavar="LOG",
+    ev.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs to set beside the estimates as well as the report's own")
     ev.add_argument("--strict", action="store_true", help="treat warnings (division by zero ...) as errors")
     ev.add_argument("--live", action="store_true",
@@ -156,9 +157,9 @@ def _plot_parser(sub) -> None:
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help="which report, where the files define several")
     plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
-    plot.add_argument("--measured", action="append", default=[], metavar="LOG",
+    plot.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw beside the estimates, in place of the report's own `measured` logs")
-    plot.add_argument("--add-measured", action="append", default=[], metavar="LOG",
+    plot.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw as well as the report's own")
     plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
     plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")

@@ -603,3 +603,14 @@ def test_a_bare_set_name_that_is_report_text_and_a_bound_cell_is_ambiguous(tmp_p
         "1 error\n")
     assert cli.main(["eval", str(spec), "--set", "w.power_model=utilisation", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "2.0"
+
+
+def test_eval_takes_several_logs_after_one_measured(work, run):
+    # As calibrate does: `--measured a.csv b.csv` (a shell glob), or the option repeated. Both logs' runs match: of
+    # the four points at seq 128, two are left without a run (one log alone would leave three).
+    (work / "a.csv").write_text("model,batch,seq,runtime [ms]\nm1,1,128,7\n")
+    (work / "b.csv").write_text("model,batch,seq,runtime [ms]\nm2,1,128,70\n")
+    for argv in (["--measured", "a.csv", "b.csv"], ["--measured", "a.csv", "--measured", "b.csv"]):
+        code, _, err = run("eval", "prog.perf", *argv, "--set", "seq=128", "--format", "csv")
+        assert code == 0
+        assert err.startswith("note[unmatched]: 2 estimates without a run\n"), err
