@@ -205,7 +205,12 @@ def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     if _compared + len(pool) > SUGGEST_BUDGET:
         return []
     _compared += len(pool)
-    return difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
+    # A name that differs only in case (`FP8` for `fp8`) comes first: difflib scores case as any other letter.
+    same = [c for c in pool if c != name and c.lower() == name.lower()]
+    close = difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
+    if not same:
+        close = difflib.get_close_matches(name.lower(), pool, n=limit, cutoff=0.6) if not close else close
+    return (same + [c for c in close if c not in same])[:limit]
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:

@@ -187,7 +187,14 @@ class Linker:
         from .library import import_hint
         from .units import is_unit
 
-        hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]
+        if block.kind == "report":
+            # A report binds roles to blocks by name (`stack = vllm`): a misspelt block is the likely slip.
+            # (Where a bundled file defines the name, importing it is the answer: no guesses beside it.)
+            known = sorted(b for b in self.blocks if self.blocks[b].kind != "report")
+            hints = import_hint(name) or did_you_mean(name, [*block.cells, *known])
+            hints.append(available(block.cells))
+        else:
+            hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]
         if is_unit(name):
             hints.append(f"'{name}' is a unit: write a unit right after its number, without spaces inside it, "
                          "e.g. `768 GB/s`")

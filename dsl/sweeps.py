@@ -165,7 +165,11 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
         names = np.array([item.parts[0] for item in items], dtype=object)
         return Coord(name=name, owner=block.name, kind="role", values=names, span=span)
     if any(refs):
-        bad = items[refs.index(False)] if refs[0] else items[refs.index(True)]
+        # A bare name that names no block is the slip (`[vlm, trtllm]`: 'vlm'); otherwise the odd one out of a
+        # sweep that mixes values and blocks.
+        unknown = [item for item, ref in zip(items, refs) if not ref and isinstance(item, ir.Ref)
+                   and len(item.parts) == 1 and item.parts[0] not in block.cells]
+        bad = unknown[0] if unknown else items[refs.index(False)] if refs[0] else items[refs.index(True)]
         if isinstance(bad, ir.Ref) and len(bad.parts) == 1 and bad.parts[0] not in block.cells:
             raise PerfError(sources.diag(
                 "unknown-name", f"no loaded file defines a block '{bad.parts[0]}' (the sweep '{name}' lists blocks)",
