@@ -69,3 +69,20 @@ def test_decode_host_time_is_one_graph_launch_with_cuda_graphs_else_every_kernel
     # The decode step's kernels: 32 layers x 41 + final norm (8) + embedding + LM head + the fp32 logits upcast
     # (models/llama.perf: hf_logits_fp32) + 2 (the prologue's ten replaced by two per step).
     assert hf["kernels"] == 32 * 41 + 8 + 1 + 1 + 1 + 2
+
+
+def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
+    # Llama-3.1-70B in fp8 on one 80 GB GPU: about 70.6 GB of weights (1 byte each, the embedding and LM head at
+    # 2), past vLLM's 0.9 x 80 GB = 72 GB once activations are added: no KV page, so vLLM would not start, while
+    # eager transformers (no pool) holds it all within 80 GB.
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        'workload w extends inference { batch = 1; seq_len = 1024; output_len = 128 }\n'
+        'report r {\n    model = llama3_1_70b\n    hardware = h100_sxm5\n    sweep stack = [vllm, hf_eager]\n'
+        '    precision = fp8\n    workload = w\n'
+        '    show memory.kv_pool in GB as pool, memory.peak in GB as peak, memory.fits as fits\n}\n')
+    got = {row["stack"]: row for row in perfdsl.load(tmp_path / "r.perf").evaluate().records()}
+    assert got["vllm"]["pool [GB]"] == 0 and got["vllm"]["fits"] is False
+    assert got["hf_eager"]["peak [GB]"] < 80 and got["hf_eager"]["fits"] is True
