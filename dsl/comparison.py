@@ -85,9 +85,11 @@ class InputCell:
 @dataclass
 class Unmatched:
     """A run or an estimate that was not paired, for the Unmatched sheet: `kind` is "run without estimate", "estimate
-    without run", "ambiguous match" or "unusable row"; `source` is where the run came from ("" if none)."""
+    without run", "ambiguous match", "unusable row" or "run kept, with a note"; `source` is where the run came
+    from ("" if none)."""
 
     kind: str         # "run without estimate" | "estimate without run" | "ambiguous match" | "unusable row"
+                      # | "run kept, with a note"
     description: str
     source: str = ""
 

@@ -38,6 +38,9 @@ ALIASES = {
     "precision": ("precision", "dtype"),
 }
 LIST_LIMIT = 20
+# Warnings of the log readers about rows that are still read whole and matched (a name read with an assumption or
+# kept as written, runs that name no model): the Unmatched sheet says so, instead of calling them unusable.
+KEPT_ROW_CODES = frozenset({"assumed-spelling", "unknown-spelling", "unmatchable-runs"})
 # The text cells by which a run names a block bound to a role, besides the block's name.
 LABEL_CELLS = ("label", "hf_id")
 
@@ -170,7 +173,8 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
     loaded = load_runs(paths)
     comparison.diagnostics.extend(loaded.problems)
     for problem in loaded.problems:
-        comparison.unmatched.append(Unmatched("unusable row", problem.message, str(problem.location or "")))
+        kind = "run kept, with a note" if problem.code in KEPT_ROW_CODES else "unusable row"
+        comparison.unmatched.append(Unmatched(kind, problem.message, str(problem.location or "")))
     runs = loaded.records
     comparison.n_runs = len(runs)
     comparison.aliases = unit_aliases(result)
@@ -376,7 +380,7 @@ def _describe(result: Result, point: int) -> str:
 def _summarise(comparison: Comparison, without: int) -> None:
     groups: dict[str, list[Unmatched]] = {}
     for item in comparison.unmatched:
-        if item.kind != "unusable row":
+        if item.kind not in ("unusable row", "run kept, with a note"):
             groups.setdefault(item.kind, []).append(item)
     for kind, items in groups.items():
         if kind == "estimate without run":

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 import perfdsl
+
+REPO = Path(__file__).resolve().parents[1]
 from perfdsl.cli import main
 from perfdsl.matching import compare_with_runs
 from perfdsl.workbook_export import build_workbook_data
@@ -156,3 +158,16 @@ def test_a_question_keeps_the_measured_runs_of_its_rows():
     assert rows[0]["runtime error [%]"] == pytest.approx(100 * (2 * 1e9 * 1000 / 100e12 * 1e3 - 25.0) / 25.0)
     data = build_workbook_data(comparison.result, comparison)
     assert sum(len(section.rows) for section in data.sections) == 4
+
+
+def test_a_run_read_with_an_assumption_is_listed_as_kept_not_unusable(tmp_path):
+    # The published format reads "NVIDIA A100 (80GB assumed; SKU not stated)" as the 80 GB SXM4 part and says so;
+    # that row is still read and matched, so the Unmatched sheet must not call it unusable.
+    log = REPO / "tests" / "fixtures" / "logs" / "published" / "sample.csv"
+    (tmp_path / "r.perf").write_text('costmodel c { x = 1 s }\nreport r { show c.x in s }\n')
+    result = perfdsl.load([tmp_path / "r.perf"]).evaluate()
+    kinds = {}
+    for item in compare_with_runs(result, logs=[str(log)]).unmatched:
+        kinds.setdefault(item.kind, []).append(item.description)
+    assert any("assumed" in text for text in kinds["run kept, with a note"])
+    assert not any("assumed" in text for text in kinds.get("unusable row", []))
