@@ -25,7 +25,15 @@ from .linker import Target, refs_of
 if TYPE_CHECKING:
     from .linker import Linker
 
-DEFAULT_CHUNK_POINTS = 1 << 18         # 262,144 points: about 30 MB of arrays for the capacity-planning model
+# The arrays one chunk may hold when its size is chosen by memory (chunk_points_for). Measured on the 2-core machine
+# (L2 1 MiB a core, L3 32 MiB), the capacity-planning model (130 bytes a point, 1e7 points) and its Pareto question
+# (250 bytes a point, 1e7 points), minimum of rounds in one process: every evaluation of a chunk costs about 6 ms of
+# Python whatever its size (the walk over the linked formulas), so small chunks lose to that, while chunks of many
+# megabytes per array lose to the memory bus. 262,144 points a chunk: 0.60 s and 1.69 s; about 128 MiB a chunk
+# (1,032,000 and 537,000 points): 0.34 s and 1.2-1.5 s; 256 MiB and more: slower again (issue 10).
+CHUNK_BYTES = 128 << 20
+MIN_CHUNK_POINTS = 1 << 14
+MAX_CHUNK_POINTS = 1 << 22
 BYTES_PER_VALUE = 8                    # float64; booleans and strings are counted as if they took as much
 # The arrays an evaluation of a whole sweep at once may hold (predict_bytes); above it the sweep is evaluated in
 # chunks or refused. Chosen, not measured: the peak is about twice the arrays (numpy's temporaries, the output's
@@ -68,6 +76,14 @@ def plan_chunks(shape: tuple[int, ...], max_points: int) -> list[Chunk]:
                 slice(None) for _ in shape[split + 1:])
             chunks.append(Chunk(where, base + start * inner, (stop - start) * inner))
     return chunks
+
+
+def chunk_points_for(bytes_per_point: float) -> int:
+    """The points of a chunk whose arrays hold about CHUNK_BYTES, for a model of `bytes_per_point` (predict_bytes
+    over the sweep's points), kept within MIN_CHUNK_POINTS .. MAX_CHUNK_POINTS."""
+    if not bytes_per_point > 0:
+        return MAX_CHUNK_POINTS
+    return int(min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, CHUNK_BYTES // bytes_per_point)))
 
 
 def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:
@@ -132,12 +148,14 @@ def _reads(link: "Linker", ctx: ReportContext, block, cell: ir.Cell) -> list[tup
     return pairs
 
 
-def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]]) -> int:
+def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]],
+                  axes_of: dict[tuple[str, str], frozenset] | None = None) -> int:
     """The memory the whole evaluation holds at its peak: one array per reachable cell, over the axes it varies
-    along, 8 bytes a value (a lower bound: numpy's temporaries come on top, for a short time each)."""
+    along, 8 bytes a value (a lower bound: numpy's temporaries come on top, for a short time each). `axes_of`:
+    cell_axes(link, ctx, roots) where already found."""
     shape = ctx.shape
     total = 0
-    for key, axes in cell_axes(link, ctx, roots).items():
+    for key, axes in (cell_axes(link, ctx, roots) if axes_of is None else axes_of).items():
         total += BYTES_PER_VALUE * math.prod(shape[a] for a in axes)
     return total
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .chunks import DEFAULT_CHUNK_POINTS, plan_chunks
+from .chunks import plan_chunks
 from .errors import UsageError, error
 from .extras import require
 from .streaming import Answer, chunk_answer, chunk_rows, merge_answers
@@ -79,19 +79,19 @@ def _in_order(client, program, report, function, chunks, window: int, progress: 
 
 
 def rows_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                 chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None,
+                 chunk_points: int | None = None, progress: Progress | None = None,
                  window: int | None = None) -> Iterator[tuple[list[str], list[np.ndarray], list]]:
     """The rows of each chunk of the report's sweep, evaluated on the cluster of `client`, in row order: (keys,
     columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
-    chunks = plan_chunks(ctx.shape, chunk_points)
+    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
     yield from _in_order(client, program, report, chunk_rows, chunks, window or _window(client), progress,
                          ctx.n_points)
 
 
 def answer_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                   chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None,
+                   chunk_points: int | None = None, progress: Progress | None = None,
                    window: int | None = None) -> Answer:
     """The answer to the report's question over its whole sweep, its chunks answered on the cluster of `client`
     and merged here: what streaming.answer_in_chunks gives. Raises ValueError for a report without a question."""
@@ -99,7 +99,7 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
     ctx, _ = program.prepare(report)
     if not ctx.report.questions:
         raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, pareto)")
-    chunks = plan_chunks(ctx.shape, chunk_points)
+    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
     answers = _in_order(client, program, report, chunk_answer, chunks, window or _window(client), progress,
                         ctx.n_points)
     return merge_answers(program, report, answers)

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .chunks import DEFAULT_CHUNK_POINTS, Chunk, plan_chunks, slice_context
+from .chunks import Chunk, plan_chunks, slice_context
 from .errors import Diagnostic
 from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
                       reduce_points)
@@ -26,17 +26,18 @@ Progress = Callable[[int, int], None]
 
 
 def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                    chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None
+                    chunk_points: int | None = None, progress: Progress | None = None
                     ) -> Iterator[tuple[Chunk, Result]]:
     """Each chunk of the report's sweep, evaluated, with its `where` lines applied (its rows are those that meet
-    them), in row order. `progress(points done, points in all)` is called after each chunk. A report with a
+    them), in row order; `chunk_points` by default gives a chunk about chunks.CHUNK_BYTES of arrays
+    (Program.chunk_points). `progress(points done, points in all)` is called after each chunk. A report with a
     question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
     `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
     (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     done = 0
-    for chunk in plan_chunks(ctx.shape, chunk_points):
+    for chunk in plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)):
         result = chunk_result(program, report, chunk)
         done += chunk.n_points
         if progress is not None:
@@ -126,15 +127,15 @@ class Answer:
 
 
 def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                     chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None) -> Answer:
+                     chunk_points: int | None = None, progress: Progress | None = None) -> Answer:
     """The answer to the report's question (best, largest, smallest or pareto, after its `where` lines) over its
-    whole sweep, evaluated `chunk_points` points at a time: the rows and values `Program.evaluate(...).table()`
+    whole sweep, evaluated `chunk_points` points at a time (by default Program.chunk_points): the rows and values `Program.evaluate(...).table()`
     gives, in the same order. Memory: a chunk, plus the rows of the best points found so far (one per group; the
     front of each group). Raises ValueError for a report without such a question, else as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     _question_of(ctx)
-    chunks = plan_chunks(ctx.shape, chunk_points)
+    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
     return merge_answers(program, report, (chunk_answer(program, report, chunk) for chunk in chunks), progress,
                          (chunk.n_points for chunk in chunks))
 
