@@ -26,12 +26,15 @@ if TYPE_CHECKING:
     from .linker import Linker
 
 # The arrays one chunk may hold when its size is chosen by memory (chunk_points_for). Measured on the 2-core machine
-# (L2 1 MiB a core, L3 32 MiB), the capacity-planning model (130 bytes a point, 1e7 points) and its Pareto question
-# (250 bytes a point, 1e7 points), minimum of rounds in one process: every evaluation of a chunk costs about 6 ms of
-# Python whatever its size (the walk over the linked formulas), so small chunks lose to that, while chunks of many
-# megabytes per array lose to the memory bus. 262,144 points a chunk: 0.60 s and 1.69 s; about 128 MiB a chunk
-# (1,032,000 and 537,000 points): 0.34 s and 1.2-1.5 s; 256 MiB and more: slower again (issue 10).
-CHUNK_BYTES = 128 << 20
+# (L2 1 MiB a core, L3 32 MiB), CPU time of one process (the wall clock swings with the other users), minimum of two
+# rounds, for the capacity-planning model over 9,984,000 points (130 bytes a point) and its Pareto question over
+# 9,984,000 points (250 bytes a point): every chunk costs 6 to 12 ms of Python whatever its size (the walk over the
+# linked formulas), so small chunks lose to that; past about a million points the arrays lose to the memory bus.
+#     points a chunk       32,768   131,072   262,144   537,432   1,048,576   2,097,152
+#     capacity, 1e7 (s)     2.38      0.69      0.51      0.35      0.26        0.27
+#     Pareto, 1e7 (s)       5.83      1.77      1.36      1.01      0.91        0.97
+# 256 MiB gives 2.1 million and 1.07 million points a chunk to these two (issue 10).
+CHUNK_BYTES = 256 << 20
 MIN_CHUNK_POINTS = 1 << 14
 MAX_CHUNK_POINTS = 1 << 22
 BYTES_PER_VALUE = 8                    # float64; booleans and strings are counted as if they took as much

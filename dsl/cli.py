@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                          "change a figure and see every estimate move")
     ev.add_argument("--chunk-points", type=int, metavar="N",
                     help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
-                         "sweep at once where it fits in memory, else chunks of about 128 MiB of arrays)")
+                         "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run")
     ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes")
