@@ -235,25 +235,53 @@ class Evaluator:
 
     # -- expressions -------------------------------------------------------------------------------------------
     def _expr(self, expr: ir.Expr, block: Block, fix: dict[int, int]):
+        return self._eval(expr, block, fix)[0]
+
+    def _eval(self, expr: ir.Expr, block: Block, fix: dict[int, int]) -> tuple[object, bool]:
+        """A formula's value and whether it is a temporary: an array this formula's own arithmetic made, which no
+        cell, constant or caller holds, so that the next operation may write its result into it (_combine)."""
         kind = expr.kind
         if kind == "num":
-            return np.float64(expr.value)
+            return np.float64(expr.value), False
         if kind == "ref":
-            return self._ref(expr, block, fix)
+            return self._ref(expr, block, fix), False
         if kind == "binary":
-            return self._binary(expr, block, fix)
+            left = self._eval(expr.left, block, fix)
+            right = self._eval(expr.right, block, fix)
+            return self._combine(OPERATORS[expr.op].kernel, left, right)
         if kind == "call":
             if expr.func == "if":
-                return self._if(expr, block, fix)
+                return self._if(expr, block, fix), False      # it may give a branch's value as it is
+            fold = _FOLDS.get(expr.func)
+            if fold is not None:                              # min(a, b, c) = min(min(a, b), c), as its kernel
+                value = self._eval(expr.args[0], block, fix)
+                for arg in expr.args[1:]:
+                    value = self._combine(fold, value, self._eval(arg, block, fix))
+                return value
             args = [self._expr(a, block, fix) for a in expr.args]
-            return FUNCTIONS[expr.func].kernel(*args)
+            return FUNCTIONS[expr.func].kernel(*args), False
         if kind == "unary":
-            return OPERATORS[UNARY[expr.op]].kernel(self._expr(expr.operand, block, fix))
+            return OPERATORS[UNARY[expr.op]].kernel(self._expr(expr.operand, block, fix)), False
         if kind == "str":
-            return np.asarray(expr.value, dtype=object)
+            return np.asarray(expr.value, dtype=object), False
         if kind == "bool":
-            return np.bool_(expr.value)
+            return np.bool_(expr.value), False
         raise AssertionError(f"{kind} cannot be evaluated")
+
+    @staticmethod
+    def _combine(kernel, left: tuple[object, bool], right: tuple[object, bool]) -> tuple[object, bool]:
+        """kernel(left, right), written into a temporary operand of the result's shape where there is one.
+
+        Reusing a buffer gives the same bits (a ufunc computes each element alike, in place or not) and spares
+        the memory bus a fresh array per operation: the arrays of a large chunk are far larger than the caches."""
+        (a, a_temp), (b, b_temp) = left, right
+        if kernel in _IN_PLACE:
+            if a_temp and _fits(a, b):
+                return kernel(a, b, out=a), True
+            if b_temp and _fits(b, a):
+                return kernel(a, b, out=b), True
+        value = kernel(a, b)
+        return value, kernel in _IN_PLACE and type(value) is np.ndarray
 
     def _if(self, expr: ir.Call, block: Block, fix: dict[int, int]):
         """if(condition, a, b): a branch that no point takes is not computed (nor warned about), and a declared
@@ -283,9 +311,6 @@ class Evaluator:
         point = self.describe_point(first, where.shape, fix)
         needed_at = point if point == "every sweep point" else f"the sweep point {point}"
         return missing_input(self.sources, block, cell, needed_at=needed_at, chosen_by=call.span)
-
-    def _binary(self, expr: ir.Binary, block: Block, fix: dict[int, int]):
-        return OPERATORS[expr.op].kernel(self._expr(expr.left, block, fix), self._expr(expr.right, block, fix))
 
     # -- warnings ----------------------------------------------------------------------------------------------
     def _on_fp_error(self, kind: str, _flag: int) -> None:
@@ -339,6 +364,23 @@ class Evaluator:
             for coord in axis.coords:
                 parts.append(f"{coord.name}={format_coord(coord, position)}")
         return ", ".join(parts) if parts else "every sweep point"
+
+
+# The kernels _combine may write into an operand: float arithmetic, whose result has the operands' dtype (float64).
+_IN_PLACE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.power, np.minimum, np.maximum})
+_FOLDS = {"min": np.minimum, "max": np.maximum}       # the functions whose kernel is a left fold of one ufunc
+
+
+def _fits(temporary, other) -> bool:
+    """Whether a ufunc's result over (temporary, other) can be written into `temporary`: a float64 array that
+    already has the result's shape, and an operand that gives no other dtype."""
+    if type(temporary) is not np.ndarray or temporary.dtype != np.float64:
+        return False
+    other_dtype = getattr(other, "dtype", None)
+    if other_dtype is None or other_dtype.kind not in "fiub":
+        return False
+    return np.ndim(other) <= temporary.ndim and all(
+        o == 1 or o == t for o, t in zip(np.shape(other)[::-1], temporary.shape[::-1]))
 
 
 def format_coord(coord, position: int) -> str:
