@@ -10,8 +10,7 @@ as over the whole sweep, ties included), and only the rows of the current winner
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import itertools
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -80,7 +79,7 @@ class ChunkAnswer:
     keys: list[str]
     columns: list[np.ndarray]          # (k,) each
     warnings: list[Diagnostic]
-    merged: bool = False               # `partial` already holds the answer of the chunks before (chunk_answer's prior)
+    merged: bool = False               # `partial` holds a prior answer's points too (chunk_answer's prior)
 
 
 def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> ChunkAnswer:
@@ -141,9 +140,9 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     _question_of(ctx)
-    merging = _Merging(program, report)
+    merging = Merging(program, report)
     for chunk in plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)):
-        merging.add(chunk_answer(program, report, chunk, merging.partial))
+        merging.add(chunk_answer(program, report, chunk, merging.partial), replaces=True)
         if progress is not None:
             progress(merging.done(chunk.n_points), ctx.n_points)
     return merging.answer()
@@ -155,20 +154,7 @@ def _question_of(ctx) -> object:
     return ctx.report.questions[0]
 
 
-def merge_answers(program, report: str | None, answers: Iterable[ChunkAnswer], progress: Progress | None = None,
-                  sizes: Iterable[int] = ()) -> Answer:
-    """The answer over the whole sweep from the answers of its chunks (any order: the merges do not depend on it),
-    keeping only the rows of the points that may still win. `sizes`: the chunks' points, for `progress`."""
-    merging = _Merging(program, report)
-    total = merging.ctx.n_points
-    for mine, size in zip(answers, itertools.chain(sizes, itertools.repeat(0))):
-        merging.add(mine)
-        if progress is not None:
-            progress(merging.done(size), total)
-    return merging.answer()
-
-
-class _Merging:
+class Merging:
     """The answer so far over the chunks added: the merged partial answer and the rows of its points.
 
     Rows are kept in pieces, one per chunk, and pruned to the current winners only when they have doubled since the
@@ -195,8 +181,11 @@ class _Merging:
         self._done += n_points
         return self._done
 
-    def add(self, mine: ChunkAnswer) -> None:
-        if mine.merged or self.partial is None:
+    def add(self, mine: ChunkAnswer, replaces: bool = False) -> None:
+        """Merge a chunk's answer. `replaces`: its partial answer was reduced with this one's as its prior, so it
+        already holds every point so far (else a prior it was given is merged again: a point met twice is kept
+        once, as reductions.pareto_per_group keeps one of equal points)."""
+        if self.partial is None or (replaces and mine.merged):
             self.partial = mine.partial
         else:
             self.partial = _merge(self.partial, mine.partial, self.n_groups)
