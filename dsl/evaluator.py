@@ -280,6 +280,10 @@ class Evaluator:
                 return kernel(a, b, out=a), True
             if b_temp and _fits(b, a):
                 return kernel(a, b, out=b), True
+        if kernel in _IN_PLACE:
+            out = _long_axis_last(a, b)
+            if out is not None:
+                return kernel(a, b, out=out), True
         value = kernel(a, b)
         return value, kernel in _IN_PLACE and type(value) is np.ndarray
 
@@ -369,6 +373,26 @@ class Evaluator:
 # The kernels _combine may write into an operand: float arithmetic, whose result has the operands' dtype (float64).
 _IN_PLACE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.power, np.minimum, np.maximum})
 _FOLDS = {"min": np.minimum, "max": np.maximum}       # the functions whose kernel is a left fold of one ufunc
+
+
+def _long_axis_last(a, b) -> np.ndarray | None:
+    """An empty float64 array for the result of a ufunc over `a` and `b` whose memory runs along its longest axis
+    (the others outside it, shortest first), or None where numpy's own choice is as good (at most one axis longer
+    than 1, or the longest axis already last).
+
+    numpy loops over the last axis of the memory order innermost. A sweep's last axis is often short (tp: 4 values)
+    and a cell that does not vary along it makes that inner loop 4 elements long: measured on the 2-core machine,
+    (268,716 x 4) * (268,716 x 1) takes 1.39 ms in row-major order and 0.38 ms with the long axis innermost, the
+    same product. The array keeps its shape (and so every index); only its strides differ, and every later
+    operation on it follows its memory order (numpy's order="K"). The values are the same bits either way."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    if len(shape) < 2 or shape[-1] == max(shape) or sum(n > 1 for n in shape) < 2:
+        return None
+    if np.result_type(a, b) != np.float64:
+        return None
+    order = sorted(range(len(shape)), key=lambda axis: shape[axis])      # stable: the longest last
+    memory = np.empty(tuple(shape[axis] for axis in order))
+    return memory.transpose(np.argsort(order))
 
 
 def _fits(temporary, other) -> bool:

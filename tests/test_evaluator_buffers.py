@@ -1,5 +1,6 @@
-"""The evaluator writes an operation's result into a temporary operand (evaluator._combine): the values are those
-of plain numpy, bit for bit, and no cell, sweep value or constant is ever written into."""
+"""The evaluator writes an operation's result into a temporary operand (evaluator._combine), and lays a new array
+out in memory along its longest axis (evaluator._long_axis_last): the values are those of plain numpy, bit for bit,
+and no cell, sweep value or constant is ever written into."""
 
 from __future__ import annotations
 
@@ -49,3 +50,5 @@ def test_temporaries_reused_give_plain_numpys_values_and_leave_cells_alone(tmp_p
     evaluator = result.evaluator
     kept = [value for (block, name, _), value in evaluator.memo.items() if block == "chain" and name == "a"]
     assert kept and all(_bits(np.broadcast_to(v, (4, 3))) == _bits(np.broadcast_to(a, (4, 3))) for v in kept)
+    # a = x * 2 + y is 4 x 3: its memory runs along the 4-long axis (x), numpy's own choice would be the last (y).
+    assert kept[0].shape == (4, 3) and kept[0].strides == (8, 32)
