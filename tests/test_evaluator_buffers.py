@@ -31,7 +31,10 @@ def _bits(a) -> list[int]:
     return np.asarray(a, dtype=np.float64).reshape(-1).view(np.int64).tolist()
 
 
-def test_temporaries_reused_give_plain_numpys_values_and_leave_cells_alone(tmp_path):
+def test_temporaries_reused_give_plain_numpys_values_and_leave_cells_alone(tmp_path, monkeypatch):
+    from perfdsl import evaluator
+
+    monkeypatch.setattr(evaluator, "LARGE_SWEEP", 1)       # as for a large sweep: buffers reused, memory order chosen
     (tmp_path / "chain.perf").write_text(SPEC)
     result = perfdsl.load(tmp_path / "chain.perf").evaluate()
     x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(4, 1)
