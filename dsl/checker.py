@@ -49,6 +49,9 @@ class Checker:
         self.branch_depth = 0
         self._reach_stack: list[tuple[int, set]] = []
         self._depth = [0]                          # formula levels being followed now (shared with _free)
+        # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
+        # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
+        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
 
     # -- reporting ---------------------------------------------------------------------------------------------
@@ -101,8 +104,10 @@ class Checker:
         """A cell reached outside `if` branches passes on the missing inputs it reaches; at the top (a report's
         cell, a shown cell, a cell asked for on its own) they are errors."""
         reached = self.reach.get(key)
-        if not reached:
-            return
+        if reached:
+            self._pass_on(reached)
+
+    def _pass_on(self, reached: frozenset) -> None:
         if self._reach_stack:
             depth, parent = self._reach_stack[-1]
             if self.branch_depth == depth:
@@ -231,8 +236,7 @@ class Checker:
         kind, blocks, cell = target
         if kind == "open":
             return UNKNOWN
-        types = [(target_block, self.cell_type(target_block, cell, expr.span)) for target_block in blocks]
-        known = [(b, t) for b, t in types if t.kind != "unknown"]
+        known = self._known_types(blocks, cell, expr.span)
         if not known:
             return UNKNOWN
         first_block, first = known[0]
@@ -251,6 +255,25 @@ class Checker:
                         path=path, hints=["sweep over a list with `sweep NAME = ...` and use NAME"])
             return UNKNOWN
         return first
+
+    def _known_types(self, blocks: list[Block], cell: str, via: ir.Span) -> list[tuple[Block, VType]]:
+        """(block, type) of `cell` in each of `blocks` whose type is known. For several blocks (a swept role), kept
+        once every one is inferred: later references only pass on the missing inputs those cells reach."""
+        if len(blocks) < 2:
+            return [(b, t) for b in blocks for t in (self.cell_type(b, cell, via),) if t.kind != "unknown"]
+        key = (tuple(b.name for b in blocks), cell)
+        kept = self._role_cells.get(key)
+        if kept is not None:
+            known, reached = kept
+            if reached:
+                self._pass_on(reached)
+            return known
+        types = [(b, self.cell_type(b, cell, via)) for b in blocks]
+        known = [(b, t) for b, t in types if t.kind != "unknown"]
+        if all((b.name, cell) in self.types for b in blocks):
+            reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
+            self._role_cells[key] = (known, reached)
+        return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
         """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported)."""

@@ -25,7 +25,18 @@ from .linker import Target, refs_of
 if TYPE_CHECKING:
     from .linker import Linker
 
-DEFAULT_CHUNK_POINTS = 1 << 18         # 262,144 points: about 30 MB of arrays for the capacity-planning model
+# The arrays one chunk may hold when its size is chosen by memory (chunk_points_for). Measured on the 2-core machine
+# (L2 1 MiB a core, L3 32 MiB), CPU time of one process (the wall clock swings with the other users), minimum of two
+# rounds, for the capacity-planning model over 9,984,000 points (130 bytes a point) and its Pareto question over
+# 9,984,000 points (250 bytes a point): every chunk costs 6 to 12 ms of Python whatever its size (the walk over the
+# linked formulas), so small chunks lose to that; past about a million points the arrays lose to the memory bus.
+#     points a chunk       32,768   131,072   262,144   537,432   1,048,576   2,097,152
+#     capacity, 1e7 (s)     2.38      0.69      0.51      0.35      0.26        0.27
+#     Pareto, 1e7 (s)       5.83      1.77      1.36      1.01      0.91        0.97
+# 256 MiB gives 2.1 million and 1.07 million points a chunk to these two (issue 10).
+CHUNK_BYTES = 256 << 20
+MIN_CHUNK_POINTS = 1 << 14
+MAX_CHUNK_POINTS = 1 << 22
 BYTES_PER_VALUE = 8                    # float64; booleans and strings are counted as if they took as much
 # The arrays an evaluation of a whole sweep at once may hold (predict_bytes); above it the sweep is evaluated in
 # chunks or refused. Chosen, not measured: the peak is about twice the arrays (numpy's temporaries, the output's
@@ -68,6 +79,14 @@ def plan_chunks(shape: tuple[int, ...], max_points: int) -> list[Chunk]:
                 slice(None) for _ in shape[split + 1:])
             chunks.append(Chunk(where, base + start * inner, (stop - start) * inner))
     return chunks
+
+
+def chunk_points_for(bytes_per_point: float) -> int:
+    """The points of a chunk whose arrays hold about CHUNK_BYTES, for a model of `bytes_per_point` (predict_bytes
+    over the sweep's points), kept within MIN_CHUNK_POINTS .. MAX_CHUNK_POINTS."""
+    if not bytes_per_point > 0:
+        return MAX_CHUNK_POINTS
+    return int(min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, CHUNK_BYTES // bytes_per_point)))
 
 
 def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:
@@ -132,12 +151,14 @@ def _reads(link: "Linker", ctx: ReportContext, block, cell: ir.Cell) -> list[tup
     return pairs
 
 
-def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]]) -> int:
+def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]],
+                  axes_of: dict[tuple[str, str], frozenset] | None = None) -> int:
     """The memory the whole evaluation holds at its peak: one array per reachable cell, over the axes it varies
-    along, 8 bytes a value (a lower bound: numpy's temporaries come on top, for a short time each)."""
+    along, 8 bytes a value (a lower bound: numpy's temporaries come on top, for a short time each). `axes_of`:
+    cell_axes(link, ctx, roots) where already found."""
     shape = ctx.shape
     total = 0
-    for key, axes in cell_axes(link, ctx, roots).items():
+    for key, axes in (cell_axes(link, ctx, roots) if axes_of is None else axes_of).items():
         total += BYTES_PER_VALUE * math.prod(shape[a] for a in axes)
     return total
 

@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
                          "change a figure and see every estimate move")
     ev.add_argument("--chunk-points", type=int, metavar="N",
                     help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
-                         "sweep at once where it fits in memory, else chunks of 262,144 points)")
+                         "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run")
     ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes")
@@ -461,7 +461,7 @@ def _chunked(program, args, overrides, fmt) -> int:
     (--chunk-points), or where the whole sweep would not fit in memory and its rows can be streamed or its question
     answered chunk by chunk. Run logs are matched over a whole evaluation (which refuses a sweep too large).
     A workbook of more rows than a person reads is refused here, before anything is computed."""
-    from .chunks import DEFAULT_CHUNK_POINTS, WHOLE_EVALUATION_BYTES
+    from .chunks import WHOLE_EVALUATION_BYTES
     from .errors import UsageError, error
     from .workbook_layout import XLSX_ROW_LIMIT
 
@@ -488,10 +488,11 @@ def _chunked(program, args, overrides, fmt) -> int:
                                    "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
         return 0
     if args.chunk_points or distributed or fmt == "parquet":
-        return args.chunk_points or DEFAULT_CHUNK_POINTS
+        return args.chunk_points or overridden.chunk_points(args.report)
     if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:
         return 0
-    return DEFAULT_CHUNK_POINTS if overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES else 0
+    return overridden.chunk_points(args.report) if overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES \
+        else 0
 
 
 def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):

@@ -6,23 +6,26 @@ run, value for value.
     perfdsl eval REPORT -o out.csv --workers 4                     # a local cluster of 4 processes
 
 The program (its parsed files, with the overrides applied) is sent to every worker once (`Client.scatter`,
-broadcast); each task gets a chunk (`chunks.Chunk`: a slice of the axes) and sends back its rows (streaming.chunk_rows)
-or its partial answer (streaming.chunk_answer). At most `window` chunks are in flight, so the client holds a bounded
+broadcast, and prepared there once); each task gets a chunk (`chunks.Chunk`: a slice of the axes, about 256 MiB of
+arrays) and sends back its rows (streaming.chunk_rows) or, for a question, its partial answer reduced with the answer
+merged so far and the rows of the points that beat it (streaming.chunk_answer): numbers, never a chunk's arrays. At
+most `window` chunks are in flight, so the client holds a bounded
 number of chunks' rows however large the sweep. dask.distributed is optional (`pip install perfdsl[dask]`).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .chunks import DEFAULT_CHUNK_POINTS, plan_chunks
+from .chunks import plan_chunks
 from .errors import UsageError, error
 from .extras import require
-from .streaming import Answer, chunk_answer, chunk_rows, merge_answers
+from .streaming import Answer, Merging, chunk_answer, chunk_rows
 
 Progress = Callable[[int, int], None]
 
@@ -79,30 +82,50 @@ def _in_order(client, program, report, function, chunks, window: int, progress: 
 
 
 def rows_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                 chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None,
+                 chunk_points: int | None = None, progress: Progress | None = None,
                  window: int | None = None) -> Iterator[tuple[list[str], list[np.ndarray], list]]:
     """The rows of each chunk of the report's sweep, evaluated on the cluster of `client`, in row order: (keys,
     columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
-    chunks = plan_chunks(ctx.shape, chunk_points)
+    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
     yield from _in_order(client, program, report, chunk_rows, chunks, window or _window(client), progress,
                          ctx.n_points)
 
 
 def answer_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                   chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None,
+                   chunk_points: int | None = None, progress: Progress | None = None,
                    window: int | None = None) -> Answer:
     """The answer to the report's question over its whole sweep, its chunks answered on the cluster of `client`
-    and merged here: what streaming.answer_in_chunks gives. Raises ValueError for a report without a question."""
+    and merged here: what streaming.answer_in_chunks gives. Each task takes the answer merged so far as its prior
+    (streaming.chunk_answer), so a worker sends back only its chunk's points that beat it: a partial answer and the
+    rows of those points, never a chunk's arrays. Raises ValueError for a report without a question."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     if not ctx.report.questions:
         raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, pareto)")
-    chunks = plan_chunks(ctx.shape, chunk_points)
-    answers = _in_order(client, program, report, chunk_answer, chunks, window or _window(client), progress,
-                        ctx.n_points)
-    return merge_answers(program, report, answers)
+    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
+    merging = Merging(program, report)
+    shared = client.scatter(program, broadcast=True)
+    window = window or _window(client)
+    pending: deque = deque()
+    todo = iter(chunks)
+
+    def submit(chunk) -> None:
+        pending.append((chunk, client.submit(chunk_answer, shared, report, chunk, merging.partial, pure=False)))
+
+    for chunk in itertools.islice(todo, window):
+        submit(chunk)
+    while pending:
+        chunk, future = pending.popleft()
+        merging.add(future.result())
+        future.release()
+        following = next(todo, None)
+        if following is not None:
+            submit(following)
+        if progress is not None:
+            progress(merging.done(chunk.n_points), ctx.n_points)
+    return merging.answer()
 
 
 def _window(client) -> int:

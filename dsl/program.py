@@ -43,6 +43,7 @@ class Program:
         self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources)
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
         self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
+        self._cell_axes: dict[str, dict] = {}              # per report: chunks.cell_axes of its evaluation roots
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -193,7 +194,8 @@ class Program:
 
         if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:     # too small to matter: skip the prediction
             return
-        predicted = predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+        predicted = predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx),
+                                  self._axes_of(ctx.report.name, checker))
         if predicted > WHOLE_EVALUATION_BYTES:
             message, notes, hints = too_large_for_once(ctx, predicted)
             raise PerfError(self.sources.diag("sweep-too-large", message, ctx.report.span, notes=notes, hints=hints))
@@ -202,11 +204,19 @@ class Program:
         """The constants of a prepared report (evaluator.Constants): its cells that vary along no axis."""
         found = self._constants.get(name)
         if found is None:
+            axes = self._axes_of(name, checker)
+            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on))
+        return found
+
+    def _axes_of(self, name: str, checker: Checker) -> dict:
+        """chunks.cell_axes of a prepared report's evaluation roots, found once per program (0.1-0.15 s for the
+        capacity-planning report: predicting a size, sizing chunks and finding constants all read it)."""
+        found = self._cell_axes.get(name)
+        if found is None:
             from .chunks import cell_axes
 
             ctx, _ = self._prepared[name]
-            axes = cell_axes(checker.link, ctx, evaluation_roots(checker.link, ctx))
-            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on))
+            found = self._cell_axes[name] = cell_axes(checker.link, ctx, evaluation_roots(checker.link, ctx))
         return found
 
     def predict_bytes(self, report: str | None = None) -> int:
@@ -215,7 +225,16 @@ class Program:
         from .chunks import predict_bytes
 
         ctx, checker = self.prepare(report)
-        return predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+        return predict_bytes(checker.link, ctx, evaluation_roots(checker.link, ctx), self._axes_of(ctx.report.name,
+                                                                                                   checker))
+
+    def chunk_points(self, report: str | None = None) -> int:
+        """The points per chunk for evaluating the report chunk by chunk: about chunks.CHUNK_BYTES of arrays a chunk
+        (chunks.chunk_points_for). Raises as `prepare`."""
+        from .chunks import chunk_points_for
+
+        ctx, _ = self.prepare(report)
+        return chunk_points_for(self.predict_bytes(report) / max(ctx.n_points, 1))
 
     def cell_context(self, dotted: str):
         """A cell of a named block checked on its own, without a report: (block, cell, context, checker, type)."""

@@ -27,7 +27,7 @@ import numpy as np
 from . import ir
 from .errors import did_you_mean
 from .evaluator import format_coord
-from .reductions import Best, Front, best_per_group, pareto_per_group
+from .reductions import Best, Front, best_per_group, merge_best, pareto_per_group
 from .result import Rows, ShownColumn
 from .context import Axis, Coord, ReportContext
 
@@ -196,9 +196,11 @@ def kept_axes(question: ir.Question, ctx: ReportContext) -> tuple[list[int], int
 
 
 def reduce_points(result: "Result", question: ir.Question, local: np.ndarray, index: np.ndarray,
-                  group: np.ndarray, n_groups: int) -> "Best | Front":
+                  group: np.ndarray, n_groups: int, prior: "Best | Front | None" = None) -> "Best | Front":
     """The partial answer of the points `local` (flat indices into the result's sweep), known to the whole sweep
-    by `index` and `group`: merge it with others by reductions.merge_best / merge_fronts."""
+    by `index` and `group`: merge it with others by reductions.merge_best / merge_fronts. With `prior` (the partial
+    answer of other points of the sweep), the answer over both: a front's points go into one reduction with the
+    chunk's, so that its first cut drops the chunk's points the front already dominates before any sort."""
     ctx = result.ctx
     coords = axis_coords(ctx)
     if question.form in ("best", "largest", "smallest"):
@@ -209,10 +211,16 @@ def reduce_points(result: "Result", question: ir.Question, local: np.ndarray, in
             maximise = question.form == "largest"
             axis, coord = coords[question.axis.parts[0]]
             values = _axis_values(axis, coord, ctx.shape)
-        return best_per_group(group, values[local], index, n_groups, maximise)
+        found = best_per_group(group, values[local], index, n_groups, maximise)
+        return found if prior is None else merge_best(prior, found)
     first, second = question.objectives
-    return pareto_per_group(group, _flat_values(result, first.ref)[local], _flat_values(result, second.ref)[local],
-                            index, n_groups, (first.direction == "max", second.direction == "max"))
+    first_values, second_values = _flat_values(result, first.ref)[local], _flat_values(result, second.ref)[local]
+    if prior is not None:
+        group, index = np.concatenate([prior.group, group]), np.concatenate([prior.index, index])
+        first_values = np.concatenate([prior.first, first_values])
+        second_values = np.concatenate([prior.second, second_values])
+    return pareto_per_group(group, first_values, second_values, index, n_groups,
+                            (first.direction == "max", second.direction == "max"))
 
 
 def answer_rows(partial: "Best | Front", n_groups: int, shape: tuple[int, ...], kept: list[int]

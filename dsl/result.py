@@ -16,7 +16,7 @@ sweep (what matching and the workbook align with their own masks).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,13 +86,25 @@ class Rows:
     missing: np.ndarray                        # (rows,) bool
     kept_axes: frozenset[int] = frozenset()
     summary: str = ""                          # one line for notes: the question and what it found
+    _positions: dict = field(default_factory=dict, compare=False, repr=False)   # shape -> unravelled index
 
     def __len__(self) -> int:
         return len(self.index)
 
     def pick(self, flat: np.ndarray, axis: int | None = None) -> np.ndarray:
         """One value per row from a flat array with one value per sweep point."""
-        values = flat[self.index]
+        return self._blank_missing(flat[self.index], axis)
+
+    def pick_over(self, array: np.ndarray, shape: tuple[int, ...], axis: int | None = None) -> np.ndarray:
+        """pick() of an array over the sweep (broadcastable to `shape`), read at the rows' positions without
+        flattening it first: a cell that varies along few axes is not copied out to every point of a chunk to give
+        a few hundred rows."""
+        positions = self._positions.get(shape)
+        if positions is None:
+            positions = self._positions[shape] = np.unravel_index(self.index, shape)
+        return self._blank_missing(np.broadcast_to(array, shape)[positions], axis)
+
+    def _blank_missing(self, values: np.ndarray, axis: int | None) -> np.ndarray:
         if axis in self.kept_axes or not self.missing.any():
             return values
         if values.dtype.kind == "f":
@@ -167,7 +179,9 @@ class Result:
     def flat(self, array: np.ndarray, axis: int | None = None, all_points: bool = False) -> np.ndarray:
         """An array over the sweep (broadcastable to `shape`) as one value per row, in the order of records().
         `axis`: the array is that axis's coordinate (kept on a row that stands for a group with no answer)."""
-        return self.pick(np.broadcast_to(self._ranked(array), self.shape).reshape(-1), axis, all_points)
+        if self.rows is None or all_points or not self.shape:
+            return self.pick(np.broadcast_to(self._ranked(array), self.shape).reshape(-1), axis, all_points)
+        return self.rows.pick_over(self._ranked(array), self.shape, axis)
 
     def pick(self, flat: np.ndarray, axis: int | None = None, all_points: bool = False) -> np.ndarray:
         """A flat array with one value per sweep point as one value per row (itself where the rows are the points,

@@ -10,12 +10,11 @@ as over the whole sweep, ties included), and only the rows of the current winner
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import itertools
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .chunks import DEFAULT_CHUNK_POINTS, Chunk, plan_chunks, slice_context
+from .chunks import Chunk, plan_chunks, slice_context
 from .errors import Diagnostic
 from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
                       reduce_points)
@@ -26,17 +25,18 @@ Progress = Callable[[int, int], None]
 
 
 def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                    chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None
+                    chunk_points: int | None = None, progress: Progress | None = None
                     ) -> Iterator[tuple[Chunk, Result]]:
     """Each chunk of the report's sweep, evaluated, with its `where` lines applied (its rows are those that meet
-    them), in row order. `progress(points done, points in all)` is called after each chunk. A report with a
+    them), in row order; `chunk_points` by default gives a chunk about chunks.CHUNK_BYTES of arrays
+    (Program.chunk_points). `progress(points done, points in all)` is called after each chunk. A report with a
     question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
     `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
     (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     done = 0
-    for chunk in plan_chunks(ctx.shape, chunk_points):
+    for chunk in plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)):
         result = chunk_result(program, report, chunk)
         done += chunk.n_points
         if progress is not None:
@@ -79,22 +79,26 @@ class ChunkAnswer:
     keys: list[str]
     columns: list[np.ndarray]          # (k,) each
     warnings: list[Diagnostic]
+    merged: bool = False               # `partial` holds a prior answer's points too (chunk_answer's prior)
 
 
-def chunk_answer(program, report: str | None, chunk: Chunk) -> ChunkAnswer:
-    """The report's question over one chunk of its sweep (a prepared report with a question)."""
+def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> ChunkAnswer:
+    """The report's question over one chunk of its sweep (a prepared report with a question). With `prior` (the
+    partial answer of the chunks before), the partial answer over both, and only the rows of the chunk's points in
+    it: points the earlier chunks already beat are dropped before the chunk's own reduction sorts anything."""
     ctx, checker = program.prepare(report)
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
     result = program.evaluate_in(slice_context(ctx, chunk), checker)
     local = np.flatnonzero(conditions_met(result).reshape(-1))
     index = chunk.offset + local
-    partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups)
+    partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups, prior)
     winners = _winning_index(partial)
+    winners = winners[(winners >= chunk.offset) & (winners < chunk.offset + chunk.n_points)]
     _add_ranked_columns(result, checker, question)
     result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
     keys, columns = chunk_table(result)
-    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings))
+    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None)
 
 
 @dataclass
@@ -126,17 +130,22 @@ class Answer:
 
 
 def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
-                     chunk_points: int = DEFAULT_CHUNK_POINTS, progress: Progress | None = None) -> Answer:
+                     chunk_points: int | None = None, progress: Progress | None = None) -> Answer:
     """The answer to the report's question (best, largest, smallest or pareto, after its `where` lines) over its
-    whole sweep, evaluated `chunk_points` points at a time: the rows and values `Program.evaluate(...).table()`
-    gives, in the same order. Memory: a chunk, plus the rows of the best points found so far (one per group; the
-    front of each group). Raises ValueError for a report without such a question, else as Program.evaluate."""
+    whole sweep, evaluated `chunk_points` points at a time (by default Program.chunk_points): the rows and values
+    `Program.evaluate(...).table()` gives, in the same order. Each chunk is reduced together with the answer so far
+    (chunk_answer's prior). Memory: a chunk, plus the rows of the best points found so far (one per group; the
+    front of each group) and of at most as many points since beaten. Raises ValueError for a report without such a
+    question, else as Program.evaluate."""
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     _question_of(ctx)
-    chunks = plan_chunks(ctx.shape, chunk_points)
-    return merge_answers(program, report, (chunk_answer(program, report, chunk) for chunk in chunks), progress,
-                         (chunk.n_points for chunk in chunks))
+    merging = Merging(program, report)
+    for chunk in plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)):
+        merging.add(chunk_answer(program, report, chunk, merging.partial), replaces=True)
+        if progress is not None:
+            progress(merging.done(chunk.n_points), ctx.n_points)
+    return merging.answer()
 
 
 def _question_of(ctx) -> object:
@@ -145,39 +154,69 @@ def _question_of(ctx) -> object:
     return ctx.report.questions[0]
 
 
-def merge_answers(program, report: str | None, answers: Iterable[ChunkAnswer], progress: Progress | None = None,
-                  sizes: Iterable[int] = ()) -> Answer:
-    """The answer over the whole sweep from the answers of its chunks (any order: the merges do not depend on it),
-    keeping only the rows of the points that may still win. `sizes`: the chunks' points, for `progress`."""
-    ctx, _ = program.prepare(report)
-    question = _question_of(ctx)
-    kept, n_groups = kept_axes(question, ctx)
-    partial = None
-    store_index = np.zeros(0, dtype=np.int64)           # the rows of the points that may still win
-    store: list[np.ndarray] = []
-    keys: list[str] = []
-    warnings: dict[tuple[str, str, str], Diagnostic] = {}
-    done = 0
-    for mine, size in zip(answers, itertools.chain(sizes, itertools.repeat(0))):
-        partial = mine.partial if partial is None else _merge(partial, mine.partial, n_groups)
-        winners = _winning_index(partial)
-        keep, take = np.isin(store_index, winners), np.isin(mine.index, winners)
-        store_index = np.concatenate([store_index[keep], mine.index[take]])
-        store = [np.concatenate([old[keep], new[take]]) for old, new in zip(store, mine.columns)] if store else \
-            [new[take] for new in mine.columns]
-        keys = mine.keys
-        keep_first(warnings, mine.warnings)
-        done += size
-        if progress is not None:
-            progress(done, ctx.n_points)
-    index, missing, found = answer_rows(partial, n_groups, ctx.shape, kept)
-    shell = _Whole(program, ctx, list(warnings.values()))
-    rows = finish(shell, question, index, missing, found, kept)
-    axes = coord_columns(ctx, index, missing, frozenset(kept))
-    order = np.argsort(store_index, kind="stable")
-    at = np.searchsorted(store_index, index, sorter=order)
-    cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
-    return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
+class Merging:
+    """The answer so far over the chunks added: the merged partial answer and the rows of its points.
+
+    Rows are kept in pieces, one per chunk, and pruned to the current winners only when they have doubled since the
+    last pruning, so that a chunk costs no set operation over every stored row (amortised O(rows added))."""
+
+    PRUNE_FROM = 1 << 16               # stored rows below which pruning is not worth a set operation
+
+    def __init__(self, program, report: str | None):
+        self.program, self.report = program, report
+        self.ctx, _ = program.prepare(report)
+        self.question = _question_of(self.ctx)
+        self.kept, self.n_groups = kept_axes(self.question, self.ctx)
+        self.partial = None
+        self.index: list[np.ndarray] = []          # per chunk: the flat indices of its stored rows
+        self.columns: list[list[np.ndarray]] = []  # per chunk: its stored rows' columns
+        self.keys: list[str] = []
+        self.stored = 0
+        self.after_pruning = 0
+        self.warnings: dict[tuple[str, str, str], Diagnostic] = {}
+        self._done = 0
+
+    def done(self, n_points: int) -> int:
+        """Points answered so far, `n_points` more counted."""
+        self._done += n_points
+        return self._done
+
+    def add(self, mine: ChunkAnswer, replaces: bool = False) -> None:
+        """Merge a chunk's answer. `replaces`: its partial answer was reduced with this one's as its prior, so it
+        already holds every point so far (else a prior it was given is merged again: a point met twice is kept
+        once, as reductions.pareto_per_group keeps one of equal points)."""
+        if self.partial is None or (replaces and mine.merged):
+            self.partial = mine.partial
+        else:
+            self.partial = _merge(self.partial, mine.partial, self.n_groups)
+        if len(mine.index):
+            self.index.append(mine.index)
+            self.columns.append(mine.columns)
+            self.stored += len(mine.index)
+        self.keys = mine.keys
+        keep_first(self.warnings, mine.warnings)
+        if self.stored > max(self.PRUNE_FROM, 2 * self.after_pruning):
+            self._prune()
+
+    def _prune(self) -> None:
+        index = np.concatenate(self.index)
+        keep = np.isin(index, _winning_index(self.partial))
+        self.index = [index[keep]]
+        self.columns = [[np.concatenate(parts)[keep] for parts in zip(*self.columns)]]
+        self.stored = self.after_pruning = int(keep.sum())
+
+    def answer(self) -> Answer:
+        ctx, question, kept, n_groups = self.ctx, self.question, self.kept, self.n_groups
+        index, missing, found = answer_rows(self.partial, n_groups, ctx.shape, kept)
+        shell = _Whole(self.program, ctx, list(self.warnings.values()))
+        rows = finish(shell, question, index, missing, found, kept)
+        axes = coord_columns(ctx, index, missing, frozenset(kept))
+        store_index = np.concatenate(self.index) if self.index else np.zeros(0, dtype=np.int64)
+        store = [np.concatenate(parts) for parts in zip(*self.columns)]
+        order = np.argsort(store_index, kind="stable")
+        at = np.searchsorted(store_index, index, sorter=order)
+        cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
+        return Answer(ctx.report.name, self.keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
 
 
 def keep_first(warnings: dict, diagnostics) -> None:

@@ -128,6 +128,35 @@ def test_a_question_answered_chunk_by_chunk_equals_the_whole_answer(report, chun
     assert answered.records() == whole.records()
 
 
+def test_rows_pruned_between_chunks_leave_the_answer_unchanged(monkeypatch):
+    """The rows of beaten points are dropped only when the stored rows double (streaming.Merging); with pruning
+    from 1 row on, the stored rows are pruned, and the answer is still the whole sweep's, row for row."""
+    from perfdsl.streaming import Merging
+
+    program = perfdsl.load(QUESTIONS)
+    whole = program.evaluate("latency_throughput")
+    pruned = []
+    original = Merging._prune
+    monkeypatch.setattr(Merging, "PRUNE_FROM", 1)
+    monkeypatch.setattr(Merging, "_prune", lambda self: (pruned.append(self.stored), original(self)))
+    answered = answer_in_chunks(program, "latency_throughput", chunk_points=20_000)
+    assert pruned
+    assert answered.records() == whole.records()
+
+
+def test_a_chunk_holds_about_chunk_bytes_of_arrays():
+    from perfdsl.chunks import CHUNK_BYTES, MAX_CHUNK_POINTS, MIN_CHUNK_POINTS, chunk_points_for
+
+    assert chunk_points_for(256) == CHUNK_BYTES // 256 == 1_048_576
+    assert chunk_points_for(1) == MAX_CHUNK_POINTS
+    assert chunk_points_for(1e9) == MIN_CHUNK_POINTS
+    assert chunk_points_for(0) == MAX_CHUNK_POINTS
+    program = perfdsl.load(QUESTIONS)
+    ctx, _ = program.prepare("latency_throughput")
+    assert program.chunk_points("latency_throughput") == chunk_points_for(
+        program.predict_bytes("latency_throughput") / ctx.n_points)
+
+
 def test_answer_in_chunks_needs_a_question():
     program = perfdsl.load(CAPACITY)
     with pytest.raises(ValueError, match="report 'capacity_planning' asks no question to answer"):
