@@ -9,6 +9,7 @@ targets, and that continuous batching at one sequence is the static batch-1 deco
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,3 +199,46 @@ def test_a_pool_too_small_for_one_sequence_is_refused():
     with pytest.raises(PerfError) as caught:
         perfdsl.load([], texts={"case.perf": text}).evaluate()
     assert "the KV pool holds one sequence at its mean context at least" in str(caught.value)
+
+
+REPO = Path(__file__).resolve().parents[1]
+MLENERGY = (REPO / ".." / "shared" / "logs" / "05_energy" / "mlenergy_leaderboard_v2_A100-SXM4-40GB_vLLM_chat"
+            / "Meta-Llama-3-8B-Instruct")
+
+
+def test_the_ml_energy_vllm_runs_within_the_documented_error():
+    """reports/serving_mlenergy.perf beside ML.ENERGY's six vLLM runs of Llama-3-8B on one A100-SXM4-40GB at Poisson
+    rates 1-6 per second: with the two cells fitted on all six (in-sample; costmodels/README.md "Serving modes" gives
+    the leave-one-rate-out and the held-out errors), requests per second within 11% at every rate and 4.2% on
+    average, latency per request within 17% and 5.7% on average; the model saturates above 5.5 requests/s."""
+    if not MLENERGY.is_dir():
+        pytest.skip(f"{MLENERGY} is absent (../shared/logs): the ML.ENERGY check needs it")
+    logs = [str(path) for path in sorted(MLENERGY.glob("rate*.json"))]
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(REPO / "reports" / "serving_mlenergy.perf"), measured=logs)
+    assert evaluated.exit_status == 0
+    result = evaluated.comparison.result
+    errors = {}
+    for metric in evaluated.comparison.metrics:
+        estimated = result.column(metric.name)
+        assert not np.isnan(metric.measured).any(), f"{metric.name}: a rate without its run"
+        errors[metric.name] = np.abs(estimated / metric.measured - 1)
+    assert errors["request_throughput"].max() < 0.11 and errors["request_throughput"].mean() < 0.042
+    assert errors["e2e_latency"].max() < 0.17 and errors["e2e_latency"].mean() < 0.057
+    saturated = result.column("online_serving.saturated")
+    assert list(saturated) == [False] * 5 + [True]
+
+
+def test_the_bundled_serving_report_limits_and_saturates():
+    """reports/serving.perf: long prompts on the 8B model are bounded by the KV pool, short ones by max_num_seqs; the
+    online sweep saturates the A100 before the H100."""
+    program = perfdsl.load(REPO / "reports" / "serving.perf")
+    offline = program.evaluate("serving_offline").records()
+    limits = {(r["model"], r["hardware"], r["precision"], r["seq_len"], r["output_len"]): r["limit"] for r in offline}
+    assert limits["llama3_1_8b", "h100_sxm5", "bf16", 128, 128] == "max_num_seqs"
+    assert limits["llama3_1_70b", "h100_sxm5", "bf16", 4096, 1024] == "kv_cache"
+    online = program.evaluate("serving_online").records()
+    first_saturated = {}
+    for r in online:
+        if r["saturated"] and (r["model"], r["hardware"], r["precision"]) not in first_saturated:
+            first_saturated[r["model"], r["hardware"], r["precision"]] = r["request_rate [request/s]"]
+    assert first_saturated["llama3_1_8b", "a100_80gb_sxm4", "bf16"] < first_saturated["llama3_1_8b", "h100_sxm5", "bf16"]
