@@ -198,7 +198,8 @@ def test_a_pool_too_small_for_one_sequence_is_refused():
     text = report_text("seq_len = 1024; output_len = 128", "engine.concurrency").replace("llama3_1_8b", "llama3_1_70b")
     with pytest.raises(PerfError) as caught:
         perfdsl.load([], texts={"case.perf": text}).evaluate()
-    assert "the KV pool holds one sequence at its mean context at least" in str(caught.value)
+    assert str(caught.value).splitlines()[0] == ("error[constraint]: the KV pool holds one sequence at its mean context"
+                                                 " at least (a shorter context, a larger tp or GPU)")
 
 
 REPO = Path(__file__).resolve().parents[1]
