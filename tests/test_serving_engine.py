@@ -102,6 +102,16 @@ def test_littles_law_offline_and_online():
     assert one(result, "online_serving.concurrency") == pytest.approx(4 * one(result, "engine.e2e"), rel=1e-12)
 
 
+def test_the_engines_concurrency_solves_littles_law():
+    """The running set the online step model is evaluated at is rate x its own e2e within 4% (a line between one
+    sequence and full concurrency, then one Newton step), from a tenth of capacity to nine tenths."""
+    mu = capacity()
+    result = evaluate(ONLINE, "engine.concurrency, engine_online.e2e, online_serving.utilisation",
+                      overrides={"case.request_rate": [f"{mu * f!r} request/s" for f in (0.1, 0.3, 0.5, 0.7, 0.9)]})
+    rates = mu * np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+    assert result.column("engine.concurrency") == pytest.approx(rates * result.column("engine_online.e2e"), rel=0.04)
+
+
 ONLINE_CELLS = ("online_serving.capacity, online_serving.utilisation, online_serving.queue_wait,"
                 " online_serving.saturated, engine.ttft, engine.tpot, engine.e2e, engine.concurrency,"
                 " engine.goodput, engine.output_throughput, engine_online.ttft")
@@ -210,8 +220,9 @@ MLENERGY = (REPO / ".." / "shared" / "logs" / "05_energy" / "mlenergy_leaderboar
 def test_the_ml_energy_vllm_runs_within_the_documented_error():
     """reports/serving_mlenergy.perf beside ML.ENERGY's six vLLM runs of Llama-3-8B on one A100-SXM4-40GB at Poisson
     rates 1-6 per second: with the two cells fitted on all six (in-sample; costmodels/README.md "Serving modes" gives
-    the leave-one-rate-out and the held-out errors), requests per second within 11% at every rate and 4.2% on
-    average, latency per request within 17% and 5.7% on average; the model saturates above 5.5 requests/s."""
+    the leave-one-rate-out and the held-out errors), requests per second within 11% at every rate and 4.5% on
+    average (4.1%), latency per request within 17% and 6% on average (5.7%); the model saturates above 5.5
+    requests/s."""
     if not MLENERGY.is_dir():
         pytest.skip(f"{MLENERGY} is absent (../shared/logs): the ML.ENERGY check needs it")
     logs = [str(path) for path in sorted(MLENERGY.glob("rate*.json"))]
@@ -223,8 +234,8 @@ def test_the_ml_energy_vllm_runs_within_the_documented_error():
         estimated = result.column(metric.name)
         assert not np.isnan(metric.measured).any(), f"{metric.name}: a rate without its run"
         errors[metric.name] = np.abs(estimated / metric.measured - 1)
-    assert errors["request_throughput"].max() < 0.11 and errors["request_throughput"].mean() < 0.042
-    assert errors["e2e_latency"].max() < 0.17 and errors["e2e_latency"].mean() < 0.057
+    assert errors["request_throughput"].max() < 0.11 and errors["request_throughput"].mean() < 0.045
+    assert errors["e2e_latency"].max() < 0.17 and errors["e2e_latency"].mean() < 0.06
     saturated = result.column("online_serving.saturated")
     assert list(saturated) == [False] * 5 + [True]
 
