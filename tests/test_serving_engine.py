@@ -213,8 +213,25 @@ def test_a_pool_too_small_for_one_sequence_is_refused():
 
 
 REPO = Path(__file__).resolve().parents[1]
-MLENERGY = (REPO / ".." / "shared" / "logs" / "05_energy" / "mlenergy_leaderboard_v2_A100-SXM4-40GB_vLLM_chat"
-            / "Meta-Llama-3-8B-Instruct")
+MLENERGY = REPO / ".." / "shared" / "logs" / "05_energy" / "mlenergy_leaderboard_v2_A100-SXM4-40GB_vLLM_chat"
+
+
+def ml_energy_errors(model_dir: str, report: str):
+    """|estimate / measured - 1| per metric of `report` (reports/serving_mlenergy.perf) beside ML.ENERGY's runs of
+    `model_dir`, and the result."""
+    folder = MLENERGY / model_dir
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (../shared/logs): the ML.ENERGY check needs it")
+    logs = [str(path) for path in sorted(folder.glob("rate*.json"))]
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(REPO / "reports" / "serving_mlenergy.perf"), report,
+                                           measured=logs)
+    assert evaluated.exit_status == 0
+    result = evaluated.comparison.result
+    errors = {}
+    for metric in evaluated.comparison.metrics:
+        assert not np.isnan(metric.measured).any(), f"{metric.name}: a rate without its run"
+        errors[metric.name] = np.abs(result.column(metric.name) / metric.measured - 1)
+    return errors, result
 
 
 def test_the_ml_energy_vllm_runs_within_the_documented_error():
@@ -223,21 +240,16 @@ def test_the_ml_energy_vllm_runs_within_the_documented_error():
     the leave-one-rate-out and the held-out errors), requests per second within 11% at every rate and 4.5% on
     average (4.1%), latency per request within 17% and 6% on average (5.7%); the model saturates above 5.5
     requests/s."""
-    if not MLENERGY.is_dir():
-        pytest.skip(f"{MLENERGY} is absent (../shared/logs): the ML.ENERGY check needs it")
-    logs = [str(path) for path in sorted(MLENERGY.glob("rate*.json"))]
-    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(REPO / "reports" / "serving_mlenergy.perf"), measured=logs)
-    assert evaluated.exit_status == 0
-    result = evaluated.comparison.result
-    errors = {}
-    for metric in evaluated.comparison.metrics:
-        estimated = result.column(metric.name)
-        assert not np.isnan(metric.measured).any(), f"{metric.name}: a rate without its run"
-        errors[metric.name] = np.abs(estimated / metric.measured - 1)
+    errors, result = ml_energy_errors("Meta-Llama-3-8B-Instruct", "serving_mlenergy")
     assert errors["request_throughput"].max() < 0.11 and errors["request_throughput"].mean() < 0.045
     assert errors["e2e_latency"].max() < 0.17 and errors["e2e_latency"].mean() < 0.06
-    saturated = result.column("online_serving.saturated")
-    assert list(saturated) == [False] * 5 + [True]
+    assert list(result.column("online_serving.saturated")) == [False] * 5 + [True]
+
+
+def test_the_ml_energy_70b_runs_with_the_fitted_all_reduce_latency():
+    """The 70B runs on eight GPUs (rates 1, 4, 10), in-sample with their two fitted cells: within 17% and 18%."""
+    errors, _ = ml_energy_errors("Meta-Llama-3-70B-Instruct", "serving_mlenergy_70b")
+    assert errors["request_throughput"].max() < 0.17 and errors["e2e_latency"].max() < 0.18
 
 
 def test_the_bundled_serving_report_limits_and_saturates():
