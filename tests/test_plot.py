@@ -41,12 +41,16 @@ DEFAULT_LABELS = {
     # points = "runs": without --measured the published-measurement reports have one point, drawn over the report
     "published_gptfast.perf": ("decode throughput (token/s)", "published_gptfast", 1),
     "published_mlc.perf": ("decode throughput (token/s)", "published_mlc", 1),
+    "serving.perf": ("output throughput per gpu (token/s)", "seq_len", 1),              # its report serving_offline
+    "serving_mlenergy.perf": ("request throughput (request/s)", "request_rate (request/s)", 1),
 }
 
 
 # Files that define several reports: the one each test plots.
 CHOSEN_REPORT = {"capacity_questions.perf": ["--report", "largest_batch"],
-                 "published_llamacpp.perf": ["--report", "published_llamacpp"]}
+                 "published_llamacpp.perf": ["--report", "published_llamacpp"],
+                 "serving.perf": ["--report", "serving_offline"],
+                 "serving_mlenergy.perf": ["--report", "serving_mlenergy"]}
 
 
 def plot_args(report: Path) -> list[str]:
