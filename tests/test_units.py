@@ -141,7 +141,7 @@ def test_to_si_and_from_si():
 @pytest.mark.parametrize("text, message, hint", [
     ("GBs", "unknown unit 'GBs'", "did you mean 'GB' or 'GiB'?"),
     ("Xs", "unknown unit 'Xs'", "did you mean 's'?"),
-    ("KFLOP", "unknown unit 'KFLOP'", "did you mean 'FLOP' or 'kFLOP' or 'TFLOP'?"),
+    ("KFLOP", "unknown unit 'KFLOP'", "did you mean 'kFLOP' or 'FLOP' or 'TFLOP'?"),
     ("GB/xyz", "unknown unit 'xyz'",
      "known units: s, ms, us, B, GB, GiB, bit, FLOP, TFLOP/s, token, J, Wh, W, Hz, %, count"),
 ])
