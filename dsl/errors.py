@@ -210,7 +210,8 @@ def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     close = difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
     if not same:
         close = difflib.get_close_matches(name.lower(), pool, n=limit, cutoff=0.6) if not close else close
-    return (same + [c for c in close if c not in same])[:limit]
+    same = same[:1]                              # one spelling of that name is enough (`kFLOP`, not `kflop` too)
+    return (same + [c for c in close if c.lower() != name.lower()])[:limit]
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
