@@ -118,6 +118,10 @@ STACKS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^llama\.cpp\b"), "llama_cpp"),
     (re.compile(r"^gpt-fast\b"), "gpt_fast"),           # CUDA graphs on NVIDIA, HIP graphs on ROCm: one stack
     (re.compile(r"^TensorRT-LLM\b"), "trtllm"),
+    # llm-perf-bench's vLLM column (mlc-ai/llm-perf-bench@d401356, November 2023): its docker/Dockerfile.cu118.vllm
+    # built vLLM's main of that month, before CUDA graphs (vllm-project/vllm#1926, December 2023) and the custom
+    # all-reduce (#2192, 2024): the engine of then, not today's. First: the plain "vLLM" rule below would take it.
+    (re.compile(r"^vLLM benchmark_latency\.py\b.*\bdocker cu118\b"), "vllm_2023"),
     (re.compile(r"^vLLM\b"), "vllm"),
     (re.compile(r"^SGLang\b"), "sglang"),
     (re.compile(r"^AutoAWQ\b"), "autoawq"),

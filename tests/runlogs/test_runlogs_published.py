@@ -26,8 +26,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # The contract's names (issue 13, /work/contract13.md), plus the stacks and format published sources add.
 PRECISION_BLOCKS = {"fp16", "bf16", "fp8", "int8_wo", "w8a8_int8", "int4_awq", "int4_gptq", "int4_g32", "nvfp4",
                     "mxfp4", "gguf_q4_k_m", "gguf_q8_0", "gguf_f16", "mlc_q4f16_1"}
-STACK_BLOCKS = {"hf_eager_profiled", "hf_eager", "gpt_fast", "vllm", "sglang", "trtllm", "llama_cpp", "autoawq",
-                "mlc_llm", "exllama"}
+STACK_BLOCKS = {"hf_eager_profiled", "hf_eager", "gpt_fast", "vllm", "vllm_2023", "sglang", "trtllm", "llama_cpp",
+                "autoawq", "mlc_llm", "exllama"}
 GPT_FAST = ('Llama-2-7B,meta-llama/Llama-2-7b-chat-hf,NVIDIA A100-SXM4-80GB (power-limited to 330 W; 8-GPU hybrid '
             'cube mesh node),1,none,bf16,"gpt-fast generate.py --compile",1,5,200,'
             'decode_throughput_per_sequence (tok/s),{value},tokens/s,pytorch-labs/gpt-fast@32971d3:README.md')
@@ -210,7 +210,9 @@ def test_precision_spellings_read_as_precision_blocks(text, stack, name):
     ("llama.cpp llama-bench build d11afd66 (2837), CUDA 12.1.1, -ngl 99", "llama_cpp"),
     ("gpt-fast generate.py --compile (torch.compile + HIP graphs, PyTorch nightly; date not stated), ROCm", "gpt_fast"),
     ("TensorRT-LLM v0.5 gptSessionBenchmark (static batching)", "trtllm"),
-    ("vLLM benchmark_latency.py (speed = output_len / mean latency), docker cu118", "vllm"),
+    # llm-perf-bench's November 2023 column: the engine of then (no CUDA graphs), not today's
+    ("vLLM benchmark_latency.py (speed = output_len / mean latency), docker cu118", "vllm_2023"),
+    ("vLLM 0.6.3 benchmark_throughput.py", "vllm"),
     ("AutoAWQ 0.1.6 examples/benchmark.py (fused modules, torch generator)", "autoawq"),
     ("MLC LLM @8e94910e", "mlc_llm"),
     ("ExLlamaV2 (commit in README Setup Details)", "exllama"),
