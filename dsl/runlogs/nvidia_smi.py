@@ -224,7 +224,7 @@ def group_rows(path: str, rows: list, lines: list, first: int, columns: list, of
         gpu = gpus.setdefault(key, Gpu(key))
         if "name" in cells:
             gpu.identity.setdefault("hardware", cells["name"].strip())
-        if "index" in cells and cells["index"].strip().isdigit():
+        if "index" in cells and cells["index"].strip().isascii() and cells["index"].strip().isdigit():
             gpu.identity.setdefault("gpu_index", int(cells["index"]))
         gpu.rows.append((moment, row_number))
         for column, series, what in ((power_field, gpu.power, "a power"), ("memory.used", gpu.memory, "a size"),

@@ -118,6 +118,9 @@ def file_error(path: str, code: str, message: str, *, line: int = 0, col: int = 
     return PerfError(Diagnostic(code, message, location, source_line, hints=list(hints or [])))
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def int_identity(value: object) -> int | None:
     """An identifying count as an int ("8", 8, 8.0 -> 8), or None where it is not a whole number."""
     if isinstance(value, bool):
@@ -128,7 +131,9 @@ def int_identity(value: object) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit() and len(text) <= 30:     # no count has more digits; int() refuses 4,300
+        # ASCII digits with one optional sign: str.isdigit also takes '¹' and '٣', and lstrip("+-") took "--5",
+        # which int() refuses; no count has more than 30 digits (int() refuses 4,300).
+        if _WHOLE_NUMBER.fullmatch(text) and len(text) <= 30:
             return int(text)
     return None
 
