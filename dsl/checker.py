@@ -286,6 +286,8 @@ class Checker:
                 if ("unbound-role", target.message) in self._reported:
                     return None
                 self._reported.add(("unbound-role", target.message))
+                if self._quoted_role(expr.parts[0]):
+                    return None
             self.report(target.code, target.message, expr.span, path=path, severity=target.severity,
                         hints=list(target.hints))
             if target.severity == "warning":
@@ -294,6 +296,19 @@ class Checker:
         if target.open:
             return "open", [], target.cell
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
+
+    def _quoted_role(self, role: str) -> bool:
+        """Report error[quoted-role] where the report sets the role a formula reads to a string naming a block
+        (`stack = "vllm"`: the newcomer meant the block `vllm`); True when reported (then not also unbound-role)."""
+        report = self.ctx.report if self.ctx is not None else None
+        cell = report.cells.get(role) if report is not None else None
+        if cell is None or not isinstance(cell.expr, ir.Str) or cell.expr.value not in self.blocks:
+            return False
+        name = cell.expr.value
+        self.report("quoted-role", f"'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
+                    cell.expr.span, path=report.cell_path(role),
+                    hints=[f"write `{role} = {name}` without quotes (the block `{name}` exists)"])
+        return True
 
     _t_ref = ref_type
 

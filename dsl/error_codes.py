@@ -76,6 +76,9 @@ _TABLE = [
               "bind the role in the report: `{role} = BLOCK` or `sweep {role} = [...]`; the help lists the loaded "
               "blocks that could fill it (\"blocks that could fill it: gpt_fast, hf_eager, ...\": those that define "
               "the cell read and give every cell a value)"),
+    ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
+              "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
+              "exists); a quoted string is only a text cell"),
     ErrorCode("block-as-value", "spec", _E, "'{name}' is a block | a role | a block binding, not a value",
               "reach one of its cells: `NAME.CELL`"),
     ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",

@@ -61,8 +61,9 @@ OPTIONS: dict[str, ReportOption] = {option.name: option for option in (
                  "named after the report)"),
     ReportOption("note", "string formula", "a note on each sweep point's workbook row, such as why its estimates are "
                  "known to miss (an empty string: no note)"),
-    ReportOption("stack", "text", "the software stack the estimates stand for, stated on the workbook's Setup "
-                 "sheet (where `stack` is a role bound to a block instead, the block is named there)"),
+    ReportOption("stack_note", "text", "the software stack the estimates stand for, in words, stated on the "
+                 "workbook's Setup sheet (after the block where the role `stack` binds one, which the Setup names "
+                 "with its label)"),
     ReportOption("invalid_points", "choice", "what happens to the sweep points that break a `require`", "omit",
                  (("omit", "they are left out of the results, with one warning per constraint"),
                   ("mark", "they are kept, with the columns `valid` (false) and `violates` (the constraints' "

@@ -3,8 +3,8 @@ software stack, the cost model (with a version) and the sweep's values in that s
 
 Everything is read from the specs, never guessed: the workload block's own cells (what it sets over its parent),
 the blocks bound to the roles `precision` (its bytes and matmul format) and `stack` (named with their labels; without
-the roles: the workload's precision cells, names ending in `_bytes` or `_peak`, and the report's string cell
-`stack`), and the files of the cost-model blocks the estimates used, with
+the roles: the workload's precision cells, names ending in `_bytes` or `_peak`), the report's option `stack_note`
+(a text, after the bound stack block where there is one), and the files of the cost-model blocks the estimates used, with
 the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does).
 """
 
@@ -20,8 +20,8 @@ from . import __version__, ir
 from .result import Result
 
 PRECISION_CELL = re.compile(r"(_bytes|_peak)$|^(precision|dtype)$")
-NOT_STATED = ("not stated by the report (bind the role `stack` to a block of software/stacks.perf, or add a string "
-              "cell `stack = \"...\"`)")
+NOT_STATED = ("not stated by the report (bind the role `stack` to a block of software/stacks.perf, or add the "
+              "option `stack_note = \"...\"`)")
 LIST_LIMIT = 8
 
 
@@ -70,8 +70,7 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
             lines.append(("Precision", _role_text(ctx, blocks, "precision", PRECISION_ROLE_CELLS)))
         elif precision:
             lines.append(("Precision", "; ".join(precision)))
-    lines.append(("Stack", _role_text(ctx, blocks, "stack", ()) if "stack" in ctx.fixed_roles
-                  else _stack_text(ctx)))
+    lines.append(("Stack", _stack_text(ctx, blocks)))
     by_file: dict[str, list[str]] = {}
     for block_name in dict.fromkeys(key[0] for key in result.evaluator.memo):
         block = blocks[block_name]
@@ -106,11 +105,15 @@ def _role_text(ctx, blocks, role: str, cells: tuple[str, ...]) -> str:
     return named(names[0]) + (": " + "; ".join(shown) if shown else "")
 
 
-def _stack_text(ctx) -> str:
-    """The report's `stack`: a string as written, or the block(s) a `stack` role binds (a software-stack block)."""
+def _stack_text(ctx, blocks) -> str:
+    """The stack the estimates stand for: the block(s) the role `stack` binds (`vllm (vLLM)`; the swept ones by
+    name), then the report's `stack_note` as written (`; ` between the two); NOT_STATED where there is neither."""
+    parts = []
     if "stack" in ctx.fixed_roles:
-        return ctx.fixed_roles["stack"]
-    if "stack" in ctx.swept_roles:
-        return ", ".join(ctx.role_blocks("stack"))
-    stack = ctx.report.cells.get("stack")
-    return stack.expr.value if stack is not None and isinstance(stack.expr, ir.Str) else NOT_STATED
+        parts.append(_role_text(ctx, blocks, "stack", ()))
+    elif "stack" in ctx.swept_roles:
+        parts.append(", ".join(ctx.role_blocks("stack")))
+    note = ctx.report.cells.get("stack_note")
+    if note is not None and isinstance(note.expr, ir.Str):
+        parts.append(note.expr.value)
+    return "; ".join(parts) or NOT_STATED

@@ -82,3 +82,44 @@ def test_eval_reports_every_bad_option_at_once(capsys, monkeypatch):
     assert [line for line in err.splitlines() if line.startswith("error[")] == [
         "error[bad-choice]: 'points' is one of \"sweep\" or \"runs\", not \"run\"",
         "error[bad-choice]: 'error_convention' is one of \"measured\" or \"estimated\", not \"measurd\""]
+
+
+STACK_NOTE_SPEC = """import "models/opt.perf"
+import "hardware/ampere_workstation.perf"
+workload sized { tokens = 16384 }
+costmodel stream { time = 2 byte * model.params / hardware.mem_bw }
+report with_options {
+    stack_note = "PyTorch eager, fp16"
+    model = opt_1_3b
+    hardware = rtx_a5000
+    workload = sized
+    show stream.time in ms as runtime
+}
+"""
+
+
+def test_stack_note_is_the_setup_sheets_stack_where_no_stack_block_is_bound():
+    from perfdsl.workbook_setup import NOT_STATED, setup_lines
+
+    result = perfdsl.load([], texts={str(REPO / "r.perf"): STACK_NOTE_SPEC}).evaluate()
+    assert dict(setup_lines(result, [0], {}))["Stack"] == "PyTorch eager, fp16"
+    bare = perfdsl.load([], texts={str(REPO / "r.perf"): STACK_NOTE_SPEC.replace(
+        '    stack_note = "PyTorch eager, fp16"\n', "")}).evaluate()
+    assert dict(setup_lines(bare, [0], {}))["Stack"] == NOT_STATED == (
+        "not stated by the report (bind the role `stack` to a block of software/stacks.perf, or add the option "
+        "`stack_note = \"...\"`)")
+
+
+def test_stack_note_follows_the_bound_stack_block_and_its_label():
+    from perfdsl.workbook_setup import setup_lines
+
+    text = STACK_NOTE_SPEC.replace('import "models/opt.perf"', 'import "models/opt.perf"\nimport "software/stacks.perf"')
+    text = text.replace("    workload = sized\n", "    workload = sized\n    stack = vllm\n")
+    result = perfdsl.load([], texts={str(REPO / "r.perf"): text}).evaluate()
+    assert dict(setup_lines(result, [0], {}))["Stack"] == "vllm (vLLM); PyTorch eager, fp16"
+
+
+def test_a_quoted_string_cell_named_stack_is_no_option_any_more():
+    """`stack` is the role of a software block; the text option is `stack_note` (tests/test_quoted_role.py pins
+    what `stack = "vllm"` says where a formula reads the role)."""
+    assert "stack" not in OPTIONS and OPTIONS["stack_note"].kind == "text"

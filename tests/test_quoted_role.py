@@ -1,0 +1,57 @@
+"""error[quoted-role]: a report that sets a role the cost model reads to a string naming a block (`stack = "vllm"`)
+is told to drop the quotes, instead of being told that it binds no block to the role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC = """import "costmodels/transformer_inference.perf"
+import "models/qwen2.perf"
+import "hardware/hopper.perf"
+workload w extends inference {{ batch = 1; seq_len = 128; gen_tokens = 16 }}
+report r {{
+    model = qwen2_5_3b
+    {hardware}
+    workload = w
+    {stack}
+    {precision}
+    show serving.tpot in ms
+}}
+"""
+BOUND = {"hardware": "hardware = h100_sxm5", "stack": "stack = vllm", "precision": "precision = fp16"}
+
+
+def check(**quoted: str) -> list[str]:
+    text = SPEC.format(**{**BOUND, **quoted})
+    diagnostics = perfdsl.load([], texts={str(REPO / "q.perf"): text}).check()
+    return [d.render().replace(f"{REPO}/", "") for d in diagnostics]
+
+
+def test_a_quoted_stack_is_told_to_drop_the_quotes():
+    assert check(stack='stack = "vllm"') == [
+        "error[quoted-role]: 'stack' is the string \"vllm\", but a formula reads the role 'stack'\n"
+        "  --> q.perf:9:13\n"
+        "  |\n"
+        "9 |     stack = \"vllm\"\n"
+        "  |             ^^^^^^\n"
+        "  = in: report.r.stack\n"
+        "  = help: write `stack = vllm` without quotes (the block `vllm` exists)"]
+
+
+@pytest.mark.parametrize("role, line, block", [("precision", 10, "fp8"), ("hardware", 7, "h100_sxm5")])
+def test_any_role_quoted_with_a_block_name_is_the_same_error(role, line, block):
+    (first,) = check(**{role: f'{role} = "{block}"'})
+    assert first.splitlines()[0] == (
+        f"error[quoted-role]: '{role}' is the string \"{block}\", but a formula reads the role '{role}'")
+    assert first.splitlines()[1].endswith(f"q.perf:{line}:{len(role) + 8}")
+    assert first.splitlines()[-1].strip() == f"= help: write `{role} = {block}` without quotes (the block `{block}` exists)"
+
+
+def test_a_string_naming_no_block_is_still_an_unbound_role():
+    (first,) = check(stack='stack = "PyTorch eager"')
+    assert first.splitlines()[0] == "error[unbound-role]: report 'r' binds no block to the role 'stack'"
