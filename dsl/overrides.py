@@ -193,6 +193,23 @@ def _current_dimension(block: "Block", current: ir.Cell | None):
     return dims.pop() if len(dims) == 1 and len(items) == len([i for i in items if isinstance(i, ir.Num)]) else None
 
 
+def _rate_of_written(written: str | None, wanted) -> str | None:
+    """The unit written, made a rate or a total to fit the dimension `wanted`, keeping its prefix: 'TB' -> 'TB/s'
+    for a bandwidth (not the cell's own 'GB/s', 1000 times off for the number given), 'GB/s' -> 'GB' for a size;
+    None where neither fits."""
+    from .units import UnitError, parse_unit
+
+    if not written:
+        return None
+    for candidate in (f"{written}/s", written[:-2] if written.endswith("/s") else None):
+        try:
+            if candidate and parse_unit(candidate).dim == wanted:
+                return candidate
+        except UnitError:
+            continue
+    return None
+
+
 def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
                              text: str) -> None:
     """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
@@ -208,6 +225,7 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             written = current.expr.unit if current is not None and isinstance(current.expr, ir.Num) else None
             unit = written or dimension_name(before)
             number = item.text.split()[0] if item.text else "..."
+            unit = _rate_of_written(item.unit, before) or unit
             hint = f"give it a unit of {dimension_name(before)}, e.g. --set {block.name}.{name}=\"{number} {unit}\""
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
                                    f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))

@@ -186,6 +186,7 @@ def parse_value(text: str, origin: str = "--set") -> list[ir.Expr] | ir.RangeExp
     """Parse a value given on the command line: one expression, a comma-separated list, or a range."""
     tree = _parse(text, origin, "value_text")
     builder = _IRBuilder(text, origin)
+    builder.one_value = True          # a --set value has no next cell: no hint to separate one
     children = tree.children
     if len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "range":
         value = builder.expr(children[0])
@@ -611,7 +612,7 @@ class _IRBuilder:
                 hints = []
             unit_col = span.col + len(str(token)) - len(unit_text)
             loc = Location(self.file, span.line, unit_col, unit_col + len(unit_text))
-            if unit_text.replace("_", "").isalpha():
+            if unit_text.replace("_", "").isalpha() and not getattr(self, "one_value", False):
                 hints.append(f"if '{unit_text}' starts the next cell, separate the two with ';' or a new line")
             self.diagnostics.append(error(exc.code, exc.message, loc,
                                           source_line=self.line(span.line), hints=hints))

@@ -26,11 +26,13 @@ BASE_DIMENSIONS = ("s", "byte", "FLOP", "token", "J", "request")
 class UnitError(ValueError):
     """An unknown or malformed unit; `hint` proposes a fix."""
 
-    def __init__(self, message: str, hint: str | None = None, code: str = "unknown-unit", unknown: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, code: str = "unknown-unit", unknown: str | None = None,
+                 written: tuple[str, int, int] | None = None):
         super().__init__(message)
         self.message = message
         self._hint = hint
         self._unknown = unknown
+        self._written = written          # (the whole unit text, start, end of the unknown name in it)
         self.code = code
 
     @property
@@ -38,7 +40,7 @@ class UnitError(ValueError):
         """The fix to propose; for an unknown name, the closest known units, looked up only when asked (is_unit
         asks nothing, and a close-match search over every unit costs milliseconds)."""
         if self._hint is None and self._unknown is not None:
-            self._hint = _unit_hint(self._unknown)
+            self._hint = _unit_hint(self._unknown, self._written)
         return self._hint
 
 
@@ -184,7 +186,7 @@ def parse_unit(text: str) -> Unit:
             raise UnitError(f"malformed unit '{text}'", "a unit is names joined by '*' and '/', e.g. 'J/token'")
         name, power_text = match.group("name"), match.group("power") or "1"
         if name not in UNIT_TABLE:
-            raise UnitError(f"unknown unit '{name}'", unknown=name)
+            raise UnitError(f"unknown unit '{name}'", unknown=name, written=(text, match.start(), match.end()))
         power = int(power_text) if len(power_text.lstrip("-")) <= 3 else MAX_UNIT_POWER + 1
         if abs(power) > MAX_UNIT_POWER:
             raise UnitError(f"the exponent of '{name}^{_short(power_text)}' is too large",
@@ -218,12 +220,37 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _unit_hint(name: str) -> str:
+def _per_second(name: str) -> str | None:
+    """'TBps' -> 'TB/s', 'Gbps' -> 'Gbit/s', 'MBps' -> 'MB/s': a rate spelled with the suffix 'ps' (per second), as
+    vendors print it; None where the part before 'ps' is no unit."""
+    if not name.endswith("ps") or len(name) < 3:
+        return None
+    stem = name[:-2]
+    if stem in UNIT_TABLE:
+        return stem + "/s"
+    if stem.endswith("b") and stem[:-1] + "bit" in UNIT_TABLE:
+        return stem[:-1] + "bit/s"
+    return None
+
+
+def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
+    """'did you mean ...?' for the unknown unit name `name`: a rate written with 'ps' ('TBps': 'TB/s') alone, else
+    the known names that differ from it only in case ('Gib': 'GiB', 'S': 's'), then the closest by spelling; each
+    quoted within the whole unit written (`written`: its text and the name's place in it), so 'GB/S' gives
+    'GB/s'."""
     from .errors import suggest
 
-    close = suggest(name, UNIT_TABLE.keys())
+    rate = _per_second(name)
+    if rate:                               # a rate is what was meant: 'Tops' or 'ps' beside it would mislead
+        close = [rate]
+    else:
+        same = [known for known in UNIT_TABLE if known.lower() == name.lower()]
+        changes = {known: sum(a != b for a, b in zip(known, name)) for known in same}
+        close = sorted(known for known in same if changes[known] == min(changes.values()))   # 'KFLOP': kFLOP
+        close += [known for known in suggest(name, UNIT_TABLE.keys()) if known not in close]
     if close:
-        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        text, start, end = written if written is not None else (name, 0, len(name))
+        return "did you mean " + " or ".join(f"'{text[:start]}{c}{text[end:]}'" for c in close[:3]) + "?"
     return "known units: s, ms, us, B, GB, GiB, bit, FLOP, TFLOP/s, token, J, Wh, W, Hz, %, count"
 
 

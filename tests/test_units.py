@@ -5,6 +5,8 @@ Expected scales are written as the arithmetic that gives them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from perfdsl.units import (BYTES, DIMENSIONLESS, ENERGY, FLOPS_DIM, POWER, REQUESTS, TIME, TOKENS, Dimension,
@@ -260,3 +262,53 @@ def test_auto_units_parse_back_to_their_scale():
             unit = parse_unit(text)
             assert unit.dim == dimension, text
             assert unit.scale == pytest.approx(factor), text
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("TBps", "did you mean 'TB/s'?"),               # vendors' 'ps' (per second): the rate, prefix kept
+    ("Gbps", "did you mean 'Gbit/s'?"),
+    ("GB/S", "did you mean 'GB/s'?"),               # the whole unit, its case mended
+    ("Gib", "did you mean 'GiB' or 'Gibit' or 'Gibyte'?"),   # case-only differences first
+])
+def test_unknown_unit_hints_mend_rates_and_case(text, hint):
+    with pytest.raises(UnitError) as info:
+        parse_unit(text)
+    assert info.value.hint == hint
+
+
+def _set_error(capsys, value: str) -> str:
+    from perfdsl import cli
+
+    code = cli.main(["eval", str(Path(__file__).resolve().parent.parent / "reports" / "capacity_planning.perf"),
+                     "--set", f"h100_sxm5.mem_bw={value}", "--format", "csv"])
+    assert code == 2                        # a bad --set value: bad usage
+    return capsys.readouterr().err
+
+
+def test_a_set_value_of_bytes_for_a_bandwidth_is_told_the_rate_with_its_own_prefix(capsys):
+    assert _set_error(capsys, "3.35 TB") == (
+        "error[unit-mismatch]: --set h100_sxm5.mem_bw: '3.35 TB' is byte, but 'h100_sxm5.mem_bw' is byte/s\n"
+        "  = help: give it a unit of byte/s, e.g. --set h100_sxm5.mem_bw=\"3.35 TB/s\"\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_set_value_with_an_unknown_unit_has_no_next_cell_to_separate(capsys):
+    assert _set_error(capsys, "3.35 TBps") == (
+        "error[unknown-unit]: unknown unit 'TBps'\n"
+        "  --> --set h100_sxm5.mem_bw:1:6\n"
+        "  |\n"
+        "1 | 3.35 TBps\n"
+        "  |      ^^^^\n"
+        "  = help: did you mean 'TB/s'?\n"
+        "\n"
+        "1 error\n")
+    assert _set_error(capsys, "3350 GB/S") == (
+        "error[unknown-unit]: unknown unit 'S'\n"
+        "  --> --set h100_sxm5.mem_bw:1:6\n"
+        "  |\n"
+        "1 | 3350 GB/S\n"
+        "  |      ^^^^\n"
+        "  = help: did you mean 'GB/s'?\n"
+        "\n"
+        "1 error\n")
