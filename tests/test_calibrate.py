@@ -385,3 +385,14 @@ def test_runs_are_fitted_at_their_own_point_where_a_require_leaves_points_out(tm
     for name, value in fitted(cal).items():
         assert value == pytest.approx(TRUTH[name], rel=1e-6)
     assert cal.mape(0) < 1e-9
+
+
+def test_a_misspelt_fit_cell_is_told_the_close_names(tmp_path, capsys):
+    """`--fit trtllm.step_overhed`: the newcomer's typo gets a did-you-mean (and the cells the block has)."""
+    report, runs = write_toy(tmp_path)
+    code = main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiencyy=0.1..1",
+                 "-o", str(tmp_path / "c.perf")])
+    assert code == 2
+    assert capsys.readouterr().err.splitlines()[:2] == [
+        "error[bad-option]: --fit toy.efficiencyy=0.1..1: 'toy' has no cell 'efficiencyy'",
+        "  = help: did you mean 'efficiency' or 'unused_efficiency' or 'bandwidth_efficiency'?"]
