@@ -42,8 +42,11 @@ def workbook_pictures(result: Result, first_points: dict[str, int]) -> list[Pict
         return []
     from . import plot
 
-    pictures = [_picture(f"{title}: {view.title} at {view.point}", plot.render(plot.draw_roofline, view))
-                for title, view in views]
+    pictures = []
+    for title, view in views:
+        # A report without `section` has one section titled with its name, which the view's title starts with.
+        heading = view.title if view.title.startswith(f"{title}: ") else f"{title}: {view.title}"
+        pictures.append(_picture(f"{heading} at {view.point}", plot.render(plot.draw_roofline, view)))
     return pictures
 
 

@@ -588,3 +588,16 @@ def test_pictures_go_on_a_plots_sheet_one_a_page(tmp_path):
     assert sizes == [(900, 630), (900, 450)]
     about = {row[0].value: row[1].value for row in book["About"].iter_rows()}
     assert "; Plots (rooflines and the charts a spreadsheet cannot draw, as pictures); Inputs" in about["Sheets"]
+
+
+def test_a_report_without_sections_names_itself_once_above_its_roofline(tmp_path):
+    """published_trtllm has no `section`: its one section is titled with the report's name, which the roofline's
+    title starts with already ("published_trtllm: published_trtllm: roofline ..." before)."""
+    from perfdsl.cli import main
+
+    out = tmp_path / "trtllm.xlsx"
+    assert main(["eval", str(Path(__file__).resolve().parent.parent / "reports" / "published_trtllm.perf"),
+                 "-o", str(out)]) == 0
+    titles = [row[0] for row in openpyxl.load_workbook(out)["Plots"].iter_rows(values_only=True) if row[0]]
+    assert titles == ["published_trtllm: roofline on NVIDIA H100 80GB HBM3 at model=gptj_6b, hardware=h100_sxm5, "
+                      "tp=1, batch=1, seq_len=128, output_len=1, kv_cache_dtype=auto, precision=fp8"]
