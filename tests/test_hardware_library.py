@@ -38,6 +38,8 @@ BASE_INPUTS = {
     "sm_count", "peak_fp32", "peak_tf32", "peak_fp16", "peak_fp16_acc16", "peak_fp8", "peak_int8",
     "mem_size", "mem_bw", "tdp", "pcie_bw", "nvlink_bw",
 }
+# What the part computes in at all: bf16 = true, false on Volta and Turing (gpus.csv: "BF16 N/A").
+BASE_FEATURES = {"bf16"}
 BASE_FORMULAS = {"interconnect_bw", "idle_power", "peak_fp4"}   # peak_fp4 = peak_fp16 where a part has no FP4
 # Cells a cost model needs that datasheets lack: defaults in the base block (costmodels/README.md, "Calibration").
 BASE_DEFAULTS = {"matmul_efficiency", "attention_efficiency", "bandwidth_efficiency"}
@@ -180,6 +182,10 @@ SPOT_CHECKS = [
     ("b200.mem_size", 1440e9 / 8),                 # DGX B200: 1,440 GB / 8 GPUs
     ("b200.mem_bw", 64e12 / 8),                    # DGX B200: 64 TB/s / 8 GPUs
     ("b200.peak_fp8", 9000e12 / 2),
+    ("b200.peak_fp4", 18000e12 / 2),               # gpus.csv: "FP4 9000 (18000 sparse)"
+    ("t4.bf16", False),                            # gpus.csv: "BF16 N/A"
+    ("v100_sxm2_32gb.bf16", False),
+    ("a100_80gb_sxm4.bf16", True),
     ("b200.peak_fp16", 4500e12 / 2),
     ("b200.tdp", 1000),
     ("v100_sxm2_32gb.peak_fp16", 125e12),          # Volta: dense, no sparsity
@@ -284,7 +290,7 @@ def test_every_part_extends_its_family_and_every_family_the_base(program):
 
 def test_base_declares_the_datasheet_inputs(program):
     cells = set(program.blocks[BASE].cells)
-    assert cells == BASE_INPUTS | BASE_FORMULAS | BASE_DEFAULTS | BASE_CARRYING, f"hardware.gpu cells: {sorted(cells)}"
+    assert cells == BASE_INPUTS | BASE_FORMULAS | BASE_DEFAULTS | BASE_CARRYING | BASE_FEATURES, f"hardware.gpu cells: {sorted(cells)}"
 
 
 @pytest.mark.parametrize("part", sorted(PARTS))
