@@ -299,7 +299,7 @@ class Checker:
 
     def _quoted_role(self, role: str) -> bool:
         """Report error[quoted-role] where the report sets the role a formula reads to a string naming a block
-        (`stack = "vllm"`: the newcomer meant the block `vllm`); True when reported (then not also unbound-role)."""
+        (`stack = "vllm"`, meaning the block `vllm`); True when reported (then not also unbound-role)."""
         report = self.ctx.report if self.ctx is not None else None
         cell = report.cells.get(role) if report is not None else None
         if cell is None or not isinstance(cell.expr, ir.Str) or cell.expr.value not in self.blocks:

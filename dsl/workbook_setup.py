@@ -4,8 +4,8 @@ software stack, the cost model (with a version) and the sweep's values in that s
 Everything is read from the specs, never guessed: the workload block's own cells (what it sets over its parent),
 the blocks bound to the roles `precision` (its bytes and matmul format) and `stack` (named with their labels; without
 the roles: the workload's precision cells, names ending in `_bytes` or `_peak`), the report's option `stack_note`
-(a text, after the bound stack block where there is one), and the files of the cost-model blocks the estimates used, with
-the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does).
+(a text, after the bound stack block where there is one), and the files of the cost-model blocks the estimates
+used, with the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does).
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ def test_any_role_quoted_with_a_block_name_is_the_same_error(role, line, block):
     assert first.splitlines()[0] == (
         f"error[quoted-role]: '{role}' is the string \"{block}\", but a formula reads the role '{role}'")
     assert first.splitlines()[1].endswith(f"q.perf:{line}:{len(role) + 8}")
-    assert first.splitlines()[-1].strip() == f"= help: write `{role} = {block}` without quotes (the block `{block}` exists)"
+    assert first.splitlines()[-1].strip() == (
+        f"= help: write `{role} = {block}` without quotes (the block `{block}` exists)")
 
 
 def test_a_string_naming_no_block_is_still_an_unbound_role():

@@ -113,7 +113,8 @@ def test_stack_note_is_the_setup_sheets_stack_where_no_stack_block_is_bound():
 def test_stack_note_follows_the_bound_stack_block_and_its_label():
     from perfdsl.workbook_setup import setup_lines
 
-    text = STACK_NOTE_SPEC.replace('import "models/opt.perf"', 'import "models/opt.perf"\nimport "software/stacks.perf"')
+    text = STACK_NOTE_SPEC.replace('import "models/opt.perf"',
+                                   'import "models/opt.perf"\nimport "software/stacks.perf"')
     text = text.replace("    workload = sized\n", "    workload = sized\n    stack = vllm\n")
     result = perfdsl.load([], texts={str(REPO / "r.perf"): text}).evaluate()
     assert dict(setup_lines(result, [0], {}))["Stack"] == "vllm (vLLM); PyTorch eager, fp16"
