@@ -247,7 +247,7 @@ def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
         same = [known for known in UNIT_TABLE if known.lower() == name.lower()]
         changes = {known: sum(a != b for a, b in zip(known, name)) for known in same}
         close = sorted(known for known in same if changes[known] == min(changes.values()))   # 'KFLOP': kFLOP
-        close += [known for known in suggest(name, UNIT_TABLE.keys()) if known not in close]
+        close += [known for known in suggest(name, UNIT_TABLE.keys(), limit=6) if known.lower() != name.lower()]
     if close:
         text, start, end = written if written is not None else (name, 0, len(name))
         return "did you mean " + " or ".join(f"'{text[:start]}{c}{text[end:]}'" for c in close[:3]) + "?"
