@@ -235,19 +235,15 @@ def _per_second(name: str) -> str | None:
 
 def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
     """'did you mean ...?' for the unknown unit name `name`: a rate written with 'ps' ('TBps': 'TB/s') alone, else
-    the known names that differ from it only in case ('Gib': 'GiB', 'S': 's'), then the closest by spelling; each
+    the closest known names (one that differs only in case first: 'Gib': 'GiB', 'S': 's'); each
     quoted within the whole unit written (`written`: its text and the name's place in it), so 'GB/S' gives
     'GB/s'."""
     from .errors import suggest
 
     rate = _per_second(name)
-    if rate:                               # a rate is what was meant: 'Tops' or 'ps' beside it would mislead
-        close = [rate]
-    else:
-        same = [known for known in UNIT_TABLE if known.lower() == name.lower()]
-        changes = {known: sum(a != b for a, b in zip(known, name)) for known in same}
-        close = sorted(known for known in same if changes[known] == min(changes.values()))   # 'KFLOP': kFLOP
-        close += [known for known in suggest(name, UNIT_TABLE.keys(), limit=6) if known.lower() != name.lower()]
+    # A rate is what was meant ('Tops' or 'ps' beside it would mislead); else suggest() puts a name differing only
+    # in case first ('Gib': 'GiB', 'S': 's').
+    close = [rate] if rate else suggest(name, UNIT_TABLE.keys())
     if close:
         text, start, end = written if written is not None else (name, 0, len(name))
         return "did you mean " + " or ".join(f"'{text[:start]}{c}{text[end:]}'" for c in close[:3]) + "?"
