@@ -206,11 +206,11 @@ def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
         return []
     _compared += len(pool)
     # A name that differs only in case (`FP8` for `fp8`) comes first: difflib scores case as any other letter.
-    same = [c for c in pool if c != name and c.lower() == name.lower()]
+    # One spelling of it is enough (`kFLOP`, not `kflop` too).
+    same = [c for c in pool if c != name and c.lower() == name.lower()][:1]
     close = difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
-    if not same:
-        close = difflib.get_close_matches(name.lower(), pool, n=limit, cutoff=0.6) if not close else close
-    same = same[:1]                              # one spelling of that name is enough (`kFLOP`, not `kflop` too)
+    if not close and not same:
+        close = difflib.get_close_matches(name.lower(), pool, n=limit, cutoff=0.6)
     return (same + [c for c in close if c.lower() != name.lower()])[:limit]
 
 

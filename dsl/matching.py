@@ -41,6 +41,7 @@ LIST_LIMIT = 20
 # Warnings of the log readers about rows that are still read whole and matched (a name read with an assumption or
 # kept as written, runs that name no model): the Unmatched sheet says so, instead of calling them unusable.
 KEPT_ROW_CODES = frozenset({"assumed-spelling", "unknown-spelling", "unmatchable-runs"})
+UNUSABLE, KEPT_WITH_NOTE = "unusable row", "run kept, with a note"      # the Unmatched sheet's kinds for log rows
 # The text cells by which a run names a block bound to a role, besides the block's name.
 LABEL_CELLS = ("label", "hf_id")
 
@@ -173,7 +174,7 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
     loaded = load_runs(paths)
     comparison.diagnostics.extend(loaded.problems)
     for problem in loaded.problems:
-        kind = "run kept, with a note" if problem.code in KEPT_ROW_CODES else "unusable row"
+        kind = KEPT_WITH_NOTE if problem.code in KEPT_ROW_CODES else UNUSABLE
         comparison.unmatched.append(Unmatched(kind, problem.message, str(problem.location or "")))
     runs = loaded.records
     comparison.n_runs = len(runs)
@@ -380,7 +381,7 @@ def _describe(result: Result, point: int) -> str:
 def _summarise(comparison: Comparison, without: int) -> None:
     groups: dict[str, list[Unmatched]] = {}
     for item in comparison.unmatched:
-        if item.kind not in ("unusable row", "run kept, with a note"):
+        if item.kind not in (UNUSABLE, KEPT_WITH_NOTE):
             groups.setdefault(item.kind, []).append(item)
     for kind, items in groups.items():
         if kind == "estimate without run":
