@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 MODEL_CELLS = ["hidden", "layers", "heads", "kv_heads", "ffn", "vocab", "head_dim", "embed_dim", "experts", "top_k",
-               "gated_mlp", "learned_pos", "norm_is_rms", "final_norm", "hf_q_scale_kernel", "hf_qkv_layout_copies",
+               "gated_mlp", "tied_embeddings", "learned_pos", "norm_is_rms", "final_norm", "hf_q_scale_kernel", "hf_qkv_layout_copies",
                "hf_logits_fp32", "q_dim", "kv_dim", "mlp_matrices", "expert_params", "params",
                "matmul_flops_per_token_linear", "attn_flops_per_token_per_ctx", "kv_expanded_elems_per_layer_token",
                "kv_window", "window_layers", "global_layers"]
@@ -65,7 +65,10 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     attention_time = np.maximum(attention_flops / attention_rate,
                                 A * tokens * head_dim * (2 * heads + 2 * kv_read) / tp / bandwidth)
     mlp_flops = 2 * tokens * top_k * mm * hidden * ffn / tp
-    experts_read = np.minimum(x["experts"], tokens * top_k)
+    # the distinct experts T tokens touch under uniform routing: experts x (1 - (1 - top_k / experts)^T), T capped
+    # at 2,000 as costmodels/moe.perf caps it
+    miss = 1 - top_k / x["experts"]
+    experts_read = x["experts"] * (1 - miss ** np.minimum(tokens, 2000))
     mlp_bytes = (top_k * A * tokens * (hidden * mm + ffn * mm) + experts_read * W * mm * hidden * ffn) / tp
     mlp_time = np.maximum(mlp_flops / matmul_rate, mlp_bytes / bandwidth)
     norm_bytes_per_element = np.where(rms, 4 * A + 28, 2 * A)
@@ -104,8 +107,11 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     context = seq + out / 2
     kept_decode = (global_layers * context + window_layers * np.minimum(context, window_keep)) / layers
     flops = batch * (x["matmul_flops_per_token_linear"] + x["attn_flops_per_token_per_ctx"] * kept_decode) / tp
-    decode_experts = np.minimum(x["experts"], batch * top_k)
-    weight_traffic = (x["params"] - layers * (x["experts"] - decode_experts) * x["expert_params"]) * W / tp
+    decode_experts = x["experts"] * (1 - miss ** np.minimum(batch, 2000))
+    # a step reads one row of an untied token embedding (row-split over the tp GPUs), not the whole of it
+    embedding_unread = np.where(x["tied_embeddings"] > 0, 0, vocab * embed_dim / tp)
+    weight_traffic = ((x["params"] - layers * (x["experts"] - decode_experts) * x["expert_params"]) / tp
+                      - embedding_unread) * W
     decode_bytes = weight_traffic + bytes_per_token * batch * kept_decode + 2 * A * batch * hidden * layers
     step_compute = np.maximum(flops / matmul_rate, decode_bytes / bandwidth)
     decode_kernels = step_kernels - PROLOGUE_KERNELS + 2
