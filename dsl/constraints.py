@@ -217,6 +217,8 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
     for block, owner, require in constraints:
         holds = _holds(evaluator, ctx, block, require)
+        if holds is ALWAYS_HOLDS:           # a constant condition true at all its positions: nothing to add
+            continue
         key = (require.span.file, require.span.line, require.span.col)
         if key in by_require:
             holds = np.logical_and(by_require[key][2], holds)
@@ -243,16 +245,24 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     return Validity(valid, violations, diagnostics)
 
 
+# What _holds gives for a condition over constant cells that is true at every position: most of a report's
+# constraints (a model's or a GPU's own `require`s), which an evaluation then skips at the cost of a dict look-up.
+ALWAYS_HOLDS = np.True_
+
+
 def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require) -> np.ndarray:
     """The condition over the sweep, as a boolean array; for a block of a role swept over several blocks, its value
-    at that role's positions (True elsewhere: the constraint is not this block's there)."""
+    at that role's positions (True elsewhere: the constraint is not this block's there). ALWAYS_HOLDS for a
+    condition over constant cells known true at each of those positions."""
     positions = evaluator.role_positions(block.name)
     if not positions:
         return np.asarray(evaluator.expr(require.condition, block), dtype=bool)
     constants = evaluator.constants
-    key = ("holds", block.name, id(require), positions, ctx.shape)
-    if constants is not None and key in constants.formulas:
-        return constants.formulas[key]
+    key = ("holds", block.name, id(require), positions, evaluator.shape)
+    if constants is not None:
+        found = constants.formulas.get(key)
+        if found is not None:
+            return found
     warned = len(evaluator.warnings)
     pieces = [(index, i, np.asarray(evaluator.expr(require.condition, block, {index: i}), dtype=bool))
               for index, i in positions]
@@ -268,7 +278,7 @@ def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require)
     # with these role positions: kept with the report's constants (evaluator.Constants).
     if constants is not None and len(evaluator.warnings) == warned \
             and constants.formulas.get((block.name, id(require.condition))) is not None:
-        constants.formulas[key] = holds
+        constants.formulas[key] = ALWAYS_HOLDS if holds.all() else holds
     return holds
 
 

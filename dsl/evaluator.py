@@ -62,6 +62,7 @@ class Evaluator:
         self.sources = sources
         self.types = types or {}
         self.ndim = len(ctx.axes)
+        self.shape = ctx.shape          # the sweep's (or chunk's) shape: ctx.shape computes it at every read
         self.memo: dict[tuple[str, str, Fix], np.ndarray] = {}
         self.warnings: list[Diagnostic] = []
         self._warned: set[tuple[str, str, str]] = set()
@@ -128,7 +129,7 @@ class Evaluator:
 
     def full(self, array: np.ndarray) -> np.ndarray:
         """An array broadcast to the report's full shape (a read-only view)."""
-        return np.broadcast_to(self._rank(array), self.ctx.shape)
+        return np.broadcast_to(self._rank(array), self.shape)
 
     # -- cells -------------------------------------------------------------------------------------------------
     def _cell(self, block: Block, name: str, fix: dict[int, int]) -> np.ndarray:
@@ -353,7 +354,7 @@ class Evaluator:
         self.warnings.append(diag)
 
     def _shape_with_fix(self, shape: tuple[int, ...], fix: dict[int, int]) -> tuple[int, ...]:
-        full = list(self.ctx.shape)
+        full = list(self.shape)
         for axis in range(self.ndim):
             if axis in fix or shape[axis] == 1:
                 full[axis] = 1

@@ -216,7 +216,8 @@ class Program:
             from .chunks import cell_axes
 
             ctx, _ = self._prepared[name]
-            found = self._cell_axes[name] = cell_axes(checker.link, ctx, evaluation_roots(checker.link, ctx))
+            roots = evaluation_roots(checker.link, ctx) + constraint_roots(checker.link, checker.constraints)
+            found = self._cell_axes[name] = cell_axes(checker.link, ctx, roots)
         return found
 
     def predict_bytes(self, report: str | None = None) -> int:
@@ -283,6 +284,21 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(diag)
     return sorted(unique, key=Diagnostic.sort_key)
+
+
+def constraint_roots(link: Linker, constraints) -> list[tuple[str, str]]:
+    """The (block, cell) pairs the report's constraints read (`constraints`: the checker's (block, owner, require)
+    triples), so that a model's or a GPU's own `require` over cells no shown value reads is known constant too
+    (evaluator.Constants) and computed once per prepared report, not at every evaluation."""
+    from .linker import Target, refs_of
+
+    roots: dict[tuple[str, str], None] = {}
+    for block, _, require in constraints:
+        for ref in refs_of(require.condition):
+            target = link.target(ref.parts, block)
+            if isinstance(target, Target):
+                roots.update(((name, target.cell), None) for name in target.blocks)
+    return list(roots)
 
 
 def evaluation_roots(link: Linker, ctx: ReportContext) -> list[tuple[str, str]]:
