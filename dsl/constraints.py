@@ -15,6 +15,7 @@ workload), like any inherited cell.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -229,7 +230,7 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     for owner, require, holds in by_require.values():
         broken = ~holds
         # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
-        spread = int(np.prod([n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1], dtype=np.int64))
+        spread = math.prod(n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1)
         count = int(np.count_nonzero(broken)) * spread
         if count == 0:
             continue

@@ -3,7 +3,10 @@
 Every value is an array with one dimension per axis of the report, of length 1 on the axes it does not depend on,
 so numpy broadcasting does the sweep. Each cell is computed once per context: a context fixes the axes of the
 roles whose block is being evaluated (a model block's cells are computed once per model on the `model` axis and
-then stacked along it). Nothing is evaluated point by point.
+then stacked along it). Nothing is evaluated point by point. Formulas are compiled once per prepared report into
+closures (compiled.py), and the parts of a formula that read constant cells only are computed once and kept with
+the report's constants (`Constants`), so evaluating a report again, or its next chunk, repeats only the work
+that depends on the sweep.
 
 Floating-point trouble (division by zero, NaN, overflow) is caught with numpy's error callback at no cost on
 healthy cells; a flagged cell whose result is not finite becomes a warning that names the cell and a sweep point.
@@ -22,10 +25,9 @@ from . import ir
 from .blocks import Block, SourceLines
 from .checker import missing_input
 from .errors import Diagnostic, PerfError
-from .functions import FUNCTIONS
+from .compiled import compile_node
 from .heap import keep_freed_memory
 from .linker import Linker, Target, refs_of
-from .operators import OPERATORS, UNARY
 from .context import ReportContext
 from .units import BYTES, TIME
 
@@ -49,6 +51,14 @@ class Constants:
     values: dict = field(default_factory=dict)          # (block, cell) -> array
     stacks: dict = field(default_factory=dict)          # (axis, blocks, cell) -> array
     formulas: dict = field(default_factory=dict)        # (block, id of a formula) -> array, or None: not constant
+    # Parts of formulas that read constant cells only (`2 * model.hidden * model.q_dim` inside a formula that also
+    # reads the batch): whether a node is one, by (roles, block, id of the node), and its value, by (roles, block,
+    # id of the node, fixed positions). `roles` numbers the blocks the context's swept roles take (a chunk may take
+    # fewer), as `role_sets` lists them.
+    steps: dict = field(default_factory=dict)           # (roles, block, id of a node) -> compiled.Step
+    sized: dict = field(default_factory=dict)           # (block, cell) -> whether it is a size or a duration
+    node_values: dict = field(default_factory=dict)
+    role_sets: dict = field(default_factory=dict)
 
 
 class Evaluator:
@@ -78,6 +88,12 @@ class Evaluator:
             keep_freed_memory()       # heap.py: without it, page faults of fresh arrays cost more than the sums
         self._positions: dict[str, tuple[tuple[int, int], ...]] | None = None
         self._role_names: dict[int, tuple[str, ...]] = {}
+        self._roles_key = None
+        self._steps: dict = constants.steps if constants is not None else {}
+        self._sized: dict = constants.sized if constants is not None else {}
+        if constants is not None:
+            roles = tuple((index, tuple(coord.values.tolist())) for index, coord in ctx.swept_roles.values())
+            self._roles_key = constants.role_sets.setdefault(roles, len(constants.role_sets))
 
     # -- public ------------------------------------------------------------------------------------------------
     def run(self, func: Callable[[], object]):
@@ -156,13 +172,17 @@ class Evaluator:
         flag, self._fp_flag = self._fp_flag, outer_flag
         if flag is not None and value.dtype.kind == "f" and not np.isfinite(value).all():
             self._warn_fp(block, cell, value, fix, flag)
-        vtype = self.types.get((block.name, name))
-        if vtype is not None and getattr(vtype, "dim", None) in (BYTES, TIME) and value.dtype.kind == "f":
+        sized = self._sized.get((block.name, name))
+        if sized is None:
+            vtype = self.types.get((block.name, name))
+            sized = self._sized[(block.name, name)] = vtype is not None and getattr(vtype, "dim", None) in (BYTES,
+                                                                                                          TIME)
+        if sized and value.dtype.kind == "f":
             # A reduction first (no boolean array over the sweep); NaN makes the minimum NaN: then look closer.
-            least = np.min(value) if value.size else 0.0
+            least = value.min() if value.size else 0.0
             if (least < 0 or least != least) and (value < 0).any():
                 self._warn_point(block, cell, value < 0, fix, "negative-size",
-                                 f"'{block.name}.{name}' is negative ({vtype.describe()})",
+                                 f"'{block.name}.{name}' is negative ({self.types[(block.name, name)].describe()})",
                                  hint="a size or a duration below zero means an input is out of range: check the "
                                       "inputs this cell reads")
         self.memo[key] = value
@@ -239,38 +259,71 @@ class Evaluator:
 
     # -- expressions -------------------------------------------------------------------------------------------
     def _expr(self, expr: ir.Expr, block: Block, fix: dict[int, int]):
-        return self._eval(expr, block, fix)[0]
+        return self.compiled(expr, block)(self, fix)[0]
 
     def _eval(self, expr: ir.Expr, block: Block, fix: dict[int, int]) -> tuple[object, bool]:
         """A formula's value and whether it is a temporary: an array this formula's own arithmetic made, which no
         cell, constant or caller holds, so that the next operation may write its result into it (_combine)."""
-        kind = expr.kind
-        if kind == "num":
-            return np.float64(expr.value), False
-        if kind == "ref":
-            return self._ref(expr, block, fix), False
-        if kind == "binary":
-            left = self._eval(expr.left, block, fix)
-            right = self._eval(expr.right, block, fix)
-            return self._combine(OPERATORS[expr.op].kernel, left, right)
-        if kind == "call":
-            if expr.func == "if":
-                return self._if(expr, block, fix), False      # it may give a branch's value as it is
-            fold = _FOLDS.get(expr.func)
-            if fold is not None:                              # min(a, b, c) = min(min(a, b), c), as its kernel
-                value = self._eval(expr.args[0], block, fix)
-                for arg in expr.args[1:]:
-                    value = self._combine(fold, value, self._eval(arg, block, fix))
-                return value
-            args = [self._expr(a, block, fix) for a in expr.args]
-            return FUNCTIONS[expr.func].kernel(*args), False
-        if kind == "unary":
-            return OPERATORS[UNARY[expr.op]].kernel(self._expr(expr.operand, block, fix)), False
-        if kind == "str":
-            return np.asarray(expr.value, dtype=object), False
-        if kind == "bool":
-            return np.bool_(expr.value), False
-        raise AssertionError(f"{kind} cannot be evaluated")
+        return self.compiled(expr, block)(self, fix)
+
+    def compiled(self, expr: ir.Expr, block: Block):
+        """The formula node written in `block`, compiled (compiled.compile_node) once per prepared report and
+        context's roles (kept with the constants; per evaluation without them)."""
+        key = (self._roles_key, block.name, id(expr))
+        step = self._steps.get(key)
+        if step is None:
+            step = self._steps[key] = compile_node(self, expr, block, _FOLDS)
+        return step
+
+    def _constant_node(self, step, expr: ir.Expr, block: Block, fix: dict[int, int]) -> np.ndarray:
+        """A part of a formula that reads constant cells only (its compiled `step`): computed once per prepared
+        report and fixed positions, kept where it was computed without a floating-point flag and every cell it
+        read is kept (a warning would be given again by every evaluation). Never a temporary: the caller must not
+        write into it."""
+        key = (self._roles_key, block.name, id(expr), tuple(sorted(fix.items())) if fix else ())
+        values = self.constants.node_values
+        value = values.get(key)
+        if value is not None:
+            return value
+        outer_flag, self._fp_flag = self._fp_flag, None
+        warned = len(self.warnings)
+        value = step(self, fix)[0]
+        flag, self._fp_flag = self._fp_flag, outer_flag if outer_flag is not None else self._fp_flag
+        if flag is None and len(self.warnings) == warned and self._constants_kept(expr, block, fix):
+            values[key] = value
+        return value
+
+    def reads_constant_cells(self, expr: ir.Expr, block: Block) -> bool:
+        """Whether every cell the formula part reads is constant (varies along no axis) in every block a swept
+        role it reads through takes in this context; False without constants."""
+        if self.constants is None:
+            return False
+        cells = self.constants.cells
+        for ref in refs_of(expr):
+            target = self.link.target(ref.parts, block)
+            if not isinstance(target, Target):
+                return False
+            names = self.ctx.role_blocks(target.role) if target.swept else target.blocks
+            if not names or not all((name, target.cell) in cells for name in names):
+                return False
+        return True
+
+    def _constants_kept(self, expr: ir.Expr, block: Block, fix: dict[int, int]) -> bool:
+        """Whether every value the formula part read is kept with the constants (computed without a warning)."""
+        constants = self.constants
+        for ref in refs_of(expr):
+            target = self.link.target(ref.parts, block)
+            if not target.swept:
+                if (target.blocks[0], target.cell) not in constants.values:
+                    return False
+                continue
+            index, coord = self.ctx.swept_roles[target.role]
+            if index in fix:
+                if (coord.values[fix[index]], target.cell) not in constants.values:
+                    return False
+            elif (index, self._role_names.get(index), target.cell) not in constants.stacks:
+                return False
+        return True
 
     def _combine(self, kernel, left: tuple[object, bool], right: tuple[object, bool]) -> tuple[object, bool]:
         """kernel(left, right), written into a temporary operand of the result's shape where there is one.
