@@ -305,9 +305,11 @@ class Checker:
         if cell is None or not isinstance(cell.expr, ir.Str) or cell.expr.value not in self.blocks:
             return False
         name = cell.expr.value
+        # Given on the command line (`--set stack='"vllm"'`), the fix is written as the command line takes it.
+        written = f"--set {role}={name}" if str(cell.expr.span.file).startswith("--set ") else f"{role} = {name}"
         self.report("quoted-role", f"'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
                     cell.expr.span, path=report.cell_path(role),
-                    hints=[f"write `{role} = {name}` without quotes (the block `{name}` exists)"])
+                    hints=[f"write `{written}` without quotes (the block `{name}` exists)"])
         return True
 
     _t_ref = ref_type

@@ -56,3 +56,21 @@ def test_any_role_quoted_with_a_block_name_is_the_same_error(role, line, block):
 def test_a_string_naming_no_block_is_still_an_unbound_role():
     (first,) = check(stack='stack = "PyTorch eager"')
     assert first.splitlines()[0] == "error[unbound-role]: report 'r' binds no block to the role 'stack'"
+
+
+def test_a_quoted_stack_on_the_command_line_is_told_the_command_line_fix(capsys):
+    from perfdsl.cli import main
+
+    status = main(["eval", str(REPO / "reports/serving.perf"), "--report", "serving_offline",
+                   "--set", 'stack="vllm"'])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "error[quoted-role]: 'stack' is the string \"vllm\", but a formula reads the role 'stack'\n"
+        "  --> --set stack:1:1\n"
+        "  |\n"
+        "1 | \"vllm\"\n"
+        "  | ^^^^^^\n"
+        "  = in: report.serving_offline.stack\n"
+        "  = help: write `--set stack=vllm` without quotes (the block `vllm` exists)\n"
+        "\n"
+        "1 error\n")
