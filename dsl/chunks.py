@@ -81,6 +81,23 @@ def plan_chunks(shape: tuple[int, ...], max_points: int) -> list[Chunk]:
     return chunks
 
 
+def plan_boxes(shape: tuple[int, ...], max_points: int, order: list[int]) -> list[Chunk]:
+    """The chunks of plan_chunks over the axes taken in `order` (outermost first; a permutation of the axes): each
+    a box of the sweep, but one whose points are consecutive rows only where `order` is the axes' own order.
+    `Chunk.offset` is the flat sweep index of its first point. Cells that do not vary along the axes kept whole
+    (the last of `order`) are computed once per chunk rather than once per position of those axes.
+    Raises ValueError for max_points < 1."""
+    chunks = []
+    for chunk in plan_chunks(tuple(shape[a] for a in order), max_points):
+        where: list[int | slice] = [0] * len(shape)
+        for axis, cut in zip(order, chunk.where):
+            where[axis] = cut
+        first = [w if isinstance(w, int) else range(n)[w][0] if n else 0 for w, n in zip(where, shape)]
+        offset = int(np.ravel_multi_index(first, shape)) if shape and math.prod(shape) else 0
+        chunks.append(Chunk(tuple(where), offset, chunk.n_points))
+    return chunks
+
+
 def chunk_points_for(bytes_per_point: float) -> int:
     """The points of a chunk whose arrays hold about CHUNK_BYTES, for a model of `bytes_per_point` (predict_bytes
     over the sweep's points), kept within MIN_CHUNK_POINTS .. MAX_CHUNK_POINTS."""
@@ -91,11 +108,27 @@ def chunk_points_for(bytes_per_point: float) -> int:
 
 def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:
     """The context of one chunk: the same report, roles and axes, each axis holding only the chunk's coordinates."""
-    part = ReportContext(report=ctx.report, fixed_roles=dict(ctx.fixed_roles), whole_points=ctx.n_points,
-                         pinned=frozenset(i for i, w in enumerate(chunk.where) if ctx.axes[i].length > 1
-                                          and (isinstance(w, int) or len(range(ctx.axes[i].length)[w]) == 1)))
-    for axis, where in zip(ctx.axes, chunk.where):
-        cut = slice(where, where + 1) if isinstance(where, int) else where
+    pinned = frozenset(i for i, w in enumerate(chunk.where) if ctx.axes[i].length > 1
+                       and (isinstance(w, int) or len(range(ctx.axes[i].length)[w]) == 1))
+    cuts = [slice(w, w + 1) if isinstance(w, int) else w for w in chunk.where]
+    return _cut(ctx, cuts, pinned, ctx.n_points)
+
+
+def box_context(ctx: ReportContext, positions: list[np.ndarray]) -> ReportContext:
+    """The context of a box of a (chunk's) sweep: for each axis of `ctx`, the coordinates at `positions[axis]`
+    (sorted int arrays, at least one each). Its values equal those of `ctx` at the same points, as a chunk's do. An
+    axis of `ctx` with several positions cut to one is pinned (its coordinate named in warnings), as in
+    slice_context."""
+    pinned = ctx.pinned | frozenset(i for i, (axis, at) in enumerate(zip(ctx.axes, positions))
+                                    if axis.length > 1 and len(at) == 1)
+    return _cut(ctx, positions, pinned, ctx.whole_points or ctx.n_points)
+
+
+def _cut(ctx: ReportContext, cuts: list, pinned: frozenset, whole_points: int) -> ReportContext:
+    """`ctx` with each axis's coordinates cut by `cuts[axis]` (a slice or an index array)."""
+    part = ReportContext(report=ctx.report, fixed_roles=dict(ctx.fixed_roles), whole_points=whole_points,
+                         pinned=pinned)
+    for axis, cut in zip(ctx.axes, cuts):
         coords = [replace(coord, values=coord.values[cut]) for coord in axis.coords]
         part.axes.append(Axis(index=axis.index, name=axis.name, coords=coords))
         for coord in coords:

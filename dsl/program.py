@@ -166,17 +166,8 @@ class Program:
                     progress: Callable[[int, int], None] | None = None) -> Result:
         """The shown cells of a prepared report over the sweep of `ctx` (the whole sweep, or one chunk of it:
         chunks.slice_context), without answering its question. `checker` is `prepare`'s."""
-        evaluator = Evaluator(self.blocks, ctx, self.sources, checker.types, progress, link=checker.link,
-                              constants=self._constants_of(ctx.report.name, checker))
-
-        def compute():
-            columns = []
-            for item in ctx.report.shows:
-                vtype = checker.ref_type(item.ref, ctx.report, "")
-                columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report)))
-            return columns
-
-        columns = evaluator.run(compute)
+        evaluator = self.evaluator_in(ctx, checker, progress)
+        columns = self.shown_columns(evaluator, ctx, checker)
         mode = option_value(self.sources, ctx.report, "invalid_points")
         reached = {block.name for block in blocks_of_report(self.blocks, ctx, [b for b, _, _ in evaluator.memo])}
         constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
@@ -186,6 +177,25 @@ class Program:
         result = Result(self, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         return result
+
+    def evaluator_in(self, ctx: ReportContext, checker: Checker,
+                     progress: Callable[[int, int], None] | None = None) -> Evaluator:
+        """A fresh evaluator of a prepared report over the sweep of `ctx` (`checker`: `prepare`'s), sharing the
+        report's constants (evaluator.Constants)."""
+        return Evaluator(self.blocks, ctx, self.sources, checker.types, progress, link=checker.link,
+                         constants=self._constants_of(ctx.report.name, checker))
+
+    @staticmethod
+    def shown_columns(evaluator: Evaluator, ctx: ReportContext, checker: Checker) -> list[ShownColumn]:
+        """The report's shown cells over the sweep of `evaluator` (its context `ctx`), one column per `show` item."""
+        def compute():
+            columns = []
+            for item in ctx.report.shows:
+                vtype = checker.ref_type(item.ref, ctx.report, "")
+                columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report)))
+            return columns
+
+        return evaluator.run(compute)
 
     def refuse_too_large(self, ctx: ReportContext, checker: Checker) -> None:
         """Raise PerfError (sweep-too-large) where evaluating the whole sweep at once would hold more than
@@ -304,15 +314,20 @@ def constraint_roots(link: Linker, constraints) -> list[tuple[str, str]]:
 def evaluation_roots(link: Linker, ctx: ReportContext) -> list[tuple[str, str]]:
     """The (block, cell) pairs an evaluation of the report starts from: its shown cells and what its `where` lines
     and question read (through every block a swept role takes)."""
-    from .linker import Target, refs_of
     from .queries import question_exprs
 
-    refs = [item.ref for item in ctx.report.shows]
-    for expr in question_exprs(ctx):
-        refs.extend(refs_of(expr))
+    return expr_roots(link, ctx, [item.ref for item in ctx.report.shows] + question_exprs(ctx))
+
+
+def expr_roots(link: Linker, ctx: ReportContext, exprs: list[ir.Expr]) -> list[tuple[str, str]]:
+    """The (block, cell) pairs that formulas written in the report read (through every block a swept role takes),
+    in the order they are written."""
+    from .linker import Target, refs_of
+
     roots: dict[tuple[str, str], None] = {}
-    for ref in refs:
-        target = link.target(ref.parts, ctx.report)
-        if isinstance(target, Target):
-            roots.update(((name, target.cell), None) for name in target.blocks)
+    for expr in exprs:
+        for ref in refs_of(expr):
+            target = link.target(ref.parts, ctx.report)
+            if isinstance(target, Target):
+                roots.update(((name, target.cell), None) for name in target.blocks)
     return list(roots)

@@ -175,16 +175,26 @@ def answer(result: "Result", checker: "Checker") -> None:
 def conditions_met(result: "Result") -> np.ndarray:
     """(shape of the result's sweep) bool: the points that meet every `where` of the report and its constraints
     (`result.valid`, where set)."""
-    ctx = result.ctx
+    return meets_conditions(result.evaluator, result.ctx, getattr(result, "valid", None))
+
+
+def meets_conditions(evaluator, ctx: ReportContext, valid: np.ndarray | None, reuse_valid: bool = False
+                     ) -> np.ndarray:
+    """(ctx.shape) bool: the points of the evaluator's sweep that meet every `where` of the report and, where
+    `valid` is given (broadcastable to ctx.shape), its constraints. `reuse_valid`: `valid` is the caller's own
+    boolean array of ctx.shape, and the answer may be written into it (no other array over the sweep is made)."""
     report = ctx.report
-    evaluator = result.evaluator
-    meets = np.ones(ctx.shape, dtype=bool)
+    if reuse_valid and isinstance(valid, np.ndarray) and valid.dtype == bool and valid.shape == ctx.shape \
+            and valid.flags.writeable:
+        meets = valid
+    else:
+        meets = np.ones(ctx.shape, dtype=bool)
+        if valid is not None:
+            meets &= np.broadcast_to(np.asarray(valid, dtype=bool), ctx.shape)
     for where in report.wheres:
         cond = bind_axes(where.cond, ctx)
-        meets &= evaluator.full(evaluator.run(lambda: evaluator.expr(cond, report))).astype(bool)
-    valid = getattr(result, "valid", None)
-    if valid is not None:
-        meets &= np.broadcast_to(np.asarray(valid, dtype=bool), ctx.shape)
+        holds = evaluator.full(evaluator.run(lambda: evaluator.expr(cond, report)))
+        np.logical_and(meets, holds if holds.dtype == bool else holds.astype(bool), out=meets)
     return meets
 
 
@@ -201,20 +211,30 @@ def reduce_points(result: "Result", question: ir.Question, local: np.ndarray, in
     by `index` and `group`: merge it with others by reductions.merge_best / merge_fronts. With `prior` (the partial
     answer of other points of the sweep), the answer over both: a front's points go into one reduction with the
     chunk's, so that its first cut drops the chunk's points the front already dominates before any sort."""
+    return reduce_values(question, ranked_values(result, question, local), index, group, n_groups, prior)
+
+
+def ranked_values(result: "Result", question: ir.Question, local: np.ndarray) -> list[np.ndarray]:
+    """The values a question ranks the points `local` (flat indices into the result's sweep) by, as floats (SI):
+    one array for best, largest and smallest (the cell, or the axis), two for pareto."""
     ctx = result.ctx
-    coords = axis_coords(ctx)
+    if question.form in ("best", "pareto"):
+        return [_flat_values(result, objective.ref)[local] for objective in question.objectives]
+    axis, coord = axis_coords(ctx)[question.axis.parts[0]]
+    return [_axis_values(axis, coord, ctx.shape)[local]]
+
+
+def reduce_values(question: ir.Question, values: list[np.ndarray], index: np.ndarray, group: np.ndarray,
+                  n_groups: int, prior: "Best | Front | None" = None) -> "Best | Front":
+    """The partial answer of points known by their flat sweep `index` and `group`, ranked by `values`
+    (ranked_values), merged with `prior` where given (see reduce_points)."""
     if question.form in ("best", "largest", "smallest"):
-        if question.form == "best":
-            maximise = question.objectives[0].direction == "max"
-            values = _flat_values(result, question.objectives[0].ref)
-        else:
-            maximise = question.form == "largest"
-            axis, coord = coords[question.axis.parts[0]]
-            values = _axis_values(axis, coord, ctx.shape)
-        found = best_per_group(group, values[local], index, n_groups, maximise)
+        maximise = question.objectives[0].direction == "max" if question.form == "best" else \
+            question.form == "largest"
+        found = best_per_group(group, values[0], index, n_groups, maximise)
         return found if prior is None else merge_best(prior, found)
     first, second = question.objectives
-    first_values, second_values = _flat_values(result, first.ref)[local], _flat_values(result, second.ref)[local]
+    first_values, second_values = values
     if prior is not None:
         group, index = np.concatenate([prior.group, group]), np.concatenate([prior.index, index])
         first_values = np.concatenate([prior.first, first_values])

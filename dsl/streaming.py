@@ -85,7 +85,16 @@ class ChunkAnswer:
 def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> ChunkAnswer:
     """The report's question over one chunk of its sweep (a prepared report with a question). With `prior` (the
     partial answer of the chunks before), the partial answer over both, and only the rows of the chunk's points in
-    it: points the earlier chunks already beat are dropped before the chunk's own reduction sorts anything."""
+    it: points the earlier chunks already beat are dropped before the chunk's own reduction sorts anything.
+
+    The chunk is answered by candidates.answer_by_box (its shown and ranked cells evaluated only over the box of
+    the points that meet the report's conditions) where candidates.answers_by_box allows, else by evaluating
+    everything over the whole chunk; the answer is the same. A chunk with no point that meets the conditions may
+    come back with no rows and empty `keys`."""
+    from .candidates import answer_by_box, answers_by_box
+
+    if answers_by_box(program, report):
+        return answer_by_box(program, report, chunk, prior)
     ctx, checker = program.prepare(report)
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
@@ -132,7 +141,8 @@ class Answer:
 def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                      chunk_points: int | None = None, progress: Progress | None = None) -> Answer:
     """The answer to the report's question (best, largest, smallest or pareto, after its `where` lines) over its
-    whole sweep, evaluated `chunk_points` points at a time (by default Program.chunk_points): the rows and values
+    whole sweep, evaluated `chunk_points` points at a time (by default question_chunks': larger chunks
+    where only the conditions are evaluated over every point): the rows and values
     `Program.evaluate(...).table()` gives, in the same order. Each chunk is reduced together with the answer so far
     (chunk_answer's prior). Memory: a chunk, plus the rows of the best points found so far (one per group; the
     front of each group) and of at most as many points since beaten. Raises ValueError for a report without such a
@@ -141,11 +151,19 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
     ctx, _ = program.prepare(report)
     _question_of(ctx)
     merging = Merging(program, report)
-    for chunk in plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)):
+    for chunk in question_chunks(program, report, chunk_points):
         merging.add(chunk_answer(program, report, chunk, merging.partial), replaces=True)
         if progress is not None:
             progress(merging.done(chunk.n_points), ctx.n_points)
     return merging.answer()
+
+
+def question_chunks(program, report: str | None = None, chunk_points: int | None = None) -> list[Chunk]:
+    """The chunks answer_in_chunks answers a question over (candidates.plan): boxes of the sweep, each of at most
+    `chunk_points` points (by default chosen by what is evaluated over every point). Raises as Program.prepare."""
+    from .candidates import plan
+
+    return plan(program, report, chunk_points)
 
 
 def _question_of(ctx) -> object:
@@ -193,7 +211,7 @@ class Merging:
             self.index.append(mine.index)
             self.columns.append(mine.columns)
             self.stored += len(mine.index)
-        self.keys = mine.keys
+        self.keys = mine.keys or self.keys           # a chunk with no point to answer may not know them
         keep_first(self.warnings, mine.warnings)
         if self.stored > max(self.PRUNE_FROM, 2 * self.after_pruning):
             self._prune()
@@ -213,10 +231,23 @@ class Merging:
         axes = coord_columns(ctx, index, missing, frozenset(kept))
         store_index = np.concatenate(self.index) if self.index else np.zeros(0, dtype=np.int64)
         store = [np.concatenate(parts) for parts in zip(*self.columns)]
+        keys = self.keys
+        if not self.index:                          # no chunk had a point to answer: the columns of an empty one
+            keys, store = self._empty_table()
         order = np.argsort(store_index, kind="stable")
         at = np.searchsorted(store_index, index, sorter=order)
         cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
-        return Answer(ctx.report.name, self.keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
+        return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
+
+    def _empty_table(self) -> tuple[list[str], list[np.ndarray]]:
+        """The keys and (empty) columns of an answer none of whose chunks had a row: a chunk_table of the sweep's
+        first point with no rows (its evaluation gives the shown and ranked cells' keys)."""
+        ctx, checker = self.program.prepare(self.report)
+        first = Chunk(tuple(slice(0, 1) for _ in ctx.shape), 0, 1)
+        result = self.program.evaluate_in(slice_context(ctx, first), checker)
+        _add_ranked_columns(result, checker, self.question)
+        result.rows = Rows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+        return chunk_table(result)
 
 
 def keep_first(warnings: dict, diagnostics) -> None:
