@@ -36,9 +36,15 @@ from .report_options import option_value
 from .result import Result, Rows
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # program -> {report: answers by box}
-# An evaluation's fixed cost (the walk over the linked formulas, 6 to 12 ms: chunks.py) in points of arrays: the
-# capacity-planning report evaluates about 37 M points/s on the 2-core machine, so 10 ms is about 370,000 points.
-EVALUATION_POINTS = 1 << 18
+# An evaluation's fixed cost in points of arrays. Measured on the 2-core machine, the shown cells of
+# latency_throughput over a box of one model, 13 GPUs, B batches and 4 tp (least CPU time of 5): 3.0 ms for 1 point,
+# 7.8 ms for 52,000, 17.2 ms for 260,000, 53.8 ms for 1,040,000: about 3.5 ms and 50 ns a point, so 70,000 points.
+EVALUATION_POINTS = 1 << 16
+# The most points of a chunk in step 1, above chunks.MAX_CHUNK_POINTS: its arrays are few (the booleans of the
+# conditions, and the cells they read, mostly over fewer axes than the sweep). Measured on the 2-core machine,
+# latency_throughput over 998,400,000 points, CPU time: 6.7 s with chunks of 4,194,304 points, 6.4 s with
+# 16,777,216 (peak 299 MB), 8.2 s with 67,108,864 (peak 618 MB).
+STEP_ONE_POINTS = 1 << 24
 
 
 def answers_by_box(program, report: str | None) -> bool:
@@ -94,7 +100,7 @@ def _step_one_layout(program, report: str | None) -> tuple[int, list[int]]:
     key = ("layout", ctx.report.name)
     plans = _PLANS.setdefault(program, {})
     if key not in plans:
-        from .chunks import cell_axes, chunk_points_for, predict_bytes
+        from .chunks import CHUNK_BYTES, cell_axes, chunk_points_for, predict_bytes
         from .program import constraint_roots, expr_roots
 
         link = checker.link
@@ -105,7 +111,8 @@ def _step_one_layout(program, report: str | None) -> tuple[int, list[int]]:
         shape = ctx.shape
         again = [sum(math.prod(shape[b] for b in axes) for axes in axes_of.values() if a not in axes)
                  for a in range(len(shape))]
-        plans[key] = (chunk_points_for(used / max(ctx.n_points, 1)),
+        points = min(STEP_ONE_POINTS, CHUNK_BYTES // max(used / max(ctx.n_points, 1), 1e-9))
+        plans[key] = (int(max(points, chunk_points_for(used / max(ctx.n_points, 1)))),
                       sorted(range(len(shape)), key=lambda a: again[a]))
     return plans[key]
 
