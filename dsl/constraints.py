@@ -26,6 +26,7 @@ from .errors import Diagnostic
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .linker import Target, Unresolved, is_block_ref, refs_of
+from .long_runs import along_long_runs
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -234,7 +235,7 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
         count = int(np.count_nonzero(broken)) * spread
         if count == 0:
             continue
-        valid &= np.broadcast_to(holds, ctx.shape)
+        np.logical_and(valid, along_long_runs(holds, ctx.shape), out=valid)
         examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {})
                     for index in np.argwhere(broken)[:EXAMPLES]]
         violations.append(Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points,

@@ -27,6 +27,7 @@ import numpy as np
 from . import ir
 from .errors import did_you_mean
 from .evaluator import format_coord
+from .long_runs import along_long_runs
 from .reductions import Best, Front, best_per_group, merge_best, pareto_per_group
 from .result import Rows, ShownColumn
 from .context import Axis, Coord, ReportContext
@@ -193,8 +194,9 @@ def meets_conditions(evaluator, ctx: ReportContext, valid: np.ndarray | None, re
             meets &= np.broadcast_to(np.asarray(valid, dtype=bool), ctx.shape)
     for where in report.wheres:
         cond = bind_axes(where.cond, ctx)
-        holds = evaluator.full(evaluator.run(lambda: evaluator.expr(cond, report)))
-        np.logical_and(meets, holds if holds.dtype == bool else holds.astype(bool), out=meets)
+        holds = np.asarray(evaluator.run(lambda: evaluator.expr(cond, report)))
+        np.logical_and(meets, along_long_runs(holds if holds.dtype == bool else holds.astype(bool), ctx.shape),
+                       out=meets)
     return meets
 
 
