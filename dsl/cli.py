@@ -545,7 +545,8 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
             answered = answer_on_dask(client, program, args.report, overrides or None, chunk_points=chunk_points,
                                       progress=progress)
         else:
-            answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
+            # chunks of the question's own layout (streaming.question_chunks) unless --chunk-points asks
+            answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=args.chunk_points,
                                         progress=progress)
         progress.done()
         _print_diagnostics(answered.warnings)
