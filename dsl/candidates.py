@@ -45,6 +45,7 @@ EVALUATION_POINTS = 1 << 16
 # latency_throughput over 998,400,000 points, CPU time: 6.7 s with chunks of 4,194,304 points, 6.4 s with
 # 16,777,216 (peak 299 MB), 8.2 s with 67,108,864 (peak 618 MB).
 STEP_ONE_POINTS = 1 << 24
+MAX_PIECES = 64         # positions of an axis beyond which a box is not split at each of them (one per batch)
 
 
 def answers_by_box(program, report: str | None) -> bool:
@@ -177,7 +178,7 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
         question, [np.zeros(0)] * (2 if question.form == "pareto" else 1), np.zeros(0, np.int64),
         np.zeros(0, np.int64), n_groups)
     keys, pieces, warnings = [], [], []
-    for start, stop, positions, flat in _boxes(local, part.shape, _box_points(program, report)):
+    for start, stop, positions, flat in _runs(local, part.shape, _box_points(program, report)):
         index = _sweep_index(local[start:stop], part.shape, first, ctx.shape)
         box = box_context(part, positions)
         evaluator = program.evaluator_in(box, checker)
@@ -224,45 +225,91 @@ def _true_points(meets: np.ndarray) -> np.ndarray:
     return np.concatenate([found[flat[found]], whole + np.flatnonzero(flat[whole:])]).astype(np.int64)
 
 
+def _runs(local: np.ndarray, shape: tuple[int, ...], limit: int):
+    """_boxes of the candidates taken `limit` at a time (so that the index arrays of a chunk where most points
+    meet the conditions stay small), in order."""
+    for window in range(0, len(local), limit):
+        for start, stop, positions, flat in _boxes(local[window:window + limit], shape, limit):
+            yield window + start, window + stop, positions, flat
+
+
 def _boxes(local: np.ndarray, shape: tuple[int, ...], limit: int) -> list[tuple]:
     """The candidates `local` (sorted flat indices into `shape`) split into runs to evaluate a box each, in order:
     (start, stop, positions per axis, flat index of each of the run's points in its box).
 
-    A box holds at most `limit` points. A run is split at the positions of its first axis with several (one run
-    per model, say, then per GPU) where that spares more points of boxes than the evaluations it adds cost
-    (EVALUATION_POINTS each): the candidates of a chunk over several models and GPUs are far fewer than their
-    box, as each pair fits a different range of batches."""
-    runs, todo = [], [(0, len(local), *_box_of(local, shape))] if len(local) else []
-    strides = np.cumprod((1,) + shape[:0:-1])[::-1]
+    A box holds at most `limit` points (a run of one point at least). A run is split at the positions of its first
+    axis with several (one run per model, say, then per GPU) where its box is too large or that spares more points
+    of boxes than the evaluations it adds cost (EVALUATION_POINTS each): the candidates of a chunk over several
+    models and GPUs are far fewer than their box, as each pair fits a different range of batches. Consecutive
+    pieces of a split are joined again while that costs less than an evaluation and stays within `limit`."""
+    if not len(local):
+        return []
+    coords = np.unravel_index(local, shape)
+
+    def box(a: int, b: int) -> list[np.ndarray]:
+        return [_taken(at[a:b], n) for at, n in zip(coords, shape)]
+
+    runs, todo = [], [(0, len(local), box(0, len(local)))]
     while todo:
-        start, stop, positions, flat = todo.pop()
-        size = math.prod(len(p) for p in positions)
+        start, stop, positions = todo.pop()
+        size = _size(positions)
         split = next((a for a, p in enumerate(positions) if len(p) > 1), None)
         if split is None or size - (stop - start) <= EVALUATION_POINTS and size <= limit:
-            runs.append((start, stop, positions, flat))
+            runs.append((start, stop, positions))
             continue
-        at = local[start:stop] // strides[split] % shape[split]         # non-decreasing: the axes before are one
+        at = coords[split][start:stop]          # non-decreasing: the axes before it hold one position
+        taken = positions[split]
+        if size > limit:                        # too large: slices of the axis's positions, each box within limit
+            step = math.ceil(len(taken) / min(len(taken), math.ceil(size / limit)))
+            cuts = [start, *(start + np.searchsorted(at, taken[step::step])), stop]
+            todo += [(a, b, box(a, b)) for a, b in zip(cuts[-2::-1], cuts[:0:-1])]
+            continue
+        if len(taken) > MAX_PIECES:             # a long axis (batches): its boxes are dense enough
+            runs.append((start, stop, positions))
+            continue
         cuts = [start, *(start + 1 + np.flatnonzero(at[1:] != at[:-1])), stop]
-        parts = [(a, b, *_box_of(local[a:b], shape)) for a, b in zip(cuts[:-1], cuts[1:])]
-        smaller = sum(math.prod(len(p) for p in part[2]) for part in parts) + EVALUATION_POINTS * (len(parts) - 1)
-        if smaller >= size and size <= limit:
-            runs.append((start, stop, positions, flat))
+        parts = _joined([(a, b, box(a, b)) for a, b in zip(cuts[:-1], cuts[1:])], limit)
+        if len(parts) == 1 or sum(_size(part[2]) for part in parts) + EVALUATION_POINTS * (len(parts) - 1) >= size:
+            runs.append((start, stop, positions))
             continue
         todo += parts[::-1]
-    return runs
+    return [(a, b, positions, _in_box([at[a:b] for at in coords], positions, shape)) for a, b, positions in runs]
 
 
-def _box_of(local: np.ndarray, shape: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray]:
-    """The box of points `local` (flat indices into `shape`): for each axis the positions some point takes, and
-    each point's flat index in the box. Work in proportion to the points and the axes' lengths."""
-    positions, flat = [], np.zeros(len(local), dtype=np.int64)
-    for n, at in zip(shape, np.unravel_index(local, shape)):
-        taken = np.zeros(n, dtype=bool)
-        taken[at] = True
-        rank = np.cumsum(taken) - 1                     # an axis position's place among the taken ones
-        positions.append(np.flatnonzero(taken))
-        flat = flat * len(positions[-1]) + rank[at]
-    return positions, flat
+def _joined(parts: list[tuple], limit: int) -> list[tuple]:
+    """Consecutive runs (start, stop, positions) joined while the joined box holds at most `limit` points and no
+    more than the two boxes and an evaluation's cost (EVALUATION_POINTS)."""
+    joined = [parts[0]]
+    for start, stop, positions in parts[1:]:
+        first, _, before = joined[-1]
+        union = [np.union1d(a, b) for a, b in zip(before, positions)]
+        size = _size(union)
+        if size <= limit and size <= _size(before) + _size(positions) + EVALUATION_POINTS:
+            joined[-1] = (first, stop, union)
+        else:
+            joined.append((start, stop, positions))
+    return joined
+
+
+def _size(positions: list[np.ndarray]) -> int:
+    return math.prod(len(p) for p in positions)
+
+
+def _taken(at: np.ndarray, n: int) -> np.ndarray:
+    """The positions (sorted) of an axis of length `n` that the coordinates `at` take."""
+    taken = np.zeros(n, dtype=bool)
+    taken[at] = True
+    return np.flatnonzero(taken)
+
+
+def _in_box(coords: list[np.ndarray], positions: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """Each point's flat index in the box of `positions` (its coordinates `coords` per axis, among them)."""
+    flat = np.zeros(len(coords[0]) if coords else 1, dtype=np.int64)
+    for at, taken, n in zip(coords, positions, shape):
+        rank = np.zeros(n, dtype=np.int64)
+        rank[taken] = np.arange(len(taken))
+        flat = flat * len(taken) + rank[at]
+    return flat
 
 
 def _sweep_index(local: np.ndarray, shape: tuple[int, ...], first: list[int], sweep: tuple[int, ...]
