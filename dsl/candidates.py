@@ -45,6 +45,9 @@ EVALUATION_POINTS = 1 << 16
 # latency_throughput over 998,400,000 points, CPU time: 6.7 s with chunks of 4,194,304 points, 6.4 s with
 # 16,777,216 (peak 299 MB), 8.2 s with 67,108,864 (peak 618 MB).
 STEP_ONE_POINTS = 1 << 24
+# The share of a chunk's points meeting the conditions from which the chunk is evaluated in its own slices (as a
+# chunk evaluated whole is) rather than in boxes of those points: a question without `where` over valid points.
+DENSE = 0.5
 MAX_PIECES = 64         # positions of an axis beyond which a box is not split at each of them (one per batch)
 
 
@@ -171,15 +174,13 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
     kept, n_groups = kept_axes(question, ctx)
     part = slice_context(ctx, chunk)
     meets, chunk_warnings = _conditions_over(program, checker, part)
-    local = _true_points(meets)                 # the candidates: sorted flat indices of the chunk
-    del meets
     first = [w if isinstance(w, int) else range(n)[w][0] for w, n in zip(chunk.where, ctx.shape)]
     partial = prior if prior is not None else reduce_values(
         question, [np.zeros(0)] * (2 if question.form == "pareto" else 1), np.zeros(0, np.int64),
         np.zeros(0, np.int64), n_groups)
     keys, pieces, warnings = [], [], []
-    for start, stop, positions, flat in _runs(local, part.shape, _box_points(program, report)):
-        index = _sweep_index(local[start:stop], part.shape, first, ctx.shape)
+    for positions, local, flat in _runs(meets, _box_points(program, report)):
+        index = _sweep_index(local, part.shape, first, ctx.shape)
         box = box_context(part, positions)
         evaluator = program.evaluator_in(box, checker)
         result = Result(program, box, program.shown_columns(evaluator, box, checker), [], evaluator)
@@ -225,12 +226,28 @@ def _true_points(meets: np.ndarray) -> np.ndarray:
     return np.concatenate([found[flat[found]], whole + np.flatnonzero(flat[whole:])]).astype(np.int64)
 
 
-def _runs(local: np.ndarray, shape: tuple[int, ...], limit: int):
-    """_boxes of the candidates taken `limit` at a time (so that the index arrays of a chunk where most points
-    meet the conditions stay small), in order."""
+def _runs(meets: np.ndarray, limit: int):
+    """The boxes to evaluate the true points of `meets` (a chunk's points that meet the conditions) in, in order:
+    (positions per axis, the points' flat indices in the chunk, their flat indices in the box).
+
+    Where at least DENSE of the points meet them, the boxes are the chunk's own slices of at most `limit` points
+    (plan_chunks over it: no index array over its points); else _boxes of the points, taken `limit` at a time (so
+    that their index arrays stay small)."""
+    from .chunks import plan_chunks
+
+    shape = meets.shape
+    if np.count_nonzero(meets) >= DENSE * meets.size:
+        for sub in plan_chunks(shape, limit):
+            cut = tuple(slice(w, w + 1) if isinstance(w, int) else w for w in sub.where)
+            flat = np.flatnonzero(meets[cut])
+            if len(flat):
+                yield [np.arange(n)[c] for n, c in zip(shape, cut)], sub.offset + flat, flat
+        return
+    local = _true_points(meets)                 # the candidates: sorted flat indices of the chunk
     for window in range(0, len(local), limit):
-        for start, stop, positions, flat in _boxes(local[window:window + limit], shape, limit):
-            yield window + start, window + stop, positions, flat
+        part = local[window:window + limit]
+        for start, stop, positions, flat in _boxes(part, shape, limit):
+            yield positions, part[start:stop], flat
 
 
 def _boxes(local: np.ndarray, shape: tuple[int, ...], limit: int) -> list[tuple]:

@@ -93,7 +93,9 @@ def test_a_box_of_the_sweep_has_the_whole_evaluations_values():
 
 @pytest.mark.parametrize("report", ["cheapest_setup", "largest_batch", "latency_throughput"])
 @pytest.mark.parametrize("chunk_points", [1_000, 7_000])
-def test_answers_over_many_box_chunks_equal_the_whole_answer(report, chunk_points):
+@pytest.mark.parametrize("dense", [0.0, 1.1])        # every chunk evaluated in its own slices; none
+def test_answers_over_many_box_chunks_equal_the_whole_answer(report, chunk_points, dense, monkeypatch):
+    monkeypatch.setattr(candidates, "DENSE", dense)
     program = perfdsl.load(QUESTIONS)
     assert candidates.answers_by_box(program, report)
     whole = program.evaluate(report)
@@ -103,11 +105,12 @@ def test_answers_over_many_box_chunks_equal_the_whole_answer(report, chunk_point
     assert [d.code for d in answered.warnings] == [d.code for d in whole.warnings]
 
 
-@pytest.mark.parametrize("report", ["cheapest_setup", "latency_throughput"])
-def test_the_two_steps_answer_as_each_chunk_evaluated_whole(report, monkeypatch):
+@pytest.mark.parametrize("report", ["cheapest_setup", "latency_throughput", "latency_throughput_of_all"])
+def test_the_two_steps_answer_as_each_chunk_evaluated_whole(report, monkeypatch, tmp_path):
     """1,248,000 points in chunks of 100,000: boxes of the step-1 layout against the row-order chunks evaluated
     whole (the path taken where the two steps do not apply)."""
-    program = perfdsl.load(QUESTIONS)
+    (tmp_path / "all.perf").write_text(ALL_VALID.format(QUESTIONS.as_posix()))
+    program = perfdsl.load(tmp_path / "all.perf")
     overrides = {"batch": "1 .. 800"}
     by_box = answer_in_chunks(program, report, overrides, chunk_points=100_000)
     monkeypatch.setattr(candidates, "answers_by_box", lambda program, report: False)
@@ -115,6 +118,18 @@ def test_the_two_steps_answer_as_each_chunk_evaluated_whole(report, monkeypatch)
     assert by_box.keys == evaluated_whole.keys and by_box.n_rows == evaluated_whole.n_rows >= 30
     assert all(same(a, b) for a, b in zip(by_box.columns, evaluated_whole.columns))
     assert by_box.rows.summary == evaluated_whole.rows.summary
+
+
+# latency_throughput without `where`: every valid point takes part (most of each chunk: its own slices)
+ALL_VALID = """
+import "{}"
+
+report latency_throughput_of_all extends capacity_planning {{
+    workload = chat
+    throughput_per_gpu = serving.cluster_throughput / workload.n_gpus
+    pareto min serving.tpot, max throughput_per_gpu per model
+}}
+"""
 
 
 GROUPS = """
