@@ -267,9 +267,10 @@ class Evaluator:
         return self.compiled(expr, block)(self, fix)
 
     def compiled(self, expr: ir.Expr, block: Block):
-        """The formula node written in `block`, compiled (compiled.compile_node) once per prepared report and
-        context's roles (kept with the constants; per evaluation without them)."""
-        key = (self._roles_key, block.name, id(expr))
+        """The formula node written in `block`, compiled (compiled.compile_node) once per prepared report (kept
+        with the constants; per evaluation without them): every chunk and box of the sweep shares it, whatever
+        blocks its swept roles take (reads_constant_cells decides over those of the whole sweep)."""
+        key = (id(self.link), block.name, id(expr))
         step = self._steps.get(key)
         if step is None:
             step = self._steps[key] = compile_node(self, expr, block, _FOLDS)
@@ -295,7 +296,8 @@ class Evaluator:
 
     def reads_constant_cells(self, expr: ir.Expr, block: Block) -> bool:
         """Whether every cell the formula part reads is constant (varies along no axis) in every block a swept
-        role it reads through takes in this context; False without constants."""
+        role it reads through takes over the sweep the link resolves roles for (the prepared report's whole sweep,
+        which holds every chunk's blocks); False without constants."""
         if self.constants is None:
             return False
         cells = self.constants.cells
@@ -303,7 +305,7 @@ class Evaluator:
             target = self.link.target(ref.parts, block)
             if not isinstance(target, Target):
                 return False
-            names = self.ctx.role_blocks(target.role) if target.swept else target.blocks
+            names = target.blocks
             if not names or not all((name, target.cell) in cells for name in names):
                 return False
         return True
