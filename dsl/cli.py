@@ -550,6 +550,9 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
                                         progress=progress)
         progress.done()
         _print_diagnostics(answered.warnings)
+        if args.strict and any(d.severity == "warning" for d in answered.warnings):
+            sys.stderr.write("--strict: warnings are errors\n")
+            return EXIT_SPEC
         keys, columns = answered.table()
         rows = answered.n_rows
 
@@ -572,6 +575,11 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
         warnings: dict = {}
         rows = 0
 
+        def strict(chunk_warnings) -> None:
+            # --strict: the first chunk that warns stops the run before its rows are written (-o keeps the old file)
+            if args.strict and any(d.severity == "warning" for d in chunk_warnings):
+                raise _StrictStop()
+
         def parts():
             if client is not None:
                 from .distributed import rows_on_dask
@@ -579,11 +587,13 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
                 for keys, columns, chunk_warnings in rows_on_dask(client, program, args.report, overrides or None,
                                                                   chunk_points=chunk_points, progress=progress):
                     keep_first(warnings, chunk_warnings)
+                    strict(chunk_warnings)
                     yield keys, columns
                 return
             for _, result in evaluate_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
                                              progress=progress):
                 keep_first(warnings, result.warnings)
+                strict(result.warnings)
                 yield chunk_table(result)
 
         def write(stream) -> None:
@@ -597,21 +607,33 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
             else:
                 rows = write_stream(fmt, parts(), stream)
 
-    if fmt == "parquet" and not ctx.report.questions:
-        from .parquet import write_parquet
+    try:
+        if fmt == "parquet" and not ctx.report.questions:
+            from .parquet import write_parquet
 
-        rows = write_parquet(args.output, parts())
-    elif args.output:
-        write_text_atomically(args.output, write)
-    else:
-        write(sys.stdout)
-        sys.stdout.flush()
+            rows = write_parquet(args.output, parts())
+        elif args.output:
+            write_text_atomically(args.output, write)
+        else:
+            write(sys.stdout)
+            sys.stdout.flush()
+    except _StrictStop:
+        progress.done()
+        _print_diagnostics(list(warnings.values()))
+        sys.stderr.write("--strict: warnings are errors" + (f" ({args.output} not written)" if args.output else "")
+                         + f"; stopped at the first chunk that warns, so the counts above cover its points and "
+                           f"those before it, not the whole sweep\n")
+        return EXIT_SPEC
     progress.done()
     if not ctx.report.questions:
         _print_diagnostics(list(warnings.values()))
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK
+
+
+class _StrictStop(Exception):
+    """A chunk of a streamed sweep warned under --strict: the run stops (eval's chunked path)."""
 
 
 def _rows(count: int) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import ir
 from .context import ReportContext
-from .errors import Diagnostic
+from .errors import Diagnostic, Tally
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .linker import Target, Unresolved, is_block_ref, refs_of
@@ -285,11 +285,6 @@ def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require)
 
 
 def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_left: bool) -> Diagnostic:
-    total = violation.total
-    if violation.count == total:
-        how_many = "the only sweep point breaks it" if total == 1 else f"every sweep point ({total:,}) breaks it"
-    else:
-        how_many = f"{violation.count:,} of {total:,} sweep points break it"
     if nothing_left:
         outcome = ""
     elif mode == "mark":
@@ -306,7 +301,13 @@ def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_l
     elif mode != "mark":
         hints.append('to keep them, marked, give the report the option `invalid_points = "mark"`')
     require = violation.require
-    diag = evaluator.sources.diag(CODE, f"{require.message}: {how_many}{outcome}", require.condition.span,
-                                  path=f"{violation.kind}.{violation.owner}", notes=notes, hints=hints)
+    span = require.condition.span
+    # A chunk counts its own points of the whole sweep's: the chunks' warnings add up (streaming.keep_first).
+    tally = Tally(key=(CODE, span.file, span.line, span.col), count=violation.count,
+                  total=evaluator.ctx.whole_points or violation.total, verb="break it",
+                  before=f"{require.message}: ", after=outcome)
+    diag = evaluator.sources.diag(CODE, tally.text(), span, path=f"{violation.kind}.{violation.owner}", notes=notes,
+                                  hints=hints)
     diag.severity = "error" if nothing_left else "warning"
+    diag.tally = tally
     return diag

@@ -53,6 +53,37 @@ class Location:
         return text
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The sweep points a warning counts, kept apart from its text so that the warnings of a sweep's chunks add up
+    to the whole sweep's (streaming.keep_first): `count` of the sweep's `total` points, under `key` (the warnings
+    whose counts add: one constraint, or one cell's floating-point trouble). The text is `before`, the count in
+    words (`points_text`), then `after`, in the diagnostic's message or in its first note (`in_note`). `verb` is
+    the phrase after the count: "break it" or "are affected"."""
+
+    key: tuple
+    count: int
+    total: int
+    verb: str
+    before: str = ""
+    after: str = ""
+    in_note: bool = False
+
+    def text(self) -> str:
+        return self.before + points_text(self.count, self.total, self.verb) + self.after
+
+
+def points_text(count: int, total: int, verb: str) -> str:
+    """"3 of 1,000 sweep points break it", "every sweep point (1,000) breaks it", "the only sweep point is affected".
+    `verb` is the plural phrase ("break it", "are affected")."""
+    singular = {"break it": "breaks it", "are affected": "is affected"}.get(verb, verb)
+    if total == 1:
+        return f"the only sweep point {singular}"
+    if count == total and verb == "break it":
+        return f"every sweep point ({total:,}) {singular}"
+    return f"{count:,} of {total:,} sweep points {verb}"
+
+
 @dataclass
 class Diagnostic:
     """One error, warning or note about the input: its `code` (a key of dsl/error_codes.py), message, where it is
@@ -68,6 +99,7 @@ class Diagnostic:
     hints: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     severity: str = "error"
+    tally: Tally | None = None          # the sweep points it counts (a warning over a sweep), where its text says
 
     def sort_key(self) -> tuple:
         """The order diagnostics are reported in: by file, line, column, code and message; those without a location
@@ -232,3 +264,14 @@ def available(candidates: Iterable[str], limit: int = 12) -> str:
     shown = ", ".join(heapq.nsmallest(limit, names))
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"available: {shown}{more}"
+
+
+def with_more_points(diag: Diagnostic, more: Diagnostic) -> Diagnostic:
+    """`diag` with the points `more` counts added to its tally (the same warning from another chunk of the sweep),
+    its text rewritten; a copy: `diag` itself is unchanged."""
+    from dataclasses import replace
+
+    tally = replace(diag.tally, count=diag.tally.count + more.tally.count)
+    if tally.in_note:
+        return replace(diag, tally=tally, notes=[tally.text()] + diag.notes[1:])
+    return replace(diag, tally=tally, message=tally.text())

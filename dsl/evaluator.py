@@ -15,6 +15,7 @@ Negative sizes and durations are warned about too.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -24,7 +25,7 @@ import numpy as np
 from . import ir
 from .blocks import Block, SourceLines
 from .checker import missing_input
-from .errors import Diagnostic, PerfError
+from .errors import Diagnostic, PerfError, Tally
 from .compiled import compile_node
 from .heap import keep_freed_memory
 from .linker import Linker, Target, refs_of
@@ -397,23 +398,20 @@ class Evaluator:
             return
         self._warned.add(key)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        count = int(np.count_nonzero(np.broadcast_to(bad, self._shape_with_fix(bad.shape, fix))))
+        # The sweep points affected: the cell's own bad values times the axes it does not vary along (a role's
+        # axis fixed at this block's position counts once: its other positions are other blocks).
+        spread = math.prod(n for axis, n in enumerate(self.shape) if axis not in fix and bad.shape[axis] == 1)
+        count = int(np.count_nonzero(bad)) * spread
         where = self.describe_point(first, bad.shape, fix)
-        total = self.ctx.whole_points or self.ctx.n_points
         span = cell.expr.span if cell.expr is not None else cell.span
+        # A chunk counts its own points of the whole sweep's: the chunks' warnings add up (streaming.keep_first).
+        tally = Tally(key=(code, block.name, cell.name), count=count,
+                      total=self.ctx.whole_points or self.ctx.n_points, verb="are affected", in_note=True)
         diag = self.sources.diag(code, f"{message} at {where}", span, path=block.cell_path(cell.name),
-                                 notes=[f"{count} of {total} sweep points are affected" if count > 1 or total > 1
-                                        else "the only sweep point is affected"],
-                                 hints=[hint])
+                                 notes=[tally.text()], hints=[hint])
         diag.severity = "warning"
+        diag.tally = tally
         self.warnings.append(diag)
-
-    def _shape_with_fix(self, shape: tuple[int, ...], fix: dict[int, int]) -> tuple[int, ...]:
-        full = list(self.shape)
-        for axis in range(self.ndim):
-            if axis in fix or shape[axis] == 1:
-                full[axis] = 1
-        return tuple(full)
 
     def describe_point(self, index: tuple[int, ...], shape: tuple[int, ...], fix: dict[int, int]) -> str:
         parts = []

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import Chunk, plan_chunks, slice_context
-from .errors import Diagnostic
+from .errors import Diagnostic, with_more_points
 from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
                       reduce_points)
 from .reductions import Best, merge_best, merge_fronts
@@ -252,9 +252,15 @@ class Merging:
 
 def keep_first(warnings: dict, diagnostics) -> None:
     """Add a chunk's diagnostics to `warnings` (a dict): the first of each code at each place is kept (the chunks
-    come in row order, so it names the first point, as the whole evaluation's does)."""
+    come in row order, so it names the first point, as the whole evaluation's does), with the sweep points of every
+    chunk's same warning counted in it (errors.Tally: a broken constraint, a cell's floating-point trouble)."""
     for diag in diagnostics:
-        warnings.setdefault((diag.code, str(diag.location), str(diag.path)), diag)
+        key = diag.tally.key if diag.tally is not None else (diag.code, str(diag.location), str(diag.path))
+        kept = warnings.get(key)
+        if kept is None:
+            warnings[key] = diag
+        elif kept.tally is not None and diag.tally is not None:
+            warnings[key] = with_more_points(kept, diag)
 
 
 @dataclass

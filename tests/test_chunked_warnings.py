@@ -1,0 +1,85 @@
+"""The warnings of a sweep evaluated chunk by chunk count the whole sweep's points, as the whole evaluation's do:
+each chunk's broken constraint or floating-point trouble carries its count (errors.Tally) and
+streaming.keep_first adds them up. `--strict` stops a streamed run at the first chunk that warns, writing nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+import perfdsl
+from perfdsl.cli import main
+from perfdsl.errors import points_text
+from perfdsl.streaming import evaluate_chunks, keep_first
+
+SPEC = """\
+costmodel c {
+    sweep batch = 0 .. 9
+    sweep k = [1, 2, 3]
+    per = k / batch
+    inverse = 1 / batch
+    require batch >= 2, "batch is at least 2"
+}
+report r {
+    costmodel = c
+    show c.per, c.inverse
+}
+"""
+
+
+@pytest.fixture()
+def spec(tmp_path):
+    path = tmp_path / "r.perf"
+    path.write_text(SPEC)
+    return path
+
+
+def _counts(diagnostics) -> dict[str, str]:
+    """Each warning's counting text: a constraint's message, a floating-point warning's first note."""
+    return {f"{d.code} {d.path}": d.message if d.code == "constraint" else d.notes[0] for d in diagnostics}
+
+
+def test_the_whole_evaluation_counts_every_point_a_cell_that_does_not_vary_along_an_axis_affects(spec):
+    warnings = perfdsl.load(spec).evaluate().warnings
+    # 10 batches x 3 k = 30 points; batch 0 and 1 break the constraint: 2 x 3 = 6 points.
+    # per = k / 0 at batch 0: 3 points; inverse = 1 / 0 varies along batch only, and still affects 1 x 3 points.
+    assert _counts(warnings) == {
+        "division-by-zero costmodel.c.per": "3 of 30 sweep points are affected",
+        "division-by-zero costmodel.c.inverse": "3 of 30 sweep points are affected",
+        "constraint costmodel.c": "batch is at least 2: 6 of 30 sweep points break it, left out of the results",
+    }
+
+
+@pytest.mark.parametrize("chunk_points", [3, 6, 9])
+def test_chunks_add_up_to_the_whole_evaluations_counts(spec, chunk_points):
+    program = perfdsl.load(spec)
+    whole = _counts(program.evaluate().warnings)
+    merged: dict = {}
+    for _, chunk in evaluate_chunks(program, chunk_points=chunk_points):
+        keep_first(merged, chunk.warnings)
+    assert _counts(merged.values()) == whole
+
+
+def test_points_text_says_every_point_and_the_only_point_in_words():
+    assert points_text(6, 30, "break it") == "6 of 30 sweep points break it"
+    assert points_text(30, 30, "break it") == "every sweep point (30) breaks it"
+    assert points_text(1, 1, "break it") == "the only sweep point breaks it"
+    assert points_text(1, 1, "are affected") == "the only sweep point is affected"
+    assert points_text(1_234_567, 9_876_543, "are affected") == "1,234,567 of 9,876,543 sweep points are affected"
+
+
+def test_strict_stops_a_streamed_run_at_the_first_chunk_that_warns_and_writes_nothing(spec, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    status = main(["eval", str(spec), "--chunk-points", "6", "--strict", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert not out.exists()
+    assert err.endswith(f"--strict: warnings are errors ({out} not written); stopped at the first chunk that warns, "
+                        "so the counts above cover its points and those before it, not the whole sweep\n")
+
+
+def test_without_strict_the_streamed_run_writes_every_valid_row_and_the_whole_counts(spec, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert main(["eval", str(spec), "--chunk-points", "6", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "batch is at least 2: 6 of 30 sweep points break it, left out of the results" in err
+    assert len(out.read_text().splitlines()) == 1 + 24          # a header and the 8 x 3 points that meet it
