@@ -5,12 +5,15 @@ run, value for value.
     perfdsl eval REPORT -o out.csv --dask tcp://scheduler:8786     # a running cluster
     perfdsl eval REPORT -o out.csv --workers 4                     # a local cluster of 4 processes
 
-The program (its parsed files, with the overrides applied) is sent to every worker once (`Client.scatter`,
-broadcast, and prepared there once); each task gets a chunk (`chunks.Chunk`: a slice of the axes, about 256 MiB of
-arrays) and sends back its rows (streaming.chunk_rows) or, for a question, its partial answer reduced with the answer
-merged so far and the rows of the points that beat it (streaming.chunk_answer): numbers, never a chunk's arrays. At
-most `window` chunks are in flight, so the client holds a bounded
-number of chunks' rows however large the sweep. dask.distributed is optional (`pip install perfdsl[dask]`).
+The program (its parsed files, with the overrides applied) is pickled once and sent to every worker once
+(`Client.scatter`, broadcast); each worker thread rebuilds and prepares it once and keeps it under the fingerprint of
+those bytes (dask_worker.py), so a later run of the same program and overrides on the same cluster prepares nothing.
+Before the client prepares the program itself (to plan the chunks), it asks every worker to prepare its copy, so the
+two happen at once. Each task gets a chunk (`chunks.Chunk`: a slice of the axes, about 256 MiB of arrays) and sends
+back its rows (streaming.chunk_rows) or, for a question, its partial answer reduced with the answer merged so far
+and the rows of the points that beat it (streaming.chunk_answer): numbers, never a chunk's arrays. At most `window`
+chunks are in flight, so the client holds a bounded number of chunks' rows however large the sweep.
+dask.distributed is optional (`pip install perfdsl[dask]`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import plan_chunks
+from .dask_worker import on_worker, ship, warm
 from .errors import UsageError, error
 from .extras import require
 from .streaming import Answer, Merging, chunk_answer, chunk_rows
@@ -58,23 +62,53 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
         cluster.close()
 
 
-def _in_order(client, program, report, function, chunks, window: int, progress: Progress | None, total: int):
+class _Sent:
+    """A program sent to the cluster of `client` (dask_worker.ship), and the tasks that prepare it on each worker
+    thread; closing releases both."""
+
+    def __init__(self, client, program, report: str | None):
+        self.client = client
+        shipped = ship(program)
+        self.fingerprint = shipped.fingerprint
+        self.blob = client.scatter(shipped.blob, broadcast=True)
+        self.warming = [client.submit(warm, self.fingerprint, self.blob, report, workers=[address], pure=False)
+                        for address, threads in client.nthreads().items() for _ in range(threads)]
+
+    def submit(self, function, report: str | None, chunk, *args):
+        """A future of function(program, report, chunk, *args) on a worker (dask_worker.on_worker)."""
+        return self.client.submit(on_worker, function, self.fingerprint, self.blob, report, chunk, *args,
+                                  pure=False)
+
+    def close(self) -> None:
+        # A warm-up that failed raised what the client's own prepare raised first: nothing to read from it.
+        for future in self.warming:
+            future.release()
+        self.blob.release()
+
+
+@contextmanager
+def _sent(client, program, report: str | None) -> Iterator[_Sent]:
+    sent = _Sent(client, program, report)
+    try:
+        yield sent
+    finally:
+        sent.close()
+
+
+def _in_order(sent: _Sent, report, function, chunks, window: int, progress: Progress | None, total: int):
     """The results of function(program, report, chunk) for each chunk, in chunk order, `window` at most in flight."""
-    shared = client.scatter(program, broadcast=True)
     pending: deque = deque()
     todo = iter(chunks)
     done = 0
-    for chunk in todo:
-        pending.append((chunk, client.submit(function, shared, report, chunk, pure=False)))
-        if len(pending) >= window:
-            break
+    for chunk in itertools.islice(todo, window):
+        pending.append((chunk, sent.submit(function, report, chunk)))
     while pending:
         chunk, future = pending.popleft()
         value = future.result()
         future.release()
         following = next(todo, None)
         if following is not None:
-            pending.append((following, client.submit(function, shared, report, following, pure=False)))
+            pending.append((following, sent.submit(function, report, following)))
         done += chunk.n_points
         if progress is not None:
             progress(done, total)
@@ -87,10 +121,10 @@ def rows_on_dask(client, program, report: str | None = None, overrides: Mapping[
     """The rows of each chunk of the report's sweep, evaluated on the cluster of `client`, in row order: (keys,
     columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate."""
     program = program.with_overrides(overrides, report)
-    ctx, _ = program.prepare(report)
-    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
-    yield from _in_order(client, program, report, chunk_rows, chunks, window or _window(client), progress,
-                         ctx.n_points)
+    with _sent(client, program, report) as sent:
+        ctx, _ = program.prepare(report)
+        chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
+        yield from _in_order(sent, report, chunk_rows, chunks, window or _window(client), progress, ctx.n_points)
 
 
 def answer_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
@@ -101,31 +135,31 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
     (streaming.chunk_answer), so a worker sends back only its chunk's points that beat it: a partial answer and the
     rows of those points, never a chunk's arrays. Raises ValueError for a report without a question."""
     program = program.with_overrides(overrides, report)
-    ctx, _ = program.prepare(report)
-    if not ctx.report.questions:
-        raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, pareto)")
-    chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
-    merging = Merging(program, report)
-    shared = client.scatter(program, broadcast=True)
-    window = window or _window(client)
-    pending: deque = deque()
-    todo = iter(chunks)
+    with _sent(client, program, report) as sent:
+        ctx, _ = program.prepare(report)
+        if not ctx.report.questions:
+            raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, "
+                             "pareto)")
+        chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
+        merging = Merging(program, report)
+        pending: deque = deque()
+        todo = iter(chunks)
 
-    def submit(chunk) -> None:
-        pending.append((chunk, client.submit(chunk_answer, shared, report, chunk, merging.partial, pure=False)))
+        def submit(chunk) -> None:
+            pending.append((chunk, sent.submit(chunk_answer, report, chunk, merging.partial)))
 
-    for chunk in itertools.islice(todo, window):
-        submit(chunk)
-    while pending:
-        chunk, future = pending.popleft()
-        merging.add(future.result())
-        future.release()
-        following = next(todo, None)
-        if following is not None:
-            submit(following)
-        if progress is not None:
-            progress(merging.done(chunk.n_points), ctx.n_points)
-    return merging.answer()
+        for chunk in itertools.islice(todo, window or _window(client)):
+            submit(chunk)
+        while pending:
+            chunk, future = pending.popleft()
+            merging.add(future.result())
+            future.release()
+            following = next(todo, None)
+            if following is not None:
+                submit(following)
+            if progress is not None:
+                progress(merging.done(chunk.n_points), ctx.n_points)
+        return merging.answer()
 
 
 def _window(client) -> int:
