@@ -24,6 +24,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from .errors import PerfError
+from .streaming import ChunkAnswer, Merging, chunk_answer
+
 # Programs a worker thread keeps, the least recently used dropped first: a few sweeps of the same files with
 # different overrides (a notebook's what-ifs) stay warm, and a long-lived worker's memory stays bounded.
 KEPT_PER_THREAD = 4
@@ -81,7 +84,20 @@ def warm(fingerprint: str, blob: bytes, report: str | None) -> None:
     worker_program(fingerprint, blob).chunk_points(report)
 
 
-def on_worker(function, fingerprint: str, blob: bytes, report: str | None, chunk, *args):
-    """function(program, report, chunk, *args) with this thread's copy of the shipped program (streaming.chunk_rows,
-    streaming.chunk_answer)."""
-    return function(worker_program(fingerprint, blob), report, chunk, *args)
+def on_worker(function, fingerprint: str, blob: bytes, report: str | None, work, *args):
+    """function(program, report, work, *args) with this thread's copy of the shipped program (streaming.chunk_rows
+    of a chunk, answer_run of a run of chunks)."""
+    return function(worker_program(fingerprint, blob), report, work, *args)
+
+
+def answer_run(program, report: str | None, chunks: list, prior=None) -> ChunkAnswer:
+    """The report's question over a run of consecutive chunks, answered one after the other here, each with the
+    answer before it as its prior (as streaming.answer_in_chunks does over the whole sweep), sent back as one
+    chunk's answer: the partial answer (`prior` included) and the rows of its points among the run's. The client
+    then merges one answer a run rather than one a chunk, and within a run no chunk reduces points that the chunk
+    before it had already beaten."""
+    merging = Merging(program, report)
+    merging.partial = prior
+    for chunk in chunks:
+        merging.add(chunk_answer(program, report, chunk, merging.partial), replaces=True)
+    return merging.as_chunk_answer(merged=prior is not None)

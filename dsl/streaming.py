@@ -216,6 +216,16 @@ class Merging:
         if self.stored > max(self.PRUNE_FROM, 2 * self.after_pruning):
             self._prune()
 
+    def as_chunk_answer(self, merged: bool) -> ChunkAnswer:
+        """The chunks added so far (consecutive, each with the answer before it as its prior) as one chunk's answer:
+        their partial answer and the rows of its points among them; `merged`: the first had a prior (distributed.py
+        sends a worker a run of chunks and gets back one answer)."""
+        if self.index:
+            self._prune()
+        index = self.index[0] if self.index else np.zeros(0, dtype=np.int64)
+        columns = self.columns[0] if self.columns else []
+        return ChunkAnswer(self.partial, index, self.keys, columns, list(self.warnings.values()), merged=merged)
+
     def _prune(self) -> None:
         index = np.concatenate(self.index)
         keep = np.isin(index, _winning_index(self.partial))

@@ -88,3 +88,117 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--dask", "tcp://127.0.0.1:9"]) == 2
     assert capsys.readouterr().err.startswith("error[bad-option]: cannot reach the Dask scheduler at "
                                               "'tcp://127.0.0.1:9': ")
+
+
+# -- the program kept on each worker (dask_worker.py), and the runs of chunks a worker answers ---------------------
+
+def _records_equal(a, b) -> bool:
+    return a.keys == b.keys and all(_same(x, y) for x, y in zip(a.columns, b.columns))
+
+
+@pytest.mark.parametrize("runs_per_thread", [1, 8, 1000])
+def test_runs_of_chunks_give_the_serial_answer(client, monkeypatch, runs_per_thread):
+    from perfdsl import distributed as on_dask
+
+    # 30 models x 13 GPUs x 9 batches x 4 tp = 14,040 points; 300 points a chunk: 8 GPUs (288 points), then 5, so
+    # 60 chunks. Two worker threads: runs of 30 chunks (1 a thread), 4 chunks (8), 1 chunk (1000: 60 runs).
+    monkeypatch.setattr(on_dask, "RUNS_PER_THREAD", runs_per_thread)
+    program = perfdsl.load(QUESTIONS)
+    for report in ("cheapest_setup", "latency_throughput"):
+        answered = on_dask.answer_on_dask(client, program, report, chunk_points=300)
+        serial = answer_in_chunks(program, report, chunk_points=300)
+        assert _records_equal(answered, serial) and answered.records() == serial.records()
+        assert [d.render() for d in answered.warnings] == [d.render() for d in serial.warnings]
+
+
+def test_a_run_of_chunks_is_split_into_runs_per_worker_thread():
+    from perfdsl.chunks import plan_chunks
+    from perfdsl.distributed import RUNS_PER_THREAD, _runs
+
+    chunks = plan_chunks((30, 13, 9, 4), 300)                 # 2 chunks a model: 60
+    runs = _runs(chunks, threads=2)
+    assert [len(run) for run in runs] == [4] * 15             # ceil(60 / (2 threads x 8 runs)) = 4 chunks a run
+    assert RUNS_PER_THREAD == 8 and [c for run in runs for c in run] == chunks
+    assert [len(run) for run in _runs(chunks[:5], threads=2)] == [1] * 5
+
+
+def test_a_repeated_run_prepares_nothing_again_on_the_workers(client):
+    from perfdsl.dask_worker import built
+    from perfdsl.distributed import answer_on_dask
+
+    program = perfdsl.load(QUESTIONS)
+    overrides = {"batch": "[1, 8, 64]"}
+    first = answer_on_dask(client, program, "latency_throughput", overrides, chunk_points=300)
+    before = built()
+    again = answer_on_dask(client, program, "latency_throughput", overrides, chunk_points=300)
+    assert built() == before                                 # both worker threads kept their prepared copy
+    assert _records_equal(first, again)
+
+
+def test_other_overrides_or_files_are_another_program_on_the_workers(client):
+    from perfdsl.dask_worker import built
+    from perfdsl.distributed import answer_on_dask
+
+    program = perfdsl.load(QUESTIONS)
+    answer_on_dask(client, program, "latency_throughput", {"batch": "[1, 8, 64]"}, chunk_points=300)
+    before = built()
+    other = answer_on_dask(client, program, "latency_throughput", {"batch": "[2, 16]"}, chunk_points=300)
+    assert built() == before + 2                             # one new copy on each of the two worker threads
+    assert _records_equal(other, answer_in_chunks(program, "latency_throughput", {"batch": "[2, 16]"},
+                                                  chunk_points=300))
+    assert set(other.columns[other.keys.index("batch")].tolist()) <= {2, 16}
+
+    text = "report r { sweep a = 1 .. 300; sweep b = 1 .. 70; q = a * b + b / a; show q; best max q per b }\n"
+    edited = text.replace("b / a", "b / a - a")
+    answers = [answer_on_dask(client, perfdsl.load([], texts={"r.perf": t}), chunk_points=1000)
+               for t in (text, edited)]
+    assert answers[0].records() != answers[1].records()
+    assert answers[1].records() == answer_in_chunks(perfdsl.load([], texts={"r.perf": edited}),
+                                                    chunk_points=1000).records()
+
+
+def test_a_fingerprint_names_the_files_and_overrides_of_a_program():
+    from perfdsl.dask_worker import ship
+
+    program = perfdsl.load(QUESTIONS)
+    same = perfdsl.load(QUESTIONS)
+    assert ship(program).fingerprint == ship(same).fingerprint
+    program.prepare("latency_throughput")                   # a program's caches are not shipped
+    assert ship(program) == ship(same)
+    batches = program.with_overrides({"batch": "[1, 8]"}, "latency_throughput")
+    assert ship(batches) == ship(same.with_overrides({"batch": "[1, 8]"}, "latency_throughput"))
+    assert ship(batches).fingerprint != ship(program).fingerprint
+    assert ship(batches).fingerprint != ship(program.with_overrides({"batch": "[1, 9]"}, "latency_throughput")
+                                             ).fingerprint
+    text = "report r { sweep a = 1 .. 30; q = a + 1; best max q }\n"
+    assert ship(perfdsl.load([], texts={"r.perf": text})) == ship(perfdsl.load([], texts={"r.perf": text}))
+    assert ship(perfdsl.load([], texts={"r.perf": text})).fingerprint != \
+        ship(perfdsl.load([], texts={"r.perf": text.replace("a + 1", "a + 2")})).fingerprint
+
+
+def test_a_worker_thread_keeps_its_latest_programs():
+    from perfdsl import dask_worker
+
+    shipped = [dask_worker.ship(perfdsl.load([], texts={"r.perf": f"report r {{ sweep a = 1 .. {n}; "
+                                                                          "show a }\n"}))
+               for n in range(2, 3 + dask_worker.KEPT_PER_THREAD)]
+    first = dask_worker.worker_program(shipped[0].fingerprint, shipped[0].blob)
+    assert dask_worker.worker_program(shipped[0].fingerprint, shipped[0].blob) is first
+    assert first.prepare()[0].n_points == 2
+    for later in shipped[1:]:                                  # KEPT_PER_THREAD more: the first is dropped
+        dask_worker.worker_program(later.fingerprint, later.blob)
+    rebuilt = dask_worker.worker_program(shipped[0].fingerprint, shipped[0].blob)
+    assert rebuilt is not first and rebuilt.prepare()[0].n_points == 2
+
+
+def test_a_spec_error_is_raised_by_the_client_and_the_cluster_goes_on(client):
+    from perfdsl.distributed import answer_on_dask
+    from perfdsl.errors import PerfError
+
+    broken = perfdsl.load([], texts={"r.perf": "report r { sweep a = 1 .. 30; q = a + 1 s; show q; "
+                                                       "best max q }\n"})
+    with pytest.raises(PerfError) as raised:
+        answer_on_dask(client, broken, chunk_points=10)
+    assert raised.value.diagnostics[0].code == "unit-mismatch"
+    fine = perfdsl.load([], texts={"r.perf": "report r { sweep a = 1 .. 30; q = a + 1; show q; best max q }\n"})
+    assert answer_on_dask(client, fine, chunk_points=10).records() == [{"a": 30, "q": 31}]
