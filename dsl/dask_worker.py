@@ -24,6 +24,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from .chunks import plan_chunks
 from .errors import PerfError
 from .streaming import ChunkAnswer, Merging, chunk_answer
 
@@ -79,9 +80,12 @@ def built() -> int:
 def warm(fingerprint: str, blob: bytes, report: str | None) -> None:
     """Build and prepare the program on this worker thread before its first chunk (a task sent to each worker while
     the client prepares the same program): it is linked and checked, and its cells' axes found (chunk_points reads
-    them; the chunks' constants do too). Raises as Program.prepare: the client, preparing the same program, raises
-    the same error first."""
-    worker_program(fingerprint, blob).chunk_points(report)
+    them; the chunks' constants do too). A program with an error is left to the client, which prepares the same
+    program and raises it (a failed task here would only add the worker's log of it to stderr)."""
+    try:
+        worker_program(fingerprint, blob).chunk_points(report)
+    except PerfError:
+        pass
 
 
 def on_worker(function, fingerprint: str, blob: bytes, report: str | None, work, *args):
@@ -90,12 +94,33 @@ def on_worker(function, fingerprint: str, blob: bytes, report: str | None, work,
     return function(worker_program(fingerprint, blob), report, work, *args)
 
 
-def answer_run(program, report: str | None, chunks: list, prior=None) -> ChunkAnswer:
-    """The report's question over a run of consecutive chunks, answered one after the other here, each with the
-    answer before it as its prior (as streaming.answer_in_chunks does over the whole sweep), sent back as one
-    chunk's answer: the partial answer (`prior` included) and the rows of its points among the run's. The client
-    then merges one answer a run rather than one a chunk, and within a run no chunk reduces points that the chunk
-    before it had already beaten."""
+def run_of(chunks: list, index: int, count: int) -> list:
+    """Run `index` of `count`: the chunks cut into `count` runs of consecutive chunks whose lengths differ by one
+    at most, the longer first (empty runs last where there are fewer chunks than runs)."""
+    size, longer = divmod(len(chunks), count)
+    start = index * size + min(index, longer)
+    return chunks[start:start + size + (index < longer)]
+
+
+def answer_run(program, report: str | None, run: tuple[int | None, int, int], prior=None) -> ChunkAnswer | None:
+    """The report's question over run (chunk_points, index, count) of its sweep: chunks.plan_chunks of
+    `chunk_points` a chunk (None: Program.chunk_points, as the client finds it), run_of(index, count). The worker
+    plans the chunks itself, so the client can send the first runs before it has prepared the program. Its chunks
+    are answered one after the other, each with the answer before it as its prior (as streaming.answer_in_chunks
+    does), and sent back as one chunk's answer: the partial answer (`prior` included) and the rows of its points
+    among the run's. The client merges one answer a run rather than one a chunk, and within a run no chunk reduces
+    points its predecessor already beat. None where the run is empty, or the program does not prepare or asks no
+    question (the client, preparing the same program, raises that error itself)."""
+    chunk_points, index, count = run
+    try:
+        ctx, _ = program.prepare(report)
+    except PerfError:
+        return None
+    if not ctx.report.questions:
+        return None
+    chunks = run_of(plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)), index, count)
+    if not chunks:
+        return None
     merging = Merging(program, report)
     merging.partial = prior
     for chunk in chunks:

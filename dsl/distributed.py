@@ -19,7 +19,6 @@ dask.distributed is optional (`pip install perfdsl[dask]`).
 from __future__ import annotations
 
 import itertools
-import math
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterator, Mapping
@@ -27,7 +26,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import plan_chunks
-from .dask_worker import answer_run, on_worker, ship, warm
+from .dask_worker import answer_run, on_worker, run_of, ship, warm
 from .errors import UsageError, error
 from .extras import require
 from .streaming import Answer, Merging, chunk_rows
@@ -135,42 +134,45 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
                    chunk_points: int | None = None, progress: Progress | None = None,
                    window: int | None = None) -> Answer:
     """The answer to the report's question over its whole sweep, its chunks answered on the cluster of `client`
-    and merged here: what streaming.answer_in_chunks gives. Each task takes the answer merged so far as its prior
-    (streaming.chunk_answer), so a worker sends back only its chunk's points that beat it: a partial answer and the
+    and merged here: what streaming.answer_in_chunks gives. The chunks go out in runs of consecutive chunks,
+    RUNS_PER_THREAD for each worker thread (dask_worker.answer_run); the first `window` runs before this machine
+    prepares the program, so the workers start at once. Each later run takes the answer merged so far as its prior
+    (streaming.chunk_answer), so a worker sends back only its run's points that beat it: a partial answer and the
     rows of those points, never a chunk's arrays. Raises ValueError for a report without a question."""
     program = program.with_overrides(overrides, report)
     with _Sent(client, program, report) as sent:
+        n_runs = _threads(client) * RUNS_PER_THREAD
+        pending: deque = deque()
+        submitted = 0
+
+        def submit(prior) -> None:
+            nonlocal submitted
+            pending.append((submitted, sent.submit(answer_run, report, (chunk_points, submitted, n_runs), prior)))
+            submitted += 1
+
+        for _ in range(min(n_runs, window or _window(client))):
+            submit(None)
         ctx, _ = program.prepare(report)
         if not ctx.report.questions:
             raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, "
                              "pareto)")
         chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
         merging = Merging(program, report)
-        pending: deque = deque()
-        todo = iter(_runs(chunks, _threads(client)))
-
-        def submit(run) -> None:
-            pending.append((run, sent.submit(answer_run, report, run, merging.partial)))
-
-        for run in itertools.islice(todo, window or _window(client)):
-            submit(run)
         while pending:
-            run, future = pending.popleft()
-            merging.add(future.result())
+            index, future = pending.popleft()
+            answered = future.result()
             future.release()
-            following = next(todo, None)
-            if following is not None:
-                submit(following)
+            run = run_of(chunks, index, n_runs)
+            if run:
+                if answered is None:
+                    raise RuntimeError(f"a Dask worker could not answer report '{ctx.report.name}', which this "
+                                       "machine prepared: do the workers run the same perfdsl?")
+                merging.add(answered)
+            if submitted < min(n_runs, len(chunks)):
+                submit(merging.partial)
             if progress is not None:
                 progress(merging.done(sum(chunk.n_points for chunk in run)), ctx.n_points)
         return merging.answer()
-
-
-def _runs(chunks: list, threads: int) -> list[list]:
-    """The chunks cut into runs of consecutive chunks, RUNS_PER_THREAD for each worker thread (one chunk a run at
-    the least)."""
-    size = max(1, math.ceil(len(chunks) / (threads * RUNS_PER_THREAD)))
-    return [chunks[start:start + size] for start in range(0, len(chunks), size)]
 
 
 def _threads(client) -> int:

@@ -92,60 +92,70 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, capsys):
 
 # -- the program kept on each worker (dask_worker.py), and the runs of chunks a worker answers ---------------------
 
+@pytest.fixture(scope="module")
+def questions():
+    """capacity_questions.perf, loaded once."""
+    return perfdsl.load(QUESTIONS)
+
+
+@pytest.fixture(scope="module")
+def small(questions):
+    """capacity_questions.perf over 2 batches (30 models x 13 GPUs x 2 batches x 4 tp = 3,120 points), one program
+    for the module: each report is prepared once here and once on each worker thread."""
+    return questions.with_overrides({"batch": "[1, 64]"}, "latency_throughput")
+
+
 def _records_equal(a, b) -> bool:
     return a.keys == b.keys and all(_same(x, y) for x, y in zip(a.columns, b.columns))
 
 
-@pytest.mark.parametrize("runs_per_thread", [1, 8, 1000])
-def test_runs_of_chunks_give_the_serial_answer(client, monkeypatch, runs_per_thread):
+@pytest.mark.parametrize("report, runs_per_thread", [("latency_throughput", 1), ("cheapest_setup", 8),
+                                                     ("latency_throughput", 8), ("cheapest_setup", 1000)])
+def test_runs_of_chunks_give_the_serial_answer(client, small, monkeypatch, report, runs_per_thread):
     from perfdsl import distributed as on_dask
 
-    # 30 models x 13 GPUs x 9 batches x 4 tp = 14,040 points; 300 points a chunk: 8 GPUs (288 points), then 5, so
-    # 60 chunks. Two worker threads: runs of 30 chunks (1 a thread), 4 chunks (8), 1 chunk (1000: 60 runs).
+    # 30 models x 13 GPUs x 2 batches x 4 tp = 3,120 points; 150 points a chunk: one model (104 points), so 30
+    # chunks. Two worker threads: 2 runs of 15 chunks; 16 runs of 2 (14 of them) or 1; 30 runs of 1, 1,970 empty.
     monkeypatch.setattr(on_dask, "RUNS_PER_THREAD", runs_per_thread)
-    program = perfdsl.load(QUESTIONS)
-    for report in ("cheapest_setup", "latency_throughput"):
-        answered = on_dask.answer_on_dask(client, program, report, chunk_points=300)
-        serial = answer_in_chunks(program, report, chunk_points=300)
-        assert _records_equal(answered, serial) and answered.records() == serial.records()
-        assert [d.render() for d in answered.warnings] == [d.render() for d in serial.warnings]
+    answered = on_dask.answer_on_dask(client, small, report, chunk_points=150)
+    serial = answer_in_chunks(small, report, chunk_points=150)
+    assert _records_equal(answered, serial) and answered.records() == serial.records()
+    assert [d.render() for d in answered.warnings] == [d.render() for d in serial.warnings]
 
 
-def test_a_run_of_chunks_is_split_into_runs_per_worker_thread():
+def test_the_chunks_are_cut_into_runs_of_consecutive_chunks():
     from perfdsl.chunks import plan_chunks
-    from perfdsl.distributed import RUNS_PER_THREAD, _runs
+    from perfdsl.dask_worker import run_of
 
     chunks = plan_chunks((30, 13, 9, 4), 300)                 # 2 chunks a model: 60
-    runs = _runs(chunks, threads=2)
-    assert [len(run) for run in runs] == [4] * 15             # ceil(60 / (2 threads x 8 runs)) = 4 chunks a run
-    assert RUNS_PER_THREAD == 8 and [c for run in runs for c in run] == chunks
-    assert [len(run) for run in _runs(chunks[:5], threads=2)] == [1] * 5
+    runs = [run_of(chunks, index, 16) for index in range(16)]  # 2 worker threads x RUNS_PER_THREAD (8)
+    assert [len(run) for run in runs] == [4] * 12 + [3] * 4   # 60 = 16 x 3 + 12: the first 12 runs take one more
+    assert [chunk for run in runs for chunk in run] == chunks
+    assert [len(run_of(chunks[:5], index, 16)) for index in range(16)] == [1] * 5 + [0] * 11
 
 
-def test_a_repeated_run_prepares_nothing_again_on_the_workers(client):
+def test_a_repeated_run_prepares_nothing_again_on_the_workers(client, questions, small):
     from perfdsl.dask_worker import built
     from perfdsl.distributed import answer_on_dask
 
-    program = perfdsl.load(QUESTIONS)
-    overrides = {"batch": "[1, 8, 64]"}
-    first = answer_on_dask(client, program, "latency_throughput", overrides, chunk_points=300)
+    first = answer_on_dask(client, small, "latency_throughput", chunk_points=150)
     before = built()
-    again = answer_on_dask(client, program, "latency_throughput", overrides, chunk_points=300)
+    # the same files and overrides, in a new program object (as every run with overrides makes)
+    again = answer_on_dask(client, questions, "latency_throughput", {"batch": "[1, 64]"}, chunk_points=150)
     assert built() == before                                 # both worker threads kept their prepared copy
     assert _records_equal(first, again)
 
 
-def test_other_overrides_or_files_are_another_program_on_the_workers(client):
+def test_other_overrides_or_files_are_another_program_on_the_workers(client, questions, small):
     from perfdsl.dask_worker import built
     from perfdsl.distributed import answer_on_dask
 
-    program = perfdsl.load(QUESTIONS)
-    answer_on_dask(client, program, "latency_throughput", {"batch": "[1, 8, 64]"}, chunk_points=300)
+    answer_on_dask(client, small, "latency_throughput", chunk_points=150)
     before = built()
-    other = answer_on_dask(client, program, "latency_throughput", {"batch": "[2, 16]"}, chunk_points=300)
+    other = answer_on_dask(client, questions, "latency_throughput", {"batch": "[2, 16]"}, chunk_points=150)
     assert built() == before + 2                             # one new copy on each of the two worker threads
-    assert _records_equal(other, answer_in_chunks(program, "latency_throughput", {"batch": "[2, 16]"},
-                                                  chunk_points=300))
+    assert _records_equal(other, answer_in_chunks(questions, "latency_throughput", {"batch": "[2, 16]"},
+                                                  chunk_points=150))
     assert set(other.columns[other.keys.index("batch")].tolist()) <= {2, 16}
 
     text = "report r { sweep a = 1 .. 300; sweep b = 1 .. 70; q = a * b + b / a; show q; best max q per b }\n"
@@ -157,10 +167,10 @@ def test_other_overrides_or_files_are_another_program_on_the_workers(client):
                                                     chunk_points=1000).records()
 
 
-def test_a_fingerprint_names_the_files_and_overrides_of_a_program():
+def test_a_fingerprint_names_the_files_and_overrides_of_a_program(questions):
     from perfdsl.dask_worker import ship
 
-    program = perfdsl.load(QUESTIONS)
+    program = questions
     same = perfdsl.load(QUESTIONS)
     assert ship(program).fingerprint == ship(same).fingerprint
     program.prepare("latency_throughput")                   # a program's caches are not shipped
