@@ -542,8 +542,8 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
         if client is not None:
             from .distributed import answer_on_dask
 
-            answered = answer_on_dask(client, program, args.report, overrides or None, chunk_points=chunk_points,
-                                      progress=progress)
+            answered = answer_on_dask(client, program, args.report, overrides or None,
+                                      chunk_points=args.chunk_points, progress=progress)
         else:
             # chunks of the question's own layout (streaming.question_chunks) unless --chunk-points asks
             answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=args.chunk_points,

@@ -24,9 +24,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .chunks import plan_chunks
 from .errors import PerfError
-from .streaming import ChunkAnswer, Merging, chunk_answer
+from .streaming import ChunkAnswer, Merging, chunk_answer, question_chunks
 
 # Programs a worker thread keeps, the least recently used dropped first: a few sweeps of the same files with
 # different overrides (a notebook's what-ifs) stay warm, and a long-lived worker's memory stays bounded.
@@ -79,11 +78,16 @@ def built() -> int:
 
 def warm(fingerprint: str, blob: bytes, report: str | None) -> None:
     """Build and prepare the program on this worker thread before its first chunk (a task sent to each worker while
-    the client prepares the same program): it is linked and checked, and its cells' axes found (chunk_points reads
-    them; the chunks' constants do too). A program with an error is left to the client, which prepares the same
-    program and raises it (a failed task here would only add the worker's log of it to stderr)."""
+    the client prepares the same program): it is linked and checked, its cells' axes found (chunk_points reads
+    them; the chunks' constants do too) and, for a question, how its chunks are planned and answered. A program
+    with an error is left to the client, which prepares the same program and raises it (a failed task here would
+    only add the worker's log of it to stderr)."""
     try:
-        worker_program(fingerprint, blob).chunk_points(report)
+        program = worker_program(fingerprint, blob)
+        if program.prepare(report)[0].report.questions:
+            question_chunks(program, report)         # candidates.plan: how chunks are answered, found once
+        else:
+            program.chunk_points(report)
     except PerfError:
         pass
 
@@ -102,10 +106,23 @@ def run_of(chunks: list, index: int, count: int) -> list:
     return chunks[start:start + size + (index < longer)]
 
 
+def cluster_chunks(program, report: str | None, chunk_points: int | None, runs: int) -> list:
+    """The chunks of a question's sweep for a cluster that answers it in `runs` runs: streaming.question_chunks of
+    `chunk_points` a chunk; by default its own plan, or chunks of n_points / runs points where that plan has fewer
+    chunks than runs (its chunks are sized for one machine's memory: 3 of them over 3e7 points of
+    latency_throughput, which would keep all but 3 worker threads idle). The same on the client and every worker
+    (the same program and arguments). Raises as Program.prepare."""
+    chunks = question_chunks(program, report, chunk_points)
+    if chunk_points is None and len(chunks) < runs:
+        n_points = program.prepare(report)[0].n_points
+        chunks = question_chunks(program, report, max(1, -(-n_points // runs)))
+    return chunks
+
+
 def answer_run(program, report: str | None, run: tuple[int | None, int, int], prior=None) -> ChunkAnswer | None:
-    """The report's question over run (chunk_points, index, count) of its sweep: chunks.plan_chunks of
-    `chunk_points` a chunk (None: Program.chunk_points, as the client finds it), run_of(index, count). The worker
-    plans the chunks itself, so the client can send the first runs before it has prepared the program. Its chunks
+    """The report's question over run (chunk_points, index, count) of its sweep: run_of(index, count) of
+    cluster_chunks(chunk_points, count). The worker plans the chunks itself (the same plan as the client's: the
+    same program), so the client can send the first runs before it has prepared the program. Its chunks
     are answered one after the other, each with the answer before it as its prior (as streaming.answer_in_chunks
     does), and sent back as one chunk's answer: the partial answer (`prior` included) and the rows of its points
     among the run's. The client merges one answer a run rather than one a chunk, and within a run no chunk reduces
@@ -118,7 +135,7 @@ def answer_run(program, report: str | None, run: tuple[int | None, int, int], pr
         return None
     if not ctx.report.questions:
         return None
-    chunks = run_of(plan_chunks(ctx.shape, chunk_points or program.chunk_points(report)), index, count)
+    chunks = run_of(cluster_chunks(program, report, chunk_points, count), index, count)
     if not chunks:
         return None
     merging = Merging(program, report)

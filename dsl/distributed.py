@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import plan_chunks
-from .dask_worker import answer_run, on_worker, run_of, ship, warm
+from .dask_worker import answer_run, cluster_chunks, on_worker, run_of, ship, warm
 from .errors import UsageError, error
 from .extras import require
 from .streaming import Answer, Merging, chunk_rows
@@ -156,7 +156,7 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
         if not ctx.report.questions:
             raise ValueError(f"report '{ctx.report.name}' asks no question to answer (best, largest, smallest, "
                              "pareto)")
-        chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
+        chunks = cluster_chunks(program, report, chunk_points, n_runs)
         merging = Merging(program, report)
         while pending:
             index, future = pending.popleft()

@@ -217,7 +217,7 @@ class Merging:
             self._prune()
 
     def as_chunk_answer(self, merged: bool) -> ChunkAnswer:
-        """The chunks added so far (consecutive, each with the answer before it as its prior) as one chunk's answer:
+        """The chunks added so far (in plan order, each with the answer before it as its prior) as one chunk's answer:
         their partial answer and the rows of its points among them; `merged`: the first had a prior (distributed.py
         sends a worker a run of chunks and gets back one answer)."""
         if self.index:
