@@ -212,3 +212,18 @@ def test_a_spec_error_is_raised_by_the_client_and_the_cluster_goes_on(client):
     assert raised.value.diagnostics[0].code == "unit-mismatch"
     fine = perfdsl.load([], texts={"r.perf": "report r { sweep a = 1 .. 30; q = a + 1; show q; best max q }\n"})
     assert answer_on_dask(client, fine, chunk_points=10).records() == [{"a": 30, "q": 31}]
+
+
+def test_a_cluster_gets_enough_chunks_and_the_serial_answer(client, small):
+    from perfdsl.dask_worker import cluster_chunks
+    from perfdsl.distributed import answer_on_dask
+    from perfdsl.streaming import question_chunks
+
+    # 3,120 points: one chunk on one machine; for 16 runs (2 threads x RUNS_PER_THREAD) chunks of at most
+    # ceil(3,120 / 16) = 195 points: one model (104 points) each, 30 chunks
+    assert len(question_chunks(small, "latency_throughput")) == 1
+    chunks = cluster_chunks(small, "latency_throughput", None, 16)
+    assert len(chunks) == 30 and {chunk.n_points for chunk in chunks} == {104}
+    assert cluster_chunks(small, "latency_throughput", 5000, 16) == question_chunks(small, "latency_throughput", 5000)
+    for report in ("latency_throughput", "cheapest_setup"):
+        assert answer_on_dask(client, small, report).records() == answer_in_chunks(small, report).records()
