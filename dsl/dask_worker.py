@@ -6,9 +6,9 @@ overrides' texts: Program's constructor arguments), 1.1 MB for capacity_question
 those bytes. A worker thread keeps the programs it built, prepared (linked, checked, the axes of each cell and the
 constants found), under their fingerprints: a later run of the same program, with the same overrides, on the same
 cluster reuses it and prepares nothing. Measured on the 2-core machine (capacity_questions.perf, latency_throughput,
-1e7 points): preparing costs a worker about 1 s before its first chunk (unpickling a whole Program 0.1-0.25 s,
-linking and checking 0.3-0.45 s, the cells' axes 0.35 s, the constants 0.1-0.3 s), while a chunk of 665,600 points
-costs 0.06-0.15 s.
+1e7 points, before formulas were compiled, main 613e652): preparing cost a worker about 1 s before its first chunk
+(unpickling a whole Program 0.1-0.25 s, linking and checking 0.3-0.45 s, the cells' axes 0.35 s, the constants
+0.1-0.3 s), while a chunk of 665,600 points cost 0.06-0.15 s.
 
 The fingerprint is blake2b of the pickled bytes, so two programs share one only where their pickles are equal byte
 for byte: equal files, equal overrides. A program built elsewhere from the same text may pickle differently (pydantic
