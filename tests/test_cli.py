@@ -494,6 +494,43 @@ def test_explain_unknown_name_lists_the_shown_labels(work, run):
     assert "  = help: or a shown cell's name: prefill.runtime, flops\n" in err
 
 
+BRANCH = """\
+hardware base {
+    peak = 100 TFLOP/s
+    peak_int8: FLOP/s
+}
+hardware gpu extends base { mem_bw = 1 TB/s }
+workload w { sweep fmt = ["fp16", "int8"] }
+costmodel c {
+    rate = if(workload.fmt == "int8", hardware.peak_int8, hardware.peak)
+}
+report r { hardware = gpu; workload = w; show c.rate }
+"""
+
+
+def test_explain_does_not_evaluate_a_branch_the_point_does_not_take(work, run):
+    """A declared input read only by a branch of `if` that the point does not take is not needed (as for eval):
+    explain shows it as not evaluated."""
+    (work / "branch.perf").write_text(BRANCH)
+    assert run("eval", "branch.perf", "--set", 'fmt="fp16"', "--format", "csv")[0] == 0
+    code, out, err = run("explain", "branch.perf", "c.rate")
+    assert code == 0 and err == ""
+    assert out.splitlines()[5:] == [
+        '  ├── workload.fmt -> w.fmt = "fp16"   [["fp16", "int8"]]   (branch.perf:6:20) a sweep axis',
+        "  ├── hardware.peak_int8 -> gpu.peak_int8 = (not evaluated)   [(declared input: FLOP/s)]   "
+        "(branch.perf:3:5, from base) in a branch of if() not taken at this point",
+        "  └── hardware.peak -> gpu.peak = 100 TFLOP/s   (branch.perf:2:5, from base)"]
+
+
+def test_explain_of_a_point_that_takes_the_branch_needs_its_input_as_eval_does(work, run):
+    (work / "branch.perf").write_text(BRANCH)
+    code, out, err = run("explain", "branch.perf", "c.rate", "--at", "fmt=int8")
+    assert code == 1 and out == ""
+    assert err.startswith("error[missing-input]: hardware 'gpu' (which extends 'base') does not give its declared "
+                          "input 'peak_int8' (FLOP/s), which the sweep point fmt=int8 needs\n")
+    assert "  = note: read only where the `if` at branch.perf:8:12 chooses it\n" in err
+
+
 def test_explain_missing_file(work, run):
     assert run("explain", "nope.perf", "prefill.runtime")[0] == 2
 
