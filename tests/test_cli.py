@@ -223,13 +223,18 @@ def test_eval_to_file_by_suffix(work, run, name, fmt):
     assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == []    # no temporary file left
 
 
-def test_eval_to_file_has_the_usual_permissions(work, run):
-    mask = os.umask(0o022)
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.jsonl", "out.txt", "out.xlsx", "out.parquet"])
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_eval_to_file_has_the_usual_permissions(work, run, name, umask, mode):
+    """Every output gets the mode a plain open() gives: 0o666 less the umask (Parquet was 0o600, mkstemp's)."""
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow", reason="Parquet output needs pyarrow (perfdsl[parquet])")
+    mask = os.umask(umask)
     try:
-        assert run("eval", "prog.perf", "-o", "out.csv")[0] == 0
+        assert run("eval", "prog.perf", "-o", name)[0] == 0
     finally:
         os.umask(mask)
-    assert stat.S_IMODE((work / "out.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((work / name).stat().st_mode) == mode
 
 
 def test_eval_to_file_with_format_and_unknown_suffix(work, run):
