@@ -1,6 +1,7 @@
 """Parquet output of `perfdsl eval -o FILE.parquet` (stage 5, an output like render.py): rows written chunk by
 chunk as row groups, so a sweep of any size streams into one file. Column names are the keys of records() (display
-units in brackets), values in those units; numbers stay float64 or int64, booleans boolean, names strings.
+units in brackets), values in those units; numbers stay float64 or int64, booleans boolean, names strings; a
+missing value (NaN, or a question's row without an answer) is null.
 
 pyarrow is optional (`pip install perfdsl[parquet]`): it is imported here only. The file is written beside the
 target under a hidden temporary name and moved onto it at the end, as every output of perfdsl is (output.py).
@@ -41,6 +42,10 @@ def write_parquet(path: str | os.PathLike, parts: Iterable[tuple[list[str], list
 
 
 def _arrow_column(pa, column: np.ndarray):
-    if column.dtype.kind == "O":          # names (and None for a row with no answer)
-        return pa.array(column.tolist(), type=pa.string())
-    return pa.array(column)
+    if column.dtype.kind == "O":
+        # Names, or any column of a question's answer with rows that have none (None there): typed from its values
+        # (a count stays int64, a flag boolean), the missing values null; a column of nothing but None as text.
+        array = pa.array(column.tolist())
+        return array.cast(pa.string()) if pa.types.is_null(array.type) else array
+    # A missing number (NaN: a row without an answer, a point without a measured run) is null, as JSON's null.
+    return pa.array(column, from_pandas=column.dtype.kind == "f")

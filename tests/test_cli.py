@@ -237,6 +237,48 @@ def test_eval_to_file_has_the_usual_permissions(work, run, name, umask, mode):
     assert stat.S_IMODE((work / name).stat().st_mode) == mode
 
 
+QUESTION = """\
+workload w { sweep batch = [1, 2, 4, 8] }
+model small { params = 1e9 }
+model big { params = 20e9 }
+costmodel c {
+    mem = model.params * 2 byte + workload.batch * 1 GB
+    fits = mem <= 16 GB
+}
+report r {
+    sweep model = [small, big]
+    workload = w
+    show c.mem in GB, c.fits
+    where c.fits
+    largest batch per model
+}
+"""
+
+
+def test_a_questions_flags_and_empty_rows_read_the_same_in_every_format(work, run):
+    """small: 2 GB of weights + batch GB fits 16 GB up to batch 8 (10 GB); big: 40 GB of weights never fits, so its
+    row is empty. Flags are true/false as in a plain sweep, the empty row's cells empty in the table and CSV."""
+    (work / "q.perf").write_text(QUESTION)
+    code, out, _ = run("eval", "q.perf")
+    assert code == 0
+    assert out.splitlines() == ["model  batch  c.mem [GB]  c.fits", "-----  -----  ----------  ------",
+                                "small      8          10  true", "big"]
+    assert run("eval", "q.perf", "--format", "csv")[1] == "model,batch,c.mem [GB],c.fits\nsmall,8,10.0,true\nbig,,,\n"
+    assert run("eval", "q.perf", "--format", "jsonl")[1] == (
+        '{"model": "small", "batch": 8, "c.mem [GB]": 10.0, "c.fits": true}\n'
+        '{"model": "big", "batch": null, "c.mem [GB]": null, "c.fits": null}\n')
+
+
+def test_a_questions_empty_rows_in_parquet_keep_each_columns_type(work, run):
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet output needs pyarrow (perfdsl[parquet])")
+    (work / "q.perf").write_text(QUESTION)
+    assert run("eval", "q.perf", "-o", "q.parquet")[0] == 0
+    table = pq.read_table(work / "q.parquet")
+    assert [str(field.type) for field in table.schema] == ["string", "int64", "double", "bool"]
+    assert table.to_pylist() == [{"model": "small", "batch": 8, "c.mem [GB]": 10.0, "c.fits": True},
+                                 {"model": "big", "batch": None, "c.mem [GB]": None, "c.fits": None}]
+
+
 def test_eval_to_file_with_format_and_unknown_suffix(work, run):
     code, _, _ = run("eval", "prog.perf", "-o", "out.dat", "--format", "csv")
     assert code == 0
