@@ -625,6 +625,12 @@ def test_subcommand_help(run, command):
     assert out.startswith(f"usage: perfdsl {command}")
 
 
+def test_eval_help_lists_every_output_suffix(run):
+    code, out, _ = run("eval", "--help")
+    assert code == 0
+    assert "-o OUT, --output OUT write to a file (.csv .json .jsonl .txt .xlsx .parquet)" in " ".join(out.split())
+
+
 def test_installed_script(work):
     script = shutil.which("perfdsl", path=str(Path(sys.executable).parent)) or shutil.which("perfdsl")
     if script is None:
