@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                     help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
     ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
-    ev.add_argument("-o", "--output", metavar="OUT", help="write to a file (.csv .json .jsonl .txt .xlsx)")
+    ev.add_argument("-o", "--output", metavar="OUT", help=f"write to a file ({' '.join(_SUFFIX_FORMATS)})")
     # --measured A B C, or repeated, as calibrate takes them (a shell glob of logs is the common case).
     ev.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs to set beside the estimates, instead of those the report's `measured` cell names "

@@ -50,6 +50,10 @@ class Violation:
     def message(self) -> str:
         return self.require.message
 
+    def __repr__(self) -> str:
+        # Short: the dataclass's own repr would print the whole `require` syntax tree and the mask.
+        return f"<Violation of {self.kind} '{self.owner}': {self.message!r}, {self.count:,} of {self.total:,} points>"
+
 
 @dataclass
 class Validity:

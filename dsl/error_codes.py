@@ -8,8 +8,8 @@ lacks, and for a code here that no test pins with its exact text.
 Stages: `syntax` (reading a .perf file), `spec` (names, units, cycles, sweeps: `perfdsl check`), `evaluation`
 (values at sweep points), `runs` (run logs, ingest and matching), `usage` (the command line and outputs),
 `internal` (a bug in perfdsl, the CLI's last line of defence).
-Exit status: 1 for an error in specs or logs (and for a bug), 2 for bad usage, 0 where the code is only ever a
-warning or a note.
+Exit status: 1 for an error in specs or logs (and for a bug), 2 for bad usage (and for an error of any code that
+only a `--set` value causes), 0 where the code is only ever a warning or a note.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ _TABLE = [
               "most {limit}",
               "narrow the axes with --set; a sweep too large to evaluate at once is evaluated in chunks: stream its "
               "rows with -o FILE.csv, .jsonl or .parquet, or ask the report a question (best, largest, smallest, "
-              "pareto)"),
+              "pareto); `plot` needs its sweep at once. Exit status 2 where only --set makes the sweep too large"),
     ErrorCode("not-finite", "spec", _E, "this sweep value is {value} (a division by zero or an overflow)",
               "check the formula and the cells it reads: a sweep value is a finite number"),
     ErrorCode("question-outside-report", "spec", _E, "{kind} '{block}' asks a question: `where`, `best`, `pareto`, "
@@ -329,7 +329,8 @@ def markdown() -> str:
            "Generated from `dsl/error_codes.py` by `python -m perfdsl.error_codes`; `perfdsl errors CODE` prints one.",
            "Every diagnostic prints as `error[CODE]: message` (or `warning[...]`, `note[...]`) with the file, line and",
            "column, the offending text, and hints. Exit status: 0 with warnings or notes only, 1 for errors in specs",
-           "or run logs, 2 for bad usage.", ""]
+           "or run logs, 2 for bad usage, which includes an error of any code that only a `--set` value causes (a",
+           "value of the wrong dimension, a sweep made too large).", ""]
     for stage, title in _STAGES:
         out += [f"## {title}", "", "| code | severity | message | what to do |", "|---|---|---|---|"]
         for entry in _TABLE:

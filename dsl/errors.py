@@ -33,7 +33,8 @@ class Location:
     """A place in a file. Lines and columns are 1-based; `end_col` is exclusive and on `line`.
 
     `detail` names a place that lines and columns do not, such as a run log's row and column name
-    ("row 4, column 'runtime [ms]'") or a JSON path ("report.prefill.latency.mean").
+    ("row 4, column 'runtime [ms]'") or a JSON path ("report.prefill.latency.mean"). `runs_on`: the place goes on
+    past `line` (a formula written over several lines), so the caret marks `line` from `col` to the end of its code.
     """
 
     file: str
@@ -41,6 +42,7 @@ class Location:
     col: int = 0
     end_col: int = 0
     detail: str = ""
+    runs_on: bool = False
 
     def __str__(self) -> str:
         text = self.file
@@ -125,7 +127,10 @@ class Diagnostic:
                 lines.append(f"{number} | {text}")
                 if loc.col:
                     start = loc.col - 1 + shift
-                    width = max((loc.end_col - loc.col) if loc.end_col > loc.col else 1, 1)
+                    if loc.runs_on:     # to the end of the line's code (before a comment)
+                        width = max(_code_end(self.source_line.rstrip("\n")) - (loc.col - 1), 1)
+                    else:
+                        width = max((loc.end_col - loc.col) if loc.end_col > loc.col else 1, 1)
                     width = min(width, max(len(text) - start, 1))
                     lines.append(f"{gutter} | {' ' * start}{'^' * width}")
         for note in self.notes:
@@ -143,6 +148,17 @@ class Diagnostic:
 # A source line longer than this is quoted as a window around the column (a fuzzed log's header of 63,000 commas,
 # quoted whole under each of its errors, made gigabytes of output).
 QUOTE_WIDTH = 160
+
+
+def _code_end(line: str) -> int:
+    """The length of a line's code: up to a `#` comment outside a string, trailing blanks left out."""
+    quoted = False
+    for i, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return len(line[:i].rstrip())
+    return len(line.rstrip())
 
 
 def _quoted_line(line: str, col: int) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from . import ir
 from .blocks import Block
 from .errors import UsageError, available, did_you_mean, error
 from .evaluator import Evaluator, format_coord
-from .linker import refs_of
+from .linker import children
 from .render import format_number
 from .units import DIMENSIONLESS, auto_unit
 
@@ -120,13 +120,47 @@ class Explainer:
         self.seen.add(key)
         if cell.expr is None or cell.sweep or depth >= max_depth:
             return node
-        for ref in refs_of(cell.expr):
+        for ref, taken in self.precedents(cell.expr, block):
             target_block, target_cell = self.resolve(ref, block)
             label = ref.dotted if len(ref.parts) == 2 else f"{target_block.name}.{target_cell}"
             if len(ref.parts) == 2 and ref.parts[0] != target_block.name:
                 label = f"{ref.dotted} -> {target_block.name}.{target_cell}"
-            node.children.append(self.node(label, target_block, target_cell, depth + 1, max_depth))
+            if taken:
+                node.children.append(self.node(label, target_block, target_cell, depth + 1, max_depth))
+            else:
+                node.children.append(self.not_taken(label, target_block, target_cell))
         return node
+
+    def precedents(self, expr: ir.Expr, block: Block) -> list[tuple[ir.Ref, bool]]:
+        """The distinct references of a formula in the order they are written, each with whether the chosen point
+        reads it: a reference only in a branch of `if` that the point does not take is not read (the evaluator
+        does not compute that branch, so a declared input there need not be given: Evaluator._if)."""
+        found: dict[str, tuple[ir.Ref, bool]] = {}
+        stack: list[tuple[ir.Expr, bool]] = [(expr, True)]
+        while stack:
+            node, taken = stack.pop()
+            if isinstance(node, ir.Ref):
+                if node.dotted not in found or (taken and not found[node.dotted][1]):
+                    found[node.dotted] = (node, taken or found.get(node.dotted, (node, False))[1])
+                continue
+            if taken and isinstance(node, ir.Call) and node.func == "if" and len(node.args) == 3:
+                condition = np.asarray(self.evaluator.run(
+                    lambda: self.evaluator.expr(node.args[0], block, self.fix)), bool)
+                branches = [(node.args[0], True), (node.args[1], bool(condition.any())),
+                            (node.args[2], not condition.all())]
+                stack.extend(reversed(branches))
+                continue
+            stack.extend((child, taken) for child in reversed(children(node)))
+        return list(found.values())
+
+    def not_taken(self, label: str, block: Block, name: str) -> ExplainNode:
+        """The node of a cell that only a branch of `if` not taken at the chosen point reads: shown, not evaluated."""
+        cell = block.cells[name]
+        owner = block.owner.get(name, block.name)
+        return ExplainNode(label=label, block=block.name, cell=name, kind=block.kind, formula=_formula(cell),
+                           value="(not evaluated)", location=str(cell.span.location()),
+                           inherited_from=owner if owner != block.name else None,
+                           note="in a branch of if() not taken at this point")
 
 
 def _formula(cell: ir.Cell) -> str:

@@ -36,10 +36,11 @@ class Span(Node):
     end_col: int
 
     def location(self) -> Location:
-        """The span as a diagnostic Location; a span over several lines keeps its start only (end_col 0, so the caret
-        marks one character)."""
-        end_col = self.end_col if self.end_line == self.line else 0
-        return Location(self.file, self.line, self.col, end_col)
+        """The span as a diagnostic Location; a span over several lines keeps its first line (`runs_on`: the caret
+        marks it from `col` to the end of its code)."""
+        if self.end_line > self.line:
+            return Location(self.file, self.line, self.col, 0, runs_on=True)
+        return Location(self.file, self.line, self.col, self.end_col)
 
 
 class Num(Node):

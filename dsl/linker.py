@@ -310,11 +310,15 @@ def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
     while stack:
         node = stack.pop()
         yield node
-        names = _CHILDREN.get(getattr(node, "kind", ""))
-        if names is None:           # call, list, tuple (and any node kind added later): looked up by name
-            children = [child for name in ("operand", "left", "right", "start", "stop", "step")
-                        if (child := getattr(node, name, None)) is not None]
-            children.extend(getattr(node, "args", ()) or getattr(node, "items", ()))
-        else:                       # the common kinds, without pydantic's slow path for missing attributes
-            children = [child for name in names if (child := getattr(node, name)) is not None]
-        stack.extend(reversed(children))
+        stack.extend(reversed(children(node)))
+
+
+def children(node: ir.Expr) -> list[ir.Expr]:
+    """The direct sub-formulas of a formula node, left to right."""
+    names = _CHILDREN.get(getattr(node, "kind", ""))
+    if names is None:           # call, list, tuple (and any node kind added later): looked up by name
+        found = [child for name in ("operand", "left", "right", "start", "stop", "step")
+                 if (child := getattr(node, name, None)) is not None]
+        found.extend(getattr(node, "args", ()) or getattr(node, "items", ()))
+        return found
+    return [child for name in names if (child := getattr(node, name)) is not None]  # without pydantic's slow path

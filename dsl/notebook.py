@@ -13,15 +13,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .extras import require
+from .result import whole_numbers
 from .units import DIMENSIONLESS, si_unit_name
 
 if TYPE_CHECKING:
     from .result import Result
+    from .streaming import Answer
 
 
-def to_pandas(result: "Result"):
-    """A DataFrame of the result's rows (the sweep points, or the answers to its question): one column per key of
-    records(), axes first, values in display units, the report's name in `attrs["report"]`."""
+def to_pandas(result: "Result | Answer"):
+    """A DataFrame of the rows of a Result (the sweep points, or the answers to its question) or of an Answer
+    (streaming.answer_in_chunks): one column per key of records(), axes first, values in display units, the
+    report's name in `attrs["report"]`."""
     pandas = require("pandas", "notebook")
     keys, columns = result.table()
     frame = pandas.DataFrame({key: column for key, column in zip(keys, columns)}, columns=keys)
@@ -29,10 +32,15 @@ def to_pandas(result: "Result"):
     return frame
 
 
-def to_xarray(result: "Result", display: bool = False):
+def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = False):
     """A Dataset over the whole sweep (before any question): one dimension per axis (a zipped axis is one
     dimension with several coordinates), one variable per shown cell, `valid` where the report has constraints.
-    Variables and numeric coordinates are SI, or in their shown units with `display`; attrs["units"] says which."""
+    Variables and numeric coordinates are SI, or in their shown units with `display`; attrs["units"] says which. A
+    count axis (numbers without a unit) keeps integer coordinates, as to_pandas' columns.
+
+    Points that break a `require` are masked in every shown variable (NaN; None in text and flag variables), as the
+    rows leave them out, so that `ds.tpot.min()` never picks a refused setup; `valid` stays. Not under the report
+    option `invalid_points = "mark"` (the rows keep them), nor with `keep_invalid`."""
     xarray = require("xarray", "notebook")
     dims = tuple(axis.name for axis in result.axes)
     coords = {}
@@ -42,16 +50,32 @@ def to_xarray(result: "Result", display: bool = False):
                 values = coord.display_values() if display else coord.values
                 unit = coord.unit if display else (si_unit_name(coord.dim) if coord.dim not in (None, DIMENSIONLESS)
                                                    else "")
+                if not coord.unit:
+                    values = whole_numbers(np.asarray(values))
                 coords[coord.name] = (axis.name, np.asarray(values), {"units": unit})
             else:
                 coords[coord.name] = (axis.name, np.asarray(coord.values))
+    valid = np.broadcast_to(result.valid, result.shape) if result.violations else None
+    mask = valid is not None and not keep_invalid and result.invalid_points == "omit"
     variables = {}
     for column in result.columns:
         labelled = result.array(column.name, display=display)
-        variables[column.name] = (dims, np.array(labelled.values), {"units": labelled.unit, "cell": column.ref})
-    if result.violations:
-        variables["valid"] = (dims, np.array(np.broadcast_to(result.valid, result.shape)), {})
+        values = np.array(labelled.values)
+        if mask:
+            values = _masked(values, valid)
+        variables[column.name] = (dims, values, {"units": labelled.unit, "cell": column.ref})
+    if valid is not None:
+        variables["valid"] = (dims, np.array(valid), {})
     return xarray.Dataset(variables, coords=coords, attrs={"report": result.report})
+
+
+def _masked(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """`values` with the points where `valid` is False emptied: NaN in numbers, None in text and flags."""
+    if values.dtype.kind == "f":
+        return np.where(valid, values, np.nan)
+    out = values.astype(object)
+    out[~valid] = None
+    return out
 
 
 def describe(result: "Result") -> str:
@@ -62,3 +86,11 @@ def describe(result: "Result") -> str:
     warnings = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings \
         else ""
     return f"<perfdsl Result of report '{result.report}': {axes}; {rows}{warnings}; shows {shows}>"
+
+
+def describe_answer(answer: "Answer") -> str:
+    """A short text for an Answer (answer_in_chunks) in a notebook or a REPL, as describe() for a Result."""
+    rows = f"{answer.n_rows:,} row{'s' if answer.n_rows != 1 else ''} of {answer.n_points:,} points"
+    warnings = f", {len(answer.warnings)} warning{'s' if len(answer.warnings) != 1 else ''}" if answer.warnings \
+        else ""
+    return f"<perfdsl Answer of report '{answer.report}': {rows}{warnings}; columns {', '.join(answer.keys)}>"

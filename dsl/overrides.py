@@ -119,8 +119,9 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         except PerfError as exc:
             if holds_string:
                 value = [ir.Str.model_construct(value=text, span=span)]
-            else:
-                raise UsageError(exc.diagnostics) from None   # a bad value on the command line: exit status 2
+            else:   # a bad value on the command line: exit status 2
+                raise UsageError(_units_of_the_cell(exc.diagnostics, text, _current_dimension(block, current))) \
+                    from None
         if holds_string and isinstance(value, list) and len(value) == 1 and not isinstance(value[0], ir.Str):
             value = [ir.Str.model_construct(value=text, span=span.model_copy(update={"end_col": len(text) + 1}))]
         elif holds_string and isinstance(value, list):
@@ -152,6 +153,24 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         items = items[0].items
     return ir.Cell.model_construct(name=name, expr=ir.ListExpr.model_construct(items=items, span=span), text=text, span=cell_span, sweep=True,
                    **declared)
+
+
+def _units_of_the_cell(diagnostics: list, text: str, dim) -> list:
+    """The diagnostics of an override value that does not parse, an unknown unit's hint naming the units of the
+    replaced cell's dimension `dim` first where it is known ('3.35 TBs' for a bandwidth: 'TB/s', not 'TB')."""
+    if dim is None:
+        return diagnostics
+    from .units import unit_hint_for
+
+    for diagnostic in diagnostics:
+        loc = diagnostic.location
+        if diagnostic.code != "unknown-unit" or loc is None or loc.line != 1 or not loc.col:
+            continue
+        written = text[loc.col - 1:]        # the whole unit: the caret marks it from its first character
+        hint = unit_hint_for(written.split()[0] if written.split() else written, dim)
+        if hint is not None:
+            diagnostic.hints = [hint] + [h for h in diagnostic.hints if not h.startswith("did you mean")]
+    return diagnostics
 
 
 def _holds_string(current: ir.Cell | None) -> bool:

@@ -80,8 +80,14 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
 
     from .plot_data import metric_view
 
-    evaluated = evaluate_with_runs(program, request.report, request.overrides, measured=measured,
-                                   add_measured=request.add_measured, base_dir=base_dir)
+    try:
+        evaluated = evaluate_with_runs(program, request.report, request.overrides, measured=measured,
+                                       add_measured=request.add_measured, base_dir=base_dir)
+    except PerfError as exc:
+        for diagnostic in exc.diagnostics:
+            if diagnostic.code == "sweep-too-large":
+                diagnostic.hints = PLOT_TOO_LARGE_HINTS[:]
+        raise
     if evaluated.exit_status:
         raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and nothing is drawn
     view = metric_view(evaluated.result, evaluated.comparison, y=request.y, x=request.x, series=request.series,
@@ -91,6 +97,14 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     diagnostics = [d for d in evaluated.diagnostics if d.severity != "note"]
     held = f", at {view.held}{_defaulted_text(view.defaulted)}" if view.held else ""
     return PlotOutcome(request.output, f"{view.title}{panels}{held}", diagnostics)
+
+
+# eval's way out of a sweep too large (streaming it in chunks) is not a plot's: a plot needs the whole sweep it draws.
+PLOT_TOO_LARGE_HINTS = [
+    "narrow the sweep with --set (e.g. --set batch=1,8,64): a plot draws one value per point of the sweep it "
+    "evaluates, so it needs that sweep at once and cannot stream it in chunks",
+    "--at holds an axis in the picture only; to draw one value of a large axis, give it with --set as well "
+    "(--set AXIS=VALUE --at AXIS=VALUE)"]
 
 
 def _defaulted_text(axes: list[str]) -> str:

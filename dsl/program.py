@@ -44,6 +44,7 @@ class Program:
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
         self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
         self._cell_axes: dict[str, dict] = {}              # per report: chunks.cell_axes of its evaluation roots
+        self._without_overrides: Program | None = None     # the program with_overrides made this one from
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -113,7 +114,22 @@ class Program:
         modules, texts = apply_overrides(self.modules, self.blocks, overrides, report_block)
         merged = dict(self._extra_sources)
         merged.update(texts)
-        return Program(modules, merged)
+        overridden = Program(modules, merged)
+        overridden._without_overrides = self
+        return overridden
+
+    def _blame_overrides(self, exc: PerfError, report: str) -> PerfError:
+        """A sweep too large only because of the overrides (--set) is bad usage (exit status 2, UsageError), as any
+        other error in an override is; `exc` as it is where the report is too large (or broken) without them."""
+        base = self._without_overrides
+        if base is None or any(d.code != "sweep-too-large" for d in exc.diagnostics):
+            return exc
+        try:
+            ctx, checker = base.prepare(report)
+            base.refuse_too_large(ctx, checker)
+        except PerfError:
+            return exc
+        return UsageError(exc.diagnostics)
 
     # -- evaluating --------------------------------------------------------------------------------------------
     def _pick_report(self, report: str | None) -> str:
@@ -139,7 +155,10 @@ class Program:
         if prepared is None:
             if self.structure_diagnostics:
                 raise PerfError(self.structure_diagnostics)
-            ctx = build_context(self.blocks[name], self.blocks, self.sources)
+            try:
+                ctx = build_context(self.blocks[name], self.blocks, self.sources)
+            except PerfError as exc:
+                raise self._blame_overrides(exc, name) from None
             checker = self._check_report(ctx)
             if checker.diagnostics:
                 raise PerfError(checker.diagnostics)
@@ -199,7 +218,7 @@ class Program:
 
     def refuse_too_large(self, ctx: ReportContext, checker: Checker) -> None:
         """Raise PerfError (sweep-too-large) where evaluating the whole sweep at once would hold more than
-        chunks.WHOLE_EVALUATION_BYTES, before anything is computed."""
+        chunks.WHOLE_EVALUATION_BYTES, before anything is computed; UsageError where only the overrides make it so."""
         from .chunks import WHOLE_EVALUATION_BYTES, predict_bytes, too_large_for_once
 
         if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:     # too small to matter: skip the prediction
@@ -208,7 +227,8 @@ class Program:
                                   self._axes_of(ctx.report.name, checker))
         if predicted > WHOLE_EVALUATION_BYTES:
             message, notes, hints = too_large_for_once(ctx, predicted)
-            raise PerfError(self.sources.diag("sweep-too-large", message, ctx.report.span, notes=notes, hints=hints))
+            raise self._blame_overrides(PerfError(self.sources.diag("sweep-too-large", message, ctx.report.span,
+                                                                    notes=notes, hints=hints)), ctx.report.name)
 
     def _constants_of(self, name: str, checker: Checker) -> Constants:
         """The constants of a prepared report (evaluator.Constants): its cells that vary along no axis."""

@@ -52,8 +52,8 @@ def write_table(keys: list[str], columns: list[np.ndarray], out: TextIO, limit: 
     """An aligned text table; at most `limit` rows. Returns the number of rows left out."""
     total = len(columns[0]) if columns else 0
     shown = min(total, limit)
-    cells = [[format_number(v) for v in column[:shown].tolist()] for column in columns]
-    numeric = [column.dtype.kind in "fiu" for column in columns]
+    cells = [[_table_cell(v) for v in column[:shown].tolist()] for column in columns]
+    numeric = [_numeric(column) for column in columns]
     widths = [max([len(k)] + [len(c) for c in col]) for k, col in zip(keys, cells)]
     header = "  ".join(k.rjust(w) if num else k.ljust(w) for k, w, num in zip(keys, widths, numeric))
     out.write(header.rstrip() + "\n")
@@ -63,6 +63,23 @@ def write_table(keys: list[str], columns: list[np.ndarray], out: TextIO, limit: 
                          for col, w, num in zip(cells, widths, numeric))
         out.write(line.rstrip() + "\n")
     return total - shown
+
+
+def _numeric(column: np.ndarray) -> bool:
+    """Whether a column is right-aligned: numbers, also a question's count column with rows without an answer
+    (objects: numbers and None)."""
+    if column.dtype.kind in "fiu":
+        return True
+    return column.dtype.kind == "O" and any(v is not None for v in column.tolist()) and all(
+        v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in column.tolist())
+
+
+def _table_cell(value) -> str:
+    """A value as the table shows it: a missing one (NaN: a question's row with no answer, a point without a
+    measured run; None: the same in a text or flag column) as an empty cell, as the CSV writes it."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return format_number(value)
 
 
 def write_csv(keys: list[str], columns: list[np.ndarray], out: TextIO,
@@ -86,7 +103,12 @@ def _csv_values(column: np.ndarray) -> list:
         return [repr(v) if v == v else "" for v in column.tolist()]
     if column.dtype.kind == "b":
         return ["true" if v else "false" for v in column.tolist()]
-    return [neutralise(v) for v in column.tolist()]       # text (block names, strings): never a formula
+    # Text (block names, strings): never a formula. A question's column with rows that have no answer holds None
+    # there and its values as objects: a flag among them is written as in a plain boolean column.
+    return [neutralise(_FLAGS.get(v, v) if type(v) is bool else v) for v in column.tolist()]
+
+
+_FLAGS = {True: "true", False: "false"}
 
 
 def _json_value(value):

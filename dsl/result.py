@@ -73,6 +73,11 @@ class LabelledArray:
     coords: dict[str, np.ndarray]             # coordinate name -> values along its axis, in the axis's shown unit
     valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The sweep's shape: one length per axis of `dims`."""
+        return self.values.shape
+
 
 @dataclass
 class Rows:
@@ -242,7 +247,8 @@ class Result:
             values, unit = (full / column.scale if column.kind == "num" else full), column.unit
         else:
             values, unit = full, si_unit_name(column.dim) if column.dim not in (None, DIMENSIONLESS) else ""
-        coords = {coord.name: coord.display_values() for axis in self.axes for coord in axis.coords}
+        coords = {coord.name: whole_numbers(coord.display_values()) if coord.kind == "num" and not coord.unit
+                  else coord.display_values() for axis in self.axes for coord in axis.coords}
         return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid)
 
     def to_pandas(self):
@@ -252,13 +258,15 @@ class Result:
 
         return to_pandas(self)
 
-    def to_xarray(self, display: bool = False):
+    def to_xarray(self, display: bool = False, keep_invalid: bool = False):
         """The shown cells over the whole sweep as an xarray Dataset: the report's axes as dimensions, each axis's
         coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
-        variable's attributes. Needs xarray (`pip install perfdsl[notebook]`)."""
+        variable's attributes. Points that break a `require` are NaN (None in text and flags), as the rows leave
+        them out, with a `valid` variable; `keep_invalid` (or `invalid_points = "mark"`) keeps their values. Needs
+        xarray (`pip install perfdsl[notebook]`)."""
         from .notebook import to_xarray
 
-        return to_xarray(self, display)
+        return to_xarray(self, display, keep_invalid)
 
     def __repr__(self) -> str:
         from .notebook import describe
@@ -273,7 +281,7 @@ def _python_list(values: np.ndarray) -> list:
     return values.tolist()
 
 
-def _whole_numbers(values: np.ndarray) -> np.ndarray:
+def whole_numbers(values: np.ndarray) -> np.ndarray:
     """Whole-number plain counts print as integers (batch 8, not 8.0)."""
     if values.dtype.kind == "f" and np.isfinite(values).all() and np.all(np.mod(values, 1) == 0) \
             and np.abs(values).max(initial=0) < 2**53:
@@ -293,7 +301,7 @@ def coord_columns(ctx: "ReportContext", index: np.ndarray | None, missing: np.nd
         for coord in axis.coords:
             values = coord.display_values()
             if coord.kind == "num" and not coord.unit:
-                values = _whole_numbers(values)
+                values = whole_numbers(values)
             if positions is None:
                 view_shape = [1] * len(shape)
                 view_shape[axis.index] = len(values)

@@ -137,6 +137,18 @@ class Answer:
         lists = [_python_list(v) for v in self.columns]
         return [dict(zip(self.keys, row)) for row in zip(*lists)]
 
+    def to_pandas(self):
+        """The rows as a pandas DataFrame, as Result.to_pandas() gives a question's rows (display units in the
+        column names). Needs pandas (`pip install perfdsl[notebook]`)."""
+        from .notebook import to_pandas
+
+        return to_pandas(self)
+
+    def __repr__(self) -> str:
+        from .notebook import describe_answer
+
+        return describe_answer(self)
+
 
 def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                      chunk_points: int | None = None, progress: Progress | None = None) -> Answer:

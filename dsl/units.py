@@ -250,6 +250,35 @@ def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
     return "known units: s, ms, us, B, GB, GiB, bit, FLOP, TFLOP/s, token, J, Wh, W, Hz, %, count"
 
 
+# The denominators of the rates a cell's unit is usually written with: byte/s, FLOP/s, J/token, token/request.
+_RATE_DENOMINATORS = ("s", "token", "request")
+
+
+def units_of(dim: Dimension) -> list[str]:
+    """The unit names of a dimension as a user writes them: single names (`GB`, `W`) and rates over the usual
+    denominators (`TB/s`, `J/token`)."""
+    found = [name for name, (_, unit_dim) in UNIT_TABLE.items() if unit_dim == dim]
+    for below in _RATE_DENOMINATORS:
+        above = dim * UNIT_TABLE[below][1]
+        found += [f"{name}/{below}" for name, (_, unit_dim) in UNIT_TABLE.items() if unit_dim == above]
+    return found
+
+
+def unit_hint_for(text: str, dim: Dimension) -> str | None:
+    """'did you mean ...?' for a unit `text` that does not parse, written for a cell of dimension `dim` (an
+    override): the closest units of that dimension ('TBs' for byte/s: 'TB/s'), or None where none is close."""
+    from .errors import suggest
+
+    rate = _per_second(text)
+    known = units_of(dim)
+    same = [name for name in known if name.lower() == text.lower()][:1]     # 'GB/S': 'GB/s' alone
+    if rate is not None and parse_unit(rate).dim == dim:
+        close = [rate]
+    else:
+        close = same or suggest(text, known)
+    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else None
+
+
 def is_unit(text: str) -> bool:
     """Whether `text` parses as a unit expression (see parse_unit); raises nothing."""
     try:

@@ -14,7 +14,7 @@ import pytest
 import perfdsl
 from perfdsl import cli
 from perfdsl.chunks import WHOLE_EVALUATION_BYTES, plan_chunks
-from perfdsl.errors import PerfError
+from perfdsl.errors import PerfError, UsageError
 from perfdsl.streaming import answer_in_chunks, evaluate_chunks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -195,6 +195,39 @@ def test_a_sweep_too_large_to_evaluate_at_once_is_refused_before_anything_is_com
     with pytest.raises(PerfError) as caught:
         program.evaluate()
     assert caught.value.diagnostics[0].render() == BIG_ERROR
+
+
+SMALL = "report r { sweep a = 1 .. 20; sweep b = 1 .. 10; q = a * b; r = q + 1; show q, r }\n"
+PLOT_HELP = (
+    "  = help: narrow the sweep with --set (e.g. --set batch=1,8,64): a plot draws one value per point of the sweep "
+    "it evaluates, so it needs that sweep at once and cannot stream it in chunks\n"
+    "  = help: --at holds an axis in the picture only; to draw one value of a large axis, give it with --set as well "
+    "(--set AXIS=VALUE --at AXIS=VALUE)\n")
+
+
+def test_plot_of_a_sweep_too_large_says_to_narrow_it_and_blames_the_spec(tmp_path, capsys):
+    """The report's own sweep is too large: an error in the spec (exit 1), with a plot's way out, not eval's."""
+    (tmp_path / "big.perf").write_text(BIG)
+    assert cli.main(["plot", str(tmp_path / "big.perf"), "-o", str(tmp_path / "big.png")]) == 1
+    err = capsys.readouterr().err
+    head = BIG_ERROR.split("  = help:")[0].replace("big.perf", str(tmp_path / "big.perf"))
+    assert err == head + PLOT_HELP + "\n1 error\n"
+    assert not (tmp_path / "big.png").exists()
+
+
+def test_a_sweep_made_too_large_by_set_is_bad_usage(tmp_path, capsys):
+    """--set a=1..20000 --set b=1..10000 makes SMALL the BIG sweep: bad usage (exit 2, as any error in a --set
+    value), with the same message; the points limit (4e9) likewise."""
+    (tmp_path / "small.perf").write_text(SMALL)
+    grow = ["--set", "a=1 .. 20000", "--set", "b=1 .. 10000"]
+    assert cli.main(["plot", str(tmp_path / "small.perf"), "-o", str(tmp_path / "s.png"), *grow]) == 2
+    assert capsys.readouterr().err.startswith("error[sweep-too-large]: report 'r' would hold 3.0 GiB of arrays")
+    with pytest.raises(UsageError):
+        perfdsl.load(tmp_path / "small.perf").evaluate(overrides={"a": "1 .. 20000", "b": "1 .. 10000"})
+    huge = ["--set", "a=1 .. 5e6", "--set", "b=1 .. 5e6"]
+    assert cli.main(["eval", str(tmp_path / "small.perf"), "-o", str(tmp_path / "s.csv"), *huge]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error[sweep-too-large]: report 'r' sweeps 25,000,000,000,000 points (a: 5,000,000 x b: 5,000,000); ")
 
 
 def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):

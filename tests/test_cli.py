@@ -223,13 +223,60 @@ def test_eval_to_file_by_suffix(work, run, name, fmt):
     assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == []    # no temporary file left
 
 
-def test_eval_to_file_has_the_usual_permissions(work, run):
-    mask = os.umask(0o022)
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "out.jsonl", "out.txt", "out.xlsx", "out.parquet"])
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_eval_to_file_has_the_usual_permissions(work, run, name, umask, mode):
+    """Every output gets the mode a plain open() gives: 0o666 less the umask (Parquet was 0o600, mkstemp's)."""
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow", reason="Parquet output needs pyarrow (perfdsl[parquet])")
+    mask = os.umask(umask)
     try:
-        assert run("eval", "prog.perf", "-o", "out.csv")[0] == 0
+        assert run("eval", "prog.perf", "-o", name)[0] == 0
     finally:
         os.umask(mask)
-    assert stat.S_IMODE((work / "out.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((work / name).stat().st_mode) == mode
+
+
+QUESTION = """\
+workload w { sweep batch = [1, 2, 4, 8] }
+model small { params = 1e9 }
+model big { params = 20e9 }
+costmodel c {
+    mem = model.params * 2 byte + workload.batch * 1 GB
+    fits = mem <= 16 GB
+}
+report r {
+    sweep model = [small, big]
+    workload = w
+    show c.mem in GB, c.fits
+    where c.fits
+    largest batch per model
+}
+"""
+
+
+def test_a_questions_flags_and_empty_rows_read_the_same_in_every_format(work, run):
+    """small: 2 GB of weights + batch GB fits 16 GB up to batch 8 (10 GB); big: 40 GB of weights never fits, so its
+    row is empty. Flags are true/false as in a plain sweep, the empty row's cells empty in the table and CSV."""
+    (work / "q.perf").write_text(QUESTION)
+    code, out, _ = run("eval", "q.perf")
+    assert code == 0
+    assert out.splitlines() == ["model  batch  c.mem [GB]  c.fits", "-----  -----  ----------  ------",
+                                "small      8          10  true", "big"]
+    assert run("eval", "q.perf", "--format", "csv")[1] == "model,batch,c.mem [GB],c.fits\nsmall,8,10.0,true\nbig,,,\n"
+    assert run("eval", "q.perf", "--format", "jsonl")[1] == (
+        '{"model": "small", "batch": 8, "c.mem [GB]": 10.0, "c.fits": true}\n'
+        '{"model": "big", "batch": null, "c.mem [GB]": null, "c.fits": null}\n')
+
+
+def test_a_questions_empty_rows_in_parquet_keep_each_columns_type(work, run):
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet output needs pyarrow (perfdsl[parquet])")
+    (work / "q.perf").write_text(QUESTION)
+    assert run("eval", "q.perf", "-o", "q.parquet")[0] == 0
+    table = pq.read_table(work / "q.parquet")
+    assert [str(field.type) for field in table.schema] == ["string", "int64", "double", "bool"]
+    assert table.to_pylist() == [{"model": "small", "batch": 8, "c.mem [GB]": 10.0, "c.fits": True},
+                                 {"model": "big", "batch": None, "c.mem [GB]": None, "c.fits": None}]
 
 
 def test_eval_to_file_with_format_and_unknown_suffix(work, run):
@@ -494,6 +541,43 @@ def test_explain_unknown_name_lists_the_shown_labels(work, run):
     assert "  = help: or a shown cell's name: prefill.runtime, flops\n" in err
 
 
+BRANCH = """\
+hardware base {
+    peak = 100 TFLOP/s
+    peak_int8: FLOP/s
+}
+hardware gpu extends base { mem_bw = 1 TB/s }
+workload w { sweep fmt = ["fp16", "int8"] }
+costmodel c {
+    rate = if(workload.fmt == "int8", hardware.peak_int8, hardware.peak)
+}
+report r { hardware = gpu; workload = w; show c.rate }
+"""
+
+
+def test_explain_does_not_evaluate_a_branch_the_point_does_not_take(work, run):
+    """A declared input read only by a branch of `if` that the point does not take is not needed (as for eval):
+    explain shows it as not evaluated."""
+    (work / "branch.perf").write_text(BRANCH)
+    assert run("eval", "branch.perf", "--set", 'fmt="fp16"', "--format", "csv")[0] == 0
+    code, out, err = run("explain", "branch.perf", "c.rate")
+    assert code == 0 and err == ""
+    assert out.splitlines()[5:] == [
+        '  ├── workload.fmt -> w.fmt = "fp16"   [["fp16", "int8"]]   (branch.perf:6:20) a sweep axis',
+        "  ├── hardware.peak_int8 -> gpu.peak_int8 = (not evaluated)   [(declared input: FLOP/s)]   "
+        "(branch.perf:3:5, from base) in a branch of if() not taken at this point",
+        "  └── hardware.peak -> gpu.peak = 100 TFLOP/s   (branch.perf:2:5, from base)"]
+
+
+def test_explain_of_a_point_that_takes_the_branch_needs_its_input_as_eval_does(work, run):
+    (work / "branch.perf").write_text(BRANCH)
+    code, out, err = run("explain", "branch.perf", "c.rate", "--at", "fmt=int8")
+    assert code == 1 and out == ""
+    assert err.startswith("error[missing-input]: hardware 'gpu' (which extends 'base') does not give its declared "
+                          "input 'peak_int8' (FLOP/s), which the sweep point fmt=int8 needs\n")
+    assert "  = note: read only where the `if` at branch.perf:8:12 chooses it\n" in err
+
+
 def test_explain_missing_file(work, run):
     assert run("explain", "nope.perf", "prefill.runtime")[0] == 2
 
@@ -539,6 +623,12 @@ def test_subcommand_help(run, command):
     code, out, _ = run(command, "--help")
     assert code == 0
     assert out.startswith(f"usage: perfdsl {command}")
+
+
+def test_eval_help_lists_every_output_suffix(run):
+    code, out, _ = run("eval", "--help")
+    assert code == 0
+    assert "-o OUT, --output OUT write to a file (.csv .json .jsonl .txt .xlsx .parquet)" in " ".join(out.split())
 
 
 def test_installed_script(work):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import perfdsl
 from perfdsl import cli
-from perfdsl.errors import PerfError
+from perfdsl.errors import Diagnostic, Location, PerfError
 from perfdsl.workbook_export import build_workbook_data
 
 REPO = Path(__file__).resolve().parent.parent
@@ -256,3 +256,30 @@ report r { hardware = no_tdp; show c.time in ms }
 """)
     assert program.check() == []
     assert program.evaluate().records() == [{"c.time [ms]": 10.0}]
+
+
+def test_a_require_over_several_lines_is_underlined_to_the_end_of_its_first_lines_code():
+    text = ("workload w {\n"
+            "    sweep n = [1, 2, 3]\n"
+            "    require n <= 2   # a comment, not code\n"
+            "            or n == 5, \"n is small\"\n"
+            "}\n"
+            "costmodel c { x = workload.n * 1 s }\n"
+            "report r { workload = w; show c.x }\n")
+    (warning,) = _load(text).evaluate().warnings
+    assert warning.render() == (
+        "warning[constraint]: n is small: 1 of 3 sweep points break it, left out of the results\n"
+        "  --> c.perf:3:13\n"
+        "  |\n"
+        "3 |     require n <= 2   # a comment, not code\n"
+        "  |             ^^^^^^\n"
+        "  = note: at n=3\n"
+        "  = in: workload.w\n"
+        "  = help: to keep them, marked, give the report the option `invalid_points = \"mark\"`")
+
+
+def test_a_hash_in_a_string_is_code_not_a_comment():
+    line = '    require label != "a # b" or n <= 2   # the comment'
+    diagnostic = Diagnostic("constraint", "m", Location("f.perf", 1, 13, runs_on=True), source_line=line,
+                            severity="warning")
+    assert diagnostic.render().splitlines()[4] == "  |             " + "^" * len('label != "a # b" or n <= 2')

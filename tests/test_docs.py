@@ -178,3 +178,17 @@ def test_numbers_in_the_python_example_are_right():
     """README's comment `# 7.68e11: one cell, in SI (byte/s)` is what the call returns."""
     program = perfdsl.load([REPO / "reports" / "example.perf"])
     assert math.isclose(program.value("rtx_a5000.mem_bw"), 7.68e11)
+
+
+def test_the_limits_the_language_reference_states_are_the_codes():
+    """docs/LANGUAGE.md "Limits" names the rule the code applies: 1 GiB of arrays at once (not a count of points),
+    the points of a whole sweep and the values of one axis."""
+    from perfdsl.chunks import WHOLE_EVALUATION_BYTES
+    from perfdsl.limits import MAX_AXIS_POINTS, MAX_POINTS
+
+    limits = (REPO / "docs" / "LANGUAGE.md").read_text().split("## Limits", 1)[1]
+    assert WHOLE_EVALUATION_BYTES == 2**30
+    assert "evaluates its sweep at once where that holds at most 1 GiB of arrays" in limits
+    assert f"at most {MAX_POINTS:,} points in all" in limits
+    assert f"at most {MAX_AXIS_POINTS:,} values" in limits
+    assert "sweep points at once" not in limits

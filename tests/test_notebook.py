@@ -67,3 +67,62 @@ def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
     assert caught.value.diagnostics[0].render() == (
         "error[missing-package]: this needs the package 'pandas', which is not installed\n"
         "  = help: pip install 'perfdsl[notebook]'")
+
+
+def test_count_axes_stay_integers_in_xarray_and_arrays(result):
+    """batch and seq are plain counts: int64 coordinates, as to_pandas' columns (not 1.0, 2.0)."""
+    data = result.to_xarray()
+    assert data["batch"].dtype == np.int64 and data["seq"].dtype == np.int64
+    assert data["batch"].dtype == result.to_pandas()["batch"].dtype
+    assert result.array("prefill.runtime").coords["seq"].dtype == np.int64
+
+
+def test_a_labelled_array_has_the_sweeps_shape(result):
+    assert result.array("prefill.runtime").shape == (2, 2, 3) == result.shape
+
+
+# Two constraints on gpus x tp (tests/test_constraints.py): valid at (1, 1), (2, 1), (2, 2), (3, 1).
+from test_constraints import GRID  # noqa: E402
+
+
+def test_to_xarray_masks_the_points_a_constraint_refuses():
+    """replicas = gpus / tp: the refused (1 GPU, tp 2) has 0.5, below any valid point's (1): masked, min() is 1."""
+    refused = perfdsl.load([], texts={"g.perf": GRID.replace("OPTION", "")}).evaluate()
+    data = refused.to_xarray()
+    assert float(data["c.replicas"].min()) == 1.0
+    assert data["valid"].values.tolist() == refused.valid.tolist()
+    assert np.isnan(data["c.replicas"].values[~refused.valid]).all()
+    assert float(refused.to_xarray(keep_invalid=True)["c.replicas"].min()) == 0.5
+    marked = perfdsl.load([], texts={"g.perf": GRID.replace("OPTION", 'invalid_points = "mark"')}).evaluate()
+    assert float(marked.to_xarray()["c.replicas"].min()) == 0.5        # the rows keep them: so does the Dataset
+
+
+def test_a_violation_reads_in_one_line():
+    (violation, _) = perfdsl.load([], texts={"g.perf": GRID.replace("OPTION", "")}).evaluate().violations
+    # gpus % tp != 0 at (1, 2) and (3, 2): 2 of the 8 points
+    assert repr(violation) == "<Violation of workload 'w': 'gpus is a whole multiple of tp', 2 of 8 points>"
+
+
+QUESTION = """
+workload w { sweep batch = [1, 2, 4, 8] }
+model small { params = 1e9 }
+model big { params = 20e9 }
+costmodel c { mem = model.params * 2 byte + workload.batch * 1 GB }
+report r {
+    sweep model = [small, big]
+    workload = w
+    show c.mem in GB
+    where c.mem <= 16 GB
+    largest batch per model
+}
+"""
+
+
+def test_an_answer_in_chunks_has_the_frame_of_the_whole_evaluation_and_a_short_repr():
+    program = perfdsl.load([], texts={"q.perf": QUESTION})
+    answer = perfdsl.answer_in_chunks(program, chunk_points=3)
+    pandas.testing.assert_frame_equal(answer.to_pandas(), program.evaluate().to_pandas())
+    assert answer.to_pandas().attrs["report"] == "r"
+    # big: 40 GB of weights never fits, so its row is empty (one no-point warning)
+    assert repr(answer) == ("<perfdsl Answer of report 'r': 2 rows of 8 points, 1 warning; columns model, batch, "
+                            "c.mem [GB]>")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import perfdsl
+from perfdsl.explain import explain
 from perfdsl.library import library_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +37,15 @@ def test_every_report_checks_and_evaluates(report):
             values = result.column(column.name)
             if column.kind == "num":
                 assert np.isfinite(values[answered]).all(), f"{report.name}: {column.name} is not finite everywhere"
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=[p.stem for p in REPORTS])
+def test_every_shown_cell_explains_at_the_first_point(report):
+    """explain works wherever eval does: a declared input that only a branch of `if` not taken reads (the RTX
+    A5000's peak_int8) is shown as not evaluated, not needed."""
+    program = perfdsl.load(report)
+    for name in program.reports:
+        ctx, _ = program.prepare(name)
+        for show in ctx.report.shows:
+            text = explain(program, show.ref.dotted, name, {})
+            assert f"{show.ref.parts[-1]} = " in text.splitlines()[0], text[:200]

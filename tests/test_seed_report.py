@@ -7,6 +7,7 @@ it has runs for without any change to the spec.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import openpyxl
@@ -233,3 +234,18 @@ def test_sheets_print_one_page_wide_and_chart_markers_have_a_colour(seed_workboo
         points = chart.series[0]
         assert points.marker.symbol == "circle"
         assert points.marker.spPr.solidFill is not None
+
+
+def test_explain_works_at_the_readme_point(capsys):
+    """README: `perfdsl explain reports/seed_benchmark.perf runtime --at model=opt_1_3b --at hardware=rtx_a5000
+    --at n_gpus=1`. The A5000 gives no peak_int8 (a declared input), which only the int8 branch of matmul_peak reads:
+    explain shows it as not evaluated, and gives the value eval gives at that point."""
+    argv = ["--at", "model=opt_1_3b", "--at", "hardware=rtx_a5000", "--at", "n_gpus=1"]
+    assert main(["explain", str(SEED_REPORT), "runtime", *argv]) == 0
+    out = capsys.readouterr().out
+    assert main(["eval", str(SEED_REPORT), "--format", "csv"]) == 0
+    row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert (row["model"], row["hardware"], row["n_gpus"]) == ("opt_1_3b", "rtx_a5000", "1")
+    assert out.splitlines()[0] == f"runtime: prefill.runtime = {float(row['runtime [ms]']):.5g} ms"
+    assert ("hardware.peak_int8 -> rtx_a5000.peak_int8 = (not evaluated)   [(declared input: FLOP/s)]   "
+            "(hardware/ampere_workstation.perf:31:5) in a branch of if() not taken at this point") in out

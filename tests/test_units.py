@@ -312,3 +312,23 @@ def test_a_set_value_with_an_unknown_unit_has_no_next_cell_to_separate(capsys):
         "  = help: did you mean 'GB/s'?\n"
         "\n"
         "1 error\n")
+
+
+def test_a_set_value_with_an_unknown_unit_is_told_the_units_of_the_cells_dimension_first(capsys):
+    """'TBs' for a bandwidth: the units of byte/s closest to it, not 'TB' or 'TiB' (bytes, another dimension)."""
+    assert _set_error(capsys, "3.35 TBs") == (
+        "error[unknown-unit]: unknown unit 'TBs'\n"
+        "  --> --set h100_sxm5.mem_bw:1:6\n"
+        "  |\n"
+        "1 | 3.35 TBs\n"
+        "  |      ^^^\n"
+        "  = help: did you mean 'TB/s' or 'TiB/s' or 'B/s'?\n"
+        "\n"
+        "1 error\n")
+
+
+def test_units_of_a_dimension_include_its_rates():
+    from perfdsl.units import BYTES, TIME, units_of
+
+    bandwidth = units_of(BYTES / TIME)
+    assert {"TB/s", "GiB/s", "B/s"} <= set(bandwidth) and "TB" not in bandwidth
