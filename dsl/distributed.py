@@ -19,6 +19,10 @@ dask.distributed is optional (`pip install perfdsl[dask]`).
 from __future__ import annotations
 
 import itertools
+import logging
+import os
+import signal
+import threading
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterator, Mapping
@@ -60,15 +64,81 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
         return
     # Without a dashboard nobody reads the workers' statistical profiler, which samples every thread's stack every
     # 10 ms: about 10% of a worker's CPU time here (3.1 s against 2.8 s in its thread, 3e7 points, 2 cores).
-    with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False}):
+    with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False}), _sigint_ignored():
+        # Any free port for the scheduler's HTTP server: its fixed default (8787) taken by another cluster made
+        # distributed warn on stderr ("Port 8787 is already in use").
         cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
     client = distributed.Client(cluster)
     try:
-        yield client
+        with _ctrl_c_kept():
+            yield client
     finally:
-        client.close()
-        cluster.close()
+        # Stopping our own cluster, on success or Ctrl-C, is no news: the scheduler's log of the workers it loses
+        # ("Removing worker ... caused the cluster to lose ...") would only alarm.
+        logger = logging.getLogger("distributed")
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)
+        try:
+            client.close()
+            cluster.close()
+        finally:
+            logger.setLevel(level)
+
+
+_WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"   # dask's configuration of the `distributed` logger, by environment
+_INTERRUPTED = threading.Event()        # Ctrl-C came during a run on the cluster (see _ctrl_c_kept)
+
+
+@contextmanager
+def _ctrl_c_kept() -> Iterator[None]:
+    """Ctrl-C during a run on a local cluster is kept as well as raised: the scheduler, in this process, watches
+    the garbage collector with a callback (distributed.gc), and a KeyboardInterrupt raised while that callback runs
+    is swallowed by Python ("Exception ignored in ..."). The loops below raise it again at the next chunk
+    (_raise_if_interrupted). A no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum, frame):
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    _INTERRUPTED.clear()
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED.clear()
+
+
+def _raise_if_interrupted() -> None:
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a local cluster starts its worker processes, which inherit that: Ctrl-C in a terminal
+    reaches the whole process group, and each worker printed a KeyboardInterrupt traceback. The client (this
+    process) still gets it and stops the cluster on its way out. A no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The workers log only errors: their warnings when the cluster stops under them ("Async instruction ... ended
+    # with CancelledError") are no news either (an error in a task reaches the client as its exception).
+    logging_level = os.environ.get(_WORKER_LOGGING)
+    os.environ[_WORKER_LOGGING] = "error"
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if logging_level is None:
+            os.environ.pop(_WORKER_LOGGING, None)
+        else:
+            os.environ[_WORKER_LOGGING] = logging_level
 
 
 class _Sent:
@@ -108,6 +178,7 @@ def _in_order(sent: _Sent, report, function, chunks, window: int, progress: Prog
     while pending:
         chunk, future = pending.popleft()
         value = future.result()
+        _raise_if_interrupted()
         future.release()
         following = next(todo, None)
         if following is not None:
@@ -161,6 +232,7 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
         while pending:
             index, future = pending.popleft()
             answered = future.result()
+            _raise_if_interrupted()
             future.release()
             run = run_of(chunks, index, n_runs)
             if run:

@@ -227,3 +227,27 @@ def test_a_cluster_gets_enough_chunks_and_the_serial_answer(client, small):
     assert cluster_chunks(small, "latency_throughput", 5000, 16) == question_chunks(small, "latency_throughput", 5000)
     for report in ("latency_throughput", "cheapest_setup"):
         assert answer_on_dask(client, small, report).records() == answer_in_chunks(small, report).records()
+
+
+def test_ctrl_c_during_a_local_cluster_run_stops_it_without_tracebacks(tmp_path):
+    """Ctrl-C in a terminal reaches the whole process group: the workers of `--workers N` start with SIGINT
+    ignored, and the client stops them quietly (exit 130, "interrupted", no output file)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out.csv"
+    sets = ["--set", "model=llama3_1_8b,qwen2_5_7b,mixtral_8x7b", "--set", "batch=1..3000"]
+    process = subprocess.Popen([sys.executable, "-m", "perfdsl.cli", "eval", str(CAPACITY), *sets,
+                                "--chunk-points", "100000", "--workers", "2", "-o", str(out)],
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.csv.*")) and time.monotonic() < deadline:   # rows are being written
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err == "interrupted\n"
+    assert not out.exists()
