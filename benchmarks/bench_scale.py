@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from capacity_numpy import capacity, inputs  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
+SPECS = Path(__file__).resolve().parent / "specs"
 SIZES = {
     "1e4": {"batch": "[1, 16, 128]", "seq_len": "[512, 2048, 8192]", "output_len": "[16, 256, 4096]", "tp": "[1]"},
     "1e6": {},
@@ -186,6 +187,54 @@ def test_pareto_front_of_1e9_points_on_dask(benchmark, cpu_time, serial_1e9, wor
                                       args=(client, program, "latency_throughput", QUESTION_1E9), rounds=3,
                                       iterations=1)
     assert answered.records() == serial_1e9
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
+    benchmark.extra_info["load_1min"] = round(os.getloadavg()[0], 2)
+
+
+# Scale-out where the work is spread evenly: a question every point takes part in (benchmarks/specs/dense_front.perf:
+# least energy per token per model and GPU, no `where`), 30 models x 13 GPUs x 20,000 batches x 4 tp = 31,200,000
+# points. Serial, then on 1 and 2 workers of `--workers N`'s local cluster (rounds after a cold one).
+DENSE = {"batch": "1 .. 20000"}
+DENSE_REPORT = "least_energy_everywhere"
+
+
+@pytest.fixture(scope="module")
+def serial_dense():
+    program = perfdsl.load(SPECS / "dense_front.perf")
+    return answer_in_chunks(program, DENSE_REPORT, DENSE).records()
+
+
+def test_dense_question_over_3e7_points_serial(benchmark, cpu_time):
+    """The reference: the same program answered here, after a cold round (`cold_s`: linking, checking, compiling
+    and the constants, which the Dask workers also do once and keep), so both sides time the chunks' work."""
+    program = perfdsl.load(SPECS / "dense_front.perf").with_overrides(DENSE, DENSE_REPORT)
+    started = time.perf_counter()
+    answer_in_chunks(program, DENSE_REPORT)
+    benchmark.extra_info["cold_s"] = round(time.perf_counter() - started, 3)
+    answered = benchmark.pedantic(cpu_time(answer_in_chunks), args=(program, DENSE_REPORT), rounds=3,
+                                  iterations=1)
+    benchmark.extra_info["points"] = answered.n_points
+    benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
+    benchmark.extra_info["load_1min"] = round(os.getloadavg()[0], 2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_dense_question_over_3e7_points_on_dask(benchmark, cpu_time, serial_dense, workers):
+    """The scale-out where every chunk costs alike: the serial test's question on the local cluster of
+    `perfdsl eval --workers N`, after a cold round (`cold_s`) that starts the workers' programs. The answer equals
+    the serial one; cpu_s is the client's CPU time."""
+    pytest.importorskip("distributed", reason="dask.distributed is in the dev extra")
+    from perfdsl.distributed import answer_on_dask, dask_client
+
+    program = perfdsl.load(SPECS / "dense_front.perf")
+    with dask_client(workers=workers) as client:
+        started = time.perf_counter()
+        answer_on_dask(client, program, DENSE_REPORT, DENSE)
+        benchmark.extra_info["cold_s"] = round(time.perf_counter() - started, 3)
+        answered = benchmark.pedantic(cpu_time(answer_on_dask), args=(client, program, DENSE_REPORT, DENSE),
+                                      rounds=3, iterations=1)
+    assert answered.records() == serial_dense
     benchmark.extra_info["points"] = answered.n_points
     benchmark.extra_info["M_points_per_s"] = round(answered.n_points / benchmark.stats.stats.min / 1e6, 2)
     benchmark.extra_info["load_1min"] = round(os.getloadavg()[0], 2)
