@@ -19,8 +19,9 @@ from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
-from .linker import Linker, Unresolved, is_block_ref
+from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
 from .context import ReportContext
+from .shared_checks import EMPTY, CellEntry, CheckSession, Frame
 from .units import Dimension, dimension_name, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 
@@ -29,7 +30,7 @@ class Checker:
     """Infers the type of every cell reachable in one context (no report, or one report)."""
 
     def __init__(self, blocks: dict[str, Block], sources: SourceLines, ctx: ReportContext | None,
-                 link: Linker | None = None):
+                 link: Linker | None = None, session: CheckSession | None = None):
         self.blocks = blocks
         self.sources = sources
         self.ctx = ctx
@@ -53,12 +54,25 @@ class Checker:
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
         self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
+        # Sharing with other checkers (shared_checks.py): the record of each pure cell, the frames of the cells being
+        # inferred, a count of impure events (a frame is pure where it did not change), the deepest formula level a
+        # frame reached, and which records fit this program.
+        self._memo = session.memo(ctx is None) if session is not None else None
+        self._entries: dict[tuple[str, str], CellEntry] = {}
+        self._frames: list[Frame] = []
+        self._impure = 0
+        self._peak = [0]
+        self._replaying = 0
+        self._fits: dict[frozenset, bool] = {}
+        self._here: frozenset | None = None        # ids of this program's blocks that no role of the report takes
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
                severity: str = "error", **kwargs) -> None:
         """Add a diagnostic located at `span` (quoting its line) with the cell path `path`; the same code and message at
         the same place is reported once. `kwargs` are errors.error's (hints, notes). Raises nothing."""
+        if self._frames and not self._replaying:
+            self._frames[-1].items.append((code, message, span, path, severity, kwargs))
         key = (code, message, span.file if span else None, span.line if span else 0, span.col if span else 0)
         if key in self._reported:
             return
@@ -71,19 +85,31 @@ class Checker:
     def cell_type(self, block: Block, name: str, via: ir.Span | None = None) -> VType:
         """The inferred type of cell `name` of `block`, inferred once and cached; `via` is the span of the reference
         that reached it (for the steps of a cycle). A cycle through the cell reports error[cycle] and gives
-        UNKNOWN; errors are collected in `diagnostics`, never raised."""
+        UNKNOWN; errors are collected in `diagnostics`, never raised. A pure cell that another checker of the same
+        kind inferred is replayed from its record (shared_checks.py)."""
         key = (block.name, name)
         if key in self.types:
             self._propagate_reach(key)
+            self._reused(key)
             return self.types[key]
         for index, (b, c, _) in enumerate(self.stack if key in self._on_stack else ()):
             if (b, c) == key:
+                self._impure += 1               # the message names the chain from where it was entered
                 chain = self.stack[index:] + [(block.name, name, via)]
                 steps = [f"{b}.{c} at {s.location()}" for b, c, s in chain[1:] if s is not None]
                 self.report("cycle", "cells depend on each other in a cycle: "
                             + " -> ".join(f"{b}.{c}" for b, c, _ in chain), block.cells[name].span,
                             path=block.cell_path(name), notes=["the chain: " + "; ".join(steps)])
                 return UNKNOWN
+        entry = self._recorded(block, name)
+        if entry is not None:
+            self._replay(entry)
+            self._propagate_reach(key)
+            self._reused(key)
+            return entry.vtype
+        frame = Frame(self._impure, self._depth[0], self._peak[0])
+        self._peak[0] = frame.base
+        self._frames.append(frame)
         self.stack.append((block.name, name, via))
         self._reach_stack.append((self.branch_depth, set()))
         self._on_stack.add(key)
@@ -93,12 +119,95 @@ class Checker:
             self.stack.pop()
             self._on_stack.discard(key)
             reached = self._reach_stack.pop()[1]
+            self._frames.pop()
+            height = self._peak[0] - frame.base
+            self._peak[0] = max(frame.outer_peak, self._peak[0])
         if key in self.missing_inputs:
             reached.add(key)
         self.reach[key] = frozenset(reached)
         self.types[key] = vtype
+        if frame.impure_at == self._impure:
+            entry = self._entries[key] = CellEntry(block, name, vtype, self.reach[key], height,
+                                                   frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
+                                                   self.missing_inputs.get(key))
+            if self._memo is not None and self.check_overrides:
+                self._memo[(id(block), name)] = entry
         self._propagate_reach(key)
+        self._reused(key)
         return vtype
+
+    # -- sharing with other checkers (shared_checks.py) ----------------------------------------------------------
+    def _reused(self, key: tuple[str, str]) -> None:
+        """The cell `key` was typed (or reused) inside the cell being inferred: that cell's record names it, and is
+        impure where it is."""
+        if not self._frames:
+            return
+        entry = self._entries.get(key)
+        if entry is None:
+            self._impure += 1
+            return
+        frame = self._frames[-1]
+        frame.items.append(entry)
+        self._absorb(entry)
+
+    def _absorb(self, entry: CellEntry | None) -> None:
+        """The blocks and the formula levels of a pure cell's inference count for the cell being inferred."""
+        if entry is None:
+            self._impure += 1
+            return
+        if self._frames and entry.ids:
+            self._frames[-1].ids.update(entry.ids)
+        top = self._depth[0] + entry.height
+        if top > self._peak[0]:
+            self._peak[0] = top
+
+    def note_block(self, name: str) -> None:
+        """The cell being inferred names the block `name` (which exists): its record holds for programs where
+        the same Block has that name."""
+        if self._frames:
+            self._frames[-1].ids.add(id(self.blocks[name]))
+
+    def _recorded(self, block: Block, name: str) -> CellEntry | None:
+        """Another checker's record of the cell, where it holds here: the same Block, every block it named the same
+        here and (with a report) none of them bound to a role, and its chain of formulas within MAX_CHAIN_DEPTH."""
+        if self._memo is None:
+            return None
+        entry = self._memo.get((id(block), name))
+        if entry is None or entry.block is not block or self._depth[0] + entry.height > MAX_CHAIN_DEPTH:
+            return None
+        if not entry.ids:
+            return entry
+        fits = self._fits.get(entry.ids)
+        if fits is None:
+            if self._here is None:
+                roles = set(self.ctx.roles) if self.ctx is not None else set()
+                self._here = frozenset(id(b) for n, b in self.blocks.items() if n not in roles)
+            fits = self._fits[entry.ids] = entry.ids <= self._here
+        return entry if fits else None
+
+    def _replay(self, entry: CellEntry) -> None:
+        """Do what inferring the cell did: report its diagnostics and type the cells it typed, in the same order,
+        skipping cells already typed here (as inferring would)."""
+        self._replaying += 1
+        try:
+            self._replay_items(entry)
+        finally:
+            self._replaying -= 1
+
+    def _replay_items(self, entry: CellEntry) -> None:
+        key = (entry.block.name, entry.name)
+        if entry.missing is not None:
+            self.missing_inputs[key] = entry.missing
+        for item in entry.items:
+            if type(item) is CellEntry:
+                if (item.block.name, item.name) not in self.types:
+                    self._replay_items(item)
+            else:
+                code, message, span, path, severity, kwargs = item
+                self.report(code, message, span, path, severity=severity, **kwargs)
+        self.types[key] = entry.vtype
+        self.reach[key] = entry.reach
+        self._entries[key] = entry
 
     def _propagate_reach(self, key: tuple[str, str]) -> None:
         """A cell reached outside `if` branches passes on the missing inputs it reaches; at the top (a report's
@@ -134,6 +243,7 @@ class Checker:
                 self.missing_inputs[(block.name, cell.name)] = missing_input(self.sources, block, cell)
             return declared if declared is not None else VType(choice_kind(cell) or "unknown")
         if is_block_ref(cell.expr, self.blocks, block):
+            self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.expr_type(cell.expr, block, path)
         if declared is None and vtype.kind == "num" and self.check_overrides:
@@ -162,6 +272,7 @@ class Checker:
             # recurse once per block of a long `extends` chain.
             self._free.check_overrides = False
         before = self._free.cell_type(parent, cell.name)
+        self._absorb(self._free._entries.get((parent.name, cell.name)))
         if before.kind == "num" and before != vtype:
             self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
                         f"with {vtype.describe()}", cell.expr.span, path=path,
@@ -171,6 +282,7 @@ class Checker:
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
         if self.ctx is None:
             return UNKNOWN
+        self._impure += 1                          # the report's axes
         entry = self.ctx.sweep_cells.get((block.name, cell.name))
         if entry is None:
             if self.ctx.fixed_roles.get("report") and any(
@@ -196,8 +308,11 @@ class Checker:
         since it follows the same formulas."""
         depth = self._depth
         depth[0] += 1
+        if depth[0] > self._peak[0]:
+            self._peak[0] = depth[0]
         try:
             if depth[0] > MAX_CHAIN_DEPTH:
+                self._impure += 1
                 self.report("too-deep", f"'{path}' depends on formulas nested more than {MAX_CHAIN_DEPTH} levels "
                             f"deep (each cell and each operation counts one); perfdsl follows at most "
                             f"{MAX_CHAIN_DEPTH}", expr.span, path=path,
@@ -279,6 +394,7 @@ class Checker:
         """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported)."""
         target = self.link.target(expr.parts, block)
         if isinstance(target, Unresolved):
+            self._impure += 1                      # its message and hints name what the program holds
             if target.severity == "consequence":
                 return None
             if target.code == "unbound-role":
@@ -294,7 +410,13 @@ class Checker:
                 return "open", [], expr.parts[-1]
             return None
         if target.open:
+            if self.ctx is not None or target.role not in ROLE_WORDS:
+                self._impure += 1                  # open only while no loaded report binds it
             return "open", [], target.cell
+        if target.role is not None:
+            self._impure += 1                      # bound by this report
+        elif len(expr.parts) > 1 and self._frames:
+            self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
 
     def _quoted_role(self, role: str) -> bool:
