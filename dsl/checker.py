@@ -61,10 +61,13 @@ class Checker:
         self._entries: dict[tuple[str, str], CellEntry] = {}
         self._frames: list[Frame] = []
         self._impure = 0
+        self._contextual = 0                       # events that make a record hold only for its kind of checker
+        self._session = session
         self._peak = [0]
         self._replaying = 0
         self._fits: dict[frozenset, bool] = {}
         self._here: frozenset | None = None        # ids of this program's blocks that no role of the report takes
+        self._facts_fit: dict[frozenset, bool] = {}
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
@@ -107,7 +110,7 @@ class Checker:
             self._propagate_reach(key)
             self._reused(key)
             return entry.vtype
-        frame = Frame(self._impure, self._depth[0], self._peak[0])
+        frame = Frame(self._impure, self._contextual, self._depth[0], self._peak[0])
         self._peak[0] = frame.base
         self._frames.append(frame)
         self.stack.append((block.name, name, via))
@@ -129,9 +132,11 @@ class Checker:
         if frame.impure_at == self._impure:
             entry = self._entries[key] = CellEntry(block, name, vtype, self.reach[key], height,
                                                    frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
-                                                   self.missing_inputs.get(key))
+                                                   self.missing_inputs.get(key),
+                                                   frozenset(frame.facts) if frame.facts else EMPTY,
+                                                   frame.contextual_at == self._contextual, _clean(frame.items))
             if self._memo is not None and self.check_overrides:
-                self._memo[(id(block), name)] = entry
+                self._session.keep(self.ctx is None, block, entry)
         self._propagate_reach(key)
         self._reused(key)
         return vtype
@@ -155,8 +160,13 @@ class Checker:
         if entry is None:
             self._impure += 1
             return
-        if self._frames and entry.ids:
-            self._frames[-1].ids.update(entry.ids)
+        if not entry.universal:
+            self._contextual += 1
+        if self._frames:
+            if entry.ids:
+                self._frames[-1].ids.update(entry.ids)
+            if entry.facts:
+                self._frames[-1].facts.update(entry.facts)
         top = self._depth[0] + entry.height
         if top > self._peak[0]:
             self._peak[0] = top
@@ -175,6 +185,13 @@ class Checker:
         entry = self._memo.get((id(block), name))
         if entry is None or entry.block is not block or self._depth[0] + entry.height > MAX_CHAIN_DEPTH:
             return None
+        if entry.facts:
+            holds = self._facts_fit.get(entry.facts)
+            if holds is None:
+                holds = self._facts_fit[entry.facts] = all(self._context_fact(*fact[:3]) == fact
+                                                           for fact in entry.facts)
+            if not holds:
+                return None
         if not entry.ids:
             return entry
         fits = self._fits.get(entry.ids)
@@ -185,16 +202,58 @@ class Checker:
             fits = self._fits[entry.ids] = entry.ids <= self._here
         return entry if fits else None
 
-    def _replay(self, entry: CellEntry) -> None:
+    def shared_step(self, block: Block, name: tuple, run):
+        """A step of checking that is not a cell (constraints.check_requires: one `require` in one block), shared
+        like a cell: replayed from another checker's record where it holds here, else run and recorded where it is
+        pure. `run()` returns (result, keep): the step's result, and whether it may be kept (it must be a function
+        of what it read, not of what this checker reported before). Returns the result."""
+        entry = self._recorded(block, name)
+        if entry is not None:
+            self._replay(entry, typed=False)
+            return entry.vtype
+        frame = Frame(self._impure, self._contextual, self._depth[0], self._peak[0])
+        self._peak[0] = frame.base
+        self._frames.append(frame)
+        try:
+            result, keep = run()
+        finally:
+            self._frames.pop()
+            height = self._peak[0] - frame.base
+            self._peak[0] = max(frame.outer_peak, self._peak[0])
+        if keep and frame.impure_at == self._impure and self._memo is not None:
+            self._session.keep(self.ctx is None, block, CellEntry(
+                block, name, result, EMPTY, height, frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
+                facts=frozenset(frame.facts) if frame.facts else EMPTY))
+        return result
+
+    def typed_clean(self) -> bool:
+        """Whether the step being run (shared_step) has reported nothing so far, nor has any cell it typed."""
+        return bool(self._frames) and _clean(self._frames[-1].items)
+
+    def _context_fact(self, kind: str, a: str, b: str | None) -> tuple:
+        """What this checker's report gives for a fact of a record (shared_checks.CellEntry.facts): the blocks a role
+        takes, or the type of a swept cell (None where the report does not bind it)."""
+        ctx = self.ctx
+        if ctx is None:
+            return (kind, a, b, None)
+        if kind == "role":
+            if a in ctx.fixed_roles:
+                return (kind, a, b, ((ctx.fixed_roles[a],), False))
+            if a in ctx.swept_roles:
+                return (kind, a, b, (tuple(ctx.role_blocks(a)), True))
+            return (kind, a, b, None)
+        return (kind, a, b, self._swept_cell_type(a, b))
+
+    def _replay(self, entry: CellEntry, typed: bool = True) -> None:
         """Do what inferring the cell did: report its diagnostics and type the cells it typed, in the same order,
-        skipping cells already typed here (as inferring would)."""
+        skipping cells already typed here (as inferring would). `typed` False: a step, not a cell."""
         self._replaying += 1
         try:
-            self._replay_items(entry)
+            self._replay_items(entry, typed)
         finally:
             self._replaying -= 1
 
-    def _replay_items(self, entry: CellEntry) -> None:
+    def _replay_items(self, entry: CellEntry, typed: bool = True) -> None:
         key = (entry.block.name, entry.name)
         if entry.missing is not None:
             self.missing_inputs[key] = entry.missing
@@ -205,6 +264,8 @@ class Checker:
             else:
                 code, message, span, path, severity, kwargs = item
                 self.report(code, message, span, path, severity=severity, **kwargs)
+        if not typed:
+            return
         self.types[key] = entry.vtype
         self.reach[key] = entry.reach
         self._entries[key] = entry
@@ -237,6 +298,7 @@ class Checker:
         if cell.sweep:
             return self._sweep_type(block, cell)
         if cell.expr is None:
+            self._contextual += 1                  # a missing input only where a report reaches it
             if cell.declared is not None and cell.declared_dim is None and cell.choices is None:
                 return UNKNOWN  # its unit was already reported by the parser
             if self.ctx is not None:
@@ -280,20 +342,31 @@ class Checker:
                         hints=["an override keeps the dimension of the cell it replaces"])
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
+        self._contextual += 1
         if self.ctx is None:
             return UNKNOWN
-        self._impure += 1                          # the report's axes
-        entry = self.ctx.sweep_cells.get((block.name, cell.name))
+        vtype = self._swept_cell_type(block.name, cell.name)
+        if vtype is not None:
+            if self._frames:
+                self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
+            return vtype
+        self._impure += 1                          # the message names the report
+        self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
+                    f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
+                    path=block.cell_path(cell.name),
+                    hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
+                           "one block) so its sweeps become axes, or move the sweep into the workload or report"])
+        return UNKNOWN
+
+    def _swept_cell_type(self, block_name: str, cell_name: str) -> VType | None:
+        """The type the report's axes give a swept cell, or None where the report does not bind its block."""
+        ctx = self.ctx
+        entry = ctx.sweep_cells.get((block_name, cell_name))
         if entry is None:
-            if self.ctx.fixed_roles.get("report") and any(
-                    coord.name == cell.name and coord.kind == "role" for _, coord in self.ctx.swept_roles.values()):
+            if ctx.fixed_roles.get("report") and any(
+                    coord.name == cell_name and coord.kind == "role" for _, coord in ctx.swept_roles.values()):
                 return VType("block")
-            self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
-                        f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
-                        path=block.cell_path(cell.name),
-                        hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
-                               "one block) so its sweeps become axes, or move the sweep into the workload or report"])
-            return UNKNOWN
+            return None
         coord = entry[1]
         if coord.kind == "num":
             return num(coord.dim)
@@ -334,11 +407,13 @@ class Checker:
         return BOOL
 
     def _t_list(self, expr, block, path) -> VType:
+        self._impure += 1                          # its items are not followed (constraints.py follows them)
         return VType("list")
 
     _t_range = _t_list
 
     def _t_tuple(self, expr, block, path) -> VType:
+        self._impure += 1
         self.report("bad-tuple", "a tuple is only a point of a zipped sweep", expr.span, path=path,
                     hints=["write `sweep (a, b) = [(1, 2), (3, 4)]`"])
         return UNKNOWN
@@ -412,9 +487,14 @@ class Checker:
         if target.open:
             if self.ctx is not None or target.role not in ROLE_WORDS:
                 self._impure += 1                  # open only while no loaded report binds it
+            self._contextual += 1
             return "open", [], target.cell
-        if target.role is not None:
-            self._impure += 1                      # bound by this report
+        if target.role is not None:                # bound by this report: a fact of the record
+            self._contextual += 1
+            if self._frames:
+                frame = self._frames[-1]
+                frame.facts.add(self._context_fact("role", target.role, None))
+                frame.ids.update(id(self.blocks[name]) for name in target.blocks)
         elif len(expr.parts) > 1 and self._frames:
             self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
@@ -461,6 +541,7 @@ class Checker:
     def _t_call(self, expr: ir.Call, block, path) -> VType:
         func = FUNCTIONS.get(expr.func)
         if func is None:
+            self._impure += 1                      # its arguments are not followed
             self.report("unknown-function", f"unknown function '{expr.func}'", expr.func_span, path=path,
                         hints=did_you_mean(expr.func, FUNCTIONS) + ["functions: " + ", ".join(sorted(FUNCTIONS))])
             return UNKNOWN
@@ -486,6 +567,11 @@ class Checker:
                         f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
         return problem
+
+
+def _clean(items: list) -> bool:
+    """Whether a record's items report nothing, nor do the records of the cells they typed."""
+    return all(type(item) is CellEntry and item.clean for item in items)
 
 
 def missing_input(sources: SourceLines, block: Block, cell: ir.Cell, needed_at: str | None = None,

@@ -13,12 +13,14 @@ work without changing a diagnostic:
   blocks it named (by identity) and, in order, the diagnostics it reported and the cells it typed or reused. Another
   checker of the same kind (report-free, or with a report) that meets the cell again replays that record instead of
   inferring it, where every block it named is the same Block in its program and, with a report, none of them is a
-  role the report binds, and where its chain still fits under limits.MAX_CHAIN_DEPTH. Replaying reports the same
+  role the report binds, where the report binds the roles it read through to the same blocks and gives the swept
+  cells it read the same type, and where its chain still fits under limits.MAX_CHAIN_DEPTH. A cell that read no role,
+  no swept cell and no declared input left open is the same with a report and without one: both kinds reuse it. Replaying reports the same
   diagnostics in the same order and types the same cells in the same order as inferring would, so the result of a
   check is the same.
 - What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
-  role (bound by the report, or left open under a name that is not one of linker.ROLE_WORDS), a swept cell seen from
-  a report, a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
+  role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
+  message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
   impure cell it reads.
 """
 
@@ -55,6 +57,9 @@ class CellEntry:
     ids: frozenset
     items: list
     missing: "Diagnostic | None" = None
+    facts: frozenset = EMPTY
+    universal: bool = False
+    clean: bool = False
 
 
 @dataclass(eq=False)
@@ -63,10 +68,12 @@ class Frame:
     of the cell that started before it, and what its record collects (see CellEntry)."""
 
     impure_at: int
+    contextual_at: int
     base: int
     outer_peak: int
     ids: set = field(default_factory=set)
     items: list = field(default_factory=list)
+    facts: set = field(default_factory=set)
 
 
 @dataclass(eq=False)
@@ -93,3 +100,11 @@ class CheckSession:
     def memo(self, report_free: bool) -> dict[tuple[int, str], CellEntry]:
         """The pure cells of report-free checkers, or those of checkers with a report (keyed by block id, cell)."""
         return self.free if report_free else self.bound
+
+    def keep(self, report_free: bool, block: "Block", entry: CellEntry) -> None:
+        """Keep a pure cell's record for the checkers of its kind, and for the other kind too where it is
+        universal."""
+        key = (id(block), entry.name)
+        self.memo(report_free)[key] = entry
+        if entry.universal:
+            self.memo(not report_free)[key] = entry
