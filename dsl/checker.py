@@ -52,7 +52,7 @@ class Checker:
         self._depth = [0]                          # formula levels being followed now (shared with _free)
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
-        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset]] = {}
+        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset, list]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
         # Sharing with other checkers (shared_checks.py): the record of each pure cell, the frames of the cells being
         # inferred, a count of impure events (a frame is pure where it did not change), the deepest formula level a
@@ -448,21 +448,27 @@ class Checker:
 
     def _known_types(self, blocks: list[Block], cell: str, via: ir.Span) -> list[tuple[Block, VType]]:
         """(block, type) of `cell` in each of `blocks` whose type is known. For several blocks (a swept role), kept
-        once every one is inferred: later references only pass on the missing inputs those cells reach."""
+        once every one is inferred: later references only pass on the missing inputs those cells reach (and count
+        the cells for the record of the cell being inferred, as cell_type does)."""
         if len(blocks) < 2:
             return [(b, t) for b in blocks for t in (self.cell_type(b, cell, via),) if t.kind != "unknown"]
         key = (tuple(b.name for b in blocks), cell)
         kept = self._role_cells.get(key)
         if kept is not None:
-            known, reached = kept
+            known, reached, entries = kept
             if reached:
                 self._pass_on(reached)
+            if self._frames:
+                for entry in entries:
+                    if entry is not None:
+                        self._frames[-1].items.append(entry)
+                    self._absorb(entry)
             return known
         types = [(b, self.cell_type(b, cell, via)) for b in blocks]
         known = [(b, t) for b, t in types if t.kind != "unknown"]
         if all((b.name, cell) in self.types for b in blocks):
             reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
-            self._role_cells[key] = (known, reached)
+            self._role_cells[key] = (known, reached, [self._entries.get((b.name, cell)) for b in blocks])
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
