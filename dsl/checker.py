@@ -69,6 +69,13 @@ class Checker:
         self._here: frozenset | None = None        # ids of this program's blocks that no role of the report takes
         self._facts_fit: dict[frozenset, bool] = {}
 
+    def __getstate__(self) -> dict:
+        """A copy for another process (a prepared program sent to Dask workers) keeps its types and diagnostics but
+        shares nothing: the records and their checks are keyed by id(), which means nothing there."""
+        state = dict(self.__dict__)
+        state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
+        return state
+
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
                severity: str = "error", **kwargs) -> None:

@@ -89,6 +89,11 @@ class CheckSession:
     free: dict[tuple[int, str], CellEntry] = field(default_factory=dict)       # report-free checkers
     bound: dict[tuple[int, str], CellEntry] = field(default_factory=dict)      # checkers of a report
 
+    def __reduce__(self):
+        # A copy in another process (a program sent to Dask workers) starts empty: the records are keyed by id(),
+        # which means nothing there.
+        return (CheckSession, ())
+
     def inherit(self, node: "ir.Block", parent: "Block | None", build: Callable) -> "Block":
         """The Block of `node` extending `parent` (blocks._inherit), built once per session."""
         key = (id(node), id(parent))
