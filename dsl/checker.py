@@ -399,13 +399,15 @@ class Checker:
                             hints=["shorten the chain of cells, e.g. compute a long sum in a few cells of "
                                    "partial sums"])
                 return UNKNOWN
-            method = getattr(self, "_t_" + expr.kind)
-            return method(expr, block, path)
+            return _RULES[expr.kind](self, expr, block, path)
         finally:
             depth[0] -= 1
 
     def _t_num(self, expr: ir.Num, block, path) -> VType:
-        return num(Dimension(expr.dim))
+        found = _NUM_TYPES.get(expr.dim)
+        if found is None:
+            found = _NUM_TYPES[expr.dim] = num(Dimension(expr.dim))
+        return found
 
     def _t_str(self, expr, block, path) -> VType:
         return STR
@@ -540,7 +542,7 @@ class Checker:
 
     def _apply(self, operator: Operator, operands: tuple, expr, block, path) -> VType:
         """An operator's dimension rule (operators.py) over its operands' types; a refusal is reported here."""
-        types = tuple(self.expr_type(operand, block, path) for operand in operands)
+        types = tuple([self.expr_type(operand, block, path) for operand in operands])
         gives_bool = operator.boolean
         if any(t.kind == "unknown" for t in types):
             return BOOL if gives_bool else UNKNOWN
@@ -580,6 +582,13 @@ class Checker:
                         f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
         return problem
+
+
+# The type rule of each expression kind (`_t_<kind>`), looked up once rather than by name for every node.
+_RULES = {name[3:]: rule for name, rule in vars(Checker).items() if name.startswith("_t_")}
+
+# The type of a number, by its dimension's exponents (a formula writes the same few units again and again).
+_NUM_TYPES: dict[tuple, VType] = {}
 
 
 def _clean(items: list) -> bool:
