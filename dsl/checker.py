@@ -8,6 +8,10 @@ A declared input that is not given is an error only where it is used: where a re
 own) reaches it without passing through a branch of `if`. One reached only through a branch (a link bandwidth that
 only `if(workload.tp > 1, ...)` reads) is left to the evaluator, which evaluates a branch only at the sweep points
 that take it and names the point that needs the input.
+
+Checkers share their work (shared_checks.py): a cell whose inference depends on nothing but the blocks it names is
+recorded, and another checker of a `CheckSession` that meets the same cell replays the record, with the same
+diagnostics and the same types in the same order, instead of inferring it again (`perfdsl check` of many files).
 """
 
 from __future__ import annotations
