@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+from .limits import MAX_CHAIN_DEPTH
+
 if TYPE_CHECKING:
     from . import ir
     from .blocks import Block
@@ -113,3 +115,191 @@ class CheckSession:
         self.memo(report_free)[key] = entry
         if entry.universal:
             self.memo(not report_free)[key] = entry
+
+
+class Sharing:
+    """The part of checker.Checker that records pure cells and replays other checkers' records (mixed into it).
+
+    It reads and writes the checker's `blocks`, `ctx`, `types`, `reach`, `missing_inputs` and `_depth` (the formula
+    level being followed, a one-item list), calls its `report` and `_swept_cell_type`, and keeps its own state:
+    the records of this checker's pure cells (`_entries`), the frames of the cells being inferred, counts of impure
+    and of contextual events (a frame is pure, or universal, where its count did not change while it ran), the
+    deepest formula level reached (`_peak`), and which records fit this program (`_fits`, `_facts_fit`).
+    """
+
+    def _init_sharing(self, session: CheckSession | None, report_free: bool) -> None:
+        self._session = session
+        self._memo = session.memo(report_free) if session is not None else None
+        self._entries: dict[tuple[str, str], CellEntry] = {}
+        self._frames: list[Frame] = []
+        self._impure = 0
+        self._contextual = 0
+        self._peak = [0]
+        self._replaying = 0
+        self._fits: dict[frozenset, bool] = {}
+        self._here: frozenset | None = None        # ids of this program's blocks that no role of the report takes
+        self._facts_fit: dict[frozenset, bool] = {}
+
+    def __getstate__(self) -> dict:
+        """A copy for another process (a prepared program sent to Dask workers) keeps its types and diagnostics but
+        shares nothing: the records and their checks are keyed by id(), which means nothing there."""
+        state = dict(self.__dict__)
+        state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
+        return state
+
+    def _open_frame(self) -> Frame:
+        """Start recording a cell (or a step) being inferred."""
+        frame = Frame(self._impure, self._contextual, self._depth[0], self._peak[0])
+        self._peak[0] = frame.base
+        self._frames.append(frame)
+        return frame
+
+    def _close_frame(self, frame: Frame) -> int:
+        """Stop recording `frame`; returns the formula levels its inference followed."""
+        self._frames.pop()
+        height = self._peak[0] - frame.base
+        self._peak[0] = max(frame.outer_peak, self._peak[0])
+        return height
+
+    def _record_cell(self, block: "Block", name: str, vtype: "VType", frame: Frame, height: int, keep: bool) -> None:
+        """Keep the record of a cell just inferred where it is pure (in the session too, where `keep`)."""
+        if frame.impure_at != self._impure:
+            return
+        key = (block.name, name)
+        entry = self._entries[key] = CellEntry(block, name, vtype, self.reach[key], height,
+                                               frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
+                                               self.missing_inputs.get(key),
+                                               frozenset(frame.facts) if frame.facts else EMPTY,
+                                               frame.contextual_at == self._contextual, clean(frame.items))
+        if self._memo is not None and keep:
+            self._session.keep(self.ctx is None, block, entry)
+
+    def _reused(self, key: tuple[str, str]) -> None:
+        """The cell `key` was typed (or reused) inside the cell being inferred: that cell's record names it, and is
+        impure where it is."""
+        if not self._frames:
+            return
+        entry = self._entries.get(key)
+        if entry is None:
+            self._impure += 1
+            return
+        frame = self._frames[-1]
+        frame.items.append(entry)
+        self._absorb(entry)
+
+    def _absorb(self, entry: CellEntry | None) -> None:
+        """The blocks and the formula levels of a pure cell's inference count for the cell being inferred."""
+        if entry is None:
+            self._impure += 1
+            return
+        if not entry.universal:
+            self._contextual += 1
+        if self._frames:
+            if entry.ids:
+                self._frames[-1].ids.update(entry.ids)
+            if entry.facts:
+                self._frames[-1].facts.update(entry.facts)
+        top = self._depth[0] + entry.height
+        if top > self._peak[0]:
+            self._peak[0] = top
+
+    def note_block(self, name: str) -> None:
+        """The cell being inferred names the block `name` (which exists): its record holds for programs where
+        the same Block has that name."""
+        if self._frames:
+            self._frames[-1].ids.add(id(self.blocks[name]))
+
+    def _recorded(self, block: Block, name: str) -> CellEntry | None:
+        """Another checker's record of the cell, where it holds here: the same Block, every block it named the same
+        here and (with a report) none of them bound to a role, and its chain of formulas within MAX_CHAIN_DEPTH."""
+        if self._memo is None:
+            return None
+        entry = self._memo.get((id(block), name))
+        if entry is None or entry.block is not block or self._depth[0] + entry.height > MAX_CHAIN_DEPTH:
+            return None
+        if entry.facts:
+            holds = self._facts_fit.get(entry.facts)
+            if holds is None:
+                holds = self._facts_fit[entry.facts] = all(self._context_fact(*fact[:3]) == fact
+                                                           for fact in entry.facts)
+            if not holds:
+                return None
+        if not entry.ids:
+            return entry
+        fits = self._fits.get(entry.ids)
+        if fits is None:
+            if self._here is None:
+                roles = set(self.ctx.roles) if self.ctx is not None else set()
+                self._here = frozenset(id(b) for n, b in self.blocks.items() if n not in roles)
+            fits = self._fits[entry.ids] = entry.ids <= self._here
+        return entry if fits else None
+
+    def shared_step(self, block: Block, name: tuple, run):
+        """A step of checking that is not a cell (constraints.check_requires: one `require` in one block), shared
+        like a cell: replayed from another checker's record where it holds here, else run and recorded where it is
+        pure. `run()` returns (result, keep): the step's result, and whether it may be kept (it must be a function
+        of what it read, not of what this checker reported before). Returns the result."""
+        entry = self._recorded(block, name)
+        if entry is not None:
+            self._replay(entry, typed=False)
+            return entry.vtype
+        frame = self._open_frame()
+        try:
+            result, keep = run()
+        finally:
+            height = self._close_frame(frame)
+        if keep and frame.impure_at == self._impure and self._memo is not None:
+            self._session.keep(self.ctx is None, block, CellEntry(
+                block, name, result, EMPTY, height, frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
+                facts=frozenset(frame.facts) if frame.facts else EMPTY))
+        return result
+
+    def typed_clean(self) -> bool:
+        """Whether the step being run (shared_step) has reported nothing so far, nor has any cell it typed."""
+        return bool(self._frames) and clean(self._frames[-1].items)
+
+    def _context_fact(self, kind: str, a: str, b: str | None) -> tuple:
+        """What this checker's report gives for a fact of a record (shared_checks.CellEntry.facts): the blocks a role
+        takes, or the type of a swept cell (None where the report does not bind it)."""
+        ctx = self.ctx
+        if ctx is None:
+            return (kind, a, b, None)
+        if kind == "role":
+            if a in ctx.fixed_roles:
+                return (kind, a, b, ((ctx.fixed_roles[a],), False))
+            if a in ctx.swept_roles:
+                return (kind, a, b, (tuple(ctx.role_blocks(a)), True))
+            return (kind, a, b, None)
+        return (kind, a, b, self._swept_cell_type(a, b))
+
+    def _replay(self, entry: CellEntry, typed: bool = True) -> None:
+        """Do what inferring the cell did: report its diagnostics and type the cells it typed, in the same order,
+        skipping cells already typed here (as inferring would). `typed` False: a step, not a cell."""
+        self._replaying += 1
+        try:
+            self._replay_items(entry, typed)
+        finally:
+            self._replaying -= 1
+
+    def _replay_items(self, entry: CellEntry, typed: bool = True) -> None:
+        key = (entry.block.name, entry.name)
+        if entry.missing is not None:
+            self.missing_inputs[key] = entry.missing
+        for item in entry.items:
+            if type(item) is CellEntry:
+                if (item.block.name, item.name) not in self.types:
+                    self._replay_items(item)
+            else:
+                code, message, span, path, severity, kwargs = item
+                self.report(code, message, span, path, severity=severity, **kwargs)
+        if not typed:
+            return
+        self.types[key] = entry.vtype
+        self.reach[key] = entry.reach
+        self._entries[key] = entry
+
+
+
+def clean(items: list) -> bool:
+    """Whether a record's items report nothing, nor do the records of the cells they typed."""
+    return all(type(item) is CellEntry and item.clean for item in items)
