@@ -66,7 +66,9 @@ class Checker(Sharing):
         """Add a diagnostic located at `span` (quoting its line) with the cell path `path`; the same code and message at
         the same place is reported once. `kwargs` are errors.error's (hints, notes). Raises nothing."""
         if self._frames and not self._replaying:
-            self._frames[-1].items.append((code, message, span, path, severity, kwargs))
+            frame = self._frames[-1]
+            frame.add((code, message, span, path, severity, kwargs))
+            frame.clean = False
         key = (code, message, span.file if span else None, span.line if span else 0, span.col if span else 0)
         if key in self._reported:
             return
@@ -84,7 +86,8 @@ class Checker(Sharing):
         key = (block.name, name)
         if key in self.types:
             self._propagate_reach(key)
-            self._reused(key)
+            if self._frames:
+                self._reused(key)
             return self.types[key]
         for index, (b, c, _) in enumerate(self.stack if key in self._on_stack else ()):
             if (b, c) == key:
@@ -99,7 +102,8 @@ class Checker(Sharing):
         if entry is not None:
             self._replay(entry)
             self._propagate_reach(key)
-            self._reused(key)
+            if self._frames:
+                self._reused(key)
             return entry.vtype
         frame = self._open_frame()
         self.stack.append((block.name, name, via))
@@ -118,7 +122,8 @@ class Checker(Sharing):
         self.types[key] = vtype
         self._record_cell(block, name, vtype, frame, height, keep=self.check_overrides)
         self._propagate_reach(key)
-        self._reused(key)
+        if self._frames:
+            self._reused(key)
         return vtype
 
     def _propagate_reach(self, key: tuple[str, str]) -> None:
@@ -181,6 +186,7 @@ class Checker(Sharing):
         if self._free is None:
             self._free = Checker(self.blocks, self.sources, None)
             self._free._depth = self._depth
+            self._free._recording = self._recording  # its records tell ours what the parent's cell read
             # The parent's own overrides are checked when its block is checked; checking them here as well would
             # recurse once per block of a long `extends` chain.
             self._free.check_overrides = False
@@ -199,7 +205,7 @@ class Checker(Sharing):
         vtype = self._swept_cell_type(block.name, cell.name)
         if vtype is not None:
             if self._frames:
-                self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
+                self._frames[-1].add_fact(("sweep", block.name, cell.name, vtype))
             return vtype
         self._impure += 1                          # the message names the report
         self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
@@ -312,9 +318,12 @@ class Checker(Sharing):
             if reached:
                 self._pass_on(reached)
             if self._frames:
+                frame = self._frames[-1]
                 for entry in entries:
                     if entry is not None:
-                        self._frames[-1].items.append(entry)
+                        frame.add(entry)
+                        if not entry.clean:
+                            frame.clean = False
                     self._absorb(entry)
             return known
         types = [(b, self.cell_type(b, cell, via)) for b in blocks]
@@ -352,10 +361,10 @@ class Checker(Sharing):
             self._contextual += 1
             if self._frames:
                 frame = self._frames[-1]
-                frame.facts.add(self._context_fact("role", target.role, None))
-                frame.ids.update(id(self.blocks[name]) for name in target.blocks)
+                frame.add_fact(self._context_fact("role", target.role, None))
+                frame.add_ids([id(self.blocks[name]) for name in target.blocks])
         elif len(expr.parts) > 1 and self._frames:
-            self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
+            self._frames[-1].add_ids((id(self.blocks[target.blocks[0]]),))
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
 
     def _quoted_role(self, role: str) -> bool:

@@ -38,13 +38,13 @@ class Program:
     def __init__(self, modules: list[ir.Module], extra_sources: Mapping[str, str] | None = None,
                  session: CheckSession | None = None):
         """`session` (shared_checks.CheckSession) shares built blocks and inferred cells with the other programs
-        checked in it (`perfdsl check` of many files); by default a program has one of its own."""
+        checked in it (`perfdsl check` of many files); by default nothing is shared (or recorded)."""
         self.modules = modules
         self.sources = SourceLines(modules)
         for name, text in (extra_sources or {}).items():
             self.sources.add(name, text)
         self._extra_sources = dict(extra_sources or {})
-        self.session = session if session is not None else CheckSession()
+        self.session = session
         self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources, self.session)
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
         self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 EMPTY: frozenset = frozenset()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CellEntry:
     """What inferring one pure cell did, to be replayed by another checker of the same kind.
 
@@ -57,25 +57,57 @@ class CellEntry:
     reach: frozenset
     height: int
     ids: frozenset
-    items: list
+    items: list | tuple
     missing: "Diagnostic | None" = None
     facts: frozenset = EMPTY
     universal: bool = False
     clean: bool = False
 
 
-@dataclass(eq=False)
 class Frame:
-    """A cell being inferred: the impurity count when it started, its formula depth then, the running maximum depth
-    of the cell that started before it, and what its record collects (see CellEntry)."""
+    """A cell being inferred: the impurity and contextual counts when it started, its formula depth then, the
+    running maximum depth of the cell that started before it, and what its record collects (see CellEntry); `clean`
+    until it or a cell it typed reports something. (A plain class with slots: one is made for every cell inferred.)"""
 
-    impure_at: int
-    contextual_at: int
-    base: int
-    outer_peak: int
-    ids: set = field(default_factory=set)
-    items: list = field(default_factory=list)
-    facts: set = field(default_factory=set)
+    __slots__ = ("impure_at", "contextual_at", "base", "outer_peak", "ids", "items", "facts", "clean")
+
+    def __init__(self, impure_at: int, contextual_at: int, base: int, outer_peak: int):
+        self.impure_at = impure_at
+        self.contextual_at = contextual_at
+        self.base = base
+        self.outer_peak = outer_peak
+        # Made when first needed: most cells name no other block and read no role, and a literal types nothing.
+        self.ids: set | None = None
+        self.items: list | None = None
+        self.facts: set | None = None
+        self.clean = True
+
+    def add(self, item) -> None:
+        """One more item of the record (CellEntry.items): a report's arguments, or a cell's CellEntry."""
+        if self.items is None:
+            self.items = [item]
+        else:
+            self.items.append(item)
+
+    def add_ids(self, ids) -> None:
+        """Blocks (their id()) the record depends on."""
+        if self.ids is None:
+            self.ids = set(ids)
+        else:
+            self.ids.update(ids)
+
+    def add_fact(self, fact: tuple) -> None:
+        """A fact of the report's context the record depends on (CellEntry.facts)."""
+        if self.facts is None:
+            self.facts = {fact}
+        else:
+            self.facts.add(fact)
+
+    def add_facts(self, facts) -> None:
+        if self.facts is None:
+            self.facts = set(facts)
+        else:
+            self.facts.update(facts)
 
 
 @dataclass(eq=False)
@@ -128,6 +160,9 @@ class Sharing:
     """
 
     def _init_sharing(self, session: CheckSession | None, report_free: bool) -> None:
+        # Records are made only where they can be shared: with a session (and in the report-free checker that one
+        # makes for overrides, which its parent sets). Without, checking costs what it did before sharing existed.
+        self._recording = session is not None
         self._session = session
         self._memo = session.memo(report_free) if session is not None else None
         self._entries: dict[tuple[str, str], CellEntry] = {}
@@ -147,15 +182,19 @@ class Sharing:
         state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
         return state
 
-    def _open_frame(self) -> Frame:
-        """Start recording a cell (or a step) being inferred."""
+    def _open_frame(self) -> Frame | None:
+        """Start recording a cell (or a step) being inferred (None where this checker makes no records)."""
+        if not self._recording:
+            return None
         frame = Frame(self._impure, self._contextual, self._depth[0], self._peak[0])
         self._peak[0] = frame.base
         self._frames.append(frame)
         return frame
 
-    def _close_frame(self, frame: Frame) -> int:
+    def _close_frame(self, frame: Frame | None) -> int:
         """Stop recording `frame`; returns the formula levels its inference followed."""
+        if frame is None:
+            return 0
         self._frames.pop()
         height = self._peak[0] - frame.base
         self._peak[0] = max(frame.outer_peak, self._peak[0])
@@ -163,14 +202,15 @@ class Sharing:
 
     def _record_cell(self, block: "Block", name: str, vtype: "VType", frame: Frame, height: int, keep: bool) -> None:
         """Keep the record of a cell just inferred where it is pure (in the session too, where `keep`)."""
-        if frame.impure_at != self._impure:
+        if frame is None or frame.impure_at != self._impure:
             return
         key = (block.name, name)
+        universal = frame.contextual_at == self._contextual
         entry = self._entries[key] = CellEntry(block, name, vtype, self.reach[key], height,
-                                               frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
+                                               frozenset(frame.ids) if frame.ids else EMPTY, frame.items or (),
                                                self.missing_inputs.get(key),
                                                frozenset(frame.facts) if frame.facts else EMPTY,
-                                               frame.contextual_at == self._contextual, clean(frame.items))
+                                               universal, frame.clean)
         if self._memo is not None and keep:
             self._session.keep(self.ctx is None, block, entry)
 
@@ -184,7 +224,9 @@ class Sharing:
             self._impure += 1
             return
         frame = self._frames[-1]
-        frame.items.append(entry)
+        frame.add(entry)
+        if not entry.clean:
+            frame.clean = False
         self._absorb(entry)
 
     def _absorb(self, entry: CellEntry | None) -> None:
@@ -196,9 +238,9 @@ class Sharing:
             self._contextual += 1
         if self._frames:
             if entry.ids:
-                self._frames[-1].ids.update(entry.ids)
+                self._frames[-1].add_ids(entry.ids)
             if entry.facts:
-                self._frames[-1].facts.update(entry.facts)
+                self._frames[-1].add_facts(entry.facts)
         top = self._depth[0] + entry.height
         if top > self._peak[0]:
             self._peak[0] = top
@@ -207,7 +249,7 @@ class Sharing:
         """The cell being inferred names the block `name` (which exists): its record holds for programs where
         the same Block has that name."""
         if self._frames:
-            self._frames[-1].ids.add(id(self.blocks[name]))
+            self._frames[-1].add_ids((id(self.blocks[name]),))
 
     def _recorded(self, block: Block, name: str) -> CellEntry | None:
         """Another checker's record of the cell, where it holds here: the same Block, every block it named the same
@@ -248,15 +290,15 @@ class Sharing:
             result, keep = run()
         finally:
             height = self._close_frame(frame)
-        if keep and frame.impure_at == self._impure and self._memo is not None:
+        if keep and frame is not None and frame.impure_at == self._impure and self._memo is not None:
             self._session.keep(self.ctx is None, block, CellEntry(
-                block, name, result, EMPTY, height, frozenset(frame.ids) if frame.ids else EMPTY, frame.items,
+                block, name, result, EMPTY, height, frozenset(frame.ids) if frame.ids else EMPTY, frame.items or (),
                 facts=frozenset(frame.facts) if frame.facts else EMPTY))
         return result
 
     def typed_clean(self) -> bool:
         """Whether the step being run (shared_step) has reported nothing so far, nor has any cell it typed."""
-        return bool(self._frames) and clean(self._frames[-1].items)
+        return bool(self._frames) and self._frames[-1].clean
 
     def _context_fact(self, kind: str, a: str, b: str | None) -> tuple:
         """What this checker's report gives for a fact of a record (shared_checks.CellEntry.facts): the blocks a role
@@ -298,8 +340,3 @@ class Sharing:
         self.reach[key] = entry.reach
         self._entries[key] = entry
 
-
-
-def clean(items: list) -> bool:
-    """Whether a record's items report nothing, nor do the records of the cells they typed."""
-    return all(type(item) is CellEntry and item.clean for item in items)

@@ -1,9 +1,9 @@
 """Checks shared between programs (dsl/shared_checks.py): `perfdsl check` of many files gives every file exactly the
 diagnostics it gets when checked alone, in the same order, with the same exit status.
 
-"Alone" below means with sharing switched off (CheckSession.keep does nothing, so no record is ever kept and every
-cell is inferred, as before sharing existed); "in the batch" means every file's program checked in one session, in
-the order of the command line and in the reverse order.
+"Alone" below means without a session (Program's default: nothing recorded or shared, every cell inferred, as before
+sharing existed); "in the batch" means every file's program checked in one session, in the order of the command line
+and in the reverse order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from perfdsl import checker as checker_module
-from perfdsl import cli
+from perfdsl import cli, shared_checks
 from perfdsl.program import Program
 from perfdsl.shared_checks import CheckSession
 
@@ -40,12 +40,11 @@ def _rendered(file: str, session: CheckSession | None) -> list[str]:
 
 @pytest.fixture(scope="module")
 def alone() -> dict[str, list[str]]:
-    """The diagnostics of every file checked alone, without sharing (computed once for the module)."""
+    """The diagnostics of every file checked alone, without a session (computed once for the module)."""
     mp = pytest.MonkeyPatch()
-    mp.setattr(CheckSession, "keep", lambda self, report_free, block, entry: None)
     mp.chdir(REPO)
     try:
-        return {file: _rendered(file, CheckSession()) for file in EVERY_FILE}
+        return {file: _rendered(file, None) for file in EVERY_FILE}
     finally:
         mp.undo()
 
@@ -62,7 +61,7 @@ def test_every_file_is_checked_in_the_batch_as_alone(alone, monkeypatch):
         assert session.free and session.bound, "nothing was shared"
 
 
-def _prepared(file: str, session: CheckSession) -> list:
+def _prepared(file: str, session: CheckSession | None) -> list:
     """What checking each report of `file` leaves for its evaluation: every typed cell with its type, in the order
     typed, and the constraints that apply (Program.prepare)."""
     program = Program.load([file], session=session)
@@ -83,9 +82,7 @@ def test_a_report_checked_in_the_batch_types_the_same_cells(monkeypatch):
     for file in LIBRARY:
         _rendered(file, session)
     batch = {file: _prepared(file, session) for file in reports}
-    with monkeypatch.context() as mp:
-        mp.setattr(CheckSession, "keep", lambda self, report_free, block, entry: None)
-        alone = {file: _prepared(file, CheckSession()) for file in reports}
+    alone = {file: _prepared(file, None) for file in reports}
     assert [file for file in reports if batch[file] != alone[file]] == []
     assert any(types for found in batch.values() for _, types, _ in found)
 
@@ -103,7 +100,7 @@ def test_the_check_command_prints_the_same_with_and_without_sharing(capsys, monk
     monkeypatch.chdir(REPO)
     shared = _check_command(EVERY_FILE, capsys)
     with monkeypatch.context() as mp:
-        mp.setattr(CheckSession, "keep", lambda self, report_free, block, entry: None)
+        mp.setattr(shared_checks, "CheckSession", lambda: None)      # cmd_check's session: none
         unshared = _check_command(EVERY_FILE, capsys)
     assert shared == unshared
     assert shared[0] == 1 and "error[" in shared[2]
