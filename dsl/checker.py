@@ -205,7 +205,7 @@ class Checker(Sharing):
         vtype = self._swept_cell_type(block.name, cell.name)
         if vtype is not None:
             if self._frames:
-                self._frames[-1].add_fact(("sweep", block.name, cell.name, vtype))
+                self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
             return vtype
         self._impure += 1                          # the message names the report
         self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
@@ -361,10 +361,10 @@ class Checker(Sharing):
             self._contextual += 1
             if self._frames:
                 frame = self._frames[-1]
-                frame.add_fact(self._context_fact("role", target.role, None))
-                frame.add_ids([id(self.blocks[name]) for name in target.blocks])
+                frame.facts.add(self._context_fact("role", target.role, None))
+                frame.ids.update(id(self.blocks[name]) for name in target.blocks)
         elif len(expr.parts) > 1 and self._frames:
-            self._frames[-1].add_ids((id(self.blocks[target.blocks[0]]),))
+            self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
 
     def _quoted_role(self, role: str) -> bool:

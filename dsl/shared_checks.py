@@ -76,10 +76,9 @@ class Frame:
         self.contextual_at = contextual_at
         self.base = base
         self.outer_peak = outer_peak
-        # Made when first needed: most cells name no other block and read no role, and a literal types nothing.
-        self.ids: set | None = None
-        self.items: list | None = None
-        self.facts: set | None = None
+        self.ids: set = set()
+        self.facts: set = set()
+        self.items: list | None = None         # made when first needed: a literal types nothing, reports nothing
         self.clean = True
 
     def add(self, item) -> None:
@@ -88,26 +87,6 @@ class Frame:
             self.items = [item]
         else:
             self.items.append(item)
-
-    def add_ids(self, ids) -> None:
-        """Blocks (their id()) the record depends on."""
-        if self.ids is None:
-            self.ids = set(ids)
-        else:
-            self.ids.update(ids)
-
-    def add_fact(self, fact: tuple) -> None:
-        """A fact of the report's context the record depends on (CellEntry.facts)."""
-        if self.facts is None:
-            self.facts = {fact}
-        else:
-            self.facts.add(fact)
-
-    def add_facts(self, facts) -> None:
-        if self.facts is None:
-            self.facts = set(facts)
-        else:
-            self.facts.update(facts)
 
 
 @dataclass(eq=False)
@@ -238,9 +217,9 @@ class Sharing:
             self._contextual += 1
         if self._frames:
             if entry.ids:
-                self._frames[-1].add_ids(entry.ids)
+                self._frames[-1].ids.update(entry.ids)
             if entry.facts:
-                self._frames[-1].add_facts(entry.facts)
+                self._frames[-1].facts.update(entry.facts)
         top = self._depth[0] + entry.height
         if top > self._peak[0]:
             self._peak[0] = top
@@ -249,7 +228,7 @@ class Sharing:
         """The cell being inferred names the block `name` (which exists): its record holds for programs where
         the same Block has that name."""
         if self._frames:
-            self._frames[-1].add_ids((id(self.blocks[name]),))
+            self._frames[-1].ids.add(id(self.blocks[name]))
 
     def _recorded(self, block: Block, name: str) -> CellEntry | None:
         """Another checker's record of the cell, where it holds here: the same Block, every block it named the same
