@@ -10,12 +10,16 @@ A file's `set { BLOCK.CELL = ... }` entries (a calibration's fitted cells) are w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import ir
 from .errors import Diagnostic, available, did_you_mean, error
 from .library import import_hint
 
 from .ir import BLOCK_KINDS  # noqa: F401 - re-exported: the block kinds are part of the block table
+
+if TYPE_CHECKING:
+    from .shared_checks import CheckSession
 
 
 @dataclass
@@ -75,11 +79,14 @@ class SourceLines:
         return error(code, message, span.location(), source_line=self.line(span.file, span.line), **kwargs)
 
 
-def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[str, Block], list[Diagnostic]]:
+def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "CheckSession | None" = None
+                 ) -> tuple[dict[str, Block], list[Diagnostic]]:
     """The block table of the loaded modules: every block by name with `extends` resolved (its parent's cells overridden
     by its own) and each file's `set { ... }` entries applied first. Raises nothing: the second item lists the
     diagnostics found (duplicate-block, duplicate-cell, unknown-name and duplicate-set for `set`, unit-mismatch,
-    unknown-parent, extends-cycle, kind-mismatch); a block whose parent cannot be resolved is kept without it."""
+    unknown-parent, extends-cycle, kind-mismatch); a block whose parent cannot be resolved is kept without it.
+    With a `session` (shared_checks.CheckSession), a block already built there from the same node and parent Block
+    is reused, the same object."""
     diagnostics: list[Diagnostic] = []
     nodes: dict[str, ir.Block] = {}
     for module in modules:
@@ -109,8 +116,9 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines) -> tuple[dict[s
 
     _apply_sets(modules, nodes, sources, diagnostics)
     blocks: dict[str, Block] = {}
+    inherit = (lambda node, parent: session.inherit(node, parent, _inherit)) if session is not None else _inherit
     for name in nodes:
-        _resolve_chain(name, nodes, blocks, sources, diagnostics)
+        _resolve_chain(name, nodes, blocks, sources, diagnostics, inherit)
     return blocks, diagnostics
 
 
@@ -190,7 +198,7 @@ def _all_cell_names(node: ir.Block, nodes: dict[str, ir.Block]) -> list[str]:
 
 
 def _resolve_chain(name: str, nodes: dict[str, ir.Block], blocks: dict[str, Block], sources: SourceLines,
-                   diagnostics: list[Diagnostic]) -> None:
+                   diagnostics: list[Diagnostic], inherit=None) -> None:
     """Resolve `name` and the blocks it extends, without recursion: walk up the `extends` chain to a block already
     resolved (or one without a usable parent), then build the blocks back down. A chain of any length costs time in
     its length, never Python stack."""
@@ -221,7 +229,7 @@ def _resolve_chain(name: str, nodes: dict[str, ir.Block], blocks: dict[str, Bloc
             diagnostics.append(sources.diag(
                 "kind-mismatch", f"{node.kind} '{node.name}' cannot extend {parent_block.kind} '{node.parent}'",
                 node.parent_span, hints=["a block extends a block of the same kind"]))
-        blocks[node.name] = _inherit(node, parent_block)
+        blocks[node.name] = (inherit or _inherit)(node, parent_block)
 
 
 def _inherit(node: ir.Block, parent_block: Block | None) -> Block:

@@ -8,6 +8,10 @@ A declared input that is not given is an error only where it is used: where a re
 own) reaches it without passing through a branch of `if`. One reached only through a branch (a link bandwidth that
 only `if(workload.tp > 1, ...)` reads) is left to the evaluator, which evaluates a branch only at the sweep points
 that take it and names the point that needs the input.
+
+Checkers share their work (shared_checks.py): a cell whose inference depends on nothing but the blocks it names is
+recorded, and another checker of a `CheckSession` that meets the same cell replays the record, with the same
+diagnostics and the same types in the same order, instead of inferring it again (`perfdsl check` of many files).
 """
 
 from __future__ import annotations
@@ -19,17 +23,18 @@ from .errors import Diagnostic, did_you_mean
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
-from .linker import Linker, Unresolved, is_block_ref
+from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
 from .context import ReportContext
+from .shared_checks import CheckSession, Sharing
 from .units import Dimension, dimension_name, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 
 
-class Checker:
+class Checker(Sharing):
     """Infers the type of every cell reachable in one context (no report, or one report)."""
 
     def __init__(self, blocks: dict[str, Block], sources: SourceLines, ctx: ReportContext | None,
-                 link: Linker | None = None):
+                 link: Linker | None = None, session: CheckSession | None = None):
         self.blocks = blocks
         self.sources = sources
         self.ctx = ctx
@@ -51,14 +56,19 @@ class Checker:
         self._depth = [0]                          # formula levels being followed now (shared with _free)
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
-        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset]] = {}
+        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset, list]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
+        self._init_sharing(session, ctx is None)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
                severity: str = "error", **kwargs) -> None:
         """Add a diagnostic located at `span` (quoting its line) with the cell path `path`; the same code and message at
         the same place is reported once. `kwargs` are errors.error's (hints, notes). Raises nothing."""
+        if self._frames and not self._replaying:
+            frame = self._frames[-1]
+            frame.add((code, message, span, path, severity, kwargs))
+            frame.clean = False
         key = (code, message, span.file if span else None, span.line if span else 0, span.col if span else 0)
         if key in self._reported:
             return
@@ -71,19 +81,31 @@ class Checker:
     def cell_type(self, block: Block, name: str, via: ir.Span | None = None) -> VType:
         """The inferred type of cell `name` of `block`, inferred once and cached; `via` is the span of the reference
         that reached it (for the steps of a cycle). A cycle through the cell reports error[cycle] and gives
-        UNKNOWN; errors are collected in `diagnostics`, never raised."""
+        UNKNOWN; errors are collected in `diagnostics`, never raised. A pure cell that another checker of the same
+        kind inferred is replayed from its record (shared_checks.py)."""
         key = (block.name, name)
         if key in self.types:
             self._propagate_reach(key)
+            if self._frames:
+                self._reused(key)
             return self.types[key]
         for index, (b, c, _) in enumerate(self.stack if key in self._on_stack else ()):
             if (b, c) == key:
+                self._impure += 1               # the message names the chain from where it was entered
                 chain = self.stack[index:] + [(block.name, name, via)]
                 steps = [f"{b}.{c} at {s.location()}" for b, c, s in chain[1:] if s is not None]
                 self.report("cycle", "cells depend on each other in a cycle: "
                             + " -> ".join(f"{b}.{c}" for b, c, _ in chain), block.cells[name].span,
                             path=block.cell_path(name), notes=["the chain: " + "; ".join(steps)])
                 return UNKNOWN
+        entry = self._recorded(block, name)
+        if entry is not None:
+            self._replay(entry)
+            self._propagate_reach(key)
+            if self._frames:
+                self._reused(key)
+            return entry.vtype
+        frame = self._open_frame()
         self.stack.append((block.name, name, via))
         self._reach_stack.append((self.branch_depth, set()))
         self._on_stack.add(key)
@@ -93,11 +115,15 @@ class Checker:
             self.stack.pop()
             self._on_stack.discard(key)
             reached = self._reach_stack.pop()[1]
+            height = self._close_frame(frame)
         if key in self.missing_inputs:
             reached.add(key)
         self.reach[key] = frozenset(reached)
         self.types[key] = vtype
+        self._record_cell(block, name, vtype, frame, height, keep=self.check_overrides)
         self._propagate_reach(key)
+        if self._frames:
+            self._reused(key)
         return vtype
 
     def _propagate_reach(self, key: tuple[str, str]) -> None:
@@ -128,12 +154,14 @@ class Checker:
         if cell.sweep:
             return self._sweep_type(block, cell)
         if cell.expr is None:
+            self._contextual += 1                  # a missing input only where a report reaches it
             if cell.declared is not None and cell.declared_dim is None and cell.choices is None:
                 return UNKNOWN  # its unit was already reported by the parser
             if self.ctx is not None:
                 self.missing_inputs[(block.name, cell.name)] = missing_input(self.sources, block, cell)
             return declared if declared is not None else VType(choice_kind(cell) or "unknown")
         if is_block_ref(cell.expr, self.blocks, block):
+            self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.expr_type(cell.expr, block, path)
         if declared is None and vtype.kind == "num" and self.check_overrides:
@@ -158,10 +186,12 @@ class Checker:
         if self._free is None:
             self._free = Checker(self.blocks, self.sources, None)
             self._free._depth = self._depth
+            self._free._recording = self._recording  # its records tell ours what the parent's cell read
             # The parent's own overrides are checked when its block is checked; checking them here as well would
             # recurse once per block of a long `extends` chain.
             self._free.check_overrides = False
         before = self._free.cell_type(parent, cell.name)
+        self._absorb(self._free._entries.get((parent.name, cell.name)))
         if before.kind == "num" and before != vtype:
             self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
                         f"with {vtype.describe()}", cell.expr.span, path=path,
@@ -169,19 +199,31 @@ class Checker:
                         hints=["an override keeps the dimension of the cell it replaces"])
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
+        self._contextual += 1
         if self.ctx is None:
             return UNKNOWN
-        entry = self.ctx.sweep_cells.get((block.name, cell.name))
+        vtype = self._swept_cell_type(block.name, cell.name)
+        if vtype is not None:
+            if self._frames:
+                self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
+            return vtype
+        self._impure += 1                          # the message names the report
+        self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
+                    f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
+                    path=block.cell_path(cell.name),
+                    hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
+                           "one block) so its sweeps become axes, or move the sweep into the workload or report"])
+        return UNKNOWN
+
+    def _swept_cell_type(self, block_name: str, cell_name: str) -> VType | None:
+        """The type the report's axes give a swept cell, or None where the report does not bind its block."""
+        ctx = self.ctx
+        entry = ctx.sweep_cells.get((block_name, cell_name))
         if entry is None:
-            if self.ctx.fixed_roles.get("report") and any(
-                    coord.name == cell.name and coord.kind == "role" for _, coord in self.ctx.swept_roles.values()):
+            if ctx.fixed_roles.get("report") and any(
+                    coord.name == cell_name and coord.kind == "role" for _, coord in ctx.swept_roles.values()):
                 return VType("block")
-            self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
-                        f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
-                        path=block.cell_path(cell.name),
-                        hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
-                               "one block) so its sweeps become axes, or move the sweep into the workload or report"])
-            return UNKNOWN
+            return None
         coord = entry[1]
         if coord.kind == "num":
             return num(coord.dim)
@@ -196,21 +238,26 @@ class Checker:
         since it follows the same formulas."""
         depth = self._depth
         depth[0] += 1
+        if depth[0] > self._peak[0]:
+            self._peak[0] = depth[0]
         try:
             if depth[0] > MAX_CHAIN_DEPTH:
+                self._impure += 1
                 self.report("too-deep", f"'{path}' depends on formulas nested more than {MAX_CHAIN_DEPTH} levels "
                             f"deep (each cell and each operation counts one); perfdsl follows at most "
                             f"{MAX_CHAIN_DEPTH}", expr.span, path=path,
                             hints=["shorten the chain of cells, e.g. compute a long sum in a few cells of "
                                    "partial sums"])
                 return UNKNOWN
-            method = getattr(self, "_t_" + expr.kind)
-            return method(expr, block, path)
+            return _RULES[expr.kind](self, expr, block, path)
         finally:
             depth[0] -= 1
 
     def _t_num(self, expr: ir.Num, block, path) -> VType:
-        return num(Dimension(expr.dim))
+        found = _NUM_TYPES.get(expr.dim)
+        if found is None:
+            found = _NUM_TYPES[expr.dim] = num(Dimension(expr.dim))
+        return found
 
     def _t_str(self, expr, block, path) -> VType:
         return STR
@@ -219,11 +266,13 @@ class Checker:
         return BOOL
 
     def _t_list(self, expr, block, path) -> VType:
+        self._impure += 1                          # its items are not followed (constraints.py follows them)
         return VType("list")
 
     _t_range = _t_list
 
     def _t_tuple(self, expr, block, path) -> VType:
+        self._impure += 1
         self.report("bad-tuple", "a tuple is only a point of a zipped sweep", expr.span, path=path,
                     hints=["write `sweep (a, b) = [(1, 2), (3, 4)]`"])
         return UNKNOWN
@@ -258,27 +307,37 @@ class Checker:
 
     def _known_types(self, blocks: list[Block], cell: str, via: ir.Span) -> list[tuple[Block, VType]]:
         """(block, type) of `cell` in each of `blocks` whose type is known. For several blocks (a swept role), kept
-        once every one is inferred: later references only pass on the missing inputs those cells reach."""
+        once every one is inferred: later references only pass on the missing inputs those cells reach (and count
+        the cells for the record of the cell being inferred, as cell_type does)."""
         if len(blocks) < 2:
             return [(b, t) for b in blocks for t in (self.cell_type(b, cell, via),) if t.kind != "unknown"]
         key = (tuple(b.name for b in blocks), cell)
         kept = self._role_cells.get(key)
         if kept is not None:
-            known, reached = kept
+            known, reached, entries = kept
             if reached:
                 self._pass_on(reached)
+            if self._frames:
+                frame = self._frames[-1]
+                for entry in entries:
+                    if entry is not None:
+                        frame.add(entry)
+                        if not entry.clean:
+                            frame.clean = False
+                    self._absorb(entry)
             return known
         types = [(b, self.cell_type(b, cell, via)) for b in blocks]
         known = [(b, t) for b, t in types if t.kind != "unknown"]
         if all((b.name, cell) in self.types for b in blocks):
             reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
-            self._role_cells[key] = (known, reached)
+            self._role_cells[key] = (known, reached, [self._entries.get((b.name, cell)) for b in blocks])
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
         """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported)."""
         target = self.link.target(expr.parts, block)
         if isinstance(target, Unresolved):
+            self._impure += 1                      # its message and hints name what the program holds
             if target.severity == "consequence":
                 return None
             if target.code == "unbound-role":
@@ -294,7 +353,18 @@ class Checker:
                 return "open", [], expr.parts[-1]
             return None
         if target.open:
+            if self.ctx is not None or target.role not in ROLE_WORDS:
+                self._impure += 1                  # open only while no loaded report binds it
+            self._contextual += 1
             return "open", [], target.cell
+        if target.role is not None:                # bound by this report: a fact of the record
+            self._contextual += 1
+            if self._frames:
+                frame = self._frames[-1]
+                frame.facts.add(self._context_fact("role", target.role, None))
+                frame.ids.update(id(self.blocks[name]) for name in target.blocks)
+        elif len(expr.parts) > 1 and self._frames:
+            self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
 
     def _quoted_role(self, role: str) -> bool:
@@ -325,7 +395,7 @@ class Checker:
 
     def _apply(self, operator: Operator, operands: tuple, expr, block, path) -> VType:
         """An operator's dimension rule (operators.py) over its operands' types; a refusal is reported here."""
-        types = tuple(self.expr_type(operand, block, path) for operand in operands)
+        types = tuple([self.expr_type(operand, block, path) for operand in operands])
         gives_bool = operator.boolean
         if any(t.kind == "unknown" for t in types):
             return BOOL if gives_bool else UNKNOWN
@@ -339,6 +409,7 @@ class Checker:
     def _t_call(self, expr: ir.Call, block, path) -> VType:
         func = FUNCTIONS.get(expr.func)
         if func is None:
+            self._impure += 1                      # its arguments are not followed
             self.report("unknown-function", f"unknown function '{expr.func}'", expr.func_span, path=path,
                         hints=did_you_mean(expr.func, FUNCTIONS) + ["functions: " + ", ".join(sorted(FUNCTIONS))])
             return UNKNOWN
@@ -364,6 +435,13 @@ class Checker:
                         f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
         return problem
+
+
+# The type rule of each expression kind (`_t_<kind>`), looked up once rather than by name for every node.
+_RULES = {name[3:]: rule for name, rule in vars(Checker).items() if name.startswith("_t_")}
+
+# The type of a number, by its dimension's exponents (a formula writes the same few units again and again).
+_NUM_TYPES: dict[tuple, VType] = {}
 
 
 def missing_input(sources: SourceLines, block: Block, cell: ir.Cell, needed_at: str | None = None,

@@ -104,6 +104,7 @@ def _leaves(checker, expr: ir.Expr, block, path: str, seen: set) -> Iterator[tup
         return
     if isinstance(expr, ir.Ref):
         if len(expr.parts) == 1 and expr.parts[0] not in block.cells and expr.parts[0] in checker.blocks:
+            checker.note_block(expr.parts[0])
             yield expr, "block"
             return
         target = checker.resolve(expr, block, path)

@@ -315,17 +315,19 @@ def cmd_check(args) -> int:
     from .errors import PerfError, UsageError
     from .loader import load_modules
     from .program import Program, dedupe
+    from .shared_checks import CheckSession
 
     started = time.perf_counter()
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
         load_modules(missing)                      # raises the usage error that names every missing file
     diagnostics, modules = [], {}
+    session = CheckSession()                       # the files' programs share the blocks and cells they have in common
     progress = Progress("checking", unit="files")
     for done, file in enumerate(args.files):
         progress(done, len(args.files))
         try:
-            program = Program.load([file])
+            program = Program.load([file], session=session)
         except UsageError:
             raise
         except PerfError as exc:                   # a parse error: keep going with the other files

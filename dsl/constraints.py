@@ -78,27 +78,33 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     for block in blocks:
         for owner, require in block.requires:
             path = f"{block.kind}.{block.name}"
-            # Without a report, every constraint is typed; one that reads an input left open is no constant.
-            applies = ctx is None or _applies(checker.link, require, block)
-            if not applies:
-                continue            # typing it would ask for the role or the input
-            reported = len(checker.diagnostics)
-            vtype = checker.expr_type(require.condition, block, path)
-            if vtype.kind == "unknown" or len(checker.diagnostics) > reported:
-                continue
-            if vtype.kind != "bool":
-                checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
-                               f"{vtype.describe()}", require.condition.span, path=path,
-                               hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
-                continue
-            if applies:
+
+            def run(block=block, owner=owner, require=require, path=path) -> tuple[bool, bool]:
+                # Without a report, every constraint is typed; one that reads an input left open is no constant.
+                applies = ctx is None or _applies(checker.link, require, block)
+                if not applies:
+                    return False, False     # typing it would ask for the role or the input (not followed: not kept)
+                reported = len(checker.diagnostics)
+                vtype = checker.expr_type(require.condition, block, path)
+                # Whether typing reported something depends on what this checker reported before: kept only where
+                # the condition and every cell it reads report nothing.
+                keep = checker.typed_clean()
+                if vtype.kind == "unknown" or len(checker.diagnostics) > reported:
+                    return False, keep
+                if vtype.kind != "bool":
+                    checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
+                                   f"{vtype.describe()}", require.condition.span, path=path,
+                                   hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
+                    return False, keep
+                reads: dict[str, ir.Cell] = {}
+                if _is_constant(require.condition, block, checker.link, reads, {}) \
+                        and not _holds_everywhere(checker, block, require, ctx, evaluators):
+                    _report_broken(checker, block, owner, require, reads, path)
+                return True, keep
+
+            # Shared with the other programs of a `perfdsl check` (shared_checks.py), like the cells it reads.
+            if checker.shared_step(block, ("require", id(require)), run):
                 applicable.append((block, owner, require))
-            reads: dict[str, ir.Cell] = {}
-            if not _is_constant(require.condition, block, checker.link, reads, {}):
-                continue
-            if _holds_everywhere(checker, block, require, ctx, evaluators):
-                continue
-            _report_broken(checker, block, owner, require, reads, path)
     return applicable
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from . import ir
 from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
+from .shared_checks import CheckSession
 from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
 from .evaluator import Constants, Evaluator
@@ -34,13 +35,17 @@ from .sweeps import ReportContext, build_context
 class Program:
     """Every block of the loaded files, with `extends` resolved."""
 
-    def __init__(self, modules: list[ir.Module], extra_sources: Mapping[str, str] | None = None):
+    def __init__(self, modules: list[ir.Module], extra_sources: Mapping[str, str] | None = None,
+                 session: CheckSession | None = None):
+        """`session` (shared_checks.CheckSession) shares built blocks and inferred cells with the other programs
+        checked in it (`perfdsl check` of many files); by default nothing is shared (or recorded)."""
         self.modules = modules
         self.sources = SourceLines(modules)
         for name, text in (extra_sources or {}).items():
             self.sources.add(name, text)
         self._extra_sources = dict(extra_sources or {})
-        self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources)
+        self.session = session
+        self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources, self.session)
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
         self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
         self._cell_axes: dict[str, dict] = {}              # per report: chunks.cell_axes of its evaluation roots
@@ -49,10 +54,10 @@ class Program:
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
     def load(cls, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
-             texts: Mapping[str, str] | None = None) -> "Program":
+             texts: Mapping[str, str] | None = None, session: CheckSession | None = None) -> "Program":
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return cls(load_modules(list(paths), dict(texts or {})))
+        return cls(load_modules(list(paths), dict(texts or {})), session=session)
 
     @property
     def reports(self) -> list[str]:
@@ -69,7 +74,8 @@ class Program:
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics)
-        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()))
+        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()),
+                       session=self.session)
         for block in self.blocks.values():
             for name in block.cells:
                 free.cell_type(block, name)
@@ -92,7 +98,7 @@ class Program:
         return roles
 
     def _check_report(self, ctx: ReportContext) -> Checker:
-        checker = Checker(self.blocks, self.sources, ctx)
+        checker = Checker(self.blocks, self.sources, ctx, session=self.session)
         if not ctx.report.shows:   # `check` says so too, not only `eval`
             checker.report("nothing-to-show", f"report '{ctx.report.name}' shows no cell", ctx.report.span,
                            hints=["add `show COSTMODEL.CELL in UNIT, ...`"])

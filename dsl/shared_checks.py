@@ -1,0 +1,321 @@
+"""Checks shared between programs (part of stage 3c): what the checker inferred for a cell, kept for reuse.
+
+`perfdsl check` of every library file checks each file as a program of its own, with what it imports; the cost model,
+the model families and the GPUs are imported by most of them, and their cells were inferred again in every program
+(about 1.3 s of 3 s for the bundled libraries). A `CheckSession` lets the checkers of several programs share that
+work without changing a diagnostic:
+
+- Blocks are built once per session (`inherit`): the same parsed block (the parser keeps one Module per file text)
+  with the same parent Block gives the same Block object, so a Block's identity stands for its cells and its
+  `extends` chain.
+- A cell whose inference read nothing that depends on the program or the report (`CellEntry`, "pure") is kept with
+  everything its inference did: its type, the missing inputs it reaches, the height of its chain of formulas, the
+  blocks it named (by identity) and, in order, the diagnostics it reported and the cells it typed or reused. Another
+  checker of the same kind (report-free, or with a report) that meets the cell again replays that record instead of
+  inferring it, where every block it named is the same Block in its program and, with a report, none of them is a
+  role the report binds, where the report binds the roles it read through to the same blocks and gives the swept
+  cells it read the same type, and where its chain still fits under limits.MAX_CHAIN_DEPTH. A cell that read no role,
+  no swept cell and no declared input left open is the same with a report and without one: both kinds reuse it. Replaying reports the same
+  diagnostics in the same order and types the same cells in the same order as inferring would, so the result of a
+  check is the same.
+- What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
+  role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
+  message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
+  impure cell it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from .limits import MAX_CHAIN_DEPTH
+
+if TYPE_CHECKING:
+    from . import ir
+    from .blocks import Block
+    from .errors import Diagnostic
+    from .vtypes import VType
+
+EMPTY: frozenset = frozenset()
+
+
+@dataclass(eq=False, slots=True)
+class CellEntry:
+    """What inferring one pure cell did, to be replayed by another checker of the same kind.
+
+    `items` holds, in the order they happened, the diagnostics reported while inferring the cell (as the arguments
+    of Checker.report) and the cells typed or reused on the way (their own CellEntry). `ids` holds the id() of every
+    block the cell's formulas named, its own precedents' included; `height` is the number of formula levels its
+    inference followed (limits.MAX_CHAIN_DEPTH counts these); `reach` the missing inputs it reaches outside `if`
+    branches; `missing` the diagnostic of the cell itself where it is a declared input left without a value.
+    """
+
+    block: "Block"
+    name: str
+    vtype: "VType"
+    reach: frozenset
+    height: int
+    ids: frozenset
+    items: list | tuple
+    missing: "Diagnostic | None" = None
+    facts: frozenset = EMPTY
+    universal: bool = False
+    clean: bool = False
+
+
+class Frame:
+    """A cell being inferred: the impurity and contextual counts when it started, its formula depth then, the
+    running maximum depth of the cell that started before it, and what its record collects (see CellEntry); `clean`
+    until it or a cell it typed reports something. (A plain class with slots: one is made for every cell inferred.)"""
+
+    __slots__ = ("impure_at", "contextual_at", "base", "outer_peak", "ids", "items", "facts", "clean")
+
+    def __init__(self, impure_at: int, contextual_at: int, base: int, outer_peak: int):
+        self.impure_at = impure_at
+        self.contextual_at = contextual_at
+        self.base = base
+        self.outer_peak = outer_peak
+        self.ids: set = set()
+        self.facts: set = set()
+        self.items: list | None = None         # made when first needed: a literal types nothing, reports nothing
+        self.clean = True
+
+    def add(self, item) -> None:
+        """One more item of the record (CellEntry.items): a report's arguments, or a cell's CellEntry."""
+        if self.items is None:
+            self.items = [item]
+        else:
+            self.items.append(item)
+
+
+@dataclass(eq=False)
+class CheckSession:
+    """What the checks of several programs in one process share: the blocks built and the pure cells inferred.
+
+    One session per `perfdsl check` run (or per Program, by default). Blocks in a session are shared objects: a
+    session must not outlive changes to them (calibration changes cell values of its own program, which has its own
+    session). Keeps strong references to every block it built, so the id() of a block stays unique in it.
+    """
+
+    built: dict[tuple[int, int], tuple] = field(default_factory=dict)
+    free: dict[tuple[int, str], CellEntry] = field(default_factory=dict)       # report-free checkers
+    bound: dict[tuple[int, str], CellEntry] = field(default_factory=dict)      # checkers of a report
+
+    def __reduce__(self):
+        # A copy in another process (a program sent to Dask workers) starts empty: the records are keyed by id(),
+        # which means nothing there.
+        return (CheckSession, ())
+
+    def inherit(self, node: "ir.Block", parent: "Block | None", build: Callable) -> "Block":
+        """The Block of `node` extending `parent` (blocks._inherit), built once per session."""
+        key = (id(node), id(parent))
+        found = self.built.get(key)
+        if found is None:
+            found = self.built[key] = (node, parent, build(node, parent))
+        return found[2]
+
+    def memo(self, report_free: bool) -> dict[tuple[int, str], CellEntry]:
+        """The pure cells of report-free checkers, or those of checkers with a report (keyed by block id, cell)."""
+        return self.free if report_free else self.bound
+
+    def keep(self, report_free: bool, block: "Block", entry: CellEntry) -> None:
+        """Keep a pure cell's record for the checkers of its kind, and for the other kind too where it is
+        universal."""
+        key = (id(block), entry.name)
+        self.memo(report_free)[key] = entry
+        if entry.universal:
+            self.memo(not report_free)[key] = entry
+
+
+class Sharing:
+    """The part of checker.Checker that records pure cells and replays other checkers' records (mixed into it).
+
+    It reads and writes the checker's `blocks`, `ctx`, `types`, `reach`, `missing_inputs` and `_depth` (the formula
+    level being followed, a one-item list), calls its `report` and `_swept_cell_type`, and keeps its own state:
+    the records of this checker's pure cells (`_entries`), the frames of the cells being inferred, counts of impure
+    and of contextual events (a frame is pure, or universal, where its count did not change while it ran), the
+    deepest formula level reached (`_peak`), and which records fit this program (`_fits`, `_facts_fit`).
+    """
+
+    def _init_sharing(self, session: CheckSession | None, report_free: bool) -> None:
+        # Records are made only where they can be shared: with a session (and in the report-free checker that one
+        # makes for overrides, which its parent sets). Without, checking costs what it did before sharing existed.
+        self._recording = session is not None
+        self._session = session
+        self._memo = session.memo(report_free) if session is not None else None
+        self._entries: dict[tuple[str, str], CellEntry] = {}
+        self._frames: list[Frame] = []
+        self._impure = 0
+        self._contextual = 0
+        self._peak = [0]
+        self._replaying = 0
+        self._fits: dict[frozenset, bool] = {}
+        self._here: frozenset | None = None        # ids of this program's blocks that no role of the report takes
+        self._facts_fit: dict[frozenset, bool] = {}
+
+    def __getstate__(self) -> dict:
+        """A copy for another process (a prepared program sent to Dask workers) keeps its types and diagnostics but
+        shares nothing: the records and their checks are keyed by id(), which means nothing there."""
+        state = dict(self.__dict__)
+        state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
+        return state
+
+    def _open_frame(self) -> Frame | None:
+        """Start recording a cell (or a step) being inferred (None where this checker makes no records)."""
+        if not self._recording:
+            return None
+        frame = Frame(self._impure, self._contextual, self._depth[0], self._peak[0])
+        self._peak[0] = frame.base
+        self._frames.append(frame)
+        return frame
+
+    def _close_frame(self, frame: Frame | None) -> int:
+        """Stop recording `frame`; returns the formula levels its inference followed."""
+        if frame is None:
+            return 0
+        self._frames.pop()
+        height = self._peak[0] - frame.base
+        self._peak[0] = max(frame.outer_peak, self._peak[0])
+        return height
+
+    def _record_cell(self, block: "Block", name: str, vtype: "VType", frame: Frame, height: int, keep: bool) -> None:
+        """Keep the record of a cell just inferred where it is pure (in the session too, where `keep`)."""
+        if frame is None or frame.impure_at != self._impure:
+            return
+        key = (block.name, name)
+        universal = frame.contextual_at == self._contextual
+        entry = self._entries[key] = CellEntry(block, name, vtype, self.reach[key], height,
+                                               frozenset(frame.ids) if frame.ids else EMPTY, frame.items or (),
+                                               self.missing_inputs.get(key),
+                                               frozenset(frame.facts) if frame.facts else EMPTY,
+                                               universal, frame.clean)
+        if self._memo is not None and keep:
+            self._session.keep(self.ctx is None, block, entry)
+
+    def _reused(self, key: tuple[str, str]) -> None:
+        """The cell `key` was typed (or reused) inside the cell being inferred: that cell's record names it, and is
+        impure where it is."""
+        if not self._frames:
+            return
+        entry = self._entries.get(key)
+        if entry is None:
+            self._impure += 1
+            return
+        frame = self._frames[-1]
+        frame.add(entry)
+        if not entry.clean:
+            frame.clean = False
+        self._absorb(entry)
+
+    def _absorb(self, entry: CellEntry | None) -> None:
+        """The blocks and the formula levels of a pure cell's inference count for the cell being inferred."""
+        if entry is None:
+            self._impure += 1
+            return
+        if not entry.universal:
+            self._contextual += 1
+        if self._frames:
+            if entry.ids:
+                self._frames[-1].ids.update(entry.ids)
+            if entry.facts:
+                self._frames[-1].facts.update(entry.facts)
+        top = self._depth[0] + entry.height
+        if top > self._peak[0]:
+            self._peak[0] = top
+
+    def note_block(self, name: str) -> None:
+        """The cell being inferred names the block `name` (which exists): its record holds for programs where
+        the same Block has that name."""
+        if self._frames:
+            self._frames[-1].ids.add(id(self.blocks[name]))
+
+    def _recorded(self, block: Block, name: str) -> CellEntry | None:
+        """Another checker's record of the cell, where it holds here: the same Block, every block it named the same
+        here and (with a report) none of them bound to a role, and its chain of formulas within MAX_CHAIN_DEPTH."""
+        if self._memo is None:
+            return None
+        entry = self._memo.get((id(block), name))
+        if entry is None or entry.block is not block or self._depth[0] + entry.height > MAX_CHAIN_DEPTH:
+            return None
+        if entry.facts:
+            holds = self._facts_fit.get(entry.facts)
+            if holds is None:
+                holds = self._facts_fit[entry.facts] = all(self._context_fact(*fact[:3]) == fact
+                                                           for fact in entry.facts)
+            if not holds:
+                return None
+        if not entry.ids:
+            return entry
+        fits = self._fits.get(entry.ids)
+        if fits is None:
+            if self._here is None:
+                roles = set(self.ctx.roles) if self.ctx is not None else set()
+                self._here = frozenset(id(b) for n, b in self.blocks.items() if n not in roles)
+            fits = self._fits[entry.ids] = entry.ids <= self._here
+        return entry if fits else None
+
+    def shared_step(self, block: Block, name: tuple, run):
+        """A step of checking that is not a cell (constraints.check_requires: one `require` in one block), shared
+        like a cell: replayed from another checker's record where it holds here, else run and recorded where it is
+        pure. `run()` returns (result, keep): the step's result, and whether it may be kept (it must be a function
+        of what it read, not of what this checker reported before). Returns the result."""
+        entry = self._recorded(block, name)
+        if entry is not None:
+            self._replay(entry, typed=False)
+            return entry.vtype
+        frame = self._open_frame()
+        try:
+            result, keep = run()
+        finally:
+            height = self._close_frame(frame)
+        if keep and frame is not None and frame.impure_at == self._impure and self._memo is not None:
+            self._session.keep(self.ctx is None, block, CellEntry(
+                block, name, result, EMPTY, height, frozenset(frame.ids) if frame.ids else EMPTY, frame.items or (),
+                facts=frozenset(frame.facts) if frame.facts else EMPTY))
+        return result
+
+    def typed_clean(self) -> bool:
+        """Whether the step being run (shared_step) has reported nothing so far, nor has any cell it typed."""
+        return bool(self._frames) and self._frames[-1].clean
+
+    def _context_fact(self, kind: str, a: str, b: str | None) -> tuple:
+        """What this checker's report gives for a fact of a record (shared_checks.CellEntry.facts): the blocks a role
+        takes, or the type of a swept cell (None where the report does not bind it)."""
+        ctx = self.ctx
+        if ctx is None:
+            return (kind, a, b, None)
+        if kind == "role":
+            if a in ctx.fixed_roles:
+                return (kind, a, b, ((ctx.fixed_roles[a],), False))
+            if a in ctx.swept_roles:
+                return (kind, a, b, (tuple(ctx.role_blocks(a)), True))
+            return (kind, a, b, None)
+        return (kind, a, b, self._swept_cell_type(a, b))
+
+    def _replay(self, entry: CellEntry, typed: bool = True) -> None:
+        """Do what inferring the cell did: report its diagnostics and type the cells it typed, in the same order,
+        skipping cells already typed here (as inferring would). `typed` False: a step, not a cell."""
+        self._replaying += 1
+        try:
+            self._replay_items(entry, typed)
+        finally:
+            self._replaying -= 1
+
+    def _replay_items(self, entry: CellEntry, typed: bool = True) -> None:
+        key = (entry.block.name, entry.name)
+        if entry.missing is not None:
+            self.missing_inputs[key] = entry.missing
+        for item in entry.items:
+            if type(item) is CellEntry:
+                if (item.block.name, item.name) not in self.types:
+                    self._replay_items(item)
+            else:
+                code, message, span, path, severity, kwargs = item
+                self.report(code, message, span, path, severity=severity, **kwargs)
+        if not typed:
+            return
+        self.types[key] = entry.vtype
+        self.reach[key] = entry.reach
+        self._entries[key] = entry
+

@@ -1,0 +1,184 @@
+"""Checks shared between programs (dsl/shared_checks.py): `perfdsl check` of many files gives every file exactly the
+diagnostics it gets when checked alone, in the same order, with the same exit status.
+
+"Alone" below means without a session (Program's default: nothing recorded or shared, every cell inferred, as before
+sharing existed); "in the batch" means every file's program checked in one session, in the order of the command line
+and in the reverse order.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from perfdsl import checker as checker_module
+from perfdsl import cli, shared_checks
+from perfdsl.program import Program
+from perfdsl.shared_checks import CheckSession
+
+REPO = Path(__file__).resolve().parent.parent
+LIBRARY = sorted(str(p.relative_to(REPO)) for folder in ("models", "hardware", "software", "costmodels", "reports")
+                 for p in (REPO / folder).glob("*.perf"))
+CASES = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests" / "cases").glob("*.perf"))
+SPECS = sorted(str(p.relative_to(REPO)) for p in (REPO / "benchmarks" / "specs").glob("*.perf"))
+EVERY_FILE = LIBRARY + CASES + SPECS
+
+
+def _rendered(file: str, session: CheckSession | None) -> list[str]:
+    """Every diagnostic of checking `file` as a program of its own (with what it imports), as printed, in order; a
+    file that does not parse gives its parse errors."""
+    from perfdsl.errors import PerfError
+
+    try:
+        program = Program.load([file], session=session)
+    except PerfError as exc:
+        return [d.severity + ": " + d.render() for d in exc.diagnostics]
+    return [d.severity + ": " + d.render() for d in program.check()]
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict[str, list[str]]:
+    """The diagnostics of every file checked alone, without a session (computed once for the module)."""
+    mp = pytest.MonkeyPatch()
+    mp.chdir(REPO)
+    try:
+        return {file: _rendered(file, None) for file in EVERY_FILE}
+    finally:
+        mp.undo()
+
+
+def test_every_file_is_checked_in_the_batch_as_alone(alone, monkeypatch):
+    """The property: for every library file, golden case and benchmark spec, its diagnostics (text, severity,
+    order) checked in one session after the others equal those of checking it alone; then again in the reverse
+    order in the same session, where most of the work is replayed from the records of the first pass."""
+    monkeypatch.chdir(REPO)
+    session = CheckSession()
+    for order in (EVERY_FILE, EVERY_FILE[::-1]):
+        differ = [file for file in order if _rendered(file, session) != alone[file]]
+        assert not differ, f"checked in the batch, these files differ from checking them alone: {differ}"
+        assert session.free and session.bound, "nothing was shared"
+
+
+def _prepared(file: str, session: CheckSession | None) -> list:
+    """What checking each report of `file` leaves for its evaluation: every typed cell with its type, in the order
+    typed, and the constraints that apply (Program.prepare)."""
+    program = Program.load([file], session=session)
+    found = []
+    for report in program.reports:
+        _, checker = program.prepare(report)
+        found.append((report, list(checker.types.items()),
+                      [(block.name, owner, require.text) for block, owner, require in checker.constraints]))
+    return found
+
+
+def test_a_report_checked_in_the_batch_types_the_same_cells(monkeypatch):
+    """Beyond the diagnostics: each library report's checker types the same cells, with the same types, in the same
+    order, and keeps the same constraints, checked after every other library file as when checked alone."""
+    monkeypatch.chdir(REPO)
+    reports = [file for file in LIBRARY if file.startswith("reports/")]
+    session = CheckSession()
+    for file in LIBRARY:
+        _rendered(file, session)
+    batch = {file: _prepared(file, session) for file in reports}
+    alone = {file: _prepared(file, None) for file in reports}
+    assert [file for file in reports if batch[file] != alone[file]] == []
+    assert any(types for found in batch.values() for _, types, _ in found)
+
+
+def _check_command(files: list[str], capsys) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = cli.main(["check", *files])
+    out, err = capsys.readouterr()
+    return status, out, re.sub(r"\(\d+\.\d\d s\)", "(T s)", err)
+
+
+def test_the_check_command_prints_the_same_with_and_without_sharing(capsys, monkeypatch):
+    """`perfdsl check` of every file at once (errors of the golden cases included): the same stdout, stderr and exit
+    status as without sharing."""
+    monkeypatch.chdir(REPO)
+    shared = _check_command(EVERY_FILE, capsys)
+    with monkeypatch.context() as mp:
+        mp.setattr(shared_checks, "CheckSession", lambda: None)      # cmd_check's session: none
+        unshared = _check_command(EVERY_FILE, capsys)
+    assert shared == unshared
+    assert shared[0] == 1 and "error[" in shared[2]
+
+
+def test_the_library_cells_are_inferred_once_per_session(monkeypatch):
+    """The work is shared, not repeated: after reports/example.perf, checking models/opt.perf (which it imports)
+    infers no cell again, and checking the example a second time infers nothing at all."""
+    monkeypatch.chdir(REPO)
+    inferred = []
+    original = checker_module.Checker._infer_cell
+
+    def counting(self, block, cell):
+        inferred.append((self.ctx is None, block.name, cell.name))
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    session = CheckSession()
+    Program.load(["reports/example.perf"], session=session).check()
+    assert inferred, "the first program infers its cells"
+    inferred.clear()
+    Program.load(["models/opt.perf"], session=session).check()
+    assert inferred == []
+    Program.load(["reports/example.perf"], session=session).check()
+    assert inferred == []
+
+
+COST = "costmodel cost {\n    moved: byte = hardware_part.bw * 1 s\n}\n"
+GOOD_PART = "hardware hardware_part {\n    bw = 1 GB/s\n}\n"
+BAD_PART = "hardware hardware_part {\n    bw = 1 s\n}\n"                 # a duration where a bandwidth belongs
+
+
+def test_a_record_is_not_reused_where_a_name_leads_to_another_block():
+    """The same cost-model text over two different blocks named `hardware_part`: the second program reports its
+    own unit mismatch, as when checked alone."""
+    session = CheckSession()
+    good = Program.load([], texts={"part.perf": GOOD_PART, "cost.perf": COST}, session=session)
+    assert good.check() == []
+    bad = Program.load([], texts={"part_s.perf": BAD_PART, "cost.perf": COST}, session=session)
+    assert good.blocks["cost"] is bad.blocks["cost"], "the cost model's block is shared"
+    expected = [
+        "error[unit-mismatch]: 'moved' is declared as byte but its formula gives s^2\n"
+        "  --> cost.perf:2:19\n"
+        "  |\n"
+        "2 |     moved: byte = hardware_part.bw * 1 s\n"
+        "  |                   ^^^^^^^^^^^^^^^^^^^^^^\n"
+        "  = note: declared at cost.perf:2:12\n"
+        "  = in: costmodel.cost.moved"]
+    assert [d.render() for d in bad.check()] == expected
+    alone = Program.load([], texts={"part_s.perf": BAD_PART, "cost.perf": COST})
+    assert [d.render() for d in alone.check()] == expected
+
+
+REPORT = """\
+costmodel cost {{
+    moved: byte = hardware.bw * 1 s
+}}
+hardware fast {{
+    bw = 1 GB/s
+}}
+hardware slow {{
+    bw = {slow}
+}}
+report r {{
+    hardware = {bound}
+    show cost.moved in GB
+}}
+"""
+
+
+def test_a_record_is_not_reused_where_a_report_binds_a_role_to_another_block():
+    """A cost-model cell read through the role `hardware`: kept for a report that binds it to `fast`, not reused
+    by one that binds it to `slow`, whose bandwidth is a duration."""
+    session = CheckSession()
+    fast = Program.load([], texts={"fast.perf": REPORT.format(slow="1 s", bound="fast")}, session=session)
+    assert fast.check() == []
+    text = {"slow.perf": REPORT.format(slow="1 s", bound="slow")}
+    slow = Program.load([], texts=text, session=session)
+    expected = ["'moved' is declared as byte but its formula gives s^2"]
+    assert [d.message for d in slow.check()] == expected
+    assert [d.message for d in Program.load([], texts=text).check()] == expected
