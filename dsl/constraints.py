@@ -227,15 +227,20 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     """
     ctx = evaluator.ctx
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
-    for block, owner, require in constraints:
+    candidates, key = _candidates(evaluator, constraints)
+    may_break = []
+    for block, owner, require in candidates:
         holds = _holds(evaluator, ctx, block, require)
         if holds is ALWAYS_HOLDS:           # a constant condition true at all its positions: nothing to add
             continue
+        may_break.append((block, owner, require))
         key = (require.span.file, require.span.line, require.span.col)
         if key in by_require:
             holds = np.logical_and(by_require[key][2], holds)
         by_require[key] = (owner, require, holds)
 
+    if key is not None:
+        evaluator.constants.formulas[key] = may_break
     valid = np.ones(ctx.shape, dtype=bool)
     violations = []
     for owner, require, holds in by_require.values():
@@ -255,6 +260,17 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     nothing_left = bool(violations) and not valid.any() and ctx.whole_points is None
     diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
     return Validity(valid, violations, diagnostics)
+
+
+def _candidates(evaluator: Evaluator, constraints) -> tuple[list, tuple | None]:
+    """The constraints less those an earlier evaluation of the prepared report, with the same blocks in its roles,
+    found to hold at every position they apply to (most of a report's: each a model's or a GPU's own), and the key
+    under which evaluate_requires keeps the ones it evaluates (None without constants)."""
+    constants = evaluator.constants
+    if constants is None:
+        return constraints, None
+    key = ("may break", evaluator.roles_key, tuple((block.name, id(require)) for block, _, require in constraints))
+    return constants.formulas.get(key, constraints), key
 
 
 # What _holds gives for a condition over constant cells that is true at every position: most of a report's

@@ -134,6 +134,12 @@ class Evaluator:
                 return False
         return True
 
+    @property
+    def roles_key(self):
+        """A number for the blocks this context's swept roles take (None without constants): what a value kept with
+        the constants depends on, beside the cells it reads."""
+        return self._roles_key
+
     def role_positions(self, block_name: str) -> tuple[tuple[int, int], ...]:
         """The (axis, position) pairs where a swept role takes the block `block_name` in this context."""
         if self._positions is None:
