@@ -324,23 +324,28 @@ def cmd_check(args) -> int:
         load_modules(missing)                      # raises the usage error that names every missing file
     diagnostics, modules = [], {}
     session = CheckSession()                       # the files' programs share the blocks and cells they have in common
+    progress = Progress("checking", unit="files")
     # Checking builds many small objects that live until the end (parsed files, blocks, records): the collector's
     # default thresholds walk them again and again, about 0.3 s of 2 s for every library file. Fewer, later
-    # collections; the process ends right after.
+    # collections while the files are checked; the thresholds are given back after (main() may run in a longer
+    # process: the tests, a notebook).
+    thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
-    progress = Progress("checking", unit="files")
-    for done, file in enumerate(args.files):
-        progress(done, len(args.files))
-        try:
-            program = Program.load([file], session=session)
-        except UsageError:
-            raise
-        except PerfError as exc:                   # a parse error: keep going with the other files
-            diagnostics.extend(exc.diagnostics)
-            continue
-        diagnostics.extend(program.check())
-        for module in program.modules:
-            modules.setdefault(module.file, module)
+    try:
+        for done, file in enumerate(args.files):
+            progress(done, len(args.files))
+            try:
+                program = Program.load([file], session=session)
+            except UsageError:
+                raise
+            except PerfError as exc:               # a parse error: keep going with the other files
+                diagnostics.extend(exc.diagnostics)
+                continue
+            diagnostics.extend(program.check())
+            for module in program.modules:
+                modules.setdefault(module.file, module)
+    finally:
+        gc.set_threshold(*thresholds)
     progress.done()
     diagnostics = dedupe(diagnostics)
     if diagnostics:
@@ -406,7 +411,7 @@ def cmd_eval(args) -> int:
         raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and no output is written
     if evaluated.diagnostics:
         _print_diagnostics(evaluated.diagnostics)
-        if args.strict and any(d.severity == "warning" for d in result.warnings):
+        if _strict_refuses(args, result.warnings):
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
 
@@ -557,7 +562,7 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
                                         progress=progress)
         progress.done()
         _print_diagnostics(answered.warnings)
-        if args.strict and any(d.severity == "warning" for d in answered.warnings):
+        if _strict_refuses(args, answered.warnings):
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
         keys, columns = answered.table()
@@ -584,7 +589,7 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
 
         def strict(chunk_warnings) -> None:
             # --strict: the first chunk that warns stops the run before its rows are written (-o keeps the old file)
-            if args.strict and any(d.severity == "warning" for d in chunk_warnings):
+            if _strict_refuses(args, chunk_warnings):
                 raise _StrictStop()
 
         def parts():
@@ -628,8 +633,8 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
         progress.done()
         _print_diagnostics(list(warnings.values()))
         sys.stderr.write("--strict: warnings are errors" + (f" ({args.output} not written)" if args.output else "")
-                         + f"; stopped at the first chunk that warns, so the counts above cover its points and "
-                           f"those before it, not the whole sweep\n")
+                         + "; stopped at the first chunk that warns, so the counts above cover its points and "
+                           "those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
     if not ctx.report.questions:
@@ -637,6 +642,11 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK
+
+
+def _strict_refuses(args, diagnostics) -> bool:
+    """Whether --strict makes these diagnostics an error: it was given and one of them is a warning."""
+    return args.strict and any(d.severity == "warning" for d in diagnostics)
 
 
 class _StrictStop(Exception):

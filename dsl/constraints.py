@@ -227,7 +227,7 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     """
     ctx = evaluator.ctx
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
-    candidates, key = _candidates(evaluator, constraints)
+    candidates, remembered = _candidates(evaluator, constraints)
     may_break = []
     for block, owner, require in candidates:
         holds = _holds(evaluator, ctx, block, require)
@@ -239,8 +239,8 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
             holds = np.logical_and(by_require[key][2], holds)
         by_require[key] = (owner, require, holds)
 
-    if key is not None:
-        evaluator.constants.formulas[key] = may_break
+    if remembered is not None:
+        evaluator.constants.formulas[remembered] = may_break
     valid = np.ones(ctx.shape, dtype=bool)
     violations = []
     for owner, require, holds in by_require.values():

@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from contextlib import contextmanager
@@ -94,8 +95,9 @@ _INTERRUPTED = threading.Event()        # Ctrl-C came during a run on the cluste
 def _ctrl_c_kept() -> Iterator[None]:
     """Ctrl-C during a run on a local cluster is kept as well as raised: the scheduler, in this process, watches
     the garbage collector with a callback (distributed.gc), and a KeyboardInterrupt raised while that callback runs
-    is swallowed by Python ("Exception ignored in ..."). The loops below raise it again at the next chunk
-    (_raise_if_interrupted). A no-op outside the main thread."""
+    is swallowed by Python, which prints it ("Exception ignored in ...", a traceback). The loops below raise it
+    again at the next chunk (_raise_if_interrupted), and Python's report of the swallowed one is left out (any
+    other exception a callback loses is reported as before). A no-op outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -104,12 +106,20 @@ def _ctrl_c_kept() -> Iterator[None]:
         _INTERRUPTED.set()
         raise KeyboardInterrupt
 
+    previous_hook = sys.unraisablehook
+
+    def unraisable(report) -> None:
+        if report.exc_type is not KeyboardInterrupt:
+            previous_hook(report)
+
     _INTERRUPTED.clear()
     previous = signal.signal(signal.SIGINT, interrupted)
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
         _INTERRUPTED.clear()
 
 
@@ -120,17 +130,20 @@ def _raise_if_interrupted() -> None:
 
 @contextmanager
 def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored while a local cluster starts its worker processes, which inherit that: Ctrl-C in a terminal
-    reaches the whole process group, and each worker printed a KeyboardInterrupt traceback. The client (this
-    process) still gets it and stops the cluster on its way out. A no-op outside the main thread."""
+    """While a local cluster starts its worker processes, which inherit both: SIGINT ignored (Ctrl-C in a terminal
+    reaches the whole process group, and each worker printed a KeyboardInterrupt traceback; afterwards the client,
+    this process, alone takes it and stops the cluster on its way out), and the workers' logging at critical only.
+    A Ctrl-C during those few seconds of start-up is lost. A no-op outside the main thread (signals are set there
+    only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The workers log only errors: their warnings when the cluster stops under them ("Async instruction ... ended
-    # with CancelledError") are no news either (an error in a task reaches the client as its exception).
+    # The workers log only what is critical: their warnings and errors when the cluster stops under them ("Async
+    # instruction ... ended with CancelledError", "Could not find data") are no news, and an error in a task
+    # reaches the client as its exception.
     logging_level = os.environ.get(_WORKER_LOGGING)
-    os.environ[_WORKER_LOGGING] = "error"
+    os.environ[_WORKER_LOGGING] = "critical"
     try:
         yield
     finally:

@@ -52,11 +52,11 @@ class Constants:
     values: dict = field(default_factory=dict)          # (block, cell) -> array
     stacks: dict = field(default_factory=dict)          # (axis, blocks, cell) -> array
     formulas: dict = field(default_factory=dict)        # (block, id of a formula) -> array, or None: not constant
-    # Parts of formulas that read constant cells only (`2 * model.hidden * model.q_dim` inside a formula that also
-    # reads the batch): whether a node is one, by (roles, block, id of the node), and its value, by (roles, block,
-    # id of the node, fixed positions). `roles` numbers the blocks the context's swept roles take (a chunk may take
-    # fewer), as `role_sets` lists them.
-    steps: dict = field(default_factory=dict)           # (roles, block, id of a node) -> compiled.Step
+    # Formula nodes compiled (compiled.py), and the values of the parts of formulas that read constant cells only
+    # (`2 * model.hidden * model.q_dim` inside a formula that also reads the batch) by (roles, block, id of the
+    # node, fixed positions). `roles` numbers the blocks the context's swept roles take (a chunk may take fewer), as
+    # `role_sets` lists them.
+    steps: dict = field(default_factory=dict)           # (link, block, id of a node) -> compiled.Step
     sized: dict = field(default_factory=dict)           # (block, cell) -> whether it is a size or a duration
     node_values: dict = field(default_factory=dict)
     role_sets: dict = field(default_factory=dict)
