@@ -1,7 +1,7 @@
 """Parser facade (stage 1 -> 2): .perf text -> Lark tree -> typed IR.
 
 The only module that imports lark. The parser is built once per process; Lark's analysis of the grammar is kept in
-a private per-user cache folder (see `_cache_file`), never in the shared temporary folder, where another local user
+a private per-user cache folder (`user_cache`), never in the shared temporary folder, where another local user
 could plant a pickle for us to load. Lark's exceptions are turned into perfdsl Diagnostics that keep the file, line
 and column. Unit errors found while building the IR are collected, so one pass reports every bad unit of a file.
 
@@ -13,10 +13,8 @@ error[too-deep] (the checker and evaluator that follow do recurse over formulas)
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import replace
 import re
-import stat
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +28,7 @@ from .errors import Diagnostic, Location, PerfError, error
 from .limits import MAX_EXPR_DEPTH
 from .units import UnitError, parse_unit
 from .units import is_unit as _is_unit
+from .user_cache import trusted_entry
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
@@ -75,37 +74,13 @@ def _lark() -> Lark:
 
 
 def _cache_file() -> str | None:
-    """Where Lark keeps its analysis of the grammar (a pickle), or None to build it in memory each process.
-
-    The folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl), created readable by its owner only, and used
-    only when it is owned by this user and nobody else can write it: a pickle is code, so it is loaded only from a
-    place no other user can write. Lark checks the grammar's hash stored in the file and rebuilds on a mismatch.
-    Building costs about 85 ms of start-up; loading the cache about 8 ms (2-core machine, lark 1.3).
-    """
-    if os.environ.get("PERFDSL_NO_CACHE") or not hasattr(os, "getuid"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "perfdsl")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        return None
+    """Where Lark keeps its analysis of the grammar (a pickle) in the private cache folder (`user_cache`), or None to
+    build it in memory each process. Lark checks the grammar's hash stored in the file and rebuilds on a mismatch.
+    Building costs about 85 ms of start-up; loading the cache about 8 ms (2-core machine, lark 1.3)."""
     import lark
 
-    name = f"grammar-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.cache"
-    path = os.path.join(folder, name)
-    try:
-        found = os.lstat(path)
-    except FileNotFoundError:
-        return path
-    except OSError:
-        return None
-    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o022:
-        return None
-    return path
+    path = trusted_entry(f"grammar-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.cache")
+    return None if path is None else str(path)
 
 
 _BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|set[ \t]*\{|(?:" + "|".join(ir.BLOCK_KINDS)
