@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from typing import Callable, TextIO
 
 import numpy as np
@@ -85,7 +86,11 @@ def _table_cell(value) -> str:
 def write_csv(keys: list[str], columns: list[np.ndarray], out: TextIO,
               progress: Callable[[int, int], None] | None = None, *, header: bool = True) -> None:
     """Rows as CSV (floats as repr, so they read back exactly; NaN as an empty cell). `header`: write the keys
-    first (False for the later chunks of a streamed sweep)."""
+    first (False for the later chunks of a streamed sweep).
+
+    Output is what `csv.writer` (QUOTE_MINIMAL, "\n" line ends) writes. Where no field needs quoting (no text value
+    holds a comma, a quote or a line break, and a row has more than one field) the rows are joined directly, which
+    writes the same bytes about five times faster than the writer; otherwise the writer is used."""
     writer = csv.writer(out, lineterminator="\n")
     if header:
         writer.writerow([neutralise(key) for key in keys])
@@ -93,19 +98,56 @@ def write_csv(keys: list[str], columns: list[np.ndarray], out: TextIO,
     step = max(total // 20, 50_000)
     for start in range(0, total, step):
         stop = min(start + step, total)
-        writer.writerows(zip(*(_csv_values(c[start:stop]) for c in columns)))
+        fields = [_csv_values(c[start:stop]) for c in columns]
+        if len(fields) > 1 and not any(_needs_quotes(column, values) for column, values in zip(columns, fields)):
+            out.write("\n".join(map(",".join, zip(*fields))))
+            out.write("\n")
+        else:
+            writer.writerows(zip(*fields))
         if progress is not None:
             progress(stop, total)
 
 
-def _csv_values(column: np.ndarray) -> list:
+_QUOTED = re.compile(r'[,"\r\n]')
+
+
+def _needs_quotes(column: np.ndarray, values: list[str]) -> bool:
+    """Whether a field of this column's CSV text needs quoting: only text can (numbers and flags never hold a comma,
+    a quote or a line break); each distinct text is looked at once."""
+    return column.dtype.kind not in "fb" and any(_QUOTED.search(text) for text in set(values))
+
+
+def _csv_values(column: np.ndarray) -> list[str]:
+    """A column's CSV fields, as text: a float's repr (shortest round-trip), "" for NaN, `true`/`false` for flags,
+    text neutralised (never a formula). Text and flags of a sweep axis repeat: each distinct value is converted
+    once."""
     if column.dtype.kind == "f":
-        return [repr(v) if v == v else "" for v in column.tolist()]
+        values = list(map(float.__repr__, column.tolist()))
+        for missing in np.flatnonzero(np.isnan(column)).tolist():
+            values[missing] = ""
+        return values
     if column.dtype.kind == "b":
         return ["true" if v else "false" for v in column.tolist()]
     # Text (block names, strings): never a formula. A question's column with rows that have no answer holds None
     # there and its values as objects: a flag among them is written as in a plain boolean column.
-    return [neutralise(_FLAGS.get(v, v) if type(v) is bool else v) for v in column.tolist()]
+    values = column.tolist()
+    if not set(map(type, values)) <= _TEXT_TYPES:      # numbers: 1 == 1.0 == True as keys, each written apart
+        return [_csv_text(value) for value in values]
+    text = {value: _csv_text(value) for value in set(values)}
+    return list(map(text.__getitem__, values))
+
+
+_TEXT_TYPES = {str, type(None)}
+
+
+def _csv_text(value) -> str:
+    """One text (or object) field: flags as `true`/`false`, None as empty, anything else neutralised and as
+    csv.writer writes it (str())."""
+    if value is None:
+        return ""
+    if type(value) is bool:
+        return _FLAGS[value]
+    return str(neutralise(value))
 
 
 _FLAGS = {True: "true", False: "false"}
