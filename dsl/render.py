@@ -8,7 +8,6 @@ Text in the CSV and JSON Lines that a spreadsheet would run as a formula gets a 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re
@@ -162,30 +161,56 @@ def _json_value(value):
 def write_json(keys: list[str], columns: list[np.ndarray], out: TextIO, *, lines: bool = False,
                progress: Callable[[int, int], None] | None = None, after: int = 0, brackets: bool = True) -> None:
     """Rows as a JSON array of records, or JSON Lines (`lines`). A sweep streamed chunk by chunk calls it once per
-    chunk with `brackets` False (write_stream writes them) and `after`: the records already written."""
+    chunk with `brackets` False (write_stream writes them) and `after`: the records already written.
+
+    Each record is the text `json.dumps(record, ensure_ascii=False)` gives (non-finite numbers as null), built from
+    each column's values encoded once per column (each distinct text once) rather than one `json.dumps` a row:
+    about four times faster, the same bytes (a property test compares them)."""
     total = len(columns[0]) if columns else 0
     # JSON Lines is also opened in spreadsheets: its text is neutralised like the CSV's. A JSON document keeps
     # every value exact (it is for programs).
-    value = (lambda v: neutralise(_json_value(v))) if lines else _json_value
     keys = [neutralise(key) for key in keys] if lines else keys
+    # A key written twice keeps one entry, the last value at the first place, as a dict does.
+    places = {key: place for place, key in enumerate(keys)}
+    record = "{" + ", ".join(json.dumps(key, ensure_ascii=False).replace("%", "%%") + ": %s" for key in places) + "}"
+    columns = [columns[place] for place in places.values()]
     step = max(total // 20, 50_000)
     if not lines and brackets:
         out.write("[")
     for start in range(0, total, step):
         stop = min(start + step, total)
-        lists = [[value(v) for v in c[start:stop].tolist()] for c in columns]
-        buffer = io.StringIO()
-        for row, values in enumerate(zip(*lists)):
-            text = json.dumps(dict(zip(keys, values)), ensure_ascii=False)
-            if lines:
-                buffer.write(text + "\n")
-            else:
-                buffer.write(("\n  " if after + start + row == 0 else ",\n  ") + text)
-        out.write(buffer.getvalue())
+        records = map(record.__mod__, zip(*(_json_texts(c[start:stop], lines) for c in columns)))
+        if lines:
+            out.write("".join(text + "\n" for text in records))
+        else:
+            first = "\n  " if after + start == 0 else ",\n  "
+            out.write(first + ",\n  ".join(records))
         if progress is not None:
             progress(stop, total)
     if not lines and brackets:
         out.write("\n]\n" if total else "]\n")
+
+
+def _json_texts(column: np.ndarray, neutralised: bool) -> list[str]:
+    """A column's values as JSON text, as json.dumps writes each (ensure_ascii=False): a finite float's repr, null
+    for NaN, infinities and None, `true`/`false`, a string quoted and escaped (neutralised first in JSON Lines)."""
+    if column.dtype.kind == "f":
+        values = list(map(float.__repr__, column.tolist()))
+        for missing in np.flatnonzero(~np.isfinite(column)).tolist():
+            values[missing] = "null"
+        return values
+    if column.dtype.kind == "b":
+        return ["true" if v else "false" for v in column.tolist()]
+    values = column.tolist()
+    if set(map(type, values)) <= _TEXT_TYPES:          # each distinct text encoded once
+        text = {value: _json_text(value, neutralised) for value in set(values)}
+        return list(map(text.__getitem__, values))
+    return [_json_text(value, neutralised) for value in values]
+
+
+def _json_text(value, neutralised: bool) -> str:
+    value = _json_value(value)
+    return json.dumps(neutralise(value) if neutralised else value, ensure_ascii=False)
 
 
 def write_stream(fmt: str, parts, out: TextIO) -> int:

@@ -1,11 +1,13 @@
-"""The CSV writer's fast path (rows joined directly where no field needs quoting) writes exactly what Python's
-`csv.writer` writes for the same fields, the fields being those of the writer's documented conversions: a float's
-repr, an empty cell for NaN or None, `true`/`false` for flags, text neutralised so it never runs as a formula."""
+"""The CSV and JSON writers write column by column what a row-at-a-time writer would: the CSV rows joined directly
+where no field needs quoting are exactly what Python's `csv.writer` writes for the same fields (a float's repr, an
+empty cell for NaN or None, `true`/`false` for flags, text neutralised so it never runs as a formula), and each JSON
+record exactly what `json.dumps` of the row's dict writes."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 
 import numpy as np
@@ -13,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfdsl.output import neutralise
-from perfdsl.render import write_csv
+from perfdsl.render import write_csv, write_json
 
 
 def reference_csv(keys: list[str], columns: list[np.ndarray]) -> str:
@@ -86,3 +88,30 @@ def test_a_large_float_table_is_written_by_the_fast_path_exactly():
     out = io.StringIO()
     write_csv(["model", "tpot", "fits"], columns, out)
     assert out.getvalue() == reference_csv(["model", "tpot", "fits"], columns)
+
+
+def reference_json(keys: list[str], columns: list[np.ndarray], lines: bool) -> str:
+    """One `json.dumps` of a dict per row: the behaviour the column-wise writer must reproduce (non-finite numbers
+    as null; JSON Lines text neutralised)."""
+    def value(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        return neutralise(v) if lines else v
+
+    names = [neutralise(key) for key in keys] if lines else keys
+    records = [json.dumps(dict(zip(names, [value(c[row].item() if c.dtype.kind in "fb" else c[row])
+                                             for c in columns])), ensure_ascii=False)
+               for row in range(len(columns[0]) if columns else 0)]
+    if lines:
+        return "".join(record + "\n" for record in records)
+    return "[" + "".join(("\n  " if i == 0 else ",\n  ") + r for i, r in enumerate(records)) + ("\n]\n" if records else "]\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables(), st.booleans(), st.lists(st.sampled_from(["a", "a", "%s", "=b", 'q"', "é"]), min_size=4, max_size=4))
+def test_the_json_writer_writes_what_json_dumps_writes(table, lines, names):
+    keys, columns = table
+    keys = names[:len(columns)]                # repeated keys, '%' and formula-like keys included
+    out = io.StringIO()
+    write_json(keys, columns, out, lines=lines)
+    assert out.getvalue() == reference_json(keys, columns, lines)
