@@ -208,6 +208,20 @@ class UsageError(PerfError):
         return EXIT_USAGE_ERROR
 
 
+def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per message and place; a warning where an error already stands is left out."""
+    errors_at = {str(d.location) for d in diagnostics if d.severity == "error" and d.location is not None}
+    seen, unique = set(), []
+    for diag in diagnostics:
+        if diag.severity == "warning" and diag.location is not None and str(diag.location) in errors_at:
+            continue
+        key = (diag.code, diag.message, str(diag.location))
+        if key not in seen:
+            seen.add(key)
+            unique.append(diag)
+    return sorted(unique, key=Diagnostic.sort_key)
+
+
 def error(code: str, message: str, location: Location | None = None, *, source_line: str | None = None,
           path: str | None = None, hints: Iterable[str] = (), notes: Iterable[str] = ()) -> Diagnostic:
     """A Diagnostic of severity "error" (a constructor with keyword fields); raises nothing: wrap it in PerfError or

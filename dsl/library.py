@@ -10,8 +10,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .ir import BLOCK_KINDS
-
 LIBRARIES = ("models", "hardware", "software", "costmodels")
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -42,9 +40,6 @@ def library_files(name: str | None = None) -> list[Path]:
     return files
 
 
-_BLOCK_HEADER = re.compile(r"^[ \t]*(?:" + "|".join(BLOCK_KINDS) + r")[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
-
-
 @lru_cache(maxsize=1)
 def library_index() -> dict[str, str]:
     """Block name -> the bundled file that defines it, as an import path (`"models/llama.perf"`).
@@ -52,13 +47,16 @@ def library_index() -> dict[str, str]:
     Read with a pattern over the block headers, not parsed, so it is cheap enough for an error message; a file that
     cannot be read is left out (its blocks are then simply not suggested).
     """
+    from .ir import BLOCK_KINDS          # not at the top: the loader resolves imports without the IR (pydantic)
+
+    header = re.compile(r"^[ \t]*(?:" + "|".join(BLOCK_KINDS) + r")[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
     index: dict[str, str] = {}
     for path in library_files():
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        for match in _BLOCK_HEADER.finditer(text):
+        for match in header.finditer(text):
             index.setdefault(match.group(1), f"{path.parent.name}/{path.name}")
     return index
 

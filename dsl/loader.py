@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Protocol
 
-from . import ir
 from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error
 from .library import LIBRARIES, library_files, library_root
-from .parser import parse_text
+
+if TYPE_CHECKING:       # the parser (lark, pydantic) is imported when a file is parsed: check_cache replays without
+    from . import ir    # it, resolving imports with resolve_import alone
+
+
+class LoadTrace(Protocol):
+    """What a loading read from the file system, as check_cache records it: every file read (its bytes, or the
+    OSError that refused them) and every import resolved (None: no candidate was a file)."""
+
+    def read(self, path: Path, data: bytes | None, exc: OSError | None) -> None: ...
+
+    def imported(self, spec: str, importer: Path | None, target: Path | None) -> None: ...
 
 
 def display_path(path: Path) -> str:
@@ -48,8 +58,12 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | None = None) -> list[ir.Module]:
-    """Parse the given files and everything they import. `texts` maps extra in-memory file names to their text."""
+def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | None = None,
+                 trace: LoadTrace | None = None) -> list[ir.Module]:
+    """Parse the given files and everything they import. `texts` maps extra in-memory file names to their text;
+    `trace` (optional) is told every file read and every import resolved, failed ones included."""
+    from .parser import parse_text
+
     modules: list[ir.Module] = []
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
@@ -77,6 +91,8 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         lines: list[str] | None = None                # split once, for however many imports are missing
         for imp in module.imports:
             target = resolve_import(imp.path, importer)
+            if trace is not None:
+                trace.imported(imp.path, importer, target)
             if target is None:
                 lines = text.splitlines() if lines is None else lines
                 diagnostics.append(_missing_import(imp, lines))
@@ -93,11 +109,16 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         shown = display_path(path)
         try:
             data = path.read_bytes()
-            text = data.decode("utf-8")
         except OSError as exc:
+            if trace is not None:
+                trace.read(path, None, exc)
             diagnostics.append(error("unreadable-file", f"cannot read '{shown}': {exc.strerror or exc}",
                                      Location(shown), hints=["check that the file can be read"]))
             continue
+        if trace is not None:
+            trace.read(path, data, None)
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             diagnostics.append(_not_utf8(shown, data, exc))
             continue

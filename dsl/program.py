@@ -20,7 +20,7 @@ from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
 from .shared_checks import CheckSession
 from .constraints import blocks_of_report, check_requires, evaluate_requires
-from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
+from .errors import Diagnostic, PerfError, UsageError, available, dedupe, did_you_mean, error
 from .evaluator import Constants, Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
@@ -306,20 +306,6 @@ class Program:
 def load(paths, *, texts: Mapping[str, str] | None = None) -> Program:
     """Load .perf files (and what they import) into a Program."""
     return Program.load(paths, texts=texts)
-
-
-def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """One diagnostic per message and place; a warning where an error already stands is left out."""
-    errors_at = {str(d.location) for d in diagnostics if d.severity == "error" and d.location is not None}
-    seen, unique = set(), []
-    for diag in diagnostics:
-        if diag.severity == "warning" and diag.location is not None and str(diag.location) in errors_at:
-            continue
-        key = (diag.code, diag.message, str(diag.location))
-        if key not in seen:
-            seen.add(key)
-            unique.append(diag)
-    return sorted(unique, key=Diagnostic.sort_key)
 
 
 def constraint_roots(link: Linker, constraints) -> list[tuple[str, str]]:
