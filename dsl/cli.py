@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check .perf files and print every error, sorted by location")
     check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check every file, neither replaying nor storing results in the check cache "
+                            "(~/.cache/perfdsl, by content; PERFDSL_NO_CACHE=1 turns every cache off)")
 
     ev = sub.add_parser("eval", help="evaluate a report")
     ev.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
@@ -312,18 +315,21 @@ def _parse_pairs(items: list[str], option: str) -> dict[str, str]:
 
 def cmd_check(args) -> int:
     """Each file is checked as its own program (with what it imports): two reports that both define a block
-    `prefill` are fine, as they are when evaluated one at a time."""
-    from .errors import PerfError, UsageError
-    from .loader import load_modules
-    from .program import Program, dedupe
-    from .shared_checks import CheckSession
+    `prefill` are fine, as they are when evaluated one at a time. A file whose text and imports are unchanged since
+    its last check is replayed from the check cache (check_cache.py) without parsing: nothing heavier than the
+    standard library is imported unless some file must be checked."""
+    from .check_cache import CheckCache
+    from .errors import dedupe
 
     started = time.perf_counter()
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
+        from .loader import load_modules
+
         load_modules(missing)                      # raises the usage error that names every missing file
+    cache = None if args.no_cache else CheckCache.open({"command": "check"})
     diagnostics, modules = [], {}
-    session = CheckSession()                       # the files' programs share the blocks and cells they have in common
+    checker = _FileChecker()
     progress = Progress("checking", unit="files")
     # Checking builds many small objects that live until the end (parsed files, blocks, records): the collector's
     # default thresholds walk them again and again, about 0.3 s of 2 s for every library file. Fewer, later
@@ -334,29 +340,61 @@ def cmd_check(args) -> int:
     try:
         for done, file in enumerate(args.files):
             progress(done, len(args.files))
-            try:
-                program = Program.load([file], session=session)
-            except UsageError:
-                raise
-            except PerfError as exc:               # a parse error: keep going with the other files
-                diagnostics.extend(exc.diagnostics)
-                continue
-            diagnostics.extend(program.check())
-            for module in program.modules:
-                modules.setdefault(module.file, module)
+            checked = cache.replay(file) if cache is not None else None
+            if checked is None:
+                checked = checker.check(file, cache)
+            diagnostics.extend(checked.diagnostics)
+            for shown, blocks, reports in checked.modules:
+                modules.setdefault(shown, (blocks, reports))
     finally:
         gc.set_threshold(*thresholds)
     progress.done()
+    if cache is not None and cache.stored:
+        cache.prune()
     diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
         return EXIT_SPEC if any(d.severity == "error" for d in diagnostics) else EXIT_OK
-    blocks = [block for module in modules.values() for block in module.blocks]
-    reports = sum(1 for block in blocks if block.kind == "report")
+    blocks = sum(count for count, _ in modules.values())
+    reports = sum(count for _, count in modules.values())
     files = len(modules)
-    sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {len(blocks)} blocks, "
+    sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {blocks} blocks, "
                      f"{reports} report{'s' if reports != 1 else ''} ({time.perf_counter() - started:.2f} s)\n")
     return EXIT_OK
+
+
+class _FileChecker:
+    """Checks one file of `perfdsl check` as a program and stores its result in the check cache. The checker's
+    modules (lark, pydantic, numpy) are imported at the first file checked, not when every file is replayed; the
+    programs checked share one CheckSession (the blocks and cells they have in common)."""
+
+    def __init__(self):
+        self.session = None
+
+    def check(self, file: str, cache):
+        """check_cache.Checked for `file`; raises UsageError and errors of the checker itself (PerfError too deep)."""
+        from .check_cache import Checked, Recorder
+        from .errors import PerfError, UsageError, reset_suggestions
+        from .program import Program
+        from .shared_checks import CheckSession
+
+        if self.session is None:
+            self.session = CheckSession()
+        reset_suggestions()                        # each file's hints are its own (and so the same when replayed)
+        recorder = Recorder()
+        try:
+            program = Program.load([file], session=self.session, trace=recorder)
+        except UsageError:
+            raise
+        except PerfError as exc:                   # a parse error: keep going with the other files
+            checked = Checked(exc.diagnostics)
+        else:
+            checked = Checked(program.check(), [(module.file, len(module.blocks),
+                                                 sum(1 for block in module.blocks if block.kind == "report"))
+                                                for module in program.modules])
+        if cache is not None:
+            cache.store(recorder, checked)
+        return checked
 
 
 def _output_format(args) -> str:

@@ -24,7 +24,7 @@ from .errors import Diagnostic, PerfError, UsageError, available, dedupe, did_yo
 from .evaluator import Constants, Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
-from .loader import load_modules
+from .loader import LoadTrace, load_modules
 from .overrides import apply_overrides
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
@@ -54,10 +54,13 @@ class Program:
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
     def load(cls, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
-             texts: Mapping[str, str] | None = None, session: CheckSession | None = None) -> "Program":
+             texts: Mapping[str, str] | None = None, session: CheckSession | None = None,
+             trace: LoadTrace | None = None) -> "Program":
+        """The program of the given files and what they import (loader.load_modules, which `trace` follows: the
+        check cache records what a check read with it)."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return cls(load_modules(list(paths), dict(texts or {})), session=session)
+        return cls(load_modules(list(paths), dict(texts or {}), trace), session=session)
 
     @property
     def reports(self) -> list[str]:
