@@ -194,7 +194,7 @@ def run_fuzz(seconds: float = 3.0, seed: int = 0, limit: float = 10.0, keep: Pat
             if is_log:
                 commands = [["ingest", str(target), "-o", str(folder / "runs.csv")]]
             else:
-                commands = [["check", str(target)]]
+                commands = [["check", "--no-cache", str(target)]]      # a fresh file each case: nothing to replay
                 if b"report" in data and source.name not in NOT_EVALUATED:
                     commands.append(["eval", str(target), "--format", "csv", "-o", str(folder / "out.csv")])
             # Work in proportion to the input is not a hang: a mutation that repeats a span 3,000 times can make a

@@ -89,7 +89,7 @@ def test_a_report_checked_in_the_batch_types_the_same_cells(monkeypatch):
 
 def _check_command(files: list[str], capsys) -> tuple[int, str, str]:
     capsys.readouterr()
-    status = cli.main(["check", *files])
+    status = cli.main(["check", "--no-cache", *files])         # checked, both times: not replayed (check_cache.py)
     out, err = capsys.readouterr()
     return status, out, re.sub(r"\(\d+\.\d\d s\)", "(T s)", err)
 
