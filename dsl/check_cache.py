@@ -111,17 +111,14 @@ class CheckCache:
         return None if folder is None else cls(folder, options)
 
     # -- keys ----------------------------------------------------------------------------------------------------
-    def _key(self, root: str) -> dict:
-        """The key of the entry of the program whose root file (resolved) is `root`."""
+    def _key(self, root: str) -> tuple[dict, str]:
+        """The key of the entry of the program whose root file (resolved) is `root`, and the entry's file name."""
         if self._base is None:
             self._base = {"format": FORMAT, "code": code_fingerprint(), "libraries": _versions(),
                           "package": str(Path(__file__).resolve().parent), "options": self.options}
-        return {**self._base, "cwd": os.getcwd(), "root": root}
-
-    @staticmethod
-    def _name(key: dict) -> str:
+        key = {**self._base, "cwd": os.getcwd(), "root": root}
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-        return f"{PREFIX}{digest[:40]}.json"
+        return key, f"{PREFIX}{digest[:40]}.json"
 
     # -- replaying -----------------------------------------------------------------------------------------------
     def replay(self, file: str) -> Checked | None:
@@ -135,8 +132,8 @@ class CheckCache:
             return None
 
     def _replay(self, file: str) -> Checked | None:
-        key = self._key(str(Path(file).resolve()))
-        path = trusted_entry(self._name(key))
+        key, name = self._key(str(Path(file).resolve()))
+        path = trusted_entry(name)
         if path is None:
             return None
         try:
@@ -221,7 +218,7 @@ class CheckCache:
     def _store(self, recorder: Recorder, checked: Checked) -> None:
         if recorder.root is None:
             return
-        key = self._key(recorder.root)
+        key, name = self._key(recorder.root)
         entry = {"key": key, "files": list(recorder.files.items()), "imports": recorder.imports,
                  "library": self.library_state() if checked.diagnostics else None,
                  "diagnostics": [_dump(d) for d in checked.diagnostics],
@@ -232,7 +229,7 @@ class CheckCache:
         back = json.loads(text)
         if _diagnostics(back["diagnostics"]) != checked.diagnostics or _modules(back["modules"]) != checked.modules:
             return                         # a field JSON does not carry as it is: do not replay it
-        path = trusted_entry(self._name(key))
+        path = trusted_entry(name)
         if path is None:
             return
         fd, temporary = tempfile.mkstemp(prefix="." + PREFIX, suffix=".tmp", dir=self.folder)
