@@ -126,6 +126,8 @@ class CheckCache:
         depends on has changed, else None. Never raises (but KeyboardInterrupt and the like)."""
         try:
             return self._replay(file)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeError):
+            return None                    # an entry that is damaged or not of this format: a miss
         except Exception:                  # noqa: BLE001 - any doubt about an entry is a miss, never an error
             if os.environ.get("PERFDSL_DEBUG"):
                 raise
@@ -200,7 +202,7 @@ class CheckCache:
 
             digest = hashlib.sha256()
             for path in library_files():
-                digest.update(f"{path}\0{self._current_state(str(path))}\0".encode())
+                digest.update(f"{path}\0{self._current_state(str(path))}\0".encode("utf-8", "surrogateescape"))
             self._library = digest.hexdigest()
         return self._library
 
@@ -211,6 +213,8 @@ class CheckCache:
         raises (but KeyboardInterrupt and the like); a folder that cannot be written stores nothing."""
         try:
             self._store(recorder, checked)
+        except (OSError, ValueError, UnicodeError):
+            pass                           # a full or read-only disk, a path JSON cannot hold: nothing stored
         except Exception:                  # noqa: BLE001 - a cache that cannot be written is no cache, not an error
             if os.environ.get("PERFDSL_DEBUG"):
                 raise

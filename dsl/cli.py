@@ -327,7 +327,7 @@ def cmd_check(args) -> int:
         from .loader import load_modules
 
         load_modules(missing)                      # raises the usage error that names every missing file
-    cache = None if args.no_cache else CheckCache.open({"command": "check"})
+    cache = None if getattr(args, "no_cache", False) else CheckCache.open({"command": "check"})
     diagnostics, modules = [], {}
     checker = _FileChecker()
     progress = Progress("checking", unit="files")

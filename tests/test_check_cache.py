@@ -126,6 +126,24 @@ def test_the_library_in_a_fresh_process_cold_then_warm(cache):
     assert run() == (0, "[]\n", err)
 
 
+def test_every_file_at_once_in_a_fresh_process_cold_then_warm(cache):
+    """Every library file, golden case, fuzz input and benchmark spec on one command line in a new process: the same
+    bytes on stdout and stderr (anything a check prints outside its diagnostics, a Python warning, would show here)
+    and exit status 1, cold and warm."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent)}
+    env.pop("PERFDSL_NO_CACHE", None)
+
+    def run():
+        done = subprocess.run([sys.executable, "-m", "perfdsl.cli", "check", *EVERY_FILE], cwd=REPO, env=env,
+                              capture_output=True, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+
+    cold = run()
+    assert cold[0] == 1 and cold[1] == b"" and b"error[" in cold[2]
+    assert len(entries(cache)) == len(EVERY_FILE)
+    assert run() == cold
+
+
 # -- invalidation ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture
