@@ -62,7 +62,7 @@ class Checked:
 
 class Recorder:
     """A loader.LoadTrace that remembers what one program's loading read: `files` maps each file's resolved path to its
-    state (file_state), `imports` lists [spec, importing file, file found] (None: the command line, or not found),
+    state (_state), `imports` lists [spec, importing file, file found] (None: the command line, or not found),
     `root` is the first file read (the one on the command line)."""
 
     def __init__(self) -> None:
@@ -196,7 +196,7 @@ class CheckCache:
 
     def library_state(self) -> str:
         """A digest of the bundled libraries as hints read them: every file of library.library_files() with its
-        state (file_state), in order."""
+        state (_state), in order."""
         if self._library is None:
             from .library import library_files
 

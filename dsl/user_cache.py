@@ -1,6 +1,6 @@
 """The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar).
 
-Everything kept here is loaded with pickle, and a pickle is code: the folder is $XDG_CACHE_HOME/perfdsl (default
+Lark's grammar cache here is loaded with pickle, and a pickle is code (the check cache, check_cache.py, is JSON): the folder is $XDG_CACHE_HOME/perfdsl (default
 ~/.cache/perfdsl), created readable by its owner only, and used only when it is owned by this user and nobody else
 can write it, never the shared temporary folder, where another local user could plant a file for us to load.
 PERFDSL_NO_CACHE (any non-empty value) turns every cache off: nothing is read or written.
