@@ -1,8 +1,9 @@
 """The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar).
 
-Lark's grammar cache here is loaded with pickle, and a pickle is code (the check cache, check_cache.py, is JSON): the folder is $XDG_CACHE_HOME/perfdsl (default
-~/.cache/perfdsl), created readable by its owner only, and used only when it is owned by this user and nobody else
-can write it, never the shared temporary folder, where another local user could plant a file for us to load.
+Lark's grammar cache here is loaded with pickle, and a pickle is code (the check cache, check_cache.py, is JSON):
+the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl), created readable by its owner only, and used only
+when it is owned by this user and nobody else can write it, never the shared temporary folder, where another local
+user could plant a file for us to load.
 PERFDSL_NO_CACHE (any non-empty value) turns every cache off: nothing is read or written.
 
 Every cache keys its entries by `code_fingerprint()` (besides what it caches): perfdsl's own code, read, not its
