@@ -79,7 +79,8 @@ class Recorder:
 
     def imported(self, spec: str, importer: Path | None, target: Path | None) -> None:
         """The loader resolved `import "spec"` of `importer` to `target` (None: no such file)."""
-        self.imports.append([spec, None if importer is None else str(importer), None if target is None else str(target)])
+        self.imports.append([spec, None if importer is None else str(importer),
+                             None if target is None else str(target)])
 
 
 def _state(data: bytes | None, exc: OSError | None) -> str:
