@@ -436,9 +436,9 @@ def cmd_eval(args) -> int:
     if args.output:
         protect_inputs(args.output, inputs)
 
-    chunk_points = _chunked(program, args, overrides, fmt)
+    chunk_points, overridden = _chunked(program, args, overrides, fmt)
     if chunk_points:
-        return _eval_in_chunks(program, args, overrides, fmt, chunk_points)
+        return _eval_in_chunks(overridden, args, fmt, chunk_points)
 
     progress = Progress("evaluating", quiet=args.quiet)
     evaluated = evaluate_with_runs(program, args.report, overrides, measured=measured, add_measured=args.add_measured,
@@ -506,10 +506,12 @@ def cmd_eval(args) -> int:
     return EXIT_OK
 
 
-def _chunked(program, args, overrides, fmt) -> int:
-    """The points per chunk where the sweep is to be evaluated in chunks (0: at once). In chunks: where asked
-    (--chunk-points), or where the whole sweep would not fit in memory and its rows can be streamed or its question
-    answered chunk by chunk. Run logs are matched over a whole evaluation (which refuses a sweep too large).
+def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
+    """The points per chunk where the sweep is to be evaluated in chunks (0: at once), and the program with the
+    overrides applied, prepared here: a chunked run goes on with it (each with_overrides builds, links and checks a
+    new program). In chunks: where asked (--chunk-points), or where the whole sweep would not fit in memory and its
+    rows can be streamed or its question answered chunk by chunk. Run logs are matched over a whole evaluation
+    (which refuses a sweep too large, and applies the runs' overrides and these to the loaded program itself).
     A workbook of more rows than a person reads is refused here, before anything is computed."""
     from .chunks import WHOLE_EVALUATION_BYTES
     from .errors import UsageError, error
@@ -520,7 +522,7 @@ def _chunked(program, args, overrides, fmt) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker"))
     if not program.reports:
-        return 0
+        return 0, program
     overridden = program.with_overrides(overrides or None, args.report)
     ctx, _ = overridden.prepare(args.report)
     report = ctx.report
@@ -536,13 +538,13 @@ def _chunked(program, args, overrides, fmt) -> int:
         if distributed:
             raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
                                    "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
-        return 0
+        return 0, overridden
     if args.chunk_points or distributed or fmt == "parquet":
-        return args.chunk_points or overridden.chunk_points(args.report)
+        return args.chunk_points or overridden.chunk_points(args.report), overridden
     if ctx.n_points * 8 <= WHOLE_EVALUATION_BYTES // 64:
-        return 0
-    return overridden.chunk_points(args.report) if overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES \
-        else 0
+        return 0, overridden
+    too_large = overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES
+    return (overridden.chunk_points(args.report) if too_large else 0), overridden
 
 
 def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
@@ -558,12 +560,13 @@ def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False
                         "(where, best, largest, smallest, pareto) whose answer fits"])
 
 
-def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> int:
+def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
     """`eval` of a sweep chunk by chunk: rows streamed to the output (a table shows its first rows only), or the
-    report's question answered over the whole sweep; the chunks on a Dask cluster with --dask or --workers."""
+    report's question answered over the whole sweep; the chunks on a Dask cluster with --dask or --workers.
+    `program` has the overrides (--set) applied and is prepared (_chunked)."""
     from .errors import UsageError, error
 
-    ctx, _ = program.with_overrides(overrides or None, args.report).prepare(args.report)
+    ctx, _ = program.prepare(args.report)
     stem = os.path.splitext(args.output or "")[0]
     if fmt == "xlsx" and ctx.report.questions:
         raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a table, "
@@ -580,10 +583,10 @@ def _eval_in_chunks(program, args, overrides, fmt: str, chunk_points: int) -> in
             from .distributed import dask_client
 
             client = stack.enter_context(dask_client(args.dask, args.workers))
-        return _write_chunks(program, args, overrides, fmt, chunk_points, ctx, progress, client)
+        return _write_chunks(program, args, fmt, chunk_points, ctx, progress, client)
 
 
-def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, progress, client) -> int:
+def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, client) -> int:
     from .output import write_text_atomically
     from .render import TABLE_ROW_LIMIT, write_csv, write_json, write_stream, write_table
     from .streaming import answer_in_chunks, chunk_table, evaluate_chunks, keep_first
@@ -592,11 +595,11 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
         if client is not None:
             from .distributed import answer_on_dask
 
-            answered = answer_on_dask(client, program, args.report, overrides or None,
+            answered = answer_on_dask(client, program, args.report,
                                       chunk_points=args.chunk_points, progress=progress)
         else:
             # chunks of the question's own layout (streaming.question_chunks) unless --chunk-points asks
-            answered = answer_in_chunks(program, args.report, overrides or None, chunk_points=args.chunk_points,
+            answered = answer_in_chunks(program, args.report, chunk_points=args.chunk_points,
                                         progress=progress)
         progress.done()
         _print_diagnostics(answered.warnings)
@@ -634,13 +637,13 @@ def _write_chunks(program, args, overrides, fmt: str, chunk_points: int, ctx, pr
             if client is not None:
                 from .distributed import rows_on_dask
 
-                for keys, columns, chunk_warnings in rows_on_dask(client, program, args.report, overrides or None,
+                for keys, columns, chunk_warnings in rows_on_dask(client, program, args.report,
                                                                   chunk_points=chunk_points, progress=progress):
                     keep_first(warnings, chunk_warnings)
                     strict(chunk_warnings)
                     yield keys, columns
                 return
-            for _, result in evaluate_chunks(program, args.report, overrides or None, chunk_points=chunk_points,
+            for _, result in evaluate_chunks(program, args.report, chunk_points=chunk_points,
                                              progress=progress):
                 keep_first(warnings, result.warnings)
                 strict(result.warnings)

@@ -83,3 +83,22 @@ def test_without_strict_the_streamed_run_writes_every_valid_row_and_the_whole_co
     err = capsys.readouterr().err
     assert "batch is at least 2: 6 of 30 sweep points break it, left out of the results" in err
     assert len(out.read_text().splitlines()) == 1 + 24          # a header and the 8 x 3 points that meet it
+
+
+@pytest.mark.parametrize("extra", [[], ["--format", "json"]])
+def test_a_chunked_eval_with_overrides_prepares_the_program_once(spec, monkeypatch, capsys, extra):
+    """`perfdsl eval --set ... --chunk-points N`: one program with the overrides, linked and checked once (it was
+    built and prepared three times: to choose chunking, to check the output, to evaluate)."""
+    from perfdsl import program as program_module
+
+    prepared = []
+    check_report = program_module.Program._check_report
+
+    def counted(self, ctx):
+        prepared.append(ctx.report.name)
+        return check_report(self, ctx)
+
+    monkeypatch.setattr(program_module.Program, "_check_report", counted)
+    assert main(["eval", str(spec), "--set", "k=[1, 2]", "--chunk-points", "6", "--quiet", *extra]) == 0
+    assert prepared == ["r"]
+    assert capsys.readouterr().out.count("c.per") == (1 if not extra else 16)    # 10 batches x 2 k, less batch 0 and 1: 16 rows
