@@ -55,6 +55,23 @@ class Violation:
         return f"<Violation of {self.kind} '{self.owner}': {self.message!r}, {self.count:,} of {self.total:,} points>"
 
 
+@dataclass(frozen=True)
+class Examples:
+    """The sweep points a broken constraint's note quotes ("at batch=0; batch=1; ..."): the first EXAMPLES, in row
+    order, and whether more points break it. A chunk's merge with a later chunk's (streaming.keep_first) quotes
+    what the whole evaluation would: the distinct points of both, in order, up to EXAMPLES."""
+
+    points: tuple[str, ...]
+    more: bool
+
+    def note(self) -> str:
+        return "at " + "; ".join(self.points) + ("; ..." if self.more else "")
+
+    def merged(self, later: "Examples") -> "Examples":
+        points = self.points + tuple(p for p in later.points if p not in self.points)
+        return Examples(points[:EXAMPLES], self.more or later.more or len(points) > EXAMPLES)
+
+
 @dataclass
 class Validity:
     """Which points of a report meet every constraint: `valid` has the report's full shape."""
@@ -226,7 +243,7 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     or errors where no point meets every constraint.
     """
     ctx = evaluator.ctx
-    by_require: dict[tuple, tuple[str, ir.Require, np.ndarray]] = {}
+    by_require: dict[tuple, tuple[str, ir.Require, np.ndarray, list]] = {}
     candidates, remembered = _candidates(evaluator, constraints)
     may_break = []
     for block, owner, require in candidates:
@@ -235,15 +252,17 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
             continue
         may_break.append((block, owner, require))
         key = (require.span.file, require.span.line, require.span.col)
+        blocks = [block]
         if key in by_require:
             holds = np.logical_and(by_require[key][2], holds)
-        by_require[key] = (owner, require, holds)
+            blocks = by_require[key][3] + blocks
+        by_require[key] = (owner, require, holds, blocks)
 
     if remembered is not None:
         evaluator.constants.formulas[remembered] = may_break
     valid = np.ones(ctx.shape, dtype=bool)
     violations = []
-    for owner, require, holds in by_require.values():
+    for owner, require, holds, blocks in by_require.values():
         broken = ~holds
         # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
         spread = math.prod(n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1)
@@ -251,7 +270,8 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
         if count == 0:
             continue
         np.logical_and(valid, along_long_runs(holds, ctx.shape), out=valid)
-        examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {})
+        varies = _condition_axes(evaluator, blocks, require)
+        examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {}, varies)
                     for index in np.argwhere(broken)[:EXAMPLES]]
         violations.append(Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points,
                                     examples))
@@ -260,6 +280,20 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
     nothing_left = bool(violations) and not valid.any() and ctx.whole_points is None
     diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
     return Validity(valid, violations, diagnostics)
+
+
+def _condition_axes(evaluator: Evaluator, blocks: list, require: ir.Require) -> frozenset | None:
+    """The axes a constraint written in `blocks` varies along over the whole sweep (what its examples name in a
+    chunk, as in the whole evaluation): its condition's in each, and the axes of the swept roles that take them
+    (_holds); None where a cell's are not known."""
+    found: set[int] = set()
+    for block in blocks:
+        axes = evaluator.formula_axes(require.condition, block)
+        if axes is None:
+            return None
+        found |= axes
+        found.update(index for index, _ in evaluator.role_positions(block.name))
+    return frozenset(found)
 
 
 def _candidates(evaluator: Evaluator, constraints) -> tuple[list, tuple | None]:
@@ -318,9 +352,10 @@ def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_l
     else:
         outcome = ", left out of the results"
     more = int(np.count_nonzero(violation.broken)) > len(violation.examples)   # more than the examples show
-    notes = ["at " + "; ".join(violation.examples) + ("; ..." if more else "")]
+    examples = Examples(tuple(violation.examples), more)
+    notes = [examples.note()]
     if violation.examples == ["every sweep point"]:
-        notes = []
+        notes, examples = [], None
     hints = []
     if nothing_left:
         hints.append("no sweep point meets every constraint, so there is nothing to show")
@@ -336,4 +371,5 @@ def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_l
                                   hints=hints)
     diag.severity = "error" if nothing_left else "warning"
     diag.tally = tally
+    diag.examples = examples          # its first note's points, for the merge of a chunked run's (keep_first)
     return diag

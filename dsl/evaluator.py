@@ -61,6 +61,9 @@ class Constants:
     sized: dict = field(default_factory=dict)           # (block, cell) -> whether it is a size or a duration
     node_values: dict = field(default_factory=dict)
     role_sets: dict = field(default_factory=dict)
+    # (block, cell) -> the axes the cell varies along over the whole sweep (chunks.cell_axes): a chunk's warning names
+    # an axis the chunk cuts to one position only where the cell varies along it, as the whole evaluation does.
+    axes: dict = field(default_factory=dict)
 
 
 class Evaluator:
@@ -414,7 +417,7 @@ class Evaluator:
         # axis fixed at this block's position counts once: its other positions are other blocks).
         spread = math.prod(n for axis, n in enumerate(self.shape) if axis not in fix and bad.shape[axis] == 1)
         count = int(np.count_nonzero(bad)) * spread
-        where = self.describe_point(first, bad.shape, fix)
+        where = self.describe_point(first, bad.shape, fix, self.axes_of(block.name, cell.name))
         span = cell.expr.span if cell.expr is not None else cell.span
         # A chunk counts its own points of the whole sweep's: the chunks' warnings add up (streaming.keep_first).
         tally = Tally(key=(code, block.name, cell.name), count=count,
@@ -425,13 +428,40 @@ class Evaluator:
         diag.tally = tally
         self.warnings.append(diag)
 
-    def describe_point(self, index: tuple[int, ...], shape: tuple[int, ...], fix: dict[int, int]) -> str:
+    def axes_of(self, block_name: str, cell: str) -> frozenset | None:
+        """The axes a cell varies along over the whole sweep (Constants.axes); None where not known."""
+        return self.constants.axes.get((block_name, cell)) if self.constants is not None else None
+
+    def formula_axes(self, expr: ir.Expr, block: Block) -> frozenset | None:
+        """The axes a formula written in `block` varies along over the whole sweep: those of the cells it reads
+        and of the swept roles it reads through (None where a cell's are not known)."""
+        found: set[int] = set()
+        for ref in refs_of(expr):
+            target = self.link.target(ref.parts, block)
+            if not isinstance(target, Target):
+                return None
+            if target.swept:
+                found.add(self.ctx.swept_roles[target.role][0])
+            for name in target.blocks:
+                axes = self.axes_of(name, target.cell)
+                if axes is None:
+                    return None
+                found |= axes
+        return frozenset(found)
+
+    def describe_point(self, index: tuple[int, ...], shape: tuple[int, ...], fix: dict[int, int],
+                       varies: frozenset | None = None) -> str:
+        """The sweep point at `index` of an array of `shape` (of this context's rank), as a warning names it:
+        "batch=0, k=1", its coordinates on the axes the array has several positions along and those `fix` fixes,
+        or "every sweep point". A chunk's axis cut to one position (ctx.pinned) is named where the value varies
+        along it over the whole sweep (`varies`: its axes, chunks.cell_axes; None: not known, named), so a chunk
+        names the point as the whole evaluation does."""
         parts = []
         for axis in self.ctx.axes:
             position = fix.get(axis.index)
             if position is None and shape[axis.index] > 1:
                 position = index[axis.index]
-            elif position is None and axis.index in self.ctx.pinned:    # a chunk's axis cut to one position
+            elif position is None and axis.index in self.ctx.pinned and (varies is None or axis.index in varies):
                 position = 0
             if position is None:
                 continue

@@ -244,7 +244,7 @@ class Program:
         found = self._constants.get(name)
         if found is None:
             axes = self._axes_of(name, checker)
-            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on))
+            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on), axes=axes)
         return found
 
     def _axes_of(self, name: str, checker: Checker) -> dict:

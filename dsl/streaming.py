@@ -9,7 +9,7 @@ as over the whole sweep, ties included), and only the rows of the current winner
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
@@ -282,7 +282,14 @@ def keep_first(warnings: dict, diagnostics) -> None:
         if kept is None:
             warnings[key] = diag
         elif kept.tally is not None and diag.tally is not None:
-            warnings[key] = with_more_points(kept, diag)
+            merged = with_more_points(kept, diag)
+            # A broken constraint's note quotes the first points of the chunks so far, as the whole sweep's does.
+            before, later = getattr(kept, "examples", None), getattr(diag, "examples", None)
+            if before is not None and later is not None:
+                examples = before.merged(later)
+                merged = replace(merged, notes=[examples.note()] + merged.notes[1:])
+                merged.examples = examples
+            warnings[key] = merged
 
 
 @dataclass

@@ -102,3 +102,55 @@ def test_a_chunked_eval_with_overrides_prepares_the_program_once(spec, monkeypat
     assert main(["eval", str(spec), "--set", "k=[1, 2]", "--chunk-points", "6", "--quiet", *extra]) == 0
     assert prepared == ["r"]
     assert capsys.readouterr().out.count("c.per") == (1 if not extra else 16)    # 10 batches x 2 k, less batch 0 and 1: 16 rows
+
+
+# Cells and a constraint that vary along k only, while chunks of 3 points pin batch (one batch, every k, a chunk).
+ALONG_K = """\
+costmodel c {
+    sweep batch = 0 .. 9
+    sweep k = [1, 2, 3]
+    per = k / batch
+    spread = 1 / (k - 1)
+    require k >= 2, "k is at least 2"
+}
+report r {
+    costmodel = c
+    show c.per, c.spread
+}
+"""
+
+
+def _texts(diagnostics) -> dict[str, tuple]:
+    return {f"{d.code} {d.path}": (d.message, tuple(d.notes), tuple(d.hints)) for d in diagnostics}
+
+
+@pytest.mark.parametrize("chunk_points", [1, 3, 6, 15])
+def test_chunked_warnings_say_what_the_whole_evaluations_say(tmp_path, chunk_points):
+    """The same point named the same way: a chunk's axes cut to one position are named only where the whole
+    evaluation names them, where the cell or the constraint varies along them ("at k=1", not "at batch=0, k=1")."""
+    path = tmp_path / "r.perf"
+    path.write_text(ALONG_K)
+    program = perfdsl.load(path)
+    whole = _texts(program.evaluate().warnings)
+    assert whole["division-by-zero costmodel.c.per"][0] == "'c.per' divides by zero at batch=0, k=1"
+    assert whole["division-by-zero costmodel.c.spread"][0] == "'c.spread' divides by zero at k=1"
+    assert whole["constraint costmodel.c"][1] == ("at k=1",)
+    merged: dict = {}
+    for _, chunk in evaluate_chunks(program, chunk_points=chunk_points):
+        keep_first(merged, chunk.warnings)
+    assert _texts(merged.values()) == whole
+
+
+@pytest.mark.parametrize("chunk_points", [1, 3, 6, 15])
+def test_a_chunked_constraints_note_quotes_the_whole_evaluations_points(tmp_path, chunk_points):
+    """A constraint broken at batch 0 to 3: the whole evaluation quotes the first three batches and "..."; chunks of
+    fewer batches quote theirs, and the merge quotes the same three."""
+    path = tmp_path / "r.perf"
+    path.write_text(SPEC.replace("require batch >= 2, \"batch is at least 2\"", "require batch >= 4, \"b\""))
+    program = perfdsl.load(path)
+    whole = _texts(program.evaluate().warnings)
+    assert whole["constraint costmodel.c"][1] == ("at batch=0; batch=1; batch=2; ...",)
+    merged: dict = {}
+    for _, chunk in evaluate_chunks(program, chunk_points=chunk_points):
+        keep_first(merged, chunk.warnings)
+    assert _texts(merged.values()) == whole
