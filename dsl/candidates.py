@@ -18,7 +18,11 @@ counts the points of the box; trouble at points that break a condition or a cons
 A chunk falls back to the whole evaluation (streaming.chunk_answer's own path) where the two steps could apply
 other constraints than it: under `invalid_points = "mark"` (every point keeps its row), and where a block with
 constraints, other than the report and the blocks its roles bind, is read by name (the whole evaluation applies
-its constraints only in chunks whose shown cells reach it: see `answers_by_box`).
+its constraints only in chunks whose shown cells reach it: see `two_steps_apply`). It falls back too where the
+two steps do not pay: where step 1 alone would hold most of what the whole evaluation holds (STEP_ONE_SHARE), as
+for a `where` on the latencies (cheapest_setup: step 1 needs 71% of the model's arrays, and the two steps cost
+1.25-1.31 s of CPU at 1e7 points against 1.05-1.12 s evaluated whole; latency_throughput's `where memory.fits`
+needs 7%).
 """
 
 from __future__ import annotations
@@ -49,9 +53,35 @@ STEP_ONE_POINTS = 1 << 24
 # chunk evaluated whole is) rather than in boxes of those points: a question without `where` over valid points.
 DENSE = 0.5
 MAX_PIECES = 64         # positions of an axis beyond which a box is not split at each of them (one per batch)
+# The share of the whole evaluation's arrays (chunks.predict_bytes) from which step 1 alone is too much for the two
+# steps to pay: step 1 is then most of the work, and step 2 computes again, in boxes, the cells it shares. Measured
+# on the 2-core machine over 9,984,000 points (capacity_questions.perf, batch 1 .. 6400, least CPU time of 3):
+# cheapest_setup (step 1: 71% of the arrays) 1.25 s in two steps, 1.05 s in one; latency_throughput (7%) is the
+# case the two steps are for (1e9 points: more than 99.8% do not fit in memory).
+STEP_ONE_SHARE = 0.5
 
 
 def answers_by_box(program, report: str | None) -> bool:
+    """Whether the report's question is answered chunk by chunk in two steps: where they apply (two_steps_apply)
+    and pay (step 1 holds less than STEP_ONE_SHARE of the whole evaluation's arrays). Found once per program."""
+    plans = _PLANS.setdefault(program, {})
+    key = ("by box", program.prepare(report)[0].report.name)
+    if key not in plans:
+        plans[key] = two_steps_apply(program, report) and step_one_share(program, report) < STEP_ONE_SHARE
+    return plans[key]
+
+
+def step_one_share(program, report: str | None) -> float:
+    """The arrays step 1 holds (the cells the constraints and `where` lines read) as a share of those a whole
+    evaluation holds (the shown cells, the question's and the constraints'), by chunks.predict_bytes."""
+    from .chunks import predict_bytes
+
+    ctx, checker = program.prepare(report)
+    whole = predict_bytes(checker.link, ctx, [], program._axes_of(ctx.report.name, checker))
+    return _step_one_layout(program, report)[2] / max(whole, 1)
+
+
+def two_steps_apply(program, report: str | None) -> bool:
     """Whether the report's question may be answered chunk by chunk in two steps (found once per program).
 
     The whole evaluation of a chunk applies the constraints of the report, of the blocks its roles bind (those of
@@ -83,7 +113,7 @@ def plan(program, report: str | None, chunk_points: int | None = None) -> list[C
     ctx, _ = program.prepare(report)
     if not answers_by_box(program, report):
         return plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
-    points, order = _step_one_layout(program, report)
+    points, order, _ = _step_one_layout(program, report)
     return plan_boxes(ctx.shape, chunk_points or points, order)
 
 
@@ -96,10 +126,10 @@ def _box_points(program, report: str | None) -> int:
     return plans[key]
 
 
-def _step_one_layout(program, report: str | None) -> tuple[int, list[int]]:
-    """(points a chunk, axes outermost first) for step 1: chunk_points_for its bytes per point, and the axes by
-    the values step 1 would compute again per position of each (the cells that do not vary along it), least
-    first, so that the axes kept whole spare the most."""
+def _step_one_layout(program, report: str | None) -> tuple[int, list[int], int]:
+    """(points a chunk, axes outermost first, bytes over the sweep) for step 1: chunk_points_for its bytes per
+    point, and the axes by the values step 1 would compute again per position of each (the cells that do not vary
+    along it), least first, so that the axes kept whole spare the most; predict_bytes of its cells."""
     ctx, checker = program.prepare(report)
     key = ("layout", ctx.report.name)
     plans = _PLANS.setdefault(program, {})
@@ -117,7 +147,7 @@ def _step_one_layout(program, report: str | None) -> tuple[int, list[int]]:
                  for a in range(len(shape))]
         points = min(STEP_ONE_POINTS, CHUNK_BYTES // max(used / max(ctx.n_points, 1), 1e-9))
         plans[key] = (int(max(points, chunk_points_for(used / max(ctx.n_points, 1)))),
-                      sorted(range(len(shape)), key=lambda a: again[a]))
+                      sorted(range(len(shape)), key=lambda a: again[a]), used)
     return plans[key]
 
 

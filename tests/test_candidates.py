@@ -96,6 +96,7 @@ def test_a_box_of_the_sweep_has_the_whole_evaluations_values():
 @pytest.mark.parametrize("dense", [0.0, 1.1])        # every chunk evaluated in its own slices; none
 def test_answers_over_many_box_chunks_equal_the_whole_answer(report, chunk_points, dense, monkeypatch):
     monkeypatch.setattr(candidates, "DENSE", dense)
+    monkeypatch.setattr(candidates, "STEP_ONE_SHARE", 2.0)     # two steps for cheapest_setup too
     program = perfdsl.load(QUESTIONS)
     assert candidates.answers_by_box(program, report)
     whole = program.evaluate(report)
@@ -112,12 +113,26 @@ def test_the_two_steps_answer_as_each_chunk_evaluated_whole(report, monkeypatch,
     (tmp_path / "all.perf").write_text(ALL_VALID.format(QUESTIONS.as_posix()))
     program = perfdsl.load(tmp_path / "all.perf")
     overrides = {"batch": "1 .. 800"}
+    monkeypatch.setattr(candidates, "STEP_ONE_SHARE", 2.0)     # two steps for cheapest_setup too
     by_box = answer_in_chunks(program, report, overrides, chunk_points=100_000)
     monkeypatch.setattr(candidates, "answers_by_box", lambda program, report: False)
     evaluated_whole = answer_in_chunks(program, report, overrides, chunk_points=100_000)
     assert by_box.keys == evaluated_whole.keys and by_box.n_rows == evaluated_whole.n_rows >= 30
     assert all(same(a, b) for a, b in zip(by_box.columns, evaluated_whole.columns))
     assert by_box.rows.summary == evaluated_whole.rows.summary
+
+
+@pytest.mark.parametrize("report, by_box", [("cheapest_setup", False), ("largest_batch", True),
+                                            ("latency_throughput", True)])
+def test_the_two_steps_are_taken_only_where_step_one_is_the_smaller_part(report, by_box):
+    """cheapest_setup's `where` reads the latencies: step 1 would hold 71% of the whole evaluation's arrays, so its
+    chunks are evaluated whole; `where memory.fits` holds 7%."""
+    program = perfdsl.load(QUESTIONS)
+    assert candidates.two_steps_apply(program, report)
+    share = candidates.step_one_share(program, report)
+    assert (share < candidates.STEP_ONE_SHARE) is by_box
+    assert share < 0.1 if by_box else share > 0.6
+    assert candidates.answers_by_box(program, report) is by_box
 
 
 # latency_throughput without `where`: every valid point takes part (most of each chunk: its own slices)
@@ -153,6 +168,7 @@ report r {
 def test_groups_with_no_point_keep_their_empty_rows_and_keys(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "g.perf").write_text(GROUPS.replace("WHERE", "where c.y > 1000"))
+    monkeypatch.setattr(candidates, "STEP_ONE_SHARE", 2.0)     # two steps, though `where` reads what is shown
     program = perfdsl.load("g.perf")
     whole = program.evaluate()
     answered = answer_in_chunks(program, chunk_points=7)
@@ -209,7 +225,7 @@ def test_the_two_steps_are_taken_only_where_they_apply_the_same_constraints(tmp_
     monkeypatch.chdir(tmp_path)
     (tmp_path / "n.perf").write_text(NAMED.replace("HELPER_X", helper_x).replace("OPTION", option))
     program = perfdsl.load("n.perf")
-    assert candidates.answers_by_box(program, "r") is by_box
+    assert candidates.two_steps_apply(program, "r") is by_box
     whole = program.evaluate()
     answered = answer_in_chunks(program, chunk_points=11)
     assert answered.records() == whole.records()
