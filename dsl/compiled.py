@@ -55,7 +55,16 @@ def _compile_ref(evaluator: "Evaluator", expr: ir.Ref, block: "Block") -> Step:
     name = target.cell
     if not target.swept:
         owner = evaluator.blocks[target.blocks[0]]
-        return lambda ev, fix: (ev._cell(owner, name, fix), False)
+        unfixed = (owner.name, name, ())          # Evaluator._cell's memo key where no role position is fixed
+
+        def cell(ev: "Evaluator", fix: dict) -> tuple:
+            if not fix:                           # a cell read again: from the memo without a call
+                value = ev.memo.get(unfixed)
+                if value is not None:
+                    return value, False
+            return ev._cell(owner, name, fix), False
+
+        return cell
     role = target.role
 
     def swept(ev: "Evaluator", fix: dict) -> tuple:

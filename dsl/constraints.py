@@ -233,18 +233,19 @@ def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: di
 
 # -- over the sweep ------------------------------------------------------------------------------------------------
 
-def evaluate_requires(evaluator: Evaluator, constraints, mode: str) -> Validity:
+def evaluate_requires(evaluator: Evaluator, constraints, mode: str, key=None) -> Validity:
     """The constraints over the whole sweep (call inside `evaluator.run`).
 
     `constraints`: (block, owner, require) as `check_requires` returned them, for the blocks the report's shown
     cells reached (`blocks_of_report`); `mode`: the report option `invalid_points` ("omit" or "mark"), which the
-    warnings name.
+    warnings name; `key`: what names this list of constraints among the prepared report's, where the caller has
+    one (by default, the constraints' blocks and requires).
     Returns the full-shape `valid` array, one Violation per broken constraint, and their diagnostics: warnings,
     or errors where no point meets every constraint.
     """
     ctx = evaluator.ctx
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray, list]] = {}
-    candidates, remembered = _candidates(evaluator, constraints)
+    candidates, remembered = _candidates(evaluator, constraints, key)
     may_break = []
     for block, owner, require in candidates:
         holds = _holds(evaluator, ctx, block, require)
@@ -296,14 +297,16 @@ def _condition_axes(evaluator: Evaluator, blocks: list, require: ir.Require) -> 
     return frozenset(found)
 
 
-def _candidates(evaluator: Evaluator, constraints) -> tuple[list, tuple | None]:
+def _candidates(evaluator: Evaluator, constraints, key=None) -> tuple[list, tuple | None]:
     """The constraints less those an earlier evaluation of the prepared report, with the same blocks in its roles,
     found to hold at every position they apply to (most of a report's: each a model's or a GPU's own), and the key
     under which evaluate_requires keeps the ones it evaluates (None without constants)."""
     constants = evaluator.constants
     if constants is None:
         return constraints, None
-    key = ("may break", evaluator.roles_key, tuple((block.name, id(require)) for block, _, require in constraints))
+    if key is None:
+        key = tuple((block.name, id(require)) for block, _, require in constraints)
+    key = ("may break", evaluator.roles_key, key)
     return constants.formulas.get(key, constraints), key
 
 

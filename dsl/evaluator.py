@@ -74,6 +74,7 @@ class Evaluator:
         self.blocks = blocks
         self.ctx = ctx
         self.link = link if link is not None else Linker(blocks, ctx)
+        self._link_id = id(self.link)       # the compiled steps' key (compiled())
         self.sources = sources
         self.types = types or {}
         self.ndim = len(ctx.axes)
@@ -183,8 +184,9 @@ class Evaluator:
         elif cell.expr is None:        # an input only a branch of `if` reads (the checker leaves those here)
             raise PerfError(self._missing_input(block, cell))
         else:
-            value = self._expr(cell.expr, block, fix)
-        value = self._rank(value)
+            value = self.compiled(cell.expr, block)(self, fix)[0]
+        if type(value) is not np.ndarray or value.ndim != self.ndim:
+            value = self._rank(value)
         flag, self._fp_flag = self._fp_flag, outer_flag
         if flag is not None and value.dtype.kind == "f" and not np.isfinite(value).all():
             self._warn_fp(block, cell, value, fix, flag)
@@ -204,7 +206,9 @@ class Evaluator:
         self.memo[key] = value
         if constants is not None and len(self.warnings) == warned and (block.name, name) in constants.cells:
             constants.values[(block.name, name)] = value      # a warning is given again by every evaluation
-        self._tick()
+        self._done += 1
+        if self.progress is not None:
+            self._tick()
         return value
 
     def _sweep_value(self, block: Block, cell: ir.Cell, fix: dict[int, int]) -> np.ndarray:
@@ -224,12 +228,11 @@ class Evaluator:
         raise AssertionError(f"array of rank {value.ndim} in a sweep of rank {self.ndim}")
 
     def _tick(self) -> None:
-        self._done += 1
-        if self.progress is not None:
-            now = time.monotonic()
-            if now - self._last_progress > 0.2:
-                self._last_progress = now
-                self.progress(min(self._done, self._total), self._total)
+        """Report progress (a cell more done: _cell counts it) at most every 0.2 s."""
+        now = time.monotonic()
+        if now - self._last_progress > 0.2:
+            self._last_progress = now
+            self.progress(min(self._done, self._total), self._total)
 
     # -- references --------------------------------------------------------------------------------------------
     def _ref(self, expr: ir.Ref, block: Block, fix: dict[int, int]) -> np.ndarray:
@@ -286,7 +289,7 @@ class Evaluator:
         """The formula node written in `block`, compiled (compiled.compile_node) once per prepared report (kept
         with the constants; per evaluation without them): every chunk and box of the sweep shares it, whatever
         blocks its swept roles take (reads_constant_cells decides over those of the whole sweep)."""
-        key = (id(self.link), block.name, id(expr))
+        key = (self._link_id, block.name, id(expr))
         step = self._steps.get(key)
         if step is None:
             step = self._steps[key] = compile_node(self, expr, block, _FOLDS)

@@ -197,14 +197,26 @@ class Program:
         evaluator = self.evaluator_in(ctx, checker, progress)
         columns = self.shown_columns(evaluator, ctx, checker)
         mode = option_value(self.sources, ctx.report, "invalid_points")
-        reached = {block.name for block in blocks_of_report(self.blocks, ctx, [b for b, _, _ in evaluator.memo])}
-        constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
-        validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode))
+        constraints, key = self._constraints_reached(evaluator, ctx, checker)
+        validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode, key))
         if any(d.severity == "error" for d in validity.diagnostics):
             raise PerfError(validity.diagnostics)
         result = Result(self, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         return result
+
+    def _constraints_reached(self, evaluator: Evaluator, ctx: ReportContext, checker: Checker) -> tuple[list, tuple]:
+        """The constraints of the blocks an evaluation reached (blocks_of_report: the report, its roles' blocks and
+        those its cells were computed in), and a key that names them: found once per prepared report for the same
+        blocks in its roles and the same blocks reached, not filtered from every constraint at every evaluation."""
+        key = ("constraints", evaluator.roles_key, frozenset(b for b, _, _ in evaluator.memo))
+        known = evaluator.constants.formulas.get(key) if evaluator.constants is not None else None
+        if known is None:
+            reached = {block.name for block in blocks_of_report(self.blocks, ctx, key[2])}
+            known = ([constraint for constraint in checker.constraints if constraint[0].name in reached], key)
+            if evaluator.constants is not None:
+                evaluator.constants.formulas[key] = known
+        return known
 
     def evaluator_in(self, ctx: ReportContext, checker: Checker,
                      progress: Callable[[int, int], None] | None = None) -> Evaluator:
