@@ -82,7 +82,14 @@ def _compile_operation(evaluator: "Evaluator", expr: ir.Expr, block: "Block", fo
     if kind == "binary":
         kernel = OPERATORS[expr.op].kernel
         left, right = compiled(expr.left, block), compiled(expr.right, block)
-        return lambda ev, fix: ev._combine(kernel, left(ev, fix), right(ev, fix))
+
+        def binary(ev: "Evaluator", fix: dict) -> tuple:
+            a, b = left(ev, fix), right(ev, fix)
+            if ev._large:                   # reuse of temporaries: Evaluator._combine
+                return ev._combine(kernel, a, b)
+            return kernel(a[0], b[0]), False    # a small sweep: _combine's own first test, without the call
+
+        return binary
     if kind == "unary":
         kernel = OPERATORS[UNARY[expr.op]].kernel
         operand = compiled(expr.operand, block)
