@@ -27,7 +27,6 @@ from .blocks import Block, SourceLines
 from .checker import missing_input
 from .errors import Diagnostic, PerfError, Tally
 from .compiled import compile_node
-from .data_stack import run_on_fresh_chunk
 from .heap import keep_freed_memory
 from .linker import Linker, Target, refs_of
 from .context import ReportContext
@@ -103,12 +102,8 @@ class Evaluator:
 
     # -- public ------------------------------------------------------------------------------------------------
     def run(self, func: Callable[[], object]):
-        """Run evaluations with numpy's floating-point errors routed to this evaluator, their Python frames on a
-        data-stack chunk of their own (data_stack.py: otherwise, at some caller depths, CPython 3.11 maps and unmaps
-        a chunk at each of ~100 crossings an evaluation makes)."""
-        return run_on_fresh_chunk(self._run, func)
-
-    def _run(self, func: Callable[[], object]):
+        """Run evaluations with numpy's floating-point errors routed to this evaluator. (A whole evaluation of a
+        sweep runs on a data-stack chunk of its own: data_stack.py, Program.evaluate_in.)"""
         with np.errstate(all="call", call=self._on_fp_error):
             return func()
 

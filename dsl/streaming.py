@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import Chunk, plan_chunks, slice_context
+from .data_stack import run_on_fresh_chunk
 from .errors import Diagnostic, with_more_points
 from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
                       reduce_points)
@@ -94,7 +95,8 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     from .candidates import answer_by_box, answers_by_box
 
     if answers_by_box(program, report):
-        return answer_by_box(program, report, chunk, prior)
+        # its evaluations' frames on a data-stack chunk of their own, as Program.evaluate_in's (data_stack.py)
+        return run_on_fresh_chunk(answer_by_box, program, report, chunk, prior)
     ctx, checker = program.prepare(report)
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
