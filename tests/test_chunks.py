@@ -15,7 +15,7 @@ import perfdsl
 from perfdsl import cli
 from perfdsl.chunks import WHOLE_EVALUATION_BYTES, plan_chunks
 from perfdsl.errors import PerfError, UsageError
-from perfdsl.streaming import answer_in_chunks, evaluate_chunks
+from perfdsl.streaming import answer_in_chunks, evaluate_chunks, keep_first
 
 REPO = Path(__file__).resolve().parent.parent
 CAPACITY = REPO / "reports" / "capacity_planning.perf"
@@ -376,6 +376,26 @@ def test_constants_are_computed_once_but_their_warnings_come_with_every_evaluati
     # m.size varies along no axis: kept with the report's constants; m.ratio warns, so it is computed each time
     constants = program._constants["r"]
     assert ("m", "size") in constants.values and ("m", "ratio") not in constants.values
+
+
+def test_a_cell_that_varies_along_an_axis_of_one_position_only_is_a_constant(tmp_path, monkeypatch):
+    """`sweep k = [3]`: every evaluation and chunk takes k = 3, so cells of k alone are computed once (kept with
+    the constants) and a warning of one is still given by every evaluation and every chunk."""
+    monkeypatch.chdir(tmp_path)
+    text = ("model m { sweep k = [3]; sweep b = 1 .. 4; twice = 2 * k; over = 1 / (k - 3); q = b * twice }\n"
+            "report r { model = m; show m.q, m.over }\n")
+    program = load_text(tmp_path, "r.perf", text)
+    first, second = program.evaluate(), program.evaluate()
+    assert first.column("m.q").tolist() == second.column("m.q").tolist() == [6.0, 12.0, 18.0, 24.0]
+    assert [d.message for d in first.warnings] == [d.message for d in second.warnings] == [
+        "'m.over' divides by zero at every sweep point"]
+    constants = program._constants["r"]
+    assert ("m", "twice") in constants.values and ("m", "over") not in constants.values
+    assert ("m", "q") not in constants.values              # q varies along b
+    merged: dict = {}
+    for _, chunk in evaluate_chunks(program, chunk_points=2):
+        keep_first(merged, chunk.warnings)
+    assert [d.render() for d in merged.values()] == [d.render() for d in first.warnings]
 
 
 def test_chunks_carry_a_calibrations_low_and_high_columns_as_the_whole_output_does():
