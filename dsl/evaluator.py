@@ -325,21 +325,33 @@ class Evaluator:
         return True
 
     def _constants_kept(self, expr: ir.Expr, block: Block, fix: dict[int, int]) -> bool:
-        """Whether every value the formula part read is kept with the constants (computed without a warning)."""
+        """Whether every value the formula part read is kept with the constants (computed without a warning).
+
+        A cell it reads only in the branch of an `if` that no point took was not computed (nor warned about): that
+        does not stop the part being kept, as the part takes the same branch every time (its condition reads
+        constant cells only). Without that, such a part (`if(precision.matmul_format == "fp4",
+        hardware.peak_fp4, ...)`) was computed again, and its references walked, at every evaluation."""
         constants = self.constants
         for ref in refs_of(expr):
             target = self.link.target(ref.parts, block)
             if not target.swept:
-                if (target.blocks[0], target.cell) not in constants.values:
+                name = target.blocks[0]
+                if (name, target.cell) not in constants.values and self._computed(name, target.cell, fix):
                     return False
                 continue
             index, coord = self.ctx.swept_roles[target.role]
             if index in fix:
-                if (coord.values[fix[index]], target.cell) not in constants.values:
+                name = coord.values[fix[index]]
+                if (name, target.cell) not in constants.values and self._computed(name, target.cell, fix):
                     return False
-            elif (index, self._role_names.get(index), target.cell) not in constants.stacks:
+            elif (index, self._role_names.get(index), target.cell) not in constants.stacks \
+                    and self._computed(coord.values[0], target.cell, {**fix, index: 0}):
                 return False
         return True
+
+    def _computed(self, block_name: str, name: str, fix: dict[int, int]) -> bool:
+        """Whether this evaluation computed (or took from the constants) a cell at these fixed positions."""
+        return (block_name, name, tuple(sorted(fix.items())) if fix else ()) in self.memo
 
     def _combine(self, kernel, left: tuple[object, bool], right: tuple[object, bool]) -> tuple[object, bool]:
         """kernel(left, right), written into a temporary operand of the result's shape where there is one.

@@ -398,6 +398,23 @@ def test_a_cell_that_varies_along_an_axis_of_one_position_only_is_a_constant(tmp
     assert [d.render() for d in merged.values()] == [d.render() for d in first.warnings]
 
 
+def test_a_constant_if_whose_other_branch_no_point_takes_is_kept_with_the_constants(tmp_path, monkeypatch):
+    """`if(model.fast, model.a, model.b)` reads constant cells only: computed once per prepared report, though
+    model.a is never computed (no model takes that branch), so not kept."""
+    monkeypatch.chdir(tmp_path)
+    text = ("model m1 { fast = false; a = 2; b = 3 }\nmodel m2 { fast = false; a = 4; b = 5 }\n"
+            "costmodel c { sweep n = 1 .. 3; y = if(model.fast, model.a, model.b) * n }\n"
+            "report r { sweep model = [m1, m2]; costmodel = c; show c.y }\n")
+    program = load_text(tmp_path, "r.perf", text)
+    assert program.evaluate().column("c.y").tolist() == [3.0, 6.0, 9.0, 5.0, 10.0, 15.0]
+    constants = program._constants["r"]
+    assert ("m1", "a") not in constants.values and ("m1", "b") in constants.values
+    kept = [key for key in constants.node_values if key[1] == "c"]
+    assert len(kept) == 1                                   # the `if`, for the two models at once
+    assert program.evaluate().column("c.y").tolist() == [3.0, 6.0, 9.0, 5.0, 10.0, 15.0]
+    assert [key for key in constants.node_values if key[1] == "c"] == kept
+
+
 def test_chunks_carry_a_calibrations_low_and_high_columns_as_the_whole_output_does():
     from perfdsl.intervals import with_intervals
     from perfdsl.streaming import chunk_table
