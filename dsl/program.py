@@ -47,6 +47,8 @@ class Program:
         self._extra_sources = dict(extra_sources or {})
         self.session = session
         self.blocks, self.structure_diagnostics = build_blocks(modules, self.sources, self.session)
+        # Found once: every evaluation picks its report (prepare), and a program's blocks do not change.
+        self._report_names = [name for name, block in self.blocks.items() if block.kind == "report"]
         self._prepared: dict[str, tuple[ReportContext, Checker]] = {}
         self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
         self._cell_axes: dict[str, dict] = {}              # per report: chunks.cell_axes of its evaluation roots
@@ -65,7 +67,8 @@ class Program:
 
     @property
     def reports(self) -> list[str]:
-        return [name for name, block in self.blocks.items() if block.kind == "report"]
+        """The names of the loaded reports, in the order they are defined."""
+        return list(self._report_names)
 
     def block(self, name: str) -> Block:
         if name not in self.blocks:
