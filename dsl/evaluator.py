@@ -63,6 +63,9 @@ class Constants:
     # (block, cell) -> the axes the cell varies along over the whole sweep (chunks.cell_axes): a chunk's warning names
     # an axis the chunk cuts to one position only where the cell varies along it, as the whole evaluation does.
     axes: dict = field(default_factory=dict)
+    # (link, block, id of a formula node) -> what its references resolve to (Linker.target), in order: found once,
+    # read by every check of what a formula part reads (a constant part's first computation per role positions).
+    targets: dict = field(default_factory=dict)
 
 
 class Evaluator:
@@ -96,6 +99,7 @@ class Evaluator:
         self._roles_key = None
         self._steps: dict = constants.steps if constants is not None else {}
         self._sized: dict = constants.sized if constants is not None else {}
+        self._targets: dict = constants.targets if constants is not None else {}
         if constants is not None:
             roles = tuple((index, tuple(coord.values.tolist())) for index, coord in ctx.swept_roles.values())
             self._roles_key = constants.role_sets.setdefault(roles, len(constants.role_sets))
@@ -133,11 +137,19 @@ class Evaluator:
 
     def _reads_constants_only(self, expr: ir.Expr, block: Block) -> bool:
         cells = self.constants.cells
-        for ref in refs_of(expr):
-            target = self.link.target(ref.parts, block)
+        for target in self.targets_of(expr, block):
             if not isinstance(target, Target) or target.swept or (target.blocks[0], target.cell) not in cells:
                 return False
         return True
+
+    def targets_of(self, expr: ir.Expr, block: Block) -> list:
+        """What the distinct references of a formula written in `block` resolve to (Linker.target), in the order
+        they are written: walked and resolved once per node (kept with the constants)."""
+        key = (self._link_id, block.name, id(expr))
+        found = self._targets.get(key)
+        if found is None:
+            found = self._targets[key] = [self.link.target(ref.parts, block) for ref in refs_of(expr)]
+        return found
 
     @property
     def roles_key(self):
@@ -315,8 +327,7 @@ class Evaluator:
         if self.constants is None:
             return False
         cells = self.constants.cells
-        for ref in refs_of(expr):
-            target = self.link.target(ref.parts, block)
+        for target in self.targets_of(expr, block):
             if not isinstance(target, Target):
                 return False
             names = target.blocks
@@ -332,8 +343,7 @@ class Evaluator:
         constant cells only). Without that, such a part (`if(precision.matmul_format == "fp4",
         hardware.peak_fp4, ...)`) was computed again, and its references walked, at every evaluation."""
         constants = self.constants
-        for ref in refs_of(expr):
-            target = self.link.target(ref.parts, block)
+        for target in self.targets_of(expr, block):
             if not target.swept:
                 name = target.blocks[0]
                 if (name, target.cell) not in constants.values and self._computed(name, target.cell, fix):
@@ -446,8 +456,7 @@ class Evaluator:
         """The axes a formula written in `block` varies along over the whole sweep: those of the cells it reads
         and of the swept roles it reads through (None where a cell's are not known)."""
         found: set[int] = set()
-        for ref in refs_of(expr):
-            target = self.link.target(ref.parts, block)
+        for target in self.targets_of(expr, block):
             if not isinstance(target, Target):
                 return None
             if target.swept:
