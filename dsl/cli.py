@@ -485,6 +485,13 @@ def cmd_eval(args) -> int:
         else:
             write_json(keys, columns, stream, lines=(fmt == "jsonl"), progress=progress)
 
+    if fmt == "parquet":            # a sweep matched with run logs: the whole table is in memory, one row group
+        from .parquet import write_parquet
+
+        write_parquet(args.output, [(keys, columns)])
+        rows = comparison.n_rows if comparison is not None else result.n_rows
+        sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
+        return EXIT_OK
     if args.output:
         if fmt == "table":
             import io
@@ -532,9 +539,7 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
         raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True))
     distributed = bool(args.dask or args.workers)
     if args.measured or args.add_measured or "measured" in report.cells:
-        if fmt == "parquet":
-            raise UsageError(error("bad-output", "Parquet output is written chunk by chunk, without run logs",
-                                   hints=["write CSV, JSON or a workbook to set runs beside the estimates"]))
+        # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
         if distributed:
             raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
                                    "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))

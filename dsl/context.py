@@ -31,11 +31,31 @@ class Coord:
     unit: str = ""                # display unit of the axis values
     scale: float = 1.0
     span: ir.Span | None = None
+    # Whether the axis is written as integers (batch 8, not 8.0): a plain number axis (no unit) whose values are all
+    # whole. Decided once, over the whole axis, when it is built: a chunk's axis (chunks.slice_context cuts `values`
+    # with dataclasses.replace, which keeps this) is written as the whole sweep's is, in every output format.
+    integral: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.integral is None:
+            self.integral = self.kind == "num" and not self.unit and whole_valued(self.display_values())
 
     def display_values(self) -> np.ndarray:
         if self.kind == "num":
             return self.values / self.scale
         return self.values
+
+    def output_values(self) -> np.ndarray:
+        """The values as outputs write them: display_values(), as int64 where the whole axis is `integral`."""
+        values = self.display_values()
+        return values.astype(np.int64) if self.integral else values
+
+
+def whole_valued(values: np.ndarray) -> bool:
+    """Whether float values are all whole numbers that int64 holds exactly (below 2**53)."""
+    values = np.asarray(values)
+    return values.dtype.kind == "f" and bool(np.isfinite(values).all()) and bool(np.all(np.mod(values, 1) == 0)) \
+        and float(np.abs(values).max(initial=0)) < 2**53
 
 
 @dataclass

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .extras import require
-from .result import whole_numbers
 from .units import DIMENSIONLESS, si_unit_name
 
 if TYPE_CHECKING:
@@ -50,8 +49,8 @@ def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = Fals
                 values = coord.display_values() if display else coord.values
                 unit = coord.unit if display else (si_unit_name(coord.dim) if coord.dim not in (None, DIMENSIONLESS)
                                                    else "")
-                if not coord.unit:
-                    values = whole_numbers(np.asarray(values))
+                if coord.integral:            # as the rows write it (decided over the whole axis)
+                    values = np.asarray(values).astype(np.int64)
                 coords[coord.name] = (axis.name, np.asarray(values), {"units": unit})
             else:
                 coords[coord.name] = (axis.name, np.asarray(coord.values))

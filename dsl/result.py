@@ -247,8 +247,7 @@ class Result:
             values, unit = (full / column.scale if column.kind == "num" else full), column.unit
         else:
             values, unit = full, si_unit_name(column.dim) if column.dim not in (None, DIMENSIONLESS) else ""
-        coords = {coord.name: whole_numbers(coord.display_values()) if coord.kind == "num" and not coord.unit
-                  else coord.display_values() for axis in self.axes for coord in axis.coords}
+        coords = {coord.name: coord.output_values() for axis in self.axes for coord in axis.coords}
         return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid)
 
     def to_pandas(self):
@@ -281,14 +280,6 @@ def _python_list(values: np.ndarray) -> list:
     return values.tolist()
 
 
-def whole_numbers(values: np.ndarray) -> np.ndarray:
-    """Whole-number plain counts print as integers (batch 8, not 8.0)."""
-    if values.dtype.kind == "f" and np.isfinite(values).all() and np.all(np.mod(values, 1) == 0) \
-            and np.abs(values).max(initial=0) < 2**53:
-        return values.astype(np.int64)
-    return values
-
-
 def coord_columns(ctx: "ReportContext", index: np.ndarray | None, missing: np.ndarray | None = None,
                   kept: frozenset[int] = frozenset()) -> dict[str, np.ndarray]:
     """The coordinates of sweep points in display units, keyed like records(): of every point in row order
@@ -299,9 +290,7 @@ def coord_columns(ctx: "ReportContext", index: np.ndarray | None, missing: np.nd
     positions = np.unravel_index(index, shape) if index is not None and shape else None
     for axis in ctx.axes:
         for coord in axis.coords:
-            values = coord.display_values()
-            if coord.kind == "num" and not coord.unit:
-                values = whole_numbers(values)
+            values = coord.output_values()     # integers or not as the whole axis is, in every chunk
             if positions is None:
                 view_shape = [1] * len(shape)
                 view_shape[axis.index] = len(values)
