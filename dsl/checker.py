@@ -24,6 +24,7 @@ from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
+from .near_misses import with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Sharing
 from .units import Dimension, dimension_name, parse_unit
@@ -347,8 +348,10 @@ class Checker(Sharing):
                 self._reported.add(("unbound-role", target.message))
                 if self._quoted_role(expr.parts[0]):
                     return None
-            self.report(target.code, target.message, expr.span, path=path, severity=target.severity,
-                        hints=list(target.hints))
+            hints = list(target.hints)
+            if target.code == "unknown-name" and len(expr.parts) == 1:
+                hints = with_booleans(expr, block, self.blocks, hints)       # `tru` where a boolean fits
+            self.report(target.code, target.message, expr.span, path=path, severity=target.severity, hints=hints)
             if target.severity == "warning":
                 return "open", [], expr.parts[-1]
             return None

@@ -44,6 +44,9 @@ _TABLE = [
     # -- syntax -------------------------------------------------------------------------------------------------
     ErrorCode("syntax", "syntax", _E, "unexpected {token} | the file ends too early | a cell has no value after '='",
               "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out"),
+    ErrorCode("bad-escape", "syntax", _E, "unknown escape '\\{char}' in a string",
+              "a string knows the escapes \\\" \\\\ \\n \\r \\t (docs/LANGUAGE.md, Cells): write a backslash as \\\\ (in a "
+              "path, / works on every system)"),
     ErrorCode("unknown-unit", "syntax", _E, "unknown unit '{unit}'",
               "units are written right after the number without spaces (`768 GB/s`); see docs/LANGUAGE.md"),
     ErrorCode("unit-out-of-range", "syntax", _E, "the exponent of '{unit}' is too large | the unit '{unit}' is out "
@@ -70,6 +73,13 @@ _TABLE = [
               "a block extends a block of the same kind"),
     ErrorCode("unknown-name", "spec", _E, "unknown name '{name}' in {kind} '{block}' | '{block}' has no cell '{cell}'",
               "the help lists the names that exist; a block of a bundled library file needs its `import`"),
+    ErrorCode("unread-cell", "spec", _W, "'{cell}' is not a cell of '{parent}' (its parent) and nothing reads it | "
+              "'{cell}' is a cell of no other {kind} and nothing reads it",
+              "likely a misspelt override: the block keeps the value it inherits (the note says which) and the new "
+              "cell changes nothing; the help names the cell meant. Warned where a block adds a cell that no formula, "
+              "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
+              "slip (a letter or two in one word, two letters swapped, an underscore) from a cell it inherits or "
+              "another block of its kind has"),
     ErrorCode("unknown-role", "spec", _W, "'{role}' is neither a block nor a role that a report binds",
               "likely a typo of a role name such as `model`"),
     ErrorCode("unbound-role", "spec", _E, "report '{report}' binds no block to the role '{role}'",
@@ -147,7 +157,7 @@ _TABLE = [
     ErrorCode("not-a-number", "evaluation", _W, "'{cell}' is not a number (NaN) at {point}",
               "guard the formula with if(...) or max(...), or check the inputs"),
     ErrorCode("overflow", "evaluation", _W, "'{cell}' overflows at {point}", "check the inputs' magnitudes"),
-    ErrorCode("no-point", "evaluation", _W, "{count} of {groups} groups ({axes}) have no sweep point that meets the "
+    ErrorCode("no-point", "evaluation", _W, "{count} of {groups} group[s] ({axes}) has / have no sweep point that meets the "
               "report's conditions", "the notes list the groups; their rows are left empty"),
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
               "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),

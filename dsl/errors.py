@@ -276,6 +276,15 @@ def suggest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     return (same + [c for c in close if c.lower() != name.lower()])[:limit]
 
 
+def near_miss(name: str, other: str) -> bool:
+    """Whether `name` is close enough to `other` to be a typo of it (a letter or two left out, doubled or swapped:
+    difflib's ratio at least 0.85), not another word that shares a stem (`section_title` beside `section`)."""
+    matcher = difflib.SequenceMatcher(None, name, other)
+    # The two quick ratios are upper bounds of ratio(), cheap to compute: most names fail them (as in difflib's own
+    # get_close_matches).
+    return matcher.real_quick_ratio() >= 0.85 and matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
     """The hint "did you mean 'a' or 'b'?" for the candidates closest to `name` (see suggest), as a list of one line, or
     [] where none is close or the suggestion budget is spent."""

@@ -117,7 +117,9 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         try:
             value = parse_value(text, origin)
         except PerfError as exc:
-            if holds_string:
+            # Text that does not parse is taken as it is for a string setting (`--set hf_id=org/name`), but not a
+            # quoted string with a bad escape: that is the .perf syntax, mistyped.
+            if holds_string and not any(d.code == "bad-escape" for d in exc.diagnostics):
                 value = [ir.Str.model_construct(value=text, span=span)]
             else:   # a bad value on the command line: exit status 2
                 raise UsageError(_units_of_the_cell(exc.diagnostics, text, _current_dimension(block, current))) \

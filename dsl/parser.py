@@ -406,7 +406,7 @@ class _IRBuilder:
     # -- top level ---------------------------------------------------------------------------------------------
     def import_stmt(self, tree: Tree) -> ir.Import:
         token = tree.children[0]
-        return ir.Import.model_construct(path=_unquote(token), span=self.span(token))
+        return ir.Import.model_construct(path=self.unquote(token), span=self.span(token))
 
     def set_stmt(self, tree: Tree) -> ir.SetStmt:
         block_token, name_token, value = tree.children
@@ -439,7 +439,8 @@ class _IRBuilder:
                 cells.append(self.choice_decl(child))
             elif child.data == "require":
                 condition, message = child.children
-                requires.append(ir.Require.model_construct(condition=self.expr(condition), message=_unquote(message),
+                requires.append(ir.Require.model_construct(condition=self.expr(condition),
+                                                           message=self.unquote(message),
                                                            text=self.source(condition), span=self.span(condition)))
             elif child.data == "sweep":
                 name, source = child.children
@@ -493,7 +494,7 @@ class _IRBuilder:
         for token in options:
             if token.type != "STRING" and not re.fullmatch(r"[A-Za-z_]\w*", str(token)):
                 self._choice_error(f"'{token}' is neither a string nor a block name", token)
-        values = tuple(_unquote(t) if t.type == "STRING" else str(t) for t in options)
+        values = tuple(self.unquote(t) if t.type == "STRING" else str(t) for t in options)
         first, last = self.span(options[0]), self.span(options[-1])
         span = first.model_copy(update={"end_line": last.end_line, "end_col": last.end_col})
         expr = self.expr(value[0]) if value else None
@@ -515,7 +516,7 @@ class _IRBuilder:
                 unit, unit_span = str(token), self.span(token)
                 self.unit_dim(token)
             elif token.type == "STRING":
-                label = _unquote(token)
+                label = self.unquote(token)
             else:
                 label = str(token)
         return ir.ShowItem.model_construct(ref=self.expr(ref_tree), unit=unit, unit_span=unit_span, label=label,
@@ -611,9 +612,28 @@ class _IRBuilder:
             span.location(), source_line=self.line(span.line)))
         return 0.0
 
+    def unquote(self, token: Token) -> str:
+        """A STRING token's text without its quotes, its escapes (ESCAPES) replaced. Any other backslash is a located
+        error (bad-escape), not dropped: `"C:\\data"` must not quietly become `C:data`."""
+        def replace(match: re.Match) -> str:
+            char = match.group(1)
+            if char in ESCAPES:
+                return ESCAPES[char]
+            col = token.column + 1 + match.start()
+            span = ir.Span.model_construct(file=self.file, line=token.line, col=col, end_line=token.line,
+                                           end_col=col + 2)
+            self.diagnostics.append(error(
+                "bad-escape", f"unknown escape '\\{char}' in a string", span.location(),
+                source_line=self.line(span.line),
+                hints=['a string knows the escapes \\" \\\\ \\n \\r \\t: write a backslash as \\\\ (in a path, / '
+                       'works on every system)']))
+            return match.group(0)
+
+        return re.sub(r"\\(.)", replace, str(token)[1:-1])
+
     def e_string(self, tree: Tree) -> ir.Expr:
         token = tree.children[0]
-        return ir.Str.model_construct(value=_unquote(token), span=self.span(token))
+        return ir.Str.model_construct(value=self.unquote(token), span=self.span(token))
 
     def e_true(self, tree: Tree) -> ir.Expr:
         return ir.Bool.model_construct(value=True, span=self.span(tree))
@@ -669,6 +689,5 @@ class _IRBuilder:
         return ir.Unary.model_construct(op="-", operand=self.expr(tree.children[0]), span=self.span(tree))
 
 
-def _unquote(token: Token) -> str:
-    body = str(token)[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+# The escapes a string knows, as in JSON and C: a quote, a backslash, a line feed, a tab, a carriage return.
+ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}

@@ -26,6 +26,7 @@ from .evaluator import Constants, Evaluator
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
 from .loader import LoadTrace, load_modules
+from .near_misses import unread_cells
 from .overrides import apply_overrides
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
@@ -80,7 +81,7 @@ class Program:
     @with_recursion_room
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
-        diagnostics = list(self.structure_diagnostics)
+        diagnostics = list(self.structure_diagnostics) + unread_cells(self.blocks, self.sources)
         free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()),
                        session=self.session)
         for block in self.blocks.values():

@@ -282,7 +282,8 @@ def finish(result: "Result", question: ir.Question, index: np.ndarray, missing: 
             listed.append(f"... and {len(lonely) - MAX_LISTED:,} more")
         reason = "that meets the report's conditions" if conditions else "with a value to rank"
         group_word = "group" if n_groups == 1 else "groups"
-        _warn(result, question.span, f"{len(lonely):,} of {n_groups:,} {group_word} ({per}) have no sweep point "
+        verb = "has" if len(lonely) == 1 else "have"         # "1 of 4 groups has", "2 of 4 groups have"
+        _warn(result, question.span, f"{len(lonely):,} of {n_groups:,} {group_word} ({per}) {verb} no sweep point "
               f"{reason}", listed + ["their rows are left empty"])
     return rows
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .choices import CHOICE_CODE, describe_options, did_you_mean_option, not_one_of
-from .errors import PerfError, suggest
+from .errors import PerfError, near_miss, suggest
 from .units import UnitError, parse_unit
 
 
@@ -93,7 +93,7 @@ def check_report_options(checker, report) -> None:
         option = OPTIONS.get(name)
         if option is None:
             close = suggest(name, OPTIONS, limit=1)
-            if close and _is_constant_text(cell.expr) and _similar(name, close[0]):
+            if close and _is_constant_text(cell.expr) and near_miss(name, close[0]):
                 checker.report("unknown-option", f"'{name}' is not a report option, so it changes nothing",
                                cell.span, path=path_of(name), severity="warning",
                                hints=[f"did you mean '{close[0]}'?"])
@@ -176,10 +176,3 @@ def _problems(option: ReportOption, cell: ir.Cell) -> list[tuple[str, str, ir.Sp
 def _is_constant_text(expr) -> bool:
     items = expr.items if isinstance(expr, ir.ListExpr) else (expr,)
     return expr is not None and all(isinstance(item, ir.Str) for item in items)
-
-
-def _similar(name: str, option: str) -> bool:
-    """Close enough to be a typo (one or two letters), not another word that shares a stem (`section_title`)."""
-    import difflib
-
-    return difflib.SequenceMatcher(None, name, option).ratio() >= 0.85

@@ -222,8 +222,15 @@ def test_a_group_with_no_answer_keeps_an_empty_row_and_is_listed_in_a_warning():
     assert rows[1] == {"model": "big", "batch": None, "tp": None, "c.mem [GB]": None, "c.tpot [ms]": None}
     (warning,) = result.warnings
     assert warning.code == "no-point" and warning.severity == "warning"
-    assert warning.message == "1 of 2 groups (model) have no sweep point that meets the report's conditions"
+    assert warning.message == "1 of 2 groups (model) has no sweep point that meets the report's conditions"
     assert warning.notes == ["model=big", "their rows are left empty"]
+
+
+def test_the_no_point_warning_agrees_with_its_count():
+    # One group without an answer "has" none (above); several "have" none: small at tp 2 (tp == 1 is asked for),
+    # big at tp 1 (24 GB of weights) and at tp 2 (tp == 1 again).
+    (warning,) = _evaluate("where c.fits and workload.tp == 1\n largest batch per model, tp").warnings
+    assert warning.message == "3 of 4 groups (model x tp) have no sweep point that meets the report's conditions"
 
 
 def test_where_alone_keeps_the_points_that_meet_it_in_sweep_order():

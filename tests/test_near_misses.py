@@ -1,0 +1,158 @@
+"""Slips that are valid syntax (dsl/near_misses.py): a misspelt override is a new cell that nothing reads
+(warning[unread-cell], exact texts), and a misspelt `true` or `false` is offered where a boolean fits. No bundled
+file warns."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+from perfdsl import cli
+from perfdsl.near_misses import misspelt
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAMILY = """\
+model family {
+    hidden: count
+    layers: count
+    tied_embeddings = false
+    params = layers * 12 * hidden^2 + if(tied_embeddings, 0, 1000 * hidden)
+}
+"""
+
+
+def check(tmp_path: Path, text: str, capsys, monkeypatch) -> tuple[int, str]:
+    """`perfdsl check spec.perf` of `text` in tmp_path (its working folder): the exit status and stderr."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.perf").write_text(text)
+    status = cli.main(["check", "--no-cache", "spec.perf"])
+    return status, capsys.readouterr().err
+
+
+def test_a_misspelt_override_that_nothing_reads_is_a_located_warning(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, FAMILY + "model small extends family {\n    hidden = 64; layers = 2\n"
+                        "    tied_embedings = true\n}\n", capsys, monkeypatch)
+    assert status == 0
+    assert err == (
+        "warning[unread-cell]: 'tied_embedings' is not a cell of 'family' (its parent) and nothing reads it\n"
+        "  --> spec.perf:9:5\n"
+        "  |\n"
+        "9 |     tied_embedings = true\n"
+        "  |     ^^^^^^^^^^^^^^\n"
+        "  = note: 'small' keeps the 'tied_embeddings' it inherits: tied_embeddings = false, at spec.perf:4:5\n"
+        "  = in: model.small.tied_embedings\n"
+        "  = help: did you mean 'tied_embeddings'?\n"
+        "  = help: a new cell of this name is fine once a formula, `show` or `require` reads it\n"
+        "\n"
+        "1 warning\n")
+
+
+def test_the_newcomers_llama_slip_is_caught_and_would_change_the_parameters(tmp_path, capsys, monkeypatch):
+    # models/llama.perf with `tied_embeddings = true` of Llama 3.2 1B misspelt: `check` used to say ok while the
+    # parameter count grew by the untied LM head (vocab x hidden = 128256 x 2048 = 262.7M, 21% of 1.24B).
+    shutil.copytree(REPO / "models", tmp_path / "models")
+    llama = tmp_path / "models" / "llama.perf"
+    text = llama.read_text()
+    block = text.index("model llama3_2_1b extends llama_family {")
+    at = text.index("tied_embeddings = true", block)
+    llama.write_text(text[:at] + "tied_embedings = true" + text[at + len("tied_embeddings = true"):])
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", "--no-cache", "models/llama.perf"]) == 0
+    err = capsys.readouterr().err
+    line = text[:at].count("\n") + 1
+    lines = [text.strip() for text in err.splitlines()]
+    assert lines[:2] == ["warning[unread-cell]: 'tied_embedings' is not a cell of 'llama_family' (its parent) and "
+                         "nothing reads it", f"--> models/llama.perf:{line}:5"]
+    assert "= help: did you mean 'tied_embeddings'?" in lines and err.endswith("\n1 warning\n")
+    fixed = perfdsl.load(REPO / "models" / "llama.perf").value("llama3_2_1b.params")
+    slipped = perfdsl.load(llama).value("llama3_2_1b.params")
+    assert slipped - fixed == 128256 * 2048
+    assert (slipped - fixed) / fixed == pytest.approx(0.212, abs=0.001)
+
+
+def test_a_near_miss_of_another_block_of_the_kind_is_named_with_its_block(tmp_path, capsys, monkeypatch):
+    # Of two cells one slip apart, the one a formula reads is taken as meant.
+    status, err = check(tmp_path, "hardware a { mem_bw = 1 TB/s }\nhardware b { mem_bwdth = 2 TB/s }\n"
+                        "hardware c { mme_bw = 2 TB/s }\ncostmodel k { t = 1 GB / hardware.mem_bw }\n", capsys,
+                        monkeypatch)
+    assert status == 0
+    assert err.splitlines()[0] == "warning[unread-cell]: 'mme_bw' is a cell of no other hardware and nothing reads it"
+    assert "  = help: did you mean 'mem_bw' (a cell of hardware 'a')?" in err.splitlines()
+    assert "mem_bwdth" not in err            # `bwdth` is not one slip from `bw`: another word
+    assert err.endswith("\n1 warning\n")
+
+
+@pytest.mark.parametrize("extra", [
+    "model reader { hidden = 1; layers = 1; x = small.tied_embedings }",    # a formula reads it
+    "model small2 extends family { hidden = 1; layers = 1; tied_embedings = true }",   # another block writes it
+])
+def test_a_cell_that_something_reads_or_another_block_writes_is_not_warned_of(tmp_path, capsys, monkeypatch,
+                                                                               extra):
+    status, err = check(tmp_path, FAMILY + "model small extends family {\n    hidden = 64; layers = 2\n"
+                        "    tied_embedings = true\n}\n" + extra + "\n", capsys, monkeypatch)
+    assert status == 0 and "unread-cell" not in err
+
+
+def test_a_report_that_shows_the_cell_reads_it(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, FAMILY + "model small extends family { hidden = 64; layers = 2; hiden = 3 }\n"
+                        "report r { model = small\n show model.params, model.hiden }\n", capsys, monkeypatch)
+    assert status == 0 and "unread-cell" not in err
+
+
+@pytest.mark.parametrize("name, meant, slip", [
+    ("tied_embedings", "tied_embeddings", True),          # a letter left out
+    ("tiedembeddings", "tied_embeddings", True),          # an underscore left out
+    ("kv_haeds", "kv_heads", True),                       # two letters swapped
+    ("num_layer", "num_layers", True),
+    ("output_throughput_low", "output_throughput_total", False),   # another word
+    ("decode_throughput_low", "decode_throughput", False),         # a word added
+    ("gemm_matmul_efficiency", "matmul_efficiency", False),
+    ("peak_fp4", "peak_fp8", False),                      # another number
+    ("tp_size", "pp_size", False),                        # another short word
+])
+def test_what_counts_as_a_slip(name, meant, slip):
+    assert misspelt(name, meant) is slip
+
+
+def test_no_bundled_file_warns_of_an_unread_cell(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    files = sorted(str(p.relative_to(REPO)) for folder in ("models", "hardware", "software", "costmodels", "reports")
+                   for p in (REPO / folder).glob("*.perf"))
+    assert cli.main(["check", "--no-cache", *files]) == 0
+    assert "unread-cell" not in capsys.readouterr().err
+
+
+# -- `true` and `false` among the names a misspelt one may mean ------------------------------------------------
+
+BOOLEANS = FAMILY + """\
+model m extends family {
+    hidden = 64; layers = 2
+    tied_embeddings = tru
+    flag = flase
+    n = 2 * tru
+    y = if(tru, 1, 2)
+}
+"""
+
+
+def test_true_and_false_are_offered_where_a_boolean_fits(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, BOOLEANS, capsys, monkeypatch)
+    assert status == 1
+    blocks = ["\n".join(line.strip() for line in block.splitlines()) + "\n" for block in err.split("\n\n")]
+    assert "error[unknown-name]: unknown name 'tru' in model 'm'" in blocks[0]
+    assert "= in: model.m.tied_embeddings\n= help: did you mean 'true'?\n" in blocks[0]
+    assert "= in: model.m.flag\n= help: did you mean 'false' or 'flag'?\n" in blocks[1]
+    # A number fits `2 * _`, not a boolean: no `true` there.
+    assert "= in: model.m.n\n= help: available: " in blocks[2]
+    assert "= in: model.m.y\n= help: did you mean 'true'?\n" in blocks[3]
+
+
+def test_a_boolean_is_not_offered_for_a_cell_that_overrides_a_number(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, FAMILY + "model m extends family { hidden = tru; layers = 2 }\n", capsys,
+                        monkeypatch)
+    assert status == 1
+    assert "did you mean 'true'" not in err
