@@ -3,29 +3,33 @@ since it was last checked is not parsed or checked again; its diagnostics are re
 
 `perfdsl check` checks each file on its command line as a program of its own (the file and what it imports). After
 checking one, `store` writes an entry `check-<hex>.json` into the private folder of user_cache.py, named by the
-digest of its key:
+digest of its key and of the root file's content (so an edit of the file, then its undoing, finds the first text's
+entry where it was). An entry holds up to VARIANTS results of that file, most recent first, one for each state of
+what it imports (so an edit of an imported file, then its undoing, replays too):
 
 - the key: the entry format, `user_cache.code_fingerprint()` (perfdsl's code and the Python version), the versions of
   the libraries whose behaviour shows in a diagnostic (lark's parse errors, pydantic, numpy), the package folder
   (where the bundled libraries are found), the working folder (paths are printed relative to it, and an import is
   looked for in it), the root file as the loader resolved it, and the command's options that change a check;
-- what the check read: the state of every file the loader read (the SHA-256 of the bytes it read, not read again
+- in each variant, what the check read: the state of every file the loader read (the SHA-256 of the bytes it read, not read again
   after, or the OSError that refused them), every import as resolved (spec, importing file, the file found or none),
   and, where the result holds diagnostics, the state of the bundled libraries (their hints name bundled files and
   what they define);
 - the result: the program's diagnostics, every field (JSON, never pickle: nothing in an entry is executed), and for
   the summary line each module's file as shown with its number of blocks and reports.
 
-`replay` gives the result back only where the entry's key is this run's and what it read reads the same now: each
+`replay` gives a variant's result back only where the entry's key is this run's and what the variant read reads the
+same now: each
 file's bytes hash the same, each import resolves (loader.resolve_import, the loader's own rule) to the same file or
 to none (a new file that shadows an import, or a missing import that now exists, invalidates the entry), and the
 bundled libraries are the same. The diagnostics are a function of these alone (each file's hints get a fresh
 suggestion budget: cmd_check resets it per file), so the replayed run prints the same bytes as the checked one.
 
 Never an error from the cache: an entry that cannot be read, is truncated, is not this format, fails a type check,
-or is not this user's private file (user_cache.trusted_entry) is a miss; a folder that cannot be written (read-only,
-full) stores nothing. The folder is pruned at most once a day: entries unused for UNUSED_DAYS, and the oldest beyond
-MAX_ENTRIES. PERFDSL_NO_CACHE or `perfdsl check --no-cache` turns the cache off.
+or is not this user's private file (user_cache.trusted_entry: such a file is replaced by a fresh entry) is a miss; a
+folder that cannot be written (read-only, full) stores nothing. The folder is pruned at most once a day: entries
+unused for UNUSED_DAYS, and the oldest beyond MAX_ENTRIES. PERFDSL_NO_CACHE or `perfdsl check --no-cache` turns the
+cache off.
 """
 
 from __future__ import annotations
@@ -41,10 +45,11 @@ from pathlib import Path
 from .errors import Diagnostic, Location, Tally
 from .user_cache import cache_folder, code_fingerprint, trusted_entry
 
-FORMAT = 1
+FORMAT = 2
 PREFIX = "check-"
 MAX_ENTRY_BYTES = 16 * 2**20        # a larger result (tens of thousands of diagnostics) is checked again each time
-MAX_ENTRIES = 5000                  # about 3 KB each for the bundled libraries: ~15 MB at most
+VARIANTS = 4                        # results kept per root file text: A -> B -> A (a branch switched and back) replays
+MAX_ENTRIES = 5000                  # a variant is about 3 KB for the bundled libraries: ~15 MB, ~60 MB at most
 UNUSED_DAYS = 30
 PRUNE_EVERY_S = 24 * 3600
 STAMP = PREFIX + "pruned.stamp"     # its mtime: the last pruning
@@ -112,13 +117,14 @@ class CheckCache:
         return None if folder is None else cls(folder, options)
 
     # -- keys ----------------------------------------------------------------------------------------------------
-    def _key(self, root: str) -> tuple[dict, str]:
-        """The key of the entry of the program whose root file (resolved) is `root`, and the entry's file name."""
+    def _key(self, root: str, state: str) -> tuple[dict, str]:
+        """The key of the entries of the program whose root file (resolved) is `root`, and the file name of the entry
+        for the root's content `state` (_state)."""
         if self._base is None:
             self._base = {"format": FORMAT, "code": code_fingerprint(), "libraries": _versions(),
                           "package": str(Path(__file__).resolve().parent), "options": self.options}
         key = {**self._base, "cwd": os.getcwd(), "root": root}
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(json.dumps([key, state], sort_keys=True).encode()).hexdigest()
         return key, f"{PREFIX}{digest[:40]}.json"
 
     # -- replaying -----------------------------------------------------------------------------------------------
@@ -135,35 +141,39 @@ class CheckCache:
             return None
 
     def _replay(self, file: str) -> Checked | None:
-        key, name = self._key(str(Path(file).resolve()))
+        root = str(Path(file).resolve())
+        key, name = self._key(root, self._current_state(root))
         path = trusted_entry(name)
         if path is None:
             return None
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
+        found = _read(path)
+        if found is None:
             return None
-        with os.fdopen(fd, "rb") as stream:
-            mtime = os.fstat(stream.fileno()).st_mtime
-            data = stream.read(MAX_ENTRY_BYTES + 1)
-        if len(data) > MAX_ENTRY_BYTES:
+        entry, mtime = found
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry["variants"], list):
             return None
-        entry = json.loads(data)
-        if not isinstance(entry, dict) or entry.get("key") != key:
+        for rank, variant in enumerate(entry["variants"]):
+            if self._unchanged(variant):
+                checked = Checked(_diagnostics(variant["diagnostics"]), _modules(variant["modules"]))
+                break
+        else:
             return None
-        if not self._unchanged(entry):
-            return None
-        checked = Checked(_diagnostics(entry["diagnostics"]), _modules(entry["modules"]))
-        if time.time() - mtime > PRUNE_EVERY_S:       # used: keep it from pruning (at most one write a day)
+        if rank:                                      # the most recently used first: it is the last to be dropped
+            entry["variants"].insert(0, entry["variants"].pop(rank))
+            try:
+                self._write(path, json.dumps(entry, separators=(",", ":")), count=False)
+            except OSError:
+                pass                                  # a read-only or full disk: the order stays as it was
+        elif time.time() - mtime > PRUNE_EVERY_S:     # used: keep it from pruning (at most one write a day)
             try:
                 os.utime(path)
             except OSError:
                 pass
         return checked
 
-    def _unchanged(self, entry: dict) -> bool:
-        """Whether every file, import and library state the entry read reads the same now."""
-        files, imports, library = entry["files"], entry["imports"], entry["library"]
+    def _unchanged(self, variant: dict) -> bool:
+        """Whether every file, import and library state the variant read reads the same now."""
+        files, imports, library = variant["files"], variant["imports"], variant["library"]
         if not isinstance(files, list) or not isinstance(imports, list) or not files:
             return False
         for name, state in files:
@@ -223,12 +233,12 @@ class CheckCache:
     def _store(self, recorder: Recorder, checked: Checked) -> None:
         if recorder.root is None:
             return
-        key, name = self._key(recorder.root)
-        entry = {"key": key, "files": list(recorder.files.items()), "imports": recorder.imports,
-                 "library": self.library_state() if checked.diagnostics else None,
-                 "diagnostics": [_dump(d) for d in checked.diagnostics],
-                 "modules": [list(module) for module in checked.modules]}
-        text = json.dumps(entry, separators=(",", ":"))
+        key, name = self._key(recorder.root, recorder.files[recorder.root])
+        variant = {"files": list(recorder.files.items()), "imports": recorder.imports,
+                   "library": self.library_state() if checked.diagnostics else None,
+                   "diagnostics": [_dump(d) for d in checked.diagnostics],
+                   "modules": [list(module) for module in checked.modules]}
+        text = json.dumps(variant, separators=(",", ":"))
         if len(text) > MAX_ENTRY_BYTES:
             return
         back = json.loads(text)
@@ -237,6 +247,29 @@ class CheckCache:
         path = trusted_entry(name)
         if path is None:
             return
+        variants = [variant] + self._other_variants(path, key, variant)[:VARIANTS - 1]
+        while True:
+            text = json.dumps({"key": key, "variants": variants}, separators=(",", ":"))
+            if len(text) <= MAX_ENTRY_BYTES or len(variants) == 1:
+                break
+            variants.pop()
+        self._write(path, text)
+
+    def _other_variants(self, path: Path, key: dict, variant: dict) -> list[dict]:
+        """The variants of the entry at `path` that read something else than `variant` does ([] where there is no
+        entry, or one of another key or format: it is replaced whole)."""
+        try:
+            found = _read(path)
+            if found is None or not isinstance(found[0], dict) or found[0].get("key") != key:
+                return []
+            reads = (variant["files"], variant["imports"], variant["library"])
+            return [other for other in found[0]["variants"] if isinstance(other, dict)
+                    and (other.get("files"), other.get("imports"), other.get("library")) != reads]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeError):
+            return []
+
+    def _write(self, path: Path, text: str, count: bool = True) -> None:
+        """Put `text` at `path` atomically (a temporary file in the folder, then os.replace); raises OSError."""
         fd, temporary = tempfile.mkstemp(prefix="." + PREFIX, suffix=".tmp", dir=self.folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as stream:
@@ -245,7 +278,8 @@ class CheckCache:
         except BaseException:
             _remove(temporary)
             raise
-        self.stored += 1
+        if count:
+            self.stored += 1
 
     # -- pruning -------------------------------------------------------------------------------------------------
     def prune(self, now: float | None = None) -> None:
@@ -277,6 +311,21 @@ class CheckCache:
                     _remove(name)
         except OSError:
             pass
+
+
+def _read(path: Path) -> tuple[object, float] | None:
+    """The JSON value of the entry at `path` and its mtime, or None where it is missing, a link or too large; raises
+    OSError, ValueError (not JSON) or UnicodeError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as stream:
+        mtime = os.fstat(stream.fileno()).st_mtime
+        data = stream.read(MAX_ENTRY_BYTES + 1)
+    if len(data) > MAX_ENTRY_BYTES:
+        return None
+    return json.loads(data), mtime
 
 
 def _remove(path: str) -> None:

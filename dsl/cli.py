@@ -62,11 +62,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perfdsl {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="check .perf files and print every error, sorted by location")
+    check = sub.add_parser("check", help="check .perf files and print every error, sorted by location",
+                           description="Check .perf files, each as its own program (with what it imports), and print "
+                           "every error, sorted by location. A file whose text, and that of everything it imports, "
+                           f"is unchanged since its last check is replayed from the check cache in {_cache_where()}.")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--no-cache", action="store_true",
                        help="check every file, neither replaying nor storing results in the check cache "
-                            "(~/.cache/perfdsl, by content; PERFDSL_NO_CACHE=1 turns every cache off)")
+                            "(`perfdsl cache info` shows what it holds, or why it is not used; PERFDSL_NO_CACHE=1 "
+                            "turns every cache off)")
+
+    cache = sub.add_parser("cache", help="where perfdsl's cache is, what it holds, and clearing it",
+                           description=f"perfdsl's cache folder: {_cache_where()}. It holds check results, parsed "
+                           "files and Lark's grammar tables, each rebuilt when missing. PERFDSL_NO_CACHE=1 turns every "
+                           "cache off (0, false, no, off and empty do not).")
+    actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("dir", help="print the cache folder's path")
+    actions.add_parser("info", help="the folder, whether it is used (if not: why, and the fix), and the entries "
+                       "and bytes of each kind")
+    clear = actions.add_parser("clear", help="remove perfdsl's cache files (all kinds, or those named)")
+    clear.add_argument("kinds", nargs="*", metavar="KIND", type=_cache_kind, help="check, parse or grammar "
+                       "(default: all)")
 
     ev = sub.add_parser("eval", help="evaluate a report")
     ev.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
@@ -175,6 +191,27 @@ def _plot_parser(sub) -> None:
     plot.add_argument("--roofline", action="store_true", help="the roofline of one point (choose it with --at)")
 
 
+def _cache_where() -> str:
+    """Where the cache folder is, for --help: its path where XDG_CACHE_HOME is set, else the default (user_cache)."""
+    from .user_cache import folder_path
+
+    folder = folder_path()
+    default = "$XDG_CACHE_HOME/perfdsl, by default ~/.cache/perfdsl"
+    if folder is None:
+        return default
+    return (f"{folder} ({default})" if os.path.isabs(os.environ.get("XDG_CACHE_HOME", "")) else
+            f"{folder} (~/.cache/perfdsl; $XDG_CACHE_HOME/perfdsl where XDG_CACHE_HOME is set)").replace("%", "%%")
+
+
+def _cache_kind(text: str) -> str:
+    """A KIND of `perfdsl cache clear` (argparse's choices would refuse an empty list of them)."""
+    from .cache_command import KINDS
+
+    if text not in [kind.name for kind in KINDS]:
+        raise argparse.ArgumentTypeError(f"no kind '{text}' (choose from {', '.join(k.name for k in KINDS)})")
+    return text
+
+
 def _lazy_epilog(parser: argparse.ArgumentParser, module: str, function: str) -> None:
     """The parser's help ends with text built only when the help is shown (its module is slow to import)."""
     format_help = parser.format_help
@@ -204,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     from .limits import RECURSION_LIMIT, recursion_room
 
     try:
-        handler = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
+        handler = {"check": cmd_check, "cache": cmd_cache, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
                    "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot,
                    "calibrate": cmd_calibrate}[args.command]
         with recursion_room(), _signals_as_exceptions():
@@ -361,6 +398,25 @@ def cmd_check(args) -> int:
     sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {blocks} blocks, "
                      f"{reports} report{'s' if reports != 1 else ''} ({time.perf_counter() - started:.2f} s)\n")
     return EXIT_OK
+
+
+def cmd_cache(args) -> int:
+    """`perfdsl cache dir | info | clear [KIND...]` (cache_command.py): the path and the report on stdout, what was
+    removed on stderr; exit status 2 where a file could not be removed."""
+    from . import cache_command
+
+    if args.action == "dir":
+        sys.stdout.write(cache_command.folder_text() + "\n")
+        return EXIT_OK
+    if args.action == "info":
+        sys.stdout.write(cache_command.info_text())
+        return EXIT_OK
+    removed, size, errors = cache_command.clear(args.kinds)
+    if errors:
+        _print_diagnostics(errors)
+    sys.stderr.write(f"removed {removed} file{'s' if removed != 1 else ''} ({cache_command.size_text(size)}) "
+                     f"from {cache_command.folder_text()}\n")
+    return EXIT_USAGE if errors else EXIT_OK
 
 
 class _FileChecker:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE_ERROR
+from .library import IMPORT_ORDER
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,7 @@ _TABLE = [
     ErrorCode("number-too-large", "syntax", _E, "'{number}' is too large for a number (the largest is about 1.8e308 "
               "in SI units)", "write the number in a larger unit, or check it for a slip"),
     ErrorCode("no-such-import", "syntax", _E, "cannot find the imported file '{path}'",
-              "imports are looked up relative to the importing file, then the working folder, then the bundled "
-              "libraries (models/, hardware/, costmodels/); the help names the closest bundled file"),
+              f"imports are looked up {IMPORT_ORDER}; the help names the closest bundled file"),
     ErrorCode("unreadable-file", "syntax", _E, "cannot read '{file}': {reason} | byte {byte} is not UTF-8 text",
               "save the file as UTF-8; the caret marks the first byte that is not"),
     # -- spec ---------------------------------------------------------------------------------------------------
@@ -265,7 +265,11 @@ _TABLE = [
     ErrorCode("unsupported-architecture", "runs", _E, "this config sets {what}, which the model library does not "
               "describe", "extend the family block in models/ (see models/README.md)"),
     # -- usage --------------------------------------------------------------------------------------------------
-    ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file", "check the path"),
+    ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file | cannot read '{path}': it is a "
+              "folder", "check the path; give a folder's files as FOLDER/*.perf"),
+    ErrorCode("cache-clear", "usage", _E, "cannot remove '{file}': {reason}",
+              "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
+              "permissions (`perfdsl cache info`)"),
     ErrorCode("bad-option", "usage", _E, "cannot read --set {item}", "write --set CELL=VALUE"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),

@@ -11,6 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 
 LIBRARIES = ("models", "hardware", "software", "costmodels")
+# Where `import "SPEC"` looks, in order (loader.resolve_import): the one wording of every message that says so.
+IMPORT_ORDER = ("relative to the importing file, then the working folder, then the bundled libraries ("
+                + ", ".join(lib + "/" for lib in LIBRARIES) + ")")
 _PACKAGE = Path(__file__).resolve().parent
 
 

@@ -1,6 +1,6 @@
 """Loading (stage 1): files -> parsed modules, following imports.
 
-An import is resolved relative to the importing file, then against the bundled libraries, so
+An import is resolved relative to the importing file, then the working folder, then the bundled libraries, so
 `import "hardware/ampere_workstation.perf"` works from anywhere. Every file is parsed once; import cycles are harmless.
 Diagnostics of every file are collected before anything is raised.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Protocol
 
 from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error
-from .library import LIBRARIES, library_files, library_root
+from .library import IMPORT_ORDER, library_files, library_root
 
 if TYPE_CHECKING:       # the parser (lark, pydantic) is imported when a file is parsed: check_cache replays without
     from . import ir    # it, resolving imports with resolve_import alone
@@ -73,9 +73,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     for raw in paths:
         path = Path(raw)
         if not _is_file(path):
-            missing.append(error("no-such-file", f"cannot read '{raw}': no such file",
-                                 hints=["check the path; imports inside .perf files are resolved relative to "
-                                        "the importing file, then against the bundled models/ and hardware/"]))
+            missing.append(_missing_file(str(raw), path))
             continue
         queue.append(path.resolve())
     if missing:
@@ -128,6 +126,23 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     return modules
 
 
+def _missing_file(raw: str, path: Path) -> Diagnostic:
+    """A file of the command line that is not a file: a folder (its .perf files are what to give), or nothing."""
+    rule = f"imports inside .perf files are looked up {IMPORT_ORDER}"
+    if _is_dir(path):
+        return error("no-such-file", f"cannot read '{raw}': it is a folder",
+                     hints=[f"give its files: {raw.rstrip('/' + os.sep) or raw}/*.perf"])
+    return error("no-such-file", f"cannot read '{raw}': no such file",
+                 hints=["check the path (a file given here is read relative to the working folder); " + rule])
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
     """The first byte that is not UTF-8, located by line and column."""
     line, col, source = byte_position(data, exc.start)
@@ -143,5 +158,4 @@ def _missing_import(imp: ir.Import, lines: list[str]) -> Diagnostic:
     return error("no-such-import", f"cannot find the imported file '{shown}'", imp.span.location(),
                  source_line=source,
                  hints=did_you_mean(imp.path, bundled)
-                 + ["imports are looked up relative to the importing file, then the working folder, then the "
-                    f"bundled libraries ({', '.join(lib + '/' for lib in LIBRARIES)})"])
+                 + [f"imports are looked up {IMPORT_ORDER}"])

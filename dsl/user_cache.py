@@ -1,10 +1,13 @@
 """The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar).
 
 Lark's grammar cache here is loaded with pickle, and a pickle is code (the check cache, check_cache.py, is JSON):
-the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl), created readable by its owner only, and used only
-when it is owned by this user and nobody else can write it, never the shared temporary folder, where another local
-user could plant a file for us to load.
-PERFDSL_NO_CACHE (any non-empty value) turns every cache off: nothing is read or written.
+the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl; a relative XDG_CACHE_HOME is ignored, as the XDG
+Base Directory spec says), created readable by its owner only, and used only when it is owned by this user and nobody
+else can write it (a 0755 folder made by `mkdir -p` is fine), never the shared temporary folder, where another local
+user could plant a file for us to load. An entry in it that others could write, or that is not this user's regular
+file, is never read: it is removed (the folder is ours, so nobody can put it back) and written afresh.
+PERFDSL_NO_CACHE turns every cache off: nothing is read or written; 0, false, no, off (any case) and the empty value
+count as not set. `cache_status()` says where the folder is and, where it is not used, why (`perfdsl cache info`).
 
 Every cache keys its entries by `code_fingerprint()` (besides what it caches): perfdsl's own code, read, not its
 version, since an editable install changes the code under one version and several checkouts share one folder.
@@ -16,32 +19,89 @@ import hashlib
 import os
 import stat
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 
-def cache_folder() -> Path | None:
-    """The private cache folder, created (mode 0700) if missing, or None when caching is off (PERFDSL_NO_CACHE, a
-    platform without user ids) or the folder cannot be trusted (not a folder, another owner, writable by others) or
-    made (read-only home). Never raises."""
-    if os.environ.get("PERFDSL_NO_CACHE") or not hasattr(os, "getuid"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "perfdsl")
+_OFF_VALUES = ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class CacheStatus:
+    """Where the cache folder is and whether it is used. `folder`: $XDG_CACHE_HOME/perfdsl or ~/.cache/perfdsl (None
+    where no home folder is known); `used`: entries are read (and written, unless `read_only`); `reason`: why not,
+    in words, None where it is used; `fix`: what to do about it, None where nothing is to be done."""
+
+    folder: Path | None
+    used: bool
+    reason: str | None = None
+    fix: str | None = None
+    read_only: bool = False
+
+
+def caching_disabled() -> bool:
+    """Whether PERFDSL_NO_CACHE turns the caches off: any value but 0, false, no, off (any case) or empty."""
+    return os.environ.get("PERFDSL_NO_CACHE", "").strip().lower() not in _OFF_VALUES
+
+
+def folder_path() -> Path | None:
+    """$XDG_CACHE_HOME/perfdsl, or ~/.cache/perfdsl where XDG_CACHE_HOME is unset, empty or relative (the XDG Base
+    Directory spec: a relative path is invalid and ignored). None where the home folder is not known."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base, "perfdsl")
+
+
+def cache_status(create: bool = True) -> CacheStatus:
+    """The cache folder and whether it may be used (see the module's docstring); with `create`, a missing folder is
+    made (mode 0700). Never raises."""
+    folder = folder_path()
+    if caching_disabled():
+        return CacheStatus(folder, False, f"PERFDSL_NO_CACHE={os.environ['PERFDSL_NO_CACHE']} turns every cache off",
+                           "unset PERFDSL_NO_CACHE (or set it to 0)")
+    if not hasattr(os, "getuid"):
+        return CacheStatus(folder, False, "this platform has no user ids to tell a private folder by")
+    if folder is None:
+        return CacheStatus(None, False, "no home folder is known", "set HOME or XDG_CACHE_HOME to an absolute path")
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if create:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
         info = os.lstat(folder)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        return None
-    return Path(folder)
+    except FileNotFoundError:
+        return CacheStatus(folder, False, "the folder does not exist yet (a check makes it)")
+    except OSError as exc:
+        return CacheStatus(folder, False, f"the folder cannot be made: {exc.strerror or exc}",
+                           "make it writable, or point XDG_CACHE_HOME to a folder of your own")
+    if not stat.S_ISDIR(info.st_mode):
+        return CacheStatus(folder, False, "it is not a folder" + (" (a link)" if stat.S_ISLNK(info.st_mode) else ""),
+                           f"remove it: rm {folder}")
+    if info.st_uid != os.getuid():
+        return CacheStatus(folder, False, f"it is owned by another user (uid {info.st_uid})",
+                           "point XDG_CACHE_HOME to a folder of your own")
+    if info.st_mode & 0o022:
+        return CacheStatus(folder, False, f"other users can write it (mode {stat.S_IMODE(info.st_mode):o})",
+                           f"chmod go-w {folder}")
+    return CacheStatus(folder, True, read_only=not os.access(folder, os.W_OK))
+
+
+def cache_folder() -> Path | None:
+    """The private cache folder, created (mode 0700) if missing, or None where caching is off or the folder cannot
+    be made or trusted (cache_status says why). Never raises."""
+    status = cache_status()
+    return status.folder if status.used else None
 
 
 def trusted_entry(name: str) -> Path | None:
-    """The path of the file `name` in the cache folder when it may be read and written: it does not exist yet, or it
-    is a regular file of this user that nobody else can write. None when caching is off or the file is not to be
-    trusted (a link, another owner, group- or world-writable). Never raises."""
+    """The path of the file `name` in the cache folder, to read and write: it does not exist, or it is a regular
+    file of this user that nobody else can write. An entry that is not to be trusted (a link, another owner's file,
+    one others can write) is removed first, so that it is built and written afresh: the folder is ours and nobody
+    else can write it, so nothing can take its place meanwhile. None when caching is off or such an entry cannot be
+    removed (a folder of that name). Never raises."""
     folder = cache_folder()
     if folder is None:
         return None
@@ -52,7 +112,13 @@ def trusted_entry(name: str) -> Path | None:
         return path
     except OSError:
         return None
-    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o022:
+    if stat.S_ISREG(found.st_mode) and found.st_uid == os.getuid() and not found.st_mode & 0o022:
+        return path
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
         return None
     return path
 

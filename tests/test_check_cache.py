@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -178,7 +179,11 @@ def test_an_edit_down_an_import_chain_is_seen(cache, check, library_copy):
     assert broken == check("--no-cache", report)
     assert check(report) == broken                    # now replayed
     family.write_bytes(original)
-    assert check(report) == clean
+    with pytest.MonkeyPatch.context() as patched:     # the first text's result is kept beside the edit's: replayed
+        patched.setattr("perfdsl.program.load_modules", _must_not_load)
+        assert check(report) == clean
+        family.write_bytes(original + BROKEN_FAMILY_CELL.encode())
+        assert check(report) == broken
 
 
 def test_a_touch_that_keeps_the_text_keeps_the_entry(cache, check, library_copy, monkeypatch):
@@ -262,7 +267,7 @@ def test_a_stored_entry_is_what_is_replayed(one_entry, check):
     corrupt entries below show a fallback to checking, not a cache that is never read."""
     entry, first = one_entry
     data = json.loads(entry.read_text())
-    data["diagnostics"][0]["message"] = "REPLAYED"
+    data["variants"][0]["diagnostics"][0]["message"] = "REPLAYED"
     entry.write_text(json.dumps(data))
     assert "error[cycle]: REPLAYED" in check("tests/cases/cycle.perf")[2]
 
@@ -275,8 +280,10 @@ def test_a_stored_entry_is_what_is_replayed(one_entry, check):
     lambda text: text.replace('"line":', '"line":"x", "was":', 1),            # a field of the wrong type
     lambda text: text.replace('"severity":"error"', '"severity":1', 1),
     lambda text: text.replace('"modules":[', '"modules":[["x", "1", 2],', 1),
-    lambda text: text.replace('"format":1', '"format":0', 1),                 # another format
-], ids=["truncated", "empty", "garbage", "list", "line-type", "severity-type", "modules-type", "format"])
+    lambda text: text.replace('"format":2', '"format":1', 1),                 # another format
+    lambda text: text.replace('"variants":[', '"variants":{"x":[', 1) + "}",   # variants not a list
+], ids=["truncated", "empty", "garbage", "list", "line-type", "severity-type", "modules-type", "format",
+         "variants-type"])
 def test_a_corrupt_entry_is_ignored_and_rewritten(one_entry, check, damage):
     entry, first = one_entry
     entry.write_text(damage(entry.read_text()))
@@ -285,28 +292,38 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(one_entry, check, damage):
     assert check("tests/cases/cycle.perf") == first
 
 
-def test_an_entry_that_is_not_ours_is_neither_read_nor_written(one_entry, check):
-    """A link, a file others can write, or (where the tests run as root) another user's file: ignored, never
-    overwritten."""
+def test_an_entry_that_is_not_ours_is_not_read_but_replaced(one_entry, check):
+    """A file others can write, a link, or (where the tests run as root) another user's file under an entry's name:
+    never read; since nobody else can write the folder, it is replaced by a fresh entry of this user's (mode 0600),
+    which the next run replays. A link's target is left alone."""
     entry, first = one_entry
     data = json.loads(entry.read_text())
-    data["diagnostics"][0]["message"] = "PLANTED"
+    data["variants"][0]["diagnostics"][0]["message"] = "PLANTED"
     planted = json.dumps(data)
+
+    def fresh() -> bool:
+        found = os.lstat(entry)
+        return (stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) == 0o600
+                and found.st_uid == os.getuid() and "PLANTED" not in entry.read_text())
+
     entry.write_text(planted)
     entry.chmod(0o666)
     assert check("tests/cases/cycle.perf") == first
-    assert entry.read_text() == planted
-    entry.chmod(0o600)
+    assert fresh()
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr("perfdsl.program.load_modules", _must_not_load)
+        assert check("tests/cases/cycle.perf") == first
     if os.geteuid() == 0:
+        entry.write_text(planted)
         os.chown(entry, 12345, 12345)
         assert check("tests/cases/cycle.perf") == first
-        assert entry.read_text() == planted
-        os.chown(entry, 0, 0)
+        assert fresh()
     target = entry.with_name("elsewhere.json")
-    entry.rename(target)
+    target.write_text(planted)
+    entry.unlink()
     entry.symlink_to(target)
     assert check("tests/cases/cycle.perf") == first
-    assert entry.is_symlink() and target.read_text() == planted
+    assert fresh() and target.read_text() == planted
 
 
 def test_a_folder_others_can_write_is_not_used(one_entry, check):
@@ -324,7 +341,7 @@ def test_no_cache_neither_reads_nor_writes(cache, check, monkeypatch, one_entry)
     """PERFDSL_NO_CACHE (every cache off) and --no-cache (this one) check every file and leave the folder as it is."""
     entry, first = one_entry
     data = json.loads(entry.read_text())
-    data["diagnostics"][0]["message"] = "REPLAYED"
+    data["variants"][0]["diagnostics"][0]["message"] = "REPLAYED"
     entry.write_text(json.dumps(data))
     assert check("--no-cache", "tests/cases/cycle.perf") == first
     assert check("--no-cache", "tests/cases/unknown_name.perf")[0] == 1

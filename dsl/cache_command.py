@@ -1,0 +1,167 @@
+"""`perfdsl cache dir | info | clear`: where perfdsl's cache folder is, whether it is used (and if not, why), what it
+holds, and clearing it (as `pip cache dir/info/purge` and `ruff clean` do).
+
+The folder and the rule that decides whether it is used are user_cache's (`cache_status`); this module only reads
+the folder's listing and removes perfdsl's own files from it. Each kind of entry is one row of KINDS, named by its
+file name's prefix (the cache contract: each cache touches only its own prefix); a kind's stamp files and the
+temporary files of writers (".PREFIX*.tmp") are cleared with it. Files of no kind are listed as "other" and never
+removed. Nothing here imports more than the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Diagnostic, error
+from .user_cache import cache_status
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of cache file: `name` (as `perfdsl cache clear NAME` takes it), the file names of its entries
+    (`prefix`*`suffix`), and what it holds."""
+
+    name: str
+    prefix: str
+    suffix: str
+    what: str
+
+    def owns(self, name: str) -> bool:
+        """Whether the file `name` is this kind's: an entry, a stamp or a writer's temporary file."""
+        return name.startswith(self.prefix) or (name.startswith("." + self.prefix) and name.endswith(".tmp"))
+
+    def is_entry(self, name: str) -> bool:
+        return name.startswith(self.prefix) and name.endswith(self.suffix)
+
+
+KINDS = (
+    Kind("check", "check-", ".json", "results of perfdsl check (check_cache.py)"),
+    Kind("parse", "parse-", ".pickle", "parsed .perf files (parse_cache.py)"),
+    Kind("grammar", "grammar-", ".cache", "Lark's tables for perfdsl's grammar (parser.py)"),
+)
+
+
+@dataclass
+class Tally:
+    """How many entries (and other files: stamps, temporary files) of one kind, and their size in bytes."""
+
+    entries: int = 0
+    others: int = 0
+    size: int = 0
+
+
+def listing(folder: Path) -> tuple[dict[str, Tally], Tally]:
+    """The files of the folder by kind (KINDS' names), and those of no kind; links and subfolders count as files of
+    their own size (lstat). Raises OSError where the folder cannot be listed."""
+    kinds = {kind.name: Tally() for kind in KINDS}
+    other = Tally()
+    with os.scandir(folder) as found:
+        for item in found:
+            try:
+                size = item.stat(follow_symlinks=False).st_size
+            except OSError:
+                size = 0
+            kind = next((k for k in KINDS if k.owns(item.name)), None)
+            tally = other if kind is None else kinds[kind.name]
+            if kind is not None and kind.is_entry(item.name):
+                tally.entries += 1
+            else:
+                tally.others += 1
+            tally.size += size
+    return kinds, other
+
+
+def size_text(size: int) -> str:
+    """A size in bytes as people read it: 950 B, 12.3 kB, 1.6 MB (decimal units, as pip and du --si print)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+def folder_text() -> str:
+    """The folder's path, or what is missing to name one."""
+    folder = cache_status(create=False).folder
+    return str(folder) if folder is not None else "(none: no home folder is known; set XDG_CACHE_HOME)"
+
+
+def info_text() -> str:
+    """The report of `perfdsl cache info`: the folder, whether it is used (if not: why, and the fix), and per kind
+    the entries and bytes it holds. Makes nothing; never raises."""
+    status = cache_status(create=False)
+    lines = [f"folder: {status.folder if status.folder is not None else '(none)'}"]
+    if status.used:
+        lines.append("used:   yes" + (" (read only: entries are replayed, none are written)" if status.read_only
+                                      else ""))
+    else:
+        lines.append(f"used:   no: {status.reason}")
+        if status.fix:
+            lines.append(f"fix:    {status.fix}")
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and not os.path.isabs(xdg):
+        lines.append(f"note:   XDG_CACHE_HOME={xdg} is ignored: it is not an absolute path (the XDG Base Directory "
+                     "spec)")
+    if status.folder is None:
+        return "\n".join(lines) + "\n"
+    try:
+        kinds, other = listing(status.folder)
+    except FileNotFoundError:
+        return "\n".join(lines + ["holds:  nothing (the folder does not exist)"]) + "\n"
+    except OSError as exc:
+        return "\n".join(lines + [f"holds:  cannot be listed: {exc.strerror or exc}"]) + "\n"
+    # (kind, how many, bytes, what): a kind counts its entries (its stamps and temporaries are said beside them).
+    rows = []
+    for kind in KINDS:
+        tally = kinds[kind.name]
+        extra = f" (and {tally.others} stamp or temporary file{'s' if tally.others != 1 else ''})" \
+            if tally.others else ""
+        rows.append((kind.name, tally.entries, tally.size, f"{kind.prefix}*{kind.suffix}: {kind.what}{extra}"))
+    if other.others:
+        rows.append(("other", other.others, other.size, "files of no kind above, never cleared"))
+    lines.append("")
+    lines.append(f"{'kind':<8} {'entries':>7} {'size':>9}  what")
+    for name, count, size, what in rows:
+        lines.append(f"{name:<8} {count:>7} {size_text(size):>9}  {what}")
+    lines.append(f"{'total':<8} {sum(r[1] for r in rows):>7} {size_text(sum(r[2] for r in rows)):>9}")
+    return "\n".join(lines) + "\n"
+
+
+def clear(names: list[str]) -> tuple[int, int, list[Diagnostic]]:
+    """Remove the files of the kinds `names` (all kinds where empty) from the cache folder, whether or not it is
+    used: (files removed, their bytes, an error for each file that could not be removed). A link is removed, never
+    what it points to. Never raises."""
+    chosen = [kind for kind in KINDS if not names or kind.name in names]
+    folder = cache_status(create=False).folder
+    removed, size, errors = 0, 0, []
+    if folder is None:
+        return 0, 0, []
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return 0, 0, []
+        items = list(os.scandir(folder))
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            return 0, 0, []
+        return 0, 0, [_not_removed(folder, exc)]
+    for item in sorted(items, key=lambda entry: entry.name):
+        if not any(kind.owns(item.name) for kind in chosen):
+            continue
+        try:
+            bytes_ = item.stat(follow_symlinks=False).st_size
+            os.unlink(item.path)
+        except FileNotFoundError:
+            continue                         # another run removed it meanwhile
+        except OSError as exc:
+            errors.append(_not_removed(Path(item.path), exc))
+            continue
+        removed += 1
+        size += bytes_
+    return removed, size, errors
+
+
+def _not_removed(path: Path, exc: OSError) -> Diagnostic:
+    return error("cache-clear", f"cannot remove '{path}': {exc.strerror or exc}",
+                 hints=["check the folder's owner and permissions (`perfdsl cache info`)"])
