@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                            description="Check .perf files, each as its own program (with what it imports), and print "
                            "every error, sorted by location. A file whose text, and that of everything it imports, "
                            f"is unchanged since its last check is replayed from the check cache in {_cache_where()}.")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("files", nargs="+", metavar="FILE", help="a .perf file, or a folder: every .perf file in it "
+                       "and its subfolders")
     check.add_argument("--no-cache", action="store_true",
                        help="check every file, neither replaying nor storing results in the check cache "
                             "(`perfdsl cache info` shows what it holds, or why it is not used; PERFDSL_NO_CACHE=1 "
@@ -359,6 +360,7 @@ def cmd_check(args) -> int:
     from .errors import dedupe
 
     started = time.perf_counter()
+    args.files = _check_targets(args.files)
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
         from .loader import load_modules
@@ -417,6 +419,31 @@ def cmd_cache(args) -> int:
     sys.stderr.write(f"removed {removed} file{'s' if removed != 1 else ''} ({cache_command.size_text(size)}) "
                      f"from {cache_command.folder_text()}\n")
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _check_targets(items: list[str]) -> list[str]:
+    """The files `perfdsl check` checks: each item as given, but a folder stands for every .perf file in it and its
+    subfolders (as linters take a folder), sorted, hidden folders (.venv, .git) skipped and links to folders not
+    followed; a file given twice is checked once. Raises UsageError for a folder that holds no .perf file."""
+    from .errors import UsageError, error
+
+    found: list[str] = []
+    empty = []
+    for item in items:
+        if not os.path.isdir(item):
+            found.append(item)
+            continue
+        inside = []
+        for folder, subfolders, names in os.walk(item):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            inside.extend(os.path.join(folder, name) for name in sorted(names) if name.endswith(".perf"))
+        if not inside:
+            empty.append(error("no-such-file", f"cannot read '{item}': the folder holds no .perf file",
+                               hints=["give .perf files, or folders that hold them"]))
+        found.extend(inside)
+    if empty:
+        raise UsageError(empty)
+    return list(dict.fromkeys(found))
 
 
 class _FileChecker:

@@ -266,7 +266,8 @@ _TABLE = [
               "describe", "extend the family block in models/ (see models/README.md)"),
     # -- usage --------------------------------------------------------------------------------------------------
     ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file | cannot read '{path}': it is a "
-              "folder", "check the path; give a folder's files as FOLDER/*.perf"),
+              "folder | cannot read '{path}': the folder holds no .perf file",
+              "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf)"),
     ErrorCode("cache-clear", "usage", _E, "cannot remove '{file}': {reason}",
               "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
               "permissions (`perfdsl cache info`)"),

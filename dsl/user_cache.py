@@ -70,7 +70,10 @@ def cache_status(create: bool = True) -> CacheStatus:
         return CacheStatus(None, False, "no home folder is known", "set HOME or XDG_CACHE_HOME to an absolute path")
     try:
         if create:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            try:
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+            except FileExistsError:
+                pass                      # something that is not a folder: lstat tells what
         info = os.lstat(folder)
     except FileNotFoundError:
         return CacheStatus(folder, False, "the folder does not exist yet (a check makes it)")

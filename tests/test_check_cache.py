@@ -186,6 +186,64 @@ def test_an_edit_down_an_import_chain_is_seen(cache, check, library_copy):
         assert check(report) == broken
 
 
+def test_an_edit_undone_replays_the_library(cache, check, library_copy, monkeypatch):
+    """A -> B -> A: every library file checked, a comment added to models/llama.perf (the programs that import it
+    are checked again), then the edit undone: every program is replayed (the first text's results were kept beside
+    the edit's), and the edit redone replays too."""
+    family = library_copy / "models" / "llama.perf"
+    original = family.read_bytes()
+    first = check(*LIBRARY)
+    family.write_bytes(original + b"# an edit\n")
+    edited = check(*LIBRARY)
+    assert edited[0] == first[0] == 0
+    monkeypatch.setattr("perfdsl.program.load_modules", _must_not_load)
+    family.write_bytes(original)
+    assert check(*LIBRARY) == first
+    family.write_bytes(original + b"# an edit\n")
+    assert check(*LIBRARY) == edited
+
+
+def test_an_edit_of_the_file_itself_undone_replays(cache, check, library_copy, monkeypatch):
+    """Entries are named by the root file's content too: the entry of the first text is still there after the
+    second text's is written."""
+    report = library_copy / "reports" / "example.perf"
+    original = report.read_bytes()
+    first = check("reports/example.perf")
+    report.write_bytes(original + BROKEN_FAMILY_CELL.encode())
+    broken = check("reports/example.perf")
+    assert first[0] == 0 and broken[0] == 1
+    monkeypatch.setattr("perfdsl.program.load_modules", _must_not_load)
+    report.write_bytes(original)
+    assert check("reports/example.perf") == first
+    report.write_bytes(original + BROKEN_FAMILY_CELL.encode())
+    assert check("reports/example.perf") == broken
+
+
+def test_at_most_variants_results_are_kept_per_file_text(cache, check, library_copy, monkeypatch):
+    """An imported file in VARIANTS + 1 texts, one after the other: the report's entry keeps the last VARIANTS
+    results, most recently used first; the first text's result was dropped and is checked again."""
+    family = library_copy / "models" / "transformer.perf"
+    original = family.read_bytes()
+    texts = [original + f"# edit {i}\n".encode() for i in range(check_cache.VARIANTS + 1)]
+    for text in texts:
+        family.write_bytes(text)
+        check("reports/example.perf")
+    entry = stored_entry(cache, library_copy / "reports" / "example.perf")
+    assert len(json.loads(entry.read_text())["variants"]) == check_cache.VARIANTS
+    with monkeypatch.context() as patched:
+        patched.setattr("perfdsl.program.load_modules", _must_not_load)
+        for text in texts[1:]:                    # replayed, the oldest first (each use moves it to the front)
+            family.write_bytes(text)
+            assert check("reports/example.perf")[0] == 0
+    from perfdsl import program
+
+    loaded = []
+    real = program.load_modules
+    monkeypatch.setattr("perfdsl.program.load_modules", lambda *a, **k: loaded.append(1) or real(*a, **k))
+    family.write_bytes(texts[0])
+    assert check("reports/example.perf")[0] == 0 and loaded == [1]
+
+
 def test_a_touch_that_keeps_the_text_keeps_the_entry(cache, check, library_copy, monkeypatch):
     """Entries are keyed by content, not by time: a file rewritten with the same bytes (a new mtime) is replayed."""
     report = "reports/example.perf"

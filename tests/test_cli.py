@@ -147,6 +147,44 @@ def test_check_missing_file(work, run):
     assert err.startswith("error[no-such-file]: cannot read 'nope.perf': no such file\n")
 
 
+def test_check_missing_file_names_where_imports_are_looked_up(work, run):
+    """The same search order as no-such-import's hint (library.IMPORT_ORDER), software/ and costmodels/ included."""
+    assert run("check", "nope.perf")[2] == (
+        "error[no-such-file]: cannot read 'nope.perf': no such file\n"
+        "  = help: check the path (a file given here is read relative to the working folder); imports inside .perf "
+        "files are looked up relative to the importing file, then the working folder, then the bundled libraries "
+        "(models/, hardware/, software/, costmodels/)\n\n1 error\n")
+
+
+def test_check_takes_a_folder_as_its_perf_files(work, run):
+    """A folder stands for every .perf file in it and its subfolders (hidden ones skipped), as linters take one: the
+    same output as the files given one by one."""
+    (work / "sub" / "deeper").mkdir(parents=True)
+    (work / "sub" / "a.perf").write_text("model a { x = 1 }\n")
+    (work / "sub" / "deeper" / "b.perf").write_text("model b { y = 1 GB + 1 s }\n")
+    (work / "sub" / "notes.txt").write_text("not a spec\n")
+    (work / "sub" / ".hidden").mkdir()
+    (work / "sub" / ".hidden" / "c.perf").write_text("model c { z = nope }\n")
+    by_folder = run("check", "--no-cache", "sub")
+    assert by_folder[0] == 1 and "--> sub/deeper/b.perf:1:" in by_folder[2] and "c.perf" not in by_folder[2]
+    assert by_folder == run("check", "--no-cache", "sub/a.perf", "sub/deeper/b.perf")
+    (work / "sub" / "deeper" / "b.perf").unlink()
+    assert run("check", "--no-cache", "sub/", "sub/a.perf")[2].startswith("ok: 1 file, 1 blocks, 0 reports (")
+
+
+def test_check_of_a_folder_without_perf_files(work, run):
+    (work / "empty" / ".hidden").mkdir(parents=True)
+    (work / "empty" / ".hidden" / "c.perf").write_text("model c { z = 1 }\n")
+    assert run("check", "empty") == (2, "", "error[no-such-file]: cannot read 'empty': the folder holds no .perf "
+                                            "file\n  = help: give .perf files, or folders that hold them\n\n1 error\n")
+
+
+def test_eval_of_a_folder_says_it_is_one(work, run):
+    (work / "reports").mkdir()
+    assert run("eval", "reports/") == (2, "", "error[no-such-file]: cannot read 'reports/': it is a folder\n"
+                                              "  = help: give its files: reports/*.perf\n\n1 error\n")
+
+
 def test_check_syntax_error(work, run):
     (work / "s.perf").write_text("model m { a = 'x' }\n")
     code, _, err = run("check", "s.perf")

@@ -1,0 +1,295 @@
+"""The per-user cache folder (dsl/user_cache.py) and `perfdsl cache dir | info | clear` (dsl/cache_command.py).
+
+Which folder (XDG_CACHE_HOME, absolute only, else ~/.cache), when it is used (ours, nobody else can write it: a 0755
+folder made by `mkdir -p` is), PERFDSL_NO_CACHE's values, entries others could write replaced, and what the cache
+command prints. Every test points XDG_CACHE_HOME (or HOME) at a folder of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from perfdsl import cache_command, cli, user_cache
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def xdg(tmp_path, monkeypatch) -> Path:
+    """XDG_CACHE_HOME of the test's own, caching on; returns the perfdsl folder in it (not made yet)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
+    monkeypatch.delenv("PERFDSL_DEBUG", raising=False)
+    return tmp_path / "xdg" / "perfdsl"
+
+
+@pytest.fixture
+def run(capsys):
+    """run(*argv) -> (exit status, stdout, stderr) of `perfdsl ARGV` in this process."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            status = cli.main(list(argv))
+        except SystemExit as exc:
+            status = exc.code
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "error[internal]" not in err, err
+        return status, out, err
+
+    return invoke
+
+
+# -- which folder ---------------------------------------------------------------------------------------------------
+
+def test_a_new_folder_is_made_private(xdg):
+    assert user_cache.cache_folder() == xdg
+    assert stat.S_IMODE(os.lstat(xdg).st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o700, 0o755, 0o750, 0o711, 0o500])
+def test_a_folder_nobody_else_can_write_is_used(xdg, mode):
+    """`mkdir -p` under umask 022 makes 0755: others may read and list it, not plant a file in it."""
+    xdg.mkdir(parents=True)
+    xdg.chmod(mode)
+    try:
+        status = user_cache.cache_status()
+        assert (status.used, status.reason, status.folder) == (True, None, xdg)
+        assert user_cache.cache_folder() == xdg
+        assert stat.S_IMODE(os.lstat(xdg).st_mode) == mode          # left as the user made it
+    finally:
+        xdg.chmod(0o700)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o775, 0o757, 0o777, 0o1777])
+def test_a_folder_others_can_write_is_not_used(xdg, mode):
+    xdg.mkdir(parents=True)
+    xdg.chmod(mode)
+    try:
+        status = user_cache.cache_status()
+        assert (status.used, status.reason, status.fix) == (
+            False, f"other users can write it (mode {mode:o})", f"chmod go-w {xdg}")
+        assert user_cache.cache_folder() is None and user_cache.trusted_entry("check-x.json") is None
+    finally:
+        xdg.chmod(0o700)
+
+
+def test_a_folder_made_by_mkdir_p_replays_checks(xdg, tmp_path, monkeypatch, run):
+    """The newcomer's case: `mkdir -p $XDG_CACHE_HOME/perfdsl` (0755), then two checks: the second replays."""
+    old = os.umask(0o022)
+    try:
+        xdg.mkdir(parents=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(xdg.stat().st_mode) == 0o755
+    monkeypatch.chdir(REPO)
+    first = run("check", "tests/cases/cycle.perf")
+    assert first[0] == 1 and sorted(p.name for p in xdg.glob("check-*.json")) != []
+    monkeypatch.setattr("perfdsl.program.load_modules", _must_not_load)
+    assert run("check", "tests/cases/cycle.perf") == first
+
+
+def _must_not_load(*args, **kwargs):
+    raise AssertionError("a replayed file was loaded")
+
+
+@pytest.mark.parametrize("value", ["relcache", "./relcache", "~/cache", "."])
+def test_a_relative_xdg_cache_home_is_ignored(value, tmp_path, monkeypatch, run):
+    """The XDG Base Directory spec: a relative path is invalid and ignored; ~/.cache is used instead, and nothing is
+    made in the working folder."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", value)
+    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "m.perf").write_text("model m { x = 1 }\n")
+    assert user_cache.folder_path() == tmp_path / "home" / ".cache" / "perfdsl"
+    assert run("check", "m.perf")[0] == 0
+    assert sorted(p.name for p in work.iterdir()) == ["m.perf"]
+    assert len(list((tmp_path / "home" / ".cache" / "perfdsl").glob("check-*.json"))) == 1
+
+
+def test_an_empty_xdg_cache_home_means_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "")
+    assert user_cache.folder_path() == tmp_path / ".cache" / "perfdsl"
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "FALSE", "No", "off", " Off "])
+def test_values_of_perfdsl_no_cache_that_leave_caching_on(xdg, monkeypatch, value):
+    monkeypatch.setenv("PERFDSL_NO_CACHE", value)
+    assert not user_cache.caching_disabled()
+    assert user_cache.cache_folder() == xdg
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "true", "on", "anything"])
+def test_values_of_perfdsl_no_cache_that_turn_caching_off(xdg, monkeypatch, value):
+    monkeypatch.setenv("PERFDSL_NO_CACHE", value)
+    status = user_cache.cache_status()
+    assert (status.used, status.reason, status.fix) == (
+        False, f"PERFDSL_NO_CACHE={value} turns every cache off", "unset PERFDSL_NO_CACHE (or set it to 0)")
+    assert user_cache.cache_folder() is None and not xdg.exists()
+
+
+def test_a_folder_that_is_a_file_or_a_link(xdg, tmp_path):
+    xdg.parent.mkdir()
+    xdg.write_text("")
+    status = user_cache.cache_status()
+    assert (status.used, status.reason, status.fix) == (False, "it is not a folder", f"remove it: rm {xdg}")
+    xdg.unlink()
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    xdg.symlink_to(tmp_path / "elsewhere")
+    status = user_cache.cache_status()
+    assert (status.used, status.reason) == (False, "it is not a folder (a link)")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a folder to another user")
+def test_a_folder_of_another_user(xdg):
+    xdg.mkdir(parents=True, mode=0o700)
+    os.chown(xdg, 12345, 12345)
+    status = user_cache.cache_status()
+    assert (status.used, status.reason) == (False, "it is owned by another user (uid 12345)")
+
+
+def test_a_folder_that_cannot_be_made(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
+    status = user_cache.cache_status()
+    assert (status.used, status.reason) == (False, "the folder cannot be made: Not a directory")
+
+
+# -- entries --------------------------------------------------------------------------------------------------------
+
+def test_an_entry_others_could_write_is_removed_to_be_written_afresh(xdg):
+    folder = user_cache.cache_folder()
+    entry = folder / "check-planted.json"
+    entry.write_text("planted")
+    entry.chmod(0o666)
+    assert user_cache.trusted_entry(entry.name) == entry and not entry.exists()
+    entry.write_text("ours")
+    entry.chmod(0o644)
+    assert user_cache.trusted_entry(entry.name) == entry and entry.read_text() == "ours"
+    target = xdg.parent / "target"
+    target.write_text("not ours to remove")
+    entry.unlink()
+    entry.symlink_to(target)
+    assert user_cache.trusted_entry(entry.name) == entry and not entry.is_symlink() and target.exists()
+    (folder / "check-a-folder.json").mkdir()
+    assert user_cache.trusted_entry("check-a-folder.json") is None
+
+
+# -- perfdsl cache ----------------------------------------------------------------------------------------------------
+
+def _fill(folder: Path) -> None:
+    """Two check entries (100 + 200 bytes) and the check stamp (0), one parse entry (1,000) and a parse writer's
+    temporary file (50), one grammar entry (2,500), and a file of no kind (7)."""
+    folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    for name, size in [("check-a.json", 100), ("check-b.json", 200), ("check-pruned.stamp", 0),
+                       ("parse-c.pickle", 1000), (".parse-d.tmp", 50), ("grammar-lark1.3.1-py311.cache", 2500),
+                       ("notes.txt", 7)]:
+        (folder / name).write_bytes(b"x" * size)
+
+
+def test_cache_info(xdg, run):
+    _fill(xdg)
+    assert run("cache", "info") == (0, (
+        f"folder: {xdg}\n"
+        "used:   yes\n"
+        "\n"
+        "kind     entries      size  what\n"
+        "check          2     300 B  check-*.json: results of perfdsl check (check_cache.py) (and 1 stamp or "
+        "temporary file)\n"
+        "parse          1    1.1 kB  parse-*.pickle: parsed .perf files (parse_cache.py) (and 1 stamp or temporary "
+        "file)\n"
+        "grammar        1    2.5 kB  grammar-*.cache: Lark's tables for perfdsl's grammar (parser.py)\n"
+        "other          1       7 B  files of no kind above, never cleared\n"
+        f"total          5    3.9 kB\n"), "")        # 300 + 1,050 + 2,500 + 7 = 3,857 bytes
+
+
+def test_cache_info_says_why_the_cache_is_not_used(xdg, run, monkeypatch):
+    _fill(xdg)
+    xdg.chmod(0o777)
+    try:
+        status, out, _ = run("cache", "info")
+    finally:
+        xdg.chmod(0o700)
+    assert status == 0 and out.startswith(f"folder: {xdg}\nused:   no: other users can write it (mode 777)\n"
+                                          f"fix:    chmod go-w {xdg}\n\nkind ")
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    assert run("cache", "info")[1].startswith(
+        f"folder: {xdg}\nused:   no: PERFDSL_NO_CACHE=1 turns every cache off\n"
+        "fix:    unset PERFDSL_NO_CACHE (or set it to 0)\n")
+
+
+def test_cache_info_of_a_folder_not_made_yet_makes_nothing(xdg, run, monkeypatch):
+    assert run("cache", "info") == (0, f"folder: {xdg}\nused:   no: the folder does not exist yet (a check makes "
+                                       "it)\nholds:  nothing (the folder does not exist)\n", "")
+    assert not xdg.exists()
+    monkeypatch.setenv("XDG_CACHE_HOME", "relcache")
+    monkeypatch.setenv("HOME", str(xdg.parent))
+    assert run("cache", "info")[1].splitlines()[2] == (
+        "note:   XDG_CACHE_HOME=relcache is ignored: it is not an absolute path (the XDG Base Directory spec)")
+
+
+def test_cache_dir(xdg, run, monkeypatch, tmp_path):
+    assert run("cache", "dir") == (0, f"{xdg}\n", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert run("cache", "dir") == (0, f"{tmp_path}/.cache/perfdsl\n", "")
+
+
+def test_cache_clear_all_kinds_or_some(xdg, run):
+    _fill(xdg)
+    assert run("cache", "clear", "check") == (0, "", f"removed 3 files (300 B) from {xdg}\n")
+    assert sorted(p.name for p in xdg.iterdir()) == [".parse-d.tmp", "grammar-lark1.3.1-py311.cache", "notes.txt",
+                                                      "parse-c.pickle"]
+    _fill(xdg)
+    assert run("cache", "clear") == (0, "", f"removed 6 files (3.9 kB) from {xdg}\n")   # 3,850 bytes
+    assert [p.name for p in xdg.iterdir()] == ["notes.txt"]
+    assert run("cache", "clear") == (0, "", f"removed 0 files (0 B) from {xdg}\n")
+
+
+def test_cache_clear_removes_links_not_their_targets(xdg, run, tmp_path):
+    xdg.mkdir(parents=True, mode=0o700)
+    (tmp_path / "target").write_text("keep")
+    (xdg / "check-link.json").symlink_to(tmp_path / "target")
+    assert run("cache", "clear")[0] == 0
+    assert list(xdg.iterdir()) == [] and (tmp_path / "target").read_text() == "keep"
+
+
+def test_cache_clear_that_cannot_remove_a_file(xdg, run, monkeypatch):
+    _fill(xdg)
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache_command.os, "unlink", refuse)
+    status, out, err = run("cache", "clear", "grammar")
+    assert (status, out) == (2, "")
+    assert err == (f"error[cache-clear]: cannot remove '{xdg}/grammar-lark1.3.1-py311.cache': Permission denied\n"
+                   "  = help: check the folder's owner and permissions (`perfdsl cache info`)\n\n1 error\n"
+                   f"removed 0 files (0 B) from {xdg}\n")
+
+
+def test_cache_clear_of_an_unknown_kind_is_bad_usage(xdg, run):
+    status, out, err = run("cache", "clear", "checks")
+    assert (status, out) == (2, "")
+    assert err.endswith("error: argument KIND: no kind 'checks' (choose from check, parse, grammar)\n")
+
+
+def test_check_help_says_where_the_cache_is(xdg, run, monkeypatch, tmp_path):
+    """Where XDG_CACHE_HOME is set, its folder; else ~/.cache/perfdsl (the help names both forms)."""
+    out = " ".join(run("check", "--help")[1].split())
+    assert f"the check cache in {xdg} ($XDG_CACHE_HOME/perfdsl, by default ~/.cache/perfdsl)." in out
+    assert "`perfdsl cache info` shows what it holds, or why it is not used" in out
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    out = " ".join(run("check", "--help")[1].split())
+    assert (f"the check cache in {tmp_path}/.cache/perfdsl (~/.cache/perfdsl; $XDG_CACHE_HOME/perfdsl where "
+            "XDG_CACHE_HOME is set).") in out
