@@ -6,11 +6,20 @@ OUT    := out
 
 .PHONY: run test bench check fuzz clean
 
+# setuptools installs a package whose folder is not its name (dsl/ -> perfdsl, pyproject's package-dir) in editable
+# mode through a meta path finder, and that strategy always ends with an InformationOnly warning, "Please be careful
+# with folders in your working directory with the same name as your package" (setuptools/command/editable_wheel.py,
+# _TopLevelFinder.__exit__): no pyproject setting changes the strategy (strict mode warns too, and needs a
+# reinstall for each new module). There is no folder named perfdsl here, so that one warning is filtered, by its
+# message; every other warning of the build shows.
+EDITABLE := PYTHONWARNINGS="ignore:Editable installation.:UserWarning" $(BIN)/python -m pip install --quiet \
+	--disable-pip-version-check -e
+
 # The runtime: what `make run` needs (lark, pydantic, numpy, openpyxl, matplotlib).
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(EDITABLE) .
 	# An editable install leaves dsl/ uncompiled, and PYTHONDONTWRITEBYTECODE may be set: compile it once so
 	# that every start of perfdsl does not recompile the package (about 0.1 s of its start-up).
 	$(BIN)/python -m compileall -q dsl
@@ -18,7 +27,7 @@ $(VENV)/.run-installed: pyproject.toml
 
 # The tests: test tools, plus transformers and the CPU build of torch for the validation tests.
 $(VENV)/.test-installed: $(VENV)/.run-installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,validation]'
+	$(EDITABLE) '.[dev,validation]'
 	touch $@
 
 run: $(VENV)/.run-installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,33 @@ def test_imports_of_the_bundled_libraries_resolve_from_anywhere(installed, tmp_p
         "import perfdsl; p = perfdsl.load('mine.perf'); "
         "print(p.value('my_opt.layers'), p.value('rtx_a5000.mem_bw'))"), tmp_path)
     assert out.split() == ["12.0", "768000000000.0"]
+
+
+def test_the_makefile_editable_install_works_without_setuptools_notice(tmp_path):
+    """`make run`'s editable install (the Makefile's EDITABLE: dsl/ mapped to perfdsl goes through setuptools' meta
+    path finder) imports perfdsl from dsl/, and its one filter hides setuptools' "Please be careful with folders ..."
+    notice, which the same install without the filter prints (pip -v shows the build's warnings)."""
+    found = re.search(r'^EDITABLE := PYTHONWARNINGS="([^"]+)"', (ROOT / "Makefile").read_text(), re.M)
+    assert found, "the Makefile's EDITABLE sets PYTHONWARNINGS"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+
+    def install(warnings: str | None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+        if warnings is not None:
+            env["PYTHONWARNINGS"] = warnings
+        return subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-v",
+                               "--disable-pip-version-check", "-e", str(ROOT)], capture_output=True, text=True,
+                              env=env)
+
+    plain = install(None)
+    if plain.returncode != 0:
+        pytest.skip(f"cannot build an editable install here (no build backend reachable?): {plain.stderr[-500:]}")
+    assert "Please be careful with folders" in plain.stdout + plain.stderr
+    filtered = install(found.group(1))
+    assert filtered.returncode == 0, filtered.stderr
+    assert "Please be careful with folders" not in filtered.stdout + filtered.stderr
+    done = subprocess.run([str(python), "-c", "import perfdsl; print(perfdsl.__file__)"], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert Path(done.stdout.strip()) == ROOT / "dsl" / "__init__.py", done.stderr
