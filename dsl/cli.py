@@ -367,6 +367,8 @@ def cmd_check(args) -> int:
 
         load_modules(missing)                      # raises the usage error that names every missing file
     cache = None if getattr(args, "no_cache", False) else CheckCache.open({"command": "check"})
+    if cache is None and not getattr(args, "no_cache", False):
+        _say_why_the_cache_is_off()
     diagnostics, modules = [], {}
     checker = _FileChecker()
     progress = Progress("checking", unit="files")
@@ -419,6 +421,18 @@ def cmd_cache(args) -> int:
     sys.stderr.write(f"removed {removed} file{'s' if removed != 1 else ''} ({cache_command.size_text(size)}) "
                      f"from {cache_command.folder_text()}\n")
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _say_why_the_cache_is_off() -> None:
+    """One line on stderr where the cache folder is there but refused (a file, a link, another user's, writable by
+    others): a setup to mend, which would otherwise only show as every check running cold. Nothing where the user
+    turned caching off, or where no folder can be made (a read-only home: nothing to mend there)."""
+    from .user_cache import cache_status
+
+    status = cache_status(create=False)
+    if status.refused:
+        sys.stderr.write(f"note: the check cache is off: {status.folder}: {status.reason}; {status.fix} "
+                         "(perfdsl cache info)\n")
 
 
 def _check_targets(items: list[str]) -> list[str]:

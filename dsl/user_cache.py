@@ -31,13 +31,15 @@ _OFF_VALUES = ("", "0", "false", "no", "off")
 class CacheStatus:
     """Where the cache folder is and whether it is used. `folder`: $XDG_CACHE_HOME/perfdsl or ~/.cache/perfdsl (None
     where no home folder is known); `used`: entries are read (and written, unless `read_only`); `reason`: why not,
-    in words, None where it is used; `fix`: what to do about it, None where nothing is to be done."""
+    in words, None where it is used; `fix`: what to do about it, None where nothing is to be done; `refused`: the
+    folder is there but not to be trusted (a file, a link, another user's, writable by others), a setup to mend."""
 
     folder: Path | None
     used: bool
     reason: str | None = None
     fix: str | None = None
     read_only: bool = False
+    refused: bool = False
 
 
 def caching_disabled() -> bool:
@@ -82,13 +84,13 @@ def cache_status(create: bool = True) -> CacheStatus:
                            "make it writable, or point XDG_CACHE_HOME to a folder of your own")
     if not stat.S_ISDIR(info.st_mode):
         return CacheStatus(folder, False, "it is not a folder" + (" (a link)" if stat.S_ISLNK(info.st_mode) else ""),
-                           f"remove it: rm {folder}")
+                           f"remove it: rm {folder}", refused=True)
     if info.st_uid != os.getuid():
         return CacheStatus(folder, False, f"it is owned by another user (uid {info.st_uid})",
-                           "point XDG_CACHE_HOME to a folder of your own")
+                           "point XDG_CACHE_HOME to a folder of your own", refused=True)
     if info.st_mode & 0o022:
         return CacheStatus(folder, False, f"other users can write it (mode {stat.S_IMODE(info.st_mode):o})",
-                           f"chmod go-w {folder}")
+                           f"chmod go-w {folder}", refused=True)
     return CacheStatus(folder, True, read_only=not os.access(folder, os.W_OK))
 
 

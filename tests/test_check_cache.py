@@ -385,14 +385,29 @@ def test_an_entry_that_is_not_ours_is_not_read_but_replaced(one_entry, check):
 
 
 def test_a_folder_others_can_write_is_not_used(one_entry, check):
+    """Neither read nor written, and the check says so in one line first (the rest is what checking prints)."""
     entry, first = one_entry
     entry.parent.chmod(0o777)
     try:
         entry.write_text("{}")
-        assert check("tests/cases/cycle.perf") == first
+        status, out, err = check("tests/cases/cycle.perf")
+        assert (status, out) == first[:2]
+        assert err == (f"note: the check cache is off: {entry.parent}: other users can write it (mode 777); "
+                       f"chmod go-w {entry.parent} (perfdsl cache info)\n" + first[2])
         assert entry.read_text() == "{}"
+        assert check("--no-cache", "tests/cases/cycle.perf") == first            # asked for: no note
     finally:
         entry.parent.chmod(0o700)
+
+
+def test_no_note_where_the_cache_is_off_by_choice_or_cannot_be_made(one_entry, check, monkeypatch, tmp_path):
+    entry, first = one_entry
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    assert check("tests/cases/cycle.perf") == first
+    monkeypatch.delenv("PERFDSL_NO_CACHE")
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))          # perfdsl/ cannot be made in a file
+    assert check("tests/cases/cycle.perf") == first
 
 
 def test_no_cache_neither_reads_nor_writes(cache, check, monkeypatch, one_entry):
