@@ -263,8 +263,8 @@ class CheckCache:
             if found is None or not isinstance(found[0], dict) or found[0].get("key") != key:
                 return []
             reads = (variant["files"], variant["imports"], variant["library"])
-            return [other for other in found[0]["variants"] if isinstance(other, dict)
-                    and (other.get("files"), other.get("imports"), other.get("library")) != reads]
+            return [other for other in found[0]["variants"] if _well_formed(other)
+                    and (other["files"], other["imports"], other["library"]) != reads]
         except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeError):
             return []
 
@@ -326,6 +326,18 @@ def _read(path: Path) -> tuple[object, float] | None:
     if len(data) > MAX_ENTRY_BYTES:
         return None
     return json.loads(data), mtime
+
+
+def _well_formed(variant) -> bool:
+    """Whether a variant read from an entry has this format's fields (a damaged one is dropped when the entry is
+    written again, not kept to fail each replay that reaches it)."""
+    try:
+        _diagnostics(variant["diagnostics"])
+        _modules(variant["modules"])
+        return (isinstance(variant["files"], list) and isinstance(variant["imports"], list)
+                and isinstance(variant["library"], (str, type(None))))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def _remove(path: str) -> None:

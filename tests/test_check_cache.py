@@ -244,6 +244,22 @@ def test_at_most_variants_results_are_kept_per_file_text(cache, check, library_c
     assert check("reports/example.perf")[0] == 0 and loaded == [1]
 
 
+def test_a_damaged_variant_is_dropped_when_the_entry_is_written_again(cache, check, library_copy):
+    """An entry whose older variant is damaged still replays its good one; the next store keeps the good ones only."""
+    family = library_copy / "models" / "transformer.perf"
+    first = check("reports/example.perf")
+    entry = stored_entry(cache, library_copy / "reports" / "example.perf")
+    data = json.loads(entry.read_text())
+    good = data["variants"][0]
+    data["variants"].append({"files": "not a list", "imports": [], "library": None, "diagnostics": [], "modules": []})
+    entry.write_text(json.dumps(data))
+    assert check("reports/example.perf") == first
+    family.write_bytes(family.read_bytes() + b"# an edit\n")
+    assert check("reports/example.perf")[0] == 0
+    variants = json.loads(entry.read_text())["variants"]
+    assert len(variants) == 2 and variants[1] == good
+
+
 def test_a_touch_that_keeps_the_text_keeps_the_entry(cache, check, library_copy, monkeypatch):
     """Entries are keyed by content, not by time: a file rewritten with the same bytes (a new mtime) is replayed."""
     report = "reports/example.perf"

@@ -51,29 +51,22 @@ def test_a_new_folder_is_made_private(xdg):
     assert stat.S_IMODE(os.lstat(xdg).st_mode) == 0o700
 
 
-@pytest.mark.parametrize("mode", [0o700, 0o755, 0o750, 0o711, 0o500])
-def test_a_folder_nobody_else_can_write_is_used(xdg, mode):
-    """`mkdir -p` under umask 022 makes 0755: others may read and list it, not plant a file in it."""
+@pytest.mark.parametrize("mode", [0o700, 0o755, 0o750, 0o711, 0o500, 0o770, 0o775, 0o757, 0o777, 0o1777])
+def test_a_folder_is_used_where_nobody_else_can_write_it(xdg, mode):
+    """`mkdir -p` under umask 022 makes 0755: others may read and list it, not plant a file in it. A group or world
+    write bit refuses it (the mode is left as the user made it, either way)."""
     xdg.mkdir(parents=True)
     xdg.chmod(mode)
     try:
         status = user_cache.cache_status()
-        assert (status.used, status.reason, status.folder) == (True, None, xdg)
-        assert user_cache.cache_folder() == xdg
-        assert stat.S_IMODE(os.lstat(xdg).st_mode) == mode          # left as the user made it
-    finally:
-        xdg.chmod(0o700)
-
-
-@pytest.mark.parametrize("mode", [0o770, 0o775, 0o757, 0o777, 0o1777])
-def test_a_folder_others_can_write_is_not_used(xdg, mode):
-    xdg.mkdir(parents=True)
-    xdg.chmod(mode)
-    try:
-        status = user_cache.cache_status()
-        assert (status.used, status.reason, status.fix) == (
-            False, f"other users can write it (mode {mode:o})", f"chmod go-w {xdg}")
-        assert user_cache.cache_folder() is None and user_cache.trusted_entry("check-x.json") is None
+        if mode & 0o022:
+            assert (status.used, status.reason, status.fix, status.refused) == (
+                False, f"other users can write it (mode {mode:o})", f"chmod go-w {xdg}", True)
+            assert user_cache.cache_folder() is None and user_cache.trusted_entry("check-x.json") is None
+        else:
+            assert (status.used, status.reason, status.folder, status.refused) == (True, None, xdg, False)
+            assert user_cache.cache_folder() == xdg
+        assert stat.S_IMODE(os.lstat(xdg).st_mode) == mode
     finally:
         xdg.chmod(0o700)
 
