@@ -11,18 +11,18 @@ what it imports (so an edit of an imported file, then its undoing, replays too):
   the libraries whose behaviour shows in a diagnostic (lark's parse errors, pydantic, numpy), the package folder
   (where the bundled libraries are found), the working folder (paths are printed relative to it, and an import is
   looked for in it), the root file as the loader resolved it, and the command's options that change a check;
-- in each variant, what the check read: the state of every file the loader read (the SHA-256 of the bytes it read, not read again
-  after, or the OSError that refused them), every import as resolved (spec, importing file, the file found or none),
-  and, where the result holds diagnostics, the state of the bundled libraries (their hints name bundled files and
-  what they define);
-- the result: the program's diagnostics, every field (JSON, never pickle: nothing in an entry is executed), and for
-  the summary line each module's file as shown with its number of blocks and reports.
+- in each variant, what the check read: the state of every file the loader read (the SHA-256 of the bytes it read,
+  not read again after, or the OSError that refused them), every import as resolved (spec, importing file, the file
+  found or none), and, where the result holds diagnostics, the state of the bundled libraries (their hints name
+  bundled files and what they define);
+- and its result: the program's diagnostics, every field (JSON, never pickle: nothing in an entry is executed), and
+  for the summary line each module's file as shown with its number of blocks and reports.
 
 `replay` gives a variant's result back only where the entry's key is this run's and what the variant read reads the
-same now: each
-file's bytes hash the same, each import resolves (loader.resolve_import, the loader's own rule) to the same file or
-to none (a new file that shadows an import, or a missing import that now exists, invalidates the entry), and the
-bundled libraries are the same. The diagnostics are a function of these alone (each file's hints get a fresh
+same now: each file's bytes hash the same, each import resolves (loader.resolve_import, the loader's own rule) to the
+same file or to none (a new file that shadows an import, or a missing import that now exists, invalidates the
+variant), and the bundled libraries are the same. A variant replayed moves to the front of its entry (the least
+recently used is the one dropped). The diagnostics are a function of these alone (each file's hints get a fresh
 suggestion budget: cmd_check resets it per file), so the replayed run prints the same bytes as the checked one.
 
 Never an error from the cache: an entry that cannot be read, is truncated, is not this format, fails a type check,

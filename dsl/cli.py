@@ -242,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     from .limits import RECURSION_LIMIT, recursion_room
 
     try:
-        handler = {"check": cmd_check, "cache": cmd_cache, "eval": cmd_eval, "explain": cmd_explain, "ingest": cmd_ingest,
-                   "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot,
+        handler = {"check": cmd_check, "cache": cmd_cache, "eval": cmd_eval, "explain": cmd_explain,
+                   "ingest": cmd_ingest, "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot,
                    "calibrate": cmd_calibrate}[args.command]
         with recursion_room(), _signals_as_exceptions():
             return handler(args)

@@ -128,12 +128,12 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
 
 def _missing_file(raw: str, path: Path) -> Diagnostic:
     """A file of the command line that is not a file: a folder (its .perf files are what to give), or nothing."""
-    rule = f"imports inside .perf files are looked up {IMPORT_ORDER}"
     if _is_dir(path):
         return error("no-such-file", f"cannot read '{raw}': it is a folder",
                      hints=[f"give its files: {raw.rstrip('/' + os.sep) or raw}/*.perf"])
     return error("no-such-file", f"cannot read '{raw}': no such file",
-                 hints=["check the path (a file given here is read relative to the working folder); " + rule])
+                 hints=["check the path (a file given here is read relative to the working folder); imports inside "
+                        f".perf files are looked up {IMPORT_ORDER}"])
 
 
 def _is_dir(path: Path) -> bool:
