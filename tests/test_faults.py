@@ -473,17 +473,21 @@ def test_sigterm_leaves_no_temporary_file(tmp_path):
 
 
 def test_the_parser_cache_is_private(tmp_path, monkeypatch):
-    """No pickle from a folder another user can write: the cache lives in a 0700 folder of our own, or nowhere."""
+    """No pickle from a folder another user can write: the cache lives in a folder of our own that nobody else can
+    write (made 0700; a 0755 one made by `mkdir -p` will do), or nowhere; a file in it that others could write is
+    removed before Lark is given the path, so Lark builds its tables and writes the file afresh."""
     from perfdsl import parser
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
     path = parser._cache_file()
     folder = tmp_path / "perfdsl"
     assert path is not None and Path(path).parent == folder
     assert folder.stat().st_mode & 0o777 == 0o700
     folder.chmod(0o777)                        # a folder others can write is not used
     assert parser._cache_file() is None
-    folder.chmod(0o700)
+    folder.chmod(0o755)
+    assert parser._cache_file() == path
     Path(path).write_bytes(b"x")
-    os.chmod(path, 0o666)                      # nor a file others can write
-    assert parser._cache_file() is None
+    os.chmod(path, 0o666)                      # nor is a file others can write read: it is removed
+    assert parser._cache_file() == path and not Path(path).exists()
