@@ -20,6 +20,7 @@ from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
 from .errors import Diagnostic, did_you_mean
+from .formula_types import Feed
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
@@ -59,12 +60,17 @@ class Checker(Sharing):
         self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset, list]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
         self._init_sharing(session, ctx is None)
+        # Formula types kept by the types their references give (formula_types.py), shared by the session.
+        self._formulas = session.formulas if session is not None else None
+        self.feed: Feed | None = None              # the walk of a formula resuming after its plan's points
+        self.report_calls = 0                      # calls of `report`, reported or not (Feed counts them)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
                severity: str = "error", **kwargs) -> None:
         """Add a diagnostic located at `span` (quoting its line) with the cell path `path`; the same code and message at
         the same place is reported once. `kwargs` are errors.error's (hints, notes). Raises nothing."""
+        self.report_calls += 1
         if self._frames and not self._replaying:
             frame = self._frames[-1]
             frame.add((code, message, span, path, severity, kwargs))
@@ -163,7 +169,7 @@ class Checker(Sharing):
         if is_block_ref(cell.expr, self.blocks, block):
             self.note_block(cell.expr.parts[0])
             return VType("block")
-        vtype = self.expr_type(cell.expr, block, path)
+        vtype = self.formula_type(cell.expr, block, path)
         if declared is None and vtype.kind == "num" and self.check_overrides:
             self._check_override(block, cell, vtype, path)
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
@@ -252,6 +258,48 @@ class Checker(Sharing):
             return _RULES[expr.kind](self, expr, block, path)
         finally:
             depth[0] -= 1
+
+    def formula_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
+        """The type of a whole formula (a cell's, a constraint's), as expr_type gives it, with the same diagnostics
+        in the same order and the same cells typed in the same order. With a session, the references are typed
+        one by one and the formula's type is taken from its plan (formula_types.py) where the operators have
+        been walked with these reference types before and reported nothing; the walk resumes where they have not."""
+        plan = self._formulas.plan(expr) if self._formulas is not None else None
+        depth = self._depth
+        base = depth[0]
+        if plan is None or base + plan.levels > MAX_CHAIN_DEPTH:
+            return self.expr_type(expr, block, path)
+        node = plan.root
+        types = []
+        if node is not None:
+            branch = self.branch_depth
+            try:
+                for ref, level, inside in plan.refs:
+                    depth[0] = base + level
+                    self.branch_depth = branch + inside
+                    vtype = self.ref_type(ref, block, path)
+                    types.append(vtype)
+                    node = node.children.get(vtype)
+                    if node is None:
+                        break
+            finally:
+                depth[0] = base
+                self.branch_depth = branch
+            if node is not None and node.result is not None:
+                top = base + plan.levels
+                if top > self._peak[0]:
+                    self._peak[0] = top
+                return node.result
+        # The operators after the last point kept have not been walked with these types: walk the formula, giving
+        # the references already typed their types.
+        feed = self.feed = Feed(types, self.report_calls)
+        try:
+            vtype = self.expr_type(expr, block, path)
+        finally:
+            self.feed = None
+        feed.mark(self.report_calls)
+        plan.learn(feed.types, feed.clean, vtype)
+        return vtype
 
     def _t_num(self, expr: ir.Num, block, path) -> VType:
         found = _NUM_TYPES.get(expr.dim)
@@ -382,7 +430,11 @@ class Checker(Sharing):
                     hints=[f"write `{written}` without quotes (the block `{name}` exists)"])
         return True
 
-    _t_ref = ref_type
+    def _t_ref(self, expr: ir.Ref, block, path) -> VType:
+        feed = self.feed
+        if feed is None:
+            return self.ref_type(expr, block, path)
+        return feed.next_type(self, expr, block, path)
 
     def _t_unary(self, expr: ir.Unary, block, path) -> VType:
         return self._apply(OPERATORS[UNARY[expr.op]], (expr.operand,), expr, block, path)

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+from .formula_types import FormulaTypes
 from .limits import MAX_CHAIN_DEPTH
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class CheckSession:
     built: dict[tuple[int, int], tuple] = field(default_factory=dict)
     free: dict[tuple[int, str], CellEntry] = field(default_factory=dict)       # report-free checkers
     bound: dict[tuple[int, str], CellEntry] = field(default_factory=dict)      # checkers of a report
+    formulas: FormulaTypes = field(default_factory=FormulaTypes)
 
     def __reduce__(self):
         # A copy in another process (a program sent to Dask workers) starts empty: the records are keyed by id(),
