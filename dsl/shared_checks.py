@@ -261,7 +261,10 @@ class Sharing:
         """A step of checking that is not a cell (constraints.check_requires: one `require` in one block), shared
         like a cell: replayed from another checker's record where it holds here, else run and recorded where it is
         pure. `run()` returns (result, keep): the step's result, and whether it may be kept (it must be a function
-        of what it read, not of what this checker reported before). Returns the result."""
+        of what it read, not of what this checker reported before). A step that read no role, no swept cell and no
+        declared input left open (a model's or a GPU's own `require`) is kept for both kinds of checker, as a cell
+        is: with a report, `run` would find the same (it applies, it reads the same constants). Returns the
+        result."""
         entry = self._recorded(block, name)
         if entry is not None:
             self._replay(entry, typed=False)
@@ -274,7 +277,8 @@ class Sharing:
         if keep and frame is not None and frame.impure_at == self._impure and self._memo is not None:
             self._session.keep(self.ctx is None, block, CellEntry(
                 block, name, result, EMPTY, height, frozenset(frame.ids) if frame.ids else EMPTY, frame.items or (),
-                facts=frozenset(frame.facts) if frame.facts else EMPTY))
+                facts=frozenset(frame.facts) if frame.facts else EMPTY,
+                universal=frame.contextual_at == self._contextual))
         return result
 
     def typed_clean(self) -> bool:
