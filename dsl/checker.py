@@ -58,6 +58,8 @@ class Checker(Sharing):
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
         self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset, list]] = {}
+        # A role the report binds: the fact a record of a cell that reads it keeps, and the ids of its blocks.
+        self._bound_roles: dict[str, tuple[tuple, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
         self._init_sharing(session, ctx is None)
         # Formula types kept by the types their references give (formula_types.py), shared by the session.
@@ -90,11 +92,14 @@ class Checker(Sharing):
         UNKNOWN; errors are collected in `diagnostics`, never raised. A pure cell that another checker of the same
         kind inferred is replayed from its record (shared_checks.py)."""
         key = (block.name, name)
-        if key in self.types:
-            self._propagate_reach(key)
+        vtype = self.types.get(key)
+        if vtype is not None:                   # typed already (most calls): _propagate_reach and _reused inline
+            reached = self.reach.get(key)
+            if reached:
+                self._pass_on(reached)
             if self._frames:
                 self._reused(key)
-            return self.types[key]
+            return vtype
         for index, (b, c, _) in enumerate(self.stack if key in self._on_stack else ()):
             if (b, c) == key:
                 self._impure += 1               # the message names the chain from where it was entered
@@ -107,7 +112,8 @@ class Checker(Sharing):
         entry = self._recorded(block, name)
         if entry is not None:
             self._replay(entry)
-            self._propagate_reach(key)
+            if entry.reach:
+                self._pass_on(entry.reach)
             if self._frames:
                 self._reused(key)
             return entry.vtype
@@ -338,7 +344,7 @@ class Checker(Sharing):
             return UNKNOWN
         first_block, first = known[0]
         for other_block, other in known[1:]:
-            if other != first:
+            if other is not first and other != first:
                 self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
                             f"{other.describe()} in {other_block.name}", expr.span, path=path,
                             hints=["every block bound to a role must give the cell the same dimension"])
@@ -409,8 +415,13 @@ class Checker(Sharing):
             self._contextual += 1
             if self._frames:
                 frame = self._frames[-1]
-                frame.facts.add(self._context_fact("role", target.role, None))
-                frame.ids.update(id(self.blocks[name]) for name in target.blocks)
+                bound = self._bound_roles.get(target.role)
+                if bound is None:                  # the same for every reference to the role: made once
+                    bound = self._bound_roles[target.role] = (
+                        self._context_fact("role", target.role, None),
+                        frozenset(id(self.blocks[name]) for name in target.blocks))
+                frame.facts.add(bound[0])
+                frame.ids.update(bound[1])
         elif len(expr.parts) > 1 and self._frames:
             self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
         return "cells", [self.blocks[name] for name in target.blocks], target.cell
