@@ -63,6 +63,10 @@ class CellEntry:
     facts: frozenset = EMPTY
     universal: bool = False
     clean: bool = False
+    key: tuple = ()                 # (block name, name): set on creation, read at every replay
+
+    def __post_init__(self):
+        self.key = (self.block.name, self.name)
 
 
 class Frame:
@@ -309,19 +313,20 @@ class Sharing:
             self._replaying -= 1
 
     def _replay_items(self, entry: CellEntry, typed: bool = True) -> None:
-        key = (entry.block.name, entry.name)
+        key = entry.key
         if entry.missing is not None:
             self.missing_inputs[key] = entry.missing
+        types = self.types
         for item in entry.items:
             if type(item) is CellEntry:
-                if (item.block.name, item.name) not in self.types:
+                if item.key not in types:
                     self._replay_items(item)
             else:
                 code, message, span, path, severity, kwargs = item
                 self.report(code, message, span, path, severity=severity, **kwargs)
         if not typed:
             return
-        self.types[key] = entry.vtype
+        types[key] = entry.vtype
         self.reach[key] = entry.reach
         self._entries[key] = entry
 
