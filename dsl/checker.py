@@ -26,7 +26,7 @@ from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
 from .context import ReportContext
-from .shared_checks import CheckSession, Sharing
+from .shared_checks import CheckSession, Reused, Sharing
 from .units import Dimension, dimension_name, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 
@@ -57,7 +57,8 @@ class Checker(Sharing):
         self._depth = [0]                          # formula levels being followed now (shared with _free)
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
-        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset, list]] = {}
+        self._role_cells: dict[tuple[int, str], tuple[list, frozenset, Reused]] = {}
+        self._block_lists: dict[tuple[str, ...], list[Block]] = {}    # resolve's blocks of a target, kept
         # A role the report binds: the fact a record of a cell that reads it keeps, and the ids of its blocks.
         self._bound_roles: dict[str, tuple[tuple, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
@@ -365,26 +366,20 @@ class Checker(Sharing):
         the cells for the record of the cell being inferred, as cell_type does)."""
         if len(blocks) < 2:
             return [(b, t) for b in blocks for t in (self.cell_type(b, cell, via),) if t.kind != "unknown"]
-        key = (tuple(b.name for b in blocks), cell)
+        key = (id(blocks), cell)                   # `blocks` is resolve's list for the role, the same every time
         kept = self._role_cells.get(key)
         if kept is not None:
             known, reached, entries = kept
             if reached:
                 self._pass_on(reached)
             if self._frames:
-                frame = self._frames[-1]
-                for entry in entries:
-                    if entry is not None:
-                        frame.add(entry)
-                        if not entry.clean:
-                            frame.clean = False
-                    self._absorb(entry)
+                self._reuse_all(entries)
             return known
         types = [(b, self.cell_type(b, cell, via)) for b in blocks]
         known = [(b, t) for b, t in types if t.kind != "unknown"]
         if all((b.name, cell) in self.types for b in blocks):
             reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
-            self._role_cells[key] = (known, reached, [self._entries.get((b.name, cell)) for b in blocks])
+            self._role_cells[key] = (known, reached, Reused([self._entries.get((b.name, cell)) for b in blocks]))
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
@@ -424,7 +419,10 @@ class Checker(Sharing):
                 frame.ids.update(bound[1])
         elif len(expr.parts) > 1 and self._frames:
             self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
-        return "cells", [self.blocks[name] for name in target.blocks], target.cell
+        found = self._block_lists.get(target.blocks)
+        if found is None:                          # one list per set of blocks (_known_types keys by its id)
+            found = self._block_lists[target.blocks] = [self.blocks[name] for name in target.blocks]
+        return "cells", found, target.cell
 
     def _quoted_role(self, role: str) -> bool:
         """Report error[quoted-role] where the report sets the role a formula reads to a string naming a block
