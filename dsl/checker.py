@@ -12,6 +12,9 @@ that take it and names the point that needs the input.
 Checkers share their work (shared_checks.py): a cell whose inference depends on nothing but the blocks it names is
 recorded, and another checker of a `CheckSession` that meets the same cell replays the record, with the same
 diagnostics and the same types in the same order, instead of inferring it again (`perfdsl check` of many files).
+A cell of the session that must be inferred again (an inherited cell of another model, a cost-model cell in another
+report) types its references and takes its formula's type from the formula's plan where they give types seen
+before (formula_types.py), with the same diagnostics in the same order as a walk of its operators.
 """
 
 from __future__ import annotations
