@@ -218,3 +218,32 @@ def test_a_constraint_of_a_bound_block_is_decided_once_per_session(monkeypatch):
     texts = {"gpu.perf": GPU_RULE, "r1.perf": BINDS_GPU.format(n=1)}
     assert [d.render() for d in Program.load([], texts=texts).check()] == expected
     assert decided == [(True, "gpu"), (False, "gpu")]            # alone: once without the report, once with it
+
+
+def test_typing_every_cell_from_the_top_replays_as_cell_type_does(monkeypatch):
+    """Checker.type_cells (Program.check's check without a report) types the same cells, with the same types and
+    records, in the same order, and reports the same, as cell_type of each cell, for every library file checked
+    after the others in one session (most of its cells replayed from the records of the files before it)."""
+    from perfdsl.checker import Checker
+    from perfdsl.linker import Linker
+
+    monkeypatch.chdir(REPO)
+    session = CheckSession()
+    for file in LIBRARY:
+        Program.load([file], session=session).check()
+    for file in LIBRARY:
+        program = Program.load([file], session=session)
+        checkers = [Checker(program.blocks, program.sources, None,
+                            Linker(program.blocks, None, program._roles_of_reports()), session=session)
+                    for _ in range(2)]
+        checkers[0].type_cells(program.blocks.values())
+        for block in program.blocks.values():
+            for name in block.cells:
+                checkers[1].cell_type(block, name)
+        fast, slow = checkers
+        assert list(fast.types.items()) == list(slow.types.items()), file
+        assert fast.reach == slow.reach and fast._entries == slow._entries, file
+        assert [d.render() for d in fast.diagnostics] == [d.render() for d in slow.diagnostics], file
+    with pytest.raises(ValueError):
+        fast.stack.append(("b", "c", None))
+        fast.type_cells([])
