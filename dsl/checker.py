@@ -12,6 +12,9 @@ that take it and names the point that needs the input.
 Checkers share their work (shared_checks.py): a cell whose inference depends on nothing but the blocks it names is
 recorded, and another checker of a `CheckSession` that meets the same cell replays the record, with the same
 diagnostics and the same types in the same order, instead of inferring it again (`perfdsl check` of many files).
+A cell of the session that must be inferred again (an inherited cell of another model, a cost-model cell in another
+report) types its references and takes its formula's type from the formula's plan where they give types seen
+before (formula_types.py), with the same diagnostics in the same order as a walk of its operators.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
 from .errors import Diagnostic, did_you_mean
+from .formula_types import Feed
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
 from .near_misses import with_booleans
 from .context import ReportContext
-from .shared_checks import CheckSession, Sharing
+from .shared_checks import CheckSession, Reused, Sharing
 from .units import Dimension, dimension_name, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 
@@ -57,15 +61,23 @@ class Checker(Sharing):
         self._depth = [0]                          # formula levels being followed now (shared with _free)
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
-        self._role_cells: dict[tuple[tuple[str, ...], str], tuple[list, frozenset, list]] = {}
+        self._role_cells: dict[tuple[int, str], tuple[list, frozenset, Reused]] = {}
+        self._block_lists: dict[tuple[str, ...], list[Block]] = {}    # resolve's blocks of a target, kept
+        # A role the report binds: the fact a record of a cell that reads it keeps, and the ids of its blocks.
+        self._bound_roles: dict[str, tuple[tuple, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
         self._init_sharing(session, ctx is None)
+        # Formula types kept by the types their references give (formula_types.py), shared by the session.
+        self._formulas = session.formulas if session is not None else None
+        self.feed: Feed | None = None              # the walk of a formula resuming after its plan's points
+        self.report_calls = 0                      # calls of `report`, reported or not (Feed counts them)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def report(self, code: str, message: str, span: ir.Span | None, path: str | None = None, *,
                severity: str = "error", **kwargs) -> None:
         """Add a diagnostic located at `span` (quoting its line) with the cell path `path`; the same code and message at
         the same place is reported once. `kwargs` are errors.error's (hints, notes). Raises nothing."""
+        self.report_calls += 1
         if self._frames and not self._replaying:
             frame = self._frames[-1]
             frame.add((code, message, span, path, severity, kwargs))
@@ -85,11 +97,14 @@ class Checker(Sharing):
         UNKNOWN; errors are collected in `diagnostics`, never raised. A pure cell that another checker of the same
         kind inferred is replayed from its record (shared_checks.py)."""
         key = (block.name, name)
-        if key in self.types:
-            self._propagate_reach(key)
+        vtype = self.types.get(key)
+        if vtype is not None:                   # typed already (most calls): _propagate_reach and _reused inline
+            reached = self.reach.get(key)
+            if reached:
+                self._pass_on(reached)
             if self._frames:
                 self._reused(key)
-            return self.types[key]
+            return vtype
         for index, (b, c, _) in enumerate(self.stack if key in self._on_stack else ()):
             if (b, c) == key:
                 self._impure += 1               # the message names the chain from where it was entered
@@ -102,7 +117,8 @@ class Checker(Sharing):
         entry = self._recorded(block, name)
         if entry is not None:
             self._replay(entry)
-            self._propagate_reach(key)
+            if entry.reach:
+                self._pass_on(entry.reach)
             if self._frames:
                 self._reused(key)
             return entry.vtype
@@ -126,6 +142,38 @@ class Checker(Sharing):
         if self._frames:
             self._reused(key)
         return vtype
+
+    def type_cells(self, blocks) -> None:
+        """Type every cell of `blocks`, in order, from the top (no cell being inferred), as cell_type of each would
+        (Program.check's check without a report). Most are replayed from another program's record: each library
+        file's program imports the same families and GPUs (59,000 of the 73,000 cells of a check of the libraries).
+        A clean record (nothing was reported while inferring the cell or any cell it typed) is replayed here
+        without the steps cell_type takes for a cell inside another's inference, which do not apply at the top.
+        Raises ValueError when called inside an inference."""
+        if self.stack or self._frames:
+            raise ValueError("type_cells types cells from the top, not inside another cell's inference")
+        types = self.types
+        for block in blocks:
+            block_name = block.name
+            for name in block.cells:
+                key = (block_name, name)
+                if key in types:
+                    reached = self.reach.get(key)
+                    if reached:
+                        self._pass_on(reached)
+                    continue
+                entry = self._recorded(block, name)
+                if entry is None or not entry.clean or entry.missing is not None:
+                    self.cell_type(block, name)
+                    continue
+                for item in entry.items:             # a clean record holds cells only, no diagnostic
+                    if item.key not in types:
+                        self._replay_items(item)
+                types[key] = entry.vtype
+                self.reach[key] = entry.reach
+                self._entries[key] = entry
+                if entry.reach:
+                    self._pass_on(entry.reach)
 
     def _propagate_reach(self, key: tuple[str, str]) -> None:
         """A cell reached outside `if` branches passes on the missing inputs it reaches; at the top (a report's
@@ -164,7 +212,7 @@ class Checker(Sharing):
         if is_block_ref(cell.expr, self.blocks, block):
             self.note_block(cell.expr.parts[0])
             return VType("block")
-        vtype = self.expr_type(cell.expr, block, path)
+        vtype = self.formula_type(cell.expr, block, path)
         if declared is None and vtype.kind == "num" and self.check_overrides:
             self._check_override(block, cell, vtype, path)
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
@@ -254,6 +302,48 @@ class Checker(Sharing):
         finally:
             depth[0] -= 1
 
+    def formula_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
+        """The type of a whole formula (a cell's, a constraint's), as expr_type gives it, with the same diagnostics
+        in the same order and the same cells typed in the same order. With a session, the references are typed
+        one by one and the formula's type is taken from its plan (formula_types.py) where the operators have
+        been walked with these reference types before and reported nothing; the walk resumes where they have not."""
+        plan = self._formulas.plan(expr) if self._formulas is not None else None
+        depth = self._depth
+        base = depth[0]
+        if plan is None or base + plan.levels > MAX_CHAIN_DEPTH:
+            return self.expr_type(expr, block, path)
+        node = plan.root
+        types = []
+        if node is not None:
+            branch = self.branch_depth
+            try:
+                for ref, level, inside in plan.refs:
+                    depth[0] = base + level
+                    self.branch_depth = branch + inside
+                    vtype = self.ref_type(ref, block, path)
+                    types.append(vtype)
+                    node = node.children.get(vtype)
+                    if node is None:
+                        break
+            finally:
+                depth[0] = base
+                self.branch_depth = branch
+            if node is not None and node.result is not None:
+                top = base + plan.levels
+                if top > self._peak[0]:
+                    self._peak[0] = top
+                return node.result
+        # The operators after the last point kept have not been walked with these types: walk the formula, giving
+        # the references already typed their types.
+        feed = self.feed = Feed(types, self.report_calls)
+        try:
+            vtype = self.expr_type(expr, block, path)
+        finally:
+            self.feed = None
+        feed.mark(self.report_calls)
+        plan.learn(feed.types, feed.clean, vtype)
+        return vtype
+
     def _t_num(self, expr: ir.Num, block, path) -> VType:
         found = _NUM_TYPES.get(expr.dim)
         if found is None:
@@ -291,7 +381,7 @@ class Checker(Sharing):
             return UNKNOWN
         first_block, first = known[0]
         for other_block, other in known[1:]:
-            if other != first:
+            if other is not first and other != first:
                 self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
                             f"{other.describe()} in {other_block.name}", expr.span, path=path,
                             hints=["every block bound to a role must give the cell the same dimension"])
@@ -312,26 +402,20 @@ class Checker(Sharing):
         the cells for the record of the cell being inferred, as cell_type does)."""
         if len(blocks) < 2:
             return [(b, t) for b in blocks for t in (self.cell_type(b, cell, via),) if t.kind != "unknown"]
-        key = (tuple(b.name for b in blocks), cell)
+        key = (id(blocks), cell)                   # `blocks` is resolve's list for the role, the same every time
         kept = self._role_cells.get(key)
         if kept is not None:
             known, reached, entries = kept
             if reached:
                 self._pass_on(reached)
             if self._frames:
-                frame = self._frames[-1]
-                for entry in entries:
-                    if entry is not None:
-                        frame.add(entry)
-                        if not entry.clean:
-                            frame.clean = False
-                    self._absorb(entry)
+                self._reuse_all(entries)
             return known
         types = [(b, self.cell_type(b, cell, via)) for b in blocks]
         known = [(b, t) for b, t in types if t.kind != "unknown"]
         if all((b.name, cell) in self.types for b in blocks):
             reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
-            self._role_cells[key] = (known, reached, [self._entries.get((b.name, cell)) for b in blocks])
+            self._role_cells[key] = (known, reached, Reused([self._entries.get((b.name, cell)) for b in blocks]))
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
@@ -364,11 +448,19 @@ class Checker(Sharing):
             self._contextual += 1
             if self._frames:
                 frame = self._frames[-1]
-                frame.facts.add(self._context_fact("role", target.role, None))
-                frame.ids.update(id(self.blocks[name]) for name in target.blocks)
+                bound = self._bound_roles.get(target.role)
+                if bound is None:                  # the same for every reference to the role: made once
+                    bound = self._bound_roles[target.role] = (
+                        self._context_fact("role", target.role, None),
+                        frozenset(id(self.blocks[name]) for name in target.blocks))
+                frame.facts.add(bound[0])
+                frame.ids.update(bound[1])
         elif len(expr.parts) > 1 and self._frames:
             self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
-        return "cells", [self.blocks[name] for name in target.blocks], target.cell
+        found = self._block_lists.get(target.blocks)
+        if found is None:                          # one list per set of blocks (_known_types keys by its id)
+            found = self._block_lists[target.blocks] = [self.blocks[name] for name in target.blocks]
+        return "cells", found, target.cell
 
     def _quoted_role(self, role: str) -> bool:
         """Report error[quoted-role] where the report sets the role a formula reads to a string naming a block
@@ -385,7 +477,11 @@ class Checker(Sharing):
                     hints=[f"write `{written}` without quotes (the block `{name}` exists)"])
         return True
 
-    _t_ref = ref_type
+    def _t_ref(self, expr: ir.Ref, block, path) -> VType:
+        feed = self.feed
+        if feed is None:
+            return self.ref_type(expr, block, path)
+        return feed.next_type(self, expr, block, path)
 
     def _t_unary(self, expr: ir.Unary, block, path) -> VType:
         return self._apply(OPERATORS[UNARY[expr.op]], (expr.operand,), expr, block, path)

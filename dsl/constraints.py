@@ -102,7 +102,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
                 if not applies:
                     return False, False     # typing it would ask for the role or the input (not followed: not kept)
                 reported = len(checker.diagnostics)
-                vtype = checker.expr_type(require.condition, block, path)
+                vtype = checker.formula_type(require.condition, block, path)
                 # Whether typing reported something depends on what this checker reported before: kept only where
                 # the condition and every cell it reads report nothing.
                 keep = checker.typed_clean()

@@ -84,9 +84,7 @@ class Program:
         diagnostics = list(self.structure_diagnostics) + unread_cells(self.blocks, self.sources)
         free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()),
                        session=self.session)
-        for block in self.blocks.values():
-            for name in block.cells:
-                free.cell_type(block, name)
+        free.type_cells(self.blocks.values())
         check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
         for report in self.reports:

@@ -182,3 +182,68 @@ def test_a_record_is_not_reused_where_a_report_binds_a_role_to_another_block():
     expected = ["'moved' is declared as byte but its formula gives s^2"]
     assert [d.message for d in slow.check()] == expected
     assert [d.message for d in Program.load([], texts=text).check()] == expected
+
+
+GPU_RULE = 'hardware gpu {\n    mem = 8 GB\n    require mem >= 16 GB, "less memory than the model needs"\n}\n'
+BINDS_GPU = "costmodel c{n} {{\n    x = hardware.mem\n}}\nreport r{n} {{\n    hardware = gpu\n    show c{n}.x in GB\n}}\n"
+
+
+def test_a_constraint_of_a_bound_block_is_decided_once_per_session(monkeypatch):
+    """A GPU's own `require` reads only its cells: decided once (by the first program's check without a report)
+    and replayed for the reports that bind the GPU, in that program and the next, each reporting the broken
+    constraint as when checked alone."""
+    from perfdsl import constraints
+
+    decided = []
+    original = constraints._holds_everywhere
+
+    def counting(checker, block, *args):
+        decided.append((checker.ctx is None, block.name))
+        return original(checker, block, *args)
+
+    monkeypatch.setattr(constraints, "_holds_everywhere", counting)
+    expected = ["error[constraint]: less memory than the model needs\n"
+                "  --> gpu.perf:3:13\n"
+                "  |\n"
+                '3 |     require mem >= 16 GB, "less memory than the model needs"\n'
+                "  |             ^^^^^^^^^^^^\n"
+                "  = note: `mem >= 16 GB` is false with mem = 8 GB\n"
+                "  = in: hardware.gpu"]
+    session = CheckSession()
+    for n in (1, 2):
+        texts = {"gpu.perf": GPU_RULE, f"r{n}.perf": BINDS_GPU.format(n=n)}
+        assert [d.render() for d in Program.load([], texts=texts, session=session).check()] == expected
+    assert decided == [(True, "gpu")]
+    decided.clear()
+    texts = {"gpu.perf": GPU_RULE, "r1.perf": BINDS_GPU.format(n=1)}
+    assert [d.render() for d in Program.load([], texts=texts).check()] == expected
+    assert decided == [(True, "gpu"), (False, "gpu")]            # alone: once without the report, once with it
+
+
+def test_typing_every_cell_from_the_top_replays_as_cell_type_does(monkeypatch):
+    """Checker.type_cells (Program.check's check without a report) types the same cells, with the same types and
+    records, in the same order, and reports the same, as cell_type of each cell, for every library file checked
+    after the others in one session (most of its cells replayed from the records of the files before it)."""
+    from perfdsl.checker import Checker
+    from perfdsl.linker import Linker
+
+    monkeypatch.chdir(REPO)
+    session = CheckSession()
+    for file in LIBRARY:
+        Program.load([file], session=session).check()
+    for file in LIBRARY:
+        program = Program.load([file], session=session)
+        checkers = [Checker(program.blocks, program.sources, None,
+                            Linker(program.blocks, None, program._roles_of_reports()), session=session)
+                    for _ in range(2)]
+        checkers[0].type_cells(program.blocks.values())
+        for block in program.blocks.values():
+            for name in block.cells:
+                checkers[1].cell_type(block, name)
+        fast, slow = checkers
+        assert list(fast.types.items()) == list(slow.types.items()), file
+        assert fast.reach == slow.reach and fast._entries == slow._entries, file
+        assert [d.render() for d in fast.diagnostics] == [d.render() for d in slow.diagnostics], file
+    with pytest.raises(ValueError):
+        fast.stack.append(("b", "c", None))
+        fast.type_cells([])
