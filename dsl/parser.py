@@ -53,6 +53,31 @@ _REQUIRE_START = re.compile(r"(?m)^[ \t]*(require\b)")
 _QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 
 
+# Node constructors as fast as the IR allows (ir.node_maker): the parser builds every node of every file.
+_new_Binary = ir.node_maker(ir.Binary)
+_new_Block = ir.node_maker(ir.Block)
+_new_Bool = ir.node_maker(ir.Bool)
+_new_Call = ir.node_maker(ir.Call)
+_new_Cell = ir.node_maker(ir.Cell)
+_new_Import = ir.node_maker(ir.Import)
+_new_ListExpr = ir.node_maker(ir.ListExpr)
+_new_Module = ir.node_maker(ir.Module)
+_new_Num = ir.node_maker(ir.Num)
+_new_Objective = ir.node_maker(ir.Objective)
+_new_Question = ir.node_maker(ir.Question)
+_new_RangeExpr = ir.node_maker(ir.RangeExpr)
+_new_Ref = ir.node_maker(ir.Ref)
+_new_Require = ir.node_maker(ir.Require)
+_new_SetStmt = ir.node_maker(ir.SetStmt)
+_new_ShowItem = ir.node_maker(ir.ShowItem)
+_new_Span = ir.node_maker(ir.Span)
+_new_Str = ir.node_maker(ir.Str)
+_new_TupleExpr = ir.node_maker(ir.TupleExpr)
+_new_Unary = ir.node_maker(ir.Unary)
+_new_Where = ir.node_maker(ir.Where)
+_new_Zipped = ir.node_maker(ir.Zipped)
+
+
 def grammar_text() -> str:
     """grammar.lark with its KIND terminal generated from ir.BLOCK_KINDS, the one list of block kinds."""
     kinds = " | ".join(f'"{kind}"' for kind in ir.BLOCK_KINDS)
@@ -114,7 +139,7 @@ def _parse_module(text: str, file: str) -> ir.Module:
             blocks.append(builder.block(child))
     if builder.diagnostics:
         raise PerfError(builder.diagnostics)
-    return ir.Module.model_construct(file=file, imports=tuple(imports), blocks=tuple(blocks), sets=tuple(sets),
+    return _new_Module(file=file, imports=tuple(imports), blocks=tuple(blocks), sets=tuple(sets),
                                      source=text)
 
 
@@ -388,9 +413,9 @@ class _IRBuilder:
         if isinstance(node, Token):
             end_line = node.end_line or node.line
             end_col = node.end_column or (node.column + len(node))
-            return ir.Span.model_construct(file=self.file, line=node.line, col=node.column, end_line=end_line, end_col=end_col)
+            return _new_Span(file=self.file, line=node.line, col=node.column, end_line=end_line, end_col=end_col)
         meta = node.meta
-        return ir.Span.model_construct(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
+        return _new_Span(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
                        end_col=meta.end_column)
 
     def source(self, node) -> str:
@@ -406,13 +431,13 @@ class _IRBuilder:
     # -- top level ---------------------------------------------------------------------------------------------
     def import_stmt(self, tree: Tree) -> ir.Import:
         token = tree.children[0]
-        return ir.Import.model_construct(path=self.unquote(token), span=self.span(token))
+        return _new_Import(path=_unquote(token), span=self.span(token))
 
     def set_stmt(self, tree: Tree) -> ir.SetStmt:
         block_token, name_token, value = tree.children
-        cell = ir.Cell.model_construct(name=str(name_token), expr=self.expr(value), text=self.source(value),
+        cell = _new_Cell(name=str(name_token), expr=self.expr(value), text=self.source(value),
                                        span=self.span(name_token))
-        return ir.SetStmt.model_construct(block=str(block_token), cell=cell, block_span=self.span(block_token))
+        return _new_SetStmt(block=str(block_token), cell=cell, block_span=self.span(block_token))
 
     def block(self, tree: Tree) -> ir.Block:
         kind_token, name_token, *rest = tree.children
@@ -426,34 +451,33 @@ class _IRBuilder:
                 parent_span = self.span(child.children[0])
             elif child.data == "cell":
                 name, value = child.children
-                cells.append(ir.Cell.model_construct(name=str(name), expr=self.expr(value), text=self.source(value),
+                cells.append(_new_Cell(name=str(name), expr=self.expr(value), text=self.source(value),
                                      span=self.span(name)))
             elif child.data == "decl":
                 name, unit, *value = child.children
                 dim = self.unit_dim(unit)
                 expr = self.expr(value[0]) if value else None
-                cells.append(ir.Cell.model_construct(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
+                cells.append(_new_Cell(name=str(name), expr=expr, declared=str(unit), declared_dim=dim,
                                      declared_span=self.span(unit), text=self.source(value[0]) if value else "",
                                      span=self.span(name)))
             elif child.data == "choice_decl":
                 cells.append(self.choice_decl(child))
             elif child.data == "require":
                 condition, message = child.children
-                requires.append(ir.Require.model_construct(condition=self.expr(condition),
-                                                           message=self.unquote(message),
+                requires.append(_new_Require(condition=self.expr(condition), message=_unquote(message),
                                                            text=self.source(condition), span=self.span(condition)))
             elif child.data == "sweep":
                 name, source = child.children
-                cells.append(ir.Cell.model_construct(name=str(name), expr=self.expr(source), text=self.source(source),
+                cells.append(_new_Cell(name=str(name), expr=self.expr(source), text=self.source(source),
                                      span=self.span(name), sweep=True))
             elif child.data == "zipped_sweep":
                 *names, source = child.children
-                zipped.append(ir.Zipped.model_construct(names=tuple(str(n) for n in names), source=self.expr(source),
+                zipped.append(_new_Zipped(names=tuple(str(n) for n in names), source=self.expr(source),
                                         text=self.source(source), span=self.span(names[0])))
             elif child.data == "show":
                 shows.extend(self.show_item(item) for item in child.children)
             elif child.data == "where":
-                wheres.append(ir.Where.model_construct(cond=self.expr(child.children[0]), span=self.span(child)))
+                wheres.append(_new_Where(cond=self.expr(child.children[0]), span=self.span(child)))
             else:
                 questions.append(self.question(child))
             if child.data in ("where", "best", "pareto", "largest", "smallest") and str(kind_token) != "report":
@@ -463,7 +487,7 @@ class _IRBuilder:
                     "`pareto`, `largest` and `smallest` belong in a report", span.location(),
                     source_line=_line_of(self.text, span.line),
                     hints=["move it into the report that binds this block"]))
-        return ir.Block.model_construct(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
+        return _new_Block(kind=str(kind_token), name=str(name_token), parent=parent, parent_span=parent_span,
                         cells=tuple(cells), zipped=tuple(zipped), shows=tuple(shows), wheres=tuple(wheres),
                         questions=tuple(questions), requires=tuple(requires), span=self.span(name_token),
                         file=self.file)
@@ -473,14 +497,14 @@ class _IRBuilder:
         objectives, axis, per = [], None, ()
         for child in tree.children:
             if isinstance(child, Token):
-                axis = ir.Ref.model_construct(parts=(str(child),), span=self.span(child))
+                axis = _new_Ref(parts=(str(child),), span=self.span(child))
             elif child.data == "objective":
                 direction, ref = child.children
-                objectives.append(ir.Objective.model_construct(direction=str(direction), ref=self.expr(ref),
+                objectives.append(_new_Objective(direction=str(direction), ref=self.expr(ref),
                                                                span=self.span(child)))
             else:
-                per = tuple(ir.Ref.model_construct(parts=(str(t),), span=self.span(t)) for t in child.children)
-        return ir.Question.model_construct(form=tree.data, objectives=tuple(objectives), axis=axis, per=per,
+                per = tuple(_new_Ref(parts=(str(t),), span=self.span(t)) for t in child.children)
+        return _new_Question(form=tree.data, objectives=tuple(objectives), axis=axis, per=per,
                                            text=" ".join(self.source(tree).split()), span=self.span(tree))
 
     def choice_decl(self, tree: Tree) -> ir.Cell:
@@ -498,7 +522,7 @@ class _IRBuilder:
         first, last = self.span(options[0]), self.span(options[-1])
         span = first.model_copy(update={"end_line": last.end_line, "end_col": last.end_col})
         expr = self.expr(value[0]) if value else None
-        return ir.Cell.model_construct(name=str(name), expr=expr, declared=self.text[options[0].start_pos:
+        return _new_Cell(name=str(name), expr=expr, declared=self.text[options[0].start_pos:
                                                                                    options[-1].end_pos],
                                        declared_span=span, choices=values, choice_blocks=not strings[0],
                                        text=self.source(value[0]) if value else "", span=self.span(name))
@@ -519,7 +543,7 @@ class _IRBuilder:
                 label = self.unquote(token)
             else:
                 label = str(token)
-        return ir.ShowItem.model_construct(ref=self.expr(ref_tree), unit=unit, unit_span=unit_span, label=label,
+        return _new_ShowItem(ref=self.expr(ref_tree), unit=unit, unit_span=unit_span, label=label,
                            span=self.span(tree))
 
     def unit_dim(self, token: Token) -> tuple[int, ...] | None:
@@ -560,7 +584,7 @@ class _IRBuilder:
                 f"{MAX_EXPR_DEPTH} levels deep", Location(self.file, span.line, span.col, span.col + 1),
                 source_line=self.line(span.line),
                 hints=["split it into cells, e.g. `part = a + b + c` and `total = part + d + e`"]))
-            placeholder = ir.Num.model_construct(value=0.0, dim=(0,) * 6, unit=None, text="0", span=span)
+            placeholder = _new_Num(value=0.0, dim=(0,) * 6, unit=None, text="0", span=span)
             self._built[id(node)] = placeholder
             return placeholder
         for current in reversed(order):
@@ -572,7 +596,7 @@ class _IRBuilder:
     def token_expr(self, token: Token) -> ir.Expr:
         span = self.span(token)
         if token.type == "NAME":
-            return ir.Ref.model_construct(parts=(str(token),), span=span)
+            return _new_Ref(parts=(str(token),), span=span)
         raise AssertionError(f"unexpected token {token.type}")
 
     def e_quantity(self, tree: Tree) -> ir.Expr:
@@ -592,14 +616,14 @@ class _IRBuilder:
                 hints.append(f"if '{unit_text}' starts the next cell, separate the two with ';' or a new line")
             self.diagnostics.append(error(exc.code, exc.message, loc,
                                           source_line=self.line(span.line), hints=hints))
-            return ir.Num.model_construct(value=number, dim=(0,) * 6, unit=unit_text, text=str(token), span=span)
+            return _new_Num(value=number, dim=(0,) * 6, unit=unit_text, text=str(token), span=span)
         value = self.finite(unit.to_si(number), token, str(token))
-        return ir.Num.model_construct(value=value, dim=unit.dim.exponents, unit=unit_text, text=str(token), span=span)
+        return _new_Num(value=value, dim=unit.dim.exponents, unit=unit_text, text=str(token), span=span)
 
     def e_number(self, tree: Tree) -> ir.Expr:
         token = tree.children[0]
         value = self.finite(float(str(token).replace("_", "")), token, str(token))
-        return ir.Num.model_construct(value=value, dim=(0,) * 6, unit=None, text=str(token), span=self.span(token))
+        return _new_Num(value=value, dim=(0,) * 6, unit=None, text=str(token), span=self.span(token))
 
     def finite(self, value: float, token: Token, text: str) -> float:
         """`value`, or 0 after a located error where it overflows a float (above about 1.8e308 in SI)."""
@@ -633,27 +657,27 @@ class _IRBuilder:
 
     def e_string(self, tree: Tree) -> ir.Expr:
         token = tree.children[0]
-        return ir.Str.model_construct(value=self.unquote(token), span=self.span(token))
+        return _new_Str(value=_unquote(token), span=self.span(token))
 
     def e_true(self, tree: Tree) -> ir.Expr:
-        return ir.Bool.model_construct(value=True, span=self.span(tree))
+        return _new_Bool(value=True, span=self.span(tree))
 
     def e_false(self, tree: Tree) -> ir.Expr:
-        return ir.Bool.model_construct(value=False, span=self.span(tree))
+        return _new_Bool(value=False, span=self.span(tree))
 
     def e_ref(self, tree: Tree) -> ir.Expr:
-        return ir.Ref.model_construct(parts=tuple(str(t) for t in tree.children), span=self.span(tree))
+        return _new_Ref(parts=tuple(str(t) for t in tree.children), span=self.span(tree))
 
     def e_call(self, tree: Tree) -> ir.Expr:
         name, *args = tree.children
-        return ir.Call.model_construct(func=str(name), args=tuple(self.expr(a) for a in args), span=self.span(tree),
+        return _new_Call(func=str(name), args=tuple(self.expr(a) for a in args), span=self.span(tree),
                        func_span=self.span(name))
 
     def e_tuple(self, tree: Tree) -> ir.Expr:
-        return ir.TupleExpr.model_construct(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
+        return _new_TupleExpr(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
 
     def e_list(self, tree: Tree) -> ir.Expr:
-        return ir.ListExpr.model_construct(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
+        return _new_ListExpr(items=tuple(self.expr(c) for c in tree.children), span=self.span(tree))
 
     def e_range(self, tree: Tree) -> ir.Expr:
         start, stop, *step = tree.children
@@ -661,32 +685,32 @@ class _IRBuilder:
         if step:
             geometric = step[0].data == "geometric_step"
             step_expr = self.expr(step[0].children[0])
-        return ir.RangeExpr.model_construct(start=self.expr(start), stop=self.expr(stop), step=step_expr, geometric=geometric,
+        return _new_RangeExpr(start=self.expr(start), stop=self.expr(stop), step=step_expr, geometric=geometric,
                             span=self.span(tree))
 
     def e_binary(self, tree: Tree) -> ir.Expr:
         left, op, right = tree.children
-        return ir.Binary.model_construct(op=str(op), left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return _new_Binary(op=str(op), left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     e_compare = e_binary
 
     def e_pow(self, tree: Tree) -> ir.Expr:
         left, right = tree.children
-        return ir.Binary.model_construct(op="^", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return _new_Binary(op="^", left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     def e_and_op(self, tree: Tree) -> ir.Expr:
         left, right = tree.children
-        return ir.Binary.model_construct(op="and", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return _new_Binary(op="and", left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     def e_or_op(self, tree: Tree) -> ir.Expr:
         left, right = tree.children
-        return ir.Binary.model_construct(op="or", left=self.expr(left), right=self.expr(right), span=self.span(tree))
+        return _new_Binary(op="or", left=self.expr(left), right=self.expr(right), span=self.span(tree))
 
     def e_not_op(self, tree: Tree) -> ir.Expr:
-        return ir.Unary.model_construct(op="not", operand=self.expr(tree.children[0]), span=self.span(tree))
+        return _new_Unary(op="not", operand=self.expr(tree.children[0]), span=self.span(tree))
 
     def e_neg(self, tree: Tree) -> ir.Expr:
-        return ir.Unary.model_construct(op="-", operand=self.expr(tree.children[0]), span=self.span(tree))
+        return _new_Unary(op="-", operand=self.expr(tree.children[0]), span=self.span(tree))
 
 
 # The escapes a string knows, as in JSON and C: a quote, a backslash, a line feed, a tab, a carriage return.
