@@ -21,15 +21,17 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
-from . import ir
+from . import ir, parse_cache
 from .errors import Diagnostic, Location, PerfError, error
 from .ir_builder import CODE_BEFORE_COMMENT as _CODE_BEFORE_COMMENT
 from .ir_builder import IRBuilder
-from .syntax_errors import name_slip
 from .units import is_unit as _is_unit
+
+if TYPE_CHECKING:      # lark is imported when a file is parsed: a run whose files are all cached never needs it
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
 from .user_cache import trusted_entry
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
@@ -70,6 +72,8 @@ _BUILDER_LOCK = threading.RLock()
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
+    from lark import Lark
+
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -113,12 +117,19 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
 
     The same text under the same name gives the same Module (the IR is frozen), so it is parsed once per process:
     `perfdsl check` of every library loads each file as a program of its own, and the files they import (the cost
-    model, the model and GPU families) were parsed again for each (22 files took 82 parses)."""
+    model, the model and GPU families) were parsed again for each (22 files took 82 parses). And once across
+    processes: a file that parsed cleanly is kept in the on-disk cache (parse_cache.py) and loaded from it while its
+    text, its name and perfdsl's code stay the same."""
     return _parse_module(text, file)
 
 
 @lru_cache(maxsize=512)
 def _parse_module(text: str, file: str) -> ir.Module:
+    cached = parse_cache.load(text, file)
+    if cached is not None:
+        return cached
+    from lark.exceptions import UnexpectedInput
+
     try:
         module, diagnostics, _ = _build(text, file, "start")
     except UnexpectedInput as exc:
@@ -126,6 +137,7 @@ def _parse_module(text: str, file: str) -> ir.Module:
         raise PerfError([first] + _later_errors(text, file, first.location.line if first.location else 0)) from None
     if diagnostics:
         raise PerfError(diagnostics)
+    parse_cache.store(text, file, module)
     return module
 
 
@@ -152,6 +164,8 @@ def _later_errors(text: str, file: str, line: int) -> list[Diagnostic]:
 def _block_errors(alone: str, file: str, lines_before: int = 0) -> list[Diagnostic]:
     """The diagnostics of the blocks in `alone` (a piece of a file cut at a block's start): its syntax error, or the
     errors found while building its blocks (not those of a `set { ... }` in it)."""
+    from lark.exceptions import UnexpectedInput
+
     try:
         _, diagnostics, in_sets = _build(alone, file, "start")
     except UnexpectedInput as exc:
@@ -169,6 +183,8 @@ def _moved(diagnostics: list[Diagnostic], lines: int) -> list[Diagnostic]:
 
 def parse_value(text: str, origin: str = "--set") -> list[ir.Expr] | ir.RangeExpr:
     """Parse a value given on the command line: one expression, a comma-separated list, or a range."""
+    from lark.exceptions import UnexpectedInput
+
     try:
         # a --set value has no next cell: no hint to separate one
         value, diagnostics, _ = _build(text, origin, "value_text", one_value=True)
@@ -196,6 +212,10 @@ def _describe_terminal(name: str) -> str:
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before: int = 0) -> Diagnostic:
     """The diagnostic of a syntax error in `text` (lines and columns within it; the caller moves them where `text`
     is a block cut from a file, and passes `lines_before`, the lines above it, for the notes that quote a place)."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    from .syntax_errors import name_slip
+
     line = getattr(exc, "line", 0) or 0
     col = getattr(exc, "column", 0) or 0
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):

@@ -1,0 +1,195 @@
+"""The on-disk cache of parsed files (stage 1): a file whose text was parsed before loads its Module from a pickle.
+
+Every command that loads .perf files (eval, check, explain, plot, ...) parses them; a file unchanged since its last
+parse is loaded instead, from `parse-<hex>.pickle` in the private cache folder (`user_cache`; PERFDSL_NO_CACHE turns
+it off). Measured on the 2-core machine (benchmarks/bench_language.py, the 53 files of the bundled libraries and
+reports): parsed about 0.16 s CPU, loaded about 0.05 s.
+
+- The key is a digest of the file's text and name (the Module's spans name the file), perfdsl's own code
+  (`user_cache.code_fingerprint`: an editable install changes it under one version, and several checkouts share one
+  folder), and the versions of lark (what parsed) and pydantic (what the pickle holds). An entry holds the Module and
+  is used only where its name and text are the file's, so an entry never stands for another file.
+- Only a file that parses cleanly is stored: a file with errors is parsed, and reports them, every time.
+- Any doubt about an entry (unreadable, truncated, not a pickle, an unknown class, another file's Module) and it is
+  ignored, the file parsed, and the entry written anew: written to a temporary file in the same folder and moved
+  into place (os.replace), so no reader sees half an entry. A read-only or full disk costs the cache, never the run.
+- Entries not used for `KEEP_DAYS` days, and the least recently used beyond `MAX_ENTRIES`, are removed (`prune`) at
+  most once an hour, and after every `PRUNE_EVERY` entries one process writes (a fuzzer's thousands of texts); an
+  entry's modification time says when it was last used (refreshed on a use a day or more after the last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import pickle
+import sys
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from . import ir
+from .user_cache import cache_folder, code_fingerprint, trusted_entry
+
+PREFIX = "parse-"
+SUFFIX = ".pickle"
+FORMAT = b"perfdsl-parse-1"       # written before each entry's pickle; a different first line is not ours
+MAX_ENTRIES = 2000                # about 30 KB each for the bundled files: some 60 MB at most
+KEEP_DAYS = 30
+PRUNE_EVERY = 500                 # entries written by one process between two prunes
+_DAY = 24 * 3600
+_HOUR = 3600
+_written = 0                      # entries this process wrote since it last pruned
+_PRUNED_STAMP = PREFIX + "pruned"  # its modification time: when the entries were last pruned
+
+
+@lru_cache(maxsize=1)
+def _fingerprint() -> bytes:
+    """perfdsl's code, Python's version, and the versions of lark and pydantic, once per process. lark's version is
+    read from its package's __init__.py rather than by importing it: a run whose files are all cached does not
+    import lark (about 30 ms)."""
+    import pydantic
+
+    digest = hashlib.blake2b(code_fingerprint().encode(), digest_size=32)
+    digest.update(f"\0{sys.version}\0pydantic {pydantic.VERSION}\0lark ".encode())
+    try:
+        spec = importlib.util.find_spec("lark")
+        digest.update(Path(spec.origin).read_bytes() if spec and spec.origin else b"?")
+    except (OSError, ImportError, ValueError):
+        digest.update(b"?")
+    return digest.digest()
+
+
+def entry_name(text: str, file: str) -> str:
+    """The cache file name of `text` parsed under the name `file`: parse-<64 hex digits>.pickle."""
+    digest = hashlib.blake2b(_fingerprint(), digest_size=32)
+    digest.update(file.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return PREFIX + digest.hexdigest() + SUFFIX
+
+
+def load(text: str, file: str) -> ir.Module | None:
+    """The Module of `text` parsed under the name `file`, from the cache, or None (caching off, no entry, or an entry
+    in doubt). Never raises."""
+    path = trusted_entry(entry_name(text, file))
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            if handle.readline() != FORMAT + b"\n":
+                return None
+            module = pickle.load(handle)
+            used = os.fstat(handle.fileno()).st_mtime
+    except Exception:                     # noqa: BLE001 - any failure to read an entry means: parse the file
+        return None
+    if type(module) is not ir.Module or module.file != file or module.source != text:
+        return None
+    if time.time() - used > _DAY:
+        try:
+            os.utime(path)                # used today: kept by prune
+        except OSError:
+            pass
+    return module
+
+
+def store(text: str, file: str, module: ir.Module) -> None:
+    """Keep `module`, the parse of `text` under the name `file`, for the next run. Never raises: a cache folder that
+    cannot be written (read-only, full, caching off) keeps nothing. What stood under the entry's name is replaced
+    whatever it was (a link, another owner's file): it is never read, and the folder is ours alone."""
+    folder = cache_folder()
+    if folder is None:
+        return
+    path = folder / entry_name(text, file)
+    try:
+        blob = pickle.dumps(module, protocol=5)
+    except Exception:                     # noqa: BLE001 - a Module that cannot be pickled is simply not kept
+        return
+    if not _write_atomically(path, FORMAT + b"\n" + blob):
+        return
+    global _written
+    _written += 1
+    if _written >= PRUNE_EVERY:
+        _written = 0
+        prune()
+    else:
+        prune_now_and_then()
+
+
+def _write_atomically(path: Path, data: bytes) -> bool:
+    """Write `data` to a temporary file beside `path` (mode 0600) and move it over `path`: a reader sees the old
+    entry or the new, never half of one. False, with nothing left behind, where the disk refuses. Never raises."""
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix="." + PREFIX, suffix=".tmp", dir=path.parent)
+        with open(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+        return True
+    except OSError:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+        return False
+
+
+def prune_now_and_then() -> None:
+    """`prune`, at most once an hour (the stamp file's modification time says when it last ran). Never raises."""
+    stamp = trusted_entry(_PRUNED_STAMP)
+    if stamp is None:
+        return
+    try:
+        if time.time() - os.stat(stamp).st_mtime < _HOUR:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    try:
+        stamp.touch()
+    except OSError:
+        return
+    prune()
+
+
+def prune(max_entries: int = MAX_ENTRIES, keep_days: float = KEEP_DAYS) -> int:
+    """Remove the parse entries not used for `keep_days` days and, beyond `max_entries`, the least recently used
+    (and temporary files of writers that died, after a day). Only this cache's own files (PREFIX) are touched.
+    Returns how many files were removed; never raises."""
+    folder = cache_folder()
+    if folder is None:
+        return 0
+    now = time.time()
+    entries, removed = [], 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        is_entry = name.startswith(PREFIX) and name.endswith(SUFFIX)
+        if not (is_entry or (name.startswith("." + PREFIX) and name.endswith(".tmp"))):
+            continue
+        try:
+            used = os.lstat(folder / name).st_mtime
+        except OSError:
+            continue
+        if is_entry and now - used <= keep_days * _DAY:
+            entries.append((used, name))
+        elif is_entry or now - used > _DAY:
+            removed += _remove(folder / name)
+    entries.sort(reverse=True)
+    for _, name in entries[max_entries:]:
+        removed += _remove(folder / name)
+    return removed
+
+
+def _remove(path: Path) -> int:
+    try:
+        os.unlink(path)
+        return 1
+    except OSError:
+        return 0
