@@ -12,6 +12,7 @@
   `extra_info["cpu_s"]` is the least CPU time of a round (user + system of the child): on a machine shared by
   several users the wall clock swings with their load, the CPU time much less; `load_1min_before_after` is the
   machine's load average before the first round and after the last.
+- Parsing the same files, cold (Lark, the IR built during the parse) and from the parse cache (parse_cache.py).
 """
 
 from __future__ import annotations
@@ -167,3 +168,32 @@ def test_check_of_every_library_file_after_editing_one_model_family(benchmark, g
                    env={**os.environ, "XDG_CACHE_HOME": str(home)}, capture_output=True)
     after = {entry.name: entry.stat().st_mtime_ns for entry in (home / "perfdsl").glob("check-*.json")}
     benchmark.extra_info["files_checked_again"] = sum(1 for name in after if before.get(name) != after[name])
+
+
+def _library_texts() -> list[tuple[str, str]]:
+    return [((ROOT / name).read_text(encoding="utf-8"), name) for name in LIBRARY_FILES]
+
+
+def _parse_all(texts):
+    from perfdsl import parser
+
+    parser._parse_module.cache_clear()                   # as a new process: the in-process memo forgotten
+    return [parser.parse_text(text, name) for text, name in texts]
+
+
+def test_parse_of_every_library_file_cold(benchmark, cpu_time, monkeypatch):
+    """Lark's parse and the IR built during it (no disk cache): ~0.16 s CPU for the 53 files (issue 10)."""
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    texts = _library_texts()
+    modules = benchmark.pedantic(cpu_time(_parse_all), args=(texts,), rounds=7, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["files"] = len(modules)
+
+
+def test_parse_of_every_library_file_from_the_cache(benchmark, cpu_time, monkeypatch, tmp_path):
+    """The same files loaded from the parse cache (parse_cache.py), filled by the warm-up round: ~0.05 s CPU."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
+    texts = _library_texts()
+    modules = benchmark.pedantic(cpu_time(_parse_all), args=(texts,), rounds=7, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["files"] = len(modules)
+    assert len(list((tmp_path / "perfdsl").glob("parse-*.pickle"))) == len(texts)
