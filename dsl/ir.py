@@ -1,8 +1,8 @@
 """Typed IR (stage 2): what the parser builds as Lark reduces each grammar rule (ir_builder.py). Every node carries its
 source span.
 
-The node classes are named after the grammar rules (see grammar.lark), so the tree-to-IR transformer is mechanical.
 The node classes are named after the grammar rules (see grammar.lark), so the builder is mechanical.
+Numbers are already in SI with a dimension; the evaluator never sees unit strings.
 """
 
 from __future__ import annotations

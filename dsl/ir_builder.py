@@ -150,9 +150,9 @@ class IRBuilder:
 
     def source(self, value) -> str:
         """The source text of a token or node (a node's own span: parentheses around it left out)."""
-        if isinstance(value, str):
-            return str(value)
-        span = value.span
+        return str(value) if isinstance(value, str) else self._text(value.span)
+
+    def _text(self, span: ir.Span) -> str:
         text = self.text[self._offset(span.line, span.col):self._offset(span.end_line, span.end_col)]
         if "#" in text and "\n" in text:
             # A formula written over several lines may carry a comment at the end of an inner line: the text that
@@ -348,11 +348,8 @@ class IRBuilder:
                 axis = _ref(parts=(str(child),), span=self._token_span(child))
         last = children[-1]
         span = self._between(children[0], last[-1] if type(last) is tuple else last)
-        text = self.text[self._offset(span.line, span.col):self._offset(span.end_line, span.end_col)]
-        if "#" in text and "\n" in text:
-            text = "\n".join(CODE_BEFORE_COMMENT.match(line).group(1).rstrip() for line in text.split("\n"))
-        return _question(form=form, objectives=tuple(objectives), axis=axis, per=per, text=" ".join(text.split()),
-                         span=span)
+        return _question(form=form, objectives=tuple(objectives), axis=axis, per=per,
+                         text=" ".join(self._text(span).split()), span=span)
 
     def best(self, children: list) -> ir.Question:
         return self._question("best", children)

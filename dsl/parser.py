@@ -14,13 +14,13 @@ evaluator that follow do recurse over formulas).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import ir, parse_cache
@@ -65,9 +65,21 @@ def grammar_text() -> str:
 
 
 # Lark binds the builder's methods once, so one builder serves every parse; the lock gives it to one parse at a time
-# (re-entrant: the examples that name a syntax error are parsed while the error is described).
+# (threads of a notebook or a Dask worker). A parse that fails has released it before its error is described, which
+# parses the examples of syntax_errors.py; the lock is re-entrant and `_build` restores the builder's state all the
+# same, so a parse started from inside another could not break it.
 _BUILDER = IRBuilder()
 _BUILDER_LOCK = threading.RLock()
+
+
+def _new_lock_after_fork() -> None:
+    """A child forked while another thread was parsing gets a lock of its own (the parent's would stay held)."""
+    global _BUILDER_LOCK
+    _BUILDER_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 @lru_cache(maxsize=1)
