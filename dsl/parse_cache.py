@@ -75,6 +75,8 @@ def entry_name(text: str, file: str) -> str:
 def load(text: str, file: str) -> ir.Module | None:
     """The Module of `text` parsed under the name `file`, from the cache, or None (caching off, no entry, or an entry
     in doubt). Never raises."""
+    if cache_folder() is None:            # caching off: not even the key is computed
+        return None
     path = trusted_entry(entry_name(text, file))
     if path is None:
         return None
