@@ -482,7 +482,7 @@ class IRBuilder:
         return self._tall(node, 1 + max(self._height(left), self._height(right)))
 
     def pow(self, children: list) -> ir.Binary:
-        return self._infix("^", children[0], children[1])
+        return self._infix("^", children[0], children[-1])      # `atom "^" unary` (the '^' kept in a `!` rule)
 
     def and_op(self, children: list) -> ir.Binary:
         return self._infix("and", children[0], children[1])
