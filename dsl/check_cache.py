@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostic, Location, Tally
-from .user_cache import cache_folder, code_fingerprint, trusted_entry
+from .user_cache import cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry
 
 FORMAT = 2
 PREFIX = "check-"
@@ -286,31 +286,8 @@ class CheckCache:
         """At most once per PRUNE_EVERY_S (the stamp file's mtime): remove this cache's entries unused for
         UNUSED_DAYS, the oldest beyond MAX_ENTRIES, and temporary files left by a run that was killed. Only the
         `check-` prefix is touched. Never raises."""
-        now = time.time() if now is None else now
-        stamp = self.folder / STAMP
-        try:
-            if now - stamp.stat().st_mtime < PRUNE_EVERY_S:
-                return
-        except FileNotFoundError:
-            pass
-        except OSError:
-            return
-        try:
-            stamp.touch()
-            entries = []
-            with os.scandir(self.folder) as found:
-                for item in found:
-                    if item.name.startswith("." + PREFIX) and item.name.endswith(".tmp"):
-                        if now - item.stat(follow_symlinks=False).st_mtime > 3600:
-                            _remove(item.path)
-                    elif item.name.startswith(PREFIX) and item.name.endswith(".json"):
-                        entries.append((item.stat(follow_symlinks=False).st_mtime, item.path))
-            entries.sort(reverse=True)
-            for rank, (mtime, name) in enumerate(entries):
-                if rank >= MAX_ENTRIES or now - mtime > UNUSED_DAYS * 86400:
-                    _remove(name)
-        except OSError:
-            pass
+        if prune_due(self.folder, STAMP, PRUNE_EVERY_S, now):
+            prune_entries(self.folder, PREFIX, ".json", MAX_ENTRIES, UNUSED_DAYS, now)
 
 
 def _read(path: Path) -> tuple[object, float] | None:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import ir
-from .user_cache import cache_folder, code_fingerprint, trusted_entry
+from .user_cache import cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry
 
 PREFIX = "parse-"
 SUFFIX = ".pickle"
@@ -148,58 +148,15 @@ def _write_atomically(path: Path, data: bytes) -> bool:
 
 
 def prune_now_and_then() -> None:
-    """`prune`, at most once an hour (the stamp file's modification time says when it last ran). Never raises."""
-    stamp = trusted_entry(_PRUNED_STAMP)
-    if stamp is None:
-        return
-    try:
-        if time.time() - os.stat(stamp).st_mtime < _HOUR:
-            return
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return
-    try:
-        stamp.touch()
-    except OSError:
-        return
-    prune()
+    """`prune`, at most once an hour (a stamp file's modification time says when it last ran). Never raises."""
+    folder = cache_folder()
+    if folder is not None and prune_due(folder, _PRUNED_STAMP, _HOUR):
+        prune()
 
 
 def prune(max_entries: int = MAX_ENTRIES, keep_days: float = KEEP_DAYS) -> int:
     """Remove the parse entries not used for `keep_days` days and, beyond `max_entries`, the least recently used
-    (and temporary files of writers that died, after a day). Only this cache's own files (PREFIX) are touched.
-    Returns how many files were removed; never raises."""
+    (and temporary files of writers that died). Only this cache's own files (PREFIX) are touched. Returns how many
+    files were removed; never raises."""
     folder = cache_folder()
-    if folder is None:
-        return 0
-    now = time.time()
-    entries, removed = [], 0
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return 0
-    for name in names:
-        is_entry = name.startswith(PREFIX) and name.endswith(SUFFIX)
-        if not (is_entry or (name.startswith("." + PREFIX) and name.endswith(".tmp"))):
-            continue
-        try:
-            used = os.lstat(folder / name).st_mtime
-        except OSError:
-            continue
-        if is_entry and now - used <= keep_days * _DAY:
-            entries.append((used, name))
-        elif is_entry or now - used > _DAY:
-            removed += _remove(folder / name)
-    entries.sort(reverse=True)
-    for _, name in entries[max_entries:]:
-        removed += _remove(folder / name)
-    return removed
-
-
-def _remove(path: Path) -> int:
-    try:
-        os.unlink(path)
-        return 1
-    except OSError:
-        return 0
+    return 0 if folder is None else prune_entries(folder, PREFIX, SUFFIX, max_entries, keep_days)

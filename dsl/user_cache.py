@@ -1,16 +1,16 @@
-"""The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar).
+"""The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar,
+parsed files, check results).
 
-Lark's grammar cache here is loaded with pickle, and a pickle is code (the check cache, check_cache.py, is JSON):
-the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl; a relative XDG_CACHE_HOME is ignored, as the XDG
-Base Directory spec says), created readable by its owner only, and used only when it is owned by this user and nobody
-else can write it (a 0755 folder made by `mkdir -p` is fine), never the shared temporary folder, where another local
-user could plant a file for us to load. An entry in it that others could write, or that is not this user's regular
-file, is never read: it is removed (the folder is ours, so nobody can put it back) and written afresh.
-PERFDSL_NO_CACHE turns every cache off: nothing is read or written; 0, false, no, off (any case) and the empty value
-count as not set. `cache_status()` says where the folder is and, where it is not used, why (`perfdsl cache info`).
+Lark's grammar cache and the parse cache (parse_cache.py) here are loaded with pickle, and a pickle is code (the check
+cache, check_cache.py, is JSON):
+the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl), created readable by its owner only, and used only
+when it is owned by this user and nobody else can write it, never the shared temporary folder, where another local
+user could plant a file for us to load.
+PERFDSL_NO_CACHE (any non-empty value) turns every cache off: nothing is read or written.
 
 Every cache keys its entries by `code_fingerprint()` (besides what it caches): perfdsl's own code, read, not its
 version, since an editable install changes the code under one version and several checkouts share one folder.
+Each prunes its own entries (`prune_due`, `prune_entries`): names that start with its prefix, nothing else.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import hashlib
 import os
 import stat
 import sys
-from dataclasses import dataclass
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -149,3 +149,58 @@ def code_fingerprint() -> str:
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+def prune_due(folder: Path, stamp: str, every_s: float, now: float | None = None) -> bool:
+    """True at most once per `every_s` seconds for the stamp file `stamp` in `folder`: where it is missing or older,
+    it is touched and True returned. False where it cannot be read or touched. Never raises."""
+    now = time.time() if now is None else now
+    path = folder / stamp
+    try:
+        if now - path.stat().st_mtime < every_s:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    try:
+        path.touch()
+        return True
+    except OSError:
+        return False
+
+
+def prune_entries(folder: Path, prefix: str, suffix: str, max_entries: int, unused_days: float,
+                  now: float | None = None) -> int:
+    """Remove from `folder` the entries `prefix...suffix` unused for `unused_days` days and, beyond `max_entries`,
+    the least recently used (an entry's modification time is its last use), and the temporary files `.prefix...tmp`
+    of writers killed more than an hour ago. Nothing else is touched. Returns how many files went; never raises."""
+    now = time.time() if now is None else now
+    entries, removed = [], 0
+    try:
+        with os.scandir(folder) as found:
+            for item in found:
+                name = item.name
+                try:
+                    if name.startswith("." + prefix) and name.endswith(".tmp"):
+                        if now - item.stat(follow_symlinks=False).st_mtime > 3600:
+                            removed += _remove(item.path)
+                    elif name.startswith(prefix) and name.endswith(suffix):
+                        entries.append((item.stat(follow_symlinks=False).st_mtime, item.path))
+                except OSError:
+                    continue
+    except OSError:
+        return removed
+    entries.sort(reverse=True)
+    for rank, (used, path) in enumerate(entries):
+        if rank >= max_entries or now - used > unused_days * 86400:
+            removed += _remove(path)
+    return removed
+
+
+def _remove(path: str) -> int:
+    try:
+        os.unlink(path)
+        return 1
+    except OSError:
+        return 0
