@@ -214,7 +214,7 @@ class IRBuilder:
     def import_stmt(self, children: list) -> ir.Import:
         token = children[0]
         self._item_end = len(self.diagnostics)
-        return _import(path=_unquote(token), span=self._token_span(token))
+        return _import(path=self.unquote(token), span=self._token_span(token))
 
     def set_block(self, children: list) -> list[ir.SetStmt]:
         children = [child for child in children if not isinstance(child, str)]
@@ -287,7 +287,7 @@ class IRBuilder:
         for token in options:
             if token.type != "STRING" and not _PLAIN_NAME.fullmatch(token):
                 self._choice_error(f"'{token}' is neither a string nor a block name", token)
-        values = tuple(_unquote(t) if t.type == "STRING" else str(t) for t in options)
+        values = tuple(self.unquote(t) if t.type == "STRING" else str(t) for t in options)
         span = self._between(options[0], options[-1])
         expr = self.formula(value[0]) if value else None
         return _cell(name=str(name), expr=expr, declared=self.text[options[0].start_pos:options[-1].end_pos],
@@ -301,7 +301,7 @@ class IRBuilder:
 
     def require(self, children: list) -> ir.Require:
         condition, message = children
-        return _require(condition=self.formula(condition), message=_unquote(message), text=self.source(condition),
+        return _require(condition=self.formula(condition), message=self.unquote(message), text=self.source(condition),
                         span=self._own_span(condition))
 
     def sweep(self, children: list) -> ir.Cell:
@@ -326,7 +326,7 @@ class IRBuilder:
                 unit, unit_span = str(token), self._token_span(token)
                 self.unit_dim(token)
             elif token.type == "STRING":
-                label = _unquote(token)
+                label = self.unquote(token)
             else:
                 label = str(token)
         return _show_item(ref=ref, unit=unit, unit_span=unit_span, label=label,
@@ -419,9 +419,27 @@ class IRBuilder:
             span.location(), source_line=self.line(span.line)))
         return 0.0
 
+    def unquote(self, token) -> str:
+        """A STRING token's text without its quotes, its escapes (ESCAPES) replaced. Any other backslash is a located
+        error (bad-escape), not dropped: `"C:\\data"` must not quietly become `C:data`."""
+        def replace(match: re.Match) -> str:
+            char = match.group(1)
+            if char in ESCAPES:
+                return ESCAPES[char]
+            col = token.column + 1 + match.start()
+            span = _span(file=self.file, line=token.line, col=col, end_line=token.line, end_col=col + 2)
+            self.diagnostics.append(error(
+                "bad-escape", f"unknown escape '\\{char}' in a string", span.location(),
+                source_line=self.line(span.line),
+                hints=['a string knows the escapes \\" \\\\ \\n \\r \\t: write a backslash as \\\\ (in a path, / '
+                       'works on every system)']))
+            return match.group(0)
+
+        return re.sub(r"\\(.)", replace, str(token)[1:-1])
+
     def string(self, children: list) -> ir.Str:
         token = children[0]
-        return _str(value=_unquote(token), span=self._token_span(token))
+        return _str(value=self.unquote(token), span=self._token_span(token))
 
     def true(self, children: list) -> ir.Bool:
         return _bool(value=True, span=self._token_span(children[0]))
@@ -502,6 +520,5 @@ class IRBuilder:
         return self._prefix("-", children)
 
 
-def _unquote(token: str) -> str:
-    body = str(token)[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+# The escapes a string knows, as in JSON and C: a quote, a backslash, a line feed, a tab, a carriage return.
+ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}

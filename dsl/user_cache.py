@@ -1,12 +1,14 @@
-"""The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar,
-parsed files, check results).
+"""The per-user cache folder: where perfdsl keeps what it can rebuild but need not (Lark's analysis of the grammar).
 
-Lark's grammar cache and the parse cache (parse_cache.py) here are loaded with pickle, and a pickle is code (the check
+Lark's grammar cache and the parse cache (parse_cache.py) are loaded with pickle, and a pickle is code (the check
 cache, check_cache.py, is JSON):
-the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl), created readable by its owner only, and used only
-when it is owned by this user and nobody else can write it, never the shared temporary folder, where another local
-user could plant a file for us to load.
-PERFDSL_NO_CACHE (any non-empty value) turns every cache off: nothing is read or written.
+the folder is $XDG_CACHE_HOME/perfdsl (default ~/.cache/perfdsl; a relative XDG_CACHE_HOME is ignored, as the XDG
+Base Directory spec says), created readable by its owner only, and used only when it is owned by this user and nobody
+else can write it (a 0755 folder made by `mkdir -p` is fine), never the shared temporary folder, where another local
+user could plant a file for us to load. An entry in it that others could write, or that is not this user's regular
+file, is never read: it is removed (the folder is ours, so nobody can put it back) and written afresh.
+PERFDSL_NO_CACHE turns every cache off: nothing is read or written; 0, false, no, off (any case) and the empty value
+count as not set. `cache_status()` says where the folder is and, where it is not used, why (`perfdsl cache info`).
 
 Every cache keys its entries by `code_fingerprint()` (besides what it caches): perfdsl's own code, read, not its
 version, since an editable install changes the code under one version and several checkouts share one folder.
@@ -20,6 +22,7 @@ import os
 import stat
 import sys
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
