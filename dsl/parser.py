@@ -86,15 +86,23 @@ if hasattr(os, "register_at_fork"):
 def _lark() -> Lark:
     from lark import Lark
 
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        start=["start", "value_text"],
-        transformer=_BUILDER,
-        maybe_placeholders=False,
-        cache=_cache_file() or False,
-    )
+    cache = _cache_file()
+    # Lark writes its cache with a plain open(): under a umask of 002 the file would be group-writable, so never
+    # trusted, removed and rebuilt at every start. While it may write one, only its owner may write what it makes.
+    mask = os.umask(0o077) if cache is not None and not os.path.exists(cache) else None
+    try:
+        return Lark(
+            grammar_text(),
+            parser="lalr",
+            lexer="contextual",
+            start=["start", "value_text"],
+            transformer=_BUILDER,
+            maybe_placeholders=False,
+            cache=cache or False,
+        )
+    finally:
+        if mask is not None:
+            os.umask(mask)
 
 
 def _build(text: str, file: str, start: str, one_value: bool = False):

@@ -491,3 +491,17 @@ def test_the_parser_cache_is_private(tmp_path, monkeypatch):
     Path(path).write_bytes(b"x")
     os.chmod(path, 0o666)                      # nor is a file others can write read: it is removed
     assert parser._cache_file() == path and not Path(path).exists()
+
+
+def test_the_grammar_cache_is_written_private_under_a_group_umask(tmp_path):
+    """Lark writes its grammar cache with a plain open(): under umask 002 (common on Ubuntu) the file would be
+    group-writable, so never trusted and rebuilt at every start. perfdsl has it written owner-only; the process's
+    umask is given back."""
+    script = ("import os; os.umask(0o002); from perfdsl import parser; parser._lark(); "
+              "print(oct(os.umask(0o002)))")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env.pop("PERFDSL_NO_CACHE", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0o2"
+    written = list((tmp_path / "perfdsl").glob("grammar-lark*.cache"))
+    assert len(written) == 1 and written[0].stat().st_mode & 0o777 == 0o600
