@@ -36,12 +36,9 @@ ELAPSED = re.compile(r"\(\d+\.\d\d s\)\n\Z")
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    """A cache folder of the test's own (empty: the first run is cold); the caches of the environment are off."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
-    monkeypatch.delenv("PERFDSL_DEBUG", raising=False)
-    return tmp_path / "xdg" / "perfdsl"
+def cache(private_cache) -> Path:
+    """A cache folder of the test's own, empty: the first run is cold (conftest.private_cache)."""
+    return private_cache
 
 
 @pytest.fixture

@@ -19,12 +19,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def xdg(tmp_path, monkeypatch) -> Path:
-    """XDG_CACHE_HOME of the test's own, caching on; returns the perfdsl folder in it (not made yet)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
-    monkeypatch.delenv("PERFDSL_DEBUG", raising=False)
-    return tmp_path / "xdg" / "perfdsl"
+def xdg(private_cache) -> Path:
+    """The perfdsl folder (not made yet) under an XDG_CACHE_HOME of the test's own, caching on
+    (conftest.private_cache)."""
+    return private_cache
 
 
 @pytest.fixture
