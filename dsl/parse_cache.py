@@ -2,8 +2,8 @@
 
 Every command that loads .perf files (eval, check, explain, plot, ...) parses them; a file unchanged since its last
 parse is loaded instead, from `parse-<hex>.pickle` in the private cache folder (`user_cache`; PERFDSL_NO_CACHE turns
-it off). Measured on the 2-core machine (benchmarks/bench_language.py, the 53 files of the bundled libraries and
-reports): parsed about 0.16 s CPU, loaded about 0.04 s (0.06 s in a fresh process).
+it off). Measured on the 2-core machine (benchmarks/bench_language.py, the 55 files of the bundled libraries and
+reports): parsed about 0.17 s CPU, loaded about 0.05 s (0.06 s in a fresh process).
 
 - The key is a digest of the file's text and name (the Module's spans name the file), perfdsl's own code
   (`user_cache.code_fingerprint`: an editable install changes it under one version, and several checkouts share one
