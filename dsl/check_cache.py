@@ -37,13 +37,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostic, Location, Tally
-from .user_cache import cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry
+from .user_cache import (cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry,
+                         write_atomically)
 
 FORMAT = 2
 PREFIX = "check-"
@@ -269,15 +269,8 @@ class CheckCache:
             return []
 
     def _write(self, path: Path, text: str, count: bool = True) -> None:
-        """Put `text` at `path` atomically (a temporary file in the folder, then os.replace); raises OSError."""
-        fd, temporary = tempfile.mkstemp(prefix="." + PREFIX, suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            _remove(temporary)
-            raise
+        """Put `text` at `path` atomically (user_cache.write_atomically); raises OSError."""
+        write_atomically(path, text.encode("utf-8"), PREFIX)
         if count:
             self.stored += 1
 
@@ -315,13 +308,6 @@ def _well_formed(variant) -> bool:
                 and isinstance(variant["library"], (str, type(None))))
     except (ValueError, KeyError, TypeError, AttributeError):
         return False
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _versions() -> dict[str, list[str] | None]:

@@ -26,13 +26,13 @@ import importlib.util
 import os
 import pickle
 import sys
-import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
 
 from . import ir
-from .user_cache import cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry
+from .user_cache import (cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry,
+                         write_atomically)
 
 PREFIX = "parse-"
 SUFFIX = ".pickle"
@@ -117,7 +117,9 @@ def store(text: str, file: str, module: ir.Module) -> None:
         blob = pickle.dumps(module, protocol=5)
     except Exception:                     # noqa: BLE001 - a Module that cannot be pickled is simply not kept
         return
-    if not _write_atomically(path, FORMAT + b"\n" + blob):
+    try:
+        write_atomically(path, FORMAT + b"\n" + blob, PREFIX)
+    except OSError:
         return
     global _written
     _written += 1
@@ -126,25 +128,6 @@ def store(text: str, file: str, module: ir.Module) -> None:
         prune()
     else:
         prune_now_and_then()
-
-
-def _write_atomically(path: Path, data: bytes) -> bool:
-    """Write `data` to a temporary file beside `path` (mode 0600) and move it over `path`: a reader sees the old
-    entry or the new, never half of one. False, with nothing left behind, where the disk refuses. Never raises."""
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(prefix="." + PREFIX, suffix=".tmp", dir=path.parent)
-        with open(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-        return True
-    except OSError:
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-        return False
 
 
 def prune_now_and_then() -> None:

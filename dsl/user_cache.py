@@ -21,6 +21,7 @@ import hashlib
 import os
 import stat
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -199,6 +200,20 @@ def prune_entries(folder: Path, prefix: str, suffix: str, max_entries: int, unus
         if rank >= max_entries or now - used > unused_days * 86400:
             removed += _remove(path)
     return removed
+
+
+def write_atomically(path: Path, data: bytes, prefix: str) -> None:
+    """Put `data` at `path` (in the cache folder) as a reader never sees half of: written to a temporary file
+    `.PREFIX*.tmp` beside it (mode 0600; prune_entries clears those a killed writer left), then moved over it.
+    Raises OSError where the disk refuses (read-only, full), with nothing left behind."""
+    handle, temporary = tempfile.mkstemp(prefix="." + prefix, suffix=".tmp", dir=path.parent)
+    try:
+        with open(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove(temporary)
+        raise
 
 
 def _remove(path: str) -> int:

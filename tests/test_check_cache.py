@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from perfdsl import check_cache, cli
+from perfdsl import check_cache, cli, user_cache
 
 REPO = Path(__file__).resolve().parent.parent
 LIBRARY = sorted(str(p.relative_to(REPO)) for folder in ("models", "hardware", "software", "costmodels", "reports")
@@ -456,11 +456,11 @@ def test_a_folder_that_cannot_be_written(cache, check, monkeypatch, code):
         raise OSError(code, os.strerror(code))
 
     if code == errno.EROFS:                  # the temporary file cannot be made
-        monkeypatch.setattr(check_cache, "tempfile", types.SimpleNamespace(mkstemp=refuse))
+        monkeypatch.setattr(user_cache, "tempfile", types.SimpleNamespace(mkstemp=refuse))
     else:                                    # it is written, and the disk is full when it is put in place
-        monkeypatch.setattr(check_cache, "os", types.SimpleNamespace(**{**vars(os), "replace": refuse}))
+        monkeypatch.setattr(user_cache, "os", types.SimpleNamespace(**{**vars(os), "replace": refuse}))
     assert check("tests/cases/cycle.perf", "reports/example.perf") == first
-    # nothing of the check cache's (the parse cache's own writes are not refused here)
+    # nothing of the check cache's (user_cache.write_atomically, which the parse cache shares, refuses both)
     assert [p.name for p in cache.iterdir() if p.name.startswith(("check-", ".check-"))] == []
 
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perfdsl import parse_cache, parser
+from perfdsl import parse_cache, parser, user_cache
 from perfdsl.errors import PerfError
 from perfdsl.library import library_files
 
@@ -205,7 +205,7 @@ def test_a_cache_folder_that_cannot_be_written_still_parses(cache, monkeypatch):
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
-    monkeypatch.setattr(parse_cache.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(user_cache.tempfile, "mkstemp", read_only)
     cache.chmod(0o500)                                   # read-only for a user other than root too
     try:
         for _ in range(2):
@@ -225,7 +225,7 @@ def test_a_full_disk_leaves_no_half_entry(cache, monkeypatch):
                 raise OSError(errno.ENOSPC, "No space left on device")
             handle.write = refuse
         return handle
-    monkeypatch.setattr(parse_cache, "open", full, raising=False)
+    monkeypatch.setattr(user_cache, "open", full, raising=False)
     assert parser.parse_text(SMALL, "m.perf").blocks[0].name == "m"
     assert [path.name for path in cache.iterdir() if "parse-" in path.name] == []
 
