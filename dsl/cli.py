@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="check every file, neither replaying nor storing results in the check cache "
                             "(`perfdsl cache info` shows what it holds, or why it is not used; PERFDSL_NO_CACHE=1 "
                             "turns every cache off)")
+    check.add_argument("-j", "--jobs", type=_positive_jobs, default=None, metavar="N",
+                       help="check on up to N processes at once (default: the CPUs this process may use, at most "
+                            "8; 1: in this process only); the output is the same for every N")
 
     cache = sub.add_parser("cache", help="where perfdsl's cache is, what it holds, and clearing it",
                            description=f"perfdsl's cache folder: {_cache_where()}. It holds check results, parsed "
@@ -226,6 +229,17 @@ def _lazy_epilog(parser: argparse.ArgumentParser, module: str, function: str) ->
     parser.format_help = with_epilog
 
 
+def _positive_jobs(text: str) -> int:
+    """--jobs N: a whole number of processes, at least 1 (argparse reports the ValueError as bad usage, status 2)."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of processes") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{jobs} processes: give 1 or more")
+    return jobs
+
+
 def _version() -> str:
     from . import __version__
 
@@ -370,7 +384,7 @@ def cmd_check(args) -> int:
     if cache is None and not getattr(args, "no_cache", False):
         _say_why_the_cache_is_off()
     diagnostics, modules = [], {}
-    checker = _FileChecker()
+    checker = _FileChecker(cache)
     progress = Progress("checking", unit="files")
     # Checking builds many small objects that live until the end (parsed files, blocks, records): the collector's
     # default thresholds walk them again and again, about 0.3 s of 2 s for every library file. Fewer, later
@@ -379,18 +393,14 @@ def cmd_check(args) -> int:
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
     try:
-        for done, file in enumerate(args.files):
-            progress(done, len(args.files))
-            checked = cache.replay(file) if cache is not None else None
-            if checked is None:
-                checked = checker.check(file, cache)
+        for checked in _checked_files(args.files, cache, checker, args.jobs, progress):
             diagnostics.extend(checked.diagnostics)
             for shown, blocks, reports in checked.modules:
                 modules.setdefault(shown, (blocks, reports))
     finally:
         gc.set_threshold(*thresholds)
     progress.done()
-    if cache is not None and cache.stored:
+    if cache is not None and (cache.stored or checker.stored):
         cache.prune()
     diagnostics = dedupe(diagnostics)
     if diagnostics:
@@ -460,23 +470,66 @@ def _check_targets(items: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _checked_files(files: list[str], cache, checker: "_FileChecker", jobs: int | None, progress):
+    """The check_cache.Checked of each file, in the order of `files`: replayed from the check cache where it holds,
+    else checked, on several processes where `jobs` (None: parallel_check.default_jobs) and the number of files to
+    check allow it (parallel_check.processes_for). Raises what checking a file raises (UsageError)."""
+    from . import parallel_check
+
+    replayed = {file: cache.replay(file) for file in files} if cache is not None else {}
+    todo = [file for file in files if replayed.get(file) is None]
+    processes = parallel_check.processes_for(parallel_check.default_jobs() if jobs is None else jobs, len(todo))
+    if processes > 1:
+        checker.prepare()                      # imported once here, before the workers are forked
+        fresh = parallel_check.check_in_processes(todo, checker.check_counted, processes)
+    else:
+        fresh = ((file, *checker.check_counted(file)) for file in todo)
+    done = 0
+    for file, checked, stored in fresh:
+        checker.stored += stored
+        while files[done] != file:             # the replayed files before it, in command-line order
+            yield replayed[files[done]]
+            done += 1
+        progress(done, len(files))
+        yield checked
+        done += 1
+    for file in files[done:]:
+        yield replayed[file]
+
+
 class _FileChecker:
-    """Checks one file of `perfdsl check` as a program and stores its result in the check cache. The checker's
-    modules (lark, pydantic, numpy) are imported at the first file checked, not when every file is replayed; the
-    programs checked share one CheckSession (the blocks and cells they have in common)."""
+    """Checks one file of `perfdsl check` as a program and stores its result in the check cache (`cache`, None where
+    it is off). The checker's modules (lark, pydantic, numpy) are imported at the first file checked (or by
+    `prepare`), not when every file is replayed; the programs checked in one process share one CheckSession (the
+    blocks and cells they have in common). `stored` counts the check-cache entries written (in worker processes
+    too)."""
 
-    def __init__(self):
+    def __init__(self, cache=None):
+        self.cache = cache
         self.session = None
+        self.stored = 0
 
-    def check(self, file: str, cache):
+    def prepare(self) -> None:
+        """Import what checking needs and make the session (before worker processes are forked from this one)."""
+        from .shared_checks import CheckSession
+        from . import program  # noqa: F401 - imported here, once, rather than in each worker
+
+        if self.session is None:
+            self.session = CheckSession()
+
+    def check_counted(self, file: str):
+        """(check(file), the check-cache entries that check stored)."""
+        before = self.cache.stored if self.cache is not None else 0
+        checked = self.check(file)
+        return checked, (self.cache.stored if self.cache is not None else 0) - before
+
+    def check(self, file: str):
         """check_cache.Checked for `file`; raises UsageError and errors of the checker itself (PerfError too deep)."""
         from .check_cache import Checked, Recorder
         from .errors import PerfError, UsageError, reset_suggestions
         from .program import Program
-        from .shared_checks import CheckSession
 
-        if self.session is None:
-            self.session = CheckSession()
+        self.prepare()
         reset_suggestions()                        # each file's hints are its own (and so the same when replayed)
         recorder = Recorder()
         try:
@@ -489,8 +542,8 @@ class _FileChecker:
             checked = Checked(program.check(), [(module.file, len(module.blocks),
                                                  sum(1 for block in module.blocks if block.kind == "report"))
                                                 for module in program.modules])
-        if cache is not None:
-            cache.store(recorder, checked)
+        if self.cache is not None:
+            self.cache.store(recorder, checked)
         return checked
 
 

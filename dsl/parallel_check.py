@@ -1,0 +1,156 @@
+"""Checking the files of one `perfdsl check` on several processes (`--jobs N`).
+
+Each file on the command line is checked as a program of its own (cli._FileChecker), so the files can be checked
+apart: on N processes, each with its own CheckSession, the results gathered back in command-line order. What is
+printed is the same as checking them one after the other in one process: a session shares work between programs,
+never a diagnostic (shared_checks.py), and the results are put back in the order the files were given before they
+are deduplicated and sorted.
+
+How: `concurrent.futures.ProcessPoolExecutor` (standard library) with the `fork` start method, chosen because it
+reports a worker that died (`BrokenProcessPool`) where `multiprocessing.Pool` waits for it for ever, and because with
+`fork` it starts every worker before its manager thread (no fork of a process with threads). The workers are forked
+after the checker's modules are imported, so they import nothing (the parent waits anyway). Only where `fork` is
+safe to use as the default start method (Linux); elsewhere, and for N = 1 or a handful of files, the files are
+checked in this process.
+
+What crosses the process boundary is data only (check_cache.Checked, or an error's diagnostics): perfdsl's error
+classes do not survive pickling as exceptions. A worker that fails in any other way (a bug, MemoryError), or dies,
+leaves its file to the parent, which checks it in this process as a serial run would, so the same error (or
+traceback, with PERFDSL_DEBUG=1) reaches the user. Ctrl-C stops the workers: they ignore SIGINT (the parent
+handles it) and take SIGTERM and SIGHUP as their default (the parent's handlers raise exceptions meant for it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Callable, Iterator
+
+# Below this many files to check, a second process costs more than it saves (forking, a second session that infers
+# the shared cost model and families again): about 30 ms a file of the library on the 2-core machine.
+MIN_FILES_PER_PROCESS = 4
+
+# The most processes `--jobs` defaults to: beyond the number of files in the largest import chains, more processes
+# only infer the same shared blocks again.
+MAX_DEFAULT_JOBS = 8
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, as taskset and containers set it), else os.cpu_count();
+    at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """`--jobs` when it is not given: the usable CPUs, at most MAX_DEFAULT_JOBS."""
+    return min(usable_cpus(), MAX_DEFAULT_JOBS)
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked here: Linux, where `fork` is a start method of multiprocessing and a
+    forked child of this single-threaded process is safe."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def processes_for(jobs: int, files: int) -> int:
+    """How many processes check `files` files with `--jobs jobs`: 1 (this process) where forking is not possible,
+    or where there are too few files for a second process to pay (MIN_FILES_PER_PROCESS each)."""
+    processes = min(jobs, files // MIN_FILES_PER_PROCESS)
+    if processes <= 1 or not can_fork():
+        return 1
+    return processes
+
+
+# The work of a worker: set in the parent just before the fork, inherited by the workers (never pickled).
+_WORK: Callable | None = None
+
+
+def _start_worker() -> None:
+    """Each worker: Ctrl-C is the parent's to handle (it stops the workers); SIGTERM and SIGHUP end the worker (the
+    parent's handlers turn them into exceptions for the parent's own clean-up)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _run_in_worker(file: str) -> tuple:
+    """Check `file` in a worker: ("done", result, the entries it stored in the check cache), ("error", the error's
+    class name, its diagnostics) for a PerfError or UsageError, or ("retry",) for anything else (the parent checks
+    the file itself, so that the error reaches the user as a serial run gives it)."""
+    from .errors import PerfError, UsageError
+
+    try:
+        result, stored = _WORK(file)
+    except UsageError as exc:
+        return ("error", "usage", exc.diagnostics)
+    except PerfError as exc:
+        return ("error", "spec", exc.diagnostics)
+    except Exception:                   # noqa: BLE001 - given back to the parent, which checks the file again
+        return ("retry",)
+    return ("done", result, stored)
+
+
+def check_in_processes(files: list[str], work: Callable[[str], tuple], processes: int,
+                       progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[str, object, int]]:
+    """Check `files` on `processes` forked worker processes; yields (file, result, entries stored) in the order of
+    `files`, as `work(file)` -> (result, entries stored) gives them.
+
+    `work` runs in a worker (the state it reads is the parent's at the fork). A PerfError or UsageError that `work`
+    raises in a worker is raised again here, with its diagnostics, when its file's turn comes; a file whose worker
+    failed otherwise or died is checked here with `work`, as a serial run would (so its error is raised here).
+    `progress(done, total)` is called as results come. Raises what `work` raises for the files checked here, and
+    KeyboardInterrupt (the workers are stopped first)."""
+    global _WORK
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .errors import PerfError, UsageError
+
+    _WORK = work
+    executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_start_worker)
+    finished = False
+    try:
+        futures = [executor.submit(_run_in_worker, file) for file in files]
+        for done, (file, future) in enumerate(zip(files, futures)):
+            if progress is not None:
+                progress(done, len(files))
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                outcome = ("retry",)
+            if outcome[0] == "done":
+                yield file, outcome[1], outcome[2]
+            elif outcome[0] == "error":
+                raise (UsageError if outcome[1] == "usage" else PerfError)(outcome[2])
+            else:
+                result, stored = work(file)
+                yield file, result, stored
+        finished = True
+    finally:
+        _WORK = None
+        if finished:
+            executor.shutdown(wait=True)
+        else:
+            _stop(executor)
+
+
+def _stop(executor) -> None:
+    """End the workers now: those still checking are killed (an interrupted or failed run does not wait for them)."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join()
