@@ -7,9 +7,9 @@
   its recipe: models/, hardware/, software/, costmodels/ and reports/, each file checked as its own program with
   what it imports) in under 0.5 s (issue 10),
   measured three ways: cold (no check or parse cache entry: each round starts from a cache folder that holds only
-  Lark's grammar cache), warm (every file's result in the check cache, dsl/check_cache.py) and after one edit (a
+  Lark's grammar cache; with the default `--jobs`, the files shared among worker processes, and with `-j 1`), warm (every file's result in the check cache, dsl/check_cache.py) and after one edit (a
   comment changed in models/llama.perf: every program that imports it is checked again, the others replayed).
-  `extra_info["cpu_s"]` is the least CPU time of a round (user + system of the child): on a machine shared by
+  `extra_info["cpu_s"]` is the least CPU time of a round (user + system of the child and its workers): on a machine shared by
   several users the wall clock swings with their load, the CPU time much less; `load_1min_before_after` is the
   machine's load average before the first round and after the last.
 - Parsing the same files, cold (Lark, the IR built during the parse) and from the parse cache (parse_cache.py).
@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 import perfdsl
+from perfdsl import parallel_check
 from perfdsl.library import library_files
 
 SPECS = Path(__file__).resolve().parent / "specs"
@@ -95,18 +96,19 @@ def grammar_cache(tmp_path_factory) -> Path:
     return home
 
 
-def _check_library(benchmark, cwd: Path, home: Path, setup=None, rounds: int = 5) -> None:
-    """Benchmark `perfdsl check` of LIBRARY_FILES in a new process (working folder `cwd`, XDG_CACHE_HOME `home`),
-    `setup` run before each round, untimed. extra_info: the least CPU time of a round (the child's user + system),
-    the 1-minute load average of the machine before the first and after the last round, and the files."""
+def _check_library(benchmark, cwd: Path, home: Path, setup=None, rounds: int = 5, options: tuple = ()) -> None:
+    """Benchmark `perfdsl check OPTIONS` of LIBRARY_FILES in a new process (working folder `cwd`, XDG_CACHE_HOME
+    `home`), `setup` run before each round, untimed. extra_info: the least CPU time of a round (user + system of the
+    child and of its worker processes, which it waits for), the 1-minute load average of the machine before the
+    first and after the last round, the files, and the processes `--jobs` allows here."""
     cpu, load = [], [round(os.getloadavg()[0], 2)]
     env = {**os.environ, "XDG_CACHE_HOME": str(home)}
     env.pop("PERFDSL_NO_CACHE", None)
 
     def check():
         before = os.times()
-        completed = subprocess.run([sys.executable, "-m", "perfdsl.cli", "check", *LIBRARY_FILES], cwd=cwd, env=env,
-                                   capture_output=True, text=True)
+        completed = subprocess.run([sys.executable, "-m", "perfdsl.cli", "check", *options, *LIBRARY_FILES], cwd=cwd,
+                                   env=env, capture_output=True, text=True)
         after = os.times()
         cpu.append(after.children_user - before.children_user + after.children_system - before.children_system)
         assert completed.returncode == 0, completed.stderr
@@ -115,20 +117,23 @@ def _check_library(benchmark, cwd: Path, home: Path, setup=None, rounds: int = 5
     benchmark.pedantic(check, setup=setup, rounds=rounds, iterations=1)
     load.append(round(os.getloadavg()[0], 2))
     benchmark.extra_info["files"] = len(LIBRARY_FILES)
+    benchmark.extra_info["jobs"] = " ".join(options) or f"default: {parallel_check.default_jobs()}"
     benchmark.extra_info["cpu_s"] = round(min(cpu), 3)
     benchmark.extra_info["load_1min_before_after"] = load
 
 
-def test_check_of_every_library_file_on_the_command_line(benchmark, grammar_cache, tmp_path):
+@pytest.mark.parametrize("options", [(), ("-j", "1")], ids=["default jobs", "one process"])
+def test_check_of_every_library_file_on_the_command_line(benchmark, grammar_cache, tmp_path, options):
     """Cold: each round starts from a cache folder with Lark's grammar cache only (no check or parse entries), as a
-    user's second-ever run; the round stores its entries (their writing is timed too)."""
+    user's second-ever run; the round stores its entries (their writing is timed too). With the default `--jobs`
+    (the usable CPUs: the files shared among worker processes) and with `-j 1` (all in one process), for the gain."""
     home = tmp_path / "home"
 
     def renew():
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(grammar_cache, home)
 
-    _check_library(benchmark, ROOT, home, setup=renew)
+    _check_library(benchmark, ROOT, home, setup=renew, options=options)
 
 
 def test_check_of_every_library_file_warm(benchmark, grammar_cache, tmp_path):
