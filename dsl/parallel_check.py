@@ -10,7 +10,7 @@ How: `concurrent.futures.ProcessPoolExecutor` (standard library) with the `fork`
 reports a worker that died (`BrokenProcessPool`) where `multiprocessing.Pool` waits for it for ever, and because with
 `fork` it starts every worker before its manager thread (no fork of a process with threads). The workers are forked
 after the checker's modules are imported, so they import nothing (the parent waits anyway). Only where `fork` is
-safe to use as the default start method (Linux); elsewhere, and for N = 1 or a handful of files, the files are
+safe (Linux, a process of one thread: `can_fork`); elsewhere, and for N = 1 or a handful of files, the files are
 checked in this process.
 
 What crosses the process boundary is data only (check_cache.Checked, or an error's diagnostics): perfdsl's error
@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from typing import Callable, Iterator
 
 # Below this many files to check, a second process costs more than it saves (forking, a second session that infers
@@ -51,9 +52,11 @@ def default_jobs() -> int:
 
 
 def can_fork() -> bool:
-    """Whether worker processes may be forked here: Linux, where `fork` is a start method of multiprocessing and a
-    forked child of this single-threaded process is safe."""
-    if not sys.platform.startswith("linux"):
+    """Whether worker processes may be forked here: on Linux, where `fork` is a start method of multiprocessing, and
+    only while this process runs one thread (as the command line does). A process with other threads (a notebook or
+    a test run with a Dask client, a progress bar's monitor) may hold a lock in one of them at the fork, which the
+    child would wait for for ever: there the files are checked in this process."""
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
     import multiprocessing
 
@@ -146,11 +149,12 @@ def check_in_processes(files: list[str], work: Callable[[str], tuple], processes
 
 
 def _stop(executor) -> None:
-    """End the workers now: those still checking are killed (an interrupted or failed run does not wait for them)."""
+    """End the workers now: those still checking are killed (an interrupted or failed run does not wait for them),
+    then the executor's manager thread, which sees them gone, is waited for (nothing is left running)."""
     processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join()
+    executor.shutdown(wait=True, cancel_futures=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,16 @@ LIBRARY = sorted(str(p.relative_to(REPO)) for folder in ("models", "hardware", "
 CASES = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests" / "cases").glob("*.perf"))
 ELAPSED = re.compile(r"\(\d+\.\d\d s\)\n\Z")
 
-needs_fork = pytest.mark.skipif(not parallel_check.can_fork(),
+needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="worker processes are forked only on Linux; elsewhere --jobs checks here")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Workers are forked only from a process of one thread (parallel_check.can_fork): a thread left by an earlier
+    test (a Dask client's) would make these tests check in one process and prove nothing."""
+    if sys.platform.startswith("linux") and threading.active_count() != 1:
+        pytest.skip(f"{threading.active_count()} threads run in this test process: workers would not be forked")
 
 
 @pytest.fixture
@@ -58,6 +68,19 @@ def count_processes(monkeypatch):
 
 
 # -- how many processes ------------------------------------------------------------------------------------------------
+def test_no_fork_from_a_process_with_threads():
+    """A second thread (here one that waits for an event) makes can_fork False until it ends."""
+    release = threading.Event()
+    waiting = threading.Thread(target=release.wait)
+    waiting.start()
+    try:
+        assert parallel_check.can_fork() is False
+    finally:
+        release.set()
+        waiting.join()
+    assert parallel_check.can_fork() is True
+
+
 def test_processes_for_needs_four_files_a_process(monkeypatch):
     """MIN_FILES_PER_PROCESS (4) files or more for each process; 1 (this process) below 8 files, for --jobs 1, and
     where workers cannot be forked."""
@@ -192,6 +215,7 @@ def test_a_usage_error_in_a_worker_stops_the_run_as_in_a_serial_run(check, monke
     assert serial == (2, "", "error[no-such-file]: cannot read 'models/gemma.perf': refused for the test\n"
                              "  = help: a hint\n\n1 error\n")
     assert check("--no-cache", "-j", "2", *LIBRARY) == serial
+    assert threading.active_count() == 1                        # the workers and the executor's thread ended
 
 
 # -- signals -----------------------------------------------------------------------------------------------------------
@@ -232,4 +256,4 @@ def test_ctrl_c_in_the_parent_stops_the_workers(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         next(results)
     assert time.monotonic() - started < 10
-    assert multiprocessing.active_children() == []
+    assert multiprocessing.active_children() == [] and threading.active_count() == 1
