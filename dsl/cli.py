@@ -73,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                             "(`perfdsl cache info` shows what it holds, or why it is not used; PERFDSL_NO_CACHE=1 "
                             "turns every cache off)")
     check.add_argument("-j", "--jobs", type=_positive_jobs, default=None, metavar="N",
-                       help="check on up to N processes at once (default: the CPUs this process may use, at most "
-                            "8; 1: in this process only); the output is the same for every N")
+                       help=f"check on up to N processes at once, each given 4 files or more (default: the CPUs "
+                            f"this process may use, at most 8: {_default_jobs()} here; 1: in this process only); the "
+                            "output is the same for every N")
 
     cache = sub.add_parser("cache", help="where perfdsl's cache is, what it holds, and clearing it",
                            description=f"perfdsl's cache folder: {_cache_where()}. It holds check results, parsed "
@@ -227,6 +228,12 @@ def _lazy_epilog(parser: argparse.ArgumentParser, module: str, function: str) ->
         return format_help()
 
     parser.format_help = with_epilog
+
+
+def _default_jobs() -> int:
+    from .parallel_check import default_jobs
+
+    return default_jobs()
 
 
 def _positive_jobs(text: str) -> int:
