@@ -84,7 +84,8 @@ class Evaluator:
         self.memo: dict[tuple[str, str, Fix], np.ndarray] = {}
         self.warnings: list[Diagnostic] = []
         self._warned: set[tuple[str, str, str]] = set()
-        self._branches: list[tuple[ir.Call, np.ndarray, dict[int, int]]] = []   # the `if`s being evaluated
+        # the `if`s being evaluated: (call, the points taking the branch, fix, the block the `if` is written in)
+        self._branches: list[tuple[ir.Call, np.ndarray, dict[int, int], Block]] = []
         self._fp_flag: str | None = None
         self.progress = progress
         self._done = 0
@@ -395,20 +396,22 @@ class Evaluator:
                         self._branch(expr, 2, ~condition, block, fix))
 
     def _branch(self, call: ir.Call, index: int, where: np.ndarray, block: Block, fix: dict[int, int]):
-        self._branches.append((call, where, fix))
+        self._branches.append((call, where, fix, block))
         try:
             return self._expr(call.args[index], block, fix)
         finally:
             self._branches.pop()
 
     def _missing_input(self, block: Block, cell: ir.Cell) -> Diagnostic:
-        """A declared input that a branch of `if` reads: the first sweep point that takes the branch needs it."""
+        """A declared input that a branch of `if` reads: the first sweep point that takes the branch needs it. A
+        chunk names that point as the whole evaluation does: an axis it pins is named only where the `if`'s
+        condition varies along it over the whole sweep."""
         if not self._branches:      # the checker reports every input reached outside a branch
             return missing_input(self.sources, block, cell)
-        call, where, fix = self._branches[-1]
+        call, where, fix, written_in = self._branches[-1]
         where = self._rank(where)
         first = tuple(int(i) for i in np.argwhere(where)[0])
-        point = self.describe_point(first, where.shape, fix)
+        point = self.describe_point(first, where.shape, fix, self.formula_axes(call.args[0], written_in))
         needed_at = point if point == "every sweep point" else f"the sweep point {point}"
         return missing_input(self.sources, block, cell, needed_at=needed_at, chosen_by=call.span)
 

@@ -1,4 +1,5 @@
-"""The warnings of a sweep evaluated chunk by chunk count the whole sweep's points, as the whole evaluation's do:
+"""The warnings (and a branch's missing-input error) of a sweep evaluated chunk by chunk say what the whole
+evaluation says; its warnings count the whole sweep's points, as the whole evaluation's do:
 each chunk's broken constraint or floating-point trouble carries its count (errors.Tally) and
 streaming.keep_first adds them up. `--strict` stops a streamed run at the first chunk that warns, writing nothing."""
 
@@ -154,3 +155,41 @@ def test_a_chunked_constraints_note_quotes_the_whole_evaluations_points(tmp_path
     for _, chunk in evaluate_chunks(program, chunk_points=chunk_points):
         keep_first(merged, chunk.warnings)
     assert _texts(merged.values()) == whole
+
+
+# A declared input that only one branch of `if` reads: the first point taking the branch is named in the error.
+BRANCH = """\
+hardware base {
+    peak = 100 TFLOP/s
+    peak_int8: FLOP/s
+}
+hardware a100 extends base { mem_bw = 2 TB/s }
+hardware h100 extends base { mem_bw = 3 TB/s }
+workload w {
+    sweep batch = [0, 1, 2, 3]
+    sweep fmt = ["fp16", "int8"]
+}
+costmodel c {
+    rate = if(CONDITION, hardware.peak_int8, hardware.peak)
+}
+report r { sweep hardware = [a100, h100]; workload = w; show c.rate }
+"""
+
+
+@pytest.mark.parametrize(("condition", "point"), [
+    ('workload.fmt == "int8"', "fmt=int8"),
+    ('workload.fmt == "int8" and workload.batch >= 2', "batch=2, fmt=int8"),
+])
+@pytest.mark.parametrize("chunk_points", [1, 2, 4, 8])
+def test_a_chunked_missing_input_error_is_the_whole_evaluations(tmp_path, capsys, condition, point, chunk_points):
+    """The error names the point as the whole evaluation does: a chunk's pinned axes (hardware, batch) only where
+    the `if`'s condition varies along them ("at fmt=int8", not "at hardware=a100, batch=0, fmt=int8")."""
+    path = tmp_path / "branch.perf"
+    path.write_text(BRANCH.replace("CONDITION", condition))
+    assert main(["eval", str(path), "-o", str(tmp_path / "whole.csv"), "--quiet"]) == 1
+    whole = capsys.readouterr().err
+    assert whole.startswith("error[missing-input]: hardware 'a100' (which extends 'base') does not give its "
+                            f"declared input 'peak_int8' (FLOP/s), which the sweep point {point} needs\n")
+    assert main(["eval", str(path), "-o", str(tmp_path / "chunked.csv"), "--quiet",
+                 "--chunk-points", str(chunk_points)]) == 1
+    assert capsys.readouterr().err == whole
