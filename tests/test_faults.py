@@ -319,6 +319,21 @@ def test_a_json_integer_of_6000_digits(run, tmp_path):
                                    "increase the limit")
 
 
+@pytest.mark.parametrize("between", ["\u2028", "\u2029"])
+def test_a_json_error_quotes_its_own_line_after_a_string_holding_a_line_separator(run, tmp_path, between):
+    """JSON allows U+2028 and U+2029 unescaped in a string, and json counts lines at '\\n' only: the quoted line is
+    the one the error is on (str.splitlines cut at the separator and quoted the line above)."""
+    log = tmp_path / "bench.json"
+    log.write_text('{"model": "a' + between + 'b",\n "n_gpus": 1,\n "runtime": ,\n "batch": 2}\n')
+    code, _, err = run("ingest", str(log), "--format", "vllm-serve", "-o", str(tmp_path / "out.csv"))
+    assert code == 1
+    assert err.splitlines()[:5] == ["error[bad-json]: not valid JSON: Expecting value",
+                                    f"  --> {log}:3:13",
+                                    "  |",
+                                    '3 |  "runtime": ,',
+                                    "  |             ^"]
+
+
 @pytest.mark.parametrize("bom, encoding", [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
                                            (b"\xfe\xff", "utf-16-be")])
 def test_a_byte_order_mark_names_the_encoding(run, tmp_path, bom, encoding):

@@ -119,7 +119,9 @@ def read_json(path: Path | str, text: str | None = None) -> object:
     try:
         return load_json_text(str(path), text)
     except json.JSONDecodeError as exc:
-        lines = text.splitlines()
+        # json counts lines at '\n' only; str.splitlines also cuts at a lone '\r' (JSON whitespace) and at U+2028 or
+        # U+2029 (allowed unescaped in a JSON string), which would quote a line above the one the error is on.
+        lines = [line.removesuffix("\r") for line in text.split("\n")]
         source = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None
         raise file_error(str(path), "bad-json", f"not valid JSON: {exc.msg}", line=exc.lineno, col=exc.colno,
                          source_line=source) from None
