@@ -10,20 +10,21 @@ Exit status (returned, for the CLI to exit with):
   1  a log could not be read (an error)
   2  a usage mistake: unknown --format, unreadable --meta file, malformed --window, or an output that is one of
      the inputs (refused, so a log is never overwritten)
---window takes two epoch seconds ("1744833200,1744833220") or two ISO times ("2025-04-16T19:53:20,2025-04-16T19:53:40",
-read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples to integrate.
+--window takes two bounds, each epoch seconds ("1744833200,1744833220") or an ISO time ("2025-04-16T19:53:20,
+2025-04-16T19:53:40", read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples
+to integrate. A bound that is no time (NaN, infinity, other text) is a usage mistake, refused before any log is read.
 """
 
 from __future__ import annotations
 
-import math
-
 import sys
+from datetime import timezone
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
 from .files import read_json
 from .load import load_runs
+from .nvidia_smi import window_bound
 from .records import warning
 from ..output import check_target, same_file
 from .side import check_side, is_side_file, side_files
@@ -63,19 +64,18 @@ def help_epilog() -> str:
 
 
 def parse_window(text: str) -> tuple[float, float] | list[str]:
-    """(start, end) epoch seconds, or [start, end] ISO texts for the side metadata."""
+    """(start, end) epoch seconds, or [start, end] texts for the side metadata where one is an ISO time (read in each
+    log's utc_offset, so read there). Raises UsageError (bad-window, exit 2) where the text is not two bounds each
+    of which is epoch seconds or an ISO time (NaN and infinity are no time)."""
     parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not all(parts):
+    bounds = [window_bound(part, timezone.utc) for part in parts]
+    if len(parts) != 2 or any(bound is None for bound in bounds):
         raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'",
                                     hints=["write START,END as epoch seconds or ISO times"]))
     try:
-        bounds = float(parts[0]), float(parts[1])
+        return float(parts[0]), float(parts[1])
     except ValueError:
         return parts
-    if not all(math.isfinite(bound) for bound in bounds):     # float() reads "nan" and "inf"
-        raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'",
-                                    hints=["write START,END as epoch seconds or ISO times"]))
-    return bounds
 
 
 def read_side_file(path: str) -> dict:

@@ -154,14 +154,31 @@ def read_window(path: str, window, side: dict, offset: timezone) -> tuple[float 
                          hints=["give [start, end] as epoch seconds or ISO times"])
     bounds = []
     for bound in window:
-        value = float(bound) if isinstance(bound, (int, float)) else parse_time(str(bound), offset)
-        if value is None or not math.isfinite(value):       # JSON side metadata may hold NaN or Infinity
+        value = window_bound(bound, offset)
+        if value is None:
             raise file_error(path, "bad-window", f"cannot read the window bound '{bound}'",
                              hints=["give epoch seconds or an ISO time such as 2025-04-16T19:53:20"])
         bounds.append(value)
     if bounds[0] >= bounds[1]:
         raise file_error(path, "bad-window", f"the window starts at or after its end ({window[0]} .. {window[1]})")
     return bounds[0], bounds[1]
+
+
+def window_bound(bound: object, offset: timezone) -> float | None:
+    """One bound of a window as epoch seconds: a number, a number's text ("1744833200") or an ISO time (read in
+    `offset` where it names no zone); None where it is none of these or not finite. float() reads "nan" and "inf",
+    and JSON side metadata may hold NaN or Infinity: such a bound compares false with every sample (or true with
+    all) and would select nothing, or everything, without a word."""
+    if isinstance(bound, bool):
+        return None
+    if isinstance(bound, (int, float)):
+        value = float(bound)
+    else:
+        try:
+            value = float(str(bound))
+        except ValueError:
+            value = parse_time(str(bound), offset)
+    return value if value is not None and math.isfinite(value) else None
 
 
 def read_cell(text: str, unit: str | None) -> float | None:

@@ -21,11 +21,14 @@ Where the side metadata names a field the log also has, the side value is used a
 
 from __future__ import annotations
 
+import json
+from datetime import timezone
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError, UsageError
 from .columns import identity_value
 from .files import read_json
+from .nvidia_smi import window_bound
 from .records import RunRecord, note
 
 FOLDER_FILE = "perfdsl-meta.json"
@@ -55,6 +58,11 @@ def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
         elif key == "window":
             if not isinstance(value, list) or len(value) != 2:
                 raise fail("'window' must be [start, end]", 'e.g. ["2025-04-16T19:53:20", "2025-04-16T19:53:40"]')
+            for bound in value:         # the zone (utc_offset) moves a time, never makes it readable
+                if window_bound(bound, timezone.utc) is None:
+                    text = bound if isinstance(bound, str) else json.dumps(bound)     # NaN, Infinity, true
+                    raise fail(f"cannot read the window bound '{text}'",
+                               "give epoch seconds or an ISO time such as 2025-04-16T19:53:20")
             checked[key] = value
         elif key == "utc_offset":
             checked[key] = str(value)

@@ -67,13 +67,65 @@ def test_usage_mistakes_give_status_2(fixture_logs, tmp_path, capsys):
     assert not (tmp_path / "o.csv").exists()
 
 
-@pytest.mark.parametrize("window", ["nan,5", "0,inf", "-inf,nan"])
+@pytest.mark.parametrize("window", ["nan,5", "0,inf", "-inf,nan", "2025-01-10T12:00:00,NaN", "2025-01-10T12:00:00,1e400",
+                                    "noon,one"])
 def test_a_window_bound_that_is_not_a_finite_time_is_refused(fixture_logs, tmp_path, capsys, window):
     # float() reads "nan" and "inf"; a NaN bound compares false with everything and would select nothing silently.
-    log = str(fixture_logs / "runs.jsonl")
+    # Beside an ISO time, the other bound was passed on to the nvidia-smi adapter and refused there as a bad log
+    # (exit 1, located at the log); it is a mistake in the command line, refused before any log is read.
+    log = str(fixture_logs / "nvidia_smi_two_gpus.csv")
     assert ingest_command([log], str(tmp_path / "o.csv"), None, None, window) == 2
     assert capsys.readouterr().err == (f"error[bad-window]: cannot read --window '{window}'\n"
                                        "  = help: write START,END as epoch seconds or ISO times\n")
+
+
+def test_a_window_of_epoch_seconds_and_an_iso_time_is_read(fixture_logs, tmp_path, capsys):
+    """1736510400 is 2025-01-10T12:00:00Z: the window is the log's first second, where GPU 0 draws 100 W then 200 W
+    (the other bound's ISO text made the epoch seconds be read as an ISO time, and refused)."""
+    out = tmp_path / "o.csv"
+    log = str(fixture_logs / "nvidia_smi_two_gpus.csv")
+    assert ingest_command([log], str(out), None, None, "1736510400,2025-01-10T12:00:01") == 0, capsys.readouterr().err
+    gpu0 = load_runs(out).records[0]
+    assert gpu0.metrics["energy"].value == pytest.approx(1 * (100 + 200) / 2)
+
+
+@pytest.mark.parametrize(("bound", "text"), [("NaN", "NaN"), ("Infinity", "Infinity"), ("1e400", "Infinity"),
+                                             ('"nan"', "nan"), ('"noon"', "noon"), ("true", "true")])
+def test_a_side_window_bound_that_is_no_time_is_refused_where_it_is_written(fixture_logs, tmp_path, capsys,
+                                                                             bound, text):
+    """--meta's window: a usage mistake in the side file (exit 2), as a window that is not [start, end] is (it was
+    refused as a bad log, exit 1, located at the log); a log's own LOG.meta.json is a bad input file (exit 1)."""
+    side = tmp_path / "side.json"
+    side.write_text('{"hardware": "NVIDIA RTX A5000", "window": ["2025-01-10T12:00:00", ' + bound + ']}')
+    log = str(fixture_logs / "nvidia_smi_two_gpus.csv")
+    assert ingest_command([log], str(tmp_path / "o.csv"), None, str(side), None) == 2
+    assert capsys.readouterr().err == (f"error[bad-side]: cannot read the window bound '{text}'\n"
+                                       f"  --> {side}\n"
+                                       "  = help: give epoch seconds or an ISO time such as 2025-04-16T19:53:20\n")
+    copy = tmp_path / "power.csv"
+    copy.write_text((fixture_logs / "nvidia_smi_two_gpus.csv").read_text())
+    own = tmp_path / "power.csv.meta.json"
+    own.write_text(side.read_text())
+    assert ingest_command([str(copy)], str(tmp_path / "o.csv"), None, None, None) == 1
+    assert capsys.readouterr().err == (f"error[bad-side]: cannot read the window bound '{text}'\n"
+                                       f"  --> {own}\n"
+                                       "  = help: give epoch seconds or an ISO time such as 2025-04-16T19:53:20\n"
+                                       "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")
+
+
+def test_ingest_help_says_a_run_with_warnings_only_exits_0(fixture_logs, tmp_path, capsys):
+    """The exit status line of `perfdsl ingest --help` (it said warnings exit 1), and a run that only warns."""
+    from perfdsl.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["ingest", "--help"])
+    assert capsys.readouterr().out.endswith(
+        "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side "
+        "metadata, 2 usage errors.\n")
+    out = tmp_path / "o.csv"
+    assert main(["ingest", str(fixture_logs / "runs_bad_row.csv"), "-o", str(out)]) == 0
+    assert capsys.readouterr().err.endswith(f"ingest: 4 runs from 1 log (perfdsl-csv); wrote {out}; 0 errors, "
+                                            "3 warnings\n")
 
 
 @pytest.mark.parametrize("window", [(float("nan"), 5.0), (0.0, float("inf"))])
