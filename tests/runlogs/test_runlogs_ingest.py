@@ -180,3 +180,34 @@ def test_ingest_help_lists_the_formats_and_the_meta_keys(capsys):
     assert set(CONTROL_KEY_HELP) == CONTROL_KEYS
     for key in CONTROL_KEYS:
         assert f"\n    {key} " in text
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.jsonl"])
+def test_a_name_both_field_and_metric_is_the_same_error_in_csv_and_json_lines(tmp_path, capsys, monkeypatch, name):
+    """JSON Lines would write `runtime` beside `runtime [ms]`, which the reader cannot tell apart: refused with the
+    CSV writer's check and text, and nothing written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs.csv").write_text("model,runtime [ms]\norg/tiny,25\n")
+    (tmp_path / "side.json").write_text('{"runtime": "fast"}')
+    assert ingest_command(["runs.csv"], name, None, "side.json", None) == 1
+    assert capsys.readouterr().err == (
+        "error[column-clash]: 'runtime' is an identifying field in runs.csv:row 1 and a metric in runs.csv:row 1; "
+        "one column cannot be both\n"
+        "  = help: side metadata gives identifying fields (model, hardware, batch, ...): remove 'runtime' from it, "
+        "or write these logs to separate files\n")
+    assert not (tmp_path / name).exists()
+
+
+def test_a_value_holding_line_separators_reads_back_from_json_lines(tmp_path, capsys, monkeypatch):
+    """json.dumps(ensure_ascii=False) writes U+2028 and U+2029 unescaped (valid JSON); the reader splits lines at
+    '\\n' only, so `ingest runs.jsonl` reads the value written, not two broken lines."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs.csv").write_text("model,runtime [ms]\norg/a\u2028b\u2029c,25\n")
+    assert ingest_command(["runs.csv"], "runs.jsonl", None, None, None) == 0
+    assert (tmp_path / "runs.jsonl").read_text() == (
+        '{"model": "org/a\u2028b\u2029c", "runtime [ms]": 25.0, "source": "runs.csv:row 1"}\n')
+    assert ingest_command(["runs.jsonl"], "back.csv", None, None, None) == 0
+    assert capsys.readouterr().err.endswith("ingest: 1 run from 1 log (perfdsl-jsonl); wrote back.csv; 0 errors, "
+                                            "0 warnings\n")
+    assert (tmp_path / "back.csv").read_text() == ("model,runtime [ms],source\n"
+                                                   "org/a\u2028b\u2029c,25.0,runs.jsonl:row 1\n")
