@@ -94,6 +94,9 @@ class Comparison:
     used_keys: list[str] = field(default_factory=list)
     n_runs: int = 0
     keep: np.ndarray | None = None                    # with `points = "runs"`: the points some run matched
+    # Flat over the sweep: the points some run asks for (the one it matched, or those its identity names where they
+    # all break a constraint); with `points = "runs"`, what the constraints' warnings count (run_points).
+    asked: np.ndarray | None = None
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
 
     def error(self, metric: MetricMatch) -> np.ndarray:
@@ -265,6 +268,7 @@ def _match(comparison: Comparison, runs) -> None:
     derived_used: set[str] = set()
     run_source = np.full(n, "", dtype=object)
     matched_points = np.zeros(n, dtype=bool)
+    broken_asked = np.zeros(n, dtype=bool)
     runs_at: dict[int, list] = {}
 
     valid = None if result.valid.all() else result.valid.reshape(-1)    # points that meet every constraint
@@ -293,6 +297,7 @@ def _match(comparison: Comparison, runs) -> None:
         if valid is not None and (mask & ~valid).any() and not (mask & valid).any():
             # The run's point breaks a `require`: no estimate stands there (constraints.py).
             reason = "its sweep point breaks a constraint: " + _broken_at(result, int(np.flatnonzero(mask)[0]))
+            broken_asked |= mask
             mask[:] = False
         hits = np.flatnonzero(mask if valid is None else mask & valid)
         if len(hits) == 0:
@@ -324,6 +329,7 @@ def _match(comparison: Comparison, runs) -> None:
             comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
                                                   derived=name in derived_used))
     comparison.run_source = run_source
+    comparison.asked = matched_points | broken_asked
     without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)
     if runs and len(without):
         for point in without[:10_000]:

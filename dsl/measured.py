@@ -8,7 +8,8 @@
     perfdsl.evaluate_with_runs(program, add_measured=["more.csv"])    # these logs as well as the report's own
 
 The steps: with `points = "runs"`, the runs' identifying values become the report's sweeps (an override given by
-the caller wins); the report is evaluated; the runs are matched to its points. Each log is read once.
+the caller wins); the report is evaluated; the runs are matched to its points, and with `points = "runs"` a broken
+constraint's warning counts only the points the runs ask for (run_points.at_runs_points). Each log is read once.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     it runs where there are logs. Raises PerfError (exit 1) for errors in the specs, UsageError (exit 2) for a log
     that does not exist or a bad override; problems inside the logs are in `diagnostics`.
     """
-    from .run_points import overrides_from_runs
+    from .run_points import at_runs_points, overrides_from_runs
     from .runlogs import load_runs
 
     if base_dir is None:
@@ -97,10 +98,11 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     logs = run_logs(program, report, measured, add_measured, base_dir)
     from_runs = overrides_from_runs(program, report, logs, overrides, load_runs=load_once)
     result = program.evaluate(report, overrides={**from_runs, **overrides}, progress=progress)
-    diagnostics = list(result.warnings)
     comparison = None
     if compare or (compare is None and logs):
         comparison = compare_with_runs(result, logs, load_runs=load_once)
-        diagnostics.extend(comparison.diagnostics)
+        if comparison.keep is not None:     # points = "runs": the points of the report are those the runs ask for
+            result.warnings[:] = at_runs_points(result, comparison.asked)
+    diagnostics = list(result.warnings) + (comparison.diagnostics if comparison is not None else [])
     diagnostics.sort(key=lambda d: d.severity != "error")
     return Evaluated(result, comparison, diagnostics, logs)

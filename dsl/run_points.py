@@ -6,13 +6,22 @@ runs name (by block name or `label` / `hf_id`), and plain fields (`batch`,
 `seq_len`, `n_gpus` ...) sweep the cell of that name in the report or in a block it binds, over the values the
 runs have. After matching, only the points some run matched are kept, so the report has one row per run.
 An override given on the command line (`--set`) wins over what the runs say.
+
+The sweep is the product of those axes, so it holds points no run asks for: `n_gpus` and `tp` are separate axes,
+and (n_gpus=1, tp=2) breaks the whole-replica constraint. The constraints' warnings count the points the runs ask
+for (at_runs_points), not the product's: a constraint broken only at points no run asks for is not reported.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping
 
+import numpy as np
+
 from .blocks import Block
+from .constraints import CODE as CONSTRAINT, EXAMPLES, Examples
+from .errors import Diagnostic
 from .matching import ALIASES, block_aliases, points_option
 from .linker import report_roles
 
@@ -73,3 +82,36 @@ def _blocks_named(program, kind: str, values: list) -> list[str]:
         if name is not None and name not in found:
             found.append(name)
     return found
+
+
+def at_runs_points(result, asked: np.ndarray) -> list[Diagnostic]:
+    """The result's warnings with each broken constraint's counted over the points the runs ask for (`asked`, flat
+    over the sweep: matching.Comparison.asked) instead of every point of the sweep the runs' values span: "K of M
+    sweep points break it" where M points are asked for and K of them break it, quoting the first of those; a
+    constraint that no asked point breaks is left out. Other warnings are kept as they are."""
+    shape = result.shape
+    by_key = {(CONSTRAINT, span.file, span.line, span.col): violation for violation in result.violations
+              for span in [violation.require.condition.span]}
+    kept = []
+    for diag in result.warnings:
+        violation = by_key.get(diag.tally.key) if diag.code == CONSTRAINT and diag.tally is not None else None
+        if violation is None:
+            kept.append(diag)
+            continue
+        broken = np.broadcast_to(violation.broken, shape) & asked.reshape(shape)
+        count = int(np.count_nonzero(broken))
+        if count == 0:
+            continue
+        # Named as the whole evaluation names them: along the axes the constraint varies along only.
+        along = tuple(axis for axis, n in enumerate(violation.broken.shape) if n == 1 and shape[axis] > 1)
+        reduced = np.logical_or.reduce(broken, axis=along, keepdims=True) if along else broken
+        points = tuple(result.evaluator.describe_point(tuple(int(i) for i in index), reduced.shape, {})
+                       for index in np.argwhere(reduced)[:EXAMPLES])
+        examples = Examples(points, int(np.count_nonzero(reduced)) > len(points))
+        tally = replace(diag.tally, count=count, total=int(np.count_nonzero(asked)))
+        others = diag.notes[1:] if getattr(diag, "examples", None) is not None else diag.notes
+        notes = others if points == ("every sweep point",) else [examples.note(), *others]
+        recounted = replace(diag, message=tally.text(), notes=notes, tally=tally)
+        recounted.examples = examples       # as constraints.py gives it (the first note's points)
+        kept.append(recounted)
+    return kept

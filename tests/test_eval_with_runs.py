@@ -89,3 +89,64 @@ def test_an_error_in_a_log_is_exit_status_1_and_no_output_is_written(tmp_path, c
     assert main(["eval", str(SPEC), "--measured", str(bad), "-o", str(out)]) == 1
     assert not out.exists()
     assert "error[unknown-unit]: unknown unit 'fortnight' in column 'runtime [fortnight]'" in capsys.readouterr().err
+
+
+# `points = "runs"`: the runs' n_gpus and tp become two sweeps, whose product holds (n_gpus=1, tp=2) and other points
+# that break the whole-replica constraint, though no run asks for them.
+REPLICAS = """\
+workload w {
+    n_gpus = 1
+    tp = 1
+    batch = 1
+}
+costmodel c {
+    replicas = workload.n_gpus / workload.tp
+    require replicas == floor(replicas), "n_gpus is a whole multiple of tp"
+    runtime = 12 ms / workload.n_gpus
+}
+report r {
+    measured = "runs.csv"
+    points = "runs"
+    costmodel = c
+    workload = w
+    show c.runtime in ms as runtime
+}
+"""
+WHOLE_REPLICAS = "n_gpus,tp,batch,runtime [ms]\n1,1,1,12\n2,2,1,6.5\n4,4,1,3\n"
+
+
+def _replicas_report(tmp_path: Path, runs: str) -> Path:
+    (tmp_path / "runs.csv").write_text(runs)
+    path = tmp_path / "r.perf"
+    path.write_text(REPLICAS)
+    return path
+
+
+def test_points_from_runs_do_not_warn_of_constraints_broken_where_no_run_asks(tmp_path, capsys):
+    """3 runs, each a whole replica: the sweep n_gpus x tp = [1, 2, 4] x [1, 2, 4] breaks the constraint at
+    (1, 2), (1, 4) and (2, 4), 3 of 9 points, which the warning counted; no run asks for them."""
+    path = _replicas_report(tmp_path, WHOLE_REPLICAS)
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load(path))
+    assert [v.count for v in evaluated.result.violations] == [3]          # the sweep the runs span still has them
+    assert evaluated.result.warnings == [] and evaluated.diagnostics == []
+    assert main(["eval", str(path), "--strict", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.splitlines()[0] == "n_gpus,tp,runtime [ms],runtime measured [ms],runtime error [%]"     # batch: 1 only
+    assert len(out.splitlines()) == 1 + 3
+
+
+def test_a_run_that_asks_for_a_broken_point_is_counted_among_the_runs_points(tmp_path, capsys):
+    """Two runs ask for (n_gpus=2, tp=4) at batch 1 and 8: 2 of the 2 x 4 points the runs ask for break the
+    constraint (3 whole replicas at 2 batches, 6, and the 2 broken), quoted once as the whole evaluation names
+    them, along the axes the constraint varies along."""
+    path = _replicas_report(tmp_path, WHOLE_REPLICAS.replace("\n1,1,1,12", "\n1,1,1,12\n1,1,8,12\n2,2,8,6\n4,4,8,3")
+                            + "2,4,1,7\n2,4,8,7\n")
+    assert main(["eval", str(path), "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(
+        "warning[constraint]: n_gpus is a whole multiple of tp: 2 of 8 sweep points break it, left out of the results\n"
+        f"  --> {path}:8:13\n")
+    assert "  = note: at n_gpus=2, tp=4\n  = in: costmodel.c\n" in err
+    assert "warning[unmatched]: 2 runs without an estimate\n" in err
+    assert len(out.splitlines()) == 1 + 6

@@ -98,3 +98,16 @@ def test_vllm2023_calibration_records_its_cross_validated_error():
     assert "decode_throughput MAPE in-sample 10.82%, leave-one-model-out 13.39%" in text
     assert "vllm_2023.host_kernel_time = 23.1179 us" in text
     assert "vllm_2023.step_overhead = 20.6392 ms" in text
+
+
+def test_points_from_runs_warn_of_no_constraint_that_only_points_no_run_asks_for_break(capsys):
+    """points = "runs" sweeps the runs' tp = [1, 2, 4, 8] and n_gpus = [1, 2, 4, 8] as two axes: the product's
+    (tp=2, n_gpus=1) and its like break the whole-replica constraint (108 of 288 points, which eval warned of), but
+    every run has n_gpus = tp."""
+    if not GPTFAST_CSV.exists():
+        pytest.skip(f"../shared/data/measured is absent ({GPTFAST_CSV}): the published-measurement check needs it")
+    assert main(["eval", str(ROOT / "reports" / "published_gptfast.perf"), "--measured", str(GPTFAST_CSV),
+                 "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "warning[constraint]" not in err and "whole multiple of tp x pp" not in err
+    assert err.endswith("2 warnings\n")        # derived-metric and unmatched (the MI250X rows)
