@@ -86,6 +86,9 @@ class Evaluator:
         self._warned: set[tuple[str, str, str]] = set()
         # the `if`s being evaluated: (call, the points taking the branch, fix, the block the `if` is written in)
         self._branches: list[tuple[ir.Call, np.ndarray, dict[int, int], Block]] = []
+        # How many times a declared input no point needed stood in as NaN (_unneeded_input): a cell computed while
+        # the count grew holds NaN where no point takes its branch, so it is not kept for another reader.
+        self._stand_ins = 0
         self._fp_flag: str | None = None
         self.progress = progress
         self._done = 0
@@ -185,12 +188,14 @@ class Evaluator:
                 self.memo[key] = cached
                 return cached
         warned = len(self.warnings)
+        stand_ins = self._stand_ins
         cell = block.cells[name]
         outer_flag, self._fp_flag = self._fp_flag, None
         if cell.sweep:
             value = self._sweep_value(block, cell, fix)
         elif cell.expr is None:        # an input only a branch of `if` reads (the checker leaves those here)
-            raise PerfError(self._missing_input(block, cell))
+            self._fp_flag = outer_flag
+            return self._unneeded_input(block, cell, fix)
         else:
             value = self.compiled(cell.expr, block)(self, fix)[0]
         if type(value) is not np.ndarray or value.ndim != self.ndim:
@@ -211,6 +216,8 @@ class Evaluator:
                                  f"'{block.name}.{name}' is negative ({self.types[(block.name, name)].describe()})",
                                  hint="a size or a duration below zero means an input is out of range: check the "
                                       "inputs this cell reads")
+        if self._stand_ins != stand_ins:        # NaN where no point takes a branch it reads: right for this reader only
+            return value
         self.memo[key] = value
         if constants is not None and len(self.warnings) == warned and (block.name, name) in constants.cells:
             constants.values[(block.name, name)] = value      # a warning is given again by every evaluation
@@ -263,9 +270,10 @@ class Evaluator:
         stacked = constants.stacks.get(key)
         if stacked is not None:
             return stacked
-        warned = len(self.warnings)
+        warned, stand_ins = len(self.warnings), self._stand_ins
         stacked = self._stack_parts(index, block_names, name, fix)
-        if len(self.warnings) == warned and all((b, name) in constants.cells for b in names):
+        if len(self.warnings) == warned and self._stand_ins == stand_ins \
+                and all((b, name) in constants.cells for b in names):
             constants.stacks[key] = stacked
         return stacked
 
@@ -314,10 +322,11 @@ class Evaluator:
         if value is not None:
             return value
         outer_flag, self._fp_flag = self._fp_flag, None
-        warned = len(self.warnings)
+        warned, stand_ins = len(self.warnings), self._stand_ins
         value = step(self, fix)[0]
         flag, self._fp_flag = self._fp_flag, outer_flag if outer_flag is not None else self._fp_flag
-        if flag is None and len(self.warnings) == warned and self._constants_kept(expr, block, fix):
+        if flag is None and len(self.warnings) == warned and self._stand_ins == stand_ins \
+                and self._constants_kept(expr, block, fix):
             values[key] = value
         return value
 
@@ -402,18 +411,55 @@ class Evaluator:
         finally:
             self._branches.pop()
 
-    def _missing_input(self, block: Block, cell: ir.Cell) -> Diagnostic:
-        """A declared input that a branch of `if` reads: the first sweep point that takes the branch needs it. A
-        chunk names that point as the whole evaluation does: an axis it pins is named only where the `if`'s
-        condition varies along it over the whole sweep."""
+    def _unneeded_input(self, block: Block, cell: ir.Cell, fix: dict[int, int]) -> np.ndarray:
+        """A declared input that `block` does not give, read by a branch of `if` at the role positions `fix` holds
+        (a swept role reads each of its blocks at its own position): NaN where no point there takes the branches
+        being evaluated (np.where keeps the other branch's value; the GPUs of a sweep that do not take the branch
+        need not give the figure). Raises PerfError (missing-input) where a point there takes them."""
+        if not self._branches:      # the checker reports every input reached outside a branch
+            raise PerfError(self._missing_input(block, cell))
+        taken = self._taken_at(fix)
+        if taken.any():
+            raise PerfError(self._missing_input(block, cell, taken))
+        self._stand_ins += 1
+        return self._rank(np.float64(np.nan))
+
+    def _taken_at(self, fix: dict[int, int]) -> np.ndarray:
+        """The points that take every branch being evaluated (the `if`s nest), False along an axis outside the
+        position `fix` holds there (the reading cell's role positions). An array of the branches' shape."""
+        taken = np.ones((1,) * self.ndim, dtype=bool)
+        for _, where, _, _ in self._branches:
+            taken = taken & self._rank(where)        # a new array: written below
+        for axis, position in fix.items():
+            if taken.shape[axis] > 1:
+                outside = np.ones(taken.shape[axis], dtype=bool)
+                outside[position] = False
+                taken[(slice(None),) * axis + (outside,)] = False
+        return taken
+
+    def _missing_input(self, block: Block, cell: ir.Cell, taken: np.ndarray | None = None) -> Diagnostic:
+        """A declared input that a branch of `if` reads: the first sweep point that takes the branch (of those
+        `taken`, _taken_at, where given) needs it. A chunk names that point as the whole evaluation does: an axis
+        it pins is named only where the `if`'s condition varies along it over the whole sweep."""
         if not self._branches:      # the checker reports every input reached outside a branch
             return missing_input(self.sources, block, cell)
         call, where, fix, written_in = self._branches[-1]
-        where = self._rank(where)
+        where = self._rank(where) if taken is None else taken
         first = tuple(int(i) for i in np.argwhere(where)[0])
-        point = self.describe_point(first, where.shape, fix, self.formula_axes(call.args[0], written_in))
+        point = self.describe_point(first, where.shape, fix, self._branch_axes(taken is not None))
         needed_at = point if point == "every sweep point" else f"the sweep point {point}"
         return missing_input(self.sources, block, cell, needed_at=needed_at, chosen_by=call.span)
+
+    def _branch_axes(self, every: bool) -> frozenset | None:
+        """The axes the condition of the innermost `if` being evaluated varies along over the whole sweep, or (where
+        `every`) those of every `if` being evaluated; None where one is not known."""
+        found: set[int] = set()
+        for call, _, _, written_in in self._branches if every else self._branches[-1:]:
+            axes = self.formula_axes(call.args[0], written_in)
+            if axes is None:
+                return None
+            found |= axes
+        return frozenset(found)
 
     # -- warnings ----------------------------------------------------------------------------------------------
     def _on_fp_error(self, kind: str, _flag: int) -> None:

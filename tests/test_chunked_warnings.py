@@ -193,3 +193,52 @@ def test_a_chunked_missing_input_error_is_the_whole_evaluations(tmp_path, capsys
     assert main(["eval", str(path), "-o", str(tmp_path / "chunked.csv"), "--quiet",
                  "--chunk-points", str(chunk_points)]) == 1
     assert capsys.readouterr().err == whole
+
+
+def _branch_spec(tmp_path, condition: str, h100: str = "", costmodel: str = "", show: str = "c.rate"):
+    text = BRANCH.replace("CONDITION", condition).replace("mem_bw = 3 TB/s }", f"mem_bw = 3 TB/s{h100} }}")
+    text = text.replace("costmodel c {\n", "costmodel c {\n" + costmodel).replace("show c.rate", f"show {show}")
+    path = tmp_path / "branch.perf"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("chunk_points", [None, 1, 4])
+def test_a_gpu_whose_points_do_not_take_the_branch_need_not_give_its_input(tmp_path, capsys, chunk_points):
+    """Only h100 (3 TB/s) takes the branch, and it gives peak_int8: a100's missing one is not needed. The whole
+    evaluation refused it ("hardware 'a100' ... which the sweep point hardware=h100 needs") where chunks of one
+    GPU evaluated it."""
+    path = _branch_spec(tmp_path, "hardware.mem_bw > 2.5 TB/s", h100="; peak_int8 = 200 TFLOP/s")
+    out = tmp_path / "out.csv"
+    chunks = ["--chunk-points", str(chunk_points)] if chunk_points else []
+    assert main(["eval", str(path), "-o", str(out), "--quiet", *chunks]) == 0, capsys.readouterr().err
+    rows = out.read_text().splitlines()
+    assert rows[0] == "hardware,batch,fmt,c.rate [FLOP/s]"
+    # a100 takes peak (100 TFLOP/s) everywhere, h100 peak_int8 (200 TFLOP/s): 2 GPUs x 4 batches x 2 formats
+    assert sorted(rows[1:]) == sorted(f"{gpu},{batch},{fmt},{rate}" for gpu, rate in
+                                      (("a100", "100000000000000.0"), ("h100", "200000000000000.0"))
+                                      for batch in range(4) for fmt in ("fp16", "int8"))
+
+
+@pytest.mark.parametrize("chunk_points", [None, 1, 4])
+def test_the_gpu_whose_points_take_the_branch_is_the_one_named(tmp_path, capsys, chunk_points):
+    path = _branch_spec(tmp_path, "hardware.mem_bw > 2.5 TB/s")
+    chunks = ["--chunk-points", str(chunk_points)] if chunk_points else []
+    assert main(["eval", str(path), "-o", str(tmp_path / "out.csv"), "--quiet", *chunks]) == 1
+    assert capsys.readouterr().err.startswith(
+        "error[missing-input]: hardware 'h100' (which extends 'base') does not give its declared input 'peak_int8' "
+        "(FLOP/s), which the sweep point hardware=h100 needs\n")
+
+
+@pytest.mark.parametrize("show", ["c.a, c.b", "c.b, c.a"])
+def test_a_cell_read_in_a_branch_no_gpu_point_took_is_not_kept_for_a_branch_that_needs_it(tmp_path, capsys, show):
+    """int8 is read by two branches: a's (h100 only) and b's (every GPU at int8). a100's value of int8 in a's
+    branch stands in as NaN; kept (memo, constants), b would have shown NaN at a100's int8 points, not the error."""
+    path = _branch_spec(tmp_path, "true", h100="; peak_int8 = 200 TFLOP/s", show=show,
+                        costmodel="    int8 = hardware.peak_int8 * 1\n"
+                                  "    a = if(hardware.mem_bw > 2.5 TB/s, int8, hardware.peak)\n"
+                                  "    b = if(workload.fmt == \"int8\", int8, hardware.peak)\n")
+    assert main(["eval", str(path), "--quiet"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "error[missing-input]: hardware 'a100' (which extends 'base') does not give its declared input 'peak_int8' "
+        "(FLOP/s), which the sweep point fmt=int8 needs\n")
