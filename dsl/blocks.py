@@ -55,21 +55,25 @@ class Block:
 
 
 class SourceLines:
-    """The text of every loaded file, to quote the offending line in a diagnostic."""
+    """The text of every loaded file, to quote the offending line in a diagnostic.
+
+    Lines are cut at '\n' only, as the parser counts them: str.splitlines also cuts at U+2028, U+2029, a form feed
+    and other separators a string may hold, and quoted the wrong line below one (the '\r' of a '\r\n' is dropped
+    when a line is quoted)."""
 
     def __init__(self, modules: list[ir.Module]):
-        self._lines = {m.file: m.source.splitlines() for m in modules}
+        self._lines = {m.file: m.source.split("\n") for m in modules}
 
     def add(self, file: str, text: str) -> None:
         """Keep the text of one more file (such as the `--set` values) for quoting."""
-        self._lines[file] = text.splitlines()
+        self._lines[file] = text.split("\n")
 
     def line(self, file: str, line: int) -> str | None:
         """Line `line` (1-based) of `file`, without its newline; None for an unknown file or a line out of range."""
         lines = self._lines.get(file)
         if lines is None or not 0 < line <= len(lines):
             return None
-        return lines[line - 1]
+        return lines[line - 1].removesuffix("\r")
 
     def diag(self, code: str, message: str, span: ir.Span | None, **kwargs) -> Diagnostic:
         """An error Diagnostic located at `span`, quoting its line; `kwargs` are those of errors.error (path, hints,

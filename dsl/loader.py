@@ -92,7 +92,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
             if trace is not None:
                 trace.imported(imp.path, importer, target)
             if target is None:
-                lines = text.splitlines() if lines is None else lines
+                lines = text.split("\n") if lines is None else lines       # as the parser counts lines
                 diagnostics.append(_missing_import(imp, lines))
             else:
                 queue.append(target)
@@ -152,7 +152,7 @@ def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
 
 
 def _missing_import(imp: ir.Import, lines: list[str]) -> Diagnostic:
-    source = lines[imp.span.line - 1] if imp.span.line <= len(lines) else None
+    source = lines[imp.span.line - 1].removesuffix("\r") if imp.span.line <= len(lines) else None
     shown = imp.path if len(imp.path) <= 80 else imp.path[:77] + "..."
     bundled = [f"{path.parent.name}/{path.name}" for path in library_files()]
     return error("no-such-import", f"cannot find the imported file '{shown}'", imp.span.location(),

@@ -334,6 +334,22 @@ def test_a_json_error_quotes_its_own_line_after_a_string_holding_a_line_separato
                                     "  |             ^"]
 
 
+@pytest.mark.parametrize("between", ["\u2028", "\u2029", "\x0c"])
+def test_a_spec_error_quotes_its_own_line_after_a_string_holding_a_line_separator(run, tmp_path, between):
+    """The parser counts lines at '\\n' only; the quoted line was str.splitlines' third, 'b"', below the separator."""
+    spec = tmp_path / "sep.perf"
+    spec.write_text('model m {\n    label = "a' + between + 'b"\n    x = 1 W + 1 s\n}\n')
+    code, _, err = run("check", str(spec), "--no-cache")
+    assert code == 1
+    assert err.startswith(f"error[unit-mismatch]: cannot add '1 W' (W) and '1 s' (s)\n  --> {spec}:3:9\n  |\n"
+                          "3 |     x = 1 W + 1 s\n  |         ^^^^^^^^^\n")
+    spec.write_text('model m {\n    label = "a' + between + 'b"\n}\nimport "nope.perf"\n')
+    code, _, err = run("check", str(spec), "--no-cache")
+    assert code == 1
+    assert err.startswith(f"error[no-such-import]: cannot find the imported file 'nope.perf'\n  --> {spec}:4:8\n"
+                          '  |\n4 | import "nope.perf"\n')
+
+
 @pytest.mark.parametrize("bom, encoding", [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
                                            (b"\xfe\xff", "utf-16-be")])
 def test_a_byte_order_mark_names_the_encoding(run, tmp_path, bom, encoding):
