@@ -268,6 +268,9 @@ _TABLE = [
     ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file | cannot read '{path}': it is a "
               "folder | cannot read '{path}': the folder holds no .perf file",
               "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf)"),
+    ErrorCode("skipped-file", "usage", _W, "skipped '{path}': a link to '{target}', which does not exist",
+              "`perfdsl check FOLDER` passes over such a link (an editor's lock file, a moved file) and checks the "
+              "rest: remove the link or mend its target"),
     ErrorCode("cache-clear", "usage", _E, "cannot remove '{file}': {reason}",
               "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
               "permissions (`perfdsl cache info`)"),

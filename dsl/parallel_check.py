@@ -6,6 +6,8 @@ printed is the same as checking them one after the other in one process: a sessi
 never a diagnostic (shared_checks.py), and the results are put back in the order the files were given before they
 are deduplicated and sorted.
 
+How many: `--jobs`, at most the usable CPUs and one for every MIN_FILES_PER_PROCESS files to check.
+
 How: `concurrent.futures.ProcessPoolExecutor` (standard library) with the `fork` start method, chosen because it
 reports a worker that died (`BrokenProcessPool`) where `multiprocessing.Pool` waits for it for ever, and because with
 `fork` it starts every worker before its manager thread (no fork of a process with threads). The workers are forked
@@ -17,7 +19,8 @@ What crosses the process boundary is data only (check_cache.Checked, or an error
 classes do not survive pickling as exceptions. A worker that fails in any other way (a bug, MemoryError), or dies,
 leaves its file to the parent, which checks it in this process as a serial run would, so the same error (or
 traceback, with PERFDSL_DEBUG=1) reaches the user. Ctrl-C stops the workers: they ignore SIGINT (the parent
-handles it) and take SIGTERM and SIGHUP as their default (the parent's handlers raise exceptions meant for it).
+handles it) and take SIGTERM and SIGHUP as their default (the parent's handlers raise exceptions meant for it); a
+parent killed outright takes its workers with it (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -64,9 +67,11 @@ def can_fork() -> bool:
 
 
 def processes_for(jobs: int, files: int) -> int:
-    """How many processes check `files` files with `--jobs jobs`: 1 (this process) where forking is not possible,
-    or where there are too few files for a second process to pay (MIN_FILES_PER_PROCESS each)."""
-    processes = min(jobs, files // MIN_FILES_PER_PROCESS)
+    """How many processes check `files` files with `--jobs jobs`: at most the usable CPUs (more processes than CPUs
+    only take turns on them, each inferring the shared blocks again: `-j 4` on 2 CPUs was the slowest), and 1 (this
+    process) where forking is not possible, or where there are too few files for a second process to pay
+    (MIN_FILES_PER_PROCESS each)."""
+    processes = min(jobs, usable_cpus(), files // MIN_FILES_PER_PROCESS)
     if processes <= 1 or not can_fork():
         return 1
     return processes
@@ -76,13 +81,34 @@ def processes_for(jobs: int, files: int) -> int:
 _WORK: Callable | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int | None = None) -> None:
     """Each worker: Ctrl-C is the parent's to handle (it stops the workers); SIGTERM and SIGHUP end the worker (the
-    parent's handlers turn them into exceptions for the parent's own clean-up)."""
+    parent's handlers turn them into exceptions for the parent's own clean-up); and the worker is killed when its
+    parent (pid `parent`) dies, however it dies (SIGKILL, the out-of-memory killer, a caller's timeout): else it
+    would wait for work for ever, holding the caller's stdout and stderr open."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if parent is not None:
+        _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to send this process SIGKILL when its parent ends (prctl PR_SET_PDEATHSIG, through ctypes), then end
+    at once where the parent has already gone (it may have died before the request was made)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):      # no prctl here: the worker ends when the parent's executor ends it
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1           # <linux/prctl.h>
 
 
 def _run_in_worker(file: str) -> tuple:
@@ -121,7 +147,7 @@ def check_in_processes(files: list[str], work: Callable[[str], tuple], processes
 
     _WORK = work
     executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_start_worker)
+                                   initializer=_start_worker, initargs=(os.getpid(),))
     finished = False
     try:
         futures = [executor.submit(_run_in_worker, file) for file in files]

@@ -169,7 +169,23 @@ def test_check_takes_a_folder_as_its_perf_files(work, run):
     assert by_folder[0] == 1 and "--> sub/deeper/b.perf:1:" in by_folder[2] and "c.perf" not in by_folder[2]
     assert by_folder == run("check", "--no-cache", "sub/a.perf", "sub/deeper/b.perf")
     (work / "sub" / "deeper" / "b.perf").unlink()
-    assert run("check", "--no-cache", "sub/", "sub/a.perf")[2].startswith("ok: 1 file, 1 blocks, 0 reports (")
+    assert run("check", "--no-cache", "sub/", "sub/a.perf")[2].startswith("ok: 1 file, 1 block, 0 reports (")
+
+
+def test_check_of_a_folder_passes_over_hidden_files_and_dangling_links(work, run):
+    """Emacs keeps a lock `.#a.perf` (a link to 'user@host.pid:time') beside a file with unsaved edits: a hidden file
+    is not checked; a link whose target is missing is passed over with a warning that names it (exit 0: the other
+    files are checked); a file named on the command line is always read (its error stands)."""
+    (work / "sub").mkdir()
+    (work / "sub" / "a.perf").write_text("model a { x = 1 }\n")
+    os.symlink("root@host.1234:1700000000", work / "sub" / ".#a.perf")
+    (work / "sub" / ".b.perf").write_text("model b { y = nope }\n")
+    os.symlink("/nonexistent/moved.perf", work / "sub" / "gone.perf")
+    assert run("check", "--no-cache", "sub") == (
+        0, "", "warning[skipped-file]: skipped 'sub/gone.perf': a link to '/nonexistent/moved.perf', which does not "
+               "exist\n  = help: remove the link or mend its target; a file named on the command line is always "
+               "read\n\n1 warning\n")
+    assert run("check", "--no-cache", "sub/gone.perf")[0] == 2
 
 
 def test_check_of_a_folder_without_perf_files(work, run):
@@ -742,3 +758,42 @@ def test_eval_takes_several_logs_after_one_measured(work, run):
         code, _, err = run("eval", "prog.perf", *argv, "--set", "seq=128", "--format", "csv")
         assert code == 0
         assert err.startswith("note[unmatched]: 2 estimates without a run\n"), err
+
+
+# -- exit statuses that do not depend on the reader or on the moment ---------------------------------------------
+
+def test_a_reader_that_stops_early_does_not_change_the_status(work):
+    """`perfdsl check ... 2>&1 | head -1`: the reader is gone before the diagnostics are written (here: the pipe is
+    closed before the child writes anything), and the status is still 1 for errors, 0 for a clean check."""
+    (work / "bad.perf").write_text("model m { x = 1 GB + 1 s }\n")
+    (work / "good.perf").write_text("model m { x = 1 GB }\n")
+    for file, status in (("bad.perf", 1), ("good.perf", 0)):
+        child = subprocess.Popen([sys.executable, "-m", "perfdsl.cli", "check", "--no-cache", file],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child.stderr.close()
+        assert child.wait(timeout=60) == status
+
+
+def test_ctrl_c_while_the_command_line_is_read(run, monkeypatch):
+    """Ctrl-C in the first moments (argparse building its parser): `interrupted`, status 130, no traceback."""
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_parser", interrupted)
+    assert run("check", "x.perf") == (130, "", "interrupted\n")
+
+
+def test_the_command_ends_with_everything_written(work):
+    """`check`, `cache` and `errors` end the process without tearing the interpreter down (cli.run, os._exit): what
+    they wrote to stdout and stderr is flushed first, and the status is theirs."""
+    (work / "bad.perf").write_text("model m { x = 1 GB + 1 s }\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(work / "xdg")}
+    checked = subprocess.run([sys.executable, "-m", "perfdsl.cli", "check", "bad.perf"], capture_output=True,
+                             text=True, env=env)
+    assert checked.returncode == 1 and checked.stdout == ""
+    assert checked.stderr.startswith("error[unit-mismatch]: ") and checked.stderr.endswith("\n\n1 error\n")
+    folder = subprocess.run([sys.executable, "-m", "perfdsl.cli", "cache", "dir"], capture_output=True, text=True,
+                            env=env)
+    assert (folder.returncode, folder.stdout, folder.stderr) == (0, f"{work / 'xdg' / 'perfdsl'}\n", "")
+    listed = subprocess.run([sys.executable, "-m", "perfdsl.cli", "errors"], capture_output=True, text=True, env=env)
+    assert listed.returncode == 0 and listed.stdout.count("\n") > 100 and listed.stdout.endswith("\n")

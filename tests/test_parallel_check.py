@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,9 @@ LIBRARY = sorted(str(p.relative_to(REPO)) for folder in ("models", "hardware", "
 CASES = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests" / "cases").glob("*.perf"))
 ELAPSED = re.compile(r"\(\d+\.\d\d s\)\n\Z")
 
-needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="worker processes are forked only on Linux; elsewhere --jobs checks here")
+needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux") or parallel_check.usable_cpus() < 2,
+                                reason="worker processes are forked only on Linux, and only where 2 CPUs or more may "
+                                       "be used; elsewhere --jobs checks in one process")
 
 
 @pytest.fixture
@@ -72,11 +74,14 @@ def test_processes_for_needs_four_files_a_process(monkeypatch):
     """MIN_FILES_PER_PROCESS (4) files or more for each process; 1 (this process) below 8 files, for --jobs 1, and
     where workers cannot be forked."""
     monkeypatch.setattr(parallel_check, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel_check, "usable_cpus", lambda: 16)
     assert parallel_check.MIN_FILES_PER_PROCESS == 4
     assert [parallel_check.processes_for(2, files) for files in (0, 1, 7, 8, 55)] == [1, 1, 1, 2, 2]
     assert parallel_check.processes_for(8, 55) == 8          # 55 // 4 = 13 files allow 13 processes
     assert parallel_check.processes_for(8, 20) == 5          # 20 // 4
     assert parallel_check.processes_for(1, 55) == 1
+    monkeypatch.setattr(parallel_check, "usable_cpus", lambda: 2)
+    assert parallel_check.processes_for(8, 55) == 2          # never more processes than CPUs
     monkeypatch.setattr(parallel_check, "can_fork", lambda: False)
     assert parallel_check.processes_for(8, 55) == 1
 
@@ -115,7 +120,8 @@ def test_the_library_and_the_cases_print_the_same_on_two_processes(check):
 def test_a_clean_run_counts_the_same_files_blocks_and_reports(check):
     serial = check("--no-cache", "-j", "1", *LIBRARY)
     assert serial[0] == 0 and re.fullmatch(rf"ok: {len(LIBRARY)} files, \d+ blocks, \d+ reports \(T s\)\n", serial[2])
-    assert check("--no-cache", "-j", "3", *LIBRARY) == (0, "forked: [3]\n", serial[2])
+    assert check("--no-cache", "-j", "3", *LIBRARY) == (0, f"forked: [{min(3, parallel_check.usable_cpus())}]\n",
+                                                        serial[2])
 
 
 @needs_fork
@@ -258,3 +264,53 @@ def test_ctrl_c_in_the_parent_stops_the_workers():
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted True [] 1\n", "")
+
+
+@needs_fork
+def test_a_parent_killed_outright_takes_its_workers_with_it():
+    """SIGKILL of the parent (a caller's timeout, the out-of-memory killer) while its workers are busy: the workers
+    die with it (PR_SET_PDEATHSIG) rather than wait for work for ever holding the caller's pipes open."""
+    script = textwrap.dedent("""
+        import time
+        from perfdsl import parallel_check
+
+        def busy(file):
+            time.sleep(60)
+            return None, 0
+
+        next(parallel_check.check_in_processes([f"f{i}.perf" for i in range(8)], busy, 2))
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = children_of(parent.pid)
+        time.sleep(0.05)
+    assert len(workers) == 2, "the workers did not start"
+    parent.kill()
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in workers if alive(pid)] == []
+    assert parent.stdout.read() == ""          # the pipe closed: no worker holds it open
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of the processes whose parent is `pid` (Linux: /proc/PID/task/*/children)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return sorted(found)
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie whose parent died is reaped by init at once; one still listed counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
