@@ -284,3 +284,14 @@ def test_check_help_says_where_the_cache_is(xdg, run, monkeypatch, tmp_path):
     out = " ".join(run("check", "--help")[1].split())
     assert (f"the check cache in {tmp_path}/.cache/perfdsl (~/.cache/perfdsl; $XDG_CACHE_HOME/perfdsl where "
             "XDG_CACHE_HOME is set).") in out
+
+
+def test_readme_names_the_command_that_clears_the_parse_cache(xdg, run):
+    """README's parse-cache paragraph says to clear it with `perfdsl cache clear parse` (not by deleting files by
+    hand), and that command removes the parse entries only."""
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert "`perfdsl cache clear parse` clears this one." in readme
+    assert "delete the `parse-*.pickle` files" not in readme
+    _fill(xdg)
+    assert run("cache", "clear", "parse") == (0, "", f"removed 2 files (1.1 kB) from {xdg}\n")
+    assert not any(p.name.startswith(("parse-", ".parse-")) for p in xdg.iterdir())
