@@ -71,13 +71,15 @@ class Picture:
 @dataclass
 class InputCell:
     """One cell of the Inputs sheet: the block, its kind, the cell, its formula as written (or "(declared UNIT)" for an
-    input), its value(s) rendered with the unit, that unit, and where it is defined ("FILE:LINE")."""
+    input), its value (a number in `unit` where it is one number over the sweep, else text), that unit, and where it
+    is defined ("FILE:LINE")."""
 
     block: str        # e.g. "rtx_a5000"
     kind: str         # "hardware" | "model" | "workload" | "costmodel" | "report"
     cell: str         # e.g. "mem_bw"
     formula: str      # source text of the cell, e.g. "768 GB/s" or "4 * hidden"
-    value: str        # rendered value(s) with unit, e.g. "7.68e+11 byte/s" or "768 GB/s"
+    value: float | int | str   # one number in `unit` (768 for 768 GB/s); text for a range over the sweep
+                               # ("0.67 .. 0.8"), strings and booleans ("fp16", "true"), or "not finite"
     unit: str
     source: str       # "hardware/ampere.perf:12"
 

@@ -172,7 +172,10 @@ def input_cells(result: Result) -> list[InputCell]:
     return rows
 
 
-def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[str, str]:
+def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[float | int | str, str]:
+    """A cell's value for the Inputs sheet and its unit: one number over the whole sweep is a number (in that unit,
+    an int where it is whole, so a spreadsheet computes with it); a range (`0.67 .. 0.8`), strings and booleans
+    (`fp16`, `true`) and values that are not finite are text."""
     flat = np.concatenate([np.asarray(a).reshape(-1) for a in arrays])
     if flat.dtype.kind in "fiu":
         finite = flat[np.isfinite(flat)] if flat.dtype.kind == "f" else flat
@@ -185,11 +188,18 @@ def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[str, str]:
         else:
             unit, scale = auto_unit(dim, max(abs(low), abs(high)))
         if low == high:
-            return format_number(low / scale), unit
+            return _plain_number(low / scale), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
     values = sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})   # as .perf writes
     text = ", ".join(values[:8]) + (f" ... ({len(values)} values)" if len(values) > 8 else "")
     return text, ""
+
+
+def _plain_number(value: float) -> float | int:
+    """`value` to 15 significant digits (a float's exact decimal range), so that scaling to the display unit adds no
+    visible noise (768e9 / 1e9 is 768, not 767.9999999999999), as an int where it is whole and below 1e15."""
+    rounded = float(f"{value:.15g}")
+    return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
 
 
 def _first_points(result: Result, comparison: Comparison | None) -> dict[str, int]:

@@ -83,10 +83,9 @@ def seed_report(convention: str = "measured") -> WorkbookData:
         report_name="seed_benchmark",
         sections=[seed_section("Single GPU", A5000, SINGLE_MEASURED, SINGLE_ESTIMATED, 2),
                   seed_section("Multi GPU", A5000 + " x 8", MULTI_MEASURED, MULTI_ESTIMATED, 8)],
-        inputs=[InputCell("rtx_a5000", "hardware", "mem_bw", "768 GB/s", "7.68e+11 byte/s", "byte/s",
-                          "hardware/ampere.perf:12"),
-                InputCell("rtx_a5000", "hardware", "tdp", "230 W", "230 W", "W", "hardware/ampere.perf:14"),
-                InputCell("opt_1_3b", "model", "ffn", "4 * hidden", "8192", "", "models/opt.perf:20")],
+        inputs=[InputCell("rtx_a5000", "hardware", "mem_bw", "768 GB/s", 768, "GB/s", "hardware/ampere.perf:12"),
+                InputCell("rtx_a5000", "hardware", "tdp", "230 W", 230, "W", "hardware/ampere.perf:14"),
+                InputCell("opt_1_3b", "model", "ffn", "4 * hidden", 8192, "", "models/opt.perf:20")],
         error_convention=convention,
         notes=["Energy estimated as TDP x runtime / tokens (230 W)."])
 
@@ -256,8 +255,8 @@ def test_inputs_sheet(tmp_path):
     sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Inputs"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == ["Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source"]
-    assert rows[1] == ["rtx_a5000", "hardware", "mem_bw", "768 GB/s", "7.68e+11 byte/s", "byte/s",
-                       "hardware/ampere.perf:12"]
+    assert rows[1] == ["rtx_a5000", "hardware", "mem_bw", "768 GB/s", 768, "GB/s", "hardware/ampere.perf:12"]
+    assert [sheet.cell(row, 5).data_type for row in (2, 3, 4)] == ["n", "n", "n"]     # numbers, not text
     assert rows[3][3] == "4 * hidden" and len(rows) == 4
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
 

@@ -1,0 +1,72 @@
+"""What `perfdsl eval REPORT -o out.xlsx` writes for a real report (dsl/workbook_export.py): the README tour's
+reports/example.perf, evaluated from the repository root as a user runs it.
+
+Faults a newcomer found: the Inputs sheet's values were text ('768', '1315758080'), so a spreadsheet did not compute
+with them.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from perfdsl.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+@pytest.fixture(scope="module")
+def example_book(tmp_path_factory):
+    """reports/example.perf's workbook, evaluated in the repository root (the README's command)."""
+    out = tmp_path_factory.mktemp("example") / "out.xlsx"
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        assert main(["eval", "reports/example.perf", "-o", str(out)]) == 0
+    finally:
+        os.chdir(here)
+    return openpyxl.load_workbook(out)
+
+
+def inputs(book) -> dict[tuple[str, str], tuple]:
+    """(block, cell) -> (value, unit, source) of the Inputs sheet."""
+    rows = list(book["Inputs"].iter_rows(min_row=2, values_only=True))
+    return {(block, cell): (value, unit, source) for block, _kind, cell, _formula, value, unit, source in rows}
+
+
+def test_inputs_values_that_are_one_number_are_number_cells(example_book):
+    cells = inputs(example_book)
+    # hardware/ampere_workstation.perf: `mem_bw = 768 GB/s`, `peak_fp16 = 222.2 TFLOP/s / 2` (the datasheet's 222.2
+    # is with sparsity); shown in the unit of the Unit column
+    assert cells["rtx_a5000", "mem_bw"][:2] == (768, "GB/s")
+    assert cells["rtx_a5000", "peak_fp16"][:2] == (222.2 / 2, "TFLOP/s")
+    # models/transformer.perf's params of OPT-1.3B, a count (no unit): a whole number, an int
+    assert cells["opt_1_3b", "params"][:2] == (1315758080, None)
+    assert cells["rtx_a5000", "bandwidth_efficiency"][:2] == (0.8, None)
+    kinds = collections.Counter(type(value).__name__ for value, _, _ in cells.values())
+    assert kinds == {"int": 84, "float": 16, "str": 30}
+
+
+def test_inputs_keep_text_for_ranges_strings_and_booleans(example_book):
+    cells = inputs(example_book)
+    assert cells["grid", "batch"][0] == "1 .. 16"               # swept: a range over the sweep, text
+    assert cells["grid", "tokens"][0] == "128 .. 131072"        # batch * seq: 1 * 128 .. 16 * 8192
+    assert cells["opt_1_3b", "tied_embeddings"][0] == "true"    # a boolean as .perf writes it
+    sheet = example_book["Inputs"]
+    text = [cell.value for cell in sheet["E"][1:] if cell.data_type == "s"]
+    assert text and not [value for value in text if NUMBER_TEXT.fullmatch(value)]
+
+
+def test_no_sheet_writes_a_number_as_text(example_book):
+    """Every sheet: a cell that reads as a plain number is a number cell. The Inputs sheet's Formula column is the
+    text of the .perf file (`0.80` as written), so it stays text."""
+    found = [(sheet.title, cell.coordinate, cell.value) for sheet in example_book for row in sheet.iter_rows()
+             for cell in row if isinstance(cell.value, str) and NUMBER_TEXT.fullmatch(cell.value.strip())
+             and not (sheet.title == "Inputs" and cell.column == 4)]
+    assert found == []
