@@ -98,9 +98,9 @@ class Unmatched:
 
 @dataclass
 class WorkbookData:
-    """Everything a report's workbook shows: the sections, the inputs, what was not matched, the error convention of the
-    Error columns ("measured" or "estimated", see relative_error), About notes, pictures for the Plots sheet and, with
-    --live, the plan of formulas."""
+    """Everything a report's workbook shows: the sections, the inputs, what was not matched (where runs were given),
+    the error convention of the Error columns ("measured" or "estimated", see relative_error), About notes, pictures
+    for the Plots sheet and, with --live, the plan of formulas."""
 
     report_name: str
     sections: list[Section]
@@ -110,6 +110,9 @@ class WorkbookData:
     # "estimated": (est - meas) / est, the one the seed benchmark table used.
     error_convention: str = "measured"
     notes: list[str] = field(default_factory=list)   # free text lines for the About sheet (power model used, etc.)
+    # Whether run logs were given (the report's `measured` cell, --measured): without any, nothing was compared and
+    # there is no Unmatched sheet (an "every run found its estimate" line would claim runs that do not exist).
+    runs_given: bool = True
     pictures: list[Picture] = field(default_factory=list)   # the Plots sheet, in order
     live: object | None = None   # a workbook_live_plan.LivePlan: the cost model as formulas (--live), else None
 

@@ -98,6 +98,7 @@ class Comparison:
     # all break a constraint); with `points = "runs"`, what the constraints' warnings count (run_points).
     asked: np.ndarray | None = None
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
+    logs: list[str] = field(default_factory=list)     # the run logs given ([]: none, so nothing was compared)
 
     def error(self, metric: MetricMatch) -> np.ndarray:
         """The signed relative error of `metric`'s estimates, flat, one value per row of the result (dimensionless, not
@@ -167,6 +168,7 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
 
     comparison = Comparison(result=result, convention=error_convention(result))
     paths = report_logs(result, base_dir) if logs is None else list(logs)
+    comparison.logs = paths
     if not paths:
         return comparison
     missing = [p for p in paths if not os.path.isfile(p)]

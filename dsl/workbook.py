@@ -3,7 +3,8 @@
 Sheets, in order: one per section, laid out like the seed benchmark table (id columns, then Measured / Estimated /
 Error under a merged "Runtime (ms)" header per metric; Error is a live formula coloured by size); "Summary" (live
 error statistics per section and metric, and a measured-vs-estimated scatter chart per metric that has runs);
-"Inputs" (every spec cell the estimates used); "Unmatched" (runs and estimates that found no partner); "About".
+"Inputs" (every spec cell the estimates used); "Unmatched" (runs and estimates that found no partner, where run
+logs were given); "About".
 
 This is the only module that imports openpyxl. openpyxl builds the frame: headers, styles, merged cells, frozen
 panes, filters, conditional colours, charts and the small sheets. The rows of the big sheets (sections, Inputs,
@@ -173,9 +174,10 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
         streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
                                      [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
                                       for c in data.inputs], "no spec cells were recorded"))
-    streamed.append(_table_sheet(workbook.create_sheet(UNMATCHED), UNMATCHED_HEADERS,
-                                 [(u.kind, u.description, u.source) for u in data.unmatched],
-                                 "none: every run found its estimate and every estimate its run"))
+    if data.runs_given:             # no runs: nothing was compared, so nothing is unmatched (About says so)
+        streamed.append(_table_sheet(workbook.create_sheet(UNMATCHED), UNMATCHED_HEADERS,
+                                     [(u.kind, u.description, u.source) for u in data.unmatched],
+                                     "none: every run found its estimate and every estimate its run"))
     _about_sheet(workbook.create_sheet(ABOUT), data)
     for sheet in workbook.worksheets:
         _printable(sheet)

@@ -109,6 +109,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     if bounds:
         notes.append(f"Estimated low / high ({', '.join(bounds)}): the 95% spread of a new run around the estimate, "
                      f"from the calibration '{ctx.fixed_roles['calibration']}' the report binds.")
+    runs_given = comparison is not None and bool(comparison.logs)
+    if not runs_given:
+        notes.append("Measured: no run logs were given (the report's `measured` cell or --measured), so the Measured "
+                     "and Error columns are empty and there is no Unmatched sheet.")
     if comparison is not None and comparison.n_runs:
         notes.append(f"Measured: {comparison.n_runs} runs, matched on " + ", ".join(comparison.used_keys) + ".")
         alias_cell = ctx.report.cells.get("measured_unit_aliases")
@@ -120,6 +124,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=input_cells(result),
                         unmatched=list(comparison.unmatched) if comparison else [],
                         error_convention=comparison.convention if comparison else "measured",
+                        runs_given=runs_given,
                         notes=[line for line in notes if line])
 
 

@@ -297,7 +297,9 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
                    "row's estimate is known to miss)" + ("; Setup (the workload, precision, stack and cost model of "
                    "each section)" if any(s.setup for s in data.sections) else "") + "; Summary (live error "
                    "statistics and charts)" + ("; Plots (rooflines and the charts a spreadsheet cannot "
-                   "draw, as pictures)" if data.pictures else "") + "; Inputs (every spec cell used); Unmatched; About."),
+                   "draw, as pictures)" if data.pictures else "") + "; Inputs (every spec cell used)"
+                   + ("; Unmatched (runs and estimates that found no partner)" if data.runs_given else "")
+                   + "; About."),
     ]
     return lines + [("Note" if index == 0 else "", note) for index, note in enumerate(data.notes)]
 

@@ -266,6 +266,20 @@ def test_unmatched_sheet_says_none_when_empty(tmp_path):
     assert sheet["A1"].value == "Kind" and sheet["A2"].value.startswith("none")
 
 
+def test_no_unmatched_sheet_where_no_runs_were_given(tmp_path):
+    data = seed_report()
+    data.runs_given = False
+    book = openpyxl.load_workbook(write(tmp_path, data))
+    assert book.sheetnames == ["Single GPU", "Multi GPU", "Summary", "Inputs", "About"]
+    sheets = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}["Sheets"]
+    assert sheets.endswith("; Summary (live error statistics and charts); Inputs (every spec cell used); About.")
+    data.runs_given = True
+    sheets = {row[0]: row[1] for row in openpyxl.load_workbook(write(tmp_path, data))["About"].iter_rows(
+        values_only=True)}["Sheets"]
+    assert sheets.endswith("; Inputs (every spec cell used); Unmatched (runs and estimates that found no partner); "
+                           "About.")
+
+
 def test_unmatched_sheet_lists_items(tmp_path):
     data = seed_report()
     data.unmatched = [Unmatched("run without estimate", "facebook/opt-13b on NVIDIA RTX A5000",

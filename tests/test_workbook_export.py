@@ -2,7 +2,7 @@
 reports/example.perf, evaluated from the repository root as a user runs it.
 
 Faults a newcomer found: the Inputs sheet's values were text ('768', '1315758080'), so a spreadsheet did not compute
-with them.
+with them; the Unmatched sheet said "every run found its estimate" of a report given no runs at all.
 """
 
 from __future__ import annotations
@@ -70,3 +70,12 @@ def test_no_sheet_writes_a_number_as_text(example_book):
              for cell in row if isinstance(cell.value, str) and NUMBER_TEXT.fullmatch(cell.value.strip())
              and not (sheet.title == "Inputs" and cell.column == 4)]
     assert found == []
+
+
+def test_a_report_given_no_runs_has_no_unmatched_sheet_and_about_says_why(example_book):
+    assert example_book.sheetnames == ["example", "Setup", "Summary", "Plots", "Inputs", "About"]
+    about = [row for row in example_book["About"].iter_rows(values_only=True)]
+    assert about[-1] == (None, "Measured: no run logs were given (the report's `measured` cell or --measured), so "
+                               "the Measured and Error columns are empty and there is no Unmatched sheet.")
+    sheets = dict(about)["Sheets"]
+    assert sheets.endswith("; Inputs (every spec cell used); About.") and "Unmatched" not in sheets
