@@ -25,7 +25,7 @@ from .report_options import OPTIONS as REPORT_OPTIONS
 from .result import Result
 from .units import DIMENSIONLESS, auto_unit
 from .workbook_pictures import workbook_pictures
-from .workbook_setup import setup_lines
+from .workbook_setup import setup_lines, shown_path
 
 
 def title_of(name: str) -> str:
@@ -171,7 +171,7 @@ def input_cells(result: Result) -> list[InputCell]:
         span = cell.span
         rows.append(InputCell(block=block_name, kind=block.kind, cell=cell_name,
                               formula=" ".join((cell.text or "").split()) or f"(declared {cell.declared})",
-                              value=value, unit=unit, source=f"{span.file}:{span.line}"))
+                              value=value, unit=unit, source=f"{shown_path(span.file)}:{span.line}"))
     kind_order = {"hardware": 0, "model": 1, "workload": 2, "costmodel": 3, "report": 4}
     rows.sort(key=lambda r: (kind_order.get(r.kind, 9), r.block, r.cell))
     return rows

@@ -45,6 +45,7 @@ from .linker import refs_of
 from .operators import OPERATORS, UNARY
 from .units import DIMENSIONLESS, parse_unit, si_unit_name
 from .workbook_layout import column_letter
+from .workbook_setup import shown_path
 
 # Formula cells on the Calculation sheet (points x cells that vary): the seed report has 24 x 81 = 1,944; a capacity
 # question of 288 points 288 x 99 = 28,512, which LibreOffice recalculates in a few seconds. openpyxl writes about
@@ -486,7 +487,7 @@ def _text(cell: ir.Cell) -> str:
 
 
 def _where(span: ir.Span | None) -> str:
-    return f"{span.file}:{span.line}" if span is not None else ""
+    return f"{shown_path(span.file)}:{span.line}" if span is not None else ""
 
 
 def _python(value: object) -> object:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 import re
 
 import numpy as np
@@ -23,6 +24,17 @@ PRECISION_CELL = re.compile(r"(_bytes|_peak)$|^(precision|dtype)$")
 NOT_STATED = ("not stated by the report (bind the role `stack` to a block of software/stacks.perf, or add the "
               "option `stack_note = \"...\"`)")
 LIST_LIMIT = 8
+
+
+def shown_path(file: str) -> str:
+    """A spec file's name as the workbook shows it, which people forward: as diagnostics show it (loader.display_path),
+    relative to the working folder where the file is under it, absolute only where it is outside. The name a span
+    carries was made when the file was loaded; a program loaded by absolute path, or before a change of folder (a
+    notebook), is shown relative to the folder the workbook is written from. An in-memory name (`--set model`) is
+    kept as it is."""
+    from .loader import display_path
+
+    return display_path(Path(file)) if os.path.isabs(file) else file
 
 
 def file_version(path: str) -> str:
@@ -77,7 +89,7 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
         if block.kind == "costmodel":
             by_file.setdefault(os.path.normpath(block.file), []).append(block_name)
     if by_file:
-        lines.append(("Cost model", "; ".join(f"{', '.join(names)}: {path} ({file_version(path)})"
+        lines.append(("Cost model", "; ".join(f"{', '.join(names)}: {shown_path(path)} ({file_version(path)})"
                                               for path, names in by_file.items())
                       + f"; evaluated by perfdsl {__version__}"))
     axes = [f"{key}: {text}" for key, text in swept_here.items()]

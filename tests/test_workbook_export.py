@@ -2,7 +2,7 @@
 reports/example.perf, evaluated from the repository root as a user runs it.
 
 Faults a newcomer found: the Inputs sheet's values were text ('768', '1315758080'), so a spreadsheet did not compute
-with them; the Unmatched sheet said "every run found its estimate" of a report given no runs at all.
+with them; the Unmatched sheet said "every run found its estimate" of a report given no runs at all; it showed absolute paths of spec files (Inputs' Source, Setup's Cost model) in a workbook that people forward.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+import perfdsl
 from perfdsl.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,3 +80,26 @@ def test_a_report_given_no_runs_has_no_unmatched_sheet_and_about_says_why(exampl
                                "the Measured and Error columns are empty and there is no Unmatched sheet.")
     sheets = dict(about)["Sheets"]
     assert sheets.endswith("; Inputs (every spec cell used); About.") and "Unmatched" not in sheets
+
+
+def test_spec_files_are_shown_relative_to_the_working_folder(example_book):
+    sources = [row[6] for row in example_book["Inputs"].iter_rows(min_row=2, values_only=True)]
+    assert sources and all(re.fullmatch(r"(hardware|models|software|reports)/\w+\.perf:\d+", s) for s in sources)
+    assert sources[0] == "hardware/gpu.perf:76"      # rtx_a5000.attention_efficiency, from ampere_workstation's import
+    setup = dict(example_book["Setup"].iter_rows(values_only=True))
+    assert re.fullmatch(r"prefill: reports/example\.perf \(sha256 [0-9a-f]{12}\); evaluated by perfdsl \S+",
+                        setup["Cost model"])
+
+
+def test_a_program_loaded_by_absolute_path_is_shown_as_diagnostics_show_it(tmp_path, monkeypatch):
+    """Loaded from outside the repository (its files named by absolute paths), written from inside it: the workbook
+    names them relative to the folder it is written from; written from outside, absolute (loader.display_path)."""
+    monkeypatch.chdir(tmp_path)
+    result = perfdsl.load([REPO / "reports" / "example.perf"]).evaluate("example")
+    outside = openpyxl.load_workbook(perfdsl.export_workbook(result, None, tmp_path / "outside.xlsx"))
+    assert outside["Inputs"]["G2"].value == f"{REPO}/hardware/gpu.perf:76"
+    monkeypatch.chdir(REPO)
+    inside = openpyxl.load_workbook(perfdsl.export_workbook(result, None, tmp_path / "inside.xlsx"))
+    assert inside["Inputs"]["G2"].value == "hardware/gpu.perf:76"
+    setup = dict(inside["Setup"].iter_rows(values_only=True))
+    assert setup["Cost model"].startswith("prefill: reports/example.perf (sha256 ")
