@@ -10,6 +10,7 @@ removed. Nothing here imports more than the standard library.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -131,11 +132,13 @@ def info_text() -> str:
 
 def clear(names: list[str]) -> tuple[int, int, list[Diagnostic]]:
     """Remove the files of the kinds `names` (all kinds where empty) from the cache folder, whether or not it is
-    used: (files removed, their bytes, an error for each file that could not be removed). A link is removed, never
-    what it points to. Never raises."""
+    used: (files removed, their bytes, the errors of the files that could not be removed: one per reason, naming the
+    file where one failed, else the folder and how many; a read-only folder refuses every file alike, and 192 errors
+    saying so would bury the totals line). A link is removed, never what it points to. Never raises."""
     chosen = [kind for kind in KINDS if not names or kind.name in names]
     folder = cache_status(create=False).folder
-    removed, size, errors = 0, 0, []
+    removed, size = 0, 0
+    failed: dict[tuple[int | None, str], list[Path]] = {}      # (errno, reason) -> the files it refused
     if folder is None:
         return 0, 0, []
     try:
@@ -155,13 +158,27 @@ def clear(names: list[str]) -> tuple[int, int, list[Diagnostic]]:
         except FileNotFoundError:
             continue                         # another run removed it meanwhile
         except OSError as exc:
-            errors.append(_not_removed(Path(item.path), exc))
+            failed.setdefault((exc.errno, exc.strerror or str(exc)), []).append(Path(item.path))
             continue
         removed += 1
         size += bytes_
-    return removed, size, errors
+    return removed, size, [_not_removed_files(folder, files, number, reason)
+                           for (number, reason), files in failed.items()]
+
+
+def _hint(number: int | None) -> str:
+    if number == errno.EROFS:
+        return ("the folder is on a file system mounted read-only: remount it read-write to clear it, or point "
+                "XDG_CACHE_HOME at another folder")
+    return "check the folder's owner and permissions (`perfdsl cache info`)"
 
 
 def _not_removed(path: Path, exc: OSError) -> Diagnostic:
-    return error("cache-clear", f"cannot remove '{path}': {exc.strerror or exc}",
-                 hints=["check the folder's owner and permissions (`perfdsl cache info`)"])
+    return error("cache-clear", f"cannot remove '{path}': {exc.strerror or exc}", hints=[_hint(exc.errno)])
+
+
+def _not_removed_files(folder: Path, files: list[Path], number: int | None, reason: str) -> Diagnostic:
+    """One error for the files of `folder` that failed for one reason: the file itself where it is one."""
+    if len(files) == 1:
+        return error("cache-clear", f"cannot remove '{files[0]}': {reason}", hints=[_hint(number)])
+    return error("cache-clear", f"cannot remove {len(files)} files from '{folder}': {reason}", hints=[_hint(number)])

@@ -271,9 +271,10 @@ _TABLE = [
     ErrorCode("skipped-file", "usage", _W, "skipped '{path}': a link to '{target}', which does not exist",
               "`perfdsl check FOLDER` passes over such a link (an editor's lock file, a moved file) and checks the "
               "rest: remove the link or mend its target"),
-    ErrorCode("cache-clear", "usage", _E, "cannot remove '{file}': {reason}",
+    ErrorCode("cache-clear", "usage", _E, "cannot remove '{file}': {reason} | cannot remove {count} files from "
+              "'{folder}': {reason}",
               "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
-              "permissions (`perfdsl cache info`)"),
+              "permissions (`perfdsl cache info`); files that fail for the same reason are one error"),
     ErrorCode("bad-option", "usage", _E, "cannot read --set {item}", "write --set CELL=VALUE"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),

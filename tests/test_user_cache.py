@@ -7,6 +7,7 @@ command prints. Every test points XDG_CACHE_HOME (or HOME) at a folder of its ow
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -266,6 +267,43 @@ def test_cache_clear_that_cannot_remove_a_file(xdg, run, monkeypatch):
     assert err == (f"error[cache-clear]: cannot remove '{xdg}/grammar-lark1.3.1-py311.cache': Permission denied\n"
                    "  = help: check the folder's owner and permissions (`perfdsl cache info`)\n\n1 error\n"
                    f"removed 0 files (0 B) from {xdg}\n")
+
+
+def test_cache_clear_of_a_read_only_folder_is_one_error_with_the_count(xdg, run, monkeypatch):
+    """A folder on a read-only file system refuses every file alike: one error naming the folder, the reason and the
+    count (it printed one error per file: 192 errors, ~580 lines, for a full cache), then the totals."""
+    _fill(xdg)
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(cache_command.os, "unlink", read_only)
+    status, out, err = run("cache", "clear")
+    assert (status, out) == (2, "")
+    # check-a, check-b, check-pruned.stamp, parse-c, .parse-d.tmp, grammar-...: 6 files (notes.txt is no kind's)
+    assert err == (f"error[cache-clear]: cannot remove 6 files from '{xdg}': Read-only file system\n"
+                   "  = help: the folder is on a file system mounted read-only: remount it read-write to clear it, "
+                   "or point XDG_CACHE_HOME at another folder\n\n1 error\n"
+                   f"removed 0 files (0 B) from {xdg}\n")
+
+
+def test_cache_clear_says_each_reason_once(xdg, run, monkeypatch):
+    """Files refused for one reason are one error; the others are removed and counted."""
+    _fill(xdg)
+    unlink = os.unlink
+
+    def refuse_parse(path, *args, **kwargs):
+        if "parse" in os.path.basename(path):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache_command.os, "unlink", refuse_parse)
+    status, out, err = run("cache", "clear")
+    assert (status, out) == (2, "")
+    # removed: check 100 + 200 + 0 and grammar 2,500 bytes = 2,800 bytes
+    assert err == (f"error[cache-clear]: cannot remove 2 files from '{xdg}': Permission denied\n"
+                   "  = help: check the folder's owner and permissions (`perfdsl cache info`)\n\n1 error\n"
+                   f"removed 4 files (2.8 kB) from {xdg}\n")
 
 
 def test_cache_clear_of_an_unknown_kind_is_bad_usage(xdg, run):
