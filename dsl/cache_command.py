@@ -13,11 +13,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import Diagnostic, error
-from .user_cache import cache_status
+from .user_cache import CacheStatus, cache_status, caching_disabled
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ def folder_text() -> str:
 
 def info_text() -> str:
     """The report of `perfdsl cache info`: the folder, whether it is used (if not: why, and the fix), and per kind
-    the entries and bytes it holds. Makes nothing; never raises."""
-    status = cache_status(create=False)
+    the entries and bytes it holds. Makes nothing (a probe folder at most, removed at once); never raises."""
+    status = _unmakeable(cache_status(create=False))
     lines = [f"folder: {status.folder if status.folder is not None else '(none)'}"]
     if status.used:
         lines.append("used:   yes" + (" (read only: entries are replayed, none are written)" if status.read_only
@@ -128,6 +128,37 @@ def info_text() -> str:
         lines.append(f"{name:<8} {count:>7} {size_text(size):>9}  {what}")
     lines.append(f"{'total':<8} {sum(r[1] for r in rows):>7} {size_text(sum(r[2] for r in rows)):>9}")
     return "\n".join(lines) + "\n"
+
+
+def _unmakeable(status: CacheStatus) -> CacheStatus:
+    """`status`, where it says the folder does not exist yet, told whether a check could make it: the nearest folder
+    above it that exists must take a new folder. Only trying tells (root may write /sys/kernel by its mode, yet the
+    kernel refuses a folder there), so a folder of a name of its own is made there and removed at once; the cache
+    folder itself is never made. Never raises."""
+    folder = status.folder
+    if (folder is None or status.used or status.refused or status.fix is not None or caching_disabled()
+            or os.path.lexists(folder)):
+        return status
+    above = folder.parent
+    while not os.path.lexists(above) and above != above.parent:
+        above = above.parent
+    own = "point XDG_CACHE_HOME to a folder of your own"
+    if not os.path.isdir(above):
+        return replace(status, reason=f"the folder cannot be made: '{above}' is not a folder", fix=own)
+    probe = above / f".perfdsl-probe-{os.getpid()}"
+    try:
+        os.mkdir(probe, 0o700)
+    except FileExistsError:
+        return status                    # another probe's, of a process with our id: the folder takes new ones
+    except OSError as exc:
+        fix = f"make {above} writable, or {own}" if exc.errno == errno.EACCES else own   # not EPERM, EROFS
+        return replace(status, reason=f"the folder cannot be made: {above} takes no new folder "
+                                      f"({exc.strerror or exc})", fix=fix)
+    try:
+        os.rmdir(probe)
+    except OSError:
+        pass
+    return status
 
 
 def clear(names: list[str]) -> tuple[int, int, list[Diagnostic]]:

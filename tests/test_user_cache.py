@@ -229,6 +229,55 @@ def test_cache_info_of_a_folder_not_made_yet_makes_nothing(xdg, run, monkeypatch
         "note:   XDG_CACHE_HOME=relcache is ignored: it is not an absolute path (the XDG Base Directory spec)")
 
 
+def test_cache_info_of_a_folder_not_made_yet_leaves_no_probe(xdg, run, tmp_path):
+    """Whether the folder can be made is tried with a folder of its own name in the nearest folder that exists
+    (tmp_path, as XDG_CACHE_HOME=tmp_path/xdg is not made either), removed at once: nothing is left."""
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert run("cache", "info")[1].splitlines()[1] == "used:   no: the folder does not exist yet (a check makes it)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and not xdg.parent.exists()
+
+
+@pytest.mark.parametrize("number, reason, fix", [
+    (errno.EPERM, "Operation not permitted", "point XDG_CACHE_HOME to a folder of your own"),     # /sys/kernel
+    (errno.EROFS, "Read-only file system", "point XDG_CACHE_HOME to a folder of your own"),
+    (errno.EACCES, "Permission denied", "make {above} writable, or point XDG_CACHE_HOME to a folder of your own"),
+])
+def test_cache_info_of_a_folder_no_check_can_make(xdg, run, monkeypatch, tmp_path, number, reason, fix):
+    """XDG_CACHE_HOME=/sys/kernel said 'the folder does not exist yet (a check makes it)', which no check can: the
+    kernel refuses a folder there (EPERM, even to root); so do a read-only file system and a folder not writable."""
+    def refuse(path, *args, **kwargs):
+        raise OSError(number, reason)
+
+    monkeypatch.setattr(cache_command.os, "mkdir", refuse)
+    assert run("cache", "info") == (0, (
+        f"folder: {xdg}\nused:   no: the folder cannot be made: {tmp_path} takes no new folder ({reason})\n"
+        f"fix:    {fix.format(above=tmp_path)}\nholds:  nothing (the folder does not exist)\n"), "")
+
+
+def test_cache_info_of_a_folder_under_a_file_or_a_broken_link(xdg, run, tmp_path):
+    (tmp_path / "xdg").write_text("a file where XDG_CACHE_HOME should be a folder")
+    assert run("cache", "info")[1].splitlines()[1:3] == [          # user_cache's own answer (lstat: ENOTDIR)
+        "used:   no: the folder cannot be made: Not a directory",
+        "fix:    make it writable, or point XDG_CACHE_HOME to a folder of your own"]
+    (tmp_path / "xdg").unlink()
+    (tmp_path / "xdg").symlink_to(tmp_path / "gone")               # lstat of xdg/perfdsl: ENOENT, "not made yet"
+    assert run("cache", "info")[1].splitlines()[1:3] == [
+        f"used:   no: the folder cannot be made: '{tmp_path / 'xdg'}' is not a folder",
+        "fix:    point XDG_CACHE_HOME to a folder of your own"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel") or os.path.exists("/sys/kernel/perfdsl"),
+                    reason="needs Linux's /sys/kernel (sysfs), which takes no new folder")
+def test_cache_info_of_xdg_cache_home_sys_kernel(run, monkeypatch):
+    """The newcomer's command, on the real sysfs."""
+    monkeypatch.setenv("XDG_CACHE_HOME", "/sys/kernel")
+    monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
+    lines = run("cache", "info")[1].splitlines()
+    assert lines[0] == "folder: /sys/kernel/perfdsl"
+    assert lines[1].startswith("used:   no: the folder cannot be made: /sys/kernel takes no new folder (")
+    assert not os.path.exists("/sys/kernel/perfdsl")
+
+
 def test_cache_dir(xdg, run, monkeypatch, tmp_path):
     assert run("cache", "dir") == (0, f"{xdg}\n", "")
     monkeypatch.setenv("XDG_CACHE_HOME", "relative")
