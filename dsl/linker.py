@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 # The usual role names: `model.params` in a cost model names a role even where no report binds it yet.
 ROLE_WORDS = frozenset({"model", "hardware", "workload", "report", "costmodel", "parallel", "precision",
                         "stack"})
+# The kind of block a usual role takes where the report names none yet (`model = opt_14b`, a typo): its own name,
+# but for `stack`, which takes a `software` block (docs/LANGUAGE.md).
+ROLE_KINDS = {"model": "model", "hardware": "hardware", "workload": "workload", "costmodel": "costmodel",
+              "precision": "precision", "stack": "software"}
 
 
 def is_block_ref(expr: ir.Expr | None, blocks: dict[str, "Block"], own: "Block") -> bool:
@@ -190,15 +194,43 @@ class Linker:
         if block.kind == "report":
             # A report binds roles to blocks by name (`stack = vllm`): a misspelt block is the likely slip.
             # (Where a bundled file defines the name, importing it is the answer: no guesses beside it.)
-            known = sorted(b for b in self.blocks if self.blocks[b].kind != "report")
-            hints = import_hint(name) or did_you_mean(name, [*block.cells, *known])
-            hints.append(available(block.cells))
+            role_hints = self._role_value_hints(name, block)
+            if role_hints is not None:
+                hints = role_hints
+            else:
+                known = sorted(b for b in self.blocks if self.blocks[b].kind != "report")
+                hints = import_hint(name) or did_you_mean(name, [*block.cells, *known])
+                hints.append(available(block.cells))
         else:
             hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]
         if is_unit(name):
             hints.append(f"'{name}' is a unit: write a unit right after its number, without spaces inside it, "
                          "e.g. `768 GB/s`")
         return Unresolved("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", tuple(hints))
+
+    def _role_value_hints(self, name: str, report: "Block") -> list[str] | None:
+        """The hints for `name` written as the block a usual role is bound to (`model = opt_14b`, in the report or
+        by `--set model=opt_14b`): the blocks of the role's kind, as guesses and as the list of what may be given
+        there; only the file to import where a bundled library defines the name. None where `name` is written otherwise (then it may be any name of the report, whose cells are what
+        is available). A misspelt block among a swept role's blocks is mostly the sweep's error (sweeps.py)."""
+        def names(cell: ir.Cell) -> bool:
+            items = source_items(cell.expr, report, self.blocks) if cell.sweep else [cell.expr]
+            return isinstance(items, list) and any(isinstance(item, ir.Ref) and item.parts == (name,)
+                                                   for item in items)
+
+        roles = [cell_name for cell_name, cell in report.cells.items()
+                 if cell_name in ROLE_KINDS and cell.expr is not None and names(cell)]
+        if len(roles) != 1:
+            return None
+        kind = ROLE_KINDS[roles[0]]
+        takes = sorted(b for b, found in self.blocks.items() if found.kind == kind)
+        if not takes:
+            return None
+        from .library import import_hint
+
+        # Where a bundled file defines the name, importing it is the answer: the loaded blocks are not what is meant.
+        return import_hint(name) or did_you_mean(name, takes) + [f"the role '{roles[0]}' takes a {kind} block; "
+                                                                 + available(takes)]
 
     def _open_role(self, head: str, cell: str) -> Target | Unresolved:
         """A role only a report binds. Where no loaded report binds a role of that name and it is none of the

@@ -102,3 +102,52 @@ def test_the_resolution_in_a_library_file_without_a_report_leaves_roles_open():
     assert link.target(("model", "params"), prefill).open
     typo = link.target(("modle", "params"), prefill)
     assert isinstance(typo, Unresolved) and typo.severity == "warning"
+
+
+def check_texts(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(message, hints) of each diagnostic of checking `text` beside PROGRAM's blocks."""
+    program = perfdsl.load([], texts={"example.perf": PROGRAM, "typo.perf": text})
+    return [(d.message, tuple(d.hints)) for d in program.check() if d.code == "unknown-name"]
+
+
+def test_a_misspelt_role_value_lists_the_blocks_the_role_takes():
+    """`hardware = fsat`: the guesses and the list are the hardware blocks, not the report's cells."""
+    found = check_texts("report typo { hardware = fsat\n model = m1\n workload = grid\n show prefill.runtime }")
+    assert found == [("unknown name 'fsat' in report 'typo'",
+                      ("did you mean 'fast'?", "the role 'hardware' takes a hardware block; available: fast, slow"))]
+
+
+def test_a_stack_takes_a_software_block():
+    found = check_texts("software vllm { label = \"vLLM\" }\nsoftware sglang { label = \"SGLang\" }\n"
+                        "report typo { stack = vlm\n show stack.label }")
+    assert found == [("unknown name 'vlm' in report 'typo'",
+                      ("did you mean 'vllm'?", "the role 'stack' takes a software block; available: sglang, vllm"))]
+
+
+def test_a_name_in_a_report_formula_still_lists_the_reports_cells():
+    found = check_texts("report typo { hardware = fast\n batch = bacth * 2\n show batch }")
+    assert found == [("unknown name 'bacth' in report 'typo'",
+                      ("did you mean 'batch'?", "available: batch, hardware"))]
+
+
+def test_perfdsl_eval_set_model_to_a_misspelt_model(capsys, monkeypatch):
+    """The newcomer's command: the list names the models of reports/example.perf (models/opt.perf, its
+    `opt_family` and their base `transformer`), not the report's cells (hardware, model, precision, workload)."""
+    from pathlib import Path
+
+    from perfdsl.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(["eval", "reports/example.perf", "--set", "model=opt_14b"]) == 2
+    assert capsys.readouterr().err == (
+        "error[unknown-name]: unknown name 'opt_14b' in report 'example'\n"
+        "  --> --set model:1:1\n"
+        "  |\n"
+        "1 | opt_14b\n"
+        "  | ^^^^^^^\n"
+        "  = in: report.example.model\n"
+        "  = help: did you mean 'opt_13b' or 'opt_1_3b' or 'opt_66b'?\n"
+        "  = help: the role 'model' takes a model block; available: opt_125m, opt_13b, opt_1_3b, opt_2_7b, opt_30b, "
+        "opt_350m, opt_66b, opt_6_7b, opt_family, transformer\n"
+        "\n"
+        "1 error\n")
