@@ -155,6 +155,38 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=8)
+def library_versions(names: tuple[str, ...]) -> dict[str, list[str] | None]:
+    """The installed distributions of the packages `names` as their metadata folders name them
+    ("lark-1.3.1.dist-info"), each followed by where the package is found (its __init__.py), None where one is not
+    installed: what a cache's key holds of the libraries whose objects or behaviour its entries keep. Neither the
+    packages nor importlib.metadata are imported (a run whose entries are all cached imports neither, and
+    importlib.metadata alone costs ~15 ms): the folder that holds each package is listed, once per folder, once per
+    process. Never raises (a folder that cannot be listed counts as holding no metadata)."""
+    from importlib.util import find_spec
+
+    found: dict[str, list[str] | None] = {}
+    listed: dict[str, list[str]] = {}
+    for name in names:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin:
+            found[name] = None
+            continue
+        site = os.path.dirname(os.path.dirname(spec.origin))         # site-packages/NAME/__init__.py
+        if site not in listed:
+            try:
+                listed[site] = os.listdir(site)
+            except OSError:
+                listed[site] = []
+        found[name] = sorted(entry for entry in listed[site]
+                             if entry.startswith(name + "-") and entry.endswith((".dist-info", ".egg-info")))
+        found[name].append(spec.origin)
+    return found
+
+
 def prune_due(folder: Path, stamp: str, every_s: float, now: float | None = None) -> bool:
     """True at most once per `every_s` seconds for the stamp file `stamp` in `folder`: where it is missing or older,
     it is touched and True returned. False where it cannot be read or touched. Never raises."""

@@ -7,8 +7,11 @@ command prints. Every test points XDG_CACHE_HOME (or HOME) at a folder of its ow
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -284,3 +287,46 @@ def test_check_help_says_where_the_cache_is(xdg, run, monkeypatch, tmp_path):
     out = " ".join(run("check", "--help")[1].split())
     assert (f"the check cache in {tmp_path}/.cache/perfdsl (~/.cache/perfdsl; $XDG_CACHE_HOME/perfdsl where "
             "XDG_CACHE_HOME is set).") in out
+
+
+def test_library_versions_names_the_installed_distributions_without_importing_them(tmp_path, monkeypatch):
+    """One rule for every cache's key (the parse cache's and the check cache's): each package's metadata folders
+    ("NAME-VERSION.dist-info") beside it, then the package's __init__.py; None for a package not installed. The
+    packages are not imported (a subprocess, so that nothing this test process imported counts)."""
+    import lark
+    import pydantic
+
+    script = ("import sys, json; from perfdsl import user_cache\n"
+              "found = user_cache.library_versions(('lark', 'pydantic', 'no_such_package_for_perfdsl'))\n"
+              "print(json.dumps([found, 'lark' in sys.modules, 'pydantic' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    found, lark_imported, pydantic_imported = json.loads(done.stdout)
+    assert found == {"lark": [f"lark-{lark.__version__}.dist-info", lark.__file__],
+                     "pydantic": [f"pydantic-{pydantic.VERSION}.dist-info", pydantic.__file__],
+                     "no_such_package_for_perfdsl": None}
+    assert (lark_imported, pydantic_imported) == (False, False)
+
+
+def test_both_caches_key_their_entries_by_library_versions(monkeypatch, private_cache):
+    """A change of an installed library seen by library_versions changes the parse cache's entry names and the
+    check cache's keys, each over the libraries whose objects or behaviour it keeps."""
+    from perfdsl import check_cache, parse_cache
+
+    assert check_cache.CheckCache(Path("."), {})._key("/r.perf", "sha256:0")[0]["libraries"] == \
+        user_cache.library_versions(("lark", "pydantic", "numpy"))
+    before = parse_cache.entry_name("model m { a = 1 }\n")
+    real = user_cache.library_versions
+
+    def upgraded(names):
+        return {**real(names), "lark": ["lark-9.9.9.dist-info", "/elsewhere/lark/__init__.py"]}
+    parse_cache._fingerprint.cache_clear()
+    monkeypatch.setattr(parse_cache, "library_versions", upgraded)
+    monkeypatch.setattr(check_cache, "library_versions", upgraded)
+    try:
+        assert parse_cache.entry_name("model m { a = 1 }\n") != before
+        assert check_cache.CheckCache(Path("."), {})._key("/r.perf", "sha256:0")[0]["libraries"]["lark"] == \
+            ["lark-9.9.9.dist-info", "/elsewhere/lark/__init__.py"]
+    finally:
+        parse_cache._fingerprint.cache_clear()
+    monkeypatch.undo()
+    assert parse_cache.entry_name("model m { a = 1 }\n") == before
