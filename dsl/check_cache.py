@@ -109,6 +109,7 @@ class CheckCache:
         self._resolved: dict[tuple[str, str | None], str | None] = {}
         self._library: str | None = None
         self._base: dict | None = None
+        self._keys: dict[tuple[str, str, str], tuple[dict, str]] = {}
 
     @classmethod
     def open(cls, options: dict) -> "CheckCache | None":
@@ -123,9 +124,13 @@ class CheckCache:
         if self._base is None:
             self._base = {"format": FORMAT, "code": code_fingerprint(), "libraries": library_versions(DISTRIBUTIONS),
                           "package": str(Path(__file__).resolve().parent), "options": self.options}
-        key = {**self._base, "cwd": os.getcwd(), "root": root}
-        digest = hashlib.sha256(json.dumps([key, state], sort_keys=True).encode()).hexdigest()
-        return key, f"{PREFIX}{digest[:40]}.json"
+        cwd = os.getcwd()
+        found = self._keys.get((cwd, root, state))   # a file checked after its replay missed: the same key
+        if found is None:
+            key = {**self._base, "cwd": cwd, "root": root}
+            digest = hashlib.sha256(json.dumps([key, state], sort_keys=True).encode()).hexdigest()
+            found = self._keys[cwd, root, state] = key, f"{PREFIX}{digest[:40]}.json"
+        return found
 
     # -- replaying -----------------------------------------------------------------------------------------------
     def replay(self, file: str) -> Checked | None:
@@ -248,12 +253,14 @@ class CheckCache:
         if path is None:
             return
         variants = [variant] + self._other_variants(path, key, variant)[:VARIANTS - 1]
-        while True:
-            text = json.dumps({"key": key, "variants": variants}, separators=(",", ":"))
-            if len(text) <= MAX_ENTRY_BYTES or len(variants) == 1:
+        while len(variants) > 1:
+            entry = json.dumps({"key": key, "variants": variants}, separators=(",", ":"))
+            if len(entry) <= MAX_ENTRY_BYTES:
                 break
             variants.pop()
-        self._write(path, text)
+        else:                              # the new variant alone: its text is made already (json.dumps's bytes)
+            entry = '{"key":' + json.dumps(key, separators=(",", ":")) + ',"variants":[' + text + "]}"
+        self._write(path, entry)
 
     def _other_variants(self, path: Path, key: dict, variant: dict) -> list[dict]:
         """The variants of the entry at `path` that read something else than `variant` does ([] where there is no

@@ -93,9 +93,10 @@ def _renamed(module: ir.Module, file: str) -> ir.Module:
 def load(text: str, file: str) -> ir.Module | None:
     """The Module of `text` parsed under the name `file`, from the cache, or None (caching off, no entry, or an entry
     in doubt). Never raises."""
-    if cache_folder() is None:            # caching off: not even the key is computed
+    folder = cache_folder()
+    if folder is None:                    # caching off: not even the key is computed
         return None
-    path = trusted_entry(entry_name(text))
+    path = trusted_entry(entry_name(text), folder)
     if path is None:
         return None
     # The collector is paused while an entry loads: it holds hundreds of new objects and no cycle, and in a fresh
@@ -146,14 +147,7 @@ def store(text: str, file: str, module: ir.Module) -> None:
     if _written >= PRUNE_EVERY:
         _written = 0
         prune()
-    else:
-        prune_now_and_then()
-
-
-def prune_now_and_then() -> None:
-    """`prune`, at most once an hour (a stamp file's modification time says when it last ran). Never raises."""
-    folder = cache_folder()
-    if folder is not None and prune_due(folder, _PRUNED_STAMP, _HOUR):
+    elif prune_due(folder, _PRUNED_STAMP, _HOUR):      # at most once an hour: the stamp's mtime says when
         prune()
 
 

@@ -86,32 +86,48 @@ def cache_status(create: bool = True) -> CacheStatus:
     except OSError as exc:
         return CacheStatus(folder, False, f"the folder cannot be made: {exc.strerror or exc}",
                            "make it writable, or point XDG_CACHE_HOME to a folder of your own")
+    if _private_folder(info):
+        return CacheStatus(folder, True, read_only=not os.access(folder, os.W_OK))
     if not stat.S_ISDIR(info.st_mode):
         return CacheStatus(folder, False, "it is not a folder" + (" (a link)" if stat.S_ISLNK(info.st_mode) else ""),
                            f"remove it: rm {folder}", refused=True)
     if info.st_uid != os.getuid():
         return CacheStatus(folder, False, f"it is owned by another user (uid {info.st_uid})",
                            "point XDG_CACHE_HOME to a folder of your own", refused=True)
-    if info.st_mode & 0o022:
-        return CacheStatus(folder, False, f"other users can write it (mode {stat.S_IMODE(info.st_mode):o})",
-                           f"chmod go-w {folder}", refused=True)
-    return CacheStatus(folder, True, read_only=not os.access(folder, os.W_OK))
+    return CacheStatus(folder, False, f"other users can write it (mode {stat.S_IMODE(info.st_mode):o})",
+                       f"chmod go-w {folder}", refused=True)
+
+
+def _private_folder(info: os.stat_result) -> bool:
+    """Whether the lstat of the cache folder is of a folder (not a link) of this user that nobody else can write."""
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def cache_folder() -> Path | None:
     """The private cache folder, created (mode 0700) if missing, or None where caching is off or the folder cannot
-    be made or trusted (cache_status says why). Never raises."""
-    status = cache_status()
-    return status.folder if status.used else None
+    be made or trusted (cache_status says why). Never raises. The caches ask at every entry they read or write
+    (hundreds of times in a `perfdsl check`), and the folder is there but for the first time: one lstat answers."""
+    if caching_disabled() or not hasattr(os, "getuid"):
+        return None
+    folder = folder_path()
+    if folder is None:
+        return None
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        status = cache_status()           # missing (made here) or not to be looked at: cache_status tells which
+        return status.folder if status.used else None
+    return folder if _private_folder(info) else None
 
 
-def trusted_entry(name: str) -> Path | None:
+def trusted_entry(name: str, folder: Path | None = None) -> Path | None:
     """The path of the file `name` in the cache folder, to read and write: it does not exist, or it is a regular
     file of this user that nobody else can write. An entry that is not to be trusted (a link, another owner's file,
     one others can write) is removed first, so that it is built and written afresh: the folder is ours and nobody
     else can write it, so nothing can take its place meanwhile. None when caching is off or such an entry cannot be
-    removed (a folder of that name). Never raises."""
-    folder = cache_folder()
+    removed (a folder of that name). `folder`: the cache folder as cache_folder() has just given it (not asked for
+    again), or None to ask. Never raises."""
+    folder = cache_folder() if folder is None else folder
     if folder is None:
         return None
     path = folder / name

@@ -135,11 +135,13 @@ def test_a_folder_that_is_a_file_or_a_link(xdg, tmp_path):
     xdg.write_text("")
     status = user_cache.cache_status()
     assert (status.used, status.reason, status.fix) == (False, "it is not a folder", f"remove it: rm {xdg}")
+    assert user_cache.cache_folder() is None and xdg.is_file()
     xdg.unlink()
     (tmp_path / "elsewhere").mkdir(mode=0o700)
     xdg.symlink_to(tmp_path / "elsewhere")
     status = user_cache.cache_status()
     assert (status.used, status.reason) == (False, "it is not a folder (a link)")
+    assert user_cache.cache_folder() is None and user_cache.trusted_entry("check-x.json") is None
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a folder to another user")
@@ -148,6 +150,7 @@ def test_a_folder_of_another_user(xdg):
     os.chown(xdg, 12345, 12345)
     status = user_cache.cache_status()
     assert (status.used, status.reason) == (False, "it is owned by another user (uid 12345)")
+    assert user_cache.cache_folder() is None
 
 
 def test_a_folder_that_cannot_be_made(tmp_path, monkeypatch):
