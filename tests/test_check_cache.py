@@ -482,7 +482,7 @@ def test_a_folder_that_cannot_be_written(cache, check, monkeypatch, code):
         raise OSError(code, os.strerror(code))
 
     if code == errno.EROFS:                  # the temporary file cannot be made
-        monkeypatch.setattr(user_cache, "tempfile", types.SimpleNamespace(mkstemp=refuse))
+        monkeypatch.setattr(user_cache, "make_temporary", refuse)
     else:                                    # it is written, and the disk is full when it is put in place
         monkeypatch.setattr(user_cache, "os", types.SimpleNamespace(**{**vars(os), "replace": refuse}))
     assert check("tests/cases/cycle.perf", "reports/example.perf") == first

@@ -249,7 +249,7 @@ def test_a_cache_folder_that_cannot_be_written_still_parses(cache, monkeypatch):
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
-    monkeypatch.setattr(user_cache.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(user_cache, "make_temporary", read_only)
     cache.chmod(0o500)                                   # read-only for a user other than root too
     try:
         for _ in range(2):

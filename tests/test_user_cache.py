@@ -333,3 +333,24 @@ def test_both_caches_key_their_entries_by_library_versions(monkeypatch, private_
         parse_cache._fingerprint.cache_clear()
     monkeypatch.undo()
     assert parse_cache.entry_name("model m { a = 1 }\n") == before
+
+
+def test_make_temporary_makes_a_new_private_file_each_time(tmp_path, monkeypatch):
+    """`.PREFIX<16 hex>.tmp`, mode 0600 whatever the umask, never a file that exists (O_EXCL): where every name it
+    draws is taken it gives up after 100 draws with FileExistsError, and a link in its place is not followed."""
+    import re
+
+    old = os.umask(0o002)
+    try:
+        handle, path = user_cache.make_temporary(str(tmp_path), "parse-")
+    finally:
+        os.umask(old)
+    os.close(handle)
+    assert re.fullmatch(re.escape(str(tmp_path)) + r"/\.parse-[0-9a-f]{16}\.tmp", path)
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    draws = []
+    monkeypatch.setattr(user_cache.os, "urandom", lambda n: draws.append(n) or b"\x01" * n)
+    (tmp_path / ".check-0101010101010101.tmp").symlink_to(tmp_path / "target")
+    with pytest.raises(FileExistsError):
+        user_cache.make_temporary(str(tmp_path), "check-")
+    assert len(draws) == 100 and not (tmp_path / "target").exists()
