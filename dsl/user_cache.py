@@ -182,7 +182,6 @@ def library_versions(names: tuple[str, ...]) -> dict[str, list[str] | None]:
     from importlib.util import find_spec
 
     found: dict[str, list[str] | None] = {}
-    listed: dict[str, list[str]] = {}
     for name in names:
         try:
             spec = find_spec(name)
@@ -192,15 +191,19 @@ def library_versions(names: tuple[str, ...]) -> dict[str, list[str] | None]:
             found[name] = None
             continue
         site = os.path.dirname(os.path.dirname(spec.origin))         # site-packages/NAME/__init__.py
-        if site not in listed:
-            try:
-                listed[site] = os.listdir(site)
-            except OSError:
-                listed[site] = []
-        found[name] = sorted(entry for entry in listed[site]
+        found[name] = sorted(entry for entry in _listing(site)
                              if entry.startswith(name + "-") and entry.endswith((".dist-info", ".egg-info")))
         found[name].append(spec.origin)
     return found
+
+
+@lru_cache(maxsize=8)
+def _listing(folder: str) -> tuple[str, ...]:
+    """The names in `folder` (a site-packages), once per process; () where it cannot be listed."""
+    try:
+        return tuple(os.listdir(folder))
+    except OSError:
+        return ()
 
 
 def prune_due(folder: Path, stamp: str, every_s: float, now: float | None = None) -> bool:
