@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostic, Location, Tally
-from .user_cache import (cache_folder, code_fingerprint, prune_due, prune_entries, trusted_entry,
+from .user_cache import (cache_folder, code_fingerprint, library_versions, prune_due, prune_entries, trusted_entry,
                          write_atomically)
 
 FORMAT = 2
@@ -109,6 +109,7 @@ class CheckCache:
         self._resolved: dict[tuple[str, str | None], str | None] = {}
         self._library: str | None = None
         self._base: dict | None = None
+        self._keys: dict[tuple[str, str, str], tuple[dict, str]] = {}
 
     @classmethod
     def open(cls, options: dict) -> "CheckCache | None":
@@ -121,11 +122,15 @@ class CheckCache:
         """The key of the entries of the program whose root file (resolved) is `root`, and the file name of the entry
         for the root's content `state` (_state)."""
         if self._base is None:
-            self._base = {"format": FORMAT, "code": code_fingerprint(), "libraries": _versions(),
+            self._base = {"format": FORMAT, "code": code_fingerprint(), "libraries": library_versions(DISTRIBUTIONS),
                           "package": str(Path(__file__).resolve().parent), "options": self.options}
-        key = {**self._base, "cwd": os.getcwd(), "root": root}
-        digest = hashlib.sha256(json.dumps([key, state], sort_keys=True).encode()).hexdigest()
-        return key, f"{PREFIX}{digest[:40]}.json"
+        cwd = os.getcwd()
+        found = self._keys.get((cwd, root, state))   # a file checked after its replay missed: the same key
+        if found is None:
+            key = {**self._base, "cwd": cwd, "root": root}
+            digest = hashlib.sha256(json.dumps([key, state], sort_keys=True).encode()).hexdigest()
+            found = self._keys[cwd, root, state] = key, f"{PREFIX}{digest[:40]}.json"
+        return found
 
     # -- replaying -----------------------------------------------------------------------------------------------
     def replay(self, file: str) -> Checked | None:
@@ -248,12 +253,14 @@ class CheckCache:
         if path is None:
             return
         variants = [variant] + self._other_variants(path, key, variant)[:VARIANTS - 1]
-        while True:
-            text = json.dumps({"key": key, "variants": variants}, separators=(",", ":"))
-            if len(text) <= MAX_ENTRY_BYTES or len(variants) == 1:
+        while len(variants) > 1:
+            entry = json.dumps({"key": key, "variants": variants}, separators=(",", ":"))
+            if len(entry) <= MAX_ENTRY_BYTES:
                 break
             variants.pop()
-        self._write(path, text)
+        else:                              # the new variant alone: its text is made already (json.dumps's bytes)
+            entry = '{"key":' + json.dumps(key, separators=(",", ":")) + ',"variants":[' + text + "]}"
+        self._write(path, entry)
 
     def _other_variants(self, path: Path, key: dict, variant: dict) -> list[dict]:
         """The variants of the entry at `path` that read something else than `variant` does ([] where there is no
@@ -308,28 +315,6 @@ def _well_formed(variant) -> bool:
                 and isinstance(variant["library"], (str, type(None))))
     except (ValueError, KeyError, TypeError, AttributeError):
         return False
-
-
-def _versions() -> dict[str, list[str] | None]:
-    """The installed distributions of DISTRIBUTIONS as their metadata folders name them ("lark-1.3.1.dist-info"),
-    with where each package is found, None where one is not installed. Neither the packages nor importlib.metadata
-    are imported (that costs ~15 ms, a tenth of a replayed run): the folder beside the package is listed."""
-    from importlib.util import find_spec
-
-    found: dict[str, list[str] | None] = {}
-    listed: dict[str, list[str]] = {}
-    for name in DISTRIBUTIONS:
-        spec = find_spec(name)
-        if spec is None or not spec.origin:
-            found[name] = None
-            continue
-        site = os.path.dirname(os.path.dirname(spec.origin))         # site-packages/NAME/__init__.py
-        if site not in listed:
-            listed[site] = os.listdir(site)
-        found[name] = sorted(entry for entry in listed[site]
-                             if entry.startswith(name + "-") and entry.endswith((".dist-info", ".egg-info")))
-        found[name].append(spec.origin)
-    return found
 
 
 # -- diagnostics as JSON -------------------------------------------------------------------------------------------

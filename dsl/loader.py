@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error
 from .library import IMPORT_ORDER, library_files, library_root
@@ -30,24 +30,29 @@ class LoadTrace(Protocol):
 def display_path(path: Path) -> str:
     """A path as users should read it in messages: relative to the working directory when below it."""
     try:
-        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return relative if not relative.startswith("..") else str(path)
 
 
 def resolve_import(spec: str, importer: Path | None) -> Path | None:
     """The file an `import "SPEC"` names, as an absolute path: looked for relative to the importing file (`importer`;
     None for a file given on the command line), then the working folder, then the bundled libraries. None where no
     candidate is a readable regular file; raises nothing."""
-    candidates = []
-    if importer is not None:
-        candidates.append(importer.parent / spec)
-    candidates.append(Path(spec))
-    candidates.append(library_root() / spec)
-    for candidate in candidates:
+    for candidate in _candidates(spec, importer):
         if _is_file(candidate):
             return candidate.resolve()
     return None
+
+
+def _candidates(spec: str, importer: Path | None) -> Iterator[Path]:
+    """Where `import "SPEC"` is looked for, in order, each made only where the one before is not a file (most
+    imports are found beside their importer: the library root is not looked up for them)."""
+    if importer is not None:
+        yield importer.parent / spec
+    yield Path(spec)
+    yield library_root() / spec
 
 
 def _is_file(path: Path) -> bool:

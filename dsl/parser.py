@@ -32,7 +32,7 @@ from .units import is_unit as _is_unit
 if TYPE_CHECKING:      # lark is imported when a file is parsed: a run whose files are all cached never needs it
     from lark import Lark
     from lark.exceptions import UnexpectedInput
-from .user_cache import trusted_entry
+from .user_cache import trusted_entry, write_atomically
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
@@ -82,27 +82,59 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
+# Lark's options for perfdsl's grammar; part of the grammar cache's key.
+_LARK_OPTIONS = {"parser": "lalr", "lexer": "contextual", "start": ["start", "value_text"],
+                 "maybe_placeholders": False}
+_GRAMMAR_FORMAT = b"perfdsl-grammar-1"    # the first line of a grammar cache entry, before its key
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    from lark import Lark
+    """The parser, built once per process: its tables loaded from the grammar cache where an entry of this grammar,
+    these options, this lark and this Python is there, else analysed (about 60 ms; loading takes about 5 ms, 2-core
+    machine, lark 1.3.1) and the entry written.
 
-    cache = _cache_file()
-    # Lark writes its cache with a plain open(): under a umask of 002 the file would be group-writable, so never
-    # trusted, removed and rebuilt at every start. While it may write one, only its owner may write what it makes.
-    mask = os.umask(0o077) if cache is not None and not os.path.exists(cache) else None
-    try:
-        return Lark(
-            grammar_text(),
-            parser="lalr",
-            lexer="contextual",
-            start=["start", "value_text"],
-            transformer=_BUILDER,
-            maybe_placeholders=False,
-            cache=cache or False,
-        )
-    finally:
-        if mask is not None:
-            os.umask(mask)
+    perfdsl keys the entry itself rather than pass `cache=PATH` to Lark: Lark's key holds the path of its cache file
+    (its options, `cache` among them, are hashed), so a cache folder that was copied or moved (as the benchmarks'
+    cold runs copy a folder holding only this entry) was never loaded, and the grammar was analysed again at each
+    start. The entry is Lark's own `save` behind one line of ours; it is read as Lark reads its cache
+    (`Lark._load`, with the transformer, which is not saved), and written atomically and owner-only
+    (user_cache.write_atomically), so no umask makes it untrusted."""
+    import io
+
+    from lark import Lark
+    from lark.lark import _LOAD_ALLOWED_OPTIONS
+
+    text = grammar_text()
+    path = _cache_file()
+    header = _GRAMMAR_FORMAT + b" " + _grammar_key(text).encode() + b"\n"
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                if handle.readline() == header:
+                    return Lark.__new__(Lark)._load(handle, transformer=_BUILDER)
+        except Exception:                 # noqa: BLE001 - any doubt about an entry means: analyse the grammar
+            pass
+    built = Lark(text, transformer=_BUILDER, **_LARK_OPTIONS)
+    if path is not None:
+        tables = io.BytesIO()
+        tables.write(header)
+        built.save(tables, _LOAD_ALLOWED_OPTIONS)      # what Lark's own cache leaves out: the transformer and such
+        try:
+            write_atomically(Path(path), tables.getvalue(), "grammar-")
+        except OSError:
+            pass                          # a read-only or full disk: analysed again next time
+    return built
+
+
+def _grammar_key(text: str) -> str:
+    """The grammar cache entry's key: the grammar's text, Lark's options, and the versions of lark and Python."""
+    import hashlib
+
+    import lark
+
+    return hashlib.sha256(f"{text}\0{sorted(_LARK_OPTIONS.items())}\0lark {lark.__version__}\0{sys.version}"
+                          .encode("utf-8")).hexdigest()
 
 
 def _build(text: str, file: str, start: str, one_value: bool = False):
@@ -119,9 +151,9 @@ def _build(text: str, file: str, start: str, one_value: bool = False):
 
 
 def _cache_file() -> str | None:
-    """Where Lark keeps its analysis of the grammar (a pickle) in the private cache folder (`user_cache`), or None to
-    build it in memory each process. Lark checks the grammar's hash stored in the file and rebuilds on a mismatch.
-    Building costs about 85 ms of start-up; loading the cache about 8 ms (2-core machine, lark 1.3)."""
+    """Where the grammar cache entry (Lark's analysis of the grammar, a pickle) is kept in the private cache folder
+    (`user_cache`), or None to build it in memory each process. `_lark` checks the key written in the file and
+    rebuilds on a mismatch."""
     import lark
 
     path = trusted_entry(f"grammar-lark{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}.cache")

@@ -17,11 +17,11 @@ Each prunes its own entries (`prune_due`, `prune_entries`): names that start wit
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -86,32 +86,48 @@ def cache_status(create: bool = True) -> CacheStatus:
     except OSError as exc:
         return CacheStatus(folder, False, f"the folder cannot be made: {exc.strerror or exc}",
                            "make it writable, or point XDG_CACHE_HOME to a folder of your own")
+    if _private_folder(info):
+        return CacheStatus(folder, True, read_only=not os.access(folder, os.W_OK))
     if not stat.S_ISDIR(info.st_mode):
         return CacheStatus(folder, False, "it is not a folder" + (" (a link)" if stat.S_ISLNK(info.st_mode) else ""),
                            f"remove it: rm {folder}", refused=True)
     if info.st_uid != os.getuid():
         return CacheStatus(folder, False, f"it is owned by another user (uid {info.st_uid})",
                            "point XDG_CACHE_HOME to a folder of your own", refused=True)
-    if info.st_mode & 0o022:
-        return CacheStatus(folder, False, f"other users can write it (mode {stat.S_IMODE(info.st_mode):o})",
-                           f"chmod go-w {folder}", refused=True)
-    return CacheStatus(folder, True, read_only=not os.access(folder, os.W_OK))
+    return CacheStatus(folder, False, f"other users can write it (mode {stat.S_IMODE(info.st_mode):o})",
+                       f"chmod go-w {folder}", refused=True)
+
+
+def _private_folder(info: os.stat_result) -> bool:
+    """Whether the lstat of the cache folder is of a folder (not a link) of this user that nobody else can write."""
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def cache_folder() -> Path | None:
     """The private cache folder, created (mode 0700) if missing, or None where caching is off or the folder cannot
-    be made or trusted (cache_status says why). Never raises."""
-    status = cache_status()
-    return status.folder if status.used else None
+    be made or trusted (cache_status says why). Never raises. The caches ask at every entry they read or write
+    (hundreds of times in a `perfdsl check`), and the folder is there but for the first time: one lstat answers."""
+    if caching_disabled() or not hasattr(os, "getuid"):
+        return None
+    folder = folder_path()
+    if folder is None:
+        return None
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        status = cache_status()           # missing (made here) or not to be looked at: cache_status tells which
+        return status.folder if status.used else None
+    return folder if _private_folder(info) else None
 
 
-def trusted_entry(name: str) -> Path | None:
+def trusted_entry(name: str, folder: Path | None = None) -> Path | None:
     """The path of the file `name` in the cache folder, to read and write: it does not exist, or it is a regular
     file of this user that nobody else can write. An entry that is not to be trusted (a link, another owner's file,
     one others can write) is removed first, so that it is built and written afresh: the folder is ours and nobody
     else can write it, so nothing can take its place meanwhile. None when caching is off or such an entry cannot be
-    removed (a folder of that name). Never raises."""
-    folder = cache_folder()
+    removed (a folder of that name). `folder`: the cache folder as cache_folder() has just given it (not asked for
+    again), or None to ask. Never raises."""
+    folder = cache_folder() if folder is None else folder
     if folder is None:
         return None
     path = folder / name
@@ -153,6 +169,41 @@ def code_fingerprint() -> str:
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def library_versions(names: tuple[str, ...]) -> dict[str, list[str] | None]:
+    """The installed distributions of the packages `names` as their metadata folders name them
+    ("lark-1.3.1.dist-info"), each followed by where the package is found (its __init__.py), None where one is not
+    installed: what a cache's key holds of the libraries whose objects or behaviour its entries keep. Neither the
+    packages nor importlib.metadata are imported (a run whose entries are all cached imports neither, and
+    importlib.metadata alone costs ~15 ms): the folder that holds each package is listed, once per folder, once per
+    process. Never raises (a folder that cannot be listed counts as holding no metadata)."""
+    from importlib.util import find_spec
+
+    found: dict[str, list[str] | None] = {}
+    for name in names:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin:
+            found[name] = None
+            continue
+        site = os.path.dirname(os.path.dirname(spec.origin))         # site-packages/NAME/__init__.py
+        found[name] = sorted(entry for entry in _listing(site)
+                             if entry.startswith(name + "-") and entry.endswith((".dist-info", ".egg-info")))
+        found[name].append(spec.origin)
+    return found
+
+
+@lru_cache(maxsize=8)
+def _listing(folder: str) -> tuple[str, ...]:
+    """The names in `folder` (a site-packages), once per process; () where it cannot be listed."""
+    try:
+        return tuple(os.listdir(folder))
+    except OSError:
+        return ()
 
 
 def prune_due(folder: Path, stamp: str, every_s: float, now: float | None = None) -> bool:
@@ -206,7 +257,7 @@ def write_atomically(path: Path, data: bytes, prefix: str) -> None:
     """Put `data` at `path` (in the cache folder) as a reader never sees half of: written to a temporary file
     `.PREFIX*.tmp` beside it (mode 0600; prune_entries clears those a killed writer left), then moved over it.
     Raises OSError where the disk refuses (read-only, full), with nothing left behind."""
-    handle, temporary = tempfile.mkstemp(prefix="." + prefix, suffix=".tmp", dir=path.parent)
+    handle, temporary = make_temporary(str(path.parent), prefix)
     try:
         with open(handle, "wb") as out:
             out.write(data)
@@ -214,6 +265,24 @@ def write_atomically(path: Path, data: bytes, prefix: str) -> None:
     except BaseException:
         _remove(temporary)
         raise
+
+
+_TEMPORARY_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                    | getattr(os, "O_BINARY", 0))
+
+
+def make_temporary(folder: str, prefix: str) -> tuple[int, str]:
+    """A new file `.PREFIX<16 hex digits>.tmp` in `folder`, made by this call alone (O_EXCL, no link followed) with
+    mode 0600: (open descriptor, path), as tempfile.mkstemp gives them. tempfile is not imported for it: with the
+    `random` it imports, that is about 3 ms of every start of perfdsl, a run replayed from the caches included.
+    Raises OSError where the folder refuses it."""
+    for _ in range(100):
+        temporary = os.path.join(folder, f".{prefix}{os.urandom(8).hex()}.tmp")
+        try:
+            return os.open(temporary, _TEMPORARY_FLAGS, 0o600), temporary
+        except FileExistsError:
+            continue                      # 64 random bits taken already: another name
+    raise FileExistsError(errno.EEXIST, "no temporary file name is free", folder)
 
 
 def _remove(path: str) -> int:

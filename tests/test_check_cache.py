@@ -149,10 +149,15 @@ def test_every_file_at_once_in_a_fresh_process_cold_then_warm(cache):
 def library_copy(tmp_path, monkeypatch) -> Path:
     """A copy of the bundled libraries in a folder of the test's own, as the working folder: its files import each
     other by relative paths ("../models/llama.perf"), so edits to the copy are what the copy's reports see."""
+    root = copy_of_the_libraries(tmp_path)
+    monkeypatch.chdir(root)
+    return root
+
+
+def copy_of_the_libraries(tmp_path: Path) -> Path:
     root = tmp_path / "copy"
     for folder in ("models", "hardware", "software", "costmodels", "reports"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("configs", "*.json"))
-    monkeypatch.chdir(root)
     return root
 
 
@@ -344,6 +349,26 @@ def test_a_stored_entry_is_what_is_replayed(one_entry, check):
     assert "error[cycle]: REPLAYED" in check("tests/cases/cycle.perf")[2]
 
 
+def test_an_entry_is_the_compact_json_of_its_key_and_variants(one_entry, cache, check, tmp_path, monkeypatch):
+    """An entry's bytes are json.dumps of {"key", "variants"} with the separators (",", ":"), whether it holds the
+    new variant alone (written from that variant's text) or that and older ones."""
+    entry, _ = one_entry
+    text = entry.read_text(encoding="ascii")
+    data = json.loads(text)
+    assert list(data) == ["key", "variants"] and len(data["variants"]) == 1
+    assert text == json.dumps(data, separators=(",", ":"))
+    library_copy = copy_of_the_libraries(tmp_path)
+    monkeypatch.chdir(library_copy)
+    family = library_copy / "models" / "transformer.perf"
+    original = family.read_text(encoding="utf-8")
+    for edit in ("", "# one\n"):
+        family.write_text(original + edit, encoding="utf-8")
+        check("reports/example.perf")
+    text = stored_entry(cache, library_copy / "reports" / "example.perf").read_text(encoding="ascii")
+    data = json.loads(text)
+    assert len(data["variants"]) == 2 and text == json.dumps(data, separators=(",", ":"))
+
+
 @pytest.mark.parametrize("damage", [
     lambda text: text[: len(text) // 2],                                       # truncated
     lambda text: "",                                                           # empty
@@ -457,7 +482,7 @@ def test_a_folder_that_cannot_be_written(cache, check, monkeypatch, code):
         raise OSError(code, os.strerror(code))
 
     if code == errno.EROFS:                  # the temporary file cannot be made
-        monkeypatch.setattr(user_cache, "tempfile", types.SimpleNamespace(mkstemp=refuse))
+        monkeypatch.setattr(user_cache, "make_temporary", refuse)
     else:                                    # it is written, and the disk is full when it is put in place
         monkeypatch.setattr(user_cache, "os", types.SimpleNamespace(**{**vars(os), "replace": refuse}))
     assert check("tests/cases/cycle.perf", "reports/example.perf") == first

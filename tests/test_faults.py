@@ -524,6 +524,54 @@ def test_the_parser_cache_is_private(tmp_path, monkeypatch):
     assert parser._cache_file() == path and not Path(path).exists()
 
 
+_ANALYSES = ("import sys\nimport lark.parsers.lalr_analysis as analysis\n"
+             "analysed = []\nreal = analysis.LALR_Analyzer.compute_lalr\n"
+             "analysis.LALR_Analyzer.compute_lalr = lambda self: analysed.append(1) or real(self)\n"
+             "from perfdsl import parser\n"
+             "before = len(analysed)\n"
+             "module = parser._build('model m { a = 1 }\\n', 'm.perf', 'start')[0]\n"
+             "print(before, module.blocks[0].name, len(analysed))\n")
+
+
+def _analyses(xdg: Path) -> str:
+    """`perfdsl`'s parser made in a new process with XDG_CACHE_HOME=`xdg`: how many times Lark analysed the grammar
+    (twice for a build: one per start rule; none for a load), before and after a parse by Lark (not the parse
+    cache's)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(xdg), "PERFDSL_NO_CACHE": ""}
+    return subprocess.run([sys.executable, "-c", _ANALYSES], env=env, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_grammar_cache_serves_a_copied_or_moved_folder(tmp_path):
+    """The grammar cache entry's key is perfdsl's (the grammar, Lark's options, lark's and Python's versions), not
+    Lark's, which holds the entry's own path: a folder copied elsewhere (as the benchmarks' cold runs copy one
+    holding only this entry) loads it, and leaves it as it was."""
+    first, copy = tmp_path / "first", tmp_path / "copy"
+    assert _analyses(first) == "0 m 2\n"
+    (entry,) = (first / "perfdsl").glob("grammar-lark*.cache")
+    shutil.copytree(first, copy)
+    assert _analyses(copy) == "0 m 0\n"
+    assert (copy / "perfdsl" / entry.name).read_bytes() == entry.read_bytes()
+    from perfdsl import parser
+
+    assert entry.read_bytes().startswith(b"perfdsl-grammar-1 " + parser._grammar_key(parser.grammar_text()).encode()
+                                         + b"\n")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "Lark's own format", "another grammar"])
+def test_a_damaged_or_foreign_grammar_cache_entry_is_analysed_again_and_rewritten(tmp_path, damage):
+    assert _analyses(tmp_path) == "0 m 2\n"
+    (entry,) = (tmp_path / "perfdsl").glob("grammar-lark*.cache")
+    good = entry.read_bytes()
+    header, tables = good.split(b"\n", 1)
+    entry.write_bytes({"garbage": b"\x00\xff not a cache" * 10, "truncated": good[:len(good) // 2],
+                       "Lark's own format": b"0" * 64 + b"\n" + tables,
+                       "another grammar": header[:-4] + b"0000\n" + tables}[damage])
+    assert _analyses(tmp_path) == "0 m 2\n"
+    assert entry.read_bytes().split(b"\n", 1)[0] == header and entry.stat().st_mode & 0o777 == 0o600
+    assert _analyses(tmp_path) == "0 m 0\n"
+
+
 def test_the_grammar_cache_is_written_private_under_a_group_umask(tmp_path):
     """Lark writes its grammar cache with a plain open(): under umask 002 (common on Ubuntu) the file would be
     group-writable, so never trusted and rebuilt at every start. perfdsl has it written owner-only; the process's

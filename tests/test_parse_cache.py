@@ -105,14 +105,58 @@ def test_random_formulas_load_as_they_parse(formula, name, tmp_path_factory):
         parser._parse_module.cache_clear()
 
 
-def test_an_entry_serves_only_its_own_text_and_name(cache):
+def test_an_entry_serves_its_text_under_any_name(cache, monkeypatch):
+    """The key is the text: a second name for it (another file of that text, or the same file reached from another
+    working folder) loads the first one's entry, renamed; an edited text is an entry of its own."""
     first = parser.parse_text(SMALL, "a.perf")
+    (entry,) = entries(cache)
+    assert entry.name == parse_cache.entry_name(SMALL)
+    refuse_to_parse(monkeypatch)
     other_name = parse_again(SMALL, "b.perf")
-    assert other_name.file == "b.perf" and other_name.blocks[0].span.file == "b.perf"
-    assert first.file == "a.perf"
+    assert other_name.file == "b.perf" and other_name.blocks[0].file == "b.perf"
+    assert {span.file for span in spans(other_name)} == {"b.perf"}
+    assert first.file == "a.perf" and {span.file for span in spans(first)} == {"a.perf"}
+    assert entries(cache) == [entry]
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache.parent))
     edited = parse_again(SMALL.replace("4_096", "8_192"), "a.perf")
     assert edited.blocks[0].cells[0].expr.value == 8192.0
-    assert len(entries(cache)) == 3
+    assert len(entries(cache)) == 2
+
+
+def test_a_library_file_stored_under_one_path_loads_under_another_as_it_parses_there(cache, monkeypatch):
+    """Every library file, stored under its path relative to the repository (as `perfdsl check` shows it from
+    there) and loaded under its absolute path (as from a folder outside it), equals its parse under the absolute
+    path, spans and all; and back."""
+    files = [path for path in clean_files() if not path.is_relative_to(CASES)]
+    assert len(files) == len(library_files())
+    relative = {path: str(path.relative_to(REPO)) for path in files}
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    parsed = {(path, name): parse_again(path.read_text(encoding="utf-8"), name)
+              for path in files for name in (relative[path], str(path))}
+    monkeypatch.delenv("PERFDSL_NO_CACHE")
+    for path in files:
+        parse_again(path.read_text(encoding="utf-8"), relative[path])             # stored under the relative path
+    refuse_to_parse(monkeypatch)
+    for path in files:
+        for name in (str(path), relative[path]):
+            loaded = parse_again(path.read_text(encoding="utf-8"), name)
+            assert loaded == parsed[path, name], (path, name)
+            assert {span.file for span in spans(loaded)} == {name}
+            assert loaded.file == name and {block.file for block in loaded.blocks} <= {name}
+
+
+def spans(node) -> list:
+    """Every Span in an IR node, depth first."""
+    from perfdsl import ir
+
+    if isinstance(node, ir.Span):
+        return [node]
+    if isinstance(node, ir.Node):
+        return [span for value in node.__dict__.values() for span in spans(value)]
+    if isinstance(node, tuple):
+        return [span for item in node for span in spans(item)]
+    return []
 
 
 def test_a_warm_cache_parses_nothing_and_does_not_import_lark(cache):
@@ -176,7 +220,7 @@ def test_an_entry_of_another_owner_or_writable_by_others_is_not_read_but_replace
 def test_an_entry_of_another_perfdsl_is_not_used(cache, monkeypatch):
     entry = _stored(cache)
     monkeypatch.setattr(parse_cache, "_fingerprint", lambda: b"another perfdsl's code")
-    assert parse_cache.entry_name(SMALL, "m.perf") != entry.name
+    assert parse_cache.entry_name(SMALL) != entry.name
     calls = []
     build = parser._build
     monkeypatch.setattr(parser, "_build", lambda *args, **kwargs: calls.append(args) or build(*args, **kwargs))
@@ -205,7 +249,7 @@ def test_a_cache_folder_that_cannot_be_written_still_parses(cache, monkeypatch):
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
-    monkeypatch.setattr(user_cache.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(user_cache, "make_temporary", read_only)
     cache.chmod(0o500)                                   # read-only for a user other than root too
     try:
         for _ in range(2):
@@ -257,11 +301,11 @@ def test_pruning_runs_at_most_once_an_hour(cache, monkeypatch):
     monkeypatch.setattr(parse_cache, "prune", lambda: pruned.append(1) or 0)
     monkeypatch.setattr(parse_cache, "_written", 0)      # entries written by earlier tests of this process
     parser.parse_text(SMALL, "a.perf")
-    parser.parse_text(SMALL, "b.perf")
+    parser.parse_text(SMALL + "# b\n", "b.perf")       # texts of their own: each is an entry written
     assert pruned == [1]
     stamp = cache / "parse-pruned"
     os.utime(stamp, (time.time() - 2 * 3600,) * 2)
-    parser.parse_text(SMALL, "c.perf")
+    parser.parse_text(SMALL + "# c\n", "c.perf")
     assert pruned == [1, 1]
 
 

@@ -8,8 +8,11 @@ command prints. Every test points XDG_CACHE_HOME (or HOME) at a folder of its ow
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,11 +136,13 @@ def test_a_folder_that_is_a_file_or_a_link(xdg, tmp_path):
     xdg.write_text("")
     status = user_cache.cache_status()
     assert (status.used, status.reason, status.fix) == (False, "it is not a folder", f"remove it: rm {xdg}")
+    assert user_cache.cache_folder() is None and xdg.is_file()
     xdg.unlink()
     (tmp_path / "elsewhere").mkdir(mode=0o700)
     xdg.symlink_to(tmp_path / "elsewhere")
     status = user_cache.cache_status()
     assert (status.used, status.reason) == (False, "it is not a folder (a link)")
+    assert user_cache.cache_folder() is None and user_cache.trusted_entry("check-x.json") is None
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a folder to another user")
@@ -146,6 +151,7 @@ def test_a_folder_of_another_user(xdg):
     os.chown(xdg, 12345, 12345)
     status = user_cache.cache_status()
     assert (status.used, status.reason) == (False, "it is owned by another user (uid 12345)")
+    assert user_cache.cache_folder() is None
 
 
 def test_a_folder_that_cannot_be_made(tmp_path, monkeypatch):
@@ -382,3 +388,67 @@ def test_readme_names_the_command_that_clears_the_parse_cache(xdg, run):
     _fill(xdg)
     assert run("cache", "clear", "parse") == (0, "", f"removed 2 files (1.1 kB) from {xdg}\n")
     assert not any(p.name.startswith(("parse-", ".parse-")) for p in xdg.iterdir())
+
+
+def test_library_versions_names_the_installed_distributions_without_importing_them(tmp_path, monkeypatch):
+    """One rule for every cache's key (the parse cache's and the check cache's): each package's metadata folders
+    ("NAME-VERSION.dist-info") beside it, then the package's __init__.py; None for a package not installed. The
+    packages are not imported (a subprocess, so that nothing this test process imported counts)."""
+    import lark
+    import pydantic
+
+    script = ("import sys, json; from perfdsl import user_cache\n"
+              "found = user_cache.library_versions(('lark', 'pydantic', 'no_such_package_for_perfdsl'))\n"
+              "print(json.dumps([found, 'lark' in sys.modules, 'pydantic' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    found, lark_imported, pydantic_imported = json.loads(done.stdout)
+    assert found == {"lark": [f"lark-{lark.__version__}.dist-info", lark.__file__],
+                     "pydantic": [f"pydantic-{pydantic.VERSION}.dist-info", pydantic.__file__],
+                     "no_such_package_for_perfdsl": None}
+    assert (lark_imported, pydantic_imported) == (False, False)
+
+
+def test_both_caches_key_their_entries_by_library_versions(monkeypatch, private_cache):
+    """A change of an installed library seen by library_versions changes the parse cache's entry names and the
+    check cache's keys, each over the libraries whose objects or behaviour it keeps."""
+    from perfdsl import check_cache, parse_cache
+
+    assert check_cache.CheckCache(Path("."), {})._key("/r.perf", "sha256:0")[0]["libraries"] == \
+        user_cache.library_versions(("lark", "pydantic", "numpy"))
+    before = parse_cache.entry_name("model m { a = 1 }\n")
+    real = user_cache.library_versions
+
+    def upgraded(names):
+        return {**real(names), "lark": ["lark-9.9.9.dist-info", "/elsewhere/lark/__init__.py"]}
+    parse_cache._fingerprint.cache_clear()
+    monkeypatch.setattr(parse_cache, "library_versions", upgraded)
+    monkeypatch.setattr(check_cache, "library_versions", upgraded)
+    try:
+        assert parse_cache.entry_name("model m { a = 1 }\n") != before
+        assert check_cache.CheckCache(Path("."), {})._key("/r.perf", "sha256:0")[0]["libraries"]["lark"] == \
+            ["lark-9.9.9.dist-info", "/elsewhere/lark/__init__.py"]
+    finally:
+        parse_cache._fingerprint.cache_clear()
+    monkeypatch.undo()
+    assert parse_cache.entry_name("model m { a = 1 }\n") == before
+
+
+def test_make_temporary_makes_a_new_private_file_each_time(tmp_path, monkeypatch):
+    """`.PREFIX<16 hex>.tmp`, mode 0600 whatever the umask, never a file that exists (O_EXCL): where every name it
+    draws is taken it gives up after 100 draws with FileExistsError, and a link in its place is not followed."""
+    import re
+
+    old = os.umask(0o002)
+    try:
+        handle, path = user_cache.make_temporary(str(tmp_path), "parse-")
+    finally:
+        os.umask(old)
+    os.close(handle)
+    assert re.fullmatch(re.escape(str(tmp_path)) + r"/\.parse-[0-9a-f]{16}\.tmp", path)
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    draws = []
+    monkeypatch.setattr(user_cache.os, "urandom", lambda n: draws.append(n) or b"\x01" * n)
+    (tmp_path / ".check-0101010101010101.tmp").symlink_to(tmp_path / "target")
+    with pytest.raises(FileExistsError):
+        user_cache.make_temporary(str(tmp_path), "check-")
+    assert len(draws) == 100 and not (tmp_path / "target").exists()
