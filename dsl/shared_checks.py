@@ -69,6 +69,25 @@ class CellEntry:
         self.key = (self.block.name, self.name)
 
 
+@dataclass(eq=False, slots=True)
+class BlockEntry:
+    """Every cell of one Block typed from the top by a report-free checker, where each has a clean record: what
+    Checker.type_cells does for the block, in one step (CheckSession.blocks).
+
+    `types`, `reach` and `entries` hold, in the order replaying the records one cell after another types them, every
+    cell those records type (the block's own cells and, within their records, the cells of the blocks they name),
+    with its type, the missing inputs it reaches (none: a record that reaches one is not taken) and its record.
+    `ids` is the union of the records' ids (their blocks named), `height` the greatest of their heights.
+    """
+
+    block: "Block"
+    ids: frozenset
+    height: int
+    types: dict
+    reach: dict
+    entries: dict
+
+
 class Frame:
     """A cell being inferred: the impurity and contextual counts when it started, its formula depth then, the
     running maximum depth of the cell that started before it, and what its record collects (see CellEntry); `clean`
@@ -123,6 +142,9 @@ class CheckSession:
     built: dict[tuple[int, int], tuple] = field(default_factory=dict)
     free: dict[tuple[int, str], CellEntry] = field(default_factory=dict)       # report-free checkers
     bound: dict[tuple[int, str], CellEntry] = field(default_factory=dict)      # checkers of a report
+    # Report-free checkers: the records of a block's cells taken together (BlockEntry), by block id; False where
+    # some cell of the block had no record that type_cells replays as it is, when last looked at.
+    blocks: dict[int, "BlockEntry | bool"] = field(default_factory=dict)
     formulas: FormulaTypes = field(default_factory=FormulaTypes)
 
     def __reduce__(self):
@@ -149,6 +171,54 @@ class CheckSession:
         self.memo(report_free)[key] = entry
         if entry.universal:
             self.memo(not report_free)[key] = entry
+        if report_free or entry.universal:
+            # The block's records taken together are made again from the records now kept (block_entry): replaying
+            # them replays exactly the records that replaying cell by cell would.
+            self.blocks.pop(id(block), None)
+
+    def block_entry(self, block: "Block") -> "BlockEntry | None":
+        """The records of every cell of `block` kept for report-free checkers, taken together (BlockEntry): made
+        once (until one of them is replaced), where each is the block's own, clean (nothing reported while
+        inferring it or any cell it typed), with no fact, no missing input and nothing reached, as is every record
+        it types; None where one is not (that block is typed cell by cell)."""
+        found = self.blocks.get(id(block))
+        if found is None:
+            found = self.blocks[id(block)] = self._block_entry(block) or False
+        return found if found and found.block is block else None
+
+    def _block_entry(self, block: "Block") -> "BlockEntry | None":
+        memo, key = self.free, id(block)
+        tops = []
+        for name in block.cells:
+            entry = memo.get((key, name))
+            if entry is None or entry.block is not block or entry.facts or not _plain(entry):
+                return None
+            tops.append(entry)
+        types: dict = {}
+        entries: dict = {}
+
+        def visit(entry: CellEntry) -> bool:        # in the order _replay_items types them
+            for item in entry.items:
+                if item.key not in types and not visit(item):
+                    return False
+            if not _plain(entry):
+                return False
+            types[entry.key] = entry.vtype
+            entries[entry.key] = entry
+            return True
+
+        for entry in tops:
+            if entry.key not in types and not visit(entry):
+                return None
+        return BlockEntry(block, frozenset().union(*(entry.ids for entry in tops)),
+                          max((entry.height for entry in tops), default=0), types, dict.fromkeys(types, EMPTY),
+                          entries)
+
+
+def _plain(entry: CellEntry) -> bool:
+    """Whether replaying `entry` only types cells: clean (so its items are CellEntries only), no missing input of
+    its own, nothing reached."""
+    return entry.clean and entry.missing is None and not entry.reach
 
 
 class Sharing:
@@ -303,11 +373,45 @@ class Sharing:
             return entry
         fits = self._fits.get(entry.ids)
         if fits is None:
+            fits = self._ids_fit(entry.ids)
+        return entry if fits else None
+
+    def _ids_fit(self, ids: frozenset) -> bool:
+        """Whether every block of `ids` is a block of this program (with a report, under a name no role of the
+        report takes); kept per set of ids."""
+        fits = self._fits.get(ids)
+        if fits is None:
             if self._here is None:
                 roles = set(self.ctx.roles) if self.ctx is not None else set()
                 self._here = frozenset(id(b) for n, b in self.blocks.items() if n not in roles)
-            fits = self._fits[entry.ids] = entry.ids <= self._here
-        return entry if fits else None
+            fits = self._fits[ids] = ids <= self._here
+        return fits
+
+    def _replay_block(self, block: "Block") -> bool:
+        """Type every cell of `block` from the top at once where the records of its cells, taken together
+        (CheckSession.block_entry), hold here: each record then holds here (its ids are among theirs, its height at
+        most theirs), so replaying them one by one would type exactly these cells, in this order, and report
+        nothing. False (nothing done) where they do not."""
+        if self._memo is None or self.ctx is not None:
+            return False
+        found = self._session.block_entry(block)
+        if found is None or self._depth[0] + found.height > MAX_CHAIN_DEPTH or (found.ids and not self._ids_fit(found.ids)):
+            return False
+        types = self.types
+        if types.keys().isdisjoint(found.types):        # the first block to type these cells here (most often)
+            types.update(found.types)
+            self.reach.update(found.reach)
+            self._entries.update(found.entries)
+            return True
+        # A cell typed already was typed with every cell its record types (it read them first), as replaying cell
+        # by cell skips it with them.
+        reach, entries = self.reach, self._entries
+        for key, entry in found.entries.items():
+            if key not in types:
+                types[key] = entry.vtype
+                reach[key] = EMPTY
+                entries[key] = entry
+        return True
 
     def shared_step(self, block: Block, name: tuple, run):
         """A step of checking that is not a cell (constraints.check_requires: one `require` in one block), shared
