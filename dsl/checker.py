@@ -122,6 +122,11 @@ class Checker(Sharing):
             if self._frames:
                 self._reused(key)
             return entry.vtype
+        return self._infer_new(block, name, key, via)
+
+    def _infer_new(self, block: Block, name: str, key: tuple[str, str], via: ir.Span | None) -> VType:
+        """cell_type of a cell neither typed, nor on the stack, nor with a record that holds here: inferred, then
+        recorded where it is pure."""
         frame = self._open_frame()
         self.stack.append((block.name, name, via))
         self._reach_stack.append((self.branch_depth, set()))
@@ -167,7 +172,10 @@ class Checker(Sharing):
                         self._pass_on(reached)
                     continue
                 entry = self._recorded(block, name)
-                if entry is None or not entry.clean or entry.missing is not None:
+                if entry is None:                    # nothing on the stack: cell_type would infer it
+                    self._infer_new(block, name, key, None)
+                    continue
+                if not entry.clean or entry.missing is not None:
                     self.cell_type(block, name)
                     continue
                 for item in entry.items:             # a clean record holds cells only, no diagnostic
