@@ -63,6 +63,9 @@ class Checker(Sharing):
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
         self._role_cells: dict[tuple[int, str], tuple[list, frozenset, Reused]] = {}
         self._block_lists: dict[tuple[str, ...], list[Block]] = {}    # resolve's blocks of a target, kept
+        # resolve's result for a name in a block that leads to cells, with what it counts for a record (the role's
+        # fact and blocks, or the id of the block named), by (block name, name).
+        self._resolved: dict[tuple[str, tuple[str, ...]], tuple] = {}
         # A role the report binds: the fact a record of a cell that reads it keeps, and the ids of its blocks.
         self._bound_roles: dict[str, tuple[tuple, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
@@ -431,7 +434,22 @@ class Checker(Sharing):
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
-        """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported)."""
+        """('cells', [blocks], cell) for a reference, ('open', [], cell) for a role left open, or None (reported).
+        A name that leads to cells is resolved once per block and name (`_resolved`): later references only count
+        what it names for the record of the cell being inferred (the role bound and its blocks, or the block)."""
+        key = (block.name, expr.parts)
+        kept = self._resolved.get(key)
+        if kept is not None:
+            found, bound, named = kept
+            if bound is not None:
+                self._contextual += 1
+                if self._frames:
+                    frame = self._frames[-1]
+                    frame.facts.add(bound[0])
+                    frame.ids.update(bound[1])
+            elif named is not None and self._frames:
+                self._frames[-1].ids.add(named)
+            return found
         target = self.link.target(expr.parts, block)
         if isinstance(target, Unresolved):
             self._impure += 1                      # its message and hints name what the program holds
@@ -456,23 +474,28 @@ class Checker(Sharing):
                 self._impure += 1                  # open only while no loaded report binds it
             self._contextual += 1
             return "open", [], target.cell
+        bound = named = None
         if target.role is not None:                # bound by this report: a fact of the record
             self._contextual += 1
+            bound = self._bound_roles.get(target.role)
+            if bound is None:                      # the same for every reference to the role: made once
+                bound = self._bound_roles[target.role] = (
+                    self._context_fact("role", target.role, None),
+                    frozenset(id(self.blocks[name]) for name in target.blocks))
             if self._frames:
                 frame = self._frames[-1]
-                bound = self._bound_roles.get(target.role)
-                if bound is None:                  # the same for every reference to the role: made once
-                    bound = self._bound_roles[target.role] = (
-                        self._context_fact("role", target.role, None),
-                        frozenset(id(self.blocks[name]) for name in target.blocks))
                 frame.facts.add(bound[0])
                 frame.ids.update(bound[1])
-        elif len(expr.parts) > 1 and self._frames:
-            self._frames[-1].ids.add(id(self.blocks[target.blocks[0]]))
-        found = self._block_lists.get(target.blocks)
-        if found is None:                          # one list per set of blocks (_known_types keys by its id)
-            found = self._block_lists[target.blocks] = [self.blocks[name] for name in target.blocks]
-        return "cells", found, target.cell
+        elif len(expr.parts) > 1:
+            named = id(self.blocks[target.blocks[0]])
+            if self._frames:
+                self._frames[-1].ids.add(named)
+        blocks = self._block_lists.get(target.blocks)
+        if blocks is None:                         # one list per set of blocks (_known_types keys by its id)
+            blocks = self._block_lists[target.blocks] = [self.blocks[name] for name in target.blocks]
+        found = ("cells", blocks, target.cell)
+        self._resolved[key] = (found, bound, named)
+        return found
 
     def _quoted_role(self, role: str) -> bool:
         """Report error[quoted-role] where the report sets the role a formula reads to a string naming a block

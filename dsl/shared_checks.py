@@ -171,9 +171,10 @@ class CheckSession:
         self.memo(report_free)[key] = entry
         if entry.universal:
             self.memo(not report_free)[key] = entry
-        if report_free or entry.universal:
-            # The block's records taken together are made again from the records now kept (block_entry): replaying
-            # them replays exactly the records that replaying cell by cell would.
+        if (report_free or entry.universal) and type(entry.name) is str:
+            # The block's cells' records taken together are made again from the records now kept (block_entry):
+            # replaying them replays exactly the records that replaying cell by cell would. (A step's record, a
+            # `require`, is no cell's.)
             self.blocks.pop(id(block), None)
 
     def block_entry(self, block: "Block") -> "BlockEntry | None":
@@ -255,6 +256,8 @@ class Sharing:
         state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
         if "_role_cells" in state:                 # the checker's, keyed by id() of its lists of blocks
             state["_role_cells"] = {}
+        if "_resolved" in state:                   # the checker's names resolved, with the ids of their blocks
+            state["_resolved"] = {}
         if "_formulas" in state:                   # the session's formula plans (formula_types.py): not shared
             state["_formulas"] = None
         return state
