@@ -18,6 +18,15 @@ work without changing a diagnostic:
   no swept cell and no declared input left open is the same with a report and without one: both kinds reuse it. Replaying reports the same
   diagnostics in the same order and types the same cells in the same order as inferring would, so the result of a
   check is the same.
+- A block typed from the top by a report-free checker (Checker.type_cells: each program's check without a report
+  types every cell of every block it holds, the imported families and GPUs included) whose every cell has a clean
+  record (nothing reported by it or by any cell it typed), without a fact, a missing input or anything reached, is
+  replayed in one step (`BlockEntry`): where the union of the records' block ids is among this program's blocks
+  and their greatest height fits, each record holds here, so replaying them one by one would type exactly the cells
+  of the BlockEntry, in its order, and report nothing. The BlockEntry is made from the records the session keeps for
+  the block's cells, and made again once one of them is replaced, so it replays the very records that replaying
+  cell by cell would. A block with a cell in a cycle, a diagnostic, or a record that does not hold here (a block it
+  names is another block of that name in this program) is typed cell by cell.
 - What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
   role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
   message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
@@ -86,6 +95,10 @@ class BlockEntry:
     types: dict
     reach: dict
     entries: dict
+
+    def __repr__(self) -> str:
+        # Short: the dataclass's own repr would print every record, each with its block's syntax tree.
+        return f"<BlockEntry of {self.block.kind} '{self.block.name}': {len(self.types)} cells typed>"
 
 
 class Frame:

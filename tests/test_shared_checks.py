@@ -247,3 +247,115 @@ def test_typing_every_cell_from_the_top_replays_as_cell_type_does(monkeypatch):
     with pytest.raises(ValueError):
         fast.stack.append(("b", "c", None))
         fast.type_cells([])
+
+
+MODEL_READS_PART = "model m {\n    moved: byte = part.bw * 1 s\n    twice = moved * 2\n}\n"
+PART = "hardware part {\n    bw = 1 GB/s\n}\n"
+PART_S = "hardware part {\n    bw = 1 s\n}\n"                               # a duration where a bandwidth belongs
+
+
+def _spy_block_replays(monkeypatch) -> list[tuple[str, bool]]:
+    """(block name, replayed in one step) for every block that Checker.type_cells looks at from now on."""
+    seen = []
+    original = shared_checks.Sharing._replay_block
+
+    def spying(self, block):
+        replayed = original(self, block)
+        seen.append((block.name, replayed))
+        return replayed
+
+    monkeypatch.setattr(shared_checks.Sharing, "_replay_block", spying)
+    return seen
+
+
+def _typed(program: Program, session: CheckSession, from_the_top: bool):
+    """A report-free checker of `program` in `session` after typing every cell: with type_cells (`from_the_top`), or
+    with cell_type of each cell of each block."""
+    from perfdsl.checker import Checker
+    from perfdsl.linker import Linker
+
+    checker = Checker(program.blocks, program.sources, None, Linker(program.blocks, None, set()), session=session)
+    if from_the_top:
+        checker.type_cells(program.blocks.values())
+    else:
+        for block in program.blocks.values():
+            for name in block.cells:
+                checker.cell_type(block, name)
+    return checker
+
+
+def test_a_block_is_replayed_in_one_step_only_where_every_block_it_names_is_the_same(monkeypatch):
+    """The model `m` reads `part.bw`. Its first program types it cell by cell and keeps its records; a second
+    program with the same `part` replays the whole block in one step (the same cells, types, order and records as
+    cell by cell); a third whose `part` is another block of the same name (its bandwidth a duration) does not, and
+    reports the unit mismatch that `m` has there, as when checked alone."""
+    replays = _spy_block_replays(monkeypatch)
+    session = CheckSession()
+    good = {"part.perf": PART, "m.perf": MODEL_READS_PART}
+    assert Program.load([], texts=good, session=session).check() == []
+    assert ("m", True) not in replays
+    replays.clear()
+    again = Program.load([], texts=good, session=session)
+    assert again.check() == []
+    assert replays == [("part", True), ("m", True)]       # `m` after `part`, whose cell it types: skipped there
+    fast, slow = _typed(again, session, True), _typed(again, session, False)
+    assert list(fast.types.items()) == list(slow.types.items()) and fast._entries == slow._entries
+    types = list(fast.types.items())
+    assert [key for key, _ in types] == [("part", "bw"), ("m", "moved"), ("m", "twice")]
+    replays.clear()
+    bad = {"part_s.perf": PART_S, "m.perf": MODEL_READS_PART}
+    program = Program.load([], texts=bad, session=session)
+    assert program.blocks["m"] is again.blocks["m"], "the model's block is shared"
+    expected = [
+        "error[unit-mismatch]: 'moved' is declared as byte but its formula gives s^2\n"
+        "  --> m.perf:2:19\n"
+        "  |\n"
+        "2 |     moved: byte = part.bw * 1 s\n"
+        "  |                   ^^^^^^^^^^^^^\n"
+        "  = note: declared at m.perf:2:12\n"
+        "  = in: model.m.moved"]
+    assert [d.render() for d in program.check()] == expected
+    assert ("m", False) in replays and ("m", True) not in replays
+    assert [d.render() for d in Program.load([], texts=bad).check()] == expected
+
+
+CYCLE_AND_MISMATCH = """\
+model c {
+    a = b + 1
+    b = a * 2
+    fine = 3
+}
+model u {
+    size: byte = 2 s
+    fine = 3
+}
+"""
+
+
+def test_a_block_with_a_cycle_or_a_diagnostic_is_replayed_cell_by_cell(monkeypatch):
+    """A cell in a cycle has no record (its message names the chain from where it was entered), and a record that
+    reports something is not clean: neither block is replayed in one step, and every program of the session reports
+    both errors, as when checked alone."""
+    replays = _spy_block_replays(monkeypatch)
+    expected = [
+        "error[cycle]: cells depend on each other in a cycle: c.a -> c.b -> c.a\n"
+        "  --> cells.perf:2:5\n"
+        "  |\n"
+        "2 |     a = b + 1\n"
+        "  |     ^\n"
+        "  = note: the chain: c.b at cells.perf:2:9; c.a at cells.perf:3:9\n"
+        "  = in: model.c.a",
+        "error[unit-mismatch]: 'size' is declared as byte but its formula gives s\n"
+        "  --> cells.perf:7:18\n"
+        "  |\n"
+        "7 |     size: byte = 2 s\n"
+        "  |                  ^^^\n"
+        "  = note: declared at cells.perf:7:11\n"
+        "  = in: model.u.size"]
+    session = CheckSession()
+    for _ in range(3):
+        program = Program.load([], texts={"cells.perf": CYCLE_AND_MISMATCH}, session=session)
+        assert [d.render() for d in program.check()] == expected
+    assert replays and not any(replayed for _, replayed in replays)
+    assert session.blocks[id(program.blocks["c"])] is False and session.blocks[id(program.blocks["u"])] is False
+    assert [d.render() for d in Program.load([], texts={"cells.perf": CYCLE_AND_MISMATCH}).check()] == expected
