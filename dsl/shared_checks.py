@@ -411,7 +411,9 @@ class Sharing:
         if self._memo is None or self.ctx is not None:
             return False
         found = self._session.block_entry(block)
-        if found is None or self._depth[0] + found.height > MAX_CHAIN_DEPTH or (found.ids and not self._ids_fit(found.ids)):
+        if found is None or self._depth[0] + found.height > MAX_CHAIN_DEPTH:
+            return False
+        if found.ids and not self._ids_fit(found.ids):
             return False
         types = self.types
         if types.keys().isdisjoint(found.types):        # the first block to type these cells here (most often)
