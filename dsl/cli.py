@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -404,6 +403,7 @@ def cmd_check(args) -> int:
     standard library is imported unless some file must be checked."""
     from .check_cache import CheckCache
     from .errors import dedupe
+    from .gc_pauses import fewer_collections
 
     started = time.perf_counter()
     args.files, skipped = _check_targets(args.files)
@@ -418,19 +418,11 @@ def cmd_check(args) -> int:
     diagnostics, modules = list(skipped), {}
     checker = _FileChecker(cache)
     progress = Progress("checking", unit="files")
-    # Checking builds many small objects that live until the end (parsed files, blocks, records): the collector's
-    # default thresholds walk them again and again, about 0.3 s of 2 s for every library file. Fewer, later
-    # collections while the files are checked; the thresholds are given back after (main() may run in a longer
-    # process: the tests, a notebook).
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
+    with fewer_collections():                      # many lasting objects, no garbage (gc_pauses.py)
         for checked in _checked_files(args.files, cache, checker, args.jobs, progress):
             diagnostics.extend(checked.diagnostics)
             for shown, blocks, reports in checked.modules:
                 modules.setdefault(shown, (blocks, reports))
-    finally:
-        gc.set_threshold(*thresholds)
     progress.done()
     if cache is not None and (cache.stored or checker.stored):
         cache.prune()

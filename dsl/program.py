@@ -23,6 +23,7 @@ from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .data_stack import run_on_fresh_chunk
 from .errors import Diagnostic, PerfError, UsageError, available, dedupe, did_you_mean, error
 from .evaluator import Constants, Evaluator
+from .gc_pauses import with_fewer_collections
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
 from .loader import LoadTrace, load_modules
@@ -57,6 +58,7 @@ class Program:
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
+    @with_fewer_collections
     def load(cls, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
              texts: Mapping[str, str] | None = None, session: CheckSession | None = None,
              trace: LoadTrace | None = None) -> "Program":
@@ -79,6 +81,7 @@ class Program:
 
     # -- checking ----------------------------------------------------------------------------------------------
     @with_recursion_room
+    @with_fewer_collections
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics) + unread_cells(self.blocks, self.sources)
