@@ -162,8 +162,8 @@ class IRBuilder:
 
     def line(self, number: int) -> str:
         if self._lines is None:
-            self._lines = self.text.splitlines()
-        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
+            self._lines = self.text.split("\n")     # as the parser counts lines: at '\n' only (blocks.SourceLines)
+        return self._lines[number - 1].removesuffix("\r") if 0 < number <= len(self._lines) else ""
 
     def _height(self, value) -> int:
         return self._heights.get(id(value), 1)

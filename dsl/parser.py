@@ -248,8 +248,10 @@ def parse_value(text: str, origin: str = "--set") -> list[ir.Expr] | ir.RangeExp
 
 
 def _line_of(text: str, line: int) -> str:
-    lines = text.splitlines()
-    return lines[line - 1] if 0 < line <= len(lines) else ""
+    """Line `line` (1-based) of `text` as the parser counts lines (at '\n' only, as blocks.SourceLines: a string may
+    hold U+2028 or a form feed, where str.splitlines would also cut), without its '\r'; "" out of range."""
+    lines = text.split("\n")
+    return lines[line - 1].removesuffix("\r") if 0 < line <= len(lines) else ""
 
 
 def _describe_terminal(name: str) -> str:
@@ -410,7 +412,7 @@ def _require_without_message(before: str) -> int | None:
 
 def _end_of_code(text: str) -> tuple[int, int]:
     """Line and column just after the last code of a file (trailing comments and blank lines left out)."""
-    lines = text.splitlines() or [""]
+    lines = text.split("\n")                   # lines as the parser counts them (at '\n' only)
     for number in range(len(lines), 0, -1):
         code = _CODE_BEFORE_COMMENT.match(lines[number - 1]).group(1).rstrip()
         if code:

@@ -350,6 +350,22 @@ def test_a_spec_error_quotes_its_own_line_after_a_string_holding_a_line_separato
                           '  |\n4 | import "nope.perf"\n')
 
 
+@pytest.mark.parametrize("between", ["\u2028", "\u2029", "\x0c"])
+def test_a_syntax_error_quotes_its_own_line_after_a_string_holding_a_line_separator(run, tmp_path, between):
+    """The same for the parser's own errors (parser._line_of, the IR builder's quoted lines): the error at line 4
+    quoted line 3, `x = 1 W +`, str.splitlines' fourth line."""
+    spec = tmp_path / "sep.perf"
+    spec.write_text('model m {\n    label = "a' + between + 'b"\n    x = 1 W +\n}\n')
+    code, _, err = run("check", str(spec), "--no-cache")
+    assert code == 1
+    assert err.startswith(f"error[syntax]: unexpected '}}'\n  --> {spec}:4:1\n  |\n4 | }}\n  | ^\n")
+    spec.write_text('model m {\n    label = "a' + between + 'b"\n    x = 1 furlong\n}\n')
+    code, _, err = run("check", str(spec), "--no-cache")
+    assert code == 1
+    assert err.startswith(f"error[unknown-unit]: unknown unit 'furlong'\n  --> {spec}:3:11\n  |\n"
+                          "3 |     x = 1 furlong\n")
+
+
 @pytest.mark.parametrize("bom, encoding", [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
                                            (b"\xfe\xff", "utf-16-be")])
 def test_a_byte_order_mark_names_the_encoding(run, tmp_path, bom, encoding):
