@@ -254,8 +254,12 @@ class Linker:
                               ("evaluate it through a report that binds the role",))
         if head in ROLE_WORDS:
             candidates = self.role_candidates(dotted.split(".", 1)[1])
+            # The error stands where the role is read (often a bundled cost model): the hint says where the report is,
+            # which a check of many files, several defining a `report r`, would otherwise leave to guess.
+            span = ctx.report.span
+            where = f" ({span.file}:{span.line})" if span is not None else ""
             return Unresolved("unbound-role", f"report '{ctx.report.name}' binds no block to the role '{head}'",
-                              (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'",)
+                              (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'{where}",)
                               + ((f"blocks that could fill it: {candidates}",) if candidates else ())
                               + ("roles bound: " + ", ".join(roles),))
         from .library import import_hint
