@@ -89,9 +89,11 @@ def folder_text() -> str:
     return str(folder) if folder is not None else "(none: no home folder is known; set XDG_CACHE_HOME)"
 
 
-def info_text() -> str:
-    """The report of `perfdsl cache info`: the folder, whether it is used (if not: why, and the fix), and per kind
-    the entries and bytes it holds. Makes nothing (a probe folder at most, removed at once); never raises."""
+def info_text(kinds: list[str] | None = None) -> str:
+    """The report of `perfdsl cache info [KIND...]`: the folder, whether it is used (if not: why, and the fix), and
+    per kind (those of `kinds`, in KINDS order; every kind and the files of no kind where none is named) the entries
+    and bytes it holds. Makes nothing (a probe folder at most, removed at once); never raises."""
+    named = set(kinds or ())
     status = _unmakeable(cache_status(create=False))
     lines = [f"folder: {status.folder if status.folder is not None else '(none)'}"]
     if status.used:
@@ -108,7 +110,7 @@ def info_text() -> str:
     if status.folder is None:
         return "\n".join(lines) + "\n"
     try:
-        kinds, other = listing(status.folder)
+        tallies, other = listing(status.folder)
     except FileNotFoundError:
         return "\n".join(lines + ["holds:  nothing (the folder does not exist)"]) + "\n"
     except OSError as exc:
@@ -116,11 +118,13 @@ def info_text() -> str:
     # (kind, how many, bytes, what): a kind counts its entries (its stamps and temporaries are said beside them).
     rows = []
     for kind in KINDS:
-        tally = kinds[kind.name]
+        if named and kind.name not in named:
+            continue
+        tally = tallies[kind.name]
         extra = f" (and {tally.others} stamp or temporary file{'s' if tally.others != 1 else ''})" \
             if tally.others else ""
         rows.append((kind.name, tally.entries, tally.size, f"{kind.prefix}*{kind.suffix}: {kind.what}{extra}"))
-    if other.others:
+    if other.others and not named:
         rows.append(("other", other.others, other.size, "files of no kind above, never cleared"))
     lines.append("")
     lines.append(f"{'kind':<8} {'entries':>7} {'size':>9}  what")

@@ -82,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                            "cache off (0, false, no, off and empty do not).")
     actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("dir", help="print the cache folder's path")
-    actions.add_parser("info", help="the folder, whether it is used (if not: why, and the fix), and the entries "
-                       "and bytes of each kind")
+    info = actions.add_parser("info", help="the folder, whether it is used (if not: why, and the fix), and the "
+                              "entries and bytes of each kind (all kinds, or those named)")
+    info.add_argument("kinds", nargs="*", metavar="KIND", type=_cache_kind, help="check, parse or grammar "
+                      "(default: all, and files of no kind)")
     clear = actions.add_parser("clear", help="remove perfdsl's cache files (all kinds, or those named)")
     clear.add_argument("kinds", nargs="*", metavar="KIND", type=_cache_kind, help="check, parse or grammar "
                        "(default: all)")
@@ -447,7 +449,7 @@ def cmd_cache(args) -> int:
         sys.stdout.write(cache_command.folder_text() + "\n")
         return EXIT_OK
     if args.action == "info":
-        sys.stdout.write(cache_command.info_text())
+        sys.stdout.write(cache_command.info_text(args.kinds))
         return EXIT_OK
     removed, size, errors = cache_command.clear(args.kinds)
     if errors:

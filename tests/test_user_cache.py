@@ -210,6 +210,23 @@ def test_cache_info(xdg, run):
         f"total          5    3.9 kB\n"), "")        # 300 + 1,050 + 2,500 + 7 = 3,857 bytes
 
 
+def test_cache_info_of_the_kinds_named(xdg, run):
+    """`perfdsl cache info check grammar`: only those kinds (in the table's order), no files of no kind."""
+    _fill(xdg)
+    assert run("cache", "info", "grammar", "check") == (0, (
+        f"folder: {xdg}\n"
+        "used:   yes\n"
+        "\n"
+        "kind     entries      size  what\n"
+        "check          2     300 B  check-*.json: results of perfdsl check (check_cache.py) (and 1 stamp or "
+        "temporary file)\n"
+        "grammar        1    2.5 kB  grammar-*.cache: Lark's tables for perfdsl's grammar (parser.py)\n"
+        f"total          3    2.8 kB\n"), "")        # 300 + 2,500 = 2,800 bytes
+    code, out, err = run("cache", "info", "bogus")
+    assert (code, out) == (2, "") and err.endswith(
+        "perfdsl cache info: error: argument KIND: no kind 'bogus' (choose from check, parse, grammar)\n")
+
+
 def test_cache_info_says_why_the_cache_is_not_used(xdg, run, monkeypatch):
     _fill(xdg)
     xdg.chmod(0o777)
