@@ -194,34 +194,32 @@ def _fill(folder: Path) -> None:
         (folder / name).write_bytes(b"x" * size)
 
 
+# The rows of `perfdsl cache info` for the files _fill makes, by kind.
+INFO_ROWS = {
+    "check": "check          2     300 B  check-*.json: results of perfdsl check (check_cache.py) (and 1 stamp or "
+             "temporary file)\n",
+    "parse": "parse          1    1.1 kB  parse-*.pickle: parsed .perf files (parse_cache.py) (and 1 stamp or "
+             "temporary file)\n",
+    "grammar": "grammar        1    2.5 kB  grammar-*.cache: Lark's tables for perfdsl's grammar (parser.py)\n",
+    "other": "other          1       7 B  files of no kind above, never cleared\n",
+}
+
+
+def info_table(xdg: Path, kinds: list[str], total: str) -> str:
+    return f"folder: {xdg}\nused:   yes\n\nkind     entries      size  what\n" + "".join(INFO_ROWS[k] for k in kinds) + total
+
+
 def test_cache_info(xdg, run):
     _fill(xdg)
-    assert run("cache", "info") == (0, (
-        f"folder: {xdg}\n"
-        "used:   yes\n"
-        "\n"
-        "kind     entries      size  what\n"
-        "check          2     300 B  check-*.json: results of perfdsl check (check_cache.py) (and 1 stamp or "
-        "temporary file)\n"
-        "parse          1    1.1 kB  parse-*.pickle: parsed .perf files (parse_cache.py) (and 1 stamp or temporary "
-        "file)\n"
-        "grammar        1    2.5 kB  grammar-*.cache: Lark's tables for perfdsl's grammar (parser.py)\n"
-        "other          1       7 B  files of no kind above, never cleared\n"
-        f"total          5    3.9 kB\n"), "")        # 300 + 1,050 + 2,500 + 7 = 3,857 bytes
+    assert run("cache", "info") == (0, info_table(xdg, ["check", "parse", "grammar", "other"],
+                                                  "total          5    3.9 kB\n"), "")  # 300 + 1,050 + 2,500 + 7 B
 
 
 def test_cache_info_of_the_kinds_named(xdg, run):
-    """`perfdsl cache info check grammar`: only those kinds (in the table's order), no files of no kind."""
+    """`perfdsl cache info grammar check`: only those kinds (in the table's order), no files of no kind."""
     _fill(xdg)
-    assert run("cache", "info", "grammar", "check") == (0, (
-        f"folder: {xdg}\n"
-        "used:   yes\n"
-        "\n"
-        "kind     entries      size  what\n"
-        "check          2     300 B  check-*.json: results of perfdsl check (check_cache.py) (and 1 stamp or "
-        "temporary file)\n"
-        "grammar        1    2.5 kB  grammar-*.cache: Lark's tables for perfdsl's grammar (parser.py)\n"
-        f"total          3    2.8 kB\n"), "")        # 300 + 2,500 = 2,800 bytes
+    assert run("cache", "info", "grammar", "check") == (0, info_table(xdg, ["check", "grammar"],
+                                                                      "total          3    2.8 kB\n"), "")
     code, out, err = run("cache", "info", "bogus")
     assert (code, out) == (2, "") and err.endswith(
         "perfdsl cache info: error: argument KIND: no kind 'bogus' (choose from check, parse, grammar)\n")
