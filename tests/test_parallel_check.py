@@ -203,7 +203,8 @@ def test_a_usage_error_in_a_worker_stops_the_run_as_in_a_serial_run(check):
         import atexit, multiprocessing, threading
         atexit.register(lambda: print("left:", threading.active_count(), len(multiprocessing.active_children())))
     """
-    refused = "error[no-such-file]: cannot read 'models/gemma.perf': refused for the test\n  = help: a hint\n\n1 error\n"
+    refused = ("error[no-such-file]: cannot read 'models/gemma.perf': refused for the test\n  = help: a hint\n\n"
+               "1 error\n")
     assert check("--no-cache", "-j", "1", *LIBRARY, before=refuses_gemma) == (2, "forked: []\nleft: 1 0\n", refused)
     assert check("--no-cache", "-j", "2", *LIBRARY, before=refuses_gemma) == (2, "forked: [2]\nleft: 1 0\n", refused)
 

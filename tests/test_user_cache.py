@@ -206,7 +206,9 @@ INFO_ROWS = {
 
 
 def info_table(xdg: Path, kinds: list[str], total: str) -> str:
-    return f"folder: {xdg}\nused:   yes\n\nkind     entries      size  what\n" + "".join(INFO_ROWS[k] for k in kinds) + total
+    """The whole `perfdsl cache info` text of the folder `xdg`, used, with the rows of `kinds` and the `total` line."""
+    head = f"folder: {xdg}\nused:   yes\n\nkind     entries      size  what\n"
+    return head + "".join(INFO_ROWS[kind] for kind in kinds) + total
 
 
 def test_cache_info(xdg, run):
