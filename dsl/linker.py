@@ -211,8 +211,9 @@ class Linker:
     def _role_value_hints(self, name: str, report: "Block") -> list[str] | None:
         """The hints for `name` written as the block a usual role is bound to (`model = opt_14b`, in the report or
         by `--set model=opt_14b`): the blocks of the role's kind, as guesses and as the list of what may be given
-        there; only the file to import where a bundled library defines the name. None where `name` is written otherwise (then it may be any name of the report, whose cells are what
-        is available). A misspelt block among a swept role's blocks is mostly the sweep's error (sweeps.py)."""
+        there; only the file to import where a bundled library defines the name. None where `name` is written
+        otherwise (then it may be any name of the report, whose cells are what is available). A misspelt block among
+        a swept role's blocks is mostly the sweep's error (sweeps.py)."""
         def names(cell: ir.Cell) -> bool:
             items = source_items(cell.expr, report, self.blocks) if cell.sweep else [cell.expr]
             return isinstance(items, list) and any(isinstance(item, ir.Ref) and item.parts == (name,)
