@@ -426,7 +426,7 @@ def cmd_check(args) -> int:
             for shown, blocks, reports in checked.modules:
                 modules.setdefault(shown, (blocks, reports))
     progress.done()
-    if cache is not None and (cache.stored or checker.stored):
+    if checker.stored:                             # entries written, here or in workers: time to prune?
         cache.prune()
     diagnostics = dedupe(diagnostics)
     if diagnostics:

@@ -128,15 +128,15 @@ def _run_in_worker(file: str) -> tuple:
     return ("done", result, stored)
 
 
-def check_in_processes(files: list[str], work: Callable[[str], tuple], processes: int,
-                       progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[str, object, int]]:
+def check_in_processes(files: list[str], work: Callable[[str], tuple],
+                       processes: int) -> Iterator[tuple[str, object, int]]:
     """Check `files` on `processes` forked worker processes; yields (file, result, entries stored) in the order of
     `files`, as `work(file)` -> (result, entries stored) gives them.
 
     `work` runs in a worker (the state it reads is the parent's at the fork). A PerfError or UsageError that `work`
     raises in a worker is raised again here, with its diagnostics, when its file's turn comes; a file whose worker
     failed otherwise or died is checked here with `work`, as a serial run would (so its error is raised here).
-    `progress(done, total)` is called as results come. Raises what `work` raises for the files checked here, and
+    Raises what `work` raises for the files checked here, and
     KeyboardInterrupt (the workers are stopped first)."""
     global _WORK
     import multiprocessing
@@ -151,9 +151,7 @@ def check_in_processes(files: list[str], work: Callable[[str], tuple], processes
     finished = False
     try:
         futures = [executor.submit(_run_in_worker, file) for file in files]
-        for done, (file, future) in enumerate(zip(files, futures)):
-            if progress is not None:
-                progress(done, len(files))
+        for file, future in zip(files, futures):
             try:
                 outcome = future.result()
             except BrokenProcessPool:

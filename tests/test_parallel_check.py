@@ -57,9 +57,9 @@ import os, sys
 from perfdsl import cli, parallel_check
 forked = []
 _real = parallel_check.check_in_processes
-def _counted(files, work, processes, progress=None):
+def _counted(files, work, processes):
     forked.append(processes)
-    return _real(files, work, processes, progress)
+    return _real(files, work, processes)
 parallel_check.check_in_processes = _counted
 """
 RUN = """
