@@ -118,7 +118,7 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "Check
                             zipped.span))
                     seen_cells[name] = ir.Cell.model_construct(name=name, span=zipped.span, sweep=True)
 
-    _apply_sets(modules, nodes, sources, diagnostics)
+    _apply_sets(modules, nodes, sources, diagnostics, session)
     blocks: dict[str, Block] = {}
     inherit = (lambda node, parent: session.inherit(node, parent, _inherit)) if session is not None else _inherit
     for name in nodes:
@@ -133,9 +133,11 @@ def choice_fields(cell: ir.Cell) -> dict:
 
 
 def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: SourceLines,
-                diagnostics: list[Diagnostic]) -> None:
+                diagnostics: list[Diagnostic], session: "CheckSession | None" = None) -> None:
     """Write every `set { BLOCK.CELL = ... }` entry into its block; a cell set twice, or one no block has, is an
-    error."""
+    error. With a `session`, the same entry written into the same node gives the same new node (CheckSession.set_in),
+    so the Blocks built from it, and the records of their cells, are shared by the programs that import the same
+    `set` (a calibration file)."""
     done: dict[tuple[str, str], ir.SetStmt] = {}
     for module in modules:
         for stmt in module.sets:
@@ -160,13 +162,7 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                     notes=[f"first set at {first.cell.span.location()}"]))
                 continue
             done[(name, cell.name)] = stmt
-            if replaced.choices is not None:
-                cell = cell.model_copy(update=choice_fields(replaced))      # a `set` value is checked as a choice
-            elif replaced.declared_dim is not None:
-                cell = cell.model_copy(update={"declared": replaced.declared, "declared_dim": replaced.declared_dim,
-                                               "declared_span": replaced.declared_span})
-            elif isinstance(replaced.expr, ir.Num) and isinstance(cell.expr, ir.Num) \
-                    and tuple(replaced.expr.dim) != tuple(cell.expr.dim):
+            if _set_changes_dimension(replaced, cell):
                 from .units import Dimension, dimension_name
 
                 diagnostics.append(sources.diag(
@@ -174,10 +170,29 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                     f"the cell is {dimension_name(Dimension(replaced.expr.dim))}", cell.expr.span,
                     notes=[f"the cell is defined at {replaced.span.location()}"]))
                 continue
-            cells = [cell if c.name == cell.name else c for c in node.cells]
-            if all(c.name != cell.name for c in node.cells):
-                cells.append(cell)
-            nodes[name] = node.model_copy(update={"cells": tuple(cells)})
+            nodes[name] = _set_cell(node, cell, replaced) if session is None else \
+                session.set_in(node, stmt, replaced, lambda: _set_cell(node, cell, replaced))
+
+
+def _set_changes_dimension(replaced: ir.Cell, cell: ir.Cell) -> bool:
+    """Whether a `set` gives a number of another dimension than the number it replaces (a declared unit or choice
+    is checked with the other cells instead)."""
+    return replaced.choices is None and replaced.declared_dim is None and isinstance(replaced.expr, ir.Num) \
+        and isinstance(cell.expr, ir.Num) and tuple(replaced.expr.dim) != tuple(cell.expr.dim)
+
+
+def _set_cell(node: ir.Block, cell: ir.Cell, replaced: ir.Cell) -> ir.Block:
+    """`node` with `cell` (a `set` entry's) in place of `replaced` (the cell the block has, its own or inherited),
+    or after its own cells where it inherits it; the cell keeps a declared choice or unit of `replaced`."""
+    if replaced.choices is not None:
+        cell = cell.model_copy(update=choice_fields(replaced))      # a `set` value is checked as a choice
+    elif replaced.declared_dim is not None:
+        cell = cell.model_copy(update={"declared": replaced.declared, "declared_dim": replaced.declared_dim,
+                                       "declared_span": replaced.declared_span})
+    cells = [cell if c.name == cell.name else c for c in node.cells]
+    if all(c.name != cell.name for c in node.cells):
+        cells.append(cell)
+    return node.model_copy(update={"cells": tuple(cells)})
 
 
 def _inherited_cell(node: ir.Block, name: str, nodes: dict[str, ir.Block]) -> ir.Cell | None:

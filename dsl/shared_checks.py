@@ -153,6 +153,7 @@ class CheckSession:
     """
 
     built: dict[tuple[int, int], tuple] = field(default_factory=dict)
+    written: dict[tuple[int, int, int], tuple] = field(default_factory=dict)   # set_in's nodes
     free: dict[tuple[int, str], CellEntry] = field(default_factory=dict)       # report-free checkers
     bound: dict[tuple[int, str], CellEntry] = field(default_factory=dict)      # checkers of a report
     # Report-free checkers: the records of a block's cells taken together (BlockEntry), by block id; False where
@@ -172,6 +173,18 @@ class CheckSession:
         if found is None:
             found = self.built[key] = (node, parent, build(node, parent))
         return found[2]
+
+    def set_in(self, node: "ir.Block", stmt: "ir.SetStmt", replaced: "ir.Cell",
+               write: Callable[[], "ir.Block"]) -> "ir.Block":
+        """The parsed block `node` with the `set` entry `stmt` written over `replaced` (`write()`, blocks._set_cell),
+        made once per session: the programs that import the same `set` (a calibration file, parsed once) get the
+        same node, so `inherit` gives them the same Block. Keeps the three objects of the key alive, so their ids
+        stay unique."""
+        key = (id(node), id(stmt), id(replaced))
+        found = self.written.get(key)
+        if found is None:
+            found = self.written[key] = (node, stmt, replaced, write())
+        return found[3]
 
     def memo(self, report_free: bool) -> dict[tuple[int, str], CellEntry]:
         """The pure cells of report-free checkers, or those of checkers with a report (keyed by block id, cell)."""

@@ -128,6 +128,32 @@ def test_the_library_cells_are_inferred_once_per_session(monkeypatch):
     assert inferred == []
 
 
+def test_blocks_a_calibration_sets_are_shared_by_the_programs_that_import_it(monkeypatch):
+    """A calibration file's `set { ... }` entries write cells into the blocks of a report (its GPU, its stack, its
+    workload): the programs that import the same file share the blocks so written, so the report checked after its
+    calibration file (which imports it) infers no cell again, and its blocks are the same objects."""
+    monkeypatch.chdir(REPO)
+    inferred = []
+    original = checker_module.Checker._infer_cell
+
+    def counting(self, block, cell):
+        inferred.append((self.ctx is None, block.name, cell.name))
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    session = CheckSession()
+    calibration = Program.load(["reports/published_gptfast_calibration.perf"], session=session)
+    calibration.check()
+    inferred.clear()
+    report = Program.load(["reports/published_gptfast.perf"], session=session)
+    assert report.check() == []
+    assert inferred == []
+    for name in ("gpt_fast", "a100_80gb_sxm4", "gptfast_generate"):       # each has cells the calibration sets
+        assert report.blocks[name] is calibration.blocks[name]
+    fitted = report.blocks["gpt_fast"].cells["kernel_overhead"].expr
+    assert fitted.span.file.endswith("published_gptfast_calibration.perf"), "the fitted value, not the library's"
+
+
 COST = "costmodel cost {\n    moved: byte = hardware_part.bw * 1 s\n}\n"
 GOOD_PART = "hardware hardware_part {\n    bw = 1 GB/s\n}\n"
 BAD_PART = "hardware hardware_part {\n    bw = 1 s\n}\n"                 # a duration where a bandwidth belongs
