@@ -28,10 +28,18 @@ from .workbook_pictures import workbook_pictures
 from .workbook_setup import setup_lines, shown_path
 
 
+# The field's abbreviations, written as the field writes them in a title: "ttft" -> "TTFT", not "Ttft".
+_ABBREVIATIONS = {word.lower(): word for word in (
+    "TTFT", "TPOT", "ITL", "E2E", "KV", "MFU", "MBU", "GPU", "GPUs", "CPU", "TP", "PP", "EP", "DP", "LM", "MoE",
+    "HBM", "SM", "FLOPs", "FLOP", "QK", "MLP", "ID")}
+
+
 def title_of(name: str) -> str:
-    """A name as a header title: underscores and dots as spaces, first letter capitalised ("kv_cache.bytes" -> "Kv cache
-    bytes")."""
-    text = name.replace("_", " ").replace(".", " ").strip()
+    """A name as a header title: underscores and dots as spaces, first letter capitalised, the field's abbreviations
+    as it writes them ("kv_cache.bytes" -> "KV cache bytes", "ttft" -> "TTFT", "energy_per_token" -> "Energy per
+    token")."""
+    words = [_ABBREVIATIONS.get(word.lower(), word) for word in name.replace("_", " ").replace(".", " ").split()]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
@@ -44,7 +52,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     ctx = result.ctx
     n = result.n_rows
     axis_columns = result.axis_columns()
-    string_shows = [c for c in result.columns if c.kind in ("str", "bool")]
+    # Text shown cells name a row (Model, Device) and come first; flags (`memory.fits`) describe it, after the axes.
+    string_shows = [c for c in result.columns if c.kind == "str"]
+    flag_shows = [c for c in result.columns if c.kind == "bool"]
     numeric_shows = [c for c in result.columns if c.kind == "num"]
     covered_roles = {c.item.ref.parts[0] for c in string_shows if len(c.item.ref.parts) == 2}
 
@@ -61,6 +71,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             id_names.append(key)
             id_values.append(axis_columns[key].tolist())
 
+    for column in flag_shows:
+        id_names.append(column.name)
+        id_values.append(result.column(column.name).tolist())
+
     if result.invalid_points == "mark" and result.violations:     # kept points that break a `require`: say so
         id_names += ["valid", "violates"]
         id_values += [result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()]
@@ -69,7 +83,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
     estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
     scales = {c.name: c.scale for c in numeric_shows}
-    measured_lists = {name: (m.measured / m.scale).tolist() for name, m in measured.items()}
+    # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15
+    # significant digits, what a float holds for sure, the number the log gave is shown again.
+    measured_lists = {name: [float(f"{value:.15g}") for value in (m.measured / m.scale).tolist()]
+                      for name, m in measured.items()}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 

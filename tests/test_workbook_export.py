@@ -103,3 +103,31 @@ def test_a_program_loaded_by_absolute_path_is_shown_as_diagnostics_show_it(tmp_p
     assert inside["Inputs"]["G2"].value == "hardware/gpu.perf:76"
     setup = dict(inside["Setup"].iter_rows(values_only=True))
     assert setup["Cost model"].startswith("prefill: reports/example.perf (sha256 ")
+
+
+@pytest.mark.parametrize("name, title", [
+    ("ttft", "TTFT"), ("tpot", "TPOT"), ("e2e", "E2E"), ("kv_cache.bytes", "KV cache bytes"),
+    ("energy_per_token", "Energy per token"), ("decode.mfu", "Decode MFU"), ("gpus_per_replica", "GPUs per replica"),
+    ("lm_head_flops", "LM head FLOPs"), ("moe_layers", "MoE layers"), ("throughput", "Throughput"),
+    ("tps", "Tps"), ("Model", "Model")])
+def test_a_header_writes_the_fields_abbreviations_as_the_field_does(name, title):
+    """A newcomer's workbook had the headers "Ttft (ms)" and "Tpot (ms)": a shown name's title keeps the field's
+    abbreviations in capitals; other words are left as written, the first letter capitalised."""
+    from perfdsl.workbook_export import title_of
+
+    assert title_of(name) == title
+
+
+def test_a_measured_value_is_written_as_the_log_gave_it(tmp_path, monkeypatch):
+    """data/seed_runs_a5000.csv gives opt-6.7b on 8 GPUs 16.04 "GB" of memory, read as GiB (measured_unit_aliases):
+    16.04 x 2^30 bytes, shown in GiB again, is 16.040000000000003 in floating point; the workbook holds 16.04, the
+    number of the log (a newcomer saw the artefact in the formula bar)."""
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "seed.xlsx"
+    assert main(["eval", "reports/seed_benchmark.perf", "-o", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out)["Multi GPU"]
+    header = [cell.value for cell in sheet[2]]
+    memory_measured = header.index("Measured", header.index("Estimated high") + 1)     # after the runtime group
+    row = next(r for r in sheet.iter_rows(min_row=3, values_only=True)
+               if r[0] == "facebook/opt-6.7b" and r[1] == "NVIDIA RTX A5000")
+    assert row[memory_measured] == 16.04
