@@ -78,7 +78,7 @@ _TABLE = [
               "likely a misspelt override: the block keeps the value it inherits (the note says which) and the new "
               "cell changes nothing; the help names the cell meant. Warned where a block adds a cell that no formula, "
               "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
-              "slip (a letter or two in one word, two letters swapped, an underscore) from a cell it inherits or "
+              "slip (a letter or two in one word left out, added or typed for another, two letters swapped, an underscore) from a cell it inherits or "
               "another block of its kind has"),
     ErrorCode("unknown-role", "spec", _W, "'{role}' is neither a block nor a role that a report binds",
               "likely a typo of a role name such as `model`"),

@@ -120,7 +120,20 @@ def misspelt(name: str, meant: str) -> bool:
     if abs(len(word) - len(meant_word)) > 2:          # more than two letters left out: another word
         return False
     letters = "".join(c for c in word if not c.isdigit()), "".join(c for c in meant_word if not c.isdigit())
-    return letters[0] != letters[1] and (near_miss(word, meant_word) or _swapped(word, meant_word))
+    return letters[0] != letters[1] and (near_miss(word, meant_word) or _swapped(word, meant_word)
+                                         or _one_letter(word, meant_word))
+
+
+def _one_letter(word: str, meant: str) -> bool:
+    """One letter typed for another (`sise` for `size`, `ffm` for `ffn`), added (`bwe` for `bw`) or left out, which
+    difflib scores below near_miss's bar in a short word (`mem_sise`: 0.75). The word meant has at least three
+    letters, or two where one is added: in a shorter word one letter more or less is another word (`tp`, `pp`)."""
+    if len(word) == len(meant):
+        return len(meant) >= 3 and sum(a != b for a, b in zip(word, meant)) == 1
+    longer, shorter = (word, meant) if len(word) > len(meant) else (meant, word)
+    if len(longer) != len(shorter) + 1 or len(meant) < (2 if longer is word else 3):
+        return False
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
 
 
 def _swapped(word: str, other: str) -> bool:

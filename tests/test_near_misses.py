@@ -113,9 +113,36 @@ def test_a_report_that_shows_the_cell_reads_it(tmp_path, capsys, monkeypatch):
     ("gemm_matmul_efficiency", "matmul_efficiency", False),
     ("peak_fp4", "peak_fp8", False),                      # another number
     ("tp_size", "pp_size", False),                        # another short word
+    # One letter typed for another, or one added, which difflib scores low in a short word (a newcomer's what-if
+    # GPU kept its 80 GB: `mem_sise = 141 GB` was `ok`).
+    ("mem_sise", "mem_size", True), ("ffm", "ffn", True), ("heade", "heads", True), ("hidfen", "hidden", True),
+    ("mem_bwe", "mem_bw", True), ("mem_siz", "mem_size", True),
+    ("tp_k", "tp_q", False),                              # a one-letter word: another word
+    ("peak_bf16", "peak_fp16", False),                    # two letters: another format
 ])
 def test_what_counts_as_a_slip(name, meant, slip):
     assert misspelt(name, meant) is slip
+
+
+def test_a_what_if_gpus_misspelt_figure_is_warned_of(tmp_path, capsys, monkeypatch):
+    """`mem_sise = 141 GB` in a GPU that extends another: a new cell nothing reads, so the GPU keeps its 80 GB."""
+    status, err = check(tmp_path, "hardware gpu80 {\n    mem_size = 80 GB\n    mem_bw = 3350 GB/s\n}\n"
+                        "hardware what_if extends gpu80 {\n    mem_sise = 141 GB\n}\n"
+                        "costmodel decode {\n    kv_room = hardware.mem_size / hardware.mem_bw\n}\n",
+                        capsys, monkeypatch)
+    assert status == 0
+    assert err == (
+        "warning[unread-cell]: 'mem_sise' is not a cell of 'gpu80' (its parent) and nothing reads it\n"
+        "  --> spec.perf:6:5\n"
+        "  |\n"
+        "6 |     mem_sise = 141 GB\n"
+        "  |     ^^^^^^^^\n"
+        "  = note: 'what_if' keeps the 'mem_size' it inherits: mem_size = 80 GB, at spec.perf:2:5\n"
+        "  = in: hardware.what_if.mem_sise\n"
+        "  = help: did you mean 'mem_size'?\n"
+        "  = help: a new cell of this name is fine once a formula, `show` or `require` reads it\n"
+        "\n"
+        "1 warning\n")
 
 
 def test_no_bundled_file_warns_of_an_unread_cell(capsys, monkeypatch):
