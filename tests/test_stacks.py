@@ -86,3 +86,29 @@ def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
     got = {row["stack"]: row for row in perfdsl.load(tmp_path / "r.perf").evaluate().records()}
     assert got["vllm"]["pool [GB]"] == 0 and got["vllm"]["fits"] is False
     assert got["hf_eager"]["peak [GB]"] < 80 and got["hf_eager"]["fits"] is True
+
+
+def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_the_whole_batch(tmp_path):
+    """Llama-3.1-8B, 64 prompts of 4,096 tokens: eager transformers runs the 262,144 tokens in one forward, while
+    vLLM's forward holds at most max_num_batched_tokens = 8,192 and sizes its KV pool after a profiling forward of
+    that budget (a newcomer found vLLM's pool short by 26 GB, and `fits` false, from the whole batch's activations).
+    The peak inside a layer: the residual stream twice and the gated MLP's three intermediates, 2-byte activations."""
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        # Logits for the last position only, as generation computes them (the inference default is a plain
+        # forward's, every position: 64 x 4,096 x 128,256 of them would be the peak instead).
+        'workload w extends inference { batch = 64; seq_len = 4096; output_len = 128; lm_head_all_positions = false }\n'
+        'report r {\n    model = llama3_1_8b\n    hardware = h100_sxm5\n    sweep stack = [vllm, hf_eager]\n'
+        '    precision = bf16\n    workload = w\n'
+        '    show memory.activations in byte as activations, memory.fits as fits\n}\n')
+    got = {row["stack"]: row for row in perfdsl.load(tmp_path / "r.perf").evaluate().records()}
+    hidden, ffn, a = 4096, 14336, 2
+
+    def layer_peak(tokens):
+        return 2 * tokens * hidden * a + tokens * ffn * a * 3
+
+    assert got["vllm"]["activations [byte]"] == layer_peak(8192) == 838_860_800
+    assert got["hf_eager"]["activations [byte]"] == layer_peak(64 * 4096)
+    assert got["vllm"]["fits"] is True          # KV cache 36.5 GB within 0.9 x 80 GB less weights and activations
