@@ -36,6 +36,7 @@ class ExplainNode:
     children: list["ExplainNode"] = field(default_factory=list)
     repeated: bool = False
     note: str = ""
+    source: str = ""                # the comment written beside the cell: where a datasheet figure comes from
 
 
 def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
@@ -110,7 +111,8 @@ class Explainer:
         vtype = self.checker.types.get((block.name, name))
         node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
                            formula=_formula(cell), value=_value_text(value, vtype),
-                           location=str(cell.span.location()), inherited_from=owner if owner != block.name else None)
+                           location=str(cell.span.location()), inherited_from=owner if owner != block.name else None,
+                           source=cell_comment(self.program.sources, cell))
         key = (block.name, name)
         if cell.sweep:
             node.note = "a sweep axis"
@@ -163,6 +165,31 @@ class Explainer:
                            note="in a branch of if() not taken at this point")
 
 
+def cell_comment(sources, cell: ir.Cell) -> str:
+    """The comment written after a cell on its last line (`mem_bw = 3350 GB/s   # gpus.csv: 3350 ...`), with the
+    comment lines right below it that start in the same column (its continuation), joined by spaces; "" where the
+    line goes on with code (`a = 1; b = 2`) or has no comment. `sources` is the program's SourceLines: the files as
+    they were read."""
+    span = cell.expr.span if cell.expr is not None else (cell.declared_span or cell.span)
+    line = sources.line(span.file, span.end_line)
+    if line is None:
+        return ""
+    after = line[span.end_col - 1:]
+    text = after.lstrip()
+    if not text.startswith("#"):
+        return ""
+    column = len(line) - len(text)
+    parts = [text[1:].strip()]
+    number = span.end_line + 1
+    while (following := sources.line(span.file, number)) is not None:
+        rest = following.lstrip()
+        if not rest.startswith("#") or len(following) - len(rest) != column:
+            break
+        parts.append(rest[1:].strip())
+        number += 1
+    return " ".join(part for part in parts if part)
+
+
 def _formula(cell: ir.Cell) -> str:
     if cell.expr is None:
         return f"(declared input: {cell.declared})"
@@ -188,6 +215,8 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
     `defaulted` took their first value), then its precedents as a box-drawn tree."""
     lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
+    if root.source:
+        lines.append(f"  source: {root.source}")
     at = f"  at: {point}"
     if defaulted:
         at += f" (first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE)"
@@ -211,6 +240,8 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
             text += f" {node.note}"
         if node.repeated:
             text += " (see above)"
+        elif node.source and not node.children:     # a figure written in a file: where it comes from
+            text += f"   # {node.source}"
         lines.append(prefix + branch + text)
         child_prefix = prefix + ("    " if last else "│   ")
         for index, child in enumerate(node.children):

@@ -547,6 +547,32 @@ def test_explain_shows_a_formula_without_the_comments_between_its_lines(work, ru
     assert out.splitlines()[:2] == ["c.x = 3 s", "  formula: 1 s + 2 s"]
 
 
+def test_explain_names_the_source_written_beside_a_figure(work, run):
+    """Every number traces back to a datasheet: the comment written after a cell (and the comment lines below it in
+    the same column) is its source, shown under the root and after a leaf of the tree; code after the cell on the
+    same line is no comment."""
+    (work / "sourced.perf").write_text(
+        'hardware gpu {\n'
+        '    mem_bw = 3350 GB/s     # gpus.csv: 3350 (datasheet)\n'
+        '    clock: Hz = 1980 MHz   # DISPUTED: 1980 for FP32 peaks;\n'
+        '                           # 1830 for tensor peaks\n'
+        '    # a note about what follows, not a continuation\n'
+        '    sm = 132; tdp = 700 W  # not the source of sm\n'
+        '}\n'
+        'costmodel c {\n'
+        '    t = 1 GB / hardware.mem_bw + hardware.sm / hardware.clock\n'
+        '}\n'
+        'report r { hardware = gpu; show c.t }\n')
+    code, out, _ = run("explain", "sourced.perf", "hardware.clock")
+    assert code == 0
+    assert out.splitlines()[3] == "  source: DISPUTED: 1980 for FP32 peaks; 1830 for tensor peaks"
+    code, out, _ = run("explain", "sourced.perf", "c.t")
+    assert code == 0
+    assert "hardware.mem_bw -> gpu.mem_bw = 3.35 TB/s   [3350 GB/s]   (sourced.perf:2:5)   # gpus.csv: 3350 (datasheet)" \
+        in out
+    assert "hardware.sm -> gpu.sm = 132   (sourced.perf:6:5)\n" in out + "\n"
+
+
 def test_explain_every_axis_given(work, run):
     code, out, _ = run("explain", "prog.perf", "prefill.flops", "--at", "batch=1", "--at", "model=m1",
                        "--at", "seq=512")
