@@ -43,6 +43,17 @@ def title_of(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _swept_cell(ctx, ref: ir.Ref) -> str | None:
+    """The name of the sweep axis coordinate a shown reference reads as it is (`workload.tp` where the workload's
+    `tp` is swept), else None."""
+    if len(ref.parts) == 1:
+        block, cell = ctx.report.name, ref.parts[0]
+    else:
+        block, cell = ctx.fixed_roles.get(ref.parts[0], ref.parts[0]), ref.parts[1]
+    entry = ctx.sweep_cells.get((block, cell))
+    return entry[1].name if entry is not None else None
+
+
 def build_workbook_data(result: Result, comparison: Comparison | None) -> WorkbookData:
     """The workbook's plain data for a report's result and its runs (`comparison`; None: no runs): one section per value
     of the report option `section`, a row per row of the result (only the rows runs matched with `points = "runs"`),
@@ -52,20 +63,30 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     ctx = result.ctx
     n = result.n_rows
     axis_columns = result.axis_columns()
-    # Text shown cells name a row (Model, Device) and come first; flags (`memory.fits`) describe it, after the axes.
-    string_shows = [c for c in result.columns if c.kind == "str"]
+    # Text shown cells name a row (Model, Device) and come first, as does a shown number that is a sweep axis's
+    # value (`workload.tp as TP`: no metric, nothing measured); flags (`memory.fits`) describe a row, after the axes.
+    axis_shows = {c.name: axis for c in result.columns if c.kind == "num"
+                  for axis in [_swept_cell(ctx, c.item.ref)] if axis is not None}
+    string_shows = [c for c in result.columns if c.kind == "str" or c.name in axis_shows]
     flag_shows = [c for c in result.columns if c.kind == "bool"]
-    numeric_shows = [c for c in result.columns if c.kind == "num"]
-    covered_roles = {c.item.ref.parts[0] for c in string_shows if len(c.item.ref.parts) == 2}
+    numeric_shows = [c for c in result.columns if c.kind == "num" and c.name not in axis_shows]
+    covered_roles = {c.item.ref.parts[0] for c in string_shows
+                     if len(c.item.ref.parts) == 2 and c.name not in axis_shows}
+    covered_axes = set(axis_shows.values())
 
     id_names: list[str] = []
     id_values: list[list] = []
     for column in string_shows:
         id_names.append(column.name)
-        id_values.append(result.column(column.name).tolist())
+        coord = axis_shows.get(column.name)
+        if coord is not None:           # the axis's own values, written as the axis column writes them (1, not 1.0)
+            key = next(k for k in axis_columns if k == coord or k.startswith(coord + " ["))
+            id_values.append(axis_columns[key].tolist())
+        else:
+            id_values.append(result.column(column.name).tolist())
     for axis in ctx.axes:
         for coord in axis.coords:
-            if coord.kind == "role" and coord.name in covered_roles:
+            if (coord.kind == "role" and coord.name in covered_roles) or coord.name in covered_axes:
                 continue
             key = next(k for k in axis_columns if k == coord.name or k.startswith(coord.name + " ["))
             id_names.append(key)
@@ -119,7 +140,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     notes = [f"Report '{result.report}': {result.n_points:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
     if result.rows is not None:
-        notes.append(f"Question: {result.rows.summary}.")
+        # The rows a question picked, or (no question) the points that meet every constraint: only those are rows.
+        label = "Question" if ctx.report.questions else "Rows"
+        notes.append(f"{label}: {result.rows.summary}.")
     for name, cell in ctx.report.cells.items():
         if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
             notes.append(f"{title_of(name)}: {cell.expr.value}")

@@ -131,3 +131,26 @@ def test_a_measured_value_is_written_as_the_log_gave_it(tmp_path, monkeypatch):
     row = next(r for r in sheet.iter_rows(min_row=3, values_only=True)
                if r[0] == "facebook/opt-6.7b" and r[1] == "NVIDIA RTX A5000")
     assert row[memory_measured] == 16.04
+
+
+def test_a_shown_sweep_value_names_rows_and_a_flag_follows_the_axes(tmp_path):
+    """`show workload.tp as TP` shows an axis's own value: it names the row (an identity column, its axis column
+    left out: not twice), never a metric with Measured and Error columns and a Summary row; a shown flag
+    (`c.fits`) comes after the axes. A report without a question says "Rows", not "Question", about the points it
+    keeps."""
+    from perfdsl.workbook_export import build_workbook_data
+
+    (tmp_path / "r.perf").write_text(
+        "workload w {\n    sweep tp = [1, 2]\n}\n"
+        "costmodel c {\n    t = 2 s / workload.tp\n    fits = workload.tp < 2\n}\n"
+        "report r {\n    workload = w\n    sweep batch = [1, 8]\n"
+        "    require batch * workload.tp < 16, \"too large\"\n"
+        "    show workload.tp as TP, c.fits as fits, c.t in s as time\n}\n")
+    program = perfdsl.load(tmp_path / "r.perf")
+    data = build_workbook_data(program.evaluate(), None)
+    section = data.sections[0]
+    assert section.id_columns == ["TP", "batch", "fits"]
+    assert [metric.name for metric in section.metrics] == ["time"]
+    assert [(row.identity["TP"], row.identity["batch"], row.identity["fits"]) for row in section.rows] == \
+        [(1, 1, True), (1, 8, True), (2, 1, False)]                 # tp 2 x batch 8 breaks the `require`
+    assert "Rows: 3 of 4 sweep points meet every constraint." in data.notes
