@@ -235,7 +235,8 @@ class Checker(Sharing):
                 f"{cell.declared} ({declared.describe()})"
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
-                        notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [])
+                        notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
+                        hints=_rate_hints(cell.expr, declared.dim, vtype.dim))
             return declared
         return vtype
 
@@ -622,3 +623,15 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+
+
+def _rate_hints(expr: ir.Expr, declared: Dimension, given: Dimension) -> list[str]:
+    """unit_hints for a cell whose formula's dimension is not the one declared; where the formula is a number
+    written with a unit that is the declared rate's amount (`1978.9 TFLOPs` for FLOP/s: a datasheet's "TFLOPS"
+    is a rate), how to write the rate."""
+    hints = unit_hints(declared, given)
+    if isinstance(expr, ir.Num) and expr.unit and declared == given / Dimension.of(s=1):
+        amount = expr.unit[:-1] if expr.unit.endswith(("s", "S")) and expr.unit[-2:-1].isupper() else expr.unit
+        hints = [f"'{expr.text}' is an amount of {dimension_name(given)}; the rate is written "
+                 f"'{expr.text[:len(expr.text) - len(expr.unit)]}{amount}/s'"] + hints[1:]
+    return hints
