@@ -66,6 +66,13 @@ class Constants:
     # (link, block, id of a formula node) -> what its references resolve to (Linker.target), in order: found once,
     # read by every check of what a formula part reads (a constant part's first computation per role positions).
     targets: dict = field(default_factory=dict)
+    # id -> the formula node (or link) whose id() keys an entry above, held as long as the entries: CPython gives a
+    # dead object's id() to a later object, so a node made for one evaluation and dropped (a `where` bound per chunk)
+    # would leave its step, value or references to whichever node took its address next (Evaluator._hold).
+    held: dict = field(default_factory=dict)
+    # A formula made anew for each evaluation (queries.bind_axes of a `where`), by its value: the node the entries
+    # above know for it, so that each chunk reuses its steps instead of compiling and holding another copy.
+    lasting: dict = field(default_factory=dict)
 
 
 class Evaluator:
@@ -104,6 +111,8 @@ class Evaluator:
         self._steps: dict = constants.steps if constants is not None else {}
         self._sized: dict = constants.sized if constants is not None else {}
         self._targets: dict = constants.targets if constants is not None else {}
+        self._held: dict = constants.held if constants is not None else {}
+        self._hold(self.link)
         if constants is not None:
             roles = tuple((index, tuple(coord.values.tolist())) for index, coord in ctx.swept_roles.values())
             self._roles_key = constants.role_sets.setdefault(roles, len(constants.role_sets))
@@ -137,7 +146,21 @@ class Evaluator:
         if cached is False:
             constant = self._reads_constants_only(expr, block) and len(self.warnings) == warned
             constants.formulas[key] = value if constant else None
+            self._hold(expr)
         return value
+
+    def lasting(self, expr: ir.Expr) -> ir.Expr:
+        """The node this prepared report's caches know for a formula equal to `expr` (a frozen node, compared by
+        value), `expr` itself the first time: for a formula its caller builds anew at every evaluation
+        (queries.bind_axes), so that every chunk shares one node's compiled steps. `expr` without constants."""
+        if self.constants is None:
+            return expr
+        return self.constants.lasting.setdefault(expr, expr)
+
+    def _hold(self, node) -> None:
+        """Keep `node` alive as long as the caches that its id() keys (Constants.held): no other object can then
+        take its id() while they may answer for it."""
+        self._held[id(node)] = node
 
     def _reads_constants_only(self, expr: ir.Expr, block: Block) -> bool:
         cells = self.constants.cells
@@ -153,6 +176,7 @@ class Evaluator:
         found = self._targets.get(key)
         if found is None:
             found = self._targets[key] = [self.link.target(ref.parts, block) for ref in refs_of(expr)]
+            self._hold(expr)
         return found
 
     @property
@@ -309,6 +333,7 @@ class Evaluator:
         step = self._steps.get(key)
         if step is None:
             step = self._steps[key] = compile_node(self, expr, block, _FOLDS)
+            self._hold(expr)
         return step
 
     def _constant_node(self, step, expr: ir.Expr, block: Block, fix: dict[int, int]) -> np.ndarray:
@@ -328,6 +353,7 @@ class Evaluator:
         if flag is None and len(self.warnings) == warned and self._stand_ins == stand_ins \
                 and self._constants_kept(expr, block, fix):
             values[key] = value
+            self._hold(expr)
         return value
 
     def reads_constant_cells(self, expr: ir.Expr, block: Block) -> bool:

@@ -48,7 +48,9 @@ def axis_coords(ctx: ReportContext) -> dict[str, tuple[Axis, Coord]]:
 
 def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
     """`expr` with each bare name that is an axis of a block the report binds (not a cell of the report) written
-    as the swept cell it is: `batch` -> `workload.batch` (the role) or `serving_grid.batch` (the block)."""
+    as the swept cell it is: `batch` -> `workload.batch` (the role) or `serving_grid.batch` (the block). A node
+    with no such name below it is `expr` itself, not a copy (the evaluator's caches know the program's nodes; a
+    copy is a new node to them: Evaluator.lasting)."""
     if isinstance(expr, ir.Ref):
         if len(expr.parts) == 1 and expr.parts[0] not in ctx.report.cells:
             for (owner, name) in ctx.sweep_cells:
@@ -59,9 +61,13 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
     for key in ("operand", "left", "right"):
         child = getattr(expr, key, None)
         if child is not None:
-            update[key] = bind_axes(child, ctx)
+            bound = bind_axes(child, ctx)
+            if bound is not child:
+                update[key] = bound
     if isinstance(expr, ir.Call):
-        update["args"] = tuple(bind_axes(arg, ctx) for arg in expr.args)
+        args = tuple(bind_axes(arg, ctx) for arg in expr.args)
+        if any(bound is not arg for bound, arg in zip(args, expr.args)):
+            update["args"] = args
     return expr.model_copy(update=update) if update else expr
 
 
@@ -194,6 +200,8 @@ def meets_conditions(evaluator, ctx: ReportContext, valid: np.ndarray | None, re
             meets &= np.broadcast_to(np.asarray(valid, dtype=bool), ctx.shape)
     for where in report.wheres:
         cond = bind_axes(where.cond, ctx)
+        if cond is not where.cond:              # a copy made for this evaluation: the one the caches know
+            cond = evaluator.lasting(cond)
         holds = np.asarray(evaluator.run(lambda: evaluator.expr(cond, report)))
         np.logical_and(meets, along_long_runs(holds if holds.dtype == bool else holds.astype(bool), ctx.shape),
                        out=meets)
