@@ -232,7 +232,7 @@ def _resolve_chain(name: str, nodes: dict[str, ir.Block], blocks: dict[str, Bloc
         if parent not in nodes:
             diagnostics.append(sources.diag(
                 "unknown-parent", f"{node.kind} '{current}' extends '{parent}', which is not defined",
-                node.parent_span, hints=import_hint(parent) + did_you_mean(
+                node.parent_span, hints=import_hint(parent, node.file) + did_you_mean(
                     parent, [n for n, b in nodes.items() if b.kind == node.kind])))
             break
         if parent in chain:

@@ -86,6 +86,12 @@ _TABLE = [
               "bind the role in the report: `{role} = BLOCK` or `sweep {role} = [...]`; the help lists the loaded "
               "blocks that could fill it (\"blocks that could fill it: gpt_fast, hf_eager, ...\": those that define "
               "the cell read and give every cell a value)"),
+    ErrorCode("role-kind", "spec", _E, "role '{role}' is bound to | swept over {kind} '{block}'; it takes a "
+              "{role_kind} block",
+              "bind a block of the kind the role takes (the help lists the loaded ones; `stack` takes a software "
+              "block, `calibration` the costmodel block `perfdsl calibrate` writes); the formulas that read the role "
+              "are not checked until it is. A role of another name takes any block. Exit status 2 where the block is "
+              "given with --set"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),

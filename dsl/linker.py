@@ -30,10 +30,12 @@ if TYPE_CHECKING:
 # The usual role names: `model.params` in a cost model names a role even where no report binds it yet.
 ROLE_WORDS = frozenset({"model", "hardware", "workload", "report", "costmodel", "parallel", "precision",
                         "stack"})
-# The kind of block a usual role takes where the report names none yet (`model = opt_14b`, a typo): its own name,
-# but for `stack`, which takes a `software` block (docs/LANGUAGE.md).
+# The kind of block a usual role takes: its own name, but for `stack`, which takes a `software` block, and
+# `calibration`, which takes the `costmodel` block of factors `perfdsl calibrate` writes (docs/LANGUAGE.md). A report
+# that binds another kind is refused at the binding (role_kinds.py); a misspelt block's hints list this kind. A role
+# of any other name (`parallel`, a report's own) takes a block of any kind.
 ROLE_KINDS = {"model": "model", "hardware": "hardware", "workload": "workload", "costmodel": "costmodel",
-              "precision": "precision", "stack": "software"}
+              "precision": "precision", "stack": "software", "calibration": "costmodel"}
 
 
 def is_block_ref(expr: ir.Expr | None, blocks: dict[str, "Block"], own: "Block") -> bool:
@@ -83,16 +85,25 @@ def report_roles(report: "Block", blocks: dict[str, "Block"]) -> dict[str, RoleB
     when the report's axes are built.
     """
     roles = {"report": RoleBinding("report", (report.name,), False)}
+    for name, items, swept in role_items(report, blocks):
+        roles[name] = RoleBinding(name, tuple(dict.fromkeys(item.parts[0] for item in items)), swept)
+    return roles
+
+
+def role_items(report: "Block", blocks: dict[str, "Block"]) -> Iterator[tuple[str, list[ir.Ref], bool]]:
+    """The roles a report writes, as (role, the block names written for it, each where it is written, swept), in
+    the order of its cells and then its zipped sweeps: `hardware = a5000` gives one item, `sweep model = [a, b]`
+    (or a zipped sweep's column of blocks) one per value. A sweep that mixes blocks and values binds no role."""
     for name, cell in report.cells.items():
         if cell.expr is None:
             continue
         if not cell.sweep:
             if is_block_ref(cell.expr, blocks, report):
-                roles[name] = RoleBinding(name, (cell.expr.parts[0],), False)
+                yield name, [cell.expr], False
             continue
         items = source_items(cell.expr, report, blocks)
         if isinstance(items, list) and items and all(is_block_ref(item, blocks, report) for item in items):
-            roles[name] = RoleBinding(name, tuple(dict.fromkeys(item.parts[0] for item in items)), True)
+            yield name, items, True
     for zipped in report.zipped:
         items = source_items(zipped.source, report, blocks)
         if not isinstance(items, list):
@@ -101,8 +112,7 @@ def report_roles(report: "Block", blocks: dict[str, "Block"]) -> dict[str, RoleB
             values = [item.items[column] for item in items
                       if isinstance(item, ir.TupleExpr) and len(item.items) == len(zipped.names)]
             if values and all(is_block_ref(value, blocks, report) for value in values):
-                roles[name] = RoleBinding(name, tuple(dict.fromkeys(v.parts[0] for v in values)), True)
-    return roles
+                yield name, values, True
 
 
 @dataclass(frozen=True)
@@ -210,8 +220,9 @@ class Linker:
 
     def _role_value_hints(self, name: str, report: "Block") -> list[str] | None:
         """The hints for `name` written as the block a usual role is bound to (`model = opt_14b`, in the report or
-        by `--set model=opt_14b`): the blocks of the role's kind, as guesses and as the list of what may be given
-        there; only the file to import where a bundled library defines the name. None where `name` is written
+        by `--set model=opt_14b`): the file to import where a .perf file beside the report or a bundled one defines
+        the name (library.import_hint), else the closest blocks of the role's kind; then the list of those blocks, or
+        that none is loaded. None where `name` is written
         otherwise (then it may be any name of the report, whose cells are what is available). A misspelt block among
         a swept role's blocks is mostly the sweep's error (sweeps.py)."""
         def names(cell: ir.Cell) -> bool:
@@ -223,15 +234,19 @@ class Linker:
                  if cell_name in ROLE_KINDS and cell.expr is not None and names(cell)]
         if len(roles) != 1:
             return None
-        kind = ROLE_KINDS[roles[0]]
+        role, kind = roles[0], ROLE_KINDS[roles[0]]
         takes = sorted(b for b, found in self.blocks.items() if found.kind == kind)
-        if not takes:
-            return None
         from .library import import_hint
 
-        # Where a bundled file defines the name, importing it is the answer: the loaded blocks are not what is meant.
-        return import_hint(name) or did_you_mean(name, takes) + [f"the role '{roles[0]}' takes a {kind} block; "
-                                                                 + available(takes)]
+        # Where a file beside the report or a bundled one defines the name, importing it is the answer: no guess
+        # among the loaded blocks (they are not what is meant), only the list of what the role takes as it stands.
+        hints = import_hint(name, report.file) or did_you_mean(name, takes)
+        if takes:
+            hints.append(f"the role '{role}' takes a {kind} block; " + available(takes))
+        elif not hints:
+            hints.append(f"the role '{role}' takes a {kind} block, and no loaded file defines one: import the file "
+                         f"that defines '{name}'")
+        return hints
 
     def _open_role(self, head: str, cell: str) -> Target | Unresolved:
         """A role only a report binds. Where no loaded report binds a role of that name and it is none of the
@@ -244,7 +259,8 @@ class Linker:
 
     def _unbound_role(self, head: str, dotted: str) -> Unresolved:
         ctx = self.ctx
-        roles = ctx.roles
+        # `report` names the report itself in formulas, but no report binds it: not among the roles listed.
+        roles = [role for role in ctx.roles if role != "report"]
         if self._binds_undefined_name(head):
             # `model = llama3_1_8b` where nothing defines llama3_1_8b: that cell's own error says so, once; every
             # formula that reads the role would only repeat it.
@@ -262,12 +278,12 @@ class Linker:
             return Unresolved("unbound-role", f"report '{ctx.report.name}' binds no block to the role '{head}'",
                               (f"add `sweep {head} = [...]` or `{head} = NAME` to report '{ctx.report.name}'{where}",)
                               + ((f"blocks that could fill it: {candidates}",) if candidates else ())
-                              + ("roles bound: " + ", ".join(roles),))
+                              + ("roles bound: " + (", ".join(roles) or "none"),))
         from .library import import_hint
 
         return Unresolved("unknown-name", f"unknown role or block '{head}'",
-                          tuple(import_hint(head) + did_you_mean(head, list(roles) + list(self.blocks))
-                                + [f"roles bound by report '{ctx.report.name}': " + ", ".join(roles)]))
+                          tuple(import_hint(head) + did_you_mean(head, list(ctx.roles) + list(self.blocks))
+                                + [f"roles bound by report '{ctx.report.name}': " + (", ".join(roles) or "none")]))
 
     def role_candidates(self, cell: str, shown: int = 16) -> str:
         """The loaded blocks that could fill a role read as `ROLE.cell`: those of a kind a report binds (not

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
-from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error
+from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error, suggest
 from .library import IMPORT_ORDER, library_files, library_root
 
 if TYPE_CHECKING:       # the parser (lark, pydantic) is imported when a file is parsed: check_cache replays without
@@ -98,7 +98,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
                 trace.imported(imp.path, importer, target)
             if target is None:
                 lines = text.split("\n") if lines is None else lines       # as the parser counts lines
-                diagnostics.append(_missing_import(imp, lines))
+                diagnostics.append(_missing_import(imp, lines, importer))
             else:
                 queue.append(target)
 
@@ -156,11 +156,39 @@ def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
                  hints=["save the file as UTF-8 (a .perf file is UTF-8 text)"])
 
 
-def _missing_import(imp: ir.Import, lines: list[str]) -> Diagnostic:
+def _missing_import(imp: ir.Import, lines: list[str], importer: Path | None) -> Diagnostic:
+    """error[no-such-import], with the closest files the import could have meant: those in the folder it names
+    (beside the importing file, then in the working folder: `../mymodel.perf` for `../mymodle.perf`) where one is
+    close, else the closest bundled files."""
     source = lines[imp.span.line - 1].removesuffix("\r") if imp.span.line <= len(lines) else None
     shown = imp.path if len(imp.path) <= 80 else imp.path[:77] + "..."
     bundled = [f"{path.parent.name}/{path.name}" for path in library_files()]
     return error("no-such-import", f"cannot find the imported file '{shown}'", imp.span.location(),
                  source_line=source,
-                 hints=did_you_mean(imp.path, bundled)
+                 hints=(_nearby_guesses(imp.path, importer) or did_you_mean(imp.path, bundled))
                  + [f"imports are looked up {IMPORT_ORDER}"])
+
+
+# The most .perf files of one folder that a missing import's hint compares with (on the path of an error only).
+NEARBY_SPECS = 500
+
+
+def _nearby_guesses(spec: str, importer: Path | None) -> list[str]:
+    """The hint "did you mean '../mymodel.perf'?" for the .perf files of the folder an import names whose names are
+    close to the one written (compared without the folder and the suffix they share), written as the import would
+    write them; the folder relative to the importing file, then to the working folder, as `import` looks them up,
+    at most NEARBY_SPECS files of each. [] where none is close; raises nothing."""
+    folder, written = os.path.split(spec)
+    places = ([importer.parent] if importer is not None else []) + [Path(".")]
+    stems: dict[str, None] = {}
+    for place in places:
+        try:
+            names = sorted(entry.name for entry in os.scandir(place / folder)
+                           if entry.name.endswith(".perf") and entry.is_file())[:NEARBY_SPECS]
+        except (OSError, ValueError):
+            continue
+        stems.update((name.removesuffix(".perf"), None) for name in names)
+    close = suggest(written.removesuffix(".perf"), stems)
+    if not close:
+        return []
+    return ["did you mean " + " or ".join(f"'{folder + '/' if folder else ''}{stem}.perf'" for stem in close) + "?"]

@@ -23,6 +23,7 @@ from .errors import Diagnostic, PerfError, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
+from .role_kinds import role_kind_errors
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
@@ -31,10 +32,11 @@ __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MA
 
 
 def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
-    """The roles and axes of a report, or PerfError listing every problem found."""
+    """The roles and axes of a report, or PerfError listing every problem found (a role bound to a block of the
+    wrong kind among them: role_kinds.py)."""
     ctx = ReportContext(report=report)
     ctx.fixed_roles["report"] = report.name
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = role_kind_errors(report, blocks, sources)
 
     # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
     items: list[tuple[tuple, object]] = []
@@ -173,7 +175,7 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
         if isinstance(bad, ir.Ref) and len(bad.parts) == 1 and bad.parts[0] not in block.cells:
             raise PerfError(sources.diag(
                 "unknown-name", f"no loaded file defines a block '{bad.parts[0]}' (the sweep '{name}' lists blocks)",
-                bad.span, hints=import_hint(bad.parts[0]) + did_you_mean(bad.parts[0], [
+                bad.span, hints=import_hint(bad.parts[0], block.file) + did_you_mean(bad.parts[0], [
                     b for b in blocks if blocks[b].kind == blocks[items[refs.index(True)].parts[0]].kind])))
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes blocks and values", bad.span,
                                      hints=["a role sweep lists blocks only; a value sweep lists values only"]))

@@ -1,0 +1,53 @@
+"""Role kinds (stage 3b, where a report's roles are bound): a usual role takes blocks of one kind.
+
+`hardware = acme_3b` (a model) would otherwise pass every check of the report and fail in each formula that reads
+`hardware.CELL`: fifteen errors in the bundled cost model, each listing the model's cells, none at the binding.
+Here it is one error where the block is written (`error[role-kind]`, in the report or in `--set hardware=acme_3b`,
+whose errors are bad usage), and the report's own checks, whose errors would only repeat it, are not run.
+
+The kind a role takes is linker.ROLE_KINDS (`model`, `hardware`, `workload`, `precision` take their own kind,
+`stack` a `software` block, `costmodel` and `calibration` a `costmodel` block); a role of any other name takes any
+block. A swept role is checked block by block: each block of the wrong kind is its own error, at its place in the list.
+"""
+
+from __future__ import annotations
+
+from .blocks import Block, SourceLines
+from .errors import Diagnostic, available, did_you_mean
+from .linker import ROLE_KINDS, role_items
+
+
+def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
+    """error[role-kind] for each block that `report` binds to a role of linker.ROLE_KINDS and that is of another
+    kind, located where the block's name is written (the report, a block it extends, or a `--set` value). Raises
+    nothing; [] where every binding fits."""
+    found = []
+    for role, items, swept in role_items(report, blocks):
+        kind = ROLE_KINDS.get(role)
+        if kind is None:
+            continue
+        names = {item.parts[0] for item in items}
+        for item in items:
+            block = blocks[item.parts[0]]
+            if block.kind == kind:
+                continue
+            verb = "swept over" if swept and len(names) > 1 else "bound to"
+            found.append(sources.diag(
+                "role-kind", f"role '{role}' is {verb} {block.kind} '{block.name}'; it takes a {kind} block",
+                item.span, path=report.cell_path(role), hints=_hints(role, kind, block, blocks)))
+    return found
+
+
+def _hints(role: str, kind: str, block: Block, blocks: dict[str, Block]) -> list[str]:
+    """The blocks of the kind the role takes (the closest names first), and the roles the block itself fits."""
+    takes = sorted(name for name, other in blocks.items() if other.kind == kind)
+    if takes:
+        hints = did_you_mean(block.name, takes) + [f"the role '{role}' takes a {kind} block; " + available(takes)]
+    else:
+        hints = [f"the role '{role}' takes a {kind} block, and no loaded file defines one: import the file that "
+                 "defines the block meant"]
+    fits = [other for other, wanted in ROLE_KINDS.items() if wanted == block.kind and other != role]
+    if fits:
+        hints.append(f"'{block.name}' is a {block.kind} block: it fits the role "
+                     + " or ".join(f"'{other}'" for other in fits))
+    return hints

@@ -1,0 +1,218 @@
+"""The diagnostics a newcomer met binding roles and importing files (a fresh clone, a model of their own beside a
+report): a role bound to a block of the wrong kind, a block whose file is not imported, an import with a typo, and
+the help of an unbound role. Each is the exact text and exit status of the command they typed.
+
+The files are the newcomer's, cut down: `mymodel.perf` (a Llama-like model extending the bundled family) and a
+report on the bundled cost model. The CLI runs in-process with the test's folder as the working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+from perfdsl import cli
+
+MYMODEL = """\
+# an invented Llama-like 3B model
+import "models/llama.perf"
+
+model acme_3b extends llama_family {
+    hidden = 3200; layers = 26; heads = 25; kv_heads = 5; ffn = 8640; vocab = 64000; max_pos = 8192
+    tied_embeddings = true
+}
+"""
+
+MYREPORT = """\
+import "costmodels/transformer_inference.perf"
+import "mymodel.perf"
+import "hardware/hopper.perf"
+
+workload grid extends inference {
+    sweep batch = [1, 8]
+    seq_len = 512
+    output_len = 128
+    tp = 1
+    n_gpus = tp
+    use_cache = true
+    lm_head_all_positions = false
+}
+report acme {
+    model = acme_3b
+    sweep hardware = [h100_sxm5, h200_sxm]
+    workload = grid
+    stack = vllm
+    precision = bf16
+    show serving.tpot in ms as tpot
+}
+"""
+
+# A report of its own, on a one-line cost model, that binds a model nobody imports.
+WEIGHTS = """\
+import "hardware/hopper.perf"
+costmodel weights {
+    time = 2 byte * model.params / hardware.mem_bw
+}
+workload w { batch = 1 }
+report r {
+    model = acme_3b
+    hardware = h100_sxm5
+    workload = w
+    show weights.time in ms
+}
+"""
+
+HOPPER = "gh200, gpu, h100_nvl, h100_pcie, h100_sxm5, h20, h200_sxm, hopper"   # hardware/hopper.perf's blocks
+
+
+@pytest.fixture
+def mywork(tmp_path: Path, monkeypatch) -> Path:
+    """The newcomer's folder, as the working directory: mymodel.perf, myreport.perf and an empty bad/."""
+    (tmp_path / "mymodel.perf").write_text(MYMODEL)
+    (tmp_path / "myreport.perf").write_text(MYREPORT)
+    (tmp_path / "bad").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(argv: list[str], capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    code = cli.main(argv)
+    return code, capsys.readouterr().err
+
+
+# -- D2: a role bound to a block of the wrong kind -----------------------------------------------------------------
+
+def test_a_role_bound_to_a_model_is_one_error_at_the_binding(mywork, capsys):
+    # Before: 15 errors in costmodels/transformer_inference.perf, "'acme_3b' has no cell 'interconnect_bw' (bound to
+    # the role 'hardware')" and so on, each listing the model's cells; none at the report's line.
+    (mywork / "wrong_kind.perf").write_text('import "myreport.perf"\nreport r2 extends acme {\n'
+                                            '    hardware = acme_3b\n}\n')
+    assert run(["check", "wrong_kind.perf"], capsys) == (1, f"""\
+error[role-kind]: role 'hardware' is bound to model 'acme_3b'; it takes a hardware block
+  --> wrong_kind.perf:3:16
+  |
+3 |     hardware = acme_3b
+  |                ^^^^^^^
+  = in: report.r2.hardware
+  = help: the role 'hardware' takes a hardware block; available: {HOPPER}
+  = help: 'acme_3b' is a model block: it fits the role 'model'
+
+1 error
+""")
+
+
+def test_a_role_given_a_model_with_set_is_bad_usage_at_the_set(mywork, capsys):
+    # Before: the same 15 errors, exit status 1.
+    assert run(["eval", "myreport.perf", "--set", "hardware=acme_3b"], capsys) == (2, f"""\
+error[role-kind]: role 'hardware' is bound to model 'acme_3b'; it takes a hardware block
+  --> --set hardware:1:1
+  |
+1 | acme_3b
+  | ^^^^^^^
+  = in: report.acme.hardware
+  = help: the role 'hardware' takes a hardware block; available: {HOPPER}
+  = help: 'acme_3b' is a model block: it fits the role 'model'
+
+1 error
+""")
+
+
+def test_a_swept_role_with_one_block_of_the_wrong_kind_points_at_that_block(mywork, capsys):
+    code, err = run(["eval", "myreport.perf", "--set", "hardware=h100_sxm5,acme_3b"], capsys)
+    assert code == 2
+    assert err.splitlines()[:5] == [
+        "error[role-kind]: role 'hardware' is swept over model 'acme_3b'; it takes a hardware block",
+        "  --> --set hardware:1:11",
+        "  |",
+        "1 | h100_sxm5,acme_3b",
+        "  |           ^^^^^^^"]
+    assert err.endswith("\n\n1 error\n")
+
+
+def test_the_api_refuses_a_role_of_the_wrong_kind_as_bad_usage(mywork):
+    program = perfdsl.load(["myreport.perf"])
+    with pytest.raises(perfdsl.PerfError) as raised:
+        program.evaluate("acme", overrides={"hardware": "acme_3b"})
+    assert [d.code for d in raised.value.diagnostics] == ["role-kind"]
+    assert raised.value.exit_status == 2
+
+
+def test_a_role_of_another_name_takes_a_block_of_any_kind(tmp_path):
+    # `scheme` is no usual role: the report may bind it to a model as well as to a GPU.
+    path = tmp_path / "custom.perf"
+    path.write_text("""\
+model small { params = 1e9 }
+hardware a5000 { mem_bw = 768 GB/s }
+costmodel c { runtime = 2 byte * scheme.params / hardware.mem_bw }
+report r {
+    scheme = small
+    hardware = a5000
+    show c.runtime in ms
+}
+""")
+    program = perfdsl.load([path])
+    assert program.check() == []
+    (row,) = program.evaluate("r").records()
+    assert row["c.runtime [ms]"] == pytest.approx(2 * 1e9 / 768e9 * 1e3)
+
+
+# -- D3: a block whose file is not imported, an import with a typo -------------------------------------------------
+
+def test_a_model_defined_in_a_file_beside_the_report_names_the_import(mywork, capsys):
+    # Before: "= help: available: hardware, model, workload", the report's own cells.
+    (mywork / "weights.perf").write_text(WEIGHTS)
+    assert run(["check", "weights.perf"], capsys) == (1, """\
+error[unknown-name]: unknown name 'acme_3b' in report 'r'
+  --> weights.perf:7:13
+  |
+7 |     model = acme_3b
+  |             ^^^^^^^
+  = in: report.r.model
+  = help: 'acme_3b' is defined in mymodel.perf: add `import "mymodel.perf"` to weights.perf
+
+1 error
+""")
+
+
+def test_a_model_defined_in_the_folder_above_names_the_import_from_there(mywork, capsys):
+    (mywork / "bad" / "weights.perf").write_text(WEIGHTS)
+    code, err = run(["check", "bad/weights.perf"], capsys)
+    assert code == 1
+    assert "  = help: 'acme_3b' is defined in ../mymodel.perf: add `import \"../mymodel.perf\"` to " \
+           "bad/weights.perf\n" in err
+
+
+def test_an_unknown_model_lists_the_loaded_models_and_says_when_there_are_none(mywork, capsys):
+    (mywork / "weights.perf").write_text(WEIGHTS.replace("acme_3b", "acme_9b"))
+    code, err = run(["check", "weights.perf"], capsys)
+    assert code == 1
+    assert err.splitlines()[5:7] == [
+        "  = in: report.r.model",
+        "  = help: the role 'model' takes a model block, and no loaded file defines one: import the file that "
+        "defines 'acme_9b'"]
+    (mywork / "weights.perf").write_text('import "models/opt.perf"\n' + WEIGHTS.replace("acme_3b", "opt_1_3"))
+    code, err = run(["check", "weights.perf"], capsys)
+    assert err.splitlines()[6:8] == [
+        "  = help: did you mean 'opt_1_3b' or 'opt_13b' or 'opt_30b'?",
+        "  = help: the role 'model' takes a model block; available: opt_125m, opt_13b, opt_1_3b, opt_2_7b, opt_30b, "
+        "opt_350m, opt_66b, opt_6_7b, opt_family, transformer"]
+
+
+def test_an_import_with_a_typo_suggests_the_file_beside_it_first(mywork, capsys):
+    # Before: "did you mean 'models/opt.perf'?", a bundled file, while ../mymodel.perf sat beside.
+    (mywork / "bad" / "typo.perf").write_text('import "../mymodle.perf"\nworkload w { batch = 1 }\n')
+    assert run(["check", "bad/typo.perf"], capsys) == (1, """\
+error[no-such-import]: cannot find the imported file '../mymodle.perf'
+  --> bad/typo.perf:1:8
+  |
+1 | import "../mymodle.perf"
+  |        ^^^^^^^^^^^^^^^^^
+  = help: did you mean '../mymodel.perf'?
+  = help: imports are looked up relative to the importing file, then the working folder, then the bundled \
+libraries (models/, hardware/, software/, costmodels/)
+
+1 error
+""")
