@@ -92,31 +92,22 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "Check
     With a `session` (shared_checks.CheckSession), a block already built there from the same node and parent Block
     is reused, the same object."""
     diagnostics: list[Diagnostic] = []
-    nodes: dict[str, ir.Block] = {}
-    for module in modules:
-        for node in module.blocks:
-            if node.name in nodes:
-                first = nodes[node.name]
+    nodes = _definitions(modules, sources, diagnostics)
+    for node in nodes.values():
+        seen_cells: dict[str, ir.Cell] = {}
+        for cell in node.cells:
+            if cell.name in seen_cells:
                 diagnostics.append(sources.diag(
-                    "duplicate-block", f"block '{node.name}' is defined twice", node.span,
-                    notes=[f"first defined at {first.span.location()}"],
-                    hints=["block names are global over every loaded file; rename one of them"]))
-                continue
-            nodes[node.name] = node
-            seen_cells: dict[str, ir.Cell] = {}
-            for cell in node.cells:
-                if cell.name in seen_cells:
+                    "duplicate-cell", f"cell '{cell.name}' is defined twice in {node.kind} '{node.name}'",
+                    cell.span, notes=[f"first defined at {seen_cells[cell.name].span.location()}"]))
+            seen_cells[cell.name] = cell
+        for zipped in node.zipped:
+            for name in zipped.names:
+                if name in seen_cells:
                     diagnostics.append(sources.diag(
-                        "duplicate-cell", f"cell '{cell.name}' is defined twice in {node.kind} '{node.name}'",
-                        cell.span, notes=[f"first defined at {seen_cells[cell.name].span.location()}"]))
-                seen_cells[cell.name] = cell
-            for zipped in node.zipped:
-                for name in zipped.names:
-                    if name in seen_cells:
-                        diagnostics.append(sources.diag(
-                            "duplicate-cell", f"cell '{name}' is defined twice in {node.kind} '{node.name}'",
-                            zipped.span))
-                    seen_cells[name] = ir.Cell.model_construct(name=name, span=zipped.span, sweep=True)
+                        "duplicate-cell", f"cell '{name}' is defined twice in {node.kind} '{node.name}'",
+                        zipped.span))
+                seen_cells[name] = ir.Cell.model_construct(name=name, span=zipped.span, sweep=True)
 
     _apply_sets(modules, nodes, sources, diagnostics, session)
     blocks: dict[str, Block] = {}
@@ -124,6 +115,72 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "Check
     for name in nodes:
         _resolve_chain(name, nodes, blocks, sources, diagnostics, inherit)
     return blocks, diagnostics
+
+
+def _definitions(modules: list[ir.Module], sources: SourceLines, diagnostics: list[Diagnostic]) -> dict[str, ir.Block]:
+    """Every block node by name, in the order the modules define them; a name defined more than once keeps its
+    first definition in load order (_load_order: a file after the files it imports, as their text comes before its
+    own) and each other one is a duplicate-block error, located at it. So a block that repeats one of an imported
+    file is the error, in the file that imports, whichever file was given on the command line."""
+    found: dict[str, list[tuple[int, ir.Block]]] = {}
+    for index, module in enumerate(modules):
+        for node in module.blocks:
+            found.setdefault(node.name, []).append((index, node))
+    repeated = [name for name, defined in found.items() if len(defined) > 1]
+    if repeated:
+        order = _load_order(modules)
+        for name in repeated:
+            defined = sorted(found[name], key=lambda pair: (order[pair[0]], pair[1].span.line, pair[1].span.col))
+            found[name] = defined
+            first = defined[0][1]
+            for _, node in defined[1:]:
+                diagnostics.append(sources.diag(
+                    "duplicate-block", f"block '{name}' is defined twice", node.span,
+                    notes=[f"first defined at {first.span.location()}"],
+                    hints=["block names are global over every loaded file; rename one of them"]))
+    return {name: defined[0][1] for name, defined in found.items()}
+
+
+def _load_order(modules: list[ir.Module]) -> dict[int, int]:
+    """Module index -> its place in load order, where each file comes after the files it imports (in the order its
+    imports are written) and files given first come first: a depth-first walk of the imports, each file placed once
+    its imports are (iterative: any depth; an import cycle is cut where it closes). Imports are resolved again as
+    the loader resolved them (loader.resolve_import), which only a duplicate block makes worth doing."""
+    from pathlib import Path
+
+    from .loader import resolve_import
+
+    by_path: dict[Path, int] = {}
+    for index, module in enumerate(modules):
+        try:
+            by_path.setdefault(Path(module.file).resolve(), index)
+        except (OSError, ValueError):
+            continue
+
+    def imports(index: int) -> list[int]:
+        module = modules[index]
+        here = Path(module.file)
+        importer = here if here.is_file() else None
+        targets = (resolve_import(imp.path, importer) for imp in module.imports)
+        return [by_path[target] for target in targets if target in by_path]
+
+    order: dict[int, int] = {}
+    visited: set[int] = set()
+    for root in range(len(modules)):
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(imports(root)))]
+        while stack:
+            index, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                order[index] = len(order)
+            elif child not in visited:
+                visited.add(child)
+                stack.append((child, iter(imports(child))))
+    return order
 
 
 def choice_fields(cell: ir.Cell) -> dict:

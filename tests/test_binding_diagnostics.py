@@ -216,3 +216,34 @@ libraries (models/, hardware/, software/, costmodels/)
 
 1 error
 """)
+
+
+# -- duplicate blocks: the later one in load order is the duplicate --------------------------------------------------
+
+def test_a_block_that_repeats_an_imported_one_is_the_duplicate_in_the_importing_file(mywork, capsys):
+    # Before: the error stood at mymodel.perf (the imported library file) and "first defined at" bad/dup.perf, the
+    # reverse of the order the import reads them in.
+    (mywork / "bad" / "dup.perf").write_text('import "../mymodel.perf"\n'
+                                             'model acme_3b extends llama_family { hidden = 1 }\n')
+    assert run(["check", "bad/dup.perf"], capsys) == (1, """\
+error[duplicate-block]: block 'acme_3b' is defined twice
+  --> bad/dup.perf:2:7
+  |
+2 | model acme_3b extends llama_family { hidden = 1 }
+  |       ^^^^^^^
+  = note: first defined at mymodel.perf:4:7
+  = help: block names are global over every loaded file; rename one of them
+
+1 error
+""")
+
+
+def test_of_two_imports_that_define_a_block_the_second_is_the_duplicate(mywork, capsys):
+    (mywork / "a.perf").write_text("hardware gpu_x { mem_bw = 1 TB/s }\n")
+    (mywork / "b.perf").write_text('import "c.perf"\n')
+    (mywork / "c.perf").write_text("\nhardware gpu_x { mem_bw = 2 TB/s }\n")
+    (mywork / "main.perf").write_text('import "b.perf"\nimport "a.perf"\n')
+    code, err = run(["check", "main.perf"], capsys)
+    assert code == 1
+    assert err.splitlines()[:2] == ["error[duplicate-block]: block 'gpu_x' is defined twice", "  --> a.perf:1:10"]
+    assert "  = note: first defined at c.perf:2:10" in err.splitlines()
