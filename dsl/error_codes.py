@@ -114,7 +114,8 @@ _TABLE = [
     ErrorCode("constraint", "spec", "error or warning",
               "{message} | {message}: {count} of {total} sweep points break it, left out of the results",
               "constants that break a `require` are an error at check; sweep points that do are left out (or kept, "
-              "marked, with invalid_points = \"mark\"); no point left is an error"),
+              "marked, with invalid_points = \"mark\"); no point left is an error. Exit status 2 where only --set "
+              "values break it: the error then stands at the --set and notes the constraint's own place"),
     ErrorCode("type-mismatch", "spec", _E, "'{op}' needs numbers, but '{operand}' is {type}",
               "numbers, booleans and strings do not mix; use if(condition, a, b) to choose"),
     ErrorCode("unknown-function", "spec", _E, "unknown function '{name}'", "the help lists the functions"),

@@ -133,18 +133,13 @@ class Program:
         overridden._without_overrides = self
         return overridden
 
-    def _blame_overrides(self, exc: PerfError, report: str) -> PerfError:
-        """A sweep too large only because of the overrides (--set) is bad usage (exit status 2, UsageError), as any
-        other error in an override is; `exc` as it is where the report is too large (or broken) without them."""
-        base = self._without_overrides
-        if base is None or any(d.code != "sweep-too-large" for d in exc.diagnostics):
-            return exc
-        try:
-            ctx, checker = base.prepare(report)
-            base.refuse_too_large(ctx, checker)
-        except PerfError:
-            return exc
-        return UsageError(exc.diagnostics)
+    def _blame_overrides(self, exc: PerfError, report: str, checker: Checker | None = None) -> PerfError:
+        """An error only the overrides (--set) cause, a sweep too large or a broken constraint, as bad usage (exit
+        status 2, UsageError), as any other error in an override is; `exc` as it is where the report is too large or
+        breaks the constraint without them (override_blame.blame; `checker`: the prepared report's)."""
+        from .override_blame import blame
+
+        return blame(self, exc, report, checker)
 
     # -- evaluating --------------------------------------------------------------------------------------------
     def _pick_report(self, report: str | None) -> str:
@@ -176,7 +171,7 @@ class Program:
                 raise self._blame_overrides(exc, name) from None
             checker = self._check_report(ctx)
             if checker.diagnostics:
-                raise PerfError(checker.diagnostics)
+                raise self._blame_overrides(PerfError(checker.diagnostics), name, checker) from None
             prepared = self._prepared[name] = (ctx, checker)
         return prepared
 
@@ -192,7 +187,10 @@ class Program:
         program = self.with_overrides(overrides, report)
         ctx, checker = program.prepare(report)
         program.refuse_too_large(ctx, checker)
-        result = program.evaluate_in(ctx, checker, progress)
+        try:
+            result = program.evaluate_in(ctx, checker, progress)
+        except PerfError as exc:          # no point meets the constraints: the overrides' doing?
+            raise program._blame_overrides(exc, ctx.report.name, checker) from None
         answer(result, checker)           # the report's `where` and question, if any (after `valid` is set)
         return result
 

@@ -1,6 +1,6 @@
-"""The diagnostics a newcomer met binding roles and importing files (a fresh clone, a model of their own beside a
-report): a role bound to a block of the wrong kind, a block whose file is not imported, an import with a typo, and
-the help of an unbound role. Each is the exact text and exit status of the command they typed.
+"""The diagnostics a newcomer met from a fresh clone, with a model of their own beside a report: a role bound to a
+block of the wrong kind, a block whose file is not imported, an import with a typo, a block that repeats an imported
+one, and a `--set` value that breaks a constraint. Each is the exact text and exit status of the command they typed.
 
 The files are the newcomer's, cut down: `mymodel.perf` (a Llama-like model extending the bundled family) and a
 report on the bundled cost model. The CLI runs in-process with the test's folder as the working directory.
@@ -247,3 +247,53 @@ def test_of_two_imports_that_define_a_block_the_second_is_the_duplicate(mywork, 
     assert code == 1
     assert err.splitlines()[:2] == ["error[duplicate-block]: block 'gpu_x' is defined twice", "  --> a.perf:1:10"]
     assert "  = note: first defined at c.perf:2:10" in err.splitlines()
+
+
+# -- D4: a --set value that breaks a constraint -------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5"])
+def test_a_batch_set_below_one_or_fractional_is_bad_usage_at_the_set(mywork, capsys, value):
+    # Before: exit status 1, "error[constraint]: batch is a whole number of sequences, at least 1: every sweep point
+    # (4) breaks it --> costmodels/transformer_inference.perf:75:13", no word of --set.
+    code, err = run(["eval", "myreport.perf", "--set", f"batch={value}"], capsys)
+    library = Path(perfdsl.library_path("costmodels"), "transformer_inference.perf")
+    assert (code, err) == (2, f"""\
+error[constraint]: --set batch={value} breaks the constraint "batch is a whole number of sequences, at least 1"
+  --> --set batch:1:1
+  |
+1 | {value}
+  | {"^" * len(value)}
+  = note: the constraint, at {library}:75:13: batch is a whole number of sequences, at least 1: every sweep point \
+(2) breaks it
+  = note: without the --set values some of the report's sweep points meet it
+  = in: workload.inference
+  = help: no sweep point meets every constraint, so there is nothing to show
+
+1 error
+""")
+
+
+def test_a_model_cell_set_against_its_family_constraint_is_bad_usage_at_the_set(mywork, capsys):
+    code, err = run(["eval", "myreport.perf", "--set", "acme_3b.heads=7"], capsys)
+    family = Path(perfdsl.library_path("models"), "transformer.perf")
+    assert (code, err) == (2, f"""\
+error[constraint]: --set acme_3b.heads=7 breaks the constraint "heads is a whole multiple of kv_heads"
+  --> --set acme_3b.heads:1:1
+  |
+1 | 7
+  | ^
+  = note: the constraint, at mymodel.perf:4:7: heads is a whole multiple of kv_heads
+  = note: `heads / kv_heads == floor(heads / kv_heads)` is false with heads = 7, kv_heads = 5
+  = note: the constraint is written in model 'transformer' at {family}:30:13
+  = note: without the --set values the report meets it
+  = in: model.acme_3b
+
+1 error
+""")
+
+
+def test_the_api_raises_a_usage_error_for_a_constraint_only_the_overrides_break(mywork):
+    program = perfdsl.load(["myreport.perf"])
+    with pytest.raises(perfdsl.UsageError):
+        program.evaluate("acme", overrides={"batch": 0})
+    assert len(program.evaluate("acme", overrides={"batch": [0, 1]}).records()) == 2    # batch 0 left out: a warning

@@ -1,0 +1,135 @@
+"""Errors only the overrides cause (`--set`, `overrides=` in the API): bad usage, exit status 2.
+
+An error in a `--set` value itself is located in it (`--set batch:1:1`) and is bad usage already (errors.PerfError).
+Two errors stand elsewhere although only the overrides cause them: a sweep made too large, and a `require` broken
+(`--set batch=0` against the cost model's `require batch >= 1`, `--set acme_3b.heads=7` against the model family's
+`heads` a whole multiple of `kv_heads`). `blame` tells them apart from a report broken on its own by the program
+without the overrides (Program._without_overrides): where it is fine, or meets the constraint at some point, the
+error is the overrides', a UsageError. A constraint so blamed is located at the `--set` whose cell its condition
+reads (or, where none does directly, the first `--set`), and keeps its own place and text as a note.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import COMMAND_LINE, Diagnostic, Location, PerfError, UsageError, error
+
+if TYPE_CHECKING:
+    from .checker import Checker
+    from .program import Program
+
+BLAMED = frozenset({"sweep-too-large", "constraint"})
+
+
+def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | None" = None) -> PerfError:
+    """`exc` as a UsageError where its errors (each a sweep too large or a broken constraint) come from the overrides
+    that made `program` (the program without them prepares, is small enough and meets each constraint at some sweep
+    point); else `exc` itself. `checker`: the prepared report's (it says which `--set` a constraint reads); without
+    it a constraint is not blamed. Raises nothing of its own."""
+    base = program._without_overrides
+    errors = [d for d in exc.diagnostics if d.severity == "error"]
+    codes = {d.code for d in errors}
+    if base is None or not errors or not codes <= BLAMED or ("constraint" in codes and checker is None):
+        return exc
+    try:
+        ctx, base_checker = base.prepare(report)
+        if "sweep-too-large" in codes:
+            base.refuse_too_large(ctx, base_checker)
+        over_the_sweep = [d for d in errors if d.code == "constraint" and d.tally is not None]
+        if over_the_sweep and _base_breaks_everywhere(base, ctx, base_checker, over_the_sweep):
+            return exc
+    except (PerfError, MemoryError):
+        return exc
+    if "constraint" not in codes:
+        return UsageError(exc.diagnostics)
+    return UsageError([_blamed(program, d, checker) if d.code == "constraint" and d.severity == "error" else d
+                       for d in exc.diagnostics])
+
+
+def _base_breaks_everywhere(base: "Program", ctx, checker: "Checker", diagnostics: list[Diagnostic]) -> bool:
+    """Whether the program without the overrides breaks one of the constraints these errors (broken at every point
+    of the overridden sweep) name at every point of its own sweep too. Its constraints alone are evaluated; a sweep
+    whose validity would not fit the memory of one evaluation is not (then the answer is True: not blamed)."""
+    from .chunks import WHOLE_EVALUATION_BYTES
+    from .constraints import evaluate_requires
+
+    if ctx.n_points * 8 > WHOLE_EVALUATION_BYTES:
+        return True
+    places = {_place(d.location) for d in diagnostics}
+    same = [c for c in checker.constraints if _place(c[2].condition.span.location()) in places]
+    evaluator = base.evaluator_in(ctx, checker)
+    validity = evaluator.run(lambda: evaluate_requires(evaluator, same, "omit"))
+    return any(violation.count == violation.total for violation in validity.violations)
+
+
+def _blamed(program: "Program", diag: Diagnostic, checker: "Checker") -> Diagnostic:
+    """A broken constraint as the overrides' error: located at the `--set` its condition reads, its own place and text
+    in the first note."""
+    sets = _overrides(program)
+    causes = _causes(program, diag, checker) or list(sets)[:1]
+    named = " and ".join(f"{origin}={sets[origin]}" for origin in causes)
+    require = _require_of(diag, checker)
+    broken = f"the constraint \"{require.message}\"" if require is not None else "a constraint"
+    first = causes[0] if causes else None
+    text = sets.get(first, "")
+    location = Location(first, 1, 1, len(text) + 1) if first else None
+    own = f"the constraint, at {diag.location}: {diag.message}" if diag.location else f"the constraint: {diag.message}"
+    without = ("without the --set values the report meets it" if diag.tally is None
+               else "without the --set values some of the report's sweep points meet it")
+    return error("constraint", f"{named} breaks {broken}" if named else diag.message, location,
+                 source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
+                 hints=diag.hints)
+
+
+def _overrides(program: "Program") -> dict[str, str]:
+    """The `--set` origins of the program (`--set batch`) and the text given for each (`0`), in the order given."""
+    return {name: text for name, text in program._extra_sources.items() if name.startswith(COMMAND_LINE)}
+
+
+def _causes(program: "Program", diag: Diagnostic, checker: "Checker") -> list[str]:
+    """The `--set` origins whose cells the broken constraint's condition reads, directly or not, or whose role binds
+    the block it applies to or a block it reads; [] where the constraint is not found."""
+    from .linker import Target, refs_of
+
+    link, ctx = checker.link, checker.ctx
+    found: dict[str, None] = {}
+    for block, _, require in _constraints_of(diag, checker):
+        roots = []
+        for ref in refs_of(require.condition):
+            target = link.target(ref.parts, block)
+            if isinstance(target, Target):
+                roots.extend((name, target.cell) for name in target.blocks)
+        reached = link.reachable(roots)
+        for block_name, cell_name in reached:
+            expr = link.blocks[block_name].cells[cell_name].expr
+            if expr is not None and expr.span.file.startswith(COMMAND_LINE):
+                found[expr.span.file] = None
+        touched = {block.name} | {block_name for block_name, _ in reached}
+        for role, cell in ctx.report.cells.items():
+            blocks = ctx.role_blocks(role) if role in ctx.roles else None
+            if blocks and cell.expr is not None and cell.expr.span.file.startswith(COMMAND_LINE) \
+                    and touched & set(blocks):
+                found[cell.expr.span.file] = None
+    order = list(_overrides(program))
+    return sorted(found, key=lambda origin: order.index(origin) if origin in order else len(order))
+
+
+def _constraints_of(diag: Diagnostic, checker: "Checker") -> list[tuple]:
+    """The (block, owner, require) of the prepared report that the diagnostic reports broken: over the sweep it
+    stands at the condition; at check time at the condition, or at the block it applies to where another block
+    writes it (constraints._report_broken)."""
+    place = _place(diag.location)
+    return [(block, owner, require) for block, owner, require in checker.constraints
+            if diag.message.startswith(require.message)
+            and (_place(require.condition.span.location()) == place
+                 or (diag.path == f"{block.kind}.{block.name}" and _place(block.span.location()) == place))]
+
+
+def _require_of(diag: Diagnostic, checker: "Checker"):
+    found = _constraints_of(diag, checker)
+    return found[0][2] if found else None
+
+
+def _place(location: Location | None) -> tuple | None:
+    return (location.file, location.line, location.col) if location is not None else None
