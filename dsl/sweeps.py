@@ -23,8 +23,8 @@ from .errors import Diagnostic, PerfError, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
-from .role_kinds import role_kind_errors
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
+from .role_kinds import role_kind_errors
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
 __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
