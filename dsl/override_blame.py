@@ -30,6 +30,8 @@ def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | N
     base = program._without_overrides
     errors = [d for d in exc.diagnostics if d.severity == "error"]
     codes = {d.code for d in errors}
+    if base is not None and checker is not None and "unit-mismatch" in codes:
+        return _another_dimension(program, base, exc, report, checker)
     if base is None or not errors or not codes <= BLAMED or ("constraint" in codes and checker is None):
         return exc
     try:
@@ -45,6 +47,41 @@ def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | N
         return UsageError(exc.diagnostics)
     return UsageError([_blamed(program, d, checker) if d.code == "constraint" and d.severity == "error" else d
                        for d in exc.diagnostics])
+
+
+def _another_dimension(program: "Program", base: "Program", exc: PerfError, report: str,
+                       checker: "Checker") -> PerfError:
+    """Unit mismatches that a `--set` of a formula cell causes (`--set serving_grid.kernel_overhead="5 GB"`, where
+    the formula it replaces, `stack.kernel_overhead`, gives seconds): a UsageError located at each `--set` whose
+    value has another dimension than the cell has in the program without the overrides, with the mismatches it
+    caused as notes. `exc` as it is where the program without the overrides does not check, or no `--set` changes a
+    cell's dimension. (A `--set` of a cell declared with a unit, or a number, is checked as it is applied.)"""
+    try:
+        _, base_checker = base.prepare(report)
+    except PerfError:
+        return exc
+    sets = _overrides(program)
+    found = []
+    for block in checker.link.blocks.values():
+        for name, cell in block.cells.items():
+            if cell.expr is None or not cell.expr.span.file.startswith(COMMAND_LINE):
+                continue
+            given, before = checker.types.get((block.name, name)), base_checker.types.get((block.name, name))
+            if given is None or before is None or given.kind != "num" or before.kind != "num" \
+                    or given.dim == before.dim:
+                continue
+            origin = cell.expr.span.file
+            text = sets.get(origin, "")
+            replaced = base.blocks[block.name].cells[name]
+            found.append(error(
+                "unit-mismatch", f"{origin}={text} is {given.describe()}, but {block.name}.{name} is "
+                f"{before.describe()}", Location(origin, 1, 1, len(text) + 1), source_line=text,
+                path=block.cell_path(name),
+                notes=[f"{block.name}.{name} is `{' '.join(replaced.text.split())}` at {replaced.span.location()}"]
+                + [f"which gives, at {d.location}: {d.message}" for d in exc.diagnostics
+                   if d.code == "unit-mismatch" and d.location is not None][:3],
+                hints=[f"give it in a unit of {before.describe()}"]))
+    return UsageError(found) if found else exc
 
 
 def _base_breaks_everywhere(base: "Program", ctx, checker: "Checker", diagnostics: list[Diagnostic]) -> bool:
