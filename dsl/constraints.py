@@ -170,7 +170,10 @@ def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[
     if owner != block.name:
         notes.append(f"the constraint is written in {checker.blocks[owner].kind} '{owner}' at "
                      f"{require.span.location()}")
-        span = block.span
+        # Located at the value the block itself writes that the constraint reads (`matmul_efficiency = 67` in a
+        # GPU that extends another), else at the block.
+        own = [cell for name, cell in reads.items() if block.owner.get(name) == block.name]
+        span = own[0].span if own else block.span
     else:
         span = require.condition.span
     checker.report(CODE, require.message, span, path=path, notes=notes)

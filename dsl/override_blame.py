@@ -154,13 +154,15 @@ def _causes(program: "Program", diag: Diagnostic, checker: "Checker") -> list[st
 
 def _constraints_of(diag: Diagnostic, checker: "Checker") -> list[tuple]:
     """The (block, owner, require) of the prepared report that the diagnostic reports broken: over the sweep it
-    stands at the condition; at check time at the condition, or at the block it applies to where another block
-    writes it (constraints._report_broken)."""
+    stands at the condition; at check time at the condition, or, where another block writes it, at the value the
+    block it applies to writes, else at that block (constraints._report_broken)."""
     place = _place(diag.location)
     return [(block, owner, require) for block, owner, require in checker.constraints
             if diag.message.startswith(require.message)
             and (_place(require.condition.span.location()) == place
-                 or (diag.path == f"{block.kind}.{block.name}" and _place(block.span.location()) == place))]
+                 or (diag.path == f"{block.kind}.{block.name}"
+                     and place in {_place(block.span.location())}
+                     | {_place(cell.span.location()) for cell in block.cells.values()}))]
 
 
 def _require_of(diag: Diagnostic, checker: "Checker"):
