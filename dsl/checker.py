@@ -392,16 +392,21 @@ class Checker(Sharing):
         kind, blocks, cell = target
         if kind == "open":
             return UNKNOWN
-        known = self._known_types(blocks, cell, expr.span)
-        if not known:
-            return UNKNOWN
-        first_block, first = known[0]
-        for other_block, other in known[1:]:
-            if other is not first and other != first:
-                self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
-                            f"{other.describe()} in {other_block.name}", expr.span, path=path,
-                            hints=["every block bound to a role must give the cell the same dimension"])
+        if len(blocks) == 1:                       # most references: one block, no list of (block, type) to build
+            first = self.cell_type(blocks[0], cell, expr.span)
+            if first.kind == "unknown":
                 return UNKNOWN
+        else:
+            known = self._known_types(blocks, cell, expr.span)
+            if not known:
+                return UNKNOWN
+            first_block, first = known[0]
+            for other_block, other in known[1:]:
+                if other is not first and other != first:
+                    self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
+                                f"{other.describe()} in {other_block.name}", expr.span, path=path,
+                                hints=["every block bound to a role must give the cell the same dimension"])
+                    return UNKNOWN
         if first.kind == "block":
             self.report("block-as-value", f"'{expr.dotted}' is a block binding, not a value", expr.span, path=path,
                         hints=[f"reach one of its cells with '{expr.dotted}.CELL'"])
@@ -445,9 +450,7 @@ class Checker(Sharing):
             if bound is not None:
                 self._contextual += 1
                 if self._frames:
-                    frame = self._frames[-1]
-                    frame.facts.add(bound[0])
-                    frame.ids.update(bound[1])
+                    self._note_role(bound)
             elif named is not None and self._frames:
                 self._frames[-1].ids.add(named)
             return found
@@ -484,9 +487,7 @@ class Checker(Sharing):
                     self._context_fact("role", target.role, None),
                     frozenset(id(self.blocks[name]) for name in target.blocks))
             if self._frames:
-                frame = self._frames[-1]
-                frame.facts.add(bound[0])
-                frame.ids.update(bound[1])
+                self._note_role(bound)
         elif len(expr.parts) > 1:
             named = id(self.blocks[target.blocks[0]])
             if self._frames:

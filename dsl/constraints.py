@@ -146,11 +146,7 @@ def _applies(link, require: ir.Require, block) -> bool:
         if isinstance(target, Unresolved):
             return target.code != "unbound-role"       # other names: the checker reports them
         roots.extend((name, target.cell) for name in target.blocks)
-    for block_name, cell_name in link.reachable(roots):
-        cell = link.blocks[block_name].cells[cell_name]
-        if cell.expr is None and not cell.sweep:
-            return False
-    return True
+    return link.all_given(roots)
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,
