@@ -379,6 +379,7 @@ def refs_of(expr: ir.Expr) -> list[ir.Ref]:
 
 _CHILDREN = {"num": (), "str": (), "bool": (), "ref": (), "unary": ("operand",), "binary": ("left", "right"),
              "range": ("start", "stop", "step")}
+_ITEMS = {"call": "args", "list": "items", "tuple": "items"}
 
 
 def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
@@ -392,8 +393,15 @@ def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
 
 def children(node: ir.Expr) -> list[ir.Expr]:
     """The direct sub-formulas of a formula node, left to right."""
-    names = _CHILDREN.get(getattr(node, "kind", ""))
-    if names is None:           # call, list, tuple (and any node kind added later): looked up by name
+    kind = getattr(node, "kind", "")
+    names = _CHILDREN.get(kind)
+    if names is None:
+        # A call's arguments, a list's or a tuple's items: their only sub-formulas (pydantic's __getattr__ makes a
+        # miss of the lookups below slow).
+        sub = _ITEMS.get(kind)
+        if sub is not None:
+            return list(getattr(node, sub))
+        # any node kind added later: looked up by name
         found = [child for name in ("operand", "left", "right", "start", "stop", "step")
                  if (child := getattr(node, name, None)) is not None]
         found.extend(getattr(node, "args", ()) or getattr(node, "items", ()))
