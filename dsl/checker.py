@@ -101,7 +101,7 @@ class Checker(Sharing):
         kind inferred is replayed from its record (shared_checks.py)."""
         key = (block.name, name)
         vtype = self.types.get(key)
-        if vtype is not None:                   # typed already (most calls): _propagate_reach and _reused inline
+        if vtype is not None:                   # typed already (most calls)
             reached = self.reach.get(key)
             if reached:
                 self._pass_on(reached)
@@ -143,10 +143,11 @@ class Checker(Sharing):
             height = self._close_frame(frame)
         if key in self.missing_inputs:
             reached.add(key)
-        self.reach[key] = frozenset(reached)
+        reached = self.reach[key] = frozenset(reached)
         self.types[key] = vtype
         self._record_cell(block, name, vtype, frame, height, keep=self.check_overrides)
-        self._propagate_reach(key)
+        if reached:
+            self._pass_on(reached)
         if self._frames:
             self._reused(key)
         return vtype
@@ -190,14 +191,9 @@ class Checker(Sharing):
                 if entry.reach:
                     self._pass_on(entry.reach)
 
-    def _propagate_reach(self, key: tuple[str, str]) -> None:
-        """A cell reached outside `if` branches passes on the missing inputs it reaches; at the top (a report's
-        cell, a shown cell, a cell asked for on its own) they are errors."""
-        reached = self.reach.get(key)
-        if reached:
-            self._pass_on(reached)
-
     def _pass_on(self, reached: frozenset) -> None:
+        """A cell reached outside `if` branches passes on the missing inputs it reaches (`reached`); at the top (a
+        report's cell, a shown cell, a cell asked for on its own) they are errors."""
         if self._reach_stack:
             depth, parent = self._reach_stack[-1]
             if self.branch_depth == depth:

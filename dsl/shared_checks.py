@@ -324,17 +324,31 @@ class Sharing:
     def _reused(self, key: tuple[str, str]) -> None:
         """The cell `key` was typed (or reused) inside the cell being inferred: that cell's record names it, and is
         impure where it is."""
-        if not self._frames:
+        frames = self._frames
+        if not frames:
             return
         entry = self._entries.get(key)
         if entry is None:
             self._impure += 1
             return
-        frame = self._frames[-1]
-        frame.add(entry)
+        # Frame.add and _absorb written out: this runs for every reference to a cell typed already (50,000 times in
+        # a check of the libraries).
+        frame = frames[-1]
+        if frame.items is None:
+            frame.items = [entry]
+        else:
+            frame.items.append(entry)
         if not entry.clean:
             frame.clean = False
-        self._absorb(entry)
+        if not entry.universal:
+            self._contextual += 1
+        if entry.ids:
+            frame.ids.update(entry.ids)
+        if entry.facts:
+            frame.facts.update(entry.facts)
+        top = self._depth[0] + entry.height
+        if top > self._peak[0]:
+            self._peak[0] = top
 
     def _absorb(self, entry: CellEntry | None) -> None:
         """The blocks and the formula levels of a pure cell's inference count for the cell being inferred."""
