@@ -62,6 +62,7 @@ class Checker(Sharing):
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
         self._role_cells: dict[tuple[int, str], tuple[list, frozenset, Reused]] = {}
+        self._uniform: set[int] = set()            # id() of those kept lists whose types are one object
         self._block_lists: dict[tuple[str, ...], list[Block]] = {}    # resolve's blocks of a target, kept
         # resolve's result for a name in a block that leads to cells, with what it counts for a record (the role's
         # fact and blocks, or the id of the block named), by (block name, name).
@@ -220,7 +221,7 @@ class Checker(Sharing):
             if self.ctx is not None:
                 self.missing_inputs[(block.name, cell.name)] = missing_input(self.sources, block, cell)
             return declared if declared is not None else VType(choice_kind(cell) or "unknown")
-        if is_block_ref(cell.expr, self.blocks, block):
+        if cell.expr.kind == "ref" and is_block_ref(cell.expr, self.blocks, block):
             self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.formula_type(cell.expr, block, path)
@@ -397,7 +398,7 @@ class Checker(Sharing):
             if not known:
                 return UNKNOWN
             first_block, first = known[0]
-            for other_block, other in known[1:]:
+            for other_block, other in () if id(known) in self._uniform else known[1:]:
                 if other is not first and other != first:
                     self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
                                 f"{other.describe()} in {other_block.name}", expr.span, path=path,
@@ -433,6 +434,8 @@ class Checker(Sharing):
         if all((b.name, cell) in self.types for b in blocks):
             reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
             self._role_cells[key] = (known, reached, Reused([self._entries.get((b.name, cell)) for b in blocks]))
+            if all(t is known[0][1] for _, t in known):
+                self._uniform.add(id(known))      # one type object in every block: ref_type compares none
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):

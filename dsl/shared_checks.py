@@ -283,6 +283,8 @@ class Sharing:
         state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
         if "_role_cells" in state:                 # the checker's, keyed by id() of its lists of blocks
             state["_role_cells"] = {}
+        if "_uniform" in state:                    # the checker's, id() of the lists kept in _role_cells
+            state["_uniform"] = set()
         if "_resolved" in state:                   # the checker's names resolved, with the ids of their blocks
             state["_resolved"] = {}
         if "_formulas" in state:                   # the session's formula plans (formula_types.py): not shared
