@@ -62,6 +62,7 @@ class Checker(Sharing):
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
         self._role_cells: dict[tuple[int, str], tuple[list, frozenset, Reused]] = {}
+        self._uniform: set[int] = set()            # id() of those kept lists whose types are one object
         self._block_lists: dict[tuple[str, ...], list[Block]] = {}    # resolve's blocks of a target, kept
         # resolve's result for a name in a block that leads to cells, with what it counts for a record (the role's
         # fact and blocks, or the id of the block named), by (block name, name).
@@ -101,7 +102,7 @@ class Checker(Sharing):
         kind inferred is replayed from its record (shared_checks.py)."""
         key = (block.name, name)
         vtype = self.types.get(key)
-        if vtype is not None:                   # typed already (most calls): _propagate_reach and _reused inline
+        if vtype is not None:                   # typed already (most calls)
             reached = self.reach.get(key)
             if reached:
                 self._pass_on(reached)
@@ -143,10 +144,11 @@ class Checker(Sharing):
             height = self._close_frame(frame)
         if key in self.missing_inputs:
             reached.add(key)
-        self.reach[key] = frozenset(reached)
+        reached = self.reach[key] = frozenset(reached)
         self.types[key] = vtype
         self._record_cell(block, name, vtype, frame, height, keep=self.check_overrides)
-        self._propagate_reach(key)
+        if reached:
+            self._pass_on(reached)
         if self._frames:
             self._reused(key)
         return vtype
@@ -190,14 +192,9 @@ class Checker(Sharing):
                 if entry.reach:
                     self._pass_on(entry.reach)
 
-    def _propagate_reach(self, key: tuple[str, str]) -> None:
-        """A cell reached outside `if` branches passes on the missing inputs it reaches; at the top (a report's
-        cell, a shown cell, a cell asked for on its own) they are errors."""
-        reached = self.reach.get(key)
-        if reached:
-            self._pass_on(reached)
-
     def _pass_on(self, reached: frozenset) -> None:
+        """A cell reached outside `if` branches passes on the missing inputs it reaches (`reached`); at the top (a
+        report's cell, a shown cell, a cell asked for on its own) they are errors."""
         if self._reach_stack:
             depth, parent = self._reach_stack[-1]
             if self.branch_depth == depth:
@@ -224,7 +221,7 @@ class Checker(Sharing):
             if self.ctx is not None:
                 self.missing_inputs[(block.name, cell.name)] = missing_input(self.sources, block, cell)
             return declared if declared is not None else VType(choice_kind(cell) or "unknown")
-        if is_block_ref(cell.expr, self.blocks, block):
+        if cell.expr.kind == "ref" and is_block_ref(cell.expr, self.blocks, block):
             self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.formula_type(cell.expr, block, path)
@@ -392,16 +389,21 @@ class Checker(Sharing):
         kind, blocks, cell = target
         if kind == "open":
             return UNKNOWN
-        known = self._known_types(blocks, cell, expr.span)
-        if not known:
-            return UNKNOWN
-        first_block, first = known[0]
-        for other_block, other in known[1:]:
-            if other is not first and other != first:
-                self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
-                            f"{other.describe()} in {other_block.name}", expr.span, path=path,
-                            hints=["every block bound to a role must give the cell the same dimension"])
+        if len(blocks) == 1:                       # most references: one block, no list of (block, type) to build
+            first = self.cell_type(blocks[0], cell, expr.span)
+            if first.kind == "unknown":
                 return UNKNOWN
+        else:
+            known = self._known_types(blocks, cell, expr.span)
+            if not known:
+                return UNKNOWN
+            first_block, first = known[0]
+            for other_block, other in () if id(known) in self._uniform else known[1:]:
+                if other is not first and other != first:
+                    self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
+                                f"{other.describe()} in {other_block.name}", expr.span, path=path,
+                                hints=["every block bound to a role must give the cell the same dimension"])
+                    return UNKNOWN
         if first.kind == "block":
             self.report("block-as-value", f"'{expr.dotted}' is a block binding, not a value", expr.span, path=path,
                         hints=[f"reach one of its cells with '{expr.dotted}.CELL'"])
@@ -432,6 +434,8 @@ class Checker(Sharing):
         if all((b.name, cell) in self.types for b in blocks):
             reached = frozenset().union(*(self.reach.get((b.name, cell), ()) for b in blocks))
             self._role_cells[key] = (known, reached, Reused([self._entries.get((b.name, cell)) for b in blocks]))
+            if all(t is known[0][1] for _, t in known):
+                self._uniform.add(id(known))      # one type object in every block: ref_type compares none
         return known
 
     def resolve(self, expr: ir.Ref, block: Block, path: str):
@@ -445,9 +449,7 @@ class Checker(Sharing):
             if bound is not None:
                 self._contextual += 1
                 if self._frames:
-                    frame = self._frames[-1]
-                    frame.facts.add(bound[0])
-                    frame.ids.update(bound[1])
+                    self._note_role(bound)
             elif named is not None and self._frames:
                 self._frames[-1].ids.add(named)
             return found
@@ -484,9 +486,7 @@ class Checker(Sharing):
                     self._context_fact("role", target.role, None),
                     frozenset(id(self.blocks[name]) for name in target.blocks))
             if self._frames:
-                frame = self._frames[-1]
-                frame.facts.add(bound[0])
-                frame.ids.update(bound[1])
+                self._note_role(bound)
         elif len(expr.parts) > 1:
             named = id(self.blocks[target.blocks[0]])
             if self._frames:

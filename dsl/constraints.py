@@ -27,6 +27,7 @@ from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .linker import Target, Unresolved, is_block_ref, refs_of
 from .long_runs import along_long_runs
+from .scalar_conditions import condition_value
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -91,7 +92,9 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     `evaluate_requires` evaluates over the sweep (decided once per report, like its dimensions).
     """
     applicable = []
-    evaluators: dict[str, Evaluator] = {}       # one per context: the report's, or one for every report-free block
+    # One evaluator per context (the report's, or one for every report-free block), under "", with the cells the
+    # plain-Python path computed (scalar_conditions.py) under "cells".
+    evaluators: dict[str, "Evaluator | dict"] = {}
     for block in blocks:
         for owner, require in block.requires:
             path = f"{block.kind}.{block.name}"
@@ -146,20 +149,21 @@ def _applies(link, require: ir.Require, block) -> bool:
         if isinstance(target, Unresolved):
             return target.code != "unbound-role"       # other names: the checker reports them
         roots.extend((name, target.cell) for name in target.blocks)
-    for block_name, cell_name in link.reachable(roots):
-        cell = link.blocks[block_name].cells[cell_name]
-        if cell.expr is None and not cell.sweep:
-            return False
-    return True
+    return link.all_given(roots)
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,
-                      evaluators: dict[str, "Evaluator"]) -> bool:
-    """A constant condition's value (constants only: no axis, so any report-free context computes it)."""
+                      evaluators: dict[str, "Evaluator | dict"]) -> bool:
+    """A constant condition's value (constants only: no axis, so any report-free context computes it): in plain
+    Python where that gives numpy's answer (scalar_conditions.py), else with the evaluator."""
     evaluator = evaluators.get("")
     if evaluator is None:
         evaluator = evaluators[""] = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources,
                                                checker.types, link=checker.link if ctx is not None else None)
+        evaluators["cells"] = {}
+    value = condition_value(evaluator.link, require.condition, block, evaluators["cells"])
+    if value is not None:
+        return value
     value = evaluator.run(lambda: evaluator.expr(require.condition, block))
     return bool(np.all(value))
 

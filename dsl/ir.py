@@ -25,6 +25,15 @@ class Node(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
+    def __reduce_ex__(self, protocol):
+        """Pickled as its class, its fields' values and the set of fields given, rebuilt by one call
+        (_node_from_pickle) as node_maker builds a node, without pydantic's __getstate__ and __setstate__ (Python
+        calls for every node). A node with extra or private attributes (the parser makes none) is pickled as
+        pydantic pickles it."""
+        if self.__pydantic_extra__ is not None or self.__pydantic_private__ is not None:
+            return super().__reduce_ex__(protocol)
+        return _node_from_pickle, (type(self), self.__dict__, self.__pydantic_fields_set__)
+
 
 class Span(Node):
     """Where a node was written: `file`, and 1-based `line`, `col` to `end_line`, `end_col` (end column exclusive, as
@@ -307,6 +316,15 @@ def node_maker(cls: type[Node]):
 
 _SPAN_FIELDS = frozenset(Span.__pydantic_fields__)
 _new_span = node_maker(Span)
+
+
+def _node_from_pickle(cls: type[Node], values: dict, fields_set: set) -> Node:
+    node = object.__new__(cls)
+    object.__setattr__(node, "__dict__", values)
+    object.__setattr__(node, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(node, "__pydantic_extra__", None)
+    object.__setattr__(node, "__pydantic_private__", None)
+    return node
 
 
 def _span_from_pickle(file: str, line: int, col: int, end_line: int, end_col: int) -> Span:

@@ -156,6 +156,7 @@ class Linker:
     known_roles: set[str] | None = None
     _targets: dict[tuple[str, tuple[str, ...]], Target | Unresolved] = field(default_factory=dict)
     _precedents: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    _given: set[tuple[str, str]] = field(default_factory=set)     # cells that reach no input left open (all_given)
 
     # -- names -------------------------------------------------------------------------------------------------
     def target(self, parts: tuple[str, ...], block: "Block") -> Target | Unresolved:
@@ -343,6 +344,29 @@ class Linker:
             stack.extend(self.precedents(self.blocks[key[0]], key[1]))
         return list(seen)
 
+    def all_given(self, roots: Iterable[tuple[str, str]]) -> bool:
+        """Whether no cell the roots read, directly or not (the roots included), is a declared input left without a
+        value: what a scan of `reachable(roots)` for such a cell finds, without walking again the cells a former
+        call found to reach none. A walk that ends without finding one has seen every cell each of its cells reads,
+        so each of them reaches none (kept in `_given`); a walk that finds one stops there and keeps nothing."""
+        given, blocks = self._given, self.blocks
+        seen: set[tuple[str, str]] = set()
+        stack = list(roots)
+        while stack:
+            key = stack.pop()
+            if key in seen or key in given:
+                continue
+            block = blocks.get(key[0])
+            if block is None or key[1] not in block.cells:
+                continue
+            cell = block.cells[key[1]]
+            if cell.expr is None and not cell.sweep:
+                return False
+            seen.add(key)
+            stack.extend(self.precedents(block, key[1]))
+        given.update(seen)
+        return True
+
 
 def refs_of(expr: ir.Expr) -> list[ir.Ref]:
     """The distinct references of a formula, in the order they are written (iterative: any depth)."""
@@ -355,6 +379,7 @@ def refs_of(expr: ir.Expr) -> list[ir.Ref]:
 
 _CHILDREN = {"num": (), "str": (), "bool": (), "ref": (), "unary": ("operand",), "binary": ("left", "right"),
              "range": ("start", "stop", "step")}
+_ITEMS = {"call": "args", "list": "items", "tuple": "items"}
 
 
 def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
@@ -368,8 +393,15 @@ def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
 
 def children(node: ir.Expr) -> list[ir.Expr]:
     """The direct sub-formulas of a formula node, left to right."""
-    names = _CHILDREN.get(getattr(node, "kind", ""))
-    if names is None:           # call, list, tuple (and any node kind added later): looked up by name
+    kind = getattr(node, "kind", "")
+    names = _CHILDREN.get(kind)
+    if names is None:
+        # A call's arguments, a list's or a tuple's items: their only sub-formulas (pydantic's __getattr__ makes a
+        # miss of the lookups below slow).
+        sub = _ITEMS.get(kind)
+        if sub is not None:
+            return list(getattr(node, sub))
+        # any node kind added later: looked up by name
         found = [child for name in ("operand", "left", "right", "start", "stop", "step")
                  if (child := getattr(node, name, None)) is not None]
         found.extend(getattr(node, "args", ()) or getattr(node, "items", ()))

@@ -106,7 +106,7 @@ class Frame:
     running maximum depth of the cell that started before it, and what its record collects (see CellEntry); `clean`
     until it or a cell it typed reports something. (A plain class with slots: one is made for every cell inferred.)"""
 
-    __slots__ = ("impure_at", "contextual_at", "base", "outer_peak", "ids", "items", "facts", "clean")
+    __slots__ = ("impure_at", "contextual_at", "base", "outer_peak", "ids", "items", "facts", "clean", "roles")
 
     def __init__(self, impure_at: int, contextual_at: int, base: int, outer_peak: int):
         self.impure_at = impure_at
@@ -117,6 +117,7 @@ class Frame:
         self.facts: set = set()
         self.items: list | None = None         # made when first needed: a literal types nothing, reports nothing
         self.clean = True
+        self.roles: set | None = None          # id() of the roles noted (Sharing._note_role), made when first needed
 
     def add(self, item) -> None:
         """One more item of the record (CellEntry.items): a report's arguments, or a cell's CellEntry."""
@@ -282,6 +283,8 @@ class Sharing:
         state.update(_memo=None, _session=None, _entries={}, _fits={}, _facts_fit={}, _here=None)
         if "_role_cells" in state:                 # the checker's, keyed by id() of its lists of blocks
             state["_role_cells"] = {}
+        if "_uniform" in state:                    # the checker's, id() of the lists kept in _role_cells
+            state["_uniform"] = set()
         if "_resolved" in state:                   # the checker's names resolved, with the ids of their blocks
             state["_resolved"] = {}
         if "_formulas" in state:                   # the session's formula plans (formula_types.py): not shared
@@ -323,17 +326,31 @@ class Sharing:
     def _reused(self, key: tuple[str, str]) -> None:
         """The cell `key` was typed (or reused) inside the cell being inferred: that cell's record names it, and is
         impure where it is."""
-        if not self._frames:
+        frames = self._frames
+        if not frames:
             return
         entry = self._entries.get(key)
         if entry is None:
             self._impure += 1
             return
-        frame = self._frames[-1]
-        frame.add(entry)
+        # Frame.add and _absorb written out: this runs for every reference to a cell typed already (50,000 times in
+        # a check of the libraries).
+        frame = frames[-1]
+        if frame.items is None:
+            frame.items = [entry]
+        else:
+            frame.items.append(entry)
         if not entry.clean:
             frame.clean = False
-        self._absorb(entry)
+        if not entry.universal:
+            self._contextual += 1
+        if entry.ids:
+            frame.ids.update(entry.ids)
+        if entry.facts:
+            frame.facts.update(entry.facts)
+        top = self._depth[0] + entry.height
+        if top > self._peak[0]:
+            self._peak[0] = top
 
     def _absorb(self, entry: CellEntry | None) -> None:
         """The blocks and the formula levels of a pure cell's inference count for the cell being inferred."""
@@ -376,6 +393,21 @@ class Sharing:
                 self._peak[0] = top
         if reused.unrecorded:
             self._impure += 1
+
+    def _note_role(self, bound: tuple) -> None:
+        """The cell being inferred reads a role the report binds: `bound` is (the fact its record keeps, the ids of
+        the role's blocks), one tuple per role for the checker's life. Added once per frame: a cost-model cell reads
+        the same role in many references, and the ids of a swept role's 30 blocks were added again at each."""
+        frame = self._frames[-1]
+        roles = frame.roles
+        if roles is None:
+            frame.roles = {id(bound)}
+        elif id(bound) in roles:
+            return                             # its fact and ids are in the frame already (the sets only grow)
+        else:
+            roles.add(id(bound))
+        frame.facts.add(bound[0])
+        frame.ids.update(bound[1])
 
     def note_block(self, name: str) -> None:
         """The cell being inferred names the block `name` (which exists): its record holds for programs where

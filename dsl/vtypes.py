@@ -16,6 +16,20 @@ class VType:
     kind: str                       # "num" | "bool" | "str" | "list" | "block" | "unknown"
     dim: Dimension | None = None
 
+    def __hash__(self) -> int:
+        # Kept once computed: the checker looks a cell's type up in its formulas' plans (formula_types.Node) about
+        # 40,000 times in a check of the libraries, and the generated hash of a dataclass is two calls in Python
+        # (this one and the Dimension's). The same value as the generated one, hash((kind, dim)).
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = hash((self.kind, self.dim))
+            object.__setattr__(self, "_hash", found)
+        return found
+
+    def __getstate__(self) -> dict:
+        # Without the kept hash: a string's hash differs from one process to the next (hash randomisation).
+        return {"kind": self.kind, "dim": self.dim}
+
     def describe(self) -> str:
         """The type as error messages name it: a number's dimension name ("byte/s", "count"), "a boolean", "a string",
         "a list", "a block", or "?" for unknown."""
