@@ -649,7 +649,7 @@ def cmd_eval(args) -> int:
         raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and no output is written
     if evaluated.diagnostics:
         _print_diagnostics(evaluated.diagnostics)
-        if _strict_refuses(args, result.warnings):
+        if _strict_refuses(args, evaluated.diagnostics):    # the run logs' warnings too: a value left out
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
 

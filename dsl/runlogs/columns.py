@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..output import restore
-from ..units import Unit, UnitError, parse_unit
+from ..units import BYTES, ENERGY, POWER, TIME, Dimension, Unit, UnitError, parse_unit
 from .records import INT_FIELDS, int_identity, warning
 
 _QUANTITY = re.compile(r"^\s*(?P<name>[^\[\]]*?)\s*\[(?P<unit>[^\[\]]*)\]\s*$")
@@ -84,6 +84,40 @@ def parse_quantity(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+# What a quantity of each dimension is called in a warning; any other dimension is "a quantity in DIM".
+MAGNITUDE_HINT = "a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write NA " \
+    "where the run has no value"
+_KINDS = {TIME: "a duration", BYTES: "a memory size", ENERGY: "an energy", POWER: "a power"}
+
+
+def magnitude_problem(value: float, unit: Unit) -> str | None:
+    """Why `value` (as written, in `unit`) cannot be a measurement, or None where it can.
+
+    Every base dimension counts something that a run spends or moves (seconds, bytes, FLOPs, tokens, joules,
+    requests), so a quantity with a dimension (a duration, a memory size, an energy, a power, a throughput) is a
+    magnitude greater than 0: a negative value is a slip (a sign, a difference taken the wrong way), and 0 is not
+    the measurement of a run that ran (a log writes 0 where a counter or sensor gave nothing) and leaves the
+    relative error undefined. Dimensionless columns (counts, ratios, %) are not judged."""
+    if unit.dim.is_dimensionless or value > 0:
+        return None
+    what = kind_of(unit.dim)
+    if value < 0:
+        return f"{what} cannot be negative"
+    return f"{what} of 0 is not a measurement"
+
+
+def kind_of(dim: Dimension) -> str:
+    """What a quantity of `dim` is called in a warning: "a duration", "a memory size", "an energy", "a power",
+    "a throughput" (anything per second), else "a quantity in DIM"."""
+    if dim in _KINDS:
+        return _KINDS[dim]
+    if dim.exponents[0] == -1:
+        return "a throughput"
+    from ..units import dimension_name
+
+    return f"a quantity in {dimension_name(dim)}"
 
 
 def identity_value(name: str, value: object) -> tuple[object | None, str | None]:
