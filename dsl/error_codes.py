@@ -270,6 +270,10 @@ _TABLE = [
               "does not use them", "add a cell of that name to the report or its workload to match on it; a field "
               "that reads as a shown metric without its unit (`tpot_ms`) gets a warning of its own: name the column "
               "'tpot [ms]'"),
+    ErrorCode("calibration-clash", "usage", _W, "{output} will set {n} cells that {file} sets too, and it imports "
+              "{report}, which imports that file: `perfdsl check {output}` will find each set twice | wrote {output}, "
+              "but `perfdsl check {output}` finds {n} errors", "import the new file in the report instead of the old "
+              "calibration, or write over the old file (-o OLD.perf)"),
     ErrorCode("unmatched-metric", "runs", _W, "the runs' metric '{name}' matches no metric the report shows, so it is "
               "not compared (a near miss of a shown name) | the runs' metrics {names} match no metric the report "
               "shows: nothing is compared", "did you mean '{shown}'? name the log's column like the shown metric it "
