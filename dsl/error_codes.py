@@ -274,6 +274,9 @@ _TABLE = [
               "{report}, which imports that file: `perfdsl check {output}` will find each set twice | wrote {output}, "
               "but `perfdsl check {output}` finds {n} errors", "import the new file in the report instead of the old "
               "calibration, or write over the old file (-o OLD.perf)"),
+    ErrorCode("in-sample", "runs", _N, "errors on the runs calibration '{name}' was fitted on are in-sample: the fit "
+              "saw them, so they do not test the model", "the held-out errors: `perfdsl calibrate --residuals` with "
+              "the command in the calibration's header; costmodels/README.md"),
     ErrorCode("unmatched-metric", "runs", _W, "the runs' metric '{name}' matches no metric the report shows, so it is "
               "not compared (a near miss of a shown name) | the runs' metrics {names} match no metric the report "
               "shows: nothing is compared", "did you mean '{shown}'? name the log's column like the shown metric it "

@@ -503,3 +503,47 @@ def test_a_formula_cell_without_bounds_is_said_to_be_a_formula(tmp_path, capsys)
         "starts midway\n"
         "\n"
         "1 error\n")
+
+
+def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_in_sample(tmp_path, capsys,
+                                                                                        monkeypatch):
+    """A report that binds its calibration, compared with the very runs it was fitted on: eval's console and the
+    workbook's About sheet say the errors are in-sample, from what the calibration's header records (its runs' log),
+    and where the held-out errors are. Compared with another log, the console says nothing and About says so."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    assert main(["calibrate", "toy.perf", "--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0",
+                 "--starts", "0", "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    Path("other.csv").write_text(Path("runs.csv").read_text())
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert capsys.readouterr().err == (
+        "note[in-sample]: errors on the runs calibration 'toy_calibration' was fitted on are in-sample: the fit saw "
+        "them, so they do not test the model\n"
+        "  --> toy_calibration.perf\n"
+        "  = note: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
+        "calibrate` on 8 runs of runs.csv (its header lists them); runs.csv is compared here\n"
+        "  = note: its file records runtime MAPE in-sample 0.00%\n"
+        "  = help: cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
+        "header; costmodels/README.md gives them\n"
+        "\n"
+        "wrote out.csv (8 rows)\n")
+
+    def about(book: str) -> list[str]:
+        return [row[1] for row in openpyxl.load_workbook(book)["About"].iter_rows(values_only=True)
+                if len(row) > 1 and isinstance(row[1], str)]
+
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "-o", "in.xlsx"]) == 0
+    assert ("In-sample errors: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by "
+            "`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); runs.csv is compared here: the errors "
+            "on the runs it was fitted on are in-sample (the fit saw them; they do not test the model). Its file "
+            "records runtime MAPE in-sample 0.00%. Cross-validated (held-out) errors per run: `perfdsl calibrate "
+            "--residuals` with the command in its header; costmodels/README.md gives them.") in about("in.xlsx")
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "other.csv", "-o", "out.xlsx"]) == 0
+    assert capsys.readouterr().err == "wrote out.xlsx (8 rows)\n"
+    assert ("Calibration: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
+            "calibrate` on 8 runs of runs.csv (its header lists them); none of those logs is compared here: these "
+            "errors are out of sample; its file records runtime MAPE in-sample 0.00%.") in about("out.xlsx")
