@@ -351,6 +351,15 @@ TRIGGERS = [
         "\n"
         "2 warnings\n"
         "--strict: warnings are errors\n")),
+    # Formats whose readers take whole documents (vLLM's JSON here) are checked after reading: the metric is named.
+    Trigger("bad-value", ["ingest", "t.json", "--meta", "side.json", "-o", "runs.csv"], 0, files={
+        "side.json": '{"model": "org/tiny"}', "t.json": json.dumps({"elapsed_time": -48.25, "num_requests": 1000, "total_num_tokens": 384000,
+                              "requests_per_second": 20.7, "tokens_per_second": 7958.5})}, stderr=(
+        "warning[bad-value]: 'runtime' is -48.25 s: a duration cannot be negative; not used\n"
+        "  --> t.json (metric 'runtime')\n"
+        "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
+        "NA where the run has no value\n"
+        "ingest: 1 run from 1 log (vllm-throughput); wrote runs.csv; 0 errors, 1 warning\n")),
     Trigger("bad-value", ["eval", "r.perf", "--measured", "runs.jsonl", "--format", "csv"], 0,
             files={"r.perf": REPORT, "runs.jsonl": '{"n_gpus": 1, "runtime [ms]": 11, "power [W]": -3}\n'}, stderr=(
         "warning[bad-value]: -3 for key 'power [W]': a power cannot be negative; not used\n"

@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..errors import Location
 from ..output import restore
 from ..units import BYTES, ENERGY, POWER, TIME, Dimension, Unit, UnitError, parse_unit
 from .records import INT_FIELDS, int_identity, warning
@@ -92,17 +93,18 @@ MAGNITUDE_HINT = "a duration, memory size, energy, power or throughput is greate
 _KINDS = {TIME: "a duration", BYTES: "a memory size", ENERGY: "an energy", POWER: "a power"}
 
 
-def magnitude_problem(value: float, unit: Unit) -> str | None:
-    """Why `value` (as written, in `unit`) cannot be a measurement, or None where it can.
+def magnitude_problem(value: float, unit: Unit | Dimension) -> str | None:
+    """Why `value` (as written in `unit`, or in SI with its dimension) cannot be a measurement, or None where it can.
 
     Every base dimension counts something that a run spends or moves (seconds, bytes, FLOPs, tokens, joules,
     requests), so a quantity with a dimension (a duration, a memory size, an energy, a power, a throughput) is a
     magnitude greater than 0: a negative value is a slip (a sign, a difference taken the wrong way), and 0 is not
     the measurement of a run that ran (a log writes 0 where a counter or sensor gave nothing) and leaves the
     relative error undefined. Dimensionless columns (counts, ratios, %) are not judged."""
-    if unit.dim.is_dimensionless or value > 0:
+    dim = unit.dim if isinstance(unit, Unit) else unit
+    if dim.is_dimensionless or value > 0:
         return None
-    what = kind_of(unit.dim)
+    what = kind_of(dim)
     if value < 0:
         return f"{what} cannot be negative"
     return f"{what} of 0 is not a measurement"
@@ -159,3 +161,25 @@ def settle_row(found: list, bad_identity: list[str], no_metric_left: bool, row_n
             diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
         problems.append(diagnostic)
     return not (bad_identity or no_metric_left)
+
+
+def drop_non_magnitudes(record, path: str) -> list:
+    """Take out of `record` the metrics that cannot be measurements (magnitude_problem: a negative or zero duration,
+    memory size, energy, power or throughput), each with a bad-value warning located at the log and the record's
+    place in it. For the formats whose readers do not check each cell (perfdsl's CSV and JSON Lines do, with the
+    column), and for values from side metadata."""
+    problems = []
+    for name, measurement in list(record.metrics.items()):
+        problem = magnitude_problem(measurement.value, measurement.dim)
+        if problem is None:
+            continue
+        del record.metrics[name]
+        try:
+            written = measurement.value / parse_unit(measurement.unit).scale
+        except UnitError:
+            written = measurement.value
+        place = record.source[len(path) + 1:] if record.source.startswith(path + ":") else ""
+        detail = f"metric '{name}'" if place in ("", "$", "report") else f"{place}, metric '{name}'"
+        problems.append(warning("bad-value", f"'{name}' is {written:g} {measurement.unit}: {problem}; not used",
+                                Location(path, detail=detail), hints=[MAGNITUDE_HINT]))
+    return problems
