@@ -44,6 +44,13 @@ def metric_errors(cal, metric: int) -> tuple[float, float]:
     return cal.mape(metric), cv
 
 
+def short_names(cells) -> list[str]:
+    """Each fitted cell by its shortest name that tells it from the others: CELL where no other fitted cell has that
+    name, else BLOCK.CELL as --fit names it (int8_wo.weight_read_efficiency beside int4_g32.weight_read_efficiency)."""
+    names = [cell.cell for cell in cells]
+    return [cell.cell if names.count(cell.cell) == 1 else cell.name for cell in cells]
+
+
 def summary_lines(cal) -> list[str]:
     """The calibration in words: cells with intervals, errors per metric and per group, identifiability flags."""
     lines = [f"fitted {len(cal.cells)} cell{'s' if len(cal.cells) != 1 else ''} on {len(set(cal.obs.point.tolist()))} "
@@ -75,19 +82,21 @@ def summary_lines(cal) -> list[str]:
             held[fold.held_out] = True
             errors = ", ".join(f"{m.name} {_percent(cal.mape(i, cal.cv_estimated(), held))}"
                                for i, m in enumerate(cal.metrics) if (held & (cal.obs.metric == i)).any())
-            cells = ", ".join(f"{c.cell} {c.literal(v)}" for c, v in zip(cal.cells, fold.values))
+            cells = ", ".join(f"{name} {c.literal(v)}" for name, c, v in zip(short_names(cal.cells), cal.cells,
+                                                                            fold.values))
             lines.append(f"  {fold.group}: {errors}  (refitted without it: {cells})")
     for flag in cal.flags:
         lines.append(f"not determined: {flag.cell}: {flag.message}; {flag.hint}")
     return lines
 
 
-def perf_text(cal, problem, output: str, command: str, date: str) -> str:
-    """The calibrated `.perf` file: imports of the files that define the fitted blocks, a commented `set` per cell,
-    and the block of residual spreads."""
+def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) -> str:
+    """The calibrated `.perf` file: imports of the files that define the fitted blocks (in --fit order,
+    calibration_imports.py), a commented `set` per cell, and the block of residual spreads. `clashes`
+    (calibration_imports.SetTwice) add a header note saying why the file fails `check` on its own."""
+    from .calibration_imports import header_note, import_lines
+
     out_dir = os.path.dirname(os.path.abspath(output))
-    blocks = problem.program.blocks
-    imports = dict.fromkeys(os.path.relpath(os.path.abspath(blocks[c.block].file), out_dir) for c in cal.cells)
     files = ", ".join(os.path.relpath(os.path.abspath(f), out_dir) for f in cal.files)
     runs = len(set(cal.obs.point.tolist()))
     lines = [f"# {os.path.basename(output)}: {HEADER} on {date}.",
@@ -98,8 +107,10 @@ def perf_text(cal, problem, output: str, command: str, date: str) -> str:
              "# The runs:"]
     lines += [f"#   {label} ({source})" for label, source in dict.fromkeys(zip(cal.obs.label, cal.obs.source))]
     lines += [f"# Import this file from a report to use the fitted cells; bind `calibration = {block_name(output)}` "
-              "in the report to show the intervals.", ""]
-    lines += [f'import "{path}"' for path in imports] + [""]
+              "in the report to show the intervals.",
+              "# It imports the files that define the fitted blocks, in the order --fit names the cells."]
+    lines += header_note(list(clashes)) + [""]
+    lines += import_lines(problem, cal.cells, output) + [""]
     interval = cal.interval()
     errors = [metric_errors(cal, i) for i in range(len(cal.metrics))]
     error_text = "; ".join(f"{m.name} MAPE in-sample {_percent(e[0])}"
@@ -136,20 +147,21 @@ def perf_text(cal, problem, output: str, command: str, date: str) -> str:
 
 
 def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
-    """One row per measured value: run, group, metric, measured, estimated, error, and the held-out estimate and
-    error where there are folds. Values in each metric's display unit."""
+    """One row per measured value: run, group, metric, measured, estimated, error [%], and the held-out estimate and
+    error [%] where there are folds. Values in each metric's display unit (named in the metric column); errors in
+    percent, (estimated - measured) / measured x 100, as `perfdsl eval`, its workbook and JSON give them."""
     scale = np.array([cal.metrics[m].scale for m in cal.obs.metric])
-    keys = ["run", "source", "metric", "measured", "estimated", "error"]
+    keys = ["run", "source", "metric", "measured", "estimated", "error [%]"]
     columns = [np.array(cal.obs.label, dtype=object), np.array(cal.obs.source, dtype=object),
                np.array([f"{cal.metrics[m].name} [{cal.metrics[m].unit}]" if cal.metrics[m].unit
                          else cal.metrics[m].name for m in cal.obs.metric], dtype=object),
-               cal.obs.measured / scale, cal.estimated / scale, cal.relative_errors()]
+               cal.obs.measured / scale, cal.estimated / scale, cal.relative_errors() * 100.0]
     if cal.folds:
         held = cal.cv_estimated()
         keys[2:2] = [cal.group_by]
         columns[2:2] = [np.array(cal.obs.group, dtype=object)]
-        keys += ["held-out estimate", "held-out error"]
-        columns += [held / scale, cal.relative_errors(held)]
+        keys += ["held-out estimate", "held-out error [%]"]
+        columns += [held / scale, cal.relative_errors(held) * 100.0]
     return keys, columns
 
 
@@ -192,13 +204,15 @@ def check_outputs(problem, report_file: str, output: str, residuals: str | None)
         protect_inputs(target, inputs)
 
 
-def write_outputs(cal, problem, output: str, residuals: str | None, command: str):
-    """Write the calibrated .perf file, and the residuals to `residuals` (.csv, .xlsx, else a text table). Returns
-    the residual table (keys, columns) where no file was named for it, for the caller to print; else None."""
+def write_outputs(cal, problem, output: str, residuals: str | None, command: str, clashes=()):
+    """Write the calibrated .perf file (`clashes`: see perf_text), and the residuals to `residuals` (.csv, .xlsx,
+    else a text table). Returns the residual table (keys, columns) where no file was named for it, for the caller
+    to print; else None."""
     from .output import write_text_atomically
     from .render import write_csv, write_table
 
-    write_text_atomically(output, perf_text(cal, problem, output, command, datetime.date.today().isoformat()))
+    write_text_atomically(output, perf_text(cal, problem, output, command, datetime.date.today().isoformat(),
+                                            clashes))
     keys, columns = residual_table(cal)
     if residuals is None:
         return keys, columns

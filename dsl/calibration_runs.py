@@ -127,7 +127,7 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
         raise UsageError(error("no-runs", f"no run matches a sweep point of report '{name}'",
                                hints=["check the runs' model, hardware and shape against the report "
                                       "(perfdsl eval REPORT --measured RUNS lists what did not match)"]))
-    cells = [parse_fit(text, program, overrides) for text in fits]
+    cells = [parse_fit(text, program, overrides, name) for text in fits]
     names = [c.name for c in cells]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -166,7 +166,7 @@ def _from_runs(program, report: str, logs: list[str], overrides: dict) -> dict:
     return overrides_from_runs(program, report, logs, overrides)
 
 
-def parse_fit(text: str, program, overrides: dict) -> FitCell:
+def parse_fit(text: str, program, overrides: dict, report: str | None = None) -> FitCell:
     """`BLOCK.CELL` or `BLOCK.CELL=LOW..HIGH` (bounds with units: `kernel_overhead=0us..100us`) -> FitCell.
 
     The start is the cell's value in the program (after `overrides`); bounds default to start / 100 .. start x 100.
@@ -222,8 +222,7 @@ def parse_fit(text: str, program, overrides: dict) -> FitCell:
             raise UsageError(error("bad-option", f"--fit {text}: the lower bound is not below the upper one"))
     if start is None or not math.isfinite(start):
         if low is None or not (math.isfinite(low) and math.isfinite(high)):
-            raise UsageError(error("bad-option", f"--fit {text}: '{target}' has no value to start from",
-                                   hints=["give bounds: --fit BLOCK.CELL=LOW..HIGH (the fit starts midway)"]))
+            raise UsageError(_no_start(text, target, written, program, overrides, report))
         start = (low + high) / 2
     if low is None:
         if start <= 0:
@@ -232,6 +231,37 @@ def parse_fit(text: str, program, overrides: dict) -> FitCell:
         low, high = start / 100, start * 100
     start = min(max(start, low), high)
     return FitCell(block, cell, start, low, high, dim, unit)
+
+
+def _no_start(text: str, target: str, written, program, overrides: dict, report: str | None):
+    """The error for a --fit cell without bounds whose value cannot be had outside a report: a formula that reads a
+    role (`kernel_overhead = stack.kernel_overhead` has no value until a report binds `stack`) names the cell it
+    reads in the block the report binds, and the bounds that replace the formula by a number."""
+    if isinstance(written, (ir.Num, ir.Str, ir.Bool)):
+        return error("bad-option", f"--fit {text}: '{target}' has no value to start from",
+                     hints=["give bounds: --fit BLOCK.CELL=LOW..HIGH (the fit starts midway)"])
+    from .linker import refs_of
+
+    hints = []
+    try:
+        ctx, _ = (program.with_overrides(overrides, report) if overrides else program).prepare(report)
+    except PerfError:
+        ctx = None
+    for ref in refs_of(written):
+        bound = ctx.role_blocks(ref.parts[0]) if ctx is not None and len(ref.parts) == 2 else None
+        holders = list(dict.fromkeys(f"{program.blocks[b].owner.get(ref.parts[1], b)}.{ref.parts[1]}"
+                                     for b in bound or () if ref.parts[1] in program.blocks[b].cells))
+        if holders:
+            hints.append(f"fit the cell it reads, where report '{ctx.report.name}' binds {ref.parts[0]}: "
+                         + " or ".join(f"--fit {holder}" for holder in holders[:3]))
+            break
+    hints.append(f"or give bounds, --fit {target}=LOW..HIGH: the fit then replaces the formula by a number and "
+                 "starts midway")
+    formula = program.sources.line(written.span.file, written.span.line) or ""
+    if written.span.end_line == written.span.line:
+        formula = formula[written.span.col - 1:written.span.end_col - 1]
+    return error("bad-option", f"--fit {text}: '{target}' is a formula (`{formula.strip()}`), not a number: it has "
+                 "no value to start from", hints=hints)
 
 
 def parse_metrics(texts: list[str], matched: list[str]) -> list[tuple[str, float]]:

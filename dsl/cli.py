@@ -649,7 +649,7 @@ def cmd_eval(args) -> int:
         raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and no output is written
     if evaluated.diagnostics:
         _print_diagnostics(evaluated.diagnostics)
-        if _strict_refuses(args, result.warnings):
+        if _strict_refuses(args, evaluated.diagnostics):    # the run logs' warnings too: a value left out
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
 
@@ -937,6 +937,7 @@ def cmd_calibrate(args) -> int:
     import shlex
 
     from .calibrate import calibrate
+    from .calibration_imports import check_written, fails_check_warning, set_twice, set_twice_warning
     from .calibration_report import check_outputs, summary_lines, write_outputs
     from .calibration_runs import prepare_problem
     from .render import write_table
@@ -944,15 +945,20 @@ def cmd_calibrate(args) -> int:
     problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
                               overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
     check_outputs(problem, args.file, args.output, args.residuals)
-    if problem.diagnostics:
-        _print_diagnostics(problem.diagnostics)
+    clashes = set_twice(problem, problem.cells, args.output)       # said before the fit, which takes minutes
+    diagnostics = list(problem.diagnostics) + [set_twice_warning(clash, args.output) for clash in clashes]
+    if diagnostics:
+        _print_diagnostics(diagnostics)
     progress = Progress("calibrating")
     cal = calibrate(problem, loss=args.loss, f_scale=args.f_scale, bootstrap=args.bootstrap,
                     resampling=args.resample, seed=args.seed, starts=args.starts, progress=progress)
     progress.done()
     sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
-    residuals = write_outputs(cal, problem, args.output, args.residuals, "perfdsl " + shlex.join(args.argv))
+    residuals = write_outputs(cal, problem, args.output, args.residuals, "perfdsl " + shlex.join(args.argv), clashes)
     sys.stderr.write("".join(f"wrote {path}\n" for path in (args.output, args.residuals) if path))
+    errors = check_written(args.output)
+    if errors:
+        _print_diagnostics([fails_check_warning(args.output, errors, explained=bool(clashes))])
     if residuals is not None:
         write_table(*residuals, sys.stdout)
     return EXIT_OK

@@ -192,8 +192,10 @@ _TABLE = [
               "the help lists the formats read"),
     ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped",
               "the row was cut (the log was still being written?) or edited by hand; fix or remove it"),
-    ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out",
-              "the row's other values are kept"),
+    ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out | "
+              "'{value}' in column '{column}': a duration cannot be negative; not used | ... a power of 0 is not a "
+              "measurement; not used", "the row's other values are kept; a duration, memory size, energy, power or "
+              "throughput is greater than 0: write NA where the run has no value"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
               "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read)",
@@ -265,7 +267,20 @@ _TABLE = [
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
     ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "
-              "does not use them", "add a cell of that name to the report or its workload to match on it"),
+              "does not use them", "add a cell of that name to the report or its workload to match on it; a field "
+              "that reads as a shown metric without its unit (`tpot_ms`) gets a warning of its own: name the column "
+              "'tpot [ms]'"),
+    ErrorCode("calibration-clash", "usage", _W, "{output} will set {n} cells that {file} sets too, and it imports "
+              "{report}, which imports that file: `perfdsl check {output}` will find each set twice | wrote {output}, "
+              "but `perfdsl check {output}` finds {n} errors", "import the new file in the report instead of the old "
+              "calibration, or write over the old file (-o OLD.perf)"),
+    ErrorCode("in-sample", "runs", _N, "errors on the runs calibration '{name}' was fitted on are in-sample: the fit "
+              "saw them, so they do not test the model", "the held-out errors: `perfdsl calibrate --residuals` with "
+              "the command in the calibration's header; costmodels/README.md"),
+    ErrorCode("unmatched-metric", "runs", _W, "the runs' metric '{name}' matches no metric the report shows, so it is "
+              "not compared (a near miss of a shown name) | the runs' metrics {names} match no metric the report "
+              "shows: nothing is compared", "did you mean '{shown}'? name the log's column like the shown metric it "
+              "measures ('tpot [ms]')"),
     ErrorCode("bad-config", "runs", _E, "cannot read '{file}': {reason} | '{file}' is not valid JSON: {reason} | "
               "'{file}' holds a JSON {type}, not an object",
               "give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)"),

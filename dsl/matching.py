@@ -28,6 +28,7 @@ from .comparison import Unmatched
 from .errors import Diagnostic, error
 from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
+from .run_fields import unused_identities, unused_metrics
 
 ALIASES = {
     "n_gpus": ("n_gpus", "gpus", "num_gpus", "gpu_count"),
@@ -250,12 +251,9 @@ def _match(comparison: Comparison, runs) -> None:
         else:
             columns[key] = found
     comparison.used_keys = list(columns)
+    shown = {column.name: column for column in result.columns if column.kind == "num"}
     if ignored:
-        note = error("unused-run-field", "the runs' fields " + ", ".join(f"'{k}'" for k in ignored)
-                     + " match no cell of the report, so matching does not use them",
-                     hints=["add a cell of that name to the report or its workload to match on it"])
-        note.severity = "warning"
-        comparison.diagnostics.append(note)
+        comparison.diagnostics.extend(unused_identities(ignored, runs, shown))
 
     normalised = {}
     for key, (values, aliases) in columns.items():
@@ -265,7 +263,6 @@ def _match(comparison: Comparison, runs) -> None:
             normalised[key] = (np.array([_normalise(v) for v in values.tolist()], dtype=object)
                                if values.dtype.kind not in "fiub" else values.astype(float), {})
 
-    shown = {column.name: column for column in result.columns if column.kind == "num"}
     measured = {name: np.full(n, np.nan) for name in shown}
     derived_used: set[str] = set()
     run_source = np.full(n, "", dtype=object)
@@ -330,6 +327,8 @@ def _match(comparison: Comparison, runs) -> None:
         if np.isfinite(measured[name]).any():
             comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
                                                   derived=name in derived_used))
+    used = {"runtime"} if "throughput" in derived_used else set()     # a throughput derived from the runtime
+    comparison.diagnostics.extend(unused_metrics(runs, shown, used, compared_any=bool(comparison.metrics)))
     comparison.run_source = run_source
     comparison.asked = matched_points | broken_asked
     without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)

@@ -104,5 +104,11 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
         if comparison.keep is not None:     # points = "runs": the points of the report are those the runs ask for
             result.warnings[:] = at_runs_points(result, comparison.asked)
     diagnostics = list(result.warnings) + (comparison.diagnostics if comparison is not None else [])
+    if comparison is not None and comparison.metrics:
+        from .calibration_bound import in_sample_note
+
+        note = in_sample_note(result, logs)     # the bound calibration was fitted on these runs: say so
+        if note is not None:
+            diagnostics.append(note)
     diagnostics.sort(key=lambda d: d.severity != "error")
     return Evaluated(result, comparison, diagnostics, logs)

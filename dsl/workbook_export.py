@@ -161,6 +161,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         for metric in comparison.metrics:
             if metric.derived:
                 notes.append(f"Measured {metric.name} is derived from each run's tokens / runtime.")
+        if comparison.metrics:
+            from .calibration_bound import in_sample_text
+
+            notes.append(in_sample_text(result, comparison.logs) or "")
     return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=input_cells(result),
                         unmatched=list(comparison.unmatched) if comparison else [],
                         error_convention=comparison.convention if comparison else "measured",

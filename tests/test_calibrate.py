@@ -150,7 +150,7 @@ def test_the_command_writes_a_perf_file_that_a_report_imports(tmp_path, capsys):
     assert code == 0
     assert "leave one seq_len out:" in captured.err
     assert captured.out.splitlines()[0].split() == ["run", "source", "seq_len", "metric", "measured", "estimated",
-                                                   "error", "held-out", "estimate", "held-out", "error"]
+                                                   "error", "[%]", "held-out", "estimate", "held-out", "error", "[%]"]
     text = out.read_text()
     assert text.startswith("# toy_calibration.perf: cells fitted by `perfdsl calibrate` on ")
     assert 'import "toy.perf"' in text and "set {" in text and "costmodel toy_calibration {" in text
@@ -183,8 +183,11 @@ def test_residuals_go_to_csv_and_to_a_workbook(tmp_path, capsys):
     assert main(base + ["--residuals", str(tmp_path / "res.csv")]) == 0
     rows = list(csv.DictReader((tmp_path / "res.csv").open()))
     assert len(rows) == 8 and rows[0]["metric"] == "runtime [ms]"
-    for row in rows:
-        assert float(row["error"]) == pytest.approx(float(row["estimated"]) / float(row["measured"]) - 1, rel=1e-4)
+    for row in rows:        # in percent, as eval, its workbook and JSON give errors
+        assert float(row["error [%]"]) == pytest.approx(
+            (float(row["estimated"]) / float(row["measured"]) - 1) * 100, rel=1e-4)
+        assert float(row["held-out error [%]"]) == pytest.approx(
+            (float(row["held-out estimate"]) / float(row["measured"]) - 1) * 100, rel=1e-4)
     assert main(base + ["--residuals", str(tmp_path / "res.xlsx")]) == 0
     book = openpyxl.load_workbook(tmp_path / "res.xlsx")
     assert book.sheetnames[:2] == ["Fit", "Leave one batch out"]
@@ -396,3 +399,151 @@ def test_a_misspelt_fit_cell_is_told_the_close_names(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines()[:2] == [
         "error[bad-option]: --fit toy.efficiencyy=0.1..1: 'toy' has no cell 'efficiencyy'",
         "  = help: did you mean 'efficiency' or 'unused_efficiency' or 'bandwidth_efficiency'?"]
+
+
+# ---- what the newcomer met (issues R3-R5, R7) --------------------------------------------------------------------
+
+def test_the_seed_calibration_imports_what_calibrate_writes_for_it(seed_calibration):
+    """Refitting the seed wrote `import "../software/stacks.perf"` where the shipped file had transformer_inference:
+    hf_eager_profiled moved to software/stacks.perf (commit 4063adc). The imports are the fitted blocks' files, in
+    --fit order: gpu (hardware/gpu.perf), then hf_eager_profiled (software/stacks.perf)."""
+    from perfdsl.calibration_imports import import_lines
+
+    problem, cal = seed_calibration
+    shipped = REPO / "reports" / "seed_a5000_calibration.perf"
+    written = import_lines(problem, cal.cells, str(shipped))
+    assert written == ['import "../hardware/gpu.perf"', 'import "../software/stacks.perf"']
+    assert [line for line in shipped.read_text().splitlines() if line.startswith("import ")] == written
+
+
+def test_a_calibration_beside_the_one_the_report_imports_is_said_to_set_its_cells_twice(tmp_path, capsys,
+                                                                                          monkeypatch):
+    """The report imports its calibration, and a fitted block (the workload `shape`) is defined in the report: a new
+    calibration written to another file imports the report, so the old one too, and `check` finds every cell set
+    twice. calibrate says so before the fit, notes it in the file, and after writing says that the file fails
+    `check`; written over the old file, it checks."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    fit = ["--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0", "--starts", "0"]
+    assert main(["calibrate", "toy.perf", *fit, "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text())
+    assert main(["check", "toy.perf"]) == 0
+    capsys.readouterr()
+    assert main(["calibrate", "toy.perf", *fit, "-o", "new.perf"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "warning[calibration-clash]: new.perf will set 3 cells that toy_calibration.perf sets too, and it imports "
+        "toy.perf, which imports that file: `perfdsl check new.perf` will find each set twice\n"
+        "   --> toy_calibration.perf:20:9\n"
+        "   |\n"
+        "20 |     toy.efficiency = 0.62\n"
+        "   |         ^^^^^^^^^^\n"
+        "   = note: set by both: toy.efficiency, toy.bandwidth_efficiency, shape.overhead\n"
+        "   = help: to use the new values, import \"new.perf\" in toy.perf instead of \"toy_calibration.perf\" (the "
+        "new file then checks), or write over the old file: -o toy_calibration.perf\n"
+        "\n"
+        "1 warning\n"
+        "fitted 3 cells"), err
+    assert err.endswith(
+        "wrote new.perf\n"
+        "warning[calibration-clash]: wrote new.perf, but `perfdsl check new.perf` finds 3 errors\n"
+        "  = note: toy_calibration.perf:20:9: error[duplicate-set]: 'toy.efficiency' is set twice\n"
+        "  = note: toy_calibration.perf:23:9: error[duplicate-set]: 'toy.bandwidth_efficiency' is set twice\n"
+        "  = note: toy_calibration.perf:26:11: error[duplicate-set]: 'shape.overhead' is set twice\n"
+        "  = help: see the calibration-clash warning above: the file checks once the report imports it instead of "
+        "the old calibration\n"
+        "\n"
+        "1 warning\n"), err
+    assert ("# NOTE: toy_calibration.perf (imported through toy.perf) sets toy.efficiency, toy.bandwidth_efficiency, "
+            "shape.overhead too: `perfdsl check` on this file finds them set twice until the report imports this "
+            "file instead of that one, or this file replaces it.\n") in Path("new.perf").read_text()
+    assert main(["check", "new.perf"]) == 1
+    # as the hint says: the report imports the new file instead, and both check
+    Path("toy.perf").write_text(Path("toy.perf").read_text().replace('"toy_calibration.perf"', '"new.perf"'))
+    assert main(["check", "new.perf", "toy.perf"]) == 0
+    # written over the old file, nothing is set twice and nothing is said
+    Path("toy.perf").write_text(Path("toy.perf").read_text().replace('"new.perf"', '"toy_calibration.perf"'))
+    capsys.readouterr()
+    assert main(["calibrate", "toy.perf", *fit, "-o", "toy_calibration.perf"]) == 0
+    err = capsys.readouterr().err
+    assert "calibration-clash" not in err and "NOTE" not in Path("toy_calibration.perf").read_text()
+    assert main(["check", "toy_calibration.perf"]) == 0
+
+
+def test_leave_one_out_names_cells_that_share_a_name_by_their_block(tmp_path, capsys):
+    """Two blocks' `efficiency` fitted at once: the leave-one-out lines name them toy.efficiency and shape.efficiency
+    (they said `efficiency 0.6, efficiency 1`); a name only one fitted cell has stays short."""
+    report, runs = write_toy(tmp_path)
+    report.write_text(TOY.replace("    overhead = 10 us\n", "    overhead = 10 us\n    efficiency = 1.0\n")
+                      .replace("hardware.efficiency * hardware.derate", "hardware.efficiency * workload.efficiency"))
+    assert main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency=0.1..1",
+                 "shape.efficiency=0.5..2", "toy.bandwidth_efficiency=0.1..1", "--group-by", "seq_len",
+                 "--bootstrap", "0", "--starts", "0", "-o", str(tmp_path / "c.perf")]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "refitted without it" in line]
+    assert len(lines) == 2
+    for line in lines:
+        names = [part.strip().split(" ")[0] for part in line.split("refitted without it: ")[1].split(",")]
+        assert names == ["toy.efficiency", "shape.efficiency", "bandwidth_efficiency"], line
+
+
+def test_a_formula_cell_without_bounds_is_said_to_be_a_formula(tmp_path, capsys):
+    """`--fit generate.kernel_overhead` (`= stack.kernel_overhead`) said it had no value to start from: it says it is
+    a formula, and names the cell it reads in the block the report binds, and the bounds that replace it."""
+    report, runs = write_toy(tmp_path)
+    report.write_text(TOY.replace("    overhead = 10 us\n", "    overhead = hardware.launch_overhead\n")
+                      .replace("    derate = 1.0", "    derate = 1.0\n    launch_overhead = 10 us"))
+    code = main(["calibrate", str(report), "--measured", str(runs), "--fit", "shape.overhead",
+                 "-o", str(tmp_path / "c.perf")])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --fit shape.overhead: 'shape.overhead' is a formula (`hardware.launch_overhead`), not a "
+        "number: it has no value to start from\n"
+        "  = help: fit the cell it reads, where report 'toy_report' binds hardware: --fit toy.launch_overhead\n"
+        "  = help: or give bounds, --fit shape.overhead=LOW..HIGH: the fit then replaces the formula by a number and "
+        "starts midway\n"
+        "\n"
+        "1 error\n")
+
+
+def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_in_sample(tmp_path, capsys,
+                                                                                        monkeypatch):
+    """A report that binds its calibration, compared with the very runs it was fitted on: eval's console and the
+    workbook's About sheet say the errors are in-sample, from what the calibration's header records (its runs' log),
+    and where the held-out errors are. Compared with another log, the console says nothing and About says so."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    assert main(["calibrate", "toy.perf", "--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0",
+                 "--starts", "0", "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    Path("other.csv").write_text(Path("runs.csv").read_text())
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert capsys.readouterr().err == (
+        "note[in-sample]: errors on the runs calibration 'toy_calibration' was fitted on are in-sample: the fit saw "
+        "them, so they do not test the model\n"
+        "  --> toy_calibration.perf\n"
+        "  = note: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
+        "calibrate` on 8 runs of runs.csv (its header lists them); runs.csv is compared here\n"
+        "  = note: its file records runtime MAPE in-sample 0.00%\n"
+        "  = help: cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
+        "header; costmodels/README.md gives them\n"
+        "\n"
+        "wrote out.csv (8 rows)\n")
+
+    def about(book: str) -> list[str]:
+        return [row[1] for row in openpyxl.load_workbook(book)["About"].iter_rows(values_only=True)
+                if len(row) > 1 and isinstance(row[1], str)]
+
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "-o", "in.xlsx"]) == 0
+    assert ("In-sample errors: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by "
+            "`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); runs.csv is compared here: the errors "
+            "on the runs it was fitted on are in-sample (the fit saw them; they do not test the model). Its file "
+            "records runtime MAPE in-sample 0.00%. Cross-validated (held-out) errors per run: `perfdsl calibrate "
+            "--residuals` with the command in its header; costmodels/README.md gives them.") in about("in.xlsx")
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "other.csv", "-o", "out.xlsx"]) == 0
+    assert capsys.readouterr().err == "wrote out.xlsx (8 rows)\n"
+    assert ("Calibration: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
+            "calibrate` on 8 runs of runs.csv (its header lists them); none of those logs is compared here: these "
+            "errors are out of sample; its file records runtime MAPE in-sample 0.00%.") in about("out.xlsx")

@@ -783,7 +783,12 @@ def test_eval_takes_several_logs_after_one_measured(work, run):
     for argv in (["--measured", "a.csv", "b.csv"], ["--measured", "a.csv", "--measured", "b.csv"]):
         code, _, err = run("eval", "prog.perf", *argv, "--set", "seq=128", "--format", "csv")
         assert code == 0
-        assert err.startswith("note[unmatched]: 2 estimates without a run\n"), err
+        # The report shows `prefill.runtime` under its full name, so the runs' `runtime` is not compared: said.
+        assert err.startswith("warning[unmatched-metric]: the runs' metric 'runtime' matches no metric the report "
+                              "shows, so it is not compared\n  --> a.csv:1:17 (column 'runtime [ms]')\n"), err
+        assert ("  = help: the report shows 'prefill.runtime' under its full name: name it `show prefill.runtime in "
+                "ms as runtime` to compare it with the runs' 'runtime'\n\nnote[unmatched]: 2 estimates without a "
+                "run\n") in err, err
 
 
 # -- exit statuses that do not depend on the reader or on the moment ---------------------------------------------

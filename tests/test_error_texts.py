@@ -279,6 +279,102 @@ TRIGGERS = [
         "  = help: add a cell of that name to the report or its workload to match on it\n"
         "\n"
         "1 warning\n")),
+    # A log column without its unit reads as an identifying field: the hint says it may be the shown metric.
+    Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
+            files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
+        "warning[unused-run-field]: the runs' fields 'model' match no cell of the report, so matching does not use "
+        "them\n"
+        "  = help: add a cell of that name to the report or its workload to match on it\n"
+        "\n"
+        "warning[unused-run-field]: the runs' field 'runtime_ms' matches no cell of the report, so matching does not "
+        "use it\n"
+        "  --> runs.csv:1:14 (column 'runtime_ms')\n"
+        "  |\n"
+        "1 | model,n_gpus,runtime_ms\n"
+        "  |              ^^^^^^^^^^\n"
+        "  = help: 'runtime_ms' may be the metric 'runtime' in ms: a column without a unit identifies the run; name "
+        "it 'runtime [ms]' to compare it with the shown 'runtime'\n"
+        "\n"
+        "note[unmatched]: 1 estimate without a run\n"
+        "  = note: n_gpus=2\n"
+        "\n"
+        "2 warnings\n"
+        "--strict: warnings are errors\n")),
+    # A misspelt metric was dropped without a word (exit 0, --strict too): a warning, so --strict refuses it.
+    Trigger("unmatched-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,runtme [ms]\n1,11\n2,21\n"}, stderr=(
+        "warning[unmatched-metric]: the runs' metric 'runtme' matches no metric the report shows, so it is not "
+        "compared\n"
+        "  --> runs.csv:1:8 (column 'runtme [ms]')\n"
+        "  |\n"
+        "1 | n_gpus,runtme [ms]\n"
+        "  |        ^^^^^^^^^^^\n"
+        "  = help: did you mean 'runtime'?\n"
+        "  = help: a run's metric is compared with the shown column of the same name: name the column "
+        "'runtime [ms]'\n"
+        "\n"
+        "1 warning\n"
+        "--strict: warnings are errors\n")),
+    # A metric far from every shown name is a log's extra column, unless nothing at all is compared.
+    Trigger("unmatched-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0,
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,latency [ms]\n1,11\n2,21\n"}, stderr=(
+        "warning[unmatched-metric]: the runs' metric 'latency' matches no metric the report shows: nothing is "
+        "compared\n"
+        "  --> runs.csv:1:8 (column 'latency [ms]')\n"
+        "  |\n"
+        "1 | n_gpus,latency [ms]\n"
+        "  |        ^^^^^^^^^^^^\n"
+        "  = help: the report shows 'runtime': name a log's column like the shown metric it measures "
+        "(`show x.tpot in ms as tpot` takes 'tpot [ms]')\n"
+        "\n"
+        "1 warning\n")),
+    # A negative duration was compared (an error of -200 %); 0 is not a measurement either.
+    Trigger("bad-value", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,runtime [ms]\n1,-11\n2,0\n"}, stderr=(
+        "warning[bad-value]: '-11' in column 'runtime [ms]': a duration cannot be negative; not used\n"
+        "  --> runs.csv:2:3 (row 1, column 'runtime [ms]')\n"
+        "  |\n"
+        "2 | 1,-11\n"
+        "  |   ^^^\n"
+        "  = note: row 1 skipped: none of its metrics could be read\n"
+        "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
+        "NA where the run has no value\n"
+        "\n"
+        "warning[bad-value]: '0' in column 'runtime [ms]': a duration of 0 is not a measurement; not used\n"
+        "  --> runs.csv:3:3 (row 2, column 'runtime [ms]')\n"
+        "  |\n"
+        "3 | 2,0\n"
+        "  |   ^\n"
+        "  = note: row 2 skipped: none of its metrics could be read\n"
+        "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
+        "NA where the run has no value\n"
+        "\n"
+        "2 warnings\n"
+        "--strict: warnings are errors\n")),
+    # Formats whose readers take whole documents (vLLM's JSON here) are checked after reading: the metric is named.
+    Trigger("bad-value", ["ingest", "t.json", "--meta", "side.json", "-o", "runs.csv"], 0, files={
+        "side.json": '{"model": "org/tiny"}', "t.json": json.dumps({"elapsed_time": -48.25, "num_requests": 1000, "total_num_tokens": 384000,
+                              "requests_per_second": 20.7, "tokens_per_second": 7958.5})}, stderr=(
+        "warning[bad-value]: 'runtime' is -48.25 s: a duration cannot be negative; not used\n"
+        "  --> t.json (metric 'runtime')\n"
+        "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
+        "NA where the run has no value\n"
+        "ingest: 1 run from 1 log (vllm-throughput); wrote runs.csv; 0 errors, 1 warning\n")),
+    Trigger("bad-value", ["eval", "r.perf", "--measured", "runs.jsonl", "--format", "csv"], 0,
+            files={"r.perf": REPORT, "runs.jsonl": '{"n_gpus": 1, "runtime [ms]": 11, "power [W]": -3}\n'}, stderr=(
+        "warning[bad-value]: -3 for key 'power [W]': a power cannot be negative; not used\n"
+        "  --> runs.jsonl:1:35 (row 1, key 'power [W]')\n"
+        "  |\n"
+        "1 | {\"n_gpus\": 1, \"runtime [ms]\": 11, \"power [W]\": -3}\n"
+        "  |                                   ^^^^^^^^^^^\n"
+        "  = note: row 1 is kept without 'power'\n"
+        "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
+        "NA where the run has no value\n"
+        "\n"
+        "note[unmatched]: 1 estimate without a run\n"
+        "  = note: n_gpus=2\n"
+        "\n"
+        "1 warning\n")),
     Trigger("bad-report-option", ["eval", "r.perf"], 1, files={
         "r.perf": REPORT.replace("report r {", "report r {\n    measured = runs")}, stderr=(
         "error[bad-report-option]: 'measured' names run logs: a string or a list of strings\n"

@@ -9,8 +9,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..errors import Location
 from ..output import restore
-from ..units import Unit, UnitError, parse_unit
+from ..units import BYTES, ENERGY, POWER, TIME, Dimension, Unit, UnitError, parse_unit
 from .records import INT_FIELDS, int_identity, warning
 
 _QUANTITY = re.compile(r"^\s*(?P<name>[^\[\]]*?)\s*\[(?P<unit>[^\[\]]*)\]\s*$")
@@ -86,6 +87,41 @@ def parse_quantity(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+# What a quantity of each dimension is called in a warning; any other dimension is "a quantity in DIM".
+MAGNITUDE_HINT = "a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write NA " \
+    "where the run has no value"
+_KINDS = {TIME: "a duration", BYTES: "a memory size", ENERGY: "an energy", POWER: "a power"}
+
+
+def magnitude_problem(value: float, unit: Unit | Dimension) -> str | None:
+    """Why `value` (as written in `unit`, or in SI with its dimension) cannot be a measurement, or None where it can.
+
+    Every base dimension counts something that a run spends or moves (seconds, bytes, FLOPs, tokens, joules,
+    requests), so a quantity with a dimension (a duration, a memory size, an energy, a power, a throughput) is a
+    magnitude greater than 0: a negative value is a slip (a sign, a difference taken the wrong way), and 0 is not
+    the measurement of a run that ran (a log writes 0 where a counter or sensor gave nothing) and leaves the
+    relative error undefined. Dimensionless columns (counts, ratios, %) are not judged."""
+    dim = unit.dim if isinstance(unit, Unit) else unit
+    if dim.is_dimensionless or value > 0:
+        return None
+    what = kind_of(dim)
+    if value < 0:
+        return f"{what} cannot be negative"
+    return f"{what} of 0 is not a measurement"
+
+
+def kind_of(dim: Dimension) -> str:
+    """What a quantity of `dim` is called in a warning: "a duration", "a memory size", "an energy", "a power",
+    "a throughput" (anything per second), else "a quantity in DIM"."""
+    if dim in _KINDS:
+        return _KINDS[dim]
+    if dim.exponents[0] == -1:
+        return "a throughput"
+    from ..units import dimension_name
+
+    return f"a quantity in {dimension_name(dim)}"
+
+
 def identity_value(name: str, value: object) -> tuple[object | None, str | None]:
     """The identity value to keep (ints for counts, text as written otherwise) or (None, reason)."""
     if name in INT_FIELDS:
@@ -125,3 +161,25 @@ def settle_row(found: list, bad_identity: list[str], no_metric_left: bool, row_n
             diagnostic.notes.append(f"row {row_number} is kept without '{column.name}'")
         problems.append(diagnostic)
     return not (bad_identity or no_metric_left)
+
+
+def drop_non_magnitudes(record, path: str) -> list:
+    """Take out of `record` the metrics that cannot be measurements (magnitude_problem: a negative or zero duration,
+    memory size, energy, power or throughput), each with a bad-value warning located at the log and the record's
+    place in it. For the formats whose readers do not check each cell (perfdsl's CSV and JSON Lines do, with the
+    column), and for values from side metadata."""
+    problems = []
+    for name, measurement in list(record.metrics.items()):
+        problem = magnitude_problem(measurement.value, measurement.dim)
+        if problem is None:
+            continue
+        del record.metrics[name]
+        try:
+            written = measurement.value / parse_unit(measurement.unit).scale
+        except UnitError:
+            written = measurement.value
+        place = record.source[len(path) + 1:] if record.source.startswith(path + ":") else ""
+        detail = f"metric '{name}'" if place in ("", "$", "report") else f"{place}, metric '{name}'"
+        problems.append(warning("bad-value", f"'{name}' is {written:g} {measurement.unit}: {problem}; not used",
+                                Location(path, detail=detail), hints=[MAGNITUDE_HINT]))
+    return problems

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import Diagnostic, Location, PerfError, UsageError, available, did_you_mean
+from .columns import drop_non_magnitudes
 from .detect import detect_format
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note, warning
@@ -76,6 +77,7 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
             continue
         for record in loaded.records:
             loaded.problems.extend(apply_side(record, merged, path_text))
+            loaded.problems.extend(drop_non_magnitudes(record, path_text))   # a negative latency is no measurement
         loaded.problems = group_problems(loaded.problems)
         if not loaded.records and not any(p.severity in ("error", "warning") for p in loaded.problems):
             loaded.problems.append(warning("no-rows", "this log holds no run (nothing after its header)",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
 from ..units import Unit
-from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
-                      parse_quantity, settle_row)
+from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
+                      magnitude_problem, parse_column, parse_quantity, settle_row)
 from .files import csv_rows, csv_text, physical_lines, read_text
 from .records import LoadResult, Measurement, RunRecord, file_error, warning
 from .registry import Adapter, register
@@ -136,6 +136,7 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
     found: list[tuple[Column, Diagnostic]] = []
     for index, column in enumerate(columns):
         cell = row[index].strip() if index < len(row) else None
+        problem = None                     # why a number read cannot be a measurement
         if column.name == SOURCE_COLUMN and not column.is_quantity:
             if cell:
                 extra[SOURCE_COLUMN] = cell
@@ -146,10 +147,13 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
             code, message = "missing-value", f"row {row_number} has no value in column '{column.header.strip()}'"
         elif column.is_quantity:
             value = parse_quantity(cell)
-            if value is not None:
+            problem = magnitude_problem(value, column.unit) if value is not None else None
+            if value is not None and problem is None:
                 metrics[column.name] = to_measurement(value, column.unit)
                 continue
-            code, message = "bad-value", f"cannot read '{cell}' as a number in column '{column.header.strip()}'"
+            code, message = "bad-value", (f"cannot read '{cell}' as a number in column '{column.header.strip()}'"
+                                          if problem is None else
+                                          f"'{cell}' in column '{column.header.strip()}': {problem}; not used")
         else:
             value, reason = identity_value(column.name, cell)
             if value is not None:
@@ -158,7 +162,8 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
             code, message = "bad-value", f"cannot read '{cell}' in column '{column.header.strip()}': {reason}"
         detail = f"row {row_number}, column '{column.header.strip()}'"
         location = Location(path, line, *caret_span(source_line, index), detail)
-        found.append((column, warning(code, message, location, source_line=source_line)))
+        hints = [MAGNITUDE_HINT] if column.is_quantity and problem is not None else []
+        found.append((column, warning(code, message, location, source_line=source_line, hints=hints)))
     bad_identity = [c.name for c, _ in found if not c.is_quantity]
     quantity_columns = sum(1 for c in columns if c.is_quantity)
     no_metric_left = quantity_columns > 0 and not metrics

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
-from .columns import (NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value, parse_column,
-                      parse_quantity, settle_row)
+from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
+                      magnitude_problem, parse_column, parse_quantity, settle_row)
 from .files import load_json_text, physical_lines, read_text
 from .perfdsl_csv import to_measurement
 from .records import LoadResult, RunRecord, file_error, is_number, warning
@@ -92,7 +92,7 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
     "NA" are left out silently."""
     identity, metrics, extra, bad_identity, found = {}, {}, {}, [], []
     for key, value in document.items():
-        column = columns[key]
+        column, problem = columns[key], None
         if column.name == SOURCE_COLUMN and not column.is_quantity:
             extra[SOURCE_COLUMN] = value
             continue
@@ -102,10 +102,12 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
             message = f"row {row_number} has no value for key '{key}'"
         elif column.is_quantity:
             number = value if is_number(value) else parse_quantity(value) if isinstance(value, str) else None
-            if number is not None:
+            problem = magnitude_problem(float(number), column.unit) if number is not None else None
+            if number is not None and problem is None:
                 metrics[column.name] = to_measurement(float(number), column.unit)
                 continue
-            message = f"cannot read {json.dumps(value)} as a number for key '{key}'"
+            message = (f"cannot read {json.dumps(value)} as a number for key '{key}'" if problem is None else
+                       f"{json.dumps(value)} for key '{key}': {problem}; not used")
         else:
             kept, reason = identity_value(column.name, value.strip() if isinstance(value, str) else value)
             if kept is not None:
@@ -118,7 +120,7 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
                 bad_identity.append(column.name)
         diagnostic = warning("missing-value" if value is None or value == "" else "bad-value", message,
                              Location(path, line_number, *key_span(line, key), f"row {row_number}, key '{key}'"),
-                             source_line=line)
+                             source_line=line, hints=[MAGNITUDE_HINT] if problem is not None else [])
         found.append((column, diagnostic))
     has_quantities = any(columns[k].is_quantity for k in document)
     no_metric_left = has_quantities and not metrics
