@@ -1,7 +1,7 @@
 """The command line `perfdsl` (the only module that prints).
 
 Exit status: 0 success (warnings may have been printed), 1 errors in specs or logs, 2 usage errors (bad options,
-missing files, an output that would overwrite an input). Diagnostics and progress go to stderr, data to stdout.
+missing files, an output that would overwrite an input or cannot be written). Diagnostics and progress go to stderr, data to stdout.
 Heavy modules (numpy, lark, openpyxl, transformers) are imported inside the commands, so `perfdsl --help` is quick.
 """
 

@@ -5,6 +5,9 @@ Every file perfdsl writes (CSV, JSON, JSON Lines, text tables, workbooks, run lo
 os.replace, so a failed or interrupted run never leaves a half-written file, and readers see either the old file or
 the new one. The temporary file is removed on every exit Python sees: an error, Ctrl-C (KeyboardInterrupt), and
 SIGTERM or SIGHUP, which the command line turns into an exception (cli.Terminated). Only SIGKILL cannot be seen.
+An output the system refuses (no permission, a full disk at the start or mid-stream, a read-only file system, a
+folder that makes no files such as /proc) is a usage error, bad-output (exit 2), that names the output as given,
+never the temporary file (write_failed).
 
 Text cells of the CSV and JSON Lines we write are neutralised as OWASP's "CSV Injection" guidance says: text that
 starts with = + - @, a tab or a carriage return gets a leading `'`, so that a spreadsheet shows it instead of

@@ -60,7 +60,7 @@ def help_epilog() -> str:
               f"  also read without --meta: {FOLDER_FILE} in a log's folder and LOG{LOG_SUFFIX} beside a log",
               "",
               "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side metadata, "
-              "2 usage errors."]
+              "2 usage errors (a log that does not exist, an output that cannot be written)."]
     return "\n".join(lines)
 
 

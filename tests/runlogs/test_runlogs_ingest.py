@@ -139,7 +139,7 @@ def test_ingest_help_says_a_run_with_warnings_only_exits_0(fixture_logs, tmp_pat
         main(["ingest", "--help"])
     assert capsys.readouterr().out.endswith(
         "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side "
-        "metadata, 2 usage errors.\n")
+        "metadata, 2 usage errors (a log that does not exist, an output that cannot be written).\n")
     out = tmp_path / "o.csv"
     assert main(["ingest", str(fixture_logs / "runs_bad_row.csv"), "-o", str(out)]) == 0
     assert capsys.readouterr().err.endswith(f"ingest: 4 runs from 1 log (perfdsl-csv); wrote {out}; 0 errors, "
