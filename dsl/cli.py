@@ -994,6 +994,15 @@ def cmd_errors(args) -> int:
 _QUICK_EXIT = {"check", "cache", "errors"}
 
 
+def _end_at_once(signum, _frame) -> None:
+    """SIGINT after main() returned: say so and end with 128 + the signal, running no more Python code."""
+    try:
+        os.write(2, b"interrupted\n")
+    except OSError:
+        pass
+    os._exit(128 + signum)
+
+
 def run() -> None:
     """The `perfdsl` command (the console script, and `python -m perfdsl.cli`): main() with sys.argv, then exit with
     its status. After a command of _QUICK_EXIT, stdout and stderr are flushed and the process ends at once
@@ -1002,6 +1011,10 @@ def run() -> None:
     status = main()
     command = sys.argv[1] if len(sys.argv) > 1 else None
     if command not in _QUICK_EXIT or os.environ.get("PERFDSL_DEBUG"):
+        # main() has returned: every output is in place or gone (atomic_output), a Dask cluster closed. Ctrl-C now,
+        # while atexit hooks run (a second or more after a run on a cluster), raised KeyboardInterrupt inside one:
+        # a traceback, and exit status 0. It ends the process at once instead, as Ctrl-C does: 130.
+        signal.signal(signal.SIGINT, _end_at_once)
         sys.exit(status)
     try:
         sys.stdout.flush()
