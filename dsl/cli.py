@@ -427,7 +427,7 @@ def cmd_check(args) -> int:
                 modules.setdefault(shown, (blocks, reports))
     progress.done()
     if checker.stored:                             # entries written, here or in workers: time to prune?
-        cache.prune()
+        cache.prune(stored=checker.stored)
     diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
