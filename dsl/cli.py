@@ -300,6 +300,13 @@ def main(argv: list[str] | None = None) -> int:
             exc = PerfError(error("too-deep", f"the input nests deeper than perfdsl follows ({RECURSION_LIMIT:,} "
                                   "levels of formulas, cells and blocks)",
                                   hints=["shorten the chains of cells or of `extends`"]))
+        if isinstance(exc, OSError):
+            from .output import stdout_failed
+
+            failed = stdout_failed(exc)
+            if failed is not None:            # what is left in stdout's buffer would fail again on the way out
+                _silence(sys.stdout)
+                exc = failed
         if isinstance(exc, PerfError):
             _print_diagnostics(exc.diagnostics)
             return exc.exit_status

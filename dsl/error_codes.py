@@ -310,7 +310,8 @@ _TABLE = [
     ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix | cannot write "
               "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | permission denied | "
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
-              "| {the system's reason} | cannot replace '{output}': {reason}",
+              "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
+              "{reason}",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format; choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
               "a file already there is left as it was)"),

@@ -124,6 +124,21 @@ def write_failed(target: str | os.PathLike, failure: OSError, *, in_place: bool 
                             hints=[hint if in_place else hint + "; nothing was written"]))
 
 
+def stdout_failed(failure: BaseException) -> UsageError | None:
+    """bad-output (exit 2) where `failure` is the system refusing to write the standard output (`> /dev/full`, a full
+    disk behind a redirection): an OSError with no file name whose errno says the device refused (_REFUSALS, EIO);
+    None for any other error, which is no output's."""
+    if not isinstance(failure, OSError) or failure.filename is not None:
+        return None
+    if failure.errno not in _REFUSALS and failure.errno != errno.EIO:
+        return None
+    reason = _REFUSALS[failure.errno][0] if failure.errno in _REFUSALS else "input/output error"
+    full = failure.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return UsageError(error("bad-output", f"cannot write the standard output: {reason}",
+                            hints=["free some space, or send the output elsewhere" if full else
+                                   "send the output elsewhere"]))
+
+
 class _Watched(io.FileIO):
     """The output's file, which remembers the first error a write to it gave (`failure`): the writers above it
     (csv, zipfile, pyarrow) may wrap or replace that error on its way out, and atomic_output must still know that

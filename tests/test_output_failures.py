@@ -282,3 +282,30 @@ def test_dev_full(work, argv):
     # A device is written in place (it cannot be replaced), so the help does not say that nothing was written.
     assert work(argv) == (2, bad_output("/dev/full", FULL[0], "free some space, or choose an output on another device",
                                         counted=argv[0] != "ingest"))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("argv", [["eval", "r.perf", "--format", "csv"], ["eval", "big.perf", "--format", "jsonl",
+                                                                           "--chunk-points", "500"], ["errors"]], ids=["csv", "jsonl in chunks", "errors"])
+def test_standard_output_on_a_full_device(tmp_path, argv):
+    # `perfdsl ... > /dev/full`: the shell opens the device, perfdsl's writes fail. A subprocess: its stdout is the
+    # device itself, as in a shell.
+    import subprocess
+    import sys
+
+    (tmp_path / "r.perf").write_text(SPEC)
+    (tmp_path / "big.perf").write_text(BIG)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "perfdsl.cli", *argv], cwd=tmp_path, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, "error[bad-output]: cannot write the standard output: no space left "
+                                                 "on the device\n  = help: free some space, or send the output "
+                                                 "elsewhere\n\n1 error\n")
+
+
+def test_an_error_of_no_file_that_is_not_a_refused_write_is_still_a_bug():
+    assert output.stdout_failed(OSError(errno.ECONNRESET, "Connection reset by peer")) is None
+    assert output.stdout_failed(OSError(errno.ENOSPC, "No space left on device", "/some/input")) is None
+    assert str(output.stdout_failed(OSError(errno.EIO, "Input/output error"))) == (
+        "error[bad-output]: cannot write the standard output: input/output error\n"
+        "  = help: send the output elsewhere")
