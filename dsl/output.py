@@ -139,10 +139,12 @@ def stdout_failed(failure: BaseException) -> UsageError | None:
                                    "send the output elsewhere"]))
 
 
-class _Watched(io.FileIO):
-    """The output's file, which remembers the first error a write to it gave (`failure`): the writers above it
-    (csv, zipfile, pyarrow) may wrap or replace that error on its way out, and atomic_output must still know that
-    the output itself failed, and not something the caller did while writing (evaluating a chunk, a Dask worker)."""
+class TargetFile(io.FileIO):
+    """The file atomic_output writes (the temporary file, or a device in place): an io.FileIO (bytes; atomic_output
+    buffers it, and wraps it in UTF-8 text for text outputs) that remembers the first OSError a write to it gave
+    (`failure`). The writers above it (csv, zipfile, pyarrow) may wrap or replace that error on its way out, and
+    atomic_output must still know that the output itself failed, and not something the caller did while writing
+    (evaluating a chunk, a Dask worker). Tests put a subclass in its place to fill a disk."""
 
     failure: OSError | None = None
 
@@ -173,11 +175,11 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     temp, raw = None, None
     try:
         if in_place:
-            raw = _Watched(str(target), "w")
+            raw = TargetFile(str(target), "w")
         else:
             folder = target.parent if str(target.parent) else Path(".")
             handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            raw = _Watched(handle, "w")
+            raw = TargetFile(handle, "w")
             # mkstemp creates the file readable by its owner only; give it the mode a plain open() would.
             os.chmod(temp, 0o666 & ~_umask())
     except OSError as exc:

@@ -71,7 +71,7 @@ def only_inputs(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in {"r.perf", "big.perf", "runs.csv", "log.csv", "config.json"})
 
 
-class FillingDisk(output._Watched):
+class FillingDisk(output.TargetFile):
     """A file on a disk with `free` bytes left, shared by every file written: a write past them writes what fits,
     then fails with ENOSPC, as write(2) does on a disk that fills."""
 
@@ -91,7 +91,7 @@ def full_disk(monkeypatch):
     """full_disk(free): every output from now on is written to a disk with `free` bytes left."""
     def fill(free: int = 20) -> None:
         monkeypatch.setattr(FillingDisk, "free", free)
-        monkeypatch.setattr(output, "_Watched", FillingDisk)
+        monkeypatch.setattr(output, "TargetFile", FillingDisk)
     return fill
 
 
