@@ -282,5 +282,7 @@ def test_ctrl_c_while_the_local_cluster_closes_ends_the_run_promptly(tmp_path):
     assert lines[-1].startswith(f"wrote {out} (")
     assert process.returncode in (130, -signal.SIGINT), err     # -SIGINT: it came as the interpreter ended
     assert "Traceback" not in err and err in ("interrupted\n", "")
-    assert took < 7, f"{took:.1f} s from Ctrl-C to the end"
+    # Bound below the 10.7 s distributed's exit hooks waited before, with room for a loaded machine (a whole-suite
+    # run on 2 busy cores went past 7 s once).
+    assert took < 9.5, f"{took:.1f} s from Ctrl-C to the end"
     assert out.exists()                                         # written before Ctrl-C, and kept
