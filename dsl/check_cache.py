@@ -27,8 +27,9 @@ suggestion budget: cmd_check resets it per file), so the replayed run prints the
 
 Never an error from the cache: an entry that cannot be read, is truncated, is not this format, fails a type check,
 or is not this user's private file (user_cache.trusted_entry: such a file is replaced by a fresh entry) is a miss; a
-folder that cannot be written (read-only, full) stores nothing. The folder is pruned at most once a day: entries
-unused for UNUSED_DAYS, and the oldest beyond MAX_ENTRIES. PERFDSL_NO_CACHE or `perfdsl check --no-cache` turns the
+folder that cannot be written (read-only, full) stores nothing. The folder is pruned at most once a day, and after a
+run that stored PRUNE_AFTER entries or more: entries unused for UNUSED_DAYS, and the oldest beyond MAX_ENTRIES; in
+between, it holds what the checks since wrote beyond MAX_ENTRIES. PERFDSL_NO_CACHE or `perfdsl check --no-cache` turns the
 cache off.
 """
 
@@ -52,6 +53,10 @@ VARIANTS = 4                        # results kept per root file text: A -> B ->
 MAX_ENTRIES = 5000                  # a variant is about 3 KB for the bundled libraries: ~15 MB, ~60 MB at most
 UNUSED_DAYS = 30
 PRUNE_EVERY_S = 24 * 3600
+# A run that stores this many entries prunes whatever the day's stamp says (as the parse cache does after 500), so a
+# check of a large folder, or a fuzzer's many runs in one process, cannot leave the folder far beyond MAX_ENTRIES for
+# a day; listing the folder costs a few ms per thousand entries.
+PRUNE_AFTER = 500
 STAMP = PREFIX + "pruned.stamp"     # its mtime: the last pruning
 DISTRIBUTIONS = ("lark", "pydantic", "numpy")
 
@@ -282,11 +287,11 @@ class CheckCache:
             self.stored += 1
 
     # -- pruning -------------------------------------------------------------------------------------------------
-    def prune(self, now: float | None = None) -> None:
-        """At most once per PRUNE_EVERY_S (the stamp file's mtime): remove this cache's entries unused for
-        UNUSED_DAYS, the oldest beyond MAX_ENTRIES, and temporary files left by a run that was killed. Only the
-        `check-` prefix is touched. Never raises."""
-        if prune_due(self.folder, STAMP, PRUNE_EVERY_S, now):
+    def prune(self, now: float | None = None, stored: int = 0) -> None:
+        """At most once per PRUNE_EVERY_S (the stamp file's mtime), and after a run that `stored` PRUNE_AFTER entries
+        or more: remove this cache's entries unused for UNUSED_DAYS, the oldest beyond MAX_ENTRIES, and temporary
+        files left by a run that was killed. Only the `check-` prefix is touched. Never raises."""
+        if stored >= PRUNE_AFTER or prune_due(self.folder, STAMP, PRUNE_EVERY_S, now):
             prune_entries(self.folder, PREFIX, ".json", MAX_ENTRIES, UNUSED_DAYS, now)
 
 

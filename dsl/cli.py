@@ -1,7 +1,7 @@
 """The command line `perfdsl` (the only module that prints).
 
 Exit status: 0 success (warnings may have been printed), 1 errors in specs or logs, 2 usage errors (bad options,
-missing files, an output that would overwrite an input). Diagnostics and progress go to stderr, data to stdout.
+missing files, an output that would overwrite an input or cannot be written). Diagnostics and progress go to stderr, data to stdout.
 Heavy modules (numpy, lark, openpyxl, transformers) are imported inside the commands, so `perfdsl --help` is quick.
 """
 
@@ -300,6 +300,13 @@ def main(argv: list[str] | None = None) -> int:
             exc = PerfError(error("too-deep", f"the input nests deeper than perfdsl follows ({RECURSION_LIMIT:,} "
                                   "levels of formulas, cells and blocks)",
                                   hints=["shorten the chains of cells or of `extends`"]))
+        if isinstance(exc, OSError):
+            from .output import stdout_failed
+
+            failed = stdout_failed(exc)
+            if failed is not None:            # what is left in stdout's buffer would fail again on the way out
+                _silence(sys.stdout)
+                exc = failed
         if isinstance(exc, PerfError):
             _print_diagnostics(exc.diagnostics)
             return exc.exit_status
@@ -427,7 +434,7 @@ def cmd_check(args) -> int:
                 modules.setdefault(shown, (blocks, reports))
     progress.done()
     if checker.stored:                             # entries written, here or in workers: time to prune?
-        cache.prune()
+        cache.prune(stored=checker.stored)
     diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
@@ -1000,6 +1007,15 @@ def cmd_errors(args) -> int:
 _QUICK_EXIT = {"check", "cache", "errors"}
 
 
+def _end_at_once(signum, _frame) -> None:
+    """SIGINT after main() returned: say so and end with 128 + the signal, running no more Python code."""
+    try:
+        os.write(2, b"interrupted\n")
+    except OSError:
+        pass
+    os._exit(128 + signum)
+
+
 def run() -> None:
     """The `perfdsl` command (the console script, and `python -m perfdsl.cli`): main() with sys.argv, then exit with
     its status. After a command of _QUICK_EXIT, stdout and stderr are flushed and the process ends at once
@@ -1008,6 +1024,10 @@ def run() -> None:
     status = main()
     command = sys.argv[1] if len(sys.argv) > 1 else None
     if command not in _QUICK_EXIT or os.environ.get("PERFDSL_DEBUG"):
+        # main() has returned: every output is in place or gone (atomic_output), a Dask cluster closed. Ctrl-C now,
+        # while atexit hooks run (a second or more after a run on a cluster), raised KeyboardInterrupt inside one:
+        # a traceback, and exit status 0. It ends the process at once instead, as Ctrl-C does: 130.
+        signal.signal(signal.SIGINT, _end_at_once)
         sys.exit(status)
     try:
         sys.stdout.flush()

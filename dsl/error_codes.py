@@ -169,9 +169,12 @@ _TABLE = [
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
               "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),
     # -- runs ---------------------------------------------------------------------------------------------------
-    ErrorCode("log-missing", "runs", _E, "no such file", "check the path; logs are read as given, relative to the "
-              "current folder"),
-    ErrorCode("log-unreadable", "runs", _E, "this is a folder, not a log file | cannot read the file: {reason}",
+    ErrorCode("log-missing", "runs", _E, "cannot read the run log '{path}': no such file (a log the report's "
+              "`measured` names) | no such file (a log read through the API)",
+              "check the path; `measured` names logs relative to the report's file (a log named on the command "
+              "line that is not there is no-such-file, exit status 2)"),
+    ErrorCode("log-unreadable", "runs", _E, "cannot read the run log '{path}': it is a folder | this is a folder, not "
+              "a log file | cannot read the file: {reason}",
               "name the log files inside the folder; check the file's permissions"),
     ErrorCode("log-encoding", "runs", _E, "byte {byte} is not UTF-8 text",
               "run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"),
@@ -259,8 +262,6 @@ _TABLE = [
               "add the spelling to dsl/runlogs/published_names.py"),
     ErrorCode("assumed-spelling", "runs", _W, "{column} '{text}': read as '{name}': {assumption} ({n} rows)",
               "the source does not say; the table in dsl/runlogs/published_names.py gives the reason for the reading"),
-    ErrorCode("write-failed", "runs", _E, "cannot write the runs: {reason}",
-              "check that the output's folder exists and can be written"),
     ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "
               "estimates without a run (a note) | {count} ambiguous matches (a warning)",
               "the notes list them; check the report's sweep and the runs' identifying fields"),
@@ -288,7 +289,8 @@ _TABLE = [
               "describe", "extend the family block in models/ (see models/README.md)"),
     # -- usage --------------------------------------------------------------------------------------------------
     ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file | cannot read '{path}': it is a "
-              "folder | cannot read '{path}': the folder holds no .perf file",
+              "folder | cannot read '{path}': the folder holds no .perf file | cannot read the run log '{path}': no "
+              "such file (--measured, --add-measured, ingest's logs; --meta: the side metadata)",
               "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf)"),
     ErrorCode("skipped-file", "usage", _W, "skipped '{path}': a link to '{target}', which does not exist",
               "`perfdsl check FOLDER` passes over such a link (an editor's lock file, a moved file) and checks the "
@@ -320,8 +322,14 @@ _TABLE = [
               "form org/name", "give the model id: --hf-id ORG/NAME"),
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
-    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix",
-              "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"),
+    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix | cannot write "
+              "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | permission denied | "
+              "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
+              "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
+              "{reason}",
+              "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format; choose an output in a folder "
+              "that exists and that you can write, on a device with space (nothing is written where it fails, and "
+              "a file already there is left as it was)"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
               "choose another output file with -o"),
     ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "

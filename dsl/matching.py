@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import ir
 from .comparison import Unmatched
 from .errors import Diagnostic, error
 from .report_options import option_value, unit_alias_factors
@@ -145,6 +146,30 @@ def logs_of_report(program, report, base_dir: str = ".") -> list[str]:
     return [os.path.normpath(os.path.join(report_dir, name)) for name in names]
 
 
+def check_report_logs(program, report, base_dir: str = ".") -> None:
+    """Raise PerfError (exit 1) for each run log the report's `measured` cell names that does not exist (log-missing)
+    or is a folder (log-unreadable), located at the string that names it: a file a spec names that is not there is
+    a mistake in the spec, as a missing import is (logs named on the command line: runlogs.files.require_logs)."""
+    from .errors import PerfError
+    from .runlogs.files import why_unreadable
+
+    paths = logs_of_report(program, report, base_dir)
+    if not paths:
+        return
+    cell = report.cells["measured"]
+    items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
+    problems = []
+    for item, path in zip(items, paths):
+        why = why_unreadable(path)
+        if why is not None:
+            code, hint = (("log-unreadable", "name the log files inside it") if why == "it is a folder" else
+                          ("log-missing", "`measured` names logs relative to the report's file"))
+            problems.append(program.sources.diag(code, f"cannot read the run log '{path}': {why}", item.span,
+                                                 path=report.cell_path("measured"), hints=[hint]))
+    if problems:
+        raise PerfError(problems)
+
+
 def error_convention(result: Result) -> str:
     """The report option `error_convention` ("measured" by default; report_options.py has the schema)."""
     return option_value(result.program.sources, result.ctx.report, "error_convention")
@@ -172,11 +197,12 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
     comparison.logs = paths
     if not paths:
         return comparison
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        from .errors import UsageError
+    if logs is None:
+        check_report_logs(result.program, result.ctx.report, base_dir)
+    else:
+        from .runlogs.files import require_logs
 
-        raise UsageError([error("no-such-file", f"cannot read the run log '{p}': no such file") for p in missing])
+        require_logs(paths)
     loaded = load_runs(paths)
     comparison.diagnostics.extend(loaded.problems)
     for problem in loaded.problems:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from .errors import Diagnostic
-from .matching import Comparison, compare_with_runs, logs_of_report
+from .matching import Comparison, check_report_logs, compare_with_runs, logs_of_report
 from .result import Result
 
 
@@ -78,8 +78,8 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     measured: logs that replace the report's own `measured` cell (None: keep the report's own).
     add_measured: logs read as well. base_dir: where the report's own relative paths start when its cells carry
     no file (default: the first loaded file's folder). compare: force (True) or skip (False) matching; by default
-    it runs where there are logs. Raises PerfError (exit 1) for errors in the specs, UsageError (exit 2) for a log
-    that does not exist or a bad override; problems inside the logs are in `diagnostics`.
+    it runs where there are logs. Raises PerfError (exit 1) for errors in the specs (a log the report's `measured`
+    names that is not there among them), UsageError (exit 2) for a log given that does not exist or a bad override; problems inside the logs are in `diagnostics`.
     """
     from .run_points import at_runs_points, overrides_from_runs
     from .runlogs import load_runs
@@ -95,6 +95,11 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
             read[key] = load_runs(paths)
         return read[key]
 
+    from .runlogs.files import require_logs
+
+    require_logs(list(measured or ()) + list(add_measured))        # named on the command line: exit 2
+    if measured is None and program.reports:                        # named by the report: exit 1, located
+        check_report_logs(program, program.blocks[program._pick_report(report)], base_dir)
     logs = run_logs(program, report, measured, add_measured, base_dir)
     from_runs = overrides_from_runs(program, report, logs, overrides, load_runs=load_once)
     result = program.evaluate(report, overrides={**from_runs, **overrides}, progress=progress)

@@ -540,3 +540,21 @@ def test_pruning_removes_old_and_surplus_entries_once_a_day(cache, check, monkey
     assert {name for name in kept if name.startswith("check-")} == {
         check_cache.STAMP, real, *(f"check-{i:040x}.json" for i in range(3))}
     assert "parse-0.pickle" in kept and {p.name for p in cache.glob("grammar-*")} <= kept
+
+
+
+def test_a_run_that_stores_many_entries_prunes_within_the_day(cache, check, monkeypatch):
+    """The caps hold at each pruning; a run that stored PRUNE_AFTER entries prunes at once, stamp or not (a newcomer's
+    cache held 5,333 check entries under a cap of 5,000, the day's pruning done)."""
+    monkeypatch.chdir(REPO)
+    check("tests/cases/cycle.perf")                 # the day's pruning: the stamp is fresh
+    now = time.time()
+    for i in range(6):
+        (cache / f"check-{i:040x}.json").write_text("{}")
+        os.utime(cache / f"check-{i:040x}.json", (now - (i + 1) * 60, now - (i + 1) * 60))
+    monkeypatch.setattr(check_cache, "MAX_ENTRIES", 4)
+    folder = check_cache.CheckCache.open({})
+    folder.prune(now, stored=check_cache.PRUNE_AFTER - 1)
+    assert len(entries(cache)) == 7
+    folder.prune(now, stored=check_cache.PRUNE_AFTER)
+    assert len(entries(cache)) == 4                 # the newest 4: the check's own entry and the 3 youngest

@@ -6,12 +6,37 @@ import codecs
 import csv
 import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
+from typing import Iterable
 
-from ..errors import byte_position
+from ..errors import UsageError, byte_position, error
 from .records import file_error
+
+
+def why_unreadable(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot be read as a log before opening it: "no such file", "it is a folder", or None."""
+    if os.path.isdir(path):
+        return "it is a folder"
+    return None if os.path.exists(path) else "no such file"
+
+
+def require_logs(paths: Iterable[str | os.PathLike], what: str = "the run log") -> None:
+    """Raise UsageError (no-such-file, exit 2), one diagnostic per path, where files named on the command line (run
+    logs of --measured, --add-measured and ingest, ingest's --meta: `what` names them) do not exist or are folders.
+    A missing file named on the command line is a usage mistake, as a missing .perf file is; one that a spec names
+    (a report's `measured` cell) is a mistake in the spec (matching.check_report_logs, exit 1)."""
+    problems = []
+    for path in paths:
+        why = why_unreadable(path)
+        if why is not None:
+            hint = ("name the log files inside it" if why == "it is a folder" else
+                    "check the path; a file named on the command line is read relative to the working folder")
+            problems.append(error("no-such-file", f"cannot read {what} '{path}': {why}", hints=[hint]))
+    if problems:
+        raise UsageError(problems)
 
 
 def read_text(path: Path | str) -> str:

@@ -8,8 +8,9 @@ Exit status (returned, for the CLI to exit with):
   0  every log was read (warnings, such as a value or row skipped, may have been printed: one per file, column
      and reason, with the count of rows)
   1  a log could not be read (an error)
-  2  a usage mistake: unknown --format, unreadable --meta file, malformed --window, or an output that is one of
-     the inputs (refused, so a log is never overwritten)
+  2  a usage mistake: a log or --meta file that does not exist (or is a folder), unknown --format, unreadable
+     --meta file, malformed --window, an output that is one of the inputs (refused, so a log is never overwritten)
+     or that cannot be written (output.atomic_output: no folder, no permission, a full disk)
 --window takes two bounds, each epoch seconds ("1744833200,1744833220") or an ISO time ("2025-04-16T19:53:20,
 2025-04-16T19:53:40", read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples
 to integrate. A bound that is no time (NaN, infinity, other text) is a usage mistake, refused before any log is read.
@@ -22,7 +23,7 @@ from datetime import timezone
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
-from .files import read_json
+from .files import read_json, require_logs
 from .load import load_runs
 from .nvidia_smi import window_bound
 from .records import warning
@@ -59,7 +60,7 @@ def help_epilog() -> str:
               f"  also read without --meta: {FOLDER_FILE} in a log's folder and LOG{LOG_SUFFIX} beside a log",
               "",
               "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side metadata, "
-              "2 usage errors."]
+              "2 usage errors (a log that does not exist, an output that cannot be written)."]
     return "\n".join(lines)
 
 
@@ -102,7 +103,7 @@ def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None)
     if is_side_file(output):
         raise UsageError(Diagnostic("bad-output", f"the output '{output}' is named like side metadata",
                                     hints=["write the runs to a .csv or .jsonl file, e.g. -o runs.csv"]))
-    check_target(Path(output), folder_must_exist=False)      # a missing folder is a write-failed, below
+    check_target(Path(output))
 
 
 def ingest_command(logs: list[str], output: str, format: str | None, side_file: str | None,
@@ -121,9 +122,12 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     of --window, and write every record read to `output` (JSON Lines for .jsonl, CSV otherwise); the problems and a
     one-line summary go to stderr. Returns 1 where a log had an error, else 0 (warnings included); nothing is written
     where no record was read. Raises UsageError (exit 2) for an output that is one of the inputs or named like side
-    metadata, a bad --meta file or --window, an unknown --format; PerfError (write-failed, exit 1) where the output
-    cannot be written."""
+    metadata or that cannot be written, a log or --meta file that does not exist, a bad --meta file or --window, an
+    unknown --format."""
     refuse_overwrite(logs, output, side_file)
+    require_logs(logs)
+    if side_file:
+        require_logs([side_file], "the side metadata")
     side = read_side_file(side_file) if side_file else {}
     epoch_window = None
     if window is not None:
@@ -140,12 +144,7 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     failed = [p for p in result.problems if p.severity in ("error", "warning")]
     errors = any(p.severity == "error" for p in failed)
     if result.records:
-        try:
-            (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
-        except OSError as exc:
-            raise PerfError(Diagnostic("write-failed", f"cannot write the runs: {exc.strerror or exc}",
-                                       Location(output), hints=["check that the output's folder exists and can "
-                                                                "be written"])) from None
+        (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
     print(summary(logs, output, result, failed), file=sys.stderr)
     return EXIT_SPEC_ERROR if errors else EXIT_OK
 

@@ -78,8 +78,9 @@ def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
 
 
 def side_files(log: Path) -> tuple[Path, Path]:
-    """Where side metadata for one log may be: the folder's file, then the log's own."""
-    return log.parent / FOLDER_FILE, log.with_name(log.name + LOG_SUFFIX)
+    """Where side metadata for one log may be: the folder's file, then the log's own. A path with no name of its own
+    (".", a folder given by mistake, refused later as no log) has them as if it were a file in its parent."""
+    return log.parent / FOLDER_FILE, log.parent / (log.name + LOG_SUFFIX)
 
 
 def side_for(log: Path | str, given: dict | None) -> dict[str, object]:

@@ -20,14 +20,32 @@ def test_seed_to_csv(repo_root, tmp_path, capsys):
 def test_problems_give_status_1_and_are_printed(fixture_logs, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(fixture_logs)
     out = tmp_path / "runs.jsonl"
-    status = ingest_command(["runs_bad_row.csv", "missing.csv"], str(out), None, None, None)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("model,runtime [ms]\ncaf\xe9,25\n".encode("latin-1"))
+    status = ingest_command(["runs_bad_row.csv", str(latin)], str(out), None, None, None)
     assert status == 1
     err = capsys.readouterr().err
     assert "--> runs_bad_row.csv:3:40 (row 2, column 'runtime [ms]')" in err
-    assert "error[log-missing]: no such file\n  --> missing.csv" in err
+    assert f"error[log-encoding]: byte 0xe9 is not UTF-8 text\n  --> {latin}:2:4" in err
     assert err.endswith(f"ingest: 4 runs from 2 logs (perfdsl-csv); wrote {out}; 1 error, 3 warnings\n")
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["runtime [ms]"] == 693.77 and lines[0]["source"] == "runs_bad_row.csv:row 1"
+
+
+def test_a_missing_log_is_bad_usage_and_nothing_is_read(fixture_logs, tmp_path, capsys, monkeypatch):
+    # A file named on the command line that is not there is a usage mistake (exit 2), as a missing .perf file is
+    # for `perfdsl eval`, and as `eval --measured` treats a missing log: reported before any log is read.
+    monkeypatch.chdir(fixture_logs)
+    out = tmp_path / "runs.jsonl"
+    status = ingest_command(["runs_bad_row.csv", "missing.csv", "."], str(out), None, None, None)
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "error[no-such-file]: cannot read the run log '.': it is a folder\n"
+        "  = help: name the log files inside it\n"
+        "\n"
+        "error[no-such-file]: cannot read the run log 'missing.csv': no such file\n"
+        "  = help: check the path; a file named on the command line is read relative to the working folder\n")
+    assert not out.exists()
 
 
 def test_refuses_to_overwrite_an_input(fixture_logs, capsys, monkeypatch):
@@ -62,7 +80,7 @@ def test_usage_mistakes_give_status_2(fixture_logs, tmp_path, capsys):
     assert ingest_command([log], str(tmp_path / "o.csv"), None, None, "10") == 2
     err = capsys.readouterr().err
     assert "error[unknown-format]: no run-log format named 'nope'" in err
-    assert "error[log-missing]: no such file" in err
+    assert "error[no-such-file]: cannot read the side metadata '" + str(tmp_path / "absent.json") + "': no such file" in err
     assert "error[bad-window]: cannot read --window '10'" in err
     assert not (tmp_path / "o.csv").exists()
 
@@ -121,7 +139,7 @@ def test_ingest_help_says_a_run_with_warnings_only_exits_0(fixture_logs, tmp_pat
         main(["ingest", "--help"])
     assert capsys.readouterr().out.endswith(
         "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side "
-        "metadata, 2 usage errors.\n")
+        "metadata, 2 usage errors (a log that does not exist, an output that cannot be written).\n")
     out = tmp_path / "o.csv"
     assert main(["ingest", str(fixture_logs / "runs_bad_row.csv"), "-o", str(out)]) == 0
     assert capsys.readouterr().err.endswith(f"ingest: 4 runs from 1 log (perfdsl-csv); wrote {out}; 0 errors, "
