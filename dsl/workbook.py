@@ -40,10 +40,11 @@ from .comparison import ERROR_CONVENTIONS, WorkbookData
 from .errors import UsageError, error
 from .output import atomic_output
 from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
-                              ColumnStyles, SectionLayout, about_lines, as_number, axis_bounds_formulas,
-                              chart_scale, clean_text, column_letter, convention_words, looks_like_formula,
-                              plain_rows_xml, plan_section, row_height, section_rows_xml, sheet_titles,
-                              summary_formulas)
+                              ColumnStyles, SectionLayout, about_lines, as_number, chart_scale, clean_text,
+                              column_letter, convention_words, looks_like_formula, plain_rows_xml, plan_section,
+                              row_height, section_rows_xml, sheet_titles)
+from .workbook_summary import (CachedValue, axis_bounds_formulas, axis_bounds_values, cached_formula_values,
+                               summary_formulas, summary_values)
 from .workbook_live_plan import LIVE_SHEETS
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
@@ -84,8 +85,8 @@ def write_workbook(data: WorkbookData, path: str | Path, *, progress: Callable[[
     target = Path(path)
     _check_target(target, protected_inputs)
     _check_data(data)
-    workbook, streamed = _build_frame(data)
-    _write_atomically(target, lambda out: _save(workbook, streamed, out, progress))
+    workbook, streamed, cached = _build_frame(data)
+    _write_atomically(target, lambda out: _save(workbook, streamed, cached, out, progress))
     return target
 
 
@@ -151,7 +152,12 @@ class _Streamed:
     extent: str                       # the sheet's used range once the rows are in, e.g. "A1:N100002"
 
 
-def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
+# The cached values of frame formula cells, by sheet and cell ("E2"); by sheet, since its part's name
+# ("/xl/worksheets/sheet4.xml") is only known once openpyxl saves the frame.
+_Cached = dict[Worksheet, dict[str, CachedValue]]
+
+
+def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached]:
     workbook = Workbook()
     workbook.remove(workbook.active)
     titles = sheet_titles([s.title for s in data.sections],
@@ -163,7 +169,8 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
         _setup_sheet(workbook.create_sheet(SETUP), layouts)
     for layout in layouts:
         _page_header(workbook[layout.sheet_title], data.report_name, layout)
-    _summary_sheet(workbook.create_sheet(SUMMARY), layouts, data.error_convention)
+    summary = workbook.create_sheet(SUMMARY)
+    cached = {summary: _summary_sheet(summary, layouts, data.error_convention)}
     if data.pictures:
         _plots_sheet(workbook.create_sheet(PLOTS), data.pictures)
     if data.live is not None:       # --live: Inputs, Derived and Calculation carry the cost model as formulas
@@ -181,7 +188,7 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed]]:
     _about_sheet(workbook.create_sheet(ABOUT), data)
     for sheet in workbook.worksheets:
         _printable(sheet)
-    return workbook, [s for s in streamed if s.count]
+    return workbook, [s for s in streamed if s.count], cached
 
 
 def _printable(sheet: Worksheet) -> None:
@@ -340,8 +347,12 @@ def _table_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[tuple], 
                      f"A1:{last}{len(rows) + 1}")
 
 
-def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str) -> None:
-    """One row of live statistics per section and metric, then a scatter chart per metric that has runs."""
+def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str) -> dict[str, CachedValue]:
+    """One row of live statistics per section and metric, then a scatter chart per metric that has runs.
+
+    Returns the values of its formula cells, by cell ("F2"), for the file to cache.
+    """
+    cached: dict[str, CachedValue] = {}
     column = {name: index for index, name in enumerate(SUMMARY_HEADERS, start=1)}
     for name, index in column.items():
         _put(sheet, 1, index, name, header=True)
@@ -354,9 +365,11 @@ def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: s
                 _put(sheet, row, column[name], value)
             if layout.section.rows:
                 worst = f"{column_letter(column['Worst error'])}{row}"
+                values = summary_values(layout, metric, convention)
                 for name, formula in summary_formulas(layout, metric, worst).items():
                     percent = ERROR_FORMAT if "error" in name else None
                     _formula(sheet, row, column[name], formula, percent)
+                    cached[f"{column_letter(column[name])}{row}"] = values[name]
             else:
                 _put(sheet, row, column["Matched"], 0)
             if any(as_number(r.measured.get(metric.spec.name)) is not None for r in layout.section.rows):
@@ -371,16 +384,19 @@ def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: s
                         ("Mean |error|", 13), ("Mean error", 12), ("Worst error", 12), ("Worst row", 44)):
         sheet.column_dimensions[column_letter(column[name])].width = width
     sheet.freeze_panes = "A2"
-    _charts(sheet, charted, first_row=row + 4, helper_column=len(SUMMARY_HEADERS) + 2)
+    cached |= _charts(sheet, charted, first_row=row + 4, helper_column=len(SUMMARY_HEADERS) + 2)
+    return cached
 
 
-def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int) -> None:
+def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int) -> dict[str, CachedValue]:
     """Measured (x) against estimated (y), with the y = x line; two charts across, below the table.
 
-    The line's two ends are live MIN/MAX formulas in a small helper block right of the table.
+    The line's two ends are live MIN/MAX formulas in a small helper block right of the table; returns their
+    values, by cell.
     """
+    cached: dict[str, CachedValue] = {}
     if not charted:
-        return
+        return cached
     for offset, name in enumerate(("Chart", "y = x from", "to")):
         _put(sheet, 1, helper_column + offset, name, header=True)
     sheet.column_dimensions[column_letter(helper_column)].width = 40
@@ -394,6 +410,8 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
         low, high = axis_bounds_formulas(layout, metric)
         _formula(sheet, helper_row, low_col, low, metric.number_format)
         _formula(sheet, helper_row, high_col, high, metric.number_format)
+        for col, value in zip((low_col, high_col), axis_bounds_values(layout, metric)):
+            cached[f"{column_letter(col)}{helper_row}"] = value
 
         chart = ScatterChart()
         chart.title = name
@@ -437,6 +455,7 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
     on_first_page = max(0, (PAGE_ROWS - first_row + 1) // CHART_ROWS)
     for start in range(on_first_page, rows_of_charts, CHARTS_PER_PAGE // 2):
         sheet.row_breaks.append(Break(id=first_row + start * CHART_ROWS - 1))
+    return cached
 
 
 def _plots_sheet(sheet: Worksheet, pictures) -> None:
@@ -471,12 +490,14 @@ def _about_sheet(sheet: Worksheet, data: WorkbookData) -> None:
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"\s*/>')
 
 
-def _save(workbook: Workbook, streamed: list[_Streamed], out: BinaryIO,
+def _save(workbook: Workbook, streamed: list[_Streamed], cached: _Cached, out: BinaryIO,
           progress: Callable[[int, int], None] | None) -> None:
-    """Save the frame, then copy it into `out`, splicing each streamed sheet's rows in before `</sheetData>`."""
+    """Save the frame, then copy it into `out`, splicing each streamed sheet's rows in before `</sheetData>` and
+    writing the `cached` values into the frame's formula cells."""
     frame = io.BytesIO()
     workbook.save(frame)
     by_member = {s.sheet.path.lstrip("/"): s for s in streamed}
+    cached_by_member = {sheet.path.lstrip("/"): values for sheet, values in cached.items() if values}
     total = sum(s.count for s in streamed)
     done = 0
     report = progress or (lambda done, total: None)
@@ -485,6 +506,8 @@ def _save(workbook: Workbook, streamed: list[_Streamed], out: BinaryIO,
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as target:
         for info in source.infolist():
             body = source.read(info.filename)
+            if info.filename in cached_by_member:
+                body = cached_formula_values(body.decode("utf-8"), cached_by_member[info.filename]).encode("utf-8")
             sheet = by_member.get(info.filename)
             if sheet is None:
                 target.writestr(info.filename, body)

@@ -469,38 +469,6 @@ def plain_rows_xml(first_row: int, rows: Iterable[Sequence[object]], styles: Col
         yield "".join(cells)
 
 
-# ---- the Summary sheet's live statistics ---------------------------------------------------------------------
-
-def summary_formulas(layout: SectionLayout, metric: MetricColumns, worst_cell: str) -> dict[str, str]:
-    """Formulas over one metric's Error column, keyed by the Summary sheet's headers.
-
-    Only functions every spreadsheet engine evaluates (COUNT, SUMIF, AVERAGE, MAX, MIN, INDEX, MATCH): no array
-    formulas. COUNT, SUMIF and AVERAGE skip the empty-text errors of rows without a run. `worst_cell` is the
-    Summary cell holding the worst error, which the "Worst row" label looks up.
-    """
-    errors = layout.column_range(metric.error)
-    count = f"COUNT({errors})"
-    position = f"MATCH({worst_cell},{errors},0)"
-    if layout.section.id_columns:
-        label = '&" / "&'.join(f"INDEX({layout.column_range(index)},{position})"
-                               for index in range(1, layout.id_count + 1))
-    else:
-        label = f'"row "&({position}+{FIRST_DATA_ROW - 1})'
-    return {
-        "Matched": f"={count}",
-        "Mean |error|": f'=IF({count}=0,"",(SUMIF({errors},">0")-SUMIF({errors},"<0"))/{count})',
-        "Mean error": f'=IF({count}=0,"",AVERAGE({errors}))',
-        "Worst error": f'=IF({count}=0,"",IF(MAX({errors})>=-MIN({errors}),MAX({errors}),MIN({errors})))',
-        "Worst row": f'=IF({worst_cell}="","",{label})',
-    }
-
-
-def axis_bounds_formulas(layout: SectionLayout, metric: MetricColumns) -> tuple[str, str]:
-    """The two ends of a chart's y = x line: the smallest and largest value on either axis."""
-    both = f"{layout.column_range(metric.measured)},{layout.column_range(metric.estimated)}"
-    return f"=MIN({both})", f"=MAX({both})"
-
-
 # ---- the Summary sheet's charts ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

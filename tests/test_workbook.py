@@ -21,6 +21,7 @@ from perfdsl.errors import EXIT_USAGE_ERROR, UsageError
 from perfdsl.workbook import write_workbook
 from perfdsl.workbook_layout import (column_letter, error_formula, number_format_for, plan_section,
                                      sheet_titles)
+from perfdsl.workbook_summary import excel_text
 
 TOKENS = 16384            # tokens per step in every seed row
 A5000 = "NVIDIA RTX A5000"
@@ -229,6 +230,50 @@ def test_summary_statistics_evaluate_to_python_values(tmp_path):
     # the seed document: one A5000, runtime, worst 7.75% (clm-60m, relative to measured)
     assert cells[("SUMMARY", "H2")] == pytest.approx((112.05 - 121.46) / 121.46)
     assert round(cells[("SUMMARY", "H2")], 4) == -0.0775
+
+
+def summary_formula_cells(path: Path) -> dict[str, object]:
+    """The Summary sheet's formula cells with the values the file caches for them (what a viewer that does not
+    recalculate shows), keyed "E2"."""
+    formulas = openpyxl.load_workbook(path)["Summary"]
+    cached = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    return {cell.coordinate: cached[cell.coordinate].value
+            for row in formulas.iter_rows() for cell in row if cell.data_type == "f"}
+
+
+@pytest.mark.parametrize("convention", ["measured", "estimated"])
+def test_summary_caches_the_values_a_spreadsheet_computes(tmp_path, convention):
+    """Previews, pandas and openpyxl(data_only=True) read cached values: every Summary formula carries the one the
+    `formulas` engine computes from the sheets, text included (an empty statistic, the worst row's label)."""
+    data = seed_report(convention)
+    data.sections[0].rows[1].measured["runtime"] = None             # a row without a run is skipped
+    data.sections[0].rows[4].estimated["runtime"] = 355.55 * 10     # and one far off becomes the worst
+    for row in data.sections[1].rows:
+        row.measured["energy"] = None                               # nothing matched: empty statistics
+    data.sections[1].id_columns = []                                # no identity: the label is "row N"
+    path = write(tmp_path, data)
+    computed = evaluate(path)
+    cached = summary_formula_cells(path)
+    assert len(cached) == 8 * 5 + 7 * 2                             # 8 metric rows; 7 charts' y = x ends
+    for reference, value in cached.items():
+        expected = computed[("SUMMARY", reference)]
+        if isinstance(expected, str):
+            assert value in (expected, None if expected == "" else expected), reference   # "" reads as None
+        else:
+            assert value == pytest.approx(float(expected), rel=1e-12, abs=0), reference
+    assert cached["E2"] == 5 and cached["I2"] == "AICrossSim/clm-400m / NVIDIA RTX A5000"
+    assert cached["H2"] == pytest.approx(relative_error(3555.5, 380.49, convention), rel=1e-15)
+    assert [cached[f"{c}8"] for c in "EFGHI"] == [0, None, None, None, None]    # Multi GPU energy: no runs
+    worst = max(range(6), key=lambda i: abs(relative_error(MULTI_ESTIMATED[list(MULTI_ESTIMATED)[i]][0],
+                                                           MULTI_MEASURED[list(MULTI_MEASURED)[i]][0],
+                                                           convention)))
+    assert cached["I6"] == f"row {worst + 3}"                      # data rows start on row 3
+
+
+def test_excel_text_of_identity_values():
+    """The worst row's label joins identity cells with `&`, which turns numbers into Excel's General text."""
+    assert [excel_text(v) for v in (8, 8.0, 0.5, 1e-10, 2.5e20, 1 / 3, True, None, "opt")] == [
+        "8", "8", "0.5", "1E-10", "2.5E+20", "0.333333333333333", "TRUE", "", "opt"]
 
 
 def test_summary_has_a_scatter_chart_per_measured_metric(tmp_path):

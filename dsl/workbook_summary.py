@@ -1,0 +1,143 @@
+"""The Summary sheet's statistics: live formulas over the section sheets' Error columns, and the values they give.
+
+Every formula is written with the value Python computes for it (its cached value), as the section sheets' Error
+cells are: viewers that do not recalculate (file previews, mail attachments, pandas and openpyxl with
+`data_only=True`) show the numbers, and Excel or LibreOffice recalculate on opening (the workbook asks for a full
+calculation on load). The values follow the formulas' arithmetic step by step, so a spreadsheet that recalculates
+shows the same numbers. Never imports openpyxl: `cached_formula_values` edits the sheet XML openpyxl wrote.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+from .comparison import relative_error
+from .workbook_layout import (FIRST_DATA_ROW, MetricColumns, SectionLayout, _escape, as_number, clean_text)
+
+CachedValue = float | int | str
+
+
+# ---- formulas --------------------------------------------------------------------------------------------------
+
+def summary_formulas(layout: SectionLayout, metric: MetricColumns, worst_cell: str) -> dict[str, str]:
+    """Formulas over one metric's Error column, keyed by the Summary sheet's headers.
+
+    Only functions every spreadsheet engine evaluates (COUNT, SUMIF, AVERAGE, MAX, MIN, INDEX, MATCH): no array
+    formulas. COUNT, SUMIF and AVERAGE skip the empty-text errors of rows without a run. `worst_cell` is the
+    Summary cell holding the worst error, which the "Worst row" label looks up.
+    """
+    errors = layout.column_range(metric.error)
+    count = f"COUNT({errors})"
+    position = f"MATCH({worst_cell},{errors},0)"
+    if layout.section.id_columns:
+        label = '&" / "&'.join(f"INDEX({layout.column_range(index)},{position})"
+                               for index in range(1, layout.id_count + 1))
+    else:
+        label = f'"row "&({position}+{FIRST_DATA_ROW - 1})'
+    return {
+        "Matched": f"={count}",
+        "Mean |error|": f'=IF({count}=0,"",(SUMIF({errors},">0")-SUMIF({errors},"<0"))/{count})',
+        "Mean error": f'=IF({count}=0,"",AVERAGE({errors}))',
+        "Worst error": f'=IF({count}=0,"",IF(MAX({errors})>=-MIN({errors}),MAX({errors}),MIN({errors})))',
+        "Worst row": f'=IF({worst_cell}="","",{label})',
+    }
+
+
+def axis_bounds_formulas(layout: SectionLayout, metric: MetricColumns) -> tuple[str, str]:
+    """The two ends of a chart's y = x line: the smallest and largest value on either axis."""
+    both = f"{layout.column_range(metric.measured)},{layout.column_range(metric.estimated)}"
+    return f"=MIN({both})", f"=MAX({both})"
+
+
+# ---- the values the formulas give ----------------------------------------------------------------------------
+
+def summary_values(layout: SectionLayout, metric: MetricColumns, convention: str) -> dict[str, CachedValue]:
+    """What each of `summary_formulas` evaluates to, keyed alike; "" where the formula shows an empty cell.
+
+    The Error column holds `comparison.relative_error` of each row (the value its cell caches), so these are the
+    formulas' steps on those numbers: COUNT of the numeric errors; (SUMIF >0 - SUMIF <0) / COUNT; AVERAGE; the
+    larger of MAX and -MIN, signed; the label of the first row holding it (MATCH with 0 finds the first).
+    """
+    name = metric.spec.name
+    errors = [relative_error(as_number(row.estimated.get(name)), as_number(row.measured.get(name)), convention)
+              for row in layout.section.rows]
+    numeric = [(index, error) for index, error in enumerate(errors) if error is not None]
+    values: dict[str, CachedValue] = {"Matched": len(numeric)}
+    if not numeric:
+        return values | {"Mean |error|": "", "Mean error": "", "Worst error": "", "Worst row": ""}
+    count = len(numeric)
+    above = sum(error for _, error in numeric if error > 0)
+    below = sum(error for _, error in numeric if error < 0)
+    largest, smallest = max(e for _, e in numeric), min(e for _, e in numeric)
+    worst = largest if largest >= -smallest else smallest
+    position = next(index for index, error in numeric if error == worst)
+    if layout.section.id_columns:
+        identity = layout.section.rows[position].identity
+        label = " / ".join(excel_text(identity.get(column)) for column in layout.section.id_columns)
+    else:
+        label = f"row {position + FIRST_DATA_ROW}"
+    return values | {"Mean |error|": (above - below) / count, "Mean error": sum(e for _, e in numeric) / count,
+                     "Worst error": worst, "Worst row": label}
+
+
+def axis_bounds_values(layout: SectionLayout, metric: MetricColumns) -> tuple[float, float]:
+    """What `axis_bounds_formulas` give: the least and the greatest number in the Measured and Estimated columns
+    (0 and 0 where both are empty, as MIN and MAX of no numbers)."""
+    name = metric.spec.name
+    numbers = [number for row in layout.section.rows for number in
+               (as_number(row.measured.get(name)), as_number(row.estimated.get(name))) if number is not None]
+    return (min(numbers), max(numbers)) if numbers else (0, 0)
+
+
+def excel_text(value: object) -> str:
+    """A cell's value as Excel's `&` turns it into text: TRUE/FALSE, whole numbers without a point, other numbers
+    to 15 significant digits with Excel's exponent (1E-10); "" for an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if not math.isfinite(number):
+            return ""
+        if number == int(number) and abs(number) < 1e15:
+            return str(int(number))
+        text = f"{number:.15g}"
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}E{exponent[0]}{exponent[1:].lstrip('0').zfill(2)}"
+        return text
+    return clean_text(value)
+
+
+# ---- writing the values into openpyxl's sheet XML ------------------------------------------------------------
+
+# openpyxl writes a formula cell as <c r="E2" s="3"><f>...</f><v /></c>, with no way to give its value.
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/></c>')
+
+
+def cached_formula_values(xml: str, values: Mapping[str, CachedValue]) -> str:
+    """`xml` (a worksheet part) with the value of each formula cell named in `values` ({"E2": 0.12, ...}) cached.
+
+    Numbers are written as Python's shortest round-trip text, text with t="str" (what Excel writes for a formula
+    that gives text). Cells not named keep an empty value. Raises RuntimeError (a bug in perfdsl) where a named
+    cell is not a formula cell of `xml`.
+    """
+    found = set()
+
+    def cache(match: re.Match[str]) -> str:
+        reference, attributes, formula = match.groups()
+        if reference not in values:
+            return match.group(0)
+        found.add(reference)
+        value = values[reference]
+        if isinstance(value, str):
+            return f'<c r="{reference}"{attributes} t="str"><f>{formula}</f><v>{_escape(clean_text(value))}</v></c>'
+        return f'<c r="{reference}"{attributes}><f>{formula}</f><v>{value!r}</v></c>'
+
+    xml = _FORMULA_CELL.sub(cache, xml)
+    if missing := set(values) - found:
+        raise RuntimeError(f"internal error: no formula cell {sorted(missing)} to cache a value in")
+    return xml
