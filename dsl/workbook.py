@@ -176,7 +176,7 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached
     if data.live is not None:       # --live: Inputs, Derived and Calculation carry the cost model as formulas
         from .workbook_live import add_live_sheets
 
-        add_live_sheets(workbook, data.live)
+        cached |= add_live_sheets(workbook, data.live)
     else:
         streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
                                      [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)

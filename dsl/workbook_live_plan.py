@@ -45,6 +45,7 @@ from .linker import refs_of
 from .operators import OPERATORS, UNARY
 from .units import DIMENSIONLESS, parse_unit, si_unit_name
 from .workbook_layout import column_letter
+from .workbook_live_values import cache_live_values
 from .workbook_setup import shown_path
 
 # Formula cells on the Calculation sheet (points x cells that vary): the seed report has 24 x 81 = 1,944; a capacity
@@ -80,6 +81,7 @@ class InputRow:
     factor: float
     si_unit: str
     source: str
+    si_value: object = None          # the SI column's value, cached in the file (workbook_live_values)
 
 
 @dataclass
@@ -91,18 +93,22 @@ class DerivedRow:
     perf: str
     formula: str
     source: str
+    cell: tuple[str, str] | None = None      # (block, cell)
+    value: object = None                     # the formula's value, cached in the file (workbook_live_values)
 
 
 @dataclass
 class CalcRow:
     """One row of the Calculation sheet: `cells[i]` for the i-th point column (a formula with '=', a value, or
-    None where the cell is not needed at that point)."""
+    None where the cell is not needed at that point); `values[i]` what a formula there gives, cached in the file."""
 
     name: str
     unit: str
     perf: str
     source: str
     cells: list = field(default_factory=list)
+    cell: tuple[str, str] | None = None      # (block, cell) of a row that varies; None for an axis or shown row
+    values: list = field(default_factory=list)
 
 
 @dataclass
@@ -249,7 +255,7 @@ class _Planner:
             self.calc_row[key] = len(rows) + 2
             cell = self.blocks[key[0]].cells[key[1]]
             rows.append(CalcRow(f"{key[0]}.{key[1]}", self._unit(key), _text(cell), _where(cell.span),
-                                [None] * len(points)))
+                                [None] * len(points), cell=key))
 
         columns = {point: FIRST_POINT_COLUMN + i for i, point in enumerate(points)}
         templates: dict[tuple, str] = {}
@@ -278,10 +284,12 @@ class _Planner:
         for index, key in enumerate(derived, start=2):
             block, cell = self.blocks[key[0]], self.blocks[key[0]].cells[key[1]]
             derived_rows.append(DerivedRow(f"{key[0]}.{key[1]}", self._unit(key), _text(cell),
-                                           self._formula(cell, block, {}, key), _where(cell.span)))
+                                           self._formula(cell, block, {}, key), _where(cell.span), cell=key))
             names[defined_name(*key)] = f"{DERIVED}!$B${index}"
         labels = [self._label(point) for point in points]
-        return LivePlan(input_rows, derived_rows, rows, labels, shown_rows, columns, names, axis_rows)
+        plan = LivePlan(input_rows, derived_rows, rows, labels, shown_rows, columns, names, axis_rows)
+        cache_live_values(self, plan, points)
+        return plan
 
     def _check_size(self, points: int, cells: int) -> None:
         count = points * cells

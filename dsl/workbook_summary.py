@@ -16,7 +16,7 @@ from typing import Mapping
 from .comparison import relative_error
 from .workbook_layout import (FIRST_DATA_ROW, MetricColumns, SectionLayout, _escape, as_number, clean_text)
 
-CachedValue = float | int | str
+CachedValue = bool | float | int | str
 
 
 # ---- formulas --------------------------------------------------------------------------------------------------
@@ -121,9 +121,9 @@ _FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f><v\s*/><
 def cached_formula_values(xml: str, values: Mapping[str, CachedValue]) -> str:
     """`xml` (a worksheet part) with the value of each formula cell named in `values` ({"E2": 0.12, ...}) cached.
 
-    Numbers are written as Python's shortest round-trip text, text with t="str" (what Excel writes for a formula
-    that gives text). Cells not named keep an empty value. Raises RuntimeError (a bug in perfdsl) where a named
-    cell is not a formula cell of `xml`.
+    Numbers are written as Python's shortest round-trip text, booleans with t="b", text with t="str" (what Excel
+    writes for a formula that gives text). Cells not named keep an empty value. Raises RuntimeError (a bug in
+    perfdsl) where a named cell is not a formula cell of `xml`.
     """
     found = set()
 
@@ -133,6 +133,8 @@ def cached_formula_values(xml: str, values: Mapping[str, CachedValue]) -> str:
             return match.group(0)
         found.add(reference)
         value = values[reference]
+        if isinstance(value, bool):
+            return f'<c r="{reference}"{attributes} t="b"><f>{formula}</f><v>{int(value)}</v></c>'
         if isinstance(value, str):
             return f'<c r="{reference}"{attributes} t="str"><f>{formula}</f><v>{_escape(clean_text(value))}</v></c>'
         return f'<c r="{reference}"{attributes}><f>{formula}</f><v>{value!r}</v></c>'

@@ -214,6 +214,46 @@ def test_seed_estimates_recalculate_to_perfdsls_values(seed_clm):
     assert cells[("SINGLE GPU", "E3")] == pytest.approx(result.display_column("runtime")[0], rel=TOLERANCE)
 
 
+def cached_against_engine(path: Path, cells: dict) -> tuple[int, float, list[str]]:
+    """Every formula cell of the file against the `formulas` engine's recalculation: (how many formulas give a
+    value, that is neither empty text nor #N/A; the worst relative difference of the numbers cached for them; the
+    cells whose cached text or boolean differs, or that are uncached although the engine gives a value)."""
+    formulas_book, values_book = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+    count, worst, wrong = 0, 0.0, []
+    for sheet in formulas_book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                got = values_book[sheet.title][cell.coordinate].value
+                want = cells[(sheet.title.upper(), cell.coordinate)]
+                if want == "" or str(want) == "#N/A":           # openpyxl reads an empty cached text as None
+                    if got is not None:
+                        wrong.append(f"{sheet.title}!{cell.coordinate}: cached {got!r}, computed {want!r}")
+                    continue
+                count += 1
+                if isinstance(want, (bool, np.bool_, str)) or got is None or isinstance(got, (bool, str)):
+                    if got != want:
+                        wrong.append(f"{sheet.title}!{cell.coordinate}: cached {got!r}, computed {want!r}")
+                else:
+                    worst = max(worst, abs(float(got) - float(want)) / max(abs(float(want)), 1e-300))
+    return count, worst, wrong
+
+
+def test_every_formula_carries_the_value_a_spreadsheet_computes(seed_clm, tmp_path):
+    """Previews and pandas read cached values: each formula of every sheet (Calculation, Derived, Inputs, the
+    estimates, Error and Summary) carries what the `formulas` engine recalculates, to 1e-9; `=NA()` of a figure
+    the report does not give, and empty text, are left empty."""
+    program, path, result, plan, model = seed_clm
+    count, worst, wrong = cached_against_engine(path, recalculate(path, model=model))
+    assert wrong == [] and worst <= TOLERANCE
+    assert count > len(plan.inputs) + len(plan.derived) + 400     # 99 inputs, 83 derived, 400 Calculation cells
+    forms = tmp_path / "forms.xlsx"                 # every operator and function, strings and booleans among them
+    write_live(perfdsl.load([], texts={"forms.perf": FORMS}), forms)
+    count, worst, wrong = cached_against_engine(forms, recalculate(forms))
+    assert wrong == [] and worst <= TOLERANCE and count > 40
+
+
 def test_changing_an_input_moves_the_estimates_their_error_and_the_summary(seed_clm):
     """rtx_a5000.mem_bw from 768 to 900 GB/s on the Inputs sheet: what `--set rtx_a5000.mem_bw="900 GB/s"` gives."""
     program, path, result, plan, model = seed_clm
