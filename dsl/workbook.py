@@ -43,8 +43,8 @@ from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DA
                               ColumnStyles, SectionLayout, about_lines, as_number, chart_scale, clean_text,
                               column_letter, convention_words, looks_like_formula, plain_rows_xml, plan_section,
                               row_height, section_rows_xml, sheet_titles)
-from .workbook_summary import (CachedValue, axis_bounds_formulas, axis_bounds_values, cached_formula_values,
-                               summary_formulas, summary_values)
+from .workbook_summary import (CachedValue, axis_bounds_formulas, cached_formula_values, summarise,
+                               summary_formulas)
 from .workbook_live_plan import LIVE_SHEETS
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
@@ -365,15 +365,15 @@ def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: s
                 _put(sheet, row, column[name], value)
             if layout.section.rows:
                 worst = f"{column_letter(column['Worst error'])}{row}"
-                values = summary_values(layout, metric, convention)
+                summary = summarise(layout, metric, convention)
                 for name, formula in summary_formulas(layout, metric, worst).items():
                     percent = ERROR_FORMAT if "error" in name else None
                     _formula(sheet, row, column[name], formula, percent)
-                    cached[f"{column_letter(column[name])}{row}"] = values[name]
+                    cached[f"{column_letter(column[name])}{row}"] = summary.values[name]
+                if any(as_number(r.measured.get(metric.spec.name)) is not None for r in layout.section.rows):
+                    charted.append((layout, metric, summary))
             else:
                 _put(sheet, row, column["Matched"], 0)
-            if any(as_number(r.measured.get(metric.spec.name)) is not None for r in layout.section.rows):
-                charted.append((layout, metric))
             row += 1
     if row == 2:
         _put(sheet, row, 1, "no sections or metrics to summarise")
@@ -403,15 +403,15 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
     for column in (helper_column + 1, helper_column + 2):
         sheet.column_dimensions[column_letter(column)].width = 14
     low_col, high_col = helper_column + 1, helper_column + 2
-    for index, (layout, metric) in enumerate(charted):
+    for index, (layout, metric, summary) in enumerate(charted):
         helper_row = 2 + index
         name = f"{layout.sheet_title}: {metric.header}"
         _put(sheet, helper_row, helper_column, name)
         low, high = axis_bounds_formulas(layout, metric)
         _formula(sheet, helper_row, low_col, low, metric.number_format)
         _formula(sheet, helper_row, high_col, high, metric.number_format)
-        for col, value in zip((low_col, high_col), axis_bounds_values(layout, metric)):
-            cached[f"{column_letter(col)}{helper_row}"] = value
+        cached[f"{column_letter(low_col)}{helper_row}"] = summary.low
+        cached[f"{column_letter(high_col)}{helper_row}"] = summary.high
 
         chart = ScatterChart()
         chart.title = name
