@@ -6,6 +6,10 @@ was fitted on (calibration_report.perf_text): the command, "Report 'R'; N runs m
 relative to the file's folder, and each run with its log row; each fitted cell's comment gives the in-sample and
 cross-validated (held-out) errors. Read here, never guessed: where the header says nothing, the note says so.
 `perfdsl eval` gives the note on the console (`note[in-sample]`) and the workbook on its About sheet.
+
+The bound block may be a spread of the report's own that chooses between calibrations per sweep point
+(reports/seed_benchmark.perf: the single-GPU fit's spread on one GPU, the eight-GPU fit's on eight): the note then
+speaks of every calibration its cells read.
 """
 
 from __future__ import annotations
@@ -37,13 +41,31 @@ class FittedOn:
 
 def fitted_on(result) -> FittedOn | None:
     """What the calibration the result's report binds records of its fit; None where the report binds none."""
+    name = result.ctx.fixed_roles.get(ROLE)
+    return None if name is None else _fitted(result.program, name)
+
+
+def calibrations_bound(result) -> list[FittedOn]:
+    """The calibrations behind the report's bound block: itself, or where `perfdsl calibrate` did not write it and
+    its cells read blocks that it did write (a spread that chooses between calibrations), those, in the order they
+    are read; [] where the report binds none."""
+    found = fitted_on(result)
+    if found is None or found.written_by_calibrate:
+        return [found] if found else []
+    from .linker import refs_of
+
+    program = result.program
+    names = [ref.parts[0] for cell in program.blocks[found.name].cells.values() if cell.expr is not None
+             for ref in refs_of(cell.expr) if len(ref.parts) == 2 and ref.parts[0] in program.blocks]
+    read = [_fitted(program, name) for name in dict.fromkeys(names)]
+    return [f for f in read if f.written_by_calibrate] or [found]
+
+
+def _fitted(program, name: str) -> FittedOn:
     from .calibration_report import written_by_calibrate
 
-    name = result.ctx.fixed_roles.get(ROLE)
-    if name is None:
-        return None
-    block = result.program.blocks[name]
-    source = next((m.source for m in result.program.modules if m.file == block.file), "")
+    block = program.blocks[name]
+    source = next((m.source for m in program.modules if m.file == block.file), "")
     found = FittedOn(name, block.file, written_by_calibrate(source))
     if not found.written_by_calibrate:
         return found
@@ -81,9 +103,15 @@ def in_sample_parts(result, logs: list[str]) -> tuple[bool, str, list[str]] | No
     """(in-sample, headline, details) for a report that binds a calibration and is compared with the run logs `logs`:
     in-sample is True where a log compared is one the calibration was fitted on. None where the report binds no
     calibration or no log is compared."""
-    found = fitted_on(result)
-    if found is None or not logs:
+    found = calibrations_bound(result)
+    if not found or not logs:
         return None
+    if len(found) == 1 and found[0].name == result.ctx.fixed_roles.get(ROLE):
+        return _one_calibration(found[0], logs)
+    return _calibrations_read(result.ctx.fixed_roles[ROLE], found, logs)
+
+
+def _one_calibration(found: FittedOn, logs: list[str]) -> tuple[bool, str, list[str]]:
     where = f"the report binds calibration '{found.name}' ({found.file})"
     if not found.written_by_calibrate or found.runs is None:
         what = "which does not say what it was fitted on" if not found.written_by_calibrate else \
@@ -101,6 +129,23 @@ def in_sample_parts(result, logs: list[str]) -> tuple[bool, str, list[str]] | No
     return False, f"{where}, {fitted}", ["none of those logs is compared here: these errors are out of sample"] + held
 
 
+def _calibrations_read(bound: str, found: list[FittedOn], logs: list[str]) -> tuple[bool, str, list[str]]:
+    """in_sample_parts for a bound spread block that reads the calibrations `found` (each written by calibrate)."""
+    names = " and ".join(f"'{f.name}'" for f in found)
+    where = f"the report binds '{bound}', which reads calibrations {names}"
+    fitted = [f"'{f.name}' ({f.file}) was fitted by `perfdsl calibrate` on "
+              + (f"{f.runs} runs of {', '.join(_shown(f, log) for log in f.logs)}" if f.runs is not None else
+                 "runs its header does not name") for f in found]
+    held = [f"'{f.name}' records {f.errors}" for f in found if f.errors]
+    shared = list(dict.fromkeys(log for f in found for log in shared_logs(f, logs)))
+    if shared:
+        return True, (f"errors on the runs calibrations {names} were fitted on are in-sample: the fit saw them, so "
+                      "they do not test the model"), [f"{where}; {'; '.join(fitted)}; {', '.join(shared)} is compared "
+                                                      "here"] + held + [HELD_OUT]
+    return False, f"{where}; {'; '.join(fitted)}", ["none of those logs is compared here: these errors are out of "
+                                                     "sample"] + held
+
+
 def in_sample_text(result, logs: list[str]) -> str | None:
     """The note in words, for the workbook's About sheet; None where in_sample_parts is None."""
     parts = in_sample_parts(result, logs)
@@ -109,8 +154,9 @@ def in_sample_text(result, logs: list[str]) -> str | None:
     inside, headline, details = parts
     if not inside:
         return "Calibration: " + headline + "; " + "; ".join(details) + "."
-    return ("In-sample errors: " + details[0] + ": the errors on the runs it was fitted on are in-sample (the fit saw "
-            "them; they do not test the model). " + ". ".join(d[:1].upper() + d[1:] for d in details[1:]) + ".")
+    fitted = "they were" if headline.startswith("errors on the runs calibrations ") else "it was"
+    return ("In-sample errors: " + details[0] + f": the errors on the runs {fitted} fitted on are in-sample (the fit "
+            "saw them; they do not test the model). " + ". ".join(d[:1].upper() + d[1:] for d in details[1:]) + ".")
 
 
 def in_sample_note(result, logs: list[str]) -> Diagnostic | None:
@@ -122,5 +168,5 @@ def in_sample_note(result, logs: list[str]) -> Diagnostic | None:
     from .errors import Location
 
     _, headline, details = parts
-    return Diagnostic("in-sample", headline, Location(fitted_on(result).file), notes=details[:-1],
+    return Diagnostic("in-sample", headline, Location(calibrations_bound(result)[0].file), notes=details[:-1],
                       hints=[details[-1]], severity="note")

@@ -4,7 +4,10 @@
 `runtime_high = 1.0776`): a new run's measured value lies within estimate x [low, high] with 95% probability, by
 the calibration's residual spread. A report that binds the block to the role `calibration`
 (`calibration = seed_a5000_calibration`) gets, for each shown metric NAME whose factors the block has, the columns
-"NAME low" and "NAME high" in its table, CSV and JSON, right after the estimate.
+"NAME low" and "NAME high" in its table, CSV and JSON, right after the estimate. The factors may vary over the
+sweep: a spread block whose cells choose between calibrations (`runtime_low = if(workload.n_gpus > 1,
+x8_calibration.runtime_low, x1_calibration.runtime_low)`, as reports/seed_benchmark.perf does) gives each row the
+factors of the calibration fitted on runs like it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ ROLE = "calibration"
 
 def estimate_intervals(result) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Shown metric name -> (low, high) flat arrays in SI, one value per row of the result; {} without a
-    calibration."""
+    calibration. Each row's factors are the spread block's cells at that row's sweep point."""
     name = result.ctx.fixed_roles.get(ROLE)
     if name is None:
         return {}
@@ -28,7 +31,7 @@ def estimate_intervals(result) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for column in result.columns:
         if column.kind != "num" or f"{column.name}_low" not in block.cells or f"{column.name}_high" not in block.cells:
             continue
-        low, high = (float(np.asarray(evaluator.run(lambda c=cell: evaluator.cell(block, c))).reshape(-1)[0])
+        low, high = (result.flat(np.asarray(evaluator.run(lambda c=cell: evaluator.cell(block, c)), dtype=float))
                      for cell in (f"{column.name}_low", f"{column.name}_high"))
         estimate = result.column(column.name)
         out[column.name] = (estimate * low, estimate * high)

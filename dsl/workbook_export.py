@@ -147,8 +147,14 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
             notes.append(f"{title_of(name)}: {cell.expr.value}")
     if bounds:
+        from .calibration_bound import calibrations_bound
+
+        bound = ctx.fixed_roles["calibration"]
+        read = [f"'{found.name}'" for found in calibrations_bound(result) if found.name != bound]
+        source = (f"from the calibrations {' and '.join(read)}, as the block '{bound}' the report binds chooses them"
+                  if read else f"from the calibration '{bound}' the report binds")
         notes.append(f"Estimated low / high ({', '.join(bounds)}): the 95% spread of a new run around the estimate, "
-                     f"from the calibration '{ctx.fixed_roles['calibration']}' the report binds.")
+                     f"{source}.")
     runs_given = comparison is not None and bool(comparison.logs)
     if not runs_given:
         notes.append("Measured: no run logs were given (the report's `measured` cell or --measured), so the Measured "

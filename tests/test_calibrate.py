@@ -286,6 +286,46 @@ def test_the_seed_report_shows_the_calibrations_interval(capsys):
         assert row["runtime high [ms]"] == pytest.approx(row["runtime [ms]"] * high)
 
 
+def test_the_seed_reports_rows_take_the_spread_of_the_calibration_fitted_on_runs_like_them(capsys):
+    """One GPU: the single-GPU fit's spread; eight GPUs: the eight-GPU fit's (reports/seed_benchmark.perf binds
+    `seed_spread`, which chooses per point). The x 8 factors were shown on every row before, and three of the six
+    measured x 8 runs fell outside that band."""
+    assert main(["eval", str(REPO / "reports" / "seed_benchmark.perf"), "--format", "json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    spread = perfdsl.load([REPO / "reports" / "seed_a5000_calibration.perf",
+                           REPO / "reports" / "seed_a5000x8_calibration.perf"])
+    factors = {1: (spread.value("seed_a5000_calibration.runtime_low"),
+                   spread.value("seed_a5000_calibration.runtime_high")),
+               8: (spread.value("seed_a5000x8_calibration.runtime_low"),
+                   spread.value("seed_a5000x8_calibration.runtime_high"))}
+    assert factors[8] == (0.7398, 1.4317)
+    assert len(rows) == 24
+    for row in rows:
+        low, high = factors[row["n_gpus"]]
+        assert row["runtime low [ms]"] == pytest.approx(row["runtime [ms]"] * low, rel=1e-12)
+        assert row["runtime high [ms]"] == pytest.approx(row["runtime [ms]"] * high, rel=1e-12)
+        if row.get("runtime measured [ms]") is not None:           # every measured A5000 run lies in its band
+            assert row["runtime low [ms]"] <= row["runtime measured [ms]"] <= row["runtime high [ms]"]
+    _, err = capsys.readouterr()
+    assert main(["eval", str(REPO / "reports" / "seed_benchmark.perf"), "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert err[err.index("note[in-sample]"):] == (
+        "note[in-sample]: errors on the runs calibrations 'seed_a5000x8_calibration' and 'seed_a5000_calibration' "
+        "were fitted on are in-sample: the fit saw them, so they do not test the model\n"
+        "  --> reports/seed_a5000x8_calibration.perf\n"
+        "  = note: the report binds 'seed_spread', which reads calibrations 'seed_a5000x8_calibration' and "
+        "'seed_a5000_calibration'; 'seed_a5000x8_calibration' (reports/seed_a5000x8_calibration.perf) was fitted by "
+        "`perfdsl calibrate` on 6 runs of data/seed_runs_a5000.csv; 'seed_a5000_calibration' "
+        "(reports/seed_a5000_calibration.perf) was fitted by `perfdsl calibrate` on 6 runs of "
+        "data/seed_runs_a5000.csv; data/seed_runs_a5000.csv is compared here\n"
+        "  = note: 'seed_a5000x8_calibration' records runtime MAPE in-sample 7.59%, leave-one-model-out 9.93%\n"
+        "  = note: 'seed_a5000_calibration' records runtime MAPE in-sample 1.07%, leave-one-model-out 2.46%\n"
+        "  = help: cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
+        "header; costmodels/README.md gives them\n\n")
+
+
 def test_a_command_line_set_wins_over_a_files_set():
     program = perfdsl.load([REPO / "tests" / "cases" / "eval_set_statement.perf"])
     assert program.value("gpu.mem_bw") == 600e9
