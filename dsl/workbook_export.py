@@ -117,6 +117,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
               for name, (low, high) in estimate_intervals(result).items()}
     sections_of = _per_point_text(result, "section") or [result.report] * n
     notes_of = _per_point_text(result, "note") or [""] * n
+    if result.rows is not None and result.rows.missing.any():     # a question's group with no answer: say why
+        no_answer = "No answer: no sweep point of this group meets " + (
+            f"the report's conditions ({conditions_text(result)})" if ctx.report.wheres else "the report's constraints")
+        notes_of = [no_answer if missing else note for note, missing in zip(notes_of, result.rows.missing.tolist())]
     order: dict[str, Section] = {}
     members: dict[str, list[int]] = {}
     points = range(n) if comparison is None or comparison.keep is None else \
@@ -142,7 +146,8 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     if result.rows is not None:
         # The rows a question picked, or (no question) the points that meet every constraint: only those are rows.
         label = "Question" if ctx.report.questions else "Rows"
-        notes.append(f"{label}: {result.rows.summary}.")
+        where = f" (where {conditions_text(result)})" if ctx.report.wheres else ""
+        notes.append(f"{label}: {result.rows.summary}{where}.")
     for name, cell in ctx.report.cells.items():
         if isinstance(cell.expr, ir.Str) and name not in REPORT_OPTIONS:
             notes.append(f"{title_of(name)}: {cell.expr.value}")
@@ -191,6 +196,22 @@ def _finite(value):
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+def conditions_text(result: Result) -> str:
+    """The report's `where` conditions as written, joined by ' and ' (its parents' included), each on one line:
+    "memory.fits and serving.tpot <= 50 ms and serving.ttft <= 1 s"."""
+    texts = []
+    for where in result.ctx.report.wheres:
+        span = where.cond.span if getattr(where.cond, "span", None) is not None else where.span
+        lines = [result.program.sources.line(span.file, number) or "" for number in range(span.line, span.end_line + 1)]
+        if len(lines) == 1:
+            text = lines[0][span.col - 1:span.end_col - 1]
+        else:
+            text = " ".join([lines[0][span.col - 1:], *lines[1:-1], lines[-1][:span.end_col - 1]])
+        text = " ".join(text.split())
+        texts.append(text.removeprefix("where ") if text else "the condition")
+    return " and ".join(texts)
 
 
 def _per_point_text(result: Result, option: str) -> list[str] | None:

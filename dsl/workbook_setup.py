@@ -51,7 +51,8 @@ def _cell_text(cell: ir.Cell) -> str:
 
 
 def _values_text(values: list) -> str:
-    unique = list(dict.fromkeys(values))
+    # A question's group with no answer has no point, so no axis value (None, NaN): not a value of the sweep.
+    unique = list(dict.fromkeys(v for v in values if v is not None and v == v))
     shown = ", ".join(str(v) for v in unique[:LIST_LIMIT])
     return shown + (f" ... ({len(unique)} values)" if len(unique) > LIST_LIMIT else "")
 

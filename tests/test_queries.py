@@ -292,7 +292,23 @@ def test_the_workbook_data_has_the_answer_rows():
     (section,) = data.sections
     assert [row.identity["model"] for row in section.rows] == ["small", "big"]
     assert [m.name for m in section.metrics] == ["c.mem", "c.tpot", "c.gpu_time"]
-    assert "Question: best min c.gpu_time per model: 2 rows over 2 groups (model), 0 with no answer." in data.notes
+    assert "Question: best min c.gpu_time per model: 2 rows over 2 groups (model), 0 with no answer (where c.fits)." \
+        in data.notes
+
+
+def test_the_workbook_says_why_a_group_has_no_answer():
+    """Whoever receives the file sees the conditions (About) and, on the empty row, why it is empty; the Setup sheet
+    lists the sweep values of the answers only (it listed None for the empty row)."""
+    from perfdsl.workbook_export import build_workbook_data
+
+    data = build_workbook_data(_evaluate("where c.fits\n    where batch >= 8\n best min c.gpu_time per model"), None)
+    assert ("Question: best min c.gpu_time per model: 2 rows over 2 groups (model), 1 with no answer (where c.fits "
+            "and batch >= 8).") in data.notes
+    (section,) = data.sections
+    assert [(row.identity["model"], row.identity["batch"], row.note) for row in section.rows] == [
+        ("small", 8, None),
+        ("big", None, "No answer: no sweep point of this group meets the report's conditions (c.fits and batch >= 8)")]
+    assert ("Sweep", "2 points; model: small, big; batch: 8; tp: 1") in section.setup
 
 
 # -- the bundled questions, against a plain-Python search over the whole sweep -------------------------------------
