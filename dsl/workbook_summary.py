@@ -32,9 +32,9 @@ def summary_formulas(layout: SectionLayout, metric: MetricColumns, worst_cell: s
     errors = layout.column_range(metric.error)
     count = f"COUNT({errors})"
     position = f"MATCH({worst_cell},{errors},0)"
-    if layout.section.id_columns:
-        label = '&" / "&'.join(f"INDEX({layout.column_range(index)},{position})"
-                               for index in range(1, layout.id_count + 1))
+    named_by = label_columns(layout)
+    if named_by:
+        label = '&" / "&'.join(f"INDEX({layout.column_range(index)},{position})" for index in named_by)
     else:
         label = f'"row "&({position}+{FIRST_DATA_ROW - 1})'
     return {
@@ -88,13 +88,22 @@ def summarise(layout: SectionLayout, metric: MetricColumns, convention: str) -> 
     largest, smallest = max(numeric), min(numeric)
     worst = largest if largest >= -smallest else smallest
     position = errors.index(worst)
-    if layout.section.id_columns:
+    named_by = label_columns(layout)
+    if named_by:
         identity = layout.section.rows[position].identity
-        label = " / ".join(excel_text(identity.get(column)) for column in layout.section.id_columns)
+        label = " / ".join(excel_text(identity.get(layout.section.id_columns[index - 1])) for index in named_by)
     else:
         label = f"row {position + FIRST_DATA_ROW}"
     return MetricSummary({"Matched": count, "Mean |error|": (above - below) / count, "Mean error": sum(numeric) / count,
                           "Worst error": worst, "Worst row": label}, low, high)
+
+
+def label_columns(layout: SectionLayout) -> list[int]:
+    """The identifying columns (1-based) that name the worst row: all but the flags (`memory.fits`: a column of
+    TRUE / FALSE describes a row, it does not name it)."""
+    rows = layout.section.rows
+    return [index for index, name in enumerate(layout.section.id_columns, start=1)
+            if not all(isinstance(row.identity.get(name), bool) for row in rows)]
 
 
 def excel_text(value: object) -> str:

@@ -251,6 +251,9 @@ def test_summary_caches_the_values_a_spreadsheet_computes(tmp_path, convention):
     for row in data.sections[1].rows:
         row.measured["energy"] = None                               # nothing matched: empty statistics
     data.sections[1].id_columns = []                                # no identity: the label is "row N"
+    data.sections[0].id_columns.append("fits")                      # a flag describes a row, it does not name it
+    for row in data.sections[0].rows:
+        row.identity["fits"] = True
     path = write(tmp_path, data)
     computed = evaluate(path)
     cached = summary_formula_cells(path)
