@@ -385,3 +385,89 @@ def test_a_block_with_a_cycle_or_a_diagnostic_is_replayed_cell_by_cell(monkeypat
     assert replays and not any(replayed for _, replayed in replays)
     assert session.blocks[id(program.blocks["c"])] is False and session.blocks[id(program.blocks["u"])] is False
     assert [d.render() for d in Program.load([], texts={"cells.perf": CYCLE_AND_MISMATCH}).check()] == expected
+
+
+FAMILY = """\
+model fam {
+    width = 1
+    area = width * width + 1
+    double = area * 2
+}
+model a extends fam { width = 3 }
+model b extends fam { width = 5 }
+model c extends fam { width = 2 s }
+"""
+
+
+def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkeypatch):
+    """`b` extends the same family as `a` and writes the same cells as literals of the same kind and dimension:
+    its cells are typed from a's records, renamed to b (none inferred), and keep them as its own, with a's types.
+    `c` writes a duration where a's width is a number: it is inferred, and reports its own unit mismatch, as when
+    checked alone."""
+    inferred = []
+    original = checker_module.Checker._infer_cell
+
+    def counting(self, block, cell):
+        inferred.append((block.name, cell.name))
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    session = CheckSession()
+    program = Program.load([], texts={"family.perf": FAMILY}, session=session)
+    diagnostics = [d.render() for d in program.check()]
+    expected = [
+        "error[unit-mismatch]: cannot add 'expression' (s^2) and '1' (count)\n"
+        "  --> family.perf:3:12\n"
+        "  |\n"
+        "3 |     area = width * width + 1\n"
+        "  |            ^^^^^^^^^^^^^^^^^\n"
+        "  = in: model.c.area",
+        "error[unit-mismatch]: 'width' overrides fam.width (count) with s\n"
+        "  --> family.perf:8:31\n"
+        "  |\n"
+        "8 | model c extends fam { width = 2 s }\n"
+        "  |                               ^^^\n"
+        "  = note: fam.width is defined at family.perf:2:5\n"
+        "  = in: model.c.width\n"
+        "  = help: an override keeps the dimension of the cell it replaces"]
+    assert diagnostics == expected
+    assert [cell for block, cell in inferred if block == "b"] == []
+    assert [cell for block, cell in inferred if block == "a"] == ["width", "area", "double"]
+    assert [cell for block, cell in inferred if block == "c"] == ["width", "area", "double"]
+    a, b = program.blocks["a"], program.blocks["b"]
+    for name in ("width", "area", "double"):
+        record = session.free[(id(b), name)]
+        assert record.block is b and record.key == ("b", name)
+        assert record.vtype == session.free[(id(a), name)].vtype
+        assert all(item.block is b for item in record.items), "b's records name b's cells, not a's"
+    inferred.clear()
+    assert [d.render() for d in Program.load([], texts={"family.perf": FAMILY}).check()] == expected
+
+
+CHOSEN_FAMILY = """\
+model fam {
+    flavour = "a"
+    kind: "a" | "b" = flavour
+}
+model a extends fam { flavour = "b" }
+model b extends fam { flavour = "c" }
+"""
+
+
+def test_a_sibling_is_not_typed_from_records_where_a_choice_reads_its_values():
+    """The family's choice `kind` takes the value of each model's own `flavour`: a's "b" is one of the options,
+    b's "c" is not. The values are part of the shape where the block holds a choice, so b is checked on its own and
+    reports its bad choice, in the session as alone."""
+    expected = ["error[bad-choice]: 'kind' is one of \"a\" or \"b\", not \"c\"\n"
+                "  --> chosen.perf:6:33\n"
+                "  |\n"
+                "6 | model b extends fam { flavour = \"c\" }\n"
+                "  |                                 ^^^\n"
+                "  = in: model.b.kind"]
+    session = CheckSession()
+    for _ in range(2):
+        program = Program.load([], texts={"chosen.perf": CHOSEN_FAMILY}, session=session)
+        assert [d.render() for d in program.check()] == expected
+    assert [d.render() for d in Program.load([], texts={"chosen.perf": CHOSEN_FAMILY}).check()] == expected
+    assert shared_checks.sibling_shape(program.blocks["a"], program.blocks["fam"]) != \
+        shared_checks.sibling_shape(program.blocks["b"], program.blocks["fam"])
