@@ -28,10 +28,11 @@ work without changing a diagnostic:
   cell by cell would. A block with a cell in a cycle, a diagnostic, or a record that does not hold here (a block it
   names is another block of that name in this program) is typed cell by cell.
 - A block none of whose cells has a record yet (a model typed for the first time) whose sibling, extending the same
-  parent Block and writing the same own cells as literals of the same kind and dimension (`sibling_shape`), was
+  parent Block and writing the same own cells with formulas of the same structure (`sibling_shape`), was
   replayable in one step, gets that sibling's BlockEntry with its records renamed to it, kept as its own
-  (`CheckSession.sibling_entry`): the 30 models of the library's families typed their ~200 inherited cells each
-  (7,451 of the 13,600 cells the report-free checkers of a check of the libraries inferred; 4,092 now).
+  (`CheckSession.sibling_entry`): the library's models inferred their ~200 inherited cells each (the report-free
+  checkers of a check of the libraries inferred 13,600 cells, 7,451 of them in models; now 9,663 and 4,092; the
+  GPUs and stacks, whose own formulas mostly differ, 3,138 -> 2,999 and 888 -> 579).
 - What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
   role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
   message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .formula_types import FormulaTypes
 from .limits import MAX_CHAIN_DEPTH
+from .linker import walk
 
 from . import ir
 
@@ -244,15 +246,15 @@ class CheckSession:
 
         Why the renamed records are what inferring `block`'s cells would record: the template and `block` extend
         the same parent Block, so their inherited cells are the same ir.Cell objects, in the same order; their own
-        cells are literals (no `choices`, no sweep) of the same names, in the same order, each of the same kind and
-        dimension and under the same declared dimension, so the same cells have the same types (a literal's type is
-        its kind and dimension; an override is compared with the same parent cell); the values written differ, but
-        the checker reads a value only for a choice (excluded, or, where the block has a choice cell, the own cells'
-        texts are part of the shape too). A bare name resolves to a cell of the block itself in both (the same
-        names); every other name the records read is a block they name by id (ids: the same blocks where they fit;
-        a template that names itself, `T.x`, is not used, since `block` would name T too). The records are plain
-        (nothing reported, reached or missing), so a renamed record holds wherever the template's holds: same
-        ids, same height, same formula levels."""
+        cells have the same names, in the same order, the same declared units and options, and formulas of the same
+        structure (sibling_shape): the same names read, operators, functions, strings, and numbers of the same
+        dimensions. The values of numbers differ, but the checker reads a number's dimension only; a string cell's
+        value is read only by the check of a choice, and is part of the shape where the block holds a choice. So
+        the same cells get the same types, and an override is compared with the same parent cell. A bare name
+        resolves to a cell of the block itself in both (the same names); every other name the records read is a
+        block they name by id (ids: the same blocks where they fit; a template that names itself, `T.x`, is not
+        used, since `block` would name T too). The records are plain (nothing reported, reached or missing), so a
+        renamed record holds wherever the template's holds: same ids, same height, same formula levels."""
         memo, key = self.free, id(block)
         if any((key, name) in memo for name in block.cells):
             return None                           # typed before (records not all plain): as it is
@@ -626,10 +628,12 @@ class Sharing:
 
 def sibling_shape(block: "Block", parent: "Block | None") -> tuple | None:
     """What the inference of a block's cells reads of the block beyond its parent (CheckSession.sibling_entry): the
-    parent Block (by id; the session keeps it alive), the kind, and for each of its own cells, in order, the name,
-    the literal's kind and dimension and the declared dimension (with the cell's text where some cell of the block
-    is a choice, whose check reads values). None where the block has no parent, an own zipped sweep, or an own cell
-    that is not a literal number, string or boolean, or is a choice or swept."""
+    parent Block (by id; the session keeps it alive), the kind, and for each of its own cells, in order, its name,
+    declared unit and dimension, options, and its formula's structure (`formula_shape`: the names it reads, its
+    operators and functions, the dimensions of its numbers, its strings); a cell that is only a string literal
+    counts as its kind alone, unless some cell of the block is a choice (whose check reads the values it leads to).
+    None where the block has no parent, an own zipped sweep, or an own cell that is swept or holds a list, range or
+    tuple."""
     if parent is None or block.node.zipped:
         return None
     cells = block.cells
@@ -637,17 +641,42 @@ def sibling_shape(block: "Block", parent: "Block | None") -> tuple | None:
     own = []
     for node_cell in block.node.cells:
         cell = cells.get(node_cell.name)
-        if cell is None or cell.sweep or cell.choices is not None:
+        if cell is None or cell.sweep:
             return None
         expr = cell.expr
-        kind = type(expr)
-        if kind is ir.Num:
-            dim = expr.dim
-        elif kind is ir.Str or kind is ir.Bool:
-            dim = None
+        if expr is None:
+            formula = None
+        elif type(expr) is ir.Str:
+            if choices is None:
+                choices = any(other.choices is not None for other in cells.values())
+            formula = ("str", expr.value) if choices else ("str",)
+        else:
+            formula = formula_shape(expr)
+            if formula is None:
+                return None
+        own.append((cell.name, cell.declared, cell.declared_dim, cell.choices, cell.choice_blocks, formula))
+    return (id(parent), block.kind, tuple(own))
+
+
+def formula_shape(expr: "ir.Expr") -> tuple | None:
+    """A formula's structure, as the checker's inference reads it: each node, parents first, left to right, as its
+    kind with its operator, function and argument count, reference path, number's dimension (not its value: the
+    type of a number is its dimension) or string. None for a list, range or tuple (never a plain record)."""
+    shape = []
+    for node in walk(expr):
+        kind = node.kind
+        if kind == "num":
+            shape.append(("num", node.dim))
+        elif kind == "ref":
+            shape.append(("ref", node.parts))
+        elif kind == "str":
+            shape.append(("str", node.value))
+        elif kind == "bool":
+            shape.append(("bool",))
+        elif kind == "unary" or kind == "binary":
+            shape.append((kind, node.op))
+        elif kind == "call":
+            shape.append(("call", node.func, len(node.args)))
         else:
             return None
-        if choices is None:
-            choices = any(other.choices is not None for other in cells.values())
-        own.append((cell.name, kind, dim, cell.declared_dim, cell.text if choices else None))
-    return (id(parent), block.kind, tuple(own))
+    return tuple(shape)

@@ -471,3 +471,94 @@ def test_a_sibling_is_not_typed_from_records_where_a_choice_reads_its_values():
     assert [d.render() for d in Program.load([], texts={"chosen.perf": CHOSEN_FAMILY}).check()] == expected
     assert shared_checks.sibling_shape(program.blocks["a"], program.blocks["fam"]) != \
         shared_checks.sibling_shape(program.blocks["b"], program.blocks["fam"])
+
+
+FORMULA_FAMILY = """\
+model fam {
+    width = 1
+    height = 1
+    area = width * height
+}
+model p extends fam { width = 3; height = width * 2 }
+model q extends fam { width = 4; height = width * 5 }
+model r extends fam { width = 4; height = width * 5 s }
+"""
+
+
+def test_a_sibling_whose_own_formulas_have_the_same_structure_is_typed_from_records(monkeypatch):
+    """q's own formula `width * 5` reads the same names with the same operators and a number of the same dimension
+    as p's `width * 2`: q is typed from p's records. r's `width * 5 s` multiplies by a duration: another shape, so r
+    is inferred and reports its override of a count with a duration, as when checked alone."""
+    inferred = []
+    original = checker_module.Checker._infer_cell
+
+    def counting(self, block, cell):
+        inferred.append(block.name)
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    expected = ["error[unit-mismatch]: 'height' overrides fam.height (count) with s\n"
+                "  --> formula.perf:8:43\n"
+                "  |\n"
+                "8 | model r extends fam { width = 4; height = width * 5 s }\n"
+                "  |                                           ^^^^^^^^^^^\n"
+                "  = note: fam.height is defined at formula.perf:3:5\n"
+                "  = in: model.r.height\n"
+                "  = help: an override keeps the dimension of the cell it replaces"]
+    session = CheckSession()
+    program = Program.load([], texts={"formula.perf": FORMULA_FAMILY}, session=session)
+    assert [d.render() for d in program.check()] == expected
+    assert inferred.count("q") == 0 and inferred.count("p") == 3 and inferred.count("r") == 3
+    shape = shared_checks.sibling_shape
+    fam = program.blocks["fam"]
+    assert shape(program.blocks["p"], fam) == shape(program.blocks["q"], fam) != shape(program.blocks["r"], fam)
+    assert [d.render() for d in Program.load([], texts={"formula.perf": FORMULA_FAMILY}).check()] == expected
+
+
+PAIR_COST = "costmodel cost { moved: byte = hardware.bw * 1 s }\n"
+PAIR_GPUS = """\
+hardware gpu { bw = 1 GB/s }
+hardware fast extends gpu { bw = 2 GB/s }
+hardware slow extends gpu { bw = 3 GB/s }
+"""
+PAIR_REPORTS = """\
+report r1 { hardware = fast; show cost.moved in GB }
+report r2 { hardware = slow; show cost.moved in GB }
+"""
+ODD_GPU = "hardware odd extends gpu { bw = 2 s }\n"
+ODD_REPORT = "report r3 { hardware = odd; show cost.moved in GB }\n"
+EXPECTED_ODD = [
+    "error[unit-mismatch]: 'moved' is declared as byte but its formula gives s^2\n"
+    "  --> cost.perf:1:32\n"
+    "  |\n"
+    "1 | costmodel cost { moved: byte = hardware.bw * 1 s }\n"
+    "  |                                ^^^^^^^^^^^^^^^^^\n"
+    "  = note: declared at cost.perf:1:25\n"
+    "  = in: costmodel.cost.moved",
+    "error[unit-mismatch]: 'bw' overrides gpu.bw (byte/s) with s\n"
+    "  --> odd.perf:1:33\n"
+    "  |\n"
+    "1 | hardware odd extends gpu { bw = 2 s }\n"
+    "  |                                 ^^^\n"
+    "  = note: gpu.bw is defined at gpus.perf:1:16\n"
+    "  = in: hardware.odd.bw\n"
+    "  = help: an override keeps the dimension of the cell it replaces"]
+
+
+def test_reports_sharing_a_cost_model_each_get_their_own_diagnostics():
+    """Three reports bind the same cost model's role `hardware` to siblings of one GPU family: `fast` and `slow`
+    (a bandwidth; slow typed from fast's records) and `odd`, whose `bw` is a duration. The cost model's cell is
+    recorded for the first reports; the third still reports its own unit mismatch, in a session where the first
+    two were checked before (their records kept) as when checked alone, and the first two report nothing."""
+    pair = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "reports.perf": PAIR_REPORTS}
+    three = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "odd.perf": ODD_GPU, "reports.perf": PAIR_REPORTS,
+             "odd_report.perf": ODD_REPORT}
+    session = CheckSession()
+    first_two = Program.load([], texts=pair, session=session)
+    assert first_two.check() == []
+    for _ in range(2):
+        program = Program.load([], texts=three, session=session)
+        assert [d.render() for d in program.check()] == EXPECTED_ODD
+    assert [d.render() for d in Program.load([], texts=three).check()] == EXPECTED_ODD
+    assert program.blocks["cost"] is first_two.blocks["cost"], "the cost model's block is shared"
+    assert program.blocks["slow"] is first_two.blocks["slow"]
