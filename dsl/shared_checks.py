@@ -57,6 +57,10 @@ if TYPE_CHECKING:
 
 EMPTY: frozenset = frozenset()
 
+# Records kept per cell for other bindings of the roles they read (CheckSession.older): the library's reports bind
+# the cost model to 13 workloads; a few are enough for the reports of one file, checked one after the other.
+OLDER_RECORDS = 4
+
 
 @dataclass(eq=False, slots=True)
 class CellEntry:
@@ -173,6 +177,9 @@ class CheckSession:
     # A block whose cells all have plain records, by its sibling shape (sibling_shape): the template of the blocks
     # of the same shape (sibling_entry).
     siblings: dict[tuple, "Block"] = field(default_factory=dict)
+    # Checkers of a report: the records `bound` held before the latest, for other bindings of the roles they read
+    # (at most OLDER_RECORDS a cell, the latest last).
+    older: dict[tuple[int, str], list[CellEntry]] = field(default_factory=dict)
 
     def __reduce__(self):
         # A copy in another process (a program sent to Dask workers) starts empty: the records are keyed by id(),
@@ -208,7 +215,17 @@ class CheckSession:
         """Keep a pure cell's record for the checkers of its kind, and for the other kind too where it is
         universal."""
         key = (id(block), entry.name)
-        self.memo(report_free)[key] = entry
+        memo = self.memo(report_free)
+        if not report_free:
+            replaced = memo.get(key)
+            if replaced is not None and replaced.facts and replaced.block is block and replaced.facts != entry.facts:
+                # A record for other bindings of the roles it reads: still true where they are bound so (a report
+                # of the session that binds the same blocks as an earlier one, not as the latest).
+                older = self.older.setdefault(key, [])
+                older.append(replaced)
+                if len(older) > OLDER_RECORDS:
+                    del older[0]
+        memo[key] = entry
         if entry.universal:
             self.memo(not report_free)[key] = entry
         if (report_free or entry.universal) and type(entry.name) is str:
@@ -494,25 +511,40 @@ class Sharing:
 
     def _recorded(self, block: Block, name: str) -> CellEntry | None:
         """Another checker's record of the cell, where it holds here: the same Block, every block it named the same
-        here and (with a report) none of them bound to a role, and its chain of formulas within MAX_CHAIN_DEPTH."""
+        here and (with a report) none of them bound to a role, and its chain of formulas within MAX_CHAIN_DEPTH.
+        With a report, the latest record is tried first, then the earlier ones kept for other bindings of the
+        roles (CheckSession.older), latest first."""
         if self._memo is None:
             return None
-        entry = self._memo.get((id(block), name))
-        if entry is None or entry.block is not block or self._depth[0] + entry.height > MAX_CHAIN_DEPTH:
+        key = (id(block), name)
+        entry = self._memo.get(key)
+        if entry is None:
             return None
+        if self._holds(entry, block):
+            return entry
+        if self.ctx is not None:
+            for other in reversed(self._session.older.get(key, ())):
+                if self._holds(other, block):
+                    return other
+        return None
+
+    def _holds(self, entry: CellEntry, block: Block) -> bool:
+        """Whether the record `entry` holds here for the cell of `block` (see _recorded)."""
+        if entry.block is not block or self._depth[0] + entry.height > MAX_CHAIN_DEPTH:
+            return False
         if entry.facts:
             holds = self._facts_fit.get(entry.facts)
             if holds is None:
                 holds = self._facts_fit[entry.facts] = all(self._context_fact(*fact[:3]) == fact
                                                            for fact in entry.facts)
             if not holds:
-                return None
+                return False
         if not entry.ids:
-            return entry
+            return True
         fits = self._fits.get(entry.ids)
         if fits is None:
             fits = self._ids_fit(entry.ids)
-        return entry if fits else None
+        return fits
 
     def _ids_fit(self, ids: frozenset) -> bool:
         """Whether every block of `ids` is a block of this program (with a report, under a name no role of the

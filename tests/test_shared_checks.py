@@ -562,3 +562,23 @@ def test_reports_sharing_a_cost_model_each_get_their_own_diagnostics():
     assert [d.render() for d in Program.load([], texts=three).check()] == EXPECTED_ODD
     assert program.blocks["cost"] is first_two.blocks["cost"], "the cost model's block is shared"
     assert program.blocks["slow"] is first_two.blocks["slow"]
+
+
+def test_a_report_binding_the_blocks_of_an_earlier_one_but_the_latest_reuses_its_records(monkeypatch):
+    """r1 binds `fast`, r2 `slow`, r3 `fast` again: the cost model's record for r2 replaced r1's as the latest, yet
+    r1's is kept (CheckSession.older) and r3 replays it, inferring no cell of the cost model; nothing is reported,
+    as when checked alone."""
+    inferred = []
+    original = checker_module.Checker._infer_cell
+
+    def counting(self, block, cell):
+        inferred.append((self.ctx.report.name if self.ctx is not None else None, block.name))
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    again = "report r3 { hardware = fast; show cost.moved in GB }\n"
+    texts = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "reports.perf": PAIR_REPORTS + again}
+    program = Program.load([], texts=texts, session=CheckSession())
+    assert program.check() == []
+    assert ("r1", "cost") in inferred and ("r2", "cost") in inferred and ("r3", "cost") not in inferred
+    assert Program.load([], texts=texts).check() == []
