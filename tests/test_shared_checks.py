@@ -387,6 +387,32 @@ def test_a_block_with_a_cycle_or_a_diagnostic_is_replayed_cell_by_cell(monkeypat
     assert [d.render() for d in Program.load([], texts={"cells.perf": CYCLE_AND_MISMATCH}).check()] == expected
 
 
+def _spy_inferences(monkeypatch) -> list[tuple[str | None, str, str]]:
+    """(report, block, cell) of every cell inferred from here on (report None for a report-free checker), in
+    order: Checker._infer_cell runs for a cell that no record typed."""
+    found = []
+    original = checker_module.Checker._infer_cell
+
+    def spy(self, block, cell):
+        found.append((self.ctx.report.name if self.ctx is not None else None, block.name, cell.name))
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", spy)
+    return found
+
+
+def _checked_as_alone(texts: dict[str, str], expected: list[str], times: int = 2,
+                      session: CheckSession | None = None) -> Program:
+    """Check the program of `texts` `times` times in one session (a new one by default), then without a session:
+    each time the rendered diagnostics are `expected`. Returns the last program of the session."""
+    session = session if session is not None else CheckSession()
+    for _ in range(times):
+        program = Program.load([], texts=texts, session=session)
+        assert [d.render() for d in program.check()] == expected
+    assert [d.render() for d in Program.load([], texts=texts).check()] == expected
+    return program
+
+
 FAMILY = """\
 model fam {
     width = 1
@@ -404,17 +430,8 @@ def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkey
     its cells are typed from a's records, renamed to b (none inferred), and keep them as its own, with a's types.
     `c` writes a duration where a's width is a number: it is inferred, and reports its own unit mismatch, as when
     checked alone."""
-    inferred = []
-    original = checker_module.Checker._infer_cell
-
-    def counting(self, block, cell):
-        inferred.append((block.name, cell.name))
-        return original(self, block, cell)
-
-    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    inferred = _spy_inferences(monkeypatch)
     session = CheckSession()
-    program = Program.load([], texts={"family.perf": FAMILY}, session=session)
-    diagnostics = [d.render() for d in program.check()]
     expected = [
         "error[unit-mismatch]: cannot add 'expression' (s^2) and '1' (count)\n"
         "  --> family.perf:3:12\n"
@@ -430,18 +447,16 @@ def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkey
         "  = note: fam.width is defined at family.perf:2:5\n"
         "  = in: model.c.width\n"
         "  = help: an override keeps the dimension of the cell it replaces"]
-    assert diagnostics == expected
-    assert [cell for block, cell in inferred if block == "b"] == []
-    assert [cell for block, cell in inferred if block == "a"] == ["width", "area", "double"]
-    assert [cell for block, cell in inferred if block == "c"] == ["width", "area", "double"]
+    program = _checked_as_alone({"family.perf": FAMILY}, expected, times=1, session=session)
+    cells = {name: [cell for _, block, cell in inferred if block == name] for name in ("a", "b", "c")}
+    assert cells["a"] == cells["c"] == ["width", "area", "double"] * 2       # in the session, then alone
+    assert cells["b"] == ["width", "area", "double"], "b is inferred alone only"
     a, b = program.blocks["a"], program.blocks["b"]
     for name in ("width", "area", "double"):
         record = session.free[(id(b), name)]
         assert record.block is b and record.key == ("b", name)
         assert record.vtype == session.free[(id(a), name)].vtype
         assert all(item.block is b for item in record.items), "b's records name b's cells, not a's"
-    inferred.clear()
-    assert [d.render() for d in Program.load([], texts={"family.perf": FAMILY}).check()] == expected
 
 
 CHOSEN_FAMILY = """\
@@ -464,11 +479,7 @@ def test_a_sibling_is_not_typed_from_records_where_a_choice_reads_its_values():
                 "6 | model b extends fam { flavour = \"c\" }\n"
                 "  |                                 ^^^\n"
                 "  = in: model.b.kind"]
-    session = CheckSession()
-    for _ in range(2):
-        program = Program.load([], texts={"chosen.perf": CHOSEN_FAMILY}, session=session)
-        assert [d.render() for d in program.check()] == expected
-    assert [d.render() for d in Program.load([], texts={"chosen.perf": CHOSEN_FAMILY}).check()] == expected
+    program = _checked_as_alone({"chosen.perf": CHOSEN_FAMILY}, expected)
     assert shared_checks.sibling_shape(program.blocks["a"], program.blocks["fam"]) != \
         shared_checks.sibling_shape(program.blocks["b"], program.blocks["fam"])
 
@@ -489,14 +500,7 @@ def test_a_sibling_whose_own_formulas_have_the_same_structure_is_typed_from_reco
     """q's own formula `width * 5` reads the same names with the same operators and a number of the same dimension
     as p's `width * 2`: q is typed from p's records. r's `width * 5 s` multiplies by a duration: another shape, so r
     is inferred and reports its override of a count with a duration, as when checked alone."""
-    inferred = []
-    original = checker_module.Checker._infer_cell
-
-    def counting(self, block, cell):
-        inferred.append(block.name)
-        return original(self, block, cell)
-
-    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    inferred = _spy_inferences(monkeypatch)
     expected = ["error[unit-mismatch]: 'height' overrides fam.height (count) with s\n"
                 "  --> formula.perf:8:43\n"
                 "  |\n"
@@ -505,14 +509,12 @@ def test_a_sibling_whose_own_formulas_have_the_same_structure_is_typed_from_reco
                 "  = note: fam.height is defined at formula.perf:3:5\n"
                 "  = in: model.r.height\n"
                 "  = help: an override keeps the dimension of the cell it replaces"]
-    session = CheckSession()
-    program = Program.load([], texts={"formula.perf": FORMULA_FAMILY}, session=session)
-    assert [d.render() for d in program.check()] == expected
-    assert inferred.count("q") == 0 and inferred.count("p") == 3 and inferred.count("r") == 3
+    program = _checked_as_alone({"formula.perf": FORMULA_FAMILY}, expected, times=1)
+    blocks = [block for _, block, _ in inferred]
+    assert blocks.count("q") == 3 and blocks.count("p") == 6 and blocks.count("r") == 6, "q is inferred alone only"
     shape = shared_checks.sibling_shape
     fam = program.blocks["fam"]
     assert shape(program.blocks["p"], fam) == shape(program.blocks["q"], fam) != shape(program.blocks["r"], fam)
-    assert [d.render() for d in Program.load([], texts={"formula.perf": FORMULA_FAMILY}).check()] == expected
 
 
 PAIR_COST = "costmodel cost { moved: byte = hardware.bw * 1 s }\n"
@@ -556,10 +558,7 @@ def test_reports_sharing_a_cost_model_each_get_their_own_diagnostics():
     session = CheckSession()
     first_two = Program.load([], texts=pair, session=session)
     assert first_two.check() == []
-    for _ in range(2):
-        program = Program.load([], texts=three, session=session)
-        assert [d.render() for d in program.check()] == EXPECTED_ODD
-    assert [d.render() for d in Program.load([], texts=three).check()] == EXPECTED_ODD
+    program = _checked_as_alone(three, EXPECTED_ODD, session=session)
     assert program.blocks["cost"] is first_two.blocks["cost"], "the cost model's block is shared"
     assert program.blocks["slow"] is first_two.blocks["slow"]
 
@@ -568,17 +567,10 @@ def test_a_report_binding_the_blocks_of_an_earlier_one_but_the_latest_reuses_its
     """r1 binds `fast`, r2 `slow`, r3 `fast` again: the cost model's record for r2 replaced r1's as the latest, yet
     r1's is kept (CheckSession.older) and r3 replays it, inferring no cell of the cost model; nothing is reported,
     as when checked alone."""
-    inferred = []
-    original = checker_module.Checker._infer_cell
-
-    def counting(self, block, cell):
-        inferred.append((self.ctx.report.name if self.ctx is not None else None, block.name))
-        return original(self, block, cell)
-
-    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    inferred = _spy_inferences(monkeypatch)
     again = "report r3 { hardware = fast; show cost.moved in GB }\n"
     texts = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "reports.perf": PAIR_REPORTS + again}
     program = Program.load([], texts=texts, session=CheckSession())
     assert program.check() == []
-    assert ("r1", "cost") in inferred and ("r2", "cost") in inferred and ("r3", "cost") not in inferred
+    assert {report for report, block, _ in inferred if block == "cost" and report is not None} == {"r1", "r2"}
     assert Program.load([], texts=texts).check() == []
