@@ -191,6 +191,8 @@ class Checker(Sharing):
                 self._entries[key] = entry
                 if entry.reach:
                     self._pass_on(entry.reach)
+            if self._memo is not None:
+                self._session.offer_sibling(block)      # a template for the blocks of its shape
 
     def _pass_on(self, reached: frozenset) -> None:
         """A cell reached outside `if` branches passes on the missing inputs it reaches (`reached`); at the top (a

@@ -385,3 +385,192 @@ def test_a_block_with_a_cycle_or_a_diagnostic_is_replayed_cell_by_cell(monkeypat
     assert replays and not any(replayed for _, replayed in replays)
     assert session.blocks[id(program.blocks["c"])] is False and session.blocks[id(program.blocks["u"])] is False
     assert [d.render() for d in Program.load([], texts={"cells.perf": CYCLE_AND_MISMATCH}).check()] == expected
+
+
+def _spy_inferences(monkeypatch) -> list[tuple[str | None, str, str]]:
+    """(report, block, cell) of every cell inferred from here on (report None for a report-free checker), in
+    order: Checker._infer_cell runs for a cell that no record typed."""
+    found = []
+    original = checker_module.Checker._infer_cell
+
+    def spy(self, block, cell):
+        found.append((self.ctx.report.name if self.ctx is not None else None, block.name, cell.name))
+        return original(self, block, cell)
+
+    monkeypatch.setattr(checker_module.Checker, "_infer_cell", spy)
+    return found
+
+
+def _checked_as_alone(texts: dict[str, str], expected: list[str], times: int = 2,
+                      session: CheckSession | None = None) -> Program:
+    """Check the program of `texts` `times` times in one session (a new one by default), then without a session:
+    each time the rendered diagnostics are `expected`. Returns the last program of the session."""
+    session = session if session is not None else CheckSession()
+    for _ in range(times):
+        program = Program.load([], texts=texts, session=session)
+        assert [d.render() for d in program.check()] == expected
+    assert [d.render() for d in Program.load([], texts=texts).check()] == expected
+    return program
+
+
+FAMILY = """\
+model fam {
+    width = 1
+    area = width * width + 1
+    double = area * 2
+}
+model a extends fam { width = 3 }
+model b extends fam { width = 5 }
+model c extends fam { width = 2 s }
+"""
+
+
+def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkeypatch):
+    """`b` extends the same family as `a` and writes the same cells as literals of the same kind and dimension:
+    its cells are typed from a's records, renamed to b (none inferred), and keep them as its own, with a's types.
+    `c` writes a duration where a's width is a number: it is inferred, and reports its own unit mismatch, as when
+    checked alone."""
+    inferred = _spy_inferences(monkeypatch)
+    session = CheckSession()
+    expected = [
+        "error[unit-mismatch]: cannot add 'expression' (s^2) and '1' (count)\n"
+        "  --> family.perf:3:12\n"
+        "  |\n"
+        "3 |     area = width * width + 1\n"
+        "  |            ^^^^^^^^^^^^^^^^^\n"
+        "  = in: model.c.area",
+        "error[unit-mismatch]: 'width' overrides fam.width (count) with s\n"
+        "  --> family.perf:8:31\n"
+        "  |\n"
+        "8 | model c extends fam { width = 2 s }\n"
+        "  |                               ^^^\n"
+        "  = note: fam.width is defined at family.perf:2:5\n"
+        "  = in: model.c.width\n"
+        "  = help: an override keeps the dimension of the cell it replaces"]
+    program = _checked_as_alone({"family.perf": FAMILY}, expected, times=1, session=session)
+    cells = {name: [cell for _, block, cell in inferred if block == name] for name in ("a", "b", "c")}
+    assert cells["a"] == cells["c"] == ["width", "area", "double"] * 2       # in the session, then alone
+    assert cells["b"] == ["width", "area", "double"], "b is inferred alone only"
+    a, b = program.blocks["a"], program.blocks["b"]
+    for name in ("width", "area", "double"):
+        record = session.free[(id(b), name)]
+        assert record.block is b and record.key == ("b", name)
+        assert record.vtype == session.free[(id(a), name)].vtype
+        assert all(item.block is b for item in record.items), "b's records name b's cells, not a's"
+
+
+CHOSEN_FAMILY = """\
+model fam {
+    flavour = "a"
+    kind: "a" | "b" = flavour
+}
+model a extends fam { flavour = "b" }
+model b extends fam { flavour = "c" }
+"""
+
+
+def test_a_sibling_is_not_typed_from_records_where_a_choice_reads_its_values():
+    """The family's choice `kind` takes the value of each model's own `flavour`: a's "b" is one of the options,
+    b's "c" is not. The values are part of the shape where the block holds a choice, so b is checked on its own and
+    reports its bad choice, in the session as alone."""
+    expected = ["error[bad-choice]: 'kind' is one of \"a\" or \"b\", not \"c\"\n"
+                "  --> chosen.perf:6:33\n"
+                "  |\n"
+                "6 | model b extends fam { flavour = \"c\" }\n"
+                "  |                                 ^^^\n"
+                "  = in: model.b.kind"]
+    program = _checked_as_alone({"chosen.perf": CHOSEN_FAMILY}, expected)
+    assert shared_checks.sibling_shape(program.blocks["a"], program.blocks["fam"]) != \
+        shared_checks.sibling_shape(program.blocks["b"], program.blocks["fam"])
+
+
+FORMULA_FAMILY = """\
+model fam {
+    width = 1
+    height = 1
+    area = width * height
+}
+model p extends fam { width = 3; height = width * 2 }
+model q extends fam { width = 4; height = width * 5 }
+model r extends fam { width = 4; height = width * 5 s }
+"""
+
+
+def test_a_sibling_whose_own_formulas_have_the_same_structure_is_typed_from_records(monkeypatch):
+    """q's own formula `width * 5` reads the same names with the same operators and a number of the same dimension
+    as p's `width * 2`: q is typed from p's records. r's `width * 5 s` multiplies by a duration: another shape, so r
+    is inferred and reports its override of a count with a duration, as when checked alone."""
+    inferred = _spy_inferences(monkeypatch)
+    expected = ["error[unit-mismatch]: 'height' overrides fam.height (count) with s\n"
+                "  --> formula.perf:8:43\n"
+                "  |\n"
+                "8 | model r extends fam { width = 4; height = width * 5 s }\n"
+                "  |                                           ^^^^^^^^^^^\n"
+                "  = note: fam.height is defined at formula.perf:3:5\n"
+                "  = in: model.r.height\n"
+                "  = help: an override keeps the dimension of the cell it replaces"]
+    program = _checked_as_alone({"formula.perf": FORMULA_FAMILY}, expected, times=1)
+    blocks = [block for _, block, _ in inferred]
+    assert blocks.count("q") == 3 and blocks.count("p") == 6 and blocks.count("r") == 6, "q is inferred alone only"
+    shape = shared_checks.sibling_shape
+    fam = program.blocks["fam"]
+    assert shape(program.blocks["p"], fam) == shape(program.blocks["q"], fam) != shape(program.blocks["r"], fam)
+
+
+PAIR_COST = "costmodel cost { moved: byte = hardware.bw * 1 s }\n"
+PAIR_GPUS = """\
+hardware gpu { bw = 1 GB/s }
+hardware fast extends gpu { bw = 2 GB/s }
+hardware slow extends gpu { bw = 3 GB/s }
+"""
+PAIR_REPORTS = """\
+report r1 { hardware = fast; show cost.moved in GB }
+report r2 { hardware = slow; show cost.moved in GB }
+"""
+ODD_GPU = "hardware odd extends gpu { bw = 2 s }\n"
+ODD_REPORT = "report r3 { hardware = odd; show cost.moved in GB }\n"
+EXPECTED_ODD = [
+    "error[unit-mismatch]: 'moved' is declared as byte but its formula gives s^2\n"
+    "  --> cost.perf:1:32\n"
+    "  |\n"
+    "1 | costmodel cost { moved: byte = hardware.bw * 1 s }\n"
+    "  |                                ^^^^^^^^^^^^^^^^^\n"
+    "  = note: declared at cost.perf:1:25\n"
+    "  = in: costmodel.cost.moved",
+    "error[unit-mismatch]: 'bw' overrides gpu.bw (byte/s) with s\n"
+    "  --> odd.perf:1:33\n"
+    "  |\n"
+    "1 | hardware odd extends gpu { bw = 2 s }\n"
+    "  |                                 ^^^\n"
+    "  = note: gpu.bw is defined at gpus.perf:1:16\n"
+    "  = in: hardware.odd.bw\n"
+    "  = help: an override keeps the dimension of the cell it replaces"]
+
+
+def test_reports_sharing_a_cost_model_each_get_their_own_diagnostics():
+    """Three reports bind the same cost model's role `hardware` to siblings of one GPU family: `fast` and `slow`
+    (a bandwidth; slow typed from fast's records) and `odd`, whose `bw` is a duration. The cost model's cell is
+    recorded for the first reports; the third still reports its own unit mismatch, in a session where the first
+    two were checked before (their records kept) as when checked alone, and the first two report nothing."""
+    pair = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "reports.perf": PAIR_REPORTS}
+    three = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "odd.perf": ODD_GPU, "reports.perf": PAIR_REPORTS,
+             "odd_report.perf": ODD_REPORT}
+    session = CheckSession()
+    first_two = Program.load([], texts=pair, session=session)
+    assert first_two.check() == []
+    program = _checked_as_alone(three, EXPECTED_ODD, session=session)
+    assert program.blocks["cost"] is first_two.blocks["cost"], "the cost model's block is shared"
+    assert program.blocks["slow"] is first_two.blocks["slow"]
+
+
+def test_a_report_binding_the_blocks_of_an_earlier_one_but_the_latest_reuses_its_records(monkeypatch):
+    """r1 binds `fast`, r2 `slow`, r3 `fast` again: the cost model's record for r2 replaced r1's as the latest, yet
+    r1's is kept (CheckSession.older) and r3 replays it, inferring no cell of the cost model; nothing is reported,
+    as when checked alone."""
+    inferred = _spy_inferences(monkeypatch)
+    again = "report r3 { hardware = fast; show cost.moved in GB }\n"
+    texts = {"cost.perf": PAIR_COST, "gpus.perf": PAIR_GPUS, "reports.perf": PAIR_REPORTS + again}
+    program = Program.load([], texts=texts, session=CheckSession())
+    assert program.check() == []
+    assert {report for report, block, _ in inferred if block == "cost" and report is not None} == {"r1", "r2"}
+    assert Program.load([], texts=texts).check() == []
