@@ -37,17 +37,33 @@ def mape(records: list[dict], **where) -> float:
 
 def test_gptfast_table_is_within_five_percent_in_sample(capsys):
     records = evaluate("published_gptfast.perf", GPTFAST_CSV, capsys)
-    # 32 NVIDIA rows on 31 points (Llama-3.1-8B bf16 on one GPU is printed twice); the MI250X rows have no block.
-    assert len(records) == 31
-    assert mape(records) < 5.0                       # 4.97% (costmodels/README.md, "### gpt-fast")
-    assert mape(records, precision="bf16") < 3.5     # 3.29%
+    # 32 NVIDIA rows on 31 points (Llama-3.1-8B bf16 on one GPU is printed twice), and the 2 rows of one MI250X GCD.
+    assert len(records) == 33
+    a100 = [r for r in records if r["hardware"] == "a100_80gb_sxm4"]
+    assert len(a100) == 31
+    assert mape(a100) < 5.0                          # 4.97% (costmodels/README.md, "### gpt-fast")
+    assert mape(a100, precision="bf16") < 3.5        # 3.29%
     row = next(r for r in records if r["model"] == "llama2_7b_chat" and r["tp"] == 1 and r["precision"] == "bf16")
     assert row["decode_throughput measured [token/s]"] == pytest.approx(104.9)
     assert row["decode_throughput error [%]"] == pytest.approx(-1.15, abs=0.05)
 
 
-def test_gptfast_misses_are_the_two_anomalies_the_readme_names(capsys):
+def test_gptfast_rows_of_one_mi250x_gcd_are_the_mi250x_block_held_out(capsys):
+    """gpt-fast's two ROCm rows ran on ONE GCD of an MI250X: the GPU software sees, and the library's mi250x block
+    (64 GB, 1.6 TB/s). The calibration was fitted on the A100 rows only, so these are held out: the estimate is
+    13% (bf16) and 31% (int8) fast (costmodels/README.md, "### gpt-fast"); the whole package's figures (3.2 TB/s,
+    383 TFLOP/s) gave +105% and +125%."""
     records = evaluate("published_gptfast.perf", GPTFAST_CSV, capsys)
+    gcd = {r["precision"]: r for r in records if r["hardware"] == "mi250x"}
+    assert set(gcd) == {"bf16", "int8_wo"} and all(r["tp"] == 1 and r["n_gpus"] == 1 for r in gcd.values())
+    assert gcd["bf16"]["decode_throughput measured [token/s]"] == pytest.approx(76.33)
+    assert gcd["int8_wo"]["decode_throughput measured [token/s]"] == pytest.approx(101.86)
+    assert gcd["bf16"]["decode_throughput error [%]"] == pytest.approx(13.13, abs=0.01)
+    assert gcd["int8_wo"]["decode_throughput error [%]"] == pytest.approx(31.04, abs=0.01)
+
+
+def test_gptfast_misses_are_the_two_anomalies_the_readme_names(capsys):
+    records = [r for r in evaluate("published_gptfast.perf", GPTFAST_CSV, capsys) if r["hardware"] == "a100_80gb_sxm4"]
     worst = sorted(records, key=lambda r: -abs(r["decode_throughput error [%]"]))[:2]
     assert {(r["model"], r["tp"], r["precision"]) for r in worst} == {("meta_llama3_1_70b", 2, "bf16"),
                                                                        ("meta_llama3_1_405b", 8, "int8_wo")}
@@ -110,4 +126,4 @@ def test_points_from_runs_warn_of_no_constraint_that_only_points_no_run_asks_for
                  "--format", "json"]) == 0
     err = capsys.readouterr().err
     assert "warning[constraint]" not in err and "whole multiple of tp x pp" not in err
-    assert err.endswith("2 warnings\n")        # derived-metric and unmatched (the MI250X rows)
+    assert err.endswith("1 warning\n")         # derived-metric (the MI250X GCD rows match the mi250x block)
