@@ -119,7 +119,7 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
                                 0)
     step_time = np.maximum(step_compute + decode_kernels * KERNEL_OVERHEAD + decode_allreduce,
                            decode_kernels * HOST_KERNEL_TIME)
-    decode_time = out * step_time
+    decode_time = np.maximum(out - 1, 0) * step_time   # the prefill samples the first token: out - 1 steps
 
     # ---- memory per GPU ----
     weights = x["params"] * W / tp

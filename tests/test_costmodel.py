@@ -261,6 +261,27 @@ def test_a_step_takes_the_longer_of_the_devices_time_and_the_hosts(checks, model
         assert row["prefill [s]"] == row["prefill_device [s]"] and row["step [s]"] == row["step_device [s]"]
 
 
+def test_a_generation_is_the_prefill_then_output_len_minus_one_decode_steps(checks):
+    """The prefill's forward samples the first of output_len tokens, each later one takes a decode step (HF
+    generate, gpt-fast; vLLM's tpot = (e2e - ttft) / (output_len - 1)): e2e = ttft + (output_len - 1) x tpot, and
+    a one-token request is its prefill alone. Step i = 1 .. output_len - 1 attends to seq_len + i keys: the mean
+    context is seq_len + output_len / 2. Throughput and energy count output_len tokens over that e2e."""
+    rows = {n: row for (n,), row in by_axes(checks.evaluate("generation_steps"), "output_len").items()}
+    for n, row in rows.items():
+        assert row["steps"] == max(n - 1, 0)
+        assert row["decode_time [s]"] == pytest.approx(max(n - 1, 0) * row["tpot [s]"], rel=1e-12)
+        assert row["e2e [s]"] == pytest.approx(row["ttft [s]"] + max(n - 1, 0) * row["tpot [s]"], rel=1e-12)
+        assert row["tokens_out [token]"] == 4 * n
+        assert row["throughput [token/s]"] == pytest.approx(4 * (512 + n) / row["e2e [s]"], rel=1e-12)
+        assert row["energy_per_token [J/token]"] == pytest.approx(row["tdp [W]"] * row["e2e [s]"] / (4 * (512 + n)),
+                                                                  rel=1e-12)
+        if n >= 2:
+            assert row["context"] == pytest.approx(np.mean([512 + i for i in range(1, n)]), rel=1e-12)
+    assert rows[0]["e2e [s]"] == rows[0]["ttft [s]"] and rows[1]["e2e [s]"] == rows[1]["ttft [s]"]
+    # vLLM's definition recovers the step time from two lengths
+    assert (rows[128]["e2e [s]"] - rows[128]["ttft [s]"]) / (128 - 1) == pytest.approx(rows[128]["tpot [s]"], rel=1e-9)
+
+
 def test_llama2_70b_does_not_fit_one_rtx_a5000(checks):
     rows = by_axes(checks.evaluate("fits_one_gpu"), "model")
     assert rows[("llama2_70b",)]["fits"] is False

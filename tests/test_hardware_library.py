@@ -198,12 +198,15 @@ SPOT_CHECKS = [
     ("t4.tdp", 70),                                # disputed: 70 | 75
     ("t4.pcie_bw", 32e9 / 2),                      # Gen3 x16: half of Gen4 x16's 32 GB/s per direction
     ("t4.interconnect_bw", 32e9 / 2),
-    ("mi250x.sm_count", 220),                      # compute units
-    ("mi250x.peak_fp16", 383e12),
-    ("mi250x.peak_tf32", 95.7e12),                 # no TF32: the FP32 matrix rate
-    ("mi250x.tdp", 560),                           # disputed: 500 | 560
-    ("mi250x.nvlink_bw", 8 * 50e9 * 2),            # 8 Infinity Fabric links x 50 GB/s x 2 directions = 800
-    ("mi250x.interconnect_bw", 8 * 50e9),
+    # mi250x is ONE GCD, the GPU software sees: half of each package figure of gpus.csv
+    ("mi250x.sm_count", 220 / 2),                  # compute units: 220 per package, 110 per GCD
+    ("mi250x.peak_fp16", 383e12 / 2),
+    ("mi250x.peak_tf32", 95.7e12 / 2),             # no TF32: the FP32 matrix rate
+    ("mi250x.mem_size", 128e9 / 2),                # 64 GB per GCD
+    ("mi250x.mem_bw", 3200e9 / 2),
+    ("mi250x.tdp", 560 / 2),                       # half the module's 560 W (disputed: 500 | 560)
+    ("mi250x.nvlink_bw", 8 * 50e9 * 2 / 2),        # 8 Infinity Fabric links x 50 GB/s x 2 directions = 800 per package
+    ("mi250x.interconnect_bw", 200e9),             # OLCF Frontier guide: 200 GB/s between a package's two GCDs
     ("mi300x.peak_fp16", 1307e12),                 # 2615 sparse
     ("mi300x.peak_fp8", 2610e12),                  # disputed: ~2610-2615
     ("mi300x.mem_bw", 5300e9),

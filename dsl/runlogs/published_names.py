@@ -23,9 +23,9 @@ import re
 GPU_NAMES: dict[str, tuple[str, str | None]] = {
     # gpt-fast: stock SXM4 80 GB parts run at a 330 W cap (400 W TDP); the cap stays in the run's extra 'gpu'.
     "NVIDIA A100-SXM4-80GB (power-limited to 330 W; 8-GPU hybrid cube mesh node)": ("NVIDIA A100-SXM4-80GB", None),
-    # gpt-fast's AMD rows ran on ONE GCD, half an MI250X package: the library's mi250x block is the whole package,
-    # so the text is kept and matches no block.
-    "AMD Instinct MI250X (ONE GCD = half the package)": ("AMD Instinct MI250X (ONE GCD = half the package)", None),
+    # gpt-fast's AMD rows ran on ONE GCD, half an MI250X package: what software sees as one GPU, and what the
+    # library's mi250x block is (hardware/amd_cdna.perf).
+    "AMD Instinct MI250X (ONE GCD = half the package)": ("AMD Instinct MI250X", None),
     # TensorRT-LLM's doc: "H100-HBM3-80GB system", the SXM part (nvidia-smi: "NVIDIA H100 80GB HBM3", h100_sxm5).
     "NVIDIA H100 80GB HBM3 (SXM; doc: 'H100-HBM3-80GB system')": ("NVIDIA H100 80GB HBM3", None),
     # TensorRT-LLM's A100 rows do not say which A100; the CSV assumes 80 GB. Read as the 80 GB SXM4 part: the form
