@@ -350,12 +350,12 @@ class Checker(Sharing):
         node = plan.root
         types = []
         if node is not None:
-            branch, path = self.branch_depth, self.branch_path
+            branch, outer = self.branch_depth, self.branch_path
             try:
                 for ref, level, inside in plan.refs:
                     depth[0] = base + level
                     self.branch_depth = branch + len(inside)
-                    self.branch_path = path + inside
+                    self.branch_path = outer + inside
                     vtype = self.ref_type(ref, block, path)
                     types.append(vtype)
                     node = node.children.get(vtype)
@@ -363,7 +363,7 @@ class Checker(Sharing):
                         break
             finally:
                 depth[0] = base
-                self.branch_depth, self.branch_path = branch, path
+                self.branch_depth, self.branch_path = branch, outer
             if node is not None and node.result is not None:
                 top = base + plan.levels
                 if top > self._peak[0]:
