@@ -26,6 +26,13 @@ EXIT_OK = 0
 EXIT_SPEC_ERROR = 1
 EXIT_USAGE_ERROR = 2
 COMMAND_LINE = "--set "         # the file name of a value given with --set (overrides.py), as diagnostics locate it
+API_OVERRIDE = "overrides["     # ... and of one given to the API (`overrides['batch']`, Program.evaluate)
+
+
+def in_override(file: str) -> bool:
+    """Whether a diagnostic's file is a value given as an override, on the command line (`--set batch`) or to the
+    API (`overrides['batch']`), rather than a loaded file."""
+    return file.startswith((COMMAND_LINE, API_OVERRIDE))
 
 
 @dataclass(frozen=True, order=True)
@@ -185,9 +192,9 @@ class PerfError(Exception):
     @property
     def exit_status(self) -> int:
         """1 (EXIT_SPEC_ERROR), or 2 (EXIT_USAGE_ERROR) where every error (or, with none, every diagnostic) is located
-        in a `--set` value on the command line."""
+        in an override's value (`--set` on the command line, `overrides=` in the API)."""
         errors = [d for d in self.diagnostics if d.severity == "error"] or self.diagnostics
-        if errors and all(d.location is not None and d.location.file.startswith(COMMAND_LINE) for d in errors):
+        if errors and all(d.location is not None and in_override(d.location.file) for d in errors):
             return EXIT_USAGE_ERROR
         return EXIT_SPEC_ERROR
 
