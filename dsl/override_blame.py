@@ -154,15 +154,17 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker") -> Diagnos
     in the first note."""
     sets = _overrides(program)
     causes = _causes(program, diag, checker) or list(sets)[:1]
-    named = " and ".join(f"{origin}={sets[origin]}" for origin in causes)
+    named = " and ".join(f"{origin}={sets[origin]}" if origin.startswith(COMMAND_LINE) else f"{origin} = {sets[origin]}"
+                         for origin in causes)
     require = _require_of(diag, checker)
     broken = f"the constraint \"{require.message}\"" if require is not None else "a constraint"
     first = causes[0] if causes else None
     text = sets.get(first, "")
     location = Location(first, 1, 1, len(text) + 1) if first else None
     own = f"the constraint, at {diag.location}: {diag.message}" if diag.location else f"the constraint: {diag.message}"
-    without = ("without the --set values the report meets it" if diag.tally is None
-               else "without the --set values some of the report's sweep points meet it")
+    given = "the --set values" if first is None or first.startswith(COMMAND_LINE) else "the overrides"
+    without = (f"without {given} the report meets it" if diag.tally is None
+               else f"without {given} some of the report's sweep points meet it")
     return error("constraint", f"{named} breaks {broken}" if named else diag.message, location,
                  source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
                  hints=diag.hints)
