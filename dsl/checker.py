@@ -235,8 +235,9 @@ class Checker(Sharing):
             self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.formula_type(cell.expr, block, path)
-        if declared is None and vtype.kind in ("num", "str", "bool") and self.check_overrides:
-            self._check_override(block, cell, vtype, path)
+        if declared is None and vtype.kind in ("num", "str", "bool") and self.check_overrides \
+                and self._check_override(block, cell, vtype, path) and vtype.kind != "num":
+            return UNKNOWN                         # as for a typed cell given a string, below
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
             declared_text = cell.declared if cell.declared == declared.describe() else \
                 f"{cell.declared} ({declared.describe()})"
@@ -245,7 +246,7 @@ class Checker(Sharing):
                             f"{_not_a_quantity(cell.expr, vtype, declared)}", cell.expr.span, path=path,
                             notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
                             hints=quoted_quantity_hints(cell.expr, declared.dim))
-                return declared
+                return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
                         notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
@@ -253,14 +254,15 @@ class Checker(Sharing):
             return declared
         return vtype
 
-    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> None:
-        """An override in a block that extends another keeps the dimension of the cell it replaces."""
+    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> bool:
+        """An override in a block that extends another keeps the dimension of the cell it replaces (a string or a
+        boolean has none); True where it does not (reported)."""
         parent = self.blocks.get(block.parent) if block.parent else None
         if parent is None or block.owner.get(cell.name) != block.name or cell.name not in parent.cells:
-            return
+            return False
         original = parent.cells[cell.name]
         if original.expr is None or original.sweep:
-            return
+            return False
         if self._free is None:
             self._free = Checker(self.blocks, self.sources, None)
             self._free._depth = self._depth
@@ -276,11 +278,14 @@ class Checker(Sharing):
                         notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
                         hints=quoted_quantity_hints(cell.expr, before.dim)
                         + ["an override keeps the dimension of the cell it replaces"])
-        elif before.kind == "num" and before != vtype:
+            return True
+        if before.kind == "num" and before != vtype:
             self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
                         f"with {vtype.describe()}", cell.expr.span, path=path,
                         notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
                         hints=["an override keeps the dimension of the cell it replaces"])
+            return True
+        return False
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
         self._contextual += 1
