@@ -22,7 +22,7 @@ from __future__ import annotations
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import Diagnostic, did_you_mean
+from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean
 from .formula_types import Feed
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
@@ -535,10 +535,14 @@ class Checker(Sharing):
             return False
         name = cell.expr.value
         # Given on the command line (`--set stack='"vllm"'`), the fix is written as the command line takes it.
-        written = f"--set {role}={name}" if str(cell.expr.span.file).startswith("--set ") else f"{role} = {name}"
+        file = str(cell.expr.span.file)
+        written = f"--set {role}={name}" if file.startswith(COMMAND_LINE) else f"{role} = {name}"
+        hint = f"write `{written}` without quotes (the block `{name}` exists)"
+        if file.startswith(API_OVERRIDE):        # the API's value is a Python string: no quotes inside it
+            hint = f"give the block's bare name: `overrides={{{role!r}: {name!r}}}` (the block `{name}` exists)"
         self.report("quoted-role", f"'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
                     cell.expr.span, path=report.cell_path(role),
-                    hints=[f"write `{written}` without quotes (the block `{name}` exists)"])
+                    hints=[hint])
         return True
 
     def _t_ref(self, expr: ir.Ref, block, path) -> VType:

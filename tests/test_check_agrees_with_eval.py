@@ -223,3 +223,17 @@ error[unknown-name]: unknown name 'bach' in workload 'grid'
 
 1 error
 """)
+
+
+def test_a_quoted_block_name_through_the_api_says_how_the_api_takes_it():
+    program = perfdsl.load([str(REPO / "reports" / "capacity_planning.perf")])
+    with pytest.raises(UsageError) as info:
+        program.evaluate(overrides={"stack": '"vllm"'})
+    assert str(info.value) == """\
+error[quoted-role]: 'stack' is the string "vllm", but a formula reads the role 'stack'
+  --> overrides['stack']:1:1
+  |
+1 | "vllm"
+  | ^^^^^^
+  = in: report.capacity_planning.stack
+  = help: give the block's bare name: `overrides={'stack': 'vllm'}` (the block `vllm` exists)"""
