@@ -5,7 +5,7 @@ operators' and functions' dimension rules read nothing else. The same formula is
 `perfdsl check` of the libraries: a model family's cells are inherited by each of its 30 models, and a cost model's
 cells are inferred again for each report that binds other blocks to its roles (about 10,000 inferences of 3,000
 formulas). A `FormulaPlan` lists, once per formula, the references the checker's walk of the formula types, in the
-order it types them, with the formula level and `if` branch depth each is typed at; with it the checker types the
+order it types them, with the formula level and `if` values each is typed inside; with it the checker types the
 references alone, exactly as the walk would, and takes the formula's type from `FormulaPlan.types` where these
 reference types were seen before, without walking its operators again.
 
@@ -130,8 +130,8 @@ class FormulaTypes:
 
 def make_plan(expr: ir.Expr) -> FormulaPlan | None:
     """The references of `expr` in the order Checker.expr_type types them (depth first, left to right), with the
-    level and `if` branch depth of each; None where a walk is needed (a list, range or tuple, an unknown function,
-    a comparison with a string)."""
+    level and the `if` values (outermost first) of each; None where a walk is needed (a list, range or tuple, an
+    unknown function, a comparison with a string)."""
     refs: list[tuple[ir.Ref, int, tuple[tuple[int, int], ...]]] = []
     levels = [0]
 

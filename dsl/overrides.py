@@ -8,39 +8,16 @@ cell into a sweep. The override is written into the block that is named, so bloc
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from . import ir
-from .errors import API_OVERRIDE, COMMAND_LINE, PerfError, UsageError, available, did_you_mean, error
+from .errors import PerfError, UsageError, available, did_you_mean, error
+from .errors import override_origin as origin
 from .parser import parse_value
 from .linker import report_roles
 
 if TYPE_CHECKING:
     from .blocks import Block
-
-
-# Whether the overrides being applied were given on the command line (cli.main sets it while a command runs): their
-# values are then named as typed there (`--set batch`), else as the API takes them (`overrides['batch']`).
-_FROM_COMMAND_LINE: ContextVar[bool] = ContextVar("perfdsl_overrides_from_command_line", default=False)
-
-
-@contextmanager
-def from_command_line() -> Iterator[None]:
-    """Within it, the diagnostics of an override name it as the command line gives it (`--set batch`); outside it,
-    as the Python API takes it (`overrides['batch']`)."""
-    token = _FROM_COMMAND_LINE.set(True)
-    try:
-        yield
-    finally:
-        _FROM_COMMAND_LINE.reset(token)
-
-
-def origin(target: str) -> str:
-    """The name of the override of `target` in diagnostics, where its value is located (errors.in_override):
-    `--set batch` from the command line, `overrides['batch']` from the API."""
-    return f"{COMMAND_LINE}{target}" if _FROM_COMMAND_LINE.get() else f"{API_OVERRIDE}{target!r}]"
 
 
 def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overrides: Mapping[str, object],
