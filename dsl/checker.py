@@ -22,13 +22,13 @@ from __future__ import annotations
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import Diagnostic, did_you_mean
+from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean
 from .formula_types import Feed
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
 from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
-from .near_misses import with_booleans
+from .near_misses import quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
 from .units import Dimension, dimension_name, parse_unit
@@ -52,12 +52,16 @@ class Checker(Sharing):
         self.link = link if link is not None else Linker(blocks, ctx)
         self.constraints: list[tuple] = []         # a report's constraints that apply (constraints.check_requires)
         # Missing inputs: the diagnostic of each, reported once a top-level reference reaches it unconditionally.
-        # `reach[cell]` holds the missing inputs a cell reaches outside `if` branches; `_reach_stack` holds, for
-        # each cell being inferred, the branch depth its formula starts at and what it reaches.
+        # `reach[cell]` holds the missing inputs a cell reaches outside `if` branches, or in both values of an `if`
+        # (every point reads one of them); `_reach_stack` holds, for each cell being inferred, the branch depth its
+        # formula starts at, what it reaches there, and what it reaches inside `if` values, by the path of values
+        # (below the formula's start) it reached them in. `branch_path` is that path from the top: (id of the
+        # `if` call, 1 or 2) per value entered; `branch_depth` its length.
         self.missing_inputs: dict[tuple[str, str], Diagnostic] = {}
         self.reach: dict[tuple[str, str], frozenset] = {}
         self.branch_depth = 0
-        self._reach_stack: list[tuple[int, set]] = []
+        self.branch_path: tuple[tuple[int, int], ...] = ()
+        self._reach_stack: list[tuple[int, set, dict]] = []
         self._depth = [0]                          # formula levels being followed now (shared with _free)
         # A reference through a swept role reads one cell in each of the role's blocks (30 models, 13 GPUs): once
         # all of them are inferred, their types and what they reach are kept per (blocks, cell) (`ref_type`).
@@ -133,15 +137,17 @@ class Checker(Sharing):
         recorded where it is pure."""
         frame = self._open_frame()
         self.stack.append((block.name, name, via))
-        self._reach_stack.append((self.branch_depth, set()))
+        self._reach_stack.append((self.branch_depth, set(), {}))
         self._on_stack.add(key)
         try:
             vtype = self._infer_cell(block, block.cells[name])
         finally:
             self.stack.pop()
             self._on_stack.discard(key)
-            reached = self._reach_stack.pop()[1]
+            _, reached, branched = self._reach_stack.pop()
             height = self._close_frame(frame)
+        if branched:
+            reached |= reached_by_both_values(branched)
         if key in self.missing_inputs:
             reached.add(key)
         reached = self.reach[key] = frozenset(reached)
@@ -198,9 +204,11 @@ class Checker(Sharing):
         """A cell reached outside `if` branches passes on the missing inputs it reaches (`reached`); at the top (a
         report's cell, a shown cell, a cell asked for on its own) they are errors."""
         if self._reach_stack:
-            depth, parent = self._reach_stack[-1]
+            depth, parent, branched = self._reach_stack[-1]
             if self.branch_depth == depth:
                 parent.update(reached)
+            elif self.branch_depth > depth:
+                branched.setdefault(self.branch_path[depth:], set()).update(reached)
         elif self.branch_depth == 0:
             for missing in sorted(reached):
                 diagnostic = self.missing_inputs[missing]
@@ -227,11 +235,18 @@ class Checker(Sharing):
             self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.formula_type(cell.expr, block, path)
-        if declared is None and vtype.kind == "num" and self.check_overrides:
-            self._check_override(block, cell, vtype, path)
+        if declared is None and vtype.kind in ("num", "str", "bool") and self.check_overrides \
+                and self._check_override(block, cell, vtype, path) and vtype.kind != "num":
+            return UNKNOWN                         # as for a typed cell given a string, below
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
             declared_text = cell.declared if cell.declared == declared.describe() else \
                 f"{cell.declared} ({declared.describe()})"
+            if vtype.kind != "num":                # a string or boolean has no dimension to compare or hint from
+                self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text}, but "
+                            f"{_not_a_quantity(cell.expr, vtype, declared)}", cell.expr.span, path=path,
+                            notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
+                            hints=quoted_quantity_hints(cell.expr, declared.dim))
+                return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
                         notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
@@ -239,14 +254,15 @@ class Checker(Sharing):
             return declared
         return vtype
 
-    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> None:
-        """An override in a block that extends another keeps the dimension of the cell it replaces."""
+    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> bool:
+        """An override in a block that extends another keeps the dimension of the cell it replaces (a string or a
+        boolean has none); True where it does not (reported)."""
         parent = self.blocks.get(block.parent) if block.parent else None
         if parent is None or block.owner.get(cell.name) != block.name or cell.name not in parent.cells:
-            return
+            return False
         original = parent.cells[cell.name]
         if original.expr is None or original.sweep:
-            return
+            return False
         if self._free is None:
             self._free = Checker(self.blocks, self.sources, None)
             self._free._depth = self._depth
@@ -256,11 +272,20 @@ class Checker(Sharing):
             self._free.check_overrides = False
         before = self._free.cell_type(parent, cell.name)
         self._absorb(self._free._entries.get((parent.name, cell.name)))
+        if before.kind == "num" and vtype.kind != "num":
+            self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}), "
+                        f"but {_not_a_quantity(cell.expr, vtype, before)}", cell.expr.span, path=path,
+                        notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
+                        hints=quoted_quantity_hints(cell.expr, before.dim)
+                        + ["an override keeps the dimension of the cell it replaces"])
+            return True
         if before.kind == "num" and before != vtype:
             self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
                         f"with {vtype.describe()}", cell.expr.span, path=path,
                         notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
                         hints=["an override keeps the dimension of the cell it replaces"])
+            return True
+        return False
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
         self._contextual += 1
@@ -330,11 +355,12 @@ class Checker(Sharing):
         node = plan.root
         types = []
         if node is not None:
-            branch = self.branch_depth
+            branch, outer = self.branch_depth, self.branch_path
             try:
                 for ref, level, inside in plan.refs:
                     depth[0] = base + level
-                    self.branch_depth = branch + inside
+                    self.branch_depth = branch + len(inside)
+                    self.branch_path = outer + inside
                     vtype = self.ref_type(ref, block, path)
                     types.append(vtype)
                     node = node.children.get(vtype)
@@ -342,7 +368,7 @@ class Checker(Sharing):
                         break
             finally:
                 depth[0] = base
-                self.branch_depth = branch
+                self.branch_depth, self.branch_path = branch, outer
             if node is not None and node.result is not None:
                 top = base + plan.levels
                 if top > self._peak[0]:
@@ -509,10 +535,14 @@ class Checker(Sharing):
             return False
         name = cell.expr.value
         # Given on the command line (`--set stack='"vllm"'`), the fix is written as the command line takes it.
-        written = f"--set {role}={name}" if str(cell.expr.span.file).startswith("--set ") else f"{role} = {name}"
+        file = str(cell.expr.span.file)
+        written = f"--set {role}={name}" if file.startswith(COMMAND_LINE) else f"{role} = {name}"
+        hint = f"write `{written}` without quotes (the block `{name}` exists)"
+        if file.startswith(API_OVERRIDE):        # the API's value is a Python string: no quotes inside it
+            hint = f"give the block's bare name: `overrides={{{role!r}: {name!r}}}` (the block `{name}` exists)"
         self.report("quoted-role", f"'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
                     cell.expr.span, path=report.cell_path(role),
-                    hints=[f"write `{written}` without quotes (the block `{name}` exists)"])
+                    hints=[hint])
         return True
 
     def _t_ref(self, expr: ir.Ref, block, path) -> VType:
@@ -553,11 +583,15 @@ class Checker(Sharing):
         args = []
         for index, arg in enumerate(expr.args):
             branch = expr.func == "if" and index > 0      # a value of `if`: needed only where it is chosen
-            self.branch_depth += branch
+            if branch:
+                self.branch_depth += 1
+                self.branch_path += ((id(expr), index),)
             try:
                 args.append(self.expr_type(arg, block, path))
             finally:
-                self.branch_depth -= branch
+                if branch:
+                    self.branch_depth -= 1
+                    self.branch_path = self.branch_path[:-1]
         if not func.min_args <= len(args) <= func.max_args:
             count = (str(func.min_args) if func.min_args == func.max_args
                      else f"{func.min_args} or more" if func.max_args > 9 else f"{func.min_args} to {func.max_args}")
@@ -579,6 +613,26 @@ _RULES = {name[3:]: rule for name, rule in vars(Checker).items() if name.startsw
 
 # The type of a number, by its dimension's exponents (a formula writes the same few units again and again).
 _NUM_TYPES: dict[tuple, VType] = {}
+
+
+def reached_by_both_values(branched: dict[tuple, set]) -> set:
+    """The missing inputs a formula reaches at every point through its `if`s: `branched` maps a path of `if` values
+    (Checker.branch_path below the formula's start: (id of the call, 1 or 2) per value) to the missing inputs reached
+    there. An input that both values of an `if` reach is reached wherever the `if` is (a point takes one or the
+    other), so it moves up to the path of the `if` itself; the deepest paths first, so nested `if`s fold in. The set
+    that reaches the formula's own level (the empty path)."""
+    found = {path: set(inputs) for path, inputs in branched.items()}
+    top: set = set()
+    for length in range(max(map(len, found), default=0), 0, -1):
+        values: dict[tuple, dict[int, set]] = {}
+        for path in [path for path in found if len(path) == length]:
+            call, index = path[-1]
+            values.setdefault((path[:-1], call), {})[index] = found[path]
+        for (outer, _), by_index in values.items():
+            both = by_index.get(1, set()) & by_index.get(2, set())
+            if both:
+                (found.setdefault(outer, set()) if outer else top).update(both)
+    return top
 
 
 def missing_input(sources: SourceLines, block: Block, cell: ir.Cell, needed_at: str | None = None,
@@ -625,6 +679,14 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+
+
+def _not_a_quantity(expr: ir.Expr, vtype: VType, wanted: VType) -> str:
+    """The end of the message for a formula that gives a string or boolean (`vtype`) where a number of `wanted`'s
+    dimension is wanted: the literal as written where the formula is one (`"350 W" is a string, not a quantity in
+    W`), else what the formula gives."""
+    what = f'"{expr.value}" is a string' if isinstance(expr, ir.Str) else f"its formula gives {vtype.describe()}"
+    return f"{what}, not a quantity in {wanted.describe()}"
 
 
 def _rate_hints(expr: ir.Expr, declared: Dimension, given: Dimension) -> list[str]:

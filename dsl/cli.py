@@ -274,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         handler = {"check": cmd_check, "cache": cmd_cache, "eval": cmd_eval, "explain": cmd_explain,
                    "ingest": cmd_ingest, "import-hf": cmd_import_hf, "errors": cmd_errors, "plot": cmd_plot,
                    "calibrate": cmd_calibrate}[args.command]
-        with recursion_room(), _signals_as_exceptions():
+        from .errors import from_command_line
+
+        with recursion_room(), _signals_as_exceptions(), from_command_line():
             return handler(args)
     except Terminated as exc:
         sys.stderr.write(f"terminated by signal {exc.signum}\n")

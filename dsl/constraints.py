@@ -28,6 +28,7 @@ from .functions import FUNCTIONS
 from .linker import Target, Unresolved, is_block_ref, refs_of
 from .long_runs import along_long_runs
 from .scalar_conditions import condition_value
+from .vtypes import UNKNOWN
 
 CODE = "constraint"
 EXAMPLES = 3              # sweep points quoted per broken constraint
@@ -118,6 +119,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
                     return False, keep
                 reads: dict[str, ir.Cell] = {}
                 if _is_constant(require.condition, block, checker.link, reads, {}) \
+                        and not _reads_unknown(checker, require, block) \
                         and not _holds_everywhere(checker, block, require, ctx, evaluators):
                     _report_broken(checker, block, owner, require, reads, path)
                 return True, keep
@@ -150,6 +152,18 @@ def _applies(link, require: ir.Require, block) -> bool:
             return target.code != "unbound-role"       # other names: the checker reports them
         roots.extend((name, target.cell) for name in target.blocks)
     return link.all_given(roots)
+
+
+def _reads_unknown(checker, require: ir.Require, block) -> bool:
+    """Whether the condition reads a cell whose type is unknown (an error already reported there, such as a cell
+    declared in W given the string "350 W"): its value is not computed, as the cell's may be text. A cell's formula
+    that reads such a cell is unknown too, so the condition's own references tell."""
+    for ref in refs_of(require.condition):
+        target = checker.link.target(ref.parts, block)
+        if not isinstance(target, Unresolved) and any(
+                checker.types.get((name, target.cell)) == UNKNOWN for name in target.blocks):
+            return True
+    return False
 
 
 def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,

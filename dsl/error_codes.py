@@ -108,7 +108,9 @@ _TABLE = [
               "levels deep | '{cell}' depends on formulas nested more than 2000 levels deep | the JSON nests too deep",
               "split a long formula into cells of partial sums; shorten chains of cells (docs/LANGUAGE.md, Limits)"),
     ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
-              "the two sides of +, -, comparisons, if() branches and overrides must have one dimension"),
+              "the two sides of +, -, comparisons, if() branches and overrides must have one dimension; a cell declared "
+              "with a unit, or overriding a number, takes a number, not a string: the help writes `\"350 W\"` as "
+              "`350 W`, without quotes"),
     ErrorCode("bad-choice", "spec", _E, "'{cell}' is one of {options}, not {value} | '{cell}' is never {value}",
               "write one of the declared options; the help line names the closest one"),
     ErrorCode("constraint", "spec", "error or warning",

@@ -19,13 +19,44 @@ from __future__ import annotations
 
 import difflib
 import heapq
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 EXIT_OK = 0
 EXIT_SPEC_ERROR = 1
 EXIT_USAGE_ERROR = 2
 COMMAND_LINE = "--set "         # the file name of a value given with --set (overrides.py), as diagnostics locate it
+API_OVERRIDE = "overrides["     # ... and of one given to the API (`overrides['batch']`, Program.evaluate)
+
+
+# Whether the overrides being applied were given on the command line (cli.main sets it while a command runs): their
+# values are then named as typed there (`--set batch`), else as the API takes them (`overrides['batch']`).
+_FROM_COMMAND_LINE: ContextVar[bool] = ContextVar("perfdsl_overrides_from_command_line", default=False)
+
+
+@contextmanager
+def from_command_line() -> Iterator[None]:
+    """Within it, the diagnostics of an override name it as the command line gives it (`--set batch`); outside it,
+    as the Python API takes it (`overrides['batch']`)."""
+    token = _FROM_COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _FROM_COMMAND_LINE.reset(token)
+
+
+def override_origin(target: str) -> str:
+    """The name of the override of `target` in diagnostics, where its value is located (errors.in_override):
+    `--set batch` from the command line, `overrides['batch']` from the API."""
+    return f"{COMMAND_LINE}{target}" if _FROM_COMMAND_LINE.get() else f"{API_OVERRIDE}{target!r}]"
+
+
+def in_override(file: str) -> bool:
+    """Whether a diagnostic's file is a value given as an override, on the command line (`--set batch`) or to the
+    API (`overrides['batch']`), rather than a loaded file."""
+    return file.startswith((COMMAND_LINE, API_OVERRIDE))
 
 
 @dataclass(frozen=True, order=True)
@@ -185,9 +216,9 @@ class PerfError(Exception):
     @property
     def exit_status(self) -> int:
         """1 (EXIT_SPEC_ERROR), or 2 (EXIT_USAGE_ERROR) where every error (or, with none, every diagnostic) is located
-        in a `--set` value on the command line."""
+        in an override's value (`--set` on the command line, `overrides=` in the API)."""
         errors = [d for d in self.diagnostics if d.severity == "error"] or self.diagnostics
-        if errors and all(d.location is not None and d.location.file.startswith(COMMAND_LINE) for d in errors):
+        if errors and all(d.location is not None and in_override(d.location.file) for d in errors):
             return EXIT_USAGE_ERROR
         return EXIT_SPEC_ERROR
 

@@ -93,6 +93,7 @@ class Evaluator:
         self._warned: set[tuple[str, str, str]] = set()
         # the `if`s being evaluated: (call, the points taking the branch, fix, the block the `if` is written in)
         self._branches: list[tuple[ir.Call, np.ndarray, dict[int, int], Block]] = []
+        self._reads = None                  # branch_reads.EveryPointReads, made at the first input a branch reads
         # How many times a declared input no point needed stood in as NaN (_unneeded_input): a cell computed while
         # the count grew holds NaN where no point takes its branch, so it is not kept for another reader.
         self._stand_ins = 0
@@ -440,21 +441,33 @@ class Evaluator:
     def _unneeded_input(self, block: Block, cell: ir.Cell, fix: dict[int, int]) -> np.ndarray:
         """A declared input that `block` does not give, read by a branch of `if` at the role positions `fix` holds
         (a swept role reads each of its blocks at its own position): NaN where no point there takes the branches
-        being evaluated (np.where keeps the other branch's value; the GPUs of a sweep that do not take the branch
-        need not give the figure). Raises PerfError (missing-input) where a point there takes them."""
+        that choose the read (np.where keeps the other branch's value; the GPUs of a sweep that do not take the
+        branch need not give the figure). Raises PerfError (missing-input) where a point there takes them. An `if`
+        both of whose values read the input does not choose it (branch_reads.py)."""
         if not self._branches:      # the checker reports every input reached outside a branch
-            raise PerfError(self._missing_input(block, cell))
-        taken = self._taken_at(fix)
+            raise PerfError(missing_input(self.sources, block, cell))
+        choosing = self._choosing(block, cell)
+        taken = self._taken_at(fix, choosing)
         if taken.any():
-            raise PerfError(self._missing_input(block, cell, taken))
+            raise PerfError(self._missing_input(block, cell, taken, choosing))
         self._stand_ins += 1
         return self._rank(np.float64(np.nan))
 
-    def _taken_at(self, fix: dict[int, int]) -> np.ndarray:
-        """The points that take every branch being evaluated (the `if`s nest), False along an axis outside the
+    def _choosing(self, block: Block, cell: ir.Cell) -> list:
+        """The `if`s being evaluated (as `_branches` holds them) that choose whether the input `cell` of `block` is
+        read: those of which only the value being evaluated reads it."""
+        if self._reads is None:
+            from .branch_reads import EveryPointReads
+
+            self._reads = EveryPointReads(self.link)
+        key = (block.name, cell.name)
+        return [entry for entry in self._branches if not self._reads.both_values(entry[0], entry[3].name, key)]
+
+    def _taken_at(self, fix: dict[int, int], branches: list) -> np.ndarray:
+        """The points that take every branch of `branches` (the `if`s nest), False along an axis outside the
         position `fix` holds there (the reading cell's role positions). An array of the branches' shape."""
         taken = np.ones((1,) * self.ndim, dtype=bool)
-        for _, where, _, _ in self._branches:
+        for _, where, _, _ in branches:
             taken = taken & self._rank(where)        # a new array: written below
         for axis, position in fix.items():
             if taken.shape[axis] > 1:
@@ -463,24 +476,25 @@ class Evaluator:
                 taken[(slice(None),) * axis + (outside,)] = False
         return taken
 
-    def _missing_input(self, block: Block, cell: ir.Cell, taken: np.ndarray | None = None) -> Diagnostic:
-        """A declared input that a branch of `if` reads: the first sweep point that takes the branch (of those
-        `taken`, _taken_at, where given) needs it. A chunk names that point as the whole evaluation does: an axis
-        it pins is named only where the `if`'s condition varies along it over the whole sweep."""
-        if not self._branches:      # the checker reports every input reached outside a branch
+    def _missing_input(self, block: Block, cell: ir.Cell, taken: np.ndarray, choosing: list) -> Diagnostic:
+        """A declared input that a branch of `if` reads: the first sweep point of those `taken` (_taken_at) needs it,
+        and the innermost `if` of `choosing` (_choosing) chooses the read; with none, it is read at every point
+        that gets here, as the checker reports an input read outside `if` values. A chunk names that point as the
+        whole evaluation does: an axis it pins is named only where the condition of an `if` of `choosing` varies
+        along it over the whole sweep."""
+        if not choosing:
             return missing_input(self.sources, block, cell)
-        call, where, fix, written_in = self._branches[-1]
-        where = self._rank(where) if taken is None else taken
-        first = tuple(int(i) for i in np.argwhere(where)[0])
-        point = self.describe_point(first, where.shape, fix, self._branch_axes(taken is not None))
+        call, _, fix, _ = choosing[-1]
+        first = tuple(int(i) for i in np.argwhere(taken)[0])
+        point = self.describe_point(first, taken.shape, fix, self._branch_axes(choosing))
         needed_at = point if point == "every sweep point" else f"the sweep point {point}"
         return missing_input(self.sources, block, cell, needed_at=needed_at, chosen_by=call.span)
 
-    def _branch_axes(self, every: bool) -> frozenset | None:
-        """The axes the condition of the innermost `if` being evaluated varies along over the whole sweep, or (where
-        `every`) those of every `if` being evaluated; None where one is not known."""
+    def _branch_axes(self, branches: list) -> frozenset | None:
+        """The axes the conditions of `branches` (`if`s being evaluated) vary along over the whole sweep; None where
+        one is not known."""
         found: set[int] = set()
-        for call, _, _, written_in in self._branches if every else self._branches[-1:]:
+        for call, _, _, written_in in branches:
             axes = self.formula_axes(call.args[0], written_in)
             if axes is None:
                 return None

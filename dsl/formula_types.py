@@ -5,7 +5,7 @@ operators' and functions' dimension rules read nothing else. The same formula is
 `perfdsl check` of the libraries: a model family's cells are inherited by each of its 30 models, and a cost model's
 cells are inferred again for each report that binds other blocks to its roles (about 10,000 inferences of 3,000
 formulas). A `FormulaPlan` lists, once per formula, the references the checker's walk of the formula types, in the
-order it types them, with the formula level and `if` branch depth each is typed at; with it the checker types the
+order it types them, with the formula level and `if` values each is typed inside; with it the checker types the
 references alone, exactly as the walk would, and takes the formula's type from `FormulaPlan.types` where these
 reference types were seen before, without walking its operators again.
 
@@ -41,13 +41,14 @@ class Node:
 class FormulaPlan:
     """What the checker's walk of one formula types: `refs` holds (reference, level, branch) in the order typed,
     where `level` is the formula level the reference is typed at (1 for the formula itself; each nested operation
-    adds one, as Checker.expr_type counts them) and `branch` the number of `if` values it is inside; `levels` is
+    adds one, as Checker.expr_type counts them) and `branch` the `if` values it is inside, outermost first, as
+    Checker.branch_path names them ((id of the call, 1 or 2) each); `levels` is
     the deepest level of the formula. `root` is the point before the first reference (None until a walk found
     that the operators before it report nothing): from it, the types of the references lead through `Node`s to
     the formula's type."""
 
     expr: ir.Expr
-    refs: tuple[tuple[ir.Ref, int, int], ...]
+    refs: tuple[tuple[ir.Ref, int, tuple[tuple[int, int], ...]], ...]
     levels: int
     root: Node | None = None
 
@@ -129,12 +130,12 @@ class FormulaTypes:
 
 def make_plan(expr: ir.Expr) -> FormulaPlan | None:
     """The references of `expr` in the order Checker.expr_type types them (depth first, left to right), with the
-    level and `if` branch depth of each; None where a walk is needed (a list, range or tuple, an unknown function,
-    a comparison with a string)."""
-    refs: list[tuple[ir.Ref, int, int]] = []
+    level and the `if` values (outermost first) of each; None where a walk is needed (a list, range or tuple, an
+    unknown function, a comparison with a string)."""
+    refs: list[tuple[ir.Ref, int, tuple[tuple[int, int], ...]]] = []
     levels = [0]
 
-    def walk(node: ir.Expr, level: int, branch: int) -> bool:
+    def walk(node: ir.Expr, level: int, branch: tuple[tuple[int, int], ...]) -> bool:
         if level > levels[0]:
             levels[0] = level
         kind = node.kind
@@ -152,10 +153,10 @@ def make_plan(expr: ir.Expr) -> FormulaPlan | None:
         if kind == "call":
             if node.func not in FUNCTIONS:
                 return False
-            return all(walk(arg, level + 1, branch + (node.func == "if" and index > 0))
-                       for index, arg in enumerate(node.args))
+            return all(walk(arg, level + 1, branch + ((id(node), index),) if node.func == "if" and index > 0
+                            else branch) for index, arg in enumerate(node.args))
         return False                                   # list, range, tuple
 
-    if not walk(expr, 1, 0):
+    if not walk(expr, 1, ()):
         return None
     return FormulaPlan(expr, tuple(refs), levels[0])

@@ -226,3 +226,24 @@ def _in_boolean_place(root: ir.Expr, target: ir.Ref) -> bool:
         if kind == "call" and node.func == "if" and node.args and node.args[0] is target:
             return True
     return False
+
+
+def quoted_quantity_hints(expr: ir.Expr, dim) -> list[str]:
+    """The help for a string where a number of dimension `dim` (units.Dimension) is wanted (`tdp: W = "350 W"`): where
+    the string's text, unquoted, is one number of that dimension, "write 350 W without quotes"; otherwise that a
+    string is text and the value is a number with a unit of the dimension. The text is read as a `--set` value is
+    (parser.parse_value), so `"1_000 GB/s"` and `"3.5e2 W"` are recognised as the cell would read them."""
+    from .errors import PerfError
+    from .parser import parse_value
+    from .units import dimension_name
+
+    if isinstance(expr, ir.Str):
+        text = expr.value.strip()
+        try:
+            value = parse_value(text, "<string>") if text else None
+        except PerfError:
+            value = None
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], ir.Num) \
+                and value[0].dim == dim.exponents:
+            return [f"write {text} without quotes"]
+    return [f"a quantity in {dimension_name(dim)} is a number with a unit, written without quotes"]

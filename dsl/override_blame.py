@@ -11,9 +11,11 @@ reads (or, where none does directly, the first `--set`), and keeps its own place
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .errors import COMMAND_LINE, Diagnostic, Location, PerfError, UsageError, error
+from .errors import (API_OVERRIDE, COMMAND_LINE, EXIT_USAGE_ERROR, Diagnostic, Location, PerfError, UsageError, error,
+                     in_override)
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -26,8 +28,12 @@ def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | N
     """`exc` as a UsageError where its errors (each a sweep too large or a broken constraint) come from the overrides
     that made `program` (the program without them prepares, is small enough and meets each constraint at some sweep
     point); else `exc` itself. `checker`: the prepared report's (it says which `--set` a constraint reads); without
-    it a constraint is not blamed. Raises nothing of its own."""
+    it a constraint is not blamed. An error located in an override's own value is bad usage already: a UsageError
+    whether the value came from the command line or the API (an unknown name where a number is wanted says so,
+    _number_wanted). Raises nothing of its own."""
     base = program._without_overrides
+    if not isinstance(exc, UsageError) and exc.exit_status == EXIT_USAGE_ERROR:
+        return UsageError([_number_wanted(base, d) for d in exc.diagnostics])
     errors = [d for d in exc.diagnostics if d.severity == "error"]
     codes = {d.code for d in errors}
     if base is not None and checker is not None and "unit-mismatch" in codes:
@@ -49,6 +55,49 @@ def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | N
                        for d in exc.diagnostics])
 
 
+def _number_wanted(base: "Program | None", diag: Diagnostic) -> Diagnostic:
+    """`diag` with the help of what the overridden cell takes where it is an unknown name in an override's value
+    that is close to no name (`--set batch=abc`) and the cell holds numbers in the program without the overrides:
+    a number, a list or a range, as the override is written (rather than every cell of the block, which `abc` is
+    not a slip of). Other diagnostics as they are."""
+    from . import ir
+    from .units import Dimension, dimension_name
+
+    loc = diag.location
+    if diag.code != "unknown-name" or base is None or loc is None or not in_override(loc.file) or diag.path is None \
+            or any(hint.startswith("did you mean") for hint in diag.hints):
+        return diag
+    _, _, block_cell = diag.path.partition(".")
+    block_name, _, cell_name = block_cell.partition(".")
+    block = base.blocks.get(block_name)
+    cell = block.cells.get(cell_name) if block is not None else None
+    if cell is None:
+        return diag
+    expr = cell.expr
+    literals = expr.items if isinstance(expr, ir.ListExpr) else [expr.start] if isinstance(expr, ir.RangeExpr) \
+        else [expr] if expr is not None else []
+    if cell.declared_dim is not None:
+        dim = Dimension(cell.declared_dim)
+    elif literals and all(isinstance(item, ir.Num) for item in literals):
+        dim = Dimension(literals[0].dim)
+    else:
+        return diag
+    target = loc.file[len(COMMAND_LINE):] if loc.file.startswith(COMMAND_LINE) else \
+        loc.file[len(API_OVERRIDE) + 1:-2]
+    if dim.is_dimensionless:
+        examples = ("1,8", '"1 .. 64 by *2"') if loc.file.startswith(COMMAND_LINE) else ("[1, 8]", '"1 .. 64 by *2"')
+    else:
+        written = next((item.text for item in literals if isinstance(item, ir.Num) and item.unit), None)
+        examples = (f'"{written or "1 " + dimension_name(dim)}"',)
+    if loc.file.startswith(COMMAND_LINE):
+        shown = " or ".join(f"--set {target}={example}" for example in examples)
+    else:
+        shown = " or ".join(f"overrides={{{target!r}: {example}}}" for example in examples)
+    what = "a number, a list or a range" if dim.is_dimensionless else f"a quantity in {dimension_name(dim)}"
+    hints = [hint for hint in diag.hints if not hint.startswith("available:")]
+    return replace(diag, hints=[f"'{target}' takes {what}, not a name: e.g. {shown}", *hints])
+
+
 def _another_dimension(program: "Program", base: "Program", exc: PerfError, report: str,
                        checker: "Checker") -> PerfError:
     """Unit mismatches that a `--set` of a formula cell causes (`--set serving_grid.kernel_overhead="5 GB"`, where
@@ -64,7 +113,7 @@ def _another_dimension(program: "Program", base: "Program", exc: PerfError, repo
     found = []
     for block in checker.link.blocks.values():
         for name, cell in block.cells.items():
-            if cell.expr is None or not cell.expr.span.file.startswith(COMMAND_LINE):
+            if cell.expr is None or not in_override(cell.expr.span.file):
                 continue
             given, before = checker.types.get((block.name, name)), base_checker.types.get((block.name, name))
             if given is None or before is None or given.kind != "num" or before.kind != "num" \
@@ -105,15 +154,17 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker") -> Diagnos
     in the first note."""
     sets = _overrides(program)
     causes = _causes(program, diag, checker) or list(sets)[:1]
-    named = " and ".join(f"{origin}={sets[origin]}" for origin in causes)
+    named = " and ".join(f"{origin}={sets[origin]}" if origin.startswith(COMMAND_LINE) else f"{origin} = {sets[origin]}"
+                         for origin in causes)
     require = _require_of(diag, checker)
     broken = f"the constraint \"{require.message}\"" if require is not None else "a constraint"
     first = causes[0] if causes else None
     text = sets.get(first, "")
     location = Location(first, 1, 1, len(text) + 1) if first else None
     own = f"the constraint, at {diag.location}: {diag.message}" if diag.location else f"the constraint: {diag.message}"
-    without = ("without the --set values the report meets it" if diag.tally is None
-               else "without the --set values some of the report's sweep points meet it")
+    given = "the --set values" if first is None or first.startswith(COMMAND_LINE) else "the overrides"
+    without = (f"without {given} the report meets it" if diag.tally is None
+               else f"without {given} some of the report's sweep points meet it")
     return error("constraint", f"{named} breaks {broken}" if named else diag.message, location,
                  source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
                  hints=diag.hints)
@@ -121,7 +172,7 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker") -> Diagnos
 
 def _overrides(program: "Program") -> dict[str, str]:
     """The `--set` origins of the program (`--set batch`) and the text given for each (`0`), in the order given."""
-    return {name: text for name, text in program._extra_sources.items() if name.startswith(COMMAND_LINE)}
+    return {name: text for name, text in program._extra_sources.items() if in_override(name)}
 
 
 def _causes(program: "Program", diag: Diagnostic, checker: "Checker") -> list[str]:
@@ -140,12 +191,12 @@ def _causes(program: "Program", diag: Diagnostic, checker: "Checker") -> list[st
         reached = link.reachable(roots)
         for block_name, cell_name in reached:
             expr = link.blocks[block_name].cells[cell_name].expr
-            if expr is not None and expr.span.file.startswith(COMMAND_LINE):
+            if expr is not None and in_override(expr.span.file):
                 found[expr.span.file] = None
         touched = {block.name} | {block_name for block_name, _ in reached}
         for role, cell in ctx.report.cells.items():
             blocks = ctx.role_blocks(role) if role in ctx.roles else None
-            if blocks and cell.expr is not None and cell.expr.span.file.startswith(COMMAND_LINE) \
+            if blocks and cell.expr is not None and in_override(cell.expr.span.file) \
                     and touched & set(blocks):
                 found[cell.expr.span.file] = None
     order = list(_overrides(program))

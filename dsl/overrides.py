@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from . import ir
 from .errors import PerfError, UsageError, available, did_you_mean, error
+from .errors import override_origin as origin
 from .parser import parse_value
 from .linker import report_roles
 
@@ -30,9 +31,8 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
     texts: dict[str, str] = {}
     for target, raw in overrides.items():
         for block, name in _targets(blocks, target, report):
-            origin = f"--set {target}"
             current = block.cells.get(name)
-            cell = _new_cell(block, name, current, raw, origin, texts)
+            cell = _new_cell(block, name, current, raw, origin(target), texts)
             replacements[(block.name, name)] = cell
     new_modules = []
     for module in modules:
@@ -66,12 +66,12 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
         elif head in roles:
             chosen = [blocks[b] for b in dict.fromkeys(roles[head])]
         else:
-            raise UsageError(error("bad-override", f"'{head}' in --set {target} is neither a block nor a role",
+            raise UsageError(error("bad-override", f"'{head}' in {origin(target)} is neither a block nor a role",
                                    hints=did_you_mean(head, list(blocks) + list(roles))
                                    + [available(list(roles) + list(blocks))]))
         for block in chosen:
             if name not in block.cells:
-                raise UsageError(error("bad-override", f"'{block.name}' has no cell '{name}' (--set {target})",
+                raise UsageError(error("bad-override", f"'{block.name}' has no cell '{name}' ({origin(target)})",
                                        hints=did_you_mean(name, block.cells) + [available(block.cells)]))
         return [(block, name) for block in chosen]
     # A bare name: a cell of the report, else of a block the report binds to one role.
@@ -89,7 +89,7 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
             block = found[0][0]
             raise UsageError(error(
                 "ambiguous-override", f"'{head}' is a text cell of report '{report.name}' and a cell of "
-                f"{block.kind} '{block.name}' (--set {target})",
+                f"{block.kind} '{block.name}' ({origin(target)})",
                 hints=[f"name the cell: --set {block.name}.{head}=... (what the formulas read) or "
                        f"--set {report.name}.{head}=... (the report's text)"]))
         return [(report, head)]
@@ -103,7 +103,7 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
     for role, names in roles.items():
         if len(names) == 1 and role != "report":
             candidates.extend(blocks[names[0]].cells)
-    raise UsageError(error("bad-override", f"no cell '{head}' in the report or the blocks it binds (--set {target})",
+    raise UsageError(error("bad-override", f"no cell '{head}' in the report or the blocks it binds ({origin(target)})",
                            hints=did_you_mean(head, candidates) + ["write BLOCK.CELL=VALUE for a cell of a block"]))
 
 

@@ -164,7 +164,7 @@ class Program:
         prepared = self._prepared.get(name)
         if prepared is None:
             if self.structure_diagnostics:
-                raise PerfError(self.structure_diagnostics)
+                raise self._blame_overrides(PerfError(self.structure_diagnostics), name) from None
             try:
                 ctx = build_context(self.blocks[name], self.blocks, self.sources)
             except PerfError as exc:

@@ -132,16 +132,18 @@ def test_a_formula_the_plan_cannot_follow_is_walked():
 @pytest.mark.parametrize("file", LIBRARY)
 def test_a_plan_lists_the_references_in_the_order_the_walk_types_them(file, monkeypatch):
     """For every formula of the libraries: the references Checker.expr_type types, in order, each at its formula
-    level and `if` branch depth, are the plan's (what the plan's points and a resumed walk rely on)."""
+    level and inside the same `if` values (the checker's branch path), are the plan's (what the plan's points, a
+    resumed walk, and the missing inputs read in both values of an `if` rely on)."""
     monkeypatch.chdir(REPO)
     program = Program.load([file])
-    seen: list[tuple[int, int, int]] = []
+    seen: list[tuple[int, int, tuple]] = []
 
     class Recorder:
         """Stands in for a Feed: records each reference the walk reaches at the formula's own level."""
 
         def next_type(self, checker, expr, block, path):
-            seen.append((id(expr), checker._depth[0], checker.branch_depth))
+            assert checker.branch_depth == len(checker.branch_path)
+            seen.append((id(expr), checker._depth[0], checker.branch_path))
             checker.feed = None
             try:
                 return checker.ref_type(expr, block, path)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import perfdsl
-from perfdsl.errors import PerfError
+from perfdsl.errors import PerfError, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "tests" / "fixtures" / "specs" / "moe_checks.perf"
@@ -103,13 +103,14 @@ def test_a_dense_model_is_untouched():
 
 def test_an_expert_parallel_degree_must_divide_tp_and_the_experts():
     program = perfdsl.load(CHECKS)
-    with pytest.raises(PerfError) as info:
+    with pytest.raises(UsageError) as info:
         program.evaluate("moe_cells", overrides={"moe_decode.ep": "3"})
-    # Only the override breaks it (the report's own ep meets it): bad usage, at the override, the constraint noted.
+    # Only the override breaks it (the report's own ep meets it): bad usage, at the override (named as the API
+    # takes it), the constraint noted.
     assert info.value.exit_status == 2
     lines = str(info.value).splitlines()
     assert lines[lines.index(
-        'error[constraint]: --set moe_decode.ep=3 breaks the constraint "ep is a whole number of GPUs that divides tp '
+        'error[constraint]: overrides[\'moe_decode.ep\'] = 3 breaks the constraint "ep is a whole number of GPUs that divides tp '
         '(the experts are split over GPUs of the tensor-parallel group)"') + 5] == (
         "  = note: the constraint, at costmodels/transformer_inference.perf:135:13: ep is a whole number of GPUs that "
         "divides tp (the experts are split over GPUs of the tensor-parallel group): every sweep point (3) breaks it")
