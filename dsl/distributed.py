@@ -79,11 +79,11 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
         cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
                                            dashboard_address=":0")
     client = distributed.Client(cluster)
-    # Held from the moment the run's own Ctrl-C handling ends (_ctrl_c_kept restores this one), so that no Ctrl-C
-    # lands between the run and the close, nor inside it.
-    with _ctrl_c_held():
+    # Held from the moment the run's own handling of Ctrl-C, SIGTERM and SIGHUP ends (_ctrl_c_kept restores these
+    # holders), so that none lands between the run and the close, nor inside it.
+    with _signals_held() as run_handlers:
         try:
-            with _ctrl_c_kept():
+            with _ctrl_c_kept(run_handlers):
                 yield client
         finally:
             # Stopping our own cluster, on success or Ctrl-C, is no news: the scheduler's log of the workers it loses
@@ -114,25 +114,37 @@ LOCAL_SCHEDULER = {"distributed.scheduler.worker-ttl": "60s", "distributed.sched
 CLOSE_TIMEOUT = 10
 
 
+_HELD_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
 @contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Ctrl-C while the local cluster closes is held until it has closed, then raised (exit status 130). Raised
+def _signals_held() -> Iterator[dict]:
+    """Ctrl-C, SIGTERM or SIGHUP while the local cluster closes is held until it has closed, then delivered again to
+    the handler that was in force (exit status 130, 143 or 129: the CLI's KeyboardInterrupt and Terminated). Raised
     there, it skipped the close or broke it off, sometimes inside `logging`'s module lock (Logger.setLevel takes it),
     which stayed taken: the scheduler's loop, in its thread, then waited on that lock, and distributed's exit hook
     waited out its timeouts on the unclosed cluster. A run interrupted just after its `wrote ...` line took 10.7-13.2
     s more to end (13.5-15.4 s in all, against about 6 s for the run), where the close takes 0.4-1.4 s (2 workers,
-    2 cores). The close is bounded (CLOSE_TIMEOUT). A no-op outside the main thread."""
+    2 cores); SIGTERM, held only since, took 15.4 s once in 14 runs (1.7-4.0 s the others, under load). The close is
+    bounded (CLOSE_TIMEOUT). Yields the handlers in force before (the run's, which _ctrl_c_kept puts back while the
+    run goes on). A no-op outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield {}
         return
     held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    def hold(signum, frame) -> None:
+        held.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in _HELD_SIGNALS}
     try:
-        yield
+        yield previous
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if held:
-        raise KeyboardInterrupt
+        if held[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        signal.raise_signal(held[0])      # to the handler restored above, as if it came now
 
 
 _WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"   # dask's configuration of the `distributed` logger, by environment
@@ -140,9 +152,10 @@ _INTERRUPTED = threading.Event()        # Ctrl-C came during a run on the cluste
 
 
 @contextmanager
-def _ctrl_c_kept() -> Iterator[None]:
-    """Ctrl-C during a run on a local cluster is kept as well as raised: the scheduler, in this process, watches
-    the garbage collector with a callback (distributed.gc), and a KeyboardInterrupt raised while that callback runs
+def _ctrl_c_kept(run_handlers: Mapping[int, object] | None = None) -> Iterator[None]:
+    """During a run on a local cluster, SIGTERM and SIGHUP go to `run_handlers` (those in force before _signals_held:
+    the CLI raises Terminated), and Ctrl-C is kept as well as raised: the scheduler, in this process, watches the
+    garbage collector with a callback (distributed.gc), and a KeyboardInterrupt raised while that callback runs
     is swallowed by Python, which prints it ("Exception ignored in ...", a traceback). The loops below raise it
     again at the next chunk (_raise_if_interrupted), and Python's report of the swallowed one is left out (any
     other exception a callback loses is reported as before). A no-op outside the main thread."""
@@ -161,12 +174,15 @@ def _ctrl_c_kept() -> Iterator[None]:
             previous_hook(report)
 
     _INTERRUPTED.clear()
-    previous = signal.signal(signal.SIGINT, interrupted)
+    others = {signum: handler for signum, handler in (run_handlers or {}).items() if signum != signal.SIGINT}
+    previous = {signum: signal.signal(signum, handler) for signum, handler in [(signal.SIGINT, interrupted),
+                                                                               *others.items()]}
     sys.unraisablehook = unraisable
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         sys.unraisablehook = previous_hook
         _INTERRUPTED.clear()
 
