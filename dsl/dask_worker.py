@@ -51,6 +51,12 @@ def ship(program) -> Shipped:
     return Shipped(hashlib.blake2b(blob, digest_size=20).hexdigest(), blob)
 
 
+def held(blob: bytes) -> bytes:
+    """The shipped program's bytes, as the result of a task (distributed.py's _Sent): the scheduler keeps the task,
+    so the bytes can be made again on a new worker after every worker holding them died."""
+    return blob
+
+
 def worker_program(fingerprint: str, blob: bytes):
     """The program shipped as `blob`: this thread's copy under `fingerprint`, built from the blob the first time
     (later calls reuse the copy and everything it has prepared)."""

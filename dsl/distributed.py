@@ -5,15 +5,21 @@ run, value for value.
     perfdsl eval REPORT -o out.csv --dask tcp://scheduler:8786     # a running cluster
     perfdsl eval REPORT -o out.csv --workers 4                     # a local cluster of 4 processes
 
-The program (its parsed files, with the overrides applied) is pickled once and sent to every worker once
-(`Client.scatter`, broadcast); each worker thread rebuilds and prepares it once and keeps it under the fingerprint of
-those bytes (dask_worker.py), so a later run of the same program and overrides on the same cluster prepares nothing.
-Before the client prepares the program itself (to plan the chunks), it asks every worker to prepare its copy, so the
-two happen at once. Each task gets a chunk (`chunks.Chunk`: a slice of the axes, about 256 MiB of arrays) and sends
-back its rows (streaming.chunk_rows) or, for a question, its partial answer reduced with the answer merged so far
-and the rows of the points that beat it (streaming.chunk_answer): numbers, never a chunk's arrays. At most `window`
-chunks are in flight, so the client holds a bounded number of chunks' rows however large the sweep.
-dask.distributed is optional (`pip install perfdsl[dask]`).
+The program (its parsed files, with the overrides applied) is pickled once and sent to the cluster once, as the
+result of a task that holds it (dask_worker.held), which every worker fetches once: a task rather than scattered
+data, so that where every worker that held it dies, the scheduler runs the task again and the run goes on (scattered
+data was lost with its workers, and every later task of the run cancelled). Each worker thread rebuilds and prepares
+it once and keeps it under the fingerprint of those bytes (dask_worker.py), so a later run of the same program and
+overrides on the same cluster prepares nothing. Before the client prepares the program itself (to plan the chunks),
+it asks every worker to prepare its copy, so the two happen at once. Each task gets a chunk (`chunks.Chunk`: a slice
+of the axes, about 256 MiB of arrays) and sends back its rows (streaming.chunk_rows) or, for a question, its partial
+answer reduced with the answer merged so far and the rows of the points that beat it (streaming.chunk_answer):
+numbers, never a chunk's arrays. At most `window` chunks are in flight, so the client holds a bounded number of
+chunks' rows however large the sweep.
+A cluster that fails the run (a task whose workers died while running it, no worker for too long, the scheduler
+gone) is error[cluster-failed], exit status 2, never a traceback (cluster_failures); a local cluster's scheduler
+bounds how long it waits on stalled workers (LOCAL_SCHEDULER). dask.distributed is optional (`pip install
+perfdsl[dask]`).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import plan_chunks
-from .dask_worker import answer_run, cluster_chunks, on_worker, run_of, ship, warm
+from .dask_worker import answer_run, cluster_chunks, held, on_worker, run_of, ship, warm
 from .errors import UsageError, error
 from .extras import require
 from .streaming import Answer, Merging, chunk_rows
@@ -65,17 +71,19 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
         return
     # Without a dashboard nobody reads the workers' statistical profiler, which samples every thread's stack every
     # 10 ms: about 10% of a worker's CPU time here (3.1 s against 2.8 s in its thread, 3e7 points, 2 cores).
-    with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False}), _sigint_ignored():
+    # LOCAL_SCHEDULER bounds how long the scheduler, in this process, waits on workers that stall or are gone.
+    with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False, **LOCAL_SCHEDULER}), \
+            _sigint_ignored():
         # Any free port for the scheduler's HTTP server: its fixed default (8787) taken by another cluster made
         # distributed warn on stderr ("Port 8787 is already in use").
         cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
                                            dashboard_address=":0")
     client = distributed.Client(cluster)
-    # Held from the moment the run's own Ctrl-C handling ends (_ctrl_c_kept restores this one), so that no Ctrl-C
-    # lands between the run and the close, nor inside it.
-    with _ctrl_c_held():
+    # Held from the moment the run's own handling of Ctrl-C, SIGTERM and SIGHUP ends (_ctrl_c_kept restores these
+    # holders), so that none lands between the run and the close, nor inside it.
+    with _signals_held() as run_handlers:
         try:
-            with _ctrl_c_kept():
+            with _ctrl_c_kept(run_handlers):
                 yield client
         finally:
             # Stopping our own cluster, on success or Ctrl-C, is no news: the scheduler's log of the workers it loses
@@ -90,30 +98,53 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
                 logger.setLevel(level)
 
 
+# The local cluster's scheduler, set with distributed's own settings so that a stalled cluster ends the run with an
+# error (cluster_failures) instead of waiting for ever without a word. A worker process that dies is seen at once
+# (its nanny, in this process, restarts it and its task runs again: after `allowed-failures` + 1 deaths on one task,
+# KilledWorker). What distributed waits for without bound by default: a worker that is alive but does not heartbeat
+# (stopped, wedged) is restarted after worker-ttl, checked every worker-ttl (default 5 minutes: a run of 6 s whose
+# two workers were stopped had said nothing and finished nothing after 7 minutes); tasks with no worker to run on
+# (nannies that cannot start one) wait for ever unless no-workers-timeout is set (default null). 60 s is ten times a
+# run of the capacity-planning report here, and about a hundred heartbeats (0.5 s each for a few workers), so a
+# loaded machine does not trip it.
+LOCAL_SCHEDULER = {"distributed.scheduler.worker-ttl": "60s", "distributed.scheduler.no-workers-timeout": "60s"}
+
 # Seconds each of the client and the local cluster may take to close; about 1.4 s on 2 cores (2 workers), the rest
 # is room for a loaded machine. Past it, distributed gives up waiting (TimeoutError) and its exit hooks end what is left.
 CLOSE_TIMEOUT = 10
 
 
+_HELD_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
 @contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Ctrl-C while the local cluster closes is held until it has closed, then raised (exit status 130). Raised
+def _signals_held() -> Iterator[dict]:
+    """Ctrl-C, SIGTERM or SIGHUP while the local cluster closes is held until it has closed, then delivered again to
+    the handler that was in force (exit status 130, 143 or 129: the CLI's KeyboardInterrupt and Terminated). Raised
     there, it skipped the close or broke it off, sometimes inside `logging`'s module lock (Logger.setLevel takes it),
     which stayed taken: the scheduler's loop, in its thread, then waited on that lock, and distributed's exit hook
     waited out its timeouts on the unclosed cluster. A run interrupted just after its `wrote ...` line took 10.7-13.2
     s more to end (13.5-15.4 s in all, against about 6 s for the run), where the close takes 0.4-1.4 s (2 workers,
-    2 cores). The close is bounded (CLOSE_TIMEOUT). A no-op outside the main thread."""
+    2 cores); SIGTERM, held only since, took 15.4 s once in 14 runs (1.7-4.0 s the others, under load). The close is
+    bounded (CLOSE_TIMEOUT). Yields the handlers in force before (the run's, which _ctrl_c_kept puts back while the
+    run goes on). A no-op outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield {}
         return
     held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    def hold(signum, frame) -> None:
+        held.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in _HELD_SIGNALS}
     try:
-        yield
+        yield previous
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if held:
-        raise KeyboardInterrupt
+        if held[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        signal.raise_signal(held[0])      # to the handler restored above, as if it came now
 
 
 _WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"   # dask's configuration of the `distributed` logger, by environment
@@ -121,9 +152,10 @@ _INTERRUPTED = threading.Event()        # Ctrl-C came during a run on the cluste
 
 
 @contextmanager
-def _ctrl_c_kept() -> Iterator[None]:
-    """Ctrl-C during a run on a local cluster is kept as well as raised: the scheduler, in this process, watches
-    the garbage collector with a callback (distributed.gc), and a KeyboardInterrupt raised while that callback runs
+def _ctrl_c_kept(run_handlers: Mapping[int, object] | None = None) -> Iterator[None]:
+    """During a run on a local cluster, SIGTERM and SIGHUP go to `run_handlers` (those in force before _signals_held:
+    the CLI raises Terminated), and Ctrl-C is kept as well as raised: the scheduler, in this process, watches the
+    garbage collector with a callback (distributed.gc), and a KeyboardInterrupt raised while that callback runs
     is swallowed by Python, which prints it ("Exception ignored in ...", a traceback). The loops below raise it
     again at the next chunk (_raise_if_interrupted), and Python's report of the swallowed one is left out (any
     other exception a callback loses is reported as before). A no-op outside the main thread."""
@@ -142,12 +174,15 @@ def _ctrl_c_kept() -> Iterator[None]:
             previous_hook(report)
 
     _INTERRUPTED.clear()
-    previous = signal.signal(signal.SIGINT, interrupted)
+    others = {signum: handler for signum, handler in (run_handlers or {}).items() if signum != signal.SIGINT}
+    previous = {signum: signal.signal(signum, handler) for signum, handler in [(signal.SIGINT, interrupted),
+                                                                               *others.items()]}
     sys.unraisablehook = unraisable
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         sys.unraisablehook = previous_hook
         _INTERRUPTED.clear()
 
@@ -183,6 +218,43 @@ def _sigint_ignored() -> Iterator[None]:
             os.environ[_WORKER_LOGGING] = logging_level
 
 
+@contextmanager
+def cluster_failures() -> Iterator[None]:
+    """Where the cluster fails the run, raise UsageError (error[cluster-failed], exit 2: the machines failed, not the
+    spec), as distributed reports it to a waiting future: KilledWorker (the workers that ran one task all died while
+    running it, `distributed.scheduler.allowed-failures` + 1 of them, out of memory or killed), NoWorkerError (no
+    worker running for `no-workers-timeout`), FutureCancelledError (the scheduler cancelled the tasks: its connection
+    lost, the cluster closed) or CommClosedError (the connection to the scheduler closed). An error raised by the
+    task itself (a PerfError of the spec) passes as it is."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker, NoValidWorkerError, NoWorkerError
+
+    try:
+        yield
+    except KilledWorker as exc:
+        tries = exc.allowed_failures + 1
+        raise _failed("the Dask workers died while evaluating the sweep: " + (
+                      f"one task ran on {tries} workers in turn, and each died while running it" if tries > 1 else
+                      "the worker running one task died (the cluster allows no retry)"),
+                      "a worker that dies is mostly out of memory or killed from outside: smaller chunks "
+                      "(--chunk-points N) need less memory each; the workers' logs say more") from None
+    except (NoWorkerError, NoValidWorkerError) as exc:
+        raise _failed(f"the Dask cluster had no worker to run the sweep's tasks on for {exc.timeout:g} s",
+                      "the workers could not be started or restarted: see their logs, or run without --dask "
+                      "or --workers") from None
+    except FutureCancelledError as exc:
+        raise _failed(f"the Dask cluster cancelled the sweep's tasks ({exc.reason})",
+                      "check that the scheduler is running, and run again") from None
+    except CommClosedError as exc:
+        raise _failed(f"the connection to the Dask scheduler closed: {exc}",
+                      "check that the scheduler is running, and run again") from None
+
+
+def _failed(message: str, hint: str) -> UsageError:
+    return UsageError(error("cluster-failed", message, hints=[hint]))
+
+
 class _Sent:
     """A program sent to the cluster of `client` (dask_worker.ship), and a task on each worker thread that prepares
     it there (dask_worker.warm) while the client prepares its own copy; a context manager that releases both."""
@@ -191,8 +263,11 @@ class _Sent:
         self.client = client
         shipped = ship(program)
         self.fingerprint = shipped.fingerprint
-        self.blob = client.scatter(shipped.blob, broadcast=True)
-        self.warming = [client.submit(warm, self.fingerprint, self.blob, report, workers=[address], pure=False)
+        self.blob = client.submit(held, shipped.blob, pure=False)
+        # allow_other_workers: a warm-up whose worker is gone (restarted under a new address) runs on another, where
+        # it costs nothing, rather than wait for that address (and fail after no-workers-timeout, with a log line)
+        self.warming = [client.submit(warm, self.fingerprint, self.blob, report, workers=[address],
+                                      allow_other_workers=True, pure=False)
                         for address, threads in client.nthreads().items() for _ in range(threads)]
 
     def submit(self, function, report: str | None, work, *args):
@@ -235,9 +310,10 @@ def rows_on_dask(client, program, report: str | None = None, overrides: Mapping[
                  chunk_points: int | None = None, progress: Progress | None = None,
                  window: int | None = None) -> Iterator[tuple[list[str], list[np.ndarray], list]]:
     """The rows of each chunk of the report's sweep, evaluated on the cluster of `client`, in row order: (keys,
-    columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate."""
+    columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate,
+    and UsageError (cluster-failed) where the cluster fails the run (cluster_failures)."""
     program = program.with_overrides(overrides, report)
-    with _Sent(client, program, report) as sent:
+    with cluster_failures(), _Sent(client, program, report) as sent:
         ctx, _ = program.prepare(report)
         chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
         yield from _in_order(sent, report, chunk_rows, chunks, window or _window(client), progress, ctx.n_points)
@@ -251,9 +327,10 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
     RUNS_PER_THREAD for each worker thread (dask_worker.answer_run); the first `window` runs before this machine
     prepares the program, so the workers start at once. Each later run takes the answer merged so far as its prior
     (streaming.chunk_answer), so a worker sends back only its run's points that beat it: a partial answer and the
-    rows of those points, never a chunk's arrays. Raises ValueError for a report without a question."""
+    rows of those points, never a chunk's arrays. Raises ValueError for a report without a question, and UsageError
+    (cluster-failed) where the cluster fails the run (cluster_failures)."""
     program = program.with_overrides(overrides, report)
-    with _Sent(client, program, report) as sent:
+    with cluster_failures(), _Sent(client, program, report) as sent:
         n_runs = _threads(client) * RUNS_PER_THREAD
         pending: deque = deque()
         submitted = 0

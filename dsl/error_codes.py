@@ -352,6 +352,14 @@ _TABLE = [
               "pip install 'perfdsl[notebook]' (pandas and xarray, for Result.to_pandas and Result.to_xarray)"),
     ErrorCode("out-of-memory", "usage", _E, "the machine ran out of memory while {doing}",
               "evaluate the sweep in smaller chunks (--chunk-points N), or narrow its axes with --set"),
+    ErrorCode("cluster-failed", "usage", _E, "the Dask workers died while evaluating the sweep: one task ran on {n} "
+              "workers in turn, and each died while running it | ... the worker running one task died (the cluster "
+              "allows no retry) | the Dask cluster had no worker to run the sweep's "
+              "tasks on for {seconds} s | the Dask cluster cancelled the sweep's tasks ({reason}) | the connection "
+              "to the Dask scheduler closed: {reason}",
+              "a worker that dies is mostly out of memory or killed from outside: use smaller chunks "
+              "(--chunk-points N) and see the workers' logs; a local cluster (--workers N) restarts a worker that "
+              "stops heartbeating for 60 s and gives up after 60 s without any"),
     # -- a bug ----------------------------------------------------------------------------------------------------
     ErrorCode("internal", "internal", _E, "{exception type}: {exception}",
               "this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details and report it"),

@@ -32,7 +32,8 @@ def require_logs(paths: Iterable[str | os.PathLike], what: str = "the run log") 
     for path in paths:
         why = why_unreadable(path)
         if why is not None:
-            hint = ("name the log files inside it" if why == "it is a folder" else
+            inside = "the log files" if what == "the run log" else "the file"     # --meta names one JSON file
+            hint = (f"name {inside} inside it" if why == "it is a folder" else
                     "check the path; a file named on the command line is read relative to the working folder")
             problems.append(error("no-such-file", f"cannot read {what} '{path}': {why}", hints=[hint]))
     if problems:

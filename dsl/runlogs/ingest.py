@@ -7,10 +7,14 @@ stderr. The output is written when at least one record was read, even if other r
 Exit status (returned, for the CLI to exit with):
   0  every log was read (warnings, such as a value or row skipped, may have been printed: one per file, column
      and reason, with the count of rows)
-  1  a log could not be read (an error)
-  2  a usage mistake: a log or --meta file that does not exist (or is a folder), unknown --format, unreadable
-     --meta file, malformed --window, an output that is one of the inputs (refused, so a log is never overwritten)
-     or that cannot be written (output.atomic_output: no folder, no permission, a full disk)
+  1  a log or the --meta file could not be read (an error located at the file, and its line where it has one): a
+     file the system refuses (log-unreadable), bytes that are not UTF-8 (log-encoding), JSON that does not parse
+     (bad-json), side metadata that is not a JSON object of identifying fields (bad-side). The same rule as for the
+     logs and for the side metadata found beside a log; a bad --meta file stops the run before any log is read,
+     with nothing written, as the side metadata it gives would be missing from every run
+  2  a usage mistake: a log or --meta file that does not exist (or is a folder), unknown --format, malformed
+     --window, an output that is one of the inputs (refused, so a log is never overwritten) or that cannot be
+     written (output.atomic_output: no folder, no permission, a full disk)
 --window takes two bounds, each epoch seconds ("1744833200,1744833220") or an ISO time ("2025-04-16T19:53:20,
 2025-04-16T19:53:40", read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples
 to integrate. A bound that is no time (NaN, infinity, other text) is a usage mistake, refused before any log is read.
@@ -80,13 +84,12 @@ def parse_window(text: str) -> tuple[float, float] | list[str]:
 
 
 def read_side_file(path: str) -> dict:
-    """The side metadata of `--meta PATH`, a JSON object checked by side.check_side. Raises UsageError (exit 2) where
-    the file cannot be read, is not valid JSON, or is not side metadata (bad-side)."""
-    try:
-        document = read_json(path)
-    except PerfError as exc:
-        raise UsageError(exc.diagnostics) from None
-    return check_side(document, path)
+    """The side metadata of `--meta PATH` (a file that exists and is no folder: require_logs, exit 2), a JSON object
+    checked by side.check_side. Raises PerfError (exit 1) located at the file where its content cannot be used: the
+    system refuses to read it (log-unreadable), it is not UTF-8 (log-encoding) or not valid JSON (bad-json, at its
+    line and column), or it is not side metadata (bad-side). A bad file's content is a bad input, as a bad log or
+    a bad LOG.meta.json beside a log is; only a file that is not there is a mistake in the command line."""
+    return check_side(read_json(path), path, error=PerfError)
 
 
 def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None) -> None:
@@ -122,8 +125,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     of --window, and write every record read to `output` (JSON Lines for .jsonl, CSV otherwise); the problems and a
     one-line summary go to stderr. Returns 1 where a log had an error, else 0 (warnings included); nothing is written
     where no record was read. Raises UsageError (exit 2) for an output that is one of the inputs or named like side
-    metadata or that cannot be written, a log or --meta file that does not exist, a bad --meta file or --window, an
-    unknown --format."""
+    metadata or that cannot be written, a log or --meta file that does not exist, a bad --window, an unknown
+    --format; PerfError (exit 1) for a --meta file whose content cannot be used (read_side_file)."""
     refuse_overwrite(logs, output, side_file)
     require_logs(logs)
     if side_file:

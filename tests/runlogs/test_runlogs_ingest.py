@@ -111,12 +111,13 @@ def test_a_window_of_epoch_seconds_and_an_iso_time_is_read(fixture_logs, tmp_pat
                                              ('"nan"', "nan"), ('"noon"', "noon"), ("true", "true")])
 def test_a_side_window_bound_that_is_no_time_is_refused_where_it_is_written(fixture_logs, tmp_path, capsys,
                                                                              bound, text):
-    """--meta's window: a usage mistake in the side file (exit 2), as a window that is not [start, end] is (it was
-    refused as a bad log, exit 1, located at the log); a log's own LOG.meta.json is a bad input file (exit 1)."""
+    """A side file's window bound that is no time is bad-side located at that file (it was refused as a bad log,
+    located at the log): a bad input file (exit 1), whether --meta names it or it is a log's own LOG.meta.json
+    (--meta's was exit 2, as if its content were a mistake in the command line; test_ingest_meta.py)."""
     side = tmp_path / "side.json"
     side.write_text('{"hardware": "NVIDIA RTX A5000", "window": ["2025-01-10T12:00:00", ' + bound + ']}')
     log = str(fixture_logs / "nvidia_smi_two_gpus.csv")
-    assert ingest_command([log], str(tmp_path / "o.csv"), None, str(side), None) == 2
+    assert ingest_command([log], str(tmp_path / "o.csv"), None, str(side), None) == 1
     assert capsys.readouterr().err == (f"error[bad-side]: cannot read the window bound '{text}'\n"
                                        f"  --> {side}\n"
                                        "  = help: give epoch seconds or an ISO time such as 2025-04-16T19:53:20\n")

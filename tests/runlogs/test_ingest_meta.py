@@ -1,0 +1,108 @@
+"""`perfdsl ingest --meta SIDE.json`: a side-metadata file that cannot be used, through the whole command.
+
+The rule is the README's and the other log options': a file named on the command line that is not there (no such
+file, or a folder) is a mistake in the command line, `error[no-such-file]`, exit status 2, reported before anything
+is read; a file that is there but whose content cannot be used (the system refuses to read it, bytes that are not
+UTF-8, JSON that does not parse, JSON that is not side metadata) is a bad input, exit status 1, located at the file
+(and its line and column where the error has one), as a bad run log is, and as the same file beside a log
+(LOG.meta.json) is. --meta's content errors were exit status 2, a mistake in the command line. Nothing is written
+in either case: the side metadata would be missing from every run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from perfdsl.cli import main
+
+LOG = "model,runtime [ms]\norg/tiny,25\n"
+
+
+@pytest.fixture
+def ingest(tmp_path, monkeypatch, capsys):
+    """ingest(meta) -> (exit status, stderr) of `perfdsl ingest log.csv --meta META -o out.csv` in tmp_path, which
+    holds log.csv; asserts that nothing was written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text(LOG)
+
+    def run(meta: str) -> tuple[int, str]:
+        status = main(["ingest", "log.csv", "--meta", meta, "-o", "out.csv"])
+        assert not (tmp_path / "out.csv").exists()
+        return status, capsys.readouterr().err
+
+    return run
+
+
+def test_a_missing_meta_file_is_bad_usage(ingest):
+    assert ingest("side.json") == (2, (
+        "error[no-such-file]: cannot read the side metadata 'side.json': no such file\n"
+        "  = help: check the path; a file named on the command line is read relative to the working folder\n"))
+
+
+def test_a_folder_is_bad_usage_and_the_hint_names_a_file_not_logs(ingest, tmp_path):
+    (tmp_path / "meta").mkdir()
+    assert ingest("meta") == (2, (
+        "error[no-such-file]: cannot read the side metadata 'meta': it is a folder\n"
+        "  = help: name the file inside it\n"))
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads a file of mode 000")
+def test_a_file_without_read_permission_is_a_bad_input(ingest, tmp_path):
+    side = tmp_path / "side.json"
+    side.write_text('{"hardware": "NVIDIA RTX A5000"}')
+    side.chmod(0)
+    try:
+        assert ingest("side.json") == (1, "error[log-unreadable]: cannot read the file: Permission denied\n"
+                                          "  --> side.json\n")
+    finally:
+        side.chmod(0o644)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="no /proc/self/mem on this system")
+def test_a_file_the_system_refuses_to_read_is_a_bad_input(ingest):
+    """/proc/self/mem exists, is no folder, and reading it from offset 0 (unmapped) fails with EIO, as root too:
+    a file the system refuses, where chmod 000 cannot make one for root."""
+    assert ingest("/proc/self/mem") == (1, "error[log-unreadable]: cannot read the file: Input/output error\n"
+                                           "  --> /proc/self/mem\n")
+
+
+# (file content, the error that follows its "--> FILE" line's location, and the lines after it)
+BAD_CONTENT = {
+    "bad UTF-8": (b'{"hardware": "RTX \xff"}', "log-encoding", "byte 0xff is not UTF-8 text", ":1:19", (
+        "  |\n"
+        '1 | {"hardware": "RTX \ufffd"}\n'
+        "  |                   ^\n"
+        "  = help: run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8\n")),
+    "malformed JSON": (b'{"hardware": "NVIDIA RTX A5000",\n "n_gpus": }\n', "bad-json",
+                       "not valid JSON: Expecting value", ":2:12", (
+        "  |\n"
+        '2 |  "n_gpus": }\n'
+        "  |            ^\n")),
+    "not an object": (b'["NVIDIA RTX A5000"]', "bad-side", "side metadata must be a JSON object", "", (
+        '  = help: write e.g. {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8}\n')),
+    "a count that is not whole": (b'{"batch": 1.5}', "bad-side",
+                                  "cannot use 1.5 for 'batch': 'batch' must be a whole number", "", (
+        "  = help: write counts as whole numbers, names as text\n")),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CONTENT)
+def test_content_that_cannot_be_used_is_a_bad_input_located_at_the_file(ingest, tmp_path, case):
+    data, code, message, where, rest = BAD_CONTENT[case]
+    (tmp_path / "side.json").write_bytes(data)
+    assert ingest("side.json") == (1, f"error[{code}]: {message}\n  --> side.json{where}\n" + rest)
+
+
+@pytest.mark.parametrize("case", BAD_CONTENT)
+def test_the_same_file_beside_the_log_gives_the_same_error_and_status(tmp_path, monkeypatch, capsys, case):
+    """The rule --meta now follows: the log's own LOG.meta.json with the same content, read with the log."""
+    data, code, message, where, rest = BAD_CONTENT[case]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text(LOG)
+    (tmp_path / "log.csv.meta.json").write_bytes(data)
+    assert main(["ingest", "log.csv", "-o", "out.csv"]) == 1
+    assert capsys.readouterr().err == (f"error[{code}]: {message}\n  --> log.csv.meta.json{where}\n" + rest
+                                       + "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")
