@@ -265,8 +265,10 @@ _TABLE = [
     ErrorCode("assumed-spelling", "runs", _W, "{column} '{text}': read as '{name}': {assumption} ({n} rows)",
               "the source does not say; the table in dsl/runlogs/published_names.py gives the reason for the reading"),
     ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "
-              "estimates without a run (a note) | {count} ambiguous matches (a warning)",
-              "the notes list them; check the report's sweep and the runs' identifying fields"),
+              "estimates without a run (a note) | {count} ambiguous matches: a run that matches several sweep points is compared "
+              "with none of them (a warning)",
+              "the notes list them; check the report's sweep and the runs' identifying fields (a run's model column "
+              "may name the block where two blocks share an hf_id)"),
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
     ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "

@@ -277,14 +277,18 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         expected = sorted(getattr(exc, "expected", ()) or ())
         message = "the file ends too early"
         hints = []
+        notes = []
         if "RBRACE" in expected:
             hints.append("a block is not closed: add '}'")
+            unclosed = _open_block(text, len(text))
+            if unclosed is not None:
+                notes.append(_unclosed_block_note(text, unclosed, file, lines_before))
         elif "RSQB" in expected:
             hints.append("a list is not closed: add ']'")
         elif expected:
             hints.append("expected " + ", ".join(_describe_terminal(t) for t in expected[:6]))
         loc = Location(file, line, col, col + 1)
-        return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+        return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints, notes=notes)
 
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
@@ -307,6 +311,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     empty_value = slip == "equal_after_cell" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos)
     number_then_name = slip == "equal_after_cell" and _NUMBER_THEN_NAME.search(text, _window(token.start_pos),
                                                                                token.start_pos)
+    unclosed = _unclosed_block(text, token.start_pos)
     if slip == "missing_value" or empty_value:
         # `a = }`, or `mem_bw =` ending its line (the next line's name was read as its value): point at the '='.
         eq_pos = empty_value.start() if empty_value else text.rfind("=", 0, token.start_pos)
@@ -324,6 +329,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         message = "a `require` has no message"
         hints.append('write the message after a comma: `require batch >= 1, "batch is at least 1"`')
         loc = Location(file, line, col, col + len(text[start:end if end >= 0 else None].rstrip()))
+    elif unclosed is not None:
+        # A block whose '}' is missing: the next block's header is read as its cells. Say which block is open.
+        message = f"unexpected {found}: a block is not closed"
+        hints.append(f"end {unclosed[0]} with '}}' before this block starts")
     elif slip == "missing_semicolon" or (slip is None and token.type == "QUANTITY"):
         message = f"unexpected {found}"
         hints.append("is a ';' missing between two cells on one line?")
@@ -354,7 +363,57 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         if names:
             hints.append("expected " + _join(names[:8]))
     notes = _unclosed_bracket_note(text, token.start_pos, expected, file, lines_before)
+    if unclosed is not None:
+        notes.append(_unclosed_block_note(text, unclosed, file, lines_before))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints, notes=notes)
+
+
+def _unclosed_block(text: str, position: int) -> tuple[str, int] | None:
+    """Where the syntax error at `position` is on a block's header line (`model my_codellama_34b {`) and a block
+    opened before it is not closed: that block ("hardware 'my_l40s'") and the offset of its '{'; else None. Braces in
+    strings and comments are not counted. The scan covers the text before the error once (one block of a file, after
+    the first error: parser._later_errors)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    header = _BLOCK_START.match(text, line_start)
+    if header is None or not header.group(0).lstrip().startswith(ir.BLOCK_KINDS):
+        return None
+    return _open_block(text, line_start)
+
+
+def _open_block(text: str, end: int) -> tuple[str, int] | None:
+    """The outermost block still open at offset `end` of `text` ("hardware 'my_l40s'", the offset of its '{'), or
+    None; a `set { ... }` inside it may be open too. Braces in strings and comments are not counted."""
+    opened: list[int] = []
+    in_string = in_comment = escaped = False
+    for index in range(0, end):
+        char = text[index]
+        if in_comment:
+            in_comment = char != "\n"
+        elif in_string:
+            in_string = escaped or char not in '"\n'
+            escaped = not escaped and char == "\\"
+        elif char == "#":
+            in_comment = True
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            opened.append(index)
+        elif char == "}" and opened:
+            opened.pop()
+    if not opened:
+        return None
+    start = opened[0]
+    head = re.search(r"([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*)[^{\n]*$", text[text.rfind("\n", 0, start) + 1:start])
+    name = f"{head.group(1)} '{head.group(2)}'" if head and head.group(1) in ir.BLOCK_KINDS else "the block"
+    return name, start
+
+
+def _unclosed_block_note(text: str, unclosed: tuple[str, int], file: str, lines_before: int = 0) -> str:
+    """The note that points back to the '{' of the block that is not closed (_unclosed_block)."""
+    name, start = unclosed
+    line = lines_before + text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    return f"the '{{' of {name} at {file}:{line}:{col} is not closed: add '}}'"
 
 
 _CLOSERS = {"(": ("RPAR", ")"), "[": ("RSQB", "]")}
