@@ -280,9 +280,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         notes = []
         if "RBRACE" in expected:
             hints.append("a block is not closed: add '}'")
-            unclosed = _open_block(text, len(text))
-            if unclosed is not None:
-                notes.append(_unclosed_block_note(text, unclosed, file, lines_before))
+            block = _open_block(text, len(text))
+            if block is not None:
+                notes.append(_unclosed_block_note(text, (_block_title(*block[:2]), block[2]), file, lines_before))
         elif "RSQB" in expected:
             hints.append("a list is not closed: add ']'")
         elif expected:
@@ -360,8 +360,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     else:
         message = f"unexpected {found}"
         names = [_describe_terminal(t) for t in expected]
+        block = _open_block(text, token.start_pos)
+        if block is not None and block[0] != "report":      # a report's statements are no use in other blocks
+            names = [name for name in names if name not in _REPORT_ONLY]
         if names:
             hints.append("expected " + _join(names[:8]))
+        if str(token) == "," and block is not None and "';'" in names:
+            hints.append("cells are separated by a new line or ';', not ','")
     notes = _unclosed_bracket_note(text, token.start_pos, expected, file, lines_before)
     if unclosed is not None:
         notes.append(_unclosed_block_note(text, unclosed, file, lines_before))
@@ -377,12 +382,14 @@ def _unclosed_block(text: str, position: int) -> tuple[str, int] | None:
     header = _BLOCK_START.match(text, line_start)
     if header is None or not header.group(0).lstrip().startswith(ir.BLOCK_KINDS):
         return None
-    return _open_block(text, line_start)
+    found = _open_block(text, line_start)
+    return None if found is None else (_block_title(*found[:2]), found[2])
 
 
-def _open_block(text: str, end: int) -> tuple[str, int] | None:
-    """The outermost block still open at offset `end` of `text` ("hardware 'my_l40s'", the offset of its '{'), or
-    None; a `set { ... }` inside it may be open too. Braces in strings and comments are not counted."""
+def _open_block(text: str, end: int) -> tuple[str, str, int] | None:
+    """The outermost block still open at offset `end` of `text`: its kind ("" where its header cannot be read), name
+    and the offset of its '{'; or None. A `set { ... }` inside it may be open too. Braces in strings and comments
+    are not counted."""
     opened: list[int] = []
     in_string = in_comment = escaped = False
     for index in range(0, end):
@@ -404,8 +411,19 @@ def _open_block(text: str, end: int) -> tuple[str, int] | None:
         return None
     start = opened[0]
     head = re.search(r"([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*)[^{\n]*$", text[text.rfind("\n", 0, start) + 1:start])
-    name = f"{head.group(1)} '{head.group(2)}'" if head and head.group(1) in ir.BLOCK_KINDS else "the block"
-    return name, start
+    if head and head.group(1) in ir.BLOCK_KINDS:
+        return head.group(1), head.group(2), start
+    return "", "", start
+
+
+def _block_title(kind: str, name: str) -> str:
+    """"hardware 'my_l40s'", or "the block" where the header could not be read."""
+    return f"{kind} '{name}'" if kind else "the block"
+
+
+# The statements only a report takes (a question outside one is `question-outside-report`; `show` is what a report
+# prints): a syntax error inside another kind of block does not offer them.
+_REPORT_ONLY = frozenset({"'best'", "'largest'", "'pareto'", "'smallest'", "'where'", "'show'"})
 
 
 def _unclosed_block_note(text: str, unclosed: tuple[str, int], file: str, lines_before: int = 0) -> str:
