@@ -712,12 +712,12 @@ def test_a_perf_file_swallowed_by_a_list_option_is_named_with_the_fix(work, run,
 
 
 def test_a_list_option_ended_with_double_dash_leaves_the_file_to_eval(work, run):
-    (work / "runs.csv").write_text("model,batch,seq,runtime [ms]\nm1,1,128,0.003\n")
+    (work / "runs.csv").write_text("model,batch,seq,prefill.runtime [ms]\nm1,1,128,0.003\n")
     code, out, err = run("eval", "--format", "csv", "--measured", "runs.csv", "--", "prog.perf")
     assert code == 0, err
     first = csv_rows(out)[0]
     assert (first["model"], first["batch"], first["seq"]) == ("m1", "1", "128")
-    assert float(first["runtime measured [ms]"]) == pytest.approx(0.003)
+    assert float(first["prefill.runtime measured [ms]"]) == pytest.approx(0.003)
 
 
 def test_help_and_version(run):
