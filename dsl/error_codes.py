@@ -88,10 +88,10 @@ _TABLE = [
               "the cell read and give every cell a value)"),
     ErrorCode("role-kind", "spec", _E, "role '{role}' is bound to | swept over {kind} '{block}'; it takes a "
               "{role_kind} block",
-              "bind a block of the kind the role takes (the help lists the loaded ones; `stack` takes a software "
-              "block, `calibration` the costmodel block `perfdsl calibrate` writes); the formulas that read the role "
-              "are not checked until it is. A role of another name takes any block. Exit status 2 where the block is "
-              "given with --set"),
+              "bind a block of the kind the role takes (the help lists the loaded ones, not the families they "
+              "extend; `stack` takes a software block, `calibration` the costmodel block `perfdsl calibrate` "
+              "writes); the formulas that read the role are not checked until it is. A role of another name takes "
+              "any block. Exit status 2 where the block is given with --set"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
