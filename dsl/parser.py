@@ -390,23 +390,7 @@ def _open_block(text: str, end: int) -> tuple[str, str, int] | None:
     """The outermost block still open at offset `end` of `text`: its kind ("" where its header cannot be read), name
     and the offset of its '{'; or None. A `set { ... }` inside it may be open too. Braces in strings and comments
     are not counted."""
-    opened: list[int] = []
-    in_string = in_comment = escaped = False
-    for index in range(0, end):
-        char = text[index]
-        if in_comment:
-            in_comment = char != "\n"
-        elif in_string:
-            in_string = escaped or char not in '"\n'
-            escaped = not escaped and char == "\\"
-        elif char == "#":
-            in_comment = True
-        elif char == '"':
-            in_string = True
-        elif char == "{":
-            opened.append(index)
-        elif char == "}" and opened:
-            opened.pop()
+    opened = _unclosed(text, 0, end, "{", "}")
     if not opened:
         return None
     start = opened[0]
@@ -446,9 +430,24 @@ def _unclosed_bracket_note(text: str, position: int, expected: list[str], file: 
     point back to."""
     if "RPAR" not in expected and "RSQB" not in expected:
         return []
+    opened = _unclosed(text, text.rfind("\n", 0, _window(position)) + 1, position, "([", ")]")
+    if not opened:
+        return []
+    start = opened[-1]
+    terminal, closer = _CLOSERS[text[start]]
+    if terminal not in expected or "\n" not in text[start:position]:
+        return []
+    line = lines_before + text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    return [f"the '{text[start]}' at {file}:{line}:{col} is not closed: add '{closer}'"]
+
+
+def _unclosed(text: str, begin: int, end: int, openers: str, closers: str) -> list[int]:
+    """The offsets of the brackets of `openers` in text[begin:end] that no bracket of `closers` closes there, outermost
+    first; brackets inside strings and comments are not counted (`begin` is a line start: both end with their line)."""
     opened: list[int] = []
     in_string = in_comment = escaped = False
-    for index in range(text.rfind("\n", 0, _window(position)) + 1, position):
+    for index in range(begin, end):
         char = text[index]
         if in_comment:
             in_comment = char != "\n"
@@ -459,19 +458,11 @@ def _unclosed_bracket_note(text: str, position: int, expected: list[str], file: 
             in_comment = True
         elif char == '"':
             in_string = True
-        elif char in "([":
+        elif char in openers:
             opened.append(index)
-        elif char in ")]" and opened:
+        elif char in closers and opened:
             opened.pop()
-    if not opened:
-        return []
-    start = opened[-1]
-    terminal, closer = _CLOSERS[text[start]]
-    if terminal not in expected or "\n" not in text[start:position]:
-        return []
-    line = lines_before + text.count("\n", 0, start) + 1
-    col = start - (text.rfind("\n", 0, start) + 1) + 1
-    return [f"the '{text[start]}' at {file}:{line}:{col} is not closed: add '{closer}'"]
+    return opened
 
 
 def _parse_file(text: str) -> ir.Module:
