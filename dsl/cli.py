@@ -54,7 +54,9 @@ class Progress:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .usage_hints import UsageParser
+
+    parser = UsageParser(          # argparse's, with hints under its usage errors (its subcommands' parsers too)
         prog="perfdsl",
         description="A spreadsheet-style, declarative cost-model language for LLM inference on GPUs.",
         epilog="Exit status: 0 success, 1 errors in specs or logs, 2 usage errors. See README.md.")

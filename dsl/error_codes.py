@@ -88,10 +88,10 @@ _TABLE = [
               "the cell read and give every cell a value)"),
     ErrorCode("role-kind", "spec", _E, "role '{role}' is bound to | swept over {kind} '{block}'; it takes a "
               "{role_kind} block",
-              "bind a block of the kind the role takes (the help lists the loaded ones; `stack` takes a software "
-              "block, `calibration` the costmodel block `perfdsl calibrate` writes); the formulas that read the role "
-              "are not checked until it is. A role of another name takes any block. Exit status 2 where the block is "
-              "given with --set"),
+              "bind a block of the kind the role takes (the help lists the loaded ones, not the families they "
+              "extend; `stack` takes a software block, `calibration` the costmodel block `perfdsl calibrate` "
+              "writes); the formulas that read the role are not checked until it is. A role of another name takes "
+              "any block. Exit status 2 where the block is given with --set"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
@@ -265,8 +265,10 @@ _TABLE = [
     ErrorCode("assumed-spelling", "runs", _W, "{column} '{text}': read as '{name}': {assumption} ({n} rows)",
               "the source does not say; the table in dsl/runlogs/published_names.py gives the reason for the reading"),
     ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "
-              "estimates without a run (a note) | {count} ambiguous matches (a warning)",
-              "the notes list them; check the report's sweep and the runs' identifying fields"),
+              "estimates without a run (a note) | {count} ambiguous matches: a run that matches several sweep points is compared "
+              "with none of them (a warning)",
+              "the notes list them; check the report's sweep and the runs' identifying fields (a run's model column "
+              "may name the block where two blocks share an hf_id)"),
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
     ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "

@@ -38,6 +38,24 @@ ROLE_KINDS = {"model": "model", "hardware": "hardware", "workload": "workload", 
               "precision": "precision", "stack": "software", "calibration": "costmodel"}
 
 
+# The kinds whose concrete blocks name themselves as runs do (a model's `hf_id`, a GPU's, stack's or precision's
+# `label`: matching.LABEL_CELLS), and whose families (`gpu`, `ada`, `llama_family`) are extended and carry none.
+LABELLED_KINDS = frozenset({"model", "hardware", "software", "precision"})
+
+
+def bindable_blocks(blocks: dict[str, "Block"], kind: str) -> list[str]:
+    """The blocks of `kind` a role can be bound to, sorted, for the hints that list them: a family block (one that
+    another loaded block extends and that has no `label` or `hf_id`, as hardware/gpu.perf's `gpu` and `ada`) is left
+    out where the kind is one of LABELLED_KINDS; every block of the kind where none is concrete."""
+    takes = sorted(name for name, block in blocks.items() if block.kind == kind)
+    if kind not in LABELLED_KINDS:
+        return takes
+    parents = {block.parent for block in blocks.values() if block.parent}
+    concrete = [name for name in takes
+                if name not in parents or any(cell in blocks[name].cells for cell in ("label", "hf_id"))]
+    return concrete or takes
+
+
 def is_block_ref(expr: ir.Expr | None, blocks: dict[str, "Block"], own: "Block") -> bool:
     """Whether `expr` names a whole block (`rtx_a5000`), not a cell of `own` that happens to share the name."""
     return (isinstance(expr, ir.Ref) and len(expr.parts) == 1 and expr.parts[0] in blocks
@@ -236,7 +254,7 @@ class Linker:
         if len(roles) != 1:
             return None
         role, kind = roles[0], ROLE_KINDS[roles[0]]
-        takes = sorted(b for b, found in self.blocks.items() if found.kind == kind)
+        takes = bindable_blocks(self.blocks, kind)          # not the families (`gpu`, `ada`) the parts extend
         from .library import import_hint
 
         # Where a file beside the report or a bundled one defines the name, importing it is the answer: no guess

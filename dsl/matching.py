@@ -7,7 +7,8 @@ GPU's nvidia-smi `label`, a stack's or precision's `label`). Other fields (`n_gp
 `output_len`, `tokens`, `tp`, `pp`, `kv_cache_dtype` ...) match a cell of the same name (or a true alias, ALIASES)
 of the report or of a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
 runtime`) when their dimensions agree. Runs that match no point, points without a run, and runs that match several
-points are reported, never dropped. Several runs of one point are repeats of one measurement: each metric compared
+points are reported, never dropped; a run that matches several points (a label several swept blocks share, a
+swept cell the log has no column for) is compared with none of them, in one located warning. Several runs of one point are repeats of one measurement: each metric compared
 is their median, and a note lists them.
 
 The report names its logs in a cell `measured = "runs.csv"` (or a list), relative to the report file; `--measured`
@@ -26,7 +27,7 @@ import numpy as np
 
 from . import ir
 from .comparison import Unmatched
-from .errors import Diagnostic, error
+from .errors import Diagnostic, Location, error
 from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
 from .run_fields import unused_identities, unused_metrics
@@ -48,22 +49,30 @@ UNUSABLE, KEPT_WITH_NOTE = "unusable row", "run kept, with a note"      # the Un
 LABEL_CELLS = ("label", "hf_id")
 
 
-def block_aliases(program, names) -> dict[str, str]:
-    """Lower-cased name or label text -> block name, for the blocks `names`: each block's name, then the LABEL_CELLS
-    it writes itself, then those it inherits (a label written by the block wins over one inherited by another)."""
+def block_aliases(program, names) -> dict[str, tuple[str, ...]]:
+    """Lower-cased name or label text -> the blocks it names, among the blocks `names` (in their order): a block's
+    name names that block alone; otherwise a LABEL_CELLS text names the blocks that write it themselves, or, where
+    none does, those that inherit it (a label written by a block wins over one inherited by another). A text that
+    names several blocks (two model blocks with one `hf_id`) makes a run that gives it match each of them: an
+    ambiguous match (matching._match reports it), never silently the first."""
     from . import ir
 
-    aliases: dict[str, str] = {}
-    for own in (True, False):
-        for name in names:
-            block = program.blocks[name]
-            aliases.setdefault(name.lower(), name)
-            for label_cell in LABEL_CELLS:
-                cell = block.cells.get(label_cell)
-                if (cell is not None and isinstance(cell.expr, ir.Str) and cell.expr.value.strip()
-                        and (block.owner.get(label_cell, name) == name) == own):
-                    aliases.setdefault(cell.expr.value.strip().lower(), name)
-    return aliases
+    ranked: dict[str, tuple[int, list[str]]] = {}      # text -> (rank: 0 name, 1 own label, 2 inherited; blocks)
+    for name in names:
+        block = program.blocks[name]
+        texts = [(name.lower(), 0)]
+        for label_cell in LABEL_CELLS:
+            cell = block.cells.get(label_cell)
+            if cell is not None and isinstance(cell.expr, ir.Str) and cell.expr.value.strip():
+                own = block.owner.get(label_cell, name) == name
+                texts.append((cell.expr.value.strip().lower(), 1 if own else 2))
+        for text, rank in texts:
+            best, blocks = ranked.get(text, (rank, []))
+            if rank < best:
+                ranked[text] = (rank, [name])
+            elif rank == best and name not in blocks:
+                ranked[text] = (rank, blocks + [name])
+    return {text: tuple(blocks) for text, (_, blocks) in ranked.items()}
 
 
 @dataclass
@@ -231,7 +240,7 @@ def points_option(program, report) -> str:
     return option_value(program.sources, report, "points")
 
 
-def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, str]] | None:
+def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, tuple[str, ...]]] | None:
     """Per sweep point, the value a run's identifying field `key` is compared with (flat), or None."""
     ctx = result.ctx
     program = result.program
@@ -268,7 +277,7 @@ def _match(comparison: Comparison, runs) -> None:
     result = comparison.result
     n = result.n_points
     keys = sorted({k for run in runs for k in run.identity})
-    columns: dict[str, tuple[np.ndarray, dict[str, str]]] = {}
+    columns: dict[str, tuple[np.ndarray, dict[str, tuple[str, ...]]]] = {}
     ignored = []
     for key in keys:
         found = _point_values(result, key)
@@ -297,20 +306,24 @@ def _match(comparison: Comparison, runs) -> None:
     runs_at: dict[int, list] = {}
 
     valid = None if result.valid.all() else result.valid.reshape(-1)    # points that meet every constraint
+    ambiguous: list[tuple] = []      # (run, its names shared by several blocks) for the runs matching several points
     for run in runs:
         mask = np.ones(n, dtype=bool)
         reason = None
+        shared = []         # the run's names that are the label of several blocks: why it may be ambiguous
         for key, (values, aliases) in normalised.items():
             if key not in run.identity:
                 continue
             wanted = run.identity[key]
             if aliases:
-                block = aliases.get(str(wanted).strip().lower())
-                if block is None:
+                blocks = aliases.get(str(wanted).strip().lower())
+                if blocks is None:
                     reason = f"{key} '{wanted}' is not in the report"
                     mask[:] = False
                     break
-                mask &= values == block
+                if len(blocks) > 1:
+                    shared.append((key, str(wanted), blocks))
+                mask &= np.isin(values, blocks)
             elif values.dtype.kind == "f":
                 try:
                     mask &= np.isclose(values, float(wanted), rtol=1e-9, atol=0)
@@ -329,15 +342,18 @@ def _match(comparison: Comparison, runs) -> None:
             comparison.unmatched.append(Unmatched("run without estimate", identity + (f" ({reason})" if reason else ""),
                                                   run.source))
             continue
-        if len(hits) > 1:
-            comparison.unmatched.append(Unmatched(
-                "ambiguous match", f"{identity} matches {len(hits)} sweep points "
-                f"(first: {_describe(result, hits[0])}); add identifying fields to the runs", run.source))
+        if len(hits) > 1:      # compared with none of them: which one the run measured is not known
+            comparison.unmatched.append(Unmatched("ambiguous match", f"{identity} matches {len(hits)} sweep points: "
+                                                  + "; ".join(_describe(result, hit) for hit in hits[:4])
+                                                  + ("; ..." if len(hits) > 4 else ""), run.source))
+            ambiguous.append((run, shared))
             continue
         point = int(hits[0])
         matched_points[point] = True
         runs_at.setdefault(point, []).append(run)
 
+    if ambiguous:
+        comparison.diagnostics.append(_ambiguous_warning(result.program, comparison.unmatched, ambiguous))
     repeated = {point: point_runs for point, point_runs in runs_at.items() if len(point_runs) > 1}
     if repeated:
         comparison.diagnostics.append(_repeated_runs_note(result, repeated))
@@ -399,6 +415,45 @@ def _repeated_runs_note(result: Result, repeated: dict[int, list]) -> Diagnostic
     return note
 
 
+def _ambiguous_warning(program, unmatched: list[Unmatched], ambiguous: list[tuple]) -> Diagnostic:
+    """The warning for the runs that match several sweep points, compared with none of them: located at the first
+    such run's row, a note per run naming the points it matches, and how to tell them apart, by name where a run's
+    text is the label of several blocks (block_aliases), else by an identifying field."""
+    items = [item for item in unmatched if item.kind == "ambiguous match"]
+    count = len(items)
+    lines = [f"{item.description} ({item.source})" for item in items[:LIST_LIMIT]]
+    if count > LIST_LIMIT:
+        lines.append(f"... and {count - LIST_LIMIT} more")
+    hints, seen = [], set()
+    for _, shared in ambiguous:
+        for key, text, blocks in shared:
+            if (key, text.lower()) in seen:
+                continue
+            seen.add((key, text.lower()))
+            cell = next((c for c in LABEL_CELLS if _label_of(program, blocks[0]).get(c, "").lower()
+                         == text.strip().lower()), "label")
+            hints.append(f"{key} '{text}' is the {cell} of {len(blocks)} blocks ({', '.join(blocks)}): give each "
+                         f"block its own {cell}, or name the block in the runs' '{key}' column (e.g. {blocks[-1]})")
+    if any(not shared for _, shared in ambiguous):     # several points apart from a shared label
+        hints.append("give the runs an identifying field whose value differs between those points (a cell of the "
+                     "report, or a role such as model or hardware)")
+    first = ambiguous[0][0].source
+    path, _, where = first.rpartition(":")
+    location = Location(path, detail=where if where.startswith("row ") else "") if path else None
+    plural = "" if count == 1 else "es"
+    warn = error("unmatched", f"{count} ambiguous match{plural}: a run that matches several sweep points is "
+                 "compared with none of them", location, notes=lines, hints=hints)
+    warn.severity = "warning"
+    return warn
+
+
+def _label_of(program, name: str) -> dict[str, str]:
+    """The LABEL_CELLS texts block `name` has (written or inherited)."""
+    block = program.blocks[name]
+    return {c: block.cells[c].expr.value.strip() for c in LABEL_CELLS
+            if c in block.cells and isinstance(block.cells[c].expr, ir.Str)}
+
+
 def _broken_at(result: Result, point: int) -> str:
     """The messages of the constraints the sweep point (flat index) breaks."""
     return "; ".join(violation.message for violation in result.violations
@@ -413,8 +468,8 @@ def _describe(result: Result, point: int) -> str:
 
 def _summarise(comparison: Comparison, without: int) -> None:
     groups: dict[str, list[Unmatched]] = {}
-    for item in comparison.unmatched:
-        if item.kind not in (UNUSABLE, KEPT_WITH_NOTE):
+    for item in comparison.unmatched:       # (ambiguous matches have their own warning: _ambiguous_warning)
+        if item.kind not in (UNUSABLE, KEPT_WITH_NOTE, "ambiguous match"):
             groups.setdefault(item.kind, []).append(item)
     for kind, items in groups.items():
         if kind == "estimate without run":
@@ -426,8 +481,7 @@ def _summarise(comparison: Comparison, without: int) -> None:
             lines.append(f"... and {count - LIST_LIMIT} more")
         plural = "" if count == 1 else "s"
         message = {"run without estimate": f"{count} run{plural} without an estimate",
-                   "estimate without run": f"{count} estimate{plural} without a run",
-                   "ambiguous match": f"{count} ambiguous match{'' if count == 1 else 'es'}"}.get(kind, kind)
+                   "estimate without run": f"{count} estimate{plural} without a run"}.get(kind, kind)
         note = error("unmatched", message,
                      notes=lines)
         note.severity = "warning" if kind != "estimate without run" else "note"

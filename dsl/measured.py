@@ -72,13 +72,15 @@ def files_read(program, files: Sequence[str], report: str | None, measured: Sequ
 def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                        measured: Sequence[str] | None = None, add_measured: Sequence[str] = (),
                        base_dir: str | None = None, compare: bool | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> Evaluated:
+                       progress: Callable[[int, int], None] | None = None, in_sample: bool = True) -> Evaluated:
     """Evaluate `report` of `program` and set measured runs beside it.
 
     measured: logs that replace the report's own `measured` cell (None: keep the report's own).
     add_measured: logs read as well. base_dir: where the report's own relative paths start when its cells carry
     no file (default: the first loaded file's folder). compare: force (True) or skip (False) matching; by default
-    it runs where there are logs. Raises PerfError (exit 1) for errors in the specs (a log the report's `measured`
+    it runs where there are logs. in_sample: add `note[in-sample]` where the calibration the report binds was fitted
+    on the logs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
+    reports its own in-sample and held-out errors. Raises PerfError (exit 1) for errors in the specs (a log the report's `measured`
     names that is not there among them), UsageError (exit 2) for a log given that does not exist or a bad override; problems inside the logs are in `diagnostics`.
     """
     from .run_points import at_runs_points, overrides_from_runs
@@ -109,7 +111,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
         if comparison.keep is not None:     # points = "runs": the points of the report are those the runs ask for
             result.warnings[:] = at_runs_points(result, comparison.asked)
     diagnostics = list(result.warnings) + (comparison.diagnostics if comparison is not None else [])
-    if comparison is not None and comparison.metrics:
+    if in_sample and comparison is not None and comparison.metrics:
         from .calibration_bound import in_sample_note
 
         note = in_sample_note(result, logs)     # the bound calibration was fitted on these runs: say so

@@ -277,14 +277,18 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         expected = sorted(getattr(exc, "expected", ()) or ())
         message = "the file ends too early"
         hints = []
+        notes = []
         if "RBRACE" in expected:
             hints.append("a block is not closed: add '}'")
+            block = _open_block(text, len(text))
+            if block is not None:
+                notes.append(_unclosed_block_note(text, (_block_title(*block[:2]), block[2]), file, lines_before))
         elif "RSQB" in expected:
             hints.append("a list is not closed: add ']'")
         elif expected:
             hints.append("expected " + ", ".join(_describe_terminal(t) for t in expected[:6]))
         loc = Location(file, line, col, col + 1)
-        return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints)
+        return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints, notes=notes)
 
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
@@ -307,6 +311,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     empty_value = slip == "equal_after_cell" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos)
     number_then_name = slip == "equal_after_cell" and _NUMBER_THEN_NAME.search(text, _window(token.start_pos),
                                                                                token.start_pos)
+    unclosed = _unclosed_block(text, token.start_pos)
     if slip == "missing_value" or empty_value:
         # `a = }`, or `mem_bw =` ending its line (the next line's name was read as its value): point at the '='.
         eq_pos = empty_value.start() if empty_value else text.rfind("=", 0, token.start_pos)
@@ -324,6 +329,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         message = "a `require` has no message"
         hints.append('write the message after a comma: `require batch >= 1, "batch is at least 1"`')
         loc = Location(file, line, col, col + len(text[start:end if end >= 0 else None].rstrip()))
+    elif unclosed is not None:
+        # A block whose '}' is missing: the next block's header is read as its cells. Say which block is open.
+        message = f"unexpected {found}: a block is not closed"
+        hints.append(f"end {unclosed[0]} with '}}' before this block starts")
     elif slip == "missing_semicolon" or (slip is None and token.type == "QUANTITY"):
         message = f"unexpected {found}"
         hints.append("is a ';' missing between two cells on one line?")
@@ -351,10 +360,62 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     else:
         message = f"unexpected {found}"
         names = [_describe_terminal(t) for t in expected]
+        block = _open_block(text, token.start_pos)
+        if block is not None and block[0] != "report":      # a report's statements are no use in other blocks
+            names = [name for name in names if name not in _REPORT_ONLY]
         if names:
             hints.append("expected " + _join(names[:8]))
+        if str(token) == "," and block is not None and "';'" in names:
+            hints.append("cells are separated by a new line or ';', not ','")
     notes = _unclosed_bracket_note(text, token.start_pos, expected, file, lines_before)
+    if unclosed is not None:
+        notes.append(_unclosed_block_note(text, unclosed, file, lines_before))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints, notes=notes)
+
+
+def _unclosed_block(text: str, position: int) -> tuple[str, int] | None:
+    """Where the syntax error at `position` is on a block's header line (`model my_codellama_34b {`) and a block
+    opened before it is not closed: that block ("hardware 'my_l40s'") and the offset of its '{'; else None. Braces in
+    strings and comments are not counted. The scan covers the text before the error once (one block of a file, after
+    the first error: parser._later_errors)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    header = _BLOCK_START.match(text, line_start)
+    if header is None or not header.group(0).lstrip().startswith(ir.BLOCK_KINDS):
+        return None
+    found = _open_block(text, line_start)
+    return None if found is None else (_block_title(*found[:2]), found[2])
+
+
+def _open_block(text: str, end: int) -> tuple[str, str, int] | None:
+    """The outermost block still open at offset `end` of `text`: its kind ("" where its header cannot be read), name
+    and the offset of its '{'; or None. A `set { ... }` inside it may be open too. Braces in strings and comments
+    are not counted."""
+    opened = _unclosed(text, 0, end, "{", "}")
+    if not opened:
+        return None
+    start = opened[0]
+    head = re.search(r"([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*)[^{\n]*$", text[text.rfind("\n", 0, start) + 1:start])
+    if head and head.group(1) in ir.BLOCK_KINDS:
+        return head.group(1), head.group(2), start
+    return "", "", start
+
+
+def _block_title(kind: str, name: str) -> str:
+    """"hardware 'my_l40s'", or "the block" where the header could not be read."""
+    return f"{kind} '{name}'" if kind else "the block"
+
+
+# The statements only a report takes (a question outside one is `question-outside-report`; `show` is what a report
+# prints): a syntax error inside another kind of block does not offer them.
+_REPORT_ONLY = frozenset({"'best'", "'largest'", "'pareto'", "'smallest'", "'where'", "'show'"})
+
+
+def _unclosed_block_note(text: str, unclosed: tuple[str, int], file: str, lines_before: int = 0) -> str:
+    """The note that points back to the '{' of the block that is not closed (_unclosed_block)."""
+    name, start = unclosed
+    line = lines_before + text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    return f"the '{{' of {name} at {file}:{line}:{col} is not closed: add '}}'"
 
 
 _CLOSERS = {"(": ("RPAR", ")"), "[": ("RSQB", "]")}
@@ -369,9 +430,24 @@ def _unclosed_bracket_note(text: str, position: int, expected: list[str], file: 
     point back to."""
     if "RPAR" not in expected and "RSQB" not in expected:
         return []
+    opened = _unclosed(text, text.rfind("\n", 0, _window(position)) + 1, position, "([", ")]")
+    if not opened:
+        return []
+    start = opened[-1]
+    terminal, closer = _CLOSERS[text[start]]
+    if terminal not in expected or "\n" not in text[start:position]:
+        return []
+    line = lines_before + text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    return [f"the '{text[start]}' at {file}:{line}:{col} is not closed: add '{closer}'"]
+
+
+def _unclosed(text: str, begin: int, end: int, openers: str, closers: str) -> list[int]:
+    """The offsets of the brackets of `openers` in text[begin:end] that no bracket of `closers` closes there, outermost
+    first; brackets inside strings and comments are not counted (`begin` is a line start: both end with their line)."""
     opened: list[int] = []
     in_string = in_comment = escaped = False
-    for index in range(text.rfind("\n", 0, _window(position)) + 1, position):
+    for index in range(begin, end):
         char = text[index]
         if in_comment:
             in_comment = char != "\n"
@@ -382,19 +458,11 @@ def _unclosed_bracket_note(text: str, position: int, expected: list[str], file: 
             in_comment = True
         elif char == '"':
             in_string = True
-        elif char in "([":
+        elif char in openers:
             opened.append(index)
-        elif char in ")]" and opened:
+        elif char in closers and opened:
             opened.pop()
-    if not opened:
-        return []
-    start = opened[-1]
-    terminal, closer = _CLOSERS[text[start]]
-    if terminal not in expected or "\n" not in text[start:position]:
-        return []
-    line = lines_before + text.count("\n", 0, start) + 1
-    col = start - (text.rfind("\n", 0, start) + 1) + 1
-    return [f"the '{text[start]}' at {file}:{line}:{col} is not closed: add '{closer}'"]
+    return opened
 
 
 def _parse_file(text: str) -> ir.Module:

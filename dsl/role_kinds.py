@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .blocks import Block, SourceLines
 from .errors import Diagnostic, available, did_you_mean
-from .linker import ROLE_KINDS, role_items
+from .linker import ROLE_KINDS, bindable_blocks, role_items
 
 
 def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
@@ -40,7 +40,7 @@ def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
 
 def _hints(role: str, kind: str, block: Block, blocks: dict[str, Block]) -> list[str]:
     """The blocks of the kind the role takes (the closest names first), and the roles the block itself fits."""
-    takes = sorted(name for name, other in blocks.items() if other.kind == kind)
+    takes = bindable_blocks(blocks, kind)          # not the families (`gpu`, `ada`) the parts extend
     if takes:
         hints = did_you_mean(block.name, takes) + [f"the role '{role}' takes a {kind} block; " + available(takes)]
     else:

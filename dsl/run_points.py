@@ -74,13 +74,14 @@ def _bound_blocks(program, report: Block) -> list[Block]:
 
 
 def _blocks_named(program, kind: str, values: list) -> list[str]:
-    """The blocks of a kind whose name or label (matching.LABEL_CELLS) equals one of the values, in the runs' order."""
+    """The blocks of a kind whose name or label (matching.LABEL_CELLS) equals one of the values, in the runs' order;
+    every block a label names where several share it (the run is then an ambiguous match, which matching reports)."""
     by_label = block_aliases(program, [name for name, block in program.blocks.items() if block.kind == kind])
     found = []
     for value in values:
-        name = by_label.get(str(value).strip().lower())
-        if name is not None and name not in found:
-            found.append(name)
+        for name in by_label.get(str(value).strip().lower(), ()):
+            if name not in found:
+                found.append(name)
     return found
 
 

@@ -587,3 +587,22 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
     assert ("Calibration: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
             "calibrate` on 8 runs of runs.csv (its header lists them); none of those logs is compared here: these "
             "errors are out of sample; its file records runtime MAPE in-sample 0.00%.") in about("out.xlsx")
+
+
+def test_refitting_a_report_that_binds_its_calibration_says_nothing_of_the_imported_ones_in_sample_errors(
+        tmp_path, capsys, monkeypatch):
+    """note[in-sample] is about eval's comparison (the bound calibration's errors on its own runs test nothing);
+    `perfdsl calibrate` fits anew and prints its own in-sample and held-out errors, so the note about the imported
+    calibration is not among calibrate's output (it was)."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    fit = ["--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0", "--starts", "0"]
+    assert main(["calibrate", "toy.perf", *fit, "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    capsys.readouterr()
+    assert main(["calibrate", "toy.perf", *fit, "-o", "toy_calibration.perf"]) == 0
+    err = capsys.readouterr().err
+    assert "in-sample]" not in err and "fitted 3 cells" in err
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert capsys.readouterr().err.startswith("note[in-sample]: ")          # eval still says it

@@ -686,6 +686,40 @@ def test_argparse_errors(work, run, argv):
     assert "error:" in err
 
 
+def test_an_unquoted_set_value_with_a_space_gets_a_hint_to_quote_it(work, run):
+    code, out, err = run("eval", "prog.perf", "--set", "my_l40s.mem_bw=900", "GB/s")
+    assert code == 2
+    assert err.splitlines()[-2:] == [
+        "perfdsl: error: unrecognized arguments: GB/s",
+        "  = help: a value with a space is one argument only when quoted: --set 'my_l40s.mem_bw=900 GB/s'"]
+
+
+@pytest.mark.parametrize("argv, option, metavar", [
+    (["eval", "--measured", "runs.csv", "prog.perf"], "--measured", "LOG"),
+    (["eval", "--add-measured", "a.csv", "b.csv", "prog.perf"], "--add-measured", "LOG"),
+    (["calibrate", "--measured", "runs.csv", "prog.perf", "--fit", "x", "-o", "c.perf"], "--measured", "RUNS"),
+    (["calibrate", "-o", "c.perf", "--fit", "gpu.eff=0.3..1", "prog.perf"], "--fit", "CELL[=LOW..HIGH]"),
+])
+def test_a_perf_file_swallowed_by_a_list_option_is_named_with_the_fix(work, run, argv, option, metavar):
+    code, out, err = run(*argv)
+    assert code == 2
+    command, required = argv[0], {"eval": "FILE", "calibrate": "REPORT"}[argv[0]]
+    assert err.splitlines()[-2:] == [
+        f"perfdsl {command}: error: the following arguments are required: {required}",
+        f"  = help: 'prog.perf' was taken as a {metavar} of {option}, which takes every argument up to the next "
+        f"option: put the file first (perfdsl {command} prog.perf {option} ...), or end the list with -- "
+        f"(perfdsl {command} {option} ... -- prog.perf)"]
+
+
+def test_a_list_option_ended_with_double_dash_leaves_the_file_to_eval(work, run):
+    (work / "runs.csv").write_text("model,batch,seq,prefill.runtime [ms]\nm1,1,128,0.003\n")
+    code, out, err = run("eval", "--format", "csv", "--measured", "runs.csv", "--", "prog.perf")
+    assert code == 0, err
+    first = csv_rows(out)[0]
+    assert (first["model"], first["batch"], first["seq"]) == ("m1", "1", "128")
+    assert float(first["prefill.runtime measured [ms]"]) == pytest.approx(0.003)
+
+
 def test_help_and_version(run):
     code, out, _ = run("--help")
     assert code == 0

@@ -192,3 +192,16 @@ def test_the_limits_the_language_reference_states_are_the_codes():
     assert f"at most {MAX_POINTS:,} points in all" in limits
     assert f"at most {MAX_AXIS_POINTS:,} values" in limits
     assert "sweep points at once" not in limits
+
+
+def test_every_unit_the_language_accepts_is_in_the_reference():
+    """docs/LANGUAGE.md "Units" lists every name dsl/units.py accepts (`msec`, `sec` were accepted and not listed):
+    each name of the table is written there in backquotes, or is an SI or binary prefix on one that is."""
+    from perfdsl.units import _BINARY, _SI_LARGE, _SI_SMALL, UNIT_TABLE
+
+    section = (REPO / "docs" / "LANGUAGE.md").read_text().split("## Units", 1)[1].split("\n## ", 1)[0]
+    listed = {word for quoted in re.findall(r"`([^`]+)`", section) for word in quoted.split()}
+    prefixes = {**_SI_LARGE, **_SI_SMALL, **_BINARY}
+    missing = [name for name in UNIT_TABLE
+               if name not in listed and not any(name.startswith(p) and name[len(p):] in listed for p in prefixes)]
+    assert missing == []

@@ -1,5 +1,5 @@
 """Faults found while writing the API's docstrings: a `set` that breaks a declared choice, a JSON integer beyond a
-float's range in a run log, and a config value of Infinity."""
+float's range in a run log, a config value of Infinity, and ingest's output where one log cannot be read."""
 
 from __future__ import annotations
 
@@ -32,3 +32,18 @@ def test_a_config_value_of_infinity_is_a_bad_config(tmp_path, capsys):
     assert main(["import-hf", str(config), "--hf-id", "org/name"]) == 1
     assert capsys.readouterr().err == (f"error[bad-config]: 'hidden_size' in '{config}' is inf, not a whole number\n"
                                        f"  --> {config}\n\n1 error\n")
+
+
+def test_ingest_writes_the_runs_it_read_and_exits_1_for_a_log_it_cannot_read(tmp_path, capsys):
+    # README's command table and docs/LANGUAGE.md "Measured runs" say so: the good log's runs are written, the bad
+    # file is an error at that file, and the status is 1.
+    good, bad, out = tmp_path / "runs.csv", tmp_path / "notes.txt", tmp_path / "out.csv"
+    good.write_text("model,n_gpus,runtime [ms]\nm,1,25\nm,2,14\n", encoding="utf-8")
+    bad.write_text("hello\nworld\n", encoding="utf-8")
+    assert main(["ingest", str(good), str(bad), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[unknown-format]: cannot tell which format this log is: a header none of the formats "
+                          f"has (hello)\n  --> {bad}\n")
+    assert err.endswith(f"ingest: 2 runs from 2 logs (perfdsl-csv); wrote {out}; 1 error, 0 warnings\n")
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "model,n_gpus,runtime [ms],source", f"m,1,25.0,{good}:row 1", f"m,2,14.0,{good}:row 2"]

@@ -148,6 +148,6 @@ def test_perfdsl_eval_set_model_to_a_misspelt_model(capsys, monkeypatch):
         "  = in: report.example.model\n"
         "  = help: did you mean 'opt_13b' or 'opt_1_3b' or 'opt_66b'?\n"
         "  = help: the role 'model' takes a model block; available: opt_125m, opt_13b, opt_1_3b, opt_2_7b, opt_30b, "
-        "opt_350m, opt_66b, opt_6_7b, opt_family, transformer\n"
+        "opt_350m, opt_66b, opt_6_7b\n"
         "\n"
         "1 error\n")

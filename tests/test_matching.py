@@ -171,3 +171,47 @@ def test_a_run_read_with_an_assumption_is_listed_as_kept_not_unusable(tmp_path):
         kinds.setdefault(item.kind, []).append(item.description)
     assert any("assumed" in text for text in kinds["run kept, with a note"])
     assert not any("assumed" in text for text in kinds.get("unusable row", []))
+
+
+SHARED_HF_ID = """hardware card_a { label = "NVIDIA Card A"; peak = 100 TFLOP/s }
+model tiny { hf_id = "org/tiny"; params = 1e9 }
+model my_tiny { hf_id = "org/tiny"; params = 2e9 }
+costmodel cost { runtime = 2 FLOP * model.params * 1000 / hardware.peak }
+report r {
+    sweep model = [tiny, my_tiny]
+    hardware = card_a
+    show cost.runtime in ms as runtime
+}
+"""
+
+
+def test_a_run_whose_hf_id_two_swept_models_share_is_an_ambiguous_match_compared_with_neither(tmp_path, capsys):
+    # A copy of a library model that keeps its hf_id: the run names both blocks. It used to go to the first block
+    # of the sweep, silently; it is compared with neither, and the warning says how to name the block.
+    (tmp_path / "r.perf").write_text(SHARED_HF_ID)
+    (tmp_path / "runs.csv").write_text("model,hardware,runtime [ms]\norg/tiny,NVIDIA Card A,25\n"
+                                       "my_tiny,NVIDIA Card A,41\n")
+    status = main(["eval", str(tmp_path / "r.perf"), "--measured", str(tmp_path / "runs.csv"), "--format", "json"])
+    captured = capsys.readouterr()
+    assert status == 0
+    log = tmp_path / "runs.csv"
+    assert captured.err.split("\n\n")[0] == (
+        "warning[unmatched]: 1 ambiguous match: a run that matches several sweep points is compared with none of them\n"
+        f"  --> {log} (row 1)\n"
+        "  = note: model=org/tiny, hardware=NVIDIA Card A matches 2 sweep points: model=tiny; model=my_tiny "
+        f"({log}:row 1)\n"
+        "  = help: model 'org/tiny' is the hf_id of 2 blocks (tiny, my_tiny): give each block its own hf_id, or name "
+        "the block in the runs' 'model' column (e.g. my_tiny)")
+    records = json.loads(captured.out)
+    # the run that names its block by name is compared; the ambiguous one with neither point
+    assert [(r["model"], r.get("runtime measured [ms]")) for r in records] == [("tiny", None), ("my_tiny", 41)]
+
+
+def test_a_block_name_wins_over_another_blocks_label(tmp_path):
+    from perfdsl.matching import block_aliases
+
+    (tmp_path / "r.perf").write_text(SHARED_HF_ID + 'model org_b { hf_id = "tiny"; params = 1e9 }\n')
+    program = perfdsl.load([tmp_path / "r.perf"])
+    aliases = block_aliases(program, ["tiny", "my_tiny", "org_b"])
+    assert aliases["org/tiny"] == ("tiny", "my_tiny")
+    assert aliases["tiny"] == ("tiny",)          # the name, not org_b's hf_id

@@ -64,7 +64,7 @@ report r {
 }
 """
 
-HOPPER = "gh200, gpu, h100_nvl, h100_pcie, h100_sxm5, h20, h200_sxm, hopper"   # hardware/hopper.perf's blocks
+HOPPER = "gh200, h100_nvl, h100_pcie, h100_sxm5, h20, h200_sxm"   # hardware/hopper.perf's parts (not its families gpu, hopper)
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_an_unknown_model_lists_the_loaded_models_and_says_when_there_are_none(m
     assert err.splitlines()[6:8] == [
         "  = help: did you mean 'opt_1_3b' or 'opt_13b' or 'opt_30b'?",
         "  = help: the role 'model' takes a model block; available: opt_125m, opt_13b, opt_1_3b, opt_2_7b, opt_30b, "
-        "opt_350m, opt_66b, opt_6_7b, opt_family, transformer"]
+        "opt_350m, opt_66b, opt_6_7b"]
 
 
 def test_an_import_with_a_typo_suggests_the_file_beside_it_first(mywork, capsys):
@@ -316,3 +316,23 @@ def test_a_formula_cell_set_in_another_dimension_is_bad_usage_at_the_set(mywork,
     assert "= note: which gives, at " in err and "cannot add 'step_compute' (s) and 'expression' (byte)" in err
     assert err.endswith("  = in: workload.grid.kernel_overhead\n  = help: give it in a unit of s\n\n1 error\n")
     assert run(["eval", "myreport.perf", "--set", "grid.kernel_overhead=5 us"], capsys)[0] == 0
+
+
+def test_set_a_misspelt_gpu_lists_the_parts_not_their_families(tmp_path, monkeypatch, capsys):
+    # `--set hardware=my_l40` listed `ada` and `gpu` among the blocks to bind: families the parts extend, with no
+    # label of their own, that no report can evaluate on. Only the parts are listed.
+    (tmp_path / "r.perf").write_text('import "hardware/ada.perf"\ncostmodel c { t = 1 GB / hardware.mem_bw }\n'
+                                     "report r { hardware = l40s; show c.t in ms }\n")
+    monkeypatch.chdir(tmp_path)
+    code, err = run(["eval", "r.perf", "--set", "hardware=my_l40"], capsys)
+    assert code == 2
+    parts = "l20, l4, l40s, rtx_4000_ada, rtx_4070_ti, rtx_4080, rtx_4090, rtx_5000_ada, rtx_6000_ada"
+    assert err == ("error[unknown-name]: unknown name 'my_l40' in report 'r'\n"
+                   "  --> --set hardware:1:1\n"
+                   "  |\n"
+                   "1 | my_l40\n"
+                   "  | ^^^^^^\n"
+                   "  = in: report.r.hardware\n"
+                   "  = help: did you mean 'l40s'?\n"
+                   f"  = help: the role 'hardware' takes a hardware block; available: {parts}\n"
+                   "\n1 error\n")

@@ -22,6 +22,9 @@ NAMED = {
     "syntax_errors_in_several_blocks": "missing_value",  # its first error: `x = ` then `}`
     "syntax_question_direction": None,
     "syntax_unclosed_paren": None,                    # a generic "unexpected", with a note pointing back to the "("
+    # the next block's name where a cell's '=' should come; the error says a block is not closed, with its '{'
+    "syntax_unclosed_block_before_next": "space_in_unit",
+    "syntax_trailing_comma": None,                    # generic: the tokens a hardware block takes there
 }
 
 
