@@ -110,14 +110,7 @@ def test_the_library_cells_are_inferred_once_per_session(monkeypatch):
     """The work is shared, not repeated: after reports/example.perf, checking models/opt.perf (which it imports)
     infers no cell again, and checking the example a second time infers nothing at all."""
     monkeypatch.chdir(REPO)
-    inferred = []
-    original = checker_module.Checker._infer_cell
-
-    def counting(self, block, cell):
-        inferred.append((self.ctx is None, block.name, cell.name))
-        return original(self, block, cell)
-
-    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    inferred = _spy_inferences(monkeypatch)
     session = CheckSession()
     Program.load(["reports/example.perf"], session=session).check()
     assert inferred, "the first program infers its cells"
@@ -133,14 +126,7 @@ def test_blocks_a_calibration_sets_are_shared_by_the_programs_that_import_it(mon
     workload): the programs that import the same file share the blocks so written, so the report checked after its
     calibration file (which imports it) infers no cell again, and its blocks are the same objects."""
     monkeypatch.chdir(REPO)
-    inferred = []
-    original = checker_module.Checker._infer_cell
-
-    def counting(self, block, cell):
-        inferred.append((self.ctx is None, block.name, cell.name))
-        return original(self, block, cell)
-
-    monkeypatch.setattr(checker_module.Checker, "_infer_cell", counting)
+    inferred = _spy_inferences(monkeypatch)
     session = CheckSession()
     calibration = Program.load(["reports/published_gptfast_calibration.perf"], session=session)
     calibration.check()
