@@ -295,6 +295,8 @@ class Checker(Sharing):
         if vtype is not None:
             if self._frames:
                 self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
+            if cell.declared_dim is not None and vtype.kind in ("num", "str", "bool"):
+                return self._declared_sweep(block, cell, vtype)
             return vtype
         self._impure += 1                          # the message names the report
         self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
@@ -303,6 +305,33 @@ class Checker(Sharing):
                     hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
                            "one block) so its sweeps become axes, or move the sweep into the workload or report"])
         return UNKNOWN
+
+    def _declared_sweep(self, block: Block, cell: ir.Cell, vtype: VType) -> VType:
+        """A sweep (or a --set list) of a cell declared with a unit keeps the declared dimension: strings or numbers of
+        another dimension are one error at the values (`sweep batch = ["1", "2"]` where `batch: count`), not errors
+        wherever the cost model reads the cell. The declared type stands for a number of another dimension (as for a
+        formula), unknown for text."""
+        declared = num(Dimension(cell.declared_dim))
+        if vtype == declared:
+            return vtype
+        declared_text = cell.declared if cell.declared == declared.describe() else \
+            f"{cell.declared} ({declared.describe()})"
+        values = cell.expr if cell.expr is not None else cell
+        items = list(getattr(cell.expr, "items", ()) or ([cell.expr] if cell.expr is not None else []))
+        notes = [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
+        if vtype.kind != "num":
+            what = "strings" if vtype.kind == "str" else "booleans"
+            hints = [quoted_quantity_hints(item, declared.dim)[0] for item in items]
+            if len(items) > 1 and all(hint.startswith("write ") for hint in hints):   # each reads as a quantity
+                hints = ["write the values without quotes: [" + ", ".join(item.value.strip() for item in items) + "]"]
+            self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text}, but its swept values are "
+                        f"{what}, not quantities in {declared.describe()}", values.span,
+                        path=block.cell_path(cell.name), notes=notes, hints=list(dict.fromkeys(hints))[:1])
+            return UNKNOWN
+        self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but its swept values are in "
+                    f"{vtype.describe()}", values.span, path=block.cell_path(cell.name), notes=notes,
+                    hints=unit_hints(declared.dim, vtype.dim))
+        return declared
 
     def _swept_cell_type(self, block_name: str, cell_name: str) -> VType | None:
         """The type the report's axes give a swept cell, or None where the report does not bind its block."""

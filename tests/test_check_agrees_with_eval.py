@@ -237,3 +237,69 @@ error[quoted-role]: 'stack' is the string "vllm", but a formula reads the role '
   | ^^^^^^
   = in: report.capacity_planning.stack
   = help: give the block's bare name: `overrides={'stack': 'vllm'}` (the block `vllm` exists)"""
+
+
+# -- swept values of a cell declared with a unit -------------------------------------------------------------------
+
+SWEPT = 'import "costmodels/transformer_inference.perf"\nimport "models/llama.perf"\nimport "hardware/ada.perf"\n' \
+    """
+workload w extends inference {
+    sweep batch = VALUES
+    seq_len = 512
+    output_len = 128
+}
+report r {
+    model = llama3_2_1b
+    hardware = l40s
+    workload = w
+    stack = hf_eager
+    precision = fp16
+    show serving.ttft in ms as ttft
+}
+"""
+COSTMODEL = REPO / "costmodels" / "transformer_inference.perf"
+BATCH_DECLARED = _line_of(COSTMODEL, "    batch: count")
+
+
+def test_swept_strings_in_a_cell_declared_as_a_count_are_one_error_at_the_sweep(work, capsys):
+    # Before: 13 type-mismatch errors inside costmodels/ (min(): its arguments are numbers, ...), none at line 5.
+    (work / "s.perf").write_text(SWEPT.replace("VALUES", '["1", "2"]'))
+    expected = f"""\
+error[unit-mismatch]: 'batch' is declared as count, but its swept values are strings, not quantities in count
+  --> s.perf:6:19
+  |
+6 |     sweep batch = ["1", "2"]
+  |                   ^^^^^^^^^^
+  = note: declared at {COSTMODEL}:{BATCH_DECLARED}:12
+  = in: workload.w.batch
+  = help: write the values without quotes: [1, 2]
+
+1 error
+"""
+    assert run(["check", "s.perf"], capsys) == (1, expected)
+    assert run(["eval", "s.perf"], capsys) == (1, expected)
+
+
+def test_swept_values_of_another_dimension_are_one_error_at_the_sweep(work, capsys):
+    (work / "s.perf").write_text(SWEPT.replace("VALUES", "[1 s, 2 s]"))
+    code, err = run(["check", "s.perf"], capsys)
+    assert code == 1 and err.startswith(
+        "error[unit-mismatch]: 'batch' is declared as count but its swept values are in s\n  --> s.perf:6:19\n")
+    assert err.endswith("\n1 error\n")
+
+
+def test_a_string_set_on_a_swept_cell_is_bad_usage_at_the_set(work, capsys):
+    # Before: exit 1 with 15 type-mismatch errors in the library, none naming the --set.
+    (work / "s.perf").write_text(SWEPT.replace("VALUES", "[1, 8]"))
+    assert run(["eval", "s.perf", "--set", 'batch="8"'], capsys) == (2, f"""\
+error[unit-mismatch]: 'batch' is declared as count, but its swept values are strings, not quantities in count
+  --> --set batch:1:1
+  |
+1 | "8"
+  | ^
+  = note: declared at {COSTMODEL}:{BATCH_DECLARED}:12
+  = in: workload.w.batch
+  = help: write 8 without quotes
+
+1 error
+""")
