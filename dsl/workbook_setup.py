@@ -62,6 +62,9 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
     ctx = result.ctx
     blocks = result.program.blocks
     swept_here = {key: _values_text([axis_columns[key][i] for i in points]) for key in axis_columns}
+    # A question's rows are its answers: the workload says what was searched (the sweep as written), the last line
+    # which values the answers took.
+    answers = result.rows is not None and bool(ctx.report.questions)
     lines: list[tuple[str, str]] = []
     workload_name = ctx.fixed_roles.get("workload")
     if workload_name is not None:
@@ -70,9 +73,11 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
         for name, cell in workload.cells.items():
             if workload.owner.get(name, workload.name) != workload.name:
                 continue
-            if cell.sweep:
+            if cell.sweep and not answers:
                 key = next((k for k in swept_here if k == name or k.startswith(name + " [")), None)
                 own.append(f"{name} = {swept_here[key]}" if key else f"{name} = {_cell_text(cell)}")
+            elif cell.sweep:
+                own.append(f"sweep {name} = {_cell_text(cell)}")
             else:
                 own.append(f"{name} = {_cell_text(cell)}")
         parent = f" (extends {workload.parent})" if workload.parent else ""
@@ -94,7 +99,9 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
                                               for path, names in by_file.items())
                       + f"; evaluated by perfdsl {__version__}"))
     axes = [f"{key}: {text}" for key, text in swept_here.items()]
-    if axes:
+    if axes and answers:
+        lines.append(("Answers", f"{len(points):,} rows, the question's answers; their points take " + "; ".join(axes)))
+    elif axes:
         lines.append(("Sweep", f"{len(points):,} points; " + "; ".join(axes)))
     return lines
 

@@ -308,7 +308,9 @@ def test_the_workbook_says_why_a_group_has_no_answer():
     assert [(row.identity["model"], row.identity["batch"], row.note) for row in section.rows] == [
         ("small", 8, None),
         ("big", None, "No answer: no sweep point of this group meets the report's conditions (c.fits and batch >= 8)")]
-    assert ("Sweep", "2 points; model: small, big; batch: 8; tp: 1") in section.setup
+    assert ("Answers", "2 rows, the question's answers; their points take model: small, big; batch: 8; tp: 1") \
+        in section.setup
+    assert ("Workload", "w: sweep batch = [1, 2, 4, 8]; sweep tp = [1, 2]") in section.setup    # what was searched
 
 
 # -- the bundled questions, against a plain-Python search over the whole sweep -------------------------------------
