@@ -203,6 +203,11 @@ class Linker:
         for name in targets:
             target = self.blocks[name]
             if cell not in target.cells:
+                node = target.node
+                if target.parent is None and node is not None and node.parent is not None:
+                    # Its parent is unknown or in a cycle (one error at its `extends`): the cell may be one it
+                    # would inherit, so a reference to it is that error's consequence, not another error.
+                    return Unresolved("unknown-name", f"'{name}' has no cell '{cell}'", severity="consequence")
                 return Unresolved("unknown-name", f"'{name}' has no cell '{cell}'"
                                   + (f" (bound to the role '{head}')" if head not in self.blocks else ""),
                                   tuple(did_you_mean(cell, target.cells) + [available(target.cells)]))

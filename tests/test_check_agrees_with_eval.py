@@ -303,3 +303,13 @@ error[unit-mismatch]: 'batch' is declared as count, but its swept values are str
 
 1 error
 """)
+
+
+def test_a_gpu_whose_family_is_not_imported_is_one_error_at_its_extends(work, capsys):
+    """The cells it would inherit are the unknown parent's consequence: check printed seven unknown-name errors in
+    costmodels/ first and the cause last."""
+    (work / "g.perf").write_text(_l40s().replace('import "hardware/ada.perf"\n', ""))
+    code, err = run(["check", "g.perf"], capsys)
+    assert (code, err.count("error["), err.splitlines()[0]) == (
+        1, 1, "error[unknown-parent]: hardware 'my_l40s' extends 'ada', which is not defined")
+    assert "add `import \"hardware/ada.perf\"`" in err
