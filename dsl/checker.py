@@ -22,7 +22,7 @@ from __future__ import annotations
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean
+from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, override_example
 from .formula_types import Feed
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
@@ -678,7 +678,7 @@ def missing_input(sources: SourceLines, block: Block, cell: ir.Cell, needed_at: 
         notes.append(f"read only where the `if` at {chosen_by.location()} chooses it")
     return sources.diag("missing-input", message, block.span, path=block.cell_path(cell.name), notes=notes,
                         hints=[f"give it in '{block.name}' (`{cell.name} = ...`) or with "
-                               f"--set {block.name}.{cell.name}=VALUE"])
+                               + override_example(f"{block.name}.{cell.name}", "VALUE")])
 
 
 def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:

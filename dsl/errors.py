@@ -47,10 +47,28 @@ def from_command_line() -> Iterator[None]:
         _FROM_COMMAND_LINE.reset(token)
 
 
+def from_the_command_line() -> bool:
+    """Whether a command-line command is running (its diagnostics name options as typed there)."""
+    return _FROM_COMMAND_LINE.get()
+
+
 def override_origin(target: str) -> str:
     """The name of the override of `target` in diagnostics, where its value is located (errors.in_override):
     `--set batch` from the command line, `overrides['batch']` from the API."""
     return f"{COMMAND_LINE}{target}" if _FROM_COMMAND_LINE.get() else f"{API_OVERRIDE}{target!r}]"
+
+
+def override_example(target: str, value: str) -> str:
+    """How to give `target` the value `value` (as typed: `"900 GB/s"`, `1,8`, `...`), as the caller gives overrides:
+    `--set rtx_a5000.mem_bw="900 GB/s"` on the command line, `overrides={'rtx_a5000.mem_bw': "900 GB/s"}` through
+    the API."""
+    return f"--set {target}={value}" if _FROM_COMMAND_LINE.get() else f"overrides={{{target!r}: {value}}}"
+
+
+def override_key_help() -> str:
+    """What an override's name may be, in the caller's form."""
+    return "write CELL=VALUE, BLOCK.CELL=VALUE or ROLE.CELL=VALUE" if _FROM_COMMAND_LINE.get() else \
+        "name a cell as 'CELL', 'BLOCK.CELL' or 'ROLE.CELL'"
 
 
 def in_override(file: str) -> bool:

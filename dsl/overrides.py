@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping
 
 from . import ir
-from .errors import PerfError, UsageError, available, did_you_mean, error
+from .errors import (PerfError, UsageError, available, did_you_mean, error, from_the_command_line, override_example,
+                     override_key_help)
 from .errors import override_origin as origin
 from .parser import parse_value
 from .linker import report_roles
@@ -57,7 +58,7 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
     head, dot, name = target.partition(".")
     if not head or (dot and not name) or "." in name:
         raise UsageError(error("bad-override", f"cannot read the override target '{target}'",
-                               hints=["write CELL=VALUE, BLOCK.CELL=VALUE or ROLE.CELL=VALUE"]))
+                               hints=[override_key_help()]))
     roles = {name: list(binding.blocks) for name, binding in report_roles(report, blocks).items()} \
         if report is not None else {}
     if dot:
@@ -98,13 +99,16 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
     if len(found) > 1:
         raise UsageError(error("ambiguous-override", f"'{head}' is a cell of several bound blocks: "
                                + ", ".join(b.name for b, _ in found),
-                               hints=["name the block: " + " or ".join(f"--set {b.name}.{head}=..." for b, _ in found)]))
+                               hints=["name the block: " + " or ".join(override_example(f"{b.name}.{head}", "...")
+                                                                        for b, _ in found)]))
     candidates = list(report.cells) if report is not None else []
     for role, names in roles.items():
         if len(names) == 1 and role != "report":
             candidates.extend(blocks[names[0]].cells)
     raise UsageError(error("bad-override", f"no cell '{head}' in the report or the blocks it binds ({origin(target)})",
-                           hints=did_you_mean(head, candidates) + ["write BLOCK.CELL=VALUE for a cell of a block"]))
+                           hints=did_you_mean(head, candidates) + [
+                               "write BLOCK.CELL=VALUE for a cell of a block" if from_the_command_line() else
+                               "name a cell of a block as 'BLOCK.CELL'"]))
 
 
 def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, origin: str,
@@ -247,6 +251,7 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             unit = written or dimension_name(before)
             number = item.text.split()[0] if item.text else "..."
             unit = _rate_of_written(item.unit, before) or unit
-            hint = f"give it a unit of {dimension_name(before)}, e.g. --set {block.name}.{name}=\"{number} {unit}\""
+            hint = f"give it a unit of {dimension_name(before)}, e.g. " \
+                + override_example(f"{block.name}.{name}", f'"{number} {unit}"')
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
                                    f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))

@@ -21,7 +21,8 @@ from .checker import Checker, check_units_of_shows
 from .shared_checks import CheckSession
 from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .data_stack import run_on_fresh_chunk
-from .errors import Diagnostic, PerfError, UsageError, available, dedupe, did_you_mean, error
+from .errors import (Diagnostic, PerfError, UsageError, available, dedupe, did_you_mean, error,
+                     from_the_command_line)
 from .evaluator import Constants, Evaluator
 from .gc_pauses import with_fewer_collections
 from .linker import ROLE_WORDS, Linker, report_roles
@@ -155,7 +156,8 @@ class Program:
                                           "`perfdsl explain FILE BLOCK.CELL`"]))
         if len(reports) > 1:
             raise UsageError(error("which-report", "the loaded files define several reports: "
-                                   + ", ".join(reports), hints=["choose one with --report NAME"]))
+                                   + ", ".join(reports), hints=["choose one with --report NAME" if from_the_command_line()
+                                                                else f"choose one: report={reports[0]!r}"]))
         return reports[0]
 
     def prepare(self, report: str | None = None) -> tuple[ReportContext, Checker]:

@@ -313,3 +313,24 @@ def test_a_gpu_whose_family_is_not_imported_is_one_error_at_its_extends(work, ca
     assert (code, err.count("error["), err.splitlines()[0]) == (
         1, 1, "error[unknown-parent]: hardware 'my_l40s' extends 'ada', which is not defined")
     assert "add `import \"hardware/ada.perf\"`" in err
+
+
+def test_api_errors_give_their_help_in_the_api_form():
+    """Through the API the help shows `overrides={...}` and `report=...`, not the command line's --set and --report
+    (a newcomer's notebook got the command-line forms)."""
+    seed = perfdsl.load([REPO / "reports" / "seed_benchmark.perf"])
+    with pytest.raises(UsageError) as caught:
+        seed.evaluate(overrides={"rtx_a5000.mem_bw": 900})
+    assert caught.value.diagnostics[0].hints == [
+        "give it a unit of byte/s, e.g. overrides={'rtx_a5000.mem_bw': \"900 GB/s\"}"]
+    with pytest.raises(UsageError) as caught:
+        seed.evaluate(overrides={"a.b.c": 1})
+    assert caught.value.diagnostics[0].hints == ["name a cell as 'CELL', 'BLOCK.CELL' or 'ROLE.CELL'"]
+    with pytest.raises(UsageError) as caught:
+        perfdsl.load([REPO / "reports" / "serving.perf"]).evaluate()
+    assert caught.value.diagnostics[0].hints == ["choose one: report='serving_offline'"]
+
+
+def test_the_command_line_keeps_its_forms(work, capsys):
+    code, err = run(["eval", str(REPO / "reports" / "seed_benchmark.perf"), "--set", "rtx_a5000.mem_bw=900"], capsys)
+    assert code == 2 and '= help: give it a unit of byte/s, e.g. --set rtx_a5000.mem_bw="900 GB/s"\n' in err
