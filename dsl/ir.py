@@ -219,6 +219,7 @@ class Where(Node):
     """`where CONDITION` in a report: only the sweep points where the condition holds are shown or reduced."""
 
     cond: Expr
+    text: str = ""                    # the condition's source text, for the workbook's notes
     span: Span
 
 

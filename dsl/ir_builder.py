@@ -334,7 +334,8 @@ class IRBuilder:
 
     def where(self, children: list) -> ir.Where:
         keyword, condition = children
-        return _where(cond=self.formula(condition), span=self._between(keyword, condition))
+        return _where(cond=self.formula(condition), text=self.source(condition),
+                      span=self._between(keyword, condition))
 
     def _question(self, form: str, children: list) -> ir.Question:
         """`best min x per a, b`, `pareto min x, max y`, `largest batch per model` (grammar rule `question`)."""

@@ -201,17 +201,7 @@ def _finite(value):
 def conditions_text(result: Result) -> str:
     """The report's `where` conditions as written, joined by ' and ' (its parents' included), each on one line:
     "memory.fits and serving.tpot <= 50 ms and serving.ttft <= 1 s"."""
-    texts = []
-    for where in result.ctx.report.wheres:
-        span = where.cond.span if getattr(where.cond, "span", None) is not None else where.span
-        lines = [result.program.sources.line(span.file, number) or "" for number in range(span.line, span.end_line + 1)]
-        if len(lines) == 1:
-            text = lines[0][span.col - 1:span.end_col - 1]
-        else:
-            text = " ".join([lines[0][span.col - 1:], *lines[1:-1], lines[-1][:span.end_col - 1]])
-        text = " ".join(text.split())
-        texts.append(text.removeprefix("where ") if text else "the condition")
-    return " and ".join(texts)
+    return " and ".join(" ".join(where.text.split()) for where in result.ctx.report.wheres)
 
 
 def _per_point_text(result: Result, option: str) -> list[str] | None:
