@@ -154,7 +154,7 @@ def in_sample_text(result, logs: list[str]) -> str | None:
     inside, headline, details = parts
     if not inside:
         return "Calibration: " + headline + "; " + "; ".join(details) + "."
-    fitted = "they were" if headline.startswith("errors on the runs calibrations ") else "it was"
+    fitted = "they were" if len(calibrations_bound(result)) > 1 else "it was"
     return ("In-sample errors: " + details[0] + f": the errors on the runs {fitted} fitted on are in-sample (the fit "
             "saw them; they do not test the model). " + ". ".join(d[:1].upper() + d[1:] for d in details[1:]) + ".")
 
