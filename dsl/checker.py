@@ -239,18 +239,15 @@ class Checker(Sharing):
                 and self._check_override(block, cell, vtype, path) and vtype.kind != "num":
             return UNKNOWN                         # as for a typed cell given a string, below
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
-            declared_text = cell.declared if cell.declared == declared.describe() else \
-                f"{cell.declared} ({declared.describe()})"
+            declared_text, notes = _declaration(cell, declared)
             if vtype.kind != "num":                # a string or boolean has no dimension to compare or hint from
                 self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text}, but "
                             f"{_not_a_quantity(cell.expr, vtype, declared)}", cell.expr.span, path=path,
-                            notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
-                            hints=quoted_quantity_hints(cell.expr, declared.dim))
+                            notes=notes, hints=quoted_quantity_hints(cell.expr, declared.dim))
                 return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
-                        notes=[f"declared at {cell.declared_span.location()}"] if cell.declared_span else [],
-                        hints=_rate_hints(cell.expr, declared.dim, vtype.dim))
+                        notes=notes, hints=_rate_hints(cell.expr, declared.dim, vtype.dim))
             return declared
         return vtype
 
@@ -314,11 +311,9 @@ class Checker(Sharing):
         declared = num(Dimension(cell.declared_dim))
         if vtype == declared:
             return vtype
-        declared_text = cell.declared if cell.declared == declared.describe() else \
-            f"{cell.declared} ({declared.describe()})"
+        declared_text, notes = _declaration(cell, declared)
         values = cell.expr if cell.expr is not None else cell
         items = list(getattr(cell.expr, "items", ()) or ([cell.expr] if cell.expr is not None else []))
-        notes = [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
         if vtype.kind != "num":
             what = "strings" if vtype.kind == "str" else "booleans"
             hints = [quoted_quantity_hints(item, declared.dim)[0] for item in items]
@@ -708,6 +703,13 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+
+
+def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:
+    """A declared cell's type as its unit-mismatch names it (`count`, or `GB (byte)` where the unit written is not
+    the dimension's name) and the note saying where it is declared."""
+    text = cell.declared if cell.declared == declared.describe() else f"{cell.declared} ({declared.describe()})"
+    return text, [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
 
 
 def _not_a_quantity(expr: ir.Expr, vtype: VType, wanted: VType) -> str:
