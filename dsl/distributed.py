@@ -87,15 +87,18 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
                 yield client
         finally:
             # Stopping our own cluster, on success or Ctrl-C, is no news: the scheduler's log of the workers it loses
-            # ("Removing worker ... caused the cluster to lose ...") would only alarm.
-            logger = logging.getLogger("distributed")
-            level = logger.level
-            logger.setLevel(logging.CRITICAL)
+            # ("Removing worker ... caused the cluster to lose ...") would only alarm, and so would tornado's log of
+            # the cancel callback of a client call that Ctrl-C broke off (a traceback, seen once in a CI run).
+            loggers = [logging.getLogger(name) for name in ("distributed", "tornado.application")]
+            levels = [logger.level for logger in loggers]
+            for logger in loggers:
+                logger.setLevel(logging.CRITICAL)
             try:
                 client.close(timeout=CLOSE_TIMEOUT)
                 cluster.close(timeout=CLOSE_TIMEOUT)
             finally:
-                logger.setLevel(level)
+                for logger, level in zip(loggers, levels):
+                    logger.setLevel(level)
 
 
 # The local cluster's scheduler, set with distributed's own settings so that a stalled cluster ends the run with an
