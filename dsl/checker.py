@@ -24,6 +24,8 @@ from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
 from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, override_example
 from .formula_types import Feed
+from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
+                         plural, swept_text_hints, swept_values_type)
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
@@ -220,8 +222,7 @@ class Checker(Sharing):
     def _infer_cell(self, block: Block, cell: ir.Cell) -> VType:
         path = block.cell_path(cell.name)
         declared = num(Dimension(cell.declared_dim)) if cell.declared_dim is not None else None
-        if cell.choices is not None:
-            check_choice_cell(self, block, cell, path)
+        wrong_choice = cell.choices is not None and check_choice_cell(self, block, cell, path)
         if cell.sweep:
             return self._sweep_type(block, cell)
         if cell.expr is None:
@@ -235,14 +236,18 @@ class Checker(Sharing):
             self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.formula_type(cell.expr, block, path)
-        if declared is None and vtype.kind in ("num", "str", "bool") and self.check_overrides \
-                and self._check_override(block, cell, vtype, path) and vtype.kind != "num":
-            return UNKNOWN                         # as for a typed cell given a string, below
+        if wrong_choice and vtype.kind != choice_kind(cell):
+            return UNKNOWN                         # reported (bad-choice): what compares it with strings is not checked
+        if declared is None and cell.choices is None and vtype.kind in ("num", "str", "bool") \
+                and self.check_overrides:
+            kept = self._check_override(block, cell, vtype, path)
+            if kept is not None:
+                return kept
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
             declared_text, notes = _declaration(cell, declared)
             if vtype.kind != "num":                # a string or boolean has no dimension to compare or hint from
                 self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text}, but "
-                            f"{_not_a_quantity(cell.expr, vtype, declared)}", cell.expr.span, path=path,
+                            f"{not_a_quantity(cell.expr, vtype, declared)}", cell.expr.span, path=path,
                             notes=notes, hints=quoted_quantity_hints(cell.expr, declared.dim))
                 return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
@@ -251,15 +256,49 @@ class Checker(Sharing):
             return declared
         return vtype
 
-    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> bool:
-        """An override in a block that extends another keeps the dimension of the cell it replaces (a string or a
-        boolean has none); True where it does not (reported)."""
+    def _check_override(self, block: Block, cell: ir.Cell, vtype: VType, path: str, swept: bool = False
+                        ) -> VType | None:
+        """An override in a block that extends another keeps the type of the cell it replaces: a number its dimension, a
+        string or a boolean its kind (docs/LANGUAGE.md, "Blocks"). `vtype` is the override's type: its formula's, or
+        its swept values' where `swept`. None where it keeps it (or replaces nothing); else the error is reported at
+        the value (the formula, or the sweep's values) and the type the cell stands for after it is given: unknown
+        for another kind (what reads it is not checked with it), the override's own for another dimension."""
+        replaced = self._replaced_type(block, cell)
+        if replaced is None:
+            return None
+        parent, before = replaced
+        if before.kind not in ("num", "str", "bool") or before == vtype:
+            return None
+        original = f"{parent.owner.get(cell.name, parent.name)}.{cell.name}"    # the block that defines it
+        head = f"'{cell.name}' overrides {original} ({before.describe()})"
+        notes = [f"{original} is defined at {parent.cells[cell.name].span.location()}"]
+        values = list(getattr(cell.expr, "items", ())) if swept else [cell.expr]
+        if before.kind == "num" and vtype.kind == "num":
+            self.report("unit-mismatch", f"{head} with {'swept values in ' if swept else ''}{vtype.describe()}",
+                        cell.expr.span, path=path, notes=notes, hints=[OVERRIDE_KEEPS_DIMENSION])
+            return vtype
+        if before.kind == "num":
+            message = (f"{head}, but its swept values are {plural(vtype)}, not quantities in {before.describe()}"
+                       if swept else f"{head}, but {not_a_quantity(cell.expr, vtype, before)}")
+            hints = swept_text_hints(values, before.dim) if swept else quoted_quantity_hints(cell.expr, before.dim)
+            hints.append(OVERRIDE_KEEPS_DIMENSION)
+        else:
+            message = (f"{head}, but its swept values are {plural(vtype)}, not {plural(before)}"
+                       if swept else f"{head}, but {not_the_kind(cell.expr, vtype, before)}")
+            hints = kind_hints(values, before) + [OVERRIDE_KEEPS_TYPE]
+        self.report("unit-mismatch", message, cell.expr.span, path=path, notes=notes, hints=hints)
+        return UNKNOWN
+
+    def _replaced_type(self, block: Block, cell: ir.Cell) -> tuple[Block, VType] | None:
+        """The parent block and the type of the cell that `cell`, written in `block`, overrides; None where it
+        overrides none with a value (a new cell, a declared input, a sweep). Typed by a report-free checker (`_free`)
+        whose record this cell's record takes in (what the parent's cell read)."""
         parent = self.blocks.get(block.parent) if block.parent else None
         if parent is None or block.owner.get(cell.name) != block.name or cell.name not in parent.cells:
-            return False
+            return None
         original = parent.cells[cell.name]
         if original.expr is None or original.sweep:
-            return False
+            return None
         if self._free is None:
             self._free = Checker(self.blocks, self.sources, None)
             self._free._depth = self._depth
@@ -269,32 +308,25 @@ class Checker(Sharing):
             self._free.check_overrides = False
         before = self._free.cell_type(parent, cell.name)
         self._absorb(self._free._entries.get((parent.name, cell.name)))
-        if before.kind == "num" and vtype.kind != "num":
-            self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}), "
-                        f"but {_not_a_quantity(cell.expr, vtype, before)}", cell.expr.span, path=path,
-                        notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
-                        hints=quoted_quantity_hints(cell.expr, before.dim)
-                        + ["an override keeps the dimension of the cell it replaces"])
-            return True
-        if before.kind == "num" and before != vtype:
-            self.report("unit-mismatch", f"'{cell.name}' overrides {parent.name}.{cell.name} ({before.describe()}) "
-                        f"with {vtype.describe()}", cell.expr.span, path=path,
-                        notes=[f"{parent.name}.{cell.name} is defined at {original.span.location()}"],
-                        hints=["an override keeps the dimension of the cell it replaces"])
-            return True
-        return False
+        return parent, before
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
+        """The type of a swept cell: its axis's, from the report that binds its block. Without a report no axis is
+        built, and the cell stays unknown (what reads it is checked with a report), but values written as literals
+        are typed as written (kept_types.swept_values_type; from the sweep's own block only, which its record's
+        block stands for) and checked as a report's check checks its axis: against the unit the cell is declared
+        with or the type of the cell it overrides."""
         self._contextual += 1
         if self.ctx is None:
+            vtype = swept_values_type(cell, block, {block.name: block})
+            if vtype is not None:
+                self._kept_by_sweep(block, cell, vtype)
             return UNKNOWN
         vtype = self._swept_cell_type(block.name, cell.name)
         if vtype is not None:
             if self._frames:
                 self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
-            if cell.declared_dim is not None and vtype.kind in ("num", "str", "bool"):
-                return self._declared_sweep(block, cell, vtype)
-            return vtype
+            return self._kept_by_sweep(block, cell, vtype)
         self._impure += 1                          # the message names the report
         self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
                     f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
@@ -302,6 +334,19 @@ class Checker(Sharing):
                     hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
                            "one block) so its sweeps become axes, or move the sweep into the workload or report"])
         return UNKNOWN
+
+    def _kept_by_sweep(self, block: Block, cell: ir.Cell, vtype: VType) -> VType:
+        """A sweep's values of type `vtype` keep the type of the cell: the unit it is declared with, or the type of the
+        cell it overrides (error at the values where they do not); the type the cell stands for."""
+        if vtype.kind not in ("num", "str", "bool"):
+            return vtype
+        if cell.declared_dim is not None:
+            return self._declared_sweep(block, cell, vtype)
+        if cell.choices is None and self.check_overrides:   # a choice's values are check_choice_cell's
+            kept = self._check_override(block, cell, vtype, block.cell_path(cell.name), swept=True)
+            if kept is not None:
+                return kept
+        return vtype
 
     def _declared_sweep(self, block: Block, cell: ir.Cell, vtype: VType) -> VType:
         """A sweep (or a --set list) of a cell declared with a unit keeps the declared dimension: strings or numbers of
@@ -315,13 +360,9 @@ class Checker(Sharing):
         values = cell.expr if cell.expr is not None else cell
         items = list(getattr(cell.expr, "items", ()) or ([cell.expr] if cell.expr is not None else []))
         if vtype.kind != "num":
-            what = "strings" if vtype.kind == "str" else "booleans"
-            hints = [quoted_quantity_hints(item, declared.dim)[0] for item in items]
-            if len(items) > 1 and all(hint.startswith("write ") for hint in hints):   # each reads as a quantity
-                hints = ["write the values without quotes: [" + ", ".join(item.value.strip() for item in items) + "]"]
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text}, but its swept values are "
-                        f"{what}, not quantities in {declared.describe()}", values.span,
-                        path=block.cell_path(cell.name), notes=notes, hints=list(dict.fromkeys(hints))[:1])
+                        f"{plural(vtype)}, not quantities in {declared.describe()}", values.span,
+                        path=block.cell_path(cell.name), notes=notes, hints=swept_text_hints(items, declared.dim))
             return UNKNOWN
         self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but its swept values are in "
                     f"{vtype.describe()}", values.span, path=block.cell_path(cell.name), notes=notes,
@@ -710,14 +751,6 @@ def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:
     the dimension's name) and the note saying where it is declared."""
     text = cell.declared if cell.declared == declared.describe() else f"{cell.declared} ({declared.describe()})"
     return text, [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
-
-
-def _not_a_quantity(expr: ir.Expr, vtype: VType, wanted: VType) -> str:
-    """The end of the message for a formula that gives a string or boolean (`vtype`) where a number of `wanted`'s
-    dimension is wanted: the literal as written where the formula is one (`"350 W" is a string, not a quantity in
-    W`), else what the formula gives."""
-    what = f'"{expr.value}" is a string' if isinstance(expr, ir.Str) else f"its formula gives {vtype.describe()}"
-    return f"{what}, not a quantity in {wanted.describe()}"
 
 
 def _rate_hints(expr: ir.Expr, declared: Dimension, given: Dimension) -> list[str]:

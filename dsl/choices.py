@@ -49,24 +49,29 @@ def choice_kind(cell: ir.Cell) -> str:
     return "block" if cell.choice_blocks else "str"
 
 
-def check_choice_cell(checker, block, cell: ir.Cell, path: str) -> None:
+def check_choice_cell(checker, block, cell: ir.Cell, path: str) -> bool:
     """Report every value of a choice cell that is not one of its options (error[bad-choice], located at the value).
 
     `block` is the block being checked (a cell inherited from a parent is checked with the child's cells);
-    a value that is not a string (or not a block, for a block choice) is reported too.
+    a value that is not a string (or not a block, for a block choice) is reported too. True where such a value of
+    another kind was reported (`mem_type = 5`): the checker then leaves the cell's type unknown, so that what
+    compares it with strings is not reported again.
     """
     if cell.expr is None:
-        return
+        return False
     declared = cell.declared_span
     elsewhere = declared is not None and (declared.file, declared.line) != (cell.span.file, cell.span.line)
     notes = [f"the choices are declared at {declared.location()}"] if elsewhere else []
     items = cell.expr.items if cell.sweep and isinstance(cell.expr, ir.ListExpr) else (cell.expr,)
+    wrong_kind = False
     for item in items:
         for leaf, where in _leaves(checker, item, block, path, set()):
-            _check_leaf(checker, cell, leaf, where, path, notes)
+            wrong_kind |= _check_leaf(checker, cell, leaf, where, path, notes)
+    return wrong_kind
 
 
-def _check_leaf(checker, cell: ir.Cell, leaf, where, path: str, notes: list[str]) -> None:
+def _check_leaf(checker, cell: ir.Cell, leaf, where, path: str, notes: list[str]) -> bool:
+    """Report `leaf` where it is not one of the cell's options; True where it is not even of their kind."""
     blocks = cell.choice_blocks
     options = cell.choices
     if isinstance(leaf, ir.Cell):          # a cell that is itself a choice: every one of its options must be ours
@@ -75,23 +80,24 @@ def _check_leaf(checker, cell: ir.Cell, leaf, where, path: str, notes: list[str]
             checker.report(CHOICE_CODE, f"'{cell.name}' is one of {describe_options(options, blocks)}, but "
                            f"'{where}' can be {describe_options(extra or leaf.choices, leaf.choice_blocks)}",
                            leaf.span, path=path, notes=notes)
-        return
+        return False
     if isinstance(leaf, ir.Str) and not blocks:
         if leaf.value not in options:
             checker.report(CHOICE_CODE, not_one_of(cell.name, leaf.value, options), leaf.span, path=path,
                            notes=notes, hints=did_you_mean_option(leaf.value, options))
-        return
+        return False
     if isinstance(leaf, ir.Ref) and blocks and where == "block":
         name = leaf.parts[0]
         if name not in options:
             checker.report(CHOICE_CODE, not_one_of(cell.name, name, options, blocks=True), leaf.span, path=path,
                            notes=notes, hints=did_you_mean_option(name, options, blocks=True))
-        return
+        return False
     what = "a block" if blocks else "a string"
     checker.report(CHOICE_CODE, f"'{cell.name}' is one of {describe_options(options, blocks)}: {what}, "
                    f"not {_describe(leaf)}", leaf.span, path=path, notes=notes,
                    hints=[f"write one of the choices, or if(CONDITION, {_quote(options[0], blocks)}, "
                           f"{_quote(options[-1], blocks)})"])
+    return True
 
 
 def _leaves(checker, expr: ir.Expr, block, path: str, seen: set) -> Iterator[tuple[object, str]]:

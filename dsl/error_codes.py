@@ -110,7 +110,8 @@ _TABLE = [
     ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension; a cell declared "
               "with a unit, or overriding a number, takes a number, not a string: the help writes `\"350 W\"` as "
-              "`350 W`, without quotes"),
+              "`350 W`, without quotes; an override or a sweep of a string or boolean cell keeps its type (`label = 5` "
+              "over a string: the help writes `\"5\"`); a sweep's values are checked with or without a report"),
     ErrorCode("bad-choice", "spec", _E, "'{cell}' is one of {options}, not {value} | '{cell}' is never {value}",
               "write one of the declared options; the help line names the closest one"),
     ErrorCode("constraint", "spec", "error or warning",
