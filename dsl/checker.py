@@ -202,6 +202,24 @@ class Checker(Sharing):
             if self._memo is not None:
                 self._session.offer_sibling(block)      # a template for the blocks of its shape
 
+    def condition_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
+        """The type of a formula written at a report's top level, outside any cell (a `where` condition), as
+        expr_type gives it; the missing inputs it reads at every point are errors, as a cell's are where a report
+        reaches the cell: read outside `if` values, or in both values of an `if` (reached_by_both_values), which
+        alone are not passed on from the top."""
+        if self._reach_stack or self.branch_depth:       # inside a cell: its own inference folds the values
+            return self.expr_type(expr, block, path)
+        self._reach_stack.append((0, set(), {}))
+        try:
+            vtype = self.expr_type(expr, block, path)
+        finally:
+            _, reached, branched = self._reach_stack.pop()
+        if branched:
+            reached |= reached_by_both_values(branched)
+        if reached:
+            self._pass_on(frozenset(reached))
+        return vtype
+
     def _pass_on(self, reached: frozenset) -> None:
         """A cell reached outside `if` branches passes on the missing inputs it reaches (`reached`); at the top (a
         report's cell, a shown cell, a cell asked for on its own) they are errors."""

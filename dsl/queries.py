@@ -96,7 +96,7 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
     report = ctx.report
     path = f"report.{report.name}"
     for where in report.wheres:
-        vtype = checker.expr_type(bind_axes(where.cond, ctx), report, path)
+        vtype = checker.condition_type(bind_axes(where.cond, ctx), report, path)
         if vtype.kind not in ("bool", "unknown"):
             checker.report("type-mismatch", f"`where` needs a condition, true or false, but '{_text(where.cond)}' "
                            f"is {_kind(vtype)}", where.cond.span, path=path,

@@ -160,6 +160,75 @@ def test_the_bundled_gpu_copy_as_given_checks_and_evaluates(work, capsys):
     assert run(["eval", "r.perf", "--format", "csv"], capsys) == (0, "")
 
 
+# -- a report's own condition that reads an input in both values of an `if` -------------------------------------------
+
+CONDITION = """\
+hardware gpu {
+    mem_size: byte
+    pooled = false
+}
+hardware card extends gpu { }
+workload w { sweep batch = [1, 8] }
+costmodel memory {
+    need = workload.batch * 1 GB
+    fits = need <= 1 TB
+}
+report r {
+    hardware = card
+    workload = w
+    CONDITION
+    show memory.fits
+}
+"""
+MISSING_IN_CONDITION = """\
+error[missing-input]: hardware 'card' (which extends 'gpu') does not give its declared input 'mem_size' (byte)
+  --> c.perf:5:10
+  |
+5 | hardware card extends gpu { }
+  |          ^^^^
+  = note: declared at c.perf:2:5
+  = in: hardware.card.mem_size
+  = help: give it in 'card' (`mem_size = ...`) or with --set card.mem_size=VALUE
+
+1 error
+"""
+
+
+def test_a_where_that_reads_an_input_in_both_values_of_an_if_fails_check_as_eval_does(work, capsys):
+    # Every point reads mem_size, through one value or the other. Before: check said ok (exit 0), eval failed.
+    (work / "c.perf").write_text(CONDITION.replace(
+        "CONDITION", "where if(hardware.pooled, 0.9 * hardware.mem_size, hardware.mem_size) > memory.need"))
+    assert run(["check", "c.perf"], capsys) == (1, MISSING_IN_CONDITION)
+    assert run(["eval", "c.perf"], capsys) == (1, MISSING_IN_CONDITION)
+
+
+def test_a_where_with_the_input_in_both_values_of_an_inner_if_fails_check_as_eval_does(work, capsys):
+    (work / "c.perf").write_text(CONDITION.replace(
+        "CONDITION", "where memory.need < 1 TB and if(workload.batch > 4, "
+        "if(hardware.pooled, hardware.mem_size > 2 * memory.need, hardware.mem_size > memory.need), "
+        "hardware.mem_size > memory.need)"))
+    assert run(["check", "c.perf"], capsys) == (1, MISSING_IN_CONDITION)
+    assert run(["eval", "c.perf"], capsys) == (1, MISSING_IN_CONDITION)
+
+
+def test_a_where_that_reads_an_input_in_one_value_only_checks_and_evaluates(work, capsys):
+    # `pooled` is false: no point takes the value that reads mem_size, so neither command needs it.
+    (work / "c.perf").write_text(CONDITION.replace(
+        "CONDITION", "where if(hardware.pooled, hardware.mem_size > memory.need, true)"))
+    assert run(["check", "c.perf"], capsys)[0] == 0
+    assert run(["eval", "c.perf", "--format", "csv"], capsys) == (0, "")
+
+
+def test_a_require_that_reads_a_missing_input_does_not_apply_in_check_or_eval(work, capsys):
+    # A constraint never asks for a figure the shown cells do not need (docs/LANGUAGE.md, "Constraints"): read in
+    # both values of an `if`, as read outside one, it does not apply, in check and in eval alike.
+    for condition in ("if(hardware.pooled, 0.9 * hardware.mem_size, hardware.mem_size) > memory.need",
+                      "hardware.mem_size > memory.need"):
+        (work / "c.perf").write_text(CONDITION.replace("CONDITION", f'require {condition}, "the KV cache fits"'))
+        assert run(["check", "c.perf"], capsys)[0] == 0
+        assert run(["eval", "c.perf", "--format", "csv"], capsys) == (0, "")
+
+
 # -- a bad override through the Python API and the command line ----------------------------------------------------
 
 def test_an_unknown_name_for_a_number_through_the_api_is_a_usage_error_at_the_override():
