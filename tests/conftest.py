@@ -16,3 +16,13 @@ def private_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("PERFDSL_NO_CACHE", raising=False)
     monkeypatch.delenv("PERFDSL_DEBUG", raising=False)
     return tmp_path / "xdg" / "perfdsl"
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch) -> Path:
+    """The test's folder as the working directory, with the check cache off (each command checks its files, no replay
+    of a check): the CLI run in-process there finds the bundled libraries as they are installed. Modules with a
+    `work` fixture of their own (test_cli.py, test_output_failures.py) use theirs."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    return tmp_path

@@ -48,13 +48,6 @@ report r {
 """)
 
 
-@pytest.fixture
-def work(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")        # each command checks the files (no replay of a check)
-    return tmp_path
-
-
 def run(argv: list[str], capsys) -> tuple[int, str]:
     capsys.readouterr()
     code = cli.main(argv)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 
 from perfdsl import cli
 
@@ -39,13 +38,6 @@ def _copy(line: str) -> str:
 def _with_report(line: str) -> str:
     """_copy(line) with a report that binds the copy and shows one of its cells (line 6 on)."""
     return _copy(line) + "report r {\n    hardware = my_a5000\n    show hardware.mem_bw in GB/s\n}\n"
-
-
-@pytest.fixture
-def work(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")        # each command checks the files (no replay of a check)
-    return tmp_path
 
 
 def run(argv: list[str], capsys) -> tuple[int, str]:
