@@ -216,3 +216,23 @@ def test_a_choice_given_a_number_is_the_one_choice_error(work, capsys):
         "error[bad-choice]: 'mem_type' is one of \"GDDR6\", \"GDDR6X\", \"GDDR7\", \"HBM2\", \"HBM2e\", \"HBM3\", "
         "\"HBM3e\" or \"HBM3E\": a string, not the number 5\n  --> x.perf:3:16\n")
     assert err.endswith("\n1 error\n")
+
+
+def test_a_number_set_over_an_inherited_boolean_is_bad_usage_at_the_set(work, capsys):
+    # `--set` gives my_a5000 a cell of its own that overrides the one it inherits from gpu, under the same rule (eval
+    # checks the cells the report reads: it shows this one).
+    (work / "x.perf").write_text(_copy("tdp = 230 W")
+                                 + "report r {\n    hardware = my_a5000\n    show hardware.bf16\n}\n")
+    assert run(["eval", "x.perf", "--set", "my_a5000.bf16=1"], capsys) == (2, f"""\
+error[unit-mismatch]: 'bf16' overrides gpu.bf16 (a boolean), but 1 is a number, not a boolean
+  --> --set my_a5000.bf16:1:1
+  |
+1 | 1
+  | ^
+  = note: gpu.bf16 is defined at {BF16_DEFINED}
+  = in: hardware.my_a5000.bf16
+  = help: write true or false
+  = help: an override keeps the type of the cell it replaces
+
+1 error
+""")
