@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                    "calibrate": cmd_calibrate}[args.command]
         from .errors import from_command_line
 
-        with recursion_room(), _signals_as_exceptions(), from_command_line():
+        with recursion_room(), _signals_as_exceptions(), from_command_line(args.argv):
             return handler(args)
     except Terminated as exc:
         sys.stderr.write(f"terminated by signal {exc.signum}\n")

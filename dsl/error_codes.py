@@ -296,7 +296,9 @@ _TABLE = [
     ErrorCode("no-such-file", "usage", _E, "cannot read '{path}': no such file | cannot read '{path}': it is a "
               "folder | cannot read '{path}': the folder holds no .perf file | cannot read the run log '{path}': no "
               "such file (--measured, --add-measured, ingest's logs; --meta: the side metadata)",
-              "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf)"),
+              "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf); "
+              "a unit right after `--set NAME=NUMBER` (`GB/s`) is a value the shell cut at its space: quote it "
+              "(--set x=\"900 GB/s\")"),
     ErrorCode("skipped-file", "usage", _W, "skipped '{path}': a link to '{target}', which does not exist",
               "`perfdsl check FOLDER` passes over such a link (an editor's lock file, a moved file) and checks the "
               "rest: remove the link or mend its target"),

@@ -34,22 +34,31 @@ API_OVERRIDE = "overrides["     # ... and of one given to the API (`overrides['b
 # Whether the overrides being applied were given on the command line (cli.main sets it while a command runs): their
 # values are then named as typed there (`--set batch`), else as the API takes them (`overrides['batch']`).
 _FROM_COMMAND_LINE: ContextVar[bool] = ContextVar("perfdsl_overrides_from_command_line", default=False)
+# The running command's arguments as typed (after `perfdsl`), for the hints that read how the shell split them.
+_COMMAND_LINE_ARGS: ContextVar[tuple[str, ...]] = ContextVar("perfdsl_command_line_args", default=())
 
 
 @contextmanager
-def from_command_line() -> Iterator[None]:
+def from_command_line(argv: Sequence[str] = ()) -> Iterator[None]:
     """Within it, the diagnostics of an override name it as the command line gives it (`--set batch`); outside it,
-    as the Python API takes it (`overrides['batch']`)."""
+    as the Python API takes it (`overrides['batch']`). `argv`: the command's arguments as typed (command_line_args)."""
     token = _FROM_COMMAND_LINE.set(True)
+    args_token = _COMMAND_LINE_ARGS.set(tuple(argv))
     try:
         yield
     finally:
+        _COMMAND_LINE_ARGS.reset(args_token)
         _FROM_COMMAND_LINE.reset(token)
 
 
 def from_the_command_line() -> bool:
     """Whether a command-line command is running (its diagnostics name options as typed there)."""
     return _FROM_COMMAND_LINE.get()
+
+
+def command_line_args() -> tuple[str, ...]:
+    """The running command's arguments as typed, after `perfdsl` (as the shell split them); () outside a command."""
+    return _COMMAND_LINE_ARGS.get()
 
 
 def override_origin(target: str) -> str:

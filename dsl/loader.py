@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
-from .errors import Diagnostic, Location, PerfError, UsageError, byte_position, did_you_mean, error, suggest
+from .errors import (Diagnostic, Location, PerfError, UsageError, byte_position, command_line_args, did_you_mean, error,
+                     suggest)
 from .library import IMPORT_ORDER, library_files, library_root
 
 if TYPE_CHECKING:       # the parser (lark, pydantic) is imported when a file is parsed: check_cache replays without
@@ -136,9 +137,22 @@ def _missing_file(raw: str, path: Path) -> Diagnostic:
     if _is_dir(path):
         return error("no-such-file", f"cannot read '{raw}': it is a folder",
                      hints=[f"give its files: {raw.rstrip('/' + os.sep) or raw}/*.perf"])
+    cut_unit = _cut_unit_hint(raw)
     return error("no-such-file", f"cannot read '{raw}': no such file",
-                 hints=["check the path (a file given here is read relative to the working folder); imports inside "
-                        f".perf files are looked up {IMPORT_ORDER}"])
+                 hints=[cut_unit] if cut_unit else
+                 ["check the path (a file given here is read relative to the working folder); imports inside .perf "
+                  f"files are looked up {IMPORT_ORDER}"])
+
+
+def _cut_unit_hint(raw: str) -> str | None:
+    """The hint to quote a `--set` value, where `raw` is its unit that the shell cut off and argparse took for the
+    report's file (`perfdsl eval --set x=900 GB/s r.perf`); None elsewhere, and always through the API."""
+    argv = command_line_args()
+    if not argv:
+        return None
+    from .usage_hints import cut_unit_hint
+
+    return cut_unit_hint(raw, argv)
 
 
 def _is_dir(path: Path) -> bool:

@@ -7,11 +7,19 @@ The first is a value with a space that the shell cut in two: the hint quotes it 
 takes a list (`--measured LOG [LOG ...]`, nargs="+") and read the report's file as one more of its values: the hint
 says to put the file first or end the list with `--`. The error and its exit status (2) stay argparse's; the hints
 follow it, one line each, in the `  = help:` form of perfdsl's diagnostics.
+
+A value cut in two before the report's file is no usage error to argparse: its unit is taken as a file.
+
+    perfdsl eval --set x=900 GB/s r.perf                  -> error[no-such-file]: cannot read 'GB/s': no such file
+
+`cut_unit_hint` gives the loader the same quoting hint for it (and argparse's errors too, where the report's file,
+or a cell after it, is the argument left over: `perfdsl calibrate --set x=900 GB/s r.perf --fit ...`).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from typing import NoReturn, Sequence
@@ -20,6 +28,11 @@ from typing import NoReturn, Sequence
 ASSIGNING_OPTIONS = ("--set", "--at")
 REQUIRED = "the following arguments are required: "
 UNRECOGNIZED = "unrecognized arguments: "
+# A number as a cell's value writes one (grammar.lark's NUMBER, with a sign): what a unit cut off by the shell followed.
+_NUMBER = re.compile(r"[-+]?\d[\d_]*(\.\d+)?([eE][+-]?\d+)?")
+# What a cell's name or a value may hold and stay one word to a POSIX shell, unquoted and inside "..." respectively.
+_SHELL_WORD = re.compile(r"[A-Za-z0-9_.,:+\-]+")
+_DOUBLE_QUOTE_SPECIAL = set('"\\$`!')
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -60,9 +73,11 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
         for index, token in enumerate(argv[:-1]):
             value = argv[index + 1]
             if token in ASSIGNING_OPTIONS and "=" in value and index + 2 < len(argv) and argv[index + 2] == extra[0]:
-                whole = f"{value} {argv[index + 2]}"
-                hints.append(f"a value with a space is one argument only when quoted: {token} {shlex.quote(whole)}")
+                hints.append(_quote_hint(token, value, argv[index + 2]))
                 break
+        else:       # the unit took the place of the file, and the file (or a cell after it) is what was left over
+            hint = next(filter(None, (cut_unit_hint(token, argv) for token in argv)), None)
+            hints += [hint] if hint else []
     elif message.startswith(REQUIRED):
         owner = None
         for token in argv:
@@ -77,3 +92,30 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
                              f"{owner} ...), or end the list with -- (perfdsl {command} {owner} ... -- {token})")
                 break
     return hints
+
+
+def cut_unit_hint(argument: str, argv: Sequence[str]) -> str | None:
+    """Where `argument` of the command line `argv` is a unit (`GB/s`, `TFLOP/s`, `W`: units.is_unit) right after
+    `--set NAME=NUMBER` (or `--at`), the shell cut a value at its space and argparse took the unit for an argument of
+    its own (the report's file, where it came first): the hint to quote the value whole, as that of `usage_hints`.
+    None where `argument` is no such unit."""
+    from .units import is_unit
+
+    for index in range(len(argv) - 2):
+        option, value, unit = argv[index:index + 3]
+        if unit == argument and option in ASSIGNING_OPTIONS and _NUMBER.fullmatch(value.partition("=")[2].strip()) \
+                and is_unit(unit):
+            return f"'{unit}' is the unit of {option} {value}, cut off by the shell: " + _quote_hint(option, value, unit)
+    return None
+
+
+def _quote_hint(option: str, value: str, rest: str) -> str:
+    """The hint to quote `option value rest` (the shell's three arguments) as one value: `--set x="900 GB/s"` as the
+    README writes it, where the cell's name and the value allow; else the whole quoted as shlex does it."""
+    name, _, first = value.partition("=")
+    whole = f"{first} {rest}"
+    if _SHELL_WORD.fullmatch(name) and not _DOUBLE_QUOTE_SPECIAL & set(whole):
+        quoted = f'{name}="{whole}"'
+    else:
+        quoted = shlex.quote(f"{value} {rest}")
+    return f"a value with a space is one argument only when quoted: {option} {quoted}"

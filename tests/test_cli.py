@@ -691,7 +691,63 @@ def test_an_unquoted_set_value_with_a_space_gets_a_hint_to_quote_it(work, run):
     assert code == 2
     assert err.splitlines()[-2:] == [
         "perfdsl: error: unrecognized arguments: GB/s",
-        "  = help: a value with a space is one argument only when quoted: --set 'my_l40s.mem_bw=900 GB/s'"]
+        '  = help: a value with a space is one argument only when quoted: --set my_l40s.mem_bw="900 GB/s"']
+
+
+QUOTE_X = ("'GB/s' is the unit of --set x=900, cut off by the shell: a value with a space is one argument only when "
+           'quoted: --set x="900 GB/s"')
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "--set", "x=900", "GB/s", "prog.perf"],
+    ["eval", "--format", "csv", "--set", "x=900", "GB/s", "prog.perf"],
+    ["plot", "--set", "x=900", "GB/s", "prog.perf", "-o", "p.png"],
+    ["explain", "--set", "x=900", "GB/s", "prog.perf"],
+])
+def test_a_set_unit_cut_off_before_the_file_is_not_read_as_one(work, run, argv):
+    # The shell made `GB/s` an argument of its own; before the report's file, argparse took it for the file.
+    code, out, err = run(*argv)
+    assert code == 2
+    assert err == f"error[no-such-file]: cannot read 'GB/s': no such file\n  = help: {QUOTE_X}\n\n1 error\n"
+
+
+@pytest.mark.parametrize("argv, left_over", [
+    (["calibrate", "--set", "x=900", "GB/s", "prog.perf", "--fit", "x", "-o", "c.perf"], "prog.perf"),
+    (["explain", "--set", "x=900", "GB/s", "prog.perf", "prefill.flops"], "prefill.flops"),
+])
+def test_a_set_unit_cut_off_where_argparse_errs_gets_the_same_hint(work, run, argv, left_over):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert err.splitlines()[-2:] == [f"perfdsl: error: unrecognized arguments: {left_over}", f"  = help: {QUOTE_X}"]
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["eval", "--set", "hw.tdp=230", "W", "prog.perf"],
+     "'W' is the unit of --set hw.tdp=230, cut off by the shell: a value with a space is one argument only when "
+     'quoted: --set hw.tdp="230 W"'),
+    (["eval", "--set", "x=1.5e2", "TFLOP/s", "prog.perf"],
+     "'TFLOP/s' is the unit of --set x=1.5e2, cut off by the shell: a value with a space is one argument only when "
+     'quoted: --set x="1.5e2 TFLOP/s"'),
+    (["eval", "--set", "x[0]=24", "GB", "prog.perf"],         # a name the shell would glob: quoted whole
+     "'GB' is the unit of --set x[0]=24, cut off by the shell: a value with a space is one argument only when "
+     "quoted: --set 'x[0]=24 GB'"),
+])
+def test_the_cut_off_hint_names_each_unit_and_quotes_safely(work, run, argv, hint):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert err.splitlines()[1] == f"  = help: {hint}"
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "--set", "model=m1", "GB/s", "prog.perf"],       # not a number before it: no value cut at a unit
+    ["eval", "--set", "x=900", "GBs", "prog.perf"],           # not a unit
+    ["eval", "GB/s", "prog.perf"],                            # no --set before it
+])
+def test_a_missing_file_that_no_set_value_lost_keeps_the_path_help(work, run, argv):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert err.splitlines()[1].startswith("  = help: check the path (a file given here is read relative to the "
+                                          "working folder)")
 
 
 @pytest.mark.parametrize("argv, option, metavar", [
