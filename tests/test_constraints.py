@@ -283,3 +283,38 @@ def test_a_hash_in_a_string_is_code_not_a_comment():
     diagnostic = Diagnostic("constraint", "m", Location("f.perf", 1, 13, runs_on=True), source_line=line,
                             severity="warning")
     assert diagnostic.render().splitlines()[4] == "  |             " + "^" * len('label != "a # b" or n <= 2')
+
+
+def test_the_bundled_example_refuses_a_batch_below_one_at_the_set(capsys, monkeypatch):
+    """reports/example.perf, what users copy first, declares its bounds: a negative batch is refused, located at the
+    --set (bad usage, 2), as costmodels/transformer_inference.perf refuses it; it evaluated to negative FLOPs before."""
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "reports/example.perf", "--set", "batch=-4"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        'error[constraint]: --set batch=-4 breaks the constraint "batch is a whole number of sequences, at least 1"\n'
+        "  --> --set batch:1:1\n"
+        "  |\n"
+        "1 | -4\n"
+        "  | ^^\n"
+        "  = note: the constraint, at reports/example.perf:18:13: batch is a whole number of sequences, at least 1: "
+        f"every sweep point ({7 * 2 * 2}) breaks it\n"       # 7 lengths (128 .. 8192 by *2) x 2 models x 2 GPUs
+        "  = note: without the --set values some of the report's sweep points meet it\n"
+        "  = in: workload.grid\n"
+        "  = help: no sweep point meets every constraint, so there is nothing to show\n"
+        "\n"
+        "1 error\n")
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"batch": 2.5}, "batch is a whole number of sequences, at least 1"),
+    ({"seq": 0}, "seq is a whole number of tokens, at least 1"),
+])
+def test_the_bundled_example_refuses_fractions_and_empty_sequences(override, message):
+    with pytest.raises(PerfError) as caught:
+        perfdsl.load(REPO / "reports" / "example.perf").evaluate(overrides=override)
+    assert caught.value.exit_status == 2
+    assert [d.message for d in caught.value.diagnostics] == [f'overrides[{next(iter(override))!r}] = '
+                                                             f'{next(iter(override.values()))} breaks the constraint '
+                                                             f'"{message}"']
