@@ -358,3 +358,31 @@ def test_tensor_parallelism_splits_per_head_work_but_not_norms_and_residuals():
     for row in result.records():
         split = (row["rotary [B]"] + row["copies [B]"] + row["activation [B]"]) / row["tp"]
         assert row["elementwise [B]"] == pytest.approx(split + row["norms [B]"] + row["residual [B]"], rel=1e-12)
+
+
+ONE_OUTPUT_TOKEN = """
+report one_output_token {
+    model = llama2_7b
+    hardware = rtx_a6000
+    workload = generation_lengths
+    stack = hf_eager_profiled
+    precision = fp16
+    show serving.tpot in s as tpot, decode.step_time in s as step_time, serving.ttft in s as ttft,
+         serving.e2e in s as e2e
+}
+"""
+
+
+def test_tpot_at_one_output_token_shows_the_step_time_for_want_of_an_undefined_value():
+    """At output_len 1 no decode step runs, so tpot is undefined (vLLM's benchmarks/benchmark_serving.py takes
+    (latency - ttft) / (output_len - 1) only where output_len > 1). The language has no warning-free undefined value,
+    so serving.tpot holds the time a decode step would take, and says so beside its formula and in
+    costmodels/README.md: finite, with no warning, while e2e is the prefill alone. Should the language gain such a
+    value, this is the test to change with that comment."""
+    program = perfdsl.load([CHECKS], texts={"one_output_token.perf": ONE_OUTPUT_TOKEN})
+    result = program.evaluate("one_output_token", overrides={"output_len": 1})
+    (row,) = result.records()
+    assert result.warnings == []
+    assert np.isfinite(row["tpot [s]"]) and row["tpot [s]"] > 0
+    assert row["tpot [s]"] == row["step_time [s]"]
+    assert row["e2e [s]"] == row["ttft [s]"]          # no decode step: the tpot shown is in no time of the request
