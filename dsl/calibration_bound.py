@@ -27,9 +27,10 @@ _ERRORS = re.compile(r"^\s*# fitted on \d+ runs, [^:]*: (?P<errors>.*)$")
 
 @dataclass
 class FittedOn:
-    """A bound calibration: its block name, its file (as loaded), whether `perfdsl calibrate` wrote it, the number of
-    runs its header says it was fitted on, the logs it names (paths as written, relative to its folder), and the
-    errors its comments record (in-sample and held-out, as text)."""
+    """A bound calibration: its block name, its file (as loaded, as messages name it), whether `perfdsl calibrate`
+    wrote it, the number of runs its header says it was fitted on, the logs it names (paths as written, relative to
+    its folder), the errors its comments record (in-sample and held-out, as text), and its file's path from the
+    current working folder (Program.path_of: the logs are found there after an os.chdir too)."""
 
     name: str
     file: str
@@ -37,6 +38,7 @@ class FittedOn:
     runs: int | None = None
     logs: list[str] = field(default_factory=list)
     errors: str = ""
+    path: str = ""
 
 
 def fitted_on(result) -> FittedOn | None:
@@ -66,7 +68,7 @@ def _fitted(program, name: str) -> FittedOn:
 
     block = program.blocks[name]
     source = next((m.source for m in program.modules if m.file == block.file), "")
-    found = FittedOn(name, block.file, written_by_calibrate(source))
+    found = FittedOn(name, block.file, written_by_calibrate(source), path=program.path_of(block.file))
     if not found.written_by_calibrate:
         return found
     for line in source.split("\n"):
@@ -83,7 +85,7 @@ def _fitted(program, name: str) -> FittedOn:
 def shared_logs(found: FittedOn, compared: list[str]) -> list[str]:
     """The logs compared here (as given) that the calibration names: the same file, or (its relative path written
     on another checkout, so found elsewhere) a file of the same name."""
-    folder = os.path.dirname(os.path.abspath(found.file))
+    folder = os.path.dirname(os.path.abspath(found.path or found.file))
     real = {os.path.realpath(os.path.join(folder, log)) for log in found.logs}
     names = {os.path.basename(log) for log in found.logs}
     return [log for log in compared if os.path.realpath(log) in real or os.path.basename(log) in names]
@@ -91,7 +93,7 @@ def shared_logs(found: FittedOn, compared: list[str]) -> list[str]:
 
 def _shown(found: FittedOn, log: str) -> str:
     """A log the calibration names, relative to the working folder where it is there, else as the file writes it."""
-    path = os.path.join(os.path.dirname(os.path.abspath(found.file)), log)
+    path = os.path.join(os.path.dirname(os.path.abspath(found.path or found.file)), log)
     return os.path.relpath(path) if os.path.isfile(path) else log
 
 

@@ -198,7 +198,7 @@ def check_outputs(problem, report_file: str, output: str, residuals: str | None)
 
     if not output.endswith(".perf"):
         raise UsageError(error("bad-output", f"-o {output}: the calibration is written as a .perf file"))
-    inputs = [report_file] + problem.files + [m.file for m in problem.program.modules
+    inputs = [report_file] + problem.files + [problem.program.path_of(m.file) for m in problem.program.modules
                                               if not written_by_calibrate(m.source)]
     for target in filter(None, (output, residuals)):
         protect_inputs(target, inputs)

@@ -146,12 +146,13 @@ def report_logs(result: Result, base_dir: str) -> list[str]:
 
 
 def logs_of_report(program, report, base_dir: str = ".") -> list[str]:
-    """The run logs a report names in its option `measured`, resolved relative to the report's file."""
+    """The run logs a report names in its option `measured`, resolved relative to the report's file (wherever the
+    process has moved since the program was loaded: Program.path_of)."""
     names = option_value(program.sources, report, "measured")
     if not names:
         return []
     cell = report.cells["measured"]
-    report_dir = os.path.dirname(cell.span.file) if cell.span.file else base_dir
+    report_dir = os.path.dirname(program.path_of(cell.span.file)) if cell.span.file else base_dir
     return [os.path.normpath(os.path.join(report_dir, name)) for name in names]
 
 

@@ -61,7 +61,7 @@ def files_read(program, files: Sequence[str], report: str | None, measured: Sequ
 
     from .runlogs.side import side_files
 
-    inputs = list(files) + [m.file for m in program.modules] + list(add_measured) + list(measured or ())
+    inputs = list(files) + [program.path_of(m.file) for m in program.modules] + list(add_measured) + list(measured or ())
     for name in program.reports:
         inputs += logs_of_report(program, program.blocks[name], base_dir)
     if program.reports:
@@ -87,7 +87,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     from .runlogs import load_runs
 
     if base_dir is None:
-        base_dir = os.path.dirname(program.modules[0].file) if program.modules else "."
+        base_dir = os.path.dirname(program.path_of(program.modules[0].file)) if program.modules else "."
     overrides = dict(overrides or {})
     read: dict[tuple[str, ...], object] = {}
 

@@ -22,7 +22,7 @@ from .shared_checks import CheckSession
 from .constraints import blocks_of_report, check_requires, evaluate_requires
 from .data_stack import run_on_fresh_chunk
 from .errors import (Diagnostic, PerfError, UsageError, available, dedupe, did_you_mean, error,
-                     from_the_command_line)
+                     from_the_command_line, in_override)
 from .evaluator import Constants, Evaluator
 from .gc_pauses import with_fewer_collections
 from .linker import ROLE_WORDS, Linker, report_roles
@@ -44,6 +44,9 @@ class Program:
         """`session` (shared_checks.CheckSession) shares built blocks and inferred cells with the other programs
         checked in it (`perfdsl check` of many files); by default nothing is shared (or recorded)."""
         self.modules = modules
+        # The working folder when loaded: the modules' and spans' file names are relative to it (loader.display_path),
+        # so after an os.chdir a file is read through path_of, never by its name against the new folder.
+        self.folder = os.getcwd()
         self.sources = SourceLines(modules)
         for name, text in (extra_sources or {}).items():
             self.sources.add(name, text)
@@ -68,6 +71,20 @@ class Program:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         return cls(load_modules(list(paths), dict(texts or {}), trace), session=session)
+
+    def path_of(self, file: str) -> str:
+        """The path, from the current working folder, of a loaded file this program names `file` (a module's file or
+        a span's: relative to the folder it was loaded in where below it, else absolute; loader.display_path):
+        `file` itself while the process is still in that folder, so that messages name it as they always have, and
+        joined to that folder after an os.chdir (a report's `measured` logs, the inputs an output must not replace).
+        An override's place (`--set batch`, `overrides['batch']`) is no file and is returned as it is."""
+        if os.path.isabs(file) or in_override(file):
+            return file
+        try:
+            here = os.getcwd()
+        except OSError:                      # the working folder was removed since
+            here = None
+        return file if here == self.folder else os.path.join(self.folder, file)
 
     @property
     def reports(self) -> list[str]:
@@ -131,6 +148,7 @@ class Program:
         merged = dict(self._extra_sources)
         merged.update(texts)
         overridden = Program(modules, merged)
+        overridden.folder = self.folder                    # the names of its files are relative to where they were read
         overridden._without_overrides = self
         return overridden
 

@@ -150,3 +150,63 @@ def test_a_run_that_asks_for_a_broken_point_is_counted_among_the_runs_points(tmp
     assert "  = note: at n_gpus=2, tp=4\n  = in: costmodel.c\n" in err
     assert "warning[unmatched]: 2 runs without an estimate\n" in err
     assert len(out.splitlines()) == 1 + 6
+
+
+# ---- the Python API after os.chdir: a program's file names are relative to the folder it was loaded in ----
+
+def _report_and_a_decoy(tmp_path: Path) -> Path:
+    """proj/specs/matching.perf with its log at proj/logs/ (the report names "../logs/matching_runs.csv"), and under
+    elsewhere/ a log at the same relative place with other values: the file a path resolved against the new working
+    folder would read instead."""
+    for root in ("proj", "elsewhere/proj"):
+        (tmp_path / root / "specs").mkdir(parents=True)
+        (tmp_path / root / "logs").mkdir()
+    shutil.copy(SPEC, tmp_path / "proj" / "specs" / "matching.perf")
+    shutil.copy(OWN_LOG, tmp_path / "proj" / "logs" / "matching_runs.csv")
+    write_runs(tmp_path / "elsewhere" / "proj" / "logs" / "matching_runs.csv", "org/tiny,NVIDIA Card A,1,1000,99")
+    return tmp_path / "proj"
+
+
+def test_the_report_own_logs_are_read_beside_it_after_a_chdir(tmp_path, monkeypatch):
+    proj = _report_and_a_decoy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    program = perfdsl.load("proj/specs/matching.perf")                 # relative to tmp_path
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    evaluated = perfdsl.evaluate_with_runs(program)
+    assert [Path(log).resolve() for log in evaluated.logs] == [(proj / "logs" / "matching_runs.csv").resolve()]
+    assert runtime_of(evaluated.comparison, "tiny", "card_a", 1) == pytest.approx(25e-3)    # not the decoy's 99 ms
+
+
+def test_the_inputs_an_output_may_not_replace_are_the_files_read_after_a_chdir(tmp_path, monkeypatch):
+    from perfdsl.measured import files_read
+
+    proj = _report_and_a_decoy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    program = perfdsl.load("proj/specs/matching.perf")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    inputs = {Path(path).resolve() for path in files_read(program, [], None, None, [], ".")}
+    assert {proj / "specs" / "matching.perf", proj / "logs" / "matching_runs.csv"} <= inputs
+    assert not any(tmp_path / "elsewhere" in path.parents for path in inputs)
+
+
+def test_the_workbook_goes_where_its_path_points_when_written(tmp_path, monkeypatch):
+    """A relative output path is read against the working folder at the time of writing, as open() reads it."""
+    proj = _report_and_a_decoy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    program = perfdsl.load("proj/specs/matching.perf")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    evaluated = perfdsl.evaluate_with_runs(program)
+    written = perfdsl.export_workbook(evaluated.result, evaluated.comparison, "out.xlsx")
+    assert written.resolve() == tmp_path / "elsewhere" / "out.xlsx" and written.resolve().is_file()
+    assert not (tmp_path / "out.xlsx").exists() and not (proj / "specs" / "out.xlsx").exists()
+
+
+def test_file_names_in_messages_stay_as_loaded_while_the_folder_is_the_same(tmp_path, monkeypatch):
+    _report_and_a_decoy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    program = perfdsl.load("proj/specs/matching.perf")
+    assert program.path_of("proj/specs/matching.perf") == "proj/specs/matching.perf"
+    assert perfdsl.evaluate_with_runs(program).logs == ["proj/logs/matching_runs.csv"]
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert program.path_of("proj/specs/matching.perf") == str(tmp_path / "proj" / "specs" / "matching.perf")
+    assert program.with_overrides({"n_gpus": 1}).path_of("proj/logs/x.csv") == str(tmp_path / "proj" / "logs" / "x.csv")
