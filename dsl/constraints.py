@@ -331,6 +331,9 @@ def _candidates(evaluator: Evaluator, constraints, key=None) -> tuple[list, tupl
     return constants.formulas.get(key, constraints), key
 
 
+# The help of a constraint broken where no sweep point is left to show (the run fails).
+NOTHING_LEFT = "no sweep point meets every constraint, so there is nothing to show"
+
 # What _holds gives for a condition over constant cells that is true at every position: most of a report's
 # constraints (a model's or a GPU's own `require`s), which an evaluation then skips at the cost of a dict look-up.
 ALWAYS_HOLDS = np.True_
@@ -382,7 +385,7 @@ def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_l
         notes, examples = [], None
     hints = []
     if nothing_left:
-        hints.append("no sweep point meets every constraint, so there is nothing to show")
+        hints.append(NOTHING_LEFT)
     elif mode != "mark":
         hints.append('to keep them, marked, give the report the option `invalid_points = "mark"`')
     require = violation.require

@@ -51,8 +51,11 @@ def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | N
         return exc
     if "constraint" not in codes:
         return UsageError(exc.diagnostics)
-    return UsageError([_blamed(program, d, checker) if d.code == "constraint" and d.severity == "error" else d
-                       for d in exc.diagnostics])
+    causes = {id(d): _causes(program, d, checker) for d in errors if d.code == "constraint"}
+    reached = any(causes.values())
+    return UsageError([d if id(d) not in causes
+                       else _not_the_cause(d) if reached and not causes[id(d)]
+                       else _blamed(program, d, checker, causes[id(d)]) for d in exc.diagnostics])
 
 
 def _number_wanted(base: "Program | None", diag: Diagnostic) -> Diagnostic:
@@ -149,11 +152,23 @@ def _base_breaks_everywhere(base: "Program", ctx, checker: "Checker", diagnostic
     return any(violation.count == violation.total for violation in validity.violations)
 
 
-def _blamed(program: "Program", diag: Diagnostic, checker: "Checker") -> Diagnostic:
-    """A broken constraint as the overrides' error: located at the `--set` its condition reads, its own place and text
-    in the first note."""
+def _not_the_cause(diag: Diagnostic) -> Diagnostic:
+    """A constraint broken at some sweep points whose condition reads no override, where another broken constraint
+    reads one (`--set batch=-4`: "batch ... at least 1" at every point; "tp divides the attention heads" at the
+    tp = 8 points, with or without the --set): the warning a run without the overrides gives, as it is written in
+    the cost model, since those points would be left out anyway; it is not why nothing is left, so it is neither
+    blamed on a `--set` nor an error of its own."""
+    from .constraints import NOTHING_LEFT
+
+    hints = [hint for hint in diag.hints if hint != NOTHING_LEFT]
+    return replace(diag, severity="warning", hints=hints)
+
+
+def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: list[str]) -> Diagnostic:
+    """A broken constraint as the overrides' error: located at the `--set` its condition reads (`causes`, from
+    _causes; the first `--set` where that is empty), its own place and text in the first note."""
     sets = _overrides(program)
-    causes = _causes(program, diag, checker) or list(sets)[:1]
+    causes = causes or list(sets)[:1]
     named = " and ".join(f"{origin}={sets[origin]}" if origin.startswith(COMMAND_LINE) else f"{origin} = {sets[origin]}"
                          for origin in causes)
     require = _require_of(diag, checker)

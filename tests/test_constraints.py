@@ -318,3 +318,47 @@ def test_the_bundled_example_refuses_fractions_and_empty_sequences(override, mes
     assert [d.message for d in caught.value.diagnostics] == [f'overrides[{next(iter(override))!r}] = '
                                                              f'{next(iter(override.values()))} breaks the constraint '
                                                              f'"{message}"']
+
+
+def test_a_constraint_the_overrides_do_not_reach_is_not_blamed_on_them(tmp_path, capsys, monkeypatch):
+    """`--set batch=-4,-2` leaves no point: the batch bound breaks everywhere and is the --set's error; `n <= 2` breaks
+    at n = 3 with or without the --set (its condition reads no override), so it stays the warning a run without the
+    --set gives, at its own place. Both were errors blamed on `--set batch=-4` before (capacity_planning's tp
+    constraints under `--set batch=-4`)."""
+    (tmp_path / "c.perf").write_text(
+        "workload w {\n"
+        "    sweep batch = [4, 8]\n"
+        "    sweep n = [1, 2, 3]\n"
+        "    require batch >= 1, \"batch is at least 1\"\n"
+        "    require n <= 2, \"n is small\"\n"
+        "    product = n * batch\n"
+        "}\n"
+        "report r {\n"
+        "    workload = w\n"
+        "    show workload.product\n"
+        "}\n")
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["eval", "c.perf", "--set", "batch=-4,-2"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        'error[constraint]: --set batch=-4,-2 breaks the constraint "batch is at least 1"\n'
+        "  --> --set batch:1:1\n"
+        "  |\n"
+        "1 | -4,-2\n"
+        "  | ^^^^^\n"
+        f"  = note: the constraint, at c.perf:4:13: batch is at least 1: every sweep point ({2 * 3}) breaks it\n"
+        "  = note: at batch=-4; batch=-2\n"
+        "  = note: without the --set values some of the report's sweep points meet it\n"
+        "  = in: workload.w\n"
+        "  = help: no sweep point meets every constraint, so there is nothing to show\n"
+        "\n"
+        f"warning[constraint]: n is small: {2} of {2 * 3} sweep points break it\n"     # n = 3, either batch
+        "  --> c.perf:5:13\n"
+        "  |\n"
+        "5 |     require n <= 2, \"n is small\"\n"
+        "  |             ^^^^^^\n"
+        "  = note: at n=3\n"
+        "  = in: workload.w\n"
+        "\n"
+        "1 error, 1 warning\n")
