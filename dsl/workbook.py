@@ -3,6 +3,9 @@
 Sheets, in order: one per section, laid out like the seed benchmark table (id columns, then Measured / Estimated /
 Error under a merged "Runtime (ms)" header per metric; Error is a live formula coloured by size); "Summary" (live
 error statistics per section and metric, and a measured-vs-estimated scatter chart per metric that has runs);
+a report compared with no runs (`WorkbookData.runs_given` False) gets the estimates-only layout instead: Estimated
+alone under each metric's header (with Estimated low / high where a calibration gives a spread), and a Summary that
+says there are no runs to compare and how to name some;
 "Inputs" (every spec cell the estimates used); "Unmatched" (runs and estimates that found no partner, where run
 logs were given); "About".
 
@@ -40,8 +43,8 @@ from .comparison import ERROR_CONVENTIONS, WorkbookData
 from .errors import UsageError, error
 from .output import atomic_output
 from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
-                              ColumnStyles, SectionLayout, about_lines, as_number, chart_scale, clean_text,
-                              column_letter, convention_words, looks_like_formula, plain_rows_xml, plan_section,
+                              HOW_TO_COMPARE, NO_RUNS, ColumnStyles, SectionLayout, about_lines, as_number,
+                              chart_scale, clean_text, column_letter, convention_words, looks_like_formula, plain_rows_xml, plan_section,
                               row_height, section_rows_xml, sheet_titles)
 from .workbook_summary import (CachedValue, axis_bounds_formulas, cached_formula_values, summarise,
                                summary_formulas)
@@ -162,7 +165,8 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached
     workbook.remove(workbook.active)
     titles = sheet_titles([s.title for s in data.sections],
                           reserved=(SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS, *LIVE_SHEETS))
-    layouts = [plan_section(section, title) for section, title in zip(data.sections, titles)]
+    layouts = [plan_section(section, title, compared=data.runs_given)
+               for section, title in zip(data.sections, titles)]
     streamed = [_section_sheet(workbook.create_sheet(layout.sheet_title), layout, data.error_convention)
                 for layout in layouts]
     if any(section.setup for section in data.sections):
@@ -170,7 +174,11 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached
     for layout in layouts:
         _page_header(workbook[layout.sheet_title], data.report_name, layout)
     summary = workbook.create_sheet(SUMMARY)
-    cached = {summary: _summary_sheet(summary, layouts, data.error_convention)}
+    if data.runs_given:
+        cached = {summary: _summary_sheet(summary, layouts, data.error_convention)}
+    else:                           # no runs: no errors to summarise or chart
+        _no_runs_summary(summary)
+        cached = {}
     if data.pictures:
         _plots_sheet(workbook.create_sheet(PLOTS), data.pictures)
     if data.live is not None:       # --live: Inputs, Derived and Calculation carry the cost model as formulas
@@ -281,12 +289,17 @@ def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> 
         _put(sheet, 1, index, None, header=True)
         _put(sheet, 2, index, name, header=True)
     for metric in layout.metrics:
-        _put(sheet, 1, metric.measured, metric.header, header=True)
+        _put(sheet, 1, metric.first, metric.header, header=True)
         for column, name in metric.value_columns:
             _put(sheet, 2, column, name, header=True)
-            if column != metric.measured:
+            if column != metric.first:
                 _put(sheet, 1, column, None, header=True)   # borders of the merged header
-        sheet.merge_cells(start_row=1, start_column=metric.measured, end_row=1, end_column=metric.error)
+        if metric.last > metric.first:  # a one-column group (Estimated alone) is a plain cell, not merged
+            sheet.merge_cells(start_row=1, start_column=metric.first, end_row=1, end_column=metric.last)
+    groups = [(metric.header, sum(layout.widths[c] for c in range(metric.first, metric.last + 1)))
+              for metric in layout.metrics]
+    if row_height(groups) > row_height([]):     # a header wider than its group wraps: make the row that tall
+        sheet.row_dimensions[1].height = row_height(groups)
     for column, name in ((layout.source_column, "Run source"), (layout.point_column, "Point"),
                          (layout.note_column, "Note")):
         if column:
@@ -298,17 +311,19 @@ def _section_sheet(sheet: Worksheet, layout: SectionLayout, convention: str) -> 
     last = column_letter(layout.last_column)
     sheet.auto_filter.ref = f"A{HEADER_ROWS}:{last}{layout.last_row}"
     if layout.section.rows:
-        for metric in layout.metrics:
+        for metric in (m for m in layout.metrics if m.compared):
             _error_colours(sheet, f"{column_letter(metric.error)}{FIRST_DATA_ROW}:"
                                   f"{column_letter(metric.error)}{layout.last_row}")
 
     by_column: dict[int, int] = {}
     for metric in layout.metrics:
-        by_column[metric.measured] = _style_id(sheet, number_format=metric.number_format, border=_GROUP_START)
-        by_column[metric.estimated] = _style_id(sheet, number_format=metric.number_format)
+        by_column[metric.first] = _style_id(sheet, number_format=metric.number_format, border=_GROUP_START)
+        plain = _style_id(sheet, number_format=metric.number_format)
+        if metric.compared:
+            by_column[metric.estimated] = plain
+            by_column[metric.error] = _style_id(sheet, number_format=ERROR_FORMAT)
         if metric.low is not None:
-            by_column[metric.low] = by_column[metric.high] = by_column[metric.estimated]
-        by_column[metric.error] = _style_id(sheet, number_format=ERROR_FORMAT)
+            by_column[metric.low] = by_column[metric.high] = plain
     if layout.note_column:
         by_column[layout.note_column] = _style_id(sheet, wrap=True)
     styles = ColumnStyles(by_column, guarded=_style_id(sheet, quote=True))
@@ -345,6 +360,16 @@ def _table_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[tuple], 
                           guarded=_style_id(sheet, quote=True))
     return _Streamed(sheet, lambda: plain_rows_xml(2, rows, styles, wrapped), len(rows), len(headers),
                      f"A1:{last}{len(rows) + 1}")
+
+
+def _no_runs_summary(sheet: Worksheet) -> None:
+    """The Summary of a report compared with no runs: that there is nothing to compare, and how to compare."""
+    text_width = 110
+    sheet.column_dimensions["A"].width = text_width
+    _put(sheet, 1, 1, "No runs to compare", header=True).alignment = Alignment(horizontal="left")
+    for row, text in enumerate((NO_RUNS, HOW_TO_COMPARE), start=2):
+        _put(sheet, row, 1, text).alignment = _WRAP
+        sheet.row_dimensions[row].height = row_height([(text, text_width)])
 
 
 def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str) -> dict[str, CachedValue]:

@@ -6,7 +6,8 @@
 - Row notes: the report cell `note` (a string formula; "" for none) says why a row's estimate is known to miss.
 - Identifying columns: the shown cells that are strings or booleans (`show model.hf_id as Model`), then the value
   axes, then the role axes that no shown string already names.
-- Metrics: the shown numeric cells, in their display units, with the measured value and the error where runs matched.
+- Metrics: the shown numeric cells, in their display units, with the measured value and the error where runs matched;
+  a report compared with no runs gets the estimates alone (workbook.py's estimates-only layout).
 - Inputs: every cell the estimates used, with its formula, value, unit and source file:line.
 """
 
@@ -160,10 +161,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
                   if read else f"from the calibration '{bound}' the report binds")
         notes.append(f"Estimated low / high ({', '.join(bounds)}): the 95% spread of a new run around the estimate, "
                      f"{source}.")
+    # Logs named (the report's `measured` cell, --measured, --add-measured): the comparison layout, even where no run
+    # matched (the user expects the comparison). None: the estimates-only layout, which About's Layout line explains.
     runs_given = comparison is not None and bool(comparison.logs)
-    if not runs_given:
-        notes.append("Measured: no run logs were given (the report's `measured` cell or --measured), so the Measured "
-                     "and Error columns are empty and there is no Unmatched sheet.")
     if comparison is not None and comparison.n_runs:
         notes.append(f"Measured: {comparison.n_runs} runs, matched on " + ", ".join(comparison.used_keys) + ".")
         alias_cell = ctx.report.cells.get("measured_unit_aliases")

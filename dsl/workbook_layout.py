@@ -103,24 +103,44 @@ def sheet_ref(title: str) -> str:
 
 @dataclass(frozen=True)
 class MetricColumns:
-    """Where one metric's Measured, Estimated and Error columns are (1-based) and how its numbers look; with a
-    calibration's spread, Estimated low and Estimated high sit between Estimated and Error."""
+    """Where one metric's columns are (1-based) and how its numbers look.
+
+    The comparison layout (a report compared with runs) gives each metric Measured, Estimated and Error; with a
+    calibration's spread, Estimated low and Estimated high sit between Estimated and Error. The estimates-only
+    layout (a report compared with no runs: nothing to measure, no error to compute) gives it Estimated alone, with
+    low and high beside it where a spread gives them: `measured` and `error` are then None."""
 
     spec: MetricSpec
-    measured: int
+    measured: int | None
     estimated: int
-    error: int
+    error: int | None
     number_format: str
     low: int | None = None
     high: int | None = None
 
     @property
+    def compared(self) -> bool:
+        """True in the comparison layout (Measured and Error columns), False in the estimates-only one."""
+        return self.error is not None
+
+    @property
+    def first(self) -> int:
+        """The group's leftmost column: Measured, or Estimated where there is no Measured column."""
+        return self.estimated if self.measured is None else self.measured
+
+    @property
+    def last(self) -> int:
+        """The group's rightmost column: Error, or the last estimate column where there is no Error column."""
+        return self.error if self.error is not None else (self.high or self.estimated)
+
+    @property
     def value_columns(self) -> list[tuple[int, str]]:
         """(column, header) of the group's columns, left to right."""
-        named = [(self.measured, "Measured"), (self.estimated, "Estimated")]
+        named = [(self.measured, "Measured")] if self.measured is not None else []
+        named.append((self.estimated, "Estimated"))
         if self.low is not None:
             named += [(self.low, "Estimated low"), (self.high, "Estimated high")]
-        return named + [(self.error, "Error")]
+        return named + ([(self.error, "Error")] if self.error is not None else [])
 
     @property
     def header(self) -> str:
@@ -130,7 +150,7 @@ class MetricColumns:
 
 @dataclass
 class SectionLayout:
-    """One section's sheet: id columns first, then three columns per metric, then the audit columns."""
+    """One section's sheet: id columns first, then each metric's group of columns, then the audit columns."""
 
     section: Section
     sheet_title: str
@@ -149,7 +169,7 @@ class SectionLayout:
     def last_column(self) -> int:
         """The last column (1-based) the sheet uses: the rightmost of the id, metric and audit columns."""
         return max([self.id_count, self.source_column or 0, self.point_column or 0, self.note_column or 0]
-                   + [m.error for m in self.metrics] + [1])
+                   + [m.last for m in self.metrics] + [1])
 
     @property
     def last_row(self) -> int:
@@ -162,10 +182,13 @@ class SectionLayout:
         return f"{sheet_ref(self.sheet_title)}!${letter}${FIRST_DATA_ROW}:${letter}${self.last_row}"
 
 
-def plan_section(section: Section, sheet_title: str) -> SectionLayout:
+def plan_section(section: Section, sheet_title: str, compared: bool = True) -> SectionLayout:
     """The layout of one section's sheet titled `sheet_title`: the id columns, then per metric Measured, Estimated (and
     Estimated low and high where some row has bounds) and Error, with a number format from the metric's spec or its
-    values (number_format_for); then Run source, Point and Note where some row has one; and the column widths."""
+    values (number_format_for); then Run source, Point and Note where some row has one; and the column widths.
+
+    `compared` False (a report compared with no runs: WorkbookData.runs_given) gives the estimates-only layout: per
+    metric Estimated (and low and high) alone, no Measured or Error column, which would be empty on every row."""
     metrics = []
     column = len(section.id_columns)
     sample = section.rows[:5_000]      # enough to see a column's magnitude
@@ -173,7 +196,12 @@ def plan_section(section: Section, sheet_title: str) -> SectionLayout:
         values = [row.measured.get(spec.name) for row in sample]
         values += [row.estimated.get(spec.name) for row in sample]
         fmt = spec.number_format or number_format_for(values)
-        if any(spec.name in row.bounds for row in section.rows):
+        spread = any(spec.name in row.bounds for row in section.rows)
+        if not compared:
+            low, high = (column + 2, column + 3) if spread else (None, None)
+            metrics.append(MetricColumns(spec, None, column + 1, None, fmt, low, high))
+            column += 3 if spread else 1
+        elif spread:
             metrics.append(MetricColumns(spec, column + 1, column + 2, column + 5, fmt, column + 3, column + 4))
             column += 5
         else:
@@ -228,10 +256,14 @@ def _section_widths(layout: SectionLayout, sample: int = 20_000) -> dict[int, fl
         longest = max((len(str(row.identity.get(name, ""))) for row in rows), default=0)
         widths[index] = _bounded(max(longest, len(name)) + 2, 8, 48)
     for metric in layout.metrics:
-        widths[metric.measured] = widths[metric.estimated] = 12
+        widths[metric.estimated] = 12
+        if metric.compared:
+            widths[metric.measured] = 12
+            widths[metric.error] = 10
         if metric.low is not None:
             widths[metric.low] = widths[metric.high] = 12
-        widths[metric.error] = 10
+        elif not metric.compared:      # a one-column group: its header ("Energy per token (J/token)") on one line
+            widths[metric.estimated] = _bounded(len(metric.header) + 2, 12, 30)
     if layout.source_column:
         longest = max((len(row.run_source or "") for row in rows), default=0)
         widths[layout.source_column] = _bounded(longest + 2, 12, 60)
@@ -285,18 +317,39 @@ def error_formula_pieces(metric: MetricColumns, convention: str) -> list[str]:
     return f'IF(OR({measured}#="",{estimated}#="",{base}#=0),"",({estimated}#-{measured}#)/{base}#)'.split("#")
 
 
+# What a workbook of a report compared with no runs says about itself (About's Layout line, the Summary sheet).
+NO_RUNS = ("No runs were compared: the report names no `measured` logs and none were given (--measured, "
+           "--add-measured), so each metric shows its Estimated column alone (with Estimated low / high where a "
+           "calibration gives a spread): no Measured or Error column, no error statistics or charts.")
+HOW_TO_COMPARE = ("For the comparison layout (Measured, Estimated and a live Error per metric; error statistics and "
+                  "charts on the Summary sheet), name runs: `measured = \"runs.csv\"` in the report, or "
+                  "perfdsl eval REPORT --add-measured runs.csv -o FILE.xlsx.")
+
+
 def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
-    """The About sheet: (label, text) lines."""
+    """The About sheet: (label, text) lines. A report compared with runs (`data.runs_given`) gets the comparison
+    layout's lines (the error convention, the colours); one compared with none says it shows estimates only and how
+    to get the comparison."""
+    if data.runs_given:
+        layout = [
+            ("Error", convention_words(data.error_convention)),
+            ("Colours", f"Error cells: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond; "
+                        "empty where a row has no measured run."),
+        ]
+        columns = "Measured, Estimated and a live Error formula per metric"
+        summary = "live error statistics and charts"
+    else:
+        layout = [("Layout", f"Estimates only. {NO_RUNS} {HOW_TO_COMPARE}")]
+        columns = "Estimated per metric, with Estimated low / high where a calibration gives a spread"
+        summary = "says there are no runs to compare"
     lines = [
         ("Report", data.report_name),
         ("Written by", writer),
-        ("Error", convention_words(data.error_convention)),
-        ("Colours", f"Error cells: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond; "
-                    "empty where a row has no measured run."),
-        ("Sheets", "one per section (Measured, Estimated and a live Error formula per metric, and a Note where a "
+        *layout,
+        ("Sheets", f"one per section ({columns}, and a Note where a "
                    "row's estimate is known to miss)" + ("; Setup (the workload, precision, stack and cost model of "
-                   "each section)" if any(s.setup for s in data.sections) else "") + "; Summary (live error "
-                   "statistics and charts)" + ("; Plots (rooflines and the charts a spreadsheet cannot "
+                   "each section)" if any(s.setup for s in data.sections) else "") + f"; Summary ({summary})"
+                   + ("; Plots (rooflines and the charts a spreadsheet cannot "
                    "draw, as pictures)" if data.pictures else "") + "; Inputs (every spec cell used)"
                    + ("; Unmatched (runs and estimates that found no partner)" if data.runs_given else "")
                    + "; About."),
@@ -397,13 +450,15 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
     metric_cells = []
     bound_cells = {}
     for m in layout.metrics:
-        m_style, e_style, x_style = (_style_attr(styles.by_column.get(column, 0))
-                                     for column in (m.measured, m.estimated, m.error))
-        metric_cells.append((m.spec.name,
-                             f'<c r="{column_letter(m.measured)}', f'"{m_style}><v>',
-                             f'<c r="{column_letter(m.estimated)}', f'"{e_style}><v>',
-                             f'<c r="{column_letter(m.error)}', f'"{x_style}><f>', f'"{x_style} t="str"><f>',
-                             error_formula_pieces(m, convention)))
+        e_style = _style_attr(styles.by_column.get(m.estimated, 0))
+        if m.compared:
+            m_style, x_style = (_style_attr(styles.by_column.get(column, 0)) for column in (m.measured, m.error))
+            compared = (f'<c r="{column_letter(m.measured)}', f'"{m_style}><v>',
+                        f'<c r="{column_letter(m.error)}', f'"{x_style}><f>', f'"{x_style} t="str"><f>',
+                        error_formula_pieces(m, convention))
+        else:
+            compared = None            # estimates only: no Measured, no Error
+        metric_cells.append((m.spec.name, f'<c r="{column_letter(m.estimated)}', f'"{e_style}><v>', compared))
         if m.low is not None:
             bound_cells[m.spec.name] = (_ColumnCells(m.low, styles), _ColumnCells(m.high, styles))
     source = _ColumnCells(layout.source_column, styles) if layout.source_column else None
@@ -420,11 +475,13 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
             live = row.formulas.get(name) if row.formulas else None
             cells.append(column.formula(r, live, row.identity[name]) if live else
                          column.render(r, row.identity.get(name)))
-        for name, m_open, m_close, e_open, e_close, x_open, x_close, x_close_text, pieces in metric_cells:
-            measured = as_number(row.measured.get(name))
+        for name, e_open, e_close, compared in metric_cells:
             estimated = as_number(row.estimated.get(name))
-            if measured is not None:
-                cells += (m_open, r, m_close, repr(measured), "</v></c>")
+            if compared is not None:
+                m_open, m_close = compared[:2]
+                measured = as_number(row.measured.get(name))
+                if measured is not None:
+                    cells += (m_open, r, m_close, repr(measured), "</v></c>")
             if estimated is not None:
                 live = row.formulas.get(name) if row.formulas else None
                 if live:      # --live: the estimate is a formula over the Calculation sheet, its value cached
@@ -435,6 +492,9 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
                 low, high = row.bounds.get(name, (None, None))
                 low_cells, high_cells = bound_cells[name]
                 cells += (low_cells.render(r, as_number(low)), high_cells.render(r, as_number(high)))
+            if compared is None:
+                continue
+            x_open, x_close, x_close_text, pieces = compared[2:]
             error = relative_error(estimated, measured, convention)
             if error is None:
                 cells += (x_open, r, x_close_text, r.join(pieces), "</f><v></v></c>")

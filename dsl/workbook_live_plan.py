@@ -524,7 +524,8 @@ def attach_live(data, result) -> None:
     data.live = plan
     data.notes.append(
         f"Live: the estimates are formulas. Edit a yellow Value on the {INPUTS} sheet (or an axis value on the "
-        f"{CALCULATION} sheet) and every estimate, its Error and the Summary follow. {INPUTS}: each figure as "
+        f"{CALCULATION} sheet) and every estimate"
+        + (", its Error and the Summary follow" if data.runs_given else " follows") + f". {INPUTS}: each figure as "
         f"written, its factor to SI and its SI value (an Excel name such as {next(iter(plan.names), 'block.cell')}); "
         f"{DERIVED}: cells computed once; {CALCULATION}: one row per cell of the cost model, one column per sweep "
         "point, values in SI with the unit beside them; the shown rows divide by the display unit's factor.")

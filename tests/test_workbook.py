@@ -320,7 +320,7 @@ def test_no_unmatched_sheet_where_no_runs_were_given(tmp_path):
     book = openpyxl.load_workbook(write(tmp_path, data))
     assert book.sheetnames == ["Single GPU", "Multi GPU", "Summary", "Inputs", "About"]
     sheets = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}["Sheets"]
-    assert sheets.endswith("; Summary (live error statistics and charts); Inputs (every spec cell used); About.")
+    assert sheets.endswith("; Summary (says there are no runs to compare); Inputs (every spec cell used); About.")
     data.runs_given = True
     sheets = {row[0]: row[1] for row in openpyxl.load_workbook(write(tmp_path, data))["About"].iter_rows(
         values_only=True)}["Sheets"]
