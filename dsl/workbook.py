@@ -44,8 +44,8 @@ from .errors import UsageError, error
 from .output import atomic_output
 from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DATA_ROW, GOOD_ERROR, HEADER_ROWS,
                               HOW_TO_COMPARE, NO_RUNS, ColumnStyles, SectionLayout, about_lines, as_number,
-                              chart_scale, clean_text, column_letter, convention_words, looks_like_formula, plain_rows_xml, plan_section,
-                              row_height, section_rows_xml, sheet_titles)
+                              chart_scale, clean_text, column_letter, convention_words, looks_like_formula,
+                              plain_rows_xml, plan_section, row_height, section_rows_xml, sheet_titles)
 from .workbook_summary import (CachedValue, axis_bounds_formulas, cached_formula_values, summarise,
                                summary_formulas)
 from .workbook_live_plan import LIVE_SHEETS

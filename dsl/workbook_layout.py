@@ -318,7 +318,7 @@ def error_formula_pieces(metric: MetricColumns, convention: str) -> list[str]:
 
 
 # What a workbook of a report compared with no runs says about itself (About's Layout line, the Summary sheet).
-NO_RUNS = ("No runs were compared: the report names no `measured` logs and none were given (--measured, "
+NO_RUNS = ("No runs were compared: no run logs were given (a `measured` cell in the report, --measured or "
            "--add-measured), so each metric shows its Estimated column alone (with Estimated low / high where a "
            "calibration gives a spread): no Measured or Error column, no error statistics or charts.")
 HOW_TO_COMPARE = ("For the comparison layout (Measured, Estimated and a live Error per metric; error statistics and "
@@ -442,9 +442,10 @@ class _ColumnCells:
 def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyles) -> Iterator[str]:
     """One `<row>` element per comparison row, in order, starting at FIRST_DATA_ROW.
 
-    Error cells carry the live formula plus the value Python computed for it, so viewers that do not recalculate
-    (previews, pandas) still show the numbers; Excel recalculates on opening. This loop is the exporter's hot
-    path (a million cells for a big sweep): everything that does not depend on the row is prepared before it.
+    Error cells (the comparison layout's) carry the live formula plus the value Python computed for it, so viewers
+    that do not recalculate (previews, pandas) still show the numbers; Excel recalculates on opening. This loop is
+    the exporter's hot path (a million cells for a big sweep): everything that does not depend on the row is
+    prepared before it.
     """
     id_cells = [(name, _ColumnCells(index, styles)) for index, name in enumerate(layout.section.id_columns, 1)]
     metric_cells = []

@@ -78,8 +78,8 @@ def test_the_summary_says_there_are_no_runs_to_compare_and_how_to_name_some(chea
     summary = cheapest["Summary"]
     assert [row for row in summary.iter_rows(values_only=True)] == [("No runs to compare",), (NO_RUNS,),
                                                                      (HOW_TO_COMPARE,)]
-    assert NO_RUNS == ("No runs were compared: the report names no `measured` logs and none were given "
-                       "(--measured, --add-measured), so each metric shows its Estimated column alone (with "
+    assert NO_RUNS == ("No runs were compared: no run logs were given (a `measured` cell in the report, "
+                       "--measured or --add-measured), so each metric shows its Estimated column alone (with "
                        "Estimated low / high where a calibration gives a spread): no Measured or Error column, no "
                        "error statistics or charts.")
     assert HOW_TO_COMPARE == ("For the comparison layout (Measured, Estimated and a live Error per metric; error "

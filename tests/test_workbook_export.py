@@ -76,8 +76,8 @@ def test_no_sheet_writes_a_number_as_text(example_book):
 def test_a_report_given_no_runs_has_no_unmatched_sheet_and_about_says_why(example_book):
     assert example_book.sheetnames == ["example", "Setup", "Summary", "Plots", "Inputs", "About"]
     about = [row for row in example_book["About"].iter_rows(values_only=True)]
-    assert dict(about)["Layout"].startswith("Estimates only. No runs were compared: the report names no `measured` "
-                                            "logs and none were given (--measured, --add-measured), so ")
+    assert dict(about)["Layout"].startswith("Estimates only. No runs were compared: no run logs were given (a "
+                                            "`measured` cell in the report, --measured or --add-measured), so ")
     sheets = dict(about)["Sheets"]
     assert sheets.endswith("; Inputs (every spec cell used); About.") and "Unmatched" not in sheets
 
