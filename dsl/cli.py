@@ -541,7 +541,7 @@ def _checked_files(files: list[str], cache, checker: "_FileChecker", jobs: int |
     todo = [file for file in files if replayed.get(file) is None]
     processes = parallel_check.processes_for(parallel_check.default_jobs() if jobs is None else jobs, len(todo))
     if processes > 1:
-        checker.prepare()                      # imported once here, before the workers are forked
+        checker.prepare(parsing=True)          # imported and loaded once here, before the workers are forked
         fresh = parallel_check.check_in_processes(todo, checker.check_counted, processes)
     else:
         fresh = ((file, *checker.check_counted(file)) for file in todo)
@@ -570,11 +570,18 @@ class _FileChecker:
         self.session = None
         self.stored = 0
 
-    def prepare(self) -> None:
-        """Import what checking needs and make the session (before worker processes are forked from this one)."""
+    def prepare(self, parsing: bool = False) -> None:
+        """Import what checking needs and make the session (before worker processes are forked from this one);
+        with `parsing`, load the parser too (lark and its tables, parser.load_parser), which each worker would
+        otherwise load again at its first parse (a run that parses nothing, every file in the parse cache, is
+        rare where files are checked at all: a file not replayed from the check cache has mostly changed)."""
         from .shared_checks import CheckSession
         from . import program  # noqa: F401 - imported here, once, rather than in each worker
 
+        if parsing:
+            from .parser import load_parser
+
+            load_parser()
         if self.session is None:
             self.session = CheckSession()
 
