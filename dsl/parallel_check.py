@@ -12,7 +12,7 @@ How: `concurrent.futures.ProcessPoolExecutor` (standard library) with the `fork`
 reports a worker that died (`BrokenProcessPool`) where `multiprocessing.Pool` waits for it for ever, and because with
 `fork` it starts every worker before its manager thread (no fork of a process with threads). The workers are forked
 after the checker's modules are imported and the parser loaded (lark and its tables), so they import and load
-nothing (the parent waits anyway): each worker loading lark itself cost about 45 ms of CPU a worker. Only where `fork` is
+nothing (the parent waits anyway; each loading lark itself cost about 45 ms of CPU a worker). Only where `fork` is
 safe (Linux, a process of one thread: `can_fork`); elsewhere, and for N = 1 or a handful of files, the files are
 checked in this process.
 
