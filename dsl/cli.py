@@ -416,7 +416,9 @@ def cmd_check(args) -> int:
     standard library is imported unless some file must be checked."""
     from .check_cache import CheckCache
     from .errors import dedupe
-    from .gc_pauses import fewer_collections
+    import gc
+
+    from .gc_pauses import FIRST_GENERATION, fewer_collections
 
     started = time.perf_counter()
     args.files, skipped = _check_targets(args.files)
@@ -431,11 +433,15 @@ def cmd_check(args) -> int:
     diagnostics, modules = list(skipped), {}
     checker = _FileChecker(cache)
     progress = Progress("checking", unit="files")
-    with fewer_collections():                      # many lasting objects, no garbage (gc_pauses.py)
+    # Many lasting objects, little garbage (gc_pauses.py); in the `perfdsl` command, which ends when the check
+    # does, fewer passes still (_CHECK_FIRST_GENERATION).
+    with fewer_collections(_CHECK_FIRST_GENERATION if _ENDS_AT_ONCE else FIRST_GENERATION):
         for checked in _checked_files(args.files, cache, checker, args.jobs, progress):
             diagnostics.extend(checked.diagnostics)
             for shown, blocks, reports in checked.modules:
                 modules.setdefault(shown, (blocks, reports))
+        if _ENDS_AT_ONCE:
+            gc.freeze()        # the first allocation after the thresholds are given back does not pass over them
     progress.done()
     if checker.stored:                             # entries written, here or in workers: time to prune?
         cache.prune(stored=checker.stored)
@@ -449,6 +455,15 @@ def cmd_check(args) -> int:
     sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {blocks} block{'s' if blocks != 1 else ''}, "
                      f"{reports} report{'s' if reports != 1 else ''} ({time.perf_counter() - started:.2f} s)\n")
     return EXIT_OK
+
+
+# Allocations (less deallocations) between two passes of the garbage collector over the youngest objects while the
+# `perfdsl` command checks files in its own process, as in a worker (parallel_check.WORKER_FIRST_GENERATION): what
+# a check builds nearly all lives until the process ends (parsed files, blocks, the session's records), and a pass
+# over 100,000 of them (gc_pauses.FIRST_GENERATION) took 25-40 ms: two in a check of the libraries with -j 1 and
+# one more, over everything, when the thresholds were given back (0.09 s of 1.3 s of CPU), one or two in a check of
+# one report (2-core machine). An embedding caller (cli.main in a notebook or a test) keeps gc_pauses' thresholds.
+_CHECK_FIRST_GENERATION = 1_000_000
 
 
 def cmd_cache(args) -> int:
@@ -1016,6 +1031,7 @@ def cmd_errors(args) -> int:
 # no file open for writing when main() returns. Freeing what a check of many files built (every parsed file, block
 # and record of its session) took 0.15-0.7 s after its `ok:` line; mypy ends the same way (os._exit).
 _QUICK_EXIT = {"check", "cache", "errors"}
+_ENDS_AT_ONCE = False           # set by run(): this process ends (os._exit) when main() returns
 
 
 def _end_at_once(signum, _frame) -> None:
@@ -1032,9 +1048,11 @@ def run() -> None:
     its status. After a command of _QUICK_EXIT, stdout and stderr are flushed and the process ends at once
     (os._exit), without freeing every object one by one; other commands exit as usual (sys.exit), which runs
     atexit hooks (a Dask cluster's clean-up, multiprocessing's)."""
-    status = main()
+    global _ENDS_AT_ONCE
     command = sys.argv[1] if len(sys.argv) > 1 else None
-    if command not in _QUICK_EXIT or os.environ.get("PERFDSL_DEBUG"):
+    _ENDS_AT_ONCE = command in _QUICK_EXIT and not os.environ.get("PERFDSL_DEBUG")
+    status = main()
+    if not _ENDS_AT_ONCE:
         # main() has returned: every output is in place or gone (atomic_output), a Dask cluster closed. Ctrl-C now,
         # while atexit hooks run (a second or more after a run on a cluster), raised KeyboardInterrupt inside one:
         # a traceback, and exit status 0. It ends the process at once instead, as Ctrl-C does: 130.

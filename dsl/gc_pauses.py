@@ -26,11 +26,13 @@ OLDER_GENERATIONS = (50, 100)    # passes of the generation below between passes
 
 
 @contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the body with the thresholds above (nested uses keep the outermost's former thresholds for the end).
-    Raises nothing of its own."""
+def fewer_collections(first: int = FIRST_GENERATION) -> Iterator[None]:
+    """Run the body with the thresholds above, or `first` allocations between passes over the youngest objects
+    (nested uses keep the outermost's former thresholds for the end). A caller's first-generation threshold above
+    `first` is kept (a `perfdsl check` worker's, parallel_check.WORKER_FIRST_GENERATION): the body collects no more
+    often than it did. Raises nothing of its own."""
     before = gc.get_threshold()
-    gc.set_threshold(FIRST_GENERATION, *OLDER_GENERATIONS)
+    gc.set_threshold(max(first, before[0]), *OLDER_GENERATIONS)
     try:
         yield
     finally:

@@ -29,6 +29,14 @@ def test_raised_inside_given_back_after(own_thresholds):
     assert gc.get_threshold() == own_thresholds
 
 
+def test_a_higher_first_threshold_is_kept_inside(own_thresholds):
+    """A caller that collects less often (a check worker: 1,000,000) keeps its own first threshold inside."""
+    gc.set_threshold(1_000_000, 10, 10)
+    with gc_pauses.fewer_collections():
+        assert gc.get_threshold() == (1_000_000, 50, 100)
+    assert gc.get_threshold() == (1_000_000, 10, 10)
+
+
 def test_given_back_when_the_body_raises(own_thresholds):
     with pytest.raises(ValueError):
         with gc_pauses.fewer_collections():
