@@ -418,7 +418,7 @@ def cmd_check(args) -> int:
     from .errors import dedupe
     import gc
 
-    from .gc_pauses import FIRST_GENERATION, fewer_collections
+    from .gc_pauses import CHECK_FIRST_GENERATION, FIRST_GENERATION, fewer_collections
 
     started = time.perf_counter()
     args.files, skipped = _check_targets(args.files)
@@ -434,8 +434,8 @@ def cmd_check(args) -> int:
     checker = _FileChecker(cache)
     progress = Progress("checking", unit="files")
     # Many lasting objects, little garbage (gc_pauses.py); in the `perfdsl` command, which ends when the check
-    # does, fewer passes still (_CHECK_FIRST_GENERATION).
-    with fewer_collections(_CHECK_FIRST_GENERATION if _ENDS_AT_ONCE else FIRST_GENERATION):
+    # does, fewer passes still (CHECK_FIRST_GENERATION). An embedding caller (a notebook, a test) keeps the usual.
+    with fewer_collections(CHECK_FIRST_GENERATION if _ENDS_AT_ONCE else FIRST_GENERATION):
         for checked in _checked_files(args.files, cache, checker, args.jobs, progress):
             diagnostics.extend(checked.diagnostics)
             for shown, blocks, reports in checked.modules:
@@ -455,15 +455,6 @@ def cmd_check(args) -> int:
     sys.stderr.write(f"ok: {files} file{'s' if files != 1 else ''}, {blocks} block{'s' if blocks != 1 else ''}, "
                      f"{reports} report{'s' if reports != 1 else ''} ({time.perf_counter() - started:.2f} s)\n")
     return EXIT_OK
-
-
-# Allocations (less deallocations) between two passes of the garbage collector over the youngest objects while the
-# `perfdsl` command checks files in its own process, as in a worker (parallel_check.WORKER_FIRST_GENERATION): what
-# a check builds nearly all lives until the process ends (parsed files, blocks, the session's records), and a pass
-# over 100,000 of them (gc_pauses.FIRST_GENERATION) took 25-40 ms: two in a check of the libraries with -j 1 and
-# one more, over everything, when the thresholds were given back (0.09 s of 1.3 s of CPU), one or two in a check of
-# one report (2-core machine). An embedding caller (cli.main in a notebook or a test) keeps gc_pauses' thresholds.
-_CHECK_FIRST_GENERATION = 1_000_000
 
 
 def cmd_cache(args) -> int:

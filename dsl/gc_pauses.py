@@ -24,13 +24,21 @@ F = TypeVar("F", bound=Callable)
 FIRST_GENERATION = 100_000       # allocations less deallocations between passes over the youngest objects
 OLDER_GENERATIONS = (50, 100)    # passes of the generation below between passes over the next one
 
+# The first threshold while `perfdsl check` checks files, in a worker process (parallel_check) or in the command's
+# own process (cli.cmd_check, where the process ends with the check): what a check builds nearly all lives until
+# the process ends (parsed files, blocks, the session's records), and a pass over 100,000 young objects took 25-45
+# ms and found a few thousand to free: two passes in each worker of a check of the libraries (0.065-0.09 s of its
+# 0.7 s of CPU), two and one more over everything when the thresholds were given back with -j 1 (0.09 s of 1.3 s),
+# one or two in a check of one report (2-core machine). The memory of a worker was the same (75 MB).
+CHECK_FIRST_GENERATION = 1_000_000
+
 
 @contextmanager
 def fewer_collections(first: int = FIRST_GENERATION) -> Iterator[None]:
     """Run the body with the thresholds above, or `first` allocations between passes over the youngest objects
     (nested uses keep the outermost's former thresholds for the end). A caller's first-generation threshold above
-    `first` is kept (a `perfdsl check` worker's, parallel_check.WORKER_FIRST_GENERATION): the body collects no more
-    often than it did. Raises nothing of its own."""
+    `first` is kept (a `perfdsl check` worker's, CHECK_FIRST_GENERATION): the body collects no more often than it
+    did. Raises nothing of its own."""
     before = gc.get_threshold()
     gc.set_threshold(max(first, before[0]), *OLDER_GENERATIONS)
     try:

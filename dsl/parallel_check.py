@@ -81,13 +81,6 @@ def processes_for(jobs: int, files: int) -> int:
 # The work of a worker: set in the parent just before the fork, inherited by the workers (never pickled).
 _WORK: Callable | None = None
 
-# The allocations (less deallocations) between two passes of the cyclic garbage collector over a worker's youngest
-# objects. The parent's `fewer_collections` (gc_pauses.py) sets 100,000, and a worker checking half of the bundled
-# libraries made about 260,000: two passes of 25-45 ms each over objects that nearly all live on (the session's
-# blocks and records), 0.065-0.09 s of a worker's 0.7 s of CPU (2-core machine). A worker's garbage is a few
-# thousand objects a pass; its memory was the same (75 MB).
-WORKER_FIRST_GENERATION = 1_000_000
-
 
 def _start_worker(parent: int | None = None) -> None:
     """Each worker: Ctrl-C is the parent's to handle (it stops the workers); SIGTERM and SIGHUP end the worker (the
@@ -110,16 +103,18 @@ def _start_checking_worker(parent: int) -> None:
 
 def _collect_less() -> None:
     """In a worker: what the parent built before the fork is left out of every pass of the collector (gc.freeze:
-    nor are its pages copied by the collector's writes), and a pass runs every WORKER_FIRST_GENERATION allocations
-    (the older generations' thresholds kept); nothing changes where the collector is off."""
+    nor are its pages copied by the collector's writes), and a pass runs every gc_pauses.CHECK_FIRST_GENERATION
+    allocations (the older generations' thresholds kept); nothing changes where the collector is off."""
     import gc
+
+    from .gc_pauses import CHECK_FIRST_GENERATION
 
     if not gc.isenabled():
         return
     gc.freeze()
     first, *older = gc.get_threshold()
     if first:
-        gc.set_threshold(max(first, WORKER_FIRST_GENERATION), *older)
+        gc.set_threshold(max(first, CHECK_FIRST_GENERATION), *older)
 
 
 def _die_with_parent(parent: int) -> None:
