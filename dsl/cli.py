@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -416,8 +417,6 @@ def cmd_check(args) -> int:
     standard library is imported unless some file must be checked."""
     from .check_cache import CheckCache
     from .errors import dedupe
-    import gc
-
     from .gc_pauses import CHECK_FIRST_GENERATION, FIRST_GENERATION, fewer_collections
 
     started = time.perf_counter()
