@@ -69,10 +69,17 @@ def _colour(index: int):
 
 
 def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None = None) -> None:
-    """A metric against an axis: one panel per value of the panel axis, one series per colour.
+    """A metric against an axis (`metric_figure`), saved to `path` as PNG, SVG or PDF."""
+    _save(metric_figure(view), path, fmt)
+
+
+def metric_figure(view: MetricView):
+    """A metric against an axis: one panel per value of the panel axis, one series per colour, as a matplotlib
+    Figure (the caller saves and closes it; `draw_metric` does both).
 
     Numeric x: lines with markers (measured runs as open markers, no line). Categorical x (models, GPUs): the
-    series side by side around each category, since a line between two models means nothing.
+    series side by side around each category, since a line between two models means nothing. The panels share one
+    y-axis whose limits hold every point of every panel (`_fit_y`).
     """
     count = len(view.panels)
     columns = 2 if count == 4 else min(count, 3)       # 2 x 2 rather than 3 + 1
@@ -119,8 +126,8 @@ def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None
             ax.set_yscale("log")
             _log_axis(ax.yaxis)
         else:
-            ax.set_ylim(bottom=0)
             ax.yaxis.set_major_formatter(FuncFormatter(plain_number))
+    _fit_y(axes.flat[:count], view)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -136,7 +143,25 @@ def draw_metric(view: MetricView, path: str | Path | io.BytesIO, fmt: str | None
                       frameon=False)
     subtitle = f"at {view.held}" if view.held else ""
     figure.suptitle(view.title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
-    _save(figure, path, fmt)
+    return figure
+
+
+def _fit_y(axes, view: MetricView) -> None:
+    """A linear y-axis starts at 0 (where no value is negative), set only once every panel is drawn.
+
+    Setting a limit freezes it: set on the first panel before the others are drawn, the shared axis kept the first
+    panel's top and cut off the higher points of the later panels. Set now, the top is matplotlib's autoscaled one,
+    taken over the data of every panel sharing the axis. A log axis keeps its autoscaled limits.
+    """
+    if view.y_log:
+        return
+    values = [v for panel in view.panels for s in panel.series
+              for v in (*s.estimated.tolist(), *([] if s.measured is None else s.measured.tolist()))
+              if math.isfinite(v)]
+    if values and min(values) < 0:
+        return                     # the autoscaled bottom, below the lowest point
+    for ax in axes:
+        ax.set_ylim(bottom=0)
 
 
 def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], colour) -> None:

@@ -9,12 +9,13 @@ import re
 import shlex
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
 import perfdsl
 from perfdsl.cli import main
-from perfdsl.plot import DPI, PANEL_SIZE, plain_number
+from perfdsl.plot import DPI, PANEL_SIZE, metric_figure, plain_number
 from perfdsl.plot_data import metric_view
 from perfdsl.roofline import roofline_view
 
@@ -257,3 +258,37 @@ def _evaluated(path: Path):
 
     evaluated = evaluate_with_runs(perfdsl.load([path]), None, None, base_dir=str(path.parent))
     return evaluated.result, evaluated.comparison
+
+
+def _panel_points(ax) -> list[float]:
+    """Every finite y value drawn on a panel (estimates and measured runs), read back from its lines."""
+    return [float(y) for line in ax.get_lines() for y in line.get_ydata() if math.isfinite(float(y))]
+
+
+@pytest.mark.parametrize("batches, offset, log", [
+    ("[1, 2, 3]", "0 ms", False),     # 2 .. 18 ms estimated (19 run): linear from 0; panel 2 goes 3 times higher
+    ("[1, 10, 100]", "0 ms", True),   # 2 .. 600 ms: spans decades, a log axis
+    ("[1, 2, 3]", "5 ms", False),     # -3 .. 13 ms (14 run): a linear axis that must go below 0
+])
+def test_every_point_of_every_panel_is_inside_the_shared_y_axis(batches, offset, log, tmp_path: Path):
+    # The first panel's top froze the shared axis before the later, higher panels were drawn (points cut off).
+    (tmp_path / "runs.csv").write_text("batch,scale,runtime [ms]\n1,1,2.5\n3,3,19\n")   # 19: above its estimate
+    (tmp_path / "r.perf").write_text(
+        f'workload w {{\n    sweep batch = {batches}\n    sweep scale = [1, 3]\n}}\n'
+        f'costmodel c {{ runtime = 2 ms * workload.batch * workload.scale - {offset} }}\n'
+        'report r {\n    measured = "runs.csv"\n    workload = w\n    show c.runtime in ms as runtime\n}\n')
+    view = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime", x="batch", panels="scale")
+    assert bool(view.y_log) is log
+    figure = metric_figure(view)
+    try:
+        first, second = figure.axes[:2]
+        assert first.get_ylim() == second.get_ylim()                 # one shared axis
+        low, high = first.get_ylim()
+        first_points, second_points = _panel_points(first), _panel_points(second)
+        assert max(second_points) > max(first_points)
+        for points in (first_points, second_points):
+            assert low <= min(points) and max(points) <= high
+        if not log and min(first_points) >= 0:
+            assert low == 0                                          # a linear axis of sizes starts at 0
+    finally:
+        plt.close(figure)
