@@ -75,6 +75,29 @@ class SourceLines:
             return None
         return lines[line - 1].removesuffix("\r")
 
+    def cell_comment(self, cell: ir.Cell) -> str:
+        """The comment written after a cell on its last line (`mem_bw = 3350 GB/s   # gpus.csv: 3350 ...`), with the
+        comment lines right below it that start in the same column (its continuation), joined by spaces; "" where
+        the line goes on with code (`a = 1; b = 2`) or has no comment. Where a datasheet figure comes from: `explain`
+        and the workbook's Inputs sheet show it."""
+        span = cell.expr.span if cell.expr is not None else (cell.declared_span or cell.span)
+        line = self.line(span.file, span.end_line)
+        if line is None:
+            return ""
+        text = line[span.end_col - 1:].lstrip()
+        if not text.startswith("#"):
+            return ""
+        column = len(line) - len(text)
+        parts = [text[1:].strip()]
+        number = span.end_line + 1
+        while (following := self.line(span.file, number)) is not None:
+            rest = following.lstrip()
+            if not rest.startswith("#") or len(following) - len(rest) != column:
+                break
+            parts.append(rest[1:].strip())
+            number += 1
+        return " ".join(part for part in parts if part)
+
     def diag(self, code: str, message: str, span: ir.Span | None, **kwargs) -> Diagnostic:
         """An error Diagnostic located at `span`, quoting its line; `kwargs` are those of errors.error (path, hints,
         notes). With `span` None, the diagnostic has no location."""

@@ -71,17 +71,19 @@ class Picture:
 @dataclass
 class InputCell:
     """One cell of the Inputs sheet: the block, its kind, the cell, its formula as written (or "(declared UNIT)" for an
-    input), its value (a number in `unit` where it is one number over the sweep, else text), that unit, and where it
-    is defined ("FILE:LINE")."""
+    input), its value (a number in `unit` or a boolean where it is one value over the sweep, else text), that unit,
+    where it is defined ("FILE:LINE") and the comment written beside it there."""
 
     block: str        # e.g. "rtx_a5000"
     kind: str         # "hardware" | "model" | "workload" | "costmodel" | "report"
     cell: str         # e.g. "mem_bw"
     formula: str      # source text of the cell, e.g. "768 GB/s" or "4 * hidden"
-    value: float | int | str   # one number in `unit` (768 for 768 GB/s); text for a range over the sweep
-                               # ("0.67 .. 0.8"), strings and booleans ("fp16", "true"), or "not finite"
-    unit: str
+    value: float | int | bool | str   # one number in `unit` (768 for 768 GB/s) or one boolean; text for the values
+                                      # of a swept list ("1, 8, 32"), a range over the sweep ("0.67 .. 0.8"),
+                                      # strings ("fp16"), booleans that vary ("false, true"), or "not finite"
+    unit: str         # as the literal is written ("GB/s" for 768 GB/s); a readable one for a computed value
     source: str       # "hardware/ampere.perf:12"
+    comment: str = ""  # the comment beside the cell, e.g. "gpus.csv: 768"
 
 
 @dataclass

@@ -112,7 +112,7 @@ class Explainer:
         node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
                            formula=_formula(cell), value=_value_text(value, vtype),
                            location=str(cell.span.location()), inherited_from=owner if owner != block.name else None,
-                           source=cell_comment(self.program.sources, cell))
+                           source=self.program.sources.cell_comment(cell))
         key = (block.name, name)
         if cell.sweep:
             node.note = "a sweep axis"
@@ -163,31 +163,6 @@ class Explainer:
                            value="(not evaluated)", location=str(cell.span.location()),
                            inherited_from=owner if owner != block.name else None,
                            note="in a branch of if() not taken at this point")
-
-
-def cell_comment(sources, cell: ir.Cell) -> str:
-    """The comment written after a cell on its last line (`mem_bw = 3350 GB/s   # gpus.csv: 3350 ...`), with the
-    comment lines right below it that start in the same column (its continuation), joined by spaces; "" where the
-    line goes on with code (`a = 1; b = 2`) or has no comment. `sources` is the program's SourceLines: the files as
-    they were read."""
-    span = cell.expr.span if cell.expr is not None else (cell.declared_span or cell.span)
-    line = sources.line(span.file, span.end_line)
-    if line is None:
-        return ""
-    after = line[span.end_col - 1:]
-    text = after.lstrip()
-    if not text.startswith("#"):
-        return ""
-    column = len(line) - len(text)
-    parts = [text[1:].strip()]
-    number = span.end_line + 1
-    while (following := sources.line(span.file, number)) is not None:
-        rest = following.lstrip()
-        if not rest.startswith("#") or len(following) - len(rest) != column:
-            break
-        parts.append(rest[1:].strip())
-        number += 1
-    return " ".join(part for part in parts if part)
 
 
 def _formula(cell: ir.Cell) -> str:

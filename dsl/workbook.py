@@ -49,6 +49,7 @@ from .workbook_layout import (ERROR_FORMAT, EXCEL_MAX_ROWS, FAIR_ERROR, FIRST_DA
 from .workbook_summary import (CachedValue, axis_bounds_formulas, cached_formula_values, summarise,
                                summary_formulas)
 from .workbook_live_plan import LIVE_SHEETS
+from .workbook_setup import row_note_lines
 
 PROGRESS_EVERY = 1000            # rows between progress callbacks
 SUMMARY, INPUTS, UNMATCHED, ABOUT, SETUP, PLOTS = "Summary", "Inputs", "Unmatched", "About", "Setup", "Plots"
@@ -59,7 +60,7 @@ CHART_ROWS = 16                  # rows one chart takes (7.5 cm tall at the defa
 CHARTS_PER_PAGE = 4              # two rows of two: 32 rows, which fit a landscape page at any fit-to-width scale
 PAGE_ROWS = 36                   # rows a landscape page holds at 100% (19 cm of 0.53 cm rows); fit-to-width only
                                  # shrinks rows, so a page holds at least this many
-INPUT_HEADERS = ("Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source")
+INPUT_HEADERS = ("Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source", "Comment")
 UNMATCHED_HEADERS = ("Kind", "Description", "Source")
 SUMMARY_HEADERS = ("Section", "Metric", "Unit", "Rows", "Matched", "Mean |error|", "Mean error", "Worst error",
                    "Worst row")
@@ -187,7 +188,7 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached
         cached |= add_live_sheets(workbook, data.live)
     else:
         streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
-                                     [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source)
+                                     [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source, c.comment)
                                       for c in data.inputs], "no spec cells were recorded"))
     if data.runs_given:             # no runs: nothing was compared, so nothing is unmatched (About says so)
         streamed.append(_table_sheet(workbook.create_sheet(UNMATCHED), UNMATCHED_HEADERS,
@@ -232,8 +233,7 @@ def _setup_sheet(sheet: Worksheet, layouts: list[SectionLayout]) -> None:
             _put(sheet, row, 2, text).alignment = _WRAP
             sheet.row_dimensions[row].height = row_height([(text, text_width)])
             row += 1
-        notes = sorted({r.note for r in layout.section.rows if r.note})
-        for index, note in enumerate(notes):
+        for index, note in enumerate(row_note_lines(layout.section)):
             _label(_put(sheet, row, 1, "Row notes" if index == 0 else ""))
             _put(sheet, row, 2, note).alignment = _WRAP
             sheet.row_dimensions[row].height = row_height([(note, text_width)])

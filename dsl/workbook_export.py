@@ -24,7 +24,7 @@ from .matching import Comparison
 from .render import format_number
 from .report_options import OPTIONS as REPORT_OPTIONS
 from .result import Result
-from .units import DIMENSIONLESS, auto_unit
+from .units import DIMENSIONLESS, auto_unit, parse_unit
 from .workbook_pictures import workbook_pictures
 from .workbook_setup import setup_lines, shown_path
 
@@ -217,48 +217,75 @@ def _per_point_text(result: Result, option: str) -> list[str] | None:
 
 
 def input_cells(result: Result) -> list[InputCell]:
-    """Every cell the estimates used: formula, value (a range where it varies over the sweep), unit, source."""
+    """Every cell the estimates used: formula, value (`_value_summary`), unit, source file:line and the comment
+    written beside it (where a datasheet figure comes from)."""
     evaluator = result.evaluator
     by_cell: dict[tuple[str, str], list[np.ndarray]] = {}
     for (block, cell, _fix), array in evaluator.memo.items():
         by_cell.setdefault((block, cell), []).append(array)
     rows = []
     blocks = result.program.blocks
+    sources = result.program.sources
     for (block_name, cell_name), arrays in by_cell.items():
         block = blocks[block_name]
         cell = block.cells[cell_name]
         vtype = evaluator.types.get((block_name, cell_name))
-        value, unit = _value_summary(arrays, vtype)
+        value, unit = _value_summary(arrays, vtype, cell)
         span = cell.span
         rows.append(InputCell(block=block_name, kind=block.kind, cell=cell_name,
                               formula=" ".join((cell.text or "").split()) or f"(declared {cell.declared})",
-                              value=value, unit=unit, source=f"{shown_path(span.file)}:{span.line}"))
+                              value=value, unit=unit, source=f"{shown_path(span.file)}:{span.line}",
+                              comment=sources.cell_comment(cell)))
     kind_order = {"hardware": 0, "model": 1, "workload": 2, "costmodel": 3, "report": 4}
     rows.sort(key=lambda r: (kind_order.get(r.kind, 9), r.block, r.cell))
     return rows
 
 
-def _value_summary(arrays: list[np.ndarray], vtype) -> tuple[float | int | str, str]:
-    """A cell's value for the Inputs sheet and its unit: one number over the whole sweep is a number (in that unit,
-    an int where it is whole, so a spreadsheet computes with it); a range (`0.67 .. 0.8`), strings and booleans
-    (`fp16`, `true`) and values that are not finite are text."""
+MAX_LISTED = 8          # values of a swept list or of strings named on the Inputs sheet before "... (N values)"
+
+
+def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[float | int | bool | str, str]:
+    """A cell's value for the Inputs sheet and its unit.
+
+    One number over the whole sweep is a number (an int where it is whole, so a spreadsheet computes with it) in the
+    unit its literal is written in (`1555 GB/s` stays 1555 GB/s), else in a readable unit for its size (computed
+    cells). A swept list (`[1, 8, 32, 128]`, a zipped sweep) is its values in sweep order ("1, 8, 32, 128"), as
+    a list is not a range; a swept range and a computed cell that varies over the sweep are a range ("512 ..
+    8192"). One boolean is a boolean; strings, booleans that vary and values that are not finite are text."""
     flat = np.concatenate([np.asarray(a).reshape(-1) for a in arrays])
+    if flat.dtype.kind == "b" and len(set(flat.tolist())) == 1:
+        return bool(flat[0]), ""
     if flat.dtype.kind in "fiu":
         finite = flat[np.isfinite(flat)] if flat.dtype.kind == "f" else flat
-        dim = getattr(vtype, "dim", None)
         if finite.size == 0:
             return "not finite", ""
         low, high = float(finite.min()), float(finite.max())
-        if dim is None or dim == DIMENSIONLESS:
-            unit, scale = "", 1.0
-        else:
-            unit, scale = auto_unit(dim, max(abs(low), abs(high)))
+        unit, scale = _display_unit(cell, getattr(vtype, "dim", None), max(abs(low), abs(high)))
         if low == high:
             return _plain_number(low / scale), unit
+        if cell.sweep and not isinstance(cell.expr, ir.RangeExpr):
+            return _listed([format_number(_plain_number(v / scale)) for v in dict.fromkeys(finite.tolist())]), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
-    values = sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})   # as .perf writes
-    text = ", ".join(values[:8]) + (f" ... ({len(values)} values)" if len(values) > 8 else "")
-    return text, ""
+    return _listed(sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})), ""
+
+
+def _listed(values: list[str]) -> str:
+    return ", ".join(values[:MAX_LISTED]) + (f" ... ({len(values)} values)" if len(values) > MAX_LISTED else "")
+
+
+def _display_unit(cell: ir.Cell, dim, magnitude: float) -> tuple[str, float]:
+    """(unit, its factor to SI) for a cell's numbers on the Inputs sheet: the unit its literal is written in (a
+    number, a negated one, or a swept list whose numbers all carry the same unit), else a readable unit for
+    `magnitude` (in SI), else none for a dimensionless number."""
+    literals = (cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)) \
+        if cell.expr is not None else ()
+    units = {getattr(literal.operand if isinstance(literal, ir.Unary) else literal, "unit", None)
+             for literal in literals}
+    if len(units) == 1 and (written := units.pop()) is not None:
+        return written, parse_unit(written).scale
+    if dim is None or dim == DIMENSIONLESS:
+        return "", 1.0
+    return auto_unit(dim, magnitude)
 
 
 def _plain_number(value: float) -> float | int:

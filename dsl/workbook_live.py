@@ -47,7 +47,7 @@ def _headers(sheet: Worksheet, headers: tuple[str, ...], widths: tuple[float, ..
 
 
 def _inputs_sheet(sheet: Worksheet, plan: LivePlan) -> dict[str, CachedValue | None]:
-    _headers(sheet, INPUT_HEADERS, (34, 11, 14, 12, 13, 16, 12, 44))
+    _headers(sheet, INPUT_HEADERS, (34, 11, 14, 12, 13, 16, 12, 44, 60))
     values = {}
     for row, item in enumerate(plan.inputs, start=2):
         for column, value in enumerate((item.name, item.kind, item.value, item.unit, item.factor), start=1):
@@ -58,7 +58,8 @@ def _inputs_sheet(sheet: Worksheet, plan: LivePlan) -> dict[str, CachedValue | N
         values[f"F{row}"] = item.si_value
         _put(sheet, row, 7, item.si_unit)
         _put(sheet, row, 8, item.source)
-    sheet.auto_filter.ref = f"A1:H{len(plan.inputs) + 1}"
+        _put(sheet, row, 9, item.comment)
+    sheet.auto_filter.ref = f"A1:I{len(plan.inputs) + 1}"
     return values
 
 

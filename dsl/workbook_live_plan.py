@@ -5,8 +5,9 @@ Inputs sheet and every estimate, its Error and the Summary move. Three sheets ca
 
 - **Inputs**: every literal cell that a shown value depends on and that holds one value for the whole report
   (datasheet figures, model sizes, workload settings, constants of the cost model): the value as written in the
-  `.perf` file, its unit, the factor to SI, the SI value (`= value x factor`), the SI unit and `file:line`. Each SI
-  value is an Excel defined name `block.cell` (`rtx_a6000.mem_bw`): the cell to edit.
+  `.perf` file, its unit, the factor to SI, the SI value (`= value x factor`), the SI unit, `file:line` and the
+  comment written beside the figure there (where it comes from: "gpus.csv: 768"). Each SI value is an Excel defined
+  name `block.cell` (`rtx_a6000.mem_bw`): the cell to edit.
 - **Derived**: cells computed once for the report (formulas over inputs only, such as `opt_1_3b.params`), each a
   defined name whose formula reads other names, the `.perf` formula beside it.
 - **Calculation**: one row per cell whose value changes over the sweep (the cost model's cells, the workload's),
@@ -56,7 +57,8 @@ LIVE_MAX_POINTS = 16_000             # one column per point; an Excel sheet hold
 EXCEL_MAX_FORMULA = 8_192            # characters in one formula
 INPUTS, DERIVED, CALCULATION = "Inputs", "Derived", "Calculation"
 LIVE_SHEETS = (DERIVED, CALCULATION)
-INPUT_HEADERS = ("Cell", "Kind", "Value", "Unit", "Factor to SI", "SI value", "SI unit", "Defined at")
+INPUT_HEADERS = ("Cell", "Kind", "Value", "Unit", "Factor to SI", "SI value", "SI unit", "Defined at",
+                 "Comment")
 DERIVED_HEADERS = ("Cell", "Value", "Unit", "Formula (.perf)", "Defined at")
 CALC_HEADERS = ("Cell", "Unit", "Formula (.perf)", "Defined at")
 FIRST_POINT_COLUMN = len(CALC_HEADERS) + 1
@@ -72,7 +74,9 @@ _COLUMN = "\x00"                     # where a template's column letter goes
 
 @dataclass
 class InputRow:
-    """One editable figure: `value` as written (a number, a string or a boolean), `factor` to SI."""
+    """One editable figure: `value` as written (a number, a string or a boolean), `factor` to SI, where it is
+    defined (`source`, "FILE:LINE") and the comment written beside it there (`comment`: where the figure comes
+    from)."""
 
     name: str
     kind: str
@@ -82,6 +86,7 @@ class InputRow:
     si_unit: str
     source: str
     si_value: object = None          # the SI column's value, cached in the file (workbook_live_values)
+    comment: str = ""                # "gpus.csv: 768"
 
 
 @dataclass
@@ -452,7 +457,8 @@ class _Planner:
                 written = _written_number(number)
                 if written is not None:
                     value = -written if cell.expr.kind == "unary" else written
-        return InputRow(f"{key[0]}.{key[1]}", block.kind, value, unit, factor, self._unit(key), _where(cell.span))
+        return InputRow(f"{key[0]}.{key[1]}", block.kind, value, unit, factor, self._unit(key), _where(cell.span),
+                        comment=self.program.sources.cell_comment(cell))
 
     def _label(self, point: int) -> str:
         from .evaluator import format_coord

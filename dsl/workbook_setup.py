@@ -137,3 +137,27 @@ def _stack_text(ctx, blocks) -> str:
     if note is not None and isinstance(note.expr, ir.Str):
         parts.append(note.expr.value)
     return "; ".join(parts) or NOT_STATED
+
+
+def row_note_lines(section) -> list[str]:
+    """Each distinct row note of a section (the report cell `note`), sorted, led by the rows it applies to: their
+    count and the identifying columns that single them out (those whose values on these rows are not all the
+    section's), so that several notes under one label say which is which:
+    "2 rows (Model facebook/opt-1.3b, facebook/opt-6.7b; Device NVIDIA RTX A5000): Memory not explained ...".
+    A note of every row says "Every row"."""
+    rows = section.rows
+    lines = []
+    for note in sorted({row.note for row in rows if row.note}):
+        noted = [row for row in rows if row.note == note]
+        if len(noted) == len(rows):
+            lines.append(f"Every row: {note}")
+            continue
+        named = []
+        for column in section.id_columns:
+            values = list(dict.fromkeys(row.identity.get(column) for row in noted))
+            if set(values) != {row.identity.get(column) for row in rows}:
+                named.append(f"{column} {_values_text(values)}")
+        count = f"{len(noted)} row" + ("s" if len(noted) > 1 else "")
+        lines.append(f"{count} ({'; '.join(named)}): {note}" if named else f"{count}: {note}")
+    return lines
+

@@ -47,9 +47,25 @@ def summary_formulas(layout: SectionLayout, metric: MetricColumns, worst_cell: s
 
 
 def axis_bounds_formulas(layout: SectionLayout, metric: MetricColumns) -> tuple[str, str]:
-    """The two ends of a chart's y = x line: the smallest and largest value on either axis."""
-    both = f"{layout.column_range(metric.measured)},{layout.column_range(metric.estimated)}"
-    return f"=MIN({both})", f"=MAX({both})"
+    """The two ends of a chart's y = x line: the smallest and largest value on either axis of the points the chart
+    draws, the rows with both a measured and an estimated value (an estimate without a run is not a point, and
+    stretched the line past the points: the A6000 estimates of the seed report).
+
+    MINIFS and MAXIFS (Excel 2019 and 365, LibreOffice 5.2, the `formulas` engine) pick those rows without an array
+    formula; a file names them `_xlfn.MINIFS`, as Excel writes functions newer than its 2007 format. Both give 0
+    where no row has both."""
+    measured, estimated = layout.column_range(metric.measured), layout.column_range(metric.estimated)
+    ends = []
+    for outer, inner in (("MIN", "_xlfn.MINIFS"), ("MAX", "_xlfn.MAXIFS")):
+        ends.append(f"={outer}({inner}({measured},{estimated},{ANY_NUMBER}),"
+                    f"{inner}({estimated},{measured},{ANY_NUMBER}))")
+    return ends[0], ends[1]
+
+
+# The criterion "the other cell holds a number": an empty or text cell never meets a numeric criterion, and every
+# finite number exceeds -1E+307. ("<>", not empty, means the same in Excel, but the `formulas` engine that the tests
+# recalculate with reads it otherwise.)
+ANY_NUMBER = '">-1E+307"'
 
 
 # ---- the values the formulas give ----------------------------------------------------------------------------
@@ -70,12 +86,12 @@ def summarise(layout: SectionLayout, metric: MetricColumns, convention: str) -> 
     The Error column holds `comparison.relative_error` of each row (the value its cell caches), so these are the
     formulas' steps on those numbers: COUNT of the numeric errors; (SUMIF >0 - SUMIF <0) / COUNT; AVERAGE; the
     larger of MAX and -MIN, signed; the label of the first row holding it (MATCH with 0 finds the first); MIN and
-    MAX of the numbers in the Measured and Estimated columns (0 where there are none). One pass over the rows: a
-    100,000-row section is summarised in about 0.1 s a metric.
+    MAX of the Measured and Estimated numbers of the rows that have both (0 where none has). One pass over the
+    rows: a 100,000-row section is summarised in about 0.1 s a metric.
     """
     name = metric.spec.name
     pairs = [(as_number(row.estimated.get(name)), as_number(row.measured.get(name))) for row in layout.section.rows]
-    numbers = [number for pair in pairs for number in pair if number is not None]
+    numbers = [number for pair in pairs if None not in pair for number in pair]
     low, high = (min(numbers), max(numbers)) if numbers else (0, 0)
     errors = [relative_error(estimated, measured, convention) for estimated, measured in pairs]
     numeric = [error for error in errors if error is not None]

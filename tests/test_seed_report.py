@@ -123,10 +123,16 @@ def test_setup_states_workload_precision_stack_and_cost_model_of_each_section(se
     version = hashlib.sha256((REPO / "costmodels" / "transformer_inference.perf").read_bytes()).hexdigest()[:12]
     assert f"(sha256 {version})" in single["Cost model"]
     assert single["Sweep"].startswith("12 points; model: opt_1_3b, opt_6_7b, clm_60m")
-    assert single["Row notes"].startswith("No A6000 run entered a fit")      # the one note of the single-GPU rows
-    # Multi GPU: each distinct note once (OPT on the A5000; OPT on the A6000, with the band; clm on the A6000).
+    # the one note of the single-GPU rows, led by the rows it applies to: the A6000's (every model)
+    assert single["Row notes"].startswith("6 rows (Device NVIDIA RTX A6000): No A6000 run entered a fit")
+    # Multi GPU: each distinct note once (OPT on the A5000; OPT on the A6000, with the band; clm on the A6000), each
+    # saying which rows it is of.
     multi_notes = [text for label, text in rows[rows.index(("Section", "Multi GPU")):] if label in ("Row notes", None)]
-    assert len(multi_notes) == 3
+    opt, clm = "Model facebook/opt-1.3b, facebook/opt-6.7b", ("Model AICrossSim/clm-60m, AICrossSim/clm-200m, "
+                                                             "AICrossSim/clm-400m, AICrossSim/clm-1.1b")
+    assert [text.split(": ", 1)[0] for text in multi_notes] == [
+        f"2 rows ({opt}; Device NVIDIA RTX A5000)", f"2 rows ({opt}; Device NVIDIA RTX A6000)",
+        f"4 rows ({clm}; Device NVIDIA RTX A6000)"]
     assert sum("What the x 8 rows were" in text for text in multi_notes) == 2
     assert sum("No A6000 run entered a fit" in text for text in multi_notes) == 2
 

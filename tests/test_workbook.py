@@ -84,7 +84,8 @@ def seed_report(convention: str = "measured") -> WorkbookData:
         report_name="seed_benchmark",
         sections=[seed_section("Single GPU", A5000, SINGLE_MEASURED, SINGLE_ESTIMATED, 2),
                   seed_section("Multi GPU", A5000 + " x 8", MULTI_MEASURED, MULTI_ESTIMATED, 8)],
-        inputs=[InputCell("rtx_a5000", "hardware", "mem_bw", "768 GB/s", 768, "GB/s", "hardware/ampere.perf:12"),
+        inputs=[InputCell("rtx_a5000", "hardware", "mem_bw", "768 GB/s", 768, "GB/s", "hardware/ampere.perf:12",
+                          "gpus.csv: 768"),
                 InputCell("rtx_a5000", "hardware", "tdp", "230 W", 230, "W", "hardware/ampere.perf:14"),
                 InputCell("opt_1_3b", "model", "ffn", "4 * hidden", 8192, "", "models/opt.perf:20")],
         error_convention=convention,
@@ -273,6 +274,25 @@ def test_summary_caches_the_values_a_spreadsheet_computes(tmp_path, convention):
     assert cached["I6"] == f"row {worst + 3}"                      # data rows start on row 3
 
 
+def test_the_y_equals_x_line_spans_the_points_with_both_a_run_and_an_estimate(tmp_path):
+    """An estimate without a run is no point of the chart: it no longer sets the line's ends (the seed workbook's
+    line started at 114.52 ms, an A6000 estimate, below every point drawn)."""
+    data = seed_report()
+    rows = data.sections[0].rows
+    rows.append(ComparisonRow({"Model": "AICrossSim/clm-60m", "Device": "NVIDIA RTX A6000"},
+                              seed_values(100.0, 6.0, 0.002), {}))            # below every point: no run
+    rows.append(ComparisonRow({"Model": "facebook/opt-6.7b", "Device": "NVIDIA RTX A6000"},
+                              seed_values(5000.0, 15.0, 0.05), {}))           # above every point: no run
+    rows[0].estimated["runtime"] = None                                       # a run without an estimate
+    path = write(tmp_path, data)
+    both = [(SINGLE_MEASURED[m][0], SINGLE_ESTIMATED[m][0]) for m in list(SINGLE_MEASURED)[1:]]
+    low, high = min(min(pair) for pair in both), max(max(pair) for pair in both)
+    assert (low, high) == (112.05, 3300.85)                                   # clm-60m's estimate, opt-6.7b's
+    computed, cached = evaluate(path), summary_formula_cells(path)
+    assert (computed[("SUMMARY", "L2")], computed[("SUMMARY", "M2")]) == (low, high)
+    assert (cached["L2"], cached["M2"]) == (low, high)
+
+
 def test_excel_text_of_identity_values():
     """The worst row's label joins identity cells with `&`, which turns numbers into Excel's General text."""
     assert [excel_text(v) for v in (8, 8.0, 0.5, 1e-10, 2.5e20, 1 / 3, True, None, "opt")] == [
@@ -302,11 +322,13 @@ def test_summary_has_a_scatter_chart_per_measured_metric(tmp_path):
 def test_inputs_sheet(tmp_path):
     sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Inputs"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source"]
-    assert rows[1] == ["rtx_a5000", "hardware", "mem_bw", "768 GB/s", 768, "GB/s", "hardware/ampere.perf:12"]
+    assert rows[0] == ["Block", "Kind", "Cell", "Formula", "Value", "Unit", "Source", "Comment"]
+    assert rows[1] == ["rtx_a5000", "hardware", "mem_bw", "768 GB/s", 768, "GB/s", "hardware/ampere.perf:12",
+                       "gpus.csv: 768"]
+    assert rows[2][7] is None                                  # no comment beside it: an empty cell
     assert [sheet.cell(row, 5).data_type for row in (2, 3, 4)] == ["n", "n", "n"]     # numbers, not text
     assert rows[3][3] == "4 * hidden" and len(rows) == 4
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H4"
 
 
 def test_unmatched_sheet_says_none_when_empty(tmp_path):
@@ -358,7 +380,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     for row, name in zip(data.sections[0].rows, HOSTILE):
         row.identity["Model"] = name
     data.sections[0].rows[0].run_source = "=HYPERLINK(\"http://x\")"
-    data.inputs.append(InputCell("=b", "+k", "-c", "=4 * hidden", "@v", "=u", "-s"))
+    data.inputs.append(InputCell("=b", "+k", "-c", "=4 * hidden", "@v", "=u", "-s", "=SUM(A1) from a comment"))
     data.unmatched = [Unmatched("=kind", "+desc", "@src")]
     data.notes = ["=SUM(A1)"]
     data.report_name = "=report"
@@ -371,7 +393,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
         assert cell.quotePrefix        # Excel keeps it text even when someone edits the cell
     assert (sheet["O3"].value, sheet["O3"].data_type) == ("=HYPERLINK(\"http://x\")", "s")
     assert [(c.value, c.data_type) for c in book["Inputs"][5]] == [
-        (text, "s") for text in ("=b", "+k", "-c", "=4 * hidden", "@v", "=u", "-s")]
+        (text, "s") for text in ("=b", "+k", "-c", "=4 * hidden", "@v", "=u", "-s", "=SUM(A1) from a comment")]
     assert [c.value for c in book["Unmatched"][2]] == ["=kind", "+desc", "@src"]
     about = {row[0].value: row[1] for row in book["About"].iter_rows()}
     assert (about["Report"].value, about["Report"].data_type) == ("=report", "s")
@@ -662,3 +684,19 @@ def test_a_report_without_sections_names_itself_once_above_its_roofline(tmp_path
     titles = [row[0] for row in openpyxl.load_workbook(out)["Plots"].iter_rows(values_only=True) if row[0]]
     assert titles == ["published_trtllm: roofline on NVIDIA H100 80GB HBM3 at model=gptj_6b, hardware=h100_sxm5, "
                       "tp=1, batch=1, seq_len=128, output_len=1, kv_cache_dtype=auto, precision=fp8"]
+
+
+def test_each_row_note_says_which_rows_it_is_of():
+    from perfdsl.workbook_setup import row_note_lines
+
+    def row(model, device, note):
+        return ComparisonRow({"Model": model, "Device": device}, {}, {}, note=note)
+
+    section = Section("s", ["Model", "Device"], METRICS, [
+        row("a", "g1", "n1"), row("b", "g1", "n1"), row("a", "g2", "n2"), row("b", "g2", None)])
+    assert row_note_lines(section) == ["2 rows (Device g1): n1", "1 row (Model a; Device g2): n2"]
+    # a note of every row; rows that no one column singles out (a x g1 and b x g2) are counted
+    section.rows = [row("a", "g1", "n"), row("b", "g2", "n")]
+    assert row_note_lines(section) == ["Every row: n"]
+    section.rows = [row("a", "g1", "n"), row("b", "g2", "n"), row("a", "g2", None), row("b", "g1", None)]
+    assert row_note_lines(section) == ["2 rows: n"]

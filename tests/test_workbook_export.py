@@ -36,9 +36,10 @@ def example_book(tmp_path_factory):
 
 
 def inputs(book) -> dict[tuple[str, str], tuple]:
-    """(block, cell) -> (value, unit, source) of the Inputs sheet."""
+    """(block, cell) -> (value, unit, source, comment) of the Inputs sheet."""
     rows = list(book["Inputs"].iter_rows(min_row=2, values_only=True))
-    return {(block, cell): (value, unit, source) for block, _kind, cell, _formula, value, unit, source in rows}
+    return {(block, cell): (value, unit, source, comment)
+            for block, _kind, cell, _formula, value, unit, source, comment in rows}
 
 
 def test_inputs_values_that_are_one_number_are_number_cells(example_book):
@@ -50,18 +51,31 @@ def test_inputs_values_that_are_one_number_are_number_cells(example_book):
     # models/transformer.perf's params of OPT-1.3B, a count (no unit): a whole number, an int
     assert cells["opt_1_3b", "params"][:2] == (1315758080, None)
     assert cells["rtx_a5000", "bandwidth_efficiency"][:2] == (0.8, None)
-    kinds = collections.Counter(type(value).__name__ for value, _, _ in cells.values())
-    assert kinds == {"int": 84, "float": 16, "str": 30}
+    kinds = collections.Counter(type(value).__name__ for value, *_ in cells.values())
+    # text: the swept list and range, and four cells that vary over the sweep (tokens, bytes, flops, runtime)
+    assert kinds == {"int": 84, "float": 16, "bool": 24, "str": 6}
 
 
-def test_inputs_keep_text_for_ranges_strings_and_booleans(example_book):
+def test_inputs_keep_text_for_lists_ranges_and_strings_and_booleans_as_booleans(example_book):
     cells = inputs(example_book)
-    assert cells["grid", "batch"][0] == "1 .. 16"               # swept: a range over the sweep, text
+    assert cells["grid", "batch"][0] == "1, 2, 4, 8, 16"        # a swept list: its values, not a range
+    assert cells["grid", "seq"][0] == "128 .. 8192"             # a swept range (`128 .. 8192 by *2`): a range
     assert cells["grid", "tokens"][0] == "128 .. 131072"        # batch * seq: 1 * 128 .. 16 * 8192
-    assert cells["opt_1_3b", "tied_embeddings"][0] == "true"    # a boolean as .perf writes it
+    assert cells["opt_1_3b", "tied_embeddings"][0] is True      # a boolean cell (TRUE), not the text 'true'
     sheet = example_book["Inputs"]
     text = [cell.value for cell in sheet["E"][1:] if cell.data_type == "s"]
     assert text and not [value for value in text if NUMBER_TEXT.fullmatch(value)]
+    assert {cell.data_type for cell in sheet["E"][1:] if isinstance(cell.value, bool)} == {"b"}
+
+
+def test_inputs_show_a_figure_in_its_written_unit_and_the_comment_beside_it(example_book):
+    cells = inputs(example_book)
+    # hardware/ampere_workstation.perf: `mem_bw = 768 GB/s   # gpus.csv: 768`
+    assert cells["rtx_a5000", "mem_bw"] == (768, "GB/s", "hardware/ampere_workstation.perf:35", "gpus.csv: 768")
+    # a comment continued on the lines below it, in the same column, is joined
+    assert cells["rtx_a5000", "peak_fp16"][3] == (
+        '111.1; "Tensor Performance 222.2 TFLOPS" sparse headline / 2 (gpus.csv: derived)')
+    assert cells["opt_1_3b", "params"][3] is None                # no comment beside it
 
 
 def test_no_sheet_writes_a_number_as_text(example_book):
@@ -154,3 +168,26 @@ def test_a_shown_sweep_value_names_rows_and_a_flag_follows_the_axes(tmp_path):
     assert [(row.identity["TP"], row.identity["batch"], row.identity["fits"]) for row in section.rows] == \
         [(1, 1, True), (1, 8, True), (2, 1, False)]                 # tp 2 x batch 8 breaks the `require`
     assert "Rows: 3 of 4 sweep points meet every constraint." in data.notes
+
+
+def test_inputs_values_in_the_unit_written_and_sweeps_as_written(tmp_path, monkeypatch):
+    """A figure keeps the unit its literal is written in (1555 GB/s, not the 1.555 TB/s a readable unit for its size
+    would give); a computed value keeps a readable unit; a swept list is its values (in its written unit), a swept
+    range a range, a zipped sweep the values of each of its cells."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.perf").write_text(
+        'hardware g {\n    mem_bw = 1555 GB/s     # gpus.csv: 1555\n    fast = true\n    bytes_per_s = mem_bw * 1\n}\n'
+        'workload w {\n    sweep batch = [1, 8, 32, 128]\n    sweep seq = 128 .. 512 by *2\n'
+        '    sweep extra = [900 GB/s, 1200 GB/s]\n    sweep (a, b) = [(1, 5), (2, 5), (1, 6)]\n}\n'
+        'costmodel c {\n    runtime = if(hardware.fast, workload.batch * workload.seq * (workload.a + workload.b)'
+        ' * 1 GB / (hardware.bytes_per_s + workload.extra), 0 s)\n}\n'
+        'report r {\n    hardware = g\n    workload = w\n    show c.runtime in ms as runtime\n}\n')
+    result = perfdsl.load([tmp_path / "r.perf"]).evaluate("r")
+    cells = inputs(openpyxl.load_workbook(perfdsl.export_workbook(result, None, tmp_path / "r.xlsx")))
+    assert cells["g", "mem_bw"] == (1555, "GB/s", "r.perf:2", "gpus.csv: 1555")
+    assert cells["g", "bytes_per_s"][:2] == (1.555, "TB/s")        # computed: a readable unit, as before
+    assert cells["g", "fast"][:2] == (True, None)
+    assert cells["w", "batch"][:2] == ("1, 8, 32, 128", None)
+    assert cells["w", "seq"][:2] == ("128 .. 512", None)
+    assert cells["w", "extra"][:2] == ("900, 1200", "GB/s")
+    assert (cells["w", "a"][0], cells["w", "b"][0]) == ("1, 2", "5, 6")
