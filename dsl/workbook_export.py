@@ -8,7 +8,8 @@
   axes, then the role axes that no shown string already names.
 - Metrics: the shown numeric cells, in their display units, with the measured value and the error where runs matched;
   a report compared with no runs gets the estimates alone (workbook.py's estimates-only layout).
-- Inputs: every cell the estimates used, with its formula, value, unit and source file:line.
+- Inputs: every cell the estimates used, with its formula, value (in the unit its literal is written in; a swept
+  list as its values), unit, source file:line and the comment written beside it (where a figure comes from).
 """
 
 from __future__ import annotations
