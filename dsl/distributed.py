@@ -18,8 +18,8 @@ numbers, never a chunk's arrays. At most `window` chunks are in flight, so the c
 chunks' rows however large the sweep.
 A cluster that fails the run (a task whose workers died while running it, no worker for too long, the scheduler
 gone) is error[cluster-failed], exit status 2, never a traceback (cluster_failures); a local cluster's scheduler
-bounds how long it waits on stalled workers (LOCAL_SCHEDULER). dask.distributed is optional (`pip install
-perfdsl[dask]`).
+bounds how long it waits on stalled workers (LOCAL_SCHEDULER). dask.distributed is optional (the extra `dask`:
+`pip install -e '.[dask]'` in a checkout).
 """
 
 from __future__ import annotations

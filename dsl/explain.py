@@ -1,7 +1,10 @@
 """`perfdsl explain`: a cell's formula, value and unit, and the tree of its precedents (trace-precedents).
 
-The cell is evaluated at one sweep point (every axis fixed), so only that point is computed. Each node shows the
-cell, where it is defined, its formula and its value in a readable unit; a cell reached twice is expanded once.
+The cell is evaluated at one sweep point (every axis fixed), so only that point is computed; the `at:` line names
+only the axes the cell depends on ("every sweep point" for a constant). Each node shows the cell, where it is
+defined, its formula, its value in a readable unit and the comment written beside it (`comment:` under the root,
+`# ...` after a figure of the tree: where a datasheet figure comes from, or any other note); a cell reached twice
+is expanded once.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class ExplainNode:
     children: list["ExplainNode"] = field(default_factory=list)
     repeated: bool = False
     note: str = ""
-    source: str = ""                # the comment written beside the cell: where a datasheet figure comes from
+    comment: str = ""               # the comment written beside the cell (a datasheet figure's source, or a note)
 
 
 def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
@@ -91,10 +94,27 @@ class Explainer:
         self.evaluator = Evaluator(program.blocks, ctx, program.sources, checker.types, link=checker.link)
         self.seen: set[tuple[str, str]] = set()
 
-    def point_text(self) -> str:
-        """The chosen sweep point as text ("batch=8, seq=2048"), or "the only point" for a report without axes."""
-        return self.evaluator.describe_point(tuple(0 for _ in self.ctx.axes), tuple(1 for _ in self.ctx.axes),
-                                             self.fix) if self.ctx.axes else "the only point"
+    def point_text(self, axes: frozenset[int] | None = None) -> str:
+        """The chosen sweep point as text ("batch=8, seq=2048"), or "the only point" for a report without axes.
+        `axes` (axis indexes): name only these, "every sweep point" where none (None: every axis)."""
+        if not self.ctx.axes:
+            return "the only point"
+        fix = self.fix if axes is None else {index: at for index, at in self.fix.items() if index in axes}
+        return self.evaluator.describe_point(tuple(0 for _ in self.ctx.axes), tuple(1 for _ in self.ctx.axes), fix)
+
+    def axes_of(self, ref: ir.Ref, block: Block, name: str) -> frozenset[int]:
+        """The axes (indexes) the explained cell depends on: those its value varies along (chunks.cell_axes: its
+        own sweep, what its formulas read, swept roles they read through) and the axis of a swept role the name
+        itself goes through (`model.layers` is llama3_1_8b.layers at model=llama3_1_8b). The point's other axes
+        change nothing in the tree, so `explain` does not name them."""
+        from .chunks import cell_axes
+
+        link = self.checker.link
+        axes = set(cell_axes(link, self.ctx, [(block.name, name)]).get((block.name, name), frozenset()))
+        target = link.target(ref.parts, self.ctx.report)
+        if getattr(target, "swept", False) and target.role in self.ctx.swept_roles:
+            axes.add(self.ctx.swept_roles[target.role][0])
+        return frozenset(axes)
 
     def resolve(self, ref: ir.Ref, block: Block) -> tuple[Block, str]:
         """The block and cell a checked reference reads at the chosen point (the linker's resolution)."""
@@ -112,7 +132,7 @@ class Explainer:
         node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
                            formula=_formula(cell), value=_value_text(value, vtype),
                            location=str(cell.span.location()), inherited_from=owner if owner != block.name else None,
-                           source=self.program.sources.cell_comment(cell))
+                           comment=self.program.sources.cell_comment(cell))
         key = (block.name, name)
         if cell.sweep:
             node.note = "a sweep axis"
@@ -186,12 +206,12 @@ def _value_text(value: np.ndarray, vtype) -> str:
 
 
 def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
-    """The explain output: the root cell's value, formula, where it is defined, the point (`point`; the axes in
-    `defaulted` took their first value), then its precedents as a box-drawn tree."""
+    """The explain output: the root cell's value, formula, where it is defined, the comment written beside it, the
+    point (`point`; the axes in `defaulted` took their first value), then its precedents as a box-drawn tree."""
     lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
-    if root.source:
-        lines.append(f"  source: {root.source}")
+    if root.comment:
+        lines.append(f"  comment: {root.comment}")
     at = f"  at: {point}"
     if defaulted:
         at += f" (first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE)"
@@ -215,8 +235,8 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
             text += f" {node.note}"
         if node.repeated:
             text += " (see above)"
-        elif node.source and not node.children:     # a figure written in a file: where it comes from
-            text += f"   # {node.source}"
+        elif node.comment and not node.children:     # a figure written in a file: where it comes from
+            text += f"   # {node.comment}"
         lines.append(prefix + branch + text)
         child_prefix = prefix + ("    " if last else "│   ")
         for index, child in enumerate(node.children):
@@ -270,4 +290,6 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     if asked != cell:
         label = f"{asked}: {label}"
     root = explainer.node(label, block, name, 0, max_depth)
-    return render_tree(root, explainer.point_text(), defaulted)
+    axes = explainer.axes_of(ref, block, name)
+    names = {axis.name for axis in ctx.axes if axis.index in axes}
+    return render_tree(root, explainer.point_text(axes), [axis for axis in defaulted if axis in names])

@@ -2,8 +2,8 @@
 
 One convention for units through the Python API: arrays are SI (`Result.column`, `Result.array`, `to_xarray`), and
 `display=True` gives the units the report shows; tables carry the shown unit in each key (`records`, `table`, CSV,
-`to_pandas`), as `perfdsl eval` prints them. pandas and xarray are optional (`pip install perfdsl[notebook]`): they
-are imported here only, when asked for.
+`to_pandas`), as `perfdsl eval` prints them. pandas and xarray are optional (the extra `notebook`: `pip install -e
+'.[notebook]'` in a checkout): they are imported here only, when asked for.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@ chunk as row groups, so a sweep of any size streams into one file. Column names 
 units in brackets), values in those units; numbers stay float64 or int64, booleans boolean, names strings; a
 missing value (NaN, or a question's row without an answer) is null.
 
-pyarrow is optional (`pip install perfdsl[parquet]`): it is imported here only. The file is written beside the
-target under a hidden temporary name and moved onto it at the end, as every output of perfdsl is (output.py).
+pyarrow is optional (the extra `parquet`: `pip install -e '.[parquet]'` in a checkout): it is imported here only.
+The file is written beside the target under a hidden temporary name and moved onto it at the end, as every output
+of perfdsl is (output.py).
 """
 
 from __future__ import annotations

@@ -252,7 +252,7 @@ class Result:
 
     def to_pandas(self):
         """The rows of records() as a pandas DataFrame (display units in the column names, as in CSV output).
-        Needs pandas (`pip install perfdsl[notebook]`)."""
+        Needs pandas (the extra `notebook`: `pip install -e '.[notebook]'` in a checkout)."""
         from .notebook import to_pandas
 
         return to_pandas(self)
@@ -262,7 +262,7 @@ class Result:
         coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
         variable's attributes. Points that break a `require` are NaN (None in text and flags), as the rows leave
         them out, with a `valid` variable; `keep_invalid` (or `invalid_points = "mark"`) keeps their values. Needs
-        xarray (`pip install perfdsl[notebook]`)."""
+        xarray (the extra `notebook`: `pip install -e '.[notebook]'` in a checkout)."""
         from .notebook import to_xarray
 
         return to_xarray(self, display, keep_invalid)

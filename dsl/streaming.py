@@ -141,7 +141,7 @@ class Answer:
 
     def to_pandas(self):
         """The rows as a pandas DataFrame, as Result.to_pandas() gives a question's rows (display units in the
-        column names). Needs pandas (`pip install perfdsl[notebook]`)."""
+        column names). Needs pandas (the extra `notebook`: `pip install -e '.[notebook]'` in a checkout)."""
         from .notebook import to_pandas
 
         return to_pandas(self)

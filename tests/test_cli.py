@@ -547,10 +547,10 @@ def test_explain_shows_a_formula_without_the_comments_between_its_lines(work, ru
     assert out.splitlines()[:2] == ["c.x = 3 s", "  formula: 1 s + 2 s"]
 
 
-def test_explain_names_the_source_written_beside_a_figure(work, run):
+def test_explain_shows_the_comment_written_beside_a_figure(work, run):
     """Every number traces back to a datasheet: the comment written after a cell (and the comment lines below it in
-    the same column) is its source, shown under the root and after a leaf of the tree; code after the cell on the
-    same line is no comment."""
+    the same column), its source or any other note, is shown as `comment:` under the root and after a leaf of the
+    tree; code after the cell on the same line is no comment."""
     (work / "sourced.perf").write_text(
         'hardware gpu {\n'
         '    mem_bw = 3350 GB/s     # gpus.csv: 3350 (datasheet)\n'
@@ -565,12 +565,28 @@ def test_explain_names_the_source_written_beside_a_figure(work, run):
         'report r { hardware = gpu; show c.t }\n')
     code, out, _ = run("explain", "sourced.perf", "hardware.clock")
     assert code == 0
-    assert out.splitlines()[3] == "  source: DISPUTED: 1980 for FP32 peaks; 1830 for tensor peaks"
+    assert out.splitlines()[3] == "  comment: DISPUTED: 1980 for FP32 peaks; 1830 for tensor peaks"
     code, out, _ = run("explain", "sourced.perf", "c.t")
     assert code == 0
     assert "hardware.mem_bw -> gpu.mem_bw = 3.35 TB/s   [3350 GB/s]   (sourced.perf:2:5)   # gpus.csv: 3350 (datasheet)" \
         in out
     assert "hardware.sm -> gpu.sm = 132   (sourced.perf:6:5)\n" in out + "\n"
+
+
+@pytest.mark.parametrize("cell, at, line", [
+    # a constant of a block (bound at no point, or at the point chosen): no axis changes it
+    ("gpu1.peak", [], "every sweep point"),
+    ("m2.params", [], "every sweep point"),
+    # a role swept over blocks names the block the point takes; the workload's axes change nothing there
+    ("model.params", [], "model=m1 (first value of model; choose with --at AXIS=VALUE)"),
+    # tokens varies with batch and seq only: the model chosen with --at is no part of it
+    ("grid.tokens", ["--at", "model=m2", "--at", "batch=2"], "batch=2, seq=128 (first value of seq; choose with "
+                                                              "--at AXIS=VALUE)"),
+])
+def test_explain_names_only_the_axes_the_cell_depends_on(work, run, cell, at, line):
+    code, out, err = run("explain", "prog.perf", cell, *at)
+    assert code == 0 and err == ""
+    assert [text for text in out.splitlines() if text.startswith("  at: ")] == [f"  at: {line}"]
 
 
 def test_explain_every_axis_given(work, run):

@@ -66,7 +66,8 @@ def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
         result.to_pandas()
     assert caught.value.diagnostics[0].render() == (
         "error[missing-package]: this needs the package 'pandas', which is not installed\n"
-        "  = help: pip install 'perfdsl[notebook]'")
+        "  = help: in the perfdsl checkout: pip install -e '.[notebook]'; from a package index: pip install "
+        "'perfdsl[notebook]'")
 
 
 def test_count_axes_stay_integers_in_xarray_and_arrays(result):
