@@ -130,8 +130,11 @@ _TABLE = [
               "give one another name with `as NAME`, or another unit"),
     ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell", "add `show COSTMODEL.CELL in UNIT`"),
     ErrorCode("sweep-outside-report", "spec", _E,
-              "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role",
-              "bind the block in the report, or move the sweep into the report or its workload"),
+              "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role | ... which "
+              "report '{report}' sweeps the role '{role}' over with other blocks, so its sweeps are not axes",
+              "a block's sweeps are axes only where the report binds that block alone to its role: bind it so "
+              "(`{role} = {block}`, or --set {role}={block}), give each value a block of its own and sweep the role "
+              "over them, or move the sweep into the report or its workload"),
     ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples | each point of this zipped "
               "sweep is a tuple of {n} values",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
