@@ -300,8 +300,9 @@ _TABLE = [
               "folder | cannot read '{path}': the folder holds no .perf file | cannot read the run log '{path}': no "
               "such file (--measured, --add-measured, ingest's logs; --meta: the side metadata)",
               "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf); "
-              "a unit right after `--set NAME=NUMBER` (`GB/s`) is a value the shell cut at its space: quote it "
-              "(--set x=\"900 GB/s\")"),
+              "a unit right after `--set NAME=NUMBER` (`GB/s`), or a piece of a list or range (`2` after "
+              "`--set batch=1,`, `.. 1024` after `--set seq=128`), is a value the shell cut at its spaces: quote it "
+              "whole (--set x=\"900 GB/s\", --set seq=\"128 .. 1024\")"),
     ErrorCode("skipped-file", "usage", _W, "skipped '{path}': a link to '{target}', which does not exist",
               "`perfdsl check FOLDER` passes over such a link (an editor's lock file, a moved file) and checks the "
               "rest: remove the link or mend its target"),
