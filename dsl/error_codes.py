@@ -214,8 +214,11 @@ _TABLE = [
               "save the log as UTF-8, or as UTF-16 with a byte-order mark"),
     ErrorCode("no-measurement", "runs", _W, "row {row} has no measured value (every quantity is NA); row {row} skipped",
               "drop the row, or fill in what was measured"),
-    ErrorCode("no-rows", "runs", _W, "this log holds no run (nothing after its header)",
-              "check that the run wrote its rows"),
+    ErrorCode("no-rows", "runs", _E, "this log holds no run (nothing after its header) | no row of this log could be "
+              "used: every run in it was skipped",
+              "a log given (on the command line, or by a report's `measured`) must give a run at least: check that "
+              "the run wrote its rows, or mend the rows the warnings name, or leave the log out; ingest still writes "
+              "the runs of the other logs"),
     ErrorCode("no-completed-requests", "runs", _E, "no request completed (0 of {n}): its latency and throughput figures "
               "are placeholders, not measurements, so the run is not used", "rerun the benchmark once the server answers"),
     ErrorCode("unmatchable-runs", "runs", _W, "the runs of this log name no model: they cannot be matched to estimates",

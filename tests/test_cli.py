@@ -941,6 +941,18 @@ def test_a_reader_that_stops_early_does_not_change_the_status(work):
         assert child.wait(timeout=60) == status
 
 
+def test_ingest_writes_its_runs_and_keeps_its_status_when_the_reader_stops_early(work):
+    """`perfdsl ingest ... 2>&1 | head -1`: the runs are written and the status is 1 for a log that gave no run (before:
+    the first warning's write failed, so nothing was written and the status was 0)."""
+    (work / "good.csv").write_text("model,batch,runtime [ms]\nm1,1,3\n")
+    (work / "bad.csv").write_text("model,batch,runtime [ms]\nm1,one,3\n")
+    child = subprocess.Popen([sys.executable, "-m", "perfdsl.cli", "ingest", "good.csv", "bad.csv", "-o", "runs.csv"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child.stderr.close()
+    assert child.wait(timeout=60) == 1
+    assert (work / "runs.csv").read_text().splitlines()[1:] == ["m1,1,3.0,good.csv:row 1"]
+
+
 def test_ctrl_c_while_the_command_line_is_read(run, monkeypatch):
     """Ctrl-C in the first moments (argparse building its parser): `interrupted`, status 130, no traceback."""
     def interrupted():
