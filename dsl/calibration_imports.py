@@ -39,9 +39,40 @@ def fitted_block_files(problem, cells) -> list[str]:
 
 
 def import_lines(problem, cells, output: str) -> list[str]:
-    """The `import "..."` lines of the calibrated file: the fitted blocks' files, relative to the output's folder."""
-    out_dir = os.path.dirname(os.path.abspath(output))
-    return [f'import "{os.path.relpath(path, out_dir)}"' for path in fitted_block_files(problem, cells)]
+    """The `import "..."` lines of the calibrated file: the fitted blocks' files (import_path)."""
+    return [f'import "{import_path(path, output)}"' for path in fitted_block_files(problem, cells)]
+
+
+def import_path(path: str, output: str) -> str:
+    """How the file `output` imports the file `path`. A bundled library's file, from an output outside the tree that
+    holds the libraries (a user's folder), by its library form (`hardware/hopper.perf`), which finds the libraries
+    wherever perfdsl is installed or cloned, where that form resolves to `path` from the output's folder
+    (loader.resolve_import: no file of that name beside the output or in the working folder shadows it). Else the path
+    relative to the output's folder: a user's file (`toy.perf`), a shadowed library file, and a library file from an
+    output inside the libraries' tree (`reports/`: `../hardware/gpu.perf`), which moves with them, so that a copy of
+    the tree reads its own files, as the tree's reports do."""
+    from .library import library_root
+    from .loader import resolve_import
+
+    target = Path(path).resolve()
+    out = Path(os.path.abspath(output))
+    library = _library_form(target)
+    if library is not None and not out.resolve().is_relative_to(library_root().resolve()) \
+            and resolve_import(library, out) == target:
+        return library
+    return os.path.relpath(path, out.parent)
+
+
+def _library_form(target: Path) -> str | None:
+    """`LIBRARY/FILE` (`hardware/hopper.perf`) for a file of a bundled library, or None."""
+    from .library import LIBRARIES, library_path
+
+    for name in LIBRARIES:
+        try:
+            return f"{name}/{target.relative_to(library_path(name).resolve()).as_posix()}"
+        except ValueError:
+            continue
+    return None
 
 
 def set_twice(problem, cells, output: str) -> list[SetTwice]:

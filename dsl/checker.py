@@ -35,6 +35,7 @@ from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
 from .units import Dimension, dimension_name, parse_unit
 from .limits import MAX_CHAIN_DEPTH
+from .unbound_sweeps import unbound_sweep
 
 
 class Checker(Sharing):
@@ -346,11 +347,8 @@ class Checker(Sharing):
                 self._frames[-1].facts.add(("sweep", block.name, cell.name, vtype))
             return self._kept_by_sweep(block, cell, vtype)
         self._impure += 1                          # the message names the report
-        self.report("sweep-outside-report", f"'{cell.name}' is swept in {block.kind} '{block.name}', which "
-                    f"report '{self.ctx.report.name}' does not bind to a role", cell.span,
-                    path=block.cell_path(cell.name),
-                    hints=[f"bind it in the report (`{block.kind} = {block.name}`, or a role swept over this "
-                           "one block) so its sweeps become axes, or move the sweep into the workload or report"])
+        message, span, hints = unbound_sweep(block, cell, self.ctx)
+        self.report("sweep-outside-report", message, span, path=block.cell_path(cell.name), hints=hints)
         return UNKNOWN
 
     def _kept_by_sweep(self, block: Block, cell: ir.Cell, vtype: VType) -> VType:

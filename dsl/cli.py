@@ -306,11 +306,11 @@ def main(argv: list[str] | None = None) -> int:
                                   "levels of formulas, cells and blocks)",
                                   hints=["shorten the chains of cells or of `extends`"]))
         if isinstance(exc, OSError):
-            from .output import stdout_failed
+            from .output import silence, stdout_failed
 
             failed = stdout_failed(exc)
             if failed is not None:            # what is left in stdout's buffer would fail again on the way out
-                _silence(sys.stdout)
+                silence(sys.stdout)
                 exc = failed
         if isinstance(exc, PerfError):
             _print_diagnostics(exc.diagnostics)
@@ -370,18 +370,9 @@ def _print_diagnostics(diagnostics) -> None:
             sys.stderr.write(", ".join(parts) + "\n")
         sys.stderr.flush()
     except BrokenPipeError:
-        _silence(sys.stderr)
+        from .output import silence
 
-
-def _silence(stream) -> None:
-    """Point a stream whose reader has gone at the null device (Python's advice for SIGPIPE: its buffered text
-    is dropped, and writing or flushing it no longer fails)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to point elsewhere
-        pass
+        silence(sys.stderr)
 
 
 def _parse_sets(sets: list[str]) -> dict[str, str]:

@@ -130,8 +130,11 @@ _TABLE = [
               "give one another name with `as NAME`, or another unit"),
     ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell", "add `show COSTMODEL.CELL in UNIT`"),
     ErrorCode("sweep-outside-report", "spec", _E,
-              "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role",
-              "bind the block in the report, or move the sweep into the report or its workload"),
+              "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role | ... which "
+              "report '{report}' sweeps the role '{role}' over with other blocks, so its sweeps are not axes",
+              "a block's sweeps are axes only where the report binds that block alone to its role: bind it so "
+              "(`{role} = {block}`, or --set {role}={block}), give each value a block of its own and sweep the role "
+              "over them, or move the sweep into the report or its workload"),
     ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples | each point of this zipped "
               "sweep is a tuple of {n} values",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
@@ -211,8 +214,11 @@ _TABLE = [
               "save the log as UTF-8, or as UTF-16 with a byte-order mark"),
     ErrorCode("no-measurement", "runs", _W, "row {row} has no measured value (every quantity is NA); row {row} skipped",
               "drop the row, or fill in what was measured"),
-    ErrorCode("no-rows", "runs", _W, "this log holds no run (nothing after its header)",
-              "check that the run wrote its rows"),
+    ErrorCode("no-rows", "runs", _E, "this log holds no run (nothing after its header) | no row of this log could be "
+              "used: every run in it was skipped",
+              "a log given (on the command line, or by a report's `measured`) must give a run at least: check that "
+              "the run wrote its rows, or mend the rows the warnings name, or leave the log out; ingest still writes "
+              "the runs of the other logs"),
     ErrorCode("no-completed-requests", "runs", _E, "no request completed (0 of {n}): its latency and throughput figures "
               "are placeholders, not measurements, so the run is not used", "rerun the benchmark once the server answers"),
     ErrorCode("unmatchable-runs", "runs", _W, "the runs of this log name no model: they cannot be matched to estimates",
@@ -297,8 +303,9 @@ _TABLE = [
               "folder | cannot read '{path}': the folder holds no .perf file | cannot read the run log '{path}': no "
               "such file (--measured, --add-measured, ingest's logs; --meta: the side metadata)",
               "check the path; `perfdsl check` takes folders, the other commands a folder's files (FOLDER/*.perf); "
-              "a unit right after `--set NAME=NUMBER` (`GB/s`) is a value the shell cut at its space: quote it "
-              "(--set x=\"900 GB/s\")"),
+              "a unit right after `--set NAME=NUMBER` (`GB/s`), or a piece of a list or range (`2` after "
+              "`--set batch=1,`, `.. 1024` after `--set seq=128`), is a value the shell cut at its spaces: quote it "
+              "whole (--set x=\"900 GB/s\", --set seq=\"128 .. 1024\")"),
     ErrorCode("skipped-file", "usage", _W, "skipped '{path}': a link to '{target}', which does not exist",
               "`perfdsl check FOLDER` passes over such a link (an editor's lock file, a moved file) and checks the "
               "rest: remove the link or mend its target"),

@@ -76,10 +76,15 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     queue: list[Path] = []
 
     missing = []
+    cut_hints = set()
     for raw in paths:
         path = Path(raw)
         if not _is_file(path):
-            missing.append(_missing_file(str(raw), path))
+            cut = _cut_value_hint(str(raw))
+            if cut is None or _cut_value(cut) not in cut_hints:   # the pieces of one cut value: one error, the first
+                missing.append(_missing_file(str(raw), path, cut))
+            if cut is not None:
+                cut_hints.add(_cut_value(cut))
             continue
         queue.append(path.resolve())
     if missing:
@@ -132,27 +137,32 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     return modules
 
 
-def _missing_file(raw: str, path: Path) -> Diagnostic:
-    """A file of the command line that is not a file: a folder (its .perf files are what to give), or nothing."""
+def _missing_file(raw: str, path: Path, cut: str | None = None) -> Diagnostic:
+    """A file of the command line that is not a file: a folder (its .perf files are what to give), or nothing. `cut`:
+    the hint to quote the `--set` value that `raw` is a piece of, instead of the path's help."""
     if _is_dir(path):
         return error("no-such-file", f"cannot read '{raw}': it is a folder",
-                     hints=[f"give its files: {raw.rstrip('/' + os.sep) or raw}/*.perf"])
-    cut_unit = _cut_unit_hint(raw)
+                     hints=[cut or f"give its files: {raw.rstrip('/' + os.sep) or raw}/*.perf"])
     return error("no-such-file", f"cannot read '{raw}': no such file",
-                 hints=[cut_unit] if cut_unit else
-                 ["check the path (a file given here is read relative to the working folder); imports inside .perf "
-                  f"files are looked up {IMPORT_ORDER}"])
+                 hints=[cut or "check the path (a file given here is read relative to the working folder); imports "
+                        f"inside .perf files are looked up {IMPORT_ORDER}"])
 
 
-def _cut_unit_hint(raw: str) -> str | None:
-    """The hint to quote a `--set` value, where `raw` is its unit that the shell cut off and argparse took for the
-    report's file (`perfdsl eval --set x=900 GB/s r.perf`); None elsewhere, and always through the API."""
+def _cut_value_hint(raw: str) -> str | None:
+    """The hint to quote a `--set` value, where `raw` is a piece of it that the shell cut off and argparse took for the
+    report's file (`perfdsl eval --set x=900 GB/s r.perf`, `--set batch=1, 2 r.perf`, `--set seq=128 .. 1024
+    r.perf`: `..` too, though a folder of that name exists); None elsewhere, and always through the API."""
     argv = command_line_args()
     if not argv:
         return None
-    from .usage_hints import cut_unit_hint
+    from .usage_hints import cut_value_hint
 
-    return cut_unit_hint(raw, argv)
+    return cut_value_hint(raw, argv)
+
+
+def _cut_value(hint: str) -> str:
+    """The quoted value a cut-value hint ends with (the same for every piece of one value)."""
+    return hint.rpartition(": ")[2]
 
 
 def _is_dir(path: Path) -> bool:

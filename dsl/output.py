@@ -242,3 +242,14 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def silence(stream) -> None:
+    """Point a stream whose reader has gone at the null device (Python's advice for SIGPIPE: its buffered text
+    is dropped, and writing or flushing it no longer fails)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to point elsewhere
+        pass

@@ -25,6 +25,7 @@ from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .role_kinds import role_kind_errors
+from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
 __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
@@ -88,10 +89,31 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
                 block_sweeps(target)
         except PerfError as exc:
             diagnostics.extend(exc.diagnostics)
+    diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:
         raise PerfError(diagnostics)
     _refuse_too_many_points(ctx, sources)
     return ctx
+
+
+def _sweeps_among_swept_blocks(ctx: ReportContext, blocks: dict[str, Block], sources: SourceLines
+                               ) -> list[Diagnostic]:
+    """error[sweep-outside-report] for each cell swept in a block of a role swept over several blocks, whether or not
+    a shown value reads it: such a block's sweeps are no axes (an axis of the product cannot apply at some of the
+    role's blocks only), so the sweep, in its file or made by a `--set`, would otherwise change nothing."""
+    found = []
+    for _, coord in ctx.swept_roles.values():
+        names = list(dict.fromkeys(coord.values.tolist()))
+        if len(names) < 2:
+            continue
+        for name in names:
+            block = blocks[name]
+            for cell in block.cells.values():
+                if cell.sweep and cell.expr is not None:
+                    message, span, hints = unbound_sweep(block, cell, ctx)
+                    found.append(sources.diag("sweep-outside-report", message, span, path=block.cell_path(cell.name),
+                                              hints=hints))
+    return found
 
 
 def _refuse_too_many_points(ctx: ReportContext, sources: SourceLines) -> None:

@@ -12,8 +12,13 @@ A value cut in two before the report's file is no usage error to argparse: its u
 
     perfdsl eval --set x=900 GB/s r.perf                  -> error[no-such-file]: cannot read 'GB/s': no such file
 
-`cut_unit_hint` gives the loader the same quoting hint for it (and argparse's errors too, where the report's file,
-or a cell after it, is the argument left over: `perfdsl calibrate --set x=900 GB/s r.perf --fit ...`).
+    perfdsl eval --set batch=1, 2 r.perf                  -> error[no-such-file]: cannot read '2': no such file
+
+`cut_value_hint` gives the loader the same quoting hint for it (and argparse's errors too, where the report's file,
+or a cell after it, is the argument left over: `perfdsl calibrate --set x=900 GB/s r.perf --fit ...`). Which
+arguments after `--set NAME=VALUE` are pieces of its value is read from the value's syntax (`cut_pieces`): a unit
+after a number, whatever follows a `,`, `..` or `by`, and a piece that starts with `,` or `..` or is `by`, so the
+hint quotes the value whole (`--set seq="128 .. 1024 by *2"`), never the first two pieces alone.
 """
 
 from __future__ import annotations
@@ -73,10 +78,14 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
         for index, token in enumerate(argv[:-1]):
             value = argv[index + 1]
             if token in ASSIGNING_OPTIONS and "=" in value and index + 2 < len(argv) and argv[index + 2] == extra[0]:
-                hints.append(_quote_hint(token, value, argv[index + 2]))
+                # argparse leaves over the value's pieces in order (`--set seq=128 .. 1024`: `.. 1024`), words
+                # of a text too (`--set label=My big GPU`)
+                left = [piece for piece, over in zip(argv[index + 2:], extra) if piece == over]
+                pieces = cut_pieces(argv, index)
+                hints.append(_quote_hint(token, value, " ".join(pieces if len(pieces) > len(left) else left)))
                 break
-        else:       # the unit took the place of the file, and the file (or a cell after it) is what was left over
-            hint = next(filter(None, (cut_unit_hint(token, argv) for token in argv)), None)
+        else:       # a piece took the place of the file, and the file (or a cell after it) is what was left over
+            hint = next(filter(None, (cut_value_hint(token, argv) for token in argv)), None)
             hints += [hint] if hint else []
     elif message.startswith(REQUIRED):
         owner = None
@@ -94,19 +103,53 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
     return hints
 
 
-def cut_unit_hint(argument: str, argv: Sequence[str]) -> str | None:
-    """Where `argument` of the command line `argv` is a unit (`GB/s`, `TFLOP/s`, `W`: units.is_unit) right after
-    `--set NAME=NUMBER` (or `--at`), the shell cut a value at its space and argparse took the unit for an argument of
-    its own (the report's file, where it came first): the hint to quote the value whole, as that of `usage_hints`.
-    None where `argument` is no such unit."""
+def cut_value_hint(argument: str, argv: Sequence[str]) -> str | None:
+    """Where `argument` of the command line `argv` is a piece of a `--set NAME=VALUE` (or `--at`) value that the shell
+    cut at a space (cut_pieces: a unit after a number, `2` after `1,`, `..` and `1024` after `128`) and argparse took
+    for an argument of its own (the report's file, where it came first): the hint to quote the value whole, as that of
+    `usage_hints`. None where `argument` is no such piece."""
+    for index in range(len(argv) - 2):
+        option, value = argv[index:index + 2]
+        if option not in ASSIGNING_OPTIONS or "=" not in value:
+            continue
+        pieces = cut_pieces(argv, index)
+        if argument not in pieces:
+            continue
+        quote = _quote_hint(option, value, " ".join(pieces))
+        if pieces == [argument] and _is_unit(argument):
+            return f"'{argument}' is the unit of {option} {value}, cut off by the shell: {quote}"
+        return f"'{argument}' is a piece of the value of {option} {value.partition('=')[0]}, cut off by the shell: " \
+               + quote
+    return None
+
+
+def cut_pieces(argv: Sequence[str], index: int) -> list[str]:
+    """The arguments after `argv[index]` (an option of ASSIGNING_OPTIONS) and its `NAME=VALUE` that continue the value
+    as the .perf syntax reads it: the pieces a shell made of one value with spaces. A piece is needed after a value
+    that ends in `,`, `..`, `by` or `*` (`--set batch=1, 2`, `--set seq=128 .. 1024 by *2`), and continues it where it
+    starts with `,` or `..`, is `by`, or is a unit after a number (`900 GB/s`, `80 GB, 120 GB`). An option or a
+    .perf file is never a piece. [] where the value is whole."""
+    text = argv[index + 1].partition("=")[2].strip()
+    pieces: list[str] = []
+    for token in argv[index + 2:]:
+        if (token.startswith("-") and not _NUMBER.fullmatch(token.rstrip(","))) or token.endswith(".perf"):
+            break
+        last = text.replace(",", " ").replace("..", " .. ").split()
+        needed = text.endswith((",", "..", "*")) or (last[-1:] == ["by"])
+        continues = token.startswith((",", "..")) or token == "by" or (
+            last and _NUMBER.fullmatch(last[-1]) is not None and _is_unit(token.rstrip(",")))
+        if not (needed or continues):
+            break
+        pieces.append(token)
+        text = f"{text} {token}"
+    return pieces
+
+
+def _is_unit(text: str) -> bool:
+    """Whether `text` is a unit (`GB/s`, `W`: units.is_unit)."""
     from .units import is_unit
 
-    for index in range(len(argv) - 2):
-        option, value, unit = argv[index:index + 3]
-        if unit == argument and option in ASSIGNING_OPTIONS and _NUMBER.fullmatch(value.partition("=")[2].strip()) \
-                and is_unit(unit):
-            return f"'{unit}' is the unit of {option} {value}, cut off by the shell: " + _quote_hint(option, value, unit)
-    return None
+    return bool(text) and is_unit(text)
 
 
 def _quote_hint(option: str, value: str, rest: str) -> str:

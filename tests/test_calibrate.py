@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -454,6 +455,68 @@ def test_the_seed_calibration_imports_what_calibrate_writes_for_it(seed_calibrat
     written = import_lines(problem, cal.cells, str(shipped))
     assert written == ['import "../hardware/gpu.perf"', 'import "../software/stacks.perf"']
     assert [line for line in shipped.read_text().splitlines() if line.startswith("import ")] == written
+
+
+# A report of the newcomer's own, in a folder of theirs, fitting a cell of a bundled GPU: 1 GB read at mem_bw.
+ON_A_BUNDLED_GPU = """\
+import "hardware/hopper.perf"
+costmodel c { runtime = 1 GB / hardware.mem_bw }
+workload w { sweep batch = [1, 2] }
+report r {
+    hardware = h100_sxm5
+    workload = w
+    show c.runtime in ms as runtime
+}
+"""
+
+
+def test_a_calibration_imports_a_bundled_file_by_its_library_form(tmp_path, capsys, monkeypatch):
+    """The newcomer's calibration imported `"../../newcomer/hardware/hopper.perf"`, the path from their folder into the
+    clone, which breaks when either moves; the library form is found wherever perfdsl is."""
+    monkeypatch.chdir(tmp_path)
+    Path("mine.perf").write_text(ON_A_BUNDLED_GPU)
+    Path("runs.csv").write_text("batch,runtime [ms]\n1,0.25\n2,0.25\n")      # 1 GB / 0.25 ms = 4 TB/s
+    assert main(["calibrate", "mine.perf", "--measured", "runs.csv", "--fit", "h100_sxm5.mem_bw=1TB/s..8TB/s",
+                 "--bootstrap", "0", "--starts", "1", "-o", "cal.perf"]) == 0
+    text = Path("cal.perf").read_text()
+    assert [line for line in text.splitlines() if line.startswith("import ")] == ['import "hardware/hopper.perf"']
+    assert "    h100_sxm5.mem_bw = 4000 GB/s\n" in text
+    capsys.readouterr()
+    assert main(["check", "cal.perf"]) == 0
+
+
+def test_a_library_form_that_another_file_would_shadow_keeps_the_relative_path(tmp_path, monkeypatch):
+    """`import "hardware/hopper.perf"` is looked for beside the importing file, then in the working folder, before
+    the bundled libraries: where a file of that name stands in either, the relative path names the bundled one."""
+    from perfdsl.calibration_imports import import_path
+
+    hopper = perfdsl.library_path("hardware") / "hopper.perf"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    monkeypatch.chdir(tmp_path)
+    output = str(mine / "cal.perf")
+    assert import_path(str(hopper), output) == "hardware/hopper.perf"
+    relative = os.path.relpath(hopper, mine)
+    (mine / "hardware").mkdir()
+    (mine / "hardware" / "hopper.perf").write_text("hardware my_hopper { mem_bw = 1 TB/s }\n")   # beside the output
+    assert import_path(str(hopper), output) == relative
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert import_path(str(hopper), str(elsewhere / "cal.perf")) == "hardware/hopper.perf"
+    monkeypatch.chdir(mine)                                     # in the working folder
+    assert import_path(str(hopper), str(elsewhere / "cal.perf")) == os.path.relpath(hopper, elsewhere)
+
+
+def test_a_calibration_inside_the_libraries_tree_keeps_relative_imports(tmp_path):
+    """An output in the tree that holds the libraries (the repository's reports/) moves with them: `../hardware/...`,
+    as the tree's reports import, so that a copy of the tree reads its own files. A user's file is always relative."""
+    from perfdsl.calibration_imports import import_path
+    from perfdsl.library import library_root
+
+    hopper = perfdsl.library_path("hardware") / "hopper.perf"
+    assert import_path(str(hopper), str(library_root() / "reports" / "cal.perf")) == "../hardware/hopper.perf"
+    (tmp_path / "mygpu.perf").write_text("")
+    assert import_path(str(tmp_path / "mygpu.perf"), str(tmp_path / "out" / "cal.perf")) == "../mygpu.perf"
 
 
 def test_a_calibration_beside_the_one_the_report_imports_is_said_to_set_its_cells_twice(tmp_path, capsys,

@@ -754,10 +754,56 @@ def test_the_cut_off_hint_names_each_unit_and_quotes_safely(work, run, argv, hin
     assert err.splitlines()[1] == f"  = help: {hint}"
 
 
+@pytest.mark.parametrize("argv, quoted", [
+    (["eval", "prog.perf", "--set", "seq=128", "..", "1024"], 'seq="128 .. 1024"'),
+    (["eval", "prog.perf", "--set", "seq=128", "..", "1024", "by", "*2"], 'seq="128 .. 1024 by *2"'),
+    (["eval", "prog.perf", "--set", "batch=1,", "2,", "4", "--format", "csv"], 'batch="1, 2, 4"'),
+    (["eval", "prog.perf", "--set", "label=My", "big", "GPU"], 'label="My big GPU"'),
+])
+def test_a_set_value_cut_after_the_file_is_quoted_whole(work, run, argv, quoted):
+    # Before: `--set seq="128 .."` (the first two pieces only), `--set batch="1, 2,"`.
+    code, out, err = run(*argv)
+    assert code == 2
+    assert err.splitlines()[-1] == f"  = help: a value with a space is one argument only when quoted: --set {quoted}"
+
+
+@pytest.mark.parametrize("argv, message, hint", [
+    (["eval", "--set", "batch=1,", "2", "prog.perf"], "cannot read '2': no such file",
+     "'2' is a piece of the value of --set batch, cut off by the shell: a value with a space is one argument only "
+     'when quoted: --set batch="1, 2"'),
+    (["eval", "--set", "batch=1,", "2,", "4", "prog.perf"], "cannot read '2,': no such file",
+     "'2,' is a piece of the value of --set batch, cut off by the shell: a value with a space is one argument only "
+     'when quoted: --set batch="1, 2, 4"'),
+    (["eval", "--set", "seq=128", "..", "1024", "by", "*2", "prog.perf"], "cannot read '..': it is a folder",
+     "'..' is a piece of the value of --set seq, cut off by the shell: a value with a space is one argument only "
+     'when quoted: --set seq="128 .. 1024 by *2"'),
+    (["plot", "--set", "hw.mem_size=80", "GB,", "120", "GB", "prog.perf", "-o", "p.png"],
+     "cannot read 'GB,': no such file",
+     "'GB,' is a piece of the value of --set hw.mem_size, cut off by the shell: a value with a space is one argument "
+     'only when quoted: --set hw.mem_size="80 GB, 120 GB"'),
+])
+def test_a_list_or_range_cut_before_the_file_is_one_error_with_the_quoting_hint(work, run, argv, message, hint):
+    # Before: `cannot read '2'` with the path's help; `..` "is a folder: give its files: ../*.perf" and a second
+    # error for `1024`. Every piece of the value is quoted, and only the first piece taken for a file is an error.
+    code, out, err = run(*argv)
+    assert (code, err) == (2, f"error[no-such-file]: {message}\n  = help: {hint}\n\n1 error\n")
+
+
+def test_a_list_cut_where_argparse_errs_gets_the_same_hint(work, run):
+    code, out, err = run("calibrate", "--set", "batch=1,", "2", "prog.perf", "--fit", "x", "-o", "c.perf")
+    assert code == 2
+    assert err.splitlines()[-2:] == [
+        "perfdsl: error: unrecognized arguments: prog.perf",
+        "  = help: '2' is a piece of the value of --set batch, cut off by the shell: a value with a space is one "
+        'argument only when quoted: --set batch="1, 2"']
+
+
 @pytest.mark.parametrize("argv", [
     ["eval", "--set", "model=m1", "GB/s", "prog.perf"],       # not a number before it: no value cut at a unit
     ["eval", "--set", "x=900", "GBs", "prog.perf"],           # not a unit
     ["eval", "GB/s", "prog.perf"],                            # no --set before it
+    ["eval", "--set", "batch=1,2", "4", "prog.perf"],         # a whole list before it: 4 is no piece of it
+    ["eval", "--set", "batch=1", "2", "prog.perf"],           # nor after a whole number
 ])
 def test_a_missing_file_that_no_set_value_lost_keeps_the_path_help(work, run, argv):
     code, out, err = run(*argv)
@@ -909,6 +955,18 @@ def test_a_reader_that_stops_early_does_not_change_the_status(work):
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         child.stderr.close()
         assert child.wait(timeout=60) == status
+
+
+def test_ingest_writes_its_runs_and_keeps_its_status_when_the_reader_stops_early(work):
+    """`perfdsl ingest ... 2>&1 | head -1`: the runs are written and the status is 1 for a log that gave no run (before:
+    the first warning's write failed, so nothing was written and the status was 0)."""
+    (work / "good.csv").write_text("model,batch,runtime [ms]\nm1,1,3\n")
+    (work / "bad.csv").write_text("model,batch,runtime [ms]\nm1,one,3\n")
+    child = subprocess.Popen([sys.executable, "-m", "perfdsl.cli", "ingest", "good.csv", "bad.csv", "-o", "runs.csv"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child.stderr.close()
+    assert child.wait(timeout=60) == 1
+    assert (work / "runs.csv").read_text().splitlines()[1:] == ["m1,1,3.0,good.csv:row 1"]
 
 
 def test_ctrl_c_while_the_command_line_is_read(run, monkeypatch):

@@ -238,7 +238,8 @@ TRIGGERS = [
         "  = help: give the model as side metadata: --meta side.json with {\"model\": \"...\"}, or a file "
         "'power.csv.meta.json' beside the log\n"
         "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 2 warnings\n")),
-    Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 0, files={
+    # The log's one GPU has no sample: the log gives no run (no-rows, exit status 1).
+    Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
         "power.csv": SMI_HEADER + "2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"}, stderr=(
         "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw' of gpu 0\n"
         "  --> power.csv:2:47 (row 1, column 'power.draw')\n"
@@ -254,7 +255,10 @@ TRIGGERS = [
         "  = note: row 1 is left out of 'memory.used'\n"
         "warning[no-samples]: no usable samples for gpu 0; skipped\n"
         "  --> power.csv\n"
-        "ingest: 0 runs from 1 log; nothing written; 0 errors, 3 warnings\n")),
+        "error[no-rows]: no row of this log could be used: every run in it was skipped\n"
+        "  --> power.csv\n"
+        "  = help: the warnings at its rows say why each was skipped: mend them, or leave the log out\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 3 warnings\n")),
     Trigger("no-energy", ["ingest", "power.csv", "-o", "out.csv"], 0, files={
         "power.csv": SMI_HEADER + smi_row(0, 100)}, stderr=(
         "warning[no-energy]: fewer than two power samples in the window for gpu 0; energy left out\n"
@@ -346,6 +350,10 @@ TRIGGERS = [
     # A negative duration was compared (an error of -200 %); 0 is not a measurement either.
     Trigger("bad-value", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "n_gpus,runtime [ms]\n1,-11\n2,0\n"}, stderr=(
+        "error[no-rows]: no row of this log could be used: every run in it was skipped\n"
+        "  --> runs.csv\n"
+        "  = help: the warnings at its rows say why each was skipped: mend them, or leave the log out\n"
+        "\n"
         "warning[bad-value]: '-11' in column 'runtime [ms]': a duration cannot be negative; not used\n"
         "  --> runs.csv:2:3 (row 1, column 'runtime [ms]')\n"
         "  |\n"
@@ -364,8 +372,7 @@ TRIGGERS = [
         "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
         "NA where the run has no value\n"
         "\n"
-        "2 warnings\n"
-        "--strict: warnings are errors\n")),
+        "1 error, 2 warnings\n")),
     # Formats whose readers take whole documents (vLLM's JSON here) are checked after reading: the metric is named.
     Trigger("bad-value", ["ingest", "t.json", "--meta", "side.json", "-o", "runs.csv"], 0, files={
         "side.json": '{"model": "org/tiny"}', "t.json": json.dumps({"elapsed_time": -48.25, "num_requests": 1000, "total_num_tokens": 384000,

@@ -91,6 +91,54 @@ def test_an_error_in_a_log_is_exit_status_1_and_no_output_is_written(tmp_path, c
     assert "error[unknown-unit]: unknown unit 'fortnight' in column 'runtime [fortnight]'" in capsys.readouterr().err
 
 
+def _unusable_log(tmp_path: Path) -> Path:
+    """A log none of whose rows can be used: a batch in words, a runtime in a unit of memory."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,hardware,n_gpus,tokens,runtime [ms]\n"
+                   "org/tiny,NVIDIA Card A,eight,1000,25\n"
+                   "org/tiny,NVIDIA Card A,1,1000,7 GB\n")
+    return bad
+
+
+def test_a_log_with_no_usable_row_is_an_error_naming_it_beside_its_rows_warnings(tmp_path, capsys):
+    # Before: the two warnings alone, the estimates compared with nothing, exit status 0.
+    bad = _unusable_log(tmp_path)
+    out = tmp_path / "out.csv"
+    assert main(["eval", str(SPEC), "--measured", str(bad), "-o", str(out)]) == 1
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert err.startswith(f"""\
+error[no-rows]: no row of this log could be used: every run in it was skipped
+  --> {bad}
+  = help: the warnings at its rows say why each was skipped: mend them, or leave the log out
+
+warning[bad-value]: cannot read 'eight' in column 'n_gpus': 'n_gpus' must be a whole number
+""")
+    assert "warning[bad-value]: cannot read '7 GB' as a number in column 'runtime [ms]'\n" in err
+    assert err.endswith("\n1 error, 2 warnings\n")
+    # Beside a log that gives runs, too: the report is compared with nothing from it, and says so.
+    assert main(["eval", str(SPEC), "--add-measured", str(bad), "-o", str(out)]) == 1
+    assert not out.exists()
+
+
+def test_calibrate_and_ingest_refuse_a_log_with_no_usable_row_as_eval_does(tmp_path, capsys):
+    bad = _unusable_log(tmp_path)
+    good = write_runs(tmp_path / "good.csv", "org/tiny,NVIDIA Card A,1,1000,25")
+    cal = tmp_path / "cal.perf"
+    assert main(["calibrate", str(SPEC), "--measured", str(good), str(bad), "--fit", "card_a.peak=50..200",
+                 "--bootstrap", "0", "--starts", "1", "-o", str(cal)]) == 1
+    assert not cal.exists()
+    assert capsys.readouterr().err.startswith("error[no-rows]: no row of this log could be used: every run in it was "
+                                              f"skipped\n  --> {bad}\n")
+    # ingest writes the runs of the logs it could use, and says which gave none.
+    runs = tmp_path / "runs.csv"
+    assert main(["ingest", str(good), str(bad), "-o", str(runs)]) == 1
+    assert runs.read_text().count("\n") == 2            # the header and good.csv's run
+    err = capsys.readouterr().err
+    assert f"error[no-rows]: no row of this log could be used: every run in it was skipped\n  --> {bad}\n" in err
+    assert err.endswith(f"ingest: 1 run from 2 logs (perfdsl-csv); wrote {runs}; 1 error, 2 warnings\n")
+
+
 # `points = "runs"`: the runs' n_gpus and tp become two sweeps, whose product holds (n_gpus=1, tp=2) and other points
 # that break the whole-replica constraint, though no run asks for them.
 REPLICAS = """\

@@ -269,12 +269,15 @@ def test_a_row_of_only_NA_is_not_dropped_silently(run, tmp_path):
 
 
 def test_a_log_of_a_header_only_says_it_holds_no_run(run, tmp_path):
+    # A log given that gives no run is a bad log, as an empty file is (empty-log): an error, exit status 1 (it was a
+    # warning, exit status 0).
     log = tmp_path / "runs.csv"
     log.write_text("model,runtime [ms]\n")
     code, _, err = run("ingest", str(log), "-o", str(tmp_path / "out.csv"))
-    assert code == 0
-    assert err == (f"warning[no-rows]: this log holds no run (nothing after its header)\n  --> {log}\n"
-                   "ingest: 0 runs from 1 log; nothing written; 0 errors, 1 warning\n")
+    assert code == 1
+    assert err == (f"error[no-rows]: this log holds no run (nothing after its header)\n  --> {log}\n"
+                   "  = help: check that the run wrote its rows, or leave the log out\n"
+                   "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")
 
 
 def test_a_field_the_csv_module_cannot_read_is_a_located_error(run, tmp_path):

@@ -20,9 +20,11 @@ def test_a_set_value_is_checked_against_the_choice_it_replaces(tmp_path, capsys)
 def test_a_json_integer_beyond_a_float_is_a_warning_not_a_crash(tmp_path, capsys):
     log = tmp_path / "big.jsonl"
     log.write_text('{"model": "m", "runtime [ms]": 1' + "0" * 400 + "}\n", encoding="utf-8")
-    assert main(["ingest", str(log), "-o", str(tmp_path / "runs.csv")]) == 0
+    # Its one row skipped, the log gives no run: error[no-rows], exit status 1 (the value itself is a warning).
+    assert main(["ingest", str(log), "-o", str(tmp_path / "runs.csv")]) == 1
     err = capsys.readouterr().err
     assert "warning[bad-value]: cannot read 1" + "0" * 400 + " as a number for key 'runtime [ms]'" in err
+    assert "error[no-rows]: no row of this log could be used" in err
     assert "error[internal]" not in err and not (tmp_path / "runs.csv").exists()
 
 

@@ -336,3 +336,41 @@ def test_set_a_misspelt_gpu_lists_the_parts_not_their_families(tmp_path, monkeyp
                    "  = help: did you mean 'l40s'?\n"
                    f"  = help: the role 'hardware' takes a hardware block; available: {parts}\n"
                    "\n1 error\n")
+
+
+# -- a --set that sweeps a cell of one of the blocks a role is swept over ------------------------------------------
+
+def test_a_set_sweeping_a_cell_of_one_swept_gpu_is_bad_usage_at_the_set(mywork, capsys):
+    # Before: exit status 0 and nothing said, the --set changing nothing, as this report shows no cell that reads
+    # mem_size; where one does (memory.fits), "'mem_size' is swept in hardware 'h200_sxm', which report 'acme' does not
+    # bind to a role" (it is bound, through the swept role), located at the literal the --set replaced, exit status 1.
+    assert run(["eval", "myreport.perf", "--set", "h200_sxm.mem_size=80 GB,120 GB"], capsys) == (2, """\
+error[sweep-outside-report]: --set h200_sxm.mem_size makes 'mem_size' a sweep in hardware 'h200_sxm', which report \
+'acme' sweeps the role 'hardware' over with other blocks, so its sweeps are not axes
+  --> --set h200_sxm.mem_size:1:1
+  |
+1 | 80 GB,120 GB
+  | ^^^^^^^^^^^^
+  = in: hardware.h200_sxm.mem_size
+  = help: a block's sweeps are axes only where the report binds that block alone to its role: --set \
+hardware=h200_sxm (or `hardware = h200_sxm` in the report)
+  = help: to compare the values beside h100_sxm5, give each value a block of its own (`hardware h200_sxm_2 extends \
+h200_sxm { mem_size = ... }`) and sweep 'hardware' over them
+
+1 error
+""")
+    # The first hint's way: bound alone, the GPU's sweep is an axis.
+    code, err = run(["eval", "myreport.perf", "--set", "h200_sxm.mem_size=80 GB,120 GB", "--set", "hardware=h200_sxm",
+                     "--format", "csv"], capsys)
+    assert (code, err) == (0, "")
+
+
+def test_the_api_refuses_a_sweep_in_one_swept_gpu_as_bad_usage_at_the_override(mywork):
+    program = perfdsl.load(["myreport.perf"])
+    with pytest.raises(perfdsl.PerfError) as raised:
+        program.evaluate("acme", overrides={"h200_sxm.mem_size": ["80 GB", "120 GB"]})
+    (diagnostic,) = raised.value.diagnostics
+    assert (diagnostic.code, diagnostic.location.file, raised.value.exit_status) == (
+        "sweep-outside-report", "overrides['h200_sxm.mem_size']", 2)
+    assert diagnostic.hints[0] == ("a block's sweeps are axes only where the report binds that block alone to its role: "
+                                   "overrides={'hardware': 'h200_sxm'} (or `hardware = h200_sxm` in the report)")

@@ -31,7 +31,7 @@ from .files import read_json, require_logs
 from .load import load_runs
 from .nvidia_smi import window_bound
 from .records import warning
-from ..output import check_target, same_file
+from ..output import check_target, same_file, silence
 from .side import check_side, is_side_file, side_files
 from .write import write_runs_csv, write_runs_jsonl
 
@@ -142,13 +142,27 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     result = load_runs(logs, format, side=side, window=epoch_window)
     for log in logs:
         result.problems.extend(unmatchable(log, [r for r in result.records if r.source.startswith(f"{log}:")]))
-    for problem in result.problems:
-        print(problem.render(), file=sys.stderr)
     failed = [p for p in result.problems if p.severity in ("error", "warning")]
     errors = any(p.severity == "error" for p in failed)
+    # The runs are written first: a reader of stderr that stops early (`2>&1 | head`) leaves them and the status as
+    # they would be (it lost both before: no file, and exit status 0). A write that fails is raised after the
+    # problems are told, as before.
+    failure = None
     if result.records:
-        (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
-    print(summary(logs, output, result, failed), file=sys.stderr)
+        try:
+            (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
+        except PerfError as exc:
+            failure = exc
+    try:
+        for problem in result.problems:
+            print(problem.render(), file=sys.stderr)
+        if failure is None:
+            print(summary(logs, output, result, failed), file=sys.stderr)
+        sys.stderr.flush()
+    except BrokenPipeError:
+        silence(sys.stderr)
+    if failure is not None:
+        raise failure
     return EXIT_SPEC_ERROR if errors else EXIT_OK
 
 

@@ -13,7 +13,7 @@ from ..errors import Diagnostic, Location, PerfError, UsageError, available, did
 from .columns import drop_non_magnitudes
 from .detect import detect_format
 from .registry import Adapter, formats
-from .records import LoadResult, group_problems, note, warning
+from .records import LoadResult, group_problems, note
 from .side import apply_side, check_side, is_side_file, side_for
 
 
@@ -79,9 +79,20 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
             loaded.problems.extend(apply_side(record, merged, path_text))
             loaded.problems.extend(drop_non_magnitudes(record, path_text))   # a negative latency is no measurement
         loaded.problems = group_problems(loaded.problems)
-        if not loaded.records and not any(p.severity in ("error", "warning") for p in loaded.problems):
-            loaded.problems.append(warning("no-rows", "this log holds no run (nothing after its header)",
-                                           Location(path_text)))
+        if not loaded.records and not any(p.severity == "error" for p in loaded.problems):   # else said already
+            loaded.problems.append(_no_run(loaded.problems, path_text))
         result.extend(loaded)
     return result
 
+
+def _no_run(problems: list[Diagnostic], path: str) -> Diagnostic:
+    """error[no-rows] for a log that gave no run: one given on purpose (named on the command line or by a report's
+    `measured`) that holds nothing to compare or fit is a bad log, as an empty file is (empty-log), not a quiet
+    comparison with nothing. Its rows' own problems (the warnings that skipped each) stay beside it."""
+    if any(p.severity == "warning" for p in problems):
+        message = "no row of this log could be used: every run in it was skipped"
+        hints = ["the warnings at its rows say why each was skipped: mend them, or leave the log out"]
+    else:
+        message = "this log holds no run (nothing after its header)"
+        hints = ["check that the run wrote its rows, or leave the log out"]
+    return Diagnostic("no-rows", message, Location(path), hints=hints)
