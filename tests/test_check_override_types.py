@@ -213,8 +213,8 @@ def test_a_choice_given_a_number_is_the_one_choice_error(work, capsys):
     # strings (follow-on errors of the one mistake).
     code, err = check(_copy("mem_type = 5"), capsys, work)
     assert code == 1 and err.startswith(
-        "error[bad-choice]: 'mem_type' is one of \"GDDR6\", \"GDDR6X\", \"GDDR7\", \"HBM2\", \"HBM2e\", \"HBM3\", "
-        "\"HBM3e\" or \"HBM3E\": a string, not the number 5\n  --> x.perf:3:16\n")
+        "error[bad-choice]: 'mem_type' is one of \"GDDR6\", \"GDDR6X\", \"GDDR7\", \"HBM2\", \"HBM2e\", \"HBM3\" "
+        "or \"HBM3e\": a string, not the number 5\n  --> x.perf:3:16\n")
     assert err.endswith("\n1 error\n")
 
 
