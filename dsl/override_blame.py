@@ -180,7 +180,8 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: li
     given = "the --set values" if first is None or first.startswith(COMMAND_LINE) else "the overrides"
     without = (f"without {given} the report meets it" if diag.tally is None
                else f"without {given} some of the report's sweep points meet it")
-    return error("constraint", f"{named} breaks {broken}" if named else diag.message, location,
+    verb = "break" if len(causes) > 1 else "breaks"       # "--set a=1 and --set b=2 break the constraint"
+    return error("constraint", f"{named} {verb} {broken}" if named else diag.message, location,
                  source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
                  hints=diag.hints)
 

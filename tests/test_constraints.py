@@ -362,3 +362,65 @@ def test_a_constraint_the_overrides_do_not_reach_is_not_blamed_on_them(tmp_path,
         "  = in: workload.w\n"
         "\n"
         "1 error, 1 warning\n")
+
+
+def test_a_negative_bandwidth_given_with_set_is_bad_usage_at_the_set(capsys, monkeypatch):
+    """gpu.perf bounds every datasheet figure: `mem_bw = -1 TB/s` gave a decode faster than the real part's before (a
+    negative memory time under max()), with only negative-size warnings and exit status 0."""
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "reports/example.perf", "--set", "rtx_a5000.mem_bw=-1 TB/s"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        'error[constraint]: --set rtx_a5000.mem_bw=-1 TB/s breaks the constraint "mem_bw is a bandwidth, above 0 B/s"\n'
+        "  --> --set rtx_a5000.mem_bw:1:1\n"
+        "  |\n"
+        "1 | -1 TB/s\n"
+        "  | ^^^^^^^\n"
+        "  = note: the constraint, at hardware/ampere_workstation.perf:35:5: mem_bw is a bandwidth, above 0 B/s\n"
+        "  = note: `mem_bw > 0 B/s` is false with mem_bw = -1 TB/s\n"
+        "  = note: the constraint is written in hardware 'gpu' at hardware/gpu.perf:132:13\n"
+        "  = note: without the --set values the report meets it\n"
+        "  = in: hardware.rtx_a5000\n"
+        "\n"
+        "1 error\n")
+
+
+def test_two_sets_that_break_a_constraint_together_break_it_in_the_plural(capsys, monkeypatch):
+    """A zero bandwidth (division-by-zero warnings and exit status 0 before); the role's --set is named too, and the
+    verb agrees with the two."""
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "reports/example.perf", "--set", "rtx_a5000.mem_bw=0 TB/s", "--set", "hardware=rtx_a5000"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == ("error[constraint]: --set rtx_a5000.mem_bw=0 TB/s and --set hardware=rtx_a5000 "
+                                   'break the constraint "mem_bw is a bandwidth, above 0 B/s"')
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"rtx_a6000.sm_count": 84.5}, "sm_count is a whole number of compute units, at least 1"),
+    ({"rtx_a6000.tdp": "0 W"}, "tdp is a power, above 0 W"),
+    ({"rtx_a6000.peak_fp32": "-1 TFLOP/s"}, "peak_fp32 is a rate, above 0 FLOP/s"),
+    ({"rtx_a6000.mem_size": "0 GB"}, "mem_size is a size, above 0 B"),
+    ({"rtx_a6000.pcie_bw": "0 GB/s"}, "pcie_bw is a bandwidth, above 0 B/s"),
+    ({"rtx_a6000.nvlink_bw": "-1 GB/s"}, "nvlink_bw is a bandwidth, at least 0 B/s (0 B/s for a part without one)"),
+    ({"opt_1_3b.max_pos": 0}, "max_pos is a whole number of positions, at least 1"),
+    ({"opt_1_3b.hidden": 2048.5}, "hidden, layers, heads, kv_heads, ffn and vocab are whole numbers (config.json gives "
+                                  "integers)"),
+    ({"opt_1_3b.window_layers": 25}, "window_layers is from 0 to layers"),
+    ({"opt_1_3b.sliding_window": -1}, "sliding_window, attention_chunk and shared_experts are at least 0 (0: none)"),
+])
+def test_the_libraries_refuse_a_figure_outside_its_datasheet_bounds(override, message):
+    with pytest.raises(PerfError) as caught:
+        perfdsl.load(REPO / "reports" / "example.perf").evaluate(overrides=override)
+    assert caught.value.exit_status == 2
+    name, value = next(iter(override.items()))
+    assert [d.message for d in caught.value.diagnostics] == [
+        f"overrides[{name!r}] = {value} breaks the constraint \"{message}\""]
+
+
+def test_a_figure_a_part_leaves_open_is_not_asked_for_by_its_bound():
+    """rtx_a5000 declares peak_int8 again without a value (gpus.csv: n/f): `peak_int8 > 0 FLOP/s` does not apply to
+    it, and the library checks clean (tests/test_hardware_library.py checks every part)."""
+    program = perfdsl.load(REPO / "hardware" / "ampere_workstation.perf")
+    assert [d for d in program.check() if d.severity == "error"] == []

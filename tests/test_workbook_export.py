@@ -52,8 +52,11 @@ def test_inputs_values_that_are_one_number_are_number_cells(example_book):
     assert cells["opt_1_3b", "params"][:2] == (1315758080, None)
     assert cells["rtx_a5000", "bandwidth_efficiency"][:2] == (0.8, None)
     kinds = collections.Counter(type(value).__name__ for value, *_ in cells.values())
-    # text: the swept list and range, and four cells that vary over the sweep (tokens, bytes, flops, runtime)
-    assert kinds == {"int": 84, "float": 16, "bool": 24, "str": 6}
+    # text: the swept list and range, and four cells that vary over the sweep (tokens, bytes, flops, runtime).
+    # The cells the constraints read are inputs too: gpu.perf's datasheet bounds (mem_size, pcie_bw, nvlink_bw and
+    # the peaks of each part: 7 on rtx_a5000, whose peak_int8 is open (no source), 8 on rtx_a6000) and
+    # transformer.perf's layer-group bounds (window_layers, sliding_window, attention_chunk of both OPT models)
+    assert kinds == {"int": 84 + 10, "float": 16 + 11, "bool": 24, "str": 6}
 
 
 def test_inputs_keep_text_for_lists_ranges_and_strings_and_booleans_as_booleans(example_book):
