@@ -197,13 +197,13 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
     Program.chunk_points points each (a chunk evaluated whole holds no more). A chunk with no such point gives the
     prior answer (or an empty one) and no rows: its `keys` are then empty (streaming.Merging keeps another
     chunk's)."""
-    from .streaming import ChunkAnswer, _group_of_index, _winning_index, chunk_table
+    from .streaming import ChunkAnswer, _group_of_index, _winning_index, chunk_table, chunk_tally
 
     ctx, checker = program.prepare(report)
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
     part = slice_context(ctx, chunk)
-    meets, chunk_warnings = _conditions_over(program, checker, part)
+    meets, chunk_warnings, step_one = _conditions_over(program, checker, part)
     first = [w if isinstance(w, int) else range(n)[w][0] for w, n in zip(chunk.where, ctx.shape)]
     partial = prior if prior is not None else reduce_values(
         question, [np.zeros(0)] * (2 if question.form == "pareto" else 1), np.zeros(0, np.int64),
@@ -230,12 +230,19 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
     if len(pieces) > 1:                         # rows a later box's points beat are dropped
         keep = np.isin(index, _winning_index(partial))
         index, columns = index[keep], [column[keep] for column in columns]
-    return ChunkAnswer(partial, index, keys, columns, warnings + chunk_warnings, merged=prior is not None)
+    evaluator, constraints = step_one
+    # The constraint mask was written over by the conditions (reuse_valid): computed again, from the cells step 1
+    # holds, only where some group of the chunk has no answer yet.
+    why = chunk_tally(evaluator, ctx, chunk, part.shape,
+                      lambda: evaluator.run(lambda: evaluate_requires(evaluator, constraints, "omit")).valid,
+                      partial, kept, n_groups)
+    return ChunkAnswer(partial, index, keys, columns, warnings + chunk_warnings, merged=prior is not None, why=why)
 
 
-def _conditions_over(program, checker, part) -> tuple[np.ndarray, list]:
+def _conditions_over(program, checker, part) -> tuple[np.ndarray, list, tuple]:
     """Step 1 over a chunk's context `part`: (part.shape) bool, the points that meet the report's constraints and
-    `where` lines, and the warnings of the constraints (as the whole evaluation of the chunk gives them)."""
+    `where` lines, the warnings of the constraints (as the whole evaluation of the chunk gives them), and its
+    evaluator and the constraints it applied (for streaming.chunk_tally)."""
     evaluator = program.evaluator_in(part, checker)
     reached = {block.name for block in blocks_of_report(program.blocks, part, [])}
     constraints = [constraint for constraint in checker.constraints if constraint[0].name in reached]
@@ -243,7 +250,7 @@ def _conditions_over(program, checker, part) -> tuple[np.ndarray, list]:
     if any(d.severity == "error" for d in validity.diagnostics):
         raise PerfError(validity.diagnostics)
     warnings = evaluator.warnings + validity.diagnostics
-    return meets_conditions(evaluator, part, validity.valid, reuse_valid=True), warnings
+    return meets_conditions(evaluator, part, validity.valid, reuse_valid=True), warnings, (evaluator, constraints)
 
 
 def _true_points(meets: np.ndarray) -> np.ndarray:

@@ -171,7 +171,8 @@ _TABLE = [
               "guard the formula with if(...) or max(...), or check the inputs"),
     ErrorCode("overflow", "evaluation", _W, "'{cell}' overflows at {point}", "check the inputs' magnitudes"),
     ErrorCode("no-point", "evaluation", _W, "{count} of {groups} group[s] ({axes}) has / have no sweep point that meets the "
-              "report's conditions", "the notes list the groups; their rows are left empty"),
+              "report's conditions", "the notes list the groups, each with how many of its points meet each "
+              "condition alone (and the best value of a comparison none meets); their rows are left empty"),
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
               "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),
     # -- runs ---------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import ir
+from . import ir, no_answer
 from .errors import did_you_mean
 from .evaluator import format_coord
 from .long_runs import along_long_runs
@@ -176,7 +176,12 @@ def answer(result: "Result", checker: "Checker") -> None:
     partial = reduce_points(result, question, candidates, candidates, group, n_groups)
     _add_ranked_columns(result, checker, question)
     index, missing, found = answer_rows(partial, n_groups, ctx.shape, kept)
-    result.rows = finish(result, question, index, missing, found, kept)
+    why = None
+    if report.wheres and not found.all():       # which condition binds, from the arrays just evaluated
+        why = no_answer.tally(result.evaluator, ctx.shape, [np.arange(n) for n in ctx.shape],
+                              getattr(result, "valid", None), no_answer.conditions_of(ctx, bind_axes), report, kept,
+                              ctx.shape, np.flatnonzero(~found).astype(np.int64))
+    result.rows = finish(result, question, index, missing, found, kept, why)
 
 
 def conditions_met(result: "Result") -> np.ndarray:
@@ -272,8 +277,10 @@ def answer_rows(partial: "Best | Front", n_groups: int, shape: tuple[int, ...], 
 
 
 def finish(result: "Result", question: ir.Question, index: np.ndarray, missing: np.ndarray, found: np.ndarray,
-           kept: list[int]) -> Rows:
-    """The rows of an answer over the sweep of `result.ctx`, with the warning about groups with no answer."""
+           kept: list[int], why: "no_answer.ConditionTally | None" = None) -> Rows:
+    """The rows of an answer over the sweep of `result.ctx`, with the warning about groups with no answer: each
+    group it lists says, where `why` (no_answer.tally) has it, how many of its points meet each condition alone;
+    the same line is the row's reason (Rows.reasons, for the workbook's note)."""
     ctx = result.ctx
     report = ctx.report
     n_groups = len(found)
@@ -283,12 +290,18 @@ def finish(result: "Result", question: ir.Question, index: np.ndarray, missing: 
                 summary=f"{question.text}: {len(index):,} rows over {n_groups:,} groups ({per}), "
                         f"{int((~found).sum()):,} with no answer")
     if not found.all():
-        conditions = len(report.wheres) + (getattr(result, "valid", None) is not None)
+        filtered = len(report.wheres) + (getattr(result, "valid", None) is not None)
         lonely = np.flatnonzero(~found)
-        listed = [_describe_group(g, group_shape, kept, ctx) for g in lonely[:MAX_LISTED]]
+        conditions = no_answer.conditions_of(ctx, bind_axes) if why is not None else []
+        group_points = ctx.n_points // max(n_groups, 1)
+        reasons = {int(g): no_answer.why_line(why, int(g), conditions, group_points) for g in lonely}
+        first = _first_points(lonely, ctx.shape, kept)
+        rows.reasons = {int(point): reasons[int(g)] for g, point in zip(lonely, first) if reasons[int(g)]}
+        listed = [_describe_group(g, group_shape, kept, ctx) + (f": {reasons[int(g)]}" if reasons[int(g)] else "")
+                  for g in lonely[:MAX_LISTED]]
         if len(lonely) > MAX_LISTED:
             listed.append(f"... and {len(lonely) - MAX_LISTED:,} more")
-        reason = "that meets the report's conditions" if conditions else "with a value to rank"
+        reason = "that meets the report's conditions" if filtered else "with a value to rank"
         group_word = "group" if n_groups == 1 else "groups"
         verb = "has" if len(lonely) == 1 else "have"         # "1 of 4 groups has", "2 of 4 groups have"
         _warn(result, question.span, f"{len(lonely):,} of {n_groups:,} {group_word} ({per}) {verb} no sweep point "

@@ -91,6 +91,8 @@ class Rows:
     missing: np.ndarray                        # (rows,) bool
     kept_axes: frozenset[int] = frozenset()
     summary: str = ""                          # one line for notes: the question and what it found
+    # A missing row's flat index -> why its group has no answer, where known (no_answer.why_line)
+    reasons: dict = field(default_factory=dict, compare=False)
     _positions: dict = field(default_factory=dict, compare=False, repr=False)   # shape -> unravelled index
 
     def __len__(self) -> int:

@@ -17,7 +17,8 @@ import numpy as np
 from .chunks import Chunk, plan_chunks, slice_context
 from .data_stack import run_on_fresh_chunk
 from .errors import Diagnostic, with_more_points
-from .queries import (_add_ranked_columns, answer, answer_rows, conditions_met, finish, kept_axes,
+from . import no_answer
+from .queries import (_add_ranked_columns, answer, answer_rows, bind_axes, conditions_met, finish, kept_axes,
                       reduce_points)
 from .reductions import Best, merge_best, merge_fronts
 from .result import Result, Rows, coord_columns
@@ -81,6 +82,7 @@ class ChunkAnswer:
     columns: list[np.ndarray]          # (k,) each
     warnings: list[Diagnostic]
     merged: bool = False               # `partial` holds a prior answer's points too (chunk_answer's prior)
+    why: object = None                 # no_answer.ConditionTally of the chunk's groups with no answer so far
 
 
 def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> ChunkAnswer:
@@ -104,12 +106,29 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     local = np.flatnonzero(conditions_met(result).reshape(-1))
     index = chunk.offset + local
     partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups, prior)
+    why = chunk_tally(result.evaluator, ctx, chunk, result.ctx.shape, lambda: getattr(result, "valid", None),
+                      partial, kept, n_groups)
     winners = _winning_index(partial)
     winners = winners[(winners >= chunk.offset) & (winners < chunk.offset + chunk.n_points)]
     _add_ranked_columns(result, checker, question)
     result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
     keys, columns = chunk_table(result)
-    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None)
+    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None, why=why)
+
+
+def chunk_tally(evaluator, ctx, chunk: Chunk, shape: tuple[int, ...], valid: Callable[[], object], partial,
+                kept: list[int], n_groups: int):
+    """The no_answer tally of a chunk's groups that have no answer after it (`partial`, its prior's included), over
+    the chunk evaluated by `evaluator` (`shape`: its context's); `valid()` gives its constraint mask, asked for only
+    where some group is tallied. None where every group of the chunk has an answer or the report has no `where`."""
+    if not ctx.report.wheres:
+        return None
+    wanted = no_answer.unanswered(partial, n_groups)
+    if not len(wanted):
+        return None
+    positions = [np.atleast_1d(np.arange(n)[w]) for w, n in zip(chunk.where, ctx.shape)]
+    return no_answer.tally(evaluator, shape, positions, valid(), no_answer.conditions_of(ctx, bind_axes),
+                           ctx.report, kept, ctx.shape, wanted)
 
 
 @dataclass
@@ -206,6 +225,8 @@ class Merging:
         self.stored = 0
         self.after_pruning = 0
         self.warnings: dict[tuple[str, str, str], Diagnostic] = {}
+        self.why = None                            # no_answer.ConditionTally of the groups with no answer so far
+        self.conditions = no_answer.conditions_of(self.ctx, bind_axes)
         self._done = 0
 
     def done(self, n_points: int) -> int:
@@ -227,6 +248,9 @@ class Merging:
             self.stored += len(mine.index)
         self.keys = mine.keys or self.keys           # a chunk with no point to answer may not know them
         keep_first(self.warnings, mine.warnings)
+        if mine.why is not None or self.why is not None:   # a group answered since is no longer tallied
+            self.why = no_answer.keep_groups(no_answer.merge(self.why, mine.why, self.conditions),
+                                             no_answer.unanswered(self.partial, self.n_groups))
         if self.stored > max(self.PRUNE_FROM, 2 * self.after_pruning):
             self._prune()
 
@@ -238,7 +262,8 @@ class Merging:
             self._prune()
         index = self.index[0] if self.index else np.zeros(0, dtype=np.int64)
         columns = self.columns[0] if self.columns else []
-        return ChunkAnswer(self.partial, index, self.keys, columns, list(self.warnings.values()), merged=merged)
+        return ChunkAnswer(self.partial, index, self.keys, columns, list(self.warnings.values()), merged=merged,
+                           why=self.why)
 
     def _prune(self) -> None:
         index = np.concatenate(self.index)
@@ -251,7 +276,7 @@ class Merging:
         ctx, question, kept, n_groups = self.ctx, self.question, self.kept, self.n_groups
         index, missing, found = answer_rows(self.partial, n_groups, ctx.shape, kept)
         shell = _Whole(self.program, ctx, list(self.warnings.values()))
-        rows = finish(shell, question, index, missing, found, kept)
+        rows = finish(shell, question, index, missing, found, kept, self.why)
         axes = coord_columns(ctx, index, missing, frozenset(kept))
         store_index = np.concatenate(self.index) if self.index else np.zeros(0, dtype=np.int64)
         store = [np.concatenate(parts) for parts in zip(*self.columns)]

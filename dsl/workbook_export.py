@@ -122,7 +122,11 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     if result.rows is not None and result.rows.missing.any():     # a question's group with no answer: say why
         no_answer = "No answer: no sweep point of this group meets " + (
             f"the report's conditions ({conditions_text(result)})" if ctx.report.wheres else "the report's constraints")
-        notes_of = [no_answer if missing else note for note, missing in zip(notes_of, result.rows.missing.tolist())]
+        reasons = result.rows.reasons              # which condition binds, per group (no_answer.why_line)
+        notes_of = [(f"No answer: no sweep point of this group meets the report's conditions: {reasons[index]}"
+                     if index in reasons else no_answer) if missing else note
+                    for note, missing, index in zip(notes_of, result.rows.missing.tolist(),
+                                                    result.rows.index.tolist())]
     order: dict[str, Section] = {}
     members: dict[str, list[int]] = {}
     points = range(n) if comparison is None or comparison.keep is None else \

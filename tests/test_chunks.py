@@ -128,6 +128,44 @@ def test_a_question_answered_chunk_by_chunk_equals_the_whole_answer(report, chun
     assert answered.records() == whole.records()
 
 
+@pytest.mark.parametrize("chunk_points", [7, 20_000])
+def test_why_a_group_has_no_answer_is_the_same_chunk_by_chunk(chunk_points):
+    """The counts per condition of a group with no answer are tallied chunk by chunk and merged: the same line as
+    over the whole sweep, down to chunks of 7 points that cut every group into pieces. (The chunks answered in two
+    steps, candidates.py, tally too: capacity_questions' largest_batch, whose 75 groups that fit nowhere are listed,
+    in test_a_question_answered_chunk_by_chunk_equals_the_whole_answer.)"""
+    program = perfdsl.load([], texts={"q.perf": QUESTION_SPEC})
+    whole = program.evaluate()
+    answered = answer_in_chunks(program, chunk_points=chunk_points)
+    # big: 8 points (4 batches x 2 tp); it fits at tp 2 with batch <= 4 (3 points); its least tpot, at batch 1 and
+    # tp 2, is 12e9 x 2 FLOP / 100 TFLOP/s x (1 + 1/8) / 2 = 0.135 ms
+    assert whole.warnings[0].notes[0] == ("model=big: c.fits met by 3 of 8 points, c.tpot <= 0.1 ms by none "
+                                          "(best 0.135 ms)")
+    assert [d.render() for d in answered.warnings] == [d.render() for d in whole.warnings]
+
+
+QUESTION_SPEC = """
+workload w {
+    sweep batch = [1, 2, 4, 8]
+    sweep tp = [1, 2]
+}
+model small { params = 1e9 }
+model big { params = 12e9 }
+costmodel c {
+    mem = model.params * 2 byte / workload.tp + workload.batch * 1 GB
+    fits = mem <= 16 GB
+    tpot = model.params * 2 FLOP / (100 TFLOP/s) * (1 + workload.batch / 8) / workload.tp
+}
+report r {
+    sweep model = [small, big]
+    workload = w
+    show c.mem in GB
+    where c.fits and c.tpot <= 0.1 ms
+    largest batch per model
+}
+"""
+
+
 def test_rows_pruned_between_chunks_leave_the_answer_unchanged(monkeypatch):
     """The rows of beaten points are dropped only when the stored rows double (streaming.Merging); with pruning
     from 1 row on, the stored rows are pruned, and the answer is still the whole sweep's, row for row."""

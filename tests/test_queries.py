@@ -223,7 +223,44 @@ def test_a_group_with_no_answer_keeps_an_empty_row_and_is_listed_in_a_warning():
     (warning,) = result.warnings
     assert warning.code == "no-point" and warning.severity == "warning"
     assert warning.message == "1 of 2 groups (model) has no sweep point that meets the report's conditions"
-    assert warning.notes == ["model=big", "their rows are left empty"]
+    # big's 8 points (4 batches x 2 tp): it fits only at tp 2 with batch <= 4 (12e9 x 2 byte / 2 + batch GB <= 16 GB),
+    # 3 points; tp == 1 holds at the 4 points of tp 1. Neither alone is empty: it is their `and` that nothing meets.
+    assert warning.notes == ["model=big: c.fits met by 3 of 8 points, workload.tp == 1 by 4",
+                             "their rows are left empty"]
+
+
+def test_a_group_with_no_answer_names_the_condition_that_binds_with_the_best_value_reached():
+    """A comparison with a number that no point meets gets the best value the group reaches, in the number's unit:
+    big's least tpot is at batch 1, tp 2 (12e9 x 2 FLOP / 100 TFLOP/s x (1 + 1/8) / 2 = 0.135 ms); small's
+    most is 1e9 x 2 FLOP / 100 TFLOP/s x (1 + 8/8) = 0.04 ms."""
+    result = _evaluate("where c.fits and c.tpot <= 0.1 ms\n best min c.gpu_time per model")
+    (warning,) = result.warnings
+    best = 12e9 * 2 / 100e12 * (1 + 1 / 8) / 2 * 1e3
+    assert best == pytest.approx(0.135)
+    assert warning.notes == [f"model=big: c.fits met by 3 of 8 points, c.tpot <= 0.1 ms by none (best {best:.4g} ms)",
+                             "their rows are left empty"]
+    # the workbook's row of big says the same
+    from perfdsl.workbook_export import build_workbook_data
+    data = build_workbook_data(result, None)
+    notes = [row.note for section in data.sections for row in section.rows if row.note]
+    assert notes == [f"No answer: no sweep point of this group meets the report's conditions: c.fits met by 3 of 8 "
+                     f"points, c.tpot <= 0.1 ms by none (best {best:.4g} ms)"]
+
+
+def test_a_number_on_the_left_of_a_comparison_is_read_the_other_way():
+    (warning,) = _evaluate("where c.fits and 100 us >= c.tpot\n best min c.gpu_time per model").warnings
+    assert warning.notes[0] == "model=big: c.fits met by 3 of 8 points, 100 us >= c.tpot by none (best 135 us)"
+
+
+def test_points_that_break_a_constraint_are_not_counted_for_a_condition():
+    """The counts are of the group's points that meet the constraints; how many break one is said."""
+    spec = SPEC.replace("sweep tp = [1, 2]", "sweep tp = [1, 2]\n    require batch <= 4, \"batch is at most 4\"")
+    question = "where c.tpot <= 0.1 ms\n largest batch per model"
+    program = perfdsl.load([], texts={"q.perf": spec.replace("QUESTION", question)})
+    warning = [w for w in program.evaluate().warnings if w.code == "no-point"][0]
+    # big: 8 points, 2 of them (batch 8) break the constraint; of the 6 left none has tpot <= 0.1 ms (least 0.135)
+    assert warning.notes[0] == ("model=big: c.tpot <= 0.1 ms met by none of 6 points that meet the constraints "
+                                "(2 break one) (best 0.135 ms)")
 
 
 def test_the_no_point_warning_agrees_with_its_count():
@@ -262,7 +299,9 @@ def test_only_points_that_meet_the_constraints_take_part(monkeypatch):
     result = _evaluate("where c.fits\n largest batch per model, tp")
     assert [(r["model"], r["tp"], r["batch"]) for r in result.records()] == [
         ("small", 1, 2), ("small", 2, 2), ("big", 1, None), ("big", 2, 2)]
-    assert result.warnings[0].notes[0] == "model=big, tp=1"
+    # big at tp 1: 4 batches, 2 of them above 2; 24 GB of weights fit at neither of the other 2
+    assert result.warnings[0].notes[0] == ("model=big, tp=1: c.fits met by none of 2 points that meet the constraints "
+                                           "(2 break one)")
 
 
 def test_overrides_keep_the_question():
@@ -307,7 +346,9 @@ def test_the_workbook_says_why_a_group_has_no_answer():
     (section,) = data.sections
     assert [(row.identity["model"], row.identity["batch"], row.note) for row in section.rows] == [
         ("small", 8, None),
-        ("big", None, "No answer: no sweep point of this group meets the report's conditions (c.fits and batch >= 8)")]
+        # big fits at 3 of its 8 points (tp 2, batch <= 4); batch >= 8 holds at 2 (batch 8, tp 1 and 2)
+        ("big", None, "No answer: no sweep point of this group meets the report's conditions: c.fits met by 3 of 8 "
+                      "points, batch >= 8 by 2")]
     assert ("Answers", "2 rows, the question's answers; their points take model: small, big; batch: 8; tp: 1") \
         in section.setup
     assert ("Workload", "w: sweep batch = [1, 2, 4, 8]; sweep tp = [1, 2]") in section.setup    # what was searched
