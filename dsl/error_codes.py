@@ -139,6 +139,8 @@ _TABLE = [
               "sweep is a tuple of {n} values",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
     ErrorCode("empty-sweep", "spec", _E, "the sweep '{name}' has no values", "give at least one value"),
+    ErrorCode("duplicate-sweep-value", "spec", _E, "the sweep '{name}' lists {value} twice",
+              "each value is one point of the axis: list it once (a repeated value repeated its rows)"),
     ErrorCode("mixed-sweep", "spec", _E, "the sweep '{name}' mixes blocks and values",
               "a role sweep lists blocks only, a value sweep values only; a block of a bundled library file "
               "needs its `import`"),

@@ -171,8 +171,11 @@ def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], so
                                          item.span, hints=[f"e.g. sweep {_example_tuple(zipped.names)}"]))
         for j, value in enumerate(item.items):
             columns[j].append(value)
-    return [_list_coord(name, column, block, blocks, sources, zipped.source.span)
-            for name, column in zip(zipped.names, columns)]
+    coords = [_list_coord(name, column, block, blocks, sources, zipped.source.span, zipped=True)
+              for name, column in zip(zipped.names, columns)]
+    rows = list(zip(*[_round12(c.values).tolist() if c.kind == "num" else c.values.tolist() for c in coords]))
+    _refuse_repeats("(" + ", ".join(zipped.names) + ")", items, rows, sources)
+    return coords
 
 
 def _example_tuple(names: tuple[str, ...]) -> str:
@@ -181,13 +184,17 @@ def _example_tuple(names: tuple[str, ...]) -> str:
 
 
 def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str, Block], sources: SourceLines,
-                span: ir.Span) -> Coord:
+                span: ir.Span, zipped: bool = False) -> Coord:
+    """The coordinate of a list sweep; `zipped`: one column of a zipped sweep, whose values may repeat (its tuples
+    may not: _zipped_coords)."""
     if not items:
         raise PerfError(sources.diag("empty-sweep", f"the sweep '{name}' has no values", span))
     refs = [is_block_ref(item, blocks, block) for item in items]
     if all(refs):
-        names = np.array([item.parts[0] for item in items], dtype=object)
-        return Coord(name=name, owner=block.name, kind="role", values=names, span=span)
+        names = [item.parts[0] for item in items]
+        if not zipped:
+            _refuse_repeats(name, items, names, sources)
+        return Coord(name=name, owner=block.name, kind="role", values=np.array(names, dtype=object), span=span)
     if any(refs):
         # A bare name that names no block is the slip (`[vlm, trtllm]`: 'vlm'); otherwise the odd one out of a
         # sweep that mixes values and blocks.
@@ -216,12 +223,43 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
                 raise PerfError(sources.diag(
                     "unit-mismatch", f"the values of sweep '{name}' have different dimensions ({dims[0]} and {dim})",
                     item.span))
+        if not zipped:
+            _refuse_repeats(name, items, _round12(np.array([v for _, v, _ in values], float)).tolist(), sources)
         unit, scale = _display_unit(items, dims[0], [v for _, v, _ in values], block, blocks)
         return Coord(name=name, owner=block.name, kind="num", values=np.array([v for _, v, _ in values], float),
                      dim=dims[0], unit=unit, scale=scale, span=span)
+    if not zipped:
+        _refuse_repeats(name, items, [v for _, v, _ in values], sources)
     dtype = bool if kind == "bool" else object
     return Coord(name=name, owner=block.name, kind=kind, values=np.array([v for _, v, _ in values], dtype=dtype),
                  span=span)
+
+
+def _refuse_repeats(name: str, items: list[ir.Expr], keys: list, sources: SourceLines) -> None:
+    """A value listed twice in a sweep (`[8, 8]`, `[h100_sxm5, h100_sxm5]`, `[1 GB, 1000 MB]`: equal values, to 12
+    significant digits) is an error at its second place: every row of the first would be repeated, and a question
+    or a plot would count the point twice. A zipped sweep's tuples are checked whole (_refuse_repeated_tuples)."""
+    first: dict = {}
+    for item, key in zip(items, keys):
+        if key in first:
+            earlier, text = first[key], _item_text(item, sources)
+            note = f"first at {earlier.span.location()}" + (
+                f", as {_item_text(earlier, sources)}" if _item_text(earlier, sources) != text else "")
+            raise PerfError(sources.diag(
+                "duplicate-sweep-value", f"the sweep '{name}' lists {text} twice", item.span, notes=[note],
+                hints=["each value is one point of the axis: list it once"]))
+        first[key] = item
+
+
+def _item_text(item: ir.Expr, sources: SourceLines) -> str:
+    """A sweep value as written (`8`, `-3`, `1000 MB`, `h100_sxm5`, `"fp16"`, `(1, 512)`), from its line; a value
+    written over several lines as 'a value'."""
+    span = item.span
+    if span.line == span.end_line:
+        text = " ".join((sources.line(span.file, span.line) or "")[span.col - 1:span.end_col - 1].split())
+        if text:
+            return text
+    return "a value"
 
 
 def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float], block: Block | None = None,

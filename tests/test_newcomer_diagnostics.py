@@ -374,3 +374,29 @@ def test_the_api_refuses_a_sweep_in_one_swept_gpu_as_bad_usage_at_the_override(m
         "sweep-outside-report", "overrides['h200_sxm.mem_size']", 2)
     assert diagnostic.hints[0] == ("a block's sweeps are axes only where the report binds that block alone to its role: "
                                    "overrides={'hardware': 'h200_sxm'} (or `hardware = h200_sxm` in the report)")
+
+
+# -- a value listed twice in a sweep (findings of 1 December, 12) ------------------------------------------------------
+
+def test_a_block_listed_twice_in_a_swept_role_is_bad_usage_at_the_set(mywork, capsys):
+    """`--set "hardware=[h100_sxm5, h100_sxm5]"` repeated every row of the part before; the file's own sweeps are
+    refused at check the same way (tests/cases/duplicate_sweep_value.perf)."""
+    code, err = run(["eval", "myreport.perf", "--set", "hardware=[h100_sxm5, h100_sxm5]"], capsys)
+    assert (code, err) == (2, """\
+error[duplicate-sweep-value]: the sweep 'hardware' lists h100_sxm5 twice
+  --> --set hardware:1:13
+  |
+1 | [h100_sxm5, h100_sxm5]
+  |             ^^^^^^^^^
+  = note: first at --set hardware:1:2
+  = help: each value is one point of the axis: list it once
+
+1 error
+""")
+
+
+def test_a_number_listed_twice_with_set_is_bad_usage_at_the_set(mywork, capsys):
+    code, err = run(["eval", "myreport.perf", "--set", "batch=1,8,8"], capsys)
+    assert code == 2
+    assert err.splitlines()[:2] == ["error[duplicate-sweep-value]: the sweep 'batch' lists 8 twice",
+                                    "  --> --set batch:1:5"]

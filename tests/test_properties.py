@@ -210,8 +210,8 @@ def _same(got: float, want: float, largest: float) -> bool:
 
 @FAST
 @given(formula=formulas, condition=conditions,
-       xs=st.lists(st.sampled_from(SWEEP_VALUES), min_size=1, max_size=4),
-       ys=st.lists(st.sampled_from(SWEEP_VALUES), min_size=1, max_size=3),
+       xs=st.lists(st.sampled_from(SWEEP_VALUES), min_size=1, max_size=4, unique=True),   # a value listed twice
+       ys=st.lists(st.sampled_from(SWEEP_VALUES), min_size=1, max_size=3, unique=True),   # is an error
        k=st.sampled_from(SWEEP_VALUES))
 def test_formulas_match_a_scalar_reference(formula, condition, xs, ys, k):
     text = render(formula)[0]
