@@ -144,26 +144,9 @@ def test_why_a_group_has_no_answer_is_the_same_chunk_by_chunk(chunk_points):
     assert [d.render() for d in answered.warnings] == [d.render() for d in whole.warnings]
 
 
-QUESTION_SPEC = """
-workload w {
-    sweep batch = [1, 2, 4, 8]
-    sweep tp = [1, 2]
-}
-model small { params = 1e9 }
-model big { params = 12e9 }
-costmodel c {
-    mem = model.params * 2 byte / workload.tp + workload.batch * 1 GB
-    fits = mem <= 16 GB
-    tpot = model.params * 2 FLOP / (100 TFLOP/s) * (1 + workload.batch / 8) / workload.tp
-}
-report r {
-    sweep model = [small, big]
-    workload = w
-    show c.mem in GB
-    where c.fits and c.tpot <= 0.1 ms
-    largest batch per model
-}
-"""
+from test_queries import SPEC as QUESTIONS_SPEC  # noqa: E402  (small and big models over batch x tp, QUESTION to fill)
+
+QUESTION_SPEC = QUESTIONS_SPEC.replace("QUESTION", "where c.fits and c.tpot <= 0.1 ms\n    largest batch per model")
 
 
 def test_rows_pruned_between_chunks_leave_the_answer_unchanged(monkeypatch):
