@@ -13,7 +13,8 @@ The box's values are the chunk's values at the same points (the evaluator comput
 operations, as it does for a chunk of the whole sweep), and the constraints and conditions are the chunk's own, so
 the answer, its rows and the constraints' warnings are those of evaluating the whole chunk. What differs: a
 floating-point warning of a shown or ranked cell (division by zero ...) names only trouble inside the box, and
-counts the points of the box; trouble at points that break a condition or a constraint is not reported.
+counts the points of the box; trouble at points that break a `where` condition is not reported (nor, here or in
+the whole evaluation, at points a constraint leaves out: point_warnings.py).
 
 A chunk falls back to the whole evaluation (streaming.chunk_answer's own path) where the two steps could apply
 other constraints than it: under `invalid_points = "mark"` (every point keeps its row), and where a block with
@@ -236,7 +237,9 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
     why = chunk_tally(evaluator, ctx, chunk, part.shape,
                       lambda: evaluator.run(lambda: evaluate_requires(evaluator, constraints, "omit")).valid,
                       partial, kept, n_groups)
-    return ChunkAnswer(partial, index, keys, columns, warnings + chunk_warnings, merged=prior is not None, why=why)
+    # The loaded files' own warnings first, as every evaluation's Result gives them (Program.load_warnings).
+    return ChunkAnswer(partial, index, keys, columns, program.load_warnings() + warnings + chunk_warnings,
+                       merged=prior is not None, why=why)
 
 
 def _conditions_over(program, checker, part) -> tuple[np.ndarray, list, tuple]:
@@ -249,7 +252,7 @@ def _conditions_over(program, checker, part) -> tuple[np.ndarray, list, tuple]:
     validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, "omit"))
     if any(d.severity == "error" for d in validity.diagnostics):
         raise PerfError(validity.diagnostics)
-    warnings = evaluator.warnings + validity.diagnostics
+    warnings = evaluator.kept_warnings(validity.valid) + validity.diagnostics     # as Program._evaluate_in's
     return meets_conditions(evaluator, part, validity.valid, reuse_valid=True), warnings, (evaluator, constraints)
 
 

@@ -281,7 +281,9 @@ class Checker(Sharing):
         string or a boolean its kind (docs/LANGUAGE.md, "Blocks"). `vtype` is the override's type: its formula's, or
         its swept values' where `swept`. None where it keeps it (or replaces nothing); else the error is reported at
         the value (the formula, or the sweep's values) and the type the cell stands for after it is given: unknown
-        for another kind (what reads it is not checked with it), the override's own for another dimension."""
+        for another kind or dimension: what reads the cell is not checked (nor a constant `require` computed) with
+        it, so the one mistake is one error, not errors wherever the cost model reads it (`output_len = 256 ms`
+        over a count gave seven in transformer_inference.perf before its own)."""
         replaced = self._replaced_type(block, cell)
         if replaced is None:
             return None
@@ -295,7 +297,7 @@ class Checker(Sharing):
         if before.kind == "num" and vtype.kind == "num":
             self.report("unit-mismatch", f"{head} with {'swept values in ' if swept else ''}{vtype.describe()}",
                         cell.expr.span, path=path, notes=notes, hints=[OVERRIDE_KEEPS_DIMENSION])
-            return vtype
+            return UNKNOWN
         if before.kind == "num":
             message = (f"{head}, but its swept values are {plural(vtype)}, not quantities in {before.describe()}"
                        if swept else f"{head}, but {not_a_quantity(cell.expr, vtype, before)}")

@@ -923,6 +923,7 @@ def cmd_explain(args) -> int:
 
     program = load([args.file]).with_overrides(_parse_sets(args.sets) or None, args.report)
     text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth)
+    _print_diagnostics(program.load_warnings())     # a misspelt override: the value explained is the inherited one
     sys.stdout.write(text + "\n")
     return EXIT_OK
 

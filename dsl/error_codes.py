@@ -79,7 +79,8 @@ _TABLE = [
               "cell changes nothing; the help names the cell meant. Warned where a block adds a cell that no formula, "
               "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
               "slip (a letter or two in one word left out, added or typed for another, two letters swapped, an underscore) from a cell it inherits or "
-              "another block of its kind has"),
+              "another block of its kind has. Said by check, and once by eval (an error with --strict), plot, "
+              "calibrate and explain"),
     ErrorCode("unknown-role", "spec", _W, "'{role}' is neither a block nor a role that a report binds",
               "likely a typo of a role name such as `model`"),
     ErrorCode("unbound-role", "spec", _E, "report '{report}' binds no block to the role '{role}'",
@@ -176,7 +177,9 @@ _TABLE = [
               "report's conditions", "the notes list the groups, each with how many of its points meet each "
               "condition alone (and the best value of a comparison none meets); their rows are left empty"),
     ErrorCode("negative-size", "evaluation", _W, "'{cell}' is negative ({dimension}) at {point}",
-              "a size or a duration below zero means an input is out of range: check the inputs this cell reads"),
+              "a size or a duration below zero means an input is out of range: check the inputs this cell reads. "
+              "This warning and the floating-point ones above count only the sweep points the constraints keep (all "
+              "of them under invalid_points = \"mark\")"),
     # -- runs ---------------------------------------------------------------------------------------------------
     ErrorCode("log-missing", "runs", _E, "cannot read the run log '{path}': no such file (a log the report's "
               "`measured` names) | no such file (a log read through the API)",

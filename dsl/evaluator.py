@@ -15,7 +15,6 @@ Negative sizes and durations are warned about too.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -25,10 +24,11 @@ import numpy as np
 from . import ir
 from .blocks import Block, SourceLines
 from .checker import missing_input
-from .errors import Diagnostic, PerfError, Tally
+from .errors import Diagnostic, PerfError
 from .compiled import compile_node
 from .heap import keep_freed_memory
 from .linker import Linker, Target, refs_of
+from .point_warnings import Trouble, over_kept, point_warning
 from .context import ReportContext
 from .units import BYTES, TIME
 
@@ -90,7 +90,7 @@ class Evaluator:
         self.shape = ctx.shape          # the sweep's (or chunk's) shape: ctx.shape computes it at every read
         self.memo: dict[tuple[str, str, Fix], np.ndarray] = {}
         self.warnings: list[Diagnostic] = []
-        self._warned: set[tuple[str, str, str]] = set()
+        self._troubles: dict[tuple[str, str, str], Trouble] = {}     # point_warnings: (code, block, cell)
         # the `if`s being evaluated: (call, the points taking the branch, fix, the block the `if` is written in)
         self._branches: list[tuple[ir.Call, np.ndarray, dict[int, int], Block]] = []
         self._reads = None                  # branch_reads.EveryPointReads, made at the first input a branch reads
@@ -517,25 +517,22 @@ class Evaluator:
     def _warn_point(self, block: Block, cell: ir.Cell, bad: np.ndarray, fix: dict[int, int], code: str,
                     message: str, hint: str = "guard the formula with if(...) or max(...), or check the inputs"
                     ) -> None:
-        key = (block.name, cell.name, code)
-        if key in self._warned:
+        """Warn of `code` at the points `bad` of a cell computed at role positions `fix`: once per cell and code (the
+        first computation's points), with every computation's points kept for kept_warnings."""
+        key = (code, block.name, cell.name)
+        trouble = self._troubles.get(key)
+        if trouble is not None:
+            trouble.masks.append((bad, dict(fix)))
             return
-        self._warned.add(key)
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        # The sweep points affected: the cell's own bad values times the axes it does not vary along (a role's
-        # axis fixed at this block's position counts once: its other positions are other blocks).
-        spread = math.prod(n for axis, n in enumerate(self.shape) if axis not in fix and bad.shape[axis] == 1)
-        count = int(np.count_nonzero(bad)) * spread
-        where = self.describe_point(first, bad.shape, fix, self.axes_of(block.name, cell.name))
-        span = cell.expr.span if cell.expr is not None else cell.span
-        # A chunk counts its own points of the whole sweep's: the chunks' warnings add up (streaming.keep_first).
-        tally = Tally(key=(code, block.name, cell.name), count=count,
-                      total=self.ctx.whole_points or self.ctx.n_points, verb="are affected", in_note=True)
-        diag = self.sources.diag(code, f"{message} at {where}", span, path=block.cell_path(cell.name),
-                                 notes=[tally.text()], hints=[hint])
-        diag.severity = "warning"
-        diag.tally = tally
-        self.warnings.append(diag)
+        trouble = self._troubles[key] = Trouble(block, cell, code, message, hint, [(bad, dict(fix))])
+        trouble.diag = point_warning(self, trouble, bad, fix)
+        self.warnings.append(trouble.diag)
+
+    def kept_warnings(self, valid: np.ndarray | None) -> list[Diagnostic]:
+        """The warnings, each cell's trouble (negative sizes, division by zero, ...) counted over the points `valid`
+        keeps (the constraints' full-shape mask; None: every point), and left out where it touches none of them
+        (point_warnings.over_kept)."""
+        return over_kept(self, self._troubles, valid)
 
     def axes_of(self, block_name: str, cell: str) -> frozenset | None:
         """The axes a cell varies along over the whole sweep (Constants.axes); None where not known."""

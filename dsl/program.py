@@ -59,6 +59,7 @@ class Program:
         self._constants: dict[str, Constants] = {}         # per report: evaluator.Constants
         self._cell_axes: dict[str, dict] = {}              # per report: chunks.cell_axes of its evaluation roots
         self._without_overrides: Program | None = None     # the program with_overrides made this one from
+        self._load_warnings: list[Diagnostic] | None = None   # load_warnings(), found once per loaded program
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -98,11 +99,25 @@ class Program:
         return self.blocks[name]
 
     # -- checking ----------------------------------------------------------------------------------------------
+    def load_warnings(self) -> list[Diagnostic]:
+        """The warnings about the loaded files themselves, whatever is evaluated: warning[unread-cell] for a cell a
+        block adds that nothing reads and whose name is a slip of one it inherits (near_misses.unread_cells: a
+        misspelt override, `mem_bww = 4.2 TB/s`, leaves the inherited `mem_bw` in use). `check` reports them, and
+        every evaluation (`eval`, `plot`, `calibrate`: each Result's warnings) and `explain` say them, once: they
+        are found once per loaded program (~2 ms a file), the program that with_overrides made this one from
+        answering for it (an override replaces a cell; it adds none). Raises nothing."""
+        root = self
+        while root._without_overrides is not None:
+            root = root._without_overrides
+        if root._load_warnings is None:
+            root._load_warnings = unread_cells(root.blocks, root.sources)
+        return list(root._load_warnings)
+
     @with_recursion_room
     @with_fewer_collections
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
-        diagnostics = list(self.structure_diagnostics) + unread_cells(self.blocks, self.sources)
+        diagnostics = list(self.structure_diagnostics) + self.load_warnings()
         free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()),
                        session=self.session)
         free.type_cells(self.blocks.values())
@@ -232,7 +247,10 @@ class Program:
         validity = evaluator.run(lambda: evaluate_requires(evaluator, constraints, mode, key))
         if any(d.severity == "error" for d in validity.diagnostics):
             raise PerfError(validity.diagnostics)
-        result = Result(self, ctx, columns, evaluator.warnings + validity.diagnostics, evaluator)
+        # A point the constraints leave out is not in the results: its cells' trouble is not the user's (under
+        # "mark" every point keeps its row, and counts).
+        warnings = evaluator.kept_warnings(validity.valid if mode != "mark" else None)
+        result = Result(self, ctx, columns, self.load_warnings() + warnings + validity.diagnostics, evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         return result
 

@@ -236,3 +236,68 @@ error[unit-mismatch]: 'bf16' overrides gpu.bf16 (a boolean), but 1 is a number, 
 
 1 error
 """)
+
+
+# -- a number of another dimension over a number -------------------------------------------------------------------
+
+COSTMODEL = REPO / "costmodels" / "transformer_inference.perf"
+OUTPUT_LEN_DEFINED = f"{COSTMODEL}:" + _place(COSTMODEL, "    output_len = ")
+
+# The newcomer's workload (e10_unit.perf): the bundled cost model reads output_len in a constraint, in decode.steps,
+# decode.context, kv_cache.context_end, memory.kv_cache and serving.cluster_throughput.
+WORKLOAD_IN_MS = """\
+import "costmodels/transformer_inference.perf"
+import "software/stacks.perf"
+import "software/precisions.perf"
+import "hardware/hopper.perf"
+import "models/llama.perf"
+
+workload mygrid extends inference {
+    sweep batch = [1, 8]
+    seq_len = 512
+    output_len = 256 ms
+    tp = 1
+    n_gpus = tp
+    use_cache = true
+    lm_head_all_positions = false
+}
+
+report mine {
+    model = llama3_1_8b
+    hardware = h100_sxm5
+    workload = mygrid
+    stack = vllm
+    precision = bf16
+    show serving.tpot in ms as tpot, serving.cluster_throughput in token/s as throughput
+}
+"""
+
+OUTPUT_LEN_IN_MS = f"""\
+error[unit-mismatch]: 'output_len' overrides inference.output_len (count) with s
+   --> x.perf:10:18
+   |
+10 |     output_len = 256 ms
+   |                  ^^^^^^
+   = note: inference.output_len is defined at {OUTPUT_LEN_DEFINED}
+   = in: workload.mygrid.output_len
+   = help: an override keeps the dimension of the cell it replaces
+
+1 error
+"""
+
+
+def test_a_number_of_another_dimension_over_a_number_is_its_one_error(work, capsys):
+    # Before: eight errors, the first seven follow-ons in transformer_inference.perf (the constraint on output_len,
+    # `cannot add 'tokens_in' (token) and 'tokens_out' (s*token)`, ...): the override was typed with its own
+    # dimension, so everything that reads the cell was checked with seconds. It now stands for an unknown type, as
+    # an override of another kind does. `eval` of the report refuses it with the same one error.
+    assert check(WORKLOAD_IN_MS, capsys, work) == (1, OUTPUT_LEN_IN_MS)
+    assert run(["eval", "x.perf"], capsys) == (1, OUTPUT_LEN_IN_MS)
+
+
+def test_a_sweep_of_another_dimension_over_a_number_is_its_one_error(work, capsys):
+    code, err = check(WORKLOAD_IN_MS.replace("    output_len = 256 ms", "    sweep output_len = [1 ms, 2 ms]"),
+                      capsys, work)
+    assert code == 1 and err.startswith("error[unit-mismatch]: 'output_len' overrides inference.output_len (count) "
+                                        "with swept values in s\n   --> x.perf:10:24\n")
+    assert err.count("error[") == 1 and err.endswith("\n1 error\n")

@@ -12,17 +12,20 @@ from perfdsl.cli import main
 from perfdsl.errors import points_text
 from perfdsl.streaming import evaluate_chunks, keep_first
 
+# Trouble at batch 5, a point the constraint keeps, and at batch 0, one it leaves out (not warned of: the
+# constraint's warning says why those points are not in the results).
 SPEC = """\
 costmodel c {
     sweep batch = 0 .. 9
     sweep k = [1, 2, 3]
-    per = k / batch
-    inverse = 1 / batch
+    per = k / (batch - 5)
+    inverse = 1 / (batch - 5)
+    left_out = 1 / batch
     require batch >= 2, "batch is at least 2"
 }
 report r {
     costmodel = c
-    show c.per, c.inverse
+    show c.per, c.inverse, c.left_out
 }
 """
 
@@ -42,7 +45,8 @@ def _counts(diagnostics) -> dict[str, str]:
 def test_the_whole_evaluation_counts_every_point_a_cell_that_does_not_vary_along_an_axis_affects(spec):
     warnings = perfdsl.load(spec).evaluate().warnings
     # 10 batches x 3 k = 30 points; batch 0 and 1 break the constraint: 2 x 3 = 6 points.
-    # per = k / 0 at batch 0: 3 points; inverse = 1 / 0 varies along batch only, and still affects 1 x 3 points.
+    # per = k / 0 at batch 5: 3 points; inverse = 1 / 0 varies along batch only, and still affects 1 x 3 points;
+    # left_out = 1 / 0 at batch 0 only, which the constraint leaves out: no warning.
     assert _counts(warnings) == {
         "division-by-zero costmodel.c.per": "3 of 30 sweep points are affected",
         "division-by-zero costmodel.c.inverse": "3 of 30 sweep points are affected",
@@ -50,8 +54,27 @@ def test_the_whole_evaluation_counts_every_point_a_cell_that_does_not_vary_along
     }
 
 
-@pytest.mark.parametrize("chunk_points", [3, 6, 9])
-def test_chunks_add_up_to_the_whole_evaluations_counts(spec, chunk_points):
+def test_under_mark_the_points_a_constraint_breaks_keep_their_rows_and_their_warnings(tmp_path):
+    # invalid_points = "mark": batch 0 and 1 are in the results (valid = false), so left_out's 1 / 0 there is said,
+    # and per's trouble counts its 3 points at batch 5 as before.
+    path = tmp_path / "r.perf"
+    path.write_text(SPEC.replace("    costmodel = c\n", '    costmodel = c\n    invalid_points = "mark"\n'))
+    warnings = perfdsl.load(path).evaluate().warnings
+    assert _counts(warnings) == {
+        "division-by-zero costmodel.c.per": "3 of 30 sweep points are affected",
+        "division-by-zero costmodel.c.inverse": "3 of 30 sweep points are affected",
+        "division-by-zero costmodel.c.left_out": "3 of 30 sweep points are affected",
+        "constraint costmodel.c": "batch is at least 2: 6 of 30 sweep points break it, marked: valid = false",
+    }
+
+
+@pytest.mark.parametrize("mark", [False, True])
+@pytest.mark.parametrize("chunk_points", [1, 3, 6, 9])
+def test_chunks_add_up_to_the_whole_evaluations_counts(spec, chunk_points, mark):
+    # A chunk whose points the constraint all leaves out (batch 0 and 1) warns of no trouble there, as the whole
+    # evaluation does; under "mark" every chunk does.
+    if mark:
+        spec.write_text(SPEC.replace("    costmodel = c\n", '    costmodel = c\n    invalid_points = "mark"\n'))
     program = perfdsl.load(spec)
     whole = _counts(program.evaluate().warnings)
     merged: dict = {}
@@ -112,7 +135,7 @@ costmodel c {
     sweep k = [1, 2, 3]
     per = k / batch
     spread = 1 / (k - 1)
-    require k >= 2, "k is at least 2"
+    require k <= 2, "k is at most 2"
 }
 report r {
     costmodel = c
@@ -135,7 +158,7 @@ def test_chunked_warnings_say_what_the_whole_evaluations_say(tmp_path, chunk_poi
     whole = _texts(program.evaluate().warnings)
     assert whole["division-by-zero costmodel.c.per"][0] == "'c.per' divides by zero at batch=0, k=1"
     assert whole["division-by-zero costmodel.c.spread"][0] == "'c.spread' divides by zero at k=1"
-    assert whole["constraint costmodel.c"][1] == ("at k=1",)
+    assert whole["constraint costmodel.c"][1] == ("at k=3",)
     merged: dict = {}
     for _, chunk in evaluate_chunks(program, chunk_points=chunk_points):
         keep_first(merged, chunk.warnings)
