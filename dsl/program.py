@@ -113,6 +113,12 @@ class Program:
             root._load_warnings = unread_cells(root.blocks, root.sources)
         return list(root._load_warnings)
 
+    @staticmethod
+    def report_warnings(checker: Checker) -> list[Diagnostic]:
+        """The warnings of a prepared report's check (`checker`, from `prepare`, which raises its errors): each
+        evaluation of the report gives them after the files' own (load_warnings). Raises nothing."""
+        return [d for d in checker.diagnostics if d.severity != "error"]
+
     @with_recursion_room
     @with_fewer_collections
     def check(self) -> list[Diagnostic]:
@@ -205,7 +211,9 @@ class Program:
             except PerfError as exc:
                 raise self._blame_overrides(exc, name) from None
             checker = self._check_report(ctx)
-            if checker.diagnostics:
+            # Errors stop the report; warnings alone (a misspelt option, `invalid_point = "mark"`) do not: every
+            # evaluation's Result says them (report_warnings), as `check` does. They stopped eval: exit 1, no rows.
+            if any(d.severity == "error" for d in checker.diagnostics):
                 raise self._blame_overrides(PerfError(checker.diagnostics), name, checker) from None
             prepared = self._prepared[name] = (ctx, checker)
         return prepared
@@ -250,7 +258,9 @@ class Program:
         # A point the constraints leave out is not in the results: its cells' trouble is not the user's (under
         # "mark" every point keeps its row, and counts).
         warnings = evaluator.kept_warnings(validity.valid if mode != "mark" else None)
-        result = Result(self, ctx, columns, self.load_warnings() + warnings + validity.diagnostics, evaluator)
+        result = Result(self, ctx, columns,
+                        self.load_warnings() + self.report_warnings(checker) + warnings + validity.diagnostics,
+                        evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         return result
 

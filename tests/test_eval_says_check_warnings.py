@@ -228,3 +228,55 @@ def test_under_mark_the_points_kept_and_marked_warn_as_before(work, capsys):
     assert code == 0 and heads[0] == "warning[negative-size]: 'prefill.attention_bytes' is negative (byte) at batch=-1"
     assert len(heads) > 2 and heads[-1].startswith("warning[constraint]: batch is a whole number of sequences")
     assert "   = note: 1 of 2 sweep points are affected\n" in err
+
+
+# -- a report's own warnings (a bundle's helper found them stopping eval) -------------------------------------------
+
+MISSPELT_OPTION = """\
+workload w {
+    sweep n = [1, 2, 3]
+    require n <= 2, "n is small"
+    product = n * 2
+}
+report r {
+    workload = w
+    invalid_point = "mark"
+    show workload.product
+}
+"""
+
+UNKNOWN_OPTION_WARNING = """\
+warning[unknown-option]: 'invalid_point' is not a report option, so it changes nothing
+  --> m.perf:8:5
+  |
+8 |     invalid_point = "mark"
+  |     ^^^^^^^^^^^^^
+  = in: report.r.invalid_point
+  = help: did you mean 'invalid_points'?
+"""
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_report_with_a_warning_only_evaluates_and_says_it(tmp_path, capsys, monkeypatch, chunked):
+    """A misspelt report option is a warning at `check` (exit 0); `eval` printed that warning, then exit 1 and no
+    row (Program.prepare raised on any diagnostic of the report's check). Now the rows, the warning once (also
+    evaluated chunk by chunk), the constraint's warning, exit 0."""
+    (tmp_path / "m.perf").write_text(MISSPELT_OPTION)
+    monkeypatch.chdir(tmp_path)
+    extra = ["--chunk-points", "1", "-o", "m.csv"] if chunked else []
+    assert cli.main(["eval", "m.perf", *extra]) == 0
+    out, err = capsys.readouterr()
+    if chunked:
+        assert (tmp_path / "m.csv").read_text() == "n,workload.product\n1,2.0\n2,4.0\n"
+    else:
+        assert out.splitlines()[2:] == ["1                 2", "2                 4"]
+    assert err.startswith(UNKNOWN_OPTION_WARNING + "\nwarning[constraint]: n is small: 1 of 3 sweep points break it")
+    assert err.count("warning[unknown-option]") == 1
+    assert "2 warnings\n" in err
+
+
+def test_a_report_warning_fails_eval_under_strict(tmp_path, capsys, monkeypatch):
+    (tmp_path / "m.perf").write_text(MISSPELT_OPTION)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["eval", "m.perf", "--strict"]) == 1
+    assert capsys.readouterr().err.endswith("2 warnings\n--strict: warnings are errors\n")
