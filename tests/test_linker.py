@@ -20,7 +20,7 @@ costmodel prefill {
     unused  = runtime * 2
 }
 report example {
-    sweep model = [m1, m2, m1]
+    sweep model = [m1, m2]
     hardware = fast
     workload = grid
     show prefill.runtime in ms
@@ -37,7 +37,7 @@ def test_report_roles_read_from_the_report_cells():
     roles = report_roles(program.blocks["example"], program.blocks)
     assert roles == {
         "report": RoleBinding("report", ("example",), False),
-        "model": RoleBinding("model", ("m1", "m2"), True),      # each block once, in the order written
+        "model": RoleBinding("model", ("m1", "m2"), True),      # in the order written
         "hardware": RoleBinding("hardware", ("fast",), False),
         "workload": RoleBinding("workload", ("grid",), False),
     }
