@@ -254,9 +254,9 @@ def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[floa
 
     One number over the whole sweep is a number (an int where it is whole, so a spreadsheet computes with it) in the
     unit its literal is written in (`1555 GB/s` stays 1555 GB/s), else in a readable unit for its size (computed
-    cells). A swept list (`[1, 8, 32, 128]`, a zipped sweep) is its values in sweep order ("1, 8, 32, 128"), as
-    a list is not a range; a swept range and a computed cell that varies over the sweep are a range ("512 ..
-    8192"). One boolean is a boolean; strings, booleans that vary and values that are not finite are text."""
+    cells). A swept list or range (`[1, 8, 32, 128]`, `512 .. 8192 by *4`, a zipped sweep) is its values in sweep
+    order ("1, 8, 32, 128", "512, 2048, 8192"; the first MAX_LISTED, then how many), as a list is not a range and
+    a range's step is not its ends; a computed cell that varies over the sweep is a range ("1 .. 8"). One boolean is a boolean; strings, booleans that vary and values that are not finite are text."""
     flat = np.concatenate([np.asarray(a).reshape(-1) for a in arrays])
     if flat.dtype.kind == "b" and len(set(flat.tolist())) == 1:
         return bool(flat[0]), ""
@@ -268,7 +268,7 @@ def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[floa
         unit, scale = _display_unit(cell, getattr(vtype, "dim", None), max(abs(low), abs(high)))
         if low == high:
             return _plain_number(low / scale), unit
-        if cell.sweep and not isinstance(cell.expr, ir.RangeExpr):
+        if cell.sweep:     # a range's points too: "512 .. 8192" hid `by *4` (the points are 512, 2048, 8192)
             return _listed([format_number(_plain_number(v / scale)) for v in dict.fromkeys(finite.tolist())]), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
     return _listed(sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})), ""

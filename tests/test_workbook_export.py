@@ -62,7 +62,8 @@ def test_inputs_values_that_are_one_number_are_number_cells(example_book):
 def test_inputs_keep_text_for_lists_ranges_and_strings_and_booleans_as_booleans(example_book):
     cells = inputs(example_book)
     assert cells["grid", "batch"][0] == "1, 2, 4, 8, 16"        # a swept list: its values, not a range
-    assert cells["grid", "seq"][0] == "128 .. 8192"             # a swept range (`128 .. 8192 by *2`): a range
+    # a swept range (`128 .. 8192 by *2`): its 7 points, the first eight at most ("128 .. 8192" hid the step)
+    assert cells["grid", "seq"][0] == "128, 256, 512, 1024, 2048, 4096, 8192"
     assert cells["grid", "tokens"][0] == "128 .. 131072"        # batch * seq: 1 * 128 .. 16 * 8192
     assert cells["opt_1_3b", "tied_embeddings"][0] is True      # a boolean cell (TRUE), not the text 'true'
     sheet = example_book["Inputs"]
@@ -191,6 +192,6 @@ def test_inputs_values_in_the_unit_written_and_sweeps_as_written(tmp_path, monke
     assert cells["g", "bytes_per_s"][:2] == (1.555, "TB/s")        # computed: a readable unit, as before
     assert cells["g", "fast"][:2] == (True, None)
     assert cells["w", "batch"][:2] == ("1, 8, 32, 128", None)
-    assert cells["w", "seq"][:2] == ("128 .. 512", None)
+    assert cells["w", "seq"][:2] == ("128, 256, 512", None)         # a range: its points, as a list
     assert cells["w", "extra"][:2] == ("900, 1200", "GB/s")
     assert (cells["w", "a"][0], cells["w", "b"][0]) == ("1, 2", "5, 6")
