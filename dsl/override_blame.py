@@ -176,7 +176,12 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: li
     first = causes[0] if causes else None
     text = sets.get(first, "")
     location = Location(first, 1, 1, len(text) + 1) if first else None
-    own = f"the constraint, at {diag.location}: {diag.message}" if diag.location else f"the constraint: {diag.message}"
+    # An inherited constraint is located at the value the block writes (constraints._report_broken) and says where
+    # it is written in a later note: "at" alone read as the constraint's own place.
+    inherited = any(note.startswith("the constraint is written in ") for note in diag.notes)
+    where = "broken at" if inherited else "at"
+    own = f"the constraint, {where} {diag.location}: {diag.message}" if diag.location \
+        else f"the constraint: {diag.message}"
     given = "the --set values" if first is None or first.startswith(COMMAND_LINE) else "the overrides"
     without = (f"without {given} the report meets it" if diag.tally is None
                else f"without {given} some of the report's sweep points meet it")

@@ -377,7 +377,7 @@ def test_a_negative_bandwidth_given_with_set_is_bad_usage_at_the_set(capsys, mon
         "  |\n"
         "1 | -1 TB/s\n"
         "  | ^^^^^^^\n"
-        "  = note: the constraint, at hardware/ampere_workstation.perf:35:5: mem_bw is a bandwidth, above 0 B/s\n"
+        "  = note: the constraint, broken at hardware/ampere_workstation.perf:35:5: mem_bw is a bandwidth, above 0 B/s\n"
         "  = note: `mem_bw > 0 B/s` is false with mem_bw = -1 TB/s\n"
         "  = note: the constraint is written in hardware 'gpu' at hardware/gpu.perf:132:13\n"
         "  = note: without the --set values the report meets it\n"
