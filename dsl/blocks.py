@@ -77,7 +77,9 @@ class SourceLines:
 
     def cell_comment(self, cell: ir.Cell) -> str:
         """The comment written after a cell on its last line (`mem_bw = 3350 GB/s   # gpus.csv: 3350 ...`), with the
-        comment lines right below it that start in the same column (its continuation), joined by spaces; "" where
+        comment lines right below it indented deeper than the cell's line (its continuation, in whatever column it
+        is aligned: the library aligns some with the code, not the `#`; a comment at the cell's own indentation is
+        the next cell's), joined by spaces; "" where
         the line goes on with code (`a = 1; b = 2`) or has no comment. Where a datasheet figure comes from: `explain`
         and the workbook's Inputs sheet show it."""
         span = cell.expr.span if cell.expr is not None else (cell.declared_span or cell.span)
@@ -87,12 +89,12 @@ class SourceLines:
         text = line[span.end_col - 1:].lstrip()
         if not text.startswith("#"):
             return ""
-        column = len(line) - len(text)
+        indent = len(line) - len(line.lstrip())
         parts = [text[1:].strip()]
         number = span.end_line + 1
         while (following := self.line(span.file, number)) is not None:
             rest = following.lstrip()
-            if not rest.startswith("#") or len(following) - len(rest) != column:
+            if not rest.startswith("#") or len(following) - len(rest) <= indent:
                 break
             parts.append(rest[1:].strip())
             number += 1

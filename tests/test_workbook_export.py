@@ -195,3 +195,20 @@ def test_inputs_values_in_the_unit_written_and_sweeps_as_written(tmp_path, monke
     assert cells["w", "seq"][:2] == ("128, 256, 512", None)         # a range: its points, as a list
     assert cells["w", "extra"][:2] == ("900, 1200", "GB/s")
     assert (cells["w", "a"][0], cells["w", "b"][0]) == ("1, 2", "5, 6")
+
+
+def test_a_comment_goes_on_below_its_cell_in_any_column_deeper_than_the_cell():
+    """hardware/gpu.perf aligns some continuations with the code, not with the `#` (attention_efficiency's three
+    lines): they are the comment's; a comment at the cell's own indentation is the next cell's, not a continuation.
+    The Inputs sheet's Comment column and explain's `comment:` read this."""
+    text = ("hardware g {\n"
+            "    a = 1          # first line of a's comment, which\n"
+            "                # goes on here, aligned with nothing in particular\n"
+            "    # the next cell's heading\n"
+            "    b = 2          # b's own\n"
+            "}\n")
+    program = perfdsl.load([], texts={"g.perf": text})
+    block = program.blocks["g"]
+    assert program.sources.cell_comment(block.cells["a"]) == (
+        "first line of a's comment, which goes on here, aligned with nothing in particular")
+    assert program.sources.cell_comment(block.cells["b"]) == "b's own"
