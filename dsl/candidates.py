@@ -237,9 +237,7 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
     why = chunk_tally(evaluator, ctx, chunk, part.shape,
                       lambda: evaluator.run(lambda: evaluate_requires(evaluator, constraints, "omit")).valid,
                       partial, kept, n_groups)
-    # The loaded files' own warnings first, as every evaluation's Result gives them (Program.load_warnings).
-    return ChunkAnswer(partial, index, keys, columns,
-                       program.load_warnings() + program.report_warnings(checker) + warnings + chunk_warnings,
+    return ChunkAnswer(partial, index, keys, columns, program.standing_warnings(checker) + warnings + chunk_warnings,
                        merged=prior is not None, why=why)
 
 

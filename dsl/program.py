@@ -113,11 +113,11 @@ class Program:
             root._load_warnings = unread_cells(root.blocks, root.sources)
         return list(root._load_warnings)
 
-    @staticmethod
-    def report_warnings(checker: Checker) -> list[Diagnostic]:
-        """The warnings of a prepared report's check (`checker`, from `prepare`, which raises its errors): each
-        evaluation of the report gives them after the files' own (load_warnings). Raises nothing."""
-        return [d for d in checker.diagnostics if d.severity != "error"]
+    def standing_warnings(self, checker: Checker) -> list[Diagnostic]:
+        """The warnings every evaluation of a prepared report gives before its own, in this order (a whole
+        evaluation's Result, a chunk's, an answer by box: candidates.py): the loaded files' (load_warnings), then
+        those of the report's check (`checker`, from `prepare`, which raises its errors). Raises nothing."""
+        return self.load_warnings() + [d for d in checker.diagnostics if d.severity != "error"]
 
     @with_recursion_room
     @with_fewer_collections
@@ -212,7 +212,7 @@ class Program:
                 raise self._blame_overrides(exc, name) from None
             checker = self._check_report(ctx)
             # Errors stop the report; warnings alone (a misspelt option, `invalid_point = "mark"`) do not: every
-            # evaluation's Result says them (report_warnings), as `check` does. They stopped eval: exit 1, no rows.
+            # evaluation's Result says them (standing_warnings), as `check` does. They stopped eval: exit 1, no rows.
             if any(d.severity == "error" for d in checker.diagnostics):
                 raise self._blame_overrides(PerfError(checker.diagnostics), name, checker) from None
             prepared = self._prepared[name] = (ctx, checker)
@@ -259,7 +259,7 @@ class Program:
         # "mark" every point keeps its row, and counts).
         warnings = evaluator.kept_warnings(validity.valid if mode != "mark" else None)
         result = Result(self, ctx, columns,
-                        self.load_warnings() + self.report_warnings(checker) + warnings + validity.diagnostics,
+                        self.standing_warnings(checker) + warnings + validity.diagnostics,
                         evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         return result
