@@ -247,6 +247,7 @@ def input_cells(result: Result) -> list[InputCell]:
 
 
 MAX_LISTED = 8          # values of a swept list or of strings named on the Inputs sheet before "... (N values)"
+_FEW_VALUES_SCAN = 4096  # a computed cell's values looked through for a few distinct ones (else shown as a range)
 
 
 def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[float | int | bool | str, str]:
@@ -256,7 +257,8 @@ def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[floa
     unit its literal is written in (`1555 GB/s` stays 1555 GB/s), else in a readable unit for its size (computed
     cells). A swept list or range (`[1, 8, 32, 128]`, `512 .. 8192 by *4`, a zipped sweep) is its values in sweep
     order ("1, 8, 32, 128", "512, 2048, 8192"; the first MAX_LISTED, then how many), as a list is not a range and
-    a range's step is not its ends; a computed cell that varies over the sweep is a range ("1 .. 8"). One boolean is a boolean; strings, booleans that vary and values that are not finite are text."""
+    a range's step is not its ends; a computed cell that varies over the sweep is its values in ascending order
+    where it takes at most MAX_LISTED ("1, 2, 4, 8" for `tp = n_gpus`), else a range ("128 .. 131072"). One boolean is a boolean; strings, booleans that vary and values that are not finite are text."""
     flat = np.concatenate([np.asarray(a).reshape(-1) for a in arrays])
     if flat.dtype.kind == "b" and len(set(flat.tolist())) == 1:
         return bool(flat[0]), ""
@@ -270,6 +272,12 @@ def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[floa
             return _plain_number(low / scale), unit
         if cell.sweep:     # a range's points too: "512 .. 8192" hid `by *4` (the points are 512, 2048, 8192)
             return _listed([format_number(_plain_number(v / scale)) for v in dict.fromkeys(finite.tolist())]), unit
+        # A computed cell of a few values (`tp = n_gpus` over [1, 2, 4, 8]) shows them: "1 .. 8" read as every
+        # whole number between. Its arrays hold one value per point of the axes it depends on (broadcast, not
+        # repeated), so they are small where the values are few; a large one (it varies with many axes) is a range.
+        few = np.unique(finite) if finite.size <= _FEW_VALUES_SCAN else None
+        if few is not None and few.size <= MAX_LISTED:
+            return ", ".join(format_number(_plain_number(v / scale)) for v in few.tolist()), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
     return _listed(sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})), ""
 

@@ -65,6 +65,9 @@ def test_inputs_keep_text_for_lists_ranges_and_strings_and_booleans_as_booleans(
     # a swept range (`128 .. 8192 by *2`): its 7 points, the first eight at most ("128 .. 8192" hid the step)
     assert cells["grid", "seq"][0] == "128, 256, 512, 1024, 2048, 4096, 8192"
     assert cells["grid", "tokens"][0] == "128 .. 131072"        # batch * seq: 1 * 128 .. 16 * 8192
+    # a computed cell of a few values lists them, ascending ("2.6315 .. 13.317" read as any size between): the
+    # weights of the two OPT models at fp16, 2 byte * 1,315,758,080 and 2 byte * 6,658,473,984, in GB (5 digits)
+    assert cells["prefill", "bytes"][:2] == ("2.6315, 13.317", "GB")
     assert cells["opt_1_3b", "tied_embeddings"][0] is True      # a boolean cell (TRUE), not the text 'true'
     sheet = example_book["Inputs"]
     text = [cell.value for cell in sheet["E"][1:] if cell.data_type == "s"]
