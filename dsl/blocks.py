@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import ir
 from .errors import Diagnostic, available, did_you_mean, error
+from .ir_builder import CODE_BEFORE_COMMENT
 from .library import import_hint
 
 from .ir import BLOCK_KINDS  # noqa: F401 - re-exported: the block kinds are part of the block table
@@ -80,9 +81,18 @@ class SourceLines:
         comment lines right below it indented deeper than the cell's line (its continuation, in whatever column it
         is aligned: the library aligns some with the code, not the `#`; a comment at the cell's own indentation is
         the next cell's), joined by spaces; "" where
-        the line goes on with code (`a = 1; b = 2`) or has no comment. Where a datasheet figure comes from: `explain`
-        and the workbook's Inputs sheet show it."""
+        the line goes on with code (`a = 1; b = 2`) or has no comment. A formula written over several lines keeps
+        the comment of each of its lines too, in order, joined by "; " (transformer.perf's attn_params_per_layer
+        names the term of each line: `# q_norm, k_norm`, ...; only its last line's was shown). Where a datasheet
+        figure comes from: `explain` and the workbook's Inputs sheet show it."""
         span = cell.expr.span if cell.expr is not None else (cell.declared_span or cell.span)
+        inside = [comment for number in range(span.line, span.end_line)
+                  if (comment := _line_comment(self.line(span.file, number) or ""))]
+        last = self._last_line_comment(span)
+        return "; ".join(inside + [last] if last else inside)
+
+    def _last_line_comment(self, span: ir.Span) -> str:
+        """The comment after the code ending at `span` and its continuation lines (see cell_comment)."""
         line = self.line(span.file, span.end_line)
         if line is None:
             return ""
@@ -106,6 +116,12 @@ class SourceLines:
         if span is None:
             return error(code, message, **kwargs)
         return error(code, message, span.location(), source_line=self.line(span.file, span.line), **kwargs)
+
+
+def _line_comment(line: str) -> str:
+    """The comment at the end of one line of code (after a `#` outside any string), stripped; "" where none."""
+    rest = line[CODE_BEFORE_COMMENT.match(line).end():]
+    return rest[1:].strip() if rest.startswith("#") else ""
 
 
 def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "CheckSession | None" = None

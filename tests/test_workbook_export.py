@@ -215,3 +215,24 @@ def test_a_comment_goes_on_below_its_cell_in_any_column_deeper_than_the_cell():
     assert program.sources.cell_comment(block.cells["a"]) == (
         "first line of a's comment, which goes on here, aligned with nothing in particular")
     assert program.sources.cell_comment(block.cells["b"]) == "b's own"
+
+
+def test_a_formula_over_several_lines_keeps_the_comment_of_each_line():
+    """models/transformer.perf's attn_params_per_layer names the term of each line in a comment; only the last
+    line's ("sinks") was shown. A `#` inside a string is not a comment; a line with no comment adds nothing."""
+    text = ("hardware g {\n"
+            "    label = \"a # b\"\n"
+            "    a = 1\n"
+            "        + 2            # the second term\n"
+            "        + 3\n"
+            "        + 4            # the last term, which\n"
+            "                       # goes on here\n"
+            "    b = if(label == \"a # b\", 1,   # a string's '#' is text\n"
+            "           2)\n"
+            "}\n")
+    program = perfdsl.load([], texts={"g.perf": text})
+    block = program.blocks["g"]
+    assert program.sources.cell_comment(block.cells["a"]) == (
+        "the second term; the last term, which goes on here")
+    assert program.sources.cell_comment(block.cells["b"]) == "a string's '#' is text"
+    assert program.sources.cell_comment(block.cells["label"]) == ""
