@@ -169,7 +169,8 @@ def answer(result: "Result", checker: "Checker") -> None:
         result.rows = Rows(candidates, np.zeros(len(candidates), dtype=bool),
                            summary=f"where: {len(candidates):,} of {ctx.n_points:,} sweep points meet the conditions")
         if not len(candidates):
-            _warn(result, report.wheres[0].span, "no sweep point meets the report's conditions", [])
+            _warn(result, report.wheres[0].span, "no sweep point meets the report's conditions", [],
+                  _other_choices_hint(ctx))
         return
     kept, n_groups = kept_axes(question, ctx)
     group = _group_of(candidates, ctx.shape, kept)
@@ -305,8 +306,20 @@ def finish(result: "Result", question: ir.Question, index: np.ndarray, missing: 
         group_word = "group" if n_groups == 1 else "groups"
         verb = "has" if len(lonely) == 1 else "have"         # "1 of 4 groups has", "2 of 4 groups have"
         _warn(result, question.span, f"{len(lonely):,} of {n_groups:,} {group_word} ({per}) {verb} no sweep point "
-              f"{reason}", listed + ["their rows are left empty"])
+              f"{reason}", listed + ["their rows are left empty"], _other_choices_hint(ctx) if filtered else [])
     return rows
+
+
+def _other_choices_hint(ctx: ReportContext) -> list[str]:
+    """A hint naming the roles the report fixes to one block (its stack, precision ...; not its workload, which holds
+    the sweep): no point of the sweep meets the conditions, another choice may (capacity_questions.perf fixes eager
+    transformers, whose host time per kernel bounds a 70B model's time per output token on every GPU)."""
+    fixed = [(role, block) for role, block in ctx.fixed_roles.items() if role not in ("report", "workload")]
+    if not fixed:
+        return []
+    listed = ", ".join(f"{role} = {block}" for role, block in fixed)
+    return [f"the report fixes {listed}: another choice may meet the conditions "
+            f"(--set {fixed[0][0]}=NAME)"]
 
 
 def _flat_values(result: "Result", ref: ir.Ref) -> np.ndarray:
@@ -371,8 +384,8 @@ def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Quest
         result.columns.append(ShownColumn.make(item, vtype, array))
 
 
-def _warn(result: "Result", span: ir.Span, message: str, notes: list[str]) -> None:
+def _warn(result: "Result", span: ir.Span, message: str, notes: list[str], hints: list[str] = ()) -> None:
     diag = result.program.sources.diag("no-point", message, span, path=f"report.{result.ctx.report.name}",
-                                       notes=notes)
+                                       notes=notes, hints=list(hints))
     diag.severity = "warning"
     result.warnings.append(diag)

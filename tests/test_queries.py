@@ -419,3 +419,17 @@ def _refs(expr):
         return [expr]
     return [ref for key in ("left", "right", "operand") if getattr(expr, key, None) is not None
             for ref in _refs(getattr(expr, key))]
+
+
+def test_a_group_with_no_answer_names_the_choices_the_report_fixes():
+    """capacity_questions.perf fixes eager transformers, whose host time per kernel bounds a 70B model's time per
+    output token on every GPU (64.21 ms at best against 50 ms): the warning names the fixed roles and the --set that
+    changes one; the report's workload, which holds the sweep, is not among them."""
+    program = perfdsl.load(Path(__file__).resolve().parents[1] / "reports" / "capacity_questions.perf")
+    result = program.evaluate("cheapest_setup", {"model": "llama3_1_70b", "hardware": "h100_sxm5"})
+    (warning,) = result.warnings
+    assert warning.code == "no-point"
+    assert warning.hints == ["the report fixes stack = hf_eager, precision = fp16: another choice may meet the "
+                             "conditions (--set stack=NAME)"]
+    assert program.evaluate("cheapest_setup", {"model": "llama3_1_70b", "hardware": "h100_sxm5",
+                                               "stack": "vllm"}).warnings == []
