@@ -209,7 +209,8 @@ def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | 
         ax.plot([cls.intensity], [cls.rate / tera], marker="o", markersize=8, color=colour, linestyle="none")
         handles.append(Line2D([], [], color=colour, marker="o", linestyle="none",
                               label=f"{cls.name}: {cls.intensity:.3g} FLOP/byte, {cls.rate / tera:.3g} TFLOP/s, "
-                                    f"{cls.time * 1e3:.3g} ms ({cls.time_cell})"))
+                                    f"{cls.time * 1e3:.3g} ms{' per layer' if cls.per_layer else ''} "
+                                    f"({cls.time_cell})"))
     if view.memory_only:
         listed = ", ".join(f"{name} {seconds * 1e3:.3g} ms" for name, seconds in view.memory_only)
         handles.append(Line2D([], [], linestyle="none", label=f"no FLOPs counted (memory only): {listed}"))

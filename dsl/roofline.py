@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ir
+from .linker import walk
 from .errors import PerfError, UsageError, error
 from .explain import Explainer, choose_point
 from .units import Dimension, parse_unit
@@ -43,13 +44,17 @@ STEP_TIME_CELLS = ("step_time", "time", "runtime")
 class OperationClass:
     """One operation class at the sweep point: its name ("prefill proj", "decode"), its work (FLOP), its memory traffic
     (byte), its time (s), and the cell the time came from ("achievable roof" where the class has no time cell and is
-    placed on its roof)."""
+    placed on its roof), and whether its cells are one layer's (`per_layer`: the block's `layer_time` sums its time
+    cell, as costmodels/transformer_inference.perf's prefill does for proj, attention, mlp and elementwise, while
+    its head and allreduce are the step's): the legend says so, as one layer's 4 ms beside a step's 167 ms read as
+    the smaller share of the step."""
 
     name: str               # "prefill proj", "decode"
     flops: float            # FLOP
     bytes: float            # byte
     time: float             # s
     time_cell: str          # where the time came from: "prefill.proj_time", or "achievable roof"
+    per_layer: bool = False
 
     @property
     def intensity(self) -> float:
@@ -181,6 +186,7 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
     blocks = _class_blocks(program, cells.ctx)
     for block_name in blocks:
         block = program.blocks[block_name]
+        per_layer = _summed_by_layer_time(block)
         for cell in block.cells:
             if not (cell.endswith("_flops") or cell == "flops"):
                 continue
@@ -198,17 +204,18 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
             label = f"{block_name} {prefix.rstrip('_')}".strip()
             if flops <= 0 or nbytes <= 0:
                 if time:
-                    memory_only.append((label, time))
+                    memory_only.append((label + (" (per layer)" if prefix + "time" in per_layer else ""), time))
                 continue
             if not time:
                 time, time_cell = _on_roof(flops, nbytes, ceilings), "achievable roof"
-            classes.append(OperationClass(label, flops, nbytes, time, time_cell))
+            classes.append(OperationClass(label, flops, nbytes, time, time_cell, prefix + "time" in per_layer))
         for cell in block.cells:
             prefix = cell[: -len("bytes")]
             if cell.endswith("_bytes") and prefix + "flops" not in block.cells and prefix + "time" in block.cells:
                 time = cells.number(f"{block_name}.{prefix}time", SECOND)
                 if time and cells.number(f"{block_name}.{cell}", BYTE):
-                    memory_only.append((f"{block_name} {prefix.rstrip('_')}", time))
+                    memory_only.append((f"{block_name} {prefix.rstrip('_')}"
+                                        + (" (per layer)" if prefix + "time" in per_layer else ""), time))
             for kind, dim in (("compute", FLOP_RATE), ("bandwidth", BYTE_RATE)):
                 value = cells.number(f"{block_name}.{cell}", dim)
                 if value:
@@ -221,6 +228,14 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
     return RooflineView(title=f"{cells.ctx.report.name}: roofline" + (f" on {gpu_text}" if gpu_text else ""),
                         point=point, gpu=gpu_text, classes=classes, ceilings=_unique(ceilings),
                         memory_only=memory_only, defaulted=cells.defaulted)
+
+
+def _summed_by_layer_time(block) -> set[str]:
+    """The cells of `block` that its `layer_time` cell adds up (by name, in its own block): one layer's times."""
+    cell = block.cells.get("layer_time")
+    if cell is None or cell.expr is None:
+        return set()
+    return {node.parts[0] for node in walk(cell.expr) if node.kind == "ref" and len(node.parts) == 1}
 
 
 def _has_classes(block) -> bool:

@@ -163,7 +163,12 @@ def test_roofline_of_the_transformer_cost_model_names_its_operation_classes():
     view = roofline_view(perfdsl.load([CAPACITY]), at={"model": "llama3_1_8b", "hardware": "h100_sxm5"})
     assert [c.name for c in view.classes] == ["prefill proj", "prefill attention", "prefill mlp", "prefill head",
                                               "decode"]
-    assert [name for name, _ in view.memory_only] == ["prefill elementwise"]
+    # prefill's layer_time = proj_time + attention_time + mlp_time + elementwise_time: those classes are one layer's
+    # (the legend says "per layer"); the head and the decode step are the step's
+    assert [c.per_layer for c in view.classes] == [True, True, True, False, False]
+    assert [name for name, _ in view.memory_only] == ["prefill elementwise (per layer)"]
+    at_tp_2 = roofline_view(perfdsl.load([CAPACITY]), at={"model": "llama3_1_8b", "hardware": "h100_sxm5", "tp": "2"})
+    assert [name for name, _ in at_tp_2.memory_only] == ["prefill elementwise (per layer)", "prefill allreduce"]
     achievable = {c.name for c in view.ceilings if c.achievable}
     assert {"prefill.matmul_rate", "prefill.bandwidth"} <= achievable
     for cls in view.classes:                                       # nothing runs above the datasheet's roofs
