@@ -612,14 +612,15 @@ class _FileChecker:
 
 
 def _output_format(args) -> str:
-    from .errors import UsageError, error
+    from .errors import UsageError, did_you_mean, error
 
     if args.output:
         suffix = os.path.splitext(args.output)[1].lower()
         by_suffix = _SUFFIX_FORMATS.get(suffix)
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
-                                   hints=["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
+                                   hints=(did_you_mean(suffix, _SUFFIX_FORMATS) if suffix else [])
+                                   + ["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
         if args.format and by_suffix and by_suffix != args.format and by_suffix not in _FILE_ONLY:
             raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
         return by_suffix if by_suffix in _FILE_ONLY else (args.format or by_suffix)

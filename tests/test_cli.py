@@ -360,6 +360,12 @@ def test_eval_bad_suffix(work, run):
     assert code == 2
     assert err.startswith("error[bad-output]: cannot tell the format of 'out.xyz' from its suffix\n")
     assert not (work / "out.xyz").exists()
+    # a misspelt suffix gets the one it is closest to before the list
+    code, _, err = run("eval", "prog.perf", "-o", "out.xslx")
+    assert code == 2
+    assert err == ("error[bad-output]: cannot tell the format of 'out.xslx' from its suffix\n"
+                   "  = help: did you mean '.xlsx'?\n"
+                   "  = help: use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format\n\n1 error\n")
 
 
 def test_eval_format_that_contradicts_the_suffix(work, run):
