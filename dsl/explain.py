@@ -116,6 +116,21 @@ class Explainer:
             axes.add(self.ctx.swept_roles[target.role][0])
         return frozenset(axes)
 
+    def failed_wheres(self) -> list[str]:
+        """The texts of the report's `where` conditions (each side of their top-level `and`s) that are false at the
+        chosen point: the report shows no row there, so a value explained at such a point is one the user will not
+        find in the output."""
+        from .no_answer import conditions_of
+        from .queries import bind_axes
+
+        report = self.ctx.report
+        failed = []
+        for condition in conditions_of(self.ctx, bind_axes):
+            holds = np.asarray(self.evaluator.run(lambda: self.evaluator.expr(condition.expr, report, self.fix)))
+            if not holds.astype(bool).all():
+                failed.append(condition.text)
+        return failed
+
     def resolve(self, ref: ir.Ref, block: Block) -> tuple[Block, str]:
         """The block and cell a checked reference reads at the chosen point (the linker's resolution)."""
         target = self.checker.link.target(ref.parts, block)
@@ -205,9 +220,10 @@ def _value_text(value: np.ndarray, vtype) -> str:
     return f"{format_number(number / scale)} {unit}"
 
 
-def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
+def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: list[str] = ()) -> str:
     """The explain output: the root cell's value, formula, where it is defined, the comment written beside it, the
-    point (`point`; the axes in `defaulted` took their first value), then its precedents as a box-drawn tree."""
+    point (`point`; the axes in `defaulted` took their first value) and the report's `where` conditions it fails
+    (`left_out`: their texts), then its precedents as a box-drawn tree."""
     lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
     if root.comment:
@@ -216,6 +232,9 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str]) -> str:
     if defaulted:
         at += f" (first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE)"
     lines.append(at)
+    if left_out:
+        lines.append("  left out by the report's where: " + ", ".join(left_out)
+                     + (" is" if len(left_out) == 1 else " are") + " false at this point")
     if root.children:
         lines.append("  precedents:")
 
@@ -292,4 +311,5 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     root = explainer.node(label, block, name, 0, max_depth)
     axes = explainer.axes_of(ref, block, name)
     names = {axis.name for axis in ctx.axes if axis.index in axes}
-    return render_tree(root, explainer.point_text(axes), [axis for axis in defaulted if axis in names])
+    return render_tree(root, explainer.point_text(axes), [axis for axis in defaulted if axis in names],
+                       explainer.failed_wheres())

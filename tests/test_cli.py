@@ -541,6 +541,25 @@ def test_explain(work, run):
     assert "hardware.peak -> gpu1.peak = 100 TFLOP/s   (prog.perf:2:5)" in out
 
 
+def test_explain_at_a_point_the_report_leaves_out_says_which_conditions_fail(work, run):
+    """A value explained at a point the report's `where` drops is one the output never shows: explain says so,
+    naming each side of the `and` that is false there. m2 at batch 2, seq 512: runtime = 2 x 7e9 x 2 x 512 / 100e12
+    s = 143.36 ms (not below 100 ms); batch 2 is not 1."""
+    (work / "where.perf").write_text(PROGRAM.replace("    show prefill.runtime",
+                                                     "    where prefill.runtime < 100 ms and batch == 1\n"
+                                                     "    show prefill.runtime"))
+    code, out, err = run("explain", "where.perf", "prefill.runtime", "--at", "batch=2", "--at", "model=m2",
+                         "--at", "seq=512")
+    assert code == 0 and err == ""
+    assert runtime_ms(7e9, 2, 512) == pytest.approx(143.36)
+    assert out.splitlines()[3:5] == [
+        "  at: model=m2, batch=2, seq=512",
+        "  left out by the report's where: prefill.runtime < 100 ms, batch == 1 are false at this point"]
+    code, out, _ = run("explain", "where.perf", "prefill.runtime", "--at", "batch=1", "--at", "model=m1",
+                       "--at", "seq=128")
+    assert code == 0 and "left out" not in out
+
+
 def test_explain_shows_a_formula_without_the_comments_between_its_lines(work, run):
     (work / "comments.perf").write_text(
         'costmodel c {\n'
