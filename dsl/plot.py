@@ -132,8 +132,17 @@ def metric_figure(view: MetricView):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel(view.y_label)
+    # A series with no point in any panel (every point left out by a constraint or a `where`) is named apart, not
+    # given a colour in the key that appears nowhere on the plot.
+    empty = {i for i in range(series_count)
+             if not any(i < len(p.series) and np.isfinite(np.asarray(p.series[i].estimated, dtype=float)).any()
+                        for p in view.panels)}
     handles = [Line2D([], [], color=_colour(i), marker="o", linestyle="-" if not view.categorical else "none",
-                      label=s.label) for i, s in enumerate(view.panels[0].series)] if series_count > 1 else []
+                      label=s.label) for i, s in enumerate(view.panels[0].series)
+               if i not in empty] if series_count > 1 else []
+    if handles and empty:
+        handles.append(Line2D([], [], linestyle="none", label="no points: " + ", ".join(
+            view.panels[0].series[i].label for i in sorted(empty))))
     if view.has_measured:          # filled and open markers need a key only where both appear
         handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none", label="estimated"))
         handles.append(Line2D([], [], color="0.3", marker="D", markerfacecolor="none", linestyle="none",

@@ -297,3 +297,20 @@ def test_every_point_of_every_panel_is_inside_the_shared_y_axis(batches, offset,
             assert low == 0                                          # a linear axis of sizes starts at 0
     finally:
         plt.close(figure)
+
+
+def test_a_series_with_no_point_in_any_panel_is_named_apart_in_the_legend(tmp_path: Path):
+    """tp = 1 and 2 of a large model on a small GPU are left out by a constraint everywhere: the key gave them
+    colours that appear nowhere on the plot. Here `require workload.tp * 10 GB >= 30 GB` leaves out tp 1 and 2."""
+    (tmp_path / "r.perf").write_text(
+        'workload w {\n    sweep batch = [1, 2, 4]\n    sweep tp = [1, 2, 4, 8]\n}\n'
+        'costmodel c {\n    runtime = 2 ms * workload.batch / workload.tp\n'
+        '    require workload.tp * 10 GB >= 30 GB, "the weights fit"\n}\n'
+        'report r {\n    workload = w\n    show c.runtime in ms as runtime\n}\n')
+    view = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime", x="batch", series="tp")
+    figure = metric_figure(view)
+    try:
+        labels = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert labels == ["tp=4", "tp=8", "no points: tp=1, tp=2"]
+    finally:
+        plt.close(figure)
