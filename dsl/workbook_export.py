@@ -309,15 +309,23 @@ def _plain_number(value: float) -> float | int:
 
 
 def _first_points(result: Result, comparison: Comparison | None) -> dict[str, int]:
-    """Each section's first row's sweep point (flat index), in the order of the sheets."""
+    """Each section's first row's sweep point (flat index), in the order of the sheets: its first row where every
+    shown boolean (`memory.fits as fits`) is true, where it has one (the capacity report's first row, a 70B model
+    on one L40, does not fit: its roofline pictured a set-up nobody runs), else its first row."""
     sections = _per_point_text(result, "section") or [result.report] * result.n_rows
     kept = range(result.n_rows) if comparison is None or comparison.keep is None else \
         [int(i) for i in np.flatnonzero(comparison.keep)]
+    flags = [np.asarray(result.column(column.name)) == True for column in result.columns  # noqa: E712 (None: no)
+             if column.kind == "bool"]
+    all_true = np.logical_and.reduce(flags) if flags else None
     first: dict[str, int] = {}
+    fallback: dict[str, int] = {}
     for row in kept:
         point = row if result.rows is None else int(result.rows.index[row])
-        first.setdefault(sections[row], point)
-    return first
+        fallback.setdefault(sections[row], point)
+        if all_true is None or all_true[row]:
+            first.setdefault(sections[row], point)
+    return {section: first.get(section, point) for section, point in fallback.items()}
 
 
 def export_workbook(result: Result, comparison: Comparison | None, output: str, *, protected: Sequence[str] = (),

@@ -236,3 +236,17 @@ def test_a_formula_over_several_lines_keeps_the_comment_of_each_line():
         "the second term; the last term, which goes on here")
     assert program.sources.cell_comment(block.cells["b"]) == "a string's '#' is text"
     assert program.sources.cell_comment(block.cells["label"]) == ""
+
+
+def test_the_plots_sheet_pictures_a_row_where_every_shown_flag_is_true():
+    """The capacity report's first row (a 70B model on one GPU) does not fit: its roofline pictured a set-up nobody
+    runs. The first row whose shown booleans are all true is pictured (tp 4: 4 x 20 GB >= 70 GB), else the first."""
+    from perfdsl.workbook_export import _first_points
+
+    text = ("workload w { sweep tp = [1, 2, 4, 8] }\n"
+            "costmodel c {\n    fits = workload.tp * 20 GB >= 70 GB\n    t = 1 s / workload.tp\n}\n"
+            "report r {\n    workload = w\n    show c.t in s as t, c.fits as fits\n}\n")
+    result = perfdsl.load([], texts={"r.perf": text}).evaluate()
+    assert _first_points(result, None) == {"r": 2}
+    never = perfdsl.load([], texts={"r.perf": text.replace(">= 70 GB", ">= 700 GB")}).evaluate()
+    assert _first_points(never, None) == {"r": 0}
