@@ -1,7 +1,8 @@
 """The workbook's Plots sheet: what a native spreadsheet chart cannot draw, rendered by `perfdsl.plot`.
 
-For each section, the roofline of its first row's sweep point (its first where every shown boolean is true), where the cost model names operation classes
-(`NAME_flops` / `NAME_bytes` cells; see perfdsl.roofline): log-log axes under two roofs and a point per class. The
+For each section, the roofline of its first row's sweep point (its first where every shown boolean is true), where
+the cost model names operation classes (`NAME_flops` / `NAME_bytes` cells; see perfdsl.roofline): log-log axes under
+two roofs and a point per class. The
 measured-against-estimated views are native charts on the Summary sheet (live, log axes where values span a
 decade), and `perfdsl plot` draws any metric per model and GPU beside the workbook (`make run` does); drawing
 those here too would cost about half a second of matplotlib per picture on every export.
