@@ -117,6 +117,8 @@ class WorkbookData:
     runs_given: bool = True
     pictures: list[Picture] = field(default_factory=list)   # the Plots sheet, in order
     live: object | None = None   # a workbook_live_plan.LivePlan: the cost model as formulas (--live), else None
+    # The Summary's line under its figures where they are in-sample (calibration_bound.in_sample_text), else "".
+    summary_caveat: str = ""
 
 
 def relative_error(estimated: float | None, measured: float | None, convention: str = "measured") -> float | None:

@@ -176,7 +176,7 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached
         _page_header(workbook[layout.sheet_title], data.report_name, layout)
     summary = workbook.create_sheet(SUMMARY)
     if data.runs_given:
-        cached = {summary: _summary_sheet(summary, layouts, data.error_convention)}
+        cached = {summary: _summary_sheet(summary, layouts, data.error_convention, data.summary_caveat)}
     else:                           # no runs: no errors to summarise or chart
         _no_runs_summary(summary)
         cached = {}
@@ -372,8 +372,11 @@ def _no_runs_summary(sheet: Worksheet) -> None:
         sheet.row_dimensions[row].height = row_height([(text, text_width)])
 
 
-def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str) -> dict[str, CachedValue]:
-    """One row of live statistics per section and metric, then a scatter chart per metric that has runs.
+def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str, caveat: str = ""
+                   ) -> dict[str, CachedValue]:
+    """One row of live statistics per section and metric, the error convention, the colours and `caveat` (that the
+    errors are in-sample, where the report's calibration was fitted on the runs compared), then a scatter chart per
+    metric that has runs.
 
     Returns the values of its formula cells, by cell ("F2"), for the file to cache.
     """
@@ -405,6 +408,9 @@ def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: s
         row += 1
     _put(sheet, row + 1, 1, convention_words(convention))
     _put(sheet, row + 2, 1, f"Colours: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond.")
+    if caveat:                      # beside the figures it qualifies, not only on the About sheet
+        _put(sheet, row + 3, 1, caveat)
+        row += 1
     for name, width in (("Section", 18), ("Metric", 16), ("Unit", 10), ("Rows", 8), ("Matched", 9),
                         ("Mean |error|", 13), ("Mean error", 12), ("Worst error", 12), ("Worst row", 44)):
         sheet.column_dimensions[column_letter(column[name])].width = width

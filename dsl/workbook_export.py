@@ -177,15 +177,20 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         for metric in comparison.metrics:
             if metric.derived:
                 notes.append(f"Measured {metric.name} is derived from each run's tokens / runtime.")
-        if comparison.metrics:
-            from .calibration_bound import in_sample_text
+    caveat = ""
+    if comparison is not None and comparison.n_runs and comparison.metrics:
+        from .calibration_bound import in_sample_parts, in_sample_text
 
-            notes.append(in_sample_text(result, comparison.logs) or "")
+        notes.append(in_sample_text(result, comparison.logs) or "")
+        parts = in_sample_parts(result, comparison.logs)
+        if parts is not None and parts[0]:
+            # the headline, what each calibration file records of its held-out errors, and where to find them
+            caveat = "; ".join([parts[1][:1].upper() + parts[1][1:]] + parts[2][1:]) + "."
     return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=input_cells(result),
                         unmatched=list(comparison.unmatched) if comparison else [],
                         error_convention=comparison.convention if comparison else "measured",
                         runs_given=runs_given,
-                        notes=[line for line in notes if line])
+                        notes=[line for line in notes if line], summary_caveat=caveat)
 
 
 def _sweep_point(result: Result, row: int) -> int | None:
