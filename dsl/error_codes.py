@@ -93,6 +93,10 @@ _TABLE = [
               "extend; `stack` takes a software block, `calibration` the costmodel block `perfdsl calibrate` "
               "writes); the formulas that read the role are not checked until it is. A role of another name takes "
               "any block. Exit status 2 where the block is given with --set"),
+    ErrorCode("role-list", "spec", _E, "report '{report}' gives the role '{role}' a list of blocks without `sweep`",
+              "write `sweep {role} = [...]` to sweep the role over the blocks, or `{role} = NAME` to bind one; in a "
+              "report that extends another, the line replaces the parent's sweep of the role (the note says where) "
+              "rather than add to it"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
