@@ -745,10 +745,18 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
     for item in ctx.report.shows:
         key = (item.name, item.unit)
         if key in names:
+            first = names[key]
+            shown_by = _shown_by(checker.blocks, ctx.report, first)
+            note = f"the first is at {first.span.location()}"
+            hints = ["give one of them another name with `as NAME`, or another unit"]
+            if shown_by != ctx.report.name and _shown_by(checker.blocks, ctx.report, item) == ctx.report.name:
+                # A child's `show` adds to its parent's: what the parent shows cannot be shown again, nor taken back.
+                note += f", in report '{shown_by}', which this report extends: a report's `show` adds to its parent's"
+                hints = ["the parent shows it already: remove this one, or give it another name with `as NAME` "
+                         "(docs/LANGUAGE.md, Reports: `show` in a report that extends another)"]
             checker.report("duplicate-show", f"two shown cells are named '{item.name}'"
                            + (f" in {item.unit}" if item.unit else ""), item.span, path=f"report.{ctx.report.name}",
-                           notes=[f"the first is at {names[key].span.location()}"],
-                           hints=["give one of them another name with `as NAME`, or another unit"])
+                           notes=[note], hints=hints)
         names.setdefault(key, item)
     for item in ctx.report.shows:
         vtype = checker.ref_type(item.ref, ctx.report, f"report.{ctx.report.name}")
@@ -777,6 +785,15 @@ def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[s
     expr = replaced.expr
     unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else dimension_name(before.dim)
     return [f"write the number with its unit, e.g. `{first.text} {unit}`"]
+
+
+def _shown_by(blocks: dict[str, Block], report: Block, item: ir.ShowItem) -> str:
+    """The report of `report`'s lineage whose own `show` lines hold `item` (the report itself where none does)."""
+    for name in report.lineage:
+        node = blocks[name].node if name in blocks else None
+        if node is not None and any(shown is item for shown in node.shows):
+            return name
+    return report.name
 
 
 def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:

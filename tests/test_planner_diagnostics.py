@@ -189,3 +189,25 @@ warning[unread-cell]: 'mem_bww' is not a cell of 'gpu' (its parent) and nothing 
 1 warning
 """)
 
+
+# -- `show` in a report that extends another -----------------------------------------------------------------------
+
+def test_a_child_showing_what_its_parent_shows_is_told_show_adds_to_the_parents(work, capsys):
+    # Before: "the first is at ...", with the help "give one of them another name": not that the parent shows it.
+    (work / "dup.perf").write_text("costmodel serving { ttft = 20 ms }\n"
+                                   "report serving_ms { show serving.ttft in ms as ttft }\n"
+                                   "report again extends serving_ms { show serving.ttft in ms as ttft }\n")
+    assert run(["check", "dup.perf"], capsys) == (1, "", """\
+error[duplicate-show]: two shown cells are named 'ttft' in ms
+  --> dup.perf:3:40
+  |
+3 | report again extends serving_ms { show serving.ttft in ms as ttft }
+  |                                        ^^^^^^^^^^^^^^^^^^^^^^^^^^
+  = note: the first is at dup.perf:2:26, in report 'serving_ms', which this report extends: a report's `show` adds \
+to its parent's
+  = in: report.again
+  = help: the parent shows it already: remove this one, or give it another name with `as NAME` (docs/LANGUAGE.md, \
+Reports: `show` in a report that extends another)
+
+1 error
+""")
