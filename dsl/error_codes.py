@@ -337,8 +337,11 @@ _TABLE = [
     ErrorCode("no-report", "usage", _E, "the loaded files define no report",
               "add a `report NAME { ... }` block that shows cells, or look at one cell with "
               "`perfdsl explain FILE BLOCK.CELL`"),
-    ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}",
-              "choose one with --report NAME"),
+    ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}[ (in FILE), then "
+              "{names} (imported)]",
+              "choose one with --report NAME. Without it the one report of the files named runs, whatever reports "
+              "they import: this error is for files named that define several (listed first), or none where the "
+              "files they import define several"),
     ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
     ErrorCode("bad-plot", "usage", _E, "the report has no axis '{name}' to use as {role} | '{metric}' is not a number "
               "| {axis} has {count} values, too many {role} for one plot",

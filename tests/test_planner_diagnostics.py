@@ -211,3 +211,40 @@ Reports: `show` in a report that extends another)
 
 1 error
 """)
+
+
+# -- which report runs without --report ------------------------------------------------------------------------------
+
+LIBRARY_REPORTS = MODELS + """\
+report capacity { sweep model = [m1, m2]; show c.weights in GB }
+report cheapest { model = m1; show c.weights in GB }
+"""
+
+
+def test_the_one_report_of_the_file_named_runs_whatever_it_imports(work, capsys):
+    # Before: error[which-report]: the loaded files define several reports: capacity, cheapest, plan70b (exit 2).
+    (work / "library.perf").write_text(LIBRARY_REPORTS)
+    (work / "plan70b.perf").write_text('import "library.perf"\nreport plan70b extends capacity { model = m2 }\n')
+    code, out, err = run(["eval", "plan70b.perf", "--format", "csv"], capsys)
+    assert (code, out, err) == (0, f"c.weights [GB]\n{2e9 * 2 / 1e9}\n", "")
+    assert perfdsl.load(["plan70b.perf"]).evaluate().records() == [{"c.weights [GB]": 2e9 * 2 / 1e9}]
+
+
+def test_several_reports_in_the_file_named_are_listed_before_the_imported_ones(work, capsys):
+    (work / "library.perf").write_text(LIBRARY_REPORTS)
+    (work / "plans.perf").write_text('import "library.perf"\nreport small extends capacity { model = m1 }\n'
+                                     'report big extends capacity { model = m2 }\n')
+    assert run(["eval", "plans.perf"], capsys) == (2, "", """\
+error[which-report]: the loaded files define several reports: small, big (in plans.perf), then capacity, cheapest \
+(imported)
+  = help: choose one with --report NAME
+
+1 error
+""")
+    with pytest.raises(perfdsl.UsageError) as raised:
+        perfdsl.load(["plans.perf"]).evaluate()
+    assert raised.value.diagnostics[0].hints == ["choose one: report='small'"]
+    # A file that defines none and imports several: the reports as they are loaded.
+    (work / "none.perf").write_text('import "library.perf"\n')
+    assert run(["eval", "none.perf"], capsys)[2].startswith(
+        "error[which-report]: the loaded files define several reports: capacity, cheapest\n")
