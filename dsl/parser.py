@@ -319,6 +319,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     number_then_name = slip == "equal_after_cell" and _NUMBER_THEN_NAME.search(text, _window(token.start_pos),
                                                                                token.start_pos)
     unclosed = _unclosed_block(text, token.start_pos)
+    question = _question_slip(text, token.start_pos) if slip == "space_in_unit" else None
     if slip == "missing_value" or empty_value:
         # `a = }`, or `mem_bw =` ending its line (the next line's name was read as its value): point at the '='.
         eq_pos = empty_value.start() if empty_value else text.rfind("=", 0, token.start_pos)
@@ -354,10 +355,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         else:
             hints.append("is a ';' missing between two cells on one line?")
         hints.append(f"'{number} {name}' reads as the number {number} with the unit '{name}'")
-    elif slip == "question_direction" or (slip == "space_in_unit" and _question_slip(text, token.start_pos)):
+    elif slip == "question_direction" or question is not None:
         # `best maximum x`, `best max x for model`, `max x per model`: located at the word that is wrong.
-        message, start, hint = _question_slip(text, token.start_pos, token) if slip == "space_in_unit" else \
-            _direction_slip(text, token)
+        message, start, hint = question or _direction_slip(text, token)
         line = text.count("\n", 0, start) + 1
         col = start - (text.rfind("\n", 0, start) + 1) + 1
         loc = Location(file, line, col, col + len(re.match(r"\w+", text[start:]).group(0)))
@@ -390,43 +390,43 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
 
 # The start of a question's line up to a word that is not `per` and the name after it (`best max x for model`): the
 # words before `per` are the question's; a name after them starts the next cell, so the parser fails at the name.
-_QUESTION_GROUP = re.compile(r"(?m)^[ \t]*(best|pareto|largest|smallest)\b[^\n#]*?[ \t]([A-Za-z_]\w*)[ \t]+\Z")
+_QUESTION_GROUP = re.compile(r"[ \t]*(best|pareto|largest|smallest)\b[^\n#]*?[ \t]([A-Za-z_]\w*)[ \t]+\Z")
 # A question's direction written first, without `best` (`max x per model`): the name after it fails.
-_DIRECTION_FIRST = re.compile(r"(?m)^[ \t]*(min|max)[ \t]+\Z")
+_DIRECTION_FIRST = re.compile(r"[ \t]*(min|max)[ \t]+\Z")
 _WRITE_QUESTION = "a question is `best min|max CELL [per AXES]`, `pareto min|max A, min|max B [per AXES]` or " \
                   "`largest|smallest AXIS [per AXES]` (docs/LANGUAGE.md, Questions)"
 
 
-def _question_slip(text: str, position: int, token=None):
-    """Where a name fails at `position` after a question's words, the slip (`for` where `per` groups, or a direction
-    without `best`) as (message, offset of the wrong word, hint) with `token` given, else whether there is one (None
-    where the line is no question's). Only in a report's block: elsewhere the line is a cell's slip."""
+def _question_slip(text: str, position: int) -> tuple[str, int, str] | None:
+    """Where a name fails at `position` after a question's words in a report (elsewhere the line is a cell's slip):
+    the slip, `for` where `per` groups or a direction without `best`, as (message, offset of the wrong word, hint);
+    None where the line is no question's."""
     line_start = text.rfind("\n", 0, position) + 1
     before = text[line_start:position]
+    group = _QUESTION_GROUP.match(before)
+    first = _DIRECTION_FIRST.match(before)
+    if group is None and first is None:
+        return None
     block = _open_block(text, position)
     if block is None or block[0] != "report":
         return None
-    group = _QUESTION_GROUP.match(before)
-    first = _DIRECTION_FIRST.match(before)
     if group is not None and group.group(2) != "per" and not re.search(r"\bper\b", before):
-        if token is None:
-            return True
-        word = group.group(2)
-        return (f"unexpected '{word}': a question groups its answers with `per`", line_start + group.start(2),
-                "write " + _rewritten(text, line_start + group.start(2), word, "per"))
+        word, start = group.group(2), line_start + group.start(2)
+        return (f"unexpected '{word}': a question groups its answers with `per`", start,
+                f"write {_rewritten(text, start, word, 'per')}")
     if first is not None:
-        if token is None:
-            return True
-        return ("a question starts with `best`, `pareto`, `largest` or `smallest`", line_start + first.start(1),
-                f"write {_rewritten(text, line_start + first.start(1), '', 'best ')}")
+        start = line_start + first.start(1)
+        return ("a question starts with `best`, `pareto`, `largest` or `smallest`", start,
+                f"write {_rewritten(text, start, '', 'best ')}")
     return None
 
 
 def _direction_slip(text: str, token) -> tuple[str, int, str]:
     """`best maximum x`: (message, offset of the word, hint), the hint the line with `min` or `max` in its place
     where the word reads as one (`maximum`, `highest`, `lowest`), else how a question is written."""
-    line_start = text.rfind("\n", 0, token.start_pos) + 1
-    keyword = re.match(r"[ \t]*(\w+)", text[line_start:]).group(1)
+    # The question's keyword: the last before the word (a `pareto` may go on over two lines).
+    keywords = re.findall(r"\b(best|pareto)\b", text[_window(token.start_pos):token.start_pos])
+    keyword = keywords[-1] if keywords else "best"
     word = str(token)
     lowered = word.lower()
     meant = "max" if lowered.startswith(("max", "high", "larg", "great", "most")) else \
