@@ -72,3 +72,19 @@ def test_a_slip_in_a_later_block_is_named_as_in_the_first(slip, body):
     # of a file's second block (or of a block after an import), these were named by none and got the generic message.
     for before in ("", "workload v {}\n", 'import "x.perf"\n'):
         assert name_slip(failure(f"{before}report r {{\n    {body}\n}}\n"), _parse_file) == slip
+
+
+def test_a_pareto_direction_on_its_next_line_is_named_as_pareto_s():
+    from perfdsl import PerfError
+    from perfdsl.parser import parse_text
+
+    text = "costmodel c { a = 1 ms; b = 2 ms }\nreport r {\n    show c.a\n    pareto min c.a,\n        lowest c.b\n}\n"
+    with pytest.raises(PerfError) as raised:
+        parse_text(text, "p.perf")
+    assert raised.value.diagnostics[0].render() == """\
+error[syntax]: unexpected 'lowest': `pareto` takes `min` or `max` before each cell
+  --> p.perf:5:9
+  |
+5 |         lowest c.b
+  |         ^^^^^^
+  = help: write `min c.b`"""
