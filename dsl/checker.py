@@ -295,8 +295,12 @@ class Checker(Sharing):
         notes = [f"{original} is defined at {parent.cells[cell.name].span.location()}"]
         values = list(getattr(cell.expr, "items", ())) if swept else [cell.expr]
         if before.kind == "num" and vtype.kind == "num":
-            self.report("unit-mismatch", f"{head} with {'swept values in ' if swept else ''}{vtype.describe()}",
-                        cell.expr.span, path=path, notes=notes, hints=[OVERRIDE_KEEPS_DIMENSION])
+            # One value (`--set request_rate=5` over a swept cell) is no "swept values"; a bare number is shown with
+            # the unit the replaced cell is written in.
+            many = swept and len(values) > 1
+            self.report("unit-mismatch", f"{head} with {'swept values in ' if many else ''}{vtype.describe()}",
+                        cell.expr.span, path=path, notes=notes,
+                        hints=_bare_number_hints(values, parent.cells[cell.name], before) + [OVERRIDE_KEEPS_DIMENSION])
             return UNKNOWN
         if before.kind == "num":
             message = (f"{head}, but its swept values are {plural(vtype)}, not quantities in {before.describe()}"
@@ -741,10 +745,18 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
     for item in ctx.report.shows:
         key = (item.name, item.unit)
         if key in names:
+            first = names[key]
+            shown_by = _shown_by(checker.blocks, ctx.report, first)
+            note = f"the first is at {first.span.location()}"
+            hints = ["give one of them another name with `as NAME`, or another unit"]
+            if shown_by != ctx.report.name and _shown_by(checker.blocks, ctx.report, item) == ctx.report.name:
+                # A child's `show` adds to its parent's: what the parent shows cannot be shown again, nor taken back.
+                note += f", in report '{shown_by}', which this report extends: a report's `show` adds to its parent's"
+                hints = ["the parent shows it already: remove this one, or give it another name with `as NAME` "
+                         "(docs/LANGUAGE.md, Reports: `show` in a report that extends another)"]
             checker.report("duplicate-show", f"two shown cells are named '{item.name}'"
                            + (f" in {item.unit}" if item.unit else ""), item.span, path=f"report.{ctx.report.name}",
-                           notes=[f"the first is at {names[key].span.location()}"],
-                           hints=["give one of them another name with `as NAME`, or another unit"])
+                           notes=[note], hints=hints)
         names.setdefault(key, item)
     for item in ctx.report.shows:
         vtype = checker.ref_type(item.ref, ctx.report, f"report.{ctx.report.name}")
@@ -762,6 +774,26 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+
+
+def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[str]:
+    """Where the first value is a number without a unit given to a cell of a dimension (`5` for request/s): the
+    number with the unit the replaced cell is written in (`5 request/s`), else with its dimension's name; [] else."""
+    first = values[0] if values else None
+    if not isinstance(first, ir.Num) or first.unit is not None or before.dim.is_dimensionless:
+        return []
+    expr = replaced.expr
+    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else dimension_name(before.dim)
+    return [f"write the number with its unit, e.g. `{first.text} {unit}`"]
+
+
+def _shown_by(blocks: dict[str, Block], report: Block, item: ir.ShowItem) -> str:
+    """The report of `report`'s lineage whose own `show` lines hold `item` (the report itself where none does)."""
+    for name in report.lineage:
+        node = blocks[name].node if name in blocks else None
+        if node is not None and any(shown is item for shown in node.shows):
+            return name
+    return report.name
 
 
 def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:

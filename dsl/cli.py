@@ -54,6 +54,10 @@ class Progress:
             self.bar = None
 
 
+# Which report runs without --report: Program._pick_report.
+_REPORT_HELP = ("which report to run; by default the one report of the file(s) named, where they define one (reports "
+                "of the files they import are not counted), or the one report loaded")
+
 def _parser() -> argparse.ArgumentParser:
     from .usage_hints import UsageParser
 
@@ -95,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="evaluate a report")
     ev.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
-    ev.add_argument("--report", help="which report, where the files define several")
+    ev.add_argument("--report", help=_REPORT_HELP)
     ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                     help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
     ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
@@ -121,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
     ex.add_argument("file", metavar="FILE")
     ex.add_argument("cell", metavar="CELL", help="e.g. prefill.runtime, model.params, batch")
-    ex.add_argument("--report", help="which report, where the file defines several")
+    ex.add_argument("--report", help=_REPORT_HELP)
     ex.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
                     help="the sweep point (axes not given take their first value)")
     ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
@@ -157,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--starts", type=int, default=8, metavar="N",
                      help="fit also from N points spread over the bounds and keep the best (default 8)")
     cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's and the starts' random draws")
-    cal.add_argument("--report", help="which report, where the file defines several")
+    cal.add_argument("--report", help=_REPORT_HELP)
     cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                      help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
     cal.add_argument("-o", "--output", required=True, metavar="OUT.perf", help="the calibrated .perf file")
@@ -184,7 +188,7 @@ def _plot_parser(sub) -> None:
                           "first value. Log axes where values span decades.")
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
-    plot.add_argument("--report", help="which report, where the files define several")
+    plot.add_argument("--report", help=_REPORT_HELP)
     plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
     plot.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw beside the estimates, in place of the report's own `measured` logs")

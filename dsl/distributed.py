@@ -316,6 +316,7 @@ def rows_on_dask(client, program, report: str | None = None, overrides: Mapping[
     columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate,
     and UsageError (cluster-failed) where the cluster fails the run (cluster_failures)."""
     program = program.with_overrides(overrides, report)
+    report = program._pick_report(report)   # by name: the workers' programs know no file named on the command line
     with cluster_failures(), _Sent(client, program, report) as sent:
         ctx, _ = program.prepare(report)
         chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
@@ -333,6 +334,7 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
     rows of those points, never a chunk's arrays. Raises ValueError for a report without a question, and UsageError
     (cluster-failed) where the cluster fails the run (cluster_failures)."""
     program = program.with_overrides(overrides, report)
+    report = program._pick_report(report)   # by name: the workers' programs know no file named on the command line
     with cluster_failures(), _Sent(client, program, report) as sent:
         n_runs = _threads(client) * RUNS_PER_THREAD
         pending: deque = deque()

@@ -49,7 +49,8 @@ _TABLE = [
               "a string knows the escapes \\\" \\\\ \\n \\r \\t (docs/LANGUAGE.md, Cells): write a backslash as \\\\ (in a "
               "path, / works on every system)"),
     ErrorCode("unknown-unit", "syntax", _E, "unknown unit '{unit}'",
-              "units are written right after the number without spaces (`768 GB/s`); see docs/LANGUAGE.md"),
+              "a unit follows its number on the same line, with or without a space between (`768 GB/s`, `768GB/s`), "
+              "and has no spaces inside it (`GB/s`, not `GB / s`); see docs/LANGUAGE.md, Units"),
     ErrorCode("unit-out-of-range", "syntax", _E, "the exponent of '{unit}' is too large | the unit '{unit}' is out "
               "of range: its size in SI units is not a float", "a unit's exponent is at most 99 in size (limits.py)"),
     ErrorCode("number-too-large", "syntax", _E, "'{number}' is too large for a number (the largest is about 1.8e308 "
@@ -75,8 +76,9 @@ _TABLE = [
               "the help lists the names that exist; a block of a bundled library file needs its `import`"),
     ErrorCode("unread-cell", "spec", _W, "'{cell}' is not a cell of '{parent}' (its parent) and nothing reads it | "
               "'{cell}' is a cell of no other {kind} and nothing reads it",
-              "likely a misspelt override: the block keeps the value it inherits (the note says which) and the new "
-              "cell changes nothing; the help names the cell meant. Warned where a block adds a cell that no formula, "
+              "likely a misspelt override: the block keeps the value it inherits (the note says which; or, where the "
+              "block sets the cell meant as well, where) and the new cell changes nothing; the help names the cell "
+              "meant. Warned where a block adds a cell that no formula, "
               "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
               "slip (a letter or two in one word left out, added or typed for another, two letters swapped, an underscore) from a cell it inherits or "
               "another block of its kind has. Said by check, and once by eval (an error with --strict), plot, "
@@ -93,6 +95,10 @@ _TABLE = [
               "extend; `stack` takes a software block, `calibration` the costmodel block `perfdsl calibrate` "
               "writes); the formulas that read the role are not checked until it is. A role of another name takes "
               "any block. Exit status 2 where the block is given with --set"),
+    ErrorCode("role-list", "spec", _E, "report '{report}' gives the role '{role}' a list of blocks without `sweep`",
+              "write `sweep {role} = [...]` to sweep the role over the blocks, or `{role} = NAME` to bind one; in a "
+              "report that extends another, the line replaces the parent's sweep of the role (the note says where) "
+              "rather than add to it"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
@@ -331,8 +337,11 @@ _TABLE = [
     ErrorCode("no-report", "usage", _E, "the loaded files define no report",
               "add a `report NAME { ... }` block that shows cells, or look at one cell with "
               "`perfdsl explain FILE BLOCK.CELL`"),
-    ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}",
-              "choose one with --report NAME"),
+    ErrorCode("which-report", "usage", _E, "the loaded files define several reports: {names}[ (in FILE), then "
+              "{names} (imported)]",
+              "choose one with --report NAME. Without it the one report of the files named runs, whatever reports "
+              "they import: this error is for files named that define several (listed first), or none where the "
+              "files they import define several"),
     ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
     ErrorCode("bad-plot", "usage", _E, "the report has no axis '{name}' to use as {role} | '{metric}' is not a number "
               "| {axis} has {count} values, too many {role} for one plot",

@@ -238,7 +238,7 @@ class Linker:
         else:
             hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]
         if is_unit(name):
-            hints.append(f"'{name}' is a unit: write a unit right after its number, without spaces inside it, "
+            hints.append(f"'{name}' is a unit: a unit follows its number and has no spaces inside it, "
                          "e.g. `768 GB/s`")
         return Unresolved("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", tuple(hints))
 

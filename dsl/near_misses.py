@@ -151,7 +151,13 @@ def _warning(sources: SourceLines, block: Block, parent: Block | None, cell: ir.
     else:
         message = f"'{cell.name}' is a cell of no other {block.kind} and nothing reads it"
     notes = []
-    if parent is not None and meant in parent.cells:
+    own = block.cells.get(meant) if block.owner.get(meant) == block.name else None
+    if own is not None:
+        # The block sets the cell meant itself (`mem_bww = ...` above `mem_bw = ...`): it keeps nothing it inherits.
+        hint = f"did you mean '{meant}'? '{block.name}' sets it already: remove one of the two"
+        notes.append(f"'{block.name}' defines its own '{meant}' at {own.span.location()}; '{cell.name}' is read by "
+                     "nothing")
+    elif parent is not None and meant in parent.cells:
         hint = f"did you mean '{meant}'?"
         kept = parent.cells[meant]
         value = f" = {kept.text}" if kept.text else " (a declared input)"

@@ -213,7 +213,9 @@ def _current_dimension(block: "Block", current: ir.Cell | None):
     if current.declared_dim is not None:
         return Dimension(current.declared_dim)
     expr = current.expr
-    items = expr.items if isinstance(expr, ir.ListExpr) else (expr,)
+    # A swept range (`sweep request_rate = 1 request/s .. 8 request/s by *2`) has the dimension of its ends.
+    items = expr.items if isinstance(expr, ir.ListExpr) else (expr.start, expr.stop) \
+        if isinstance(expr, ir.RangeExpr) else (expr,)
     dims = {Dimension(item.dim) for item in items if isinstance(item, ir.Num)}
     return dims.pop() if len(dims) == 1 and len(items) == len([i for i in items if isinstance(i, ir.Num)]) else None
 
@@ -251,7 +253,22 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             unit = written or dimension_name(before)
             number = item.text.split()[0] if item.text else "..."
             unit = _rate_of_written(item.unit, before) or unit
-            hint = f"give it a unit of {dimension_name(before)}, e.g. " \
-                + override_example(f"{block.name}.{name}", f'"{number} {unit}"')
+            hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit)
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
                                    f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))
+
+
+def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str) -> str:
+    """The help for the number `item` (written `number`), of another dimension than the cell `target` (of dimension
+    `before`, written in the unit `written`, if any): a count takes the plain number; a time takes a number with its
+    unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell written in s was
+    offered as "1000 s", 16 minutes where milliseconds were meant); else a number in `unit`."""
+    from .units import TIME, dimension_name, smaller_unit
+
+    if before.is_dimensionless and written in (None, "count", "1"):
+        return f"'{target}' is a plain count: give the number alone, e.g. " + override_example(target, number)
+    if before == TIME and item.unit is None:
+        forms = [form for form in (smaller_unit(unit), unit) if form]
+        return f"'{number}' has no unit: write the one meant, e.g. " \
+            + " or ".join(override_example(target, f'"{number} {form}"') for form in forms)
+    return f"give it a unit of {dimension_name(before)}, e.g. " + override_example(target, f'"{number} {unit}"')

@@ -319,6 +319,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     number_then_name = slip == "equal_after_cell" and _NUMBER_THEN_NAME.search(text, _window(token.start_pos),
                                                                                token.start_pos)
     unclosed = _unclosed_block(text, token.start_pos)
+    question = _question_slip(text, token.start_pos) if slip == "space_in_unit" else None
     if slip == "missing_value" or empty_value:
         # `a = }`, or `mem_bw =` ending its line (the next line's name was read as its value): point at the '='.
         eq_pos = empty_value.start() if empty_value else text.rfind("=", 0, token.start_pos)
@@ -354,6 +355,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         else:
             hints.append("is a ';' missing between two cells on one line?")
         hints.append(f"'{number} {name}' reads as the number {number} with the unit '{name}'")
+    elif slip == "question_direction" or question is not None:
+        # `best maximum x`, `best max x for model`, `max x per model`: located at the word that is wrong.
+        message, start, hint = question or _direction_slip(text, token)
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        loc = Location(file, line, col, col + len(re.match(r"\w+", text[start:]).group(0)))
+        hints.append(hint)
     elif slip == "space_in_unit" and re.fullmatch(r"[A-Za-z_]\w*", prev or ""):
         # A name alone where a cell should start: `bw = 768 G B` (a space inside a unit) or a stray word.
         message = f"unexpected {found} after '{prev}'"
@@ -378,6 +386,64 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     if unclosed is not None:
         notes.append(_unclosed_block_note(text, unclosed, file, lines_before))
     return error("syntax", message, loc, source_line=_line_of(text, line), hints=hints, notes=notes)
+
+
+# The start of a question's line up to a word that is not `per` and the name after it (`best max x for model`): the
+# words before `per` are the question's; a name after them starts the next cell, so the parser fails at the name.
+_QUESTION_GROUP = re.compile(r"[ \t]*(best|pareto|largest|smallest)\b[^\n#]*?[ \t]([A-Za-z_]\w*)[ \t]+\Z")
+# A question's direction written first, without `best` (`max x per model`): the name after it fails.
+_DIRECTION_FIRST = re.compile(r"[ \t]*(min|max)[ \t]+\Z")
+_WRITE_QUESTION = "a question is `best min|max CELL [per AXES]`, `pareto min|max A, min|max B [per AXES]` or " \
+                  "`largest|smallest AXIS [per AXES]` (docs/LANGUAGE.md, Questions)"
+
+
+def _question_slip(text: str, position: int) -> tuple[str, int, str] | None:
+    """Where a name fails at `position` after a question's words in a report (elsewhere the line is a cell's slip):
+    the slip, `for` where `per` groups or a direction without `best`, as (message, offset of the wrong word, hint);
+    None where the line is no question's."""
+    line_start = text.rfind("\n", 0, position) + 1
+    before = text[line_start:position]
+    group = _QUESTION_GROUP.match(before)
+    first = _DIRECTION_FIRST.match(before)
+    if group is None and first is None:
+        return None
+    block = _open_block(text, position)
+    if block is None or block[0] != "report":
+        return None
+    if group is not None and group.group(2) != "per" and not re.search(r"\bper\b", before):
+        word, start = group.group(2), line_start + group.start(2)
+        return (f"unexpected '{word}': a question groups its answers with `per`", start,
+                f"write {_rewritten(text, start, word, 'per')}")
+    if first is not None:
+        start = line_start + first.start(1)
+        return ("a question starts with `best`, `pareto`, `largest` or `smallest`", start,
+                f"write {_rewritten(text, start, '', 'best ')}")
+    return None
+
+
+def _direction_slip(text: str, token) -> tuple[str, int, str]:
+    """`best maximum x`: (message, offset of the word, hint), the hint the line with `min` or `max` in its place
+    where the word reads as one (`maximum`, `highest`, `lowest`), else how a question is written."""
+    # The question's keyword: the last before the word (a `pareto` may go on over two lines).
+    keywords = re.findall(r"\b(best|pareto)\b", text[_window(token.start_pos):token.start_pos])
+    keyword = keywords[-1] if keywords else "best"
+    word = str(token)
+    lowered = word.lower()
+    meant = "max" if lowered.startswith(("max", "high", "larg", "great", "most")) else \
+        "min" if lowered.startswith(("min", "low", "small", "least", "few")) else None
+    takes = "`best` takes `min` or `max`" if keyword == "best" else \
+        f"`{keyword}` takes `min` or `max` before each cell"
+    hint = f"write {_rewritten(text, token.start_pos, word, meant)}" if meant else _WRITE_QUESTION
+    return f"unexpected '{word}': {takes}", token.start_pos, hint
+
+
+def _rewritten(text: str, start: int, word: str, replacement: str) -> str:
+    """The code of the line holding offset `start`, with `word` (written there) replaced, in backquotes."""
+    line_start = text.rfind("\n", 0, start) + 1
+    end = text.find("\n", start)
+    line = text[line_start:end if end >= 0 else len(text)].removesuffix("\r")
+    fixed = line[:start - line_start] + replacement + line[start - line_start + len(word):]
+    return f"`{_CODE_BEFORE_COMMENT.match(fixed).group(1).strip()}`"
 
 
 def _unclosed_block(text: str, position: int) -> tuple[str, int] | None:

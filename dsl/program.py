@@ -60,6 +60,9 @@ class Program:
         self._cell_axes: dict[str, dict] = {}              # per report: chunks.cell_axes of its evaluation roots
         self._without_overrides: Program | None = None     # the program with_overrides made this one from
         self._load_warnings: list[Diagnostic] | None = None   # load_warnings(), found once per loaded program
+        # The files the caller named (their names as the modules hold them), not those they import: a report is
+        # picked among theirs first (_pick_report). Empty for a program made from modules alone.
+        self.named_files: tuple[str, ...] = ()
 
     # -- loading -----------------------------------------------------------------------------------------------
     @classmethod
@@ -71,7 +74,14 @@ class Program:
         check cache records what a check read with it)."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return cls(load_modules(list(paths), dict(texts or {}), trace), session=session)
+        paths = list(paths)
+        program = cls(load_modules(paths, dict(texts or {}), trace), session=session)
+        from pathlib import Path
+
+        from .loader import display_path
+
+        program.named_files = tuple(display_path(Path(path).resolve()) for path in paths) + tuple(texts or ())
+        return program
 
     def path_of(self, file: str) -> str:
         """The path, from the current working folder, of a loaded file this program names `file` (a module's file or
@@ -170,6 +180,7 @@ class Program:
         merged.update(texts)
         overridden = Program(modules, merged)
         overridden.folder = self.folder                    # the names of its files are relative to where they were read
+        overridden.named_files = self.named_files
         overridden._without_overrides = self
         return overridden
 
@@ -183,6 +194,10 @@ class Program:
 
     # -- evaluating --------------------------------------------------------------------------------------------
     def _pick_report(self, report: str | None) -> str:
+        """The report to evaluate: `report` where given (UsageError where no report has that name); else the one
+        report of the loaded files, or the one report of the files named (not those they import: a plan that
+        imports the bundled reports runs its own); else UsageError: none, or several (those of the named files
+        listed first)."""
         reports = self.reports
         if report is not None:
             if report not in self.blocks or self.blocks[report].kind != "report":
@@ -193,11 +208,19 @@ class Program:
             raise UsageError(error("no-report", "the loaded files define no report",
                                    hints=["add a `report NAME { ... }` block that shows cells, or look at one cell with "
                                           "`perfdsl explain FILE BLOCK.CELL`"]))
-        if len(reports) > 1:
-            raise UsageError(error("which-report", "the loaded files define several reports: "
-                                   + ", ".join(reports), hints=["choose one with --report NAME" if from_the_command_line()
-                                                                else f"choose one: report={reports[0]!r}"]))
-        return reports[0]
+        if len(reports) == 1:
+            return reports[0]
+        named = [name for name in reports if self.blocks[name].file in self.named_files]
+        if len(named) == 1:
+            return named[0]
+        imported = [name for name in reports if name not in named]
+        listed = ", ".join(reports) if not named or not imported else (
+            ", ".join(named) + f" (in {', '.join(dict.fromkeys(self.blocks[n].file for n in named))}), then "
+            + ", ".join(imported) + " (imported)")
+        first = (named or reports)[0]
+        raise UsageError(error("which-report", "the loaded files define several reports: " + listed,
+                               hints=["choose one with --report NAME" if from_the_command_line()
+                                      else f"choose one: report={first!r}"]))
 
     def prepare(self, report: str | None = None) -> tuple[ReportContext, Checker]:
         """Build and check a report's context once (later calls reuse it); raise PerfError with every problem."""

@@ -8,13 +8,19 @@ whose errors are bad usage), and the report's own checks, whose errors would onl
 The kind a role takes is linker.ROLE_KINDS (`model`, `hardware`, `workload`, `precision` take their own kind,
 `stack` a `software` block, `costmodel` and `calibration` a `costmodel` block); a role of any other name takes any
 block. A swept role is checked block by block: each block of the wrong kind is its own error, at its place in the list.
+
+A list of blocks written without `sweep` (`model = [llama3_1_70b, mistral_7b]`) binds no role: every formula that
+reads the role would be `unbound-role`, located in the cost model. Here it is one error at the line
+(`error[role-list]`) that asks for `sweep`; in a report that extends another whose sweep of the role it replaces, its
+note says so.
 """
 
 from __future__ import annotations
 
+from . import ir
 from .blocks import Block, SourceLines
 from .errors import Diagnostic, available, did_you_mean
-from .linker import ROLE_KINDS, bindable_blocks, role_items
+from .linker import ROLE_KINDS, ROLE_WORDS, bindable_blocks, role_items
 
 
 def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
@@ -51,3 +57,30 @@ def _hints(role: str, kind: str, block: Block, blocks: dict[str, Block]) -> list
         hints.append(f"'{block.name}' is a {block.kind} block: it fits the role "
                      + " or ".join(f"'{other}'" for other in fits))
     return hints
+
+
+def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
+    """error[role-list] for each cell of `report` that holds a list of bare names without `sweep` where those name
+    blocks (or the cell is a usual role: `model = [a, b]`), located at the cell's name, where `sweep` is missing.
+    Where the report extends one that sweeps the role, the note says that the line replaces that sweep. Raises
+    nothing; [] where there is none."""
+    found = []
+    parent = blocks.get(report.parent) if report.parent else None
+    for name, cell in report.cells.items():
+        items = cell.expr.items if isinstance(cell.expr, ir.ListExpr) and not cell.sweep else ()
+        if not items or not all(isinstance(item, ir.Ref) and len(item.parts) == 1 for item in items):
+            continue
+        if name not in ROLE_WORDS and name not in ROLE_KINDS \
+                and not any(item.parts[0] in blocks for item in items):
+            continue
+        notes, sweeps = [], "sweeps the role over them"
+        replaced = parent.cells.get(name) if parent is not None else None
+        if replaced is not None and replaced.sweep and report.owner.get(name) == report.name:
+            notes.append(f"report '{report.name}' extends '{parent.name}', whose `sweep {name}` is at "
+                         f"{replaced.span.location()}: this line replaces that sweep, it does not add to it")
+            sweeps = "sweeps the role over these blocks in place of the parent's"
+        found.append(sources.diag(
+            "role-list", f"report '{report.name}' gives the role '{name}' a list of blocks without `sweep`",
+            cell.span, path=report.cell_path(name), notes=notes,
+            hints=[f"did you mean `sweep {name} = [...]`? It {sweeps}; `{name} = NAME` binds one block"]))
+    return found

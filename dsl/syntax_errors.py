@@ -9,7 +9,8 @@ one to three items, since the parser's stack (and so its state) differs between 
 The parser module builds the message and location for each name; this module only names (with parser.py, the only
 modules that touch lark). Examples are parsed once per process: the parse function given to `match_examples`
 remembers each example's exception. Where two slips fail in one state (an `=` after a whole cell: a value left out at
-the end of a line, or a missing ';'), the parser tells them apart by the text before the token.
+the end of a line, or a missing ';'; a name alone where a cell starts: a space inside a unit, `for` where a question
+takes `per`, or `max x` without `best`), the parser tells them apart by the text before the token.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from lark.exceptions import UnexpectedInput
 
 
 def _in_block(*items: str) -> list[str]:
-    """Each item as the body of a block: first, after one cell, after two (three parser stacks)."""
-    return [f"workload w {{\n    {before}{item}\n}}\n"
-            for item in items for before in ("", "a = 1\n    ", "a = 1\n    b = 2\n    ")]
+    """Each item as the body of a block: first, after one cell, after two (three parser stacks), in the first block
+    of a file and in a later one (or after an import), whose stack holds one more entry (the blocks before it):
+    Lark compares states by the depth of the stack too, so a slip in the second block of a file was named by none."""
+    return [f"{earlier}workload w {{\n    {before}{item}\n}}\n"
+            for earlier in ("", "workload v {}\n") for item in items
+            for before in ("", "a = 1\n    ", "a = 1\n    b = 2\n    ")]
 
 
 def _lists() -> list[str]:
@@ -40,6 +44,8 @@ SLIPS: dict[str, list[str]] = {
     "space_in_unit": _in_block("m = 768 G B", "word"),                  # a name alone where a cell starts
     "missing_semicolon": _in_block("a = x 2 GB"),                       # a number with a unit after a whole cell
     "equal_after_cell": _in_block("a = 24 b = 16", "a =\n    b = 1", "a = x\n    = 2"),   # `=` after a whole cell
+    # `best maximum x`: a word other than min or max where a question's direction goes (`best`, `pareto`'s two)
+    "question_direction": _in_block("best lowest x", "pareto lowest x, max y", "pareto min x, lowest y"),
 }
 
 

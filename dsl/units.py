@@ -321,6 +321,17 @@ def auto_unit(dim: Dimension, magnitude: float | None = None) -> tuple[str, floa
     return best
 
 
+def smaller_unit(text: str) -> str | None:
+    """The display unit one step below the unit `text` in its dimension's family (`s` -> `ms`, `ms` -> `us`, `min`
+    -> `s`), or None where there is none (no family, or nothing smaller) or `text` is no unit."""
+    try:
+        unit = parse_unit(text)
+    except UnitError:
+        return None
+    below = [(scale, name) for name, scale in _AUTO_FAMILIES.get(unit.dim, ()) if scale < unit.scale * (1 - 1e-9)]
+    return max(below)[1] if below else None
+
+
 def si_unit_name(dim: Dimension) -> str:
     """The SI unit text of a dimension (what a value is stored in)."""
     return auto_unit(dim)[0] if dim in _AUTO_FAMILIES else dimension_name(dim)

@@ -199,7 +199,7 @@ error[unit-mismatch]: 'clock' overrides base.clock (Hz), but its swept values ar
     (work / "x.perf").write_text('hardware base { clock = 1 GHz }\nhardware h extends base { sweep clock = [2 W] }\n')
     code, err = run(["check", "x.perf"], capsys)
     assert code == 1 and err.startswith(
-        "error[unit-mismatch]: 'clock' overrides base.clock (Hz) with swept values in W\n  --> x.perf:2:41\n")
+        "error[unit-mismatch]: 'clock' overrides base.clock (Hz) with W\n  --> x.perf:2:41\n")   # one value
 
 
 def test_overrides_of_the_same_type_check_clean(work, capsys):

@@ -20,7 +20,11 @@ NAMED = {
     "syntax_require_without_message": "require_without_message",
     "syntax_space_in_unit": "space_in_unit",
     "syntax_errors_in_several_blocks": "missing_value",  # its first error: `x = ` then `}`
-    "syntax_question_direction": None,
+    "syntax_question_direction": "question_direction",   # `best maximum x`: the word where `min` or `max` goes
+    # a name alone where a cell starts: the parser reads the question's line before it (`for` where `per` goes, `max x`
+    # without `best`), in a report after other blocks
+    "syntax_question_per": "space_in_unit",
+    "syntax_question_without_best": "space_in_unit",
     "syntax_unclosed_paren": None,                    # a generic "unexpected", with a note pointing back to the "("
     # the next block's name where a cell's '=' should come; the error says a block is not closed, with its '{'
     "syntax_unclosed_block_before_next": "space_in_unit",
@@ -58,3 +62,29 @@ def test_a_parse_failing_in_an_example_state_with_other_tokens_acceptable_is_gen
     text = "costmodel c {\n    x = if(a, 2 * hidden  GBfn, 0)\n}\n"
     exc = failure(text)
     assert name_slip(exc, _parse_file) is None
+
+
+@pytest.mark.parametrize("slip, body", [("missing_value", "x = 1\n    a = "), ("space_in_unit", "x = 1\n    word b"),
+                                        ("require_without_message", "x = 1\n    require b > 1"),
+                                        ("equal_after_cell", "x = 1\n    y = 2 z = 3")])
+def test_a_slip_in_a_later_block_is_named_as_in_the_first(slip, body):
+    # Lark's states compare the depth of the parser's stack, which the blocks before the slip's add to: after a cell
+    # of a file's second block (or of a block after an import), these were named by none and got the generic message.
+    for before in ("", "workload v {}\n", 'import "x.perf"\n'):
+        assert name_slip(failure(f"{before}report r {{\n    {body}\n}}\n"), _parse_file) == slip
+
+
+def test_a_pareto_direction_on_its_next_line_is_named_as_pareto_s():
+    from perfdsl import PerfError
+    from perfdsl.parser import parse_text
+
+    text = "costmodel c { a = 1 ms; b = 2 ms }\nreport r {\n    show c.a\n    pareto min c.a,\n        lowest c.b\n}\n"
+    with pytest.raises(PerfError) as raised:
+        parse_text(text, "p.perf")
+    assert raised.value.diagnostics[0].render() == """\
+error[syntax]: unexpected 'lowest': `pareto` takes `min` or `max` before each cell
+  --> p.perf:5:9
+  |
+5 |         lowest c.b
+  |         ^^^^^^
+  = help: write `min c.b`"""
