@@ -8,7 +8,9 @@ identity   model (Hugging Face id as written), hardware (device name as nvidia-s
            such as concurrency, request_rate, num_requests, input_tokens, output_tokens; the published measurements
            (published.py) add tp, pp, stack and kv_cache_dtype, and precision as a precision block's name.
 metrics    runtime, prefill_latency (one forward over the prompt), decode_latency, per_token_latency, ttft, tpot,
-           itl, e2e_latency, memory (peak per GPU), energy, energy_per_token, energy_per_request,
+           itl, e2e_latency, memory (peak per GPU: what the process allocated, torch's allocator peak where the
+           log says; memory_global_vram is the device-wide figure nvidia-smi shows, CUDA context included),
+           energy, energy_per_token, energy_per_request,
            throughput (generated tokens/s), total_token_throughput (input + generated tokens/s),
            request_throughput, power (mean), peak_power; adapters add others where a log has them (published.py:
            decode_throughput per sequence, prefill_throughput, output_throughput, peak_memory).
