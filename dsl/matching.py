@@ -6,7 +6,7 @@ bound to that role at the point by the block's name or one of its LABEL_CELLS (a
 GPU's nvidia-smi `label`, a stack's or precision's `label`). Other fields (`n_gpus`, `batch`, `seq_len`,
 `output_len`, `tokens`, `tp`, `pp`, `kv_cache_dtype` ...) match a cell of the same name (or a true alias, ALIASES)
 of the report or of a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
-runtime`) when their dimensions agree. Runs that match no point, points without a run, and runs that match several
+runtime`) when their dimensions agree; a shown `e2e` also takes a run's `e2e_latency` (METRIC_ALIASES). Runs that match no point, points without a run, and runs that match several
 points are reported, never dropped; a run that matches several points (a label several swept blocks share, a
 swept cell the log has no column for) is compared with none of them, in one located warning. Several runs of one point are repeats of one measurement: each metric compared
 is their median, and a note lists them.
@@ -40,6 +40,10 @@ ALIASES = {
     "tokens": ("tokens", "tokens_per_step"),
     "precision": ("precision", "dtype"),
 }
+# A shown column's name -> the run metric names it also takes, where the cost models and the logs name one quantity
+# differently: the cost models' `e2e` is the logs' `e2e_latency` (vLLM, ML.ENERGY: a request's end-to-end time). A
+# run metric of the shown name itself comes first.
+METRIC_ALIASES = {"e2e": ("e2e_latency",)}
 LIST_LIMIT = 20
 # Warnings of the log readers about rows that are still read whole and matched (a name read with an assumption or
 # kept as written, runs that name no model): the Unmatched sheet says so, instead of calling them unusable.
@@ -371,6 +375,7 @@ def _match(comparison: Comparison, runs) -> None:
             comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
                                                   derived=name in derived_used))
     used = {"runtime"} if "throughput" in derived_used else set()     # a throughput derived from the runtime
+    used |= {alias for name in shown for alias in METRIC_ALIASES.get(name, ())}
     comparison.diagnostics.extend(unused_metrics(runs, shown, used, compared_any=bool(comparison.metrics)))
     comparison.run_source = run_source
     comparison.asked = matched_points | broken_asked
@@ -390,6 +395,10 @@ def _run_metric(comparison: Comparison, run, name: str, column, derived_used: se
             derived_used.add(name)
             return float(run.identity["tokens"]) / runtime
         return None
+    for alias in METRIC_ALIASES.get(name, ()) if metric is None else ():
+        metric = run.metrics.get(alias)
+        if metric is not None:
+            break
     if metric is None:
         return None
     if column.dim is not None and metric.dim != column.dim:
