@@ -108,7 +108,9 @@ _TABLE = [
     ErrorCode("too-deep", "spec", _E, "this formula nests {depth} levels deep; perfdsl reads formulas at most 200 "
               "levels deep | '{cell}' depends on formulas nested more than 2000 levels deep | the JSON nests too deep",
               "split a long formula into cells of partial sums; shorten chains of cells (docs/LANGUAGE.md, Limits)"),
-    ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
+    ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b}) | (a warning, at a run "
+              "log's header) column '{header}' is {kind} ({unit}), but the report shows '{cell}' as {kind} ({dim}); "
+              "not compared ({n} rows)",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension; a cell declared "
               "with a unit, or overriding a number, takes a number, not a string: the help writes `\"350 W\"` as "
               "`350 W`, without quotes; an override or a sweep of a string or boolean cell keeps its type (`label = 5` "
