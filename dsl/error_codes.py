@@ -192,7 +192,7 @@ _TABLE = [
               "name the log files inside the folder; check the file's permissions"),
     ErrorCode("log-encoding", "runs", _E, "byte {byte} is not UTF-8 text",
               "run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"),
-    ErrorCode("empty-log", "runs", _E, "the file is empty[: expected ...]",
+    ErrorCode("empty-log", "runs", _E, "the file is empty[: expected ... | (blank lines only)]",
               "a log read with --format holds at least a header or one record"),
     ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason} | the header must be the first line",
               "remove the blank lines above the header"),
@@ -215,8 +215,9 @@ _TABLE = [
               "throughput is greater than 0: write NA where the run has no value"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
-              "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read)",
-              "check that the file is the tool's own output"),
+              "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read) | the file "
+              "ends early, at line {n}, before its JSON closes (about {k} brackets still open): it looks truncated",
+              "check that the file is the tool's own output; a truncated one: take the whole file"),
     ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason}", "check the quoting of the line named"),
     ErrorCode("log-encoding", "runs", _E, "not UTF-8 text: cannot read byte {offset} ({byte})",
               "save the log as UTF-8, or as UTF-16 with a byte-order mark"),

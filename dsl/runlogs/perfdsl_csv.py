@@ -18,7 +18,7 @@ from ..errors import Diagnostic, Location, PerfError
 from ..units import Unit
 from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
                       magnitude_problem, parse_column, parse_quantity, settle_row)
-from .files import csv_rows, csv_text, physical_lines, read_text
+from .files import csv_rows, csv_text, physical_lines, read_text, semicolon_separated
 from .records import LoadResult, Measurement, RunRecord, file_error, ragged_row, warning
 from .registry import Adapter, register
 
@@ -110,6 +110,9 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
         raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line,
                          source_line=lines[header_line - 1] if header_line <= len(lines) else None,
                          hints=[f"remove the blank line{'s' if header_line > 2 else ''} above the header"])
+    semicolons = semicolon_separated(path_text, lines[0])       # with --format, not detected: 'a;b [ms]' is a column
+    if semicolons is not None:
+        raise semicolons
     columns = parse_header(path_text, header, lines[0])
     result = LoadResult()
     for row_number, (line, row) in enumerate(rows[1:], start=1):
