@@ -6,9 +6,10 @@ bound to that role at the point by the block's name or one of its LABEL_CELLS (a
 GPU's nvidia-smi `label`, a stack's or precision's `label`). Other fields (`n_gpus`, `batch`, `seq_len`,
 `output_len`, `tokens`, `tp`, `pp`, `kv_cache_dtype` ...) match a cell of the same name (or a true alias, ALIASES)
 of the report or of a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
-runtime`) when their dimensions agree; a shown `e2e` also takes a run's `e2e_latency` (METRIC_ALIASES). Runs that match no point, points without a run, and runs that match several
-points are reported, never dropped; a run that matches several points (a label several swept blocks share, a
-swept cell the log has no column for) is compared with none of them, in one located warning. Several runs of one point are repeats of one measurement: each metric compared
+runtime`) when their dimensions agree; a shown `e2e` also takes a run's `e2e_latency` (METRIC_ALIASES).
+Runs that match no point, points without a run, and runs that match several points are reported, never dropped; a
+run that matches several points (a label several swept blocks share, a swept cell the log has no column for) is
+compared with none of them, in one located warning. Several runs of one point are repeats of one measurement: each metric compared
 is their median, and a note lists them.
 
 The report names its logs in a cell `measured = "runs.csv"` (or a list), relative to the report file; `--measured`

@@ -212,15 +212,17 @@ def read_report(path: str, report: dict, n_gpus, record: RunRecord, sources: dic
 def read_memory(path: str, report: dict, n_gpus, put) -> None:
     """The peak memory of the first phase of _MEMORY_PHASES that has one, written through `put`: max_allocated as
     `memory` (torch's allocator peak, what the cost model estimates) and max_global_vram as `memory_global_vram` (what
-    nvidia-smi shows, CUDA context included), as memory_total and memory_global_vram_total where n_gpus > 1 (optimum-benchmark
-    sums them over the devices). Each comes from its own key: one is never written under the other's name."""
+    nvidia-smi shows, CUDA context included), as memory_total and memory_global_vram_total where n_gpus > 1
+    (optimum-benchmark sums them over the devices). Each comes from its own key: one is never written under the
+    other's name."""
     for phase in _MEMORY_PHASES:
         memory = get(report, phase, "memory")
         if not isinstance(memory, dict) or not any(is_number(memory.get(k[0])) for k in _MEMORY_KEYS):
             continue
         for key, per_gpu, summed in _MEMORY_KEYS:
             if is_number(memory.get(key)):
-                put(per_gpu if n_gpus in (None, 1) else summed, memory[key], memory.get("unit"), json_path("report", phase, "memory", key))
+                put(per_gpu if n_gpus in (None, 1) else summed, memory[key], memory.get("unit"),
+                    json_path("report", phase, "memory", key))
         return
 
 

@@ -126,9 +126,9 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
 def read_row(path: str, columns: list[Column], row: list[str], row_number: int, line: int,
              source_line: str | None, problems: list[Diagnostic]) -> RunRecord | None:
     """The record of one data row (`row_number` counts data rows from 1; `line` is its line in the file), or None where
-    it is skipped: more fields than columns (extra-fields), fewer (bad-row: a line cut short), a bad identifying cell, or no usable metric in a log that has quantity
-    columns. Cells that are empty or unreadable are warnings appended to `problems` (settle_row decides which); `NA`
-    cells are left out silently."""
+    it is skipped: more fields than columns (extra-fields), fewer (bad-row: a line cut short), a bad identifying
+    cell, or no usable metric in a log that has quantity columns. Cells that are empty or unreadable are warnings
+    appended to `problems` (settle_row decides which); `NA` cells are left out silently."""
     if len(row) > len(columns):
         problems.append(warning(
             "extra-fields", f"row {row_number} has {len(row)} fields but the header has {len(columns)} columns; "

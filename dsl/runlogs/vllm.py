@@ -6,10 +6,10 @@ vllm-serve   `vllm bench serve --save-result` (benchmark_serving.py). Statistics
              e2e_latency hold the MEAN, and only the mean; every other statistic is named after it: ttft_median,
              ttft_p99, ttft_p99_9, ttft_std ... So a log with medians only (InferenceX's) gives ttft_median and no
              ttft: a column of one name never holds means from one log and medians from another, and the
-             statistic shows in the column's name (a report compares medians with `show ... as ttft_median`). Also runtime (duration),
-             request_throughput, output_throughput (generated tokens/s), total_token_throughput (prompt +
-             generated tokens/s), input_throughput,
-             request_goodput and completed (requests).
+             statistic shows in the column's name (a report compares medians with `show ... as ttft_median`).
+             Also runtime (duration), request_throughput, output_throughput (generated tokens/s),
+             total_token_throughput (prompt + generated tokens/s), input_throughput, request_goodput and completed
+             (requests).
              Identity: model (model_id; a Hugging Face cache path such as /models/models--openai--gpt-oss-120b/
              snapshots/... is read as openai/gpt-oss-120b, the path kept in extra), concurrency (max_concurrency),
              request_rate ("inf" or a number, as written), num_requests (num_prompts), input_tokens and
