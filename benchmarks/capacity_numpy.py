@@ -42,7 +42,7 @@ def inputs(program, models, gpus, batch, seq_len, output_len, tp) -> dict[str, n
 
 
 def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """ttft, tpot, e2e (s), memory (byte), fits, energy_per_token (J/token), throughput (token/s), valid."""
+    """ttft, tpot, e2e (s), memory (byte), fits, energy_per_token (J/token), total_token_throughput (token/s), valid."""
     hidden, layers, heads, kv_heads, ffn, vocab = (x[k] for k in ("hidden", "layers", "heads", "kv_heads", "ffn",
                                                                   "vocab"))
     head_dim, embed_dim, top_k, mm = x["head_dim"], x["embed_dim"], x["top_k"], x["mlp_matrices"]
@@ -137,5 +137,5 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     valid = ((heads / tp == np.floor(heads / tp))
              & ((kv_heads / tp == np.floor(kv_heads / tp)) | (tp / kv_heads == np.floor(tp / kv_heads))))
     return {"ttft": prefill_runtime, "tpot": step_time, "e2e": e2e, "memory": peak, "fits": peak <= x["mem_size"],
-            "energy_per_token": x["tdp"] * e2e * tp / tokens_in_out, "throughput": tokens_in_out / e2e,
+            "energy_per_token": x["tdp"] * e2e * tp / tokens_in_out, "total_token_throughput": tokens_in_out / e2e,
             "valid": valid}

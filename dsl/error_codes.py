@@ -114,7 +114,9 @@ _TABLE = [
     ErrorCode("too-deep", "spec", _E, "this formula nests {depth} levels deep; perfdsl reads formulas at most 200 "
               "levels deep | '{cell}' depends on formulas nested more than 2000 levels deep | the JSON nests too deep",
               "split a long formula into cells of partial sums; shorten chains of cells (docs/LANGUAGE.md, Limits)"),
-    ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b})",
+    ErrorCode("unit-mismatch", "spec", _E, "cannot add '{a}' ({dim_a}) and '{b}' ({dim_b}) | (a warning, at a run "
+              "log's header) column '{header}' is {kind} ({unit}), but the report shows '{cell}' as {kind} ({dim}); "
+              "not compared ({n} rows)",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension; a cell declared "
               "with a unit, or overriding a number, takes a number, not a string: the help writes `\"350 W\"` as "
               "`350 W`, without quotes; an override or a sweep of a string or boolean cell keeps its type (`label = 5` "
@@ -196,7 +198,7 @@ _TABLE = [
               "name the log files inside the folder; check the file's permissions"),
     ErrorCode("log-encoding", "runs", _E, "byte {byte} is not UTF-8 text",
               "run logs are UTF-8 text files (CSV, JSON, JSON Lines): save the log as UTF-8"),
-    ErrorCode("empty-log", "runs", _E, "the file is empty[: expected ...]",
+    ErrorCode("empty-log", "runs", _E, "the file is empty[: expected ... | (blank lines only)]",
               "a log read with --format holds at least a header or one record"),
     ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason} | the header must be the first line",
               "remove the blank lines above the header"),
@@ -219,8 +221,9 @@ _TABLE = [
               "throughput is greater than 0: write NA where the run has no value"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
-              "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read)",
-              "check that the file is the tool's own output"),
+              "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read) | the file "
+              "ends early, at line {n}, before its JSON closes (about {k} brackets still open): it looks truncated",
+              "check that the file is the tool's own output; a truncated one: take the whole file"),
     ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason}", "check the quoting of the line named"),
     ErrorCode("log-encoding", "runs", _E, "not UTF-8 text: cannot read byte {offset} ({byte})",
               "save the log as UTF-8, or as UTF-16 with a byte-order mark"),

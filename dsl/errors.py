@@ -18,6 +18,7 @@ Nothing here prints: the command line decides where text goes.
 from __future__ import annotations
 
 import difflib
+import re
 import heapq
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -171,18 +172,20 @@ class Diagnostic:
 
     def render(self) -> str:
         """The diagnostic as printed: `severity[code]: message`, then the location, the quoted line with a caret under
-        columns col..end_col, and its notes, cell path and hints (the format the module docstring shows)."""
-        lines = [f"{self.severity}[{self.code}]: {self.message}"]
+        columns col..end_col, and its notes, cell path and hints (the format the module docstring shows). Every part
+        is passed through `printable`: text from a spec or a log (a cell holding a terminal escape sequence, a NUL)
+        is shown escaped (\\x1b), never sent to the terminal as it is; the caret stays under the escaped text."""
+        lines = [f"{self.severity}[{self.code}]: {printable(self.message)}"]
         loc = self.location
         gutter = " "
         if loc is not None:
             number = str(loc.line) if loc.line else ""
             gutter = " " * max(len(number), 1)
-            lines.append(f"{gutter} --> {loc}")
+            lines.append(f"{gutter} --> {printable(str(loc))}")
             if self.source_line is not None and loc.line:
                 text, shift = _quoted_line(self.source_line.rstrip("\n"), loc.col)
                 lines.append(f"{gutter} |")
-                lines.append(f"{number} | {text}")
+                lines.append(f"{number} | {printable(text)}")
                 if loc.col:
                     start = loc.col - 1 + shift
                     if loc.runs_on:     # to the end of the line's code (before a comment)
@@ -190,17 +193,46 @@ class Diagnostic:
                     else:
                         width = max((loc.end_col - loc.col) if loc.end_col > loc.col else 1, 1)
                     width = min(width, max(len(text) - start, 1))
-                    lines.append(f"{gutter} | {' ' * start}{'^' * width}")
+                    # where the text before or under the caret was escaped, the caret moves and widens with it
+                    start, width = len(printable(text[:start])), len(printable(text[start:start + width]))
+                    lines.append(f"{gutter} | {' ' * start}{'^' * max(width, 1)}")
         for note in self.notes:
-            lines.append(f"{gutter} = note: {note}")
+            lines.append(f"{gutter} = note: {printable(note)}")
         if self.path:
-            lines.append(f"{gutter} = in: {self.path}")
+            lines.append(f"{gutter} = in: {printable(self.path)}")
         for hint in self.hints:
-            lines.append(f"{gutter} = help: {hint}")
+            lines.append(f"{gutter} = help: {printable(hint)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()
+
+
+# Characters a terminal acts on rather than shows, and those that hide or reorder text: C0 controls but the tab (a
+# line feed inside a message, a log cell's, would start a line that reads as perfdsl's own), DEL, C1 controls (0x9b
+# is a one-byte CSI), the bidirectional overrides and isolates ("Trojan Source"), zero-width and line or paragraph
+# separators, and a BOM inside text.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
+                          "\u2066-\u2069\ufeff]")
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match) -> str:
+    if match.group() in _NAMED:
+        return _NAMED[match.group()]
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` safe to print to a terminal: each character a terminal would act on (ESC of an escape sequence, BEL,
+    NUL, a carriage return, C1 controls) or that hides or reorders text (bidirectional overrides, zero-width
+    characters) written as a Python escape (\\x1b, \\u202e, \\n: a diagnostic's parts are one line each);
+    everything else, tabs included, as it is. Used by Diagnostic.render on every part of every diagnostic, so
+    specs, logs and the command line all get it."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 # A source line longer than this is quoted as a window around the column (a fuzzed log's header of 63,000 commas,

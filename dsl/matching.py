@@ -6,9 +6,10 @@ bound to that role at the point by the block's name or one of its LABEL_CELLS (a
 GPU's nvidia-smi `label`, a stack's or precision's `label`). Other fields (`n_gpus`, `batch`, `seq_len`,
 `output_len`, `tokens`, `tp`, `pp`, `kv_cache_dtype` ...) match a cell of the same name (or a true alias, ALIASES)
 of the report or of a block it binds to a role. A run's metric is set beside the shown cell of the same name (`show x.runtime as
-runtime`) when their dimensions agree. Runs that match no point, points without a run, and runs that match several
-points are reported, never dropped; a run that matches several points (a label several swept blocks share, a
-swept cell the log has no column for) is compared with none of them, in one located warning. Several runs of one point are repeats of one measurement: each metric compared
+runtime`) when their dimensions agree; a shown `e2e` also takes a run's `e2e_latency` (METRIC_ALIASES).
+Runs that match no point, points without a run, and runs that match several points are reported, never dropped; a
+run that matches several points (a label several swept blocks share, a swept cell the log has no column for) is
+compared with none of them, in one located warning. Several runs of one point are repeats of one measurement: each metric compared
 is their median, and a note lists them.
 
 The report names its logs in a cell `measured = "runs.csv"` (or a list), relative to the report file; `--measured`
@@ -40,6 +41,10 @@ ALIASES = {
     "tokens": ("tokens", "tokens_per_step"),
     "precision": ("precision", "dtype"),
 }
+# A shown column's name -> the run metric names it also takes, where the cost models and the logs name one quantity
+# differently: the cost models' `e2e` is the logs' `e2e_latency` (vLLM, ML.ENERGY: a request's end-to-end time). A
+# run metric of the shown name itself comes first.
+METRIC_ALIASES = {"e2e": ("e2e_latency",)}
 LIST_LIMIT = 20
 # Warnings of the log readers about rows that are still read whole and matched (a name read with an assumption or
 # kept as written, runs that name no model): the Unmatched sheet says so, instead of calling them unusable.
@@ -358,19 +363,22 @@ def _match(comparison: Comparison, runs) -> None:
     repeated = {point: point_runs for point, point_runs in runs_at.items() if len(point_runs) > 1}
     if repeated:
         comparison.diagnostics.append(_repeated_runs_note(result, repeated))
+    mismatched: dict[tuple, list] = {}
     for point, point_runs in runs_at.items():
         run_source[point] = "; ".join(run.source for run in point_runs)
         for name, column in shown.items():
             values = [value for run in point_runs
-                      if (value := _run_metric(comparison, run, name, column, derived_used)) is not None]
+                      if (value := _run_metric(comparison, run, name, column, derived_used, mismatched)) is not None]
             if values:
                 measured[name][point] = float(np.median(values))
+    comparison.diagnostics.extend(_unit_mismatches(mismatched, shown))
 
     for name, column in shown.items():
         if np.isfinite(measured[name]).any():
             comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
                                                   derived=name in derived_used))
     used = {"runtime"} if "throughput" in derived_used else set()     # a throughput derived from the runtime
+    used |= {alias for name in shown for alias in METRIC_ALIASES.get(name, ())}
     comparison.diagnostics.extend(unused_metrics(runs, shown, used, compared_any=bool(comparison.metrics)))
     comparison.run_source = run_source
     comparison.asked = matched_points | broken_asked
@@ -381,8 +389,10 @@ def _match(comparison: Comparison, runs) -> None:
     _summarise(comparison, len(without))
 
 
-def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str]) -> float | None:
-    """A run's value (SI) for the shown column `name`, or None where it has none or one of another dimension."""
+def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str],
+                mismatched: dict[tuple, list]) -> float | None:
+    """A run's value (SI) for the shown column `name`, or None where it has none or one of another dimension (then the
+    run is added to `mismatched` under (log, metric, unit), for one warning per log column: _unit_mismatches)."""
     metric = run.metrics.get(name)
     if metric is None and name == "throughput" and "runtime" in run.metrics and "tokens" in run.identity:
         runtime = run.metrics["runtime"].value
@@ -390,15 +400,44 @@ def _run_metric(comparison: Comparison, run, name: str, column, derived_used: se
             derived_used.add(name)
             return float(run.identity["tokens"]) / runtime
         return None
+    for alias in METRIC_ALIASES.get(name, ()) if metric is None else ():
+        metric = run.metrics.get(alias)
+        if metric is not None:
+            break
     if metric is None:
         return None
     if column.dim is not None and metric.dim != column.dim:
-        warn = error("unit-mismatch", f"the run's '{name}' is {metric.dim}, but the report shows "
-                     f"'{column.ref}' as {column.dim}; not compared", hints=[run.source])
-        warn.severity = "warning"
-        comparison.diagnostics.append(warn)
+        log = run.source.rsplit(":row ", 1)[0] if ":row " in run.source else run.source.rsplit(":", 1)[0]
+        mismatched.setdefault((log, name, metric.unit), []).append(run)
         return None
     return metric.value * comparison.aliases.get(metric.unit, 1.0)
+
+
+def _unit_mismatches(mismatched: dict[tuple, list], shown: dict) -> list[Diagnostic]:
+    """One warning per log and metric whose unit has another dimension than the shown column's (`memory [s]` beside
+    memory in byte), located at the column's header cell where the log has one (perfdsl CSV, JSON Lines), counting
+    the runs it left uncompared: a log of 3,600 rows gave 3,600 warnings, each located only in a help line."""
+    from .runlogs.columns import kind_of
+    from .run_fields import header_place
+    from .units import dimension_name
+
+    diagnostics = []
+    for (log, name, unit), runs in mismatched.items():
+        column, first = shown[name], runs[0]
+        location, line = header_place(first, name, quantity=True)
+        had, wants = first.metrics[name].dim, column.dim
+        headed = location is not None and bool(location.detail)       # "column 'memory [s]'": the header as written
+        where = location.detail if headed else f"the runs' '{name}'"
+        count = f"{len(runs)} {'row' if headed else 'run'}{'s' if len(runs) != 1 else ''}"
+        rows = ", ".join(run.source.rsplit(":", 1)[-1] for run in runs[:5]) + (", ..." if len(runs) > 5 else "")
+        diagnostics.append(Diagnostic(
+            "unit-mismatch", f"{where} is {kind_of(had)} ({unit}), but the report shows '{column.ref}' as "
+            f"{kind_of(wants)} ({dimension_name(wants)}); not compared ({count})", location or Location(log), line,
+            notes=[f"not compared in {count}: {rows}"],
+            hints=[f"write the column in a unit of {dimension_name(wants)}, e.g. '{name} "
+                   f"[{column.unit or dimension_name(wants)}]', or name it after the metric it measures"],
+            severity="warning"))
+    return diagnostics
 
 
 def _repeated_runs_note(result: Result, repeated: dict[int, list]) -> Diagnostic:

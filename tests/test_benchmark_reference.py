@@ -18,7 +18,8 @@ from bench_scale import _program, _reference_inputs  # noqa: E402
 from capacity_numpy import capacity  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["ttft", "tpot", "e2e", "memory", "energy_per_token", "throughput"])
+@pytest.mark.parametrize("name", ["ttft", "tpot", "e2e", "memory", "energy_per_token",
+                                  "total_token_throughput"])
 def test_the_numpy_reference_equals_perfdsl_on_the_1e4_sweep(name, reference_and_result):
     reference, result = reference_and_result
     theirs = np.broadcast_to(reference[name], result.shape).reshape(-1)

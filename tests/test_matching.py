@@ -215,3 +215,27 @@ def test_a_block_name_wins_over_another_blocks_label(tmp_path):
     aliases = block_aliases(program, ["tiny", "my_tiny", "org_b"])
     assert aliases["org/tiny"] == ("tiny", "my_tiny")
     assert aliases["tiny"] == ("tiny",)          # the name, not org_b's hf_id
+
+
+def test_a_column_of_the_wrong_dimension_is_one_warning_at_its_header(tmp_path, capsys):
+    # The seed table with its memory column headed 'memory [s]': the 12 runs matched give one warning at the header
+    # cell (line 1, column 43 = len("model,hardware,n_gpus,tokens,runtime [ms],") + 1) that counts them, not 12 warnings
+    # located only in help lines.
+    text = (REPO / "data" / "seed_runs_a5000.csv").read_text().replace("memory [GB]", "memory [s]", 1)
+    log = tmp_path / "runs.csv"
+    log.write_text(text)
+    header = text.splitlines()[0]
+    assert main(["eval", str(REPO / "reports" / "seed_benchmark.perf"), "--measured", str(log),
+                 "-o", str(tmp_path / "out.csv")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("unit-mismatch") == 1
+    col = len("model,hardware,n_gpus,tokens,runtime [ms],") + 1
+    assert err.startswith(
+        "warning[unit-mismatch]: column 'memory [s]' is a duration (s), but the report shows 'memory.peak' as a "
+        "memory size (byte); not compared (12 rows)\n"
+        f"  --> {log}:1:{col} (column 'memory [s]')\n"
+        "  |\n"
+        f"1 | {header}\n"
+        f"  | {' ' * (col - 1)}{'^' * len('memory [s]')}\n"
+        "  = note: not compared in 12 rows: row 1, row 2, row 3, row 4, row 5, ...\n"
+        "  = help: write the column in a unit of byte, e.g. 'memory [GiB]', or name it after the metric it measures\n")

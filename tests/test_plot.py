@@ -205,16 +205,16 @@ def test_tick_text_is_a_plain_number(value, text):
 def test_latency_throughput_curve_runs_along_the_batch_axis():
     """--x may name a shown metric: each GPU's curve is (throughput, tpot) at batch 1, 2, ... 256."""
     result = perfdsl.load([CAPACITY]).evaluate(overrides={"model": "llama3_1_8b", "hardware": "h100_sxm5,b200"})
-    view = metric_view(result, y="tpot", x="throughput", along="batch", series="hardware",
+    view = metric_view(result, y="tpot", x="total_token_throughput", along="batch", series="hardware",
                        at={"seq_len": "1024", "output_len": "256", "tp": "1"})
     assert view.along == ("batch", ["1", "2", "4", "8", "16", "32", "64", "128", "256"])
-    assert (view.x_label, view.y_label) == ("throughput (token/s)", "tpot (ms)")
-    assert view.title == "capacity_planning: tpot against throughput over batch, per hardware"
+    assert (view.x_label, view.y_label) == ("total token throughput (token/s)", "tpot (ms)")
+    assert view.title == "capacity_planning: tpot against total token throughput over batch, per hardware"
     records = [r for r in result.records() if (r["seq_len"], r["output_len"], r["tp"]) == (1024, 256, 1)]
     h100 = view.panels[0].series[0]
     assert h100.label == "h100_sxm5"
     on_h100 = [r for r in records if r["hardware"] == "h100_sxm5"]
-    assert h100.x == pytest.approx([r["throughput [token/s]"] for r in on_h100])
+    assert h100.x == pytest.approx([r["total_token_throughput [token/s]"] for r in on_h100])
     assert h100.estimated.tolist() == pytest.approx([r["tpot [ms]"] for r in on_h100])
     assert view.x_log                                             # throughput grows about 100-fold over batch
 

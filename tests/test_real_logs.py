@@ -4,9 +4,10 @@ The logs are in ../shared/logs (a public project's files, not in the repository)
 absent. Both runs are derekliu35's, on A100-SXM4-80GB with transformers 4.50 and torch 2.6, bf16, batch 1, 64
 prompt and 64 new tokens; their figures, read by hand from the JSON:
   - Llama-3.1-8B on one GPU: prefill latency mean 0.0265845119476 s, per-token latency mean 0.0256926131224 s,
-    decode latency mean 1.6228145874 s, max_global_vram 17699.897344 MB.
+    decode latency mean 1.6228145874 s, max_allocated 16089.67424 MB (max_global_vram 17699.897344 MB).
   - Llama-3.1-70B on two GPUs (device_map="auto", static cache): prefill 0.131597776794 s, per token
-    0.0994090725847 s, decode 6.23382734375 s, max_global_vram 144667.705344 MB over both GPUs.
+    0.0994090725847 s, decode 6.23382734375 s, max_allocated 141195.54816 MB over both GPUs (max_global_vram
+    144667.705344 MB).
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def test_the_optimum_benchmark_runs_are_matched_with_their_measured_values(runs_
     assert small["prefill_latency measured [ms]"] == pytest.approx(0.0265845119476 * 1e3)
     assert small["per_token_latency measured [ms]"] == pytest.approx(0.0256926131224 * 1e3)
     assert small["decode_latency measured [s]"] == pytest.approx(1.6228145874)
-    assert small["memory measured [GB]"] == pytest.approx(17699.897344e6 / 1e9)
+    assert small["memory measured [GB]"] == pytest.approx(16089.67424e6 / 1e9)      # torch's allocator peak
     assert large["per_token_latency measured [ms]"] == pytest.approx(0.0994090725847 * 1e3)
-    assert large["memory_total measured [GB]"] == pytest.approx(144667.705344e6 / 1e9)
+    assert large["memory_total measured [GB]"] == pytest.approx(141195.54816e6 / 1e9)
 
 
 def test_with_the_hosts_cells_decode_is_within_a_few_percent_for_both_models(runs_csv, capsys):
@@ -72,9 +73,10 @@ def test_with_the_hosts_cells_decode_is_within_a_few_percent_for_both_models(run
         assert abs(record["per_token_latency error [%]"]) < 1.5, (model, record["per_token_latency error [%]"])
         assert abs(record["decode_latency error [%]"]) < 5, (model, record["decode_latency error [%]"])
     assert abs(records["llama3_1_8b"]["prefill_latency error [%]"]) < 5
-    # max_global_vram also holds the CUDA contexts and the allocator's reserve, which the model leaves out
-    assert abs(records["llama3_1_8b"]["memory error [%]"]) < 10
-    assert abs(records["llama3_1_70b"]["memory_total error [%]"]) < 5
+    # against max_allocated, the allocator peak the model estimates (max_global_vram, with the CUDA context, read
+    # 9.1% and 2.4% low): +0.017% and -0.002%
+    assert abs(records["llama3_1_8b"]["memory error [%]"]) < 0.05
+    assert abs(records["llama3_1_70b"]["memory_total error [%]"]) < 0.05
 
 
 def test_the_70b_prefill_is_the_known_miss(runs_csv, capsys):

@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
-from .files import load_json_text, physical_lines, read_text
+from .files import ends_early, load_json_text, physical_lines, read_text, semicolon_separated, truncated_json
+from .records import file_error
 from .registry import formats
 
 
@@ -46,15 +47,18 @@ def unsupported(path: str, kind: str) -> PerfError:
 def detect_format(path: Path | str) -> str:
     """The registered name of the format of the log at `path`, from its content: JSON (a document, a list of records, or
     JSON Lines) by its keys, otherwise CSV by its first line. Raises PerfError (exit 1): the errors of read_text,
-    unknown-format for an empty file or content no format registers, unsupported-format for optimum-benchmark's
+    empty-log for an empty file, bad-json for a JSON document cut short, bad-csv for a ';'-separated CSV,
+    unknown-format for content no format registers, unsupported-format for optimum-benchmark's
     markdown report or `nsys stats` text."""
     path_text = str(path)
     text = read_text(path)
     stripped = text.lstrip()
     if not stripped:
-        raise unknown(path_text, "the file is empty")
+        # no format would read it: --format is no help (the hint said to give one)
+        raise file_error(path_text, "empty-log", "the file is empty" + (" (blank lines only)" if text else ""),
+                         hints=["check that the tool wrote its output (a run that failed, a copy that did not finish)"])
     if stripped[0] in "{[":
-        return detect_json(path_text, stripped)
+        return detect_json(path_text, text)
     first_line = physical_lines(stripped)[0]
     if first_line.startswith("#") and ("## memory:" in text or "## latency:" in text or "| metric" in text):
         raise unsupported(path_text, "optimum-markdown")
@@ -70,8 +74,10 @@ def detect_json(path: str, text: str) -> str:
     Python's parser refuses."""
     try:
         document = load_json_text(path, text)
-    except json.JSONDecodeError:
-        first = physical_lines(text)[0]
+    except json.JSONDecodeError as exc:
+        if ends_early(text, exc):      # a document cut short: no format reads it, so --format is no help
+            raise truncated_json(path, text) from None
+        first = physical_lines(text.lstrip())[0]
         try:
             document = load_json_text(path, first)
         except json.JSONDecodeError:
@@ -103,6 +109,9 @@ def detect_csv(path: str, first_line: str) -> str:
     except csv.Error as exc:
         raise unknown(path, f"its first line is not CSV ({exc})") from None
     names = {h.split("[")[0].strip() for h in header}
+    semicolons = semicolon_separated(path, first_line)
+    if semicolons is not None:
+        raise semicolons
     for name, adapter in formats().items():
         if adapter.csv_header is not None and adapter.csv_header(header, names):
             return name

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import UsageError, byte_position, error
+from ..errors import PerfError, UsageError, byte_position, error
 from .records import file_error
 
 
@@ -145,12 +145,50 @@ def read_json(path: Path | str, text: str | None = None) -> object:
     try:
         return load_json_text(str(path), text)
     except json.JSONDecodeError as exc:
+        if ends_early(text, exc):
+            raise truncated_json(str(path), text) from None
         # json counts lines at '\n' only; str.splitlines also cuts at a lone '\r' (JSON whitespace) and at U+2028 or
         # U+2029 (allowed unescaped in a JSON string), which would quote a line above the one the error is on.
         lines = [line.removesuffix("\r") for line in text.split("\n")]
         source = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None
         raise file_error(str(path), "bad-json", f"not valid JSON: {exc.msg}", line=exc.lineno, col=exc.colno,
                          source_line=source) from None
+
+
+def ends_early(text: str, exc: json.JSONDecodeError) -> bool:
+    """True where the JSON parser failed at the end of `text` (trailing whitespace aside): the document was not
+    closed, so the file was cut short, rather than holding a slip somewhere inside."""
+    return exc.pos >= len(text.rstrip())
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')
+
+
+def truncated_json(path: str, text: str) -> PerfError:
+    """The PerfError (bad-json, exit 1) for a JSON document that ends before it closes: located after the last
+    character of the file's last non-blank line (`Expecting value` at a blank line said nothing of the cause)."""
+    content = text.rstrip()
+    line = content.count("\n") + 1
+    last = content[content.rfind("\n") + 1:].removesuffix("\r")
+    outside = _JSON_STRING.sub('""', content)           # brackets inside strings do not count
+    still_open = len(re.findall(r"[{\[]", outside)) - len(re.findall(r"[}\]]", outside))
+    brackets = f" (about {still_open} brackets still open)" if still_open > 0 else ""
+    return file_error(path, "bad-json", f"the file ends early, at line {line}, before its JSON closes{brackets}: it "
+                      "looks truncated", line=line, col=len(last) + 1, end_col=len(last) + 2, source_line=last,
+                      hints=["the log was cut short (copied while the run was still writing it, or only partly "
+                             "downloaded): take the whole file"])
+
+
+def semicolon_separated(path: str, first_line: str) -> PerfError | None:
+    """The PerfError (bad-csv, exit 1) for a CSV whose header line has ';' between its fields and no ',' (a
+    spreadsheet's export in a locale whose decimal mark is ','), else None. Not read as ';'-separated: such files
+    write 25,5 for 25.5, and a value read with the wrong decimal mark would be a wrong measurement."""
+    if "," in first_line or first_line.count(";") == 0:
+        return None
+    return file_error(path, "bad-csv", f"cannot read the CSV: its fields look separated by ';' (the header has "
+                      f"{first_line.count(';')} ';' and no ','): perfdsl reads comma-separated files", line=1,
+                      col=first_line.index(";") + 1, end_col=first_line.index(";") + 2, source_line=first_line,
+                      hints=["save the log comma-separated, with '.' as the decimal mark (25.5, not 25,5)"])
 
 
 def physical_lines(text: str) -> list[str]:

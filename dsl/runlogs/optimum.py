@@ -16,10 +16,16 @@ Metrics from report.<phase> (phases load_model, prefill, decode, per_token; ener
 preprocess_dataset):
   <phase>_latency       latency.mean (prefill_latency = one forward over the prompt; decode_latency = the whole
                         generate() minus prefill; per_token_latency = one new token); load_model -> load_latency
-  memory                report.decode (else prefill) memory.max_global_vram, MB = 1e6 bytes: what nvidia-smi
-                        shows, CUDA context and allocator cache included (max_allocated where global is absent;
-                        extra["metric_sources"] says which). optimum-benchmark SUMS it over the GPUs in device_ids,
-                        so with n_gpus > 1 it is reported as memory_total, not as the per-GPU `memory`.
+  memory                report.decode (else prefill) memory.max_allocated, MB = 1e6 bytes: torch's allocator
+                        peak (torch.cuda.max_memory_allocated), what the cost model's memory.peak estimates (weights,
+                        KV cache, activations; software/stacks.perf hf_eager: framework_overhead 0).
+  memory_global_vram    the same phase's memory.max_global_vram: the device's used memory as nvidia-smi shows it,
+                        CUDA context and the allocator's cache included (about 1.6 GB more on an A100). Kept under its
+                        own name so that it is never compared with an allocator-peak estimate; a report that models
+                        it shows a column of that name. extra["metric_sources"] says where each came from; a log
+                        with only one of the two gives only that one (never one in place of the other).
+                        optimum-benchmark SUMS both over the GPUs in device_ids, so with n_gpus > 1 they are
+                        memory_total and memory_global_vram_total, not the per-GPU names.
   throughput            decode throughput (tokens/s); prefill_throughput (samples/s = request/s)
   <phase>_energy        energy.total (kWh -> J); <phase>_gpu_energy energy.gpu
   decode_energy_per_token, prefill_energy_per_request   1 / efficiency (tokens/kWh, samples/kWh)
@@ -47,6 +53,10 @@ FORMAT = "optimum-benchmark"
 TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16"}
 _LATENCY_NAMES = {"load_model": "load_latency", "load": "load_latency"}
 _MEMORY_PHASES = ("decode", "prefill", "forward", "call")
+# optimum-benchmark memory key -> metric name: the allocator peak is `memory` (what memory.peak estimates).
+# (key, name on one GPU, name of the sum over several GPUs)
+_MEMORY_KEYS = (("max_allocated", "memory", "memory_total"),
+                ("max_global_vram", "memory_global_vram", "memory_global_vram_total"))
 _EFFICIENCY_NAMES = {"decode": "decode_energy_per_token", "prefill": "prefill_energy_per_request"}
 
 
@@ -200,17 +210,20 @@ def read_report(path: str, report: dict, n_gpus, record: RunRecord, sources: dic
 
 
 def read_memory(path: str, report: dict, n_gpus, put) -> None:
-    """The peak memory of the first phase of _MEMORY_PHASES that has one (max_global_vram, else max_allocated), written
-    through `put` as `memory` (n_gpus None or 1) or `memory_total` (optimum-benchmark sums it over the devices)."""
+    """The peak memory of the first phase of _MEMORY_PHASES that has one, written through `put`: max_allocated as
+    `memory` (torch's allocator peak, what the cost model estimates) and max_global_vram as `memory_global_vram` (what
+    nvidia-smi shows, CUDA context included), as memory_total and memory_global_vram_total where n_gpus > 1
+    (optimum-benchmark sums them over the devices). Each comes from its own key: one is never written under the
+    other's name."""
     for phase in _MEMORY_PHASES:
         memory = get(report, phase, "memory")
-        if not isinstance(memory, dict):
+        if not isinstance(memory, dict) or not any(is_number(memory.get(k[0])) for k in _MEMORY_KEYS):
             continue
-        for key in ("max_global_vram", "max_allocated"):
+        for key, per_gpu, summed in _MEMORY_KEYS:
             if is_number(memory.get(key)):
-                name = "memory" if n_gpus in (None, 1) else "memory_total"
-                put(name, memory[key], memory.get("unit"), json_path("report", phase, "memory", key))
-                return
+                put(per_gpu if n_gpus in (None, 1) else summed, memory[key], memory.get("unit"),
+                    json_path("report", phase, "memory", key))
+        return
 
 
 def put_inverse(path: str, name: str, efficiency: dict, where: str, record: RunRecord, sources: dict,

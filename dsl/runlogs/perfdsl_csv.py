@@ -3,7 +3,8 @@
 The header names each column; `name [unit]` is a quantity (converted to SI with the unit), a bare `name` identifies
 the run (`n_gpus`, `batch`, `tokens` ... stay ints). One row per run. A cell that is missing or not a number is a
 warning pointing at the cell (file, line, column, caret); the row is kept without that metric if any other metric is
-usable. A bad identifying cell skips the row (a run that cannot be identified cannot be matched). A cell holding
+usable. A row with fewer fields than the header (a truncated line) or more is skipped, with a warning at
+its line. A bad identifying cell skips the row (a run that cannot be identified cannot be matched). A cell holding
 `NA` says the run has no value there (not measured, not known): it is left out without a warning. A header with an
 unknown unit makes the whole file unreadable (PerfError naming line 1 and the column).
 """
@@ -17,8 +18,8 @@ from ..errors import Diagnostic, Location, PerfError
 from ..units import Unit
 from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
                       magnitude_problem, parse_column, parse_quantity, settle_row)
-from .files import csv_rows, csv_text, physical_lines, read_text
-from .records import LoadResult, Measurement, RunRecord, file_error, warning
+from .files import csv_rows, csv_text, physical_lines, read_text, semicolon_separated
+from .records import LoadResult, Measurement, RunRecord, file_error, ragged_row, warning
 from .registry import Adapter, register
 
 FORMAT = "perfdsl-csv"
@@ -109,6 +110,9 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
         raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line,
                          source_line=lines[header_line - 1] if header_line <= len(lines) else None,
                          hints=[f"remove the blank line{'s' if header_line > 2 else ''} above the header"])
+    semicolons = semicolon_separated(path_text, lines[0])       # with --format, not detected: 'a;b [ms]' is a column
+    if semicolons is not None:
+        raise semicolons
     columns = parse_header(path_text, header, lines[0])
     result = LoadResult()
     for row_number, (line, row) in enumerate(rows[1:], start=1):
@@ -122,15 +126,24 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
 def read_row(path: str, columns: list[Column], row: list[str], row_number: int, line: int,
              source_line: str | None, problems: list[Diagnostic]) -> RunRecord | None:
     """The record of one data row (`row_number` counts data rows from 1; `line` is its line in the file), or None where
-    it is skipped: more fields than columns, a bad identifying cell, or no usable metric in a log that has quantity
-    columns. Cells that are empty or unreadable are warnings appended to `problems` (settle_row decides which); `NA`
-    cells are left out silently."""
+    it is skipped: more fields than columns (extra-fields), fewer (bad-row: a line cut short), a bad identifying
+    cell, or no usable metric in a log that has quantity columns. Cells that are empty or unreadable are warnings
+    appended to `problems` (settle_row decides which); `NA` cells are left out silently."""
     if len(row) > len(columns):
         problems.append(warning(
             "extra-fields", f"row {row_number} has {len(row)} fields but the header has {len(columns)} columns; "
             f"row {row_number} skipped", Location(path, line, *caret_span(source_line, len(columns)),
                                                   f"row {row_number}"), source_line=source_line,
             hints=["quote fields that contain commas, e.g. \"a, b\""]))
+        return None
+    if len(row) < len(columns):
+        # Fewer fields than columns is a line cut short (a log still being written, a copy that stopped): its last
+        # value may be cut too ('747.1' of '747.15'), so none of it is used, as a row with too many is not.
+        short = ragged_row(path, line, row_number, len(row), f"the header has {len(columns)} columns", source_line)
+        short.location = Location(path, line, *caret_span(source_line, len(row) - 1), f"row {row_number}")
+        short.notes.append(f"its last field, '{row[-1].strip()}' (column '{columns[len(row) - 1].header.strip()}'), "
+                           "may be cut short; the columns after it are missing")
+        problems.append(short)
         return None
     identity, metrics, extra = {}, {}, {}
     found: list[tuple[Column, Diagnostic]] = []

@@ -8,10 +8,14 @@ identity   model (Hugging Face id as written), hardware (device name as nvidia-s
            such as concurrency, request_rate, num_requests, input_tokens, output_tokens; the published measurements
            (published.py) add tp, pp, stack and kv_cache_dtype, and precision as a precision block's name.
 metrics    runtime, prefill_latency (one forward over the prompt), decode_latency, per_token_latency, ttft, tpot,
-           itl, e2e_latency, memory (peak per GPU), energy, energy_per_token, energy_per_request,
-           throughput (generated tokens/s), total_token_throughput (input + generated tokens/s),
-           request_throughput, power (mean), peak_power; adapters add others where a log has them (published.py:
-           decode_throughput per sequence, prefill_throughput, output_throughput, peak_memory).
+           itl, e2e_latency (these four: the MEAN over requests; another statistic has its own name, ttft_median,
+           ttft_p99, e2e_latency_p50 ..., never the plain one), memory (peak per GPU: what the process allocated,
+           torch's allocator peak where the log says; memory_global_vram is the device-wide figure nvidia-smi
+           shows, CUDA context included), energy, energy_per_token, energy_per_request, throughput (generated
+           tokens/s; optimum-benchmark's decode), output_throughput (generated tokens/s, vLLM's name),
+           total_token_throughput (input + generated tokens/s), request_throughput, power (mean), peak_power;
+           adapters add others where a log has them (published.py: decode_throughput per sequence,
+           prefill_throughput, peak_memory).
 
 Problems (rows or fields that could not be used) are Diagnostics: severity "warning" for a value or row that was
 skipped, "error" for a file that could not be read at all, "note" for information (a side value that replaced a

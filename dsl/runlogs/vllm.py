@@ -3,10 +3,13 @@
 vllm-serve   `vllm bench serve --save-result` (benchmark_serving.py). Statistics `{mean,median,std,p90,p99,p99.9}_
              {ttft,tpot,itl,e2el}_ms` in ms. The InferenceX GLM-5 variant writes `median_ttft`, `p99_tpot` ... in
              SECONDS (no `_ms` suffix): the unit is taken from the key name. Metric names: ttft, tpot, itl,
-             e2e_latency hold the mean (the median where the log has no mean: extra["statistics"] says which);
-             the other statistics are ttft_median, ttft_p99, ttft_p99_9, ttft_std ... Also runtime (duration),
-             request_throughput, throughput (output tokens/s), total_token_throughput, input_throughput,
-             request_goodput and completed (requests).
+             e2e_latency hold the MEAN, and only the mean; every other statistic is named after it: ttft_median,
+             ttft_p99, ttft_p99_9, ttft_std ... So a log with medians only (InferenceX's) gives ttft_median and no
+             ttft: a column of one name never holds means from one log and medians from another, and the
+             statistic shows in the column's name (a report compares medians with `show ... as ttft_median`).
+             Also runtime (duration), request_throughput, output_throughput (generated tokens/s),
+             total_token_throughput (prompt + generated tokens/s), input_throughput, request_goodput and completed
+             (requests).
              Identity: model (model_id; a Hugging Face cache path such as /models/models--openai--gpt-oss-120b/
              snapshots/... is read as openai/gpt-oss-120b, the path kept in extra), concurrency (max_concurrency),
              request_rate ("inf" or a number, as written), num_requests (num_prompts), input_tokens and
@@ -40,7 +43,9 @@ _SERVE_SCALARS = {  # key -> (metric, unit)
     "duration": ("runtime", "s"),
     "request_throughput": ("request_throughput", "request/s"),
     "request_goodput": ("request_goodput", "request/s"),
-    "output_throughput": ("throughput", "token/s"),
+    # vLLM's own names: generated tokens/s, and prompt + generated tokens/s. Never the bare `throughput`, which a
+    # report may show for either (capacity_planning.perf showed prompt + generated as `throughput`).
+    "output_throughput": ("output_throughput", "token/s"),
     "total_token_throughput": ("total_token_throughput", "token/s"),
     "input_throughput": ("input_throughput", "token/s"),
     "completed": ("completed", "request"),
@@ -55,14 +60,15 @@ def hf_model_id(model_id: str) -> str | None:
 
 def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     """The one run of a `vllm bench serve --save-result` JSON (or the InferenceX variant): latency statistics in s (from
-    `_ms` keys in ms, from keys without the suffix in s), throughputs in token/s and request/s, identity as the module
+    `_ms` keys in ms, from keys without the suffix in s; the mean under the plain name, ttft, and each other statistic
+    under its own, ttft_median, ttft_p99 ...), throughputs in token/s and request/s, identity as the module
     docstring lists. `side` and `window` are not used. Raises PerfError (exit 1): bad-json for a document that is not
     a JSON object, no-completed-requests where `completed` is 0, and the errors of reading the file. A statistic that
     is inf or nan is a warning, left out."""
     path_text = str(path)
     document = require_object(path_text, read_json(path), "a vLLM bench serve result")
     refuse_if_nothing_completed(path_text, document)
-    identity, metrics, extra, statistics = {}, {}, {}, {}
+    identity, metrics, extra = {}, {}, {}
     problems = []
     for key, value in document.items():
         match = _SERVE_STAT.match(key)
@@ -74,7 +80,7 @@ def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadR
             base = _SERVE_NAMES[match.group("name")]
             stat = match.group("stat").replace(".", "_")
             unit = "ms" if match.group("ms") else "s"
-            metrics[f"{base}_{stat}"] = measure(value, unit)
+            metrics[base if stat == "mean" else f"{base}_{stat}"] = measure(value, unit)     # the plain name: the mean
         elif key in _SERVE_SCALARS and is_number(value):
             name, unit = _SERVE_SCALARS[key]
             metrics[name] = measure(value, unit)
@@ -92,14 +98,6 @@ def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadR
             identity["request_rate"] = value
         else:
             extra[key] = value
-    for base in set(_SERVE_NAMES.values()):
-        for stat in ("mean", "median"):
-            if f"{base}_{stat}" in metrics:
-                metrics[base] = metrics.pop(f"{base}_mean") if stat == "mean" else metrics[f"{base}_median"]
-                statistics[base] = stat
-                break
-    if statistics:
-        extra["statistics"] = dict(sorted(statistics.items()))
     record = RunRecord(identity, dict(sorted(metrics.items())), f"{path_text}:$", extra, "vllm-serve")
     return LoadResult([record], problems)
 

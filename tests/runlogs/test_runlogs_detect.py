@@ -81,3 +81,57 @@ def test_unknown_format_name_is_a_usage_error(fixture_logs):
 def test_named_format_overrides_detection(fixture_logs):
     result = load_runs(fixture_logs / "vllm_throughput.json", format="vllm-serve")
     assert result.records[0].format == "vllm-serve"
+
+
+def test_a_truncated_json_log_says_it_ends_early_with_or_without_format(shared_logs, tmp_path, capsys):
+    # The first 80,000 bytes of a 154,548-byte optimum-benchmark log: it ends after line 1955's value and comma,
+    # inside report.*.latency.values. Detection said "cannot tell which format" (and advised --format); with
+    # --format, "Expecting value" at the blank line 1956. Either way the file was cut.
+    from perfdsl.cli import main
+
+    whole = (shared_logs / "01_optimum_benchmark" /
+             "derekliu35_llama3.1-8b_bf16_A100_bs1_seq64_new64.benchmark.json").read_bytes()
+    cut = tmp_path / "benchmark.json"
+    cut.write_bytes(whole[:80_000])
+    last = whole[:80_000].decode().rstrip().splitlines()[-1]
+    line = whole[:80_000].decode().rstrip().count("\n") + 1
+    for extra in ([], ["--format", "optimum-benchmark"]):
+        assert main(["ingest", str(cut), *extra, "-o", str(tmp_path / "out.csv")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"error[bad-json]: the file ends early, at line {line}, before its JSON closes")
+        assert "it looks truncated\n" in err and f"{cut}:{line}:{len(last) + 1}\n" in err
+        assert "--format" not in err and "Expecting value" not in err and "Traceback" not in err
+
+
+def test_an_empty_log_is_not_a_question_of_format(tmp_path, capsys):
+    from perfdsl.cli import main
+
+    for name, text in (("empty.json", ""), ("blank.csv", "\n\n")):
+        log = tmp_path / name
+        log.write_text(text)
+        assert main(["ingest", str(log), "-o", str(tmp_path / "out.csv")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"error[empty-log]: the file is empty{' (blank lines only)' if text else ''}\n"
+                              f"  --> {log}\n")
+        assert "--format" not in err
+
+
+def test_a_semicolon_separated_csv_is_named_as_such(tmp_path, capsys):
+    # A spreadsheet's export where ',' is the decimal mark: read as perfdsl's CSV (with or without --format), its
+    # header was ONE column 'model;hardware;n_gpus;runtime' in ms. Refused rather than read with ';': its 25,5
+    # means 25.5, which a reader that only changes the delimiter would not know.
+    from perfdsl.cli import main
+
+    log = tmp_path / "runs.csv"
+    log.write_text("model;hardware;n_gpus;runtime [ms]\norg/x;NVIDIA RTX A5000;1;25,5\n")
+    for extra in ([], ["--format", "perfdsl-csv"]):
+        assert main(["ingest", str(log), *extra, "-o", str(tmp_path / "out.csv")]) == 1
+        assert capsys.readouterr().err == (
+            "error[bad-csv]: cannot read the CSV: its fields look separated by ';' (the header has 3 ';' and no ','): "
+            "perfdsl reads comma-separated files\n"
+            f"  --> {log}:1:6\n"
+            "  |\n"
+            "1 | model;hardware;n_gpus;runtime [ms]\n"
+            "  |      ^\n"
+            "  = help: save the log comma-separated, with '.' as the decimal mark (25.5, not 25,5)\n"
+            "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")

@@ -193,3 +193,37 @@ def test_a_name_both_field_and_metric_is_refused_in_every_format(repo_root, tmp_
                                         "cannot be both"):
         (write_runs_csv if suffix == "csv" else write_runs_jsonl)(records, out)
     assert not out.exists()
+
+
+def test_a_row_cut_short_is_skipped_at_its_line_and_listed_as_unusable(repo_root, tmp_path, capsys):
+    # The seed table with the clm-1.1b single-GPU row cut inside its runtime (747.17 ms -> '747.1', no memory or
+    # energy): its 5 fields of the header's 7 are a truncated line, and its last value is not to be trusted, so the
+    # row is skipped (as a row with too many fields is), never kept as a 747.1 ms run.
+    import openpyxl
+
+    from perfdsl.cli import main
+
+    lines = (repo_root / "data" / "seed_runs_a5000.csv").read_text().splitlines()
+    assert lines[6] == "AICrossSim/clm-1.1b,NVIDIA RTX A5000,1,16384,747.17,8.17,0.010"
+    lines[6] = "AICrossSim/clm-1.1b,NVIDIA RTX A5000,1,16384,747.1"
+    log = tmp_path / "runs.csv"
+    log.write_text("\n".join(lines) + "\n")
+    result = load_runs(log)
+    assert len(result.records) == 12 - 1
+    assert all(r.source != f"{log}:row 6" for r in result.records)
+    assert [p.render() for p in result.problems] == [
+        "warning[bad-row]: row 6 has 5 fields but the header has 7 columns; row 6 skipped\n"
+        f"  --> {log}:7:46 (row 6)\n"
+        "  |\n"
+        "7 | AICrossSim/clm-1.1b,NVIDIA RTX A5000,1,16384,747.1\n"
+        "  |                                              ^^^^^\n"
+        "  = note: its last field, '747.1' (column 'runtime [ms]'), may be cut short; the columns after it are "
+        "missing\n"
+        "  = help: the row was cut (the log was still being written?) or edited by hand; fix or remove it"]
+    out = tmp_path / "seed.xlsx"
+    assert main(["eval", str(repo_root / "reports" / "seed_benchmark.perf"), "--measured", str(log),
+                 "-o", str(out)]) == 0
+    assert "warning[bad-row]: row 6 has 5 fields but the header has 7 columns" in capsys.readouterr().err
+    rows = [list(r) for r in openpyxl.load_workbook(out)["Unmatched"].iter_rows(values_only=True)]
+    assert ["unusable row", "row 6 has 5 fields but the header has 7 columns; row 6 skipped",
+            f"{log}:7:46 (row 6)"] in rows

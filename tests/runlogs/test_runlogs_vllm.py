@@ -31,9 +31,11 @@ def test_serve_gpt_oss_in_ms(shared_logs):
     assert m["e2e_latency"].value == pytest.approx(10917.594263204228e-3)
     assert m["runtime"].value == pytest.approx(109.75491525093094)
     assert m["request_throughput"].value == pytest.approx(2.9155869627195194)  # = 320 / 109.755 s
-    assert m["throughput"].value == pytest.approx(2985.561049824788)  # output tokens/s = 327680 / 109.755 s
-    assert m["total_token_throughput"].value == pytest.approx(5971.122099649576)
-    assert record.extra["statistics"]["ttft"] == "mean"
+    # vLLM's names, never the bare `throughput`, which reports have shown for either figure
+    assert m["output_throughput"].value == pytest.approx(2985.561049824788)  # output tokens/s = 327680 / 109.755 s
+    assert m["total_token_throughput"].value == pytest.approx((327680 + 327680) / 109.75491525093094)
+    assert "throughput" not in m
+    assert "ttft_mean" not in m                    # the mean is the plain name, the median its own
     assert "hardware" not in record.identity  # not in the file: side metadata
 
 
@@ -50,11 +52,12 @@ def test_serve_glm5_variant_in_seconds(shared_logs, concurrency, ttft, tpot_p99,
     assert record.identity["model"] == "zai-org/GLM-5-FP8" and record.identity["concurrency"] == concurrency
     assert record.identity["input_tokens"] == 1024 * 10 * concurrency  # 1024 in per prompt, 10 prompts per slot
     m = record.metrics
-    assert m["ttft"].value == pytest.approx(ttft)  # median_ttft, already seconds (no _ms)
-    assert m["ttft"].unit == "s"
-    assert record.extra["statistics"] == {"e2e_latency": "median", "tpot": "median", "ttft": "median"}
+    assert m["ttft_median"].value == pytest.approx(ttft)  # median_ttft, already seconds (no _ms)
+    assert m["ttft_median"].unit == "s"
+    # medians only: the plain names hold means (the gpt-oss log's), so they are left empty here, never a median
+    assert not {"ttft", "tpot", "itl", "e2e_latency"} & set(m)
     assert m["tpot_p99"].value == pytest.approx(tpot_p99)
-    assert m["e2e_latency"].value == pytest.approx(e2el)
+    assert m["e2e_latency_median"].value == pytest.approx(e2el)
     assert m["request_throughput"].value == pytest.approx(rps)
 
 
@@ -113,3 +116,24 @@ def test_bad_side_file_is_a_problem_of_that_log(tmp_path):
         "error[bad-side]: cannot use 1.5 for 'batch': 'batch' must be a whole number\n"
         f"  --> {tmp_path / 'run.json.meta.json'}\n"
         "  = help: write counts as whole numbers, names as text"]
+
+
+def test_mean_and_median_logs_do_not_share_a_column(shared_logs, tmp_path):
+    # gpt-oss (vLLM's own schema): mean TTFT 327.79 ms, median 139.85 ms; GLM-5 (InferenceX): median 0.265 s only.
+    # Ingested together, `ttft [s]` holds the mean of gpt-oss and is NA for GLM-5, whose median is in
+    # `ttft_median [s]` beside gpt-oss's: the header says the statistic.
+    from perfdsl.cli import main
+
+    logs = shared_logs / "02_vllm"
+    out = tmp_path / "runs.csv"
+    assert main(["ingest", str(logs / "inferencex_gpt-oss-120b_disagg16_conc32_isl1024_osl1024.vllm_bench_serve.json"),
+                 str(logs / "inferencex_glm5-fp8_vllm_tp8_isl1024_osl128_conc4.json"), "-o", str(out)]) == 0
+    header = out.read_text().splitlines()[0].split(",")
+    assert "ttft [ms]" in header and "ttft_median [s]" in header and "ttft_mean" not in out.read_text()
+    runs = {run.identity["model"]: run.metrics for run in load_runs(out).records}
+    gpt, glm = runs["openai/gpt-oss-120b"], runs["zai-org/GLM-5-FP8"]
+    assert gpt["ttft"].value == pytest.approx(327.7923499357712e-3)
+    assert gpt["ttft_median"].value == pytest.approx(139.84792854171246e-3)
+    assert "ttft" not in glm                                                  # NA: no mean in the log
+    assert glm["ttft_median"].value == pytest.approx(0.26499967742711306)
+    assert "e2e_latency" not in glm and glm["e2e_latency_median"].value == pytest.approx(3.0225854497402906)

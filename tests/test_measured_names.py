@@ -1,0 +1,65 @@
+"""A run log's metric names mean what the report's shown names mean: vLLM's throughputs by vLLM's own names, and the
+cost models' `e2e` compared with the logs' `e2e_latency` (a request's end-to-end time).
+
+The serve log is synthetic (tmp_path), in vLLM's `bench serve --save-result` schema: 32 requests of 1,024 prompt
+and 1,024 generated tokens in 109.755 s, so output_throughput = 32 x 1024 / 109.755 = 298.56 token/s and
+total_token_throughput = 2 x 298.56 = 597.11 token/s; mean end-to-end latency 10,917.59 ms.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from perfdsl.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+DURATION = 109.75491525093094
+TOKENS = 32 * 1024
+
+
+def serve_log(folder: Path) -> Path:
+    log = folder / "serve.json"
+    log.write_text(json.dumps({
+        "backend": "vllm", "model_id": "meta-llama/Llama-3.1-8B", "num_prompts": 32, "request_rate": "inf",
+        "max_concurrency": 32, "duration": DURATION, "completed": 32, "total_input_tokens": TOKENS,
+        "total_output_tokens": TOKENS, "request_throughput": 32 / DURATION, "output_throughput": TOKENS / DURATION,
+        "total_token_throughput": 2 * TOKENS / DURATION, "mean_ttft_ms": 327.79, "median_ttft_ms": 139.85,
+        "mean_tpot_ms": 10.3517, "median_tpot_ms": 10.3731, "mean_e2el_ms": 10917.59, "median_e2el_ms": 10899.03}))
+    # what the log does not say: the point of capacity_planning's sweep it ran
+    (folder / "serve.json.meta.json").write_text(json.dumps(
+        {"hardware": "NVIDIA H100 80GB HBM3", "batch": 32, "seq_len": 1024, "output_len": 1024, "tp": 1}))
+    return log
+
+
+def test_capacity_planning_compares_total_token_throughput_and_e2e(tmp_path, capsys):
+    log = serve_log(tmp_path)
+    assert main(["eval", str(REPO / "reports" / "capacity_planning.perf"), "--set", "model=llama3_1_8b",
+                 "--set", "hardware=h100_sxm5", "--measured", str(log), "--format", "json"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out) if r.get("e2e measured [s]") is not None]
+    assert len(rows) == 1
+    row = rows[0]
+    # prompt + generated tokens on both sides (it compared the estimate with output_throughput, half of it)
+    assert row["total_token_throughput measured [token/s]"] == pytest.approx(2 * TOKENS / DURATION)
+    estimated = row["total_token_throughput [token/s]"]
+    assert row["total_token_throughput error [%]"] == pytest.approx(
+        (estimated - 2 * TOKENS / DURATION) / (2 * TOKENS / DURATION) * 100)
+    assert "throughput measured [token/s]" not in row
+    # the report's `e2e` takes the log's `e2e_latency` (the mean)
+    assert row["e2e measured [s]"] == pytest.approx(10.91759)
+    assert row["ttft measured [ms]"] == pytest.approx(327.79)          # the mean, never the median 139.85
+
+
+def test_a_shown_e2e_latency_is_still_compared_by_its_own_name(tmp_path, capsys):
+    # serving_mlenergy.perf shows `engine.e2e as e2e_latency`: the same metric, without the mapping
+    log = serve_log(tmp_path)
+    report = tmp_path / "r.perf"
+    report.write_text(f'import "{REPO / "reports" / "capacity_planning.perf"}"\n'
+                      "report by_name extends capacity_planning {\n"
+                      "    show serving.e2e in s as e2e_latency\n}\n")
+    assert main(["eval", str(report), "--report", "by_name", "--set", "model=llama3_1_8b",
+                 "--set", "hardware=h100_sxm5", "--measured", str(log), "--format", "json"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out) if r.get("e2e_latency measured [s]") is not None]
+    assert [r["e2e_latency measured [s]"] for r in rows] == [pytest.approx(10.91759)]
