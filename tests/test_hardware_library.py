@@ -45,6 +45,9 @@ BASE_FORMULAS = {"interconnect_bw", "idle_power", "peak_fp4"}   # peak_fp4 = pea
 BASE_DEFAULTS = {"matmul_efficiency", "attention_efficiency", "bandwidth_efficiency"}
 # Carrying across GPUs (issue 13): the memory type as a declared choice, and the formulas over it and the power per SM
 # with their fitted coefficients (costmodels/README.md, "Carrying across GPUs").
+# The ring's links (costmodels/README.md, "Parallelism"): the GPUs one NVLink domain joins (1 without NVLink), the
+# links of a fully connected mesh (0: switched or bridged), and the rate a ring gets leaving the domain (= pcie_bw).
+BASE_LINKS = {"nvlink_domain", "nvlink_mesh_links", "scaleout_bw"}
 BASE_CARRYING = {"mem_type", "hbm", "gddr_stream_efficiency", "hbm_stream_efficiency", "stream_efficiency",
                  "power_per_sm", "full_clock_power_per_sm", "clock_power_exponent", "sustained_clock_factor"}
 
@@ -80,16 +83,19 @@ BLOCKED = {
     # a10g below, and:
     "h100_nvl": {"power_per_sm", "sustained_clock_factor"},
     "h20": {"power_per_sm", "sustained_clock_factor"},
-    "rtx_3090": {"interconnect_bw"},
+    # scaleout_bw = pcie_bw wherever pcie_bw is a gap
+    "rtx_3090": {"interconnect_bw", "scaleout_bw"},
     "a10": {"peak_fp16_acc16", "peak_fp8", "peak_fp4"},
     "a30": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "interconnect_bw", "idle_power", "power_per_sm",
-            "sustained_clock_factor"},
+            "sustained_clock_factor", "scaleout_bw"},
     "a100_80gb_pcie": {"interconnect_bw"},
-    "rtx_4090": {"interconnect_bw"},
-    "v100_sxm2_32gb": {"interconnect_bw"},
+    "rtx_4090": {"interconnect_bw", "scaleout_bw"},
+    "v100_sxm2_32gb": {"interconnect_bw", "scaleout_bw"},
     "a10g": {"peak_fp16_acc16", "peak_fp8", "peak_fp4", "idle_power", "interconnect_bw", "power_per_sm",
-             "sustained_clock_factor"},
-    "gh200": {"idle_power", "power_per_sm", "sustained_clock_factor"},
+             "sustained_clock_factor", "scaleout_bw"},
+    "gh200": {"idle_power", "power_per_sm", "sustained_clock_factor", "scaleout_bw"},
+    "b200": {"scaleout_bw"},
+    "gb200": {"scaleout_bw"},
     "rtx_3090_ti": {"interconnect_bw"},
     "rtx_5000_ada": {"peak_fp16", "peak_fp16_acc16", "peak_tf32", "peak_int8", "peak_fp4"},   # formulas over peak_fp8
 }
@@ -238,6 +244,25 @@ SPOT_CHECKS = [
     ("rtx_3070.mem_bw", 448e9),                    # two spec pages (fudzilla's 16 Gbps would give 512)
     ("mi325x.mem_size", 256e9),
     ("mi355x.peak_fp4", 10000e12),                 # "up to 10 PFLOPS FP4" (rounded in the source)
+    # The NVLink domain: bridged PCIe cards join pairs, SXM/OAM boards eight, NVL72 seventy-two; a part without
+    # NVLink is a domain of one. A fully connected Infinity Fabric mesh gives its links per GPU.
+    ("rtx_a5000.nvlink_domain", 2),                # gpus.csv: "NVLink bridge 112.5 (bidirectional, 2 cards)"
+    ("rtx_a6000.nvlink_domain", 2),
+    ("h100_pcie.nvlink_domain", 2),                # gpus.csv: "bridges link pairs of cards"
+    ("h100_nvl.nvlink_domain", 2),
+    ("a40.nvlink_domain", 2),
+    ("a100_80gb_sxm4.nvlink_domain", 8),           # HGX A100
+    ("h100_sxm5.nvlink_domain", 8),                # HGX H100
+    ("h200_sxm.nvlink_domain", 8),
+    ("b200.nvlink_domain", 8),                     # HGX B200
+    ("mi250x.nvlink_domain", 2),                   # the package's two GCDs
+    ("mi250x.scaleout_bw", 50e9),                  # Frontier guide: 50-100 GB/s between packages; the low end
+    ("mi300x.nvlink_domain", 8),
+    ("mi300x.nvlink_mesh_links", 7),               # gpus.csv: 7 links of 128 GB/s
+    ("h100_sxm5.nvlink_mesh_links", 0),            # NVSwitch: no mesh
+    ("l40s.nvlink_domain", 1),                     # no NVLink
+    ("l40s.scaleout_bw", 64e9 / 2),                # = pcie_bw
+    ("h100_sxm5.scaleout_bw", 128e9 / 2),          # = pcie_bw: the ring leaves an HGX board over PCIe
     ("mi355x.peak_fp16", 5000e12 / 2),             # half the "five petaflops" of FP8
     ("rtx_3080.peak_fp16_acc16", 2 * 59.5e12),
     # issue 13's parts and gaps: INT8 (pytorch-lightning's table) at twice the FP16-accumulate rate on GA10x/AD10x
@@ -293,7 +318,7 @@ def test_every_part_extends_its_family_and_every_family_the_base(program):
 
 def test_base_declares_the_datasheet_inputs(program):
     cells = set(program.blocks[BASE].cells)
-    expected = BASE_INPUTS | BASE_FORMULAS | BASE_DEFAULTS | BASE_CARRYING | BASE_FEATURES
+    expected = BASE_INPUTS | BASE_FORMULAS | BASE_DEFAULTS | BASE_CARRYING | BASE_FEATURES | BASE_LINKS
     assert cells == expected, f"hardware.gpu cells: {sorted(cells)}"
 
 
@@ -348,6 +373,21 @@ def test_spot_check_against_the_datasheet(program, path, expected):
 @pytest.mark.parametrize(("path", "expected"), STRING_CHECKS, ids=[path for path, _ in STRING_CHECKS])
 def test_strings(program, path, expected):
     assert program.value(path) == expected, f"hardware.{path}"
+
+
+def test_every_part_with_nvlink_says_how_many_gpus_its_domain_joins(program):
+    # A part that gives an NVLink figure but forgets nvlink_domain would inherit the base's 1 and put every ring
+    # of tp 2 on PCIe: every such part in the library gives 2 at least, and the base's require says so.
+    for part in PARTS:
+        try:
+            nvlink = program.value(f"{part}.nvlink_bw")
+        except PerfError:                              # a gap: the part gives no figure
+            nvlink = None
+        domain = program.value(f"{part}.nvlink_domain")
+        if nvlink is not None and nvlink > 0:
+            assert domain >= 2, f"hardware.{part}: nvlink_bw {nvlink} but nvlink_domain {domain}"
+        elif nvlink == 0:
+            assert domain == 1, f"hardware.{part}: no NVLink but nvlink_domain {domain}"
 
 
 def test_b200_interconnect_does_not_wait_for_its_open_pcie_bw(program):

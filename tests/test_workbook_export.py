@@ -55,8 +55,9 @@ def test_inputs_values_that_are_one_number_are_number_cells(example_book):
     # text: the swept list and range, and four cells that vary over the sweep (tokens, bytes, flops, runtime).
     # The cells the constraints read are inputs too: gpu.perf's datasheet bounds (mem_size, pcie_bw, nvlink_bw and
     # the peaks of each part: 7 on rtx_a5000, whose peak_int8 is open (no source), 8 on rtx_a6000) and
-    # transformer.perf's layer-group bounds (window_layers, sliding_window, attention_chunk of both OPT models)
-    assert kinds == {"int": 84 + 10, "float": 16 + 11, "bool": 24, "str": 6}
+    # transformer.perf's layer-group bounds (window_layers, sliding_window, attention_chunk of both OPT models), and
+    # gpu.perf's bounds on the ring's links (nvlink_domain and nvlink_mesh_links of each of the two parts: 4)
+    assert kinds == {"int": 84 + 10 + 4, "float": 16 + 11, "bool": 24, "str": 6}
 
 
 def test_inputs_keep_text_for_lists_ranges_and_strings_and_booleans_as_booleans(example_book):
