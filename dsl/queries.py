@@ -13,7 +13,8 @@ the sweep, with the chosen point's coordinates and shown cells, and with the ran
 does not show them. Points that break a constraint of the report (`Result.valid`) never take part. A group with no
 point that meets the conditions still gets its row, left empty, and a warning lists those groups.
 
-In formulas of `where`, a bare axis name (`batch`) is the swept cell of the block that declares it. The numpy
+In formulas of `where`, a bare axis name (`batch`) is the swept cell of the block that declares it, and there and
+in the cells ranked a shown column's `as` label (`tpot`) is the cell it shows (shown_names.py). The numpy
 reductions themselves are in reductions.py; here they are read from and written to a report.
 """
 
