@@ -72,8 +72,11 @@ _TABLE = [
               "a cell is set in one `set { ... }` of the loaded files; keep one (the note says where the first is)"),
     ErrorCode("kind-mismatch", "spec", _E, "{kind} '{block}' cannot extend {parent_kind} '{parent}'",
               "a block extends a block of the same kind"),
-    ErrorCode("unknown-name", "spec", _E, "unknown name '{name}' in {kind} '{block}' | '{block}' has no cell '{cell}'",
-              "the help lists the names that exist; a block of a bundled library file needs its `import`"),
+    ErrorCode("unknown-name", "spec", _E, "unknown name '{name}' in {kind} '{block}' | '{block}' has no cell '{cell}' "
+              "| '{name}' is a shown column's name, not a cell: write the cell it shows ({cell})",
+              "the help lists the names that exist; a block of a bundled library file needs its `import`. In a "
+              "report, a shown column's `as` label reads its cell in `where` lines and questions, not in the "
+              "report's own cells (nor where one label shows two different cells): the message names the cell"),
     ErrorCode("unread-cell", "spec", _W, "'{cell}' is not a cell of '{parent}' (its parent) and nothing reads it | "
               "'{cell}' is a cell of no other {kind} and nothing reads it",
               "likely a misspelt override: the block keeps the value it inherits (the note says which; or, where the "
@@ -171,8 +174,9 @@ _TABLE = [
               "`largest` and `smallest` belong in a report", "move it into the report that binds this block"),
     ErrorCode("duplicate-question", "spec", _E, "report '{report}' asks two questions",
               "ask one reduction per report; a report that extends it can ask another"),
-    ErrorCode("unknown-axis", "spec", _E, "report '{report}' has no axis '{name}'",
-              "`per`, `largest` and `smallest` name axes of the report; the help lists them"),
+    ErrorCode("unknown-axis", "spec", _E, "report '{report}' has no axis '{name}' | '{name}' is a shown column's "
+              "name, not an axis: write the axis it shows ({axis})",
+              "`per`, `largest` and `smallest` name axes of the report, not shown columns; the help lists them"),
     ErrorCode("bad-question", "spec", _E, "'{name}' is named twice in `{question}`",
               "name each axis once: the axes after `per` are kept, every other axis is reduced"),
     # -- evaluation ---------------------------------------------------------------------------------------------

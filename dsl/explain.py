@@ -19,6 +19,7 @@ from .errors import UsageError, available, did_you_mean, error
 from .evaluator import Evaluator, format_coord
 from .linker import children
 from .render import format_number
+from .shown_names import label_message, shown_cells
 from .units import DIMENSIONLESS, auto_unit
 
 
@@ -279,11 +280,13 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
         ctx, checker = program.prepare(report)
     fix, defaulted = choose_point(ctx, at)
     explainer = Explainer(program, ctx, checker, fix)
-    shown = {item.name: item for item in ctx.report.shows}
+    shown = shown_cells(ctx.report)
     asked = cell
     if cell in shown and cell not in ctx.report.cells:
-        # A `show serving.tpot as tpot` label names the cell it shows.
-        cell = shown[cell].ref.dotted
+        # A `show serving.tpot as tpot` label names the cell it shows (as in `where` lines: shown_names).
+        if len(shown[cell]) > 1:
+            raise UsageError(error("unknown-name", label_message(cell, ctx.report)[0] + f" (explain {asked})"))
+        cell = shown[cell][0].dotted
     parts = tuple(cell.split("."))
     if len(parts) > 2 or not all(parts):
         raise UsageError(error("bad-cell", f"cannot read the cell name '{cell}'",

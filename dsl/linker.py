@@ -226,6 +226,12 @@ class Linker:
         from .units import is_unit
 
         if block.kind == "report":
+            from .shown_names import close_labels, label_message
+
+            labelled = label_message(name, block)
+            if labelled is not None:
+                # A column's `as` label, read where only cells are (a report cell: shown_names says why).
+                return Unresolved("unknown-name", labelled[0], tuple(labelled[1]))
             # A report binds roles to blocks by name (`stack = vllm`): a misspelt block is the likely slip.
             # (Where a bundled file defines the name, importing it is the answer: no guesses beside it.)
             role_hints = self._role_value_hints(name, block)
@@ -234,6 +240,7 @@ class Linker:
             else:
                 known = sorted(b for b in self.blocks if self.blocks[b].kind != "report")
                 hints = import_hint(name) or did_you_mean(name, [*block.cells, *known])
+                hints += close_labels(name, block, after_cells=bool(hints))
                 hints.append(available(block.cells))
         else:
             hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]

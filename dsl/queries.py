@@ -13,7 +13,8 @@ the sweep, with the chosen point's coordinates and shown cells, and with the ran
 does not show them. Points that break a constraint of the report (`Result.valid`) never take part. A group with no
 point that meets the conditions still gets its row, left empty, and a warning lists those groups.
 
-In formulas of `where`, a bare axis name (`batch`) is the swept cell of the block that declares it. The numpy
+In formulas of `where`, a bare axis name (`batch`) is the swept cell of the block that declares it, and there and
+in the cells ranked a shown column's `as` label (`tpot`) is the cell it shows (shown_names.py). The numpy
 reductions themselves are in reductions.py; here they are read from and written to a report.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from . import ir, no_answer
 from .errors import did_you_mean
+from .shown_names import label_target, shown_cells
 from .evaluator import format_coord
 from .long_runs import along_long_runs
 from .reductions import Best, Front, best_per_group, merge_best, pareto_per_group
@@ -48,14 +50,22 @@ def axis_coords(ctx: ReportContext) -> dict[str, tuple[Axis, Coord]]:
 
 def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
     """`expr` with each bare name that is an axis of a block the report binds (not a cell of the report) written
-    as the swept cell it is: `batch` -> `workload.batch` (the role) or `serving_grid.batch` (the block). A node
+    as the swept cell it is: `batch` -> `workload.batch` (the role) or `serving_grid.batch` (the block), and each
+    other bare name that is the `as` label of a shown column written as the cell it shows (`tpot` ->
+    `serving.tpot`, at the label's span; shown_names: a cell of the report, then an axis, come first). A node
     with no such name below it is `expr` itself, not a copy (the evaluator's caches know the program's nodes; a
     copy is a new node to them: Evaluator.lasting)."""
     if isinstance(expr, ir.Ref):
         if len(expr.parts) == 1 and expr.parts[0] not in ctx.report.cells:
-            for (owner, name) in ctx.sweep_cells:
-                if name == expr.parts[0]:
-                    return expr.model_copy(update={"parts": (_role_of(owner, ctx), name)})
+            axis = _bound_axis(expr, ctx)
+            if axis is not None:
+                return axis
+            shown = label_target(expr.parts[0], ctx.report)
+            if shown is not None:           # a column's label (`tpot`): the cell it shows, at the label's place
+                shown = shown.model_copy(update={"span": expr.span})
+                # `show batch as b`: the axis. The cell shown is not read as a label again (no loop of labels).
+                bare = len(shown.parts) == 1 and shown.parts[0] not in ctx.report.cells
+                return (_bound_axis(shown, ctx) if bare else None) or shown
         return expr
     update = {}
     for key in ("operand", "left", "right"):
@@ -69,6 +79,23 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
         if any(bound is not arg for bound, arg in zip(args, expr.args)):
             update["args"] = args
     return expr.model_copy(update=update) if update else expr
+
+
+def _bound_axis(expr: ir.Ref, ctx: ReportContext) -> ir.Ref | None:
+    """The one-part `expr` written as the swept cell it names (`batch` -> `workload.batch`); None where it names
+    none."""
+    for (owner, name) in ctx.sweep_cells:
+        if name == expr.parts[0]:
+            return expr.model_copy(update={"parts": (_role_of(owner, ctx), name)})
+    return None
+
+
+def shown_or_written(ref: ir.Ref, ctx: ReportContext) -> ir.Ref:
+    """The reference a question's ranked cell `ref` reads: the cell a column's label shows (`tpot` ->
+    `serving.tpot`: shown_names), else `ref` itself (no axis bound)."""
+    if len(ref.parts) != 1 or ref.parts[0] in ctx.report.cells or _bound_axis(ref, ctx) is not None:
+        return ref
+    return label_target(ref.parts[0], ctx.report) or ref
 
 
 def _role_of(owner: str, ctx: ReportContext) -> str:
@@ -121,8 +148,20 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
         if name not in coords:
             bound = ([f"'{name}' is bound to one block ({ctx.fixed_roles[name]}), so it is not an axis"]
                      if name in ctx.fixed_roles else [])
-            checker.report("unknown-axis", f"report '{report.name}' has no axis '{name}'", ref.span, path=path,
-                           hints=bound + did_you_mean(name, coords) + ["axes: " + (", ".join(coords) or "none")])
+            message, hints = f"report '{report.name}' has no axis '{name}'", did_you_mean(name, coords)
+            shows = [shown for shown in shown_cells(report).get(name, ()) if shown.dotted != name]
+            if shows:
+                # A column's label names a cell, and `per`/`largest` take axes: say which axis the column shows.
+                axes = [axis for axis in (_axis_name(shown, ctx, coords) for shown in shows) if axis is not None]
+                if axes:
+                    message = (f"'{name}' is a shown column's name, not an axis: write the axis it shows "
+                               f"({axes[0]})")
+                    hints = []
+                else:
+                    hints = [f"'{name}' is a shown column's name (it shows "
+                             f"{' or '.join(shown.dotted for shown in shows)}), not an axis"]
+            checker.report("unknown-axis", message, ref.span, path=path,
+                           hints=bound + hints + ["axes: " + (", ".join(coords) or "none")])
             continue
         axis, coord = coords[name]
         if axis.index in seen:
@@ -136,6 +175,17 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
                 f"an axis of {'strings' if coord.kind == 'str' else 'booleans'}"
             checker.report("type-mismatch", f"`{question.form}` needs an axis of numbers, but '{name}' is {what}",
                            ref.span, path=path, hints=["use `best min CELL` to rank points by a cell"])
+
+
+def _axis_name(ref: ir.Ref, ctx: ReportContext, coords: dict) -> str | None:
+    """The name of the axis a shown reference is (`batch`, `workload.batch`), None where it is a cell."""
+    bound = bind_axes(ref, ctx) if len(ref.parts) == 1 else ref
+    if len(bound.parts) == 1:
+        return bound.parts[0] if bound.parts[0] in coords else None
+    for (owner, name) in ctx.sweep_cells:
+        if name == bound.parts[1] and bound.parts[0] in (owner, _role_of(owner, ctx)) and name in coords:
+            return name
+    return None
 
 
 def _kind(vtype) -> str:
@@ -374,7 +424,7 @@ def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Quest
     axes = axis_coords(result.ctx)
     evaluator = result.evaluator
     for objective in question.objectives:
-        ref = objective.ref
+        ref = shown_or_written(objective.ref, result.ctx)       # a column's label: that column shows it
         if ref.dotted in shown or (len(ref.parts) == 1 and ref.parts[0] in axes):
             continue
         shown.add(ref.dotted)
