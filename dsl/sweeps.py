@@ -300,8 +300,7 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                  sources: SourceLines) -> Coord:
     start_kind, start, start_dim = const_value(rng.start, block, blocks, sources, name)
     stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources, name)
-    step_kind = const_value(rng.step, block, blocks, sources, name)[0] if rng.step is not None else "num"
-    if "unknown" in (start_kind, stop_kind, step_kind):
+    if "unknown" in (start_kind, stop_kind):
         return _unknown_coord(name, block, 1, rng.span)
     if start_kind != "num" or stop_kind != "num":
         raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span,
@@ -316,6 +315,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                                          rng.span, hints=["e.g. `1 GB .. 8 GB by *2` or `0 s .. 1 s by 0.1 s`"]))
     else:
         step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
+        if step_kind == "unknown":
+            return _unknown_coord(name, block, 1, rng.span)
         if step_kind != "num":
             raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span,
                                          hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
