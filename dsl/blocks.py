@@ -276,7 +276,8 @@ def _set_changes_dimension(replaced: ir.Cell, cell: ir.Cell) -> bool:
     """Whether a `set` gives a number of another dimension than the number it replaces (a declared unit or choice
     is checked with the other cells instead)."""
     return replaced.choices is None and replaced.declared_dim is None and isinstance(replaced.expr, ir.Num) \
-        and isinstance(cell.expr, ir.Num) and tuple(replaced.expr.dim) != tuple(cell.expr.dim)
+        and isinstance(cell.expr, ir.Num) and None not in (replaced.expr.dim, cell.expr.dim) \
+        and tuple(replaced.expr.dim) != tuple(cell.expr.dim)       # None: reported by the parser (unknown unit)
 
 
 def _set_cell(node: ir.Block, cell: ir.Cell, replaced: ir.Cell) -> ir.Block:

@@ -255,6 +255,8 @@ class Checker(Sharing):
             self.note_block(cell.expr.parts[0])
             return VType("block")
         vtype = self.formula_type(cell.expr, block, path)
+        if cell.declared is not None and cell.declared_dim is None and cell.choices is None:
+            return UNKNOWN                         # its unit was reported by the parser: its formula checked alone
         if wrong_choice and vtype.kind != choice_kind(cell):
             return UNKNOWN                         # reported (bad-choice): what compares it with strings is not checked
         if declared is None and cell.choices is None and vtype.kind in ("num", "str", "bool") \
@@ -698,8 +700,9 @@ class Checker(Sharing):
 # The type rule of each expression kind (`_t_<kind>`), looked up once rather than by name for every node.
 _RULES = {name[3:]: rule for name, rule in vars(Checker).items() if name.startswith("_t_")}
 
-# The type of a number, by its dimension's exponents (a formula writes the same few units again and again).
-_NUM_TYPES: dict[tuple, VType] = {}
+# The type of a number, by its dimension's exponents (a formula writes the same few units again and again); a
+# literal the parser reported (an unknown unit: ir.Num.dim None) is unknown, so nothing that reads it errs again.
+_NUM_TYPES: dict[tuple | None, VType] = {None: UNKNOWN}
 
 
 def reached_by_both_values(branched: dict[tuple, set]) -> set:

@@ -25,7 +25,7 @@ class Coord:
 
     name: str
     owner: str                    # the block that declares the sweep
-    kind: str                     # "num" | "str" | "bool" | "role"
+    kind: str                     # "num" | "str" | "bool" | "role" | "unknown" (a value the parser reported)
     values: np.ndarray            # SI numbers, strings, booleans, or block names for a role
     dim: Dimension | None = None
     unit: str = ""                # display unit of the axis values

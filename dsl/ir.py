@@ -64,11 +64,13 @@ class Span(Node):
 class Num(Node):
     """A number literal, with or without a unit: `768 GB/s`, `24`, `1e-3`, `4_096`. `value` is in SI (768e9 for `768
     GB/s`), `dim` its dimension exponents over units.BASE_DIMENSIONS, `unit` the unit as written (None for a plain
-    number) and `text` the literal as written."""
+    number) and `text` the literal as written. `dim` is None where the parser reported the literal (an unknown unit,
+    a number too large) or put it in place of a formula it reported (too deep): its type is unknown to the checker,
+    so the file is still checked without an error that only follows from it (parser.PartialParse)."""
 
     kind: Literal["num"] = "num"
     value: float                      # in SI
-    dim: tuple[int, ...]              # exponents over units.BASE_DIMENSIONS
+    dim: tuple[int, ...] | None       # exponents over units.BASE_DIMENSIONS; None: reported by the parser
     unit: str | None = None           # the unit as written, kept for display
     text: str
     span: Span

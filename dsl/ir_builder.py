@@ -13,7 +13,10 @@ benchmarks/bench_language.py). The nodes are those the tree walk built before, e
 - A formula nested deeper than `limits.MAX_EXPR_DEPTH` Lark tree levels is a located error[too-deep] at the formula
   that holds it (a cell's value, a condition, a sweep's source), and what was reported inside it is taken back: the
   checker and evaluator recurse over formulas. Heights are counted as the tree walk counted them.
-- Unit errors and the like are collected in `diagnostics`, so one pass reports every bad unit of a file.
+- Unit errors and the like are collected in `diagnostics`, so one pass reports every bad unit of a file. A literal
+  reported here (an unknown unit, a number too large, the 0 put in place of a formula too deep) is a Num of unknown
+  dimension (`dim` None): the parser hands the module on (parser.PartialParse) and the checker types it unknown, so
+  the rest of the file is checked without an error that only follows from it.
 
 One instance serves every parse of the process (Lark binds its methods once): `begin` gives it the text and file of
 the next parse, and parser.py holds a lock around each parse. Lark's tokens are `str` subclasses, which is how a
@@ -189,7 +192,7 @@ class IRBuilder:
             source_line=self.line(span.line),
             hints=["split it into cells, e.g. `part = a + b + c` and `total = part + d + e`"]))
         self._dropped.append(node)
-        return _num(value=0.0, dim=_NO_DIM, unit=None, text="0", span=span)
+        return _num(value=0.0, dim=None, unit=None, text="0", span=span)      # unknown: no follow-on error
 
     # -- top level ---------------------------------------------------------------------------------------------
     def start(self, items: list) -> ir.Module:
@@ -400,17 +403,24 @@ class IRBuilder:
             if unit_text.replace("_", "").isalpha() and not self.one_value:
                 hints.append(f"if '{unit_text}' starts the next cell, separate the two with ';' or a new line")
             self.diagnostics.append(error(exc.code, exc.message, loc, source_line=self.line(span.line), hints=hints))
-            return _num(value=number, dim=_NO_DIM, unit=unit_text, text=str(token), span=span)
-        value = self.finite(unit.to_si(number), token, str(token))
+            # Its dimension unknown (None): the file is checked on, and what reads this cell reports nothing more.
+            return _num(value=0.0 if number is None else number, dim=None, unit=unit_text, text=str(token),
+                        span=span)
+        value = None if number is None else self.finite(unit.to_si(number), token, str(token))
+        if value is None:
+            return _num(value=0.0, dim=None, unit=unit_text, text=str(token), span=span)
         return _num(value=value, dim=unit.dim.exponents, unit=unit_text, text=str(token), span=span)
 
     def number(self, children: list) -> ir.Num:
         token = children[0]
         value = self.finite(float(token.replace("_", "")), token, str(token))
+        if value is None:
+            return _num(value=0.0, dim=None, unit=None, text=str(token), span=self._token_span(token))
         return _num(value=value, dim=_NO_DIM, unit=None, text=str(token), span=self._token_span(token))
 
-    def finite(self, value: float, token, text: str) -> float:
-        """`value`, or 0 after a located error where it overflows a float (above about 1.8e308 in SI)."""
+    def finite(self, value: float, token, text: str) -> float | None:
+        """`value`, or None after a located error where it overflows a float (above about 1.8e308 in SI): the literal
+        then stands as 0 of unknown dimension (dim None)."""
         if math.isfinite(value):
             return value
         span = self._token_span(token)
@@ -418,7 +428,7 @@ class IRBuilder:
         self.diagnostics.append(error(
             "number-too-large", f"'{shown}' is too large for a number (the largest is about 1.8e308 in SI units)",
             span.location(), source_line=self.line(span.line)))
-        return 0.0
+        return None
 
     def unquote(self, token) -> str:
         """A STRING token's text without its quotes, its escapes (ESCAPES) replaced. Any other backslash is a located

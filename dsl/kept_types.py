@@ -13,7 +13,7 @@ from . import ir
 from .linker import source_items
 from .near_misses import quoted_quantity_hints
 from .units import Dimension
-from .vtypes import BOOL, STR, VType, num
+from .vtypes import BOOL, STR, UNKNOWN, VType, num
 
 OVERRIDE_KEEPS_DIMENSION = "an override keeps the dimension of the cell it replaces"
 OVERRIDE_KEEPS_TYPE = "an override keeps the type of the cell it replaces"
@@ -23,11 +23,12 @@ _WANTED = {"str": "a string", "bool": "a boolean"}
 
 
 def written_type(expr: ir.Expr) -> VType | None:
-    """The type of a literal as written (`300 W`, `-2`, `"x"`, `true`), None for anything else (a formula)."""
-    if isinstance(expr, ir.Num):
-        return num(Dimension(expr.dim))
+    """The type of a literal as written (`300 W`, `-2`, `"x"`, `true`), None for anything else (a formula); unknown
+    for a number the parser reported (`300 Watt`)."""
     if isinstance(expr, ir.Unary) and expr.op == "-" and isinstance(expr.operand, ir.Num):
-        return num(Dimension(expr.operand.dim))
+        expr = expr.operand
+    if isinstance(expr, ir.Num):       # dim None: a literal the parser reported (an unknown unit)
+        return UNKNOWN if expr.dim is None else num(Dimension(expr.dim))
     if isinstance(expr, ir.Str):
         return STR
     if isinstance(expr, ir.Bool):

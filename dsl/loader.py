@@ -67,8 +67,10 @@ def _is_file(path: Path) -> bool:
 def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | None = None,
                  trace: LoadTrace | None = None) -> list[ir.Module]:
     """Parse the given files and everything they import. `texts` maps extra in-memory file names to their text;
-    `trace` (optional) is told every file read and every import resolved, failed ones included."""
-    from .parser import parse_text
+    `trace` (optional) is told every file read and every import resolved, failed ones included. Raises PerfError
+    with every diagnostic of every file: PartialLoad, which holds the modules, where the only errors are those
+    after which a file is still checked (parser.CHECKED_ON: an unknown unit)."""
+    from .parser import PartialParse, parse_text
 
     modules: list[ir.Module] = []
     diagnostics: list[Diagnostic] = []
@@ -90,9 +92,14 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     if missing:
         raise UsageError(missing)
 
+    partial: list[Diagnostic] = []         # the errors of files parsed with errors after which they are checked
+
     def parse(text: str, shown: str, importer: Path | None) -> None:
         try:
             module = parse_text(text, shown)
+        except PartialParse as exc:           # an unknown unit, say: the module is loaded, its imports followed
+            partial.extend(exc.diagnostics)
+            module = exc.module
         except PerfError as exc:
             diagnostics.extend(exc.diagnostics)
             return
@@ -133,8 +140,20 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
             continue
         parse(text, shown, path)
     if diagnostics:
-        raise PerfError(diagnostics)
+        raise PerfError(diagnostics + partial)
+    if partial:
+        raise PartialLoad(partial, modules)
     return modules
+
+
+class PartialLoad(PerfError):
+    """The errors of loaded files that parsed with errors after which they are still checked (parser.PartialParse),
+    every file loaded and every import found: `modules` is what load_modules would have returned, the checker's to
+    check (Program.load), never to evaluate."""
+
+    def __init__(self, diagnostics: list[Diagnostic], modules: list[ir.Module]):
+        super().__init__(diagnostics)
+        self.modules = modules
 
 
 def _missing_file(raw: str, path: Path, cut: str | None = None) -> Diagnostic:

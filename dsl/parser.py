@@ -172,7 +172,8 @@ _BLOCK_START = re.compile(r"^[ \t]*(?:import[ \t]+\"|set[ \t]*\{|(?:" + "|".join
 
 
 def parse_text(text: str, file: str = "<text>") -> ir.Module:
-    """Parse a whole .perf file into a Module, or raise PerfError with every diagnostic found.
+    """Parse a whole .perf file into a Module, or raise PerfError with every diagnostic found: PartialParse, which
+    holds the Module, where only errors after which the file is still checked were found (CHECKED_ON).
 
     The same text under the same name gives the same Module (the IR is frozen), so it is parsed once per process:
     `perfdsl check` of every library loads each file as a program of its own, and the files they import (the cost
@@ -195,9 +196,32 @@ def _parse_module(text: str, file: str) -> ir.Module:
         first = _syntax_diagnostic(exc, text, file)
         raise PerfError([first] + _later_errors(text, file, first.location.line if first.location else 0)) from None
     if diagnostics:
+        if all(diagnostic.code in CHECKED_ON for diagnostic in diagnostics):
+            raise PartialParse(diagnostics, module)
         raise PerfError(diagnostics)
-    parse_cache.store(text, file, module)
+    parse_cache.store(text, file, module)             # clean modules only: a file with errors reports them each time
     return module
+
+
+# The errors the IR builder reports after which the module it built is still checked (loader.py, Program.load): each
+# leaves nothing behind that the checker would misread. A literal with an unknown unit, a number too large and the 0
+# that stands for a formula too deep are Nums of unknown dimension (ir.Num.dim None), which the checker types
+# unknown; a question outside a report is kept in its block, where nothing reads it. The rest stop at the parse: a
+# string with an unknown escape keeps the escape as written (a path or a choice compared with it would err again),
+# and a choice that mixes strings and block names has no one kind of value.
+CHECKED_ON = frozenset({"unknown-unit", "unit-out-of-range", "number-too-large", "too-deep",
+                        "question-outside-report"})
+
+
+class PartialParse(PerfError):
+    """The errors of a file that parsed but whose IR builder reported errors after which it is still checked (every
+    one in CHECKED_ON), with the `module` built: `perfdsl check` links and checks it, so one run reports every error
+    of the file, and the evaluation of a program that holds it is refused with them all (Program.load). Never kept
+    in the parse cache."""
+
+    def __init__(self, diagnostics: list[Diagnostic], module: ir.Module):
+        super().__init__(diagnostics)
+        self.module = module
 
 
 def _later_errors(text: str, file: str, line: int) -> list[Diagnostic]:

@@ -27,7 +27,7 @@ from .evaluator import Constants, Evaluator
 from .gc_pauses import with_fewer_collections
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
-from .loader import LoadTrace, load_modules
+from .loader import LoadTrace, PartialLoad, load_modules
 from .near_misses import unread_cells
 from .overrides import apply_overrides
 from .queries import answer, check_questions
@@ -71,11 +71,18 @@ class Program:
              texts: Mapping[str, str] | None = None, session: CheckSession | None = None,
              trace: LoadTrace | None = None) -> "Program":
         """The program of the given files and what they import (loader.load_modules, which `trace` follows: the
-        check cache records what a check read with it)."""
+        check cache records what a check read with it). Raises PerfError with every diagnostic of the files: where
+        the only errors of the parse are those after which a file is still checked (an unknown unit: PartialLoad),
+        the program is checked all the same and the error lists what its check reports too (sorted by location),
+        so that one `perfdsl check`, or one refused `eval`, names every error of every file."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         paths = list(paths)
-        program = cls(load_modules(paths, dict(texts or {}), trace), session=session)
+        try:
+            program = cls(load_modules(paths, dict(texts or {}), trace), session=session)
+        except PartialLoad as exc:
+            program = cls(exc.modules, session=session)
+            raise PerfError(exc.diagnostics + program.check()) from None
         from pathlib import Path
 
         from .loader import display_path

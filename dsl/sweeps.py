@@ -211,6 +211,8 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
                                      hints=["a role sweep lists blocks only; a value sweep lists values only"]))
     values = [const_value(item, block, blocks, sources, name) for item in items]
     kinds = {kind for kind, _, _ in values}
+    if "unknown" in kinds:
+        return _unknown_coord(name, block, len(items), span)
     if len(kinds) > 1:
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes "
                                      + " and ".join({"num": "numbers", "str": "strings", "bool": "booleans"}[k]
@@ -298,6 +300,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                  sources: SourceLines) -> Coord:
     start_kind, start, start_dim = const_value(rng.start, block, blocks, sources, name)
     stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources, name)
+    if "unknown" in (start_kind, stop_kind):
+        return _unknown_coord(name, block, 1, rng.span)
     if start_kind != "num" or stop_kind != "num":
         raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span,
                                      hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
@@ -311,6 +315,8 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                                          rng.span, hints=["e.g. `1 GB .. 8 GB by *2` or `0 s .. 1 s by 0.1 s`"]))
     else:
         step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
+        if step_kind == "unknown":
+            return _unknown_coord(name, block, 1, rng.span)
         if step_kind != "num":
             raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span,
                                          hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
@@ -345,9 +351,17 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
                  unit=unit, scale=scale, span=rng.span)
 
 
+def _unknown_coord(name: str, block: Block, count: int, span: ir.Span) -> Coord:
+    """The coordinate of a sweep one of whose values the parser reported (`[300 Watt, 350 W]`: an unknown unit): of
+    kind "unknown", which the checker types unknown, so nothing that reads the swept cell errs again; `count`
+    distinct placeholder values (a zipped sweep's rows stay distinct). Never evaluated: the program's load raised."""
+    return Coord(name=name, owner=block.name, kind="unknown", values=np.arange(count, dtype=float), span=span)
+
+
 def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines, name: str = "sweep"
                 ) -> tuple[str, object, Dimension | None]:
-    """The value of a sweep's constant item: ("num", SI float, dim) | ("str", text, None) | ("bool", b, None).
+    """The value of a sweep's constant item: ("num", SI float, dim) | ("str", text, None) | ("bool", b, None), or
+    ("unknown", 0.0, None) for a number the parser reported (`300 Watt`) or a formula that reads one.
 
     A sweep value is a formula like any other, typed by the checker and computed by the evaluator (over a context
     with no axes), so the same names, units and cycle rules hold. It may read cells that are themselves constant:
@@ -355,7 +369,7 @@ def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: 
     that the checker rejects, or that is not finite.
     """
     if isinstance(expr, ir.Num):
-        return "num", expr.value, Dimension(expr.dim)
+        return ("num", expr.value, Dimension(expr.dim)) if expr.dim is not None else ("unknown", 0.0, None)
     if isinstance(expr, ir.Str):
         return "str", expr.value, None
     if isinstance(expr, ir.Bool):
@@ -367,6 +381,8 @@ def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: 
     vtype = checker.expr_type(expr, block, block.cell_path(name))
     if checker.diagnostics:
         raise PerfError(checker.diagnostics)
+    if vtype.kind == "unknown":            # it reads a number the parser reported, and nothing else is wrong
+        return "unknown", 0.0, None
     if vtype.kind not in ("num", "str", "bool"):
         raise PerfError(sources.diag("non-constant-sweep", f"a sweep value is a number, a string or a boolean, "
                                      f"not {vtype.describe()}", expr.span))
