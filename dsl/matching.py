@@ -28,7 +28,7 @@ import numpy as np
 
 from . import ir
 from .comparison import Unmatched
-from .errors import Diagnostic, Location, error
+from .errors import Diagnostic, Location, error, near_miss
 from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
 from .run_fields import unused_identities, unused_metrics
@@ -273,6 +273,24 @@ def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, tuple
     return None
 
 
+def _close_fields(result: Result, ignored: list[str]) -> dict[str, list[str]]:
+    """For each field in `ignored`, the identifying fields of the report it is a near miss of (`hardwre` ->
+    ['hardware']): the sweep's axes and cells, the roles it binds and the usual run fields, each kept only where
+    matching can use it (_point_values, asked of the few near misses only)."""
+    from .runlogs.records import IDENTITY_ORDER
+
+    ctx = result.ctx
+    names = set(IDENTITY_ORDER) | set(ctx.fixed_roles) | set(ctx.swept_roles) | {a.name for a in ctx.axes}
+    names |= {cell for _, cell in ctx.sweep_cells}
+    names.discard("report")
+    close: dict[str, list[str]] = {}
+    for key in ignored:
+        found = sorted(n for n in names if n != key and near_miss(key, n) and _point_values(result, n) is not None)
+        if found:
+            close[key] = found
+    return close
+
+
 def _normalise(value) -> object:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
@@ -294,7 +312,7 @@ def _match(comparison: Comparison, runs) -> None:
     comparison.used_keys = list(columns)
     shown = {column.name: column for column in result.columns if column.kind == "num"}
     if ignored:
-        comparison.diagnostics.extend(unused_identities(ignored, runs, shown))
+        comparison.diagnostics.extend(unused_identities(ignored, runs, shown, _close_fields(result, ignored)))
 
     normalised = {}
     for key, (values, aliases) in columns.items():

@@ -202,6 +202,19 @@ TRIGGERS = [
         "which is used\n"
         "  --> runs.csv (row 1)\n"
         "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 0 warnings\n")),
+    # A misspelt key is kept (any name is an identifying field, as `ingest --help` says) but warned about, at the key.
+    Trigger("misspelt-side-key", ["ingest", "runs.csv", "--meta", "side.json", "-o", "out.csv"], 0, files={
+        "runs.csv": "model,runtime [ms]\norg/tiny,25\n", "side.json": '{"model": "org/tiny", "n_gpu": 1}'},
+        stderr=(
+        "warning[misspelt-side-key]: the side metadata's key 'n_gpu' is no field perfdsl knows; it is kept as an "
+        "identifying field of its own, which a report matches only where it has a cell of that name\n"
+        "  --> side.json:1:23 (key 'n_gpu')\n"
+        "  |\n"
+        '1 | {"model": "org/tiny", "n_gpu": 1}\n'
+        "  |                       ^^^^^^^\n"
+        "  = help: did you mean 'n_gpus'?\n"
+        "  = help: write the key as 'n_gpus' to identify the runs by that field\n"
+        "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 1 warning\n")),
     Trigger("side-file", ["ingest", "runs.csv", "runs.csv.meta.json", "-o", "out.csv"], 0, files={
         "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\n",
         "runs.csv.meta.json": '{"hardware": "NVIDIA RTX A5000"}'}, stderr=(
@@ -298,6 +311,32 @@ TRIGGERS = [
         "  = help: add a cell of that name to the report or its workload to match on it\n"
         "\n"
         "1 warning\n")),
+    # A near miss of a field the report sweeps (a misspelt --meta key, carried into the runs): located, did you mean,
+    # and what it does: the run matches both points and is compared with none.
+    Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0, files={
+        "r.perf": REPORT, "runs.csv": "n_gpu,runtime [ms]\n1,11\n"}, stderr=(
+        "warning[unused-run-field]: the runs' field 'n_gpu' matches no cell of the report, so matching does not use "
+        "it; the runs do not give 'n_gpus', so a run matches every 'n_gpus' of the report and, matching several "
+        "points, is compared with none\n"
+        "  --> runs.csv:1:1 (column 'n_gpu')\n"
+        "  |\n"
+        "1 | n_gpu,runtime [ms]\n"
+        "  | ^^^^^\n"
+        "  = help: did you mean 'n_gpus'?\n"
+        "  = help: rename 'n_gpu' to 'n_gpus' where it is written (the log's column, or the key of the side metadata: "
+        "--meta, LOG.meta.json)\n"
+        "\n"
+        "warning[unmatched]: 1 ambiguous match: a run that matches several sweep points is compared with none of them\n"
+        "  --> runs.csv (row 1)\n"
+        "  = note: n_gpu=1 matches 2 sweep points: n_gpus=1; n_gpus=2 (runs.csv:row 1)\n"
+        "  = help: give the runs an identifying field whose value differs between those points (a cell of the report, "
+        "or a role such as model or hardware)\n"
+        "\n"
+        "note[unmatched]: 2 estimates without a run\n"
+        "  = note: n_gpus=1\n"
+        "  = note: n_gpus=2\n"
+        "\n"
+        "2 warnings\n")),
     # A log column without its unit reads as an identifying field: the hint says it may be the shown metric.
     Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
