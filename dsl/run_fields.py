@@ -58,6 +58,19 @@ def unused_metrics(runs, shown: dict, used: set[str], compared_any: bool) -> lis
     return diagnostics
 
 
+def takes_metric(name: str, shown: dict, runs) -> bool:
+    """Whether a run metric `name` is meant for a shown column (`shown`: name -> column): it is one, or an alias one
+    takes (`e2e_latency` for `e2e`), or the runtime a shown throughput is derived from (with the runs' tokens), or a
+    near miss or the last part of a shown name (a naming slip, warned about at its column by unused_metrics)."""
+    from .matching import METRIC_ALIASES
+
+    if name in shown or any(name in METRIC_ALIASES.get(s, ()) for s in shown):
+        return True
+    if name == "runtime" and "throughput" in shown and any("tokens" in run.identity for run in runs):
+        return True
+    return any(near_miss(name, s) or s.rpartition(".")[2] == name for s in shown)
+
+
 def unused_identities(ignored: list[str], runs, shown: dict,
                       close: dict[str, list[str]] | None = None) -> list[Diagnostic]:
     """Warnings for identifying fields that match no cell of the report (`ignored`): one, as before, naming the

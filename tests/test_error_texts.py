@@ -373,19 +373,52 @@ TRIGGERS = [
         "\n"
         "1 warning\n"
         "--strict: warnings are errors\n")),
+    # A log none of whose metrics the report shows (nor a near miss of one) gives nothing to compare: a bad log, as one
+    # with no usable row (no-rows), exit status 1. It was a warning, exit status 0.
+    Trigger("nothing-to-compare", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 1,
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,latency [ms]\n1,11\n2,21\n"}, stderr=(
+        "error[nothing-to-compare]: no run of this log carries a metric the report shows: the log (perfdsl-csv) "
+        "holds 'latency'; the report shows 'runtime'\n"
+        "  --> runs.csv\n"
+        "  = help: a log is compared where its runs measure a shown metric: give the log that does, or leave this one "
+        "out; none of its runs is compared\n"
+        "\n"
+        "1 error\n")),
+    # A log whose runs have no identifying field would match every point of the sweep (the wrong tool's log: an
+    # nvidia-smi power log beside a report of several points); its runs were described by an empty text.
+    Trigger("nothing-to-compare", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 1,
+            files={"r.perf": REPORT, "runs.csv": "runtime [ms]\n11\n"}, stderr=(
+        "error[nothing-to-compare]: no run of this log can be matched: the log (perfdsl-csv) holds 'runtime' for "
+        "runs without an identifying field; the report's 2 sweep points differ in n_gpus, so each run would match "
+        "them all and none is compared\n"
+        "  --> runs.csv\n"
+        "  = help: give the identifying fields (n_gpus) as side metadata: perfdsl ingest LOG --meta side.json with "
+        '{"model": "...", "hardware": "..."}, or a file LOG.meta.json beside the log\n'
+        "\n"
+        "1 error\n")),
     # A metric far from every shown name is a log's extra column, unless nothing at all is compared.
     Trigger("unmatched-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0,
-            files={"r.perf": REPORT, "runs.csv": "n_gpus,latency [ms]\n1,11\n2,21\n"}, stderr=(
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,runtme [ms],latency [ms]\n1,11,11\n2,21,21\n"}, stderr=(
+        "warning[unmatched-metric]: the runs' metric 'runtme' matches no metric the report shows, so it is not "
+        "compared\n"
+        "  --> runs.csv:1:8 (column 'runtme [ms]')\n"
+        "  |\n"
+        "1 | n_gpus,runtme [ms],latency [ms]\n"
+        "  |        ^^^^^^^^^^^\n"
+        "  = help: did you mean 'runtime'?\n"
+        "  = help: a run's metric is compared with the shown column of the same name: name the column "
+        "'runtime [ms]'\n"
+        "\n"
         "warning[unmatched-metric]: the runs' metric 'latency' matches no metric the report shows: nothing is "
         "compared\n"
-        "  --> runs.csv:1:8 (column 'latency [ms]')\n"
+        "  --> runs.csv:1:20 (column 'latency [ms]')\n"
         "  |\n"
-        "1 | n_gpus,latency [ms]\n"
-        "  |        ^^^^^^^^^^^^\n"
+        "1 | n_gpus,runtme [ms],latency [ms]\n"
+        "  |                    ^^^^^^^^^^^^\n"
         "  = help: the report shows 'runtime': name a log's column like the shown metric it measures "
         "(`show x.tpot in ms as tpot` takes 'tpot [ms]')\n"
         "\n"
-        "1 warning\n")),
+        "2 warnings\n")),
     # A negative duration was compared (an error of -200 %); 0 is not a measurement either.
     Trigger("bad-value", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "n_gpus,runtime [ms]\n1,-11\n2,0\n"}, stderr=(

@@ -113,3 +113,23 @@ def test_side_metadata_window_bound_that_is_not_finite_is_refused(bound):
     # JSON side metadata may hold NaN or Infinity (Python's json reads both); such a bound is no time.
     with pytest.raises(PerfError, match=r"error\[bad-window\]: cannot read the window bound"):
         nvidia_smi.read_window("power.csv", None, {"window": [0, bound]}, timezone.utc)
+
+
+def test_the_wrong_tools_log_beside_the_seed_report_is_refused_at_the_log(shared_logs, repo_root, capsys):
+    """An nvidia-smi power log given as --measured to the seed report (24 points: 6 models x 2 GPUs x 1/8 GPUs): its
+    one run has no identifying field, so it would match all 24 points. It was compared with nothing under exit status
+    0, described as `note:  matches 24 sweep points` (an empty description); now an error at the log, exit status 1,
+    as a log with no usable row (no-rows) is."""
+    from perfdsl.cli import main
+
+    log = shared_logs / "03_nvidia_smi" / "ap461719_llama2-7b_gpu_power_log.csv"
+    status = main(["eval", str(repo_root / "reports" / "seed_benchmark.perf"), "--measured", str(log),
+                   "--format", "csv"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith(
+        "error[nothing-to-compare]: no run of this log can be matched: the log (nvidia-smi) holds 'energy', 'power', "
+        "'runtime', 'peak_power', 'memory', 'gpu_utilization' for runs without an identifying field; the report's "
+        f"{6 * 2 * 2} sweep points differ in model, hardware, n_gpus, so each run would match them all and none is "
+        f"compared\n  --> {log}\n"), err
+    assert "note:  " not in err and "matches 24 sweep points" not in err
