@@ -259,8 +259,11 @@ _TABLE = [
               "({n} entries); hardware left out", "give the hardware in side metadata (--meta)"),
     ErrorCode("mixed-hardware", "runs", _W, "device_ids '{ids}' name different GPUs ({names}); hardware left out",
               "give the hardware in side metadata (--meta)"),
-    ErrorCode("window-outside-log", "runs", _W, "the window ({start} .. {end}) reaches beyond the samples of {gpu} "
-              "({first} .. {last}); only the overlap is used", "check the window against the log's time range"),
+    ErrorCode("window-outside-log", "runs", "error or warning", "the window ({start} .. {end}) reaches beyond the "
+              "samples of {gpu} ({first} .. {last}); only the overlap is used (a warning) | the window [{start}, "
+              "{end}] lies outside the log's span [{first}, {last}] ({gpu}): no sample in it; skipped (an error: "
+              "the log gives no run for that GPU, exit status 1)", "check the window against the log's time range: "
+              "ISO times are read in the log's utc_offset (side metadata; default UTC), epoch seconds are UTC"),
     ErrorCode("bad-report-option", "spec", _E, "'{option}' is {form} | {option}: {reason}",
               "docs/LANGUAGE.md, \"Report options\", gives each option's values and default"),
     ErrorCode("unknown-option", "spec", _W, "'{name}' is not a report option, so it changes nothing",

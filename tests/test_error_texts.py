@@ -251,6 +251,18 @@ TRIGGERS = [
         "  = help: give the model as side metadata: --meta side.json with {\"model\": \"...\"}, or a file "
         "'power.csv.meta.json' beside the log\n"
         "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 2 warnings\n")),
+    # A window that misses the log altogether (an hour off: a time zone) is one error saying so; it was "only the
+    # overlap is used" (there is none), then no-energy, then no-samples, then no-rows.
+    Trigger("window-outside-log", ["ingest", "power.csv", "-o", "out.csv",
+                                   "--window", "2025-01-10T13:00:00,2025-01-10T13:00:02"], 1, files={
+        "power.csv": SMI_HEADER + smi_row(0, 100) + smi_row(1, 200) + smi_row(2, 200)}, stderr=(
+        "error[window-outside-log]: the window [2025-01-10T13:00:00.000+00:00, 2025-01-10T13:00:02.000+00:00] lies "
+        "outside the log's span [2025-01-10T12:00:00.000+00:00, 2025-01-10T12:00:02.000+00:00] (gpu 0): no sample "
+        "in it; skipped\n"
+        "  --> power.csv\n"
+        "  = help: check the window against the log's time range: ISO times are read in the log's utc_offset (side "
+        "metadata; default UTC), epoch seconds are UTC\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
     # The log's one GPU has no sample: the log gives no run (no-rows, exit status 1).
     Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
         "power.csv": SMI_HEADER + "2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"}, stderr=(

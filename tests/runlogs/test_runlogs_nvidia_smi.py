@@ -133,3 +133,15 @@ def test_the_wrong_tools_log_beside_the_seed_report_is_refused_at_the_log(shared
         f"{6 * 2 * 2} sweep points differ in model, hardware, n_gpus, so each run would match them all and none is "
         f"compared\n  --> {log}\n"), err
     assert "note:  " not in err and "matches 24 sweep points" not in err
+
+
+def test_a_window_entirely_outside_the_shared_log_is_one_error(shared_logs):
+    """The sample log spans 2025-04-16 19:53:18.720 .. 19:53:43.262 UTC; a window in 1970 meets none of it: one error
+    naming both spans, and no 'only the overlap is used', no-energy or no-samples beside it (nor no-rows)."""
+    path = shared_logs / "03_nvidia_smi" / "ap461719_llama2-7b_gpu_power_log.csv"
+    result = load_runs(path, window=(1000.0, 2000.0))
+    assert result.records == []
+    assert [(p.code, p.severity) for p in result.problems] == [("window-outside-log", "error")]
+    assert result.problems[0].message == (
+        "the window [1970-01-01T00:16:40.000+00:00, 1970-01-01T00:33:20.000+00:00] lies outside the log's span "
+        "[2025-04-16T19:53:18.720+00:00, 2025-04-16T19:53:43.262+00:00]: no sample in it; skipped")
