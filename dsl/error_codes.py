@@ -217,8 +217,9 @@ _TABLE = [
               "the row was cut (the log was still being written?) or edited by hand; fix or remove it"),
     ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out | "
               "'{value}' in column '{column}': a duration cannot be negative; not used | ... a power of 0 is not a "
-              "measurement; not used", "the row's other values are kept; a duration, memory size, energy, power or "
-              "throughput is greater than 0: write NA where the run has no value"),
+              "measurement; not used | 'inf' in column '{column}': not finite; not used", "the row's other values are "
+              "kept; a duration, memory size, energy, power or throughput is greater than 0, and finite (perfdsl's CSV "
+              "writes an estimate that is not finite as inf): write NA where the run has no value"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
               "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read) | the file "
