@@ -301,12 +301,13 @@ _TABLE = [
               "may name the block where two blocks share an hf_id)"),
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
-    ErrorCode("nothing-to-compare", "runs", _E, "no run of this log carries a metric the report shows: the log "
-              "({format}) holds {metrics}; the report shows {shown} | no run of this log can be matched: the log ({format}) "
-              "holds {metrics} for runs without an identifying field; the report's {n} sweep points differ in {axes}, "
-              "so each run would match them all and none is compared", "a log given to compare must give something to compare, as one with no usable row (no-rows): "
-              "give the log that measures a shown metric, or the runs' identifying fields as side metadata (--meta); "
-              "exit status 1, the other logs still compared"),
+    ErrorCode("nothing-to-compare", "runs", _E, "no run of this log carries a metric the report shows: the "
+              "log ({format}) holds {metrics}; the report shows {shown} | no run of this log can be matched: the log "
+              "({format}) holds {metrics} for runs without an identifying field; the report's {n} sweep points differ "
+              "in {axes}, so each run would match them all and none is compared", "a log given to compare must give "
+              "something to compare: give the log that measures a shown metric, or the runs' identifying fields as "
+              "side metadata (--meta); eval and calibrate refuse it (exit status 1), as a log with no usable row "
+              "(no-rows)"),
     ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "
               "does not use them", "add a cell of that name to the report or its workload to match on it; a field "
               "that reads as a shown metric without its unit (`tpot_ms`) gets a warning of its own: name the column "

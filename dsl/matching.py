@@ -282,9 +282,9 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
     """(the runs to match, an error[nothing-to-compare] per log refused). A log is refused, as a log with no usable
     row is (no-rows, exit status 1), where it can give nothing to compare: none of its runs carries a metric the
     report shows (nor a near miss or the last part of a shown name: those are naming slips, each warned about at its
-    column by run_fields.unused_metrics and unused_identities), as a latency report given a log of other figures; or, in a report of several
-    points, none of its runs has an identifying field, so each would match every point. The wrong tool's log was
-    compared with nothing under exit status 0, its runs described by an empty text."""
+    column by run_fields.unused_metrics and unused_identities), as a latency report given a log of other figures;
+    or, in a report of several points, none of its runs has an identifying field, so each would match every point.
+    The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text."""
     from .run_fields import _as_metric, takes_metric
 
     by_log: dict[str, list] = {}

@@ -112,8 +112,8 @@ def _misspelt_field(name: str, fields: list[str], run, runs) -> Diagnostic:
     return _warning(
         "unused-run-field", f"the runs' field '{name}' matches no cell of the report, so matching does not use it"
         f"{effect}", run, name, quantity=False,
-        hints=did_you_mean(name, fields) + [f"rename '{name}' to '{meant}' where it is written (the log's column, or the "
-                                            "key of the side metadata: --meta, LOG.meta.json)"])
+        hints=did_you_mean(name, fields) + [f"rename '{name}' to '{meant}' where it is written (the log's column, or "
+                                            "the key of the side metadata: --meta, LOG.meta.json)"])
 
 
 def _as_metric(name: str, shown: dict) -> tuple[str | None, str | None]:

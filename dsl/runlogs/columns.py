@@ -104,8 +104,8 @@ def not_finite(value: object) -> bool:
     return False
 
 
-NOT_FINITE_HINT = ("a measurement is a finite number: perfdsl writes an estimate that is not finite (a division by zero) "
-                   "as inf, which no run measures; write NA where a run has no value")
+NOT_FINITE_HINT = ("a measurement is a finite number: perfdsl writes an estimate that is not finite (a division by "
+                   "zero) as inf, which no run measures; write NA where a run has no value")
 
 MAGNITUDE_HINT = "a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write NA " \
     "where the run has no value"
