@@ -221,8 +221,9 @@ _TABLE = [
               "the row was cut (the log was still being written?) or edited by hand; fix or remove it"),
     ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out | "
               "'{value}' in column '{column}': a duration cannot be negative; not used | ... a power of 0 is not a "
-              "measurement; not used", "the row's other values are kept; a duration, memory size, energy, power or "
-              "throughput is greater than 0: write NA where the run has no value"),
+              "measurement; not used | 'inf' in column '{column}': not finite; not used", "the row's other values are "
+              "kept; a duration, memory size, energy, power or throughput is greater than 0, and finite (perfdsl's CSV "
+              "writes an estimate that is not finite as inf): write NA where the run has no value"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
               "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read) | the file "
@@ -244,6 +245,10 @@ _TABLE = [
               "give the model as side metadata (--meta side.json, or LOG.meta.json beside the log)"),
     ErrorCode("bad-side", "runs", _E, "the side metadata {where} {problem}",
               "side metadata is a JSON object of identifying fields (model, hardware, batch, ...)"),
+    ErrorCode("misspelt-side-key", "runs", _W, "the side metadata's key '{key}' is no field perfdsl knows; it is kept "
+              "as an identifying field of its own, which a report matches only where it has a cell of that name",
+              "did you mean a known key ('hardware', 'n_gpus' ...)? write the key as that field to identify the runs "
+              "by it (`perfdsl ingest --help` lists the keys)"),
     ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata gives {other}, which is "
               "used", "remove the key from the side metadata to keep the log's value"),
     ErrorCode("side-file", "runs", _N, "side metadata, not a log: read with the logs beside it", ""),
@@ -259,8 +264,11 @@ _TABLE = [
               "({n} entries); hardware left out", "give the hardware in side metadata (--meta)"),
     ErrorCode("mixed-hardware", "runs", _W, "device_ids '{ids}' name different GPUs ({names}); hardware left out",
               "give the hardware in side metadata (--meta)"),
-    ErrorCode("window-outside-log", "runs", _W, "the window ({start} .. {end}) reaches beyond the samples of {gpu} "
-              "({first} .. {last}); only the overlap is used", "check the window against the log's time range"),
+    ErrorCode("window-outside-log", "runs", "error or warning", "the window ({start} .. {end}) reaches beyond the "
+              "samples of {gpu} ({first} .. {last}); only the overlap is used (a warning) | the window [{start}, "
+              "{end}] lies outside the log's span [{first}, {last}] ({gpu}): no sample in it; skipped (an error: "
+              "the log gives no run for that GPU, exit status 1)", "check the window against the log's time range: "
+              "ISO times are read in the log's utc_offset (side metadata; default UTC), epoch seconds are UTC"),
     ErrorCode("bad-report-option", "spec", _E, "'{option}' is {form} | {option}: {reason}",
               "docs/LANGUAGE.md, \"Report options\", gives each option's values and default"),
     ErrorCode("unknown-option", "spec", _W, "'{name}' is not a report option, so it changes nothing",
@@ -297,6 +305,13 @@ _TABLE = [
               "may name the block where two blocks share an hf_id)"),
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
+    ErrorCode("nothing-to-compare", "runs", _E, "no run of this log carries a metric the report shows: the "
+              "log ({format}) holds {metrics}; the report shows {shown} | no run of this log can be matched: the log "
+              "({format}) holds {metrics} for runs without an identifying field; the report's {n} sweep points differ "
+              "in {axes}, so each run would match them all and none is compared", "a log given to compare must give "
+              "something to compare: give the log that measures a shown metric, or the runs' identifying fields as "
+              "side metadata (--meta); eval and calibrate refuse it (exit status 1), as a log with no usable row "
+              "(no-rows)"),
     ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "
               "does not use them", "add a cell of that name to the report or its workload to match on it; a field "
               "that reads as a shown metric without its unit (`tpot_ms`) gets a warning of its own: name the column "

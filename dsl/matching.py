@@ -28,7 +28,7 @@ import numpy as np
 
 from . import ir
 from .comparison import Unmatched
-from .errors import Diagnostic, Location, error
+from .errors import Diagnostic, Location, error, near_miss
 from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
 from .run_fields import unused_identities, unused_metrics
@@ -273,6 +273,74 @@ def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, tuple
     return None
 
 
+def _log_of(run) -> str:
+    """The log a run came from: its source without the row ("runs.csv:row 3", "v.json:$", "smi.csv:rows 1-25")."""
+    return run.source.rsplit(":row ", 1)[0] if ":row " in run.source else run.source.rsplit(":", 1)[0]
+
+
+def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> tuple[list, list[Diagnostic]]:
+    """(the runs to match, an error[nothing-to-compare] per log refused). A log is refused, as a log with no usable
+    row is (no-rows, exit status 1), where it can give nothing to compare: none of its runs carries a metric the
+    report shows (nor a near miss or the last part of a shown name: those are naming slips, each warned about at its
+    column by run_fields.unused_metrics and unused_identities), as a latency report given a log of other figures;
+    or, in a report of several points, none of its runs has an identifying field, so each would match every point.
+    The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text."""
+    from .run_fields import _as_metric, takes_metric
+
+    by_log: dict[str, list] = {}
+    for run in runs:
+        by_log.setdefault(_log_of(run), []).append(run)
+    kept, refused = [], []
+    for log, log_runs in by_log.items():
+        metrics = list(dict.fromkeys(name for run in log_runs for name in run.metrics))
+        fields = {name for run in log_runs for name in run.identity}
+        comparable = (any(takes_metric(name, shown, log_runs) for name in metrics)
+                      or any(_as_metric(name, shown)[0] for name in fields))     # `runtime_ms`: warned at its column
+        anonymous = n_points > 1 and not any(run.identity for run in log_runs)
+        if comparable and not anonymous:
+            kept.extend(log_runs)
+            continue
+        formats = ", ".join(sorted({run.format for run in log_runs}))
+        holds = ", ".join(f"'{name}'" for name in metrics) or "no metric"
+        wants = ", ".join(f"'{name}'" for name in shown) or "no metric"
+        differ = ", ".join(axes)
+        if not comparable:
+            message = (f"no run of this log carries a metric the report shows: the log ({formats}) holds {holds}; "
+                       f"the report shows {wants}")
+            hints = ["a log is compared where its runs measure a shown metric: give the log that does, or leave this "
+                     "one out; none of its runs is compared"]
+        else:
+            message = (f"no run of this log can be matched: the log ({formats}) holds {holds} for runs without an "
+                       f"identifying field; the report's {n_points} sweep points differ in {differ}, so each run "
+                       "would match them all and none is compared")
+            hints = []
+        notes = ([f"its runs give no identifying field, so each would match all {n_points} sweep points (they "
+                  f"differ in {differ})"] if anonymous and not comparable else [])
+        if anonymous:
+            hints.append(f"give the identifying fields ({differ}) as side metadata: perfdsl ingest LOG --meta "
+                         'side.json with {"model": "...", "hardware": "..."}, or a file LOG.meta.json beside the log')
+        refused.append(Diagnostic("nothing-to-compare", message, Location(log), notes=notes, hints=hints))
+    return kept, refused
+
+
+def _close_fields(result: Result, ignored: list[str]) -> dict[str, list[str]]:
+    """For each field in `ignored`, the identifying fields of the report it is a near miss of (`hardwre` ->
+    ['hardware']): the sweep's axes and cells, the roles it binds and the usual run fields, each kept only where
+    matching can use it (_point_values, asked of the few near misses only)."""
+    from .runlogs.records import IDENTITY_ORDER
+
+    ctx = result.ctx
+    names = set(IDENTITY_ORDER) | set(ctx.fixed_roles) | set(ctx.swept_roles) | {a.name for a in ctx.axes}
+    names |= {cell for _, cell in ctx.sweep_cells}
+    names.discard("report")
+    close: dict[str, list[str]] = {}
+    for key in ignored:
+        found = sorted(n for n in names if n != key and near_miss(key, n) and _point_values(result, n) is not None)
+        if found:
+            close[key] = found
+    return close
+
+
 def _normalise(value) -> object:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
@@ -293,8 +361,10 @@ def _match(comparison: Comparison, runs) -> None:
             columns[key] = found
     comparison.used_keys = list(columns)
     shown = {column.name: column for column in result.columns if column.kind == "num"}
+    runs, refused = _refuse_uncomparable(runs, shown, n, [axis.name for axis in result.ctx.axes])
+    comparison.diagnostics.extend(refused)
     if ignored:
-        comparison.diagnostics.extend(unused_identities(ignored, runs, shown))
+        comparison.diagnostics.extend(unused_identities(ignored, runs, shown, _close_fields(result, ignored)))
 
     normalised = {}
     for key, (values, aliases) in columns.items():
@@ -337,7 +407,7 @@ def _match(comparison: Comparison, runs) -> None:
                     mask[:] = False
             else:
                 mask &= values == _normalise(wanted)
-        identity = ", ".join(f"{k}={v}" for k, v in run.identity.items())
+        identity = ", ".join(f"{k}={v}" for k, v in run.identity.items()) or "a run without identifying fields"
         if valid is not None and (mask & ~valid).any() and not (mask & valid).any():
             # The run's point breaks a `require`: no estimate stands there (constraints.py).
             reason = "its sweep point breaks a constraint: " + _broken_at(result, int(np.flatnonzero(mask)[0]))
@@ -379,7 +449,9 @@ def _match(comparison: Comparison, runs) -> None:
                                                   derived=name in derived_used))
     used = {"runtime"} if "throughput" in derived_used else set()     # a throughput derived from the runtime
     used |= {alias for name in shown for alias in METRIC_ALIASES.get(name, ())}
-    comparison.diagnostics.extend(unused_metrics(runs, shown, used, compared_any=bool(comparison.metrics)))
+    # A log refused above has said that nothing of it is compared: no second warning for its metrics.
+    comparison.diagnostics.extend(unused_metrics(runs, shown, used,
+                                                 compared_any=bool(comparison.metrics) or bool(refused)))
     comparison.run_source = run_source
     comparison.asked = matched_points | broken_asked
     without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import stat
 import tempfile
 from contextlib import contextmanager, suppress
@@ -29,18 +30,22 @@ from .errors import UsageError, error
 
 # OWASP, CSV Injection: "=", "+", "-", "@", tab (0x09) and carriage return (0x0D) start a formula in some spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_GUARDED = re.compile("'+[=+\\-@\t\r]")        # what neutralise writes: quotes, then a formula character
 
 
 def neutralise(value: object) -> object:
-    """Text that a spreadsheet would run as a formula, with a leading `'`; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text that a spreadsheet would run as a formula, with a leading `'`; anything else unchanged. Text that already
+    reads as guarded (`'+cmd`, `''=x`: quotes, then a formula character) gets one more `'`, so that `restore` gives
+    back exactly the text written, whatever it was; the result never starts with a formula character."""
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or _GUARDED.match(value)):
         return "'" + value
     return value
 
 
 def restore(text: str) -> str:
-    """The text `neutralise` was given: a leading `'` before a formula character is taken off."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    """The text `neutralise` was given: one leading `'` taken off text that is quotes followed by a formula character
+    (`'+cmd` -> `+cmd`, `''+cmd` -> `'+cmd`); any other text unchanged (`'quoted'` stays)."""
+    if _GUARDED.match(text):
         return text[1:]
     return text
 

@@ -58,13 +58,32 @@ def unused_metrics(runs, shown: dict, used: set[str], compared_any: bool) -> lis
     return diagnostics
 
 
-def unused_identities(ignored: list[str], runs, shown: dict) -> list[Diagnostic]:
+def takes_metric(name: str, shown: dict, runs) -> bool:
+    """Whether a run metric `name` is meant for a shown column (`shown`: name -> column): it is one, or an alias one
+    takes (`e2e_latency` for `e2e`), or the runtime a shown throughput is derived from (with the runs' tokens), or a
+    near miss or the last part of a shown name (a naming slip, warned about at its column by unused_metrics)."""
+    from .matching import METRIC_ALIASES
+
+    if name in shown or any(name in METRIC_ALIASES.get(s, ()) for s in shown):
+        return True
+    if name == "runtime" and "throughput" in shown and any("tokens" in run.identity for run in runs):
+        return True
+    return any(near_miss(name, s) or s.rpartition(".")[2] == name for s in shown)
+
+
+def unused_identities(ignored: list[str], runs, shown: dict,
+                      close: dict[str, list[str]] | None = None) -> list[Diagnostic]:
     """Warnings for identifying fields that match no cell of the report (`ignored`): one, as before, naming the
-    plain ones (`backend`); one each, located, for those that read as a shown metric without its unit."""
+    plain ones (`backend`); one each, located, for those that read as a shown metric without its unit, and for those
+    that are a near miss of an identifying field the report matches on (`close`: name -> those fields, e.g.
+    'hardwre' -> ['hardware']): a misspelt --meta key or column would otherwise leave the runs ambiguous unnoticed."""
     first = _first_runs(runs, lambda run: run.identity)
     plain, diagnostics = [], []
     for name in ignored:
         metric, unit = _as_metric(name, shown)
+        if metric is None and (close or {}).get(name):
+            diagnostics.append(_misspelt_field(name, close[name], first.get(name), runs))
+            continue
         if metric is None:
             plain.append(name)
             continue
@@ -81,6 +100,20 @@ def unused_identities(ignored: list[str], runs, shown: dict) -> list[Diagnostic]
             + " match no cell of the report, so matching does not use them", None, "", quantity=False,
             hints=["add a cell of that name to the report or its workload to match on it"]))
     return diagnostics
+
+
+def _misspelt_field(name: str, fields: list[str], run, runs) -> Diagnostic:
+    """unused-run-field for `name`, a near miss of the report's identifying `fields`: what becomes of it (left out of
+    matching) and what that does where the runs lack the field meant (each run matches every value of it)."""
+    meant = fields[0]
+    lacking = not any(meant in r.identity for r in runs)
+    effect = (f"; the runs do not give '{meant}', so a run matches every '{meant}' of the report and, matching "
+              f"several points, is compared with none" if lacking else "")
+    return _warning(
+        "unused-run-field", f"the runs' field '{name}' matches no cell of the report, so matching does not use it"
+        f"{effect}", run, name, quantity=False,
+        hints=did_you_mean(name, fields) + [f"rename '{name}' to '{meant}' where it is written (the log's column, or "
+                                            "the key of the side metadata: --meta, LOG.meta.json)"])
 
 
 def _as_metric(name: str, shown: dict) -> tuple[str | None, str | None]:

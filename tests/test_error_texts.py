@@ -202,6 +202,19 @@ TRIGGERS = [
         "which is used\n"
         "  --> runs.csv (row 1)\n"
         "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 0 warnings\n")),
+    # A misspelt key is kept (any name is an identifying field, as `ingest --help` says) but warned about, at the key.
+    Trigger("misspelt-side-key", ["ingest", "runs.csv", "--meta", "side.json", "-o", "out.csv"], 0, files={
+        "runs.csv": "model,runtime [ms]\norg/tiny,25\n", "side.json": '{"model": "org/tiny", "n_gpu": 1}'},
+        stderr=(
+        "warning[misspelt-side-key]: the side metadata's key 'n_gpu' is no field perfdsl knows; it is kept as an "
+        "identifying field of its own, which a report matches only where it has a cell of that name\n"
+        "  --> side.json:1:23 (key 'n_gpu')\n"
+        "  |\n"
+        '1 | {"model": "org/tiny", "n_gpu": 1}\n'
+        "  |                       ^^^^^^^\n"
+        "  = help: did you mean 'n_gpus'?\n"
+        "  = help: write the key as 'n_gpus' to identify the runs by that field\n"
+        "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 1 warning\n")),
     Trigger("side-file", ["ingest", "runs.csv", "runs.csv.meta.json", "-o", "out.csv"], 0, files={
         "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\n",
         "runs.csv.meta.json": '{"hardware": "NVIDIA RTX A5000"}'}, stderr=(
@@ -238,6 +251,18 @@ TRIGGERS = [
         "  = help: give the model as side metadata: --meta side.json with {\"model\": \"...\"}, or a file "
         "'power.csv.meta.json' beside the log\n"
         "ingest: 1 run from 1 log (nvidia-smi); wrote out.csv; 0 errors, 2 warnings\n")),
+    # A window that misses the log altogether (an hour off: a time zone) is one error saying so; it was "only the
+    # overlap is used" (there is none), then no-energy, then no-samples, then no-rows.
+    Trigger("window-outside-log", ["ingest", "power.csv", "-o", "out.csv",
+                                   "--window", "2025-01-10T13:00:00,2025-01-10T13:00:02"], 1, files={
+        "power.csv": SMI_HEADER + smi_row(0, 100) + smi_row(1, 200) + smi_row(2, 200)}, stderr=(
+        "error[window-outside-log]: the window [2025-01-10T13:00:00.000+00:00, 2025-01-10T13:00:02.000+00:00] lies "
+        "outside the log's span [2025-01-10T12:00:00.000+00:00, 2025-01-10T12:00:02.000+00:00] (gpu 0): no sample "
+        "in it; skipped\n"
+        "  --> power.csv\n"
+        "  = help: check the window against the log's time range: ISO times are read in the log's utc_offset (side "
+        "metadata; default UTC), epoch seconds are UTC\n"
+        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
     # The log's one GPU has no sample: the log gives no run (no-rows, exit status 1).
     Trigger("no-samples", ["ingest", "power.csv", "-o", "out.csv"], 1, files={
         "power.csv": SMI_HEADER + "2025/01/10 12:00:00.000, 0, NVIDIA RTX A5000, [N/A], [N/A]\n"}, stderr=(
@@ -298,6 +323,32 @@ TRIGGERS = [
         "  = help: add a cell of that name to the report or its workload to match on it\n"
         "\n"
         "1 warning\n")),
+    # A near miss of a field the report sweeps (a misspelt --meta key, carried into the runs): located, did you mean,
+    # and what it does: the run matches both points and is compared with none.
+    Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0, files={
+        "r.perf": REPORT, "runs.csv": "n_gpu,runtime [ms]\n1,11\n"}, stderr=(
+        "warning[unused-run-field]: the runs' field 'n_gpu' matches no cell of the report, so matching does not use "
+        "it; the runs do not give 'n_gpus', so a run matches every 'n_gpus' of the report and, matching several "
+        "points, is compared with none\n"
+        "  --> runs.csv:1:1 (column 'n_gpu')\n"
+        "  |\n"
+        "1 | n_gpu,runtime [ms]\n"
+        "  | ^^^^^\n"
+        "  = help: did you mean 'n_gpus'?\n"
+        "  = help: rename 'n_gpu' to 'n_gpus' where it is written (the log's column, or the key of the side metadata: "
+        "--meta, LOG.meta.json)\n"
+        "\n"
+        "warning[unmatched]: 1 ambiguous match: a run that matches several sweep points is compared with none of them\n"
+        "  --> runs.csv (row 1)\n"
+        "  = note: n_gpu=1 matches 2 sweep points: n_gpus=1; n_gpus=2 (runs.csv:row 1)\n"
+        "  = help: give the runs an identifying field whose value differs between those points (a cell of the report, "
+        "or a role such as model or hardware)\n"
+        "\n"
+        "note[unmatched]: 2 estimates without a run\n"
+        "  = note: n_gpus=1\n"
+        "  = note: n_gpus=2\n"
+        "\n"
+        "2 warnings\n")),
     # A log column without its unit reads as an identifying field: the hint says it may be the shown metric.
     Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
@@ -334,19 +385,52 @@ TRIGGERS = [
         "\n"
         "1 warning\n"
         "--strict: warnings are errors\n")),
+    # A log none of whose metrics the report shows (nor a near miss of one) gives nothing to compare: a bad log, as one
+    # with no usable row (no-rows), exit status 1. It was a warning, exit status 0.
+    Trigger("nothing-to-compare", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 1,
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,latency [ms]\n1,11\n2,21\n"}, stderr=(
+        "error[nothing-to-compare]: no run of this log carries a metric the report shows: the log (perfdsl-csv) "
+        "holds 'latency'; the report shows 'runtime'\n"
+        "  --> runs.csv\n"
+        "  = help: a log is compared where its runs measure a shown metric: give the log that does, or leave this one "
+        "out; none of its runs is compared\n"
+        "\n"
+        "1 error\n")),
+    # A log whose runs have no identifying field would match every point of the sweep (the wrong tool's log: an
+    # nvidia-smi power log beside a report of several points); its runs were described by an empty text.
+    Trigger("nothing-to-compare", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 1,
+            files={"r.perf": REPORT, "runs.csv": "runtime [ms]\n11\n"}, stderr=(
+        "error[nothing-to-compare]: no run of this log can be matched: the log (perfdsl-csv) holds 'runtime' for "
+        "runs without an identifying field; the report's 2 sweep points differ in n_gpus, so each run would match "
+        "them all and none is compared\n"
+        "  --> runs.csv\n"
+        "  = help: give the identifying fields (n_gpus) as side metadata: perfdsl ingest LOG --meta side.json with "
+        '{"model": "...", "hardware": "..."}, or a file LOG.meta.json beside the log\n'
+        "\n"
+        "1 error\n")),
     # A metric far from every shown name is a log's extra column, unless nothing at all is compared.
     Trigger("unmatched-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0,
-            files={"r.perf": REPORT, "runs.csv": "n_gpus,latency [ms]\n1,11\n2,21\n"}, stderr=(
+            files={"r.perf": REPORT, "runs.csv": "n_gpus,runtme [ms],latency [ms]\n1,11,11\n2,21,21\n"}, stderr=(
+        "warning[unmatched-metric]: the runs' metric 'runtme' matches no metric the report shows, so it is not "
+        "compared\n"
+        "  --> runs.csv:1:8 (column 'runtme [ms]')\n"
+        "  |\n"
+        "1 | n_gpus,runtme [ms],latency [ms]\n"
+        "  |        ^^^^^^^^^^^\n"
+        "  = help: did you mean 'runtime'?\n"
+        "  = help: a run's metric is compared with the shown column of the same name: name the column "
+        "'runtime [ms]'\n"
+        "\n"
         "warning[unmatched-metric]: the runs' metric 'latency' matches no metric the report shows: nothing is "
         "compared\n"
-        "  --> runs.csv:1:8 (column 'latency [ms]')\n"
+        "  --> runs.csv:1:20 (column 'latency [ms]')\n"
         "  |\n"
-        "1 | n_gpus,latency [ms]\n"
-        "  |        ^^^^^^^^^^^^\n"
+        "1 | n_gpus,runtme [ms],latency [ms]\n"
+        "  |                    ^^^^^^^^^^^^\n"
         "  = help: the report shows 'runtime': name a log's column like the shown metric it measures "
         "(`show x.tpot in ms as tpot` takes 'tpot [ms]')\n"
         "\n"
-        "1 warning\n")),
+        "2 warnings\n")),
     # A negative duration was compared (an error of -200 %); 0 is not a measurement either.
     Trigger("bad-value", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "n_gpus,runtime [ms]\n1,-11\n2,0\n"}, stderr=(

@@ -88,6 +88,25 @@ def parse_quantity(text: str) -> float | None:
 
 
 # What a quantity of each dimension is called in a warning; any other dimension is "a quantity in DIM".
+def not_finite(value: object) -> bool:
+    """Whether a cell or JSON value is a number that is not finite: 'inf', '-inf', 'nan' (any case, as Python's float
+    reads them; perfdsl's own CSV writes an estimate that is not finite as inf), or a JSON Infinity / NaN. Such a
+    value is read, and reported as not finite (never 'cannot read'), not used as a measurement."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, str):
+        try:
+            return not math.isfinite(float(value.strip()))
+        except ValueError:
+            return False
+    return False
+
+
+NOT_FINITE_HINT = ("a measurement is a finite number: perfdsl writes an estimate that is not finite (a division by "
+                   "zero) as inf, which no run measures; write NA where a run has no value")
+
 MAGNITUDE_HINT = "a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write NA " \
     "where the run has no value"
 _KINDS = {TIME: "a duration", BYTES: "a memory size", ENERGY: "an energy", POWER: "a power"}

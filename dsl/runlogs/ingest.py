@@ -32,7 +32,7 @@ from .load import load_runs
 from .nvidia_smi import window_bound
 from .records import warning
 from ..output import check_target, same_file, silence
-from .side import check_side, is_side_file, side_files
+from .side import check_side, is_side_file, misspelt_keys, side_files
 from .write import write_runs_csv, write_runs_jsonl
 
 
@@ -57,7 +57,8 @@ def help_epilog() -> str:
               "--meta SIDE.json: a JSON object of what the logs lack, copied into every run, e.g.",
               '  {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8, "batch": 32, "seq_len": 1024}',
               "  identifying keys: " + ", ".join(IDENTITY_ORDER),
-              "    (any other name is an identifying field too, matched against a report cell of that name)",
+              "    (any other name is an identifying field too, matched against a report cell of that name;",
+              "     a near miss of a known key, such as 'hardwre', is kept so but warned about: misspelt-side-key)",
               "  control keys:"]
     lines += [f"    {key.ljust(10)}  {text}" for key, text in CONTROL_KEY_HELP.items()]
     lines += [
@@ -140,6 +141,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
         else:
             epoch_window = parsed
     result = load_runs(logs, format, side=side, window=epoch_window)
+    if side_file:
+        result.problems[:0] = misspelt_keys(side, side_file)
     for log in logs:
         result.problems.extend(unmatchable(log, [r for r in result.records if r.source.startswith(f"{log}:")]))
     failed = [p for p in result.problems if p.severity in ("error", "warning")]

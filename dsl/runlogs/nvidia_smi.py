@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..errors import Location
+from ..errors import Diagnostic, Location
 from ..units import UnitError, parse_unit
 from .files import csv_rows, csv_text, physical_lines, read_text
 from .perfdsl_csv import caret_span
@@ -274,7 +274,8 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
     """The record of one GPU over the window [start, end] (None: from its first or to its last sample), or None with a
     warning in `result.problems` where it has no sample there. Energy (trapezoidal integral, J), mean power (energy /
     duration, W) and runtime (s) need two power samples; peak power, peak memory and mean utilization are taken over
-    the samples inside the window. A window reaching beyond the samples is a warning; its overlap is used."""
+    the samples inside the window. A window reaching beyond the samples is a warning; its overlap is used. A window
+    with no overlap is an error (window-outside-log) and gives no record."""
     label = f"gpu {gpu.key}" if gpu.key else "the log"
     times = [t for t, _ in gpu.power] or [t for t, _ in gpu.memory]
     if not times:
@@ -283,6 +284,15 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
     first, last = min(times), max(times)
     lo = first if start is None else max(start, first)
     hi = last if end is None else min(end, last)
+    if start is not None and (end < first or start > last):
+        # No overlap at all: one error that says so (the log gives no run for this GPU), not "only the overlap is
+        # used" followed by no-energy and no-samples. An error, as the no-rows it stands for (exit status 1).
+        result.problems.append(Diagnostic(
+            "window-outside-log", f"the window [{iso(start)}, {iso(end)}] lies outside the log's span "
+            f"[{iso(first)}, {iso(last)}]{f' ({label})' if gpu.key else ''}: no sample in it; skipped", Location(path),
+            hints=["check the window against the log's time range: ISO times are read in the log's utc_offset "
+                   "(side metadata; default UTC), epoch seconds are UTC"]))
+        return None
     if start is not None and (start < first or end > last):
         result.problems.append(warning(
             "window-outside-log", f"the window ({iso(start)} .. {iso(end)}) reaches beyond the samples of {label} "

@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
+from ..output import restore
 from ..units import Unit
 from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
-                      magnitude_problem, parse_column, parse_quantity, settle_row)
+                      magnitude_problem, not_finite, NOT_FINITE_HINT, parse_column, parse_quantity, settle_row)
 from .files import csv_rows, csv_text, physical_lines, read_text, semicolon_separated
 from .records import LoadResult, Measurement, RunRecord, file_error, ragged_row, warning
 from .registry import Adapter, register
@@ -152,7 +153,7 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
         problem = None                     # why a number read cannot be a measurement
         if column.name == SOURCE_COLUMN and not column.is_quantity:
             if cell:
-                extra[SOURCE_COLUMN] = cell
+                extra[SOURCE_COLUMN] = restore(cell)     # the `'` the writer put before a formula-like source
             continue
         if cell == NOT_AVAILABLE:
             continue
@@ -164,6 +165,8 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
             if value is not None and problem is None:
                 metrics[column.name] = to_measurement(value, column.unit)
                 continue
+            if value is None and not_finite(cell):
+                problem = "not finite"
             code, message = "bad-value", (f"cannot read '{cell}' as a number in column '{column.header.strip()}'"
                                           if problem is None else
                                           f"'{cell}' in column '{column.header.strip()}': {problem}; not used")
@@ -175,7 +178,8 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
             code, message = "bad-value", f"cannot read '{cell}' in column '{column.header.strip()}': {reason}"
         detail = f"row {row_number}, column '{column.header.strip()}'"
         location = Location(path, line, *caret_span(source_line, index), detail)
-        hints = [MAGNITUDE_HINT] if column.is_quantity and problem is not None else []
+        hints = ([NOT_FINITE_HINT] if problem == "not finite" else [MAGNITUDE_HINT]) \
+            if column.is_quantity and problem is not None else []
         found.append((column, warning(code, message, location, source_line=source_line, hints=hints)))
     bad_identity = [c.name for c, _ in found if not c.is_quantity]
     quantity_columns = sum(1 for c in columns if c.is_quantity)

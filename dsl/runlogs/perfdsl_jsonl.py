@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError
+from ..output import restore
 from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
-                      magnitude_problem, parse_column, parse_quantity, settle_row)
+                      magnitude_problem, not_finite, NOT_FINITE_HINT, parse_column, parse_quantity, settle_row)
 from .files import load_json_text, physical_lines, read_text
 from .perfdsl_csv import to_measurement
 from .records import LoadResult, RunRecord, file_error, is_number, warning
@@ -94,7 +95,7 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
     for key, value in document.items():
         column, problem = columns[key], None
         if column.name == SOURCE_COLUMN and not column.is_quantity:
-            extra[SOURCE_COLUMN] = value
+            extra[SOURCE_COLUMN] = restore(value) if isinstance(value, str) else value   # the writer's `'` off
             continue
         if value == NOT_AVAILABLE:
             continue
@@ -106,6 +107,8 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
             if number is not None and problem is None:
                 metrics[column.name] = to_measurement(float(number), column.unit)
                 continue
+            if number is None and not_finite(value):
+                problem = "not finite"
             message = (f"cannot read {json.dumps(value)} as a number for key '{key}'" if problem is None else
                        f"{json.dumps(value)} for key '{key}': {problem}; not used")
         else:
@@ -120,7 +123,8 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
                 bad_identity.append(column.name)
         diagnostic = warning("missing-value" if value is None or value == "" else "bad-value", message,
                              Location(path, line_number, *key_span(line, key), f"row {row_number}, key '{key}'"),
-                             source_line=line, hints=[MAGNITUDE_HINT] if problem is not None else [])
+                             source_line=line, hints=[] if problem is None else
+                             [NOT_FINITE_HINT] if problem == "not finite" else [MAGNITUDE_HINT])
         found.append((column, diagnostic))
     has_quantities = any(columns[k].is_quantity for k in document)
     no_metric_left = has_quantities and not metrics

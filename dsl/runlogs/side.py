@@ -77,6 +77,39 @@ def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
     return checked
 
 
+def misspelt_keys(side: dict[str, object], path: str) -> list[Diagnostic]:
+    """A warning (`misspelt-side-key`) for each key of the side metadata read from `path` that is not a known field
+    but a near miss of one (`hardwre`, `n_gpu`): any other name is documented as an identifying field of its own,
+    so the key is kept, but a report has no cell of that name and the run would match every value of the field
+    meant. Located at the key's first mention in the file (line and column) where it can be found."""
+    from ..errors import did_you_mean, near_miss
+    from .files import physical_lines, read_text
+    from .records import IDENTITY_ORDER, warning
+
+    known = set(IDENTITY_ORDER) | CONTROL_KEYS | {"tp", "pp", "stack", "kv_cache_dtype"}
+    found = []
+    for key in side:
+        close = [k for k in known if key not in known and near_miss(key, k)]
+        if not close:
+            continue
+        location, line = Location(path), None
+        try:
+            for number, text in enumerate(physical_lines(read_text(path)), start=1):
+                col = text.find(json.dumps(key))
+                if col >= 0:
+                    location = Location(path, number, col + 1, col + 1 + len(json.dumps(key)), f"key '{key}'")
+                    line = text
+                    break
+        except PerfError:
+            pass                            # read once already; a file gone since is located at its name
+        found.append(warning(
+            "misspelt-side-key", f"the side metadata's key '{key}' is no field perfdsl knows; it is kept as an "
+            "identifying field of its own, which a report matches only where it has a cell of that name",
+            location, source_line=line, hints=did_you_mean(key, close) + [
+                f"write the key as '{sorted(close)[0]}' to identify the runs by that field"]))
+    return found
+
+
 def side_files(log: Path) -> tuple[Path, Path]:
     """Where side metadata for one log may be: the folder's file, then the log's own. A path with no name of its own
     (".", a folder given by mistake, refused later as no log) has them as if it were a file in its parent."""

@@ -106,3 +106,28 @@ def test_the_same_file_beside_the_log_gives_the_same_error_and_status(tmp_path, 
     assert main(["ingest", "log.csv", "-o", "out.csv"]) == 1
     assert capsys.readouterr().err == (f"error[{code}]: {message}\n  --> log.csv.meta.json{where}\n" + rest
                                        + "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")
+
+
+def test_misspelt_meta_keys_are_warned_at_ingest_and_at_eval(tmp_path, monkeypatch, capsys, repo_root):
+    """The validation engineer's case: `--meta` with 'hardwre' and 'n_gpu'. Any name is an identifying field (as
+    `ingest --help` says), so the keys are kept and the exit status stays 0; but ingest warns at each key with the
+    known key meant, and eval of the seed report (which sweeps hardware and n_gpus) warns at each column with the
+    report's field meant and says why the run is compared with nothing (it matches 2 GPUs x 2 counts = 4 points)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text("model,runtime [ms]\nfacebook/opt-1.3b,693.77\n")
+    (tmp_path / "side.json").write_text('{"hardwre": "NVIDIA RTX A5000",\n "n_gpu": 1}\n')
+    assert main(["ingest", "log.csv", "--meta", "side.json", "-o", "runs.csv"]) == 0
+    err = capsys.readouterr().err
+    assert "warning[misspelt-side-key]: the side metadata's key 'hardwre' is no field perfdsl knows" in err
+    assert "  --> side.json:1:2 (key 'hardwre')\n" in err and "  --> side.json:2:2 (key 'n_gpu')\n" in err
+    assert "= help: did you mean 'hardware'?" in err and "= help: did you mean 'n_gpus'?" in err
+    assert err.endswith("ingest: 1 run from 1 log (perfdsl-csv); wrote runs.csv; 0 errors, 2 warnings\n")
+
+    assert main(["eval", str(repo_root / "reports" / "seed_benchmark.perf"), "--measured", "runs.csv",
+                 "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert ("warning[unused-run-field]: the runs' field 'hardwre' matches no cell of the report, so matching does "
+            "not use it; the runs do not give 'hardware', so a run matches every 'hardware' of the report and, "
+            "matching several points, is compared with none\n  --> runs.csv:1:7 (column 'hardwre')\n") in err
+    assert "  = help: did you mean 'n_gpus'?\n" in err
+    assert f"matches {2 * 2} sweep points" in err

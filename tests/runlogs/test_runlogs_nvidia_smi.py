@@ -113,3 +113,35 @@ def test_side_metadata_window_bound_that_is_not_finite_is_refused(bound):
     # JSON side metadata may hold NaN or Infinity (Python's json reads both); such a bound is no time.
     with pytest.raises(PerfError, match=r"error\[bad-window\]: cannot read the window bound"):
         nvidia_smi.read_window("power.csv", None, {"window": [0, bound]}, timezone.utc)
+
+
+def test_the_wrong_tools_log_beside_the_seed_report_is_refused_at_the_log(shared_logs, repo_root, capsys):
+    """An nvidia-smi power log given as --measured to the seed report (24 points: 6 models x 2 GPUs x 1/8 GPUs): its
+    one run has no identifying field, so it would match all 24 points. It was compared with nothing under exit status
+    0, described as `note:  matches 24 sweep points` (an empty description); now an error at the log, exit status 1,
+    as a log with no usable row (no-rows) is."""
+    from perfdsl.cli import main
+
+    log = shared_logs / "03_nvidia_smi" / "ap461719_llama2-7b_gpu_power_log.csv"
+    status = main(["eval", str(repo_root / "reports" / "seed_benchmark.perf"), "--measured", str(log),
+                   "--format", "csv"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith(
+        "error[nothing-to-compare]: no run of this log can be matched: the log (nvidia-smi) holds 'energy', 'power', "
+        "'runtime', 'peak_power', 'memory', 'gpu_utilization' for runs without an identifying field; the report's "
+        f"{6 * 2 * 2} sweep points differ in model, hardware, n_gpus, so each run would match them all and none is "
+        f"compared\n  --> {log}\n"), err
+    assert "note:  " not in err and "matches 24 sweep points" not in err
+
+
+def test_a_window_entirely_outside_the_shared_log_is_one_error(shared_logs):
+    """The sample log spans 2025-04-16 19:53:18.720 .. 19:53:43.262 UTC; a window in 1970 meets none of it: one error
+    naming both spans, and no 'only the overlap is used', no-energy or no-samples beside it (nor no-rows)."""
+    path = shared_logs / "03_nvidia_smi" / "ap461719_llama2-7b_gpu_power_log.csv"
+    result = load_runs(path, window=(1000.0, 2000.0))
+    assert result.records == []
+    assert [(p.code, p.severity) for p in result.problems] == [("window-outside-log", "error")]
+    assert result.problems[0].message == (
+        "the window [1970-01-01T00:16:40.000+00:00, 1970-01-01T00:33:20.000+00:00] lies outside the log's span "
+        "[2025-04-16T19:53:18.720+00:00, 2025-04-16T19:53:43.262+00:00]: no sample in it; skipped")
