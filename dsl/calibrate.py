@@ -107,7 +107,8 @@ class Calibration:
         return (est - self.obs.measured) / self.obs.measured
 
     def cv_estimated(self) -> np.ndarray:
-        """Held-out estimates of every observation (nan where its fold could not be refitted)."""
+        """Held-out estimates of every observation (nan where its fold could not be refitted, where the other runs
+        leave a fitted cell open, Fold.undetermined, and where the refit breaks a `require` at the run)."""
         out = np.full(len(self.obs.measured), np.nan)
         for fold in self.folds:
             if fold.estimated is not None:
