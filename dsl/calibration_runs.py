@@ -185,7 +185,8 @@ def few_runs_warnings(problem: Problem) -> list:
         found.append(Diagnostic("few-runs", f"{cells} fitted on {groups} {problem.group_by} groups: each "
                                 f"leave-one-{problem.group_by}-out refit has {groups - 1} group"
                                 f"{'s' if groups != 2 else ''} for {cells}, so the held-out errors and the spread "
-                                "of a new run are not meaningful", None, hints=hints, severity="warning"))
+                                "of a new run rest on refits with no group to spare: weak evidence of the error on a "
+                                f"new {problem.group_by}", None, hints=hints, severity="warning"))
     return found
 
 

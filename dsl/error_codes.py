@@ -307,7 +307,8 @@ _TABLE = [
     ErrorCode("few-runs", "runs", _W, "{p} cells fitted on {n} runs: with as many cells as the runs less one or "
               "more, the errors, the bootstrap interval and the spread of a new run are not meaningful | {p} cells "
               "fitted on {g} {axis} groups: each leave-one-{axis}-out refit has {g - 1} groups for {p} cells, so the "
-              "held-out errors and the spread of a new run are not meaningful", "fit fewer cells (fix the others at "
+              "held-out errors and the spread of a new run rest on refits with no group to spare: weak evidence of "
+              "the error on a new {axis}", "fit fewer cells (fix the others at "
               "their values, or with --set), or add runs; the calibration file's header repeats the warning"),
     ErrorCode("in-sample", "runs", _N, "errors on the runs calibration '{name}' was fitted on are in-sample: the fit "
               "saw them, so they do not test the model", "the held-out errors: `perfdsl calibrate --residuals` with "

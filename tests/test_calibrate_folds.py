@@ -201,8 +201,8 @@ def test_as_many_cells_as_groups_less_one_is_a_warning(tmp_path, capsys):
     assert main(["calibrate", str(report), "--measured", str(runs), "--fit", *TOY_FITS, "--group-by", "seq_len",
                  "--bootstrap", "0", "--starts", "0", "-o", str(tmp_path / "cal.perf")]) == 0
     assert ("warning[few-runs]: 3 cells fitted on 2 seq_len groups: each leave-one-seq_len-out refit has 1 group "
-            "for 3 cells, so the held-out errors and the spread of a new run are not meaningful"
-            ) in capsys.readouterr().err
+            "for 3 cells, so the held-out errors and the spread of a new run rest on refits with no group to spare: "
+            "weak evidence of the error on a new seq_len") in capsys.readouterr().err
 
 
 def test_a_written_file_that_fails_check_is_an_error_and_the_old_one_is_put_back(tmp_path, capsys, monkeypatch):
