@@ -394,8 +394,15 @@ def identifiability(cells: list[FitCell], values: np.ndarray, fitter: Fitter, es
     for j, value in enumerate(values):
         step = values.copy()
         step[j] = value * (1 + 1e-4) if value != 0 else 1e-4 * (cells[j].high - cells[j].low)
+        ratio = math.log1p(1e-4)
         with np.errstate(all="ignore"):
-            columns.append((np.log(fitter.estimate(step)) - base) / math.log1p(1e-4))
+            moved = fitter.estimate(step)
+            # A cell at its upper bound or at a `require`'s edge (bandwidth_efficiency = 1 where the model requires
+            # at most 1): the step up has no estimate, so the derivative is taken one step down.
+            if not np.isfinite(moved).all() and value != 0:
+                step[j] = value * (1 - 1e-4)
+                moved, ratio = fitter.estimate(step), math.log1p(-1e-4)
+            columns.append((np.log(moved) - base) / ratio)
     jac = np.nan_to_num(np.array(columns).T * np.sqrt(fitter.obs.weight)[:, None])
     sensitivity = np.abs(jac).max(axis=0)
     live = np.flatnonzero(sensitivity >= NO_EFFECT)

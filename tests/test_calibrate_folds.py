@@ -178,6 +178,10 @@ def test_the_fit_never_uses_values_a_require_forbids(tmp_path):
     program = perfdsl.load([out])
     assert program.value("toy.efficiency") <= 0.6
     assert program.value("toy.efficiency") == pytest.approx(0.6, rel=1e-3)
+    # At the constraint's edge the step up has no estimate: the Jacobian steps down, and the cell, which the batch-64
+    # run depends on, is not said to have no effect (it was, before that step)
+    cal = calibrate(prepare_problem(str(report), [str(runs)], FITS), bootstrap=0)
+    assert [flag.message for flag in cal.flags if flag.cell == "toy.efficiency"] == []
 
 
 def test_as_many_cells_as_runs_less_one_is_a_warning(tmp_path, capsys):
