@@ -30,14 +30,14 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import least_squares
 
+from .calibration_folds import FLAT_RATIO, NO_EFFECT, check_fitted, check_movable, one_sided_flags, undetermined
 from .calibration_runs import FitCell, Metric, Observations
+from .constraints import evaluate_requires
 from .errors import UsageError, error
 from .evaluator import Evaluator
 
 LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
 RESAMPLING = ("residuals", "runs")
-FLAT_RATIO = 1e-3        # singular value / largest below this: the runs determine that combination of cells poorly
-NO_EFFECT = 1e-4         # |d ln(estimate) / d ln(cell)| below this for every run: no run depends on the cell
 STUCK = 1e-6             # relative distance to a bound that counts as at the bound
 LOOSE = 0.25             # a standard error above this (25%, in log units) leaves a cell undetermined
 PENALTY = 50.0           # the residual of an estimate that is not finite (a cell at a value the model refuses)
@@ -48,13 +48,16 @@ class Fold:
     """One fold of the cross-validation: the runs of `group` (a value of the `group_by` axis) held out. `held_out` is
     flat, the indices of its observations; `values` has shape (p,), the cells refitted on the other runs (SI);
     `estimated` is flat, one SI estimate per held-out observation. Both are None where too few runs are left to refit,
-    and `note` says why."""
+    and `note` says why. `undetermined` lists the cells the other runs do not determine (calibration_folds.py): the
+    refit's value of such a cell is where the optimiser stopped, not one the runs chose, so `estimated` is None
+    there too (the held-out error is not available) while `values` keeps the refit."""
 
     group: str
     held_out: np.ndarray     # observation indices
     values: np.ndarray | None             # the cells refitted without the group (None: too few runs left)
-    estimated: np.ndarray | None          # held-out estimates, SI
+    estimated: np.ndarray | None          # held-out estimates, SI (None: not refitted, or a cell not determined)
     note: str = ""
+    undetermined: list = field(default_factory=list)   # calibration_folds.Undetermined: cells the others leave open
 
 
 @dataclass
@@ -104,7 +107,8 @@ class Calibration:
         return (est - self.obs.measured) / self.obs.measured
 
     def cv_estimated(self) -> np.ndarray:
-        """Held-out estimates of every observation (nan where its fold could not be refitted)."""
+        """Held-out estimates of every observation (nan where its fold could not be refitted, where the other runs
+        leave a fitted cell open, Fold.undetermined, and where the refit breaks a `require` at the run)."""
         out = np.full(len(self.obs.measured), np.nan)
         for fold in self.folds:
             if fold.estimated is not None:
@@ -145,19 +149,44 @@ class Estimator:
     """The chosen metrics at every sweep point for any values of the fitted cells, without relinking.
 
     Built once: the program with the fitted cells overridden, its report context and checked types. A call writes
-    the values into the blocks that hold the cells and runs a fresh evaluator. Returns (metrics, points) in SI.
+    the values into the blocks that hold the cells and runs a fresh evaluator, with the report's constraints.
+    Returns (metrics, points) in SI, nan at the points whose constraints the values break (listed in `violations`).
     """
 
     def __init__(self, program, report: str | None, overrides: dict, cells: list[FitCell], metrics: list[Metric]):
         texts = {cell.name: cell.literal(cell.start) for cell in cells}
         self.program = program.with_overrides({**overrides, **texts}, report)
-        self.ctx, checker = self.program.prepare(report)
-        self.types = checker.types
+        self.ctx, self.checker = self.program.prepare(report)
+        self.types = self.checker.types
+        self.violations = []       # the constraints (constraints.Violation) the last call's values break
         self.metrics = metrics
         self.cells = cells
         blocks = self.program.blocks.values()
         self.holders = [[b for b in blocks if b.owner.get(c.cell) == c.block and c.cell in b.cells] for c in cells]
         self.calls = 0
+        self.constraints = self._constraints_on_cells()
+
+    def _constraints_on_cells(self) -> list:
+        """The report's constraints (as check_requires gives them) whose condition reads a fitted cell, directly or
+        through other cells: those the fit's values can break. Found once, at the start values, from what a fresh
+        evaluator computes for each condition (its memo holds every cell a condition read); the others hold at the
+        runs' points whatever the fit does (matching kept only points that meet them), and evaluating them at every
+        step nearly doubled a step's time (20 -> 35 ms on the seed's six runs)."""
+        evaluator = Evaluator(self.program.blocks, self.ctx, self.program.sources, self.types)
+
+        def reached():
+            for metric in self.metrics:
+                evaluator.ref(metric.ref, self.ctx.report)
+            return self.program._constraints_reached(evaluator, self.ctx, self.checker)[0]
+
+        fitted = {(block.name, cell.cell) for cell, holders in zip(self.cells, self.holders) for block in holders}
+        kept = []
+        for constraint in evaluator.run(reached):
+            probe = Evaluator(self.program.blocks, self.ctx, self.program.sources, self.types)
+            probe.run(lambda: evaluate_requires(probe, [constraint], "omit"))
+            if any((name, cell) in fitted for name, cell, _ in probe.memo):
+                kept.append(constraint)
+        return kept
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         for cell, holders, value in zip(self.cells, self.holders, values):
@@ -169,9 +198,18 @@ class Estimator:
         report = self.ctx.report
         shape = self.ctx.shape
         self.calls += 1
-        return evaluator.run(lambda: np.stack([
-            np.broadcast_to(evaluator._rank(evaluator.ref(m.ref, report)), shape).reshape(-1).astype(float)
-            for m in self.metrics]))
+
+        def run():
+            table = np.stack([np.broadcast_to(evaluator._rank(evaluator.ref(m.ref, report)), shape).reshape(-1)
+                              .astype(float) for m in self.metrics])
+            return table, evaluate_requires(evaluator, self.constraints, "omit")
+
+        table, validity = evaluator.run(run)
+        self.violations = validity.violations
+        # A point where the values break the model's `require` has no estimate: the fit refuses it (PENALTY), as
+        # `perfdsl eval` leaves such a point out, instead of fitting to a number the model does not allow.
+        valid = np.broadcast_to(validity.valid, shape).reshape(-1)
+        return table if valid.all() else np.where(valid, table, np.nan)
 
 
 # ---- fitting --------------------------------------------------------------------------------------------------
@@ -219,7 +257,10 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     0.05 makes errors beyond about 5% count linearly). `bootstrap` refits (0: none) resample `resampling`
     ("residuals" or "runs") with numpy's generator seeded by `seed`. The fit starts from the cells' values and from
     `starts` more points spread over the bounds, and keeps the best (see best_of_starts). `progress(done, total)` is
-    called after each refit. Raises UsageError for an unknown loss or resampling.
+    called after each refit. Raises UsageError for an unknown loss or resampling, PerfError
+    (error[fit-breaks-constraint]) where the model's `require`s pin a cell at its start (check_movable) or the fit
+    ends at values that break one (check_fitted). The fit never uses an estimate at values that break a `require`
+    (Estimator: nan there, PENALTY in the residuals).
     """
     if loss not in LOSSES:
         raise UsageError(error("bad-option", f"--loss {loss}: one of " + ", ".join(LOSSES)))
@@ -230,7 +271,10 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     fitter = Fitter(estimator, obs, cells, loss, f_scale)
     start = np.array([c.start for c in cells])
     start_estimated = fitter.estimate(start)
+    points = np.unique(obs.point)
+    check_movable(estimator, cells, start, points)
     values = best_of_starts(fitter, cells, start, starts, seed)
+    check_fitted(estimator, cells, values, points)
     estimated = fitter.estimate(values)
     flags, singular = identifiability(cells, values, fitter, estimated)
 
@@ -243,6 +287,9 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
         if progress is not None:
             progress(done, total)
 
+    left_open = undetermined(fitter, cells, values, np.arange(len(obs.measured)))
+    flags.extend(Flag(*found) for found in one_sided_flags(fitter, cells, values, left_open, flags))
+    open_anyway = {u.cells for u in left_open}
     folds = []
     if problem.group_by:
         for group in groups:
@@ -253,8 +300,13 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
                 folds.append(Fold(group, held, None, None, f"{len(set(obs.point[train].tolist()))} runs left for "
                                                            f"{len(cells)} cells"))
                 continue
-            fold_values, _ = fitter.fit(values, train)
-            folds.append(Fold(group, held, fold_values, fitter.estimate(fold_values)[held]))
+            # From the user's start values and the same spread starts as the full fit, never from the full fit:
+            # that saw the held-out runs, and a cell the other runs leave open would keep the value they chose.
+            fold_values = best_of_starts(fitter, cells, start, starts, seed, train)
+            fold_open = [u for u in undetermined(fitter, cells, fold_values, train) if u.cells not in open_anyway]
+            estimated_held = fitter.estimate(fold_values)[held]
+            folds.append(Fold(group, held, fold_values, None if fold_open else estimated_held,
+                              undetermined=fold_open))
 
     samples = bootstrap_samples(fitter, values, estimated, bootstrap, resampling, seed, tick)
     calibration = Calibration(cells, problem.metrics, obs, values, estimated, start_estimated, folds, samples, flags,
@@ -265,15 +317,17 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     return calibration
 
 
-def best_of_starts(fitter: Fitter, cells: list[FitCell], start: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """The fit with the lowest loss from the given start and `count` scrambled Sobol points over the bounds.
+def best_of_starts(fitter: Fitter, cells: list[FitCell], start: np.ndarray, count: int, seed: int,
+                   rows: np.ndarray | None = None) -> np.ndarray:
+    """The fit on observations `rows` (default: all) with the lowest loss from the given start and `count` scrambled
+    Sobol points over the bounds (the same points for every `rows`: a fold starts where the full fit did).
 
     The cost model is piecewise (rooflines take a max, a step takes the longer of device and host time), so the loss
     has flat regions and kinks: a cell that starts where a max() hides it (a host time of 0 under a longer device
     time) gets no gradient and never moves from one start. Points are drawn in log units for cells whose bounds are
     both positive, else linearly.
     """
-    everything = np.arange(len(fitter.obs.measured))
+    everything = np.arange(len(fitter.obs.measured)) if rows is None else rows
     best, best_cost = None, np.inf
     candidates = [start]
     if count > 0:
@@ -340,8 +394,15 @@ def identifiability(cells: list[FitCell], values: np.ndarray, fitter: Fitter, es
     for j, value in enumerate(values):
         step = values.copy()
         step[j] = value * (1 + 1e-4) if value != 0 else 1e-4 * (cells[j].high - cells[j].low)
+        ratio = math.log1p(1e-4)
         with np.errstate(all="ignore"):
-            columns.append((np.log(fitter.estimate(step)) - base) / math.log1p(1e-4))
+            moved = fitter.estimate(step)
+            # A cell at its upper bound or at a `require`'s edge (bandwidth_efficiency = 1 where the model requires
+            # at most 1): the step up has no estimate, so the derivative is taken one step down.
+            if not np.isfinite(moved).all() and value != 0:
+                step[j] = value * (1 - 1e-4)
+                moved, ratio = fitter.estimate(step), math.log1p(-1e-4)
+            columns.append((np.log(moved) - base) / ratio)
     jac = np.nan_to_num(np.array(columns).T * np.sqrt(fitter.obs.weight)[:, None])
     sensitivity = np.abs(jac).max(axis=0)
     live = np.flatnonzero(sensitivity >= NO_EFFECT)

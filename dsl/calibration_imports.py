@@ -147,13 +147,19 @@ def check_written(output: str) -> list[Diagnostic]:
 
 
 def fails_check_warning(output: str, errors: list[Diagnostic], explained: bool) -> Diagnostic:
-    """The warning after writing a calibration that `perfdsl check` refuses: how many errors, the first few."""
+    """What `calibrate` says after writing a calibration that `perfdsl check` refuses: with `explained` (a
+    calibration-clash warning said before the fit why: the report still imports the old calibration), a warning
+    that points at it; else error[calibration-fails-check], which the caller raises after putting the old file
+    back. Either quotes the first few errors."""
     shown = [f"{d.location}: error[{d.code}]: {d.message}" if d.location else f"error[{d.code}]: {d.message}"
              for d in errors[:3]]
     if len(errors) > 3:
         shown.append(f"... and {len(errors) - 3} more")
-    hint = ("see the calibration-clash warning above: the file checks once the report imports it instead of the "
-            "old calibration" if explained else f"run `perfdsl check {output}` and fix the file, or report a bug: "
-            "calibrate should write a file that checks")
-    return Diagnostic("calibration-clash", f"wrote {output}, but `perfdsl check {output}` finds {len(errors)} "
-                      f"error{'s' if len(errors) != 1 else ''}", None, notes=shown, hints=[hint], severity="warning")
+    count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    if explained:
+        return Diagnostic("calibration-clash", f"wrote {output}, but `perfdsl check {output}` finds {count}", None,
+                          notes=shown, hints=["see the calibration-clash warning above: the file checks once the "
+                                              "report imports it instead of the old calibration"], severity="warning")
+    return Diagnostic("calibration-fails-check", f"wrote {output}, but `perfdsl check {output}` finds {count}: the "
+                      "old file is put back", None, notes=shown,
+                      hints=["a bug in perfdsl: calibrate should write a file that checks; report it with the command"])

@@ -38,10 +38,40 @@ def _percent(value: float) -> str:
 
 
 def metric_errors(cal, metric: int) -> tuple[float, float]:
-    """(in-sample MAPE, cross-validated MAPE) of one metric, as fractions (nan without folds)."""
+    """(in-sample MAPE, cross-validated MAPE) of one metric, as fractions (nan without folds). The cross-validated
+    one is over the folds whose held-out error is available (held_out_coverage says how many)."""
     held = cal.cv_estimated()
     cv = cal.mape(metric, held, np.isfinite(held)) if np.isfinite(held).any() else float("nan")
     return cal.mape(metric), cv
+
+
+def held_out_coverage(cal) -> str:
+    """"" where every fold has a held-out error; else what the leave-one-out figure covers, to follow it:
+    " (2 of 3 sources held out; 1 not available: a fitted cell is not determined without it)"."""
+    missing = [fold for fold in cal.folds if fold.estimated is None]
+    if not missing:
+        return ""
+    why = []
+    open_ = sum(1 for fold in missing if fold.undetermined)
+    if open_:
+        why.append(f"{open_} not available: a fitted cell is not determined without {'it' if open_ == 1 else 'each'}")
+    if len(missing) > open_:
+        why.append(f"{len(missing) - open_} not refitted: too few runs left")
+    return f" ({len(cal.folds) - len(missing)} of {len(cal.folds)} {cal.group_by} groups held out; {'; '.join(why)})"
+
+
+def fold_cells(cal, fold, name_group: bool = True) -> list[str]:
+    """Each cell of a fold's refit in words: `kernel_overhead 4.30341 us`, or for a cell the other runs leave open
+    `kernel_overhead not determined without GROUP (why; stopped at VALUE)` ("not determined (...)" without
+    `name_group`)."""
+    open_cells = {name: found for found in fold.undetermined for name in found.cells}
+    out = []
+    for name, cell, value in zip(short_names(cal.cells), cal.cells, fold.values):
+        found = open_cells.get(cell.name)
+        without = f" without {fold.group}" if name_group else ""
+        out.append(f"{name} not determined{without} ({found.why}; stopped at {cell.literal(value)})"
+                   if found else f"{name} {cell.literal(value)}")
+    return out
 
 
 def short_names(cells) -> list[str]:
@@ -67,7 +97,7 @@ def summary_lines(cal) -> list[str]:
         start = cal.mape(index, cal.start_estimated)
         text = f"  {metric.name} MAPE: in-sample {_percent(inside)} (at the start values {_percent(start)})"
         if cal.folds:
-            text += f", leave-one-{cal.group_by}-out {_percent(cv)}"
+            text += f", leave-one-{cal.group_by}-out {_percent(cv)}{held_out_coverage(cal)}"
         low, high = cal.spread(index)
         if np.isfinite(low):
             text += f"; a new run within x{low:.4f} .. x{high:.4f} of the estimate (95%)"
@@ -78,12 +108,14 @@ def summary_lines(cal) -> list[str]:
             if fold.values is None:
                 lines.append(f"  {fold.group}: not refitted ({fold.note})")
                 continue
+            cells = ", ".join(fold_cells(cal, fold))
+            if fold.estimated is None:
+                lines.append(f"  {fold.group}: held-out error not available  (refitted without it: {cells})")
+                continue
             held = np.zeros(len(cal.obs.measured), dtype=bool)
             held[fold.held_out] = True
             errors = ", ".join(f"{m.name} {_percent(cal.mape(i, cal.cv_estimated(), held))}"
                                for i, m in enumerate(cal.metrics) if (held & (cal.obs.metric == i)).any())
-            cells = ", ".join(f"{name} {c.literal(v)}" for name, c, v in zip(short_names(cal.cells), cal.cells,
-                                                                            fold.values))
             lines.append(f"  {fold.group}: {errors}  (refitted without it: {cells})")
     for flag in cal.flags:
         lines.append(f"not determined: {flag.cell}: {flag.message}; {flag.hint}")
@@ -109,12 +141,14 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
     lines += [f"# Import this file from a report to use the fitted cells; bind `calibration = {block_name(output)}` "
               "in the report to show the intervals.",
               "# It imports the files that define the fitted blocks, in the order --fit names the cells."]
-    lines += header_note(list(clashes)) + [""]
+    lines += header_note(list(clashes))
+    lines += [f"# NOTE: {d.message}." for d in cal.diagnostics if d.code == "few-runs"] + [""]
     lines += import_lines(problem, cal.cells, output) + [""]
     interval = cal.interval()
     errors = [metric_errors(cal, i) for i in range(len(cal.metrics))]
     error_text = "; ".join(f"{m.name} MAPE in-sample {_percent(e[0])}"
-                           + (f", leave-one-{cal.group_by}-out {_percent(e[1])}" if cal.folds else "")
+                           + (f", leave-one-{cal.group_by}-out {_percent(e[1])}{held_out_coverage(cal)}"
+                              if cal.folds else "")
                            for m, e in zip(cal.metrics, errors))
     lines.append("set {")
     for index, (cell, value, (low, high)) in enumerate(zip(cal.cells, cal.values, interval)):
@@ -124,7 +158,8 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
                          f"({len(cal.samples)} {cal.resampling} resamples); start {cell.literal(cell.start)}, bounds "
                          f"{cell.literal(cell.low)} .. {cell.literal(cell.high)}")
         if cal.folds:
-            refits = ", ".join(f"{f.group} {cell.literal(f.values[index])}" for f in cal.folds if f.values is not None)
+            refits = ", ".join(f"{f.group} {fold_cells(cal, f, False)[index].partition(' ')[2]}" for f in cal.folds
+                               if f.values is not None)
             lines.append(f"    # refitted leaving one {cal.group_by} out: {refits}")
         for flag in cal.flags:
             if cell.name in flag.cell.split(", "):
@@ -133,8 +168,9 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
         lines.append("")
     lines[-1] = "}"
     lines.append("")
+    held_out = bool(cal.folds) and bool(np.isfinite(cal.cv_estimated()).any())
     lines.append(f"# The residual spread: a new run's measured value lies within [estimate x NAME_low, estimate x "
-                 f"NAME_high] with 95% probability (from the {'held-out' if cal.folds else 'in-sample'} log "
+                 f"NAME_high] with 95% probability (from the {'held-out' if held_out else 'in-sample'} log "
                  "residuals: mean +- Student t x sd x sqrt(1 + 1/n)).")
     lines.append(f"costmodel {block_name(output)} {{")
     for index, metric in enumerate(cal.metrics):

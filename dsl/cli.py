@@ -959,7 +959,11 @@ def cmd_calibrate(args) -> int:
     from .calibrate import calibrate
     from .calibration_imports import check_written, fails_check_warning, set_twice, set_twice_warning
     from .calibration_report import check_outputs, summary_lines, write_outputs
+    from pathlib import Path
+
     from .calibration_runs import prepare_problem
+    from .errors import PerfError
+    from .output import write_bytes_atomically
     from .render import write_table
 
     problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
@@ -974,11 +978,18 @@ def cmd_calibrate(args) -> int:
                     resampling=args.resample, seed=args.seed, starts=args.starts, progress=progress)
     progress.done()
     sys.stderr.write("\n".join(summary_lines(cal)) + "\n")
+    old = Path(args.output).read_bytes() if Path(args.output).is_file() else None
     residuals = write_outputs(cal, problem, args.output, args.residuals, "perfdsl " + shlex.join(args.argv), clashes)
-    sys.stderr.write("".join(f"wrote {path}\n" for path in (args.output, args.residuals) if path))
     errors = check_written(args.output)
+    if errors and not clashes:          # never exit 0 leaving a file that perfdsl itself refuses
+        if old is None:
+            Path(args.output).unlink()
+        else:
+            write_bytes_atomically(args.output, old)
+        raise PerfError(fails_check_warning(args.output, errors, explained=False))
+    sys.stderr.write("".join(f"wrote {path}\n" for path in (args.output, args.residuals) if path))
     if errors:
-        _print_diagnostics([fails_check_warning(args.output, errors, explained=bool(clashes))])
+        _print_diagnostics([fails_check_warning(args.output, errors, explained=True)])
     if residuals is not None:
         write_table(*residuals, sys.stdout)
     return EXIT_OK

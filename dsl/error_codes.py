@@ -318,8 +318,26 @@ _TABLE = [
               "'tpot [ms]'"),
     ErrorCode("calibration-clash", "usage", _W, "{output} will set {n} cells that {file} sets too, and it imports "
               "{report}, which imports that file: `perfdsl check {output}` will find each set twice | wrote {output}, "
-              "but `perfdsl check {output}` finds {n} errors", "import the new file in the report instead of the old "
-              "calibration, or write over the old file (-o OLD.perf)"),
+              "but `perfdsl check {output}` finds {n} errors", "raised by `perfdsl calibrate` for one cause only: the "
+              "new file imports (through the report) an older calibration that `set`s the same cells, so it sets "
+              "them twice; said before the fit, and after writing with the check's errors. Import the new file in "
+              "the report instead of the old calibration, or write over the old file (-o OLD.perf). A written file "
+              "that fails `check` for any other reason is error[calibration-fails-check]"),
+    ErrorCode("calibration-fails-check", "evaluation", _E, "wrote {output}, but `perfdsl check {output}` finds {n} "
+              "errors: the old file is put back", "a bug in perfdsl: calibrate should write a file that checks; the "
+              "notes quote the errors. Report it with the command"),
+    ErrorCode("fit-breaks-constraint", "evaluation", _E, "the fit cannot move {cell} from {value}: the values next to "
+              "it break a `require`: `{condition}` ({message}) | the fit ends at {cells}, which breaks a `require`: "
+              "`{condition}` ({message})", "calibrate never uses an estimate at values a `require` forbids, and "
+              "writes no file that breaks one: narrow the bounds of --fit to values that meet it, fit another cell, "
+              "or fix the cell with --set (a whole number of tokens is not fitted: compare fits at a few --set "
+              "values); nothing is written"),
+    ErrorCode("few-runs", "runs", _W, "{p} cells fitted on {n} runs: with as many cells as the runs less one or "
+              "more, the errors, the bootstrap interval and the spread of a new run are not meaningful | {p} cells "
+              "fitted on {g} {axis} groups: each leave-one-{axis}-out refit has {g - 1} groups for {p} cells, so the "
+              "held-out errors and the spread of a new run rest on refits with no group to spare: weak evidence of "
+              "the error on a new {axis}", "fit fewer cells (fix the others at "
+              "their values, or with --set), or add runs; the calibration file's header repeats the warning"),
     ErrorCode("in-sample", "runs", _N, "errors on the runs calibration '{name}' was fitted on are in-sample: the fit "
               "saw them, so they do not test the model", "the held-out errors: `perfdsl calibrate --residuals` with "
               "the command in the calibration's header; costmodels/README.md"),
