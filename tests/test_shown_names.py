@@ -217,7 +217,7 @@ def test_explain_takes_the_label_the_where_reads():
 
 # -- chunked, by box and on Dask: the whole answer ---------------------------------------------------------------
 
-# capacity_questions' questions written with capacity_planning's labels (ttft, tpot, fits, throughput)
+# capacity_questions' questions written with capacity_planning's labels (ttft, tpot, fits, total_token_throughput)
 LABELLED = """
 import "{}"
 
@@ -230,7 +230,7 @@ report cheapest_by_label extends capacity_planning {{
 report front_by_label extends capacity_planning {{
     workload = chat
     where fits
-    pareto min tpot, max throughput per model
+    pareto min tpot, max total_token_throughput per model
 }}
 report front_by_cell extends capacity_planning {{
     workload = chat
