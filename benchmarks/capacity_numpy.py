@@ -4,7 +4,9 @@ the same run as perfdsl (benchmarks/bench_scale.py; issue 10's table).
 costmodels/transformer_inference.perf over reports/capacity_planning.perf's sweep (model x hardware x batch x
 seq_len x output_len x tp), with serving_grid's constants folded in as a person writing it by hand would (pp = 1,
 one micro-batch, n_gpus = tp, fp16 everywhere, lm_head on the last position, a KV cache, the TDP power model, no
-all-reduce latency, no logit copies). The per-model and per-GPU figures are read from the libraries with
+logit copies; Megatron's two all-reduces a layer, each 2 (tp - 1) ring steps of the workload's allreduce_latency, on
+a ring inside the NVLink domain at the GPU's interconnect_bw (an Infinity Fabric mesh: tp - 1 of its links) or
+beyond it at scaleout_bw). The per-model and per-GPU figures, and the latency, are read from the libraries with
 perfdsl (not timed). `capacity(inputs)` gives the seven shown values (SI) and whether the point meets the
 constraints; the benchmark checks them against perfdsl's to 1e-12.
 """
@@ -19,13 +21,27 @@ MODEL_CELLS = ["hidden", "layers", "heads", "kv_heads", "ffn", "vocab", "head_di
                "matmul_flops_per_token_linear", "attn_flops_per_token_per_ctx", "kv_expanded_elems_per_layer_token",
                "kv_window", "window_layers", "global_layers"]
 GPU_CELLS = ["matmul_efficiency", "attention_efficiency", "bandwidth_efficiency", "mem_bw", "peak_fp16",
-             "interconnect_bw", "mem_size", "tdp"]
+             "interconnect_bw", "mem_size", "tdp", "nvlink_bw", "nvlink_domain", "nvlink_mesh_links", "scaleout_bw"]
 
 A = W = KV = 2.0                      # bytes per element: fp16 activations, weights, KV cache
 KERNEL_OVERHEAD = 4e-6                # s per kernel (serving_grid)
 HOST_KERNEL_TIME = 19.5e-6            # s per kernel issued (serving_grid)
 PROLOGUE_KERNELS = 10
 CUBLAS_WORKSPACE = 8.125 * 2**20      # byte
+
+
+def _figure(program, dotted: str) -> float:
+    """A GPU's figure, or NaN where the part leaves it open and the cost model never reads it: b200's scaleout_bw
+    (= pcie_bw, open) is read only by a ring beyond its NVLink domain of eight, which the sweep's tp never reaches
+    (np.where picks the other branch; a NaN that reached a result would fail the benchmark's comparison)."""
+    from perfdsl.errors import PerfError
+
+    try:
+        return float(program.value(dotted))
+    except PerfError:
+        if dotted.endswith(".scaleout_bw"):
+            return float("nan")
+        raise
 
 
 def inputs(program, models, gpus, batch, seq_len, output_len, tp) -> dict[str, np.ndarray]:
@@ -36,8 +52,9 @@ def inputs(program, models, gpus, batch, seq_len, output_len, tp) -> dict[str, n
         return np.asarray(values, dtype=np.float64).reshape(shape)
 
     out = {name: along([float(program.value(f"{m}.{name}")) for m in models], 0) for name in MODEL_CELLS}
-    out.update({name: along([float(program.value(f"{g}.{name}")) for g in gpus], 1) for name in GPU_CELLS})
+    out.update({name: along([_figure(program, f"{g}.{name}") for g in gpus], 1) for name in GPU_CELLS})
     out.update(batch=along(batch, 2), seq=along(seq_len, 3), out=along(output_len, 4), tp=along(tp, 5))
+    out["allreduce_latency"] = np.float64(program.value("serving_grid.allreduce_latency"))
     return out
 
 
@@ -91,8 +108,13 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
                      + np.where(gated, 2, 1) + np.where(tp > 1, 2, 0))
     step_kernels = (layers * layer_kernels + norm_kernels + 2 + np.where(learned, 2, 0) + PROLOGUE_KERNELS
                     + np.where(fp32_logits, 1, 0))
-    allreduce_time = np.where(tp > 1, 2 * layers * (2 * (tp - 1) / tp * tokens * hidden * A / x["interconnect_bw"]),
-                              0)
+    in_domain = (x["nvlink_bw"] == 0) | (tp <= x["nvlink_domain"])
+    mesh = x["nvlink_mesh_links"]
+    link_share = np.where(mesh > 0, np.minimum(np.maximum(tp - 1, 1), mesh) / np.maximum(mesh, 1), 1)
+    ring_bw = np.where(in_domain, x["interconnect_bw"] * link_share, x["scaleout_bw"])
+    ring_latency = layers * 2 * 2 * (tp - 1) * x["allreduce_latency"]      # two all-reduces of 2 (tp - 1) steps
+    allreduce_time = np.where(tp > 1, 2 * layers * (2 * (tp - 1) / tp * tokens * hidden * A / ring_bw)
+                              + ring_latency, 0)
     compute_time = layers * layer_time + outside_time
     prefill_runtime = np.maximum(compute_time + step_kernels * KERNEL_OVERHEAD + allreduce_time,
                                  step_kernels * HOST_KERNEL_TIME)
@@ -115,8 +137,8 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     decode_bytes = weight_traffic + bytes_per_token * batch * kept_decode + 2 * A * batch * hidden * layers
     step_compute = np.maximum(flops / matmul_rate, decode_bytes / bandwidth)
     decode_kernels = step_kernels - PROLOGUE_KERNELS + 2
-    decode_allreduce = np.where(tp > 1, 2 * layers * (2 * (tp - 1) / tp * batch * hidden * A / x["interconnect_bw"]),
-                                0)
+    decode_allreduce = np.where(tp > 1, 2 * layers * (2 * (tp - 1) / tp * batch * hidden * A / ring_bw)
+                                + ring_latency, 0)
     step_time = np.maximum(step_compute + decode_kernels * KERNEL_OVERHEAD + decode_allreduce,
                            decode_kernels * HOST_KERNEL_TIME)
     decode_time = np.maximum(out - 1, 0) * step_time   # the prefill samples the first token: out - 1 steps
