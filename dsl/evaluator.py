@@ -214,6 +214,7 @@ class Evaluator:
                 return cached
         warned = len(self.warnings)
         stand_ins = self._stand_ins
+        in_branch = bool(self._branches)
         cell = block.cells[name]
         outer_flag, self._fp_flag = self._fp_flag, None
         if cell.sweep:
@@ -241,7 +242,12 @@ class Evaluator:
                                  f"'{block.name}.{name}' is negative ({self.types[(block.name, name)].describe()})",
                                  hint="a size or a duration below zero means an input is out of range: check the "
                                       "inputs this cell reads")
-        if self._stand_ins != stand_ins:        # NaN where no point takes a branch it reads: right for this reader only
+        if self._stand_ins != stand_ins and in_branch:
+            # NaN where no point takes a branch it reads, inside an `if` around this cell: right for this reader
+            # only. Where every `if` that chose the read is inside this cell's own formulas (none was open when it
+            # started), their np.where kept the other value at each such point and the value is right for every
+            # reader: kept, as the ring's bandwidth (a GPU that leaves pcie_bw open, read only beyond its NVLink
+            # domain) was not, and every cell after it was computed again at each read (2x the capacity sweep).
             return value
         self.memo[key] = value
         if constants is not None and len(self.warnings) == warned and (block.name, name) in constants.cells:
