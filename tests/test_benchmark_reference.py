@@ -20,10 +20,12 @@ from bench_scale import REPORTS, _program, _reference_inputs  # noqa: E402
 from capacity_numpy import capacity  # noqa: E402
 
 
+@pytest.mark.parametrize("sweep", ["reference_and_result", "tensor_parallel"])
 @pytest.mark.parametrize("name", ["ttft", "tpot", "e2e", "memory", "energy_per_token",
                                   "total_token_throughput"])
-def test_the_numpy_reference_equals_perfdsl_on_the_1e4_sweep(name, reference_and_result):
-    reference, result = reference_and_result
+def test_the_numpy_reference_equals_perfdsl(name, sweep, request):
+    """On the benchmark's 1e4 sweep, and over every tensor-parallel degree (the fixtures below)."""
+    reference, result = request.getfixturevalue(sweep)
     theirs = np.broadcast_to(reference[name], result.shape).reshape(-1)
     assert np.allclose(result.column(name, all_points=True), theirs, rtol=1e-12, atol=0)
 
@@ -41,14 +43,6 @@ def reference_and_result():
     result = program.evaluate()
     _, x = _reference_inputs(program)
     return capacity(x), result
-
-
-@pytest.mark.parametrize("name", ["ttft", "tpot", "e2e", "memory", "energy_per_token",
-                                  "total_token_throughput"])
-def test_the_numpy_reference_equals_perfdsl_over_every_tensor_parallel_degree(name, tensor_parallel):
-    reference, result = tensor_parallel
-    theirs = np.broadcast_to(reference[name], result.shape).reshape(-1)
-    assert np.allclose(result.column(name, all_points=True), theirs, rtol=1e-12, atol=0)
 
 
 @pytest.fixture(scope="module")
