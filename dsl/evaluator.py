@@ -15,6 +15,7 @@ Negative sizes and durations are warned about too.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -73,6 +74,10 @@ class Constants:
     # A formula made anew for each evaluation (queries.bind_axes of a `where`), by its value: the node the entries
     # above know for it, so that each chunk reuses its steps instead of compiling and holding another copy.
     lasting: dict = field(default_factory=dict)
+    # id of a link -> its branch_reads.EveryPointReads: which inputs a formula reads at every point depends on the
+    # link alone, and finding it walks the formulas behind an `if` (about 1,500 nodes at each evaluation of the
+    # capacity report, whose ring reads b200's open scaleout_bw in a branch no b200 point takes).
+    reads: dict = field(default_factory=dict)
 
 
 class Evaluator:
@@ -465,7 +470,8 @@ class Evaluator:
         if self._reads is None:
             from .branch_reads import EveryPointReads
 
-            self._reads = EveryPointReads(self.link)
+            known = self.constants.reads if self.constants is not None else {}
+            self._reads = known.get(self._link_id) or known.setdefault(self._link_id, EveryPointReads(self.link))
         key = (block.name, cell.name)
         return [entry for entry in self._branches if not self._reads.both_values(entry[0], entry[3].name, key)]
 
@@ -596,14 +602,23 @@ def _long_axis_last(a, b) -> np.ndarray | None:
     (268,716 x 4) * (268,716 x 1) takes 1.39 ms in row-major order and 0.38 ms with the long axis innermost, the
     same product. The array keeps its shape (and so every index); only its strides differ, and every later
     operation on it follows its memory order (numpy's order="K"). The values are the same bits either way."""
-    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    layout = _memory_layout(np.shape(a), np.shape(b))
+    if layout is None or np.result_type(a, b) != np.float64:
+        return None
+    memory_shape, transpose = layout
+    return np.empty(memory_shape).transpose(transpose)
+
+
+@functools.lru_cache(maxsize=4096)
+def _memory_layout(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> tuple[tuple, tuple] | None:
+    """For _long_axis_last: the shape in memory of the result over operands of these shapes, with the axes that
+    put it back in the result's order, or None where numpy's own order is as good. A sweep's evaluation meets the
+    same few pairs of shapes at every operation and every evaluation: they are worked out once."""
+    shape = np.broadcast_shapes(a_shape, b_shape)
     if len(shape) < 2 or shape[-1] == max(shape) or sum(n > 1 for n in shape) < 2:
         return None
-    if np.result_type(a, b) != np.float64:
-        return None
     order = sorted(range(len(shape)), key=lambda axis: shape[axis])      # stable: the longest last
-    memory = np.empty(tuple(shape[axis] for axis in order))
-    return memory.transpose(np.argsort(order))
+    return tuple(shape[axis] for axis in order), tuple(int(axis) for axis in np.argsort(order))
 
 
 def _fits(temporary, other) -> bool:

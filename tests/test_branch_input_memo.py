@@ -50,3 +50,22 @@ def test_an_open_input_a_point_takes_is_still_an_error():
         assert "'open'" in exc.diagnostics[0].message and "link" in exc.diagnostics[0].message
     else:
         raise AssertionError("a point that takes the branch needs the input")
+
+
+def test_which_inputs_a_branch_reads_is_worked_out_once_per_prepared_report(monkeypatch):
+    # branch_reads walks the formulas behind the `if`: that depends on the linked program alone, so a second
+    # evaluation (or chunk) of the same prepared report asks the walk kept by the first one.
+    from perfdsl import branch_reads
+
+    made = []
+    original = branch_reads.EveryPointReads.__init__
+
+    def counted(self, link):
+        made.append(link)
+        original(self, link)
+
+    monkeypatch.setattr(branch_reads.EveryPointReads, "__init__", counted)
+    program = perfdsl.load([], texts={"r.perf": TEXT})
+    first, second = program.evaluate(), program.evaluate()
+    assert second.column("u", all_points=True).tolist() == first.column("u", all_points=True).tolist()
+    assert len(made) == 1
