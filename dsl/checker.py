@@ -761,6 +761,7 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
                            + (f" in {item.unit}" if item.unit else ""), item.span, path=f"report.{ctx.report.name}",
                            notes=[note], hints=hints)
         names.setdefault(key, item)
+    _check_labels_against_axes(checker, ctx)
     for item in ctx.report.shows:
         vtype = checker.ref_type(item.ref, ctx.report, f"report.{ctx.report.name}")
         if item.unit is None or vtype.kind == "unknown":
@@ -777,6 +778,21 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+
+
+def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
+    """A column's `as` label that names an axis of the report (`show serving.tpot as batch`): the output would have
+    two columns of one name (the axis's and the shown cell's), and a `where` line or question reading the name would
+    read the axis (shown_names.py: a label is a bare name's last meaning) while the reader means the column."""
+    axes = {coord.name for axis in ctx.axes for coord in axis.coords}
+    for item in ctx.report.shows:
+        if item.label is not None and item.label in axes:
+            checker.report("duplicate-show", f"a shown cell is named '{item.label}', like the report's axis "
+                           f"'{item.label}'", item.span, path=f"report.{ctx.report.name}",
+                           notes=[f"the axis '{item.label}' is a column of the output already, and `where` lines "
+                                  f"and questions read '{item.label}' as the axis"],
+                           hints=[f"give the column another name: `as {item.ref.parts[-1]}`"
+                                  if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
 
 
 def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[str]:

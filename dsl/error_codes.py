@@ -138,8 +138,10 @@ _TABLE = [
               "the help shows how the function is called"),
     ErrorCode("bad-tuple", "spec", _E, "a tuple is only a point of a zipped sweep",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
-    ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}' [in {unit}]",
-              "give one another name with `as NAME`, or another unit"),
+    ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}' [in {unit}] | a shown cell is named "
+              "'{name}', like the report's axis '{name}'",
+              "give one another name with `as NAME`, or another unit; an axis is a column of the output already, and "
+              "`where` lines and questions read its name as the axis"),
     ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell", "add `show COSTMODEL.CELL in UNIT`"),
     ErrorCode("sweep-outside-report", "spec", _E,
               "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role | ... which "

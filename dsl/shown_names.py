@@ -6,7 +6,8 @@ bare name reads the cell the column shows, in SI like any cell (the `in UNIT` of
 eval (whole, chunked or on Dask workers, which all read questions through queries.bind_axes) and explain agree.
 
 A label is the last meaning a bare name takes: a cell of the report, then an axis (`batch`), come first, so that no
-program that read a name before reads another now. A report's own cells do not read labels: a report cell is a cell
+program that read a name before reads another now (a label named like an axis is an error of its own, duplicate-show:
+the output would have two columns of that name). A report's own cells do not read labels: a report cell is a cell
 like any block's (inherited by the reports that extend it, replaced by `--set`, read as `report.CELL`, written as a
 formula into a live workbook), while a label is the name of a column of one report's output, and a report that
 extends another adds columns: a parent's cell would read a name that only its child defines. There the linker says

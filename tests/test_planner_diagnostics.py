@@ -213,6 +213,27 @@ Reports: `show` in a report that extends another)
 """)
 
 
+def test_a_column_named_like_an_axis_is_an_error(work, capsys):
+    # Before: no error; the output had the axis 'batch' and the column 'batch [ms]', and `where batch > 1` read the
+    # axis where the user meant the column.
+    (work / "axis.perf").write_text("workload w { sweep batch = [1, 2, 4] }\n"
+                                    "costmodel c { t = workload.batch * 1 ms }\n"
+                                    "report r {\n    workload = w\n    show c.t in ms as batch\n    where batch > 1\n}\n")
+    assert run(["check", "axis.perf"], capsys) == (1, "", """\
+error[duplicate-show]: a shown cell is named 'batch', like the report's axis 'batch'
+  --> axis.perf:5:10
+  |
+5 |     show c.t in ms as batch
+  |          ^^^^^^^^^^^^^^^^^^
+  = note: the axis 'batch' is a column of the output already, and `where` lines and questions read 'batch' as the \
+axis
+  = in: report.r
+  = help: give the column another name: `as t`
+
+1 error
+""")
+
+
 # -- which report runs without --report ------------------------------------------------------------------------------
 
 LIBRARY_REPORTS = MODELS + """\
