@@ -142,7 +142,10 @@ _TABLE = [
               "'{name}', like the report's axis '{name}'",
               "give one another name with `as NAME`, or another unit; an axis is a column of the output already, and "
               "`where` lines and questions read its name as the axis"),
-    ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell", "add `show COSTMODEL.CELL in UNIT`"),
+    ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell",
+              "add `show COSTMODEL.CELL in UNIT`; a report that shows nothing and that another loaded report extends "
+              "is a base: checked without this error, and not picked as the report to run (where it is asked for "
+              "with --report, the help names the reports that extend it)"),
     ErrorCode("sweep-outside-report", "spec", _E,
               "'{cell}' is swept in {kind} '{block}', which report '{report}' does not bind to a role | ... which "
               "report '{report}' sweeps the role '{role}' over with other blocks, so its sweeps are not axes",

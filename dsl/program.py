@@ -146,14 +146,22 @@ class Program:
         free.type_cells(self.blocks.values())
         check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
+        bases = self._bases()
         for report in self.reports:
             try:
                 ctx = build_context(self.blocks[report], self.blocks, self.sources)
             except PerfError as exc:
                 diagnostics.extend(exc.diagnostics)
                 continue
-            diagnostics.extend(self._check_report(ctx).diagnostics)
+            diagnostics.extend(self._check_report(ctx, base=report in bases).diagnostics)
         return dedupe(diagnostics)
+
+    def _bases(self) -> set[str]:
+        """The loaded reports that show nothing and that another loaded report extends: bases that write a sweep
+        and its roles once for the reports that show its cells, not reports to evaluate (nothing-to-show is said
+        only where one is evaluated, and a file's one report to run is picked among the others)."""
+        extended = {name for report in self.reports for name in self.blocks[report].lineage[1:]}
+        return {name for name in self.reports if name in extended and not self.blocks[name].shows}
 
     def _roles_of_reports(self) -> set[str]:
         """The usual role names and every role a loaded report binds (to flag misspelled roles)."""
@@ -162,11 +170,17 @@ class Program:
             roles.update(report_roles(self.blocks[name], self.blocks))
         return roles
 
-    def _check_report(self, ctx: ReportContext) -> Checker:
+    def _check_report(self, ctx: ReportContext, base: bool = False) -> Checker:
+        """The checker of a report's context, with every diagnostic found. `base`: a report that only others extend
+        (_bases), which may show nothing."""
         checker = Checker(self.blocks, self.sources, ctx, session=self.session)
-        if not ctx.report.shows:   # `check` says so too, not only `eval`
-            checker.report("nothing-to-show", f"report '{ctx.report.name}' shows no cell", ctx.report.span,
-                           hints=["add `show COSTMODEL.CELL in UNIT, ...`"])
+        if not ctx.report.shows and not base:   # `check` says so too, not only `eval`
+            name = ctx.report.name
+            children = [report for report in self.reports if name in self.blocks[report].lineage[1:]]
+            hints = ["add `show COSTMODEL.CELL in UNIT, ...`"]
+            if children:
+                hints.insert(0, f"evaluate a report that extends it and shows cells: {', '.join(children)}")
+            checker.report("nothing-to-show", f"report '{name}' shows no cell", ctx.report.span, hints=hints)
         check_units_of_shows(checker, ctx)
         check_questions(checker, ctx)
         for name in ctx.report.cells:
@@ -215,6 +229,8 @@ class Program:
             raise UsageError(error("no-report", "the loaded files define no report",
                                    hints=["add a `report NAME { ... }` block that shows cells, or look at one cell with "
                                           "`perfdsl explain FILE BLOCK.CELL`"]))
+        bases = self._bases()
+        reports = [name for name in reports if name not in bases]
         if len(reports) == 1:
             return reports[0]
         named = [name for name in reports if self.blocks[name].file in self.named_files]

@@ -269,3 +269,31 @@ error[which-report]: the loaded files define several reports: small, big (in pla
     (work / "none.perf").write_text('import "library.perf"\n')
     assert run(["eval", "none.perf"], capsys)[2].startswith(
         "error[which-report]: the loaded files define several reports: capacity, cheapest\n")
+
+
+BASE_REPORT = """\
+workload w { sweep batch = [1, 2] }
+costmodel c { t = workload.batch * 1 ms }
+report base { workload = w }
+report child extends base { show c.t in ms }
+"""
+
+
+def test_a_report_that_shows_nothing_and_that_another_extends_is_a_base(work, capsys):
+    # Before: check gave error[nothing-to-show] for 'base' (exit 1) and eval error[which-report] (exit 2), though
+    # 'base' only writes the sweep once for the reports that extend it.
+    (work / "base.perf").write_text(BASE_REPORT)
+    assert run(["check", "base.perf"], capsys)[:2] == (0, "")
+    assert run(["eval", "base.perf", "--format", "csv"], capsys) == (0, "batch,c.t [ms]\n1,1.0\n2,2.0\n", "")
+    # Asked for by name, it still shows nothing, and the error names the report to evaluate.
+    assert run(["eval", "base.perf", "--report", "base"], capsys) == (1, "", """\
+error[nothing-to-show]: report 'base' shows no cell
+  --> base.perf:3:8
+  |
+3 | report base { workload = w }
+  |        ^^^^
+  = help: evaluate a report that extends it and shows cells: child
+  = help: add `show COSTMODEL.CELL in UNIT, ...`
+
+1 error
+""")
