@@ -22,6 +22,8 @@ FORMATS = ("table", "csv", "json", "jsonl")
 _SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "table", ".xlsx": "xlsx",
                    ".parquet": "parquet"}
 _FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
+_FILE_ONLY_NAMES = {"xlsx": "a workbook", "parquet": "a Parquet file"}
+_FORMAT_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIX_FORMATS.items()}
 
 
 class Progress:
@@ -625,7 +627,13 @@ def _output_format(args) -> str:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
                                    hints=(did_you_mean(suffix, _SUFFIX_FORMATS) if suffix else [])
                                    + ["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
-        if args.format and by_suffix and by_suffix != args.format and by_suffix not in _FILE_ONLY:
+        if args.format and by_suffix in _FILE_ONLY:
+            # --format names text formats only: with a workbook or Parquet file it would be ignored, while the user
+            # asked for that format.
+            raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'",
+                                   hints=[f"the suffix {suffix} writes {_FILE_ONLY_NAMES[by_suffix]}: drop --format, "
+                                          f"or write {args.format} to -o FILE{_FORMAT_SUFFIX[args.format]}"]))
+        if args.format and by_suffix and by_suffix != args.format:
             raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
         return by_suffix if by_suffix in _FILE_ONLY else (args.format or by_suffix)
     return args.format or "table"

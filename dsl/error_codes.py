@@ -396,12 +396,14 @@ _TABLE = [
               "form org/name", "give the model id: --hf-id ORG/NAME"),
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
-    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix | cannot write "
+    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix | --format {format} "
+              "does not match '{output}' | cannot write "
               "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | permission denied | "
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
               "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
               "{reason}",
-              "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format; choose an output in a folder "
+              "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
+              ".parquet take none); choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
               "a file already there is left as it was)"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",

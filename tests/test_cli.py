@@ -372,6 +372,12 @@ def test_eval_format_that_contradicts_the_suffix(work, run):
     code, _, err = run("eval", "prog.perf", "-o", "out.csv", "--format", "json")
     assert code == 2
     assert err.startswith("error[bad-output]: --format json does not match 'out.csv'\n")
+    # Before: a workbook was written and --format json ignored, exit 0.
+    code, _, err = run("eval", "prog.perf", "-o", "out.xlsx", "--format", "json")
+    assert (code, err) == (2, "error[bad-output]: --format json does not match 'out.xlsx'\n"
+                              "  = help: the suffix .xlsx writes a workbook: drop --format, or write json to -o "
+                              "FILE.json\n\n1 error\n")
+    assert not (work / "out.xlsx").exists()
 
 
 def test_eval_missing_output_folder(work, run):
