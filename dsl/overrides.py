@@ -105,8 +105,16 @@ def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") ->
     for role, names in roles.items():
         if len(names) == 1 and role != "report":
             candidates.extend(blocks[names[0]].cells)
+    # A cell of the blocks a role is swept over (`mem_bw` where the report sweeps hardware): a bare name would set
+    # it on every one of them unseen; the role's name says so.
+    swept = [(role, names) for role, names in roles.items()
+             if len(names) > 1 and role != "report" and all(head in blocks[name].cells for name in names)]
+    role_hints = [f"'{head}' is a cell of every block the role '{role}' is swept over: "
+                  + override_example(f"{role}.{head}", "VALUE") + " sets it on each of them, "
+                  + override_example(f"{names[0]}.{head}", "VALUE") + f" on '{names[0]}' only"
+                  for role, names in swept]
     raise UsageError(error("bad-override", f"no cell '{head}' in the report or the blocks it binds ({origin(target)})",
-                           hints=did_you_mean(head, candidates) + [
+                           hints=role_hints or did_you_mean(head, candidates) + [
                                "write BLOCK.CELL=VALUE for a cell of a block" if from_the_command_line() else
                                "name a cell of a block as 'BLOCK.CELL'"]))
 

@@ -460,6 +460,17 @@ def test_bad_set_is_a_usage_error(work, run, option, message):
     assert err.startswith(message)
 
 
+def test_a_bare_cell_of_the_blocks_a_role_sweeps_is_told_the_role_form(work, run):
+    # Before: "no cell 'params' ... help: write BLOCK.CELL=VALUE", not that every swept model has one.
+    code, out, err = run("eval", "prog.perf", "--set", "params=2e9")
+    assert (code, out, err) == (2, "", "error[bad-override]: no cell 'params' in the report or the blocks it binds "
+                                       "(--set params)\n"
+                                       "  = help: 'params' is a cell of every block the role 'model' is swept over: "
+                                       "--set model.params=VALUE sets it on each of them, --set m1.params=VALUE on 'm1' "
+                                       "only\n\n1 error\n")
+    assert run("eval", "prog.perf", "--set", "model.params=2e9", "--format", "csv")[0] == 0
+
+
 def test_set_that_breaks_the_units_is_a_usage_error(work, run):
     code, _, err = run("eval", "prog.perf", "--set", "batch=1 s")
     assert code == 2
