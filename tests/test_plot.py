@@ -15,7 +15,7 @@ from PIL import Image
 
 import perfdsl
 from perfdsl.cli import main
-from perfdsl.plot import DPI, PANEL_SIZE, metric_figure, plain_number
+from perfdsl.plot import DPI, PANEL_SIZE, legend_number, metric_figure, plain_number, roofline_figure
 from perfdsl.plot_data import metric_view
 from perfdsl.roofline import roofline_view
 
@@ -190,7 +190,8 @@ def test_roofline_of_the_transformer_cost_model_names_its_operation_classes():
      "error[bad-plot]: --at model=clm_60m holds the axis 'model' that --x draws: drop one"),
     (["-o", "p.png", "--x", "runtime", "--along", "n_gpus", "--at", "n_gpus=1"],
      "error[bad-plot]: --at n_gpus=1 holds the axis 'n_gpus' that --along draws: drop one"),
-    (["-o", "p.png", "--panels", "n_gpus", "--at", "n_gpus=3"], "error[bad-point]: '3' is not a value of axis 'n_gpus'"),
+    (["-o", "p.png", "--panels", "n_gpus", "--at", "n_gpus=3"],
+     "error[bad-point]: '3' is not a value of axis 'n_gpus'"),
 ])
 def test_plot_usage_errors(args, message, tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -251,9 +252,11 @@ def test_an_axis_held_by_at_is_not_picked_for_x(tmp_path: Path, capsys):
     others to draw, and the --at is in the description (it was not, with the axis drawn anyway)."""
     out = str(tmp_path / "p.png")
     assert main(["plot", str(SEED), "--at", "model=clm_60m", "-o", out]) == 0
-    assert capsys.readouterr().err == f"wrote {out} (seed_benchmark: runtime per hardware and n_gpus, at model=clm_60m)\n"
+    assert capsys.readouterr().err == (
+        f"wrote {out} (seed_benchmark: runtime per hardware and n_gpus, at model=clm_60m)\n")
     assert main(["plot", str(SEED), "--at", "n_gpus=8", "-o", out]) == 0
-    assert capsys.readouterr().err == f"wrote {out} (seed_benchmark: runtime per model and hardware, at n_gpus=8)\n"
+    assert capsys.readouterr().err == (
+        f"wrote {out} (seed_benchmark: runtime per model and hardware, at n_gpus=8)\n")
     view = metric_view(perfdsl.load([SEED]).evaluate(), at={"hardware": "rtx_a6000"})
     assert (view.x_label, [s.label for s in view.panels[0].series]) == ("model", ["n_gpus=1", "n_gpus=8"])
     assert len(view.panels) == 1 and view.held == "hardware=rtx_a6000"
@@ -285,6 +288,35 @@ def test_too_many_series_says_how_to_pick_fewer(tmp_path: Path, capsys):
                                          (0.0123, "0.0123"), (2.5e6, "2.5e+06")])
 def test_tick_text_is_a_plain_number(value, text):
     assert plain_number(value) == text
+
+
+@pytest.mark.parametrize("value, text", [
+    (10e12 / 1e9, "10,000"),        # 10 TB/s in GB/s: was "1e+04"
+    (8e12 / 1e9, "8,000"), (2250.0, "2,250"), (1508.2, "1,508"), (12345.0, "12,340"),   # 4 significant digits
+    (9999.7, "10,000"), (989.46, "989.5"), (14.3, "14.3"), (256.0, "256"), (0.91173, "0.9117"),
+    (0.0912, "0.0912"), (0.0, "0"), (-1234.5, "-1,234"), (3e-6, "3e-06"), (2e16, "2e+16")])
+def test_legend_figures_are_written_out_to_four_significant_digits(value, text):
+    assert legend_number(value) == text
+
+
+def test_roofline_legend_writes_its_figures_out():
+    """A hypothetical B200 at 10 TB/s: the legend said 'memory bandwidth (hardware.mem_bw) 1e+04 GB/s'."""
+    program = perfdsl.load([CAPACITY]).with_overrides({"b200.mem_bw": "10 TB/s"})
+    view = roofline_view(program, at={"model": "llama3_1_8b", "hardware": "b200", "batch": "16", "seq_len": "1024",
+                                      "output_len": "256"})
+    figure = roofline_figure(view)
+    try:
+        labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    finally:
+        plt.close(figure)
+    # b200's datasheet: peak_fp16 2250 TFLOP/s (hardware/blackwell.perf); 10 TB/s = 10e12 / 1e9 = 10,000 GB/s
+    assert labels[0] == ("datasheet: peak (workload.matmul_peak) 2,250 TFLOP/s; memory bandwidth (hardware.mem_bw) "
+                         "10,000 GB/s")
+    decode = view.classes[-1]
+    assert decode.name == "decode"
+    assert not [label for label in labels if re.search(r"\de[+-]\d", label)]          # no exponent anywhere
+    assert f"decode: {legend_number(decode.intensity)} FLOP/byte, {legend_number(decode.rate / 1e12)} TFLOP/s, " \
+        f"{legend_number(decode.time * 1e3)} ms (decode.step_time)" in labels
 
 
 def test_latency_throughput_curve_runs_along_the_batch_axis():
