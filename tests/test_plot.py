@@ -115,6 +115,20 @@ def test_make_run_draws_the_seed_runtime_beside_the_workbook(tmp_path: Path):
         assert image.size == (round(2 * PANEL_SIZE[0] * DPI), round((PANEL_SIZE[1] + 0.6) * DPI))  # two panels
 
 
+def test_readme_roofline_holds_output_len_where_a_decode_step_runs():
+    """The README's roofline of capacity_planning names 'the decode step': without --at output_len it was drawn at
+    output_len's first value, 1, where the prefill samples the only token and no step runs (decode.steps =
+    output_len - 1 = 0). tests/test_docs.py runs the command; this checks the point it draws."""
+    readme = (REPO / "README.md").read_text().replace("\\\n", " ")
+    (line,) = [line for line in readme.splitlines() if line.startswith("perfdsl plot") and "--roofline" in line]
+    args = shlex.split(line)
+    at = dict(args[i + 1].split("=", 1) for i, arg in enumerate(args) if arg == "--at")
+    assert int(at["output_len"]) - 1 > 0                              # decode.steps of that point
+    view = roofline_view(perfdsl.load([REPO / args[2]]), at=at)
+    assert "output_len=256" in view.point.split(", ")
+    assert view.classes[-1].name == "decode"
+
+
 def test_seed_view_sets_the_measured_runs_beside_the_estimates():
     evaluated = perfdsl.evaluate_with_runs(perfdsl.load([SEED]))       # the report's own measured A5000 runs
     result, comparison = evaluated.result, evaluated.comparison
