@@ -187,7 +187,7 @@ def _plot_parser(sub) -> None:
                           description="Draw a shown metric against an axis (one series per value of another "
                           "axis, measured runs as open markers), or with --roofline a sweep point's operation "
                           "classes under the GPU's roofs. Axes not drawn are held at --at AXIS=VALUE, else their "
-                          "first value. Log axes where values span decades.")
+                          "first value; an axis --at holds is never drawn. Log axes where values span decades.")
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help=_REPORT_HELP)

@@ -389,8 +389,10 @@ _TABLE = [
               "files they import define several"),
     ErrorCode("bad-point", "usage", _E, "the report has no axis '{name}'", "--at AXIS=VALUE names an axis and a value"),
     ErrorCode("bad-plot", "usage", _E, "the report has no axis '{name}' to use as {role} | '{metric}' is not a number "
-              "| {axis} has {count} values, too many {role} for one plot",
-              "`perfdsl plot --help`; pick fewer values with --set AXIS=A,B or hold an axis with --at AXIS=VALUE"),
+              "| {axis} has {count} values, too many {role} for one plot "
+              "| --at {axis}={value} holds the axis '{axis}' that {option} draws: drop one",
+              "`perfdsl plot --help`; pick fewer values with --set AXIS=A,B or hold an axis with --at AXIS=VALUE "
+              "(an axis is drawn or held, not both)"),
     ErrorCode("bad-cell", "usage", _E, "cannot read the cell name '{cell}'", "write CELL, ROLE.CELL or BLOCK.CELL"),
     ErrorCode("no-model-id", "usage", _E, "'{file}' does not say which model it is: no '_name_or_path' of the "
               "form org/name", "give the model id: --hf-id ORG/NAME"),

@@ -58,6 +58,20 @@ def plain_number(value: float, _position=None) -> str:
     return f"{value:.2g}"
 
 
+def legend_number(value: float) -> str:
+    """A figure in a legend: 4 significant digits written out, thousands separated, trailing zeros dropped
+    (8,000; 10,000; 1,508; 989.5; 14.3; 0.9124), in the unit the legend names, so GPUs compare digit for digit.
+    An exponent only outside 1e-4 .. 1e15, where a written-out number would be a row of zeros."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    rounded = float(f"{value:.4g}")            # 9999.7 rounds to 10000: its digits are counted after rounding
+    if not 1e-4 <= abs(rounded) < 1e15:
+        return f"{value:.4g}"
+    decimals = max(0, 3 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _log_axis(axis) -> None:
     axis.set_major_formatter(FuncFormatter(plain_number))
     axis.set_minor_formatter(NullFormatter())
@@ -183,12 +197,18 @@ def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], 
 
 
 def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | None = None) -> None:
-    """Arithmetic intensity (FLOP/byte) against achieved rate (TFLOP/s), log-log, under the GPU's roofs.
+    """The roofline of a point (`roofline_figure`), saved to `path` as PNG, SVG or PDF."""
+    _save(roofline_figure(view), path, fmt)
+
+
+def roofline_figure(view: RooflineView):
+    """Arithmetic intensity (FLOP/byte) against achieved rate (TFLOP/s), log-log, under the GPU's roofs, as a
+    matplotlib Figure (the caller saves and closes it; `draw_roofline` does both).
 
     The datasheet's roofs are solid (peak FLOP/s and bytes/s x intensity); the cost model's achievable rates are
     dashed. Each operation class is a point, named in the legend below with its figures (the legend rather than
     labels beside the points, which overlap where classes have similar intensities); classes with no FLOPs are
-    listed there too.
+    listed there too. Figures in the legend are `legend_number`s.
     """
     figure, ax = plt.subplots(figsize=(8.0, 5.6), layout="constrained")
     tera = 1e12
@@ -207,8 +227,10 @@ def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | 
                     linestyle="--" if peak.achievable else "-", linewidth=1.0 if peak.achievable else 1.8)
     handles = []
     for achievable in (False, True):
-        peak_text = ", ".join(f"{c.name} {c.value / tera:.4g} TFLOP/s" for c in peaks if c.achievable == achievable)
-        bw_text = ", ".join(f"{c.name} {c.value / 1e9:.4g} GB/s" for c in bandwidths if c.achievable == achievable)
+        peak_text = ", ".join(f"{c.name} {legend_number(c.value / tera)} TFLOP/s"
+                              for c in peaks if c.achievable == achievable)
+        bw_text = ", ".join(f"{c.name} {legend_number(c.value / 1e9)} GB/s"
+                            for c in bandwidths if c.achievable == achievable)
         if peak_text and bw_text:
             handles.append(Line2D([], [], color="0.55" if achievable else "black", linestyle="--" if achievable
                                   else "-", label=f"{'achievable' if achievable else 'datasheet'}: {peak_text}; "
@@ -217,11 +239,12 @@ def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | 
         colour = _colour(index)
         ax.plot([cls.intensity], [cls.rate / tera], marker="o", markersize=8, color=colour, linestyle="none")
         handles.append(Line2D([], [], color=colour, marker="o", linestyle="none",
-                              label=f"{cls.name}: {cls.intensity:.3g} FLOP/byte, {cls.rate / tera:.3g} TFLOP/s, "
-                                    f"{cls.time * 1e3:.3g} ms{' per layer' if cls.per_layer else ''} "
+                              label=f"{cls.name}: {legend_number(cls.intensity)} FLOP/byte, "
+                                    f"{legend_number(cls.rate / tera)} TFLOP/s, {legend_number(cls.time * 1e3)} ms"
+                                    f"{' per layer' if cls.per_layer else ''} "
                                     f"({cls.time_cell})"))
     if view.memory_only:
-        listed = ", ".join(f"{name} {seconds * 1e3:.3g} ms" for name, seconds in view.memory_only)
+        listed = ", ".join(f"{name} {legend_number(seconds * 1e3)} ms" for name, seconds in view.memory_only)
         handles.append(Line2D([], [], linestyle="none", label=f"no FLOPs counted (memory only): {listed}"))
     figure.legend(handles=handles, loc="outside lower left", fontsize=7.5, frameon=False)
     ax.set_xscale("log")
@@ -235,7 +258,7 @@ def draw_roofline(view: RooflineView, path: str | Path | io.BytesIO, fmt: str | 
     ax.set_ylabel("Achieved rate (TFLOP/s)")
     ax.grid(True, which="major", color="0.9", linewidth=0.8)
     figure.suptitle(f"{view.title}\nat {view.point}", fontsize=10)
-    _save(figure, path, fmt)
+    return figure
 
 
 def _save(figure, path, fmt: str | None) -> None:

@@ -3,7 +3,8 @@
     perfdsl plot reports/seed_benchmark.perf --y runtime --x model --series hardware --panels n_gpus -o runtime.png
     perfdsl plot reports/capacity_planning.perf --set model=llama3_1_8b --y tpot --x batch --series hardware \\
         --at seq_len=1024 --at output_len=256 --at tp=1 -o tpot.png
-    perfdsl plot reports/capacity_planning.perf --roofline --at model=llama3_1_8b --at hardware=h100_sxm5 -o r.png
+    perfdsl plot reports/capacity_planning.perf --roofline --at model=llama3_1_8b --at hardware=h100_sxm5 \\
+        --at output_len=256 -o r.png
 
 The command line parses the options and prints; this module evaluates and draws, and returns what it wrote.
 """

@@ -86,7 +86,11 @@ def _coords(result: Result) -> dict[str, tuple[object, object]]:
     return {coord.name: (axis, coord) for axis in result.axes for coord in axis.coords}
 
 
-def _pick_axis(result: Result, name: str | None, taken: set[int], role: str) -> tuple[object, object] | None:
+def _pick_axis(result: Result, name: str | None, taken: set[int], role: str, option: str,
+               held: dict[int, tuple[str, str]]) -> tuple[object, object] | None:
+    """The axis `name` given for `role` by the option `option` (--x, --along, --series, --panels), or None where
+    none was given. `held`: axis index -> the --at (name, value) that holds it. UsageError for an unknown axis, one
+    already used, and one --at holds (drawn and held at one value at once: the --at was dropped without a word)."""
     coords = _coords(result)
     if name is not None:
         if name not in coords:
@@ -95,12 +99,18 @@ def _pick_axis(result: Result, name: str | None, taken: set[int], role: str) -> 
         axis, coord = coords[name]
         if axis.index in taken:
             raise UsageError(error("bad-plot", f"the axis '{name}' is already used by this plot"))
+        if axis.index in held:
+            at_name, text = held[axis.index]
+            zipped = [f"'{at_name}' and '{name}' are zipped: one axis"] if at_name != name else []
+            raise UsageError(error("bad-plot", f"--at {at_name}={text} holds the axis '{name}' that {option} draws: "
+                                   "drop one", hints=zipped))
         return axis, coord
     return None
 
 
 def _default_axes(result: Result, taken: set[int]) -> list:
-    """The free axes with more than one value, longest numeric first for x, then shortest for the series."""
+    """The free axes with more than one value, longest numeric first for x, then shortest for the series. `taken`
+    holds the axes already drawn and those --at holds: the help promises axes not drawn are held at --at."""
     return [axis for axis in result.axes if axis.index not in taken and axis.length > 1]
 
 
@@ -187,8 +197,10 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
 
     Defaults: y is the first numeric shown cell; x the longest numeric axis with several values (else the longest
     axis); series the shortest remaining axis with several values; panels the one axis left, where one is left
-    and it has at most four values (more axes left are held). Raises UsageError for an unknown metric or
-    axis, an axis used twice, a metric that is not a number, and more than MAX_SERIES series or MAX_PANELS panels.
+    and it has at most four values (more axes left are held). An axis `at` holds is never picked by these defaults,
+    and naming it as x, along, series or panels is an error. Raises UsageError for an unknown metric or axis, an
+    axis used twice, an axis both drawn and held by `at` (bad-plot), a bad `at` (bad-point), a metric that is not a
+    number, and more than MAX_SERIES series or MAX_PANELS panels.
     """
     numeric = [c for c in result.columns if c.kind == "num"]
     if not numeric:
@@ -200,15 +212,21 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     elif along is not None:
         raise UsageError(error("bad-plot", "--along goes with a metric as x (e.g. --x throughput --along batch)"))
 
+    # --at first: an unknown axis or value is its own error, and the axes it holds are neither given nor picked.
+    fix, defaulted = choose_point(result.ctx, at or {})
+    coords = _coords(result)
+    held_by_at = {coords[name][0].index: (name, text) for name, text in (at or {}).items()}
     taken: set[int] = set()
     chosen = {}
-    for role, name in (("x", x), ("series", series), ("panels", panels)):
-        picked = _pick_axis(result, name, taken, role)
+    options = (("x", "--along" if x_metric is not None else "--x", x), ("series", "--series", series),
+               ("panels", "--panels", panels))
+    for role, option, name in options:
+        picked = _pick_axis(result, name, taken, role, option, held_by_at)
         if picked is not None:
             chosen[role] = picked
             taken.add(picked[0].index)
     for role, default in _DEFAULT_AXES:
-        axis = default(_default_axes(result, taken)) if role not in chosen else None
+        axis = default(_default_axes(result, taken | held_by_at.keys())) if role not in chosen else None
         if axis is not None:
             chosen[role] = (axis, axis.coords[0])
             taken.add(axis.index)
@@ -220,9 +238,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                                    hints=[f"pick some with --set {coord.name}=A,B,C, or hold it with --at "
                                           f"{coord.name}=VALUE"]))
 
-    fix, defaulted = choose_point(result.ctx, at or {})
     for role, (axis, _coord) in chosen.items():
-        fix.pop(axis.index, None)
+        fix.pop(axis.index, None)      # drawn, so not held (never one --at holds: refused or left alone above)
     values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
     if result.invalid_points == "omit" and not result.valid.all():
         values = np.where(result.valid, values, np.nan)      # points a constraint left out are not drawn

@@ -15,7 +15,7 @@ from PIL import Image
 
 import perfdsl
 from perfdsl.cli import main
-from perfdsl.plot import DPI, PANEL_SIZE, metric_figure, plain_number
+from perfdsl.plot import DPI, PANEL_SIZE, legend_number, metric_figure, plain_number, roofline_figure
 from perfdsl.plot_data import metric_view
 from perfdsl.roofline import roofline_view
 
@@ -115,6 +115,20 @@ def test_make_run_draws_the_seed_runtime_beside_the_workbook(tmp_path: Path):
         assert image.size == (round(2 * PANEL_SIZE[0] * DPI), round((PANEL_SIZE[1] + 0.6) * DPI))  # two panels
 
 
+def test_readme_roofline_holds_output_len_where_a_decode_step_runs():
+    """The README's roofline of capacity_planning names 'the decode step': without --at output_len it was drawn at
+    output_len's first value, 1, where the prefill samples the only token and no step runs (decode.steps =
+    output_len - 1 = 0). tests/test_docs.py runs the command; this checks the point it draws."""
+    readme = (REPO / "README.md").read_text().replace("\\\n", " ")
+    (line,) = [line for line in readme.splitlines() if line.startswith("perfdsl plot") and "--roofline" in line]
+    args = shlex.split(line)
+    at = dict(args[i + 1].split("=", 1) for i, arg in enumerate(args) if arg == "--at")
+    assert int(at["output_len"]) - 1 > 0                              # decode.steps of that point
+    view = roofline_view(perfdsl.load([REPO / args[2]]), at=at)
+    assert "output_len=256" in view.point.split(", ")
+    assert view.classes[-1].name == "decode"
+
+
 def test_seed_view_sets_the_measured_runs_beside_the_estimates():
     evaluated = perfdsl.evaluate_with_runs(perfdsl.load([SEED]))       # the report's own measured A5000 runs
     result, comparison = evaluated.result, evaluated.comparison
@@ -181,12 +195,100 @@ def test_roofline_of_the_transformer_cost_model_names_its_operation_classes():
     (["-o", "p.png", "--y", "Model"], "error[bad-plot]: 'Model' is not a number"),
     (["-o", "p.png", "--x", "model", "--series", "model"], "error[bad-plot]: the axis 'model' is already used by "
                                                              "this plot"),
+    # An axis is drawn or held, not both: the --at was dropped without a word (2 panels where one was asked for).
+    (["-o", "p.png", "--panels", "n_gpus", "--at", "n_gpus=8"],
+     "error[bad-plot]: --at n_gpus=8 holds the axis 'n_gpus' that --panels draws: drop one"),
+    (["-o", "p.png", "--series", "hardware", "--at", "hardware=rtx_a6000"],
+     "error[bad-plot]: --at hardware=rtx_a6000 holds the axis 'hardware' that --series draws: drop one"),
+    (["-o", "p.png", "--x", "model", "--at", "model=clm_60m"],
+     "error[bad-plot]: --at model=clm_60m holds the axis 'model' that --x draws: drop one"),
+    (["-o", "p.png", "--x", "runtime", "--along", "n_gpus", "--at", "n_gpus=1"],
+     "error[bad-plot]: --at n_gpus=1 holds the axis 'n_gpus' that --along draws: drop one"),
+    (["-o", "p.png", "--panels", "n_gpus", "--at", "n_gpus=3"],
+     "error[bad-point]: '3' is not a value of axis 'n_gpus'"),
 ])
 def test_plot_usage_errors(args, message, tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["plot", str(SEED), *args]) == 2
     assert capsys.readouterr().err.splitlines()[0] == message
     assert not list(tmp_path.iterdir())
+
+
+def _capacity_grid():
+    """The newcomer's sweep: two models on three GPUs at three batch sizes, every other axis at one value."""
+    return perfdsl.load([CAPACITY]).evaluate(overrides={
+        "model": "llama3_1_8b,llama3_1_70b", "hardware": "h100_sxm5,h200_sxm,b200", "batch": "1,16,64",
+        "seq_len": "1024", "output_len": "256", "tp": "1"})
+
+
+def _records_at(result, **point) -> list[dict]:
+    return [r for r in result.records() if all(r[name] == value for name, value in point.items())]
+
+
+def test_an_axis_held_by_at_is_not_picked_for_panels():
+    """--at model=llama3_1_70b with x and series given: model was the one axis left, so the defaults drew a panel per
+    model (both models, the --at dropped); now model is held and there is one panel, the 70B's."""
+    result = _capacity_grid()
+    view = metric_view(result, y="tpot", x="batch", series="hardware", at={"model": "llama3_1_70b"})
+    assert [p.title for p in view.panels] == [""]
+    assert view.held == "model=llama3_1_70b"
+    assert [s.label for s in view.panels[0].series] == ["h100_sxm5", "h200_sxm", "b200"]
+    for line in view.panels[0].series:
+        on_70b = _records_at(result, model="llama3_1_70b", hardware=line.label)
+        assert line.estimated.tolist() == pytest.approx([r["tpot [ms]"] for r in on_70b])
+
+
+def test_an_axis_held_by_at_is_not_picked_for_panels_on_a_categorical_x():
+    result = _capacity_grid()
+    view = metric_view(result, y="energy_per_token", x="hardware", series="model", at={"batch": "16"})
+    assert len(view.panels) == 1 and view.held == "batch=16"        # 3 panels (batch 1, 16, 64) before
+    assert view.categories == ["h100_sxm5", "h200_sxm", "b200"]
+    for line in view.panels[0].series:
+        at_16 = _records_at(result, model=line.label, batch=16)
+        assert line.estimated.tolist() == pytest.approx([r["energy_per_token [J/token]"] for r in at_16])
+
+
+def test_an_axis_held_by_at_is_not_picked_for_series():
+    """Without --series the shortest axis left was model (2 values), though --at held it: both models became lines.
+    The series are now the other axis left, hardware, all at the 70B."""
+    result = _capacity_grid()
+    view = metric_view(result, y="tpot", x="batch", at={"model": "llama3_1_70b"})
+    assert [p.title for p in view.panels] == [""]
+    assert [s.label for s in view.panels[0].series] == ["h100_sxm5", "h200_sxm", "b200"]
+    assert view.held == "model=llama3_1_70b"
+    b200 = view.panels[0].series[2]
+    assert b200.estimated.tolist() == pytest.approx(
+        [r["tpot [ms]"] for r in _records_at(result, model="llama3_1_70b", hardware="b200")])
+
+
+def test_an_axis_held_by_at_is_not_picked_for_x(tmp_path: Path, capsys):
+    """The seed report's defaults draw model (x), hardware (series), n_gpus (panels); holding each in turn leaves the
+    others to draw, and the --at is in the description (it was not, with the axis drawn anyway)."""
+    out = str(tmp_path / "p.png")
+    assert main(["plot", str(SEED), "--at", "model=clm_60m", "-o", out]) == 0
+    assert capsys.readouterr().err == (
+        f"wrote {out} (seed_benchmark: runtime per hardware and n_gpus, at model=clm_60m)\n")
+    assert main(["plot", str(SEED), "--at", "n_gpus=8", "-o", out]) == 0
+    assert capsys.readouterr().err == (
+        f"wrote {out} (seed_benchmark: runtime per model and hardware, at n_gpus=8)\n")
+    view = metric_view(perfdsl.load([SEED]).evaluate(), at={"hardware": "rtx_a6000"})
+    assert (view.x_label, [s.label for s in view.panels[0].series]) == ("model", ["n_gpus=1", "n_gpus=8"])
+    assert len(view.panels) == 1 and view.held == "hardware=rtx_a6000"
+
+
+def test_at_on_one_name_of_a_zipped_axis_holds_the_whole_axis(tmp_path: Path, capsys):
+    (tmp_path / "r.perf").write_text(
+        'workload w {\n    sweep (b, s) = [(8, 2048), (16, 1024)]\n    sweep tp = [1, 2, 4]\n}\n'
+        'costmodel c { runtime = 1 ms * workload.b * workload.s / workload.tp }\n'
+        'report r {\n    workload = w\n    show c.runtime in ms as runtime\n}\n')
+    out = str(tmp_path / "r.png")
+    assert main(["plot", str(tmp_path / "r.perf"), "--x", "tp", "--series", "b", "--at", "s=1024", "-o", out]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error[bad-plot]: --at s=1024 holds the axis 'b' that --series draws: drop one\n"
+        "  = help: 's' and 'b' are zipped: one axis\n")
+    view = metric_view(perfdsl.load([tmp_path / "r.perf"]).evaluate(), x="tp", at={"s": "1024"})
+    (line,) = view.panels[0].series                                  # (b, s) held at (16, 1024): not a series
+    assert line.estimated.tolist() == pytest.approx([16 * 1024 / 1, 16 * 1024 / 2, 16 * 1024 / 4])
 
 
 def test_too_many_series_says_how_to_pick_fewer(tmp_path: Path, capsys):
@@ -200,6 +302,35 @@ def test_too_many_series_says_how_to_pick_fewer(tmp_path: Path, capsys):
                                          (0.0123, "0.0123"), (2.5e6, "2.5e+06")])
 def test_tick_text_is_a_plain_number(value, text):
     assert plain_number(value) == text
+
+
+@pytest.mark.parametrize("value, text", [
+    (10e12 / 1e9, "10,000"),        # 10 TB/s in GB/s: was "1e+04"
+    (8e12 / 1e9, "8,000"), (2250.0, "2,250"), (1508.2, "1,508"), (12345.0, "12,340"),   # 4 significant digits
+    (9999.7, "10,000"), (989.46, "989.5"), (14.3, "14.3"), (256.0, "256"), (0.91173, "0.9117"),
+    (0.0912, "0.0912"), (0.0, "0"), (-1234.5, "-1,234"), (3e-6, "3e-06"), (2e16, "2e+16")])
+def test_legend_figures_are_written_out_to_four_significant_digits(value, text):
+    assert legend_number(value) == text
+
+
+def test_roofline_legend_writes_its_figures_out():
+    """A hypothetical B200 at 10 TB/s: the legend said 'memory bandwidth (hardware.mem_bw) 1e+04 GB/s'."""
+    program = perfdsl.load([CAPACITY]).with_overrides({"b200.mem_bw": "10 TB/s"})
+    view = roofline_view(program, at={"model": "llama3_1_8b", "hardware": "b200", "batch": "16", "seq_len": "1024",
+                                      "output_len": "256"})
+    figure = roofline_figure(view)
+    try:
+        labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    finally:
+        plt.close(figure)
+    # b200's datasheet: peak_fp16 2250 TFLOP/s (hardware/blackwell.perf); 10 TB/s = 10e12 / 1e9 = 10,000 GB/s
+    assert labels[0] == ("datasheet: peak (workload.matmul_peak) 2,250 TFLOP/s; memory bandwidth (hardware.mem_bw) "
+                         "10,000 GB/s")
+    decode = view.classes[-1]
+    assert decode.name == "decode"
+    assert not [label for label in labels if re.search(r"\de[+-]\d", label)]          # no exponent anywhere
+    assert f"decode: {legend_number(decode.intensity)} FLOP/byte, {legend_number(decode.rate / 1e12)} TFLOP/s, " \
+        f"{legend_number(decode.time * 1e3)} ms (decode.step_time)" in labels
 
 
 def test_latency_throughput_curve_runs_along_the_batch_axis():
