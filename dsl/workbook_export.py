@@ -21,11 +21,11 @@ import numpy as np
 
 from . import ir
 from .comparison import ComparisonRow, InputCell, MetricSpec, Section, WorkbookData
+from .input_units import display_unit, plain_number
 from .matching import Comparison
 from .render import format_number
 from .report_options import OPTIONS as REPORT_OPTIONS
 from .result import Result
-from .units import DIMENSIONLESS, auto_unit, parse_unit
 from .workbook_pictures import workbook_pictures
 from .workbook_setup import setup_lines, shown_path
 
@@ -272,45 +272,23 @@ def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[floa
         if finite.size == 0:
             return "not finite", ""
         low, high = float(finite.min()), float(finite.max())
-        unit, scale = _display_unit(cell, getattr(vtype, "dim", None), max(abs(low), abs(high)))
+        unit, scale = display_unit(cell, getattr(vtype, "dim", None), max(abs(low), abs(high)))
         if low == high:
-            return _plain_number(low / scale), unit
+            return plain_number(low / scale), unit
         if cell.sweep:     # a range's points too: "512 .. 8192" hid `by *4` (the points are 512, 2048, 8192)
-            return _listed([format_number(_plain_number(v / scale)) for v in dict.fromkeys(finite.tolist())]), unit
+            return _listed([format_number(plain_number(v / scale)) for v in dict.fromkeys(finite.tolist())]), unit
         # A computed cell of a few values (`tp = n_gpus` over [1, 2, 4, 8]) shows them: "1 .. 8" read as every
         # whole number between. Its arrays hold one value per point of the axes it depends on (broadcast, not
         # repeated), so they are small where the values are few; a large one (it varies with many axes) is a range.
         few = np.unique(finite) if finite.size <= _FEW_VALUES_SCAN else None
         if few is not None and few.size <= MAX_LISTED:
-            return ", ".join(format_number(_plain_number(v / scale)) for v in few.tolist()), unit
+            return ", ".join(format_number(plain_number(v / scale)) for v in few.tolist()), unit
         return f"{format_number(low / scale)} .. {format_number(high / scale)}", unit
     return _listed(sorted({(str(v).lower() if isinstance(v, bool) else str(v)) for v in flat.tolist()})), ""
 
 
 def _listed(values: list[str]) -> str:
     return ", ".join(values[:MAX_LISTED]) + (f" ... ({len(values)} values)" if len(values) > MAX_LISTED else "")
-
-
-def _display_unit(cell: ir.Cell, dim, magnitude: float) -> tuple[str, float]:
-    """(unit, its factor to SI) for a cell's numbers on the Inputs sheet: the unit its literal is written in (a
-    number, a negated one, or a swept list whose numbers all carry the same unit), else a readable unit for
-    `magnitude` (in SI), else none for a dimensionless number."""
-    literals = (cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)) \
-        if cell.expr is not None else ()
-    units = {getattr(literal.operand if isinstance(literal, ir.Unary) else literal, "unit", None)
-             for literal in literals}
-    if len(units) == 1 and (written := units.pop()) is not None:
-        return written, parse_unit(written).scale
-    if dim is None or dim == DIMENSIONLESS:
-        return "", 1.0
-    return auto_unit(dim, magnitude)
-
-
-def _plain_number(value: float) -> float | int:
-    """`value` to 15 significant digits (a float's exact decimal range), so that scaling to the display unit adds no
-    visible noise (768e9 / 1e9 is 768, not 767.9999999999999), as an int where it is whole and below 1e15."""
-    rounded = float(f"{value:.15g}")
-    return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
 
 
 def _first_points(result: Result, comparison: Comparison | None) -> dict[str, int]:

@@ -3,7 +3,8 @@ with an Excel defined name for every input and derived cell, into the frame `wor
 
 Editable figures (the Inputs sheet's Value column, the axis rows of the Calculation sheet) are filled light yellow,
 as spreadsheet models mark their inputs; everything else on these sheets is a formula, written with the value
-perfdsl computed for it (workbook_live_values), for the file to cache.
+perfdsl computed for it (workbook_live_values), for the file to cache, or text written through workbook._put, which
+keeps a `.perf` formula or a comment that starts with = or - as text.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _headers(sheet: Worksheet, headers: tuple[str, ...], widths: tuple[float, ..
 
 
 def _inputs_sheet(sheet: Worksheet, plan: LivePlan) -> dict[str, CachedValue | None]:
-    _headers(sheet, INPUT_HEADERS, (34, 11, 14, 12, 13, 16, 12, 44, 60))
+    _headers(sheet, INPUT_HEADERS, (34, 11, 14, 12, 13, 16, 12, 24, 44, 60))
     values = {}
     for row, item in enumerate(plan.inputs, start=2):
         for column, value in enumerate((item.name, item.kind, item.value, item.unit, item.factor), start=1):
@@ -56,21 +57,20 @@ def _inputs_sheet(sheet: Worksheet, plan: LivePlan) -> dict[str, CachedValue | N
         numeric = isinstance(item.value, float)
         sheet.cell(row=row, column=6, value=f"=C{row}*E{row}" if numeric else f"=C{row}")
         values[f"F{row}"] = item.si_value
-        _put(sheet, row, 7, item.si_unit)
-        _put(sheet, row, 8, item.source)
-        _put(sheet, row, 9, item.comment)
-    sheet.auto_filter.ref = f"A1:I{len(plan.inputs) + 1}"
+        for column, value in ((7, item.si_unit), (8, item.perf), (9, item.source), (10, item.comment)):
+            _put(sheet, row, column, value)      # text stays text: a comment may start with = or -
+    sheet.auto_filter.ref = f"A1:{column_letter(len(INPUT_HEADERS))}{len(plan.inputs) + 1}"
     return values
 
 
 def _derived_sheet(sheet: Worksheet, plan: LivePlan) -> dict[str, CachedValue | None]:
-    _headers(sheet, DERIVED_HEADERS, (40, 16, 12, 90, 44))
+    _headers(sheet, DERIVED_HEADERS, (40, 16, 12, 90, 44, 60))
     values = {}
     for row, item in enumerate(plan.derived, start=2):
         _put(sheet, row, 1, item.name)
         sheet.cell(row=row, column=2, value=item.formula)
         values[f"B{row}"] = item.value
-        for column, value in ((3, item.unit), (4, item.perf), (5, item.source)):
+        for column, value in ((3, item.unit), (4, item.perf), (5, item.source), (6, item.comment)):
             _put(sheet, row, column, value)
     return values
 

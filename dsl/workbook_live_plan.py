@@ -3,13 +3,16 @@
 The workbook then answers "what if the GPU had 20% more bandwidth?" without perfdsl: a reader edits a figure on the
 Inputs sheet and every estimate, its Error and the Summary move. Three sheets carry the model:
 
-- **Inputs**: every literal cell that a shown value depends on and that holds one value for the whole report
-  (datasheet figures, model sizes, workload settings, constants of the cost model): the value as written in the
-  `.perf` file, its unit, the factor to SI, the SI value (`= value x factor`), the SI unit, `file:line` and the
-  comment written beside the figure there (where it comes from: "gpus.csv: 768"). Each SI value is an Excel defined
-  name `block.cell` (`rtx_a6000.mem_bw`): the cell to edit.
-- **Derived**: cells computed once for the report (formulas over inputs only, such as `opt_1_3b.params`), each a
-  defined name whose formula reads other names, the `.perf` formula beside it.
+- **Inputs**: every cell that a shown value depends on, that holds one value for the whole report and whose formula
+  reads no other cell (datasheet figures, model sizes, workload settings, constants of the cost model): a literal
+  (`768 GB/s`), or arithmetic of constants (`64 TB/s / 8`, `2 * 3350 GB/s`), whose value perfdsl computes (8 TB/s,
+  6700 GB/s: in the unit its numbers are written in, as the ordinary workbook's Inputs sheet shows it). Each row: the
+  value, its unit, the factor to SI, the SI value (`= value x factor`), the SI unit, the `.perf` formula, `file:line`
+  and the comment written beside the figure there (where it comes from: "gpus.csv: 768"). Each SI value is an Excel
+  defined name `block.cell` (`rtx_a6000.mem_bw`): the cell to edit.
+- **Derived**: cells computed once for the report from other cells (`opt_1_3b.params`, `b200.interconnect_bw =
+  nvlink_bw / 2`), each a defined name whose formula reads other names, the `.perf` formula, `file:line` and comment
+  beside it.
 - **Calculation**: one row per cell whose value changes over the sweep (the cost model's cells, the workload's),
   one column per sweep point. The first rows are the point's axes (its model, GPU, batch ...; editable, in SI), then
   the shown values in the report's display units, then the cells in `.perf` order. A formula reads the inputs of
@@ -42,11 +45,12 @@ import numpy as np
 from . import ir
 from .errors import UsageError, error
 from .functions import FUNCTIONS
+from .input_units import display_unit, plain_number
 from .linker import refs_of
 from .operators import OPERATORS, UNARY
 from .units import DIMENSIONLESS, parse_unit, si_unit_name
 from .workbook_layout import column_letter
-from .workbook_live_values import cache_live_values
+from .workbook_live_values import cache_live_values, constant_value
 from .workbook_setup import shown_path
 
 # Formula cells on the Calculation sheet (points x cells that vary): the seed report has 24 x 81 = 1,944; a capacity
@@ -57,9 +61,10 @@ LIVE_MAX_POINTS = 16_000             # one column per point; an Excel sheet hold
 EXCEL_MAX_FORMULA = 8_192            # characters in one formula
 INPUTS, DERIVED, CALCULATION = "Inputs", "Derived", "Calculation"
 LIVE_SHEETS = (DERIVED, CALCULATION)
-INPUT_HEADERS = ("Cell", "Kind", "Value", "Unit", "Factor to SI", "SI value", "SI unit", "Defined at",
-                 "Comment")
-DERIVED_HEADERS = ("Cell", "Value", "Unit", "Formula (.perf)", "Defined at")
+# "Comment" is the ordinary workbook's header (workbook.INPUT_HEADERS) for the same text: where a figure comes from.
+INPUT_HEADERS = ("Cell", "Kind", "Value", "Unit", "Factor to SI", "SI value", "SI unit", "Formula (.perf)",
+                 "Defined at", "Comment")
+DERIVED_HEADERS = ("Cell", "Value", "Unit", "Formula (.perf)", "Defined at", "Comment")
 CALC_HEADERS = ("Cell", "Unit", "Formula (.perf)", "Defined at")
 FIRST_POINT_COLUMN = len(CALC_HEADERS) + 1
 
@@ -74,9 +79,10 @@ _COLUMN = "\x00"                     # where a template's column letter goes
 
 @dataclass
 class InputRow:
-    """One editable figure: `value` as written (a number, a string or a boolean), `factor` to SI, where it is
-    defined (`source`, "FILE:LINE") and the comment written beside it there (`comment`: where the figure comes
-    from)."""
+    """One editable figure: `value` as written (a number, a string or a boolean; for a formula of constants such
+    as `64 TB/s / 8`, its value in the unit its numbers are written in: 8), `factor` to SI, the `.perf` formula
+    (`perf`: "768 GB/s", "64 TB/s / 8"), where it is defined (`source`, "FILE:LINE") and the comment written beside
+    it there (`comment`: where the figure comes from)."""
 
     name: str
     kind: str
@@ -87,11 +93,13 @@ class InputRow:
     source: str
     si_value: object = None          # the SI column's value, cached in the file (workbook_live_values)
     comment: str = ""                # "gpus.csv: 768"
+    perf: str = ""                   # "768 GB/s"
 
 
 @dataclass
 class DerivedRow:
-    """A cell computed once for the report: `formula` is Excel text (with '='), `perf` the .perf formula."""
+    """A cell computed once for the report: `formula` is Excel text (with '='), `perf` the .perf formula, `comment`
+    the one written beside it (as InputRow's)."""
 
     name: str
     unit: str
@@ -100,6 +108,7 @@ class DerivedRow:
     source: str
     cell: tuple[str, str] | None = None      # (block, cell)
     value: object = None                     # the formula's value, cached in the file (workbook_live_values)
+    comment: str = ""
 
 
 @dataclass
@@ -189,6 +198,7 @@ class _Planner:
         self.calc_row: dict[tuple[str, str], int] = {}      # a cell that varies -> its row
         self.role_axes = sorted({index for index, _ in self.ctx.swept_roles.values()})
         self.shows = list(result.columns)           # numbers, and the strings and booleans (`memory.fits`)
+        self.constants: dict[tuple[str, str], object] = {}     # a formula of constants -> its value (classify)
 
     # -- which axes a cell depends on ----------------------------------------------------------------------------
     def deps(self, block: str, cell: str) -> frozenset[int]:
@@ -226,11 +236,25 @@ class _Planner:
                 continue
             if self.deps(*key):
                 varying.append(key)
-            elif _literal(self.blocks[key[0]].cells[key[1]].expr) is not None:
+            elif _literal(self.blocks[key[0]].cells[key[1]].expr) is not None or self._constant(key) is not None:
                 inputs.append(key)
             else:
                 derived.append(key)
         return inputs, derived, varying
+
+    def _constant(self, key: tuple[str, str]) -> object | None:
+        """The value of a cell whose formula reads no other cell (`64 TB/s / 8`, `2 * 3350 GB/s`), as a cell holds
+        it (a finite float in SI, a str, a bool), else None: such a figure is an input, edited as its value (the
+        ordinary workbook's Inputs sheet lists it so too). A formula that reads a cell stays derived; one that
+        gives no finite value (`1 / 0`) too, as a spreadsheet computes its error value."""
+        if key in self.constants:
+            return self.constants[key]
+        expr = self.blocks[key[0]].cells[key[1]].expr
+        value = None
+        if expr is not None and expr.kind not in ("list", "range", "tuple") and not refs_of(expr):
+            value = constant_value(self, key)
+        self.constants[key] = value
+        return value
 
     def plan(self, points: list[int]) -> LivePlan:
         report = self.ctx.report
@@ -289,7 +313,8 @@ class _Planner:
         for index, key in enumerate(derived, start=2):
             block, cell = self.blocks[key[0]], self.blocks[key[0]].cells[key[1]]
             derived_rows.append(DerivedRow(f"{key[0]}.{key[1]}", self._unit(key), _text(cell),
-                                           self._formula(cell, block, {}, key), _where(cell.span), cell=key))
+                                           self._formula(cell, block, {}, key), _where(cell.span), cell=key,
+                                           comment=self.program.sources.cell_comment(cell)))
             names[defined_name(*key)] = f"{DERIVED}!$B${index}"
         labels = [self._label(point) for point in points]
         plan = LivePlan(input_rows, derived_rows, rows, labels, shown_rows, columns, names, axis_rows)
@@ -450,7 +475,13 @@ class _Planner:
         block, cell = self.blocks[key[0]], self.blocks[key[0]].cells[key[1]]
         literal = _literal(cell.expr)
         unit, factor, value = "", 1.0, literal
-        if isinstance(literal, float):
+        if literal is None:         # a formula of constants: its value, in the unit the ordinary workbook shows
+            value = self.constants[key]
+            if isinstance(value, float):
+                vtype = self.types.get(key)
+                unit, factor = display_unit(cell, getattr(vtype, "dim", None), abs(value))
+                value = float(plain_number(value / factor))
+        elif isinstance(literal, float):
             number = cell.expr.operand if cell.expr.kind == "unary" else cell.expr
             if number.unit:
                 unit, factor = number.unit, parse_unit(number.unit).scale
@@ -458,7 +489,7 @@ class _Planner:
                 if written is not None:
                     value = -written if cell.expr.kind == "unary" else written
         return InputRow(f"{key[0]}.{key[1]}", block.kind, value, unit, factor, self._unit(key), _where(cell.span),
-                        comment=self.program.sources.cell_comment(cell))
+                        comment=self.program.sources.cell_comment(cell), perf=_text(cell))
 
     def _label(self, point: int) -> str:
         from .evaluator import format_coord
@@ -532,6 +563,8 @@ def attach_live(data, result) -> None:
         f"Live: the estimates are formulas. Edit a yellow Value on the {INPUTS} sheet (or an axis value on the "
         f"{CALCULATION} sheet) and every estimate"
         + (", its Error and the Summary follow" if data.runs_given else " follows") + f". {INPUTS}: each figure as "
-        f"written, its factor to SI and its SI value (an Excel name such as {next(iter(plan.names), 'block.cell')}); "
-        f"{DERIVED}: cells computed once; {CALCULATION}: one row per cell of the cost model, one column per sweep "
-        "point, values in SI with the unit beside them; the shown rows divide by the display unit's factor.")
+        "written (a formula of constants such as 64 TB/s / 8 as its value, 8 TB/s, the formula beside it), its factor "
+        f"to SI and its SI value (an Excel name such as {next(iter(plan.names), 'block.cell')}), its source and "
+        f"comment; {DERIVED}: cells computed once from other cells; {CALCULATION}: one row per cell of the cost "
+        "model, one column per sweep point, values in SI with the unit beside them; the shown rows divide by the "
+        "display unit's factor.")

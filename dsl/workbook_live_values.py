@@ -66,6 +66,26 @@ def cache_live_values(planner, plan, points: list[int]) -> None:
         item.si_value = cached_value(item.value * item.factor if isinstance(item.value, float) else item.value)
 
 
+def constant_value(planner, key: tuple[str, str]) -> object | None:
+    """The value of a cell of one value for the report (a formula of constants: `64 TB/s / 8`), as perfdsl
+    evaluates it: a finite float in SI, a str or a bool; None where its evaluation fails or is not finite (the Inputs
+    sheet then has no value to show for it). `planner`: as cache_live_values'; one evaluator serves all its cells."""
+    evaluator = getattr(planner, "_constant_evaluator", None)
+    if evaluator is None:
+        program = planner.program
+        evaluator = planner._constant_evaluator = Evaluator(program.blocks, planner.ctx, program.sources,
+                                                            planner.types, link=planner.link)
+    try:
+        with np.errstate(all="ignore"):
+            value = np.asarray(evaluator.cell(planner.program.blocks[key[0]], key[1]))
+    except PerfError:
+        return None
+    if value.size != 1:
+        return None
+    value = cached_value(value.reshape(()).item())
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
 def cached_value(value: object) -> CachedValue | bool | None:
     """A value as a cell caches it: a bool, a float, a str; None for what a spreadsheet cannot hold as a number
     (NaN, infinity) and for no value."""

@@ -278,11 +278,12 @@ def test_the_inputs_sheet_shows_each_figure_as_written_with_its_factor_and_sourc
     program, path, result, plan, _ = seed_clm
     sheet = openpyxl.load_workbook(path)["Inputs"]
     row = int(plan.names["rtx_a5000.mem_bw"].rsplit("$", 1)[1])
-    assert [cell.value for cell in sheet[row]][:7] == ["rtx_a5000.mem_bw", "hardware", 768, "GB/s", 1e9,
-                                                        f"=C{row}*E{row}", "B/s"]
-    assert re.fullmatch(r".*hardware/ampere_workstation\.perf:\d+", sheet.cell(row, 8).value)
+    assert [cell.value for cell in sheet[row]][:8] == ["rtx_a5000.mem_bw", "hardware", 768, "GB/s", 1e9,
+                                                        f"=C{row}*E{row}", "B/s", "768 GB/s"]
+    assert sheet.cell(1, 8).value == "Formula (.perf)"
+    assert re.fullmatch(r".*hardware/ampere_workstation\.perf:\d+", sheet.cell(row, 9).value)
     # the comment beside `mem_bw = 768 GB/s` in that file: where the datasheet figure comes from
-    assert (sheet.cell(1, 9).value, sheet.cell(row, 9).value) == ("Comment", "gpus.csv: 768")
+    assert (sheet.cell(1, 10).value, sheet.cell(row, 10).value) == ("Comment", "gpus.csv: 768")
     assert openpyxl.load_workbook(path).defined_names["rtx_a5000.mem_bw"].attr_text == f"Inputs!$F${row}"
 
 
