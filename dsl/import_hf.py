@@ -2,7 +2,9 @@
 
 The config is read as plain JSON: no transformers, no network, so it works on the plain install (`make run`) and
 takes milliseconds. Where a config leaves a key out, the value is the default of transformers' config class for
-that model_type (the `default` of each reading below, e.g. num_key_value_heads = num_attention_heads). The block
+that model_type (the `default` of each reading below, e.g. num_key_value_heads = num_attention_heads for Llama, 8
+for Mistral: KV_HEADS_DEFAULT), and the cell's comment says so (`# num_key_value_heads absent: transformers'
+default, num_attention_heads`). A value it cannot use is a bad-config error at its line:col in the file. The block
 extends the family block of the bundled model library (models/<family>.perf) that matches the config's
 model_type; its cells are the figures of the config plus the switches and layer groups where this config
 departs from the family (models/README.md has the cell contract). Nothing here prints.
@@ -284,9 +286,7 @@ def _llama4(cfg: Config) -> list[Cell]:
         cells.append(("window_layers", str(rope_layers), "no_rope_layers (1: a chunked layer)"))
     else:
         interval = cfg.int("no_rope_layer_interval", 4)
-        cells.append(("window_layers", str(layers - layers // interval),
-                      cfg.cite("no_rope_layer_interval", "(a global layer every that many)")
-                      if "no_rope_layer_interval" not in cfg.defaulted else cfg.cite("no_rope_layer_interval")))
+        cells.append(("window_layers", str(layers - layers // interval), cfg.cite("no_rope_layer_interval")))
     return cells
 
 

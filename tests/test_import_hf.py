@@ -309,3 +309,16 @@ def test_bad_list_and_softcap_values_are_located_errors_not_tracebacks(tmp_path)
     gemma = json.loads((REPO / "models/configs/google__gemma-2-2b.json").read_text())
     assert _refused(tmp_path, json.dumps({**gemma, "attn_logit_softcapping": "50"})).splitlines()[0] == (
         "error[bad-config]: 'attn_logit_softcapping' in 'config.json' is \"50\", not a number of at least 0")
+
+
+def test_json_spans_locate_the_last_mention_of_a_key_and_inner_objects():
+    from perfdsl.json_spans import object_spans, place
+
+    text = '{"a": 1,\n "b": {"c": [1, 2]},\n "a": "x"}'
+    spans = object_spans(text)
+    # json.loads keeps the last "a": its value "x" is on line 3 from column 7 to 9 (end exclusive: 10)
+    location, line = place(text, "f.json", spans.keys["a"].value_start, spans.keys["a"].value_end)
+    assert (location.line, location.col, location.end_col, line) == (3, 7, 10, ' "a": "x"}')
+    inner = spans.inner["b"].keys["c"]
+    assert text[inner.value_start:inner.value_end] == "[1, 2]"
+    assert object_spans("[1]") is None and object_spans("{}").keys == {}
