@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -121,7 +122,8 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
                 if _is_constant(require.condition, block, checker.link, reads, {}) \
                         and not _reads_unknown(checker, require, block) \
                         and not _holds_everywhere(checker, block, require, ctx, evaluators):
-                    _report_broken(checker, block, owner, require, reads, path)
+                    _report_broken(checker, block, owner, require, reads, path,
+                                   lambda part, block=block: _holds_everywhere(checker, block, part, ctx, evaluators))
                 return True, keep
 
             # Shared with the other programs of a `perfdsl check` (shared_checks.py), like the cells it reads.
@@ -166,35 +168,70 @@ def _reads_unknown(checker, require: ir.Require, block) -> bool:
     return False
 
 
-def _holds_everywhere(checker, block, require: ir.Require, ctx: ReportContext | None,
+def _holds_everywhere(checker, block, require: ir.Require | ir.Expr, ctx: ReportContext | None,
                       evaluators: dict[str, "Evaluator | dict"]) -> bool:
-    """A constant condition's value (constants only: no axis, so any report-free context computes it): in plain
+    """A constant condition's value (a `require`'s, or a part of one) (constants only: no axis, so any report-free context computes it): in plain
     Python where that gives numpy's answer (scalar_conditions.py), else with the evaluator."""
     evaluator = evaluators.get("")
     if evaluator is None:
         evaluator = evaluators[""] = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources,
                                                checker.types, link=checker.link if ctx is not None else None)
         evaluators["cells"] = {}
-    value = condition_value(evaluator.link, require.condition, block, evaluators["cells"])
+    condition = require.condition if isinstance(require, ir.Require) else require
+    value = condition_value(evaluator.link, condition, block, evaluators["cells"])
     if value is not None:
         return value
-    value = evaluator.run(lambda: evaluator.expr(require.condition, block))
+    value = evaluator.run(lambda: evaluator.expr(condition, block))
     return bool(np.all(value))
 
 
-def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[str, ir.Cell], path: str) -> None:
+def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[str, ir.Cell], path: str,
+                   holds: Callable[[ir.Expr], bool]) -> None:
+    """Report a false constant `require` of `block` (written in `owner`), its `reads` quoted in a note. `holds`
+    tells whether a part of its condition is true (_holds_everywhere), to locate the value that breaks it."""
     values = ", ".join(f"{name} = {_written(cell)}" for name, cell in list(reads.items())[:VALUES_QUOTED])
     notes = [f"`{_one_line(require.text)}` is false" + (f" with {values}" if values else "")]
     if owner != block.name:
         notes.append(f"the constraint is written in {checker.blocks[owner].kind} '{owner}' at "
                      f"{require.span.location()}")
         # Located at the value the block itself writes that the constraint reads (`matmul_efficiency = 67` in a
-        # GPU that extends another), else at the block.
-        own = [cell for name, cell in reads.items() if block.owner.get(name) == block.name]
+        # GPU that extends another), else at the block. Of several, the one a false part of the condition reads:
+        # `hidden >= 1 and layers >= 1` broken by `layers = -44` is located there, not at `hidden = 6144`.
+        own = [cell for name, cell in _culprits(checker, block, require.condition, reads, holds).items()
+               if block.owner.get(name) == block.name]
         span = own[0].span if own else block.span
     else:
         span = require.condition.span
     checker.report(CODE, require.message, span, path=path, notes=notes)
+
+
+def _culprits(checker, block, condition: ir.Expr, reads: dict[str, ir.Cell],
+              holds: Callable[[ir.Expr], bool]) -> dict[str, ir.Cell]:
+    """The literal cells of `reads` (those a false constant `condition` read, in reading order) with first those
+    that the first false part of its `and` chain reads (`holds` tells a part's value); `reads` as it is where the
+    condition is no `and` chain or no part can be told false."""
+    parts = []
+
+    def split(expr: ir.Expr) -> None:
+        if expr.kind == "binary" and expr.op == "and":
+            split(expr.left)
+            split(expr.right)
+        else:
+            parts.append(expr)
+
+    split(condition)
+    if len(parts) < 2:
+        return reads
+    for part in parts:
+        try:
+            false = not holds(part)
+        except Exception:               # noqa: BLE001 - where a part cannot be computed alone, it is not blamed
+            false = False
+        if false:
+            first: dict[str, ir.Cell] = {}
+            _is_constant(part, block, checker.link, first, {})
+            return {**{name: cell for name, cell in first.items() if name in reads}, **reads}
+    return reads
 
 
 def _written(cell: ir.Cell) -> str:

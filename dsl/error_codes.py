@@ -351,7 +351,9 @@ _TABLE = [
               "shows: nothing is compared", "did you mean '{shown}'? name the log's column like the shown metric it "
               "measures ('tpot [ms]')"),
     ErrorCode("bad-config", "runs", _E, "cannot read '{file}': {reason} | '{file}' is not valid JSON: {reason} | "
-              "'{file}' holds a JSON {type}, not an object",
+              "'{file}' holds a JSON {type}, not an object | '{file}' has no '{key}', which a {model_type} model "
+              "needs | '{key}' in '{file}' is {value as JSON writes it}, not a whole number | '{key}' in '{file}' "
+              "is {value}, not a count of at least 1 (located at the value in the file)",
               "give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)"),
     ErrorCode("unsupported-architecture", "runs", _E, "this config sets {what}, which the model library does not "
               "describe", "extend the family block in models/ (see models/README.md)"),

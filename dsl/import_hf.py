@@ -2,7 +2,9 @@
 
 The config is read as plain JSON: no transformers, no network, so it works on the plain install (`make run`) and
 takes milliseconds. Where a config leaves a key out, the value is the default of transformers' config class for
-that model_type (the `default` of each reading below, e.g. num_key_value_heads = num_attention_heads). The block
+that model_type (the `default` of each reading below, e.g. num_key_value_heads = num_attention_heads for Llama, 8
+for Mistral: KV_HEADS_DEFAULT), and the cell's comment says so (`# num_key_value_heads absent: transformers'
+default, num_attention_heads`). A value it cannot use is a bad-config error at its line:col in the file. The block
 extends the family block of the bundled model library (models/<family>.perf) that matches the config's
 model_type; its cells are the figures of the config plus the switches and layer groups where this config
 departs from the family (models/README.md has the cell contract). Nothing here prints.
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import Location, PerfError, UsageError, error
+from .json_spans import ObjectSpans, object_spans, place
 
 Cell = tuple[str, str, str]           # (cell, value text, the config key it comes from)
 
@@ -34,12 +37,23 @@ class Family:
     reader: Callable[["Config"], list[Cell]]   # the cells of one config beyond the common ones
 
 
-class Config:
-    """One config.json: its keys, read with the defaults of transformers' config class."""
+_MISSING = object()
 
-    def __init__(self, data: dict, path: Path):
+
+class Config:
+    """One config.json: its keys, read with the defaults of transformers' config class. `text` is the file's text and
+    `spans` where its keys are (json_spans.object_spans; None where unknown), so that a value import-hf refuses is
+    located at line:col with the file's own text under the caret; `prefix` names the object read ("text_config."
+    for a multimodal config's language model). `defaulted` maps each key read with a default to the words the
+    block's comment gives for it (Config.cite)."""
+
+    def __init__(self, data: dict, path: Path, text: str = "", spans: ObjectSpans | None = None, prefix: str = ""):
         self.data = data
         self.path = path
+        self.text = text
+        self.spans = spans
+        self.prefix = prefix
+        self.defaulted: dict[str, str] = {}
 
     def has(self, key: str) -> bool:
         """Whether the config sets `key` to a value other than null."""
@@ -50,19 +64,88 @@ class Config:
         value = self.data.get(key)
         return default if value is None else value
 
-    def int(self, key: str, default: int | None = None) -> int:
-        """The value of `key` as a whole number, or `default` where the config leaves it out. Raises PerfError
-        (bad-config, exit 1) where there is neither, or where the value is not a whole number (a boolean, a string,
-        2.5, Infinity, NaN)."""
-        value = self.get(key, default)
+    def int(self, key: str, default=_MISSING, said: str | None = None, *, at_least: int = 1, null=_MISSING,
+            null_said: str | None = None) -> int:
+        """The value of `key` as a whole number of at least `at_least` (1 for a count: layers, heads, experts; 0 where
+        0 means none). Where the config leaves the key out, `default` (transformers' default; `said` is how the
+        block's comment names it, by default "transformers' default, <default>"); where it sets it to null, `null`
+        (`null_said` naming it) if given, else `default` likewise. Raises PerfError (bad-config, exit 1), located at the value in the file
+        (or at its object where the key is missing), where there is no value and no default, where the value is not
+        a whole number (a boolean, a string, 2.5, Infinity, NaN), or where it is below `at_least`."""
+        value = self.data.get(key)
         if value is None:
-            raise PerfError(error("bad-config", f"'{self.path}' has no '{key}', which a {self.get('model_type')} "
-                                  "model needs", Location(str(self.path))))
+            fallback = self._fallback(key, default, said, null, null_said)
+            if fallback is _MISSING and key in self.data:
+                raise PerfError(self._error(key, f"'{self.prefix}{key}' in '{self.path}' is null, not a whole number"))
+            if fallback is _MISSING:
+                raise PerfError(self._error(key, f"'{self.path}' has no '{self.prefix}{key}', which a "
+                                                 f"{self.get('model_type')} model needs",
+                                            hints=[f"add \"{key}\" as the checkpoint's config.json gives it"]))
+            return fallback
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                 or value != int(value):
-            raise PerfError(error("bad-config", f"'{key}' in '{self.path}' is {value!r}, not a whole number",
-                                  Location(str(self.path))))
+            raise PerfError(self._error(key, f"'{self.prefix}{key}' in '{self.path}' is {self.json_text(key)}, "
+                                             "not a whole number",
+                                        hints=["config.json gives counts as JSON whole numbers: 4096, not \"4096\", "
+                                               "4096.5 or true"]))
+        if value < at_least:
+            raise PerfError(self._error(
+                key, f"'{self.prefix}{key}' in '{self.path}' is {self.json_text(key)}, not "
+                     + ("a count of at least 1" if at_least == 1 else f"at least {at_least}"),
+                hints=["import-hf writes nothing for a config it cannot read: give the value the checkpoint has"]))
         return int(value)
+
+    def number(self, key: str, default, said: str | None = None, *, null=_MISSING, null_said: str | None = None) -> str:
+        """The value of `key` (a finite number, at least 0) as .perf text, with `default`, `null` and the words for
+        them as Config.int takes them. Raises PerfError (bad-config, exit 1) located at a value that is no such
+        number."""
+        value = self.data.get(key)
+        if value is None:
+            return _number(self._fallback(key, default, said, null, null_said))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise PerfError(self._error(key, f"'{self.prefix}{key}' in '{self.path}' is {self.json_text(key)}, "
+                                             "not a number of at least 0"))
+        return _number(value)
+
+    def _fallback(self, key: str, default, said: str | None, null, null_said: str | None):
+        """The value used for `key` where the config leaves it out (`default`) or sets it to null (`null`, else
+        `default`), noted in `defaulted` for the cell's comment; _MISSING where there is none."""
+        if key in self.data and null is not _MISSING:
+            value, words = null, null_said or _number(null)
+        else:
+            value, words = default, said or (f"transformers' default, {_number(default)}"
+                                              if default is not _MISSING else "")
+        if value is not _MISSING:
+            self.defaulted[key] = f"{key} {'null' if key in self.data else 'absent'}: {words}"
+        return value
+
+    def cite(self, key: str, what: str = "") -> str:
+        """The comment of a cell read from `key`: the key (and `what`, words on how it was read), or, where
+        Config.int or Config.number filled it in, that the key is absent (or null) and what was used instead."""
+        if key in self.defaulted:
+            return self.defaulted[key]
+        return f"{key} {what}" if what else key
+
+    def json_text(self, key: str) -> str:
+        """The value of `key` as the file writes it (`true`, `"44"`, `-44`), or as JSON writes it where the file's
+        text is not at hand or runs over a line; cut to 60 characters."""
+        span = self.spans.keys.get(key) if self.spans else None
+        text = self.text[span.value_start:span.value_end] if span else ""
+        if not text or "\n" in text:
+            text = json.dumps(self.data.get(key), ensure_ascii=False)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    def _error(self, key: str, message: str, hints=(), code: str = "bad-config"):
+        """A Diagnostic (by default bad-config) located at `key`'s value in the file, else at the `{` of the object that lacks
+        it, else at the file."""
+        span = self.spans.keys.get(key) if self.spans else None
+        if span is not None:
+            location, line = place(self.text, str(self.path), span.value_start, span.value_end)
+        elif self.spans is not None:
+            location, line = place(self.text, str(self.path), self.spans.start, self.spans.start + 1)
+        else:
+            location, line = Location(str(self.path)), None
+        return error(code, message, location, source_line=line, hints=hints)
 
     def unsupported(self, what: str) -> PerfError:
         """The PerfError (unsupported-architecture, exit 1) to raise for a config that sets `what`, which the model
@@ -97,13 +180,13 @@ def _llama(cfg: Config) -> list[Cell]:
 def _sliding_window(cfg: Config) -> list[Cell]:
     """Mistral, Mixtral, Phi-3: every layer slides where the config gives a window."""
     if cfg.has("sliding_window"):
-        return [("sliding_window", str(cfg.int("sliding_window")), "sliding_window")]
+        return [("sliding_window", str(cfg.int("sliding_window")), "sliding_window")]   # null: no window
     return []
 
 
 def _mixtral(cfg: Config) -> list[Cell]:
-    return [("experts", str(cfg.int("num_local_experts", 8)), "num_local_experts"),
-            ("top_k", str(cfg.int("num_experts_per_tok", 2)), "num_experts_per_tok")] + _sliding_window(cfg)
+    return [("experts", str(cfg.int("num_local_experts", 8)), cfg.cite("num_local_experts")),
+            ("top_k", str(cfg.int("num_experts_per_tok", 2)), cfg.cite("num_experts_per_tok"))] + _sliding_window(cfg)
 
 
 def _qwen2(cfg: Config) -> list[Cell]:
@@ -116,7 +199,11 @@ def _qwen3_moe(cfg: Config) -> list[Cell]:
     _qwen2(cfg)
     layers = cfg.int("num_hidden_layers")
     step = cfg.int("decoder_sparse_step", 1)
-    dense_only = set(cfg.get("mlp_only_layers", []))
+    dense_only = cfg.get("mlp_only_layers", [])
+    if not isinstance(dense_only, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in dense_only):
+        raise PerfError(cfg._error("mlp_only_layers", f"'{cfg.prefix}mlp_only_layers' in '{cfg.path}' is "
+                                   f"{cfg.json_text('mlp_only_layers')}, not a list of layer numbers"))
+    dense_only = set(dense_only)
     # Qwen3MoeDecoderLayer: an MoE layer where (i + 1) % decoder_sparse_step == 0 and i is not in mlp_only_layers
     moe = sum(1 for i in range(layers) if i not in dense_only and (i + 1) % step == 0)
     cells = [("ffn", str(cfg.int("moe_intermediate_size")), "moe_intermediate_size"),
@@ -129,57 +216,77 @@ def _qwen3_moe(cfg: Config) -> list[Cell]:
 
 
 def _gemma2(cfg: Config) -> list[Cell]:
-    cells = [("sliding_window", str(cfg.int("sliding_window", 4096)), "sliding_window")] + _window_layers(cfg)
-    cells.append(("attn_softcap", _number(cfg.get("attn_logit_softcapping", 0)), "attn_logit_softcapping"))
-    cells.append(("logit_softcap", _number(cfg.get("final_logit_softcapping", 0)), "final_logit_softcapping"))
+    cells = [("sliding_window", str(cfg.int("sliding_window", 4096)), cfg.cite("sliding_window"))] + _window_layers(cfg)
+    # Gemma2Config: 50.0 and 30.0 where the key is absent; null turns the capping off (0 in the library).
+    cells.append(("attn_softcap", cfg.number("attn_logit_softcapping", 50, null=0, null_said="0, no capping"),
+                  cfg.cite("attn_logit_softcapping")))
+    cells.append(("logit_softcap", cfg.number("final_logit_softcapping", 30, null=0, null_said="0, no capping"),
+                  cfg.cite("final_logit_softcapping")))
     return cells
 
 
 def _gemma3(cfg: Config) -> list[Cell]:
-    cells = [("sliding_window", str(cfg.int("sliding_window", 4096)), "sliding_window")]
+    cells = [("sliding_window", str(cfg.int("sliding_window", 4096)), cfg.cite("sliding_window"))]
     if isinstance(cfg.get("layer_types"), list):
         return cells + _window_layers(cfg)
-    return cells + [("sliding_window_pattern", str(cfg.int("sliding_window_pattern", 6)), "sliding_window_pattern")]
+    return cells + [("sliding_window_pattern", str(cfg.int("sliding_window_pattern", 6)),
+                     cfg.cite("sliding_window_pattern"))]
+
+
+# DeepseekV2Config / DeepseekV3Config (transformers 5.24) where the key is absent: q_lora_rank 1536 for both;
+# n_shared_experts 2 / 1; first_k_dense_replace 0 / 3. A null q_lora_rank (V2-Lite) is one q_proj, no compression.
+_DEEPSEEK_DEFAULTS = {"deepseek_v2": {"n_shared_experts": 2, "first_k_dense_replace": 0},
+                      "deepseek_v3": {"n_shared_experts": 1, "first_k_dense_replace": 3}}
 
 
 def _deepseek(cfg: Config) -> list[Cell]:
     if cfg.int("moe_layer_freq", 1) != 1:
-        raise cfg.unsupported(f"moe_layer_freq = {cfg.get('moe_layer_freq')} (an MoE layer every few layers)")
-    return [("q_lora_rank", str(cfg.int("q_lora_rank", 0)), "q_lora_rank (null: 0, one q_proj)"),
-            ("kv_lora_rank", str(cfg.int("kv_lora_rank")), "kv_lora_rank"),
-            ("qk_rope_dim", str(cfg.int("qk_rope_head_dim")), "qk_rope_head_dim"),
-            ("qk_nope_dim", str(cfg.int("qk_nope_head_dim")), "qk_nope_head_dim"),
-            ("v_head_dim", str(cfg.int("v_head_dim")), "v_head_dim"),
-            ("first_dense_layers", str(cfg.int("first_k_dense_replace", 0)), "first_k_dense_replace"),
-            ("dense_ffn", str(cfg.int("intermediate_size")), "intermediate_size"),
-            ("ffn", str(cfg.int("moe_intermediate_size")), "moe_intermediate_size"),
-            ("experts", str(cfg.int("n_routed_experts")), "n_routed_experts"),
-            ("shared_experts", str(cfg.int("n_shared_experts", 0)), "n_shared_experts"),
-            ("top_k", str(cfg.int("num_experts_per_tok")), "num_experts_per_tok")]
+        raise cfg.unsupported(f"moe_layer_freq = {cfg.json_text('moe_layer_freq')} (an MoE layer every few layers)")
+    defaults = _DEEPSEEK_DEFAULTS[cfg.get("model_type")]
+    cells = [("q_lora_rank", str(cfg.int("q_lora_rank", 1536, at_least=0, null=0, null_said="0, one q_proj")),
+              "q_lora_rank"),
+             ("kv_lora_rank", str(cfg.int("kv_lora_rank")), "kv_lora_rank"),
+             ("qk_rope_dim", str(cfg.int("qk_rope_head_dim")), "qk_rope_head_dim"),
+             ("qk_nope_dim", str(cfg.int("qk_nope_head_dim")), "qk_nope_head_dim"),
+             ("v_head_dim", str(cfg.int("v_head_dim")), "v_head_dim"),
+             ("first_dense_layers", str(cfg.int("first_k_dense_replace", defaults["first_k_dense_replace"],
+                                                at_least=0)), "first_k_dense_replace"),
+             ("dense_ffn", str(cfg.int("intermediate_size")), "intermediate_size"),
+             ("ffn", str(cfg.int("moe_intermediate_size")), "moe_intermediate_size"),
+             ("experts", str(cfg.int("n_routed_experts")), "n_routed_experts"),
+             ("shared_experts", str(cfg.int("n_shared_experts", defaults["n_shared_experts"], at_least=0, null=0,
+                                            null_said="0, no shared expert")), "n_shared_experts"),
+             ("top_k", str(cfg.int("num_experts_per_tok")), "num_experts_per_tok")]
+    return [(cell, value, cfg.cite(key)) for cell, value, key in cells]
 
 
 def _gpt_oss(cfg: Config) -> list[Cell]:
-    return [("experts", str(cfg.int("num_local_experts")), "num_local_experts"),
-            ("top_k", str(cfg.int("num_experts_per_tok", cfg.get("experts_per_token"))), "num_experts_per_tok"),
-            ("sliding_window", str(cfg.int("sliding_window", 128)), "sliding_window")] + _window_layers(cfg)
+    # gpt-oss's own config.json names top_k experts_per_token; GptOssConfig's key is num_experts_per_tok (4).
+    if not cfg.has("num_experts_per_tok") and cfg.has("experts_per_token"):
+        top_k = ("top_k", str(cfg.int("experts_per_token")), "experts_per_token")
+    else:
+        top_k = ("top_k", str(cfg.int("num_experts_per_tok", 4)), cfg.cite("num_experts_per_tok"))
+    return [("experts", str(cfg.int("num_local_experts")), "num_local_experts"), top_k,
+            ("sliding_window", str(cfg.int("sliding_window", 128)), cfg.cite("sliding_window"))] + _window_layers(cfg)
 
 
 def _llama4(cfg: Config) -> list[Cell]:
     layers = cfg.int("num_hidden_layers")
     cells = [("dense_ffn", str(cfg.int("intermediate_size_mlp")), "intermediate_size_mlp"),
              ("experts", str(cfg.int("num_local_experts")), "num_local_experts"),
-             ("top_k", str(cfg.int("num_experts_per_tok", 1)), "num_experts_per_tok"),
-             ("attention_chunk", str(cfg.int("attention_chunk_size", 8192)), "attention_chunk_size")]
+             ("top_k", str(cfg.int("num_experts_per_tok", 1)), cfg.cite("num_experts_per_tok")),
+             ("attention_chunk", str(cfg.int("attention_chunk_size", 8192)), cfg.cite("attention_chunk_size"))]
     if isinstance(cfg.get("moe_layers"), list):
         cells.append(("moe_layers", str(len(cfg.get("moe_layers"))), "moe_layers"))
     else:
-        cells.append(("moe_layer_step", str(cfg.int("interleave_moe_layer_step", 1)), "interleave_moe_layer_step"))
+        cells.append(("moe_layer_step", str(cfg.int("interleave_moe_layer_step", 1)),
+                      cfg.cite("interleave_moe_layer_step")))
     if isinstance(cfg.get("no_rope_layers"), list) and cfg.get("no_rope_layers"):
         rope_layers = sum(1 for flag in cfg.get("no_rope_layers") if flag)     # 1: rotary and chunked attention
         cells.append(("window_layers", str(rope_layers), "no_rope_layers (1: a chunked layer)"))
     else:
         interval = cfg.int("no_rope_layer_interval", 4)
-        cells.append(("window_layers", str(layers - layers // interval), "no_rope_layer_interval"))
+        cells.append(("window_layers", str(layers - layers // interval), cfg.cite("no_rope_layer_interval")))
     return cells
 
 
@@ -221,6 +328,11 @@ FAMILIES: dict[str, Family] = {
 }
 # Multimodal configs whose language model is one of the families above, under "text_config".
 TEXT_CONFIG_OF = {"llama4": "llama4_text", "gemma3": "gemma3_text"}
+# num_key_value_heads where a config leaves it out: transformers' default of the family's config class (5.24,
+# measured by constructing each with 6 heads), where that is not num_attention_heads (LlamaConfig, Phi3Config,
+# DeepseekV2Config). A null is num_attention_heads in every family (grouped-query attention off).
+KV_HEADS_DEFAULT = {"mistral": 8, "mixtral": 8, "qwen2": 32, "qwen3": 32, "qwen3_moe": 4, "gemma2": 4,
+                    "gemma3_text": 4, "gpt_oss": 8, "llama4_text": 8, "deepseek_v3": 128}
 # Families whose attention width is not head_dim (latent attention: qk and v head widths of their own).
 NO_HEAD_DIM = {"deepseek_v2", "deepseek_v3"}
 
@@ -243,24 +355,29 @@ def import_hf(path: str, name: str | None = None, hf_id: str | None = None) -> s
     cannot read.
     """
     config_file = _config_file(path)
-    raw = _read_json(config_file)
-    model_type = str(raw.get("model_type", ""))
+    text = _read_text(config_file)
+    raw = _read_json(config_file, text)
+    spans, prefix = object_spans(text), ""
+    model_type = raw.get("model_type") if isinstance(raw.get("model_type"), str) else None
     if model_type in TEXT_CONFIG_OF and isinstance(raw.get("text_config"), dict):
-        text = dict(raw["text_config"])
-        text.setdefault("model_type", TEXT_CONFIG_OF[model_type])
-        text.setdefault("_name_or_path", raw.get("_name_or_path"))
-        raw, model_type = text, TEXT_CONFIG_OF[model_type]
+        inner = dict(raw["text_config"])
+        inner.setdefault("model_type", TEXT_CONFIG_OF[model_type])
+        inner.setdefault("_name_or_path", raw.get("_name_or_path"))
+        raw, model_type = inner, TEXT_CONFIG_OF[model_type]
+        spans, prefix = spans.inner.get("text_config") if spans else None, "text_config."
+    cfg = Config(raw, config_file, text, spans, prefix)
     if model_type not in FAMILIES:
-        raise PerfError(error(
-            "unsupported-architecture",
-            f"model_type '{model_type or '(none)'}' has no family in the model library",
-            Location(str(config_file)),
-            hints=[f"supported architectures: {', '.join(supported_architectures())}",
-                   "a new architecture needs a family block in models/ (see models/README.md)"]))
+        hints = [f"supported architectures: {', '.join(supported_architectures())}",
+                 "a new architecture needs a family block in models/ (see models/README.md)"]
+        if "model_type" not in raw:
+            raise PerfError(cfg._error("model_type", f"'{config_file}' has no 'model_type', which names the "
+                                       "architecture", hints=["add the checkpoint's \"model_type\" (transformers "
+                                                               "reads the architecture from it)"] + hints[:1]))
+        raise PerfError(cfg._error("model_type", f"model_type {cfg.json_text('model_type')} has no family in the "
+                                   "model library", hints=hints, code="unsupported-architecture"))
     family = FAMILIES[model_type]
     if name is not None:
         _check_name(name)
-    cfg = Config(raw, config_file)
     model_id = hf_id or _hf_id(raw, config_file)
     cells = _merge(_common_cells(model_type, family, cfg), family.reader(cfg))
     block_name = name or _default_name(model_id, family)
@@ -294,7 +411,11 @@ def _common_cells(model_type: str, family: Family, cfg: Config) -> list[Cell]:
              ("layers", str(cfg.int("num_hidden_layers")), "num_hidden_layers"),
              ("heads", str(heads), "num_attention_heads")]
     if model_type != "opt":
-        cells.append(("kv_heads", str(cfg.int("num_key_value_heads", heads)), "num_key_value_heads"))
+        kv_default = KV_HEADS_DEFAULT.get(model_type)
+        kv_heads = cfg.int("num_key_value_heads", heads if kv_default is None else kv_default,
+                           "transformers' default, num_attention_heads" if kv_default is None else None,
+                           null=heads, null_said="num_attention_heads")
+        cells.append(("kv_heads", str(kv_heads), cfg.cite("num_key_value_heads")))
         cells.append(("ffn", str(cfg.int("intermediate_size")), "intermediate_size"))
     cells.append(("vocab", str(cfg.int("vocab_size")), "vocab_size"))
     cells.append(("max_pos", str(cfg.int("max_position_embeddings")), "max_position_embeddings"))
@@ -337,13 +458,19 @@ def _config_file(path: str) -> Path:
     return given
 
 
-def _read_json(config_file: Path) -> dict:
-    hint = "give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)"
+_JSON_HINT = "give a Hugging Face config.json (a JSON object with model_type, hidden_size, ...)"
+
+
+def _read_text(config_file: Path) -> str:
     try:
-        text = config_file.read_text(encoding="utf-8")
+        return config_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PerfError(error("bad-config", f"cannot read '{config_file}': {getattr(exc, 'strerror', None) or exc}",
-                              Location(str(config_file)), hints=[hint])) from None
+                              Location(str(config_file)), hints=[_JSON_HINT])) from None
+
+
+def _read_json(config_file: Path, text: str) -> dict:
+    hint = _JSON_HINT
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -424,3 +424,33 @@ def test_a_figure_a_part_leaves_open_is_not_asked_for_by_its_bound():
     it, and the library checks clean (tests/test_hardware_library.py checks every part)."""
     program = perfdsl.load(REPO / "hardware" / "ampere_workstation.perf")
     assert [d for d in program.check() if d.severity == "error"] == []
+
+
+def test_an_inherited_constraint_is_located_at_the_written_value_that_breaks_it(tmp_path, capsys):
+    # The family's `hidden >= 1 and layers >= 1 and ...` read `hidden` first; `layers = -44`, the line after it,
+    # is what makes it false (its part `layers >= 1` is the first false one), so the caret is there.
+    model = tmp_path / "m.perf"
+    model.write_text('import "models/llama.perf"\n'
+                     "\n"
+                     "model big extends llama_family {\n"
+                     '    hf_id = "me/big"\n'
+                     "    hidden = 6144\n"
+                     "    layers = -44\n"
+                     "    heads = 48; kv_heads = 8; ffn = 16384; vocab = 32000; max_pos = 8192\n"
+                     "}\n")
+    assert cli.main(["check", "--no-cache", str(model)]) == 1
+    err = capsys.readouterr().err.replace(str(model), "m.perf")
+    first = err.split("\n\n")[0].splitlines()
+    assert first[:5] == ["error[constraint]: hidden, layers, heads, kv_heads, ffn and vocab are counts of at least 1",
+                         "  --> m.perf:6:5",
+                         "  |",
+                         "6 |     layers = -44",
+                         "  |     ^^^^^^"]
+    # With two values broken, the first false part's: `heads >= 1` comes before `kv_heads >= 1`.
+    model.write_text(model.read_text().replace("layers = -44", "layers = 44").replace("heads = 48;", "heads = 0;")
+                     .replace("kv_heads = 8", "kv_heads = -8"))
+    assert cli.main(["check", "--no-cache", str(model)]) == 1
+    first = capsys.readouterr().err.replace(str(model), "m.perf").split("\n\n")[0].splitlines()
+    assert first[1] == "  --> m.perf:7:5"
+    assert first[3:5] == ["7 |     heads = 0; kv_heads = -8; ffn = 16384; vocab = 32000; max_pos = 8192",
+                          "  |     ^^^^^"]

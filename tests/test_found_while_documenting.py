@@ -32,8 +32,14 @@ def test_a_config_value_of_infinity_is_a_bad_config(tmp_path, capsys):
     config = tmp_path / "config.json"
     config.write_text('{"model_type": "llama", "hidden_size": Infinity}\n', encoding="utf-8")
     assert main(["import-hf", str(config), "--hf-id", "org/name"]) == 1
-    assert capsys.readouterr().err == (f"error[bad-config]: 'hidden_size' in '{config}' is inf, not a whole number\n"
-                                       f"  --> {config}\n\n1 error\n")
+    assert capsys.readouterr().err == (
+        f"error[bad-config]: 'hidden_size' in '{config}' is Infinity, not a whole number\n"
+        f"  --> {config}:1:40\n"
+        "  |\n"
+        '1 | {"model_type": "llama", "hidden_size": Infinity}\n'
+        "  |                                        ^^^^^^^^\n"
+        '  = help: config.json gives counts as JSON whole numbers: 4096, not "4096", 4096.5 or true\n'
+        "\n1 error\n")
 
 
 def test_ingest_writes_the_runs_it_read_and_exits_1_for_a_log_it_cannot_read(tmp_path, capsys):

@@ -95,8 +95,11 @@ def test_unsupported_architecture_lists_the_supported_ones(tmp_path):
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "unsupported-architecture"
     assert str(caught.value) == (
-        "error[unsupported-architecture]: model_type 'bert' has no family in the model library\n"
-        f"  --> {config}\n"
+        "error[unsupported-architecture]: model_type \"bert\" has no family in the model library\n"
+        f"  --> {config}:1:16\n"
+        "  |\n"
+        '1 | {"model_type": "bert", "hidden_size": 768}\n'
+        "  |                ^^^^^^\n"
         "  = help: supported architectures: deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, gpt2, "
         "gpt_oss, gptj, llama, llama4, llama4_text, mistral, mixtral, opt, phi3, qwen2, qwen3, qwen3_moe\n"
         "  = help: a new architecture needs a family block in models/ (see models/README.md)")
@@ -180,3 +183,142 @@ def test_import_hf_runs_without_transformers_in_well_under_a_second(tmp_path):
     assert out[0] == "0"
     assert float(out[1]) < 0.5, f"import-hf took {float(out[1]):.2f} s"
     assert "model deepseek_v3_hf extends deepseek_v3_family {" in (tmp_path / "v3.perf").read_text()
+
+
+LLAMA = """{
+  "_name_or_path": "me/big-llama",
+  "model_type": "llama",
+  "hidden_size": 6144,
+  "num_hidden_layers": 44,
+  "num_attention_heads": 48,
+  "intermediate_size": 16384,
+  "vocab_size": 32000,
+  "max_position_embeddings": 8192
+}
+"""
+
+
+def _refused(tmp_path, text: str) -> str:
+    config = tmp_path / "config.json"
+    config.write_text(text)
+    with pytest.raises(PerfError) as caught:
+        import_hf(str(config))
+    assert caught.value.exit_status == 1
+    return str(caught.value).replace(str(config), "config.json")
+
+
+def test_a_defaulted_key_is_commented_as_absent_with_the_value_used(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(LLAMA)
+    text = import_hf(str(config))
+    # LlamaConfig: num_key_value_heads = num_attention_heads where the key is absent
+    assert "    kv_heads = 48    # num_key_value_heads absent: transformers' default, num_attention_heads\n" in text
+    assert "    heads = 48       # num_attention_heads\n" in text
+    config.write_text(LLAMA.replace('"model_type": "llama"', '"model_type": "mistral"'))
+    # MistralConfig's default is 8 kv heads, not num_attention_heads (transformers 5.24)
+    assert "    kv_heads = 8     # num_key_value_heads absent: transformers' default, 8\n" in import_hf(str(config))
+    config.write_text(LLAMA.replace('"model_type": "llama"', '"model_type": "mistral", "num_key_value_heads": null'))
+    assert "    kv_heads = 48    # num_key_value_heads null: num_attention_heads\n" in import_hf(str(config))
+
+
+def test_defaults_of_the_family_readings_are_commented_too(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(LLAMA.replace('"model_type": "llama"', '"model_type": "mixtral", "num_key_value_heads": 8'))
+    text = import_hf(str(config))
+    assert "    experts = 8      # num_local_experts absent: transformers' default, 8\n" in text
+    assert "    top_k = 2        # num_experts_per_tok absent: transformers' default, 2\n" in text
+    assert "    kv_heads = 8     # num_key_value_heads\n" in text
+    config.write_text(LLAMA.replace('"model_type": "llama"', '"model_type": "gemma2", "num_key_value_heads": 8, '
+                                    '"final_logit_softcapping": null'))
+    text = import_hf(str(config))
+    # Gemma2Config: 4096, 50.0 and 30.0 where absent; null turns a capping off
+    assert "    sliding_window = 4096   # sliding_window absent: transformers' default, 4096\n" in text
+    assert "    attn_softcap = 50       # attn_logit_softcapping absent: transformers' default, 50\n" in text
+    assert "    logit_softcap = 0       # final_logit_softcapping null: 0, no capping\n" in text
+
+
+def test_a_config_without_model_type_says_the_key_is_missing(tmp_path):
+    assert _refused(tmp_path, LLAMA.replace('  "model_type": "llama",\n', "")) == (
+        "error[bad-config]: 'config.json' has no 'model_type', which names the architecture\n"
+        "  --> config.json:1:1\n"
+        "  |\n"
+        "1 | {\n"
+        "  | ^\n"
+        "  = help: add the checkpoint's \"model_type\" (transformers reads the architecture from it)\n"
+        "  = help: supported architectures: deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, gpt2, "
+        "gpt_oss, gptj, llama, llama4, llama4_text, mistral, mixtral, opt, phi3, qwen2, qwen3, qwen3_moe")
+
+
+def test_a_value_that_is_no_whole_number_is_located_and_quoted_as_json_writes_it(tmp_path):
+    assert _refused(tmp_path, LLAMA.replace('"hidden_size": 6144', '"hidden_size": true')) == (
+        "error[bad-config]: 'hidden_size' in 'config.json' is true, not a whole number\n"
+        "  --> config.json:4:18\n"
+        "  |\n"
+        '4 |   "hidden_size": true,\n'
+        "  |                  ^^^^\n"
+        '  = help: config.json gives counts as JSON whole numbers: 4096, not "4096", 4096.5 or true')
+    assert _refused(tmp_path, LLAMA.replace('"num_hidden_layers": 44', '"num_hidden_layers": "44"')) == (
+        "error[bad-config]: 'num_hidden_layers' in 'config.json' is \"44\", not a whole number\n"
+        "  --> config.json:5:24\n"
+        "  |\n"
+        '5 |   "num_hidden_layers": "44",\n'
+        "  |                        ^^^^\n"
+        '  = help: config.json gives counts as JSON whole numbers: 4096, not "4096", 4096.5 or true')
+
+
+@pytest.mark.parametrize("layers", ["-44", "0"])
+def test_a_count_below_one_is_refused_at_the_value_and_nothing_is_written(tmp_path, layers, capsys):
+    from perfdsl.cli import main
+
+    config = tmp_path / "config.json"
+    config.write_text(LLAMA.replace('"num_hidden_layers": 44', f'"num_hidden_layers": {layers}'))
+    out = tmp_path / "out.perf"
+    assert main(["import-hf", str(config), "-o", str(out)]) == 1
+    assert not out.exists()
+    assert capsys.readouterr().err.replace(str(config), "config.json") == (
+        f"error[bad-config]: 'num_hidden_layers' in 'config.json' is {layers}, not a count of at least 1\n"
+        "  --> config.json:5:24\n"
+        "  |\n"
+        f'5 |   "num_hidden_layers": {layers},\n'
+        "  |                        " + "^" * len(layers) + "\n"
+        "  = help: import-hf writes nothing for a config it cannot read: give the value the checkpoint has\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_missing_key_and_a_text_config_value_are_located(tmp_path):
+    assert _refused(tmp_path, LLAMA.replace('  "vocab_size": 32000,\n', "")).splitlines()[:2] == [
+        "error[bad-config]: 'config.json' has no 'vocab_size', which a llama model needs",
+        "  --> config.json:1:1"]
+    scout = json.loads((REPO / "models/configs/meta-llama__Llama-4-Scout-17B-16E.json").read_text())
+    scout["num_hidden_layers"] = 0
+    text = json.dumps({"model_type": "llama4", "_name_or_path": "meta-llama/Llama-4-Scout-17B-16E",
+                       "text_config": scout}, indent=1)
+    line, row = next((i, row) for i, row in enumerate(text.splitlines(), start=1) if '"num_hidden_layers"' in row)
+    assert _refused(tmp_path, text).splitlines()[:2] == [
+        "error[bad-config]: 'text_config.num_hidden_layers' in 'config.json' is 0, not a count of at least 1",
+        f"{' ' * len(str(line))} --> config.json:{line}:{row.index(': 0') + 3}"]
+
+
+def test_bad_list_and_softcap_values_are_located_errors_not_tracebacks(tmp_path):
+    qwen = json.loads((REPO / "models/configs/Qwen__Qwen3-30B-A3B.json").read_text())
+    for key, value, words in [("decoder_sparse_step", 0, "0, not a count of at least 1"),
+                              ("mlp_only_layers", 3, "3, not a list of layer numbers")]:
+        assert _refused(tmp_path, json.dumps({**qwen, key: value})).splitlines()[0] == (
+            f"error[bad-config]: '{key}' in 'config.json' is {words}")
+    gemma = json.loads((REPO / "models/configs/google__gemma-2-2b.json").read_text())
+    assert _refused(tmp_path, json.dumps({**gemma, "attn_logit_softcapping": "50"})).splitlines()[0] == (
+        "error[bad-config]: 'attn_logit_softcapping' in 'config.json' is \"50\", not a number of at least 0")
+
+
+def test_json_spans_locate_the_last_mention_of_a_key_and_inner_objects():
+    from perfdsl.json_spans import object_spans, place
+
+    text = '{"a": 1,\n "b": {"c": [1, 2]},\n "a": "x"}'
+    spans = object_spans(text)
+    # json.loads keeps the last "a": its value "x" is on line 3 from column 7 to 9 (end exclusive: 10)
+    location, line = place(text, "f.json", spans.keys["a"].value_start, spans.keys["a"].value_end)
+    assert (location.line, location.col, location.end_col, line) == (3, 7, 10, ' "a": "x"}')
+    inner = spans.inner["b"].keys["c"]
+    assert text[inner.value_start:inner.value_end] == "[1, 2]"
+    assert object_spans("[1]") is None and object_spans("{}").keys == {}
