@@ -17,6 +17,8 @@ place where the name is written.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -256,10 +258,14 @@ class Linker:
         that none is loaded. None where `name` is written
         otherwise (then it may be any name of the report, whose cells are what is available). A misspelt block among
         a swept role's blocks is mostly the sweep's error (sweeps.py)."""
+        written: list[ir.Ref] = []
+
         def names(cell: ir.Cell) -> bool:
             items = source_items(cell.expr, report, self.blocks) if cell.sweep else [cell.expr]
-            return isinstance(items, list) and any(isinstance(item, ir.Ref) and item.parts == (name,)
-                                                   for item in items)
+            refs = [item for item in items if isinstance(item, ir.Ref) and item.parts == (name,)] \
+                if isinstance(items, list) else []
+            written.extend(refs)
+            return bool(refs)
 
         roles = [cell_name for cell_name, cell in report.cells.items()
                  if cell_name in ROLE_KINDS and cell.expr is not None and names(cell)]
@@ -271,7 +277,21 @@ class Linker:
 
         # Where a file beside the report or a bundled one defines the name, importing it is the answer: no guess
         # among the loaded blocks (they are not what is meant), only the list of what the role takes as it stands.
-        hints = import_hint(name, report.file) or did_you_mean(name, takes)
+        # Not for a name given with --set: the report's file is not the user's to edit (a bundled report), and a
+        # near miss of a loaded block (`llama3_8b` for llama3_1_8b) is the likelier slip there, so it comes first.
+        if written and all(ref.span is not None and ref.span.file.startswith("--set") for ref in written):
+            from .library import nearby_import
+
+            hints = did_you_mean(name, takes)
+            beside = nearby_import(name, report.file)
+            if beside is not None:
+                other = os.path.normpath(os.path.join(os.path.dirname(report.file), beside))
+                hints.append(f"'{name}' is defined in {other}, which '{report.name}' does not import: load that "
+                             f"file too (perfdsl eval {report.file} {other} --report {report.name} --set ...)")
+            else:
+                hints += import_hint(name)
+        else:
+            hints = import_hint(name, report.file) or did_you_mean(name, takes)
         if takes:
             hints.append(f"the role '{role}' takes a {kind} block; " + available(takes))
         elif not hints:

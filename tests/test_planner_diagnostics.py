@@ -297,3 +297,21 @@ error[nothing-to-show]: report 'base' shows no cell
 
 1 error
 """)
+
+
+def test_a_set_model_near_a_loaded_one_is_told_the_near_miss_before_another_files_block(work, capsys):
+    # Before: only "'m1x' is defined in other.perf: add `import "other.perf"` to plans/capacity.perf", advice to edit
+    # a report the user did not write, and no did-you-mean for m1.
+    (work / "plans").mkdir()
+    (work / "plans" / "capacity.perf").write_text(MODELS + "report capacity { sweep model = [m1, m2]; "
+                                                  "show c.weights in GB }\n")
+    (work / "plans" / "other.perf").write_text("model m1x { params = 3e9 }\n")
+    code, out, err = run(["eval", "plans/capacity.perf", "--set", "model=m1x"], capsys)
+    assert (code, out) == (2, "")          # a bad --set is bad usage
+    assert err.splitlines()[6:8] == [
+        "  = help: did you mean 'm1'?",
+        "  = help: 'm1x' is defined in plans/other.perf, which 'capacity' does not import: load that file too "
+        "(perfdsl eval plans/capacity.perf plans/other.perf --report capacity --set ...)"]
+    # The advice works as written.
+    assert run(["eval", "plans/capacity.perf", "plans/other.perf", "--report", "capacity", "--set", "model=m1x",
+                "--format", "csv"], capsys) == (0, f"model,c.weights [GB]\nm1x,{3e9 * 2 / 1e9}\n", "")
