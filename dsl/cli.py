@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gc
 import os
 import signal
@@ -297,14 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except MemoryError:
         # Sizes are predicted before large work (chunks.predict_bytes), but the machine may hold less than that.
-        from .errors import error
-
-        _print_diagnostics([error("out-of-memory", f"the machine ran out of memory while running `perfdsl "
-                                  f"{args.command}`", hints=["evaluate the sweep in smaller chunks (--chunk-points N, "
-                                                             "e.g. 100000), or narrow its axes with --set"])])
-        return EXIT_USAGE
+        return _out_of_memory(args.command)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         from .errors import PerfError, error
+
+        if _is_memory_refusal(exc):
+            return _out_of_memory(args.command)
 
         if isinstance(exc, RecursionError) and not os.environ.get("PERFDSL_DEBUG"):
             # The stages bound what input can nest (limits.py); this is the net below them.
@@ -327,6 +326,29 @@ def main(argv: list[str] | None = None) -> int:
                          "  = help: this is a bug in perfdsl; run again with PERFDSL_DEBUG=1 for the details "
                          "and report it\n")
         return EXIT_SPEC
+
+
+def _out_of_memory(command: str) -> int:
+    """error[out-of-memory] on stderr; returns EXIT_USAGE."""
+    from .errors import error
+
+    _print_diagnostics([error("out-of-memory", f"the machine ran out of memory while running `perfdsl {command}`",
+                              hints=["evaluate the sweep in smaller chunks (--chunk-points N, e.g. 100000), or narrow "
+                                     "its axes with --set"])])
+    return EXIT_USAGE
+
+
+# What the dynamic loader says where the memory limit (ulimit -v, a container's) leaves no room to map a compiled
+# module imported on first use (numpy's, pydantic-core's): the memory ran out, not a bug of perfdsl. glibc's
+# dlopen writes "failed to map segment from shared object"; an mmap refused writes errno ENOMEM's text.
+_MEMORY_REFUSALS = ("failed to map segment", "cannot allocate memory")
+
+
+def _is_memory_refusal(exc: BaseException) -> bool:
+    """Whether `exc` is an import (or an OSError) that failed because no memory was left to map or allocate."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    return isinstance(exc, ImportError) and any(text in str(exc).lower() for text in _MEMORY_REFUSALS)
 
 
 class Terminated(BaseException):

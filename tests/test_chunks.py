@@ -286,6 +286,23 @@ def test_running_out_of_memory_is_a_located_error_not_an_internal_one(tmp_path, 
         "1 error\n")
 
 
+
+@pytest.mark.parametrize("refusal", [
+    ImportError("/venv/lib/python3.11/site-packages/pydantic_core/_pydantic_core.so: failed to map segment from "
+                "shared object"),
+    OSError(12, "Cannot allocate memory"),
+])
+def test_a_memory_limit_met_while_loading_a_module_is_out_of_memory_too(tmp_path, monkeypatch, capsys, refusal):
+    # Under `ulimit -v 150000` the dynamic loader could not map pydantic-core: "error[internal]: ImportError: ...
+    # this is a bug in perfdsl" (a newcomer's find).
+    def no_room(*args, **kwargs):
+        raise refusal
+
+    monkeypatch.setattr(perfdsl.Program, "evaluate_in", no_room)
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf")]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error[out-of-memory]: the machine ran out of memory while running `perfdsl eval`\n")
 # -- streamed outputs ---------------------------------------------------------------------------------------------
 
 MID = "report r { sweep a = 1 .. 300; sweep b = 1 .. 70; q = a * b + b / a; w = q > 5; show q, w, b }\n"
