@@ -881,36 +881,63 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
     else:
         warnings: dict = {}
         rows = 0
+        streamed = 0            # rows given to the output so far (written to stdout, where it is the output)
 
         def strict(chunk_warnings) -> None:
             # --strict: the first chunk that warns stops the run before its rows are written (-o keeps the old file)
             if _strict_refuses(args, chunk_warnings):
                 raise _StrictStop()
 
-        def parts():
+        def chunk_parts(limit: int | None):
             if client is not None:
                 from .distributed import rows_on_dask
 
-                for keys, columns, chunk_warnings in rows_on_dask(client, program, args.report,
-                                                                  chunk_points=chunk_points, progress=progress):
-                    keep_first(warnings, chunk_warnings)
-                    strict(chunk_warnings)
-                    yield keys, columns
+                yield from rows_on_dask(client, program, args.report, chunk_points=chunk_points, progress=progress,
+                                        limit=limit)
                 return
-            for _, result in evaluate_chunks(program, args.report, chunk_points=chunk_points,
-                                             progress=progress):
-                keep_first(warnings, result.warnings)
-                strict(result.warnings)
-                yield chunk_table(result)
+            kept = 0
+            for _, result in evaluate_chunks(program, args.report, chunk_points=chunk_points, progress=progress):
+                if limit is not None and kept >= limit:     # evaluated for its warnings only
+                    yield [], [], result.warnings
+                    continue
+                keys, columns = chunk_table(result, None if limit is None else limit - kept)
+                kept += len(columns[0]) if columns else 0
+                yield keys, columns, result.warnings
+
+        def parts(limit: int | None = None):
+            # Every chunk, in row order, its warnings kept (they add up to the whole sweep's: streaming.keep_first)
+            # and --strict asked before its rows are given. `limit`: the sweep's first `limit` rows are wanted (a
+            # table's), but every chunk is still evaluated, for its warnings (a later chunk's given as no rows).
+            nonlocal streamed
+            for keys, columns, chunk_warnings in chunk_parts(limit):
+                keep_first(warnings, chunk_warnings)
+                strict(chunk_warnings)
+                streamed += len(columns[0]) if columns else 0
+                yield keys, columns
+
+        def first_rows(stream) -> None:
+            # A table on a terminal shows the sweep's first rows: it is written once they are known, while the later
+            # chunks are evaluated for their warnings (printed at the end, over the whole sweep). Under --strict it
+            # waits for the last chunk, so that a run a later chunk stops writes nothing.
+            nonlocal rows
+            keys, first, pieces, written = [], [], [], False
+            for part_keys, columns in parts(TABLE_ROW_LIMIT):
+                if not keys:
+                    keys, first = part_keys, columns        # the columns, empty, where no chunk has a row
+                if columns and len(columns[0]) and rows < TABLE_ROW_LIMIT:
+                    pieces.append(columns)
+                    rows += len(columns[0])
+                if rows >= TABLE_ROW_LIMIT and not written and not args.strict:
+                    write_table(keys, _joined(pieces), stream)
+                    stream.flush()
+                    written = True
+            if not written:
+                write_table(keys, _joined(pieces) if pieces else first, stream)
 
         def write(stream) -> None:
             nonlocal rows
-            if fmt == "table":              # a table on a terminal shows its first rows: one chunk is enough
-                keys, columns = next(iter(parts()))
-                write_table(keys, columns, stream)
-                rows = len(columns[0]) if columns else 0
-                sys.stderr.write(f"... the table shows the first {min(rows, TABLE_ROW_LIMIT):,} rows of "
-                                 f"{ctx.n_points:,} sweep points; use -o FILE.csv or -o FILE.jsonl for all\n")
+            if fmt == "table":
+                first_rows(stream)
             else:
                 rows = write_stream(fmt, parts(), stream)
 
@@ -927,16 +954,30 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
     except _StrictStop:
         progress.done()
         _print_diagnostics(list(warnings.values()))
-        sys.stderr.write("--strict: warnings are errors" + (f" ({args.output} not written)" if args.output else "")
-                         + "; stopped at the first chunk that warns, so the counts above cover its points and "
-                           "those before it, not the whole sweep\n")
+        written = ""
+        if args.output:
+            written = f" ({args.output} not written)"
+        elif streamed and fmt != "table":       # streamed to stdout: a table waits for the last chunk (first_rows)
+            written = f" (the {_rows(streamed)} of the chunks before it are written)"
+        sys.stderr.write("--strict: warnings are errors" + written + "; stopped at the first chunk that warns, so "
+                         "the counts above cover its points and those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
+    if fmt == "table" and not args.output and not ctx.report.questions:
+        sys.stderr.write(f"... the table shows the first {min(rows, TABLE_ROW_LIMIT):,} rows of "
+                         f"{ctx.n_points:,} sweep points; use -o FILE.csv or -o FILE.jsonl for all\n")
     if not ctx.report.questions:
         _print_diagnostics(list(warnings.values()))
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK
+
+
+def _joined(pieces: list[list]) -> list:
+    """The rows of consecutive chunks (each a list of columns under the same keys) as one list of columns."""
+    import numpy as np
+
+    return pieces[0] if len(pieces) == 1 else [np.concatenate(parts) for parts in zip(*pieces)]
 
 
 def _strict_refuses(args, diagnostics) -> bool:

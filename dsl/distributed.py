@@ -288,13 +288,14 @@ class _Sent:
         self.blob.release()
 
 
-def _in_order(sent: _Sent, report, function, chunks, window: int, progress: Progress | None, total: int):
-    """The results of function(program, report, chunk) for each chunk, in chunk order, `window` at most in flight."""
+def _in_order(sent: _Sent, report, function, chunks, window: int, progress: Progress | None, total: int, *args):
+    """The results of function(program, report, chunk, *args) for each chunk, in chunk order, `window` at most in
+    flight."""
     pending: deque = deque()
     todo = iter(chunks)
     done = 0
     for chunk in itertools.islice(todo, window):
-        pending.append((chunk, sent.submit(function, report, chunk)))
+        pending.append((chunk, sent.submit(function, report, chunk, *args)))
     while pending:
         chunk, future = pending.popleft()
         value = future.result()
@@ -302,7 +303,7 @@ def _in_order(sent: _Sent, report, function, chunks, window: int, progress: Prog
         future.release()
         following = next(todo, None)
         if following is not None:
-            pending.append((following, sent.submit(function, report, following)))
+            pending.append((following, sent.submit(function, report, following, *args)))
         done += chunk.n_points
         if progress is not None:
             progress(done, total)
@@ -311,16 +312,19 @@ def _in_order(sent: _Sent, report, function, chunks, window: int, progress: Prog
 
 def rows_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                  chunk_points: int | None = None, progress: Progress | None = None,
-                 window: int | None = None) -> Iterator[tuple[list[str], list[np.ndarray], list]]:
+                 window: int | None = None, limit: int | None = None
+                 ) -> Iterator[tuple[list[str], list[np.ndarray], list]]:
     """The rows of each chunk of the report's sweep, evaluated on the cluster of `client`, in row order: (keys,
-    columns, warnings), as streaming.evaluate_chunks's results give them with table(). Raises as Program.evaluate,
-    and UsageError (cluster-failed) where the cluster fails the run (cluster_failures)."""
+    columns, warnings), as streaming.evaluate_chunks's results give them with table(); with `limit`, each chunk's
+    first `limit` rows only (a table's first rows: every chunk is still evaluated, for its warnings). Raises as
+    Program.evaluate, and UsageError (cluster-failed) where the cluster fails the run (cluster_failures)."""
     program = program.with_overrides(overrides, report)
     report = program._pick_report(report)   # by name: the workers' programs know no file named on the command line
     with cluster_failures(), _Sent(client, program, report) as sent:
         ctx, _ = program.prepare(report)
         chunks = plan_chunks(ctx.shape, chunk_points or program.chunk_points(report))
-        yield from _in_order(sent, report, chunk_rows, chunks, window or _window(client), progress, ctx.n_points)
+        yield from _in_order(sent, report, chunk_rows, chunks, window or _window(client), progress, ctx.n_points,
+                             limit)
 
 
 def answer_on_dask(client, program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,

@@ -55,19 +55,26 @@ def chunk_result(program, report: str | None, chunk: Chunk) -> Result:
     return result
 
 
-def chunk_rows(program, report: str | None, chunk: Chunk) -> tuple[list[str], list[np.ndarray], list[Diagnostic]]:
-    """The rows of one chunk as chunk_table() gives them, and its warnings: what a worker sends back
-    (distributed.py)."""
+def chunk_rows(program, report: str | None, chunk: Chunk, limit: int | None = None
+               ) -> tuple[list[str], list[np.ndarray], list[Diagnostic]]:
+    """The rows of one chunk as chunk_table() gives them (its first `limit` only, where given), and its warnings:
+    what a worker sends back (distributed.py)."""
     result = chunk_result(program, report, chunk)
-    keys, columns = chunk_table(result)
+    keys, columns = chunk_table(result, limit)
     return keys, columns, list(result.warnings)
 
 
-def chunk_table(result: Result) -> tuple[list[str], list[np.ndarray]]:
+def chunk_table(result: Result, limit: int | None = None) -> tuple[list[str], list[np.ndarray]]:
     """A chunk's table() with the columns the whole evaluation's output adds: a calibration's low and high
-    (intervals.py)."""
+    (intervals.py). With `limit`, only its first `limit` rows (a table on a terminal shows the sweep's first rows):
+    the columns of the rest are not built."""
     from .intervals import with_intervals
 
+    if limit is not None and result.n_rows > limit:
+        rows = result.rows
+        if rows is None:                 # every point is a row
+            rows = Rows(np.arange(result.n_points, dtype=np.int64), np.zeros(result.n_points, dtype=bool))
+        result.rows = replace(rows, index=rows.index[:limit], missing=rows.missing[:limit], _positions={})
     return with_intervals(result, *result.table())
 
 

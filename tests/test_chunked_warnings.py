@@ -265,3 +265,100 @@ def test_a_cell_read_in_a_branch_no_gpu_point_took_is_not_kept_for_a_branch_that
     assert capsys.readouterr().err.startswith(
         "error[missing-input]: hardware 'a100' (which extends 'base') does not give its declared input 'peak_int8' "
         "(FLOP/s), which the sweep point fmt=int8 needs\n")
+
+
+# -- every output of a chunked run counts the whole sweep -----------------------------------------------------------
+
+@pytest.fixture()
+def along_k(tmp_path):
+    path = tmp_path / "k.perf"
+    path.write_text(ALONG_K)
+    return path
+
+
+def _warnings_block(err: str) -> str:
+    """stderr from its first warning on, without the `wrote FILE` line of a run with -o."""
+    block = err[err.index("warning["):]
+    return block[:block.index("wrote ")] if "wrote " in block else block
+
+
+@pytest.mark.parametrize("output", ["table", "csv", "file.csv", "file.jsonl"])
+def test_every_output_of_a_chunked_run_says_the_whole_sweeps_counts(along_k, tmp_path, capsys, output):
+    """Chunks of 3 points (one batch, every k): the first chunk holds 1 of the constraint's 10 points and 1 of
+    spread's 10. A table on stdout said the first chunk's counts ("1 of 30 sweep points break it"): it showed one
+    chunk's rows and never evaluated the others; a CSV on stdout or a file counted every chunk."""
+    assert main(["eval", str(along_k), "--quiet"] + (["--format", "csv"] if output == "csv" else [])) == 0
+    whole = capsys.readouterr()
+    # k = 3 breaks the constraint at every batch: 10 batches x 1 k of 10 batches x 3 k; spread = 1 / (k - 1) divides
+    # by zero at k = 1, which the constraint keeps: 10 x 1 points; per = k / batch at batch 0, k = 1 and 2: 1 x 2.
+    assert f"k is at most 2: {10 * 1} of {10 * 3} sweep points break it, left out of the results\n" in whole.err
+    assert f"= note: {10 * 1} of {10 * 3} sweep points are affected\n  = in: costmodel.c.spread" in whole.err
+    assert f"= note: {1 * 2} of {10 * 3} sweep points are affected\n  = in: costmodel.c.per" in whole.err
+    assert "= note: at k=3\n" in whole.err
+
+    chunked = ["eval", str(along_k), "--quiet", "--chunk-points", "3"]
+    if output == "csv":
+        chunked += ["--format", "csv"]
+    elif output.startswith("file"):
+        out = tmp_path / output
+        chunked += ["-o", str(out)]
+    assert main(chunked) == 0
+    captured = capsys.readouterr()
+    assert _warnings_block(captured.err) == whole.err
+    if output.startswith("file"):
+        assert captured.err.endswith(f"wrote {out} ({10 * 2} rows)\n")
+    else:
+        # the rows of every chunk: the table joins the chunks' rows up to its 200, as the whole table shows them
+        assert captured.out == whole.out
+    if output == "table":
+        assert captured.err.startswith("... the table shows the first 20 rows of 30 sweep points; ")
+
+
+# 100 batches x 3 k = 300 points, chunks of 30 (10 batches): the constraint breaks in the last chunk only, after the
+# table's 200 rows are known.
+LATE = """\
+costmodel c {
+    sweep batch = 1 .. 100
+    sweep k = [1, 2, 3]
+    per = k * batch
+    require batch <= 90, "batch is at most 90"
+}
+report r {
+    costmodel = c
+    show c.per
+}
+"""
+
+
+@pytest.fixture()
+def late(tmp_path):
+    path = tmp_path / "late.perf"
+    path.write_text(LATE)
+    return path
+
+
+def test_a_table_written_before_the_last_chunk_still_counts_it(late, capsys):
+    assert main(["eval", str(late), "--quiet", "--chunk-points", "30"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2 + 200               # a header, a rule and the first 200 rows
+    # batches 91 .. 100 break it: 10 batches x 3 k
+    assert (f"batch is at most 90: {10 * 3} of {100 * 3} sweep points break it, left out of the results\n"
+            in captured.err)
+
+
+def test_strict_writes_no_table_where_a_later_chunk_warns(late, capsys):
+    """The table's rows are known after the first chunks; under --strict it waits for the last one."""
+    assert main(["eval", str(late), "--quiet", "--chunk-points", "30", "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.endswith("--strict: warnings are errors; stopped at the first chunk that warns, so the "
+                                 "counts above cover its points and those before it, not the whole sweep\n")
+
+
+def test_strict_says_which_rows_a_stream_to_stdout_wrote_before_the_chunk_that_warns(late, capsys):
+    assert main(["eval", str(late), "--quiet", "--chunk-points", "30", "--strict", "--format", "csv"]) == 1
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 1 + 90 * 3               # a header and the 9 chunks before the last
+    assert captured.err.endswith(f"--strict: warnings are errors (the {90 * 3} rows of the chunks before it are "
+                                 "written); stopped at the first chunk that warns, so the counts above cover its "
+                                 "points and those before it, not the whole sweep\n")

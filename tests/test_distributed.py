@@ -77,6 +77,24 @@ def test_eval_with_dask_writes_the_serial_file(cluster, tmp_path, capsys):
     assert capsys.readouterr().err.endswith(f"wrote {on_dask} (21,000 rows)\n")
 
 
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_eval_with_dask_to_stdout_counts_every_chunks_warnings(cluster, tmp_path, capsys, fmt):
+    """A table on stdout took the first chunk's rows and counted its warnings only; every chunk is evaluated now,
+    on the workers, each sending back at most the table's rows."""
+    (tmp_path / "k.perf").write_text(
+        "report r { sweep batch = 1 .. 100; sweep k = [1, 2, 3]; q = k * batch; require k <= 2, \"k is at most 2\";"
+        " show q }\n")
+    args = ["eval", str(tmp_path / "k.perf"), "--quiet", "--format", fmt]
+    assert cli.main(args) == 0
+    whole = capsys.readouterr()
+    # k = 3 at every batch: 100 x 1 of 100 x 3 points
+    assert f"k is at most 2: {100 * 1} of {100 * 3} sweep points break it" in whole.err
+    assert cli.main(args + ["--chunk-points", "30", "--dask", cluster.scheduler_address]) == 0
+    on_dask = capsys.readouterr()
+    assert on_dask.out == whole.out
+    assert on_dask.err[on_dask.err.index("warning["):] == whole.err[whole.err.index("warning["):]
+
+
 def test_workers_below_one_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--workers", "0"]) == 2
