@@ -963,7 +963,8 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                          "the counts above cover its points and those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
-    if fmt == "table" and not args.output and not ctx.report.questions:
+    if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT:
+        # Below the limit the table shows every row the sweep keeps (every chunk is evaluated): nothing left out.
         sys.stderr.write(f"... the table shows the first {min(rows, TABLE_ROW_LIMIT):,} rows of "
                          f"{ctx.n_points:,} sweep points; use -o FILE.csv or -o FILE.jsonl for all\n")
     if not ctx.report.questions:
