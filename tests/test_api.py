@@ -98,6 +98,25 @@ def test_load_syntax_error_is_a_perf_error(tmp_path):
     assert (diag.location.line, diag.location.col) == (1, 13)          # the "=" without a value
 
 
+def test_a_program_reads_well_in_a_notebook(program, path, monkeypatch):
+    """Not the default `<perfdsl.program.Program object at 0x...>`: the files, the reports and how many blocks
+    (PROGRAM: gpu, fast, slow, m1, m2, grid, prefill, example), nothing evaluated."""
+    monkeypatch.chdir(path.parent)
+    assert repr(perfdsl.load("api.perf")) == "<perfdsl Program of api.perf: 1 report (example); 8 blocks>"
+    assert repr(perfdsl.load("api.perf").with_overrides({"batch": [4]})) == (
+        "<perfdsl Program of api.perf with overrides: 1 report (example); 8 blocks>")
+    assert repr(perfdsl.load([], texts={"a.perf": "costmodel c { x = 1 s }"})) == (
+        "<perfdsl Program of a.perf: 0 reports; 1 block>")
+    # reports/example.perf imports models/opt.perf, hardware/ampere_workstation.perf, software/precisions.perf,
+    # and through them models/transformer.perf and hardware/gpu.perf
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert repr(perfdsl.load("reports/example.perf")) == (
+        "<perfdsl Program of reports/example.perf and 5 imported files: 1 report (example); 33 blocks>")
+    many = "".join(f"report r{i} {{ }}\n" for i in range(7))
+    assert repr(perfdsl.load([], texts={"m.perf": many})) == (
+        "<perfdsl Program of m.perf: 7 reports (r0, r1, r2, r3, r4, ... (2 more)); 7 blocks>")
+
+
 def test_check_ok(program):
     assert program.check() == []
 
