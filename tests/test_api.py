@@ -221,6 +221,38 @@ def test_column_is_si_and_flat(program):
         result.column("nosuch")
 
 
+def test_an_unknown_column_says_what_is_shown_and_the_closest_names(program):
+    result = program.evaluate()
+    with pytest.raises(KeyError) as caught:
+        result.column("prefill.runtme")
+    assert caught.value.args[0] == (
+        "report 'example' shows no cell 'prefill.runtme' (it shows: prefill.runtime, flops (prefill.flops), "
+        "prefill.weights); did you mean 'prefill.runtime' or 'prefill.weights'?")
+    with pytest.raises(KeyError) as caught:
+        result.array("flop")                                      # a label: its close labels and cells
+    assert caught.value.args[0].endswith("; did you mean 'flops'?")
+    with pytest.raises(KeyError) as caught:
+        result.column("flops [TFLOPS]")                           # a name with a unit: the close keys
+    assert caught.value.args[0].endswith("; did you mean 'flops [TFLOP]'?")
+    with pytest.raises(KeyError) as caught:
+        result.column("nosuch")
+    assert caught.value.args[0] == ("report 'example' shows no cell 'nosuch' (it shows: prefill.runtime, flops "
+                                    "(prefill.flops), prefill.weights)")
+
+
+def test_a_values_unit_is_written_as_the_headers_write_it():
+    """B for bytes in a header, array().unit and a compound unit alike (FLOP/B), not 'byte': the type's name."""
+    program = perfdsl.load([], texts={"u.perf": """
+model m { params = 1e9 }
+costmodel c { weights = 2 B * model.params; intensity = 2 FLOP * model.params / weights }
+report r { model = m; show c.weights, c.intensity }
+"""})
+    result = program.evaluate()
+    assert list(result.records()[0]) == ["c.weights [B]", "c.intensity [FLOP/B]"]
+    assert result.array("c.weights").unit == "B" and result.array("c.intensity").unit == "FLOP/B"
+    assert result.records()[0]["c.intensity [FLOP/B]"] == 2 * 1e9 / (2 * 1e9)
+
+
 def test_array_is_labelled(program):
     array = program.evaluate().array("prefill.runtime", display=True)      # SI without display=True, as column()
     assert array.name == "prefill.runtime" and array.unit == "ms"
