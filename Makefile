@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    := out
 
-.PHONY: run test bench check fuzz clean
+.PHONY: run test bench check fuzz clean extras
 
 # setuptools installs a package whose folder is not its name (dsl/ -> perfdsl, pyproject's package-dir) in editable
 # mode through a meta path finder, and that strategy always ends with an InformationOnly warning, "Please be careful
@@ -29,6 +29,12 @@ $(VENV)/.run-installed: pyproject.toml
 $(VENV)/.test-installed: $(VENV)/.run-installed
 	$(EDITABLE) '.[dev,validation]'
 	touch $@
+
+# The optional extras (pyproject.toml) a user of the Python API or of `eval -o FILE.parquet`/`--dask` wants, which
+# `make run` leaves out: pandas and xarray (notebook), pyarrow (parquet), dask.distributed (dask). `make test`
+# installs them too (the dev extra).
+extras: $(VENV)/.run-installed
+	$(EDITABLE) '.[notebook,parquet,dask]'
 
 run: $(VENV)/.run-installed
 	mkdir -p $(OUT)

@@ -427,9 +427,10 @@ _TABLE = [
               "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
               "write every row with -o FILE.csv or -o FILE.jsonl, or ask the report a question whose answer fits"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
-              "install the extra the help names: in the perfdsl checkout pip install -e '.[notebook]' (pandas and "
-              "xarray, for Result.to_pandas and Result.to_xarray; '.[parquet]', '.[dask]' likewise), from a package "
-              "index pip install 'perfdsl[notebook]'"),
+              "install the extra the help names: in the perfdsl checkout .venv/bin/pip install -e '.[notebook]' "
+              "(pandas and xarray, for to_pandas and to_xarray; '.[parquet]', '.[dask]' likewise; the pip of the "
+              "Python perfdsl runs in, `PYTHON -m pip`, outside the checkout's .venv), or `make extras` (`make run` "
+              "installs none), from a package index pip install 'perfdsl[notebook]'"),
     ErrorCode("out-of-memory", "usage", _E, "the machine ran out of memory while {doing}",
               "evaluate the sweep in smaller chunks (--chunk-points N), or narrow its axes with --set"),
     ErrorCode("cluster-failed", "usage", _E, "the Dask workers died while evaluating the sweep: one task ran on {n} "

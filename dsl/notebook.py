@@ -1,9 +1,12 @@
-"""Results in notebooks (stage 5, an output like render.py): pandas and xarray views of a Result, and its repr.
+"""Results in notebooks (stage 5, an output like render.py): pandas and xarray views of a Result or an Answer, and
+their reprs.
 
-One convention for units through the Python API: arrays are SI (`Result.column`, `Result.array`, `to_xarray`), and
-`display=True` gives the units the report shows; tables carry the shown unit in each key (`records`, `table`, CSV,
-`to_pandas`), as `perfdsl eval` prints them. pandas and xarray are optional (the extra `notebook`: `pip install -e
-'.[notebook]'` in a checkout): they are imported here only, when asked for.
+One convention for units through the Python API: arrays are SI (`Result.column`, `Result.array`, `to_xarray`; the
+same of an Answer), and `display=True` gives the units the report shows; tables carry the shown unit in each key
+(`records`, `table`, CSV, `to_pandas`), as `perfdsl eval` prints them. A unit is written by its symbol (`B`,
+`GB/s`: units.si_unit_name). A question's answer over its `per` axes is answer_to_xarray's; a Result's to_xarray()
+is its whole sweep. pandas and xarray are optional (the extra `notebook`: extras.install_hint; `make extras`):
+they are imported here only, when asked for.
 """
 
 from __future__ import annotations
@@ -23,37 +26,50 @@ if TYPE_CHECKING:
 def to_pandas(result: "Result | Answer"):
     """A DataFrame of the rows of a Result (the sweep points, or the answers to its question) or of an Answer
     (streaming.answer_in_chunks): one column per key of records(), axes first, values in display units, the
-    report's name in `attrs["report"]`."""
+    report's name in `attrs["report"]`. A row of a group with no answer (its values None in records()) is empty in
+    pandas' own way (frame_column): integers become Int64 and flags boolean, with <NA>; floats stay float64 with
+    NaN; text keeps pandas' text dtype with NaN. Columns with no empty value keep their numpy dtypes (int64, bool,
+    float64)."""
     pandas = require("pandas", "notebook")
     keys, columns = result.table()
-    frame = pandas.DataFrame({key: column for key, column in zip(keys, columns)}, columns=keys)
+    frame = pandas.DataFrame({key: frame_column(pandas, column) for key, column in zip(keys, columns)},
+                             columns=keys)
     frame.attrs["report"] = result.report
     return frame
 
 
+def frame_column(pandas, values: np.ndarray):
+    """A table column as a DataFrame column: an object array of ints or flags with None (Rows.pick blanks the
+    rows of a group with no answer so) as pandas' nullable Int64 or boolean, of numbers mixing ints and floats as
+    float64 with NaN; anything else as it is. Without this such a column was of dtype object (8 and None)."""
+    if values.dtype != object or len(values) == 0:
+        return values
+    empty = pandas.isna(values)
+    if not empty.any():
+        return values
+    present = values[~empty].tolist()
+    if all(type(v) is bool or isinstance(v, np.bool_) for v in present):
+        return pandas.array(values.tolist(), dtype="boolean")
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present):
+        return pandas.array(values.tolist(), dtype="Int64")
+    if all(isinstance(v, (int, float, np.integer, np.floating)) for v in present):
+        return np.array([np.nan if v is None else float(v) for v in values.tolist()], dtype=float)
+    return values
+
+
 def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = False):
-    """A Dataset over the whole sweep (before any question): one dimension per axis (a zipped axis is one
-    dimension with several coordinates), one variable per shown cell, `valid` where the report has constraints.
-    Variables and numeric coordinates are SI, or in their shown units with `display`; attrs["units"] says which. A
-    count axis (numbers without a unit) keeps integer coordinates, as to_pandas' columns.
+    """A Dataset over the whole sweep (before any question: its answer is answer_to_xarray's): one dimension per
+    axis (a zipped axis is one dimension with several coordinates), one variable per shown cell, `valid` where the
+    report has constraints. Variables and numeric coordinates are SI, or in their shown units with `display`;
+    attrs["units"] says which. A count axis (numbers without a unit) keeps integer coordinates, as to_pandas'
+    columns.
 
     Points that break a `require` are masked in every shown variable (NaN; None in text and flag variables), as the
     rows leave them out, so that `ds.tpot.min()` never picks a refused setup; `valid` stays. Not under the report
     option `invalid_points = "mark"` (the rows keep them), nor with `keep_invalid`."""
     xarray = require("xarray", "notebook")
     dims = tuple(axis.name for axis in result.axes)
-    coords = {}
-    for axis in result.axes:
-        for coord in axis.coords:
-            if coord.kind == "num":
-                values = coord.display_values() if display else coord.values
-                unit = coord.unit if display else (si_unit_name(coord.dim) if coord.dim not in (None, DIMENSIONLESS)
-                                                   else "")
-                if coord.integral:            # as the rows write it (decided over the whole axis)
-                    values = np.asarray(values).astype(np.int64)
-                coords[coord.name] = (axis.name, np.asarray(values), {"units": unit})
-            else:
-                coords[coord.name] = (axis.name, np.asarray(coord.values))
+    coords = _axis_coords(result.axes, display)
     valid = np.broadcast_to(result.valid, result.shape) if result.violations else None
     mask = valid is not None and not keep_invalid and result.invalid_points == "omit"
     variables = {}
@@ -66,6 +82,123 @@ def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = Fals
     if valid is not None:
         variables["valid"] = (dims, np.array(valid), {})
     return xarray.Dataset(variables, coords=coords, attrs={"report": result.report})
+
+
+def _axis_coords(axes, display: bool) -> dict:
+    """xarray coordinates of `axes`, each along its axis's dimension: numbers in SI (or shown units with
+    `display`; integers where the axis is written so), with attrs["units"]; text and roles as they are."""
+    coords = {}
+    for axis in axes:
+        for coord in axis.coords:
+            if coord.kind == "num":
+                values = np.asarray(coord.display_values() if display else coord.values)
+                if coord.integral:            # as the rows write it (decided over the whole axis)
+                    values = values.astype(np.int64)
+                coords[coord.name] = (axis.name, values, {"units": _coord_unit(coord, display)})
+            else:
+                coords[coord.name] = (axis.name, np.asarray(coord.values))
+    return coords
+
+
+def _coord_unit(coord, display: bool) -> str:
+    if display:
+        return coord.unit
+    return si_unit_name(coord.dim) if coord.dim not in (None, DIMENSIONLESS) else ""
+
+
+def answer_to_xarray(source: "Result | Answer", display: bool = False):
+    """The answer to a report's question (best, largest, smallest: one row per group) as a Dataset over its group
+    axes (its `per`; none: a Dataset of scalars): one dimension per kept axis with its coordinates; one variable
+    per shown or ranked cell, and one per coordinate of every other axis (where the group's answer lies: `batch`
+    per `model` for `largest batch per model`), in SI or with `display` in the shown units, attrs["units"] saying
+    which; `answered` False for a group with no answer, whose values are NaN (None in text and flags; an integer
+    axis's values are then floats). attrs: the report and the question's summary line. Raises ValueError for a
+    pareto front (several rows per group) or a report without such a question (answer_grid)."""
+    return answer_grid(source).dataset(display)
+
+
+def answer_grid(source: "Result | Answer") -> "AnswerGrid":
+    """The answer of a Result of a report with a question (evaluated whole) or of an Answer (answer_in_chunks) as
+    a grid over the question's group axes. Raises ValueError where the rows are no such grid: a report that asks
+    no question, a pareto front."""
+    from .streaming import Answer
+
+    if isinstance(source, Answer):
+        return AnswerGrid(source.report, source.axes, source.shape, source.rows, source.form, source.shown,
+                          lambda column: source.column(column.key))
+    questions = source.ctx.report.questions
+    if not questions or source.rows is None:
+        raise ValueError(f"report '{source.report}' asks no question (best, largest, smallest): its rows are sweep "
+                         f"points, and to_xarray() gives them over the sweep")
+    return AnswerGrid(source.report, source.axes, source.shape, source.rows, questions[0].form, source.columns,
+                      lambda column: source.flat(column.array))
+
+
+class AnswerGrid:
+    """An answer's rows (one per group, in group order: queries.answer_rows) laid out over its kept axes."""
+
+    def __init__(self, report: str, axes, shape: tuple[int, ...], rows, form: str, columns, si_values):
+        self.report, self.axes, self.shape, self.rows, self.columns = report, list(axes), shape, rows, columns
+        self.si_values = si_values            # column -> its SI values, one per row
+        self.kept = sorted(rows.kept_axes)
+        self.group_shape = tuple(shape[a] for a in self.kept)
+        if form == "pareto":
+            raise ValueError(f"report '{report}' asks for a pareto front ({rows.summary}): a group may have several "
+                             f"rows, so the answer is no grid over its axes; to_pandas() gives its rows, one per "
+                             f"point of each front")
+        if len(rows) != int(np.prod(self.group_shape)):
+            raise ValueError(f"report '{report}': {rows.summary}, not one row per group: to_pandas() gives them")
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(self.axes[a].name for a in self.kept)
+
+    def _values(self, column, display: bool) -> tuple[np.ndarray, str]:
+        values = np.asarray(self.si_values(column))
+        if column.kind != "num":
+            return values.reshape(self.group_shape), column.unit
+        if display:
+            return (values / column.scale).reshape(self.group_shape), column.unit
+        return values.reshape(self.group_shape), si_unit_name(column.dim) if column.dim not in (None,
+                                                                                               DIMENSIONLESS) else ""
+
+    def array(self, name: str, display: bool = False):
+        """result.LabelledArray of one column over the group axes (see streaming.Answer.array)."""
+        from .result import LabelledArray, find_column
+
+        column = find_column(self.columns, name, self.report)
+        values, unit = self._values(column, display)
+        coords = {coord.name: coord.output_values() for a in self.kept for coord in self.axes[a].coords}
+        return LabelledArray(column.name, unit, values, self.dims, coords)
+
+    def dataset(self, display: bool):
+        """The xarray Dataset of answer_to_xarray."""
+        xarray = require("xarray", "notebook")
+        dims = self.dims
+        variables = {}
+        positions = np.unravel_index(self.rows.index, self.shape) if self.shape else ()
+        missing = self.rows.missing
+        for index, axis in enumerate(self.axes):
+            if index in self.kept:
+                continue
+            for coord in axis.coords:
+                values = np.asarray(coord.display_values() if display and coord.kind == "num" else coord.values)
+                values = values[positions[index]]
+                if coord.kind == "num" and coord.integral:
+                    values = values.astype(np.int64)
+                if missing.any() and coord.kind == "num":
+                    values = values.astype(float)          # no NaN among integers: xarray has no nullable int
+                    values[missing] = np.nan
+                elif missing.any():
+                    values = _masked(values, ~missing)
+                attrs = {"units": _coord_unit(coord, display)} if coord.kind == "num" else {}
+                variables[coord.name] = (dims, values.reshape(self.group_shape), attrs)
+        for column in self.columns:
+            values, unit = self._values(column, display)
+            variables[column.name] = (dims, values, {"units": unit, "cell": column.ref})
+        variables["answered"] = (dims, (~missing).reshape(self.group_shape), {})
+        coords = _axis_coords([self.axes[a] for a in self.kept], display)
+        return xarray.Dataset(variables, coords=coords, attrs={"report": self.report, "question": self.rows.summary})
 
 
 def _masked(values: np.ndarray, valid: np.ndarray) -> np.ndarray:

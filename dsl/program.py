@@ -36,6 +36,9 @@ from .result import Result, ShownColumn
 from .sweeps import ReportContext, build_context
 
 
+MAX_REPR_REPORTS = 5     # reports a Program's repr names before "... (N more)"
+
+
 class Program:
     """Every block of the loaded files, with `extends` resolved."""
 
@@ -103,6 +106,23 @@ class Program:
         except OSError:                      # the working folder was removed since
             here = None
         return file if here == self.folder else os.path.join(self.folder, file)
+
+    def __repr__(self) -> str:
+        """A short text for a notebook or a REPL, from what loading found (nothing is checked or evaluated): the
+        files named (then how many they import), the reports (the first MAX_REPR_REPORTS by name, then how many
+        more) and how many blocks, e.g. `<perfdsl Program of reports/example.perf and 5 imported files: 1 report
+        (example); 33 blocks>`; `with overrides` for a program with_overrides made."""
+        named = self.named_files or tuple(module.file for module in self.modules)
+        imported = max(len(self.modules) - len(named), 0)
+        files = ", ".join(named) or "no files"
+        if imported:
+            files += f" and {imported} imported file{'s' if imported != 1 else ''}"
+        reports = self._report_names
+        listed = ", ".join(reports[:MAX_REPR_REPORTS]) + (f", ... ({len(reports) - MAX_REPR_REPORTS} more)"
+                                                          if len(reports) > MAX_REPR_REPORTS else "")
+        counted = f"{len(reports)} report{'s' if len(reports) != 1 else ''}" + (f" ({listed})" if reports else "")
+        overrides = " with overrides" if self._without_overrides is not None else ""
+        return f"<perfdsl Program of {files}{overrides}: {counted}; {len(self.blocks)} block{'s' if len(self.blocks) != 1 else ''}>"
 
     @property
     def reports(self) -> list[str]:

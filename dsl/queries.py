@@ -420,18 +420,35 @@ def _describe_group(group: int, group_shape: tuple[int, ...], kept: list[int], c
 
 def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Question) -> None:
     """The cells a question ranks by are part of its answer: add those the report does not show."""
-    shown = {column.ref for column in result.columns}
-    axes = axis_coords(result.ctx)
     evaluator = result.evaluator
+    for item in ranked_items(result.ctx, question, {column.ref for column in result.columns}):
+        vtype = checker.ref_type(item.ref, result.ctx.report, "")
+        array = evaluator.run(lambda: evaluator.ref(item.ref, result.ctx.report))
+        result.columns.append(ShownColumn.make(item, vtype, array))
+
+
+def ranked_items(ctx: ReportContext, question: ir.Question, shown: set[str]) -> list[ir.ShowItem]:
+    """A show item (no unit, no label) for each cell the question ranks by that is neither among the dotted cells
+    `shown` nor an axis, in the question's order: the columns an answer adds after the report's own."""
+    shown = set(shown)
+    axes = axis_coords(ctx)
+    items = []
     for objective in question.objectives:
-        ref = shown_or_written(objective.ref, result.ctx)       # a column's label: that column shows it
+        ref = shown_or_written(objective.ref, ctx)       # a column's label: that column shows it
         if ref.dotted in shown or (len(ref.parts) == 1 and ref.parts[0] in axes):
             continue
         shown.add(ref.dotted)
-        vtype = checker.ref_type(ref, result.ctx.report, "")
-        item = ir.ShowItem.model_construct(ref=ref, unit=None, unit_span=None, label=None, span=ref.span)
-        array = evaluator.run(lambda: evaluator.ref(ref, result.ctx.report))
-        result.columns.append(ShownColumn.make(item, vtype, array))
+        items.append(ir.ShowItem.model_construct(ref=ref, unit=None, unit_span=None, label=None, span=ref.span))
+    return items
+
+
+def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question) -> list[ShownColumn]:
+    """The shown columns of a question's answer (the report's show items, then the cells it ranks by:
+    ranked_items), with their units and types but no values (each `array` is empty): what an answer merged from
+    chunks (streaming.Answer) knows of its columns without an evaluation over the sweep."""
+    items = list(ctx.report.shows)
+    items += ranked_items(ctx, question, {item.ref.dotted for item in items})
+    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0)) for item in items]
 
 
 def _warn(result: "Result", span: ir.Span, message: str, notes: list[str], hints: list[str] = ()) -> None:

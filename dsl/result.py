@@ -5,8 +5,10 @@ shown unit), tables are in the shown units with the unit in each key (`records()
 `"prefill.runtime [ms]"`, `"batch"`, `"model"`. Records are the stable machine interface of
 `perfdsl eval --format json`.
 A report that asks a question (`where`, `best`, `pareto`, `largest`, `smallest`: queries.py) has one row per answer
-instead of one per sweep point: `rows` says which points they are, and `column()`, `records()` and `table()` follow
-it; `array()` stays over the whole sweep.
+instead of one per sweep point: `rows` says which points they are, and `column()`, `records()`, `table()` and
+`to_pandas()` follow it; `array()` and `to_xarray()` stay over the whole sweep, and `to_xarray(answer=True)` gives the
+answer over the question's `per` axes (notebook.answer_to_xarray). Units are written by their symbols (`B`, `GB/s`,
+`FLOP/B`: units.si_unit_name), as the headers write them.
 
 Points that break a `require` (dsl/constraints.py) are never shown as if valid: `valid` (the full sweep's shape) is
 False there, and the rows leave them out, or, with the report option `invalid_points = "mark"`, keep them with the
@@ -64,7 +66,8 @@ class ShownColumn:
 
 @dataclass
 class LabelledArray:
-    """A shown cell over the full sweep: values[i, j, ...] at axis coordinates coords[axis][i] ..."""
+    """A shown cell over the full sweep (Result.array), or over a question's `per` axes (an answer's array():
+    notebook.AnswerGrid, `valid` None): values[i, j, ...] at axis coordinates coords[axis][i] ..."""
 
     name: str
     unit: str                                 # the unit of `values`: SI (array()), or the shown unit (display=True)
@@ -173,11 +176,7 @@ class Result:
         return self.ctx.axes
 
     def _column(self, name: str) -> ShownColumn:
-        for column in self.columns:
-            if name in (column.name, column.ref, column.key):
-                return column
-        known = ", ".join(c.name for c in self.columns)
-        raise KeyError(f"report '{self.report}' shows no cell '{name}' (it shows: {known})")
+        return find_column(self.columns, name, self.report)
 
     def column(self, name: str, all_points: bool = False) -> np.ndarray:
         """A shown cell as a flat array in SI, one value per row of records() (per sweep point with all_points)."""
@@ -254,25 +253,50 @@ class Result:
 
     def to_pandas(self):
         """The rows of records() as a pandas DataFrame (display units in the column names, as in CSV output).
-        Needs pandas (the extra `notebook`: `pip install -e '.[notebook]'` in a checkout)."""
+        A group with no answer leaves its row empty: Int64 and boolean columns with <NA>, NaN in floats
+        (notebook.frame_column). Needs pandas (the extra `notebook`: extras.install_hint)."""
         from .notebook import to_pandas
 
         return to_pandas(self)
 
-    def to_xarray(self, display: bool = False, keep_invalid: bool = False):
+    def to_xarray(self, display: bool = False, keep_invalid: bool = False, answer: bool = False):
         """The shown cells over the whole sweep as an xarray Dataset: the report's axes as dimensions, each axis's
         coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
         variable's attributes. Points that break a `require` are NaN (None in text and flags), as the rows leave
-        them out, with a `valid` variable; `keep_invalid` (or `invalid_points = "mark"`) keeps their values. Needs
-        xarray (the extra `notebook`: `pip install -e '.[notebook]'` in a checkout)."""
-        from .notebook import to_xarray
+        them out, with a `valid` variable; `keep_invalid` (or `invalid_points = "mark"`) keeps their values.
 
-        return to_xarray(self, display, keep_invalid)
+        Of a report with a question (best, largest, smallest) too this is the whole sweep, as array() is, not the
+        answer's rows: `answer=True` gives the answer over the question's group axes instead
+        (notebook.answer_to_xarray, as streaming.Answer.to_xarray: `keep_invalid` plays no part, a question
+        considers valid points only), and to_pandas() its rows. answer=True raises ValueError for a pareto front
+        (several rows per group) and for a report without a question. Needs xarray (the extra `notebook`:
+        extras.install_hint)."""
+        from .notebook import answer_to_xarray, to_xarray
+
+        return answer_to_xarray(self, display) if answer else to_xarray(self, display, keep_invalid)
 
     def __repr__(self) -> str:
         from .notebook import describe
 
         return describe(self)
+
+
+def find_column(columns: list[ShownColumn], name: str, report: str) -> ShownColumn:
+    """The first column `name` names: its label (`as`), the dotted cell it shows, or its key with the unit
+    ("serving.tpot [ms]"). KeyError otherwise, saying what the report shows (each label with the cell behind it)
+    and the closest names (errors.did_you_mean over the labels and cells, or over the keys for a name with a
+    unit)."""
+    for column in columns:
+        if name in (column.name, column.ref, column.key):
+            return column
+    from .errors import did_you_mean
+
+    # A name with a unit ("tpot [s]") is closest to a key; else to a label or a cell (not to both it and its key).
+    names = list(dict.fromkeys(n for c in columns for n in ((c.key,) if "[" in name else (c.name, c.ref))))
+    known = ", ".join(dict.fromkeys(c.name if c.name == c.ref else f"{c.name} ({c.ref})" for c in columns))
+    hint = did_you_mean(name, names)
+    raise KeyError(f"report '{report}' shows no cell '{name}' (it shows: {known or 'nothing'})"
+                   + (f"; {hint[0]}" if hint else ""))
 
 
 def _python_list(values: np.ndarray) -> list:

@@ -18,8 +18,8 @@ from .chunks import Chunk, plan_chunks, slice_context
 from .data_stack import run_on_fresh_chunk
 from .errors import Diagnostic, with_more_points
 from . import no_answer
-from .queries import (_add_ranked_columns, answer, answer_rows, bind_axes, conditions_met, finish, kept_axes,
-                      reduce_points)
+from .queries import (_add_ranked_columns, answer, answer_columns, answer_rows, bind_axes, conditions_met, finish,
+                      kept_axes, reduce_points)
 from .reductions import Best, merge_best, merge_fronts
 from .result import Result, Rows, coord_columns
 
@@ -140,7 +140,16 @@ def chunk_tally(evaluator, ctx, chunk: Chunk, shape: tuple[int, ...], valid: Cal
 
 @dataclass
 class Answer:
-    """The answer to a report's question over a sweep evaluated in chunks: rows like `Result.table()`'s."""
+    """The answer to a report's question over a sweep evaluated in chunks: rows like `Result.table()`'s.
+
+    Its notebook surface is a Result's where an answer has it, under the same unit convention (arrays SI, tables
+    in the shown units): table(), records() and to_pandas() give the rows in display units; column() a shown (or
+    ranked) cell's values per row in SI, display_column() in the shown unit; array() and to_xarray() the answer
+    over the question's group axes (its `per`: one row per group), as Result.to_xarray(answer=True) does. A pareto
+    front has several rows per group (no grid): array() and to_xarray() raise ValueError there, and to_pandas() has
+    its rows. There is no array over the whole sweep: only the answer's rows were kept (Program.evaluate gives it).
+    The SI values are the rows' display values times the unit's scale (equal to the whole evaluation's to within
+    rounding)."""
 
     report: str
     keys: list[str]
@@ -148,6 +157,12 @@ class Answer:
     rows: Rows
     n_points: int
     warnings: list[Diagnostic] = field(default_factory=list)
+    # What column(), array() and to_xarray() need, filled in by answer_in_chunks: the shown and ranked columns'
+    # units (queries.answer_columns; no values), the report's axes and shape, and the question's form.
+    shown: list = field(default_factory=list, repr=False)
+    axes: list = field(default_factory=list, repr=False)
+    shape: tuple[int, ...] = ()
+    form: str = ""
 
     @property
     def n_rows(self) -> int:
@@ -165,12 +180,52 @@ class Answer:
         lists = [_python_list(v) for v in self.columns]
         return [dict(zip(self.keys, row)) for row in zip(*lists)]
 
+    def column(self, name: str) -> np.ndarray:
+        """A shown (or ranked) cell's values, one per row of records(), in SI (as Result.column); `name` is its
+        label, its dotted cell or its key. NaN (None in text and flags) in a row of a group with no answer. Raises
+        KeyError, with the close names, for a cell the answer does not have."""
+        from .result import find_column
+
+        column = find_column(self.shown, name, self.report)
+        return self._si(column, self.display_column(name))
+
+    def display_column(self, name: str) -> np.ndarray:
+        """column() in the unit the report shows the cell in: the table's column."""
+        from .result import find_column
+
+        return self.columns[self.keys.index(find_column(self.shown, name, self.report).key)]
+
+    @staticmethod
+    def _si(column, values: np.ndarray) -> np.ndarray:
+        if column.kind != "num" or column.scale == 1.0:
+            return values
+        return np.asarray(values, dtype=float) * column.scale
+
+    def array(self, name: str, display: bool = False):
+        """A shown cell over the question's group axes (result.LabelledArray: `dims` the `per` axes, `shape` the
+        groups'; a question without `per` gives a 0-d array), in SI (`unit` names it) or with `display` in the
+        shown unit; NaN (None in text and flags) for a group with no answer. Raises ValueError for a pareto front
+        (several rows per group), KeyError as column()."""
+        from .notebook import answer_grid
+
+        return answer_grid(self).array(name, display)
+
     def to_pandas(self):
         """The rows as a pandas DataFrame, as Result.to_pandas() gives a question's rows (display units in the
-        column names). Needs pandas (the extra `notebook`: `pip install -e '.[notebook]'` in a checkout)."""
+        column names; a group with no answer leaves its row empty: nullable Int64 and boolean columns, NaN in
+        floats). Needs pandas (the extra `notebook`: extras.install_hint)."""
         from .notebook import to_pandas
 
         return to_pandas(self)
+
+    def to_xarray(self, display: bool = False):
+        """The answer as an xarray Dataset over the question's group axes (notebook.answer_to_xarray): one
+        variable per shown (or ranked) cell and per other axis (the answer's coordinates), `answered` False for a
+        group with no answer. Raises ValueError for a pareto front (to_pandas() has its rows). Needs xarray (the
+        extra `notebook`)."""
+        from .notebook import answer_to_xarray
+
+        return answer_to_xarray(self, display)
 
     def __repr__(self) -> str:
         from .notebook import describe_answer
@@ -293,7 +348,10 @@ class Merging:
         order = np.argsort(store_index, kind="stable")
         at = np.searchsorted(store_index, index, sorter=order)
         cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
-        return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings)
+        _, checker = self.program.prepare(self.report)
+        return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings,
+                      shown=answer_columns(ctx, checker, question), axes=list(ctx.axes), shape=ctx.shape,
+                      form=question.form)
 
     def _empty_table(self) -> tuple[list[str], list[np.ndarray]]:
         """The keys and (empty) columns of an answer none of whose chunks had a row: a chunk_table of the sweep's

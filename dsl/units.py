@@ -308,7 +308,7 @@ def auto_unit(dim: Dimension, magnitude: float | None = None) -> tuple[str, floa
     """A readable display unit (text, scale) for a dimension, chosen for a typical magnitude."""
     family = _AUTO_FAMILIES.get(dim)
     if family is None:
-        return dimension_name(dim), 1.0
+        return unit_symbols(dimension_name(dim)), 1.0
     if magnitude is None or not math.isfinite(magnitude) or magnitude == 0:
         for text, scale in family:
             if scale == 1.0:
@@ -333,5 +333,17 @@ def smaller_unit(text: str) -> str | None:
 
 
 def si_unit_name(dim: Dimension) -> str:
-    """The SI unit text of a dimension (what a value is stored in)."""
-    return auto_unit(dim)[0] if dim in _AUTO_FAMILIES else dimension_name(dim)
+    """The SI unit text of a dimension (what a value is stored in), as a unit is written for a value (a column's
+    header, `array().unit`, xarray's attrs["units"], the Inputs sheet): by its symbol, `B` for bytes as the auto
+    units have it (`B`, `B/s`, and `FLOP/B`, `B/token` where the dimension has no family of auto units), while a
+    type (a declaration, a message about dimensions: vtypes.VType.describe) names the dimension (`byte/s`:
+    dimension_name). Both parse as the same unit."""
+    return auto_unit(dim)[0]
+
+
+def unit_symbols(name: str) -> str:
+    """A dimension's name (dimension_name) written as a value's unit: `byte` as `B` (`FLOP/byte` -> `FLOP/B`)."""
+    return _BYTE_NAME.sub("B", name)
+
+
+_BYTE_NAME = re.compile(r"\bbyte\b")        # the base dimension's name inside dimension_name's text

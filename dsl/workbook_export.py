@@ -228,11 +228,18 @@ def _per_point_text(result: Result, option: str) -> list[str] | None:
 
 def input_cells(result: Result) -> list[InputCell]:
     """Every cell the estimates used: formula, value (`_value_summary`), unit, source file:line and the comment
-    written beside it (where a datasheet figure comes from)."""
+    written beside it (where a datasheet figure comes from). The same cells at every evaluation of a program: a cell
+    that varies along no axis is computed once per prepared report (evaluator.Constants), and a later evaluation
+    reads it, or a formula part over it, from there without visiting the cells it reads, so its memo lacks them
+    (the seed report's Inputs sheet went from 698 cells to 214 at a second evaluate()); they are taken from the
+    constants, which hold only cells an evaluation of this report read."""
     evaluator = result.evaluator
     by_cell: dict[tuple[str, str], list[np.ndarray]] = {}
     for (block, cell, _fix), array in evaluator.memo.items():
         by_cell.setdefault((block, cell), []).append(array)
+    if evaluator.constants is not None:
+        for key, array in evaluator.constants.values.items():
+            by_cell.setdefault(key, [array])
     rows = []
     blocks = result.program.blocks
     sources = result.program.sources

@@ -90,7 +90,11 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
             lines.append(("Precision", "; ".join(precision)))
     lines.append(("Stack", _stack_text(ctx, blocks)))
     by_file: dict[str, list[str]] = {}
-    for block_name in dict.fromkeys(key[0] for key in result.evaluator.memo):
+    # The constants too (as workbook_export.input_cells): a later evaluation of the program takes a cost model's
+    # constant cells from them without putting them in its memo.
+    constants = result.evaluator.constants
+    read = list(result.evaluator.memo) + (list(constants.values) if constants is not None else [])
+    for block_name in dict.fromkeys(key[0] for key in read):
         block = blocks[block_name]
         if block.kind == "costmodel":
             by_file.setdefault(os.path.normpath(block.file), []).append(block_name)

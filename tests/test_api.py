@@ -98,6 +98,25 @@ def test_load_syntax_error_is_a_perf_error(tmp_path):
     assert (diag.location.line, diag.location.col) == (1, 13)          # the "=" without a value
 
 
+def test_a_program_reads_well_in_a_notebook(program, path, monkeypatch):
+    """Not the default `<perfdsl.program.Program object at 0x...>`: the files, the reports and how many blocks
+    (PROGRAM: gpu, fast, slow, m1, m2, grid, prefill, example), nothing evaluated."""
+    monkeypatch.chdir(path.parent)
+    assert repr(perfdsl.load("api.perf")) == "<perfdsl Program of api.perf: 1 report (example); 8 blocks>"
+    assert repr(perfdsl.load("api.perf").with_overrides({"batch": [4]})) == (
+        "<perfdsl Program of api.perf with overrides: 1 report (example); 8 blocks>")
+    assert repr(perfdsl.load([], texts={"a.perf": "costmodel c { x = 1 s }"})) == (
+        "<perfdsl Program of a.perf: 0 reports; 1 block>")
+    # reports/example.perf imports models/opt.perf, hardware/ampere_workstation.perf, software/precisions.perf,
+    # and through them models/transformer.perf and hardware/gpu.perf
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert repr(perfdsl.load("reports/example.perf")) == (
+        "<perfdsl Program of reports/example.perf and 5 imported files: 1 report (example); 33 blocks>")
+    many = "".join(f"report r{i} {{ }}\n" for i in range(7))
+    assert repr(perfdsl.load([], texts={"m.perf": many})) == (
+        "<perfdsl Program of m.perf: 7 reports (r0, r1, r2, r3, r4, ... (2 more)); 7 blocks>")
+
+
 def test_check_ok(program):
     assert program.check() == []
 
@@ -200,6 +219,38 @@ def test_column_is_si_and_flat(program):
     assert result.display_column("flops")[0] == pytest.approx(2 * 1e9 * 128 / 1e12)
     with pytest.raises(KeyError):
         result.column("nosuch")
+
+
+def test_an_unknown_column_says_what_is_shown_and_the_closest_names(program):
+    result = program.evaluate()
+    with pytest.raises(KeyError) as caught:
+        result.column("prefill.runtme")
+    assert caught.value.args[0] == (
+        "report 'example' shows no cell 'prefill.runtme' (it shows: prefill.runtime, flops (prefill.flops), "
+        "prefill.weights); did you mean 'prefill.runtime' or 'prefill.weights'?")
+    with pytest.raises(KeyError) as caught:
+        result.array("flop")                                      # a label: its close labels and cells
+    assert caught.value.args[0].endswith("; did you mean 'flops'?")
+    with pytest.raises(KeyError) as caught:
+        result.column("flops [TFLOPS]")                           # a name with a unit: the close keys
+    assert caught.value.args[0].endswith("; did you mean 'flops [TFLOP]'?")
+    with pytest.raises(KeyError) as caught:
+        result.column("nosuch")
+    assert caught.value.args[0] == ("report 'example' shows no cell 'nosuch' (it shows: prefill.runtime, flops "
+                                    "(prefill.flops), prefill.weights)")
+
+
+def test_a_values_unit_is_written_as_the_headers_write_it():
+    """B for bytes in a header, array().unit and a compound unit alike (FLOP/B), not 'byte': the type's name."""
+    program = perfdsl.load([], texts={"u.perf": """
+model m { params = 1e9 }
+costmodel c { weights = 2 B * model.params; intensity = 2 FLOP * model.params / weights }
+report r { model = m; show c.weights, c.intensity }
+"""})
+    result = program.evaluate()
+    assert list(result.records()[0]) == ["c.weights [B]", "c.intensity [FLOP/B]"]
+    assert result.array("c.weights").unit == "B" and result.array("c.intensity").unit == "FLOP/B"
+    assert result.records()[0]["c.intensity [FLOP/B]"] == 2 * 1e9 / (2 * 1e9)
 
 
 def test_array_is_labelled(program):

@@ -175,7 +175,7 @@ def test_shell_example_runs(block: Block, index: int, argv: list[str], tmp_path:
 
 
 def test_numbers_in_the_python_example_are_right():
-    """README's comment `# 7.68e11: one cell, in SI (byte/s)` is what the call returns."""
+    """README's comment `# 7.68e11: one cell, in SI (B/s)` is what the call returns."""
     program = perfdsl.load([REPO / "reports" / "example.perf"])
     assert math.isclose(program.value("rtx_a5000.mem_bw"), 7.68e11)
 

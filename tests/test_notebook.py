@@ -66,8 +66,18 @@ def test_without_pandas_the_error_says_what_to_install(result, monkeypatch):
         result.to_pandas()
     assert caught.value.diagnostics[0].render() == (
         "error[missing-package]: this needs the package 'pandas', which is not installed\n"
-        "  = help: in the perfdsl checkout: pip install -e '.[notebook]'; from a package index: pip install "
-        "'perfdsl[notebook]'")
+        "  = help: in the perfdsl checkout: .venv/bin/pip install -e '.[notebook]' (or `make extras`: notebook, "
+        "parquet and dask); from a package index: pip install 'perfdsl[notebook]'")
+
+
+def test_outside_the_checkouts_venv_the_hint_names_the_running_python(monkeypatch):
+    """A bare `pip` may be another Python's: the hint names the interpreter perfdsl runs in."""
+    from perfdsl.extras import install_hint
+
+    monkeypatch.setattr(sys, "prefix", "/opt/elsewhere")
+    monkeypatch.setattr(sys, "executable", "/opt/elsewhere/bin/python3")
+    assert install_hint("parquet") == ("in the perfdsl checkout: /opt/elsewhere/bin/python3 -m pip install -e "
+                                       "'.[parquet]'; from a package index: pip install 'perfdsl[parquet]'")
 
 
 def test_count_axes_stay_integers_in_xarray_and_arrays(result):
@@ -127,3 +137,86 @@ def test_an_answer_in_chunks_has_the_frame_of_the_whole_evaluation_and_a_short_r
     # big: 40 GB of weights never fits, so its row is empty (one no-point warning)
     assert repr(answer) == ("<perfdsl Answer of report 'r': 2 rows of 8 points, 1 warning; columns model, batch, "
                             "c.mem [GB]>")
+
+
+# QUESTION with a flag shown and a count axis swept beside batch: largest batch per model, over tp [1, 2]
+FLAGGED = QUESTION.replace("workload w { sweep batch = [1, 2, 4, 8] }",
+                           "workload w { sweep batch = [1, 2, 4, 8]; sweep tp = [1, 2] }").replace(
+    "costmodel c { mem = model.params * 2 byte + workload.batch * 1 GB }",
+    "costmodel c { mem = model.params * 2 byte / workload.tp + workload.batch * 1 GB; fits = mem <= 16 GB }").replace(
+    "show c.mem in GB", "show c.mem in GB, c.fits")
+
+
+def test_an_answer_has_columns_in_si_and_arrays_over_the_per_axes():
+    program = perfdsl.load([], texts={"q.perf": QUESTION})
+    answer = perfdsl.answer_in_chunks(program, chunk_points=3)
+    # small: 2e9 B of weights + 8 x 1e9 B at batch 8 (the largest within 16 GB); big (4e10 B of weights): none
+    assert answer.column("c.mem").tolist()[0] == 2e9 + 8 * 1e9 and np.isnan(answer.column("c.mem")[1])
+    assert answer.display_column("c.mem [GB]").tolist()[0] == (2e9 + 8 * 1e9) / 1e9
+    np.testing.assert_allclose(answer.column("c.mem"), program.evaluate().column("c.mem"), rtol=1e-15)
+    si = answer.array("c.mem")
+    assert (si.name, si.unit, si.dims, si.shape) == ("c.mem", "B", ("model",), (2,))
+    assert si.coords["model"].tolist() == ["small", "big"] and si.values[0] == 2e9 + 8 * 1e9
+    shown = answer.array("c.mem", display=True)
+    assert shown.unit == "GB" and shown.values[0] == (2e9 + 8 * 1e9) / 1e9 and np.isnan(shown.values[1])
+
+
+def test_an_answers_dataset_is_over_the_per_axes_and_the_same_from_a_whole_evaluation():
+    program = perfdsl.load([], texts={"q.perf": QUESTION})
+    data = perfdsl.answer_in_chunks(program, chunk_points=3).to_xarray()
+    assert dict(data.sizes) == {"model": 2}
+    assert data["model"].values.tolist() == ["small", "big"]
+    assert data["batch"].values[0] == 8 and np.isnan(data["batch"].values[1])    # the batch found, per model
+    assert data["c.mem"].attrs == {"units": "B", "cell": "c.mem"} and data["c.mem"].values[0] == 2e9 + 8 * 1e9
+    assert data["answered"].values.tolist() == [True, False]
+    assert data.attrs == {"report": "r", "question": "largest batch per model: 2 rows over 2 groups (model), "
+                                                     "1 with no answer"}
+    whole = program.evaluate().to_xarray(answer=True)
+    xarray.testing.assert_allclose(whole, data, rtol=1e-15)
+    assert whole.attrs == data.attrs
+    shown = program.evaluate().to_xarray(answer=True, display=True)
+    assert shown["c.mem"].attrs["units"] == "GB" and shown["c.mem"].values[0] == (2e9 + 8 * 1e9) / 1e9
+
+
+def test_a_question_results_to_xarray_is_still_the_whole_sweep():
+    """As array(): 2 models x 4 batches; the answer is to_xarray(answer=True)'s."""
+    result = perfdsl.load([], texts={"q.perf": QUESTION}).evaluate()
+    assert dict(result.to_xarray().sizes) == {"model": 2, "batch": 4}
+    assert result.to_xarray()["c.mem"].values[1, 0] == 20e9 * 2 + 1 * 1e9       # big at batch 1: refused by `where`
+    assert len(result.to_pandas()) == 2
+
+
+def test_a_pareto_front_or_no_question_is_no_grid_and_says_what_to_use():
+    front = QUESTION.replace("largest batch per model", "pareto min c.mem, max batch per model")
+    program = perfdsl.load([], texts={"p.perf": front})
+    with pytest.raises(ValueError) as caught:
+        perfdsl.answer_in_chunks(program).to_xarray()
+    # small's front: every batch of 1, 2, 4, 8 (more memory buys more batch), 4 rows; big: 1 empty row
+    assert str(caught.value) == (
+        "report 'r' asks for a pareto front (pareto min c.mem, max batch per model: 5 rows over 2 groups "
+        "(model), 1 with no answer): a group may have several rows, so the answer is no grid over its axes; "
+        "to_pandas() gives its rows, one per point of each front")
+    with pytest.raises(ValueError, match="asks for a pareto front"):
+        program.evaluate().to_xarray(answer=True)
+    plain = perfdsl.load([], texts={"q.perf": QUESTION.replace("largest batch per model", "")}).evaluate()
+    with pytest.raises(ValueError) as caught:
+        plain.to_xarray(answer=True)
+    assert str(caught.value) == ("report 'r' asks no question (best, largest, smallest): its rows are sweep points, "
+                                 "and to_xarray() gives them over the sweep")
+
+
+def test_an_empty_group_leaves_nullable_columns_in_pandas():
+    """largest batch per model over tp [1, 2]: small fits batch 8 at tp 1 (2 + 8 GB <= 16 GB); big's weights
+    (40 GB, 20 GB at tp 2) never fit: its row is empty, as <NA> in Int64 and boolean columns, NaN in floats."""
+    program = perfdsl.load([], texts={"f.perf": FLAGGED})
+    for frame in (program.evaluate().to_pandas(), perfdsl.answer_in_chunks(program, chunk_points=5).to_pandas()):
+        assert {key: str(dtype) for key, dtype in frame.dtypes.items()} == {
+            "model": "str", "batch": "Int64", "tp": "Int64", "c.mem [GB]": "float64", "c.fits": "boolean"}
+        assert frame["batch"].tolist() == [8, pandas.NA] and frame["tp"].tolist() == [1, pandas.NA]
+        assert frame["c.fits"].tolist() == [True, pandas.NA]
+        assert frame["c.mem [GB]"].iloc[0] == (2e9 + 8 * 1e9) / 1e9 and np.isnan(frame["c.mem [GB]"].iloc[1])
+    # with every group answered, the numpy dtypes stay
+    answered = perfdsl.load([], texts={"f.perf": FLAGGED.replace("model big { params = 20e9 }",
+                                                                 "model big { params = 2e9 }")}).evaluate()
+    assert {key: str(dtype) for key, dtype in answered.to_pandas().dtypes.items()} == {
+        "model": "str", "batch": "int64", "tp": "int64", "c.mem [GB]": "float64", "c.fits": "bool"}

@@ -251,3 +251,21 @@ def test_the_plots_sheet_pictures_a_row_where_every_shown_flag_is_true():
     assert _first_points(result, None) == {"r": 2}
     never = perfdsl.load([], texts={"r.perf": text.replace(">= 70 GB", ">= 700 GB")}).evaluate()
     assert _first_points(never, None) == {"r": 0}
+
+
+def test_a_second_evaluation_of_a_program_lists_the_same_inputs(tmp_path, monkeypatch):
+    """A notebook evaluates one Program again and again: a cell that varies along no axis is computed once per
+    prepared report (evaluator.Constants), and the second evaluation's Inputs sheet lost every cell such a cell
+    reads (example.perf: 155 cells, then 6)."""
+    from perfdsl.workbook_export import export_workbook
+
+    monkeypatch.chdir(REPO)
+    program = perfdsl.load(["reports/example.perf"])
+    first = inputs(openpyxl.load_workbook(export_workbook(program.evaluate(), None, str(tmp_path / "1.xlsx"))))
+    second = inputs(openpyxl.load_workbook(export_workbook(program.evaluate(), None, str(tmp_path / "2.xlsx"))))
+    fresh = inputs(openpyxl.load_workbook(export_workbook(perfdsl.load(["reports/example.perf"]).evaluate(), None,
+                                                          str(tmp_path / "3.xlsx"))))
+    assert second == first == fresh
+    assert len(first) == 155
+    # read only by constant cells (opt_1_3b's weights): what the second evaluation's memo lacked
+    assert first["opt_1_3b", "attn_params_per_layer"] == second["opt_1_3b", "attn_params_per_layer"]
