@@ -647,6 +647,14 @@ def cmd_eval(args) -> int:
     from .render import write_csv, write_json, write_table
 
     fmt = _output_format(args)
+    if args.dask and args.workers:
+        from .errors import UsageError, error
+
+        # Both name where the chunks go: one cluster or the other, never a silent choice between them.
+        raise UsageError(error("bad-option", f"--dask {args.dask} and --workers {args.workers} each choose a cluster "
+                               "for the chunks: give one of them",
+                               hints=["--dask ADDRESS uses a running cluster, --workers N starts a local one of N "
+                                      "processes"]))
     if args.live and fmt != "xlsx":
         from .errors import UsageError, error
 
@@ -688,7 +696,7 @@ def cmd_eval(args) -> int:
         if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
             raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output))
 
-        progress = Progress("writing workbook", quiet=args.quiet)
+        progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
                                progress=progress, live=args.live)
         progress.done()
@@ -699,7 +707,7 @@ def cmd_eval(args) -> int:
     from .intervals import with_intervals
 
     keys, columns = with_intervals(result, keys, columns, comparison.keep if comparison is not None else None)
-    progress = Progress("writing", quiet=args.quiet)
+    progress = Progress("writing", unit="rows", quiet=args.quiet)
 
     def write(stream) -> None:
         if fmt == "table":
@@ -768,8 +776,7 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     if args.measured or args.add_measured or "measured" in report.cells:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
         if distributed:
-            raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
-                                   "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
+            raise UsageError(_distributed_with_runs(args, report))
         return 0, overridden
     if args.chunk_points or distributed or fmt == "parquet":
         return args.chunk_points or overridden.chunk_points(args.report), overridden
@@ -777,6 +784,24 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
         return 0, overridden
     too_large = overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES
     return (overridden.chunk_points(args.report) if too_large else 0), overridden
+
+
+def _distributed_with_runs(args, report):
+    """error[bad-option] for --dask or --workers where run logs are matched: it names where the logs come from, the
+    options given or the report's own `measured` cell (file:line), which the user may never have typed."""
+    from .errors import error
+
+    option = "--dask" if args.dask else "--workers"
+    given = [name for name, logs in (("--measured", args.measured), ("--add-measured", args.add_measured)) if logs]
+    if given:
+        source = f"{' and '.join(given)} name{'s' if len(given) == 1 else ''} run logs"
+        hint = f"leave out {' and '.join(given)}, or evaluate on one machine (leave out {option})"
+    else:
+        span = report.cells["measured"].span
+        source = f"the report '{report.name}' names run logs in its cell `measured` ({span.file}:{span.line})"
+        hint = f"evaluate on one machine: leave out {option} (the report's runs are matched in memory)"
+    return error("bad-option", f"{option} evaluates a sweep in chunks, which are not matched with run logs, and "
+                 f"{source}", hints=[hint])
 
 
 def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
@@ -788,8 +813,39 @@ def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False
     count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
     return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
-                 hints=[f"write every row with -o {stem}.csv or -o {stem}.jsonl, or ask the report a question "
-                        "(where, best, largest, smallest, pareto) whose answer fits"])
+                 hints=[f"write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
+                        "and quickest to write), or ask the report a question (where, best, largest, smallest, "
+                        "pareto) whose answer fits, over a sweep small enough to evaluate at once (a question "
+                        "answered chunk by chunk is written as CSV, JSON or Parquet)"])
+
+
+def _workbook_in_chunks(program, ctx, args):
+    """The error for a workbook of a sweep evaluated in chunks: a workbook is built from one whole evaluation (its
+    sections, inputs and pictures read the Result), so chunks, and a question's answer merged from them, are written
+    as CSV, JSON or Parquet. It says what made the run chunked: an option given (--chunk-points, --workers, --dask:
+    leaving it out writes the workbook, the rows having passed the row limit up front) or the sweep's size."""
+    from .chunks import WHOLE_EVALUATION_BYTES
+    from .errors import error
+    from .workbook_layout import XLSX_ROW_LIMIT
+
+    stem = os.path.splitext(args.output)[0]
+    files = f"-o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest and quickest to write)"
+    what = "a question's answer merged from chunks" if ctx.report.questions else "rows streamed chunk by chunk"
+    option = next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
+                                                          ("--workers", args.workers), ("--dask", args.dask))
+                   if value), None)
+    if option is not None and program.predict_bytes(args.report) <= WHOLE_EVALUATION_BYTES:
+        return error("bad-output", f"{option} evaluates the sweep of report '{ctx.report.name}' "
+                     f"({ctx.n_points:,} points) in chunks, and a workbook is written from one whole evaluation, not "
+                     f"from {what}",
+                     hints=[f"leave out {option.split()[0]} to write the workbook, or write {files}"])
+    if not ctx.report.questions:
+        return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True)
+    return error("bad-output", f"report '{ctx.report.name}' sweeps {ctx.n_points:,} points, too many to evaluate at "
+                 f"once, so its question is answered chunk by chunk; a workbook is written from one whole evaluation, "
+                 f"not from {what}",
+                 hints=[f"write the answer with {files}, or narrow the sweep with --set until it is evaluated at once "
+                        f"(then a workbook holds an answer of up to {XLSX_ROW_LIMIT:,} rows)"])
 
 
 def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
@@ -800,11 +856,8 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
 
     ctx, _ = program.prepare(args.report)
     stem = os.path.splitext(args.output or "")[0]
-    if fmt == "xlsx" and ctx.report.questions:
-        raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a table, "
-                               "not a workbook", hints=[f"use -o {stem}.csv"]))
     if fmt == "xlsx":
-        raise UsageError(_workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True))
+        raise UsageError(_workbook_in_chunks(program, ctx, args))
     if fmt == "table" and args.output and not ctx.report.questions:
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
                                "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
