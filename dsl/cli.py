@@ -707,6 +707,10 @@ def cmd_eval(args) -> int:
     from .intervals import with_intervals
 
     keys, columns = with_intervals(result, keys, columns, comparison.keep if comparison is not None else None)
+    if args.output:
+        from .output_size import predict_table
+
+        _check_size(predict_table(fmt, keys, columns), args)
     progress = Progress("writing", unit="rows", quiet=args.quiet)
 
     def write(stream) -> None:
@@ -910,6 +914,10 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
             else:
                 write_json(keys, columns, stream, lines=fmt == "jsonl")
     else:
+        if args.output and fmt != "table":          # a table file of a chunked sweep is refused before this
+            from .output_size import predict_sweep
+
+            _check_size(predict_sweep(fmt, program, args.report), args)
         warnings: dict = {}
         rows = 0
 
@@ -968,6 +976,16 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK
+
+
+def _check_size(prediction, args) -> None:
+    """Refuse an output that would not fit on its file system (error[output-too-large]), and note a large one on
+    stderr (output_size.check), before anything is written."""
+    from .output_size import check
+
+    note = check(prediction, args.output, quiet=args.quiet)
+    if note:
+        sys.stderr.write(note + "\n")
 
 
 def _strict_refuses(args, diagnostics) -> bool:

@@ -415,6 +415,11 @@ _TABLE = [
               "write -o FILE.csv, .jsonl or .parquet; choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
               "a file already there is left as it was)"),
+    ErrorCode("output-too-large", "usage", _E, "{output} would take about {size} ({rows} rows x about {bytes} bytes "
+              "a row as {format}), more than the {free} free on its file system",
+              "ask the report a question or add `where` lines that keep fewer rows, or narrow the sweep with --set; "
+              "or write Parquet (-o FILE.parquet, several times smaller); or choose an output on a file system with "
+              "more free space"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
               "choose another output file with -o"),
     ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "
