@@ -104,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--report", help=_REPORT_HELP)
     ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                     help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
-    ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
+    ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix; Parquet "
+                    "and workbooks are chosen by the suffix alone: -o FILE.parquet, -o FILE.xlsx)")
     ev.add_argument("-o", "--output", metavar="OUT", help=f"write to a file ({' '.join(_SUFFIX_FORMATS)})")
     # --measured A B C, or repeated, as calibrate takes them (a shell glob of logs is the common case).
     ev.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
@@ -121,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
                          "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run")
-    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes")
+    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes "
+                    "(not with --dask)")
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
