@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--report", help=_REPORT_HELP)
     ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                     help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
-    ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix)")
+    ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix; Parquet "
+                    "and workbooks are chosen by the suffix alone: -o FILE.parquet, -o FILE.xlsx)")
     ev.add_argument("-o", "--output", metavar="OUT", help=f"write to a file ({' '.join(_SUFFIX_FORMATS)})")
     # --measured A B C, or repeated, as calibrate takes them (a shell glob of logs is the common case).
     ev.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
@@ -122,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
                          "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run")
-    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes")
+    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes "
+                    "(not with --dask)")
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
@@ -669,6 +671,14 @@ def cmd_eval(args) -> int:
     from .render import write_csv, write_json, write_table
 
     fmt = _output_format(args)
+    if args.dask and args.workers:
+        from .errors import UsageError, error
+
+        # Both name where the chunks go: one cluster or the other, never a silent choice between them.
+        raise UsageError(error("bad-option", f"--dask {args.dask} and --workers {args.workers} each choose a cluster "
+                               "for the chunks: give one of them",
+                               hints=["--dask ADDRESS uses a running cluster, --workers N starts a local one of N "
+                                      "processes"]))
     if args.live and fmt != "xlsx":
         from .errors import UsageError, error
 
@@ -710,7 +720,7 @@ def cmd_eval(args) -> int:
         if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
             raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output))
 
-        progress = Progress("writing workbook", quiet=args.quiet)
+        progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
                                progress=progress, live=args.live)
         progress.done()
@@ -721,7 +731,11 @@ def cmd_eval(args) -> int:
     from .intervals import with_intervals
 
     keys, columns = with_intervals(result, keys, columns, comparison.keep if comparison is not None else None)
-    progress = Progress("writing", quiet=args.quiet)
+    if args.output:
+        from .output_size import predict_table
+
+        _check_size(predict_table(fmt, keys, columns), args)
+    progress = Progress("writing", unit="rows", quiet=args.quiet)
 
     def write(stream) -> None:
         if fmt == "table":
@@ -790,8 +804,7 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     if args.measured or args.add_measured or "measured" in report.cells:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
         if distributed:
-            raise UsageError(error("bad-option", "--dask and --workers evaluate a sweep in chunks, which are not "
-                                   "matched with run logs", hints=["leave out --measured, or evaluate on one machine"]))
+            raise UsageError(_distributed_with_runs(args, report))
         return 0, overridden
     if args.chunk_points or distributed or fmt == "parquet":
         return args.chunk_points or overridden.chunk_points(args.report), overridden
@@ -799,6 +812,24 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
         return 0, overridden
     too_large = overridden.predict_bytes(args.report) > WHOLE_EVALUATION_BYTES
     return (overridden.chunk_points(args.report) if too_large else 0), overridden
+
+
+def _distributed_with_runs(args, report):
+    """error[bad-option] for --dask or --workers where run logs are matched: it names where the logs come from, the
+    options given or the report's own `measured` cell (file:line), which the user may never have typed."""
+    from .errors import error
+
+    option = "--dask" if args.dask else "--workers"
+    given = [name for name, logs in (("--measured", args.measured), ("--add-measured", args.add_measured)) if logs]
+    if given:
+        source = f"{' and '.join(given)} name{'s' if len(given) == 1 else ''} run logs"
+        hint = f"leave out {' and '.join(given)}, or evaluate on one machine (leave out {option})"
+    else:
+        span = report.cells["measured"].span
+        source = f"the report '{report.name}' names run logs in its cell `measured` ({span.file}:{span.line})"
+        hint = f"evaluate on one machine: leave out {option} (the report's runs are matched in memory)"
+    return error("bad-option", f"{option} evaluates a sweep in chunks, which are not matched with run logs, and "
+                 f"{source}", hints=[hint])
 
 
 def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
@@ -810,8 +841,39 @@ def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False
     count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
     return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
-                 hints=[f"write every row with -o {stem}.csv or -o {stem}.jsonl, or ask the report a question "
-                        "(where, best, largest, smallest, pareto) whose answer fits"])
+                 hints=[f"write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
+                        "and quickest to write), or ask the report a question (where, best, largest, smallest, "
+                        "pareto) whose answer fits, over a sweep small enough to evaluate at once (a question "
+                        "answered chunk by chunk is written as CSV, JSON or Parquet)"])
+
+
+def _workbook_in_chunks(program, ctx, args):
+    """The error for a workbook of a sweep evaluated in chunks: a workbook is built from one whole evaluation (its
+    sections, inputs and pictures read the Result), so chunks, and a question's answer merged from them, are written
+    as CSV, JSON or Parquet. It says what made the run chunked: an option given (--chunk-points, --workers, --dask:
+    leaving it out writes the workbook, the rows having passed the row limit up front) or the sweep's size."""
+    from .chunks import WHOLE_EVALUATION_BYTES
+    from .errors import error
+    from .workbook_layout import XLSX_ROW_LIMIT
+
+    stem = os.path.splitext(args.output)[0]
+    files = f"-o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest and quickest to write)"
+    what = "a question's answer merged from chunks" if ctx.report.questions else "rows streamed chunk by chunk"
+    option = next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
+                                                          ("--workers", args.workers), ("--dask", args.dask))
+                   if value), None)
+    if option is not None and program.predict_bytes(args.report) <= WHOLE_EVALUATION_BYTES:
+        return error("bad-output", f"{option} evaluates the sweep of report '{ctx.report.name}' "
+                     f"({ctx.n_points:,} points) in chunks, and a workbook is written from one whole evaluation, not "
+                     f"from {what}",
+                     hints=[f"leave out {option.split()[0]} to write the workbook, or write {files}"])
+    if not ctx.report.questions:
+        return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True)
+    return error("bad-output", f"report '{ctx.report.name}' sweeps {ctx.n_points:,} points, too many to evaluate at "
+                 f"once, so its question is answered chunk by chunk; a workbook is written from one whole evaluation, "
+                 f"not from {what}",
+                 hints=[f"write the answer with {files}, or narrow the sweep with --set until it is evaluated at once "
+                        f"(then a workbook holds an answer of up to {XLSX_ROW_LIMIT:,} rows)"])
 
 
 def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
@@ -822,11 +884,8 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
 
     ctx, _ = program.prepare(args.report)
     stem = os.path.splitext(args.output or "")[0]
-    if fmt == "xlsx" and ctx.report.questions:
-        raise UsageError(error("bad-output", "a sweep answered chunk by chunk is written as CSV, JSON or a table, "
-                               "not a workbook", hints=[f"use -o {stem}.csv"]))
     if fmt == "xlsx":
-        raise UsageError(_workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True))
+        raise UsageError(_workbook_in_chunks(program, ctx, args))
     if fmt == "table" and args.output and not ctx.report.questions:
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
                                "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
@@ -879,6 +938,10 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
             else:
                 write_json(keys, columns, stream, lines=fmt == "jsonl")
     else:
+        if args.output and fmt != "table":          # a table file of a chunked sweep is refused before this
+            from .output_size import predict_sweep
+
+            _check_size(predict_sweep(fmt, program, args.report), args)
         warnings: dict = {}
         rows = 0
         streamed = 0            # rows given to the output so far (written to stdout, where it is the output)
@@ -979,6 +1042,16 @@ def _joined(pieces: list[list]) -> list:
     import numpy as np
 
     return pieces[0] if len(pieces) == 1 else [np.concatenate(parts) for parts in zip(*pieces)]
+
+
+def _check_size(prediction, args) -> None:
+    """Refuse an output that would not fit on its file system (error[output-too-large]), and note a large one on
+    stderr (output_size.check), before anything is written."""
+    from .output_size import check
+
+    note = check(prediction, args.output, quiet=args.quiet)
+    if note:
+        sys.stderr.write(note + "\n")
 
 
 def _strict_refuses(args, diagnostics) -> bool:

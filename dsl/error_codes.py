@@ -372,7 +372,12 @@ _TABLE = [
               "'{folder}': {reason}",
               "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
               "permissions (`perfdsl cache info`); files that fail for the same reason are one error"),
-    ErrorCode("bad-option", "usage", _E, "cannot read --set {item}", "write --set CELL=VALUE"),
+    ErrorCode("bad-option", "usage", _E, "cannot read --set {item} | --dask {address} and --workers {n} each choose "
+              "a cluster for the chunks: give one of them | {option} evaluates a sweep in chunks, which are not "
+              "matched with run logs, and {the report's `measured` cell (file:line), or --measured} names run logs | "
+              "...",
+              "write --set CELL=VALUE; give --dask or --workers, not both; leave out --measured, or evaluate on one "
+              "machine"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
@@ -405,11 +410,20 @@ _TABLE = [
               "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | permission denied | "
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
               "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
-              "{reason}",
+              "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
+              "written from one whole evaluation, not from ... | report '{report}' sweeps {count} points, too many to "
+              "evaluate at once, so its question is answered chunk by chunk; a workbook is written from one whole "
+              "evaluation, ...",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
-              ".parquet take none); choose an output in a folder "
+              ".parquet take none); a sweep evaluated in chunks: leave out the option that asked for chunks, or "
+              "write -o FILE.csv, .jsonl or .parquet; choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
               "a file already there is left as it was)"),
+    ErrorCode("output-too-large", "usage", _E, "{output} would take about {size} ({rows} rows x about {bytes} bytes "
+              "a row as {format}), more than the {free} free on its file system",
+              "ask the report a question or add `where` lines that keep fewer rows, or narrow the sweep with --set; "
+              "or write Parquet (-o FILE.parquet, several times smaller); or choose an output on a file system with "
+              "more free space"),
     ErrorCode("output-is-input", "usage", _E, "refusing to write over the input '{path}'",
               "choose another output file with -o"),
     ErrorCode("too-many-rows", "usage", _E, "section '{section}' has {count} rows; an Excel sheet holds {limit} "
@@ -425,7 +439,8 @@ _TABLE = [
               "dsl/operators.py; split a very long formula into named cells"),
     ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
               "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
-              "write every row with -o FILE.csv or -o FILE.jsonl, or ask the report a question whose answer fits"),
+              "write every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question "
+              "whose answer fits, over a sweep small enough to evaluate at once"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
               "install the extra the help names: in the perfdsl checkout .venv/bin/pip install -e '.[notebook]' "
               "(pandas and xarray, for to_pandas and to_xarray; '.[parquet]', '.[dask]' likewise; the pip of the "

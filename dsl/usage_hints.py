@@ -33,6 +33,9 @@ from typing import NoReturn, Sequence
 ASSIGNING_OPTIONS = ("--set", "--at")
 REQUIRED = "the following arguments are required: "
 UNRECOGNIZED = "unrecognized arguments: "
+FORMAT_CHOICE = "argument --format: invalid choice: "
+# Outputs written by -o's suffix alone (cli._FILE_ONLY), and what each is called in the hint.
+FILE_FORMATS = {"parquet": "Parquet", "xlsx": "A workbook (.xlsx)"}
 # A number as a cell's value writes one (grammar.lark's NUMBER, with a sign): what a unit cut off by the shell followed.
 _NUMBER = re.compile(r"[-+]?\d[\d_]*(\.\d+)?([eE][+-]?\d+)?")
 # What a cell's name or a value may hold and stay one word to a POSIX shell, unquoted and inside "..." respectively.
@@ -87,6 +90,11 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
         else:       # a piece took the place of the file, and the file (or a cell after it) is what was left over
             hint = next(filter(None, (cut_value_hint(token, argv) for token in argv)), None)
             hints += [hint] if hint else []
+    elif message.startswith(FORMAT_CHOICE) and message.split("'")[1] in FILE_FORMATS:
+        # Parquet and workbooks are binary files chosen by -o's suffix; --format names the text formats only.
+        chosen = message.split("'")[1]
+        hints.append(f"{FILE_FORMATS[chosen]} is chosen by -o's suffix, not by --format: -o FILE.{chosen} "
+                     "(--format chooses among the text formats only)")
     elif message.startswith(REQUIRED):
         owner = None
         for token in argv:

@@ -1,0 +1,139 @@
+"""eval's refusals of an output or of options that do not go together: each says what caused it and what to do
+(a workbook of a chunked run, --workers with the report's own run logs, --dask with --workers, --format parquet),
+exit status 2, nothing written; and the writing progress counts rows."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from perfdsl import cli
+
+REPO = Path(__file__).resolve().parent.parent
+CAPACITY = REPO / "reports" / "capacity_planning.perf"
+QUESTIONS = REPO / "reports" / "capacity_questions.perf"
+SEED = REPO / "reports" / "seed_benchmark.perf"
+
+
+def test_a_workbook_with_chunk_points_names_the_option_not_the_row_limit(tmp_path, capsys):
+    out = tmp_path / "z.xlsx"
+    # gpt2's sweep of capacity_planning: 29,484 points, under the workbook's 100,000 rows
+    assert cli.main(["eval", str(CAPACITY), "--set", "model=gpt2", "--chunk-points", "100", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-output]: --chunk-points 100 evaluates the sweep of report 'capacity_planning' (29,484 points) in "
+        "chunks, and a workbook is written from one whole evaluation, not from rows streamed chunk by chunk\n"
+        f"  = help: leave out --chunk-points to write the workbook, or write -o {tmp_path}/z.csv, -o {tmp_path}/z.jsonl "
+        f"or -o {tmp_path}/z.parquet (the smallest and quickest to write)\n\n"
+        "1 error\n")
+    assert not out.exists()
+    # and leaving it out writes the workbook
+    assert cli.main(["eval", str(CAPACITY), "--set", "model=gpt2", "-q", "-o", str(out)]) == 0
+    assert out.exists()
+
+
+def test_a_question_with_chunk_points_names_the_option(tmp_path, capsys):
+    out = tmp_path / "cheap.xlsx"
+    assert cli.main(["eval", str(QUESTIONS), "--report", "cheapest_setup", "--chunk-points", "1000",
+                     "-o", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error[bad-output]: --chunk-points 1000 evaluates the sweep of report 'cheapest_setup' (14,040 points) in "
+        "chunks, and a workbook is written from one whole evaluation, not from a question's answer merged from chunks")
+
+
+def test_a_question_answered_chunk_by_chunk_for_its_size_names_parquet_and_narrowing(tmp_path, capsys):
+    out = tmp_path / "cheap.xlsx"
+    assert cli.main(["eval", str(QUESTIONS), "--report", "cheapest_setup", "--set", "batch=1 .. 64000",
+                     "-o", str(out)]) == 2
+    points = 14_040 // 9 * 64_000       # the report's 9 batches become 64,000 (14,040 points: 1,560 per batch)
+    assert capsys.readouterr().err == (
+        f"error[bad-output]: report 'cheapest_setup' sweeps {points:,} points, too many to evaluate at once, so its "
+        "question is answered chunk by chunk; a workbook is written from one whole evaluation, not from a question's "
+        "answer merged from chunks\n"
+        f"  = help: write the answer with -o {tmp_path}/cheap.csv, -o {tmp_path}/cheap.jsonl or -o "
+        f"{tmp_path}/cheap.parquet (the smallest and quickest to write), or narrow the sweep with --set until it is "
+        "evaluated at once (then a workbook holds an answer of up to 100,000 rows)\n\n"
+        "1 error\n")
+    assert not out.exists()
+
+
+def test_workers_with_the_reports_own_run_logs_names_its_measured_cell(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    line = next(number for number, text in enumerate(SEED.read_text().splitlines(), 1)
+                if text.strip().startswith("measured ="))
+    assert cli.main(["eval", str(SEED), "--workers", "2", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --workers evaluates a sweep in chunks, which are not matched with run logs, and the "
+        f"report 'seed_benchmark' names run logs in its cell `measured` ({os.path.relpath(SEED)}:{line})\n"
+        "  = help: evaluate on one machine: leave out --workers (the report's runs are matched in memory)\n\n"
+        "1 error\n")
+    assert not out.exists()
+
+
+def test_dask_with_measured_names_the_option(tmp_path, capsys):
+    runs = REPO / "data" / "seed_runs_a5000.csv"
+    assert cli.main(["eval", str(SEED), "--dask", "tcp://127.0.0.1:1", "--measured", str(runs),
+                     "-o", str(tmp_path / "s.csv")]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --dask evaluates a sweep in chunks, which are not matched with run logs, and --measured "
+        "names run logs\n"
+        "  = help: leave out --measured, or evaluate on one machine (leave out --dask)\n\n"
+        "1 error\n")
+
+
+def test_dask_and_workers_together_are_a_usage_error(tmp_path, capsys):
+    out = tmp_path / "c.csv"
+    assert cli.main(["eval", str(CAPACITY), "--dask", "tcp://127.0.0.1:1", "--workers", "2", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --dask tcp://127.0.0.1:1 and --workers 2 each choose a cluster for the chunks: give one "
+        "of them\n"
+        "  = help: --dask ADDRESS uses a running cluster, --workers N starts a local one of N processes\n\n"
+        "1 error\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("chosen, named", [("parquet", "Parquet"), ("xlsx", "A workbook (.xlsx)")])
+def test_format_parquet_or_xlsx_says_the_suffix_chooses_them(chosen, named, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["eval", str(CAPACITY), "--format", chosen])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        f"perfdsl eval: error: argument --format: invalid choice: '{chosen}' (choose from 'table', 'csv', 'json', "
+        "'jsonl')",
+        f"  = help: {named} is chosen by -o's suffix, not by --format: -o FILE.{chosen} (--format chooses among the "
+        "text formats only)"]
+
+
+def test_format_of_another_name_gets_no_suffix_hint(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["eval", str(CAPACITY), "--format", "xls"])
+    assert "= help" not in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_writing_progress_counts_rows():
+    stream = _Terminal()
+    progress = cli.Progress("writing", stream=stream, delay=0, unit="rows")
+    progress(0, 2000)
+    progress(2000, 2000)
+    progress.done()
+    assert "rows/s" in stream.getvalue() and "it/s" not in stream.getvalue()
+
+
+def test_eval_writes_with_a_progress_in_rows(tmp_path, monkeypatch):
+    units = []
+    real = cli.Progress.__init__
+
+    def recording(self, label, *args, **kwargs):
+        units.append((label, kwargs.get("unit", "it")))
+        real(self, label, *args, **kwargs)
+
+    monkeypatch.setattr(cli.Progress, "__init__", recording)
+    assert cli.main(["eval", str(CAPACITY), "--set", "model=gpt2", "-q", "-o", str(tmp_path / "c.csv")]) == 0
+    assert ("writing", "rows") in units
