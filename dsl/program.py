@@ -200,6 +200,11 @@ class Program:
             hints = ["add `show COSTMODEL.CELL in UNIT, ...`"]
             if children:
                 hints.insert(0, f"evaluate a report that extends it and shows cells: {', '.join(children)}")
+            else:
+                # `perfdsl check base.perf plan.perf` checks each file as a program of its own: base.perf alone
+                # loads no report that extends it.
+                hints.append("a report that only others extend may show nothing: load it with a file whose report "
+                             "extends it (perfdsl check THAT.perf checks both)")
             checker.report("nothing-to-show", f"report '{name}' shows no cell", ctx.report.span, hints=hints)
         check_units_of_shows(checker, ctx)
         check_questions(checker, ctx)
