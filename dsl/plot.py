@@ -7,7 +7,8 @@ many reports in one process does not accumulate memory.
 
 Conventions, the same in every plot: units in the axis labels; a log axis where the values span decades
 (`plot_data.LOG_RATIO`), with ticks in plain numbers (0.5, 20, 3000) rather than powers of ten; estimates filled,
-measured runs open markers in the series' colour; what the other axes are held at in the subtitle.
+measured runs open markers in the series' colour; points where a shown boolean (fits) is false hollow circles off the
+line; what the other axes are held at in the subtitle.
 """
 
 from __future__ import annotations
@@ -91,9 +92,11 @@ def metric_figure(view: MetricView):
     """A metric against an axis: one panel per value of the panel axis, one series per colour, as a matplotlib
     Figure (the caller saves and closes it; `draw_metric` does both).
 
-    Numeric x: lines with markers (measured runs as open markers, no line). Categorical x (models, GPUs): the
-    series side by side around each category, since a line between two models means nothing. The panels share one
-    y-axis whose limits hold every point of every panel (`_fit_y`).
+    Numeric x: lines with markers (measured runs as open diamonds, no line). Categorical x (models, GPUs): the
+    series side by side around each category, since a line between two models means nothing. A point where a shown
+    boolean is false (`Series.failing`: fits = false, a set-up that does not fit in memory) is a hollow circle that
+    no line reaches, keyed "hollow: fits = false" in the legend; a series hollow at every point says so beside its
+    name. The panels share one y-axis whose limits hold every point of every panel (`_fit_y`).
     """
     count = len(view.panels)
     columns = 2 if count == 4 else min(count, 3)       # 2 x 2 rather than 3 + 1
@@ -106,12 +109,20 @@ def metric_figure(view: MetricView):
     for panel, ax in zip(view.panels, axes.flat):
         for index, series in enumerate(panel.series):
             colour = _colour(index)
+            # A point where a shown boolean is false (fits = false) is a hollow marker the line does not reach.
+            failing = series.failing if series.failing is not None else np.zeros(len(series.estimated), bool)
+            holding = np.where(failing, np.nan, series.estimated)
             if view.categorical:
                 x = np.asarray(series.x, dtype=float) + (index - (series_count - 1) / 2) * width
-                ax.plot(x, series.estimated, linestyle="none", marker="o", markersize=7, color=colour)
+                ax.plot(x, holding, linestyle="none", marker="o", markersize=7, color=colour)
+                size = 7
             else:
                 x = np.asarray(series.x, dtype=float)
-                ax.plot(x, series.estimated, marker="o", markersize=4, linewidth=1.6, color=colour)
+                ax.plot(x, holding, marker="o", markersize=4, linewidth=1.6, color=colour)
+                size = 6
+            if failing.any():
+                ax.plot(x[failing], series.estimated[failing], linestyle="none", marker="o", markersize=size,
+                        markerfacecolor="none", markeredgewidth=1.4, color=colour)
             if series.measured is not None and np.isfinite(series.measured).any():
                 measured_x = x if series.measured_x is None else np.asarray(series.measured_x, dtype=float)
                 ax.plot(measured_x, series.measured, linestyle="none", marker="D", markersize=8,
@@ -151,22 +162,51 @@ def metric_figure(view: MetricView):
     empty = {i for i in range(series_count)
              if not any(i < len(p.series) and np.isfinite(np.asarray(p.series[i].estimated, dtype=float)).any()
                         for p in view.panels)}
-    handles = [Line2D([], [], color=_colour(i), marker="o", linestyle="-" if not view.categorical else "none",
-                      label=s.label) for i, s in enumerate(view.panels[0].series)
-               if i not in empty] if series_count > 1 else []
+    # A series whose every drawn point fails a shown boolean (a 70B model on one 80 GB GPU: fits = false) says so
+    # beside its name, with a hollow marker and no line, as it is drawn.
+    checks = " or ".join(f"{name} = false" for name in view.checks)
+    failed = {i for i in range(series_count) if i not in empty and
+              all(s.failing is not None and not (np.isfinite(s.estimated) & ~s.failing).any()
+                  for p in view.panels if i < len(p.series) for s in [p.series[i]])}
+    handles = [Line2D([], [], color=_colour(i), marker="o",
+                      linestyle="-" if not view.categorical and i not in failed else "none",
+                      markerfacecolor="none" if i in failed else None,
+                      label=f"{s.label}: {checks} at every point" if i in failed else s.label)
+               for i, s in enumerate(view.panels[0].series) if i not in empty] if series_count > 1 else []
     if handles and empty:
         handles.append(Line2D([], [], linestyle="none", label="no points: " + ", ".join(
             view.panels[0].series[i].label for i in sorted(empty))))
+    if view.checks:                # the key to the hollow markers, only where some point is drawn hollow
+        every = " at every point" if series_count == 1 and failed else ""
+        handles.append(Line2D([], [], color="0.3", marker="o", markerfacecolor="none", linestyle="none",
+                              label=f"hollow: {checks}{every}"))
     if view.has_measured:          # filled and open markers need a key only where both appear
         handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none", label="estimated"))
         handles.append(Line2D([], [], color="0.3", marker="D", markerfacecolor="none", linestyle="none",
                               label="measured"))
     if handles:
-        figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=8,
+        figure.legend(handles=handles, loc="outside lower center", ncols=_legend_columns(handles, figure), fontsize=8,
                       frameon=False)
     subtitle = f"at {view.held}" if view.held else ""
     figure.suptitle(view.title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     return figure
+
+
+# Width of one legend character at fontsize 8 (DejaVu Sans averages about 0.6 em) and of a handle with its padding,
+# in inches: enough to tell whether a row of labels fits the figure's width.
+_LEGEND_CHAR_IN = 0.6 * 8 / 72
+_LEGEND_HANDLE_IN = 0.55
+
+
+def _legend_columns(handles, figure) -> int:
+    """At most 4 columns, fewer where the longest labels would not fit the figure's width side by side (long labels
+    such as "h100_sxm5: fits = false at every point" were cut off at the edges of the image)."""
+    width = figure.get_figwidth()
+    longest = max(len(h.get_label()) for h in handles)
+    columns = min(len(handles), 4)
+    while columns > 1 and columns * (longest * _LEGEND_CHAR_IN + _LEGEND_HANDLE_IN) > width:
+        columns -= 1
+    return columns
 
 
 def _fit_y(axes, view: MetricView) -> None:

@@ -46,7 +46,7 @@ class PlotOutcome:
     matching."""
 
     path: str
-    description: str                     # "runtime per model and hardware, 2 panels"
+    description: str                     # "runtime per model and hardware, 2 panels; 3 of 12 points hollow: ..."
     diagnostics: list[Diagnostic]        # warnings of the evaluation and of the matching
 
 
@@ -97,7 +97,7 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     panels = f", {len(view.panels)} panels" if len(view.panels) > 1 else ""
     diagnostics = [d for d in evaluated.diagnostics if d.severity != "note"]
     held = f", at {view.held}{_defaulted_text(view.defaulted)}" if view.held else ""
-    return PlotOutcome(request.output, f"{view.title}{panels}{held}", diagnostics)
+    return PlotOutcome(request.output, f"{view.title}{panels}{held}{_failing_text(view)}", diagnostics)
 
 
 # eval's way out of a sweep too large (streaming it in chunks) is not a plot's: a plot needs the whole sweep it draws.
@@ -106,6 +106,14 @@ PLOT_TOO_LARGE_HINTS = [
     "evaluates, so it needs that sweep at once and cannot stream it in chunks",
     "--at holds an axis in the picture only; to draw one value of a large axis, give it with --set as well "
     "(--set AXIS=VALUE --at AXIS=VALUE)"]
+
+
+def _failing_text(view) -> str:
+    """The words that say how many drawn points a shown boolean rules out ("; 6 of 6 points hollow: fits = false"),
+    "" where none: the terminal says what the picture marks."""
+    failing, drawn = view.failing_points
+    checks = " or ".join(f"{name} = false" for name in view.checks)
+    return f"; {failing} of {drawn} point{'' if drawn == 1 else 's'} hollow: {checks}" if failing else ""
 
 
 def _defaulted_text(axes: list[str]) -> str:

@@ -32,13 +32,17 @@ class Series:
     """One line of a panel: its label (the series axis' value); `x`, its positions (numbers, or category labels);
     `estimated`, flat, one value per x in the metric's display unit, nan where not finite; `measured`, the same shape
     with nan where no run (None where the report has no runs for it); with a metric as x, `measured_x`, the runs' own
-    x values."""
+    x values; `failing`, where the report shows booleans, True at the drawn points (finite estimate) where one of them
+    is false."""
 
     label: str                       # the series axis' value, e.g. "NVIDIA RTX A5000"
     x: list                          # numbers for a numeric axis; category positions' labels otherwise
     estimated: np.ndarray            # display unit; nan where not finite
     measured: np.ndarray | None      # display unit; nan where no run; None when the report has no runs for it
     measured_x: np.ndarray | None = None   # with a metric as x: the runs' measured x (else drawn at `x`)
+    # True at a drawn point where some boolean the report shows is false (`memory.fits as fits`: the set-up does not
+    # fit in memory), False elsewhere; None where the report shows no boolean.
+    failing: np.ndarray | None = None
 
 
 @dataclass
@@ -53,7 +57,8 @@ class Panel:
 class MetricView:
     """A shown metric against one axis (or against another metric, traced `along` an axis): the axis labels, whether x
     is categorical, its categories, the panels, the values the other axes are held at, the title, and whether each
-    axis is drawn on a log scale. Values are in display units."""
+    axis is drawn on a log scale. Values are in display units. `checks`: the shown booleans (`fits`) false at some
+    drawn point, in the report's order; the series' `failing` says where."""
 
     metric: str                      # the shown cell's name
     y_label: str                     # "Runtime (ms)"
@@ -67,11 +72,19 @@ class MetricView:
     y_log: bool = False
     along: tuple[str, list[str]] | None = None   # with a metric as x: the axis each curve runs along, its labels
     defaulted: list[str] = field(default_factory=list)   # held axes at their first value: --at did not name them
+    checks: list[str] = field(default_factory=list)      # shown booleans false at some drawn point, e.g. ["fits"]
 
     @property
     def has_measured(self) -> bool:
         """True where some series of some panel has at least one finite measured value."""
         return any(s.measured is not None and np.isfinite(s.measured).any() for p in self.panels for s in p.series)
+
+    @property
+    def failing_points(self) -> tuple[int, int]:
+        """(drawn points where a shown boolean is false, drawn points): estimates with a finite value, every panel."""
+        drawn = sum(int(np.isfinite(s.estimated).sum()) for p in self.panels for s in p.series)
+        failing = sum(int(s.failing.sum()) for p in self.panels for s in p.series if s.failing is not None)
+        return failing, drawn
 
 
 def spans_decades(values) -> bool:
@@ -259,14 +272,23 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
         x_measured = _per_point(result, match.measured / match.scale) if match is not None else None
 
-    def pick(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
+    # Each shown boolean, True where it is false (or has no value): a point there is drawn apart, as a set-up that
+    # does not run (fits = false), not as one that does.
+    false_at = {c.name: ~np.asarray(np.broadcast_to(result.array(c.name).values, result.shape) == True,  # noqa: E712
+                                    dtype=bool) for c in result.columns if c.kind == "bool"}
+    checks: set[str] = set()
+
+    def index_of(positions: dict[int, int]) -> tuple:
         index = []
         for axis in result.axes:
             if axis.index == (x_axis.index if x_axis is not None else -1):
                 index.append(slice(None))
             else:
                 index.append(positions.get(axis.index, fix.get(axis.index, 0)))
-        picked = np.asarray(array[tuple(index)], dtype=float).reshape(-1)
+        return tuple(index)
+
+    def pick(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
+        picked = np.asarray(array[index_of(positions)], dtype=float).reshape(-1)
         picked[~np.isfinite(picked)] = np.nan
         return picked
 
@@ -276,6 +298,14 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         if x_array is not None and line.measured is not None:
             # A run is drawn where it was measured on both axes; with only y measured, at the estimated x.
             line.measured_x = pick(x_measured, positions) if x_measured is not None else None
+        if false_at:
+            drawn = np.isfinite(line.estimated)
+            if x_array is not None:
+                drawn &= np.isfinite(np.asarray(line.x, dtype=float))     # a curve's point needs both values
+            per_check = {name: np.asarray(array[index_of(positions)], dtype=bool).reshape(-1) & drawn
+                         for name, array in false_at.items()}
+            line.failing = np.logical_or.reduce(list(per_check.values()))
+            checks.update(name for name, failing in per_check.items() if failing.any())
         return line
 
     def series_of(positions: dict[int, int]) -> list[Series]:
@@ -315,7 +345,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       title=f"{result.report}: {title}",
                       x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
                       along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None,
-                      defaulted=[a.name for a in held_axes if a.name in defaulted])
+                      defaulted=[a.name for a in held_axes if a.name in defaulted],
+                      checks=[name for name in false_at if name in checks])
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]))

@@ -445,3 +445,92 @@ def test_a_series_with_no_point_in_any_panel_is_named_apart_in_the_legend(tmp_pa
         assert labels == ["tp=4", "tp=8", "no points: tp=1, tp=2"]
     finally:
         plt.close(figure)
+
+
+# A report whose shown boolean `fits` is false at known points: memory = 10 GB * batch / tp fits in 25 GB where
+# batch / tp <= 2.5, so at tp = 1 batch 1 and 2 fit (3 and 4 do not) and at tp = 2 every batch 1 .. 4 fits
+# (4 / 2 = 2); tp = 1 / 4 (batch * 40 GB) fits nowhere.
+_FITS_REPORT = (
+    'workload w {\n    sweep batch = [1, 2, 3, 4]\n    sweep tp = [0.25, 1, 2]\n}\n'
+    'costmodel c {\n    runtime = 2 ms * workload.batch / workload.tp\n'
+    '    memory = 10 GB * workload.batch / workload.tp\n    fits = memory <= 25 GB\n}\n'
+    'report r {\n    workload = w\n    show c.runtime in ms as runtime, c.fits as fits\n}\n')
+
+
+def test_points_where_a_shown_boolean_is_false_are_marked_failing(tmp_path: Path):
+    (tmp_path / "r.perf").write_text(_FITS_REPORT)
+    view = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime", x="batch", series="tp")
+    quarter, one, two = view.panels[0].series
+    batches = [1, 2, 3, 4]
+    # The estimates are drawn as before, failing or not: 2 ms * batch / tp.
+    assert one.estimated.tolist() == [2 * b / 1 for b in batches]
+    assert quarter.failing.tolist() == [10 * b / 0.25 > 25 for b in batches] == [True] * 4
+    assert one.failing.tolist() == [10 * b / 1 > 25 for b in batches] == [False, False, True, True]
+    assert two.failing.tolist() == [10 * b / 2 > 25 for b in batches] == [False] * 4
+    assert view.checks == ["fits"]
+    assert view.failing_points == (4 + 2, 3 * 4)
+
+
+def test_failing_points_are_hollow_off_the_line_and_keyed_in_the_legend(tmp_path: Path):
+    (tmp_path / "r.perf").write_text(_FITS_REPORT)
+    view = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime", x="batch", series="tp")
+    figure = metric_figure(view)
+    try:
+        labels = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert labels == ["tp=0.25: fits = false at every point", "tp=1", "tp=2", "hollow: fits = false"]
+        lines = figure.axes[0].get_lines()
+        solid = [line for line in lines if line.get_linestyle() == "-"]
+        hollow = [line for line in lines if line.get_markerfacecolor() == "none"]
+        # The lines join the points that fit only: tp = 1 at batch 1, 2 (2 ms * batch); tp = 2 at every batch.
+        assert [[y for y in line.get_ydata().tolist() if math.isfinite(y)] for line in solid] == \
+            [[], [2 * 1 / 1, 2 * 2 / 1], [2 * b / 2 for b in [1, 2, 3, 4]]]
+        # The points that do not fit are hollow markers with no line: tp = 1/4 everywhere, tp = 1 at batch 3, 4.
+        assert [line.get_linestyle() for line in hollow] == ["None", "None"]
+        assert [line.get_xdata().tolist() for line in hollow] == [[1, 2, 3, 4], [3, 4]]
+        assert [line.get_ydata().tolist() for line in hollow] == [[2 * b / 0.25 for b in [1, 2, 3, 4]],
+                                                                  [2 * 3 / 1, 2 * 4 / 1]]
+    finally:
+        plt.close(figure)
+
+
+def test_plot_says_how_many_points_are_hollow(tmp_path: Path, capsys):
+    (tmp_path / "r.perf").write_text(_FITS_REPORT)
+    out = tmp_path / "r.png"
+    assert main(["plot", str(tmp_path / "r.perf"), "--y", "runtime", "--x", "batch", "--series", "tp",
+                 "-o", str(out)]) == 0
+    # 4 points at tp = 1/4 and 2 at tp = 1 of the 3 * 4 drawn.
+    assert capsys.readouterr().err == (
+        f"wrote {out} (r: runtime per batch and tp; 6 of 12 points hollow: fits = false)\n")
+
+
+def test_one_series_that_fails_everywhere_says_so_in_its_key(tmp_path: Path):
+    (tmp_path / "r.perf").write_text(_FITS_REPORT)
+    view = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime", x="batch", at={"tp": "0.25"})
+    figure = metric_figure(view)
+    try:
+        assert [text.get_text() for text in figure.legends[0].get_texts()] == ["hollow: fits = false at every point"]
+    finally:
+        plt.close(figure)
+
+
+def test_a_report_whose_booleans_all_hold_or_that_shows_none_draws_as_before(tmp_path: Path):
+    """Where every shown boolean holds, nothing is marked and the legend has no hollow key; without a shown boolean
+    the plot data is what it was (no `failing`, no checks) and the lines are the estimates."""
+    (tmp_path / "r.perf").write_text(_FITS_REPORT.replace("sweep tp = [0.25, 1, 2]", "sweep tp = [2, 4]"))
+    (tmp_path / "plain.perf").write_text(_FITS_REPORT.replace(", c.fits as fits", ""))
+    held = metric_view(*_evaluated(tmp_path / "r.perf"), y="runtime", x="batch", series="tp")
+    assert held.checks == [] and [s.failing.tolist() for s in held.panels[0].series] == [[False] * 4] * 2
+    plain = metric_view(*_evaluated(tmp_path / "plain.perf"), y="runtime", x="batch", series="tp")
+    assert plain.checks == [] and [s.failing for s in plain.panels[0].series] == [None] * 3
+    assert plain.failing_points == (0, 3 * 4)
+    assert [s.estimated.tolist() for s in plain.panels[0].series] == \
+        [[2 * b / tp for b in [1, 2, 3, 4]] for tp in [0.25, 1, 2]]
+    for view, labels in ((held, ["tp=2", "tp=4"]), (plain, ["tp=0.25", "tp=1", "tp=2"])):
+        figure = metric_figure(view)
+        try:
+            assert [text.get_text() for text in figure.legends[0].get_texts()] == labels
+            lines = figure.axes[0].get_lines()
+            assert [line.get_ydata().tolist() for line in lines] == \
+                [s.estimated.tolist() for s in view.panels[0].series]
+        finally:
+            plt.close(figure)
