@@ -188,7 +188,8 @@ def _parser() -> argparse.ArgumentParser:
 def _plot_parser(sub) -> None:
     plot = sub.add_parser("plot", help="draw a report: a metric over an axis, or a point's roofline (PNG/SVG/PDF)",
                           description="Draw a shown metric against an axis (one series per value of another "
-                          "axis, measured runs as open markers), or with --roofline a sweep point's operation "
+                          "axis, measured runs as open diamonds, points where a shown boolean such as fits is false "
+                          "as hollow circles off the line), or with --roofline a sweep point's operation "
                           "classes under the GPU's roofs. Axes not drawn are held at --at AXIS=VALUE, else their "
                           "first value; an axis --at holds is never drawn. Log axes where values span decades.")
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
