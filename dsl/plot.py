@@ -223,8 +223,13 @@ def _fit_y(axes, view: MetricView) -> None:
               if math.isfinite(v)]
     if values and min(values) < 0:
         return                     # the autoscaled bottom, below the lowest point
+    top = max(values, default=0.0)
     for ax in axes:
         ax.set_ylim(bottom=0)
+        # The autoscaled top leaves 5% of the data's own range above the highest point: with the bottom moved to 0
+        # from far above it (tpot 64-67 ms), the highest line sat on the frame. 5% of the axis's range instead.
+        if top > 0 and ax.get_ylim()[1] < top * 1.05:
+            ax.set_ylim(top=top * 1.05)
 
 
 def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], colour) -> None:

@@ -430,6 +430,21 @@ def test_every_point_of_every_panel_is_inside_the_shared_y_axis(batches, offset,
         plt.close(figure)
 
 
+def test_a_flat_series_far_above_zero_is_not_drawn_on_the_frame(tmp_path: Path):
+    # tpot 64-67 ms from 0: the autoscaled top kept 5% of the data's own 3 ms range (67.5), and the highest line
+    # sat on the frame. The top is now at least 5% of the axis above the highest point.
+    (tmp_path / "r.perf").write_text(
+        'workload w { sweep batch = [1, 16, 64] }\n'
+        'costmodel c { tpot = 64 ms + 3 ms * workload.batch / 64 }\n'
+        'report r {\n    workload = w\n    show c.tpot in ms as tpot\n}\n')
+    figure = metric_figure(metric_view(*_evaluated(tmp_path / "r.perf"), y="tpot", x="batch"))
+    try:
+        low, high = figure.axes[0].get_ylim()
+        assert (low, high) == (0, pytest.approx((64 + 3) * 1.05))
+    finally:
+        plt.close(figure)
+
+
 def test_a_series_with_no_point_in_any_panel_is_named_apart_in_the_legend(tmp_path: Path):
     """tp = 1 and 2 of a large model on a small GPU are left out by a constraint everywhere: the key gave them
     colours that appear nowhere on the plot. Here `require workload.tp * 10 GB >= 30 GB` leaves out tp 1 and 2."""
