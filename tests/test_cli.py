@@ -921,6 +921,20 @@ def test_installed_script(work):
     assert len(done.stdout.splitlines()) == 3
 
 
+def test_python_dash_m_perfdsl_is_the_command(work):
+    """`python -m perfdsl` (an environment whose scripts folder is not on PATH) runs the same command: its output and
+    exit statuses, 1 for a bad spec and 2 for bad usage (docs/ERRORS.md)."""
+    done = subprocess.run([sys.executable, "-m", "perfdsl", "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "perfdsl 0.1.0\n")
+    done = subprocess.run([sys.executable, "-m", "perfdsl", "check", "broken.perf"], capture_output=True, text=True,
+                          timeout=60, cwd=work)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error[unknown-name]: unknown name 'hiden' in model 'm'\n")
+    done = subprocess.run([sys.executable, "-m", "perfdsl", "eval"], capture_output=True, text=True, timeout=60,
+                          cwd=work)
+    assert done.returncode == 2 and done.stderr.startswith("usage: perfdsl eval")
+
+
 def test_check_takes_each_file_as_its_own_program(work, run):
     # Two reports may each define a block of the same name: they are evaluated one at a time, and checked so.
     (work / "r1.perf").write_text("costmodel c { x = 1 s }\nreport r1 { show c.x }\n")
