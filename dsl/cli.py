@@ -132,8 +132,14 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("cell", metavar="CELL", help="e.g. prefill.runtime, model.params, batch")
     ex.add_argument("--report", help=_REPORT_HELP)
     ex.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
-                    help="the sweep point (axes not given take their first value)")
+                    help="the sweep point (axes not given take their first value; with points = \"runs\", the "
+                    "first of the runs' points that match, as eval's rows)")
     ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+    ex.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
+                    help="run logs that make the points of a report with points = \"runs\" (as eval), instead of "
+                    "those the report's `measured` cell names")
+    ex.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
+                    help="run logs read as well as the report's own (points = \"runs\")")
     ex.add_argument("--depth", type=int, default=50, help="how deep to trace (default 50)")
 
     ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)",
@@ -1070,10 +1076,13 @@ def _rows(count: int) -> str:
 
 def cmd_explain(args) -> int:
     from .explain import explain
+    from .explain_runs import with_runs
     from .program import load
 
-    program = load([args.file]).with_overrides(_parse_sets(args.sets) or None, args.report)
-    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth)
+    # A report with points = "runs" has the points its runs matched, over the axes their fields make (as eval).
+    program, points = with_runs(load([args.file]), args.report, _parse_sets(args.sets), args.measured or None,
+                                args.add_measured, os.path.dirname(args.file))
+    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth, points)
     _print_diagnostics(program.load_warnings())     # a misspelt override: the value explained is the inherited one
     sys.stdout.write(text + "\n")
     return EXIT_OK

@@ -1,7 +1,10 @@
 """`perfdsl explain`: a cell's formula, value and unit, and the tree of its precedents (trace-precedents).
 
 The cell is evaluated at one sweep point (every axis fixed), so only that point is computed; the `at:` line names
-only the axes the cell depends on ("every sweep point" for a constant). Each node shows the cell, where it is
+only the axes the cell depends on ("every sweep point" for a constant). A report with `points = "runs"` has the
+points eval has: those its runs matched, over the axes the runs' fields make, so `--at n_gpus=2` picks the run on
+two GPUs; where several runs' points match the `--at` given, the first is taken and the `at:` line says what the
+others differ in (explain_runs.py). Each node shows the cell, where it is
 defined, its formula, its value in a readable unit and the comment written beside it (`comment:` under the root,
 `# ...` after a figure of the tree: where a datasheet figure comes from, or any other note); a cell reached twice
 is expanded once.
@@ -221,10 +224,11 @@ def _value_text(value: np.ndarray, vtype) -> str:
     return f"{format_number(number / scale)} {unit}"
 
 
-def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: list[str] = ()) -> str:
+def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: list[str] = (), note: str = "") -> str:
     """The explain output: the root cell's value, formula, where it is defined, the comment written beside it, the
-    point (`point`; the axes in `defaulted` took their first value) and the report's `where` conditions it fails
-    (`left_out`: their texts), then its precedents as a box-drawn tree."""
+    point (`point`; the axes in `defaulted` took their first value; `note`, words on how it was chosen among the
+    runs' points) and the report's `where` conditions it fails (`left_out`: their texts), then its precedents as a
+    box-drawn tree."""
     lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
     if root.comment:
@@ -232,6 +236,8 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: l
     at = f"  at: {point}"
     if defaulted:
         at += f" (first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE)"
+    if note:
+        at += f" ({note})"
     lines.append(at)
     if left_out:
         lines.append("  left out by the report's where: " + ", ".join(left_out)
@@ -267,18 +273,38 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: l
     return "\n".join(lines)
 
 
-def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50) -> str:
+def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50,
+            points: np.ndarray | None = None) -> str:
     """`perfdsl explain CELL`: the text of the tree of `cell`'s precedents with their values at one sweep point of
     `report` (the only report where None), chosen with `at` (axis name -> value as text; other axes take their first
-    value). `cell` is CELL, ROLE.CELL, BLOCK.CELL or a shown cell's label. Raises UsageError (exit 2) for a cell name
-    that cannot be read or is unknown, for an axis or value `at` does not have, and for an unknown report (or none
-    named among several); PerfError (exit 1) for errors in the specs."""
+    value). `cell` is CELL, ROLE.CELL, BLOCK.CELL or a shown cell's label. `points` (with_runs): the flat sweep
+    indices of the runs' points of a `points = "runs"` report; the point is then the first of them that `at`
+    matches (explain_runs). Raises UsageError (exit 2) for a cell name that cannot be read or is unknown, for an axis or value `at`
+    does not have (or, with `points`, that no run's point has), and for an unknown report (or none named among
+    several); PerfError (exit 1) for errors in the specs."""
     if not program.reports and report is None and "." in cell:
         # Files without a report: a cell of a named block that needs no role (`a10.peak_fp8`).
         _, _, ctx, checker, _ = program.cell_context(cell)
     else:
         ctx, checker = program.prepare(report)
-    fix, defaulted = choose_point(ctx, at)
+    others: list[dict[int, int]] = []
+    if points is not None:
+        from .explain_runs import choose_run_point
+
+        fix, *others = choose_run_point(ctx, at, points)
+        defaulted: list[str] = []
+    else:
+        try:
+            fix, defaulted = choose_point(ctx, at)
+        except UsageError as exc:
+            from .matching import points_option
+
+            if program.reports and points_option(program, ctx.report) == "runs":
+                # No runs given: their fields (n_gpus, tp ...) are not axes yet, as eval would make them.
+                exc.diagnostics[0].hints.append(
+                    'the report has points = "runs" and no runs: its runs\' fields become axes where they are '
+                    "given (--measured LOG, or the report's `measured` cell)")
+            raise
     explainer = Explainer(program, ctx, checker, fix)
     shown = shown_cells(ctx.report)
     asked = cell
@@ -314,5 +340,10 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     root = explainer.node(label, block, name, 0, max_depth)
     axes = explainer.axes_of(ref, block, name)
     names = {axis.name for axis in ctx.axes if axis.index in axes}
+    note = ""
+    if points is not None:
+        from .explain_runs import others_note
+
+        note = others_note(ctx, fix, others, axes, bool(at))
     return render_tree(root, explainer.point_text(axes), [axis for axis in defaulted if axis in names],
-                       explainer.failed_wheres())
+                       explainer.failed_wheres(), note)

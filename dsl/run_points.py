@@ -116,3 +116,15 @@ def at_runs_points(result, asked: np.ndarray) -> list[Diagnostic]:
         recounted.examples = examples       # as constraints.py gives it (the first note's points)
         kept.append(recounted)
     return kept
+
+
+def matched_points(comparison) -> np.ndarray | None:
+    """The flat sweep indices of the points the runs matched, in the order of eval's rows (sweep order), for a report
+    with `points = "runs"`: the points eval shows, which `explain` and `plot` use too. None where the comparison does
+    not keep points (no comparison, no logs, or `points = "sweep"`)."""
+    if comparison is None or comparison.keep is None:
+        return None
+    keep = np.asarray(comparison.keep, dtype=bool)
+    rows = comparison.result.rows
+    flat = rows.index[keep] if rows is not None else np.flatnonzero(keep)
+    return np.asarray(flat, dtype=np.int64)

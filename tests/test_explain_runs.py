@@ -1,0 +1,185 @@
+"""`perfdsl explain` of a report with `points = "runs"`: it explains at the points eval's rows have (those the runs
+matched, over the axes the runs' fields make), takes `--measured` / `--add-measured` as eval does, accepts `--at` on
+those axes (n_gpus), and says which run it took where several match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import perfdsl
+from perfdsl import cli
+
+# runtime = 10 ms * batch / n_gpus * seq_len / 128 and memory = 40 GB / n_gpus, where the runs set batch, n_gpus and
+# seq_len: the three runs are eval's three rows (1, 1, 128), (4, 2, 128) and (8, 1, 256), in the sweep's order.
+REPORT = """\
+workload w {
+    batch = 1
+    n_gpus = 1
+    seq_len = 128
+}
+costmodel c {
+    runtime = 10 ms * workload.batch / workload.n_gpus * workload.seq_len / 128
+    memory = 40 GB / workload.n_gpus
+}
+report r {
+    points = "runs"
+    measured = "runs.csv"
+    workload = w
+    show c.runtime in ms as runtime, c.memory in GB as memory
+}
+"""
+RUNS = "batch,n_gpus,seq_len,runtime [ms]\n1,1,128,11\n4,2,128,19\n8,1,256,170\n"
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    (tmp_path / "r.perf").write_text(REPORT)
+    (tmp_path / "runs.csv").write_text(RUNS)
+    return tmp_path
+
+
+@pytest.fixture
+def run(capsys):
+    """run(*argv) -> (exit status, stdout, stderr)."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err + out and "error[internal]" not in err, err
+        return code, out, err
+
+    return invoke
+
+
+def head(out: str) -> list[str]:
+    """The value line and the `at:` line of an explain output."""
+    lines = out.splitlines()
+    return [lines[0], next(line for line in lines if line.startswith("  at: "))]
+
+
+def test_at_an_axis_the_runs_make_picks_that_run(work, run):
+    code, out, err = run("explain", "r.perf", "c.runtime", "--at", "n_gpus=2")
+    assert (code, err) == (0, "")
+    assert head(out) == [f"c.runtime = {10 * 4 / 2 * 128 / 128:g} ms", "  at: batch=4, n_gpus=2, seq_len=128"]
+
+
+def test_the_value_explained_is_the_one_eval_shows(work, run):
+    code, out, _ = run("eval", "r.perf")
+    assert code == 0
+    row = next(line.split() for line in out.splitlines() if line.split()[:3] == ["4", "2", "128"])
+    assert row[3:5] == ["20", "20"]                                 # runtime 10 ms * 4 / 2, memory 40 GB / 2
+    code, out, _ = run("explain", "r.perf", "memory", "--at", "batch=4")
+    assert code == 0
+    assert head(out) == [f"memory: c.memory = {40 / 2:g} GB", "  at: n_gpus=2"]     # memory reads n_gpus only
+
+
+def test_without_at_the_first_run_is_explained_and_the_others_are_named(work, run):
+    code, out, _ = run("explain", "r.perf", "c.runtime")
+    assert code == 0
+    assert head(out) == ["c.runtime = 10 ms",
+                         "  at: batch=1, n_gpus=1, seq_len=128 (the first of 3 runs' points; the others have "
+                         "batch=4, n_gpus=2; batch=8, seq_len=256; choose with --at AXIS=VALUE)"]
+
+
+def test_several_runs_matching_at_say_which_was_taken(work, run):
+    code, out, _ = run("explain", "r.perf", "c.runtime", "--at", "n_gpus=1")
+    assert code == 0
+    assert head(out) == ["c.runtime = 10 ms",
+                         "  at: batch=1, n_gpus=1, seq_len=128 (the first of 2 runs' points that match --at; the "
+                         "other has batch=8, seq_len=256; choose with --at AXIS=VALUE)"]
+    code, out, _ = run("explain", "r.perf", "c.runtime", "--at", "n_gpus=1", "--at", "batch=8")
+    assert head(out) == [f"c.runtime = {10 * 8 / 1 * 256 / 128:g} ms", "  at: batch=8, n_gpus=1, seq_len=256"]
+
+
+def test_runs_that_give_the_cell_one_value_need_no_choice(work, run):
+    # Both runs on one GPU have memory 40 GB / 1: which of them is explained changes nothing, so nothing is said.
+    code, out, _ = run("explain", "r.perf", "c.memory", "--at", "n_gpus=1")
+    assert code == 0
+    assert head(out) == ["c.memory = 40 GB", "  at: n_gpus=1"]
+
+
+def test_at_values_no_run_has_is_a_usage_error_that_lists_the_runs(work, run):
+    code, out, err = run("explain", "r.perf", "c.runtime", "--at", "n_gpus=2", "--at", "batch=1")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[:2] == [
+        "error[bad-point]: no run's point has n_gpus=2, batch=1",
+        "  = help: the report has points = \"runs\": its points are those its runs matched: batch=1, n_gpus=1, "
+        "seq_len=128; batch=4, n_gpus=2, seq_len=128; batch=8, n_gpus=1, seq_len=256"]
+
+
+def test_measured_replaces_the_reports_runs_and_add_measured_adds_to_them(work, run):
+    (work / "other.csv").write_text("batch,n_gpus,seq_len,runtime [ms]\n2,4,128,6\n")
+    code, out, _ = run("explain", "r.perf", "c.runtime", "--measured", "other.csv")
+    assert code == 0
+    # One run: its fields are single values, not axes (as eval's table, which has no column for them).
+    assert head(out) == [f"c.runtime = {10 * 2 / 4 * 128 / 128:g} ms", "  at: the only point"]
+    code, out, _ = run("explain", "r.perf", "c.runtime", "--add-measured", "other.csv", "--at", "n_gpus=4")
+    assert head(out) == [f"c.runtime = {10 * 2 / 4:g} ms", "  at: batch=2, n_gpus=4, seq_len=128"]
+    code, out, _ = run("explain", "r.perf", "c.runtime", "--add-measured", "other.csv", "--at", "n_gpus=2")
+    assert head(out) == [f"c.runtime = {10 * 4 / 2:g} ms", "  at: batch=4, n_gpus=2, seq_len=128"]
+
+
+def test_a_log_given_that_does_not_exist_is_a_usage_error(work, run):
+    code, out, err = run("explain", "r.perf", "c.runtime", "--measured", "nosuch.csv")
+    assert (code, out) == (2, "")
+    assert "nosuch.csv" in err.splitlines()[0]
+
+
+def test_set_wins_over_the_runs(work, run):
+    # --set n_gpus=2 holds n_gpus at 2 for every run (as eval does): the run (4, 2, 128) is the only one left.
+    code, out, _ = run("explain", "r.perf", "c.runtime", "--set", "n_gpus=2")
+    assert code == 0
+    assert head(out)[0] == f"c.runtime = {10 * 4 / 2:g} ms"
+
+
+def test_without_runs_an_axis_the_runs_would_make_is_refused_with_a_hint(work, run):
+    (work / "bare.perf").write_text(REPORT.replace('    measured = "runs.csv"\n', ""))
+    code, out, err = run("explain", "bare.perf", "c.runtime", "--at", "n_gpus=2")
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0] == "error[bad-point]: the report has no axis 'n_gpus'"
+    assert "  = help: the report has points = \"runs\" and no runs: its runs' fields become axes where they are " \
+        "given (--measured LOG, or the report's `measured` cell)" in lines
+
+
+def test_a_report_of_sweep_points_is_explained_as_before(work, run):
+    (work / "sweep.perf").write_text(REPORT.replace('points = "runs"', 'points = "sweep"')
+                                     .replace("batch = 1", "sweep batch = [1, 2]"))
+    code, out, _ = run("explain", "sweep.perf", "c.runtime", "--at", "batch=2")
+    assert code == 0
+    assert head(out) == [f"c.runtime = {10 * 2:g} ms", "  at: batch=2"]
+
+
+# The newcomer's case: Llama-3.1-70B bf16 on A100-80GB is one run, on two GPUs (pp = n_gpus = 2): eval's row has memory
+# 70596 MB; explain took n_gpus as 1 (141.17 GB, pp = 1) and refused --at n_gpus=2.
+ROOT = Path(__file__).resolve().parents[1]
+OPTIMUM_LOGS = sorted((ROOT.parent / "shared" / "logs" / "01_optimum_benchmark").glob("derekliu35_*.json"))
+
+
+@pytest.mark.skipif(not OPTIMUM_LOGS, reason="../shared/logs/01_optimum_benchmark is absent")
+def test_published_optimum_70b_on_a100_is_the_two_gpu_run(run, capsys):
+    report = str(ROOT / "reports" / "published_optimum.perf")
+    logs = ["--measured", *map(str, OPTIMUM_LOGS)]
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load([report]), measured=[str(log) for log in OPTIMUM_LOGS])
+    keys, columns = evaluated.comparison.table()
+    rows = [dict(zip(keys, values)) for values in zip(*columns)]
+    (row,) = [r for r in rows if r["model"] == "llama3_1_70b_instruct" and r["hardware"] == "a100_80gb_sxm4"]
+    assert (row["precision"], row["n_gpus"]) == ("bf16", 2)
+    memory_mb = round(float(row["memory [MB]"]))
+    assert memory_mb == 70596
+    for at in (["--at", "model=llama3_1_70b_instruct", "--at", "hardware=a100_80gb_sxm4", "--at", "precision=bf16"],
+               ["--at", "n_gpus=2"]):
+        code, out, _ = run("explain", report, "memory.peak", *logs, *at, "--depth", "0")
+        assert code == 0
+        assert head(out) == [f"memory.peak = {memory_mb / 1000:g} GB",
+                             "  at: model=llama3_1_70b_instruct, precision=bf16, n_gpus=2"]
+    code, out, _ = run("explain", report, "workload.pp", *logs, "--at", "n_gpus=2")
+    assert head(out) == ["workload.pp -> optimum_generate.pp = 2", "  at: n_gpus=2"]
