@@ -194,10 +194,12 @@ def _parser() -> argparse.ArgumentParser:
 def _plot_parser(sub) -> None:
     plot = sub.add_parser("plot", help="draw a report: a metric over an axis, or a point's roofline (PNG/SVG/PDF)",
                           description="Draw a shown metric against an axis (one series per value of another "
-                          "axis, measured runs as open diamonds, points where a shown boolean such as fits is false "
-                          "as hollow circles off the line), or with --roofline a sweep point's operation "
-                          "classes under the GPU's roofs. Axes not drawn are held at --at AXIS=VALUE, else their "
-                          "first value; an axis --at holds is never drawn. Log axes where values span decades.")
+                          "axis, measured runs as open diamonds, points where a shown `fits` (or a boolean "
+                          "--hollow names) is false as hollow circles off the line), or with --roofline a sweep "
+                          "point's operation classes under the GPU's roofs. Axes not drawn are held at --at "
+                          "AXIS=VALUE, else their first value; an axis --at holds is never drawn. A report with "
+                          "points = \"runs\" draws only its runs' points (eval's rows), each at its run's values "
+                          "of the axes not drawn. Log axes where values span decades.")
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help=_REPORT_HELP)
@@ -213,6 +215,9 @@ def _plot_parser(sub) -> None:
     plot.add_argument("--series", metavar="AXIS", help="one line per value of this axis")
     plot.add_argument("--panels", metavar="AXIS", help="one panel per value of this axis")
     plot.add_argument("--along", metavar="AXIS", help="with a metric as --x: the axis the curves run along")
+    plot.add_argument("--hollow", action="append", metavar="BOOLEAN",
+                      help="a shown boolean whose false points are drawn hollow, as a set-up that cannot run "
+                      "(default: a shown fits; not one such as saturated, whose true is the bad case)")
     plot.add_argument("--roofline", action="store_true", help="the roofline of one point (choose it with --at)")
 
 
@@ -1099,7 +1104,7 @@ def cmd_plot(args) -> int:
 
     request = PlotRequest(list(args.files), args.output, args.report, _parse_sets(args.sets), list(args.measured),
                           list(args.add_measured), _parse_pairs(args.at, "--at"), args.y, args.x, args.series,
-                          args.panels, args.along, args.roofline)
+                          args.panels, args.along, args.roofline, args.hollow)
     outcome = make_plot(request)
     if outcome.diagnostics:
         _print_diagnostics(outcome.diagnostics)

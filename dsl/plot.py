@@ -188,6 +188,8 @@ def metric_figure(view: MetricView):
         figure.legend(handles=handles, loc="outside lower center", ncols=_legend_columns(handles, figure), fontsize=8,
                       frameon=False)
     subtitle = f"at {view.held}" if view.held else ""
+    if view.run_points is not None:     # points = "runs": the axes not drawn are each run's own
+        subtitle = "at the runs' points" + (f" with {view.held}" if view.held else "")
     figure.suptitle(view.title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     return figure
 

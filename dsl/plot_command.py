@@ -23,7 +23,8 @@ class PlotRequest:
     """What `perfdsl plot` is asked for: the .perf files, the output file (.png, .svg or .pdf), the report (None: the
     only one), `--set` overrides, run logs that replace (`measured`) or add to (`add_measured`) the report's own, the
     values other axes are held at (`at`: axis -> value text), and the shown metric (`y`), axes or metric for x,
-    series, panels and `along` (see plot_data.metric_view); `roofline` draws the roofline at one point instead."""
+    series, panels and `along` (see plot_data.metric_view); `hollow`, the shown booleans whose false points are drawn
+    hollow (None: a shown `fits`; plot_data.hollow_checks); `roofline` draws the roofline at one point instead."""
 
     files: list[str]
     output: str
@@ -38,6 +39,7 @@ class PlotRequest:
     panels: str | None = None
     along: str | None = None
     roofline: bool = False
+    hollow: list[str] | None = None     # the shown booleans whose false points are hollow (None: a shown `fits`)
 
 
 @dataclass
@@ -92,11 +94,15 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     if evaluated.exit_status:
         raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and nothing is drawn
     view = metric_view(evaluated.result, evaluated.comparison, y=request.y, x=request.x, series=request.series,
-                       panels=request.panels, along=request.along, at=request.at)
+                       panels=request.panels, along=request.along, at=request.at, hollow=request.hollow)
     write_bytes_atomically(request.output, plot.render(plot.draw_metric, view, fmt))
     panels = f", {len(view.panels)} panels" if len(view.panels) > 1 else ""
     diagnostics = [d for d in evaluated.diagnostics if d.severity != "note"]
     held = f", at {view.held}{_defaulted_text(view.defaulted)}" if view.held else ""
+    if view.run_points is not None:         # points = "runs": each estimate at its run's point
+        count = view.run_points
+        held = (", at the run's point" if count == 1 else f", at the {count} runs' points") + (
+            f" with {view.held}" if view.held else "")
     return PlotOutcome(request.output, f"{view.title}{panels}{held}{_failing_text(view)}", diagnostics)
 
 

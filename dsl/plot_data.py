@@ -3,7 +3,9 @@
 Two views:
 - `metric_view`: a shown metric against one axis of the sweep, one series per value of another axis, optionally
   one panel per value of a third; every other axis is held at one value (`--at AXIS=VALUE`, else its first).
-  Measured runs, where the report has them, go beside the estimates.
+  Measured runs, where the report has them, go beside the estimates. A report with `points = "runs"` has only the
+  points its runs matched (eval's rows): each is drawn where its own values of the drawn axes put it, the other axes
+  being what that run has (not held at their first value), so every estimate has its run beside it.
 - `roofline_view` (in `perfdsl.roofline`): a sweep point's operation classes on the roofline.
 
 `perfdsl.plot` draws these with matplotlib; this module never imports it, so tests can check the data on its own.
@@ -19,29 +21,30 @@ import numpy as np
 from .errors import UsageError, available, did_you_mean, error
 from .explain import choose_point
 from .evaluator import format_coord
+from .plot_points import MAX_PANELS, Collision, hollow_checks, runs_slots
 from .result import Result
 
 # A positive range wider than this ratio is drawn on a log axis ("spans decades").
 LOG_RATIO = 10.0
 MAX_SERIES = 16          # lines one legend can tell apart
-MAX_PANELS = 12
 
 
 @dataclass
 class Series:
     """One line of a panel: its label (the series axis' value); `x`, its positions (numbers, or category labels);
-    `estimated`, flat, one value per x in the metric's display unit, nan where not finite; `measured`, the same shape
-    with nan where no run (None where the report has no runs for it); with a metric as x, `measured_x`, the runs' own
-    x values; `failing`, where the report shows booleans, True at the drawn points (finite estimate) where one of them
-    is false."""
+    `estimated`, flat, one value per x in the metric's display unit, nan where not finite (and, with `points = "runs"`,
+    where no run's point is); `measured`, the same shape with nan where no run (None where the report has no runs for
+    it); with a metric as x, `measured_x`, the runs' own x values; `failing`, where the plot marks booleans
+    (hollow_checks: a shown `fits`, or those --hollow names), True at the drawn points (finite estimate) where one of
+    them is false."""
 
     label: str                       # the series axis' value, e.g. "NVIDIA RTX A5000"
     x: list                          # numbers for a numeric axis; category positions' labels otherwise
     estimated: np.ndarray            # display unit; nan where not finite
     measured: np.ndarray | None      # display unit; nan where no run; None when the report has no runs for it
     measured_x: np.ndarray | None = None   # with a metric as x: the runs' measured x (else drawn at `x`)
-    # True at a drawn point where some boolean the report shows is false (`memory.fits as fits`: the set-up does not
-    # fit in memory), False elsewhere; None where the report shows no boolean.
+    # True at a drawn point where a boolean the plot marks is false (`memory.fits as fits`: the set-up does not fit in
+    # memory), False elsewhere; None where the plot marks no boolean (hollow_checks).
     failing: np.ndarray | None = None
 
 
@@ -57,8 +60,9 @@ class Panel:
 class MetricView:
     """A shown metric against one axis (or against another metric, traced `along` an axis): the axis labels, whether x
     is categorical, its categories, the panels, the values the other axes are held at, the title, and whether each
-    axis is drawn on a log scale. Values are in display units. `checks`: the shown booleans (`fits`) false at some
-    drawn point, in the report's order; the series' `failing` says where."""
+    axis is drawn on a log scale. Values are in display units. `checks`: the booleans the plot marks (`fits`) false at
+    some drawn point, in the report's order; the series' `failing` says where. `run_points`: with `points = "runs"`,
+    how many runs' points are drawn (None: the report's points are its sweep's)."""
 
     metric: str                      # the shown cell's name
     y_label: str                     # "Runtime (ms)"
@@ -72,7 +76,8 @@ class MetricView:
     y_log: bool = False
     along: tuple[str, list[str]] | None = None   # with a metric as x: the axis each curve runs along, its labels
     defaulted: list[str] = field(default_factory=list)   # held axes at their first value: --at did not name them
-    checks: list[str] = field(default_factory=list)      # shown booleans false at some drawn point, e.g. ["fits"]
+    checks: list[str] = field(default_factory=list)      # marked booleans false at some drawn point, e.g. ["fits"]
+    run_points: int | None = None                        # points = "runs": the runs' points drawn
 
     @property
     def has_measured(self) -> bool:
@@ -200,7 +205,7 @@ def _per_point(result, per_row: np.ndarray) -> np.ndarray:
 
 def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str | None = None,
                 series: str | None = None, panels: str | None = None, along: str | None = None,
-                at: dict[str, str] | None = None) -> MetricView:
+                at: dict[str, str] | None = None, hollow: list[str] | None = None) -> MetricView:
     """The data of `perfdsl plot`: shown metric `y` against axis `x`, one series per value of `series`, one panel
     per value of `panels`; the other axes held at `at` (AXIS=VALUE texts) or their first value.
 
@@ -214,6 +219,15 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     and naming it as x, along, series or panels is an error. Raises UsageError for an unknown metric or axis, an
     axis used twice, an axis both drawn and held by `at` (bad-plot), a bad `at` (bad-point), a metric that is not a
     number, and more than MAX_SERIES series or MAX_PANELS panels.
+
+    With `points = "runs"` (the comparison keeps the runs' points), only those points are drawn, each at its own
+    values of the drawn axes; an axis neither drawn nor held by `at` takes each run's value rather than its first
+    (no default panels); where two runs then fall on one drawn point, a panel per value of the axis that parts them,
+    unless panels are drawn already (then bad-plot, naming that axis); bad-plot where no run has the values `at`
+    gives. A panel without a run's point is left out.
+
+    Points where a marked boolean is false are `failing` (drawn hollow): by default a shown `fits` (hollow_checks),
+    else the shown booleans `hollow` names ([]: none).
     """
     numeric = [c for c in result.columns if c.kind == "num"]
     if not numeric:
@@ -238,7 +252,12 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         if picked is not None:
             chosen[role] = picked
             taken.add(picked[0].index)
+    from .run_points import matched_points
+
+    points = matched_points(comparison)
     for role, default in _DEFAULT_AXES:
+        if role == "panels" and points is not None:
+            continue        # the runs' points: an axis left is each run's own, not held; panels only to part runs
         axis = default(_default_axes(result, taken | held_by_at.keys())) if role not in chosen else None
         if axis is not None:
             chosen[role] = (axis, axis.coords[0])
@@ -253,6 +272,21 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
 
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)      # drawn, so not held (never one --at holds: refused or left alone above)
+    slots = None
+    if points is not None:
+        # The runs' points: an axis neither drawn nor held is what each run has, not its first value.
+        fix = {index: position for index, position in fix.items() if index in held_by_at}
+        defaulted = []
+        while True:
+            drawn_axes = [chosen[role][0].index for role in ("x", "series", "panels") if role in chosen]
+            try:
+                slots = runs_slots(result, points, drawn_axes, fix, at or {})
+                break
+            except Collision as collision:
+                if "panels" in chosen or collision.axis.length > MAX_PANELS:
+                    raise collision.error from None
+                # Two runs differ only on an axis the plot does not draw: a panel for each of its values.
+                chosen["panels"] = (collision.axis, collision.axis.coords[0])
     values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
     if result.invalid_points == "omit" and not result.valid.all():
         values = np.where(result.valid, values, np.nan)      # points a constraint left out are not drawn
@@ -272,11 +306,12 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
         x_measured = _per_point(result, match.measured / match.scale) if match is not None else None
 
-    # Each shown boolean, True where it is false (or has no value): a point there is drawn apart, as a set-up that
+    # Each marked boolean, True where it is false (or has no value): a point there is drawn apart, as a set-up that
     # does not run (fits = false), not as one that does.
     false_at = {c.name: ~np.asarray(np.broadcast_to(result.array(c.name).values, result.shape) == True,  # noqa: E712
-                                    dtype=bool) for c in result.columns if c.kind == "bool"}
+                                    dtype=bool) for c in hollow_checks(result, hollow)}
     checks: set[str] = set()
+    x_length = x_axis.length if x_axis is not None else 1
 
     def index_of(positions: dict[int, int]) -> tuple:
         index = []
@@ -287,10 +322,31 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                 index.append(positions.get(axis.index, fix.get(axis.index, 0)))
         return tuple(index)
 
+    def _flat(array: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(array, result.shape).reshape(-1)     # the arrays here are whole grids: no copy
+
+    def run_index(positions: dict[int, int]) -> np.ndarray:
+        """Per x position, the flat index of the run's point drawn there, -1 where none (points = "runs")."""
+        def key(i: int) -> tuple[int, ...]:
+            return tuple(i if index == (x_axis.index if x_axis is not None else -1) else positions[index]
+                         for index in drawn_axes)
+        return np.array([slots.get(key(i), -1) for i in range(x_length)], dtype=np.int64)
+
     def pick(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
-        picked = np.asarray(array[index_of(positions)], dtype=float).reshape(-1)
+        if slots is not None:
+            flat = run_index(positions)
+            picked = np.asarray(_flat(array)[np.maximum(flat, 0)], dtype=float)
+            picked[flat < 0] = np.nan
+        else:
+            picked = np.asarray(array[index_of(positions)], dtype=float).reshape(-1)
         picked[~np.isfinite(picked)] = np.nan
         return picked
+
+    def pick_bool(array: np.ndarray, positions: dict[int, int]) -> np.ndarray:
+        if slots is not None:
+            flat = run_index(positions)
+            return _flat(array)[np.maximum(flat, 0)] & (flat >= 0)
+        return np.asarray(array[index_of(positions)], dtype=bool).reshape(-1)
 
     def one(label: str, positions: dict[int, int]) -> Series:
         line = Series(label, x_values if x_array is None else pick(x_array, positions).tolist(),
@@ -302,8 +358,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
             drawn = np.isfinite(line.estimated)
             if x_array is not None:
                 drawn &= np.isfinite(np.asarray(line.x, dtype=float))     # a curve's point needs both values
-            per_check = {name: np.asarray(array[index_of(positions)], dtype=bool).reshape(-1) & drawn
-                         for name, array in false_at.items()}
+            per_check = {name: pick_bool(array, positions) & drawn for name, array in false_at.items()}
             line.failing = np.logical_or.reduce(list(per_check.values()))
             checks.update(name for name, failing in per_check.items() if failing.any())
         return line
@@ -320,7 +375,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if "panels" in chosen:
         axis, coord = chosen["panels"]
         labels = _labels_of(result, coord)
-        panel_list = [Panel(f"{coord.name}={labels[i]}", series_of({axis.index: i})) for i in range(axis.length)]
+        panel_list = [Panel(f"{coord.name}={labels[i]}", series_of({axis.index: i})) for i in range(axis.length)
+                      if slots is None or any(key[drawn_axes.index(axis.index)] == i for key in slots)]
     else:
         panel_list = [Panel("", series_of({}))]
 
@@ -346,7 +402,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
                       along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None,
                       defaulted=[a.name for a in held_axes if a.name in defaulted],
-                      checks=[name for name in false_at if name in checks])
+                      checks=[name for name in false_at if name in checks],
+                      run_points=len(slots) if slots is not None else None)
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]))

@@ -1,0 +1,91 @@
+"""Which points a plot draws, and which it draws hollow (plot_data.metric_view's rules).
+
+- A report with `points = "runs"` has only the points its runs matched (eval's rows): `runs_slots` places each where
+  its own values of the drawn axes put it; the other axes are what each run has, not held at their first value (a
+  plot held them, and drew the 70B on one A100 that no run has beside the one run it matched).
+- A point is drawn hollow where a marked boolean is false: a shown `fits` by default (the set-up cannot run), else
+  the booleans `--hollow` names (`hollow_checks`). Every shown boolean marked before, so `saturated` (true is the
+  bad case) hollowed the normal points and left the saturated one filled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import UsageError, available, did_you_mean, error
+from .evaluator import format_coord
+
+MAX_PANELS = 12          # panels one figure can hold
+
+# The booleans a plot marks by default: a set-up that does not fit in memory cannot run, so its estimate is drawn
+# apart. A boolean whose true is the bad case (`saturated`: the requests outrun the engine) must not be: its false
+# points are the normal ones. Others are marked where --hollow names them.
+FITS_NAMES = frozenset({"fits"})
+
+
+def hollow_checks(result, hollow: list[str] | None) -> list:
+    """The shown boolean columns whose false points a plot draws hollow: those `hollow` names (--hollow: a shown
+    boolean's name, its dotted cell, or the cell's own name where one shown boolean has it), else those whose name or cell is `fits` (FITS_NAMES; `memory.fits`,
+    `show memory.fits as fits`). [] where `hollow` is []. UsageError (bad-plot) for a name that is not a shown
+    boolean."""
+    booleans = [c for c in result.columns if c.kind == "bool"]
+    if hollow is None:
+        return [c for c in booleans if c.name in FITS_NAMES or c.ref.split(".")[-1] in FITS_NAMES]
+    picked = []
+    for name in hollow:
+        column = next((c for c in result.columns if name in (c.name, c.ref)), None)
+        if column is None:      # `saturated` for an unlabelled `show online_serving.saturated`
+            ends = [c for c in booleans if c.ref.split(".")[-1] == name]
+            column = ends[0] if len(ends) == 1 else None
+        if column is None or column.kind != "bool":
+            names = [c.name for c in booleans]
+            what = "is not a boolean" if column is not None else "is not shown by the report"
+            raise UsageError(error("bad-plot", f"--hollow {name}: '{name}' {what}",
+                                   hints=did_you_mean(name, names) + [available(names) if names else
+                                                                      "the report shows no boolean"]))
+        if column not in picked:
+            picked.append(column)
+    return picked
+
+
+class Collision(Exception):
+    """Two runs' points fall on one drawn point: `axis` tells them apart; `error`, the bad-plot diagnostic."""
+
+    def __init__(self, axis, diagnostic):
+        super().__init__(diagnostic.message)
+        self.axis = axis
+        self.error = UsageError(diagnostic)
+
+
+def runs_slots(result, points: np.ndarray, drawn: list[int], held: dict[int, int],
+                at: dict[str, str]) -> dict[tuple[int, ...], int]:
+    """The runs' points (flat sweep indices `points`: eval's rows of a `points = "runs"` report) by where the plot
+    draws them: positions on the `drawn` axes (x, series, panels; in that order) -> flat index. Points off a value
+    `--at` holds (`held`: axis index -> position) are left out. UsageError (bad-plot) where no run's point has the
+    values `at` gives, and where two runs' points fall on one drawn point (they differ on an axis neither drawn nor
+    held): the hint names the axis to draw or hold."""
+    if not result.shape:            # no axes (one run whose fields are single values): the one point
+        return {(): int(points[0])} if len(points) else {}
+    positions = np.unravel_index(np.asarray(points, dtype=np.int64), result.shape)
+    slots: dict[tuple[int, ...], int] = {}
+    for k, flat in enumerate(points.tolist()):
+        point = [int(axis_positions[k]) for axis_positions in positions]
+        if any(point[index] != at_position for index, at_position in held.items()):
+            continue
+        key = tuple(point[index] for index in drawn)
+        if key in slots:
+            other = [int(p) for p in np.unravel_index(np.int64(slots[key]), result.shape)]
+            apart = [axis for axis in result.axes if point[axis.index] != other[axis.index]]
+            words = [f"{c.name}={format_coord(c, other[a.index])} and {format_coord(c, point[a.index])}"
+                     for a in apart for c in a.coords]
+            name = apart[0].coords[0].name
+            raise Collision(apart[0], error(
+                "bad-plot", "two runs' points fall on one drawn point: they differ in " + ", ".join(words)
+                + ", which the plot neither draws nor holds",
+                hints=[f"draw {name} with --series or --panels, or hold it with --at {name}=VALUE"]))
+        slots[key] = flat
+    if not slots and len(points):
+        asked = ", ".join(f"{name}={text}" for name, text in at.items())
+        raise UsageError(error("bad-plot", f"no run's point has {asked}",
+                               hints=["the report has points = \"runs\": its points are those its runs matched"]))
+    return slots
