@@ -149,7 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("-o", "--output", required=True, metavar="OUT", help="runs.csv or runs.jsonl")
     ing.add_argument("--format", dest="log_format", metavar="NAME", help="the logs' format (default: detected)")
     ing.add_argument("--meta", metavar="SIDE.json", help="what the logs lack: model, hardware, n_gpus ...")
-    ing.add_argument("--window", metavar="START,END", help="time window for power logs (epoch s or ISO times)")
+    ing.add_argument("--window", metavar="START,END",
+                     help="time window of the nvidia-smi power logs: epoch seconds (not milliseconds: divide "
+                     "those by 1000) or ISO times, e.g. 1744833200,1744833220 or "
+                     "2025-04-16T19:53:20,2025-04-16T19:53:40; other logs have no samples to select")
 
     _plot_parser(sub)
     cal = sub.add_parser("calibrate", help="fit cells of a report's spec to measured runs (writes a .perf file)")

@@ -284,7 +284,17 @@ _TABLE = [
               "skipped", "the bad-value warnings before it say which samples could not be read; check the window"),
     ErrorCode("no-energy", "runs", _W, "fewer than two power samples in the window for {gpu}; energy left out",
               "widen the window, or sample more often (nvidia-smi -lms 100)"),
-    ErrorCode("bad-window", "usage", _E, "cannot read --window '{text}'", "write START,END as epoch seconds or ISO times"),
+    ErrorCode("bad-window", "usage", _E, "cannot read --window '{text}'",
+              "write START,END as epoch seconds or ISO times; epoch milliseconds (a number past the year 9999 as "
+              "seconds) divided by 1000"),
+    ErrorCode("window-unused", "runs", _N, "--window selects the samples of nvidia-smi logs only; {n} logs of other "
+              "formats ({formats}) are read whole: {logs}", "leave --window out for those logs, or ingest them apart"),
+    ErrorCode("sampling-gap", "runs", _W, "no sample of {gpu} for {s} s between rows {a} and {b} ({start} .. {end}; "
+              "the log samples every {interval} s): energy and power interpolate the power across it",
+              "rows cut out of the log, or a paused sampler: choose a --window without the gap, or sample again"),
+    ErrorCode("repeated-samples", "runs", _W, "rows {rows} of {gpu} repeat the times of earlier samples; left out "
+              "({n} samples)", "a log appended to itself, or several GPUs' rows without an index column: keep each "
+              "sample once"),
     ErrorCode("mixed-dimensions", "runs", _E, "metric '{name}' is {dim} in {source} and {other} in {source}; it "
               "cannot be one column", "write these logs to separate files"),
     ErrorCode("column-clash", "runs", _E, "'{name}' is an identifying field in {source} and a metric in {source}; "

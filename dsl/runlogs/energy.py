@@ -5,7 +5,8 @@ zeus-csv   the metrics CSV of Zeus-measured Hugging Face runs (ap461719/Benchmar
            Input_Tokens, Output_Tokens, Energy_per_InputToken, Energy_per_OutputToken, Carbon_gCO2eq). One record
            per row. Latency and energy are totals over all batches of the row; Input_Tokens counts the padded
            prompt tokens of all batches, Output_Tokens the generated ones; Memory_MB is
-           torch.cuda.max_memory_allocated() / 1e6 (MB = 1e6 bytes). Metrics: runtime, memory, energy, power,
+           torch.cuda.max_memory_allocated() / 1e6 (MB = 1e6 bytes). Metrics: run_duration (Latency_sec: the
+           whole row's time, all its batches, so not `runtime`, one step's), memory, energy, power,
            energy_per_input_token, energy_per_output_token. Identity: model, precision (Quantization),
            context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
 mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend", "GPU model", "#GPUs",
@@ -13,9 +14,10 @@ mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend
            identity model, backend, hardware, n_gpus, request_rate; metrics request_throughput, e2e_latency,
            energy_per_request (GPU energy of all the run's GPUs per request, measured with Zeus).
 codecarbon a CodeCarbon record: a JSON object (or a list of them), or emissions.csv (one record per row).
-           duration -> runtime (s); energy_consumed -> energy, cpu/gpu/ram_energy -> cpu_energy, gpu_energy,
-           ram_energy (kWh -> J); cpu/gpu/ram_power -> cpu_power, gpu_power, ram_power (W); hardware and n_gpus
-           from gpu_model ("1 x NVIDIA H100 80GB HBM3") and gpu_count. In "machine" tracking mode the powers are
+           duration -> run_duration (s: the tracked run's whole time, not one step's `runtime`);
+           energy_consumed -> energy, cpu/gpu/ram_energy -> cpu_energy, gpu_energy, ram_energy (kWh -> J);
+           cpu/gpu/ram_power -> cpu_power, gpu_power, ram_power (W); hardware and n_gpus from gpu_model
+           ("1 x NVIDIA H100 80GB HBM3") and gpu_count. In "machine" tracking mode the powers are
            the whole machine's, not one process's (extra["tracking_mode"] keeps it).
 """
 
@@ -33,7 +35,7 @@ from .registry import Adapter, register
 
 # CSV column / JSON key -> (metric, unit as the tool writes it)
 ZEUS_METRICS = {
-    "Latency_sec": ("runtime", "s"),
+    "Latency_sec": ("run_duration", "s"),     # all the row's batches: a run's time, not one step's runtime
     "Memory_MB": ("memory", "MB"),
     "Energy_J": ("energy", "J"),
     "Power_W": ("power", "W"),
@@ -53,7 +55,7 @@ MLENERGY_IDENTITY = {"Model": "model", "Backend": "backend", "GPU model": "hardw
                      "Request rate": "request_rate"}
 
 CODECARBON_METRICS = {
-    "duration": ("runtime", "s"),
+    "duration": ("run_duration", "s"),        # the tracked run (a whole phase), not one step's runtime
     "energy_consumed": ("energy", "kWh"),
     "cpu_energy": ("cpu_energy", "kWh"),
     "gpu_energy": ("gpu_energy", "kWh"),

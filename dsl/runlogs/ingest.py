@@ -17,7 +17,10 @@ Exit status (returned, for the CLI to exit with):
      written (output.atomic_output: no folder, no permission, a full disk)
 --window takes two bounds, each epoch seconds ("1744833200,1744833220") or an ISO time ("2025-04-16T19:53:20,
 2025-04-16T19:53:40", read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples
-to integrate. A bound that is no time (NaN, infinity, other text) is a usage mistake, refused before any log is read.
+to integrate. A bound that is no time (NaN, infinity, other text, a number past the year 9999 as epoch seconds) is a
+usage mistake, refused before any log is read; epoch milliseconds (1744833200000) are refused so, with the hint to
+divide them by 1000, not taken as milliseconds by their size. Logs other than nvidia-smi's have no samples to select:
+the window leaves them as they are, and a note says so once.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from datetime import timezone
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
-from .files import read_json, require_logs
+from .files import read_json, read_text, require_logs
 from .load import load_runs
-from .nvidia_smi import window_bound
-from .records import warning
+from .times import window_bound, window_hints
+from .records import note, warning
 from ..output import check_target, same_file, silence
 from .side import check_side, is_side_file, misspelt_keys, side_files
 from .write import write_runs_csv, write_runs_jsonl
@@ -39,8 +42,8 @@ from .write import write_runs_csv, write_runs_jsonl
 # What each control key of side metadata does (side.py reads them); a test checks the keys equal CONTROL_KEYS.
 CONTROL_KEY_HELP = {
     "columns": 'the column names of a headerless nvidia-smi log, e.g. ["timestamp", "power.draw"]',
-    "window": "[start, end] of the nvidia-smi samples to integrate: epoch seconds or ISO times",
-    "utc_offset": 'the time zone of nvidia-smi\'s timestamps, e.g. "+02:00" (default UTC)',
+    "window": "[start, end] of the nvidia-smi samples to integrate: epoch seconds (not ms) or ISO times",
+    "utc_offset": 'the time zone of nvidia-smi\'s timestamps, e.g. "+02:00" (-12:00 .. +14:00; default UTC)',
 }
 
 
@@ -76,8 +79,11 @@ def parse_window(text: str) -> tuple[float, float] | list[str]:
     parts = [p.strip() for p in text.split(",")]
     bounds = [window_bound(part, timezone.utc) for part in parts]
     if len(parts) != 2 or any(bound is None for bound in bounds):
-        raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'",
-                                    hints=["write START,END as epoch seconds or ISO times"]))
+        bad = next((part for part, bound in zip(parts, bounds) if bound is None), None)
+        ms = window_hints(bad)[:-1] if len(parts) == 2 else []      # epoch milliseconds? divide by 1000
+        raise UsageError(Diagnostic("bad-window", f"cannot read --window '{text}'", hints=ms + [
+            "write START,END as epoch seconds (1744833200,1744833220) or ISO times "
+            "(2025-04-16T19:53:20,2025-04-16T19:53:40)"]))
     try:
         return float(parts[0]), float(parts[1])
     except ValueError:
@@ -90,7 +96,8 @@ def read_side_file(path: str) -> dict:
     system refuses to read it (log-unreadable), it is not UTF-8 (log-encoding) or not valid JSON (bad-json, at its
     line and column), or it is not side metadata (bad-side). A bad file's content is a bad input, as a bad log or
     a bad LOG.meta.json beside a log is; only a file that is not there is a mistake in the command line."""
-    return check_side(read_json(path), path, error=PerfError)
+    text = read_text(path)
+    return check_side(read_json(path, text), path, error=PerfError, text=text)
 
 
 def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None) -> None:
@@ -143,6 +150,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     result = load_runs(logs, format, side=side, window=epoch_window)
     if side_file:
         result.problems[:0] = misspelt_keys(side, side_file)
+    if window is not None:
+        result.problems.extend(window_unused(logs, result.records))
     for log in logs:
         result.problems.extend(unmatchable(log, [r for r in result.records if r.source.startswith(f"{log}:")]))
     failed = [p for p in result.problems if p.severity in ("error", "warning")]
@@ -180,6 +189,19 @@ def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> s
     via = f" ({', '.join(formats)})" if formats else ""
     return (f"ingest: {runs} from {len(logs)} log{'s' if len(logs) != 1 else ''}{via}; {where}; "
             f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+
+
+def window_unused(logs: list[str], records: list) -> list[Diagnostic]:
+    """One note (window-unused) where --window was given with logs that are not nvidia-smi power logs: only those
+    have samples to select, so the others' runs are the whole log's. Said once, naming the logs (it was silent)."""
+    whole = [log for log in logs if any(r.source.startswith(f"{log}:") and r.format != "nvidia-smi" for r in records)]
+    if not whole:
+        return []
+    formats = sorted({r.format for r in records if r.format != "nvidia-smi"})
+    named = ", ".join(whole[:3]) + (f" and {len(whole) - 3} more" if len(whole) > 3 else "")
+    return [note("window-unused", f"--window selects the samples of nvidia-smi logs only; {len(whole)} "
+                 f"log{'s' if len(whole) != 1 else ''} of other formats ({', '.join(formats)}) "
+                 f"{'are' if len(whole) != 1 else 'is'} read whole: {named}")]
 
 
 def unmatchable(path: str, records: list) -> list[Diagnostic]:

@@ -7,8 +7,10 @@ time window (the whole log when no window is given):
                  two samples the power is interpolated linearly
   power          mean power over the window = energy / duration (time-weighted, W)
   peak_power     the largest power.draw sample (W)
-  memory         the largest memory.used sample (MiB as nvidia-smi prints it; peak per GPU)
-  runtime        the span of time integrated (s)
+  memory_global_vram  the largest memory.used sample (MiB as nvidia-smi prints it; peak per GPU): the device's used
+                 memory, the CUDA context and the allocator's cache included, under the name optimum-benchmark's
+                 max_global_vram has; never `memory`, the allocator peak that memory.peak estimates
+  window_duration  the span of time integrated (s): how long the samples ran, not one step's runtime
   gpu_utilization  the mean of utilization.gpu samples (%)
 Other columns are listed in extra["unused_columns"].
 
@@ -17,18 +19,21 @@ Header: nvidia-smi echoes the query, with units ("power.draw [W]"); values carry
 (units may be given as "power.draw [W]"; otherwise nvidia-smi's own units are assumed).
 
 Time: timestamps ("2025/04/16 19:53:18.720") carry no time zone. They are read as UTC unless the side metadata
-gives {"utc_offset": "+02:00"}. The window is (start, end) in epoch seconds, or side {"window": [start, end]} where
-each end is epoch seconds or an ISO time ("2025-04-16T19:53:20"; without an offset it is read like the log).
+gives {"utc_offset": "+02:00"} (from -12:00 to +14:00). The window is (start, end) in epoch seconds, or side
+{"window": [start, end]} where each end is epoch seconds or an ISO time ("2025-04-16T19:53:20"; without an offset
+it is read like the log). Epoch milliseconds are refused (bad-window, with the hint to divide by 1000), not taken
+as milliseconds by their size.
+Sampling: a gap inside the window longer than 3 times the median interval (and 1 s) is a warning (sampling-gap,
+at the row after it: the energy across it is interpolated); a row that repeats the time of an earlier sample of its
+GPU (a log appended to itself) is left out with a warning (repeated-samples), as it would weigh twice in the means.
 A missing or unreadable value ("[N/A]", "[Not Supported]") is a warning; that sample is left out of that metric.
 """
 
 from __future__ import annotations
 
-import math
-
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timezone
 from pathlib import Path
 
 from ..errors import Diagnostic, Location
@@ -37,16 +42,20 @@ from .files import csv_rows, csv_text, physical_lines, read_text
 from .perfdsl_csv import caret_span
 from .records import LoadResult, Measurement, RunRecord, file_error, measure, ragged_row, warning
 from .registry import Adapter, register
+# The times of the log and its window (times.py); parse_time, window_bound and iso are used here.
+from .times import iso, offset_problem, parse_offset, parse_time, window_bound, window_hints
 
 FORMAT = "nvidia-smi"
 
 TIMESTAMP = re.compile(r"^\s*\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}")
-_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S")
 # nvidia-smi's units for the fields read here, for logs written with `nounits` and no header.
 DEFAULT_UNITS = {"power.draw": "W", "power.draw.instant": "W", "power.draw.average": "W", "memory.used": "MiB",
                  "utilization.gpu": "%"}
 POWER_FIELDS = ("power.draw", "power.draw.instant", "power.draw.average")
 GROUP_FIELDS = ("index", "pci.bus_id", "uuid", "name")
+# A sampling gap: no sample for more than GAP_FACTOR times the log's median interval, and more than GAP_MIN_S (a
+# log sampled every 100 ms may stall for 0.3 s under load without a warning).
+GAP_FACTOR, GAP_MIN_S = 3.0, 1.0
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
 
 
@@ -59,12 +68,16 @@ class Gpu:
     memory: list = field(default_factory=list)
     utilization: list = field(default_factory=list)
     rows: list = field(default_factory=list)
+    lines: dict = field(default_factory=dict)        # row number -> (line number, the line's text)
+    repeated: list = field(default_factory=list)     # (row number, line, text) of samples of a time already read
+    seen: set = field(default_factory=set)           # the times of its samples read
 
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     """The runs of an nvidia-smi CSV log, one record per GPU, with energy (J), mean power (W), peak power (W), peak
-    memory (byte, unit "MiB" as written), runtime (s) and mean GPU utilization (fraction, unit "%") over the window
-    (`window`, (start, end) epoch seconds, or the side metadata's "window"; None: the whole log). `side` may name the
+    device memory as memory_global_vram (byte, unit "MiB" as written), window_duration (s) and mean GPU utilization
+    (fraction, unit "%") over the window (`window`, (start, end) epoch seconds, or the side metadata's "window";
+    None: the whole log). `side` may name the
     columns of a headerless log and the timestamps' utc_offset. Raises PerfError (exit 1): empty-log, no-header,
     no-timestamp, malformed-column, bad-side, bad-window, and the errors of reading the file or its CSV. Unreadable
     samples and ragged rows are warnings in the result's problems."""
@@ -95,6 +108,7 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     used = {"timestamp", *POWER_FIELDS, "memory.used", "utilization.gpu", *GROUP_FIELDS}
     unused = [n for n in names if n not in used]
     for gpu in gpus.values():
+        result.problems.extend(repeated_samples(path_text, gpu))
         record = summarize(path_text, gpu, start, end, result)
         if record is not None:
             if unused:
@@ -115,29 +129,14 @@ def header_column(path: str, text: str, line: int, source_line: str | None) -> t
 
 def utc_offset(path: str, side: dict) -> timezone:
     """The time zone of the log's timestamps from the side metadata's "utc_offset" ("+02:00", "-0530"; UTC where
-    absent). Raises PerfError (bad-side, exit 1) for text of another form."""
+    absent). Raises PerfError (bad-side, exit 1) for text of another form or out of range (offset_problem); side
+    files and --meta are checked where they are read (side.check_side, located at the value), so this is the last
+    check, for a side dict given to read() directly."""
     text = side.get("utc_offset", "+00:00")
-    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", str(text).strip())
-    if not match:
-        raise file_error(path, "bad-side", f"cannot read utc_offset '{text}'", hints=["write it as '+02:00'"])
-    sign = 1 if match.group(1) == "+" else -1
-    return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
-
-
-def parse_time(text: str, offset: timezone) -> float | None:
-    """A timestamp as epoch seconds (float): nvidia-smi's "2025/04/16 19:53:18.720" (with or without the fraction) or an
-    ISO time, read in `offset` where the text names no zone; None where it is neither."""
-    text = text.strip()
-    for pattern in _TIME_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).replace(tzinfo=offset).timestamp()
-        except ValueError:
-            continue
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=offset)).timestamp()
+    problem = offset_problem(text)
+    if problem:
+        raise file_error(path, "bad-side", problem[0], hints=[problem[1]])
+    return parse_offset(str(text))
 
 
 def read_window(path: str, window, side: dict, offset: timezone) -> tuple[float | None, float | None]:
@@ -156,29 +155,11 @@ def read_window(path: str, window, side: dict, offset: timezone) -> tuple[float 
     for bound in window:
         value = window_bound(bound, offset)
         if value is None:
-            raise file_error(path, "bad-window", f"cannot read the window bound '{bound}'",
-                             hints=["give epoch seconds or an ISO time such as 2025-04-16T19:53:20"])
+            raise file_error(path, "bad-window", f"cannot read the window bound '{bound}'", hints=window_hints(bound))
         bounds.append(value)
     if bounds[0] >= bounds[1]:
         raise file_error(path, "bad-window", f"the window starts at or after its end ({window[0]} .. {window[1]})")
     return bounds[0], bounds[1]
-
-
-def window_bound(bound: object, offset: timezone) -> float | None:
-    """One bound of a window as epoch seconds: a number, a number's text ("1744833200") or an ISO time (read in
-    `offset` where it names no zone); None where it is none of these or not finite. float() reads "nan" and "inf",
-    and JSON side metadata may hold NaN or Infinity: such a bound compares false with every sample (or true with
-    all) and would select nothing, or everything, without a word."""
-    if isinstance(bound, bool):
-        return None
-    if isinstance(bound, (int, float)):
-        value = float(bound)
-    else:
-        try:
-            value = float(str(bound))
-        except ValueError:
-            value = parse_time(str(bound), offset)
-    return value if value is not None and math.isfinite(value) else None
 
 
 def read_cell(text: str, unit: str | None) -> float | None:
@@ -239,11 +220,18 @@ def group_rows(path: str, rows: list, lines: list, first: int, columns: list, of
             problem("timestamp", "a time")
             continue
         gpu = gpus.setdefault(key, Gpu(key))
+        if moment in gpu.seen:
+            # A sample of a time already read (a log's tail appended again): counted twice it weighed twice in
+            # gpu_utilization's mean. Left out, and told (repeated_samples).
+            gpu.repeated.append((row_number, line, source_line))
+            continue
         if "name" in cells:
             gpu.identity.setdefault("hardware", cells["name"].strip())
         if "index" in cells and cells["index"].strip().isascii() and cells["index"].strip().isdigit():
             gpu.identity.setdefault("gpu_index", int(cells["index"]))
         gpu.rows.append((moment, row_number))
+        gpu.seen.add(moment)
+        gpu.lines[row_number] = (line, source_line)
         for column, series, what in ((power_field, gpu.power, "a power"), ("memory.used", gpu.memory, "a size"),
                                      ("utilization.gpu", gpu.utilization, "a percentage")):
             if column is None or column not in cells:
@@ -254,6 +242,57 @@ def group_rows(path: str, rows: list, lines: list, first: int, columns: list, of
             else:
                 series.append((moment, value))
     return gpus
+
+
+def row_ranges(numbers: list[int]) -> str:
+    """Row numbers as runs of consecutive ones: [4, 5, 6, 9] -> "rows 4-6, 9"; [4] -> "row 4"."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+    return f"row{'s' if len(numbers) > 1 else ''} {text}"
+
+
+def repeated_samples(path: str, gpu: Gpu) -> list[Diagnostic]:
+    """A warning (repeated-samples) where rows of `gpu` repeat the time of an earlier sample of it, located at the
+    first such row: they were left out (group_rows), as the same moment counted twice weighs twice in a mean."""
+    if not gpu.repeated:
+        return []
+    numbers = [n for n, _, _ in gpu.repeated]
+    first, line, source_line = gpu.repeated[0]
+    of_gpu = f" of gpu {gpu.key}" if gpu.key else ""
+    return [warning(
+        "repeated-samples", f"{row_ranges(numbers)}{of_gpu} repeat the times of earlier samples; left out "
+        f"({len(numbers)} sample{'s' if len(numbers) != 1 else ''})", Location(path, line, detail=f"row {first}"),
+        source_line=source_line,
+        hints=["a log appended to itself, or several GPUs' rows without an index column (add index to "
+               "--query-gpu): keep each sample once"])]
+
+
+def sampling_gaps(path: str, gpu: Gpu, lo: float, hi: float) -> list[Diagnostic]:
+    """A warning (sampling-gap) for each stretch inside [lo, hi] where `gpu` has no sample for more than GAP_FACTOR
+    times its median sampling interval (and more than GAP_MIN_S): energy and power interpolate the power across
+    it, without a word before. Located at the row after the gap."""
+    rows = sorted((t, n) for t, n in gpu.rows if lo <= t <= hi)
+    steps = sorted(b[0] - a[0] for a, b in zip(rows, rows[1:]))
+    if len(steps) < 2:
+        return []
+    median = steps[len(steps) // 2] if len(steps) % 2 else (steps[len(steps) // 2 - 1] + steps[len(steps) // 2]) / 2
+    label = f" of gpu {gpu.key}" if gpu.key else ""
+    found = []
+    for (t0, n0), (t1, n1) in zip(rows, rows[1:]):
+        if t1 - t0 > max(GAP_FACTOR * median, GAP_MIN_S):
+            line, source_line = gpu.lines.get(n1, (0, None))
+            found.append(warning(
+                "sampling-gap", f"no sample{label} for {t1 - t0:.3g} s between rows {n0} and {n1} "
+                f"({iso(t0)} .. {iso(t1)}; the log samples every {median:.3g} s): energy and power interpolate "
+                "the power across it", Location(path, line, detail=f"row {n1}"), source_line=source_line,
+                hints=["a log with rows cut out, or a paused sampler: the energy over the gap is a guess; "
+                       "choose a --window without it, or sample again"]))
+    return found
 
 
 def integrate(samples: list[tuple[float, float]], start: float, end: float) -> float:
@@ -273,9 +312,10 @@ def integrate(samples: list[tuple[float, float]], start: float, end: float) -> f
 def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, result: LoadResult) -> RunRecord | None:
     """The record of one GPU over the window [start, end] (None: from its first or to its last sample), or None with a
     warning in `result.problems` where it has no sample there. Energy (trapezoidal integral, J), mean power (energy /
-    duration, W) and runtime (s) need two power samples; peak power, peak memory and mean utilization are taken over
-    the samples inside the window. A window reaching beyond the samples is a warning; its overlap is used. A window
-    with no overlap is an error (window-outside-log) and gives no record."""
+    duration, W) and window_duration (s) need two power samples; peak power, peak memory and mean utilization are
+    taken over the samples inside the window. A window reaching beyond the samples is a warning; its overlap is
+    used. A window with no overlap is an error (window-outside-log) and gives no record. A gap in the samples inside
+    the window is a warning (sampling_gaps)."""
     label = f"gpu {gpu.key}" if gpu.key else "the log"
     times = [t for t, _ in gpu.power] or [t for t, _ in gpu.memory]
     if not times:
@@ -300,10 +340,11 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
     metrics: dict[str, Measurement] = {}
     inside = lambda series: [v for t, v in series if lo <= t <= hi]
     if len(gpu.power) >= 2 and hi > lo:
+        result.problems.extend(sampling_gaps(path, gpu, lo, hi))
         energy = integrate(gpu.power, lo, hi)
         metrics["energy"] = measure(energy, "J")
         metrics["power"] = measure(energy / (hi - lo), "W")
-        metrics["runtime"] = measure(hi - lo, "s")
+        metrics["window_duration"] = measure(hi - lo, "s")
     elif gpu.power:
         result.problems.append(warning("no-energy", f"fewer than two power samples in the window for {label}; "
                                        "energy left out", Location(path),
@@ -311,7 +352,7 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
     if inside(gpu.power):
         metrics["peak_power"] = measure(max(inside(gpu.power)), "W")
     if inside(gpu.memory):
-        metrics["memory"] = Measurement(max(inside(gpu.memory)), parse_unit("MiB").dim, "MiB")
+        metrics["memory_global_vram"] = Measurement(max(inside(gpu.memory)), parse_unit("MiB").dim, "MiB")
     if inside(gpu.utilization):
         values = inside(gpu.utilization)
         metrics["gpu_utilization"] = Measurement(sum(values) / len(values), parse_unit("%").dim, "%")
@@ -324,11 +365,6 @@ def summarize(path: str, gpu: Gpu, start: float | None, end: float | None, resul
     rows = f"rows {min(used_rows)}-{max(used_rows)}"
     source = f"{path}:{rows}" + (f" ({label})" if gpu.key else "")
     return RunRecord(dict(gpu.identity), metrics, source, extra, FORMAT)
-
-
-def iso(moment: float) -> str:
-    """Epoch seconds as an ISO 8601 UTC time with milliseconds ("2025-04-16T19:53:18.720+00:00")."""
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
 
 
 _SAMPLED = {"power.draw", "power.draw.instant", "power.draw.average", "memory.used", "utilization.gpu", "pci.bus_id"}

@@ -7,12 +7,16 @@ identity   model (Hugging Face id as written), hardware (device name as nvidia-s
            seq_len (input length), output_len, tokens, precision, parallelism, backend, plus tool-specific fields
            such as concurrency, request_rate, num_requests, input_tokens, output_tokens; the published measurements
            (published.py) add tp, pp, stack and kv_cache_dtype, and precision as a precision block's name.
-metrics    runtime, prefill_latency (one forward over the prompt), decode_latency, per_token_latency, ttft, tpot,
-           itl, e2e_latency (these four: the MEAN over requests; another statistic has its own name, ttft_median,
-           ttft_p99, e2e_latency_p50 ..., never the plain one), memory (peak per GPU: what the process allocated,
-           torch's allocator peak where the log says; memory_global_vram is the device-wide figure nvidia-smi
-           shows, CUDA context included), energy, energy_per_token, energy_per_request, throughput (generated
-           tokens/s; optimum-benchmark's decode), output_throughput (generated tokens/s, vLLM's name),
+metrics    runtime (one step, as a report's runtime is: only perfdsl's own CSV and JSON Lines give it),
+           run_duration (a whole run's time: CodeCarbon's duration, vLLM's duration and elapsed_time, Zeus's
+           Latency_sec), window_duration (the span of an nvidia-smi log's samples integrated), prefill_latency
+           (one forward over the prompt), decode_latency, per_token_latency, ttft, tpot, itl, e2e_latency (these
+           four: the MEAN over requests; another statistic has its own name, ttft_median, ttft_p99,
+           e2e_latency_p50 ..., never the plain one), memory (peak per GPU: what the process allocated, torch's
+           allocator peak where the log says), memory_global_vram (the device-wide figure nvidia-smi shows, CUDA
+           context and allocator cache included: optimum-benchmark's max_global_vram, nvidia-smi's memory.used),
+           energy, energy_per_token, energy_per_request, throughput (generated tokens/s; optimum-benchmark's
+           decode), output_throughput (generated tokens/s, vLLM's name),
            total_token_throughput (input + generated tokens/s), request_throughput, power (mean), peak_power;
            adapters add others where a log has them (published.py: decode_throughput per sequence,
            prefill_throughput, peak_memory).

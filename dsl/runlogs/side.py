@@ -14,21 +14,24 @@ Example:
 Every key is an identifying field copied into each record (counts such as n_gpus and batch must be whole numbers),
 except these control keys read by the adapters:
   columns     the column names of a headerless nvidia-smi log, e.g. ["timestamp", "power.draw", "memory.used"]
-  window      [start, end] of the nvidia-smi samples to integrate: epoch seconds or ISO times
-  utc_offset  the time zone of nvidia-smi's timestamps, e.g. "+02:00" (default UTC)
+  window      [start, end] of the nvidia-smi samples to integrate: epoch seconds (not milliseconds) or ISO times
+  utc_offset  the time zone of nvidia-smi's timestamps, e.g. "+02:00" (-12:00 .. +14:00; default UTC)
+A value that cannot be used is a bad-side error located at it in the side file (line and column).
 Where the side metadata names a field the log also has, the side value is used and a note says so.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timezone
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, PerfError, UsageError
+from ..json_spans import object_spans, place
 from .columns import identity_value
-from .files import read_json
-from .nvidia_smi import window_bound
+from .files import read_json, read_text
+from .times import offset_problem, window_bound, window_hints
 from .records import RunRecord, note
 
 FOLDER_FILE = "perfdsl-meta.json"
@@ -42,10 +45,13 @@ def is_side_file(path: Path | str) -> bool:
     return name == FOLDER_FILE or name.endswith(LOG_SUFFIX)
 
 
-def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
-    """The side metadata with counts as ints; `error` (UsageError for the command line, PerfError for a file)."""
-    def fail(message: str, hint: str) -> PerfError:
-        return error(Diagnostic("bad-side", message, Location(where), hints=[hint]))
+def check_side(side: object, where: str, error=UsageError, text: str | None = None) -> dict[str, object]:
+    """The side metadata with counts as ints; `error` (UsageError for the command line, PerfError for a file).
+    `text`: the JSON text of the file `where` names, so that a value refused is located at its line and column
+    (json_spans), not at the file alone. Raises `error` (bad-side) for a value that cannot be used."""
+    def fail(message: str, *hints: str, key: str | None = None) -> PerfError:
+        location, line = value_place(text, where, key)
+        return error(Diagnostic("bad-side", message, location, line, hints=list(hints)))
 
     if not isinstance(side, dict):
         raise fail("side metadata must be a JSON object", 'write e.g. {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8}')
@@ -53,28 +59,44 @@ def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
     for key, value in side.items():
         if key == "columns":
             if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
-                raise fail("'columns' must be a list of column names", 'e.g. ["timestamp", "power.draw [W]"]')
+                raise fail("'columns' must be a list of column names", 'e.g. ["timestamp", "power.draw [W]"]', key=key)
             checked[key] = value
         elif key == "window":
             if not isinstance(value, list) or len(value) != 2:
-                raise fail("'window' must be [start, end]", 'e.g. ["2025-04-16T19:53:20", "2025-04-16T19:53:40"]')
+                raise fail("'window' must be [start, end]", 'e.g. ["2025-04-16T19:53:20", "2025-04-16T19:53:40"]',
+                           key=key)
             for bound in value:         # the zone (utc_offset) moves a time, never makes it readable
                 if window_bound(bound, timezone.utc) is None:
-                    text = bound if isinstance(bound, str) else json.dumps(bound)     # NaN, Infinity, true
-                    raise fail(f"cannot read the window bound '{text}'",
-                               "give epoch seconds or an ISO time such as 2025-04-16T19:53:20")
+                    shown = bound if isinstance(bound, str) else json.dumps(bound)     # NaN, Infinity, true
+                    raise fail(f"cannot read the window bound '{shown}'", *window_hints(bound), key=key)
             checked[key] = value
         elif key == "utc_offset":
-            checked[key] = str(value)
+            problem = offset_problem(value)
+            if problem:
+                raise fail(*problem, key=key)
+            checked[key] = value
         elif "[" in key:
             raise fail(f"side metadata holds identifying fields only; '{key}' is a quantity",
-                       "measured values come from the logs")
+                       "measured values come from the logs", key=key)
         else:
             kept, reason = identity_value(key, value)
             if kept is None:
-                raise fail(f"cannot use {value!r} for '{key}': {reason}", "write counts as whole numbers, names as text")
+                raise fail(f"cannot use {value!r} for '{key}': {reason}",
+                           "write counts as whole numbers, names as text", key=key)
             checked[key] = kept
     return checked
+
+
+def value_place(text: str | None, file: str, key: str | None) -> tuple[Location, str | None]:
+    """Where the value of `key` is in the side file `file` whose JSON text is `text` (json_spans: line, column, the
+    caret under the value, and its line to quote), or the file alone where there is no text, no key, or the
+    document is not an object (json.loads keeps a key's last mention, and so does object_spans)."""
+    spans = object_spans(text, depth=1) if text is not None and key is not None else None
+    span = spans.keys.get(key) if spans else None
+    if span is None:
+        return Location(file), None
+    location, line = place(text, file, span.value_start, span.value_end)
+    return replace(location, detail=f"value of '{key}'"), line
 
 
 def misspelt_keys(side: dict[str, object], path: str) -> list[Diagnostic]:
@@ -83,7 +105,7 @@ def misspelt_keys(side: dict[str, object], path: str) -> list[Diagnostic]:
     so the key is kept, but a report has no cell of that name and the run would match every value of the field
     meant. Located at the key's first mention in the file (line and column) where it can be found."""
     from ..errors import did_you_mean, near_miss
-    from .files import physical_lines, read_text
+    from .files import physical_lines
     from .records import IDENTITY_ORDER, warning
 
     known = set(IDENTITY_ORDER) | CONTROL_KEYS | {"tp", "pp", "stack", "kv_cache_dtype"}
@@ -122,7 +144,8 @@ def side_for(log: Path | str, given: dict | None) -> dict[str, object]:
     merged: dict[str, object] = {}
     for candidate in side_files(log):
         if candidate.is_file():
-            merged.update(check_side(read_json(candidate), str(candidate), error=PerfError))
+            text = read_text(candidate)
+            merged.update(check_side(read_json(candidate, text), str(candidate), error=PerfError, text=text))
     merged.update(given or {})
     return merged
 

@@ -7,7 +7,8 @@ vllm-serve   `vllm bench serve --save-result` (benchmark_serving.py). Statistics
              ttft_p99, ttft_p99_9, ttft_std ... So a log with medians only (InferenceX's) gives ttft_median and no
              ttft: a column of one name never holds means from one log and medians from another, and the
              statistic shows in the column's name (a report compares medians with `show ... as ttft_median`).
-             Also runtime (duration), request_throughput, output_throughput (generated tokens/s),
+             Also run_duration (duration: the whole benchmark's time, never `runtime`, which reports
+             compare with one step), request_throughput, output_throughput (generated tokens/s),
              total_token_throughput (prompt + generated tokens/s), input_throughput, request_goodput and completed
              (requests).
              Identity: model (model_id; a Hugging Face cache path such as /models/models--openai--gpt-oss-120b/
@@ -16,9 +17,9 @@ vllm-serve   `vllm bench serve --save-result` (benchmark_serving.py). Statistics
              output_tokens (total_input_tokens, total_output_tokens: the workload's token totals).
 vllm-latency `benchmark_latency.py --output-json`: avg_latency (s, one generate() of the whole batch) -> e2e_latency;
              percentiles {"10": ...} -> e2e_latency_p10 ...; the latencies list is kept in extra.
-vllm-throughput `benchmark_throughput.py --output-json`: elapsed_time -> runtime, requests_per_second ->
-             request_throughput, tokens_per_second -> total_token_throughput (vLLM counts prompt AND output tokens
-             there), num_requests and total_num_tokens -> identity num_requests and tokens.
+vllm-throughput `benchmark_throughput.py --output-json`: elapsed_time -> run_duration (the whole run),
+             requests_per_second -> request_throughput, tokens_per_second -> total_token_throughput (vLLM counts
+             prompt AND output tokens there), num_requests and total_num_tokens -> identity num_requests and tokens.
 
 None of these files says which hardware, how many GPUs, or the batch and sequence lengths: give them as side
 metadata (see runlogs/side.py: `--meta side.json`, `<log>.meta.json` or `perfdsl-meta.json` beside the log).
@@ -40,7 +41,7 @@ _SERVE_NAMES = {"ttft": "ttft", "tpot": "tpot", "itl": "itl", "e2el": "e2e_laten
 _HF_CACHE = re.compile(r"models--(?P<org>[^/]+?)--(?P<name>[^/]+)")
 
 _SERVE_SCALARS = {  # key -> (metric, unit)
-    "duration": ("runtime", "s"),
+    "duration": ("run_duration", "s"),        # the whole benchmark, all its requests
     "request_throughput": ("request_throughput", "request/s"),
     "request_goodput": ("request_goodput", "request/s"),
     # vLLM's own names: generated tokens/s, and prompt + generated tokens/s. Never the bare `throughput`, which a
@@ -143,14 +144,14 @@ def read_latency(path: Path | str, side: dict | None = None, window=None) -> Loa
 
 
 _THROUGHPUT_SCALARS = {
-    "elapsed_time": ("runtime", "s"),
+    "elapsed_time": ("run_duration", "s"),    # all the requests: not a step, and tokens / it counts the prompts
     "requests_per_second": ("request_throughput", "request/s"),
     "tokens_per_second": ("total_token_throughput", "token/s"),
 }
 
 
 def read_throughput(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
-    """The one run of a vLLM benchmark_throughput.py --output-json: runtime (s), request_throughput (request/s),
+    """The one run of a vLLM benchmark_throughput.py --output-json: run_duration (s), request_throughput (request/s),
     total_token_throughput (token/s: vLLM counts prompt and output tokens), identity num_requests and tokens. `side`
     and `window` are not used. Raises PerfError (bad-json, exit 1) for a document that is not a JSON object."""
     path_text = str(path)

@@ -84,7 +84,11 @@ BAD_CONTENT = {
     "not an object": (b'["NVIDIA RTX A5000"]', "bad-side", "side metadata must be a JSON object", "", (
         '  = help: write e.g. {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8}\n')),
     "a count that is not whole": (b'{"batch": 1.5}', "bad-side",
-                                  "cannot use 1.5 for 'batch': 'batch' must be a whole number", "", (
+                                  "cannot use 1.5 for 'batch': 'batch' must be a whole number",
+                                  ":1:11 (value of 'batch')", (
+        "  |\n"
+        '1 | {"batch": 1.5}\n'
+        "  |           ^^^\n"
         "  = help: write counts as whole numbers, names as text\n")),
 }
 

@@ -16,7 +16,7 @@ def test_zeus_metrics(shared_logs):
     assert first.identity == {"model": "meta-llama/Llama-2-7b-hf", "precision": "fp16", "context_window": 2048,
                               "dataset": "alpaca", "batch": 4, "input_tokens": 4096, "output_tokens": 4096}
     m = first.metrics
-    assert m["runtime"].value == pytest.approx(69.7979)
+    assert m["run_duration"].value == pytest.approx(69.7979)
     assert m["memory"].value == pytest.approx(14030.2223e6)  # Memory_MB = max_memory_allocated / 1e6
     assert m["energy"].value == pytest.approx(5001.76)
     assert m["power"].value == pytest.approx(71.6606)
@@ -55,7 +55,7 @@ def test_codecarbon_csv(fixture_logs, monkeypatch):
     assert first.identity == {"hardware": "NVIDIA A100-SXM4-80GB", "n_gpus": 2}
     assert first.metrics["energy"].value == pytest.approx(0.0100000 * KWH)  # 36 kJ
     assert first.metrics["gpu_power"].value == 250.0
-    assert "gpu_power" not in second.metrics and second.metrics["runtime"].value == 60.0
+    assert "gpu_power" not in second.metrics and second.metrics["run_duration"].value == 60.0
     assert [p.render() for p in result.problems] == [
         "warning[bad-value]: cannot read 'abc' as a number in column 'gpu_power'\n"
         "  --> codecarbon_emissions.csv:3:54 (row 2, column 'gpu_power')\n"

@@ -94,7 +94,8 @@ def test_a_window_bound_that_is_not_a_finite_time_is_refused(fixture_logs, tmp_p
     log = str(fixture_logs / "nvidia_smi_two_gpus.csv")
     assert ingest_command([log], str(tmp_path / "o.csv"), None, None, window) == 2
     assert capsys.readouterr().err == (f"error[bad-window]: cannot read --window '{window}'\n"
-                                       "  = help: write START,END as epoch seconds or ISO times\n")
+                                       "  = help: write START,END as epoch seconds (1744833200,1744833220) or ISO "
+                                       "times (2025-04-16T19:53:20,2025-04-16T19:53:40)\n")
 
 
 def test_a_window_of_epoch_seconds_and_an_iso_time_is_read(fixture_logs, tmp_path, capsys):
@@ -117,9 +118,14 @@ def test_a_side_window_bound_that_is_no_time_is_refused_where_it_is_written(fixt
     side = tmp_path / "side.json"
     side.write_text('{"hardware": "NVIDIA RTX A5000", "window": ["2025-01-10T12:00:00", ' + bound + ']}')
     log = str(fixture_logs / "nvidia_smi_two_gpus.csv")
+    # located at the window's value: column 44, after '{"hardware": "NVIDIA RTX A5000", "window": ' (43 characters)
+    at = (":1:44 (value of 'window')\n"
+          "  |\n"
+          f"1 | {side.read_text()}\n"
+          "  |" + " " * 44 + "^" * len('["2025-01-10T12:00:00", ' + bound + ']') + "\n")
     assert ingest_command([log], str(tmp_path / "o.csv"), None, str(side), None) == 1
     assert capsys.readouterr().err == (f"error[bad-side]: cannot read the window bound '{text}'\n"
-                                       f"  --> {side}\n"
+                                       f"  --> {side}{at}"
                                        "  = help: give epoch seconds or an ISO time such as 2025-04-16T19:53:20\n")
     copy = tmp_path / "power.csv"
     copy.write_text((fixture_logs / "nvidia_smi_two_gpus.csv").read_text())
@@ -127,7 +133,7 @@ def test_a_side_window_bound_that_is_no_time_is_refused_where_it_is_written(fixt
     own.write_text(side.read_text())
     assert ingest_command([str(copy)], str(tmp_path / "o.csv"), None, None, None) == 1
     assert capsys.readouterr().err == (f"error[bad-side]: cannot read the window bound '{text}'\n"
-                                       f"  --> {own}\n"
+                                       f"  --> {own}{at}"
                                        "  = help: give epoch seconds or an ISO time such as 2025-04-16T19:53:20\n"
                                        "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")
 

@@ -23,13 +23,13 @@ def test_sample_whole_log(shared_logs):
     [record] = result.records
     assert record.identity == {}  # no name column: the GPU model is unknown (PROVENANCE.md guesses an L4)
     m = record.metrics
-    assert m["runtime"].value == pytest.approx(43.262 - 18.720)  # 19:53:18.720 .. 19:53:43.262
+    assert m["window_duration"].value == pytest.approx(43.262 - 18.720)  # 19:53:18.720 .. 19:53:43.262
     # The trapezoids over all 25 samples, added by hand: 1766.17 J, i.e. a mean of about 71.97 W over 24.542 s.
     assert m["energy"].value == pytest.approx(1766.174, abs=0.01)
     assert m["power"].value == pytest.approx(1766.174 / 24.542, abs=0.001)
     assert m["peak_power"].value == 72.99  # 19:53:29.256
-    assert m["memory"].value == 14217 * MIB and m["memory"].unit == "MiB"  # last four samples
-    assert m["gpu_utilization"].value == pytest.approx(0.9648)  # (95 + 96*9 + 97*15) / 25 %
+    assert m["memory_global_vram"].value == 14217 * MIB and m["memory_global_vram"].unit == "MiB"  # last four samples
+    assert m["gpu_utilization"].value == pytest.approx(0.9648)  # (95 + 96*11 + 97*13) / 25 %
     assert record.extra["samples"] == 25 and record.source.endswith("gpu_power_log.csv:rows 1-25")
 
 
@@ -40,7 +40,7 @@ def test_sample_first_three_samples_by_hand(shared_logs):
     [record] = result.records
     expected = 1.002 * (71.80 + 70.93) / 2 + 1.001 * (70.93 + 72.14) / 2
     assert record.metrics["energy"].value == pytest.approx(expected, rel=1e-6)
-    assert record.metrics["memory"].value == 13285 * MIB
+    assert record.metrics["memory_global_vram"].value == 13285 * MIB
     assert record.metrics["peak_power"].value == 72.14
     assert record.source.endswith(":rows 1-3")
 
@@ -53,7 +53,7 @@ def test_window_edges_interpolate(shared_logs):
     at_start = 71.80 + (70.93 - 71.80) * (0.502 / 1.002)
     expected = 0.5 * (at_start + 70.93) / 2 + 1.001 * (70.93 + 72.14) / 2
     assert record.metrics["energy"].value == pytest.approx(expected, rel=1e-6)
-    assert record.metrics["runtime"].value == pytest.approx(1.501)
+    assert record.metrics["window_duration"].value == pytest.approx(1.501)
 
 
 def test_two_gpus_with_names(fixture_logs, monkeypatch):
@@ -64,10 +64,10 @@ def test_two_gpus_with_names(fixture_logs, monkeypatch):
     assert gpu1.identity == {"hardware": "NVIDIA RTX A5000", "gpu_index": 1}
     assert gpu0.metrics["energy"].value == pytest.approx(1 * (100 + 200) / 2 + 2 * (200 + 200) / 2)  # 550 J
     assert gpu0.metrics["power"].value == pytest.approx(550 / 3)
-    assert gpu0.metrics["memory"].value == 3000 * MIB
+    assert gpu0.metrics["memory_global_vram"].value == 3000 * MIB
     # gpu 1's middle power sample is [N/A]: integrated from the two others, 3 s * (50 + 150) / 2
     assert gpu1.metrics["energy"].value == pytest.approx(300)
-    assert gpu1.metrics["memory"].value == 900 * MIB
+    assert gpu1.metrics["memory_global_vram"].value == 900 * MIB
     assert gpu0.extra["unused_columns"] == ["temperature.gpu"]
     assert gpu1.source == "nvidia_smi_two_gpus.csv:rows 2-6 (gpu 1)"
     assert [p.render() for p in result.problems] == [
@@ -90,7 +90,7 @@ def test_noheader_needs_columns(fixture_logs, monkeypatch):
     [record] = result.records
     # nounits: nvidia-smi's own units (W, MiB) are assumed
     assert record.metrics["energy"].value == pytest.approx(0.5 * (230.5 + 229.5) / 2 + 0.5 * (229.5 + 230.0) / 2)
-    assert record.metrics["memory"].value == 20500 * MIB
+    assert record.metrics["memory_global_vram"].value == 20500 * MIB
 
 
 def test_utc_offset_moves_the_log_against_an_epoch_window(fixture_logs):
@@ -119,7 +119,9 @@ def test_the_wrong_tools_log_beside_the_seed_report_is_refused_at_the_log(shared
     """An nvidia-smi power log given as --measured to the seed report (24 points: 6 models x 2 GPUs x 1/8 GPUs): its
     one run has no identifying field, so it would match all 24 points. It was compared with nothing under exit status
     0, described as `note:  matches 24 sweep points` (an empty description); now an error at the log, exit status 1,
-    as a log with no usable row (no-rows) is."""
+    as a log with no usable row (no-rows) is. Its figures are not the seed's either: memory.used is the device's
+    memory (memory_global_vram), and the sampling span no step's runtime (window_duration), so the error says first
+    that no run carries a metric the report shows, then that none could be matched."""
     from perfdsl.cli import main
 
     log = shared_logs / "03_nvidia_smi" / "ap461719_llama2-7b_gpu_power_log.csv"
@@ -128,10 +130,12 @@ def test_the_wrong_tools_log_beside_the_seed_report_is_refused_at_the_log(shared
     err = capsys.readouterr().err
     assert status == 1
     assert err.startswith(
-        "error[nothing-to-compare]: no run of this log can be matched: the log (nvidia-smi) holds 'energy', 'power', "
-        "'runtime', 'peak_power', 'memory', 'gpu_utilization' for runs without an identifying field; the report's "
-        f"{6 * 2 * 2} sweep points differ in model, hardware, n_gpus, so each run would match them all and none is "
-        f"compared\n  --> {log}\n"), err
+        "error[nothing-to-compare]: no run of this log carries a metric the report shows: the log (nvidia-smi) holds "
+        "'energy', 'power', 'window_duration', 'peak_power', 'memory_global_vram', 'gpu_utilization'; the report "
+        "shows 'runtime', 'memory', 'energy_per_token', 'throughput'\n"
+        f"  --> {log}\n"
+        "  = note: its runs give no identifying field, so each would match all "
+        f"{6 * 2 * 2} sweep points (they differ in model, hardware, n_gpus)\n"), err
     assert "note:  " not in err and "matches 24 sweep points" not in err
 
 

@@ -94,7 +94,7 @@ def test_codecarbon_companions_agree_with_the_report(shared_logs):
     generate = one(folder / "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.generate_codecarbon.json")
     assert prefill.format == "codecarbon"
     assert prefill.identity == {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 1}  # "1 x NVIDIA H100 80GB HBM3"
-    assert prefill.metrics["runtime"].value == pytest.approx(390.29682144802064)
+    assert prefill.metrics["run_duration"].value == pytest.approx(390.29682144802064)
     assert prefill.metrics["energy"].value == pytest.approx(0.08172944713225458 * KWH)
     assert prefill.metrics["gpu_energy"].value == pytest.approx(0.07468241252354346 * KWH)
     assert prefill.metrics["gpu_power"].value == pytest.approx(687.9673516831513)

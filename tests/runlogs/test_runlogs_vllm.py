@@ -29,7 +29,7 @@ def test_serve_gpt_oss_in_ms(shared_logs):
     assert m["tpot"].value == pytest.approx(10.35171252518911e-3)
     assert m["itl"].value == pytest.approx(10.351712596903877e-3)
     assert m["e2e_latency"].value == pytest.approx(10917.594263204228e-3)
-    assert m["runtime"].value == pytest.approx(109.75491525093094)
+    assert m["run_duration"].value == pytest.approx(109.75491525093094)
     assert m["request_throughput"].value == pytest.approx(2.9155869627195194)  # = 320 / 109.755 s
     # vLLM's names, never the bare `throughput`, which reports have shown for either figure
     assert m["output_throughput"].value == pytest.approx(2985.561049824788)  # output tokens/s = 327680 / 109.755 s
@@ -80,7 +80,7 @@ def test_throughput_fixture(fixture_logs):
     assert problems == []
     assert record.identity == {"num_requests": 1000, "tokens": 384000, "model": "meta-llama/Llama-3.1-8B",
                                "hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 1}
-    assert record.metrics["runtime"].value == 48.25
+    assert record.metrics["run_duration"].value == 48.25
     assert record.metrics["request_throughput"].value == pytest.approx(1000 / 48.25)
     assert record.metrics["total_token_throughput"].value == pytest.approx(384000 / 48.25)
 
@@ -114,7 +114,10 @@ def test_bad_side_file_is_a_problem_of_that_log(tmp_path):
     assert result.records == []
     assert [p.render() for p in result.problems] == [
         "error[bad-side]: cannot use 1.5 for 'batch': 'batch' must be a whole number\n"
-        f"  --> {tmp_path / 'run.json.meta.json'}\n"
+        f"  --> {tmp_path / 'run.json.meta.json'}:1:11 (value of 'batch')\n"
+        "  |\n"
+        '1 | {"batch": 1.5}\n'
+        "  |           ^^^\n"
         "  = help: write counts as whole numbers, names as text"]
 
 
