@@ -5,8 +5,8 @@
   change. Such a cell is flagged where all of these hold: the block adds it (its parent has no cell of that name, or
   it has no parent); no other block of its kind writes a cell of that name; no formula, `show`, `require`, `where`
   or question of the program names it, nor does perfdsl itself (run fields that matching compares, the labels that
-  name a block); and its name is one slip (`misspelt`: a near miss, errors.near_miss, within one word of the name)
-  from a cell it inherits or that another block of its kind has, the closest picked by errors.suggest (the "did
+  name a block); and its name is one slip (`misspelt`: a near miss, errors.near_miss, within one word of the name,
+  case aside, or two digits swapped or the last left out) from a cell it inherits or that another block of its kind has, the closest picked by errors.suggest (the "did
   you mean" search). Reports are left to `unknown-option` (their cells are options, sections and values runs are
   matched on). A library file checked alone may hold a cell that only another file reads (a cost model): the rules
   above keep the bundled files free of false alarms (a test checks them all).
@@ -83,11 +83,11 @@ def _facts(node: ir.Block) -> tuple[tuple[str, ...], frozenset[str]]:
 
 @lru_cache(maxsize=65536)
 def _shape_keys(name: str) -> tuple[tuple, ...]:
-    """Keys under which names that misspelt() may relate share an entry: the name without underscores, and its words
-    with each one in turn left open."""
-    words = name.split("_")
-    return (("joined", name.replace("_", "")),) + tuple((len(words), index, *words[:index], *words[index + 1:])
-                                                        for index in range(len(words)))
+    """Keys under which names that misspelt() may relate share an entry: the name in lower case without underscores,
+    and its words (in lower case) with each one in turn left open."""
+    words = name.lower().split("_")
+    return (("joined", "".join(words)),) + tuple((len(words), index, *words[:index], *words[index + 1:])
+                                                 for index in range(len(words)))
 
 
 @lru_cache(maxsize=64)
@@ -102,12 +102,16 @@ def _by_shape(names: frozenset[str]) -> dict[tuple, list[str]]:
 
 @lru_cache(maxsize=65536)       # the programs of one `perfdsl check` share their libraries, so their names
 def misspelt(name: str, meant: str) -> bool:
-    """Whether cell name `name` reads as a slip in typing `meant`: one word of the name (words are between
-    underscores) is a near miss (errors.near_miss) of the word at its place in `meant` and the others are the same
-    (`tied_embedings`), or only the underscores differ (`tiedembeddings`). A word added or left out
-    (`decode_throughput_low` beside `decode_throughput`, `gemm_matmul_efficiency` beside `matmul_efficiency`),
-    another word (`output_throughput_low` beside `output_throughput_total`) or another number (`peak_fp4` beside
-    `peak_fp8`) names another thing."""
+    """Whether cell name `name` reads as a slip in typing `meant`, case aside (names are compared in lower case: `TDP`
+    and `mem_BW` are slips of `tdp` and `mem_bw`): only the case or the underscores differ (`memBW`,
+    `tiedembeddings`), or one word of the name (words are between underscores) is a slip of the word at its place in
+    `meant` and the others are the same. A word's slip is a near miss (errors.near_miss: `tied_embedings`), two
+    neighbouring letters or digits swapped (`haeds`, `fp61` for `fp16`), one letter typed for another, added or
+    left out (_one_letter), or the last digit of a number of two or more left out (`fp1` for `fp16`). A word added
+    or left out (`decode_throughput_low` beside `decode_throughput`, `gemm_matmul_efficiency` beside
+    `matmul_efficiency`), another word (`output_throughput_low` beside `output_throughput_total`) or another number
+    (`peak_fp4` beside `peak_fp8`, `peak_fp6` beside `peak_fp16`: both are formats) names another thing."""
+    name, meant = name.lower(), meant.lower()
     if name.replace("_", "") == meant.replace("_", ""):
         return True
     words, meant_words = name.split("_"), meant.split("_")
@@ -120,8 +124,16 @@ def misspelt(name: str, meant: str) -> bool:
     if abs(len(word) - len(meant_word)) > 2:          # more than two letters left out: another word
         return False
     letters = "".join(c for c in word if not c.isdigit()), "".join(c for c in meant_word if not c.isdigit())
-    return letters[0] != letters[1] and (near_miss(word, meant_word) or _swapped(word, meant_word)
-                                         or _one_letter(word, meant_word))
+    if letters[0] == letters[1]:
+        # Only the digits differ: a slip of the keys (two swapped, the last one left out), not another number.
+        return _swapped(word, meant_word) or _last_digit_left_out(word, meant_word)
+    return near_miss(word, meant_word) or _swapped(word, meant_word) or _one_letter(word, meant_word)
+
+
+def _last_digit_left_out(word: str, meant: str) -> bool:
+    """`fp1` for `fp16`: `meant` ends in a number of two or more digits and `word` is `meant` without its last. A digit
+    left out elsewhere gives another number that is often a name of its own (`fp6` of `fp16`, `fp4` of `fp64`)."""
+    return len(meant) >= 3 and meant[-1].isdigit() and meant[-2].isdigit() and word == meant[:-1]
 
 
 def _one_letter(word: str, meant: str) -> bool:
