@@ -102,6 +102,11 @@ _TABLE = [
               "write `sweep {role} = [...]` to sweep the role over the blocks, or `{role} = NAME` to bind one; in a "
               "report that extends another, the line replaces the parent's sweep of the role (the note says where) "
               "rather than add to it"),
+    ErrorCode("misspelt-role", "spec", _E, "report '{report}' sweeps | binds '{name}', a role no formula reads",
+              "a report binds blocks to a name that no formula, `show` or question reads and that is one slip from "
+              "a role the formulas read (`sweep hardwre = [h100_sxm5]` beside the `hardware` a formula reads): the "
+              "binding would change no figure while its blocks named the rows. Write the role meant (the help says "
+              "which); the usual roles (model, hardware, workload, ...) are never taken for slips"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),

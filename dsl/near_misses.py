@@ -38,7 +38,7 @@ def unread_cells(blocks: dict[str, Block], sources: SourceLines) -> list[Diagnos
     nothing. What each block writes and reads is found once per parsed block (_facts), since the programs of one
     `perfdsl check` share their libraries; the near misses are looked for among the few cells nothing reads."""
     facts = {name: _facts(block.node) for name, block in blocks.items()}
-    read = set().union(*(reads for _, reads in facts.values()))
+    read = set().union(*(reads for _, reads, _ in facts.values()))
     writers: dict[str, dict[str, list[str]]] = {}        # kind -> cell name -> the blocks that write it
     unread = []
     for name, block in blocks.items():
@@ -64,21 +64,38 @@ def unread_cells(blocks: dict[str, Block], sources: SourceLines) -> list[Diagnos
     return suspects
 
 
-_FACTS: dict[int, tuple[ir.Block, tuple[tuple[str, ...], frozenset[str]]]] = {}
+_FACTS: dict[int, tuple[ir.Block, tuple[tuple[str, ...], frozenset[str], frozenset[str]]]] = {}
 _FACTS_LIMIT = 100_000          # parsed blocks remembered; past it the memo starts again (a long-lived process)
 
 
-def _facts(node: ir.Block) -> tuple[tuple[str, ...], frozenset[str]]:
-    """The cells a parsed block writes (not its sweeps) and the names its formulas read (names_read), kept by the
-    node's identity (the node is kept with them, so the identity stays its own)."""
+def _facts(node: ir.Block) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """The cells a parsed block writes (not its sweeps), the names its formulas read (names_read) and the first
+    names of its dotted references (`hardware` of `hardware.mem_bw`), kept by the node's identity (the node is kept
+    with them, so the identity stays its own)."""
     kept = _FACTS.get(id(node))
     if kept is not None and kept[0] is node:
         return kept[1]
     if len(_FACTS) >= _FACTS_LIMIT:
         _FACTS.clear()
-    found = tuple(cell.name for cell in node.cells if not cell.sweep), frozenset(names_read(node))
+    refs = _refs(node)
+    found = (tuple(cell.name for cell in node.cells if not cell.sweep),
+             frozenset(part for ref in refs for part in ref.parts),
+             frozenset(ref.parts[0] for ref in refs if len(ref.parts) > 1))
     _FACTS[id(node)] = (node, found)
     return found
+
+
+def reads(blocks: dict[str, Block]) -> tuple[set[str], set[str]]:
+    """Every name the blocks' formulas, sweeps, shows, constraints, filters and questions write in a reference (each
+    part of `role.cell`: names_read), and the roles among them: the first names of dotted references that name no
+    block (`hardware` of `hardware.mem_bw`). Raises nothing."""
+    names: set[str] = set()
+    heads: set[str] = set()
+    for block in blocks.values():
+        _, read, first = _facts(block.node)
+        names |= read
+        heads |= first
+    return names, heads - set(blocks)
 
 
 @lru_cache(maxsize=65536)
@@ -186,6 +203,12 @@ def _warning(sources: SourceLines, block: Block, parent: Block | None, cell: ir.
 def names_read(node: ir.Block) -> set[str]:
     """Every name a parsed block's formulas, sweeps, shows, constraints, filters and questions write in a reference:
     each part of `role.cell` or `block.cell` (a superset of the cells read: a name read anywhere counts)."""
+    return {part for ref in _refs(node) for part in ref.parts}
+
+
+def _refs(node: ir.Block) -> list:
+    """The references (ir.Ref, or a show's or question's reference) of a parsed block's formulas, sweeps, shows,
+    constraints, filters and questions."""
     roots: list = [cell.expr for cell in node.cells if cell.expr is not None]
     roots += [zipped.source for zipped in node.zipped]
     roots += [require.condition for require in node.requires]
@@ -196,7 +219,7 @@ def names_read(node: ir.Block) -> set[str]:
         refs += [question.axis] if question.axis is not None else []
     for root in roots:
         refs += [expr for expr in walk(root) if isinstance(expr, ir.Ref)]
-    return {part for ref in refs for part in ref.parts}
+    return refs
 
 
 def with_booleans(expr: ir.Ref, block: Block, blocks: dict[str, Block], hints: list[str]) -> list[str]:

@@ -24,7 +24,7 @@ from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
-from .role_kinds import role_kind_errors, role_list_errors
+from .role_kinds import misspelt_role_errors, role_kind_errors, role_list_errors
 from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
@@ -37,8 +37,9 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     wrong kind among them, or to a list without `sweep`: role_kinds.py)."""
     ctx = ReportContext(report=report)
     ctx.fixed_roles["report"] = report.name
-    diagnostics: list[Diagnostic] = role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks,
-                                                                                                sources)
+    diagnostics: list[Diagnostic] = (role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks,
+                                                                                                 sources)
+                                     + misspelt_role_errors(report, blocks, sources))
 
     # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
     items: list[tuple[tuple, object]] = []
