@@ -35,6 +35,7 @@ if TYPE_CHECKING:      # lark is imported when a file is parsed: a run whose fil
 from .user_cache import trusted_entry, write_atomically
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
+BOM = "\ufeff"             # a byte order mark: what `utf-8-sig` drops from the start of a text
 
 _TERMINAL_NAMES = {
     "NAME": "a name",
@@ -179,8 +180,11 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
     `perfdsl check` of every library loads each file as a program of its own, and the files they import (the cost
     model, the model and GPU families) were parsed again for each (22 files took 82 parses). And once across
     processes: a file that parsed cleanly is kept in the on-disk cache (parse_cache.py) and loaded from it while its
-    text, its name and perfdsl's code stay the same."""
-    return _parse_module(text, file)
+    text, its name and perfdsl's code stay the same.
+
+    A byte order mark at the start (U+FEFF, which Windows editors write before UTF-8 text) is no part of the code:
+    it is dropped, so the first line's columns are those an editor shows and the other lines' are unchanged."""
+    return _parse_module(text.removeprefix(BOM), file)
 
 
 @lru_cache(maxsize=512)
