@@ -137,7 +137,8 @@ _TABLE = [
               "marked, with invalid_points = \"mark\"); no point left is an error. Exit status 2 where only --set "
               "values break it: the error then stands at the --set and notes the constraint's own place"),
     ErrorCode("type-mismatch", "spec", _E, "'{op}' needs numbers, but '{operand}' is {type}",
-              "numbers, booleans and strings do not mix; use if(condition, a, b) to choose"),
+              "numbers, booleans and strings do not mix; use if(condition, a, b) to choose. A number written in "
+              "quotes (`ctx = \"1024\"`) is a string: the note says where, the help to write it without quotes"),
     ErrorCode("unknown-function", "spec", _E, "unknown function '{name}'", "the help lists the functions"),
     ErrorCode("bad-call", "spec", _E, "{function}() takes {count} arguments, not {given}",
               "the help shows how the function is called"),

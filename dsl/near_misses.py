@@ -222,6 +222,20 @@ def _refs(node: ir.Block) -> list:
     return refs
 
 
+def quoted_operand_help(operand: ir.Expr, cell: ir.Cell | None) -> tuple[list[str], list[str]]:
+    """The notes and hints of a type-mismatch whose operand is a string where arithmetic wants a number: `operand` a
+    string literal (`batch * "1024"`), or a reference whose cell `cell` holds one (`ctx = "1024"` read by
+    `batch * ctx`): a note at the cell, where the quotes are, and the hint to write the number without them
+    (quoted_quantity_hints). ([], []) for any other operand."""
+    if isinstance(operand, ir.Str):
+        return [], quoted_quantity_hints(operand)
+    if cell is None or not isinstance(cell.expr, ir.Str):
+        return [], []
+    name = operand.dotted if isinstance(operand, ir.Ref) else cell.name
+    note = f"'{name}' is defined at {cell.expr.span.location()} as the string {cell.text or chr(34) + cell.expr.value + chr(34)}"
+    return [note], quoted_quantity_hints(cell.expr)
+
+
 def with_booleans(expr: ir.Ref, block: Block, blocks: dict[str, Block], hints: list[str]) -> list[str]:
     """The hints of `unknown-name` for the bare name `expr`, with `true`/`false` among the names it may mean where
     a boolean fits there (the whole formula of a cell that is new or overrides a boolean, an operand of `and`, `or`,
@@ -269,11 +283,12 @@ def _in_boolean_place(root: ir.Expr, target: ir.Ref) -> bool:
     return False
 
 
-def quoted_quantity_hints(expr: ir.Expr, dim) -> list[str]:
-    """The help for a string where a number of dimension `dim` (units.Dimension) is wanted (`tdp: W = "350 W"`): where
-    the string's text, unquoted, is one number of that dimension, "write 350 W without quotes"; otherwise that a
-    string is text and the value is a number with a unit of the dimension. The text is read as a `--set` value is
-    (parser.parse_value), so `"1_000 GB/s"` and `"3.5e2 W"` are recognised as the cell would read them."""
+def quoted_quantity_hints(expr: ir.Expr, dim=None) -> list[str]:
+    """The help for a string where a number of dimension `dim` (units.Dimension; None: a number of any dimension, an
+    operand of `*`) is wanted (`tdp: W = "350 W"`, `batch * ctx` where `ctx = "1024"`): where the string's text,
+    unquoted, is one number of that dimension, "write 350 W without quotes"; otherwise that a string is text and the
+    value is a number (with a unit of the dimension). The text is read as a `--set` value is (parser.parse_value), so
+    `"1_000 GB/s"` and `"3.5e2 W"` are recognised as the cell would read them."""
     from .errors import PerfError
     from .parser import parse_value
     from .units import dimension_name
@@ -285,6 +300,8 @@ def quoted_quantity_hints(expr: ir.Expr, dim) -> list[str]:
         except PerfError:
             value = None
         if isinstance(value, list) and len(value) == 1 and isinstance(value[0], ir.Num) \
-                and value[0].dim == dim.exponents:
+                and (dim is None or value[0].dim == dim.exponents):
             return [f"write {text} without quotes"]
+    if dim is None:
+        return ["a string is text, which no arithmetic takes: a number is written without quotes"]
     return [f"a quantity in {dimension_name(dim)} is a number with a unit, written without quotes"]
