@@ -44,7 +44,9 @@ _E, _W, _N = "error", "warning", "note"
 _TABLE = [
     # -- syntax -------------------------------------------------------------------------------------------------
     ErrorCode("syntax", "syntax", _E, "unexpected {token} | the file ends too early | a cell has no value after '='",
-              "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out"),
+              "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out, a "
+              "value after ':' (`mem_bw: 1 TB/s`), a keyword or `true`/`false` as a cell's name, a missing ',' in a "
+              "show list, three dots in a range"),
     ErrorCode("bad-escape", "syntax", _E, "unknown escape '\\{char}' in a string",
               "a string knows the escapes \\\" \\\\ \\n \\r \\t (docs/LANGUAGE.md, Cells): write a backslash as \\\\ (in a "
               "path, / works on every system)"),

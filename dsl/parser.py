@@ -303,7 +303,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     is a block cut from a file, and passes `lines_before`, the lines above it, for the notes that quote a place)."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-    from .syntax_errors import name_slip
+    from .syntax_errors import name_slip, written_slip
 
     line = getattr(exc, "line", 0) or 0
     col = getattr(exc, "column", 0) or 0
@@ -341,6 +341,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     loc = Location(file, line, col, col + width)
     found = f"'{token}'"
     hints = []
+    written = written_slip(text, token.start_pos, str(token))
+    if written is not None:
+        # Told by the text before the token (`where = 1 ms`, `mem_bw: 1 TB/s`, `show a.x b.y`, `1 ... 8`): no
+        # example is parsed (name_slip's first call parses them all).
+        line = text.count("\n", 0, written.start) + 1
+        col = written.start - (text.rfind("\n", 0, written.start) + 1) + 1
+        return error("syntax", written.message, Location(file, line, col, col + written.length),
+                     source_line=_line_of(text, line), hints=list(written.hints))
     prev = _previous_token_text(text, exc.pos_in_stream if hasattr(exc, "pos_in_stream") else token.start_pos)
     slip = name_slip(exc, _parse_file)
     empty_value = slip == "equal_after_cell" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos)

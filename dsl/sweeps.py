@@ -12,6 +12,7 @@ types them and the evaluator computes them, over a context with no axes, as it d
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -315,7 +316,11 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
             raise PerfError(sources.diag("bad-range", "a range of quantities with units needs a step",
                                          rng.span, hints=["e.g. `1 GB .. 8 GB by *2` or `0 s .. 1 s by 0.1 s`"]))
     else:
-        step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
+        try:
+            step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
+        except PerfError as exc:
+            _hint_factor(exc, rng)
+            raise
         if step_kind == "unknown":
             return _unknown_coord(name, block, 1, rng.span)
         if step_kind != "num":
@@ -357,6 +362,24 @@ def _unknown_coord(name: str, block: Block, count: int, span: ir.Span) -> Coord:
     kind "unknown", which the checker types unknown, so nothing that reads the swept cell errs again; `count`
     distinct placeholder values (a zipped sweep's rows stay distinct). Never evaluated: the program's load raised."""
     return Coord(name=name, owner=block.name, kind="unknown", values=np.arange(count, dtype=float), span=span)
+
+
+_WRITTEN_FACTOR = re.compile(r"[xX](\d+(?:\.\d+)?)")     # `by x4`: a factor written as on a datasheet
+
+
+def _hint_factor(exc: PerfError, rng: ir.RangeExpr) -> None:
+    """Where the step of an arithmetic range is an unknown name that reads as a factor (`1 .. 256 by x4`), the help of
+    its error[unknown-name] says how a factor is written (`by *4`), in place of the names that are not meant."""
+    step = rng.step
+    factor = _WRITTEN_FACTOR.fullmatch(step.parts[0]) if isinstance(step, ir.Ref) and len(step.parts) == 1 else None
+    if factor is None or rng.geometric:
+        return
+    for diagnostic in exc.diagnostics:
+        if diagnostic.code == "unknown-name" and diagnostic.location is not None \
+                and (diagnostic.location.line, diagnostic.location.col) == (step.span.line, step.span.col):
+            diagnostic.hints = [f"a factor is written `by *{factor.group(1)}` (a geometric range: each value "
+                                f"{factor.group(1)} times the one before); `by {factor.group(1)}` adds "
+                                f"{factor.group(1)} each time"]
 
 
 def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines, name: str = "sweep"
