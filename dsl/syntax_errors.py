@@ -11,6 +11,11 @@ modules that touch lark). Examples are parsed once per process: the parse functi
 remembers each example's exception. Where two slips fail in one state (an `=` after a whole cell: a value left out at
 the end of a line, or a missing ';'; a name alone where a cell starts: a space inside a unit, `for` where a question
 takes `per`, or `max x` without `best`), the parser tells them apart by the text before the token.
+
+Some slips are told by the text before the token alone (`written_slip`, tried first, so that they cost no example
+parse): a statement's keyword as a cell's name (`where = 1 ms`), a value after ':' (`mem_bw: 1 TB/s`), a missing
+',' in a show list (`show a.x b.y`), three dots in a range (`1 ... 256`). Each reads the token's line (and, for a
+show list, the lines before it that end in ','), never the whole text.
 """
 
 from __future__ import annotations
