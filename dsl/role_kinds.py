@@ -110,9 +110,10 @@ def misspelt_role_errors(report: Block, blocks: dict[str, Block], sources: Sourc
             read, heads = reads(blocks)
         if role in read:
             continue
-        meant = suggest(role, [head for head in heads if head != role and misspelt(role, head)], limit=1)
-        if not meant:
+        slips = sorted(head for head in heads if head != role and misspelt(role, head))
+        if not slips:
             continue
+        meant = suggest(role, slips, limit=1) or slips[:1]      # (suggest gives none once its budget is spent)
         found.append(_misspelt_role(report, role, items, swept, meant[0], blocks, sources))
     return found
 
