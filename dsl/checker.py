@@ -29,8 +29,8 @@ from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hin
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, num
-from .linker import ROLE_WORDS, Linker, Unresolved, is_block_ref
-from .near_misses import quoted_quantity_hints, with_booleans
+from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
+from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
 from .units import Dimension, dimension_name, parse_unit
@@ -658,9 +658,27 @@ class Checker(Sharing):
         result = operator.rule(types, expr)
         if isinstance(result, Problem):
             span = {"left": operands[0].span, "right": operands[-1].span}.get(result.at, expr.span)
-            self.report(result.code, result.message, span, path=path, hints=list(result.hints))
+            notes, hints = [], list(result.hints)
+            if result.code == "type-mismatch" and result.at in ("left", "right"):
+                # A string where a number is wanted (`ctx = "1024"`): say where its quotes are and how to drop them.
+                operand = operands[0] if result.at == "left" else operands[-1]
+                notes, quoted = quoted_operand_help(operand, self._defining_cell(operand, block))
+                hints += quoted
+            self.report(result.code, result.message, span, path=path, notes=notes, hints=hints)
             return BOOL if gives_bool and result.code == "unit-mismatch" else UNKNOWN
         return result
+
+    def _defining_cell(self, operand: ir.Expr, block: Block) -> ir.Cell | None:
+        """The cell a reference leads to (the first of a swept role's blocks), for the notes of an error about its
+        value; None for any other operand or a name that leads to no cell. Looked up through the linker only: nothing
+        is typed or recorded."""
+        if not isinstance(operand, ir.Ref):
+            return None
+        target = self.link.target(operand.parts, block)
+        if not isinstance(target, Target) or target.open:
+            return None
+        return next((self.blocks[name].cells[target.cell] for name in target.blocks
+                     if target.cell in self.blocks[name].cells), None)
 
     def _t_call(self, expr: ir.Call, block, path) -> VType:
         func = FUNCTIONS.get(expr.func)

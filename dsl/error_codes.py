@@ -44,7 +44,9 @@ _E, _W, _N = "error", "warning", "note"
 _TABLE = [
     # -- syntax -------------------------------------------------------------------------------------------------
     ErrorCode("syntax", "syntax", _E, "unexpected {token} | the file ends too early | a cell has no value after '='",
-              "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out"),
+              "the help line names the likely slip: a missing ';', an unclosed list or block, a value left out, a "
+              "value after ':' (`mem_bw: 1 TB/s`), a keyword or `true`/`false` as a cell's name, a missing ',' in a "
+              "show list, three dots in a range"),
     ErrorCode("bad-escape", "syntax", _E, "unknown escape '\\{char}' in a string",
               "a string knows the escapes \\\" \\\\ \\n \\r \\t (docs/LANGUAGE.md, Cells): write a backslash as \\\\ (in a "
               "path, / works on every system)"),
@@ -102,6 +104,11 @@ _TABLE = [
               "write `sweep {role} = [...]` to sweep the role over the blocks, or `{role} = NAME` to bind one; in a "
               "report that extends another, the line replaces the parent's sweep of the role (the note says where) "
               "rather than add to it"),
+    ErrorCode("misspelt-role", "spec", _E, "report '{report}' sweeps | binds '{name}', a role no formula reads",
+              "a report binds blocks to a name that no formula, `show` or question reads and that is one slip from "
+              "a role the formulas read (`sweep hardwre = [h100_sxm5]` beside the `hardware` a formula reads): the "
+              "binding would change no figure while its blocks named the rows. Write the role meant (the help says "
+              "which); the usual roles (model, hardware, workload, ...) are never taken for slips"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
@@ -132,7 +139,8 @@ _TABLE = [
               "marked, with invalid_points = \"mark\"); no point left is an error. Exit status 2 where only --set "
               "values break it: the error then stands at the --set and notes the constraint's own place"),
     ErrorCode("type-mismatch", "spec", _E, "'{op}' needs numbers, but '{operand}' is {type}",
-              "numbers, booleans and strings do not mix; use if(condition, a, b) to choose"),
+              "numbers, booleans and strings do not mix; use if(condition, a, b) to choose. A number written in "
+              "quotes (`ctx = \"1024\"`) is a string: the note says where, the help to write it without quotes"),
     ErrorCode("unknown-function", "spec", _E, "unknown function '{name}'", "the help lists the functions"),
     ErrorCode("bad-call", "spec", _E, "{function}() takes {count} arguments, not {given}",
               "the help shows how the function is called"),

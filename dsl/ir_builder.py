@@ -267,10 +267,12 @@ class IRBuilder:
     # -- a block's statements ----------------------------------------------------------------------------------
     def cell(self, children: list) -> ir.Cell:
         name, value = children
+        self._not_boolean(name)
         return _cell(name=str(name), expr=self.formula(value), text=self.source(value), span=self._token_span(name))
 
     def decl(self, children: list) -> ir.Cell:
         name, unit, *value = children
+        self._not_boolean(name)
         dim = self.unit_dim(unit)
         if value:
             return _cell(name=str(name), expr=self.formula(value[0]), declared=str(unit), declared_dim=dim,
@@ -282,6 +284,7 @@ class IRBuilder:
     def choice_decl(self, children: list) -> ir.Cell:
         """`power_model: "tdp" | "utilisation" = "tdp"` (strings) or `stack: eager | vllm = eager` (blocks)."""
         name, *rest = children
+        self._not_boolean(name)
         options = [t for t in rest if isinstance(t, str)]
         value = [t for t in rest if not isinstance(t, str)]
         strings = [t.type == "STRING" for t in options]
@@ -297,6 +300,15 @@ class IRBuilder:
                      declared_span=span, choices=values, choice_blocks=not strings[0],
                      text=self.source(value[0]) if value else "", span=self._token_span(name))
 
+    def _not_boolean(self, name) -> None:
+        """`true = 1 ms` is refused where the cell is defined: the parser reads a name where a cell's name goes, but
+        a formula that reads `true` gets the boolean, never the cell."""
+        if name in ("true", "false"):
+            self.diagnostics.append(error(
+                "syntax", f"'{name}' is a boolean, not a cell's name", self._token_span(name).location(),
+                source_line=self.line(name.line),
+                hints=[f"a formula that reads `{name}` gets the boolean, not this cell: give the cell another name"]))
+
     def _choice_error(self, message: str, token) -> None:
         self.diagnostics.append(error("syntax", message, self._token_span(token).location(),
                                       source_line=self.line(token.line),
@@ -309,12 +321,15 @@ class IRBuilder:
 
     def sweep(self, children: list) -> ir.Cell:
         name, source = children
+        self._not_boolean(name)
         return _cell(name=str(name), expr=self.formula(source), text=self.source(source),
                      span=self._token_span(name), sweep=True)
 
     def zipped_sweep(self, children: list) -> ir.Zipped:
         *names, source = children
         names = [name for name in names if name.type == "NAME"]
+        for name in names:
+            self._not_boolean(name)
         return _zipped(names=tuple(str(n) for n in names), source=self.formula(source), text=self.source(source),
                        span=self._token_span(names[0]))
 

@@ -63,7 +63,7 @@ def library_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for path in library_files():
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError):
             continue
         for match in header.finditer(text):
@@ -101,7 +101,7 @@ def nearby_import(name: str, near: str | None) -> str | None:
             try:
                 if path == here or path.stat().st_size > NEARBY_BYTES:
                     continue
-                text = path.read_text(encoding="utf-8")
+                text = path.read_text(encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError):
                 continue
             if header.search(text):

@@ -134,7 +134,9 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         if trace is not None:
             trace.read(path, data, None)
         try:
-            text = data.decode("utf-8")
+            # A byte order mark (Windows editors) is dropped here, not only by the parser: the errors of a missing
+            # import quote the file's lines, and the first line is often an import.
+            text = data.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError as exc:
             diagnostics.append(_not_utf8(shown, data, exc))
             continue

@@ -5,8 +5,8 @@
   change. Such a cell is flagged where all of these hold: the block adds it (its parent has no cell of that name, or
   it has no parent); no other block of its kind writes a cell of that name; no formula, `show`, `require`, `where`
   or question of the program names it, nor does perfdsl itself (run fields that matching compares, the labels that
-  name a block); and its name is one slip (`misspelt`: a near miss, errors.near_miss, within one word of the name)
-  from a cell it inherits or that another block of its kind has, the closest picked by errors.suggest (the "did
+  name a block); and its name is one slip (`misspelt`: a near miss, errors.near_miss, within one word of the name,
+  case aside, or two digits swapped or the last left out) from a cell it inherits or that another block of its kind has, the closest picked by errors.suggest (the "did
   you mean" search). Reports are left to `unknown-option` (their cells are options, sections and values runs are
   matched on). A library file checked alone may hold a cell that only another file reads (a cost model): the rules
   above keep the bundled files free of false alarms (a test checks them all).
@@ -38,7 +38,7 @@ def unread_cells(blocks: dict[str, Block], sources: SourceLines) -> list[Diagnos
     nothing. What each block writes and reads is found once per parsed block (_facts), since the programs of one
     `perfdsl check` share their libraries; the near misses are looked for among the few cells nothing reads."""
     facts = {name: _facts(block.node) for name, block in blocks.items()}
-    read = set().union(*(reads for _, reads in facts.values()))
+    read = set().union(*(reads for _, reads, _ in facts.values()))
     writers: dict[str, dict[str, list[str]]] = {}        # kind -> cell name -> the blocks that write it
     unread = []
     for name, block in blocks.items():
@@ -64,30 +64,47 @@ def unread_cells(blocks: dict[str, Block], sources: SourceLines) -> list[Diagnos
     return suspects
 
 
-_FACTS: dict[int, tuple[ir.Block, tuple[tuple[str, ...], frozenset[str]]]] = {}
+_FACTS: dict[int, tuple[ir.Block, tuple[tuple[str, ...], frozenset[str], frozenset[str]]]] = {}
 _FACTS_LIMIT = 100_000          # parsed blocks remembered; past it the memo starts again (a long-lived process)
 
 
-def _facts(node: ir.Block) -> tuple[tuple[str, ...], frozenset[str]]:
-    """The cells a parsed block writes (not its sweeps) and the names its formulas read (names_read), kept by the
-    node's identity (the node is kept with them, so the identity stays its own)."""
+def _facts(node: ir.Block) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """The cells a parsed block writes (not its sweeps), the names its formulas read (names_read) and the first
+    names of its dotted references (`hardware` of `hardware.mem_bw`), kept by the node's identity (the node is kept
+    with them, so the identity stays its own)."""
     kept = _FACTS.get(id(node))
     if kept is not None and kept[0] is node:
         return kept[1]
     if len(_FACTS) >= _FACTS_LIMIT:
         _FACTS.clear()
-    found = tuple(cell.name for cell in node.cells if not cell.sweep), frozenset(names_read(node))
+    refs = _refs(node)
+    found = (tuple(cell.name for cell in node.cells if not cell.sweep),
+             frozenset(part for ref in refs for part in ref.parts),
+             frozenset(ref.parts[0] for ref in refs if len(ref.parts) > 1))
     _FACTS[id(node)] = (node, found)
     return found
 
 
+def reads(blocks: dict[str, Block]) -> tuple[set[str], set[str]]:
+    """Every name the blocks' formulas, sweeps, shows, constraints, filters and questions write in a reference (each
+    part of `role.cell`: names_read), and the roles among them: the first names of dotted references that name no
+    block (`hardware` of `hardware.mem_bw`). Raises nothing."""
+    names: set[str] = set()
+    heads: set[str] = set()
+    for block in blocks.values():
+        _, read, first = _facts(block.node)
+        names |= read
+        heads |= first
+    return names, heads - set(blocks)
+
+
 @lru_cache(maxsize=65536)
 def _shape_keys(name: str) -> tuple[tuple, ...]:
-    """Keys under which names that misspelt() may relate share an entry: the name without underscores, and its words
-    with each one in turn left open."""
-    words = name.split("_")
-    return (("joined", name.replace("_", "")),) + tuple((len(words), index, *words[:index], *words[index + 1:])
-                                                        for index in range(len(words)))
+    """Keys under which names that misspelt() may relate share an entry: the name in lower case without underscores,
+    and its words (in lower case) with each one in turn left open."""
+    words = name.lower().split("_")
+    return (("joined", "".join(words)),) + tuple((len(words), index, *words[:index], *words[index + 1:])
+                                                 for index in range(len(words)))
 
 
 @lru_cache(maxsize=64)
@@ -102,12 +119,16 @@ def _by_shape(names: frozenset[str]) -> dict[tuple, list[str]]:
 
 @lru_cache(maxsize=65536)       # the programs of one `perfdsl check` share their libraries, so their names
 def misspelt(name: str, meant: str) -> bool:
-    """Whether cell name `name` reads as a slip in typing `meant`: one word of the name (words are between
-    underscores) is a near miss (errors.near_miss) of the word at its place in `meant` and the others are the same
-    (`tied_embedings`), or only the underscores differ (`tiedembeddings`). A word added or left out
-    (`decode_throughput_low` beside `decode_throughput`, `gemm_matmul_efficiency` beside `matmul_efficiency`),
-    another word (`output_throughput_low` beside `output_throughput_total`) or another number (`peak_fp4` beside
-    `peak_fp8`) names another thing."""
+    """Whether cell name `name` reads as a slip in typing `meant`, case aside (names are compared in lower case: `TDP`
+    and `mem_BW` are slips of `tdp` and `mem_bw`): only the case or the underscores differ (`memBW`,
+    `tiedembeddings`), or one word of the name (words are between underscores) is a slip of the word at its place in
+    `meant` and the others are the same. A word's slip is a near miss (errors.near_miss: `tied_embedings`), two
+    neighbouring letters or digits swapped (`haeds`, `fp61` for `fp16`), one letter typed for another, added or
+    left out (_one_letter), or the last digit of a number of two or more left out (`fp1` for `fp16`). A word added
+    or left out (`decode_throughput_low` beside `decode_throughput`, `gemm_matmul_efficiency` beside
+    `matmul_efficiency`), another word (`output_throughput_low` beside `output_throughput_total`) or another number
+    (`peak_fp4` beside `peak_fp8`, `peak_fp6` beside `peak_fp16`: both are formats) names another thing."""
+    name, meant = name.lower(), meant.lower()
     if name.replace("_", "") == meant.replace("_", ""):
         return True
     words, meant_words = name.split("_"), meant.split("_")
@@ -120,8 +141,16 @@ def misspelt(name: str, meant: str) -> bool:
     if abs(len(word) - len(meant_word)) > 2:          # more than two letters left out: another word
         return False
     letters = "".join(c for c in word if not c.isdigit()), "".join(c for c in meant_word if not c.isdigit())
-    return letters[0] != letters[1] and (near_miss(word, meant_word) or _swapped(word, meant_word)
-                                         or _one_letter(word, meant_word))
+    if letters[0] == letters[1]:
+        # Only the digits differ: a slip of the keys (two swapped, the last one left out), not another number.
+        return _swapped(word, meant_word) or _last_digit_left_out(word, meant_word)
+    return near_miss(word, meant_word) or _swapped(word, meant_word) or _one_letter(word, meant_word)
+
+
+def _last_digit_left_out(word: str, meant: str) -> bool:
+    """`fp1` for `fp16`: `meant` ends in a number of two or more digits and `word` is `meant` without its last. A digit
+    left out elsewhere gives another number that is often a name of its own (`fp6` of `fp16`, `fp4` of `fp64`)."""
+    return len(meant) >= 3 and meant[-1].isdigit() and meant[-2].isdigit() and word == meant[:-1]
 
 
 def _one_letter(word: str, meant: str) -> bool:
@@ -174,6 +203,12 @@ def _warning(sources: SourceLines, block: Block, parent: Block | None, cell: ir.
 def names_read(node: ir.Block) -> set[str]:
     """Every name a parsed block's formulas, sweeps, shows, constraints, filters and questions write in a reference:
     each part of `role.cell` or `block.cell` (a superset of the cells read: a name read anywhere counts)."""
+    return {part for ref in _refs(node) for part in ref.parts}
+
+
+def _refs(node: ir.Block) -> list:
+    """The references (ir.Ref, or a show's or question's reference) of a parsed block's formulas, sweeps, shows,
+    constraints, filters and questions."""
     roots: list = [cell.expr for cell in node.cells if cell.expr is not None]
     roots += [zipped.source for zipped in node.zipped]
     roots += [require.condition for require in node.requires]
@@ -184,7 +219,21 @@ def names_read(node: ir.Block) -> set[str]:
         refs += [question.axis] if question.axis is not None else []
     for root in roots:
         refs += [expr for expr in walk(root) if isinstance(expr, ir.Ref)]
-    return {part for ref in refs for part in ref.parts}
+    return refs
+
+
+def quoted_operand_help(operand: ir.Expr, cell: ir.Cell | None) -> tuple[list[str], list[str]]:
+    """The notes and hints of a type-mismatch whose operand is a string where arithmetic wants a number: `operand` a
+    string literal (`batch * "1024"`), or a reference whose cell `cell` holds one (`ctx = "1024"` read by
+    `batch * ctx`): a note at the cell, where the quotes are, and the hint to write the number without them
+    (quoted_quantity_hints). ([], []) for any other operand."""
+    if isinstance(operand, ir.Str):
+        return [], quoted_quantity_hints(operand)
+    if cell is None or not isinstance(cell.expr, ir.Str):
+        return [], []
+    name = operand.dotted if isinstance(operand, ir.Ref) else cell.name
+    note = f"'{name}' is defined at {cell.expr.span.location()} as the string {cell.text or chr(34) + cell.expr.value + chr(34)}"
+    return [note], quoted_quantity_hints(cell.expr)
 
 
 def with_booleans(expr: ir.Ref, block: Block, blocks: dict[str, Block], hints: list[str]) -> list[str]:
@@ -234,11 +283,12 @@ def _in_boolean_place(root: ir.Expr, target: ir.Ref) -> bool:
     return False
 
 
-def quoted_quantity_hints(expr: ir.Expr, dim) -> list[str]:
-    """The help for a string where a number of dimension `dim` (units.Dimension) is wanted (`tdp: W = "350 W"`): where
-    the string's text, unquoted, is one number of that dimension, "write 350 W without quotes"; otherwise that a
-    string is text and the value is a number with a unit of the dimension. The text is read as a `--set` value is
-    (parser.parse_value), so `"1_000 GB/s"` and `"3.5e2 W"` are recognised as the cell would read them."""
+def quoted_quantity_hints(expr: ir.Expr, dim=None) -> list[str]:
+    """The help for a string where a number of dimension `dim` (units.Dimension; None: a number of any dimension, an
+    operand of `*`) is wanted (`tdp: W = "350 W"`, `batch * ctx` where `ctx = "1024"`): where the string's text,
+    unquoted, is one number of that dimension, "write 350 W without quotes"; otherwise that a string is text and the
+    value is a number (with a unit of the dimension). The text is read as a `--set` value is (parser.parse_value), so
+    `"1_000 GB/s"` and `"3.5e2 W"` are recognised as the cell would read them."""
     from .errors import PerfError
     from .parser import parse_value
     from .units import dimension_name
@@ -250,6 +300,8 @@ def quoted_quantity_hints(expr: ir.Expr, dim) -> list[str]:
         except PerfError:
             value = None
         if isinstance(value, list) and len(value) == 1 and isinstance(value[0], ir.Num) \
-                and value[0].dim == dim.exponents:
+                and (dim is None or value[0].dim == dim.exponents):
             return [f"write {text} without quotes"]
+    if dim is None:
+        return ["a string is text, which no arithmetic takes: a number is written without quotes"]
     return [f"a quantity in {dimension_name(dim)} is a number with a unit, written without quotes"]

@@ -87,8 +87,9 @@ def _numbers(types, expr) -> Problem | None:
     side, bad = ("left", left) if left.kind != "num" else ("right", right)
     hints = ("use if(condition, a, b) to choose between numbers",) if bad.kind == "bool" else ()
     operand = expr.left if side == "left" else expr.right
-    return Problem("type-mismatch", f"'{expr.op}' needs numbers, but '{text_of(operand)}' is {bad.describe()}",
-                   side, hints)
+    # A string literal is named as written, in its own quotes: `"12" is a string`.
+    named = f'"{operand.value}"' if isinstance(operand, ir.Str) else f"'{text_of(operand)}'"
+    return Problem("type-mismatch", f"'{expr.op}' needs numbers, but {named} is {bad.describe()}", side, hints)
 
 
 def _same_dimension(types, expr) -> VType | Problem:

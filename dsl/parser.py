@@ -35,6 +35,7 @@ if TYPE_CHECKING:      # lark is imported when a file is parsed: a run whose fil
 from .user_cache import trusted_entry, write_atomically
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
+BOM = "\ufeff"             # a byte order mark: what `utf-8-sig` drops from the start of a text
 
 _TERMINAL_NAMES = {
     "NAME": "a name",
@@ -179,8 +180,11 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
     `perfdsl check` of every library loads each file as a program of its own, and the files they import (the cost
     model, the model and GPU families) were parsed again for each (22 files took 82 parses). And once across
     processes: a file that parsed cleanly is kept in the on-disk cache (parse_cache.py) and loaded from it while its
-    text, its name and perfdsl's code stay the same."""
-    return _parse_module(text, file)
+    text, its name and perfdsl's code stay the same.
+
+    A byte order mark at the start (U+FEFF, which Windows editors write before UTF-8 text) is no part of the code:
+    it is dropped, so the first line's columns are those an editor shows and the other lines' are unchanged."""
+    return _parse_module(text.removeprefix(BOM), file)
 
 
 @lru_cache(maxsize=512)
@@ -299,7 +303,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     is a block cut from a file, and passes `lines_before`, the lines above it, for the notes that quote a place)."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-    from .syntax_errors import name_slip
+    from .syntax_errors import name_slip, written_slip
 
     line = getattr(exc, "line", 0) or 0
     col = getattr(exc, "column", 0) or 0
@@ -337,6 +341,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     loc = Location(file, line, col, col + width)
     found = f"'{token}'"
     hints = []
+    written = written_slip(text, token.start_pos, str(token))
+    if written is not None:
+        # Told by the text before the token (`where = 1 ms`, `mem_bw: 1 TB/s`, `show a.x b.y`, `1 ... 8`): no
+        # example is parsed (name_slip's first call parses them all).
+        line = text.count("\n", 0, written.start) + 1
+        col = written.start - (text.rfind("\n", 0, written.start) + 1) + 1
+        return error("syntax", written.message, Location(file, line, col, col + written.length),
+                     source_line=_line_of(text, line), hints=list(written.hints))
     prev = _previous_token_text(text, exc.pos_in_stream if hasattr(exc, "pos_in_stream") else token.start_pos)
     slip = name_slip(exc, _parse_file)
     empty_value = slip == "equal_after_cell" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos)

@@ -13,6 +13,11 @@ A list of blocks written without `sweep` (`model = [llama3_1_70b, mistral_7b]`) 
 reads the role would be `unbound-role`, located in the cost model. Here it is one error at the line
 (`error[role-list]`) that asks for `sweep`; in a report that extends another whose sweep of the role it replaces, its
 note says so.
+
+A misspelt role (`sweep hardwre = [h100_sxm5]` in a report whose cost model reads `hardware`) binds blocks that no
+formula reads: the figures stay those of the `hardware` bound elsewhere while the misspelt column names the rows.
+Where no formula, show or question reads the name and it is one slip (near_misses.misspelt) from a role one reads,
+it is one error at the name (`error[misspelt-role]`) that names the role meant, as `--set hardwre=...` does.
 """
 
 from __future__ import annotations
@@ -84,3 +89,59 @@ def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
             cell.span, path=report.cell_path(name), notes=notes,
             hints=[f"did you mean `sweep {name} = [...]`? It {sweeps}; `{name} = NAME` binds one block"]))
     return found
+
+
+def misspelt_role_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
+    """error[misspelt-role] for each role `report` binds blocks to (`sweep hardwre = [h100_sxm5]`, `hardwre = l40s`)
+    under a name that no formula, show or question of the loaded files reads and that is one slip
+    (near_misses.misspelt) from a role one reads, located at the name. Such a binding changes nothing the formulas
+    compute, yet its blocks name the rows (a leading `hardwre` column of H100s beside the A100 figures of the
+    `hardware` the report inherits). The usual roles (linker.ROLE_WORDS, ROLE_KINDS) are left alone: a report may
+    bind one that no formula reads. Raises nothing; [] where there is none."""
+    from .near_misses import misspelt, reads
+    from .errors import suggest
+
+    found = []
+    read = heads = None
+    for role, items, swept in role_items(report, blocks):
+        if role in ROLE_WORDS or role in ROLE_KINDS:
+            continue
+        if read is None:
+            read, heads = reads(blocks)
+        if role in read:
+            continue
+        slips = sorted(head for head in heads if head != role and misspelt(role, head))
+        if not slips:
+            continue
+        meant = suggest(role, slips, limit=1) or slips[:1]      # (suggest gives none once its budget is spent)
+        found.append(_misspelt_role(report, role, items, swept, meant[0], blocks, sources))
+    return found
+
+
+def _misspelt_role(report: Block, role: str, items: list[ir.Ref], swept: bool, meant: str,
+                   blocks: dict[str, Block], sources: SourceLines) -> Diagnostic:
+    names = list(dict.fromkeys(item.parts[0] for item in items))
+    zipped = next((zipped for zipped in report.zipped if role in zipped.names), None)
+    span = report.cells[role].span if role in report.cells else zipped.span
+    verb = "sweeps" if swept else "binds"
+    what = ", ".join(names)
+    notes = []
+    bindings = {name: (kept, was_swept) for name, kept, was_swept in role_items(report, blocks)}
+    if meant in bindings:
+        kept, was_swept = bindings[meant]
+        place = report.cells[meant].span if meant in report.cells else kept[0].span
+        owner = report.owner.get(meant, report.name)
+        where = f"{place.location()}" + ("" if owner == report.name else f", in report '{owner}'")
+        them = ", ".join(dict.fromkeys(item.parts[0] for item in kept))
+        notes.append(f"'{meant}', which the formulas read, stays {'swept over' if was_swept else 'bound to'} "
+                     f"{them} ({where}): the rows would name {what} under '{role}' beside the figures of {them}")
+    else:
+        notes.append(f"report '{report.name}' binds nothing to '{meant}', which the formulas read")
+    written = f"`sweep {meant} = [{what}]`" if swept else f"`{meant} = {what}`"
+    if zipped is not None:                  # a column of a zipped sweep: its name in the tuple
+        written = f"'{meant}' in place of '{role}' among the sweep's names"
+    return sources.diag(
+        "misspelt-role", f"report '{report.name}' {verb} '{role}', a role no formula reads", span,
+        path=report.cell_path(role), notes=notes,
+        hints=[f"did you mean '{meant}'? Write {written}",
+               f"a role of another name is fine once a formula reads it (`{role}.CELL`)"])

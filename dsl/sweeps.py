@@ -12,6 +12,7 @@ types them and the evaluator computes them, over a context with no axes, as it d
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
-from .role_kinds import role_kind_errors, role_list_errors
+from .role_kinds import misspelt_role_errors, role_kind_errors, role_list_errors
 from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
@@ -37,8 +38,9 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     wrong kind among them, or to a list without `sweep`: role_kinds.py)."""
     ctx = ReportContext(report=report)
     ctx.fixed_roles["report"] = report.name
-    diagnostics: list[Diagnostic] = role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks,
-                                                                                                sources)
+    diagnostics: list[Diagnostic] = (role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks,
+                                                                                                 sources)
+                                     + misspelt_role_errors(report, blocks, sources))
 
     # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
     items: list[tuple[tuple, object]] = []
@@ -314,7 +316,11 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
             raise PerfError(sources.diag("bad-range", "a range of quantities with units needs a step",
                                          rng.span, hints=["e.g. `1 GB .. 8 GB by *2` or `0 s .. 1 s by 0.1 s`"]))
     else:
-        step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
+        try:
+            step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
+        except PerfError as exc:
+            _hint_factor(exc, rng)
+            raise
         if step_kind == "unknown":
             return _unknown_coord(name, block, 1, rng.span)
         if step_kind != "num":
@@ -356,6 +362,24 @@ def _unknown_coord(name: str, block: Block, count: int, span: ir.Span) -> Coord:
     kind "unknown", which the checker types unknown, so nothing that reads the swept cell errs again; `count`
     distinct placeholder values (a zipped sweep's rows stay distinct). Never evaluated: the program's load raised."""
     return Coord(name=name, owner=block.name, kind="unknown", values=np.arange(count, dtype=float), span=span)
+
+
+_WRITTEN_FACTOR = re.compile(r"[xX](\d+(?:\.\d+)?)")     # `by x4`: a factor written as on a datasheet
+
+
+def _hint_factor(exc: PerfError, rng: ir.RangeExpr) -> None:
+    """Where the step of an arithmetic range is an unknown name that reads as a factor (`1 .. 256 by x4`), the help of
+    its error[unknown-name] says how a factor is written (`by *4`), in place of the names that are not meant."""
+    step = rng.step
+    factor = _WRITTEN_FACTOR.fullmatch(step.parts[0]) if isinstance(step, ir.Ref) and len(step.parts) == 1 else None
+    if factor is None or rng.geometric:
+        return
+    for diagnostic in exc.diagnostics:
+        if diagnostic.code == "unknown-name" and diagnostic.location is not None \
+                and (diagnostic.location.line, diagnostic.location.col) == (step.span.line, step.span.col):
+            diagnostic.hints = [f"a factor is written `by *{factor.group(1)}` (a geometric range: each value "
+                                f"{factor.group(1)} times the one before); `by {factor.group(1)}` adds "
+                                f"{factor.group(1)} each time"]
 
 
 def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines, name: str = "sweep"

@@ -11,10 +11,17 @@ modules that touch lark). Examples are parsed once per process: the parse functi
 remembers each example's exception. Where two slips fail in one state (an `=` after a whole cell: a value left out at
 the end of a line, or a missing ';'; a name alone where a cell starts: a space inside a unit, `for` where a question
 takes `per`, or `max x` without `best`), the parser tells them apart by the text before the token.
+
+Some slips are told by the text before the token alone (`written_slip`, tried first, so that they cost no example
+parse): a statement's keyword as a cell's name (`where = 1 ms`), a value after ':' (`mem_bw: 1 TB/s`), a missing
+',' in a show list (`show a.x b.y`), three dots in a range (`1 ... 256`). Each reads the token's line (and, for a
+show list, the lines before it that end in ','), never the whole text.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
@@ -78,3 +85,132 @@ def _remembering(parse: Callable[[str], object]) -> Callable[[str], object]:
             raise failures[text]
 
     return parse_example
+
+
+# -- slips read from the text before the token (no example parsed: a regular expression over one line or two) ------
+
+# A statement's keyword where a cell's name goes (`where = 1 ms`): the parser took the word for the statement.
+_STATEMENTS = {"where": "`where CONDITION` filters a report's points", "show": "`show CELL, ...` prints cells",
+               "require": '`require CONDITION, "MESSAGE"` is a constraint', "sweep": "`sweep NAME = [...]` is an axis",
+               "best": "`best min|max CELL` is a question", "pareto": "`pareto min|max A, min|max B` is a question",
+               "largest": "`largest AXIS` is a question", "smallest": "`smallest AXIS` is a question"}
+_KEYWORD_AS_NAME = re.compile(r"[ \t]*(" + "|".join(_STATEMENTS) + r")[ \t]*\Z")
+# `mem_bw: 1 TB/s`: a value after ':', which declares a type (`1` is the dimensionless unit, so the parser read on).
+_VALUE_AFTER_COLON = re.compile(r"([ \t]*)([A-Za-z_]\w*)([ \t]*:[ \t]*)(-?\d[^=\n]*)\Z")
+_SHOWN_ITEM = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?")
+_STATEMENT_START = re.compile(r"[ \t]*(show)\b")
+
+
+@dataclass(frozen=True)
+class WrittenSlip:
+    """A syntax slip named from the text before the failing token: message, the offset and length of the text the
+    caret marks, and hints."""
+
+    message: str
+    start: int
+    length: int
+    hints: tuple[str, ...]
+
+
+def written_slip(text: str, position: int, token: str) -> WrittenSlip | None:
+    """The slip of a syntax error at offset `position` (the failing token `token`) where the text before it says
+    which (a keyword as a cell's name, a value after ':', a missing ',' in a show list, `...` in a range), else None.
+    Reads the token's line and the lines of a show list before it, never the whole text."""
+    line_start = text.rfind("\n", 0, position) + 1
+    before = text[line_start:position]
+    keyword = _KEYWORD_AS_NAME.match(before)
+    if keyword is not None and token in ("=", ":"):
+        word = keyword.group(1)
+        return WrittenSlip(f"'{word}' is a reserved word, not a cell's name", line_start + keyword.start(1),
+                           len(word), (f"{_STATEMENTS[word]}: give the cell another name",))
+    if token == "." and text[max(0, position - 2):position] == "..":
+        end = text.find("\n", position)
+        line = text[line_start:end if end >= 0 else len(text)].removesuffix("\r")
+        fixed = _code(re.sub(r"\.{3,}", "..", line, count=1))
+        return WrittenSlip("a range is written with two dots: `START .. STOP`", position - 2, 3,
+                           (f"write `{fixed}` (`by STEP` or `by *FACTOR` after it sets the step)",))
+    colon = _VALUE_AFTER_COLON.match(_code_line(text, position))
+    if colon is not None and (colon.group(4).strip() != "1" or _line_start_of_code(text, position) == line_start):
+        # (`ratio: 1` alone is a dimensionless input: a slip only where the parser fails on its own line)
+        indent, name, sep, value = colon.groups()
+        start = _line_start_of_code(text, position) + len(indent) + len(name)
+        value = value.rstrip()
+        unit = re.match(r"-?[\d_.]+(?:[eE][+-]?\d+)?[ \t]*([A-Za-z%µμ][^ \t]*)?\Z", value)
+        typed = unit.group(1) if unit is not None and unit.group(1) else "count"
+        return WrittenSlip("a cell's value is written after '=', not ':'", start + sep.index(":"), 1, (
+            f"write `{name} = {value}`",
+            f"':' declares a type: `{name}: {typed}`, or with a value `{name}: {typed} = {value}`"))
+    return _missing_comma_in_show(text, position, token)
+
+
+def _missing_comma_in_show(text: str, position: int, token: str) -> WrittenSlip | None:
+    """`show c.t in ms c.u in ms`: the next item was read as the next cell's name, and the parser failed at its '.'.
+    The show statement may run over lines ending in ','."""
+    if token != ".":
+        return None
+    item_start = position
+    while item_start > 0 and (text[item_start - 1].isalnum() or text[item_start - 1] == "_"):
+        item_start -= 1
+    if item_start == position:
+        return None
+    statement = _statement_start(text, item_start)
+    if statement is None:
+        return None
+    listed = text[statement:item_start].rstrip()
+    if listed.endswith((",", "show", " in", " as")) or "\n" in text[item_start:position]:
+        return None
+    item = _SHOWN_ITEM.match(text, item_start).group(0)
+    end = text.find("\n", item_start)
+    line_start = text.rfind("\n", 0, item_start) + 1
+    line = text[line_start:end if end >= 0 else len(text)].removesuffix("\r")
+    cut = item_start - line_start
+    fixed = _code(line[:cut].rstrip() + ", " + line[cut:])
+    return WrittenSlip(f"a ',' is missing before '{item}' in a `show` list", item_start, len(item),
+                       (f"separate shown cells with ',': `{fixed}`",))
+
+
+def _statement_start(text: str, position: int) -> int | None:
+    """The offset of the `show` that starts the statement holding `position`: on its line, or on a line above
+    joined to it by lines that end in ','; None where the statement is no show."""
+    line_start = text.rfind("\n", 0, position) + 1
+    for _ in range(50):                    # a show list of fifty lines is as far as this looks
+        found = _STATEMENT_START.match(text, line_start)
+        if found is not None:
+            return found.start(1)
+        if line_start == 0:
+            return None
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if not _code(text[previous:line_start - 1]).endswith(","):
+            return None
+        line_start = previous
+    return None
+
+
+def _code(line: str) -> str:
+    """A line's code: without its comment, its '\\r' and the spaces around it."""
+    in_string = False
+    for index, char in enumerate(line):
+        if char == '"':
+            in_string = not in_string
+        elif char == "#" and not in_string:
+            line = line[:index]
+            break
+    return line.strip()
+
+
+def _code_line(text: str, position: int) -> str:
+    """The whole line that holds the last code before `position` (the token's own line, or the line above where the
+    token starts its line), without its comment: what a slip at the end of a cell is read from."""
+    start = _line_start_of_code(text, position)
+    end = text.find("\n", start)
+    line = text[start:end if end >= 0 else len(text)].removesuffix("\r")
+    code = _code(line)
+    return line[:len(line) - len(line.lstrip())] + code
+
+
+def _line_start_of_code(text: str, position: int) -> int:
+    """The start of the line that holds the last non-space character before `position`."""
+    index = position
+    while index > 0 and text[index - 1] in " \t\r\n":
+        index -= 1
+    return text.rfind("\n", 0, index) + 1

@@ -4,7 +4,8 @@ A dimension is a vector of integer exponents over the base dimensions below; a u
 dimension. Values are held in SI (seconds, bytes, FLOP, tokens, joules, requests); users choose display units.
 
 Unit expressions are written without spaces: `GB/s`, `TFLOP/s`, `J/token`, `byte*s`, `s^-1`, `%`.
-  - SI prefixes k M G T P E (and m u µ n p for s, J, W, Hz): `kB` = 1000 byte, `ms` = 0.001 s.
+  - SI prefixes k M G T P E (and m u µ n p for s, J, W, Hz; micro also as Greek mu μ, U+03BC, which NFKC
+    makes of the micro sign µ, U+00B5: they look alike): `kB` = 1000 byte, `ms` = 0.001 s.
   - Binary prefixes Ki Mi Gi Ti Pi Ei for bytes and bits: `GiB` = 2^30 byte. GB and GiB are different units.
   - `KB` is read as 1000 byte (as drive and memory vendors print it); write `KiB` for 1024.
   - `FLOPS` means FLOP/s (so `TFLOPS` = `TFLOP/s`), `TOPS` means TOP/s; `OP` counts an operation like `FLOP`.
@@ -132,7 +133,7 @@ class Unit:
 
 
 _SI_LARGE = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-_SI_SMALL = {"m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9, "p": 1e-12}
+_SI_SMALL = {"m": 1e-3, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "n": 1e-9, "p": 1e-12}
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
 
 
@@ -170,7 +171,7 @@ def _build_table() -> dict[str, tuple[float, Dimension]]:
 
 
 UNIT_TABLE = _build_table()
-_TERM = re.compile(r"(?P<name>%|[A-Za-zµ_][A-Za-zµ_]*|1)(?:\^(?P<power>-?\d+))?")
+_TERM = re.compile(r"(?P<name>%|[A-Za-zµμ_][A-Za-zµμ_]*|1)(?:\^(?P<power>-?\d+))?")
 
 
 @lru_cache(maxsize=4096)

@@ -119,6 +119,15 @@ def test_a_report_that_shows_the_cell_reads_it(tmp_path, capsys, monkeypatch):
     ("mem_bwe", "mem_bw", True), ("mem_siz", "mem_size", True),
     ("tp_k", "tp_q", False),                              # a one-letter word: another word
     ("peak_bf16", "peak_fp16", False),                    # two letters: another format
+    # Case aside (a newcomer's `TDP = 200 W` kept the inherited tdp), and slips of the keys in a number.
+    ("TDP", "tdp", True), ("MEM_BW", "mem_bw", True), ("mem_BW", "mem_bw", True), ("memBW", "mem_bw", True),
+    ("mem_Bw", "mem_bw", True), ("top_K", "top_k", True), ("Tdp", "tdp", True),
+    ("peak_fp61", "peak_fp16", True),                     # two digits swapped
+    ("peak_fp1", "peak_fp16", True),                      # the last digit left out
+    ("peak_fp6", "peak_fp16", False),                     # a digit left out elsewhere: another format (FP6)
+    ("peak_fp4", "peak_fp64", False),
+    ("peak_FP4", "peak_fp8", False),                      # another number, case aside
+    ("peak_fp166", "peak_fp16", False),                   # a digit added: another number (fp160, fp80)
 ])
 def test_what_counts_as_a_slip(name, meant, slip):
     assert misspelt(name, meant) is slip
@@ -143,6 +152,57 @@ def test_a_what_if_gpus_misspelt_figure_is_warned_of(tmp_path, capsys, monkeypat
         "  = help: a new cell of this name is fine once a formula, `show` or `require` reads it\n"
         "\n"
         "1 warning\n")
+
+
+GPU = """\
+hardware gpu48 {
+    tdp = 300 W
+    mem_bw = 864 GB/s
+    peak_fp16 = 181 TFLOP/s
+}
+hardware what_if extends gpu48 {
+    SLIP
+}
+report r { hardware = what_if
+    show hardware.tdp, hardware.mem_bw, hardware.peak_fp16 }
+"""
+
+
+@pytest.mark.parametrize("slip, meant", [
+    ("TDP = 200 W", "tdp"), ("MEM_BW = 1 TB/s", "mem_bw"), ("mem_BW = 1 TB/s", "mem_bw"),
+    ("memBW = 1 TB/s", "mem_bw"), ("mem_Bw = 1 TB/s", "mem_bw"),
+    ("peak_fp61 = 200 TFLOP/s", "peak_fp16"), ("peak_fp1 = 200 TFLOP/s", "peak_fp16"),
+])
+def test_a_slip_of_case_or_of_a_digit_in_an_override_is_warned_of(tmp_path, capsys, monkeypatch, slip, meant):
+    """Each of these left the GPU with the figure it inherits, and `check` said ok (the rule compared case as any
+    letter, and a name whose letters matched was taken for another number)."""
+    status, err = check(tmp_path, GPU.replace("SLIP", slip), capsys, monkeypatch)
+    name = slip.split(" = ")[0]
+    kept = {"tdp": "300 W", "mem_bw": "864 GB/s", "peak_fp16": "181 TFLOP/s"}[meant]
+    line = {"tdp": 2, "mem_bw": 3, "peak_fp16": 4}[meant]
+    assert status == 0
+    assert err == (
+        f"warning[unread-cell]: '{name}' is not a cell of 'gpu48' (its parent) and nothing reads it\n"
+        "  --> spec.perf:7:5\n"
+        "  |\n"
+        f"7 |     {slip}\n"
+        f"  |     {'^' * len(name)}\n"
+        f"  = note: 'what_if' keeps the '{meant}' it inherits: {meant} = {kept}, at spec.perf:{line}:5\n"
+        f"  = in: hardware.what_if.{name}\n"
+        f"  = help: did you mean '{meant}'?\n"
+        "  = help: a new cell of this name is fine once a formula, `show` or `require` reads it\n"
+        "\n"
+        "1 warning\n")
+
+
+def test_a_model_whose_top_k_is_written_in_capitals_is_warned_of(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, "model moe {\n    top_k = 8\n}\nmodel fewer extends moe {\n    top_K = 4\n}\n"
+                        "report r { model = fewer\n    show model.top_k }\n", capsys, monkeypatch)
+    assert status == 0
+    assert err.splitlines()[0] == "warning[unread-cell]: 'top_K' is not a cell of 'moe' (its parent) and nothing " \
+        "reads it"
+    assert "  = note: 'fewer' keeps the 'top_k' it inherits: top_k = 8, at spec.perf:2:5\n" \
+        "  = in: model.fewer.top_K\n  = help: did you mean 'top_k'?\n" in err
 
 
 def test_no_bundled_file_warns_of_an_unread_cell(capsys, monkeypatch):

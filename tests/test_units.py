@@ -27,7 +27,7 @@ def dim(text: str) -> Dimension:
 # -- base units and prefixes ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected, dimension", [
-    ("s", 1.0, TIME), ("sec", 1.0, TIME), ("ms", 1e-3, TIME), ("us", 1e-6, TIME), ("µs", 1e-6, TIME),
+    ("s", 1.0, TIME), ("sec", 1.0, TIME), ("ms", 1e-3, TIME), ("us", 1e-6, TIME), ("µs", 1e-6, TIME), ("μs", 1e-6, TIME), ("μJ", 1e-6, ENERGY),
     ("ns", 1e-9, TIME), ("min", 60.0, TIME), ("h", 60.0 * 60, TIME), ("hour", 60.0 * 60, TIME),
     ("day", 24 * 60.0 * 60, TIME),
     ("B", 1.0, BYTES), ("byte", 1.0, BYTES), ("bytes", 1.0, BYTES), ("bit", 1 / 8, BYTES),

@@ -1,0 +1,124 @@
+"""Slips a newcomer made writing .perf files by hand, each with the exact diagnostic `perfdsl check` gives: a string
+where arithmetic wants a number (the note says where its quotes are), and the syntax slips whose messages pointed
+elsewhere (a missing comma in a show list, `mem_bw: 1 TB/s`, a keyword or a boolean as a cell's name, `by x4` and
+`...` in a range)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from perfdsl import cli
+
+
+def check(tmp_path: Path, text: str, capsys, monkeypatch) -> tuple[int, str]:
+    """`perfdsl check spec.perf` of `text` in tmp_path (its working folder): the exit status and stderr."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.perf").write_text(text)
+    status = cli.main(["check", "--no-cache", "spec.perf"])
+    return status, capsys.readouterr().err
+
+
+# -- a string used as a number ---------------------------------------------------------------------------------------
+
+def test_a_quoted_number_read_by_a_formula_points_back_at_its_quotes(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, 'workload w {\n    batch = 8\n    ctx = "1024"\n}\n'
+                        "costmodel m {\n    tokens = workload.batch * workload.ctx\n}\n"
+                        "report r { workload = w\n    show m.tokens }\n", capsys, monkeypatch)
+    assert status == 1
+    assert err == (
+        "error[type-mismatch]: '*' needs numbers, but 'workload.ctx' is a string\n"
+        "  --> spec.perf:6:31\n"
+        "  |\n"
+        "6 |     tokens = workload.batch * workload.ctx\n"
+        "  |                               ^^^^^^^^^^^^\n"
+        "  = note: 'workload.ctx' is defined at spec.perf:3:11 as the string \"1024\"\n"
+        "  = in: costmodel.m.tokens\n"
+        "  = help: write 1024 without quotes\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_string_that_is_no_number_and_a_quoted_literal_get_their_own_help(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, 'workload w {\n    batch = 8\n    name = "llama"\n    a = batch + name\n'
+                        '    b = batch * "12"\n}\n', capsys, monkeypatch)
+    assert status == 1
+    assert [line for line in err.splitlines() if line.startswith(("error", "  = note", "  = help"))] == [
+        "error[type-mismatch]: '+' needs numbers, but 'name' is a string",
+        "  = note: 'name' is defined at spec.perf:3:12 as the string \"llama\"",
+        "  = help: a string is text, which no arithmetic takes: a number is written without quotes",
+        "error[type-mismatch]: '*' needs numbers, but \"12\" is a string",
+        "  = help: write 12 without quotes"]
+
+
+# -- syntax slips ----------------------------------------------------------------------------------------------------
+
+def diagnostic(line_no: int, line: str, col: int, width: int, message: str, *hints: str, path: str = "spec.perf",
+               count: str = "1 error") -> str:
+    """The text `check` prints for one syntax error at line `line_no`, columns col .. col + width."""
+    pad = " " * len(str(line_no))
+    return (f"error[syntax]: {message}\n  --> {path}:{line_no}:{col}\n{pad} |\n{line_no} | {line}\n"
+            f"{pad} | {' ' * (col - 1)}{'^' * width}\n" + "".join(f"{pad} = help: {hint}\n" for hint in hints)
+            + f"\n{count}\n")
+
+
+SHOWN = "costmodel c {\n    t = 1 s; u = 2 s\n}\n"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A missing comma in a show list: was "unexpected '.' after 'c'" with "a cell is written `c = VALUE`".
+    (SHOWN + "report r {\n    show c.t in ms c.u in ms\n}\n",
+     diagnostic(5, "    show c.t in ms c.u in ms", 20, 3, "a ',' is missing before 'c.u' in a `show` list",
+                "separate shown cells with ',': `show c.t in ms, c.u in ms`")),
+    # ... on the second line of a show list that goes on after a ','.
+    (SHOWN + "report r {\n    show c.t in ms,\n         c.t as x c.u  # both\n}\n",
+     diagnostic(6, "         c.t as x c.u  # both", 19, 3, "a ',' is missing before 'c.u' in a `show` list",
+                "separate shown cells with ',': `c.t as x, c.u`")),
+    # YAML's `key: value`: was "unexpected '/' after 'TB'", "a cell is written `TB = VALUE`".
+    ("hardware h {\n    mem_bw: 1 TB/s   # datasheet\n}\n",
+     diagnostic(2, "    mem_bw: 1 TB/s   # datasheet", 11, 1, "a cell's value is written after '=', not ':'",
+                "write `mem_bw = 1 TB/s`",
+                "':' declares a type: `mem_bw: TB/s`, or with a value `mem_bw: TB/s = 1 TB/s`")),
+    ("model m {\n    layers: 24\n}\n",
+     diagnostic(2, "    layers: 24", 11, 1, "a cell's value is written after '=', not ':'", "write `layers = 24`",
+                "':' declares a type: `layers: count`, or with a value `layers: count = 24`")),
+    # A statement's keyword as a cell's name: was a bare "unexpected '='".
+    ("workload w {\n    where = 1 ms\n}\n",
+     diagnostic(2, "    where = 1 ms", 5, 5, "'where' is a reserved word, not a cell's name",
+                "`where CONDITION` filters a report's points: give the cell another name")),
+    ("report r {\n    show = 1 ms\n}\n",
+     diagnostic(2, "    show = 1 ms", 5, 4, "'show' is a reserved word, not a cell's name",
+                "`show CELL, ...` prints cells: give the cell another name")),
+    # `true` as a cell's name: was accepted, and `2 * true` read the boolean.
+    ("workload w {\n    true = 1 ms\n    t = 2 * true\n}\n",
+     diagnostic(2, "    true = 1 ms", 5, 4, "'true' is a boolean, not a cell's name",
+                "a formula that reads `true` gets the boolean, not this cell: give the cell another name")),
+    # Three dots in a range: was "unexpected '.'" with the list of every token a value may start with.
+    ("workload w {\n    sweep b = 1 ... 256\n}\n",
+     diagnostic(2, "    sweep b = 1 ... 256", 17, 3, "a range is written with two dots: `START .. STOP`",
+                "write `sweep b = 1 .. 256` (`by STEP` or `by *FACTOR` after it sets the step)")),
+])
+def test_syntax_slips_say_what_to_write(tmp_path, capsys, monkeypatch, text, expected):
+    assert check(tmp_path, text, capsys, monkeypatch) == (1, expected)
+
+
+def test_a_dimensionless_input_is_no_slip(tmp_path, capsys, monkeypatch):
+    # `ratio: 1` declares a plain number (`1` is the dimensionless unit); the error below it is its own.
+    status, err = check(tmp_path, "workload w {\n    ratio: 1\n    b = 2 +\n}\n", capsys, monkeypatch)
+    assert status == 1 and "not ':'" not in err
+
+
+def test_a_factor_written_x4_in_a_range_says_by_star_4(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, "report r {\n    sweep b = 1 .. 256 by x4\n    show b\n}\n", capsys, monkeypatch)
+    assert (status, err) == (1, (
+        "error[unknown-name]: unknown name 'x4' in report 'r'\n"
+        "  --> spec.perf:2:27\n"
+        "  |\n"
+        "2 |     sweep b = 1 .. 256 by x4\n"
+        "  |                           ^^\n"
+        "  = in: report.r.b\n"
+        "  = help: a factor is written `by *4` (a geometric range: each value 4 times the one before); `by 4` adds 4 "
+        "each time\n"
+        "\n"
+        "1 error\n"))
