@@ -25,7 +25,7 @@ import json
 from datetime import timezone
 from pathlib import Path
 
-from ..errors import Diagnostic, Location, PerfError, UsageError
+from ..errors import Diagnostic, Location, PerfError, UsageError, did_you_mean
 from .columns import identity_value
 from .files import read_json
 from .nvidia_smi import window_bound
@@ -72,6 +72,12 @@ def check_side(side: object, where: str, error=UsageError) -> dict[str, object]:
         else:
             kept, reason = identity_value(key, value)
             if kept is None:
+                # A list is no identifying value but what `columns` and `window` take: `colums` is more likely one
+                # of them misspelt than a field of its own (identifying keys get misspelt_keys' warning).
+                near = did_you_mean(key, CONTROL_KEYS) if isinstance(value, (list, dict)) else []
+                if near:
+                    raise fail(f"cannot use {value!r} for '{key}': {reason}, and '{key}' is no control key",
+                               near[0] + " (control keys: " + ", ".join(sorted(CONTROL_KEYS)) + ")")
                 raise fail(f"cannot use {value!r} for '{key}': {reason}", "write counts as whole numbers, names as text")
             checked[key] = kept
     return checked
