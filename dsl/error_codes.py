@@ -227,7 +227,24 @@ _TABLE = [
               "benchmark.json has 'config' and 'report' objects",
               "benchmark_report.json alone has no config: ingest benchmark.json"),
     ErrorCode("unknown-format", "runs", _E, "cannot tell which format this log is: {reason}",
-              "name the format with --format NAME"),
+              "in ingest, name the format with --format NAME; eval, calibrate and plot (whose --format is the output's) "
+              "read such a log once ingested: perfdsl ingest LOG --format NAME -o runs.csv, then --measured runs.csv"),
+    ErrorCode("wrong-format", "runs", _E, "read as --format {name}, its {n} runs carry no measured value: this log "
+              "holds none of the fields {name} reads | no row of this log could be read: it does not look like a "
+              "{name} log", "the notes say what {name} reads "
+              "and what the file is; the help, what detection reads it as: leave out --format, or name that format"),
+    ErrorCode("no-metric", "runs", _E + " or warning", "no run of this log carries a measured value: {n} runs read, "
+              "{what they hold} (an error: the log gives nothing to compare) | {n} runs of this log carry no measured "
+              "value: left out ({rows}) (a warning: the other runs are read)", "a measured column of perfdsl's CSV is "
+              "written 'name [unit]' (runtime [ms]); a log of another tool: check its measured keys or columns are "
+              "spelt as the tool writes them"),
+    ErrorCode("unknown-column", "runs", _W, "column '{column}' is not one the Zeus reader knows: not read[; the runs "
+              "have no {metric} (from '{expected}')]", "did you mean '{expected}'? rename the column where its values "
+              "are in the unit the reader reads"),
+    ErrorCode("missing-column", "runs", _W, "the header has no column '{column}': the runs have no {field} (from "
+              "'{column}')", "the runs are read without it; a log of the tool has it"),
+    ErrorCode("unused-column", "runs", _N, "column '{column}' is not read: {why}", "nothing to do: said so that no "
+              "column is dropped silently"),
     ErrorCode("unsupported-format", "runs", _E, "{what} is not a run log perfdsl reads",
               "the help lists the formats read"),
     ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped",
@@ -239,7 +256,7 @@ _TABLE = [
               "writes an estimate that is not finite as inf): write NA where the run has no value"),
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
-              "line {n} is not valid JSON: {reason}; row {n} skipped (a warning: the other lines are read) | the file "
+              "row {n} is not valid JSON; row {n} skipped (a warning: the other lines are read; the parser's reason in a note) | the file "
               "ends early, at line {n}, before its JSON closes (about {k} brackets still open): it looks truncated",
               "check that the file is the tool's own output; a truncated one: take the whole file"),
     ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason}", "check the quoting of the line named"),
@@ -315,7 +332,9 @@ _TABLE = [
     ErrorCode("derived-metric", "runs", _W, "{n} rows hold '{metric}', a value the source DERIVED, not a measurement: "
               "not used", "a report compares measured metrics only; the rows are listed"),
     ErrorCode("unknown-metric", "runs", _W, "{n} rows hold '{metric}', a metric the published reader does not know: "
-              "not used", "add the metric to METRICS in dsl/runlogs/published_names.py"),
+              "not used", "the metric column names one of decode_throughput, decode_throughput_per_sequence, "
+              "prefill_throughput, ... (the hint lists them; a note in parentheses may follow): spell it so to use the "
+              "rows, or leave them out"),
     ErrorCode("unknown-spelling", "runs", _W, "{column} '{text}' is in no table of published names: kept as written "
               "({n} rows) | {column} is empty: the runs have no {column} to match ({n} rows)",
               "add the spelling to dsl/runlogs/published_names.py"),
@@ -423,7 +442,8 @@ _TABLE = [
               "form org/name", "give the model id: --hf-id ORG/NAME"),
     ErrorCode("bad-name", "usage", _E, "'{name}' is not a block name",
               "letters, digits and '_', not starting with a digit"),
-    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix | --format {format} "
+    ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix[: ingest writes .csv "
+              "(perfdsl's CSV) or .jsonl (JSON Lines)] | --format {format} "
               "does not match '{output}' | cannot write "
               "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | permission denied | "
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
@@ -433,7 +453,7 @@ _TABLE = [
               "evaluate at once, so its question is answered chunk by chunk; a workbook is written from one whole "
               "evaluation, ...",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
-              ".parquet take none); a sweep evaluated in chunks: leave out the option that asked for chunks, or "
+              ".parquet take none; ingest writes .csv or .jsonl, its --format names the logs' format); a sweep evaluated in chunks: leave out the option that asked for chunks, or "
               "write -o FILE.csv, .jsonl or .parquet; choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
               "a file already there is left as it was)"),

@@ -124,6 +124,7 @@ TRIGGERS = [
         "  |\n"
         "1 | index, power.draw [W]\n"
         "  = help: add timestamp first in --query-gpu\n"
+        "  = help: detection reads it as perfdsl-csv: leave out --format nvidia-smi (or name --format perfdsl-csv)\n"
         "ingest: 0 runs from 1 log; nothing written; 1 error, 0 warnings\n")),
     Trigger("bad-report", ["ingest", "benchmark.json", "-o", "out.csv"], 1, files={
         "benchmark.json": '{"config": {"backend": {"model": "org/tiny"}}, "report": null}\n'}, stderr=(
@@ -159,12 +160,13 @@ TRIGGERS = [
     Trigger("bad-json", ["ingest", "runs.jsonl", "-o", "runs.csv"], 0, files={
         "runs.jsonl": '{"model": "org/tiny", "runtime [ms]": 25}\n{"model": "org/tiny", "runtime [ms]": 40,}\n'},
         stderr=(
-        "warning[bad-json]: line 2 is not valid JSON: Expecting property name enclosed in double quotes; "
+        "warning[bad-json]: row 2 is not valid JSON; "
         "row 2 skipped\n"
         "  --> runs.jsonl:2:42 (row 2)\n"
         "  |\n"
         "2 | {\"model\": \"org/tiny\", \"runtime [ms]\": 40,}\n"
         "  |                                          ^\n"
+        "  = note: line 2, column 42: Expecting property name enclosed in double quotes\n"
         "ingest: 1 run from 1 log (perfdsl-jsonl); wrote runs.csv; 0 errors, 1 warning\n")),
     # -- run logs: headers -------------------------------------------------------------------------------------
     Trigger("empty-column-name", ["ingest", "runs.csv", "-o", "out.csv"], 1, files={
@@ -351,25 +353,39 @@ TRIGGERS = [
         "2 warnings\n")),
     # A log column without its unit reads as an identifying field: the hint says it may be the shown metric.
     Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
-            files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
+            files={"r.perf": REPORT.replace("as runtime\n", "as runtime\n    show c.runtime in ms as e2e\n"),
+                   "runs.csv": "model,n_gpus,e2e_ms,runtime [ms]\norg/tiny,1,11,11\n"}, stderr=(
         "warning[unused-run-field]: the runs' fields 'model' match no cell of the report, so matching does not use "
         "them\n"
         "  = help: add a cell of that name to the report or its workload to match on it\n"
         "\n"
-        "warning[unused-run-field]: the runs' field 'runtime_ms' matches no cell of the report, so matching does not "
+        "warning[unused-run-field]: the runs' field 'e2e_ms' matches no cell of the report, so matching does not "
         "use it\n"
-        "  --> runs.csv:1:14 (column 'runtime_ms')\n"
+        "  --> runs.csv:1:14 (column 'e2e_ms')\n"
         "  |\n"
-        "1 | model,n_gpus,runtime_ms\n"
-        "  |              ^^^^^^^^^^\n"
-        "  = help: 'runtime_ms' may be the metric 'runtime' in ms: a column without a unit identifies the run; name "
-        "it 'runtime [ms]' to compare it with the shown 'runtime'\n"
+        "1 | model,n_gpus,e2e_ms,runtime [ms]\n"
+        "  |              ^^^^^^\n"
+        "  = help: 'e2e_ms' may be the metric 'e2e' in ms: a column without a unit identifies the run; name "
+        "it 'e2e [ms]' to compare it with the shown 'e2e'\n"
         "\n"
         "note[unmatched]: 1 estimate without a run\n"
         "  = note: n_gpus=2\n"
         "\n"
         "2 warnings\n"
         "--strict: warnings are errors\n")),
+    # Where every measured column lacks its unit, no run carries a measured value: the log is refused at load (it
+    # was read as runs of identifying fields, and only the report's matching said something was wrong).
+    Trigger("no-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 1,
+            files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
+        "error[no-metric]: no run of this log carries a measured value: 1 run read, the first has identifying fields "
+        "model, n_gpus, runtime_ms\n"
+        "  --> runs.csv\n"
+        "  = help: 'runtime_ms' may be a measured value in ms: a column without a unit identifies the run; name it "
+        "'runtime [ms]'\n"
+        "  = help: perfdsl-csv reads a CSV header whose measured columns are written 'name [unit]', e.g. "
+        "model,n_gpus,runtime [ms]\n"
+        "\n"
+        "1 error\n")),
     # A misspelt metric was dropped without a word (exit 0, --strict too): a warning, so --strict refuses it.
     Trigger("unmatched-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "n_gpus,runtme [ms]\n1,11\n2,21\n"}, stderr=(

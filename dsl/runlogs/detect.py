@@ -29,12 +29,19 @@ _UNSUPPORTED = {
 }
 
 
+# How to read a log of a format detection cannot tell. Only `ingest` has a --format for the logs (in eval, calibrate
+# and plot --format is the OUTPUT's format, so "name the format with --format NAME" failed there): a log read
+# elsewhere is ingested first. ingest.py puts INGEST_HINT in its place.
+NAMED_FORMAT_HINT = ("name its format where it is converted: perfdsl ingest LOG --format NAME -o runs.csv, then read "
+                     "runs.csv (--measured runs.csv, or the report's `measured`)")
+INGEST_HINT = "name the format with --format NAME"
+
+
 def unknown(path: str, reason: str) -> PerfError:
-    """The PerfError (unknown-format, exit 1) to raise for a log whose format cannot be told, with `reason` and the
-    formats' names in the hint."""
+    """The PerfError (unknown-format, exit 1) to raise for a log whose format cannot be told, with `reason`, and the
+    formats' names in the hint (NAMED_FORMAT_HINT: ingest with --format NAME, then read what it wrote)."""
     return PerfError(Diagnostic("unknown-format", f"cannot tell which format this log is: {reason}",
-                                Location(path), hints=["name the format with --format NAME; formats: " +
-                                                       ", ".join(format_names())]))
+                                Location(path), hints=[f"{NAMED_FORMAT_HINT}; formats: " + ", ".join(format_names())]))
 
 
 def unsupported(path: str, kind: str) -> PerfError:
@@ -69,9 +76,11 @@ def detect_format(path: Path | str) -> str:
 
 def detect_json(path: str, text: str) -> str:
     """The format of a log whose text starts with '{' or '[': a JSON object by its keys, a non-empty list of objects by
-    the formats' list tests, or "perfdsl-jsonl" where the text is not one JSON document but its first line is an
-    object. Raises PerfError (unknown-format, exit 1) where no format fits, and too-deep or bad-json for a document
-    Python's parser refuses."""
+    the formats' list tests, or, where the text is not one JSON document but its first line is an object, the JSON
+    Lines format that knows that object's keys (json_lines_format: vllm-serve for --append-result output, else
+    perfdsl-jsonl). Raises PerfError (exit 1): unknown-format where no format fits, too-deep or bad-json for a document
+    Python's parser refuses, and bad-json saying it looks truncated for a document cut short (inside a value or
+    between two)."""
     try:
         document = load_json_text(path, text)
     except json.JSONDecodeError as exc:
@@ -83,7 +92,7 @@ def detect_json(path: str, text: str) -> str:
         except json.JSONDecodeError:
             raise unknown(path, "it starts like JSON but is neither a JSON document nor JSON Lines") from None
         if isinstance(document, dict):
-            return "perfdsl-jsonl"
+            return json_lines_format(set(document))
         raise unknown(path, "its first line is JSON but not an object") from None
     if isinstance(document, list) and document and all(isinstance(d, dict) for d in document):
         for name, adapter in formats().items():
@@ -96,8 +105,54 @@ def detect_json(path: str, text: str) -> str:
     for name, adapter in formats().items():
         if adapter.json_keys is not None and adapter.json_keys(keys):
             return name
-    shown = ", ".join(sorted(keys)[:8])
-    raise unknown(path, f"a JSON object with keys none of the formats has ({shown})")
+    raise unknown(path, f"a JSON object with keys none of the formats has ({shown_keys(keys)})")
+
+
+def shown_keys(keys, limit: int = 8) -> str:
+    """The first `limit` of `keys` (sorted), quoted where a name holds a comma, with "and N more"."""
+    names = sorted(keys)
+    shown = ", ".join(name if "," not in name else repr(name) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def describe(path: Path | str) -> str:
+    """What the log at `path` looks like, in a few words, for an error that says a forced format does not fit it:
+    "a JSON object with the keys config, report", "JSON Lines whose first object has the keys ...", "a CSV file whose
+    header is ...", "a JSON list of 3 items". Raises nothing: a file that cannot be read is "a file perfdsl cannot
+    read (REASON)"."""
+    try:
+        text = read_text(path).lstrip()
+    except PerfError as exc:
+        return f"a file perfdsl cannot read ({exc.diagnostics[0].message})"
+    if not text:
+        return "an empty file"
+    first = physical_lines(text)[0]
+    if text[0] in "{[":
+        for what, part in (("", text), ("JSON Lines whose first line is ", first)):
+            try:
+                document = load_json_text(str(path), part)
+            except (json.JSONDecodeError, PerfError):
+                continue
+            if isinstance(document, dict):
+                return f"{what}a JSON object with the keys {shown_keys(document)}"
+            if isinstance(document, list):
+                return f"{what}a JSON list of {len(document):,} item{'s' if len(document) != 1 else ''}"
+        return "text that starts like JSON but does not parse"
+    try:
+        header = [h.strip() for h in next(csv.reader(io.StringIO(first, newline="")), [])]
+    except csv.Error:
+        return f"text whose first line is {first[:60]!r}"
+    shown = ",".join(header[:10]) + (f",... ({len(header)} columns)" if len(header) > 10 else "")
+    return f"a CSV file whose header is {shown}"
+
+
+def json_lines_format(keys: set[str]) -> str:
+    """The format of JSON Lines whose first object has `keys`: the first format that reads JSON Lines and knows the
+    keys (vLLM's --append-result output is vllm-serve), else perfdsl's own JSON Lines."""
+    for name, adapter in formats().items():
+        if adapter.json_lines and adapter.json_keys is not None and adapter.json_keys(keys):
+            return name
+    return "perfdsl-jsonl"
 
 
 def detect_csv(path: str, first_line: str) -> str:

@@ -9,6 +9,8 @@ zeus-csv   the metrics CSV of Zeus-measured Hugging Face runs (ap461719/Benchmar
            whole row's time, all its batches, so not `runtime`, one step's), memory, energy, power,
            energy_per_input_token, energy_per_output_token. Identity: model, precision (Quantization),
            context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
+           Carbon_gCO2eq is not read (a note says so); a column the reader does not know (a renamed Latency_s)
+           is a warning at the header, with did-you-mean, and so is each expected column missing.
 mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend", "GPU model", "#GPUs",
            "Request rate", "Requests per second", "Latency per request (s)", "Energy per request (J)"):
            identity model, backend, hardware, n_gpus, request_rate; metrics request_throughput, e2e_latency,
@@ -26,11 +28,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import Location
+from ..errors import Location, near_miss
 from .columns import parse_quantity
 from .files import csv_rows, csv_text, physical_lines, read_json, read_text
 from .perfdsl_csv import caret_span
-from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, ragged_row, warning
+from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, note, ragged_row, warning
 from .registry import Adapter, register
 
 # CSV column / JSON key -> (metric, unit as the tool writes it)
@@ -42,6 +44,12 @@ ZEUS_METRICS = {
     "Energy_per_InputToken": ("energy_per_input_token", "J/token"),
     "Energy_per_OutputToken": ("energy_per_output_token", "J/token"),
 }
+# The columns of a Zeus metrics CSV, in the order it writes them.
+ZEUS_COLUMNS = ("Model", "Quantization", "Context_Window", "Dataset", "Batch_Size", "Latency_sec", "Memory_MB",
+                "Energy_J", "Power_W", "Input_Tokens", "Output_Tokens", "Energy_per_InputToken",
+                "Energy_per_OutputToken", "Carbon_gCO2eq")
+# Columns Zeus writes that are not compared, said in a note rather than dropped silently.
+ZEUS_UNUSED = {"Carbon_gCO2eq": "carbon emissions (g CO2-eq) are no quantity perfdsl estimates or compares"}
 ZEUS_IDENTITY = {"Model": "model", "Quantization": "precision", "Context_Window": "context_window",
                  "Dataset": "dataset", "Batch_Size": "batch", "Input_Tokens": "input_tokens",
                  "Output_Tokens": "output_tokens"}
@@ -68,16 +76,19 @@ _GPU_MODEL = re.compile(r"^\s*(?P<count>\d+)\s*x\s*(?P<name>.+?)\s*$")
 
 
 def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: dict,
-               convert_extra=None) -> LoadResult:
-    """One record per CSV row: mapped columns become metrics or identity, the rest go to extra."""
+               convert_extra=None, check_header=None) -> LoadResult:
+    """One record per CSV row: mapped columns become metrics or identity, the rest go to extra. `check_header(header,
+    line, source_line)` (optional) returns diagnostics about the header's columns, put first in the problems."""
     text = csv_text(text)
     lines = physical_lines(text)
     rows_with_lines = [(line, r) for line, r in csv_rows(path, text, lines) if any(c.strip() for c in r)]
     if not rows_with_lines:
         raise file_error(path, "empty-log", "the file is empty")
-    _, header = rows_with_lines[0]
+    header_line, header = rows_with_lines[0]
     header = [h.strip() for h in header]
     result = LoadResult()
+    if check_header is not None:
+        result.problems.extend(check_header(header, header_line, lines[header_line - 1]))
     for row_number, (line, row) in enumerate(rows_with_lines[1:], start=1):
         source_line = lines[line - 1] if line - 1 < len(lines) else None
         if len(row) != len(header):
@@ -119,7 +130,58 @@ def read_zeus(path: Path | str, side: dict | None = None, window=None) -> LoadRe
     """The runs of a Zeus metrics CSV, one record per row (metrics in SI, e.g. Memory_MB at 1e6 byte per MB; see the
     module docstring for the columns). `side` and `window` are not used (the adapter signature). Raises PerfError
     (exit 1) for an unreadable file or CSV; bad cells are warnings in the result's problems."""
-    return read_table(str(path), read_text(path), "zeus-csv", ZEUS_METRICS, ZEUS_IDENTITY)
+    path_text = str(path)
+    return read_table(path_text, read_text(path), "zeus-csv", ZEUS_METRICS, ZEUS_IDENTITY,
+                      check_header=lambda header, line, text: zeus_columns(path_text, header, line, text))
+
+
+def zeus_columns(path: str, header: list[str], line: int, source_line: str) -> list:
+    """What a Zeus header has that the reader does not read, and what it lacks, each said once at the header: a
+    column Zeus writes that perfdsl does not compare (ZEUS_UNUSED) is a note; any other column is an
+    `unknown-column` warning (a misspelt or renamed one, `Latency_s`, gets did-you-mean and what the runs lack
+    without it); an expected column missing is a `missing-column` warning naming what the runs lack."""
+    expected = sorted({**ZEUS_METRICS, **ZEUS_IDENTITY}, key=ZEUS_COLUMNS.index)
+    missing = [column for column in expected if column not in header]
+    explained: set[str] = set()
+    found = []
+
+    def at(column: str) -> Location:
+        return Location(path, line, *caret_span(source_line, header.index(column)), f"column '{column}'")
+
+    for column in header:
+        if column in expected:
+            continue
+        if column in ZEUS_UNUSED:
+            found.append(note("unused-column", f"column '{column}' is not read: {ZEUS_UNUSED[column]}", at(column)))
+            continue
+        close = [name for name in missing if near_miss(column.lower(), name.lower())]
+        explained.update(close[:1])
+        lacks = f"; the runs have no {_lacked(close[0])}" if close else ""
+        found.append(warning("unknown-column", f"column '{column}' is not one the Zeus reader knows: not read{lacks}",
+                             at(column), source_line=source_line,
+                             hints=[_rename_hint(close[0])] if close else
+                             ["the columns read: " + ", ".join(expected)]))
+    for name in missing:
+        if name not in explained:
+            found.append(warning("missing-column", f"the header has no column '{name}': the runs have no "
+                                 f"{_lacked(name)}", Location(path, line, 1, len(source_line) + 1, "header"),
+                                 source_line=source_line))
+    return found
+
+
+def _rename_hint(column: str) -> str:
+    """did-you-mean for a Zeus column, with the unit its values are read in (Energy_kJ renamed Energy_J would be
+    read 1,000 times too small)."""
+    if column in ZEUS_METRICS:
+        unit = ZEUS_METRICS[column][1]
+        return f"did you mean '{column}'? (read in {unit}: rename the column so where its values are in {unit})"
+    return f"did you mean '{column}'?"
+
+
+def _lacked(column: str) -> str:
+    """What the runs lack without a Zeus column: "runtime (Latency_sec)", "batch (Batch_Size)"."""
+    name = ZEUS_METRICS[column][0] if column in ZEUS_METRICS else ZEUS_IDENTITY[column]
+    return f"{name} (from '{column}')"
 
 
 def read_mlenergy(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
@@ -205,10 +267,17 @@ def is_codecarbon(keys) -> bool:
     return "codecarbon_version" in keys or {"energy_consumed", "emissions", "duration"} <= keys
 
 
+def _listed(names) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
 register(Adapter("mlenergy", read_mlenergy, "ML.ENERGY leaderboard v2 per-configuration JSON", rank=30,
-                 json_keys=lambda keys: "Energy per request (J)" in keys or {"GPU model", "#GPUs"} <= keys))
+                 json_keys=lambda keys: "Energy per request (J)" in keys or {"GPU model", "#GPUs"} <= keys,
+                 expects="a JSON object with the keys " + _listed([*MLENERGY_METRICS, *MLENERGY_IDENTITY])))
 register(Adapter("codecarbon", read_codecarbon, "CodeCarbon record (JSON) or emissions.csv", rank=31,
                  json_keys=is_codecarbon, json_list=lambda records: all(is_codecarbon(r.keys()) for r in records),
-                 csv_header=lambda header, names: is_codecarbon(names)))
+                 csv_header=lambda header, names: is_codecarbon(names),
+                 expects="JSON keys or CSV columns " + _listed([*CODECARBON_METRICS, "gpu_model", "gpu_count"])))
 register(Adapter("zeus-csv", read_zeus, "Zeus-measured metrics CSV (Energy_J, Latency_sec, Memory_MB ...)", rank=41,
-                 csv_header=lambda header, names: {"Energy_J", "Latency_sec"} <= names))
+                 csv_header=lambda header, names: {"Energy_J", "Latency_sec"} <= names,
+                 expects="a CSV header with the columns " + _listed(c for c in ZEUS_COLUMNS if c not in ZEUS_UNUSED)))

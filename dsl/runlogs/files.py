@@ -157,7 +157,15 @@ def read_json(path: Path | str, text: str | None = None) -> object:
 
 def ends_early(text: str, exc: json.JSONDecodeError) -> bool:
     """True where the JSON parser failed at the end of `text` (trailing whitespace aside): the document was not
-    closed, so the file was cut short, rather than holding a slip somewhere inside."""
+    closed, so the file was cut short, rather than holding a slip somewhere inside. That includes a cut inside a string
+    (the parser names the string's start, but says "Unterminated string" only where no quote follows before the end:
+    a string broken by a line end is "Invalid control character" instead) and a cut inside true, false or null."""
+    rest = text[exc.pos:].rstrip()
+    if exc.msg.startswith("Unterminated string"):
+        return True
+    if exc.msg == "Expecting value" and rest and any(word.startswith(rest) and word != rest
+                                                      for word in ("true", "false", "null")):
+        return True
     return exc.pos >= len(text.rstrip())
 
 

@@ -1,8 +1,9 @@
 """`perfdsl ingest LOG... -o runs.csv [--format NAME] [--meta side.json] [--window START,END]`.
 
 Reads the logs (format detected per file unless --format names one), writes the records as perfdsl's own run log
-(JSON Lines when the output ends in .jsonl, CSV otherwise), and prints a one-line summary and every problem to
-stderr. The output is written when at least one record was read, even if other rows or logs had problems.
+(CSV for an output ending in .csv, JSON Lines for .jsonl; any other suffix is refused before a log is read), and
+prints a one-line summary and every problem to stderr. The output is written when at least one record was read, even
+if other rows or logs had problems.
 
 Exit status (returned, for the CLI to exit with):
   0  every log was read (warnings, such as a value or row skipped, may have been printed: one per file, column
@@ -13,8 +14,8 @@ Exit status (returned, for the CLI to exit with):
      logs and for the side metadata found beside a log; a bad --meta file stops the run before any log is read,
      with nothing written, as the side metadata it gives would be missing from every run
   2  a usage mistake: a log or --meta file that does not exist (or is a folder), unknown --format, malformed
-     --window, an output that is one of the inputs (refused, so a log is never overwritten) or that cannot be
-     written (output.atomic_output: no folder, no permission, a full disk)
+     --window, an output whose suffix is not .csv or .jsonl, an output that is one of the inputs (refused, so a log
+     is never overwritten) or that cannot be written (output.atomic_output: no folder, no permission, a full disk)
 --window takes two bounds, each epoch seconds ("1744833200,1744833220") or an ISO time ("2025-04-16T19:53:20,
 2025-04-16T19:53:40", read in the nvidia-smi log's time zone: see nvidia_smi.py); it selects the nvidia-smi samples
 to integrate. A bound that is no time (NaN, infinity, other text, a number past the year 9999 as epoch seconds) is a
@@ -25,11 +26,13 @@ the window leaves them as they are, and a note says so once.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timezone
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
+from .detect import INGEST_HINT, NAMED_FORMAT_HINT
 from .files import read_json, read_text, require_logs
 from .load import load_runs
 from .times import window_bound, window_hints
@@ -66,6 +69,10 @@ def help_epilog() -> str:
     lines += [f"    {key.ljust(10)}  {text}" for key, text in CONTROL_KEY_HELP.items()]
     lines += [
               f"  also read without --meta: {FOLDER_FILE} in a log's folder and LOG{LOG_SUFFIX} beside a log",
+              "",
+              "output: -o RUNS.csv (perfdsl's CSV) or -o RUNS.jsonl (JSON Lines); any other suffix is refused.",
+              "a log whose runs carry no measured value is an error (no-metric; wrong-format where --format named a",
+              "format that does not fit it); runs without one beside others are left out, with a warning.",
               "",
               "exit status: 0 every run written (warnings, such as skipped rows, are printed), 1 a bad log or side metadata, "
               "2 usage errors (a log that does not exist, an output that cannot be written)."]
@@ -114,7 +121,31 @@ def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None)
     if is_side_file(output):
         raise UsageError(Diagnostic("bad-output", f"the output '{output}' is named like side metadata",
                                     hints=["write the runs to a .csv or .jsonl file, e.g. -o runs.csv"]))
+    output_writer(output)
     check_target(Path(output))
+
+
+# What ingest writes, by the output's suffix (any case): perfdsl's CSV or JSON Lines. Nothing else: `-o runs.json` or
+# `-o runs.xlsx` wrote CSV text under that name before, which the next reader took for JSON or a workbook.
+OUTPUT_SUFFIXES = {".csv": write_runs_csv, ".jsonl": write_runs_jsonl}
+
+
+def output_writer(output: str):
+    """The writer of the output's suffix (write_runs_csv for .csv, write_runs_jsonl for .jsonl, in any case; CSV for a
+    device or pipe such as /dev/stdout, which has no suffix to tell). Raises UsageError (bad-output, exit 2) for any
+    other suffix, or none, as `eval -o x.foo` does, before a log is read."""
+    suffix = Path(output).suffix
+    if suffix.lower() in OUTPUT_SUFFIXES:
+        return OUTPUT_SUFFIXES[suffix.lower()]
+    if os.path.exists(output) and not os.path.isfile(output) and not os.path.isdir(output):
+        return write_runs_csv       # a device or FIFO (/dev/stdout, /dev/full): written in place, as eval does
+    from ..errors import did_you_mean
+
+    hints = did_you_mean(suffix.lower(), OUTPUT_SUFFIXES) if suffix else []
+    base = Path(output).with_suffix("") if Path(output).name else Path("runs")
+    raise UsageError(Diagnostic("bad-output", f"cannot tell the format of '{output}' from its suffix: ingest writes "
+                                ".csv (perfdsl's CSV) or .jsonl (JSON Lines)",
+                                hints=hints + [f"write -o {base}.csv or -o {base}.jsonl"]))
 
 
 def ingest_command(logs: list[str], output: str, format: str | None, side_file: str | None,
@@ -130,11 +161,12 @@ def ingest_command(logs: list[str], output: str, format: str | None, side_file: 
 
 def run(logs: list[str], output: str, format: str | None, side_file: str | None, window: str | None) -> int:
     """Read `logs` (format detected per file, or `format`), with the side metadata of `side_file` and the `window` text
-    of --window, and write every record read to `output` (JSON Lines for .jsonl, CSV otherwise); the problems and a
+    of --window, and write every record read to `output` (CSV for .csv, JSON Lines for .jsonl); the problems and a
     one-line summary go to stderr. Returns 1 where a log had an error, else 0 (warnings included); nothing is written
-    where no record was read. Raises UsageError (exit 2) for an output that is one of the inputs or named like side
-    metadata or that cannot be written, a log or --meta file that does not exist, a bad --window, an unknown
-    --format; PerfError (exit 1) for a --meta file whose content cannot be used (read_side_file)."""
+    where no record was read. Raises UsageError (exit 2) for an output that is one of the inputs, named like side
+    metadata, of a suffix other than .csv and .jsonl, or that cannot be written, a log or --meta file that does not
+    exist, a bad --window, an unknown --format; PerfError (exit 1) for a --meta file whose content cannot be used
+    (read_side_file)."""
     refuse_overwrite(logs, output, side_file)
     require_logs(logs)
     if side_file:
@@ -148,6 +180,9 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
         else:
             epoch_window = parsed
     result = load_runs(logs, format, side=side, window=epoch_window)
+    for problem in result.problems:
+        if problem.code == "unknown-format":       # here --format names the logs' format: say it directly
+            problem.hints = [hint.replace(NAMED_FORMAT_HINT, INGEST_HINT) for hint in problem.hints]
     if side_file:
         result.problems[:0] = misspelt_keys(side, side_file)
     if window is not None:
@@ -162,7 +197,7 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     failure = None
     if result.records:
         try:
-            (write_runs_jsonl if output.endswith(".jsonl") else write_runs_csv)(result.records, output)
+            output_writer(output)(result.records, output)
         except PerfError as exc:
             failure = exc
     try:

@@ -12,6 +12,7 @@ from typing import Iterable
 from ..errors import Diagnostic, Location, PerfError, UsageError, available, did_you_mean
 from .columns import drop_non_magnitudes
 from .detect import detect_format
+from .metricless import check_metrics
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note
 from .side import apply_side, check_side, is_side_file, side_for
@@ -49,6 +50,8 @@ def check_window(window) -> tuple[float, float] | None:
 def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | None = None, *,
               side: dict[str, object] | None = None, window: tuple[float, float] | None = None) -> LoadResult:
     """Read every log (format detected per file unless named) into records; file-level failures become problems.
+    Runs without a measured value are left out, with a warning, or an error where no run of a log has one
+    (metricless.check_metrics: wrong-format where a named format does not fit the log).
 
     Raises UsageError only for mistakes in the call itself (an unknown format name, bad side metadata, a bad window).
     """
@@ -73,8 +76,11 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
                 raise
             for diagnostic in exc.diagnostics:
                 diagnostic.severity = "error"
+            if adapter is not None:
+                exc.diagnostics[0].hints.extend(other_format(path, adapter.name))
             result.problems.extend(group_problems(exc.diagnostics))
             continue
+        check_metrics(loaded, path_text, adapter)      # runs without a measured value: never passed on silently
         for record in loaded.records:
             loaded.problems.extend(apply_side(record, merged, path_text))
             loaded.problems.extend(drop_non_magnitudes(record, path_text))   # a negative latency is no measurement
@@ -83,6 +89,18 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
             loaded.problems.append(_no_run(loaded.problems, path_text))
         result.extend(loaded)
     return result
+
+
+def other_format(path, forced: str) -> list[str]:
+    """A hint for a log that the format `forced` (--format) could not read, where detection reads it as another
+    (`--format optimum-benchmark` on a CSV said "not valid JSON" and no more); [] where detection agrees or fails."""
+    try:
+        detected = detect_format(path)
+    except PerfError:
+        return []
+    if detected == forced:
+        return []
+    return [f"detection reads it as {detected}: leave out --format {forced} (or name --format {detected})"]
 
 
 def _no_run(problems: list[Diagnostic], path: str) -> Diagnostic:

@@ -263,4 +263,5 @@ def flatten(tree: dict, prefix: str, used: set[str]) -> dict[str, object]:
 
 
 register(Adapter("optimum-benchmark", read, "huggingface/optimum-benchmark benchmark.json (incl. energy_star)",
-                 rank=10, json_keys=lambda keys: {"config", "report"} <= keys))
+                 rank=10, json_keys=lambda keys: {"config", "report"} <= keys,
+                 expects="a JSON object with 'config' and 'report' objects"))

@@ -196,4 +196,6 @@ def to_measurement(value: float, unit: Unit) -> Measurement:
 
 
 register(Adapter("perfdsl-csv", read, "perfdsl's own CSV: 'name [unit]' columns are quantities", rank=90,
-                 csv_header=lambda header, names: any("[" in h and h.endswith("]") for h in header) or "model" in names))
+                 csv_header=lambda header, names: any("[" in h and h.endswith("]") for h in header) or "model" in names,
+                 expects="a CSV header whose measured columns are written 'name [unit]', e.g. "
+                         "model,n_gpus,runtime [ms]"))

@@ -53,13 +53,16 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
         try:
             document = load_json_text(path_text, line)
         except json.JSONDecodeError as exc:
+            # The parser's reason goes in a note: in the message it would keep the warnings of many bad lines from
+            # being grouped into one (a JSON document read as JSON Lines gave one warning per line, 3,748).
             result.problems.append(warning(
-                "bad-json", f"line {line_number} is not valid JSON: {exc.msg}; row {row_number} skipped",
-                Location(path_text, line_number, exc.colno, exc.colno + 1, f"row {row_number}"), source_line=line))
+                "bad-json", f"row {row_number} is not valid JSON; row {row_number} skipped",
+                Location(path_text, line_number, exc.colno, exc.colno + 1, f"row {row_number}"), source_line=line,
+                notes=[f"line {line_number}, column {exc.colno}: {exc.msg}"]))
             continue
         if not isinstance(document, dict):
             result.problems.append(warning(
-                "bad-json", f"line {line_number} is not a JSON object; row {row_number} skipped",
+                "bad-json", f"row {row_number} is not a JSON object; row {row_number} skipped",
                 Location(path_text, line_number, 1, len(line) + 1, f"row {row_number}"), source_line=line))
             continue
         for key in document:
@@ -136,4 +139,6 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
 
 # One JSON object is a JSON Lines file of one run; a first line that is an object, a JSON Lines file (detect.py).
 register(Adapter("perfdsl-jsonl", read, "perfdsl's own JSON Lines: keys written like the CSV headers", rank=91,
-                 json_keys=lambda keys: any("[" in k for k in keys) or "model" in keys))
+                 json_keys=lambda keys: any("[" in k for k in keys) or "model" in keys, json_lines=True,
+                 expects='one JSON object per line, its measured keys written "name [unit]", e.g. '
+                         '{"model": "org/x", "runtime [ms]": 25.5}'))

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..errors import Diagnostic, Location
+from ..errors import Diagnostic, Location, near_miss
 from ..units import UnitError, parse_unit
 from .columns import parse_quantity
 from .files import csv_rows, csv_text, physical_lines, read_text
@@ -96,8 +96,7 @@ class _Findings:
             found.append(self._grouped(code, f"{_rows(rows)} hold{'s' if len(rows) == 1 else ''} '{metric}', {what}: "
                                        "not used", rows, "metric",
                                        ["a report compares measured metrics only; see dsl/runlogs/published.py"
-                                        if code == "derived-metric" else
-                                        "add the metric to METRICS in dsl/runlogs/published_names.py"]))
+                                        if code == "derived-metric" else unknown_metric_hint()]))
         for (column, text), rows in self.unknown.items():
             message = (f"{column} '{text}' is in no table of published names: kept as written ({_rows(rows)})" if text
                        else f"{column} is empty: the runs have no {column} to match ({_rows(rows)})")
@@ -118,6 +117,13 @@ class _Findings:
                             f"column '{column}'")
         return warning(code, message, location, source_line=first.source_line, hints=hints,
                        notes=[f"row{'s' if len(rows) > 1 else ''} {listed}"])
+
+
+def unknown_metric_hint() -> str:
+    """What a user can do about a metric the reader does not know: the names its metric column may hold. (A new
+    metric of a source is taught to the reader in published_names.METRICS: a developer's change, not the user's.)"""
+    return ("the metric column names one of " + ", ".join(METRICS) + " (a note in parentheses may follow); "
+            "spell it so to use the rows, or leave them out")
 
 
 def _rows(rows: list) -> str:
@@ -170,9 +176,14 @@ def check_header(path: str, header: list[str], line_text: str) -> None:
         reason = "; ".join(parts)
     else:
         reason = "the columns are out of order"
+    near = []                               # `units` for `unit`: one hint per misspelt column
+    for written in extra:
+        close = [column for column in missing if near_miss(written.lower(), column)]
+        if close:
+            near.append(f"'{written}': did you mean '{close[0]}'?")
     raise file_error(path, "bad-header", f"not the 14-column header of published measurements: {reason}", line=1,
                      col=1, end_col=len(line_text) + 1, source_line=line_text,
-                     hints=["the header is: " + ",".join(COLUMNS)])
+                     hints=near + ["the header is: " + ",".join(COLUMNS)])
 
 
 def read_row(row: _Row, findings: _Findings) -> RunRecord | None:
@@ -261,5 +272,15 @@ def throughput_scope(key: str, unit: str, n_gpus: int) -> str:
     return "unknown"
 
 
+def is_published_header(header: list[str]) -> bool:
+    """Whether a CSV header is the published measurements': the 14 columns, or all but two of them with the rest
+    misspelt, reordered or extra (read as published, check_header names what differs; read as perfdsl's CSV, a
+    header with `units` for `unit` made every column an identifying field and every run metric-less)."""
+    if tuple(header) == COLUMNS:
+        return True
+    return len(set(header) & set(COLUMNS)) >= len(COLUMNS) - 2 and not any("[" in h for h in header)
+
+
 register(Adapter(FORMAT, read, "published measurements: the 14-column CSV of ../shared/data/measured", rank=30,
-                 csv_header=lambda header, names: tuple(header) == COLUMNS))
+                 csv_header=lambda header, names: is_published_header(header),
+                 expects="the CSV header " + ",".join(COLUMNS)))

@@ -20,7 +20,10 @@ class Adapter:
 
     read(path, side=dict, window=(start, end) | None) -> LoadResult. Recognition (None: never recognised that way):
     json_keys(set of a JSON object's keys) -> bool; json_list(list of JSON objects) -> bool; csv_header(the header's
-    cells, their names without units) -> bool. rank orders the tests (lower first).
+    cells, their names without units) -> bool. rank orders the tests (lower first). json_lines: the reader also reads
+    JSON Lines (one object per line), recognised by the keys of the first line. expects: what the reader takes its
+    values from (keys or columns), said where a log forced to this format gives no measured value (the
+    description where it is empty).
     """
 
     name: str
@@ -30,6 +33,8 @@ class Adapter:
     json_keys: Callable[[set[str]], bool] | None = None
     json_list: Callable[[list[dict]], bool] | None = None
     csv_header: Callable[[list[str], set[str]], bool] | None = None
+    json_lines: bool = False
+    expects: str = ""
 
 
 _REGISTERED: dict[str, Adapter] = {}

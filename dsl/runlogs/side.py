@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import timezone
 from pathlib import Path
 
-from ..errors import Diagnostic, Location, PerfError, UsageError
+from ..errors import Diagnostic, Location, PerfError, UsageError, did_you_mean
 from ..json_spans import object_spans, place
 from .columns import identity_value
 from .files import read_json, read_text
@@ -81,8 +81,14 @@ def check_side(side: object, where: str, error=UsageError, text: str | None = No
         else:
             kept, reason = identity_value(key, value)
             if kept is None:
-                raise fail(f"cannot use {value!r} for '{key}': {reason}",
-                           "write counts as whole numbers, names as text", key=key)
+                # A list is no identifying value but what `columns` and `window` take: `colums` is more likely one
+                # of them misspelt than a field of its own (identifying keys get misspelt_keys' warning).
+                near = did_you_mean(key, CONTROL_KEYS) if isinstance(value, (list, dict)) else []
+                if near:
+                    raise fail(f"cannot use {value!r} for '{key}': {reason}, and '{key}' is no control key",
+                               near[0] + " (control keys: " + ", ".join(sorted(CONTROL_KEYS)) + ")", key=key)
+                raise fail(f"cannot use {value!r} for '{key}': {reason}", "write counts as whole numbers, names as text",
+                           key=key)
             checked[key] = kept
     return checked
 

@@ -15,6 +15,8 @@ vllm-serve   `vllm bench serve --save-result` (benchmark_serving.py). Statistics
              snapshots/... is read as openai/gpt-oss-120b, the path kept in extra), concurrency (max_concurrency),
              request_rate ("inf" or a number, as written), num_requests (num_prompts), input_tokens and
              output_tokens (total_input_tokens, total_output_tokens: the workload's token totals).
+             With --append-result, benchmark_serving.py appends each result to the same file on a line of its own
+             (JSON Lines): one run per line, its source FILE:line N.
 vllm-latency `benchmark_latency.py --output-json`: avg_latency (s, one generate() of the whole batch) -> e2e_latency;
              percentiles {"10": ...} -> e2e_latency_p10 ...; the latencies list is kept in extra.
 vllm-throughput `benchmark_throughput.py --output-json`: elapsed_time -> run_duration (the whole run),
@@ -27,12 +29,13 @@ metadata (see runlogs/side.py: `--meta side.json`, `<log>.meta.json` or `perfdsl
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
 
-from ..errors import Location
-from .files import read_json, require_object
+from ..errors import Location, PerfError
+from .files import load_json_text, physical_lines, read_json, read_text, require_object
 from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, warning
 from .registry import Adapter, register
 
@@ -60,22 +63,82 @@ def hf_model_id(model_id: str) -> str | None:
 
 
 def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
-    """The one run of a `vllm bench serve --save-result` JSON (or the InferenceX variant): latency statistics in s (from
-    `_ms` keys in ms, from keys without the suffix in s; the mean under the plain name, ttft, and each other statistic
-    under its own, ttft_median, ttft_p99 ...), throughputs in token/s and request/s, identity as the module
-    docstring lists. `side` and `window` are not used. Raises PerfError (exit 1): bad-json for a document that is not
-    a JSON object, no-completed-requests where `completed` is 0, and the errors of reading the file. A statistic that
-    is inf or nan is a warning, left out."""
+    """The runs of a `vllm bench serve --save-result` JSON (or the InferenceX variant): one run for a JSON document,
+    one per line for the JSON Lines that `--append-result` writes (each run's result appended to the same file, one
+    JSON object per line). Each has latency statistics in s (from `_ms` keys in ms, from keys without the suffix in s;
+    the mean under the plain name, ttft, and each other statistic under its own, ttft_median, ttft_p99 ...),
+    throughputs in token/s and request/s, identity as the module docstring lists. `side` and `window` are not used.
+    Raises PerfError (exit 1): bad-json for a document that is not a JSON object, no-completed-requests where
+    `completed` is 0, and the errors of reading the file. A statistic that is inf or nan is a warning, left out; in
+    JSON Lines, a line that is not a JSON object or whose requests all failed is a warning, that line skipped."""
     path_text = str(path)
-    document = require_object(path_text, read_json(path), "a vLLM bench serve result")
+    text = read_text(path)
+    try:
+        document = load_json_text(path_text, text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data" or not first_line_is_object(path_text, text):
+            read_json(path_text, text)          # raises the located error (a cut file: truncated)
+        return read_serve_lines(path_text, text)
+    document = require_object(path_text, document, "a vLLM bench serve result")
     refuse_if_nothing_completed(path_text, document)
+    record, problems = serve_record(path_text, document, "$")
+    return LoadResult([record], problems)
+
+
+def first_line_is_object(path: str, text: str) -> bool:
+    """Whether the first non-blank line of `text` is a JSON object by itself: JSON Lines, not one document with
+    something after it (which is bad JSON, said at the place it starts)."""
+    first = physical_lines(text.lstrip())[0]
+    try:
+        return isinstance(load_json_text(path, first), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def read_serve_lines(path: str, text: str) -> LoadResult:
+    """The runs of `--append-result` output: one `serve_record` per non-blank line, its source "FILE:line N". A line
+    that is not a JSON object, or whose requests all failed, is a warning naming the line; that line is skipped."""
+    result = LoadResult()
+    for number, line in enumerate(physical_lines(text), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            document = load_json_text(path, line)
+        except json.JSONDecodeError as exc:
+            result.problems.append(warning("bad-json", f"{where} is not valid JSON: {exc.msg}; {where} skipped",
+                                           Location(path, number, exc.colno, exc.colno + 1), source_line=line[:200]))
+            continue
+        if not isinstance(document, dict):
+            result.problems.append(warning("bad-json", f"{where} is not a JSON object; {where} skipped",
+                                           Location(path, number, 1, 2), source_line=line[:200]))
+            continue
+        try:
+            refuse_if_nothing_completed(path, document)
+        except PerfError as exc:
+            for diagnostic in exc.diagnostics:
+                diagnostic.severity = "warning"
+                diagnostic.location = Location(path, number, detail=diagnostic.location.detail)
+                diagnostic.message += f"; {where} skipped"
+            result.problems.extend(exc.diagnostics)
+            continue
+        record, problems = serve_record(path, document, where)
+        result.records.append(record)
+        result.problems.extend(problems)
+    return result
+
+
+def serve_record(path_text: str, document: dict, where: str) -> tuple[RunRecord, list]:
+    """The run of one bench-serve result object, found at `where` ("$" for the whole file, "line N" in JSON Lines),
+    and the warnings about its values (a statistic that is inf or nan, left out)."""
+    prefix = "" if where == "$" else f"{where}, "
     identity, metrics, extra = {}, {}, {}
     problems = []
     for key, value in document.items():
         match = _SERVE_STAT.match(key)
         if (match or key in _SERVE_SCALARS) and isinstance(value, float) and not math.isfinite(value):
             problems.append(warning("bad-value", f"'{key}' is {value!r}, not a measurement; it is left out",
-                                    Location(path_text, detail=f"key '{key}'")))
+                                    Location(path_text, detail=f"{prefix}key '{key}'")))
             extra[key] = value
         elif match and is_number(value):
             base = _SERVE_NAMES[match.group("name")]
@@ -99,8 +162,8 @@ def read_serve(path: Path | str, side: dict | None = None, window=None) -> LoadR
             identity["request_rate"] = value
         else:
             extra[key] = value
-    record = RunRecord(identity, dict(sorted(metrics.items())), f"{path_text}:$", extra, "vllm-serve")
-    return LoadResult([record], problems)
+    record = RunRecord(identity, dict(sorted(metrics.items())), f"{path_text}:{where}", extra, "vllm-serve")
+    return record, problems
 
 
 def refuse_if_nothing_completed(path: str, document: dict) -> None:
@@ -171,11 +234,15 @@ def read_throughput(path: Path | str, side: dict | None = None, window=None) -> 
 
 
 register(Adapter("vllm-latency", read_latency, "vLLM benchmark_latency.py --output-json", rank=20,
-                 json_keys=lambda keys: "avg_latency" in keys and ("percentiles" in keys or "latencies" in keys)))
+                 json_keys=lambda keys: "avg_latency" in keys and ("percentiles" in keys or "latencies" in keys),
+                 expects="a JSON object with the keys 'avg_latency' and 'percentiles'"))
 register(Adapter("vllm-throughput", read_throughput, "vLLM benchmark_throughput.py --output-json", rank=21,
                  json_keys=lambda keys: "elapsed_time" in keys
-                 and ("tokens_per_second" in keys or "requests_per_second" in keys)))
+                 and ("tokens_per_second" in keys or "requests_per_second" in keys),
+                 expects="a JSON object with the keys " + ", ".join(f"'{k}'" for k in _THROUGHPUT_SCALARS)))
 register(Adapter("vllm-serve", read_serve, "vllm bench serve --save-result JSON (and the InferenceX variant)", rank=22,
                  json_keys=lambda keys: any(k.endswith(("_ttft_ms", "_tpot_ms", "_e2el_ms")) or k in ("median_ttft",
                                                                                                        "median_tpot")
-                                            for k in keys) or {"request_throughput", "completed"} <= keys))
+                                            for k in keys) or {"request_throughput", "completed"} <= keys,
+                 json_lines=True, expects="a JSON object (or one per line: --append-result) with keys such as "
+                 "'mean_ttft_ms', 'median_tpot_ms', 'request_throughput', 'completed'"))

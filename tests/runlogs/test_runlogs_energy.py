@@ -11,7 +11,11 @@ def test_zeus_metrics(shared_logs):
     path = shared_logs / "05_energy" / "ap461719_llama2-7b_zeus_metrics_output.csv"
     assert detect_format(path) == "zeus-csv"
     result = load_runs(path)
-    assert result.problems == [] and len(result.records) == 14
+    assert [p.render() for p in result.problems] == [
+        "note[unused-column]: column 'Carbon_gCO2eq' is not read: carbon emissions (g CO2-eq) are no quantity perfdsl "
+        "estimates or compares\n"
+        f"  --> {path}:1:165 (column 'Carbon_gCO2eq')"]
+    assert len(result.records) == 14
     first = result.records[0]
     assert first.identity == {"model": "meta-llama/Llama-2-7b-hf", "precision": "fp16", "context_window": 2048,
                               "dataset": "alpaca", "batch": 4, "input_tokens": 4096, "output_tokens": 4096}

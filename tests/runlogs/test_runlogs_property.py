@@ -43,14 +43,16 @@ def test_random_cells_give_records_or_diagnostics(body, header):
         for record in result.records:
             assert all(isinstance(v.value, float) for v in record.metrics.values())
         # whatever was read writes back and reads again to the same records
+        # (load_runs leaves out runs without a measured value, and gives none of a log of such runs only)
         out = Path(folder) / "again.csv"
-        if result.records and all(record.identity or record.metrics for record in result.records):
+        measured = [record for record in result.records if record.metrics]
+        if measured:
             try:
-                write_runs_csv(result.records, out)
+                write_runs_csv(measured, out)
             except PerfError:
                 return
             again = load_runs(out, format="perfdsl-csv")
-            assert [r.identity for r in again.records] == [r.identity for r in result.records]
+            assert [r.identity for r in again.records] == [r.identity for r in measured]
 
 
 @settings(max_examples=200, deadline=None)
