@@ -311,6 +311,12 @@ class UsageError(PerfError):
         return EXIT_USAGE_ERROR
 
 
+class UnknownColumn(UsageError, KeyError):
+    """A name that no shown column has, asked of a result (`result.column("tpott")`, `array`, an Answer's `column`):
+    a UsageError like every bad call, and a KeyError too, as a lookup by name, so that `except KeyError` written
+    before it was a UsageError still catches it. Its str() is the rendered diagnostic, not KeyError's quoted key."""
+
+
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """One diagnostic per message and place; a warning where an error already stands is left out."""
     errors_at = {str(d.location) for d in diagnostics if d.severity == "error" and d.location is not None}
