@@ -66,3 +66,59 @@ def test_a_long_tab_indented_line_keeps_the_caret_under_its_text():
     text = Diagnostic("syntax", "m", Location("f.perf", 1, col, col + 2), source_line=line).render().split("\n")
     quoted, caret = text[3][4:], text[4][4:]
     assert quoted[caret.index("^"):caret.index("^") + 2] == "zz" and caret.strip() == "^^"
+
+
+# -- log2 of zero or below ------------------------------------------------------------------------------------------
+
+def test_log2_of_zero_is_its_own_warning_not_a_division(work, capsys):
+    (work / "log.perf").write_text("workload w { sweep batch = [0, 1, 2] }\ncostmodel c { b = log2(workload.batch) }\n"
+                                   "report r { workload = w; show c.b }\n")
+    code, err = run(["eval", "log.perf", "--format", "csv"], capsys)
+    assert code == 0
+    assert err == (
+        "warning[log-of-non-positive]: 'c.b' takes the log of zero or a negative number at batch=0\n"
+        "  --> log.perf:2:19\n"
+        "  |\n"
+        "2 | costmodel c { b = log2(workload.batch) }\n"
+        "  |                   ^^^^^^^^^^^^^^^^^^^^\n"
+        "  = note: 1 of 3 sweep points are affected\n"
+        "  = in: costmodel.c.b\n"
+        "  = help: guard the formula with if(...) or max(...), or check the inputs\n"
+        "\n"
+        "1 warning\n")
+    program = perfdsl.load(["log.perf"])
+    assert program.evaluate().column("c.b").tolist() == [-np.inf, 0.0, 1.0]        # log2(1) = 0, log2(2) = 1
+
+
+def test_log2_of_a_negative_number_is_the_same_warning(work):
+    (work / "log.perf").write_text("workload w { sweep x = [-1, 4] }\ncostmodel c { b = log2(workload.x) }\n"
+                                   "report r { workload = w; show c.b }\n")
+    result = perfdsl.load(["log.perf"]).evaluate()
+    assert [(d.code, d.message) for d in result.warnings] == [
+        ("log-of-non-positive", "'c.b' takes the log of zero or a negative number at x=-1")]
+    assert np.isnan(result.column("c.b")[0]) and result.column("c.b")[1] == 2.0       # log2(4)
+
+
+def test_a_division_by_zero_is_still_one(work):
+    (work / "div.perf").write_text("workload w { sweep x = [0, 4] }\ncostmodel c { b = 1 / workload.x }\n"
+                                   "report r { workload = w; show c.b }\n")
+    result = perfdsl.load(["div.perf"]).evaluate()
+    assert [d.code for d in result.warnings] == ["division-by-zero"]
+
+
+# -- check --strict --------------------------------------------------------------------------------------------------
+
+def test_check_strict_fails_on_warnings_only(work, capsys):
+    # Before: `unrecognized arguments: --strict`. A misspelt override is a warning (unread-cell, at both cells):
+    # exit status 0, and 1 with --strict, as eval --strict.
+    (work / "m.perf").write_text("model base { mem_size = 1 GB }\nmodel mine extends base { mem_sise = 2 GB }\n")
+    code, err = run(["check", "--no-cache", "m.perf"], capsys)
+    assert code == 0 and "warning[unread-cell]" in err and err.endswith("2 warnings\n")
+    code, err = run(["check", "--no-cache", "--strict", "m.perf"], capsys)
+    assert code == 1 and err.endswith("2 warnings\n--strict: warnings are errors\n")
+
+
+def test_check_strict_passes_clean_files(work, capsys):
+    (work / "ok.perf").write_text("model base { mem_size = 1 GB }\n")
+    code, err = run(["check", "--no-cache", "--strict", "ok.perf"], capsys)
+    assert code == 0 and err.startswith("ok: 1 file, 1 block, 0 reports")
