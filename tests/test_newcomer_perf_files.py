@@ -68,6 +68,118 @@ def test_a_long_tab_indented_line_keeps_the_caret_under_its_text():
     assert quoted[caret.index("^"):caret.index("^") + 2] == "zz" and caret.strip() == "^^"
 
 
+# -- a `set` of another type over a literal ------------------------------------------------------------------------
+
+SET_FORMULA = """\
+import "hardware/hopper.perf"
+hardware hx extends h100_sxm5 { x = 1 }
+set { hx.x = hardware.mem_bw }
+workload w { batch = 1 }
+costmodel c { t = hardware.x * 2 + 1 }
+report r {
+    hardware = hx
+    workload = w
+    show c.t
+}
+"""
+
+
+def test_a_set_formula_of_another_dimension_is_an_error_at_the_set(work, capsys):
+    # Before: no error at the set; "cannot add 'expression' (byte/s) and '1' (count)" in the cost model, where a
+    # formula read the cell.
+    (work / "set.perf").write_text(SET_FORMULA)
+    code, err = run(["check", "--no-cache", "set.perf"], capsys)
+    assert code == 1
+    assert err == (
+        "error[unit-mismatch]: `set hx.x` is byte/s, but the cell is count\n"
+        "  --> set.perf:3:14\n"
+        "  |\n"
+        "3 | set { hx.x = hardware.mem_bw }\n"
+        "  |              ^^^^^^^^^^^^^^^\n"
+        "  = note: the cell is defined at set.perf:2:33\n"
+        "  = in: hardware.hx.x\n"
+        "  = help: an override keeps the dimension of the cell it replaces\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_set_formula_of_the_same_dimension_is_taken(work, capsys):
+    (work / "set.perf").write_text(SET_FORMULA.replace("x = 1 }", "x = 1 TB/s }").replace("hardware.x * 2 + 1",
+                                                                                       "hardware.x * 1 s"))
+    code, err = run(["check", "--no-cache", "set.perf"], capsys)
+    assert code == 0, err
+    h100 = perfdsl.load(["set.perf"])
+    assert h100.evaluate().column("c.t")[0] == pytest.approx(h100.value("h100_sxm5.mem_bw") * 1)    # B/s x 1 s
+
+
+# -- help for a bare number, and for an amount given for a rate -----------------------------------------------
+
+WHERE = """\
+workload w { sweep batch = [1, 2]; tpot0 = 20 ms }
+costmodel c { tpot = workload.tpot0 * workload.batch }
+report r {
+    workload = w
+    show c.tpot in ms as tpot
+    where tpot <= 50
+}
+"""
+
+
+def test_a_bare_number_compared_with_a_shown_time_offers_its_shown_unit(work, capsys):
+    (work / "where.perf").write_text(WHERE)
+    code, err = run(["check", "--no-cache", "where.perf"], capsys)
+    assert code == 1
+    assert err == (
+        "error[unit-mismatch]: cannot compare 'c.tpot' (s) with '50' (count)\n"
+        "  --> where.perf:6:11\n"
+        "  |\n"
+        "6 |     where tpot <= 50\n"
+        "  |           ^^^^^^^^^^\n"
+        "  = in: report.r\n"
+        "  = help: '50' has no unit: write it with one, e.g. `50 ms` (the unit the report shows 'c.tpot' in)\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_bare_number_beside_a_quantity_not_shown_offers_its_dimensions_unit(work, capsys):
+    (work / "add.perf").write_text("workload w { t = 2 ms; u = t + 5 }\n")
+    code, err = run(["check", "--no-cache", "add.perf"], capsys)
+    assert code == 1
+    assert "  = help: '5' has no unit: write it with one, e.g. `5 s`\n" in err
+
+
+@pytest.mark.parametrize("written, fix", [
+    ("tdp: W = 300 J", "'300 J' is an amount of J; the rate is written '300 W'"),        # the declared unit
+    ("tdp: J/s = 300 J", "'300 J' is an amount of J; the rate is written '300 J/s'"),    # ... as declared
+    ("tdp: W = 3 kJ", "'3 kJ' is an amount of J; the rate is written '3 kW'"),           # the named unit, prefixed
+    ("peak: FLOP/s = 1978.9 TFLOPs", "'1978.9 TFLOPs' is an amount of FLOP; the rate is written '1978.9 TFLOP/s'"),
+])
+def test_an_amount_given_for_a_rate_is_written_in_the_rates_unit(work, capsys, written, fix):
+    # Before: '300 J/s' for `tdp: W = 300 J`, where the cell is declared in W.
+    (work / "g.perf").write_text(f"hardware g {{ {written} }}\n")
+    code, err = run(["check", "--no-cache", "g.perf"], capsys)
+    assert code == 1
+    assert f"  = help: {fix}\n" in err
+
+
+def test_an_override_given_an_amount_for_a_rate_is_told_the_rate(work, capsys):
+    (work / "g.perf").write_text("hardware g2 { tdp = 300 W }\nhardware g3 extends g2 { tdp = 300 J }\n")
+    code, err = run(["check", "--no-cache", "g.perf"], capsys)
+    assert code == 1
+    assert err.split("\n")[5:8] == ["  = note: g2.tdp is defined at g.perf:1:15",
+                                    "  = in: hardware.g3.tdp",
+                                    "  = help: '300 J' is an amount of J; the rate is written '300 W'"]
+
+
+def test_a_set_of_an_amount_for_a_power_offers_watts(work, capsys):
+    (work / "p.perf").write_text('import "hardware/ada.perf"\nworkload w { batch = 1 }\n'
+                                 "costmodel c { p = hardware.tdp * 1 s }\n"
+                                 "report r { hardware = l4; workload = w; show c.p }\n")
+    code, err = run(["eval", "p.perf", "--set", "l4.tdp=3 kJ"], capsys)
+    assert code == 2
+    assert "  = help: give it a unit of W, e.g. --set l4.tdp=\"3 kW\"\n" in err     # not "3 kJ/s"
+
+
 # -- log2 of zero or below ------------------------------------------------------------------------------------------
 
 def test_log2_of_zero_is_its_own_warning_not_a_division(work, capsys):
