@@ -68,6 +68,50 @@ def test_a_long_tab_indented_line_keeps_the_caret_under_its_text():
     assert quoted[caret.index("^"):caret.index("^") + 2] == "zz" and caret.strip() == "^^"
 
 
+# -- every unknown block of a role sweep ---------------------------------------------------------------------------
+
+SWEEP_THREE = """\
+workload w { batch = 1 }
+costmodel c { t = hardware.mem_bw * 1 s }
+report r {
+    sweep hardware = [rtx_a5000, h100_sxm5, l4]
+    workload = w
+    show c.t
+}
+"""
+
+
+def test_each_unknown_block_of_a_sweep_is_an_error_with_its_import(work, capsys):
+    # Before: one error, at rtx_a5000; the other two came one run at a time.
+    (work / "sweep.perf").write_text(SWEEP_THREE)
+    code, err = run(["check", "--no-cache", "sweep.perf"], capsys)
+    assert code == 1
+    found = [(line, err.split("\n")[i + 6]) for i, line in enumerate(err.split("\n"))
+             if line.startswith("error[")]
+    assert found == [
+        ("error[unknown-name]: unknown name 'rtx_a5000' in report 'r'", "  = help: 'rtx_a5000' is defined in the "
+         "bundled library file hardware/ampere_workstation.perf: add `import \"hardware/ampere_workstation.perf\"`"),
+        ("error[unknown-name]: unknown name 'h100_sxm5' in report 'r'", "  = help: 'h100_sxm5' is defined in the "
+         "bundled library file hardware/hopper.perf: add `import \"hardware/hopper.perf\"`"),
+        ("error[unknown-name]: unknown name 'l4' in report 'r'", "  = help: 'l4' is defined in the bundled library "
+         "file hardware/ada.perf: add `import \"hardware/ada.perf\"`"),
+    ]
+    assert err.endswith("3 errors\n")
+
+
+def test_each_unknown_block_beside_a_known_one_is_an_error(work, capsys):
+    (work / "sweep.perf").write_text('import "hardware/hopper.perf"\n'
+                                     + SWEEP_THREE.replace("[rtx_a5000, h100_sxm5, l4]", "[rtx_a5000, h100_sxm5, l4]"))
+    code, err = run(["check", "--no-cache", "sweep.perf"], capsys)
+    assert code == 1
+    assert [line for line in err.split("\n") if line.startswith(("error[", "  -->"))] == [
+        "error[unknown-name]: no loaded file defines a block 'rtx_a5000' (the sweep 'hardware' lists blocks)",
+        "  --> sweep.perf:5:23",
+        "error[unknown-name]: no loaded file defines a block 'l4' (the sweep 'hardware' lists blocks)",
+        "  --> sweep.perf:5:45",
+    ]
+
+
 # -- a `set` of another type over a literal ------------------------------------------------------------------------
 
 SET_FORMULA = """\
