@@ -262,6 +262,56 @@ def test_a_division_by_zero_is_still_one(work):
     assert [d.code for d in result.warnings] == ["division-by-zero"]
 
 
+# -- a --set value is checked whether or not the report reads the cell ---------------------------------------------
+
+ON_L4 = ('import "hardware/ada.perf"\nworkload w { batch = 1 }\ncostmodel c { p = hardware.tdp * 1 s }\n'
+         "report r { hardware = l4; workload = w; show c.p }\n")
+
+
+def test_a_set_outside_the_choices_of_a_cell_the_report_does_not_read_is_bad_usage(work, capsys):
+    # Before: exit status 0 and the table, the report reading l4, not l40s.
+    (work / "p.perf").write_text(ON_L4)
+    code, err = run(["eval", "p.perf", "--set", 'l40s.mem_type="HBM9"'], capsys)
+    assert code == 2
+    assert err.split("\n")[:9] == [
+        "error[bad-choice]: 'mem_type' is one of \"GDDR6\", \"GDDR6X\", \"GDDR7\", \"HBM2\", \"HBM2e\", \"HBM3\" or "
+        "\"HBM3e\", not \"HBM9\"",
+        "  --> --set l40s.mem_type:1:1",
+        "  |",
+        '1 | "HBM9"',
+        "  | ^^^^^^",
+        f"  = note: the choices are declared at {perfdsl.library_path('hardware') / 'gpu.perf'}:47:15",
+        "  = in: hardware.l40s.mem_type",
+        '  = help: did you mean "HBM3" or "HBM2" or "HBM3e"?',
+        "",
+    ]
+
+
+def test_a_set_of_text_for_a_quantity_the_report_does_not_read_is_bad_usage(work, capsys):
+    (work / "p.perf").write_text(ON_L4)
+    code, err = run(["eval", "p.perf", "--set", 'l40s.mem_bw="fast"'], capsys)
+    assert code == 2
+    assert err.startswith("error[unit-mismatch]: 'mem_bw' is declared as byte/s, but \"fast\" is a string, not a "
+                          "quantity in byte/s\n  --> --set l40s.mem_bw:1:1\n")
+
+
+def test_the_api_checks_an_override_the_report_does_not_read(work):
+    (work / "p.perf").write_text(ON_L4)
+    with pytest.raises(UsageError) as caught:
+        perfdsl.load(["p.perf"]).evaluate(overrides={"l40s.mem_type": "HBM9"})
+    assert caught.value.diagnostics[0].code == "bad-choice"
+    assert str(caught.value.diagnostics[0].location) == "overrides['l40s.mem_type']:1:1"
+
+
+def test_a_set_of_a_text_cell_takes_the_text_as_given(work, capsys):
+    # README: a value for a text cell is that text as given, quoted or not (`label = 5` in a file is an error).
+    (work / "p.perf").write_text(ON_L4.replace("show c.p", "show c.p, hardware.label"))
+    code, err = run(["eval", "p.perf", "--set", "l4.label=5", "--format", "csv"], capsys)
+    assert code == 0, err
+    result = perfdsl.load(["p.perf"]).evaluate(overrides={"l4.label": "5"})
+    assert result.records()[0]["hardware.label"] == "5"
+
+
 # -- check --strict --------------------------------------------------------------------------------------------------
 
 def test_check_strict_fails_on_warnings_only(work, capsys):
