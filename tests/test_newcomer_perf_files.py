@@ -328,3 +328,23 @@ def test_check_strict_passes_clean_files(work, capsys):
     (work / "ok.perf").write_text("model base { mem_size = 1 GB }\n")
     code, err = run(["check", "--no-cache", "--strict", "ok.perf"], capsys)
     assert code == 0 and err.startswith("ok: 1 file, 1 block, 0 reports")
+
+
+# -- the roofline's error names the missing half ---------------------------------------------------------------------
+
+def test_the_roofline_names_the_half_of_a_pair_that_is_missing(work, capsys):
+    (work / "roof.perf").write_text(
+        'import "hardware/hopper.perf"\nmodel m { params = 1e9 }\nworkload w { batch = 1 }\n'
+        "costmodel decode {\n    flops = 2 FLOP * model.params * workload.batch\n"
+        "    weight_bytes = 2 B * model.params\n    time = weight_bytes / hardware.mem_bw\n}\n"
+        "report r { model = m; hardware = h100_sxm5; workload = w; show decode.time in ms }\n")
+    code, err = run(["plot", "roof.perf", "--roofline", "-o", "roof.svg"], capsys)
+    assert code == 2
+    assert err == (
+        "error[bad-plot]: the report's cost models name no operation class with both FLOPs and bytes (cells "
+        "NAME_flops and NAME_bytes, or flops and bytes for a whole step)\n"
+        "  = help: 'decode' has 'flops' but no 'bytes'\n"
+        "  = help: see docs/LANGUAGE.md, 'Plots'\n"
+        "\n"
+        "1 error\n")
+    assert not (work / "roof.svg").exists()
