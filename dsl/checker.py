@@ -304,10 +304,11 @@ class Checker(Sharing):
             # One value (`--set request_rate=5` over a swept cell) is no "swept values"; a bare number is shown with
             # the unit the replaced cell is written in.
             many = swept and len(values) > 1
+            replaced_cell = parent.cells[cell.name]
             self.report("unit-mismatch", f"{head} with {'swept values in ' if many else ''}{vtype.describe()}",
                         cell.expr.span, path=path, notes=notes,
-                        hints=(_bare_number_hints(values, parent.cells[cell.name], before)
-                               or _amount_hint(cell.expr, before.dim, vtype.dim, _written_unit(parent.cells[cell.name])))
+                        hints=(_bare_number_hints(values, replaced_cell, before)
+                               or _amount_hint(cell.expr, before.dim, vtype.dim, _written_unit(replaced_cell)))
                         + [OVERRIDE_KEEPS_DIMENSION])
             return UNKNOWN
         if before.kind == "num":

@@ -517,8 +517,8 @@ class Evaluator:
 
     # -- warnings ----------------------------------------------------------------------------------------------
     def _on_fp_error(self, kind: str, _flag: int) -> None:
-        # numpy names the error in words: "divide by zero", "invalid value", "overflow", "underflow"; log2 (functions.py)
-        # "log of zero or a negative number".
+        # numpy names the error in words: "divide by zero", "invalid value", "overflow", "underflow"; log2
+        # (functions.py) "log of zero or a negative number".
         word = kind.split()[0] if kind else ""
         if word == "underflow":
             return

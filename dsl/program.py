@@ -235,7 +235,8 @@ class Program:
             alone.cell_type(block, name)
         seen = {(d.code, d.message, str(d.location)) for d in checker.diagnostics}
         checker.diagnostics.extend(d for d in alone.diagnostics if d.severity == "error" and d.location is not None
-                                   and in_override(d.location.file) and (d.code, d.message, str(d.location)) not in seen)
+                                   and in_override(d.location.file)
+                                   and (d.code, d.message, str(d.location)) not in seen)
 
     # -- overriding --------------------------------------------------------------------------------------------
     def with_overrides(self, overrides: Mapping[str, object] | None, report: str | None = None) -> "Program":
