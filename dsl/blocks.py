@@ -39,6 +39,8 @@ class Block:
     questions: list[ir.Question] = field(default_factory=list)  # its own reduction, else its parent's
     requires: list[tuple[str, ir.Require]] = field(default_factory=list)   # (block that wrote it, constraint)
     lineage: list[str] = field(default_factory=list)          # this block, its parent, ...
+    # cell name -> the literal a `set { BLOCK.CELL = formula }` replaced (the checker holds the formula to its type)
+    set_over: dict[str, ir.Cell] = field(default_factory=dict)
 
     @property
     def file(self) -> str:
@@ -150,11 +152,16 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "Check
                         zipped.span))
                 seen_cells[name] = ir.Cell.model_construct(name=name, span=zipped.span, sweep=True)
 
-    _apply_sets(modules, nodes, sources, diagnostics, session)
+    set_over = _apply_sets(modules, nodes, sources, diagnostics, session)
     blocks: dict[str, Block] = {}
     inherit = (lambda node, parent: session.inherit(node, parent, _inherit)) if session is not None else _inherit
     for name in nodes:
         _resolve_chain(name, nodes, blocks, sources, diagnostics, inherit)
+    for (name, cell_name), replaced in set_over.items():
+        # the set block and every block that inherits the set cell from it (an `extends` chain checks it there too)
+        for block in blocks.values():
+            if name in block.lineage and block.owner.get(cell_name) == name:
+                block.set_over[cell_name] = replaced
     return blocks, diagnostics
 
 
@@ -231,12 +238,18 @@ def choice_fields(cell: ir.Cell) -> dict:
 
 
 def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: SourceLines,
-                diagnostics: list[Diagnostic], session: "CheckSession | None" = None) -> None:
+                diagnostics: list[Diagnostic], session: "CheckSession | None" = None
+                ) -> dict[tuple[str, str], ir.Cell]:
     """Write every `set { BLOCK.CELL = ... }` entry into its block; a cell set twice, or one no block has, is an
-    error. With a `session`, the same entry written into the same node gives the same new node (CheckSession.set_in),
-    so the Blocks built from it, and the records of their cells, are shared by the programs that import the same
-    `set` (a calibration file)."""
+    error, and so is a number of another dimension over a number. With a `session`, the same entry written into the
+    same node gives the same new node (CheckSession.set_in), so the Blocks built from it, and the records of their
+    cells, are shared by the programs that import the same `set` (a calibration file).
+
+    Returns, by (block, cell), the literal (a number, string or boolean, not declared) that a formula was set over:
+    the formula's type is known only to the checker, which holds it to the literal's (Checker._check_set), so that
+    `set { h.x = hardware.mem_bw }` over `x = 1` is an error at the set, not wherever a formula reads `h.x`."""
     done: dict[tuple[str, str], ir.SetStmt] = {}
+    set_over: dict[tuple[str, str], ir.Cell] = {}
     for module in modules:
         for stmt in module.sets:
             name, cell = stmt.block, stmt.cell
@@ -268,8 +281,20 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                     f"the cell is {dimension_name(Dimension(replaced.expr.dim))}", cell.expr.span,
                     notes=[f"the cell is defined at {replaced.span.location()}"]))
                 continue
+            if _literal_under_formula(replaced, cell):
+                set_over[(name, cell.name)] = replaced
             nodes[name] = _set_cell(node, cell, replaced) if session is None else \
                 session.set_in(node, stmt, replaced, lambda: _set_cell(node, cell, replaced))
+    return set_over
+
+
+def _literal_under_formula(replaced: ir.Cell, cell: ir.Cell) -> bool:
+    """Whether a `set` gives a formula (not a literal: _set_changes_dimension compares two numbers) over a plain
+    literal, whose type the checker can hold the formula to."""
+    return replaced.choices is None and replaced.declared_dim is None and not replaced.sweep and not cell.sweep \
+        and isinstance(replaced.expr, (ir.Num, ir.Str, ir.Bool)) and cell.expr is not None \
+        and not isinstance(cell.expr, (ir.Num, ir.Str, ir.Bool)) \
+        and not (isinstance(replaced.expr, ir.Num) and replaced.expr.dim is None)
 
 
 def _set_changes_dimension(replaced: ir.Cell, cell: ir.Cell) -> bool:

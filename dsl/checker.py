@@ -33,7 +33,7 @@ from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
-from .units import Dimension, dimension_name, parse_unit
+from .units import Dimension, auto_unit, dimension_name, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 from .unbound_sweeps import unbound_sweep
 
@@ -259,6 +259,10 @@ class Checker(Sharing):
             return UNKNOWN                         # its unit was reported by the parser: its formula checked alone
         if wrong_choice and vtype.kind != choice_kind(cell):
             return UNKNOWN                         # reported (bad-choice): what compares it with strings is not checked
+        if cell.name in block.set_over and vtype.kind in ("num", "str", "bool"):
+            kept = self._check_set(block, cell, vtype, path)
+            if kept is not None:
+                return kept
         if declared is None and cell.choices is None and vtype.kind in ("num", "str", "bool") \
                 and self.check_overrides:
             kept = self._check_override(block, cell, vtype, path)
@@ -273,7 +277,7 @@ class Checker(Sharing):
                 return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
-                        notes=notes, hints=_rate_hints(cell.expr, declared.dim, vtype.dim))
+                        notes=notes, hints=_rate_hints(cell.expr, declared.dim, vtype.dim, cell.declared))
             return declared
         return vtype
 
@@ -300,9 +304,12 @@ class Checker(Sharing):
             # One value (`--set request_rate=5` over a swept cell) is no "swept values"; a bare number is shown with
             # the unit the replaced cell is written in.
             many = swept and len(values) > 1
+            replaced_cell = parent.cells[cell.name]
             self.report("unit-mismatch", f"{head} with {'swept values in ' if many else ''}{vtype.describe()}",
                         cell.expr.span, path=path, notes=notes,
-                        hints=_bare_number_hints(values, parent.cells[cell.name], before) + [OVERRIDE_KEEPS_DIMENSION])
+                        hints=(_bare_number_hints(values, replaced_cell, before)
+                               or _amount_hint(cell.expr, before.dim, vtype.dim, _written_unit(replaced_cell)))
+                        + [OVERRIDE_KEEPS_DIMENSION])
             return UNKNOWN
         if before.kind == "num":
             message = (f"{head}, but its swept values are {plural(vtype)}, not quantities in {before.describe()}"
@@ -314,6 +321,22 @@ class Checker(Sharing):
                        if swept else f"{head}, but {not_the_kind(cell.expr, vtype, before)}")
             hints = kind_hints(values, before) + [OVERRIDE_KEEPS_TYPE]
         self.report("unit-mismatch", message, cell.expr.span, path=path, notes=notes, hints=hints)
+        return UNKNOWN
+
+    def _check_set(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> VType | None:
+        """A `set { BLOCK.CELL = formula }` over a literal keeps the literal's type (as a `set` of a number does, and a
+        --set override): `h.x = hardware.mem_bw` over `x = 1` is one error, at the set's formula, and the cell stands
+        for an unknown type after it (what reads it is not checked with it). None where the types agree."""
+        replaced = block.set_over[cell.name]
+        before = _literal_type(replaced.expr)
+        if before == vtype:
+            return None
+        where = block.owner.get(cell.name, block.name)
+        self.report("unit-mismatch", f"`set {where}.{cell.name}` is {vtype.describe()}, but the cell is "
+                    f"{before.describe()}", cell.expr.span, path=path,
+                    notes=[f"the cell is defined at {replaced.span.location()}"],
+                    hints=[OVERRIDE_KEEPS_DIMENSION if before.kind == "num" and vtype.kind == "num"
+                           else OVERRIDE_KEEPS_TYPE])
         return UNKNOWN
 
     def _replaced_type(self, block: Block, cell: ir.Cell) -> tuple[Block, VType] | None:
@@ -664,6 +687,8 @@ class Checker(Sharing):
                 operand = operands[0] if result.at == "left" else operands[-1]
                 notes, quoted = quoted_operand_help(operand, self._defining_cell(operand, block))
                 hints += quoted
+            if result.code == "unit-mismatch" and len(operands) == 2:
+                hints = self._bare_number_hints(operands, types) + hints
             self.report(result.code, result.message, span, path=path, notes=notes, hints=hints)
             return BOOL if gives_bool and result.code == "unit-mismatch" else UNKNOWN
         return result
@@ -679,6 +704,29 @@ class Checker(Sharing):
             return None
         return next((self.blocks[name].cells[target.cell] for name in target.blocks
                      if target.cell in self.blocks[name].cells), None)
+
+    def _bare_number_hints(self, operands: tuple, types: tuple) -> list[str]:
+        """A number without a unit beside a quantity (`where tpot <= 50`, `runtime + 5`): the number written in the
+        unit the report shows the other side in (`50 ms` where it shows `tpot in ms`), else in its dimension's
+        usual unit (units.auto_unit: `50 s`)."""
+        for (number, other), (_, other_type) in ((operands, types), (operands[::-1], types[::-1])):
+            if not isinstance(number, ir.Num) or number.unit is not None or other_type.kind != "num" \
+                    or other_type.dim.is_dimensionless:
+                continue
+            unit = self._shown_unit(other) or auto_unit(other_type.dim)[0]
+            return [f"'{number.text}' has no unit: write it with one, e.g. `{number.text} {unit}`"
+                    + (f" (the unit the report shows '{other.dotted}' in)" if self._shown_unit(other) else "")]
+        return []
+
+    def _shown_unit(self, expr: ir.Expr) -> str | None:
+        """The unit the report being checked shows the cell `expr` reads in (`show serving.tpot in ms as tpot`:
+        `ms` for `tpot` or `serving.tpot`); None where it shows it in no unit it names."""
+        if self.ctx is None or not isinstance(expr, ir.Ref):
+            return None
+        for item in self.ctx.report.shows:
+            if item.unit and expr.dotted in (item.name, item.ref.dotted):
+                return item.unit
+        return None
 
     def _t_call(self, expr: ir.Call, block, path) -> VType:
         func = FUNCTIONS.get(expr.func)
@@ -813,6 +861,20 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
                                   if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
 
 
+def _literal_type(expr: ir.Expr) -> VType:
+    """The type of a literal number (its dimension), string or boolean."""
+    if isinstance(expr, ir.Num):
+        return num(Dimension(expr.dim))
+    return BOOL if isinstance(expr, ir.Bool) else STR
+
+
+def _written_unit(cell: ir.Cell) -> str | None:
+    """The unit a cell is declared in, or its literal is written in (`tdp = 300 W`: `W`); None where neither."""
+    if cell.declared_dim is not None:
+        return cell.declared
+    return cell.expr.unit if isinstance(cell.expr, ir.Num) else None
+
+
 def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[str]:
     """Where the first value is a number without a unit given to a cell of a dimension (`5` for request/s): the
     number with the unit the replaced cell is written in (`5 request/s`), else with its dimension's name; [] else."""
@@ -840,13 +902,25 @@ def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:
     return text, [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
 
 
-def _rate_hints(expr: ir.Expr, declared: Dimension, given: Dimension) -> list[str]:
-    """unit_hints for a cell whose formula's dimension is not the one declared; where the formula is a number
-    written with a unit that is the declared rate's amount (`1978.9 TFLOPs` for FLOP/s: a datasheet's "TFLOPS"
-    is a rate), how to write the rate."""
+def _rate_hints(expr: ir.Expr, declared: Dimension, given: Dimension, declared_unit: str | None = None) -> list[str]:
+    """unit_hints for a cell whose formula's dimension is not the one declared, the first replaced by
+    _amount_hint where the formula is a number written as the declared rate's amount."""
     hints = unit_hints(declared, given)
-    if isinstance(expr, ir.Num) and expr.unit and declared == given / Dimension.of(s=1):
-        amount = expr.unit[:-1] if expr.unit.endswith(("s", "S")) and expr.unit[-2:-1].isupper() else expr.unit
-        hints = [f"'{expr.text}' is an amount of {dimension_name(given)}; the rate is written "
-                 f"'{expr.text[:len(expr.text) - len(expr.unit)]}{amount}/s'"] + hints[1:]
-    return hints
+    amount = _amount_hint(expr, declared, given, declared_unit)
+    return amount + hints[1:] if amount else hints
+
+
+def _amount_hint(expr: ir.Expr, wanted: Dimension, given: Dimension, unit: str | None = None) -> list[str]:
+    """Where `expr` is a number written with a unit that is the amount of the rate `wanted` (`1978.9 TFLOPs` for
+    FLOP/s: a datasheet's "TFLOPS" is a rate; `300 J` for W), how to write the rate: in `unit` (the unit the cell
+    is declared or written in) where it is the same size (`300 W`), else by the dimension's own name (`300 kJ`:
+    `300 kW`), else as the amount per second (`1978.9 TFLOP/s`). [] otherwise."""
+    if not (isinstance(expr, ir.Num) and expr.unit and wanted == given / Dimension.of(s=1)) \
+            or wanted.is_dimensionless:         # a count is no rate: `256 ms` for a count is not '256 ms/s'
+        return []
+    from .units import named_unit
+
+    amount = expr.unit[:-1] if expr.unit.endswith(("s", "S")) and expr.unit[-2:-1].isupper() else expr.unit
+    rate = named_unit(f"{amount}/s", unit)
+    return [f"'{expr.text}' is an amount of {dimension_name(given)}; the rate is written "
+            f"'{expr.text[:len(expr.text) - len(expr.unit)]}{rate}'"]

@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"check on up to N processes at once, never more than the CPUs this process may use, "
                             f"each given 4 files or more (default: {_default_jobs()} here, the usable CPUs, at most 8; "
                             "1: in this process only); the output is the same for every N")
+    check.add_argument("--strict", action="store_true",
+                       help="treat warnings as errors: exit status 1 where any file has a warning (as eval --strict; "
+                            "for a CI job that must keep the specs free of warnings)")
 
     cache = sub.add_parser("cache", help="where perfdsl's cache is, what it holds, and clearing it",
                            description=f"perfdsl's cache folder: {_cache_where()}. It holds check results, parsed "
@@ -483,7 +486,12 @@ def cmd_check(args) -> int:
     diagnostics = dedupe(diagnostics)
     if diagnostics:
         _print_diagnostics(diagnostics)
-        return EXIT_SPEC if any(d.severity == "error" for d in diagnostics) else EXIT_OK
+        if any(d.severity == "error" for d in diagnostics):
+            return EXIT_SPEC
+        if _strict_refuses(args, diagnostics):
+            sys.stderr.write("--strict: warnings are errors\n")
+            return EXIT_SPEC
+        return EXIT_OK
     blocks = sum(count for count, _ in modules.values())
     reports = sum(count for _, count in modules.values())
     files = len(modules)

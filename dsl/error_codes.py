@@ -86,7 +86,8 @@ _TABLE = [
               "meant. Warned where a block adds a cell that no formula, "
               "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
               "slip (a letter or two in one word left out, added or typed for another, two letters swapped, an underscore) from a cell it inherits or "
-              "another block of its kind has. Said by check, and once by eval (an error with --strict), plot, "
+              "another block of its kind has. Said by check, and once by eval (an error with --strict, as with check "
+              "--strict), plot, "
               "calibrate and explain"),
     ErrorCode("unknown-role", "spec", _W, "'{role}' is neither a block nor a role that a report binds",
               "likely a typo of a role name such as `model`"),
@@ -195,6 +196,9 @@ _TABLE = [
     # -- evaluation ---------------------------------------------------------------------------------------------
     ErrorCode("division-by-zero", "evaluation", _W, "'{cell}' divides by zero at {point}",
               "guard the formula with if(...) or max(...), or check the inputs"),
+    ErrorCode("log-of-non-positive", "evaluation", _W, "'{cell}' takes the log of zero or a negative number at {point}",
+              "log2(x) has a value for x above 0 only (-inf at 0, NaN below): guard the formula with if(...) or "
+              "max(...), or check the inputs"),
     ErrorCode("not-a-number", "evaluation", _W, "'{cell}' is not a number (NaN) at {point}",
               "guard the formula with if(...) or max(...), or check the inputs"),
     ErrorCode("overflow", "evaluation", _W, "'{cell}' overflows at {point}", "check the inputs' magnitudes"),
@@ -423,6 +427,10 @@ _TABLE = [
               "calibrate needs matched runs: check the runs' model, hardware and shape against the report"),
     ErrorCode("unknown-block", "usage", _E, "no block named '{name}'", "the help lists the blocks"),
     ErrorCode("unknown-report", "usage", _E, "no report named '{name}'", "the help lists the reports"),
+    ErrorCode("unknown-column", "usage", _E, "report '{report}' shows no cell '{name}' (it shows: {columns})",
+              "(the Python API: column(), array() and display_column() of a result or an answer) name a shown "
+              "column by its label, its dotted cell or its key with the unit (\"serving.tpot [ms]\"); the help "
+              "names the closest. Raised as perfdsl.UsageError (a KeyError too)"),
     ErrorCode("no-report", "usage", _E, "the loaded files define no report",
               "add a `report NAME { ... }` block that shows cells, or look at one cell with "
               "`perfdsl explain FILE BLOCK.CELL`"),
@@ -521,9 +529,10 @@ def markdown() -> str:
     out = ["# Diagnostic codes", "",
            "Generated from `dsl/error_codes.py` by `python -m perfdsl.error_codes`; `perfdsl errors CODE` prints one.",
            "Every diagnostic prints as `error[CODE]: message` (or `warning[...]`, `note[...]`) with the file, line and",
-           "column, the offending text, and hints. Exit status: 0 with warnings or notes only, 1 for errors in specs",
-           "or run logs, 2 for bad usage, which includes an error of any code that only a `--set` value causes (a",
-           "value of the wrong dimension, a sweep made too large).", ""]
+           "column, the offending text, and hints. Exit status: 0 with warnings or notes only (1 under `check",
+           "--strict` or `eval --strict`, which make warnings errors), 1 for errors in specs or run logs, 2 for bad",
+           "usage, which includes an error of any code that only a `--set` value causes (a value of the wrong",
+           "dimension, a sweep made too large).", ""]
     for stage, title in _STAGES:
         out += [f"## {title}", "", "| code | severity | message | what to do |", "|---|---|---|---|"]
         for entry in _TABLE:

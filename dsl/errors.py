@@ -23,7 +23,7 @@ import heapq
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 EXIT_OK = 0
 EXIT_SPEC_ERROR = 1
@@ -183,15 +183,18 @@ class Diagnostic:
             gutter = " " * max(len(number), 1)
             lines.append(f"{gutter} --> {printable(str(loc))}")
             if self.source_line is not None and loc.line:
-                text, shift = _quoted_line(self.source_line.rstrip("\n"), loc.col)
+                text, column = _quoted_line(self.source_line.rstrip("\n"), loc.col)
                 lines.append(f"{gutter} |")
                 lines.append(f"{number} | {printable(text)}")
                 if loc.col:
-                    start = loc.col - 1 + shift
                     if loc.runs_on:     # to the end of the line's code (before a comment)
                         width = max(_code_end(self.source_line.rstrip("\n")) - (loc.col - 1), 1)
                     else:
                         width = max((loc.end_col - loc.col) if loc.end_col > loc.col else 1, 1)
+                    # columns count characters of the line; the caret counts those of the quoted text (tabs
+                    # expanded, a long line cut to a window)
+                    start = column(loc.col - 1)
+                    width = max(column(loc.col - 1 + width) - start, 1)
                     width = min(width, max(len(text) - start, 1))
                     # where the text before or under the caret was escaped, the caret moves and widens with it
                     start, width = len(printable(text[:start])), len(printable(text[start:start + width]))
@@ -251,15 +254,25 @@ def _code_end(line: str) -> int:
     return len(line.rstrip())
 
 
-def _quoted_line(line: str, col: int) -> tuple[str, int]:
-    """The line as quoted under a diagnostic (tabs as 4 spaces), and how far its caret moves: lines longer than
+def _quoted_line(line: str, col: int) -> tuple[str, Callable[[int], int]]:
+    """The line as quoted under a diagnostic (tabs as 4 spaces), and where a character of it lands in the quote: a
+    function from a 0-based index in `line` to the 0-based column in the quoted text, so that the caret line expands
+    tabs as the text does (a caret under `\t\tctx = 1024 GBs` counted each tab as one column). Lines longer than
     QUOTE_WIDTH are cut to a window around `col`, with '...' where text is left out."""
-    if len(line) <= QUOTE_WIDTH:
-        return line.expandtabs(4), 0
-    start = max(0, min(col - 1 - QUOTE_WIDTH // 2, len(line) - QUOTE_WIDTH))
-    end = start + QUOTE_WIDTH
-    text = ("..." if start else "") + line[start:end].expandtabs(4) + ("..." if end < len(line) else "")
-    return text, (3 if start else 0) - start
+    start, end = 0, len(line)
+    if len(line) > QUOTE_WIDTH:
+        start = max(0, min(col - 1 - QUOTE_WIDTH // 2, len(line) - QUOTE_WIDTH))
+        end = start + QUOTE_WIDTH
+    lead = "..." if start else ""
+    window = line[start:end]
+    text = lead + window.expandtabs(4) + ("..." if end < len(line) else "")
+
+    def column(index: int) -> int:
+        inside = min(max(index - start, 0), len(window))
+        # past the window's end (a caret running on past the cut): as far past the quoted text
+        return len(lead) + len(window[:inside].expandtabs(4)) + max(index - start - len(window), 0)
+
+    return text, column
 
 
 class PerfError(Exception):
@@ -296,6 +309,12 @@ class UsageError(PerfError):
     def exit_status(self) -> int:
         """Always 2 (EXIT_USAGE_ERROR)."""
         return EXIT_USAGE_ERROR
+
+
+class UnknownColumn(UsageError, KeyError):
+    """A name that no shown column has, asked of a result (`result.column("tpott")`, `array`, an Answer's `column`):
+    a UsageError like every bad call, and a KeyError too, as a lookup by name, so that `except KeyError` written
+    before it was a UsageError still catches it. Its str() is the rendered diagnostic, not KeyError's quoted key."""
 
 
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -38,8 +38,10 @@ Fix = tuple[tuple[int, int], ...]
 # to matter; below it the checks cost more than they save (1e4 points: 4.1 ms with none, 7.2 ms with all).
 LARGE_SWEEP = 1 << 16
 
-_FP_CODES = {"divide": "division-by-zero", "invalid": "not-a-number", "overflow": "overflow"}
-_FP_WORDS = {"divide": "divides by zero", "invalid": "is not a number (NaN)", "overflow": "overflows"}
+_FP_CODES = {"divide": "division-by-zero", "invalid": "not-a-number", "overflow": "overflow",
+             "log": "log-of-non-positive"}
+_FP_WORDS = {"divide": "divides by zero", "invalid": "is not a number (NaN)", "overflow": "overflows",
+             "log": "takes the log of zero or a negative number"}     # functions.LOG_DOMAIN_ERROR
 
 
 @dataclass
@@ -515,7 +517,8 @@ class Evaluator:
 
     # -- warnings ----------------------------------------------------------------------------------------------
     def _on_fp_error(self, kind: str, _flag: int) -> None:
-        # numpy names the error in words: "divide by zero", "invalid value", "overflow", "underflow".
+        # numpy names the error in words: "divide by zero", "invalid value", "overflow", "underflow"; log2
+        # (functions.py) "log of zero or a negative number".
         word = kind.split()[0] if kind else ""
         if word == "underflow":
             return

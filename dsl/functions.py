@@ -74,6 +74,23 @@ def _abs(args):
     return args[0]
 
 
+# What a logarithm of zero or of a negative number tells the evaluator's floating-point handler (evaluator.py,
+# _on_fp_error reads the first word): numpy says "divide by zero" for log2(0), which read as a division.
+LOG_DOMAIN_ERROR = "log of zero or a negative number"
+
+
+def _log2(x):
+    """np.log2, where an argument of zero or below is reported to the handler numpy calls (np.errstate(call=...):
+    the evaluator's) as LOG_DOMAIN_ERROR rather than numpy's own "divide by zero" or "invalid value"."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log2(x)
+    if np.any(np.less_equal(x, 0)):
+        handler = np.geterrcall()
+        if handler is not None and np.geterr()["divide"] == "call":
+            handler(LOG_DOMAIN_ERROR, 0)
+    return out
+
+
 # Excel forms: INT rounds down (toward minus infinity), so ceil(x) = -INT(-x) for either sign, where CEILING
 # differs between Excel versions for negative numbers; ROUND(x, 0) rounds halves away from zero, as `round` does;
 # LOG(x, 2) is ln(x) / ln(2), within an ulp or two of numpy's log2.
@@ -89,7 +106,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("round", 1, 1, "round(x): rounds a plain number to the nearest whole number, halves away from zero "
                  "(as spreadsheets do)", _dimensionless, lambda x: np.copysign(np.floor(np.abs(x) + 0.5), x),
                  "ROUND({0},0)"),
-        Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, np.log2, "LOG({0},2)"),
+        Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, _log2, "LOG({0},2)"),
         Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt, "SQRT({0})"),
         Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs, "ABS({0})"),
         Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, np.where, "IF({0},{1},{2})"),

@@ -230,16 +230,16 @@ def _current_dimension(block: "Block", current: ir.Cell | None):
 
 def _rate_of_written(written: str | None, wanted) -> str | None:
     """The unit written, made a rate or a total to fit the dimension `wanted`, keeping its prefix: 'TB' -> 'TB/s'
-    for a bandwidth (not the cell's own 'GB/s', 1000 times off for the number given), 'GB/s' -> 'GB' for a size;
-    None where neither fits."""
-    from .units import UnitError, parse_unit
+    for a bandwidth (not the cell's own 'GB/s', 1000 times off for the number given), 'GB/s' -> 'GB' for a size,
+    'kJ' -> 'kW' for a power (units.named_unit); None where neither fits."""
+    from .units import UnitError, named_unit, parse_unit
 
     if not written:
         return None
     for candidate in (f"{written}/s", written[:-2] if written.endswith("/s") else None):
         try:
             if candidate and parse_unit(candidate).dim == wanted:
-                return candidate
+                return named_unit(candidate)
         except UnitError:
             continue
     return None

@@ -1,6 +1,7 @@
 """A cell's trouble at some sweep points, as a warning (part of stage 4, evaluation): a size or duration below zero
-(warning[negative-size]), a division by zero or a value that is not a number (division-by-zero, not-a-number,
-overflow), named at its first point and counted over the points it affects.
+(warning[negative-size]), a division by zero, a log of zero or below, or a value that is not a number
+(division-by-zero, log-of-non-positive, not-a-number, overflow), named at its first point and counted over the
+points it affects.
 
 A point that a `require` leaves out of the results is not one the user reads, so a warning counts only the points
 the constraints keep (`over_kept`): `batch = [-1, 8]` under the cost model's `require batch >= 1` is the

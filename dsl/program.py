@@ -213,7 +213,30 @@ class Program:
         check_report_options(checker, ctx.report)
         checker.constraints = check_requires(checker, blocks_of_report(self.blocks, ctx, [b for b, _ in checker.types]),
                                              ctx)
+        if self._without_overrides is not None:
+            self._check_unread_overrides(ctx, checker)
         return checker
+
+    def _check_unread_overrides(self, ctx: ReportContext, checker: Checker) -> None:
+        """A `--set` (or `overrides=`) value is checked as the cell it replaces whether or not the report reads it
+        (`--set l40.mem_type='"HBM9"'` where the report binds another GPU): each overridden cell that the report's
+        check did not type, of a literal value (a number, string or boolean: its choices, declared unit, or the type
+        of the cell it overrides; a formula reads roles this report may not bind), is typed by a checker of its own,
+        whose errors located in an override join `checker`'s (bad usage, exit status 2). Nothing is added to
+        `checker.types`, so what is evaluated does not change."""
+        literal = (ir.Num, ir.Str, ir.Bool)
+        unread = [(block, name) for block in self.blocks.values() for name, cell in block.cells.items()
+                  if isinstance(cell.expr, literal) and not cell.sweep and block.owner.get(name) == block.name
+                  and in_override(cell.expr.span.file) and (block.name, name) not in checker.types]
+        if not unread:
+            return
+        alone = Checker(self.blocks, self.sources, ctx, session=self.session)
+        for block, name in unread:
+            alone.cell_type(block, name)
+        seen = {(d.code, d.message, str(d.location)) for d in checker.diagnostics}
+        checker.diagnostics.extend(d for d in alone.diagnostics if d.severity == "error" and d.location is not None
+                                   and in_override(d.location.file)
+                                   and (d.code, d.message, str(d.location)) not in seen)
 
     # -- overriding --------------------------------------------------------------------------------------------
     def with_overrides(self, overrides: Mapping[str, object] | None, report: str | None = None) -> "Program":

@@ -179,7 +179,8 @@ class Result:
         return find_column(self.columns, name, self.report)
 
     def column(self, name: str, all_points: bool = False) -> np.ndarray:
-        """A shown cell as a flat array in SI, one value per row of records() (per sweep point with all_points)."""
+        """A shown cell as a flat array in SI, one value per row of records() (per sweep point with all_points).
+        Raises perfdsl.UsageError (a KeyError too: find_column) for a name the report does not show."""
         return self.flat(self._column(name).array, all_points=all_points)
 
     def flat(self, array: np.ndarray, axis: int | None = None, all_points: bool = False) -> np.ndarray:
@@ -283,20 +284,20 @@ class Result:
 
 def find_column(columns: list[ShownColumn], name: str, report: str) -> ShownColumn:
     """The first column `name` names: its label (`as`), the dotted cell it shows, or its key with the unit
-    ("serving.tpot [ms]"). KeyError otherwise, saying what the report shows (each label with the cell behind it)
-    and the closest names (errors.did_you_mean over the labels and cells, or over the keys for a name with a
-    unit)."""
+    ("serving.tpot [ms]"). Raises errors.UnknownColumn (a UsageError that is also a KeyError) otherwise, saying
+    what the report shows (each label with the cell behind it), with a help line naming the closest names
+    (errors.did_you_mean over the labels and cells, or over the keys for a name with a unit). The one lookup of
+    Result.column/array/display_column and of streaming.Answer's column and array."""
     for column in columns:
         if name in (column.name, column.ref, column.key):
             return column
-    from .errors import did_you_mean
+    from .errors import UnknownColumn, did_you_mean, error
 
     # A name with a unit ("tpot [s]") is closest to a key; else to a label or a cell (not to both it and its key).
     names = list(dict.fromkeys(n for c in columns for n in ((c.key,) if "[" in name else (c.name, c.ref))))
     known = ", ".join(dict.fromkeys(c.name if c.name == c.ref else f"{c.name} ({c.ref})" for c in columns))
-    hint = did_you_mean(name, names)
-    raise KeyError(f"report '{report}' shows no cell '{name}' (it shows: {known or 'nothing'})"
-                   + (f"; {hint[0]}" if hint else ""))
+    raise UnknownColumn(error("unknown-column", f"report '{report}' shows no cell '{name}' (it shows: "
+                              f"{known or 'nothing'})", hints=did_you_mean(name, names)))
 
 
 def _python_list(values: np.ndarray) -> list:

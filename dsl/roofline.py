@@ -222,12 +222,36 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
                     ceilings.append(Ceiling(f"{block_name}.{cell}", value, kind, True))
     if not classes:
         raise UsageError(error("bad-plot", "the report's cost models name no operation class with both FLOPs and "
-                               "bytes (cells NAME_flops and NAME_bytes)", hints=["see docs/LANGUAGE.md, 'Plots'"]))
+                               "bytes (cells NAME_flops and NAME_bytes, or flops and bytes for a whole step)",
+                               hints=_half_pairs(program, cells.ctx) + ["see docs/LANGUAGE.md, 'Plots'"]))
     gpu_text = cells.text("hardware.label") or ""
     point = cells.explainer.point_text()
     return RooflineView(title=f"{cells.ctx.report.name}: roofline" + (f" on {gpu_text}" if gpu_text else ""),
                         point=point, gpu=gpu_text, classes=classes, ceilings=_unique(ceilings),
                         memory_only=memory_only, defaulted=cells.defaulted)
+
+
+# The most half pairs the roofline's error lists.
+LIST_LIMIT = 6
+
+
+def _half_pairs(program, ctx) -> list[str]:
+    """For the roofline's error: each cell of a flops/bytes pair whose other half is missing, in the cost models the
+    report shows a cell of (else in every cost model): "'decode' has 'flops' but no 'bytes'", "'decode' has
+    'attn_flops' but no 'attn_bytes'" (a NAME_bytes alone is not listed: `weight_bytes` is a size, not half a pair)."""
+    costmodels = {name: block for name, block in program.blocks.items() if block.kind == "costmodel"}
+    shown = [item.ref.parts[0] for item in ctx.report.shows if len(item.ref.parts) == 2]
+    names = [name for name in dict.fromkeys(shown) if name in costmodels] or list(costmodels)
+    found = []
+    for name in names:
+        cells = costmodels[name].cells
+        for cell in cells:
+            for have, want in (("flops", "bytes"), ("bytes", "flops")):
+                # NAME_bytes alone is a size as often as half a pair (`weight_bytes`): only the whole step's counts
+                if (cell == have or (have == "flops" and cell.endswith("_flops"))) \
+                        and cell[: -len(have)] + want not in cells:
+                    found.append(f"'{name}' has '{cell}' but no '{cell[: -len(have)] + want}'")
+    return found[:LIST_LIMIT] + ([f"... and {len(found) - LIST_LIMIT} more"] if len(found) > LIST_LIMIT else [])
 
 
 def _summed_by_layer_time(block) -> set[str]:

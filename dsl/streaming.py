@@ -183,7 +183,8 @@ class Answer:
     def column(self, name: str) -> np.ndarray:
         """A shown (or ranked) cell's values, one per row of records(), in SI (as Result.column); `name` is its
         label, its dotted cell or its key. NaN (None in text and flags) in a row of a group with no answer. Raises
-        KeyError, with the close names, for a cell the answer does not have."""
+        perfdsl.UsageError (errors.UnknownColumn, a KeyError too), with the close names, for a cell the answer does
+        not have."""
         from .result import find_column
 
         column = find_column(self.shown, name, self.report)
@@ -205,7 +206,7 @@ class Answer:
         """A shown cell over the question's group axes (result.LabelledArray: `dims` the `per` axes, `shape` the
         groups'; a question without `per` gives a 0-d array), in SI (`unit` names it) or with `display` in the
         shown unit; NaN (None in text and flags) for a group with no answer. Raises ValueError for a pareto front
-        (several rows per group), KeyError as column()."""
+        (several rows per group), UsageError as column()."""
         from .notebook import answer_grid
 
         return answer_grid(self).array(name, display)

@@ -20,7 +20,7 @@ from . import ir
 from .blocks import Block, SourceLines
 from .checker import Checker
 from .context import Axis, Coord, ReportContext
-from .errors import Diagnostic, PerfError, did_you_mean
+from .errors import Diagnostic, PerfError, dedupe, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
@@ -203,15 +203,23 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
         # sweep that mixes values and blocks.
         unknown = [item for item, ref in zip(items, refs) if not ref and isinstance(item, ir.Ref)
                    and len(item.parts) == 1 and item.parts[0] not in block.cells]
-        bad = unknown[0] if unknown else items[refs.index(False)] if refs[0] else items[refs.index(True)]
-        if isinstance(bad, ir.Ref) and len(bad.parts) == 1 and bad.parts[0] not in block.cells:
-            raise PerfError(sources.diag(
+        if unknown:         # each of them (check reports every error), with the import that defines it
+            kind = blocks[items[refs.index(True)].parts[0]].kind
+            raise PerfError([sources.diag(
                 "unknown-name", f"no loaded file defines a block '{bad.parts[0]}' (the sweep '{name}' lists blocks)",
                 bad.span, hints=import_hint(bad.parts[0], block.file) + did_you_mean(bad.parts[0], [
-                    b for b in blocks if blocks[b].kind == blocks[items[refs.index(True)].parts[0]].kind])))
+                    b for b in blocks if blocks[b].kind == kind])) for bad in unknown])
+        bad = items[refs.index(False)] if refs[0] else items[refs.index(True)]
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes blocks and values", bad.span,
                                      hints=["a role sweep lists blocks only; a value sweep lists values only"]))
-    values = [const_value(item, block, blocks, sources, name) for item in items]
+    values, errors = [], []
+    for item in items:      # every value's errors, not the first's alone (`[rtx_a5000, h100_sxm5, l4]`, none imported)
+        try:
+            values.append(const_value(item, block, blocks, sources, name))
+        except PerfError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise PerfError(dedupe(errors))
     kinds = {kind for kind, _, _ in values}
     if "unknown" in kinds:
         return _unknown_coord(name, block, len(items), span)

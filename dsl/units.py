@@ -280,6 +280,24 @@ def unit_hint_for(text: str, dim: Dimension) -> str | None:
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else None
 
 
+def named_unit(text: str, preferred: str | None = None) -> str:
+    """The unit `text` (`J/s`, `kJ/s`) written as a unit of the same size and dimension that has a name of its own:
+    `preferred` where it is one (the unit a cell is declared in: `tdp: W`), else the named unit of the dimension with
+    the same prefix (`W`, `kW`; `Hz`), else `text` as it is (`TB/s`). `text` must parse."""
+    unit = parse_unit(text)
+    candidates = ([preferred] if preferred else []) + \
+        [name for name, (_, dim) in UNIT_TABLE.items() if dim == unit.dim and _NAMED.get(dim)
+         and name.endswith(_NAMED[dim])]
+    for name in candidates:
+        try:
+            found = parse_unit(name)
+        except UnitError:
+            continue
+        if found.dim == unit.dim and math.isclose(found.scale, unit.scale, rel_tol=1e-12):
+            return name
+    return text
+
+
 def is_unit(text: str) -> bool:
     """Whether `text` parses as a unit expression (see parse_unit); raises nothing."""
     try:

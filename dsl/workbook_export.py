@@ -145,7 +145,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             note=notes_of[point] or None, index=_sweep_point(result, point),
             bounds={name: (_finite(low[point]), _finite(high[point])) for name, (low, high) in bounds.items()}))
     for title, section in order.items():
-        section.setup = setup_lines(result, members[title], axis_columns)
+        section.setup = setup_lines(result, members[title], axis_columns, title)
 
     notes = [f"Report '{result.report}': {result.n_points:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]

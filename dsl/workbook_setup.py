@@ -50,20 +50,30 @@ def _cell_text(cell: ir.Cell) -> str:
     return " ".join((cell.text or "").split()) if cell.expr is not None else f"(declared {cell.declared})"
 
 
-def _values_text(values: list) -> str:
+def _values_text(values: list, order: list | None = None) -> str:
     # A question's group with no answer has no point, so no axis value (None, NaN): not a value of the sweep.
     unique = list(dict.fromkeys(v for v in values if v is not None and v == v))
+    if order is not None:       # in the sweep's own order, not the rows' (a `where`, a question: `tp = 2, 4, 1`)
+        rank = {value: index for index, value in enumerate(order)}
+        unique.sort(key=lambda v: rank.get(v, len(rank)))
     shown = ", ".join(str(v) for v in unique[:LIST_LIMIT])
     return shown + (f" ... ({len(unique)} values)" if len(unique) > LIST_LIMIT else "")
 
 
-def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.ndarray]) -> list[tuple[str, str]]:
-    """(label, text) lines for the section made of the sweep points `points` (flat indexes)."""
+def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.ndarray], title: str | None = None
+                ) -> list[tuple[str, str]]:
+    """(label, text) lines for the section `title` (the report cell `section`'s text; None: the one section) made of
+    the rows `points` (flat indexes)."""
     ctx = result.ctx
     blocks = result.program.blocks
-    swept_here = {key: _values_text([axis_columns[key][i] for i in points]) for key in axis_columns}
-    # A question's rows are its answers: the workload says what was searched (the sweep as written), the last line
-    # which values the answers took.
+    order = _sweep_orders(ctx)
+    swept_here = {key: _values_text([axis_columns[key][i] for i in points], order.get(key)) for key in axis_columns}
+    # The workload says what was swept in this section, one way whatever its rows are (every point, the points a
+    # `where` keeps, a question's answers): a sweep as written (`sweep tp = [1, 2, 4]`), or where the section's
+    # points take only some of its values (`section` splits on it), those (`n_gpus = 1`); the last line says which
+    # values this section's rows take, in the sweep's order. (With `where` it listed the rows' values in row order,
+    # `tp = 2, 4, 1`, while a question wrote the sweep.)
+    taken = _section_values(result, title)
     answers = result.rows is not None and bool(ctx.report.questions)
     lines: list[tuple[str, str]] = []
     workload_name = ctx.fixed_roles.get("workload")
@@ -73,9 +83,8 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
         for name, cell in workload.cells.items():
             if workload.owner.get(name, workload.name) != workload.name:
                 continue
-            if cell.sweep and not answers:
-                key = next((k for k in swept_here if k == name or k.startswith(name + " [")), None)
-                own.append(f"{name} = {swept_here[key]}" if key else f"{name} = {_cell_text(cell)}")
+            if cell.sweep and name in taken:
+                own.append(f"{name} = {taken[name]}")
             elif cell.sweep:
                 own.append(f"sweep {name} = {_cell_text(cell)}")
             else:
@@ -108,6 +117,36 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
     elif axes:
         lines.append(("Sweep", f"{len(points):,} points; " + "; ".join(axes)))
     return lines
+
+
+def _section_values(result: Result, title: str | None) -> dict[str, str]:
+    """The swept cells of which the section `title`'s sweep points (before `where` and questions: what was searched)
+    take only some values, each with those values in the sweep's order (`_values_text`); {} where the report has no
+    `section` cell (every point is in the one section)."""
+    ctx = result.ctx
+    cell = ctx.report.cells.get("section")
+    if title is None or cell is None or cell.expr is None or not ctx.shape:
+        return {}
+    evaluator = result.evaluator
+    texts = np.broadcast_to(evaluator._rank(evaluator.run(lambda: evaluator.cell(ctx.report, "section"))), ctx.shape)
+    positions = np.nonzero(texts == title)
+    taken = {}
+    for axis in ctx.axes:
+        indexes = np.unique(positions[axis.index])
+        for coord in axis.coords:
+            values = coord.output_values()
+            if len(indexes) < len(values):
+                unit = f" {coord.unit}" if coord.kind == "num" and coord.unit else ""
+                taken[coord.name] = _values_text(values[indexes].tolist()) + unit
+    return taken
+
+
+def _sweep_orders(ctx) -> dict[str, list]:
+    """Each axis coordinate's values in the sweep's order, keyed as the rows' columns are (result.coord_columns)."""
+    from .result import key_with_unit
+
+    return {key_with_unit(coord.name, coord.unit if coord.kind == "num" else ""): coord.output_values().tolist()
+            for axis in ctx.axes for coord in axis.coords}
 
 
 PRECISION_ROLE_CELLS = ("weight_bytes", "act_bytes", "kv_bytes", "matmul_format")

@@ -222,22 +222,43 @@ def test_column_is_si_and_flat(program):
 
 
 def test_an_unknown_column_says_what_is_shown_and_the_closest_names(program):
+    """A bad name is a bad call: perfdsl.UsageError (exit status 2) as the README says, and still a KeyError."""
     result = program.evaluate()
-    with pytest.raises(KeyError) as caught:
+    with pytest.raises(UsageError) as caught:
         result.column("prefill.runtme")
-    assert caught.value.args[0] == (
-        "report 'example' shows no cell 'prefill.runtme' (it shows: prefill.runtime, flops (prefill.flops), "
-        "prefill.weights); did you mean 'prefill.runtime' or 'prefill.weights'?")
-    with pytest.raises(KeyError) as caught:
+    assert isinstance(caught.value, KeyError) and caught.value.exit_status == 2
+    assert str(caught.value) == (
+        "error[unknown-column]: report 'example' shows no cell 'prefill.runtme' (it shows: prefill.runtime, flops "
+        "(prefill.flops), prefill.weights)\n"
+        "  = help: did you mean 'prefill.runtime' or 'prefill.weights'?")
+    with pytest.raises(UsageError) as caught:
         result.array("flop")                                      # a label: its close labels and cells
-    assert caught.value.args[0].endswith("; did you mean 'flops'?")
-    with pytest.raises(KeyError) as caught:
-        result.column("flops [TFLOPS]")                           # a name with a unit: the close keys
-    assert caught.value.args[0].endswith("; did you mean 'flops [TFLOP]'?")
-    with pytest.raises(KeyError) as caught:
+    assert caught.value.diagnostics[0].hints == ["did you mean 'flops'?"]
+    with pytest.raises(UsageError) as caught:
+        result.display_column("flops [TFLOPS]")                   # a name with a unit: the close keys
+    assert caught.value.diagnostics[0].hints == ["did you mean 'flops [TFLOP]'?"]
+    with pytest.raises(KeyError) as caught:                       # `except KeyError` still catches it
         result.column("nosuch")
-    assert caught.value.args[0] == ("report 'example' shows no cell 'nosuch' (it shows: prefill.runtime, flops "
-                                    "(prefill.flops), prefill.weights)")
+    assert str(caught.value) == ("error[unknown-column]: report 'example' shows no cell 'nosuch' (it shows: "
+                                 "prefill.runtime, flops (prefill.flops), prefill.weights)")
+
+
+def test_an_answer_refuses_an_unknown_column_as_a_result_does():
+    """Result.column/array and an Answer's column/array (evaluate() and answer_in_chunks()) look names up alike:
+    one UsageError, a KeyError too, with the same text."""
+    program = perfdsl.load([], texts={"q.perf": """
+workload w { sweep batch = [1, 2, 4] }
+costmodel c { tpot = 1 ms * workload.batch }
+report r { workload = w; show c.tpot in ms as tpot; largest batch where tpot <= 2 ms }
+"""})
+    text = ("error[unknown-column]: report 'r' shows no cell 'tpott' (it shows: tpot (c.tpot))\n"
+            "  = help: did you mean 'tpot' or 'c.tpot'?")
+    answer = perfdsl.answer_in_chunks(program, "r")
+    for call in (program.evaluate().column, program.evaluate().array, answer.column, answer.array):
+        with pytest.raises(UsageError) as caught:
+            call("tpott")
+        assert isinstance(caught.value, KeyError) and str(caught.value) == text
+    assert answer.column("tpot").tolist() == [2 * 1e-3]           # the largest batch with tpot <= 2 ms: 2
 
 
 def test_a_values_unit_is_written_as_the_headers_write_it():

@@ -354,6 +354,22 @@ def test_the_workbook_says_why_a_group_has_no_answer():
     assert ("Workload", "w: sweep batch = [1, 2, 4, 8]; sweep tp = [1, 2]") in section.setup    # what was searched
 
 
+def test_the_setup_sheet_writes_the_workload_one_way_with_where_or_a_question():
+    """The Workload line is the sweep as written whatever the rows are (a section that takes only some of a sweep's
+    values names those: tests/test_seed_report.py, `n_gpus = 1`), and the Sweep line lists this section's values in
+    the sweep's order. Before: with `where` alone, the values in row order, `w: batch = 1, 2, 4, 8; tp = 2, 1` (the
+    first row kept is at tp 2), where a question wrote `sweep tp = [1, 2]`."""
+    from perfdsl.workbook_export import build_workbook_data
+
+    # Kept: every point but batch 1 at tp 1 (and big's that do not fit), so tp 2 comes first in row order.
+    data = build_workbook_data(_evaluate("where c.fits and (workload.batch > 1 or workload.tp == 2)"), None)
+    (section,) = data.sections
+    setup = dict(section.setup)
+    assert setup["Workload"] == "w: sweep batch = [1, 2, 4, 8]; sweep tp = [1, 2]"
+    # small: its 8 points less batch 1 at tp 1 = 7; big fits only at tp 2 with batch <= 4 (batch 1, 2, 4) = 3
+    assert setup["Sweep"] == f"{7 + 3} points; model: small, big; batch: 1, 2, 4, 8; tp: 1, 2"
+
+
 # -- the bundled questions, against a plain-Python search over the whole sweep -------------------------------------
 
 @pytest.fixture(scope="module")
