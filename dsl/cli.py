@@ -199,7 +199,10 @@ def _plot_parser(sub) -> None:
                           "point's operation classes under the GPU's roofs. Axes not drawn are held at --at "
                           "AXIS=VALUE, else their first value; an axis --at holds is never drawn. A report with "
                           "points = \"runs\" draws only its runs' points (eval's rows), each at its run's values "
-                          "of the axes not drawn. Log axes where values span decades.")
+                          "of the axes not drawn. A plot draws eval's rows: points a `where` leaves out are not drawn, and a report "
+                          "with a question (best, largest, smallest, pareto) draws its answer's points only, each at "
+                          "its own values of the axes not drawn; the subtitle and the printed line say how many "
+                          "(\"3 of 6 points: where batch <= 4\"). Log axes where values span decades.")
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help=_REPORT_HELP)
