@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import UsageError, available, did_you_mean, error
@@ -93,7 +95,7 @@ def left_out(result, region: tuple, drawn: int) -> str:
     what = asked(result)
     if not what:
         return ""
-    total = int(np.ones(result.shape, dtype=bool)[region].sum())
+    total = math.prod(length for length, index in zip(result.shape, region) if isinstance(index, slice))
     text = f"{drawn:,} of {total:,} point{'' if total == 1 else 's'}: {what}"
     # A point that breaks a constraint takes no part in a `where` or a question, even under "mark" (queries.py).
     broken = int((~np.broadcast_to(result.valid, result.shape) & ~eval_mask(result))[region].sum())
