@@ -205,7 +205,11 @@ def _plot_parser(sub) -> None:
                           "point's operation classes under the GPU's roofs. Axes not drawn are held at --at "
                           "AXIS=VALUE, else their first value; an axis --at holds is never drawn. A report with "
                           "points = \"runs\" draws only its runs' points (eval's rows), each at its run's values "
-                          "of the axes not drawn. Log axes where values span decades.")
+                          "of the axes not drawn. A plot draws eval's rows: points a `where` leaves out are not drawn, and a report "
+                          "with a question (best, largest, smallest, pareto) draws its answer's points only, each at "
+                          "its own values of the axes not drawn; the subtitle and the printed line say how many "
+                          "(\"3 of 6 points: where batch <= 4\"); the report it extends, without the question, draws the "
+                          "whole sweep. Log axes where values span decades.")
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help=_REPORT_HELP)
@@ -216,8 +220,9 @@ def _plot_parser(sub) -> None:
                       help="run logs to draw as well as the report's own")
     plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
     plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
-    plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis), or a "
-                      "shown metric: then one curve per series along --along AXIS")
+    plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis; for a "
+                      "report's best, largest or smallest, its longest `per` axis), or a shown metric: then one "
+                      "curve per series along --along AXIS")
     plot.add_argument("--series", metavar="AXIS", help="one line per value of this axis")
     plot.add_argument("--panels", metavar="AXIS", help="one panel per value of this axis")
     plot.add_argument("--along", metavar="AXIS", help="with a metric as --x: the axis the curves run along")

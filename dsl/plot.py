@@ -8,13 +8,14 @@ many reports in one process does not accumulate memory.
 Conventions, the same in every plot: units in the axis labels; a log axis where the values span decades
 (`plot_data.LOG_RATIO`), with ticks in plain numbers (0.5, 20, 3000) rather than powers of ten; estimates filled,
 measured runs open markers in the series' colour; points where a shown boolean (fits) is false hollow circles off the
-line; what the other axes are held at in the subtitle.
+line; what the other axes are held at in the subtitle, and how many points a `where` or a question leaves in.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -188,10 +189,24 @@ def metric_figure(view: MetricView):
         figure.legend(handles=handles, loc="outside lower center", ncols=_legend_columns(handles, figure), fontsize=8,
                       frameon=False)
     subtitle = f"at {view.held}" if view.held else ""
-    if view.run_points is not None:     # points = "runs": the axes not drawn are each run's own
-        subtitle = "at the runs' points" + (f" with {view.held}" if view.held else "")
-    figure.suptitle(view.title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    if view.run_points is not None or view.answer:    # the axes not drawn are each run's (each answer's) own
+        subtitle = ("at the answer's points" if view.answer else "at the runs' points") + (
+            f" with {view.held}" if view.held else "")
+    # What a `where` or a question leaves out ("3 of 6 points: where batch <= 4") on a line of its own, wrapped to the
+    # figure's width: a question's text ran past both edges of a one-panel figure.
+    lines = [view.title] + [line for text in (subtitle, view.left_out) if text
+                            for line in textwrap.wrap(text, _title_characters(figure))]
+    figure.suptitle("\n".join(lines), fontsize=_TITLE_POINTS)
     return figure
+
+
+_TITLE_POINTS = 11
+
+
+def _title_characters(figure) -> int:
+    """The characters of a title line at _TITLE_POINTS that fit the figure's width (0.6 em a character, as the
+    legend's _LEGEND_CHAR_IN), less a margin."""
+    return max(20, int(figure.get_figwidth() * 0.92 / (0.6 * _TITLE_POINTS / 72)))
 
 
 # Width of one legend character at fontsize 8 (DejaVu Sans averages about 0.6 em) and of a handle with its padding,

@@ -103,7 +103,11 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
         count = view.run_points
         held = (", at the run's point" if count == 1 else f", at the {count} runs' points") + (
             f" with {view.held}" if view.held else "")
-    return PlotOutcome(request.output, f"{view.title}{panels}{held}{_failing_text(view)}", diagnostics)
+    elif view.answer:                       # a question: each of its answer's points at its own values
+        held = ", at the answer's points" + (f" with {view.held}" if view.held else "")
+    # What a `where` or a question left out, as the picture's subtitle says: "; 3 of 6 points: where batch <= 4".
+    omitted = f"; {view.left_out}" if view.left_out else ""
+    return PlotOutcome(request.output, f"{view.title}{panels}{held}{omitted}{_failing_text(view)}", diagnostics)
 
 
 # eval's way out of a sweep too large (streaming it in chunks) is not a plot's: a plot needs the whole sweep it draws.

@@ -5,7 +5,9 @@ Two views:
   one panel per value of a third; every other axis is held at one value (`--at AXIS=VALUE`, else its first).
   Measured runs, where the report has them, go beside the estimates. A report with `points = "runs"` has only the
   points its runs matched (eval's rows): each is drawn where its own values of the drawn axes put it, the other axes
-  being what that run has (not held at their first value), so every estimate has its run beside it.
+  being what that run has (not held at their first value), so every estimate has its run beside it. A report with a
+  question has only its answer's points (eval's rows), drawn the same way; a `where` leaves its points out of the
+  grid; either way the view says how many points are drawn and what left the others out (plot_points).
 - `roofline_view` (in `perfdsl.roofline`): a sweep point's operation classes on the roofline.
 
 `perfdsl.plot` draws these with matplotlib; this module never imports it, so tests can check the data on its own.
@@ -21,7 +23,7 @@ import numpy as np
 from .errors import UsageError, available, did_you_mean, error
 from .explain import choose_point
 from .evaluator import format_coord
-from .plot_points import MAX_PANELS, Collision, hollow_checks, runs_slots
+from .plot_points import MAX_PANELS, Collision, answer_points, eval_mask, hollow_checks, left_out, runs_slots
 from .result import Result
 
 # A positive range wider than this ratio is drawn on a log axis ("spans decades").
@@ -62,7 +64,10 @@ class MetricView:
     is categorical, its categories, the panels, the values the other axes are held at, the title, and whether each
     axis is drawn on a log scale. Values are in display units. `checks`: the booleans the plot marks (`fits`) false at
     some drawn point, in the report's order; the series' `failing` says where. `run_points`: with `points = "runs"`,
-    how many runs' points are drawn (None: the report's points are its sweep's)."""
+    how many runs' points are drawn (None: the report's points are its sweep's). `answer`: the report asks a question and
+    only its answer's points are drawn, each at its own values of the axes not drawn. `left_out`: with a `where` or a
+    question, how many points are drawn of those the plot covers and what left the others out ("3 of 6 points: where
+    batch <= 4"); "" for a report with neither."""
 
     metric: str                      # the shown cell's name
     y_label: str                     # "Runtime (ms)"
@@ -78,6 +83,8 @@ class MetricView:
     defaulted: list[str] = field(default_factory=list)   # held axes at their first value: --at did not name them
     checks: list[str] = field(default_factory=list)      # marked booleans false at some drawn point, e.g. ["fits"]
     run_points: int | None = None                        # points = "runs": the runs' points drawn
+    answer: bool = False                                 # a question's answer: its points only
+    left_out: str = ""                                   # "3 of 6 points: where batch <= 4"
 
     @property
     def has_measured(self) -> bool:
@@ -226,6 +233,14 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     unless panels are drawn already (then bad-plot, naming that axis); bad-plot where no run has the values `at`
     gives. A panel without a run's point is left out.
 
+    A report with a question (best, largest, smallest, pareto) draws its answer's points only (eval's rows: one per
+    group, a Pareto front's points), placed as the runs' points are (collisions likewise: "two points of the answer");
+    series and panels default to the question's `per` axes, so each group is a series (or a panel) of its own. A
+    `where` leaves the points it rules out undrawn (NaN), as a `require` does under `invalid_points = "omit"`; an axis
+    held at its first value by default is held instead at the first row's value where the slice at its first value
+    has no row of eval's. `left_out` counts the points drawn of those the plot covers and names the `where` and the
+    question that left the rest out.
+
     Points where a marked boolean is false are `failing` (drawn hollow): by default a shown `fits` (hollow_checks),
     else the shown booleans `hollow` names ([]: none).
     """
@@ -254,11 +269,22 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
             taken.add(picked[0].index)
     from .run_points import matched_points
 
-    points = matched_points(comparison)
+    points, whose = matched_points(comparison), "runs"
+    if points is None:
+        points, whose = answer_points(result), "answer"
+    # A question's groups (its `per` axes), so that no two groups share a line: _answer_default.
+    per = [a.index for a in result.axes if a.index in result.rows.kept_axes] \
+        if whose == "answer" and points is not None else None
     for role, default in _DEFAULT_AXES:
-        if role == "panels" and points is not None:
+        if role in chosen:
+            continue
+        free = _default_axes(result, taken | held_by_at.keys())
+        if per is not None:
+            axis = _answer_default(role, free, per, result.ctx.report.questions[0].form != "pareto")
+        elif role == "panels" and points is not None:
             continue        # the runs' points: an axis left is each run's own, not held; panels only to part runs
-        axis = default(_default_axes(result, taken | held_by_at.keys())) if role not in chosen else None
+        else:
+            axis = default(free)
         if axis is not None:
             chosen[role] = (axis, axis.coords[0])
             taken.add(axis.index)
@@ -272,6 +298,9 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
 
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)      # drawn, so not held (never one --at holds: refused or left alone above)
+    shown = eval_mask(result)
+    if points is None:
+        fix, defaulted = _held_at_a_row(result, shown, fix, held_by_at, defaulted)
     slots = None
     if points is not None:
         # The runs' points: an axis neither drawn nor held is what each run has, not its first value.
@@ -280,7 +309,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         while True:
             drawn_axes = [chosen[role][0].index for role in ("x", "series", "panels") if role in chosen]
             try:
-                slots = runs_slots(result, points, drawn_axes, fix, at or {})
+                slots = runs_slots(result, points, drawn_axes, fix, at or {}, whose)
                 break
             except Collision as collision:
                 if "panels" in chosen or collision.axis.length > MAX_PANELS:
@@ -288,8 +317,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                 # Two runs differ only on an axis the plot does not draw: a panel for each of its values.
                 chosen["panels"] = (collision.axis, collision.axis.coords[0])
     values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
-    if result.invalid_points == "omit" and not result.valid.all():
-        values = np.where(result.valid, values, np.nan)      # points a constraint left out are not drawn
+    if not shown.all():
+        values = np.where(shown, values, np.nan)     # points eval leaves out (a `require`, a `where`) are not drawn
     measured = None
     if comparison is not None:
         match = next((m for m in comparison.metrics if m.name == column.name), None)
@@ -375,8 +404,13 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if "panels" in chosen:
         axis, coord = chosen["panels"]
         labels = _labels_of(result, coord)
-        panel_list = [Panel(f"{coord.name}={labels[i]}", series_of({axis.index: i})) for i in range(axis.length)
-                      if slots is None or any(key[drawn_axes.index(axis.index)] == i for key in slots)]
+        # A panel with no point to draw is left out: no run's or answer's point, or none a `where` leaves in (all
+        # of them where none has one: the error below says there is nothing to draw).
+        kept = [i for i in range(axis.length)
+                if (any(key[drawn_axes.index(axis.index)] == i for key in slots) if slots is not None else
+                    not result.ctx.report.wheres or shown[_region(result, {**fix, axis.index: i})].any())]
+        panel_list = [Panel(f"{coord.name}={labels[i]}", series_of({axis.index: i}))
+                      for i in (kept or range(axis.length))]
     else:
         panel_list = [Panel("", series_of({}))]
 
@@ -396,6 +430,9 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         all_x = [v for p in panel_list for s in p.series for v in s.x]
     if "series" in chosen:
         title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
+    region = _region(result, fix)
+    omitted = "" if whose == "runs" and points is not None else \
+        left_out(result, region, len(slots) if slots is not None else int(shown[region].sum()))
     view = MetricView(metric=column.name, y_label=y_label, x_label=x_label, categorical=categorical,
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
@@ -403,8 +440,55 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None,
                       defaulted=[a.name for a in held_axes if a.name in defaulted],
                       checks=[name for name in false_at if name in checks],
-                      run_points=len(slots) if slots is not None else None)
+                      run_points=len(slots) if slots is not None and whose == "runs" else None,
+                      answer=slots is not None and whose == "answer", left_out=omitted)
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
-                               hints=[f"held at: {held}" if held else "choose other points with --at"]))
+                               hints=[f"held at: {held}" if held else "choose other points with --at"]
+                               + ([omitted] if omitted else [])))
     return view
+
+
+def _answer_default(role: str, free: list, per: list[int], one_point: bool):
+    """The default axis for `role` (x, series, panels) of a question's answer, among the `free` axes: its groups
+    (`per`, axis indices) first. One point per group (`one_point`: best, largest, smallest): x is the longest group
+    axis, one point per value, as a category or a number; then the series and panels take the other group axes (no
+    series where none is left). A front: its groups are the series (the shortest first; else the shortest axis) and
+    panels, x a reduced axis (the default). Panels only for a group axis, of at most MAX_PANELS values: an axis left
+    over is each point's own (runs_slots)."""
+    groups = [a for a in free if a.index in per]
+    if role == "x":
+        if one_point and groups:
+            return max(groups, key=lambda a: a.length)
+        return _default_x([a for a in free if a.index not in per]) or _default_x(free)
+    if role == "series":
+        # A group axis even of more values than MAX_SERIES: refused then with the hint to pick some (--set), rather
+        # than drawn with its groups' points on one line. One point per group and no group axis left: one series
+        # (a reduced axis is each point's own, which eval's rows say), not a line per value of the shortest.
+        return _default_series(groups) if groups or one_point else _default_series(free)
+    return groups[0] if groups and groups[0].length <= MAX_PANELS else None
+
+
+def _region(result: Result, fix: dict[int, int]) -> tuple:
+    """The index of the sweep points a plot covers: each held axis (`fix`: axis index -> position) at its value,
+    every other axis whole."""
+    return tuple(fix[a.index] if a.index in fix else slice(None) for a in result.axes)
+
+
+def _held_at_a_row(result: Result, shown: np.ndarray, fix: dict[int, int], held_by_at: dict, defaulted: list[str]
+                   ) -> tuple[dict[int, int], list[str]]:
+    """`fix` (held axis index -> position) and `defaulted` (the axes held at their first value), with the axes held by
+    default moved to the first of eval's rows (`shown`) that agrees with --at, where the slice at their first values
+    has none: a `where batch > 4` or `where tp == 2` otherwise left nothing to draw at tp's first value."""
+    region = _region(result, fix)
+    if not result.shape or shown[region].any():
+        return fix, defaulted
+    rows = np.argwhere(shown)
+    for index, position in fix.items():
+        if index in held_by_at:
+            rows = rows[rows[:, index] == position]
+    if not len(rows):
+        return fix, defaulted           # no row agrees with --at: nothing to draw, said by the caller's error
+    moved = {index: int(rows[0][index]) for index in fix if index not in held_by_at}
+    names = {result.axes[index].name for index, position in moved.items() if position != fix[index]}
+    return {**fix, **moved}, [name for name in defaulted if name not in names]

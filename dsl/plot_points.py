@@ -3,12 +3,20 @@
 - A report with `points = "runs"` has only the points its runs matched (eval's rows): `runs_slots` places each where
   its own values of the drawn axes put it; the other axes are what each run has, not held at their first value (a
   plot held them, and drew the 70B on one A100 that no run has beside the one run it matched).
+- A report with a `where` (and no question) draws eval's rows of the grid: the points it leaves out are not drawn
+  (`eval_mask`), and `left_out` says how many and why ("3 of 6 points: where batch <= 4"); a plot drew every point
+  and said nothing.
+- A report with a question (best, largest, smallest, pareto) draws its answer's rows (`answer_points`), as a
+  `points = "runs"` report draws its runs': each where its own values of the drawn axes put it (`runs_slots`), one
+  point per group, a Pareto front as its front. A plot drew the whole sweep under the title of the question.
 - A point is drawn hollow where a marked boolean is false: a shown `fits` by default (the set-up cannot run), else
   the booleans `--hollow` names (`hollow_checks`). Every shown boolean marked before, so `saturated` (true is the
   bad case) hollowed the normal points and left the saturated one filled.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -48,6 +56,61 @@ def hollow_checks(result, hollow: list[str] | None) -> list:
     return picked
 
 
+def eval_mask(result) -> np.ndarray:
+    """(result.shape) bool: the sweep points that are eval's rows (`result.rows`: those a `require` under
+    `invalid_points = "omit"`, a `where` or a question leaves in; a group with no answer is no point), every point
+    where the rows are the sweep's."""
+    rows = result.rows
+    if rows is None:
+        return np.ones(result.shape, dtype=bool)
+    mask = np.zeros(result.n_points, dtype=bool)
+    mask[rows.index[~rows.missing]] = True
+    return mask.reshape(result.shape)
+
+
+def answer_points(result) -> np.ndarray | None:
+    """The flat sweep indices of a question's answer (eval's rows that found a point: one per group of `best`,
+    `largest` and `smallest`, the front's points of `pareto`), in row order; None for a report without a question."""
+    if not result.ctx.report.questions or result.rows is None:
+        return None
+    rows = result.rows
+    return np.asarray(rows.index[~rows.missing], dtype=np.int64)
+
+
+def asked(result) -> str:
+    """What the report's `where` lines and question leave in, as written: "where batch <= 4",
+    "where memory.fits; best min cost per model"; "" for a report with neither."""
+    report = result.ctx.report
+    parts = ["where " + " and ".join(where.text for where in report.wheres)] if report.wheres else []
+    if report.questions:
+        parts.append(report.questions[0].text)
+    return "; ".join(parts)
+
+
+def left_out(result, region: tuple, drawn: int) -> str:
+    """"3 of 6 points: where batch <= 4": how many points the plot draws (`drawn`) of the sweep points its `region`
+    covers (an index into the sweep: the drawn axes whole, the held ones at their value), and what left the others
+    out; with "; 1 of the 6 breaks a require" where a constraint leaves some out too. "" for a report without
+    `where` or a question (its rows are the sweep's, or the constraints': drawn as before)."""
+    what = asked(result)
+    if not what:
+        return ""
+    total = math.prod(length for length, index in zip(result.shape, region) if isinstance(index, slice))
+    text = f"{drawn:,} of {total:,} point{'' if total == 1 else 's'}: {what}"
+    # A point that breaks a constraint takes no part in a `where` or a question, even under "mark" (queries.py).
+    broken = int((~np.broadcast_to(result.valid, result.shape) & ~eval_mask(result))[region].sum())
+    if broken:
+        text += f"; {broken:,} of the {total:,} break{'s' if broken == 1 else ''} a require"
+    return text
+
+
+# How runs_slots's errors name the points it places: a `points = "runs"` report's runs, or a question's answer.
+WHOSE = {"runs": ("two runs' points", "no run's point",
+                  "the report has points = \"runs\": its points are those its runs matched"),
+         "answer": ("two points of the answer", "no point of the answer",
+                    "the report asks a question: its points are its answer's (eval's rows)")}
+
+
 class Collision(Exception):
     """Two runs' points fall on one drawn point: `axis` tells them apart; `error`, the bad-plot diagnostic."""
 
@@ -58,9 +121,9 @@ class Collision(Exception):
 
 
 def runs_slots(result, points: np.ndarray, drawn: list[int], held: dict[int, int],
-                at: dict[str, str]) -> dict[tuple[int, ...], int]:
-    """The runs' points (flat sweep indices `points`: eval's rows of a `points = "runs"` report) by where the plot
-    draws them: positions on the `drawn` axes (x, series, panels; in that order) -> flat index. Points off a value
+                at: dict[str, str], whose: str = "runs") -> dict[tuple[int, ...], int]:
+    """The runs' points (flat sweep indices `points`: eval's rows of a `points = "runs"` report; with `whose`
+    "answer", a question's answer: answer_points) by where the plot draws them: positions on the `drawn` axes (x, series, panels; in that order) -> flat index. Points off a value
     `--at` holds (`held`: axis index -> position) are left out. UsageError (bad-plot) where no run's point has the
     values `at` gives, and where two runs' points fall on one drawn point (they differ on an axis neither drawn nor
     held): the hint names the axis to draw or hold."""
@@ -80,12 +143,11 @@ def runs_slots(result, points: np.ndarray, drawn: list[int], held: dict[int, int
                      for a in apart for c in a.coords]
             name = apart[0].coords[0].name
             raise Collision(apart[0], error(
-                "bad-plot", "two runs' points fall on one drawn point: they differ in " + ", ".join(words)
+                "bad-plot", f"{WHOSE[whose][0]} fall on one drawn point: they differ in " + ", ".join(words)
                 + ", which the plot neither draws nor holds",
                 hints=[f"draw {name} with --series or --panels, or hold it with --at {name}=VALUE"]))
         slots[key] = flat
     if not slots and len(points):
-        asked = ", ".join(f"{name}={text}" for name, text in at.items())
-        raise UsageError(error("bad-plot", f"no run's point has {asked}",
-                               hints=["the report has points = \"runs\": its points are those its runs matched"]))
+        given = ", ".join(f"{name}={text}" for name, text in at.items())
+        raise UsageError(error("bad-plot", f"{WHOSE[whose][1]} has {given}", hints=[WHOSE[whose][2]]))
     return slots

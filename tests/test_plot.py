@@ -31,7 +31,8 @@ CAPACITY = REPO / "reports" / "capacity_planning.perf"
 # (the seed report's n_gpus is the one axis left after model and hardware: a panel for each of its two values).
 DEFAULT_LABELS = {
     "capacity_planning.perf": ("ttft (ms)", "batch", 1),
-    "capacity_questions.perf": ("ttft (ms)", "batch", 1),     # its question `largest_batch`: a file of several
+    # its question `largest_batch` (a file of several): the answer, a point per model (x) and hardware (series)
+    "capacity_questions.perf": ("ttft (ms)", "model", 1),
     "deployment.perf": ("ttft (ms)", "batch", 1),
     "example.perf": ("prefill runtime (ms)", "seq", 1),
     "published_autoawq.perf": ("prefill throughput (token/s)", "model", 1),

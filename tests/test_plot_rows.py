@@ -1,0 +1,224 @@
+"""`perfdsl plot` draws what `perfdsl eval` gives: a `where` leaves its points out of the plot, and a report with a
+question (best, largest, smallest, pareto) is drawn at its answer's points only; the view, the printed line and the
+subtitle say how many points are drawn and what left the others out. The data plot_data.metric_view gives is
+checked, not pixels, against eval's rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perfdsl
+from perfdsl.cli import main
+from perfdsl.errors import UsageError
+from perfdsl.plot import metric_figure
+from perfdsl.plot_data import metric_view
+
+NAN = float("nan")
+
+WHERE = """\
+workload g { sweep batch = [1, 2, 4, 8, 16, 32] }
+costmodel c { t = 1 ms * workload.batch }
+report small_batches { workload = g; show c.t in ms as t; where batch <= 4 }
+"""
+
+# tpot = params * 2 FLOP / 100 TFLOP/s * (1 + batch / 8) / tp: 0.02 ms * (1 + batch / 8) / tp for `small` (1e9
+# parameters), 0.24 ms * (1 + batch / 8) / tp for `big` (12e9). memory = params * 2 byte / tp + batch GB.
+QUESTIONS = """\
+workload grid {
+    sweep batch = [1, 2, 4, 8]
+    sweep tp = [1, 2]
+}
+model small { params = 1e9 }
+model big { params = 12e9 }
+costmodel serving {
+    memory = model.params * 2 byte / workload.tp + workload.batch * 1 GB
+    fits = memory <= 16 GB
+    tpot = model.params * 2 FLOP / (100 TFLOP/s) * (1 + workload.batch / 8) / workload.tp
+    gpu_time = tpot * workload.tp / workload.batch
+    throughput = workload.batch / tpot
+}
+report all {
+    workload = grid
+    sweep model = [small, big]
+    show serving.tpot in ms as tpot, serving.gpu_time in ms as gpu_time, serving.throughput in 1/s as throughput
+}
+report best extends all {
+    where serving.fits
+    best min serving.gpu_time per model
+}
+report front extends all {
+    pareto min serving.tpot, max serving.throughput
+}
+report tp2 extends all {
+    where tp == 2
+}
+"""
+
+
+def tpot(params: float, batch: float, tp: float) -> float:
+    """ms"""
+    return params * 2 / 100e12 * (1 + batch / 8) / tp * 1e3
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    (tmp_path / "wplot.perf").write_text(WHERE)
+    (tmp_path / "q.perf").write_text(QUESTIONS)
+    return tmp_path
+
+
+def evaluate(path: Path, report: str | None = None):
+    return perfdsl.load([path]).evaluate(report)
+
+
+def lines(panel) -> dict[str, list[float]]:
+    return {s.label: s.estimated.tolist() for s in panel.series}
+
+
+def same(a, b) -> bool:
+    return np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-12, atol=0, equal_nan=True)
+
+
+def drawn_points(view) -> list[tuple]:
+    """(panel, series, x, estimate) of every point drawn: what the picture shows, to set beside eval's rows."""
+    return [(p.title, s.label, x, float(v)) for p in view.panels for s in p.series
+            for x, v in zip(s.x, s.estimated.tolist()) if np.isfinite(v)]
+
+
+def test_a_where_leaves_its_points_off_the_plot(files):
+    result = evaluate(files / "wplot.perf")
+    view = metric_view(result, y="t", x="batch")
+    (panel,) = view.panels
+    # t = 1 ms * batch at batch 1, 2, 4 (eval's rows); 8, 16 and 32 are left out by `where batch <= 4`.
+    assert same(panel.series[0].estimated, [1 * 1, 1 * 2, 1 * 4, NAN, NAN, NAN])
+    assert [(x, v) for _, _, x, v in drawn_points(view)] == [(r["batch"], r["t [ms]"]) for r in result.records()]
+    assert view.left_out == "3 of 6 points: where batch <= 4"
+    assert not view.answer
+
+
+def test_plot_says_what_a_where_left_out(files, capsys):
+    status = main(["plot", str(files / "wplot.perf"), "--y", "t", "--x", "batch", "-o", str(files / "w.png")])
+    assert status == 0
+    assert f"wrote {files / 'w.png'} (small_batches: t per batch; 3 of 6 points: where batch <= 4)" in \
+        capsys.readouterr().err
+    figure = metric_figure(metric_view(evaluate(files / "wplot.perf"), y="t", x="batch"))
+    try:
+        assert figure.get_suptitle() == "small_batches: t per batch\n3 of 6 points: where batch <= 4"
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+
+
+@pytest.mark.parametrize("mode", ["omit", "mark"])
+def test_a_where_and_a_require_both_say_what_they_left_out(files, mode):
+    (files / "both.perf").write_text(WHERE.replace("sweep batch = [1, 2, 4, 8, 16, 32]",
+                                                   "sweep batch = [1, 2, 4, 8, 16, 32]; require batch != 2, \"odd\"")
+                                     .replace("workload = g;", f"workload = g; invalid_points = \"{mode}\";"))
+    result = evaluate(files / "both.perf")
+    view = metric_view(result, y="t", x="batch")
+    # batch 1 and 4 drawn; 2 breaks the require, 8, 16, 32 fail the where. Under "mark" too, a `where` takes no
+    # point that breaks a constraint: eval's rows are batch 1 and 4 either way.
+    assert [r["batch"] for r in result.records()] == [1, 4]
+    assert same(view.panels[0].series[0].estimated, [1, NAN, 4, NAN, NAN, NAN])
+    assert view.left_out == "2 of 6 points: where batch <= 4; 1 of the 6 breaks a require"
+
+
+def test_a_panel_the_where_leaves_no_point_in_is_left_out(files):
+    view = metric_view(evaluate(files / "q.perf", "tp2"), y="tpot", x="batch", series="model")
+    # tp, the one axis left, is the panels: tp = 1 has no point `where tp == 2` leaves in.
+    assert [panel.title for panel in view.panels] == ["tp=2"]
+    assert same(lines(view.panels[0])["small"], [tpot(1e9, b, 2) for b in (1, 2, 4, 8)])
+    assert same(lines(view.panels[0])["big"], [tpot(12e9, b, 2) for b in (1, 2, 4, 8)])
+    # 8 points at tp = 2 (4 batches x 2 models), every one in eval's rows; 8 more at tp = 1.
+    assert view.left_out == "8 of 16 points: where tp == 2"
+
+
+def test_an_axis_held_by_default_takes_a_value_the_where_leaves_in(files):
+    (files / "held.perf").write_text("""\
+workload g {
+    sweep batch = [1, 2, 4]
+    sweep tp = [1, 2]
+    sweep seq = [128, 256]
+    sweep replicas = [1, 2]
+}
+costmodel c { t = 1 ms * workload.batch * workload.seq / 128 / workload.tp * workload.replicas }
+report long { workload = g; show c.t in ms as t; where seq == 256 }
+""")
+    view = metric_view(evaluate(files / "held.perf"), y="t")
+    # x batch, a series per tp; seq and replicas held. At seq's first value, 128, the `where` leaves no point: seq is
+    # held at 256, the first row's, and replicas at its first value, 1.
+    assert (view.x_label, view.held, view.defaulted) == ("batch", "seq=256, replicas=1", ["replicas"])
+    assert same(lines(view.panels[0])["tp=1"], [1 * b * 256 / 128 / 1 * 1 for b in (1, 2, 4)])
+    assert same(lines(view.panels[0])["tp=2"], [1 * b * 256 / 128 / 2 * 1 for b in (1, 2, 4)])
+    # The plot covers 3 batches x 2 tp at seq = 256, replicas = 1: all 6 are eval's rows.
+    assert view.left_out == "6 of 6 points: where seq == 256"
+
+
+def test_best_per_group_is_one_point_per_group(files):
+    result = evaluate(files / "q.perf", "best")
+    view = metric_view(result, y="tpot")
+    # x is the group axis (model): one point per model, at the batch and tp of its answer. small fits at every point,
+    # and its GPU time per token 0.02 ms * (1 + batch / 8) / batch is least at batch 8 (tp 1 and 2 tie: the first);
+    # big fits (24 GB / tp + batch GB <= 16 GB) at tp 2 and batch <= 4 only: batch 4.
+    assert view.answer and view.categorical and view.categories == ["small", "big"]
+    (panel,) = view.panels
+    assert same(lines(panel)["tpot"], [tpot(1e9, 8, 1), tpot(12e9, 4, 2)])
+    assert [(view.categories[x], v) for _, _, x, v in drawn_points(view)] == \
+        [(r["model"], r["tpot [ms]"]) for r in result.records()]
+    assert view.left_out == "2 of 16 points: where serving.fits; best min serving.gpu_time per model"
+    # With batch as x, the group axis is the series: still one point per model.
+    view = metric_view(result, y="tpot", x="batch")
+    assert same(lines(view.panels[0])["small"], [NAN, NAN, NAN, tpot(1e9, 8, 1)])
+    assert same(lines(view.panels[0])["big"], [NAN, NAN, tpot(12e9, 4, 2), NAN])
+
+
+def test_plot_says_it_draws_the_answer(files, capsys):
+    status = main(["plot", str(files / "q.perf"), "--report", "best", "--y", "tpot", "-o", str(files / "b.png")])
+    assert status == 0
+    assert ("(best: tpot per model, at the answer's points; 2 of 16 points: where serving.fits; "
+            "best min serving.gpu_time per model)") in capsys.readouterr().err
+
+
+def test_a_pareto_front_is_drawn_as_its_front(files):
+    result = evaluate(files / "q.perf", "front")
+    view = metric_view(result, y="tpot", x="batch", series="tp")
+    (panel,) = view.panels
+    # The front of (min tpot, max throughput = batch / tpot): small on two GPUs, at every batch; no point at tp 1
+    # (its tpot is twice tp 2's at the same throughput per ... batch / tpot, so tp 2 dominates it).
+    assert same(lines(panel)["tp=2"], [tpot(1e9, b, 2) for b in (1, 2, 4, 8)])
+    assert same(lines(panel)["tp=1"], [NAN] * 4)
+    assert [(x, v) for _, _, x, v in drawn_points(view)] == [(r["batch"], r["tpot [ms]"]) for r in result.records()]
+    assert view.left_out == "4 of 16 points: pareto min serving.tpot, max serving.throughput"
+
+
+def test_a_pareto_front_against_a_metric_is_the_front_curve(files):
+    result = evaluate(files / "q.perf", "front")
+    view = metric_view(result, y="tpot", x="throughput", along="batch", series="tp")
+    (panel,) = view.panels
+    front = {s.label: s for s in panel.series}["tp=2"]
+    # throughput = batch / tpot, in 1/s: 1 / 11.25 us, 2 / 12.5 us, 4 / 15 us, 8 / 20 us.
+    assert same(front.x, [b / (tpot(1e9, b, 2) / 1e3) for b in (1, 2, 4, 8)])
+    assert same(front.estimated, [r["tpot [ms]"] for r in result.records()])
+
+
+def test_at_a_value_no_point_of_the_answer_has_is_a_usage_error(files):
+    with pytest.raises(UsageError) as caught:
+        metric_view(evaluate(files / "q.perf", "best"), y="tpot", at={"batch": "1"})
+    assert caught.value.diagnostics[0].message == "no point of the answer has batch=1"
+
+
+def test_a_report_without_where_or_question_is_drawn_as_before(files, capsys):
+    view = metric_view(evaluate(files / "q.perf", "all"), y="tpot")
+    # Every point: x batch, a series per tp, a panel per model, no words about points left out.
+    assert (view.x_label, view.left_out, view.answer, view.run_points) == ("batch", "", False, None)
+    assert [p.title for p in view.panels] == ["model=small", "model=big"]
+    for panel, params in zip(view.panels, (1e9, 12e9)):
+        assert same(lines(panel)["tp=1"], [tpot(params, b, 1) for b in (1, 2, 4, 8)])
+        assert same(lines(panel)["tp=2"], [tpot(params, b, 2) for b in (1, 2, 4, 8)])
+    assert main(["plot", str(files / "q.perf"), "--report", "all", "-o", str(files / "a.png")]) == 0
+    assert f"wrote {files / 'a.png'} (all: tpot per batch and tp, 2 panels)\n" in capsys.readouterr().err
