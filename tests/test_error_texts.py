@@ -351,25 +351,39 @@ TRIGGERS = [
         "2 warnings\n")),
     # A log column without its unit reads as an identifying field: the hint says it may be the shown metric.
     Trigger("unused-run-field", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
-            files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
+            files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime [ms],runtime_s\norg/tiny,1,11,0.011\n"},
+            stderr=(
         "warning[unused-run-field]: the runs' fields 'model' match no cell of the report, so matching does not use "
         "them\n"
         "  = help: add a cell of that name to the report or its workload to match on it\n"
         "\n"
-        "warning[unused-run-field]: the runs' field 'runtime_ms' matches no cell of the report, so matching does not "
+        "warning[unused-run-field]: the runs' field 'runtime_s' matches no cell of the report, so matching does not "
         "use it\n"
-        "  --> runs.csv:1:14 (column 'runtime_ms')\n"
+        "  --> runs.csv:1:27 (column 'runtime_s')\n"
         "  |\n"
-        "1 | model,n_gpus,runtime_ms\n"
-        "  |              ^^^^^^^^^^\n"
-        "  = help: 'runtime_ms' may be the metric 'runtime' in ms: a column without a unit identifies the run; name "
-        "it 'runtime [ms]' to compare it with the shown 'runtime'\n"
+        "1 | model,n_gpus,runtime [ms],runtime_s\n"
+        "  |                           ^^^^^^^^^\n"
+        "  = help: 'runtime_s' may be the metric 'runtime' in s: a column without a unit identifies the run; name "
+        "it 'runtime [s]' to compare it with the shown 'runtime'\n"
         "\n"
         "note[unmatched]: 1 estimate without a run\n"
         "  = note: n_gpus=2\n"
         "\n"
         "2 warnings\n"
         "--strict: warnings are errors\n")),
+    # A log whose only figure is such a column compares nothing: error[nothing-to-compare], exit status 1, with the
+    # hint that names the column to write (it gave that warning alone, then a workbook without a measured value).
+    Trigger("nothing-to-compare", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 1,
+            files={"r.perf": REPORT, "runs.csv": "model,n_gpus,runtime_ms\norg/tiny,1,11\n"}, stderr=(
+        "error[nothing-to-compare]: no run of this log carries a metric the report shows: the log (perfdsl-csv) "
+        "holds no metric; the report shows 'runtime'\n"
+        "  --> runs.csv\n"
+        "  = help: 'runtime_ms' may be the metric 'runtime' in ms: a column without a unit identifies the run; name "
+        "it 'runtime [ms]' to compare it with the shown 'runtime'\n"
+        "  = help: a log is compared where its runs measure a shown metric: give the log that does, or leave this one "
+        "out; none of its runs is compared\n"
+        "\n"
+        "1 error\n")),
     # A misspelt metric was dropped without a word (exit 0, --strict too): a warning, so --strict refuses it.
     Trigger("unmatched-metric", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv", "--strict"], 1,
             files={"r.perf": REPORT, "runs.csv": "n_gpus,runtme [ms]\n1,11\n2,21\n"}, stderr=(
