@@ -115,8 +115,8 @@ class Comparison:
     asked: np.ndarray | None = None
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
     logs: list[str] = field(default_factory=list)     # the run logs given ([]: none, so nothing was compared)
-    # The shown metrics some run compared carries (under its name, an alias, or a throughput's runtime and tokens),
-    # matched or not: the workbook gives the others no Measured or Error column. None: not known (every metric).
+    # The shown metrics the runs compared can carry, matched or not (_carried): the workbook gives the others no
+    # Measured or Error column. None: not known (every metric).
     carried: set[str] | None = None
 
     def error(self, metric: MetricMatch) -> np.ndarray:
@@ -372,7 +372,7 @@ def _match(comparison: Comparison, runs) -> None:
     # as a metric without its unit), so the unused-field warnings speak of the runs kept only.
     fields_kept = {key for run in runs for key in run.identity}
     ignored = [key for key in ignored if key in fields_kept]
-    comparison.carried = {name for name in shown if any(_carries(run, name) for run in runs)}
+    comparison.carried = _carried(runs, shown)
     if ignored:
         comparison.diagnostics.extend(unused_identities(ignored, runs, shown, _close_fields(result, ignored)))
 
@@ -471,12 +471,21 @@ def _match(comparison: Comparison, runs) -> None:
     _summarise(comparison, len(without))
 
 
-def _carries(run, name: str) -> bool:
-    """Whether `run` gives a value for the shown metric `name`, as _run_metric reads it: under that name or an
-    alias, or (a throughput) as a runtime with the run's tokens."""
-    if name in run.metrics or any(alias in run.metrics for alias in METRIC_ALIASES.get(name, ())):
-        return True
-    return name == "throughput" and "runtime" in run.metrics and "tokens" in run.identity
+def _carried(runs, shown: dict) -> set[str]:
+    """The shown metrics (`shown`: name -> column) the runs can carry, matched or not: one some run gives under its
+    name or an alias, a throughput some run gives as a runtime with its tokens, or one a run's metric is a naming
+    slip of (a near miss, the last part of a shown name: warned about at its column, its Measured cells empty).
+    A metric none of them is meant for (a kernel count beside a log of latencies) is no comparison's."""
+    names = {name for run in runs for name in run.metrics}
+    found = set()
+    for metric in shown:
+        if metric in names or any(alias in names for alias in METRIC_ALIASES.get(metric, ())):
+            found.add(metric)
+        elif metric == "throughput" and "runtime" in names and any("tokens" in run.identity for run in runs):
+            found.add(metric)
+        elif any(near_miss(name, metric) or metric.rpartition(".")[2] == name for name in names):
+            found.add(metric)
+    return found
 
 
 def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str],
