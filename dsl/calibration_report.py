@@ -130,14 +130,22 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
 
     out_dir = os.path.dirname(os.path.abspath(output))
     files = ", ".join(os.path.relpath(os.path.abspath(f), out_dir) for f in cal.files)
+    # Every path of the header but the command's is relative to this file's folder, as its imports are (the logs
+    # above; the runs' sources and a `--group-by source` group below): a run given as data/runs.csv:row 1 beside
+    # its log ../data/runs.csv read as two files.
+    def here(text: str) -> str:           # a point's runs are "a.csv:row 1; a.csv:row 2"
+        return "; ".join(from_file(part, out_dir) for part in text.split("; "))
+
     runs = len(set(cal.obs.point.tolist()))
     lines = [f"# {os.path.basename(output)}: {HEADER} on {date}.",
              f"#   {command}",
              f"# Report '{problem.report}'; {runs} runs matched (of {cal.n_runs} in {files}); metrics "
              + ", ".join(f"{m.name} (weight {m.weight:g})" for m in cal.metrics)
              + f"; loss {cal.loss} (f_scale {cal.f_scale:g}) on log(estimated / measured).",
+             "# Paths are relative to this file's folder, as its imports are; the command's, to the folder it ran "
+             "in.",
              "# The runs:"]
-    lines += [f"#   {label} ({source})" for label, source in dict.fromkeys(zip(cal.obs.label, cal.obs.source))]
+    lines += [f"#   {label} ({here(source)})" for label, source in dict.fromkeys(zip(cal.obs.label, cal.obs.source))]
     lines += [f"# Import this file from a report to use the fitted cells; bind `calibration = {block_name(output)}` "
               "in the report to show the intervals.",
               "# It imports the files that define the fitted blocks, in the order --fit names the cells."]
@@ -158,7 +166,8 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
                          f"({len(cal.samples)} {cal.resampling} resamples); start {cell.literal(cell.start)}, bounds "
                          f"{cell.literal(cell.low)} .. {cell.literal(cell.high)}")
         if cal.folds:
-            refits = ", ".join(f"{f.group} {fold_cells(cal, f, False)[index].partition(' ')[2]}" for f in cal.folds
+            refits = ", ".join(f"{here(f.group) if cal.group_by == 'source' else f.group} "
+                               f"{fold_cells(cal, f, False)[index].partition(' ')[2]}" for f in cal.folds
                                if f.values is not None)
             lines.append(f"    # refitted leaving one {cal.group_by} out: {refits}")
         for flag in cal.flags:
@@ -180,6 +189,17 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
             lines.append(f"    {metric.name}_high = {high:.4f}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def from_file(text: str, folder: str) -> str:
+    """A run's source ("data/runs.csv:row 3", "logs/v.json:report", a log's path) with its path, relative to the
+    working folder, made relative to `folder` (the written file's); text that starts with no file there is kept as it
+    is (a source that names no file: "", a label)."""
+    for end in [len(text)] + [i for i in range(len(text) - 1, 0, -1) if text[i] == ":"]:
+        path = text[:end]
+        if path and os.path.isfile(path):
+            return os.path.relpath(os.path.abspath(path), folder) + text[end:]
+    return text
 
 
 def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
@@ -215,15 +235,19 @@ def workbook_data(cal, report: str) -> WorkbookData:
             row = rows.get(point)
             if row is None:
                 identity = {"Run": cal.obs.label[k]}
-                if cal.group_by:
-                    identity[cal.group_by] = cal.obs.group[k]
+                if cal.group_by:        # a numeric axis's value as a number (request_rate 1.0, not the label)
+                    identity[cal.group_by] = (cal.obs.group_value[k] if cal.obs.group_value
+                                              else cal.obs.group[k])
                 row = rows[point] = ComparisonRow(identity, {}, {}, cal.obs.source[k] or None)
             metric = cal.metrics[cal.obs.metric[k]]
             value = estimated[k] / metric.scale
             row.estimated[metric.name] = float(value) if np.isfinite(value) else None
             row.measured[metric.name] = float(cal.obs.measured[k] / metric.scale)
         sections.append(Section(title, ["Run"] + ([cal.group_by] if cal.group_by else []), specs, list(rows.values())))
-    return WorkbookData(report_name=f"{report} (calibration)", sections=sections, notes=summary_lines(cal))
+    # No Inputs sheet (inputs=None): the estimates are the fit's, at the fitted cells the summary gives, not an
+    # evaluation's cells to list.
+    return WorkbookData(report_name=f"{report} (calibration)", sections=sections, inputs=None,
+                        notes=summary_lines(cal))
 
 
 def check_outputs(problem, report_file: str, output: str, residuals: str | None) -> None:

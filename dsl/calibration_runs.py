@@ -73,6 +73,9 @@ class Observations:
     group: np.ndarray        # group label (str) for cross-validation
     label: list[str]         # the run, in words
     source: list[str]        # where the run came from
+    # The group as its axis gives it (a number for a numeric axis: request_rate 1.0, not '1.0'), for the residuals'
+    # workbook; the labels above are text, as the folds and the .perf file's comments name them. [] without groups.
+    group_value: list = field(default_factory=list)
 
 
 @dataclass
@@ -136,6 +139,7 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
     columns = {c.name: c for c in result.columns}
     by_name = {m.name: m for m in comparison.metrics}
     groups = group_labels(result, comparison, group_by)
+    group_values = _group_values(result, group_by, groups)
     labels = point_labels(result)
     sources = comparison.run_source.tolist()
     chosen_metrics, rows = [], {"metric": [], "point": [], "measured": [], "weight": []}
@@ -154,7 +158,8 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
     point = result.rows.index[row] if result.rows is not None else row
     obs = Observations(np.array(rows["metric"], dtype=int), point, np.array(rows["measured"], dtype=float),
                        np.array(rows["weight"], dtype=float), groups[row],
-                       [labels[r] for r in row], [sources[r] or "" for r in row])
+                       [labels[r] for r in row], [sources[r] or "" for r in row],
+                       [group_values[r] for r in row] if group_by else [])
     problem = Problem(program, name, overrides, cells, chosen_metrics, obs, group_by, list(evaluated.logs),
                       comparison.n_runs, labels, list(evaluated.diagnostics))
     problem.diagnostics += few_runs_warnings(problem)
@@ -333,6 +338,16 @@ def group_labels(result, comparison, group_by: str | None) -> np.ndarray:
     names = [key.split(" [")[0] for key in columns] + ["source"]
     raise UsageError(error("bad-option", f"--group-by {group_by}: the report has no axis '{group_by}'",
                            hints=did_you_mean(group_by, names) + [available(names)]))
+
+
+def _group_values(result, group_by: str | None, labels: np.ndarray) -> list:
+    """Per sweep point, its group as a value: the numeric axis's number (float), else the label (`labels`, text)."""
+    if group_by is None or group_by == "source":
+        return labels.tolist()
+    for key, values in result.axis_columns().items():
+        if (key == group_by or key.startswith(group_by + " [")) and values.dtype.kind in "iuf":
+            return [float(v) for v in values.tolist()]
+    return labels.tolist()
 
 
 def point_labels(result) -> list[str]:

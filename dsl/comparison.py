@@ -23,6 +23,12 @@ class MetricSpec:
     title: str           # group header text without unit, e.g. "Runtime"
     unit: str            # display unit, e.g. "ms", "GB", "J/token", "token/s"
     number_format: str | None = None   # Excel number format; None = choose from magnitude (e.g. '0.00', '0.000')
+    # False where no run compared carries the metric (`decode.kernels` beside optimum-benchmark's latencies): its
+    # group is Estimated alone, as in a workbook compared with no runs, and the Summary lists it apart.
+    measured: bool = True
+    # How the measured value is derived where no run measures it as such ("each run's tokens / its measured
+    # runtime"); "" where the runs give it. The Summary says so in the metric's row.
+    derived: str = ""
 
 
 @dataclass
@@ -106,7 +112,9 @@ class WorkbookData:
 
     report_name: str
     sections: list[Section]
-    inputs: list[InputCell] = field(default_factory=list)
+    # The Inputs sheet's cells; None: no Inputs sheet (a calibration's residuals: its estimates are the fit's, not
+    # one evaluation's cells).
+    inputs: list[InputCell] | None = field(default_factory=list)
     unmatched: list[Unmatched] = field(default_factory=list)
     # "measured": (est - meas) / meas, the usual convention and the default;
     # "estimated": (est - meas) / est, the one the seed benchmark table used.

@@ -361,7 +361,8 @@ _TABLE = [
     ErrorCode("unused-run-field", "runs", _W, "the runs' fields {fields} match no cell of the report, so matching "
               "does not use them", "add a cell of that name to the report or its workload to match on it; a field "
               "that reads as a shown metric without its unit (`tpot_ms`) gets a warning of its own: name the column "
-              "'tpot [ms]'"),
+              "'tpot [ms]' (where it is the log's only figure, the log compares nothing: error[nothing-to-compare], "
+              "with that hint)"),
     ErrorCode("calibration-clash", "usage", _W, "{output} will set {n} cells that {file} sets too, and it imports "
               "{report}, which imports that file: `perfdsl check {output}` will find each set twice | wrote {output}, "
               "but `perfdsl check {output}` finds {n} errors", "raised by `perfdsl calibrate` for one cause only: the "

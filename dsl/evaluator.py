@@ -82,6 +82,15 @@ class Constants:
     reads: dict = field(default_factory=dict)
 
 
+def _not_finite_where(value, where: np.ndarray) -> bool:
+    """Whether `value` (a branch of `if`) is not finite at some point of `where` (the points that take it)."""
+    value = np.asarray(value)
+    if value.dtype.kind not in "fc":
+        return False
+    value, where = np.broadcast_arrays(value, where)
+    return not np.isfinite(value[where]).all()
+
+
 class Evaluator:
     def __init__(self, blocks: dict[str, Block], ctx: ReportContext, sources: SourceLines,
                  types: dict[tuple[str, str], object] | None = None,
@@ -441,8 +450,19 @@ class Evaluator:
             return self._branch(expr, 1, condition, block, fix)
         if not condition.any():
             return self._branch(expr, 2, ~condition, block, fix)
-        return np.where(condition, self._branch(expr, 1, condition, block, fix),
-                        self._branch(expr, 2, ~condition, block, fix))
+        # Both branches are computed at every point: a division by zero or a NaN (0 / 0) that only the points the
+        # other branch takes meet is not this cell's (a pp test's prefill throughput, seq_len / runtime at seq_len
+        # 0, where the other branch is no_value): a branch's floating-point error counts where its taken values are
+        # not finite.
+        outer, self._fp_flag = self._fp_flag, None
+        taken = self._branch(expr, 1, condition, block, fix)
+        taken_flag, self._fp_flag = self._fp_flag, None
+        other = self._branch(expr, 2, ~condition, block, fix)
+        other_flag = self._fp_flag
+        flags = [flag for flag, value, where in ((taken_flag, taken, condition), (other_flag, other, ~condition))
+                 if flag is not None and _not_finite_where(value, where)]
+        self._fp_flag = outer if outer is not None else (flags[0] if flags else None)
+        return np.where(condition, taken, other)
 
     def _branch(self, call: ir.Call, index: int, where: np.ndarray, block: Block, fix: dict[int, int]):
         self._branches.append((call, where, fix, block))

@@ -68,6 +68,18 @@ def _if(args):
     return a
 
 
+def _no_value(args):
+    if args[0].kind != "num":
+        return "its argument is a number (it gives the unit)"
+    return args[0]
+
+
+def _nothing(x):
+    """NaN in x's shape: no value (the sweep points where a quantity does not exist, such as the decode throughput
+    of a test that generates no token), shown as an empty cell, never as a 0 that reads as measured."""
+    return np.full(np.shape(x), np.nan)
+
+
 def _abs(args):
     if args[0].kind != "num":
         return "its argument is a number"
@@ -109,6 +121,9 @@ FUNCTIONS: dict[str, Function] = {
         Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, _log2, "LOG({0},2)"),
         Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt, "SQRT({0})"),
         Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs, "ABS({0})"),
+        # NA() is the spreadsheet's "no value": charts leave a gap, as they do for an empty cell.
+        Function("no_value", 1, 1, "no_value(x): no value, in x's unit (x is not used): an empty cell in tables, CSV "
+                 "and the workbook, null in JSON", _no_value, _nothing, "NA()"),
         Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, np.where, "IF({0},{1},{2})"),
     ]
 }

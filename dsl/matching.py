@@ -115,6 +115,9 @@ class Comparison:
     asked: np.ndarray | None = None
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
     logs: list[str] = field(default_factory=list)     # the run logs given ([]: none, so nothing was compared)
+    # The shown metrics the runs compared can carry, matched or not (_carried): the workbook gives the others no
+    # Measured or Error column. None: not known (every metric).
+    carried: set[str] | None = None
 
     def error(self, metric: MetricMatch) -> np.ndarray:
         """The signed relative error of `metric`'s estimates, flat, one value per row of the result (dimensionless, not
@@ -285,7 +288,7 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
     column by run_fields.unused_metrics and unused_identities), as a latency report given a log of other figures;
     or, in a report of several points, none of its runs has an identifying field, so each would match every point.
     The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text."""
-    from .run_fields import _as_metric, takes_metric
+    from .run_fields import _as_metric, metric_hint as _metric_hint, takes_metric
 
     by_log: dict[str, list] = {}
     for run in runs:
@@ -294,8 +297,9 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
     for log, log_runs in by_log.items():
         metrics = list(dict.fromkeys(name for run in log_runs for name in run.metrics))
         fields = {name for run in log_runs for name in run.identity}
-        comparable = (any(takes_metric(name, shown, log_runs) for name in metrics)
-                      or any(_as_metric(name, shown)[0] for name in fields))     # `runtime_ms`: warned at its column
+        # Only a metric compares: a field that reads as a shown metric without its unit (`runtime_ms`) identifies
+        # the run, so a log whose only figure is one compares nothing; the error's hint names the column to write.
+        comparable = any(takes_metric(name, shown, log_runs) for name in metrics)
         anonymous = n_points > 1 and not any(run.identity for run in log_runs)
         if comparable and not anonymous:
             kept.extend(log_runs)
@@ -307,8 +311,9 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
         if not comparable:
             message = (f"no run of this log carries a metric the report shows: the log ({formats}) holds {holds}; "
                        f"the report shows {wants}")
-            hints = ["a log is compared where its runs measure a shown metric: give the log that does, or leave this "
-                     "one out; none of its runs is compared"]
+            hints = [_metric_hint(name, shown) for name in sorted(fields) if _as_metric(name, shown)[0]]
+            hints.append("a log is compared where its runs measure a shown metric: give the log that does, or leave "
+                         "this one out; none of its runs is compared")
         else:
             message = (f"no run of this log can be matched: the log ({formats}) holds {holds} for runs without an "
                        f"identifying field; the report's {n_points} sweep points differ in {differ}, so each run "
@@ -363,6 +368,11 @@ def _match(comparison: Comparison, runs) -> None:
     shown = {column.name: column for column in result.columns if column.kind == "num"}
     runs, refused = _refuse_uncomparable(runs, shown, n, [axis.name for axis in result.ctx.axes])
     comparison.diagnostics.extend(refused)
+    # A refused log's fields are not matched on at all: its error says what it lacks (and names a field that reads
+    # as a metric without its unit), so the unused-field warnings speak of the runs kept only.
+    fields_kept = {key for run in runs for key in run.identity}
+    ignored = [key for key in ignored if key in fields_kept]
+    comparison.carried = _carried(runs, shown)
     if ignored:
         comparison.diagnostics.extend(unused_identities(ignored, runs, shown, _close_fields(result, ignored)))
 
@@ -459,6 +469,23 @@ def _match(comparison: Comparison, runs) -> None:
         for point in without[:10_000]:
             comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
     _summarise(comparison, len(without))
+
+
+def _carried(runs, shown: dict) -> set[str]:
+    """The shown metrics (`shown`: name -> column) the runs can carry, matched or not: one some run gives under its
+    name or an alias, a throughput some run gives as a runtime with its tokens, or one a run's metric is a naming
+    slip of (a near miss, the last part of a shown name: warned about at its column, its Measured cells empty).
+    A metric none of them is meant for (a kernel count beside a log of latencies) is no comparison's."""
+    names = {name for run in runs for name in run.metrics}
+    found = set()
+    for metric in shown:
+        if metric in names or any(alias in names for alias in METRIC_ALIASES.get(metric, ())):
+            found.add(metric)
+        elif metric == "throughput" and "runtime" in names and any("tokens" in run.identity for run in runs):
+            found.add(metric)
+        elif any(near_miss(name, metric) or metric.rpartition(".")[2] == name for name in names):
+            found.add(metric)
+    return found
 
 
 def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str],

@@ -87,19 +87,28 @@ def unused_identities(ignored: list[str], runs, shown: dict,
         if metric is None:
             plain.append(name)
             continue
-        written = f"'{metric}' in {unit}" if unit else f"'{metric}'"
-        header = f"{metric} [{unit or shown[metric].unit or 'UNIT'}]"
         diagnostics.append(_warning(
             "unused-run-field", f"the runs' field '{name}' matches no cell of the report, so matching does not use "
-            "it", first.get(name), name, quantity=False,
-            hints=[f"'{name}' may be the metric {written}: a column without a unit identifies the run; name it "
-                   f"'{header}' to compare it with the shown '{metric}'"]))
+            "it", first.get(name), name, quantity=False, hints=[metric_hint(name, shown)]))
     if plain:
         diagnostics.insert(0, _warning(
             "unused-run-field", "the runs' fields " + ", ".join(f"'{k}'" for k in plain)
             + " match no cell of the report, so matching does not use them", None, "", quantity=False,
             hints=["add a cell of that name to the report or its workload to match on it"]))
     return diagnostics
+
+
+def metric_hint(name: str, shown: dict) -> str:
+    """The hint for a field `name` that reads as a shown metric (`shown`: name -> result column) without its unit
+    (`runtime_ms`) or as a near miss of one: the column name that makes it that metric ('runtime [ms]'). Raises
+    KeyError where `name` reads as no shown metric (run_fields._as_metric gives None)."""
+    metric, unit = _as_metric(name, shown)
+    if metric is None:
+        raise KeyError(name)
+    written = f"'{metric}' in {unit}" if unit else f"'{metric}'"
+    header = f"{metric} [{unit or shown[metric].unit or 'UNIT'}]"
+    return (f"'{name}' may be the metric {written}: a column without a unit identifies the run; name it '{header}' "
+            f"to compare it with the shown '{metric}'")
 
 
 def _misspelt_field(name: str, fields: list[str], run, runs) -> Diagnostic:

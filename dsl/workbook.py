@@ -32,6 +32,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -137,7 +138,7 @@ def _check_data(data: WorkbookData) -> None:
                 f"{EXCEL_MAX_ROWS - HEADER_ROWS} below its headers",
                 hints=["split the rows over several sheets with a report cell `section` (a string per point, e.g. "
                        "`section = if(workload.n_gpus > 1, \"multi\", \"single\")`), or write CSV: -o FILE.csv"]))
-    for name, count in ((INPUTS, len(data.inputs)), (UNMATCHED, len(data.unmatched))):
+    for name, count in ((INPUTS, len(data.inputs or ())), (UNMATCHED, len(data.unmatched))):
         if count + 1 > EXCEL_MAX_ROWS:
             raise UsageError(error("too-many-rows", f"the {name} sheet would need {count} rows; an Excel sheet "
                                    f"holds {EXCEL_MAX_ROWS - 1} below its header", hints=["write CSV: -o FILE.csv"]))
@@ -186,7 +187,7 @@ def _build_frame(data: WorkbookData) -> tuple[Workbook, list[_Streamed], _Cached
         from .workbook_live import add_live_sheets
 
         cached |= add_live_sheets(workbook, data.live)
-    else:
+    elif data.inputs is not None:
         streamed.append(_table_sheet(workbook.create_sheet(INPUTS), INPUT_HEADERS,
                                      [(c.block, c.kind, c.cell, c.formula, c.value, c.unit, c.source, c.comment)
                                       for c in data.inputs], "no spec cells were recorded"))
@@ -374,9 +375,10 @@ def _no_runs_summary(sheet: Worksheet) -> None:
 
 def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: str, caveat: str = ""
                    ) -> dict[str, CachedValue]:
-    """One row of live statistics per section and metric, the error convention, the colours and `caveat` (that the
-    errors are in-sample, where the report's calibration was fitted on the runs compared), then a scatter chart per
-    metric that has runs.
+    """One row of live statistics per section and metric compared, the error convention, the colours, `caveat` (that
+    the errors are in-sample, where the report's calibration was fitted on the runs compared) and the metrics no run
+    carries (Estimated alone: no statistics to give); then the charts' y = x lines, a block of their own with its own
+    header below all that, and a scatter chart per metric that has runs.
 
     Returns the values of its formula cells, by cell ("F2"), for the file to cache.
     """
@@ -384,13 +386,20 @@ def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: s
     column = {name: index for index, name in enumerate(SUMMARY_HEADERS, start=1)}
     for name, index in column.items():
         _put(sheet, 1, index, name, header=True)
-    charted = []
+    charted, unmeasured, derived = [], [], {}
     row = 2
     for layout in layouts:
         for metric in layout.metrics:
+            if not metric.compared:     # no run carries it: a row of Matched 0 would read as runs missed
+                unmeasured.append(f"{layout.sheet_title}: {metric.header}")
+                continue
             for name, value in (("Section", layout.sheet_title), ("Metric", metric.spec.title),
                                 ("Unit", metric.spec.unit), ("Rows", len(layout.section.rows))):
                 _put(sheet, row, column[name], value)
+            if metric.spec.derived:     # its errors are the runtime's, not a second metric's: said in its row
+                text = f"Measured {metric.spec.title.lower()} is {metric.spec.derived}."
+                sheet.cell(row, column["Metric"]).comment = Comment(text, "perfdsl", width=300, height=80)
+                derived[metric.spec.title] = metric.spec.derived
             if layout.section.rows:
                 worst = f"{column_letter(column['Worst error'])}{row}"
                 summary = summarise(layout, metric, convention)
@@ -406,38 +415,51 @@ def _summary_sheet(sheet: Worksheet, layouts: list[SectionLayout], convention: s
     if row == 2:
         _put(sheet, row, 1, "no sections or metrics to summarise")
         row += 1
-    _put(sheet, row + 1, 1, convention_words(convention))
-    _put(sheet, row + 2, 1, f"Colours: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond.")
+    notes = [convention_words(convention),
+             f"Colours: green within {GOOD_ERROR:.0%}, amber within {FAIR_ERROR:.0%}, red beyond."]
     if caveat:                      # beside the figures it qualifies, not only on the About sheet
-        _put(sheet, row + 3, 1, caveat)
-        row += 1
-    for name, width in (("Section", 18), ("Metric", 16), ("Unit", 10), ("Rows", 8), ("Matched", 9),
+        notes.append(caveat)
+    for title, how in derived.items():
+        notes.append(f"{title}: the measured value is {how}, so its errors follow the runtime's.")
+    if unmeasured:
+        notes.append("Not compared (no run compared carries it; the section sheets show its Estimated column alone): "
+                     + "; ".join(unmeasured) + ".")
+    for offset, text in enumerate(notes, start=1):
+        _put(sheet, row + offset, 1, text)
+    row += len(notes) + 2           # a blank row after the notes
+    # The Metric column holds the charts' metrics with their units too ("Decode throughput (token/s)").
+    metric_width = min(40, max([16] + [len(metric.header) + 2 for _, metric, _ in charted]))
+    for name, width in (("Section", 18), ("Metric", metric_width), ("Unit", 12), ("Rows", 12), ("Matched", 9),
                         ("Mean |error|", 13), ("Mean error", 12), ("Worst error", 12), ("Worst row", 44)):
         sheet.column_dimensions[column_letter(column[name])].width = width
     sheet.freeze_panes = "A2"
-    cached |= _charts(sheet, charted, first_row=row + 4, helper_column=len(SUMMARY_HEADERS) + 2)
+    cached |= _charts(sheet, charted, first_row=row)
     return cached
 
 
-def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int) -> dict[str, CachedValue]:
+# The charts' y = x lines: a block below the statistics and their notes, with a header of its own, in the columns
+# Section, Metric, Unit and Rows (so the chart's section and metric sit under those headers' widths).
+CHART_HEADERS = ("Chart section", "Chart metric", "y = x from", "y = x to")
+
+
+def _charts(sheet: Worksheet, charted: list, first_row: int) -> dict[str, CachedValue]:
     """Measured (x) against estimated (y), with the y = x line; two charts across, below the table.
 
-    The line's two ends are live MIN/MAX formulas in a small helper block right of the table; returns their
-    values, by cell.
+    The line's two ends are live MIN/MAX formulas in a block of their own from `first_row` (its header, then a row
+    per chart); the charts start two rows below it. Returns the ends' values, by cell.
     """
     cached: dict[str, CachedValue] = {}
     if not charted:
         return cached
-    for offset, name in enumerate(("Chart", "y = x from", "to")):
-        _put(sheet, 1, helper_column + offset, name, header=True)
-    sheet.column_dimensions[column_letter(helper_column)].width = 40
-    for column in (helper_column + 1, helper_column + 2):
-        sheet.column_dimensions[column_letter(column)].width = 14
-    low_col, high_col = helper_column + 1, helper_column + 2
+    for offset, name in enumerate(CHART_HEADERS, start=1):
+        _put(sheet, first_row, offset, name, header=True)
+    low_col, high_col = 3, 4
+    charts_row = first_row + len(charted) + 2
     for index, (layout, metric, summary) in enumerate(charted):
-        helper_row = 2 + index
+        helper_row = first_row + 1 + index
         name = f"{layout.sheet_title}: {metric.header}"
-        _put(sheet, helper_row, helper_column, name)
+        _put(sheet, helper_row, 1, layout.sheet_title)
+        _put(sheet, helper_row, 2, metric.header)
         low, high = axis_bounds_formulas(layout, metric)
         _formula(sheet, helper_row, low_col, low, metric.number_format)
         _formula(sheet, helper_row, high_col, high, metric.number_format)
@@ -477,15 +499,15 @@ def _charts(sheet: Worksheet, charted: list, first_row: int, helper_column: int)
         line.graphicalProperties.line.solidFill = LINE_COLOUR
         line.graphicalProperties.line.dashStyle = "dash"
         chart.series += [points, line]
-        anchor_row = first_row + (index // 2) * CHART_ROWS
+        anchor_row = charts_row + (index // 2) * CHART_ROWS
         anchor_column = 1 if index % 2 == 0 else 8
         sheet.add_chart(chart, f"{column_letter(anchor_column)}{anchor_row}")
     # Page breaks between rows of charts, so that a printed chart is never cut: as many rows of charts as fit
     # under the table on the first page, then CHARTS_PER_PAGE a page.
     rows_of_charts = (len(charted) + 1) // 2
-    on_first_page = max(0, (PAGE_ROWS - first_row + 1) // CHART_ROWS)
+    on_first_page = max(0, (PAGE_ROWS - charts_row + 1) // CHART_ROWS)
     for start in range(on_first_page, rows_of_charts, CHARTS_PER_PAGE // 2):
-        sheet.row_breaks.append(Break(id=first_row + start * CHART_ROWS - 1))
+        sheet.row_breaks.append(Break(id=charts_row + start * CHART_ROWS - 1))
     return cached
 
 

@@ -103,7 +103,11 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         id_values += [result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()]
 
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
-    metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit) for c in numeric_shows]
+    carried = comparison.carried if comparison is not None else None
+    derived = {m.name for m in (comparison.metrics if comparison else []) if m.derived}
+    metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit,
+                          measured=carried is None or c.name in carried,
+                          derived=DERIVED_THROUGHPUT if c.name in derived else "") for c in numeric_shows]
     estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
     scales = {c.name: c.scale for c in numeric_shows}
     # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15
@@ -149,9 +153,16 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
 
     notes = [f"Report '{result.report}': {result.n_points:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
+    if comparison is not None and comparison.keep is not None:
+        # points = "runs": the sweep spans every combination; the sheets hold only the points a run matched.
+        kept = len(points)
+        notes.append(f"Rows shown: the {kept:,} sweep point{'s' if kept != 1 else ''} a run matched "
+                     f"(points = \"runs\"), not all {result.n_points:,}.")
     if result.rows is not None:
         # The rows a question picked, or (no question) the points that meet every constraint: only those are rows.
-        label = "Question" if ctx.report.questions else "Rows"
+        # with points = "runs" the rows are the points matched (said above): this counts what the constraints keep
+        runs_rows = comparison is not None and comparison.keep is not None
+        label = "Question" if ctx.report.questions else "Constraints" if runs_rows else "Rows"
         where = f" (where {conditions_text(result)})" if ctx.report.wheres else ""
         notes.append(f"{label}: {result.rows.summary}{where}.")
     for name, cell in ctx.report.cells.items():
@@ -176,7 +187,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             notes.append(f"Measured units read as the report says (measured_unit_aliases): {alias_cell.expr.value}.")
         for metric in comparison.metrics:
             if metric.derived:
-                notes.append(f"Measured {metric.name} is derived from each run's tokens / runtime.")
+                notes.append(f"Measured {metric.name} is {DERIVED_THROUGHPUT}.")
     caveat = ""
     if comparison is not None and comparison.n_runs and comparison.metrics:
         from .calibration_bound import in_sample_parts, in_sample_text
@@ -191,6 +202,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
                         error_convention=comparison.convention if comparison else "measured",
                         runs_given=runs_given,
                         notes=[line for line in notes if line], summary_caveat=caveat)
+
+
+# What a measured throughput is where the runs give a runtime and tokens, not a throughput (matching._run_metric).
+DERIVED_THROUGHPUT = "each run's tokens / its measured runtime, not measured on its own"
 
 
 def _sweep_point(result: Result, row: int) -> int | None:

@@ -188,7 +188,8 @@ def plan_section(section: Section, sheet_title: str, compared: bool = True) -> S
     values (number_format_for); then Run source, Point and Note where some row has one; and the column widths.
 
     `compared` False (a report compared with no runs: WorkbookData.runs_given) gives the estimates-only layout: per
-    metric Estimated (and low and high) alone, no Measured or Error column, which would be empty on every row."""
+    metric Estimated (and low and high) alone, no Measured or Error column, which would be empty on every row; so
+    does a metric no run compared carries (MetricSpec.measured False) in the comparison layout."""
     metrics = []
     column = len(section.id_columns)
     sample = section.rows[:5_000]      # enough to see a column's magnitude
@@ -197,7 +198,7 @@ def plan_section(section: Section, sheet_title: str, compared: bool = True) -> S
         values += [row.estimated.get(spec.name) for row in sample]
         fmt = spec.number_format or number_format_for(values)
         spread = any(spec.name in row.bounds for row in section.rows)
-        if not compared:
+        if not compared or not spec.measured:
             low, high = (column + 2, column + 3) if spread else (None, None)
             metrics.append(MetricColumns(spec, None, column + 1, None, fmt, low, high))
             column += 3 if spread else 1
@@ -337,6 +338,10 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
                         "empty where a row has no measured run."),
         ]
         columns = "Measured, Estimated and a live Error formula per metric"
+        unmeasured = [spec.title for spec in _unmeasured(data)]
+        if unmeasured:
+            columns += (f" (Estimated alone for {', '.join(unmeasured)}: no run compared carries "
+                        f"{'it' if len(unmeasured) == 1 else 'them'})")
         summary = "live error statistics and charts"
     else:
         layout = [("Layout", f"Estimates only. {NO_RUNS} {HOW_TO_COMPARE}")]
@@ -350,11 +355,18 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
                    "row's estimate is known to miss)" + ("; Setup (the workload, precision, stack and cost model of "
                    "each section)" if any(s.setup for s in data.sections) else "") + f"; Summary ({summary})"
                    + ("; Plots (rooflines and the charts a spreadsheet cannot "
-                   "draw, as pictures)" if data.pictures else "") + "; Inputs (every spec cell used)"
+                   "draw, as pictures)" if data.pictures else "")
+                   + ("; Inputs (every spec cell used)" if data.inputs is not None or data.live is not None else "")
                    + ("; Unmatched (runs and estimates that found no partner)" if data.runs_given else "")
                    + "; About."),
     ]
     return lines + [("Note" if index == 0 else "", note) for index, note in enumerate(data.notes)]
+
+
+def _unmeasured(data: WorkbookData) -> list:
+    """The metrics of the sections (MetricSpec, once each) that no run compared carries (MetricSpec.measured)."""
+    found = {spec.name: spec for section in data.sections for spec in section.metrics if not spec.measured}
+    return list(found.values())
 
 
 def convention_words(convention: str) -> str:

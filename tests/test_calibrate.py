@@ -193,9 +193,41 @@ def test_residuals_go_to_csv_and_to_a_workbook(tmp_path, capsys):
             (float(row["held-out estimate"]) / float(row["measured"]) - 1) * 100, rel=1e-4)
     assert main(base + ["--residuals", str(tmp_path / "res.xlsx")]) == 0
     book = openpyxl.load_workbook(tmp_path / "res.xlsx")
-    assert book.sheetnames[:2] == ["Fit", "Leave one batch out"]
-    assert book["Fit"].cell(2, 1).value == "Run" and book["Fit"].max_row == 2 + 8
+    # No Inputs sheet: it said "no spec cells were recorded" (the estimates are the fit's, not an evaluation's)
+    assert book.sheetnames == ["Fit", "Leave one batch out", "Summary", "Unmatched", "About"]
+    assert "Inputs" not in dict(book["About"].iter_rows(values_only=True))["Sheets"]
+    fit = book["Fit"]
+    assert fit.cell(2, 1).value == "Run" and fit.max_row == 2 + 8
+    # the group, a numeric axis, as numbers (batch 1.0 was the text '1.0'), in the runs' order: batch x seq_len
+    assert fit.cell(2, 2).value == "batch"
+    assert [fit.cell(row, 2).value for row in range(3, 11)] == [1, 1, 2, 2, 4, 4, 8, 8]
+    assert {fit.cell(row, 2).data_type for row in range(3, 11)} == {"n"}
     capsys.readouterr()
+
+
+def test_the_header_paths_are_relative_to_the_written_file(tmp_path, capsys, monkeypatch):
+    """A calibration written to another folder named its logs relative to itself (../main/data/runs.csv) and its
+    runs relative to the working folder (data/runs.csv:row 1): every path is now relative to the file, as its
+    imports are, and the header says so."""
+    report, runs = write_toy(tmp_path)
+    (tmp_path / "data").mkdir()
+    runs = runs.rename(tmp_path / "data" / "runs.csv")
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["calibrate", "toy.perf", "--measured", "data/runs.csv", "--fit", *FITS, "--group-by", "source",
+                 "--bootstrap", "0", "-o", "out/cal.perf"]) == 0
+    capsys.readouterr()
+    lines = (tmp_path / "out" / "cal.perf").read_text().splitlines()
+    assert "8 runs matched (of 8 in ../data/runs.csv)" in lines[2]
+    assert lines[3] == ("# Paths are relative to this file's folder, as its imports are; the command's, to the "
+                        "folder it ran in.")
+    assert lines[4] == "# The runs:"
+    assert [line.rpartition(" (")[2] for line in lines[5:13]] == [f"../data/runs.csv:row {n})" for n in range(1, 9)]
+    assert 'import "../toy.perf"' in lines
+    assert not any("data/runs.csv" in line and "../data/runs.csv" not in line for line in lines[2:])   # but the command
+    # the groups of --group-by source are its runs' sources (efficiency 0.62: TRUTH, the runs are noiseless)
+    assert any(line.startswith("    # refitted leaving one source out: ../data/runs.csv:row 1 0.62, "
+                               "../data/runs.csv:row 2 0.62, ") for line in lines)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -539,9 +571,9 @@ def test_a_calibration_beside_the_one_the_report_imports_is_said_to_set_its_cell
     assert err.startswith(
         "warning[calibration-clash]: new.perf will set 3 cells that toy_calibration.perf sets too, and it imports "
         "toy.perf, which imports that file: `perfdsl check new.perf` will find each set twice\n"
-        "   --> toy_calibration.perf:20:9\n"
+        "   --> toy_calibration.perf:21:9\n"
         "   |\n"
-        "20 |     toy.efficiency = 0.62\n"
+        "21 |     toy.efficiency = 0.62\n"
         "   |         ^^^^^^^^^^\n"
         "   = note: set by both: toy.efficiency, toy.bandwidth_efficiency, shape.overhead\n"
         "   = help: to use the new values, import \"new.perf\" in toy.perf instead of \"toy_calibration.perf\" (the "
@@ -552,9 +584,9 @@ def test_a_calibration_beside_the_one_the_report_imports_is_said_to_set_its_cell
     assert err.endswith(
         "wrote new.perf\n"
         "warning[calibration-clash]: wrote new.perf, but `perfdsl check new.perf` finds 3 errors\n"
-        "  = note: toy_calibration.perf:20:9: error[duplicate-set]: 'toy.efficiency' is set twice\n"
-        "  = note: toy_calibration.perf:23:9: error[duplicate-set]: 'toy.bandwidth_efficiency' is set twice\n"
-        "  = note: toy_calibration.perf:26:11: error[duplicate-set]: 'shape.overhead' is set twice\n"
+        "  = note: toy_calibration.perf:21:9: error[duplicate-set]: 'toy.efficiency' is set twice\n"
+        "  = note: toy_calibration.perf:24:9: error[duplicate-set]: 'toy.bandwidth_efficiency' is set twice\n"
+        "  = note: toy_calibration.perf:27:11: error[duplicate-set]: 'shape.overhead' is set twice\n"
         "  = help: see the calibration-clash warning above: the file checks once the report imports it instead of "
         "the old calibration\n"
         "\n"

@@ -184,6 +184,22 @@ def test_points_from_runs_do_not_warn_of_constraints_broken_where_no_run_asks(tm
     assert len(out.splitlines()) == 1 + 3
 
 
+def test_the_about_sheet_says_the_rows_are_the_points_the_runs_matched(tmp_path, capsys):
+    """A workbook of 3 rows said "9 sweep points" on its About sheet (the product of the runs' n_gpus and tp): it
+    says too that the rows are the 3 points a run matched."""
+    path = _replicas_report(tmp_path, WHOLE_REPLICAS)
+    assert main(["eval", str(path), "-o", str(tmp_path / "r.xlsx")]) == 0
+    capsys.readouterr()
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert book["r"].max_row == 2 + 3                                    # two header rows, three runs
+    notes = [row[1] for row in book["About"].iter_rows(values_only=True) if row[0] in ("Note", None)]
+    assert notes[:3] == ["Report 'r': 9 sweep points over the axes n_gpus (3), tp (3).",      # 3 x 3
+                         'Rows shown: the 3 sweep points a run matched (points = "runs"), not all 9.',
+                         "Constraints: 6 of 9 sweep points meet every constraint."]   # 3 break whole replicas
+
+
 def test_a_run_that_asks_for_a_broken_point_is_counted_among_the_runs_points(tmp_path, capsys):
     """Two runs ask for (n_gpus=2, tp=4) at batch 1 and 8: 2 of the 2 x 4 points the runs ask for break the
     constraint (3 whole replicas at 2 batches, 6, and the 2 broken), quoted once as the whole evaluation names

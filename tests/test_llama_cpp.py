@@ -81,7 +81,41 @@ def test_decode_streams_the_weights_reads_kv_per_query_head_and_pays_its_kernels
     expected = (weights + kv + scores) / bandwidth + kernels * value(program, "llama_cpp.kernel_overhead") + hops
     assert row["step_time [s]"] == pytest.approx(expected, rel=1e-12)
     assert row["decode [token/s]"] == pytest.approx(1 / expected, rel=1e-12)
-    assert row["prefill [token/s]"] == 0                            # a tg test has no prompt
+    assert row["prefill [token/s]"] is None                        # a tg test has no prompt: no value, not 0
+
+
+def test_a_test_without_a_phase_has_no_throughput_for_it_in_csv_json_and_the_workbook(tmp_path, capsys):
+    """The pp tests' decode throughput and the tg tests' prefill throughput were 0.0 token/s (Estimated, low and
+    high in the workbook): a 0 reads as a phase that ran and stalled. They are no value: empty in CSV and the
+    workbook, null in JSON; and seq_len / runtime at seq_len 0, in the branch such a point does not take, gives no
+    warning."""
+    from perfdsl.cli import main
+
+    path = tmp_path / "check.perf"
+    path.write_text(REPORT.replace('import "', f'import "{REPO}/'))
+    assert main(["eval", str(path), "--format", "csv", "-o", str(tmp_path / "out.csv")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    import csv
+    import json
+
+    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    assert len(rows) == 2 * 2 * 3 * 2                              # hardware x precision x tests x GPU counts
+    for row in rows:
+        prefill_test = row["output_len"] == "0"
+        assert (row["decode [token/s]"] == "") == prefill_test
+        assert (row["prefill [token/s]"] == "") == (not prefill_test)
+    assert main(["eval", str(path), "--format", "json", "-o", str(tmp_path / "out.json")]) == 0
+    records = json.loads((tmp_path / "out.json").read_text())
+    assert [r["decode [token/s]"] is None for r in records] == [r["output_len"] == 0 for r in records]
+    assert main(["eval", str(path), "-o", str(tmp_path / "out.xlsx")]) == 0
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    decode = headers.index("Decode (token/s)") + 1
+    output_len = [cell.value for cell in sheet[2]].index("output_len") + 1
+    for line in sheet.iter_rows(min_row=3):
+        assert (line[decode - 1].value is None) == (line[output_len - 1].value == 0)
 
 
 def test_an_hbm_part_streams_at_the_hbm_share_of_its_bandwidth(check):
@@ -112,6 +146,7 @@ def test_a_prefill_layer_is_its_gemms_dequantisation_scores_and_kernels(check):
     assert row["layer_time [s]"] == pytest.approx(expected, rel=1e-12)
     assert row["prefill_runtime [s]"] == pytest.approx(32 * expected, rel=1e-12)   # one GPU: the stage is all
     assert row["prefill [token/s]"] == pytest.approx(512 / (32 * expected), rel=1e-12)
+    assert row["decode [token/s]"] is None                         # a pp test generates no token: no value, not 0
 
 
 def test_the_ubatches_of_a_call_flow_through_the_layer_split_as_a_pipeline(check):

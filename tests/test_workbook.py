@@ -289,8 +289,8 @@ def test_the_y_equals_x_line_spans_the_points_with_both_a_run_and_an_estimate(tm
     low, high = min(min(pair) for pair in both), max(max(pair) for pair in both)
     assert (low, high) == (112.05, 3300.85)                                   # clm-60m's estimate, opt-6.7b's
     computed, cached = evaluate(path), summary_formula_cells(path)
-    assert (computed[("SUMMARY", "L2")], computed[("SUMMARY", "M2")]) == (low, high)
-    assert (cached["L2"], cached["M2"]) == (low, high)
+    assert (computed[("SUMMARY", "C15")], computed[("SUMMARY", "D15")]) == (low, high)      # CHART_BLOCK_ROW + 1
+    assert (cached["C15"], cached["D15"]) == (low, high)
 
 
 def test_excel_text_of_identity_values():
@@ -313,10 +313,69 @@ def test_summary_has_a_scatter_chart_per_measured_metric(tmp_path):
     points, line = chart.series
     assert points.xVal.numRef.f == "'Single GPU'!$C$3:$C$8"     # measured on x
     assert points.yVal.numRef.f == "'Single GPU'!$D$3:$D$8"     # estimated on y
-    assert line.xVal.numRef.f == line.yVal.numRef.f == "'Summary'!$L$2:$M$2"
+    assert line.xVal.numRef.f == line.yVal.numRef.f == "'Summary'!$C$15:$D$15"
     cells = evaluate(tmp_path / "seed.xlsx")
-    assert cells[("SUMMARY", "L2")] == min(min(SINGLE_MEASURED.values())[0], min(SINGLE_ESTIMATED.values())[0])
-    assert cells[("SUMMARY", "M2")] == 3300.85
+    assert cells[("SUMMARY", "C15")] == min(min(SINGLE_MEASURED.values())[0], min(SINGLE_ESTIMATED.values())[0])
+    assert cells[("SUMMARY", "D15")] == 3300.85
+
+
+def test_the_chart_lines_are_a_block_of_their_own_below_the_statistics(tmp_path):
+    """The y = x ends sat right of the statistics under the same header row, so the statistics' row 2 read
+    "Chart: Single GPU: Runtime (ms)": now they are a block below the notes, with its own header, and no row of the
+    statistics holds anything past its Worst row column (I)."""
+    sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Summary"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    statistics = 2 * 4                          # two sections x four metrics, rows 2 to 9
+    assert all(value is None for row in rows[:1 + statistics] for value in row[9:])
+    assert rows[1 + statistics] == [None] * len(rows[1 + statistics])          # a blank row under them
+    assert rows[10][0].startswith("Error = (estimated - measured) / measured")   # row 11: the two notes
+    assert rows[11][0].startswith("Colours: ")
+    header = 1 + statistics + 1 + 2 + 1 + 1    # header, statistics, blank, notes, blank: row 14
+    assert rows[header - 1][:4] == ["Chart section", "Chart metric", "y = x from", "y = x to"]
+    assert [row[:2] for row in rows[header:header + 2]] == [["Single GPU", "Runtime (ms)"],
+                                                             ["Single GPU", "Memory (GB)"]]
+    assert rows[header][2].startswith("=MIN(_xlfn.MINIFS(") and rows[header][3].startswith("=MAX(_xlfn.MAXIFS(")
+    # the first chart two rows below the last of its 8 lines
+    anchors = [chart.anchor._from.row + 1 for chart in sheet._charts]
+    assert anchors[0] == header + 8 + 2
+
+
+def test_a_metric_no_run_carries_has_no_measured_or_error_column(tmp_path):
+    """optimum-benchmark's logs measure latencies, not the kernels a token launches: the report's Kernels per token
+    got Measured and Error columns and a Summary row of Matched 0, as if runs had missed it. Estimated alone, and
+    the Summary names it below its statistics."""
+    data = seed_report()
+    kernels = MetricSpec("kernels", "Kernels per token", "", measured=False)
+    for section in data.sections:
+        section.metrics = METRICS + [kernels]
+        for row in section.rows:
+            row.estimated["kernels"] = 1234.0
+    book = openpyxl.load_workbook(write(tmp_path, data))
+    headers = [cell.value for cell in book["Single GPU"][2]]
+    # Model, Device, then Measured / Estimated / Error for each of the four, then Estimated alone for the kernels
+    assert headers[2 + 4 * 3:2 + 4 * 3 + 2] == ["Estimated", "Run source"]
+    assert book["Single GPU"].cell(1, 2 + 4 * 3 + 1).value == "Kernels per token"
+    summary = [[cell.value for cell in row] for row in book["Summary"].iter_rows()]
+    assert [row[1] for row in summary[1:9]] == ["Runtime", "Memory", "Energy", "Throughput"] * 2
+    assert summary[9] == [None] * len(summary[9])
+    assert summary[12][0] == ("Not compared (no run compared carries it; the section sheets show its Estimated "
+                              "column alone): Single GPU: Kernels per token; Multi GPU: Kernels per token.")
+    about = dict(row for row in book["About"].iter_rows(values_only=True) if row[0])
+    assert "(Estimated alone for Kernels per token: no run compared carries it)" in about["Sheets"]
+
+
+def test_a_derived_throughput_says_so_in_its_summary_row(tmp_path):
+    """The seed's measured throughput is tokens / measured runtime: its Summary row read as a metric validated
+    on its own. A comment on its Metric cell and a line under the statistics say what it is."""
+    data = seed_report()
+    derived = "each run's tokens / its measured runtime, not measured on its own"
+    for section in data.sections:
+        section.metrics = METRICS[:3] + [MetricSpec("throughput", "Throughput", "token/s", derived=derived)]
+    sheet = openpyxl.load_workbook(write(tmp_path, data))["Summary"]
+    assert sheet["B5"].value == "Throughput" and sheet["B9"].value == "Throughput"
+    assert sheet["B5"].comment.text == f"Measured throughput is {derived}."
+    assert sheet["B2"].comment is None
+    assert sheet["A13"].value == f"Throughput: the measured value is {derived}, so its errors follow the runtime's."
 
 
 def test_inputs_sheet(tmp_path):
