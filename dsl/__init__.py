@@ -38,3 +38,8 @@ def __getattr__(name: str):
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included (tab completion in a REPL or notebook lists load, Program ...)."""
+    return sorted(set(globals()) | set(__all__))

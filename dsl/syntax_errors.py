@@ -98,7 +98,8 @@ _KEYWORD_AS_NAME = re.compile(r"[ \t]*(" + "|".join(_STATEMENTS) + r")[ \t]*\Z")
 # `mem_bw: 1 TB/s`: a value after ':', which declares a type (`1` is the dimensionless unit, so the parser read on).
 _VALUE_AFTER_COLON = re.compile(r"([ \t]*)([A-Za-z_]\w*)([ \t]*:[ \t]*)(-?\d[^=\n]*)\Z")
 _SHOWN_ITEM = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?")
-_STATEMENT_START = re.compile(r"[ \t]*(show)\b")
+# A show statement starts a line, or follows a block's `{` or a `;` on it (`report r { show c.t in ms }`).
+_STATEMENT_START = re.compile(r"(?:^|[{;])[ \t]*(show)\b", re.M)
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,27 @@ def _missing_comma_in_show(text: str, position: int, token: str) -> WrittenSlip 
         item_start -= 1
     if item_start == position:
         return None
+    if "\n" in text[item_start:position]:
+        return None
+    item = _SHOWN_ITEM.match(text, item_start).group(0)
+    line_start = text.rfind("\n", 0, item_start) + 1
     statement = _statement_start(text, item_start)
+    if statement is None and line_start > 0 and not text[line_start:item_start].strip():
+        # The item starts its line: the list went on from the line above, whose ',' is missing.
+        above_end = line_start - 1
+        above_start = text.rfind("\n", 0, above_end) + 1
+        above = _code(text[above_start:above_end])
+        if above and not above.endswith((",", "show", " in", " as")) \
+                and _statement_start(text, above_start + len(text[above_start:above_end].rstrip())) is not None:
+            return WrittenSlip(f"a ',' is missing before '{item}' in a `show` list (at the end of the line above)",
+                               item_start, len(item), (f"end the line above with ',': `{above},`",))
+        return None
     if statement is None:
         return None
     listed = text[statement:item_start].rstrip()
-    if listed.endswith((",", "show", " in", " as")) or "\n" in text[item_start:position]:
+    if listed.endswith((",", "show", " in", " as")):
         return None
-    item = _SHOWN_ITEM.match(text, item_start).group(0)
     end = text.find("\n", item_start)
-    line_start = text.rfind("\n", 0, item_start) + 1
     line = text[line_start:end if end >= 0 else len(text)].removesuffix("\r")
     cut = item_start - line_start
     fixed = _code(line[:cut].rstrip() + ", " + line[cut:])
@@ -173,15 +186,17 @@ def _statement_start(text: str, position: int) -> int | None:
     """The offset of the `show` that starts the statement holding `position`: on its line, or on a line above
     joined to it by lines that end in ','; None where the statement is no show."""
     line_start = text.rfind("\n", 0, position) + 1
+    end = position
     for _ in range(50):                    # a show list of fifty lines is as far as this looks
-        found = _STATEMENT_START.match(text, line_start)
-        if found is not None:
-            return found.start(1)
+        found = [match.start(1) for match in _STATEMENT_START.finditer(text, line_start, end)]
+        if found:
+            return found[-1]
         if line_start == 0:
             return None
         previous = text.rfind("\n", 0, line_start - 1) + 1
         if not _code(text[previous:line_start - 1]).endswith(","):
             return None
+        end = line_start - 1
         line_start = previous
     return None
 

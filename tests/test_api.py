@@ -497,3 +497,11 @@ def test_a_role_narrowed_to_one_block_can_sweep_that_blocks_cells():
     result = program.evaluate(overrides={"hardware": "a", "hardware.eff": [0.6, 0.7]})
     assert [(r["hardware"], r["eff"], r["hardware.eff"]) for r in result.records()] == [("a", 0.6, 0.6),
                                                                                          ("a", 0.7, 0.7)]
+
+
+def test_dir_of_the_package_lists_its_lazy_api():
+    """`dir(perfdsl)` (a REPL's or notebook's tab completion) lists the public API that is imported on first use:
+    it listed only `annotations` before."""
+    import perfdsl
+
+    assert set(perfdsl.__all__) <= set(dir(perfdsl))

@@ -75,6 +75,19 @@ SHOWN = "costmodel c {\n    t = 1 s; u = 2 s\n}\n"
     (SHOWN + "report r {\n    show c.t in ms,\n         c.t as x c.u  # both\n}\n",
      diagnostic(6, "         c.t as x c.u  # both", 19, 3, "a ',' is missing before 'c.u' in a `show` list",
                 "separate shown cells with ',': `c.t as x, c.u`")),
+    # ... in a one-line block, after its `{` or a `;` (was "a cell is written `c = VALUE`" there).
+    (SHOWN + "report r { show c.t c.u }\n",
+     diagnostic(4, "report r { show c.t c.u }", 21, 3, "a ',' is missing before 'c.u' in a `show` list",
+                "separate shown cells with ',': `report r { show c.t, c.u }`")),
+    (SHOWN + "report r { x = 1; show c.t in ms c.u in ms }\n",
+     diagnostic(4, "report r { x = 1; show c.t in ms c.u in ms }", 34, 3,
+                "a ',' is missing before 'c.u' in a `show` list",
+                "separate shown cells with ',': `report r { x = 1; show c.t in ms, c.u in ms }`")),
+    # ... at the end of a show list's line, the next item on a line of its own.
+    (SHOWN + "report r {\n    show c.t in ms,\n         c.u in ms\n         c.t as x\n}\n",
+     diagnostic(7, "         c.t as x", 10, 3,
+                "a ',' is missing before 'c.t' in a `show` list (at the end of the line above)",
+                "end the line above with ',': `c.u in ms,`")),
     # YAML's `key: value`: was "unexpected '/' after 'TB'", "a cell is written `TB = VALUE`".
     ("hardware h {\n    mem_bw: 1 TB/s   # datasheet\n}\n",
      diagnostic(2, "    mem_bw: 1 TB/s   # datasheet", 11, 1, "a cell's value is written after '=', not ':'",
