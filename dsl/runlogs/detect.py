@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import Diagnostic, Location, PerfError
+from ..errors import Diagnostic, Location, PerfError, suggest
 from .files import ends_early, load_json_text, physical_lines, read_text, semicolon_separated, truncated_json
 from .records import file_error
 from .registry import formats
@@ -171,4 +171,33 @@ def detect_csv(path: str, first_line: str) -> str:
         if adapter.csv_header is not None and adapter.csv_header(header, names):
             return name
     shown = ", ".join(header[:8])
-    raise unknown(path, f"a header none of the formats has ({shown})")
+    error = unknown(path, f"a header none of the formats has ({shown})")
+    error.diagnostics[0].hints[:0] = nearly_a_format(names)
+    raise error
+
+
+# The share of a format's columns a header must have to be named as that format with columns renamed or left out.
+NEARLY = 0.5
+
+
+def nearly_a_format(names: set[str]) -> list[str]:
+    """The hint for a CSV header (`names`: its columns without units) that has most of a format's columns
+    (Adapter.csv_columns) but not those its detection needs: the format, and each column it lacks with the header's
+    column of a close name (a renamed `Latency_sec`), or [] where no format comes near."""
+    best = None
+    for name, adapter in formats().items():
+        if adapter.csv_columns:
+            has = sum(column in names for column in adapter.csv_columns) / len(adapter.csv_columns)
+            if has >= NEARLY and (best is None or has > best[0]):
+                best = (has, name, adapter.csv_columns)
+    if best is None:
+        return []
+    _, name, columns = best
+    lacking = []
+    for column in columns:
+        if column not in names:
+            close = suggest(column, sorted(names - set(columns)), limit=1)
+            lacking.append(f"'{column}'" + (f" (is '{close[0]}' it, renamed?)" if close else ""))
+    plural = "s" if len(lacking) != 1 else ""
+    return [f"it looks like a {name} log that lacks the column{plural} " + ", ".join(lacking)
+            + f": name the column{plural} as {name} writes {'them' if plural else 'it'}, or name the format {name}"]

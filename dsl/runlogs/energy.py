@@ -174,7 +174,8 @@ def _rename_hint(column: str) -> str:
     read 1,000 times too small)."""
     if column in ZEUS_METRICS:
         unit = ZEUS_METRICS[column][1]
-        return f"did you mean '{column}'? (read in {unit}: rename the column so where its values are in {unit})"
+        return (f"did you mean '{column}'? (its values are read in {unit}: rename the column to it only where they "
+                f"are in {unit})")
     return f"did you mean '{column}'?"
 
 
@@ -280,4 +281,5 @@ register(Adapter("codecarbon", read_codecarbon, "CodeCarbon record (JSON) or emi
                  expects="JSON keys or CSV columns " + _listed([*CODECARBON_METRICS, "gpu_model", "gpu_count"])))
 register(Adapter("zeus-csv", read_zeus, "Zeus-measured metrics CSV (Energy_J, Latency_sec, Memory_MB ...)", rank=41,
                  csv_header=lambda header, names: {"Energy_J", "Latency_sec"} <= names,
+                 csv_columns=ZEUS_COLUMNS,
                  expects="a CSV header with the columns " + _listed(c for c in ZEUS_COLUMNS if c not in ZEUS_UNUSED)))

@@ -23,7 +23,8 @@ class Adapter:
     cells, their names without units) -> bool. rank orders the tests (lower first). json_lines: the reader also reads
     JSON Lines (one object per line), recognised by the keys of the first line. expects: what the reader takes its
     values from (keys or columns), said where a log forced to this format gives no measured value (the
-    description where it is empty).
+    description where it is empty). csv_columns: the columns a CSV of this format writes, to name the format a header
+    nearly has (a renamed column) where detection finds none.
     """
 
     name: str
@@ -35,6 +36,7 @@ class Adapter:
     csv_header: Callable[[list[str], set[str]], bool] | None = None
     json_lines: bool = False
     expects: str = ""
+    csv_columns: tuple[str, ...] = ()
 
 
 _REGISTERED: dict[str, Adapter] = {}

@@ -201,11 +201,25 @@ def test_a_renamed_zeus_column_is_named_with_what_the_runs_lack(shared_logs, tmp
         "  |\n"
         f"1 | {shown}\n"
         f"  | {' ' * (col - 1)}{'^' * len(written)}\n"
-        f"  = help: did you mean '{meant}'? (read in {unit}: rename the column so where its values are in {unit})\n"
+        f"  = help: did you mean '{meant}'? (its values are read in {unit}: rename the column to it only where they "
+        f"are in {unit})\n"
         f"note[unused-column]: column 'Carbon_gCO2eq' is not read: carbon emissions (g CO2-eq) are no quantity "
         "perfdsl estimates or compares\n"
         f"  --> {log}:1:{line.index('Carbon_gCO2eq') + 1} (column 'Carbon_gCO2eq')\n"
         f"ingest: 14 runs from 1 log (zeus-csv); wrote {out}; 0 errors, 1 warning\n"))
+
+
+def test_a_renamed_zeus_column_names_the_format_detection_nearly_found(shared_logs, tmp_path, capsys):
+    """Without --format, a Zeus CSV whose Latency_sec was renamed matched no format's header: the error named none.
+    It has 12 of Zeus's 13 columns (ZEUS_COLUMNS), at least half: the help names zeus-csv and the renamed column."""
+    header, *rows = (shared_logs / ZEUS).read_text().splitlines(keepends=True)
+    log = tmp_path / "z.csv"
+    log.write_text(header.replace("Latency_sec", "Latency_s") + "".join(rows))
+    status, err = ingest(capsys, log, "-o", tmp_path / "out.csv")
+    assert status == 1
+    assert err.splitlines()[2] == (
+        "  = help: it looks like a zeus-csv log that lacks the column 'Latency_sec' (is 'Latency_s' it, renamed?): "
+        "name the column as zeus-csv writes it, or name the format zeus-csv")
 
 
 def test_a_missing_zeus_column_is_named(tmp_path, capsys):
