@@ -169,7 +169,8 @@ def perf_text(cal, problem, output: str, command: str, date: str, clashes=()) ->
             refits = ", ".join(f"{here(f.group) if cal.group_by == 'source' else f.group} "
                                f"{fold_cells(cal, f, False)[index].partition(' ')[2]}" for f in cal.folds
                                if f.values is not None)
-            lines.append(f"    # refitted leaving one {cal.group_by} out: {refits}")
+            if refits:                    # no fold refitted (one group, or too few runs left): the error line says so
+                lines.append(f"    # refitted leaving one {cal.group_by} out: {refits}")
         for flag in cal.flags:
             if cell.name in flag.cell.split(", "):
                 lines.append(f"    # NOT DETERMINED: {flag.message}; {flag.hint}")

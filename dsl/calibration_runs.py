@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import ir
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
+from .matching import log_of
 from .units import Dimension, dimension_name, parse_unit, si_unit_name
 
 
@@ -187,7 +187,7 @@ def few_runs_warnings(problem: Problem) -> list:
                                 "cells as the runs less one or more, the errors, the bootstrap interval and the "
                                 "spread of a new run are not meaningful", None, hints=hints, severity="warning"))
     elif groups is not None and p >= groups - 1:
-        found.append(Diagnostic("few-runs", f"{cells} fitted on {groups} {problem.group_by} groups: each "
+        found.append(Diagnostic("few-runs", f"{cells} fitted on {groups} {problem.group_by} group{'s' if groups != 1 else ''}: each "
                                 f"leave-one-{problem.group_by}-out refit has {groups - 1} group"
                                 f"{'s' if groups != 2 else ''} for {cells}, so the held-out errors and the spread "
                                 "of a new run rest on refits with no group to spare: weak evidence of the error on a "
@@ -330,7 +330,9 @@ def group_labels(result, comparison, group_by: str | None) -> np.ndarray:
         return np.full(n, "", dtype=object)
     if group_by == "source":
         sources = comparison.run_source.tolist()
-        return np.array([re.sub(r":\d+.*$", "", s or "") for s in sources], dtype=object)
+        # A run's log: "data/runs.csv:row 3" is in the group "data/runs.csv" (the pattern ':<digits>' this used
+        # missed ':row 3': every run of a CSV was a group of its own, so leave-one-source-out left one run out).
+        return np.array([log_of(s or "") for s in sources], dtype=object)
     columns = result.axis_columns()
     for key, values in columns.items():
         if key == group_by or key.startswith(group_by + " ["):

@@ -277,8 +277,16 @@ def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, tuple
 
 
 def _log_of(run) -> str:
-    """The log a run came from: its source without the row ("runs.csv:row 3", "v.json:$", "smi.csv:rows 1-25")."""
-    return run.source.rsplit(":row ", 1)[0] if ":row " in run.source else run.source.rsplit(":", 1)[0]
+    return log_of(run.source)
+
+
+def log_of(source: str) -> str:
+    """The log a run came from: its source without the row or part ("runs.csv:row 3" -> "runs.csv"; "v.json:$",
+    "smi.csv:rows 1-25 (GPU 0)", "v.json:report" -> the path); a source without one is the path itself."""
+    if ":row " in source:
+        return source.rsplit(":row ", 1)[0]
+    path, sep, part = source.rpartition(":")
+    return path if sep and path and "/" not in part and "\\" not in part else source
 
 
 def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> tuple[list, list[Diagnostic]]:

@@ -225,9 +225,29 @@ def test_the_header_paths_are_relative_to_the_written_file(tmp_path, capsys, mon
     assert [line.rpartition(" (")[2] for line in lines[5:13]] == [f"../data/runs.csv:row {n})" for n in range(1, 9)]
     assert 'import "../toy.perf"' in lines
     assert not any("data/runs.csv" in line and "../data/runs.csv" not in line for line in lines[2:])   # but the command
-    # the groups of --group-by source are its runs' sources (efficiency 0.62: TRUTH, the runs are noiseless)
-    assert any(line.startswith("    # refitted leaving one source out: ../data/runs.csv:row 1 0.62, "
-                               "../data/runs.csv:row 2 0.62, ") for line in lines)
+    # --group-by source groups the runs by their log: one log is one group, which no fold can leave out
+    assert any(line.endswith("leave-one-source-out n/a (0 of 1 source groups held out; 1 not refitted: too few runs "
+                             "left)") for line in lines)
+    assert not any(line.startswith("    # refitted leaving one source out:") for line in lines)
+
+
+def test_group_by_source_leaves_one_log_out(tmp_path, capsys, monkeypatch):
+    """--group-by source: a run's group is its log (data/runs.csv), not its row: the pattern it was cut with missed
+    ':row 3', so every run of a CSV was a group of its own and 'leave-one-source-out' left one run out."""
+    report, runs = write_toy(tmp_path)
+    header, *rows = runs.read_text().splitlines()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("\n".join([header, *rows[:4]]) + "\n")      # batch 1 and 2
+    (tmp_path / "data" / "b.csv").write_text("\n".join([header, *rows[4:]]) + "\n")      # batch 4 and 8
+    monkeypatch.chdir(tmp_path)
+    assert main(["calibrate", "toy.perf", "--measured", "data/a.csv", "--measured", "data/b.csv", "--fit", *FITS,
+                 "--group-by", "source", "--bootstrap", "0", "-o", "cal.perf"]) == 0
+    out = capsys.readouterr().err                       # the summary goes to stderr, with the diagnostics
+    assert out.split("leave one source out:\n")[1].splitlines()[:2] == [
+        "  data/a.csv: runtime 0.00%  (refitted without it: efficiency 0.62, bandwidth_efficiency 0.83, overhead 23 us)",
+        "  data/b.csv: runtime 0.00%  (refitted without it: efficiency 0.62, bandwidth_efficiency 0.83, overhead 23 us)"]
+    # efficiency 0.62: TRUTH, recovered from either log alone (the runs are noiseless)
+    assert "    # refitted leaving one source out: data/a.csv 0.62, data/b.csv 0.62" in (tmp_path / "cal.perf").read_text()
 
 
 @pytest.mark.parametrize("args, message", [
