@@ -101,7 +101,9 @@ class _Findings:
             message = (f"{column} '{text}' is in no table of published names: kept as written ({_rows(rows)})" if text
                        else f"{column} is empty: the runs have no {column} to match ({_rows(rows)})")
             found.append(self._grouped("unknown-spelling", message, rows, column,
-                                       ["add the spelling to dsl/runlogs/published_names.py"] if text else []))
+                                       [f"kept as written, the {column} matches a block only where the library "
+                                        "writes it so (a model's hf_id, a GPU's label, a stack's or precision's "
+                                        f"label): write the {column} that way in the CSV"] if text else []))
         for (column, text, reading), rows in self.assumed.items():
             found.append(self._grouped("assumed-spelling", f"{column} '{text}': {reading} ({_rows(rows)})", rows,
                                        column, []))

@@ -387,3 +387,8 @@ def test_the_warnings_texts(tmp_path):
         "warning[unknown-spelling]: precision 'fp6' is in no table of published names: kept as written (1 row)",
         "warning[assumed-spelling]: gpu 'NVIDIA A100 (80GB assumed; SKU not stated)': read as 'NVIDIA A100-SXM4-80GB': "
         "the A100's SKU is not stated: read as the 80 GB SXM4 part (a100_80gb_sxm4) (1 row)"]
+    # the user's fix, not a developer's (it said: add the spelling to dsl/runlogs/published_names.py)
+    spelling = next(p for p in load_runs(path).problems if p.code == "unknown-spelling")
+    assert spelling.hints == ["kept as written, the precision matches a block only where the library writes it so (a "
+                              "model's hf_id, a GPU's label, a stack's or precision's label): write the precision "
+                              "that way in the CSV"]
