@@ -156,7 +156,10 @@ def _missing_comma_in_show(text: str, position: int, token: str) -> WrittenSlip 
         return None
     if "\n" in text[item_start:position]:
         return None
-    item = _SHOWN_ITEM.match(text, item_start).group(0)
+    shown = _SHOWN_ITEM.match(text, item_start)
+    if shown is None:                      # `0.` : a number, no cell's name
+        return None
+    item = shown.group(0)
     line_start = text.rfind("\n", 0, item_start) + 1
     statement = _statement_start(text, item_start)
     if statement is None and line_start > 0 and not text[line_start:item_start].strip():

@@ -135,3 +135,15 @@ def test_a_factor_written_x4_in_a_range_says_by_star_4(tmp_path, capsys, monkeyp
         "each time\n"
         "\n"
         "1 error\n"))
+
+
+
+def test_a_number_before_the_failing_dot_is_no_missing_comma(tmp_path, capsys, monkeypatch):
+    """The missing-comma slip reads the name before the failing '.': a number there (`--set b=0.`, found by the
+    property tests) is no shown cell, and the parse's own error stands (the slip's reading raised AttributeError:
+    error[internal])."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.perf").write_text(SHOWN + "workload w { b = 1 }\nreport r { workload = w\n    show c.t }\n")
+    status = cli.main(["eval", "spec.perf", "--set", "b=0."])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error[syntax]: ") and "internal" not in err
