@@ -713,9 +713,10 @@ class Checker(Sharing):
             if not isinstance(number, ir.Num) or number.unit is not None or other_type.kind != "num" \
                     or other_type.dim.is_dimensionless:
                 continue
-            unit = self._shown_unit(other) or auto_unit(other_type.dim)[0]
+            shown = self._shown_unit(other)
+            unit = shown or auto_unit(other_type.dim)[0]
             return [f"'{number.text}' has no unit: write it with one, e.g. `{number.text} {unit}`"
-                    + (f" (the unit the report shows '{other.dotted}' in)" if self._shown_unit(other) else "")]
+                    + (f" (the unit the report shows '{other.dotted}' in)" if shown else "")]
         return []
 
     def _shown_unit(self, expr: ir.Expr) -> str | None:

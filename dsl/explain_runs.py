@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import UsageError, error
+from .errors import PerfError, UsageError, error
 from .evaluator import format_coord
 from .explain import choose_point
 
@@ -36,7 +36,6 @@ def with_runs(program, report: str | None, overrides: dict[str, object] | None, 
         return plain, None          # explain says which reports there are, or reads a block's cell
     if points_option(program, program.blocks[name]) != "runs":
         return plain, None
-    from .errors import PerfError
     from .measured import evaluate_with_runs
     from .run_points import matched_points
 
