@@ -16,6 +16,7 @@ from . import ir
 from .errors import Diagnostic, available, did_you_mean, error
 from .ir_builder import CODE_BEFORE_COMMENT
 from .library import import_hint
+from .syntax_errors import STATEMENTS
 
 from .ir import BLOCK_KINDS  # noqa: F401 - re-exported: the block kinds are part of the block table
 
@@ -261,10 +262,7 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                 continue
             replaced = _inherited_cell(node, cell.name, nodes)
             if replaced is None:
-                diagnostics.append(sources.diag(
-                    "unknown-name", f"{node.kind} '{name}' has no cell '{cell.name}' to set", cell.span,
-                    hints=did_you_mean(cell.name, _all_cell_names(node, nodes))
-                    + ["`set` replaces a cell a block has (its own or inherited); it does not add one"]))
+                diagnostics.append(_no_cell_to_set(sources, node, name, cell, _all_cell_names(node, nodes)))
                 continue
             first = done.get((name, cell.name))
             if first is not None:
@@ -288,12 +286,36 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
     return set_over
 
 
+# A name no block's cell can have: the booleans (a formula that reads `true` gets the boolean) and the statements'
+# keywords, each refused where a cell would be defined with it (ir_builder._not_boolean, syntax_errors.written_slip).
+_NOT_CELL_NAMES = {"true": "a boolean", "false": "a boolean"} | {word: "a reserved word" for word in STATEMENTS}
+
+
+def _no_cell_to_set(sources: SourceLines, node: ir.Block, name: str, cell: ir.Cell, names: list[str]) -> Diagnostic:
+    """error[unknown-name] at a `set` entry's cell name that the block lacks. A boolean or keyword there
+    (`set { blk.true = 3 }`) is no cell's name at all: the message says which, and the help how a boolean is given
+    (as the value, `set { blk.CELL = true }`), not a did-you-mean that could only be a coincidence."""
+    what = _NOT_CELL_NAMES.get(cell.name)
+    if what is None:
+        return sources.diag(
+            "unknown-name", f"{node.kind} '{name}' has no cell '{cell.name}' to set", cell.span,
+            hints=did_you_mean(cell.name, names)
+            + ["`set` replaces a cell a block has (its own or inherited); it does not add one"])
+    hints = [f"`{cell.name}` is never a cell's name, so no block has a cell `{cell.name}` for `set` to replace"]
+    if what == "a boolean":
+        hints.append(f"to give a cell the boolean, write it as the value: `set {{ {name}.CELL = {cell.name} }}`")
+    return sources.diag(
+        "unknown-name", f"`set {name}.{cell.name}` names {what}, not a cell: {node.kind} '{name}' has no cell "
+        f"'{cell.name}' to set", cell.span, hints=hints)
+
+
 def _literal_under_formula(replaced: ir.Cell, cell: ir.Cell) -> bool:
-    """Whether a `set` gives a formula (not a literal: _set_changes_dimension compares two numbers) over a plain
-    literal, whose type the checker can hold the formula to."""
+    """Whether a `set` gives a formula, or a literal of another kind (a boolean or string over a number, ...), over a
+    plain literal, whose type the checker can hold the value to (a number over a number is compared by
+    _set_changes_dimension: a literal of the same kind needs no check)."""
     return replaced.choices is None and replaced.declared_dim is None and not replaced.sweep and not cell.sweep \
         and isinstance(replaced.expr, (ir.Num, ir.Str, ir.Bool)) and cell.expr is not None \
-        and not isinstance(cell.expr, (ir.Num, ir.Str, ir.Bool)) \
+        and not (isinstance(cell.expr, (ir.Num, ir.Str, ir.Bool)) and type(cell.expr) is type(replaced.expr)) \
         and not (isinstance(replaced.expr, ir.Num) and replaced.expr.dim is None)
 
 

@@ -325,18 +325,22 @@ class Checker(Sharing):
 
     def _check_set(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> VType | None:
         """A `set { BLOCK.CELL = formula }` over a literal keeps the literal's type (as a `set` of a number does, and a
-        --set override): `h.x = hardware.mem_bw` over `x = 1` is one error, at the set's formula, and the cell stands
-        for an unknown type after it (what reads it is not checked with it). None where the types agree."""
+        --set override): `h.x = hardware.mem_bw` over `x = 1` is one error, at the set's formula, and so is a literal
+        of another kind (`h.x = true` over `x = 1`); the cell stands for an unknown type after it (what reads it is
+        not checked with it). None where the types agree."""
         replaced = block.set_over[cell.name]
         before = _literal_type(replaced.expr)
         if before == vtype:
             return None
         where = block.owner.get(cell.name, block.name)
+        if before.kind == "num" and vtype.kind == "num":
+            hints = [OVERRIDE_KEEPS_DIMENSION]
+        else:       # how the value is written as the kind it replaces (`set { h.x = true }` over `x = 1`, ...)
+            hints = (quoted_quantity_hints(cell.expr, before.dim) if before.kind == "num"
+                     else kind_hints([cell.expr], before)) + [OVERRIDE_KEEPS_TYPE]
         self.report("unit-mismatch", f"`set {where}.{cell.name}` is {vtype.describe()}, but the cell is "
                     f"{before.describe()}", cell.expr.span, path=path,
-                    notes=[f"the cell is defined at {replaced.span.location()}"],
-                    hints=[OVERRIDE_KEEPS_DIMENSION if before.kind == "num" and vtype.kind == "num"
-                           else OVERRIDE_KEEPS_TYPE])
+                    notes=[f"the cell is defined at {replaced.span.location()}"], hints=hints)
         return UNKNOWN
 
     def _replaced_type(self, block: Block, cell: ir.Cell) -> tuple[Block, VType] | None:

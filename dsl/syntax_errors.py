@@ -90,11 +90,11 @@ def _remembering(parse: Callable[[str], object]) -> Callable[[str], object]:
 # -- slips read from the text before the token (no example parsed: a regular expression over one line or two) ------
 
 # A statement's keyword where a cell's name goes (`where = 1 ms`): the parser took the word for the statement.
-_STATEMENTS = {"where": "`where CONDITION` filters a report's points", "show": "`show CELL, ...` prints cells",
+STATEMENTS = {"where": "`where CONDITION` filters a report's points", "show": "`show CELL, ...` prints cells",
                "require": '`require CONDITION, "MESSAGE"` is a constraint', "sweep": "`sweep NAME = [...]` is an axis",
                "best": "`best min|max CELL` is a question", "pareto": "`pareto min|max A, min|max B` is a question",
                "largest": "`largest AXIS` is a question", "smallest": "`smallest AXIS` is a question"}
-_KEYWORD_AS_NAME = re.compile(r"[ \t]*(" + "|".join(_STATEMENTS) + r")[ \t]*\Z")
+_KEYWORD_AS_NAME = re.compile(r"[ \t]*(" + "|".join(STATEMENTS) + r")[ \t]*\Z")
 # `mem_bw: 1 TB/s`: a value after ':', which declares a type (`1` is the dimensionless unit, so the parser read on).
 _VALUE_AFTER_COLON = re.compile(r"([ \t]*)([A-Za-z_]\w*)([ \t]*:[ \t]*)(-?\d[^=\n]*)\Z")
 _SHOWN_ITEM = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?")
@@ -123,7 +123,7 @@ def written_slip(text: str, position: int, token: str) -> WrittenSlip | None:
     if keyword is not None and token in ("=", ":"):
         word = keyword.group(1)
         return WrittenSlip(f"'{word}' is a reserved word, not a cell's name", line_start + keyword.start(1),
-                           len(word), (f"{_STATEMENTS[word]}: give the cell another name",))
+                           len(word), (f"{STATEMENTS[word]}: give the cell another name",))
     if token == "." and text[max(0, position - 2):position] == "..":
         end = text.find("\n", position)
         line = text[line_start:end if end >= 0 else len(text)].removesuffix("\r")

@@ -156,6 +156,64 @@ def test_a_set_formula_of_the_same_dimension_is_taken(work, capsys):
     assert h100.evaluate().column("c.t")[0] == pytest.approx(h100.value("h100_sxm5.mem_bw") * 1)    # B/s x 1 s
 
 
+@pytest.mark.parametrize("value, kind, hint", [
+    ("true", "a boolean", "a quantity in byte/s is a number with a unit, written without quotes"),  # as over `extends`
+    ('"700 GB/s"', "a string", "write 700 GB/s without quotes"),
+])
+def test_a_set_literal_of_another_kind_is_an_error_at_the_set(work, capsys, value, kind, hint):
+    # Before: `set { hx.x = true }` over `x = 1` was taken (check ok, exit 0): a literal over a literal was compared
+    # only number with number, and eval showed `true` where a count stood (or a type-mismatch where a formula read it).
+    (work / "set.perf").write_text(SET_FORMULA.replace("x = 1 }", "x = 1 TB/s }")
+                                   .replace("hardware.mem_bw }", f"{value} }}"))
+    code, err = run(["check", "--no-cache", "set.perf"], capsys)
+    assert code == 1
+    assert err == (
+        f"error[unit-mismatch]: `set hx.x` is {kind}, but the cell is byte/s\n"
+        "  --> set.perf:3:14\n"
+        "  |\n"
+        f"3 | set {{ hx.x = {value} }}\n"
+        f"  |              {'^' * len(value)}\n"
+        "  = note: the cell is defined at set.perf:2:33\n"
+        "  = in: hardware.hx.x\n"
+        + (f"  = help: {hint}\n" if hint else "")
+        + "  = help: an override keeps the type of the cell it replaces\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_set_number_over_a_boolean_says_to_write_true_or_false(work, capsys):
+    (work / "set.perf").write_text(SET_FORMULA.replace("x = 1 }", "x = true }").replace("hardware.mem_bw }", "1 }")
+                                   .replace("hardware.x * 2 + 1", "if(hardware.x, 1, 2)"))
+    code, err = run(["check", "--no-cache", "set.perf"], capsys)
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith(("error", "  -->", "  = help"))] == [
+        "error[unit-mismatch]: `set hx.x` is count, but the cell is a boolean",
+        "  --> set.perf:3:14",
+        "  = help: write true or false",
+        "  = help: an override keeps the type of the cell it replaces"]
+
+
+@pytest.mark.parametrize("name, what, hints", [
+    ("true", "a boolean", ["`true` is never a cell's name, so no block has a cell `true` for `set` to replace",
+                           "to give a cell the boolean, write it as the value: `set { hx.CELL = true }`"]),
+    ("where", "a reserved word", ["`where` is never a cell's name, so no block has a cell `where` for `set` to replace"]),
+])
+def test_a_set_of_a_boolean_or_keyword_as_a_cell_says_it_is_none(work, capsys, name, what, hints):
+    # Before: refused, but as any unknown cell ("has no cell 'true' to set", help: `set` does not add a cell), which
+    # does not say that `true` can never be a cell.
+    (work / "set.perf").write_text(SET_FORMULA.replace("hx.x = hardware.mem_bw", f"hx.{name} = 3"))
+    code, err = run(["check", "--no-cache", "set.perf"], capsys)
+    assert code == 1
+    assert err == (
+        f"error[unknown-name]: `set hx.{name}` names {what}, not a cell: hardware 'hx' has no cell '{name}' to set\n"
+        "  --> set.perf:3:10\n"
+        "  |\n"
+        f"3 | set {{ hx.{name} = 3 }}\n"
+        f"  |          {'^' * len(name)}\n"
+        + "".join(f"  = help: {hint}\n" for hint in hints)
+        + "\n1 error\n")
+
+
 # -- help for a bare number, and for an amount given for a rate -----------------------------------------------
 
 WHERE = """\
