@@ -33,6 +33,7 @@ from .overrides import apply_overrides
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
 from .result import Result, ShownColumn
+from .sweep_sources import sweep_source_errors
 from .sweeps import ReportContext, build_context
 
 
@@ -166,6 +167,9 @@ class Program:
         free.type_cells(self.blocks.values())
         check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
+        # A block's sweep values are formulas too: `by x4` is an error where it is written, with or without a report.
+        diagnostics.extend(sweep_source_errors(
+            Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports())), self.blocks))
         bases = self._bases()
         for report in self.reports:
             try:

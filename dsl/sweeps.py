@@ -12,7 +12,6 @@ types them and the evaluator computes them, over a context with no axes, as it d
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
+from .sweep_sources import factor_hint
 from .role_kinds import misspelt_role_errors, role_kind_errors, role_list_errors
 from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
@@ -327,7 +327,7 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
         try:
             step_kind, step, step_dim = const_value(rng.step, block, blocks, sources, name)
         except PerfError as exc:
-            _hint_factor(exc, rng)
+            factor_hint(exc.diagnostics, rng)
             raise
         if step_kind == "unknown":
             return _unknown_coord(name, block, 1, rng.span)
@@ -370,24 +370,6 @@ def _unknown_coord(name: str, block: Block, count: int, span: ir.Span) -> Coord:
     kind "unknown", which the checker types unknown, so nothing that reads the swept cell errs again; `count`
     distinct placeholder values (a zipped sweep's rows stay distinct). Never evaluated: the program's load raised."""
     return Coord(name=name, owner=block.name, kind="unknown", values=np.arange(count, dtype=float), span=span)
-
-
-_WRITTEN_FACTOR = re.compile(r"[xX](\d+(?:\.\d+)?)")     # `by x4`: a factor written as on a datasheet
-
-
-def _hint_factor(exc: PerfError, rng: ir.RangeExpr) -> None:
-    """Where the step of an arithmetic range is an unknown name that reads as a factor (`1 .. 256 by x4`), the help of
-    its error[unknown-name] says how a factor is written (`by *4`), in place of the names that are not meant."""
-    step = rng.step
-    factor = _WRITTEN_FACTOR.fullmatch(step.parts[0]) if isinstance(step, ir.Ref) and len(step.parts) == 1 else None
-    if factor is None or rng.geometric:
-        return
-    for diagnostic in exc.diagnostics:
-        if diagnostic.code == "unknown-name" and diagnostic.location is not None \
-                and (diagnostic.location.line, diagnostic.location.col) == (step.span.line, step.span.col):
-            diagnostic.hints = [f"a factor is written `by *{factor.group(1)}` (a geometric range: each value "
-                                f"{factor.group(1)} times the one before); `by {factor.group(1)}` adds "
-                                f"{factor.group(1)} each time"]
 
 
 def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines, name: str = "sweep"

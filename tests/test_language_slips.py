@@ -138,6 +138,44 @@ def test_a_factor_written_x4_in_a_range_says_by_star_4(tmp_path, capsys, monkeyp
 
 
 
+def test_a_factor_written_x4_in_a_workload_checked_alone_is_an_error_where_it_is_written(tmp_path, capsys, monkeypatch):
+    # Before: `perfdsl check` of the workload alone said ok (a block's sweep is an axis only for a report that binds
+    # it, and only then were its values typed); the error came once a report used the workload.
+    status, err = check(tmp_path, "workload grid {\n    sweep batch = 1 .. 256 by x4\n    tokens = batch * 2\n}\n",
+                        capsys, monkeypatch)
+    assert (status, err) == (1, (
+        "error[unknown-name]: unknown name 'x4' in workload 'grid'\n"
+        "  --> spec.perf:2:31\n"
+        "  |\n"
+        "2 |     sweep batch = 1 .. 256 by x4\n"
+        "  |                               ^^\n"
+        "  = in: workload.grid.batch\n"
+        "  = help: a factor is written `by *4` (a geometric range: each value 4 times the one before); `by 4` adds 4 "
+        "each time\n"
+        "\n"
+        "1 error\n"))
+
+
+def test_every_formula_among_a_blocks_sweep_values_is_checked_without_a_report(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, "workload w {\n    sweep a = [1, z]\n    sweep (b, c) = [(1, 2), (y, 1 GB + 1 s)]\n"
+                        "    sweep d = 1 .. zz by 2\n}\n", capsys, monkeypatch)
+    assert status == 1
+    assert [line for line in err.splitlines() if line.startswith(("error", "  -->", "  = in"))] == [
+        "error[unknown-name]: unknown name 'z' in workload 'w'", "  --> spec.perf:2:19", "  = in: workload.w.a",
+        "error[unknown-name]: unknown name 'y' in workload 'w'", "  --> spec.perf:3:30", "  = in: workload.w.b",
+        "error[unit-mismatch]: cannot add '1 GB' (byte) and '1 s' (s)", "  --> spec.perf:3:33", "  = in: workload.w.c",
+        "error[unknown-name]: unknown name 'zz' in workload 'w'", "  --> spec.perf:4:20", "  = in: workload.w.d"]
+
+
+def test_sweep_values_that_only_a_report_can_give_are_no_error_alone(tmp_path, capsys, monkeypatch):
+    # A declared input given by the block that extends it, a role's cell (non-constant-sweep, a report's check says
+    # so), and blocks named by a role sweep: none of these is an error of the block alone.
+    status, err = check(tmp_path, "hardware h1 { n = 1 }\nhardware h2 { n = 2 }\n"
+                        "workload base {\n    n: count\n    sweep b = 1 .. n\n    sweep c = 1 .. model.layers\n"
+                        "    sweep hardware = [h1, h2]\n}\nworkload w extends base { n = 4 }\n", capsys, monkeypatch)
+    assert status == 0 and err.startswith("ok: 1 file, 4 blocks, 0 reports"), err
+
+
 def test_a_number_before_the_failing_dot_is_no_missing_comma(tmp_path, capsys, monkeypatch):
     """The missing-comma slip reads the name before the failing '.': a number there (`--set b=0.`, found by the
     property tests) is no shown cell, and the parse's own error stands (the slip's reading raised AttributeError:
