@@ -109,7 +109,8 @@ _TABLE = [
               "a report binds blocks to a name that no formula, `show` or question reads and that is one slip from "
               "a role the formulas read (`sweep hardwre = [h100_sxm5]` beside the `hardware` a formula reads): the "
               "binding would change no figure while its blocks named the rows. Write the role meant (the help says "
-              "which); the usual roles (model, hardware, workload, ...) are never taken for slips"),
+              "which); the usual roles (model, hardware, workload, ...) are never taken for slips. The report is "
+              "checked all the same: its other errors come in the same run"),
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),

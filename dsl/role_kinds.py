@@ -17,14 +17,16 @@ note says so.
 A misspelt role (`sweep hardwre = [h100_sxm5]` in a report whose cost model reads `hardware`) binds blocks that no
 formula reads: the figures stay those of the `hardware` bound elsewhere while the misspelt column names the rows.
 Where no formula, show or question reads the name and it is one slip (near_misses.misspelt) from a role one reads,
-it is one error at the name (`error[misspelt-role]`) that names the role meant, as `--set hardwre=...` does.
+it is one error at the name (`error[misspelt-role]`) that names the role meant, as `--set hardwre=...` does. The
+binding is one more axis that no formula reads, so the report is checked all the same (MisspeltRoles) and its other
+errors come in the same run; an unbound role that the misspelt name meant says that it is the misspelling's doing.
 """
 
 from __future__ import annotations
 
 from . import ir
 from .blocks import Block, SourceLines
-from .errors import Diagnostic, available, did_you_mean
+from .errors import Diagnostic, PerfError, available, did_you_mean
 from .linker import ROLE_KINDS, ROLE_WORDS, bindable_blocks, role_items
 
 
@@ -91,13 +93,11 @@ def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
     return found
 
 
-def misspelt_role_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
-    """error[misspelt-role] for each role `report` binds blocks to (`sweep hardwre = [h100_sxm5]`, `hardwre = l40s`)
-    under a name that no formula, show or question of the loaded files reads and that is one slip
-    (near_misses.misspelt) from a role one reads, located at the name. Such a binding changes nothing the formulas
-    compute, yet its blocks name the rows (a leading `hardwre` column of H100s beside the A100 figures of the
-    `hardware` the report inherits). The usual roles (linker.ROLE_WORDS, ROLE_KINDS) are left alone: a report may
-    bind one that no formula reads. Raises nothing; [] where there is none."""
+def misspelt_roles(report: Block, blocks: dict[str, Block]) -> list[tuple[str, list[ir.Ref], bool, str]]:
+    """The roles `report` binds blocks to (`sweep hardwre = [h100_sxm5]`, `hardwre = l40s`) under a name that no
+    formula, show or question of the loaded files reads and that is one slip (near_misses.misspelt) from a role one
+    reads: (the name, the blocks' references, whether swept, the role meant). The usual roles (linker.ROLE_WORDS,
+    ROLE_KINDS) are left alone: a report may bind one that no formula reads."""
     from .near_misses import misspelt, reads
     from .errors import suggest
 
@@ -114,15 +114,53 @@ def misspelt_role_errors(report: Block, blocks: dict[str, Block], sources: Sourc
         if not slips:
             continue
         meant = suggest(role, slips, limit=1) or slips[:1]      # (suggest gives none once its budget is spent)
-        found.append(_misspelt_role(report, role, items, swept, meant[0], blocks, sources))
+        found.append((role, items, swept, meant[0]))
     return found
 
 
-def _misspelt_role(report: Block, role: str, items: list[ir.Ref], swept: bool, meant: str,
-                   blocks: dict[str, Block], sources: SourceLines) -> Diagnostic:
+class MisspeltRoles(PerfError):
+    """error[misspelt-role] of a report whose axes could be built all the same (sweeps.build_context): a misspelt
+    binding is one more axis that no formula reads, so the report is still checked with `context` and its other
+    errors said in the same run (roles it leaves unbound among them: `perfdsl check` said the misspelling alone).
+    `misspellings`: misspelt_roles of the report."""
+
+    def __init__(self, diagnostics: list[Diagnostic], context, misspellings: list[tuple[str, list[ir.Ref], bool, str]]):
+        super().__init__(diagnostics)
+        self.context = context
+        self.misspellings = misspellings
+
+    def with_report_check(self, checked: list[Diagnostic]) -> list[Diagnostic]:
+        """These errors and `checked`, what the report's check found, where an unbound role that a misspelt one
+        meant (`sweep hardwre = [...]` and no `hardware`) is a direct consequence of the misspelling: its note says so
+        and where, rather than leaving it out (what reads the role is unbound until the name is mended)."""
+        report = self.context.report
+        for diagnostic in checked:
+            if diagnostic.code != "unbound-role":
+                continue
+            for role, _, swept, meant in self.misspellings:
+                if diagnostic.message.endswith(f"binds no block to the role '{meant}'"):
+                    diagnostic.notes.append(
+                        f"a consequence of error[misspelt-role] at {_role_span(report, role).location()}: the report "
+                        f"{'sweeps' if swept else 'binds'} '{role}', one slip from '{meant}'; written '{meant}' "
+                        "there, it binds this role")
+        return list(self.diagnostics) + list(checked)
+
+
+def _role_span(report: Block, role: str) -> ir.Span:
+    """Where `report` binds `role`: its cell, or the zipped sweep that names it."""
+    if role in report.cells:
+        return report.cells[role].span
+    return next(zipped for zipped in report.zipped if role in zipped.names).span
+
+
+def misspelt_role_error(report: Block, role: str, items: list[ir.Ref], swept: bool, meant: str,
+                        blocks: dict[str, Block], sources: SourceLines) -> Diagnostic:
+    """error[misspelt-role] at the name of one of misspelt_roles (`role`, its blocks' `items`, `swept`, the role
+    `meant`). Such a binding changes nothing the formulas compute, yet its blocks name the rows (a leading `hardwre`
+    column of H100s beside the A100 figures of the `hardware` the report inherits)."""
     names = list(dict.fromkeys(item.parts[0] for item in items))
     zipped = next((zipped for zipped in report.zipped if role in zipped.names), None)
-    span = report.cells[role].span if role in report.cells else zipped.span
+    span = _role_span(report, role)
     verb = "sweeps" if swept else "binds"
     what = ", ".join(names)
     notes = []

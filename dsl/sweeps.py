@@ -25,7 +25,7 @@ from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
 from .sweep_sources import factor_hint
-from .role_kinds import misspelt_role_errors, role_kind_errors, role_list_errors
+from .role_kinds import MisspeltRoles, misspelt_role_error, misspelt_roles, role_kind_errors, role_list_errors
 from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
@@ -39,8 +39,9 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     ctx = ReportContext(report=report)
     ctx.fixed_roles["report"] = report.name
     diagnostics: list[Diagnostic] = (role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks,
-                                                                                                 sources)
-                                     + misspelt_role_errors(report, blocks, sources))
+                                                                                                 sources))
+    misspellings = misspelt_roles(report, blocks)
+    misspelt = [misspelt_role_error(report, *misspelling, blocks, sources) for misspelling in misspellings]
 
     # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
     items: list[tuple[tuple, object]] = []
@@ -94,8 +95,13 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             diagnostics.extend(exc.diagnostics)
     diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:
-        raise PerfError(diagnostics)
-    _refuse_too_many_points(ctx, sources)
+        raise PerfError(diagnostics + misspelt)
+    try:
+        _refuse_too_many_points(ctx, sources)
+    except PerfError as exc:
+        raise PerfError(exc.diagnostics + misspelt) from None
+    if misspelt:        # the axes are built: the report is checked all the same (MisspeltRoles.with_report_check)
+        raise MisspeltRoles(misspelt, ctx, misspellings)
     return ctx
 
 

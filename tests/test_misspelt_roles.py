@@ -86,7 +86,34 @@ def test_a_misspelt_role_binding_and_a_zipped_column_are_errors_too(tmp_path, mo
         "  = note: 'hardware', which the formulas read, stays bound to h100_sxm5 (more.perf:7:5): the rows would "
         "name h100_sxm5, a100_80gb_sxm4 under 'hardwre' beside the figures of h100_sxm5",
         "  = help: did you mean 'hardware'? Write 'hardware' in place of 'hardwre' among the sweep's names",
+        # The role `one` leaves unbound through the misspelling is said too, as its consequence (it was left out).
+        "error[unbound-role]: report 'one' binds no block to the role 'hardware'",
+        "  --> plan.perf:4:20",
+        "  = note: a consequence of error[misspelt-role] at more.perf:3:5: the report binds 'hardwre', one slip from "
+        "'hardware'; written 'hardware' there, it binds this role",
     ]
+
+
+# A parent that binds `hardware` only, for a cost model that reads `model` and `workload` too.
+PARTIAL = PLAN.replace("16 GB / hardware.mem_bw", "2 byte * model.params / hardware.mem_bw + workload.overhead")
+
+
+def test_the_roles_a_report_with_a_misspelt_role_leaves_unbound_are_said_in_the_same_run(tmp_path, monkeypatch,
+                                                                                          capsys):
+    # Before: check and eval said the misspelt role alone (its report's check was not run), and the child's unbound
+    # `model` and `workload` came one run later, once the name was mended.
+    files = {"plan.perf": PARTIAL, "child.perf": CHILD}
+    for args in (["check", "--no-cache", "child.perf"], ["eval", "child.perf", "--report", "only_h100"]):
+        status, out, err = run(tmp_path, monkeypatch, capsys, files, *args)
+        assert (status, out) == (1, "")
+        errors = [line for line in err.splitlines() if line.startswith(("error", "  -->"))]
+        child = [errors[0], errors[1]] + [line for i, line in enumerate(errors) if "'only_h100' binds no" in line
+                                          or (i and "'only_h100' binds no" in errors[i - 1])]
+        assert child == [
+            "error[misspelt-role]: report 'only_h100' sweeps 'hardwre', a role no formula reads", "  --> child.perf:3:11",
+            "error[unbound-role]: report 'only_h100' binds no block to the role 'model'", "  --> plan.perf:4:21",
+            "error[unbound-role]: report 'only_h100' binds no block to the role 'workload'", "  --> plan.perf:4:54"]
+        assert "consequence" not in err          # `hardware` is bound by the parent: none is the misspelling's doing
 
 
 def test_the_same_slip_given_with_set_says_the_same_role(tmp_path, monkeypatch, capsys):
