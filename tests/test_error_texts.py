@@ -217,6 +217,19 @@ TRIGGERS = [
         "  = help: did you mean 'n_gpus'?\n"
         "  = help: write the key as 'n_gpus' to identify the runs by that field\n"
         "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 1 warning\n")),
+    # A window beside a log that has no samples to select (was read without a word, the run the whole log's).
+    Trigger("side-key-unused", ["ingest", "runs.csv", "-o", "out.csv"], 0, files={
+        "runs.csv": "model,runtime [ms]\norg/tiny,25\n",
+        "runs.csv.meta.json": '{"hardware": "NVIDIA RTX A5000",\n "window": [1744833200, 1744833220]}'}, stderr=(
+        "warning[side-key-unused]: the side metadata's 'window' has no effect: it selects the samples of nvidia-smi "
+        "power logs to integrate, and the log it applies to is a perfdsl-csv log, read whole: runs.csv\n"
+        "  --> runs.csv.meta.json:2:2 (key 'window')\n"
+        "  |\n"
+        '2 |  "window": [1744833200, 1744833220]}\n'
+        "  |  ^^^^^^^^\n"
+        "  = help: leave 'window' out of runs.csv.meta.json, or give it beside the nvidia-smi log it is meant for "
+        "(LOG.meta.json, or --meta when ingesting that log)\n"
+        "ingest: 1 run from 1 log (perfdsl-csv); wrote out.csv; 0 errors, 1 warning\n")),
     Trigger("side-file", ["ingest", "runs.csv", "runs.csv.meta.json", "-o", "out.csv"], 0, files={
         "runs.csv": "model,n_gpus,runtime [ms]\norg/tiny,1,25\n",
         "runs.csv.meta.json": '{"hardware": "NVIDIA RTX A5000"}'}, stderr=(

@@ -39,6 +39,7 @@ from .times import window_bound, window_hints
 from .records import note, warning
 from ..output import check_target, same_file, silence
 from .side import check_side, is_side_file, misspelt_keys, side_files
+from .side_unused import unused_control_keys
 from .write import write_runs_csv, write_runs_jsonl
 
 
@@ -185,6 +186,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
             problem.hints = [hint.replace(NAMED_FORMAT_HINT, INGEST_HINT) for hint in problem.hints]
     if side_file:
         result.problems[:0] = misspelt_keys(side, side_file)
+        read = [(log, r.format) for log in logs for r in result.records if r.source.startswith(f"{log}:")]
+        result.problems.extend(unused_control_keys({side_file: list(dict.fromkeys(read))}))
     if window is not None:
         result.problems.extend(window_unused(logs, result.records))
     for log in logs:

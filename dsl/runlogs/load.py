@@ -15,7 +15,8 @@ from .detect import detect_format
 from .metricless import check_metrics
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note
-from .side import apply_side, check_side, is_side_file, side_for
+from .side import apply_side, check_side, is_side_file, side_files, side_for
+from .side_unused import unused_control_keys
 
 
 FORMATS: dict[str, Adapter] = formats()      # name -> adapter, every registered run-log format
@@ -61,6 +62,7 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     given_side = check_side(side, "side metadata") if side is not None else {}
     window = check_window(window)
     result = LoadResult()
+    uses: dict[str, list[tuple[str, str]]] = {}       # side file -> the (log, format) it applied to
     for path in paths:
         path_text = str(path)
         if is_side_file(path) and adapter is None:
@@ -80,6 +82,9 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
                 exc.diagnostics[0].hints.extend(other_format(path, adapter.name))
             result.problems.extend(group_problems(exc.diagnostics))
             continue
+        for side_file in side_files(Path(path)):
+            if side_file.is_file():
+                uses.setdefault(str(side_file), []).append((path_text, reader.name))
         check_metrics(loaded, path_text, adapter)      # runs without a measured value: never passed on silently
         for record in loaded.records:
             loaded.problems.extend(apply_side(record, merged, path_text))
@@ -88,6 +93,7 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
         if not loaded.records and not any(p.severity == "error" for p in loaded.problems):   # else said already
             loaded.problems.append(_no_run(loaded.problems, path_text))
         result.extend(loaded)
+    result.problems.extend(unused_control_keys(uses))  # a side file's window beside no nvidia-smi log: said
     return result
 
 

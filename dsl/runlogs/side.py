@@ -16,7 +16,8 @@ except these control keys read by the adapters:
   columns     the column names of a headerless nvidia-smi log, e.g. ["timestamp", "power.draw", "memory.used"]
   window      [start, end] of the nvidia-smi samples to integrate: epoch seconds (not milliseconds) or ISO times
   utc_offset  the time zone of nvidia-smi's timestamps, e.g. "+02:00" (-12:00 .. +14:00; default UTC)
-A value that cannot be used is a bad-side error located at it in the side file (line and column).
+A value that cannot be used is a bad-side error located at it in the side file (line and column). A control key in a
+side file that applies to no nvidia-smi log has no effect: a warning at the key says so (side_unused.py).
 Where the side metadata names a field the log also has, the side value is used and a note says so.
 """
 

@@ -217,3 +217,39 @@ def test_a_window_beside_logs_without_samples_is_noted_once(shared_logs, tmp_pat
     assert err.count("window-unused") == 1
     assert ingest_command([str(cc)], str(out), None, None, None) == 0
     assert "window-unused" not in capsys.readouterr().err
+
+
+def test_a_side_files_window_beside_logs_without_samples_is_warned_at_its_key(shared_logs, tmp_path, capsys):
+    """A window in a side file (the folder's perfdsl-meta.json, LOG.meta.json, --meta) selects nvidia-smi samples only:
+    beside CodeCarbon logs it has no effect, and it was read without a word (exit 0, the runs the whole logs')."""
+    for name in (PREFILL_CC, PREFILL_CC.replace("prefill", "generate"), SMI):
+        shutil.copy(shared_logs / name, tmp_path / name.split("/")[1])
+    cc, generate, smi = (str(tmp_path / name.split("/")[1]) for name in (PREFILL_CC, PREFILL_CC.replace(
+        "prefill", "generate"), SMI))
+    folder = tmp_path / "perfdsl-meta.json"
+    folder.write_text('{"model": "m",\n  "window": [1744833200, 1744833220]}\n')
+    out = str(tmp_path / "o.csv")
+    assert ingest_command([cc, generate], out, None, None, None) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "warning[side-key-unused]: the side metadata's 'window' has no effect: it selects the samples of nvidia-smi "
+        f"power logs to integrate, and the 2 logs it applies to are codecarbon logs, read whole: {cc}, {generate}\n"
+        f"  --> {folder}:2:3 (key 'window')\n"
+        "  |\n"
+        '2 |   "window": [1744833200, 1744833220]}\n'
+        "  |   ^^^^^^^^\n"
+        "  = help: leave 'window' out of perfdsl-meta.json, or give it beside the nvidia-smi log it is meant for "
+        "(LOG.meta.json, or --meta when ingesting that log)\n")
+    assert err.count("side-key-unused") == 1 and err.endswith("0 errors, 1 warning\n")
+    # Beside an nvidia-smi log the same file's window selects its samples: no warning.
+    assert ingest_command([cc, smi], out, None, None, None) == 0
+    assert "side-key-unused" not in capsys.readouterr().err
+    # Given with --meta, it is warned at that file's key (the per-log and folder files are said by load_runs).
+    folder.unlink()
+    meta = tmp_path / "side.json"
+    meta.write_text('{"model": "m", "window": [1744833200, 1744833220]}')
+    assert ingest_command([cc], out, None, str(meta), None) == 0
+    err = capsys.readouterr().err
+    assert (f"warning[side-key-unused]: the side metadata's 'window' has no effect: it selects the samples of "
+            f"nvidia-smi power logs to integrate, and the log it applies to is a codecarbon log, read whole: {cc}\n"
+            f"  --> {meta}:1:16 (key 'window')\n") in err

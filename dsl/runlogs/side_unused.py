@@ -1,0 +1,77 @@
+"""Side metadata's control keys that change nothing: a warning at the key (`side-key-unused`).
+
+The control keys (`window`, `columns`, `utc_offset`: side.CONTROL_KEYS) are read by the nvidia-smi reader alone: the
+window selects the power samples to integrate, and no other format has samples to select. A side file that gives one
+beside logs of other formats only (a vLLM JSON's `run.json.meta.json`, a folder's `perfdsl-meta.json`, `ingest
+--meta`) was read without a word, as if the window applied; the runs were the whole logs'. Now each such key is one
+warning (the exit status stays 0; `eval --strict` refuses it, as the run logs' other warnings) located at the key in
+its file (line and column), that says which logs it applies to and why it has no effect on them. A file that an
+nvidia-smi log reads too is left alone: its keys act there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import Diagnostic, Location, PerfError
+from ..json_spans import object_spans, place
+from .files import read_text
+from .records import warning
+from .side import CONTROL_KEYS
+
+SAMPLED_FORMAT = "nvidia-smi"        # the one reader of the control keys (nvidia_smi.py)
+
+# What each control key does, and so why it does nothing for another format's log.
+_WHAT_IT_DOES = {
+    "window": "it selects the samples of nvidia-smi power logs to integrate",
+    "columns": "it names the columns of a headerless nvidia-smi log",
+    "utc_offset": "it gives the time zone of nvidia-smi's timestamps",
+}
+
+
+def unused_control_keys(uses: dict[str, list[tuple[str, str]]]) -> list[Diagnostic]:
+    """One side-key-unused warning per control key of each side file in `uses` (its path -> the (log, format) of each
+    log it applied to, in order) where none of those logs is an nvidia-smi log; located at the key's first mention
+    (line and column, json_spans), else at the file. A file that cannot be read again is left alone (its logs'
+    reading said what was wrong with it)."""
+    found = []
+    for side_file, logs in uses.items():
+        if not logs or any(fmt == SAMPLED_FORMAT for _, fmt in logs):
+            continue
+        try:
+            text = read_text(side_file)
+            side = json.loads(text)
+        except (PerfError, ValueError):
+            continue
+        if not isinstance(side, dict):
+            continue
+        for key in (key for key in side if key in CONTROL_KEYS):
+            found.append(_unused(side_file, text, key, logs))
+    return found
+
+
+def _unused(side_file: str, text: str, key: str, logs: list[tuple[str, str]]) -> Diagnostic:
+    """The warning for `key` of `side_file` (JSON `text`), which applies to `logs` only."""
+    names = list(dict.fromkeys(log for log, _ in logs))
+    formats = ", ".join(dict.fromkeys(fmt for _, fmt in logs))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    which = f"the log it applies to is a {formats} log" if len(names) == 1 else \
+        f"the {len(names)} logs it applies to are {formats} logs"
+    location, line = _key_place(text, side_file, key)
+    return warning(
+        "side-key-unused", f"the side metadata's '{key}' has no effect: {_WHAT_IT_DOES[key]}, and {which}, read "
+        f"whole: {shown}", location, source_line=line,
+        hints=[f"leave '{key}' out of {Path(side_file).name}, or give it beside the nvidia-smi log it is meant for "
+               "(LOG.meta.json, or --meta when ingesting that log)"])
+
+
+def _key_place(text: str, file: str, key: str) -> tuple[Location, str | None]:
+    """The place of `key`'s quoted name in the side file `file` (JSON `text`): line, column and the caret under it."""
+    spans = object_spans(text, depth=1)
+    span = spans.keys.get(key) if spans else None
+    if span is None:
+        return Location(file), None
+    location, line = place(text, file, span.key_start, span.key_start + len(json.dumps(key)))   # the quoted name
+    return replace(location, detail=f"key '{key}'"), line
