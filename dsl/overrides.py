@@ -148,6 +148,7 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         text = ", ".join(str(item) for item in items)
         texts[origin] = text
     _check_literal_dimension(block, name, current, value, origin, text)
+    _check_literal_kind(block, name, current, value, origin, text)
     was_sweep = current is not None and current.sweep
     declared = {}
     if current is not None and current.declared_dim is not None:
@@ -264,6 +265,35 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit)
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
                                    f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))
+
+
+def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str) -> None:
+    """An override keeps the kind of the literal it replaces in the block that writes it (`--set h.x=true` over
+    `x = 1`, which passed and showed `true` for a count: the checker compares an override only with a parent's cell,
+    as for `extends`, and says so located at the --set where the cell is inherited): a boolean or string over a
+    number, or a number over a boolean, is a usage error. A string setting takes any text as the string
+    (_holds_string); a declared unit or a choice is the checker's to hold."""
+    from .units import Dimension, dimension_name
+
+    literal = (ir.Num, ir.Str, ir.Bool)
+    if current is None or block.owner.get(name) != block.name or current.sweep or current.choices is not None \
+            or current.declared_dim is not None or not isinstance(current.expr, literal) or (isinstance(current.expr, ir.Num) and current.expr.dim is None):
+        return
+    before = current.expr
+    items = [value.start, value.stop] if isinstance(value, ir.RangeExpr) else list(value)
+    bad = next((item for item in items if isinstance(item, literal) and type(item) is not type(before)), None)
+    if bad is None:
+        return
+    target = f"{block.name}.{name}"
+    kinds = {ir.Bool: "a boolean", ir.Str: "a string"}
+    was = kinds.get(type(before)) or dimension_name(Dimension(before.dim))
+    if isinstance(before, ir.Bool):
+        hint = "a boolean is written true or false, e.g. " + override_example(target, "true")
+    else:
+        hint = "give a number, e.g. " + override_example(target, before.text if " " not in before.text
+                                                                     else f'"{before.text}"')
+    raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {kinds.get(type(bad), 'a number')}, but "
+                           f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"]))
 
 
 def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str) -> str:
