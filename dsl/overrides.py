@@ -277,7 +277,8 @@ def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, valu
 
     literal = (ir.Num, ir.Str, ir.Bool)
     if current is None or block.owner.get(name) != block.name or current.sweep or current.choices is not None \
-            or current.declared_dim is not None or not isinstance(current.expr, literal) or (isinstance(current.expr, ir.Num) and current.expr.dim is None):
+            or current.declared_dim is not None or not isinstance(current.expr, literal) \
+            or (isinstance(current.expr, ir.Num) and current.expr.dim is None):
         return
     before = current.expr
     items = [value.start, value.stop] if isinstance(value, ir.RangeExpr) else list(value)

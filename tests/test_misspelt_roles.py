@@ -110,7 +110,8 @@ def test_the_roles_a_report_with_a_misspelt_role_leaves_unbound_are_said_in_the_
         child = [errors[0], errors[1]] + [line for i, line in enumerate(errors) if "'only_h100' binds no" in line
                                           or (i and "'only_h100' binds no" in errors[i - 1])]
         assert child == [
-            "error[misspelt-role]: report 'only_h100' sweeps 'hardwre', a role no formula reads", "  --> child.perf:3:11",
+            "error[misspelt-role]: report 'only_h100' sweeps 'hardwre', a role no formula reads",
+            "  --> child.perf:3:11",
             "error[unbound-role]: report 'only_h100' binds no block to the role 'model'", "  --> plan.perf:4:21",
             "error[unbound-role]: report 'only_h100' binds no block to the role 'workload'", "  --> plan.perf:4:54"]
         assert "consequence" not in err          # `hardware` is bound by the parent: none is the misspelling's doing

@@ -196,7 +196,8 @@ def test_a_set_number_over_a_boolean_says_to_write_true_or_false(work, capsys):
 @pytest.mark.parametrize("name, what, hints", [
     ("true", "a boolean", ["`true` is never a cell's name, so no block has a cell `true` for `set` to replace",
                            "to give a cell the boolean, write it as the value: `set { hx.CELL = true }`"]),
-    ("where", "a reserved word", ["`where` is never a cell's name, so no block has a cell `where` for `set` to replace"]),
+    ("where", "a reserved word",
+     ["`where` is never a cell's name, so no block has a cell `where` for `set` to replace"]),
 ])
 def test_a_set_of_a_boolean_or_keyword_as_a_cell_says_it_is_none(work, capsys, name, what, hints):
     # Before: refused, but as any unknown cell ("has no cell 'true' to set", help: `set` does not add a cell), which
@@ -215,7 +216,8 @@ def test_a_set_of_a_boolean_or_keyword_as_a_cell_says_it_is_none(work, capsys, n
 
 
 @pytest.mark.parametrize("given, message, hint", [
-    ("blk.x=true", "--set blk.x: 'true' is a boolean, but 'blk.x' is byte/s", 'give a number, e.g. --set blk.x="1 GB/s"'),
+    ("blk.x=true", "--set blk.x: 'true' is a boolean, but 'blk.x' is byte/s",
+     'give a number, e.g. --set blk.x="1 GB/s"'),
     ('blk.x="fast"', "--set blk.x: '\"fast\"' is a string, but 'blk.x' is byte/s",
      'give a number, e.g. --set blk.x="1 GB/s"'),
     ("blk.f=1", "--set blk.f: '1' is a number, but 'blk.f' is a boolean",
