@@ -78,7 +78,9 @@ def test_the_value_explained_is_the_one_eval_shows(work, run):
     assert row[3:5] == ["20", "20"]                                 # runtime 10 ms * 4 / 2, memory 40 GB / 2
     code, out, _ = run("explain", "r.perf", "memory", "--at", "batch=4")
     assert code == 0
-    assert head(out) == [f"memory: c.memory = {40 / 2:g} GB", "  at: n_gpus=2"]     # memory reads n_gpus only
+    # memory reads n_gpus only: the row's batch and seq_len are named, marked as changing nothing
+    assert head(out) == [f"memory: c.memory = {40 / 2:g} GB",
+                         "  at: batch=4*, n_gpus=2, seq_len=128* (*: the value does not depend on batch, seq_len)"]
 
 
 def test_without_at_the_first_run_is_explained_and_the_others_are_named(work, run):
@@ -103,7 +105,8 @@ def test_runs_that_give_the_cell_one_value_need_no_choice(work, run):
     # Both runs on one GPU have memory 40 GB / 1: which of them is explained changes nothing, so nothing is said.
     code, out, _ = run("explain", "r.perf", "c.memory", "--at", "n_gpus=1")
     assert code == 0
-    assert head(out) == ["c.memory = 40 GB", "  at: n_gpus=1"]
+    assert head(out) == ["c.memory = 40 GB",
+                         "  at: batch=1*, n_gpus=1, seq_len=128* (*: the value does not depend on batch, seq_len)"]
 
 
 def test_at_values_no_run_has_is_a_usage_error_that_lists_the_runs(work, run):
@@ -180,6 +183,9 @@ def test_published_optimum_70b_on_a100_is_the_two_gpu_run(run, capsys):
         code, out, _ = run("explain", report, "memory.peak", *logs, *at, "--depth", "0")
         assert code == 0
         assert head(out) == [f"memory.peak = {memory_mb / 1000:g} GB",
-                             "  at: model=llama3_1_70b_instruct, precision=bf16, n_gpus=2"]
+                             "  at: model=llama3_1_70b_instruct, hardware=a100_80gb_sxm4*, precision=bf16, n_gpus=2 "
+                             "(*: the value does not depend on hardware)"]
     code, out, _ = run("explain", report, "workload.pp", *logs, "--at", "n_gpus=2")
-    assert head(out) == ["workload.pp -> optimum_generate.pp = 2", "  at: n_gpus=2"]
+    assert head(out) == ["workload.pp -> optimum_generate.pp = 2",
+                         "  at: model=llama3_1_70b_instruct*, hardware=a100_80gb_sxm4*, precision=bf16*, n_gpus=2 "
+                         "(*: the value does not depend on model, hardware, precision)"]
