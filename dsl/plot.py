@@ -319,7 +319,8 @@ def roofline_figure(view: RooflineView):
     ax.set_xlabel("Arithmetic intensity (FLOP/byte)")
     ax.set_ylabel("Achieved rate (TFLOP/s)")
     ax.grid(True, which="major", color="0.9", linewidth=0.8)
-    figure.suptitle(f"{view.title}\nat {view.point}", fontsize=10)
+    point = f"at {view.point}" + (f" ({view.note})" if view.note else "")     # runs: which of them, where several
+    figure.suptitle("\n".join([view.title] + textwrap.wrap(point, _title_characters(figure))), fontsize=10)
     return figure
 
 

@@ -72,14 +72,19 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
                                               base_dir))
 
     if request.roofline:
+        from .explain_runs import with_runs
         from .roofline import roofline_view
 
-        view = roofline_view(program.with_overrides(request.overrides or None, request.report), request.report,
-                             request.at)
+        # points = "runs": the runs' points, eval's rows, as plain plot and explain take them (not the report's own
+        # sweep at its first values, a point no run may have).
+        plotted, points = with_runs(program, request.report, request.overrides, measured, request.add_measured,
+                                    base_dir)
+        view = roofline_view(plotted, request.report, request.at, points)
         write_bytes_atomically(request.output, plot.render(plot.draw_roofline, view, fmt))
         count = len(view.classes)
         return PlotOutcome(request.output, f"roofline of {count} operation class{'' if count == 1 else 'es'} at "
-                           f"{view.point}{_defaulted_text(view.defaulted)}", [])
+                           f"{view.point}{_defaulted_text(view.defaulted)}"
+                           + (f" ({view.note})" if view.note else ""), [])
 
     from .plot_data import metric_view
 

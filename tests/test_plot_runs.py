@@ -148,6 +148,45 @@ def test_plot_says_it_draws_the_runs_points(report, capsys):
                                        "n_gpus=2)\n")
 
 
+# A step of 1 GFLOP x batch x seq_len / 128 and 1 GB, each split over n_gpus, on a GPU of 100 TFLOP/s and 1 TB/s:
+# intensity = batch x seq_len / 128 FLOP/byte (n_gpus divides both), whatever GPU count.
+ROOFLINE = REPORT.replace("costmodel c {", """hardware g {
+    peak_fp16 = 100 TFLOP/s
+    mem_bw = 1 TB/s
+}
+costmodel step {
+    flops = 1 GFLOP * workload.batch * workload.seq_len / 128 / workload.n_gpus
+    bytes = 1 GB / workload.n_gpus
+    time = max(flops / hardware.peak_fp16, bytes / hardware.mem_bw)
+}
+costmodel c {""").replace("    workload = w\n", "    workload = w\n    hardware = g\n").replace(
+    "show c.runtime in ms as runtime", "show step.time in ms as runtime")
+
+
+def test_the_roofline_is_drawn_at_a_runs_point(report, capsys):
+    """The roofline of a `points = "runs"` report is at one of eval's rows, the runs' points, chosen with --at on the
+    axes the runs' fields make, as explain chooses it. It took the report's own sweep: --at n_gpus=2 was refused (no
+    such axis) and batch, n_gpus and seq_len stayed at their written values (1, 1, 128) whatever run was asked for."""
+    (report.parent / "roof.perf").write_text(ROOFLINE)
+    out = report.parent / "roof.png"
+    assert main(["plot", str(report.parent / "roof.perf"), "--roofline", "--at", "n_gpus=2", "-o", str(out)]) == 0
+    # the run (4, 2, 128): 1 GFLOP x 4 / 2 = 2 GFLOP over 1 GB / 2 = 0.5 GB
+    assert capsys.readouterr().err == f"wrote {out} (roofline of 1 operation class at batch=4, n_gpus=2, seq_len=128)\n"
+    from perfdsl.explain_runs import with_runs
+    from perfdsl.roofline import roofline_view
+
+    program, points = with_runs(perfdsl.load([report.parent / "roof.perf"]), None, None, None, [], str(report.parent))
+    (step,) = roofline_view(program, at={"batch": "8"}, points=points).classes
+    assert (step.flops, step.bytes) == (1e9 * 8 * 256 / 128, 1e9)          # the run (8, 1, 256)
+    assert step.intensity == 8 * 256 / 128
+    view = roofline_view(program, points=points)                           # no --at: the first run, the others named
+    assert (view.classes[0].flops, view.classes[0].bytes) == (1e9, 1e9)
+    assert (view.point, view.note) == ("batch=1, n_gpus=1, seq_len=128", "the first of 3 runs' points; the others "
+                                       "have batch=4, n_gpus=2; batch=8, seq_len=256; choose with --at AXIS=VALUE")
+    with pytest.raises(UsageError, match="no run's point has n_gpus=2, batch=1"):
+        roofline_view(program, at={"n_gpus": "2", "batch": "1"}, points=points)
+
+
 def test_a_report_of_sweep_points_is_drawn_as_before(report):
     (report.parent / "sweep.perf").write_text(REPORT.replace('points = "runs"', 'points = "sweep"')
                                               .replace("batch = 1", "sweep batch = [1, 4, 8]"))
