@@ -332,6 +332,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     x_array = x_measured = None
     if x_metric is not None:
         x_array = np.broadcast_to(result.array(x_metric.name, display=True).values, result.shape).astype(float)
+        if not shown.all():
+            x_array = np.where(shown, x_array, np.nan)   # nor their x: the axis spans the points drawn (x_log)
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
         x_measured = _per_point(result, match.measured / match.scale) if match is not None else None
 
@@ -341,6 +343,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                                     dtype=bool) for c in hollow_checks(result, hollow)}
     checks: set[str] = set()
     x_length = x_axis.length if x_axis is not None else 1
+    rows_at: list[np.ndarray] = []       # per series drawn, per x position: whether one of eval's rows is there
 
     def index_of(positions: dict[int, int]) -> tuple:
         index = []
@@ -380,6 +383,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     def one(label: str, positions: dict[int, int]) -> Series:
         line = Series(label, x_values if x_array is None else pick(x_array, positions).tolist(),
                       pick(values, positions), pick(measured, positions) if measured is not None else None)
+        rows_at.append(run_index(positions) >= 0 if slots is not None else pick_bool(shown, positions))
         if x_array is not None and line.measured is not None:
             # A run is drawn where it was measured on both axes; with only y measured, at the estimated x.
             line.measured_x = pick(x_measured, positions) if x_measured is not None else None
@@ -413,6 +417,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       for i in (kept or range(axis.length))]
     else:
         panel_list = [Panel("", series_of({}))]
+    if x_metric is None and x_axis is not None:
+        x_values, x_labels = _span_drawn(panel_list, np.logical_or.reduce(rows_at), x_values, x_labels, categorical)
 
     held_axes = [a for a in result.axes if a.index in fix and a.length > 1]
     held = ", ".join(f"{c.name}={format_coord(c, fix[a.index])}" for a in held_axes for c in a.coords)
@@ -447,6 +453,32 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                                hints=[f"held at: {held}" if held else "choose other points with --at"]
                                + ([omitted] if omitted else [])))
     return view
+
+
+def _span_drawn(panels: list[Panel], rows_at: np.ndarray, x_values: list, x_labels: list[str], categorical: bool
+                ) -> tuple[list, list[str]]:
+    """The x positions and labels a plot keeps, so that the x axis spans what is drawn: on a categorical x those where
+    some series of some panel has one of eval's rows (`rows_at`, per x position), numbered anew; on a numeric x those
+    from the first such position to the last (a gap inside stays, breaking the line where no row is). Each series is
+    cut to them in place. A `where` (or a question, or runs) that left out batch 8 .. 32 left the axis spanning them,
+    ticks and all, with nothing drawn there. Everything is kept where every position, or none, has a row."""
+    if rows_at.all() or not rows_at.any():
+        return x_values, x_labels
+    kept = np.flatnonzero(rows_at)
+    if not categorical:
+        kept = np.arange(kept[0], kept[-1] + 1)
+    values = list(range(len(kept))) if categorical else [x_values[i] for i in kept]
+    for panel in panels:
+        for line in panel.series:
+            line.x = values
+            line.estimated = line.estimated[kept]
+            if line.measured is not None:
+                line.measured = line.measured[kept]
+            if line.measured_x is not None:
+                line.measured_x = line.measured_x[kept]
+            if line.failing is not None:
+                line.failing = line.failing[kept]
+    return values, [x_labels[i] for i in kept]
 
 
 def _answer_default(role: str, free: list, per: list[int], one_point: bool):

@@ -93,8 +93,10 @@ def test_a_where_leaves_its_points_off_the_plot(files):
     result = evaluate(files / "wplot.perf")
     view = metric_view(result, y="t", x="batch")
     (panel,) = view.panels
-    # t = 1 ms * batch at batch 1, 2, 4 (eval's rows); 8, 16 and 32 are left out by `where batch <= 4`.
-    assert same(panel.series[0].estimated, [1 * 1, 1 * 2, 1 * 4, NAN, NAN, NAN])
+    # t = 1 ms * batch at batch 1, 2, 4 (eval's rows); 8, 16 and 32 are left out by `where batch <= 4`, and so is
+    # their part of the x axis (_span_drawn).
+    assert same(panel.series[0].estimated, [1 * 1, 1 * 2, 1 * 4])
+    assert panel.series[0].x == [1, 2, 4]
     assert [(x, v) for _, _, x, v in drawn_points(view)] == [(r["batch"], r["t [ms]"]) for r in result.records()]
     assert view.left_out == "3 of 6 points: where batch <= 4"
     assert not view.answer
@@ -114,6 +116,36 @@ def test_plot_says_what_a_where_left_out(files, capsys):
         plt.close(figure)
 
 
+def test_the_x_axis_spans_the_points_a_where_leaves_in(files):
+    """The x axis spans what is drawn, not the whole sweep. Before, `where batch <= 4` drew batch 1, 2, 4 on an axis
+    from 1 to 32 (ticks 8, 16, 32 over nothing, and log because 32 / 1 spans decades), and `where model.p >= 3` drew
+    m3 and m4 beside the empty categories m1 and m2."""
+    import matplotlib.pyplot as plt
+
+    view = metric_view(evaluate(files / "wplot.perf"), y="t", x="batch")
+    assert not view.x_log                          # 4 / 1 < LOG_RATIO: a linear axis
+    figure = metric_figure(view)
+    try:
+        # matplotlib's 5% margins on each side of the data, 1 .. 4
+        assert figure.axes[0].get_xlim() == pytest.approx((1 - 0.05 * (4 - 1), 4 + 0.05 * (4 - 1)))
+    finally:
+        plt.close(figure)
+    (files / "models.perf").write_text(
+        "model m1 { p = 1 }\nmodel m2 { p = 2 }\nmodel m3 { p = 3 }\nmodel m4 { p = 4 }\n"
+        "costmodel c { t = 1 ms * model.p }\n"
+        "report r { sweep model = [m1, m2, m3, m4]; show c.t in ms as t; where model.p >= 3 }\n")
+    view = metric_view(evaluate(files / "models.perf"), y="t")
+    assert (view.categorical, view.categories) == (True, ["m3", "m4"])
+    assert view.panels[0].series[0].x == [0, 1]
+    assert same(view.panels[0].series[0].estimated, [1 * 3, 1 * 4])
+    assert view.left_out == "2 of 4 points: where model.p >= 3"
+    figure = metric_figure(view)
+    try:
+        assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["m3", "m4"]
+    finally:
+        plt.close(figure)
+
+
 @pytest.mark.parametrize("mode", ["omit", "mark"])
 def test_a_where_and_a_require_both_say_what_they_left_out(files, mode):
     (files / "both.perf").write_text(WHERE.replace("sweep batch = [1, 2, 4, 8, 16, 32]",
@@ -124,7 +156,8 @@ def test_a_where_and_a_require_both_say_what_they_left_out(files, mode):
     # batch 1 and 4 drawn; 2 breaks the require, 8, 16, 32 fail the where. Under "mark" too, a `where` takes no
     # point that breaks a constraint: eval's rows are batch 1 and 4 either way.
     assert [r["batch"] for r in result.records()] == [1, 4]
-    assert same(view.panels[0].series[0].estimated, [1, NAN, 4, NAN, NAN, NAN])
+    # The x axis spans batch 1 to 4, what is drawn; batch 2 inside it stays, a gap in the line.
+    assert same(view.panels[0].series[0].estimated, [1, NAN, 4])
     assert view.left_out == "2 of 6 points: where batch <= 4; 1 of the 6 breaks a require"
 
 
@@ -173,8 +206,10 @@ def test_best_per_group_is_one_point_per_group(files):
     assert view.left_out == "2 of 16 points: where serving.fits; best min serving.gpu_time per model"
     # With batch as x, the group axis is the series: still one point per model.
     view = metric_view(result, y="tpot", x="batch")
-    assert same(lines(view.panels[0])["small"], [NAN, NAN, NAN, tpot(1e9, 8, 1)])
-    assert same(lines(view.panels[0])["big"], [NAN, NAN, tpot(12e9, 4, 2), NAN])
+    # The x axis spans the answers' batches, 4 and 8 (1 and 2 have none).
+    assert view.panels[0].series[0].x == [4, 8]
+    assert same(lines(view.panels[0])["small"], [NAN, tpot(1e9, 8, 1)])
+    assert same(lines(view.panels[0])["big"], [tpot(12e9, 4, 2), NAN])
 
 
 def test_plot_says_it_draws_the_answer(files, capsys):

@@ -87,8 +87,10 @@ def test_every_estimate_drawn_has_its_run_beside_it(report):
 def test_at_keeps_the_runs_that_have_its_value(report):
     view = metric_view(*evaluated(report), y="runtime", x="batch", series="seq_len", at={"n_gpus": "2"})
     drawn = lines(view)
-    assert same(drawn["seq_len=128"][0], [NAN, runtime(4, 2, 128), NAN])
-    assert same(drawn["seq_len=256"][0], [NAN] * 3)
+    # The one run on two GPUs is at batch 4: the x axis spans it alone (batch 1 and 8 have no run there).
+    assert view.panels[0].series[0].x == [4]
+    assert same(drawn["seq_len=128"][0], [runtime(4, 2, 128)])
+    assert same(drawn["seq_len=256"][0], [NAN])
     assert (view.run_points, view.held) == (1, "n_gpus=2")
 
 
@@ -126,7 +128,8 @@ def test_runs_that_panels_cannot_part_ask_for_the_axis_that_tells_them_apart(rep
     assert diagnostic.hints == ["draw output_len with --series or --panels, or hold it with --at output_len=VALUE"]
     view = metric_view(*data, y="runtime", x="batch", series="n_gpus", at={"output_len": "32"})
     assert [panel.title for panel in view.panels] == [""]
-    assert same(view.panels[0].series[0].estimated, [runtime(1, 1, 256), NAN])
+    assert view.panels[0].series[0].x == [1]            # the one run of output_len 32 is at batch 1
+    assert same(view.panels[0].series[0].estimated, [runtime(1, 1, 256)])
 
 
 def test_panels_without_a_run_are_left_out(report):
@@ -135,7 +138,7 @@ def test_panels_without_a_run_are_left_out(report):
     # On two GPUs the one run has seq_len 128: no panel for 256.
     view = metric_view(*evaluated(report), y="runtime", x="batch", panels="seq_len", at={"n_gpus": "2"})
     assert [panel.title for panel in view.panels] == ["seq_len=128"]
-    assert same(view.panels[0].series[0].estimated, [NAN, runtime(4, 2, 128), NAN])
+    assert same(view.panels[0].series[0].estimated, [runtime(4, 2, 128)])
 
 
 def test_plot_says_it_draws_the_runs_points(report, capsys):
