@@ -294,12 +294,13 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: l
 
 
 def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50,
-            points: np.ndarray | None = None) -> str:
+            points: np.ndarray | None = None, matched: np.ndarray | None = None) -> str:
     """`perfdsl explain CELL`: the text of the tree of `cell`'s precedents with their values at one sweep point of
     `report` (the only report where None), chosen with `at` (axis name -> value as text; other axes take their first
     value). `cell` is CELL, ROLE.CELL, BLOCK.CELL or a shown cell's label. `points` (with_runs): the flat sweep
     indices of the runs' points of a `points = "runs"` report; the point is then the first of them that `at`
-    matches (explain_runs). Raises UsageError (exit 2) for a cell name that cannot be read or is unknown, for an axis or value `at`
+    matches (explain_runs); `matched`, every point a run matched before the report's `where` kept eval's rows (the
+    `at:` line says how many it keeps: "2 of 3 runs' points: where batch <= 4"). Raises UsageError (exit 2) for a cell name that cannot be read or is unknown, for an axis or value `at`
     does not have (or, with `points`, that no run's point has), and for an unknown report (or none named among
     several); PerfError (exit 1) for errors in the specs."""
     if not program.reports and report is None and "." in cell:
@@ -311,7 +312,7 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     if points is not None:
         from .explain_runs import choose_run_point
 
-        fix, *others = choose_run_point(ctx, at, points)
+        fix, *others = choose_run_point(ctx, at, points, matched)
         defaulted: list[str] = []
     else:
         try:
@@ -362,9 +363,11 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     names = {axis.name for axis in ctx.axes if axis.index in axes}
     note = ""
     if points is not None:
-        from .explain_runs import others_note
+        from .explain_runs import kept_words, others_note
 
-        note = others_note(ctx, fix, others, axes, bool(at))
+        # With a `where`: how many of the runs' points it keeps, beside the others, or alone where it left some out.
+        note = others_note(ctx, fix, others, axes, bool(at), kept_words(ctx, at, points, matched)) \
+            or kept_words(ctx, at, points, matched, left_out_only=True)
     point, legend = explainer.row_text(axes)
     return render_tree(root, point, [axis for axis in defaulted if axis in names], explainer.failed_wheres(), note,
                        legend)

@@ -77,9 +77,9 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
 
         # points = "runs": the runs' points, eval's rows, as plain plot and explain take them (not the report's own
         # sweep at its first values, a point no run may have).
-        plotted, points = with_runs(program, request.report, request.overrides, measured, request.add_measured,
-                                    base_dir)
-        view = roofline_view(plotted, request.report, request.at, points)
+        plotted, points, matched = with_runs(program, request.report, request.overrides, measured,
+                                             request.add_measured, base_dir)
+        view = roofline_view(plotted, request.report, request.at, points, matched)
         write_bytes_atomically(request.output, plot.render(plot.draw_roofline, view, fmt))
         count = len(view.classes)
         return PlotOutcome(request.output, f"roofline of {count} operation class{'' if count == 1 else 'es'} at "
@@ -106,7 +106,9 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     held = f", at {view.held}{_defaulted_text(view.defaulted)}" if view.held else ""
     if view.run_points is not None:         # points = "runs": each estimate at its run's point
         count = view.run_points
-        held = (", at the run's point" if count == 1 else f", at the {count} runs' points") + (
+        # With a `where`, `omitted` counts them: "2 of 3 runs' points: where batch <= 4".
+        held = (", at the runs' points" if view.left_out else ", at the run's point" if count == 1
+                else f", at the {count} runs' points") + (
             f" with {view.held}" if view.held else "")
     elif view.answer:                       # a question: each of its answer's points at its own values
         held = ", at the answer's points" + (f" with {view.held}" if view.held else "")

@@ -23,7 +23,8 @@ import numpy as np
 from .errors import UsageError, available, did_you_mean, error
 from .explain import choose_point
 from .evaluator import format_coord
-from .plot_points import MAX_PANELS, Collision, answer_points, eval_mask, hollow_checks, left_out, runs_slots
+from .plot_points import (MAX_PANELS, Collision, answer_points, eval_mask, hollow_checks, left_out, runs_left_out,
+                          runs_slots)
 from .result import Result
 
 # A positive range wider than this ratio is drawn on a log axis ("spans decades").
@@ -437,8 +438,12 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if "series" in chosen:
         title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
     region = _region(result, fix)
-    omitted = "" if whose == "runs" and points is not None else \
-        left_out(result, region, len(slots) if slots is not None else int(shown[region].sum()))
+    if whose == "runs" and points is not None:
+        from .run_points import matched_before_rows
+
+        omitted = runs_left_out(result, matched_before_rows(comparison), region, len(slots))
+    else:
+        omitted = left_out(result, region, len(slots) if slots is not None else int(shown[region].sum()))
     view = MetricView(metric=column.name, y_label=y_label, x_label=x_label, categorical=categorical,
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",

@@ -117,18 +117,20 @@ class _PointCells:
     them that `at` matches, as explain takes it (`note` says so where others match), not the report's own sweep at
     its first values (which drew a point no run has, and refused --at n_gpus=2)."""
 
-    def __init__(self, program, report: str | None, at: dict[str, str], points: np.ndarray | None = None):
+    def __init__(self, program, report: str | None, at: dict[str, str], points: np.ndarray | None = None,
+                 matched: np.ndarray | None = None):
         self.program = program
         self.ctx, self.checker = program.prepare(report)
         self.note = ""
         if points is None:
             self.fix, self.defaulted = choose_point(self.ctx, at)
         else:
-            from .explain_runs import choose_run_point, others_note
+            from .explain_runs import choose_run_point, kept_words, others_note
 
-            self.fix, *others = choose_run_point(self.ctx, at, points)
+            self.fix, *others = choose_run_point(self.ctx, at, points, matched)
             self.defaulted = []
-            self.note = others_note(self.ctx, self.fix, others, frozenset(a.index for a in self.ctx.axes), bool(at))
+            self.note = others_note(self.ctx, self.fix, others, frozenset(a.index for a in self.ctx.axes), bool(at),
+                                    kept_words(self.ctx, at, points, matched))
         self.explainer = Explainer(program, self.ctx, self.checker, self.fix)
         self._dims: dict[str, Dimension | None] = {}
 
@@ -177,13 +179,14 @@ class _PointCells:
 
 
 def roofline_view(program, report: str | None = None, at: dict[str, str] | None = None,
-                  points: np.ndarray | None = None) -> RooflineView:
+                  points: np.ndarray | None = None, matched: np.ndarray | None = None) -> RooflineView:
     """The roofline of one sweep point (`at`: AXIS=VALUE texts; axes not named take their first value). `points`:
-    with `points = "runs"`, the runs' points (explain_runs.with_runs gives them and the program to pass): the point
-    is the first of them that `at` matches, as eval's rows and `explain` have it.
+    with `points = "runs"`, the runs' points (explain_runs.with_runs gives them, every point a run matched,
+    `matched`, and the program to pass): the point is the first of them that `at` matches, as eval's rows and
+    `explain` have it.
 
     Raises UsageError when the report's cost models name no flops/bytes pair or the GPU has no peak or bandwidth, and
-    (bad-point) for an `at` no point (no run's point) has.
+    (bad-point) for an `at` no point (no run's point, or none the report's `where` keeps) has.
     """
     cells = _PointCells(program, report, at or {}, points)
     ceilings = []

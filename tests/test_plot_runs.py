@@ -178,7 +178,7 @@ def test_the_roofline_is_drawn_at_a_runs_point(report, capsys):
     from perfdsl.explain_runs import with_runs
     from perfdsl.roofline import roofline_view
 
-    program, points = with_runs(perfdsl.load([report.parent / "roof.perf"]), None, None, None, [], str(report.parent))
+    program, points, _ = with_runs(perfdsl.load([report.parent / "roof.perf"]), None, None, None, [], str(report.parent))
     (step,) = roofline_view(program, at={"batch": "8"}, points=points).classes
     assert (step.flops, step.bytes) == (1e9 * 8 * 256 / 128, 1e9)          # the run (8, 1, 256)
     assert step.intensity == 8 * 256 / 128
@@ -188,6 +188,33 @@ def test_the_roofline_is_drawn_at_a_runs_point(report, capsys):
                                        "have batch=4, n_gpus=2; batch=8, seq_len=256; choose with --at AXIS=VALUE")
     with pytest.raises(UsageError, match="no run's point has n_gpus=2, batch=1"):
         roofline_view(program, at={"n_gpus": "2", "batch": "1"}, points=points)
+
+
+def test_a_where_says_how_many_of_the_runs_points_it_keeps(report, capsys):
+    """`where workload.batch <= 4` keeps 2 of the 3 runs' points, (1, 1, 128) and (4, 2, 128): the view, the printed
+    line and the subtitle say so, as "3 of 6 points: where batch <= 4" does for a sweep (they said "at the 2 runs'
+    points" only). With --at n_gpus=1, of the 2 runs on one GPU the where keeps 1."""
+    import matplotlib.pyplot as plt
+
+    from perfdsl.plot import metric_figure
+
+    kept = report.parent / "kept.perf"
+    kept.write_text(REPORT.replace("    workload = w\n", "    workload = w\n    where workload.batch <= 4\n"))
+    view = metric_view(*evaluated(kept), y="runtime", x="batch", series="n_gpus")
+    assert (view.run_points, view.left_out) == (2, "2 of 3 runs' points: where workload.batch <= 4")
+    assert same(lines(view)["n_gpus=1"][0], [runtime(1, 1, 128), NAN])      # x: batch 1 and 4, the kept runs'
+    figure = metric_figure(view)
+    try:
+        assert figure.get_suptitle() == ("r: runtime per batch and n_gpus\nat the runs' points\n"
+                                         "2 of 3 runs' points: where workload.batch <= 4")
+    finally:
+        plt.close(figure)
+    view = metric_view(*evaluated(kept), y="runtime", x="batch", series="seq_len", at={"n_gpus": "1"})
+    assert (view.run_points, view.left_out) == (1, "1 of 2 runs' points: where workload.batch <= 4")
+    out = report.parent / "kept.png"
+    assert main(["plot", str(kept), "--y", "runtime", "--x", "batch", "--series", "n_gpus", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out} (r: runtime per batch and n_gpus, at the runs' points; "
+                                       "2 of 3 runs' points: where workload.batch <= 4)\n")
 
 
 def test_a_report_of_sweep_points_is_drawn_as_before(report):
