@@ -114,6 +114,8 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
         held = ", at the answer's points" + (f" with {view.held}" if view.held else "")
     # What a `where` or a question left out, as the picture's subtitle says: "; 3 of 6 points: where batch <= 4".
     omitted = f"; {view.left_out}" if view.left_out else ""
+    if view.series_note:                    # the default series' first values only: "16 of 30 models drawn, ..."
+        omitted += f"; {view.series_note}"
     return PlotOutcome(request.output, f"{view.title}{panels}{held}{omitted}{_failing_text(view)}", diagnostics)
 
 

@@ -86,6 +86,8 @@ class MetricView:
     run_points: int | None = None                        # points = "runs": the runs' points drawn
     answer: bool = False                                 # a question's answer: its points only
     left_out: str = ""                                   # "3 of 6 points: where batch <= 4"
+    # Where the default series axis has more values than MAX_SERIES: which of them are drawn, and how to pick others
+    series_note: str = ""                                # "16 of 30 models drawn, the first with points: ..."
 
     @property
     def has_measured(self) -> bool:
@@ -226,7 +228,9 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     and it has at most four values (more axes left are held). An axis `at` holds is never picked by these defaults,
     and naming it as x, along, series or panels is an error. Raises UsageError for an unknown metric or axis, an
     axis used twice, an axis both drawn and held by `at` (bad-plot), a bad `at` (bad-point), a metric that is not a
-    number, and more than MAX_SERIES series or MAX_PANELS panels.
+    number, and more than MAX_SERIES series (named with `series`) or MAX_PANELS panels, with values to paste in the
+    hint. A series axis the defaults pick with more than MAX_SERIES values is drawn for its first MAX_SERIES values
+    with points, and `series_note` says so (_first_series). The x axis spans the positions drawn (_span_drawn).
 
     With `points = "runs"` (the comparison keeps the runs' points), only those points are drawn, each at its own
     values of the drawn axes; an axis neither drawn nor held by `at` takes each run's value rather than its first
@@ -289,13 +293,17 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         if axis is not None:
             chosen[role] = (axis, axis.coords[0])
             taken.add(axis.index)
+    # A series axis the defaults picked that has more values than a legend tells apart (a question per model of 30
+    # models) is drawn for its first MAX_SERIES values with points, and the picture says so (_first_series); one the
+    # user named, or too many panels, is refused with values to paste.
+    too_many = "series" in chosen and series is None and chosen["series"][0].length > MAX_SERIES
     for role, limit in (("series", MAX_SERIES), ("panels", MAX_PANELS)):
-        if role in chosen and chosen[role][0].length > limit:
+        if role in chosen and chosen[role][0].length > limit and not (role == "series" and too_many):
             axis, coord = chosen[role]
             raise UsageError(error("bad-plot", f"{coord.name} has {axis.length} values, too many {role} for one "
                                    f"plot (at most {limit})",
-                                   hints=[f"pick some with --set {coord.name}=A,B,C, or hold it with --at "
-                                          f"{coord.name}=VALUE"]))
+                                   hints=[f"pick some with --set {coord.name}={_set_values(coord, range(3))}, or "
+                                          f"hold it with --at {coord.name}={_set_values(coord, range(1))}"]))
 
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)      # drawn, so not held (never one --at holds: refused or left alone above)
@@ -418,6 +426,9 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       for i in (kept or range(axis.length))]
     else:
         panel_list = [Panel("", series_of({}))]
+    series_note, series_drawn = "", None
+    if too_many:
+        series_drawn, series_note = _first_series(panel_list, rows_at, *chosen["series"])
     if x_metric is None and x_axis is not None:
         x_values, x_labels = _span_drawn(panel_list, np.logical_or.reduce(rows_at), x_values, x_labels, categorical)
 
@@ -438,12 +449,21 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if "series" in chosen:
         title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
     region = _region(result, fix)
+    drawn_count = len(slots) if slots is not None else None
+    if series_drawn is not None:
+        # The counts are of the points the picture draws: the series picked, every value of the other drawn axes.
+        series_index = chosen["series"][0].index
+        region = tuple(np.asarray(series_drawn) if axis.index == series_index else index
+                       for axis, index in zip(result.axes, region))
+        if slots is not None:
+            at = drawn_axes.index(series_index)
+            drawn_count = sum(1 for key in slots if key[at] in series_drawn)
     if whose == "runs" and points is not None:
         from .run_points import matched_before_rows
 
-        omitted = runs_left_out(result, matched_before_rows(comparison), region, len(slots))
+        omitted = runs_left_out(result, matched_before_rows(comparison), region, drawn_count)
     else:
-        omitted = left_out(result, region, len(slots) if slots is not None else int(shown[region].sum()))
+        omitted = left_out(result, region, drawn_count if slots is not None else int(shown[region].sum()))
     view = MetricView(metric=column.name, y_label=y_label, x_label=x_label, categorical=categorical,
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
@@ -452,12 +472,45 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       defaulted=[a.name for a in held_axes if a.name in defaulted],
                       checks=[name for name in false_at if name in checks],
                       run_points=len(slots) if slots is not None and whose == "runs" else None,
-                      answer=slots is not None and whose == "answer", left_out=omitted)
+                      answer=slots is not None and whose == "answer", left_out=omitted, series_note=series_note)
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]
                                + ([omitted] if omitted else [])))
     return view
+
+
+def _set_values(coord, positions) -> str:
+    """Values of an axis as --set takes them, comma-separated ("opt_125m,opt_350m"; "1,8,64"): a hint the user can
+    paste. Numbers in the sweep's display unit, which a dimensioned --set needs with it ("128 token")."""
+    texts = []
+    for i in positions:
+        if i >= len(coord.values):
+            break
+        texts.append(format_coord(coord, i))
+    joined = ",".join(texts)
+    return f'"{joined}"' if " " in joined else joined
+
+
+def _first_series(panels: list[Panel], rows_at: list[np.ndarray], axis, coord) -> tuple[list[int], str]:
+    """(the positions of the series axis drawn, the words that say so): its first MAX_SERIES values with one of
+    eval's rows in some panel (`rows_at`: per series built, panel by panel, per x position), the other series taken
+    out of every panel (and of `rows_at`, in place). The words say how many of how many are drawn and give a --set
+    of real values not drawn to paste: "16 of 30 models drawn, the first with points; to draw others, e.g. --set
+    model=llama3_1_70b,clm_60m,clm_200m". A series is never dropped without the picture saying so."""
+    count = axis.length
+    has = [any(rows_at[p * count + i].any() for p in range(len(panels))) for i in range(count)]
+    picked = [i for i in range(count) if has[i]][:MAX_SERIES] or list(range(MAX_SERIES))
+    kept = [p * count + i for p in range(len(panels)) for i in picked]
+    rows_at[:] = [rows_at[k] for k in kept]
+    for panel in panels:
+        panel.series = [panel.series[i] for i in picked]
+    others = [i for i in range(count) if has[i] and i not in picked]
+    what = f"{coord.name}s" if coord.kind == "role" else f"{coord.name} values"
+    if others:
+        return picked, (f"{len(picked)} of {count} {what} drawn, the first with points; to draw others, e.g. --set "
+                        f"{coord.name}={_set_values(coord, others[:3])}")
+    return picked, f"{len(picked)} of {count} {what} drawn, those with points (the others have none)"
 
 
 def _span_drawn(panels: list[Panel], rows_at: np.ndarray, x_values: list, x_labels: list[str], categorical: bool

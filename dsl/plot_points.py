@@ -94,12 +94,14 @@ def asked_of(report) -> str:
 def left_out(result, region: tuple, drawn: int) -> str:
     """"3 of 6 points: where batch <= 4": how many points the plot draws (`drawn`) of the sweep points its `region`
     covers (an index into the sweep: the drawn axes whole, the held ones at their value), and what left the others
-    out; with "; 1 of the 6 breaks a require" where a constraint leaves some out too. "" for a report without
+    out; with "; 1 of the 6 breaks a require" where a constraint leaves some out too. An axis of `region` may be an
+    array of positions (the series a plot picked: plot_data._first_series). "" for a report without
     `where` or a question (its rows are the sweep's, or the constraints': drawn as before)."""
     what = asked(result)
     if not what:
         return ""
-    total = math.prod(length for length, index in zip(result.shape, region) if isinstance(index, slice))
+    total = math.prod(length if isinstance(index, slice) else len(index) for length, index in zip(result.shape, region)
+                      if not isinstance(index, (int, np.integer)))
     text = f"{drawn:,} of {total:,} point{'' if total == 1 else 's'}: {what}"
     # A point that breaks a constraint takes no part in a `where` or a question, even under "mark" (queries.py).
     broken = int((~np.broadcast_to(result.valid, result.shape) & ~eval_mask(result))[region].sum())

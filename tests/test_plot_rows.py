@@ -257,3 +257,56 @@ def test_a_report_without_where_or_question_is_drawn_as_before(files, capsys):
         assert same(lines(panel)["tp=2"], [tpot(params, b, 2) for b in (1, 2, 4, 8)])
     assert main(["plot", str(files / "q.perf"), "--report", "all", "-o", str(files / "a.png")]) == 0
     assert f"wrote {files / 'a.png'} (all: tpot per batch and tp, 2 panels)\n" in capsys.readouterr().err
+
+
+# 18 models, m01 .. m18 with k x 1e9 parameters: t = params x batch / 1e9 ms. x is batch (the numeric axis), the
+# series model (the one left): 18 values, more than a legend tells apart (MAX_SERIES = 16).
+MANY = "".join(f"model m{k:02d} {{ params = {k}e9 }}\n" for k in range(1, 19)) + """\
+workload g { sweep batch = [1, 2, 3] }
+costmodel c { t = 1 ms * model.params / 1e9 * workload.batch }
+report many {
+    sweep model = [""" + ", ".join(f"m{k:02d}" for k in range(1, 19)) + """]
+    workload = g
+    show c.t in ms as t
+    where model.params != 2e9
+}
+"""
+
+
+def test_a_default_series_of_too_many_values_draws_the_first_and_says_so(files, capsys):
+    """The default plot of a report whose series axis has more values than MAX_SERIES (capacity_questions'
+    latency_throughput: a front per model, 30 models) draws the first 16 values with points and says so on the
+    picture and the printed line, with a --set of real values to paste; it was refused ("model has 30 values, too
+    many series") with a hint to write A,B,C. Named with --series, too many is still refused, with real values."""
+    import matplotlib.pyplot as plt
+
+    (files / "many.perf").write_text(MANY)
+    result = evaluate(files / "many.perf")
+    view = metric_view(result, y="t")
+    # m02 has no point (the where): the first 16 with points are m01, m03 .. m17; m18 is not drawn.
+    drawn = ["m01"] + [f"m{k:02d}" for k in range(3, 18)]
+    assert [s.label for s in view.panels[0].series] == drawn
+    assert same(lines(view.panels[0])["m03"], [3 * 1, 3 * 2, 3 * 3])
+    assert view.series_note == "16 of 18 models drawn, the first with points; to draw others, e.g. --set model=m18"
+    assert view.left_out == f"{16 * 3} of {16 * 3} points: where model.params != 2e9"     # the drawn models' points
+    figure = metric_figure(view)
+    try:
+        # the subtitle's last lines, wrapped to the figure's width
+        assert " ".join(figure.get_suptitle().splitlines()[-2:]) == view.series_note
+    finally:
+        plt.close(figure)
+    out = files / "many.png"
+    assert main(["plot", str(files / "many.perf"), "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out} (many: t per batch and model; {16 * 3} of {16 * 3} points: where "
+                                       "model.params != 2e9; 16 of 18 models drawn, the first with points; to draw "
+                                       "others, e.g. --set model=m18)\n")
+    # Fewer than 16 with points: those are drawn, and the words say the others have none.
+    (files / "few.perf").write_text(MANY.replace("model.params != 2e9", "model.params <= 10e9"))
+    view = metric_view(evaluate(files / "few.perf"), y="t")
+    assert [s.label for s in view.panels[0].series] == [f"m{k:02d}" for k in range(1, 11)]
+    assert view.series_note == "10 of 18 models drawn, those with points (the others have none)"
+    with pytest.raises(UsageError) as caught:
+        metric_view(result, y="t", series="model")
+    assert caught.value.diagnostics[0].message == "model has 18 values, too many series for one plot (at most 16)"
+    assert caught.value.diagnostics[0].hints == ["pick some with --set model=m01,m02,m03, or hold it with --at "
+                                                 "model=m01"]
