@@ -430,7 +430,13 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if too_many:
         series_drawn, series_note = _first_series(panel_list, rows_at, *chosen["series"])
     if x_metric is None and x_axis is not None:
-        x_values, x_labels = _span_drawn(panel_list, np.logical_or.reduce(rows_at), x_values, x_labels, categorical)
+        along_x = np.logical_or.reduce(rows_at)
+        if whose == "answer" and points is not None and result.rows.missing.any():
+            # A group with no answer keeps its row in eval, empty: its place on x stays (llama3_1_70b: no set-up
+            # meets the targets), as an empty category rather than none.
+            empty = result.rows.index[result.rows.missing]
+            along_x[np.unravel_index(empty, result.shape)[x_axis.index]] = True
+        x_values, x_labels = _span_drawn(panel_list, along_x, x_values, x_labels, categorical)
 
     held_axes = [a for a in result.axes if a.index in fix and a.length > 1]
     held = ", ".join(f"{c.name}={format_coord(c, fix[a.index])}" for a in held_axes for c in a.coords)

@@ -146,6 +146,18 @@ def test_the_x_axis_spans_the_points_a_where_leaves_in(files):
         plt.close(figure)
 
 
+def test_a_group_without_an_answer_keeps_its_place_on_x(files):
+    """eval keeps a row, empty, for a group with no answer: its category stays on x (the span is of eval's rows),
+    empty. `big`'s least tpot is 0.24 ms x (1 + 1 / 8) / 2 = 0.135 ms, not below 0.1 ms: no answer; `small`'s GPU
+    time per token is least at batch 8 (tp 1 and 2 tie: the first), tpot 0.02 ms x (1 + 8 / 8) = 0.04 ms."""
+    (files / "none.perf").write_text(QUESTIONS.replace("where serving.fits", "where serving.fits and "
+                                                                           "serving.tpot < 0.1 ms"))
+    assert tpot(12e9, 1, 2) == pytest.approx(0.24 * (1 + 1 / 8) / 2) and tpot(12e9, 1, 2) > 0.1
+    view = metric_view(evaluate(files / "none.perf", "best"), y="tpot")
+    assert view.categories == ["small", "big"]
+    assert same(view.panels[0].series[0].estimated, [tpot(1e9, 8, 1), NAN])
+
+
 @pytest.mark.parametrize("mode", ["omit", "mark"])
 def test_a_where_and_a_require_both_say_what_they_left_out(files, mode):
     (files / "both.perf").write_text(WHERE.replace("sweep batch = [1, 2, 4, 8, 16, 32]",
