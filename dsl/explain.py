@@ -3,13 +3,13 @@
 The cell is evaluated at one sweep point (every axis fixed), so only that point is computed; the `at:` line names
 the whole point, every axis, so a reader can find its row, and marks with `*` the axes the cell does not depend on
 ("model=m2*, batch=2 (*: the value does not depend on model)"; "every sweep point (this row: ...)" for a constant):
-naming only the axes it depends on left out which row it is (memory.peak of a report sweeping GPUs named no GPU). A report with `points = "runs"` has the
-points eval has: those its runs matched, over the axes the runs' fields make, so `--at n_gpus=2` picks the run on
-two GPUs; where several runs' points match the `--at` given, the first is taken and the `at:` line says what the
-others differ in (explain_runs.py). Each node shows the cell, where it is
-defined, its formula, its value in a readable unit and the comment written beside it (`comment:` under the root,
-`# ...` after a figure of the tree: where a datasheet figure comes from, or any other note); a cell reached twice
-is expanded once.
+naming only the axes it depends on left out which row it is (memory.peak of a report sweeping GPUs named no GPU).
+A report with `points = "runs"` has the points eval has: those its runs matched, over the axes the runs' fields
+make, so `--at n_gpus=2` picks the run on two GPUs; where several runs' points match the `--at` given, the first is
+taken and the `at:` line says what the others differ in, and how many of the runs' points a `where` keeps
+(explain_runs.py). Each node shows the cell, where it is defined, its formula, its value in a readable unit and the
+comment written beside it (`comment:` under the root, `# ...` after a figure of the tree: where a datasheet figure
+comes from, or any other note); a cell reached twice is expanded once.
 """
 
 from __future__ import annotations
@@ -300,8 +300,9 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     value). `cell` is CELL, ROLE.CELL, BLOCK.CELL or a shown cell's label. `points` (with_runs): the flat sweep
     indices of the runs' points of a `points = "runs"` report; the point is then the first of them that `at`
     matches (explain_runs); `matched`, every point a run matched before the report's `where` kept eval's rows (the
-    `at:` line says how many it keeps: "2 of 3 runs' points: where batch <= 4"). Raises UsageError (exit 2) for a cell name that cannot be read or is unknown, for an axis or value `at`
-    does not have (or, with `points`, that no run's point has), and for an unknown report (or none named among
+    `at:` line says how many it keeps: "2 of 3 runs' points: where batch <= 4"). Raises UsageError (exit 2) for a
+    cell name that cannot be read or is unknown, for an axis or value `at` does not have (or, with `points`, that no
+    run's point has, or one the report's `where` leaves out), and for an unknown report (or none named among
     several); PerfError (exit 1) for errors in the specs."""
     if not program.reports and report is None and "." in cell:
         # Files without a report: a cell of a named block that needs no role (`a10.peak_fp8`).

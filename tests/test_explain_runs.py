@@ -195,7 +195,8 @@ def test_a_where_says_how_many_of_the_runs_points_it_keeps(work, run):
     """`where workload.batch <= 4` keeps the runs (1, 1, 128) and (4, 2, 128) of the three: the `at:` line says so,
     as plot's "3 of 6 points: where batch <= 4" does for a sweep. It said "the first of 2 runs' points" only, and an
     --at on the run left out was "no run's point has batch=8", though a run has it."""
-    (work / "kept.perf").write_text(REPORT.replace("    workload = w\n", "    workload = w\n    where workload.batch <= 4\n"))
+    (work / "kept.perf").write_text(REPORT.replace("    workload = w\n",
+                                                   "    workload = w\n    where workload.batch <= 4\n"))
     code, out, _ = run("explain", "kept.perf", "c.runtime")
     assert code == 0
     assert head(out) == ["c.runtime = 10 ms",

@@ -178,7 +178,8 @@ def test_the_roofline_is_drawn_at_a_runs_point(report, capsys):
     from perfdsl.explain_runs import with_runs
     from perfdsl.roofline import roofline_view
 
-    program, points, _ = with_runs(perfdsl.load([report.parent / "roof.perf"]), None, None, None, [], str(report.parent))
+    program, points, _ = with_runs(perfdsl.load([report.parent / "roof.perf"]), None, None, None, [],
+                                   str(report.parent))
     (step,) = roofline_view(program, at={"batch": "8"}, points=points).classes
     assert (step.flops, step.bytes) == (1e9 * 8 * 256 / 128, 1e9)          # the run (8, 1, 256)
     assert step.intensity == 8 * 256 / 128
