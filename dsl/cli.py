@@ -1101,9 +1101,9 @@ def cmd_explain(args) -> int:
     from .program import load
 
     # A report with points = "runs" has the points its runs matched, over the axes their fields make (as eval).
-    program, points = with_runs(load([args.file]), args.report, _parse_sets(args.sets), args.measured or None,
-                                args.add_measured, os.path.dirname(args.file))
-    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth, points)
+    program, points, matched = with_runs(load([args.file]), args.report, _parse_sets(args.sets),
+                                         args.measured or None, args.add_measured, os.path.dirname(args.file))
+    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth, points, matched)
     _print_diagnostics(program.load_warnings())     # a misspelt override: the value explained is the inherited one
     sys.stdout.write(text + "\n")
     return EXIT_OK

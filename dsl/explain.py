@@ -1,13 +1,15 @@
 """`perfdsl explain`: a cell's formula, value and unit, and the tree of its precedents (trace-precedents).
 
 The cell is evaluated at one sweep point (every axis fixed), so only that point is computed; the `at:` line names
-only the axes the cell depends on ("every sweep point" for a constant). A report with `points = "runs"` has the
-points eval has: those its runs matched, over the axes the runs' fields make, so `--at n_gpus=2` picks the run on
-two GPUs; where several runs' points match the `--at` given, the first is taken and the `at:` line says what the
-others differ in (explain_runs.py). Each node shows the cell, where it is
-defined, its formula, its value in a readable unit and the comment written beside it (`comment:` under the root,
-`# ...` after a figure of the tree: where a datasheet figure comes from, or any other note); a cell reached twice
-is expanded once.
+the whole point, every axis, so a reader can find its row, and marks with `*` the axes the cell does not depend on
+("model=m2*, batch=2 (*: the value does not depend on model)"; "every sweep point (this row: ...)" for a constant):
+naming only the axes it depends on left out which row it is (memory.peak of a report sweeping GPUs named no GPU).
+A report with `points = "runs"` has the points eval has: those its runs matched, over the axes the runs' fields
+make, so `--at n_gpus=2` picks the run on two GPUs; where several runs' points match the `--at` given, the first is
+taken and the `at:` line says what the others differ in, and how many of the runs' points a `where` keeps
+(explain_runs.py). Each node shows the cell, where it is defined, its formula, its value in a readable unit and the
+comment written beside it (`comment:` under the root, `# ...` after a figure of the tree: where a datasheet figure
+comes from, or any other note); a cell reached twice is expanded once.
 """
 
 from __future__ import annotations
@@ -106,11 +108,30 @@ class Explainer:
         fix = self.fix if axes is None else {index: at for index, at in self.fix.items() if index in axes}
         return self.evaluator.describe_point(tuple(0 for _ in self.ctx.axes), tuple(1 for _ in self.ctx.axes), fix)
 
+    def row_text(self, axes: frozenset[int]) -> tuple[str, str]:
+        """(the chosen point as text with every axis, each coordinate of an axis not in `axes` marked `*`, the words
+        that say what `*` means): ("model=m2*, batch=2", "*: the value does not depend on model"). A cell that
+        depends on no axis: ("every sweep point (this row: model=m2, batch=2)", ""); a report without axes: ("the
+        only point", ""). `axes`: the axis indexes the cell depends on (axes_of)."""
+        if not self.ctx.axes:
+            return "the only point", ""
+        if not axes & {axis.index for axis in self.ctx.axes}:
+            return f"every sweep point (this row: {self.point_text()})", ""
+        parts, others = [], []
+        for axis in self.ctx.axes:
+            mark = "" if axis.index in axes else "*"
+            for coord in axis.coords:
+                parts.append(f"{coord.name}={format_coord(coord, self.fix[axis.index])}{mark}")
+                if mark:
+                    others.append(coord.name)
+        legend = f"*: the value does not depend on {', '.join(others)}" if others else ""
+        return ", ".join(parts), legend
+
     def axes_of(self, ref: ir.Ref, block: Block, name: str) -> frozenset[int]:
         """The axes (indexes) the explained cell depends on: those its value varies along (chunks.cell_axes: its
         own sweep, what its formulas read, swept roles they read through) and the axis of a swept role the name
         itself goes through (`model.layers` is llama3_1_8b.layers at model=llama3_1_8b). The point's other axes
-        change nothing in the tree, so `explain` does not name them."""
+        change nothing in the tree: `explain` marks them (row_text)."""
         from .chunks import cell_axes
 
         link = self.checker.link
@@ -224,21 +245,20 @@ def _value_text(value: np.ndarray, vtype) -> str:
     return f"{format_number(number / scale)} {unit}"
 
 
-def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: list[str] = (), note: str = "") -> str:
+def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: list[str] = (), note: str = "",
+                legend: str = "") -> str:
     """The explain output: the root cell's value, formula, where it is defined, the comment written beside it, the
-    point (`point`; the axes in `defaulted` took their first value; `note`, words on how it was chosen among the
-    runs' points) and the report's `where` conditions it fails (`left_out`: their texts), then its precedents as a
-    box-drawn tree."""
+    point (`point`; `legend`, what its `*` marks mean: row_text; the axes in `defaulted` took their first value;
+    `note`, words on how it was chosen among the runs' points) and the report's `where` conditions it fails
+    (`left_out`: their texts), then its precedents as a box-drawn tree."""
     lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
     if root.comment:
         lines.append(f"  comment: {root.comment}")
-    at = f"  at: {point}"
-    if defaulted:
-        at += f" (first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE)"
-    if note:
-        at += f" ({note})"
-    lines.append(at)
+    said = ([legend] if legend else []) + (
+        [f"first value of {', '.join(defaulted)}; choose with --at AXIS=VALUE"] if defaulted else []) + (
+        [note] if note else [])
+    lines.append(f"  at: {point}" + (f" ({'; '.join(said)})" if said else ""))
     if left_out:
         lines.append("  left out by the report's where: " + ", ".join(left_out)
                      + (" is" if len(left_out) == 1 else " are") + " false at this point")
@@ -274,13 +294,15 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: l
 
 
 def explain(program, cell: str, report: str | None, at: dict[str, str], max_depth: int = 50,
-            points: np.ndarray | None = None) -> str:
+            points: np.ndarray | None = None, matched: np.ndarray | None = None) -> str:
     """`perfdsl explain CELL`: the text of the tree of `cell`'s precedents with their values at one sweep point of
     `report` (the only report where None), chosen with `at` (axis name -> value as text; other axes take their first
     value). `cell` is CELL, ROLE.CELL, BLOCK.CELL or a shown cell's label. `points` (with_runs): the flat sweep
     indices of the runs' points of a `points = "runs"` report; the point is then the first of them that `at`
-    matches (explain_runs). Raises UsageError (exit 2) for a cell name that cannot be read or is unknown, for an axis or value `at`
-    does not have (or, with `points`, that no run's point has), and for an unknown report (or none named among
+    matches (explain_runs); `matched`, every point a run matched before the report's `where` kept eval's rows (the
+    `at:` line says how many it keeps: "2 of 3 runs' points: where batch <= 4"). Raises UsageError (exit 2) for a
+    cell name that cannot be read or is unknown, for an axis or value `at` does not have (or, with `points`, that no
+    run's point has, or one the report's `where` leaves out), and for an unknown report (or none named among
     several); PerfError (exit 1) for errors in the specs."""
     if not program.reports and report is None and "." in cell:
         # Files without a report: a cell of a named block that needs no role (`a10.peak_fp8`).
@@ -291,7 +313,7 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     if points is not None:
         from .explain_runs import choose_run_point
 
-        fix, *others = choose_run_point(ctx, at, points)
+        fix, *others = choose_run_point(ctx, at, points, matched)
         defaulted: list[str] = []
     else:
         try:
@@ -342,8 +364,11 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
     names = {axis.name for axis in ctx.axes if axis.index in axes}
     note = ""
     if points is not None:
-        from .explain_runs import others_note
+        from .explain_runs import kept_words, others_note
 
-        note = others_note(ctx, fix, others, axes, bool(at))
-    return render_tree(root, explainer.point_text(axes), [axis for axis in defaulted if axis in names],
-                       explainer.failed_wheres(), note)
+        # With a `where`: how many of the runs' points it keeps, beside the others, or alone where it left some out.
+        note = others_note(ctx, fix, others, axes, bool(at), kept_words(ctx, at, points, matched)) \
+            or kept_words(ctx, at, points, matched, left_out_only=True)
+    point, legend = explainer.row_text(axes)
+    return render_tree(root, point, [axis for axis in defaulted if axis in names], explainer.failed_wheres(), note,
+                       legend)

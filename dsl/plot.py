@@ -8,7 +8,8 @@ many reports in one process does not accumulate memory.
 Conventions, the same in every plot: units in the axis labels; a log axis where the values span decades
 (`plot_data.LOG_RATIO`), with ticks in plain numbers (0.5, 20, 3000) rather than powers of ten; estimates filled,
 measured runs open markers in the series' colour; points where a shown boolean (fits) is false hollow circles off the
-line; what the other axes are held at in the subtitle, and how many points a `where` or a question leaves in.
+line; what the other axes are held at in the subtitle, how many points a `where` or a question leaves in, and which
+series are drawn where the default series has more values than a legend tells apart.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def metric_figure(view: MetricView):
             f" with {view.held}" if view.held else "")
     # What a `where` or a question leaves out ("3 of 6 points: where batch <= 4") on a line of its own, wrapped to the
     # figure's width: a question's text ran past both edges of a one-panel figure.
-    lines = [view.title] + [line for text in (subtitle, view.left_out) if text
+    lines = [view.title] + [line for text in (subtitle, view.left_out, view.series_note) if text
                             for line in textwrap.wrap(text, _title_characters(figure))]
     figure.suptitle("\n".join(lines), fontsize=_TITLE_POINTS)
     return figure
@@ -319,7 +320,8 @@ def roofline_figure(view: RooflineView):
     ax.set_xlabel("Arithmetic intensity (FLOP/byte)")
     ax.set_ylabel("Achieved rate (TFLOP/s)")
     ax.grid(True, which="major", color="0.9", linewidth=0.8)
-    figure.suptitle(f"{view.title}\nat {view.point}", fontsize=10)
+    point = f"at {view.point}" + (f" ({view.note})" if view.note else "")     # runs: which of them, where several
+    figure.suptitle("\n".join([view.title] + textwrap.wrap(point, _title_characters(figure))), fontsize=10)
     return figure
 
 

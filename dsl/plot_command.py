@@ -72,14 +72,19 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
                                               base_dir))
 
     if request.roofline:
+        from .explain_runs import with_runs
         from .roofline import roofline_view
 
-        view = roofline_view(program.with_overrides(request.overrides or None, request.report), request.report,
-                             request.at)
+        # points = "runs": the runs' points, eval's rows, as plain plot and explain take them (not the report's own
+        # sweep at its first values, a point no run may have).
+        plotted, points, matched = with_runs(program, request.report, request.overrides, measured,
+                                             request.add_measured, base_dir)
+        view = roofline_view(plotted, request.report, request.at, points, matched)
         write_bytes_atomically(request.output, plot.render(plot.draw_roofline, view, fmt))
         count = len(view.classes)
         return PlotOutcome(request.output, f"roofline of {count} operation class{'' if count == 1 else 'es'} at "
-                           f"{view.point}{_defaulted_text(view.defaulted)}", [])
+                           f"{view.point}{_defaulted_text(view.defaulted)}"
+                           + (f" ({view.note})" if view.note else ""), [])
 
     from .plot_data import metric_view
 
@@ -101,12 +106,16 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
     held = f", at {view.held}{_defaulted_text(view.defaulted)}" if view.held else ""
     if view.run_points is not None:         # points = "runs": each estimate at its run's point
         count = view.run_points
-        held = (", at the run's point" if count == 1 else f", at the {count} runs' points") + (
+        # With a `where`, `omitted` counts them: "2 of 3 runs' points: where batch <= 4".
+        held = (", at the runs' points" if view.left_out else ", at the run's point" if count == 1
+                else f", at the {count} runs' points") + (
             f" with {view.held}" if view.held else "")
     elif view.answer:                       # a question: each of its answer's points at its own values
         held = ", at the answer's points" + (f" with {view.held}" if view.held else "")
     # What a `where` or a question left out, as the picture's subtitle says: "; 3 of 6 points: where batch <= 4".
     omitted = f"; {view.left_out}" if view.left_out else ""
+    if view.series_note:                    # the default series' first values only: "16 of 30 models drawn, ..."
+        omitted += f"; {view.series_note}"
     return PlotOutcome(request.output, f"{view.title}{panels}{held}{omitted}{_failing_text(view)}", diagnostics)
 
 

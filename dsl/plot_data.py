@@ -23,7 +23,8 @@ import numpy as np
 from .errors import UsageError, available, did_you_mean, error
 from .explain import choose_point
 from .evaluator import format_coord
-from .plot_points import MAX_PANELS, Collision, answer_points, eval_mask, hollow_checks, left_out, runs_slots
+from .plot_points import (MAX_PANELS, Collision, answer_points, eval_mask, hollow_checks, left_out, runs_left_out,
+                          runs_slots)
 from .result import Result
 
 # A positive range wider than this ratio is drawn on a log axis ("spans decades").
@@ -85,6 +86,8 @@ class MetricView:
     run_points: int | None = None                        # points = "runs": the runs' points drawn
     answer: bool = False                                 # a question's answer: its points only
     left_out: str = ""                                   # "3 of 6 points: where batch <= 4"
+    # Where the default series axis has more values than MAX_SERIES: which of them are drawn, and how to pick others
+    series_note: str = ""                                # "16 of 30 models drawn, the first with points: ..."
 
     @property
     def has_measured(self) -> bool:
@@ -225,7 +228,9 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     and it has at most four values (more axes left are held). An axis `at` holds is never picked by these defaults,
     and naming it as x, along, series or panels is an error. Raises UsageError for an unknown metric or axis, an
     axis used twice, an axis both drawn and held by `at` (bad-plot), a bad `at` (bad-point), a metric that is not a
-    number, and more than MAX_SERIES series or MAX_PANELS panels.
+    number, and more than MAX_SERIES series (named with `series`) or MAX_PANELS panels, with values to paste in the
+    hint. A series axis the defaults pick with more than MAX_SERIES values is drawn for its first MAX_SERIES values
+    with points, and `series_note` says so (_first_series). The x axis spans the positions drawn (_span_drawn).
 
     With `points = "runs"` (the comparison keeps the runs' points), only those points are drawn, each at its own
     values of the drawn axes; an axis neither drawn nor held by `at` takes each run's value rather than its first
@@ -288,13 +293,17 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         if axis is not None:
             chosen[role] = (axis, axis.coords[0])
             taken.add(axis.index)
+    # A series axis the defaults picked that has more values than a legend tells apart (a question per model of 30
+    # models) is drawn for its first MAX_SERIES values with points, and the picture says so (_first_series); one the
+    # user named, or too many panels, is refused with values to paste.
+    too_many = "series" in chosen and series is None and chosen["series"][0].length > MAX_SERIES
     for role, limit in (("series", MAX_SERIES), ("panels", MAX_PANELS)):
-        if role in chosen and chosen[role][0].length > limit:
+        if role in chosen and chosen[role][0].length > limit and not (role == "series" and too_many):
             axis, coord = chosen[role]
             raise UsageError(error("bad-plot", f"{coord.name} has {axis.length} values, too many {role} for one "
                                    f"plot (at most {limit})",
-                                   hints=[f"pick some with --set {coord.name}=A,B,C, or hold it with --at "
-                                          f"{coord.name}=VALUE"]))
+                                   hints=[f"pick some with --set {coord.name}={_set_values(coord, range(3))}, or "
+                                          f"hold it with --at {coord.name}={_set_values(coord, range(1))}"]))
 
     for role, (axis, _coord) in chosen.items():
         fix.pop(axis.index, None)      # drawn, so not held (never one --at holds: refused or left alone above)
@@ -332,6 +341,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     x_array = x_measured = None
     if x_metric is not None:
         x_array = np.broadcast_to(result.array(x_metric.name, display=True).values, result.shape).astype(float)
+        if not shown.all():
+            x_array = np.where(shown, x_array, np.nan)   # nor their x: the axis spans the points drawn (x_log)
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
         x_measured = _per_point(result, match.measured / match.scale) if match is not None else None
 
@@ -341,6 +352,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                                     dtype=bool) for c in hollow_checks(result, hollow)}
     checks: set[str] = set()
     x_length = x_axis.length if x_axis is not None else 1
+    rows_at: list[np.ndarray] = []       # per series drawn, per x position: whether one of eval's rows is there
 
     def index_of(positions: dict[int, int]) -> tuple:
         index = []
@@ -380,6 +392,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     def one(label: str, positions: dict[int, int]) -> Series:
         line = Series(label, x_values if x_array is None else pick(x_array, positions).tolist(),
                       pick(values, positions), pick(measured, positions) if measured is not None else None)
+        rows_at.append(run_index(positions) >= 0 if slots is not None else pick_bool(shown, positions))
         if x_array is not None and line.measured is not None:
             # A run is drawn where it was measured on both axes; with only y measured, at the estimated x.
             line.measured_x = pick(x_measured, positions) if x_measured is not None else None
@@ -413,6 +426,17 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       for i in (kept or range(axis.length))]
     else:
         panel_list = [Panel("", series_of({}))]
+    series_note, series_drawn = "", None
+    if too_many:
+        series_drawn, series_note = _first_series(panel_list, rows_at, *chosen["series"])
+    if x_metric is None and x_axis is not None:
+        along_x = np.logical_or.reduce(rows_at)
+        if whose == "answer" and points is not None and result.rows.missing.any():
+            # A group with no answer keeps its row in eval, empty: its place on x stays (llama3_1_70b: no set-up
+            # meets the targets), as an empty category rather than none.
+            empty = result.rows.index[result.rows.missing]
+            along_x[np.unravel_index(empty, result.shape)[x_axis.index]] = True
+        x_values, x_labels = _span_drawn(panel_list, along_x, x_values, x_labels, categorical)
 
     held_axes = [a for a in result.axes if a.index in fix and a.length > 1]
     held = ", ".join(f"{c.name}={format_coord(c, fix[a.index])}" for a in held_axes for c in a.coords)
@@ -431,8 +455,21 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     if "series" in chosen:
         title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
     region = _region(result, fix)
-    omitted = "" if whose == "runs" and points is not None else \
-        left_out(result, region, len(slots) if slots is not None else int(shown[region].sum()))
+    drawn_count = len(slots) if slots is not None else None
+    if series_drawn is not None:
+        # The counts are of the points the picture draws: the series picked, every value of the other drawn axes.
+        series_index = chosen["series"][0].index
+        region = tuple(np.asarray(series_drawn) if axis.index == series_index else index
+                       for axis, index in zip(result.axes, region))
+        if slots is not None:
+            at = drawn_axes.index(series_index)
+            drawn_count = sum(1 for key in slots if key[at] in series_drawn)
+    if whose == "runs" and points is not None:
+        from .run_points import matched_before_rows
+
+        omitted = runs_left_out(result, matched_before_rows(comparison), region, drawn_count)
+    else:
+        omitted = left_out(result, region, drawn_count if slots is not None else int(shown[region].sum()))
     view = MetricView(metric=column.name, y_label=y_label, x_label=x_label, categorical=categorical,
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
@@ -441,12 +478,71 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       defaulted=[a.name for a in held_axes if a.name in defaulted],
                       checks=[name for name in false_at if name in checks],
                       run_points=len(slots) if slots is not None and whose == "runs" else None,
-                      answer=slots is not None and whose == "answer", left_out=omitted)
+                      answer=slots is not None and whose == "answer", left_out=omitted, series_note=series_note)
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]
                                + ([omitted] if omitted else [])))
     return view
+
+
+def _set_values(coord, positions) -> str:
+    """Values of an axis as --set takes them, comma-separated ("opt_125m,opt_350m"; "1,8,64"): a hint the user can
+    paste. Numbers in the sweep's display unit, which a dimensioned --set needs with it ("128 token")."""
+    texts = []
+    for i in positions:
+        if i >= len(coord.values):
+            break
+        texts.append(format_coord(coord, i))
+    joined = ",".join(texts)
+    return f'"{joined}"' if " " in joined else joined
+
+
+def _first_series(panels: list[Panel], rows_at: list[np.ndarray], axis, coord) -> tuple[list[int], str]:
+    """(the positions of the series axis drawn, the words that say so): its first MAX_SERIES values with one of
+    eval's rows in some panel (`rows_at`: per series built, panel by panel, per x position), the other series taken
+    out of every panel (and of `rows_at`, in place). The words say how many of how many are drawn and give a --set
+    of real values not drawn to paste: "16 of 30 models drawn, the first with points; to draw others, e.g. --set
+    model=llama3_1_70b,clm_60m,clm_200m". A series is never dropped without the picture saying so."""
+    count = axis.length
+    has = [any(rows_at[p * count + i].any() for p in range(len(panels))) for i in range(count)]
+    picked = [i for i in range(count) if has[i]][:MAX_SERIES] or list(range(MAX_SERIES))
+    kept = [p * count + i for p in range(len(panels)) for i in picked]
+    rows_at[:] = [rows_at[k] for k in kept]
+    for panel in panels:
+        panel.series = [panel.series[i] for i in picked]
+    others = [i for i in range(count) if has[i] and i not in picked]
+    what = f"{coord.name}s" if coord.kind == "role" else f"{coord.name} values"
+    if others:
+        return picked, (f"{len(picked)} of {count} {what} drawn, the first with points; to draw others, e.g. --set "
+                        f"{coord.name}={_set_values(coord, others[:3])}")
+    return picked, f"{len(picked)} of {count} {what} drawn, those with points (the others have none)"
+
+
+def _span_drawn(panels: list[Panel], rows_at: np.ndarray, x_values: list, x_labels: list[str], categorical: bool
+                ) -> tuple[list, list[str]]:
+    """The x positions and labels a plot keeps, so that the x axis spans what is drawn: on a categorical x those where
+    some series of some panel has one of eval's rows (`rows_at`, per x position), numbered anew; on a numeric x those
+    from the first such position to the last (a gap inside stays, breaking the line where no row is). Each series is
+    cut to them in place. A `where` (or a question, or runs) that left out batch 8 .. 32 left the axis spanning them,
+    ticks and all, with nothing drawn there. Everything is kept where every position, or none, has a row."""
+    if rows_at.all() or not rows_at.any():
+        return x_values, x_labels
+    kept = np.flatnonzero(rows_at)
+    if not categorical:
+        kept = np.arange(kept[0], kept[-1] + 1)
+    values = list(range(len(kept))) if categorical else [x_values[i] for i in kept]
+    for panel in panels:
+        for line in panel.series:
+            line.x = values
+            line.estimated = line.estimated[kept]
+            if line.measured is not None:
+                line.measured = line.measured[kept]
+            if line.measured_x is not None:
+                line.measured_x = line.measured_x[kept]
+            if line.failing is not None:
+                line.failing = line.failing[kept]
+    return values, [x_labels[i] for i in kept]
 
 
 def _answer_default(role: str, free: list, per: list[int], one_point: bool):

@@ -80,7 +80,11 @@ def answer_points(result) -> np.ndarray | None:
 def asked(result) -> str:
     """What the report's `where` lines and question leave in, as written: "where batch <= 4",
     "where memory.fits; best min cost per model"; "" for a report with neither."""
-    report = result.ctx.report
+    return asked_of(result.ctx.report)
+
+
+def asked_of(report) -> str:
+    """asked() of a report block (explain has its context, not a result)."""
     parts = ["where " + " and ".join(where.text for where in report.wheres)] if report.wheres else []
     if report.questions:
         parts.append(report.questions[0].text)
@@ -90,18 +94,35 @@ def asked(result) -> str:
 def left_out(result, region: tuple, drawn: int) -> str:
     """"3 of 6 points: where batch <= 4": how many points the plot draws (`drawn`) of the sweep points its `region`
     covers (an index into the sweep: the drawn axes whole, the held ones at their value), and what left the others
-    out; with "; 1 of the 6 breaks a require" where a constraint leaves some out too. "" for a report without
+    out; with "; 1 of the 6 breaks a require" where a constraint leaves some out too. An axis of `region` may be an
+    array of positions (the series a plot picked: plot_data._first_series). "" for a report without
     `where` or a question (its rows are the sweep's, or the constraints': drawn as before)."""
     what = asked(result)
     if not what:
         return ""
-    total = math.prod(length for length, index in zip(result.shape, region) if isinstance(index, slice))
+    total = math.prod(length if isinstance(index, slice) else len(index) for length, index in zip(result.shape, region)
+                      if not isinstance(index, (int, np.integer)))
     text = f"{drawn:,} of {total:,} point{'' if total == 1 else 's'}: {what}"
     # A point that breaks a constraint takes no part in a `where` or a question, even under "mark" (queries.py).
     broken = int((~np.broadcast_to(result.valid, result.shape) & ~eval_mask(result))[region].sum())
     if broken:
         text += f"; {broken:,} of the {total:,} break{'s' if broken == 1 else ''} a require"
     return text
+
+
+def runs_left_out(result, matched: np.ndarray, region: tuple, drawn: int) -> str:
+    """"2 of 3 runs' points: where batch <= 4": how many runs' points a plot of a `points = "runs"` report draws
+    (`drawn`: eval's rows in the plot) of those its runs matched (`matched`: flat sweep indices, before the `where`
+    or the question keeps eval's rows: run_points.matched_before_rows) in its `region` (the axes --at holds at their
+    value), and what left the others out. "" for a report without `where` or a question."""
+    what = asked(result)
+    if not what:
+        return ""
+    inside = np.zeros(result.n_points, dtype=bool)
+    inside[matched] = True
+    total = int(inside.reshape(result.shape)[region].sum()) if result.shape else int(inside.sum())
+    whose = "run's point" if total == 1 else "runs' points"
+    return f"{drawn:,} of {total:,} {whose}: {what}"
 
 
 # How runs_slots's errors name the points it places: a `points = "runs"` report's runs, or a question's answer.

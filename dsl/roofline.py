@@ -90,6 +90,8 @@ class RooflineView:
     ceilings: list[Ceiling]
     memory_only: list[tuple[str, float]] = field(default_factory=list)   # (class, time in s)
     defaulted: list[str] = field(default_factory=list)   # axes at their first value because --at did not name them
+    # points = "runs": how the point was chosen among the runs' points ("the first of 3 runs' points; ..."), or ""
+    note: str = ""
 
     @property
     def peak(self) -> float:
@@ -110,12 +112,25 @@ class RooflineView:
 
 
 class _PointCells:
-    """Cells of the report evaluated at one sweep point, with their dimensions."""
+    """Cells of the report evaluated at one sweep point, with their dimensions. `points` (explain_runs.with_runs):
+    the flat sweep indices of a `points = "runs"` report's runs' points, eval's rows; the point is then the first of
+    them that `at` matches, as explain takes it (`note` says so where others match), not the report's own sweep at
+    its first values (which drew a point no run has, and refused --at n_gpus=2)."""
 
-    def __init__(self, program, report: str | None, at: dict[str, str]):
+    def __init__(self, program, report: str | None, at: dict[str, str], points: np.ndarray | None = None,
+                 matched: np.ndarray | None = None):
         self.program = program
         self.ctx, self.checker = program.prepare(report)
-        self.fix, self.defaulted = choose_point(self.ctx, at)
+        self.note = ""
+        if points is None:
+            self.fix, self.defaulted = choose_point(self.ctx, at)
+        else:
+            from .explain_runs import choose_run_point, kept_words, others_note
+
+            self.fix, *others = choose_run_point(self.ctx, at, points, matched)
+            self.defaulted = []
+            self.note = others_note(self.ctx, self.fix, others, frozenset(a.index for a in self.ctx.axes), bool(at),
+                                    kept_words(self.ctx, at, points, matched))
         self.explainer = Explainer(program, self.ctx, self.checker, self.fix)
         self._dims: dict[str, Dimension | None] = {}
 
@@ -163,12 +178,17 @@ class _PointCells:
         return cell.expr.value
 
 
-def roofline_view(program, report: str | None = None, at: dict[str, str] | None = None) -> RooflineView:
-    """The roofline of one sweep point (`at`: AXIS=VALUE texts; axes not named take their first value).
+def roofline_view(program, report: str | None = None, at: dict[str, str] | None = None,
+                  points: np.ndarray | None = None, matched: np.ndarray | None = None) -> RooflineView:
+    """The roofline of one sweep point (`at`: AXIS=VALUE texts; axes not named take their first value). `points`:
+    with `points = "runs"`, the runs' points (explain_runs.with_runs gives them, every point a run matched,
+    `matched`, and the program to pass): the point is the first of them that `at` matches, as eval's rows and
+    `explain` have it.
 
-    Raises UsageError when the report's cost models name no flops/bytes pair or the GPU has no peak or bandwidth.
+    Raises UsageError when the report's cost models name no flops/bytes pair or the GPU has no peak or bandwidth, and
+    (bad-point) for an `at` no point (no run's point, or none the report's `where` keeps) has.
     """
-    cells = _PointCells(program, report, at or {})
+    cells = _PointCells(program, report, at or {}, points)
     ceilings = []
     for kind, names, dim in (("compute", PEAK_CELLS, FLOP_RATE), ("bandwidth", BANDWIDTH_CELLS, BYTE_RATE)):
         for dotted in names:
@@ -228,7 +248,7 @@ def roofline_view(program, report: str | None = None, at: dict[str, str] | None 
     point = cells.explainer.point_text()
     return RooflineView(title=f"{cells.ctx.report.name}: roofline" + (f" on {gpu_text}" if gpu_text else ""),
                         point=point, gpu=gpu_text, classes=classes, ceilings=_unique(ceilings),
-                        memory_only=memory_only, defaulted=cells.defaulted)
+                        memory_only=memory_only, defaulted=cells.defaulted, note=cells.note)
 
 
 # The most half pairs the roofline's error lists.

@@ -128,3 +128,16 @@ def matched_points(comparison) -> np.ndarray | None:
     rows = comparison.result.rows
     flat = rows.index[keep] if rows is not None else np.flatnonzero(keep)
     return np.asarray(flat, dtype=np.int64)
+
+
+def matched_before_rows(comparison) -> np.ndarray | None:
+    """The flat sweep indices of every point some run matched, in sweep order, before a `where` or a question keeps
+    eval's rows of them (matched_points gives those rows): with `where batch <= 4`, the runs at batch 8 are here and
+    not in matched_points, so `plot` and `explain` can say "2 of 3 runs' points: where batch <= 4". The points a run
+    names that break a constraint are not among them (no estimate stands there: matching._match). None where
+    matched_points is None."""
+    if matched_points(comparison) is None or comparison.asked is None:
+        return None
+    result = comparison.result
+    valid = np.broadcast_to(result.valid, result.shape).reshape(-1)
+    return np.flatnonzero(np.asarray(comparison.asked, dtype=bool) & valid).astype(np.int64)

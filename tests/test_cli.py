@@ -616,19 +616,41 @@ def test_explain_shows_the_comment_written_beside_a_figure(work, run):
 
 
 @pytest.mark.parametrize("cell, at, line", [
-    # a constant of a block (bound at no point, or at the point chosen): no axis changes it
-    ("gpu1.peak", [], "every sweep point"),
-    ("m2.params", [], "every sweep point"),
+    # a constant of a block (bound at no point, or at the point chosen): no axis changes it, the row is still named
+    ("gpu1.peak", [], "every sweep point (this row: model=m1, batch=1, seq=128)"),
+    ("m2.params", ["--at", "seq=512"], "every sweep point (this row: model=m1, batch=1, seq=512)"),
     # a role swept over blocks names the block the point takes; the workload's axes change nothing there
-    ("model.params", [], "model=m1 (first value of model; choose with --at AXIS=VALUE)"),
-    # tokens varies with batch and seq only: the model chosen with --at is no part of it
-    ("grid.tokens", ["--at", "model=m2", "--at", "batch=2"], "batch=2, seq=128 (first value of seq; choose with "
+    ("model.params", [], "model=m1, batch=1*, seq=128* (*: the value does not depend on batch, seq; first value of "
+                         "model; choose with --at AXIS=VALUE)"),
+    # tokens varies with batch and seq only: the model chosen with --at is marked, not left out
+    ("grid.tokens", ["--at", "model=m2", "--at", "batch=2"], "model=m2*, batch=2, seq=128 (*: the value does not "
+                                                              "depend on model; first value of seq; choose with "
                                                               "--at AXIS=VALUE)"),
 ])
-def test_explain_names_only_the_axes_the_cell_depends_on(work, run, cell, at, line):
+def test_explain_names_every_axis_and_marks_those_the_cell_does_not_depend_on(work, run, cell, at, line):
+    """The `at:` line names the whole row (every axis, so a reader can find it in eval's output) and marks with `*`
+    the axes the value does not depend on; the first-value note names only the axes it depends on. Before, those
+    axes were left out of the line: memory.peak of a report sweeping GPUs named no GPU."""
     code, out, err = run("explain", "prog.perf", cell, *at)
     assert code == 0 and err == ""
     assert [text for text in out.splitlines() if text.startswith("  at: ")] == [f"  at: {line}"]
+
+
+def test_explain_names_the_gpu_of_the_row_where_the_cell_does_not_read_it(work, run):
+    """The newcomer's case: a cell that does not read the hardware (flops: params x tokens), of a report sweeping
+    GPUs. The row explained is gpu2's, and the line says so, marked as changing nothing."""
+    (work / "gpus.perf").write_text(PROGRAM.replace("hardware = gpu1", "sweep hardware = [gpu1, gpu2]")
+                                    + "hardware gpu2 {\n    peak = 200 TFLOP/s\n    mem_bw = 2 TB/s\n}\n")
+    code, out, err = run("explain", "gpus.perf", "prefill.flops", "--at", "model=m2", "--at", "hardware=gpu2",
+                         "--at", "batch=2", "--at", "seq=256")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == f"prefill.flops = {2 * 7e9 * 2 * 256 / 1e12:g} TFLOP"
+    assert out.splitlines()[3] == ("  at: model=m2, hardware=gpu2*, batch=2, seq=256 (*: the value does not depend "
+                                   "on hardware)")
+    code, out, err = run("explain", "gpus.perf", "prefill.runtime", "--at", "model=m2", "--at", "hardware=gpu2",
+                         "--at", "batch=2", "--at", "seq=256")
+    assert out.splitlines()[0] == f"prefill.runtime = {2 * 7e9 * 2 * 256 / 200e12 * 1e3:g} ms"
+    assert out.splitlines()[3] == "  at: model=m2, hardware=gpu2, batch=2, seq=256"       # it reads every axis
 
 
 def test_explain_every_axis_given(work, run):

@@ -78,7 +78,9 @@ def test_the_value_explained_is_the_one_eval_shows(work, run):
     assert row[3:5] == ["20", "20"]                                 # runtime 10 ms * 4 / 2, memory 40 GB / 2
     code, out, _ = run("explain", "r.perf", "memory", "--at", "batch=4")
     assert code == 0
-    assert head(out) == [f"memory: c.memory = {40 / 2:g} GB", "  at: n_gpus=2"]     # memory reads n_gpus only
+    # memory reads n_gpus only: the row's batch and seq_len are named, marked as changing nothing
+    assert head(out) == [f"memory: c.memory = {40 / 2:g} GB",
+                         "  at: batch=4*, n_gpus=2, seq_len=128* (*: the value does not depend on batch, seq_len)"]
 
 
 def test_without_at_the_first_run_is_explained_and_the_others_are_named(work, run):
@@ -103,7 +105,8 @@ def test_runs_that_give_the_cell_one_value_need_no_choice(work, run):
     # Both runs on one GPU have memory 40 GB / 1: which of them is explained changes nothing, so nothing is said.
     code, out, _ = run("explain", "r.perf", "c.memory", "--at", "n_gpus=1")
     assert code == 0
-    assert head(out) == ["c.memory = 40 GB", "  at: n_gpus=1"]
+    assert head(out) == ["c.memory = 40 GB",
+                         "  at: batch=1*, n_gpus=1, seq_len=128* (*: the value does not depend on batch, seq_len)"]
 
 
 def test_at_values_no_run_has_is_a_usage_error_that_lists_the_runs(work, run):
@@ -180,6 +183,33 @@ def test_published_optimum_70b_on_a100_is_the_two_gpu_run(run, capsys):
         code, out, _ = run("explain", report, "memory.peak", *logs, *at, "--depth", "0")
         assert code == 0
         assert head(out) == [f"memory.peak = {memory_mb / 1000:g} GB",
-                             "  at: model=llama3_1_70b_instruct, precision=bf16, n_gpus=2"]
+                             "  at: model=llama3_1_70b_instruct, hardware=a100_80gb_sxm4*, precision=bf16, n_gpus=2 "
+                             "(*: the value does not depend on hardware)"]
     code, out, _ = run("explain", report, "workload.pp", *logs, "--at", "n_gpus=2")
-    assert head(out) == ["workload.pp -> optimum_generate.pp = 2", "  at: n_gpus=2"]
+    assert head(out) == ["workload.pp -> optimum_generate.pp = 2",
+                         "  at: model=llama3_1_70b_instruct*, hardware=a100_80gb_sxm4*, precision=bf16*, n_gpus=2 "
+                         "(*: the value does not depend on model, hardware, precision)"]
+
+
+def test_a_where_says_how_many_of_the_runs_points_it_keeps(work, run):
+    """`where workload.batch <= 4` keeps the runs (1, 1, 128) and (4, 2, 128) of the three: the `at:` line says so,
+    as plot's "3 of 6 points: where batch <= 4" does for a sweep. It said "the first of 2 runs' points" only, and an
+    --at on the run left out was "no run's point has batch=8", though a run has it."""
+    (work / "kept.perf").write_text(REPORT.replace("    workload = w\n",
+                                                   "    workload = w\n    where workload.batch <= 4\n"))
+    code, out, _ = run("explain", "kept.perf", "c.runtime")
+    assert code == 0
+    assert head(out) == ["c.runtime = 10 ms",
+                         "  at: batch=1, n_gpus=1, seq_len=128 (the first of 2 runs' points; the other has batch=4, "
+                         "n_gpus=2; choose with --at AXIS=VALUE; 2 of 3 runs' points: where workload.batch <= 4)"]
+    # On one GPU: (1, 1, 128) kept, (8, 1, 256) left out; the one left is explained, and the line says what was left.
+    code, out, _ = run("explain", "kept.perf", "c.runtime", "--at", "n_gpus=1")
+    assert head(out) == ["c.runtime = 10 ms", "  at: batch=1, n_gpus=1, seq_len=128 (1 of 2 runs' points that match "
+                         "--at: where workload.batch <= 4)"]
+    code, out, err = run("explain", "kept.perf", "c.runtime", "--at", "batch=8")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[:2] == [
+        "error[bad-point]: the report's where workload.batch <= 4 leaves out the runs' point with batch=8: batch=8, "
+        "n_gpus=1, seq_len=256",
+        "  = help: the report has points = \"runs\": its points are those its runs matched that it keeps: batch=1, "
+        "n_gpus=1, seq_len=128; batch=4, n_gpus=2, seq_len=128"]

@@ -296,7 +296,9 @@ def test_too_many_series_says_how_to_pick_fewer(tmp_path: Path, capsys):
     assert main(["plot", str(CAPACITY), "--series", "model", "-o", str(tmp_path / "p.png")]) == 2
     err = capsys.readouterr().err
     assert "error[bad-plot]: model has 30 values, too many series for one plot (at most 16)" in err
-    assert "--set model=A,B,C" in err
+    # values of the report to paste, not A,B,C: the first three models of capacity_planning's sweep
+    assert "  = help: pick some with --set model=opt_125m,opt_350m,opt_1_3b, or hold it with --at model=opt_125m" \
+        in err
 
 
 @pytest.mark.parametrize("value, text", [(0.5, "0.5"), (20.0, "20"), (3000.0, "3000"), (10000.0, "10000"),

@@ -93,8 +93,10 @@ def test_a_where_leaves_its_points_off_the_plot(files):
     result = evaluate(files / "wplot.perf")
     view = metric_view(result, y="t", x="batch")
     (panel,) = view.panels
-    # t = 1 ms * batch at batch 1, 2, 4 (eval's rows); 8, 16 and 32 are left out by `where batch <= 4`.
-    assert same(panel.series[0].estimated, [1 * 1, 1 * 2, 1 * 4, NAN, NAN, NAN])
+    # t = 1 ms * batch at batch 1, 2, 4 (eval's rows); 8, 16 and 32 are left out by `where batch <= 4`, and so is
+    # their part of the x axis (_span_drawn).
+    assert same(panel.series[0].estimated, [1 * 1, 1 * 2, 1 * 4])
+    assert panel.series[0].x == [1, 2, 4]
     assert [(x, v) for _, _, x, v in drawn_points(view)] == [(r["batch"], r["t [ms]"]) for r in result.records()]
     assert view.left_out == "3 of 6 points: where batch <= 4"
     assert not view.answer
@@ -114,6 +116,48 @@ def test_plot_says_what_a_where_left_out(files, capsys):
         plt.close(figure)
 
 
+def test_the_x_axis_spans_the_points_a_where_leaves_in(files):
+    """The x axis spans what is drawn, not the whole sweep. Before, `where batch <= 4` drew batch 1, 2, 4 on an axis
+    from 1 to 32 (ticks 8, 16, 32 over nothing, and log because 32 / 1 spans decades), and `where model.p >= 3` drew
+    m3 and m4 beside the empty categories m1 and m2."""
+    import matplotlib.pyplot as plt
+
+    view = metric_view(evaluate(files / "wplot.perf"), y="t", x="batch")
+    assert not view.x_log                          # 4 / 1 < LOG_RATIO: a linear axis
+    figure = metric_figure(view)
+    try:
+        # matplotlib's 5% margins on each side of the data, 1 .. 4
+        assert figure.axes[0].get_xlim() == pytest.approx((1 - 0.05 * (4 - 1), 4 + 0.05 * (4 - 1)))
+    finally:
+        plt.close(figure)
+    (files / "models.perf").write_text(
+        "model m1 { p = 1 }\nmodel m2 { p = 2 }\nmodel m3 { p = 3 }\nmodel m4 { p = 4 }\n"
+        "costmodel c { t = 1 ms * model.p }\n"
+        "report r { sweep model = [m1, m2, m3, m4]; show c.t in ms as t; where model.p >= 3 }\n")
+    view = metric_view(evaluate(files / "models.perf"), y="t")
+    assert (view.categorical, view.categories) == (True, ["m3", "m4"])
+    assert view.panels[0].series[0].x == [0, 1]
+    assert same(view.panels[0].series[0].estimated, [1 * 3, 1 * 4])
+    assert view.left_out == "2 of 4 points: where model.p >= 3"
+    figure = metric_figure(view)
+    try:
+        assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["m3", "m4"]
+    finally:
+        plt.close(figure)
+
+
+def test_a_group_without_an_answer_keeps_its_place_on_x(files):
+    """eval keeps a row, empty, for a group with no answer: its category stays on x (the span is of eval's rows),
+    empty. `big`'s least tpot is 0.24 ms x (1 + 1 / 8) / 2 = 0.135 ms, not below 0.1 ms: no answer; `small`'s GPU
+    time per token is least at batch 8 (tp 1 and 2 tie: the first), tpot 0.02 ms x (1 + 8 / 8) = 0.04 ms."""
+    (files / "none.perf").write_text(QUESTIONS.replace("where serving.fits", "where serving.fits and "
+                                                                           "serving.tpot < 0.1 ms"))
+    assert tpot(12e9, 1, 2) == pytest.approx(0.24 * (1 + 1 / 8) / 2) and tpot(12e9, 1, 2) > 0.1
+    view = metric_view(evaluate(files / "none.perf", "best"), y="tpot")
+    assert view.categories == ["small", "big"]
+    assert same(view.panels[0].series[0].estimated, [tpot(1e9, 8, 1), NAN])
+
+
 @pytest.mark.parametrize("mode", ["omit", "mark"])
 def test_a_where_and_a_require_both_say_what_they_left_out(files, mode):
     (files / "both.perf").write_text(WHERE.replace("sweep batch = [1, 2, 4, 8, 16, 32]",
@@ -124,7 +168,8 @@ def test_a_where_and_a_require_both_say_what_they_left_out(files, mode):
     # batch 1 and 4 drawn; 2 breaks the require, 8, 16, 32 fail the where. Under "mark" too, a `where` takes no
     # point that breaks a constraint: eval's rows are batch 1 and 4 either way.
     assert [r["batch"] for r in result.records()] == [1, 4]
-    assert same(view.panels[0].series[0].estimated, [1, NAN, 4, NAN, NAN, NAN])
+    # The x axis spans batch 1 to 4, what is drawn; batch 2 inside it stays, a gap in the line.
+    assert same(view.panels[0].series[0].estimated, [1, NAN, 4])
     assert view.left_out == "2 of 6 points: where batch <= 4; 1 of the 6 breaks a require"
 
 
@@ -173,8 +218,10 @@ def test_best_per_group_is_one_point_per_group(files):
     assert view.left_out == "2 of 16 points: where serving.fits; best min serving.gpu_time per model"
     # With batch as x, the group axis is the series: still one point per model.
     view = metric_view(result, y="tpot", x="batch")
-    assert same(lines(view.panels[0])["small"], [NAN, NAN, NAN, tpot(1e9, 8, 1)])
-    assert same(lines(view.panels[0])["big"], [NAN, NAN, tpot(12e9, 4, 2), NAN])
+    # The x axis spans the answers' batches, 4 and 8 (1 and 2 have none).
+    assert view.panels[0].series[0].x == [4, 8]
+    assert same(lines(view.panels[0])["small"], [NAN, tpot(1e9, 8, 1)])
+    assert same(lines(view.panels[0])["big"], [tpot(12e9, 4, 2), NAN])
 
 
 def test_plot_says_it_draws_the_answer(files, capsys):
@@ -222,3 +269,56 @@ def test_a_report_without_where_or_question_is_drawn_as_before(files, capsys):
         assert same(lines(panel)["tp=2"], [tpot(params, b, 2) for b in (1, 2, 4, 8)])
     assert main(["plot", str(files / "q.perf"), "--report", "all", "-o", str(files / "a.png")]) == 0
     assert f"wrote {files / 'a.png'} (all: tpot per batch and tp, 2 panels)\n" in capsys.readouterr().err
+
+
+# 18 models, m01 .. m18 with k x 1e9 parameters: t = params x batch / 1e9 ms. x is batch (the numeric axis), the
+# series model (the one left): 18 values, more than a legend tells apart (MAX_SERIES = 16).
+MANY = "".join(f"model m{k:02d} {{ params = {k}e9 }}\n" for k in range(1, 19)) + """\
+workload g { sweep batch = [1, 2, 3] }
+costmodel c { t = 1 ms * model.params / 1e9 * workload.batch }
+report many {
+    sweep model = [""" + ", ".join(f"m{k:02d}" for k in range(1, 19)) + """]
+    workload = g
+    show c.t in ms as t
+    where model.params != 2e9
+}
+"""
+
+
+def test_a_default_series_of_too_many_values_draws_the_first_and_says_so(files, capsys):
+    """The default plot of a report whose series axis has more values than MAX_SERIES (capacity_questions'
+    latency_throughput: a front per model, 30 models) draws the first 16 values with points and says so on the
+    picture and the printed line, with a --set of real values to paste; it was refused ("model has 30 values, too
+    many series") with a hint to write A,B,C. Named with --series, too many is still refused, with real values."""
+    import matplotlib.pyplot as plt
+
+    (files / "many.perf").write_text(MANY)
+    result = evaluate(files / "many.perf")
+    view = metric_view(result, y="t")
+    # m02 has no point (the where): the first 16 with points are m01, m03 .. m17; m18 is not drawn.
+    drawn = ["m01"] + [f"m{k:02d}" for k in range(3, 18)]
+    assert [s.label for s in view.panels[0].series] == drawn
+    assert same(lines(view.panels[0])["m03"], [3 * 1, 3 * 2, 3 * 3])
+    assert view.series_note == "16 of 18 models drawn, the first with points; to draw others, e.g. --set model=m18"
+    assert view.left_out == f"{16 * 3} of {16 * 3} points: where model.params != 2e9"     # the drawn models' points
+    figure = metric_figure(view)
+    try:
+        # the subtitle's last lines, wrapped to the figure's width
+        assert " ".join(figure.get_suptitle().splitlines()[-2:]) == view.series_note
+    finally:
+        plt.close(figure)
+    out = files / "many.png"
+    assert main(["plot", str(files / "many.perf"), "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out} (many: t per batch and model; {16 * 3} of {16 * 3} points: where "
+                                       "model.params != 2e9; 16 of 18 models drawn, the first with points; to draw "
+                                       "others, e.g. --set model=m18)\n")
+    # Fewer than 16 with points: those are drawn, and the words say the others have none.
+    (files / "few.perf").write_text(MANY.replace("model.params != 2e9", "model.params <= 10e9"))
+    view = metric_view(evaluate(files / "few.perf"), y="t")
+    assert [s.label for s in view.panels[0].series] == [f"m{k:02d}" for k in range(1, 11)]
+    assert view.series_note == "10 of 18 models drawn, those with points (the others have none)"
+    with pytest.raises(UsageError) as caught:
+        metric_view(result, y="t", series="model")
+    assert caught.value.diagnostics[0].message == "model has 18 values, too many series for one plot (at most 16)"
+    assert caught.value.diagnostics[0].hints == ["pick some with --set model=m01,m02,m03, or hold it with --at "
+                                                 "model=m01"]

@@ -87,8 +87,10 @@ def test_every_estimate_drawn_has_its_run_beside_it(report):
 def test_at_keeps_the_runs_that_have_its_value(report):
     view = metric_view(*evaluated(report), y="runtime", x="batch", series="seq_len", at={"n_gpus": "2"})
     drawn = lines(view)
-    assert same(drawn["seq_len=128"][0], [NAN, runtime(4, 2, 128), NAN])
-    assert same(drawn["seq_len=256"][0], [NAN] * 3)
+    # The one run on two GPUs is at batch 4: the x axis spans it alone (batch 1 and 8 have no run there).
+    assert view.panels[0].series[0].x == [4]
+    assert same(drawn["seq_len=128"][0], [runtime(4, 2, 128)])
+    assert same(drawn["seq_len=256"][0], [NAN])
     assert (view.run_points, view.held) == (1, "n_gpus=2")
 
 
@@ -126,7 +128,8 @@ def test_runs_that_panels_cannot_part_ask_for_the_axis_that_tells_them_apart(rep
     assert diagnostic.hints == ["draw output_len with --series or --panels, or hold it with --at output_len=VALUE"]
     view = metric_view(*data, y="runtime", x="batch", series="n_gpus", at={"output_len": "32"})
     assert [panel.title for panel in view.panels] == [""]
-    assert same(view.panels[0].series[0].estimated, [runtime(1, 1, 256), NAN])
+    assert view.panels[0].series[0].x == [1]            # the one run of output_len 32 is at batch 1
+    assert same(view.panels[0].series[0].estimated, [runtime(1, 1, 256)])
 
 
 def test_panels_without_a_run_are_left_out(report):
@@ -135,7 +138,7 @@ def test_panels_without_a_run_are_left_out(report):
     # On two GPUs the one run has seq_len 128: no panel for 256.
     view = metric_view(*evaluated(report), y="runtime", x="batch", panels="seq_len", at={"n_gpus": "2"})
     assert [panel.title for panel in view.panels] == ["seq_len=128"]
-    assert same(view.panels[0].series[0].estimated, [NAN, runtime(4, 2, 128), NAN])
+    assert same(view.panels[0].series[0].estimated, [runtime(4, 2, 128)])
 
 
 def test_plot_says_it_draws_the_runs_points(report, capsys):
@@ -146,6 +149,73 @@ def test_plot_says_it_draws_the_runs_points(report, capsys):
                  str(out)]) == 0
     assert capsys.readouterr().err == (f"wrote {out} (r: runtime per batch and seq_len, at the run's point with "
                                        "n_gpus=2)\n")
+
+
+# A step of 1 GFLOP x batch x seq_len / 128 and 1 GB, each split over n_gpus, on a GPU of 100 TFLOP/s and 1 TB/s:
+# intensity = batch x seq_len / 128 FLOP/byte (n_gpus divides both), whatever GPU count.
+ROOFLINE = REPORT.replace("costmodel c {", """hardware g {
+    peak_fp16 = 100 TFLOP/s
+    mem_bw = 1 TB/s
+}
+costmodel step {
+    flops = 1 GFLOP * workload.batch * workload.seq_len / 128 / workload.n_gpus
+    bytes = 1 GB / workload.n_gpus
+    time = max(flops / hardware.peak_fp16, bytes / hardware.mem_bw)
+}
+costmodel c {""").replace("    workload = w\n", "    workload = w\n    hardware = g\n").replace(
+    "show c.runtime in ms as runtime", "show step.time in ms as runtime")
+
+
+def test_the_roofline_is_drawn_at_a_runs_point(report, capsys):
+    """The roofline of a `points = "runs"` report is at one of eval's rows, the runs' points, chosen with --at on the
+    axes the runs' fields make, as explain chooses it. It took the report's own sweep: --at n_gpus=2 was refused (no
+    such axis) and batch, n_gpus and seq_len stayed at their written values (1, 1, 128) whatever run was asked for."""
+    (report.parent / "roof.perf").write_text(ROOFLINE)
+    out = report.parent / "roof.png"
+    assert main(["plot", str(report.parent / "roof.perf"), "--roofline", "--at", "n_gpus=2", "-o", str(out)]) == 0
+    # the run (4, 2, 128): 1 GFLOP x 4 / 2 = 2 GFLOP over 1 GB / 2 = 0.5 GB
+    assert capsys.readouterr().err == f"wrote {out} (roofline of 1 operation class at batch=4, n_gpus=2, seq_len=128)\n"
+    from perfdsl.explain_runs import with_runs
+    from perfdsl.roofline import roofline_view
+
+    program, points, _ = with_runs(perfdsl.load([report.parent / "roof.perf"]), None, None, None, [],
+                                   str(report.parent))
+    (step,) = roofline_view(program, at={"batch": "8"}, points=points).classes
+    assert (step.flops, step.bytes) == (1e9 * 8 * 256 / 128, 1e9)          # the run (8, 1, 256)
+    assert step.intensity == 8 * 256 / 128
+    view = roofline_view(program, points=points)                           # no --at: the first run, the others named
+    assert (view.classes[0].flops, view.classes[0].bytes) == (1e9, 1e9)
+    assert (view.point, view.note) == ("batch=1, n_gpus=1, seq_len=128", "the first of 3 runs' points; the others "
+                                       "have batch=4, n_gpus=2; batch=8, seq_len=256; choose with --at AXIS=VALUE")
+    with pytest.raises(UsageError, match="no run's point has n_gpus=2, batch=1"):
+        roofline_view(program, at={"n_gpus": "2", "batch": "1"}, points=points)
+
+
+def test_a_where_says_how_many_of_the_runs_points_it_keeps(report, capsys):
+    """`where workload.batch <= 4` keeps 2 of the 3 runs' points, (1, 1, 128) and (4, 2, 128): the view, the printed
+    line and the subtitle say so, as "3 of 6 points: where batch <= 4" does for a sweep (they said "at the 2 runs'
+    points" only). With --at n_gpus=1, of the 2 runs on one GPU the where keeps 1."""
+    import matplotlib.pyplot as plt
+
+    from perfdsl.plot import metric_figure
+
+    kept = report.parent / "kept.perf"
+    kept.write_text(REPORT.replace("    workload = w\n", "    workload = w\n    where workload.batch <= 4\n"))
+    view = metric_view(*evaluated(kept), y="runtime", x="batch", series="n_gpus")
+    assert (view.run_points, view.left_out) == (2, "2 of 3 runs' points: where workload.batch <= 4")
+    assert same(lines(view)["n_gpus=1"][0], [runtime(1, 1, 128), NAN])      # x: batch 1 and 4, the kept runs'
+    figure = metric_figure(view)
+    try:
+        assert figure.get_suptitle() == ("r: runtime per batch and n_gpus\nat the runs' points\n"
+                                         "2 of 3 runs' points: where workload.batch <= 4")
+    finally:
+        plt.close(figure)
+    view = metric_view(*evaluated(kept), y="runtime", x="batch", series="seq_len", at={"n_gpus": "1"})
+    assert (view.run_points, view.left_out) == (1, "1 of 2 runs' points: where workload.batch <= 4")
+    out = report.parent / "kept.png"
+    assert main(["plot", str(kept), "--y", "runtime", "--x", "batch", "--series", "n_gpus", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (f"wrote {out} (r: runtime per batch and n_gpus, at the runs' points; "
+                                       "2 of 3 runs' points: where workload.batch <= 4)\n")
 
 
 def test_a_report_of_sweep_points_is_drawn_as_before(report):
