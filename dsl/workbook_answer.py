@@ -37,8 +37,6 @@ class AnswerRows:
     program the answer was found with), the shown (and ranked) columns, the rows, and their values, every one
     taken from the answer's table, in display units as the CSV has them."""
 
-    invalid_points = "omit"          # valid and violates, where the answer has them, come from AnswerParts.marks
-
     def __init__(self, answer, program, report: str | None):
         self.answer = answer
         self.program = program
@@ -89,7 +87,8 @@ class AnswerRows:
 class AnswerParts(WholeParts):
     """What build_workbook_data reads besides the rows, for an answer merged from chunks: the calibration's low and
     high from the answer's own columns, no per-point `section` or `note`, the setup from the cells the report's
-    evaluation reads (the linked program's, as Program.predict_bytes finds them), no Inputs sheet."""
+    evaluation reads (the linked program's, as Program.predict_bytes finds them, and the calibration's), no Inputs
+    sheet."""
 
     result: AnswerRows
 
@@ -111,9 +110,15 @@ class AnswerParts(WholeParts):
         from .chunks import cell_axes
         from .program import evaluation_roots
 
+        from .intervals import ROLE
+
         view = self.result
         link = view.checker.link
-        read = list(cell_axes(link, view.ctx, evaluation_roots(link, view.ctx)))
+        roots = evaluation_roots(link, view.ctx)
+        spread = view.ctx.fixed_roles.get(ROLE)     # the calibration's low and high: read beside the estimates
+        if spread is not None:
+            roots += [(spread, cell) for cell in view.program.blocks[spread].cells]
+        read = list(cell_axes(link, view.ctx, roots))
         return setup_lines(view, points, axis_columns, None, read=read)
 
     def marks(self) -> tuple[list, list] | None:

@@ -1,6 +1,6 @@
 """eval's refusals of an output or of options that do not go together: each says what caused it and what to do
-(a workbook of rows streamed chunk by chunk, --live in chunks, --workers with the report's own run logs, --dask with --workers, --format parquet),
-exit status 2, nothing written; and the writing progress counts rows."""
+(a workbook of rows streamed chunk by chunk, --live in chunks, --workers with the report's own run logs, --dask
+with --workers, --format parquet), exit status 2, nothing written; and the writing progress counts rows."""
 
 from __future__ import annotations
 

@@ -181,3 +181,43 @@ def test_live_with_a_question_in_chunks_is_refused(tmp_path, capsys):
         "  = help: leave out --live: the workbook then holds the answer's values, or leave out --chunk-points\n\n"
         "1 error\n")
     assert not out.exists()
+
+
+SPREAD = """costmodel spread { q_low = 0.9; q_high = 1.2 }
+report r {
+    calibration = spread
+    sweep a = 1 .. 300
+    sweep b = 1 .. 70
+    q = a * b + b / a
+    show q
+    best max q per b
+}
+"""
+
+
+def test_a_calibrations_low_and_high_come_from_the_answers_own_columns(tmp_path):
+    (tmp_path / "spread.perf").write_text(SPREAD)
+    whole = openpyxl.load_workbook(eval_to(tmp_path, "whole.xlsx", str(tmp_path / "spread.perf")))
+    chunks = openpyxl.load_workbook(eval_to(tmp_path, "chunks.xlsx", str(tmp_path / "spread.perf"),
+                                            "--chunk-points", "500"))
+    assert rows_of(chunks["r"])[:3] == rows_of(whole["r"])[:3] == [
+        [None, None, "Q", None, None],
+        ["a", "b", "Estimated", "Estimated low", "Estimated high"],
+        # b = 1: the best point is a = 300, q = 300 + 1 / 300, low and high 0.9 and 1.2 times it
+        [300, 1, 300 + 1 / 300, (300 + 1 / 300) * 0.9, (300 + 1 / 300) * 1.2]]
+    assert rows_of(chunks["r"]) == rows_of(whole["r"])
+    # The Setup's cost model names the calibration's block, which the estimates' cells do not read
+    assert rows_of(chunks["Setup"]) == rows_of(whole["Setup"])
+    assert any(row[0] == "Cost model" and row[1].startswith("spread: ") for row in rows_of(chunks["Setup"]))
+
+
+def test_the_per_point_section_and_note_are_not_applied_and_about_says_so(tmp_path):
+    (tmp_path / "sections.perf").write_text(SPREAD.replace("    show q\n", '    show q\n    section = if(b > 35, '
+                                                           '"wide", "narrow")\n    note = if(a > 1, "a note", "")\n'))
+    book = openpyxl.load_workbook(eval_to(tmp_path, "chunks.xlsx", str(tmp_path / "sections.perf"),
+                                          "--chunk-points", "500"))
+    assert book.sheetnames == ["r", "Setup", "Summary", "About"]          # one sheet of 70 rows, no Note column
+    assert len(rows_of(book["r"])) == 2 + 70 and "Note" not in rows_of(book["r"])[1]
+    assert rows_of(book["About"])[-1][1] == (
+        "Not applied: the report's `section` and `note` (a text per sweep point, which an answer merged from chunks "
+        "does not evaluate): every row is on one sheet, without row notes.")
