@@ -108,9 +108,8 @@ class AnswerParts(WholeParts):
 
     def setup(self, points: list[int], axis_columns: dict[str, np.ndarray], title: str) -> list[tuple[str, str]]:
         from .chunks import cell_axes
-        from .program import evaluation_roots
-
         from .intervals import ROLE
+        from .program import evaluation_roots
 
         view = self.result
         link = view.checker.link
@@ -137,8 +136,7 @@ def answer_notes(view: AnswerRows) -> list[str]:
     chunks = f"{answer.n_chunks:,} chunk{'s' if answer.n_chunks != 1 else ''}"
     where = f" on {answer.workers:,} Dask worker{'s' if answer.workers != 1 else ''}" if answer.workers else ""
     notes = [f"Rows: the answer to the question `{question.text}` over all {answer.n_points:,} sweep points, "
-             f"evaluated in {chunks}{where}, and merged; "
-             "the rows and values are those of -o FILE.csv of the same run.",
+             f"evaluated in {chunks}{where}, and merged; the rows and values are those of -o FILE.csv of the same run.",
              "Not in this workbook: the Inputs sheet (every spec cell's values over the sweep). An answer merged from "
              "chunks keeps its rows' values, never the whole sweep's cells; a sweep small enough to evaluate at "
              "once (narrow it with --set) gets the Inputs sheet."]
