@@ -871,37 +871,38 @@ def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
                  hints=[f"write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
                         "and quickest to write), or ask the report a question (where, best, largest, smallest, "
-                        "pareto) whose answer fits, over a sweep small enough to evaluate at once (a question "
-                        "answered chunk by chunk is written as CSV, JSON or Parquet)"])
+                        f"pareto) whose answer fits (a best, largest, smallest or pareto answer of up to "
+                        f"{XLSX_ROW_LIMIT:,} rows is a workbook however large the sweep)"])
 
 
 def _workbook_in_chunks(program, ctx, args):
-    """The error for a workbook of a sweep evaluated in chunks: a workbook is built from one whole evaluation (its
-    sections, inputs and pictures read the Result), so chunks, and a question's answer merged from them, are written
-    as CSV, JSON or Parquet. It says what made the run chunked: an option given (--chunk-points, --workers, --dask:
+    """The error for a workbook of a sweep evaluated in chunks that cannot be one: rows streamed chunk by chunk (a
+    report without a question: as many rows as the sweep keeps, known only once written), or --live (the cost model
+    as formulas over one whole evaluation). A question's answer merged from chunks is a workbook
+    (workbook_answer.py). It says what made the run chunked: an option given (--chunk-points, --workers, --dask:
     leaving it out writes the workbook, the rows having passed the row limit up front) or the sweep's size."""
     from .chunks import WHOLE_EVALUATION_BYTES
     from .errors import error
-    from .workbook_layout import XLSX_ROW_LIMIT
 
     stem = os.path.splitext(args.output)[0]
     files = f"-o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest and quickest to write)"
-    what = "a question's answer merged from chunks" if ctx.report.questions else "rows streamed chunk by chunk"
     option = next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
                                                           ("--workers", args.workers), ("--dask", args.dask))
                    if value), None)
-    if option is not None and program.predict_bytes(args.report) <= WHOLE_EVALUATION_BYTES:
+    at_once = option is not None and program.predict_bytes(args.report) <= WHOLE_EVALUATION_BYTES
+    if ctx.report.questions:                    # --live: its formulas are the cost model's, over every cell
+        cause = (f"{option} evaluates the sweep of report '{ctx.report.name}' ({ctx.n_points:,} points) in chunks"
+                 if at_once else f"report '{ctx.report.name}' sweeps {ctx.n_points:,} points, too many to evaluate "
+                 "at once, so its question is answered chunk by chunk")
+        return error("bad-option", f"--live writes the cost model as formulas over one whole evaluation, and {cause}",
+                     hints=[f"leave out --live: the workbook then holds the answer's values"
+                            + (f", or leave out {option.split()[0]}" if at_once else "")])
+    if at_once:
         return error("bad-output", f"{option} evaluates the sweep of report '{ctx.report.name}' "
                      f"({ctx.n_points:,} points) in chunks, and a workbook is written from one whole evaluation, not "
-                     f"from {what}",
+                     "from rows streamed chunk by chunk",
                      hints=[f"leave out {option.split()[0]} to write the workbook, or write {files}"])
-    if not ctx.report.questions:
-        return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True)
-    return error("bad-output", f"report '{ctx.report.name}' sweeps {ctx.n_points:,} points, too many to evaluate at "
-                 f"once, so its question is answered chunk by chunk; a workbook is written from one whole evaluation, "
-                 f"not from {what}",
-                 hints=[f"write the answer with {files}, or narrow the sweep with --set until it is evaluated at once "
-                        f"(then a workbook holds an answer of up to {XLSX_ROW_LIMIT:,} rows)"])
+    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True)
 
 
 def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
@@ -913,7 +914,7 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
     ctx, _ = program.prepare(args.report)
     stem = os.path.splitext(args.output or "")[0]
     if fmt == "xlsx":
-        raise UsageError(_workbook_in_chunks(program, ctx, args))
+        _answer_fits_a_workbook(program, ctx, args)
     if fmt == "table" and args.output and not ctx.report.questions:
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
                                "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
@@ -925,6 +926,39 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
 
             client = stack.enter_context(dask_client(args.dask, args.workers))
         return _write_chunks(program, args, fmt, chunk_points, ctx, progress, client)
+
+
+def _answer_fits_a_workbook(program, ctx, args) -> None:
+    """Refuse, before anything is computed, a workbook a chunked run cannot write: rows streamed with no question,
+    --live, or a best, largest or smallest answer of more groups (one row each) than XLSX_ROW_LIMIT (a Pareto
+    front's rows are known once answered: _write_answer_workbook). Raises UsageError."""
+    from .errors import UsageError
+    from .queries import kept_axes
+    from .workbook_layout import XLSX_ROW_LIMIT
+
+    if not ctx.report.questions or args.live:
+        raise UsageError(_workbook_in_chunks(program, ctx, args))
+    question = ctx.report.questions[0]
+    if question.form != "pareto":
+        _, n_groups = kept_axes(question, ctx)
+        if n_groups > XLSX_ROW_LIMIT:
+            raise UsageError(_workbook_too_large(ctx.report.name, n_groups, args.output))
+
+
+def _write_answer_workbook(answered, program, args) -> int:
+    """The workbook of a question's answer merged from chunks (workbook_answer.py); refused (workbook-too-large)
+    above XLSX_ROW_LIMIT rows."""
+    from .errors import UsageError
+    from .workbook_answer import export_answer_workbook
+    from .workbook_layout import XLSX_ROW_LIMIT
+
+    if answered.n_rows > XLSX_ROW_LIMIT:
+        raise UsageError(_workbook_too_large(answered.report, answered.n_rows, args.output))
+    progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
+    path = export_answer_workbook(answered, program, args.report, args.output, progress=progress)
+    progress.done()
+    sys.stderr.write(f"wrote {path} ({_rows(answered.n_rows)})\n")
+    return EXIT_OK
 
 
 def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, client) -> int:
@@ -947,6 +981,8 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
         if _strict_refuses(args, answered.warnings):
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
+        if fmt == "xlsx":
+            return _write_answer_workbook(answered, program, args)
         keys, columns = answered.table()
         rows = answered.n_rows
 

@@ -372,7 +372,9 @@ def answer_on_dask(client, program, report: str | None = None, overrides: Mappin
                 submit(merging.partial)
             if progress is not None:
                 progress(merging.done(sum(chunk.n_points for chunk in run)), ctx.n_points)
-        return merging.answer()
+        answered = merging.answer()
+        answered.n_chunks, answered.workers = len(chunks), len(client.nthreads())
+        return answered
 
 
 def _threads(client) -> int:

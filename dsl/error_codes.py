@@ -423,9 +423,10 @@ _TABLE = [
     ErrorCode("bad-option", "usage", _E, "cannot read --set {item} | --dask {address} and --workers {n} each choose "
               "a cluster for the chunks: give one of them | {option} evaluates a sweep in chunks, which are not "
               "matched with run logs, and {the report's `measured` cell (file:line), or --measured} names run logs | "
+              "--live writes the cost model as formulas over one whole evaluation, and {what makes the run chunked} | "
               "...",
               "write --set CELL=VALUE; give --dask or --workers, not both; leave out --measured, or evaluate on one "
-              "machine"),
+              "machine; leave out --live (a workbook of a question answered in chunks holds its values)"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
@@ -464,12 +465,11 @@ _TABLE = [
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
               "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
               "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
-              "written from one whole evaluation, not from ... | report '{report}' sweeps {count} points, too many to "
-              "evaluate at once, so its question is answered chunk by chunk; a workbook is written from one whole "
-              "evaluation, ...",
+              "written from one whole evaluation, not from rows streamed chunk by chunk",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
-              ".parquet take none; ingest writes .csv or .jsonl, its --format names the logs' format); a sweep evaluated in chunks: leave out the option that asked for chunks, or "
-              "write -o FILE.csv, .jsonl or .parquet; choose an output in a folder "
+              ".parquet take none; ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "
+              "evaluated in chunks with no question: leave out the option that asked for chunks, or "
+              "write -o FILE.csv, .jsonl or .parquet (a question's answer is a workbook); choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
               "a file already there is left as it was)"),
     ErrorCode("output-too-large", "usage", _E, "{output} would take about {size} ({rows} rows x about {bytes} bytes "
@@ -493,7 +493,8 @@ _TABLE = [
     ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
               "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
               "write every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question "
-              "whose answer fits, over a sweep small enough to evaluate at once"),
+              "whose answer fits (an answer of a sweep of any size, evaluated in chunks, is a workbook up to the "
+              "limit)"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
               "install the extra the help names: in the perfdsl checkout .venv/bin/pip install -e '.[notebook]' "
               "(pandas and xarray, for to_pandas and to_xarray; '.[parquet]', '.[dask]' likewise; the pip of the "

@@ -163,6 +163,10 @@ class Answer:
     axes: list = field(default_factory=list, repr=False)
     shape: tuple[int, ...] = ()
     form: str = ""
+    # How it was answered, for the workbook's About sheet (workbook_answer.py): the chunks the sweep was evaluated
+    # in, and the Dask workers they went to (0: evaluated in this process).
+    n_chunks: int = 0
+    workers: int = 0
 
     @property
     def n_rows(self) -> int:
@@ -247,11 +251,14 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
     ctx, _ = program.prepare(report)
     _question_of(ctx)
     merging = Merging(program, report)
-    for chunk in question_chunks(program, report, chunk_points):
+    chunks = question_chunks(program, report, chunk_points)
+    for chunk in chunks:
         merging.add(chunk_answer(program, report, chunk, merging.partial), replaces=True)
         if progress is not None:
             progress(merging.done(chunk.n_points), ctx.n_points)
-    return merging.answer()
+    answered = merging.answer()
+    answered.n_chunks = len(chunks)
+    return answered
 
 
 def question_chunks(program, report: str | None = None, chunk_points: int | None = None) -> list[Chunk]:

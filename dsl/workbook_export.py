@@ -56,12 +56,53 @@ def _swept_cell(ctx, ref: ir.Ref) -> str | None:
     return entry[1].name if entry is not None else None
 
 
-def build_workbook_data(result: Result, comparison: Comparison | None) -> WorkbookData:
+class WholeParts:
+    """What a workbook reads of a whole evaluation besides its rows: the calibration's bounds, the per-point texts
+    `section` and `note`, each section's setup and the Inputs sheet. workbook_answer.AnswerParts gives them for a
+    question's answer merged from chunks, which holds its rows alone."""
+
+    def __init__(self, result: Result):
+        self.result = result
+
+    def bounds(self, scales: dict[str, float]) -> dict[str, tuple[list, list]]:
+        """Shown metric -> (low, high) per row, in the metric's display unit (`scales`: SI / display); {} without a
+        calibration."""
+        from .intervals import estimate_intervals
+
+        return {name: ((low / scales[name]).tolist(), (high / scales[name]).tolist())
+                for name, (low, high) in estimate_intervals(self.result).items()}
+
+    def per_point_text(self, option: str) -> list[str] | None:
+        """The report cell `option` (`section`, `note`) per row; None where the report has none."""
+        return _per_point_text(self.result, option)
+
+    def setup(self, points: list[int], axis_columns: dict[str, np.ndarray], title: str) -> list[tuple[str, str]]:
+        """workbook_setup.setup_lines of the section `title` made of the rows `points`."""
+        return setup_lines(self.result, points, axis_columns, title)
+
+    def marks(self) -> tuple[list, list] | None:
+        """The columns valid and violates per row, where `invalid_points = "mark"` kept points that break a
+        `require`; else None."""
+        result = self.result
+        if result.invalid_points == "mark" and result.violations:
+            return result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()
+        return None
+
+    def inputs(self) -> list[InputCell] | None:
+        """The Inputs sheet's cells (input_cells)."""
+        return input_cells(self.result)
+
+
+def build_workbook_data(result: Result, comparison: Comparison | None, parts: WholeParts | None = None
+                        ) -> WorkbookData:
     """The workbook's plain data for a report's result and its runs (`comparison`; None: no runs): one section per value
     of the report option `section`, a row per row of the result (only the rows runs matched with `points = "runs"`),
     estimates and measured values in each metric's display unit (None where not finite or no run), the calibration's
-    bounds, the Inputs sheet, what was not matched, and the About notes. Errors of evaluating the `section` or `note`
+    bounds, the Inputs sheet, what was not matched, and the About notes. `parts`: what is read of the evaluation
+    besides the rows (WholeParts(result) by default; a question's answer merged from chunks gives its own:
+    workbook_answer.py, with `result` a view of the answer's rows). Errors of evaluating the `section` or `note`
     cells propagate."""
+    parts = parts if parts is not None else WholeParts(result)
     ctx = result.ctx
     n = result.n_rows
     axis_columns = result.axis_columns()
@@ -98,9 +139,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         id_names.append(column.name)
         id_values.append(result.column(column.name).tolist())
 
-    if result.invalid_points == "mark" and result.violations:     # kept points that break a `require`: say so
+    marks = parts.marks()
+    if marks is not None:                                         # kept points that break a `require`: say so
         id_names += ["valid", "violates"]
-        id_values += [result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()]
+        id_values += list(marks)
 
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     carried = comparison.carried if comparison is not None else None
@@ -117,12 +159,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
-    from .intervals import estimate_intervals
-
-    bounds = {name: ((low / scales[name]).tolist(), (high / scales[name]).tolist())
-              for name, (low, high) in estimate_intervals(result).items()}
-    sections_of = _per_point_text(result, "section") or [result.report] * n
-    notes_of = _per_point_text(result, "note") or [""] * n
+    bounds = parts.bounds(scales)
+    sections_of = parts.per_point_text("section") or [result.report] * n
+    notes_of = parts.per_point_text("note") or [""] * n
     if result.rows is not None and result.rows.missing.any():     # a question's group with no answer: say why
         no_answer = "No answer: no sweep point of this group meets " + (
             f"the report's conditions ({conditions_text(result)})" if ctx.report.wheres else "the report's constraints")
@@ -149,7 +188,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
             note=notes_of[point] or None, index=_sweep_point(result, point),
             bounds={name: (_finite(low[point]), _finite(high[point])) for name, (low, high) in bounds.items()}))
     for title, section in order.items():
-        section.setup = setup_lines(result, members[title], axis_columns, title)
+        section.setup = parts.setup(members[title], axis_columns, title)
 
     notes = [f"Report '{result.report}': {result.n_points:,} sweep points over the axes "
              + ", ".join(f"{a.name} ({a.length})" for a in ctx.axes) + "." if ctx.axes else ""]
@@ -193,11 +232,11 @@ def build_workbook_data(result: Result, comparison: Comparison | None) -> Workbo
         from .calibration_bound import in_sample_parts, in_sample_text
 
         notes.append(in_sample_text(result, comparison.logs) or "")
-        parts = in_sample_parts(result, comparison.logs)
-        if parts is not None and parts[0]:
+        in_sample = in_sample_parts(result, comparison.logs)
+        if in_sample is not None and in_sample[0]:
             # the headline, what each calibration file records of its held-out errors, and where to find them
-            caveat = "; ".join([parts[1][:1].upper() + parts[1][1:]] + parts[2][1:]) + "."
-    return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=input_cells(result),
+            caveat = "; ".join([in_sample[1][:1].upper() + in_sample[1][1:]] + in_sample[2][1:]) + "."
+    return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=parts.inputs(),
                         unmatched=list(comparison.unmatched) if comparison else [],
                         error_convention=comparison.convention if comparison else "measured",
                         runs_given=runs_given,
@@ -313,11 +352,14 @@ def _listed(values: list[str]) -> str:
     return ", ".join(values[:MAX_LISTED]) + (f" ... ({len(values)} values)" if len(values) > MAX_LISTED else "")
 
 
-def _first_points(result: Result, comparison: Comparison | None) -> dict[str, int]:
+def _first_points(result: Result, comparison: Comparison | None, parts: WholeParts | None = None
+                  ) -> dict[str, int]:
     """Each section's first row's sweep point (flat index), in the order of the sheets: its first row where every
     shown boolean (`memory.fits as fits`) is true, where it has one (the capacity report's first row, a 70B model
-    on one L40, does not fit: its roofline pictured a set-up nobody runs), else its first row."""
-    sections = _per_point_text(result, "section") or [result.report] * result.n_rows
+    on one L40, does not fit: its roofline pictured a set-up nobody runs), else its first row. `parts`: as
+    build_workbook_data's (the rows' sections)."""
+    parts = parts if parts is not None else WholeParts(result)
+    sections = parts.per_point_text("section") or [result.report] * result.n_rows
     kept = range(result.n_rows) if comparison is None or comparison.keep is None else \
         [int(i) for i in np.flatnonzero(comparison.keep)]
     flags = [np.asarray(result.column(column.name)) == True for column in result.columns  # noqa: E712 (None: no)

@@ -60,10 +60,12 @@ def _values_text(values: list, order: list | None = None) -> str:
     return shown + (f" ... ({len(unique)} values)" if len(unique) > LIST_LIMIT else "")
 
 
-def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.ndarray], title: str | None = None
-                ) -> list[tuple[str, str]]:
+def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.ndarray], title: str | None = None,
+                read: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """(label, text) lines for the section `title` (the report cell `section`'s text; None: the one section) made of
-    the rows `points` (flat indexes)."""
+    the rows `points` (flat indexes). `read`: the (block, cell) pairs the estimates read, whose cost-model blocks the
+    Cost model line names; by default those `result`'s evaluator computed (an answer merged from chunks has no
+    evaluator of its own: workbook_answer.py gives those its cells can read)."""
     ctx = result.ctx
     blocks = result.program.blocks
     order = _sweep_orders(ctx)
@@ -101,8 +103,9 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
     by_file: dict[str, list[str]] = {}
     # The constants too (as workbook_export.input_cells): a later evaluation of the program takes a cost model's
     # constant cells from them without putting them in its memo.
-    constants = result.evaluator.constants
-    read = list(result.evaluator.memo) + (list(constants.values) if constants is not None else [])
+    if read is None:
+        constants = result.evaluator.constants
+        read = list(result.evaluator.memo) + (list(constants.values) if constants is not None else [])
     for block_name in dict.fromkeys(key[0] for key in read):
         block = blocks[block_name]
         if block.kind == "costmodel":

@@ -268,8 +268,8 @@ def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, 
         "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
         f"  = help: write every row with -o {tmp_path}/capacity.csv, -o {tmp_path}/capacity.jsonl or -o "
         f"{tmp_path}/capacity.parquet (the smallest and quickest to write), or ask the report a question (where, "
-        "best, largest, smallest, pareto) whose answer fits, over a sweep small enough to evaluate at once (a "
-        "question answered chunk by chunk is written as CSV, JSON or Parquet)\n\n"
+        "best, largest, smallest, pareto) whose answer fits (a best, largest, smallest or pareto answer of up to "
+        "100,000 rows is a workbook however large the sweep)\n\n"
         "1 error\n")
     assert not out.exists()
 

@@ -310,3 +310,27 @@ def test_ctrl_c_while_the_local_cluster_closes_ends_the_run_promptly(tmp_path, s
     # 0.4-0.6 s on 2 cores; the bound leaves room for a loaded machine, below the 10.7-13.2 s of before.
     assert took < 5, f"{took:.1f} s from Ctrl-C to the end"
     assert out.exists()                                         # written before Ctrl-C, and kept
+
+
+def test_a_question_answered_on_dask_is_the_workbook_of_the_serial_answer(cluster, tmp_path):
+    # The workbook of an answer merged from chunks (dsl/workbook_answer.py): the rows of the serial run, cell by
+    # cell, and an About sheet that names the cluster's workers (tests/test_workbook_answer.py: the serial run's
+    # workbook equals the whole evaluation's).
+    openpyxl = pytest.importorskip("openpyxl")
+    from perfdsl.dask_worker import cluster_chunks
+
+    serial, on_dask = tmp_path / "serial.xlsx", tmp_path / "dask.xlsx"
+    args = ["eval", str(QUESTIONS), "--report", "latency_throughput", "--chunk-points", "3000", "-q"]
+    assert cli.main([*args, "-o", str(serial)]) == 0
+    assert cli.main([*args, "--dask", cluster.scheduler_address, "-o", str(on_dask)]) == 0
+    serial_book, dask_book = openpyxl.load_workbook(serial), openpyxl.load_workbook(on_dask)
+    assert dask_book.sheetnames == serial_book.sheetnames
+    rows = {name: [[[c.value for c in row] for row in book[name].iter_rows()] for book in (serial_book, dask_book)]
+            for name in ("latency_throughput", "Setup", "Summary")}
+    assert all(serial_rows == dask_rows for serial_rows, dask_rows in rows.values())
+    # the question's chunks of at most 3,000 points, answered in runs by 2 workers of one thread each
+    chunks = len(cluster_chunks(perfdsl.load(QUESTIONS), "latency_throughput", 3000, 2))
+    about = [row[1].value for row in dask_book["About"].iter_rows()]
+    assert "Rows: the answer to the question `pareto min serving.tpot, max throughput_per_gpu per model` over all "\
+        f"14,040 sweep points, evaluated in {chunks} chunks on 2 Dask workers, and merged; the rows and values are "\
+        "those of -o FILE.csv of the same run." in about

@@ -1,6 +1,6 @@
 """eval's refusals of an output or of options that do not go together: each says what caused it and what to do
-(a workbook of a chunked run, --workers with the report's own run logs, --dask with --workers, --format parquet),
-exit status 2, nothing written; and the writing progress counts rows."""
+(a workbook of rows streamed chunk by chunk, --live in chunks, --workers with the report's own run logs, --dask
+with --workers, --format parquet), exit status 2, nothing written; and the writing progress counts rows."""
 
 from __future__ import annotations
 
@@ -34,27 +34,26 @@ def test_a_workbook_with_chunk_points_names_the_option_not_the_row_limit(tmp_pat
     assert out.exists()
 
 
-def test_a_question_with_chunk_points_names_the_option(tmp_path, capsys):
+def test_a_question_with_chunk_points_writes_its_answer_as_a_workbook(tmp_path, capsys):
+    # Refused before (a workbook was written from one whole evaluation only); the workbook's rows and values:
+    # tests/test_workbook_answer.py
     out = tmp_path / "cheap.xlsx"
     assert cli.main(["eval", str(QUESTIONS), "--report", "cheapest_setup", "--chunk-points", "1000",
-                     "-o", str(out)]) == 2
-    assert capsys.readouterr().err.splitlines()[0] == (
-        "error[bad-output]: --chunk-points 1000 evaluates the sweep of report 'cheapest_setup' (14,040 points) in "
-        "chunks, and a workbook is written from one whole evaluation, not from a question's answer merged from chunks")
+                     "-o", str(out)]) == 0
+    assert capsys.readouterr().err.endswith(f"wrote {out} (30 rows)\n")
+    assert out.exists()
 
 
-def test_a_question_answered_chunk_by_chunk_for_its_size_names_parquet_and_narrowing(tmp_path, capsys):
+def test_live_with_a_question_answered_chunk_by_chunk_for_its_size_is_refused_up_front(tmp_path, capsys):
     out = tmp_path / "cheap.xlsx"
-    assert cli.main(["eval", str(QUESTIONS), "--report", "cheapest_setup", "--set", "batch=1 .. 64000",
+    assert cli.main(["eval", str(QUESTIONS), "--report", "cheapest_setup", "--set", "batch=1 .. 64000", "--live",
                      "-o", str(out)]) == 2
     points = 14_040 // 9 * 64_000       # the report's 9 batches become 64,000 (14,040 points: 1,560 per batch)
     assert capsys.readouterr().err == (
-        f"error[bad-output]: report 'cheapest_setup' sweeps {points:,} points, too many to evaluate at once, so its "
-        "question is answered chunk by chunk; a workbook is written from one whole evaluation, not from a question's "
-        "answer merged from chunks\n"
-        f"  = help: write the answer with -o {tmp_path}/cheap.csv, -o {tmp_path}/cheap.jsonl or -o "
-        f"{tmp_path}/cheap.parquet (the smallest and quickest to write), or narrow the sweep with --set until it is "
-        "evaluated at once (then a workbook holds an answer of up to 100,000 rows)\n\n"
+        "error[bad-option]: --live writes the cost model as formulas over one whole evaluation, and report "
+        f"'cheapest_setup' sweeps {points:,} points, too many to evaluate at once, so its question is answered "
+        "chunk by chunk\n"
+        "  = help: leave out --live: the workbook then holds the answer's values\n\n"
         "1 error\n")
     assert not out.exists()
 
