@@ -110,6 +110,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
     result = program.evaluate_in(slice_context(ctx, chunk), checker)
+    result.always_mark = bool(checker.constraints)   # every chunk's rows have the same columns (chunk_result)
     local = np.flatnonzero(conditions_met(result).reshape(-1))
     index = chunk.offset + local
     partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups, prior)
@@ -367,6 +368,7 @@ class Merging:
         ctx, checker = self.program.prepare(self.report)
         first = Chunk(tuple(slice(0, 1) for _ in ctx.shape), 0, 1)
         result = self.program.evaluate_in(slice_context(ctx, first), checker)
+        result.always_mark = bool(checker.constraints)
         _add_ranked_columns(result, checker, self.question)
         result.rows = Rows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
         return chunk_table(result)

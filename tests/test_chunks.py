@@ -128,6 +128,35 @@ def test_a_question_answered_chunk_by_chunk_equals_the_whole_answer(report, chun
     assert answered.records() == whole.records()
 
 
+MARKED_QUESTION = """
+report r {
+    invalid_points = "mark"
+    sweep a = 1 .. 30
+    sweep b = 1 .. 20
+    q = a * b + b / a
+    require q < 300, "q too large"
+    show q
+    best max q per b
+}
+"""
+
+
+def test_a_marked_question_answered_in_chunks_keeps_the_valid_and_violates_columns(tmp_path, capsys):
+    # Chunks of 50 points (2.5 values of a, every b): those of a <= 14 break no constraint (a = 15, b = 20 is the
+    # first point with q >= 300: 300 + 20/15), later ones do. Each chunk's rows had the valid and violates columns only where its own
+    # points broke one, and the merge cut every row to the shortest: a header of 5 names over rows of 3 values.
+    # Found by the engineer of the chunked-answer workbook.
+    spec = tmp_path / "marked.perf"
+    spec.write_text(MARKED_QUESTION)
+    whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
+    assert cli.main(["eval", str(spec), "-q", "-o", str(whole)]) == 0
+    assert cli.main(["eval", str(spec), "-q", "-o", str(chunked), "--chunk-points", "50"]) == 0
+    lines = chunked.read_text().splitlines()
+    assert lines[0] == "a,b,q,valid,violates"
+    assert lines[1] == f"30,1,{30 * 1 + 1 / 30!r},true,"           # best a for b = 1: a = 30, q = 30 + 1/30
+    assert chunked.read_text() == whole.read_text()
+
+
 @pytest.mark.parametrize("chunk_points", [7, 20_000])
 def test_why_a_group_has_no_answer_is_the_same_chunk_by_chunk(chunk_points):
     """The counts per condition of a group with no answer are tallied chunk by chunk and merged: the same line as
