@@ -12,6 +12,8 @@ The public API (imported lazily, so `perfdsl --help` and `import perfdsl.runlogs
     Result.records() / .column(name) / .array(name)
     evaluate_chunks(program, report, chunk_points=...) -> iterator of (Chunk, Result), one per chunk of the sweep
     answer_in_chunks(program, report, chunk_points=...) -> Answer   a question over a sweep of any size
+    export_workbook(answer, None, "answer.xlsx")
+                                    its workbook, as `perfdsl eval -o answer.xlsx` writes a chunked question's
     library_path("models" | "hardware")
 """
 

@@ -168,6 +168,8 @@ class Answer:
     # in, and the Dask workers they went to (0: evaluated in this process).
     n_chunks: int = 0
     workers: int = 0
+    # The program it was answered over (its overrides applied), which export_workbook reads for the Setup sheet.
+    program: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_rows(self) -> int:
@@ -360,7 +362,7 @@ class Merging:
         _, checker = self.program.prepare(self.report)
         return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings,
                       shown=answer_columns(ctx, checker, question), axes=list(ctx.axes), shape=ctx.shape,
-                      form=question.form)
+                      form=question.form, program=self.program)
 
     def _empty_table(self) -> tuple[list[str], list[np.ndarray]]:
         """The keys and (empty) columns of an answer none of whose chunks had a row: a chunk_table of the sweep's

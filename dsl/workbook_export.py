@@ -379,8 +379,17 @@ def export_workbook(result: Result, comparison: Comparison | None, output: str, 
                     progress: Callable[[int, int], None] | None = None, live: bool = False) -> Path:
     """Write a report's workbook (as `perfdsl eval -o out.xlsx`) and return its path; `protected`: files it must
     not overwrite. `live`: the estimates as Excel formulas over an Inputs sheet (workbook_live_plan.py); raises
-    UsageError `too-large-for-live` for a sweep past its size limit."""
+    UsageError `too-large-for-live` for a sweep past its size limit.
+
+    `result` may be an Answer (answer_in_chunks: a question over a sweep of any size): its workbook is the one
+    `perfdsl eval -o out.xlsx` writes for a question answered in chunks (workbook_answer.py), with no comparison
+    and no live formulas (UsageError `bad-option` for either: measured runs are compared over a whole evaluation,
+    and the formulas need every cell's inputs over the sweep)."""
+    from .streaming import Answer
     from .workbook import write_workbook
+
+    if isinstance(result, Answer):
+        return _export_answer(result, comparison, output, protected, progress, live)
 
     if live:
         from .workbook_live_plan import attach_live, check_live_size
@@ -392,3 +401,16 @@ def export_workbook(result: Result, comparison: Comparison | None, output: str, 
     if live:
         attach_live(data, result)
     return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])
+
+
+def _export_answer(answer, comparison, output: str, protected: Sequence[str], progress, live: bool) -> Path:
+    from .errors import UsageError, error
+    from .workbook_answer import export_answer_workbook
+
+    refused = "comparison" if comparison is not None else "live=True" if live else None
+    if refused is not None:
+        raise UsageError(error("bad-option", f"export_workbook of an Answer takes no {refused}: the answer was "
+                               "merged from chunks, and measured runs and live formulas need a whole evaluation",
+                               hints=["evaluate the report whole (Program.evaluate) for a workbook with either"]))
+    return export_answer_workbook(answer, answer.program, answer.report, output, protected=protected,
+                                  progress=progress)

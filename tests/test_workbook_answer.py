@@ -221,3 +221,18 @@ def test_the_per_point_section_and_note_are_not_applied_and_about_says_so(tmp_pa
     assert rows_of(book["About"])[-1][1] == (
         "Not applied: the report's `section` and `note` (a text per sweep point, which an answer merged from chunks "
         "does not evaluate): every row is on one sheet, without row notes.")
+
+
+def test_the_python_api_writes_the_workbook_eval_writes_for_a_chunked_answer(written, tmp_path):
+    """perfdsl.export_workbook takes an Answer (answer_in_chunks), as it takes a Result: the sheets eval -o writes
+    from the same chunks (the About sheet differs in the command line it names, if at all)."""
+    _, chunks_path, _ = written["largest_batch"]
+    program = perfdsl.load(str(QUESTIONS))
+    answer = perfdsl.answer_in_chunks(program, "largest_batch", chunk_points=3000)
+    mine = openpyxl.load_workbook(perfdsl.export_workbook(answer, None, str(tmp_path / "api.xlsx")))
+    theirs = openpyxl.load_workbook(chunks_path)
+    assert mine.sheetnames == theirs.sheetnames
+    for name in ("largest_batch", "Summary"):
+        assert rows_of(mine[name]) == rows_of(theirs[name])
+    with pytest.raises(perfdsl.UsageError, match=r"export_workbook of an Answer takes no live=True"):
+        perfdsl.export_workbook(answer, None, str(tmp_path / "live.xlsx"), live=True)
