@@ -62,7 +62,7 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
                 return axis
             shown = label_target(expr.parts[0], ctx.report)
             if shown is not None:           # a column's label (`tpot`): the cell it shows, at the label's place
-                shown = shown.model_copy(update={"span": expr.span})
+                shown = shown.model_copy(update={"span": expr.span, "written": expr.dotted})
                 # `show batch as b`: the axis. The cell shown is not read as a label again (no loop of labels).
                 bare = len(shown.parts) == 1 and shown.parts[0] not in ctx.report.cells
                 return (_bound_axis(shown, ctx) if bare else None) or shown
@@ -82,11 +82,11 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
 
 
 def _bound_axis(expr: ir.Ref, ctx: ReportContext) -> ir.Ref | None:
-    """The one-part `expr` written as the swept cell it names (`batch` -> `workload.batch`); None where it names
-    none."""
+    """The one-part `expr` written as the swept cell it names (`batch` -> `workload.batch`, still named `batch` in
+    messages: ir.Ref.written, kept where `expr` has one, a label's); None where it names none."""
     for (owner, name) in ctx.sweep_cells:
         if name == expr.parts[0]:
-            return expr.model_copy(update={"parts": (_role_of(owner, ctx), name)})
+            return expr.model_copy(update={"parts": (_role_of(owner, ctx), name), "written": expr.shown_name})
     return None
 
 
