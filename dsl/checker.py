@@ -33,7 +33,7 @@ from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
-from .units import Dimension, auto_unit, dimension_name, parse_unit
+from .units import Dimension, auto_unit, dimension_name, literal_unit, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 from .unbound_sweeps import unbound_sweep
 
@@ -720,7 +720,8 @@ class Checker(Sharing):
                     or other_type.dim.is_dimensionless:
                 continue
             shown = self._shown_unit(other, block)
-            unit = shown or auto_unit(other_type.dim)[0]
+            # As a number's unit is written: `50 s^-1`, not `50 1/s` (a count per second), which does not parse.
+            unit = literal_unit(shown or auto_unit(other_type.dim)[0])
             return number.span, (f"'{number.text}' has no unit: write it with one, e.g. `{number.text} {unit}`"
                                  + (f" (the unit the report shows '{other.shown_name}' in)" if shown else ""))
         return None
@@ -890,7 +891,7 @@ def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[s
     if not isinstance(first, ir.Num) or first.unit is not None or before.dim.is_dimensionless:
         return []
     expr = replaced.expr
-    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else dimension_name(before.dim)
+    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else literal_unit(dimension_name(before.dim))
     return [f"write the number with its unit, e.g. `{first.text} {unit}`"]
 
 

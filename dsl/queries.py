@@ -424,7 +424,7 @@ def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Quest
     for item in ranked_items(result.ctx, question, {column.ref for column in result.columns}):
         vtype = checker.ref_type(item.ref, result.ctx.report, "")
         array = evaluator.run(lambda: evaluator.ref(item.ref, result.ctx.report))
-        result.columns.append(ShownColumn.make(item, vtype, array))
+        result.columns.append(ShownColumn.make(item, vtype, array, checker, result.ctx.report))
 
 
 def ranked_items(ctx: ReportContext, question: ir.Question, shown: set[str]) -> list[ir.ShowItem]:
@@ -448,7 +448,8 @@ def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question
     chunks (streaming.Answer) knows of its columns without an evaluation over the sweep."""
     items = list(ctx.report.shows)
     items += ranked_items(ctx, question, {item.ref.dotted for item in items})
-    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0)) for item in items]
+    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report)
+            for item in items]
 
 
 def _warn(result: "Result", span: ir.Span, message: str, notes: list[str], hints: list[str] = ()) -> None:
