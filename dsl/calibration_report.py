@@ -204,9 +204,11 @@ def from_file(text: str, folder: str) -> str:
 
 
 def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
-    """One row per measured value: run, group, metric, measured, estimated, error [%], and the held-out estimate and
-    error [%] where there are folds. Values in each metric's display unit (named in the metric column); errors in
-    percent, (estimated - measured) / measured x 100, as `perfdsl eval`, its workbook and JSON give them."""
+    """One row per measured value: run, source, group, metric, measured, estimated, error [%], and the held-out
+    estimate and error [%] where there are folds. Values in each metric's display unit (named in the metric column);
+    errors in percent, (estimated - measured) / measured x 100, as `perfdsl eval`, its workbook and JSON give them.
+    With `--group-by source` the group is the run's log, which its source already starts with
+    ("data/a.csv:row 3"): no second column named `source` (the table had two, and a CSV reader keeps one)."""
     scale = np.array([cal.metrics[m].scale for m in cal.obs.metric])
     keys = ["run", "source", "metric", "measured", "estimated", "error [%]"]
     columns = [np.array(cal.obs.label, dtype=object), np.array(cal.obs.source, dtype=object),
@@ -215,8 +217,9 @@ def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
                cal.obs.measured / scale, cal.estimated / scale, cal.relative_errors() * 100.0]
     if cal.folds:
         held = cal.cv_estimated()
-        keys[2:2] = [cal.group_by]
-        columns[2:2] = [np.array(cal.obs.group, dtype=object)]
+        if cal.group_by != "source":
+            keys[2:2] = [cal.group_by]
+            columns[2:2] = [np.array(cal.obs.group, dtype=object)]
         keys += ["held-out estimate", "held-out error [%]"]
         columns += [held / scale, cal.relative_errors(held) * 100.0]
     return keys, columns

@@ -33,7 +33,7 @@ from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
-from .units import Dimension, auto_unit, dimension_name, parse_unit
+from .units import Dimension, auto_unit, dimension_name, literal_unit, parse_unit
 from .limits import MAX_CHAIN_DEPTH
 from .unbound_sweeps import unbound_sweep
 
@@ -692,7 +692,10 @@ class Checker(Sharing):
                 notes, quoted = quoted_operand_help(operand, self._defining_cell(operand, block))
                 hints += quoted
             if result.code == "unit-mismatch" and len(operands) == 2:
-                hints = self._bare_number_hints(operands, types) + hints
+                bare = self._bare_number_hint(operands, types, block)
+                if bare is not None:            # the caret under the number that lacks its unit (`50`)
+                    span, hint = bare
+                    hints = [hint] + hints
             self.report(result.code, result.message, span, path=path, notes=notes, hints=hints)
             return BOOL if gives_bool and result.code == "unit-mismatch" else UNKNOWN
         return result
@@ -709,24 +712,29 @@ class Checker(Sharing):
         return next((self.blocks[name].cells[target.cell] for name in target.blocks
                      if target.cell in self.blocks[name].cells), None)
 
-    def _bare_number_hints(self, operands: tuple, types: tuple) -> list[str]:
-        """A number without a unit beside a quantity (`where tpot <= 50`, `runtime + 5`): the number written in the
-        unit the report shows the other side in (`50 ms` where it shows `tpot in ms`), else in its dimension's
-        usual unit (units.auto_unit: `50 s`)."""
+    def _bare_number_hint(self, operands: tuple, types: tuple, block: Block) -> tuple[ir.Span, str] | None:
+        """A number without a unit beside a quantity (`where tpot <= 50`, `runtime + 5`): the number's span and the
+        help that writes it in the unit the report shows the other side in (`50 ms` where it shows `tpot in ms`),
+        else in its dimension's usual unit (units.auto_unit: `50 s`); None where neither operand is such a number.
+        The report's unit is offered on the report's own lines only: a line of a library block is checked once for
+        every report that reads it, so its help is the same whichever report was checked first (it took that
+        report's unit, and `perfdsl check` of two files gave two helps for one line)."""
         for (number, other), (_, other_type) in ((operands, types), (operands[::-1], types[::-1])):
             if not isinstance(number, ir.Num) or number.unit is not None or other_type.kind != "num" \
                     or other_type.dim.is_dimensionless:
                 continue
-            shown = self._shown_unit(other)
-            unit = shown or auto_unit(other_type.dim)[0]
-            return [f"'{number.text}' has no unit: write it with one, e.g. `{number.text} {unit}`"
-                    + (f" (the unit the report shows '{other.dotted}' in)" if shown else "")]
-        return []
+            shown = self._shown_unit(other, block)
+            # As a number's unit is written: `50 s^-1`, not `50 1/s` (a count per second), which does not parse.
+            unit = literal_unit(shown or auto_unit(other_type.dim)[0])
+            return number.span, (f"'{number.text}' has no unit: write it with one, e.g. `{number.text} {unit}`"
+                                 + (f" (the unit the report shows '{other.shown_name}' in)" if shown else ""))
+        return None
 
-    def _shown_unit(self, expr: ir.Expr) -> str | None:
+    def _shown_unit(self, expr: ir.Expr, block: Block) -> str | None:
         """The unit the report being checked shows the cell `expr` reads in (`show serving.tpot in ms as tpot`:
-        `ms` for `tpot` or `serving.tpot`); None where it shows it in no unit it names."""
-        if self.ctx is None or not isinstance(expr, ir.Ref):
+        `ms` for `tpot` or `serving.tpot`), where `expr` is written in that report (`block`); None where it shows it
+        in no unit it names, or `expr` is on a line of another block."""
+        if self.ctx is None or not isinstance(expr, ir.Ref) or block is None or block.name != self.ctx.report.name:
             return None
         for item in self.ctx.report.shows:
             if item.unit and expr.dotted in (item.name, item.ref.dotted):
@@ -887,7 +895,7 @@ def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[s
     if not isinstance(first, ir.Num) or first.unit is not None or before.dim.is_dimensionless:
         return []
     expr = replaced.expr
-    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else dimension_name(before.dim)
+    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else literal_unit(dimension_name(before.dim))
     return [f"write the number with its unit, e.g. `{first.text} {unit}`"]
 
 

@@ -22,6 +22,7 @@ from . import ir
 from .blocks import Block
 from .errors import UsageError, available, did_you_mean, error
 from .evaluator import Evaluator, format_coord
+from .hertz import cell_in_hertz
 from .linker import children
 from .render import format_number
 from .shown_names import label_message, shown_cells
@@ -169,8 +170,10 @@ class Explainer:
         owner = block.owner.get(name, block.name)
         value = self.evaluator.run(lambda: self.evaluator.cell(block, name, self.fix))
         vtype = self.checker.types.get((block.name, name))
+        checker = self.checker
+        hertz = cell_in_hertz(block.name, name, checker.blocks, checker.link, checker.types)     # a clock: Hz
         node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
-                           formula=_formula(cell), value=_value_text(value, vtype),
+                           formula=_formula(cell), value=_value_text(value, vtype, hertz),
                            location=str(cell.span.location()), inherited_from=owner if owner != block.name else None,
                            comment=self.program.sources.cell_comment(cell))
         key = (block.name, name)
@@ -231,7 +234,9 @@ def _formula(cell: ir.Cell) -> str:
     return " ".join(cell.text.split())
 
 
-def _value_text(value: np.ndarray, vtype) -> str:
+def _value_text(value: np.ndarray, vtype, hertz: bool = False) -> str:
+    """The value at the explained point in words, a number in a readable unit (`hertz`: a clock, in Hz; a count per
+    second in 1/s: units.auto_unit)."""
     scalar = np.asarray(value).reshape(-1)[0]
     if isinstance(scalar, (bool, np.bool_)):
         return "true" if scalar else "false"
@@ -241,7 +246,7 @@ def _value_text(value: np.ndarray, vtype) -> str:
     number = float(scalar)
     if dim is None or dim == DIMENSIONLESS:
         return format_number(number)
-    unit, scale = auto_unit(dim, number)
+    unit, scale = auto_unit(dim, number, hertz)
     return f"{format_number(number / scale)} {unit}"
 
 

@@ -10,12 +10,13 @@ from .linker import walk
 from .units import DIMENSIONLESS, auto_unit, parse_unit
 
 
-def display_unit(cell: ir.Cell, dim, magnitude: float) -> tuple[str, float]:
+def display_unit(cell: ir.Cell, dim, magnitude: float, hertz: bool = False) -> tuple[str, float]:
     """(unit, its factor to SI) for a cell's numbers on the Inputs sheet (this workbook's and the live one's): the
     unit its literal is written in (a number, a negated one, or a swept list whose numbers all carry the same unit),
     or that every number of a formula of constants is written in where it is the cell's own dimension (`64 TB/s / 8`
     is 8 TB/s, `2 * 3350 GB/s` 6700 GB/s: the figure in the datasheet's unit, not 6.7 TB/s), else a readable unit
-    for `magnitude` (in SI), else none for a dimensionless number."""
+    for `magnitude` (in SI; a quantity per second in Hz where `hertz` says the cell is a clock, else in 1/s:
+    hertz.cell_in_hertz), else none for a dimensionless number."""
     literals = (cell.expr.items if isinstance(cell.expr, ir.ListExpr) else (cell.expr,)) \
         if cell.expr is not None else ()
     units = {getattr(literal.operand if isinstance(literal, ir.Unary) else literal, "unit", None)
@@ -27,7 +28,7 @@ def display_unit(cell: ir.Cell, dim, magnitude: float) -> tuple[str, float]:
     written = constant_formula_unit(cell.expr)
     if written is not None and parse_unit(written).dim == dim:
         return written, parse_unit(written).scale
-    return auto_unit(dim, magnitude)
+    return auto_unit(dim, magnitude, hertz)
 
 
 def constant_formula_unit(expr: ir.Expr | None) -> str | None:

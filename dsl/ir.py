@@ -93,11 +93,20 @@ class Bool(Node):
 
 
 class Ref(Node):
-    """`hidden` (one part) or `model.hidden` / `prefill.flops` (two parts)."""
+    """`hidden` (one part) or `model.hidden` / `prefill.flops` (two parts). `written` is the name as the user wrote
+    it where a report's question bound it to the cell it reads (`tpot`, a shown column's label, for `c.tpot`;
+    `batch` for the axis `workload.batch`: queries.bind_axes), so that a message names what is on the line; None
+    where `parts` are as written."""
 
     kind: Literal["ref"] = "ref"
     parts: tuple[str, ...]
     span: Span
+    written: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """How a message names the reference: as it was written (`written`), else its dotted parts."""
+        return self.written or self.dotted
 
     @property
     def dotted(self) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .extras import require
-from .units import DIMENSIONLESS, si_unit_name
+from .units import DIMENSIONLESS, si_unit_name, written_in_hertz
 
 if TYPE_CHECKING:
     from .result import Result
@@ -103,7 +103,8 @@ def _axis_coords(axes, display: bool) -> dict:
 def _coord_unit(coord, display: bool) -> str:
     if display:
         return coord.unit
-    return si_unit_name(coord.dim) if coord.dim not in (None, DIMENSIONLESS) else ""
+    # An axis of clocks is written in Hz (`[1 GHz, 2 GHz]`: its shown unit GHz); its SI unit is Hz, not 1/s.
+    return si_unit_name(coord.dim, written_in_hertz(coord.unit)) if coord.dim not in (None, DIMENSIONLESS) else ""
 
 
 def answer_to_xarray(source: "Result | Answer", display: bool = False):
@@ -159,8 +160,7 @@ class AnswerGrid:
             return values.reshape(self.group_shape), column.unit
         if display:
             return (values / column.scale).reshape(self.group_shape), column.unit
-        return values.reshape(self.group_shape), si_unit_name(column.dim) if column.dim not in (None,
-                                                                                               DIMENSIONLESS) else ""
+        return values.reshape(self.group_shape), column.si_unit
 
     def array(self, name: str, display: bool = False):
         """result.LabelledArray of one column over the group axes (see streaming.Answer.array)."""

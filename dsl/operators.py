@@ -48,9 +48,10 @@ class Operator:
 
 
 def text_of(expr: ir.Expr) -> str:
-    """How an operand is named in a message: a reference or literal as written, else its kind."""
+    """How an operand is named in a message: a reference or literal as written (a report's `tpot` as `tpot`, not
+    the cell `c.tpot` its question reads: ir.Ref.shown_name), else its kind."""
     if isinstance(expr, ir.Ref):
-        return expr.dotted
+        return expr.shown_name
     if isinstance(expr, ir.Num):
         return expr.text
     return {"binary": "expression", "call": getattr(expr, "func", "") + "(...)"}.get(expr.kind, expr.kind)

@@ -397,7 +397,8 @@ class Program:
             columns = []
             for item in ctx.report.shows:
                 vtype = checker.ref_type(item.ref, ctx.report, "")
-                columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report)))
+                columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report), checker,
+                                                ctx.report))
             return columns
 
         return evaluator.run(compute)

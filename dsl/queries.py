@@ -62,7 +62,7 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
                 return axis
             shown = label_target(expr.parts[0], ctx.report)
             if shown is not None:           # a column's label (`tpot`): the cell it shows, at the label's place
-                shown = shown.model_copy(update={"span": expr.span})
+                shown = shown.model_copy(update={"span": expr.span, "written": expr.dotted})
                 # `show batch as b`: the axis. The cell shown is not read as a label again (no loop of labels).
                 bare = len(shown.parts) == 1 and shown.parts[0] not in ctx.report.cells
                 return (_bound_axis(shown, ctx) if bare else None) or shown
@@ -82,11 +82,11 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
 
 
 def _bound_axis(expr: ir.Ref, ctx: ReportContext) -> ir.Ref | None:
-    """The one-part `expr` written as the swept cell it names (`batch` -> `workload.batch`); None where it names
-    none."""
+    """The one-part `expr` written as the swept cell it names (`batch` -> `workload.batch`, still named `batch` in
+    messages: ir.Ref.written, kept where `expr` has one, a label's); None where it names none."""
     for (owner, name) in ctx.sweep_cells:
         if name == expr.parts[0]:
-            return expr.model_copy(update={"parts": (_role_of(owner, ctx), name)})
+            return expr.model_copy(update={"parts": (_role_of(owner, ctx), name), "written": expr.shown_name})
     return None
 
 
@@ -424,7 +424,7 @@ def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Quest
     for item in ranked_items(result.ctx, question, {column.ref for column in result.columns}):
         vtype = checker.ref_type(item.ref, result.ctx.report, "")
         array = evaluator.run(lambda: evaluator.ref(item.ref, result.ctx.report))
-        result.columns.append(ShownColumn.make(item, vtype, array))
+        result.columns.append(ShownColumn.make(item, vtype, array, checker, result.ctx.report))
 
 
 def ranked_items(ctx: ReportContext, question: ir.Question, shown: set[str]) -> list[ir.ShowItem]:
@@ -448,7 +448,8 @@ def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question
     chunks (streaming.Answer) knows of its columns without an evaluation over the sweep."""
     items = list(ctx.report.shows)
     items += ranked_items(ctx, question, {item.ref.dotted for item in items})
-    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0)) for item in items]
+    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report)
+            for item in items]
 
 
 def _warn(result: "Result", span: ir.Span, message: str, notes: list[str], hints: list[str] = ()) -> None:

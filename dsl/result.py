@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import ir
-from .units import DIMENSIONLESS, Dimension, parse_unit, si_unit_name
+from .hertz import ref_in_hertz
+from .units import DIMENSIONLESS, FREQUENCY, Dimension, parse_unit, si_unit_name
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
@@ -45,23 +46,35 @@ class ShownColumn:
     scale: float             # SI value / scale = display value
     array: np.ndarray        # broadcastable to the report's shape, SI
     item: ir.ShowItem
+    hertz: bool = False      # a quantity per second that is a clock: SI unit Hz, not 1/s (hertz.py)
 
     @classmethod
-    def make(cls, item: ir.ShowItem, vtype, array: np.ndarray) -> "ShownColumn":
+    def make(cls, item: ir.ShowItem, vtype, array: np.ndarray, checker=None, report=None) -> "ShownColumn":
+        """The column of show item `item` of type `vtype` (its values `array`, SI); with `checker` (the report's
+        Checker) and `report` (its Block), a quantity per second whose cell says Hz is a clock, shown in Hz, and any
+        other in 1/s (hertz.ref_in_hertz)."""
         kind = vtype.kind if vtype.kind in ("num", "bool", "str") else "num"
         dim = vtype.dim if kind == "num" else None
+        hertz = dim == FREQUENCY and checker is not None and ref_in_hertz(item.ref, report, checker.blocks,
+                                                                         checker.link, checker.types)
         if item.unit:
             unit = parse_unit(item.unit)
             text, scale = item.unit, unit.scale
         elif kind == "num" and dim is not None and dim != DIMENSIONLESS:
-            text, scale = si_unit_name(dim), 1.0
+            text, scale = si_unit_name(dim, hertz), 1.0
         else:
             text, scale = "", 1.0
-        return cls(item.name, item.ref.dotted, kind, dim, text, scale, array, item)
+        return cls(item.name, item.ref.dotted, kind, dim, text, scale, array, item, hertz)
 
     @property
     def key(self) -> str:
         return key_with_unit(self.name, self.unit)
+
+    @property
+    def si_unit(self) -> str:
+        """The SI unit of the column's values (`array`): "" for a plain count, a string or a boolean."""
+        return si_unit_name(self.dim, self.hertz) if self.kind == "num" and self.dim not in (None, DIMENSIONLESS) \
+            else ""
 
 
 @dataclass
@@ -248,7 +261,7 @@ class Result:
         if display or column.kind != "num":
             values, unit = (full / column.scale if column.kind == "num" else full), column.unit
         else:
-            values, unit = full, si_unit_name(column.dim) if column.dim not in (None, DIMENSIONLESS) else ""
+            values, unit = full, column.si_unit
         coords = {coord.name: coord.output_values() for axis in self.axes for coord in axis.coords}
         return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid)
 

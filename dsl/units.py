@@ -90,9 +90,10 @@ TOKENS = Dimension.of(token=1)
 ENERGY = Dimension.of(J=1)
 POWER = Dimension.of(J=1, s=-1)
 REQUESTS = Dimension.of(request=1)
+FREQUENCY = Dimension.of(s=-1)      # a clock (Hz) or a count per second (1/s): auto_unit's `hertz` tells which
 
 # Compound dimensions that have a name of their own when printed.
-_NAMED = {POWER: "W", Dimension.of(s=-1): "Hz"}
+_NAMED = {POWER: "W", FREQUENCY: "Hz"}
 
 
 def dimension_name(dim: Dimension) -> str:
@@ -317,14 +318,21 @@ _AUTO_FAMILIES: dict[Dimension, list[tuple[str, float]]] = {
     ENERGY: [("mJ", 1e-3), ("J", 1.0), ("kJ", 1e3), ("MJ", 1e6)],
     POWER: [("mW", 1e-3), ("W", 1.0), ("kW", 1e3)],
     TOKENS / TIME: [("token/s", 1.0)],
+    # A count per second (steps or requests over a time, a throughput of things): `1/s`, not `Hz`, which is for a
+    # clock and is shown only where the cell says Hz (hertz=True).
+    FREQUENCY: [("1/s", 1.0)],
     ENERGY / TOKENS: [("mJ/token", 1e-3), ("J/token", 1.0)],
     TOKENS: [("token", 1.0)],
     DIMENSIONLESS: [("", 1.0)],
 }
 
 
-def auto_unit(dim: Dimension, magnitude: float | None = None) -> tuple[str, float]:
-    """A readable display unit (text, scale) for a dimension, chosen for a typical magnitude."""
+def auto_unit(dim: Dimension, magnitude: float | None = None, hertz: bool = False) -> tuple[str, float]:
+    """A readable display unit (text, scale) for a dimension, chosen for a typical magnitude. A quantity per second
+    (FREQUENCY) is shown in `1/s`, or in `Hz` where `hertz` says it is a clock (its cell is written in Hz:
+    hertz.ref_in_hertz), as before, in Hz whatever its size."""
+    if hertz and dim == FREQUENCY:
+        return "Hz", 1.0
     family = _AUTO_FAMILIES.get(dim)
     if family is None:
         return unit_symbols(dimension_name(dim)), 1.0
@@ -351,13 +359,35 @@ def smaller_unit(text: str) -> str | None:
     return max(below)[1] if below else None
 
 
-def si_unit_name(dim: Dimension) -> str:
+def si_unit_name(dim: Dimension, hertz: bool = False) -> str:
     """The SI unit text of a dimension (what a value is stored in), as a unit is written for a value (a column's
     header, `array().unit`, xarray's attrs["units"], the Inputs sheet): by its symbol, `B` for bytes as the auto
-    units have it (`B`, `B/s`, and `FLOP/B`, `B/token` where the dimension has no family of auto units), while a
-    type (a declaration, a message about dimensions: vtypes.VType.describe) names the dimension (`byte/s`:
-    dimension_name). Both parse as the same unit."""
-    return auto_unit(dim)[0]
+    units have it (`B`, `B/s`, and `FLOP/B`, `B/token` where the dimension has no family of auto units), `1/s` for
+    a count per second and `Hz` for a clock (`hertz`: auto_unit), while a type (a declaration, a message about
+    dimensions: vtypes.VType.describe) names the dimension (`byte/s`, `Hz`: dimension_name). Both parse as the same
+    unit."""
+    return auto_unit(dim, hertz=hertz)[0]
+
+
+def written_in_hertz(unit: str | None) -> bool:
+    """Whether the unit text `unit` is a frequency written in Hz (`Hz`, `MHz`, `GHz`), as a clock is; False for
+    `1/s`, `s^-1`, None or text that is no unit."""
+    if not unit or "Hz" not in unit:
+        return False
+    try:
+        return parse_unit(unit).dim == FREQUENCY
+    except UnitError:
+        return False
+
+
+def literal_unit(text: str) -> str:
+    """A display unit as a number's unit is written in a formula: `1/s` as `s^-1` and `1/token` as `token^-1` (a
+    unit written after a number cannot start with `1`: `50 1/s` does not parse); any other text as it is."""
+    if not text.startswith("1/"):
+        return text
+    first, slash, rest = text[2:].partition("/")
+    name, _, power = first.partition("^")
+    return f"{name}^{-int(power or 1)}" + slash + rest
 
 
 def unit_symbols(name: str) -> str:

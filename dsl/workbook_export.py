@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ir
 from .comparison import ComparisonRow, InputCell, MetricSpec, Section, WorkbookData
+from .hertz import cell_in_hertz
 from .input_units import display_unit, plain_number
 from .matching import Comparison
 from .render import format_number
@@ -301,7 +302,8 @@ def input_cells(result: Result) -> list[InputCell]:
         block = blocks[block_name]
         cell = block.cells[cell_name]
         vtype = evaluator.types.get((block_name, cell_name))
-        value, unit = _value_summary(arrays, vtype, cell)
+        hertz = cell_in_hertz(block_name, cell_name, blocks, evaluator.link, evaluator.types)    # a clock: Hz
+        value, unit = _value_summary(arrays, vtype, cell, hertz)
         span = cell.span
         rows.append(InputCell(block=block_name, kind=block.kind, cell=cell_name,
                               formula=" ".join((cell.text or "").split()) or f"(declared {cell.declared})",
@@ -316,7 +318,8 @@ MAX_LISTED = 8          # values of a swept list or of strings named on the Inpu
 _FEW_VALUES_SCAN = 4096  # a computed cell's values looked through for a few distinct ones (else shown as a range)
 
 
-def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[float | int | bool | str, str]:
+def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell, hertz: bool = False
+                   ) -> tuple[float | int | bool | str, str]:
     """A cell's value for the Inputs sheet and its unit.
 
     One number over the whole sweep is a number (an int where it is whole, so a spreadsheet computes with it) in the
@@ -333,7 +336,7 @@ def _value_summary(arrays: list[np.ndarray], vtype, cell: ir.Cell) -> tuple[floa
         if finite.size == 0:
             return "not finite", ""
         low, high = float(finite.min()), float(finite.max())
-        unit, scale = display_unit(cell, getattr(vtype, "dim", None), max(abs(low), abs(high)))
+        unit, scale = display_unit(cell, getattr(vtype, "dim", None), max(abs(low), abs(high)), hertz)
         if low == high:
             return plain_number(low / scale), unit
         if cell.sweep:     # a range's points too: "512 .. 8192" hid `by *4` (the points are 512, 2048, 8192)

@@ -45,10 +45,11 @@ import numpy as np
 from . import ir
 from .errors import UsageError, error
 from .functions import FUNCTIONS
+from .hertz import cell_in_hertz
 from .input_units import display_unit, plain_number
 from .linker import refs_of
 from .operators import OPERATORS, UNARY
-from .units import DIMENSIONLESS, parse_unit, si_unit_name
+from .units import DIMENSIONLESS, parse_unit, si_unit_name, written_in_hertz
 from .workbook_layout import column_letter
 from .workbook_live_values import cache_live_values, constant_value
 from .workbook_setup import shown_path
@@ -265,7 +266,8 @@ class _Planner:
         for axis in self.ctx.axes:
             for coord in axis.coords:
                 name = coord.name if coord.kind == "role" else f"{coord.owner}.{coord.name}"
-                unit = "block" if coord.kind == "role" else self._unit_of_dim(coord.dim) if coord.kind == "num" \
+                unit = "block" if coord.kind == "role" else \
+                    self._unit_of_dim(coord.dim, written_in_hertz(coord.unit)) if coord.kind == "num" \
                     else coord.kind
                 perf = "sweep " + (" ".join(self.blocks[coord.owner].cells[coord.name].text.split())
                                    if coord.name in self.blocks[coord.owner].cells else "")
@@ -465,11 +467,15 @@ class _Planner:
         vtype = self.types.get(key)
         if vtype is None or vtype.kind != "num":
             return {"bool": "boolean", "str": "text"}.get(getattr(vtype, "kind", ""), "")
-        return self._unit_of_dim(vtype.dim)
+        return self._unit_of_dim(vtype.dim, self._in_hertz(key))
+
+    def _in_hertz(self, key: tuple[str, str]) -> bool:
+        """Whether the cell `key` is a clock, its SI unit Hz rather than 1/s (hertz.cell_in_hertz)."""
+        return cell_in_hertz(key[0], key[1], self.blocks, self.link, self.types)
 
     @staticmethod
-    def _unit_of_dim(dim) -> str:
-        return "" if dim is None or dim == DIMENSIONLESS else si_unit_name(dim)
+    def _unit_of_dim(dim, hertz: bool = False) -> str:
+        return "" if dim is None or dim == DIMENSIONLESS else si_unit_name(dim, hertz)
 
     def _input_row(self, key: tuple[str, str]) -> InputRow:
         block, cell = self.blocks[key[0]], self.blocks[key[0]].cells[key[1]]
@@ -479,7 +485,7 @@ class _Planner:
             value = self.constants[key]
             if isinstance(value, float):
                 vtype = self.types.get(key)
-                unit, factor = display_unit(cell, getattr(vtype, "dim", None), abs(value))
+                unit, factor = display_unit(cell, getattr(vtype, "dim", None), abs(value), self._in_hertz(key))
                 value = float(plain_number(value / factor))
         elif isinstance(literal, float):
             number = cell.expr.operand if cell.expr.kind == "unary" else cell.expr

@@ -242,7 +242,13 @@ def test_group_by_source_leaves_one_log_out(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["calibrate", "toy.perf", "--measured", "data/a.csv", "--measured", "data/b.csv", "--fit", *FITS,
                  "--group-by", "source", "--bootstrap", "0", "-o", "cal.perf"]) == 0
-    out = capsys.readouterr().err                       # the summary goes to stderr, with the diagnostics
+    captured = capsys.readouterr()
+    out = captured.err                                  # the summary goes to stderr, with the diagnostics
+    # The residual table (stdout) names the source once: the group, a run's log, is where its source starts (it had
+    # a second `source` column, data/a.csv beside data/a.csv:row 1)
+    assert captured.out.splitlines()[0].split() == ["run", "source", "metric", "measured", "estimated", "error",
+                                                    "[%]", "held-out", "estimate", "held-out", "error", "[%]"]
+    assert captured.out.splitlines()[2].split()[2] == "data/a.csv:row"      # batch=1, seq_len=128: row 1 of a.csv
     assert out.split("leave one source out:\n")[1].splitlines()[:2] == [
         "  data/a.csv: runtime 0.00%  (refitted without it: efficiency 0.62, bandwidth_efficiency 0.83, overhead 23 us)",
         "  data/b.csv: runtime 0.00%  (refitted without it: efficiency 0.62, bandwidth_efficiency 0.83, overhead 23 us)"]

@@ -249,17 +249,65 @@ report r {
 
 
 def test_a_bare_number_compared_with_a_shown_time_offers_its_shown_unit(work, capsys):
+    # Before: the message and help named 'c.tpot', the cell the label `tpot` shows (a name not on the line), and the
+    # caret stood under the whole comparison (6:11, `tpot <= 50`) instead of the number that lacks its unit.
     (work / "where.perf").write_text(WHERE)
     code, err = run(["check", "--no-cache", "where.perf"], capsys)
     assert code == 1
     assert err == (
-        "error[unit-mismatch]: cannot compare 'c.tpot' (s) with '50' (count)\n"
-        "  --> where.perf:6:11\n"
+        "error[unit-mismatch]: cannot compare 'tpot' (s) with '50' (count)\n"
+        "  --> where.perf:6:19\n"
         "  |\n"
         "6 |     where tpot <= 50\n"
-        "  |           ^^^^^^^^^^\n"
+        "  |                   ^^\n"
         "  = in: report.r\n"
-        "  = help: '50' has no unit: write it with one, e.g. `50 ms` (the unit the report shows 'c.tpot' in)\n"
+        "  = help: '50' has no unit: write it with one, e.g. `50 ms` (the unit the report shows 'tpot' in)\n"
+        "\n"
+        "1 error\n")
+
+
+def test_an_axis_in_a_where_is_named_as_written(work, capsys):
+    # `batch` is read as the swept cell workload.batch; the message named that, not what the line says.
+    (work / "axis.perf").write_text("workload w { sweep batch = [1, 2] }\n"
+                                    "report r { workload = w; where batch <= 50 ms; show workload.batch }\n")
+    code, err = run(["check", "--no-cache", "axis.perf"], capsys)
+    assert code == 1
+    assert err.splitlines()[0] == "error[unit-mismatch]: cannot compare 'batch' (count) with '50 ms' (s)"
+
+
+LIBRARY = """\
+model m { params = 2 }
+costmodel serving {
+    tpot = model.params * 1 ms
+    slow = serving.tpot > 50
+}
+"""
+
+
+def test_a_bare_number_on_a_library_line_has_one_help_whichever_report_reads_it(work, capsys):
+    # Before: the help offered the unit of the first report checked that shows serving.tpot (`50 us` for a.perf,
+    # `50 ms` for b.perf, for one line of lib.perf): the line is checked once for all reports, and took the
+    # first one's unit. A library line is not any one report's: its help offers the dimension's unit.
+    (work / "lib.perf").write_text(LIBRARY)
+    for name, unit in (("a", "us"), ("b", "ms")):
+        (work / f"{name}.perf").write_text(f'import "lib.perf"\n'
+                                           f'report {name} {{ model = m; show serving.tpot in {unit}, serving.slow }}\n')
+    (work / "ab.perf").write_text('import "lib.perf"\n'
+                                  'report a { model = m; show serving.tpot in us, serving.slow }\n'
+                                  'report b { model = m; show serving.tpot in ms, serving.slow }\n')
+    errors = []
+    for name in ("a", "b", "ab"):
+        code, err = run(["check", "--no-cache", f"{name}.perf"], capsys)
+        assert code == 1
+        errors.append(err)
+    assert errors[0] == errors[1] == errors[2] == (
+        "error[unit-mismatch]: cannot compare 'serving.tpot' (s) with '50' (count)\n"
+        "  --> lib.perf:4:27\n"
+        "  |\n"
+        "4 |     slow = serving.tpot > 50\n"
+        "  |                           ^^\n"
+        "  = in: costmodel.serving.slow\n"
+        "  = help: '50' has no unit: write it with one, e.g. `50 s`\n"
         "\n"
         "1 error\n")
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from perfdsl.units import (BYTES, DIMENSIONLESS, ENERGY, FLOPS_DIM, POWER, REQUESTS, TIME, TOKENS, Dimension,
-                           UnitError, auto_unit, dimension_name, is_unit, parse_unit, si_unit_name)
+from perfdsl.units import (BYTES, DIMENSIONLESS, ENERGY, FLOPS_DIM, FREQUENCY, POWER, REQUESTS, TIME, TOKENS,
+                           Dimension, UnitError, auto_unit, dimension_name, is_unit, literal_unit, parse_unit,
+                           si_unit_name, written_in_hertz)
 
 RATE = FLOPS_DIM / TIME
 BANDWIDTH = BYTES / TIME
@@ -256,6 +257,31 @@ def test_si_unit_names():
     assert si_unit_name(Dimension.of(byte=2) / TIME) == "B^2/s"
     assert parse_unit(si_unit_name(BYTES / ENERGY)).dim == BYTES / ENERGY
     assert si_unit_name(DIMENSIONLESS) == ""
+
+
+def test_a_count_per_second_is_shown_in_1_per_s_and_a_clock_in_hz():
+    # Before: every quantity per second was shown in Hz (`tput [Hz]` for requests / window), right for a clock only.
+    assert FREQUENCY == TIME ** -1 == dim("Hz") == dim("1/s")
+    assert auto_unit(FREQUENCY) == auto_unit(FREQUENCY, 80.0) == ("1/s", 1.0)
+    assert si_unit_name(FREQUENCY) == "1/s"
+    assert auto_unit(FREQUENCY, 1.41e9, hertz=True) == ("Hz", 1.0)      # in Hz whatever its size, as before
+    assert si_unit_name(FREQUENCY, hertz=True) == "Hz"
+    assert si_unit_name(TIME, hertz=True) == "s"                        # `hertz` concerns 1/s alone
+    assert dimension_name(FREQUENCY) == "Hz"                            # a type's name in messages is unchanged
+
+
+@pytest.mark.parametrize("unit, clock", [("Hz", True), ("MHz", True), ("GHz", True), ("1/s", False),
+                                         ("s^-1", False), (None, False), ("Hz*s", False), ("GHzz", False)])
+def test_written_in_hertz(unit, clock):
+    assert written_in_hertz(unit) is clock
+
+
+@pytest.mark.parametrize("shown, written", [("1/s", "s^-1"), ("1/token", "token^-1"), ("1/s^2", "s^-2"),
+                                            ("1/s/token", "s^-1/token"), ("GB/s", "GB/s"), ("Hz", "Hz")])
+def test_a_display_unit_as_a_number_is_written_with_it(shown, written):
+    # `50 1/s` does not parse; the help of a bare number writes the unit as a formula takes it, of the same size
+    assert literal_unit(shown) == written
+    assert (parse_unit(written).dim, parse_unit(written).scale) == (parse_unit(shown).dim, parse_unit(shown).scale)
 
 
 def test_auto_units_parse_back_to_their_scale():

@@ -1,0 +1,114 @@
+"""A count per second is shown in 1/s, a clock in Hz (hertz.py, units.auto_unit).
+
+Both have the dimension 1/s. Before, every such value without a unit named was shown in Hz: `tput [Hz]` for
+requests / window, in the table, the CSV and JSON keys, the workbook's headers and Inputs sheet, and `explain`. A
+cell that says Hz (a number written in Hz, a declared `: Hz`, or a 1/s cell read from one) is still a clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import perfdsl
+from perfdsl import cli
+
+RATES = """\
+hardware h {
+    boost_clock: Hz = 1700 MHz            # declared in Hz
+}
+costmodel c {
+    requests = 8
+    window = 100 ms
+    tput = requests / window              # a count per second: 8 / 0.1 s = 80 /s
+    clock = 1.41 GHz                      # written in Hz
+    clock2 = clock * 2                    # reads a clock: a clock
+    cycles = 2.82e8
+    runtime = cycles / clock              # 2.82e8 / 1.41e9 Hz = 0.2 s
+    steps = 4 / runtime                   # reads a clock through a time: a count per second, 4 / 0.2 s = 20 /s
+}
+report r {
+    hardware = h
+    show c.tput, c.clock, c.clock2, c.steps, hardware.boost_clock, c.tput in Hz as tput_hz
+}
+"""
+
+HEADER = ["c.tput [1/s]", "c.clock [Hz]", "c.clock2 [Hz]", "c.steps [1/s]", "hardware.boost_clock [Hz]",
+          "tput_hz [Hz]"]
+VALUES = [8 / 0.1, 1.41e9, 1.41e9 * 2, 4 / (2.82e8 / 1.41e9), 1700e6, 8 / 0.1]
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rates.perf").write_text(RATES)
+    return tmp_path
+
+
+def test_the_table_and_its_records_show_a_count_per_second_in_1_per_s(work, capsys):
+    assert cli.main(["eval", "rates.perf"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split("  ") == HEADER
+    result = perfdsl.load(["rates.perf"]).evaluate()
+    [record] = result.records()
+    assert list(record) == HEADER
+    assert list(record.values()) == pytest.approx(VALUES)
+    assert result.array("c.tput").unit == "1/s" and result.array("c.clock").unit == "Hz"
+
+
+def test_csv_and_json_headers(work, capsys):
+    assert cli.main(["eval", "rates.perf", "-o", "out.csv"]) == 0
+    assert cli.main(["eval", "rates.perf", "-o", "out.json"]) == 0
+    with open("out.csv", newline="") as file:
+        assert next(csv.reader(file)) == HEADER
+    assert list(json.loads(Path("out.json").read_text())[0]) == HEADER
+
+
+def test_the_workbook_headers_and_inputs(work, capsys):
+    assert cli.main(["eval", "rates.perf", "-o", "out.xlsx"]) == 0
+    book = openpyxl.load_workbook("out.xlsx")
+    assert [cell.value for cell in book["r"][1]] == ["C tput (1/s)", "C clock (Hz)", "C clock2 (Hz)",
+                                                     "C steps (1/s)", "Hardware boost clock (Hz)", "Tput hz (Hz)"]
+    rows = list(book["Inputs"].iter_rows(values_only=True))
+    units = {row[2]: row[5] for row in rows[1:]}
+    # a literal keeps the unit it is written in (1.41 GHz, 1700 MHz); a formula gets 1/s or Hz
+    assert units == {"tput": "1/s", "clock": "GHz", "clock2": "Hz", "steps": "1/s", "boost_clock": "MHz",
+                     "requests": None, "window": "ms", "cycles": None, "runtime": "ms"}
+
+
+def test_the_live_workbook_names_the_units_as_the_table_does(work, capsys):
+    assert cli.main(["eval", "rates.perf", "--live", "-o", "live.xlsx"]) == 0
+    derived = {row[0]: row[2] for row in openpyxl.load_workbook("live.xlsx")["Derived"].iter_rows(values_only=True)}
+    assert (derived["c.tput"], derived["c.clock2"], derived["c.steps"]) == ("1/s", "Hz", "1/s")
+
+
+def test_explain_shows_a_count_per_second_in_1_per_s(work, capsys):
+    assert cli.main(["explain", "rates.perf", "c.steps"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "c.steps = 20 1/s"                     # 4 / 0.2 s
+    assert cli.main(["explain", "rates.perf", "c.clock2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "c.clock2 = 2820000000 Hz"      # 2 x 1.41 GHz, as before
+
+
+def test_a_bare_number_beside_a_count_per_second_is_offered_a_unit_that_parses(work, capsys):
+    Path("where.perf").write_text(RATES + "report w { where c.tput > 50; show c.tput }\n")
+    assert cli.main(["check", "--no-cache", "where.perf"]) == 1
+    assert "  = help: '50' has no unit: write it with one, e.g. `50 s^-1`\n" in capsys.readouterr().err
+    Path("fixed.perf").write_text(RATES + "report w { where c.tput > 50 s^-1; show c.tput }\n")
+    assert cli.main(["check", "--no-cache", "fixed.perf"]) == 0
+
+
+def test_an_axis_of_clocks_is_in_hz_in_si_and_an_axis_of_rates_in_1_per_s(tmp_path):
+    pytest.importorskip("xarray")
+    (tmp_path / "axes.perf").write_text("workload w { sweep clock = [1 GHz, 2 GHz]; sweep rate = [1 s^-1, 2 s^-1] }\n"
+                                        "costmodel c { cycles = workload.clock * 1 s; n = workload.rate * 1 s }\n"
+                                        "report r { workload = w; show c.cycles, c.n }\n")
+    result = perfdsl.load([tmp_path / "axes.perf"]).evaluate()
+    coords = result.to_xarray().coords
+    assert (coords["clock"].attrs["units"], coords["rate"].attrs["units"]) == ("Hz", "1/s")      # SI
+    assert coords["clock"].values.tolist() == [1e9, 2e9]
+    display = result.to_xarray(display=True).coords
+    assert (display["clock"].attrs["units"], display["rate"].attrs["units"]) == ("GHz", "s^-1")  # as written
