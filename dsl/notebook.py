@@ -19,7 +19,7 @@ from .extras import require
 from .units import DIMENSIONLESS, si_unit_name
 
 if TYPE_CHECKING:
-    from .result import Result
+    from .result import LabelledArray, Result
     from .streaming import Answer
 
 
@@ -169,7 +169,7 @@ class AnswerGrid:
         column = find_column(self.columns, name, self.report)
         values, unit = self._values(column, display)
         coords = {coord.name: coord.output_values() for a in self.kept for coord in self.axes[a].coords}
-        return LabelledArray(column.name, unit, values, self.dims, coords)
+        return LabelledArray(column.name, unit, values, self.dims, coords, display=display and column.kind == "num")
 
     def dataset(self, display: bool):
         """The xarray Dataset of answer_to_xarray."""
@@ -218,6 +218,47 @@ def describe(result: "Result") -> str:
     warnings = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings \
         else ""
     return f"<perfdsl Result of report '{result.report}': {axes}; {rows}{warnings}; shows {shows}>"
+
+
+def describe_array(labelled: "LabelledArray") -> str:
+    """A short text for a LabelledArray (Result.array, Answer.array) in a notebook or a REPL, as describe() for a
+    Result: its name, unit (SI or as shown), axes with their lengths, how many points are valid (or empty: an
+    answer's group with no answer), and the range of the values over those points (numbers), or how many are True
+    (flags). The repr of the dataclass wrote out every value: a million characters for capacity_planning's."""
+    values = np.asarray(labelled.values)
+    axes = " x ".join(f"{dim} ({length:,})" for dim, length in zip(labelled.dims, values.shape)) or "no axes"
+    kept = np.ones(values.shape, dtype=bool) if labelled.valid is None else np.broadcast_to(labelled.valid,
+                                                                                             values.shape)
+    n = values.size
+    if values.dtype == object:
+        empty = np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(values).astype(bool)
+    else:
+        empty = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+    counts = f"{n:,} point{'s' if n != 1 else ''}"
+    if not kept.all():
+        counts = f"{int(kept.sum()):,} of {counts} valid"
+    if empty.any():
+        counts += f", {int(empty.sum()):,} empty"
+    kept = kept & ~empty
+    present = values[kept]
+    flags = values.dtype.kind == "b" or (values.dtype == object and present.size > 0 and all(
+        isinstance(v, (bool, np.bool_)) for v in present.tolist()))
+    over = " over them" if kept.size and not kept.all() else ""
+    summary = ""
+    if flags:
+        unit = "flags"
+        summary = f"; True at {int(np.count_nonzero(present.astype(bool))):,}{' of them' if over else ''}"
+    elif values.dtype.kind in "iuf" or (values.dtype == object and present.size == 0):
+        unit = (f"{labelled.unit}, {'as shown' if labelled.display else 'SI'}" if labelled.unit
+                else "no unit")
+        finite = present[np.isfinite(present)] if values.dtype.kind in "iuf" else present[:0]
+        if finite.size:
+            low, high = f"{finite.min():.4g}", f"{finite.max():.4g}"
+            summary = f"; {low if low == high else f'{low} to {high}'}{' ' + labelled.unit if labelled.unit else ''}"
+            summary += over
+    else:
+        unit = "text"
+    return f"<perfdsl array '{labelled.name}' [{unit}]: {axes}; {counts}{summary}>"
 
 
 def describe_answer(answer: "Answer") -> str:
