@@ -291,8 +291,10 @@ class Result:
     def to_xarray(self, display: bool = False, keep_invalid: bool = False, answer: bool = False):
         """The shown cells over the whole sweep as an xarray Dataset: the report's axes as dimensions, each axis's
         coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
-        variable's attributes. Points that break a `require` are NaN (None in text and flags), as the rows leave
-        them out, with a `valid` variable; `keep_invalid` (or `invalid_points = "mark"`) keeps their values.
+        variable's attributes. Points that break a `require` are emptied, as the rows leave them out, with a `valid`
+        variable: NaN in numbers and in flags (a flag variable with an emptied point is float64, 1.0/0.0/NaN; bool
+        where none is), NaN in text too (an object array: notebook._emptied); `keep_invalid` (or
+        `invalid_points = "mark"`) keeps their values.
 
         Of a report with a question (best, largest, smallest) too this is the whole sweep, as array() is, not the
         answer's rows: `answer=True` gives the answer over the question's group axes instead

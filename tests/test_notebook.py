@@ -263,3 +263,40 @@ def test_a_labelled_arrays_repr_counts_the_valid_points_and_ranges_over_them():
                                              "4 of 8 points valid; True at 2 of them>")
     # `values` keeps the refused points' values, as np.asarray does: (4, 2) has 4 / 2 = 2 replicas
     assert refused.array("c.replicas").values[3, 1] == 2.0 == np.asarray(refused.array("c.replicas"))[3, 1]
+
+
+def test_a_flag_with_refused_points_is_float_with_nan_in_xarray_and_bool_without():
+    refused = perfdsl.load([], texts={"g.perf": FLAG_GRID}).evaluate()
+    data = refused.to_xarray()
+    # many = gpus / tp >= 2: [[F, F], [T, F], [T, F], [T, T]]; refused (1, 2), (3, 2), (4, 1), (4, 2) emptied
+    assert data["c.many"].dtype == np.float64
+    np.testing.assert_array_equal(data["c.many"].values, [[0.0, np.nan], [1.0, 0.0], [1.0, np.nan], [np.nan, np.nan]])
+    assert float(data["c.many"].sum()) == 2 and float(data["c.many"].mean()) == 2 / 4
+    kept = refused.to_xarray(keep_invalid=True)                 # nothing emptied: numpy's bool, every value
+    assert kept["c.many"].dtype == bool
+    assert kept["c.many"].values.tolist() == [[False, False], [True, False], [True, False], [True, True]]
+    xarray.testing.assert_identical(kept["c.many"].where(data["valid"]), data["c.many"])   # xarray's own masking
+    assert refused.array("c.many").values.dtype == bool
+    # text: NaN at the same four refused points, in an object array (as xarray's own `where` fills text)
+    assert data["c.label"].dtype == object
+    assert pandas.isna(data["c.label"].values).tolist() == [[False, True], [False, False], [False, True], [True, True]]
+    assert data["c.label"].values[0, 0] == "g"
+
+
+def test_an_answers_flag_is_float_with_nan_for_a_group_with_no_answer_and_bool_where_all_answered():
+    """FLAGGED: small fits at batch 8, tp 1 (2 GB + 8 GB <= 16 GB): fits True; big never fits: no answer."""
+    program = perfdsl.load([], texts={"f.perf": FLAGGED})
+    for data in (program.evaluate().to_xarray(answer=True),
+                 perfdsl.answer_in_chunks(program, chunk_points=5).to_xarray()):
+        assert data["c.fits"].dtype == np.float64
+        np.testing.assert_array_equal(data["c.fits"].values, [1.0, np.nan])
+        np.testing.assert_array_equal(data["tp"].values, [1.0, np.nan])
+        assert data["model"].values.tolist() == ["small", "big"] and data["answered"].dtype == bool
+    assert repr(perfdsl.answer_in_chunks(program, chunk_points=5).array("c.mem")) == (
+        "<perfdsl array 'c.mem' [B, SI]: model (2); 2 points, 1 empty; 1e+10 B over them>")  # 2e9 + 8e9 B
+    # big with 2e9 parameters fits too (4 GB + 8 GB at batch 8, tp 1): every group answered, the flag stays bool
+    answered = perfdsl.load([], texts={"f.perf": FLAGGED.replace("model big { params = 20e9 }",
+                                                                 "model big { params = 2e9 }")})
+    data = answered.evaluate().to_xarray(answer=True)
+    assert data["c.fits"].dtype == bool and data["c.fits"].values.tolist() == [True, True]
+    assert data["tp"].dtype == np.int64 and data["tp"].values.tolist() == [1, 1]
