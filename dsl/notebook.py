@@ -19,7 +19,7 @@ from .extras import require
 from .units import DIMENSIONLESS, si_unit_name, written_in_hertz
 
 if TYPE_CHECKING:
-    from .result import Result
+    from .result import LabelledArray, Result
     from .streaming import Answer
 
 
@@ -64,9 +64,11 @@ def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = Fals
     attrs["units"] says which. A count axis (numbers without a unit) keeps integer coordinates, as to_pandas'
     columns.
 
-    Points that break a `require` are masked in every shown variable (NaN; None in text and flag variables), as the
-    rows leave them out, so that `ds.tpot.min()` never picks a refused setup; `valid` stays. Not under the report
-    option `invalid_points = "mark"` (the rows keep them), nor with `keep_invalid`."""
+    Points that break a `require` are emptied in every shown variable, as the rows leave them out, so that
+    `ds.tpot.min()` never picks a refused setup; `valid` stays. Not under the report option
+    `invalid_points = "mark"` (the rows keep them), nor with `keep_invalid`. Emptied is NaN in numbers, and in
+    flags too: a flag variable with an emptied point is float64 (1.0 True, 0.0 False, NaN; `ds.fits == 1` selects
+    the True ones), one with none keeps numpy's bool; NaN in text too, in an object array (_emptied)."""
     xarray = require("xarray", "notebook")
     dims = tuple(axis.name for axis in result.axes)
     coords = _axis_coords(result.axes, display)
@@ -77,7 +79,7 @@ def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = Fals
         labelled = result.array(column.name, display=display)
         values = np.array(labelled.values)
         if mask:
-            values = _masked(values, valid)
+            values = _emptied(values, valid)
         variables[column.name] = (dims, values, {"units": labelled.unit, "cell": column.ref})
     if valid is not None:
         variables["valid"] = (dims, np.array(valid), {})
@@ -112,8 +114,9 @@ def answer_to_xarray(source: "Result | Answer", display: bool = False):
     axes (its `per`; none: a Dataset of scalars): one dimension per kept axis with its coordinates; one variable
     per shown or ranked cell, and one per coordinate of every other axis (where the group's answer lies: `batch`
     per `model` for `largest batch per model`), in SI or with `display` in the shown units, attrs["units"] saying
-    which; `answered` False for a group with no answer, whose values are NaN (None in text and flags; an integer
-    axis's values are then floats). attrs: the report and the question's summary line. Raises ValueError for a
+    which; `answered` False for a group with no answer, whose values are NaN (text in an object array; an integer
+    axis's values and flags are then float64, a flag 1.0, 0.0 or NaN: _emptied; where every group has its answer
+    they keep their int64 and bool). attrs: the report and the question's summary line. Raises ValueError for a
     pareto front (several rows per group) or a report without such a question (answer_grid)."""
     return answer_grid(source).dataset(display)
 
@@ -169,7 +172,7 @@ class AnswerGrid:
         column = find_column(self.columns, name, self.report)
         values, unit = self._values(column, display)
         coords = {coord.name: coord.output_values() for a in self.kept for coord in self.axes[a].coords}
-        return LabelledArray(column.name, unit, values, self.dims, coords)
+        return LabelledArray(column.name, unit, values, self.dims, coords, display=display and column.kind == "num")
 
     def dataset(self, display: bool):
         """The xarray Dataset of answer_to_xarray."""
@@ -186,27 +189,44 @@ class AnswerGrid:
                 values = values[positions[index]]
                 if coord.kind == "num" and coord.integral:
                     values = values.astype(np.int64)
-                if missing.any() and coord.kind == "num":
-                    values = values.astype(float)          # no NaN among integers: xarray has no nullable int
-                    values[missing] = np.nan
-                elif missing.any():
-                    values = _masked(values, ~missing)
+                if missing.any():
+                    values = _emptied(values, ~missing)
                 attrs = {"units": _coord_unit(coord, display)} if coord.kind == "num" else {}
                 variables[coord.name] = (dims, values.reshape(self.group_shape), attrs)
         for column in self.columns:
-            values, unit = self._values(column, display)
+            values, unit = self._values(column, display)   # a flag or an int with no answer is None (Rows.pick)
+            if missing.any():
+                values = _emptied(values, ~missing.reshape(self.group_shape))
             variables[column.name] = (dims, values, {"units": unit, "cell": column.ref})
         variables["answered"] = (dims, (~missing).reshape(self.group_shape), {})
         coords = _axis_coords([self.axes[a] for a in self.kept], display)
         return xarray.Dataset(variables, coords=coords, attrs={"report": self.report, "question": self.rows.summary})
 
 
-def _masked(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """`values` with the points where `valid` is False emptied: NaN in numbers, None in text and flags."""
-    if values.dtype.kind == "f":
-        return np.where(valid, values, np.nan)
+def _emptied(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """`values` for an xarray variable with the points where `keep` is False emptied: NaN in numbers, flags
+    included (as float64: 1.0, 0.0, NaN), and text (an object array with NaN: what xarray's own `where` fills an
+    object variable with, and what it made of a None in a text variable anyway). Where `keep` is all True, `values`
+    as they are (bool stays bool, int64 int64). `values` may already be None where emptied (an object array from
+    Rows.pick).
+
+    Flags become float64, not object with None (to_xarray's flags were so before), because xarray has no nullable
+    bool and float64 with NaN is its own answer: `da.where(cond)` of a bool variable is float64 1.0/0.0/NaN, as an
+    integer becomes float64 with NaN (so `ds.fits` equals `kept.fits.where(ds.valid)`, kept the Dataset of
+    keep_invalid=True), and a float variable reduces in numpy (`ds.fits.mean()` is the share of the points kept that
+    fit, `.sum()` their count) where an object array of True/False/None goes through Python object by object."""
+    keep = np.broadcast_to(keep, values.shape)
+    if keep.all():
+        return values
+    present = values[keep]
+    numeric = values.dtype.kind in "biuf" or (values.dtype == object and all(
+        isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in present.tolist()))
+    if numeric:
+        out = np.full(values.shape, np.nan)
+        out[keep] = present.astype(float)
+        return out
     out = values.astype(object)
-    out[~valid] = None
+    out[~keep] = np.nan
     return out
 
 
@@ -218,6 +238,47 @@ def describe(result: "Result") -> str:
     warnings = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings \
         else ""
     return f"<perfdsl Result of report '{result.report}': {axes}; {rows}{warnings}; shows {shows}>"
+
+
+def describe_array(labelled: "LabelledArray") -> str:
+    """A short text for a LabelledArray (Result.array, Answer.array) in a notebook or a REPL, as describe() for a
+    Result: its name, unit (SI or as shown), axes with their lengths, how many points are valid (or empty: an
+    answer's group with no answer), and the range of the values over those points (numbers), or how many are True
+    (flags). The repr of the dataclass wrote out every value: a million characters for capacity_planning's."""
+    values = np.asarray(labelled.values)
+    axes = " x ".join(f"{dim} ({length:,})" for dim, length in zip(labelled.dims, values.shape)) or "no axes"
+    kept = np.ones(values.shape, dtype=bool) if labelled.valid is None else np.broadcast_to(labelled.valid,
+                                                                                             values.shape)
+    n = values.size
+    if values.dtype == object:
+        empty = np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(values).astype(bool)
+    else:
+        empty = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+    counts = f"{n:,} point{'s' if n != 1 else ''}"
+    if not kept.all():
+        counts = f"{int(kept.sum()):,} of {counts} valid"
+    if empty.any():
+        counts += f", {int(empty.sum()):,} empty"
+    kept = kept & ~empty
+    present = values[kept]
+    flags = values.dtype.kind == "b" or (values.dtype == object and present.size > 0 and all(
+        isinstance(v, (bool, np.bool_)) for v in present.tolist()))
+    over = " over them" if kept.size and not kept.all() else ""
+    summary = ""
+    if flags:
+        unit = "flags"
+        summary = f"; True at {int(np.count_nonzero(present.astype(bool))):,}{' of them' if over else ''}"
+    elif values.dtype.kind in "iuf" or (values.dtype == object and present.size == 0):
+        unit = (f"{labelled.unit}, {'as shown' if labelled.display else 'SI'}" if labelled.unit
+                else "no unit")
+        finite = present[np.isfinite(present)] if values.dtype.kind in "iuf" else present[:0]
+        if finite.size:
+            low, high = f"{finite.min():.4g}", f"{finite.max():.4g}"
+            summary = f"; {low if low == high else f'{low} to {high}'}{' ' + labelled.unit if labelled.unit else ''}"
+            summary += over
+    else:
+        unit = "text"
+    return f"<perfdsl array '{labelled.name}' [{unit}]: {axes}; {counts}{summary}>"
 
 
 def describe_answer(answer: "Answer") -> str:

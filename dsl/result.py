@@ -77,10 +77,16 @@ class ShownColumn:
             else ""
 
 
-@dataclass
+@dataclass(repr=False)
 class LabelledArray:
     """A shown cell over the full sweep (Result.array), or over a question's `per` axes (an answer's array():
-    notebook.AnswerGrid, `valid` None): values[i, j, ...] at axis coordinates coords[axis][i] ..."""
+    notebook.AnswerGrid, `valid` None): values[i, j, ...] at axis coordinates coords[axis][i] ...
+
+    `values` holds every point's value, a point a `require` refuses included (`valid` says which; to_xarray() is
+    where they are emptied); of an answer, a group with no answer is NaN (None in text and flags). It may be a
+    read-only view (a cell that varies along few axes, broadcast over the sweep): copy it to write to it.
+    np.asarray(labelled) is `values` (`__array__`), so numpy functions take a LabelledArray as they take `values`.
+    Its repr is one line (notebook.describe_array), not the values."""
 
     name: str
     unit: str                                 # the unit of `values`: SI (array()), or the shown unit (display=True)
@@ -88,11 +94,29 @@ class LabelledArray:
     dims: tuple[str, ...]                     # axis names
     coords: dict[str, np.ndarray]             # coordinate name -> values along its axis, in the axis's shown unit
     valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
+    display: bool = False                     # `unit` is the shown unit (array(display=True)), not SI
 
     @property
     def shape(self) -> tuple[int, ...]:
         """The sweep's shape: one length per axis of `dims`."""
         return self.values.shape
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """`values` (in `unit`; refused points keep their values, as in `values`), for np.asarray() and numpy's
+        functions: numpy's protocol, `dtype` converts, `copy=True` gives a writable copy, `copy=False` raises
+        ValueError where `dtype` needs a copy. Without it np.asarray() gave a 0-d object array."""
+        values = self.values if dtype is None else self.values.astype(dtype, copy=False)
+        if copy:
+            return np.array(values, copy=True)
+        if copy is False and values is not self.values:
+            raise ValueError(f"array '{self.name}' of dtype {self.values.dtype} cannot be {np.dtype(dtype)} "
+                             f"without a copy")
+        return values
+
+    def __repr__(self) -> str:
+        from .notebook import describe_array
+
+        return describe_array(self)
 
 
 @dataclass
@@ -255,7 +279,10 @@ class Result:
 
     def array(self, name: str, display: bool = False) -> LabelledArray:
         """A shown cell over the whole sweep (before any question of the report), with its axes: in SI like
-        column() (`unit` names the SI unit), or with `display` in the unit the report shows it in."""
+        column() (`unit` names the SI unit), or with `display` in the unit the report shows it in. Every point
+        has its value, a point a `require` refuses too (`valid` is False there; to_xarray() empties them).
+        LabelledArray: `values` (the sweep's shape), `dims`, `coords`, `valid`; np.asarray() of it is `values`.
+        Raises perfdsl.UsageError (a KeyError too) for a name the report does not show."""
         column = self._column(name)
         full = np.broadcast_to(self._ranked(column.array), self.shape)
         if display or column.kind != "num":
@@ -263,7 +290,8 @@ class Result:
         else:
             values, unit = full, column.si_unit
         coords = {coord.name: coord.output_values() for axis in self.axes for coord in axis.coords}
-        return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid)
+        return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid,
+                             display=display and column.kind == "num")
 
     def to_pandas(self):
         """The rows of records() as a pandas DataFrame (display units in the column names, as in CSV output).
@@ -276,8 +304,10 @@ class Result:
     def to_xarray(self, display: bool = False, keep_invalid: bool = False, answer: bool = False):
         """The shown cells over the whole sweep as an xarray Dataset: the report's axes as dimensions, each axis's
         coordinates along its dimension, values in SI (or, with `display`, in the shown units), units in each
-        variable's attributes. Points that break a `require` are NaN (None in text and flags), as the rows leave
-        them out, with a `valid` variable; `keep_invalid` (or `invalid_points = "mark"`) keeps their values.
+        variable's attributes. Points that break a `require` are emptied, as the rows leave them out, with a `valid`
+        variable: NaN in numbers and in flags (a flag variable with an emptied point is float64, 1.0/0.0/NaN; bool
+        where none is), NaN in text too (an object array: notebook._emptied); `keep_invalid` (or
+        `invalid_points = "mark"`) keeps their values.
 
         Of a report with a question (best, largest, smallest) too this is the whole sweep, as array() is, not the
         answer's rows: `answer=True` gives the answer over the question's group axes instead

@@ -229,8 +229,8 @@ class Answer:
     def to_xarray(self, display: bool = False):
         """The answer as an xarray Dataset over the question's group axes (notebook.answer_to_xarray): one
         variable per shown (or ranked) cell and per other axis (the answer's coordinates), `answered` False for a
-        group with no answer. Raises ValueError for a pareto front (to_pandas() has its rows). Needs xarray (the
-        extra `notebook`)."""
+        group with no answer, whose values are NaN (integers and flags then float64; text an object array).
+        Raises ValueError for a pareto front (to_pandas() has its rows). Needs xarray (the extra `notebook`)."""
         from .notebook import answer_to_xarray
 
         return answer_to_xarray(self, display)

@@ -220,3 +220,83 @@ def test_an_empty_group_leaves_nullable_columns_in_pandas():
                                                                  "model big { params = 2e9 }")}).evaluate()
     assert {key: str(dtype) for key, dtype in answered.to_pandas().dtypes.items()} == {
         "model": "str", "batch": "int64", "tp": "int64", "c.mem [GB]": "float64", "c.fits": "bool"}
+
+
+def test_a_labelled_array_reads_in_one_line(result):
+    """The dataclass's repr wrote out every value (a million characters for capacity_planning's tpot)."""
+    si = result.array("prefill.runtime")
+    # m1, batch 1, seq 128: 2 x 1e9 x 1 x 128 / 1e14 s = 0.00256 s; m2, batch 2, seq 512: 2 x 7e9 x 2 x 512 / 1e14
+    # = 0.14336 s (0.1434 to 4 figures); every point valid (no `require`)
+    assert repr(si) == ("<perfdsl array 'prefill.runtime' [s, SI]: model (2) x batch (2) x seq (3); 12 points; "
+                        "0.00256 to 0.1434 s>")
+    assert repr(result.array("prefill.runtime", display=True)) == (
+        "<perfdsl array 'prefill.runtime' [ms, as shown]: model (2) x batch (2) x seq (3); 12 points; "
+        "2.56 to 143.4 ms>")
+
+
+def test_numpy_takes_a_labelled_array_as_its_values(result):
+    """np.asarray() of a LabelledArray was a 0-d object array: now its `values`, in its unit (SI here)."""
+    si = result.array("prefill.runtime")
+    values = np.asarray(si)
+    assert values.shape == (2, 2, 3) and values.dtype == np.float64 and values is si.values
+    assert values[1, 1, 2] == 2 * 7e9 * 2 * 512 / 1e14 and float(np.max(si)) == 2 * 7e9 * 2 * 512 / 1e14
+    assert np.asarray(si, dtype=np.float32).dtype == np.float32
+    copied = np.array(si, copy=True)
+    copied[0, 0, 0] = 0.0                                     # a copy is the caller's to write
+    assert si.values[0, 0, 0] == 2 * 1e9 * 128 / 1e14
+
+
+# GRID (gpus [1, 2, 3, 4] x tp [1, 2], valid at (1, 1), (2, 1), (2, 2), (3, 1)) with a flag: replicas >= 2
+FLAG_GRID = GRID.replace("OPTION", "").replace(
+    "costmodel c { replicas = workload.gpus / workload.tp }",
+    "costmodel c { replicas = workload.gpus / workload.tp; many = replicas >= 2; label = \"g\" }").replace(
+    "show c.replicas", "show c.replicas, c.many, c.label")
+
+
+def test_a_labelled_arrays_repr_counts_the_valid_points_and_ranges_over_them():
+    refused = perfdsl.load([], texts={"g.perf": FLAG_GRID}).evaluate()
+    # replicas at the valid points: 1/1, 2/1, 2/2, 3/1 = 1, 2, 1, 3 (the refused 0.5 and 4 are not in the range)
+    assert repr(refused.array("c.replicas")) == ("<perfdsl array 'c.replicas' [no unit]: gpus (4) x tp (2); "
+                                                 "4 of 8 points valid; 1 to 3 over them>")
+    # many (replicas >= 2) at the valid points: False, True, False, True
+    assert repr(refused.array("c.many")) == ("<perfdsl array 'c.many' [flags]: gpus (4) x tp (2); "
+                                             "4 of 8 points valid; True at 2 of them>")
+    # `values` keeps the refused points' values, as np.asarray does: (4, 2) has 4 / 2 = 2 replicas
+    assert refused.array("c.replicas").values[3, 1] == 2.0 == np.asarray(refused.array("c.replicas"))[3, 1]
+
+
+def test_a_flag_with_refused_points_is_float_with_nan_in_xarray_and_bool_without():
+    refused = perfdsl.load([], texts={"g.perf": FLAG_GRID}).evaluate()
+    data = refused.to_xarray()
+    # many = gpus / tp >= 2: [[F, F], [T, F], [T, F], [T, T]]; refused (1, 2), (3, 2), (4, 1), (4, 2) emptied
+    assert data["c.many"].dtype == np.float64
+    np.testing.assert_array_equal(data["c.many"].values, [[0.0, np.nan], [1.0, 0.0], [1.0, np.nan], [np.nan, np.nan]])
+    assert float(data["c.many"].sum()) == 2 and float(data["c.many"].mean()) == 2 / 4
+    kept = refused.to_xarray(keep_invalid=True)                 # nothing emptied: numpy's bool, every value
+    assert kept["c.many"].dtype == bool
+    assert kept["c.many"].values.tolist() == [[False, False], [True, False], [True, False], [True, True]]
+    xarray.testing.assert_identical(kept["c.many"].where(data["valid"]), data["c.many"])   # xarray's own masking
+    assert refused.array("c.many").values.dtype == bool
+    # text: NaN at the same four refused points, in an object array (as xarray's own `where` fills text)
+    assert data["c.label"].dtype == object
+    assert pandas.isna(data["c.label"].values).tolist() == [[False, True], [False, False], [False, True], [True, True]]
+    assert data["c.label"].values[0, 0] == "g"
+
+
+def test_an_answers_flag_is_float_with_nan_for_a_group_with_no_answer_and_bool_where_all_answered():
+    """FLAGGED: small fits at batch 8, tp 1 (2 GB + 8 GB <= 16 GB): fits True; big never fits: no answer."""
+    program = perfdsl.load([], texts={"f.perf": FLAGGED})
+    for data in (program.evaluate().to_xarray(answer=True),
+                 perfdsl.answer_in_chunks(program, chunk_points=5).to_xarray()):
+        assert data["c.fits"].dtype == np.float64
+        np.testing.assert_array_equal(data["c.fits"].values, [1.0, np.nan])
+        np.testing.assert_array_equal(data["tp"].values, [1.0, np.nan])
+        assert data["model"].values.tolist() == ["small", "big"] and data["answered"].dtype == bool
+    assert repr(perfdsl.answer_in_chunks(program, chunk_points=5).array("c.mem")) == (
+        "<perfdsl array 'c.mem' [B, SI]: model (2); 2 points, 1 empty; 1e+10 B over them>")  # 2e9 + 8e9 B
+    # big with 2e9 parameters fits too (4 GB + 8 GB at batch 8, tp 1): every group answered, the flag stays bool
+    answered = perfdsl.load([], texts={"f.perf": FLAGGED.replace("model big { params = 20e9 }",
+                                                                 "model big { params = 2e9 }")})
+    data = answered.evaluate().to_xarray(answer=True)
+    assert data["c.fits"].dtype == bool and data["c.fits"].values.tolist() == [True, True]
+    assert data["tp"].dtype == np.int64 and data["tp"].values.tolist() == [1, 1]
