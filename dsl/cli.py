@@ -699,6 +699,10 @@ def cmd_eval(args) -> int:
     from .render import write_csv, write_json, write_table
 
     fmt = _output_format(args)
+    if args.dask is not None:          # before anything is loaded, and never "" read as no --dask at all
+        from .distributed import check_address
+
+        check_address(args.dask)
     if args.dask and args.workers:
         from .errors import UsageError, error
 

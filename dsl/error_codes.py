@@ -414,12 +414,13 @@ _TABLE = [
               "'{folder}': {reason}",
               "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
               "permissions (`perfdsl cache info`); files that fail for the same reason are one error"),
-    ErrorCode("bad-option", "usage", _E, "cannot read --set {item} | --dask {address} and --workers {n} each choose "
-              "a cluster for the chunks: give one of them | {option} evaluates a sweep in chunks, which are not "
+    ErrorCode("bad-option", "usage", _E, "cannot read --set {item} | --dask {address}: no port in the address of the "
+              "Dask scheduler | --dask {address} and --workers {n} each choose a cluster for the chunks: give one of "
+              "them | {option} evaluates a sweep in chunks, which are not "
               "matched with run logs, and {the report's `measured` cell (file:line), or --measured} names run logs | "
               "...",
-              "write --set CELL=VALUE; give --dask or --workers, not both; leave out --measured, or evaluate on one "
-              "machine"),
+              "write --set CELL=VALUE; give --dask tcp://HOST:8786; give --dask or --workers, not both; leave out "
+              "--measured, or evaluate on one machine"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
