@@ -921,6 +921,8 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
     if fmt == "table" and args.output and not ctx.report.questions:
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
                                "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
+    if args.chunk_points and not args.quiet:        # a note, as the size note: -q hides it; never refused
+        _note_many_chunks(program, ctx, args.report, args.chunk_points)
     progress = Progress("evaluating", unit="points", quiet=args.quiet)
     with contextlib.ExitStack() as stack:
         client = None
@@ -929,6 +931,23 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
 
             client = stack.enter_context(dask_client(args.dask, args.workers))
         return _write_chunks(program, args, fmt, chunk_points, ctx, progress, client)
+
+
+def _note_many_chunks(program, ctx, report: str | None, chunk_points: int) -> None:
+    """Print chunks.many_chunks_note where --chunk-points cuts the sweep into so many chunks that their overhead
+    dominates (a tiny N ran silently for minutes to hours). A note, not a warning[...]: a diagnostic warning would
+    make --strict refuse a run whose specs are fine."""
+    from .chunks import count_chunks, many_chunks_note
+
+    if ctx.report.questions:
+        from .candidates import count_plan
+
+        n_chunks = count_plan(program, report, chunk_points)
+    else:
+        n_chunks = count_chunks(ctx.shape, chunk_points)
+    note = many_chunks_note(n_chunks, chunk_points, program.chunk_points(report), ctx.n_points)
+    if note:
+        sys.stderr.write(note + "\n")
 
 
 def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, client) -> int:

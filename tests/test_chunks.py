@@ -478,3 +478,35 @@ def test_glibc_keeps_freed_arrays_for_the_next_evaluation():
         pytest.skip("mallopt is glibc's: elsewhere keep_freed_memory does nothing")
     assert keep_freed_memory() is True
     assert keep_freed_memory() is True               # once per process; later calls say what the first did
+
+
+# -- the note on a --chunk-points that cuts the sweep into so many chunks that their overhead dominates ----------
+
+def test_the_many_chunks_note_counts_the_chunks_and_their_time():
+    from perfdsl.chunks import CHUNK_OVERHEAD_S, many_chunks_note
+
+    # 6,240,000 points in chunks of 4 (--chunk-points 7 over an inner axis of 4): 6,240,000 / 4 chunks
+    note = many_chunks_note(6_240_000 // 4, 7, 912_858, 6_240_000)
+    hours = 6_240_000 // 4 * CHUNK_OVERHEAD_S / 3600
+    assert note == (f"note: --chunk-points 7 cuts the sweep of 6,240,000 points into 1,560,000 chunks, and each chunk "
+                    f"costs about 7 ms whatever its size: at least about {hours:,.1f} hours; leave out --chunk-points "
+                    f"(chunks of about 256 MiB of arrays: 912,858 points here, {-(-6_240_000 // 912_858)} chunks) or "
+                    "give a larger N")
+    assert many_chunks_note(999, 1, 1_000_000, 999) is None                # below MANY_CHUNKS: no note
+    assert many_chunks_note(5_000, 2_000_000, 1_000_000, 10**10) is None   # chunks no smaller than the default's
+
+
+def test_eval_notes_many_chunks_before_starting_and_q_hides_it(tmp_path, capsys, monkeypatch):
+    from perfdsl import chunks, cli
+
+    monkeypatch.setattr(chunks, "MANY_CHUNKS", 4)         # 1,000 chunks of a real sweep take seconds
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 12; show a }\n")
+    out = tmp_path / "out.csv"
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note: --chunk-points 3 cuts the sweep of 12 points into 4 chunks, and each chunk costs "
+                          "about 7 ms whatever its size: at least about 0 s; leave out --chunk-points")
+    assert err.endswith(f"wrote {out} (12 rows)\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-q", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == f"wrote {out} (12 rows)\n"      # a note, as the size note: -q hides it
+    assert len(out.read_text().splitlines()) == 1 + 12          # the header and every point: noted, never refused
