@@ -121,12 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--live", action="store_true",
                     help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
                          "change a figure and see every estimate move")
-    ev.add_argument("--chunk-points", type=int, metavar="N",
+    ev.add_argument("--chunk-points", type=_whole_number("points", "100000, 100_000 or 1e5"), metavar="N",
                     help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
                          "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run")
-    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes "
+    ev.add_argument("--workers", type=_whole_number("workers", "4"), metavar="N", help="evaluate the chunks on a local Dask cluster of N processes "
                     "(not with --dask)")
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
@@ -281,6 +281,26 @@ def _positive_jobs(text: str) -> int:
     if jobs < 1:
         raise argparse.ArgumentTypeError(f"{jobs} processes: give 1 or more")
     return jobs
+
+
+def _whole_number(what: str, example: str):
+    """An argparse type for a count of `what` (points, workers): a whole number written as 1000000, 1_000_000 or
+    1e6 (argparse's int refused 1e6 without a word of why). Its sign is checked where it is used (cmd_eval), with a
+    help saying what to give. Raises ArgumentTypeError (usage, status 2) for text that is no whole number."""
+    def parse(text: str) -> int:
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            value = Decimal(text.strip())
+        except InvalidOperation:
+            value = None
+        # adjusted(): the exponent, so that 1e999999999 is not turned into an int of a billion digits
+        if value is None or not value.is_finite() or value.adjusted() > 18 or value != value.to_integral_value():
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of {what}: write e.g. {example}")
+        return int(value)
+
+    parse.__name__ = f"whole number of {what}"        # argparse names the type by it in some messages
+    return parse
 
 
 def _version() -> str:
@@ -820,9 +840,13 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     from .workbook_layout import XLSX_ROW_LIMIT
 
     if args.chunk_points is not None and args.chunk_points < 1:
-        raise UsageError(error("bad-option", f"--chunk-points {args.chunk_points}: a chunk holds at least one point"))
+        raise UsageError(error("bad-option", f"--chunk-points {args.chunk_points}: a chunk holds at least one point",
+                               hints=["give a whole number of points a chunk, 1 or more (e.g. 100000 or 1e5), or "
+                                      "leave out --chunk-points for chunks of about 256 MiB of arrays"]))
     if args.workers is not None and args.workers < 1:
-        raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker"))
+        raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker",
+                               hints=["give the number of worker processes of the local cluster, 1 or more (e.g. "
+                                      "--workers 2), or leave out --workers to evaluate in this process"]))
     if not program.reports:
         return 0, program
     overridden = program.with_overrides(overrides or None, args.report)
