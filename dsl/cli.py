@@ -693,6 +693,9 @@ def _output_format(args) -> str:
     from .errors import UsageError, did_you_mean, error
 
     if args.output:
+        from .output import refuse_folder
+
+        refuse_folder(args.output)              # a folder has no suffix: the folder is what is wrong
         suffix = os.path.splitext(args.output)[1].lower()
         by_suffix = _SUFFIX_FORMATS.get(suffix)
         if by_suffix is None and args.format is None:
