@@ -697,6 +697,13 @@ def _output_format(args) -> str:
 
         refuse_folder(args.output)              # a folder has no suffix: the folder is what is wrong
         suffix = os.path.splitext(args.output)[1].lower()
+        if suffix == ".perf":
+            # With --format, a .perf that was no input (another spec of the library) was overwritten with the rows.
+            fmt = args.format or "csv"
+            raise UsageError(error("bad-output", f"refusing to write the results to '{args.output}': a .perf file is "
+                                   "a spec, not an output of eval",
+                                   hints=[f"write them to -o {os.path.splitext(args.output)[0]}{_FORMAT_SUFFIX[fmt]}"
+                                          + ("" if args.format else " (or .jsonl, .parquet, .xlsx)")]))
         by_suffix = _SUFFIX_FORMATS.get(suffix)
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
