@@ -697,7 +697,10 @@ def _output_format(args) -> str:
 
         refuse_folder(args.output)              # a folder has no suffix: the folder is what is wrong
         suffix = os.path.splitext(args.output)[1].lower()
-        if suffix == ".perf":
+        from .output import same_file
+
+        # A .perf named as an input is error[output-is-input] (protect_inputs), the more telling of the two.
+        if suffix == ".perf" and not any(same_file(args.output, file) for file in getattr(args, "files", [])):
             # With --format, a .perf that was no input (another spec of the library) was overwritten with the rows.
             fmt = args.format or "csv"
             raise UsageError(error("bad-output", f"refusing to write the results to '{args.output}': a .perf file is "
