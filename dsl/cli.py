@@ -806,8 +806,7 @@ def cmd_eval(args) -> int:
         if fmt == "table":
             left = write_table(keys, columns, stream)
             if left:
-                sys.stderr.write(f"... {left:,} more rows not shown; use --format csv or -o FILE for all "
-                                 f"{result.n_rows:,}\n")
+                sys.stderr.write(_table_cut_note(result.n_rows - left, result.n_rows) + "\n")
         elif fmt == "csv":
             write_csv(keys, columns, stream, progress)
         else:
@@ -1032,6 +1031,7 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
             _check_size(predict_sweep(fmt, program, args.report), args)
         warnings: dict = {}
         rows = 0
+        all_rows = None         # the sweep's rows (after `where` and constraints), where counted
         streamed = 0            # rows given to the output so far (written to stdout, where it is the output)
 
         def strict(chunk_warnings) -> None:
@@ -1046,8 +1046,11 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                 yield from rows_on_dask(client, program, args.report, chunk_points=chunk_points, progress=progress,
                                         limit=limit)
                 return
+            nonlocal all_rows
             kept = 0
+            all_rows = 0            # counted where the rows are evaluated here, not on a cluster
             for _, result in evaluate_chunks(program, args.report, chunk_points=chunk_points, progress=progress):
+                all_rows += result.n_rows          # before chunk_table cuts the result to its first rows
                 if limit is not None and kept >= limit:     # evaluated for its warnings only
                     yield [], [], result.warnings
                     continue
@@ -1114,10 +1117,10 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                          "the counts above cover its points and those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
-    if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT:
+    if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT \
+            and (all_rows is None or all_rows > rows):
         # Below the limit the table shows every row the sweep keeps (every chunk is evaluated): nothing left out.
-        sys.stderr.write(f"... the table shows the first {min(rows, TABLE_ROW_LIMIT):,} rows of "
-                         f"{ctx.n_points:,} sweep points; use -o FILE.csv or -o FILE.jsonl for all\n")
+        sys.stderr.write(_table_cut_note(min(rows, TABLE_ROW_LIMIT), all_rows, ctx.n_points) + "\n")
     if not ctx.report.questions:
         _print_diagnostics(list(warnings.values()))
     if args.output:
@@ -1130,6 +1133,17 @@ def _joined(pieces: list[list]) -> list:
     import numpy as np
 
     return pieces[0] if len(pieces) == 1 else [np.concatenate(parts) for parts in zip(*pieces)]
+
+
+def _table_cut_note(shown: int, rows: int | None, points: int | None = None) -> str:
+    """The line under a table on the terminal that shows the first `shown` of `rows` rows, the same for a whole
+    evaluation and a chunked one; where the rows are not counted (chunks on a cluster), the sweep's `points` are
+    their upper bound."""
+    files = "-o FILE.csv, -o FILE.jsonl or -o FILE.parquet"
+    if rows is not None:
+        return f"... {rows - shown:,} more rows not shown; use --format csv, or {files}, for all {rows:,}"
+    return (f"... the rows after the first {shown:,} not shown (of up to {points:,}, one per sweep point); use "
+            f"--format csv, or {files}, for all")
 
 
 def _check_size(prediction, args) -> None:

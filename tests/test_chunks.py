@@ -256,8 +256,9 @@ def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "big.perf")]) == 0
     captured = capsys.readouterr()
     assert [line.split() for line in captured.out.splitlines()[2:4]] == [["1", "1", "1", "2"], ["1", "2", "2", "3"]]
-    assert captured.err == ("... the table shows the first 200 rows of 200,000,000 sweep points; use -o FILE.csv "
-                            "or -o FILE.jsonl for all\n")
+    # the same line as a whole evaluation's (it counted points, not rows, and named no Parquet)
+    assert captured.err == (f"... {200_000_000 - 200:,} more rows not shown; use --format csv, or -o FILE.csv, "
+                            "-o FILE.jsonl or -o FILE.parquet, for all 200,000,000\n")
 
 
 def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, capsys):
@@ -359,8 +360,8 @@ def test_a_streamed_table_shows_its_first_rows(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "mid.perf"), "--chunk-points", "5000"]) == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 2 + 200
-    assert captured.err == ("... the table shows the first 200 rows of 21,000 sweep points; use -o FILE.csv or "
-                            "-o FILE.jsonl for all\n")
+    assert captured.err == (f"... {21_000 - 200:,} more rows not shown; use --format csv, or -o FILE.csv, "
+                            "-o FILE.jsonl or -o FILE.parquet, for all 21,000\n")
 
 
 def test_a_text_table_of_a_chunked_sweep_is_refused(tmp_path, capsys):
@@ -510,3 +511,15 @@ def test_eval_notes_many_chunks_before_starting_and_q_hides_it(tmp_path, capsys,
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-q", "-o", str(out)]) == 0
     assert capsys.readouterr().err == f"wrote {out} (12 rows)\n"      # a note, as the size note: -q hides it
     assert len(out.read_text().splitlines()) == 1 + 12          # the header and every point: noted, never refused
+
+
+def test_a_chunked_table_says_what_the_whole_table_says_of_the_rows_left_out(tmp_path, capsys):
+    # `where` keeps 1,000 - 1 rows of 1,000 points: the chunked line counted the points, the whole one the rows.
+    (tmp_path / "w.perf").write_text("report r { sweep a = 1 .. 1000; where a != 500; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "w.perf")]) == 0
+    whole = capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", "100"]) == 0
+    chunked = capsys.readouterr()
+    assert chunked.out == whole.out
+    assert chunked.err == whole.err == (f"... {1000 - 1 - 200:,} more rows not shown; use --format csv, or "
+                                        "-o FILE.csv, -o FILE.jsonl or -o FILE.parquet, for all 999\n")
