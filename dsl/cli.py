@@ -783,7 +783,7 @@ def cmd_eval(args) -> int:
         from .workbook_layout import XLSX_ROW_LIMIT
 
         if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
-            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output))
+            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output, axes=result.axes))
 
         progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
@@ -867,7 +867,7 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
     if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
             and ctx.n_points > XLSX_ROW_LIMIT:
-        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True))
+        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes))
     distributed = bool(args.dask or args.workers)
     if args.measured or args.add_measured or "measured" in report.cells:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
@@ -900,19 +900,36 @@ def _distributed_with_runs(args, report):
                  f"{source}", hints=[hint])
 
 
-def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
-    """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out."""
+def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False, axes=()):
+    """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out;
+    `axes` (the report's, where known) give the first hint an example of narrowing the sweep with --set."""
     from .errors import error
     from .workbook_layout import XLSX_ROW_LIMIT
 
+    narrow = _narrowing(axes, rows, XLSX_ROW_LIMIT)
     stem = os.path.splitext(output)[0]
     count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
     return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
-                 hints=[f"write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
+                 hints=[f"narrow the sweep with --set, e.g. {narrow}, to write a workbook" if narrow else
+                        "narrow the sweep with --set AXIS=VALUE to write a workbook",
+                        f"or write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
                         "and quickest to write), or ask the report a question (where, best, largest, smallest, "
                         "pareto) whose answer fits, over a sweep small enough to evaluate at once (a question "
                         "answered chunk by chunk is written as CSV, JSON or Parquet)"])
+
+
+def _narrowing(axes, rows: int, limit: int) -> str:
+    """An example --set that narrows the sweep over `axes` to one value of an axis, '--set model=gpt2': the axis of
+    a role (a block's name needs no quoting) or a plain number, preferring one that leaves at most `limit` of
+    `rows`, else the longest (leaves the most out). '' where no axis has two values of these kinds."""
+    fit = [axis for axis in axes if axis.length > 1 and len(axis.coords) == 1
+           and (axis.coords[0].kind == "role" or axis.coords[0].kind == "num" and not axis.coords[0].unit)]
+    if not fit:
+        return ""
+    axis = min(fit, key=lambda a: (rows // a.length > limit, a.coords[0].kind != "role", -a.length))
+    value = axis.coords[0].values[0]
+    return f"--set {axis.name}={value if axis.coords[0].kind == 'role' else format(float(value), 'g')}"
 
 
 def _workbook_in_chunks(program, ctx, args):

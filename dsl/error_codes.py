@@ -489,8 +489,9 @@ _TABLE = [
               "dsl/operators.py; split a very long formula into named cells"),
     ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
               "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
-              "write every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question "
-              "whose answer fits, over a sweep small enough to evaluate at once"),
+              "narrow the sweep with --set (e.g. --set model=NAME, one value of one of the report's axes), or write "
+              "every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question whose "
+              "answer fits, over a sweep small enough to evaluate at once"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
               "install the extra the help names: in the perfdsl checkout .venv/bin/pip install -e '.[notebook]' "
               "(pandas and xarray, for to_pandas and to_xarray; '.[parquet]', '.[dask]' likewise; the pip of the "

@@ -267,12 +267,28 @@ def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, 
     assert capsys.readouterr().err == (
         "error[workbook-too-large]: a workbook of report 'capacity_planning' would have up to 884,520 rows, one per "
         "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
-        f"  = help: write every row with -o {tmp_path}/capacity.csv, -o {tmp_path}/capacity.jsonl or -o "
+        # one model leaves 884,520 / 30 points at most, under the limit (the run writes 22,113 rows)
+        "  = help: narrow the sweep with --set, e.g. --set model=opt_125m, to write a workbook\n"
+        f"  = help: or write every row with -o {tmp_path}/capacity.csv, -o {tmp_path}/capacity.jsonl or -o "
         f"{tmp_path}/capacity.parquet (the smallest and quickest to write), or ask the report a question (where, "
         "best, largest, smallest, pareto) whose answer fits, over a sweep small enough to evaluate at once (a "
         "question answered chunk by chunk is written as CSV, JSON or Parquet)\n\n"
         "1 error\n")
     assert not out.exists()
+
+
+def test_the_narrowing_example_takes_an_axis_that_brings_the_rows_under_the_limit():
+    from perfdsl.context import Axis, Coord
+
+    def axis(index, name, kind, values, unit=""):
+        return Axis(index, name, [Coord(name, "r", kind, np.array(values), unit=unit)])
+
+    axes = [axis(0, "batch", "num", [1.0, 2.0, 4.0]), axis(1, "model", "role", ["m1", "m2"]),
+            axis(2, "seq", "num", [128.0, 256.0], unit="token")]
+    # 3 x 2 x 2 = 12 rows, limit 6: model leaves 12 / 2 = 6 (a role, preferred); limit 4: only batch leaves 12 / 3
+    assert cli._narrowing(axes, 12, 6) == "--set model=m1"
+    assert cli._narrowing(axes, 12, 4) == "--set batch=1"
+    assert cli._narrowing(axes[2:], 12, 4) == ""          # a number with a unit would need quoting: no example
 
 
 def test_running_out_of_memory_is_a_located_error_not_an_internal_one(tmp_path, monkeypatch, capsys):
