@@ -122,13 +122,19 @@ def _parser() -> argparse.ArgumentParser:
                     help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
                          "change a figure and see every estimate move")
     ev.add_argument("--chunk-points", type=_whole_number("points", "100000, 100_000 or 1e5"), metavar="N",
-                    help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
-                         "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
+                    help="evaluate N sweep points at a time (1e5 and 100_000 are read too), streaming the rows to "
+                         "the output (default: the whole sweep at once where its arrays hold at most 1 GiB, else "
+                         "chunks of about 256 MiB of arrays: README.md, 'Sweeps of any size'); a chunk costs about "
+                         "7 ms whatever its size, so a small N over a large sweep is slow (a note says so)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
-                    "(tcp://HOST:8786); the results are those of the serial run")
-    ev.add_argument("--workers", type=_whole_number("workers", "4"), metavar="N", help="evaluate the chunks on a local Dask cluster of N processes "
-                    "(not with --dask)")
-    ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+                    "(tcp://HOST:8786); the results are those of the serial run (needs the extra dask: pip install "
+                    "-e '.[dask]')")
+    ev.add_argument("--workers", type=_whole_number("workers", "4"), metavar="N",
+                    help="evaluate the chunks on a local Dask cluster of N processes (not with --dask; needs the "
+                         "extra dask: pip install -e '.[dask]')")
+    ev.add_argument("-q", "--quiet", action="store_true",
+                    help="no progress bars, and no notes: the size of a large output (above 1 GB), a --chunk-points "
+                         "that cuts the sweep into very many chunks")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
     ex.add_argument("file", metavar="FILE")

@@ -1085,3 +1085,13 @@ def test_a_count_below_one_says_what_to_give(tmp_path, capsys, option, value, sa
     (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
     assert cli.main(["eval", str(tmp_path / "r.perf"), option, value]) == 2
     assert capsys.readouterr().err.startswith(f"error[bad-option]: {said}\n  = help: {hint}\n")
+
+
+def test_eval_help_says_what_q_hides_what_the_cluster_options_need_and_where_the_threshold_is(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())        # argparse wraps at the terminal's width
+    assert "-q, --quiet no progress bars, and no notes: the size of a large output (above 1 GB), a --chunk-points " \
+           "that cuts the sweep into very many chunks" in text
+    assert text.count("needs the extra dask: pip install -e '.[dask]'") == 2          # --dask and --workers
+    assert "at most 1 GiB, else chunks of about 256 MiB of arrays: README.md, 'Sweeps of any size'" in text
