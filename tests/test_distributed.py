@@ -95,6 +95,16 @@ def test_eval_with_dask_to_stdout_counts_every_chunks_warnings(cluster, tmp_path
     assert on_dask.err[on_dask.err.index("warning["):] == whole.err[whole.err.index("warning["):]
 
 
+def test_a_table_of_chunks_on_dask_says_its_rows_are_at_most_the_sweeps_points(cluster, tmp_path, capsys):
+    # The workers send back a table's first rows only, so the rows left out are not counted there: the sweep's
+    # points bound them (the serial run counts them: test_chunks).
+    (tmp_path / "w.perf").write_text("report r { sweep a = 1 .. 1000; where a != 500; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", "100", "--dask",
+                     cluster.scheduler_address]) == 0
+    assert capsys.readouterr().err == ("... the rows after the first 200 not shown (of up to 1,000, one per sweep "
+                                       "point); use --format csv, or -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, "
+                                       "for all\n")
+
 def test_workers_below_one_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--workers", "0"]) == 2
