@@ -118,6 +118,17 @@ def plan(program, report: str | None, chunk_points: int | None = None) -> list[C
     return plan_boxes(ctx.shape, chunk_points or points, order)
 
 
+def count_plan(program, report: str | None, chunk_points: int) -> int:
+    """len(plan(program, report, chunk_points)), without listing the chunks (a million of them take seconds)."""
+    from .chunks import count_chunks
+
+    ctx, _ = program.prepare(report)
+    if not answers_by_box(program, report):
+        return count_chunks(ctx.shape, chunk_points)
+    _, order, _ = _step_one_layout(program, report)
+    return count_chunks(tuple(ctx.shape[a] for a in order), chunk_points)
+
+
 def _box_points(program, report: str | None) -> int:
     """The most points of a box (Program.chunk_points: a chunk evaluated whole holds no more), found once."""
     plans = _PLANS.setdefault(program, {})

@@ -44,6 +44,19 @@ BYTES_PER_VALUE = 8                    # float64; booleans and strings are count
 WHOLE_EVALUATION_BYTES = 1 << 30
 
 
+# What one chunk costs whatever its size (the walk over the linked formulas, the question's merge, the output's
+# per-chunk work), for many_chunks_note. Measured on the 2-core machine (shared), capacity_questions.perf's
+# latency_throughput: 6.3-7.3 ms of CPU a chunk over 3,000 chunks of 1 to 4 points (evaluate_chunks, the rows);
+# `perfdsl eval -o out.csv` of its Pareto question with --chunk-points 7 (4 points a chunk): --set batch="1 .. 400",
+# 96,000 chunks, 736 s (620 s of CPU), 6.5-7.7 ms a chunk; --set batch="1 .. 40", 15,600 chunks, 151 s (81 s of
+# CPU), against 3.7 s in all in default chunks. 7 ms: what a run of that many chunks takes at the least.
+CHUNK_OVERHEAD_S = 0.007
+# The chunks from which the note is printed: 1,000 chunks cost about 7 s of overhead alone, a wait that is
+# noticed, and more than the arrays of the same points cost in default chunks (about 0.3 s a 10 million points
+# above). Below it the note is left out: tests and small runs use a few chunks of a few points on purpose.
+MANY_CHUNKS = 1_000
+
+
 @dataclass(frozen=True)
 class Chunk:
     """One slice of a sweep: for each axis a position (int) or a slice; its rows are offset .. offset + n_points."""
@@ -141,6 +154,29 @@ def chunk_points_for(bytes_per_point: float) -> int:
     if not bytes_per_point > 0:
         return MAX_CHUNK_POINTS
     return int(min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, CHUNK_BYTES // bytes_per_point)))
+
+
+def many_chunks_note(n_chunks: int, chunk_points: int, default_points: int, n_points: int) -> str | None:
+    """The note printed before a run cut by --chunk-points `chunk_points` into `n_chunks` chunks, where the per-chunk
+    overhead (CHUNK_OVERHEAD_S each) dominates: MANY_CHUNKS or more, and smaller than the default chunks
+    (`default_points`, Program.chunk_points) of the sweep of `n_points`. None where no note is due."""
+    if n_chunks < MANY_CHUNKS or chunk_points >= default_points:
+        return None
+    default_chunks = -(-n_points // default_points)
+    return (f"note: --chunk-points {chunk_points:,} cuts the sweep of {n_points:,} points into {n_chunks:,} chunks, "
+            f"and each chunk costs about {CHUNK_OVERHEAD_S * 1000:.0f} ms whatever its size: at least "
+            f"{duration(n_chunks * CHUNK_OVERHEAD_S)}; leave out --chunk-points (chunks of about "
+            f"{CHUNK_BYTES >> 20} MiB of arrays: {default_points:,} points here, {default_chunks:,} "
+            f"chunk{'' if default_chunks == 1 else 's'}) or give a larger N")
+
+
+def duration(seconds: float) -> str:
+    """A rough time for messages: 42 -> 'about 42 s', 660 -> 'about 11 minutes', 15600 -> 'about 4.3 hours'."""
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 5400:
+        return f"about {seconds / 60:.0f} minutes"
+    return f"about {seconds / 3600:,.1f} hours"
 
 
 def slice_context(ctx: ReportContext, chunk: Chunk) -> ReportContext:

@@ -121,14 +121,20 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--live", action="store_true",
                     help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
                          "change a figure and see every estimate move")
-    ev.add_argument("--chunk-points", type=int, metavar="N",
-                    help="evaluate N sweep points at a time, streaming the rows to the output (default: the whole "
-                         "sweep at once where it fits in memory, else chunks of about 256 MiB of arrays)")
+    ev.add_argument("--chunk-points", type=_whole_number("points", "100000, 100_000 or 1e5"), metavar="N",
+                    help="evaluate N sweep points at a time (1e5 and 100_000 are read too), streaming the rows to "
+                         "the output (default: the whole sweep at once where its arrays hold at most 1 GiB, else "
+                         "chunks of about 256 MiB of arrays: README.md, 'Sweeps of any size'); a chunk costs about "
+                         "7 ms whatever its size, so a small N over a large sweep is slow (a note says so)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
-                    "(tcp://HOST:8786); the results are those of the serial run")
-    ev.add_argument("--workers", type=int, metavar="N", help="evaluate the chunks on a local Dask cluster of N processes "
-                    "(not with --dask)")
-    ev.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+                    "(tcp://HOST:8786); the results are those of the serial run (needs the extra dask: pip install "
+                    "-e '.[dask]')")
+    ev.add_argument("--workers", type=_whole_number("workers", "4"), metavar="N",
+                    help="evaluate the chunks on a local Dask cluster of N processes (not with --dask; needs the "
+                         "extra dask: pip install -e '.[dask]')")
+    ev.add_argument("-q", "--quiet", action="store_true",
+                    help="no progress bars, and no notes: the size of a large output (above 1 GB), a --chunk-points "
+                         "that cuts the sweep into very many chunks")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
     ex.add_argument("file", metavar="FILE")
@@ -281,6 +287,26 @@ def _positive_jobs(text: str) -> int:
     if jobs < 1:
         raise argparse.ArgumentTypeError(f"{jobs} processes: give 1 or more")
     return jobs
+
+
+def _whole_number(what: str, example: str):
+    """An argparse type for a count of `what` (points, workers): a whole number written as 1000000, 1_000_000 or
+    1e6 (argparse's int refused 1e6 without a word of why). Its sign is checked where it is used (cmd_eval), with a
+    help saying what to give. Raises ArgumentTypeError (usage, status 2) for text that is no whole number."""
+    def parse(text: str) -> int:
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            value = Decimal(text.strip())
+        except InvalidOperation:
+            value = None
+        # adjusted(): the exponent, so that 1e999999999 is not turned into an int of a billion digits
+        if value is None or not value.is_finite() or value.adjusted() > 18 or value != value.to_integral_value():
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of {what}: write e.g. {example}")
+        return int(value)
+
+    parse.__name__ = f"whole number of {what}"        # argparse names the type by it in some messages
+    return parse
 
 
 def _version() -> str:
@@ -673,7 +699,20 @@ def _output_format(args) -> str:
     from .errors import UsageError, did_you_mean, error
 
     if args.output:
+        from .output import refuse_folder
+
+        refuse_folder(args.output)              # a folder has no suffix: the folder is what is wrong
         suffix = os.path.splitext(args.output)[1].lower()
+        from .output import same_file
+
+        # A .perf named as an input is error[output-is-input] (protect_inputs), the more telling of the two.
+        if suffix == ".perf" and not any(same_file(args.output, file) for file in getattr(args, "files", [])):
+            # With --format, a .perf that was no input (another spec of the library) was overwritten with the rows.
+            fmt = args.format or "csv"
+            raise UsageError(error("bad-output", f"refusing to write the results to '{args.output}': a .perf file is "
+                                   "a spec, not an output of eval",
+                                   hints=[f"write them to -o {os.path.splitext(args.output)[0]}{_FORMAT_SUFFIX[fmt]}"
+                                          + ("" if args.format else " (or .jsonl, .parquet, .xlsx)")]))
         by_suffix = _SUFFIX_FORMATS.get(suffix)
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
@@ -699,6 +738,10 @@ def cmd_eval(args) -> int:
     from .render import write_csv, write_json, write_table
 
     fmt = _output_format(args)
+    if args.dask is not None:          # before anything is loaded, and never "" read as no --dask at all
+        from .distributed import check_address
+
+        check_address(args.dask)
     if args.dask and args.workers:
         from .errors import UsageError, error
 
@@ -746,7 +789,7 @@ def cmd_eval(args) -> int:
         from .workbook_layout import XLSX_ROW_LIMIT
 
         if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
-            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output))
+            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output, axes=result.axes))
 
         progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
@@ -769,8 +812,7 @@ def cmd_eval(args) -> int:
         if fmt == "table":
             left = write_table(keys, columns, stream)
             if left:
-                sys.stderr.write(f"... {left:,} more rows not shown; use --format csv or -o FILE for all "
-                                 f"{result.n_rows:,}\n")
+                sys.stderr.write(_table_cut_note(result.n_rows - left, result.n_rows) + "\n")
         elif fmt == "csv":
             write_csv(keys, columns, stream, progress)
         else:
@@ -816,9 +858,13 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     from .workbook_layout import XLSX_ROW_LIMIT
 
     if args.chunk_points is not None and args.chunk_points < 1:
-        raise UsageError(error("bad-option", f"--chunk-points {args.chunk_points}: a chunk holds at least one point"))
+        raise UsageError(error("bad-option", f"--chunk-points {args.chunk_points}: a chunk holds at least one point",
+                               hints=["give a whole number of points a chunk, 1 or more (e.g. 100000 or 1e5), or "
+                                      "leave out --chunk-points for chunks of about 256 MiB of arrays"]))
     if args.workers is not None and args.workers < 1:
-        raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker"))
+        raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker",
+                               hints=["give the number of worker processes of the local cluster, 1 or more (e.g. "
+                                      "--workers 2), or leave out --workers to evaluate in this process"]))
     if not program.reports:
         return 0, program
     overridden = program.with_overrides(overrides or None, args.report)
@@ -827,7 +873,7 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
     if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
             and ctx.n_points > XLSX_ROW_LIMIT:
-        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True))
+        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes))
     distributed = bool(args.dask or args.workers)
     if args.measured or args.add_measured or "measured" in report.cells:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
@@ -860,19 +906,36 @@ def _distributed_with_runs(args, report):
                  f"{source}", hints=[hint])
 
 
-def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False):
-    """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out."""
+def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False, axes=()):
+    """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out;
+    `axes` (the report's, where known) give the first hint an example of narrowing the sweep with --set."""
     from .errors import error
     from .workbook_layout import XLSX_ROW_LIMIT
 
+    narrow = _narrowing(axes, rows, XLSX_ROW_LIMIT)
     stem = os.path.splitext(output)[0]
     count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
     return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
-                 hints=[f"write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
+                 hints=[f"narrow the sweep with --set, e.g. {narrow}, to write a workbook" if narrow else
+                        "narrow the sweep with --set AXIS=VALUE to write a workbook",
+                        f"or write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
                         "and quickest to write), or ask the report a question (where, best, largest, smallest, "
                         f"pareto) whose answer fits (a best, largest, smallest or pareto answer of up to "
                         f"{XLSX_ROW_LIMIT:,} rows is a workbook however large the sweep)"])
+
+
+def _narrowing(axes, rows: int, limit: int) -> str:
+    """An example --set that narrows the sweep over `axes` to one value of an axis, '--set model=gpt2': the axis of
+    a role (a block's name needs no quoting) or a plain number, preferring one that leaves at most `limit` of
+    `rows`, else the longest (leaves the most out). '' where no axis has two values of these kinds."""
+    fit = [axis for axis in axes if axis.length > 1 and len(axis.coords) == 1
+           and (axis.coords[0].kind == "role" or axis.coords[0].kind == "num" and not axis.coords[0].unit)]
+    if not fit:
+        return ""
+    axis = min(fit, key=lambda a: (rows // a.length > limit, a.coords[0].kind != "role", -a.length))
+    value = axis.coords[0].values[0]
+    return f"--set {axis.name}={value if axis.coords[0].kind == 'role' else format(float(value), 'g')}"
 
 
 def _workbook_in_chunks(program, ctx, args):
@@ -918,6 +981,8 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
     if fmt == "table" and args.output and not ctx.report.questions:
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
                                "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
+    if args.chunk_points and not args.quiet:        # a note, as the size note: -q hides it; never refused
+        _note_many_chunks(program, ctx, args.report, args.chunk_points)
     progress = Progress("evaluating", unit="points", quiet=args.quiet)
     with contextlib.ExitStack() as stack:
         client = None
@@ -959,6 +1024,23 @@ def _write_answer_workbook(answered, program, args) -> int:
     progress.done()
     sys.stderr.write(f"wrote {path} ({_rows(answered.n_rows)})\n")
     return EXIT_OK
+
+
+def _note_many_chunks(program, ctx, report: str | None, chunk_points: int) -> None:
+    """Print chunks.many_chunks_note where --chunk-points cuts the sweep into so many chunks that their overhead
+    dominates (a tiny N ran silently for minutes to hours). A note, not a warning[...]: a diagnostic warning would
+    make --strict refuse a run whose specs are fine."""
+    from .chunks import count_chunks, many_chunks_note
+
+    if ctx.report.questions:
+        from .candidates import count_plan
+
+        n_chunks = count_plan(program, report, chunk_points)
+    else:
+        n_chunks = count_chunks(ctx.shape, chunk_points)
+    note = many_chunks_note(n_chunks, chunk_points, program.chunk_points(report), ctx.n_points)
+    if note:
+        sys.stderr.write(note + "\n")
 
 
 def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, client) -> int:
@@ -1008,6 +1090,7 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
             _check_size(predict_sweep(fmt, program, args.report), args)
         warnings: dict = {}
         rows = 0
+        all_rows = None         # the sweep's rows (after `where` and constraints), where counted
         streamed = 0            # rows given to the output so far (written to stdout, where it is the output)
 
         def strict(chunk_warnings) -> None:
@@ -1022,8 +1105,11 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                 yield from rows_on_dask(client, program, args.report, chunk_points=chunk_points, progress=progress,
                                         limit=limit)
                 return
+            nonlocal all_rows
             kept = 0
+            all_rows = 0            # counted where the rows are evaluated here, not on a cluster
             for _, result in evaluate_chunks(program, args.report, chunk_points=chunk_points, progress=progress):
+                all_rows += result.n_rows          # before chunk_table cuts the result to its first rows
                 if limit is not None and kept >= limit:     # evaluated for its warnings only
                     yield [], [], result.warnings
                     continue
@@ -1090,10 +1176,10 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                          "the counts above cover its points and those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
-    if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT:
+    if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT \
+            and (all_rows is None or all_rows > rows):
         # Below the limit the table shows every row the sweep keeps (every chunk is evaluated): nothing left out.
-        sys.stderr.write(f"... the table shows the first {min(rows, TABLE_ROW_LIMIT):,} rows of "
-                         f"{ctx.n_points:,} sweep points; use -o FILE.csv or -o FILE.jsonl for all\n")
+        sys.stderr.write(_table_cut_note(min(rows, TABLE_ROW_LIMIT), all_rows, ctx.n_points) + "\n")
     if not ctx.report.questions:
         _print_diagnostics(list(warnings.values()))
     if args.output:
@@ -1106,6 +1192,17 @@ def _joined(pieces: list[list]) -> list:
     import numpy as np
 
     return pieces[0] if len(pieces) == 1 else [np.concatenate(parts) for parts in zip(*pieces)]
+
+
+def _table_cut_note(shown: int, rows: int | None, points: int | None = None) -> str:
+    """The line under a table on the terminal that shows the first `shown` of `rows` rows, the same for a whole
+    evaluation and a chunked one; where the rows are not counted (chunks on a cluster), the sweep's `points` are
+    their upper bound."""
+    files = "-o FILE.csv, -o FILE.jsonl or -o FILE.parquet"
+    if rows is not None:
+        return f"... {rows - shown:,} more rows not shown; use --format csv, or {files}, for all {rows:,}"
+    return (f"... the rows after the first {shown:,} not shown (of up to {points:,}, one per sweep point); use "
+            f"--format csv, or {files}, for all")
 
 
 def _check_size(prediction, args) -> None:

@@ -51,6 +51,45 @@ Progress = Callable[[int, int], None]
 RUNS_PER_THREAD = 8
 
 
+# The schemes of distributed's own transports a scheduler listens on (distributed.comm.registry). `inproc` (a
+# scheduler in this same process: inproc://HOST/PID/N, no port) is passed through unchecked and left out of the
+# message: nobody types it, but an in-process cluster (the tests') has such an address.
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_ADDRESS_FORM = "give the scheduler's address as tcp://HOST:8786 (its scheme, host and port; 8786 is dask's default)"
+
+
+def check_address(address: str) -> None:
+    """Raise UsageError (error[bad-option], exit 2) for a --dask ADDRESS that is not SCHEME://HOST:PORT or HOST:PORT
+    (scheme one of SCHEMES, port 1 to 65535, an IPv6 host in brackets): checked before connecting, where distributed
+    raised a bare ValueError ("missing port number", "unknown address scheme 'http'"), reported as an internal
+    error. An empty address is refused too: `--dask "$SCHEDULER"` with the variable unset ran serially, without a
+    word."""
+    if not address.strip():
+        raise UsageError(error("bad-option", "--dask '': the address of the Dask scheduler is empty",
+                               hints=[_ADDRESS_FORM + "; a shell variable given as the address may be unset"]))
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme == "inproc":
+        return
+    if scheme not in SCHEMES:
+        raise UsageError(error("bad-option", f"--dask {address}: '{scheme}://' is not a scheme of a Dask scheduler "
+                               f"({', '.join(SCHEMES)})",
+                               hints=[_ADDRESS_FORM] + (["HOST:8787 over http:// is the dashboard, not the scheduler"]
+                                                        if scheme in ("http", "https") else [])))
+    host, colon, port = rest.rpartition(":")
+    if not colon or "]" in port:                    # "host", or "[::1]" (an IPv6 host without its port)
+        what = "no port"
+    elif not host:
+        what = "no host"
+    elif not (port.isdigit() and 0 < int(port) < 65536):
+        what = f"'{port}' is not a port (1 to 65535)"
+    else:
+        return
+    raise UsageError(error("bad-option", f"--dask {address}: {what} in the address of the Dask scheduler",
+                           hints=[_ADDRESS_FORM]))
+
+
 @contextmanager
 def dask_client(address: str | None = None, workers: int | None = None) -> Iterator[object]:
     """A client of the cluster at `address`, or of a local cluster of `workers` processes (one thread each, as

@@ -421,13 +421,15 @@ _TABLE = [
               "'{folder}': {reason}",
               "`perfdsl cache clear` removes perfdsl's files from its cache folder: check the folder's owner and "
               "permissions (`perfdsl cache info`); files that fail for the same reason are one error"),
-    ErrorCode("bad-option", "usage", _E, "cannot read --set {item} | --dask {address} and --workers {n} each choose "
-              "a cluster for the chunks: give one of them | {option} evaluates a sweep in chunks, which are not "
+    ErrorCode("bad-option", "usage", _E, "cannot read --set {item} | --dask {address}: no port in the address of the "
+              "Dask scheduler | --dask {address} and --workers {n} each choose a cluster for the chunks: give one of "
+              "them | {option} evaluates a sweep in chunks, which are not "
               "matched with run logs, and {the report's `measured` cell (file:line), or --measured} names run logs | "
               "--live writes the cost model as formulas over one whole evaluation, and {what makes the run chunked} | "
               "...",
-              "write --set CELL=VALUE; give --dask or --workers, not both; leave out --measured, or evaluate on one "
-              "machine; leave out --live (a workbook of a question answered in chunks holds its values)"),
+              "write --set CELL=VALUE; give --dask tcp://HOST:8786; give --dask or --workers, not both; leave out "
+              "--measured, or evaluate on one machine; leave out --live (a workbook of a question answered in chunks "
+              "holds its values)"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
@@ -462,7 +464,9 @@ _TABLE = [
     ErrorCode("bad-output", "usage", _E, "cannot tell the format of '{output}' from its suffix[: ingest writes .csv "
               "(perfdsl's CSV) or .jsonl (JSON Lines)] | --format {format} "
               "does not match '{output}' | cannot write "
-              "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | permission denied | "
+              "'{output}': the folder '{folder}' does not exist | '{path}' is a file, not a folder | it ends with '/', so it "
+              "names a folder | refusing to write the results to '{output}': a .perf file is a spec, not an output of "
+              "eval | permission denied | "
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
               "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
               "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
@@ -493,9 +497,9 @@ _TABLE = [
               "dsl/operators.py; split a very long formula into named cells"),
     ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
               "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
-              "write every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question "
-              "whose answer fits (an answer of a sweep of any size, evaluated in chunks, is a workbook up to the "
-              "limit)"),
+              "narrow the sweep with --set (e.g. --set model=NAME, one value of one of the report's axes), or write "
+              "every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question whose "
+              "answer fits (an answer of a sweep of any size, evaluated in chunks, is a workbook up to the limit)"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",
               "install the extra the help names: in the perfdsl checkout .venv/bin/pip install -e '.[notebook]' "
               "(pandas and xarray, for to_pandas and to_xarray; '.[parquet]', '.[dask]' likewise; the pip of the "

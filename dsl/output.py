@@ -74,6 +74,17 @@ def protect_inputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
     check_target(target)
 
 
+def refuse_folder(output: str) -> None:
+    """A usage error (bad-output, exit 2) for an output that is a folder, or a path ending with '/', which names one
+    (there or not): checked before the format is read from the suffix, where `-o out/` was told its format could not
+    be told, and, where out/ was not there, written as a file named out with --format."""
+    if os.path.isdir(output):
+        check_target(Path(output))
+    if output.endswith(("/", os.sep)):
+        raise UsageError(error("bad-output", f"cannot write '{output}': it ends with '/', so it names a folder",
+                               hints=[f"name a file, e.g. -o {output}results.csv"]))
+
+
 def check_target(target: Path, *, folder_must_exist: bool = True) -> None:
     """A usage error (bad-output, exit 2) for an output that is a folder, or (with folder_must_exist) whose folder does
     not exist or is a file."""

@@ -285,8 +285,9 @@ def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "big.perf")]) == 0
     captured = capsys.readouterr()
     assert [line.split() for line in captured.out.splitlines()[2:4]] == [["1", "1", "1", "2"], ["1", "2", "2", "3"]]
-    assert captured.err == ("... the table shows the first 200 rows of 200,000,000 sweep points; use -o FILE.csv "
-                            "or -o FILE.jsonl for all\n")
+    # the same line as a whole evaluation's (it counted points, not rows, and named no Parquet)
+    assert captured.err == (f"... {200_000_000 - 200:,} more rows not shown; use --format csv, or -o FILE.csv, "
+                            "-o FILE.jsonl or -o FILE.parquet, for all 200,000,000\n")
 
 
 def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, capsys):
@@ -295,12 +296,28 @@ def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, 
     assert capsys.readouterr().err == (
         "error[workbook-too-large]: a workbook of report 'capacity_planning' would have up to 884,520 rows, one per "
         "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
-        f"  = help: write every row with -o {tmp_path}/capacity.csv, -o {tmp_path}/capacity.jsonl or -o "
+        # one model leaves 884,520 / 30 points at most, under the limit (the run writes 22,113 rows)
+        "  = help: narrow the sweep with --set, e.g. --set model=opt_125m, to write a workbook\n"
+        f"  = help: or write every row with -o {tmp_path}/capacity.csv, -o {tmp_path}/capacity.jsonl or -o "
         f"{tmp_path}/capacity.parquet (the smallest and quickest to write), or ask the report a question (where, "
         "best, largest, smallest, pareto) whose answer fits (a best, largest, smallest or pareto answer of up to "
         "100,000 rows is a workbook however large the sweep)\n\n"
         "1 error\n")
     assert not out.exists()
+
+
+def test_the_narrowing_example_takes_an_axis_that_brings_the_rows_under_the_limit():
+    from perfdsl.context import Axis, Coord
+
+    def axis(index, name, kind, values, unit=""):
+        return Axis(index, name, [Coord(name, "r", kind, np.array(values), unit=unit)])
+
+    axes = [axis(0, "batch", "num", [1.0, 2.0, 4.0]), axis(1, "model", "role", ["m1", "m2"]),
+            axis(2, "seq", "num", [128.0, 256.0], unit="token")]
+    # 3 x 2 x 2 = 12 rows, limit 6: model leaves 12 / 2 = 6 (a role, preferred); limit 4: only batch leaves 12 / 3
+    assert cli._narrowing(axes, 12, 6) == "--set model=m1"
+    assert cli._narrowing(axes, 12, 4) == "--set batch=1"
+    assert cli._narrowing(axes[2:], 12, 4) == ""          # a number with a unit would need quoting: no example
 
 
 def test_running_out_of_memory_is_a_located_error_not_an_internal_one(tmp_path, monkeypatch, capsys):
@@ -388,8 +405,8 @@ def test_a_streamed_table_shows_its_first_rows(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "mid.perf"), "--chunk-points", "5000"]) == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 2 + 200
-    assert captured.err == ("... the table shows the first 200 rows of 21,000 sweep points; use -o FILE.csv or "
-                            "-o FILE.jsonl for all\n")
+    assert captured.err == (f"... {21_000 - 200:,} more rows not shown; use --format csv, or -o FILE.csv, "
+                            "-o FILE.jsonl or -o FILE.parquet, for all 21,000\n")
 
 
 def test_a_text_table_of_a_chunked_sweep_is_refused(tmp_path, capsys):
@@ -507,3 +524,47 @@ def test_glibc_keeps_freed_arrays_for_the_next_evaluation():
         pytest.skip("mallopt is glibc's: elsewhere keep_freed_memory does nothing")
     assert keep_freed_memory() is True
     assert keep_freed_memory() is True               # once per process; later calls say what the first did
+
+
+# -- the note on a --chunk-points that cuts the sweep into so many chunks that their overhead dominates ----------
+
+def test_the_many_chunks_note_counts_the_chunks_and_their_time():
+    from perfdsl.chunks import CHUNK_OVERHEAD_S, many_chunks_note
+
+    # 6,240,000 points in chunks of 4 (--chunk-points 7 over an inner axis of 4): 6,240,000 / 4 chunks
+    note = many_chunks_note(6_240_000 // 4, 7, 912_858, 6_240_000)
+    hours = 6_240_000 // 4 * CHUNK_OVERHEAD_S / 3600
+    assert note == (f"note: --chunk-points 7 cuts the sweep of 6,240,000 points into 1,560,000 chunks, and each chunk "
+                    f"costs about 7 ms whatever its size: at least about {hours:,.1f} hours; leave out --chunk-points "
+                    f"(chunks of about 256 MiB of arrays: 912,858 points here, {-(-6_240_000 // 912_858)} chunks) or "
+                    "give a larger N")
+    assert many_chunks_note(999, 1, 1_000_000, 999) is None                # below MANY_CHUNKS: no note
+    assert many_chunks_note(5_000, 2_000_000, 1_000_000, 10**10) is None   # chunks no smaller than the default's
+
+
+def test_eval_notes_many_chunks_before_starting_and_q_hides_it(tmp_path, capsys, monkeypatch):
+    from perfdsl import chunks, cli
+
+    monkeypatch.setattr(chunks, "MANY_CHUNKS", 4)         # 1,000 chunks of a real sweep take seconds
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 12; show a }\n")
+    out = tmp_path / "out.csv"
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note: --chunk-points 3 cuts the sweep of 12 points into 4 chunks, and each chunk costs "
+                          "about 7 ms whatever its size: at least about 0 s; leave out --chunk-points")
+    assert err.endswith(f"wrote {out} (12 rows)\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-q", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == f"wrote {out} (12 rows)\n"      # a note, as the size note: -q hides it
+    assert len(out.read_text().splitlines()) == 1 + 12          # the header and every point: noted, never refused
+
+
+def test_a_chunked_table_says_what_the_whole_table_says_of_the_rows_left_out(tmp_path, capsys):
+    # `where` keeps 1,000 - 1 rows of 1,000 points: the chunked line counted the points, the whole one the rows.
+    (tmp_path / "w.perf").write_text("report r { sweep a = 1 .. 1000; where a != 500; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "w.perf")]) == 0
+    whole = capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", "100"]) == 0
+    chunked = capsys.readouterr()
+    assert chunked.out == whole.out
+    assert chunked.err == whole.err == (f"... {1000 - 1 - 200:,} more rows not shown; use --format csv, or "
+                                        "-o FILE.csv, -o FILE.jsonl or -o FILE.parquet, for all 999\n")

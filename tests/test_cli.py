@@ -1070,3 +1070,50 @@ def test_the_command_ends_with_everything_written(work):
     assert (folder.returncode, folder.stdout, folder.stderr) == (0, f"{work / 'xdg' / 'perfdsl'}\n", "")
     listed = subprocess.run([sys.executable, "-m", "perfdsl.cli", "errors"], capture_output=True, text=True, env=env)
     assert listed.returncode == 0 and listed.stdout.count("\n") > 100 and listed.stdout.endswith("\n")
+
+
+# -- --chunk-points and --workers: whole numbers as a user writes them, and what to give instead -----------------
+
+@pytest.mark.parametrize("written, points", [("1e6", 1_000_000), ("1_000_000", 1_000_000), ("1.5e3", 1_500),
+                                             ("4", 4)])
+def test_chunk_points_takes_a_whole_number_written_with_an_exponent_or_underscores(tmp_path, capsys, written, points):
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli._parser().parse_args(["eval", "r.perf", "--chunk-points", written]).chunk_points == points
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "--format", "csv", "--chunk-points", written]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a,a", "1,1.0", "2,2.0", "3,3.0"]    # the axis, the shown a
+
+
+@pytest.mark.parametrize("option, written, example", [("--chunk-points", "1.5", "100000, 100_000 or 1e5"),
+                                                      ("--chunk-points", "1e-3", "100000, 100_000 or 1e5"),
+                                                      ("--workers", "2.5", "4"), ("--workers", "NaN", "4")])
+def test_a_count_that_is_no_whole_number_says_what_to_write(tmp_path, capsys, option, written, example):
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["eval", str(tmp_path / "r.perf"), option, written])
+    assert exited.value.code == 2
+    what = "points" if option == "--chunk-points" else "workers"
+    assert f"error: argument {option}: '{written}' is not a whole number of {what}: write e.g. {example}\n" \
+        in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value, said, hint", [
+    ("--chunk-points", "-5", "--chunk-points -5: a chunk holds at least one point",
+     "give a whole number of points a chunk, 1 or more (e.g. 100000 or 1e5), or leave out --chunk-points for chunks "
+     "of about 256 MiB of arrays"),
+    ("--workers", "0", "--workers 0: a cluster has at least one worker",
+     "give the number of worker processes of the local cluster, 1 or more (e.g. --workers 2), or leave out "
+     "--workers to evaluate in this process")])
+def test_a_count_below_one_says_what_to_give(tmp_path, capsys, option, value, said, hint):
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), option, value]) == 2
+    assert capsys.readouterr().err.startswith(f"error[bad-option]: {said}\n  = help: {hint}\n")
+
+
+def test_eval_help_says_what_q_hides_what_the_cluster_options_need_and_where_the_threshold_is(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())        # argparse wraps at the terminal's width
+    assert "-q, --quiet no progress bars, and no notes: the size of a large output (above 1 GB), a --chunk-points " \
+           "that cuts the sweep into very many chunks" in text
+    assert text.count("needs the extra dask: pip install -e '.[dask]'") == 2          # --dask and --workers
+    assert "at most 1 GiB, else chunks of about 256 MiB of arrays: README.md, 'Sweeps of any size'" in text

@@ -95,6 +95,16 @@ def test_eval_with_dask_to_stdout_counts_every_chunks_warnings(cluster, tmp_path
     assert on_dask.err[on_dask.err.index("warning["):] == whole.err[whole.err.index("warning["):]
 
 
+def test_a_table_of_chunks_on_dask_says_its_rows_are_at_most_the_sweeps_points(cluster, tmp_path, capsys):
+    # The workers send back a table's first rows only, so the rows left out are not counted there: the sweep's
+    # points bound them (the serial run counts them: test_chunks).
+    (tmp_path / "w.perf").write_text("report r { sweep a = 1 .. 1000; where a != 500; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", "100", "--dask",
+                     cluster.scheduler_address]) == 0
+    assert capsys.readouterr().err == ("... the rows after the first 200 not shown (of up to 1,000, one per sweep "
+                                       "point); use --format csv, or -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, "
+                                       "for all\n")
+
 def test_workers_below_one_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--workers", "0"]) == 2
@@ -106,6 +116,33 @@ def test_an_unreachable_scheduler_is_a_usage_error(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--dask", "tcp://127.0.0.1:9"]) == 2
     assert capsys.readouterr().err.startswith("error[bad-option]: cannot reach the Dask scheduler at "
                                               "'tcp://127.0.0.1:9': ")
+
+
+
+@pytest.mark.parametrize("address, said", [
+    ("notanaddress", "--dask notanaddress: no port in the address of the Dask scheduler"),
+    ("tcp://127.0.0.1", "--dask tcp://127.0.0.1: no port in the address of the Dask scheduler"),
+    ("tcp://:8786", "--dask tcp://:8786: no host in the address of the Dask scheduler"),
+    ("tcp://h:99999", "--dask tcp://h:99999: '99999' is not a port (1 to 65535) in the address of the Dask scheduler"),
+    ("http://127.0.0.1:8787", "--dask http://127.0.0.1:8787: 'http://' is not a scheme of a Dask scheduler "
+                              "(tcp, tls, ws, wss, ucx)"),
+    ("", "--dask '': the address of the Dask scheduler is empty"),
+])
+def test_a_malformed_scheduler_address_is_a_usage_error_before_connecting(tmp_path, capsys, address, said):
+    # distributed's ValueError was error[internal], exit 1; "" (an unset shell variable) ran serially, exit 0.
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "--dask", address, "--format", "csv"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error[bad-option]: {said}\n  = help: give the scheduler's address as "
+                                   "tcp://HOST:8786 (its scheme, host and port; 8786 is dask's default)")
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tcp://[::1]:8786", "tls://h:1"])
+def test_a_well_formed_scheduler_address_passes_the_check(address):
+    from perfdsl.distributed import check_address
+
+    check_address(address)          # no error: whether a scheduler answers there is the connection's to say
 
 
 # -- the program kept on each worker (dask_worker.py), and the runs of chunks a worker answers ---------------------

@@ -309,3 +309,39 @@ def test_an_error_of_no_file_that_is_not_a_refused_write_is_still_a_bug():
     assert str(output.stdout_failed(OSError(errno.EIO, "Input/output error"))) == (
         "error[bad-output]: cannot write the standard output: input/output error\n"
         "  = help: send the output elsewhere")
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "csv"]])
+def test_an_output_that_is_a_folder_is_named_so_with_or_without_format(tmp_path, capsys, fmt):
+    # Without --format, `-o out/` was told "cannot tell the format ... from its suffix".
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    (tmp_path / "out").mkdir()
+    for written in (f"{tmp_path}/out/", f"{tmp_path}/out"):
+        assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "-o", written, *fmt]) == 2
+        assert capsys.readouterr().err.startswith(f"error[bad-output]: cannot write '{tmp_path}/out': it is a folder\n")
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "csv"]])
+def test_an_output_ending_with_a_slash_names_a_folder_even_where_there_is_none(tmp_path, capsys, fmt):
+    # With --format csv, `-o new/` was written as a file named new.
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "-o", f"{tmp_path}/new/", *fmt]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error[bad-output]: cannot write '{tmp_path}/new/': it ends with '/', so it names a folder\n"
+        f"  = help: name a file, e.g. -o {tmp_path}/new/results.csv\n")
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("fmt, hint", [(["--format", "csv"], "other.csv"),
+                                       (["--format", "table"], "other.txt"),
+                                       ([], "other.csv (or .jsonl, .parquet, .xlsx)")])
+def test_results_are_never_written_over_a_perf_file(tmp_path, capsys, fmt, hint):
+    # A .perf that is no input of the run (another spec of the library) was overwritten with CSV, exit 0.
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    other = tmp_path / "other.perf"
+    other.write_text("model m { params = 1e9 }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "-o", str(other), *fmt]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error[bad-output]: refusing to write the results to '{other}': a .perf file is a spec, not an output of "
+        f"eval\n  = help: write them to -o {tmp_path}/{hint}\n")
+    assert other.read_text() == "model m { params = 1e9 }\n"
