@@ -865,14 +865,7 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
     read the axis (shown_names.py: a label is a bare name's last meaning) while the reader means the column."""
     axes = {coord.name for axis in ctx.axes for coord in axis.coords}
     for item in ctx.report.shows:
-        if item.label is None and item.name in axes:
-            # `show q, batch` where batch is the report's own sweep: its column would be the axis's twice over
-            checker.report("duplicate-show", f"the report's axis '{item.name}' is shown: it is a column of the "
-                           f"output already", item.span, path=f"report.{ctx.report.name}",
-                           notes=["every axis is a column of the rows, before the shown cells; shown again, the "
-                                  f"output would have two columns named '{item.name}'"],
-                           hints=[f"leave '{item.name}' out of the show list"])
-        elif item.label is not None and item.label in axes:
+        if item.label is not None and item.label in axes:
             checker.report("duplicate-show", f"a shown cell is named '{item.label}', like the report's axis "
                            f"'{item.label}'", item.span, path=f"report.{ctx.report.name}",
                            notes=[f"the axis '{item.label}' is a column of the output already, and `where` lines "

@@ -965,7 +965,7 @@ def _workbook_in_chunks(program, ctx, args):
                      f"({ctx.n_points:,} points) in chunks, and a workbook is written from one whole evaluation, not "
                      "from rows streamed chunk by chunk",
                      hints=[f"leave out {option.split()[0]} to write the workbook, or write {files}"])
-    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True)
+    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes)
 
 
 def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
@@ -1007,7 +1007,7 @@ def _answer_fits_a_workbook(program, ctx, args) -> None:
     if question.form != "pareto":
         _, n_groups = kept_axes(question, ctx)
         if n_groups > XLSX_ROW_LIMIT:
-            raise UsageError(_workbook_too_large(ctx.report.name, n_groups, args.output))
+            raise UsageError(_workbook_too_large(ctx.report.name, n_groups, args.output, axes=ctx.axes))
 
 
 def _write_answer_workbook(answered, program, args) -> int:
@@ -1018,7 +1018,7 @@ def _write_answer_workbook(answered, program, args) -> int:
     from .workbook_layout import XLSX_ROW_LIMIT
 
     if answered.n_rows > XLSX_ROW_LIMIT:
-        raise UsageError(_workbook_too_large(answered.report, answered.n_rows, args.output))
+        raise UsageError(_workbook_too_large(answered.report, answered.n_rows, args.output, axes=answered.axes))
     progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
     path = export_answer_workbook(answered, program, args.report, args.output, progress=progress)
     progress.done()

@@ -149,10 +149,9 @@ _TABLE = [
     ErrorCode("bad-tuple", "spec", _E, "a tuple is only a point of a zipped sweep",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
     ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}' [in {unit}] | a shown cell is named "
-              "'{name}', like the report's axis '{name}' | the report's axis '{name}' is shown: it is a column of the "
-              "output already",
-              "give one another name with `as NAME`, or another unit; an axis is a column of the output already (leave "
-              "it out of the show list), and `where` lines and questions read its name as the axis"),
+              "'{name}', like the report's axis '{name}'",
+              "give one another name with `as NAME`, or another unit; an axis is a column of the output already, and "
+              "`where` lines and questions read its name as the axis"),
     ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell",
               "add `show COSTMODEL.CELL in UNIT`; a report that shows nothing and that another loaded report extends "
               "is a base: checked without this error, and not picked as the report to run (where it is asked for "

@@ -234,26 +234,6 @@ axis
 """)
 
 
-def test_showing_the_reports_own_axis_is_an_error(work, capsys):
-    # Before: exit 0 and a table (and CSV) with two columns named 'batch', the axis's and the shown cell's; a CSV
-    # reader keeps one of them.
-    (work / "own.perf").write_text("report r {\n    sweep batch = [1, 2, 4]\n    q = batch * 2\n"
-                                   "    show q, batch\n}\n")
-    assert run(["eval", "own.perf"], capsys) == (1, "", """\
-error[duplicate-show]: the report's axis 'batch' is shown: it is a column of the output already
-  --> own.perf:4:13
-  |
-4 |     show q, batch
-  |             ^^^^^
-  = note: every axis is a column of the rows, before the shown cells; shown again, the output would have two \
-columns named 'batch'
-  = in: report.r
-  = help: leave 'batch' out of the show list
-
-1 error
-""")
-
-
 # -- which report runs without --report ------------------------------------------------------------------------------
 
 LIBRARY_REPORTS = MODELS + """\

@@ -147,7 +147,8 @@ def test_an_answer_of_more_groups_than_the_row_limit_is_refused_before_it_is_com
     assert capsys.readouterr().err == (
         "error[workbook-too-large]: a workbook of report 'r' would have 200,000 rows; perfdsl writes at most "
         "100,000 rows to a workbook (a workbook is for people)\n"
-        f"  = help: write every row with -o {tmp_path}/wide.csv, -o {tmp_path}/wide.jsonl or -o "
+        "  = help: narrow the sweep with --set, e.g. --set a=1, to write a workbook\n"
+        f"  = help: or write every row with -o {tmp_path}/wide.csv, -o {tmp_path}/wide.jsonl or -o "
         f"{tmp_path}/wide.parquet (the smallest and quickest to write), or ask the report a question (where, best, "
         "largest, smallest, pareto) whose answer fits (a best, largest, smallest or pareto answer of up to 100,000 "
         "rows is a workbook however large the sweep)\n\n"
