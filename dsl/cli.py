@@ -1046,6 +1046,7 @@ def _note_many_chunks(program, ctx, report: str | None, chunk_points: int) -> No
 def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, client) -> int:
     from .output import write_text_atomically
     from .render import TABLE_ROW_LIMIT, write_csv, write_json, write_stream, write_table
+    from .queries import is_no_point_in_chunk
     from .streaming import answer_in_chunks, chunk_table, evaluate_chunks, keep_first
 
     if ctx.report.questions:
@@ -1121,12 +1122,23 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
             # Every chunk, in row order, its warnings kept (they add up to the whole sweep's: streaming.keep_first)
             # and --strict asked before its rows are given. `limit`: the sweep's first `limit` rows are wanted (a
             # table's), but every chunk is still evaluated, for its warnings (a later chunk's given as no rows).
+            # A chunk none of whose points meets the `where` lines warns so of its own points: said of the sweep
+            # only where no chunk has a row (a where keeping a = 301 .. 1000 warned at chunks of a = 1 .. 300).
             nonlocal streamed
+            none_kept: dict = {}
+            any_row = False
             for keys, columns, chunk_warnings in chunk_parts(limit):
+                held = [diag for diag in chunk_warnings if is_no_point_in_chunk(diag)]
+                chunk_warnings = [diag for diag in chunk_warnings if not is_no_point_in_chunk(diag)]
+                keep_first(none_kept, held)
                 keep_first(warnings, chunk_warnings)
                 strict(chunk_warnings)
+                any_row = any_row or bool(columns and len(columns[0]))
                 streamed += len(columns[0]) if columns else 0
                 yield keys, columns
+            if not any_row and none_kept:
+                keep_first(warnings, none_kept.values())
+                strict(list(none_kept.values()))
 
         def first_rows(stream) -> None:
             # A table on a terminal shows the sweep's first rows: it is written once they are known, while the later

@@ -200,6 +200,16 @@ def _text(expr: ir.Expr) -> str:
     return "the condition"
 
 
+# The warning of a report without a question whose `where` lines keep no point. A chunk of a streamed sweep gives it
+# for its own points; the stream says it only where no chunk has a row (cli._eval_in_chunks: is_no_point_in_chunk).
+NO_POINT_MEETS = "no sweep point meets the report's conditions"
+
+
+def is_no_point_in_chunk(diag) -> bool:
+    """Whether `diag` is a chunk's "no sweep point meets the report's conditions": true of its own points only."""
+    return diag.code == "no-point" and diag.message == NO_POINT_MEETS
+
+
 # -- answering -----------------------------------------------------------------------------------------------------
 
 def answer(result: "Result", checker: "Checker") -> None:
@@ -219,7 +229,7 @@ def answer(result: "Result", checker: "Checker") -> None:
         result.rows = Rows(candidates, np.zeros(len(candidates), dtype=bool),
                            summary=f"where: {len(candidates):,} of {ctx.n_points:,} sweep points meet the conditions")
         if not len(candidates):
-            _warn(result, report.wheres[0].span, "no sweep point meets the report's conditions", [],
+            _warn(result, report.wheres[0].span, NO_POINT_MEETS, [],
                   _other_choices_hint(ctx))
         return
     kept, n_groups = kept_axes(question, ctx)

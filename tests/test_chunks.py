@@ -568,3 +568,19 @@ def test_a_chunked_table_says_what_the_whole_table_says_of_the_rows_left_out(tmp
     assert chunked.out == whole.out
     assert chunked.err == whole.err == (f"... {1000 - 1 - 200:,} more rows not shown; use --format csv, or "
                                         "-o FILE.csv, -o FILE.jsonl or -o FILE.parquet, for all 999\n")
+
+
+@pytest.mark.parametrize("where, rows, warned", [("a > 300", 700, False), ("a > 3000", 0, True)])
+def test_a_where_warns_of_no_point_only_where_no_chunk_has_a_row(tmp_path, capsys, where, rows, warned):
+    # Chunks of 100 points: those of a = 1 .. 300 keep no point of `where a > 300`. Each warned
+    # warning[no-point] "no sweep point meets the report's conditions" for its own points, and the run said so of
+    # the sweep beside its 700 rows (the whole evaluation: no warning). Found by the cliopts engineer.
+    spec = tmp_path / "kept.perf"
+    spec.write_text(f"report r {{ sweep a = 1 .. 1000; where {where}; show a }}\n")
+    out = tmp_path / "kept.csv"
+    assert cli.main(["eval", str(spec), "-q", "--chunk-points", "100", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(out.read_text().splitlines()) == 1 + rows
+    assert ("warning[no-point]: no sweep point meets the report's conditions" in err) is warned
+    assert cli.main(["eval", str(spec), "-q", "-o", str(tmp_path / "whole.csv")]) == 0
+    assert capsys.readouterr().err.count("warning[no-point]") == int(warned)
