@@ -89,6 +89,10 @@ class ChunkAnswer:
     columns: list[np.ndarray]          # (k,) each
     warnings: list[Diagnostic]
     merged: bool = False               # `partial` holds a prior answer's points too (chunk_answer's prior)
+    # Some point of the chunk breaks a constraint. Under invalid_points = "mark" every chunk's rows have the valid
+    # and violates columns (their columns must agree to be merged); the answer keeps them where some chunk's point
+    # breaks a constraint, as the whole evaluation has them where some point of the sweep does (Result.table).
+    broken: bool = False
     why: object = None                 # no_answer.ConditionTally of the chunk's groups with no answer so far
 
 
@@ -110,7 +114,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
     result = program.evaluate_in(slice_context(ctx, chunk), checker)
-    result.always_mark = bool(checker.constraints)   # every chunk's rows have the same columns (chunk_result)
+    result.always_mark = bool(checker.constraints)   # every chunk's rows have the same columns (`broken`)
     local = np.flatnonzero(conditions_met(result).reshape(-1))
     index = chunk.offset + local
     partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups, prior)
@@ -121,7 +125,8 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     _add_ranked_columns(result, checker, question)
     result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
     keys, columns = chunk_table(result)
-    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None, why=why)
+    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None, why=why,
+                       broken=bool(result.violations))
 
 
 def chunk_tally(evaluator, ctx, chunk: Chunk, shape: tuple[int, ...], valid: Callable[[], object], partial,
@@ -299,6 +304,7 @@ class Merging:
         self.after_pruning = 0
         self.warnings: dict[tuple[str, str, str], Diagnostic] = {}
         self.why = None                            # no_answer.ConditionTally of the groups with no answer so far
+        self.broken = False                        # some chunk's point breaks a constraint (ChunkAnswer.broken)
         self.conditions = no_answer.conditions_of(self.ctx, bind_axes)
         self._done = 0
 
@@ -320,6 +326,7 @@ class Merging:
             self.columns.append(mine.columns)
             self.stored += len(mine.index)
         self.keys = mine.keys or self.keys           # a chunk with no point to answer may not know them
+        self.broken = self.broken or mine.broken
         keep_first(self.warnings, mine.warnings)
         if mine.why is not None or self.why is not None:   # a group answered since is no longer tallied
             self.why = no_answer.keep_groups(no_answer.merge(self.why, mine.why, self.conditions),
@@ -336,7 +343,7 @@ class Merging:
         index = self.index[0] if self.index else np.zeros(0, dtype=np.int64)
         columns = self.columns[0] if self.columns else []
         return ChunkAnswer(self.partial, index, self.keys, columns, list(self.warnings.values()), merged=merged,
-                           why=self.why)
+                           why=self.why, broken=self.broken)
 
     def _prune(self) -> None:
         index = np.concatenate(self.index)
@@ -356,6 +363,8 @@ class Merging:
         keys = self.keys
         if not self.index:                          # no chunk had a point to answer: the columns of an empty one
             keys, store = self._empty_table()
+        if not self.broken and keys[-2:] == ["valid", "violates"]:    # as the whole evaluation's rows (`broken`)
+            keys, store = keys[:-2], store[:-2]
         order = np.argsort(store_index, kind="stable")
         at = np.searchsorted(store_index, index, sorter=order)
         cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
