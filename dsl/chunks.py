@@ -66,6 +66,36 @@ class Chunk:
     n_points: int
 
 
+def checked_chunk_points(value) -> int | None:
+    """`chunk_points` as the Python API takes it (streaming.evaluate_chunks, answer_in_chunks): None for the default
+    size, else a whole number of points a chunk, 1 or more: an int, or a float or text that is one (1e5,
+    "1_000_000"), as `--chunk-points` takes it. Raises UsageError `bad-option` for anything else: 1.5 and True ran
+    at one point a chunk (hours for a million-point sweep), 0 evaluated the whole sweep at once, and 1e5 or "1e5"
+    raised a bare TypeError."""
+    from decimal import Decimal, InvalidOperation
+
+    from .errors import UsageError, error
+
+    if value is None:
+        return None
+    whole = None
+    if not isinstance(value, bool) and isinstance(value, (int, float, str, np.integer, np.floating)):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = None
+        # adjusted(): the exponent, so that 1e999999999 is not turned into an int of a billion digits
+        if number is not None and number.is_finite() and number.adjusted() <= 18 \
+                and number == number.to_integral_value():
+            whole = int(number)
+    if whole is None or whole < 1:
+        why = "a chunk holds at least one point" if whole is not None else "not a whole number of points"
+        raise UsageError(error("bad-option", f"chunk_points={value!r}: {why}",
+                               hints=["give a whole number of points a chunk, 1 or more (e.g. 100_000 or 1e5), or "
+                                      "None for chunks of about 256 MiB of arrays"]))
+    return whole
+
+
 def plan_chunks(shape: tuple[int, ...], max_points: int) -> list[Chunk]:
     """The chunks of a sweep of `shape`, in row order, each of at most `max_points` points (at least one point).
 

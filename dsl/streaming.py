@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .chunks import Chunk, plan_chunks, slice_context
+from .chunks import Chunk, checked_chunk_points, plan_chunks, slice_context
 from .data_stack import run_on_fresh_chunk
 from .errors import Diagnostic, with_more_points
 from . import no_answer
@@ -34,7 +34,9 @@ def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, 
     (Program.chunk_points). `progress(points done, points in all)` is called after each chunk. A report with a
     question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
     `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
-    (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate."""
+    (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate, and UsageError
+    for a `chunk_points` that is no whole number of points, 1 or more (chunks.checked_chunk_points)."""
+    chunk_points = checked_chunk_points(chunk_points)
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     done = 0
@@ -254,7 +256,9 @@ def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str,
     `Program.evaluate(...).table()` gives, in the same order. Each chunk is reduced together with the answer so far
     (chunk_answer's prior). Memory: a chunk, plus the rows of the best points found so far (one per group; the
     front of each group) and of at most as many points since beaten. Raises ValueError for a report without such a
-    question, else as Program.evaluate."""
+    question, UsageError for a `chunk_points` that is no whole number of points, 1 or more
+    (chunks.checked_chunk_points), else as Program.evaluate."""
+    chunk_points = checked_chunk_points(chunk_points)
     program = program.with_overrides(overrides, report)
     ctx, _ = program.prepare(report)
     _question_of(ctx)

@@ -586,3 +586,24 @@ def test_a_where_warns_of_no_point_only_where_no_chunk_has_a_row(tmp_path, capsy
     assert ("warning[no-point]: no sweep point meets the report's conditions" in err) is warned
     assert cli.main(["eval", str(spec), "-q", "-o", str(tmp_path / "whole.csv")]) == 0
     assert capsys.readouterr().err.count("warning[no-point]") == int(warned)
+
+
+@pytest.mark.parametrize("value, why", [(1.5, "not a whole number of points"), (True, "not a whole number of points"),
+                                        ("x", "not a whole number of points"), (0, "a chunk holds at least one point"),
+                                        (-5, "a chunk holds at least one point")])
+def test_the_api_refuses_a_chunk_size_that_is_no_whole_number_of_points(value, why):
+    # Before: 1.5 and True ran at one point a chunk (399,360 chunks of largest_batch: about 46 minutes), 0 evaluated
+    # the whole sweep at once, 'x' raised a bare TypeError. The command line refused them (a newcomer's re-try).
+    program = perfdsl.load(QUESTIONS)
+    with pytest.raises(UsageError, match=rf"chunk_points={value!r}: {why}"):
+        answer_in_chunks(program, "largest_batch", chunk_points=value)
+    with pytest.raises(UsageError, match=rf"chunk_points={value!r}: {why}"):
+        next(evaluate_chunks(program, "largest_batch", chunk_points=value))
+
+
+def test_the_api_takes_a_chunk_size_written_as_the_command_line_takes_it():
+    # 1e5 (a float) and "1e5" raised TypeError; they are 100,000 points, as --chunk-points 1e5 is
+    program = perfdsl.load(QUESTIONS)
+    chunks = [len(list(evaluate_chunks(program, "largest_batch", chunk_points=value)))
+              for value in (100_000, 1e5, "1e5", "100_000")]
+    assert chunks[1:] == [chunks[0]] * 3 and chunks[0] > 1      # largest_batch: 399,360 points, several chunks
