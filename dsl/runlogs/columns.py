@@ -119,8 +119,12 @@ def magnitude_problem(value: float, unit: Unit | Dimension) -> str | None:
     requests), so a quantity with a dimension (a duration, a memory size, an energy, a power, a throughput) is a
     magnitude greater than 0: a negative value is a slip (a sign, a difference taken the wrong way), and 0 is not
     the measurement of a run that ran (a log writes 0 where a counter or sensor gave nothing) and leaves the
-    relative error undefined. Dimensionless columns (counts, ratios, %) are not judged."""
+    relative error undefined. Dimensionless columns (counts, ratios, %) are not judged. Nor is a value that is not
+    finite once in SI (written in GB near the largest float), whatever its dimension."""
     dim = unit.dim if isinstance(unit, Unit) else unit
+    if not math.isfinite(value * (unit.scale if isinstance(unit, Unit) else 1.0)):
+        # 1.797693134862316e+299 GB is 1.8e308 B, past the largest float: inf in SI, which no run measures
+        return "not finite in SI units (past the largest number a float holds, about 1.8e308)"
     if dim.is_dimensionless or value > 0:
         return None
     what = kind_of(dim)

@@ -178,7 +178,7 @@ def read_row(path: str, columns: list[Column], row: list[str], row_number: int, 
             code, message = "bad-value", f"cannot read '{cell}' in column '{column.header.strip()}': {reason}"
         detail = f"row {row_number}, column '{column.header.strip()}'"
         location = Location(path, line, *caret_span(source_line, index), detail)
-        hints = ([NOT_FINITE_HINT] if problem == "not finite" else [MAGNITUDE_HINT]) \
+        hints = ([NOT_FINITE_HINT] if problem.startswith("not finite") else [MAGNITUDE_HINT]) \
             if column.is_quantity and problem is not None else []
         found.append((column, warning(code, message, location, source_line=source_line, hints=hints)))
     bad_identity = [c.name for c, _ in found if not c.is_quantity]

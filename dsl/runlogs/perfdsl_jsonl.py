@@ -127,7 +127,7 @@ def read_object(path: str, document: dict, columns: dict[str, Column], row_numbe
         diagnostic = warning("missing-value" if value is None or value == "" else "bad-value", message,
                              Location(path, line_number, *key_span(line, key), f"row {row_number}, key '{key}'"),
                              source_line=line, hints=[] if problem is None else
-                             [NOT_FINITE_HINT] if problem == "not finite" else [MAGNITUDE_HINT])
+                             [NOT_FINITE_HINT] if problem.startswith("not finite") else [MAGNITUDE_HINT])
         found.append((column, diagnostic))
     has_quantities = any(columns[k].is_quantity for k in document)
     no_metric_left = has_quantities and not metrics

@@ -72,3 +72,15 @@ def test_an_identifying_count_is_read_from_ascii_digits_only(text, expected):
     from perfdsl.runlogs.records import int_identity
 
     assert int_identity(text) == expected
+
+
+def test_a_value_past_the_largest_float_once_in_si_is_not_a_measurement(tmp_path):
+    # Found by the property test above in CI: 1.797693134862316e+299 GB is 1.797693134862316e+308 B, past
+    # 1.7976931348623157e+308: it was read as a memory of inf, written back as inf and dropped on reading again.
+    log = tmp_path / "runs.csv"
+    log.write_text("model,n_gpus,runtime [ms],memory [GB]\n0,1,5,1.797693134862316e+299\n", encoding="utf-8")
+    result = perfdsl_csv.read(log)
+    assert [record.metrics["runtime"].value for record in result.records] == [5 * 1e-3]
+    assert "memory" not in result.records[0].metrics
+    assert [p.code for p in result.problems] == ["bad-value"]
+    assert "not finite in SI units" in result.problems[0].message
