@@ -77,16 +77,31 @@ class ShownColumn:
             else ""
 
 
-@dataclass(repr=False)
-class LabelledArray:
+# Ufuncs whose operands must be in one unit: a sum, a difference, a comparison, a choice between two values.
+_SAME_UNIT = frozenset({np.add, np.subtract, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+                        np.greater_equal, np.maximum, np.minimum, np.fmax, np.fmin, np.hypot, np.fmod,
+                        np.remainder})
+
+
+@dataclass(repr=False, eq=False)
+class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
     """A shown cell over the full sweep (Result.array), or over a question's `per` axes (an answer's array():
     notebook.AnswerGrid, `valid` None): values[i, j, ...] at axis coordinates coords[axis][i] ...
 
     `values` holds every point's value, a point a `require` refuses included (`valid` says which; to_xarray() is
-    where they are emptied); of an answer, a group with no answer is NaN (None in text and flags). It may be a
+    where they are emptied); of an answer, a group with no answer is NaN (None in text). It may be a
     read-only view (a cell that varies along few axes, broadcast over the sweep): copy it to write to it.
     np.asarray(labelled) is `values` (`__array__`), so numpy functions take a LabelledArray as they take `values`.
-    Its repr is one line (notebook.describe_array), not the values."""
+
+    Operators and numpy's ufuncs work on `values` as numpy's do, and give a plain ndarray, unit-free: its numbers are
+    in the operands' `unit` (SI from array(), the shown unit with display=True), a plain number beside it is taken in
+    that unit (`a < 0.05` with `a.unit == "s"` is 50 ms), and the refused points (`valid` False) are compared and
+    computed as any other: `a == b` is numpy's elementwise bool array (not one bool: `(a == b).all()`, or
+    np.array_equal(a, b), says whether all are equal), `a * 1e3` an ndarray in ms, `np.sqrt(a)` an ndarray.
+    Raises ValueError where two LabelledArrays do not line up (other `dims` or `coords`: numpy would pair their
+    values by position, whatever point each is; compare `.values` to mean that, or use to_xarray(), which aligns
+    by coordinate) or where a sum, difference, comparison, maximum or minimum mixes two units (`s` and `ms`:
+    take both in SI, or both with display=True). Its repr is one line (notebook.describe_array), not the values."""
 
     name: str
     unit: str                                 # the unit of `values`: SI (array()), or the shown unit (display=True)
@@ -113,10 +128,48 @@ class LabelledArray:
                              f"without a copy")
         return values
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy's protocol for ufuncs and the operators (NDArrayOperatorsMixin): the ufunc of the operands'
+        `values`, a plain ndarray (see the class: unit-free, in the operands' unit). Raises ValueError for two
+        LabelledArrays that do not line up, or in two units where the ufunc needs one (_check_operands)."""
+        labelled = [x for x in inputs + kwargs.get("out", ()) if isinstance(x, LabelledArray)]
+        _check_operands(ufunc, labelled)
+        inputs = tuple(x.values if isinstance(x, LabelledArray) else x for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x.values if isinstance(x, LabelledArray) else x for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
     def __repr__(self) -> str:
         from .notebook import describe_array
 
         return describe_array(self)
+
+
+def _check_operands(ufunc, labelled: list[LabelledArray]) -> None:
+    """Refuse (ValueError) LabelledArrays that a ufunc would pair by position though they are over other axes or
+    other coordinates, and, for a ufunc whose operands share a unit (_SAME_UNIT), ones in two units."""
+    first = labelled[0]
+    for other in labelled[1:]:
+        if other.dims != first.dims or other.values.shape != first.values.shape:
+            differ = f"over {_axes_text(first)} and {_axes_text(other)}"
+        else:
+            names = list(dict.fromkeys([*first.coords, *other.coords]))
+            differ = next((f"their {name} differs" for name in names if name not in first.coords or
+                           name not in other.coords or not np.array_equal(first.coords[name], other.coords[name])), "")
+        if differ:
+            raise ValueError(
+                f"arrays '{first.name}' and '{other.name}' are not over the same sweep points ({differ}): numpy "
+                f"would pair their values by position. Compare .values to mean that, or use to_xarray(), which "
+                f"aligns them by coordinate")
+        if ufunc in _SAME_UNIT and other.unit != first.unit:
+            raise ValueError(
+                f"np.{ufunc.__name__} of '{first.name}' in {first.unit or 'no unit'} and '{other.name}' in "
+                f"{other.unit or 'no unit'}: numpy takes their values as plain numbers, each in its array's unit; take "
+                f"both in SI (array(name)), or both as shown (array(name, display=True)) where they show one unit")
+
+
+def _axes_text(labelled: LabelledArray) -> str:
+    return " x ".join(f"{dim} ({length:,})" for dim, length in zip(labelled.dims, labelled.values.shape)) or "no axes"
 
 
 @dataclass

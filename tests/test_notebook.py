@@ -246,6 +246,39 @@ def test_numpy_takes_a_labelled_array_as_its_values(result):
     assert si.values[0, 0, 0] == 2 * 1e9 * 128 / 1e14
 
 
+def test_a_labelled_array_compares_and_computes_elementwise_as_numpy(result):
+    """The dataclass's __eq__ compared the `values` fields with ==, and `a == b` raised numpy's "truth value of an
+    array ... is ambiguous"; `a < b`, `a * 2` were TypeErrors and `a == 0.0` was False. Now numpy's, on `values`,
+    giving plain ndarrays in the arrays' unit."""
+    si, again = result.array("prefill.runtime"), result.array("prefill.runtime")
+    same = si == again
+    assert type(same) is np.ndarray and same.dtype == bool and same.shape == (2, 2, 3) and same.all()
+    assert not (si != again).any() and np.array_equal(si - again, np.zeros((2, 2, 3)))
+    # below 3 ms: m1 at batch 1, seq 128 only (2 x 1e9 x 1 x 128 / 1e14 s = 2.56 ms; the next, seq 256: 5.12 ms)
+    below = si < 3e-3
+    assert type(below) is np.ndarray and below.sum() == 1 and below[0, 0, 0]
+    in_ms = si * 1e3                                            # a plain ndarray: the unit is the caller's to say
+    assert type(in_ms) is np.ndarray
+    assert in_ms[1, 1, 2] == pytest.approx(2 * 7e9 * 2 * 512 / 1e14 * 1e3)
+    np.testing.assert_allclose(in_ms, result.array("prefill.runtime", display=True).values, rtol=1e-15)
+    assert type(np.sqrt(si)) is np.ndarray
+    # FLOP / s: a product or quotient of two units is fine (the peak, 100 TFLOP/s, at every point)
+    np.testing.assert_allclose(result.array("flops") / si, np.full((2, 2, 3), 100e12), rtol=1e-12)
+    with pytest.raises(ValueError) as caught:
+        si + result.array("prefill.runtime", display=True)
+    assert str(caught.value) == (
+        "np.add of 'prefill.runtime' in s and 'prefill.runtime' in ms: numpy takes their values as plain numbers, "
+        "each in its array's unit; take both in SI (array(name)), or both as shown (array(name, display=True)) "
+        "where they show one unit")
+    other = perfdsl.load([], texts={"example.perf": PROGRAM}).evaluate(overrides={"batch": [1, 4]})
+    with pytest.raises(ValueError) as caught:
+        si == other.array("prefill.runtime")
+    assert str(caught.value) == (
+        "arrays 'prefill.runtime' and 'prefill.runtime' are not over the same sweep points (their batch differs): "
+        "numpy would pair their values by position. Compare .values to mean that, or use to_xarray(), which aligns "
+        "them by coordinate")
+
+
 # GRID (gpus [1, 2, 3, 4] x tp [1, 2], valid at (1, 1), (2, 1), (2, 2), (3, 1)) with a flag: replicas >= 2
 FLAG_GRID = GRID.replace("OPTION", "").replace(
     "costmodel c { replicas = workload.gpus / workload.tp }",
