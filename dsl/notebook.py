@@ -166,13 +166,18 @@ class AnswerGrid:
         return values.reshape(self.group_shape), column.si_unit
 
     def array(self, name: str, display: bool = False):
-        """result.LabelledArray of one column over the group axes (see streaming.Answer.array)."""
+        """result.LabelledArray of one column over the group axes (see streaming.Answer.array). A group with no
+        answer is emptied as dataset() empties it (_emptied): NaN in numbers and flags (a flag is then float64 1.0,
+        0.0, NaN, not an object array of True/False/None), None in text."""
         from .result import LabelledArray, find_column
 
         column = find_column(self.columns, name, self.report)
         values, unit = self._values(column, display)
+        if column.kind != "str" and self.rows.missing.any():
+            values = _emptied(values, ~self.rows.missing.reshape(self.group_shape))
         coords = {coord.name: coord.output_values() for a in self.kept for coord in self.axes[a].coords}
-        return LabelledArray(column.name, unit, values, self.dims, coords, display=display and column.kind == "num")
+        return LabelledArray(column.name, unit, values, self.dims, coords, display=display and column.kind == "num",
+                             kind=column.kind)
 
     def dataset(self, display: bool):
         """The xarray Dataset of answer_to_xarray."""
@@ -261,8 +266,8 @@ def describe_array(labelled: "LabelledArray") -> str:
         counts += f", {int(empty.sum()):,} empty"
     kept = kept & ~empty
     present = values[kept]
-    flags = values.dtype.kind == "b" or (values.dtype == object and present.size > 0 and all(
-        isinstance(v, (bool, np.bool_)) for v in present.tolist()))
+    flags = labelled.kind == "bool" or values.dtype.kind == "b" or (
+        values.dtype == object and present.size > 0 and all(isinstance(v, (bool, np.bool_)) for v in present.tolist()))
     over = " over them" if kept.size and not kept.all() else ""
     summary = ""
     if flags:

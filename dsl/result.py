@@ -89,7 +89,8 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
     notebook.AnswerGrid, `valid` None): values[i, j, ...] at axis coordinates coords[axis][i] ...
 
     `values` holds every point's value, a point a `require` refuses included (`valid` says which; to_xarray() is
-    where they are emptied); of an answer, a group with no answer is NaN (None in text). It may be a
+    where they are emptied); of an answer, a group with no answer is NaN, in flags too (then float64: 1.0 True, 0.0
+    False, NaN, as to_xarray() gives them; bool where every group has its answer), None in text. It may be a
     read-only view (a cell that varies along few axes, broadcast over the sweep): copy it to write to it.
     np.asarray(labelled) is `values` (`__array__`), so numpy functions take a LabelledArray as they take `values`.
 
@@ -110,6 +111,7 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
     coords: dict[str, np.ndarray]             # coordinate name -> values along its axis, in the axis's shown unit
     valid: np.ndarray | None = None           # full shape: False where a point breaks a `require`
     display: bool = False                     # `unit` is the shown unit (array(display=True)), not SI
+    kind: str = ""                            # "num" | "bool" | "str" (ShownColumn.kind): float flags read as flags
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -344,7 +346,7 @@ class Result:
             values, unit = full, column.si_unit
         coords = {coord.name: coord.output_values() for axis in self.axes for coord in axis.coords}
         return LabelledArray(column.name, unit, values, tuple(a.name for a in self.axes), coords, self.valid,
-                             display=display and column.kind == "num")
+                             display=display and column.kind == "num", kind=column.kind)
 
     def to_pandas(self):
         """The rows of records() as a pandas DataFrame (display units in the column names, as in CSV output).

@@ -205,6 +205,24 @@ def test_a_pareto_front_or_no_question_is_no_grid_and_says_what_to_use():
                                  "and to_xarray() gives them over the sweep")
 
 
+def test_an_answers_flag_array_is_float_with_nan_for_a_group_with_no_answer_as_in_xarray():
+    """FLAGGED: small fits (batch 8, tp 1: 2 GB + 8 GB <= 16 GB); big never does. array() of the flag was an object
+    array [True, None]; now to_xarray()'s float64 [1.0, NaN], and bool where every group has its answer."""
+    program = perfdsl.load([], texts={"f.perf": FLAGGED})
+    answer = perfdsl.answer_in_chunks(program, chunk_points=5)
+    fits = answer.array("c.fits")
+    assert fits.values.dtype == np.float64
+    np.testing.assert_array_equal(fits.values, [1.0, np.nan])
+    np.testing.assert_array_equal(fits.values, answer.to_xarray()["c.fits"].values)
+    assert float(np.nansum(fits)) == 1 and (fits == 1).tolist() == [True, False]    # selects the True ones
+    assert repr(fits) == "<perfdsl array 'c.fits' [flags]: model (2); 2 points, 1 empty; True at 1 of them>"
+    assert answer.column("c.fits").tolist() == [True, None]          # the rows keep records()' None
+    answered = perfdsl.load([], texts={"f.perf": FLAGGED.replace("model big { params = 20e9 }",
+                                                                 "model big { params = 2e9 }")})
+    every = perfdsl.answer_in_chunks(answered, chunk_points=5).array("c.fits")
+    assert every.values.dtype == bool and every.values.tolist() == [True, True]
+
+
 def test_an_empty_group_leaves_nullable_columns_in_pandas():
     """largest batch per model over tp [1, 2]: small fits batch 8 at tp 1 (2 + 8 GB <= 16 GB); big's weights
     (40 GB, 20 GB at tp 2) never fit: its row is empty, as <NA> in Int64 and boolean columns, NaN in floats."""
