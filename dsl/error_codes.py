@@ -290,8 +290,8 @@ _TABLE = [
     ErrorCode("side-key-unused", "runs", _W, "the side metadata's '{key}' has no effect: it {does}, and the log it "
               "applies to is a {format} log, read whole: {logs}",
               "window, columns and utc_offset are read for nvidia-smi logs only: leave the key out of that side file "
-              "(the warning stands at the key, line and column), or give it beside the nvidia-smi log it is meant "
-              "for"),
+              "(the warning stands at the key, line and column) or of load_runs' side= (at side['window']), or give "
+              "it beside the nvidia-smi log it is meant for"),
     ErrorCode("empty-column-name", "runs", _E, "a column has no name | column '{header}' has a unit but no name",
               "name every column: 'model', or 'runtime [ms]' for a quantity"),
     ErrorCode("malformed-column", "runs", _E, "cannot read column header '{header}'",

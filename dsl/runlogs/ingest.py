@@ -34,7 +34,7 @@ from pathlib import Path
 from ..errors import EXIT_OK, EXIT_SPEC_ERROR, Diagnostic, Location, PerfError, UsageError
 from .detect import INGEST_HINT, NAMED_FORMAT_HINT
 from .files import read_json, read_text, require_logs
-from .load import load_runs
+from .load import read_logs
 from .times import window_bound, window_hints
 from .records import note, warning
 from ..output import check_target, same_file, silence
@@ -180,7 +180,8 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
             side = {**side, "window": parsed}
         else:
             epoch_window = parsed
-    result = load_runs(logs, format, side=side, window=epoch_window)
+    # The --meta file's control keys are warned at their keys below, an ISO --window in a note (window_unused)
+    result = read_logs(logs, format, side=side, window=epoch_window, warn_given_side=False)
     for problem in result.problems:
         if problem.code == "unknown-format":       # here --format names the logs' format: say it directly
             problem.hints = [hint.replace(NAMED_FORMAT_HINT, INGEST_HINT) for hint in problem.hints]

@@ -16,7 +16,7 @@ from .metricless import check_metrics
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note
 from .side import apply_side, check_side, is_side_file, side_files, side_for
-from .side_unused import unused_control_keys
+from .side_unused import unused_control_keys, unused_given_keys
 
 
 FORMATS: dict[str, Adapter] = formats()      # name -> adapter, every registered run-log format
@@ -52,10 +52,20 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
               side: dict[str, object] | None = None, window: tuple[float, float] | None = None) -> LoadResult:
     """Read every log (format detected per file unless named) into records; file-level failures become problems.
     Runs without a measured value are left out, with a warning, or an error where no run of a log has one
-    (metricless.check_metrics: wrong-format where a named format does not fit the log).
+    (metricless.check_metrics: wrong-format where a named format does not fit the log). `side`: metadata copied
+    into every run (side.py); a control key of it (`window`, `columns`, `utc_offset`) beside logs none of which is
+    an nvidia-smi log has no effect and is a warning (side-key-unused) at `side['window']`, among `problems`.
 
     Raises UsageError only for mistakes in the call itself (an unknown format name, bad side metadata, a bad window).
     """
+    return read_logs(paths, format, side=side, window=window, warn_given_side=True)
+
+
+def read_logs(paths: str | PathLike | Iterable[str | PathLike], format: str | None = None, *,
+              side: dict[str, object] | None = None, window: tuple[float, float] | None = None,
+              warn_given_side: bool = True) -> LoadResult:
+    """load_runs; `warn_given_side` False leaves the control keys of `side` unwarned, for a caller that says itself
+    what of them has no effect (ingest: at the key of its --meta file, and a --window's note)."""
     if isinstance(paths, (str, PathLike)):
         paths = [paths]
     adapter = check_format(format) if format is not None else None
@@ -63,6 +73,7 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     window = check_window(window)
     result = LoadResult()
     uses: dict[str, list[tuple[str, str]]] = {}       # side file -> the (log, format) it applied to
+    read: list[tuple[str, str]] = []                  # every log read, and its format: `side` applied to them
     for path in paths:
         path_text = str(path)
         if is_side_file(path) and adapter is None:
@@ -85,6 +96,7 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
         for side_file in side_files(Path(path)):
             if side_file.is_file():
                 uses.setdefault(str(side_file), []).append((path_text, reader.name))
+        read.append((path_text, reader.name))
         check_metrics(loaded, path_text, adapter)      # runs without a measured value: never passed on silently
         for record in loaded.records:
             loaded.problems.extend(apply_side(record, merged, path_text))
@@ -94,6 +106,8 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
             loaded.problems.append(_no_run(loaded.problems, path_text))
         result.extend(loaded)
     result.problems.extend(unused_control_keys(uses))  # a side file's window beside no nvidia-smi log: said
+    if warn_given_side:
+        result.problems.extend(unused_given_keys(given_side, read))     # ... and one given to the API
     return result
 
 

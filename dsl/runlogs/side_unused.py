@@ -6,7 +6,8 @@ beside logs of other formats only (a vLLM JSON's `run.json.meta.json`, a folder'
 --meta`) was read without a word, as if the window applied; the runs were the whole logs'. Now each such key is one
 warning (the exit status stays 0; `eval --strict` refuses it, as the run logs' other warnings) located at the key in
 its file (line and column), that says which logs it applies to and why it has no effect on them. A file that an
-nvidia-smi log reads too is left alone: its keys act there.
+nvidia-smi log reads too is left alone: its keys act there. The same keys given to the Python API
+(`load_runs(..., side={"window": ...})`) are warned so too, located at `side['window']`.
 """
 
 from __future__ import annotations
@@ -52,19 +53,37 @@ def unused_control_keys(uses: dict[str, list[tuple[str, str]]]) -> list[Diagnost
     return found
 
 
+def unused_given_keys(side: dict[str, object], logs: list[tuple[str, str]]) -> list[Diagnostic]:
+    """One side-key-unused warning per control key of the side metadata given to the API (load_runs' `side=`, which
+    applies to every log it reads: `logs`, the (log, format) of each) where none of those logs is an nvidia-smi log;
+    located at the argument as the API takes it (`side['window']`, as an override is named `overrides['batch']`).
+    The command line's --meta file is warned at its key instead (unused_control_keys)."""
+    if not logs or any(fmt == SAMPLED_FORMAT for _, fmt in logs):
+        return []
+    return [_warning(key, logs, Location(f"side[{key!r}]"), None,
+                     f"leave '{key}' out of side=, or give it with the nvidia-smi log it is meant for "
+                     f"(load_runs(smi_log, side=...), or LOG.meta.json beside that log)")
+            for key in side if key in CONTROL_KEYS]
+
+
 def _unused(side_file: str, text: str, key: str, logs: list[tuple[str, str]]) -> Diagnostic:
     """The warning for `key` of `side_file` (JSON `text`), which applies to `logs` only."""
+    location, line = _key_place(text, side_file, key)
+    return _warning(key, logs, location, line,
+                    f"leave '{key}' out of {Path(side_file).name}, or give it beside the nvidia-smi log it is meant "
+                    "for (LOG.meta.json, or --meta when ingesting that log)")
+
+
+def _warning(key: str, logs: list[tuple[str, str]], location: Location, line: str | None, hint: str) -> Diagnostic:
+    """side-key-unused for the control key `key`, which applies to `logs` only, at `location`."""
     names = list(dict.fromkeys(log for log, _ in logs))
     formats = ", ".join(dict.fromkeys(fmt for _, fmt in logs))
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     which = f"the log it applies to is a {formats} log" if len(names) == 1 else \
         f"the {len(names)} logs it applies to are {formats} logs"
-    location, line = _key_place(text, side_file, key)
     return warning(
         "side-key-unused", f"the side metadata's '{key}' has no effect: {_WHAT_IT_DOES[key]}, and {which}, read "
-        f"whole: {shown}", location, source_line=line,
-        hints=[f"leave '{key}' out of {Path(side_file).name}, or give it beside the nvidia-smi log it is meant for "
-               "(LOG.meta.json, or --meta when ingesting that log)"])
+        f"whole: {shown}", location, source_line=line, hints=[hint])
 
 
 def _key_place(text: str, file: str, key: str) -> tuple[Location, str | None]:

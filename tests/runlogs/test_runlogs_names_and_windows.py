@@ -219,6 +219,40 @@ def test_a_window_beside_logs_without_samples_is_noted_once(shared_logs, tmp_pat
     assert "window-unused" not in capsys.readouterr().err
 
 
+def test_a_window_given_to_load_runs_beside_logs_without_samples_is_warned_at_the_argument(fixture_logs, tmp_path,
+                                                                                             capsys, monkeypatch):
+    """load_runs(..., side={"window": ...}) from Python beside logs of no nvidia-smi format returned the whole logs'
+    runs without a word, where ingest --meta warns side-key-unused at the file's key: now the same warning, among
+    the problems, located at the argument as the API takes it."""
+    monkeypatch.chdir(fixture_logs)
+    result = load_runs(["vllm_throughput.json", "codecarbon_emissions.csv"],
+                       side={"model": "m", "window": [1744833200, 1744833220], "utc_offset": "+01:00"})
+    assert len(result.records) == 1 + 2                       # the vLLM log's one run, CodeCarbon's two rows
+    unused = [p.render() for p in result.problems if p.code == "side-key-unused"]
+    assert unused == [
+        "warning[side-key-unused]: the side metadata's 'window' has no effect: it selects the samples of nvidia-smi "
+        "power logs to integrate, and the 2 logs it applies to are vllm-throughput, codecarbon logs, read whole: "
+        "vllm_throughput.json, codecarbon_emissions.csv\n"
+        "  --> side['window']\n"
+        "  = help: leave 'window' out of side=, or give it with the nvidia-smi log it is meant for "
+        "(load_runs(smi_log, side=...), or LOG.meta.json beside that log)",
+        "warning[side-key-unused]: the side metadata's 'utc_offset' has no effect: it gives the time zone of "
+        "nvidia-smi's timestamps, and the 2 logs it applies to are vllm-throughput, codecarbon logs, read whole: "
+        "vllm_throughput.json, codecarbon_emissions.csv\n"
+        "  --> side['utc_offset']\n"
+        "  = help: leave 'utc_offset' out of side=, or give it with the nvidia-smi log it is meant for "
+        "(load_runs(smi_log, side=...), or LOG.meta.json beside that log)"]
+    assert result.problems[-2].severity == "warning"
+    # Beside an nvidia-smi log the window selects its samples (here none: window-outside-log), and says nothing else
+    beside = load_runs(["vllm_throughput.json", "nvidia_smi_two_gpus.csv"], side={"window": [1744833200, 1744833220]})
+    assert "side-key-unused" not in [p.code for p in beside.problems]
+    # ingest says an ISO --window beside such logs in its own note, once, not as an unused side key
+    assert ingest_command(["vllm_throughput.json"], str(tmp_path / "o.csv"), None, None,
+                          "2025-04-16T19:53:20,2025-04-16T19:53:40") == 0
+    err = capsys.readouterr().err
+    assert "side-key-unused" not in err and err.count("note[window-unused]") == 1
+
+
 def test_a_side_files_window_beside_logs_without_samples_is_warned_at_its_key(shared_logs, tmp_path, capsys):
     """A window in a side file (the folder's perfdsl-meta.json, LOG.meta.json, --meta) selects nvidia-smi samples only:
     beside CodeCarbon logs it has no effect, and it was read without a word (exit 0, the runs the whole logs')."""
