@@ -274,6 +274,36 @@ def cell_axes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]]) 
     return axes
 
 
+def reading_order(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The cells reachable from `roots`, each after the cells it reads, in the order a fresh evaluation of the roots
+    (in their order) finishes them: depth first, a formula's references in the order they are written, a swept
+    role's blocks in the role's order. Static, so the same for a whole evaluation and a chunked one, and for a
+    first evaluation and a later one (the evaluator's memo is in that order only when no constant cell was kept
+    from an earlier evaluation: workbook_setup names the cost model's blocks in this order)."""
+    blocks = link.blocks
+    done: dict[tuple[str, str], None] = {}
+    seen: set[tuple[str, str]] = set()
+    for root in roots:
+        stack = [(root, None)]
+        while stack:
+            key, reads = stack[-1]
+            if reads is None:
+                if key in seen or key[0] not in blocks or key[1] not in blocks[key[0]].cells:
+                    stack.pop()
+                    continue
+                seen.add(key)
+                block = blocks[key[0]]
+                reads = iter([pair for pair, _ in _reads(link, ctx, block, block.cells[key[1]])])
+                stack[-1] = (key, reads)
+            following = next((pair for pair in reads if pair not in seen), None)
+            if following is None:
+                stack.pop()
+                done[key] = None
+            else:
+                stack.append((following, None))
+    return list(done)
+
+
 def _reads(link: "Linker", ctx: ReportContext, block, cell: ir.Cell) -> list[tuple[tuple[str, str], int | None]]:
     if cell.expr is None or cell.sweep:
         return []

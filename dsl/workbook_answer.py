@@ -26,7 +26,7 @@ from .comparison import InputCell
 from .result import Rows, ShownColumn, key_with_unit
 from .workbook_export import WholeParts, _first_points, build_workbook_data
 from .workbook_pictures import workbook_pictures
-from .workbook_setup import setup_lines
+from .workbook_setup import evaluation_cells, setup_lines
 
 # Report cells the whole workbook evaluates at every sweep point, which an answer merged from chunks does not
 PER_POINT_OPTIONS = ("section", "note")
@@ -107,18 +107,11 @@ class AnswerParts(WholeParts):
         return None
 
     def setup(self, points: list[int], axis_columns: dict[str, np.ndarray], title: str) -> list[tuple[str, str]]:
-        from .chunks import cell_axes
-        from .intervals import ROLE
-        from .program import evaluation_roots
-
+        """setup_lines of the rows `points`, its Cost model line naming the blocks of every cell the report's
+        evaluation can read (workbook_setup.evaluation_cells), in the order the whole workbook names them."""
         view = self.result
-        link = view.checker.link
-        roots = evaluation_roots(link, view.ctx)
-        spread = view.ctx.fixed_roles.get(ROLE)     # the calibration's low and high: read beside the estimates
-        if spread is not None:
-            roots += [(spread, cell) for cell in view.program.blocks[spread].cells]
-        read = list(cell_axes(link, view.ctx, roots))
-        return setup_lines(view, points, axis_columns, None, read=read)
+        read = evaluation_cells(view.program, view.ctx, view.checker.link)
+        return setup_lines(view, points, axis_columns, None, read=read, order=read)
 
     def marks(self) -> tuple[list, list] | None:
         valid, violates = self.result.table_column("valid"), self.result.table_column("violates")

@@ -28,7 +28,7 @@ from .render import format_number
 from .report_options import OPTIONS as REPORT_OPTIONS
 from .result import Result
 from .workbook_pictures import workbook_pictures
-from .workbook_setup import setup_lines, shown_path
+from .workbook_setup import evaluation_cells, setup_lines, shown_path
 
 
 # The field's abbreviations, written as the field writes them in a title: "ttft" -> "TTFT", not "Ttft".
@@ -64,6 +64,7 @@ class WholeParts:
 
     def __init__(self, result: Result):
         self.result = result
+        self._order: list[tuple[str, str]] | None = None    # workbook_setup.evaluation_cells, found once
 
     def bounds(self, scales: dict[str, float]) -> dict[str, tuple[list, list]]:
         """Shown metric -> (low, high) per row, in the metric's display unit (`scales`: SI / display); {} without a
@@ -79,7 +80,10 @@ class WholeParts:
 
     def setup(self, points: list[int], axis_columns: dict[str, np.ndarray], title: str) -> list[tuple[str, str]]:
         """workbook_setup.setup_lines of the section `title` made of the rows `points`."""
-        return setup_lines(self.result, points, axis_columns, title)
+        if self._order is None:             # one walk of the formulas for every section
+            result = self.result
+            self._order = evaluation_cells(result.program, result.ctx, result.evaluator.link)
+        return setup_lines(self.result, points, axis_columns, title, order=self._order)
 
     def marks(self) -> tuple[list, list] | None:
         """The columns valid and violates per row, where `invalid_points = "mark"` kept points that break a

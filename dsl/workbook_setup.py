@@ -5,7 +5,9 @@ Everything is read from the specs, never guessed: the workload block's own cells
 the blocks bound to the roles `precision` (its bytes and matmul format) and `stack` (named with their labels; without
 the roles: the workload's precision cells, names ending in `_bytes` or `_peak`), the report's option `stack_note`
 (a text, after the bound stack block where there is one), and the files of the cost-model blocks the estimates
-used, with the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does).
+used, with the first 12 hex digits of each file's SHA-256 as its version (it changes whenever the file does). The
+cost-model blocks are named in one order, that in which a fresh evaluation finishes them (evaluation_cells), whether
+the report was evaluated whole (once or again) or its question answered in chunks.
 """
 
 from __future__ import annotations
@@ -60,16 +62,37 @@ def _values_text(values: list, order: list | None = None) -> str:
     return shown + (f" ... ({len(unique)} values)" if len(unique) > LIST_LIMIT else "")
 
 
+def evaluation_cells(program, ctx, link) -> list[tuple[str, str]]:
+    """The (block, cell) pairs an evaluation of the report reads (its shown cells, its `where` and question, and the
+    calibration's low and high where the role `spread` is bound: read beside the estimates), in chunks.reading_order:
+    the order the Cost model line names their blocks in, for a whole evaluation and an answer merged from chunks
+    alike."""
+    from .chunks import reading_order
+    from .intervals import ROLE
+    from .program import evaluation_roots
+
+    roots = evaluation_roots(link, ctx)
+    spread = ctx.fixed_roles.get(ROLE)
+    if spread is not None:
+        roots += [(spread, cell) for cell in program.blocks[spread].cells]
+    return reading_order(link, ctx, roots)
+
+
 def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.ndarray], title: str | None = None,
-                read: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+                read: list[tuple[str, str]] | None = None,
+                order: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """(label, text) lines for the section `title` (the report cell `section`'s text; None: the one section) made of
     the rows `points` (flat indexes). `read`: the (block, cell) pairs the estimates read, whose cost-model blocks the
     Cost model line names; by default those `result`'s evaluator computed (an answer merged from chunks has no
-    evaluator of its own: workbook_answer.py gives those its cells can read)."""
+    evaluator of its own: workbook_answer.py gives those its cells can read). `order`: evaluation_cells, whose
+    order the blocks are named in (by default found from `result`'s evaluator's link); the evaluator's memo has
+    them in the order that evaluation met them, which differs between a first evaluation and a later one (a
+    constant cell kept from the first is met at its first read) and from the chunks' order."""
     ctx = result.ctx
     blocks = result.program.blocks
-    order = _sweep_orders(ctx)
-    swept_here = {key: _values_text([axis_columns[key][i] for i in points], order.get(key)) for key in axis_columns}
+    sweep_order = _sweep_orders(ctx)
+    swept_here = {key: _values_text([axis_columns[key][i] for i in points], sweep_order.get(key))
+                  for key in axis_columns}
     # The workload says what was swept in this section, one way whatever its rows are (every point, the points a
     # `where` keeps, a question's answers): a sweep as written (`sweep tp = [1, 2, 4]`), or where the section's
     # points take only some of its values (`section` splits on it), those (`n_gpus = 1`); the last line says which
@@ -106,7 +129,12 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
     if read is None:
         constants = result.evaluator.constants
         read = list(result.evaluator.memo) + (list(constants.values) if constants is not None else [])
-    for block_name in dict.fromkeys(key[0] for key in read):
+    if order is None:
+        order = evaluation_cells(result.program, ctx, result.evaluator.link)
+    rank: dict[str, int] = {}
+    for block_name, _ in order:
+        rank.setdefault(block_name, len(rank))
+    for block_name in sorted(dict.fromkeys(key[0] for key in read), key=lambda name: rank.get(name, len(rank))):
         block = blocks[block_name]
         if block.kind == "costmodel":
             by_file.setdefault(os.path.normpath(block.file), []).append(block_name)
