@@ -464,7 +464,7 @@ def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question
     chunks (streaming.Answer) knows of its columns without an evaluation over the sweep."""
     items = list(ctx.report.shows)
     items += ranked_items(ctx, question, {item.ref.dotted for item in items})
-    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report)
+    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report, ctx)
             for item in items]
 
 

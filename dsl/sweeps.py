@@ -24,6 +24,7 @@ from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, report_roles, source_items, walk
+from .shown_axes import adopt_shown_units
 from .sweep_sources import factor_hint
 from .role_kinds import MisspeltRoles, misspelt_role_error, misspelt_roles, role_kind_errors, role_list_errors
 from .unbound_sweeps import unbound_sweep
@@ -101,6 +102,7 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     except PerfError as exc:
         raise PerfError(exc.diagnostics + misspelt) from None
     ctx.run_fields = run_field_roles(report, blocks, sources)
+    adopt_shown_units(ctx)          # `show a in MB` of the report's own axis: the axis is displayed in MB
     if misspelt:        # the axes are built: the report is checked all the same (MisspeltRoles.with_report_check)
         raise MisspeltRoles(misspelt, ctx, misspellings)
     return ctx
