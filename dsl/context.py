@@ -80,6 +80,11 @@ class ReportContext:
     # so that warnings name the point and count the points as the whole evaluation does.
     pinned: frozenset[int] = frozenset()
     whole_points: int | None = None
+    # A report with `points = "runs"`: each cell name of a block it binds to an unswept role -> that role (the first
+    # such block holding it, as run_points.overrides_from_runs picks the cell a run's field sweeps). A bare name in a
+    # `where` line or a question reads that cell whether or not the runs given make it an axis (queries.bind_axes),
+    # so that `check` (which reads no runs) and eval, plot and explain (which do) read it alike.
+    run_fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:

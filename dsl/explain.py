@@ -14,6 +14,7 @@ comes from, or any other note); a cell reached twice is expanded once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ from .hertz import cell_in_hertz
 from .linker import children
 from .render import format_number
 from .shown_names import label_message, shown_cells
-from .units import DIMENSIONLESS, auto_unit
+from .units import DIMENSIONLESS, UnitError, auto_unit, parse_unit
 
 
 @dataclass
@@ -81,11 +82,19 @@ def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
 
 
 def _same_number(text: str, coord, i: int) -> bool:
+    """Whether `text` is the axis's i-th value: a plain number in the axis's display unit, or a quantity in any
+    unit of its dimension (`1 GB` of an axis written in GB and shown in MB: shown_axes.adopt_shown_units), equal in
+    SI to within rounding (1000 MB and 1 GB are one value)."""
     if coord.kind != "num":
         return False
+    number, _, unit = text.strip().partition(" ")
     try:
-        return float(text) == float(coord.display_values()[i])
-    except ValueError:
+        if not unit:
+            return float(number) == float(coord.display_values()[i])
+        parsed = parse_unit(unit.strip())
+        return parsed.dim == coord.dim and math.isclose(float(number) * parsed.scale, float(coord.values[i]),
+                                                         rel_tol=1e-12)
+    except (ValueError, UnitError):
         return False
 
 

@@ -46,7 +46,7 @@ def with_intervals(result, keys: list[str], columns: list, keep: np.ndarray | No
         return keys, columns
     keys, columns = list(keys), list(columns)
     for shown in result.columns:
-        if shown.name not in intervals or shown.key not in keys:
+        if shown.name not in intervals or shown.key not in keys or shown.axis is not None:
             continue
         at = keys.index(shown.key) + 1
         low, high = (values / shown.scale for values in intervals[shown.name])

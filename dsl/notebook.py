@@ -59,7 +59,8 @@ def frame_column(pandas, values: np.ndarray):
 
 def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = False):
     """A Dataset over the whole sweep (before any question: its answer is answer_to_xarray's): one dimension per
-    axis (a zipped axis is one dimension with several coordinates), one variable per shown cell, `valid` where the
+    axis (a zipped axis is one dimension with several coordinates), one variable per shown cell (a shown axis of the
+    report is its coordinate: shown_axes.py), `valid` where the
     report has constraints. Variables and numeric coordinates are SI, or in their shown units with `display`;
     attrs["units"] says which. A count axis (numbers without a unit) keeps integer coordinates, as to_pandas'
     columns.
@@ -76,6 +77,8 @@ def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = Fals
     mask = valid is not None and not keep_invalid and result.invalid_points == "omit"
     variables = {}
     for column in result.columns:
+        if column.axis is not None:       # `show a` of the report's own axis: the coordinate `a` (shown_axes.py)
+            continue
         labelled = result.array(column.name, display=display)
         values = np.array(labelled.values)
         if mask:
@@ -199,6 +202,8 @@ class AnswerGrid:
                 attrs = {"units": _coord_unit(coord, display)} if coord.kind == "num" else {}
                 variables[coord.name] = (dims, values.reshape(self.group_shape), attrs)
         for column in self.columns:
+            if column.axis is not None:   # a shown axis: its coordinate, or its variable above (shown_axes.py)
+                continue
             values, unit = self._values(column, display)   # a flag or an int with no answer is None (Rows.pick)
             if missing.any():
                 values = _emptied(values, ~missing.reshape(self.group_shape))

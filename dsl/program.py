@@ -392,13 +392,14 @@ class Program:
 
     @staticmethod
     def shown_columns(evaluator: Evaluator, ctx: ReportContext, checker: Checker) -> list[ShownColumn]:
-        """The report's shown cells over the sweep of `evaluator` (its context `ctx`), one column per `show` item."""
+        """The report's shown cells over the sweep of `evaluator` (its context `ctx`), one column per `show` item (one
+        that shows the report's own axis is marked so: ShownColumn.axis)."""
         def compute():
             columns = []
             for item in ctx.report.shows:
                 vtype = checker.ref_type(item.ref, ctx.report, "")
                 columns.append(ShownColumn.make(item, vtype, evaluator.ref(item.ref, ctx.report), checker,
-                                                ctx.report))
+                                                ctx.report, ctx))
             return columns
 
         return evaluator.run(compute)

@@ -52,7 +52,10 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
     """`expr` with each bare name that is an axis of a block the report binds (not a cell of the report) written
     as the swept cell it is: `batch` -> `workload.batch` (the role) or `serving_grid.batch` (the block), and each
     other bare name that is the `as` label of a shown column written as the cell it shows (`tpot` ->
-    `serving.tpot`, at the label's span; shown_names: a cell of the report, then an axis, come first). A node
+    `serving.tpot`, at the label's span; shown_names: a cell of the report, then an axis, come first). Last, in a
+    report with `points = "runs"`, a bare name that is a cell of a block it binds (ReportContext.run_fields) is that
+    cell (`batch` -> `workload.batch`): the axis the runs make of it where they carry the field, else the cell as
+    it is, so that `check`, which reads no runs, reads the name as eval, plot and explain do. A node
     with no such name below it is `expr` itself, not a copy (the evaluator's caches know the program's nodes; a
     copy is a new node to them: Evaluator.lasting)."""
     if isinstance(expr, ir.Ref):
@@ -66,6 +69,9 @@ def bind_axes(expr: ir.Expr, ctx: ReportContext) -> ir.Expr:
                 # `show batch as b`: the axis. The cell shown is not read as a label again (no loop of labels).
                 bare = len(shown.parts) == 1 and shown.parts[0] not in ctx.report.cells
                 return (_bound_axis(shown, ctx) if bare else None) or shown
+            role = ctx.run_fields.get(expr.parts[0])
+            if role is not None:            # points = "runs": the cell a run's field sweeps, an axis or not
+                return expr.model_copy(update={"parts": (role, expr.parts[0]), "written": expr.shown_name})
         return expr
     update = {}
     for key in ("operand", "left", "right"):
@@ -458,7 +464,7 @@ def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question
     chunks (streaming.Answer) knows of its columns without an evaluation over the sweep."""
     items = list(ctx.report.shows)
     items += ranked_items(ctx, question, {item.ref.dotted for item in items})
-    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report)
+    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report, ctx)
             for item in items]
 
 

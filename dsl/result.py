@@ -25,7 +25,8 @@ import numpy as np
 
 from . import ir
 from .hertz import ref_in_hertz
-from .units import DIMENSIONLESS, FREQUENCY, Dimension, parse_unit, si_unit_name
+from .shown_axes import written_as_axis
+from .units import DIMENSIONLESS, FREQUENCY, Dimension, parse_unit, si_unit_name, written_in_hertz
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
@@ -47,14 +48,24 @@ class ShownColumn:
     array: np.ndarray        # broadcastable to the report's shape, SI
     item: ir.ShowItem
     hertz: bool = False      # a quantity per second that is a clock: SI unit Hz, not 1/s (hertz.py)
+    # The report's own axis this column shows (`show a` over `sweep a = ...`): it is written as that axis's column,
+    # not a second time among the shown cells (shown_axes.py), and has the axis's display unit.
+    axis: str | None = None
 
     @classmethod
-    def make(cls, item: ir.ShowItem, vtype, array: np.ndarray, checker=None, report=None) -> "ShownColumn":
+    def make(cls, item: ir.ShowItem, vtype, array: np.ndarray, checker=None, report=None,
+             ctx: "ReportContext | None" = None) -> "ShownColumn":
         """The column of show item `item` of type `vtype` (its values `array`, SI); with `checker` (the report's
         Checker) and `report` (its Block), a quantity per second whose cell says Hz is a clock, shown in Hz, and any
-        other in 1/s (hertz.ref_in_hertz)."""
+        other in 1/s (hertz.ref_in_hertz). With `ctx` (the report's context), an item that shows the report's own
+        axis is that axis's column (`axis` set, the axis's unit: shown_axes.written_as_axis)."""
         kind = vtype.kind if vtype.kind in ("num", "bool", "str") else "num"
         dim = vtype.dim if kind == "num" else None
+        coord = written_as_axis(ctx, item) if ctx is not None else None
+        if coord is not None:
+            unit, scale = (coord.unit, coord.scale) if kind == "num" else ("", 1.0)
+            return cls(item.name, item.ref.dotted, kind, dim, unit, scale, array, item,
+                       kind == "num" and written_in_hertz(coord.unit), axis=coord.name)
         hertz = dim == FREQUENCY and checker is not None and ref_in_hertz(item.ref, report, checker.blocks,
                                                                          checker.link, checker.types)
         if item.unit:
@@ -305,13 +316,15 @@ class Result:
         return coord_columns(self.ctx, self.rows.index, self.rows.missing, self.rows.kept_axes)
 
     def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
-        """Header keys and flat columns (axes first, then shown cells), in display units; with
+        """Header keys and flat columns (axes first, then shown cells but those that show an axis: it is their column,
+        shown_axes.py), in display units; with
         `invalid_points = "mark"` and some point broken, then `valid` and `violates` (the broken constraints'
         messages, joined by "; ")."""
         axes = self.axis_columns(all_points)
-        keys = list(axes) + [c.key for c in self.columns]
+        cells = [c for c in self.columns if c.axis is None]     # a shown axis is its axis's column (shown_axes.py)
+        keys = list(axes) + [c.key for c in cells]
         # By column, not by name: a report may show one cell twice, in two units.
-        values = list(axes.values()) + [self._display_values(c, all_points) for c in self.columns]
+        values = list(axes.values()) + [self._display_values(c, all_points) for c in cells]
         if self.invalid_points == "mark" and (self.violations or self.always_mark):
             keys += ["valid", "violates"]
             values += [self.pick(self.valid.reshape(-1), all_points=all_points),

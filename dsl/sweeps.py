@@ -23,7 +23,8 @@ from .errors import Diagnostic, PerfError, dedupe, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
-from .linker import Linker, Target, is_block_ref, refs_of, source_items, walk
+from .linker import Linker, Target, is_block_ref, refs_of, report_roles, source_items, walk
+from .shown_axes import adopt_shown_units
 from .sweep_sources import factor_hint
 from .role_kinds import MisspeltRoles, misspelt_role_error, misspelt_roles, role_kind_errors, role_list_errors
 from .unbound_sweeps import unbound_sweep
@@ -100,9 +101,32 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
         _refuse_too_many_points(ctx, sources)
     except PerfError as exc:
         raise PerfError(exc.diagnostics + misspelt) from None
+    ctx.run_fields = run_field_roles(report, blocks, sources)
+    adopt_shown_units(ctx)          # `show a in MB` of the report's own axis: the axis is displayed in MB
     if misspelt:        # the axes are built: the report is checked all the same (MisspeltRoles.with_report_check)
         raise MisspeltRoles(misspelt, ctx, misspellings)
     return ctx
+
+
+def run_field_roles(report: Block, blocks: dict[str, Block], sources: SourceLines) -> dict[str, str]:
+    """Of a report with `points = "runs"`, each cell name of the blocks it binds to an unswept role -> the role of
+    the first that holds it: the cell a run's field of that name sweeps (run_points.overrides_from_runs takes the
+    report's own cell, then the bound blocks' in the order the report binds them). {} for any other report, or one
+    whose `points` is no valid choice (the checker says so)."""
+    from .report_options import option_value
+
+    try:
+        if option_value(sources, report, "points") != "runs":
+            return {}
+    except PerfError:
+        return {}
+    roles: dict[str, str] = {}
+    for role, binding in report_roles(report, blocks).items():
+        if role == "report" or binding.swept or binding.blocks[0] not in blocks:
+            continue
+        for name in blocks[binding.blocks[0]].cells:
+            roles.setdefault(name, role)
+    return roles
 
 
 def _sweeps_among_swept_blocks(ctx: ReportContext, blocks: dict[str, Block], sources: SourceLines

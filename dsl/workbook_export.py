@@ -26,7 +26,7 @@ from .input_units import display_unit, plain_number
 from .matching import Comparison
 from .render import format_number
 from .report_options import OPTIONS as REPORT_OPTIONS
-from .result import Result
+from .result import Result, key_with_unit
 from .workbook_pictures import workbook_pictures
 from .workbook_setup import evaluation_cells, setup_lines, shown_path
 
@@ -113,10 +113,12 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     axis_columns = result.axis_columns()
     # Text shown cells name a row (Model, Device) and come first, as does a shown number that is a sweep axis's
     # value (`workload.tp as TP`: no metric, nothing measured); flags (`memory.fits`) describe a row, after the axes.
-    axis_shows = {c.name: axis for c in result.columns if c.kind == "num"
+    # The report's own axis shown (`show mode` over `sweep mode = ["a", "b"]`: shown_axes.py) is its axis's column
+    # whatever its kind.
+    axis_shows = {c.name: axis for c in result.columns if c.kind == "num" or c.axis is not None
                   for axis in [_swept_cell(ctx, c.item.ref)] if axis is not None}
     string_shows = [c for c in result.columns if c.kind == "str" or c.name in axis_shows]
-    flag_shows = [c for c in result.columns if c.kind == "bool"]
+    flag_shows = [c for c in result.columns if c.kind == "bool" and c.name not in axis_shows]
     numeric_shows = [c for c in result.columns if c.kind == "num" and c.name not in axis_shows]
     covered_roles = {c.item.ref.parts[0] for c in string_shows
                      if len(c.item.ref.parts) == 2 and c.name not in axis_shows}
@@ -125,13 +127,20 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     id_names: list[str] = []
     id_values: list[list] = []
     for column in string_shows:
-        id_names.append(column.name)
         coord = axis_shows.get(column.name)
-        if coord is not None:           # the axis's own values, written as the axis column writes them (1, not 1.0)
-            key = next(k for k in axis_columns if k == coord or k.startswith(coord + " ["))
-            id_values.append(axis_columns[key].tolist())
-        else:
+        if coord is None:
+            id_names.append(column.name)
             id_values.append(result.column(column.name).tolist())
+            continue
+        # A shown axis is one column, named with its unit (its key: `a [MB]`, `TP`): where the show is in the axis's
+        # unit (`show a`, the report's own axis: shown_axes.py; `workload.tp as TP`), the axis's own values, written
+        # as the axis column writes them (1, not 1.0); where it asks for another (`workload.mem in MB as M` over an
+        # axis written in GB, or SI where it names none), the shown values, never under a header without its unit.
+        swept = next(c for axis in ctx.axes for c in axis.coords if c.name == coord)
+        id_names.append(column.key)
+        id_values.append(axis_columns[key_with_unit(coord, swept.unit if swept.kind == "num" else "")].tolist()
+                         if column.unit == (swept.unit if swept.kind == "num" else "") else
+                         result.display_column(column.name).tolist())
     for axis in ctx.axes:
         for coord in axis.coords:
             if (coord.kind == "role" and coord.name in covered_roles) or coord.name in covered_axes:

@@ -552,12 +552,14 @@ def attach_live(data, result) -> None:
     estimate that is not finite stays empty, as without --live."""
     points = sorted({row.index for section in data.sections for row in section.rows if row.index is not None})
     plan = plan_live(result, points)
+    keyed = {column.key: column.name for column in result.columns}
     for section in data.sections:
         for row in section.rows:
             if row.index is None:
                 continue
             for name in section.id_columns:
-                ref = plan.estimate_ref(row.index, name)
+                # a shown axis's column is named by its key, with its unit (`a [MB]`: workbook_export)
+                ref = plan.estimate_ref(row.index, name) or plan.estimate_ref(row.index, keyed.get(name, name))
                 if ref is not None and row.identity.get(name) is not None:
                     row.formulas[name] = ref
             for metric in section.metrics:

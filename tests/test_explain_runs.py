@@ -153,6 +153,43 @@ def test_without_runs_an_axis_the_runs_would_make_is_refused_with_a_hint(work, r
         "given (--measured LOG, or the report's `measured` cell)" in lines
 
 
+def test_a_bare_axis_the_runs_make_reads_alike_in_check_eval_plot_and_explain(work, run):
+    # `where batch <= 4`: batch is an axis only once the runs are read (its runs' field sweeps w.batch). Before:
+    # check and eval refused it (error[unknown-name]: unknown name 'batch' in report 'r'; eval prepared the report
+    # before the runs made the axis, check reads no runs), while plot and explain, which read the runs first,
+    # kept 2 of the 3 runs. Now the bare name is the cell the runs' field sweeps (workload.batch) in all four.
+    pytest.importorskip("matplotlib")
+    bare = REPORT.replace("    workload = w\n", "    workload = w\n    where batch <= 4\n")
+    (work / "bare.perf").write_text(bare)
+    (work / "dotted.perf").write_text(bare.replace("where batch", "where workload.batch"))
+    code, out, err = run("check", "bare.perf")
+    assert (code, out) == (0, "") and err.startswith("ok: 1 file")
+    code, bare_rows, err = run("eval", "bare.perf", "--format", "csv")
+    assert (code, err) == (0, "")
+    # the runs (1, 1, 128) and (4, 2, 128): runtime 10 ms * batch / n_gpus, memory 40 GB / n_gpus; measured 11, 19
+    lines = bare_rows.splitlines()
+    assert lines[0] == "batch,n_gpus,seq_len,runtime [ms],memory [GB],runtime measured [ms],runtime error [%]"
+    assert [[float(v) for v in line.split(",")] for line in lines[1:]] == [
+        [1, 1, 128, 10 * 1 / 1, 40 / 1, 11, pytest.approx((10 - 11) / 11 * 100)],
+        [4, 2, 128, 10 * 4 / 2, 40 / 2, 19, pytest.approx((20 - 19) / 19 * 100)]]
+    assert run("eval", "dotted.perf", "--format", "csv")[1] == bare_rows
+    code, out, _ = run("explain", "bare.perf", "c.runtime")
+    assert code == 0
+    assert head(out)[1] == ("  at: batch=1, n_gpus=1, seq_len=128 (the first of 2 runs' points; the other has "
+                            "batch=4, n_gpus=2; choose with --at AXIS=VALUE; 2 of 3 runs' points: where batch <= 4)")
+    code, _, err = run("plot", "bare.perf", "-o", "bare.png")
+    assert code == 0
+    assert err == "wrote bare.png (r: runtime per batch and n_gpus, at the runs' points; 2 of 3 runs' points: " \
+                  "where batch <= 4)\n"
+    # Runs that do not carry batch make no axis of it: the name reads the cell (w.batch = 1), which meets the
+    # condition at every run, in eval as in check.
+    (work / "nobatch.csv").write_text("n_gpus,runtime [ms]\n1,11\n2,19\n")
+    code, out, _ = run("eval", "bare.perf", "--measured", "nobatch.csv", "--format", "csv")
+    assert code == 0
+    assert [line.split(",")[:2] for line in out.splitlines()] == [["n_gpus", "runtime [ms]"], ["1", "10.0"],
+                                                                 ["2", f"{10 * 1 / 2:.1f}"]]
+
+
 def test_a_report_of_sweep_points_is_explained_as_before(work, run):
     (work / "sweep.perf").write_text(REPORT.replace('points = "runs"', 'points = "sweep"')
                                      .replace("batch = 1", "sweep batch = [1, 2]"))

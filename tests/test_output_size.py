@@ -13,9 +13,10 @@ from perfdsl import cli, output_size
 from perfdsl.chunks import chunk_at, count_chunks, plan_chunks
 
 Usage = namedtuple("Usage", "total used free")
-REPORT = "report r {\n    sweep a = 1 .. 1000\n    show a\n}\n"
-# The CSV of REPORT: the axis and the shown cell, both a (the cell as a float's repr), a row per point.
-CSV_BYTES = len("a,a\n") + sum(len(f"{n},{float(n)!r}\n") for n in range(1, 1001))
+# A cell q = a beside the axis a: `show a` would be the axis's own column alone (shown_axes.py).
+REPORT = "report r {\n    sweep a = 1 .. 1000\n    q = a\n    show q\n}\n"
+# The CSV of REPORT: the axis a and the shown cell q (a float's repr), a row per point.
+CSV_BYTES = len("a,q\n") + sum(len(f"{n},{float(n)!r}\n") for n in range(1, 1001))
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""A report that shows its own sweep axis (`sweep a = ...`, `show q, a`) writes the axis once, as its axis column
+(dsl/shown_axes.py), in every output: it wrote two columns named `a` (the axis's and the shown cell's), of which a CSV
+or pandas reader and a JSON object keep one. The unit is the one the user asked for (`show a in MB`), else the one
+the axis is written in (GB, not the SI default B of a bare `show a`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perfdsl
+from perfdsl import cli
+
+OWN = "report r {\n    sweep a = [1, 2, 4]\n    q = a * 2\n    show q, a\n}\n"
+# q = 2 a at a = 1, 2, 4; the axis a is written as integers (a plain count), q as floats.
+OWN_CSV = ["a,q"] + [f"{a},{2.0 * a}" for a in (1, 2, 4)]
+
+UNITS = """\
+report r {
+    sweep a = [1 GB, 2 GB]
+    sweep b = [1, 2]
+    q = a * b
+    show q in GB, a in MB, b, a as A
+}
+"""
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
+    return tmp_path
+
+
+def run(capsys, *argv: str) -> str:
+    capsys.readouterr()
+    assert cli.main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+def test_a_report_showing_its_own_axis_writes_it_once_in_every_output(work, capsys):
+    # Before: table `a  q  a`, CSV `a,q,a` / `1,2.0,1.0`, JSON {"a": 1.0, "q": 2.0} (the second a over the first).
+    (work / "own.perf").write_text(OWN)
+    assert run(capsys, "eval", "own.perf").splitlines()[0].split() == ["a", "q"]
+    assert run(capsys, "eval", "own.perf", "--format", "csv").splitlines() == OWN_CSV
+    records = [{"a": a, "q": 2.0 * a} for a in (1, 2, 4)]
+    assert json.loads(run(capsys, "eval", "own.perf", "--format", "json")) == records
+    assert [json.loads(line) for line in run(capsys, "eval", "own.perf", "--format", "jsonl").splitlines()] == records
+    for chunk_points in ("1", "2"):           # streamed chunk by chunk: the same rows
+        assert run(capsys, "eval", "own.perf", "--format", "csv", "-q", "--chunk-points",
+                   chunk_points).splitlines() == OWN_CSV
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert cli.main(["eval", "own.perf", "-o", "own.parquet", "-q"]) == 0
+    assert pq.read_table("own.parquet").to_pylist() == records
+
+    openpyxl = pytest.importorskip("openpyxl")
+    assert cli.main(["eval", "own.perf", "-o", "own.xlsx", "-q"]) == 0
+    sheet = openpyxl.load_workbook("own.xlsx")["r"]
+    assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2, max_row=5)] == \
+        [["a", "Estimated"]] + [[a, 2.0 * a] for a in (1, 2, 4)]
+
+
+def test_the_notebook_api_has_the_axis_once_and_the_shown_cell_still_reads(work):
+    (work / "own.perf").write_text(OWN)
+    result = perfdsl.load("own.perf").evaluate()
+    assert result.table()[0] == ["a", "q"]
+    assert result.records() == [{"a": a, "q": 2.0 * a} for a in (1, 2, 4)]
+    assert np.array_equal(result.column("a"), [1.0, 2.0, 4.0])     # the shown cell, by its name, as before
+    pytest.importorskip("pandas")
+    assert list(result.to_pandas().columns) == ["a", "q"]
+    xarray = pytest.importorskip("xarray")
+    dataset = result.to_xarray()             # was ValueError: variables {'a'} are found in both data_vars and coords
+    assert isinstance(dataset, xarray.Dataset)
+    assert list(dataset.data_vars) == ["q"] and dataset["a"].values.tolist() == [1, 2, 4]
+
+
+def test_a_shown_axis_is_written_in_the_unit_asked_for_else_in_the_axis_own(work, capsys):
+    # `show a in MB`: the axis column is in MB (1 GB = 1000 MB), not GB beside a second `a [MB]`; `b` (a count) is its
+    # axis column; `a as A` is a column of another name, written as any shown cell (SI: B).
+    (work / "units.perf").write_text(UNITS)
+    lines = run(capsys, "eval", "units.perf", "--format", "csv").splitlines()
+    assert lines[0] == "a [MB],b,q [GB],A [B]"
+    assert [[float(v) for v in line.split(",")] for line in lines[1:]] == [
+        [a * 1000, b, a * b, a * 1e9] for a in (1, 2) for b in (1, 2)]
+    # Without `in MB` the axis keeps the unit its values are written in (GB), not the SI default of a shown cell (B).
+    (work / "bare.perf").write_text(UNITS.replace("a in MB", "a"))
+    assert run(capsys, "eval", "bare.perf", "--format", "csv").splitlines()[0] == "a [GB],b,q [GB],A [B]"
+    # Shown twice in two units: the first is the axis's column, the second a column of its own.
+    (work / "twice.perf").write_text(UNITS.replace("a as A", "a in kB"))
+    assert run(capsys, "eval", "twice.perf", "--format", "csv").splitlines()[:2] == [
+        "a [MB],b,q [GB],a [kB]", f"{1 * 1000.0},1,{1 * 1.0},{1 * 1e6}"]
+
+    openpyxl = pytest.importorskip("openpyxl")
+    assert cli.main(["eval", "units.perf", "-o", "units.xlsx", "-q"]) == 0
+    book = openpyxl.load_workbook("units.xlsx")
+    sheet = book["r"]
+    # the shown axes first (as the workbook writes them), each header with its unit: none lost
+    assert [cell.value for cell in sheet[2]] == ["a [MB]", "b", "A [B]", "Estimated"]
+    assert [cell.value for cell in sheet[3]] == [1 * 1000.0, 1, 1 * 1e9, 1 * 1.0]
+    assert book["Setup"]["B3"].value == "4 points; a [MB]: 1000.0, 2000.0; b: 1, 2"
+
+
+def test_a_question_over_chunks_has_the_shown_axis_once(work, capsys):
+    (work / "best.perf").write_text(UNITS.replace("show q in GB, a in MB, b, a as A",
+                                                  "show q in GB, a in MB\n    best max q per b"))
+    whole = run(capsys, "eval", "best.perf", "--format", "csv").splitlines()
+    # the best a (2 GB = 2000 MB) of each b: q = 2 GB x b
+    assert whole == ["a [MB],b,q [GB]", f"{2 * 1000.0},1,{2 * 1.0}", f"{2 * 1000.0},2,{2 * 2.0}"]
+    assert run(capsys, "eval", "best.perf", "--format", "csv", "-q", "--chunk-points", "1").splitlines() == whole
+    from perfdsl.streaming import answer_in_chunks
+
+    answer = answer_in_chunks(perfdsl.load("best.perf"), chunk_points=1)
+    assert answer.keys == ["a [MB]", "b", "q [GB]"]
+    assert answer.column("a").tolist() == [2e9, 2e9]          # SI, as Result.column
+
+
+def test_at_takes_a_shown_axis_in_its_shown_unit_or_as_a_quantity_in_any_unit(work, capsys):
+    # The axis a is shown in MB, so explain lists its values in MB; `--at a=1 GB`, as the sweep writes it, is the
+    # same point as `--at a=1000` (MB) or `--at a=1000 MB` (it was refused once the axis was shown in MB).
+    (work / "units.perf").write_text(UNITS)
+    for value in ("1 GB", "1000", "1000 MB", "1e9 B"):
+        assert run(capsys, "explain", "units.perf", "q", "--at", f"a={value}", "--at", "b=2").splitlines()[0] == \
+            f"r.q = {1 * 2} GB"
+    assert cli.main(["explain", "units.perf", "q", "--at", "a=1 s"]) == 2
+    assert capsys.readouterr().err.splitlines()[:2] == ["error[bad-point]: '1 s' is not a value of axis 'a'",
+                                                        "  = help: its values: 1000 MB, 2000 MB"]
