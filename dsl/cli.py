@@ -291,19 +291,18 @@ def _positive_jobs(text: str) -> int:
 
 def _whole_number(what: str, example: str):
     """An argparse type for a count of `what` (points, workers): a whole number written as 1000000, 1_000_000 or
-    1e6 (argparse's int refused 1e6 without a word of why). Its sign is checked where it is used (cmd_eval), with a
-    help saying what to give. Raises ArgumentTypeError (usage, status 2) for text that is no whole number."""
+    1e6 (argparse's int refused 1e6 without a word of why), read as the Python API reads chunk_points
+    (whole_numbers.whole_number). Its sign is checked where it is used (cmd_eval), with a help saying what to give.
+    Raises ArgumentTypeError (usage, status 2) for text that is no whole number, or one past the largest taken."""
     def parse(text: str) -> int:
-        from decimal import Decimal, InvalidOperation
+        from .whole_numbers import NotACount, whole_number
 
         try:
-            value = Decimal(text.strip())
-        except InvalidOperation:
-            value = None
-        # adjusted(): the exponent, so that 1e999999999 is not turned into an int of a billion digits
-        if value is None or not value.is_finite() or value.adjusted() > 18 or value != value.to_integral_value():
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of {what}: write e.g. {example}")
-        return int(value)
+            return whole_number(text, what)
+        except NotACount as refused:
+            # a fraction or a typo is shown a number to write; a count too large has its bound in its reason
+            write = "" if refused.too_large else f": write e.g. {example}"
+            raise argparse.ArgumentTypeError(f"'{text}' is {refused.reason}{write}") from None
 
     parse.__name__ = f"whole number of {what}"        # argparse names the type by it in some messages
     return parse
