@@ -122,10 +122,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
                          "change a figure and see every estimate move")
     ev.add_argument("--chunk-points", type=_whole_number("points", "100000, 100_000 or 1e5"), metavar="N",
-                    help="evaluate N sweep points at a time (1e5 and 100_000 are read too), streaming the rows to "
-                         "the output (default: the whole sweep at once where its arrays hold at most 1 GiB, else "
-                         "chunks of about 256 MiB of arrays: README.md, 'Sweeps of any size'); a chunk costs about "
-                         "7 ms whatever its size, so a small N over a large sweep is slow (a note says so)")
+                    help="evaluate the sweep in chunks of at most N points (1e5 and 100_000 are read too): whole "
+                         "blocks of its last axes, so a chunk may hold fewer (500 over last axes of 9 x 7 x 4 values: "
+                         "chunks of 252), streaming the rows to the output (default: the whole sweep at once where "
+                         "its arrays hold at most 1 GiB, else chunks of about 256 MiB of arrays: README.md, 'Sweeps "
+                         "of any size'); a chunk costs about 7 ms whatever its size, so a small N over a large sweep "
+                         "is slow (a note says so)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run (needs the extra dask: pip install "
                     "-e '.[dask]')")

@@ -412,6 +412,22 @@ def test_a_streamed_table_shows_its_first_rows(tmp_path, capsys):
                             "-o FILE.jsonl or -o FILE.parquet, for all 21,000\n")
 
 
+def test_chunk_points_is_at_most_n_points_in_whole_blocks_of_the_last_axes(capsys):
+    # The help said "evaluate N sweep points at a time": 500 over last axes of 9 x 7 x 4 values gives chunks of 252
+    # (one position of the axis before them; two would be 504), as capacity_planning's sweep does (a newcomer's try)
+    chunks = plan_chunks((30, 13, 9, 9, 7, 4), 500)
+    assert {chunk.n_points for chunk in chunks} == {9 * 7 * 4} and len(chunks) == 30 * 13 * 9
+    # 504: the 9 positions in slices of 2, the last of 1 (252), never more than N
+    sizes = [chunk.n_points for chunk in plan_chunks((30, 13, 9, 9, 7, 4), 2 * 9 * 7 * 4)]
+    assert (sizes.count(2 * 9 * 7 * 4), sizes.count(9 * 7 * 4), len(sizes)) == (30 * 13 * 4, 30 * 13, 30 * 13 * 5)
+    with pytest.raises(SystemExit):
+        cli.main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "evaluate the sweep in chunks of at most N points" in text
+    assert "so a chunk may hold fewer (500 over last axes of 9 x 7 x 4 values: chunks of 252)" in text
+    assert "N sweep points at a time" not in text
+
+
 def test_a_text_table_of_a_chunked_sweep_is_refused(tmp_path, capsys):
     (tmp_path / "mid.perf").write_text(MID)
     assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(tmp_path / "t.txt"), "--chunk-points", "50"]) == 2
