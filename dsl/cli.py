@@ -872,11 +872,15 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     ctx, _ = overridden.prepare(args.report)
     report = ctx.report
     # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
+    with_runs = bool(args.measured or args.add_measured or "measured" in report.cells)
     if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
             and ctx.n_points > XLSX_ROW_LIMIT:
-        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes))
+        # Rows with no question: under an option that asks for chunks (run logs aside, matched whole) a narrower
+        # sweep is streamed chunk by chunk and refused again (_workbook_in_chunks), so the help names it too.
+        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes,
+                                             chunked_by=None if with_runs else _chunks_option(args)))
     distributed = bool(args.dask or args.workers)
-    if args.measured or args.add_measured or "measured" in report.cells:
+    if with_runs:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
         if distributed:
             raise UsageError(_distributed_with_runs(args, report))
@@ -907,23 +911,32 @@ def _distributed_with_runs(args, report):
                  f"{source}", hints=[hint])
 
 
-def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False, axes=()):
+def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False, axes=(),
+                        chunked_by: str | None = None):
     """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out;
-    `axes` (the report's, where known) give the first hint an example of narrowing the sweep with --set."""
+    `axes` (the report's, where known) give the first hint an example of narrowing the sweep with --set;
+    `chunked_by`: the option that asks for chunks ('--chunk-points 1000', _chunks_option) where the rows would be
+    streamed chunk by chunk, which no workbook is written from: the hint says to leave it out as well (a newcomer
+    followed the --set alone and was refused again)."""
     from .errors import error
     from .workbook_layout import XLSX_ROW_LIMIT
 
     narrow = _narrowing(axes, rows, XLSX_ROW_LIMIT)
     stem = os.path.splitext(output)[0]
     count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
+    leave_out = f" and leave out {chunked_by.split()[0]}," if chunked_by else ""
+    # under such an option a `where` keeps rows that are streamed too: only an answer is then a workbook
+    questions = "best, largest, smallest, pareto" if chunked_by else "where, best, largest, smallest, pareto"
     return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
-                 hints=[f"narrow the sweep with --set, e.g. {narrow}, to write a workbook" if narrow else
-                        "narrow the sweep with --set AXIS=VALUE to write a workbook",
+                 hints=[(f"narrow the sweep with --set, e.g. {narrow},{leave_out} to write a workbook" if narrow else
+                         f"narrow the sweep with --set AXIS=VALUE{leave_out} to write a workbook")
+                        + (" (one is written from a whole evaluation, not from rows streamed chunk by chunk)"
+                           if chunked_by else ""),
                         f"or write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
-                        "and quickest to write), or ask the report a question (where, best, largest, smallest, "
-                        f"pareto) whose answer fits (a best, largest, smallest or pareto answer of up to "
-                        f"{XLSX_ROW_LIMIT:,} rows is a workbook however large the sweep)"])
+                        f"and quickest to write), or ask the report a question ({questions}) whose answer fits "
+                        f"(a best, largest, smallest or pareto answer of up to {XLSX_ROW_LIMIT:,} rows is a workbook "
+                        "however large the sweep)"])
 
 
 def _narrowing(axes, rows: int, limit: int) -> str:
@@ -950,9 +963,7 @@ def _workbook_in_chunks(program, ctx, args):
 
     stem = os.path.splitext(args.output)[0]
     files = f"-o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest and quickest to write)"
-    option = next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
-                                                          ("--workers", args.workers), ("--dask", args.dask))
-                   if value), None)
+    option = _chunks_option(args)
     at_once = option is not None and program.predict_bytes(args.report) <= WHOLE_EVALUATION_BYTES
     if ctx.report.questions:                    # --live: its formulas are the cost model's, over every cell
         cause = (f"{option} evaluates the sweep of report '{ctx.report.name}' ({ctx.n_points:,} points) in chunks"
@@ -966,7 +977,17 @@ def _workbook_in_chunks(program, ctx, args):
                      f"({ctx.n_points:,} points) in chunks, and a workbook is written from one whole evaluation, not "
                      "from rows streamed chunk by chunk",
                      hints=[f"leave out {option.split()[0]} to write the workbook, or write {files}"])
-    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes)
+    # Too large to evaluate at once: narrowed with --set, it is refused as above while the option is given.
+    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes,
+                               chunked_by=option)
+
+
+def _chunks_option(args) -> str | None:
+    """The option given that makes eval evaluate in chunks, as typed ('--chunk-points 1000', '--workers 2',
+    '--dask tcp://...'), or None."""
+    return next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
+                                                        ("--workers", args.workers), ("--dask", args.dask))
+                 if value), None)
 
 
 def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
