@@ -25,6 +25,15 @@ _SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "t
 _FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
 _FILE_ONLY_NAMES = {"xlsx": "a workbook", "parquet": "a Parquet file"}
 _FORMAT_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIX_FORMATS.items()}
+# The format an example file name of a help takes where --format names none: -o has no default format (its suffix
+# chooses), and CSV is the one every output path writes (a chunked sweep's rows too, unlike the table's .txt).
+_EXAMPLE_FORMAT = "csv"
+
+
+def _either(items) -> str:
+    """'a, b or c': the items of a help's list, in their order."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 class Progress:
@@ -702,14 +711,15 @@ def _output_format(args) -> str:
     if args.output:
         from .output import refuse_folder
 
-        refuse_folder(args.output)              # a folder has no suffix: the folder is what is wrong
+        # a folder has no suffix: the folder is what is wrong; the help's file takes the format asked
+        refuse_folder(args.output, _FORMAT_SUFFIX[args.format or _EXAMPLE_FORMAT])
         suffix = os.path.splitext(args.output)[1].lower()
         from .output import same_file
 
         # A .perf named as an input is error[output-is-input] (protect_inputs), the more telling of the two.
         if suffix == ".perf" and not any(same_file(args.output, file) for file in getattr(args, "files", [])):
             # With --format, a .perf that was no input (another spec of the library) was overwritten with the rows.
-            fmt = args.format or "csv"
+            fmt = args.format or _EXAMPLE_FORMAT
             raise UsageError(error("bad-output", f"refusing to write the results to '{args.output}': a .perf file is "
                                    "a spec, not an output of eval",
                                    hints=[f"write them to -o {os.path.splitext(args.output)[0]}{_FORMAT_SUFFIX[fmt]}"
@@ -718,7 +728,7 @@ def _output_format(args) -> str:
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
                                    hints=(did_you_mean(suffix, _SUFFIX_FORMATS) if suffix else [])
-                                   + ["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
+                                   + [f"use {_either(_SUFFIX_FORMATS)}, or give --format"]))
         if args.format and by_suffix in _FILE_ONLY:
             # --format names text formats only: with a workbook or Parquet file it would be ignored, while the user
             # asked for that format.
@@ -1001,8 +1011,12 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
     if fmt == "xlsx":
         _answer_fits_a_workbook(program, ctx, args)
     if fmt == "table" and args.output and not ctx.report.questions:
+        # every suffix that writes a streamed sweep's rows: all of -o's but the table's and the workbook's (refused
+        # for rows with no question, _answer_fits_a_workbook)
+        streamed = [f"-o {stem}{suffix}" for suffix, written in _SUFFIX_FORMATS.items()
+                    if written not in ("table", "xlsx")]
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
-                               "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
+                               "written as an aligned text table", hints=[f"use {_either(streamed)}"]))
     if args.chunk_points and not args.quiet:        # a note, as the size note: -q hides it; never refused
         _note_many_chunks(program, ctx, args.report, args.chunk_points)
     progress = Progress("evaluating", unit="points", quiet=args.quiet)

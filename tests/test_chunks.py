@@ -433,8 +433,21 @@ def test_a_text_table_of_a_chunked_sweep_is_refused(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(tmp_path / "t.txt"), "--chunk-points", "50"]) == 2
     assert capsys.readouterr().err == (
         "error[bad-output]: a sweep evaluated in chunks (21,000 points) is not written as an aligned text table\n"
-        f"  = help: use -o {tmp_path}/t.csv or -o {tmp_path}/t.jsonl\n\n1 error\n")
+        f"  = help: use -o {tmp_path}/t.csv, -o {tmp_path}/t.json, -o {tmp_path}/t.jsonl or -o {tmp_path}/t.parquet"
+        "\n\n1 error\n")
     assert not (tmp_path / "t.txt").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".jsonl", ".parquet"])
+def test_every_output_the_chunked_table_refusal_names_is_written(tmp_path, capsys, suffix):
+    # The help named .csv and .jsonl only, while .json and .parquet stream the rows as well (a newcomer's try)
+    (tmp_path / "mid.perf").write_text(MID)
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(tmp_path / "t.txt"), "--chunk-points", "50"]) == 2
+    hint = capsys.readouterr().err.split("  = help: use ")[1].split("\n")[0]
+    assert f"-o {tmp_path}/t{suffix}" in hint.replace(" or ", ", ").split(", ")
+    out = tmp_path / f"t{suffix}"
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-q", "-o", str(out), "--chunk-points", "50"]) == 0
+    assert capsys.readouterr().err == f"wrote {out} (21,000 rows)\n"
 
 
 def test_chunk_points_below_one_is_a_usage_error(tmp_path, capsys):

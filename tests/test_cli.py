@@ -369,6 +369,15 @@ def test_eval_bad_suffix(work, run):
                    "  = help: use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format\n\n1 error\n")
 
 
+def test_the_unknown_suffix_help_lists_every_suffix_eval_writes(work, run):
+    # One source: the suffixes -o reads a format from (a list written out by hand can drift from them)
+    code, _, err = run("eval", "prog.perf", "-o", "out.xyz")
+    hint = next(line for line in err.splitlines() if line.startswith("  = help: use "))
+    assert code == 2 and hint.endswith(", or give --format")
+    listed = hint.removeprefix("  = help: use ").removesuffix(", or give --format").replace(" or ", ", ").split(", ")
+    assert listed == [".csv", ".json", ".jsonl", ".txt", ".xlsx", ".parquet"] == list(cli._SUFFIX_FORMATS)
+
+
 def test_eval_format_that_contradicts_the_suffix(work, run):
     code, _, err = run("eval", "prog.perf", "-o", "out.csv", "--format", "json")
     assert code == 2
