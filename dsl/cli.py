@@ -1114,8 +1114,10 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
 
         def write(stream) -> None:
             if fmt == "table":
-                write_table(keys, columns, stream, limit=max(rows, TABLE_ROW_LIMIT) if args.output else
-                            TABLE_ROW_LIMIT)
+                left = write_table(keys, columns, stream, limit=max(rows, TABLE_ROW_LIMIT) if args.output else
+                                   TABLE_ROW_LIMIT)
+                if left:            # the line a whole evaluation's answer has under it (it was left out here)
+                    sys.stderr.write(_table_cut_note(rows - left, rows) + "\n")
             elif fmt == "csv":
                 write_csv(keys, columns, stream)
             else:
@@ -1224,12 +1226,13 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                          "the counts above cover its points and those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
+    if not ctx.report.questions:
+        _print_diagnostics(list(warnings.values()))
+    # After the warnings, as under a whole evaluation's table (which prints its warnings before the rows)
     if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT \
             and (all_rows is None or all_rows > rows):
         # Below the limit the table shows every row the sweep keeps (every chunk is evaluated): nothing left out.
         sys.stderr.write(_table_cut_note(min(rows, TABLE_ROW_LIMIT), all_rows, ctx.n_points) + "\n")
-    if not ctx.report.questions:
-        _print_diagnostics(list(warnings.values()))
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK

@@ -412,6 +412,32 @@ def test_a_streamed_table_shows_its_first_rows(tmp_path, capsys):
                             "-o FILE.jsonl or -o FILE.parquet, for all 21,000\n")
 
 
+@pytest.mark.parametrize("chunk_points", ["50", "5000"])
+def test_a_streamed_table_says_its_warnings_and_its_cut_as_the_whole_table_does(tmp_path, capsys, chunk_points):
+    # The chunked run printed the "... more rows not shown" line before the warnings, the whole run after them
+    (tmp_path / "w.perf").write_text("report r { sweep a = 0 .. 300; x = 1 / a; show x }\n")   # a = 0 warns
+    assert cli.main(["eval", str(tmp_path / "w.perf")]) == 0
+    whole = capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", chunk_points]) == 0
+    chunked = capsys.readouterr()
+    assert (chunked.out, chunked.err) == (whole.out, whole.err)
+    assert whole.err.endswith(f"\n1 warning\n... {301 - 200} more rows not shown; use --format csv, or -o FILE.csv, "
+                              "-o FILE.jsonl or -o FILE.parquet, for all 301\n")
+
+
+def test_an_answer_in_chunks_longer_than_a_table_says_so_as_the_whole_answer_does(tmp_path, capsys):
+    # Every point is on its group's front: 300 x 70 rows, of which a table shows 200. Chunked, the cut was silent.
+    (tmp_path / "front.perf").write_text("report r { sweep a = 1 .. 300; sweep b = 1 .. 70; x = a * b; "
+                                         "y = 2 * a * b + b; show x, y; pareto min x, max y per b }\n")
+    assert cli.main(["eval", str(tmp_path / "front.perf")]) == 0
+    whole = capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "front.perf"), "--chunk-points", "1000"]) == 0
+    chunked = capsys.readouterr()
+    assert (chunked.out, chunked.err) == (whole.out, whole.err)
+    assert whole.err == (f"... {300 * 70 - 200:,} more rows not shown; use --format csv, or -o FILE.csv, "
+                         f"-o FILE.jsonl or -o FILE.parquet, for all {300 * 70:,}\n")
+
+
 def test_chunk_points_is_at_most_n_points_in_whole_blocks_of_the_last_axes(capsys):
     # The help said "evaluate N sweep points at a time": 500 over last axes of 9 x 7 x 4 values gives chunks of 252
     # (one position of the axis before them; two would be 504), as capacity_planning's sweep does (a newcomer's try)
