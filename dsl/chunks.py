@@ -69,27 +69,20 @@ class Chunk:
 def checked_chunk_points(value) -> int | None:
     """`chunk_points` as the Python API takes it (streaming.evaluate_chunks, answer_in_chunks): None for the default
     size, else a whole number of points a chunk, 1 or more: an int, or a float or text that is one (1e5,
-    "1_000_000"), as `--chunk-points` takes it. Raises UsageError `bad-option` for anything else: 1.5 and True ran
-    at one point a chunk (hours for a million-point sweep), 0 evaluated the whole sweep at once, and 1e5 or "1e5"
-    raised a bare TypeError."""
-    from decimal import Decimal, InvalidOperation
-
+    "1_000_000"), read as `--chunk-points` reads it (whole_numbers.whole_number). Raises UsageError `bad-option` for
+    anything else: 1.5 and True ran at one point a chunk (hours for a million-point sweep), 0 evaluated the whole
+    sweep at once, and 1e5 or "1e5" raised a bare TypeError."""
     from .errors import UsageError, error
+    from .whole_numbers import NotACount, whole_number
 
     if value is None:
         return None
-    whole = None
-    if not isinstance(value, bool) and isinstance(value, (int, float, str, np.integer, np.floating)):
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            number = None
-        # adjusted(): the exponent, so that 1e999999999 is not turned into an int of a billion digits
-        if number is not None and number.is_finite() and number.adjusted() <= 18 \
-                and number == number.to_integral_value():
-            whole = int(number)
-    if whole is None or whole < 1:
-        why = "a chunk holds at least one point" if whole is not None else "not a whole number of points"
+    try:
+        whole = whole_number(value, "points")
+        why = "a chunk holds at least one point" if whole < 1 else None
+    except NotACount as refused:
+        why = refused.reason
+    if why is not None:
         raise UsageError(error("bad-option", f"chunk_points={value!r}: {why}",
                                hints=["give a whole number of points a chunk, 1 or more (e.g. 100_000 or 1e5), or "
                                       "None for chunks of about 256 MiB of arrays"]))

@@ -25,6 +25,15 @@ _SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "t
 _FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
 _FILE_ONLY_NAMES = {"xlsx": "a workbook", "parquet": "a Parquet file"}
 _FORMAT_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIX_FORMATS.items()}
+# The format an example file name of a help takes where --format names none: -o has no default format (its suffix
+# chooses), and CSV is the one every output path writes (a chunked sweep's rows too, unlike the table's .txt).
+_EXAMPLE_FORMAT = "csv"
+
+
+def _either(items) -> str:
+    """'a, b or c': the items of a help's list, in their order."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 class Progress:
@@ -122,10 +131,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="with -o FILE.xlsx: the estimates as Excel formulas over an Inputs sheet, so a reader can "
                          "change a figure and see every estimate move")
     ev.add_argument("--chunk-points", type=_whole_number("points", "100000, 100_000 or 1e5"), metavar="N",
-                    help="evaluate N sweep points at a time (1e5 and 100_000 are read too), streaming the rows to "
-                         "the output (default: the whole sweep at once where its arrays hold at most 1 GiB, else "
-                         "chunks of about 256 MiB of arrays: README.md, 'Sweeps of any size'); a chunk costs about "
-                         "7 ms whatever its size, so a small N over a large sweep is slow (a note says so)")
+                    help="evaluate the sweep in chunks of at most N points (1e5 and 100_000 are read too): whole "
+                         "blocks of its last axes, so a chunk may hold fewer (500 over last axes of 9 x 7 x 4 values: "
+                         "chunks of 252), streaming the rows to the output (default: the whole sweep at once where "
+                         "its arrays hold at most 1 GiB, else chunks of about 256 MiB of arrays: README.md, 'Sweeps "
+                         "of any size'); a chunk costs about 7 ms whatever its size, so a small N over a large sweep "
+                         "is slow (a note says so)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run (needs the extra dask: pip install "
                     "-e '.[dask]')")
@@ -291,19 +302,18 @@ def _positive_jobs(text: str) -> int:
 
 def _whole_number(what: str, example: str):
     """An argparse type for a count of `what` (points, workers): a whole number written as 1000000, 1_000_000 or
-    1e6 (argparse's int refused 1e6 without a word of why). Its sign is checked where it is used (cmd_eval), with a
-    help saying what to give. Raises ArgumentTypeError (usage, status 2) for text that is no whole number."""
+    1e6 (argparse's int refused 1e6 without a word of why), read as the Python API reads chunk_points
+    (whole_numbers.whole_number). Its sign is checked where it is used (cmd_eval), with a help saying what to give.
+    Raises ArgumentTypeError (usage, status 2) for text that is no whole number, or one past the largest taken."""
     def parse(text: str) -> int:
-        from decimal import Decimal, InvalidOperation
+        from .whole_numbers import NotACount, whole_number
 
         try:
-            value = Decimal(text.strip())
-        except InvalidOperation:
-            value = None
-        # adjusted(): the exponent, so that 1e999999999 is not turned into an int of a billion digits
-        if value is None or not value.is_finite() or value.adjusted() > 18 or value != value.to_integral_value():
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of {what}: write e.g. {example}")
-        return int(value)
+            return whole_number(text, what)
+        except NotACount as refused:
+            # a fraction or a typo is shown a number to write; a count too large has its bound in its reason
+            write = "" if refused.too_large else f": write e.g. {example}"
+            raise argparse.ArgumentTypeError(f"'{text}' is {refused.reason}{write}") from None
 
     parse.__name__ = f"whole number of {what}"        # argparse names the type by it in some messages
     return parse
@@ -701,14 +711,15 @@ def _output_format(args) -> str:
     if args.output:
         from .output import refuse_folder
 
-        refuse_folder(args.output)              # a folder has no suffix: the folder is what is wrong
+        # a folder has no suffix: the folder is what is wrong; the help's file takes the format asked
+        refuse_folder(args.output, _FORMAT_SUFFIX[args.format or _EXAMPLE_FORMAT])
         suffix = os.path.splitext(args.output)[1].lower()
         from .output import same_file
 
         # A .perf named as an input is error[output-is-input] (protect_inputs), the more telling of the two.
         if suffix == ".perf" and not any(same_file(args.output, file) for file in getattr(args, "files", [])):
             # With --format, a .perf that was no input (another spec of the library) was overwritten with the rows.
-            fmt = args.format or "csv"
+            fmt = args.format or _EXAMPLE_FORMAT
             raise UsageError(error("bad-output", f"refusing to write the results to '{args.output}': a .perf file is "
                                    "a spec, not an output of eval",
                                    hints=[f"write them to -o {os.path.splitext(args.output)[0]}{_FORMAT_SUFFIX[fmt]}"
@@ -717,7 +728,7 @@ def _output_format(args) -> str:
         if by_suffix is None and args.format is None:
             raise UsageError(error("bad-output", f"cannot tell the format of '{args.output}' from its suffix",
                                    hints=(did_you_mean(suffix, _SUFFIX_FORMATS) if suffix else [])
-                                   + ["use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format"]))
+                                   + [f"use {_either(_SUFFIX_FORMATS)}, or give --format"]))
         if args.format and by_suffix in _FILE_ONLY:
             # --format names text formats only: with a workbook or Parquet file it would be ignored, while the user
             # asked for that format.
@@ -871,11 +882,15 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     ctx, _ = overridden.prepare(args.report)
     report = ctx.report
     # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
+    with_runs = bool(args.measured or args.add_measured or "measured" in report.cells)
     if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
             and ctx.n_points > XLSX_ROW_LIMIT:
-        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes))
+        # Rows with no question: under an option that asks for chunks (run logs aside, matched whole) a narrower
+        # sweep is streamed chunk by chunk and refused again (_workbook_in_chunks), so the help names it too.
+        raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes,
+                                             chunked_by=None if with_runs else _chunks_option(args)))
     distributed = bool(args.dask or args.workers)
-    if args.measured or args.add_measured or "measured" in report.cells:
+    if with_runs:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
         if distributed:
             raise UsageError(_distributed_with_runs(args, report))
@@ -906,23 +921,32 @@ def _distributed_with_runs(args, report):
                  f"{source}", hints=[hint])
 
 
-def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False, axes=()):
+def _workbook_too_large(report: str, rows: int, output: str, up_to: bool = False, axes=(),
+                        chunked_by: str | None = None):
     """error[workbook-too-large]; `up_to`: `rows` counts every sweep point, before constraints leave some out;
-    `axes` (the report's, where known) give the first hint an example of narrowing the sweep with --set."""
+    `axes` (the report's, where known) give the first hint an example of narrowing the sweep with --set;
+    `chunked_by`: the option that asks for chunks ('--chunk-points 1000', _chunks_option) where the rows would be
+    streamed chunk by chunk, which no workbook is written from: the hint says to leave it out as well (a newcomer
+    followed the --set alone and was refused again)."""
     from .errors import error
     from .workbook_layout import XLSX_ROW_LIMIT
 
     narrow = _narrowing(axes, rows, XLSX_ROW_LIMIT)
     stem = os.path.splitext(output)[0]
     count = f"up to {rows:,} rows, one per sweep point" if up_to else f"{rows:,} rows"
+    leave_out = f" and leave out {chunked_by.split()[0]}," if chunked_by else ""
+    # under such an option a `where` keeps rows that are streamed too: only an answer is then a workbook
+    questions = "best, largest, smallest, pareto" if chunked_by else "where, best, largest, smallest, pareto"
     return error("workbook-too-large", f"a workbook of report '{report}' would have {count}; perfdsl writes at "
                  f"most {XLSX_ROW_LIMIT:,} rows to a workbook (a workbook is for people)",
-                 hints=[f"narrow the sweep with --set, e.g. {narrow}, to write a workbook" if narrow else
-                        "narrow the sweep with --set AXIS=VALUE to write a workbook",
+                 hints=[(f"narrow the sweep with --set, e.g. {narrow},{leave_out} to write a workbook" if narrow else
+                         f"narrow the sweep with --set AXIS=VALUE{leave_out} to write a workbook")
+                        + (" (one is written from a whole evaluation, not from rows streamed chunk by chunk)"
+                           if chunked_by else ""),
                         f"or write every row with -o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest "
-                        "and quickest to write), or ask the report a question (where, best, largest, smallest, "
-                        f"pareto) whose answer fits (a best, largest, smallest or pareto answer of up to "
-                        f"{XLSX_ROW_LIMIT:,} rows is a workbook however large the sweep)"])
+                        f"and quickest to write), or ask the report a question ({questions}) whose answer fits "
+                        f"(a best, largest, smallest or pareto answer of up to {XLSX_ROW_LIMIT:,} rows is a workbook "
+                        "however large the sweep)"])
 
 
 def _narrowing(axes, rows: int, limit: int) -> str:
@@ -949,9 +973,7 @@ def _workbook_in_chunks(program, ctx, args):
 
     stem = os.path.splitext(args.output)[0]
     files = f"-o {stem}.csv, -o {stem}.jsonl or -o {stem}.parquet (the smallest and quickest to write)"
-    option = next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
-                                                          ("--workers", args.workers), ("--dask", args.dask))
-                   if value), None)
+    option = _chunks_option(args)
     at_once = option is not None and program.predict_bytes(args.report) <= WHOLE_EVALUATION_BYTES
     if ctx.report.questions:                    # --live: its formulas are the cost model's, over every cell
         cause = (f"{option} evaluates the sweep of report '{ctx.report.name}' ({ctx.n_points:,} points) in chunks"
@@ -965,7 +987,17 @@ def _workbook_in_chunks(program, ctx, args):
                      f"({ctx.n_points:,} points) in chunks, and a workbook is written from one whole evaluation, not "
                      "from rows streamed chunk by chunk",
                      hints=[f"leave out {option.split()[0]} to write the workbook, or write {files}"])
-    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes)
+    # Too large to evaluate at once: narrowed with --set, it is refused as above while the option is given.
+    return _workbook_too_large(ctx.report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes,
+                               chunked_by=option)
+
+
+def _chunks_option(args) -> str | None:
+    """The option given that makes eval evaluate in chunks, as typed ('--chunk-points 1000', '--workers 2',
+    '--dask tcp://...'), or None."""
+    return next((f"{name} {value}" for name, value in (("--chunk-points", args.chunk_points),
+                                                        ("--workers", args.workers), ("--dask", args.dask))
+                 if value), None)
 
 
 def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
@@ -979,8 +1011,12 @@ def _eval_in_chunks(program, args, fmt: str, chunk_points: int) -> int:
     if fmt == "xlsx":
         _answer_fits_a_workbook(program, ctx, args)
     if fmt == "table" and args.output and not ctx.report.questions:
+        # every suffix that writes a streamed sweep's rows: all of -o's but the table's and the workbook's (refused
+        # for rows with no question, _answer_fits_a_workbook)
+        streamed = [f"-o {stem}{suffix}" for suffix, written in _SUFFIX_FORMATS.items()
+                    if written not in ("table", "xlsx")]
         raise UsageError(error("bad-output", f"a sweep evaluated in chunks ({ctx.n_points:,} points) is not "
-                               "written as an aligned text table", hints=[f"use -o {stem}.csv or -o {stem}.jsonl"]))
+                               "written as an aligned text table", hints=[f"use {_either(streamed)}"]))
     if args.chunk_points and not args.quiet:        # a note, as the size note: -q hides it; never refused
         _note_many_chunks(program, ctx, args.report, args.chunk_points)
     progress = Progress("evaluating", unit="points", quiet=args.quiet)
@@ -1078,8 +1114,10 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
 
         def write(stream) -> None:
             if fmt == "table":
-                write_table(keys, columns, stream, limit=max(rows, TABLE_ROW_LIMIT) if args.output else
-                            TABLE_ROW_LIMIT)
+                left = write_table(keys, columns, stream, limit=max(rows, TABLE_ROW_LIMIT) if args.output else
+                                   TABLE_ROW_LIMIT)
+                if left:            # the line a whole evaluation's answer has under it (it was left out here)
+                    sys.stderr.write(_table_cut_note(rows - left, rows) + "\n")
             elif fmt == "csv":
                 write_csv(keys, columns, stream)
             else:
@@ -1188,12 +1226,13 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
                          "the counts above cover its points and those before it, not the whole sweep\n")
         return EXIT_SPEC
     progress.done()
+    if not ctx.report.questions:
+        _print_diagnostics(list(warnings.values()))
+    # After the warnings, as under a whole evaluation's table (which prints its warnings before the rows)
     if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT \
             and (all_rows is None or all_rows > rows):
         # Below the limit the table shows every row the sweep keeps (every chunk is evaluated): nothing left out.
         sys.stderr.write(_table_cut_note(min(rows, TABLE_ROW_LIMIT), all_rows, ctx.n_points) + "\n")
-    if not ctx.report.questions:
-        _print_diagnostics(list(warnings.values()))
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK

@@ -496,7 +496,9 @@ _TABLE = [
               "dsl/operators.py; split a very long formula into named cells"),
     ErrorCode("workbook-too-large", "usage", _E, "a workbook of report '{report}' would have [up to] {count} rows; "
               "perfdsl writes at most {limit} rows to a workbook (a workbook is for people)",
-              "narrow the sweep with --set (e.g. --set model=NAME, one value of one of the report's axes), or write "
+              "narrow the sweep with --set (e.g. --set model=NAME, one value of one of the report's axes; for rows "
+              "with no question, leave out --chunk-points, --workers or --dask where given: rows streamed chunk by "
+              "chunk are no workbook), or write "
               "every row with -o FILE.csv, -o FILE.jsonl or -o FILE.parquet, or ask the report a question whose "
               "answer fits (an answer of a sweep of any size, evaluated in chunks, is a workbook up to the limit)"),
     ErrorCode("missing-package", "usage", _E, "this needs the package '{package}', which is not installed",

@@ -74,23 +74,25 @@ def protect_inputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike
     check_target(target)
 
 
-def refuse_folder(output: str) -> None:
+def refuse_folder(output: str, suffix: str = ".csv") -> None:
     """A usage error (bad-output, exit 2) for an output that is a folder, or a path ending with '/', which names one
     (there or not): checked before the format is read from the suffix, where `-o out/` was told its format could not
-    be told, and, where out/ was not there, written as a file named out with --format."""
+    be told, and, where out/ was not there, written as a file named out with --format. The help names a file in
+    that folder with `suffix`, the format's asked (`--format jsonl`: .jsonl; it suggested results.csv whatever the
+    format)."""
     if os.path.isdir(output):
-        check_target(Path(output))
+        check_target(Path(output), suffix=suffix)
     if output.endswith(("/", os.sep)):
         raise UsageError(error("bad-output", f"cannot write '{output}': it ends with '/', so it names a folder",
-                               hints=[f"name a file, e.g. -o {output}results.csv"]))
+                               hints=[f"name a file, e.g. -o {output}results{suffix}"]))
 
 
-def check_target(target: Path, *, folder_must_exist: bool = True) -> None:
-    """A usage error (bad-output, exit 2) for an output that is a folder, or (with folder_must_exist) whose folder does
-    not exist or is a file."""
+def check_target(target: Path, *, folder_must_exist: bool = True, suffix: str = ".csv") -> None:
+    """A usage error (bad-output, exit 2) for an output that is a folder (its help names a file in it, results with
+    `suffix`), or (with folder_must_exist) whose folder does not exist or is a file."""
     if target.is_dir():
         raise UsageError(error("bad-output", f"cannot write '{target}': it is a folder",
-                               hints=["name a file, e.g. -o out/results.csv"]))
+                               hints=[f"name a file, e.g. -o {target / ('results' + suffix)}"]))
     if not folder_must_exist:
         return
     folder = target.parent if str(target.parent) else Path(".")

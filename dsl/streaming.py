@@ -30,9 +30,10 @@ def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, 
                     chunk_points: int | None = None, progress: Progress | None = None
                     ) -> Iterator[tuple[Chunk, Result]]:
     """Each chunk of the report's sweep, evaluated, with its `where` lines applied (its rows are those that meet
-    them), in row order; `chunk_points` by default gives a chunk about chunks.CHUNK_BYTES of arrays
-    (Program.chunk_points). `progress(points done, points in all)` is called after each chunk. A report with a
-    question is answered per chunk only: use answer_in_chunks for the answer over the whole sweep. Under
+    them), in row order; a chunk holds at most `chunk_points` points, whole blocks of the last axes (so it may hold
+    fewer: chunks.plan_chunks), by default about chunks.CHUNK_BYTES of arrays (Program.chunk_points).
+    `progress(points done, points in all)` is called after each chunk. A report with a question is answered per
+    chunk only: use answer_in_chunks for the answer over the whole sweep. Under
     `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
     (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate, and UsageError
     for a `chunk_points` that is no whole number of points, 1 or more (chunks.checked_chunk_points)."""
@@ -252,12 +253,12 @@ class Answer:
 def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                      chunk_points: int | None = None, progress: Progress | None = None) -> Answer:
     """The answer to the report's question (best, largest, smallest or pareto, after its `where` lines) over its
-    whole sweep, evaluated `chunk_points` points at a time (by default question_chunks': larger chunks
-    where only the conditions are evaluated over every point): the rows and values
-    `Program.evaluate(...).table()` gives, in the same order. Each chunk is reduced together with the answer so far
-    (chunk_answer's prior). Memory: a chunk, plus the rows of the best points found so far (one per group; the
-    front of each group) and of at most as many points since beaten. Raises ValueError for a report without such a
-    question, UsageError for a `chunk_points` that is no whole number of points, 1 or more
+    whole sweep, evaluated at most `chunk_points` points at a time (boxes of whole blocks of the axes,
+    question_chunks; by default larger chunks where only the conditions are evaluated over every point): the rows
+    and values `Program.evaluate(...).table()` gives, in the same order. Each chunk is reduced together with the
+    answer so far (chunk_answer's prior). Memory: a chunk, plus the rows of the best points found so far (one per
+    group; the front of each group) and of at most as many points since beaten. Raises ValueError for a report
+    without such a question, UsageError for a `chunk_points` that is no whole number of points, 1 or more
     (chunks.checked_chunk_points), else as Program.evaluate."""
     chunk_points = checked_chunk_points(chunk_points)
     program = program.with_overrides(overrides, report)

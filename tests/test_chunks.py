@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -411,13 +412,68 @@ def test_a_streamed_table_shows_its_first_rows(tmp_path, capsys):
                             "-o FILE.jsonl or -o FILE.parquet, for all 21,000\n")
 
 
+@pytest.mark.parametrize("chunk_points", ["50", "5000"])
+def test_a_streamed_table_says_its_warnings_and_its_cut_as_the_whole_table_does(tmp_path, capsys, chunk_points):
+    # The chunked run printed the "... more rows not shown" line before the warnings, the whole run after them
+    (tmp_path / "w.perf").write_text("report r { sweep a = 0 .. 300; x = 1 / a; show x }\n")   # a = 0 warns
+    assert cli.main(["eval", str(tmp_path / "w.perf")]) == 0
+    whole = capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", chunk_points]) == 0
+    chunked = capsys.readouterr()
+    assert (chunked.out, chunked.err) == (whole.out, whole.err)
+    assert whole.err.endswith(f"\n1 warning\n... {301 - 200} more rows not shown; use --format csv, or -o FILE.csv, "
+                              "-o FILE.jsonl or -o FILE.parquet, for all 301\n")
+
+
+def test_an_answer_in_chunks_longer_than_a_table_says_so_as_the_whole_answer_does(tmp_path, capsys):
+    # Every point is on its group's front: 300 x 70 rows, of which a table shows 200. Chunked, the cut was silent.
+    (tmp_path / "front.perf").write_text("report r { sweep a = 1 .. 300; sweep b = 1 .. 70; x = a * b; "
+                                         "y = 2 * a * b + b; show x, y; pareto min x, max y per b }\n")
+    assert cli.main(["eval", str(tmp_path / "front.perf")]) == 0
+    whole = capsys.readouterr()
+    assert cli.main(["eval", str(tmp_path / "front.perf"), "--chunk-points", "1000"]) == 0
+    chunked = capsys.readouterr()
+    assert (chunked.out, chunked.err) == (whole.out, whole.err)
+    assert whole.err == (f"... {300 * 70 - 200:,} more rows not shown; use --format csv, or -o FILE.csv, "
+                         f"-o FILE.jsonl or -o FILE.parquet, for all {300 * 70:,}\n")
+
+
+def test_chunk_points_is_at_most_n_points_in_whole_blocks_of_the_last_axes(capsys):
+    # The help said "evaluate N sweep points at a time": 500 over last axes of 9 x 7 x 4 values gives chunks of 252
+    # (one position of the axis before them; two would be 504), as capacity_planning's sweep does (a newcomer's try)
+    chunks = plan_chunks((30, 13, 9, 9, 7, 4), 500)
+    assert {chunk.n_points for chunk in chunks} == {9 * 7 * 4} and len(chunks) == 30 * 13 * 9
+    # 504: the 9 positions in slices of 2, the last of 1 (252), never more than N
+    sizes = [chunk.n_points for chunk in plan_chunks((30, 13, 9, 9, 7, 4), 2 * 9 * 7 * 4)]
+    assert (sizes.count(2 * 9 * 7 * 4), sizes.count(9 * 7 * 4), len(sizes)) == (30 * 13 * 4, 30 * 13, 30 * 13 * 5)
+    with pytest.raises(SystemExit):
+        cli.main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "evaluate the sweep in chunks of at most N points" in text
+    assert "so a chunk may hold fewer (500 over last axes of 9 x 7 x 4 values: chunks of 252)" in text
+    assert "N sweep points at a time" not in text
+
+
 def test_a_text_table_of_a_chunked_sweep_is_refused(tmp_path, capsys):
     (tmp_path / "mid.perf").write_text(MID)
     assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(tmp_path / "t.txt"), "--chunk-points", "50"]) == 2
     assert capsys.readouterr().err == (
         "error[bad-output]: a sweep evaluated in chunks (21,000 points) is not written as an aligned text table\n"
-        f"  = help: use -o {tmp_path}/t.csv or -o {tmp_path}/t.jsonl\n\n1 error\n")
+        f"  = help: use -o {tmp_path}/t.csv, -o {tmp_path}/t.json, -o {tmp_path}/t.jsonl or -o {tmp_path}/t.parquet"
+        "\n\n1 error\n")
     assert not (tmp_path / "t.txt").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".jsonl", ".parquet"])
+def test_every_output_the_chunked_table_refusal_names_is_written(tmp_path, capsys, suffix):
+    # The help named .csv and .jsonl only, while .json and .parquet stream the rows as well (a newcomer's try)
+    (tmp_path / "mid.perf").write_text(MID)
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-o", str(tmp_path / "t.txt"), "--chunk-points", "50"]) == 2
+    hint = capsys.readouterr().err.split("  = help: use ")[1].split("\n")[0]
+    assert f"-o {tmp_path}/t{suffix}" in hint.replace(" or ", ", ").split(", ")
+    out = tmp_path / f"t{suffix}"
+    assert cli.main(["eval", str(tmp_path / "mid.perf"), "-q", "-o", str(out), "--chunk-points", "50"]) == 0
+    assert capsys.readouterr().err == f"wrote {out} (21,000 rows)\n"
 
 
 def test_chunk_points_below_one_is_a_usage_error(tmp_path, capsys):
@@ -590,14 +646,18 @@ def test_a_where_warns_of_no_point_only_where_no_chunk_has_a_row(tmp_path, capsy
 
 @pytest.mark.parametrize("value, why", [(1.5, "not a whole number of points"), (True, "not a whole number of points"),
                                         ("x", "not a whole number of points"), (0, "a chunk holds at least one point"),
-                                        (-5, "a chunk holds at least one point")])
+                                        (-5, "a chunk holds at least one point"),
+                                        # whole numbers past the largest taken: they were "not a whole number"
+                                        (1e20, f"too large a number of points: at most {10 ** 19 - 1:,}"),
+                                        ("1e20", f"too large a number of points: at most {10 ** 19 - 1:,}"),
+                                        (10 ** 19, f"too large a number of points: at most {10 ** 19 - 1:,}")])
 def test_the_api_refuses_a_chunk_size_that_is_no_whole_number_of_points(value, why):
     # Before: 1.5 and True ran at one point a chunk (399,360 chunks of largest_batch: about 46 minutes), 0 evaluated
     # the whole sweep at once, 'x' raised a bare TypeError. The command line refused them (a newcomer's re-try).
     program = perfdsl.load(QUESTIONS)
-    with pytest.raises(UsageError, match=rf"chunk_points={value!r}: {why}"):
+    with pytest.raises(UsageError, match=re.escape(f"chunk_points={value!r}: {why}")):
         answer_in_chunks(program, "largest_batch", chunk_points=value)
-    with pytest.raises(UsageError, match=rf"chunk_points={value!r}: {why}"):
+    with pytest.raises(UsageError, match=re.escape(f"chunk_points={value!r}: {why}")):
         next(evaluate_chunks(program, "largest_batch", chunk_points=value))
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from perfdsl import cli
+from perfdsl.errors import UsageError
 
 PROGRAM = """\
 hardware gpu1 {
@@ -366,6 +367,15 @@ def test_eval_bad_suffix(work, run):
     assert err == ("error[bad-output]: cannot tell the format of 'out.xslx' from its suffix\n"
                    "  = help: did you mean '.xlsx'?\n"
                    "  = help: use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format\n\n1 error\n")
+
+
+def test_the_unknown_suffix_help_lists_every_suffix_eval_writes(work, run):
+    # One source: the suffixes -o reads a format from (a list written out by hand can drift from them)
+    code, _, err = run("eval", "prog.perf", "-o", "out.xyz")
+    hint = next(line for line in err.splitlines() if line.startswith("  = help: use "))
+    assert code == 2 and hint.endswith(", or give --format")
+    listed = hint.removeprefix("  = help: use ").removesuffix(", or give --format").replace(" or ", ", ").split(", ")
+    assert listed == [".csv", ".json", ".jsonl", ".txt", ".xlsx", ".parquet"] == list(cli._SUFFIX_FORMATS)
 
 
 def test_eval_format_that_contradicts_the_suffix(work, run):
@@ -1095,6 +1105,67 @@ def test_a_count_that_is_no_whole_number_says_what_to_write(tmp_path, capsys, op
     what = "points" if option == "--chunk-points" else "workers"
     assert f"error: argument {option}: '{written}' is not a whole number of {what}: write e.g. {example}\n" \
         in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, what", [("--chunk-points", "points"), ("--workers", "workers")])
+@pytest.mark.parametrize("written", ["1e20", "1e19", "10000000000000000000", "1e999999999"])
+def test_a_count_too_large_says_so_and_gives_the_largest_taken(tmp_path, capsys, option, what, written):
+    # 1e20 is a whole number: it was told "not a whole number" (a newcomer's try). The largest taken: 19 digits.
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["eval", str(tmp_path / "r.perf"), option, written])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: argument {option}: '{written}' is too large a number of {what}: "
+                                            f"at most {10 ** 19 - 1:,}\n")
+
+
+def test_the_largest_chunk_size_taken_runs(tmp_path, capsys):
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    largest = str(10 ** 19 - 1)
+    assert cli._parser().parse_args(["eval", "r.perf", "--chunk-points", largest]).chunk_points == 10 ** 19 - 1
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "--format", "csv", "--chunk-points", largest]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a,a", "1,1.0", "2,2.0", "3,3.0"]
+
+
+@pytest.mark.parametrize("written", ["1e6", "1_000_000", "1.5e3", " 4 ", "1.5", "1e-3", "NaN", "inf", "x", "", "1e20",
+                                     "9999999999999999999", "1e19", "-1e20", "-5", "0"])
+def test_the_command_line_and_the_api_read_a_chunk_size_alike(tmp_path, capsys, written):
+    # One reader (whole_numbers.whole_number) for --chunk-points and for chunk_points: the same numbers taken, the
+    # same refused for the same reason (the two were copies, and both said "not a whole number" of 1e20)
+    from perfdsl.chunks import checked_chunk_points
+
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    try:
+        api, api_why = checked_chunk_points(written), None
+    except UsageError as refused:
+        api, api_why = None, str(refused).split("\n")[0].split(f"chunk_points={written!r}: ")[1]
+    try:
+        command_line = cli._parser().parse_args(["eval", "r.perf", f"--chunk-points={written}"]).chunk_points
+        cli_why = None
+    except SystemExit:
+        cli_why = capsys.readouterr().err.splitlines()[-1].split(f"'{written}' is ")[1].split(": write e.g.")[0]
+        command_line = None
+    if command_line is not None and command_line < 1:       # taken as a number; its sign is refused in cmd_eval
+        assert cli.main(["eval", str(tmp_path / "r.perf"), f"--chunk-points={written}"]) == 2
+        cli_why = capsys.readouterr().err.split("\n")[0].split(f"--chunk-points {command_line}: ")[1]
+        command_line = None
+    assert (command_line, cli_why) == (api, api_why)
+
+
+def test_one_reader_serves_the_command_line_and_the_api(tmp_path, capsys, monkeypatch):
+    # chunks.checked_chunk_points and cli._whole_number were two copies of one Decimal reading: a bound changed in
+    # one place now changes both (whole_numbers.LARGEST, here lowered to 10)
+    from perfdsl.chunks import checked_chunk_points
+
+    monkeypatch.setattr("perfdsl.whole_numbers.LARGEST", 10)
+    assert checked_chunk_points("1e1") == 10
+    assert cli._parser().parse_args(["eval", "r.perf", "--chunk-points", "1e1", "--workers", "10"]).workers == 10
+    with pytest.raises(UsageError, match="chunk_points=11: too large a number of points: at most 10\n"):
+        checked_chunk_points(11)
+    for option, what in (("--chunk-points", "points"), ("--workers", "workers")):
+        with pytest.raises(SystemExit):
+            cli._parser().parse_args(["eval", "r.perf", option, "11"])
+        assert capsys.readouterr().err.endswith(f": '11' is too large a number of {what}: at most 10\n")
 
 
 @pytest.mark.parametrize("option, value, said, hint", [

@@ -18,6 +18,47 @@ QUESTIONS = REPO / "reports" / "capacity_questions.perf"
 SEED = REPO / "reports" / "seed_benchmark.perf"
 
 
+@pytest.mark.parametrize("option", [["--chunk-points", "1000"], ["--workers", "2"]])
+def test_a_workbook_too_large_under_an_option_for_chunks_says_to_leave_it_out_too(tmp_path, capsys, option):
+    # A newcomer followed the --set the refusal gave, kept --chunk-points, and was refused again: rows streamed
+    # chunk by chunk are no workbook. The refusal comes before any cluster is started.
+    out = tmp_path / "c.xlsx"
+    assert cli.main(["eval", str(CAPACITY), *option, "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[workbook-too-large]: a workbook of report 'capacity_planning' would have up to 884,520 rows, one per "
+        "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
+        f"  = help: narrow the sweep with --set, e.g. --set model=opt_125m, and leave out {option[0]}, to write a "
+        "workbook (one is written from a whole evaluation, not from rows streamed chunk by chunk)\n"
+        f"  = help: or write every row with -o {tmp_path}/c.csv, -o {tmp_path}/c.jsonl or -o {tmp_path}/c.parquet "
+        "(the smallest and quickest to write), or ask the report a question (best, largest, smallest, pareto) whose "
+        "answer fits (a best, largest, smallest or pareto answer of up to 100,000 rows is a workbook however large "
+        "the sweep)\n\n1 error\n")
+    # the --set alone, the option kept: refused again, as the help says
+    assert cli.main(["eval", str(CAPACITY), *option, "--set", "model=opt_125m", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(f"error[bad-output]: {' '.join(option)} evaluates the sweep of report ")
+    assert not out.exists()
+
+
+def test_a_sweep_too_large_at_once_refused_as_a_workbook_under_chunk_points_says_to_leave_it_out(tmp_path, capsys,
+                                                                                                 monkeypatch):
+    # With `where` lines the rows are counted only once evaluated: the refusal comes from the chunked run, where the
+    # sweep is too large to evaluate at once (1 KiB of arrays here); the --set would leave 2 points, and the option
+    monkeypatch.setattr("perfdsl.chunks.WHOLE_EVALUATION_BYTES", 1 << 10)
+    (tmp_path / "w.perf").write_text("report r { sweep a = 1 .. 100001; sweep b = 1 .. 2; where a > 0; q = a * b; "
+                                     "show q }\n")
+    out = tmp_path / "w.xlsx"
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "--chunk-points", "1000", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error[workbook-too-large]: a workbook of report 'r' would have up to {100_001 * 2:,} rows, one per sweep "
+        "point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
+        "  = help: narrow the sweep with --set, e.g. --set a=1, and leave out --chunk-points, to write a workbook "
+        "(one is written from a whole evaluation, not from rows streamed chunk by chunk)\n")
+    # without the option, too large to evaluate at once, it is chunked for its size: the --set alone is the way
+    assert cli.main(["eval", str(tmp_path / "w.perf"), "-o", str(out)]) == 2
+    assert "  = help: narrow the sweep with --set, e.g. --set a=1, to write a workbook\n" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_a_workbook_with_chunk_points_names_the_option_not_the_row_limit(tmp_path, capsys):
     out = tmp_path / "z.xlsx"
     # gpt2's sweep of capacity_planning: 29,484 points, under the workbook's 100,000 rows

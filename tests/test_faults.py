@@ -505,7 +505,7 @@ def test_eval_to_a_folder_is_a_usage_error(run, tmp_path):
                        "-o", str(tmp_path))
     assert code == 2
     assert err == (f"error[bad-output]: cannot write '{tmp_path}': it is a folder\n"
-                   "  = help: name a file, e.g. -o out/results.csv\n\n"
+                   f"  = help: name a file, e.g. -o {tmp_path}/results.csv\n\n"
                    "1 error\n")
 
 

@@ -321,6 +321,20 @@ def test_an_output_that_is_a_folder_is_named_so_with_or_without_format(tmp_path,
         assert capsys.readouterr().err.startswith(f"error[bad-output]: cannot write '{tmp_path}/out': it is a folder\n")
 
 
+@pytest.mark.parametrize("fmt, suffix", [([], ".csv"), (["--format", "csv"], ".csv"), (["--format", "json"], ".json"),
+                                         (["--format", "jsonl"], ".jsonl"), (["--format", "table"], ".txt")])
+def test_the_file_a_folder_refusal_suggests_has_the_suffix_of_the_format_asked(tmp_path, capsys, fmt, suffix):
+    # It suggested results.csv whatever --format asked (a newcomer's try); without --format, CSV (-o has no default)
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    (tmp_path / "there").mkdir()
+    for written, folder in ((f"{tmp_path}/new/", f"{tmp_path}/new/"), (f"{tmp_path}/there", f"{tmp_path}/there/")):
+        assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "-o", written, *fmt]) == 2
+        assert f"  = help: name a file, e.g. -o {folder}results{suffix}\n" in capsys.readouterr().err
+        Path(folder).mkdir(exist_ok=True)          # new/ is not there: followed once it is
+        assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "-o", f"{folder}results{suffix}", *fmt]) == 0
+        assert (tmp_path / folder / f"results{suffix}").exists()
+
+
 @pytest.mark.parametrize("fmt", [[], ["--format", "csv"]])
 def test_an_output_ending_with_a_slash_names_a_folder_even_where_there_is_none(tmp_path, capsys, fmt):
     # With --format csv, `-o new/` was written as a file named new.
