@@ -1124,7 +1124,7 @@ def test_the_largest_chunk_size_taken_runs(tmp_path, capsys):
     largest = str(10 ** 19 - 1)
     assert cli._parser().parse_args(["eval", "r.perf", "--chunk-points", largest]).chunk_points == 10 ** 19 - 1
     assert cli.main(["eval", str(tmp_path / "r.perf"), "-q", "--format", "csv", "--chunk-points", largest]) == 0
-    assert capsys.readouterr().out.splitlines() == ["a,a", "1,1.0", "2,2.0", "3,3.0"]
+    assert capsys.readouterr().out.splitlines() == ["a", "1", "2", "3"]
 
 
 @pytest.mark.parametrize("written", ["1e6", "1_000_000", "1.5e3", " 4 ", "1.5", "1e-3", "NaN", "inf", "x", "", "1e20",
