@@ -249,7 +249,7 @@ def _rate_of_written(written: str | None, wanted) -> str | None:
 def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
                              text: str) -> None:
     """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
-    from .units import Dimension, dimension_name
+    from .units import Dimension, dimension_name, literal_unit, written_in_hertz
 
     before = _current_dimension(block, current)
     if before is None:
@@ -259,12 +259,27 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
         if isinstance(item, ir.Num) and Dimension(item.dim) != before:
             after = Dimension(item.dim)
             written = current.expr.unit if current is not None and isinstance(current.expr, ir.Num) else None
-            unit = written or dimension_name(before)
+            was = dimension_name(before, _current_in_hertz(current))      # a clock: Hz, a count per second: 1/s
+            unit = written or literal_unit(was)
             number = item.text.split()[0] if item.text else "..."
             unit = _rate_of_written(item.unit, before) or unit
-            hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit)
-            raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
-                                   f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))
+            hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit, was)
+            raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is "
+                                   f"{dimension_name(after, written_in_hertz(item.unit))}, but "
+                                   f"'{block.name}.{name}' is {was}", hints=[hint]))
+
+
+def _current_in_hertz(current: ir.Cell | None) -> bool:
+    """Whether the replaced cell says Hz as it is written (declared in Hz, or a number or a swept value written in
+    Hz: a clock, hertz.py), for how a message names its dimension."""
+    from .linker import walk
+    from .units import written_in_hertz
+
+    if current is None:
+        return False
+    return written_in_hertz(current.declared) or any(
+        isinstance(node, ir.Num) and written_in_hertz(node.unit)
+        for node in (walk(current.expr) if current.expr is not None else ()))
 
 
 def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str) -> None:
@@ -297,12 +312,12 @@ def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, valu
                            f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"]))
 
 
-def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str) -> str:
+def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str, was: str) -> str:
     """The help for the number `item` (written `number`), of another dimension than the cell `target` (of dimension
-    `before`, written in the unit `written`, if any): a count takes the plain number; a time takes a number with its
-    unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell written in s was
-    offered as "1000 s", 16 minutes where milliseconds were meant); else a number in `unit`."""
-    from .units import TIME, dimension_name, smaller_unit
+    `before`, named `was`, written in the unit `written`, if any): a count takes the plain number; a time takes a
+    number with its unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell
+    written in s was offered as "1000 s", 16 minutes where milliseconds were meant); else a number in `unit`."""
+    from .units import TIME, smaller_unit
 
     if before.is_dimensionless and written in (None, "count", "1"):
         return f"'{target}' is a plain count: give the number alone, e.g. " + override_example(target, number)
@@ -310,4 +325,4 @@ def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | No
         forms = [form for form in (smaller_unit(unit), unit) if form]
         return f"'{number}' has no unit: write the one meant, e.g. " \
             + " or ".join(override_example(target, f'"{number} {form}"') for form in forms)
-    return f"give it a unit of {dimension_name(before)}, e.g. " + override_example(target, f'"{number} {unit}"')
+    return f"give it a unit of {was}, e.g. " + override_example(target, f'"{number} {unit}"')
