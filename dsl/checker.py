@@ -24,10 +24,10 @@ from collections import ChainMap
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, override_example
+from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, in_override, override_example
 from .formula_types import Feed
 from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
-                         plural, swept_text_hints, swept_values_type)
+                         plural, swept_text_hints, swept_values_type, written_text)
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
 from .vtypes import BOOL, STR, UNKNOWN, VType, clock, num
@@ -345,9 +345,20 @@ class Checker(Sharing):
         else:       # how the value is written as the kind it replaces (`set { h.x = true }` over `x = 1`, ...)
             hints = (quoted_quantity_hints(cell.expr, before.dim) if before.kind == "num"
                      else kind_hints([cell.expr], before)) + [OVERRIDE_KEEPS_TYPE]
-        self.report("unit-mismatch", f"`set {where}.{cell.name}` is {self.as_written(vtype, cell.expr, block).describe()}"
-                    f", but the cell is {self.as_written(before, replaced.expr, block).describe()}", cell.expr.span,
-                    path=path,
+        given = self.as_written(vtype, cell.expr, block).describe()
+        was = self.as_written(before, replaced.expr, block).describe()
+        origin = cell.expr.span.file
+        if in_override(origin):     # `--set h.x="2*3 s"` (overrides.mark_formulas_over_literals): as its literals say
+            target = f"{where}.{cell.name}"
+            message = f"{origin}: '{' '.join(cell.text.split())}' is {given}, but '{target}' is {was}"
+            written = written_text(replaced.expr)
+            example = override_example(target, f'"{written}"' if " " in written or before.kind == "str" else written)
+            what = ("a boolean, true or false" if before.kind == "bool" else "a string" if before.kind == "str"
+                    else "a plain number" if before.dim.is_dimensionless else f"a quantity in {was}")
+            hints = [f"give {what}, e.g. {example}", hints[-1]]
+        else:
+            message = f"`set {where}.{cell.name}` is {given}, but the cell is {was}"
+        self.report("unit-mismatch", message, cell.expr.span, path=path,
                     notes=[f"the cell is defined at {replaced.span.location()}"], hints=hints)
         return UNKNOWN
 

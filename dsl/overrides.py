@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping
 
 from . import ir
-from .errors import (PerfError, UsageError, available, did_you_mean, error, from_the_command_line, override_example,
-                     override_key_help)
+from .errors import (PerfError, UsageError, available, did_you_mean, error, from_the_command_line, in_override,
+                     override_example, override_key_help)
 from .errors import override_origin as origin
 from .parser import parse_value
 from .linker import report_roles
@@ -52,6 +52,39 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
         sets = tuple(stmt for stmt in module.sets if (stmt.block, stmt.cell.name) not in replacements)
         new_modules.append(module.model_copy(update={"blocks": tuple(nodes), "sets": sets}))
     return new_modules, texts
+
+
+def mark_formulas_over_literals(blocks: dict[str, "Block"], base: dict[str, "Block"]) -> None:
+    """Hold a formula an override gives a literal cell to the literal's type, as a `set` of a formula over a
+    literal is (blocks.Block.set_over, Checker._check_set): `--set h.x="2*3 s"` or `--set h.x=h.flag` over `x = 1`
+    (its number's dimension, or its kind, a number, string or boolean) is one error at the override, bad usage,
+    where the checker types the cell; a literal value is checked as it is applied (_check_literal_kind,
+    _check_literal_dimension). `blocks` are the overridden program's (built for it alone: changed here), `base` the
+    program's without the overrides. Only a cell its block writes itself: an inherited one is the checker's, as for
+    `extends` (Checker._check_override)."""
+    literal = (ir.Num, ir.Str, ir.Bool)
+    for block in blocks.values():
+        for name, cell in block.cells.items():
+            if cell.sweep or cell.expr is None or isinstance(cell.expr, literal) \
+                    or not in_override(cell.expr.span.file) or block.owner.get(name) != block.name:
+                continue
+            before = base.get(block.name)
+            replaced = before.cells.get(name) if before is not None else None
+            if replaced is None or before.owner.get(name) != block.name or replaced.sweep \
+                    or replaced.choices is not None or replaced.declared_dim is not None \
+                    or not isinstance(replaced.expr, literal) \
+                    or (isinstance(replaced.expr, ir.Num) and replaced.expr.dim is None):
+                continue
+            for other in blocks.values():      # and every block that inherits the cell from it
+                if block.name in other.lineage and other.owner.get(name) == block.name:
+                    other.set_over[name] = replaced
+
+
+def reads_no_cell(expr: ir.Expr) -> bool:
+    """Whether a formula reads no name (`2*3 s`, `max(1, 2)`): its type is known without the roles a report binds."""
+    from .linker import walk
+
+    return not any(isinstance(node, ir.Ref) for node in walk(expr))
 
 
 def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") -> list[tuple["Block", str]]:
