@@ -80,6 +80,9 @@ class ReportContext:
     # so that warnings name the point and count the points as the whole evaluation does.
     pinned: frozenset[int] = frozenset()
     whole_points: int | None = None
+    # Roles whose binding is an error at the binding (role_kinds.py: a block of the wrong kind, a list without
+    # `sweep`): a formula that reads one is that error's consequence, not an error of its own (linker.py).
+    refused_roles: frozenset[str] = frozenset()
 
     @property
     def shape(self) -> tuple[int, ...]:

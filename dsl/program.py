@@ -32,7 +32,7 @@ from .near_misses import unread_cells
 from .overrides import apply_overrides, mark_formulas_over_literals, reads_no_cell
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
-from .role_kinds import MisspeltRoles
+from .role_kinds import RoleErrors
 from .result import Result, ShownColumn
 from .sweep_sources import sweep_source_errors
 from .sweeps import ReportContext, build_context
@@ -175,7 +175,7 @@ class Program:
         for report in self.reports:
             try:
                 ctx = build_context(self.blocks[report], self.blocks, self.sources)
-            except MisspeltRoles as exc:      # its other errors too, in the same run
+            except RoleErrors as exc:      # its other errors too, in the same run
                 diagnostics.extend(exc.with_report_check(self._check_report(exc.context, base=report in bases)
                                                          .diagnostics))
                 continue
@@ -315,7 +315,7 @@ class Program:
                 raise self._blame_overrides(PerfError(self.structure_diagnostics), name) from None
             try:
                 ctx = build_context(self.blocks[name], self.blocks, self.sources)
-            except MisspeltRoles as exc:      # refused with the report's other errors, as `check` says them
+            except RoleErrors as exc:      # refused with the report's other errors, as `check` says them
                 raise self._blame_overrides(PerfError(exc.with_report_check(self._check_report(exc.context)
                                                                             .diagnostics)), name) from None
             except PerfError as exc:

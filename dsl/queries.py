@@ -146,6 +146,8 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
     seen: dict[int, ir.Ref] = {}
     for ref in named:
         name = ref.parts[0]
+        if name not in coords and name in ctx.refused_roles:
+            continue        # `model = [a, b]` (error[role-list]): meant as the axis its `sweep` would make
         if name not in coords:
             bound = ([f"'{name}' is bound to one block ({ctx.fixed_roles[name]}), so it is not an axis"]
                      if name in ctx.fixed_roles else [])
