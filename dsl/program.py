@@ -256,14 +256,14 @@ class Program:
         if not overrides:
             return self
         report_block = self.blocks[self._pick_report(report)] if self.reports else None
-        modules, texts = apply_overrides(self.modules, self.blocks, overrides, report_block)
+        modules, texts, replaced = apply_overrides(self.modules, self.blocks, overrides, report_block)
         merged = dict(self._extra_sources)
         merged.update(texts)
         overridden = Program(modules, merged)
         overridden.folder = self.folder                    # the names of its files are relative to where they were read
         overridden.named_files = self.named_files
         overridden._without_overrides = self
-        mark_formulas_over_literals(overridden.blocks, self.blocks)     # `--set h.x="2*3 s"` over `x = 1`
+        mark_formulas_over_literals(overridden.blocks, self.blocks, replaced)     # `--set h.x="2*3 s"` over `x = 1`
         return overridden
 
     def _blame_overrides(self, exc: PerfError, report: str, checker: Checker | None = None) -> PerfError:
