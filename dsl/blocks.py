@@ -272,11 +272,12 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                 continue
             done[(name, cell.name)] = stmt
             if _set_changes_dimension(replaced, cell):
-                from .units import Dimension, dimension_name
+                from .units import Dimension, dimension_name, written_in_hertz
 
+                given, before = (dimension_name(Dimension(num.dim), written_in_hertz(num.unit))     # a clock: Hz
+                                 for num in (cell.expr, replaced.expr))
                 diagnostics.append(sources.diag(
-                    "unit-mismatch", f"`set {name}.{cell.name}` is {dimension_name(Dimension(cell.expr.dim))}, but "
-                    f"the cell is {dimension_name(Dimension(replaced.expr.dim))}", cell.expr.span,
+                    "unit-mismatch", f"`set {name}.{cell.name}` is {given}, but the cell is {before}", cell.expr.span,
                     notes=[f"the cell is defined at {replaced.span.location()}"]))
                 continue
             if _literal_under_formula(replaced, cell):

@@ -225,6 +225,26 @@ def residual_table(cal) -> tuple[list[str], list[np.ndarray]]:
     return keys, columns
 
 
+# A fitted estimate matches its run to within this relative error (1e-7 %) only by the fit's own arithmetic: the fit
+# stops where a step changes the cells by less than xtol = 1e-10 of their size (calibrate.py), and float64 rounds
+# the estimate's sums at about 1e-16 each (runs made at the fitted values were off by 9e-16 to 1.4e-13). A run's
+# real error, even a synthetic run's, is orders of magnitude above it.
+SETTLED = 1e-9
+
+
+def text_errors(keys: list[str], columns: list[np.ndarray]) -> list[np.ndarray]:
+    """The residual table's columns (residual_table) as the text table prints them: an error [%] whose size is
+    below SETTLED (as a fraction) is 0, as an estimate equal to its run prints (`0`, not `-4.5560e-12`); every
+    other value as it is. The CSV keeps the exact values."""
+    out = []
+    for key, column in zip(keys, columns):
+        if key.endswith("error [%]"):
+            with np.errstate(invalid="ignore"):
+                column = np.where(np.abs(column) < SETTLED * 100.0, 0.0, column)
+        out.append(column)
+    return out
+
+
 def workbook_data(cal, report: str) -> WorkbookData:
     """The residuals as a workbook: a sheet of in-sample estimates and, with folds, one of held-out estimates, each
     with Measured / Estimated / Error per metric; the summary on the About sheet."""
@@ -279,12 +299,14 @@ def write_outputs(cal, problem, output: str, residuals: str | None, command: str
                                             clashes))
     keys, columns = residual_table(cal)
     if residuals is None:
-        return keys, columns
+        return keys, text_errors(keys, columns)
     if residuals.endswith(".xlsx"):
         from .workbook import write_workbook
 
         write_workbook(workbook_data(cal, problem.report), residuals)
     else:
-        writer = write_csv if residuals.endswith(".csv") else write_table
-        write_text_atomically(residuals, lambda out: writer(keys, columns, out))
+        if residuals.endswith(".csv"):
+            write_text_atomically(residuals, lambda out: write_csv(keys, columns, out))
+        else:
+            write_text_atomically(residuals, lambda out: write_table(keys, text_errors(keys, columns), out))
     return None

@@ -17,7 +17,7 @@ import numpy as np
 from . import ir
 from .errors import Diagnostic, PerfError, UsageError, available, did_you_mean, error
 from .matching import log_of
-from .units import Dimension, dimension_name, parse_unit, si_unit_name
+from .units import Dimension, dimension_name, parse_unit, si_unit_name, written_in_hertz
 
 
 @dataclass
@@ -248,7 +248,7 @@ def parse_fit(text: str, program, overrides: dict, report: str | None = None) ->
         for num in (low_num, high_num):
             if dim is not None and Dimension(num.dim) != dim:
                 what = "has no unit" if Dimension(num.dim).is_dimensionless else \
-                    f"is {dimension_name(Dimension(num.dim))}"
+                    f"is {dimension_name(Dimension(num.dim), written_in_hertz(num.unit))}"
                 raise UsageError(error("unit-mismatch", f"--fit {text}: the bound '{num.text}' {what}, but "
                                        f"'{target}' is {dimension_name(dim)}"))
         dim = dim or Dimension(low_num.dim)

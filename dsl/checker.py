@@ -19,21 +19,24 @@ before (formula_types.py), with the same diagnostics in the same order as a walk
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, override_example
+from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, in_override, override_example
 from .formula_types import Feed
 from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
-                         plural, swept_text_hints, swept_values_type)
+                         plural, swept_text_hints, swept_values_type, written_text)
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
-from .vtypes import BOOL, STR, UNKNOWN, VType, num
+from .vtypes import BOOL, STR, UNKNOWN, VType, clock, num
 from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
-from .units import Dimension, auto_unit, dimension_name, literal_unit, parse_unit
+from .hertz import expr_in_hertz
+from .units import FREQUENCY, Dimension, auto_unit, dimension_name, literal_unit, parse_unit, written_in_hertz
 from .limits import MAX_CHAIN_DEPTH
 from .unbound_sweeps import unbound_sweep
 
@@ -269,6 +272,7 @@ class Checker(Sharing):
             if kept is not None:
                 return kept
         if declared is not None and vtype.kind != "unknown" and vtype != declared:
+            declared = clock(declared, written_in_hertz(cell.declared))
             declared_text, notes = _declaration(cell, declared)
             if vtype.kind != "num":                # a string or boolean has no dimension to compare or hint from
                 self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text}, but "
@@ -276,7 +280,8 @@ class Checker(Sharing):
                             notes=notes, hints=quoted_quantity_hints(cell.expr, declared.dim))
                 return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
-                        f"its formula gives {vtype.describe()}", cell.expr.span, path=path,
+                        f"its formula gives {self.as_written(vtype, cell.expr, block).describe()}", cell.expr.span,
+                        path=path,
                         notes=notes, hints=_rate_hints(cell.expr, declared.dim, vtype.dim, cell.declared))
             return declared
         return vtype
@@ -297,6 +302,7 @@ class Checker(Sharing):
         if before.kind not in ("num", "str", "bool") or before == vtype:
             return None
         original = f"{parent.owner.get(cell.name, parent.name)}.{cell.name}"    # the block that defines it
+        before = self.cell_as_written(before, parent, parent.cells[cell.name])
         head = f"'{cell.name}' overrides {original} ({before.describe()})"
         notes = [f"{original} is defined at {parent.cells[cell.name].span.location()}"]
         values = list(getattr(cell.expr, "items", ())) if swept else [cell.expr]
@@ -305,7 +311,8 @@ class Checker(Sharing):
             # the unit the replaced cell is written in.
             many = swept and len(values) > 1
             replaced_cell = parent.cells[cell.name]
-            self.report("unit-mismatch", f"{head} with {'swept values in ' if many else ''}{vtype.describe()}",
+            given = self.as_written(vtype, cell.expr, block).describe()
+            self.report("unit-mismatch", f"{head} with {'swept values in ' if many else ''}{given}",
                         cell.expr.span, path=path, notes=notes,
                         hints=(_bare_number_hints(values, replaced_cell, before)
                                or _amount_hint(cell.expr, before.dim, vtype.dim, _written_unit(replaced_cell)))
@@ -338,8 +345,20 @@ class Checker(Sharing):
         else:       # how the value is written as the kind it replaces (`set { h.x = true }` over `x = 1`, ...)
             hints = (quoted_quantity_hints(cell.expr, before.dim) if before.kind == "num"
                      else kind_hints([cell.expr], before)) + [OVERRIDE_KEEPS_TYPE]
-        self.report("unit-mismatch", f"`set {where}.{cell.name}` is {vtype.describe()}, but the cell is "
-                    f"{before.describe()}", cell.expr.span, path=path,
+        given = self.as_written(vtype, cell.expr, block).describe()
+        was = self.as_written(before, replaced.expr, block).describe()
+        origin = cell.expr.span.file
+        if in_override(origin):     # `--set h.x="2*3 s"` (overrides.mark_formulas_over_literals): as its literals say
+            target = f"{where}.{cell.name}"
+            message = f"{origin}: '{' '.join(cell.text.split())}' is {given}, but '{target}' is {was}"
+            written = written_text(replaced.expr)
+            example = override_example(target, f'"{written}"' if " " in written or before.kind == "str" else written)
+            what = ("a boolean, true or false" if before.kind == "bool" else "a string" if before.kind == "str"
+                    else "a plain number" if before.dim.is_dimensionless else f"a quantity in {was}")
+            hints = [f"give {what}, e.g. {example}", hints[-1]]
+        else:
+            message = f"`set {where}.{cell.name}` is {given}, but the cell is {was}"
+        self.report("unit-mismatch", message, cell.expr.span, path=path,
                     notes=[f"the cell is defined at {replaced.span.location()}"], hints=hints)
         return UNKNOWN
 
@@ -407,6 +426,7 @@ class Checker(Sharing):
         declared = num(Dimension(cell.declared_dim))
         if vtype == declared:
             return vtype
+        declared = clock(declared, written_in_hertz(cell.declared))
         declared_text, notes = _declaration(cell, declared)
         values = cell.expr if cell.expr is not None else cell
         items = list(getattr(cell.expr, "items", ()) or ([cell.expr] if cell.expr is not None else []))
@@ -416,7 +436,7 @@ class Checker(Sharing):
                         path=block.cell_path(cell.name), notes=notes, hints=swept_text_hints(items, declared.dim))
             return UNKNOWN
         self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but its swept values are in "
-                    f"{vtype.describe()}", values.span, path=block.cell_path(cell.name), notes=notes,
+                    f"{self.as_written(vtype, cell.expr, block).describe()}", values.span, path=block.cell_path(cell.name), notes=notes,
                     hints=unit_hints(declared.dim, vtype.dim))
         return declared
 
@@ -544,8 +564,10 @@ class Checker(Sharing):
             first_block, first = known[0]
             for other_block, other in () if id(known) in self._uniform else known[1:]:
                 if other is not first and other != first:
-                    self.report("unit-mismatch", f"'{expr.dotted}' is {first.describe()} in {first_block.name} but "
-                                f"{other.describe()} in {other_block.name}", expr.span, path=path,
+                    first_named = self.cell_as_written(first, first_block, first_block.cells[cell])
+                    other_named = self.cell_as_written(other, other_block, other_block.cells[cell])
+                    self.report("unit-mismatch", f"'{expr.dotted}' is {first_named.describe()} in {first_block.name} "
+                                f"but {other_named.describe()} in {other_block.name}", expr.span, path=path,
                                 hints=["every block bound to a role must give the cell the same dimension"])
                     return UNKNOWN
         if first.kind == "block":
@@ -684,6 +706,9 @@ class Checker(Sharing):
             return BOOL if gives_bool else UNKNOWN
         result = operator.rule(types, expr)
         if isinstance(result, Problem):
+            named = tuple([self.as_written(t, operand, block) for t, operand in zip(types, operands)])
+            if any(t.hertz for t in named):     # the message names a clock in Hz, a count per second in 1/s
+                result = operator.rule(named, expr)
             span = {"left": operands[0].span, "right": operands[-1].span}.get(result.at, expr.span)
             notes, hints = [], list(result.hints)
             if result.code == "type-mismatch" and result.at in ("left", "right"):
@@ -699,6 +724,28 @@ class Checker(Sharing):
             self.report(result.code, result.message, span, path=path, notes=notes, hints=hints)
             return BOOL if gives_bool and result.code == "unit-mismatch" else UNKNOWN
         return result
+
+    def as_written(self, vtype: VType, expr: ir.Expr | None, block: Block) -> VType:
+        """`vtype`, the type of the formula `expr` written in `block`, as a message names it: a quantity per second
+        in Hz where the formula says Hz (a clock: hertz.expr_in_hertz), else as it is (1/s). For messages only: the
+        result is equal to `vtype`, and is not kept."""
+        if vtype.dim != FREQUENCY or expr is None:
+            return vtype
+        self._impure += 1       # the name follows the cells the formula reads, which a cell's record does not hold
+        return clock(vtype, expr_in_hertz(expr, block, self.blocks, self.link, self.types))
+
+    def cell_as_written(self, vtype: VType, block: Block, cell: ir.Cell) -> VType:
+        """`vtype`, the type of `cell` of `block`, as a message names it: in Hz where the cell says Hz (declared or
+        written in Hz, or reading a clock: as_written), else as it is. The cells its formula reads may have been
+        typed by the report-free checker (an overridden cell of a parent block): their types are looked up there
+        too."""
+        if vtype.dim != FREQUENCY:
+            return vtype
+        if written_in_hertz(cell.declared):
+            return clock(vtype, True)
+        self._impure += 1
+        types = self.types if self._free is None else ChainMap(self.types, self._free.types)
+        return clock(vtype, expr_in_hertz(cell.expr, block, self.blocks, self.link, types))
 
     def _defining_cell(self, operand: ir.Expr, block: Block) -> ir.Cell | None:
         """The cell a reference leads to (the first of a swept role's blocks), for the notes of an error about its
@@ -770,6 +817,9 @@ class Checker(Sharing):
             return UNKNOWN
         problem = func.check(args)
         if isinstance(problem, str):
+            named = [self.as_written(a, arg, block) for a, arg in zip(args, expr.args)]
+            if any(a.hertz for a in named):     # the message names a clock in Hz, a count per second in 1/s
+                problem = func.check(named)
             self.report("unit-mismatch" if "dimension" in problem or "unit" in problem else "type-mismatch",
                         f"{expr.func}(): {problem}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
@@ -854,8 +904,9 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
         except ValueError:
             continue
         if unit.dim != vtype.dim:
+            vtype = checker.as_written(vtype, item.ref, ctx.report)
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
-                           f"({dimension_name(unit.dim)})", item.unit_span, path=f"report.{ctx.report.name}",
+                           f"({dimension_name(unit.dim, written_in_hertz(item.unit))})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
 
 
@@ -895,7 +946,7 @@ def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[s
     if not isinstance(first, ir.Num) or first.unit is not None or before.dim.is_dimensionless:
         return []
     expr = replaced.expr
-    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else literal_unit(dimension_name(before.dim))
+    unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else literal_unit(before.describe())
     return [f"write the number with its unit, e.g. `{first.text} {unit}`"]
 
 

@@ -115,7 +115,8 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
                     return False, keep
                 if vtype.kind != "bool":
                     checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
-                                   f"{vtype.describe()}", require.condition.span, path=path,
+                                   f"{checker.as_written(vtype, require.condition, block).describe()}",
+                                   require.condition.span, path=path,
                                    hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
                     return False, keep
                 reads: dict[str, ir.Cell] = {}

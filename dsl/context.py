@@ -85,6 +85,9 @@ class ReportContext:
     # `where` line or a question reads that cell whether or not the runs given make it an axis (queries.bind_axes),
     # so that `check` (which reads no runs) and eval, plot and explain (which do) read it alike.
     run_fields: dict[str, str] = field(default_factory=dict)
+    # Roles whose binding is an error at the binding (role_kinds.py: a block of the wrong kind, a list without
+    # `sweep`): a formula that reads one is that error's consequence, not an error of its own (linker.py).
+    refused_roles: frozenset[str] = frozenset()
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -99,12 +99,14 @@ _TABLE = [
               "{role_kind} block",
               "bind a block of the kind the role takes (the help lists the loaded ones, not the families they "
               "extend; `stack` takes a software block, `calibration` the costmodel block `perfdsl calibrate` "
-              "writes); the formulas that read the role are not checked until it is. A role of another name takes "
-              "any block. Exit status 2 where the block is given with --set"),
+              "writes); the formulas that read the role are not checked until it is, the report's other errors are "
+              "said with it. A role of another name takes any block. Exit status 2 where the block is given with "
+              "--set"),
     ErrorCode("role-list", "spec", _E, "report '{report}' gives the role '{role}' a list of blocks without `sweep`",
               "write `sweep {role} = [...]` to sweep the role over the blocks, or `{role} = NAME` to bind one; in a "
               "report that extends another, the line replaces the parent's sweep of the role (the note says where) "
-              "rather than add to it"),
+              "rather than add to it. What reads the role is not checked until it is bound; the report's other "
+              "errors are said with it"),
     ErrorCode("misspelt-role", "spec", _E, "report '{report}' sweeps | binds '{name}', a role no formula reads",
               "a report binds blocks to a name that no formula, `show` or question reads and that is one slip from "
               "a role the formulas read (`sweep hardwre = [h100_sxm5]` beside the `hardware` a formula reads): the "

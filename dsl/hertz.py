@@ -28,6 +28,19 @@ def ref_in_hertz(ref: ir.Ref, block: "Block", blocks: dict[str, "Block"], link: 
     return any(_cell_in_hertz(key, blocks, link, types) for key in _frequency_targets(ref, block, link, types))
 
 
+def expr_in_hertz(expr: ir.Expr | None, block: "Block", blocks: dict[str, "Block"], link: "Linker",
+                  types: dict) -> bool:
+    """Whether the formula `expr`, written in `block`, says Hz as a cell's formula does (a number of it written in
+    Hz, or a 1/s cell it reads that says Hz): how a message names an operand or a formula of dimension 1/s (a clock:
+    Hz, else 1/s). Arguments as ref_in_hertz's; False for None. Raises nothing."""
+    for node in walk(expr) if expr is not None else ():
+        if isinstance(node, ir.Num) and written_in_hertz(node.unit):
+            return True
+        if isinstance(node, ir.Ref) and ref_in_hertz(node, block, blocks, link, types):
+            return True
+    return False
+
+
 def cell_in_hertz(block: str, cell: str, blocks: dict[str, "Block"], link: "Linker", types: dict) -> bool:
     """Whether the cell `block`.`cell` says Hz (see ref_in_hertz); False where its type is not 1/s."""
     vtype = types.get((block, cell))

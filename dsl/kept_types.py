@@ -65,7 +65,7 @@ def not_the_kind(expr: ir.Expr, vtype: VType, wanted: VType) -> str:
     if isinstance(expr, ir.Str):
         what = f'"{expr.value}" is a string'
     elif written_type(expr) is not None:
-        what = f"{_source_text(expr)} is {'a number' if vtype.kind == 'num' else vtype.describe()}"
+        what = f"{written_text(expr)} is {'a number' if vtype.kind == 'num' else vtype.describe()}"
     else:
         what = f"its formula gives {vtype.describe()}"
     return f"{what}, not {_WANTED[wanted.kind]}"
@@ -78,7 +78,7 @@ def kind_hints(exprs: list[ir.Expr], wanted: VType) -> list[str]:
     if not exprs or any(written_type(expr) is None for expr in exprs):
         return []
     if wanted.kind == "str":
-        quoted = [f'"{_source_text(expr)}"' for expr in exprs]
+        quoted = [f'"{written_text(expr)}"' for expr in exprs]
         return [f"write {quoted[0]} in quotes" if len(quoted) == 1
                 else "write the values in quotes: [" + ", ".join(quoted) + "]"]
     if len(exprs) == 1 and isinstance(exprs[0], ir.Str) and exprs[0].value.strip() in ("true", "false"):
@@ -100,12 +100,12 @@ def plural(vtype: VType) -> str:
     return _PLURAL[vtype.kind]
 
 
-def _source_text(expr: ir.Expr) -> str:
+def written_text(expr: ir.Expr) -> str:
     """A literal as written: a number's text (`300 W`, `-2`), a boolean's word, a string's value."""
     if isinstance(expr, ir.Num):
         return expr.text
     if isinstance(expr, ir.Unary):
-        return "-" + _source_text(expr.operand)
+        return "-" + written_text(expr.operand)
     if isinstance(expr, ir.Bool):
         return "true" if expr.value else "false"
     return expr.value

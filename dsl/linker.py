@@ -192,6 +192,10 @@ class Linker:
             return self._resolve_local(parts[0], block)
         head, cell = parts
         ctx = self.ctx
+        if ctx is not None and head in ctx.refused_roles:
+            # `hardware = acme_3b` (a model), `model = [a, b]`: one error at the binding (role_kinds.py) says it;
+            # what reads the role is not checked against it (nor said again as unbound).
+            return Unresolved("unbound-role", f"the role '{head}' is bound in error", severity="consequence")
         if ctx is not None and head in ctx.fixed_roles:
             targets, role, swept = (ctx.fixed_roles[head],), head, False
         elif ctx is not None and head in ctx.swept_roles:

@@ -64,7 +64,7 @@ def _number_wanted(base: "Program | None", diag: Diagnostic) -> Diagnostic:
     a number, a list or a range, as the override is written (rather than every cell of the block, which `abc` is
     not a slip of). Other diagnostics as they are."""
     from . import ir
-    from .units import Dimension, dimension_name
+    from .units import Dimension, dimension_name, literal_unit, written_in_hertz
 
     loc = diag.location
     if diag.code != "unknown-name" or base is None or loc is None or not in_override(loc.file) or diag.path is None \
@@ -87,16 +87,18 @@ def _number_wanted(base: "Program | None", diag: Diagnostic) -> Diagnostic:
         return diag
     target = loc.file[len(COMMAND_LINE):] if loc.file.startswith(COMMAND_LINE) else \
         loc.file[len(API_OVERRIDE) + 1:-2]
+    hertz = written_in_hertz(cell.declared) or any(isinstance(item, ir.Num) and written_in_hertz(item.unit)
+                                                   for item in literals)      # a clock: Hz, else 1/s
     if dim.is_dimensionless:
         examples = ("1,8", '"1 .. 64 by *2"') if loc.file.startswith(COMMAND_LINE) else ("[1, 8]", '"1 .. 64 by *2"')
     else:
         written = next((item.text for item in literals if isinstance(item, ir.Num) and item.unit), None)
-        examples = (f'"{written or "1 " + dimension_name(dim)}"',)
+        examples = (f'"{written or "1 " + literal_unit(dimension_name(dim, hertz))}"',)
     if loc.file.startswith(COMMAND_LINE):
         shown = " or ".join(f"--set {target}={example}" for example in examples)
     else:
         shown = " or ".join(f"overrides={{{target!r}: {example}}}" for example in examples)
-    what = "a number, a list or a range" if dim.is_dimensionless else f"a quantity in {dimension_name(dim)}"
+    what = "a number, a list or a range" if dim.is_dimensionless else f"a quantity in {dimension_name(dim, hertz)}"
     hints = [hint for hint in diag.hints if not hint.startswith("available:")]
     return replace(diag, hints=[f"'{target}' takes {what}, not a name: e.g. {shown}", *hints])
 
@@ -125,6 +127,8 @@ def _another_dimension(program: "Program", base: "Program", exc: PerfError, repo
             origin = cell.expr.span.file
             text = sets.get(origin, "")
             replaced = base.blocks[block.name].cells[name]
+            given = checker.as_written(given, cell.expr, block)                 # a clock: Hz, else 1/s
+            before = base_checker.cell_as_written(before, base.blocks[block.name], replaced)
             found.append(error(
                 "unit-mismatch", f"{origin}={text} is {given.describe()}, but {block.name}.{name} is "
                 f"{before.describe()}", Location(origin, 1, 1, len(text) + 1), source_line=text,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping
 
 from . import ir
-from .errors import (PerfError, UsageError, available, did_you_mean, error, from_the_command_line, override_example,
-                     override_key_help)
+from .errors import (PerfError, UsageError, available, did_you_mean, error, from_the_command_line, in_override,
+                     override_example, override_key_help)
 from .errors import override_origin as origin
 from .parser import parse_value
 from .linker import report_roles
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 
 def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overrides: Mapping[str, object],
-                    report: "Block | None") -> tuple[list[ir.Module], dict[str, str]]:
-    """The modules with the overridden cells replaced, and the text of each override (to quote it in errors).
+                    report: "Block | None") -> tuple[list[ir.Module], dict[str, str], list[tuple[str, str]]]:
+    """The modules with the overridden cells replaced, the text of each override (to quote it in errors), and the
+    (block, cell) of each cell replaced (for mark_formulas_over_literals).
 
     `blocks` are the modules' blocks with `extends` resolved; `report` is the report the bare names belong to.
     Raises UsageError (exit status 2) for a target that names nothing or a value of the wrong dimension.
@@ -51,7 +52,42 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
         # An override on the command line wins over a file's `set` of the same cell.
         sets = tuple(stmt for stmt in module.sets if (stmt.block, stmt.cell.name) not in replacements)
         new_modules.append(module.model_copy(update={"blocks": tuple(nodes), "sets": sets}))
-    return new_modules, texts
+    return new_modules, texts, list(replacements)
+
+
+def mark_formulas_over_literals(blocks: dict[str, "Block"], base: dict[str, "Block"],
+                                replaced: list[tuple[str, str]]) -> None:
+    """Hold a formula an override gives a literal cell to the literal's type, as a `set` of a formula over a
+    literal is (blocks.Block.set_over, Checker._check_set): `--set h.x="2*3 s"` or `--set h.x=h.flag` over `x = 1`
+    (its number's dimension, or its kind, a number, string or boolean) is one error at the override, bad usage,
+    where the checker types the cell; a literal value is checked as it is applied (_check_literal_kind,
+    _check_literal_dimension). `blocks` are the overridden program's (built for it alone: changed here), `base` the
+    program's without the overrides, `replaced` the (block, cell) of each override (apply_overrides): only those are
+    looked at (a scan of every cell cost 5 ms a call for capacity_planning's 5,798). Only a cell its block writes
+    itself: an inherited one is the checker's, as for `extends` (Checker._check_override)."""
+    literal = (ir.Num, ir.Str, ir.Bool)
+    for block_name, name in replaced:
+        block, before = blocks.get(block_name), base.get(block_name)
+        cell = block.cells.get(name) if block is not None else None
+        if cell is None or before is None or cell.sweep or cell.expr is None or isinstance(cell.expr, literal) \
+                or not in_override(cell.expr.span.file) or block.owner.get(name) != block_name:
+            continue
+        literal_cell = before.cells.get(name)
+        if literal_cell is None or before.owner.get(name) != block_name or literal_cell.sweep \
+                or literal_cell.choices is not None or literal_cell.declared_dim is not None \
+                or not isinstance(literal_cell.expr, literal) \
+                or (isinstance(literal_cell.expr, ir.Num) and literal_cell.expr.dim is None):
+            continue
+        for other in blocks.values():          # and every block that inherits the cell from it
+            if block_name in other.lineage and other.owner.get(name) == block_name:
+                other.set_over[name] = literal_cell
+
+
+def reads_no_cell(expr: ir.Expr) -> bool:
+    """Whether a formula reads no name (`2*3 s`, `max(1, 2)`): its type is known without the roles a report binds."""
+    from .linker import walk
+
+    return not any(isinstance(node, ir.Ref) for node in walk(expr))
 
 
 def _targets(blocks: dict[str, "Block"], target: str, report: "Block | None") -> list[tuple["Block", str]]:
@@ -249,7 +285,7 @@ def _rate_of_written(written: str | None, wanted) -> str | None:
 def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
                              text: str) -> None:
     """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
-    from .units import Dimension, dimension_name
+    from .units import Dimension, dimension_name, literal_unit, written_in_hertz
 
     before = _current_dimension(block, current)
     if before is None:
@@ -259,12 +295,27 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
         if isinstance(item, ir.Num) and Dimension(item.dim) != before:
             after = Dimension(item.dim)
             written = current.expr.unit if current is not None and isinstance(current.expr, ir.Num) else None
-            unit = written or dimension_name(before)
+            was = dimension_name(before, _current_in_hertz(current))      # a clock: Hz, a count per second: 1/s
+            unit = written or literal_unit(was)
             number = item.text.split()[0] if item.text else "..."
             unit = _rate_of_written(item.unit, before) or unit
-            hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit)
-            raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {dimension_name(after)}, but "
-                                   f"'{block.name}.{name}' is {dimension_name(before)}", hints=[hint]))
+            hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit, was)
+            raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is "
+                                   f"{dimension_name(after, written_in_hertz(item.unit))}, but "
+                                   f"'{block.name}.{name}' is {was}", hints=[hint]))
+
+
+def _current_in_hertz(current: ir.Cell | None) -> bool:
+    """Whether the replaced cell says Hz as it is written (declared in Hz, or a number or a swept value written in
+    Hz: a clock, hertz.py), for how a message names its dimension."""
+    from .linker import walk
+    from .units import written_in_hertz
+
+    if current is None:
+        return False
+    return written_in_hertz(current.declared) or any(
+        isinstance(node, ir.Num) and written_in_hertz(node.unit)
+        for node in (walk(current.expr) if current.expr is not None else ()))
 
 
 def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str) -> None:
@@ -297,12 +348,12 @@ def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, valu
                            f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"]))
 
 
-def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str) -> str:
+def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str, was: str) -> str:
     """The help for the number `item` (written `number`), of another dimension than the cell `target` (of dimension
-    `before`, written in the unit `written`, if any): a count takes the plain number; a time takes a number with its
-    unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell written in s was
-    offered as "1000 s", 16 minutes where milliseconds were meant); else a number in `unit`."""
-    from .units import TIME, dimension_name, smaller_unit
+    `before`, named `was`, written in the unit `written`, if any): a count takes the plain number; a time takes a
+    number with its unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell
+    written in s was offered as "1000 s", 16 minutes where milliseconds were meant); else a number in `unit`."""
+    from .units import TIME, smaller_unit
 
     if before.is_dimensionless and written in (None, "count", "1"):
         return f"'{target}' is a plain count: give the number alone, e.g. " + override_example(target, number)
@@ -310,4 +361,4 @@ def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | No
         forms = [form for form in (smaller_unit(unit), unit) if form]
         return f"'{number}' has no unit: write the one meant, e.g. " \
             + " or ".join(override_example(target, f'"{number} {form}"') for form in forms)
-    return f"give it a unit of {dimension_name(before)}, e.g. " + override_example(target, f'"{number} {unit}"')
+    return f"give it a unit of {was}, e.g. " + override_example(target, f'"{number} {unit}"')

@@ -29,10 +29,10 @@ from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
 from .loader import LoadTrace, PartialLoad, load_modules
 from .near_misses import unread_cells
-from .overrides import apply_overrides
+from .overrides import apply_overrides, mark_formulas_over_literals, reads_no_cell
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
-from .role_kinds import MisspeltRoles
+from .role_kinds import RoleErrors
 from .result import Result, ShownColumn
 from .sweep_sources import sweep_source_errors
 from .sweeps import ReportContext, build_context
@@ -175,7 +175,7 @@ class Program:
         for report in self.reports:
             try:
                 ctx = build_context(self.blocks[report], self.blocks, self.sources)
-            except MisspeltRoles as exc:      # its other errors too, in the same run
+            except RoleErrors as exc:      # its other errors too, in the same run
                 diagnostics.extend(exc.with_report_check(self._check_report(exc.context, base=report in bases)
                                                          .diagnostics))
                 continue
@@ -231,11 +231,14 @@ class Program:
         (`--set l40.mem_type='"HBM9"'` where the report binds another GPU): each overridden cell that the report's
         check did not type, of a literal value (a number, string or boolean: its choices, declared unit, or the type
         of the cell it overrides; a formula reads roles this report may not bind), is typed by a checker of its own,
-        whose errors located in an override join `checker`'s (bad usage, exit status 2). Nothing is added to
-        `checker.types`, so what is evaluated does not change."""
+        whose errors located in an override join `checker`'s (bad usage, exit status 2); so is a formula over a
+        literal that reads no cell (`--set h.flag="1+1"` over `flag = true`: its type is known without the roles;
+        overrides.mark_formulas_over_literals). Nothing is added to `checker.types`, so what is evaluated does not
+        change."""
         literal = (ir.Num, ir.Str, ir.Bool)
         unread = [(block, name) for block in self.blocks.values() for name, cell in block.cells.items()
-                  if isinstance(cell.expr, literal) and not cell.sweep and block.owner.get(name) == block.name
+                  if (isinstance(cell.expr, literal) or (name in block.set_over and reads_no_cell(cell.expr)))
+                  and not cell.sweep and block.owner.get(name) == block.name
                   and in_override(cell.expr.span.file) and (block.name, name) not in checker.types]
         if not unread:
             return
@@ -253,13 +256,14 @@ class Program:
         if not overrides:
             return self
         report_block = self.blocks[self._pick_report(report)] if self.reports else None
-        modules, texts = apply_overrides(self.modules, self.blocks, overrides, report_block)
+        modules, texts, replaced = apply_overrides(self.modules, self.blocks, overrides, report_block)
         merged = dict(self._extra_sources)
         merged.update(texts)
         overridden = Program(modules, merged)
         overridden.folder = self.folder                    # the names of its files are relative to where they were read
         overridden.named_files = self.named_files
         overridden._without_overrides = self
+        mark_formulas_over_literals(overridden.blocks, self.blocks, replaced)     # `--set h.x="2*3 s"` over `x = 1`
         return overridden
 
     def _blame_overrides(self, exc: PerfError, report: str, checker: Checker | None = None) -> PerfError:
@@ -311,7 +315,7 @@ class Program:
                 raise self._blame_overrides(PerfError(self.structure_diagnostics), name) from None
             try:
                 ctx = build_context(self.blocks[name], self.blocks, self.sources)
-            except MisspeltRoles as exc:      # refused with the report's other errors, as `check` says them
+            except RoleErrors as exc:      # refused with the report's other errors, as `check` says them
                 raise self._blame_overrides(PerfError(exc.with_report_check(self._check_report(exc.context)
                                                                             .diagnostics)), name) from None
             except PerfError as exc:

@@ -129,10 +129,11 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
     report = ctx.report
     path = f"report.{report.name}"
     for where in report.wheres:
-        vtype = checker.condition_type(bind_axes(where.cond, ctx), report, path)
+        cond = bind_axes(where.cond, ctx)
+        vtype = checker.condition_type(cond, report, path)
         if vtype.kind not in ("bool", "unknown"):
             checker.report("type-mismatch", f"`where` needs a condition, true or false, but '{_text(where.cond)}' "
-                           f"is {_kind(vtype)}", where.cond.span, path=path,
+                           f"is {_kind(checker.as_written(vtype, cond, report))}", where.cond.span, path=path,
                            hints=["compare it, e.g. `where serving.tpot <= 50 ms`"])
     for extra in report.questions[1:]:
         checker.report("duplicate-question", f"report '{report.name}' asks two questions", extra.span, path=path,
@@ -151,6 +152,8 @@ def check_questions(checker: "Checker", ctx: ReportContext) -> None:
     seen: dict[int, ir.Ref] = {}
     for ref in named:
         name = ref.parts[0]
+        if name not in coords and name in ctx.refused_roles:
+            continue        # `model = [a, b]` (error[role-list]): meant as the axis its `sweep` would make
         if name not in coords:
             bound = ([f"'{name}' is bound to one block ({ctx.fixed_roles[name]}), so it is not an axis"]
                      if name in ctx.fixed_roles else [])

@@ -103,7 +103,8 @@ def check_report_options(checker, report) -> None:
         if option.kind == "string formula" and cell.expr is not None:
             vtype = checker.cell_type(report, name)
             if vtype.kind not in ("str", "unknown"):
-                checker.report("bad-report-option", f"'{name}' is a string formula, but it gives {vtype.describe()}",
+                checker.report("bad-report-option", f"'{name}' is a string formula, but it gives "
+                               f"{checker.as_written(vtype, cell.expr, report).describe()}",
                                cell.expr.span, path=path_of(name), hints=[option.form()])
 
 

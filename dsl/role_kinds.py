@@ -3,7 +3,9 @@
 `hardware = acme_3b` (a model) would otherwise pass every check of the report and fail in each formula that reads
 `hardware.CELL`: fifteen errors in the bundled cost model, each listing the model's cells, none at the binding.
 Here it is one error where the block is written (`error[role-kind]`, in the report or in `--set hardware=acme_3b`,
-whose errors are bad usage), and the report's own checks, whose errors would only repeat it, are not run.
+whose errors are bad usage); the report is checked all the same with the role refused, so that what reads it is not
+checked against the wrong block (those errors would only repeat it), and the report's other errors come in the same
+run.
 
 The kind a role takes is linker.ROLE_KINDS (`model`, `hardware`, `workload`, `precision` take their own kind,
 `stack` a `software` block, `costmodel` and `calibration` a `costmodel` block); a role of any other name takes any
@@ -12,13 +14,13 @@ block. A swept role is checked block by block: each block of the wrong kind is i
 A list of blocks written without `sweep` (`model = [llama3_1_70b, mistral_7b]`) binds no role: every formula that
 reads the role would be `unbound-role`, located in the cost model. Here it is one error at the line
 (`error[role-list]`) that asks for `sweep`; in a report that extends another whose sweep of the role it replaces, its
-note says so.
+note says so. The report is checked all the same, the role refused, as for a block of the wrong kind.
 
 A misspelt role (`sweep hardwre = [h100_sxm5]` in a report whose cost model reads `hardware`) binds blocks that no
 formula reads: the figures stay those of the `hardware` bound elsewhere while the misspelt column names the rows.
 Where no formula, show or question reads the name and it is one slip (near_misses.misspelt) from a role one reads,
 it is one error at the name (`error[misspelt-role]`) that names the role meant, as `--set hardwre=...` does. The
-binding is one more axis that no formula reads, so the report is checked all the same (MisspeltRoles) and its other
+binding is one more axis that no formula reads, so the report is checked all the same (RoleErrors) and its other
 errors come in the same run; an unbound role that the misspelt name meant says that it is the misspelling's doing.
 """
 
@@ -30,10 +32,17 @@ from .errors import Diagnostic, PerfError, available, did_you_mean
 from .linker import ROLE_KINDS, ROLE_WORDS, bindable_blocks, role_items
 
 
-def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
-    """error[role-kind] for each block that `report` binds to a role of linker.ROLE_KINDS and that is of another
-    kind, located where the block's name is written (the report, a block it extends, or a `--set` value). Raises
-    nothing; [] where every binding fits."""
+def refused_bindings(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[tuple[str, Diagnostic]]:
+    """(role, error) for each role `report` binds in error: role_kind_errors and role_list_errors, in that order.
+    The report is checked all the same with those roles refused (ReportContext.refused_roles): what reads one is not
+    checked against it, and the report's other errors are said in the same run (RoleErrors). Raises nothing."""
+    return role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks, sources)
+
+
+def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[tuple[str, Diagnostic]]:
+    """(role, error[role-kind]) for each block that `report` binds to a role of linker.ROLE_KINDS and that is of
+    another kind, located where the block's name is written (the report, a block it extends, or a `--set` value).
+    Raises nothing; [] where every binding fits."""
     found = []
     for role, items, swept in role_items(report, blocks):
         kind = ROLE_KINDS.get(role)
@@ -45,9 +54,9 @@ def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
             if block.kind == kind:
                 continue
             verb = "swept over" if swept and len(names) > 1 else "bound to"
-            found.append(sources.diag(
+            found.append((role, sources.diag(
                 "role-kind", f"role '{role}' is {verb} {block.kind} '{block.name}'; it takes a {kind} block",
-                item.span, path=report.cell_path(role), hints=_hints(role, kind, block, blocks)))
+                item.span, path=report.cell_path(role), hints=_hints(role, kind, block, blocks))))
     return found
 
 
@@ -66,8 +75,8 @@ def _hints(role: str, kind: str, block: Block, blocks: dict[str, Block]) -> list
     return hints
 
 
-def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Diagnostic]:
-    """error[role-list] for each cell of `report` that holds a list of bare names without `sweep` where those name
+def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[tuple[str, Diagnostic]]:
+    """(role, error[role-list]) for each cell of `report` that holds a list of bare names without `sweep` where those name
     blocks (or the cell is a usual role: `model = [a, b]`), located at the cell's name, where `sweep` is missing.
     Where the report extends one that sweeps the role, the note says that the line replaces that sweep. Raises
     nothing; [] where there is none."""
@@ -86,10 +95,10 @@ def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
             notes.append(f"report '{report.name}' extends '{parent.name}', whose `sweep {name}` is at "
                          f"{replaced.span.location()}: this line replaces that sweep, it does not add to it")
             sweeps = "sweeps the role over these blocks in place of the parent's"
-        found.append(sources.diag(
+        found.append((name, sources.diag(
             "role-list", f"report '{report.name}' gives the role '{name}' a list of blocks without `sweep`",
             cell.span, path=report.cell_path(name), notes=notes,
-            hints=[f"did you mean `sweep {name} = [...]`? It {sweeps}; `{name} = NAME` binds one block"]))
+            hints=[f"did you mean `sweep {name} = [...]`? It {sweeps}; `{name} = NAME` binds one block"])))
     return found
 
 
@@ -118,11 +127,13 @@ def misspelt_roles(report: Block, blocks: dict[str, Block]) -> list[tuple[str, l
     return found
 
 
-class MisspeltRoles(PerfError):
-    """error[misspelt-role] of a report whose axes could be built all the same (sweeps.build_context): a misspelt
-    binding is one more axis that no formula reads, so the report is still checked with `context` and its other
-    errors said in the same run (roles it leaves unbound among them: `perfdsl check` said the misspelling alone).
-    `misspellings`: misspelt_roles of the report."""
+class RoleErrors(PerfError):
+    """Errors of a report's role bindings whose axes could be built all the same (sweeps.build_context), so the
+    report is still checked with `context` and its other errors said in the same run (with_report_check):
+    error[misspelt-role] (a misspelt binding is one more axis that no formula reads; roles it leaves unbound among
+    the others: `perfdsl check` said the misspelling alone), and error[role-kind] and error[role-list], whose roles
+    `context` refuses (ReportContext.refused_roles: what reads one is that error's consequence, not checked; the
+    report's other errors were not said). `misspellings`: misspelt_roles of the report."""
 
     def __init__(self, diagnostics: list[Diagnostic], context, misspellings: list[tuple[str, list[ir.Ref], bool, str]]):
         super().__init__(diagnostics)

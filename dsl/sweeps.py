@@ -26,7 +26,7 @@ from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .linker import Linker, Target, is_block_ref, refs_of, report_roles, source_items, walk
 from .shown_axes import adopt_shown_units
 from .sweep_sources import factor_hint
-from .role_kinds import MisspeltRoles, misspelt_role_error, misspelt_roles, role_kind_errors, role_list_errors
+from .role_kinds import RoleErrors, misspelt_role_error, misspelt_roles, refused_bindings
 from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
 
@@ -35,12 +35,16 @@ __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MA
 
 
 def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
-    """The roles and axes of a report, or PerfError listing every problem found (a role bound to a block of the
-    wrong kind among them, or to a list without `sweep`: role_kinds.py)."""
+    """The roles and axes of a report, or PerfError listing every problem found. Where the only problems are roles
+    bound in error (a block of the wrong kind, a list without `sweep`, a misspelt role: role_kinds.py), RoleErrors,
+    which holds the context built all the same (those roles refused), for the report to be checked with."""
     ctx = ReportContext(report=report)
     ctx.fixed_roles["report"] = report.name
-    diagnostics: list[Diagnostic] = (role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks,
-                                                                                                 sources))
+    # A role bound in error (a block of the wrong kind, a list without `sweep`) is said once at the binding; the
+    # report is checked all the same where nothing else stops its axes (RoleErrors), with the role refused.
+    bindings = refused_bindings(report, blocks, sources)
+    refused = [diagnostic for _, diagnostic in bindings]
+    diagnostics: list[Diagnostic] = []
     misspellings = misspelt_roles(report, blocks)
     misspelt = [misspelt_role_error(report, *misspelling, blocks, sources) for misspelling in misspellings]
 
@@ -96,15 +100,16 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             diagnostics.extend(exc.diagnostics)
     diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:
-        raise PerfError(diagnostics + misspelt)
+        raise PerfError(refused + diagnostics + misspelt)
     try:
         _refuse_too_many_points(ctx, sources)
     except PerfError as exc:
-        raise PerfError(exc.diagnostics + misspelt) from None
+        raise PerfError(refused + exc.diagnostics + misspelt) from None
     ctx.run_fields = run_field_roles(report, blocks, sources)
     adopt_shown_units(ctx)          # `show a in MB` of the report's own axis: the axis is displayed in MB
-    if misspelt:        # the axes are built: the report is checked all the same (MisspeltRoles.with_report_check)
-        raise MisspeltRoles(misspelt, ctx, misspellings)
+    if refused or misspelt:     # the axes are built: the report is checked all the same (RoleErrors.with_report_check)
+        ctx.refused_roles = frozenset(role for role, _ in bindings)
+        raise RoleErrors(refused + misspelt, ctx, misspellings)
     return ctx
 
 

@@ -13,7 +13,7 @@ the end of a line, or a missing ';'; a name alone where a cell starts: a space i
 takes `per`, or `max x` without `best`), the parser tells them apart by the text before the token.
 
 Some slips are told by the text before the token alone (`written_slip`, tried first, so that they cost no example
-parse): a statement's keyword as a cell's name (`where = 1 ms`), a value after ':' (`mem_bw: 1 TB/s`), a missing
+parse): a statement's keyword as a cell's name (`where = 1 ms`, `hardware blk { where = 3 }`), a value after ':' (`mem_bw: 1 TB/s`), a missing
 ',' in a show list (`show a.x b.y`), three dots in a range (`1 ... 256`). Each reads the token's line (and, for a
 show list, the lines before it that end in ','), never the whole text.
 """
@@ -94,7 +94,9 @@ STATEMENTS = {"where": "`where CONDITION` filters a report's points", "show": "`
                "require": '`require CONDITION, "MESSAGE"` is a constraint', "sweep": "`sweep NAME = [...]` is an axis",
                "best": "`best min|max CELL` is a question", "pareto": "`pareto min|max A, min|max B` is a question",
                "largest": "`largest AXIS` is a question", "smallest": "`smallest AXIS` is a question"}
-_KEYWORD_AS_NAME = re.compile(r"[ \t]*(" + "|".join(STATEMENTS) + r")[ \t]*\Z")
+# It starts a statement: a line, or follows a block's `{` or a `;` on it (`hardware blk { where = 3 }`), as a show
+# statement does (_STATEMENT_START).
+_KEYWORD_AS_NAME = re.compile(r"(?:\A|[{;])[ \t]*(" + "|".join(STATEMENTS) + r")[ \t]*\Z")
 # `mem_bw: 1 TB/s`: a value after ':', which declares a type (`1` is the dimensionless unit, so the parser read on).
 _VALUE_AFTER_COLON = re.compile(r"([ \t]*)([A-Za-z_]\w*)([ \t]*:[ \t]*)(-?\d[^=\n]*)\Z")
 _SHOWN_ITEM = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?")
@@ -119,7 +121,7 @@ def written_slip(text: str, position: int, token: str) -> WrittenSlip | None:
     Reads the token's line and the lines of a show list before it, never the whole text."""
     line_start = text.rfind("\n", 0, position) + 1
     before = text[line_start:position]
-    keyword = _KEYWORD_AS_NAME.match(before)
+    keyword = _KEYWORD_AS_NAME.search(before)
     if keyword is not None and token in ("=", ":"):
         word = keyword.group(1)
         return WrittenSlip(f"'{word}' is a reserved word, not a cell's name", line_start + keyword.start(1),

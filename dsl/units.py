@@ -92,15 +92,19 @@ POWER = Dimension.of(J=1, s=-1)
 REQUESTS = Dimension.of(request=1)
 FREQUENCY = Dimension.of(s=-1)      # a clock (Hz) or a count per second (1/s): auto_unit's `hertz` tells which
 
-# Compound dimensions that have a name of their own when printed.
+# Compound dimensions that have a name of their own when printed (named_unit; a type in messages: dimension_name, where
+# 1/s is named Hz only for a clock).
 _NAMED = {POWER: "W", FREQUENCY: "Hz"}
 
 
-def dimension_name(dim: Dimension) -> str:
-    """The dimension as text: "count" for dimensionless, "W" and "Hz" by name, otherwise the base names with powers,
-    numerator before denominator ("byte/s", "FLOP/byte", "s^2", "1/token")."""
+def dimension_name(dim: Dimension, hertz: bool = False) -> str:
+    """The dimension as text: "count" for dimensionless, "W" by name, otherwise the base names with powers,
+    numerator before denominator ("byte/s", "FLOP/byte", "s^2", "1/token"). A quantity per second is named as
+    auto_unit shows it: "1/s" (a count per second), "Hz" where `hertz` says it is a clock (hertz.py)."""
     if dim.is_dimensionless:
         return "count"
+    if dim == FREQUENCY:
+        return "Hz" if hertz else "1/s"
     if dim in _NAMED:
         return _NAMED[dim]
     num, den = [], []
@@ -364,8 +368,8 @@ def si_unit_name(dim: Dimension, hertz: bool = False) -> str:
     header, `array().unit`, xarray's attrs["units"], the Inputs sheet): by its symbol, `B` for bytes as the auto
     units have it (`B`, `B/s`, and `FLOP/B`, `B/token` where the dimension has no family of auto units), `1/s` for
     a count per second and `Hz` for a clock (`hertz`: auto_unit), while a type (a declaration, a message about
-    dimensions: vtypes.VType.describe) names the dimension (`byte/s`, `Hz`: dimension_name). Both parse as the same
-    unit."""
+    dimensions: vtypes.VType.describe) names the dimension (`byte/s`, `1/s`, `Hz` for a clock: dimension_name).
+    Both parse as the same unit."""
     return auto_unit(dim, hertz=hertz)[0]
 
 

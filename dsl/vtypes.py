@@ -3,7 +3,7 @@ block (a role binding), or unknown (an error already reported). The function tab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from .units import Dimension, dimension_name
 
@@ -11,10 +11,13 @@ from .units import Dimension, dimension_name
 @dataclass(frozen=True)
 class VType:
     """The type the checker infers for an expression: `kind` is "num", "bool", "str", "list", "block" or "unknown" (an
-    error already reported); `dim` is the dimension of a "num" and None for the others."""
+    error already reported); `dim` is the dimension of a "num" and None for the others. `hertz` only changes how a
+    message names a quantity per second (describe): a clock in Hz, else 1/s; it is not part of the type (equality
+    and hash ignore it), and the types the checker keeps never have it (see clock)."""
 
     kind: str                       # "num" | "bool" | "str" | "list" | "block" | "unknown"
     dim: Dimension | None = None
+    hertz: bool = field(default=False, compare=False)
 
     def __hash__(self) -> int:
         # Kept once computed: the checker looks a cell's type up in its formulas' plans (formula_types.Node) about
@@ -28,13 +31,13 @@ class VType:
 
     def __getstate__(self) -> dict:
         # Without the kept hash: a string's hash differs from one process to the next (hash randomisation).
-        return {"kind": self.kind, "dim": self.dim}
+        return {"kind": self.kind, "dim": self.dim}      # hertz: a message's, never kept
 
     def describe(self) -> str:
-        """The type as error messages name it: a number's dimension name ("byte/s", "count"), "a boolean", "a string",
-        "a list", "a block", or "?" for unknown."""
+        """The type as error messages name it: a number's dimension name ("byte/s", "count", "1/s", "Hz" for a
+        clock), "a boolean", "a string", "a list", "a block", or "?" for unknown."""
         if self.kind == "num":
-            return dimension_name(self.dim)
+            return dimension_name(self.dim, hertz=self.hertz)
         return {"bool": "a boolean", "str": "a string", "list": "a list", "block": "a block"}.get(self.kind, "?")
 
 
@@ -46,3 +49,9 @@ STR = VType("str")
 def num(dim: Dimension) -> VType:
     """The type of a number of dimension `dim`."""
     return VType("num", dim)
+
+
+def clock(vtype: VType, hertz: bool) -> VType:
+    """`vtype` as a message names it where `hertz` says its value is a clock (hertz.expr_in_hertz): a copy that
+    describe()s a quantity per second as Hz; `vtype` itself otherwise (1/s). Equal to `vtype` either way."""
+    return replace(vtype, hertz=True) if hertz and vtype.kind == "num" and not vtype.hertz else vtype

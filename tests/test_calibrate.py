@@ -729,3 +729,32 @@ def test_refitting_a_report_that_binds_its_calibration_says_nothing_of_the_impor
     assert "in-sample]" not in err and "fitted 3 cells" in err
     assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
     assert capsys.readouterr().err.startswith("note[in-sample]: ")          # eval still says it
+
+
+def test_the_residual_table_prints_an_error_the_fit_settles_to_zero_as_0(tmp_path, capsys):
+    # Before: noiseless runs, fitted back to TRUTH, printed `-4.5560e-12`, `2.9014e-12` ... in the error column (the
+    # fit's float rounding, 1e-13 of the estimate), where an estimate equal to its run prints `0` (as eval's table).
+    report, runs = write_toy(tmp_path)
+    base = ["calibrate", str(report), "--measured", str(runs), "--fit", *FITS, "--bootstrap", "0",
+            "-o", str(tmp_path / "cal.perf")]
+    assert main(base) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert len(rows) == 8 and all(row[-1] == "0" for row in rows)
+    assert main(base + ["--residuals", str(tmp_path / "res.txt")]) == 0          # the same table, in a file
+    assert [line.split()[-1] for line in (tmp_path / "res.txt").read_text().splitlines()[2:]] == ["0"] * 8
+    assert main(base + ["--residuals", str(tmp_path / "res.csv")]) == 0          # the CSV keeps the exact values
+    errors = [float(row["error [%]"]) for row in csv.DictReader((tmp_path / "res.csv").open())]
+    assert max(abs(e) for e in errors) < 1e-9 * 100 and any(e != 0 for e in errors)
+
+
+def test_only_errors_below_the_fit_s_precision_print_as_0():
+    from perfdsl.calibration_report import SETTLED, text_errors
+
+    keys = ["measured", "error [%]", "held-out error [%]"]
+    tiny = 3.169e-12                                    # percent: 3.169e-14 of the run
+    real = 1e-6 * 100                                   # one part in a million, far below the table's 5 digits
+    columns = [np.array([tiny, real]), np.array([tiny, -real, np.nan]), np.array([-tiny, SETTLED * 100])]
+    measured, error, held = text_errors(keys, columns)
+    assert measured.tolist() == [tiny, real]            # not an error column: as it is
+    assert error[:2].tolist() == [0.0, -real] and np.isnan(error[2])
+    assert held.tolist() == [0.0, SETTLED * 100]         # at the floor: a real error, shown

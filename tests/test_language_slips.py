@@ -103,6 +103,16 @@ SHOWN = "costmodel c {\n    t = 1 s; u = 2 s\n}\n"
     ("report r {\n    show = 1 ms\n}\n",
      diagnostic(2, "    show = 1 ms", 5, 4, "'show' is a reserved word, not a cell's name",
                 "`show CELL, ...` prints cells: give the cell another name")),
+    # ... in a one-line block, after its `{` or a `;`: was the bare "unexpected '='" there.
+    ("hardware blk { where = 3 }\n",
+     diagnostic(1, "hardware blk { where = 3 }", 16, 5, "'where' is a reserved word, not a cell's name",
+                "`where CONDITION` filters a report's points: give the cell another name")),
+    ("hardware blk { x = 1; sweep = 2 }\n",
+     diagnostic(1, "hardware blk { x = 1; sweep = 2 }", 23, 5, "'sweep' is a reserved word, not a cell's name",
+                "`sweep NAME = [...]` is an axis: give the cell another name")),
+    ("hardware blk {best: count}\n",
+     diagnostic(1, "hardware blk {best: count}", 15, 4, "'best' is a reserved word, not a cell's name",
+                "`best min|max CELL` is a question: give the cell another name")),
     # `true` as a cell's name: was accepted, and `2 * true` read the boolean.
     ("workload w {\n    true = 1 ms\n    t = 2 * true\n}\n",
      diagnostic(2, "    true = 1 ms", 5, 4, "'true' is a boolean, not a cell's name",

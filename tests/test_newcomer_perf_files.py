@@ -235,6 +235,45 @@ def test_a_command_line_set_of_another_kind_over_a_literal_is_bad_usage(work, ca
     assert code == 0, err                                  # a string setting takes `true` as its text
 
 
+@pytest.mark.parametrize("given, message, hint, keeps", [
+    ("blk.n=2*3 s", "'2*3 s' is s, but 'blk.n' is count", "give a plain number, e.g. --set blk.n=3", "dimension"),
+    ("blk.x=2*3", "'2*3' is count, but 'blk.x' is byte/s", 'give a quantity in byte/s, e.g. --set blk.x="1 GB/s"',
+     "dimension"),
+    ("blk.n=blk.x * 1 s", "'blk.x * 1 s' is byte, but 'blk.n' is count",                      # it reads a cell
+     "give a plain number, e.g. --set blk.n=3", "dimension"),
+    ("blk.n=1 < 2", "'1 < 2' is a boolean, but 'blk.n' is count", "give a plain number, e.g. --set blk.n=3", "type"),
+    ("blk.f=1+1", "'1+1' is count, but 'blk.f' is a boolean",                # the report reads no blk.f: a constant
+     "give a boolean, true or false, e.g. --set blk.f=true", "type"),
+])
+def test_a_command_line_formula_over_a_literal_is_held_to_its_type(work, capsys, given, message, hint, keeps):
+    # Before: exit status 0, `2*3 s` shown in the count's column, in seconds (`hardware.n [s]`: 6), as a literal of
+    # another kind was before test_a_command_line_set_of_another_kind_over_a_literal_is_bad_usage.
+    (work / "o.perf").write_text('hardware blk { x = 1 GB/s; n = 3; f = true; label = "A" }\n'
+                                 "report r { hardware = blk; show hardware.x, hardware.n, hardware.label }\n")
+    target, _, value = given.partition("=")
+    code, err = run(["eval", "o.perf", "--set", given], capsys)
+    assert code == 2
+    assert [line for line in err.splitlines() if line.startswith(("error", "  -->", "  = "))] == [
+        f"error[unit-mismatch]: --set {target}: {message}",
+        f"  --> --set {target}:1:1",
+        f"  = note: the cell is defined at o.perf:1:{'hardware blk { x = 1 GB/s; n = 3; f'.index(target[-1]) + 1}",
+        f"  = in: hardware.{target}",
+        f"  = help: {hint}",
+        f"  = help: an override keeps the {keeps} of the cell it replaces"]
+
+
+def test_a_formula_over_a_literal_of_its_type_is_taken_and_held_where_inherited(work, capsys):
+    (work / "o.perf").write_text("hardware blk { x = 1 GB/s; n = 3 }\nhardware kid extends blk { }\n"
+                                 "report r { hardware = kid; show hardware.x in GB/s, hardware.n }\n")
+    result = perfdsl.load(["o.perf"]).evaluate(overrides={"blk.n": "2*3", "blk.x": "blk.n * 1 GB/s"})
+    assert (result.column("hardware.x")[0], result.column("hardware.n")[0]) == (2 * 3 * 1e9, 2 * 3)
+    code, err = run(["eval", "o.perf", "--set", "blk.n=2*3 s"], capsys)              # read through kid
+    assert code == 2 and err.startswith("error[unit-mismatch]: --set blk.n: '2*3 s' is s, but 'blk.n' is count\n")
+    with pytest.raises(perfdsl.UsageError) as caught:                                 # the API's overrides too
+        perfdsl.load(["o.perf"]).evaluate(overrides={"blk.n": "2*3 s"})
+    assert caught.value.diagnostics[0].message == "overrides['blk.n']: '2*3 s' is s, but 'blk.n' is count"
+
+
 # -- help for a bare number, and for an amount given for a rate -----------------------------------------------
 
 WHERE = """\

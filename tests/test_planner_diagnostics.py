@@ -51,6 +51,38 @@ error[role-list]: report 'plan' gives the role 'model' a list of blocks without 
 """)
 
 
+ELSEWHERE = """\
+hardware h { mem_bw = 768 GB/s }
+workload w { batch = 4; tokens = batch * 128 }
+costmodel step {
+    runtime = model.params * 2 byte / hardware.mem_bw
+    slots = workload.tokens + 1 s
+}
+"""
+
+
+@pytest.mark.parametrize("binding, first", [
+    ("model = [m1, m2]", "error[role-list]: report 'plan' gives the role 'model' a list of blocks without `sweep`"),
+    ("model = h", "error[role-kind]: role 'model' is bound to hardware 'h'; it takes a model block"),
+])
+def test_a_role_bound_in_error_comes_with_the_reports_other_errors(work, capsys, binding, first):
+    # Before: the role's error alone (1 error); the report's other errors, which do not read the role, came only once
+    # it was mended. What reads the role (step.runtime, the question's `per model`) is not checked against it.
+    (work / "plan.perf").write_text(MODELS + ELSEWHERE + "report plan {\n"
+                                    f"    {binding}\n    hardware = h\n    workload = w\n"
+                                    "    best min step.runtime per model\n"
+                                    "    show step.runtime in ms, step.slots, workload.batch in GB\n}\n")
+    code, out, err = run(["eval", "plan.perf"], capsys)
+    assert (code, out) == (1, "")
+    assert [line.strip() for line in err.splitlines() if line.lstrip().startswith(("error", "-->"))] == [
+        "error[unit-mismatch]: cannot add 'workload.tokens' (count) and '1 s' (s)", "--> plan.perf:8:13",
+        first, f"--> plan.perf:11:{5 if 'list' in first else 13}",
+        "error[unit-mismatch]: cannot show 'workload.batch' (count) in GB (byte)", "--> plan.perf:15:60"]
+    assert err.endswith("\n3 errors\n")
+    code, _, check = run(["check", "plan.perf"], capsys)                 # check says the same
+    assert (code, check) == (1, err)
+
+
 def test_a_list_without_sweep_in_a_child_report_says_it_replaces_the_parents_sweep(work, capsys):
     (work / "plan.perf").write_text(MODELS + "report base {\n    sweep model = [m1, m2]\n    show c.weights in GB\n}\n"
                                     "report plan extends base {\n    model = [m2]\n}\n")

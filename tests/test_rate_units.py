@@ -112,3 +112,81 @@ def test_an_axis_of_clocks_is_in_hz_in_si_and_an_axis_of_rates_in_1_per_s(tmp_pa
     assert coords["clock"].values.tolist() == [1e9, 2e9]
     display = result.to_xarray(display=True).coords
     assert (display["clock"].attrs["units"], display["rate"].attrs["units"]) == ("GHz", "s^-1")  # as written
+
+
+# -- the type names in messages follow the same rule ----------------------------------------------------------------
+# Before: every message named a quantity per second Hz (`cannot compare 'c.tput' (Hz) with ...` for requests / window).
+
+MISTAKES = """\
+hardware base {
+    clock = 1 GHz
+    rate = 5 s^-1
+}
+hardware h extends base {
+    clock = 3 W
+    rate = 2 GB
+}
+costmodel c {
+    requests = 8
+    window = 100 ms
+    tput = requests / window
+    clock = 1.41 GHz
+    clock2 = clock * 2
+    cycles = 2.82e8
+    runtime = cycles / clock
+    steps = 4 / runtime
+    a = tput > 3 s
+    b = clock2 + 1 GB
+    d = steps + 1 GB
+    per: 1/s = 2 s
+    boost: Hz = 2 s
+    e = sqrt(tput)
+    f = if(true, clock, 3 s)
+    require tput, "a condition"
+}
+report r {
+    hardware = h
+    where c.tput
+    show c.a, c.b, c.d, c.per, c.boost, c.e, c.f, c.tput in GB
+}
+"""
+
+
+def _messages(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("error[")]
+
+
+def test_messages_name_a_count_per_second_1_per_s_and_a_clock_hz(work, capsys):
+    (work / "mistakes.perf").write_text(MISTAKES)
+    assert cli.main(["check", "mistakes.perf"]) == 1
+    assert sorted(_messages(capsys)) == sorted([
+        "error[unit-mismatch]: 'clock' overrides base.clock (Hz) with W",
+        "error[unit-mismatch]: 'rate' overrides base.rate (1/s) with byte",
+        "error[unit-mismatch]: cannot compare 'tput' (1/s) with '3 s' (s)",
+        "error[unit-mismatch]: cannot add 'clock2' (Hz) and '1 GB' (byte)",      # reads a clock
+        "error[unit-mismatch]: cannot add 'steps' (1/s) and '1 GB' (byte)",      # reads a clock through a time
+        "error[unit-mismatch]: 'per' is declared as 1/s but its formula gives s",   # was "as 1/s (Hz)"
+        "error[unit-mismatch]: 'boost' is declared as Hz but its formula gives s",
+        "error[unit-mismatch]: sqrt(): the square root of 1/s has no whole unit",
+        "error[unit-mismatch]: if(): both branches must have the same dimension, not Hz and s (they differ by 1/s^2)",
+        "error[type-mismatch]: a `require` needs a condition that is true or false, not 1/s",
+        "error[type-mismatch]: `where` needs a condition, true or false, but 'c.tput' is a number (1/s)",
+        "error[unit-mismatch]: cannot show 'c.tput' (1/s) in GB (byte)",
+    ])
+
+
+def test_a_set_over_a_count_per_second_says_1_per_s_and_its_example_parses(work, capsys):
+    # Before: "'c.rate' is Hz" and the help `--set c.rate="3 Hz"`; a name gave `"1 Hz"` (where 1/s, `"1 1/s"`,
+    # would not parse).
+    (work / "sets.perf").write_text("workload w {\n    clock = 1 GHz\n    rate = 5 s^-1\n}\n"
+                                    "report r {\n    workload = w\n    show w.clock, w.rate\n}\n")
+    assert cli.main(["eval", "sets.perf", "--set", "w.rate=3 GB"]) == 2
+    err = capsys.readouterr().err
+    assert "error[unit-mismatch]: --set w.rate: '3 GB' is byte, but 'w.rate' is 1/s" in err
+    assert 'help: give it a unit of 1/s, e.g. --set w.rate="3 s^-1"' in err
+    assert cli.main(["eval", "sets.perf", "--set", "w.clock=3 s"]) == 2
+    err = capsys.readouterr().err
+    assert "error[unit-mismatch]: --set w.clock: '3 s' is s, but 'w.clock' is Hz" in err
+    assert cli.main(["eval", "sets.perf", "--set", "w.rate=abc"]) == 2
+    assert "'w.rate' takes a quantity in 1/s, not a name: e.g. --set w.rate=\"5 s^-1\"" in capsys.readouterr().err
+    assert cli.main(["eval", "sets.perf", "--set", "w.rate=3 s^-1"]) == 0       # the example given parses

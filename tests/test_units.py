@@ -206,7 +206,7 @@ def test_dimensions_are_hashable_and_compare_by_exponents():
     (TIME, "s"),
     (BYTES, "byte"),
     (POWER, "W"),
-    (Dimension.of(s=-1), "Hz"),
+    (Dimension.of(s=-1), "1/s"),               # a count per second; a clock's type is named Hz (hertz=True)
     (BANDWIDTH, "byte/s"),
     (RATE, "FLOP/s"),
     (ENERGY / TOKENS, "J/token"),
@@ -267,7 +267,9 @@ def test_a_count_per_second_is_shown_in_1_per_s_and_a_clock_in_hz():
     assert auto_unit(FREQUENCY, 1.41e9, hertz=True) == ("Hz", 1.0)      # in Hz whatever its size, as before
     assert si_unit_name(FREQUENCY, hertz=True) == "Hz"
     assert si_unit_name(TIME, hertz=True) == "s"                        # `hertz` concerns 1/s alone
-    assert dimension_name(FREQUENCY) == "Hz"                            # a type's name in messages is unchanged
+    # A type's name in messages follows the same rule (before: "Hz" for both).
+    assert dimension_name(FREQUENCY) == "1/s" and dimension_name(FREQUENCY, hertz=True) == "Hz"
+    assert dimension_name(TIME, hertz=True) == "s" and dimension_name(POWER, hertz=True) == "W"
 
 
 @pytest.mark.parametrize("unit, clock", [("Hz", True), ("MHz", True), ("GHz", True), ("1/s", False),
