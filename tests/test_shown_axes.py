@@ -203,3 +203,19 @@ def test_a_bare_name_of_a_bound_block_s_cell_is_named_dotted_in_the_help(work, c
     assert "error[unknown-name]: unknown name 'batch' in report 'r'" in err
     assert "= help: 'batch' is a cell of a block the report binds: write 'workload.batch'" in err
     assert "= help: available: bw, workload, workload.batch" in err
+
+
+def test_live_each_show_of_a_cell_shown_twice_has_its_own_calculation_row(work):
+    # The live plan keyed its rows by name: `mem [MB]` and `mem [KiB]` both read the KiB row (976562.5 under MB) and
+    # the MB row stayed empty. Each column now reads its own row: /1e6 for MB, /1024 for KiB, of the axis mem in B.
+    openpyxl = pytest.importorskip("openpyxl")
+    (work / "toy.perf").write_text(TOY)
+    assert cli.main(["eval", "toy.perf", "-o", "live.xlsx", "--live", "-q"]) == 0
+    book = openpyxl.load_workbook("live.xlsx")
+    sheet, calculation = book["toy"], book["Calculation"]
+    headers = [cell.value for cell in sheet[2]]
+    for header, divisor in (("mem [MB]", "/1000000"), ("mem [KiB]", "/1024")):
+        formula = sheet.cell(3, headers.index(header) + 1).value            # =Calculation!E6
+        row = calculation[formula.split("!")[1]].row
+        assert calculation.cell(row, 1).value == header
+        assert calculation[formula.split("!")[1]].value.endswith(divisor)
