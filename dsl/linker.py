@@ -247,13 +247,24 @@ class Linker:
                 known = sorted(b for b in self.blocks if self.blocks[b].kind != "report")
                 hints = import_hint(name) or did_you_mean(name, [*block.cells, *known])
                 hints += close_labels(name, block, after_cells=bool(hints))
-                hints.append(available(block.cells))
+                # `sweep batch` in the workload the report binds is the report's axis `batch`, yet a cell of the
+                # workload: read as `workload.batch`, which the list of the report's own cells would not name.
+                dotted = self._bound_cells(name, block)
+                if dotted:
+                    hints.append(f"'{name}' is a cell of a block the report binds: write "
+                                 + " or ".join(f"'{d}'" for d in dotted))
+                hints.append(available([*block.cells, *dotted]))
         else:
             hints = import_hint(name) + did_you_mean(name, block.cells) + [available(block.cells)]
         if is_unit(name):
             hints.append(f"'{name}' is a unit: a unit follows its number and has no spaces inside it, "
                          "e.g. `768 GB/s`")
         return Unresolved("unknown-name", f"unknown name '{name}' in {block.kind} '{block.name}'", tuple(hints))
+
+    def _bound_cells(self, name: str, report: "Block") -> list[str]:
+        """`role.name` for each role of `report` bound to a block that has the cell `name`, in the report's order."""
+        return [f"{role}.{name}" for role, binding in report_roles(report, self.blocks).items() if role != "report"
+                and any(name in self.blocks[b].cells for b in binding.blocks if b in self.blocks)]
 
     def _role_value_hints(self, name: str, report: "Block") -> list[str] | None:
         """The hints for `name` written as the block a usual role is bound to (`model = opt_14b`, in the report or

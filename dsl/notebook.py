@@ -11,6 +11,8 @@ they are imported here only, when asked for.
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -79,14 +81,32 @@ def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = Fals
     for column in result.columns:
         if column.axis is not None:       # `show a` of the report's own axis: the coordinate `a` (shown_axes.py)
             continue
-        labelled = result.array(column.name, display=display)
+        labelled = result.array_of(column, display=display)
         values = np.array(labelled.values)
         if mask:
             values = _emptied(values, valid)
-        variables[column.name] = (dims, values, {"units": labelled.unit, "cell": column.ref})
+        variables[variable_name(column, variables, coords)] = (dims, values, {"units": labelled.unit,
+                                                                               "cell": column.ref})
     if valid is not None:
         variables["valid"] = (dims, np.array(valid), {})
     return xarray.Dataset(variables, coords=coords, attrs={"report": result.report})
+
+
+def variable_name(column, *taken) -> str:
+    """The Dataset variable of shown `column`: its name, or where a coordinate or an earlier variable has that name
+    (`show mem in MB, mem in KiB` over `sweep mem`: the first is the coordinate `mem`), its CSV key made an
+    identifier (`mem [KiB]` -> `mem_KiB`), numbered where that too is taken. xarray refuses one name in both
+    data_vars and coords, and a dict would keep only the last of two variables of one name."""
+    def free(name: str) -> bool:
+        return not any(name in names for names in taken)
+
+    if free(column.name):
+        return column.name
+    base = re.sub(r"\W+", "_", column.key).strip("_") or "column"
+    name, n = base, 2
+    while not free(name):
+        name, n = f"{base}_{n}", n + 1
+    return name
 
 
 def _axis_coords(axes, display: bool) -> dict:
@@ -207,7 +227,8 @@ class AnswerGrid:
             values, unit = self._values(column, display)   # a flag or an int with no answer is None (Rows.pick)
             if missing.any():
                 values = _emptied(values, ~missing.reshape(self.group_shape))
-            variables[column.name] = (dims, values, {"units": unit, "cell": column.ref})
+            taken = {**variables, **{coord.name: None for a in self.kept for coord in self.axes[a].coords}}
+            variables[variable_name(column, taken, ())] = (dims, values, {"units": unit, "cell": column.ref})
         variables["answered"] = (dims, (~missing).reshape(self.group_shape), {})
         coords = _axis_coords([self.axes[a] for a in self.kept], display)
         return xarray.Dataset(variables, coords=coords, attrs={"report": self.report, "question": self.rows.summary})

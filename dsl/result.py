@@ -351,7 +351,11 @@ class Result:
         has its value, a point a `require` refuses too (`valid` is False there; to_xarray() empties them).
         LabelledArray: `values` (the sweep's shape), `dims`, `coords`, `valid`; np.asarray() of it is `values`.
         Raises perfdsl.UsageError (a KeyError too) for a name the report does not show."""
-        column = self._column(name)
+        return self.array_of(self._column(name), display)
+
+    def array_of(self, column: ShownColumn, display: bool = False) -> LabelledArray:
+        """array() of one of self.columns, by the column: a cell shown twice (`show mem in MB, mem in KiB`) has two
+        columns of one name, which array(name) cannot tell apart (the first)."""
         full = np.broadcast_to(self._ranked(column.array), self.shape)
         if display or column.kind != "num":
             values, unit = (full / column.scale if column.kind == "num" else full), column.unit

@@ -57,6 +57,12 @@ def _swept_cell(ctx, ref: ir.Ref) -> str | None:
     return entry[1].name if entry is not None else None
 
 
+def _shown_values(result: Result, column) -> np.ndarray:
+    """One shown column's values per row in its display unit, by the column (a cell shown twice in two units is two
+    columns of one name: `display_column(name)` reads the first; its key, `mem [KiB]`, is the CSV's and its own)."""
+    return result.display_column(column.key)
+
+
 class WholeParts:
     """What a workbook reads of a whole evaluation besides its rows: the calibration's bounds, the per-point texts
     `section` and `note`, each section's setup and the Inputs sheet. workbook_answer.AnswerParts gives them for a
@@ -111,36 +117,42 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     ctx = result.ctx
     n = result.n_rows
     axis_columns = result.axis_columns()
-    # Text shown cells name a row (Model, Device) and come first, as does a shown number that is a sweep axis's
-    # value (`workload.tp as TP`: no metric, nothing measured); flags (`memory.fits`) describe a row, after the axes.
-    # The report's own axis shown (`show mode` over `sweep mode = ["a", "b"]`: shown_axes.py) is its axis's column
-    # whatever its kind.
-    axis_shows = {c.name: axis for c in result.columns if c.kind == "num" or c.axis is not None
-                  for axis in [_swept_cell(ctx, c.item.ref)] if axis is not None}
-    string_shows = [c for c in result.columns if c.kind == "str" or c.name in axis_shows]
-    flag_shows = [c for c in result.columns if c.kind == "bool" and c.name not in axis_shows]
-    numeric_shows = [c for c in result.columns if c.kind == "num" and c.name not in axis_shows]
-    covered_roles = {c.item.ref.parts[0] for c in string_shows
-                     if len(c.item.ref.parts) == 2 and c.name not in axis_shows}
-    covered_axes = set(axis_shows.values())
+    # Text shown cells name a row (Model, Device) and come first, as does a shown number that names an axis with the
+    # axis's own values (`workload.tp as TP`: no metric, nothing measured; its axis column is then left out, not
+    # twice). The report's own axis shown (`show a`, `show a in MB`: ShownColumn.axis, shown_axes.py) is its axis
+    # column, where the axes are, as in CSV. Any other shown value of a swept cell (`workload.batch` beside the axis
+    # `batch`, `mem in KiB` or `mem in KiB as memk` beside `mem [MB]`) is a column of its own with its CSV key and its
+    # shown values, after the axes with the flags (`memory.fits`) in the order shown. Columns, not names: a cell
+    # shown twice (`show mem in MB, mem in KiB`) is two columns of one name.
+    def axis_unit(coord_name: str) -> str:
+        swept = next(c for axis in ctx.axes for c in axis.coords if c.name == coord_name)
+        return swept.unit if swept.kind == "num" else ""
+
+    naming: list = []               # (column, its axis): a labelled show of an axis in its unit, which replaces it
+    after_axes: list = []           # flags and the other shown swept values
+    numeric_shows = []
+    for column in result.columns:
+        if column.axis is not None:
+            continue
+        swept = _swept_cell(ctx, column.item.ref) if column.kind == "num" else None
+        if swept is not None and column.item.label is not None and column.unit == axis_unit(swept):
+            naming.append((column, swept))
+        elif column.kind == "bool" or swept is not None:
+            after_axes.append(column)
+        elif column.kind == "num":
+            numeric_shows.append(column)
+    string_shows = [c for c in result.columns if c.kind == "str" and c.axis is None]
+    covered_roles = {c.item.ref.parts[0] for c in string_shows if len(c.item.ref.parts) == 2}
+    covered_axes = {swept for _, swept in naming}
 
     id_names: list[str] = []
     id_values: list[list] = []
     for column in string_shows:
-        coord = axis_shows.get(column.name)
-        if coord is None:
-            id_names.append(column.name)
-            id_values.append(result.column(column.name).tolist())
-            continue
-        # A shown axis is one column, named with its unit (its key: `a [MB]`, `TP`): where the show is in the axis's
-        # unit (`show a`, the report's own axis: shown_axes.py; `workload.tp as TP`), the axis's own values, written
-        # as the axis column writes them (1, not 1.0); where it asks for another (`workload.mem in MB as M` over an
-        # axis written in GB, or SI where it names none), the shown values, never under a header without its unit.
-        swept = next(c for axis in ctx.axes for c in axis.coords if c.name == coord)
+        id_names.append(column.name)
+        id_values.append(result.column(column.name).tolist())
+    for column, swept in naming:        # the axis's own values, written as the axis column writes them (1, not 1.0)
         id_names.append(column.key)
-        id_values.append(axis_columns[key_with_unit(coord, swept.unit if swept.kind == "num" else "")].tolist()
-                         if column.unit == (swept.unit if swept.kind == "num" else "") else
-                         result.display_column(column.name).tolist())
+        id_values.append(axis_columns[key_with_unit(swept, axis_unit(swept))].tolist())
     for axis in ctx.axes:
         for coord in axis.coords:
             if (coord.kind == "role" and coord.name in covered_roles) or coord.name in covered_axes:
@@ -149,9 +161,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
             id_names.append(key)
             id_values.append(axis_columns[key].tolist())
 
-    for column in flag_shows:
-        id_names.append(column.name)
-        id_values.append(result.column(column.name).tolist())
+    for column in after_axes:
+        id_names.append(column.key if column.kind == "num" else column.name)
+        id_values.append(_shown_values(result, column).tolist() if column.kind == "num" else
+                         result.column(column.name).tolist())
 
     marks = parts.marks()
     if marks is not None:                                         # kept points that break a `require`: say so
@@ -164,7 +177,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit,
                           measured=carried is None or c.name in carried,
                           derived=DERIVED_THROUGHPUT if c.name in derived else "") for c in numeric_shows]
-    estimates = {c.name: result.display_column(c.name).tolist() for c in numeric_shows}
+    estimates = {c.name: _shown_values(result, c).tolist() for c in numeric_shows}
     scales = {c.name: c.scale for c in numeric_shows}
     # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15
     # significant digits, what a float holds for sure, the number the log gave is shown again.

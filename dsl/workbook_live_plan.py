@@ -276,12 +276,18 @@ class _Planner:
                     self.axis_row[(coord.owner, coord.name)] = len(rows) + 2
                 rows.append(CalcRow(name, unit, perf, _where(coord.span), values))
         axis_rows = len(rows)
+        # By the column's key (`mem [KiB]`, the workbook's header for it), and by its name for the first column of
+        # that name (a metric's): `show mem in MB, mem in KiB` is two columns named `mem`, each with its own row.
         shown_rows: dict[str, int] = {}
+        row_of: list[int] = []
         for column in self.shows:
-            shown_rows[column.name] = len(rows) + 2
+            row_of.append(len(rows) + 2)
+            shown_rows[column.key] = len(rows) + 2
             perf = f"show {column.ref}" + (f" in {column.unit}" if column.item.unit else "")
             rows.append(CalcRow(f"{column.name} [{column.unit}]" if column.unit else column.name, column.unit,
                                 perf, _where(column.item.span), [None] * len(points)))
+        for column, number in zip(self.shows, row_of):
+            shown_rows.setdefault(column.name, number)
         for key in varying:
             self.calc_row[key] = len(rows) + 2
             cell = self.blocks[key[0]].cells[key[1]]
@@ -300,11 +306,11 @@ class _Planner:
                     block = self.blocks[key[0]]
                     template = templates[(key, roles)] = self._formula(block.cells[key[1]], block, fix, key)
                 rows[self.calc_row[key] - 2].cells[i] = template.replace(_COLUMN, letter)
-            for column in self.shows:
+            for column, number in zip(self.shows, row_of):
                 target = self.link.target(column.item.ref.parts, report)
                 ref = self._ref(self.link.block_at(target, fix).name, target.cell)
                 divisor = "" if column.scale == 1 else f"/{excel_number(column.scale)}"
-                rows[shown_rows[column.name] - 2].cells[i] = ("=" + ref + divisor).replace(_COLUMN, letter)
+                rows[number - 2].cells[i] = ("=" + ref + divisor).replace(_COLUMN, letter)
 
         names: dict[str, str] = {}
         input_rows = []

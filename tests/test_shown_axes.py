@@ -128,3 +128,94 @@ def test_at_takes_a_shown_axis_in_its_shown_unit_or_as_a_quantity_in_any_unit(wo
     assert cli.main(["explain", "units.perf", "q", "--at", "a=1 s"]) == 2
     assert capsys.readouterr().err.splitlines()[:2] == ["error[bad-point]: '1 s' is not a value of axis 'a'",
                                                         "  = help: its values: 1000 MB, 2000 MB"]
+
+
+TOY = """\
+report toy {
+    sweep batch = [1, 2, 4, 8]
+    sweep mem = [1 GB, 2 GB]
+    tpot = mem / (1000 GB/s) * (1 + batch / 8)
+    show tpot in ms, batch, mem in MB, mem in KiB
+}
+"""
+
+
+def test_a_cell_shown_twice_beside_its_axis_has_each_unit_s_values_in_the_workbook(work, capsys):
+    # `mem in MB` is the axis column, `mem in KiB` a column of its own. The workbook read the second by its name,
+    # `mem`, i.e. the first column: `mem [KiB]` held 1000.0 (MB) where CSV gives 1 GB / 1024 B = 976562.5 KiB.
+    # tpot at batch 1, mem 1 GB: 1 GB / (1000 GB/s) = 1 ms, times 1 + 1/8.
+    (work / "toy.perf").write_text(TOY)
+    lines = run(capsys, "eval", "toy.perf", "--format", "csv").splitlines()
+    assert lines[:2] == ["batch,mem [MB],tpot [ms],mem [KiB]", f"1,{1e9 / 1e6},{1 * (1 + 1 / 8)},"
+                                                                f"{1e9 / 1024}"]
+    openpyxl = pytest.importorskip("openpyxl")
+    for label in ("", " as memk"):
+        (work / "toy.perf").write_text(TOY.replace("mem in KiB", "mem in KiB" + label))
+        assert cli.main(["eval", "toy.perf", "-o", "toy.xlsx", "-q"]) == 0
+        sheet = openpyxl.load_workbook("toy.xlsx")["toy"]
+        assert [cell.value for cell in sheet[2]] == ["batch", "mem [MB]", f"{label[4:] or 'mem'} [KiB]", "Estimated"]
+        assert [cell.value for cell in sheet[3]] == [1, 1e9 / 1e6, 1e9 / 1024, 1 * (1 + 1 / 8)]
+
+
+def test_to_xarray_names_a_second_show_of_an_axis_by_its_csv_key(work):
+    # Was ValueError: variables {'mem'} are found in both data_vars and coords. `mem` is the coordinate; the KiB show
+    # is the variable `mem_KiB` (its CSV key `mem [KiB]` made an identifier), with the KiB values.
+    pytest.importorskip("xarray")
+    (work / "toy.perf").write_text(TOY)
+    result = perfdsl.load("toy.perf").evaluate("toy")
+    dataset = result.to_xarray()
+    assert list(dataset.data_vars) == ["tpot", "mem_KiB"]
+    assert dataset["mem"].values.tolist() == [1e9, 2e9]                     # SI
+    assert dataset["mem_KiB"].sel(batch=1).values.tolist() == [1e9, 2e9]    # SI: B
+    shown = result.to_xarray(display=True)
+    assert shown["mem_KiB"].sel(batch=1).values.tolist() == [1e9 / 1024, 2e9 / 1024]
+    assert shown["mem_KiB"].attrs["units"] == "KiB"
+
+
+BOUND = """\
+workload w {
+    sweep batch = [1, 2]
+}
+report r {
+    workload = w
+    bw = 1000 GB/s * workload.batch
+    show workload.batch, bw in GB/s
+}
+"""
+
+
+def test_a_bound_block_s_swept_cell_shown_keeps_the_axis_column_in_the_workbook(work, capsys):
+    # The workbook headed the axis `workload.batch` and left out one of CSV's columns; now it has CSV's columns.
+    (work / "bound.perf").write_text(BOUND)
+    lines = run(capsys, "eval", "bound.perf", "--format", "csv").splitlines()
+    assert lines == ["batch,workload.batch,bw [GB/s]"] + [f"{b},{float(b)},{1000.0 * b}" for b in (1, 2)]
+    openpyxl = pytest.importorskip("openpyxl")
+    assert cli.main(["eval", "bound.perf", "-o", "bound.xlsx", "-q"]) == 0
+    sheet = openpyxl.load_workbook("bound.xlsx")["r"]
+    assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2, max_row=4)] == \
+        [["batch", "workload.batch", "Estimated"]] + [[b, float(b), 1000.0 * b] for b in (1, 2)]
+
+
+def test_a_bare_name_of_a_bound_block_s_cell_is_named_dotted_in_the_help(work, capsys):
+    (work / "bare.perf").write_text(BOUND.replace("show workload.batch", "show batch"))
+    assert cli.main(["eval", "bare.perf"]) == 1
+    err = capsys.readouterr().err
+    assert "error[unknown-name]: unknown name 'batch' in report 'r'" in err
+    assert "= help: 'batch' is a cell of a block the report binds: write 'workload.batch'" in err
+    assert "= help: available: bw, workload, workload.batch" in err
+
+
+def test_live_each_show_of_a_cell_shown_twice_has_its_own_calculation_row(work):
+    # The live plan keyed its rows by name: `mem [MB]` and `mem [KiB]` both read the KiB row (976562.5 under MB) and
+    # the MB row stayed empty. Each column now reads its own row: /1e6 for MB, /1024 for KiB, of the axis mem in B.
+    openpyxl = pytest.importorskip("openpyxl")
+    (work / "toy.perf").write_text(TOY)
+    assert cli.main(["eval", "toy.perf", "-o", "live.xlsx", "--live", "-q"]) == 0
+    book = openpyxl.load_workbook("live.xlsx")
+    sheet, calculation = book["toy"], book["Calculation"]
+    headers = [cell.value for cell in sheet[2]]
+    for header, divisor in (("mem [MB]", "/1000000"), ("mem [KiB]", "/1024")):
+        formula = sheet.cell(3, headers.index(header) + 1).value            # =Calculation!E6
+        row = calculation[formula.split("!")[1]].row
+        assert calculation.cell(row, 1).value == header
+        assert calculation[formula.split("!")[1]].value.endswith(divisor)
