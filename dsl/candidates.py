@@ -209,7 +209,7 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
     Program.chunk_points points each (a chunk evaluated whole holds no more). A chunk with no such point gives the
     prior answer (or an empty one) and no rows: its `keys` are then empty (streaming.Merging keeps another
     chunk's)."""
-    from .streaming import ChunkAnswer, _group_of_index, _winning_index, chunk_table, chunk_tally
+    from .streaming import ChunkAnswer, _group_of_index, _winning_index, answer_table, chunk_tally
 
     ctx, checker = program.prepare(report)
     question = ctx.report.questions[0]
@@ -235,7 +235,7 @@ def answer_by_box(program, report: str | None, chunk: Chunk, prior=None):
         mine = index[at] == winners
         _add_ranked_columns(result, checker, question)
         result.rows = Rows(flat[at[mine]], np.zeros(int(mine.sum()), dtype=bool))
-        keys, table = chunk_table(result)
+        keys, table = answer_table(result)
         pieces.append((winners[mine], table))
     index = np.concatenate([winners for winners, _ in pieces]) if pieces else np.zeros(0, np.int64)
     columns = [np.concatenate(parts) for parts in zip(*(table for _, table in pieces))]

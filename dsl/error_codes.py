@@ -289,6 +289,10 @@ _TABLE = [
     ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata gives {other}, which is "
               "used", "remove the key from the side metadata to keep the log's value"),
     ErrorCode("side-file", "runs", _N, "side metadata, not a log: read with the logs beside it", ""),
+    ErrorCode("runs-not-read", "runs", _W, "report '{report}' takes its points from the runs (points = \"runs\"), "
+              "but Program.evaluate reads no run: this is the report's whole sweep as written",
+              "perfdsl.evaluate_with_runs(program, report) reads the runs and keeps their points, as `perfdsl eval` "
+              "does"),
     ErrorCode("side-key-unused", "runs", _W, "the side metadata's '{key}' has no effect: it {does}, and the log it "
               "applies to is a {format} log, read whole: {logs}",
               "window, columns and utc_offset are read for nvidia-smi logs only: leave the key out of that side file "

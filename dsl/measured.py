@@ -104,7 +104,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
         check_report_logs(program, program.blocks[program._pick_report(report)], base_dir)
     logs = run_logs(program, report, measured, add_measured, base_dir)
     from_runs = overrides_from_runs(program, report, logs, overrides, load_runs=load_once)
-    result = program.evaluate(report, overrides={**from_runs, **overrides}, progress=progress)
+    result = program.evaluate_sweep(report, overrides={**from_runs, **overrides}, progress=progress)
     comparison = None
     if compare or (compare is None and logs):
         comparison = compare_with_runs(result, logs, load_runs=load_once)

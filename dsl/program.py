@@ -335,8 +335,21 @@ class Program:
 
         The report is linked and its dimensions checked once per program (`prepare`); each call evaluates only the
         cells the shown values depend on. `overrides` (as `with_overrides`) give a new program for this call.
+        A report with `points = "runs"` is evaluated over its sweep as written (the full product): the runs are not
+        read here, and a warning among `warnings` (runs-not-read) says so and names perfdsl.evaluate_with_runs,
+        which reads them as `perfdsl eval` does.
         Raises PerfError (exit status 1) for errors in the specs, UsageError (2) for a bad report name or override.
         """
+        from .run_points import runs_not_read
+
+        result = self.evaluate_sweep(report, overrides, progress)
+        result.warnings.extend(runs_not_read(result.program, result.ctx.report))
+        return result
+
+    def evaluate_sweep(self, report: str | None = None, overrides: Mapping[str, object] | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> Result:
+        """evaluate() without its runs-not-read warning: for evaluate_with_runs, whose overrides are the runs'
+        points. Raises as evaluate()."""
         program = self.with_overrides(overrides, report)
         ctx, checker = program.prepare(report)
         program.refuse_too_large(ctx, checker)

@@ -113,7 +113,12 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
     Raises ValueError where two LabelledArrays do not line up (other `dims` or `coords`: numpy would pair their
     values by position, whatever point each is; compare `.values` to mean that, or use to_xarray(), which aligns
     by coordinate) or where a sum, difference, comparison, maximum or minimum mixes two units (`s` and `ms`:
-    take both in SI, or both with display=True). Its repr is one line (notebook.describe_array), not the values."""
+    take both in SI, or both with display=True). Its repr is one line (notebook.describe_array), not the values.
+
+    Indexing, len() and iteration are `values`': `a[0]`, `a[:, 1]`, `a[a.valid]` give a plain ndarray or a
+    numpy scalar (no labels, in `unit`), len(a) the length along the first axis (TypeError for a 0-d array, as
+    numpy's), and `shape`, `ndim`, `dtype` are `values`'. It has no ndarray methods: write `a.values.sum()` or
+    np.sum(a), `a.values.max()` or np.max(a) (numpy's functions take it through __array__)."""
 
     name: str
     unit: str                                 # the unit of `values`: SI (array()), or the shown unit (display=True)
@@ -128,6 +133,28 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
     def shape(self) -> tuple[int, ...]:
         """The sweep's shape: one length per axis of `dims`."""
         return self.values.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes (len(dims)); 0 for an answer without `per`."""
+        return self.values.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of `values` (float64 for numbers and for flags of an answer with a group unanswered)."""
+        return self.values.dtype
+
+    def __len__(self) -> int:
+        """The length along the first axis, as len() of `values`; TypeError for a 0-d array."""
+        return len(self.values)
+
+    def __getitem__(self, key):
+        """`values[key]`: a plain ndarray or numpy scalar, in `unit`, with no labels (see the class)."""
+        return self.values[key]
+
+    def __iter__(self):
+        """`values` along its first axis, as iterating an ndarray; TypeError for a 0-d array."""
+        return iter(self.values)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """`values` (in `unit`; refused points keep their values, as in `values`), for np.asarray() and numpy's

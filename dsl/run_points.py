@@ -141,3 +141,19 @@ def matched_before_rows(comparison) -> np.ndarray | None:
     result = comparison.result
     valid = np.broadcast_to(result.valid, result.shape).reshape(-1)
     return np.flatnonzero(np.asarray(comparison.asked, dtype=bool) & valid).astype(np.int64)
+
+
+def runs_not_read(program, report: Block) -> list[Diagnostic]:
+    """A warning (`runs-not-read`) for Program.evaluate of a report with `points = "runs"`: it evaluates the sweep
+    as written (the product, not the runs' points: no log is read there), at the report's `points` line; [] for
+    any other report. perfdsl.evaluate_with_runs reads the runs (and gives no such warning)."""
+    if points_option(program, report) != "runs":
+        return []
+    cell = report.cells["points"]
+    found = program.sources.diag(
+        "runs-not-read", f"report '{report.name}' takes its points from the runs (points = \"runs\"), but "
+        "Program.evaluate reads no run: this is the report's whole sweep as written", cell.span,
+        path=report.cell_path("points"),
+        hints=["perfdsl.evaluate_with_runs(program, report) reads the runs and keeps their points, as `perfdsl "
+               "eval` does"])
+    return [replace(found, severity="warning")]

@@ -81,6 +81,26 @@ def chunk_table(result: Result, limit: int | None = None) -> tuple[list[str], li
     return with_intervals(result, *result.table())
 
 
+# The key prefix of an answer chunk's SI columns (answer_table): no report's key can start with a NUL.
+SI_KEY = "\0si "
+
+
+def answer_table(result: Result) -> tuple[list[str], list[np.ndarray]]:
+    """chunk_table(result), then the SI values of each shown numeric cell with a scale (ms, GB/s ...) under the
+    key SI_KEY + its key: a chunked Answer's column() and to_xarray() give them, bit for bit the whole evaluation's
+    (a display value times its scale may differ from the SI value in the last bit). Answer strips them."""
+    keys, columns = chunk_table(result)
+    scaled = [c for c in result.columns if c.axis is None and c.kind == "num" and c.scale != 1.0]
+    return keys + [SI_KEY + c.key for c in scaled], columns + [result.flat(c.array) for c in scaled]
+
+
+def split_si(keys: list[str], columns: list[np.ndarray]) -> tuple[list[str], list[np.ndarray], dict]:
+    """answer_table's keys and columns as the table's (no SI column) and its SI columns by the cell's key."""
+    table = [(k, c) for k, c in zip(keys, columns) if not k.startswith(SI_KEY)]
+    si = {k[len(SI_KEY):]: c for k, c in zip(keys, columns) if k.startswith(SI_KEY)}
+    return [k for k, _ in table], [c for _, c in table], si
+
+
 @dataclass
 class ChunkAnswer:
     """A question answered over one chunk: its partial reduction (flat indices of the whole sweep) and the rows
@@ -127,7 +147,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     winners = winners[(winners >= chunk.offset) & (winners < chunk.offset + chunk.n_points)]
     _add_ranked_columns(result, checker, question)
     result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
-    keys, columns = chunk_table(result)
+    keys, columns = answer_table(result)
     return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None, why=why,
                        broken=bool(result.violations))
 
@@ -157,8 +177,8 @@ class Answer:
     over the question's group axes (its `per`: one row per group), as Result.to_xarray(answer=True) does. A pareto
     front has several rows per group (no grid): array() and to_xarray() raise ValueError there, and to_pandas() has
     its rows. There is no array over the whole sweep: only the answer's rows were kept (Program.evaluate gives it).
-    The SI values are the rows' display values times the unit's scale (equal to the whole evaluation's to within
-    rounding)."""
+    The SI values are the cells' own (carried with the rows: answer_table), equal to the whole evaluation's bit for
+    bit; display values are the table's."""
 
     report: str
     keys: list[str]
@@ -178,6 +198,9 @@ class Answer:
     workers: int = 0
     # The program it was answered over (its overrides applied), which export_workbook reads for the Setup sheet.
     program: object = field(default=None, repr=False, compare=False)
+    # The SI values of the shown numeric cells with a scale, by key, one per row (answer_table); a cell not here
+    # has its display values in SI.
+    si: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_rows(self) -> int:
@@ -203,6 +226,8 @@ class Answer:
         from .result import find_column
 
         column = find_column(self.shown, name, self.report)
+        if column.key in self.si:
+            return self.si[column.key]
         return self._si(column, self.display_column(name))
 
     def display_column(self, name: str) -> np.ndarray:
@@ -369,15 +394,17 @@ class Merging:
         keys = self.keys
         if not self.index:                          # no chunk had a point to answer: the columns of an empty one
             keys, store = self._empty_table()
+        keys, store, si_store = split_si(keys, store)
         if not self.broken and keys[-2:] == ["valid", "violates"]:    # as the whole evaluation's rows (`broken`)
             keys, store = keys[:-2], store[:-2]
         order = np.argsort(store_index, kind="stable")
         at = np.searchsorted(store_index, index, sorter=order)
         cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
+        si = {key: _rows_of(column, order, at, missing) for key, column in si_store.items()}
         _, checker = self.program.prepare(self.report)
         return Answer(ctx.report.name, keys, list(axes.values()) + cells, rows, ctx.n_points, shell.warnings,
                       shown=answer_columns(ctx, checker, question), axes=list(ctx.axes), shape=ctx.shape,
-                      form=question.form, program=self.program)
+                      form=question.form, program=self.program, si=si)
 
     def _empty_table(self) -> tuple[list[str], list[np.ndarray]]:
         """The keys and (empty) columns of an answer none of whose chunks had a row: a chunk_table of the sweep's
@@ -388,7 +415,7 @@ class Merging:
         result.always_mark = bool(checker.constraints)
         _add_ranked_columns(result, checker, self.question)
         result.rows = Rows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
-        return chunk_table(result)
+        return answer_table(result)
 
 
 def keep_first(warnings: dict, diagnostics) -> None:

@@ -505,3 +505,26 @@ def test_dir_of_the_package_lists_its_lazy_api():
     import perfdsl
 
     assert set(perfdsl.__all__) <= set(dir(perfdsl))
+
+
+def test_evaluate_of_a_report_whose_points_are_the_runs_says_it_reads_no_run(monkeypatch):
+    """Program.evaluate of a `points = "runs"` report gave the sweep as written without a word, though `perfdsl
+    eval` gives the runs' points: now a warning at its `points` line names evaluate_with_runs, which reads them
+    (and has no such warning)."""
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)     # the location is written from the repo root
+    program = perfdsl.load("tests/fixtures/specs/points_from_runs.perf")
+    result = program.evaluate()
+    assert [d.render() for d in result.warnings if d.code == "runs-not-read"] == [
+        "warning[runs-not-read]: report 'from_runs' takes its points from the runs (points = \"runs\"), but "
+        "Program.evaluate reads no run: this is the report's whole sweep as written\n"
+        "  --> tests/fixtures/specs/points_from_runs.perf:9:5\n"
+        "  |\n"
+        "9 |     points = \"runs\"\n"
+        "  |     ^^^^^^\n"
+        "  = in: report.from_runs.points\n"
+        "  = help: perfdsl.evaluate_with_runs(program, report) reads the runs and keeps their points, as `perfdsl "
+        "eval` does"]
+    with_runs = perfdsl.evaluate_with_runs(program)
+    assert "runs-not-read" not in [d.code for d in with_runs.diagnostics + with_runs.result.warnings]
+    assert result.n_rows == 1 and with_runs.result.n_rows > 1  # the sweep as written; the runs' values swept
+    assert "runs-not-read" not in [d.code for d in perfdsl.load([], texts={"p.perf": PROGRAM}).evaluate().warnings]

@@ -264,6 +264,22 @@ def test_numpy_takes_a_labelled_array_as_its_values(result):
     assert si.values[0, 0, 0] == 2 * 1e9 * 128 / 1e14
 
 
+def test_a_labelled_array_indexes_and_has_a_length_as_its_values(result):
+    """a[0], len(a) and iteration raised TypeError, and pandas.Series(a) was one object holding the whole array:
+    now `values`' (plain ndarrays and numpy scalars); methods go through `.values` or numpy's functions."""
+    si = result.array("prefill.runtime")                      # 2 models x batch [1, 2] x seq [128, 256, 512]
+    assert len(si) == 2 and si.ndim == 3 and si.shape == (2, 2, 3) and si.dtype == np.float64
+    assert type(si[0]) is np.ndarray and si[0].shape == (2, 3)
+    assert si[1, 1, 2] == 2 * 7e9 * 2 * 512 / 1e14 and si[0, 0, 0] == 2 * 1e9 * 128 / 1e14
+    assert np.array_equal(si[:, 0, 0], [2 * 1e9 * 128 / 1e14, 2 * 7e9 * 128 / 1e14])
+    assert [row.shape for row in si] == [(2, 3), (2, 3)]
+    assert not hasattr(si, "sum") and float(np.sum(si)) == float(si.values.sum())
+    line = perfdsl.result.LabelledArray("x", "s", np.array([1.5, 2.5]), ("b",), {"b": np.array([1, 2])})
+    assert pandas.Series(line).tolist() == [1.5, 2.5] and pandas.Series(line).dtype == np.float64
+    with pytest.raises(TypeError):
+        len(perfdsl.result.LabelledArray("x", "s", np.array(1.0), (), {}))
+
+
 def test_a_labelled_array_compares_and_computes_elementwise_as_numpy(result):
     """The dataclass's __eq__ compared the `values` fields with ==, and `a == b` raised numpy's "truth value of an
     array ... is ambiguous"; `a < b`, `a * 2` were TypeErrors and `a == 0.0` was False. Now numpy's, on `values`,

@@ -15,7 +15,7 @@ from .detect import detect_format
 from .metricless import check_metrics
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note
-from .side import apply_side, check_side, is_side_file, side_files, side_for
+from .side import apply_side, check_side, is_side_file, misspelt_keys, side_files, side_for
 from .side_unused import unused_control_keys, unused_given_keys
 
 
@@ -54,7 +54,9 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     Runs without a measured value are left out, with a warning, or an error where no run of a log has one
     (metricless.check_metrics: wrong-format where a named format does not fit the log). `side`: metadata copied
     into every run (side.py); a control key of it (`window`, `columns`, `utc_offset`) beside logs none of which is
-    an nvidia-smi log has no effect and is a warning (side-key-unused) at `side['window']`, among `problems`.
+    an nvidia-smi log has no effect and is a warning (side-key-unused) at `side['window']`, among `problems`; a key
+    that is a near miss of a known field (`hardwre`) is kept but warned about (misspelt-side-key) at
+    `side['hardwre']`, as ingest --meta warns at its file's key. `window` and `columns` may be lists or tuples.
 
     Raises UsageError only for mistakes in the call itself (an unknown format name, bad side metadata, a bad window).
     """
@@ -108,6 +110,7 @@ def read_logs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     result.problems.extend(unused_control_keys(uses))  # a side file's window beside no nvidia-smi log: said
     if warn_given_side:
         result.problems.extend(unused_given_keys(given_side, read))     # ... and one given to the API
+        result.problems[:0] = misspelt_keys(given_side, None)           # first, as ingest --meta's are
     return result
 
 

@@ -58,6 +58,8 @@ def check_side(side: object, where: str, error=UsageError, text: str | None = No
         raise fail("side metadata must be a JSON object", 'write e.g. {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 8}')
     checked: dict[str, object] = {}
     for key, value in side.items():
+        if key in ("columns", "window") and isinstance(value, tuple):
+            value = list(value)         # the API's side= may give a tuple where JSON has a list
         if key == "columns":
             if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
                 raise fail("'columns' must be a list of column names", 'e.g. ["timestamp", "power.draw [W]"]', key=key)
@@ -106,11 +108,12 @@ def value_place(text: str | None, file: str, key: str | None) -> tuple[Location,
     return replace(location, detail=f"value of '{key}'"), line
 
 
-def misspelt_keys(side: dict[str, object], path: str) -> list[Diagnostic]:
+def misspelt_keys(side: dict[str, object], path: str | None) -> list[Diagnostic]:
     """A warning (`misspelt-side-key`) for each key of the side metadata read from `path` that is not a known field
     but a near miss of one (`hardwre`, `n_gpu`): any other name is documented as an identifying field of its own,
     so the key is kept, but a report has no cell of that name and the run would match every value of the field
-    meant. Located at the key's first mention in the file (line and column) where it can be found."""
+    meant. Located at the key's first mention in the file (line and column) where it can be found; with `path`
+    None (the side metadata given to load_runs as `side=`), at the argument: `side['hardwre']`."""
     from ..errors import did_you_mean, near_miss
     from .files import physical_lines
     from .records import IDENTITY_ORDER, warning
@@ -120,6 +123,13 @@ def misspelt_keys(side: dict[str, object], path: str) -> list[Diagnostic]:
     for key in side:
         close = [k for k in known if key not in known and near_miss(key, k)]
         if not close:
+            continue
+        if path is None:                    # load_runs' side=: named as the API takes it (side_unused.py too)
+            found.append(warning(
+                "misspelt-side-key", f"the side metadata's key '{key}' is no field perfdsl knows; it is kept as an "
+                "identifying field of its own, which a report matches only where it has a cell of that name",
+                Location(f"side[{key!r}]"), hints=did_you_mean(key, close) + [
+                    f"write the key as '{sorted(close)[0]}' to identify the runs by that field"]))
             continue
         location, line = Location(path), None
         try:

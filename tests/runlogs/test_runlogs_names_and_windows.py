@@ -253,6 +253,32 @@ def test_a_window_given_to_load_runs_beside_logs_without_samples_is_warned_at_th
     assert "side-key-unused" not in err and err.count("note[window-unused]") == 1
 
 
+def test_a_misspelt_key_given_to_load_runs_is_warned_at_the_argument(fixture_logs, monkeypatch):
+    """load_runs(..., side={"hardwre": ...}) kept the misspelt key without a word, where ingest --meta warns
+    misspelt-side-key at the file's key: now the same warning, first among the problems, at the argument."""
+    monkeypatch.chdir(fixture_logs)
+    result = load_runs(["vllm_throughput.json"], side={"model": "m", "hardwre": "x"})
+    assert result.records[0].identity["hardwre"] == "x"             # kept, as a field of its own
+    assert result.problems[0].render() == (
+        "warning[misspelt-side-key]: the side metadata's key 'hardwre' is no field perfdsl knows; it is kept as an "
+        "identifying field of its own, which a report matches only where it has a cell of that name\n"
+        "  --> side['hardwre']\n"
+        "  = help: did you mean 'hardware'?\n"
+        "  = help: write the key as 'hardware' to identify the runs by that field")
+    assert "misspelt-side-key" not in [p.code for p in load_runs(["vllm_throughput.json"],
+                                                                  side={"hardware": "x"}).problems]
+
+
+def test_load_runs_takes_a_window_as_a_tuple_as_a_list(fixture_logs, monkeypatch):
+    """side={"window": (start, end)} was refused "'window' must be [start, end]" where a list was taken."""
+    monkeypatch.chdir(fixture_logs)
+    window = [1744833200, 1744833220]
+    as_list = load_runs(["nvidia_smi_two_gpus.csv"], side={"model": "m", "window": window})
+    as_tuple = load_runs(["nvidia_smi_two_gpus.csv"], side={"model": "m", "window": tuple(window)})
+    assert [p.render() for p in as_tuple.problems] == [p.render() for p in as_list.problems]
+    assert as_tuple.records == as_list.records
+
+
 def test_a_side_files_window_beside_logs_without_samples_is_warned_at_its_key(shared_logs, tmp_path, capsys):
     """A window in a side file (the folder's perfdsl-meta.json, LOG.meta.json, --meta) selects nvidia-smi samples only:
     beside CodeCarbon logs it has no effect, and it was read without a word (exit 0, the runs the whole logs')."""
