@@ -445,8 +445,9 @@ _TABLE = [
     ErrorCode("unknown-report", "usage", _E, "no report named '{name}'", "the help lists the reports"),
     ErrorCode("unknown-column", "usage", _E, "report '{report}' shows no cell '{name}' (it shows: {columns})",
               "(the Python API: column(), array() and display_column() of a result or an answer) name a shown "
-              "column by its label, its dotted cell or its key with the unit (\"serving.tpot [ms]\"); the help "
-              "names the closest. Raised as perfdsl.UsageError (a KeyError too)"),
+              "column by its label, its dotted cell or its key with the unit (\"serving.tpot [ms]\"), or a swept "
+              "name (an axis: \"batch\", \"model\") by its name or its records() key; the message lists both, the "
+              "help names the closest. Raised as perfdsl.UsageError (a KeyError too)"),
     ErrorCode("no-report", "usage", _E, "the loaded files define no report",
               "add a `report NAME { ... }` block that shows cells, or look at one cell with "
               "`perfdsl explain FILE BLOCK.CELL`"),

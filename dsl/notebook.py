@@ -192,13 +192,22 @@ class AnswerGrid:
         """result.LabelledArray of one column over the group axes (see streaming.Answer.array). A group with no
         answer is emptied as dataset() empties it (_emptied): NaN in numbers and flags (a flag is then float64 1.0,
         0.0, NaN, not an object array of True/False/None), None in text."""
-        from .result import LabelledArray, find_column
+        from .result import LabelledArray, SweptName, coord_kind, coord_si_unit, coord_values, find_column, \
+            row_positions
 
-        column = find_column(self.columns, name, self.report)
+        column = find_column(self.columns, name, self.report, self.axes)
+        coords = {coord.name: coord.output_values() for a in self.kept for coord in self.axes[a].coords}
+        if isinstance(column, SweptName):    # a swept name: its value in each group's answer (or the group's own)
+            coord, index = column.coord, column.axis.index
+            values = coord_values(coord, index, self.shape, row_positions(self.rows, self.shape, index),
+                                  self.rows.missing, self.rows.kept_axes, si=not display).reshape(self.group_shape)
+            if index not in self.kept and self.rows.missing.any():
+                values = _emptied(values, ~self.rows.missing.reshape(self.group_shape))
+            return LabelledArray(coord.name, coord.unit if display else coord_si_unit(coord), values, self.dims,
+                                 coords, display=display and coord.kind == "num", kind=coord_kind(coord))
         values, unit = self._values(column, display)
         if column.kind != "str" and self.rows.missing.any():
             values = _emptied(values, ~self.rows.missing.reshape(self.group_shape))
-        coords = {coord.name: coord.output_values() for a in self.kept for coord in self.axes[a].coords}
         return LabelledArray(column.name, unit, values, self.dims, coords, display=display and column.kind == "num",
                              kind=column.kind)
 

@@ -26,11 +26,12 @@ import numpy as np
 from . import ir
 from .hertz import ref_in_hertz
 from .shown_axes import written_as_axis
-from .units import DIMENSIONLESS, FREQUENCY, Dimension, parse_unit, si_unit_name, written_in_hertz
+from .units import DIMENSIONLESS, FREQUENCY, Dimension, dimension_name, parse_unit, si_unit_name, \
+    written_in_hertz
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
-    from .context import ReportContext
+    from .context import Axis, Coord, ReportContext
 
 
 def key_with_unit(name: str, unit: str) -> str:
@@ -101,8 +102,10 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     `values` holds every point's value, a point a `require` refuses included (`valid` says which; to_xarray() is
     where they are emptied); of an answer, a group with no answer is NaN, in flags too (then float64: 1.0 True, 0.0
-    False, NaN, as to_xarray() gives them; bool where every group has its answer), None in text. It may be a
-    read-only view (a cell that varies along few axes, broadcast over the sweep): copy it to write to it.
+    False, NaN, as to_xarray() gives them; bool where every group has its answer), None in text. Take it as
+    read-only: a Result's array() is always a read-only view (np.broadcast_to of the evaluation's own array, whatever
+    axes the cell varies along), an answer's a read-only view of its rows (or a fresh array where a group has no
+    answer); copy it to write to it (`a.values.copy()`, `np.array(a)`).
     np.asarray(labelled) is `values` (`__array__`), so numpy functions take a LabelledArray as they take `values`.
 
     Operators and numpy's ufuncs work on `values` as numpy's do, and give a plain ndarray, unit-free: its numbers are
@@ -202,10 +205,29 @@ def _check_operands(ufunc, labelled: list[LabelledArray]) -> None:
                 f"would pair their values by position. Compare .values to mean that, or use to_xarray(), which "
                 f"aligns them by coordinate")
         if ufunc in _SAME_UNIT and other.unit != first.unit:
+            dims = _dimension_names(first, other)
+            if dims is not None:
+                raise ValueError(
+                    f"np.{ufunc.__name__} of '{first.name}' in {first.unit or 'no unit'} and '{other.name}' in "
+                    f"{other.unit or 'no unit'}: they have different dimensions ({dims[0]} and {dims[1]}), so they "
+                    f"cannot be added, subtracted or compared in any unit")
             raise ValueError(
                 f"np.{ufunc.__name__} of '{first.name}' in {first.unit or 'no unit'} and '{other.name}' in "
                 f"{other.unit or 'no unit'}: numpy takes their values as plain numbers, each in its array's unit; take "
                 f"both in SI (array(name)), or both as shown (array(name, display=True)) where they show one unit")
+
+
+def _dimension_names(first: LabelledArray, other: LabelledArray) -> tuple[str, str] | None:
+    """The two arrays' dimensions as text (units.dimension_name: "s", "byte", "count") where they differ; None where
+    they are one dimension (in two scales: `s` and `ms`) or a unit does not parse. Text and flags have no unit, so
+    a count."""
+    try:
+        dims = [parse_unit(a.unit).dim if a.unit else DIMENSIONLESS for a in (first, other)]
+    except ValueError:
+        return None
+    if dims[0] == dims[1]:
+        return None
+    return tuple(dimension_name(d, written_in_hertz(a.unit)) for d, a in zip(dims, (first, other)))
 
 
 def _axes_text(labelled: LabelledArray) -> str:
@@ -305,13 +327,28 @@ class Result:
     def axes(self):
         return self.ctx.axes
 
-    def _column(self, name: str) -> ShownColumn:
-        return find_column(self.columns, name, self.report)
+    def _column(self, name: str) -> "ShownColumn | SweptName":
+        return find_column(self.columns, name, self.report, self.axes)
 
     def column(self, name: str, all_points: bool = False) -> np.ndarray:
-        """A shown cell as a flat array in SI, one value per row of records() (per sweep point with all_points).
-        Raises perfdsl.UsageError (a KeyError too: find_column) for a name the report does not show."""
-        return self.flat(self._column(name).array, all_points=all_points)
+        """A shown cell, or a swept name (an axis's coordinate: `batch`, `model`), as a flat array in SI, one value
+        per row of records() (per sweep point with all_points), which may be a read-only view of the result's own
+        array (copy it to write to it); a swept name is read by its records() key too
+        ("prefill_len", "ctx [ms]"). Integers where the axis is written so, block names for a swept role; empty in a
+        row of a group with no answer, as a shown cell (NaN in floats, else None), but for the question's `per`
+        axes. Raises perfdsl.UsageError (a KeyError too: find_column) for a name the report neither shows nor
+        sweeps."""
+        found = self._column(name)
+        if isinstance(found, SweptName):
+            return self._swept_rows(found, si=True, all_points=all_points)
+        return self.flat(found.array, all_points=all_points)
+
+    def _swept_rows(self, swept: "SweptName", si: bool, all_points: bool = False) -> np.ndarray:
+        if self.rows is None or all_points:
+            return coord_values(swept.coord, swept.axis.index, self.shape, None, si=si)
+        return coord_values(swept.coord, swept.axis.index, self.shape,
+                            row_positions(self.rows, self.shape, swept.axis.index), self.rows.missing,
+                            self.rows.kept_axes, si=si)
 
     def flat(self, array: np.ndarray, axis: int | None = None, all_points: bool = False) -> np.ndarray:
         """An array over the sweep (broadcastable to `shape`) as one value per row, in the order of records().
@@ -326,7 +363,11 @@ class Result:
         return flat if self.rows is None or all_points else self.rows.pick(flat, axis)
 
     def display_column(self, name: str, all_points: bool = False) -> np.ndarray:
-        return self._display_values(self._column(name), all_points)
+        """column() in the unit the report shows it in (a swept name in its axis's unit: records()' values)."""
+        found = self._column(name)
+        if isinstance(found, SweptName):
+            return self._swept_rows(found, si=False, all_points=all_points)
+        return self._display_values(found, all_points)
 
     def _display_values(self, column: ShownColumn, all_points: bool = False) -> np.ndarray:
         flat = self.flat(column.array, all_points=all_points)
@@ -376,9 +417,23 @@ class Result:
         """A shown cell over the whole sweep (before any question of the report), with its axes: in SI like
         column() (`unit` names the SI unit), or with `display` in the unit the report shows it in. Every point
         has its value, a point a `require` refuses too (`valid` is False there; to_xarray() empties them).
-        LabelledArray: `values` (the sweep's shape), `dims`, `coords`, `valid`; np.asarray() of it is `values`.
-        Raises perfdsl.UsageError (a KeyError too) for a name the report does not show."""
-        return self.array_of(self._column(name), display)
+        `values` is a read-only view (broadcast over the sweep): copy it to write to it. LabelledArray: `values`
+        (the sweep's shape), `dims`, `coords`, `valid`; np.asarray() of it is `values`.
+        A swept name (`batch`, `model`) gives its coordinate broadcast over the sweep (`unit` its SI unit, or its
+        axis's shown unit with `display`), so that `r.array("tpot") * r.array("batch")` lines up point by point.
+        Raises perfdsl.UsageError (a KeyError too) for a name the report neither shows nor sweeps."""
+        found = self._column(name)
+        if isinstance(found, SweptName):
+            coord, axis = found.coord, found.axis
+            values = coord_si(coord) if not display else coord.output_values()
+            view = [1] * len(self.shape)
+            view[axis.index] = len(values)
+            full = np.broadcast_to(values.reshape(view), self.shape)
+            coords = {c.name: c.output_values() for a in self.axes for c in a.coords}
+            return LabelledArray(coord.name, coord.unit if display else coord_si_unit(coord), full,
+                                 tuple(a.name for a in self.axes), coords, self.valid,
+                                 display=display and coord.kind == "num", kind=coord_kind(coord))
+        return self.array_of(found, display)
 
     def array_of(self, column: ShownColumn, display: bool = False) -> LabelledArray:
         """array() of one of self.columns, by the column: a cell shown twice (`show mem in MB, mem in KiB`) has two
@@ -424,22 +479,72 @@ class Result:
         return describe(self)
 
 
-def find_column(columns: list[ShownColumn], name: str, report: str) -> ShownColumn:
+@dataclass(frozen=True)
+class SweptName:
+    """A swept name find_column found where no shown column has it: an axis's coordinate (`batch`, `model`),
+    which column() and array() read as the rows and to_xarray() have it."""
+
+    axis: "Axis"
+    coord: "Coord"
+
+    @property
+    def name(self) -> str:
+        return self.coord.name
+
+    @property
+    def key(self) -> str:
+        return coord_key(self.coord)
+
+
+def find_column(columns: list[ShownColumn], name: str, report: str, axes=()) -> "ShownColumn | SweptName":
     """The first column `name` names: its label (`as`), the dotted cell it shows, or its key with the unit
-    ("serving.tpot [ms]"). Raises errors.UnknownColumn (a UsageError that is also a KeyError) otherwise, saying
-    what the report shows (each label with the cell behind it), with a help line naming the closest names
-    (errors.did_you_mean over the labels and cells, or over the keys for a name with a unit). The one lookup of
-    Result.column/array/display_column and of streaming.Answer's column and array."""
+    ("serving.tpot [ms]"); else, among `axes` (the report's: context.Axis), the swept name it names by its name or
+    its records() key ("batch", "ctx [ms]"): a SweptName. Raises errors.UnknownColumn (a UsageError that is also a
+    KeyError) otherwise, saying what the report shows (each label with the cell behind it) and its swept names,
+    with a help line naming the closest names (errors.did_you_mean over the labels, cells and swept names, or over
+    the keys for a name with a unit). The one lookup of Result.column/array/display_column and of
+    streaming.Answer's column and array."""
     for column in columns:
         if name in (column.name, column.ref, column.key):
             return column
+    coords = [(axis, coord) for axis in axes for coord in axis.coords]
+    for axis, coord in coords:
+        if name in (coord.name, coord_key(coord)):
+            return SweptName(axis, coord)
     from .errors import UnknownColumn, did_you_mean, error
 
     # A name with a unit ("tpot [s]") is closest to a key; else to a label or a cell (not to both it and its key).
-    names = list(dict.fromkeys(n for c in columns for n in ((c.key,) if "[" in name else (c.name, c.ref))))
+    names = list(dict.fromkeys([*(n for c in columns for n in ((c.key,) if "[" in name else (c.name, c.ref))),
+                                *(coord_key(coord) if "[" in name else coord.name for _, coord in coords)]))
     known = ", ".join(dict.fromkeys(c.name if c.name == c.ref else f"{c.name} ({c.ref})" for c in columns))
+    swept = ", ".join(dict.fromkeys(coord.name for _, coord in coords))
+    if swept:
+        known = f"{known or 'nothing'}; and sweeps: {swept}"
     raise UnknownColumn(error("unknown-column", f"report '{report}' shows no cell '{name}' (it shows: "
                               f"{known or 'nothing'})", hints=did_you_mean(name, names)))
+
+
+def coord_key(coord: "Coord") -> str:
+    """A swept name's key in records() and CSV: with its axis's unit where it is a number ("ctx [ms]")."""
+    return key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")
+
+
+def coord_si(coord: "Coord") -> np.ndarray:
+    """A swept name's values along its axis as column() and array() give them: numbers in SI (int64 where the axis
+    is written as integers, which have no unit), block names for a role, text and flags as they are."""
+    return coord.output_values() if coord.kind != "num" or coord.integral else np.asarray(coord.values)
+
+
+def coord_si_unit(coord: "Coord") -> str:
+    """The SI unit of coord_si(): "" for a plain count, text, a flag or a role."""
+    if coord.kind != "num" or coord.dim is None or coord.dim == DIMENSIONLESS:
+        return ""
+    return si_unit_name(coord.dim, written_in_hertz(coord.unit))
+
+
+def coord_kind(coord: "Coord") -> str:
+    """A swept name's kind as a ShownColumn's (`num`, `bool`, `str`): a role's values are block names, text."""
+    return coord.kind if coord.kind in ("num", "bool") else "str"
 
 
 def _python_list(values: np.ndarray) -> list:
@@ -454,20 +559,28 @@ def coord_columns(ctx: "ReportContext", index: np.ndarray | None, missing: np.nd
     """The coordinates of sweep points in display units, keyed like records(): of every point in row order
     (`index` None), or of the points at flat sweep indices `index`. Where `missing` marks a row that stands for a
     group with no answer, only its `kept` axes have values (the others are NaN or None)."""
-    out: dict[str, np.ndarray] = {}
-    shape = ctx.shape
-    positions = np.unravel_index(index, shape) if index is not None and shape else None
-    for axis in ctx.axes:
-        for coord in axis.coords:
-            values = coord.output_values()     # integers or not as the whole axis is, in every chunk
-            if positions is None:
-                view_shape = [1] * len(shape)
-                view_shape[axis.index] = len(values)
-                flat = np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
-            else:
-                flat = values[positions[axis.index]]
-                if missing is not None and axis.index not in kept and missing.any():
-                    flat = flat.copy() if flat.dtype.kind == "f" else flat.astype(object)   # as Rows.pick
-                    flat[missing] = np.nan if flat.dtype.kind == "f" else None
-            out[key_with_unit(coord.name, coord.unit if coord.kind == "num" else "")] = flat
-    return out
+    positions = np.unravel_index(index, ctx.shape) if index is not None and ctx.shape else None
+    return {coord_key(coord): coord_values(coord, axis.index, ctx.shape, None if positions is None else
+                                           positions[axis.index], missing, kept)
+            for axis in ctx.axes for coord in axis.coords}
+
+
+def row_positions(rows: "Rows", shape: tuple[int, ...], axis_index: int) -> np.ndarray:
+    """The rows' positions along one axis of the sweep (`shape`)."""
+    return np.unravel_index(rows.index, shape)[axis_index]
+
+
+def coord_values(coord: "Coord", axis_index: int, shape: tuple[int, ...], at: np.ndarray | None,
+                 missing: np.ndarray | None = None, kept: frozenset[int] = frozenset(), si: bool = False) -> np.ndarray:
+    """One swept name's value per row (see coord_columns), in its axis's shown unit, or with `si` in SI
+    (coord_si): of every sweep point (`at` None), or of the rows at positions `at` along its axis."""
+    values = coord_si(coord) if si else coord.output_values()   # integers or not as the whole axis is
+    if at is None:
+        view_shape = [1] * len(shape)
+        view_shape[axis_index] = len(values)
+        return np.broadcast_to(values.reshape(view_shape), shape).reshape(-1)
+    flat = values[at]
+    if missing is not None and axis_index not in kept and missing.any():
+        flat = flat.copy() if flat.dtype.kind == "f" else flat.astype(object)   # as Rows.pick
+        flat[missing] = np.nan if flat.dtype.kind == "f" else None
+    return flat

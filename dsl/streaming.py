@@ -219,22 +219,27 @@ class Answer:
         return [dict(zip(self.keys, row)) for row in zip(*lists)]
 
     def column(self, name: str) -> np.ndarray:
-        """A shown (or ranked) cell's values, one per row of records(), in SI (as Result.column); `name` is its
-        label, its dotted cell or its key. NaN (None in text and flags) in a row of a group with no answer. Raises
-        perfdsl.UsageError (errors.UnknownColumn, a KeyError too), with the close names, for a cell the answer does
-        not have."""
-        from .result import find_column
+        """A shown (or ranked) cell's values, or a swept name's (an axis's coordinate: `batch`, `model`), one per
+        row of records(), in SI (as Result.column); `name` is its label, its dotted cell or its key. NaN (None in
+        text and flags) in a row of a group with no answer (but for the `per` axes). Raises perfdsl.UsageError
+        (errors.UnknownColumn, a KeyError too), with the close names, for a name the answer does not have. A shown
+        cell's values are a read-only view of the answer's own (copy them to write to them)."""
+        from .result import SweptName, coord_values, find_column, row_positions
 
-        column = find_column(self.shown, name, self.report)
+        column = find_column(self.shown, name, self.report, self.axes)
+        if isinstance(column, SweptName):
+            return coord_values(column.coord, column.axis.index, self.shape,
+                                row_positions(self.rows, self.shape, column.axis.index), self.rows.missing,
+                                self.rows.kept_axes, si=True)
         if column.key in self.si:
-            return self.si[column.key]
-        return self._si(column, self.display_column(name))
+            return _read_only(self.si[column.key])
+        return _read_only(self._si(column, self.display_column(name)))
 
     def display_column(self, name: str) -> np.ndarray:
         """column() in the unit the report shows the cell in: the table's column."""
         from .result import find_column
 
-        return self.columns[self.keys.index(find_column(self.shown, name, self.report).key)]
+        return _read_only(self.columns[self.keys.index(find_column(self.shown, name, self.report, self.axes).key)])
 
     @staticmethod
     def _si(column, values: np.ndarray) -> np.ndarray:
@@ -273,6 +278,14 @@ class Answer:
         from .notebook import describe_answer
 
         return describe_answer(self)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A read-only view of one of the answer's own arrays: column() handed them out writable, and writing into
+    one changed the answer's rows (records(), the workbook) behind its back. Copy it to write."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def answer_in_chunks(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,

@@ -229,7 +229,7 @@ def test_an_unknown_column_says_what_is_shown_and_the_closest_names(program):
     assert isinstance(caught.value, KeyError) and caught.value.exit_status == 2
     assert str(caught.value) == (
         "error[unknown-column]: report 'example' shows no cell 'prefill.runtme' (it shows: prefill.runtime, flops "
-        "(prefill.flops), prefill.weights)\n"
+        "(prefill.flops), prefill.weights; and sweeps: model, batch, seq)\n"
         "  = help: did you mean 'prefill.runtime' or 'prefill.weights'?")
     with pytest.raises(UsageError) as caught:
         result.array("flop")                                      # a label: its close labels and cells
@@ -240,7 +240,8 @@ def test_an_unknown_column_says_what_is_shown_and_the_closest_names(program):
     with pytest.raises(KeyError) as caught:                       # `except KeyError` still catches it
         result.column("nosuch")
     assert str(caught.value) == ("error[unknown-column]: report 'example' shows no cell 'nosuch' (it shows: "
-                                 "prefill.runtime, flops (prefill.flops), prefill.weights)")
+                                 "prefill.runtime, flops (prefill.flops), prefill.weights; and sweeps: model, batch, "
+                                 "seq)")
 
 
 def test_an_answer_refuses_an_unknown_column_as_a_result_does():
@@ -251,7 +252,7 @@ workload w { sweep batch = [1, 2, 4] }
 costmodel c { tpot = 1 ms * workload.batch }
 report r { workload = w; show c.tpot in ms as tpot; largest batch where tpot <= 2 ms }
 """})
-    text = ("error[unknown-column]: report 'r' shows no cell 'tpott' (it shows: tpot (c.tpot))\n"
+    text = ("error[unknown-column]: report 'r' shows no cell 'tpott' (it shows: tpot (c.tpot); and sweeps: batch)\n"
             "  = help: did you mean 'tpot' or 'c.tpot'?")
     answer = perfdsl.answer_in_chunks(program, "r")
     for call in (program.evaluate().column, program.evaluate().array, answer.column, answer.array):
