@@ -50,7 +50,8 @@ def blame(program: "Program", exc: PerfError, report: str, checker: "Checker | N
     except (PerfError, MemoryError):
         return exc
     if "constraint" not in codes:
-        return UsageError(exc.diagnostics)
+        return UsageError([_made_too_large(program, d, ctx.n_points) if d.code == "sweep-too-large" else d
+                           for d in exc.diagnostics])
     causes = {id(d): _causes(program, d, checker) for d in errors if d.code == "constraint"}
     reached = any(causes.values())
     return UsageError([d if id(d) not in causes
@@ -138,6 +139,17 @@ def _another_dimension(program: "Program", base: "Program", exc: PerfError, repo
                    if d.code == "unit-mismatch" and d.location is not None][:3],
                 hints=[f"give it in a unit of {before.describe()}"]))
     return UsageError(found) if found else exc
+
+
+def _made_too_large(program: "Program", diag: Diagnostic, base_points: int) -> Diagnostic:
+    """A sweep (or its arrays) too large only with the overrides: a note naming them and the sweep's size without
+    them, since the error stays located at the report, whose text is not what made it large."""
+    sets = _overrides(program)
+    named = " ".join(f"{origin}={text}" if origin.startswith(COMMAND_LINE) else f"{origin} = {text}"
+                     for origin, text in sets.items())
+    given = "the --set values" if all(origin.startswith(COMMAND_LINE) for origin in sets) else "the overrides"
+    note = f"made so by {named}: without {given} the report sweeps {base_points:,} points"
+    return replace(diag, notes=[*diag.notes, note]) if named else diag
 
 
 def _base_breaks_everywhere(base: "Program", ctx, checker: "Checker", diagnostics: list[Diagnostic]) -> bool:

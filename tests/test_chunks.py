@@ -288,8 +288,13 @@ def test_a_sweep_made_too_large_by_set_is_bad_usage(tmp_path, capsys):
         perfdsl.load(tmp_path / "small.perf").evaluate(overrides={"a": "1 .. 20000", "b": "1 .. 10000"})
     huge = ["--set", "a=1 .. 5e6", "--set", "b=1 .. 5e6"]
     assert cli.main(["eval", str(tmp_path / "small.perf"), "-o", str(tmp_path / "s.csv"), *huge]) == 2
-    assert capsys.readouterr().err.startswith(
+    err = capsys.readouterr().err
+    assert err.startswith(
         "error[sweep-too-large]: report 'r' sweeps 25,000,000,000,000 points (a: 5,000,000 x b: 5,000,000); ")
+    # Located at the report, whose text did not make it large: a note names the --set values that did.
+    small_points = 20 * 10      # SMALL: a = 1 .. 20 x b = 1 .. 10
+    assert (f"  = note: made so by --set a=1 .. 5e6 --set b=1 .. 5e6: without the --set values the report sweeps "
+            f"{small_points:,} points\n") in err
 
 
 def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):
