@@ -131,8 +131,9 @@ def answer_notes(view: AnswerRows) -> list[str]:
     notes = [f"Rows: the answer to the question `{question.text}` over all {answer.n_points:,} sweep points, "
              f"evaluated in {chunks}{where}, and merged; the rows and values are those of -o FILE.csv of the same run.",
              "Not in this workbook: the Inputs sheet (every spec cell's values over the sweep). An answer merged from "
-             "chunks keeps its rows' values, never the whole sweep's cells; a sweep small enough to evaluate at "
-             "once (narrow it with --set) gets the Inputs sheet."]
+             "chunks keeps its rows' values, never the whole sweep's cells; a sweep evaluated whole (small enough "
+             "to fit, narrowed with --set where it is not, without --chunk-points, --workers or --dask; "
+             "Program.evaluate from Python) gets the Inputs sheet."]
     unapplied = [name for name in PER_POINT_OPTIONS if name in ctx.report.cells]
     if unapplied:
         cells = " and ".join(f"`{name}`" for name in unapplied)

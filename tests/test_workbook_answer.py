@@ -100,8 +100,9 @@ def test_the_about_sheet_says_what_the_rows_are_and_what_is_left_out(written):
         "Rows: the answer to the question `best min gpu_time_per_token per model` over all 14,040 sweep points, "
         f"evaluated in {chunks} chunks, and merged; the rows and values are those of -o FILE.csv of the same run.",
         "Not in this workbook: the Inputs sheet (every spec cell's values over the sweep). An answer merged from "
-        "chunks keeps its rows' values, never the whole sweep's cells; a sweep small enough to evaluate at once "
-        "(narrow it with --set) gets the Inputs sheet."]
+        "chunks keeps its rows' values, never the whole sweep's cells; a sweep evaluated whole (small enough to "
+        "fit, narrowed with --set where it is not, without --chunk-points, --workers or --dask; Program.evaluate "
+        "from Python) gets the Inputs sheet."]
 
 
 def _text(value) -> str:
