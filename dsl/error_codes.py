@@ -285,7 +285,7 @@ _TABLE = [
     ErrorCode("misspelt-side-key", "runs", _W, "the side metadata's key '{key}' is no field perfdsl knows; it is kept "
               "as an identifying field of its own, which a report matches only where it has a cell of that name",
               "did you mean a known key ('hardware', 'n_gpus' ...)? write the key as that field to identify the runs "
-              "by it (`perfdsl ingest --help` lists the keys)"),
+              "by it, in LOG.meta.json, --meta or load_runs(side=...) (`perfdsl ingest --help` lists the keys)"),
     ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata gives {other}, which is "
               "used", "remove the key from the side metadata to keep the log's value"),
     ErrorCode("side-file", "runs", _N, "side metadata, not a log: read with the logs beside it", ""),
