@@ -15,6 +15,7 @@ comes from, or any other note); a cell reached twice is expanded once.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,17 +82,26 @@ def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
     return fix, chosen_default
 
 
+# A number and its unit, with or without a space between them (`1 GB`, `1GB`, `2.5e3 MB`, `1000`).
+_QUANTITY = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
 def _same_number(text: str, coord, i: int) -> bool:
     """Whether `text` is the axis's i-th value: a plain number in the axis's display unit, or a quantity in any
     unit of its dimension (`1 GB` of an axis written in GB and shown in MB: shown_axes.adopt_shown_units), equal in
     SI to within rounding (1000 MB and 1 GB are one value)."""
     if coord.kind != "num":
         return False
-    number, _, unit = text.strip().partition(" ")
     try:
-        if not unit:
-            return float(number) == float(coord.display_values()[i])
-        parsed = parse_unit(unit.strip())
+        return float(text) == float(coord.display_values()[i])      # a plain number: 8, 1e3, 1_000
+    except ValueError:
+        pass
+    written = _QUANTITY.match(text)
+    if written is None or not written.group(2):
+        return False
+    number, unit = written.group(1), written.group(2)
+    try:
+        parsed = parse_unit(unit)
         return parsed.dim == coord.dim and math.isclose(float(number) * parsed.scale, float(coord.values[i]),
                                                          rel_tol=1e-12)
     except (ValueError, UnitError):

@@ -120,9 +120,10 @@ def test_a_question_over_chunks_has_the_shown_axis_once(work, capsys):
 
 def test_at_takes_a_shown_axis_in_its_shown_unit_or_as_a_quantity_in_any_unit(work, capsys):
     # The axis a is shown in MB, so explain lists its values in MB; `--at a=1 GB`, as the sweep writes it, is the
-    # same point as `--at a=1000` (MB) or `--at a=1000 MB` (it was refused once the axis was shown in MB).
+    # same point as `--at a=1000` (MB) or `--at a=1000 MB` (it was refused once the axis was shown in MB), with or
+    # without the space (`1GB` was refused).
     (work / "units.perf").write_text(UNITS)
-    for value in ("1 GB", "1000", "1000 MB", "1e9 B"):
+    for value in ("1 GB", "1GB", "1000", "1000 MB", "1000MB", "1e9 B", "1e9B", "1_000"):
         assert run(capsys, "explain", "units.perf", "q", "--at", f"a={value}", "--at", "b=2").splitlines()[0] == \
             f"r.q = {1 * 2} GB"
     assert cli.main(["explain", "units.perf", "q", "--at", "a=1 s"]) == 2
