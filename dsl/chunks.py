@@ -179,13 +179,15 @@ def chunk_points_for(bytes_per_point: float) -> int:
     return int(min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, CHUNK_BYTES // bytes_per_point)))
 
 
-def many_chunks_note(n_chunks: int, chunk_points: int, default_points: int, n_points: int) -> str | None:
+def many_chunks_note(n_chunks: int, chunk_points: int, default_points: int, n_points: int,
+                     default_chunks: int) -> str | None:
     """The note printed before a run cut by --chunk-points `chunk_points` into `n_chunks` chunks, where the per-chunk
     overhead (CHUNK_OVERHEAD_S each) dominates: MANY_CHUNKS or more, and smaller than the default chunks
-    (`default_points`, Program.chunk_points) of the sweep of `n_points`. None where no note is due."""
+    (`default_points`, Program.chunk_points, which cut the sweep of `n_points` into `default_chunks`: counted as the
+    run counts its own, since chunks are whole blocks of the last axes, not n_points / default_points). None where no
+    note is due."""
     if n_chunks < MANY_CHUNKS or chunk_points >= default_points:
         return None
-    default_chunks = -(-n_points // default_points)
     return (f"note: --chunk-points {chunk_points:,} cuts the sweep of {n_points:,} points into {n_chunks:,} chunks, "
             f"and each chunk costs about {CHUNK_OVERHEAD_S * 1000:.0f} ms whatever its size: at least "
             f"{duration(n_chunks * CHUNK_OVERHEAD_S)}; leave out --chunk-points (chunks of about "

@@ -1066,15 +1066,20 @@ def _note_many_chunks(program, ctx, report: str | None, chunk_points: int) -> No
     """Print chunks.many_chunks_note where --chunk-points cuts the sweep into so many chunks that their overhead
     dominates (a tiny N ran silently for minutes to hours). A note, not a warning[...]: a diagnostic warning would
     make --strict refuse a run whose specs are fine."""
-    from .chunks import count_chunks, many_chunks_note
+    from .chunks import MANY_CHUNKS, count_chunks, many_chunks_note
 
     if ctx.report.questions:
         from .candidates import count_plan
 
-        n_chunks = count_plan(program, report, chunk_points)
+        def count(points: int) -> int:
+            return count_plan(program, report, points)
     else:
-        n_chunks = count_chunks(ctx.shape, chunk_points)
-    note = many_chunks_note(n_chunks, chunk_points, program.chunk_points(report), ctx.n_points)
+        def count(points: int) -> int:
+            return count_chunks(ctx.shape, points)
+    default_points = program.chunk_points(report)
+    if count(chunk_points) < MANY_CHUNKS or chunk_points >= default_points:
+        return
+    note = many_chunks_note(count(chunk_points), chunk_points, default_points, ctx.n_points, count(default_points))
     if note:
         sys.stderr.write(note + "\n")
 

@@ -604,14 +604,27 @@ def test_the_many_chunks_note_counts_the_chunks_and_their_time():
     from perfdsl.chunks import CHUNK_OVERHEAD_S, many_chunks_note
 
     # 6,240,000 points in chunks of 4 (--chunk-points 7 over an inner axis of 4): 6,240,000 / 4 chunks
-    note = many_chunks_note(6_240_000 // 4, 7, 912_858, 6_240_000)
+    note = many_chunks_note(6_240_000 // 4, 7, 912_858, 6_240_000, 8)
     hours = 6_240_000 // 4 * CHUNK_OVERHEAD_S / 3600
     assert note == (f"note: --chunk-points 7 cuts the sweep of 6,240,000 points into 1,560,000 chunks, and each chunk "
                     f"costs about 7 ms whatever its size: at least about {hours:,.1f} hours; leave out --chunk-points "
-                    f"(chunks of about 256 MiB of arrays: 912,858 points here, {-(-6_240_000 // 912_858)} chunks) or "
-                    "give a larger N")
-    assert many_chunks_note(999, 1, 1_000_000, 999) is None                # below MANY_CHUNKS: no note
-    assert many_chunks_note(5_000, 2_000_000, 1_000_000, 10**10) is None   # chunks no smaller than the default's
+                    f"(chunks of about 256 MiB of arrays: 912,858 points here, 8 chunks) or give a larger N")
+    assert many_chunks_note(999, 1, 1_000_000, 999, 1) is None                # below MANY_CHUNKS: no note
+    assert many_chunks_note(5_000, 2_000_000, 1_000_000, 10**10, 10**4) is None   # chunks no smaller than the default's
+
+
+def test_the_many_chunks_note_counts_the_default_chunks_as_the_run_cuts_them(tmp_path, capsys, monkeypatch):
+    """Default chunks are whole blocks of the last axes too: 12 points (a: 4 x b: 3) in chunks of at most 5 points
+    are 4 chunks of one `a` each (3 points), not 12 / 5 rounded up = 3 (the note said 3)."""
+    from perfdsl import chunks, cli
+    from perfdsl.program import Program
+
+    monkeypatch.setattr(chunks, "MANY_CHUNKS", 4)
+    monkeypatch.setattr(Program, "chunk_points", lambda self, report=None: 5)
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 4; sweep b = 1 .. 3; q = a * b; show q }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "1", "-o", str(tmp_path / "out.csv")]) == 0
+    one_a = 3                   # b's 3 values: the most whole blocks of the last axis that fit in 5 points
+    assert f"(chunks of about 256 MiB of arrays: 5 points here, {4 * 3 // one_a} chunks)" in capsys.readouterr().err
 
 
 def test_eval_notes_many_chunks_before_starting_and_q_hides_it(tmp_path, capsys, monkeypatch):
