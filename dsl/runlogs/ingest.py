@@ -39,7 +39,7 @@ from .times import window_bound, window_hints
 from .records import note, warning
 from ..output import check_target, same_file, silence
 from .side import check_side, is_side_file, misspelt_keys, side_files
-from .side_unused import unused_control_keys
+from .side_unused import unused_control_keys, window_unused
 from .write import write_runs_csv, write_runs_jsonl
 
 
@@ -190,7 +190,7 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
         read = [(log, r.format) for log in logs for r in result.records if r.source.startswith(f"{log}:")]
         result.problems.extend(unused_control_keys({side_file: list(dict.fromkeys(read))}))
     if window is not None:
-        result.problems.extend(window_unused(logs, result.records))
+        result.problems.extend(window_unused(logs, result.records, "--window"))
     for log in logs:
         result.problems.extend(unmatchable(log, [r for r in result.records if r.source.startswith(f"{log}:")]))
     failed = [p for p in result.problems if p.severity in ("error", "warning")]
@@ -228,19 +228,6 @@ def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> s
     via = f" ({', '.join(formats)})" if formats else ""
     return (f"ingest: {runs} from {len(logs)} log{'s' if len(logs) != 1 else ''}{via}; {where}; "
             f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
-
-
-def window_unused(logs: list[str], records: list) -> list[Diagnostic]:
-    """One note (window-unused) where --window was given with logs that are not nvidia-smi power logs: only those
-    have samples to select, so the others' runs are the whole log's. Said once, naming the logs (it was silent)."""
-    whole = [log for log in logs if any(r.source.startswith(f"{log}:") and r.format != "nvidia-smi" for r in records)]
-    if not whole:
-        return []
-    formats = sorted({r.format for r in records if r.format != "nvidia-smi"})
-    named = ", ".join(whole[:3]) + (f" and {len(whole) - 3} more" if len(whole) > 3 else "")
-    return [note("window-unused", f"--window selects the samples of nvidia-smi logs only; {len(whole)} "
-                 f"log{'s' if len(whole) != 1 else ''} of other formats ({', '.join(formats)}) "
-                 f"{'are' if len(whole) != 1 else 'is'} read whole: {named}")]
 
 
 def unmatchable(path: str, records: list) -> list[Diagnostic]:

@@ -16,7 +16,7 @@ from .metricless import check_metrics
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note
 from .side import apply_side, check_side, is_side_file, misspelt_keys, side_files, side_for
-from .side_unused import unused_control_keys, unused_given_keys
+from .side_unused import unused_control_keys, unused_given_keys, window_unused
 
 
 FORMATS: dict[str, Adapter] = formats()      # name -> adapter, every registered run-log format
@@ -56,7 +56,9 @@ def load_runs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     into every run (side.py); a control key of it (`window`, `columns`, `utc_offset`) beside logs none of which is
     an nvidia-smi log has no effect and is a warning (side-key-unused) at `side['window']`, among `problems`; a key
     that is a near miss of a known field (`hardwre`) is kept but warned about (misspelt-side-key) at
-    `side['hardwre']`, as ingest --meta warns at its file's key. `window` and `columns` may be lists or tuples.
+    `side['hardwre']`, as ingest --meta warns at its file's key. `window` and `columns` may be lists or tuples. A
+    `window` argument beside logs that are not nvidia-smi logs (read whole: nothing to select) is a note
+    (window-unused) among `problems`, as ingest's --window is.
 
     Raises UsageError only for mistakes in the call itself (an unknown format name, bad side metadata, a bad window).
     """
@@ -110,6 +112,8 @@ def read_logs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     result.problems.extend(unused_control_keys(uses))  # a side file's window beside no nvidia-smi log: said
     if warn_given_side:
         result.problems.extend(unused_given_keys(given_side, read))     # ... and one given to the API
+        if window is not None:                                          # ... as its window= argument is
+            result.problems.extend(window_unused([log for log, _ in read], result.records, "window="))
         result.problems[:0] = misspelt_keys(given_side, None)           # first, as ingest --meta's are
     return result
 

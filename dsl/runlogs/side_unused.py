@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import Diagnostic, Location, PerfError
 from ..json_spans import object_spans, place
 from .files import read_text
-from .records import warning
+from .records import note, warning
 from .side import CONTROL_KEYS
 
 SAMPLED_FORMAT = "nvidia-smi"        # the one reader of the control keys (nvidia_smi.py)
@@ -94,3 +94,17 @@ def _key_place(text: str, file: str, key: str) -> tuple[Location, str | None]:
         return Location(file), None
     location, line = place(text, file, span.key_start, span.key_start + len(json.dumps(key)))   # the quoted name
     return replace(location, detail=f"key '{key}'"), line
+
+
+def window_unused(logs: list[str], records: list, given: str) -> list[Diagnostic]:
+    """One note (window-unused) where a window was given (`given`: ingest's "--window", load_runs' "window=") with
+    logs that are not nvidia-smi power logs: only those have samples to select, so the others' runs are the whole
+    log's. Said once, naming the logs (it was silent)."""
+    whole = [log for log in logs if any(r.source.startswith(f"{log}:") and r.format != SAMPLED_FORMAT for r in records)]
+    if not whole:
+        return []
+    formats = sorted({r.format for r in records if r.format != SAMPLED_FORMAT})
+    named = ", ".join(whole[:3]) + (f" and {len(whole) - 3} more" if len(whole) > 3 else "")
+    return [note("window-unused", f"{given} selects the samples of nvidia-smi logs only; {len(whole)} "
+                 f"log{'s' if len(whole) != 1 else ''} of other formats ({', '.join(formats)}) "
+                 f"{'are' if len(whole) != 1 else 'is'} read whole: {named}")]

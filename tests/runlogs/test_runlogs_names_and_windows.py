@@ -269,6 +269,19 @@ def test_a_misspelt_key_given_to_load_runs_is_warned_at_the_argument(fixture_log
                                                                   side={"hardware": "x"}).problems]
 
 
+def test_load_runs_window_argument_beside_logs_without_samples_is_noted_once(fixture_logs, monkeypatch):
+    """load_runs(..., window=(start, end)) (the argument, not a side key) beside logs of no nvidia-smi format gave
+    the whole logs' runs without a word, where ingest --window notes it: now the same note, naming `window=`."""
+    monkeypatch.chdir(fixture_logs)
+    result = load_runs(["vllm_throughput.json", "nvidia_smi_two_gpus.csv"], side={"model": "m"},
+                       window=(1744833200, 1744833220))
+    assert [p.render() for p in result.problems if p.code == "window-unused"] == [
+        "note[window-unused]: window= selects the samples of nvidia-smi logs only; 1 log of other formats "
+        "(vllm-throughput) is read whole: vllm_throughput.json"]
+    assert "window-unused" not in [p.code for p in load_runs(["nvidia_smi_two_gpus.csv"], side={"model": "m"},
+                                                              window=(1744833200, 1744833220)).problems]
+
+
 def test_load_runs_takes_a_window_as_a_tuple_as_a_list(fixture_logs, monkeypatch):
     """side={"window": (start, end)} was refused "'window' must be [start, end]" where a list was taken."""
     monkeypatch.chdir(fixture_logs)
