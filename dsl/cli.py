@@ -141,8 +141,8 @@ def _parser() -> argparse.ArgumentParser:
                     "(tcp://HOST:8786); the results are those of the serial run (needs the extra dask: pip install "
                     "-e '.[dask]')")
     ev.add_argument("--workers", type=_whole_number("workers", "4"), metavar="N",
-                    help="evaluate the chunks on a local Dask cluster of N processes (not with --dask; needs the "
-                         "extra dask: pip install -e '.[dask]')")
+                    help="evaluate the chunks on a local Dask cluster of N processes, at most 4 a CPU (not with "
+                         "--dask; needs the extra dask: pip install -e '.[dask]')")
     ev.add_argument("-q", "--quiet", action="store_true",
                     help="no progress bars, and no notes: the size of a large output (above 1 GB), a --chunk-points "
                          "that cuts the sweep into very many chunks")
@@ -298,6 +298,19 @@ def _positive_jobs(text: str) -> int:
     if jobs < 1:
         raise argparse.ArgumentTypeError(f"{jobs} processes: give 1 or more")
     return jobs
+
+
+# More local workers than this many a CPU only add processes (each a Python with numpy, the program and a chunk's
+# arrays: about 0.1-0.3 GB): `--workers 100000` would start a hundred thousand of them before any point is evaluated.
+WORKERS_PER_CPU = 4
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS says, as a container limits it), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                  # macOS, Windows: no affinity call
+        return max(1, os.cpu_count() or 1)
 
 
 def _whole_number(what: str, example: str):
@@ -876,6 +889,12 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
         raise UsageError(error("bad-option", f"--workers {args.workers}: a cluster has at least one worker",
                                hints=["give the number of worker processes of the local cluster, 1 or more (e.g. "
                                       "--workers 2), or leave out --workers to evaluate in this process"]))
+    if args.workers is not None and args.workers > WORKERS_PER_CPU * _cpus():
+        raise UsageError(error(
+            "bad-option", f"--workers {args.workers:,}: this machine has {_cpus()} CPUs, and a local cluster starts one "
+            f"process a worker, each with its own copy of the program and of its chunk's arrays",
+            hints=[f"give at most {WORKERS_PER_CPU * _cpus()} ({WORKERS_PER_CPU} a CPU; one a CPU is the fastest), or "
+                   "--dask tcp://HOST:8786 for a cluster of more machines"]))
     if not program.reports:
         return 0, program
     overridden = program.with_overrides(overrides or None, args.report)

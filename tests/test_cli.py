@@ -1181,6 +1181,18 @@ def test_a_count_below_one_says_what_to_give(tmp_path, capsys, option, value, sa
     assert capsys.readouterr().err.startswith(f"error[bad-option]: {said}\n  = help: {hint}\n")
 
 
+def test_more_local_workers_than_four_a_cpu_are_refused_before_starting_any(tmp_path, capsys, monkeypatch):
+    """--workers 100000 started that many processes (a local cluster has one a worker) before evaluating a point."""
+    monkeypatch.setattr(cli, "_cpus", lambda: 2)
+    (tmp_path / "r.perf").write_text("report r { sweep a = 1 .. 3; show a }\n")
+    assert cli.main(["eval", str(tmp_path / "r.perf"), "--workers", str(4 * 2 + 1)]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --workers 9: this machine has 2 CPUs, and a local cluster starts one process a worker, "
+        "each with its own copy of the program and of its chunk's arrays\n"
+        f"  = help: give at most {4 * 2} (4 a CPU; one a CPU is the fastest), or --dask tcp://HOST:8786 for a "
+        "cluster of more machines\n\n1 error\n")
+
+
 def test_eval_help_says_what_q_hides_what_the_cluster_options_need_and_where_the_threshold_is(capsys):
     with pytest.raises(SystemExit):
         cli.main(["eval", "--help"])
