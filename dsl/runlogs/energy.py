@@ -7,8 +7,8 @@ zeus-csv   the metrics CSV of Zeus-measured Hugging Face runs (ap461719/Benchmar
            prompt tokens of all batches, Output_Tokens the generated ones; Memory_MB is
            torch.cuda.max_memory_allocated() / 1e6 (MB = 1e6 bytes). Metrics: run_duration (Latency_sec: the
            whole row's time, all its batches, so not `runtime`, one step's), memory, energy and power (Energy_J,
-           Power_W: the GPU's, as Zeus measures it through NVML), energy_per_input_token, energy_per_output_token. Identity: model, precision (Quantization),
-           context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
+           Power_W: the GPU's, as Zeus measures it through NVML), energy_per_input_token, energy_per_output_token.
+           Identity: model, precision (Quantization), context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
            Carbon_gCO2eq is not read (a note says so); a column the reader does not know (a renamed Latency_s)
            is a warning at the header, with did-you-mean, and so is each expected column missing.
 mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend", "GPU model", "#GPUs",
@@ -76,9 +76,9 @@ CODECARBON_METRICS = {
     "gpu_power": ("power", "W"),
     "ram_power": ("ram_power", "W"),
 }
-# CodeCarbon's GPU figures are sums over the GPUs it tracks (codecarbon/external/hardware.py, GPU.measure_power_and_
-# energy adds each tracked gpu_index's energy and power; mlco2/codecarbon commit 004e88f6e4ee4b7e7bc6a42f96c869bc199f52a0):
-# with several GPUs they are named by summed_name (energy_total, power_total).
+# CodeCarbon's GPU figures are sums over the GPUs it tracks (mlco2/codecarbon, codecarbon/external/hardware.py,
+# GPU.measure_power_and_energy adds the energy and power of each tracked gpu_index; commit
+# 004e88f6e4ee4b7e7bc6a42f96c869bc199f52a0): with several GPUs they are named by summed_name (energy_total ...).
 CODECARBON_GPU_KEYS = ("gpu_energy", "gpu_power")
 _GPU_MODEL = re.compile(r"^\s*(?P<count>\d+)\s*x\s*(?P<name>.+?)\s*$")
 

@@ -65,7 +65,8 @@ _MEMORY_PHASES = ("decode", "prefill", "forward", "call")
 # (key, name on one GPU; summed_name gives the name of the sum over several GPUs)
 _MEMORY_KEYS = (("max_allocated", "memory"), ("max_global_vram", "memory_global_vram"))
 # optimum-benchmark's efficiency is work / energy.total: Efficiency.from_energy returns `volume / energy.total`
-# (huggingface/optimum-benchmark, optimum_benchmark/trackers/energy.py, commit 006e800c1161648c493f96dcb9f347f154f7b00d),
+# (huggingface/optimum-benchmark, optimum_benchmark/trackers/energy.py, commit
+# 006e800c1161648c493f96dcb9f347f154f7b00d),
 # and the energy_star log agrees: prefill 12235.492042198697 samples/kWh x 0.08172944713225458 kWh total = 1000
 # samples, its num_samples (x 0.07468241252354346 kWh gpu it would be 913.8). So 1 / efficiency is the machine's.
 _EFFICIENCY_NAMES = {"decode": "decode_machine_energy_per_token", "prefill": "prefill_machine_energy_per_request"}

@@ -250,10 +250,10 @@ def test_the_energy_names_read_back_from_ingests_output(shared_logs, tmp_path, c
     capsys.readouterr()
     codecarbon, report = load_runs(out).records
     kwh = 3.6e6
-    assert codecarbon.metrics["energy"].value == pytest.approx(0.07468241252354346 * kwh)          # gpu_energy
-    assert codecarbon.metrics["power"].value == pytest.approx(687.9673516831513)                   # gpu_power
+    assert codecarbon.metrics["energy"].value == pytest.approx(0.07468241252354346 * kwh)  # gpu_energy
+    assert codecarbon.metrics["power"].value == pytest.approx(687.9673516831513)  # gpu_power
     assert codecarbon.metrics["machine_energy"].value == pytest.approx(0.08172944713225458 * kwh)  # energy_consumed
-    assert report.metrics["prefill_energy"].value == pytest.approx(0.07468241252354346 * kwh)      # energy.gpu
+    assert report.metrics["prefill_energy"].value == pytest.approx(0.07468241252354346 * kwh)  # energy.gpu
     assert report.metrics["prefill_machine_energy"].value == pytest.approx(0.08172944713225458 * kwh)
     assert report.metrics["decode_machine_energy_per_token"].value == pytest.approx(kwh / 7059021.617039943)
     direct = load_runs(logs)
