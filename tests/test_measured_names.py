@@ -63,3 +63,26 @@ def test_a_shown_e2e_latency_is_still_compared_by_its_own_name(tmp_path, capsys)
                  "--set", "hardware=h100_sxm5", "--measured", str(log), "--format", "json"]) == 0
     rows = [r for r in json.loads(capsys.readouterr().out) if r.get("e2e_latency measured [s]") is not None]
     assert [r["e2e_latency measured [s]"] for r in rows] == [pytest.approx(10.91759)]
+
+
+def test_a_shown_energy_meets_the_gpus_energy_of_a_codecarbon_log_not_the_machines(tmp_path, capsys):
+    # The cost models' energy is a GPU's (serving.power x e2e): CodeCarbon's gpu_energy (0.0175 kWh) is compared
+    # with it, and energy_consumed (cpu + gpu + ram, 0.02 kWh) keeps its own name, machine_energy
+    log = tmp_path / "emissions.json"
+    log.write_text(json.dumps({
+        "codecarbon_version": "2.8.0", "duration": 100.0, "energy_consumed": 0.02, "cpu_energy": 0.002,
+        "gpu_energy": 0.0175, "ram_energy": 0.0005, "cpu_power": 72.0, "gpu_power": 630.0, "ram_power": 18.0,
+        "gpu_count": 1, "gpu_model": "1 x NVIDIA H100 80GB HBM3", "tracking_mode": "machine"}))
+    (tmp_path / "emissions.json.meta.json").write_text(json.dumps(
+        {"model": "meta-llama/Llama-3.1-8B", "batch": 32, "seq_len": 1024, "output_len": 1024, "tp": 1}))
+    report = tmp_path / "r.perf"
+    report.write_text(f'import "{REPO / "reports" / "capacity_planning.perf"}"\n'
+                      "report gpu_energy extends capacity_planning {\n"
+                      "    show serving.energy_per_gpu in J as energy, serving.power in W as power\n}\n")
+    assert main(["eval", str(report), "--report", "gpu_energy", "--set", "model=llama3_1_8b",
+                 "--set", "hardware=h100_sxm5", "--measured", str(log), "--format", "json"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out) if r.get("energy measured [J]") is not None]
+    assert len(rows) == 1
+    assert rows[0]["energy measured [J]"] == pytest.approx(0.0175 * 3.6e6)     # gpu_energy, kWh -> J: 63 kJ
+    assert rows[0]["power measured [W]"] == pytest.approx(630.0)               # gpu_power
+    assert "machine_energy measured [J]" not in rows[0]

@@ -6,9 +6,9 @@ zeus-csv   the metrics CSV of Zeus-measured Hugging Face runs (ap461719/Benchmar
            per row. Latency and energy are totals over all batches of the row; Input_Tokens counts the padded
            prompt tokens of all batches, Output_Tokens the generated ones; Memory_MB is
            torch.cuda.max_memory_allocated() / 1e6 (MB = 1e6 bytes). Metrics: run_duration (Latency_sec: the
-           whole row's time, all its batches, so not `runtime`, one step's), memory, energy, power,
-           energy_per_input_token, energy_per_output_token. Identity: model, precision (Quantization),
-           context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
+           whole row's time, all its batches, so not `runtime`, one step's), memory, energy and power (Energy_J,
+           Power_W: the GPU's, as Zeus measures it through NVML), energy_per_input_token, energy_per_output_token.
+           Identity: model, precision (Quantization), context_window, dataset, batch, input_tokens, output_tokens. No GPU name: give it as side metadata.
            Carbon_gCO2eq is not read (a note says so); a column the reader does not know (a renamed Latency_s)
            is a warning at the header, with did-you-mean, and so is each expected column missing.
 mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend", "GPU model", "#GPUs",
@@ -17,10 +17,13 @@ mlenergy   an ML.ENERGY leaderboard v2 per-configuration JSON ("Model", "Backend
            energy_per_request (GPU energy of all the run's GPUs per request, measured with Zeus).
 codecarbon a CodeCarbon record: a JSON object (or a list of them), or emissions.csv (one record per row).
            duration -> run_duration (s: the tracked run's whole time, not one step's `runtime`);
-           energy_consumed -> energy, cpu/gpu/ram_energy -> cpu_energy, gpu_energy, ram_energy (kWh -> J);
-           cpu/gpu/ram_power -> cpu_power, gpu_power, ram_power (W); hardware and n_gpus from gpu_model
-           ("1 x NVIDIA H100 80GB HBM3") and gpu_count. In "machine" tracking mode the powers are
-           the whole machine's, not one process's (extra["tracking_mode"] keeps it).
+           gpu_energy -> energy, gpu_power -> power: the GPUs' energy (kWh -> J) and mean power (W), as nvidia-smi's
+           and Zeus's `energy` and `power` are and as the cost models estimate them; CodeCarbon sums them over the
+           GPUs it tracks, so where the record has n_gpus > 1 they are energy_total and power_total (memory_total's
+           rule). energy_consumed -> machine_energy: CPU + GPU + RAM, the whole machine's, never `energy`.
+           cpu_energy, ram_energy (kWh -> J), cpu_power, ram_power (W) keep their names. hardware and n_gpus from
+           gpu_model ("1 x NVIDIA H100 80GB HBM3") and gpu_count. In "machine" tracking mode the CPU and RAM
+           figures are the whole machine's, other processes' included (extra["tracking_mode"] keeps it).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from ..errors import Location, near_miss
 from .columns import parse_quantity
 from .files import csv_rows, csv_text, physical_lines, read_json, read_text
 from .perfdsl_csv import caret_span
-from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, note, ragged_row, warning
+from .records import (LoadResult, RunRecord, file_error, int_identity, is_number, measure, note, ragged_row,
+                      summed_name, warning)
 from .registry import Adapter, register
 
 # CSV column / JSON key -> (metric, unit as the tool writes it)
@@ -64,21 +68,27 @@ MLENERGY_IDENTITY = {"Model": "model", "Backend": "backend", "GPU model": "hardw
 
 CODECARBON_METRICS = {
     "duration": ("run_duration", "s"),        # the tracked run (a whole phase), not one step's runtime
-    "energy_consumed": ("energy", "kWh"),
+    "energy_consumed": ("machine_energy", "kWh"),   # CPU + GPU + RAM: the machine's, not what `energy` estimates
     "cpu_energy": ("cpu_energy", "kWh"),
-    "gpu_energy": ("gpu_energy", "kWh"),
+    "gpu_energy": ("energy", "kWh"),
     "ram_energy": ("ram_energy", "kWh"),
     "cpu_power": ("cpu_power", "W"),
-    "gpu_power": ("gpu_power", "W"),
+    "gpu_power": ("power", "W"),
     "ram_power": ("ram_power", "W"),
 }
+# CodeCarbon's GPU figures are sums over the GPUs it tracks (mlco2/codecarbon, codecarbon/external/hardware.py,
+# GPU.measure_power_and_energy adds the energy and power of each tracked gpu_index; commit
+# 004e88f6e4ee4b7e7bc6a42f96c869bc199f52a0): with several GPUs they are named by summed_name (energy_total ...).
+CODECARBON_GPU_KEYS = ("gpu_energy", "gpu_power")
 _GPU_MODEL = re.compile(r"^\s*(?P<count>\d+)\s*x\s*(?P<name>.+?)\s*$")
 
 
-def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: dict,
+def read_table(path: str, text: str, fmt: str, metrics_map, identity_map: dict,
                convert_extra=None, check_header=None) -> LoadResult:
-    """One record per CSV row: mapped columns become metrics or identity, the rest go to extra. `check_header(header,
-    line, source_line)` (optional) returns diagnostics about the header's columns, put first in the problems."""
+    """One record per CSV row: mapped columns become metrics or identity, the rest go to extra. `metrics_map` is a dict
+    (column -> (metric, unit)) or a function of the row's cells (column -> text) giving that row's dict, for a name
+    that depends on another column (CodeCarbon's gpu_count). `check_header(header, line, source_line)` (optional)
+    returns diagnostics about the header's columns, put first in the problems."""
     text = csv_text(text)
     lines = physical_lines(text)
     rows_with_lines = [(line, r) for line, r in csv_rows(path, text, lines) if any(c.strip() for c in r)]
@@ -96,6 +106,7 @@ def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: 
                                               source_line))
             continue
         record = RunRecord({}, {}, f"{path}:row {row_number}", {}, fmt)
+        row_metrics = metrics_map(dict(zip(header, row))) if callable(metrics_map) else metrics_map
         for index, (column, cell) in enumerate(zip(header, row)):
             cell = cell.strip()
             def bad(what: str):
@@ -103,12 +114,12 @@ def read_table(path: str, text: str, fmt: str, metrics_map: dict, identity_map: 
                     "bad-value", f"cannot read '{cell}' as {what} in column '{column}'",
                     Location(path, line, *caret_span(source_line, index), f"row {row_number}, column '{column}'"),
                     source_line=source_line, notes=[f"row {row_number} is kept without '{column}'"]))
-            if column in metrics_map:
+            if column in row_metrics:
                 value = parse_quantity(cell)
                 if value is None:
                     bad("a number")
                 else:
-                    name, unit = metrics_map[column]
+                    name, unit = row_metrics[column]
                     record.metrics[name] = measure(value, unit)
             elif column in identity_map:
                 name = identity_map[column]
@@ -222,15 +233,31 @@ def read_keys(path: str, document: dict, metrics_map: dict, identity_map: dict, 
             record.extra[key] = value
 
 
-def codecarbon_hardware(record: RunRecord) -> None:
-    """hardware and n_gpus from CodeCarbon's gpu_model ("1 x NVIDIA H100 80GB HBM3") and gpu_count."""
-    model, count = record.extra.get("gpu_model"), int_identity(record.extra.get("gpu_count"))
+def codecarbon_gpus(fields: dict) -> tuple[str | None, int | None]:
+    """(hardware, n_gpus) of a CodeCarbon record's fields (JSON keys or CSV cells): from gpu_model ("1 x NVIDIA H100
+    80GB HBM3") where it names one kind of GPU, else n_gpus from gpu_count; None where the record does not say."""
+    model, count = fields.get("gpu_model"), int_identity(fields.get("gpu_count"))
     match = _GPU_MODEL.match(model) if isinstance(model, str) else None
     if match and "," not in model:
-        record.identity["hardware"] = match.group("name")
-        record.identity["n_gpus"] = int(match.group("count"))
-    elif count is not None:
-        record.identity["n_gpus"] = count
+        return match.group("name"), int(match.group("count"))
+    return None, count
+
+
+def codecarbon_metrics(fields: dict) -> dict:
+    """CODECARBON_METRICS for one record: the GPUs' energy and power named for its number of GPUs (energy, power on
+    one GPU or where the record does not say; energy_total, power_total on several)."""
+    n_gpus = codecarbon_gpus(fields)[1]
+    return {key: (summed_name(name, n_gpus) if key in CODECARBON_GPU_KEYS else name, unit)
+            for key, (name, unit) in CODECARBON_METRICS.items()}
+
+
+def codecarbon_hardware(record: RunRecord) -> None:
+    """hardware and n_gpus of a record read from CodeCarbon's fields (codecarbon_gpus; they are in `extra`)."""
+    hardware, n_gpus = codecarbon_gpus(record.extra)
+    if hardware is not None:
+        record.identity["hardware"] = hardware
+    if n_gpus is not None:
+        record.identity["n_gpus"] = n_gpus
 
 
 def read_codecarbon(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
@@ -251,12 +278,12 @@ def read_codecarbon(path: Path | str, side: dict | None = None, window=None) -> 
                                                Location(path_text, detail=where)))
                 continue
             record = RunRecord({}, {}, f"{path_text}:{where}", {}, "codecarbon")
-            read_keys(path_text, item, CODECARBON_METRICS, {}, record, result,
+            read_keys(path_text, item, codecarbon_metrics(item), {}, record, result,
                       prefix="" if where == "$" else f"{where}.")
             codecarbon_hardware(record)
             result.records.append(record)
         return result
-    return read_table(path_text, text, "codecarbon", CODECARBON_METRICS, {}, codecarbon_hardware)
+    return read_table(path_text, text, "codecarbon", codecarbon_metrics, {}, codecarbon_hardware)
 
 
 __all__ = ["read_zeus", "read_mlenergy", "read_codecarbon"]

@@ -27,8 +27,14 @@ preprocess_dataset):
                         optimum-benchmark SUMS both over the GPUs in device_ids, so with n_gpus > 1 they are
                         memory_total and memory_global_vram_total, not the per-GPU names.
   throughput            decode throughput (tokens/s); prefill_throughput (samples/s = request/s)
-  <phase>_energy        energy.total (kWh -> J); <phase>_gpu_energy energy.gpu
-  decode_energy_per_token, prefill_energy_per_request   1 / efficiency (tokens/kWh, samples/kWh)
+  <phase>_energy        energy.gpu (kWh -> J): the GPUs' energy, what the cost models' energy estimates (CodeCarbon
+                        inside optimum-benchmark, tracking the device_ids: <phase>_energy_total where n_gpus > 1, as
+                        CodeCarbon sums them)
+  <phase>_machine_energy   energy.total: CPU + GPU + RAM, the whole machine's as CodeCarbon counts it; never
+                        written as <phase>_energy
+  decode_machine_energy_per_token, prefill_machine_energy_per_request   1 / efficiency (tokens/kWh, samples/kWh):
+                        optimum-benchmark divides the work by energy.total, so these are the machine's energy per
+                        token or request, not the GPUs'
 Everything else (latency percentiles, cpu/ram energy, config fields) is kept in `extra` under its JSON path; the
 per-iteration `values` lists are left out (extra["omitted"] says so).
 
@@ -44,7 +50,8 @@ from pathlib import Path
 from ..errors import Location
 from ..units import DIMENSIONLESS, dimension_name
 from .files import json_path, read_json, require_object
-from .records import LoadResult, Measurement, RunRecord, file_error, int_identity, is_number, measure, unit_or_none, warning
+from .records import (LoadResult, Measurement, RunRecord, file_error, int_identity, is_number, measure, summed_name,
+                      unit_or_none, warning)
 from .registry import Adapter, register
 
 FORMAT = "optimum-benchmark"
@@ -55,9 +62,14 @@ _LATENCY_NAMES = {"load_model": "load_latency", "load": "load_latency"}
 _MEMORY_PHASES = ("decode", "prefill", "forward", "call")
 # optimum-benchmark memory key -> metric name: the allocator peak is `memory` (what memory.peak estimates).
 # (key, name on one GPU, name of the sum over several GPUs)
-_MEMORY_KEYS = (("max_allocated", "memory", "memory_total"),
-                ("max_global_vram", "memory_global_vram", "memory_global_vram_total"))
-_EFFICIENCY_NAMES = {"decode": "decode_energy_per_token", "prefill": "prefill_energy_per_request"}
+# (key, name on one GPU; summed_name gives the name of the sum over several GPUs)
+_MEMORY_KEYS = (("max_allocated", "memory"), ("max_global_vram", "memory_global_vram"))
+# optimum-benchmark's efficiency is work / energy.total: Efficiency.from_energy returns `volume / energy.total`
+# (huggingface/optimum-benchmark, optimum_benchmark/trackers/energy.py, commit
+# 006e800c1161648c493f96dcb9f347f154f7b00d),
+# and the energy_star log agrees: prefill 12235.492042198697 samples/kWh x 0.08172944713225458 kWh total = 1000
+# samples, its num_samples (x 0.07468241252354346 kWh gpu it would be 913.8). So 1 / efficiency is the machine's.
+_EFFICIENCY_NAMES = {"decode": "decode_machine_energy_per_token", "prefill": "prefill_machine_energy_per_request"}
 
 
 def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
@@ -167,10 +179,11 @@ def read_devices(path: str, backend: dict, environment: dict, result: LoadResult
 
 
 def read_report(path: str, report: dict, n_gpus, record: RunRecord, sources: dict, result: LoadResult) -> None:
-    """Read every phase of `report` into `record.metrics` in SI (<phase>_latency, throughput, <phase>_energy, energy per
-    token or request, memory), noting in `sources` the JSON path each came from; other scalar fields go to `extra`.
-    `n_gpus` decides whether memory is per GPU (`memory`, one GPU or unknown) or summed (`memory_total`). Unreadable
-    values are bad-value warnings in `result.problems`."""
+    """Read every phase of `report` into `record.metrics` in SI (<phase>_latency, throughput, <phase>_energy (the GPUs'),
+    <phase>_machine_energy, the machine's energy per token or request, memory), noting in `sources` the JSON path each
+    came from; other scalar fields go to `extra`. `n_gpus` decides whether memory and GPU energy are per GPU (`memory`,
+    `<phase>_energy`: one GPU or unknown) or summed (`memory_total`, `<phase>_energy_total`). Unreadable values are
+    bad-value warnings in `result.problems`."""
     def put(name: str, value, unit_text, where: str) -> None:
         unit = unit_or_none(unit_text) if isinstance(unit_text, str) else None
         if not is_number(value) or unit is None:
@@ -194,8 +207,11 @@ def read_report(path: str, report: dict, n_gpus, record: RunRecord, sources: dic
             name = "throughput" if phase == "decode" else f"{phase}_throughput"
             put(name, throughput.get("value"), throughput.get("unit"), json_path("report", phase, "throughput", "value"))
         if isinstance(energy, dict):
-            put(f"{phase}_energy", energy.get("total"), energy.get("unit"), json_path("report", phase, "energy", "total"))
-            put(f"{phase}_gpu_energy", energy.get("gpu"), energy.get("unit"), json_path("report", phase, "energy", "gpu"))
+            # energy.gpu is the GPUs' (summed over device_ids by CodeCarbon), energy.total the whole machine's
+            put(summed_name(f"{phase}_energy", n_gpus), energy.get("gpu"), energy.get("unit"),
+                json_path("report", phase, "energy", "gpu"))
+            put(f"{phase}_machine_energy", energy.get("total"), energy.get("unit"),
+                json_path("report", phase, "energy", "total"))
             keep_rest(record, energy, ("report", phase, "energy"), {"total", "gpu"})
         if isinstance(efficiency, dict):
             where = json_path("report", phase, "efficiency", "value")
@@ -219,10 +235,9 @@ def read_memory(path: str, report: dict, n_gpus, put) -> None:
         memory = get(report, phase, "memory")
         if not isinstance(memory, dict) or not any(is_number(memory.get(k[0])) for k in _MEMORY_KEYS):
             continue
-        for key, per_gpu, summed in _MEMORY_KEYS:
+        for key, name in _MEMORY_KEYS:
             if is_number(memory.get(key)):
-                put(per_gpu if n_gpus in (None, 1) else summed, memory[key], memory.get("unit"),
-                    json_path("report", phase, "memory", key))
+                put(summed_name(name, n_gpus), memory[key], memory.get("unit"), json_path("report", phase, "memory", key))
         return
 
 

@@ -15,9 +15,13 @@ metrics    runtime (one step, as a report's runtime is: only perfdsl's own CSV a
            e2e_latency_p50 ..., never the plain one), memory (peak per GPU: what the process allocated, torch's
            allocator peak where the log says), memory_global_vram (the device-wide figure nvidia-smi shows, CUDA
            context and allocator cache included: optimum-benchmark's max_global_vram, nvidia-smi's memory.used),
-           energy, energy_per_token, energy_per_request, throughput (generated tokens/s; optimum-benchmark's
+           energy and power (mean) and peak_power: the GPU's (nvidia-smi, Zeus, CodeCarbon's gpu_energy and
+           gpu_power, optimum-benchmark's energy.gpu), what the cost models estimate; energy_total, power_total
+           where a tool sums them over several GPUs (as memory_total); machine_energy (CPU + GPU + RAM, the whole
+           machine: CodeCarbon's energy_consumed, optimum-benchmark's energy.total), never written as `energy`;
+           energy_per_token, energy_per_request, throughput (generated tokens/s; optimum-benchmark's
            decode), output_throughput (generated tokens/s, vLLM's name),
-           total_token_throughput (input + generated tokens/s), request_throughput, power (mean), peak_power;
+           total_token_throughput (input + generated tokens/s), request_throughput;
            adapters add others where a log has them (published.py: decode_throughput per sequence,
            prefill_throughput, peak_memory).
 
@@ -86,6 +90,13 @@ def measure(value: float, unit: str) -> Measurement:
     """A Measurement from a number in `unit` (a unit expression perfdsl knows; adapters pass literals)."""
     parsed = parse_unit(unit)
     return Measurement(float(value) * parsed.scale, parsed.dim, unit)
+
+
+def summed_name(name: str, n_gpus) -> str:
+    """The name of a figure a tool sums over the run's GPUs: `name` where the record has one GPU or does not say how
+    many, `name`_total where it has several ("memory" -> "memory_total", "power" -> "power_total"), so that a sum is
+    never compared with a per-GPU estimate under the per-GPU name."""
+    return name if n_gpus is None or n_gpus == 1 else f"{name}_total"
 
 
 def is_number(value: object) -> bool:

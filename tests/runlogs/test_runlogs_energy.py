@@ -1,5 +1,7 @@
 """Energy logs: Zeus metrics CSV, ML.ENERGY leaderboard v2 JSON, CodeCarbon CSV (JSON: see the optimum tests)."""
 
+import json
+
 import pytest
 
 from perfdsl.runlogs import detect_format, load_runs
@@ -57,9 +59,18 @@ def test_codecarbon_csv(fixture_logs, monkeypatch):
     result = load_runs("codecarbon_emissions.csv")
     first, second = result.records
     assert first.identity == {"hardware": "NVIDIA A100-SXM4-80GB", "n_gpus": 2}
-    assert first.metrics["energy"].value == pytest.approx(0.0100000 * KWH)  # 36 kJ
-    assert first.metrics["gpu_power"].value == 250.0
-    assert "gpu_power" not in second.metrics and second.metrics["run_duration"].value == 60.0
+    # two GPUs: CodeCarbon's gpu_energy and gpu_power are their sum, named as memory_total is
+    assert first.metrics["energy_total"].value == pytest.approx(0.0083333 * KWH)     # gpu_energy, 30 kJ
+    assert first.metrics["power_total"].value == 250.0                              # gpu_power
+    # energy_consumed = cpu + gpu + ram: the whole machine's, under its own name
+    assert first.metrics["machine_energy"].value == pytest.approx(0.0100000 * KWH)   # 36 kJ
+    assert first.metrics["machine_energy"].value == pytest.approx((0.0013333 + 0.0083333 + 0.00033333) * KWH,
+                                                                  rel=1e-5)
+    assert first.metrics["cpu_energy"].value == pytest.approx(0.0013333 * KWH)
+    assert first.metrics["cpu_power"].value == 40.0 and first.metrics["ram_power"].value == 10.0
+    assert not {"energy", "power", "gpu_energy", "gpu_power"} & set(first.metrics)
+    assert "power_total" not in second.metrics and second.metrics["run_duration"].value == 60.0
+    assert second.metrics["energy_total"].value == pytest.approx(0.0041667 * KWH)
     assert [p.render() for p in result.problems] == [
         "warning[bad-value]: cannot read 'abc' as a number in column 'gpu_power'\n"
         "  --> codecarbon_emissions.csv:3:54 (row 2, column 'gpu_power')\n"
@@ -68,3 +79,25 @@ def test_codecarbon_csv(fixture_logs, monkeypatch):
         "0.0050000,France,2.8.0,2,2 x NVIDIA A100-SXM4-80GB,process\n"
         "  |                                                      ^^^\n"
         "  = note: row 2 is kept without 'gpu_power'"]
+
+
+def test_codecarbon_json_names_the_gpu_figures_by_the_number_of_gpus(tmp_path):
+    # one GPU: gpu_energy and gpu_power are `energy` and `power`; gpu_count 4 (a list of two records): the sums
+    log = tmp_path / "emissions.json"
+    log.write_text(json.dumps([
+        {"codecarbon_version": "2.8.0", "duration": 100.0, "energy_consumed": 0.02, "cpu_energy": 0.002,
+         "gpu_energy": 0.0175, "ram_energy": 0.0005, "gpu_power": 630.0, "gpu_count": 1,
+         "gpu_model": "1 x NVIDIA H100 80GB HBM3"},
+        {"codecarbon_version": "2.8.0", "duration": 100.0, "energy_consumed": 0.08, "gpu_energy": 0.07,
+         "gpu_power": "n/a", "gpu_count": 4, "gpu_model": "4 x NVIDIA H100 80GB HBM3"}]))
+    result = load_runs(log)
+    one_gpu, four = result.records
+    assert one_gpu.metrics["energy"].value == pytest.approx(0.0175 * KWH)    # 63 kJ
+    assert one_gpu.metrics["power"].value == 630.0
+    assert one_gpu.metrics["machine_energy"].value == pytest.approx((0.002 + 0.0175 + 0.0005) * KWH)
+    assert four.identity == {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 4}
+    assert four.metrics["energy_total"].value == pytest.approx(0.07 * KWH)
+    assert four.metrics["machine_energy"].value == pytest.approx(0.08 * KWH)
+    assert not {"energy", "power", "power_total"} & set(four.metrics)
+    assert [p.message for p in result.problems] == [
+        "cannot read 'n/a' as a number for key 'gpu_power'; 'power_total' left out"]

@@ -236,3 +236,25 @@ def test_a_value_holding_line_separators_reads_back_from_json_lines(tmp_path, ca
                                             "0 warnings\n")
     assert (tmp_path / "back.csv").read_text() == ("model,runtime [ms],source\n"
                                                    "org/a\u2028b\u2029c,25.0,runs.jsonl:row 1\n")
+
+
+@pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])
+def test_the_energy_names_read_back_from_ingests_output(shared_logs, tmp_path, capsys, name):
+    # The GPU's energy and the machine's keep their names through perfdsl's own CSV and JSON Lines: a CodeCarbon
+    # record and the optimum-benchmark report behind it, each value as the log wrote it (kWh -> J)
+    folder = shared_logs / "01_optimum_benchmark"
+    logs = [folder / "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.prefill_codecarbon.json",
+            folder / "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.benchmark.json"]
+    out = tmp_path / name
+    assert ingest_command([str(log) for log in logs], str(out), None, None, None) == 0
+    capsys.readouterr()
+    codecarbon, report = load_runs(out).records
+    kwh = 3.6e6
+    assert codecarbon.metrics["energy"].value == pytest.approx(0.07468241252354346 * kwh)  # gpu_energy
+    assert codecarbon.metrics["power"].value == pytest.approx(687.9673516831513)  # gpu_power
+    assert codecarbon.metrics["machine_energy"].value == pytest.approx(0.08172944713225458 * kwh)  # energy_consumed
+    assert report.metrics["prefill_energy"].value == pytest.approx(0.07468241252354346 * kwh)  # energy.gpu
+    assert report.metrics["prefill_machine_energy"].value == pytest.approx(0.08172944713225458 * kwh)
+    assert report.metrics["decode_machine_energy_per_token"].value == pytest.approx(kwh / 7059021.617039943)
+    direct = load_runs(logs)
+    assert [sorted(r.metrics) for r in direct.records] == [sorted(codecarbon.metrics), sorted(report.metrics)]

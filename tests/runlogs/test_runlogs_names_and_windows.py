@@ -69,7 +69,7 @@ def test_the_seed_report_no_longer_compares_a_power_log_and_a_codecarbon_phase_w
     assert err.startswith(
         "error[nothing-to-compare]: no run of this log carries a metric the report shows: the log (perfdsl-csv) holds "
         "'energy', 'power', 'window_duration', 'peak_power', 'memory_global_vram', 'gpu_utilization', 'run_duration', "
-        "'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy'; the report shows 'runtime', "
+        "'cpu_power', 'ram_power', 'cpu_energy', 'ram_energy', 'machine_energy'; the report shows 'runtime', "
         "'memory', 'energy_per_token', 'throughput'\n"), err
 
 

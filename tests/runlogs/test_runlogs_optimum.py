@@ -78,12 +78,24 @@ def test_energy_star(shared_logs):
                                "dataset": "jdelavande/ultrachat_200k-Llama-3-8B-Instruct-with-thanks",
                                "num_requests": 1000}  # no output_len: min_new_tokens 1, max_new_tokens 1000
     m = record.metrics
-    assert m["prefill_energy"].value == pytest.approx(0.08172944713225458 * KWH)
-    assert m["prefill_gpu_energy"].value == pytest.approx(0.07468241252354346 * KWH)
-    assert m["decode_energy"].value == pytest.approx(0.14152102857830748 * KWH)
-    assert m["decode_energy_per_token"].value == pytest.approx(KWH / 7059021.617039943)  # 1 / tokens per kWh
-    assert m["decode_energy_per_token"].unit == "J/token"
-    assert m["prefill_energy_per_request"].value == pytest.approx(KWH / 12235.492042198697)
+    # <phase>_energy is the GPU's (energy.gpu), what the cost models' energy estimates; the whole machine's
+    # (energy.total = cpu + gpu + ram) has its own name
+    assert m["prefill_energy"].value == pytest.approx(0.07468241252354346 * KWH)           # report.prefill.energy.gpu
+    assert m["prefill_machine_energy"].value == pytest.approx(0.08172944713225458 * KWH)   # report.prefill.energy.total
+    assert m["prefill_machine_energy"].value == pytest.approx(
+        (0.004878716540231835 + 0.07468241252354346 + 0.0021683180684792915) * KWH)      # cpu + gpu + ram
+    assert m["decode_energy"].value == pytest.approx(0.11994518651169983 * KWH)
+    assert m["decode_machine_energy"].value == pytest.approx(0.14152102857830748 * KWH)
+    assert record.extra["metric_sources"]["prefill_energy"] == "report.prefill.energy.gpu"
+    assert record.extra["metric_sources"]["prefill_machine_energy"] == "report.prefill.energy.total"
+    # 1 / efficiency, and optimum-benchmark's efficiency is work / energy.total: the machine's energy per token
+    assert m["decode_machine_energy_per_token"].value == pytest.approx(KWH / 7059021.617039943)  # 1 / tokens per kWh
+    assert m["decode_machine_energy_per_token"].unit == "J/token"
+    assert m["prefill_machine_energy_per_request"].value == pytest.approx(KWH / 12235.492042198697)
+    # ... which the log bears out: per request x its 1000 requests (num_samples) is the total, not the GPU's
+    assert m["prefill_machine_energy_per_request"].value * 1000 == pytest.approx(0.08172944713225458 * KWH)
+    assert not {"prefill_gpu_energy", "decode_gpu_energy", "decode_energy_per_token",
+                "prefill_energy_per_request"} & set(m)
     assert record.extra["report.decode.energy.cpu"] == 0.015001111233406925
     assert "prefill_latency" not in m and "memory" not in m
 
@@ -95,13 +107,27 @@ def test_codecarbon_companions_agree_with_the_report(shared_logs):
     assert prefill.format == "codecarbon"
     assert prefill.identity == {"hardware": "NVIDIA H100 80GB HBM3", "n_gpus": 1}  # "1 x NVIDIA H100 80GB HBM3"
     assert prefill.metrics["run_duration"].value == pytest.approx(390.29682144802064)
-    assert prefill.metrics["energy"].value == pytest.approx(0.08172944713225458 * KWH)
-    assert prefill.metrics["gpu_energy"].value == pytest.approx(0.07468241252354346 * KWH)
-    assert prefill.metrics["gpu_power"].value == pytest.approx(687.9673516831513)
+    # `energy` and `power` are the GPU's (gpu_energy, gpu_power), as nvidia-smi's and Zeus's; energy_consumed
+    # (cpu + gpu + ram) is the whole machine's
+    assert prefill.metrics["energy"].value == pytest.approx(0.07468241252354346 * KWH)
+    assert prefill.metrics["power"].value == pytest.approx(687.9673516831513)
+    assert prefill.metrics["energy"].value / prefill.metrics["run_duration"].value == pytest.approx(
+        687.9673516831513, rel=2e-3)                                          # 268.9 kJ / 390.3 s = 688.9 W
+    assert prefill.metrics["machine_energy"].value == pytest.approx(0.08172944713225458 * KWH)
+    assert prefill.metrics["cpu_energy"].value == pytest.approx(0.004878716540231835 * KWH)
+    assert prefill.metrics["ram_energy"].value == pytest.approx(0.0021683180684792915 * KWH)
+    assert not {"gpu_energy", "gpu_power"} & set(prefill.metrics)
     assert prefill.extra["tracking_mode"] == "machine"
-    # the report's decode energy is generate minus prefill: 0.22325047571056206 - 0.08172944713225458 kWh
+    # the report's decode figures are generate minus prefill, each under the same name as here:
+    # GPU 0.1946275990352433 - 0.07468241252354346 kWh, machine 0.22325047571056206 - 0.08172944713225458 kWh
+    report = one(folder / "benchlab_llama3.1-8b_H100_energy_star_ultrachat1000.benchmark.json").metrics
     assert generate.metrics["energy"].value - prefill.metrics["energy"].value == pytest.approx(
-        0.14152102857830748 * KWH)
+        report["decode_energy"].value)
+    assert report["decode_energy"].value == pytest.approx((0.1946275990352433 - 0.07468241252354346) * KWH)
+    assert generate.metrics["machine_energy"].value - prefill.metrics["machine_energy"].value == pytest.approx(
+        report["decode_machine_energy"].value)
+    assert report["decode_machine_energy"].value == pytest.approx((0.22325047571056206 - 0.08172944713225458) * KWH)
+    assert prefill.metrics["energy"].value == pytest.approx(report["prefill_energy"].value)
 
 
 def test_markdown_rendering_is_refused_with_a_reason(shared_logs):
@@ -125,3 +151,21 @@ def test_a_log_with_only_the_device_figure_gives_no_allocator_peak(tmp_path):
     assert "memory" not in record.metrics
     assert record.metrics["memory_global_vram"].value == pytest.approx(17699.9 * MB)
     assert record.extra["metric_sources"] == {"memory_global_vram": "report.decode.memory.max_global_vram"}
+
+
+def test_the_gpu_energy_of_several_gpus_is_a_total(tmp_path):
+    # CodeCarbon inside optimum-benchmark tracks the device_ids and sums their energy: with two GPUs energy.gpu is
+    # <phase>_energy_total, as max_allocated is memory_total; energy.total is the machine's, whatever the GPUs
+    log = tmp_path / "benchmark.json"
+    log.write_text(json.dumps({
+        "config": {"backend": {"name": "pytorch", "model": "m/x", "device": "cuda", "device_ids": "0,1"},
+                   "environment": {"gpu": ["NVIDIA A100-SXM4-80GB", "NVIDIA A100-SXM4-80GB"]}, "scenario": {}},
+        "report": {"prefill": {"energy": {"unit": "kWh", "cpu": 0.001, "ram": 0.0005, "gpu": 0.004, "total": 0.0055},
+                               "memory": {"unit": "MB", "max_allocated": 30000.0}}}}))
+    record = one(log)
+    assert record.identity["n_gpus"] == 2
+    assert record.metrics["prefill_energy_total"].value == pytest.approx(0.004 * KWH)
+    assert record.metrics["prefill_machine_energy"].value == pytest.approx((0.001 + 0.0005 + 0.004) * KWH)
+    assert record.metrics["memory_total"].value == pytest.approx(30000.0 * MB)
+    assert not {"prefill_energy", "memory", "prefill_machine_energy_total"} & set(record.metrics)
+    assert record.extra["metric_sources"]["prefill_energy_total"] == "report.prefill.energy.gpu"
