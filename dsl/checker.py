@@ -35,8 +35,9 @@ from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
 from .shared_checks import CheckSession, Reused, Sharing
-from .hertz import expr_in_hertz
-from .units import FREQUENCY, Dimension, auto_unit, dimension_name, literal_unit, parse_unit, written_in_hertz
+from .hertz import expr_in_hertz, ref_in_hertz
+from .units import (DIMENSIONLESS, FREQUENCY, Dimension, auto_unit, dimension_name, literal_unit, parse_unit,
+                    si_unit_name, written_in_hertz)
 from .limits import MAX_CHAIN_DEPTH
 from .unbound_sweeps import unbound_sweep
 
@@ -872,14 +873,26 @@ def missing_input(sources: SourceLines, block: Block, cell: ir.Cell, needed_at: 
 
 
 def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
-    """Every shown cell has one name, and its display unit has the cell's dimension."""
+    """Every shown cell has one name, and its display unit has the cell's dimension. Two shows of one name are two
+    columns where their units differ (`show t in ms, t in s`); in one unit they would be one column twice (`t [s]`
+    twice in CSV, once in JSON), so the second is refused, a show without `in UNIT` counting as in its SI unit
+    (`show t, t in s`)."""
     names: dict[tuple[str, str | None], ir.ShowItem] = {}
+    counts: dict[str, int] = {}
     for item in ctx.report.shows:
-        key = (item.name, item.unit)
+        counts[item.name] = counts.get(item.name, 0) + 1
+    for item in ctx.report.shows:
+        unit = item.unit if item.unit is not None or counts[item.name] == 1 else _si_unit_shown(checker, ctx, item)
+        key = (item.name, unit)
         if key in names:
             first = names[key]
             shown_by = _shown_by(checker.blocks, ctx.report, first)
             note = f"the first is at {first.span.location()}"
+            written = first.unit or item.unit            # `show t, t` says no unit: its message names none
+            if first.unit != item.unit:                  # `show t, t in s`: the one without a unit is in s
+                bare = first if first.unit is None else item
+                note += (f"; `{bare.ref.dotted}" + (f" as {bare.label}" if bare.label else "")
+                         + f"` without `in UNIT` is shown in {unit}, its SI unit")
             hints = ["give one of them another name with `as NAME`, or another unit"]
             if shown_by != ctx.report.name and _shown_by(checker.blocks, ctx.report, item) == ctx.report.name:
                 # A child's `show` adds to its parent's: what the parent shows cannot be shown again, nor taken back.
@@ -887,7 +900,7 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
                 hints = ["the parent shows it already: remove this one, or give it another name with `as NAME` "
                          "(docs/LANGUAGE.md, Reports: `show` in a report that extends another)"]
             checker.report("duplicate-show", f"two shown cells are named '{item.name}'"
-                           + (f" in {item.unit}" if item.unit else ""), item.span, path=f"report.{ctx.report.name}",
+                           + (f" in {unit}" if written else ""), item.span, path=f"report.{ctx.report.name}",
                            notes=[note], hints=hints)
         names.setdefault(key, item)
     _check_labels_against_axes(checker, ctx)
@@ -908,6 +921,19 @@ def check_units_of_shows(checker: Checker, ctx: ReportContext) -> None:
             checker.report("unit-mismatch", f"cannot show '{item.ref.dotted}' ({vtype.describe()}) in {item.unit} "
                            f"({dimension_name(unit.dim, written_in_hertz(item.unit))})", item.unit_span, path=f"report.{ctx.report.name}",
                            hints=unit_hints(vtype.dim, unit.dim) + [f"show it in a unit of {vtype.describe()}"])
+
+
+def _si_unit_shown(checker: Checker, ctx: ReportContext, item: ir.ShowItem) -> str | None:
+    """The unit a show without `in UNIT` is in, as its column's key has it (result.ShownColumn.make): the cell's SI
+    unit (Hz for a clock), "" for a plain count, a string or a flag; None where the cell's type is not known."""
+    vtype = checker.ref_type(item.ref, ctx.report, f"report.{ctx.report.name}")
+    if vtype.kind == "unknown":
+        return None
+    if vtype.kind != "num" or vtype.dim is None or vtype.dim == DIMENSIONLESS:
+        return ""
+    hertz = vtype.dim == FREQUENCY and ref_in_hertz(item.ref, ctx.report, checker.blocks, checker.link,
+                                                     checker.types)
+    return si_unit_name(vtype.dim, hertz)
 
 
 def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:

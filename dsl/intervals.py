@@ -20,8 +20,9 @@ ROLE = "calibration"
 
 
 def estimate_intervals(result) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Shown metric name -> (low, high) flat arrays in SI, one value per row of the result; {} without a
-    calibration. Each row's factors are the spread block's cells at that row's sweep point."""
+    """Shown metric's key ("runtime [ms]", one per shown column: a name may be shown twice, in two units) ->
+    (low, high) flat arrays in SI, one value per row of the result; {} without a calibration. Each row's factors are
+    the spread block's cells (NAME_low, NAME_high, by the shown name) at that row's sweep point."""
     name = result.ctx.fixed_roles.get(ROLE)
     if name is None:
         return {}
@@ -33,8 +34,8 @@ def estimate_intervals(result) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             continue
         low, high = (result.flat(np.asarray(evaluator.run(lambda c=cell: evaluator.cell(block, c)), dtype=float))
                      for cell in (f"{column.name}_low", f"{column.name}_high"))
-        estimate = result.column(column.name)
-        out[column.name] = (estimate * low, estimate * high)
+        estimate = result.flat(column.array)        # the column's own: `column(name)` reads the first of a name
+        out[column.key] = (estimate * low, estimate * high)
     return out
 
 
@@ -46,10 +47,10 @@ def with_intervals(result, keys: list[str], columns: list, keep: np.ndarray | No
         return keys, columns
     keys, columns = list(keys), list(columns)
     for shown in result.columns:
-        if shown.name not in intervals or shown.key not in keys or shown.axis is not None:
+        if shown.key not in intervals or shown.key not in keys or shown.axis is not None:
             continue
         at = keys.index(shown.key) + 1
-        low, high = (values / shown.scale for values in intervals[shown.name])
+        low, high = (values / shown.scale for values in intervals[shown.key])
         if keep is not None:
             low, high = low[keep], high[keep]
         keys[at:at] = [key_with_unit(f"{shown.name} low", shown.unit), key_with_unit(f"{shown.name} high", shown.unit)]

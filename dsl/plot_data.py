@@ -325,14 +325,15 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                     raise collision.error from None
                 # Two runs differ only on an axis the plot does not draw: a panel for each of its values.
                 chosen["panels"] = (collision.axis, collision.axis.coords[0])
-    values = np.broadcast_to(result.array(column.name, display=True).values, result.shape).astype(float)
+    # By the column, not its name: `--y "t [s]"` of `show t in ms, t in s` is the second column of the name `t`.
+    values = np.broadcast_to(result.array_of(column, display=True).values, result.shape).astype(float)
     if not shown.all():
         values = np.where(shown, values, np.nan)     # points eval leaves out (a `require`, a `where`) are not drawn
     measured = None
     if comparison is not None:
         match = next((m for m in comparison.metrics if m.name == column.name), None)
         if match is not None:
-            measured = _per_point(result, match.measured / match.scale)
+            measured = _per_point(result, match.measured / column.scale)     # SI, in the column's unit
 
     x_axis, x_coord = chosen.get("x", (None, None))
     categorical = (x_coord is None or x_coord.kind != "num") and x_metric is None
@@ -340,11 +341,11 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     x_values = list(range(len(x_labels))) if categorical or x_coord is None else x_coord.display_values().tolist()
     x_array = x_measured = None
     if x_metric is not None:
-        x_array = np.broadcast_to(result.array(x_metric.name, display=True).values, result.shape).astype(float)
+        x_array = np.broadcast_to(result.array_of(x_metric, display=True).values, result.shape).astype(float)
         if not shown.all():
             x_array = np.where(shown, x_array, np.nan)   # nor their x: the axis spans the points drawn (x_log)
         match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
-        x_measured = _per_point(result, match.measured / match.scale) if match is not None else None
+        x_measured = _per_point(result, match.measured / x_metric.scale) if match is not None else None
 
     # Each marked boolean, True where it is false (or has no value): a point there is drawn apart, as a set-up that
     # does not run (fits = false), not as one that does.

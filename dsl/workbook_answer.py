@@ -92,15 +92,15 @@ class AnswerParts(WholeParts):
 
     result: AnswerRows
 
-    def bounds(self, scales: dict[str, float]) -> dict[str, tuple[list, list]]:
+    def bounds(self, metrics: dict[str, ShownColumn]) -> dict[str, tuple[list, list]]:
         """Each metric's "NAME low [unit]" and "NAME high [unit]" columns (intervals.with_intervals, which the
-        chunks' tables carry), as they are."""
+        chunks' tables carry), as they are, by its name in the workbook (`metrics`: name -> shown column)."""
         out = {}
-        for column in self.result.columns:
+        for name, column in metrics.items():
             low = self.result.table_column(key_with_unit(f"{column.name} low", column.unit))
             high = self.result.table_column(key_with_unit(f"{column.name} high", column.unit))
-            if column.kind == "num" and low is not None and high is not None:
-                out[column.name] = (low.tolist(), high.tolist())
+            if low is not None and high is not None:
+                out[name] = (low.tolist(), high.tolist())
         return out
 
     def per_point_text(self, option: str) -> list[str] | None:

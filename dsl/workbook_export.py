@@ -26,7 +26,7 @@ from .input_units import display_unit, plain_number
 from .matching import Comparison
 from .render import format_number
 from .report_options import OPTIONS as REPORT_OPTIONS
-from .result import Result, key_with_unit
+from .result import Result, ShownColumn, key_with_unit
 from .workbook_pictures import workbook_pictures
 from .workbook_setup import evaluation_cells, setup_lines, shown_path
 
@@ -57,6 +57,16 @@ def _swept_cell(ctx, ref: ir.Ref) -> str | None:
     return entry[1].name if entry is not None else None
 
 
+def metric_names(columns: list[ShownColumn]) -> list[str]:
+    """Each shown metric's name in the workbook (MetricSpec.name, the key of its row values): the column's name, or
+    its key (`workload.t [ms]`) where another metric has that name (`show workload.t in ms, workload.t in s`: two
+    columns named `workload.t`, each a group of its own, as each is a column of the CSV)."""
+    counts: dict[str, int] = {}
+    for column in columns:
+        counts[column.name] = counts.get(column.name, 0) + 1
+    return [column.key if counts[column.name] > 1 else column.name for column in columns]
+
+
 def _shown_values(result: Result, column) -> np.ndarray:
     """One shown column's values per row in its display unit, by the column (a cell shown twice in two units is two
     columns of one name: `display_column(name)` reads the first; its key, `mem [KiB]`, is the CSV's and its own)."""
@@ -72,13 +82,15 @@ class WholeParts:
         self.result = result
         self._order: list[tuple[str, str]] | None = None    # workbook_setup.evaluation_cells, found once
 
-    def bounds(self, scales: dict[str, float]) -> dict[str, tuple[list, list]]:
-        """Shown metric -> (low, high) per row, in the metric's display unit (`scales`: SI / display); {} without a
-        calibration."""
+    def bounds(self, metrics: dict[str, ShownColumn]) -> dict[str, tuple[list, list]]:
+        """Metric (its name in the workbook: metric_names) -> (low, high) per row, in the display unit of its shown
+        column (`metrics`: name -> column); {} without a calibration."""
         from .intervals import estimate_intervals
 
-        return {name: ((low / scales[name]).tolist(), (high / scales[name]).tolist())
-                for name, (low, high) in estimate_intervals(self.result).items()}
+        intervals = estimate_intervals(self.result)
+        return {name: ((low / column.scale).tolist(), (high / column.scale).tolist())
+                for name, column in metrics.items() if column.key in intervals
+                for low, high in (intervals[column.key],)}
 
     def per_point_text(self, option: str) -> list[str] | None:
         """The report cell `option` (`section`, `note`) per row; None where the report has none."""
@@ -171,22 +183,24 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
         id_names += ["valid", "violates"]
         id_values += list(marks)
 
+    # The runs are matched by the shown name (`runtime`); each metric's values are keyed by its name in the workbook
+    # (metric_names: the key where a name is shown twice, `show t in ms, t in s`) and are in its own display unit.
     measured = {m.name: m for m in (comparison.metrics if comparison else [])}
     carried = comparison.carried if comparison is not None else None
     derived = {m.name for m in (comparison.metrics if comparison else []) if m.derived}
-    metrics = [MetricSpec(name=c.name, title=title_of(c.name), unit=c.unit,
+    by_name = dict(zip(metric_names(numeric_shows), numeric_shows))
+    metrics = [MetricSpec(name=name, title=title_of(c.name), unit=c.unit,
                           measured=carried is None or c.name in carried,
-                          derived=DERIVED_THROUGHPUT if c.name in derived else "") for c in numeric_shows]
-    estimates = {c.name: _shown_values(result, c).tolist() for c in numeric_shows}
-    scales = {c.name: c.scale for c in numeric_shows}
+                          derived=DERIVED_THROUGHPUT if c.name in derived else "") for name, c in by_name.items()]
+    estimates = {name: _shown_values(result, c).tolist() for name, c in by_name.items()}
     # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15
     # significant digits, what a float holds for sure, the number the log gave is shown again.
-    measured_lists = {name: [float(f"{value:.15g}") for value in (m.measured / m.scale).tolist()]
-                      for name, m in measured.items()}
+    measured_lists = {name: [float(f"{value:.15g}") for value in (measured[c.name].measured / c.scale).tolist()]
+                      for name, c in by_name.items() if c.name in measured}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
-    bounds = parts.bounds(scales)
+    bounds = parts.bounds(by_name)
     sections_of = parts.per_point_text("section") or [result.report] * n
     notes_of = parts.per_point_text("note") or [""] * n
     if result.rows is not None and result.rows.missing.any():     # a question's group with no answer: say why

@@ -170,7 +170,7 @@ def test_the_command_writes_a_perf_file_that_a_report_imports(tmp_path, capsys):
     low, high = (float(line.split("=")[1]) for line in text.splitlines() if line.strip().startswith("runtime_"))
     from perfdsl.intervals import estimate_intervals
 
-    lows, highs = estimate_intervals(result)["runtime"]
+    lows, highs = estimate_intervals(result)["runtime [ms]"]          # by the column's key: one per show
     assert lows == pytest.approx(result.column("runtime") * low)
     assert highs == pytest.approx(result.column("runtime") * high)
     assert main(["eval", str(user), "--report", "mine", "--format", "csv"]) == 0
@@ -345,6 +345,27 @@ def test_the_seed_report_shows_the_calibrations_interval(capsys):
     for row in rows:
         assert row["runtime low [ms]"] == pytest.approx(row["runtime [ms]"] * low)
         assert row["runtime high [ms]"] == pytest.approx(row["runtime [ms]"] * high)
+
+
+def test_each_column_of_a_shared_name_takes_the_spread_of_its_own_estimate(capsys):
+    """Two cells shown under one name in two units (`t in ms as a, u in s as a`) share the factors `a_low` and
+    `a_high`, each times its own estimate: at batch 1, u = 1 x 3 s gives 0.5 x 3 = 1.5 s and 2 x 3 = 6 s. Before,
+    both columns' bounds were those of the first, t (1 and 4 s beside 3 s)."""
+    text = ("workload wl {\n    sweep batch = [1, 2, 4]\n    t = batch * 2 s\n    u = batch * 3 s\n}\n"
+            "costmodel spread {\n    a_low = 0.5\n    a_high = 2\n}\n"
+            "report r {\n    workload = wl\n    calibration = spread\n"
+            "    show workload.t in ms as a, workload.u in s as a\n}\n")
+    result = perfdsl.load([], texts={"r.perf": text}).evaluate()
+    from perfdsl.intervals import with_intervals
+
+    keys, columns = with_intervals(result, *result.table())
+    table = dict(zip(keys, (column.tolist() for column in columns)))
+    assert keys == ["batch", "a [ms]", "a low [ms]", "a high [ms]", "a [s]", "a low [s]", "a high [s]"]
+    batches = [1, 2, 4]
+    assert table["a low [ms]"] == [b * 2 * 0.5 * 1000 for b in batches]
+    assert table["a high [ms]"] == [b * 2 * 2.0 * 1000 for b in batches]
+    assert table["a low [s]"] == [b * 3 * 0.5 for b in batches]
+    assert table["a high [s]"] == [b * 3 * 2.0 for b in batches]
 
 
 def test_the_seed_reports_rows_take_the_spread_of_the_calibration_fitted_on_runs_like_them(capsys):

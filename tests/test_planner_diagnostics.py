@@ -245,6 +245,27 @@ Reports: `show` in a report that extends another)
 """)
 
 
+def test_a_cell_shown_bare_and_in_its_si_unit_is_one_column_twice(work, capsys):
+    # Before: no error; the CSV had two columns `c.t [s]` and JSON one (a record holds a key once), the other lost.
+    (work / "twice.perf").write_text("costmodel c { t = 2 s }\nreport r { show c.t, c.t in s }\n")
+    assert run(["check", "twice.perf"], capsys) == (1, "", """\
+error[duplicate-show]: two shown cells are named 'c.t' in s
+  --> twice.perf:2:22
+  |
+2 | report r { show c.t, c.t in s }
+  |                      ^^^^^^^^
+  = note: the first is at twice.perf:2:17; `c.t` without `in UNIT` is shown in s, its SI unit
+  = in: report.r
+  = help: give one of them another name with `as NAME`, or another unit
+
+1 error
+""")
+    # in another unit, or under another name, they are two columns: `c.t [s]` and `c.t [ms]`, `c.t [s]` and `u [s]`
+    for shows in ("c.t, c.t in ms", "c.t, c.t as u", "c.t in ms, c.t in s"):
+        (work / "twice.perf").write_text(f"costmodel c {{ t = 2 s }}\nreport r {{ show {shows} }}\n")
+        assert run(["check", "twice.perf"], capsys)[0] == 0, shows
+
+
 def test_a_column_named_like_an_axis_is_an_error(work, capsys):
     # Before: no error; the output had the axis 'batch' and the column 'batch [ms]', and `where batch > 1` read the
     # axis where the user meant the column.

@@ -149,6 +149,27 @@ def test_seed_view_sets_the_measured_runs_beside_the_estimates():
     assert view.y_log and view.y_label == "runtime (ms)"
 
 
+def test_a_cell_shown_in_two_units_is_drawn_in_the_one_named(tmp_path: Path):
+    """`show cost.runtime in ms as runtime, cost.runtime in s as runtime`: --y "runtime [s]" draws the second
+    column, in s, and --y "runtime [ms]" the runs in ms. tests/fixtures: org/tiny on card A measured 25 ms (1 GPU)
+    and 40 ms (8); the estimate is 2 FLOP x 1e9 x 1000 / 100 TFLOP/s = 20 ms at both. Before, the values were the
+    first column's (20 ms drawn as s) and the runs in the last column's unit (0.025 drawn as ms)."""
+    fixtures = Path(__file__).parent / "fixtures"
+    (tmp_path / "twice.perf").write_text(
+        f'import "{fixtures / "specs" / "matching.perf"}"\n'
+        f'report twice {{\n    measured = "{fixtures / "logs" / "matching_runs.csv"}"\n'
+        "    model = tiny\n    hardware = card_a\n    workload = step\n"
+        "    show cost.runtime in ms as runtime, cost.runtime in s as runtime\n}\n")
+    evaluated = perfdsl.evaluate_with_runs(perfdsl.load([tmp_path / "twice.perf"]), "twice")
+    estimate, runs = 2 * 1e9 * 1000 / 100e12, [25e-3, 40e-3]               # s, at n_gpus 1 and 8
+    for y, unit, scale in (("runtime [ms]", "ms", 1e-3), ("runtime [s]", "s", 1.0)):
+        view = metric_view(evaluated.result, evaluated.comparison, y=y, x="n_gpus")
+        (series,) = view.panels[0].series
+        assert view.y_label == f"runtime ({unit})"
+        assert series.estimated.tolist() == pytest.approx([estimate / scale] * 2)
+        assert series.measured.tolist() == pytest.approx([run / scale for run in runs])
+
+
 def test_capacity_view_holds_the_other_axes_and_uses_a_log_batch_axis():
     result = perfdsl.load([CAPACITY]).evaluate(overrides={"model": "llama3_1_8b",
                                                           "hardware": "h100_sxm5,a100_80gb_sxm4"})

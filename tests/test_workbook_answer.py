@@ -226,6 +226,40 @@ def test_a_calibrations_low_and_high_come_from_the_answers_own_columns(tmp_path)
     assert any(row[0] == "Cost model" and row[1].startswith("spread: ") for row in rows_of(chunks["Setup"]))
 
 
+TWICE = """\
+workload wl {
+    sweep batch = [1, 2, 4]
+    sweep n = [1, 3]
+    t = batch * n * 2 s
+}
+costmodel spread {
+    t_low = 0.5
+    t_high = 2
+}
+report r {
+    workload = wl
+    calibration = spread
+    show workload.t in ms as t, workload.t in s as t
+    best min t per batch
+}
+"""
+
+
+def test_a_cell_shown_in_two_units_is_answered_in_each(tmp_path):
+    """The answer's `t [ms]` and `t [s]`, with their low and high, each in its unit, as the CSV has them: at batch 1
+    the best is n = 1, t = 1 x 1 x 2 s = 2000 ms and 2 s, low 0.5 and high 2 times that. Before, both groups held
+    the second's values, and the ms group no low or high."""
+    (tmp_path / "twice.perf").write_text(TWICE)
+    whole = openpyxl.load_workbook(eval_to(tmp_path, "whole.xlsx", str(tmp_path / "twice.perf")))
+    chunks = openpyxl.load_workbook(eval_to(tmp_path, "chunks.xlsx", str(tmp_path / "twice.perf"),
+                                            "--chunk-points", "2"))
+    assert rows_of(chunks["r"]) == rows_of(whole["r"]) == [
+        [None, None, "T (ms)", None, None, "T (s)", None, None],
+        ["batch", "n"] + ["Estimated", "Estimated low", "Estimated high"] * 2,
+        *([batch, 1, batch * 2 * 1000.0, batch * 2 * 0.5 * 1000, batch * 2 * 2.0 * 1000,
+           batch * 2.0, batch * 2 * 0.5, batch * 2 * 2.0] for batch in (1, 2, 4))]
+
+
 def test_the_per_point_section_and_note_are_not_applied_and_about_says_so(tmp_path):
     (tmp_path / "sections.perf").write_text(SPREAD.replace("    show q\n", '    show q\n    section = if(b > 35, '
                                                            '"wide", "narrow")\n    note = if(a > 1, "a note", "")\n'))

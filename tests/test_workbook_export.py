@@ -269,3 +269,77 @@ def test_a_second_evaluation_of_a_program_lists_the_same_inputs(tmp_path, monkey
     assert len(first) == 155
     # read only by constant cells (opt_1_3b's weights): what the second evaluation's memo lacked
     assert first["opt_1_3b", "attn_params_per_layer"] == second["opt_1_3b", "attn_params_per_layer"]
+
+
+# ---- one cell shown twice, in two units: a column group each, in its own unit ------------------------------------
+
+TWICE = ("workload wl {\n  sweep batch = [1, 2, 4]\n  t = batch * 2 s\n}\n"
+         "report r {\n  workload = wl\n  show workload.t in ms, workload.t in s\n}\n")
+
+
+def sheet_rows(path: Path, sheet: str, values: bool = False) -> list[tuple]:
+    """A sheet's rows; `values`: formulas as the values cached in the file."""
+    return list(openpyxl.load_workbook(path, data_only=values)[sheet].iter_rows(values_only=True))
+
+
+def test_a_cell_shown_in_two_units_is_written_in_each(tmp_path):
+    """`show workload.t in ms, workload.t in s` (t = batch x 2 s) is the CSV's `workload.t [ms]` and `workload.t [s]`:
+    at batch 1, 1 x 2 s = 2000 ms and 2 s. The workbook kept a metric's values by the cell's name, so both groups
+    held the second's: 2.0 under 'Workload t (ms)'."""
+    (tmp_path / "d.perf").write_text(TWICE)
+    out = tmp_path / "d.xlsx"
+    assert main(["eval", str(tmp_path / "d.perf"), "-q", "-o", str(out)]) == 0
+    rows = sheet_rows(out, "r")
+    assert rows[:2] == [(None, "Workload t (ms)", "Workload t (s)"), ("batch", "Estimated", "Estimated")]
+    assert rows[2:] == [(batch, batch * 2 * 1000.0, batch * 2.0) for batch in (1, 2, 4)]
+
+
+def test_a_measured_metric_shown_in_two_units_compares_in_each(tmp_path):
+    """A runs report (points = "runs") showing the runtime in ms and in s, both named `runtime`, the name its runs
+    give: each group's Measured and Estimated are in its unit, and the Summary's statistics and chart ends too.
+    tests/fixtures/logs/matching_runs.csv's first run, org/tiny on card A, measured 25 ms; the estimate is
+    2 FLOP x 1e9 x 1000 / 100 TFLOP/s = 20 ms. Before, the ms group held seconds (0.025, 0.02)."""
+    fixtures = Path(__file__).parent / "fixtures"
+    (tmp_path / "twice.perf").write_text(
+        f'import "{fixtures / "specs" / "matching.perf"}"\n'
+        "report twice {\n"
+        f'    measured = "{fixtures / "logs" / "matching_runs.csv"}"\n'
+        '    points = "runs"\n    sweep model = [tiny, small]\n    sweep hardware = [card_a, card_b]\n'
+        "    workload = step\n"
+        "    show model.hf_id as Model, hardware.label as Device, cost.runtime in ms as runtime,\n"
+        "         cost.runtime in s as runtime\n}\n")
+    out = tmp_path / "twice.xlsx"
+    assert main(["eval", str(tmp_path / "twice.perf"), "--report", "twice", "-q", "-o", str(out)]) == 0
+    rows = sheet_rows(out, "twice", values=True)
+    assert rows[0][:9] == (None, None, None, "Runtime (ms)", None, None, "Runtime (s)", None, None)
+    assert rows[1][:9] == ("Model", "Device", "n_gpus") + ("Measured", "Estimated", "Error") * 2
+    estimate = {"NVIDIA Card A": 2 * 1e9 * 1000 / 100e12, "NVIDIA Card B": 2 * 2e9 * 1000 / 200e12}    # s
+    measured = {("org/tiny", "NVIDIA Card A", 1): 25e-3, ("org/tiny", "NVIDIA Card A", 8): 40e-3,
+                ("org/small", "NVIDIA Card B", 1): 16e-3}
+    assert [row[:3] for row in rows[2:]] == list(measured)
+    for row in rows[2:]:
+        run, estimated = measured[row[:3]], estimate[row[1]]
+        assert row[3:5] == pytest.approx((run * 1000, estimated * 1000))
+        assert row[6:8] == pytest.approx((run, estimated))
+        assert row[5] == pytest.approx((estimated - run) / run)
+        assert row[8] == pytest.approx((estimated - run) / run)
+    summary = sheet_rows(out, "Summary", values=True)
+    assert [row[1:5] for row in summary[1:3]] == [("Runtime", "ms", 3, 3), ("Runtime", "s", 3, 3)]
+    ends = {row[1]: row[2:4] for row in summary if row[0] == "twice" and row[1].startswith("Runtime (")}
+    assert ends["Runtime (ms)"] == pytest.approx((16e-3 * 1000, 40e-3 * 1000))     # y = x from the least to the most
+    assert ends["Runtime (s)"] == pytest.approx((16e-3, 40e-3))
+
+
+def test_a_calibrations_spread_of_a_cell_shown_in_two_units_is_in_each(tmp_path):
+    """Estimated low / high beside each of `t in ms` and `t in s`: 0.5 and 2 x (1 x 2 s) = 1000 and 4000 ms, 1 and 4
+    s. Before, the ms group had none (its bounds were kept under the name, in the second's unit)."""
+    text = TWICE.replace("report r {\n", "costmodel spread {\n  t_low = 0.5\n  t_high = 2\n}\n"
+                                        "report r {\n  calibration = spread\n")
+    (tmp_path / "cal.perf").write_text(text.replace("workload.t in ms, workload.t in s",
+                                                    "workload.t in ms as t, workload.t in s as t"))
+    out = tmp_path / "cal.xlsx"
+    assert main(["eval", str(tmp_path / "cal.perf"), "-q", "-o", str(out)]) == 0
+    rows = sheet_rows(out, "r")
+    assert rows[1] == ("batch",) + ("Estimated", "Estimated low", "Estimated high") * 2
+    assert rows[2:] == [(batch, batch * 2 * 1000.0, batch * 2 * 0.5 * 1000, batch * 2 * 2.0 * 1000,
+                         batch * 2.0, batch * 2 * 0.5, batch * 2 * 2.0) for batch in (1, 2, 4)]

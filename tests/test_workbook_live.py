@@ -317,6 +317,29 @@ def test_live_needs_a_workbook(capsys):
                                        "  = help: e.g. perfdsl eval REPORT.perf --live -o out.xlsx\n\n1 error\n")
 
 
+def test_a_cell_shown_in_two_units_reads_its_own_calculation_row(tmp_path):
+    """`show workload.t in ms, workload.t in s` (t = batch x 2 s) has a Calculation row per column, `workload.t [ms]`
+    dividing by 0.001; each Estimated reads its own, and recalculates to 1 x 2 s = 2000 ms and 2 s at batch 1. Before,
+    both read the first row (the name's) and cached the second's values: 2000 under (s), 2 cached under (ms)."""
+    path = tmp_path / "d.xlsx"
+    text = ("workload wl {\n  sweep batch = [1, 2, 4]\n  t = batch * 2 s\n}\n"
+            "report r {\n  workload = wl\n  show workload.t in ms, workload.t in s\n}\n")
+    program = perfdsl.load([], texts={"d.perf": text})
+    perfdsl.export_workbook(program.evaluate(), None, str(path), live=True)
+    calculation = [row[0] for row in openpyxl.load_workbook(path)["Calculation"].iter_rows(values_only=True)]
+    ms, s = calculation.index("workload.t [ms]") + 1, calculation.index("workload.t [s]") + 1
+    sheet = openpyxl.load_workbook(path)["r"]
+    letters = [column_letter(5 + point) for point in range(3)]          # the points' columns: E, F, G
+    assert [[sheet.cell(row, column).value for column in (2, 3)] for row in (3, 4, 5)] == \
+        [[f"=Calculation!{letter}{ms}", f"=Calculation!{letter}{s}"] for letter in letters]
+    cached = openpyxl.load_workbook(path, data_only=True)["r"]
+    expected = [[batch * 2 * 1000.0, batch * 2.0] for batch in (1, 2, 4)]
+    assert [[cached.cell(row, column).value for column in (2, 3)] for row in (3, 4, 5)] == expected
+    cells = recalculate(path)
+    recalculated = [cells[("R", f"{letter}{row}")] for row in (3, 4, 5) for letter in "BC"]
+    assert recalculated == pytest.approx([value for pair in expected for value in pair], rel=TOLERANCE)
+
+
 # ---- LibreOffice: the whole seed report and a capacity question --------------------------------------------------
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
