@@ -25,6 +25,7 @@ _SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "t
 _FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
 _FILE_ONLY_NAMES = {"xlsx": "a workbook", "parquet": "a Parquet file"}
 _FORMAT_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIX_FORMATS.items()}
+_TEXT_FORMAT_NAMES = {"table": "a table", "csv": "CSV", "json": "JSON", "jsonl": "JSON Lines"}   # FORMATS, in hints
 # The format an example file name of a help takes where --format names none: -o has no default format (its suffix
 # chooses), and CSV is the one every output path writes (a chunked sweep's rows too, unlike the table's .txt).
 _EXAMPLE_FORMAT = "csv"
@@ -749,7 +750,10 @@ def _output_format(args) -> str:
                                    hints=[f"the suffix {suffix} writes {_FILE_ONLY_NAMES[by_suffix]}: drop --format, "
                                           f"or write {args.format} to -o FILE{_FORMAT_SUFFIX[args.format]}"]))
         if args.format and by_suffix and by_suffix != args.format:
-            raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
+            raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'",
+                                   hints=[f"the suffix {suffix} writes {_TEXT_FORMAT_NAMES[by_suffix]}: drop "
+                                          f"--format, or write {_TEXT_FORMAT_NAMES[args.format]} to -o "
+                                          f"{os.path.splitext(args.output)[0]}{_FORMAT_SUFFIX[args.format]}"]))
         return by_suffix if by_suffix in _FILE_ONLY else (args.format or by_suffix)
     return args.format or "table"
 

@@ -478,7 +478,8 @@ _TABLE = [
               "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
               "written from one whole evaluation, not from rows streamed chunk by chunk",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
-              ".parquet take none; ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "
+              ".parquet take none; where -o's suffix names another format, drop --format or change the suffix; "
+              "ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "
               "evaluated in chunks with no question: leave out the option that asked for chunks, or "
               "write -o FILE.csv, .jsonl or .parquet (a question's answer is a workbook); choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "

@@ -1,0 +1,77 @@
+"""Slips of a command line that perfdsl took without a word, or named without saying what to give:
+
+- a name of --set or --at given twice with different values: the last one won (`--set batch=1 --set batch=8`
+  evaluated batch=8), in every command that takes them; now error[bad-option] naming both, exit status 2;
+- a negative count (`explain --depth -1` traced as --depth 0; calibrate's --bootstrap and --starts below 0 taken
+  as 0, --seed -1 and --f-scale 0 an internal error after the fit): refused, exit 2, with what to give;
+- an option the command does not have (`eval --formt csv`, `plot -y tpot`): argparse's top-level usage
+  `perfdsl [-h] [--version] COMMAND ...` and no word of the option meant; now the command's usage and its closest
+  options;
+- `--format csv -o cmp2.json`: refused with no help line; now it says what each choice writes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from perfdsl import cli
+
+PROGRAM = """\
+hardware gpu1 {
+    peak = 100 TFLOP/s
+}
+model m1 { params = 1e9 }
+workload grid {
+    sweep batch = [1, 2, 8]
+    sweep seq = [128, 256]
+    tokens = batch * seq * 1 token
+}
+costmodel prefill {
+    flops   = 2 FLOP/token * model.params * workload.tokens
+    runtime = flops / hardware.peak
+}
+report example {
+    model = m1
+    hardware = gpu1
+    workload = grid
+    show prefill.runtime in ms
+}
+"""
+
+# prefill.runtime [ms] at batch 8, seq 128: 2 * 1e9 * 8 * 128 / 100e12 s
+RUNTIME_8_128 = 2 * 1e9 * 8 * 128 / 100e12 * 1e3
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys):
+    """run(*argv) -> (exit status, stdout, stderr) in a folder holding prog.perf; an argparse exit is its status."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "120")          # argparse wraps its usage line at the terminal's width
+    (tmp_path / "prog.perf").write_text(PROGRAM)
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "error[internal]" not in err, err
+        return code, out, err
+
+    return invoke
+
+
+# ---- --format against -o's suffix -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt, output, hint", [
+    ("csv", "cmp2.json", "the suffix .json writes JSON: drop --format, or write CSV to -o cmp2.csv"),
+    ("table", "out/cmp2.jsonl", "the suffix .jsonl writes JSON Lines: drop --format, or write a table to -o "
+                                "out/cmp2.txt"),
+    ("json", "cmp2.txt", "the suffix .txt writes a table: drop --format, or write JSON to -o cmp2.json"),
+])
+def test_a_format_that_contradicts_the_suffix_says_what_each_writes(run, fmt, output, hint):
+    # Before: the error alone, with no help line.
+    code, out, err = run("eval", "prog.perf", "--format", fmt, "-o", output)
+    assert (code, out, err) == (2, "", f"error[bad-output]: --format {fmt} does not match '{output}'\n"
+                                       f"  = help: {hint}\n\n1 error\n")
