@@ -62,6 +62,53 @@ def run(tmp_path, monkeypatch, capsys):
     return invoke
 
 
+# ---- an option the command does not have ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, left_over, hint", [
+    (["eval", "prog.perf", "--formt", "csv"], "--formt csv", "perfdsl eval has no option --formt: did you mean --format?"),
+    (["eval", "--formt", "csv", "prog.perf"], "--formt", "perfdsl eval has no option --formt: did you mean --format?"),
+    (["eval", "prog.perf", "--formt=csv"], "--formt=csv", "perfdsl eval has no option --formt: did you mean --format?"),
+    (["eval", "prog.perf", "-format", "csv"], "-format csv", "perfdsl eval has no option -format: did you mean --format?"),
+    (["plot", "prog.perf", "-o", "p.png", "-y", "tpot"], "-y tpot", "perfdsl plot has no option -y: did you mean --y?"),
+    (["explain", "prog.perf", "batch", "--depht", "2"], "--depht 2",
+     "perfdsl explain has no option --depht: did you mean --depth?"),
+    (["check", "-J", "2", "prog.perf"], "-J", "perfdsl check has no option -J: did you mean -j?"),
+    (["eval", "prog.perf", "--frobnicate"], "--frobnicate",
+     "perfdsl eval has no option --frobnicate: `perfdsl eval --help` lists its options"),
+    (["cache", "info", "--al"], "--al", "perfdsl cache info has no option --al: `perfdsl cache info --help` lists "
+                                        "its options"),
+])
+def test_an_unknown_option_is_said_with_the_commands_usage_and_the_closest_option(run, argv, left_over, hint):
+    # Before: "usage: perfdsl [-h] [--version] COMMAND ...", "perfdsl: error: unrecognized arguments: --formt csv"
+    # and no hint.
+    code, out, err = run(*argv)
+    command = " ".join(argv[:2] if argv[0] == "cache" else argv[:1])
+    assert code == 2
+    assert err.startswith(f"usage: perfdsl {command} [-h]")
+    assert err.splitlines()[-2:] == [f"perfdsl {command}: error: unrecognized arguments: {left_over}",
+                                     f"  = help: {hint}"]
+
+
+def test_a_misspelt_option_that_leaves_a_required_one_out_is_named_too(run):
+    code, _, err = run("plot", "prog.perf", "-y", "tpot")
+    assert code == 2
+    assert err.splitlines()[-2:] == ["perfdsl plot: error: the following arguments are required: -o/--output",
+                                     "  = help: perfdsl plot has no option -y: did you mean --y?"]
+
+
+@pytest.mark.parametrize("argv, unknown", [
+    (["eval", "prog.perf", "--form", "csv", "--frobnicate"], "--frobnicate"),     # --form: argparse takes --format
+    (["eval", "prog.perf", "-ofile.csv", "--frobnicate"], "--frobnicate"),        # -o with its value attached
+    (["explain", "prog.perf", "x", "--at", "batch=-1", "--depht", "2"], "--depht"),   # a value, not an option
+    (["explain", "prog.perf", "x", "--depth", "-1", "--depht", "2"], "--depht"),      # a number, not an option
+])
+def test_only_the_unknown_option_is_named_not_what_argparse_takes(run, argv, unknown):
+    code, _, err = run(*argv)
+    assert code == 2
+    assert [line.split(":")[1] for line in err.splitlines() if "has no option" in line] == [
+        f" perfdsl {argv[0]} has no option {unknown}"]
+
+
 # ---- --format against -o's suffix -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt, output, hint", [
