@@ -161,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
                     "those the report's `measured` cell names")
     ex.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs read as well as the report's own (points = \"runs\")")
-    ex.add_argument("--depth", type=int, default=50, help="how deep to trace (default 50)")
+    ex.add_argument("--depth", type=int, default=50, metavar="N",
+                    help="how many levels of precedents to trace, 0 or more (0: the cell alone; default 50)")
 
     ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -190,12 +191,14 @@ def _parser() -> argparse.ArgumentParser:
                      "source (the run log) or any axis of the report")
     cal.add_argument("--loss", default="soft_l1", help="linear, soft_l1 (default), huber, cauchy or arctan")
     cal.add_argument("--f-scale", type=float, default=0.05, help="where the robust loss turns linear, in log "
-                     "ratio (default 0.05, about 5%%)")
-    cal.add_argument("--bootstrap", type=int, default=100, metavar="N", help="bootstrap refits (default 100; 0: none)")
+                     "ratio, above 0 (default 0.05, about 5%%)")
+    cal.add_argument("--bootstrap", type=int, default=100, metavar="N",
+                     help="bootstrap refits, 0 or more (default 100; 0: none)")
     cal.add_argument("--resample", default="residuals", help="residuals (default) or runs")
     cal.add_argument("--starts", type=int, default=8, metavar="N",
-                     help="fit also from N points spread over the bounds and keep the best (default 8)")
-    cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's and the starts' random draws")
+                     help="fit also from N points spread over the bounds and keep the best, 0 or more (default 8)")
+    cal.add_argument("--seed", type=int, default=0, metavar="N",
+                     help="of the bootstrap's and the starts' random draws, 0 or more (default 0)")
     cal.add_argument("--report", help=_REPORT_HELP)
     cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
                      help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
@@ -1312,6 +1315,12 @@ def cmd_explain(args) -> int:
     from .explain_runs import with_runs
     from .program import load
 
+    from .errors import UsageError, error
+
+    if args.depth < 0:
+        raise UsageError(error("bad-option", f"--depth {args.depth}: the depth of the tree of precedents is 0 or "
+                               "more", hints=["give how many levels of precedents to show, 0 or more (0: the cell "
+                                              "alone; e.g. --depth 2), or leave out --depth for 50"]))
     # A report with points = "runs" has the points its runs matched, over the axes their fields make (as eval).
     program, points, matched = with_runs(load([args.file]), args.report, _parse_sets(args.sets),
                                          args.measured or None, args.add_measured, os.path.dirname(args.file))
@@ -1344,7 +1353,7 @@ def cmd_calibrate(args) -> int:
     """Fit, write the .perf file and the residuals (perfdsl.calibrate); the summary goes to stderr."""
     import shlex
 
-    from .calibrate import calibrate
+    from .calibrate import calibrate, check_settings
     from .calibration_imports import check_written, fails_check_warning, set_twice, set_twice_warning
     from .calibration_report import check_outputs, summary_lines, write_outputs
     from pathlib import Path
@@ -1354,6 +1363,7 @@ def cmd_calibrate(args) -> int:
     from .output import write_bytes_atomically
     from .render import write_table
 
+    check_settings(args.loss, args.f_scale, args.bootstrap, args.resample, args.seed, args.starts)  # before the runs
     problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
                               overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
     check_outputs(problem, args.file, args.output, args.residuals)

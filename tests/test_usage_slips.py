@@ -62,6 +62,38 @@ def run(tmp_path, monkeypatch, capsys):
     return invoke
 
 
+# ---- counts below what they mean ------------------------------------------------------------------------------
+
+def test_explain_refuses_a_negative_depth(run):
+    # Before: --depth -1 traced as --depth 0, exit 0.
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--depth", "-1")
+    assert (code, out, err) == (2, "", "error[bad-option]: --depth -1: the depth of the tree of precedents is 0 or "
+                                       "more\n  = help: give how many levels of precedents to show, 0 or more (0: "
+                                       "the cell alone; e.g. --depth 2), or leave out --depth for 50\n\n1 error\n")
+
+
+@pytest.mark.parametrize("option, value, message, hint", [
+    ("--bootstrap", "-3", "--bootstrap -3: a count of bootstrap refits is 0 or more",
+     "give a whole number, 0 or more (0: none; default 100)"),
+    ("--starts", "-2", "--starts -2: a count of starts spread over the bounds is 0 or more",
+     "give a whole number, 0 or more (0: from the cells' values alone; default 8)"),
+    ("--seed", "-1", "--seed -1: a seed of the random draws is 0 or more",
+     "give a whole number, 0 or more (default 0)"),
+    ("--f-scale", "0", "--f-scale 0: where the robust loss turns linear is a log ratio above 0",
+     "give e.g. --f-scale 0.05 (the default: errors beyond about 5% count linearly)"),
+    ("--f-scale", "-0.1", "--f-scale -0.1: where the robust loss turns linear is a log ratio above 0",
+     "give e.g. --f-scale 0.05 (the default: errors beyond about 5% count linearly)"),
+    ("--f-scale", "nan", "--f-scale nan: where the robust loss turns linear is a log ratio above 0",
+     "give e.g. --f-scale 0.05 (the default: errors beyond about 5% count linearly)"),
+])
+def test_calibrate_refuses_a_count_below_what_it_means_before_reading_the_runs(run, option, value, message, hint):
+    # Before: --bootstrap -3 and --starts -2 fitted as 0, --f-scale -0.1 fitted; --seed -1 and --f-scale 0 ended in
+    # error[internal] after the fit. runs.csv does not exist: the setting is refused first.
+    code, out, err = run("calibrate", "prog.perf", "--measured", "runs.csv", "--fit", "gpu1.peak", "-o", "c.perf",
+                         option, value)
+    assert (code, out, err) == (2, "", f"error[bad-option]: {message}\n  = help: {hint}\n\n1 error\n")
+
+
 # ---- an option the command does not have ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv, left_over, hint", [
