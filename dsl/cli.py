@@ -71,6 +71,9 @@ class Progress:
 _REPORT_HELP = ("which report to run; by default the one report of the file(s) named, where they define one (reports "
                 "of the files they import are not counted), or the one report loaded")
 
+# --set and --at: a name given again must have the same value (_refuse_repeats).
+_REPEAT_HELP = "a name given twice with different values is refused"
+
 def _parser() -> argparse.ArgumentParser:
     from .usage_hints import UsageParser
 
@@ -117,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     ev.add_argument("--report", help=_REPORT_HELP)
     ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
-                    help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
+                    help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s" '
+                         f'({_REPEAT_HELP})')
     ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix; Parquet "
                     "and workbooks are chosen by the suffix alone: -o FILE.parquet, -o FILE.xlsx)")
     ev.add_argument("-o", "--output", metavar="OUT", help=f"write to a file ({' '.join(_SUFFIX_FORMATS)})")
@@ -154,8 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--report", help=_REPORT_HELP)
     ex.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
                     help="the sweep point (axes not given take their first value; with points = \"runs\", the "
-                    "first of the runs' points that match, as eval's rows)")
-    ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+                    f"first of the runs' points that match, as eval's rows; {_REPEAT_HELP})")
+    ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                    help=f"override a cell or a sweep, as eval's --set ({_REPEAT_HELP})")
     ex.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs that make the points of a report with points = \"runs\" (as eval), instead of "
                     "those the report's `measured` cell names")
@@ -201,7 +206,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="of the bootstrap's and the starts' random draws, 0 or more (default 0)")
     cal.add_argument("--report", help=_REPORT_HELP)
     cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
-                     help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
+                     help=f"override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only "
+                          f"({_REPEAT_HELP})")
     cal.add_argument("-o", "--output", required=True, metavar="OUT.perf", help="the calibrated .perf file")
     cal.add_argument("--residuals", metavar="FILE", help="write the residuals per run (.csv .txt .xlsx) instead of "
                      "printing them")
@@ -234,12 +240,14 @@ def _plot_parser(sub) -> None:
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help=_REPORT_HELP)
-    plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+    plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                      help=f"override a cell or a sweep, as eval's --set ({_REPEAT_HELP})")
     plot.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw beside the estimates, in place of the report's own `measured` logs")
     plot.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw as well as the report's own")
-    plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
+    plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
+                      help=f"hold an axis at a value ({_REPEAT_HELP})")
     plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
     plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis; for a "
                       "report's best, largest or smallest, its longest `per` axis), or a shown metric: then one "
@@ -492,6 +500,7 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
                                    hints=['write --set CELL=VALUE, e.g. --set batch=1,2,4 or '
                                           '--set rtx_a5000.mem_bw="900 GB/s"']))
         overrides[target.strip()] = value.strip()
+    _refuse_repeats(sets, "--set")
     return overrides
 
 
@@ -504,7 +513,36 @@ def _parse_pairs(items: list[str], option: str) -> dict[str, str]:
         if not sep or not key or not value:
             raise UsageError(error("bad-option", f"cannot read {option} {item}", hints=[f"write {option} NAME=VALUE"]))
         pairs[key.strip()] = value.strip()
+    _refuse_repeats(items, option)
     return pairs
+
+
+def _refuse_repeats(items: list[str], option: str) -> None:
+    """error[bad-option] where `option` (--set, --at) gives one name different values (`--set batch=1 --set
+    batch=8`): the last would win without a word, and in a script it is almost always a slip (a line added without
+    removing the one before). The same name with the same value again is taken, as one. Items are NAME=VALUE, read
+    already (_parse_sets, _parse_pairs)."""
+    from .errors import UsageError, error
+    from .usage_hints import quoted_assignment
+
+    values: dict[str, dict[str, None]] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        values.setdefault(name.strip(), {})[value.strip()] = None
+    for name, given in values.items():
+        if len(given) < 2:
+            continue
+        said = [f"{option} {quoted_assignment(name, value)}" for value in given]
+        said = f"{', '.join(said[:-1])} and {said[-1]}"
+        if option == "--set":
+            message = f"{said} set '{name}' to different values"
+            hint = f"give --set {name} once, with the value meant"
+            if not any(".." in value or " by " in value or value.startswith("[") for value in given):
+                hint += f" (a list sweeps them all: --set {quoted_assignment(name, ','.join(given))})"
+        else:
+            message = f"{said} hold '{name}' at different values"
+            hint = f"give {option} {name} once: a point has one value of each axis"
+        raise UsageError(error("bad-option", message, hints=[hint + "; the same value given again is taken"]))
 
 
 def cmd_check(args) -> int:
@@ -1321,10 +1359,11 @@ def cmd_explain(args) -> int:
         raise UsageError(error("bad-option", f"--depth {args.depth}: the depth of the tree of precedents is 0 or "
                                "more", hints=["give how many levels of precedents to show, 0 or more (0: the cell "
                                               "alone; e.g. --depth 2), or leave out --depth for 50"]))
+    overrides, at = _parse_sets(args.sets), _parse_pairs(args.at, "--at")     # bad usage before the files are read
     # A report with points = "runs" has the points its runs matched, over the axes their fields make (as eval).
-    program, points, matched = with_runs(load([args.file]), args.report, _parse_sets(args.sets),
+    program, points, matched = with_runs(load([args.file]), args.report, overrides,
                                          args.measured or None, args.add_measured, os.path.dirname(args.file))
-    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth, points, matched)
+    text = explain(program, args.cell, args.report, at, args.depth, points, matched)
     _print_diagnostics(program.load_warnings())     # a misspelt override: the value explained is the inherited one
     sys.stdout.write(text + "\n")
     return EXIT_OK

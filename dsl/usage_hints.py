@@ -46,6 +46,8 @@ _NUMBER = re.compile(r"[-+]?\d[\d_]*(\.\d+)?([eE][+-]?\d+)?")
 # What a cell's name or a value may hold and stay one word to a POSIX shell, unquoted and inside "..." respectively.
 _SHELL_WORD = re.compile(r"[A-Za-z0-9_.,:+\-]+")
 _DOUBLE_QUOTE_SPECIAL = set('"\\$`!')
+# A value that is one word to a POSIX shell unquoted (no space, glob, quote or redirection): `1,8`, `org/name`.
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.,:+\-/%@]+")
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -236,6 +238,16 @@ def _is_unit(text: str) -> bool:
     from .units import is_unit
 
     return bool(text) and is_unit(text)
+
+
+def quoted_assignment(name: str, value: str) -> str:
+    """`name=value` as it is typed to a shell: as it is where it is one word (`batch=1,8`), else with the value
+    quoted as the README writes it (`mem_bw="900 GB/s"`), else the whole quoted as shlex does it."""
+    if _SHELL_WORD.fullmatch(name) and _PLAIN_VALUE.fullmatch(value):
+        return f"{name}={value}"
+    if _SHELL_WORD.fullmatch(name) and not _DOUBLE_QUOTE_SPECIAL & set(value):
+        return f'{name}="{value}"'
+    return shlex.quote(f"{name}={value}")
 
 
 def _quote_hint(option: str, value: str, rest: str) -> str:

@@ -62,6 +62,87 @@ def run(tmp_path, monkeypatch, capsys):
     return invoke
 
 
+# ---- a name of --set or --at given twice ----------------------------------------------------------------------
+
+SET_TWICE = ("error[bad-option]: --set batch=1 and --set batch=8 set 'batch' to different values\n"
+             "  = help: give --set batch once, with the value meant (a list sweeps them all: --set batch=1,8); the "
+             "same value given again is taken\n\n1 error\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "prog.perf", "--set", "batch=1", "--set", "batch=8"],
+    ["eval", "prog.perf", "--set", "batch=1", "--set", " batch = 8 ", "--format", "csv"],
+    ["explain", "prog.perf", "prefill.runtime", "--set", "batch=1", "--set", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--set", "batch=1", "--set", "batch=8"],
+    ["calibrate", "prog.perf", "--measured", "runs.csv", "--fit", "gpu1.peak", "-o", "c.perf",
+     "--set", "batch=1", "--set", "batch=8"],
+])
+def test_a_set_name_given_twice_with_different_values_is_refused(run, argv):
+    # Before: batch=8 evaluated (explained, drawn, fitted) without a word, exit 0.
+    code, out, err = run(*argv)
+    assert (code, out, err) == (2, "", SET_TWICE)
+
+
+def test_three_values_of_a_set_name_are_all_named_and_a_value_with_a_space_is_quoted(run):
+    code, _, err = run("eval", "prog.perf", "--set", "gpu1.peak=1 PFLOP/s", "--set", "gpu1.peak=2 PFLOP/s",
+                       "--set", "gpu1.peak=1 PFLOP/s", "--set", "gpu1.peak=3 PFLOP/s")
+    assert (code, err) == (2, 'error[bad-option]: --set gpu1.peak="1 PFLOP/s", --set gpu1.peak="2 PFLOP/s" and '
+                              '--set gpu1.peak="3 PFLOP/s" set \'gpu1.peak\' to different values\n'
+                              '  = help: give --set gpu1.peak once, with the value meant (a list sweeps them all: '
+                              '--set gpu1.peak="1 PFLOP/s,2 PFLOP/s,3 PFLOP/s"); the same value given again is taken'
+                              '\n\n1 error\n')
+
+
+def test_a_range_given_twice_is_not_offered_as_a_list(run):
+    code, _, err = run("eval", "prog.perf", "--set", "seq=128 .. 512", "--set", "seq=1024")
+    assert (code, err.splitlines()[:2]) == (2, [
+        "error[bad-option]: --set seq=\"128 .. 512\" and --set seq=1024 set 'seq' to different values",
+        "  = help: give --set seq once, with the value meant; the same value given again is taken"])
+
+
+def test_a_set_name_given_again_with_the_same_value_is_taken_and_with_another_refused(run):
+    code, out, err = run("eval", "prog.perf", "--set", "batch=8", "--set", "batch=8", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}",
+                                f"8,256,{2 * RUNTIME_8_128!r}"]
+    code, out, err = run("eval", "prog.perf", "--set", "batch=1", "--set", "batch=1", "--set", "batch=8")
+    assert (code, out, err) == (2, "", SET_TWICE)          # each value named once
+
+
+AT_TWICE = ("error[bad-option]: --at batch=1 and --at batch=8 hold 'batch' at different values\n"
+            "  = help: give --at batch once: a point has one value of each axis; the same value given again is "
+            "taken\n\n1 error\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["explain", "prog.perf", "prefill.runtime", "--at", "batch=1", "--at", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--x", "seq", "--at", "batch=1", "--at", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--roofline", "--at", "batch=1", "--at", "batch=8"],
+])
+def test_an_at_name_given_twice_with_different_values_is_refused(run, argv):
+    # Before: explain and plot took batch=8 without a word.
+    code, out, err = run(*argv)
+    assert (code, out, err) == (2, "", AT_TWICE)
+
+
+def test_an_at_name_given_again_with_the_same_value_is_taken_and_with_another_refused(run):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=8")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"prefill.runtime = {RUNTIME_8_128:.4g} ms"
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=1",
+                         "--at", "batch=8")
+    assert (code, out, err) == (2, "", AT_TWICE.replace("batch=1 and --at batch=8", "batch=8 and --at batch=1"))
+
+
+@pytest.mark.parametrize("command", ["eval", "explain", "plot", "calibrate"])
+def test_every_help_of_set_and_at_says_a_name_is_given_once(command):
+    text = cli._parser()._subparsers._group_actions[0].choices[command].format_help()
+    options = [action for action in cli._parser()._subparsers._group_actions[0].choices[command]._actions
+               if action.dest in ("sets", "at")]
+    assert options and all(cli._REPEAT_HELP in action.help for action in options)
+    assert "a name given twice" in " ".join(text.split())
+
+
 # ---- counts below what they mean ------------------------------------------------------------------------------
 
 def test_explain_refuses_a_negative_depth(run):
