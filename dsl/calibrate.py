@@ -257,15 +257,12 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     0.05 makes errors beyond about 5% count linearly). `bootstrap` refits (0: none) resample `resampling`
     ("residuals" or "runs") with numpy's generator seeded by `seed`. The fit starts from the cells' values and from
     `starts` more points spread over the bounds, and keeps the best (see best_of_starts). `progress(done, total)` is
-    called after each refit. Raises UsageError for an unknown loss or resampling, PerfError
+    called after each refit. Raises UsageError for a setting check_settings refuses, PerfError
     (error[fit-breaks-constraint]) where the model's `require`s pin a cell at its start (check_movable) or the fit
     ends at values that break one (check_fitted). The fit never uses an estimate at values that break a `require`
     (Estimator: nan there, PENALTY in the residuals).
     """
-    if loss not in LOSSES:
-        raise UsageError(error("bad-option", f"--loss {loss}: one of " + ", ".join(LOSSES)))
-    if resampling not in RESAMPLING:
-        raise UsageError(error("bad-option", f"--resample {resampling}: one of " + ", ".join(RESAMPLING)))
+    check_settings(loss, f_scale, bootstrap, resampling, seed, starts)
     cells, obs = problem.cells, problem.obs
     estimator = Estimator(problem.program, problem.report, problem.overrides, cells, problem.metrics)
     fitter = Fitter(estimator, obs, cells, loss, f_scale)
@@ -315,6 +312,31 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     flags.extend(wide_intervals(calibration))
     calibration.evaluations = estimator.calls
     return calibration
+
+
+def check_settings(loss: str, f_scale: float, bootstrap: int, resampling: str, seed: int, starts: int) -> None:
+    """Raise UsageError (error[bad-option], exit status 2) for a setting of `calibrate` that names no loss or
+    resampling, or a count below what it means: refits and spread starts are 0 or more (a negative count was taken as
+    0 without a word), the seed 0 or more (numpy's generators refuse a negative one: an internal error after the
+    fit), and f_scale a positive finite log ratio (0 gave an internal error, a negative one a fit of no meaning).
+    `perfdsl calibrate` checks them before it reads the runs; named as its options."""
+    if loss not in LOSSES:
+        raise UsageError(error("bad-option", f"--loss {loss}: one of " + ", ".join(LOSSES)))
+    if resampling not in RESAMPLING:
+        raise UsageError(error("bad-option", f"--resample {resampling}: one of " + ", ".join(RESAMPLING)))
+    if not (math.isfinite(f_scale) and f_scale > 0):
+        raise UsageError(error("bad-option", f"--f-scale {f_scale:g}: where the robust loss turns linear is a log "
+                               "ratio above 0", hints=["give e.g. --f-scale 0.05 (the default: errors beyond about 5% "
+                                                       "count linearly)"]))
+    counts = (("--bootstrap", bootstrap, "bootstrap refits", "0: none; default 100"),
+              ("--starts", starts, "starts spread over the bounds", "0: from the cells' values alone; default 8"))
+    for option, count, what, meaning in counts:
+        if count < 0:
+            raise UsageError(error("bad-option", f"{option} {count}: a count of {what} is 0 or more",
+                                   hints=[f"give a whole number, 0 or more ({meaning})"]))
+    if seed < 0:
+        raise UsageError(error("bad-option", f"--seed {seed}: a seed of the random draws is 0 or more",
+                               hints=["give a whole number, 0 or more (default 0)"]))
 
 
 def best_of_starts(fitter: Fitter, cells: list[FitCell], start: np.ndarray, count: int, seed: int,

@@ -320,7 +320,23 @@ def parse_metrics(texts: list[str], matched: list[str]) -> list[tuple[str, float
         if not value > 0:
             raise UsageError(error("bad-option", f"--metric {text}: the weight is a positive number"))
         chosen.append((name, value))
-    return chosen
+    return _once_each(chosen, texts)
+
+
+def _once_each(chosen: list[tuple[str, float]], texts: list[str]) -> list[tuple[str, float]]:
+    """Each metric of `chosen` (name, weight) once: the same weight again is taken as once (a metric given twice
+    entered the fit twice, its runs' values counted double, and the file written failed `perfdsl check`), and
+    different weights are error[bad-option] naming each (`texts`: the --metric values as given, in order)."""
+    weights: dict[str, dict[float, str]] = {}
+    for (name, weight), text in zip(chosen, texts):
+        weights.setdefault(name, {}).setdefault(weight, text)
+    for name, given in weights.items():
+        if len(given) > 1:
+            said = [f"--metric {text}" for text in given.values()]
+            raise UsageError(error("bad-option", f"{', '.join(said[:-1])} and {said[-1]} give '{name}' different "
+                                   "weights", hints=[f"give --metric {name} once, with the weight meant; the same "
+                                                     "weight given again is taken"]))
+    return [(name, next(iter(given))) for name, given in weights.items()]
 
 
 def group_labels(result, comparison, group_by: str | None) -> np.ndarray:

@@ -25,6 +25,7 @@ _SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".txt": "t
 _FILE_ONLY = ("xlsx", "parquet")            # formats chosen by the output's suffix alone
 _FILE_ONLY_NAMES = {"xlsx": "a workbook", "parquet": "a Parquet file"}
 _FORMAT_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIX_FORMATS.items()}
+_TEXT_FORMAT_NAMES = {"table": "a table", "csv": "CSV", "json": "JSON", "jsonl": "JSON Lines"}   # FORMATS, in hints
 # The format an example file name of a help takes where --format names none: -o has no default format (its suffix
 # chooses), and CSV is the one every output path writes (a chunked sweep's rows too, unlike the table's .txt).
 _EXAMPLE_FORMAT = "csv"
@@ -69,6 +70,9 @@ class Progress:
 # Which report runs without --report: Program._pick_report.
 _REPORT_HELP = ("which report to run; by default the one report of the file(s) named, where they define one (reports "
                 "of the files they import are not counted), or the one report loaded")
+
+# --set and --at: a name given again must have the same value (_refuse_repeats).
+_REPEAT_HELP = "a name given twice with different values is refused"
 
 def _parser() -> argparse.ArgumentParser:
     from .usage_hints import UsageParser
@@ -116,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     ev.add_argument("--report", help=_REPORT_HELP)
     ev.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
-                    help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s"')
+                    help='override a cell or a sweep: --set batch=1,2,4  --set rtx_a5000.mem_bw="900 GB/s" '
+                         f'({_REPEAT_HELP})')
     ev.add_argument("--format", choices=FORMATS, help="output format (default: table, or from -o's suffix; Parquet "
                     "and workbooks are chosen by the suffix alone: -o FILE.parquet, -o FILE.xlsx)")
     ev.add_argument("-o", "--output", metavar="OUT", help=f"write to a file ({' '.join(_SUFFIX_FORMATS)})")
@@ -153,14 +158,16 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--report", help=_REPORT_HELP)
     ex.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
                     help="the sweep point (axes not given take their first value; with points = \"runs\", the "
-                    "first of the runs' points that match, as eval's rows)")
-    ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+                    f"first of the runs' points that match, as eval's rows; {_REPEAT_HELP})")
+    ex.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                    help=f"override a cell or a sweep, as eval's --set ({_REPEAT_HELP})")
     ex.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs that make the points of a report with points = \"runs\" (as eval), instead of "
                     "those the report's `measured` cell names")
     ex.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
                     help="run logs read as well as the report's own (points = \"runs\")")
-    ex.add_argument("--depth", type=int, default=50, help="how deep to trace (default 50)")
+    ex.add_argument("--depth", type=int, default=50, metavar="N",
+                    help="how many levels of precedents to trace, 0 or more (0: the cell alone; default 50)")
 
     ing = sub.add_parser("ingest", help="convert run logs into perfdsl's own CSV (or JSON Lines)",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -189,15 +196,18 @@ def _parser() -> argparse.ArgumentParser:
                      "source (the run log) or any axis of the report")
     cal.add_argument("--loss", default="soft_l1", help="linear, soft_l1 (default), huber, cauchy or arctan")
     cal.add_argument("--f-scale", type=float, default=0.05, help="where the robust loss turns linear, in log "
-                     "ratio (default 0.05, about 5%%)")
-    cal.add_argument("--bootstrap", type=int, default=100, metavar="N", help="bootstrap refits (default 100; 0: none)")
+                     "ratio, above 0 (default 0.05, about 5%%)")
+    cal.add_argument("--bootstrap", type=int, default=100, metavar="N",
+                     help="bootstrap refits, 0 or more (default 100; 0: none)")
     cal.add_argument("--resample", default="residuals", help="residuals (default) or runs")
     cal.add_argument("--starts", type=int, default=8, metavar="N",
-                     help="fit also from N points spread over the bounds and keep the best (default 8)")
-    cal.add_argument("--seed", type=int, default=0, help="of the bootstrap's and the starts' random draws")
+                     help="fit also from N points spread over the bounds and keep the best, 0 or more (default 8)")
+    cal.add_argument("--seed", type=int, default=0, metavar="N",
+                     help="of the bootstrap's and the starts' random draws, 0 or more (default 0)")
     cal.add_argument("--report", help=_REPORT_HELP)
     cal.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
-                     help="override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only")
+                     help=f"override cells first, e.g. --set n_gpus=1 to fit on the one-GPU runs only "
+                          f"({_REPEAT_HELP})")
     cal.add_argument("-o", "--output", required=True, metavar="OUT.perf", help="the calibrated .perf file")
     cal.add_argument("--residuals", metavar="FILE", help="write the residuals per run (.csv .txt .xlsx) instead of "
                      "printing them")
@@ -230,12 +240,14 @@ def _plot_parser(sub) -> None:
     plot.add_argument("files", nargs="+", metavar="FILE", help="the report's .perf file (and any others to load)")
     plot.add_argument("-o", "--output", required=True, metavar="OUT", help="the image: .png, .svg or .pdf")
     plot.add_argument("--report", help=_REPORT_HELP)
-    plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE")
+    plot.add_argument("--set", dest="sets", action="append", default=[], metavar="CELL=VALUE",
+                      help=f"override a cell or a sweep, as eval's --set ({_REPEAT_HELP})")
     plot.add_argument("--measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw beside the estimates, in place of the report's own `measured` logs")
     plot.add_argument("--add-measured", action="extend", nargs="+", default=[], metavar="LOG",
                       help="run logs to draw as well as the report's own")
-    plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE", help="hold an axis at a value")
+    plot.add_argument("--at", action="append", default=[], metavar="AXIS=VALUE",
+                      help=f"hold an axis at a value ({_REPEAT_HELP})")
     plot.add_argument("--y", metavar="METRIC", help="a shown cell (default: the first number shown)")
     plot.add_argument("--x", metavar="AXIS", help="the horizontal axis (default: the longest numeric axis; for a "
                       "report's best, largest or smallest, its longest `per` axis), or a shown metric: then one "
@@ -488,6 +500,7 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
                                    hints=['write --set CELL=VALUE, e.g. --set batch=1,2,4 or '
                                           '--set rtx_a5000.mem_bw="900 GB/s"']))
         overrides[target.strip()] = value.strip()
+    _refuse_repeats(sets, "--set")
     return overrides
 
 
@@ -500,7 +513,36 @@ def _parse_pairs(items: list[str], option: str) -> dict[str, str]:
         if not sep or not key or not value:
             raise UsageError(error("bad-option", f"cannot read {option} {item}", hints=[f"write {option} NAME=VALUE"]))
         pairs[key.strip()] = value.strip()
+    _refuse_repeats(items, option)
     return pairs
+
+
+def _refuse_repeats(items: list[str], option: str) -> None:
+    """error[bad-option] where `option` (--set, --at) gives one name different values (`--set batch=1 --set
+    batch=8`): the last would win without a word, and in a script it is almost always a slip (a line added without
+    removing the one before). The same name with the same value again is taken, as one. Items are NAME=VALUE, read
+    already (_parse_sets, _parse_pairs)."""
+    from .errors import UsageError, error
+    from .usage_hints import quoted_assignment
+
+    values: dict[str, dict[str, None]] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        values.setdefault(name.strip(), {})[value.strip()] = None
+    for name, given in values.items():
+        if len(given) < 2:
+            continue
+        said = [f"{option} {quoted_assignment(name, value)}" for value in given]
+        said = f"{', '.join(said[:-1])} and {said[-1]}"
+        if option == "--set":
+            message = f"{said} set '{name}' to different values"
+            hint = f"give --set {name} once, with the value meant"
+            if not any(".." in value or " by " in value or value.startswith("[") for value in given):
+                hint += f" (a list sweeps them all: --set {quoted_assignment(name, ','.join(given))})"
+        else:
+            message = f"{said} hold '{name}' at different values"
+            hint = f"give {option} {name} once: a point has one value of each axis"
+        raise UsageError(error("bad-option", message, hints=[hint + "; the same value given again is taken"]))
 
 
 def cmd_check(args) -> int:
@@ -749,7 +791,10 @@ def _output_format(args) -> str:
                                    hints=[f"the suffix {suffix} writes {_FILE_ONLY_NAMES[by_suffix]}: drop --format, "
                                           f"or write {args.format} to -o FILE{_FORMAT_SUFFIX[args.format]}"]))
         if args.format and by_suffix and by_suffix != args.format:
-            raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'"))
+            raise UsageError(error("bad-output", f"--format {args.format} does not match '{args.output}'",
+                                   hints=[f"the suffix {suffix} writes {_TEXT_FORMAT_NAMES[by_suffix]}: drop "
+                                          f"--format, or write {_TEXT_FORMAT_NAMES[args.format]} to -o "
+                                          f"{os.path.splitext(args.output)[0]}{_FORMAT_SUFFIX[args.format]}"]))
         return by_suffix if by_suffix in _FILE_ONLY else (args.format or by_suffix)
     return args.format or "table"
 
@@ -1308,10 +1353,17 @@ def cmd_explain(args) -> int:
     from .explain_runs import with_runs
     from .program import load
 
+    from .errors import UsageError, error
+
+    if args.depth < 0:
+        raise UsageError(error("bad-option", f"--depth {args.depth}: the depth of the tree of precedents is 0 or "
+                               "more", hints=["give how many levels of precedents to show, 0 or more (0: the cell "
+                                              "alone; e.g. --depth 2), or leave out --depth for 50"]))
+    overrides, at = _parse_sets(args.sets), _parse_pairs(args.at, "--at")     # bad usage before the files are read
     # A report with points = "runs" has the points its runs matched, over the axes their fields make (as eval).
-    program, points, matched = with_runs(load([args.file]), args.report, _parse_sets(args.sets),
+    program, points, matched = with_runs(load([args.file]), args.report, overrides,
                                          args.measured or None, args.add_measured, os.path.dirname(args.file))
-    text = explain(program, args.cell, args.report, _parse_pairs(args.at, "--at"), args.depth, points, matched)
+    text = explain(program, args.cell, args.report, at, args.depth, points, matched)
     _print_diagnostics(program.load_warnings())     # a misspelt override: the value explained is the inherited one
     sys.stdout.write(text + "\n")
     return EXIT_OK
@@ -1340,7 +1392,7 @@ def cmd_calibrate(args) -> int:
     """Fit, write the .perf file and the residuals (perfdsl.calibrate); the summary goes to stderr."""
     import shlex
 
-    from .calibrate import calibrate
+    from .calibrate import calibrate, check_settings
     from .calibration_imports import check_written, fails_check_warning, set_twice, set_twice_warning
     from .calibration_report import check_outputs, summary_lines, write_outputs
     from pathlib import Path
@@ -1350,6 +1402,7 @@ def cmd_calibrate(args) -> int:
     from .output import write_bytes_atomically
     from .render import write_table
 
+    check_settings(args.loss, args.f_scale, args.bootstrap, args.resample, args.seed, args.starts)  # before the runs
     problem = prepare_problem(args.file, args.measured, args.fit, report=args.report, add_measured=args.add_measured,
                               overrides=_parse_sets(args.sets), metrics=args.metric, group_by=args.group_by)
     check_outputs(problem, args.file, args.output, args.residuals)

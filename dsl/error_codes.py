@@ -431,10 +431,13 @@ _TABLE = [
               "them | {option} evaluates a sweep in chunks, which are not "
               "matched with run logs, and {the report's `measured` cell (file:line), or --measured} names run logs | "
               "--live writes the cost model as formulas over one whole evaluation, and {what makes the run chunked} | "
-              "...",
+              "--set {name}={a} and --set {name}={b} set '{name}' to different values | --at {axis}={a} and "
+              "--at {axis}={b} hold '{axis}' at different values | {option} {n}: {what} is 0 or more | ...",
               "write --set CELL=VALUE; give --dask tcp://HOST:8786; give --dask or --workers, not both; leave out "
               "--measured, or evaluate on one machine; leave out --live (a workbook of a question answered in chunks "
-              "holds its values)"),
+              "holds its values); give a name of --set or --at once (the same value again is taken; a list sweeps "
+              "several: --set batch=1,8); give a count the option takes (explain --depth, calibrate --bootstrap, "
+              "--starts and --seed: 0 or more)"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",
@@ -478,7 +481,8 @@ _TABLE = [
               "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
               "written from one whole evaluation, not from rows streamed chunk by chunk",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
-              ".parquet take none; ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "
+              ".parquet take none; where -o's suffix names another format, drop --format or change the suffix; "
+              "ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "
               "evaluated in chunks with no question: leave out the option that asked for chunks, or "
               "write -o FILE.csv, .jsonl or .parquet (a question's answer is a workbook); choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "

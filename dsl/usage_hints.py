@@ -2,11 +2,15 @@
 
     perfdsl eval r.perf --set my_l40s.mem_bw=900 GB/s     -> unrecognized arguments: GB/s
     perfdsl eval --measured runs.csv report.perf          -> the following arguments are required: FILE
+    perfdsl eval r.perf --formt csv                       -> unrecognized arguments: --formt csv
 
 The first is a value with a space that the shell cut in two: the hint quotes it whole. The second is an option that
 takes a list (`--measured LOG [LOG ...]`, nargs="+") and read the report's file as one more of its values: the hint
-says to put the file first or end the list with `--`. The error and its exit status (2) stay argparse's; the hints
-follow it, one line each, in the `  = help:` form of perfdsl's diagnostics.
+says to put the file first or end the list with `--`. The third is an option the command does not have: the hint
+names the closest of its options (`--format`; `--y` for `-y`), said by the command's parser with its usage line
+(argparse says arguments left over with the top-level usage, `perfdsl [-h] [--version] COMMAND ...`). The error
+and its exit status (2) stay argparse's; the hints follow it, one line each, in the `  = help:` form of perfdsl's
+diagnostics.
 
 A value cut in two before the report's file is no usage error to argparse: its unit is taken as a file.
 
@@ -24,6 +28,7 @@ hint quotes the value whole (`--set seq="128 .. 1024 by *2"`), never the first t
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import shlex
 import sys
@@ -41,6 +46,8 @@ _NUMBER = re.compile(r"[-+]?\d[\d_]*(\.\d+)?([eE][+-]?\d+)?")
 # What a cell's name or a value may hold and stay one word to a POSIX shell, unquoted and inside "..." respectively.
 _SHELL_WORD = re.compile(r"[A-Za-z0-9_.,:+\-]+")
 _DOUBLE_QUOTE_SPECIAL = set('"\\$`!')
+# A value that is one word to a POSIX shell unquoted (no space, glob, quote or redirection): `1,8`, `org/name`.
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.,:+\-/%@]+")
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -51,14 +58,34 @@ class UsageParser(argparse.ArgumentParser):
 
     def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse's, remembering the command line
         UsageParser.argv = list(sys.argv[1:] if args is None else args)
-        return super().parse_args(args, namespace)
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            # argparse's own parse_args says it with the top-level usage (`perfdsl [-h] [--version] COMMAND ...`),
+            # as the subcommand's parser hands what it did not take up to it: the subcommand's parser says it here,
+            # with its usage line and its options to suggest.
+            self._innermost(parsed).error(UNRECOGNIZED + " ".join(extras))
+        return parsed
 
     def error(self, message: str) -> NoReturn:
         """Print the usage, argparse's message and the hints for it, and exit with status 2 (as argparse does)."""
         self.print_usage(sys.stderr)
         hints = usage_hints(message, UsageParser.argv, self._list_options())
+        hints += unknown_option_hints(message, UsageParser.argv, self.prog, self._option_names())
         text = f"{self.prog}: error: {message}\n" + "".join(f"  = help: {hint}\n" for hint in hints)
         self.exit(2, text)
+
+    def _innermost(self, parsed: argparse.Namespace) -> "UsageParser":
+        """The parser of the subcommand `parsed` chose (`eval`; `cache info`), or this one where it chose none."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if isinstance(chosen, UsageParser):
+                    return chosen._innermost(parsed)
+        return self
+
+    def _option_names(self) -> list[str]:
+        """Every spelling of this parser's options (--format, -o, --output ...)."""
+        return [spelling for action in self._actions for spelling in action.option_strings]
 
     def _list_options(self) -> dict[str, str]:
         """This parser's options that take a list of values (nargs "+" or "*"): each spelling -> its metavar."""
@@ -111,6 +138,59 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
     return hints
 
 
+def unknown_option_hints(message: str, argv: Sequence[str], prog: str, options: Sequence[str]) -> list[str]:
+    """For each argument of `argv` that reads as an option (`--formt`, `-y`, `--formt=csv`) and is none of `options`
+    (the spellings of the options of the command `prog`, `perfdsl eval`), where argparse's `message` says it was not
+    taken up, or says that a required argument is missing (a misspelt `-o` leaves it out): the hint naming it, with
+    the closest options (`--format` for `--formt`, `--y` for `-y`), else where the options are listed. A number
+    (`-1`), an argument after `--` and the value of --set or --at are no options. [] where none."""
+    if message.startswith(UNRECOGNIZED):
+        left_over = set(message[len(UNRECOGNIZED):].split(" "))
+    elif message.startswith(REQUIRED):
+        left_over = None
+    else:
+        return []
+    hints, seen = [], set()
+    for index, token in enumerate(argv):
+        if token == "--":
+            break
+        name = token.partition("=")[0] if token.startswith("--") else token
+        if not name.startswith("-") or len(name) < 2 or _NUMBER.fullmatch(name) or name in options or name in seen \
+                or (left_over is not None and token not in left_over) \
+                or (index and argv[index - 1] in ASSIGNING_OPTIONS) or _taken(name, options):
+            continue
+        seen.add(name)
+        close = _close_options(name, options)
+        said = f"{prog} has no option {name}"
+        hints.append(f"{said}: did you mean {' or '.join(close)}?" if close
+                     else f"{said}: `{prog} --help` lists its options")
+    return hints
+
+
+def _close_options(name: str, options: Sequence[str]) -> list[str]:
+    """The options `name` is a slip of, best first: the same word with one dash too few or too many (`-y` for
+    `--y`, `-format` for `--format`) or in another case (`-J` for `-j`), else the words within a letter or two of it
+    (`--formt` for `--format`: difflib's ratio of the words without their dashes at least 0.75; the dashes they
+    share would bring `--frobnicate` within 0.6 of `--strict`)."""
+    words: dict[str, str] = {}
+    for option in options:
+        words.setdefault(option.lstrip("-"), option)
+    word = name.lstrip("-")
+    same = [option for other, option in words.items() if other == word] \
+        or [option for other, option in words.items() if other.lower() == word.lower()]      # -J for -j
+    if same:
+        return same[:1]
+    return [words[close] for close in difflib.get_close_matches(word, list(words), n=3, cutoff=0.75)]
+
+
+def _taken(name: str, options: Sequence[str]) -> bool:
+    """Whether argparse reads `name` as one of `options` though it is none of their spellings: an abbreviation of a
+    long option (`--form` for `--format`), or a short option with its value attached (`-oout.csv`)."""
+    if name.startswith("--"):
+        return any(option.startswith(name) for option in options)
+    return name[:2] in options
+
+
 def cut_value_hint(argument: str, argv: Sequence[str]) -> str | None:
     """Where `argument` of the command line `argv` is a piece of a `--set NAME=VALUE` (or `--at`) value that the shell
     cut at a space (cut_pieces: a unit after a number, `2` after `1,`, `..` and `1024` after `128`) and argparse took
@@ -158,6 +238,16 @@ def _is_unit(text: str) -> bool:
     from .units import is_unit
 
     return bool(text) and is_unit(text)
+
+
+def quoted_assignment(name: str, value: str) -> str:
+    """`name=value` as it is typed to a shell: as it is where it is one word (`batch=1,8`), else with the value
+    quoted as the README writes it (`mem_bw="900 GB/s"`), else the whole quoted as shlex does it."""
+    if _SHELL_WORD.fullmatch(name) and _PLAIN_VALUE.fullmatch(value):
+        return f"{name}={value}"
+    if _SHELL_WORD.fullmatch(name) and not _DOUBLE_QUOTE_SPECIAL & set(value):
+        return f'{name}="{value}"'
+    return shlex.quote(f"{name}={value}")
 
 
 def _quote_hint(option: str, value: str, rest: str) -> str:

@@ -278,6 +278,20 @@ def test_bad_options_are_usage_errors(tmp_path, capsys, args, message):
     assert capsys.readouterr().err.splitlines()[0] == message
 
 
+def test_a_metric_given_twice_enters_the_fit_once_and_with_two_weights_is_refused(tmp_path, capsys):
+    # Before: `--metric runtime --metric runtime` fitted each run's runtime twice ("16 measured values" for the 8
+    # runs), and with two weights wrote a file that `perfdsl check` refused (calibration-fails-check).
+    report, runs = write_toy(tmp_path)
+    base = ["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency", "--bootstrap", "0",
+            "--starts", "0", "-o", str(tmp_path / "c.perf")]
+    assert main(base + ["--metric", "runtime", "--metric", "runtime=1"]) == 0
+    assert capsys.readouterr().err.splitlines()[0].startswith("fitted 1 cell on 8 runs (8 measured values;")
+    assert main(base + ["--metric", "runtime=1", "--metric", "runtime=2"]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --metric runtime=1 and --metric runtime=2 give 'runtime' different weights\n"
+        "  = help: give --metric runtime once, with the weight meant; the same weight given again is taken\n\n1 error\n")
+
+
 def test_the_output_is_a_perf_file(tmp_path, capsys):
     report, runs = write_toy(tmp_path)
     assert main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency",

@@ -780,7 +780,7 @@ def test_an_unquoted_set_value_with_a_space_gets_a_hint_to_quote_it(work, run):
     code, out, err = run("eval", "prog.perf", "--set", "my_l40s.mem_bw=900", "GB/s")
     assert code == 2
     assert err.splitlines()[-2:] == [
-        "perfdsl: error: unrecognized arguments: GB/s",
+        "perfdsl eval: error: unrecognized arguments: GB/s",
         '  = help: a value with a space is one argument only when quoted: --set my_l40s.mem_bw="900 GB/s"']
 
 
@@ -808,7 +808,8 @@ def test_a_set_unit_cut_off_before_the_file_is_not_read_as_one(work, run, argv):
 def test_a_set_unit_cut_off_where_argparse_errs_gets_the_same_hint(work, run, argv, left_over):
     code, out, err = run(*argv)
     assert code == 2
-    assert err.splitlines()[-2:] == [f"perfdsl: error: unrecognized arguments: {left_over}", f"  = help: {QUOTE_X}"]
+    assert err.splitlines()[-2:] == [f"perfdsl {argv[0]}: error: unrecognized arguments: {left_over}",
+                                     f"  = help: {QUOTE_X}"]
 
 
 @pytest.mark.parametrize("argv, hint", [
@@ -867,7 +868,7 @@ def test_a_list_cut_where_argparse_errs_gets_the_same_hint(work, run):
     code, out, err = run("calibrate", "--set", "batch=1,", "2", "prog.perf", "--fit", "x", "-o", "c.perf")
     assert code == 2
     assert err.splitlines()[-2:] == [
-        "perfdsl: error: unrecognized arguments: prog.perf",
+        "perfdsl calibrate: error: unrecognized arguments: prog.perf",
         "  = help: '2' is a piece of the value of --set batch, cut off by the shell: a value with a space is one "
         'argument only when quoted: --set batch="1, 2"']
 

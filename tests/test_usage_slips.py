@@ -1,0 +1,237 @@
+"""Slips of a command line that perfdsl took without a word, or named without saying what to give:
+
+- a name of --set or --at given twice with different values: the last one won (`--set batch=1 --set batch=8`
+  evaluated batch=8), in every command that takes them; now error[bad-option] naming both, exit status 2;
+- a negative count (`explain --depth -1` traced as --depth 0; calibrate's --bootstrap and --starts below 0 taken
+  as 0, --seed -1 and --f-scale 0 an internal error after the fit): refused, exit 2, with what to give;
+- an option the command does not have (`eval --formt csv`, `plot -y tpot`): argparse's top-level usage
+  `perfdsl [-h] [--version] COMMAND ...` and no word of the option meant; now the command's usage and its closest
+  options;
+- `--format csv -o cmp2.json`: refused with no help line; now it says what each choice writes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from perfdsl import cli
+
+PROGRAM = """\
+hardware gpu1 {
+    peak = 100 TFLOP/s
+}
+model m1 { params = 1e9 }
+workload grid {
+    sweep batch = [1, 2, 8]
+    sweep seq = [128, 256]
+    tokens = batch * seq * 1 token
+}
+costmodel prefill {
+    flops   = 2 FLOP/token * model.params * workload.tokens
+    runtime = flops / hardware.peak
+}
+report example {
+    model = m1
+    hardware = gpu1
+    workload = grid
+    show prefill.runtime in ms
+}
+"""
+
+# prefill.runtime [ms] at batch 8, seq 128: 2 * 1e9 * 8 * 128 / 100e12 s
+RUNTIME_8_128 = 2 * 1e9 * 8 * 128 / 100e12 * 1e3
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys):
+    """run(*argv) -> (exit status, stdout, stderr) in a folder holding prog.perf; an argparse exit is its status."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "120")          # argparse wraps its usage line at the terminal's width
+    (tmp_path / "prog.perf").write_text(PROGRAM)
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and "error[internal]" not in err, err
+        return code, out, err
+
+    return invoke
+
+
+# ---- a name of --set or --at given twice ----------------------------------------------------------------------
+
+SET_TWICE = ("error[bad-option]: --set batch=1 and --set batch=8 set 'batch' to different values\n"
+             "  = help: give --set batch once, with the value meant (a list sweeps them all: --set batch=1,8); the "
+             "same value given again is taken\n\n1 error\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "prog.perf", "--set", "batch=1", "--set", "batch=8"],
+    ["eval", "prog.perf", "--set", "batch=1", "--set", " batch = 8 ", "--format", "csv"],
+    ["explain", "prog.perf", "prefill.runtime", "--set", "batch=1", "--set", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--set", "batch=1", "--set", "batch=8"],
+    ["calibrate", "prog.perf", "--measured", "runs.csv", "--fit", "gpu1.peak", "-o", "c.perf",
+     "--set", "batch=1", "--set", "batch=8"],
+])
+def test_a_set_name_given_twice_with_different_values_is_refused(run, argv):
+    # Before: batch=8 evaluated (explained, drawn, fitted) without a word, exit 0.
+    code, out, err = run(*argv)
+    assert (code, out, err) == (2, "", SET_TWICE)
+
+
+def test_three_values_of_a_set_name_are_all_named_and_a_value_with_a_space_is_quoted(run):
+    code, _, err = run("eval", "prog.perf", "--set", "gpu1.peak=1 PFLOP/s", "--set", "gpu1.peak=2 PFLOP/s",
+                       "--set", "gpu1.peak=1 PFLOP/s", "--set", "gpu1.peak=3 PFLOP/s")
+    assert (code, err) == (2, 'error[bad-option]: --set gpu1.peak="1 PFLOP/s", --set gpu1.peak="2 PFLOP/s" and '
+                              '--set gpu1.peak="3 PFLOP/s" set \'gpu1.peak\' to different values\n'
+                              '  = help: give --set gpu1.peak once, with the value meant (a list sweeps them all: '
+                              '--set gpu1.peak="1 PFLOP/s,2 PFLOP/s,3 PFLOP/s"); the same value given again is taken'
+                              '\n\n1 error\n')
+
+
+def test_a_range_given_twice_is_not_offered_as_a_list(run):
+    code, _, err = run("eval", "prog.perf", "--set", "seq=128 .. 512", "--set", "seq=1024")
+    assert (code, err.splitlines()[:2]) == (2, [
+        "error[bad-option]: --set seq=\"128 .. 512\" and --set seq=1024 set 'seq' to different values",
+        "  = help: give --set seq once, with the value meant; the same value given again is taken"])
+
+
+def test_a_set_name_given_again_with_the_same_value_is_taken_and_with_another_refused(run):
+    code, out, err = run("eval", "prog.perf", "--set", "batch=8", "--set", "batch=8", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}",
+                                f"8,256,{2 * RUNTIME_8_128!r}"]
+    code, out, err = run("eval", "prog.perf", "--set", "batch=1", "--set", "batch=1", "--set", "batch=8")
+    assert (code, out, err) == (2, "", SET_TWICE)          # each value named once
+
+
+AT_TWICE = ("error[bad-option]: --at batch=1 and --at batch=8 hold 'batch' at different values\n"
+            "  = help: give --at batch once: a point has one value of each axis; the same value given again is "
+            "taken\n\n1 error\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["explain", "prog.perf", "prefill.runtime", "--at", "batch=1", "--at", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--x", "seq", "--at", "batch=1", "--at", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--roofline", "--at", "batch=1", "--at", "batch=8"],
+])
+def test_an_at_name_given_twice_with_different_values_is_refused(run, argv):
+    # Before: explain and plot took batch=8 without a word.
+    code, out, err = run(*argv)
+    assert (code, out, err) == (2, "", AT_TWICE)
+
+
+def test_an_at_name_given_again_with_the_same_value_is_taken_and_with_another_refused(run):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=8")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"prefill.runtime = {RUNTIME_8_128:.4g} ms"
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=1",
+                         "--at", "batch=8")
+    assert (code, out, err) == (2, "", AT_TWICE.replace("batch=1 and --at batch=8", "batch=8 and --at batch=1"))
+
+
+@pytest.mark.parametrize("command", ["eval", "explain", "plot", "calibrate"])
+def test_every_help_of_set_and_at_says_a_name_is_given_once(command):
+    text = cli._parser()._subparsers._group_actions[0].choices[command].format_help()
+    options = [action for action in cli._parser()._subparsers._group_actions[0].choices[command]._actions
+               if action.dest in ("sets", "at")]
+    assert options and all(cli._REPEAT_HELP in action.help for action in options)
+    assert "a name given twice" in " ".join(text.split())
+
+
+# ---- counts below what they mean ------------------------------------------------------------------------------
+
+def test_explain_refuses_a_negative_depth(run):
+    # Before: --depth -1 traced as --depth 0, exit 0.
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--depth", "-1")
+    assert (code, out, err) == (2, "", "error[bad-option]: --depth -1: the depth of the tree of precedents is 0 or "
+                                       "more\n  = help: give how many levels of precedents to show, 0 or more (0: "
+                                       "the cell alone; e.g. --depth 2), or leave out --depth for 50\n\n1 error\n")
+
+
+@pytest.mark.parametrize("option, value, message, hint", [
+    ("--bootstrap", "-3", "--bootstrap -3: a count of bootstrap refits is 0 or more",
+     "give a whole number, 0 or more (0: none; default 100)"),
+    ("--starts", "-2", "--starts -2: a count of starts spread over the bounds is 0 or more",
+     "give a whole number, 0 or more (0: from the cells' values alone; default 8)"),
+    ("--seed", "-1", "--seed -1: a seed of the random draws is 0 or more",
+     "give a whole number, 0 or more (default 0)"),
+    ("--f-scale", "0", "--f-scale 0: where the robust loss turns linear is a log ratio above 0",
+     "give e.g. --f-scale 0.05 (the default: errors beyond about 5% count linearly)"),
+    ("--f-scale", "-0.1", "--f-scale -0.1: where the robust loss turns linear is a log ratio above 0",
+     "give e.g. --f-scale 0.05 (the default: errors beyond about 5% count linearly)"),
+    ("--f-scale", "nan", "--f-scale nan: where the robust loss turns linear is a log ratio above 0",
+     "give e.g. --f-scale 0.05 (the default: errors beyond about 5% count linearly)"),
+])
+def test_calibrate_refuses_a_count_below_what_it_means_before_reading_the_runs(run, option, value, message, hint):
+    # Before: --bootstrap -3 and --starts -2 fitted as 0, --f-scale -0.1 fitted; --seed -1 and --f-scale 0 ended in
+    # error[internal] after the fit. runs.csv does not exist: the setting is refused first.
+    code, out, err = run("calibrate", "prog.perf", "--measured", "runs.csv", "--fit", "gpu1.peak", "-o", "c.perf",
+                         option, value)
+    assert (code, out, err) == (2, "", f"error[bad-option]: {message}\n  = help: {hint}\n\n1 error\n")
+
+
+# ---- an option the command does not have ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, left_over, hint", [
+    (["eval", "prog.perf", "--formt", "csv"], "--formt csv", "perfdsl eval has no option --formt: did you mean --format?"),
+    (["eval", "--formt", "csv", "prog.perf"], "--formt", "perfdsl eval has no option --formt: did you mean --format?"),
+    (["eval", "prog.perf", "--formt=csv"], "--formt=csv", "perfdsl eval has no option --formt: did you mean --format?"),
+    (["eval", "prog.perf", "-format", "csv"], "-format csv", "perfdsl eval has no option -format: did you mean --format?"),
+    (["plot", "prog.perf", "-o", "p.png", "-y", "tpot"], "-y tpot", "perfdsl plot has no option -y: did you mean --y?"),
+    (["explain", "prog.perf", "batch", "--depht", "2"], "--depht 2",
+     "perfdsl explain has no option --depht: did you mean --depth?"),
+    (["check", "-J", "2", "prog.perf"], "-J", "perfdsl check has no option -J: did you mean -j?"),
+    (["eval", "prog.perf", "--frobnicate"], "--frobnicate",
+     "perfdsl eval has no option --frobnicate: `perfdsl eval --help` lists its options"),
+    (["cache", "info", "--al"], "--al", "perfdsl cache info has no option --al: `perfdsl cache info --help` lists "
+                                        "its options"),
+])
+def test_an_unknown_option_is_said_with_the_commands_usage_and_the_closest_option(run, argv, left_over, hint):
+    # Before: "usage: perfdsl [-h] [--version] COMMAND ...", "perfdsl: error: unrecognized arguments: --formt csv"
+    # and no hint.
+    code, out, err = run(*argv)
+    command = " ".join(argv[:2] if argv[0] == "cache" else argv[:1])
+    assert code == 2
+    assert err.startswith(f"usage: perfdsl {command} [-h]")
+    assert err.splitlines()[-2:] == [f"perfdsl {command}: error: unrecognized arguments: {left_over}",
+                                     f"  = help: {hint}"]
+
+
+def test_a_misspelt_option_that_leaves_a_required_one_out_is_named_too(run):
+    code, _, err = run("plot", "prog.perf", "-y", "tpot")
+    assert code == 2
+    assert err.splitlines()[-2:] == ["perfdsl plot: error: the following arguments are required: -o/--output",
+                                     "  = help: perfdsl plot has no option -y: did you mean --y?"]
+
+
+@pytest.mark.parametrize("argv, unknown", [
+    (["eval", "prog.perf", "--form", "csv", "--frobnicate"], "--frobnicate"),     # --form: argparse takes --format
+    (["eval", "prog.perf", "-ofile.csv", "--frobnicate"], "--frobnicate"),        # -o with its value attached
+    (["explain", "prog.perf", "x", "--at", "batch=-1", "--depht", "2"], "--depht"),   # a value, not an option
+    (["explain", "prog.perf", "x", "--depth", "-1", "--depht", "2"], "--depht"),      # a number, not an option
+])
+def test_only_the_unknown_option_is_named_not_what_argparse_takes(run, argv, unknown):
+    code, _, err = run(*argv)
+    assert code == 2
+    assert [line.split(":")[1] for line in err.splitlines() if "has no option" in line] == [
+        f" perfdsl {argv[0]} has no option {unknown}"]
+
+
+# ---- --format against -o's suffix -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt, output, hint", [
+    ("csv", "cmp2.json", "the suffix .json writes JSON: drop --format, or write CSV to -o cmp2.csv"),
+    ("table", "out/cmp2.jsonl", "the suffix .jsonl writes JSON Lines: drop --format, or write a table to -o "
+                                "out/cmp2.txt"),
+    ("json", "cmp2.txt", "the suffix .txt writes a table: drop --format, or write JSON to -o cmp2.json"),
+])
+def test_a_format_that_contradicts_the_suffix_says_what_each_writes(run, fmt, output, hint):
+    # Before: the error alone, with no help line.
+    code, out, err = run("eval", "prog.perf", "--format", fmt, "-o", output)
+    assert (code, out, err) == (2, "", f"error[bad-output]: --format {fmt} does not match '{output}'\n"
+                                       f"  = help: {hint}\n\n1 error\n")
