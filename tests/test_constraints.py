@@ -489,6 +489,18 @@ def test_hidden_below_heads_is_refused_at_the_members_line(tmp_path, capsys):
     assert "not-a-number" not in err
 
 
+def test_a_set_that_makes_hidden_below_heads_is_bad_usage_at_the_set(capsys, monkeypatch):
+    """reports/example.perf's OPT models have 32 heads: --set model.hidden=5 gives head_dim = floor(5 / 32) = 0."""
+    monkeypatch.chdir(REPO)
+    assert cli.main(["eval", "reports/example.perf", "--set", "model.hidden=5"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[:2] == [
+        'error[constraint]: --set model.hidden=5 breaks the constraint "head_dim, qk_head_dim and v_head_dim are at '
+        'least 1 (head_dim is floor(hidden / heads) unless set)"',
+        "  --> --set model.hidden:1:1"]
+    assert "`head_dim >= 1 and qk_head_dim >= 1 and v_head_dim >= 1` is false with hidden = 5, heads = 32" in err
+
+
 def test_a_sweep_point_whose_heads_are_zero_wide_is_left_out():
     """hidden swept over [32, 4096] with heads = 4096: head_dim = floor(32 / 4096) = 0 (left out) and
     floor(4096 / 4096) = 1 (kept); the point left out raises no NaN warning."""
