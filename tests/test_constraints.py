@@ -454,3 +454,61 @@ def test_an_inherited_constraint_is_located_at_the_written_value_that_breaks_it(
     assert first[1] == "  --> m.perf:7:5"
     assert first[3:5] == ["7 |     heads = 0; kv_heads = -8; ffn = 16384; vocab = 32000; max_pos = 8192",
                           "  |     ^^^^^"]
+
+
+SWAPPED = """import "costmodels/transformer_inference.perf"
+import "models/llama.perf"
+import "hardware/hopper.perf"
+
+model swapped extends llama_family {
+    hf_id = "me/swapped"
+    HIDDEN; layers = 32; heads = 4096; kv_heads = 8; ffn = 14336; vocab = 128256; max_pos = 8192
+}
+workload w extends inference { batch = 1; seq_len = 512; output_len = 256 }
+report r { model = swapped; hardware = h200_sxm; workload = w; stack = vllm; precision = bf16
+  show serving.tpot in ms, prefill.runtime in ms, memory.fits }
+"""
+
+
+def test_hidden_below_heads_is_refused_at_the_members_line(tmp_path, capsys):
+    """hidden and heads swapped (32 and 4096): head_dim = floor(32 / 4096) = 0, so q_dim and kv_dim are 0 and
+    tensor_plan's proj_share divides 0 by 2 * q_dim + 2 * kv_dim = 0; the family's require refuses it at the line
+    that gives hidden, not as a NaN warning inside the cost model."""
+    spec = tmp_path / "swap.perf"
+    spec.write_text(SWAPPED.replace("HIDDEN", "hidden = 32"))
+    assert cli.main(["check", "--no-cache", str(spec)]) == 1
+    err = capsys.readouterr().err.replace(str(spec), "swap.perf")
+    first = err.split("\n\n")[0].splitlines()
+    assert first[:5] == ["error[constraint]: head_dim, qk_head_dim and v_head_dim are at least 1 "
+                         "(head_dim is floor(hidden / heads) unless set)",
+                         "  --> swap.perf:7:5",
+                         "  |",
+                         "7 |     hidden = 32; layers = 32; heads = 4096; kv_heads = 8; ffn = 14336; vocab = 128256; "
+                         "max_pos = 8192",
+                         "  |     ^^^^^^"]
+    assert "not-a-number" not in err
+
+
+def test_a_set_that_makes_hidden_below_heads_is_bad_usage_at_the_set(capsys, monkeypatch):
+    """reports/example.perf's OPT models have 32 heads: --set model.hidden=5 gives head_dim = floor(5 / 32) = 0."""
+    monkeypatch.chdir(REPO)
+    assert cli.main(["eval", "reports/example.perf", "--set", "model.hidden=5"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[:2] == [
+        'error[constraint]: --set model.hidden=5 breaks the constraint "head_dim, qk_head_dim and v_head_dim are at '
+        'least 1 (head_dim is floor(hidden / heads) unless set)"',
+        "  --> --set model.hidden:1:1"]
+    assert "`head_dim >= 1 and qk_head_dim >= 1 and v_head_dim >= 1` is false with hidden = 5, heads = 32" in err
+
+
+def test_a_sweep_point_whose_heads_are_zero_wide_is_left_out():
+    """hidden swept over [32, 4096] with heads = 4096: head_dim = floor(32 / 4096) = 0 (left out) and
+    floor(4096 / 4096) = 1 (kept); the point left out raises no NaN warning."""
+    text = SWAPPED.replace("HIDDEN", "sweep hidden = [32, 4096]")
+    result = perfdsl.load([], texts={str(REPO / "swap.perf"): text}).evaluate()
+    assert result.valid.tolist() == [False, True]
+    assert [r["hidden"] for r in result.records()] == [4096]
+    (broken,) = result.violations
+    assert (broken.message, broken.count, broken.total) == (
+        "head_dim, qk_head_dim and v_head_dim are at least 1 (head_dim is floor(hidden / heads) unless set)", 1, 2)
+    assert [w.code for w in result.warnings] == ["constraint"]

@@ -390,3 +390,70 @@ def test_tpot_at_one_output_token_shows_the_step_time_for_want_of_an_undefined_v
     assert np.isfinite(row["tpot [s]"]) and row["tpot [s]"] > 0
     assert row["tpot [s]"] == row["step_time [s]"]
     assert row["e2e [s]"] == row["ttft [s]"]          # no decode step: the tpot shown is in no time of the request
+
+
+UTILISATION = """
+workload utilisation_shapes extends inference {
+    batch = 4
+    seq_len = 1024
+    output_len = 256
+    sweep tp = [1, 2]
+    sweep pp = [1, 2]
+    n_gpus = tp * pp
+}
+
+report utilisation {
+    model = llama2_7b
+    hardware = a100_80gb_sxm4
+    workload = utilisation_shapes
+    stack = vllm
+    precision = fp16
+    show serving.mfu as mfu, prefill.model_flops in FLOP as model_flops, prefill.flops in FLOP as flops,
+         prefill.runtime in s as runtime, serving.mbu as mbu, decode.step_time in s as step_time,
+         decode.weight_traffic in byte as weight_traffic, model.params as params
+}
+"""
+
+
+def test_mfu_is_the_model_flops_over_runtime_and_the_precisions_peak_on_every_gpu_of_the_replica():
+    """MFU (PaLM, Chowdhery et al. 2022): the step's model FLOPs over the runtime and the fp16 peak (the precision's
+    matmul format) of each of the replica's tp x pp GPUs. Llama-2-7B (hidden 4096, 32 layers of 32 heads of 128,
+    ffn 11008, vocab 32000), batch 4 x 1,024 tokens, logits at every position, a causal kernel: (1024 + 1) / 2048 of
+    the attention square."""
+    program = perfdsl.load([CHECKS], texts={"utilisation.perf": UTILISATION})
+    result = program.evaluate("utilisation")
+    tokens = 4 * 1024
+    linear = 2 * tokens * (32 * 4 * 4096 * 4096 + 32 * 3 * 4096 * 11008 + 32000 * 4096)
+    attention = 32 * 2 * 4 * 32 * 1024**2 * (128 + 128) * (1024 + 1) / (2 * 1024)
+    peak = 312e12                                                     # a100_80gb_sxm4 peak_fp16
+    rows = by_axes(result, "tp", "pp")
+    assert sorted(rows) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    for (tp, pp), row in rows.items():
+        assert row["model_flops [FLOP]"] == pytest.approx(linear + attention, rel=1e-12)
+        # Megatron's plan splits every FLOP over the tp GPUs: one GPU's flops (all the stages') x tp is the model's.
+        assert row["flops [FLOP]"] * tp == pytest.approx(linear + attention, rel=1e-12)
+        assert row["mfu"] == pytest.approx((linear + attention) / (row["runtime [s]"] * tp * pp * peak), rel=1e-12)
+    one = rows[(1, 1)]
+    assert one["mfu"] == pytest.approx(one["flops [FLOP]"] / one["runtime [s]"] / peak, rel=1e-12)
+    assert 0 < one["mfu"] < 1
+
+
+def test_mbu_is_the_weights_and_kv_cache_one_gpu_reads_over_the_step_time_and_its_bandwidth():
+    """MBU (Databricks, 2023): (weights + KV cache read) / TPOT / peak memory bandwidth. At tp 1: every weight but the
+    token embedding (untied: a step reads one row of it) in fp16, and the cache of 32 layers x 32 KV heads x (128 +
+    128) fp16 elements per token at the mean context 1,024 + 256 / 2, for 4 sequences; a pipeline stage reads a
+    pp-th of them in the step."""
+    program = perfdsl.load([CHECKS], texts={"utilisation.perf": UTILISATION})
+    rows = by_axes(program.evaluate("utilisation"), "tp", "pp")
+    mem_bw = 2039e9                                                   # a100_80gb_sxm4 mem_bw
+    kv_cache = 32 * 32 * (128 + 128) * 2 * 4 * (1024 + 256 / 2)
+    for pp in (1, 2):
+        row = rows[(1, pp)]
+        weights = (row["params"] - 32000 * 4096) * 2
+        assert row["weight_traffic [byte]"] == pytest.approx(weights, rel=1e-12)
+        assert row["mbu"] == pytest.approx((weights + kv_cache) / (pp * row["step_time [s]"] * mem_bw), rel=1e-12)
+        assert 0 < row["mbu"] < 1
+    # At tp 2 each GPU reads half the weights and half the KV heads.
+    row = rows[(2, 1)]
+    assert row["mbu"] == pytest.approx((row["weight_traffic [byte]"] + kv_cache / 2) / (row["step_time [s]"] * mem_bw),
+                                       rel=1e-12)
