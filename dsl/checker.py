@@ -377,8 +377,10 @@ class Checker(Sharing):
                 hints = [_give_hint(target, before, was, None), hints[-1]]
         else:
             message = f"`set {where}.{cell.name}` is {given}, but the cell is {was}"
-        self.report("unit-mismatch", message, cell.expr.span, path=path,
-                    notes=[f"the cell is defined at {replaced.span.location()}"], hints=hints)
+        # where the type comes from: the literal's place, or the formula that gives it (override_blame's words)
+        note = f"the cell is defined at {replaced.span.location()}" if over_literal else \
+            f"the cell is `{' '.join(replaced.text.split())}` at {replaced.span.location()}"
+        self.report("unit-mismatch", message, cell.expr.span, path=path, notes=[note], hints=hints)
         return UNKNOWN
 
     def _type_before(self, block: Block, name: str) -> tuple[VType, str]:

@@ -27,9 +27,9 @@ report r {
   show workload.tput, workload.n, workload.f
 }
 """
-TPUT_DEFINED = "c.perf:4:3"        # `tput = batch / t`
-N_DEFINED = "c.perf:5:3"
-F_DEFINED = "c.perf:6:3"
+TPUT_DEFINED = "`batch / t` at c.perf:4:3"        # where the formula's type comes from
+N_DEFINED = "`batch * 2` at c.perf:5:3"
+F_DEFINED = "`batch > 1` at c.perf:6:3"
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_set_over_a_formula_is_held_to_the_formulas_type(work, capsys, given, 
     assert (code, out) == (2, "")
     assert summary(err) == [f"error[unit-mismatch]: --set {target}: {message}",
                             f"  --> --set {target}:1:1",
-                            f"  = note: the cell is defined at {defined}",
+                            f"  = note: the cell is {defined}",
                             f"  = in: workload.{target}"] + [f"  = help: {hint}" for hint in hints]
 
 
@@ -148,7 +148,7 @@ def test_a_formula_inherited_is_held_whichever_block_is_named(work, capsys):
         assert code == 2
         assert summary(err)[:4] == [f"error[unit-mismatch]: --set {target}: '5 GB' is byte, but '{target}' is 1/s",
                                     f"  --> --set {target}:1:1",
-                                    "  = note: the cell is defined at k.perf:4:3",
+                                    "  = note: the cell is `batch / t` at k.perf:4:3",
                                     "  = in: workload.kid.tput"]
 
 
@@ -159,7 +159,7 @@ def test_a_formula_the_report_does_not_read_is_held_where_its_type_is_known(work
     assert code == 2
     assert summary(err) == ["error[unit-mismatch]: --set h.rate: '3 GB' is byte, but 'h.rate' is 1/s",
                             "  --> --set h.rate:1:1",
-                            "  = note: the cell is defined at u.perf:1:14",
+                            "  = note: the cell is `3 / 1 s` at u.perf:1:14",
                             "  = in: hardware.h.rate",
                             '  = help: give it a unit of 1/s, e.g. --set h.rate="3 s^-1"']
 
@@ -180,7 +180,7 @@ def test_a_formula_of_no_known_type_takes_any_value(work, capsys):
     assert (code, out) == (2, "")
     assert summary(err) == ["error[unit-mismatch]: --set wl.rate: '5 GB' is byte, but 'wl.rate' is 1/s",
                             "  --> --set wl.rate:1:1",
-                            "  = note: the cell is defined at n.perf:5:3",
+                            "  = note: the cell is `2 / 1 s` at n.perf:5:3",
                             "  = in: workload.wl.rate",
                             '  = help: give it a unit of 1/s, e.g. --set wl.rate="5 s^-1"']
 
@@ -210,7 +210,7 @@ def test_a_files_set_over_a_formula_is_held_to_its_type(work, capsys, value, giv
     assert code == 1
     assert summary(err) == [f"error[unit-mismatch]: `set wl.tput` is {given}, but the cell is 1/s",
                             f"  --> s.perf:8:{len('set { wl.tput = ') + 1}",
-                            "  = note: the cell is defined at s.perf:4:3",
+                            "  = note: the cell is `batch / t` at s.perf:4:3",
                             "  = in: workload.wl.tput"] + [f"  = help: {hint}" for hint in hints]
 
 
