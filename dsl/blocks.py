@@ -40,7 +40,8 @@ class Block:
     questions: list[ir.Question] = field(default_factory=list)  # its own reduction, else its parent's
     requires: list[tuple[str, ir.Require]] = field(default_factory=list)   # (block that wrote it, constraint)
     lineage: list[str] = field(default_factory=list)          # this block, its parent, ...
-    # cell name -> the literal a `set { BLOCK.CELL = formula }` replaced (the checker holds the formula to its type)
+    # cell name -> the cell a `set { BLOCK.CELL = ... }` (or a --set) replaced where the checker holds the new value
+    # to its type: a literal a formula replaced, or a formula any value replaced (Checker._check_set)
     set_over: dict[str, ir.Cell] = field(default_factory=dict)
 
     @property
@@ -246,9 +247,11 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
     same node gives the same new node (CheckSession.set_in), so the Blocks built from it, and the records of their
     cells, are shared by the programs that import the same `set` (a calibration file).
 
-    Returns, by (block, cell), the literal (a number, string or boolean, not declared) that a formula was set over:
-    the formula's type is known only to the checker, which holds it to the literal's (Checker._check_set), so that
-    `set { h.x = hardware.mem_bw }` over `x = 1` is an error at the set, not wherever a formula reads `h.x`."""
+    Returns, by (block, cell), the literal (a number, string or boolean, not declared) that a formula was set over,
+    or the formula that any value was set over: a formula's type is known only to the checker, which holds the new
+    value to the old one's type (Checker._check_set), so that `set { h.x = hardware.mem_bw }` over `x = 1`, or
+    `set { wl.tput = 5 GB }` over `tput = batch / t`, is an error at the set, not wherever a formula reads the cell
+    (or nowhere: a shown cell changed its dimension)."""
     done: dict[tuple[str, str], ir.SetStmt] = {}
     set_over: dict[tuple[str, str], ir.Cell] = {}
     for module in modules:
@@ -280,7 +283,7 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                     "unit-mismatch", f"`set {name}.{cell.name}` is {given}, but the cell is {before}", cell.expr.span,
                     notes=[f"the cell is defined at {replaced.span.location()}"]))
                 continue
-            if _literal_under_formula(replaced, cell):
+            if _literal_under_formula(replaced, cell) or over_formula(replaced, cell):
                 set_over[(name, cell.name)] = replaced
             nodes[name] = _set_cell(node, cell, replaced) if session is None else \
                 session.set_in(node, stmt, replaced, lambda: _set_cell(node, cell, replaced))
@@ -318,6 +321,17 @@ def _literal_under_formula(replaced: ir.Cell, cell: ir.Cell) -> bool:
         and isinstance(replaced.expr, (ir.Num, ir.Str, ir.Bool)) and cell.expr is not None \
         and not (isinstance(cell.expr, (ir.Num, ir.Str, ir.Bool)) and type(cell.expr) is type(replaced.expr)) \
         and not (isinstance(replaced.expr, ir.Num) and replaced.expr.dim is None)
+
+
+def over_formula(replaced: ir.Cell, cell: ir.Cell, swept: bool = False) -> bool:
+    """Whether a `set` (or an override: overrides.mark_held_overrides) gives a value, a literal or a formula, over a
+    formula of no declared unit or choice (those the checker holds the value to as it is): the checker holds it to
+    the type the formula has (Checker._check_set). A swept value only where `swept` (a --set list, `--set
+    wl.tput="5 GB, 6 GB"`: Checker._kept_by_sweep)."""
+    return replaced.choices is None and replaced.declared_dim is None and not replaced.sweep \
+        and (swept or not cell.sweep) \
+        and replaced.expr is not None and not isinstance(replaced.expr, (ir.Num, ir.Str, ir.Bool)) \
+        and cell.expr is not None
 
 
 def _set_changes_dimension(replaced: ir.Cell, cell: ir.Cell) -> bool:

@@ -25,6 +25,7 @@ from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
 from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, in_override, override_example
+from .overrides import dimension_help
 from .formula_types import Feed
 from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
                          plural, swept_text_hints, swept_values_type, written_text)
@@ -56,6 +57,7 @@ class Checker(Sharing):
         self.diagnostics: list[Diagnostic] = []
         self._reported: set[tuple] = set()
         self._free: "Checker | None" = None       # a report-free checker for the cells that overrides replace
+        self._before: "Checker | None" = None     # a checker of the cells that sets replaced (_type_before)
         self.link = link if link is not None else Linker(blocks, ctx)
         self.constraints: list[tuple] = []         # a report's constraints that apply (constraints.check_requires)
         # Missing inputs: the diagnostic of each, reported once a top-level reference reaches it unconditionally.
@@ -332,12 +334,21 @@ class Checker(Sharing):
         return UNKNOWN
 
     def _check_set(self, block: Block, cell: ir.Cell, vtype: VType, path: str) -> VType | None:
-        """A `set { BLOCK.CELL = formula }` over a literal keeps the literal's type (as a `set` of a number does, and a
-        --set override): `h.x = hardware.mem_bw` over `x = 1` is one error, at the set's formula, and so is a literal
-        of another kind (`h.x = true` over `x = 1`); the cell stands for an unknown type after it (what reads it is
-        not checked with it). None where the types agree."""
+        """A `set { BLOCK.CELL = ... }` (or a --set: overrides.mark_held_overrides) keeps the type of the cell it
+        replaces: over a literal, a formula, or a literal of another kind, is one error at the set (`h.x =
+        hardware.mem_bw` or `h.x = true` over `x = 1`; a number over a number is compared where the set is applied);
+        over a formula, any value of another type than the formula has (`wl.tput = 5 GB` over `tput = batch / t`,
+        1/s: _type_before), where that type is known. The cell stands for an unknown type after it (what reads it is
+        not checked with it). None where the types agree, or the formula's type is not known."""
         replaced = block.set_over[cell.name]
-        before = _literal_type(replaced.expr)
+        over_literal = isinstance(replaced.expr, (ir.Num, ir.Str, ir.Bool))
+        if over_literal:
+            before = _literal_type(replaced.expr)
+            was = self.as_written(before, replaced.expr, block).describe()
+        else:
+            before, was = self._type_before(block, cell.name)
+            if before.kind not in ("num", "str", "bool"):
+                return None            # unknown (it reads a missing input of no unit, an unknown name, ...), a block
         if before == vtype:
             return None
         where = block.owner.get(cell.name, block.name)
@@ -347,21 +358,54 @@ class Checker(Sharing):
             hints = (quoted_quantity_hints(cell.expr, before.dim) if before.kind == "num"
                      else kind_hints([cell.expr], before)) + [OVERRIDE_KEEPS_TYPE]
         given = self.as_written(vtype, cell.expr, block).describe()
-        was = self.as_written(before, replaced.expr, block).describe()
         origin = cell.expr.span.file
-        if in_override(origin):     # `--set h.x="2*3 s"` (overrides.mark_formulas_over_literals): as its literals say
+        if in_override(origin):     # `--set h.x="2*3 s"` (overrides.mark_held_overrides): as its literals say
             target = f"{where}.{cell.name}"
-            message = f"{origin}: '{' '.join(cell.text.split())}' is {given}, but '{target}' is {was}"
-            written = written_text(replaced.expr)
-            example = override_example(target, f'"{written}"' if " " in written or before.kind == "str" else written)
-            what = ("a boolean, true or false" if before.kind == "bool" else "a string" if before.kind == "str"
-                    else "a plain number" if before.dim.is_dimensionless else f"a quantity in {was}")
-            hints = [f"give {what}, e.g. {example}", hints[-1]]
+            text = ' '.join(cell.text.split())
+            values = [cell.expr.start, cell.expr.stop] if isinstance(cell.expr, ir.RangeExpr) else \
+                list(cell.expr.items) if isinstance(cell.expr, ir.ListExpr) else [cell.expr]
+            if over_literal or not all(isinstance(value, (ir.Num, ir.Str, ir.Bool)) for value in values):
+                message = f"{origin}: '{text}' is {given}, but '{target}' is {was}"
+                hints = [_give_hint(target, before, was, replaced.expr if over_literal else None), hints[-1]]
+            elif vtype.kind == before.kind == "num":    # literals over a formula: as over a literal (overrides.py)
+                message = f"{origin}: '{text}' is {given}, but '{target}' is {was}"
+                numbers = [v for v in values if isinstance(v, ir.Num)]
+                first = next((v for v in numbers if Dimension(v.dim) != before.dim), numbers[0])
+                hints = [dimension_help(target, first, before.dim, None, was)]
+            else:
+                kinds = {"bool": "a boolean", "str": "a string", "num": "a number"}
+                message = f"{origin}: '{text}' is {kinds[vtype.kind]}, but '{target}' is {was}"
+                hints = [_give_hint(target, before, was, None), hints[-1]]
         else:
             message = f"`set {where}.{cell.name}` is {given}, but the cell is {was}"
-        self.report("unit-mismatch", message, cell.expr.span, path=path,
-                    notes=[f"the cell is defined at {replaced.span.location()}"], hints=hints)
+        # where the type comes from: the literal's place, or the formula that gives it (override_blame's words)
+        note = f"the cell is defined at {replaced.span.location()}" if over_literal else \
+            f"the cell is `{' '.join(replaced.text.split())}` at {replaced.span.location()}"
+        self.report("unit-mismatch", message, cell.expr.span, path=path, notes=[note], hints=hints)
         return UNKNOWN
+
+    def _type_before(self, block: Block, name: str) -> tuple[VType, str]:
+        """The type of the formula that a `set` (or --set) replaced in cell `name` of `block`, and how a message names
+        it (1/s, or Hz for a clock), as this check gives it without the sets: by a checker of its own (`_before`), over
+        the blocks with every cell that a set replaced put back (Block.set_over), the same report, its diagnostics
+        not read. Its type follows cells this cell's record does not hold (the roles the report binds, its sweeps):
+        the cell is impure (never shared with another check)."""
+        self._impure += 1
+        if self._before is None:
+            from dataclasses import replace
+
+            restored = {b.name: replace(b, cells={**b.cells, **b.set_over}, set_over={})
+                        for b in self.blocks.values() if b.set_over}
+            blocks = {name_: restored.get(name_, b) for name_, b in self.blocks.items()}
+            ctx = self.ctx
+            if ctx is not None and ctx.report.name in restored:
+                ctx = replace(ctx, report=restored[ctx.report.name])
+            self._before = Checker(blocks, self.sources, ctx)
+            self._before._depth = self._depth       # a chain followed from here counts from here (MAX_CHAIN_DEPTH)
+            self._before.check_overrides = False
+        old = self._before.blocks[block.name]
+        vtype = self._before.cell_type(old, name)
+        return vtype, self._before.cell_as_written(vtype, old, old.cells[name]).describe()
 
     def _replaced_type(self, block: Block, cell: ir.Cell) -> tuple[Block, VType] | None:
         """The parent block and the type of the cell that `cell`, written in `block`, overrides; None where it
@@ -413,6 +457,10 @@ class Checker(Sharing):
             return vtype
         if cell.declared_dim is not None:
             return self._declared_sweep(block, cell, vtype)
+        if cell.name in block.set_over:              # `--set wl.tput="5 GB, 6 GB"` over a formula (_check_set)
+            kept = self._check_set(block, cell, vtype, block.cell_path(cell.name))
+            if kept is not None:
+                return kept
         if cell.choices is None and self.check_overrides:   # a choice's values are check_choice_cell's
             kept = self._check_override(block, cell, vtype, block.cell_path(cell.name), swept=True)
             if kept is not None:
@@ -949,6 +997,21 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
                                   f"and questions read '{item.label}' as the axis"],
                            hints=[f"give the column another name: `as {item.ref.parts[-1]}`"
                                   if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
+
+
+def _give_hint(target: str, before: VType, was: str, written: ir.Expr | None) -> str:
+    """What to give the override `target` of a cell of type `before` (named `was`): its literal `written` as an
+    example where the cell is one, else a value of the type (1 and the dimension's unit, true, a string)."""
+    if written is not None:
+        text = written_text(written)
+        value = f'"{text}"' if " " in text or before.kind == "str" else text
+    elif before.kind == "num":
+        value = "1" if before.dim.is_dimensionless else f'"1 {literal_unit(was)}"'
+    else:
+        value = "true" if before.kind == "bool" else '\'"TEXT"\''     # quoted: a formula's cell takes no bare text
+    what = ("a boolean, true or false" if before.kind == "bool" else "a string" if before.kind == "str"
+            else "a plain number" if before.dim.is_dimensionless else f"a quantity in {was}")
+    return f"give {what}, e.g. {override_example(target, value)}"
 
 
 def _literal_type(expr: ir.Expr) -> VType:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overrides: Mapping[str, object],
                     report: "Block | None") -> tuple[list[ir.Module], dict[str, str], list[tuple[str, str]]]:
     """The modules with the overridden cells replaced, the text of each override (to quote it in errors), and the
-    (block, cell) of each cell replaced (for mark_formulas_over_literals).
+    (block, cell) of each cell replaced (for mark_held_overrides).
 
     `blocks` are the modules' blocks with `extends` resolved; `report` is the report the bare names belong to.
     Raises UsageError (exit status 2) for a target that names nothing or a value of the wrong dimension.
@@ -55,32 +55,40 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
     return new_modules, texts, list(replacements)
 
 
-def mark_formulas_over_literals(blocks: dict[str, "Block"], base: dict[str, "Block"],
-                                replaced: list[tuple[str, str]]) -> None:
-    """Hold a formula an override gives a literal cell to the literal's type, as a `set` of a formula over a
-    literal is (blocks.Block.set_over, Checker._check_set): `--set h.x="2*3 s"` or `--set h.x=h.flag` over `x = 1`
-    (its number's dimension, or its kind, a number, string or boolean) is one error at the override, bad usage,
-    where the checker types the cell; a literal value is checked as it is applied (_check_literal_kind,
-    _check_literal_dimension). `blocks` are the overridden program's (built for it alone: changed here), `base` the
-    program's without the overrides, `replaced` the (block, cell) of each override (apply_overrides): only those are
-    looked at (a scan of every cell cost 5 ms a call for capacity_planning's 5,798). Only a cell its block writes
-    itself: an inherited one is the checker's, as for `extends` (Checker._check_override)."""
+def mark_held_overrides(blocks: dict[str, "Block"], base: dict[str, "Block"], replaced: list[tuple[str, str]]
+                        ) -> None:
+    """Hold an override to the type of the cell it replaces where only the checker knows one of the two types, as a
+    file's `set` is (blocks.Block.set_over, Checker._check_set): a formula over a literal cell (`--set h.x="2*3 s"`
+    or `--set h.x=h.flag` over `x = 1`: its number's dimension, or its kind, a number, string or boolean), and any
+    value, a literal, a list or a formula, over a formula cell (`--set wl.tput="5 GB"` or `--set wl.tput="5 GB, 6
+    GB"` over `tput = batch / t`, 1/s: the formula's type as the report's check gives it). Each is one error at the
+    override, bad usage, where the checker types the cell; a literal over a literal is checked as it is applied
+    (_check_literal_kind, _check_literal_dimension). `blocks` are the overridden program's (built for it alone:
+    changed here), `base` the program's without the overrides, `replaced` the (block, cell) of each override
+    (apply_overrides): only those are looked at (a scan of every cell cost 5 ms a call for capacity_planning's
+    5,798). A literal cell only where its block writes it itself (an inherited one is the checker's, as for
+    `extends`: Checker._check_override); a formula cell inherited too, whose type the report-free check of `extends`
+    may not know (it reads a sweep)."""
+    from .blocks import over_formula
+
     literal = (ir.Num, ir.Str, ir.Bool)
     for block_name, name in replaced:
         block, before = blocks.get(block_name), base.get(block_name)
         cell = block.cells.get(name) if block is not None else None
-        if cell is None or before is None or cell.sweep or cell.expr is None or isinstance(cell.expr, literal) \
-                or not in_override(cell.expr.span.file) or block.owner.get(name) != block_name:
+        if cell is None or before is None or cell.expr is None or not in_override(cell.expr.span.file) \
+                or block.owner.get(name) != block_name:
             continue
-        literal_cell = before.cells.get(name)
-        if literal_cell is None or before.owner.get(name) != block_name or literal_cell.sweep \
-                or literal_cell.choices is not None or literal_cell.declared_dim is not None \
-                or not isinstance(literal_cell.expr, literal) \
-                or (isinstance(literal_cell.expr, ir.Num) and literal_cell.expr.dim is None):
+        old = before.cells.get(name)
+        if old is None:
             continue
+        if not over_formula(old, cell, swept=True):
+            if cell.sweep or isinstance(cell.expr, literal) or before.owner.get(name) != block_name or old.sweep \
+                    or old.choices is not None or old.declared_dim is not None \
+                    or not isinstance(old.expr, literal) or (isinstance(old.expr, ir.Num) and old.expr.dim is None):
+                continue
         for other in blocks.values():          # and every block that inherits the cell from it
             if block_name in other.lineage and other.owner.get(name) == block_name:
-                other.set_over[name] = literal_cell
+                other.set_over[name] = old
 
 
 def reads_no_cell(expr: ir.Expr) -> bool:
@@ -285,7 +293,7 @@ def _rate_of_written(written: str | None, wanted) -> str | None:
 def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
                              text: str) -> None:
     """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
-    from .units import Dimension, dimension_name, literal_unit, written_in_hertz
+    from .units import Dimension, dimension_name, written_in_hertz
 
     before = _current_dimension(block, current)
     if before is None:
@@ -296,10 +304,7 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             after = Dimension(item.dim)
             written = current.expr.unit if current is not None and isinstance(current.expr, ir.Num) else None
             was = dimension_name(before, _current_in_hertz(current))      # a clock: Hz, a count per second: 1/s
-            unit = written or literal_unit(was)
-            number = item.text.split()[0] if item.text else "..."
-            unit = _rate_of_written(item.unit, before) or unit
-            hint = _unit_hint(f"{block.name}.{name}", number, item, before, written, unit, was)
+            hint = dimension_help(f"{block.name}.{name}", item, before, written, was)
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is "
                                    f"{dimension_name(after, written_in_hertz(item.unit))}, but "
                                    f"'{block.name}.{name}' is {was}", hints=[hint]))
@@ -346,6 +351,18 @@ def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, valu
                                                                      else f'"{before.text}"')
     raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {kinds.get(type(bad), 'a number')}, but "
                            f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"]))
+
+
+def dimension_help(target: str, item: ir.Num, before, written: str | None, was: str) -> str:
+    """The help for the number `item` given to the cell `target` of another dimension, `before` (named `was`,
+    written in the unit `written`, None for a formula's cell: Checker._check_set): _unit_hint's, with the number as
+    it is given and the unit to give it in (the cell's own, else one of its dimension, the given unit's prefix kept
+    where a rate or a total of it fits: _rate_of_written)."""
+    from .units import literal_unit
+
+    number = item.text.split()[0] if item.text else "..."
+    unit = _rate_of_written(item.unit, before) or written or literal_unit(was)
+    return _unit_hint(target, number, item, before, written, unit, was)
 
 
 def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str, was: str) -> str:

@@ -29,7 +29,7 @@ from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
 from .loader import LoadTrace, PartialLoad, load_modules
 from .near_misses import unread_cells
-from .overrides import apply_overrides, mark_formulas_over_literals, reads_no_cell
+from .overrides import apply_overrides, mark_held_overrides, reads_no_cell
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
 from .role_kinds import RoleErrors
@@ -231,10 +231,11 @@ class Program:
         (`--set l40.mem_type='"HBM9"'` where the report binds another GPU): each overridden cell that the report's
         check did not type, of a literal value (a number, string or boolean: its choices, declared unit, or the type
         of the cell it overrides; a formula reads roles this report may not bind), is typed by a checker of its own,
-        whose errors located in an override join `checker`'s (bad usage, exit status 2); so is a formula over a
-        literal that reads no cell (`--set h.flag="1+1"` over `flag = true`: its type is known without the roles;
-        overrides.mark_formulas_over_literals). Nothing is added to `checker.types`, so what is evaluated does not
-        change."""
+        whose errors located in an override join `checker`'s (bad usage, exit status 2), a value over a formula's cell
+        held to the formula's type where this report's check knows it (`--set h.rate="3 GB"` over `rate = 3 / 1 s`);
+        so is a formula over a literal or a formula that reads no cell (`--set h.flag="1+1"` over `flag = true`: its
+        type is known without the roles; overrides.mark_held_overrides). Nothing is added to `checker.types`, so what
+        is evaluated does not change."""
         literal = (ir.Num, ir.Str, ir.Bool)
         unread = [(block, name) for block in self.blocks.values() for name, cell in block.cells.items()
                   if (isinstance(cell.expr, literal) or (name in block.set_over and reads_no_cell(cell.expr)))
@@ -263,7 +264,7 @@ class Program:
         overridden.folder = self.folder                    # the names of its files are relative to where they were read
         overridden.named_files = self.named_files
         overridden._without_overrides = self
-        mark_formulas_over_literals(overridden.blocks, self.blocks, replaced)     # `--set h.x="2*3 s"` over `x = 1`
+        mark_held_overrides(overridden.blocks, self.blocks, replaced)     # `--set h.x="2*3 s"` over `x = 1`, ...
         return overridden
 
     def _blame_overrides(self, exc: PerfError, report: str, checker: Checker | None = None) -> PerfError:
