@@ -979,8 +979,8 @@ def _count_hints(cell: ir.Cell, declared: VType, given: Dimension) -> list[str]:
     unit of a parent's value, which may be 1e12 times the SI number written): `write it with a unit of FLOP/s, e.g.
     `peak_fp16 = 989.4e12 FLOP/s``; a time is offered in that unit and the unit below, as --set's help does
     (overrides._unit_hint: a bare `5` for a cell in s may mean ms). A formula is told the dimension it needs, with
-    its first bare number (not an exponent; in a product or quotient only) and the unit as the example, then unit_hints' token or byte hint (not
-    its rate one: a count is neither a rate nor an amount)."""
+    its first bare number (not an exponent; in a product or quotient only) and the unit as the example, then
+    unit_hints' token or byte hint (not its rate one: a count is neither a rate nor an amount)."""
     if not given.is_dimensionless or declared.dim.is_dimensionless:
         return []
     from .linker import walk
