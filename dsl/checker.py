@@ -284,8 +284,9 @@ class Checker(Sharing):
                 return UNKNOWN                     # reported: what reads it is not checked (nor computed) with text
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {self.as_written(vtype, cell.expr, block).describe()}", cell.expr.span,
-                        path=path,
-                        notes=notes, hints=_rate_hints(cell.expr, declared.dim, vtype.dim, cell.declared))
+                        path=path, notes=notes,
+                        hints=_count_hints(cell, declared, vtype.dim)
+                        or _rate_hints(cell.expr, declared.dim, vtype.dim, cell.declared))
             return declared
         return vtype
 
@@ -484,9 +485,14 @@ class Checker(Sharing):
                         f"{plural(vtype)}, not quantities in {declared.describe()}", values.span,
                         path=block.cell_path(cell.name), notes=notes, hints=swept_text_hints(items, declared.dim))
             return UNKNOWN
+        bare = vtype.dim.is_dimensionless and not declared.dim.is_dimensionless and items \
+            and all(isinstance(item, ir.Num) and item.unit is None for item in items)
+        hints = [f"write them with a unit of {declared.describe()}, e.g. `sweep {cell.name} = ["
+                 + ", ".join(f"{item.text} {literal_unit(cell.declared)}" for item in items[:3])
+                 + (", ...]`" if len(items) > 3 else "]`")] if bare else unit_hints(declared.dim, vtype.dim)
         self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but its swept values are in "
-                    f"{self.as_written(vtype, cell.expr, block).describe()}", values.span, path=block.cell_path(cell.name), notes=notes,
-                    hints=unit_hints(declared.dim, vtype.dim))
+                    f"{self.as_written(vtype, cell.expr, block).describe()}", values.span,
+                    path=block.cell_path(cell.name), notes=notes, hints=hints)
         return declared
 
     def _swept_cell_type(self, block_name: str, cell_name: str) -> VType | None:
@@ -1053,6 +1059,44 @@ def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:
     the dimension's name) and the note saying where it is declared."""
     text = cell.declared if cell.declared == declared.describe() else f"{cell.declared} ({declared.describe()})"
     return text, [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
+
+
+def _count_hints(cell: ir.Cell, declared: VType, given: Dimension) -> list[str]:
+    """The help for a cell declared with a unit (`peak_fp16: FLOP/s`, its own or inherited) whose formula gives a
+    plain count; [] where it gives another dimension or the cell is declared a count. A bare number keeps its number
+    and takes the unit the cell is declared in, as the message shows it (`g: GB/s` gives GB/s, not byte/s; not the
+    unit of a parent's value, which may be 1e12 times the SI number written): `write it with a unit of FLOP/s, e.g.
+    `peak_fp16 = 989.4e12 FLOP/s``; a time is offered in that unit and the unit below, as --set's help does
+    (overrides._unit_hint: a bare `5` for a cell in s may mean ms). A formula is told the dimension it needs, with
+    its first bare number (not an exponent; in a product or quotient only) and the unit as the example, then
+    unit_hints' token or byte hint (not its rate one: a count is neither a rate nor an amount)."""
+    if not given.is_dimensionless or declared.dim.is_dimensionless:
+        return []
+    from .linker import walk
+    from .units import TIME, smaller_unit
+
+    unit = cell.declared
+    expr, sign = cell.expr, ""
+    if isinstance(expr, ir.Unary) and expr.op == "-" and isinstance(expr.operand, ir.Num):
+        expr, sign = expr.operand, "-"
+    needed = declared.describe()
+    if isinstance(expr, ir.Num) and expr.unit is None:
+        number = sign + expr.text
+        if declared.dim == TIME:
+            forms = [form for form in (smaller_unit(unit), unit) if form]
+            return [f"'{number}' has no unit: write the one meant, e.g. "
+                    + " or ".join(f"`{cell.name} = {number} {literal_unit(form)}`" for form in forms)]
+        return [f"write it with a unit of {needed}, e.g. `{cell.name} = {number} {literal_unit(unit)}`"]
+    # A number of a product or quotient takes the unit (`989 / 2`: `989 FLOP/s`); in a sum it would not (`n + 1`).
+    nodes = list(walk(cell.expr))
+    operators = {node.op for node in nodes if isinstance(node, ir.Binary)}
+    exponents = {id(node.right) for node in nodes if isinstance(node, ir.Binary) and node.op == "^"}
+    bare = next((node for node in nodes if isinstance(node, ir.Num) and node.unit is None and node.dim is not None
+                 and id(node) not in exponents), None)
+    hint = f"its formula gives a plain count where '{cell.name}' needs a quantity in {needed}"
+    if bare is not None and operators <= {"*", "/", "^"}:
+        hint += f": write the unit after the number it applies to, e.g. `{bare.text} {literal_unit(unit)}`"
+    return [hint] + [h for h in unit_hints(declared.dim, given) if not h.startswith("one side is a rate")]
 
 
 def _rate_hints(expr: ir.Expr, declared: Dimension, given: Dimension, declared_unit: str | None = None) -> list[str]:

@@ -116,6 +116,13 @@ _TABLE = [
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
+    ErrorCode("shadowed-block", "spec", _E, "inside report '{report}', '{role}' names the report's own role cell, "
+              "which shadows the block '{role}'",
+              "a bare name inside a report reads the report's own cell of that name before any block, so `model = "
+              "model` beside a block `model` reads itself, and `sweep model = [model, b]` lists its own cell: rename "
+              "the block (the help writes `my_model`) and bind that name. The formulas that read the role are not "
+              "checked until it is bound; the report's other errors are said with it. Exit status 2 where the name "
+              "is given with --set"),
     ErrorCode("block-as-value", "spec", _E, "'{name}' is a block | a role | a block binding, not a value",
               "reach one of its cells: `NAME.CELL`"),
     ErrorCode("list-as-value", "spec", _E, "'{name}' holds a list; a formula needs one value",
@@ -132,8 +139,9 @@ _TABLE = [
               "log's header) column '{header}' is {kind} ({unit}), but the report shows '{cell}' as {kind} ({dim}); "
               "not compared ({n} rows)",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension; a cell declared "
-              "with a unit, or overriding a number, takes a number, not a string: the help writes `\"350 W\"` as "
-              "`350 W`, without quotes; an override or a sweep of a string or boolean cell keeps its type (`label = 5` "
+              "with a unit, or overriding a number, takes a number, not a string: the help writes a bare number with "
+              "the unit the cell is declared in (`peak_fp16 = 989.4e12 FLOP/s`), and `\"350 W\"` as `350 W`, "
+              "without quotes; an override or a sweep of a string or boolean cell keeps its type (`label = 5` "
               "over a string: the help writes `\"5\"`); a sweep's values are checked with or without a report"),
     ErrorCode("bad-choice", "spec", _E, "'{cell}' is one of {options}, not {value} | '{cell}' is never {value}",
               "write one of the declared options; the help line names the closest one"),

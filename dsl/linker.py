@@ -89,6 +89,47 @@ def source_items(expr: ir.Expr, block: "Block", blocks: dict[str, "Block"]) -> l
         expr, block = cell.expr, target
 
 
+def shadowing_refs(report: "Block", blocks: dict[str, "Block"]) -> Iterator[tuple[str, ir.Ref, bool]]:
+    """Where `report` writes a role's own name as the block to bind (`model = model`, `sweep model = [model, b]`,
+    a zipped sweep's column `model` holding `model`) while a block of that name is loaded: (the name, the reference,
+    whether swept), in the order of its cells and then its zipped sweeps. Inside a report a bare name reads the
+    report's own cell of that name before any block, so the cell shadows the block: `model = model` reads itself (a
+    cycle) and a sweep lists its own cell beside blocks. role_kinds.shadowed_block_errors says it at the reference;
+    nothing for a block of another kind, whose cells bind no role."""
+    if report.kind != "report":
+        return
+
+    def own(item: ir.Expr, name: str) -> bool:
+        return isinstance(item, ir.Ref) and item.parts == (name,)
+
+    for name, cell in report.cells.items():
+        if name not in blocks or cell.expr is None:
+            continue
+        if not cell.sweep:
+            if own(cell.expr, name):
+                yield name, cell.expr, False
+            continue
+        items = source_items(cell.expr, report, blocks)
+        if isinstance(items, list):
+            yield from ((name, item, True) for item in items if own(item, name))
+    for zipped in report.zipped:
+        items = source_items(zipped.source, report, blocks)
+        if not isinstance(items, list):
+            continue
+        for column, name in enumerate(zipped.names):
+            if name in blocks:
+                yield from ((name, item.items[column], True) for item in items
+                            if isinstance(item, ir.TupleExpr) and len(item.items) == len(zipped.names)
+                            and own(item.items[column], name))
+
+
+def shadows_block(item: ir.Expr, name: str, block: "Block", blocks: dict[str, "Block"]) -> bool:
+    """Whether `item`, written among the values of the report cell (or zipped column) `name` of `block`, is the
+    cell's own name where a block of that name is loaded (shadowing_refs)."""
+    return (block.kind == "report" and isinstance(item, ir.Ref) and item.parts == (name,) and name in blocks
+            and name in block.cells)
+
+
 @dataclass(frozen=True)
 class RoleBinding:
     """A role a report binds: to one block (`swept` False) or swept over blocks (one per value of its axis)."""
@@ -221,6 +262,12 @@ class Linker:
 
     def _resolve_local(self, name: str, block: "Block") -> Target | Unresolved:
         if name in block.cells:
+            if name in self.blocks and block.kind == "report" \
+                    and any(shadowed == name for shadowed, _, _ in shadowing_refs(block, self.blocks)):
+                # `model = model` beside a block `model`: the cell shadows the block, one error at the binding
+                # (role_kinds.shadowed_block_errors) says so; read as the cell, it would be a cycle besides.
+                return Unresolved("shadowed-block", f"'{name}' names the report's own cell, which shadows the block "
+                                  f"'{name}'", severity="consequence")
             return Target(name, (block.name,))
         if name in self.blocks:
             return Unresolved("block-as-value", f"'{name}' is a block, not a value",

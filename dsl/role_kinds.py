@@ -28,15 +28,17 @@ from __future__ import annotations
 
 from . import ir
 from .blocks import Block, SourceLines
-from .errors import Diagnostic, PerfError, available, did_you_mean
-from .linker import ROLE_KINDS, ROLE_WORDS, bindable_blocks, role_items
+from .errors import Diagnostic, PerfError, available, did_you_mean, in_override, override_example
+from .linker import ROLE_KINDS, ROLE_WORDS, bindable_blocks, role_items, shadowing_refs, source_items
 
 
 def refused_bindings(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[tuple[str, Diagnostic]]:
-    """(role, error) for each role `report` binds in error: role_kind_errors and role_list_errors, in that order.
+    """(role, error) for each role `report` binds in error: role_kind_errors, role_list_errors and
+    shadowed_block_errors, in that order.
     The report is checked all the same with those roles refused (ReportContext.refused_roles): what reads one is not
     checked against it, and the report's other errors are said in the same run (RoleErrors). Raises nothing."""
-    return role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks, sources)
+    return (role_kind_errors(report, blocks, sources) + role_list_errors(report, blocks, sources)
+            + shadowed_block_errors(report, blocks, sources))
 
 
 def role_kind_errors(report: Block, blocks: dict[str, Block], sources: SourceLines) -> list[tuple[str, Diagnostic]]:
@@ -100,6 +102,48 @@ def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
             cell.span, path=report.cell_path(name), notes=notes,
             hints=[f"did you mean `sweep {name} = [...]`? It {sweeps}; `{name} = NAME` binds one block"])))
     return found
+
+
+def shadowed_block_errors(report: Block, blocks: dict[str, Block], sources: SourceLines
+                          ) -> list[tuple[str, Diagnostic]]:
+    """(role, error[shadowed-block]) for each place where `report` writes a role's own name as the block to bind
+    while a block of that name is loaded (linker.shadowing_refs: `model = model`, `sweep model = [model, b]`, in
+    the report, a report it extends or a `--set` value), located at that name. Inside a report the name reads the
+    report's own cell, which shadows the block: `model = model` would read itself (error[cycle]), a sweep would list
+    its own cell beside blocks (error[mixed-sweep]). Raises nothing; [] where there is none."""
+    found = []
+    for role, ref, swept in shadowing_refs(report, blocks):
+        block = blocks[role]
+        renamed = _free_name(role, blocks)
+        if in_override(ref.span.file):
+            written = override_example(role, renamed)
+        elif not swept:
+            written = f"`{role} = {renamed}`"
+        elif role in report.cells and not any(role in zipped.names for zipped in report.zipped) \
+                and isinstance(items := source_items(report.cells[role].expr, report, blocks), list) \
+                and all(isinstance(item, ir.Ref) for item in items):
+            written = f"`sweep {role} = [" + ", ".join(renamed if item.parts == (role,) else item.dotted
+                                                       for item in items) + "]`"
+        else:
+            written = f"'{renamed}' in place of '{role}' among the sweep's values"
+        # The report that writes it (one error for it and each report that extends it: the same message and place)
+        owner = blocks.get(report.owner.get(role, report.name), report)
+        found.append((role, sources.diag(
+            "shadowed-block", f"inside report '{owner.name}', '{role}' names the report's own role cell, which "
+                              f"shadows the block '{role}'",
+            ref.span, path=owner.cell_path(role),
+            notes=[f"the {block.kind} block '{role}' is defined at {block.span.location()}; a bare name inside a "
+                   "report reads the report's own cell of that name before any block (docs/LANGUAGE.md, Reports)"],
+            hints=[f"rename the block (e.g. `{block.kind} {renamed}`) and write {written}"])))
+    return found
+
+
+def _free_name(name: str, blocks: dict[str, Block]) -> str:
+    """A name for a block named `name` like a role: `my_NAME`, or `my_NAME_2`, ... where that is loaded too."""
+    renamed, number = f"my_{name}", 2
+    while renamed in blocks:
+        renamed, number = f"my_{name}_{number}", number + 1
+    return renamed
 
 
 def misspelt_roles(report: Block, blocks: dict[str, Block]) -> list[tuple[str, list[ir.Ref], bool, str]]:

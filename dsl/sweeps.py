@@ -23,7 +23,7 @@ from .errors import Diagnostic, PerfError, dedupe, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
-from .linker import Linker, Target, is_block_ref, refs_of, report_roles, source_items, walk
+from .linker import Linker, Target, is_block_ref, refs_of, report_roles, shadows_block, source_items, walk
 from .shown_axes import adopt_shown_units
 from .sweep_sources import factor_hint
 from .role_kinds import RoleErrors, misspelt_role_error, misspelt_roles, refused_bindings
@@ -227,6 +227,10 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
     may not: _zipped_coords)."""
     if not items:
         raise PerfError(sources.diag("empty-sweep", f"the sweep '{name}' has no values", span))
+    if any(shadows_block(item, name, block, blocks) for item in items):
+        # `sweep model = [model, b]` beside a block `model`: the report's own cell shadows the block, one error at
+        # the binding (role_kinds.shadowed_block_errors); an axis of no values' kind, as for a value reported.
+        return _unknown_coord(name, block, len(items), span)
     refs = [is_block_ref(item, blocks, block) for item in items]
     if all(refs):
         names = [item.parts[0] for item in items]
