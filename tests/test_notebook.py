@@ -270,6 +270,17 @@ def test_an_answer_in_chunks_of_no_group_has_the_whole_answers_columns():
     assert answer.to_pandas().dtypes.tolist() == whole.to_pandas().dtypes.tolist()
 
 
+def test_a_column_of_no_value_keeps_its_values_in_pandas_not_typed_as_flags():
+    """Every group of UNANSWERED is empty: its b (an integer axis) and t (text) columns hold None alone, which
+    frame_column typed boolean (<NA>), as if they were flags. With no value to tell the kind by, they stay as they
+    are (object, None), in the whole evaluation's frame and the chunked answer's alike."""
+    program = perfdsl.load([], texts={"u.perf": UNANSWERED})
+    for frame in (program.evaluate().to_pandas(), perfdsl.answer_in_chunks(program, chunk_points=1).to_pandas()):
+        assert {key: str(dtype) for key, dtype in frame.dtypes.items()} == {
+            "a": "int64", "b": "object", "f": "object", "t": "object", "q": "float64"}
+        assert frame["t"].tolist() == frame["b"].tolist() == [None, None]
+
+
 def test_a_labelled_array_reads_in_one_line(result):
     """The dataclass's repr wrote out every value (a million characters for capacity_planning's tpot)."""
     si = result.array("prefill.runtime")
