@@ -313,6 +313,17 @@ report r {
     where serving.tpot >= 0.04 ms
     best min serving.gpu_time per tp
 }""",
+    "shown_axis_kept_by_the_question": """report r {
+    sweep ctx = [500 MB, 1 GB, 2.5 GB]
+    sweep mode = ["eager", "graphs"]
+    model = small
+    hardware = a
+    workload = grid
+    scaled = serving.tpot * ctx / (1 GB)
+    show ctx, scaled in ms
+    where ctx >= 1 GB
+    best min scaled per ctx
+}""",
     "runs": """report r {
     sweep model = [small, big]
     hardware = a
@@ -714,8 +725,9 @@ def api_problems(ev: Evaluation) -> list[str]:
     axis_keys = list(result.axis_columns())
     named = [(name, column.key if column.axis is None else next(k for k in axis_keys if k.split(" [")[0] == column.axis))
              for column in result.columns for name in dict.fromkeys([column.name, column.ref, column.key])]
-    named += [(coord.name, next(k for k in axis_keys if k.split(" [")[0] == coord.name))
-              for axis in result.axes for coord in axis.coords]
+    claimed = {name for column in result.columns for name in (column.name, column.ref, column.key)}
+    named += [(coord.name, next(k for k in axis_keys if k.split(" [")[0] == coord.name))   # a shown column's name
+              for axis in result.axes for coord in axis.coords if coord.name not in claimed]  # is that column's
     for name, key in named:
         scale = scale_of(unit_of(key))
         shown = [{key: row[key]} for row in table]
@@ -965,6 +977,7 @@ def test_the_api_in_chunks_gives_the_whole_rows(case):
 
 QUESTIONS = [case for case in CHUNKED if case.name in ("best", "best_with_a_group_unanswered", "best_marked",
                                                        "question_no_group_answered",
+                                                       "shown_axis_kept_by_the_question",
                                                        "pareto_with_a_group_unanswered",
                                                        "largest_with_groups_unanswered", "smallest_over_a_text_axis")
              or case.name.startswith("capacity_questions.")]
