@@ -43,13 +43,17 @@ def to_pandas(result: "Result | Answer"):
 def frame_column(pandas, values: np.ndarray):
     """A table column as a DataFrame column: an object array of ints or flags with None (Rows.pick blanks the
     rows of a group with no answer so) as pandas' nullable Int64 or boolean, of numbers mixing ints and floats as
-    float64 with NaN; anything else as it is. Without this such a column was of dtype object (8 and None)."""
+    float64 with NaN; anything else as it is, a column of no value at all too (every group unanswered: it was
+    typed boolean whatever it held, text and integer axes included). Without this such a column was of dtype object
+    (8 and None)."""
     if values.dtype != object or len(values) == 0:
         return values
     empty = pandas.isna(values)
     if not empty.any():
         return values
     present = values[~empty].tolist()
+    if not present:             # no value to tell the kind by (every group unanswered): not typed as flags
+        return values
     if all(type(v) is bool or isinstance(v, np.bool_) for v in present):
         return pandas.array(values.tolist(), dtype="boolean")
     if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present):

@@ -341,7 +341,15 @@ class Result:
         found = self._column(name)
         if isinstance(found, SweptName):
             return self._swept_rows(found, si=True, all_points=all_points)
-        return self.flat(found.array, all_points=all_points)
+        return self.flat(found.array, self._axis_of(found), all_points=all_points)
+
+    def _axis_of(self, column: ShownColumn) -> int | None:
+        """The index of the report's own axis a shown column is (`show a` over `sweep a`: ShownColumn.axis), whose
+        value a row of a group with no answer keeps where the question keeps the axis (`per a`), as its axis column
+        in records() does; None for any other column."""
+        if column.axis is None:
+            return None
+        return next((axis.index for axis in self.axes if any(c.name == column.axis for c in axis.coords)), None)
 
     def _swept_rows(self, swept: "SweptName", si: bool, all_points: bool = False) -> np.ndarray:
         if self.rows is None or all_points:
@@ -370,7 +378,7 @@ class Result:
         return self._display_values(found, all_points)
 
     def _display_values(self, column: ShownColumn, all_points: bool = False) -> np.ndarray:
-        flat = self.flat(column.array, all_points=all_points)
+        flat = self.flat(column.array, self._axis_of(column), all_points=all_points)
         return flat / column.scale if column.kind == "num" else flat
 
     def _ranked(self, array: np.ndarray) -> np.ndarray:

@@ -159,10 +159,18 @@ class _PointCells:
 
     def number(self, dotted: str, dim: Dimension) -> float | None:
         """A number of dimension `dim` at the point; None where the cell is missing, of another dimension or
-        not finite."""
+        not finite, or reads a declared input left without a value (`peak_fp16 = peak_fp8 / 2` on a part whose
+        datasheet lacks peak_fp8). The last is said by the check's first look at the cell only (the checker keeps
+        its type, not its diagnostic), so dim() finds it the first time alone: a second roofline of one program (the
+        workbook's second section) reached the value and raised missing-input, which failed the whole workbook."""
         if self.dim(dotted) != dim:
             return None
-        value = float(self.value(dotted))
+        try:
+            value = float(self.value(dotted))
+        except PerfError as exc:
+            if exc.diagnostics and all(d.code == "missing-input" for d in exc.diagnostics):
+                return None
+            raise
         return value if np.isfinite(value) else None
 
     def text(self, dotted: str) -> str | None:

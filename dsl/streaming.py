@@ -480,8 +480,12 @@ def _group_of_index(index: np.ndarray, shape: tuple[int, ...], kept: list[int]) 
 
 
 def _rows_of(column: np.ndarray, order: np.ndarray, at: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """The stored values at the answer's rows (`at` into the sorted store), empty where a row is missing."""
-    picked = column[order[np.minimum(at, len(order) - 1)]] if len(order) else np.full(len(at), np.nan)
+    """The stored values at the answer's rows (`at` into the sorted store), empty where a row is missing: NaN in
+    numbers, None in flags and text, as the whole evaluation's rows (Rows.pick), also where no chunk had a row (the
+    store is empty: its flags and text were NaN, float64, and to_pandas() typed them apart from the whole's)."""
+    if not len(order):
+        return np.full(len(at), np.nan) if column.dtype.kind == "f" else np.full(len(at), None, dtype=object)
+    picked = column[order[np.minimum(at, len(order) - 1)]]
     if not missing.any():
         return picked
     if picked.dtype.kind == "f":

@@ -240,6 +240,47 @@ def test_an_empty_group_leaves_nullable_columns_in_pandas():
         "model": "str", "batch": "int64", "tp": "int64", "c.mem [GB]": "float64", "c.fits": "bool"}
 
 
+# A question no group answers: no point meets the `where` (q = a x b is never negative), so both rows are empty.
+UNANSWERED = """
+report r {
+    sweep a = [1, 2]
+    sweep b = [1, 2]
+    q = a * b
+    f = q > 2
+    t = if(f, "big", "small")
+    show f, t
+    where q < 0
+    best min q per a
+}
+"""
+
+
+def test_an_answer_in_chunks_of_no_group_has_the_whole_answers_columns():
+    """No chunk had a row, so the merged answer's flag and text columns were NaN (float64) where the whole
+    evaluation's are None (object), and to_pandas() typed them apart (float64 beside the whole's). Found by the
+    output consistency audit (tests/test_output_consistency.py)."""
+    program = perfdsl.load([], texts={"u.perf": UNANSWERED})
+    whole, answer = program.evaluate(), perfdsl.answer_in_chunks(program, chunk_points=1)
+    for keys, columns in (whole.table(), answer.table()):
+        assert keys == ["a", "b", "f", "t", "q"]
+        assert [column.dtype.kind for column in columns] == ["i", "O", "O", "O", "f"]
+        assert [column.tolist() for column in columns[1:4]] == [[None, None]] * 3
+        assert np.isnan(columns[4]).all()
+    assert answer.column("f").tolist() == answer.column("t").tolist() == [None, None]
+    assert answer.to_pandas().dtypes.tolist() == whole.to_pandas().dtypes.tolist()
+
+
+def test_a_column_of_no_value_keeps_its_values_in_pandas_not_typed_as_flags():
+    """Every group of UNANSWERED is empty: its b (an integer axis) and t (text) columns hold None alone, which
+    frame_column typed boolean (<NA>), as if they were flags. With no value to tell the kind by, they stay as they
+    are (object, None), in the whole evaluation's frame and the chunked answer's alike."""
+    program = perfdsl.load([], texts={"u.perf": UNANSWERED})
+    for frame in (program.evaluate().to_pandas(), perfdsl.answer_in_chunks(program, chunk_points=1).to_pandas()):
+        assert {key: str(dtype) for key, dtype in frame.dtypes.items()} == {
+            "a": "int64", "b": "object", "f": "object", "t": "object", "q": "float64"}
+        assert frame["t"].tolist() == frame["b"].tolist() == [None, None]
+
+
 def test_a_labelled_array_reads_in_one_line(result):
     """The dataclass's repr wrote out every value (a million characters for capacity_planning's tpot)."""
     si = result.array("prefill.runtime")

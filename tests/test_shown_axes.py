@@ -118,6 +118,21 @@ def test_a_question_over_chunks_has_the_shown_axis_once(work, capsys):
     assert answer.column("a").tolist() == [2e9, 2e9]          # SI, as Result.column
 
 
+def test_a_shown_axis_kept_by_the_question_keeps_its_value_on_a_row_with_no_answer():
+    """`show a` with `best ... per a`: the group a = 1 has no point with q > 2 (q = 1, 2), so its row is empty but
+    for a, which records() and CSV keep (1); Result.column("a") and display_column("a") read the shown cell and
+    blanked it (NaN), where answer_in_chunks' column("a") gave 1. Found by the output consistency audit."""
+    program = perfdsl.load([], texts={"kept.perf": "report r {\n    sweep a = [1, 2]\n    sweep b = [1, 2]\n"
+                                                   "    q = a * b\n    show a, q\n    where q > 2\n"
+                                                   "    best min q per a\n}\n"})
+    result = program.evaluate()
+    assert result.records() == [{"a": 1, "b": None, "q": None}, {"a": 2, "b": 2, "q": 2.0 * 2}]
+    assert result.column("a").tolist() == result.display_column("a").tolist() == [1, 2]
+    from perfdsl.streaming import answer_in_chunks
+
+    assert answer_in_chunks(program, chunk_points=1).column("a").tolist() == [1, 2]
+
+
 def test_at_takes_a_shown_axis_in_its_shown_unit_or_as_a_quantity_in_any_unit(work, capsys):
     # The axis a is shown in MB, so explain lists its values in MB; `--at a=1 GB`, as the sweep writes it, is the
     # same point as `--at a=1000` (MB) or `--at a=1000 MB` (it was refused once the axis was shown in MB), with or

@@ -745,6 +745,52 @@ def test_a_report_without_sections_names_itself_once_above_its_roofline(tmp_path
                       "tp=1, batch=1, seq_len=128, output_len=1, kv_cache_dtype=auto, precision=fp8"]
 
 
+# A GPU whose datasheet lacks its FP8 peak (a declared input) and whose FP16 peak is derived from it, as
+# hardware/ada.perf's rtx_5000_ada: the estimates need neither, the roofline needs a peak it cannot have.
+PEAK_LEFT_OPEN = """
+hardware g {
+    peak_fp8: FLOP/s
+    peak_fp16 = peak_fp8 / 2
+    mem_bw = 1 TB/s
+}
+workload w { sweep n_gpus = [1, 2] }
+costmodel decode {
+    flops = 2 GFLOP
+    bytes = 1 GB
+    time = bytes / hardware.mem_bw
+}
+report r {
+    hardware = g
+    workload = w
+    section = if(workload.n_gpus > 1, "Multi GPU", "Single GPU")
+    show decode.time in ms
+}
+"""
+
+
+def test_a_roofline_the_gpu_cannot_give_is_left_out_of_every_section_and_the_workbook_written(tmp_path, capsys):
+    """The roofline of the first section found no compute ceiling (bad-plot, left out), but the second one's reached
+    hardware.peak_fp16 and raised missing-input for peak_fp8: the checker says a declared input is missing the first
+    time it types a cell only, and `eval -o FILE.xlsx` failed (exit 1) where CSV wrote the rows. Found by an output
+    consistency audit on reports/published_llamacpp.perf's rtx_5000_ada report."""
+    from perfdsl.cli import main
+    from perfdsl.program import load
+    from perfdsl.roofline import roofline_view
+
+    spec = tmp_path / "open_peak.perf"
+    spec.write_text(PEAK_LEFT_OPEN)
+    out = tmp_path / "open_peak.xlsx"
+    assert main(["eval", str(spec), "-q", "-o", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:2] == ["Single GPU", "Multi GPU"] and "Plots" not in book.sheetnames
+    # 1 GB / (1 TB/s) = 1 ms on each row
+    assert [row[1] for row in book["Multi GPU"].iter_rows(min_row=3, values_only=True)] == [1e9 / 1e12 * 1e3]
+    program = load(spec)
+    for _ in range(2):              # the same error each time, not missing-input the second time
+        with pytest.raises(UsageError, match="no compute ceiling"):
+            roofline_view(program, "r", {"n_gpus": "2"})
+
+
 def test_each_row_note_says_which_rows_it_is_of():
     from perfdsl.workbook_setup import row_note_lines
 
