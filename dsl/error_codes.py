@@ -116,10 +116,11 @@ _TABLE = [
     ErrorCode("quoted-role", "spec", _E, "'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
               "a role binds a block by its bare name: write `{role} = {name}` without quotes (the block `{name}` "
               "exists); a quoted string is only a text cell"),
-    ErrorCode("shadowed-block", "spec", _E, "inside report '{report}', '{role}' names the report's own role cell, "
-              "which shadows the block '{role}'",
+    ErrorCode("shadowed-block", "spec", _E, "inside report '{report}', '{name}' names the report's own role cell, "
+              "which shadows the block '{name}'",
               "a bare name inside a report reads the report's own cell of that name before any block, so `model = "
-              "model` beside a block `model` reads itself, and `sweep model = [model, b]` lists its own cell: rename "
+              "model` beside a block `model` reads itself, `model = hardware` beside a block `hardware` reads the "
+              "report's hardware role, and `sweep model = [model, b]` lists its own cell: rename "
               "the block (the help writes `my_model`) and bind that name. The formulas that read the role are not "
               "checked until it is bound; the report's other errors are said with it. Exit status 2 where the name "
               "is given with --set"),

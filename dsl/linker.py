@@ -90,44 +90,52 @@ def source_items(expr: ir.Expr, block: "Block", blocks: dict[str, "Block"]) -> l
 
 
 def shadowing_refs(report: "Block", blocks: dict[str, "Block"]) -> Iterator[tuple[str, ir.Ref, bool]]:
-    """Where `report` writes a role's own name as the block to bind (`model = model`, `sweep model = [model, b]`,
-    a zipped sweep's column `model` holding `model`) while a block of that name is loaded: (the name, the reference,
-    whether swept), in the order of its cells and then its zipped sweeps. Inside a report a bare name reads the
-    report's own cell of that name before any block, so the cell shadows the block: `model = model` reads itself (a
-    cycle) and a sweep lists its own cell beside blocks. role_kinds.shadowed_block_errors says it at the reference;
-    nothing for a block of another kind, whose cells bind no role."""
+    """Where `report` writes, as the block to bind to a role, a bare name that is both one of its own role cells
+    and a loaded block (`model = model`, `sweep model = [model, b]`, a zipped sweep's column `model` holding `model`,
+    and as well `model = hardware` beside a block `hardware` where the report binds `hardware = h100_sxm5`): (the
+    role, the reference, whether swept), in the order of its cells and then its zipped sweeps. Inside a report a bare
+    name reads the report's own cell of that name before any block, so the cell shadows the block: `model = model`
+    reads itself (a cycle), `model = hardware` reads the hardware role (a block binding, not a value) and a sweep
+    lists a cell beside blocks. role_kinds.shadowed_block_errors says it at the reference; nothing for a block of
+    another kind, whose cells bind no role."""
     if report.kind != "report":
         return
-
-    def own(item: ir.Expr, name: str) -> bool:
-        return isinstance(item, ir.Ref) and item.parts == (name,)
-
+    roles = {name for name, _, _ in role_items(report, blocks)}
     for name, cell in report.cells.items():
-        if name not in blocks or cell.expr is None:
+        if cell.expr is None:
             continue
         if not cell.sweep:
-            if own(cell.expr, name):
+            if shadows_block(cell.expr, name, report, blocks, roles):
                 yield name, cell.expr, False
             continue
         items = source_items(cell.expr, report, blocks)
         if isinstance(items, list):
-            yield from ((name, item, True) for item in items if own(item, name))
+            yield from ((name, item, True) for item in items if shadows_block(item, name, report, blocks, roles))
     for zipped in report.zipped:
         items = source_items(zipped.source, report, blocks)
         if not isinstance(items, list):
             continue
         for column, name in enumerate(zipped.names):
-            if name in blocks:
-                yield from ((name, item.items[column], True) for item in items
-                            if isinstance(item, ir.TupleExpr) and len(item.items) == len(zipped.names)
-                            and own(item.items[column], name))
+            yield from ((name, item.items[column], True) for item in items
+                        if isinstance(item, ir.TupleExpr) and len(item.items) == len(zipped.names)
+                        and shadows_block(item.items[column], name, report, blocks, roles))
 
 
-def shadows_block(item: ir.Expr, name: str, block: "Block", blocks: dict[str, "Block"]) -> bool:
-    """Whether `item`, written among the values of the report cell (or zipped column) `name` of `block`, is the
-    cell's own name where a block of that name is loaded (shadowing_refs)."""
-    return (block.kind == "report" and isinstance(item, ir.Ref) and item.parts == (name,) and name in blocks
-            and name in block.cells)
+def shadows_block(item: ir.Expr, name: str, block: "Block", blocks: dict[str, "Block"],
+                  roles: set[str] | None = None) -> bool:
+    """Whether `item`, written among the values of the report cell (or zipped column) `name` of `block`, is a bare
+    name that is both a loaded block and a cell of the report that shadows it: the cell's own name, or another cell
+    that binds a role (`roles`: role_items' names, worked out where None) (shadowing_refs)."""
+    if block.kind != "report" or not isinstance(item, ir.Ref) or len(item.parts) != 1:
+        return False
+    shadowed = item.parts[0]
+    if shadowed not in blocks or shadowed not in block.cells:
+        return False
+    if shadowed == name:
+        return True
+    if roles is None:
+        roles = {role for role, _, _ in role_items(block, blocks)}
+    return shadowed in roles
 
 
 @dataclass(frozen=True)
@@ -263,9 +271,10 @@ class Linker:
     def _resolve_local(self, name: str, block: "Block") -> Target | Unresolved:
         if name in block.cells:
             if name in self.blocks and block.kind == "report" \
-                    and any(shadowed == name for shadowed, _, _ in shadowing_refs(block, self.blocks)):
-                # `model = model` beside a block `model`: the cell shadows the block, one error at the binding
-                # (role_kinds.shadowed_block_errors) says so; read as the cell, it would be a cycle besides.
+                    and any(ref.parts[0] == name for _, ref, _ in shadowing_refs(block, self.blocks)):
+                # `model = model` (or `model = hardware`) beside a block of that name: the cell shadows the block,
+                # one error at the binding (role_kinds.shadowed_block_errors) says so; read as the cell, it would
+                # be a cycle (or a block binding read as a value) besides.
                 return Unresolved("shadowed-block", f"'{name}' names the report's own cell, which shadows the block "
                                   f"'{name}'", severity="consequence")
             return Target(name, (block.name,))

@@ -106,15 +106,17 @@ def role_list_errors(report: Block, blocks: dict[str, Block], sources: SourceLin
 
 def shadowed_block_errors(report: Block, blocks: dict[str, Block], sources: SourceLines
                           ) -> list[tuple[str, Diagnostic]]:
-    """(role, error[shadowed-block]) for each place where `report` writes a role's own name as the block to bind
-    while a block of that name is loaded (linker.shadowing_refs: `model = model`, `sweep model = [model, b]`, in
+    """(role, error[shadowed-block]) for each place where `report` writes, as the block to bind, a name that is
+    both one of its role cells and a loaded block (linker.shadowing_refs: `model = model`, `sweep model = [model, b]`,
+    `model = hardware` beside a block `hardware` and `hardware = h100_sxm5`, in
     the report, a report it extends or a `--set` value), located at that name. Inside a report the name reads the
     report's own cell, which shadows the block: `model = model` would read itself (error[cycle]), a sweep would list
     its own cell beside blocks (error[mixed-sweep]). Raises nothing; [] where there is none."""
     found = []
     for role, ref, swept in shadowing_refs(report, blocks):
-        block = blocks[role]
-        renamed = _free_name(role, blocks)
+        name = ref.parts[0]         # the role itself (`model = model`) or another role cell (`model = hardware`)
+        block = blocks[name]
+        renamed = _free_name(name, blocks)
         if in_override(ref.span.file):
             written = override_example(role, renamed)
         elif not swept:
@@ -122,17 +124,17 @@ def shadowed_block_errors(report: Block, blocks: dict[str, Block], sources: Sour
         elif role in report.cells and not any(role in zipped.names for zipped in report.zipped) \
                 and isinstance(items := source_items(report.cells[role].expr, report, blocks), list) \
                 and all(isinstance(item, ir.Ref) for item in items):
-            written = f"`sweep {role} = [" + ", ".join(renamed if item.parts == (role,) else item.dotted
+            written = f"`sweep {role} = [" + ", ".join(renamed if item.parts == (name,) else item.dotted
                                                        for item in items) + "]`"
         else:
-            written = f"'{renamed}' in place of '{role}' among the sweep's values"
+            written = f"'{renamed}' in place of '{name}' among the sweep's values"
         # The report that writes it (one error for it and each report that extends it: the same message and place)
         owner = blocks.get(report.owner.get(role, report.name), report)
         found.append((role, sources.diag(
-            "shadowed-block", f"inside report '{owner.name}', '{role}' names the report's own role cell, which "
-                              f"shadows the block '{role}'",
+            "shadowed-block", f"inside report '{owner.name}', '{name}' names the report's own role cell, which "
+                              f"shadows the block '{name}'",
             ref.span, path=owner.cell_path(role),
-            notes=[f"the {block.kind} block '{role}' is defined at {block.span.location()}; a bare name inside a "
+            notes=[f"the {block.kind} block '{name}' is defined at {block.span.location()}; a bare name inside a "
                    "report reads the report's own cell of that name before any block (docs/LANGUAGE.md, Reports)"],
             hints=[f"rename the block (e.g. `{block.kind} {renamed}`) and write {written}"])))
     return found

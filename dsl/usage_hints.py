@@ -3,12 +3,15 @@
     perfdsl eval r.perf --set my_l40s.mem_bw=900 GB/s     -> unrecognized arguments: GB/s
     perfdsl eval --measured runs.csv report.perf          -> the following arguments are required: FILE
     perfdsl eval r.perf --formt csv                       -> unrecognized arguments: --formt csv
+    perfdsl evl r.perf                                    -> argument COMMAND: invalid choice: 'evl' (choose ...)
 
 The first is a value with a space that the shell cut in two: the hint quotes it whole. The second is an option that
 takes a list (`--measured LOG [LOG ...]`, nargs="+") and read the report's file as one more of its values: the hint
 says to put the file first or end the list with `--`. The third is an option the command does not have: the hint
 names the closest of its options (`--format`; `--y` for `-y`), said by the command's parser with its usage line
-(argparse says arguments left over with the top-level usage, `perfdsl [-h] [--version] COMMAND ...`). The error
+(argparse says arguments left over with the top-level usage, `perfdsl [-h] [--version] COMMAND ...`). The fourth
+is a command (or a choice of an option: `--format cvs`) one slip from one of its choices: the hint names the closest
+(`did you mean 'eval'?`), as a misspelt name in a file is said. The error
 and its exit status (2) stay argparse's; the hints follow it, one line each, in the `  = help:` form of perfdsl's
 diagnostics.
 
@@ -39,6 +42,8 @@ ASSIGNING_OPTIONS = ("--set", "--at")
 REQUIRED = "the following arguments are required: "
 UNRECOGNIZED = "unrecognized arguments: "
 FORMAT_CHOICE = "argument --format: invalid choice: "
+# argparse's words for an argument none of its choices (the value as repr writes a string).
+_INVALID_CHOICE = re.compile(r"argument (.+?): invalid choice: '(.*?)' \(choose from ")
 # Outputs written by -o's suffix alone (cli._FILE_ONLY), and what each is called in the hint.
 FILE_FORMATS = {"parquet": "Parquet", "xlsx": "A workbook (.xlsx)"}
 # A number as a cell's value writes one (grammar.lark's NUMBER, with a sign): what a unit cut off by the shell followed.
@@ -71,6 +76,7 @@ class UsageParser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         hints = usage_hints(message, UsageParser.argv, self._list_options())
         hints += unknown_option_hints(message, UsageParser.argv, self.prog, self._option_names())
+        hints += invalid_choice_hints(message, self._actions)
         text = f"{self.prog}: error: {message}\n" + "".join(f"  = help: {hint}\n" for hint in hints)
         self.exit(2, text)
 
@@ -136,6 +142,22 @@ def usage_hints(message: str, argv: Sequence[str], list_options: dict[str, str])
                              f"{owner} ...), or end the list with -- (perfdsl {command} {owner} ... -- {token})")
                 break
     return hints
+
+
+def invalid_choice_hints(message: str, actions: Sequence[argparse.Action]) -> list[str]:
+    """Where argparse's `message` says an argument is none of its choices (`argument COMMAND: invalid choice: 'evl'
+    (choose from ...)`; `perfdsl cache inf`, `--format cvs`): "did you mean 'eval'?" for the closest of the choices
+    of that argument among `actions` (errors.did_you_mean), [] where none is close."""
+    from .errors import did_you_mean
+
+    found = _INVALID_CHOICE.match(message)
+    if found is None:
+        return []
+    named, value = found.group(1), found.group(2)
+    for action in actions:
+        if action.choices is not None and argparse._get_action_name(action) == named:
+            return did_you_mean(value, [str(choice) for choice in action.choices])
+    return []
 
 
 def unknown_option_hints(message: str, argv: Sequence[str], prog: str, options: Sequence[str]) -> list[str]:

@@ -177,7 +177,7 @@ def test_messages_name_a_count_per_second_1_per_s_and_a_clock_hz(work, capsys):
 
 def test_a_set_over_a_count_per_second_says_1_per_s_and_its_example_parses(work, capsys):
     # Before: "'c.rate' is Hz" and the help `--set c.rate="3 Hz"`; a name gave `"1 Hz"` (where 1/s, `"1 1/s"`,
-    # would not parse).
+    # did not parse then).
     (work / "sets.perf").write_text("workload w {\n    clock = 1 GHz\n    rate = 5 s^-1\n}\n"
                                     "report r {\n    workload = w\n    show w.clock, w.rate\n}\n")
     assert cli.main(["eval", "sets.perf", "--set", "w.rate=3 GB"]) == 2
@@ -190,3 +190,19 @@ def test_a_set_over_a_count_per_second_says_1_per_s_and_its_example_parses(work,
     assert cli.main(["eval", "sets.perf", "--set", "w.rate=abc"]) == 2
     assert "'w.rate' takes a quantity in 1/s, not a name: e.g. --set w.rate=\"5 s^-1\"" in capsys.readouterr().err
     assert cli.main(["eval", "sets.perf", "--set", "w.rate=3 s^-1"]) == 0       # the example given parses
+
+
+def test_a_value_written_in_1_per_unit_parses_as_its_header_and_show_in_write_it(work, capsys):
+    # Before: `rate = 5 1/s` (and --set w.rate="5 1/s") was error[syntax]: unexpected '1', though the header
+    # says [1/s] and `show x in 1/s` takes it.
+    (work / "per.perf").write_text(
+        "workload w {\n    rate = 5 1/s\n    fast = 4 1/ms\n    same = 5 s^-1\n    n = 51/two\n    two = 2\n}\n"
+        "report r {\n    workload = w\n    show w.rate, w.fast, w.same, w.n\n}\n")
+    assert cli.main(["eval", "per.perf", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    # 4 per ms is 4 * 1000 per second; `51/two` (no space before the 1) stays the number 51 over a cell: 51 / 2.
+    assert list(csv.reader(out.splitlines())) == [
+        ["w.rate [1/s]", "w.fast [1/s]", "w.same [1/s]", "w.n"], [str(5.0), str(4 * 1000.0), str(5.0), str(51 / 2)]]
+    assert cli.main(["eval", "per.perf", "--format", "csv", "--set", "w.rate=7 1/s"]) == 0
+    assert list(csv.reader(capsys.readouterr().out.splitlines()))[1][0] == str(7.0)

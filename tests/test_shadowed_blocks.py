@@ -175,3 +175,77 @@ def test_every_role_bound_to_a_block_of_its_own_name(tmp_path, monkeypatch, caps
     assert err.splitlines()[:2] == ["error[cycle]: cells depend on each other in a cycle: r.x -> r.x",
                                     "  --> cycle.perf:5:5"]
     assert "shadowed-block" not in err
+
+
+# A block named like ANOTHER role the report binds (`model hardware extends llama3_1_8b { }`, `model = hardware`):
+# before, `model = hardware` read the report's hardware cell, and the run said error[block-as-value] ('hardware' is a
+# block binding, not a value) and error[unbound-role] for `model` inside the bundled cost model; swept
+# (`sweep model = [stack, llama3_1_8b]`) it said error[mixed-sweep] at llama3_1_8b. Now one error at the name.
+OTHER = ROLE2.replace("model model extends", "model hardware extends").replace("model = model",
+                                                                               "model = hardware")
+OTHER_ERROR = (
+    "error[shadowed-block]: inside report 'r', 'hardware' names the report's own role cell, which shadows the block "
+    "'hardware'\n"
+    "  --> other.perf:7:20\n"
+    "  |\n"
+    "7 | report r { model = hardware; hardware = gpu2; workload = wl; stack = vllm; precision = bf16\n"
+    "  |                    ^^^^^^^^\n"
+    "  = note: the model block 'hardware' is defined at other.perf:6:7; a bare name inside a report reads the "
+    "report's own cell of that name before any block (docs/LANGUAGE.md, Reports)\n"
+    "  = in: report.r.model\n"
+    "  = help: rename the block (e.g. `model my_hardware`) and write `model = my_hardware`\n"
+    "\n"
+    "1 error\n")
+
+
+def test_a_model_block_named_like_another_role_the_report_binds(tmp_path, monkeypatch, capsys):
+    for command in (["check", "--no-cache"], ["eval"]):
+        status, out, err = run(tmp_path, monkeypatch, capsys, {"other.perf": OTHER}, *command, "other.perf")
+        assert (status, out, err) == (1, "", OTHER_ERROR)
+    # The help's fix evaluates, as binding llama3_1_8b itself does (the block extends it and changes nothing).
+    fixed = OTHER.replace("model hardware extends", "model my_hardware extends").replace("model = hardware",
+                                                                                         "model = my_hardware")
+    status, out, err = run(tmp_path, monkeypatch, capsys, {"fixed.perf": fixed}, "eval", "fixed.perf")
+    assert (status, err) == (0, "")
+    status, same, err = run(tmp_path, monkeypatch, capsys, {"same.perf": fixed.replace("model = my_hardware",
+                                                                                      "model = llama3_1_8b")},
+                            "eval", "same.perf")
+    assert (status, out) == (0, same)
+    # A report cell that binds no role is read as the cell beside a block of its name: `y = x` is x * 3.
+    text = fixed.replace("  show prefill.runtime in ms", "  x = 2; y = x * 3\n  show y")
+    text += "model x extends llama3_1_8b { }\n"
+    status, out, err = run(tmp_path, monkeypatch, capsys, {"v.perf": text}, "eval", "v.perf")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-1].strip() == str(2 * 3)
+
+
+def test_a_model_block_named_precision(tmp_path, monkeypatch, capsys):
+    text = ROLE2.replace("model model extends", "model precision extends").replace("model = model",
+                                                                                   "model = precision")
+    status, out, err = run(tmp_path, monkeypatch, capsys, {"p.perf": text}, "check", "--no-cache", "p.perf")
+    assert (status, out) == (1, "")
+    assert err.splitlines()[:2] + err.splitlines()[-4:] == [
+        "error[shadowed-block]: inside report 'r', 'precision' names the report's own role cell, which shadows the "
+        "block 'precision'",
+        "  --> p.perf:7:20",
+        "  = in: report.r.model",
+        "  = help: rename the block (e.g. `model my_precision`) and write `model = my_precision`",
+        "",
+        "1 error"]
+
+
+def test_a_sweep_that_lists_a_block_named_like_another_role(tmp_path, monkeypatch, capsys):
+    # Before: error[mixed-sweep]: the sweep 'model' mixes blocks and values, at llama3_1_8b.
+    text = ROLE2.replace("model model extends", "model stack extends").replace(
+        "model = model;", "sweep model = [stack, llama3_1_8b];")
+    status, out, err = run(tmp_path, monkeypatch, capsys, {"sw.perf": text}, "check", "--no-cache", "sw.perf")
+    assert (status, out) == (1, "")
+    assert err.splitlines()[:2] + err.splitlines()[-4:] == [
+        "error[shadowed-block]: inside report 'r', 'stack' names the report's own role cell, which shadows the block "
+        "'stack'",
+        "  --> sw.perf:7:27",
+        "  = in: report.r.model",
+        "  = help: rename the block (e.g. `model my_stack`) and write `sweep model = [my_stack, llama3_1_8b]`",
+        "",
+        "1 error"]
+

@@ -222,6 +222,43 @@ def test_only_the_unknown_option_is_named_not_what_argparse_takes(run, argv, unk
         f" perfdsl {argv[0]} has no option {unknown}"]
 
 
+# ---- a command or a choice one slip from one -------------------------------------------------------------------
+
+COMMANDS = "'check', 'cache', 'eval', 'explain', 'ingest', 'plot', 'calibrate', 'import-hf', 'errors'"
+
+
+@pytest.mark.parametrize("argv, lines", [
+    (["evl", "prog.perf"], ["usage: perfdsl [-h] [--version] COMMAND ...",
+                            f"perfdsl: error: argument COMMAND: invalid choice: 'evl' (choose from {COMMANDS})",
+                            "  = help: did you mean 'eval'?"]),
+    (["chekc", "prog.perf"], ["usage: perfdsl [-h] [--version] COMMAND ...",
+                              f"perfdsl: error: argument COMMAND: invalid choice: 'chekc' (choose from {COMMANDS})",
+                              "  = help: did you mean 'check' or 'cache'?"]),
+    (["cache", "inf"], ["usage: perfdsl cache [-h] ACTION ...",
+                        "perfdsl cache: error: argument ACTION: invalid choice: 'inf' (choose from 'dir', 'info', "
+                        "'clear')",
+                        "  = help: did you mean 'info'?"]),
+])
+def test_a_mistyped_command_is_said_with_the_closest(run, argv, lines):
+    # Before: argparse's invalid choice and its list, no hint.
+    assert run(*argv) == (2, "", "\n".join(lines) + "\n")
+
+
+def test_a_mistyped_format_is_said_with_the_closest(run):
+    code, _, err = run("eval", "prog.perf", "--format", "cvs")
+    assert code == 2
+    assert err.splitlines()[-2:] == ["perfdsl eval: error: argument --format: invalid choice: 'cvs' (choose from "
+                                     "'table', 'csv', 'json', 'jsonl')",
+                                     "  = help: did you mean 'csv'?"]
+
+
+def test_a_command_near_none_gets_no_hint(run):
+    code, _, err = run("frobnicate", "prog.perf")
+    assert code == 2
+    assert err.splitlines()[-1] == f"perfdsl: error: argument COMMAND: invalid choice: 'frobnicate' (choose from " \
+                                   f"{COMMANDS})"
+
+
 # ---- --format against -o's suffix -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt, output, hint", [
