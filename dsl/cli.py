@@ -525,11 +525,21 @@ def _refuse_repeats(items: list[str], option: str) -> None:
     from .errors import UsageError, error
     from .usage_hints import quoted_assignment
 
-    values: dict[str, dict[str, None]] = {}
+    from .errors import PerfError
+    from .overrides import value_key
+    from .parser import parse_value
+
+    values: dict[str, dict[object, str]] = {}
     for item in items:
         name, _, value = item.partition("=")
-        values.setdefault(name.strip(), {})[value.strip()] = None
-    for name, given in values.items():
+        name, value = name.strip(), value.strip()
+        try:        # the same value in other words is the same (`4` and `4.0`, `3 TB/s` and `3000 GB/s`)
+            key = value_key(parse_value(value, f"{option} {name}"))
+        except PerfError:       # text of a string setting (`--set hf_id=org/name`), or a slip the load reports
+            key = ("text", value)
+        values.setdefault(name, {}).setdefault(key, value)
+    for name, keyed in values.items():
+        given = list(keyed.values())
         if len(given) < 2:
             continue
         said = [f"{option} {quoted_assignment(name, value)}" for value in given]

@@ -440,7 +440,8 @@ _TABLE = [
               "them | {option} evaluates a sweep in chunks, which are not "
               "matched with run logs, and {the report's `measured` cell (file:line), or --measured} names run logs | "
               "--live writes the cost model as formulas over one whole evaluation, and {what makes the run chunked} | "
-              "--set {name}={a} and --set {name}={b} set '{name}' to different values | --at {axis}={a} and "
+              "--set {name}={a} and --set {name}={b} set '{name}' to different values | --set {name}={a} and --set "
+              "{other name}={b} both set '{block.cell}' to different values | --at {axis}={a} and "
               "--at {axis}={b} hold '{axis}' at different values | {option} {n}: {what} is 0 or more | ...",
               "write --set CELL=VALUE; give --dask tcp://HOST:8786; give --dask or --workers, not both; leave out "
               "--measured, or evaluate on one machine; leave out --live (a workbook of a question answered in chunks "

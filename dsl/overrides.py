@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping
 
 from . import ir
-from .errors import (PerfError, UsageError, available, did_you_mean, error, from_the_command_line, in_override,
-                     override_example, override_key_help)
+from .errors import (API_OVERRIDE, PerfError, UsageError, available, did_you_mean, error, from_the_command_line,
+                     in_override, override_example, override_key_help)
 from .errors import override_origin as origin
 from .parser import parse_value
 from .linker import report_roles
@@ -31,10 +31,15 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
     """
     replacements: dict[tuple[str, str], ir.Cell] = {}
     texts: dict[str, str] = {}
+    setters: dict[tuple[str, str], tuple[str, object]] = {}    # the target and value that set each cell first
     for target, raw in overrides.items():
         for block, name in _targets(blocks, target, report):
             current = block.cells.get(name)
             cell = _new_cell(block, name, current, raw, origin(target), texts)
+            first = replacements.get((block.name, name))
+            if first is not None and (first.sweep, value_key(first.expr)) != (cell.sweep, value_key(cell.expr)):
+                _refuse_two_names(f"{block.name}.{name}", setters[(block.name, name)], (target, raw))
+            setters.setdefault((block.name, name), (target, raw))
             replacements[(block.name, name)] = cell
     new_modules = []
     for module in modules:
@@ -89,6 +94,40 @@ def mark_held_overrides(blocks: dict[str, "Block"], base: dict[str, "Block"], re
         for other in blocks.values():          # and every block that inherits the cell from it
             if block_name in other.lineage and other.owner.get(name) == block_name:
                 other.set_over[name] = old
+
+
+def value_key(value: "ir.Expr | list[ir.Expr] | None") -> object:
+    """What a parsed value is, spelling aside, to tell whether two values are the same: numbers in SI to 12
+    significant digits with their dimension (`3 TB/s` and `3000 GB/s`, `4` and `4.0`), the items of a list (`1,2,4`
+    and `[1, 2, 4]`); spans, the text as written and the unit shown are left out."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], ir.ListExpr):
+        value = value[0]
+    if isinstance(value, ir.ListExpr):
+        return ("list",) + tuple(value_key(item) for item in value.items)
+    if isinstance(value, (list, tuple)):
+        return ("list",) + tuple(value_key(item) for item in value) if len(value) != 1 else value_key(value[0])
+    if isinstance(value, ir.Num):
+        return ("num", float(f"{value.value:.12g}"), value.dim)
+    if isinstance(value, ir.Node):
+        return (type(value).__name__,) + tuple(
+            (field, value_key(getattr(value, field))) for field in type(value).model_fields
+            if not field.endswith("span") and field not in ("text", "unit", "written"))
+    return value
+
+
+def _refuse_two_names(cell: str, first: tuple[str, object], second: tuple[str, object]) -> None:
+    """error[bad-option]: two overrides under different names (`w1.batch`, `batch`; `hardware.mem_bw`,
+    `h100_sxm5.mem_bw`) set the same cell to different values; the last would win without a word."""
+    from .usage_hints import quoted_assignment
+
+    def said(target: str, raw: object) -> str:
+        if from_the_command_line() and isinstance(raw, str):
+            return f"--set {quoted_assignment(target, raw)}"
+        return f"{API_OVERRIDE}{target!r}] = {raw!r}"
+
+    raise UsageError(error("bad-option", f"{said(*first)} and {said(*second)} both set '{cell}' to different values",
+                           hints=[f"give '{cell}' one value, under one of the names; the same value given again "
+                                  "is taken"]))
 
 
 def reads_no_cell(expr: ir.Expr) -> bool:

@@ -143,6 +143,109 @@ def test_every_help_of_set_and_at_says_a_name_is_given_once(command):
     assert "a name given twice" in " ".join(text.split())
 
 
+# ---- one cell under two names, one value in two spellings ------------------------------------------------------
+
+TWO_NAMES = ("error[bad-option]: --set grid.batch=1 and --set batch=8 both set 'grid.batch' to different values\n"
+             "  = help: give 'grid.batch' one value, under one of the names; the same value given again is taken"
+             "\n\n1 error\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "prog.perf", "--set", "grid.batch=1", "--set", "batch=8"],
+    ["explain", "prog.perf", "prefill.runtime", "--set", "grid.batch=1", "--set", "batch=8"],
+    ["plot", "prog.perf", "-o", "p.png", "--set", "grid.batch=1", "--set", "batch=8"],
+    ["calibrate", "prog.perf", "--measured", "runs.csv", "--fit", "gpu1.peak", "-o", "c.perf",
+     "--set", "grid.batch=1", "--set", "batch=8"],
+])
+def test_one_cell_set_under_two_names_with_different_values_is_refused(run, tmp_path, argv):
+    (tmp_path / "runs.csv").write_text("batch,seq,prefill.runtime [ms]\n8,128,0.03\n8,256,0.04\n")
+    # Before: the last name's value (batch=8) was evaluated (explained, drawn, fitted) without a word, exit 0.
+    code, out, err = run(*argv)
+    assert (code, out, err) == (2, "", TWO_NAMES)
+
+
+@pytest.mark.parametrize("first, second, cell", [
+    ("workload.batch=1", "grid.batch=8", "grid.batch"),
+    ("batch=1", "workload.batch=8", "grid.batch"),
+    ('hardware.peak=1 PFLOP/s', 'gpu1.peak=2 PFLOP/s', "gpu1.peak"),
+])
+def test_a_role_and_a_block_naming_one_cell_are_one_cell(run, first, second, cell):
+    code, out, err = run("eval", "prog.perf", "--set", first, "--set", second)
+    said = [f'--set {name}="{value}"' if " " in value else f"--set {name}={value}"
+            for name, _, value in (first.partition("="), second.partition("="))]
+    assert (code, out, err) == (2, "", f"error[bad-option]: {said[0]} and {said[1]} both set '{cell}' to different "
+                                       f"values\n  = help: give '{cell}' one value, under one of the names; the "
+                                       "same value given again is taken\n\n1 error\n")
+
+
+def test_one_cell_under_two_names_with_one_value_is_taken(run):
+    code, out, err = run("eval", "prog.perf", "--set", "grid.batch=8", "--set", "batch=8.0", "--set",
+                         "hardware.peak=100 TFLOP/s", "--set", "gpu1.peak=0.1 PFLOP/s", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}",
+                                f"8,256,{2 * RUNTIME_8_128!r}"]
+    code, out, err = run("eval", "prog.perf", "--set", "grid.batch=8", "--set", "batch=8.5")
+    assert (code, err.splitlines()[0]) == (2, "error[bad-option]: --set grid.batch=8 and --set batch=8.5 both set "
+                                              "'grid.batch' to different values")
+
+
+SWEPT = PROGRAM.replace("hardware gpu1 {", "hardware gpu2 {\n    peak = 200 TFLOP/s\n}\nhardware gpu3 {\n"
+                        "    peak = 400 TFLOP/s\n}\nhardware gpu1 {").replace("hardware = gpu1",
+                                                                           "sweep hardware = [gpu2, gpu3]")
+
+
+def test_a_role_swept_over_other_blocks_is_not_the_block_named(run, tmp_path):
+    (tmp_path / "prog.perf").write_text(SWEPT)
+    # gpu1 is not in the sweep: hardware.peak sets gpu2's and gpu3's, gpu1.peak gpu1's; the runtime is at 1 PFLOP/s
+    code, out, err = run("eval", "prog.perf", "--set", "hardware.peak=1 PFLOP/s", "--set", "gpu1.peak=2 PFLOP/s",
+                         "--set", "batch=8", "--set", "seq=128", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:] == [f"{hw},8,128,{2 * 1e9 * 8 * 128 / 1e15 * 1e3!r}" for hw in ("gpu2", "gpu3")]
+    # gpu2 is in it: hardware.peak and gpu2.peak both set gpu2's peak
+    code, out, err = run("eval", "prog.perf", "--set", "hardware.peak=1 PFLOP/s", "--set", "gpu2.peak=2 PFLOP/s")
+    assert (code, err.splitlines()[0]) == (2, 'error[bad-option]: --set hardware.peak="1 PFLOP/s" and --set '
+                                              'gpu2.peak="2 PFLOP/s" both set \'gpu2.peak\' to different values')
+
+
+def test_api_overrides_naming_one_cell_twice_are_refused(tmp_path):
+    from perfdsl.errors import UsageError
+
+    (tmp_path / "prog.perf").write_text(PROGRAM)
+    program = __import__("perfdsl").load(str(tmp_path / "prog.perf"))
+    with pytest.raises(UsageError) as caught:
+        program.evaluate(overrides={"grid.batch": 1, "batch": 8})
+    assert [d.message for d in caught.value.diagnostics] == [
+        "overrides['grid.batch'] = 1 and overrides['batch'] = 8 both set 'grid.batch' to different values"]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("batch=8", "batch=8.0"),
+    ("batch=8", "batch=8e0"),
+    ("gpu1.peak=100 TFLOP/s", "gpu1.peak=0.1 PFLOP/s"),
+    ("gpu1.peak=100 TFLOP/s", "gpu1.peak=100e12 FLOP/s"),
+])
+def test_one_value_in_two_spellings_is_taken_as_one(run, first, second):
+    # Before: error[bad-option] '... set 'batch' to different values', exit 2, though the values are one.
+    code, out, err = run("eval", "prog.perf", "--set", first, "--set", second, "--set", "batch=8", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}",
+                                f"8,256,{2 * RUNTIME_8_128!r}"]
+
+
+def test_one_sweep_in_two_spellings_is_taken_as_one(run):
+    code, out, err = run("eval", "prog.perf", "--set", "batch=1,8", "--set", "batch=[1, 8.0]", "--set", "seq=128",
+                         "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"1,128,{RUNTIME_8_128 / 8!r}",
+                                f"8,128,{RUNTIME_8_128!r}"]
+
+
+def test_one_at_value_in_two_spellings_is_taken_as_one(run):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=8.0")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"prefill.runtime = {RUNTIME_8_128:.4g} ms"
+
+
 # ---- counts below what they mean ------------------------------------------------------------------------------
 
 def test_explain_refuses_a_negative_depth(run):
