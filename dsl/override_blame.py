@@ -6,7 +6,8 @@ Two errors stand elsewhere although only the overrides cause them: a sweep made 
 `heads` a whole multiple of `kv_heads`). `blame` tells them apart from a report broken on its own by the program
 without the overrides (Program._without_overrides): where it is fine, or meets the constraint at some point, the
 error is the overrides', a UsageError. A constraint so blamed is located at the `--set` whose cell its condition
-reads (or, where none does directly, the first `--set`), and keeps its own place and text as a note.
+reads (or, where none does directly, the first `--set`), and keeps its own place and text as a note (the `--set`
+named there where the value that breaks it is the one it gives, not the line of the default it replaced).
 """
 
 from __future__ import annotations
@@ -185,8 +186,7 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: li
     _causes; the first `--set` where that is empty), its own place and text in the first note."""
     sets = _overrides(program)
     causes = causes or list(sets)[:1]
-    named = " and ".join(f"{origin}={sets[origin]}" if origin.startswith(COMMAND_LINE) else f"{origin} = {sets[origin]}"
-                         for origin in causes)
+    named = " and ".join(_named(origin, sets) for origin in causes)
     require = _require_of(diag, checker)
     broken = f"the constraint \"{require.message}\"" if require is not None else "a constraint"
     first = causes[0] if causes else None
@@ -196,8 +196,15 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: li
     # it is written in a later note: "at" alone read as the constraint's own place.
     inherited = any(note.startswith("the constraint is written in ") for note in diag.notes)
     where = "broken at" if inherited else "at"
-    own = f"the constraint, {where} {diag.location}: {diag.message}" if diag.location \
-        else f"the constraint: {diag.message}"
+    # Located at a value an override gives, the cell keeps the place of the value it replaced (overrides._new_cell):
+    # the --set is named, not the line of the default it replaced.
+    by = _set_at(diag, checker, sets) if inherited else None
+    if by is not None:
+        own = f"the constraint, broken by {_named(by, sets)}: {diag.message}"
+    elif diag.location:
+        own = f"the constraint, {where} {diag.location}: {diag.message}"
+    else:
+        own = f"the constraint: {diag.message}"
     given = "the --set values" if first is None or first.startswith(COMMAND_LINE) else "the overrides"
     without = (f"without {given} the report meets it" if diag.tally is None
                else f"without {given} some of the report's sweep points meet it")
@@ -205,6 +212,21 @@ def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: li
     return error("constraint", f"{named} {verb} {broken}" if named else diag.message, location,
                  source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
                  hints=diag.hints)
+
+
+def _set_at(diag: Diagnostic, checker: "Checker", sets: dict[str, str]) -> str | None:
+    """The override (its origin in `sets`) whose value the broken constraint `diag` is located at: a cell of the
+    block it names (`hardware.rtx_a5000`) that an override gives, at the place of the cell it replaced; else None."""
+    block = checker.blocks.get(diag.path.partition(".")[2]) if diag.path and diag.location else None
+    for cell in block.cells.values() if block is not None else ():
+        if cell.expr is not None and cell.expr.span.file in sets and cell.span.location() == diag.location:
+            return cell.expr.span.file
+    return None
+
+
+def _named(origin: str, sets: dict[str, str]) -> str:
+    """An override as it was given: `--set tp=0`, `overrides['tp'] = 0`."""
+    return f"{origin}={sets[origin]}" if origin.startswith(COMMAND_LINE) else f"{origin} = {sets[origin]}"
 
 
 def _overrides(program: "Program") -> dict[str, str]:

@@ -8,6 +8,8 @@ cell into a sweep. The override is written into the block that is named, so bloc
 
 from __future__ import annotations
 
+import math
+import re
 from typing import TYPE_CHECKING, Mapping
 
 from . import ir
@@ -399,16 +401,41 @@ def dimension_help(target: str, item: ir.Num, before, written: str | None, was: 
     where a rate or a total of it fits: _rate_of_written)."""
     from .units import literal_unit
 
-    number = item.text.split()[0] if item.text else "..."
+    # The number alone, as written before its unit: `4.8TB` (no space) is `4.8`, not `4.8TB` ("4.8TB TB/s").
+    found = _NUMBER.match(item.text or "")
+    number = found.group(0) if found else "..."
     unit = _rate_of_written(item.unit, before) or written or literal_unit(was)
     return _unit_hint(target, number, item, before, written, unit, was)
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?")
+
+
+def bare_number_forms(number: str, value: float, dim, unit: str | None, hertz: bool = False) -> list[str]:
+    """A bare number given for a quantity of dimension `dim` (not a count, not a time: _unit_hint), written as the
+    number meant: first the number read in SI, with the prefix its size takes (units.auto_unit: `6e12` for a
+    bandwidth is "6 TB/s", 6e12 byte/s), then the number as written in `unit`, the unit the cell is written in
+    (`6e12 GB/s`), where that is another size (not a unit of scale 1, the same value as the first)."""
+    from .units import UnitError, auto_unit, literal_unit, parse_unit
+
+    si, scale = auto_unit(dim, abs(value), hertz=hertz)
+    forms = [f"{value / scale:.12g} {literal_unit(si)}"]
+    try:
+        other = unit is not None and not math.isclose(parse_unit(unit).scale, 1.0)
+    except UnitError:
+        other = False
+    if other and f"{number} {literal_unit(unit)}" != forms[0]:
+        forms.append(f"{number} {literal_unit(unit)}")
+    return forms
 
 
 def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | None, unit: str, was: str) -> str:
     """The help for the number `item` (written `number`), of another dimension than the cell `target` (of dimension
     `before`, named `was`, written in the unit `written`, if any): a count takes the plain number; a time takes a
     number with its unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell
-    written in s was offered as "1000 s", 16 minutes where milliseconds were meant); else a number in `unit`."""
+    written in s was offered as "1000 s", 16 minutes where milliseconds were meant); another bare number is offered
+    read in SI and in the unit the cell is written in (bare_number_forms: `6e12` for a bandwidth in GB/s was offered
+    as "6e12 GB/s", 1e9 times the 6 TB/s meant); else a number in `unit`."""
     from .units import TIME, smaller_unit
 
     if before.is_dimensionless and written in (None, "count", "1"):
@@ -417,4 +444,11 @@ def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | No
         forms = [form for form in (smaller_unit(unit), unit) if form]
         return f"'{number}' has no unit: write the one meant, e.g. " \
             + " or ".join(override_example(target, f'"{number} {form}"') for form in forms)
+    if item.unit is None and item.dim is not None and not before.is_dimensionless:
+        forms = bare_number_forms(number, item.value, before, unit, hertz=was == "Hz")
+        read = f" ({number} read in {was})" if not forms[0].startswith(f"{number} ") else ""
+        if read or len(forms) > 1:      # else one form, the number as it is: the plain help below
+            return f"'{number}' has no unit: write the one meant, e.g. " \
+                + override_example(target, f'"{forms[0]}"') + read \
+                + "".join(" or " + override_example(target, f'"{form}"') for form in forms[1:])
     return f"give it a unit of {was}, e.g. " + override_example(target, f'"{number} {unit}"')

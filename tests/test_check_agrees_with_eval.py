@@ -384,7 +384,8 @@ def test_api_errors_give_their_help_in_the_api_form():
     with pytest.raises(UsageError) as caught:
         seed.evaluate(overrides={"rtx_a5000.mem_bw": 900})
     assert caught.value.diagnostics[0].hints == [
-        "give it a unit of byte/s, e.g. overrides={'rtx_a5000.mem_bw': \"900 GB/s\"}"]
+        "'900' has no unit: write the one meant, e.g. overrides={'rtx_a5000.mem_bw': \"900 B/s\"} or "
+        "overrides={'rtx_a5000.mem_bw': \"900 GB/s\"}"]
     with pytest.raises(UsageError) as caught:
         seed.evaluate(overrides={"a.b.c": 1})
     assert caught.value.diagnostics[0].hints == ["name a cell as 'CELL', 'BLOCK.CELL' or 'ROLE.CELL'"]
@@ -395,4 +396,5 @@ def test_api_errors_give_their_help_in_the_api_form():
 
 def test_the_command_line_keeps_its_forms(work, capsys):
     code, err = run(["eval", str(REPO / "reports" / "seed_benchmark.perf"), "--set", "rtx_a5000.mem_bw=900"], capsys)
-    assert code == 2 and '= help: give it a unit of byte/s, e.g. --set rtx_a5000.mem_bw="900 GB/s"\n' in err
+    assert code == 2 and ("= help: '900' has no unit: write the one meant, e.g. --set rtx_a5000.mem_bw=\"900 B/s\" or "
+                          '--set rtx_a5000.mem_bw="900 GB/s"\n') in err

@@ -377,7 +377,7 @@ def test_a_negative_bandwidth_given_with_set_is_bad_usage_at_the_set(capsys, mon
         "  |\n"
         "1 | -1 TB/s\n"
         "  | ^^^^^^^\n"
-        "  = note: the constraint, broken at hardware/ampere_workstation.perf:35:5: mem_bw is a bandwidth, above 0 B/s\n"
+        "  = note: the constraint, broken by --set rtx_a5000.mem_bw=-1 TB/s: mem_bw is a bandwidth, above 0 B/s\n"
         "  = note: `mem_bw > 0 B/s` is false with mem_bw = -1 TB/s\n"
         "  = note: the constraint is written in hardware 'gpu' at hardware/gpu.perf:132:13\n"
         "  = note: without the --set values the report meets it\n"
@@ -395,6 +395,51 @@ def test_two_sets_that_break_a_constraint_together_break_it_in_the_plural(capsys
     assert (code, out) == (2, "")
     assert err.splitlines()[0] == ("error[constraint]: --set rtx_a5000.mem_bw=0 TB/s and --set hardware=rtx_a5000 "
                                    'break the constraint "mem_bw is a bandwidth, above 0 B/s"')
+
+
+def test_a_constraint_broken_by_a_set_of_an_inherited_default_names_the_set_not_the_default(capsys, monkeypatch):
+    """`--set rtx_a5000.bandwidth_efficiency=80` (a percentage where gpu.perf wants a share): the note said "broken at
+    hardware/gpu.perf:79:5", the line of the default 0.80 the --set replaced, as if the file broke it."""
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "reports/example.perf", "--set", "rtx_a5000.bandwidth_efficiency=80"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        'error[constraint]: --set rtx_a5000.bandwidth_efficiency=80 breaks the constraint "bandwidth_efficiency is a '
+        'share of the peak bandwidth, in (0, 1]"\n'
+        "  --> --set rtx_a5000.bandwidth_efficiency:1:1\n"
+        "  |\n"
+        "1 | 80\n"
+        "  | ^^\n"
+        "  = note: the constraint, broken by --set rtx_a5000.bandwidth_efficiency=80: bandwidth_efficiency is a "
+        "share of the peak bandwidth, in (0, 1]\n"
+        "  = note: `bandwidth_efficiency > 0 and bandwidth_efficiency <= 1` is false with bandwidth_efficiency = 80\n"
+        "  = note: the constraint is written in hardware 'gpu' at hardware/gpu.perf:109:13\n"
+        "  = note: without the --set values the report meets it\n"
+        "  = in: hardware.rtx_a5000\n"
+        "\n"
+        "1 error\n")
+
+
+def test_a_constraint_broken_by_a_set_of_a_workload_default_names_the_set(capsys, monkeypatch):
+    """`--set tp=0` on a workload that extends `inference`: the notes named transformer_inference.perf:33:5 (`tp =
+    1`), the default the --set replaced."""
+    monkeypatch.chdir(REPO)
+    code = cli.main(["eval", "reports/published_gptfast.perf", "--set", "tp=0"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert [line for line in err.splitlines() if "the constraint," in line] == [
+        "  = note: the constraint, broken by --set tp=0: n_gpus is a whole multiple of tp x pp (whole replicas)",
+        "  = note: the constraint, broken by --set tp=0: tp is a whole number of GPUs, at least 1"]
+
+
+def test_a_constraint_broken_by_an_api_override_names_the_override():
+    with pytest.raises(perfdsl.UsageError) as caught:
+        perfdsl.load(REPO / "reports" / "example.perf").evaluate(
+            overrides={"rtx_a5000.bandwidth_efficiency": 80})
+    assert caught.value.diagnostics[0].notes[0] == (
+        "the constraint, broken by overrides['rtx_a5000.bandwidth_efficiency'] = 80: bandwidth_efficiency is a share "
+        "of the peak bandwidth, in (0, 1]")
 
 
 @pytest.mark.parametrize("override, message", [

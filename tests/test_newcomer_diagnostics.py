@@ -282,7 +282,7 @@ error[constraint]: --set acme_3b.heads=7 breaks the constraint "heads is a whole
   |
 1 | 7
   | ^
-  = note: the constraint, broken at mymodel.perf:5:33: heads is a whole multiple of kv_heads
+  = note: the constraint, broken by --set acme_3b.heads=7: heads is a whole multiple of kv_heads
   = note: `heads / kv_heads == floor(heads / kv_heads)` is false with heads = 7, kv_heads = 5
   = note: the constraint is written in model 'transformer' at {family}:30:13
   = note: without the --set values the report meets it
