@@ -85,7 +85,8 @@ _TABLE = [
               "block sets the cell meant as well, where) and the new cell changes nothing; the help names the cell "
               "meant. Warned where a block adds a cell that no formula, "
               "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
-              "slip (a letter or two in one word left out, added or typed for another, two letters swapped, an underscore) from a cell it inherits or "
+              "slip (a letter or two in one word left out, added or typed for another (in a word of three letters, "
+              "only a key that touches the one meant), two letters swapped, an underscore) from a cell it inherits or "
               "another block of its kind has. Said by check, and once by eval (an error with --strict, as with check "
               "--strict), plot, "
               "calibrate and explain"),

@@ -124,8 +124,9 @@ def misspelt(name: str, meant: str) -> bool:
     `tiedembeddings`), or one word of the name (words are between underscores) is a slip of the word at its place in
     `meant` and the others are the same. A word's slip is a near miss (errors.near_miss: `tied_embedings`), two
     neighbouring letters or digits swapped (`haeds`, `fp61` for `fp16`), one letter typed for another, added or
-    left out (_one_letter), or the last digit of a number of two or more left out (`fp1` for `fp16`). A word added
-    or left out (`decode_throughput_low` beside `decode_throughput`, `gemm_matmul_efficiency` beside
+    left out (_one_letter; in a word of three letters, one typed for another only where their keys touch: `ffm`
+    for `ffn`, not `mfu` for `mbu`), or the last digit of a number of two or more left out (`fp1` for `fp16`). A
+    word added or left out (`decode_throughput_low` beside `decode_throughput`, `gemm_matmul_efficiency` beside
     `matmul_efficiency`), another word (`output_throughput_low` beside `output_throughput_total`) or another number
     (`peak_fp4` beside `peak_fp8`, `peak_fp6` beside `peak_fp16`: both are formats) names another thing."""
     name, meant = name.lower(), meant.lower()
@@ -156,13 +157,37 @@ def _last_digit_left_out(word: str, meant: str) -> bool:
 def _one_letter(word: str, meant: str) -> bool:
     """One letter typed for another (`sise` for `size`, `ffm` for `ffn`), added (`bwe` for `bw`) or left out, which
     difflib scores below near_miss's bar in a short word (`mem_sise`: 0.75). The word meant has at least three
-    letters, or two where one is added: in a shorter word one letter more or less is another word (`tp`, `pp`)."""
+    letters, or two where one is added: in a shorter word one letter more or less is another word (`tp`, `pp`). In
+    a word of three, a letter typed for another is a slip only where the two keys touch (_neighbouring_keys: `ffm`
+    for `ffn`): three-letter words are mostly acronyms, and two of them a key apart name two things (`mfu` and
+    `mbu`, model FLOPs and model bandwidth utilisation; `gpu`, `tpu`)."""
     if len(word) == len(meant):
-        return len(meant) >= 3 and sum(a != b for a, b in zip(word, meant)) == 1
+        if len(meant) < 3:
+            return False
+        differ = [(a, b) for a, b in zip(word, meant) if a != b]
+        return len(differ) == 1 and (len(meant) > 3 or _neighbouring_keys(*differ[0]))
     longer, shorter = (word, meant) if len(word) > len(meant) else (meant, word)
     if len(longer) != len(shorter) + 1 or len(meant) < (2 if longer is word else 3):
         return False
     return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+# A US QWERTY keyboard's rows of letters and digits, each row set a little to the right of the row above it.
+_KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_AT = {key: (row, column) for row, keys in enumerate(_KEY_ROWS) for column, key in enumerate(keys)}
+
+
+def _neighbouring_keys(typed: str, meant: str) -> bool:
+    """Whether the keys of `typed` and `meant` (one character each, any case) touch on a QWERTY keyboard: beside each
+    other in a row, or in the next row down at the same column or one to the left (the rows are staggered: below
+    `e` lie `s` and `d`). A character that is no letter or digit touches nothing."""
+    first, second = _KEY_AT.get(typed.lower()), _KEY_AT.get(meant.lower())
+    if first is None or second is None:
+        return False
+    (row, column), (other_row, other_column) = sorted((first, second))
+    if row == other_row:
+        return abs(column - other_column) == 1
+    return other_row == row + 1 and other_column - column in (-1, 0)
 
 
 def _swapped(word: str, other: str) -> bool:

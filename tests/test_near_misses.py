@@ -128,6 +128,10 @@ def test_a_report_that_shows_the_cell_reads_it(tmp_path, capsys, monkeypatch):
     ("peak_fp4", "peak_fp64", False),
     ("peak_FP4", "peak_fp8", False),                      # another number, case aside
     ("peak_fp166", "peak_fp16", False),                   # a digit added: another number (fp160, fp80)
+    # In a word of three letters, one typed for another is a slip only where the two keys touch on the keyboard:
+    # f and b do not (f's neighbours are r, t, d, g, c, v), so `mfu` (model FLOPs utilisation) names another thing
+    # than `mbu` (model bandwidth utilisation); m and n touch, so `ffm` is a slip of `ffn`; e touches s and d.
+    ("mfu", "mbu", False), ("mbu", "mfu", False), ("ffn", "ffm", True), ("kvs", "kvd", True), ("kvs", "kvb", False),
 ])
 def test_what_counts_as_a_slip(name, meant, slip):
     assert misspelt(name, meant) is slip
@@ -152,6 +156,14 @@ def test_a_what_if_gpus_misspelt_figure_is_warned_of(tmp_path, capsys, monkeypat
         "  = help: a new cell of this name is fine once a formula, `show` or `require` reads it\n"
         "\n"
         "1 warning\n")
+
+
+def test_two_utilisations_in_two_cost_models_are_not_taken_for_a_slip(tmp_path, capsys, monkeypatch):
+    """A cost model's `mfu` beside another's `mbu`, neither read in the file: one key apart, but not neighbouring
+    keys, so two acronyms and no unread-cell warning (before, `mbu` was warned of as a slip of `mfu`)."""
+    status, err = check(tmp_path, "costmodel prefill {\n    mfu = 0.5\n}\ncostmodel decode {\n    mbu = 0.7\n}\n",
+                        capsys, monkeypatch)
+    assert status == 0 and err.startswith("ok: 1 file, 2 blocks, 0 reports ("), err
 
 
 GPU = """\
