@@ -183,20 +183,21 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
         id_names += ["valid", "violates"]
         id_values += list(marks)
 
-    # The runs are matched by the shown name (`runtime`); each metric's values are keyed by its name in the workbook
-    # (metric_names: the key where a name is shown twice, `show t in ms, t in s`) and are in its own display unit.
-    measured = {m.name: m for m in (comparison.metrics if comparison else [])}
+    # The runs are matched by the shown name (`runtime`), a metric per shown column (matching.MetricMatch, by its
+    # key); each metric's values are keyed by its name in the workbook (metric_names: the key where a name is shown
+    # twice, `show t in ms, t in s`) and are in its own display unit.
+    measured = {m.key: m for m in (comparison.metrics if comparison else [])}
     carried = comparison.carried if comparison is not None else None
-    derived = {m.name for m in (comparison.metrics if comparison else []) if m.derived}
+    derived = {m.key for m in (comparison.metrics if comparison else []) if m.derived}
     by_name = dict(zip(metric_names(numeric_shows), numeric_shows))
     metrics = [MetricSpec(name=name, title=title_of(c.name), unit=c.unit,
                           measured=carried is None or c.name in carried,
-                          derived=DERIVED_THROUGHPUT if c.name in derived else "") for name, c in by_name.items()]
+                          derived=DERIVED_THROUGHPUT if c.key in derived else "") for name, c in by_name.items()]
     estimates = {name: _shown_values(result, c).tolist() for name, c in by_name.items()}
     # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15
     # significant digits, what a float holds for sure, the number the log gave is shown again.
-    measured_lists = {name: [float(f"{value:.15g}") for value in (measured[c.name].measured / c.scale).tolist()]
-                      for name, c in by_name.items() if c.name in measured}
+    measured_lists = {name: [float(f"{value:.15g}") for value in (measured[c.key].measured / c.scale).tolist()]
+                      for name, c in by_name.items() if c.key in measured}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
@@ -265,9 +266,8 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
         alias_cell = ctx.report.cells.get("measured_unit_aliases")
         if comparison.aliases and alias_cell is not None:
             notes.append(f"Measured units read as the report says (measured_unit_aliases): {alias_cell.expr.value}.")
-        for metric in comparison.metrics:
-            if metric.derived:
-                notes.append(f"Measured {metric.name} is {DERIVED_THROUGHPUT}.")
+        for name in dict.fromkeys(metric.name for metric in comparison.metrics if metric.derived):   # once a name
+            notes.append(f"Measured {name} is {DERIVED_THROUGHPUT}.")
     caveat = ""
     if comparison is not None and comparison.n_runs and comparison.metrics:
         from .calibration_bound import in_sample_parts, in_sample_text
