@@ -12,7 +12,7 @@ answer over the question's `per` axes (notebook.answer_to_xarray). Units are wri
 
 Points that break a `require` (dsl/constraints.py) are never shown as if valid: `valid` (the full sweep's shape) is
 False there, and the rows leave them out, or, with the report option `invalid_points = "mark"`, keep them with the
-columns `valid` and `violates`; a question considers valid points only. `all_points=True` gives every point of the
+columns `valid` and `violates` (in a report with constraints, whether or not a point breaks one); a question considers valid points only. `all_points=True` gives every point of the
 sweep (what matching and the workbook align with their own masks).
 """
 
@@ -290,8 +290,9 @@ class Result:
         self.valid = np.ones(ctx.shape, dtype=bool)     # full sweep shape: True where every constraint holds
         self.violations: list = []                        # constraints.Violation, one per broken constraint
         self.invalid_points = "omit"
-        # A chunk of a streamed sweep (streaming.evaluate_chunks) under "mark" has the valid and violates columns
-        # whether or not its own points break a constraint, so that every chunk has the same columns.
+        # Under "mark", the valid and violates columns where the report has constraints (Program.evaluate_in sets
+        # it), whether or not a point breaks one, so that every chunk of a streamed sweep, and the whole, has the same
+        # columns: a reader's code does not see columns come and go with the data.
         self.always_mark = False
 
     def set_validity(self, valid: np.ndarray, violations: list, mode: str) -> None:
@@ -394,8 +395,8 @@ class Result:
     def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
         """Header keys and flat columns (axes first, then shown cells but those that show an axis: it is their column,
         shown_axes.py), in display units; with
-        `invalid_points = "mark"` and some point broken, then `valid` and `violates` (the broken constraints'
-        messages, joined by "; ")."""
+        `invalid_points = "mark"` in a report with constraints (some point broken or none: always_mark), then
+        `valid` and `violates` (the broken constraints' messages, joined by "; ", "" where none)."""
         axes = self.axis_columns(all_points)
         cells = [c for c in self.columns if c.axis is None]     # a shown axis is its axis's column (shown_axes.py)
         keys = list(axes) + [c.key for c in cells]

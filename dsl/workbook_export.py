@@ -104,10 +104,10 @@ class WholeParts:
         return setup_lines(self.result, points, axis_columns, title, order=self._order)
 
     def marks(self) -> tuple[list, list] | None:
-        """The columns valid and violates per row, where `invalid_points = "mark"` kept points that break a
-        `require`; else None."""
+        """The columns valid and violates per row, where `invalid_points = "mark"` keeps points that break a
+        `require` (in a report with constraints, some point broken or none, as Result.table); else None."""
         result = self.result
-        if result.invalid_points == "mark" and result.violations:
+        if result.invalid_points == "mark" and (result.violations or result.always_mark):
             return result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()
         return None
 

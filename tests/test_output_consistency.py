@@ -886,15 +886,8 @@ def assert_none(found: list[str]) -> None:
 # -- the tests ------------------------------------------------------------------------------------------------------
 
 # Disagreements found and not fixed here: the case, the tests it fails (it passes the others), and why.
-# Under invalid_points = "mark" where no point breaks a constraint, the whole evaluation has no valid and violates
-# columns (Result.table: only where some point breaks one), but every streamed chunk has them
-# (streaming.evaluate_chunks: always_mark), so `eval -o FILE.csv --chunk-points N`, and `eval -o FILE.parquet`, which
-# is always streamed, write two more columns than `eval -o FILE.csv`. A question's answer in chunks drops them again
-# (Merging.answer, as tests/test_chunks.py pins); streamed rows cannot, their header is written before the last chunk
-# is known.
-MARKED_NONE_BROKEN = pytest.mark.xfail(
-    strict=True, reason="rows streamed in chunks (--chunk-points, Parquet) under invalid_points = \"mark\" carry "
-                        "the columns valid and violates where no point breaks a constraint; the whole output does not")
+# (Under invalid_points = "mark" where no point breaks a constraint, the streamed rows had valid and violates and the
+# whole output not: now every output has them where the report has constraints, constraint_mark_none_broken.)
 # A swept cell shown under a label in its axis's unit (`show workload.tp as TP`) is the axis's column in the workbook
 # (workbook_export: naming), which writes the axis's values; a question's group with no answer keeps its `per` axes,
 # so the workbook writes TP = 2 on that row, where CSV, JSON, Parquet, records() and pandas leave the shown cell TP
@@ -903,8 +896,6 @@ NAMING_KEPT_AXIS = pytest.mark.xfail(
     strict=True, reason="the workbook writes a kept axis's value under a labelled show of its swept cell on a row "
                         "with no answer; the other outputs leave that shown cell empty")
 KNOWN = {
-    ("constraint_mark_none_broken", "parquet"): MARKED_NONE_BROKEN,
-    ("constraint_mark_none_broken", "chunked"): MARKED_NONE_BROKEN,
     ("labelled_swept_cell_per_its_axis", "workbook"): NAMING_KEPT_AXIS,
 }
 
