@@ -57,6 +57,17 @@ def _swept_cell(ctx, ref: ir.Ref) -> str | None:
     return entry[1].name if entry is not None else None
 
 
+def _kept_by_question(ctx) -> set[str]:
+    """The names of the swept coordinates the report's question keeps (its `per` axes), whose value a row of a group
+    with no answer keeps while its shown cells are empty; none without a question."""
+    if not ctx.report.questions:
+        return set()
+    from .queries import kept_axes
+
+    kept, _ = kept_axes(ctx.report.questions[0], ctx)
+    return {coord.name for axis in ctx.axes if axis.index in kept for coord in axis.coords}
+
+
 def metric_names(columns: list[ShownColumn]) -> list[str]:
     """Each shown metric's name in the workbook (MetricSpec.name, the key of its row values): the column's name, or
     its key (`workload.t [ms]`) where another metric has that name (`show workload.t in ms, workload.t in s`: two
@@ -134,7 +145,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     # twice). The report's own axis shown (`show a`, `show a in MB`: ShownColumn.axis, shown_axes.py) is its axis
     # column, where the axes are, as in CSV. Any other shown value of a swept cell (`workload.batch` beside the axis
     # `batch`, `mem in KiB` or `mem in KiB as memk` beside `mem [MB]`) is a column of its own with its CSV key and its
-    # shown values, after the axes with the flags (`memory.fits`) in the order shown. Columns, not names: a cell
+    # shown values, after the axes with the flags (`memory.fits`) in the order shown; so is a labelled show of an
+    # axis the report's question keeps (`per tp`): a group with no answer keeps the axis's value (tp = 2) and leaves
+    # the shown cell empty, as CSV does, and the axis column says which group the row is. Columns, not names: a cell
     # shown twice (`show mem in MB, mem in KiB`) is two columns of one name.
     def axis_unit(coord_name: str) -> str:
         swept = next(c for axis in ctx.axes for c in axis.coords if c.name == coord_name)
@@ -143,11 +156,13 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     naming: list = []               # (column, its axis): a labelled show of an axis in its unit, which replaces it
     after_axes: list = []           # flags and the other shown swept values
     numeric_shows = []
+    kept = _kept_by_question(ctx)
     for column in result.columns:
         if column.axis is not None:
             continue
         swept = _swept_cell(ctx, column.item.ref) if column.kind == "num" else None
-        if swept is not None and column.item.label is not None and column.unit == axis_unit(swept):
+        if swept is not None and column.item.label is not None and column.unit == axis_unit(swept) \
+                and swept not in kept:
             naming.append((column, swept))
         elif column.kind == "bool" or swept is not None:
             after_axes.append(column)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import perfdsl
@@ -888,16 +888,10 @@ def assert_none(found: list[str]) -> None:
 # Disagreements found and not fixed here: the case, the tests it fails (it passes the others), and why.
 # (Under invalid_points = "mark" where no point breaks a constraint, the streamed rows had valid and violates and the
 # whole output not: now every output has them where the report has constraints, constraint_mark_none_broken.)
-# A swept cell shown under a label in its axis's unit (`show workload.tp as TP`) is the axis's column in the workbook
-# (workbook_export: naming), which writes the axis's values; a question's group with no answer keeps its `per` axes,
-# so the workbook writes TP = 2 on that row, where CSV, JSON, Parquet, records() and pandas leave the shown cell TP
-# empty beside tp = 2 (Rows.pick blanks every shown cell of the row).
-NAMING_KEPT_AXIS = pytest.mark.xfail(
-    strict=True, reason="the workbook writes a kept axis's value under a labelled show of its swept cell on a row "
-                        "with no answer; the other outputs leave that shown cell empty")
-KNOWN = {
-    ("labelled_swept_cell_per_its_axis", "workbook"): NAMING_KEPT_AXIS,
-}
+# (A swept cell shown under a label in its axis's unit, `show workload.tp as TP`, was the axis's column in the
+# workbook, which wrote TP = 2 on a row of a group with no answer `per tp` where CSV leaves TP empty beside tp = 2:
+# now, where the question keeps the axis, TP is a column of its own, labelled_swept_cell_per_its_axis.)
+KNOWN: dict = {}
 
 
 def params(cases, test: str):
@@ -1040,8 +1034,6 @@ def reports(draw) -> str:
         if constraint else ""
     lines = [model, hardware, f"workload = {'g2' if constraint else 'grid'}", option, "show " + ", ".join(shows),
              where, question]
-    # Not the known disagreement of the workbook (KNOWN: labelled_swept_cell_per_its_axis)
-    assume(not ("workload.tp as " in ", ".join(shows) and "per tp" in question))
     return workload + "report r {\n" + "".join(f"    {line}\n" for line in lines if line) + "}"
 
 
