@@ -329,13 +329,21 @@ class Result:
         return self.ctx.axes
 
     def _column(self, name: str) -> "ShownColumn | SweptName":
-        return find_column(self.columns, name, self.report, self.axes)
+        """What `name` names (find_column); the report's own axis shown (`show a`: ShownColumn.axis) is read as
+        that axis, its column in records(): integers where the axis is written so, as records() and to_pandas()
+        give them, not the floats the shown cell's array holds."""
+        found = find_column(self.columns, name, self.report, self.axes)
+        if isinstance(found, ShownColumn) and found.axis is not None:
+            return next(SweptName(axis, coord) for axis in self.axes for coord in axis.coords
+                        if coord.name == found.axis)
+        return found
 
     def column(self, name: str, all_points: bool = False) -> np.ndarray:
         """A shown cell, or a swept name (an axis's coordinate: `batch`, `model`), as a flat array in SI, one value
         per row of records() (per sweep point with all_points), which may be a read-only view of the result's own
         array (copy it to write to it); a swept name is read by its records() key too
-        ("prefill_len", "ctx [ms]"). Integers where the axis is written so, block names for a swept role; empty in a
+        ("prefill_len", "ctx [ms]"), and the report's own axis shown (`show batch`) as that axis. Integers where the
+        axis is written so (int64, as records()), block names for a swept role; empty in a
         row of a group with no answer, as a shown cell (NaN in floats, else None), but for the question's `per`
         axes. Raises perfdsl.UsageError (a KeyError too: find_column) for a name the report neither shows nor
         sweeps."""

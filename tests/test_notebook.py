@@ -408,3 +408,21 @@ def test_an_answers_flag_is_float_with_nan_for_a_group_with_no_answer_and_bool_w
     data = answered.evaluate().to_xarray(answer=True)
     assert data["c.fits"].dtype == bool and data["c.fits"].values.tolist() == [True, True]
     assert data["tp"].dtype == np.int64 and data["tp"].values.tolist() == [1, 1]
+
+
+def test_column_of_a_shown_integer_axis_is_int64_as_records():
+    # Before: column("batch") and array("batch") of `show batch` read the shown cell's array, float64 (1.0, 2.0, 4.0),
+    # where records(), CSV and to_pandas give the axis's integers; the axis not shown gave int64 already.
+    program = perfdsl.load([], texts={"ax.perf": """report r {
+    sweep batch = [1, 2, 4]
+    sweep ctx = [1 GB, 2 GB]
+    t = batch * 1 s
+    show t, batch, ctx
+}"""})
+    result = program.evaluate()
+    assert [row["batch"] for row in result.records()] == [1, 1, 2, 2, 4, 4]
+    for values in (result.column("batch"), result.display_column("batch"), result.array("batch").values):
+        assert values.dtype == np.int64
+    assert result.column("batch").tolist() == [1, 1, 2, 2, 4, 4]
+    assert result.column("ctx").tolist() == [1e9, 2e9] * 3                # a shown axis with a unit: SI, 1 GB = 1e9 B
+    assert result.display_column("ctx").tolist() == [1.0, 2.0] * 3
