@@ -102,7 +102,7 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     `values` holds every point's value, a point a `require` refuses included (`valid` says which; to_xarray() is
     where they are emptied); of an answer, a group with no answer is NaN, in flags too (then float64: 1.0 True, 0.0
-    False, NaN, as to_xarray() gives them; bool where every group has its answer), None in text. Take it as
+    False, NaN, as to_xarray() gives them; bool where every group has its answer), NaN in text too. Take it as
     read-only: a Result's array() is always a read-only view (np.broadcast_to of the evaluation's own array, whatever
     axes the cell varies along), an answer's a read-only view of its rows (or a fresh array where a group has no
     answer); copy it to write to it (`a.values.copy()`, `np.array(a)`).

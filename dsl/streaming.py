@@ -244,7 +244,8 @@ class Answer:
         """A shown cell over the question's group axes (result.LabelledArray: `dims` the `per` axes, `shape` the
         groups'; a question without `per` gives a 0-d array), in SI (`unit` names it) or with `display` in the
         shown unit; NaN for a group with no answer, in flags too (a flag is then float64, 1.0 True, 0.0 False, NaN,
-        as to_xarray() gives it; bool where every group has its answer), None in text. Raises ValueError for a
+        as to_xarray() gives it; bool where every group has its answer), NaN in text too (an object array), as
+        to_xarray() (records() and column() have None). Raises ValueError for a
         pareto front (several rows per group), UsageError as column()."""
         from .notebook import answer_grid
 
