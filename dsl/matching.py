@@ -543,8 +543,10 @@ def _run_metric(comparison: Comparison, run, name: str, column, derived_used: se
 
 def _unit_mismatches(mismatched: dict[tuple, list], measurable: dict) -> list[Diagnostic]:
     """One warning per log and metric whose unit has another dimension than the shown column's (`memory [s]` beside
-    memory in byte; `measurable`: (name, dimension) -> the first column of them), located at the column's header cell where the log has one (perfdsl CSV, JSON Lines), counting
-    the runs it left uncompared: a log of 3,600 rows gave 3,600 warnings, each located only in a help line."""
+    memory in byte; `measurable`: (name, dimension) -> the first column of them), located at the column's header
+    cell where the log has one (perfdsl CSV, JSON Lines), counting the runs it left uncompared: a log of 3,600 rows
+    gave 3,600 warnings, each located only in a help line. None where another column of the name has the run's
+    dimension and took it (`show t in ms, b in B as t`)."""
     from .runlogs.columns import kind_of
     from .run_fields import header_place
     from .units import dimension_name

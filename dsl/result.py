@@ -12,8 +12,9 @@ answer over the question's `per` axes (notebook.answer_to_xarray). Units are wri
 
 Points that break a `require` (dsl/constraints.py) are never shown as if valid: `valid` (the full sweep's shape) is
 False there, and the rows leave them out, or, with the report option `invalid_points = "mark"`, keep them with the
-columns `valid` and `violates` (in a report with constraints, whether or not a point breaks one); a question considers valid points only. `all_points=True` gives every point of the
-sweep (what matching and the workbook align with their own masks).
+columns `valid` and `violates` (in a report with constraints, whether or not a point breaks one); a question
+considers valid points only. `all_points=True` gives every point of the sweep (what matching and the workbook align
+with their own masks).
 """
 
 from __future__ import annotations
