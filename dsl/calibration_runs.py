@@ -124,7 +124,7 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
                                hints=["give the runs with --measured RUNS.csv (any format `perfdsl ingest` reads)"]))
     result, comparison = evaluated.result, evaluated.comparison
     overrides = {**_from_runs(program, name, evaluated.logs, overrides), **overrides}
-    matched = [m.name for m in comparison.metrics if not m.derived]
+    matched = list(dict.fromkeys(m.name for m in comparison.metrics if not m.derived))   # a name shown twice: once
     chosen = parse_metrics(list(metrics or []), matched)
     if not chosen:
         raise UsageError(error("no-runs", f"no run matches a sweep point of report '{name}'",

@@ -898,9 +898,9 @@ def cmd_eval(args) -> int:
             write_json(keys, columns, stream, lines=(fmt == "jsonl"), progress=progress)
 
     if fmt == "parquet":            # a sweep matched with run logs: the whole table is in memory, one row group
-        from .parquet import write_parquet
+        from .parquet import column_kinds, write_parquet
 
-        write_parquet(args.output, [(keys, columns)])
+        write_parquet(args.output, [(keys, columns)], column_kinds(result.axes, result.columns))
         rows = comparison.n_rows if comparison is not None else result.n_rows
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
         return EXIT_OK
@@ -1185,9 +1185,9 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
         rows = answered.n_rows
 
         if fmt == "parquet":
-            from .parquet import write_parquet
+            from .parquet import column_kinds, write_parquet
 
-            write_parquet(args.output, [(keys, columns)])
+            write_parquet(args.output, [(keys, columns)], column_kinds(answered.axes, answered.shown))
             sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
             return EXIT_OK
 
@@ -1285,9 +1285,11 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
 
     try:
         if fmt == "parquet" and not ctx.report.questions:
-            from .parquet import write_parquet
+            from .parquet import column_kinds, write_parquet
+            from .queries import report_columns
 
-            rows = write_parquet(args.output, parts())
+            kinds = column_kinds(ctx.axes, report_columns(ctx, program, args.report))
+            rows = write_parquet(args.output, parts(), kinds)
         elif args.output:
             write_text_atomically(args.output, write)
         else:

@@ -85,10 +85,12 @@ class MetricMatch:
     """A shown column with measured values: its name, its record key ("runtime [ms]"), display unit and that unit's size
     in SI, and `measured`, flat, one SI value per row of the result (per sweep point, or per answer of the report's
     question), the median of the runs matched there and nan where none. `derived`: some values were computed from the
-    runs (throughput = tokens / runtime) rather than read."""
+    runs (throughput = tokens / runtime) rather than read. One per shown column, as the workbook has a column group
+    per show: a name shown twice (`show t in ms, t in s`, or two cells `as t`) is two metrics, each compared with its
+    own column's estimates in its own unit."""
 
     name: str              # the shown column's name
-    key: str               # its record key ("runtime [ms]")
+    key: str               # its record key ("runtime [ms]"): which column, where a name is shown twice
     unit: str
     scale: float
     measured: np.ndarray   # SI, nan where no run
@@ -123,23 +125,34 @@ class Comparison:
         """The signed relative error of `metric`'s estimates, flat, one value per row of the result (dimensionless, not
         percent): (estimated - measured) / measured, or / estimated with the convention "estimated"; nan where no run
         was matched, and inf or nan where the divisor is 0 (no warning raised)."""
-        estimated = self.result.column(metric.name)
+        estimated = self.result.column(metric.key)      # by the key: the column, where a name is shown twice
         base = metric.measured if self.convention == "measured" else estimated
         with np.errstate(all="ignore"):
             return (estimated - metric.measured) / base
 
     def table(self) -> tuple[list[str], list[np.ndarray]]:
-        """The result's table plus, for each matched metric, its measured value and its error in percent (the
-        number the workbook shows, with the unit in the key like every other column: `runtime error [%]`)."""
+        """The result's table plus, for each matched metric (each shown column a run measures), its measured value
+        in the column's unit and its error in percent (the number the workbook shows, with the unit in the key like
+        every other column: `runtime measured [ms]`, `runtime error [%]`). A name measured in two columns (`show t in
+        ms, t in s`) has a pair for each, the error named by its column's key: `t [ms] error [%]`, `t [s] error [%]`
+        (error_key)."""
         keys, columns = self.result.table()
         for metric in self.metrics:
             keys.append(key_with_unit(f"{metric.name} measured", metric.unit))
             columns.append(metric.measured / metric.scale)
-            keys.append(key_with_unit(f"{metric.name} error", "%"))
+            keys.append(self.error_key(metric))
             columns.append(self.error(metric) * 100.0)
         if self.keep is not None:
             columns = [column[self.keep] for column in columns]
         return keys, columns
+
+    def error_key(self, metric: MetricMatch) -> str:
+        """The key of `metric`'s error in table(): `runtime error [%]`, or, where another metric has its name (a name
+        shown twice, each column measured), after its column's key, `runtime [ms] error [%]`, as the workbook names
+        such a metric by its key (workbook_export.metric_names). Its measured key needs no such care: two columns of
+        one name have two units."""
+        twice = sum(other.name == metric.name for other in self.metrics) > 1
+        return key_with_unit(f"{metric.key if twice else metric.name} error", "%")
 
     @property
     def n_rows(self) -> int:
@@ -392,7 +405,14 @@ def _match(comparison: Comparison, runs) -> None:
             normalised[key] = (np.array([_normalise(v) for v in values.tolist()], dtype=object)
                                if values.dtype.kind not in "fiub" else values.astype(float), {})
 
-    measured = {name: np.full(n, np.nan) for name in shown}
+    # A run's value of a shown name in SI depends on the name and the column's dimension alone: one array per
+    # (name, dimension), read by each column of it (a cell shown in ms and in s; two cells shown `as t`), the first
+    # such column standing for them in a warning. A name's columns of two dimensions are measured apart.
+    numeric = [column for column in result.columns if column.kind == "num"]
+    measurable: dict[tuple, object] = {}
+    for column in numeric:
+        measurable.setdefault((column.name, column.dim), column)
+    measured = {key: np.full(n, np.nan) for key in measurable}
     derived_used: set[str] = set()
     run_source = np.full(n, "", dtype=object)
     matched_points = np.zeros(n, dtype=bool)
@@ -454,17 +474,18 @@ def _match(comparison: Comparison, runs) -> None:
     mismatched: dict[tuple, list] = {}
     for point, point_runs in runs_at.items():
         run_source[point] = "; ".join(run.source for run in point_runs)
-        for name, column in shown.items():
+        for (name, _), column in measurable.items():
             values = [value for run in point_runs
                       if (value := _run_metric(comparison, run, name, column, derived_used, mismatched)) is not None]
             if values:
-                measured[name][point] = float(np.median(values))
-    comparison.diagnostics.extend(_unit_mismatches(mismatched, shown))
+                measured[name, column.dim][point] = float(np.median(values))
+    comparison.diagnostics.extend(_unit_mismatches(mismatched, measurable))
 
-    for name, column in shown.items():
-        if np.isfinite(measured[name]).any():
-            comparison.metrics.append(MetricMatch(name, column.key, column.unit, column.scale, measured[name],
-                                                  derived=name in derived_used))
+    for column in numeric:       # each shown column, as the workbook has a group per show (MetricMatch)
+        values = measured[column.name, column.dim]
+        if np.isfinite(values).any():
+            comparison.metrics.append(MetricMatch(column.name, column.key, column.unit, column.scale, values,
+                                                  derived=column.name in derived_used))
     used = {"runtime"} if "throughput" in derived_used else set()     # a throughput derived from the runtime
     used |= {alias for name in shown for alias in METRIC_ALIASES.get(name, ())}
     # A log refused above has said that nothing of it is compared: no second warning for its metrics.
@@ -515,22 +536,26 @@ def _run_metric(comparison: Comparison, run, name: str, column, derived_used: se
         return None
     if column.dim is not None and metric.dim != column.dim:
         log = run.source.rsplit(":row ", 1)[0] if ":row " in run.source else run.source.rsplit(":", 1)[0]
-        mismatched.setdefault((log, name, metric.unit), []).append(run)
+        mismatched.setdefault((log, name, metric.unit, column.dim), []).append(run)
         return None
     return metric.value * comparison.aliases.get(metric.unit, 1.0)
 
 
-def _unit_mismatches(mismatched: dict[tuple, list], shown: dict) -> list[Diagnostic]:
+def _unit_mismatches(mismatched: dict[tuple, list], measurable: dict) -> list[Diagnostic]:
     """One warning per log and metric whose unit has another dimension than the shown column's (`memory [s]` beside
-    memory in byte), located at the column's header cell where the log has one (perfdsl CSV, JSON Lines), counting
-    the runs it left uncompared: a log of 3,600 rows gave 3,600 warnings, each located only in a help line."""
+    memory in byte; `measurable`: (name, dimension) -> the first column of them), located at the column's header
+    cell where the log has one (perfdsl CSV, JSON Lines), counting the runs it left uncompared: a log of 3,600 rows
+    gave 3,600 warnings, each located only in a help line. None where another column of the name has the run's
+    dimension and took it (`show t in ms, b in B as t`)."""
     from .runlogs.columns import kind_of
     from .run_fields import header_place
     from .units import dimension_name
 
     diagnostics = []
-    for (log, name, unit), runs in mismatched.items():
-        column, first = shown[name], runs[0]
+    for (log, name, unit, dim), runs in mismatched.items():
+        column, first = measurable[name, dim], runs[0]
+        if (name, first.metrics[name].dim) in measurable:
+            continue        # compared with another column of the name, of its dimension (`show t in ms, m in B as t`)
         location, line = header_place(first, name, quantity=True)
         had, wants = first.metrics[name].dim, column.dim
         headed = location is not None and bool(location.detail)       # "column 'memory [s]'": the header as written

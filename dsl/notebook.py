@@ -100,7 +100,14 @@ def variable_name(column, *taken) -> str:
     """The Dataset variable of shown `column`: its name, or where a coordinate or an earlier variable has that name
     (`show mem in MB, mem in KiB` over `sweep mem`: the first is the coordinate `mem`), its CSV key made an
     identifier (`mem [KiB]` -> `mem_KiB`), numbered where that too is taken. xarray refuses one name in both
-    data_vars and coords, and a dict would keep only the last of two variables of one name."""
+    data_vars and coords, and a dict would keep only the last of two variables of one name.
+
+    Not the CSV key itself (`mem [KiB]`), though xarray takes any hashable name: a Dataset is SI unless
+    `display=True`, so a name with the shown unit would say KiB over values in B (its unit is attrs["units"], which
+    follows `display`; `_KiB` only says which show the variable is, and `cell` which cell); and a key with a '/'
+    (`bw [GB/s]`, `rate [1/s]`) could not be written to a netCDF4 file: xarray's to_netcdf refuses a '/' in a
+    variable's name ("Forward slashes '/' are not allowed in variable and dimension names", xarray 2026.9
+    backends/netCDF4_.py, _ensure_no_forward_slash_in_name). An identifier also reads as `ds.mem_KiB`."""
     def free(name: str) -> bool:
         return not any(name in names for names in taken)
 
@@ -195,7 +202,8 @@ class AnswerGrid:
     def array(self, name: str, display: bool = False):
         """result.LabelledArray of one column over the group axes (see streaming.Answer.array). A group with no
         answer is emptied as dataset() empties it (_emptied): NaN in numbers and flags (a flag is then float64 1.0,
-        0.0, NaN, not an object array of True/False/None), None in text."""
+        0.0, NaN, not an object array of True/False/None), and NaN in text (an object array), as to_xarray() and a
+        text axis's array() have it; records() and column(), rows, have None there."""
         from .result import LabelledArray, SweptName, coord_kind, coord_si_unit, coord_values, find_column, \
             row_positions
 
@@ -210,7 +218,7 @@ class AnswerGrid:
             return LabelledArray(coord.name, coord.unit if display else coord_si_unit(coord), values, self.dims,
                                  coords, display=display and coord.kind == "num", kind=coord_kind(coord))
         values, unit = self._values(column, display)
-        if column.kind != "str" and self.rows.missing.any():
+        if self.rows.missing.any():
             values = _emptied(values, ~self.rows.missing.reshape(self.group_shape))
         return LabelledArray(column.name, unit, values, self.dims, coords, display=display and column.kind == "num",
                              kind=column.kind)

@@ -331,7 +331,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         values = np.where(shown, values, np.nan)     # points eval leaves out (a `require`, a `where`) are not drawn
     measured = None
     if comparison is not None:
-        match = next((m for m in comparison.metrics if m.name == column.name), None)
+        match = next((m for m in comparison.metrics if m.key == column.key), None)
         if match is not None:
             measured = _per_point(result, match.measured / column.scale)     # SI, in the column's unit
 
@@ -344,7 +344,7 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         x_array = np.broadcast_to(result.array_of(x_metric, display=True).values, result.shape).astype(float)
         if not shown.all():
             x_array = np.where(shown, x_array, np.nan)   # nor their x: the axis spans the points drawn (x_log)
-        match = next((m for m in (comparison.metrics if comparison else []) if m.name == x_metric.name), None)
+        match = next((m for m in (comparison.metrics if comparison else []) if m.key == x_metric.key), None)
         x_measured = _per_point(result, match.measured / x_metric.scale) if match is not None else None
 
     # Each marked boolean, True where it is false (or has no value): a point there is drawn apart, as a set-up that

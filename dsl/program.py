@@ -386,6 +386,9 @@ class Program:
                         self.standing_warnings(checker) + warnings + validity.diagnostics,
                         evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
+        # Under "mark", the columns valid and violates wherever the report has constraints, whether or not a point
+        # breaks one: one schema for the whole output and the streamed one, whose header comes before its rows.
+        result.always_mark = bool(checker.constraints)
         return result
 
     def _constraints_reached(self, evaluator: Evaluator, ctx: ReportContext, checker: Checker) -> tuple[list, tuple]:

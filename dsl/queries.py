@@ -461,6 +461,14 @@ def ranked_items(ctx: ReportContext, question: ir.Question, shown: set[str]) -> 
     return items
 
 
+def report_columns(ctx: ReportContext, program, report: str | None) -> list[ShownColumn]:
+    """The report's shown columns with their units and types but no values (as answer_columns), before any chunk of
+    a streamed sweep is evaluated: what parquet.column_kinds types a file's columns by."""
+    _, checker = program.prepare(report)
+    return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report, ctx)
+            for item in ctx.report.shows]
+
+
 def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question) -> list[ShownColumn]:
     """The shown columns of a question's answer (the report's show items, then the cells it ranks by:
     ranked_items), with their units and types but no values (each `array` is empty): what an answer merged from

@@ -12,8 +12,9 @@ answer over the question's `per` axes (notebook.answer_to_xarray). Units are wri
 
 Points that break a `require` (dsl/constraints.py) are never shown as if valid: `valid` (the full sweep's shape) is
 False there, and the rows leave them out, or, with the report option `invalid_points = "mark"`, keep them with the
-columns `valid` and `violates`; a question considers valid points only. `all_points=True` gives every point of the
-sweep (what matching and the workbook align with their own masks).
+columns `valid` and `violates` (in a report with constraints, whether or not a point breaks one); a question
+considers valid points only. `all_points=True` gives every point of the sweep (what matching and the workbook align
+with their own masks).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class LabelledArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     `values` holds every point's value, a point a `require` refuses included (`valid` says which; to_xarray() is
     where they are emptied); of an answer, a group with no answer is NaN, in flags too (then float64: 1.0 True, 0.0
-    False, NaN, as to_xarray() gives them; bool where every group has its answer), None in text. Take it as
+    False, NaN, as to_xarray() gives them; bool where every group has its answer), NaN in text too. Take it as
     read-only: a Result's array() is always a read-only view (np.broadcast_to of the evaluation's own array, whatever
     axes the cell varies along), an answer's a read-only view of its rows (or a fresh array where a group has no
     answer); copy it to write to it (`a.values.copy()`, `np.array(a)`).
@@ -290,8 +291,9 @@ class Result:
         self.valid = np.ones(ctx.shape, dtype=bool)     # full sweep shape: True where every constraint holds
         self.violations: list = []                        # constraints.Violation, one per broken constraint
         self.invalid_points = "omit"
-        # A chunk of a streamed sweep (streaming.evaluate_chunks) under "mark" has the valid and violates columns
-        # whether or not its own points break a constraint, so that every chunk has the same columns.
+        # Under "mark", the valid and violates columns where the report has constraints (Program.evaluate_in sets
+        # it), whether or not a point breaks one, so that every chunk of a streamed sweep, and the whole, has the same
+        # columns: a reader's code does not see columns come and go with the data.
         self.always_mark = False
 
     def set_validity(self, valid: np.ndarray, violations: list, mode: str) -> None:
@@ -328,13 +330,21 @@ class Result:
         return self.ctx.axes
 
     def _column(self, name: str) -> "ShownColumn | SweptName":
-        return find_column(self.columns, name, self.report, self.axes)
+        """What `name` names (find_column); the report's own axis shown (`show a`: ShownColumn.axis) is read as
+        that axis, its column in records(): integers where the axis is written so, as records() and to_pandas()
+        give them, not the floats the shown cell's array holds."""
+        found = find_column(self.columns, name, self.report, self.axes)
+        if isinstance(found, ShownColumn) and found.axis is not None:
+            return next(SweptName(axis, coord) for axis in self.axes for coord in axis.coords
+                        if coord.name == found.axis)
+        return found
 
     def column(self, name: str, all_points: bool = False) -> np.ndarray:
         """A shown cell, or a swept name (an axis's coordinate: `batch`, `model`), as a flat array in SI, one value
         per row of records() (per sweep point with all_points), which may be a read-only view of the result's own
         array (copy it to write to it); a swept name is read by its records() key too
-        ("prefill_len", "ctx [ms]"). Integers where the axis is written so, block names for a swept role; empty in a
+        ("prefill_len", "ctx [ms]"), and the report's own axis shown (`show batch`) as that axis. Integers where the
+        axis is written so (int64, as records()), block names for a swept role; empty in a
         row of a group with no answer, as a shown cell (NaN in floats, else None), but for the question's `per`
         axes. Raises perfdsl.UsageError (a KeyError too: find_column) for a name the report neither shows nor
         sweeps."""
@@ -394,8 +404,8 @@ class Result:
     def table(self, all_points: bool = False) -> tuple[list[str], list[np.ndarray]]:
         """Header keys and flat columns (axes first, then shown cells but those that show an axis: it is their column,
         shown_axes.py), in display units; with
-        `invalid_points = "mark"` and some point broken, then `valid` and `violates` (the broken constraints'
-        messages, joined by "; ")."""
+        `invalid_points = "mark"` in a report with constraints (some point broken or none: always_mark), then
+        `valid` and `violates` (the broken constraints' messages, joined by "; ", "" where none)."""
         axes = self.axis_columns(all_points)
         cells = [c for c in self.columns if c.axis is None]     # a shown axis is its axis's column (shown_axes.py)
         keys = list(axes) + [c.key for c in cells]

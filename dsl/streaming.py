@@ -34,8 +34,8 @@ def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, 
     fewer: chunks.plan_chunks), by default about chunks.CHUNK_BYTES of arrays (Program.chunk_points).
     `progress(points done, points in all)` is called after each chunk. A report with a question is answered per
     chunk only: use answer_in_chunks for the answer over the whole sweep. Under
-    `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints
-    (the whole evaluation has them only where some point breaks one). Raises as Program.evaluate, and UsageError
+    `invalid_points = "mark"`, every chunk has the valid and violates columns where the report has constraints, as
+    the whole evaluation has. Raises as Program.evaluate, and UsageError
     for a `chunk_points` that is no whole number of points, 1 or more (chunks.checked_chunk_points)."""
     chunk_points = checked_chunk_points(chunk_points)
     program = program.with_overrides(overrides, report)
@@ -52,8 +52,7 @@ def evaluate_chunks(program, report: str | None = None, overrides: Mapping[str, 
 def chunk_result(program, report: str | None, chunk: Chunk) -> Result:
     """One chunk of a prepared report's sweep, evaluated, its `where` lines applied (see evaluate_chunks)."""
     ctx, checker = program.prepare(report)
-    result = program.evaluate_in(slice_context(ctx, chunk), checker)
-    result.always_mark = bool(checker.constraints)
+    result = program.evaluate_in(slice_context(ctx, chunk), checker)    # always_mark: every chunk's columns
     answer(result, checker)
     return result
 
@@ -112,10 +111,6 @@ class ChunkAnswer:
     columns: list[np.ndarray]          # (k,) each
     warnings: list[Diagnostic]
     merged: bool = False               # `partial` holds a prior answer's points too (chunk_answer's prior)
-    # Some point of the chunk breaks a constraint. Under invalid_points = "mark" every chunk's rows have the valid
-    # and violates columns (their columns must agree to be merged); the answer keeps them where some chunk's point
-    # breaks a constraint, as the whole evaluation has them where some point of the sweep does (Result.table).
-    broken: bool = False
     why: object = None                 # no_answer.ConditionTally of the chunk's groups with no answer so far
 
 
@@ -136,8 +131,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     ctx, checker = program.prepare(report)
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
-    result = program.evaluate_in(slice_context(ctx, chunk), checker)
-    result.always_mark = bool(checker.constraints)   # every chunk's rows have the same columns (`broken`)
+    result = program.evaluate_in(slice_context(ctx, chunk), checker)   # always_mark: every chunk's columns
     local = np.flatnonzero(conditions_met(result).reshape(-1))
     index = chunk.offset + local
     partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups, prior)
@@ -148,8 +142,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     _add_ranked_columns(result, checker, question)
     result.rows = Rows(winners - chunk.offset, np.zeros(len(winners), dtype=bool))
     keys, columns = answer_table(result)
-    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None, why=why,
-                       broken=bool(result.violations))
+    return ChunkAnswer(partial, winners, keys, columns, list(result.warnings), merged=prior is not None, why=why)
 
 
 def chunk_tally(evaluator, ctx, chunk: Chunk, shape: tuple[int, ...], valid: Callable[[], object], partial,
@@ -251,7 +244,8 @@ class Answer:
         """A shown cell over the question's group axes (result.LabelledArray: `dims` the `per` axes, `shape` the
         groups'; a question without `per` gives a 0-d array), in SI (`unit` names it) or with `display` in the
         shown unit; NaN for a group with no answer, in flags too (a flag is then float64, 1.0 True, 0.0 False, NaN,
-        as to_xarray() gives it; bool where every group has its answer), None in text. Raises ValueError for a
+        as to_xarray() gives it; bool where every group has its answer), NaN in text too (an object array), as
+        to_xarray() (records() and column() have None). Raises ValueError for a
         pareto front (several rows per group), UsageError as column()."""
         from .notebook import answer_grid
 
@@ -348,7 +342,6 @@ class Merging:
         self.after_pruning = 0
         self.warnings: dict[tuple[str, str, str], Diagnostic] = {}
         self.why = None                            # no_answer.ConditionTally of the groups with no answer so far
-        self.broken = False                        # some chunk's point breaks a constraint (ChunkAnswer.broken)
         self.conditions = no_answer.conditions_of(self.ctx, bind_axes)
         self._done = 0
 
@@ -370,7 +363,6 @@ class Merging:
             self.columns.append(mine.columns)
             self.stored += len(mine.index)
         self.keys = mine.keys or self.keys           # a chunk with no point to answer may not know them
-        self.broken = self.broken or mine.broken
         keep_first(self.warnings, mine.warnings)
         if mine.why is not None or self.why is not None:   # a group answered since is no longer tallied
             self.why = no_answer.keep_groups(no_answer.merge(self.why, mine.why, self.conditions),
@@ -387,7 +379,7 @@ class Merging:
         index = self.index[0] if self.index else np.zeros(0, dtype=np.int64)
         columns = self.columns[0] if self.columns else []
         return ChunkAnswer(self.partial, index, self.keys, columns, list(self.warnings.values()), merged=merged,
-                           why=self.why, broken=self.broken)
+                           why=self.why)
 
     def _prune(self) -> None:
         index = np.concatenate(self.index)
@@ -408,8 +400,6 @@ class Merging:
         if not self.index:                          # no chunk had a point to answer: the columns of an empty one
             keys, store = self._empty_table()
         keys, store, si_store = split_si(keys, store)
-        if not self.broken and keys[-2:] == ["valid", "violates"]:    # as the whole evaluation's rows (`broken`)
-            keys, store = keys[:-2], store[:-2]
         order = np.argsort(store_index, kind="stable")
         at = np.searchsorted(store_index, index, sorter=order)
         cells = [_rows_of(column, order, at, missing) for column in store[len(axes):]]
@@ -425,7 +415,6 @@ class Merging:
         ctx, checker = self.program.prepare(self.report)
         first = Chunk(tuple(slice(0, 1) for _ in ctx.shape), 0, 1)
         result = self.program.evaluate_in(slice_context(ctx, first), checker)
-        result.always_mark = bool(checker.constraints)
         _add_ranked_columns(result, checker, self.question)
         result.rows = Rows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
         return answer_table(result)

@@ -57,6 +57,17 @@ def _swept_cell(ctx, ref: ir.Ref) -> str | None:
     return entry[1].name if entry is not None else None
 
 
+def _kept_by_question(ctx) -> set[str]:
+    """The names of the swept coordinates the report's question keeps (its `per` axes), whose value a row of a group
+    with no answer keeps while its shown cells are empty; none without a question."""
+    if not ctx.report.questions:
+        return set()
+    from .queries import kept_axes
+
+    kept, _ = kept_axes(ctx.report.questions[0], ctx)
+    return {coord.name for axis in ctx.axes if axis.index in kept for coord in axis.coords}
+
+
 def metric_names(columns: list[ShownColumn]) -> list[str]:
     """Each shown metric's name in the workbook (MetricSpec.name, the key of its row values): the column's name, or
     its key (`workload.t [ms]`) where another metric has that name (`show workload.t in ms, workload.t in s`: two
@@ -104,10 +115,10 @@ class WholeParts:
         return setup_lines(self.result, points, axis_columns, title, order=self._order)
 
     def marks(self) -> tuple[list, list] | None:
-        """The columns valid and violates per row, where `invalid_points = "mark"` kept points that break a
-        `require`; else None."""
+        """The columns valid and violates per row, where `invalid_points = "mark"` keeps points that break a
+        `require` (in a report with constraints, some point broken or none, as Result.table); else None."""
         result = self.result
-        if result.invalid_points == "mark" and result.violations:
+        if result.invalid_points == "mark" and (result.violations or result.always_mark):
             return result.pick(result.valid.reshape(-1)).tolist(), result.pick(result.violates()).tolist()
         return None
 
@@ -134,7 +145,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     # twice). The report's own axis shown (`show a`, `show a in MB`: ShownColumn.axis, shown_axes.py) is its axis
     # column, where the axes are, as in CSV. Any other shown value of a swept cell (`workload.batch` beside the axis
     # `batch`, `mem in KiB` or `mem in KiB as memk` beside `mem [MB]`) is a column of its own with its CSV key and its
-    # shown values, after the axes with the flags (`memory.fits`) in the order shown. Columns, not names: a cell
+    # shown values, after the axes with the flags (`memory.fits`) in the order shown; so is a labelled show of an
+    # axis the report's question keeps (`per tp`): a group with no answer keeps the axis's value (tp = 2) and leaves
+    # the shown cell empty, as CSV does, and the axis column says which group the row is. Columns, not names: a cell
     # shown twice (`show mem in MB, mem in KiB`) is two columns of one name.
     def axis_unit(coord_name: str) -> str:
         swept = next(c for axis in ctx.axes for c in axis.coords if c.name == coord_name)
@@ -143,11 +156,13 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     naming: list = []               # (column, its axis): a labelled show of an axis in its unit, which replaces it
     after_axes: list = []           # flags and the other shown swept values
     numeric_shows = []
+    kept = _kept_by_question(ctx)
     for column in result.columns:
         if column.axis is not None:
             continue
         swept = _swept_cell(ctx, column.item.ref) if column.kind == "num" else None
-        if swept is not None and column.item.label is not None and column.unit == axis_unit(swept):
+        if swept is not None and column.item.label is not None and column.unit == axis_unit(swept) \
+                and swept not in kept:
             naming.append((column, swept))
         elif column.kind == "bool" or swept is not None:
             after_axes.append(column)
@@ -183,20 +198,21 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
         id_names += ["valid", "violates"]
         id_values += list(marks)
 
-    # The runs are matched by the shown name (`runtime`); each metric's values are keyed by its name in the workbook
-    # (metric_names: the key where a name is shown twice, `show t in ms, t in s`) and are in its own display unit.
-    measured = {m.name: m for m in (comparison.metrics if comparison else [])}
+    # The runs are matched by the shown name (`runtime`), a metric per shown column (matching.MetricMatch, by its
+    # key); each metric's values are keyed by its name in the workbook (metric_names: the key where a name is shown
+    # twice, `show t in ms, t in s`) and are in its own display unit.
+    measured = {m.key: m for m in (comparison.metrics if comparison else [])}
     carried = comparison.carried if comparison is not None else None
-    derived = {m.name for m in (comparison.metrics if comparison else []) if m.derived}
+    derived = {m.key for m in (comparison.metrics if comparison else []) if m.derived}
     by_name = dict(zip(metric_names(numeric_shows), numeric_shows))
     metrics = [MetricSpec(name=name, title=title_of(c.name), unit=c.unit,
                           measured=carried is None or c.name in carried,
-                          derived=DERIVED_THROUGHPUT if c.name in derived else "") for name, c in by_name.items()]
+                          derived=DERIVED_THROUGHPUT if c.key in derived else "") for name, c in by_name.items()]
     estimates = {name: _shown_values(result, c).tolist() for name, c in by_name.items()}
     # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15
     # significant digits, what a float holds for sure, the number the log gave is shown again.
-    measured_lists = {name: [float(f"{value:.15g}") for value in (measured[c.name].measured / c.scale).tolist()]
-                      for name, c in by_name.items() if c.name in measured}
+    measured_lists = {name: [float(f"{value:.15g}") for value in (measured[c.key].measured / c.scale).tolist()]
+                      for name, c in by_name.items() if c.key in measured}
     sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
         else [None] * n
 
@@ -265,9 +281,8 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
         alias_cell = ctx.report.cells.get("measured_unit_aliases")
         if comparison.aliases and alias_cell is not None:
             notes.append(f"Measured units read as the report says (measured_unit_aliases): {alias_cell.expr.value}.")
-        for metric in comparison.metrics:
-            if metric.derived:
-                notes.append(f"Measured {metric.name} is {DERIVED_THROUGHPUT}.")
+        for name in dict.fromkeys(metric.name for metric in comparison.metrics if metric.derived):   # once a name
+            notes.append(f"Measured {name} is {DERIVED_THROUGHPUT}.")
     caveat = ""
     if comparison is not None and comparison.n_runs and comparison.metrics:
         from .calibration_bound import in_sample_parts, in_sample_text

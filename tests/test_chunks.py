@@ -151,13 +151,14 @@ report r {
 """
 
 
-@pytest.mark.parametrize("bound, header", [("300", "a,b,q,valid,violates"), ("1e9", "a,b,q")])
+@pytest.mark.parametrize("bound, header", [("300", "a,b,q,valid,violates"), ("1e9", "a,b,q,valid,violates")])
 def test_a_marked_question_answered_in_chunks_keeps_the_valid_and_violates_columns(tmp_path, capsys, bound, header):
     # Chunks of 50 points (2.5 values of a, every b): those of a <= 14 break no constraint (a = 15, b = 20 is the
     # first point with q >= 300: 300 + 20/15), later ones do. Each chunk's rows had the valid and violates columns
     # only where its own points broke one, and the merge cut every row to the shortest: a header of 5 names over
-    # rows of 3 values. Found by the engineer of the chunked-answer workbook. A bound of 1e9 no point breaks: no
-    # valid or violates column, whole or in chunks (Result.table; ChunkAnswer.broken).
+    # rows of 3 values. Found by the engineer of the chunked-answer workbook. A bound of 1e9 no point breaks: the
+    # valid and violates columns all the same, whole and in chunks, as streamed rows must write them before they
+    # know (Result.always_mark: a report's columns under "mark" do not depend on its data).
     spec = tmp_path / "marked.perf"
     spec.write_text(MARKED_QUESTION.replace("q < 300", f"q < {bound}"))
     whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"

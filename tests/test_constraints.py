@@ -76,6 +76,31 @@ def test_mark_keeps_every_point_with_valid_and_violates_columns():
     assert result.valid.sum() == 4
 
 
+def test_mark_has_valid_and_violates_where_no_point_breaks_a_constraint(tmp_path):
+    # Before: the whole output had them only where some point broke a constraint, while every streamed chunk
+    # (--chunk-points, Parquet) had them where the report had constraints: two schemas for one report. With gpus
+    # 1 to 3 and tp = 1 every point meets both constraints (gpus / 1 is whole; gpus <= 3): each row is valid.
+    text = GRID.replace("OPTION", 'invalid_points = "mark"').replace("[1, 2, 3, 4]", "[1, 2, 3]")
+    text = text.replace("sweep tp = [1, 2]", "sweep tp = [1]")
+    result = _load(text).evaluate()
+    assert result.violations == []
+    assert [(r["gpus"], r["tp"], r["valid"], r["violates"]) for r in result.records()] == [
+        (1, 1, True, ""), (2, 1, True, ""), (3, 1, True, "")]
+    spec = tmp_path / "grid.perf"
+    spec.write_text(text)
+    whole, streamed = tmp_path / "whole.csv", tmp_path / "streamed.csv"
+    assert cli.main(["eval", str(spec), "-q", "-o", str(whole)]) == 0
+    assert cli.main(["eval", str(spec), "-q", "-o", str(streamed), "--chunk-points", "2"]) == 0      # 2 + 1
+    assert whole.read_text().splitlines()[0] == "gpus,tp,c.replicas,valid,violates"
+    assert whole.read_text() == streamed.read_text()
+    (section,) = build_workbook_data(result, None).sections
+    assert section.id_columns[-2:] == ["valid", "violates"]
+    # A report without constraints has neither, under "mark" too: nothing can be marked.
+    plain = text.replace('    require gpus / tp == floor(gpus / tp), "gpus is a whole multiple of tp"\n', "")
+    plain = plain.replace('    require gpus <= 3, "three GPUs at most"\n', "")
+    assert "valid" not in _load(plain).evaluate().records()[0]
+
+
 def test_the_workbook_has_only_the_valid_points():
     result = _load(GRID.replace("OPTION", "")).evaluate()
     data = build_workbook_data(result, None)

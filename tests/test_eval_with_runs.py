@@ -274,3 +274,84 @@ def test_file_names_in_messages_stay_as_loaded_while_the_folder_is_the_same(tmp_
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert program.path_of("proj/specs/matching.perf") == str(tmp_path / "proj" / "specs" / "matching.perf")
     assert program.with_overrides({"n_gpus": 1}).path_of("proj/logs/x.csv") == str(tmp_path / "proj" / "logs" / "x.csv")
+
+
+# -- a shown name measured in two columns: each its own Measured and Error, in its unit, as the workbook has them ----
+
+def _shown_twice(tmp_path: Path, shows: str) -> Path:
+    """matching.perf with its show replaced by `shows` and a cell `runtime2`, twice `runtime`."""
+    text = SPEC.read_text().replace("    throughput = workload.tokens",
+                                    "    runtime2 = 4 FLOP * model.params * workload.tokens / hardware.peak\n"
+                                    "    throughput = workload.tokens")
+    text = text.replace('"../logs/matching_runs.csv"', f'"{OWN_LOG.resolve().as_posix()}"')
+    start = text.index("    show model.hf_id")
+    path = tmp_path / "twice.perf"
+    path.write_text(text[:start] + f"    show {shows}\n}}\n")
+    return path
+
+
+def _csv_row(capsys, path: Path, fmt: str = "csv") -> dict:
+    assert main(["eval", str(path), "--format", fmt, "-q"]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(out))) if fmt == "csv" else __import__("json").loads(out)
+    return next(r for r in rows if (r["model"], r["hardware"], str(r["n_gpus"])) == ("tiny", "card_a", "1"))
+
+
+def _workbook_groups(path: Path, sheet: str = "Single GPU") -> dict:
+    """(group title, column) -> the value on the row of tiny, card_a, n_gpus=1 (errors: their formula's inputs)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    grid = [list(row) for row in openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True)]
+    groups, group = [], None
+    for top in grid[0]:
+        group = top if top is not None else group
+        groups.append(group)
+    row = next(r for r in grid[2:] if r[0] == "org/tiny" and r[1] == "card_a" and r[2] == 1)
+    return {(g, below): value for g, below, value in zip(groups, grid[1], row) if below in ("Measured", "Estimated")}
+
+
+def test_one_cell_shown_in_two_units_is_measured_in_each(tmp_path, capsys):
+    # Before: one pair, `runtime measured [s]` and `runtime error [%]`, in the last show's unit; the workbook had a
+    # Measured per show. The run of tiny on card_a with 1 GPU measured 25 ms; the estimate is
+    # 2 FLOP x 1e9 x 1000 / 100 TFLOP/s = 0.02 s = 20 ms: error (20 - 25) / 25 = -20 %, in either unit.
+    path = _shown_twice(tmp_path, "model.hf_id as Model, cost.runtime in ms as runtime, cost.runtime in s as runtime")
+    row = _csv_row(capsys, path)
+    assert list(row)[-4:] == ["runtime measured [ms]", "runtime [ms] error [%]", "runtime measured [s]",
+                              "runtime [s] error [%]"]
+    assert float(row["runtime measured [ms]"]) == 25.0 and float(row["runtime measured [s]"]) == 0.025
+    assert float(row["runtime [ms] error [%]"]) == pytest.approx((20 - 25) / 25 * 100)
+    assert float(row["runtime [s] error [%]"]) == pytest.approx((0.02 - 0.025) / 0.025 * 100)
+    assert _csv_row(capsys, path, "json")["runtime measured [s]"] == 0.025
+    out = tmp_path / "twice.xlsx"
+    assert main(["eval", str(path), "-o", str(out), "-q"]) == 0
+    assert _workbook_groups(out) == {("Runtime (ms)", "Measured"): 25.0, ("Runtime (ms)", "Estimated"): 20.0,
+                                     ("Runtime (s)", "Measured"): 0.025, ("Runtime (s)", "Estimated"): 0.02}
+
+
+def test_two_cells_shown_under_one_label_are_each_compared_with_its_own_estimate(tmp_path, capsys):
+    # Before: `runtime measured [s]` beside the error of the first show's estimate (20 ms against 25 ms: -20 %). The
+    # run's 25 ms is set beside each: runtime2 = 4 FLOP x 1e9 x 1000 / 100 TFLOP/s = 0.04 s, error
+    # (0.04 - 0.025) / 0.025 = +60 %; runtime's 20 ms, error (20 - 25) / 25 = -20 %. The workbook says the same.
+    path = _shown_twice(tmp_path, "model.hf_id as Model, cost.runtime in ms as runtime, cost.runtime2 in s as runtime")
+    row = _csv_row(capsys, path)
+    assert float(row["runtime [s]"]) == pytest.approx(4 * 1e9 * 1000 / 100e12)
+    assert float(row["runtime measured [ms]"]) == 25.0 and float(row["runtime measured [s]"]) == 0.025
+    assert float(row["runtime [ms] error [%]"]) == pytest.approx((20 - 25) / 25 * 100)
+    assert float(row["runtime [s] error [%]"]) == pytest.approx((0.04 - 0.025) / 0.025 * 100)
+    out = tmp_path / "twice.xlsx"
+    assert main(["eval", str(path), "-o", str(out), "-q"]) == 0
+    assert _workbook_groups(out) == {("Runtime (ms)", "Measured"): 25.0, ("Runtime (ms)", "Estimated"): 20.0,
+                                     ("Runtime (s)", "Measured"): 0.025, ("Runtime (s)", "Estimated"): 0.04}
+
+
+def test_a_label_on_cells_of_two_dimensions_is_compared_where_the_run_dimension_agrees(tmp_path, capsys):
+    # Before: the last show's dimension (token/s) stood for the name, so the run's 25 ms was compared with nothing
+    # and a unit-mismatch warning said so. Now the duration column takes it: (20 - 25) / 25 = -20 %, no warning.
+    path = _shown_twice(tmp_path, "model.hf_id as Model, cost.runtime in ms as runtime, "
+                                  "cost.throughput in token/s as runtime")
+    assert main(["eval", str(path), "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    row = next(r for r in csv.DictReader(io.StringIO(out)) if (r["model"], r["hardware"], r["n_gpus"]) ==
+               ("tiny", "card_a", "1"))
+    assert list(row)[-2:] == ["runtime measured [ms]", "runtime error [%]"]
+    assert float(row["runtime error [%]"]) == pytest.approx((20 - 25) / 25 * 100)
+    assert "unit-mismatch" not in err

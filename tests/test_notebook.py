@@ -408,3 +408,59 @@ def test_an_answers_flag_is_float_with_nan_for_a_group_with_no_answer_and_bool_w
     data = answered.evaluate().to_xarray(answer=True)
     assert data["c.fits"].dtype == bool and data["c.fits"].values.tolist() == [True, True]
     assert data["tp"].dtype == np.int64 and data["tp"].values.tolist() == [1, 1]
+
+
+def test_column_of_a_shown_integer_axis_is_int64_as_records():
+    # Before: column("batch") and array("batch") of `show batch` read the shown cell's array, float64 (1.0, 2.0, 4.0),
+    # where records(), CSV and to_pandas give the axis's integers; the axis not shown gave int64 already.
+    program = perfdsl.load([], texts={"ax.perf": """report r {
+    sweep batch = [1, 2, 4]
+    sweep ctx = [1 GB, 2 GB]
+    t = batch * 1 s
+    show t, batch, ctx
+}"""})
+    result = program.evaluate()
+    assert [row["batch"] for row in result.records()] == [1, 1, 2, 2, 4, 4]
+    for values in (result.column("batch"), result.display_column("batch"), result.array("batch").values):
+        assert values.dtype == np.int64
+    assert result.column("batch").tolist() == [1, 1, 2, 2, 4, 4]
+    assert result.column("ctx").tolist() == [1e9, 2e9] * 3                # a shown axis with a unit: SI, 1 GB = 1e9 B
+    assert result.display_column("ctx").tolist() == [1.0, 2.0] * 3
+
+
+def test_an_answer_array_empties_text_as_to_xarray_does():
+    # Before: array() of a shown text cell gave None for a group with no answer, where to_xarray() and array() of
+    # a text axis (`model`) give NaN. tpot = 1e9 x 2 FLOP / 100 TFLOP/s x (1 + batch / 8) / tp = 20 us x (1 + batch
+    # / 8) / tp: tp 1's least is 20 x 1.125 = 22.5 us > 0.02 ms (no answer); tp 2's is 22.5 / 2 = 11.25 us, "fast".
+    program = perfdsl.load([], texts={"a.perf": """
+model small { params = 1e9 }
+hardware a { peak = 100 TFLOP/s }
+workload grid {
+    sweep batch = [1, 2, 4, 8]
+    sweep tp = [1, 2]
+}
+costmodel serving {
+    tpot = model.params * 2 FLOP / hardware.peak * (1 + workload.batch / 8) / workload.tp
+    verdict = if(tpot < 1 ms, "fast", "slow")
+}
+report r {
+    sweep model = [small]
+    hardware = a
+    workload = grid
+    show serving.tpot in ms, serving.verdict
+    where serving.tpot <= 0.02 ms
+    best min serving.tpot per tp
+}"""})
+    from perfdsl.notebook import answer_grid
+    from perfdsl.result import Result
+
+    for answer in (program.evaluate(), perfdsl.answer_in_chunks(program, None, chunk_points=3)):
+        grid = answer_grid(answer) if isinstance(answer, Result) else answer
+        verdict = grid.array("serving.verdict").values
+        assert verdict.dtype == object and verdict[1] == "fast"
+        assert isinstance(verdict[0], float) and np.isnan(verdict[0])          # tp 1: no answer
+        model = grid.array("model").values
+        assert isinstance(model[0], float) and np.isnan(model[0]) and model[1] == "small"
+        data = answer.to_xarray(answer=True) if isinstance(answer, Result) else answer.to_xarray()
+        assert np.isnan(data["serving.verdict"].values[0]) and data["serving.verdict"].values[1] == "fast"
+        assert [row["serving.verdict"] for row in answer.records()] == [None, "fast"]     # rows: None, as before

@@ -15,8 +15,8 @@ these must give the same values, converted through the unit in its header or att
 Values that are not finite are written as README.md's table of output formats says: JSON, JSON Lines, records() and
 the workbook have none (null, blank), CSV, the table, Parquet, pandas and xarray keep an infinity. The workbook's
 measured values are written to 15 significant digits and its errors are formulas over them (compared to 1e-9).
-A cell shown twice in two units (`show t in ms, t in s`) is left out here: the workbook's bug with it is fixed on its
-own branch (wbdup). The disagreements found and not fixed are marked xfail (KNOWN), with what they are.
+A name shown twice with runs (`show t in ms, t in s`, two cells `as t`) has a Measured and an Error per column, in
+every output (runs_shown_twice). The disagreements found and not fixed are marked xfail (KNOWN), with what they are.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import perfdsl
@@ -332,6 +332,14 @@ report r {
     error_convention = "estimated"
     show serving.tpot in ms as tpot, serving.memory in GB as memory, serving.fits, serving.verdict
 }""",
+    "runs_shown_twice": """report r {
+    sweep model = [small, big]
+    hardware = a
+    workload = grid
+    measured = "runs.csv"
+    show serving.tpot in ms as tpot, serving.tpot in us as tpot, serving.gpu_time in s as tpot,
+         serving.memory in GB as memory
+}""",
     "runs_points": """workload open { batch = 1; tp = 1; seq = 512 }
 report r {
     sweep model = [small, big]
@@ -348,6 +356,7 @@ report r {
 # metric in the unit of its header): a run for some points, none for others; GB read as GiB where the report says so.
 RUN_LOGS = {
     "runs": "model,batch,tp,tpot [us],memory [GB]\nsmall,1,1,23,3.1\nbig,8,2,250,20\nsmall,4,2,NA,5\n",
+    "runs_shown_twice": "model,batch,tp,tpot [us],memory [GB]\nsmall,1,1,23,3.1\nbig,8,2,250,20\n",
     "runs_points": "model,batch,tpot [ms],memory [GB]\nsmall,1,0.023,2.9\nbig,4,0.34,27\nbig,2,0.3,25\n",
 }
 
@@ -610,14 +619,14 @@ def workbook_names(evaluation_: Evaluation) -> dict[str, list[str]]:
     its measured value, error, low and high beside it; every other key under its own name (or its name without the
     unit: an axis)."""
     names: dict[str, list[str]] = {}
-    for column in evaluation_.result.columns:
-        if column.axis is not None or column.kind != "num":
-            continue
+    numeric = [c for c in evaluation_.result.columns if c.axis is None and c.kind == "num"]
+    for column in numeric:
         group = f"{title_of(column.name)} ({column.unit})" if column.unit else title_of(column.name)
         suffix = f" [{column.unit}]" if column.unit else ""
+        twice = sum(c.name == column.name for c in numeric) > 1      # its error named by its key (Comparison.error_key)
         names[column.key] = [f"{group} / Estimated"]
         names[f"{column.name} measured{suffix}"] = [f"{group} / Measured"]
-        names[f"{column.name} error [%]"] = [f"{group} / Error"]
+        names[f"{column.key if twice else column.name} error [%]"] = [f"{group} / Error"]
         names[f"{column.name} low{suffix}"] = [f"{group} / Estimated low"]
         names[f"{column.name} high{suffix}"] = [f"{group} / Estimated high"]
     return names
@@ -723,8 +732,11 @@ def api_problems(ev: Evaluation) -> list[str]:
     found += disagreements("to_pandas()", [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")],
                            table)
     axis_keys = list(result.axis_columns())
-    named = [(name, column.key if column.axis is None else next(k for k in axis_keys if k.split(" [")[0] == column.axis))
-             for column in result.columns for name in dict.fromkeys([column.name, column.ref, column.key])]
+    # A name several columns share (`show t in ms, t in s`) reads the first of them (find_column); its key, each.
+    named = list({name: column.key if column.axis is None else next(k for k in axis_keys
+                                                                    if k.split(" [")[0] == column.axis)
+                  for column in reversed(result.columns)
+                  for name in dict.fromkeys([column.name, column.ref, column.key])}.items())
     claimed = {name for column in result.columns for name in (column.name, column.ref, column.key)}
     named += [(coord.name, next(k for k in axis_keys if k.split(" [")[0] == coord.name))   # a shown column's name
               for axis in result.axes for coord in axis.coords if coord.name not in claimed]  # is that column's
@@ -750,14 +762,15 @@ def xarray_problems(ev: Evaluation, display: bool) -> list[str]:
     positions = np.unravel_index(index, result.shape) if result.shape else ()
     rows = [(row, point) for row, (point, empty) in enumerate(zip(index.tolist(), missing.tolist())) if not empty]
     found = []
-    for column in result.columns:
-        if column.axis is not None:
-            continue
+    cells = [column for column in result.columns if column.axis is None]
+    for column in cells:
+        # a cell shown twice (`show t in ms, t in s`) is a variable per show, in the order shown
         variables = [name for name in data.data_vars if data[name].attrs.get("cell") == column.ref]
-        if len(variables) != 1:
+        shows = [c for c in cells if c.ref == column.ref]
+        if len(variables) != len(shows):
             found.append(f"to_xarray(): variables {variables} of the cell {column.ref} ({list(data.data_vars)})")
             continue
-        variable = data[variables[0]]
+        variable = data[variables[shows.index(column)]]
         values = np.broadcast_to(variable.values, result.shape).reshape(-1)
         scale, key_scale = scale_of(variable.attrs["units"]), scale_of(unit_of(column.key))
         got, want = [], []
@@ -767,7 +780,7 @@ def xarray_problems(ev: Evaluation, display: bool) -> list[str]:
                 value, shown = value * scale if is_number(value) else value, shown * key_scale
             got.append({column.key: value})
             want.append({column.key: shown})
-        found += disagreements(f"to_xarray(display={display})[{variables[0]!r}] [{variable.attrs['units']}]",
+        found += disagreements(f"to_xarray(display={display})[{variable.name!r}] [{variable.attrs['units']}]",
                                got, want, flag_as_number=True)
     for axis in result.axes:
         for coord in axis.coords:
@@ -873,27 +886,12 @@ def assert_none(found: list[str]) -> None:
 # -- the tests ------------------------------------------------------------------------------------------------------
 
 # Disagreements found and not fixed here: the case, the tests it fails (it passes the others), and why.
-# Under invalid_points = "mark" where no point breaks a constraint, the whole evaluation has no valid and violates
-# columns (Result.table: only where some point breaks one), but every streamed chunk has them
-# (streaming.evaluate_chunks: always_mark), so `eval -o FILE.csv --chunk-points N`, and `eval -o FILE.parquet`, which
-# is always streamed, write two more columns than `eval -o FILE.csv`. A question's answer in chunks drops them again
-# (Merging.answer, as tests/test_chunks.py pins); streamed rows cannot, their header is written before the last chunk
-# is known.
-MARKED_NONE_BROKEN = pytest.mark.xfail(
-    strict=True, reason="rows streamed in chunks (--chunk-points, Parquet) under invalid_points = \"mark\" carry "
-                        "the columns valid and violates where no point breaks a constraint; the whole output does not")
-# A swept cell shown under a label in its axis's unit (`show workload.tp as TP`) is the axis's column in the workbook
-# (workbook_export: naming), which writes the axis's values; a question's group with no answer keeps its `per` axes,
-# so the workbook writes TP = 2 on that row, where CSV, JSON, Parquet, records() and pandas leave the shown cell TP
-# empty beside tp = 2 (Rows.pick blanks every shown cell of the row).
-NAMING_KEPT_AXIS = pytest.mark.xfail(
-    strict=True, reason="the workbook writes a kept axis's value under a labelled show of its swept cell on a row "
-                        "with no answer; the other outputs leave that shown cell empty")
-KNOWN = {
-    ("constraint_mark_none_broken", "parquet"): MARKED_NONE_BROKEN,
-    ("constraint_mark_none_broken", "chunked"): MARKED_NONE_BROKEN,
-    ("labelled_swept_cell_per_its_axis", "workbook"): NAMING_KEPT_AXIS,
-}
+# (Under invalid_points = "mark" where no point breaks a constraint, the streamed rows had valid and violates and the
+# whole output not: now every output has them where the report has constraints, constraint_mark_none_broken.)
+# (A swept cell shown under a label in its axis's unit, `show workload.tp as TP`, was the axis's column in the
+# workbook, which wrote TP = 2 on a row of a group with no answer `per tp` where CSV leaves TP empty beside tp = 2:
+# now, where the question keeps the axis, TP is a column of its own, labelled_swept_cell_per_its_axis.)
+KNOWN: dict = {}
 
 
 def params(cases, test: str):
@@ -1036,8 +1034,6 @@ def reports(draw) -> str:
         if constraint else ""
     lines = [model, hardware, f"workload = {'g2' if constraint else 'grid'}", option, "show " + ", ".join(shows),
              where, question]
-    # Not the known disagreement of the workbook (KNOWN: labelled_swept_cell_per_its_axis)
-    assume(not ("workload.tp as " in ", ".join(shows) and "per tp" in question))
     return workload + "report r {\n" + "".join(f"    {line}\n" for line in lines if line) + "}"
 
 

@@ -138,3 +138,39 @@ def test_a_workbook_leaves_nan_and_infinity_blank(tmp_path, capsys):
     x, estimated = header.index("x"), [i for i, name in enumerate(header) if name == "Estimated"]
     row = next(r for r in sheet.iter_rows(min_row=3, values_only=True) if r[x] == 0.0)
     assert [row[i] for i in estimated] == [None, None]          # ratio (inf) and undefined (NaN)
+
+
+NO_GROUP_ANSWERED = """
+report r {
+    sweep group = ["x", "y"]
+    sweep batch = [1, 2, 4]
+    t = batch * 1 s
+    fits = batch < 8
+    show t in ms, fits
+    where t > 1 min
+    best min t per group
+}
+"""
+
+
+@pytest.mark.parametrize("extra", [(), ("--chunk-points", "2")])
+def test_parquet_types_a_column_with_no_value_by_its_kind(tmp_path, capsys, extra):
+    # No point has t > 1 min (t is 1, 2 or 4 s): both groups are unanswered, every column but `group` all null.
+    # Before: pyarrow typed a column of nulls as text, so batch (an axis of whole numbers) and fits (a flag) read
+    # back as string; a reader's code saw the type change with the data. Now int64 and bool, as with values.
+    parquet = pytest.importorskip("pyarrow.parquet", reason="pyarrow is in the dev extra")
+    spec = tmp_path / "none.perf"
+    spec.write_text(NO_GROUP_ANSWERED)
+    out = tmp_path / "none.parquet"
+    evaluate(spec, out, *extra)
+    table = parquet.read_table(out)
+    assert {field.name: str(field.type) for field in table.schema} == {
+        "group": "string", "batch": "int64", "t [ms]": "double", "fits": "bool"}
+    assert table.to_pylist() == [{"group": "x", "batch": None, "t [ms]": None, "fits": None},
+                                 {"group": "y", "batch": None, "t [ms]": None, "fits": None}]
+    # With the points answered (t > 1 s: batch 2 at 2,000 ms), the same types.
+    spec.write_text(NO_GROUP_ANSWERED.replace("1 min", "1 s"))
+    evaluate(spec, out, *extra)
+    table = parquet.read_table(out)
+    assert [str(field.type) for field in table.schema] == ["string", "int64", "double", "bool"]
+    assert table.to_pylist()[0] == {"group": "x", "batch": 2, "t [ms]": 2 * 1000.0, "fits": True}

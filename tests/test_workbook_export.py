@@ -178,6 +178,35 @@ def test_a_shown_sweep_value_names_rows_and_a_flag_follows_the_axes(tmp_path):
     assert "Rows: 3 of 4 sweep points meet every constraint." in data.notes
 
 
+def test_a_shown_sweep_value_of_an_axis_the_question_keeps_is_a_column_beside_its_axis(tmp_path):
+    """Under a question `per tp`, a group with no answer keeps its tp and leaves every shown cell empty: CSV writes
+    tp = 2 and TP empty. The workbook wrote TP in place of the axis column, so its row said TP = 2 where CSV said
+    none. Now TP is a column of its own after the axes, and the axis column tp names the group, as in CSV."""
+    from perfdsl.workbook_export import build_workbook_data
+
+    (tmp_path / "r.perf").write_text(
+        "workload w {\n    sweep tp = [1, 2]\n    sweep batch = [1, 8]\n}\n"
+        "costmodel c {\n    t = 2 s * workload.batch / workload.tp\n}\n"
+        "report r {\n    workload = w\n    show workload.tp as TP, c.t in s as time\n"
+        "    where c.t >= 2 s\n    best min c.t per tp\n}\n")
+    result = perfdsl.load(tmp_path / "r.perf").evaluate()
+    section = build_workbook_data(result, None).sections[0]
+    assert section.id_columns == ["tp", "batch", "TP"]
+    # tp 1: t = 2 s x 1 / 1 = 2 s (batch 1) meets t >= 2 s; tp 2: 2 s x 8 / 2 = 8 s (batch 8) meets it too, the
+    # least being 8 s at batch 8 (batch 1 gives 1 s, below 2 s). Then with `where c.t >= 9 s`, tp 1 has 16 s at
+    # batch 8 and tp 2 nothing (8 s at most): its row keeps tp = 2 and leaves TP and the estimate empty.
+    assert [(row.identity["batch"], row.identity["tp"], row.identity["TP"], row.estimated["time"])
+            for row in section.rows] == [(1, 1, 1, 2.0), (8, 2, 2, 8.0)]
+    (tmp_path / "r.perf").write_text((tmp_path / "r.perf").read_text().replace(">= 2 s", ">= 9 s"))
+    result = perfdsl.load(tmp_path / "r.perf").evaluate()
+    section = build_workbook_data(result, None).sections[0]
+    rows = [tuple(None if value != value else value       # NaN: an empty cell of the sheet
+                  for value in (row.identity["batch"], row.identity["tp"], row.identity["TP"], row.estimated["time"]))
+            for row in section.rows]
+    assert rows == [(8, 1, 1, 2 * 8 / 1), (None, 2, None, None)]
+    assert result.records()[1] == {"tp": 2, "batch": None, "TP": None, "time [s]": None}     # CSV's row, as well
+
+
 def test_inputs_values_in_the_unit_written_and_sweeps_as_written(tmp_path, monkeypatch):
     """A figure keeps the unit its literal is written in (1555 GB/s, not the 1.555 TB/s a readable unit for its size
     would give); a computed value keeps a readable unit; a swept list is its values (in its written unit), a swept
