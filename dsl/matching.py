@@ -520,7 +520,8 @@ def _carried(runs, shown: dict) -> set[str]:
 def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str],
                 mismatched: dict[tuple, list]) -> float | None:
     """A run's value (SI) for the shown column `name`, or None where it has none or one of another dimension (then the
-    run is added to `mismatched` under (log, metric, unit), for one warning per log column: _unit_mismatches)."""
+    run is added to `mismatched` under (log, metric, the run's field: the metric's name or the alias it gives it
+    under (e2e_latency for e2e), unit, the column's dimension), for one warning per log column: _unit_mismatches)."""
     metric = run.metrics.get(name)
     if metric is None and name == "throughput" and "runtime" in run.metrics and "tokens" in run.identity:
         runtime = run.metrics["runtime"].value
@@ -528,15 +529,17 @@ def _run_metric(comparison: Comparison, run, name: str, column, derived_used: se
             derived_used.add(name)
             return float(run.identity["tokens"]) / runtime
         return None
+    field = name
     for alias in METRIC_ALIASES.get(name, ()) if metric is None else ():
         metric = run.metrics.get(alias)
         if metric is not None:
+            field = alias
             break
     if metric is None:
         return None
     if column.dim is not None and metric.dim != column.dim:
         log = run.source.rsplit(":row ", 1)[0] if ":row " in run.source else run.source.rsplit(":", 1)[0]
-        mismatched.setdefault((log, name, metric.unit, column.dim), []).append(run)
+        mismatched.setdefault((log, name, field, metric.unit, column.dim), []).append(run)
         return None
     return metric.value * comparison.aliases.get(metric.unit, 1.0)
 
@@ -552,21 +555,21 @@ def _unit_mismatches(mismatched: dict[tuple, list], measurable: dict) -> list[Di
     from .units import dimension_name
 
     diagnostics = []
-    for (log, name, unit, dim), runs in mismatched.items():
+    for (log, name, field, unit, dim), runs in mismatched.items():
         column, first = measurable[name, dim], runs[0]
-        if (name, first.metrics[name].dim) in measurable:
+        if (name, first.metrics[field].dim) in measurable:
             continue        # compared with another column of the name, of its dimension (`show t in ms, m in B as t`)
-        location, line = header_place(first, name, quantity=True)
-        had, wants = first.metrics[name].dim, column.dim
+        location, line = header_place(first, field, quantity=True)
+        had, wants = first.metrics[field].dim, column.dim
         headed = location is not None and bool(location.detail)       # "column 'memory [s]'": the header as written
-        where = location.detail if headed else f"the runs' '{name}'"
+        where = location.detail if headed else f"the runs' '{field}'"
         count = f"{len(runs)} {'row' if headed else 'run'}{'s' if len(runs) != 1 else ''}"
         rows = ", ".join(run.source.rsplit(":", 1)[-1] for run in runs[:5]) + (", ..." if len(runs) > 5 else "")
         diagnostics.append(Diagnostic(
             "unit-mismatch", f"{where} is {kind_of(had)} ({unit}), but the report shows '{column.ref}' as "
             f"{kind_of(wants)} ({dimension_name(wants)}); not compared ({count})", location or Location(log), line,
             notes=[f"not compared in {count}: {rows}"],
-            hints=[f"write the column in a unit of {dimension_name(wants)}, e.g. '{name} "
+            hints=[f"write the column in a unit of {dimension_name(wants)}, e.g. '{field} "
                    f"[{column.unit or dimension_name(wants)}]', or name it after the metric it measures"],
             severity="warning"))
     return diagnostics

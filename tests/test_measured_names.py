@@ -86,3 +86,27 @@ def test_a_shown_energy_meets_the_gpus_energy_of_a_codecarbon_log_not_the_machin
     assert rows[0]["energy measured [J]"] == pytest.approx(0.0175 * 3.6e6)     # gpu_energy, kWh -> J: 63 kJ
     assert rows[0]["power measured [W]"] == pytest.approx(630.0)               # gpu_power
     assert "machine_energy measured [J]" not in rows[0]
+
+
+def test_an_alias_column_in_a_unit_of_another_dimension_is_a_located_warning(tmp_path, capsys):
+    """A log's `e2e_latency` (the alias of a cost model's `e2e`) written in GB beside `show c.e2e in s as e2e`: a
+    unit-mismatch warning at its header cell, naming the column as written, exit 0. It was error[internal]: KeyError
+    'e2e' (the warning looked the run's metric up by the shown name, not by the alias the run gives it under)."""
+    (tmp_path / "r.perf").write_text("costmodel c {\n    e2e = 2 s * workload.k\n}\nworkload w {\n"
+                                     "    sweep k = [1, 2]\n}\nreport r {\n    workload = w\n"
+                                     "    show c.e2e in s as e2e\n}\n")
+    (tmp_path / "runs.csv").write_text("k,e2e_latency [GB]\n1,2\n2,4\n")
+    status = main(["eval", str(tmp_path / "r.perf"), "--measured", str(tmp_path / "runs.csv")])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert err == (
+        "warning[unit-mismatch]: column 'e2e_latency [GB]' is a memory size (GB), but the report shows 'c.e2e' as a "
+        "duration (s); not compared (2 rows)\n"
+        f"  --> {tmp_path / 'runs.csv'}:1:3 (column 'e2e_latency [GB]')\n"
+        "  |\n"
+        "1 | k,e2e_latency [GB]\n"
+        "  |   ^^^^^^^^^^^^^^^^\n"
+        "  = note: not compared in 2 rows: row 1, row 2\n"
+        "  = help: write the column in a unit of s, e.g. 'e2e_latency [s]', or name it after the metric it measures\n"
+        "\n"
+        "1 warning\n")
