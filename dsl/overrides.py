@@ -435,20 +435,36 @@ def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | No
     number with its unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell
     written in s was offered as "1000 s", 16 minutes where milliseconds were meant); another bare number is offered
     read in SI and in the unit the cell is written in (bare_number_forms: `6e12` for a bandwidth in GB/s was offered
-    as "6e12 GB/s", 1e9 times the 6 TB/s meant); else a number in `unit`."""
-    from .units import TIME, smaller_unit
-
+    as "6e12 GB/s", 1e9 times the 6 TB/s meant): bare_number_help, as a file's is; else a number in `unit`."""
     if before.is_dimensionless and written in (None, "count", "1"):
         return f"'{target}' is a plain count: give the number alone, e.g. " + override_example(target, number)
-    if before == TIME and item.unit is None:
-        forms = [form for form in (smaller_unit(unit), unit) if form]
-        return f"'{number}' has no unit: write the one meant, e.g. " \
-            + " or ".join(override_example(target, f'"{number} {form}"') for form in forms)
-    if item.unit is None and item.dim is not None and not before.is_dimensionless:
-        forms = bare_number_forms(number, item.value, before, unit, hertz=was == "Hz")
-        read = f" ({number} read in {was})" if not forms[0].startswith(f"{number} ") else ""
-        if read or len(forms) > 1:      # else one form, the number as it is: the plain help below
-            return f"'{number}' has no unit: write the one meant, e.g. " \
-                + override_example(target, f'"{forms[0]}"') + read \
-                + "".join(" or " + override_example(target, f'"{form}"') for form in forms[1:])
+    if item.unit is None and item.dim is not None:
+        bare = bare_number_help(number, item.value, before, unit, was,
+                                lambda value: override_example(target, f'"{value}"'))
+        if bare is not None:
+            return bare
     return f"give it a unit of {was}, e.g. " + override_example(target, f'"{number} {unit}"')
+
+
+def bare_number_help(number: str, value: float, dim, unit: str | None, was: str, write) -> str | None:
+    """The help for a number without a unit (`number`, of SI value `value`) given for a quantity of dimension `dim`
+    (named `was`: `Hz` for a clock), the cell written in `unit` (else its dimension's name): `write` makes one
+    value an example as the caller gives it (`--set h.mem_bw="4800 GB/s"`, or `mem_bw = 4800 GB/s` in a file), so
+    that a file and --set offer the same readings. A time in `unit` and the one below (a bare `5` for a cell in ms
+    may mean us); another quantity read in SI and in `unit` (bare_number_forms: a bare `4800` for a bandwidth the
+    library writes in GB/s was offered in a file as `4800 byte/s` alone, 4.8 kB/s, and a ttft of 1.6e10 ms). None
+    for a count, and where the only form is the number as it is (`4800 B/s` for a cell in B/s)."""
+    from .units import TIME, literal_unit, smaller_unit
+
+    if dim.is_dimensionless:
+        return None
+    unit = unit or literal_unit(was)
+    if dim == TIME:
+        forms = [f"{number} {literal_unit(form)}" for form in (smaller_unit(unit), unit) if form]
+        return f"'{number}' has no unit: write the one meant, e.g. " + " or ".join(write(form) for form in forms)
+    forms = bare_number_forms(number, value, dim, unit, hertz=was == "Hz")
+    read = f" ({number} read in {was})" if not forms[0].startswith(f"{number} ") else ""
+    if not read and len(forms) == 1:        # one form, the number as it is: the caller's plain help
+        return None
+    return f"'{number}' has no unit: write the one meant, e.g. {write(forms[0])}{read}" \
+        + "".join(f" or {write(form)}" for form in forms[1:])
