@@ -232,8 +232,9 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         value = [_python_value(item, span, origin, current) for item in items]
         text = ", ".join(str(item) for item in items)
         texts[origin] = text
-    _check_literal_dimension(block, name, current, value, origin, text)
-    _check_literal_kind(block, name, current, value, origin, text)
+    written = isinstance(raw, str)      # the values' spans are where they are written; a Python value's are not
+    _check_literal_dimension(block, name, current, value, origin, text, written)
+    _check_literal_kind(block, name, current, value, origin, text, written)
     was_sweep = current is not None and current.sweep
     declared = {}
     if current is not None and current.declared_dim is not None:
@@ -331,9 +332,29 @@ def _rate_of_written(written: str | None, wanted) -> str | None:
     return None
 
 
+def _at_value(block: "Block", name: str, current: ir.Cell | None, item: ir.Expr, origin: str, text: str,
+              written: bool):
+    """Where an error about the value `item` of the override `origin` (its whole text `text`) over the cell `name`
+    of `block` stands, as the checker locates one over a formula (Checker._check_set): the location, at the item
+    where the text is written (`--set h.mem_bw:1:11` under `800 GB` of `900 GB/s, 800 GB`; the whole text for a
+    Python value, whose items have no place of their own), the quoted line, the cell's path, and a note saying where
+    the cell it replaces is defined. The keywords of errors.error."""
+    from .errors import Location
+
+    span = item.span
+    if written and span is not None and span.file == origin and span.line >= 1:
+        location, line = span.location(), (text.split("\n") + [""])[span.line - 1]
+    else:
+        location, line = Location(origin, 1, 1, len(text) + 1), text
+    notes = [f"the cell is defined at {current.span.location()}"] \
+        if current is not None and current.span is not None and not in_override(current.span.file) else []
+    return {"location": location, "source_line": line, "path": block.cell_path(name), "notes": notes}
+
+
 def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
-                             text: str) -> None:
-    """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
+                             text: str, written: bool) -> None:
+    """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error,
+    located at the value (_at_value)."""
     from .units import Dimension, dimension_name, written_in_hertz
 
     before = _current_dimension(block, current)
@@ -348,7 +369,8 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             hint = dimension_help(f"{block.name}.{name}", item, before, written, was)
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is "
                                    f"{dimension_name(after, written_in_hertz(item.unit))}, but "
-                                   f"'{block.name}.{name}' is {was}", hints=[hint]))
+                                   f"'{block.name}.{name}' is {was}", hints=[hint],
+                                   **_at_value(block, name, current, item, origin, text, written)))
 
 
 def _current_in_hertz(current: ir.Cell | None) -> bool:
@@ -364,12 +386,13 @@ def _current_in_hertz(current: ir.Cell | None) -> bool:
         for node in (walk(current.expr) if current.expr is not None else ()))
 
 
-def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str) -> None:
+def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str,
+                        written: bool) -> None:
     """An override keeps the kind of the literal it replaces in the block that writes it (`--set h.x=true` over
     `x = 1`, which passed and showed `true` for a count: the checker compares an override only with a parent's cell,
     as for `extends`, and says so located at the --set where the cell is inherited): a boolean or string over a
     number, or a number over a boolean, is a usage error. A string setting takes any text as the string
-    (_holds_string); a declared unit or a choice is the checker's to hold."""
+    (_holds_string); a declared unit or a choice is the checker's to hold. Located at the value (_at_value)."""
     from .units import Dimension, dimension_name
 
     literal = (ir.Num, ir.Str, ir.Bool)
@@ -391,7 +414,8 @@ def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, valu
         hint = "give a number, e.g. " + override_example(target, before.text if " " not in before.text
                                                                      else f'"{before.text}"')
     raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {kinds.get(type(bad), 'a number')}, but "
-                           f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"]))
+                           f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"],
+                           **_at_value(block, name, current, bad, origin, text, written)))
 
 
 def dimension_help(target: str, item: ir.Num, before, written: str | None, was: str) -> str:

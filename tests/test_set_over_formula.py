@@ -82,15 +82,47 @@ def test_a_set_over_a_formula_is_held_to_the_formulas_type(work, capsys, given, 
 
 
 def test_its_words_are_those_of_a_set_over_a_literal(work, capsys):
+    # Both located at the value, the cell's place in a note (the literal's case had no `-->` line, note or path).
     code, _, over_literal = run(["eval", "c.perf", "--set", "wl.t=5 GB"], capsys)
-    assert code == 2 and over_literal.splitlines()[:2] == [
-        "error[unit-mismatch]: --set wl.t: '5 GB' is byte, but 'wl.t' is s",
-        '  = help: give it a unit of s, e.g. --set wl.t="5 s"']
+    assert (code, over_literal) == (2, """\
+error[unit-mismatch]: --set wl.t: '5 GB' is byte, but 'wl.t' is s
+  --> --set wl.t:1:1
+  |
+1 | 5 GB
+  | ^^^^
+  = note: the cell is defined at c.perf:3:3
+  = in: workload.wl.t
+  = help: give it a unit of s, e.g. --set wl.t="5 s"
+
+1 error
+""")
     code, _, over_formula = run(["eval", "c.perf", "--set", "wl.tput=5 GB"], capsys)
-    assert code == 2 and [line for line in summary(over_formula) if not line.startswith(("  -->", "  = note",
-                                                                                          "  = in"))] == [
-        "error[unit-mismatch]: --set wl.tput: '5 GB' is byte, but 'wl.tput' is 1/s",
-        '  = help: give it a unit of 1/s, e.g. --set wl.tput="5 s^-1"']
+    assert (code, over_formula) == (2, f"""\
+error[unit-mismatch]: --set wl.tput: '5 GB' is byte, but 'wl.tput' is 1/s
+  --> --set wl.tput:1:1
+  |
+1 | 5 GB
+  | ^^^^
+  = note: the cell is {TPUT_DEFINED}
+  = in: workload.wl.tput
+  = help: give it a unit of 1/s, e.g. --set wl.tput="5 s^-1"
+
+1 error
+""")
+
+
+@pytest.mark.parametrize("given, caret", [
+    ("wl.t=2 s, 5 GB", (len("2 s, ") + 1, "^^^^")),     # a list: at the value of another dimension
+    ("wl.t=true", (1, "^^^^")),                 # another kind (overrides._check_literal_kind)
+])
+def test_a_set_over_a_literal_is_located_at_its_value(work, capsys, given, caret):
+    target, _, text = given.partition("=")
+    code, _, err = run(["eval", "c.perf", "--set", given], capsys)
+    column, marks = caret
+    assert code == 2
+    assert err.splitlines()[1:7] == [f"  --> --set {target}:1:{column}", "  |", f"1 | {text}",
+                                     f"  | {' ' * (column - 1)}{marks}", "  = note: the cell is defined at c.perf:3:3",
+                                     f"  = in: workload.{target}"]
 
 
 @pytest.mark.parametrize("command", [["explain", "c.perf", "wl.tput"], ["plot", "c.perf", "-o", "out.png"]])
