@@ -101,20 +101,69 @@ def mark_held_overrides(blocks: dict[str, "Block"], base: dict[str, "Block"], re
 def value_key(value: "ir.Expr | list[ir.Expr] | None") -> object:
     """What a parsed value is, spelling aside, to tell whether two values are the same: numbers in SI to 12
     significant digits with their dimension (`3 TB/s` and `3000 GB/s`, `4` and `4.0`), the items of a list (`1,2,4`
-    and `[1, 2, 4]`); spans, the text as written and the unit shown are left out."""
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], ir.ListExpr):
+    and `[1, 2, 4]`), a range between numbers as the list of its values (`1 .. 4` and `1,2,3,4`: _range_key), a bare
+    word as the string of its text (`vllm` and `"vllm"`: a string setting takes either, and a role refuses the quotes
+    with its own error, quoted-role); spans, the text as written and the unit shown are left out."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (ir.ListExpr, ir.RangeExpr)):
         value = value[0]
     if isinstance(value, ir.ListExpr):
         return ("list",) + tuple(value_key(item) for item in value.items)
     if isinstance(value, (list, tuple)):
         return ("list",) + tuple(value_key(item) for item in value) if len(value) != 1 else value_key(value[0])
     if isinstance(value, ir.Num):
-        return ("num", float(f"{value.value:.12g}"), value.dim)
+        return ("num", float(f"{value.value:.12g}"), tuple(value.dim) if value.dim is not None else None)
+    if isinstance(value, ir.Ref) and len(value.parts) == 1:
+        return ("str", value.parts[0])
+    if isinstance(value, ir.Str):
+        return ("str", value.value)
+    if isinstance(value, ir.RangeExpr):
+        key = _range_key(value)
+        if key is not None:
+            return key
     if isinstance(value, ir.Node):
         return (type(value).__name__,) + tuple(
             (field, value_key(getattr(value, field))) for field in type(value).model_fields
             if not field.endswith("span") and field not in ("text", "unit", "written"))
     return value
+
+
+_LISTED = 10_000         # the most values of a range compared with a list (_range_key)
+
+
+def _range_key(rng: ir.RangeExpr) -> tuple | None:
+    """value_key of the list of a range's values, where its ends and step are numbers and it is a range a sweep
+    takes (range_values: `1 .. 4`, `128 .. 512 by *2`, `1 GB .. 4 GB by 1 GB`) and of at most _LISTED values (a
+    list typed on a command line is no longer); None for any other (its ends formulas, an empty range, a step of 0,
+    which the sweep's check says what is wrong with; a longer range, compared as written)."""
+    from .range_values import range_points, range_steps
+
+    start, stop = _number(rng.start), _number(rng.stop)
+    step = _number(rng.step) if rng.step is not None else (1.0, start[1]) if start is not None else None
+    if None in (start, stop, step) or start[1] != stop[1]:
+        return None
+    (start, dim), (stop, _), (by, by_dim) = start, stop, step
+    plain = tuple(0 for _ in dim)
+    if rng.geometric:
+        valid = by_dim == plain and by > 1 and start > 0
+    else:
+        valid = by_dim == dim and by > 0 and (rng.step is not None or dim == plain)
+    if not valid:
+        return None
+    steps = range_steps(start, stop, by, rng.geometric)
+    if not math.isfinite(steps) or not 0 <= steps < _LISTED:
+        return None
+    return ("list",) + tuple(("num", float(f"{v:.12g}"), dim)
+                             for v in range_points(start, stop, by, rng.geometric, steps).tolist())
+
+
+def _number(expr: ir.Expr | None) -> tuple[float, tuple] | None:
+    """(value in SI, dimension) of a number written as a literal, or a literal with a minus before it (`-4`)."""
+    sign = 1.0
+    if isinstance(expr, ir.Unary) and expr.op == "-":
+        sign, expr = -1.0, expr.operand
+    if isinstance(expr, ir.Num) and expr.dim is not None:
+        return sign * expr.value, tuple(expr.dim)
+    return None
 
 
 def _refuse_two_names(cell: str, first: tuple[str, object], second: tuple[str, object]) -> None:
