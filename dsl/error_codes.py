@@ -455,7 +455,10 @@ _TABLE = [
               "name the block: --set BLOCK.CELL=VALUE"),
     ErrorCode("no-runs", "usage", _E, "no run matches a sweep point of report '{name}'",
               "calibrate needs matched runs: check the runs' model, hardware and shape against the report"),
-    ErrorCode("unknown-block", "usage", _E, "no block named '{name}'", "the help lists the blocks"),
+    ErrorCode("unknown-block", "usage", _E, "no block named '{name}'",
+              "the help lists the blocks; a --set that gives a role a name that is no block but a cell of the "
+              "report (`--set model=model`, `--set model=hardware`: inside a report a bare name reads the report's "
+              "own cell first) is this error at the --set, as the note says"),
     ErrorCode("unknown-report", "usage", _E, "no report named '{name}'", "the help lists the reports"),
     ErrorCode("unknown-column", "usage", _E, "report '{report}' shows no cell '{name}' (it shows: {columns})",
               "(the Python API: column(), array() and display_column() of a result or an answer) name a shown "

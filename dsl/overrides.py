@@ -38,6 +38,7 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
         for block, name in _targets(blocks, target, report):
             current = block.cells.get(name)
             cell = _new_cell(block, name, current, raw, origin(target), texts)
+            _refuse_own_cell(blocks, block, name, cell)
             first = replacements.get((block.name, name))
             if first is not None and (first.sweep, value_key(first.expr)) != (cell.sweep, value_key(cell.expr)):
                 _refuse_two_names(f"{block.name}.{name}", setters[(block.name, name)], (target, raw))
@@ -60,6 +61,36 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
         sets = tuple(stmt for stmt in module.sets if (stmt.block, stmt.cell.name) not in replacements)
         new_modules.append(module.model_copy(update={"blocks": tuple(nodes), "sets": sets}))
     return new_modules, texts, list(replacements)
+
+
+def _refuse_own_cell(blocks: dict[str, "Block"], report: "Block", role: str, cell: ir.Cell) -> None:
+    """error[unknown-block], bad usage, where an override gives a role of `report` (a usual role, or a cell that
+    binds blocks) a bare name that is no block but a cell of the report (`--set model=model`, `--set
+    model=hardware` where no block has the name): inside a report a bare name reads the report's own cell before any
+    block, so the role read itself (error[cycle] and error[unbound-role] at the report's lines, exit status 1, as if
+    the spec were wrong) or another role's binding. A block of that name is linker.shadows_block's case."""
+    from .linker import ROLE_KINDS, bindable_blocks, report_roles
+
+    if report.kind != "report" or (role not in ROLE_KINDS and role not in report_roles(report, blocks)):
+        return
+    expr = cell.expr
+    items = list(expr.items) if isinstance(expr, ir.ListExpr) else [expr]
+    own = next((item for item in items if isinstance(item, ir.Ref) and len(item.parts) == 1
+                and item.parts[0] not in blocks and item.parts[0] in report.cells), None)
+    if own is None or own.span is None or not in_override(own.span.file):
+        return
+    name = own.parts[0]
+    kind = ROLE_KINDS.get(role)
+    takes = bindable_blocks(blocks, kind) if kind else sorted(b for b in blocks if blocks[b].kind != "report")
+    what = "the role itself" if name == role else \
+        f"the role '{name}'" if name in ROLE_KINDS or name in report_roles(report, blocks) else f"the cell '{name}'"
+    raise UsageError(error(
+        "unknown-block", f"no block named '{name}'", own.span.location(),
+        source_line=(cell.text.split("\n") + [""])[own.span.line - 1], path=report.cell_path(role),
+        notes=[f"inside report '{report.name}' the bare name '{name}' reads the report's own cell, {what}, before "
+               "any block"],
+        hints=did_you_mean(name, takes) + ([f"the role '{role}' takes {f'a {kind}' if kind else 'a'} block; "
+                                            + available(takes)] if takes else [])))
 
 
 def mark_held_overrides(blocks: dict[str, "Block"], base: dict[str, "Block"], replaced: list[tuple[str, str]]

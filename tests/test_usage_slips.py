@@ -302,6 +302,38 @@ def test_a_role_named_bare_and_quoted_is_one_value_and_the_quotes_are_said(run):
     assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}"]
 
 
+# ---- a role set to a name that is no block but a cell of the report --------------------------------------------
+
+@pytest.mark.parametrize("role, value, what, takes", [
+    ("model", "model", "the role itself", "the role 'model' takes a model block; available: m1"),
+    ("workload", "workload", "the role itself", "the role 'workload' takes a workload block; available: grid"),
+    ("model", "hardware", "the role 'hardware'", "the role 'model' takes a model block; available: m1"),
+])
+def test_a_role_set_to_a_cell_of_the_report_is_bad_usage(run, role, value, what, takes):
+    # Before: error[cycle] (`model = model` read itself) and error[unbound-role] at the report's lines, exit status
+    # 1 as for a broken spec; `--set model=hardware`: error[block-as-value] and error[unbound-role], exit 1.
+    code, out, err = run("eval", "prog.perf", "--set", f"{role}={value}")
+    assert (code, out, err) == (2, "", f"""\
+error[unknown-block]: no block named '{value}'
+  --> --set {role}:1:1
+  |
+1 | {value}
+  | {'^' * len(value)}
+  = note: inside report 'example' the bare name '{value}' reads the report's own cell, {what}, before any block
+  = in: report.example.{role}
+  = help: {takes}
+
+1 error
+""")
+
+
+def test_a_role_swept_over_a_cell_of_the_report_is_bad_usage_at_that_value(run):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--set", "model=m1,model")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[:5] == ["error[unknown-block]: no block named 'model'", "  --> --set model:1:4", "  |",
+                                    "1 | m1,model", "  |    ^^^^^"]
+
+
 def test_one_at_value_in_two_spellings_is_taken_as_one(run):
     code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=8.0")
     assert (code, err) == (0, "")
