@@ -83,6 +83,9 @@ class Checker(Sharing):
         # A role the report binds: the fact a record of a cell that reads it keeps, and the ids of its blocks.
         self._bound_roles: dict[str, tuple[tuple, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
+        # True in _free: a sweep of literals is typed as its values are written (_sweep_type), so that an override
+        # of a formula that reads one is held to the formula's type without a report (_replaced_type)
+        self.sweeps_as_written = False
         self._init_sharing(session, ctx is None)
         # Formula types kept by the types their references give (formula_types.py), shared by the session.
         self._formulas = session.formulas if session is not None else None
@@ -425,21 +428,27 @@ class Checker(Sharing):
             # The parent's own overrides are checked when its block is checked; checking them here as well would
             # recurse once per block of a long `extends` chain.
             self._free.check_overrides = False
+            # `tput = batch / t` over `sweep batch = [1, 2, 4]` is 1/s whatever report binds the block: an override
+            # `tput = 5 GB` in a block that extends it is an error as over `batch = 3` (it passed `check`, and a
+            # report showed the 5 GB as tput)
+            self._free.sweeps_as_written = True
         before = self._free.cell_type(parent, cell.name)
         self._absorb(self._free._entries.get((parent.name, cell.name)))
         return parent, before
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
         """The type of a swept cell: its axis's, from the report that binds its block. Without a report no axis is
-        built, and the cell stays unknown (what reads it is checked with a report), but values written as literals
-        are typed as written (kept_types.swept_values_type; from the sweep's own block only, which its record's
+        built, and the cell stays unknown (what reads it is checked with a report; but in _free, which types the
+        cell an override replaces: sweeps_as_written), but values written as literals are typed as written (kept_types.swept_values_type; from the sweep's own block only, which its record's
         block stands for) and checked as a report's check checks its axis: against the unit the cell is declared
         with or the type of the cell it overrides."""
         self._contextual += 1
         if self.ctx is None:
             vtype = swept_values_type(cell, block, {block.name: block})
             if vtype is not None:
-                self._kept_by_sweep(block, cell, vtype)
+                kept = self._kept_by_sweep(block, cell, vtype)
+                if self.sweeps_as_written:
+                    return kept
             return UNKNOWN
         vtype = self._swept_cell_type(block.name, cell.name)
         if vtype is not None:

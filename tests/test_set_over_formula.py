@@ -196,6 +196,26 @@ def test_a_formula_the_report_does_not_read_is_held_where_its_type_is_known(work
                             '  = help: give it a unit of 1/s, e.g. --set h.rate="3 s^-1"']
 
 
+UNREAD = SPEC.replace("  n = batch * 2\n", "  n = batch * 2\n  u = batch / t\n")     # u: 1/s, shown by no report
+
+
+@pytest.mark.parametrize("value", ["5 GB", "5 GB, 6 GB", "5 GB .. 7 GB by 1 GB"])
+def test_a_sweep_over_a_formula_the_report_does_not_read_is_held_as_one_value_is(work, capsys, value):
+    # Before: a single value was refused (exit 2), but a list or a range made an axis `u [GB]` and printed its rows,
+    # exit 0: the unread overrides checked were those that are no sweep.
+    (work / "u.perf").write_text(UNREAD)
+    code, out, err = run(["eval", "u.perf", "--set", f"wl.u={value}"], capsys)
+    assert (code, out) == (2, "")
+    assert summary(err) == [f"error[unit-mismatch]: --set wl.u: '{value}' is byte, but 'wl.u' is 1/s",
+                            "  --> --set wl.u:1:1",
+                            "  = note: the cell is `batch / t` at u.perf:6:3",
+                            "  = in: workload.wl.u",
+                            '  = help: give it a unit of 1/s, e.g. --set wl.u="5 s^-1"']
+    # Swept in its own type, it is an axis of the report.
+    code, out, err = run(["eval", "u.perf", "--set", "wl.u=5 s^-1, 6 s^-1", "--format", "csv"], capsys)
+    assert (code, err, out.splitlines()[0]) == (0, "", "batch,u [s^-1],workload.tput [1/s],workload.n,workload.f")
+
+
 # -- where the formula's type is not known, nothing is made up ---------------------------------------------------------
 
 def test_a_formula_of_no_known_type_takes_any_value(work, capsys):
