@@ -281,13 +281,28 @@ def _apply_sets(modules: list[ir.Module], nodes: dict[str, ir.Block], sources: S
                                  for num in (cell.expr, replaced.expr))
                 diagnostics.append(sources.diag(
                     "unit-mismatch", f"`set {name}.{cell.name}` is {given}, but the cell is {before}", cell.expr.span,
-                    notes=[f"the cell is defined at {replaced.span.location()}"]))
+                    notes=[f"the cell is defined at {replaced.span.location()}"], hints=_set_number_hints(
+                        f"{name}.{cell.name}", cell.expr, replaced.expr, before)))
                 continue
             if _literal_under_formula(replaced, cell) or over_formula(replaced, cell):
                 set_over[(name, cell.name)] = replaced
             nodes[name] = _set_cell(node, cell, replaced) if session is None else \
                 session.set_in(node, stmt, replaced, lambda: _set_cell(node, cell, replaced))
     return set_over
+
+
+def _set_number_hints(target: str, given: ir.Num, replaced: ir.Num, was: str) -> list[str]:
+    """The help for a number without a unit set over a number with one (`set { h.mem_bw = 4800 }` over `3350
+    GB/s`): the readings --set's help gives (overrides.bare_number_help: `h.mem_bw = 4800 B/s` or `h.mem_bw = 4800
+    GB/s`); [] for a number with a unit."""
+    from .overrides import bare_number_help
+    from .units import Dimension
+
+    if given.unit is not None:
+        return []
+    found = bare_number_help(given.text, given.value, Dimension(replaced.dim), replaced.unit, was,
+                             lambda value: f"`{target} = {value}`")
+    return [found] if found else [f"write the number with its unit, e.g. `{target} = {given.text} {replaced.unit}`"]
 
 
 # A name no block's cell can have: the booleans (a formula that reads `true` gets the boolean) and the statements'

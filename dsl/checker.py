@@ -25,7 +25,7 @@ from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
 from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, in_override, override_example
-from .overrides import dimension_help
+from .overrides import bare_number_help, dimension_help
 from .formula_types import Feed
 from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
                          plural, swept_text_hints, swept_values_type, written_text)
@@ -83,6 +83,9 @@ class Checker(Sharing):
         # A role the report binds: the fact a record of a cell that reads it keeps, and the ids of its blocks.
         self._bound_roles: dict[str, tuple[tuple, frozenset]] = {}
         self.check_overrides = True                # False in _free: it infers types, its diagnostics are not read
+        # True in _free: a sweep of literals is typed as its values are written (_sweep_type), so that an override
+        # of a formula that reads one is held to the formula's type without a report (_replaced_type)
+        self.sweeps_as_written = False
         self._init_sharing(session, ctx is None)
         # Formula types kept by the types their references give (formula_types.py), shared by the session.
         self._formulas = session.formulas if session is not None else None
@@ -285,7 +288,7 @@ class Checker(Sharing):
             self.report("unit-mismatch", f"'{cell.name}' is declared as {declared_text} but "
                         f"its formula gives {self.as_written(vtype, cell.expr, block).describe()}", cell.expr.span,
                         path=path, notes=notes,
-                        hints=_count_hints(cell, declared, vtype.dim)
+                        hints=_count_hints(cell, declared, vtype.dim, _inherited_unit(self.blocks, block, cell))
                         or _rate_hints(cell.expr, declared.dim, vtype.dim, cell.declared))
             return declared
         return vtype
@@ -318,7 +321,7 @@ class Checker(Sharing):
             given = self.as_written(vtype, cell.expr, block).describe()
             self.report("unit-mismatch", f"{head} with {'swept values in ' if many else ''}{given}",
                         cell.expr.span, path=path, notes=notes,
-                        hints=(_bare_number_hints(values, replaced_cell, before)
+                        hints=(_bare_number_hints(values, replaced_cell, before, None if many else cell.name)
                                or _amount_hint(cell.expr, before.dim, vtype.dim, _written_unit(replaced_cell)))
                         + [OVERRIDE_KEEPS_DIMENSION])
             return UNKNOWN
@@ -425,21 +428,27 @@ class Checker(Sharing):
             # The parent's own overrides are checked when its block is checked; checking them here as well would
             # recurse once per block of a long `extends` chain.
             self._free.check_overrides = False
+            # `tput = batch / t` over `sweep batch = [1, 2, 4]` is 1/s whatever report binds the block: an override
+            # `tput = 5 GB` in a block that extends it is an error as over `batch = 3` (it passed `check`, and a
+            # report showed the 5 GB as tput)
+            self._free.sweeps_as_written = True
         before = self._free.cell_type(parent, cell.name)
         self._absorb(self._free._entries.get((parent.name, cell.name)))
         return parent, before
 
     def _sweep_type(self, block: Block, cell: ir.Cell) -> VType:
         """The type of a swept cell: its axis's, from the report that binds its block. Without a report no axis is
-        built, and the cell stays unknown (what reads it is checked with a report), but values written as literals
-        are typed as written (kept_types.swept_values_type; from the sweep's own block only, which its record's
+        built, and the cell stays unknown (what reads it is checked with a report; but in _free, which types the
+        cell an override replaces: sweeps_as_written), but values written as literals are typed as written (kept_types.swept_values_type; from the sweep's own block only, which its record's
         block stands for) and checked as a report's check checks its axis: against the unit the cell is declared
         with or the type of the cell it overrides."""
         self._contextual += 1
         if self.ctx is None:
             vtype = swept_values_type(cell, block, {block.name: block})
             if vtype is not None:
-                self._kept_by_sweep(block, cell, vtype)
+                kept = self._kept_by_sweep(block, cell, vtype)
+                if self.sweeps_as_written:
+                    return kept
             return UNKNOWN
         vtype = self._swept_cell_type(block.name, cell.name)
         if vtype is not None:
@@ -1034,15 +1043,30 @@ def _written_unit(cell: ir.Cell) -> str | None:
     return cell.expr.unit if isinstance(cell.expr, ir.Num) else None
 
 
-def _bare_number_hints(values: list, replaced: ir.Cell, before: VType) -> list[str]:
-    """Where the first value is a number without a unit given to a cell of a dimension (`5` for request/s): the
-    number with the unit the replaced cell is written in (`5 request/s`), else with its dimension's name; [] else."""
+def _bare_number_hints(values: list, replaced: ir.Cell, before: VType, name: str | None) -> list[str]:
+    """Where the first value is a number without a unit given to a cell of a dimension (`4800` for byte/s): the
+    number as --set's help writes it (overrides.bare_number_help: read in SI, and in the unit the replaced cell is
+    written in, `4800 GB/s`; a time in that unit and the one below), each as the cell `name = VALUE` (a swept value
+    alone, where `name` is None), else with the unit the cell is written in or its dimension's name; [] else."""
     first = values[0] if values else None
     if not isinstance(first, ir.Num) or first.unit is not None or before.dim.is_dimensionless:
         return []
     expr = replaced.expr
     unit = expr.unit if isinstance(expr, ir.Num) and expr.unit else literal_unit(before.describe())
-    return [f"write the number with its unit, e.g. `{first.text} {unit}`"]
+    help_ = bare_number_help(first.text, first.value, before.dim, unit, before.describe(),
+                             lambda value: f"`{value}`" if name is None else f"`{name} = {value}`")
+    return [help_ or f"write the number with its unit, e.g. `{first.text} {unit}`"]
+
+
+def _inherited_unit(blocks: dict[str, Block], block: Block, cell: ir.Cell) -> str | None:
+    """The unit the value that `cell` of `block` overrides is written in (`3350 GB/s` in h100_sxm5 for `mem_bw =
+    4800` in a block that extends it), as --set's help takes the unit of the cell it sets; None where it overrides no
+    number written with a unit."""
+    parent = blocks.get(block.parent) if block.parent else None
+    if parent is None or block.owner.get(cell.name) != block.name or cell.name not in parent.cells:
+        return None
+    expr = parent.cells[cell.name].expr
+    return expr.unit if isinstance(expr, ir.Num) and expr.unit else None
 
 
 def _shown_by(blocks: dict[str, Block], report: Block, item: ir.ShowItem) -> str:
@@ -1061,19 +1085,19 @@ def _declaration(cell: ir.Cell, declared: VType) -> tuple[str, list[str]]:
     return text, [f"declared at {cell.declared_span.location()}"] if cell.declared_span else []
 
 
-def _count_hints(cell: ir.Cell, declared: VType, given: Dimension) -> list[str]:
+def _count_hints(cell: ir.Cell, declared: VType, given: Dimension, written: str | None = None) -> list[str]:
     """The help for a cell declared with a unit (`peak_fp16: FLOP/s`, its own or inherited) whose formula gives a
-    plain count; [] where it gives another dimension or the cell is declared a count. A bare number keeps its number
-    and takes the unit the cell is declared in, as the message shows it (`g: GB/s` gives GB/s, not byte/s; not the
-    unit of a parent's value, which may be 1e12 times the SI number written): `write it with a unit of FLOP/s, e.g.
-    `peak_fp16 = 989.4e12 FLOP/s``; a time is offered in that unit and the unit below, as --set's help does
-    (overrides._unit_hint: a bare `5` for a cell in s may mean ms). A formula is told the dimension it needs, with
-    its first bare number (not an exponent; in a product or quotient only) and the unit as the example, then
+    plain count; [] where it gives another dimension or the cell is declared a count. A bare number is offered as
+    --set's help offers it (overrides.bare_number_help): read in SI (`989.4e12` for FLOP/s: `peak_fp16 = 989.4
+    TFLOP/s`) and as written in `written`, the unit of the parent's value it overrides (`3350 GB/s`: `mem_bw = 4800
+    GB/s`; the declared `byte/s` alone offered 4.8 kB/s), else in the unit the cell is declared in (`g: GB/s` gives
+    GB/s, not byte/s); a time in that unit and the unit below (a bare `5` for a cell in s may mean ms); where
+    neither reading differs from the number as it is, `write it with a unit of FLOP/s, e.g. `peak_fp16 = 5
+    FLOP/s``. A formula is told the dimension it needs, with its first bare number (not an exponent; in a product or quotient only) and the unit as the example, then
     unit_hints' token or byte hint (not its rate one: a count is neither a rate nor an amount)."""
     if not given.is_dimensionless or declared.dim.is_dimensionless:
         return []
     from .linker import walk
-    from .units import TIME, smaller_unit
 
     unit = cell.declared
     expr, sign = cell.expr, ""
@@ -1082,11 +1106,10 @@ def _count_hints(cell: ir.Cell, declared: VType, given: Dimension) -> list[str]:
     needed = declared.describe()
     if isinstance(expr, ir.Num) and expr.unit is None:
         number = sign + expr.text
-        if declared.dim == TIME:
-            forms = [form for form in (smaller_unit(unit), unit) if form]
-            return [f"'{number}' has no unit: write the one meant, e.g. "
-                    + " or ".join(f"`{cell.name} = {number} {literal_unit(form)}`" for form in forms)]
-        return [f"write it with a unit of {needed}, e.g. `{cell.name} = {number} {literal_unit(unit)}`"]
+        bare = bare_number_help(number, -expr.value if sign else expr.value, declared.dim, written or unit,
+                                clock(declared, written_in_hertz(written or unit)).describe(),
+                                lambda value: f"`{cell.name} = {value}`")
+        return [bare or f"write it with a unit of {needed}, e.g. `{cell.name} = {number} {literal_unit(unit)}`"]
     # A number of a product or quotient takes the unit (`989 / 2`: `989 FLOP/s`); in a sum it would not (`n + 1`).
     nodes = list(walk(cell.expr))
     operators = {node.op for node in nodes if isinstance(node, ir.Binary)}

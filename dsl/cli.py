@@ -530,9 +530,12 @@ def _refuse_repeats(items: list[str], option: str) -> None:
     from .parser import parse_value
 
     values: dict[str, dict[object, str]] = {}
+    given = [name.strip() for name, _, _ in (item.partition("=") for item in items)]
     for item in items:
         name, _, value = item.partition("=")
         name, value = name.strip(), value.strip()
+        if given.count(name) < 2:       # given once: nothing to compare (a long range is not expanded)
+            continue
         try:        # the same value in other words is the same (`4` and `4.0`, `3 TB/s` and `3000 GB/s`)
             key = value_key(parse_value(value, f"{option} {name}"))
         except PerfError:       # text of a string setting (`--set hf_id=org/name`), or a slip the load reports

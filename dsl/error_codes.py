@@ -141,8 +141,9 @@ _TABLE = [
               "log's header) column '{header}' is {kind} ({unit}), but the report shows '{cell}' as {kind} ({dim}); "
               "not compared ({n} rows)",
               "the two sides of +, -, comparisons, if() branches and overrides must have one dimension; a cell declared "
-              "with a unit, or overriding a number, takes a number, not a string: the help writes a bare number with "
-              "the unit the cell is declared in (`peak_fp16 = 989.4e12 FLOP/s`), and `\"350 W\"` as `350 W`, "
+              "with a unit, or overriding a number, takes a number, not a string: the help writes a bare number as "
+              "--set's help does, read in SI and in the unit the cell is written in (`peak_fp16 = 989.4 TFLOP/s` "
+              "(989.4e12 read in FLOP/s) or `peak_fp16 = 989.4e12 TFLOP/s`), and `\"350 W\"` as `350 W`, "
               "without quotes; an override or a sweep of a string or boolean cell keeps its type (`label = 5` "
               "over a string: the help writes `\"5\"`); a sweep's values are checked with or without a report"),
     ErrorCode("bad-choice", "spec", _E, "'{cell}' is one of {options}, not {value} | '{cell}' is never {value}",
@@ -455,7 +456,10 @@ _TABLE = [
               "name the block: --set BLOCK.CELL=VALUE"),
     ErrorCode("no-runs", "usage", _E, "no run matches a sweep point of report '{name}'",
               "calibrate needs matched runs: check the runs' model, hardware and shape against the report"),
-    ErrorCode("unknown-block", "usage", _E, "no block named '{name}'", "the help lists the blocks"),
+    ErrorCode("unknown-block", "usage", _E, "no block named '{name}'",
+              "the help lists the blocks; a --set that gives a role a name that is no block but a cell of the "
+              "report (`--set model=model`, `--set model=hardware`: inside a report a bare name reads the report's "
+              "own cell first) is this error at the --set, as the note says"),
     ErrorCode("unknown-report", "usage", _E, "no report named '{name}'", "the help lists the reports"),
     ErrorCode("unknown-column", "usage", _E, "report '{report}' shows no cell '{name}' (it shows: {columns})",
               "(the Python API: column(), array() and display_column() of a result or an answer) name a shown "

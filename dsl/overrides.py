@@ -38,6 +38,7 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
         for block, name in _targets(blocks, target, report):
             current = block.cells.get(name)
             cell = _new_cell(block, name, current, raw, origin(target), texts)
+            _refuse_own_cell(blocks, block, name, cell)
             first = replacements.get((block.name, name))
             if first is not None and (first.sweep, value_key(first.expr)) != (cell.sweep, value_key(cell.expr)):
                 _refuse_two_names(f"{block.name}.{name}", setters[(block.name, name)], (target, raw))
@@ -60,6 +61,36 @@ def apply_overrides(modules: list[ir.Module], blocks: dict[str, "Block"], overri
         sets = tuple(stmt for stmt in module.sets if (stmt.block, stmt.cell.name) not in replacements)
         new_modules.append(module.model_copy(update={"blocks": tuple(nodes), "sets": sets}))
     return new_modules, texts, list(replacements)
+
+
+def _refuse_own_cell(blocks: dict[str, "Block"], report: "Block", role: str, cell: ir.Cell) -> None:
+    """error[unknown-block], bad usage, where an override gives a role of `report` (a usual role, or a cell that
+    binds blocks) a bare name that is no block but a cell of the report (`--set model=model`, `--set
+    model=hardware` where no block has the name): inside a report a bare name reads the report's own cell before any
+    block, so the role read itself (error[cycle] and error[unbound-role] at the report's lines, exit status 1, as if
+    the spec were wrong) or another role's binding. A block of that name is linker.shadows_block's case."""
+    from .linker import ROLE_KINDS, bindable_blocks, report_roles
+
+    if report.kind != "report" or (role not in ROLE_KINDS and role not in report_roles(report, blocks)):
+        return
+    expr = cell.expr
+    items = list(expr.items) if isinstance(expr, ir.ListExpr) else [expr]
+    own = next((item for item in items if isinstance(item, ir.Ref) and len(item.parts) == 1
+                and item.parts[0] not in blocks and item.parts[0] in report.cells), None)
+    if own is None or own.span is None or not in_override(own.span.file):
+        return
+    name = own.parts[0]
+    kind = ROLE_KINDS.get(role)
+    takes = bindable_blocks(blocks, kind) if kind else sorted(b for b in blocks if blocks[b].kind != "report")
+    what = "the role itself" if name == role else \
+        f"the role '{name}'" if name in ROLE_KINDS or name in report_roles(report, blocks) else f"the cell '{name}'"
+    raise UsageError(error(
+        "unknown-block", f"no block named '{name}'", own.span.location(),
+        source_line=(cell.text.split("\n") + [""])[own.span.line - 1], path=report.cell_path(role),
+        notes=[f"inside report '{report.name}' the bare name '{name}' reads the report's own cell, {what}, before "
+               "any block"],
+        hints=did_you_mean(name, takes) + ([f"the role '{role}' takes {f'a {kind}' if kind else 'a'} block; "
+                                            + available(takes)] if takes else [])))
 
 
 def mark_held_overrides(blocks: dict[str, "Block"], base: dict[str, "Block"], replaced: list[tuple[str, str]]
@@ -101,20 +132,69 @@ def mark_held_overrides(blocks: dict[str, "Block"], base: dict[str, "Block"], re
 def value_key(value: "ir.Expr | list[ir.Expr] | None") -> object:
     """What a parsed value is, spelling aside, to tell whether two values are the same: numbers in SI to 12
     significant digits with their dimension (`3 TB/s` and `3000 GB/s`, `4` and `4.0`), the items of a list (`1,2,4`
-    and `[1, 2, 4]`); spans, the text as written and the unit shown are left out."""
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], ir.ListExpr):
+    and `[1, 2, 4]`), a range between numbers as the list of its values (`1 .. 4` and `1,2,3,4`: _range_key), a bare
+    word as the string of its text (`vllm` and `"vllm"`: a string setting takes either, and a role refuses the quotes
+    with its own error, quoted-role); spans, the text as written and the unit shown are left out."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (ir.ListExpr, ir.RangeExpr)):
         value = value[0]
     if isinstance(value, ir.ListExpr):
         return ("list",) + tuple(value_key(item) for item in value.items)
     if isinstance(value, (list, tuple)):
         return ("list",) + tuple(value_key(item) for item in value) if len(value) != 1 else value_key(value[0])
     if isinstance(value, ir.Num):
-        return ("num", float(f"{value.value:.12g}"), value.dim)
+        return ("num", float(f"{value.value:.12g}"), tuple(value.dim) if value.dim is not None else None)
+    if isinstance(value, ir.Ref) and len(value.parts) == 1:
+        return ("str", value.parts[0])
+    if isinstance(value, ir.Str):
+        return ("str", value.value)
+    if isinstance(value, ir.RangeExpr):
+        key = _range_key(value)
+        if key is not None:
+            return key
     if isinstance(value, ir.Node):
         return (type(value).__name__,) + tuple(
             (field, value_key(getattr(value, field))) for field in type(value).model_fields
             if not field.endswith("span") and field not in ("text", "unit", "written"))
     return value
+
+
+_LISTED = 10_000         # the most values of a range compared with a list (_range_key)
+
+
+def _range_key(rng: ir.RangeExpr) -> tuple | None:
+    """value_key of the list of a range's values, where its ends and step are numbers and it is a range a sweep
+    takes (range_values: `1 .. 4`, `128 .. 512 by *2`, `1 GB .. 4 GB by 1 GB`) and of at most _LISTED values (a
+    list typed on a command line is no longer); None for any other (its ends formulas, an empty range, a step of 0,
+    which the sweep's check says what is wrong with; a longer range, compared as written)."""
+    from .range_values import range_points, range_steps
+
+    start, stop = _number(rng.start), _number(rng.stop)
+    step = _number(rng.step) if rng.step is not None else (1.0, start[1]) if start is not None else None
+    if None in (start, stop, step) or start[1] != stop[1]:
+        return None
+    (start, dim), (stop, _), (by, by_dim) = start, stop, step
+    plain = tuple(0 for _ in dim)
+    if rng.geometric:
+        valid = by_dim == plain and by > 1 and start > 0
+    else:
+        valid = by_dim == dim and by > 0 and (rng.step is not None or dim == plain)
+    if not valid:
+        return None
+    steps = range_steps(start, stop, by, rng.geometric)
+    if not math.isfinite(steps) or not 0 <= steps < _LISTED:
+        return None
+    return ("list",) + tuple(("num", float(f"{v:.12g}"), dim)
+                             for v in range_points(start, stop, by, rng.geometric, steps).tolist())
+
+
+def _number(expr: ir.Expr | None) -> tuple[float, tuple] | None:
+    """(value in SI, dimension) of a number written as a literal, or a literal with a minus before it (`-4`)."""
+    sign = 1.0
+    if isinstance(expr, ir.Unary) and expr.op == "-":
+        sign, expr = -1.0, expr.operand
+    if isinstance(expr, ir.Num) and expr.dim is not None:
+        return sign * expr.value, tuple(expr.dim)
+    return None
 
 
 def _refuse_two_names(cell: str, first: tuple[str, object], second: tuple[str, object]) -> None:
@@ -232,8 +312,9 @@ def _new_cell(block: "Block", name: str, current: ir.Cell | None, raw: object, o
         value = [_python_value(item, span, origin, current) for item in items]
         text = ", ".join(str(item) for item in items)
         texts[origin] = text
-    _check_literal_dimension(block, name, current, value, origin, text)
-    _check_literal_kind(block, name, current, value, origin, text)
+    written = isinstance(raw, str)      # the values' spans are where they are written; a Python value's are not
+    _check_literal_dimension(block, name, current, value, origin, text, written)
+    _check_literal_kind(block, name, current, value, origin, text, written)
     was_sweep = current is not None and current.sweep
     declared = {}
     if current is not None and current.declared_dim is not None:
@@ -331,9 +412,29 @@ def _rate_of_written(written: str | None, wanted) -> str | None:
     return None
 
 
+def _at_value(block: "Block", name: str, current: ir.Cell | None, item: ir.Expr, origin: str, text: str,
+              written: bool):
+    """Where an error about the value `item` of the override `origin` (its whole text `text`) over the cell `name`
+    of `block` stands, as the checker locates one over a formula (Checker._check_set): the location, at the item
+    where the text is written (`--set h.mem_bw:1:11` under `800 GB` of `900 GB/s, 800 GB`; the whole text for a
+    Python value, whose items have no place of their own), the quoted line, the cell's path, and a note saying where
+    the cell it replaces is defined. The keywords of errors.error."""
+    from .errors import Location
+
+    span = item.span
+    if written and span is not None and span.file == origin and span.line >= 1:
+        location, line = span.location(), (text.split("\n") + [""])[span.line - 1]
+    else:
+        location, line = Location(origin, 1, 1, len(text) + 1), text
+    notes = [f"the cell is defined at {current.span.location()}"] \
+        if current is not None and current.span is not None and not in_override(current.span.file) else []
+    return {"location": location, "source_line": line, "path": block.cell_path(name), "notes": notes}
+
+
 def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None, value, origin: str,
-                             text: str) -> None:
-    """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error."""
+                             text: str, written: bool) -> None:
+    """An override keeps the dimension of the cell it replaces: a literal of another dimension is a usage error,
+    located at the value (_at_value)."""
     from .units import Dimension, dimension_name, written_in_hertz
 
     before = _current_dimension(block, current)
@@ -348,7 +449,8 @@ def _check_literal_dimension(block: "Block", name: str, current: ir.Cell | None,
             hint = dimension_help(f"{block.name}.{name}", item, before, written, was)
             raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is "
                                    f"{dimension_name(after, written_in_hertz(item.unit))}, but "
-                                   f"'{block.name}.{name}' is {was}", hints=[hint]))
+                                   f"'{block.name}.{name}' is {was}", hints=[hint],
+                                   **_at_value(block, name, current, item, origin, text, written)))
 
 
 def _current_in_hertz(current: ir.Cell | None) -> bool:
@@ -364,12 +466,13 @@ def _current_in_hertz(current: ir.Cell | None) -> bool:
         for node in (walk(current.expr) if current.expr is not None else ()))
 
 
-def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str) -> None:
+def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, value, origin: str, text: str,
+                        written: bool) -> None:
     """An override keeps the kind of the literal it replaces in the block that writes it (`--set h.x=true` over
     `x = 1`, which passed and showed `true` for a count: the checker compares an override only with a parent's cell,
     as for `extends`, and says so located at the --set where the cell is inherited): a boolean or string over a
     number, or a number over a boolean, is a usage error. A string setting takes any text as the string
-    (_holds_string); a declared unit or a choice is the checker's to hold."""
+    (_holds_string); a declared unit or a choice is the checker's to hold. Located at the value (_at_value)."""
     from .units import Dimension, dimension_name
 
     literal = (ir.Num, ir.Str, ir.Bool)
@@ -391,7 +494,8 @@ def _check_literal_kind(block: "Block", name: str, current: ir.Cell | None, valu
         hint = "give a number, e.g. " + override_example(target, before.text if " " not in before.text
                                                                      else f'"{before.text}"')
     raise UsageError(error("unit-mismatch", f"{origin}: '{text}' is {kinds.get(type(bad), 'a number')}, but "
-                           f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"]))
+                           f"'{target}' is {was}", hints=[hint, "an override keeps the type of the cell it replaces"],
+                           **_at_value(block, name, current, bad, origin, text, written)))
 
 
 def dimension_help(target: str, item: ir.Num, before, written: str | None, was: str) -> str:
@@ -435,20 +539,36 @@ def _unit_hint(target: str, number: str, item: ir.Num, before, written: str | No
     number with its unit, shown in the unit the cell is written in and in the one below (a bare `1000` for a cell
     written in s was offered as "1000 s", 16 minutes where milliseconds were meant); another bare number is offered
     read in SI and in the unit the cell is written in (bare_number_forms: `6e12` for a bandwidth in GB/s was offered
-    as "6e12 GB/s", 1e9 times the 6 TB/s meant); else a number in `unit`."""
-    from .units import TIME, smaller_unit
-
+    as "6e12 GB/s", 1e9 times the 6 TB/s meant): bare_number_help, as a file's is; else a number in `unit`."""
     if before.is_dimensionless and written in (None, "count", "1"):
         return f"'{target}' is a plain count: give the number alone, e.g. " + override_example(target, number)
-    if before == TIME and item.unit is None:
-        forms = [form for form in (smaller_unit(unit), unit) if form]
-        return f"'{number}' has no unit: write the one meant, e.g. " \
-            + " or ".join(override_example(target, f'"{number} {form}"') for form in forms)
-    if item.unit is None and item.dim is not None and not before.is_dimensionless:
-        forms = bare_number_forms(number, item.value, before, unit, hertz=was == "Hz")
-        read = f" ({number} read in {was})" if not forms[0].startswith(f"{number} ") else ""
-        if read or len(forms) > 1:      # else one form, the number as it is: the plain help below
-            return f"'{number}' has no unit: write the one meant, e.g. " \
-                + override_example(target, f'"{forms[0]}"') + read \
-                + "".join(" or " + override_example(target, f'"{form}"') for form in forms[1:])
+    if item.unit is None and item.dim is not None:
+        bare = bare_number_help(number, item.value, before, unit, was,
+                                lambda value: override_example(target, f'"{value}"'))
+        if bare is not None:
+            return bare
     return f"give it a unit of {was}, e.g. " + override_example(target, f'"{number} {unit}"')
+
+
+def bare_number_help(number: str, value: float, dim, unit: str | None, was: str, write) -> str | None:
+    """The help for a number without a unit (`number`, of SI value `value`) given for a quantity of dimension `dim`
+    (named `was`: `Hz` for a clock), the cell written in `unit` (else its dimension's name): `write` makes one
+    value an example as the caller gives it (`--set h.mem_bw="4800 GB/s"`, or `mem_bw = 4800 GB/s` in a file), so
+    that a file and --set offer the same readings. A time in `unit` and the one below (a bare `5` for a cell in ms
+    may mean us); another quantity read in SI and in `unit` (bare_number_forms: a bare `4800` for a bandwidth the
+    library writes in GB/s was offered in a file as `4800 byte/s` alone, 4.8 kB/s, and a ttft of 1.6e10 ms). None
+    for a count, and where the only form is the number as it is (`4800 B/s` for a cell in B/s)."""
+    from .units import TIME, literal_unit, smaller_unit
+
+    if dim.is_dimensionless:
+        return None
+    unit = unit or literal_unit(was)
+    if dim == TIME:
+        forms = [f"{number} {literal_unit(form)}" for form in (smaller_unit(unit), unit) if form]
+        return f"'{number}' has no unit: write the one meant, e.g. " + " or ".join(write(form) for form in forms)
+    forms = bare_number_forms(number, value, dim, unit, hertz=was == "Hz")
+    read = f" ({number} read in {was})" if not forms[0].startswith(f"{number} ") else ""
+    if not read and len(forms) == 1:        # one form, the number as it is: the caller's plain help
+        return None
+    return f"'{number}' has no unit: write the one meant, e.g. {write(forms[0])}{read}" \
+        + "".join(f" or {write(form)}" for form in forms[1:])

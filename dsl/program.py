@@ -234,12 +234,18 @@ class Program:
         whose errors located in an override join `checker`'s (bad usage, exit status 2), a value over a formula's cell
         held to the formula's type where this report's check knows it (`--set h.rate="3 GB"` over `rate = 3 / 1 s`);
         so is a formula over a literal or a formula that reads no cell (`--set h.flag="1+1"` over `flag = true`: its
-        type is known without the roles; overrides.mark_held_overrides). Nothing is added to `checker.types`, so what
+        type is known without the roles; overrides.mark_held_overrides), and a sweep over a formula's cell where it
+        is an axis of the report (`--set wl.u="5 GB, 6 GB"`). Nothing is added to `checker.types`, so what
         is evaluated does not change."""
         literal = (ir.Num, ir.Str, ir.Bool)
+        # A swept value over a formula's cell is typed too where it is an axis of this report (`--set wl.u="5 GB, 6
+        # GB"` over `u = batch / t`, which the report does not read, passed and made an axis `u [GB]`): a sweep of a
+        # block the report does not bind has no axis to type (sweep-outside-report is said where it is read).
+        axes = {(coord.owner, coord.name) for axis in ctx.axes for coord in axis.coords}
         unread = [(block, name) for block in self.blocks.values() for name, cell in block.cells.items()
                   if (isinstance(cell.expr, literal) or (name in block.set_over and reads_no_cell(cell.expr)))
-                  and not cell.sweep and block.owner.get(name) == block.name
+                  and (not cell.sweep or (name in block.set_over and (block.name, name) in axes))
+                  and block.owner.get(name) == block.name
                   and in_override(cell.expr.span.file) and (block.name, name) not in checker.types]
         if not unread:
             return

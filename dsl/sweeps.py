@@ -23,6 +23,7 @@ from .errors import Diagnostic, PerfError, dedupe, did_you_mean
 from .evaluator import Evaluator
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
+from .range_values import range_points, range_steps, round12
 from .linker import Linker, Target, is_block_ref, refs_of, report_roles, shadows_block, source_items, walk
 from .shown_axes import adopt_shown_units
 from .sweep_sources import factor_hint
@@ -177,18 +178,6 @@ def _too_many(name: str, count: float, rng: ir.RangeExpr, sources: SourceLines) 
                                   hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
 
 
-def _round12(values: np.ndarray) -> np.ndarray:
-    """Values rounded to 12 significant digits, so that 0 .. 1 by 0.1 gives 0.3, not 0.30000000000000004.
-    Through text for ordinary sizes (exact); vectorised for long ranges, where formatting each would take seconds."""
-    if len(values) <= 100_000:
-        return np.array([float(f"{v:.12g}") for v in values.tolist()])
-    with np.errstate(all="ignore"):
-        magnitude = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
-        scale = 10.0 ** (11 - magnitude)
-        rounded = np.round(values * scale) / scale
-    return np.where(np.isfinite(rounded), rounded, values)
-
-
 def _cell_coord(cell: ir.Cell, block: Block, blocks: dict[str, Block], sources: SourceLines) -> Coord:
     items = source_items(cell.expr, block, blocks)
     if isinstance(items, ir.RangeExpr):
@@ -211,7 +200,7 @@ def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], so
             columns[j].append(value)
     coords = [_list_coord(name, column, block, blocks, sources, zipped.source.span, zipped=True)
               for name, column in zip(zipped.names, columns)]
-    rows = list(zip(*[_round12(c.values).tolist() if c.kind == "num" else c.values.tolist() for c in coords]))
+    rows = list(zip(*[round12(c.values).tolist() if c.kind == "num" else c.values.tolist() for c in coords]))
     _refuse_repeats("(" + ", ".join(zipped.names) + ")", items, rows, sources)
     return coords
 
@@ -276,7 +265,7 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
                     "unit-mismatch", f"the values of sweep '{name}' have different dimensions ({dims[0]} and {dim})",
                     item.span))
         if not zipped:
-            _refuse_repeats(name, items, _round12(np.array([v for _, v, _ in values], float)).tolist(), sources)
+            _refuse_repeats(name, items, round12(np.array([v for _, v, _ in values], float)).tolist(), sources)
         unit, scale = _display_unit(items, dims[0], [v for _, v, _ in values], block, blocks)
         return Coord(name=name, owner=block.name, kind="num", values=np.array([v for _, v, _ in values], float),
                      dim=dims[0], unit=unit, scale=scale, span=span)
@@ -380,23 +369,20 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
         if not step > 1 or not start > 0:
             raise PerfError(sources.diag("bad-range", "a geometric range needs a start above 0 and a factor above 1",
                                          rng.span))
-        steps = math.log(stop / start) / math.log(step) if stop >= start else -1.0
+        steps = range_steps(start, stop, step, True)
         if not math.isfinite(steps) or steps + 1 > MAX_AXIS_POINTS:
             raise _too_many(name, steps + 1, rng, sources)
-        count = int(math.floor(steps + 1e-9)) + 1 if stop >= start else 0
-        values = start * step ** np.arange(count)
     else:
         if step_dim != start_dim:
             raise PerfError(sources.diag("unit-mismatch", f"the step ({step_dim}) and the ends ({start_dim}) of "
                                          "this range have different dimensions", rng.span))
         if not step > 0:
             raise PerfError(sources.diag("bad-range", "the step of a range must be above 0", rng.span))
-        steps = (stop - start) / step if stop >= start else -1.0
+        steps = range_steps(start, stop, step, False)
         if not math.isfinite(steps) or steps + 1 > MAX_AXIS_POINTS:
             raise _too_many(name, steps + 1, rng, sources)
-        count = int(math.floor(steps + 1e-9)) + 1 if stop >= start else 0
-        values = _round12(start + step * np.arange(count))
-    if count == 0:
+    values = range_points(start, stop, step, rng.geometric, steps)
+    if len(values) == 0:
         raise PerfError(sources.diag("empty-sweep", f"the range of '{name}' has no values (it ends before it starts)",
                                      rng.span))
     unit, scale = _display_unit([rng.start, rng.stop], start_dim, list(values), block, blocks)

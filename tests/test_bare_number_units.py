@@ -69,12 +69,12 @@ error[unit-mismatch]: 'peak_fp16' is declared as FLOP/s but its formula gives co
    |                       ^^^^^^^^
    = note: declared at {GPU_PERF}:{_line_of(GPU_PERF, "    peak_fp16: FLOP/s")}:16
    = in: hardware.my_h200.peak_fp16
-   = help: write it with a unit of FLOP/s, e.g. `peak_fp16 = 989.4e12 FLOP/s`
+   = help: '989.4e12' has no unit: write the one meant, e.g. `peak_fp16 = 989.4 TFLOP/s` (989.4e12 read in FLOP/s)
 
 1 error
 """)
     # The help's line as written is the same figure as the datasheet's 989.4 TFLOP/s: the file checks.
-    fixed = H200.replace("peak_fp16       = 989.4e12 ", "peak_fp16 = 989.4e12 FLOP/s")
+    fixed = H200.replace("peak_fp16       = 989.4e12 ", "peak_fp16 = 989.4 TFLOP/s")
     status, out, err = run(tmp_path, monkeypatch, capsys, fixed, "check", "--no-cache", "f.perf")
     assert (status, out, err.startswith("ok: 2 files, 2 blocks, 0 reports (")) == (0, "", True)
 
@@ -96,7 +96,9 @@ def test_bare_numbers_take_the_unit_the_cell_is_declared_in(tmp_path, monkeypatc
     assert (status, out) == (1, "")
     assert [line for line in err.splitlines() if line.startswith(("error", "  = help"))] == [
         "error[unit-mismatch]: 'g' is declared as GB/s (byte/s) but its formula gives count",
-        "  = help: write it with a unit of byte/s, e.g. `g = 4_800 GB/s`",
+        # Read in SI and in the unit declared, as --set's help reads it (overrides.bare_number_help).
+        "  = help: '4_800' has no unit: write the one meant, e.g. `g = 4800 B/s` (4_800 read in byte/s) or "
+        "`g = 4_800 GB/s`",
         "error[unit-mismatch]: 'w' is declared as W but its formula gives count",
         "  = help: write it with a unit of W, e.g. `w = -3 W`",
         "error[unit-mismatch]: 'f' is declared as 1/s but its formula gives count",

@@ -301,3 +301,41 @@ def test_a_sweep_of_another_dimension_over_a_number_is_its_one_error(work, capsy
     assert code == 1 and err.startswith("error[unit-mismatch]: 'output_len' overrides inference.output_len (count) "
                                         "with swept values in s\n   --> x.perf:10:24\n")
     assert err.count("error[") == 1 and err.endswith("\n1 error\n")
+
+
+# -- an override of a formula that reads a sweep ---------------------------------------------------------------------
+
+OVER_A_SWEEPS_FORMULA = """\
+workload wl {
+    sweep batch = [1, 2, 4]
+    t = 2 s
+    tput = batch / t
+}
+workload kid extends wl { tput = 5 GB }
+"""
+TPUT_OVERRIDDEN = """\
+error[unit-mismatch]: 'tput' overrides wl.tput (1/s) with byte
+  --> x.perf:6:34
+  |
+6 | workload kid extends wl { tput = 5 GB }
+  |                                  ^^^^
+  = note: wl.tput is defined at x.perf:4:5
+  = in: workload.kid.tput
+  = help: an override keeps the dimension of the cell it replaces
+
+1 error
+"""
+
+
+def test_an_override_of_a_formula_that_reads_a_sweep_keeps_its_type(work, capsys):
+    # Before: ok (exit 0), with or without a report, and `eval` showed `workload.tput [B]` of 5000000000: the
+    # formula's type, read without a report, stood unknown where it reads a sweep (`batch`).
+    assert check(OVER_A_SWEEPS_FORMULA, capsys, work) == (1, TPUT_OVERRIDDEN)
+    # As over a formula that reads a number (`batch = 3`): the same one error.
+    assert check(OVER_A_SWEEPS_FORMULA.replace("sweep batch = [1, 2, 4]", "batch = 3"), capsys, work) == \
+        (1, TPUT_OVERRIDDEN)
+    with_report = OVER_A_SWEEPS_FORMULA + "report r {\n    workload = kid\n    show workload.tput\n}\n"
+    assert check(with_report, capsys, work) == (1, TPUT_OVERRIDDEN)
+    assert run(["eval", "x.perf"], capsys) == (1, TPUT_OVERRIDDEN)
+    # An override of the formula's type checks clean: 5 per second.
+    assert check(OVER_A_SWEEPS_FORMULA.replace("tput = 5 GB", "tput = 5 s^-1"), capsys, work) == (0, "ok")

@@ -215,21 +215,24 @@ def test_a_set_of_a_boolean_or_keyword_as_a_cell_says_it_is_none(work, capsys, n
         + "\n1 error\n")
 
 
-@pytest.mark.parametrize("given, message, hint", [
-    ("blk.x=true", "--set blk.x: 'true' is a boolean, but 'blk.x' is byte/s",
+@pytest.mark.parametrize("given, message, defined, hint", [
+    ("blk.x=true", "--set blk.x: 'true' is a boolean, but 'blk.x' is byte/s", len("hardware blk { ") + 1,
      'give a number, e.g. --set blk.x="1 GB/s"'),
-    ('blk.x="fast"', "--set blk.x: '\"fast\"' is a string, but 'blk.x' is byte/s",
+    ('blk.x="fast"', "--set blk.x: '\"fast\"' is a string, but 'blk.x' is byte/s", len("hardware blk { ") + 1,
      'give a number, e.g. --set blk.x="1 GB/s"'),
-    ("blk.f=1", "--set blk.f: '1' is a number, but 'blk.f' is a boolean",
+    ("blk.f=1", "--set blk.f: '1' is a number, but 'blk.f' is a boolean", len("hardware blk { x = 1 GB/s; ") + 1,
      "a boolean is written true or false, e.g. --set blk.f=true"),
 ])
-def test_a_command_line_set_of_another_kind_over_a_literal_is_bad_usage(work, capsys, given, message, hint):
+def test_a_command_line_set_of_another_kind_over_a_literal_is_bad_usage(work, capsys, given, message, defined, hint):
     # Before: exit status 0, the table showing `true` for a bandwidth (a --set was compared with the cell it replaces
-    # only where that cell was a parent's, as for `extends`).
+    # only where that cell was a parent's, as for `extends`). Located at the value, as over a formula.
     (work / "o.perf").write_text('hardware blk { x = 1 GB/s; f = true; label = "A" }\n'
                                  "report r { hardware = blk; show hardware.x, hardware.f, hardware.label }\n")
     code, err = run(["eval", "o.perf", "--set", given], capsys)
-    assert (code, err) == (2, f"error[unit-mismatch]: {message}\n  = help: {hint}\n"
+    target, _, value = given.partition("=")
+    assert (code, err) == (2, f"error[unit-mismatch]: {message}\n  --> --set {target}:1:1\n  |\n1 | {value}\n"
+                              f"  | {'^' * len(value)}\n  = note: the cell is defined at o.perf:1:{defined}\n"
+                              f"  = in: hardware.{target}\n  = help: {hint}\n"
                               "  = help: an override keeps the type of the cell it replaces\n\n1 error\n")
     code, err = run(["eval", "o.perf", "--set", "blk.label=true", "--set", "blk.f=false"], capsys)
     assert code == 0, err                                  # a string setting takes `true` as its text

@@ -140,6 +140,12 @@ def test_a_bare_number_for_a_time_is_shown_in_the_cells_unit_and_the_one_below(s
     # Before: `e.g. --set my_online.ttft_target="1000 s"`, 16 minutes where 1000 ms was meant.
     assert run(["eval", "plan.perf", "--set", "ttft_target=1000"], capsys) == (2, "", """\
 error[unit-mismatch]: --set ttft_target: '1000' is count, but 'my_online.ttft_target' is s
+  --> --set ttft_target:1:1
+  |
+1 | 1000
+  | ^^^^
+  = note: the cell is defined at plan.perf:3:5
+  = in: workload.my_online.ttft_target
   = help: '1000' has no unit: write the one meant, e.g. --set my_online.ttft_target="1000 ms" or \
 --set my_online.ttft_target="1000 s"
 
@@ -151,6 +157,12 @@ def test_a_quantity_for_a_count_is_told_the_plain_number(served, capsys):
     # Before: `e.g. --set my_online.seq_len="1024 count"`.
     assert run(["eval", "plan.perf", "--set", "seq_len=1024 token"], capsys) == (2, "", """\
 error[unit-mismatch]: --set seq_len: '1024 token' is token, but 'my_online.seq_len' is count
+  --> --set seq_len:1:1
+  |
+1 | 1024 token
+  | ^^^^^^^^^^
+  = note: the cell is defined at plan.perf:12:5
+  = in: workload.my_online.seq_len
   = help: 'my_online.seq_len' is a plain count: give the number alone, e.g. --set my_online.seq_len=1024
 
 1 error
@@ -162,6 +174,12 @@ def test_a_bare_number_over_a_swept_range_gets_an_example_with_the_unit(served, 
     # no example: a range's ends now give the cell its dimension, as a list's values do.
     assert run(["eval", "plan.perf", "--set", "request_rate=5"], capsys) == (2, "", """\
 error[unit-mismatch]: --set request_rate: '5' is count, but 'my_online.request_rate' is request/s
+  --> --set request_rate:1:1
+  |
+1 | 5
+  | ^
+  = note: the cell is defined at plan.perf:13:11
+  = in: workload.my_online.request_rate
   = help: give it a unit of request/s, e.g. --set my_online.request_rate="5 request/s"
 
 1 error

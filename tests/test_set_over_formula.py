@@ -82,15 +82,47 @@ def test_a_set_over_a_formula_is_held_to_the_formulas_type(work, capsys, given, 
 
 
 def test_its_words_are_those_of_a_set_over_a_literal(work, capsys):
+    # Both located at the value, the cell's place in a note (the literal's case had no `-->` line, note or path).
     code, _, over_literal = run(["eval", "c.perf", "--set", "wl.t=5 GB"], capsys)
-    assert code == 2 and over_literal.splitlines()[:2] == [
-        "error[unit-mismatch]: --set wl.t: '5 GB' is byte, but 'wl.t' is s",
-        '  = help: give it a unit of s, e.g. --set wl.t="5 s"']
+    assert (code, over_literal) == (2, """\
+error[unit-mismatch]: --set wl.t: '5 GB' is byte, but 'wl.t' is s
+  --> --set wl.t:1:1
+  |
+1 | 5 GB
+  | ^^^^
+  = note: the cell is defined at c.perf:3:3
+  = in: workload.wl.t
+  = help: give it a unit of s, e.g. --set wl.t="5 s"
+
+1 error
+""")
     code, _, over_formula = run(["eval", "c.perf", "--set", "wl.tput=5 GB"], capsys)
-    assert code == 2 and [line for line in summary(over_formula) if not line.startswith(("  -->", "  = note",
-                                                                                          "  = in"))] == [
-        "error[unit-mismatch]: --set wl.tput: '5 GB' is byte, but 'wl.tput' is 1/s",
-        '  = help: give it a unit of 1/s, e.g. --set wl.tput="5 s^-1"']
+    assert (code, over_formula) == (2, f"""\
+error[unit-mismatch]: --set wl.tput: '5 GB' is byte, but 'wl.tput' is 1/s
+  --> --set wl.tput:1:1
+  |
+1 | 5 GB
+  | ^^^^
+  = note: the cell is {TPUT_DEFINED}
+  = in: workload.wl.tput
+  = help: give it a unit of 1/s, e.g. --set wl.tput="5 s^-1"
+
+1 error
+""")
+
+
+@pytest.mark.parametrize("given, caret", [
+    ("wl.t=2 s, 5 GB", (len("2 s, ") + 1, "^^^^")),     # a list: at the value of another dimension
+    ("wl.t=true", (1, "^^^^")),                 # another kind (overrides._check_literal_kind)
+])
+def test_a_set_over_a_literal_is_located_at_its_value(work, capsys, given, caret):
+    target, _, text = given.partition("=")
+    code, _, err = run(["eval", "c.perf", "--set", given], capsys)
+    column, marks = caret
+    assert code == 2
+    assert err.splitlines()[1:7] == [f"  --> --set {target}:1:{column}", "  |", f"1 | {text}",
+                                     f"  | {' ' * (column - 1)}{marks}", "  = note: the cell is defined at c.perf:3:3",
+                                     f"  = in: workload.{target}"]
 
 
 @pytest.mark.parametrize("command", [["explain", "c.perf", "wl.tput"], ["plot", "c.perf", "-o", "out.png"]])
@@ -162,6 +194,26 @@ def test_a_formula_the_report_does_not_read_is_held_where_its_type_is_known(work
                             "  = note: the cell is `3 / 1 s` at u.perf:1:14",
                             "  = in: hardware.h.rate",
                             '  = help: give it a unit of 1/s, e.g. --set h.rate="3 s^-1"']
+
+
+UNREAD = SPEC.replace("  n = batch * 2\n", "  n = batch * 2\n  u = batch / t\n")     # u: 1/s, shown by no report
+
+
+@pytest.mark.parametrize("value", ["5 GB", "5 GB, 6 GB", "5 GB .. 7 GB by 1 GB"])
+def test_a_sweep_over_a_formula_the_report_does_not_read_is_held_as_one_value_is(work, capsys, value):
+    # Before: a single value was refused (exit 2), but a list or a range made an axis `u [GB]` and printed its rows,
+    # exit 0: the unread overrides checked were those that are no sweep.
+    (work / "u.perf").write_text(UNREAD)
+    code, out, err = run(["eval", "u.perf", "--set", f"wl.u={value}"], capsys)
+    assert (code, out) == (2, "")
+    assert summary(err) == [f"error[unit-mismatch]: --set wl.u: '{value}' is byte, but 'wl.u' is 1/s",
+                            "  --> --set wl.u:1:1",
+                            "  = note: the cell is `batch / t` at u.perf:6:3",
+                            "  = in: workload.wl.u",
+                            '  = help: give it a unit of 1/s, e.g. --set wl.u="5 s^-1"']
+    # Swept in its own type, it is an axis of the report.
+    code, out, err = run(["eval", "u.perf", "--set", "wl.u=5 s^-1, 6 s^-1", "--format", "csv"], capsys)
+    assert (code, err, out.splitlines()[0]) == (0, "", "batch,u [s^-1],workload.tput [1/s],workload.n,workload.f")
 
 
 # -- where the formula's type is not known, nothing is made up ---------------------------------------------------------

@@ -18,6 +18,12 @@ from perfdsl.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = str(REPO / "reports" / "example.perf")
+AMPERE = REPO / "hardware" / "ampere_workstation.perf"
+
+
+def _line_of(path: Path, start: str) -> int:
+    """The 1-based line of `path` that starts with `start` (the place a diagnostic names, found, not copied)."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(start))
 
 
 def run(argv: list[str], capsys) -> tuple[int, str]:
@@ -41,10 +47,18 @@ def run(argv: list[str], capsys) -> tuple[int, str]:
      "'4800' has no unit: write the one meant, e.g. --set rtx_a5000.mem_bw=\"4800 B/s\" or "
      '--set rtx_a5000.mem_bw="4800 GB/s"', "rtx_a5000.mem_bw=4800 GB/s"),
 ])
-def test_a_set_in_another_dimension_is_helped_with_a_value_that_parses(capsys, given, message, hint, followed):
+def test_a_set_in_another_dimension_is_helped_with_a_value_that_parses(capsys, monkeypatch, given, message, hint,
+                                                                      followed):
+    monkeypatch.chdir(REPO)             # the note names the library file relative to the working folder
     code, err = run(["eval", EXAMPLE, "--set", given], capsys)
-    target = given.partition("=")[0]
-    assert (code, err) == (2, f"error[unit-mismatch]: --set {target}: {message}\n  = help: {hint}\n\n1 error\n")
+    target, _, value = given.partition("=")
+    cell = target.partition(".")[2]
+    line = _line_of(AMPERE, f"    {cell} ")
+    # Located at the value, as a --set over a formula is (tests/test_set_over_formula.py).
+    assert (code, err) == (2, f"error[unit-mismatch]: --set {target}: {message}\n  --> --set {target}:1:1\n  |\n"
+                              f"1 | {value}\n  | {'^' * len(value)}\n"
+                              f"  = note: the cell is defined at hardware/ampere_workstation.perf:{line}:5\n"
+                              f"  = in: hardware.{target}\n  = help: {hint}\n\n1 error\n")
     assert run(["eval", EXAMPLE, "--set", followed], capsys) == (0, "")     # the help, followed, is taken
 
 

@@ -307,6 +307,14 @@ def test_unknown_unit_hints_mend_rates_and_case(text, hint):
     assert info.value.hint == hint
 
 
+HOPPER = Path(__file__).resolve().parent.parent / "hardware" / "hopper.perf"
+
+
+def _line_of(path: Path, start: str) -> int:
+    """The 1-based line of `path` that starts with `start` (the place a diagnostic names, found, not copied)."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(start))
+
+
 def _set_error(capsys, value: str) -> str:
     from perfdsl import cli
 
@@ -316,9 +324,16 @@ def _set_error(capsys, value: str) -> str:
     return capsys.readouterr().err
 
 
-def test_a_set_value_of_bytes_for_a_bandwidth_is_told_the_rate_with_its_own_prefix(capsys):
+def test_a_set_value_of_bytes_for_a_bandwidth_is_told_the_rate_with_its_own_prefix(capsys, monkeypatch):
+    monkeypatch.chdir(HOPPER.parent.parent)     # the note names the library file relative to the working folder
     assert _set_error(capsys, "3.35 TB") == (
         "error[unit-mismatch]: --set h100_sxm5.mem_bw: '3.35 TB' is byte, but 'h100_sxm5.mem_bw' is byte/s\n"
+        "  --> --set h100_sxm5.mem_bw:1:1\n"
+        "  |\n"
+        "1 | 3.35 TB\n"
+        "  | ^^^^^^^\n"
+        f"  = note: the cell is defined at hardware/hopper.perf:{_line_of(HOPPER, '    mem_bw ')}:5\n"
+        "  = in: hardware.h100_sxm5.mem_bw\n"
         "  = help: give it a unit of byte/s, e.g. --set h100_sxm5.mem_bw=\"3.35 TB/s\"\n"
         "\n"
         "1 error\n")

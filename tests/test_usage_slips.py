@@ -240,6 +240,100 @@ def test_one_sweep_in_two_spellings_is_taken_as_one(run):
                                 f"8,128,{RUNTIME_8_128!r}"]
 
 
+@pytest.mark.parametrize("first, second", [
+    ("seq=128 .. 256 by *2", "seq=128,256"),
+    ("seq=[128, 256]", "seq=128 .. 256 by 128"),
+    ("seq=128 .. 256 by 128", "seq=[128, 256.0]"),
+])
+def test_a_range_and_the_list_of_its_values_are_one_value(run, first, second):
+    # Before: error[bad-option] '--set seq="128 .. 256 by *2" and --set seq=128,256 set 'seq' to different values'.
+    code, out, err = run("eval", "prog.perf", "--set", first, "--set", second, "--set", "batch=8", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}",
+                                f"8,256,{2 * RUNTIME_8_128!r}"]
+    code, _, err = run("eval", "prog.perf", "--set", first, "--set", "seq=128,256,512")
+    assert (code, err.splitlines()[0].endswith("set 'seq' to different values")) == (2, True)
+
+
+def test_a_range_of_quantities_compares_by_its_values(run):
+    code, out, err = run("eval", "prog.perf", "--set", "batch=8", "--set", "seq=128",
+                         "--set", "gpu1.peak=100 TFLOP/s .. 200 TFLOP/s by 100 TFLOP/s", "--set",
+                         "gpu1.peak=0.1 PFLOP/s, 200e12 FLOP/s", "--format", "csv")
+    assert (code, err) == (0, "")
+    # (the last value given is the one used: its first unit is the column's)
+    assert out.splitlines() == ["peak [PFLOP/s],batch,seq,prefill.runtime [ms]",
+                                f"0.1,8,128,{RUNTIME_8_128!r}", f"0.2,8,128,{RUNTIME_8_128 / 2!r}"]
+
+
+LABELLED = PROGRAM.replace("    peak = 100 TFLOP/s\n", '    peak = 100 TFLOP/s\n    label = "A"\n').replace(
+    "show prefill.runtime in ms", "show prefill.runtime in ms, hardware.label as device")
+
+
+@pytest.mark.parametrize("first, second", [
+    ('gpu1.label=B', 'gpu1.label="B"'),
+    ('gpu1.label="B"', 'gpu1.label=B'),
+    ('gpu1.label=B,C', 'gpu1.label="B","C"'),
+])
+def test_a_bare_word_and_the_same_quoted_string_are_one_value(run, tmp_path, first, second):
+    # Before: error[bad-option] "--set gpu1.label=B and --set 'gpu1.label="B"' set 'gpu1.label' to different values".
+    (tmp_path / "prog.perf").write_text(LABELLED)
+    code, out, err = run("eval", "prog.perf", "--set", first, "--set", second, "--set", "batch=8", "--set",
+                         "seq=128", "--format", "csv")
+    assert (code, err) == (0, "")
+    if "C" in first:        # a list sweeps the string cell
+        assert out.splitlines() == ["label,batch,seq,prefill.runtime [ms],device"] + [
+            f"{label},8,128,{RUNTIME_8_128!r},{label}" for label in ("B", "C")]
+    else:
+        assert out.splitlines() == ["batch,seq,prefill.runtime [ms],device", f"8,128,{RUNTIME_8_128!r},B"]
+    code, _, err = run("eval", "prog.perf", "--set", first, "--set", 'gpu1.label="D"')
+    assert (code, err.splitlines()[0].endswith("set 'gpu1.label' to different values")) == (2, True)
+
+
+def test_a_role_named_bare_and_quoted_is_one_value_and_the_quotes_are_said(run):
+    # Before: "--set hardware=gpu1 and --set 'hardware="gpu1"' set 'hardware' to different values"; now the value
+    # used (the last) is refused as it is alone: a role takes the bare name.
+    code, out, err = run("eval", "prog.perf", "--set", "hardware=gpu1", "--set", 'hardware="gpu1"')
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == "error[quoted-role]: 'hardware' is the string \"gpu1\", but a formula reads the " \
+                                  "role 'hardware'"
+    code, out, err = run("eval", "prog.perf", "--set", 'hardware="gpu1"', "--set", "hardware=gpu1", "--set",
+                         "batch=8", "--set", "seq=128", "--format", "csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["batch,seq,prefill.runtime [ms]", f"8,128,{RUNTIME_8_128!r}"]
+
+
+# ---- a role set to a name that is no block but a cell of the report --------------------------------------------
+
+@pytest.mark.parametrize("role, value, what, takes", [
+    ("model", "model", "the role itself", "the role 'model' takes a model block; available: m1"),
+    ("workload", "workload", "the role itself", "the role 'workload' takes a workload block; available: grid"),
+    ("model", "hardware", "the role 'hardware'", "the role 'model' takes a model block; available: m1"),
+])
+def test_a_role_set_to_a_cell_of_the_report_is_bad_usage(run, role, value, what, takes):
+    # Before: error[cycle] (`model = model` read itself) and error[unbound-role] at the report's lines, exit status
+    # 1 as for a broken spec; `--set model=hardware`: error[block-as-value] and error[unbound-role], exit 1.
+    code, out, err = run("eval", "prog.perf", "--set", f"{role}={value}")
+    assert (code, out, err) == (2, "", f"""\
+error[unknown-block]: no block named '{value}'
+  --> --set {role}:1:1
+  |
+1 | {value}
+  | {'^' * len(value)}
+  = note: inside report 'example' the bare name '{value}' reads the report's own cell, {what}, before any block
+  = in: report.example.{role}
+  = help: {takes}
+
+1 error
+""")
+
+
+def test_a_role_swept_over_a_cell_of_the_report_is_bad_usage_at_that_value(run):
+    code, out, err = run("explain", "prog.perf", "prefill.runtime", "--set", "model=m1,model")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[:5] == ["error[unknown-block]: no block named 'model'", "  --> --set model:1:4", "  |",
+                                    "1 | m1,model", "  |    ^^^^^"]
+
+
 def test_one_at_value_in_two_spellings_is_taken_as_one(run):
     code, out, err = run("explain", "prog.perf", "prefill.runtime", "--at", "batch=8", "--at", "batch=8.0")
     assert (code, err) == (0, "")
