@@ -21,7 +21,7 @@ MODEL_CELLS = ["hidden", "layers", "heads", "kv_heads", "ffn", "vocab", "head_di
                "matmul_flops_per_token_linear", "attn_flops_per_token_per_ctx", "kv_expanded_elems_per_layer_token",
                "kv_window", "window_layers", "global_layers"]
 GPU_CELLS = ["matmul_efficiency", "attention_efficiency", "bandwidth_efficiency", "mem_bw", "peak_fp16",
-             "interconnect_bw", "mem_size", "tdp", "nvlink_bw", "nvlink_domain", "nvlink_mesh_links", "scaleout_bw"]
+             "interconnect_bw", "mem_visible", "tdp", "nvlink_bw", "nvlink_domain", "nvlink_mesh_links", "scaleout_bw"]
 
 A = W = KV = 2.0                      # bytes per element: fp16 activations, weights, KV cache
 KERNEL_OVERHEAD = 4e-6                # s per kernel (serving_grid)
@@ -158,6 +158,6 @@ def capacity(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     tokens_in_out = batch * seq + batch * out
     valid = ((heads / tp == np.floor(heads / tp))
              & ((kv_heads / tp == np.floor(kv_heads / tp)) | (tp / kv_heads == np.floor(tp / kv_heads))))
-    return {"ttft": prefill_runtime, "tpot": step_time, "e2e": e2e, "memory": peak, "fits": peak <= x["mem_size"],
+    return {"ttft": prefill_runtime, "tpot": step_time, "e2e": e2e, "memory": peak, "fits": peak <= x["mem_visible"],
             "energy_per_token": x["tdp"] * e2e * tp / tokens_in_out, "total_token_throughput": tokens_in_out / e2e,
             "valid": valid}

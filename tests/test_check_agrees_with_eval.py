@@ -128,17 +128,17 @@ error[missing-input]: hardware 'my_l40s' (which extends 'gpu') does not give its
 
 
 def test_a_bundled_gpu_copy_without_its_memory_size_fails_check_as_eval_does(work, capsys):
-    # memory.fits reads mem_size in both values of its `if`, and the KV pool in both values of its own: every
-    # point reads it. Before: check said ok (exit 0), eval failed with "which every sweep point needs" beside "read
-    # only where the `if` ... chooses it".
-    (work / "r.perf").write_text(_l40s(lambda block: re.sub(r"\n    mem_size = 48 GB[^\n]*", "", block)))
+    # memory.fits reads mem_visible (= mem_size here) in both values of its `if`, and the KV pool in both values of
+    # its own: every point reads it. Before: check said ok (exit 0), eval failed with "which every sweep point needs"
+    # beside "read only where the `if` ... chooses it".
+    (work / "r.perf").write_text(_l40s(lambda block: re.sub(r"\n    mem_size = 48 GiB[^\n]*", "", block)))
     expected = _missing_mem_size("r.perf") + "\n1 error\n"
     assert run(["check", "r.perf"], capsys) == (1, expected)
     assert run(["eval", "r.perf"], capsys) == (1, expected)
 
 
 def test_a_misspelt_memory_size_is_the_missing_input_and_the_near_miss(work, capsys):
-    (work / "r.perf").write_text(_l40s(lambda block: block.replace("mem_size = 48 GB", "mem_sise = 48 GB")))
+    (work / "r.perf").write_text(_l40s(lambda block: block.replace("mem_size = 48 GiB", "mem_sise = 48 GiB")))
     code, err = run(["check", "r.perf"], capsys)
     assert code == 1
     assert err.startswith(_missing_mem_size("r.perf") + "\nwarning[unread-cell]: 'mem_sise' is not a cell of 'ada' "

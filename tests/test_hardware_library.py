@@ -41,6 +41,9 @@ BASE_INPUTS = {
 # What the part computes in at all: bf16 = true, false on Volta and Turing (gpus.csv: "BF16 N/A").
 BASE_FEATURES = {"bf16"}
 BASE_FORMULAS = {"interconnect_bw", "idle_power", "peak_fp4"}   # peak_fp4 = peak_fp16 where a part has no FP4
+# The total the driver reports, mem_size less what the driver keeps (0 B where no source gives the reported total):
+# what engines size their KV pool from.
+BASE_FORMULAS |= {"mem_visible", "mem_reserved"}
 # Cells a cost model needs that datasheets lack: defaults in the base block (costmodels/README.md, "Calibration").
 BASE_DEFAULTS = {"matmul_efficiency", "attention_efficiency", "bandwidth_efficiency"}
 # Carrying across GPUs (issue 13): the memory type as a declared choice, and the formulas over it and the power per SM
@@ -111,6 +114,7 @@ OPTIONAL_MISSING = {
     "pcie_lanes": {"rtx_3090", "rtx_4090", "a30", "v100_sxm2_32gb", "b200", "a10g", "gb200", "gh200"},
 }
 
+GiB = 2**30
 MiB = 2**20
 KiB = 2**10
 
@@ -121,7 +125,7 @@ SPOT_CHECKS = [
     ("rtx_a5000.peak_fp8", 222.2e12 / 2),         # no FP8 on Ampere: the FP16 rate
     ("rtx_a5000.peak_fp32", 27.8e12),
     ("rtx_a5000.sm_count", 8192 / 128),           # 8,192 CUDA cores / 128 per GA10x SM
-    ("rtx_a5000.mem_size", 24e9),
+    ("rtx_a5000.mem_size", 24 * GiB),              # a DRAM capacity's "GB" is 2^30 byte (JEDEC)
     ("rtx_a5000.mem_bw", 768e9),
     ("rtx_a5000.tdp", 230),                        # total board power
     ("rtx_a5000.pcie_bw", 64e9 / 2),               # Gen4 x16, 64 GB/s bidirectional
@@ -129,7 +133,7 @@ SPOT_CHECKS = [
     ("rtx_a5000.interconnect_bw", 112.5e9 / 2),
     ("rtx_a6000.peak_fp16", 154.8e12),             # 309.7 sparse
     ("rtx_a6000.peak_int8", 309.7e12),
-    ("rtx_a6000.mem_size", 48e9),
+    ("rtx_a6000.mem_size", 48 * GiB),
     ("rtx_a6000.tdp", 300),
     ("rtx_a6000.boost_clock", 1800e6),
     ("rtx_a6000.l2_size", 6 * MiB),
@@ -144,12 +148,14 @@ SPOT_CHECKS = [
     ("a30.peak_tf32", 165e12 / 2),                 # "165 TFLOPS of TF32" is sparse
     ("a30.l2_size", 24576 * KiB),
     ("a30.mem_bw", 933e9),
+    ("a30.mem_visible", 24060 * MiB),              # "24 (24060 MiB reported)"
     ("a100_40gb_sxm4.peak_fp16", 624e12 / 2),
     ("a100_40gb_sxm4.peak_int8", 1248e12 / 2),
     ("a100_40gb_sxm4.mem_bw", 1555e9),
     ("a100_40gb_sxm4.l2_size", 41943040),          # deviceQuery
     ("a100_40gb_sxm4.interconnect_bw", 600e9 / 2),  # NVLink3 600, 300 + 300 per direction
-    ("a100_80gb_sxm4.mem_size", 80e9),
+    ("a100_80gb_sxm4.mem_size", 80 * GiB),
+    ("a100_80gb_sxm4.mem_visible", 80 * GiB),      # no reported total given: = mem_size
     ("a100_80gb_sxm4.mem_bw", 2039e9),
     ("a100_80gb_pcie.mem_bw", 1935e9),
     ("a100_80gb_pcie.tdp", 300),                   # disputed: 300 | 250
@@ -171,6 +177,9 @@ SPOT_CHECKS = [
     ("rtx_4090.peak_int8", 660.6e12),
     ("rtx_4090.l2_size", 73728 * KiB),
     ("rtx_4090.tdp", 450),
+    ("rtx_4090.mem_visible", 24564 * MiB),         # nvidia-smi: "23859MiB / 24564MiB"
+    ("h100_sxm5.mem_size", 80 * GiB),              # "80 GB" of HBM3: 80 x 2^30 = 85,899,345,920 byte
+    ("h100_sxm5.mem_visible", 85_520_809_984),     # NVML's total, the H100 optimum-benchmark log: 81,559 MiB
     ("h100_sxm5.mem_bw", 3350e9),
     ("h100_sxm5.peak_fp16", 989.4e12),             # 1979 sparse
     ("h100_sxm5.peak_fp8", 1978.9e12),             # 3958 sparse
@@ -182,10 +191,12 @@ SPOT_CHECKS = [
     ("h100_pcie.peak_fp16", 756.5e12),
     ("h100_pcie.tdp", 350),                        # disputed: 350 | 300-350
     ("h100_pcie.interconnect_bw", 600e9 / 2),      # NVLink bridge 600
-    ("h200_sxm.mem_size", 141e9),
+    ("h200_sxm.mem_size", 141 * GiB),
+    ("h200_sxm.mem_visible", 143771 * MiB),        # nvidia-smi: "0MiB / 143771MiB"
     ("h200_sxm.mem_bw", 4800e9),
     ("h200_sxm.peak_fp8", 1978.9e12),
-    ("b200.mem_size", 1440e9 / 8),                 # DGX B200: 1,440 GB / 8 GPUs
+    ("b200.mem_size", 1440 * GiB / 8),             # DGX B200: 1,440 GB / 8 GPUs
+    ("b200.mem_visible", 183359 * MiB),            # nvidia-smi: "166593MiB / 183359MiB"
     ("b200.mem_bw", 64e12 / 8),                    # DGX B200: 64 TB/s / 8 GPUs
     ("b200.peak_fp8", 9000e12 / 2),
     ("b200.peak_fp4", 18000e12 / 2),               # gpus.csv: "FP4 9000 (18000 sparse)"
@@ -208,7 +219,7 @@ SPOT_CHECKS = [
     ("mi250x.sm_count", 220 / 2),                  # compute units: 220 per package, 110 per GCD
     ("mi250x.peak_fp16", 383e12 / 2),
     ("mi250x.peak_tf32", 95.7e12 / 2),             # no TF32: the FP32 matrix rate
-    ("mi250x.mem_size", 128e9 / 2),                # 64 GB per GCD
+    ("mi250x.mem_size", 128 * GiB / 2),            # 64 GB per GCD
     ("mi250x.mem_bw", 3200e9 / 2),
     ("mi250x.tdp", 560 / 2),                       # half the module's 560 W (disputed: 500 | 560)
     ("mi250x.nvlink_bw", 8 * 50e9 * 2 / 2),        # 8 Infinity Fabric links x 50 GB/s x 2 directions = 800 per package
@@ -221,7 +232,7 @@ SPOT_CHECKS = [
     # issue 12's parts
     ("gb200.peak_fp16", 2500e12),                  # Klockwood, GB200 at 1,200 W: 2500 dense (5000 sparse)
     ("gb200.peak_fp4", 10000e12),
-    ("gb200.mem_size", 13.4e12 / 72),              # 13.4 TB over the 72 GPUs of an NVL72
+    ("gb200.mem_size", 13400 * GiB / 72),          # 13.4 TB (72 x 186 GB) over the 72 GPUs of an NVL72
     ("gb200.interconnect_bw", 1800e9 / 2),
     ("gb200.nvlink_domain", 72),
     ("rtx_pro_6000_blackwell.peak_fp4", 4000e12 / 2),   # "4,000 AI TOPS" FP4 sparse
@@ -242,7 +253,7 @@ SPOT_CHECKS = [
     ("rtx_3090_ti.peak_fp16", 160e12 / 2),         # FP32 accumulate: half the FP16-accumulate rate
     ("rtx_3080.peak_fp16", 119e12 / 2),
     ("rtx_3070.mem_bw", 448e9),                    # two spec pages (fudzilla's 16 Gbps would give 512)
-    ("mi325x.mem_size", 256e9),
+    ("mi325x.mem_size", 256 * GiB),
     ("mi355x.peak_fp4", 10000e12),                 # "up to 10 PFLOPS FP4" (rounded in the source)
     # The NVLink domain: bridged PCIe cards join pairs, SXM/OAM boards eight, NVL72 seventy-two; a part without
     # NVLink is a domain of one. A fully connected Infinity Fabric mesh gives its links per GPU.

@@ -240,11 +240,12 @@ def test_the_ml_energy_vllm_runs_within_the_documented_error():
     """reports/serving_mlenergy.perf beside ML.ENERGY's six vLLM runs of Llama-3-8B on one A100-SXM4-40GB at Poisson
     rates 1-6 per second: with the two cells fitted on all six (in-sample; costmodels/README.md "Serving modes" gives
     the leave-one-rate-out and the held-out errors), requests per second within 11% at every rate and 4.5% on
-    average (4.2%), latency per request within 17% and 6% on average (5.5%); the model saturates above 5.4
-    requests/s."""
+    average (4.1%), latency per request within 18% (17.4% at rate 6, saturated) and 6% on average (5.9%); the model
+    saturates above 5.5 requests/s. (With the A100's 40 GiB read as 40e9 byte, the pool held 233 sequences at rate 6,
+    not vLLM's max_num_seqs of 256: latency 12.4% there, 5.3% on average.)"""
     errors, result = ml_energy_errors("Meta-Llama-3-8B-Instruct", "serving_mlenergy")
     assert errors["request_throughput"].max() < 0.11 and errors["request_throughput"].mean() < 0.045
-    assert errors["e2e_latency"].max() < 0.17 and errors["e2e_latency"].mean() < 0.06
+    assert errors["e2e_latency"].max() < 0.18 and errors["e2e_latency"].mean() < 0.06
     assert list(result.column("online_serving.saturated")) == [False] * 5 + [True]
 
 

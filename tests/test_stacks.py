@@ -50,7 +50,7 @@ def test_kv_pool_is_the_memory_fraction_less_the_rest_or_of_the_free_memory():
     result = perfdsl.load(CHECKS).evaluate("llama_memory")
     got = {row["stack"]: row for row in result.records()}
     vllm, trt = got["vllm"], got["trtllm"]
-    mem = 80e9                                               # a100_80gb_sxm4.mem_size, as marketed
+    mem = 80 * 2**30                  # a100_80gb_sxm4.mem_size: "80 GB" of HBM2e is 80 GiB; no reported total given
     assert vllm["pool [byte]"] == pytest.approx(0.9 * mem - vllm["non_kv [byte]"], rel=1e-12)
     assert trt["pool [byte]"] == pytest.approx(0.9 * (mem - trt["non_kv [byte]"]), rel=1e-12)
     # Llama-3.1-8B: 32 layers x 8 KV heads x 128 x (K and V) x 2 byte = 131,072 byte per token.
@@ -58,6 +58,32 @@ def test_kv_pool_is_the_memory_fraction_less_the_rest_or_of_the_free_memory():
     # Whole pages of 16 tokens (vLLM's block_size), and TensorRT-LLM's 64.
     assert vllm["tokens"] == 16 * (vllm["pool [byte]"] // (131072 * 16))
     assert trt["tokens"] == 64 * (trt["pool [byte]"] // (131072 * 64))
+
+
+def test_vllm_sizes_its_kv_pool_on_an_h100_from_the_total_the_driver_reports(tmp_path):
+    """An "80 GB" H100 SXM has 80 GiB of HBM3 (a DRAM capacity's GB is 2^30 byte, JEDEC) and reports 85,520,809,984
+    byte = 81,559 MiB as its total (NVML's, ../shared/logs/01_optimum_benchmark: "gpu_vram_mb": 85520809984); vLLM's
+    pool is gpu_memory_utilization x that total less weights, activations and buffers. Before, mem_size was 80e9 byte
+    (GB read as 10^9) and the pool 0.9 x 80e9 less the rest: 420,320 tokens for Llama-3.1-8B, not 458,224."""
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        'workload w extends inference { batch = 1; seq_len = 1024; output_len = 128; lm_head_all_positions = false }\n'
+        'report r {\n    model = llama3_1_8b\n    hardware = h100_sxm5\n    stack = vllm\n    precision = bf16\n'
+        '    workload = w\n    show hardware.mem_size in byte as dram, hardware.mem_visible in byte as total,\n'
+        '         memory.non_kv in byte as non_kv, memory.kv_pool in byte as pool, memory.max_kv_tokens as tokens\n}\n')
+    (row,) = perfdsl.load(tmp_path / "r.perf").evaluate().records()
+    assert row["dram [byte]"] == 80 * 2**30 == 85_899_345_920
+    assert row["total [byte]"] == 81_559 * 2**20 == 85_520_809_984
+    weights = 2 * 8_030_261_248                                  # bf16 Llama-3.1-8B on one GPU
+    activations = 2 * 8192 * 4096 * 2 + 8192 * 14336 * 2 * 3     # the layer peak at vLLM's 8,192-token budget
+    buffers = 8.125 * 2**20                                      # vllm.cublas_workspace; the other buffers are 0
+    assert row["non_kv [byte]"] == weights + activations + buffers
+    assert row["pool [byte]"] == pytest.approx(0.9 * 85_520_809_984 - (weights + activations + buffers), rel=1e-12)
+    # Whole pages of 16 tokens of 131,072 byte (32 layers x 8 KV heads x 128 x K and V x 2 byte).
+    assert row["tokens"] == 16 * ((0.9 * 85_520_809_984 - (weights + activations + buffers)) // (131_072 * 16))
+    assert row["tokens"] == 458_224
 
 
 def test_decode_host_time_is_one_graph_launch_with_cuda_graphs_else_every_kernel():
@@ -72,20 +98,27 @@ def test_decode_host_time_is_one_graph_launch_with_cuda_graphs_else_every_kernel
 
 
 def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
-    # Llama-3.1-70B in fp8 on one 80 GB GPU: about 70.6 GB of weights (1 byte each, the embedding and LM head at
-    # 2), past vLLM's 0.9 x 80 GB = 72 GB once activations are added: no KV page, so vLLM would not start, while
-    # eager transformers (no pool) holds it all within 80 GB.
+    # Llama-3.1-70B in fp8 on one H100 (80 GiB, 85,520,809,984 byte reported): about 70.6 GB of weights (1 byte
+    # each, the embedding and LM head at 2) and the activations leave vLLM 0.9 x 85.52 GB less them, 2.6 GB, for KV
+    # pages: batch 1 fits. At batch 16 the activations of the logits of every position (the `inference` default)
+    # take it past vLLM's share: no KV page, so vLLM would not start ("No available memory for the cache blocks"),
+    # while eager transformers (no pool) holds batch 1 within the 85.52 GB. (With the total read as 80e9 byte, the
+    # pool was empty at batch 1 too.)
     (tmp_path / "r.perf").write_text(
         f'import "{REPO}/costmodels/transformer_inference.perf"\n'
         f'import "{REPO}/models/llama.perf"\n'
         f'import "{REPO}/hardware/hopper.perf"\n'
-        'workload w extends inference { batch = 1; seq_len = 1024; output_len = 128 }\n'
+        'workload w extends inference { sweep batch = [1, 16]; seq_len = 1024; output_len = 128 }\n'
         'report r {\n    model = llama3_1_70b\n    hardware = h100_sxm5\n    sweep stack = [vllm, hf_eager]\n'
         '    precision = fp8\n    workload = w\n'
-        '    show memory.kv_pool in GB as pool, memory.peak in GB as peak, memory.fits as fits\n}\n')
-    got = {row["stack"]: row for row in perfdsl.load(tmp_path / "r.perf").evaluate().records()}
-    assert got["vllm"]["pool [GB]"] == 0 and got["vllm"]["fits"] is False
-    assert got["hf_eager"]["peak [GB]"] < 80 and got["hf_eager"]["fits"] is True
+        '    show memory.kv_pool in byte as pool, memory.non_kv in byte as non_kv, memory.peak in GB as peak,\n'
+        '         memory.fits as fits\n}\n')
+    got = {(row["stack"], row["batch"]): row for row in perfdsl.load(tmp_path / "r.perf").evaluate().records()}
+    one = got[("vllm", 1)]
+    assert one["pool [byte]"] == pytest.approx(0.9 * 85_520_809_984 - one["non_kv [byte]"], rel=1e-12)
+    assert 0 < one["pool [byte]"] < 3e9 and one["fits"] is True
+    assert got[("vllm", 16)]["pool [byte]"] == 0 and got[("vllm", 16)]["fits"] is False
+    assert got[("hf_eager", 1)]["peak [GB]"] < 85.52 and got[("hf_eager", 1)]["fits"] is True
 
 
 def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_the_whole_batch(tmp_path):

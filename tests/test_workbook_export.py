@@ -56,8 +56,9 @@ def test_inputs_values_that_are_one_number_are_number_cells(example_book):
     # The cells the constraints read are inputs too: gpu.perf's datasheet bounds (mem_size, pcie_bw, nvlink_bw and
     # the peaks of each part: 7 on rtx_a5000, whose peak_int8 is open (no source), 8 on rtx_a6000) and
     # transformer.perf's layer-group bounds (window_layers, sliding_window, attention_chunk of both OPT models), and
-    # gpu.perf's bounds on the ring's links (nvlink_domain and nvlink_mesh_links of each of the two parts: 4)
-    assert kinds == {"int": 84 + 10 + 4, "float": 16 + 11, "bool": 24, "str": 6}
+    # gpu.perf's bounds on the ring's links (nvlink_domain and nvlink_mesh_links of each of the two parts: 4), and
+    # its bound on the memory the driver keeps (mem_reserved, 0 B on both parts: 2)
+    assert kinds == {"int": 84 + 10 + 4 + 2, "float": 16 + 11, "bool": 24, "str": 6}
 
 
 def test_inputs_keep_text_for_lists_ranges_and_strings_and_booleans_as_booleans(example_book):
@@ -285,7 +286,7 @@ def test_the_plots_sheet_pictures_a_row_where_every_shown_flag_is_true():
 def test_a_second_evaluation_of_a_program_lists_the_same_inputs(tmp_path, monkeypatch):
     """A notebook evaluates one Program again and again: a cell that varies along no axis is computed once per
     prepared report (evaluator.Constants), and the second evaluation's Inputs sheet lost every cell such a cell
-    reads (example.perf: 155 cells, then 6)."""
+    reads (example.perf: 157 cells, then 6)."""
     from perfdsl.workbook_export import export_workbook
 
     monkeypatch.chdir(REPO)
@@ -295,7 +296,7 @@ def test_a_second_evaluation_of_a_program_lists_the_same_inputs(tmp_path, monkey
     fresh = inputs(openpyxl.load_workbook(export_workbook(perfdsl.load(["reports/example.perf"]).evaluate(), None,
                                                           str(tmp_path / "3.xlsx"))))
     assert second == first == fresh
-    assert len(first) == 155
+    assert len(first) == 157                    # 155, and mem_reserved of the two GPUs (gpu.perf's bound reads it)
     # read only by constant cells (opt_1_3b's weights): what the second evaluation's memo lacked
     assert first["opt_1_3b", "attn_params_per_layer"] == second["opt_1_3b", "attn_params_per_layer"]
 

@@ -160,6 +160,6 @@ def test_b200s_mem_bw_is_an_input_of_the_library_report(tmp_path):
     mem_bw = inputs["b200.mem_bw"]
     assert (mem_bw.value, mem_bw.unit, mem_bw.factor, mem_bw.perf) == (64 / 8, "TB/s", 1e12, "64 TB/s / 8")
     assert mem_bw.comment.endswith('gpus.csv: "8000 (DGX B200: 64 TB/s / 8)"')
-    assert (inputs["b200.mem_size"].value, inputs["b200.mem_size"].unit) == (1440 / 8, "GB")
+    assert (inputs["b200.mem_size"].value, inputs["b200.mem_size"].unit) == (1440 / 8, "GiB")
     interconnect = {row.name: row for row in plan.derived}["b200.interconnect_bw"]
     assert interconnect.formula == "=_b200.nvlink_bw/2" and interconnect.comment.startswith("900 per direction")
