@@ -223,7 +223,7 @@ def parse_fit(text: str, program, overrides: dict, report: str | None = None) ->
         raise UsageError(error("bad-option", f"--fit {text}: '{block}' has no cell '{cell}'",
                                hints=did_you_mean(cell, program.blocks[block].cells)
                                + [available(program.blocks[block].cells)]))
-    current = program.with_overrides(overrides or None) if overrides else program
+    current = program.with_overrides(overrides or None, report) if overrides else program
     try:
         _, _, _, _, vtype = current.cell_context(target)
         start = current.value(target)

@@ -179,6 +179,21 @@ def test_the_command_writes_a_perf_file_that_a_report_imports(tmp_path, capsys):
     assert len(records) == 8
 
 
+def test_set_with_report_in_a_file_of_two_reports_fits_the_report_named(tmp_path, capsys):
+    """`--report toy_report --set ...` in a file of two reports: the --fit cell's start is read under the --set of the
+    report named. It was error[which-report] (the start was read under the overrides without the report's name),
+    exit 2, so reports/serving_mlenergy.perf (two reports) could not be fitted with a --set (found refitting it)."""
+    report, runs = write_toy(tmp_path)
+    report.write_text(TOY + "report other extends toy_report {\n    show step.idle in s as idle\n}\n")
+    out = tmp_path / "toy_calibration.perf"
+    code = main(["calibrate", str(report), "--report", "toy_report", "--measured", str(runs),
+                 "--set", "toy.efficiency=0.62", "--set", "toy.bandwidth_efficiency=0.83",
+                 "--fit", "shape.overhead=0us..100us", "--bootstrap", "0", "--starts", "0", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "shape.overhead = 23 us" in captured.err
+
+
 def test_residuals_go_to_csv_and_to_a_workbook(tmp_path, capsys):
     report, runs = write_toy(tmp_path, noise=True)
     base = ["calibrate", str(report), "--measured", str(runs), "--fit", *FITS, "--group-by", "batch",
