@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .chunks import Chunk, checked_chunk_points, plan_chunks, slice_context
+from .constraints import has_hard
 from .data_stack import run_on_fresh_chunk
 from .errors import Diagnostic, with_more_points
 from . import no_answer
@@ -53,7 +54,7 @@ def chunk_result(program, report: str | None, chunk: Chunk) -> Result:
     """One chunk of a prepared report's sweep, evaluated, its `where` lines applied (see evaluate_chunks)."""
     ctx, checker = program.prepare(report)
     result = program.evaluate_in(slice_context(ctx, chunk), checker)
-    result.always_mark = bool(checker.constraints)
+    result.always_mark = has_hard(checker.constraints)
     answer(result, checker)
     return result
 
@@ -137,7 +138,7 @@ def chunk_answer(program, report: str | None, chunk: Chunk, prior=None) -> Chunk
     question = ctx.report.questions[0]
     kept, n_groups = kept_axes(question, ctx)
     result = program.evaluate_in(slice_context(ctx, chunk), checker)
-    result.always_mark = bool(checker.constraints)   # every chunk's rows have the same columns (`broken`)
+    result.always_mark = has_hard(checker.constraints)   # every chunk's rows have the same columns (`broken`)
     local = np.flatnonzero(conditions_met(result).reshape(-1))
     index = chunk.offset + local
     partial = reduce_points(result, question, local, index, _group_of_index(index, ctx.shape, kept), n_groups, prior)
@@ -425,7 +426,7 @@ class Merging:
         ctx, checker = self.program.prepare(self.report)
         first = Chunk(tuple(slice(0, 1) for _ in ctx.shape), 0, 1)
         result = self.program.evaluate_in(slice_context(ctx, first), checker)
-        result.always_mark = bool(checker.constraints)
+        result.always_mark = has_hard(checker.constraints)
         _add_ranked_columns(result, checker, self.question)
         result.rows = Rows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
         return answer_table(result)
