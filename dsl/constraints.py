@@ -30,7 +30,7 @@ import numpy as np
 
 from . import ir
 from .context import ReportContext
-from .errors import Diagnostic, Tally
+from .errors import Diagnostic, Tally, in_override
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .linker import Target, Unresolved, is_block_ref, refs_of
@@ -221,6 +221,8 @@ def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[
         # `hidden >= 1 and layers >= 1` broken by `layers = -44` is located there, not at `hidden = 6144`.
         own = [cell for name, cell in _culprits(checker, block, require.condition, reads, holds).items()
                if block.owner.get(name) == block.name]
+        # Of those, first a value a `--set` gives (override_blame names it where it alone breaks the condition).
+        own.sort(key=lambda cell: not in_override(cell.expr.span.file))
         span = own[0].span if own else block.span
     else:
         span = require.condition.span

@@ -326,6 +326,10 @@ class Program:
             # evaluation's Result says them (standing_warnings), as `check` does. They stopped eval: exit 1, no rows.
             if any(d.severity == "error" for d in checker.diagnostics):
                 raise self._blame_overrides(PerfError(checker.diagnostics), name, checker) from None
+            if self._without_overrides is not None:      # an expectation only a --set breaks: said at the --set
+                from .override_blame import blame_expectations
+
+                blame_expectations(self, name, checker)
             prepared = self._prepared[name] = (ctx, checker)
         return prepared
 
