@@ -139,7 +139,21 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
             # Shared with the other programs of a `perfdsl check` (shared_checks.py), like the cells it reads.
             if checker.shared_step(block, ("require", id(require)), run):
                 applicable.append((block, owner, require))
+    _drop_moot_expectations(checker)
     return applicable
+
+
+def _drop_moot_expectations(checker) -> None:
+    """A value that breaks a `require` is an error already: the expectations it breaks too, warned at the same
+    place of the same block (`mem_bw = -1 TB/s` breaks `mem_bw > 0 B/s` and gpu.perf's three bounds that read
+    mem_bw), are left unsaid."""
+    def place(d: Diagnostic) -> tuple:
+        loc = d.location
+        return (d.path, loc.file, loc.line, loc.col) if loc is not None else (d.path,)
+
+    errors = {place(d) for d in checker.diagnostics if d.code == CODE and d.severity == "error"}
+    if errors:
+        checker.diagnostics[:] = [d for d in checker.diagnostics if d.code != EXPECT_CODE or place(d) not in errors]
 
 
 # The example a condition that is no boolean is given, by `soft`.

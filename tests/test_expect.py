@@ -273,3 +273,12 @@ def test_an_expectation_without_its_message_is_named(work, capsys):
         "3 |     expect a >= 1",
         "  |     ^^^^^^^^^^^^^",
         '  = help: write the message after a comma: `expect batch >= 1, "batch is at least 1"`']
+
+
+def test_a_value_that_breaks_a_require_is_not_warned_of_as_implausible_too(work, capsys):
+    """`mem_bw = -1 TB/s` breaks gpu.perf's `mem_bw > 0 B/s` (an error) and three of its expectations that read
+    mem_bw, all located at that value: the error alone is said."""
+    (work / "g.perf").write_text(SLIP.replace("4800 Gbit/s", "-1 TB/s"))
+    program = perfdsl.load([work / "g.perf"])
+    assert sum(r.soft for _, r in program.blocks["g"].requires) == 4
+    assert [(d.code, d.severity, str(d.location)) for d in program.check()] == [("constraint", "error", "g.perf:2:31")]
