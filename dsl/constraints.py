@@ -144,16 +144,14 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
 
 
 def _drop_moot_expectations(checker) -> None:
-    """A value that breaks a `require` is an error already: the expectations it breaks too, warned at the same
-    place of the same block (`mem_bw = -1 TB/s` breaks `mem_bw > 0 B/s` and gpu.perf's three bounds that read
-    mem_bw), are left unsaid."""
-    def place(d: Diagnostic) -> tuple:
-        loc = d.location
-        return (d.path, loc.file, loc.line, loc.col) if loc is not None else (d.path,)
-
-    errors = {place(d) for d in checker.diagnostics if d.code == CODE and d.severity == "error"}
-    if errors:
-        checker.diagnostics[:] = [d for d in checker.diagnostics if d.code != EXPECT_CODE or place(d) not in errors]
+    """A block with an error is not warned of as implausible too: an expectation's warning is left out where an
+    error stands in the block it names (a broken `require`, a cell's unit mismatch): `mem_bw = -1 TB/s` breaks
+    `mem_bw > 0 B/s` and gpu.perf's three bounds that read mem_bw; `mem_bw = 4800`, a count, is a unit mismatch and
+    would be read as 4800 B/s. Fixed, the block is checked again, its expectations with it."""
+    failed = [d.path + "." for d in checker.diagnostics if d.severity == "error" and d.path]
+    if failed:
+        checker.diagnostics[:] = [d for d in checker.diagnostics if d.code != EXPECT_CODE or not d.path
+                                  or not any(path.startswith(d.path + ".") for path in failed)]
 
 
 # The example a condition that is no boolean is given, by `soft`.
@@ -237,6 +235,9 @@ def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[
                if block.owner.get(name) == block.name]
         # Of those, first a value a `--set` gives (override_blame names it where it alone breaks the condition).
         own.sort(key=lambda cell: not in_override(cell.expr.span.file))
+        if require.soft and len(own) > 1 and not in_override(own[0].expr.span.file):
+            # A ratio out of its bounds does not say which of the block's figures is off: the block, not the first.
+            own = []
         span = own[0].span if own else block.span
     else:
         span = require.condition.span

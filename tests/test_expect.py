@@ -282,3 +282,22 @@ def test_a_value_that_breaks_a_require_is_not_warned_of_as_implausible_too(work,
     program = perfdsl.load([work / "g.perf"])
     assert sum(r.soft for _, r in program.blocks["g"].requires) == 4
     assert [(d.code, d.severity, str(d.location)) for d in program.check()] == [("constraint", "error", "g.perf:2:31")]
+
+
+def test_a_part_that_writes_both_figures_of_a_ratio_is_warned_at_its_name_not_at_the_first_figure(work, capsys):
+    """peak_fp16 / mem_bw out of its bounds does not say which of the two is off: a part that writes both is warned
+    at its name (with both values), not at peak_fp16, which it reads first; and a unit error in a part (here
+    `mem_bw = 4800`, a count) is said alone, its expectations left until it is fixed."""
+    part = ('import "hardware/hopper.perf"\nhardware mine extends hopper {\n    label = "mine"; sm_count = 132\n'
+            "    peak_fp32 = 67 TFLOP/s; peak_tf32 = 494.7 TFLOP/s; peak_fp16 = 989.4 TFLOP/s\n"
+            "    peak_fp16_acc16 = 989.4 TFLOP/s; peak_fp8 = 1979 TFLOP/s; peak_int8 = 1979 TFLOP/s\n"
+            "    mem_size = 141 GB; mem_bw = 4800 Gbit/s; tdp = 700 W; pcie_bw = 64 GB/s; nvlink_bw = 0 GB/s\n}\n")
+    (work / "p.perf").write_text(part)
+    assert cli.main(["check", "p.perf"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1:5] == ["  --> p.perf:2:10", "  |", "2 | hardware mine extends hopper {", "  |          ^^^^"]
+    assert lines[5].endswith("is false with peak_fp16 = 989.4 TFLOP/s, mem_bw = 4800 Gbit/s")
+    (work / "p.perf").write_text(part.replace("4800 Gbit/s", "4800"))
+    assert cli.main(["check", "p.perf"]) == 1
+    assert [line for line in capsys.readouterr().err.splitlines() if line.startswith(("warning", "error"))] == [
+        "error[unit-mismatch]: 'mem_bw' is declared as byte/s but its formula gives count"]
