@@ -301,3 +301,24 @@ def test_a_part_that_writes_both_figures_of_a_ratio_is_warned_at_its_name_not_at
     assert cli.main(["check", "p.perf"]) == 1
     assert [line for line in capsys.readouterr().err.splitlines() if line.startswith(("warning", "error"))] == [
         "error[unit-mismatch]: 'mem_bw' is declared as byte/s but its formula gives count"]
+
+
+def test_the_workbook_live_or_not_has_no_valid_or_violates_column_for_an_expectation(tmp_path):
+    from openpyxl import load_workbook
+
+    from perfdsl.workbook_export import build_workbook_data
+
+    text = SWEEP.replace("OPTION", 'invalid_points = "mark"').replace('require gpus <= 3, "three GPUs at most"', "")
+    result = _load(text).evaluate()
+    (section,) = build_workbook_data(result, None).sections
+    assert section.id_columns == ["gpus", "tp"] and len(section.rows) == 4 * 2
+    for live in (False, True):
+        path = tmp_path / f"w{live}.xlsx"
+        perfdsl.export_workbook(result, None, str(path), live=live)
+        texts = {str(cell.value) for sheet in load_workbook(path) for row in sheet.iter_rows() for cell in row}
+        assert not texts & {"valid", "violates"}, live
+    # With a require beside it, the marks are the require's alone.
+    marked = _load(SWEEP.replace("OPTION", 'invalid_points = "mark"')).evaluate()
+    (section,) = build_workbook_data(marked, None).sections
+    assert section.id_columns[-2:] == ["valid", "violates"]
+    assert {row.identity["violates"] for row in section.rows} == {"", "three GPUs at most"}
