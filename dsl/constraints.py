@@ -396,13 +396,18 @@ def _unexpected(evaluator: Evaluator, owner: str, require: ir.Require, holds: np
     somewhere, counted and quoted as a broken constraint's (_diagnostic): None where none of them does."""
     ctx = evaluator.ctx
     broken = ~holds
-    if kept is not None:
-        broken = np.logical_and(broken, kept)           # full shape: only where some constraint left points out
-    spread = math.prod(n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1)
-    count = int(np.count_nonzero(broken)) * spread
+    if kept is None:
+        # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
+        spread = math.prod(n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1)
+        count = int(np.count_nonzero(broken)) * spread
+    else:
+        count = int(np.count_nonzero(np.logical_and(broken, kept)))
+        # Quoted as the condition varies (its axes only): where some point kept along the others breaks it.
+        axes = tuple(i for i, (n, m) in enumerate(zip(ctx.shape, broken.shape)) if m == 1 and n > 1)
+        broken = np.logical_and(broken, kept.any(axis=axes, keepdims=True) if axes else kept)
     if count == 0:
         return None
-    varies = _condition_axes(evaluator, blocks, require) if kept is None else None
+    varies = _condition_axes(evaluator, blocks, require)
     examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {}, varies)
                 for index in np.argwhere(broken)[:EXAMPLES]]
     violation = Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points, examples)

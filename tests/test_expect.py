@@ -322,3 +322,17 @@ def test_the_workbook_live_or_not_has_no_valid_or_violates_column_for_an_expecta
     (section,) = build_workbook_data(marked, None).sections
     assert section.id_columns[-2:] == ["valid", "violates"]
     assert {row.identity["violates"] for row in section.rows} == {"", "three GPUs at most"}
+
+
+def test_the_points_a_require_leaves_out_are_not_counted_and_the_note_names_the_expectations_axes():
+    text = ("workload w {\n    sweep gpus = [1, 2, 3, 4]\n    sweep batch = [1, 8, 64]\n"
+            '    require gpus <= 3, "three GPUs at most"\n'
+            '    expect batch <= 32, "batches above 32 were not measured"\n}\n'
+            "costmodel c { n = workload.gpus * workload.batch }\nreport r {\n    workload = w\n    show c.n\n}\n")
+    result = _load(text).evaluate()
+    warning = next(w for w in result.warnings if w.code == "unexpected-value")
+    # batch = 64 at gpus 1, 2 and 3 (gpus = 4 is left out by the require): 3 of the 4 x 3 points.
+    assert warning.message == f"batches above 32 were not measured: {3 * 1} of {4 * 3} sweep points break it, kept " \
+                              "in the results"
+    assert warning.notes == ["at batch=64"]
+    assert [r["batch"] for r in result.records()].count(64) == 3
