@@ -1,4 +1,5 @@
-"""Constraints (`require CONDITION, "message"`): at check time (stage 3c) and over the sweep (stage 4).
+"""Constraints (`require CONDITION, "message"`) and expectations (`expect CONDITION, "message"`): at check time
+(stage 3c) and over the sweep (stage 4).
 
 A `require` belongs to the block that writes it and to every block that extends that one; it is evaluated with the
 cells of the block it ends up in (a constraint of the family workload `inference` reads the `tp` of the report's
@@ -11,6 +12,12 @@ workload), like any inherited cell.
   constraint holds; each constraint that some points break gives ONE diagnostic with its message, how many points
   and a few of their axis values: a warning (the points are left out of the results, or kept and marked, as the
   report option `invalid_points` says), or an error where no point is left.
+
+An expectation (ir.Require with `soft`: a plausibility bound, such as a GPU's bandwidth per byte of memory) takes the
+same path, and is never an error nor a point left out: a constant one that is false is a warning at check
+(EXPECT_CODE, located and quoted as a constraint's error is), decided there once (not evaluated again over the
+sweep); one that varies over the sweep gives one warning that counts the points that break it (of those the
+constraints keep), and those points keep their rows, with no `valid`/`violates` mark.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 
 from . import ir
 from .context import ReportContext
-from .errors import Diagnostic, Tally
+from .errors import Diagnostic, Tally, in_override
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .linker import Target, Unresolved, is_block_ref, refs_of
@@ -32,6 +39,7 @@ from .scalar_conditions import condition_value
 from .vtypes import UNKNOWN
 
 CODE = "constraint"
+EXPECT_CODE = "unexpected-value"   # an `expect` broken: a warning
 EXAMPLES = 3              # sweep points quoted per broken constraint
 VALUES_QUOTED = 6         # constant cells quoted per constraint broken at check time
 
@@ -114,23 +122,47 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
                 if vtype.kind == "unknown" or len(checker.diagnostics) > reported:
                     return False, keep
                 if vtype.kind != "bool":
-                    checker.report("type-mismatch", f"a `require` needs a condition that is true or false, not "
-                                   f"{checker.as_written(vtype, require.condition, block).describe()}",
-                                   require.condition.span, path=path,
-                                   hints=["e.g. `require batch >= 1, \"batch is at least 1\"`"])
+                    article = "an" if require.soft else "a"
+                    checker.report("type-mismatch", f"{article} `{require.keyword}` needs a condition that is true or "
+                                   f"false, not {checker.as_written(vtype, require.condition, block).describe()}",
+                                   require.condition.span, path=path, hints=[EXAMPLE[require.soft]])
                     return False, keep
                 reads: dict[str, ir.Cell] = {}
-                if _is_constant(require.condition, block, checker.link, reads, {}) \
-                        and not _reads_unknown(checker, require, block) \
+                constant = _is_constant(require.condition, block, checker.link, reads, {})
+                if constant and not _reads_unknown(checker, require, block) \
                         and not _holds_everywhere(checker, block, require, ctx, evaluators):
                     _report_broken(checker, block, owner, require, reads, path,
                                    lambda part, block=block: _holds_everywhere(checker, block, part, ctx, evaluators))
-                return True, keep
+                # A constant expectation is decided here, once: not evaluated again over the sweep.
+                return not (require.soft and constant), keep
 
             # Shared with the other programs of a `perfdsl check` (shared_checks.py), like the cells it reads.
             if checker.shared_step(block, ("require", id(require)), run):
                 applicable.append((block, owner, require))
+    _drop_moot_expectations(checker)
     return applicable
+
+
+def _drop_moot_expectations(checker) -> None:
+    """A block with an error is not warned of as implausible too: an expectation's warning is left out where an
+    error stands in the block it names (a broken `require`, a cell's unit mismatch): `mem_bw = -1 TB/s` breaks
+    `mem_bw > 0 B/s` and gpu.perf's three bounds that read mem_bw; `mem_bw = 4800`, a count, is a unit mismatch and
+    would be read as 4800 B/s. Fixed, the block is checked again, its expectations with it."""
+    failed = [d.path + "." for d in checker.diagnostics if d.severity == "error" and d.path]
+    if failed:
+        checker.diagnostics[:] = [d for d in checker.diagnostics if d.code != EXPECT_CODE or not d.path
+                                  or not any(path.startswith(d.path + ".") for path in failed)]
+
+
+# The example a condition that is no boolean is given, by `soft`.
+EXAMPLE = {False: 'e.g. `require batch >= 1, "batch is at least 1"`',
+           True: 'e.g. `expect mem_bw <= 100 TB/s, "mem_bw is a bandwidth in bytes: 4800 Gbit/s is 600 GB/s"`'}
+
+
+def has_hard(constraints) -> bool:
+    """Whether some of `constraints` (block, owner, require) is a `require` (an expectation leaves no point out, and
+    marks none)."""
+    return any(not require.soft for _, _, require in constraints)
 
 
 def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
@@ -193,17 +225,26 @@ def _report_broken(checker, block, owner: str, require: ir.Require, reads: dict[
     values = ", ".join(f"{name} = {_written(cell)}" for name, cell in list(reads.items())[:VALUES_QUOTED])
     notes = [f"`{_one_line(require.text)}` is false" + (f" with {values}" if values else "")]
     if owner != block.name:
-        notes.append(f"the constraint is written in {checker.blocks[owner].kind} '{owner}' at "
+        what = "expectation" if require.soft else "constraint"
+        notes.append(f"the {what} is written in {checker.blocks[owner].kind} '{owner}' at "
                      f"{require.span.location()}")
         # Located at the value the block itself writes that the constraint reads (`matmul_efficiency = 67` in a
         # GPU that extends another), else at the block. Of several, the one a false part of the condition reads:
         # `hidden >= 1 and layers >= 1` broken by `layers = -44` is located there, not at `hidden = 6144`.
         own = [cell for name, cell in _culprits(checker, block, require.condition, reads, holds).items()
                if block.owner.get(name) == block.name]
+        # Of those, first a value a `--set` gives (override_blame names it where it alone breaks the condition).
+        own.sort(key=lambda cell: not in_override(cell.expr.span.file))
+        if require.soft and len(own) > 1 and not in_override(own[0].expr.span.file):
+            # A ratio out of its bounds does not say which of the block's figures is off: the block, not the first.
+            own = []
         span = own[0].span if own else block.span
     else:
         span = require.condition.span
-    checker.report(CODE, require.message, span, path=path, notes=notes)
+    if require.soft:
+        checker.report(EXPECT_CODE, require.message, span, path=path, notes=notes, severity="warning")
+    else:
+        checker.report(CODE, require.message, span, path=path, notes=notes)
 
 
 def _culprits(checker, block, condition: ir.Expr, reads: dict[str, ir.Cell],
@@ -300,7 +341,8 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str, key=None) ->
     warnings name; `key`: what names this list of constraints among the prepared report's, where the caller has
     one (by default, the constraints' blocks and requires).
     Returns the full-shape `valid` array, one Violation per broken constraint, and their diagnostics: warnings,
-    or errors where no point meets every constraint.
+    or errors where no point meets every constraint; then a warning per expectation broken at some point that the
+    constraints keep (every point under "mark"), which leaves `valid` and the violations as they are.
     """
     ctx = evaluator.ctx
     by_require: dict[tuple, tuple[str, ir.Require, np.ndarray, list]] = {}
@@ -321,8 +363,11 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str, key=None) ->
     if remembered is not None:
         evaluator.constants.formulas[remembered] = may_break
     valid = np.ones(ctx.shape, dtype=bool)
-    violations = []
+    violations, expected = [], []
     for owner, require, holds, blocks in by_require.values():
+        if require.soft:
+            expected.append((owner, require, holds, blocks))
+            continue
         broken = ~holds
         # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
         spread = math.prod(n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1)
@@ -339,7 +384,34 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str, key=None) ->
     # chunks may have points to show.
     nothing_left = bool(violations) and not valid.any() and ctx.whole_points is None
     diagnostics = [_diagnostic(evaluator, violation, mode, nothing_left) for violation in violations]
-    return Validity(valid, violations, diagnostics)
+    if not nothing_left:
+        kept = valid if violations and mode != "mark" else None
+        diagnostics += [_unexpected(evaluator, *entry, kept) for entry in expected]
+    return Validity(valid, violations, [d for d in diagnostics if d is not None])
+
+
+def _unexpected(evaluator: Evaluator, owner: str, require: ir.Require, holds: np.ndarray, blocks: list,
+                kept: np.ndarray | None) -> Diagnostic | None:
+    """The warning of an expectation that the points `kept` (the constraints' valid mask; None: every point) break
+    somewhere, counted and quoted as a broken constraint's (_diagnostic): None where none of them does."""
+    ctx = evaluator.ctx
+    broken = ~holds
+    if kept is None:
+        # Points broken: those of the reduced array times the axes it does not vary along (no full-shape copy).
+        spread = math.prod(n for n, m in zip(ctx.shape, broken.shape) if m == 1 and n > 1)
+        count = int(np.count_nonzero(broken)) * spread
+    else:
+        count = int(np.count_nonzero(np.logical_and(broken, kept)))
+        # Quoted as the condition varies (its axes only): where some point kept along the others breaks it.
+        axes = tuple(i for i, (n, m) in enumerate(zip(ctx.shape, broken.shape)) if m == 1 and n > 1)
+        broken = np.logical_and(broken, kept.any(axis=axes, keepdims=True) if axes else kept)
+    if count == 0:
+        return None
+    varies = _condition_axes(evaluator, blocks, require)
+    examples = [evaluator.describe_point(tuple(int(i) for i in index), broken.shape, {}, varies)
+                for index in np.argwhere(broken)[:EXAMPLES]]
+    violation = Violation(owner, evaluator.blocks[owner].kind, require, broken, count, ctx.n_points, examples)
+    return _diagnostic(evaluator, violation, "expect", False)
 
 
 def _condition_axes(evaluator: Evaluator, blocks: list, require: ir.Require) -> frozenset | None:
@@ -410,8 +482,12 @@ def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require)
 
 
 def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_left: bool) -> Diagnostic:
+    """The diagnostic of a broken constraint, or of an expectation (mode "expect": a warning, its points kept)."""
+    code = EXPECT_CODE if mode == "expect" else CODE
     if nothing_left:
         outcome = ""
+    elif mode == "expect":
+        outcome = ", kept in the results"
     elif mode == "mark":
         outcome = ", marked: valid = false"
     else:
@@ -424,15 +500,15 @@ def _diagnostic(evaluator: Evaluator, violation: Violation, mode: str, nothing_l
     hints = []
     if nothing_left:
         hints.append(NOTHING_LEFT)
-    elif mode != "mark":
+    elif mode not in ("mark", "expect"):
         hints.append('to keep them, marked, give the report the option `invalid_points = "mark"`')
     require = violation.require
     span = require.condition.span
     # A chunk counts its own points of the whole sweep's: the chunks' warnings add up (streaming.keep_first).
-    tally = Tally(key=(CODE, span.file, span.line, span.col), count=violation.count,
+    tally = Tally(key=(code, span.file, span.line, span.col), count=violation.count,
                   total=evaluator.ctx.whole_points or violation.total, verb="break it",
                   before=f"{require.message}: ", after=outcome)
-    diag = evaluator.sources.diag(CODE, tally.text(), span, path=f"{violation.kind}.{violation.owner}", notes=notes,
+    diag = evaluator.sources.diag(code, tally.text(), span, path=f"{violation.kind}.{violation.owner}", notes=notes,
                                   hints=hints)
     diag.severity = "error" if nothing_left else "warning"
     diag.tally = tally

@@ -84,7 +84,8 @@ _TABLE = [
               "likely a misspelt override: the block keeps the value it inherits (the note says which; or, where the "
               "block sets the cell meant as well, where) and the new cell changes nothing; the help names the cell "
               "meant. Warned where a block adds a cell that no formula, "
-              "show, require, where or question reads, that no other block of its kind writes, and whose name is one "
+              "show, require, expect, where or question reads, that no other block of its kind writes, and whose "
+              "name is one "
               "slip (a letter or two in one word left out, added or typed for another (in a word of three letters, "
               "only a key that touches the one meant), two letters swapped, an underscore) from a cell it inherits or "
               "another block of its kind has. Said by check, and once by eval (an error with --strict, as with check "
@@ -153,6 +154,14 @@ _TABLE = [
               "constants that break a `require` are an error at check; sweep points that do are left out (or kept, "
               "marked, with invalid_points = \"mark\"); no point left is an error. Exit status 2 where only --set "
               "values break it: the error then stands at the --set and notes the constraint's own place"),
+    ErrorCode("unexpected-value", "spec", _W,
+              "{message} | {message}: {count} of {total} sweep points break it, kept in the results",
+              "an `expect` (a plausibility bound, such as hardware/gpu.perf's on a GPU's datasheet figures) is false: "
+              "most often a figure in another unit than meant (`mem_bw = 4800 Gbit/s` for 4.8 TB/s is 600 GB/s; "
+              "`tdp = 0.7 W` for 0.7 kW) or a sparse peak entered as the dense one; the note quotes the values, as "
+              "written. Where they are right (a real but unusual part), nothing needs changing: the points are kept "
+              "and evaluated, and only --strict makes the warning an error. Said at check where the values are "
+              "constants (and once by eval), over the sweep with how many points break it otherwise"),
     ErrorCode("type-mismatch", "spec", _E, "'{op}' needs numbers, but '{operand}' is {type}",
               "numbers, booleans and strings do not mix; use if(condition, a, b) to choose. A number written in "
               "quotes (`ctx = \"1024\"`) is a string: the note says where, the help to write it without quotes"),

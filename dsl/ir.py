@@ -202,12 +202,18 @@ class Zipped(Node):
 
 
 class Require(Node):
-    """`require CONDITION, "message"`: a constraint that every shown sweep point must meet."""
+    """`require CONDITION, "message"`: a constraint that every shown sweep point must meet; with `soft`, `expect
+    CONDITION, "message"`: an expectation (a plausibility bound), whose broken points are kept, with a warning."""
 
     condition: Expr
     message: str
     text: str = ""                    # the condition's source text
     span: Span                        # the condition
+    soft: bool = False                # `expect`: a warning where it is broken, never a point left out
+
+    @property
+    def keyword(self) -> str:
+        return "expect" if self.soft else "require"
 
 
 class ShowItem(Node):
@@ -256,7 +262,8 @@ class Question(Node):
 
 class Block(Node):
     """A block: `hardware rtx_a6000 extends rtx_a5000 { ... }`, of a `kind` in BLOCK_KINDS, with its cells, zipped
-    sweeps, and (reports only) its `show`, `where` and question statements, and its `require` constraints. `parent` is
+    sweeps, and (reports only) its `show`, `where` and question statements, and its `require` constraints and
+    `expect` expectations (both in `requires`, an expectation `soft`: read, inherited and checked alike). `parent` is
     the block named after `extends` (None without one); `span` spans the name; `file` is the file it is in."""
 
     kind: str

@@ -314,10 +314,14 @@ class IRBuilder:
                                       source_line=self.line(token.line),
                                       hints=['write `NAME: "a" | "b" = "a"` (strings) or `NAME: block_a | block_b`']))
 
-    def require(self, children: list) -> ir.Require:
+    def require(self, children: list, soft: bool = False) -> ir.Require:
         condition, message = children
         return _require(condition=self.formula(condition), message=self.unquote(message), text=self.source(condition),
-                        span=self._own_span(condition))
+                        span=self._own_span(condition), soft=soft)
+
+    def expect(self, children: list) -> ir.Require:
+        """`expect CONDITION, "message"`: read as a `require` that warns where it is broken (constraints.py)."""
+        return self.require(children, soft=True)
 
     def sweep(self, children: list) -> ir.Cell:
         name, source = children

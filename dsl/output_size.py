@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .constraints import has_hard
+
 # Rows of the sample a text format is measured on: enough that the widths of numbers average out, cheap (2,000 CSV
 # rows take about 20 ms). Parquet compresses runs of repeated values, so it is measured on more rows, as one row group.
 SAMPLE_ROWS = 2_000
@@ -119,7 +121,7 @@ def predict_sweep(fmt: str, program, report: str | None) -> Prediction:
     columns = [np.concatenate([part[1][c] for part in parts]) for c in range(len(keys))]
     sampled_points = sum(chunk.n_points for chunk in picks)
     kept = len(columns[0]) if columns else 0
-    exact = not ctx.report.wheres and not checker.constraints
+    exact = not ctx.report.wheres and not has_hard(checker.constraints)     # an `expect` leaves no point out
     rows = ctx.n_points if exact else round(ctx.n_points * kept / max(sampled_points, 1))
     return Prediction(fmt, rows, exact, bytes_per_row(fmt, keys, columns), (keys, columns))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .constraints import EXPECT_CODE
 from .errors import (API_OVERRIDE, COMMAND_LINE, EXIT_USAGE_ERROR, Diagnostic, Location, PerfError, UsageError, error,
                      in_override)
 
@@ -182,36 +183,60 @@ def _not_the_cause(diag: Diagnostic) -> Diagnostic:
 
 
 def _blamed(program: "Program", diag: Diagnostic, checker: "Checker", causes: list[str]) -> Diagnostic:
-    """A broken constraint as the overrides' error: located at the `--set` its condition reads (`causes`, from
-    _causes; the first `--set` where that is empty), its own place and text in the first note."""
+    """A broken constraint as the overrides' error (a broken expectation as their warning: blame_expectations):
+    located at the `--set` its condition reads (`causes`, from _causes; the first `--set` where that is empty), its
+    own place and text in the first note."""
     sets = _overrides(program)
     causes = causes or list(sets)[:1]
     named = " and ".join(_named(origin, sets) for origin in causes)
     require = _require_of(diag, checker)
-    broken = f"the constraint \"{require.message}\"" if require is not None else "a constraint"
+    what = "expectation" if diag.code == EXPECT_CODE else "constraint"
+    broken = f"the {what} \"{require.message}\"" if require is not None else f"a {what}"
     first = causes[0] if causes else None
     text = sets.get(first, "")
     location = Location(first, 1, 1, len(text) + 1) if first else None
     # An inherited constraint is located at the value the block writes (constraints._report_broken) and says where
     # it is written in a later note: "at" alone read as the constraint's own place.
-    inherited = any(note.startswith("the constraint is written in ") for note in diag.notes)
+    inherited = any(note.startswith(f"the {what} is written in ") for note in diag.notes)
     where = "broken at" if inherited else "at"
     # Located at a value an override gives, the cell keeps the place of the value it replaced (overrides._new_cell):
     # the --set is named, not the line of the default it replaced.
     by = _set_at(diag, checker, sets) if inherited else None
     if by is not None:
-        own = f"the constraint, broken by {_named(by, sets)}: {diag.message}"
+        own = f"the {what}, broken by {_named(by, sets)}: {diag.message}"
     elif diag.location:
-        own = f"the constraint, {where} {diag.location}: {diag.message}"
+        own = f"the {what}, {where} {diag.location}: {diag.message}"
     else:
-        own = f"the constraint: {diag.message}"
+        own = f"the {what}: {diag.message}"
     given = "the --set values" if first is None or first.startswith(COMMAND_LINE) else "the overrides"
     without = (f"without {given} the report meets it" if diag.tally is None
                else f"without {given} some of the report's sweep points meet it")
     verb = "break" if len(causes) > 1 else "breaks"       # "--set a=1 and --set b=2 break the constraint"
-    return error("constraint", f"{named} {verb} {broken}" if named else diag.message, location,
-                 source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
-                 hints=diag.hints)
+    found = error(diag.code, f"{named} {verb} {broken}" if named else diag.message, location,
+                  source_line=text if first else None, path=diag.path, notes=[own, *diag.notes, without],
+                  hints=diag.hints)
+    found.severity = diag.severity
+    return found
+
+
+def blame_expectations(program: "Program", report: str, checker: "Checker") -> None:
+    """Each constant expectation broken (warning[unexpected-value] of the prepared report's check) that the program
+    without the overrides meets, and whose condition reads a `--set` value: said as a broken constraint is
+    (_blamed), at the `--set` (`--set h200_sxm.mem_bw="4800 Gbit/s"`), still a warning; in `checker.diagnostics`,
+    in place. Raises nothing."""
+    base = program._without_overrides
+    if base is None or not any(d.code == EXPECT_CODE for d in checker.diagnostics):
+        return
+    try:
+        _, base_checker = base.prepare(report)
+    except PerfError:
+        return
+    before = {(d.message, d.path) for d in base_checker.diagnostics if d.code == EXPECT_CODE}
+    for i, diag in enumerate(checker.diagnostics):
+        if diag.code == EXPECT_CODE and diag.tally is None and (diag.message, diag.path) not in before:
+            causes = _causes(program, diag, checker)
+            if causes:
+                checker.diagnostics[i] = _blamed(program, diag, checker, causes)
 
 
 def _set_at(diag: Diagnostic, checker: "Checker", sets: dict[str, str]) -> str | None:
@@ -267,7 +292,10 @@ def _constraints_of(diag: Diagnostic, checker: "Checker") -> list[tuple]:
     stands at the condition; at check time at the condition, or, where another block writes it, at the value the
     block it applies to writes, else at that block (constraints._report_broken)."""
     place = _place(diag.location)
-    return [(block, owner, require) for block, owner, require in checker.constraints
+    # A constant expectation is decided at check, not kept among the constraints to evaluate: its block's own.
+    named = checker.blocks.get(diag.path.partition(".")[2]) if diag.code == EXPECT_CODE and diag.path else None
+    candidates = [(named, owner, require) for owner, require in named.requires if require.soft] if named else []
+    return [(block, owner, require) for block, owner, require in candidates or checker.constraints
             if diag.message.startswith(require.message)
             and (_place(require.condition.span.location()) == place
                  or (diag.path == f"{block.kind}.{block.name}"

@@ -53,7 +53,7 @@ _TERMINAL_NAMES = {
 
 _NUMBER_THEN_NAME = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]+([A-Za-z_]\w*)[ \t]*$")
 _EMPTY_VALUE = re.compile(r"(?<![=<>!])=[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[A-Za-z_]\w*[ \t]*$")
-_REQUIRE_START = re.compile(r"(?m)^[ \t]*(require\b)")
+_REQUIRE_START = re.compile(r"(?m)^[ \t]*((?:require|expect)\b)")
 
 
 
@@ -365,13 +365,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         hints.append("write a value or a formula after '=', e.g. `mem_bw = 768 GB/s`")
         loc = Location(file, line, eq_col, eq_col + 1)
     elif slip == "require_without_message" and _require_without_message(text[:token.start_pos]) is not None:
-        # `require batch >= 1` and then the next line: the message after a comma is missing.
+        # `require batch >= 1` (or `expect ...`) and then the next line: the message after a comma is missing.
         start = _require_without_message(text[:token.start_pos])
         line = text.count("\n", 0, start) + 1
         col = start - (text.rfind("\n", 0, start) + 1) + 1
         end = text.find("\n", start)
-        message = "a `require` has no message"
-        hints.append('write the message after a comma: `require batch >= 1, "batch is at least 1"`')
+        keyword = "expect" if text.startswith("expect", start) else "require"
+        message = f"{'an' if keyword == 'expect' else 'a'} `{keyword}` has no message"
+        hints.append(f'write the message after a comma: `{keyword} batch >= 1, "batch is at least 1"`')
         loc = Location(file, line, col, col + len(text[start:end if end >= 0 else None].rstrip()))
     elif unclosed is not None:
         # A block whose '}' is missing: the next block's header is read as its cells. Say which block is open.
@@ -580,7 +581,7 @@ def _parse_file(text: str) -> ir.Module:
 
 
 def _require_without_message(before: str) -> int | None:
-    """Where the last `require` before a syntax error starts, if no string (its message) follows it."""
+    """Where the last `require` (or `expect`) before a syntax error starts, if no string (its message) follows it."""
     starts = [m.start(1) for m in _REQUIRE_START.finditer(before)]
     if not starts or '"' in before[starts[-1]:]:
         return None

@@ -19,7 +19,7 @@ from . import ir
 from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
 from .shared_checks import CheckSession
-from .constraints import blocks_of_report, check_requires, evaluate_requires
+from .constraints import blocks_of_report, check_requires, evaluate_requires, has_hard
 from .data_stack import run_on_fresh_chunk
 from .errors import (Diagnostic, PerfError, UsageError, available, dedupe, did_you_mean, error,
                      from_the_command_line, in_override)
@@ -332,6 +332,10 @@ class Program:
             # evaluation's Result says them (standing_warnings), as `check` does. They stopped eval: exit 1, no rows.
             if any(d.severity == "error" for d in checker.diagnostics):
                 raise self._blame_overrides(PerfError(checker.diagnostics), name, checker) from None
+            if self._without_overrides is not None:      # an expectation only a --set breaks: said at the --set
+                from .override_blame import blame_expectations
+
+                blame_expectations(self, name, checker)
             prepared = self._prepared[name] = (ctx, checker)
         return prepared
 
@@ -393,8 +397,9 @@ class Program:
                         evaluator)
         result.set_validity(validity.valid, validity.violations, mode)
         # Under "mark", the columns valid and violates wherever the report has constraints, whether or not a point
-        # breaks one: one schema for the whole output and the streamed one, whose header comes before its rows.
-        result.always_mark = bool(checker.constraints)
+        # breaks one: one schema for the whole output and the streamed one, whose header comes before its rows. An
+        # expectation (`expect`) marks nothing: a report with expectations only has neither column.
+        result.always_mark = has_hard(checker.constraints)
         return result
 
     def _constraints_reached(self, evaluator: Evaluator, ctx: ReportContext, checker: Checker) -> tuple[list, tuple]:

@@ -47,7 +47,7 @@ def _lists() -> list[str]:
 SLIPS: dict[str, list[str]] = {
     "missing_value": _in_block("a = ", "a = ;"),                        # `a = }`: nothing after '='
     "unclosed_list": _in_block(*_lists()),                              # `[1, 2, 4` then `}`
-    "require_without_message": _in_block("require b >= 1", "require b"),
+    "require_without_message": _in_block("require b >= 1", "require b", "expect b >= 1", "expect b"),
     "space_in_unit": _in_block("m = 768 G B", "word"),                  # a name alone where a cell starts
     "missing_semicolon": _in_block("a = x 2 GB"),                       # a number with a unit after a whole cell
     "equal_after_cell": _in_block("a = 24 b = 16", "a =\n    b = 1", "a = x\n    = 2"),   # `=` after a whole cell
@@ -91,7 +91,8 @@ def _remembering(parse: Callable[[str], object]) -> Callable[[str], object]:
 
 # A statement's keyword where a cell's name goes (`where = 1 ms`): the parser took the word for the statement.
 STATEMENTS = {"where": "`where CONDITION` filters a report's points", "show": "`show CELL, ...` prints cells",
-               "require": '`require CONDITION, "MESSAGE"` is a constraint', "sweep": "`sweep NAME = [...]` is an axis",
+               "require": '`require CONDITION, "MESSAGE"` is a constraint',
+               "expect": '`expect CONDITION, "MESSAGE"` is an expectation', "sweep": "`sweep NAME = [...]` is an axis",
                "best": "`best min|max CELL` is a question", "pareto": "`pareto min|max A, min|max B` is a question",
                "largest": "`largest AXIS` is a question", "smallest": "`smallest AXIS` is a question"}
 # It starts a statement: a line, or follows a block's `{` or a `;` on it (`hardware blk { where = 3 }`), as a show
