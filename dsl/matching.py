@@ -452,14 +452,29 @@ def _match(comparison: Comparison, runs) -> None:
     if repeated:
         comparison.diagnostics.append(_repeated_runs_note(result, repeated))
     mismatched: dict[tuple, list] = {}
+    read: dict[tuple, list] = {}    # (log, shown name, run metric, unit as written) -> [(run, SI value, point)]
     for point, point_runs in runs_at.items():
         run_source[point] = "; ".join(run.source for run in point_runs)
         for name, column in shown.items():
-            values = [value for run in point_runs
-                      if (value := _run_metric(comparison, run, name, column, derived_used, mismatched)) is not None]
+            values = []
+            for run in point_runs:
+                value = _run_metric(comparison, run, name, column, derived_used, mismatched)
+                if value is None:
+                    continue
+                values.append(value)
+                metric = _metric_read(run, name)
+                if metric is not None:       # read, not derived (a throughput from a runtime)
+                    read.setdefault((_log_of(run), name, metric, run.metrics[metric].unit), []).append(
+                        (run, value, point))
             if values:
                 measured[name][point] = float(np.median(values))
     comparison.diagnostics.extend(_unit_mismatches(mismatched, shown))
+    if read:
+        from .measured_scale import scale_warnings
+
+        estimates = {name: np.asarray(result.column(name, all_points=True), dtype=float)
+                     for name in {key[1] for key in read}}
+        comparison.diagnostics.extend(scale_warnings(read, estimates))
 
     for name, column in shown.items():
         if np.isfinite(measured[name]).any():
@@ -494,6 +509,15 @@ def _carried(runs, shown: dict) -> set[str]:
         elif any(near_miss(name, metric) or metric.rpartition(".")[2] == name for name in names):
             found.add(metric)
     return found
+
+
+def _metric_read(run, name: str) -> str | None:
+    """The name of the run's metric read for the shown column `name`: itself, or an alias (METRIC_ALIASES); None
+    where the run has neither."""
+    for metric in (name, *METRIC_ALIASES.get(name, ())):
+        if metric in run.metrics:
+            return metric
+    return None
 
 
 def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str],
