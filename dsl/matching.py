@@ -401,6 +401,8 @@ def _match(comparison: Comparison, runs) -> None:
 
     valid = None if result.valid.all() else result.valid.reshape(-1)    # points that meet every constraint
     ambiguous: list[tuple] = []      # (run, its names shared by several blocks) for the runs matching several points
+    name_hints: list[str] = []       # how to match the runs whose model, hardware ... names no block of the report
+    unknown_names: dict[tuple[str, str], tuple[str, list[str]]] = {}     # (role, text) -> _closest's answer
     for run in runs:
         mask = np.ones(n, dtype=bool)
         reason = None
@@ -412,7 +414,11 @@ def _match(comparison: Comparison, runs) -> None:
             if aliases:
                 blocks = aliases.get(str(wanted).strip().lower())
                 if blocks is None:
-                    reason = f"{key} '{wanted}' is not in the report"
+                    said, helps = _closest(result.program, key, str(wanted), aliases, unknown_names)
+                    reason = f"{key} '{wanted}' is not in the report{said}"
+                    for line in helps:
+                        if line not in name_hints:
+                            name_hints.append(line)
                     mask[:] = False
                     break
                 if len(blocks) > 1:
@@ -491,7 +497,19 @@ def _match(comparison: Comparison, runs) -> None:
     if runs and len(without):
         for point in without[:10_000]:
             comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
-    _summarise(comparison, len(without))
+    _summarise(comparison, len(without), name_hints)
+
+
+def _closest(program, key: str, wanted: str, aliases: dict, memo: dict) -> tuple[str, list[str]]:
+    """run_names.closest_block for a run's `key` text that names no block of the report (`aliases`: block_aliases),
+    asked once per text."""
+    from .run_names import closest_block
+
+    if (key, wanted.lower()) not in memo:
+        blocks = [block for names in aliases.values() for block in names]
+        cells = ("hf_id", "label") if key == "model" else LABEL_CELLS
+        memo[key, wanted.lower()] = closest_block(program, key, wanted, blocks, cells)
+    return memo[key, wanted.lower()]
 
 
 def _carried(runs, shown: dict) -> set[str]:
@@ -637,7 +655,7 @@ def _describe(result: Result, point: int) -> str:
                                            {}) if result.shape else "the only point"
 
 
-def _summarise(comparison: Comparison, without: int) -> None:
+def _summarise(comparison: Comparison, without: int, name_hints: list[str] = ()) -> None:
     groups: dict[str, list[Unmatched]] = {}
     for item in comparison.unmatched:       # (ambiguous matches have their own warning: _ambiguous_warning)
         if item.kind not in (UNUSABLE, KEPT_WITH_NOTE, "ambiguous match"):
@@ -653,7 +671,7 @@ def _summarise(comparison: Comparison, without: int) -> None:
         plural = "" if count == 1 else "s"
         message = {"run without estimate": f"{count} run{plural} without an estimate",
                    "estimate without run": f"{count} estimate{plural} without a run"}.get(kind, kind)
-        note = error("unmatched", message,
-                     notes=lines)
+        note = error("unmatched", message, notes=lines,
+                     hints=list(name_hints[:LIST_LIMIT]) if kind == "run without estimate" else [])
         note.severity = "warning" if kind != "estimate without run" else "note"
         comparison.diagnostics.append(note)
