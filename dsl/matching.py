@@ -289,13 +289,34 @@ def log_of(source: str) -> str:
     return path if sep and path and "/" not in part and "\\" not in part else source
 
 
-def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> tuple[list, list[Diagnostic]]:
+def _side_example(axes) -> str:
+    """The side metadata a run of a report with these axes gives, as JSON, each swept name with the axis's first value
+    (a block's name for a swept role, a number in SI, as matching compares it): `{"request_rate": 1}`."""
+    import json
+
+    example = {}
+    for axis in axes:
+        for coord in axis.coords:
+            value = coord.values[0]
+            if coord.kind == "num":
+                value = float(value)
+                value = int(value) if value.is_integer() else value
+            elif coord.kind == "bool":
+                value = bool(value)
+            else:
+                value = str(value)
+            example[coord.name] = value
+    return json.dumps(example)
+
+
+def _refuse_uncomparable(runs, shown: dict, n_points: int, axes) -> tuple[list, list[Diagnostic]]:
     """(the runs to match, an error[nothing-to-compare] per log refused). A log is refused, as a log with no usable
     row is (no-rows, exit status 1), where it can give nothing to compare: none of its runs carries a metric the
     report shows (nor a near miss or the last part of a shown name: those are naming slips, each warned about at its
     column by run_fields.unused_metrics and unused_identities), as a latency report given a log of other figures;
     or, in a report of several points, none of its runs has an identifying field, so each would match every point.
-    The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text."""
+    The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text. `axes`:
+    the report's (their names and first values make the hint's side metadata: _side_example)."""
     from .run_fields import _as_metric, metric_hint as _metric_hint, takes_metric
 
     by_log: dict[str, list] = {}
@@ -315,7 +336,7 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
         formats = ", ".join(sorted({run.format for run in log_runs}))
         holds = ", ".join(f"'{name}'" for name in metrics) or "no metric"
         wants = ", ".join(f"'{name}'" for name in shown) or "no metric"
-        differ = ", ".join(axes)
+        differ = ", ".join(axis.name for axis in axes)
         if not comparable:
             message = (f"no run of this log carries a metric the report shows: the log ({formats}) holds {holds}; "
                        f"the report shows {wants}")
@@ -331,7 +352,8 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
                   f"differ in {differ})"] if anonymous and not comparable else [])
         if anonymous:
             hints.append(f"give the identifying fields ({differ}) as side metadata: perfdsl ingest LOG --meta "
-                         'side.json with {"model": "...", "hardware": "..."}, or a file LOG.meta.json beside the log')
+                         f"side.json with the run's values, e.g. {_side_example(axes)}, or a file LOG.meta.json "
+                         "beside the log")
         refused.append(Diagnostic("nothing-to-compare", message, Location(log), notes=notes, hints=hints))
     return kept, refused
 
@@ -374,7 +396,7 @@ def _match(comparison: Comparison, runs) -> None:
             columns[key] = found
     comparison.used_keys = list(columns)
     shown = {column.name: column for column in result.columns if column.kind == "num"}
-    runs, refused = _refuse_uncomparable(runs, shown, n, [axis.name for axis in result.ctx.axes])
+    runs, refused = _refuse_uncomparable(runs, shown, n, result.ctx.axes)
     comparison.diagnostics.extend(refused)
     # A refused log's fields are not matched on at all: its error says what it lacks (and names a field that reads
     # as a metric without its unit), so the unused-field warnings speak of the runs kept only.

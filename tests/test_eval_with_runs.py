@@ -274,3 +274,22 @@ def test_file_names_in_messages_stay_as_loaded_while_the_folder_is_the_same(tmp_
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert program.path_of("proj/specs/matching.perf") == str(tmp_path / "proj" / "specs" / "matching.perf")
     assert program.with_overrides({"n_gpus": 1}).path_of("proj/logs/x.csv") == str(tmp_path / "proj" / "logs" / "x.csv")
+
+
+def test_a_power_log_beside_a_serving_report_is_told_the_missing_key_in_its_side_metadata(tmp_path, capsys):
+    # An nvidia-smi log (one run: energy, power) beside a report swept over request_rate: the hint's example side
+    # metadata was {"model": "...", "hardware": "..."}, keys that were not the missing one.
+    spec = tmp_path / "serving.perf"
+    spec.write_text("workload load { sweep request_rate = [0.5 request/s, 2 request/s] }\n"
+                    "costmodel c { e2e = 1 s * (2 request/s) / workload.request_rate }\n"
+                    "report r {\n    workload = load\n    show c.e2e in s as e2e_latency\n}\n")
+    log = tmp_path / "smi.csv"
+    log.write_text("energy [J],power [W],window_duration [s]\n1766.17,71.97,24.54\n")
+    assert main(["eval", str(spec), "--measured", str(log), "--format", "csv"]) == 1
+    err = capsys.readouterr().err
+    assert ("  = note: its runs give no identifying field, so each would match all 2 sweep points (they differ in "
+            "request_rate)\n") in err
+    # the axis's first value, 0.5 request/s, in SI as matching compares it
+    assert ("  = help: give the identifying fields (request_rate) as side metadata: perfdsl ingest LOG --meta "
+            'side.json with the run\'s values, e.g. {"request_rate": 0.5}, or a file LOG.meta.json beside the '
+            "log\n") in err
