@@ -76,10 +76,9 @@ def scale_warnings(found: dict[tuple, list[tuple]], estimates: dict[str, np.ndar
 
     diagnostics = []
     for (log, name, metric, unit), items in found.items():
-        ratios = [value / estimates[name][point] for _, value, point in items
-                  if estimates[name][point] not in (0.0,) and math.isfinite(estimates[name][point])
-                  and math.isfinite(value)]
-        ratios = [r for r in ratios if r > 0]
+        with np.errstate(all="ignore"):
+            ratios = [value / estimates[name][point] for _, value, point in items]
+        ratios = [ratio for ratio in ratios if math.isfinite(ratio) and ratio > 0]     # no estimate of 0, nan
         if not ratios:
             continue
         median = float(np.median(ratios))
