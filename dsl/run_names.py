@@ -10,8 +10,8 @@ Closeness (_close): a run's text that is a block's and more after a separator (`
 else the texts are compared lower-cased with every run of other characters made one space (`h100 sxm5 80gb`), by
 difflib's ratio, where the block's words with a digit in them are the run's too: a model's all of them (its size and
 version: `Llama-3.1-8B-Instruct` is never pointed at the 70B model), a GPU's first (its part: `h100` of "NVIDIA H100
-80GB HBM3", so an A100 is never pointed at an H100); texts without them must be a near miss (`org/unknown` is not
-`org/tiny`).
+80GB HBM3", so an A100 is never pointed at an H100, nor an RTX A6000 at an RTX A5000); texts without them must be a
+near miss (`org/unknown` is not `org/tiny`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def _close(wanted: str, text: str, every_number: bool) -> float:
     """How close the run's text is to a block's text, 0 .. 1: 1 where the run's is the block's and more after a
     separator (`org/m-70B-Instruct` beside `org/m-70B`); else difflib's ratio where the block's words with a digit in
     them are the run's too (`every_number`: all of them, a model's size and version; else the first, a GPU's part:
-    `h100` of "NVIDIA H100 80GB HBM3" in `H100-SXM5-80GB`), or where the two are a near miss (ratio 0.85 or more:
+    `h100` of "NVIDIA H100 80GB HBM3" in `H100-SXM5-80GB`, while "NVIDIA RTX A6000" is not "NVIDIA RTX A5000"
+    however alike), or, where the block's text has no such word, the two are a near miss (ratio 0.85 or more:
     `org/unknown` is not `org/tiny`); 0 otherwise."""
     if len(wanted) > len(text) > 0 and wanted.lower().startswith(text.lower()) and not wanted[len(text)].isalnum():
         return 1.0
@@ -38,10 +39,10 @@ def _close(wanted: str, text: str, every_number: bool) -> float:
         return 0.0
     ratio = difflib.SequenceMatcher(None, " ".join(run_words), " ".join(words)).ratio()
     numbered = [word for word in words if any(c.isdigit() for c in word)]
+    if not numbered:
+        return ratio if ratio >= 0.85 else 0.0
     needed = numbered if every_number else numbered[:1]
-    if needed and all(word in run_words for word in needed):
-        return ratio
-    return ratio if ratio >= 0.85 else 0.0
+    return ratio if all(word in run_words for word in needed) else 0.0
 
 
 def _label(block: ir.Block, cells: tuple[str, ...]) -> tuple[str, str] | None:

@@ -11,13 +11,14 @@ import perfdsl
 SPEC = """\
 hardware h100_sxm5 { label = "NVIDIA H100 80GB HBM3"; peak = 989.4 TFLOP/s }
 hardware a100_sxm4 { label = "NVIDIA A100-SXM4-80GB"; peak = 312 TFLOP/s }
+hardware rtx_a5000 { label = "NVIDIA RTX A5000"; peak = 111.1 TFLOP/s }
 model llama3_1_8b { hf_id = "meta-llama/Llama-3.1-8B"; params = 8e9 }
 model llama3_1_70b { hf_id = "meta-llama/Llama-3.1-70B"; params = 70e9 }
 costmodel cost { runtime = 2 FLOP * model.params * workload.tokens / hardware.peak }
 workload step { tokens = 1000 }
 report r {
     sweep model = [llama3_1_8b, llama3_1_70b]
-    sweep hardware = [h100_sxm5, a100_sxm4]
+    sweep hardware = [h100_sxm5, a100_sxm4, rtx_a5000]
     workload = step
     show cost.runtime in ms as runtime
 }
@@ -71,15 +72,19 @@ def test_a_gpu_written_another_way_is_pointed_at_the_label_of_its_part(tmp_path)
 
 
 def test_no_block_of_another_size_part_or_name_is_suggested(tmp_path):
-    # Llama-3.2-3B has neither model's size and version (3.1, 8B or 70B); an L40S is no H100 nor A100 (their parts);
-    # org/unknown shares no numbered word with either model and is no near miss of one.
+    # Llama-3.2-3B has neither model's size and version (3.1, 8B or 70B); an L40S is no H100, A100 nor A5000 (their
+    # parts), nor is an RTX A6000 an RTX A5000, one letter apart; org/unknown shares no numbered word with either model
+    # and is no near miss of one.
     warning, log = unmatched_warning(tmp_path, "meta-llama/Llama-3.2-3B-Instruct,NVIDIA H100 80GB HBM3,5",
-                                     "meta-llama/Llama-3.1-8B,NVIDIA L40S,12", "org/unknown,NVIDIA H100 80GB HBM3,9")
+                                     "meta-llama/Llama-3.1-8B,NVIDIA L40S,12", "org/unknown,NVIDIA H100 80GB HBM3,9",
+                                     "meta-llama/Llama-3.1-8B,NVIDIA RTX A6000,30")
     assert warning.render() == (
-        "warning[unmatched]: 3 runs without an estimate\n"
+        "warning[unmatched]: 4 runs without an estimate\n"
         "  = note: model=meta-llama/Llama-3.2-3B-Instruct, hardware=NVIDIA H100 80GB HBM3 (model "
         f"'meta-llama/Llama-3.2-3B-Instruct' is not in the report) ({log}:row 1)\n"
         "  = note: model=meta-llama/Llama-3.1-8B, hardware=NVIDIA L40S (hardware 'NVIDIA L40S' is not in the "
         f"report) ({log}:row 2)\n"
         "  = note: model=org/unknown, hardware=NVIDIA H100 80GB HBM3 (model 'org/unknown' is not in the report) "
-        f"({log}:row 3)")
+        f"({log}:row 3)\n"
+        "  = note: model=meta-llama/Llama-3.1-8B, hardware=NVIDIA RTX A6000 (hardware 'NVIDIA RTX A6000' is not in "
+        f"the report) ({log}:row 4)")
