@@ -257,7 +257,9 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     0.05 makes errors beyond about 5% count linearly). `bootstrap` refits (0: none) resample `resampling`
     ("residuals" or "runs") with numpy's generator seeded by `seed`. The fit starts from the cells' values and from
     `starts` more points spread over the bounds, and keeps the best (see best_of_starts). `progress(done, total)` is
-    called after each refit. Raises UsageError for a setting check_settings refuses, PerfError
+    called after each fit of the cells (least squares from one start): the fit's 1 + `starts`, each fold's as many
+    (at once for a fold with too few runs to fit), and each bootstrap refit, so that a bar moves from the first
+    second of the fit, which takes most of the time (the CLI's Progress: on a terminal, quiet with -q). Raises UsageError for a setting check_settings refuses, PerfError
     (error[fit-breaks-constraint]) where the model's `require`s pin a cell at its start (check_movable) or the fit
     ends at values that break one (check_fitted). The fit never uses an estimate at values that break a `require`
     (Estimator: nan there, PENALTY in the residuals).
@@ -270,19 +272,21 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
     start_estimated = fitter.estimate(start)
     points = np.unique(obs.point)
     check_movable(estimator, cells, start, points)
-    values = best_of_starts(fitter, cells, start, starts, seed)
+    groups = list(dict.fromkeys(obs.group.tolist())) if problem.group_by else []
+    per_fit = 1 + max(starts, 0)          # best_of_starts: from the start values and `starts` spread points
+    total, done = per_fit * (1 + len(groups)) + max(bootstrap, 0), 0
+
+    def tick(count: int = 1):
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    tick(0)     # the bar starts with the fit (it shows once a second has passed: quick work leaves no trace)
+    values = best_of_starts(fitter, cells, start, starts, seed, tick=tick)
     check_fitted(estimator, cells, values, points)
     estimated = fitter.estimate(values)
     flags, singular = identifiability(cells, values, fitter, estimated)
-
-    groups = list(dict.fromkeys(obs.group.tolist())) if problem.group_by else []
-    total, done = len(groups) + max(bootstrap, 0), 0
-
-    def tick():
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
 
     left_open = undetermined(fitter, cells, values, np.arange(len(obs.measured)))
     flags.extend(Flag(*found) for found in one_sided_flags(fitter, cells, values, left_open, flags))
@@ -292,14 +296,14 @@ def calibrate(problem, *, loss: str = "soft_l1", f_scale: float = 0.05, bootstra
         for group in groups:
             held = np.flatnonzero(obs.group == group)
             train = np.flatnonzero(obs.group != group)
-            tick()
             if len(set(obs.point[train].tolist())) < len(cells):
+                tick(per_fit)           # not fitted: its share of the bar at once
                 folds.append(Fold(group, held, None, None, f"{len(set(obs.point[train].tolist()))} runs left for "
                                                            f"{len(cells)} cells"))
                 continue
             # From the user's start values and the same spread starts as the full fit, never from the full fit:
             # that saw the held-out runs, and a cell the other runs leave open would keep the value they chose.
-            fold_values = best_of_starts(fitter, cells, start, starts, seed, train)
+            fold_values = best_of_starts(fitter, cells, start, starts, seed, train, tick=tick)
             fold_open = [u for u in undetermined(fitter, cells, fold_values, train) if u.cells not in open_anyway]
             estimated_held = fitter.estimate(fold_values)[held]
             folds.append(Fold(group, held, fold_values, None if fold_open else estimated_held,
@@ -340,9 +344,10 @@ def check_settings(loss: str, f_scale: float, bootstrap: int, resampling: str, s
 
 
 def best_of_starts(fitter: Fitter, cells: list[FitCell], start: np.ndarray, count: int, seed: int,
-                   rows: np.ndarray | None = None) -> np.ndarray:
+                   rows: np.ndarray | None = None, tick=lambda: None) -> np.ndarray:
     """The fit on observations `rows` (default: all) with the lowest loss from the given start and `count` scrambled
-    Sobol points over the bounds (the same points for every `rows`: a fold starts where the full fit did).
+    Sobol points over the bounds (the same points for every `rows`: a fold starts where the full fit did); `tick()`
+    after each start's fit (a progress bar's step).
 
     The cost model is piecewise (rooflines take a max, a step takes the longer of device and host time), so the loss
     has flat regions and kinks: a cell that starts where a max() hides it (a host time of 0 under a longer device
@@ -365,6 +370,7 @@ def best_of_starts(fitter: Fitter, cells: list[FitCell], start: np.ndarray, coun
         values, result = fitter.fit(candidate, everything)
         if result.cost < best_cost - 1e-12 * max(best_cost, 1e-300) or best is None:
             best, best_cost = values, result.cost
+        tick()
     return best
 
 

@@ -211,6 +211,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("-o", "--output", required=True, metavar="OUT.perf", help="the calibrated .perf file")
     cal.add_argument("--residuals", metavar="FILE", help="write the residuals per run (.csv .txt .xlsx) instead of "
                      "printing them")
+    cal.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress bar (there is none where stderr is not a terminal)")
 
     imp = sub.add_parser("import-hf", help="write a .perf model block from a Hugging Face config.json (offline)")
     imp.add_argument("path", metavar="CONFIG_OR_DIR")
@@ -1425,7 +1427,8 @@ def cmd_calibrate(args) -> int:
     diagnostics = list(problem.diagnostics) + [set_twice_warning(clash, args.output) for clash in clashes]
     if diagnostics:
         _print_diagnostics(diagnostics)
-    progress = Progress("calibrating")
+    # The fit, each fold's refits and each bootstrap refit: a bar from the fit's first second (calibrate.calibrate)
+    progress = Progress("calibrating", unit="fits", quiet=args.quiet)
     cal = calibrate(problem, loss=args.loss, f_scale=args.f_scale, bootstrap=args.bootstrap,
                     resampling=args.resample, seed=args.seed, starts=args.starts, progress=progress)
     progress.done()

@@ -381,6 +381,12 @@ _TABLE = [
               "with none of them (a warning)",
               "the notes list them; check the report's sweep and the runs' identifying fields (a run's model column "
               "may name the block where two blocks share an hf_id)"),
+    ErrorCode("measured-unit-scale", "runs", _W, "the measured '{metric}' values are about {1000x | 1/1000 of} the "
+              "estimates (median measured / estimated {ratio} over {n} runs, read in {unit}): is the column in "
+              "{unit2}, not {unit}?", "the log's header names the wrong unit (values in s under `[ms]`): write the "
+              "unit the values are in. Said where, over one log's runs, the median of measured / estimated lies "
+              "within a factor of 2 of a power of 1000 (1/2000 .. 1/500, 500 .. 2000, ...): no cost model is that "
+              "far off over every run (the seed report's worst is a factor of 4), a unit's prefix is"),
     ErrorCode("repeated-runs", "runs", _N, "{count} sweep points have several runs; each metric compared is the "
               "median of its runs", "add an identifying field to the runs if they are not repeats"),
     ErrorCode("nothing-to-compare", "runs", _E, "no run of this log carries a metric the report shows: the "

@@ -302,13 +302,34 @@ def log_of(source: str) -> str:
     return path if sep and path and "/" not in part and "\\" not in part else source
 
 
-def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> tuple[list, list[Diagnostic]]:
+def _side_example(axes) -> str:
+    """The side metadata a run of a report with these axes gives, as JSON, each swept name with the axis's first value
+    (a block's name for a swept role, a number in SI, as matching compares it): `{"request_rate": 1}`."""
+    import json
+
+    example = {}
+    for axis in axes:
+        for coord in axis.coords:
+            value = coord.values[0]
+            if coord.kind == "num":
+                value = float(value)
+                value = int(value) if value.is_integer() else value
+            elif coord.kind == "bool":
+                value = bool(value)
+            else:
+                value = str(value)
+            example[coord.name] = value
+    return json.dumps(example)
+
+
+def _refuse_uncomparable(runs, shown: dict, n_points: int, axes) -> tuple[list, list[Diagnostic]]:
     """(the runs to match, an error[nothing-to-compare] per log refused). A log is refused, as a log with no usable
     row is (no-rows, exit status 1), where it can give nothing to compare: none of its runs carries a metric the
     report shows (nor a near miss or the last part of a shown name: those are naming slips, each warned about at its
     column by run_fields.unused_metrics and unused_identities), as a latency report given a log of other figures;
     or, in a report of several points, none of its runs has an identifying field, so each would match every point.
-    The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text."""
+    The wrong tool's log was compared with nothing under exit status 0, its runs described by an empty text. `axes`:
+    the report's (their names and first values make the hint's side metadata: _side_example)."""
     from .run_fields import _as_metric, metric_hint as _metric_hint, takes_metric
 
     by_log: dict[str, list] = {}
@@ -328,7 +349,7 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
         formats = ", ".join(sorted({run.format for run in log_runs}))
         holds = ", ".join(f"'{name}'" for name in metrics) or "no metric"
         wants = ", ".join(f"'{name}'" for name in shown) or "no metric"
-        differ = ", ".join(axes)
+        differ = ", ".join(axis.name for axis in axes)
         if not comparable:
             message = (f"no run of this log carries a metric the report shows: the log ({formats}) holds {holds}; "
                        f"the report shows {wants}")
@@ -344,7 +365,8 @@ def _refuse_uncomparable(runs, shown: dict, n_points: int, axes: list[str]) -> t
                   f"differ in {differ})"] if anonymous and not comparable else [])
         if anonymous:
             hints.append(f"give the identifying fields ({differ}) as side metadata: perfdsl ingest LOG --meta "
-                         'side.json with {"model": "...", "hardware": "..."}, or a file LOG.meta.json beside the log')
+                         f"side.json with the run's values, e.g. {_side_example(axes)}, or a file LOG.meta.json "
+                         "beside the log")
         refused.append(Diagnostic("nothing-to-compare", message, Location(log), notes=notes, hints=hints))
     return kept, refused
 
@@ -387,7 +409,7 @@ def _match(comparison: Comparison, runs) -> None:
             columns[key] = found
     comparison.used_keys = list(columns)
     shown = {column.name: column for column in result.columns if column.kind == "num"}
-    runs, refused = _refuse_uncomparable(runs, shown, n, [axis.name for axis in result.ctx.axes])
+    runs, refused = _refuse_uncomparable(runs, shown, n, result.ctx.axes)
     comparison.diagnostics.extend(refused)
     # A refused log's fields are not matched on at all: its error says what it lacks (and names a field that reads
     # as a metric without its unit), so the unused-field warnings speak of the runs kept only.
@@ -421,6 +443,8 @@ def _match(comparison: Comparison, runs) -> None:
 
     valid = None if result.valid.all() else result.valid.reshape(-1)    # points that meet every constraint
     ambiguous: list[tuple] = []      # (run, its names shared by several blocks) for the runs matching several points
+    name_hints: list[str] = []       # how to match the runs whose model, hardware ... names no block of the report
+    unknown_names: dict[tuple[str, str], tuple[str, list[str]]] = {}     # (role, text) -> _closest's answer
     for run in runs:
         mask = np.ones(n, dtype=bool)
         reason = None
@@ -432,7 +456,11 @@ def _match(comparison: Comparison, runs) -> None:
             if aliases:
                 blocks = aliases.get(str(wanted).strip().lower())
                 if blocks is None:
-                    reason = f"{key} '{wanted}' is not in the report"
+                    said, helps = _closest(result.program, key, str(wanted), aliases, unknown_names)
+                    reason = f"{key} '{wanted}' is not in the report{said}"
+                    for line in helps:
+                        if line not in name_hints:
+                            name_hints.append(line)
                     mask[:] = False
                     break
                 if len(blocks) > 1:
@@ -472,14 +500,31 @@ def _match(comparison: Comparison, runs) -> None:
     if repeated:
         comparison.diagnostics.append(_repeated_runs_note(result, repeated))
     mismatched: dict[tuple, list] = {}
+    # (log, shown column's key, run metric, unit as written) -> [(run, SI value, point)]
+    read: dict[tuple, list] = {}
     for point, point_runs in runs_at.items():
         run_source[point] = "; ".join(run.source for run in point_runs)
         for (name, _), column in measurable.items():
-            values = [value for run in point_runs
-                      if (value := _run_metric(comparison, run, name, column, derived_used, mismatched)) is not None]
+            values = []
+            for run in point_runs:
+                value = _run_metric(comparison, run, name, column, derived_used, mismatched)
+                if value is None:
+                    continue
+                values.append(value)
+                metric = _metric_read(run, name)
+                if metric is not None:       # read, not derived (a throughput from a runtime)
+                    read.setdefault((_log_of(run), column.key, metric, run.metrics[metric].unit), []).append(
+                        (run, value, point))
             if values:
                 measured[name, column.dim][point] = float(np.median(values))
     comparison.diagnostics.extend(_unit_mismatches(mismatched, measurable))
+    if read:
+        from .measured_scale import scale_warnings
+
+        # By the column's key: the column of the run's dimension where a name is shown with two (measurable).
+        estimates = {key: np.asarray(result.column(key, all_points=True), dtype=float)
+                     for key in {key[1] for key in read}}
+        comparison.diagnostics.extend(scale_warnings(read, estimates))
 
     for column in numeric:       # each shown column, as the workbook has a group per show (MetricMatch)
         values = measured[column.name, column.dim]
@@ -497,7 +542,19 @@ def _match(comparison: Comparison, runs) -> None:
     if runs and len(without):
         for point in without[:10_000]:
             comparison.unmatched.append(Unmatched("estimate without run", _describe(result, point)))
-    _summarise(comparison, len(without))
+    _summarise(comparison, len(without), name_hints)
+
+
+def _closest(program, key: str, wanted: str, aliases: dict, memo: dict) -> tuple[str, list[str]]:
+    """run_names.closest_block for a run's `key` text that names no block of the report (`aliases`: block_aliases),
+    asked once per text."""
+    from .run_names import closest_block
+
+    if (key, wanted.lower()) not in memo:
+        blocks = [block for names in aliases.values() for block in names]
+        cells = ("hf_id", "label") if key == "model" else LABEL_CELLS
+        memo[key, wanted.lower()] = closest_block(program, key, wanted, blocks, cells)
+    return memo[key, wanted.lower()]
 
 
 def _carried(runs, shown: dict) -> set[str]:
@@ -515,6 +572,15 @@ def _carried(runs, shown: dict) -> set[str]:
         elif any(near_miss(name, metric) or metric.rpartition(".")[2] == name for name in names):
             found.add(metric)
     return found
+
+
+def _metric_read(run, name: str) -> str | None:
+    """The name of the run's metric read for the shown column `name`: itself, or an alias (METRIC_ALIASES); None
+    where the run has neither."""
+    for metric in (name, *METRIC_ALIASES.get(name, ())):
+        if metric in run.metrics:
+            return metric
+    return None
 
 
 def _run_metric(comparison: Comparison, run, name: str, column, derived_used: set[str],
@@ -641,7 +707,7 @@ def _describe(result: Result, point: int) -> str:
                                            {}) if result.shape else "the only point"
 
 
-def _summarise(comparison: Comparison, without: int) -> None:
+def _summarise(comparison: Comparison, without: int, name_hints: list[str] = ()) -> None:
     groups: dict[str, list[Unmatched]] = {}
     for item in comparison.unmatched:       # (ambiguous matches have their own warning: _ambiguous_warning)
         if item.kind not in (UNUSABLE, KEPT_WITH_NOTE, "ambiguous match"):
@@ -657,7 +723,7 @@ def _summarise(comparison: Comparison, without: int) -> None:
         plural = "" if count == 1 else "s"
         message = {"run without estimate": f"{count} run{plural} without an estimate",
                    "estimate without run": f"{count} estimate{plural} without a run"}.get(kind, kind)
-        note = error("unmatched", message,
-                     notes=lines)
+        note = error("unmatched", message, notes=lines,
+                     hints=list(name_hints[:LIST_LIMIT]) if kind == "run without estimate" else [])
         note.severity = "warning" if kind != "estimate without run" else "note"
         comparison.diagnostics.append(note)

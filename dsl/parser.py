@@ -303,7 +303,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
     is a block cut from a file, and passes `lines_before`, the lines above it, for the notes that quote a place)."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-    from .syntax_errors import name_slip, written_slip
+    from .syntax_errors import keyword_slip, name_slip, written_slip
 
     line = getattr(exc, "line", 0) or 0
     col = getattr(exc, "column", 0) or 0
@@ -349,6 +349,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         col = written.start - (text.rfind("\n", 0, written.start) + 1) + 1
         return error("syntax", written.message, Location(file, line, col, col + written.length),
                      source_line=_line_of(text, line), hints=list(written.hints))
+    keyword = keyword_slip(text, token.start_pos, str(token), _keywords_at(text, token.start_pos))
+    if keyword is not None:
+        # `swep tp = [4, 8]`, `improt "x.perf"`: a keyword a letter or two off, located at the word.
+        line = text.count("\n", 0, keyword.start) + 1
+        col = keyword.start - (text.rfind("\n", 0, keyword.start) + 1) + 1
+        return error("syntax", keyword.message, Location(file, line, col, col + keyword.length),
+                     source_line=_line_of(text, line), hints=list(keyword.hints))
     prev = _previous_token_text(text, exc.pos_in_stream if hasattr(exc, "pos_in_stream") else token.start_pos)
     slip = name_slip(exc, _parse_file)
     empty_value = slip == "equal_after_cell" and _EMPTY_VALUE.search(text, _window(token.start_pos), token.start_pos)
@@ -494,6 +501,20 @@ def _unclosed_block(text: str, position: int) -> tuple[str, int] | None:
         return None
     found = _open_block(text, line_start)
     return None if found is None else (_block_title(*found[:2]), found[2])
+
+
+def _keywords_at(text: str, position: int) -> tuple[str, ...]:
+    """The keywords a statement at offset `position` may start with: a file's `import`, `set` and block kinds outside
+    a block; a report's statements in one; `sweep` and `require` in another block (a report's questions, `where` and
+    `show` are no use there); every statement where the block's header cannot be read."""
+    block = _open_block(text, position)
+    if block is None:
+        return ("import", "set", *ir.BLOCK_KINDS)
+    if block[0] and block[0] != "report":
+        return ("sweep", "require")
+    from .syntax_errors import STATEMENTS
+
+    return tuple(STATEMENTS)
 
 
 def _open_block(text: str, end: int) -> tuple[str, str, int] | None:

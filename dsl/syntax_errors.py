@@ -15,7 +15,9 @@ takes `per`, or `max x` without `best`), the parser tells them apart by the text
 Some slips are told by the text before the token alone (`written_slip`, tried first, so that they cost no example
 parse): a statement's keyword as a cell's name (`where = 1 ms`, `hardware blk { where = 3 }`), a value after ':' (`mem_bw: 1 TB/s`), a missing
 ',' in a show list (`show a.x b.y`), three dots in a range (`1 ... 256`). Each reads the token's line (and, for a
-show list, the lines before it that end in ','), never the whole text.
+show list, the lines before it that end in ','), never the whole text. So is a keyword a letter or two off at a
+statement's start (`keyword_slip`: `swep tp = [4, 8]`, `requre`, `shwo`, `improt`, `hardwre`), which gets "did you
+mean 'sweep'?" among the keywords the place takes.
 """
 
 from __future__ import annotations
@@ -145,6 +147,38 @@ def written_slip(text: str, position: int, token: str) -> WrittenSlip | None:
             f"write `{name} = {value}`",
             f"':' declares a type: `{name}: {typed}`, or with a value `{name}: {typed} = {value}`"))
     return _missing_comma_in_show(text, position, token)
+
+
+# A word alone at a statement's start (a line, or after a block's `{` or a `;`), the parser failing at the next token.
+_STATEMENT_WORD = re.compile(r"(?:\A|[{;])[ \t]*([A-Za-z_]\w*)[ \t]+\Z")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def keyword_slip(text: str, position: int, token: str, keywords: tuple[str, ...]) -> WrittenSlip | None:
+    """A misspelt keyword (`swep tp = [4, 8]`, `requre`, `shwo`; `improt`, `hardwre` where a file's statement
+    starts) where the parser fails at offset `position` (the failing token `token`): a word at a statement's start
+    that is a slip (near_misses.misspelt: a letter or two off, two swapped) of one of `keywords`, those the place
+    takes (a report's statements, another block's `sweep` and `require`, a file's `import`, `set` and block kinds);
+    else None. The caret marks the word."""
+    line_start = text.rfind("\n", 0, position) + 1
+    before = text[line_start:position]
+    word = _STATEMENT_WORD.search(before)
+    if word is not None and token not in ("=", ":"):
+        word, start, message = word.group(1), line_start + word.start(1), f"unexpected '{token}' after '{word.group(1)}'"
+    elif not before.strip() and _WORD.fullmatch(token):
+        word, start, message = token, position, f"unexpected '{token}'"
+    else:
+        return None
+    if word in keywords:
+        return None
+    from .near_misses import misspelt       # (an error's path only: near_misses reads the checker's modules)
+
+    close = [keyword for keyword in keywords if misspelt(word, keyword)]
+    if not close:
+        return None
+    meant = close[0]
+    said = f" ({STATEMENTS[meant]})" if meant in STATEMENTS else ""
+    return WrittenSlip(message, start, len(word), (f"did you mean '{meant}'?{said}",))
 
 
 def _missing_comma_in_show(text: str, position: int, token: str) -> WrittenSlip | None:

@@ -434,7 +434,7 @@ TRIGGERS = [
         "them all and none is compared\n"
         "  --> runs.csv\n"
         "  = help: give the identifying fields (n_gpus) as side metadata: perfdsl ingest LOG --meta side.json with "
-        '{"model": "...", "hardware": "..."}, or a file LOG.meta.json beside the log\n'
+        'the run\'s values, e.g. {"n_gpus": 1}, or a file LOG.meta.json beside the log\n'
         "\n"
         "1 error\n")),
     # A metric far from every shown name is a log's extra column, unless nothing at all is compared.

@@ -355,3 +355,22 @@ def test_a_label_on_cells_of_two_dimensions_is_compared_where_the_run_dimension_
     assert list(row)[-2:] == ["runtime measured [ms]", "runtime error [%]"]
     assert float(row["runtime error [%]"]) == pytest.approx((20 - 25) / 25 * 100)
     assert "unit-mismatch" not in err
+
+
+def test_a_power_log_beside_a_serving_report_is_told_the_missing_key_in_its_side_metadata(tmp_path, capsys):
+    # An nvidia-smi log (one run: energy, power) beside a report swept over request_rate: the hint's example side
+    # metadata was {"model": "...", "hardware": "..."}, keys that were not the missing one.
+    spec = tmp_path / "serving.perf"
+    spec.write_text("workload load { sweep request_rate = [0.5 request/s, 2 request/s] }\n"
+                    "costmodel c { e2e = 1 s * (2 request/s) / workload.request_rate }\n"
+                    "report r {\n    workload = load\n    show c.e2e in s as e2e_latency\n}\n")
+    log = tmp_path / "smi.csv"
+    log.write_text("energy [J],power [W],window_duration [s]\n1766.17,71.97,24.54\n")
+    assert main(["eval", str(spec), "--measured", str(log), "--format", "csv"]) == 1
+    err = capsys.readouterr().err
+    assert ("  = note: its runs give no identifying field, so each would match all 2 sweep points (they differ in "
+            "request_rate)\n") in err
+    # the axis's first value, 0.5 request/s, in SI as matching compares it
+    assert ("  = help: give the identifying fields (request_rate) as side metadata: perfdsl ingest LOG --meta "
+            'side.json with the run\'s values, e.g. {"request_rate": 0.5}, or a file LOG.meta.json beside the '
+            "log\n") in err

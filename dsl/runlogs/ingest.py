@@ -118,12 +118,27 @@ def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None)
     for item, what in inputs:
         if same_file(output, item):
             raise UsageError(Diagnostic("output-is-input", f"the output '{output}' is also {what}",
-                                        Location(item), hints=["write the runs to another file, e.g. -o runs.csv"]))
+                                        Location(item), hints=[f"write the runs to another file, e.g. -o "
+                                                               f"{_other_output(output, [i for i, _ in inputs])}"]))
     if is_side_file(output):
         raise UsageError(Diagnostic("bad-output", f"the output '{output}' is named like side metadata",
                                     hints=["write the runs to a .csv or .jsonl file, e.g. -o runs.csv"]))
     output_writer(output)
     check_target(Path(output))
+
+
+def _other_output(output: str, inputs: list[str]) -> str:
+    """A name for the output that is none of the inputs: `output` with `.ingested` before its suffix, in its folder
+    (`runs.csv` -> `runs.ingested.csv`; a suggestion of `-o runs.csv` to `ingest runs.csv -o runs.csv` named the
+    refused file again), numbered where that is an input too."""
+    import os
+
+    stem, suffix = os.path.splitext(output)
+    for number in ["", *range(2, 100)]:
+        candidate = f"{stem}.ingested{number}{suffix}"
+        if not any(same_file(candidate, item) for item in inputs):
+            return candidate
+    return candidate
 
 
 # What ingest writes, by the output's suffix (any case): perfdsl's CSV or JSON Lines. Nothing else: `-o runs.json` or

@@ -1,6 +1,7 @@
 """`perfdsl ingest`: the function the CLI calls; its output file, stderr and exit status."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,8 +57,24 @@ def test_refuses_to_overwrite_an_input(fixture_logs, capsys, monkeypatch):
     assert capsys.readouterr().err == (
         "error[output-is-input]: the output './runs.jsonl' is also a log to read\n"
         "  --> runs.jsonl\n"
-        "  = help: write the runs to another file, e.g. -o runs.csv\n")
+        "  = help: write the runs to another file, e.g. -o ./runs.ingested.jsonl\n")
     assert (fixture_logs / "runs.jsonl").read_bytes() == before
+
+
+def test_the_other_output_suggested_is_not_the_refused_one_nor_another_input(tmp_path, capsys, monkeypatch):
+    # `ingest runs.csv -o runs.csv` was told "e.g. -o runs.csv": the very name refused.
+    monkeypatch.chdir(tmp_path)
+    header = "model,hardware,runtime [ms]\n"
+    Path("runs.csv").write_text(header + "org/tiny,NVIDIA Card A,25\n")
+    assert ingest_command(["runs.csv"], "runs.csv", None, None, None) == 2
+    assert capsys.readouterr().err == (
+        "error[output-is-input]: the output 'runs.csv' is also a log to read\n"
+        "  --> runs.csv\n"
+        "  = help: write the runs to another file, e.g. -o runs.ingested.csv\n")
+    Path("runs.ingested.csv").write_text(header + "org/tiny,NVIDIA Card A,26\n")
+    assert ingest_command(["runs.csv", "runs.ingested.csv"], "runs.csv", None, None, None) == 2
+    assert capsys.readouterr().err.endswith("  = help: write the runs to another file, e.g. -o runs.ingested2.csv\n")
+    assert ingest_command(["runs.csv"], "runs.ingested.csv", None, None, None) == 0   # the name suggested is taken
 
 
 def test_meta_file_and_iso_window(shared_logs, tmp_path, capsys):
