@@ -10,6 +10,7 @@ there: such tables are built at their first use instead (operators.Operator.kern
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 
@@ -22,12 +23,19 @@ class _LazyNumpy:
         self._module = module
 
     def __getattr__(self, name: str):
+        if name == "_module":                   # not set yet (a copy being made): no recursion, no import
+            raise AttributeError(name)
         import numpy
 
         module = sys.modules.get(self._module)
         if module is not None and module.__dict__.get("np") is self:
             module.np = numpy
         return getattr(numpy, name)
+
+    def __reduce__(self):
+        """Pickled (and copied) as numpy itself: a function pickled by value with the globals it reads (Dask's
+        cloudpickle does so) finds numpy where it is loaded."""
+        return importlib.import_module, ("numpy",)
 
     def __repr__(self) -> str:
         return f"<numpy, imported at its first use in {self._module}>"

@@ -48,6 +48,18 @@ def test_the_stand_in_becomes_numpy_in_its_module():
         del sys.modules[module.__name__]
 
 
+def test_the_stand_in_pickles_and_copies_as_numpy():
+    """A stand-in pickled (a function pickled by value with its globals, as cloudpickle does for Dask) or copied is
+    numpy where it is loaded: it was a RecursionError (its __getattr__ read its own slot, not yet set)."""
+    import copy
+    import pickle
+
+    stand_in = lazy_numpy.lazy_numpy("a_module_never_imported")
+    assert pickle.loads(pickle.dumps(stand_in)) is numpy
+    assert copy.copy(stand_in) is numpy
+    assert copy.deepcopy(stand_in) is numpy
+
+
 def test_labelled_array_is_still_a_name_of_result():
     from perfdsl import labelled, result
     from perfdsl.result import LabelledArray
