@@ -2,7 +2,8 @@
 
 - A cost model of about 50 cells over a 1,000,000-point sweep evaluates in under 0.1 s on the 2-core machine.
 - Parsing and checking every file in models/ and hardware/ takes under 0.2 s.
-- `perfdsl --help` and the evaluation of a small report start in under 0.5 s.
+- `perfdsl --help` and the evaluation of a small report start in under 0.5 s; the start-up of `perfdsl check` of a
+  small file with no report is measured too (no target of its own: the floor under every check).
 - `perfdsl check` of every library file on the command line (the files of the Makefile's `make check`, read from
   its recipe: models/, hardware/, software/, costmodels/ and reports/, each file checked as its own program with
   what it imports) in under 0.5 s (issue 10),
@@ -67,6 +68,38 @@ def test_start_up_of_perfdsl_help(benchmark):
 def test_start_up_and_evaluation_of_a_small_report(benchmark):
     benchmark.pedantic(_run, args=([sys.executable, "-m", "perfdsl.cli", "eval", str(SPECS / "small_report.perf")],),
                        rounds=5, iterations=1)
+
+
+def test_start_up_of_checking_one_small_file(benchmark, grammar_cache, tmp_path):
+    """Start-up of `perfdsl check` of a file of one small block and no report: what every check pays before its
+    first cell (Python, perfdsl's checker modules, Lark and its tables; numpy is not imported: a check with no report
+    computes nothing, lazy_numpy.py), cold: each round from a cache folder that holds Lark's grammar cache only.
+    extra_info: the least CPU time of a round (user + system of the child) and the 1-minute load average before the
+    first round and after the last."""
+    spec = tmp_path / "tiny.perf"
+    spec.write_text("hardware tiny { clock = 1 GHz }\n", encoding="utf-8")
+    home = tmp_path / "home"
+    env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+    env.pop("PERFDSL_NO_CACHE", None)
+    cpu, load = [], [round(os.getloadavg()[0], 2)]
+
+    def renew():
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(grammar_cache, home)
+
+    def check():
+        before = os.times()
+        completed = subprocess.run([sys.executable, "-m", "perfdsl.cli", "check", str(spec)], env=env,
+                                   capture_output=True, text=True)
+        after = os.times()
+        cpu.append(after.children_user - before.children_user + after.children_system - before.children_system)
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stderr.startswith("ok: 1 file, 1 block, 0 reports"), completed.stderr
+
+    benchmark.pedantic(check, setup=renew, rounds=10, iterations=1)
+    load.append(round(os.getloadavg()[0], 2))
+    benchmark.extra_info["cpu_s"] = round(min(cpu), 3)
+    benchmark.extra_info["load_1min_before_after"] = load
 
 
 def _make_check_files() -> list[str]:

@@ -732,13 +732,16 @@ class _FileChecker:
 
     def prepare(self, parsing: bool = False) -> None:
         """Import what checking needs and make the session (before worker processes are forked from this one);
-        with `parsing`, load the parser too (lark and its tables, parser.load_parser), which each worker would
-        otherwise load again at its first parse (a run that parses nothing, every file in the parse cache, is
-        rare where files are checked at all: a file not replayed from the check cache has mostly changed)."""
+        with `parsing`, numpy too (which a check imports at its first report, lazy_numpy.py) and the parser (lark
+        and its tables, parser.load_parser), which each worker would otherwise import and load again (a run that
+        parses nothing, every file in the parse cache, is rare where files are checked at all: a file not replayed
+        from the check cache has mostly changed)."""
         from .shared_checks import CheckSession
         from . import program  # noqa: F401 - imported here, once, rather than in each worker
 
         if parsing:
+            import numpy  # noqa: F401 - a report's check needs it (lazy_numpy.py): imported once, before the fork
+
             from .parser import load_parser
 
             load_parser()

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-import numpy as np
-
 from . import ir
 from .functions import FUNCTIONS
+from .lazy_numpy import lazy_numpy
 from .operators import OPERATORS, UNARY
 
 if TYPE_CHECKING:
     from .blocks import Block
     from .evaluator import Evaluator
+
+np = lazy_numpy(__name__)
+
 
 # A compiled node: (evaluator, fixed role positions {axis: position}) -> (value, whether it is a temporary).
 Step = Callable[["Evaluator", dict], tuple]

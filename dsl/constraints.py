@@ -26,17 +26,19 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
 from . import ir
 from .context import ReportContext
 from .errors import Diagnostic, Tally, in_override
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
+from .lazy_numpy import lazy_numpy
 from .linker import Target, Unresolved, is_block_ref, refs_of
 from .long_runs import along_long_runs
 from .scalar_conditions import condition_value
 from .vtypes import UNKNOWN
+
+np = lazy_numpy(__name__)
+
 
 CODE = "constraint"
 EXPECT_CODE = "unexpected-value"   # an `expect` broken: a warning
@@ -350,7 +352,7 @@ def evaluate_requires(evaluator: Evaluator, constraints, mode: str, key=None) ->
     may_break = []
     for block, owner, require in candidates:
         holds = _holds(evaluator, ctx, block, require)
-        if holds is ALWAYS_HOLDS:           # a constant condition true at all its positions: nothing to add
+        if holds is _always_holds():         # a constant condition true at all its positions: nothing to add
             continue
         may_break.append((block, owner, require))
         key = (require.span.file, require.span.line, require.span.col)
@@ -444,14 +446,16 @@ def _candidates(evaluator: Evaluator, constraints, key=None) -> tuple[list, tupl
 # The help of a constraint broken where no sweep point is left to show (the run fails).
 NOTHING_LEFT = "no sweep point meets every constraint, so there is nothing to show"
 
-# What _holds gives for a condition over constant cells that is true at every position: most of a report's
-# constraints (a model's or a GPU's own `require`s), which an evaluation then skips at the cost of a dict look-up.
-ALWAYS_HOLDS = np.True_
+def _always_holds():
+    """What _holds gives for a condition over constant cells that is true at every position (numpy's True, one
+    object): most of a report's constraints (a model's or a GPU's own `require`s), which an evaluation then skips at
+    the cost of a dict look-up. A function, not a constant: numpy is imported at the first evaluation (lazy_numpy)."""
+    return np.True_
 
 
 def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require) -> np.ndarray:
     """The condition over the sweep, as a boolean array; for a block of a role swept over several blocks, its value
-    at that role's positions (True elsewhere: the constraint is not this block's there). ALWAYS_HOLDS for a
+    at that role's positions (True elsewhere: the constraint is not this block's there). _always_holds() for a
     condition over constant cells known true at each of those positions."""
     positions = evaluator.role_positions(block.name)
     if not positions:
@@ -477,7 +481,7 @@ def _holds(evaluator: Evaluator, ctx: ReportContext, block, require: ir.Require)
     # with these role positions: kept with the report's constants (evaluator.Constants).
     if constants is not None and len(evaluator.warnings) == warned \
             and constants.formulas.get((block.name, id(require.condition))) is not None:
-        constants.formulas[key] = ALWAYS_HOLDS if holds.all() else holds
+        constants.formulas[key] = _always_holds() if holds.all() else holds
     return holds
 
 

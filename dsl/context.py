@@ -10,13 +10,14 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from . import ir
+from .lazy_numpy import lazy_numpy
 from .units import Dimension
 
 if TYPE_CHECKING:
     from .blocks import Block
+
+np = lazy_numpy(__name__)
 
 
 @dataclass

@@ -20,18 +20,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
-
 from . import ir
 from .blocks import Block, SourceLines
 from .checker import missing_input
 from .errors import Diagnostic, PerfError
 from .compiled import compile_node
 from .heap import keep_freed_memory
+from .lazy_numpy import lazy_numpy
 from .linker import Linker, Target, refs_of
 from .point_warnings import Trouble, over_kept, point_warning
 from .context import ReportContext
 from .units import BYTES, TIME
+
+np = lazy_numpy(__name__)
+
 
 Fix = tuple[tuple[int, int], ...]
 # Points from which an evaluation's arrays are large enough for heap.py, reused buffers and memory order (_combine)
@@ -355,7 +357,7 @@ class Evaluator:
         key = (self._link_id, block.name, id(expr))
         step = self._steps.get(key)
         if step is None:
-            step = self._steps[key] = compile_node(self, expr, block, _FOLDS)
+            step = self._steps[key] = compile_node(self, expr, block, _folds())
             self._hold(expr)
         return step
 
@@ -430,17 +432,17 @@ class Evaluator:
         (a, a_temp), (b, b_temp) = left, right
         if not self._large:                # arrays of a few thousand values: the checks would cost more than they save
             return kernel(a, b), False
-        if kernel in _IN_PLACE:
+        in_place = kernel in _in_place()
+        if in_place:
             if a_temp and _fits(a, b):
                 return kernel(a, b, out=a), True
             if b_temp and _fits(b, a):
                 return kernel(a, b, out=b), True
-        if kernel in _IN_PLACE:
             out = _long_axis_last(a, b)
             if out is not None:
                 return kernel(a, b, out=out), True
         value = kernel(a, b)
-        return value, kernel in _IN_PLACE and type(value) is np.ndarray
+        return value, in_place and type(value) is np.ndarray
 
     def _if(self, expr: ir.Call, block: Block, fix: dict[int, int]):
         """if(condition, a, b): a branch that no point takes is not computed (nor warned about), and a declared
@@ -610,9 +612,17 @@ class Evaluator:
         return ", ".join(parts) if parts else "every sweep point"
 
 
-# The kernels _combine may write into an operand: float arithmetic, whose result has the operands' dtype (float64).
-_IN_PLACE = frozenset({np.add, np.subtract, np.multiply, np.divide, np.power, np.minimum, np.maximum})
-_FOLDS = {"min": np.minimum, "max": np.maximum}       # the functions whose kernel is a left fold of one ufunc
+@functools.lru_cache(maxsize=1)
+def _in_place() -> frozenset:
+    """The kernels _combine may write into an operand: float arithmetic, whose result has the operands' dtype
+    (float64). Made at the first evaluation (lazy_numpy: a check need not import numpy)."""
+    return frozenset({np.add, np.subtract, np.multiply, np.divide, np.power, np.minimum, np.maximum})
+
+
+@functools.lru_cache(maxsize=1)
+def _folds() -> dict:
+    """The functions whose kernel is a left fold of one ufunc (made at the first evaluation, as _in_place)."""
+    return {"min": np.minimum, "max": np.maximum}
 
 
 def _long_axis_last(a, b) -> np.ndarray | None:

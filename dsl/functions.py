@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Callable
 
-import numpy as np
-
+from .lazy_numpy import lazy_numpy
 from .units import DIMENSIONLESS
 from .vtypes import num
+
+np = lazy_numpy(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,13 @@ class Function:
     max_args: int
     usage: str
     check: Callable          # list[VType] -> VType | str (a problem)
-    kernel: Callable         # (*arrays) -> array
+    compute: Callable | str  # (*arrays) -> array, or the name of the numpy function that is (imported at first use)
     excel: str = ""
+
+    @property
+    def kernel(self) -> Callable:
+        """(*arrays) -> array: `compute`, or the numpy function it names."""
+        return getattr(np, self.compute) if isinstance(self.compute, str) else self.compute
 
 
 def _same_dim(args):
@@ -113,17 +119,17 @@ FUNCTIONS: dict[str, Function] = {
                  lambda *xs: reduce(np.minimum, xs), "MIN({*})"),
         Function("max", 1, 99, "max(a, b, ...): the largest; all of one dimension", _same_dim,
                  lambda *xs: reduce(np.maximum, xs), "MAX({*})"),
-        Function("ceil", 1, 1, "ceil(x): rounds a plain number up", _dimensionless, np.ceil, "-INT(-{0})"),
-        Function("floor", 1, 1, "floor(x): rounds a plain number down", _dimensionless, np.floor, "INT({0})"),
+        Function("ceil", 1, 1, "ceil(x): rounds a plain number up", _dimensionless, "ceil", "-INT(-{0})"),
+        Function("floor", 1, 1, "floor(x): rounds a plain number down", _dimensionless, "floor", "INT({0})"),
         Function("round", 1, 1, "round(x): rounds a plain number to the nearest whole number, halves away from zero "
                  "(as spreadsheets do)", _dimensionless, lambda x: np.copysign(np.floor(np.abs(x) + 0.5), x),
                  "ROUND({0},0)"),
         Function("log2", 1, 1, "log2(x): base-2 logarithm of a plain number", _dimensionless, _log2, "LOG({0},2)"),
-        Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, np.sqrt, "SQRT({0})"),
-        Function("abs", 1, 1, "abs(x): absolute value", _abs, np.abs, "ABS({0})"),
+        Function("sqrt", 1, 1, "sqrt(x): square root; the unit's exponents are halved", _sqrt, "sqrt", "SQRT({0})"),
+        Function("abs", 1, 1, "abs(x): absolute value", _abs, "abs", "ABS({0})"),
         # NA() is the spreadsheet's "no value": charts leave a gap, as they do for an empty cell.
         Function("no_value", 1, 1, "no_value(x): no value, in x's unit (x is not used): an empty cell in tables, CSV "
                  "and the workbook, null in JSON", _no_value, _nothing, "NA()"),
-        Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, np.where, "IF({0},{1},{2})"),
+        Function("if", 3, 3, "if(condition, value_if_true, value_if_false)", _if, "where", "IF({0},{1},{2})"),
     ]
 }

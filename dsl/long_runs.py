@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from .lazy_numpy import lazy_numpy
+
+np = lazy_numpy(__name__)
 
 LONG_RUN = 256          # elements of an inner loop from which numpy's per-loop cost no longer matters
 

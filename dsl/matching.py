@@ -24,14 +24,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import ir
 from .comparison import Unmatched
 from .errors import Diagnostic, Location, error, near_miss
+from .lazy_numpy import lazy_numpy
 from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
 from .run_fields import unused_identities, unused_metrics
+
+np = lazy_numpy(__name__)
 
 ALIASES = {
     "n_gpus": ("n_gpus", "gpus", "num_gpus", "gpu_count"),

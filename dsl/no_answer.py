@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import ir
+from .lazy_numpy import lazy_numpy
 from .long_runs import along_long_runs
 from .reductions import Best
 from .render import format_number
 from .units import parse_unit
+
+np = lazy_numpy(__name__)
 
 BEST_DIGITS = 4         # significant digits of a best value: 50.04 ms against `<= 50 ms` must not read "50 ms"
 

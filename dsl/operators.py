@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
 from . import ir
+from .lazy_numpy import lazy_numpy
 from .limits import MAX_UNIT_POWER
 from .units import DIMENSIONLESS, Dimension
 from .vtypes import BOOL, VType, num
+
+np = lazy_numpy(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,21 @@ class Problem:
 
 @dataclass(frozen=True)
 class Operator:
-    """One operator: `symbol` as written (`neg` for unary minus), its arity, dimension rule, numpy kernel and its
-    Excel form (`{0}`, `{1}`: the operands as Excel text; "" where Excel has none, which `perfdsl eval --live`
-    refuses by name). The live workbook (workbook_live_plan.py) parenthesises operands by Excel's precedence."""
+    """One operator: `symbol` as written (`neg` for unary minus), its arity, dimension rule, numpy kernel (`kernel`,
+    numpy's ufunc named `ufunc`: numpy is imported at its first use, lazy_numpy.py) and its Excel form (`{0}`,
+    `{1}`: the operands as Excel text; "" where Excel has none, which `perfdsl eval --live` refuses by name).
+    The live workbook (workbook_live_plan.py) parenthesises operands by Excel's precedence."""
 
     symbol: str
     arity: int
     rule: Callable[..., "VType | Problem"]       # rule(types, expr) -> VType | Problem
-    kernel: Callable[..., np.ndarray]
+    ufunc: str                                   # np.add: "add"
     excel: str = ""
+
+    @property
+    def kernel(self) -> Callable[..., np.ndarray]:
+        """numpy's ufunc `ufunc` (np.add for "+")."""
+        return getattr(np, self.ufunc)
 
     @property
     def boolean(self) -> bool:
@@ -164,21 +171,21 @@ def _not(types, expr) -> VType | Problem:
 # Excel: `=` and `<>` compare text ignoring case, so the live workbook compares strings with EXACT (as numpy does,
 # case and all); `and`, `or`, `not` are functions there.
 OPERATORS: dict[str, Operator] = {op.symbol: op for op in [
-    Operator("+", 2, _same_dimension, np.add, "{0}+{1}"),
-    Operator("-", 2, _same_dimension, np.subtract, "{0}-{1}"),
-    Operator("*", 2, _product, np.multiply, "{0}*{1}"),
-    Operator("/", 2, _product, np.divide, "{0}/{1}"),
-    Operator("^", 2, _power, np.power, "{0}^{1}"),
-    Operator("==", 2, _compare, np.equal, "{0}={1}"),
-    Operator("!=", 2, _compare, np.not_equal, "{0}<>{1}"),
-    Operator("<", 2, _compare, np.less, "{0}<{1}"),
-    Operator("<=", 2, _compare, np.less_equal, "{0}<={1}"),
-    Operator(">", 2, _compare, np.greater, "{0}>{1}"),
-    Operator(">=", 2, _compare, np.greater_equal, "{0}>={1}"),
-    Operator("and", 2, _logic, np.logical_and, "AND({0},{1})"),
-    Operator("or", 2, _logic, np.logical_or, "OR({0},{1})"),
-    Operator("neg", 1, _negate, np.negative, "-{0}"),
-    Operator("not", 1, _not, np.logical_not, "NOT({0})"),
+    Operator("+", 2, _same_dimension, "add", "{0}+{1}"),
+    Operator("-", 2, _same_dimension, "subtract", "{0}-{1}"),
+    Operator("*", 2, _product, "multiply", "{0}*{1}"),
+    Operator("/", 2, _product, "divide", "{0}/{1}"),
+    Operator("^", 2, _power, "power", "{0}^{1}"),
+    Operator("==", 2, _compare, "equal", "{0}={1}"),
+    Operator("!=", 2, _compare, "not_equal", "{0}<>{1}"),
+    Operator("<", 2, _compare, "less", "{0}<{1}"),
+    Operator("<=", 2, _compare, "less_equal", "{0}<={1}"),
+    Operator(">", 2, _compare, "greater", "{0}>{1}"),
+    Operator(">=", 2, _compare, "greater_equal", "{0}>={1}"),
+    Operator("and", 2, _logic, "logical_and", "AND({0},{1})"),
+    Operator("or", 2, _logic, "logical_or", "OR({0},{1})"),
+    Operator("neg", 1, _negate, "negative", "-{0}"),
+    Operator("not", 1, _not, "logical_not", "NOT({0})"),
 ]}
 
 UNARY = {"-": "neg", "not": "not"}      # the IR's unary op -> its entry in OPERATORS

@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import ir
 from .blocks import Block
 from .errors import Diagnostic, Tally
+from .lazy_numpy import lazy_numpy
+
+np = lazy_numpy(__name__)
 
 
 @dataclass

@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable, Mapping
 
-import numpy as np
-
 from . import ir
 from .blocks import Block, SourceLines, build_blocks
 from .checker import Checker, check_units_of_shows
+from .lazy_numpy import lazy_numpy
 from .shared_checks import CheckSession
 from .constraints import blocks_of_report, check_requires, evaluate_requires, has_hard
 from .data_stack import run_on_fresh_chunk
@@ -36,6 +35,8 @@ from .role_kinds import RoleErrors
 from .result import Result, ShownColumn
 from .sweep_sources import sweep_source_errors
 from .sweeps import ReportContext, build_context
+
+np = lazy_numpy(__name__)
 
 
 MAX_REPR_REPORTS = 5     # reports a Program's repr names before "... (N more)"

@@ -23,10 +23,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from . import ir, no_answer
 from .errors import did_you_mean
+from .lazy_numpy import lazy_numpy
 from .shown_names import label_target, shown_cells
 from .evaluator import format_coord
 from .long_runs import along_long_runs
@@ -37,6 +36,8 @@ from .context import Axis, Coord, ReportContext
 if TYPE_CHECKING:
     from .checker import Checker
     from .result import Result
+
+np = lazy_numpy(__name__)
 
 MAX_LISTED = 10          # groups named in the warning about groups with no answer
 

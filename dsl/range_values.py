@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from .lazy_numpy import lazy_numpy
+
+np = lazy_numpy(__name__)     # the checker imports this module; numpy at its first use (lazy_numpy.py)
 
 
 def range_steps(start: float, stop: float, step: float, geometric: bool) -> float:

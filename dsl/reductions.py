@@ -22,11 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from .lazy_numpy import lazy_numpy
+
+np = lazy_numpy(__name__)
+
 
 NO_POINT = -1
 MAX_BUCKETS = 1024       # buckets per group of the Pareto front's first cut
-_NO_INDEX = np.iinfo(np.int64).max
+_NO_INDEX = 2**63 - 1        # np.iinfo(np.int64).max (written out: numpy is imported at first use, lazy_numpy)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import math
 import re
 from typing import Callable, TextIO
 
-import numpy as np
-
+from .lazy_numpy import lazy_numpy
 from .output import neutralise
+
+np = lazy_numpy(__name__)
 
 TABLE_ROW_LIMIT = 200
 

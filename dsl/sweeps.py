@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from . import ir
 from .blocks import Block, SourceLines
 from .checker import Checker
 from .context import Axis, Coord, ReportContext
 from .errors import Diagnostic, PerfError, dedupe, did_you_mean
 from .evaluator import Evaluator
+from .lazy_numpy import lazy_numpy
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .range_values import range_points, range_steps, round12
@@ -30,6 +29,8 @@ from .sweep_sources import factor_hint
 from .role_kinds import RoleErrors, misspelt_role_error, misspelt_roles, refused_bindings
 from .unbound_sweeps import unbound_sweep
 from .units import DIMENSIONLESS, Dimension, UnitError, auto_unit, parse_unit
+
+np = lazy_numpy(__name__)
 
 __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MAX_AXIS_POINTS"]
 
