@@ -209,8 +209,8 @@ def test_an_h200_entered_in_gbit_per_second_is_warned_with_the_unit_named(work, 
     assert cli.main(["check", "g.perf"]) == 0
     err = capsys.readouterr().err
     assert err.splitlines()[:5] == [
-        "warning[unexpected-value]: peak_fp16 / mem_bw beyond 3x the library's 37 .. 419 FLOP/B: is mem_bw in bits "
-        "(Gbit/s for GB/s)?",
+        "warning[unexpected-value]: peak_fp16 / mem_bw beyond 3x the library's 37 .. 419 FLOP/B: mem_bw in Gbit/s "
+        "or peak_fp16 in GFLOP/s?",
         "  --> g.perf:2:31",
         "  |",
         "2 | hardware g extends h200_sxm { mem_bw = 4800 Gbit/s }",
@@ -230,10 +230,22 @@ def test_a_tdp_in_watts_for_kilowatts_breaks_both_per_watt_bounds(work, capsys):
     heads = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]
     # 989.4 TFLOP/s / 0.7 W and 4.8 TB/s / 0.7 W, over 2.25 x 3 TFLOP/s/W and 10 x 3 GB/s/W.
     assert 989.4e12 / 0.7 > 2.25e12 * 3 and 4800e9 / 0.7 > 10e9 * 3
-    assert heads == ["warning[unexpected-value]: mem_bw / tdp beyond 3x the library's 1.76 .. 10 GB/s/W: is tdp in W "
-                     "where kW was meant?",
-                     "warning[unexpected-value]: peak_fp16 / tdp beyond 3x the library's 0.177 .. 2.25 TFLOP/s/W: is "
-                     "tdp in W where kW was meant?"]
+    assert heads == ["warning[unexpected-value]: mem_bw / tdp beyond 3x the library's 1.76 .. 10 GB/s/W: tdp in W for "
+                     "kW or mem_bw in Gbit/s?",
+                     "warning[unexpected-value]: peak_fp16 / tdp beyond 3x the library's 0.177 .. 2.25 TFLOP/s/W: tdp in "
+                     "W for kW or peak_fp16 in GFLOP/s?"]
+
+
+def test_a_slip_of_either_figure_of_a_ratio_is_offered_beside_the_other():
+    """A newcomer's `peak_fp16 = 989.4 GFLOP/s` (for TFLOP/s) was asked "is mem_bw in bits?" and "is tdp in W where
+    kW was meant?", with the caret on peak_fp16: each bound's message names a slip of either figure it divides."""
+    program = _load(SLIP.replace("mem_bw = 4800 Gbit/s", "peak_fp16 = 989.4 GFLOP/s"))
+    heads = sorted(d.message for d in program.check() if d.code == "unexpected-value")
+    # 989.4 GFLOP/s / 4.8 TB/s = 0.21 FLOP/B < 37 / 3; / 700 W = 1.4 GFLOP/s/W < 0.177 / 3 TFLOP/s/W.
+    assert heads == ["peak_fp16 / mem_bw beyond 3x the library's 37 .. 419 FLOP/B: mem_bw in Gbit/s or peak_fp16 in "
+                     "GFLOP/s?",
+                     "peak_fp16 / tdp beyond 3x the library's 0.177 .. 2.25 TFLOP/s/W: tdp in W for kW or peak_fp16 in "
+                     "GFLOP/s?"]
 
 
 def test_a_real_unusual_part_is_not_warned():
@@ -260,13 +272,13 @@ def test_a_set_that_alone_breaks_an_expectation_is_warned_at_the_set(work, capsy
     assert header == "c.t [ms]" and float(value) == pytest.approx(141e9 / (4800e9 / 8) * 1e3)
     assert err.splitlines()[:6] == [
         'warning[unexpected-value]: --set h200_sxm.mem_bw=4800 Gbit/s breaks the expectation "peak_fp16 / mem_bw '
-        "beyond 3x the library's 37 .. 419 FLOP/B: is mem_bw in bits (Gbit/s for GB/s)?\"",
+        "beyond 3x the library's 37 .. 419 FLOP/B: mem_bw in Gbit/s or peak_fp16 in GFLOP/s?\"",
         "  --> --set h200_sxm.mem_bw:1:1",
         "  |",
         "1 | 4800 Gbit/s",
         "  | ^^^^^^^^^^^",
         "  = note: the expectation, broken by --set h200_sxm.mem_bw=4800 Gbit/s: peak_fp16 / mem_bw beyond 3x the "
-        "library's 37 .. 419 FLOP/B: is mem_bw in bits (Gbit/s for GB/s)?"]
+        "library's 37 .. 419 FLOP/B: mem_bw in Gbit/s or peak_fp16 in GFLOP/s?"]
     assert "  = note: without the --set values the report meets it" in err.splitlines()
 
 
