@@ -36,8 +36,9 @@ class Recorder:
     """cli.Progress as the command builds it: its settings and its calls."""
     made: list = []
 
-    def __init__(self, label, stream=None, delay=1.0, unit="it", quiet=False):
+    def __init__(self, label, stream=None, delay=1.0, unit="it", quiet=False, scaled=True):
         self.settings = (label, unit, quiet)
+        self.scaled = scaled
         self.calls = []
         Recorder.made.append(self)
 
@@ -56,6 +57,23 @@ def test_the_command_s_bar_counts_fits_and_minus_q_quietens_it(tmp_path, capsys,
     assert cli.main(["calibrate", str(report), "--measured", str(runs), "--fit", *FITS, "--bootstrap", "2",
                      "--starts", "1", "-o", str(tmp_path / "cal.perf"), *quiet]) == 0
     [bar] = Recorder.made
-    assert bar.settings == ("calibrating", "fits", bool(quiet))
+    assert bar.settings == ("calibrating", "fits", bool(quiet)) and bar.scaled is False
     assert bar.calls == [(done, 4) for done in range(0, 4 + 1)] + ["done"]      # (1 + 1) starts + 2 refits
 
+
+
+def test_a_bar_of_a_few_fits_counts_them_whole(monkeypatch):
+    """calibrate's bar read `3.00/28.0` (tqdm's unit_scale, for counts of millions of points): unscaled, `3/28`."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = cli.Progress("calibrating", stream=stream, delay=0, unit="fits", scaled=False)
+    bar(3, 28)
+    bar.bar.refresh()
+    shown = stream.getvalue().rsplit("\r", 1)[-1]
+    bar.done()
+    assert shown.startswith("calibrating:  11%|") and "| 3/28 [" in shown
