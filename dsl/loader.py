@@ -8,6 +8,7 @@ Diagnostics of every file are collected before anything is raised.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
@@ -158,15 +159,23 @@ class PartialLoad(PerfError):
         self.modules = modules
 
 
+# A block's name as the grammar writes one: what a report's name given in place of a file looks like.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _missing_file(raw: str, path: Path, cut: str | None = None) -> Diagnostic:
     """A file of the command line that is not a file: a folder (its .perf files are what to give), or nothing. `cut`:
     the hint to quote the `--set` value that `raw` is a piece of, instead of the path's help."""
     if _is_dir(path):
         return error("no-such-file", f"cannot read '{raw}': it is a folder",
                      hints=[cut or f"give its files: {raw.rstrip('/' + os.sep) or raw}/*.perf"])
-    return error("no-such-file", f"cannot read '{raw}': no such file",
-                 hints=[cut or "check the path (a file given here is read relative to the working folder); imports "
-                        f"inside .perf files are looked up {IMPORT_ORDER}"])
+    hints = [cut or "check the path (a file given here is read relative to the working folder); imports "
+             f"inside .perf files are looked up {IMPORT_ORDER}"]
+    if cut is None and _NAME.fullmatch(raw):
+        # `perfdsl eval plan.perf plan`: a report's name given where a file is read (a newcomer's slip).
+        hints.append(f"'{raw}' reads as a name, not a file: a report is chosen with --report {raw} (eval, plot, "
+                        "explain, calibrate)")
+    return error("no-such-file", f"cannot read '{raw}': no such file", hints=hints)
 
 
 def _cut_value_hint(raw: str) -> str | None:

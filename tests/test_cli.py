@@ -157,6 +157,18 @@ def test_check_missing_file_names_where_imports_are_looked_up(work, run):
         "(models/, hardware/, software/, costmodels/)\n\n1 error\n")
 
 
+def test_a_report_name_given_as_a_file_is_told_to_use_report(work, run):
+    """`perfdsl eval plan.perf plan` (a newcomer's slip: the report's name after its file): the name reads as no
+    file; a help line after the path's says how a report is chosen."""
+    (work / "plan.perf").write_text("report plan { x = 1 s; show x }\n")
+    code, _, err = run("eval", "plan.perf", "plan")
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0] == "error[no-such-file]: cannot read 'plan': no such file"
+    assert lines[2] == ("  = help: 'plan' reads as a name, not a file: a report is chosen with --report plan (eval, "
+                        "plot, explain, calibrate)")
+
+
 def test_check_takes_a_folder_as_its_perf_files(work, run):
     """A folder stands for every .perf file in it and its subfolders (hidden ones skipped), as linters take one: the
     same output as the files given one by one."""
