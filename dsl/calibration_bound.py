@@ -103,6 +103,7 @@ class _Run:
     label: str
     log: str
     place: str
+    ingested: str = ""      # where the run is the original of a fitted run read from `perfdsl ingest`'s output: that file
 
 
 def _split(source: str) -> tuple[str, str]:
@@ -207,10 +208,11 @@ def in_sample_runs(found: list[FittedOn], comparison, same: _SameFile | None = N
 
     A compared run is one a calibration was fitted on where its header lists a run with the same place ("row 3",
     "$") in the same log, read (1) from that log, (2) from a copy of it (the same content hash, line ends aside: the
-    same runs), or (3) from perfdsl's CSV that `perfdsl ingest` wrote of it, whose `source` column names that log and place
-    (the file or a copy of it). Where the fitted log is not where the header says (written on another checkout), a
-    log of the same file name stands for it, as before. A header that lists no runs (written before it did): every run
-    of a log the calibration names.
+    same runs), or (3) from perfdsl's CSV that `perfdsl ingest` wrote of it, whose `source` column names that log and
+    place (the file or a copy of it); or (4), where the fitted log is such a CSV and is there, from the log its
+    `source` column names for that row (_ingested_from). Where the fitted log is not where the header says (written
+    on another checkout), a log of the same file name stands for it, as before. A header that lists no runs (written
+    before it did): every run of a log the calibration names.
 
     The identity line alone is not used: the header records no measured values, so it cannot tell the run fitted on
     from a new measurement of the same configuration in another log, which the fit did not see (its error is out of
@@ -218,34 +220,72 @@ def in_sample_runs(found: list[FittedOn], comparison, same: _SameFile | None = N
     same = same or _SameFile()
     out = InSample()
     runs = [(f, run) for f in found for run in fitted_runs(f)]
+    originals: list | None = None
     logs = [(f, os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(f.path or f.file)), log)))
             for f in found for log in f.logs]
     for log in comparison.logs:
         if any(same(log, fitted) for _, fitted in logs):
             out.log_shared = True
+
+    def find(path: str, place: str, candidates) -> tuple[_Run, str] | None:
+        for _, fitted in candidates:
+            how = same(path, fitted.log) if fitted.place == place else None
+            if how:
+                return fitted, how
+        return None
+
     for run in getattr(comparison, "matched_runs", []):
+        hit = None
         for path, place, ingested in _read_as(run):
-            hit = None
-            for f, fitted in runs:
-                how = same(path, fitted.log) if fitted.place == place else None
-                if how:
-                    hit = (fitted.label, how, fitted.log, f)
-                    break
-            if hit is None:
-                for f, fitted in logs:
-                    if not f.sources:          # a header without its runs: the log stands for them
-                        how = same(path, fitted)
-                        if how:
-                            hit = ("", how, fitted, f)
-                            break
+            at = find(path, place, runs)
+            if at is None and any(f.sources for f in found):
+                if originals is None:
+                    originals = _ingested_from(runs)      # read only where a compared run is not found directly
+                at = find(path, place, originals)
+            if at is not None:
+                fitted, how = at
+                hit = (fitted.label, "ingested" if ingested else "original" if fitted.ingested else how,
+                       fitted.ingested or fitted.log)
+            else:
+                at_log = next(((fitted, how) for f, fitted in logs if not f.sources    # a header without its runs:
+                               for how in [same(path, fitted)] if how), None)          # the log stands for them
+                if at_log is not None:
+                    hit = ("", "ingested" if ingested else at_log[1], at_log[0])
             if hit is not None:
-                label, how, fitted_log, f = hit
-                out.runs.append((run, label))
-                shown_log = _split(run.source)[0]
-                out.logs.setdefault(shown_log, ("ingested" if ingested else how, os.path.relpath(fitted_log)
-                                                if os.path.isfile(fitted_log) else fitted_log))
-                out.log_shared = True
                 break
+        if hit is not None:
+            label, how, fitted_log = hit
+            out.runs.append((run, label))
+            out.logs.setdefault(_split(run.source)[0], (how, os.path.relpath(fitted_log)
+                                                        if os.path.isfile(fitted_log) else fitted_log))
+            out.log_shared = True
+    return out
+
+
+def _ingested_from(runs: list[tuple[FittedOn, _Run]]) -> list[tuple[FittedOn, _Run]]:
+    """For fitted runs read from perfdsl's CSV or JSON Lines that is there (`perfdsl ingest`'s output, its `source`
+    column naming each run's original log and place), each run at that original place, where that log is there too
+    (found from the working folder or the file's folder, as _read_as finds it): the same run, compared from the log
+    it was ingested from. A row without a source, or one whose log is not found, gives none."""
+    from .errors import PerfError
+    from .runlogs import load_runs
+
+    read: dict[str, dict[str, object]] = {}
+    out = []
+    for f, run in runs:
+        if not run.log.endswith((".csv", ".jsonl")) or not os.path.isfile(run.log):
+            continue
+        if run.log not in read:
+            try:
+                read[run.log] = {_split(record.source)[1]: record for record in load_runs([run.log]).records}
+            except PerfError:
+                read[run.log] = {}
+        record = read[run.log].get(run.place)
+        if record is None:
+            continue
+        for path, place, ingested in _read_as(record):
+            if ingested and os.path.isfile(path):
+                out.append((f, _Run(run.label, os.path.normpath(os.path.abspath(path)), place, run.log)))
     return out
 
 
@@ -256,7 +296,8 @@ def _compared_here(shared: InSample) -> str:
     for log, (how, fitted) in shared.logs.items():
         said.append(f"{log} (a copy of {fitted})" if how == "copy" else
                     f"{log} (`perfdsl ingest` of them: its source column names the runs fitted on)"
-                    if how == "ingested" else log)
+                    if how == "ingested" else f"{log} (whose runs {fitted} was ingested from)"
+                    if how == "original" else log)
     return ", ".join(said)
 
 

@@ -846,6 +846,23 @@ def test_runs_ingested_from_the_log_the_calibration_was_fitted_on_are_in_sample(
             "--residuals` with the command in its header; costmodels/README.md gives them.") in about
 
 
+def test_runs_compared_from_the_log_an_ingested_fit_was_ingested_from_are_in_sample(tmp_path, capsys, monkeypatch):
+    """The calibration fitted on ingested.csv (`perfdsl ingest runs.csv`), compared with runs.csv itself: its header
+    names ingested.csv's rows, whose source column names runs.csv's; the same runs, so in-sample (said nothing)."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    assert main(["ingest", "runs.csv", "-o", "ingested.csv"]) == 0
+    assert main(["calibrate", "toy.perf", "--measured", "ingested.csv", "--fit", *FITS, "--bootstrap", "0",
+                 "--starts", "0", "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert capsys.readouterr().err == IN_SAMPLE.format(
+        compared="runs.csv (whose runs ingested.csv was ingested from)", some="").replace(
+        "8 runs of runs.csv", "8 runs of ingested.csv") + "wrote out.csv (8 rows)\n"
+
+
 def test_where_only_some_compared_runs_were_fitted_on_the_note_names_them(tmp_path, capsys, monkeypatch):
     """Rows 1-3 of runs.csv (the fitted runs, ingested) beside rows 4-8 measured anew in another log: the note says 3
     of the 8 runs compared are in-sample and names them, by the identity the calibration's header gives and the row
