@@ -103,7 +103,7 @@ class _Run:
     label: str
     log: str
     place: str
-    ingested: str = ""      # where the run is the original of a fitted run read from `perfdsl ingest`'s output: that file
+    ingested: str = ""      # the original of a fitted run read from `perfdsl ingest`'s output: that output
 
 
 def _split(source: str) -> tuple[str, str]:
@@ -196,7 +196,8 @@ def _read_as(run) -> list[tuple[str, str, bool]]:
 class InSample:
     """Which compared runs a calibration was fitted on: those runs with the fitted run each is (its identity line as
     the header writes it), how each compared log holding one relates to the fitted logs (log -> "same", "copy",
-    "ingested" or "name", _SameFile), and whether any compared log is a fitted log at all (its fitted runs unmatched)."""
+    "ingested", "original" or "name", _SameFile), and whether any compared log is a fitted log at all (its fitted runs
+    unmatched)."""
 
     runs: list[tuple[object, str]] = field(default_factory=list)
     logs: dict[str, tuple[str, str]] = field(default_factory=dict)     # compared log -> (how, fitted log)

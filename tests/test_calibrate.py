@@ -887,8 +887,9 @@ def test_where_only_some_compared_runs_were_fitted_on_the_note_names_them(tmp_pa
     assert ("In-sample errors: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by "
             f"`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); {compared} is compared here: the "
             "errors on the runs it was fitted on are in-sample (the fit saw them; they do not test the model). "
-            + some.removeprefix("  = note: ").removesuffix("\n") + ". Its file records runtime MAPE in-sample 0.00%. Cross-validated (held-out) errors per run: `perfdsl "
-            "calibrate --residuals` with the command in its header; costmodels/README.md gives them.") in about
+            + some.removeprefix("  = note: ").removesuffix("\n") + ". Its file records runtime MAPE in-sample 0.00%. "
+            "Cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
+            "header; costmodels/README.md gives them.") in about
 
 
 def test_refitting_a_report_that_binds_its_calibration_says_nothing_of_the_imported_ones_in_sample_errors(
