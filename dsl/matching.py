@@ -121,6 +121,9 @@ class Comparison:
     # The shown metrics the runs compared can carry, matched or not (_carried): the workbook gives the others no
     # Measured or Error column. None: not known (every metric).
     carried: set[str] | None = None
+    # The runs compared: each run matched to one sweep point, by the point's order (calibration_bound asks which of
+    # them the report's calibration was fitted on).
+    matched_runs: list = field(default_factory=list)
 
     def error(self, metric: MetricMatch) -> np.ndarray:
         """The signed relative error of `metric`'s estimates, flat, one value per row of the result (dimensionless, not
@@ -538,6 +541,7 @@ def _match(comparison: Comparison, runs) -> None:
     comparison.diagnostics.extend(unused_metrics(runs, shown, used,
                                                  compared_any=bool(comparison.metrics) or bool(refused)))
     comparison.run_source = run_source
+    comparison.matched_runs = [run for point in sorted(runs_at) for run in runs_at[point]]
     comparison.asked = matched_points | broken_asked
     without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)
     if runs and len(without):

@@ -79,7 +79,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     add_measured: logs read as well. base_dir: where the report's own relative paths start when its cells carry
     no file (default: the first loaded file's folder). compare: force (True) or skip (False) matching; by default
     it runs where there are logs. in_sample: add `note[in-sample]` where the calibration the report binds was fitted
-    on the logs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
+    on runs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
     reports its own in-sample and held-out errors. Raises PerfError (exit 1) for errors in the specs (a log the report's `measured`
     names that is not there among them), UsageError (exit 2) for a log given that does not exist or a bad override; problems inside the logs are in `diagnostics`.
     """
@@ -114,7 +114,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     if in_sample and comparison is not None and comparison.metrics:
         from .calibration_bound import in_sample_note
 
-        note = in_sample_note(result, logs)     # the bound calibration was fitted on these runs: say so
+        note = in_sample_note(result, comparison)     # the bound calibration was fitted on these runs: say so
         if note is not None:
             diagnostics.append(note)
     diagnostics.sort(key=lambda d: d.severity != "error")

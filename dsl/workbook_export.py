@@ -287,8 +287,8 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     if comparison is not None and comparison.n_runs and comparison.metrics:
         from .calibration_bound import in_sample_parts, in_sample_text
 
-        notes.append(in_sample_text(result, comparison.logs) or "")
-        in_sample = in_sample_parts(result, comparison.logs)
+        notes.append(in_sample_text(result, comparison) or "")
+        in_sample = in_sample_parts(result, comparison)
         if in_sample is not None and in_sample[0]:
             # the headline, what each calibration file records of its held-out errors, and where to find them
             caveat = "; ".join([in_sample[1][:1].upper() + in_sample[1][1:]] + in_sample[2][1:]) + "."

@@ -722,14 +722,15 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
                                                                                         monkeypatch):
     """A report that binds its calibration, compared with the very runs it was fitted on: eval's console and the
     workbook's About sheet say the errors are in-sample, from what the calibration's header records (its runs' log),
-    and where the held-out errors are. Compared with another log, the console says nothing and About says so."""
+    and where the held-out errors are. Compared with another log (new measurements of the same runs: the fit did not
+    see them), the console says nothing and About says so."""
     monkeypatch.chdir(tmp_path)
     write_toy(tmp_path)
     assert main(["calibrate", "toy.perf", "--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0",
                  "--starts", "0", "-o", "toy_calibration.perf"]) == 0
     Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
         "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
-    Path("other.csv").write_text(Path("runs.csv").read_text())
+    remeasured(Path("runs.csv"), Path("other.csv"))
     capsys.readouterr()
     assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
     assert capsys.readouterr().err == (
@@ -760,6 +761,135 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
     assert ("Calibration: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
             "calibrate` on 8 runs of runs.csv (its header lists them); none of those logs is compared here: these "
             "errors are out of sample; its file records runtime MAPE in-sample 0.00%.") in about("out.xlsx")
+
+
+def remeasured(runs: Path, out: Path, rows=range(8)) -> None:
+    """`out`: the rows `rows` of the toy's runs measured anew, each runtime 1% above (same batch and seq_len)."""
+    header, *lines = list(csv.reader(runs.open(newline="")))
+    with out.open("w", newline="") as file:
+        csv.writer(file).writerows([header] + [[b, s, repr(float(t) * 1.01)] for i, (b, s, t) in enumerate(lines)
+                                               if i in rows])
+
+
+def bound_toy(tmp_path, monkeypatch) -> None:
+    """The toy, its calibration fitted on runs.csv, and the report bound to it, in tmp_path (the working folder)."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    assert main(["calibrate", "toy.perf", "--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0",
+                 "--starts", "0", "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+
+
+IN_SAMPLE = ("note[in-sample]: errors on the runs calibration 'toy_calibration' was fitted on are in-sample: the fit "
+             "saw them, so they do not test the model\n"
+             "  --> toy_calibration.perf\n"
+             "  = note: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
+             "calibrate` on 8 runs of runs.csv (its header lists them); {compared} is compared here\n"
+             "{some}"
+             "  = note: its file records runtime MAPE in-sample 0.00%\n"
+             "  = help: cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in "
+             "its header; costmodels/README.md gives them\n"
+             "\n")
+
+
+def test_a_copy_of_the_log_the_calibration_was_fitted_on_holds_the_same_runs_so_they_are_in_sample(
+        tmp_path, capsys, monkeypatch):
+    """The runs fitted on, read from a copy of their log (byte for byte, or with its line ends made "\n": runs.csv
+    has csv's "\r\n"): the same runs in the same rows, so in-sample as from the log itself (the note matched logs by
+    path only, and said nothing)."""
+    bound_toy(tmp_path, monkeypatch)
+    Path("copies").mkdir()
+    Path("copies/runs.csv").write_bytes(Path("runs.csv").read_bytes())
+    Path("copy.csv").write_text(Path("runs.csv").read_text())          # text mode: "\r\n" read and written as "\n"
+    assert b"\r\n" in Path("runs.csv").read_bytes() and b"\r\n" not in Path("copy.csv").read_bytes()
+    for copy in ["copies/runs.csv", "copy.csv"]:
+        capsys.readouterr()
+        assert main(["eval", "toy.perf", "--measured", copy, "--format", "csv", "-o", "out.csv"]) == 0
+        assert capsys.readouterr().err == IN_SAMPLE.format(compared=f"{copy} (a copy of runs.csv)", some="") \
+            + "wrote out.csv (8 rows)\n"
+
+
+def test_a_log_of_the_same_name_holding_new_measurements_is_not_in_sample(tmp_path, capsys, monkeypatch):
+    """lab2/runs.csv: the same runs measured anew, in a file named as the log fitted on. That log is where the header
+    says, and this one's content differs: the fit did not see these runs, so no note (a file of the same name was
+    taken for the fitted log, and its errors called in-sample); About says they are out of sample."""
+    bound_toy(tmp_path, monkeypatch)
+    Path("lab2").mkdir()
+    remeasured(Path("runs.csv"), Path("lab2/runs.csv"))
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "lab2/runs.csv", "-o", "out.xlsx"]) == 0
+    assert capsys.readouterr().err == "wrote out.xlsx (8 rows)\n"
+    about = [row[1] for row in openpyxl.load_workbook("out.xlsx")["About"].iter_rows(values_only=True)
+             if len(row) > 1 and isinstance(row[1], str)]
+    assert ("Calibration: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
+            "calibrate` on 8 runs of runs.csv (its header lists them); none of those logs is compared here: these "
+            "errors are out of sample; its file records runtime MAPE in-sample 0.00%.") in about
+
+
+def test_runs_ingested_from_the_log_the_calibration_was_fitted_on_are_in_sample(tmp_path, capsys, monkeypatch):
+    """`perfdsl ingest runs.csv -o ingested.csv` writes each run with its source (runs.csv:row N): compared from
+    ingested.csv, they are the runs fitted on, in-sample (said nothing before), and About says the same."""
+    bound_toy(tmp_path, monkeypatch)
+    assert main(["ingest", "runs.csv", "-o", "ingested.csv"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "ingested.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    compared = "ingested.csv (`perfdsl ingest` of them: its source column names the runs fitted on)"
+    assert capsys.readouterr().err == IN_SAMPLE.format(compared=compared, some="") + "wrote out.csv (8 rows)\n"
+    assert main(["eval", "toy.perf", "--measured", "ingested.csv", "-o", "out.xlsx"]) == 0
+    about = [row[1] for row in openpyxl.load_workbook("out.xlsx")["About"].iter_rows(values_only=True)
+             if len(row) > 1 and isinstance(row[1], str)]
+    assert ("In-sample errors: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by "
+            f"`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); {compared} is compared here: the "
+            "errors on the runs it was fitted on are in-sample (the fit saw them; they do not test the model). Its "
+            "file records runtime MAPE in-sample 0.00%. Cross-validated (held-out) errors per run: `perfdsl calibrate "
+            "--residuals` with the command in its header; costmodels/README.md gives them.") in about
+
+
+def test_runs_compared_from_the_log_an_ingested_fit_was_ingested_from_are_in_sample(tmp_path, capsys, monkeypatch):
+    """The calibration fitted on ingested.csv (`perfdsl ingest runs.csv`), compared with runs.csv itself: its header
+    names ingested.csv's rows, whose source column names runs.csv's; the same runs, so in-sample (said nothing)."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    assert main(["ingest", "runs.csv", "-o", "ingested.csv"]) == 0
+    assert main(["calibrate", "toy.perf", "--measured", "ingested.csv", "--fit", *FITS, "--bootstrap", "0",
+                 "--starts", "0", "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert capsys.readouterr().err == IN_SAMPLE.format(
+        compared="runs.csv (whose runs ingested.csv was ingested from)", some="").replace(
+        "8 runs of runs.csv", "8 runs of ingested.csv") + "wrote out.csv (8 rows)\n"
+
+
+def test_where_only_some_compared_runs_were_fitted_on_the_note_names_them(tmp_path, capsys, monkeypatch):
+    """Rows 1-3 of runs.csv (the fitted runs, ingested) beside rows 4-8 measured anew in another log: the note says 3
+    of the 8 runs compared are in-sample and names them, by the identity the calibration's header gives and the row
+    they were read from; the remeasured ones are not (the fit did not see them). About says the same."""
+    bound_toy(tmp_path, monkeypatch)
+    header, *lines = list(csv.reader(Path("runs.csv").open(newline="")))
+    with open("mixed.csv", "w", newline="") as file:
+        csv.writer(file).writerows([header + ["source"]] + [line + [f"runs.csv:row {i + 1}"]
+                                                           for i, line in enumerate(lines[:3])])
+    remeasured(Path("runs.csv"), Path("lab2.csv"), rows=range(3, 8))
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "mixed.csv", "lab2.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    # runs.csv's rows 1-3: batch 1 (seq_len 128, 1024) and batch 2 (seq_len 128), as the sweep orders its points
+    some = ("  = note: 3 of the 8 runs compared are runs it was fitted on, and only their errors are in-sample: "
+            "batch=1, seq_len=128 (mixed.csv:row 1); batch=1, seq_len=1024 (mixed.csv:row 2); batch=2, seq_len=128 "
+            "(mixed.csv:row 3)\n")
+    compared = "mixed.csv (`perfdsl ingest` of them: its source column names the runs fitted on)"
+    assert capsys.readouterr().err == IN_SAMPLE.format(compared=compared, some=some) + "wrote out.csv (8 rows)\n"
+    assert main(["eval", "toy.perf", "--measured", "mixed.csv", "lab2.csv", "-o", "out.xlsx"]) == 0
+    about = [row[1] for row in openpyxl.load_workbook("out.xlsx")["About"].iter_rows(values_only=True)
+             if len(row) > 1 and isinstance(row[1], str)]
+    assert ("In-sample errors: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by "
+            f"`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); {compared} is compared here: the "
+            "errors on the runs it was fitted on are in-sample (the fit saw them; they do not test the model). "
+            + some.removeprefix("  = note: ").removesuffix("\n") + ". Its file records runtime MAPE in-sample 0.00%. "
+            "Cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
+            "header; costmodels/README.md gives them.") in about
 
 
 def test_refitting_a_report_that_binds_its_calibration_says_nothing_of_the_imported_ones_in_sample_errors(
