@@ -127,10 +127,15 @@ def _run_line(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _folder(found: FittedOn) -> str:
+    """The calibration file's folder, absolute: its header's log paths are relative to it."""
+    return os.path.dirname(os.path.abspath(found.path or found.file))
+
+
 def fitted_runs(found: FittedOn) -> list[_Run]:
     """The runs the calibration's header lists ("# The runs:", one line per sweep point, its runs' sources joined by
     "; "), each log resolved from the calibration's folder; [] where the header lists none."""
-    folder = os.path.dirname(os.path.abspath(found.path or found.file))
+    folder = _folder(found)
     runs = []
     for label, sources in found.sources:
         for source in sources.split("; "):
@@ -222,7 +227,7 @@ def in_sample_runs(found: list[FittedOn], comparison, same: _SameFile | None = N
     out = InSample()
     runs = [(f, run) for f in found for run in fitted_runs(f)]
     originals: list | None = None
-    logs = [(f, os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(f.path or f.file)), log)))
+    logs = [(f, os.path.normpath(os.path.join(_folder(f), log)))
             for f in found for log in f.logs]
     for log in comparison.logs:
         if any(same(log, fitted) for _, fitted in logs):
@@ -322,7 +327,7 @@ def _only_some(shared: InSample, comparison, fitted: str) -> list[str]:
 
 def _shown(found: FittedOn, log: str) -> str:
     """A log the calibration names, relative to the working folder where it is there, else as the file writes it."""
-    path = os.path.join(os.path.dirname(os.path.abspath(found.path or found.file)), log)
+    path = os.path.join(_folder(found), log)
     return os.path.relpath(path) if os.path.isfile(path) else log
 
 

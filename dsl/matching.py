@@ -600,17 +600,12 @@ def _run_metric(comparison: Comparison, run, name: str, column, derived_used: se
             derived_used.add(name)
             return float(run.identity["tokens"]) / runtime
         return None
-    field = name
-    for alias in METRIC_ALIASES.get(name, ()) if metric is None else ():
-        metric = run.metrics.get(alias)
-        if metric is not None:
-            field = alias
-            break
-    if metric is None:
+    field = name if metric is not None else _metric_read(run, name)
+    if field is None:
         return None
+    metric = run.metrics[field]
     if column.dim is not None and metric.dim != column.dim:
-        log = run.source.rsplit(":row ", 1)[0] if ":row " in run.source else run.source.rsplit(":", 1)[0]
-        mismatched.setdefault((log, name, field, metric.unit, column.dim), []).append(run)
+        mismatched.setdefault((_log_of(run), name, field, metric.unit, column.dim), []).append(run)
         return None
     return metric.value * comparison.aliases.get(metric.unit, 1.0)
 
