@@ -136,8 +136,8 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
     if twice:
         raise UsageError(error("bad-option", "--fit names a cell twice: " + ", ".join(twice)))
 
-    columns = {c.name: c for c in result.columns}
-    by_name = {m.name: m for m in comparison.metrics}
+    columns = {metric_name: fitted_column(program, result, comparison, metric_name) for metric_name, _ in chosen}
+    by_key = {m.key: m for m in comparison.metrics}
     groups = group_labels(result, comparison, group_by)
     group_values = _group_values(result, group_by, groups)
     labels = point_labels(result)
@@ -146,7 +146,7 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
     for index, (metric_name, weight) in enumerate(chosen):
         column = columns[metric_name]
         chosen_metrics.append(Metric(metric_name, column.item.ref, weight, column.unit, column.scale))
-        measured = by_name[metric_name].measured
+        measured = by_key[column.key].measured
         points = np.flatnonzero(np.isfinite(measured) & (measured > 0))
         rows["metric"] += [index] * len(points)
         rows["point"] += points.tolist()
@@ -164,6 +164,33 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
                       comparison.n_runs, labels, list(evaluated.diagnostics))
     problem.diagnostics += few_runs_warnings(problem)
     return problem
+
+
+def fitted_column(program, result, comparison, name: str):
+    """The shown column (result.ShownColumn) whose estimates the runs' metric `name` is fitted to. A name is shown in
+    several columns (`show t in ms, t in s`; two cells under one label, `show a in ms as t, b in token/s as t`), and
+    the runs are compared with each column of their dimension (matching: a MetricMatch per column): of those, the
+    first shown, where they all show one cell (the same fit in any unit; the output is in that column's unit). Two
+    cells compared with the runs' one metric are error[ambiguous-metric] (UsageError), located at the second show,
+    naming each: the fit could be to either (it took the last, silently)."""
+    compared = {m.key for m in comparison.metrics if not m.derived}
+    candidates = [c for c in result.columns if c.kind == "num" and c.name == name and c.key in compared]
+    cells = []                     # the first column of each cell, in show order
+    for column in candidates:
+        if all(column.ref != other.ref for other in cells):
+            cells.append(column)
+    if len(cells) > 1:
+        written = [f"{c.ref} in {c.unit}" if c.unit else c.ref for c in cells]     # each show, but its label
+        shown = [f"`{text} as {name}`" for text in written]
+        raise UsageError(program.sources.diag(
+            "ambiguous-metric", f"the runs' '{name}' is compared with {len(cells)} shown cells, "
+            f"{', '.join(shown[:-1])} and {shown[-1]}: calibrate fits it to one", cells[1].item.span,
+            path=f"report.{result.report}",
+            notes=[f"{text} is at {c.item.span.location()}" for text, c in zip(shown, cells) if c is not cells[1]],
+            hints=[f"keep the label '{name}' on the cell to fit and give the other{'s' if len(cells) > 2 else ''} "
+                   f"another (`{written[1]} as {name}_2`): the runs' '{name}' is then compared with the cell it labels "
+                   "alone"]))
+    return candidates[0]
 
 
 def few_runs_warnings(problem: Problem) -> list:

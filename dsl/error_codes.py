@@ -471,6 +471,11 @@ _TABLE = [
               "name the block: --set BLOCK.CELL=VALUE"),
     ErrorCode("no-runs", "usage", _E, "no run matches a sweep point of report '{name}'",
               "calibrate needs matched runs: check the runs' model, hardware and shape against the report"),
+    ErrorCode("ambiguous-metric", "usage", _E, "the runs' '{name}' is compared with {n} shown cells, `{a} as {name}` "
+              "and `{b} as {name}`: calibrate fits it to one",
+              "calibrate fits a metric to one cell: keep the label on the cell to fit and give the others another "
+              "(`{b} as {name}_2`). One cell shown in two units is one fit (in the first show's unit), and a label on "
+              "cells of two dimensions is fitted to the cell of the runs' dimension: neither is this error"),
     ErrorCode("unknown-block", "usage", _E, "no block named '{name}'",
               "the help lists the blocks; a --set that gives a role a name that is no block but a cell of the "
               "report (`--set model=model`, `--set model=hardware`: inside a report a bare name reads the report's "

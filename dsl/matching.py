@@ -118,8 +118,8 @@ class Comparison:
     asked: np.ndarray | None = None
     aliases: dict[str, float] = field(default_factory=dict)   # unit as written -> factor to the unit meant
     logs: list[str] = field(default_factory=list)     # the run logs given ([]: none, so nothing was compared)
-    # The shown metrics the runs compared can carry, matched or not (_carried): the workbook gives the others no
-    # Measured or Error column. None: not known (every metric).
+    # The shown columns (their keys, "runtime [ms]") the runs compared can carry, matched or not (_carried): the
+    # workbook gives the others no Measured or Error column. None: not known (every column).
     carried: set[str] | None = None
     # The runs compared: each run matched to one sweep point, by the point's order (calibration_bound asks which of
     # them the report's calibration was fitted on).
@@ -419,7 +419,7 @@ def _match(comparison: Comparison, runs) -> None:
     # as a metric without its unit), so the unused-field warnings speak of the runs kept only.
     fields_kept = {key for run in runs for key in run.identity}
     ignored = [key for key in ignored if key in fields_kept]
-    comparison.carried = _carried(runs, shown)
+    comparison.carried = _carried(runs, shown, [column for column in result.columns if column.kind == "num"])
     if ignored:
         comparison.diagnostics.extend(unused_identities(ignored, runs, shown, _close_fields(result, ignored)))
 
@@ -562,11 +562,14 @@ def _closest(program, key: str, wanted: str, aliases: dict, memo: dict) -> tuple
     return memo[key, wanted.lower()]
 
 
-def _carried(runs, shown: dict) -> set[str]:
-    """The shown metrics (`shown`: name -> column) the runs can carry, matched or not: one some run gives under its
-    name or an alias, a throughput some run gives as a runtime with its tokens, or one a run's metric is a naming
-    slip of (a near miss, the last part of a shown name: warned about at its column, its Measured cells empty).
-    A metric none of them is meant for (a kernel count beside a log of latencies) is no comparison's."""
+def _carried(runs, shown: dict, columns: list) -> set[str]:
+    """The keys of the shown columns (`columns`, numeric; `shown`: name -> column) the runs can carry, matched or
+    not: a column of a metric some run gives under its name or an alias, a throughput some run gives as a runtime
+    with its tokens, or one a run's metric is a naming slip of (a near miss, the last part of a shown name: warned
+    about at its column, its Measured cells empty). A metric none of them is meant for (a kernel count beside a log
+    of latencies) is no comparison's. Where a name is shown in two dimensions (`show t in ms, x in token/s as t`),
+    the runs measure it in one: a column of a dimension no run gives it in, beside one of a dimension they do, carries
+    nothing (the runs are compared in the other, as CSV says: _match measures by name and dimension)."""
     names = {name for run in runs for name in run.metrics}
     found = set()
     for metric in shown:
@@ -576,7 +579,14 @@ def _carried(runs, shown: dict) -> set[str]:
             found.add(metric)
         elif any(near_miss(name, metric) or metric.rpartition(".")[2] == name for name in names):
             found.add(metric)
-    return found
+    keys = set()
+    for name in found:
+        of_name = [column for column in columns if column.name == name]
+        given = {run.metrics[read].dim for run in runs if (read := _metric_read(run, name)) is not None}
+        if len({column.dim for column in of_name}) > 1 and given & {column.dim for column in of_name}:
+            of_name = [column for column in of_name if column.dim in given]
+        keys |= {column.key for column in of_name}
+    return keys
 
 
 def _metric_read(run, name: str) -> str | None:

@@ -17,7 +17,7 @@ parse): a statement's keyword as a cell's name (`where = 1 ms`, `hardware blk { 
 ',' in a show list (`show a.x b.y`), three dots in a range (`1 ... 256`). Each reads the token's line (and, for a
 show list, the lines before it that end in ','), never the whole text. So is a keyword a letter or two off at a
 statement's start (`keyword_slip`: `swep tp = [4, 8]`, `requre`, `shwo`, `improt`, `hardwre`), which gets "did you
-mean 'sweep'?" among the keywords the place takes.
+mean 'sweep'?" among the keywords the place takes, and `extnds` after a block's name (`model m extnds base {`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from functools import lru_cache
 from typing import Callable
 
 from lark.exceptions import UnexpectedInput
+
+from .ir import BLOCK_KINDS
 
 
 def _in_block(*items: str) -> list[str]:
@@ -154,14 +156,27 @@ _STATEMENT_WORD = re.compile(r"(?:\A|[{;])[ \t]*([A-Za-z_]\w*)[ \t]+\Z")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
+# A block's header up to the word after its name (`model m extnds base {`), where only `extends` or '{' may follow.
+_HEADER_THEN_WORD = re.compile(r"(?:\A|[};])[ \t]*(?:" + "|".join(BLOCK_KINDS) + r")[ \t]+[A-Za-z_]\w*[ \t]+\Z")
+EXTENDS = "`KIND NAME extends PARENT { ... }` inherits PARENT's cells"
+
+
 def keyword_slip(text: str, position: int, token: str, keywords: tuple[str, ...]) -> WrittenSlip | None:
     """A misspelt keyword (`swep tp = [4, 8]`, `requre`, `shwo`; `improt`, `hardwre` where a file's statement
-    starts) where the parser fails at offset `position` (the failing token `token`): a word at a statement's start
-    that is a slip (near_misses.misspelt: a letter or two off, two swapped) of one of `keywords`, those the place
-    takes (a report's statements, another block's `sweep` and `require`, a file's `import`, `set` and block kinds);
-    else None. The caret marks the word."""
+    starts; `extnds` after a block's name) where the parser fails at offset `position` (the failing token `token`):
+    a word at a statement's start that is a slip (near_misses.misspelt: a letter or two off, two swapped) of one of
+    `keywords`, those the place takes (a report's statements, another block's `sweep` and `require`, a file's
+    `import`, `set` and block kinds), or the word after a block's name that is a slip of `extends`; else None. The
+    caret marks the word."""
     line_start = text.rfind("\n", 0, position) + 1
     before = text[line_start:position]
+    if _HEADER_THEN_WORD.search(before) and _WORD.fullmatch(token):
+        from .near_misses import misspelt   # (an error's path only: near_misses reads the checker's modules)
+
+        if token != "extends" and misspelt(token, "extends"):
+            return WrittenSlip(f"unexpected '{token}'", position, len(token),
+                               (f"did you mean 'extends'? ({EXTENDS})",))
+        return None
     word = _STATEMENT_WORD.search(before)
     if word is not None and token not in ("=", ":"):
         word, start, message = word.group(1), line_start + word.start(1), f"unexpected '{token}' after '{word.group(1)}'"

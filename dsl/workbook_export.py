@@ -206,7 +206,7 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     derived = {m.key for m in (comparison.metrics if comparison else []) if m.derived}
     by_name = dict(zip(metric_names(numeric_shows), numeric_shows))
     metrics = [MetricSpec(name=name, title=title_of(c.name), unit=c.unit,
-                          measured=carried is None or c.name in carried,
+                          measured=carried is None or c.key in carried,
                           derived=DERIVED_THROUGHPUT if c.key in derived else "") for name, c in by_name.items()]
     estimates = {name: _shown_values(result, c).tolist() for name, c in by_name.items()}
     # A run's value went to SI and back (16.04 "GB" read as GiB: 16.04 x 2^30 / 2^30 = 16.040000000000003): at 15

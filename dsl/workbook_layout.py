@@ -338,7 +338,7 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
                         "empty where a row has no measured run."),
         ]
         columns = "Measured, Estimated and a live Error formula per metric"
-        unmeasured = [spec.title for spec in _unmeasured(data)]
+        unmeasured = _unmeasured(data)
         if unmeasured:
             columns += (f" (Estimated alone for {', '.join(unmeasured)}: no run compared carries "
                         f"{'it' if len(unmeasured) == 1 else 'them'})")
@@ -363,10 +363,14 @@ def about_lines(data: WorkbookData, writer: str) -> list[tuple[str, str]]:
     return lines + [("Note" if index == 0 else "", note) for index, note in enumerate(data.notes)]
 
 
-def _unmeasured(data: WorkbookData) -> list:
-    """The metrics of the sections (MetricSpec, once each) that no run compared carries (MetricSpec.measured)."""
-    found = {spec.name: spec for section in data.sections for spec in section.metrics if not spec.measured}
-    return list(found.values())
+def _unmeasured(data: WorkbookData) -> list[str]:
+    """The titles of the metrics of the sections (once each) that no run compared carries (MetricSpec.measured), with
+    the unit, as their column group's header says, where another metric has the same title (one name shown in two
+    units, or a label on cells of two dimensions: `show t in ms, x in token/s as t`)."""
+    specs = list({spec.name: spec for section in data.sections for spec in section.metrics}.values())
+    titles = [spec.title for spec in specs]
+    return [f"{spec.title} ({spec.unit})" if titles.count(spec.title) > 1 and spec.unit else spec.title
+            for spec in specs if not spec.measured]
 
 
 def convention_words(convention: str) -> str:

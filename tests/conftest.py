@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from perfdsl import cli
+
 
 @pytest.fixture
 def private_cache(tmp_path, monkeypatch) -> Path:
@@ -26,3 +28,22 @@ def work(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PERFDSL_NO_CACHE", "1")
     return tmp_path
+
+
+@pytest.fixture
+def run(capsys):
+    """run(*argv) -> (exit status, stdout, stderr) of the perfdsl command run in-process (cli.main) in the working
+    directory; an argparse exit counts as its status. A traceback (on either stream) or an internal error fails the
+    test. Modules with a `run` of their own use theirs; test_usage_slips.py's requests this one after its setup."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err + out and "error[internal]" not in err, err
+        return code, out, err
+
+    return invoke

@@ -307,6 +307,67 @@ def test_a_metric_given_twice_enters_the_fit_once_and_with_two_weights_is_refuse
         "  = help: give --metric runtime once, with the weight meant; the same weight given again is taken\n\n1 error\n")
 
 
+def _toy_shown(tmp_path: Path, shows: str) -> tuple[Path, Path]:
+    """The toy report and its runs (noiseless), the report showing `shows` of step's runtime, runtime2 (twice it) and
+    tput (the tokens over it)."""
+    report, runs = write_toy(tmp_path)
+    text = report.read_text().replace("    idle = hardware.unused_efficiency * 1 s\n",
+                                      "    idle = hardware.unused_efficiency * 1 s\n    runtime2 = 2 * runtime\n"
+                                      "    tput = 1 token * workload.batch * workload.seq_len / runtime\n")
+    report.write_text(text.replace("    show step.runtime in ms as runtime\n", f"    show {shows}\n"))
+    return report, runs
+
+
+@pytest.mark.parametrize("shows", ["step.runtime in ms as runtime, step.tput in token/s as runtime",
+                                   "step.tput in token/s as runtime, step.runtime in ms as runtime"])
+def test_a_label_on_cells_of_two_dimensions_is_fitted_to_the_cell_of_the_runs_dimension(tmp_path, shows):
+    # Before: the runs' runtime was fitted to the last column named runtime, the throughput in the first order (the
+    # fit ran to a bound, its errors in millions of percent); eval compares the runs with the duration alone.
+    report, runs = _toy_shown(tmp_path, shows)
+    problem = prepare_problem(str(report), [str(runs)], FITS)
+    assert [(m.name, m.ref.dotted, m.unit) for m in problem.metrics] == [("runtime", "step.runtime", "ms")]
+    cal = calibrate(problem, bootstrap=0, starts=0)
+    for name, value in fitted(cal).items():
+        assert value == pytest.approx(TRUTH[name], rel=1e-6)
+
+
+def test_one_cell_shown_in_two_units_is_fitted_once_in_the_first_shows_unit(tmp_path):
+    # Before: in the last show's unit (s), taken silently; the fit is the same in either.
+    report, runs = _toy_shown(tmp_path, "step.runtime in ms as runtime, step.runtime in s as runtime")
+    problem = prepare_problem(str(report), [str(runs)], FITS)
+    assert [(m.name, m.ref.dotted, m.unit, m.scale) for m in problem.metrics] == [("runtime", "step.runtime", "ms",
+                                                                                   1e-3)]
+    assert len(problem.obs.measured) == 8                  # each run once, not once per column
+
+
+def test_two_cells_compared_with_one_metric_are_refused_naming_both(tmp_path, capsys):
+    # Before: the fit took the last column named runtime (here runtime2, twice the runtime the runs measured) and
+    # said nothing; the runs' runtime is compared with both in eval, so which one is meant is the user's to say.
+    report, runs = _toy_shown(tmp_path, "step.runtime in ms as runtime, step.runtime2 in s as runtime")
+    code = main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency", "--bootstrap", "0",
+                 "--starts", "0", "-o", str(tmp_path / "c.perf")])
+    assert code == 2
+    assert not (tmp_path / "c.perf").exists()
+    shown = "    show step.runtime in ms as runtime, step.runtime2 in s as runtime"
+    n = report.read_text().splitlines().index(shown) + 1
+    assert capsys.readouterr().err.replace(str(report), "toy.perf") == (
+        "error[ambiguous-metric]: the runs' 'runtime' is compared with 2 shown cells, `step.runtime in ms as runtime` "
+        "and `step.runtime2 in s as runtime`: calibrate fits it to one\n"
+        f"   --> toy.perf:{n}:41\n"
+        "   |\n"
+        f"{n} | {shown}\n"
+        "   |                                         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        f"   = note: `step.runtime in ms as runtime` is at toy.perf:{n}:10\n"
+        "   = in: report.toy_report\n"
+        "   = help: keep the label 'runtime' on the cell to fit and give the other another (`step.runtime2 in s as "
+        "runtime_2`): the runs' 'runtime' is then compared with the cell it labels alone\n"
+        "\n"
+        "1 error\n")
+    # Labelled apart, the runs' runtime is compared with step.runtime alone, and fitted to it.
+    report.write_text(report.read_text().replace("step.runtime2 in s as runtime", "step.runtime2 in s as runtime_2"))
+    assert [m.ref.dotted for m in prepare_problem(str(report), [str(runs)], FITS).metrics] == ["step.runtime"]
+
+
 def test_the_output_is_a_perf_file(tmp_path, capsys):
     report, runs = write_toy(tmp_path)
     assert main(["calibrate", str(report), "--measured", str(runs), "--fit", "toy.efficiency",

@@ -357,6 +357,29 @@ def test_a_label_on_cells_of_two_dimensions_is_compared_where_the_run_dimension_
     assert "unit-mismatch" not in err
 
 
+@pytest.mark.parametrize("shows", ["cost.runtime in ms as runtime, cost.throughput in token/s as runtime",
+                                   "cost.throughput in token/s as runtime, cost.runtime in ms as runtime"])
+def test_a_label_on_cells_of_two_dimensions_has_a_measured_group_in_the_workbook_where_csv_has_one(tmp_path, capsys,
+                                                                                                   shows):
+    # Before: the workbook gave the token/s group a Measured and an Error column too, empty on every row (the runs
+    # measure a duration: CSV has no `measured` column for it); now its Estimated stands alone, either order. The
+    # duration group is compared as CSV compares it: 25 ms measured, 20 ms estimated; the throughput estimate is
+    # tokens / runtime = 1000 / 0.02 s = 50000 token/s.
+    path = _shown_twice(tmp_path, "model.hf_id as Model, " + shows)
+    assert [key for key in _csv_row(capsys, path) if "measured" in key or "error" in key] == [
+        "runtime measured [ms]", "runtime error [%]"]
+    out = tmp_path / "twice.xlsx"
+    assert main(["eval", str(path), "-o", str(out), "-q"]) == 0
+    assert _workbook_groups(out) == {("Runtime (ms)", "Measured"): 25.0, ("Runtime (ms)", "Estimated"): 20.0,
+                                     ("Runtime (token/s)", "Estimated"): 1000 / 0.02}
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(out)
+    headers = [cell.value for cell in book["Single GPU"][2]]
+    assert headers.count("Measured") == headers.count("Error") == 1
+    about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}
+    assert "(Estimated alone for Runtime (token/s): no run compared carries it)" in about["Sheets"]
+
+
 def test_a_power_log_beside_a_serving_report_is_told_the_missing_key_in_its_side_metadata(tmp_path, capsys):
     # An nvidia-smi log (one run: energy, power) beside a report swept over request_rate: the hint's example side
     # metadata was {"model": "...", "hardware": "..."}, keys that were not the missing one.

@@ -2,7 +2,7 @@
 `require` is; where broken it is a warning (warning[unexpected-value]), never an error nor a point left out: said
 once by check where the condition reads constants only (located, with the values as written), and by eval over the
 sweep with how many points break it, the points kept. hardware/gpu.perf bounds the ratios of a GPU's datasheet
-figures with it (a unit slip such as `mem_bw = 4800 Gbit/s` for 4.8 TB/s).
+figures with it (a unit slip such as `mem_bw = 4800 Gbit/s` for 4.8 TB/s, or `nvlink_bw = 900 Gbit/s` for 900 GB/s).
 """
 
 from __future__ import annotations
@@ -209,15 +209,20 @@ def test_an_h200_entered_in_gbit_per_second_is_warned_with_the_unit_named(work, 
     assert cli.main(["check", "g.perf"]) == 0
     err = capsys.readouterr().err
     assert err.splitlines()[:5] == [
-        "warning[unexpected-value]: peak_fp16 / mem_bw beyond 3x the library's 37 .. 419 FLOP/B: mem_bw in Gbit/s "
-        "or peak_fp16 in GFLOP/s?",
+        "warning[unexpected-value]: nvlink_bw / mem_bw beyond 3x the library's 0.133 .. 0.386: nvlink_bw in Gbit/s or "
+        "mem_bw in Gbit/s?",
         "  --> g.perf:2:31",
         "  |",
         "2 | hardware g extends h200_sxm { mem_bw = 4800 Gbit/s }",
         "  |                               ^^^^^^"]
     assert "  = note: `peak_fp16 / mem_bw >= 37 FLOP/B / 3 and peak_fp16 / mem_bw <= 419 FLOP/B * 3` is false with " \
            "peak_fp16 = 989.4 TFLOP/s, mem_bw = 4800 Gbit/s" in err.splitlines()
-    assert err.endswith("\n1 warning\n")
+    # and its NVLink over that memory: 900 GB/s / 600 GB/s = 1.5 > 0.386 x 3
+    assert 900e9 / (4800e9 / 8) > 0.386 * 3
+    assert [line for line in err.splitlines() if line.startswith("warning")][1:] == [
+        "warning[unexpected-value]: peak_fp16 / mem_bw beyond 3x the library's 37 .. 419 FLOP/B: mem_bw in Gbit/s or "
+        "peak_fp16 in GFLOP/s?"]
+    assert err.endswith("\n2 warnings\n")
     # Written in bytes, the same part says nothing.
     (work / "g.perf").write_text(SLIP.replace("4800 Gbit/s", "4800 GB/s"))
     assert cli.main(["check", "g.perf"]) == 0
@@ -256,9 +261,9 @@ def test_a_real_unusual_part_is_not_warned():
             "hardware my_a5000 extends rtx_a5000 { tdp = 200 W }\n")
     program = perfdsl.load([], texts={"u.perf": text})
     assert program.check() == []
-    # Each carries gpu.perf's four expectations (checked, and met).
+    # Each carries gpu.perf's six expectations (checked, and met).
     assert [sum(r.soft for _, r in program.blocks[part].requires) for part in ("h20", "l4", "l40s", "my_a5000")] \
-        == [4, 4, 4, 4]
+        == [6, 6, 6, 6]
     for part in ("h20", "l4", "l40s", "my_a5000"):
         assert program.value(f"{part}.mem_bw") > 0
 
@@ -302,11 +307,11 @@ def test_an_expectation_without_its_message_is_named(work, capsys):
 
 
 def test_a_value_that_breaks_a_require_is_not_warned_of_as_implausible_too(work, capsys):
-    """`mem_bw = -1 TB/s` breaks gpu.perf's `mem_bw > 0 B/s` (an error) and three of its expectations that read
+    """`mem_bw = -1 TB/s` breaks gpu.perf's `mem_bw > 0 B/s` (an error) and the five of its expectations that read
     mem_bw, all located at that value: the error alone is said."""
     (work / "g.perf").write_text(SLIP.replace("4800 Gbit/s", "-1 TB/s"))
     program = perfdsl.load([work / "g.perf"])
-    assert sum(r.soft for _, r in program.blocks["g"].requires) == 4
+    assert sum(r.soft for _, r in program.blocks["g"].requires) == 6
     assert [(d.code, d.severity, str(d.location)) for d in program.check()] == [("constraint", "error", "g.perf:2:31")]
 
 
@@ -362,3 +367,70 @@ def test_the_points_a_require_leaves_out_are_not_counted_and_the_note_names_the_
                               "in the results"
     assert warning.notes == ["at batch=64"]
     assert [r["batch"] for r in result.records()].count(64) == 3
+
+
+LINK_SLIP = 'import "hardware/hopper.perf"\nhardware g extends h100_sxm5 { nvlink_bw = 900 Gbit/s }\n'
+
+
+def test_an_nvlink_entered_in_gbit_per_second_is_warned_with_the_unit_named(work, capsys):
+    """`nvlink_bw = 900 Gbit/s`, written for the H100's 900 GB/s, is 112.5 GB/s (every all-reduce 8x slow) and kept
+    every `require`. gpu.perf's link bound: 112.5 GB/s / 3.35 TB/s = 0.034, below the library's least 0.133 / 3."""
+    assert (900e9 / 8) / 3350e9 < 0.133 / 3 < 900e9 / 3350e9
+    (work / "g.perf").write_text(LINK_SLIP)
+    assert cli.main(["check", "g.perf"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "warning[unexpected-value]: nvlink_bw / mem_bw beyond 3x the library's 0.133 .. 0.386: nvlink_bw in Gbit/s or "
+        "mem_bw in Gbit/s?",
+        "  --> g.perf:2:32",
+        "  |",
+        "2 | hardware g extends h100_sxm5 { nvlink_bw = 900 Gbit/s }",
+        "  |                                ^^^^^^^^^",
+        "  = note: `nvlink_bw == 0 B/s or (nvlink_bw / mem_bw >= 0.133 / 3 and nvlink_bw / mem_bw <= 0.386 * 3)` is "
+        "false with nvlink_bw = 900 Gbit/s, mem_bw = 3350 GB/s",
+        f"  = note: the expectation is written in hardware 'gpu' at {REPO / 'hardware' / 'gpu.perf'}:172:12",
+        "  = in: hardware.g",
+        "",
+        "1 warning"]
+    # Written in bytes, or with no NVLink at all (0 B/s: a PCIe part), the same part says nothing.
+    for value in ("900 GB/s", "0 B/s"):
+        (work / "g.perf").write_text(LINK_SLIP.replace("900 Gbit/s", value))
+        assert cli.main(["check", "g.perf"]) == 0
+        assert capsys.readouterr().err.startswith("ok: 3 files, 9 blocks, 0 reports")
+
+
+def test_a_pcie_link_in_gbit_per_second_on_an_hbm_part_or_in_mb_per_second_is_warned():
+    # 64 Gbit/s (8 GB/s) over the H100's 3.35 TB/s is 0.0024, and 32 MB/s over the L4's 300 GB/s 0.0001: both below
+    # the library's least, 0.008 / 3 (mi355x: 64 GB/s / 8 TB/s)
+    assert 64e9 / 8 / 3350e9 < 0.008 / 3 and 32e6 / 300e9 < 0.008 / 3
+    for text in ('import "hardware/hopper.perf"\nhardware g extends h100_sxm5 { pcie_bw = 64 Gbit/s }\n',
+                 'import "hardware/ada.perf"\nhardware g extends l4 { pcie_bw = 32 MB/s }\n'):
+        assert [(d.code, d.message) for d in _load(text).check()] == [
+            ("unexpected-value", "pcie_bw / mem_bw beyond 3x the library's 0.008 .. 0.107: pcie_bw in Gbit/s or MB/s, "
+                                 "or mem_bw in Gbit/s?")]
+
+
+def test_every_part_of_the_library_keeps_the_link_bounds():
+    """The ranges in gpu.perf's comment are the library's own: no part breaks a bound, and the extremes it names are
+    the least and greatest ratio over the parts that give both figures."""
+    program = perfdsl.load(sorted(perfdsl.library_path("hardware").glob("*.perf")))
+    assert program.check() == []
+    parts = [name for name, block in program.blocks.items() if name != "gpu" and block.parent != "gpu"]
+    nvlink, pcie = {}, {}
+    for part in parts:
+        values = {}
+        for cell in ("nvlink_bw", "pcie_bw", "mem_bw"):
+            try:
+                values[cell] = program.value(f"{part}.{cell}")
+            except perfdsl.PerfError:        # a figure the part's sources lack (a declared input left open)
+                pass
+        if values.get("nvlink_bw") and "mem_bw" in values:
+            nvlink[part] = values["nvlink_bw"] / values["mem_bw"]
+        if "pcie_bw" in values and "mem_bw" in values:
+            pcie[part] = values["pcie_bw"] / values["mem_bw"]
+    assert (len(nvlink), len(pcie)) == (17, 31)
+    assert min(nvlink, key=nvlink.get) == "mi355x" and nvlink["mi355x"] == pytest.approx(1071e9 / 8000e9)
+    assert max(nvlink, key=nvlink.get) == "a100_40gb_sxm4" and nvlink["a100_40gb_sxm4"] == pytest.approx(600 / 1555)
+    assert min(pcie, key=pcie.get) == "mi355x" and pcie["mi355x"] == pytest.approx(64e9 / 8000e9)
+    assert max(pcie, key=pcie.get) == "l4" and pcie["l4"] == pytest.approx(32e9 / 300e9)
+    assert 0.133 <= min(nvlink.values()) and max(nvlink.values()) <= 0.386
+    assert 0.008 <= min(pcie.values()) and max(pcie.values()) <= 0.107

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import perfdsl
-from perfdsl import cli
 
 # runtime = 10 ms * batch / n_gpus * seq_len / 128 and memory = 40 GB / n_gpus, where the runs set batch, n_gpus and
 # seq_len: the three runs are eval's three rows (1, 1, 128), (4, 2, 128) and (8, 1, 256), in the sweep's order.
@@ -40,23 +39,6 @@ def work(tmp_path: Path, monkeypatch) -> Path:
     (tmp_path / "r.perf").write_text(REPORT)
     (tmp_path / "runs.csv").write_text(RUNS)
     return tmp_path
-
-
-@pytest.fixture
-def run(capsys):
-    """run(*argv) -> (exit status, stdout, stderr)."""
-
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err + out and "error[internal]" not in err, err
-        return code, out, err
-
-    return invoke
 
 
 def head(out: str) -> list[str]:

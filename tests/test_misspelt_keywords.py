@@ -1,6 +1,7 @@
 """A keyword a letter or two off at a statement's start gets "did you mean" (syntax_errors.keyword_slip): `swep tp =
 [4, 8]` in a workload said `unexpected 'tp'` with "expected ':' or '='", `requre`, `shwo` that a cell is written
-`requre = VALUE`, and `improt`, `hardwre` at a file's top only the tokens expected there."""
+`requre = VALUE`, and `improt`, `hardwre` at a file's top, and `extnds` after a block's name, only the tokens
+expected there."""
 
 from __future__ import annotations
 
@@ -74,3 +75,25 @@ def test_a_report_statement_is_not_offered_in_another_block(tmp_path, capsys):
     err = check_err(tmp_path, "hardware h {\n    shwo a\n}\n", capsys)
     assert "did you mean" not in err
     assert err.startswith("error[syntax]: unexpected 'a' after 'shwo'\n")
+
+
+@pytest.mark.parametrize("word", ["extnds", "exends", "extend"])
+def test_extends_a_letter_off_after_a_blocks_name(tmp_path, capsys, word):
+    # `model m extnds base {` said only "expected 'extends' or '{'"; the word after a block's name is a slip of
+    # `extends` as `swep` is of `sweep`
+    text = f"model base {{\n    x = 1\n}}\nmodel m {word} base {{\n    y = 2\n}}\n"
+    assert check_err(tmp_path, text, capsys) == (
+        f"error[syntax]: unexpected '{word}'\n"
+        "  --> f.perf:4:9\n"
+        "  |\n"
+        f"4 | model m {word} base {{\n"
+        f"  |         {'^' * len(word)}\n"
+        "  = help: did you mean 'extends'? (`KIND NAME extends PARENT { ... }` inherits PARENT's cells)\n"
+        "\n"
+        "1 error\n")
+
+
+def test_another_word_after_a_blocks_name_is_not_offered_extends(tmp_path, capsys):
+    err = check_err(tmp_path, "model m blah base {\n    y = 2\n}\n", capsys)
+    assert "did you mean" not in err
+    assert "expected 'extends' or '{'" in err

@@ -43,23 +43,12 @@ RUNTIME_8_128 = 2 * 1e9 * 8 * 128 / 100e12 * 1e3
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys):
-    """run(*argv) -> (exit status, stdout, stderr) in a folder holding prog.perf; an argparse exit is its status."""
+def run(run, tmp_path, monkeypatch):
+    """conftest's run(*argv) -> (exit status, stdout, stderr), in a folder holding prog.perf."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "120")          # argparse wraps its usage line at the terminal's width
     (tmp_path / "prog.perf").write_text(PROGRAM)
-
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err and "error[internal]" not in err, err
-        return code, out, err
-
-    return invoke
+    return run
 
 
 # ---- a name of --set or --at given twice ----------------------------------------------------------------------
