@@ -457,3 +457,19 @@ def test_mbu_is_the_weights_and_kv_cache_one_gpu_reads_over_the_step_time_and_it
     row = rows[(2, 1)]
     assert row["mbu"] == pytest.approx((row["weight_traffic [byte]"] + kv_cache / 2) / (row["step_time [s]"] * mem_bw),
                                        rel=1e-12)
+
+
+def test_energy_per_output_token_spreads_the_energy_over_generated_tokens_only(tmp_path):
+    """serving.energy_per_output_token = TDP x e2e x tp x pp / generated tokens, beside energy_per_token over the
+    prompt and generated tokens: at batch 4, a 1,024-token prompt and 256 generated, (1024 + 256) / 256 = 5x."""
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        'workload w extends inference { batch = 4; seq_len = 1024; output_len = 256; tp = 2; n_gpus = 2 }\n'
+        'report r {\n    model = llama3_1_8b\n    hardware = h100_sxm5\n    stack = vllm\n    precision = bf16\n'
+        '    workload = w\n    show serving.e2e in s as e2e, serving.energy_per_token in J/token as all,\n'
+        '         serving.energy_per_output_token in J/token as out\n}\n')
+    (row,) = perfdsl.load(tmp_path / "r.perf").evaluate().records()
+    assert row["out [J/token]"] == pytest.approx(700 * row["e2e [s]"] * 2 / (4 * 256), rel=1e-12)   # H100 SXM: 700 W
+    assert row["out [J/token]"] == pytest.approx(5 * row["all [J/token]"], rel=1e-12)

@@ -145,3 +145,27 @@ def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_
     assert got["vllm"]["activations [byte]"] == layer_peak(8192) == 838_860_800
     assert got["hf_eager"]["activations [byte]"] == layer_peak(64 * 4096)
     assert got["vllm"]["fits"] is True          # KV cache 36.5 GB within 0.9 x 80 GB less weights and activations
+
+
+def test_each_stack_carries_its_own_all_reduce_latency(tmp_path):
+    """The fixed time per ring step of a tensor-parallel collective is the stack's (software/stacks.perf): trtllm's is
+    perfdsl's fit of TensorRT-LLM v0.6's runs (13.5543 us, reports/published_trtllm_calibration.perf), which the base
+    gives every other stack, provisionally; `--set vllm.allreduce_latency=5us` changes vLLM's decode step alone.
+    Before, the cell was the workload's: no stack could carry its own, and `vllm.allreduce_latency` was no cell."""
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        'workload w extends inference { batch = 1; seq_len = 1024; output_len = 128; tp = 8; n_gpus = 8 }\n'
+        'report r {\n    model = llama3_1_70b\n    hardware = h100_sxm5\n    sweep stack = [vllm, trtllm]\n'
+        '    precision = bf16\n    workload = w\n'
+        '    show workload.allreduce_latency in us as latency, decode.allreduce_time in s as ar\n}\n')
+    program = perfdsl.load(tmp_path / "r.perf")
+    rows = {row["stack"]: row for row in program.evaluate().records()}
+    assert rows["vllm"]["latency [us]"] == rows["trtllm"]["latency [us]"] == pytest.approx(13.5543)
+    changed = {row["stack"]: row for row in program.evaluate(overrides={"vllm.allreduce_latency": "5 us"}).records()}
+    assert changed["vllm"]["latency [us]"] == pytest.approx(5)
+    assert changed["trtllm"] == rows["trtllm"]
+    # Llama-3.1-70B: 80 layers, each two all-reduces (attention and MLP) of 2 (tp - 1) = 14 ring steps at tp 8.
+    steps = 80 * 2 * 2 * (8 - 1)
+    assert rows["vllm"]["ar [s]"] - changed["vllm"]["ar [s]"] == pytest.approx(steps * (13.5543 - 5) * 1e-6, rel=1e-9)
