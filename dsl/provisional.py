@@ -42,9 +42,10 @@ _MARK = re.compile(r"provisional\b(.*)", re.IGNORECASE | re.DOTALL)
 FACTOR = 1.01                   # a cell that is not 0 is tried 1% larger: its elasticity is the change / 1%
 BOX_POINTS = 4096               # the most points a sample's box evaluates (a sweep this small is read whole)
 SAMPLE_ROWS = 256               # the most rows sampled from a result's rows when its sweep is larger
-# The amount added to a provisional cell that is 0, by its dimension: a size in GiB (a byte moves no figure a
-# person reads), a duration in the unit it is written in (`0 us`: 1 us), anything else 1 of its written unit.
-PROBES = {BYTES: ("1 GiB", 2.0 ** 30)}
+MIN_ON_GRID = 64                # rows a grid of the sweep must hold to be the sample (else rows evenly spaced)
+# The amount (SI) added to a provisional cell that is 0, by its dimension: a size 1 GiB (a byte moves no figure a
+# person reads in floats), anything else 1 of the unit it is written in (`0 us`: 1 us; a duration without one: 1 ms).
+PROBES = {BYTES: 2.0 ** 30}
 MAX_METRICS = 4                 # metrics named on a cell's line; the others are counted, with their largest share
 MAX_CELLS = 8                   # cells named, the largest share first; the others are counted
 
@@ -69,12 +70,13 @@ class Marked:
 @dataclass
 class CellShare:
     """A provisional cell's share of each shown metric it moves: (metric name, least, largest) elasticities as
-    fractions (0.084: 8.4%), the largest in size first. `probe`: for a cell that is 0, the amount added ("1 GiB"),
-    and the shares are then the metric's relative change from adding it."""
+    fractions (0.084: 8.4%), the largest in size first. `one_percent`: for a cell that is 0 (no share), the least
+    amount of it that would move the first metric by 1% ("79 MiB"), found from adding a small amount (PROBES); its
+    `shares` are then the relative changes from that amount."""
 
     marked: Marked
     shares: list[tuple[str, float, float]]
-    probe: str | None = None
+    one_percent: str | None = None
 
     @property
     def largest(self) -> float:
@@ -154,26 +156,34 @@ def sample_of(ctx, shown, n_shown_words: str):
     """(the context of a box of the sweep to evaluate, the flat indices in that box of the points to read, the
     points in words). `shown`: the flat indices (over `ctx.shape`) of the points the output shows, or None for
     every point of the sweep (a streamed sweep: the caller keeps those that meet the report's conditions). A sweep of
-    at most BOX_POINTS points is read whole; else a grid of positions evenly spaced along each axis (every point
-    shown), or SAMPLE_ROWS of the rows shown, evenly spaced, fewer where their box would pass BOX_POINTS."""
+    at most BOX_POINTS points is read whole; else a grid of positions evenly spaced along each axis, of at most
+    BOX_POINTS points: all of them where every point is shown, the rows shown on it where it holds MIN_ON_GRID of
+    them (the points that meet the constraints), else SAMPLE_ROWS of the rows shown, evenly spaced (a question's
+    answer), fewer where their box would pass BOX_POINTS."""
     from .chunks import box_context
 
     total = ctx.n_points
     if total <= BOX_POINTS:
         points = np.arange(total) if shown is None else np.asarray(shown)
-        return ctx, points, f"the {len(points):,} {n_shown_words}"
+        return ctx, points, _all_of(len(points), n_shown_words)
     shape = ctx.shape
+    counts = list(shape)
+    while math.prod(counts) > BOX_POINTS:
+        axis = max(range(len(counts)), key=lambda a: counts[a])
+        counts[axis] = (counts[axis] + 1) // 2
+    positions = [np.unique(np.linspace(0, length - 1, count).round().astype(np.int64))
+                 for length, count in zip(shape, counts)]
+    grid = box_context(ctx, positions)
     if shown is None or len(shown) == total:
-        counts = list(shape)
-        while math.prod(counts) > BOX_POINTS:
-            axis = max(range(len(counts)), key=lambda a: counts[a])
-            counts[axis] = (counts[axis] + 1) // 2
-        positions = [np.unique(np.linspace(0, length - 1, count).round().astype(np.int64))
-                     for length, count in zip(shape, counts)]
-        box = box_context(ctx, positions)
-        return box, np.arange(box.n_points), (f"a grid of {box.n_points:,} of the sweep's {total:,} points, evenly "
-                                             "spaced along each axis")
+        return grid, np.arange(grid.n_points), (f"a grid of {grid.n_points:,} of the sweep's {total:,} points, "
+                                                "evenly spaced along each axis")
     shown = np.asarray(shown)
+    # Rows that are most of the sweep (the points that meet its constraints): those of them on the grid.
+    whole = np.ravel_multi_index(np.meshgrid(*positions, indexing="ij"), shape).reshape(-1)
+    on_grid = np.flatnonzero(np.isin(whole, shown))
+    if len(on_grid) >= min(MIN_ON_GRID, len(shown)):
+        return grid, on_grid, (f"{len(on_grid):,} of the {len(shown):,} {n_shown_words}, on a grid evenly spaced "
+                               "along each axis")
     k = min(len(shown), SAMPLE_ROWS)
     while True:
         chosen = shown[np.unique(np.linspace(0, len(shown) - 1, k).round().astype(np.int64))]
@@ -185,9 +195,17 @@ def sample_of(ctx, shown, n_shown_words: str):
     box = box_context(ctx, positions)
     inner = np.ravel_multi_index(tuple(np.searchsorted(p, at) for p, at in zip(positions, index)), box.shape) \
         if shape else np.zeros(len(chosen), dtype=np.int64)
-    words = f"the {len(chosen):,} {n_shown_words}" if len(chosen) == len(shown) else \
+    words = _all_of(len(chosen), n_shown_words) if len(chosen) == len(shown) else \
         f"{len(chosen):,} of the {len(shown):,} {n_shown_words}, evenly spaced"
     return box, inner, words
+
+
+def _all_of(count: int, words: str) -> str:
+    """ "the 56 points shown", "the only point shown" (`words`: "points shown", "rows of the answer", ...)."""
+    if count == 1:
+        first, _, rest = words.partition(" ")
+        return f"the only {first.removesuffix('s')} {rest}".rstrip()
+    return f"the {count:,} {words}"
 
 
 def shares_of(program, report: str | None, shown=None, shown_words: str = "points shown",
@@ -214,7 +232,7 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
     box, points, words = sample_of(ctx, shown, shown_words)
     if conditions:
         points = _meeting_conditions(program, box, checker, points)
-        words = f"the {len(points):,} {shown_words}" if box is ctx else f"{words} ({len(points):,} of them meet its " \
+        words = _all_of(len(points), shown_words) if box is ctx else f"{words} ({len(points):,} of them meet its " \
             "conditions)"
         if not len(points):
             return None
@@ -239,8 +257,7 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
         if not keys:
             continue
         zero = all(not np.asarray(value).any() for (b, c, _), value in base_evaluator.memo.items() if (b, c) in keys)
-        probe, added = _probe(program.blocks[key[0]].cells[key[1]], checker, next(iter(keys))) if zero else \
-            (None, 0.0)
+        added = _probe(program.blocks[key[0]].cells[key[1]], checker, next(iter(keys))) if zero else 0.0
         try:
             _, changed = evaluate(keys, 1.0 if zero else FACTOR, added)
         except PerfError:
@@ -259,10 +276,14 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
             shares.unmoved.append(found)
             continue
         moved.sort(key=lambda s: -max(abs(s[1]), abs(s[2])))
-        shares.cells.append(CellShare(found, moved, probe))
-    if not shares.cells and not shares.unmoved and not shares.failed:
-        return None         # every provisional cell read is in a branch of `if` that no point sampled takes
-    shares.cells.sort(key=lambda c: (c.probe is not None, -c.largest))
+        one_percent = None
+        if zero:            # linear in a small amount: the amount that moves the most sensitive metric by 1%
+            vtype = checker.types.get(next(iter(keys)))
+            one_percent = _quantity(added * 0.01 / max(abs(moved[0][1]), abs(moved[0][2])), getattr(vtype, "dim", None))
+        shares.cells.append(CellShare(found, moved, one_percent))
+    if not shares.cells and not shares.failed:
+        return None         # none moves a shown metric (nor is read, in a branch of `if` that no point takes)
+    shares.cells.sort(key=lambda c: (c.one_percent is not None, -c.largest))
     return shares
 
 
@@ -306,8 +327,8 @@ def _meeting_conditions(program, box, checker, points):
     return np.intersect1d(points, kept)
 
 
-def _probe(cell: ir.Cell, checker, key) -> tuple[str, float]:
-    """The amount added to a provisional cell that is 0 (PROBES), as text and in SI."""
+def _probe(cell: ir.Cell, checker, key) -> float:
+    """The amount (SI) added to a provisional cell that is 0 (PROBES), the dimension's or 1 of its written unit."""
     vtype = checker.types.get(key)
     dim = getattr(vtype, "dim", None)
     if dim in PROBES:
@@ -315,10 +336,21 @@ def _probe(cell: ir.Cell, checker, key) -> tuple[str, float]:
     unit = cell.expr.unit if isinstance(cell.expr, ir.Num) else None
     if unit:
         try:
-            return f"1 {unit}", parse_unit(unit).scale
+            return parse_unit(unit).scale
         except (ValueError, UnitError):
             pass
-    return ("1 ms", 1e-3) if dim == TIME else ("1", 1.0)
+    return 1e-3 if dim == TIME else 1.0
+
+
+def _quantity(value: float, dim) -> str:
+    """An amount in a readable unit ("79 MiB", "12 us"; a plain number where dimensionless)."""
+    from .render import format_number
+    from .units import DIMENSIONLESS, auto_unit
+
+    if dim is None or dim == DIMENSIONLESS:
+        return format_number(value, 3)
+    unit, scale = auto_unit(dim, value)
+    return f"{format_number(value / scale, 3)} {unit}"
 
 
 # -- the note --------------------------------------------------------------------------------------------------
@@ -357,8 +389,11 @@ def cell_line(share: CellShare) -> str:
         rest = share.shares[MAX_METRICS:]
         most = max(max(abs(low), abs(high)) for _, low, high in rest)
         moves += f", and {len(rest)} more metric{'s' if len(rest) != 1 else ''} (at most {_percent(most)}%)"
-    if share.probe is not None:
-        moves = f"0 at its value; {share.probe} more: {moves}"
+    if share.one_percent is not None:
+        names = [name for name, _, _ in share.shares]
+        moves = f"0 at its value; {share.one_percent} would move {names[0]} by 1%" + (
+            f" (and {', '.join(names[1:MAX_METRICS])}{' ...' if len(names) > MAX_METRICS else ''} less)"
+            if len(names) > 1 else "")
     reason = _short(marked.reason)
     return f"{marked.name} = {marked.written} ({place}): {moves}" + (f"; {reason}" if reason else "")
 
@@ -387,7 +422,7 @@ def _headline(shares: Shares) -> str:
 
 
 HOW = ("share: value x d(metric)/d(value) / metric, from the metric with the cell 1% larger (a cell that is 0: the "
-       "change from the amount added), over {sample}")
+       "amount of it that moves a metric by 1%, from a small amount added), over {sample}")
 
 
 def _help(shares: Shares) -> str:
@@ -414,7 +449,7 @@ def provisional_text(shares: Shares | None) -> str | None:
     if shares is None:
         return None
     return (f"Provisional cells: {_headline(shares)}. " + " | ".join(_lines(shares)) + ". "
-            + HOW.format(sample=shares.sample) + ". " + _help(shares) + ".")
+            + "S" + HOW.format(sample=shares.sample)[1:] + ". " + _help(shares) + ".")
 
 
 # -- what eval reads: a whole result, or an answer merged from chunks (each worked out once) -----------------------

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # A stack-like block with a provisional per-step time: a step is 9 ms of kernels and 1 ms of overhead, so the
 # overhead is 1 / (9 + 1) = 10% of the step; engine_v2 inherits it over 4 ms of kernels: 1 / (4 + 1) = 20%.
-# graph_memory is provisional and 0: 1 GiB more takes the 10 GiB of memory to 11 GiB, +10%.
+# graph_memory is provisional and 0 (no share): 1% of the 10 GiB of memory is 107 MB of it.
 SPEC = """\
 software engine {
     step_overhead = 1 ms          # provisional: scheduler and sampler per step; no source gives it
@@ -56,11 +56,11 @@ def test_the_note_names_each_provisional_cell_with_its_share(tmp_path, monkeypat
         "  --> s.perf:2:5\n"
         # engine: 1 / (9 + 1) = 10%; engine_v2 (inherited): 1 / (4 + 1) = 20%
         "  = note: engine.step_overhead = 1 ms (s.perf:2): 10-20% of time; scheduler and sampler per step\n"
-        # 0 byte: no share; 1 GiB more: (11 - 10) / 10 = 10% of memory at both points
-        "  = note: engine.graph_memory = 0 byte (s.perf:4): 0 at its value; 1 GiB more: 10% of memory; as "
-        "step_overhead: not measured\n"
+        # 0 byte: no share; 1% of the 10 GiB of memory is 0.01 x 10 x 2^30 B = 107 MB
+        f"  = note: engine.graph_memory = 0 byte (s.perf:4): 0 at its value; {0.01 * 10 * 2**30 / 1e6:.0f} MB would "
+        "move memory by 1%; as step_overhead: not measured\n"
         "  = note: share: value x d(metric)/d(value) / metric, from the metric with the cell 1% larger (a cell that "
-        "is 0: the change from the amount added), over the 2 points shown\n"
+        "is 0: the amount of it that moves a metric by 1%, from a small amount added), over the 2 points shown\n"
         "  = help: `perfdsl explain s.perf METRIC --report r` shows what a metric reads; replace a provisional cell "
         "by a fit on measured runs (`perfdsl calibrate`) or by your own value (--set engine.step_overhead=...)\n\n")
 
@@ -101,6 +101,11 @@ def test_a_cell_read_but_moving_nothing_is_named_without_a_share(tmp_path, monke
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
     assert "  = note: read, but moving no shown metric at these points: engine.step_overhead = 1 ms\n" in err
     assert "% of time" not in err
+    # where no provisional cell moves a metric, there is no note
+    spec = spec.replace("graph_memory = 0 byte         # provisional (as step_overhead): not measured",
+                        "graph_memory = 0 byte")
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
+    assert err == ""
 
 
 def test_minus_q_keeps_the_note_as_it_keeps_other_diagnostics(tmp_path, monkeypatch, capsys):
