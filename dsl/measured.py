@@ -83,8 +83,9 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     on runs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
     reports its own in-sample and held-out errors. provisional: add `note[provisional]` where a shown metric reads a
     cell marked provisional (provisional.py: which, and its share of the metric, from a few evaluations of a small
-    sample of the points); `calibrate`, `plot` and `explain` pass False. Raises PerfError (exit 1) for errors in the specs (a log the report's `measured`
-    names that is not there among them), UsageError (exit 2) for a log given that does not exist or a bad override; problems inside the logs are in `diagnostics`.
+    sample of the points); `calibrate`, `plot` and `explain` pass False. Raises PerfError (exit 1) for errors in the
+    specs (a log the report's `measured` names that is not there among them), UsageError (exit 2) for a log given that
+    does not exist or a bad override; problems inside the logs are in `diagnostics`.
     """
     from .run_points import at_runs_points, overrides_from_runs
     from .runlogs import load_runs

@@ -10,11 +10,11 @@ it and does not define the cell again reads the parent's line, so the cell stays
 `perfdsl eval` says which shown metrics read such cells (`note[provisional]`, provisional_note; the workbook's About
 sheet, provisional_text) and each cell's share of each metric: its elasticity, value x d(metric)/d(value) / metric,
 found by evaluating the shown cells again with the cell 1% larger (FACTOR) over a bounded sample of the points shown
-(sample_of: every point of a sweep of at most BOX_POINTS points, else an evenly spaced sample), and given as the range
-over those points. A cell that is 0 has no share (0 at its value); it is tried with a small amount added (PROBES) to
-say what the metrics it moves would do. A cell read only in a branch of `if` that no sampled point takes is not
-named (the evaluation does not compute it); one read but moving no metric (under a `max` it does not win there) is
-named on one line of its own, without a share.
+(sample_of: every point of a sweep of at most BOX_POINTS points, else those on an evenly spaced grid of it, or rows
+evenly spaced), and given as the range over those points. A cell that is 0 has no share (0 at its value); it is tried
+with a small amount added (PROBES), to say the amount of it that would move a metric by 1%. A cell read only in a
+branch of `if` that no sampled point takes is not named (the evaluation does not compute it); one read but moving no
+metric (under a `max` it does not win there) is named on one line of its own, without a share.
 
 The evaluations run on a box of the sweep (chunks.box_context) with a fresh Evaluator whose constants leave out every
 cell downstream of the provisional ones, so the note costs a few evaluations of at most BOX_POINTS points however

@@ -4,12 +4,13 @@ holds the note; a cell defined again (`set`, `--set`) is no longer provisional."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from perfdsl import cli
-from perfdsl.provisional import BOX_POINTS, marked_reason
+from perfdsl.provisional import BOX_POINTS, MIN_ON_GRID, marked_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,6 +135,19 @@ def test_a_large_sweep_is_read_on_a_bounded_grid(tmp_path, monkeypatch, capsys):
     while 2 * batches > BOX_POINTS:
         batches = (batches + 1) // 2
     assert f"over a grid of {2 * batches:,} of the sweep's 200,000 points, evenly spaced along each axis\n" in err
+    assert "10-20% of time" in err
+
+
+def test_the_rows_constraints_keep_of_a_large_sweep_are_read_on_a_grid(tmp_path, monkeypatch, capsys):
+    # the odd batches are left out: 100,000 of the 200,000 points are rows; the sample is those on the grid
+    spec = SPEC.replace("sweep stack = [engine, engine_v2]",
+                        "sweep stack = [engine, engine_v2]\n    sweep batch = 1 .. 100000\n"
+                        '    require floor(batch / 2) * 2 == batch, "even batches"')
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf", "--format", "csv",
+                    "-o", "out.csv")
+    found = re.search(r"over ([\d,]+) of the 100,000 rows shown, on a grid evenly spaced along each axis\n", err)
+    assert found is not None, err
+    assert MIN_ON_GRID <= int(found.group(1).replace(",", "")) <= BOX_POINTS // 2     # about half the grid's points
     assert "10-20% of time" in err
 
 
