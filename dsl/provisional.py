@@ -77,6 +77,12 @@ class CellShare:
     marked: Marked
     shares: list[tuple[str, float, float]]
     one_percent: str | None = None
+    read_as: list[str] = field(default_factory=list)    # the cell as the blocks that inherit it, where only they read it
+
+    @property
+    def setting(self) -> str:
+        """The name to --set it by: as it is read (`trtllm.kernel_overhead`), or as it is defined."""
+        return self.read_as[0] if len(self.read_as) == 1 else self.marked.name
 
     @property
     def largest(self) -> float:
@@ -280,7 +286,8 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
         if zero:            # linear in a small amount: the amount that moves the most sensitive metric by 1%
             vtype = checker.types.get(next(iter(keys)))
             one_percent = _quantity(added * 0.01 / max(abs(moved[0][1]), abs(moved[0][2])), getattr(vtype, "dim", None))
-        shares.cells.append(CellShare(found, moved, one_percent))
+        read_as = sorted(f"{b}.{c}" for b, c in keys) if key not in keys else []     # only blocks that inherit it
+        shares.cells.append(CellShare(found, moved, one_percent, read_as))
     if not shares.cells and not shares.failed:
         return None         # none moves a shown metric (nor is read, in a branch of `if` that no point takes)
     shares.cells.sort(key=lambda c: (c.one_percent is not None, -c.largest))
@@ -382,7 +389,8 @@ def _short(reason: str) -> str:
 def cell_line(share: CellShare) -> str:
     """One cell's line: its name, value and place, what it moves by how much (the largest first), its reason."""
     marked = share.marked
-    place = f"{marked.location.file}:{marked.location.line}"
+    place = f"{marked.location.file}:{marked.location.line}" + (
+        f", read as {', '.join(share.read_as)}" if share.read_as else "")
     shown = share.shares[:MAX_METRICS]
     moves = ", ".join(f"{_range(low, high)} of {name}" for name, low, high in shown)
     if len(share.shares) > MAX_METRICS:
@@ -427,7 +435,7 @@ HOW = ("share: value x d(metric)/d(value) / metric, from the metric with the cel
 
 def _help(shares: Shares) -> str:
     first = (shares.cells or [None])[0]
-    example = f" (--set {first.marked.name}=...)" if first is not None else ""
+    example = f" (--set {first.setting}=...)" if first is not None else ""
     return (f"`perfdsl explain {shares.report_file} METRIC --report {shares.report}` shows what a metric reads; "
             f"replace a provisional cell by a fit on measured runs (`perfdsl calibrate`) or by your own value"
             f"{example}")

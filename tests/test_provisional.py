@@ -69,13 +69,17 @@ def test_the_note_names_each_provisional_cell_with_its_share(tmp_path, monkeypat
 def test_an_inherited_cell_is_provisional_with_its_parents_reason(tmp_path, monkeypatch, capsys):
     spec = SPEC.replace("sweep stack = [engine, engine_v2]", "stack = engine_v2")
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
-    # defined in engine, read in engine_v2: 1 / (4 + 1) = 20% of the step
-    assert "engine.step_overhead = 1 ms (s.perf:2): 20% of time; scheduler and sampler per step\n" in err
+    # defined in engine, read in engine_v2 only: 1 / (4 + 1) = 20% of the step
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine_v2.step_overhead): 20% of time; scheduler and " \
+           "sampler per step\n" in err
+    assert "(--set engine_v2.step_overhead=...)" in err
 
 
 def test_a_cell_defined_again_by_set_or_dash_dash_set_is_not_provisional(tmp_path, monkeypatch, capsys):
     spec = SPEC.replace("graph_memory = 0 byte         # provisional (as step_overhead): not measured",
                         "graph_memory = 0 byte")
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
+    assert "engine.step_overhead = 1 ms (s.perf:2): 10-20% of time" in err       # as written: provisional
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf",
                     "--set", "engine.step_overhead=2ms")
     assert err == ""
