@@ -116,7 +116,8 @@ def prepare_problem(report_file: str, measured: list[str] | None, fits: list[str
     name = program._pick_report(report)
     evaluated = evaluate_with_runs(program, name, overrides, measured=list(measured or []) or None,
                                    add_measured=list(add_measured), base_dir=os.path.dirname(report_file),
-                                   compare=True, in_sample=False)     # the fit reports its own errors
+                                   compare=True, in_sample=False,     # the fit reports its own errors
+                                   provisional=False)
     if evaluated.exit_status:
         raise PerfError(evaluated.diagnostics)              # errors in the logs: exit 1, nothing written
     if not evaluated.logs:

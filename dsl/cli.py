@@ -153,7 +153,8 @@ def _parser() -> argparse.ArgumentParser:
                          "--dask; needs the extra dask: pip install -e '.[dask]')")
     ev.add_argument("-q", "--quiet", action="store_true",
                     help="no progress bars, and no notes: the size of a large output (above 1 GB), a --chunk-points "
-                         "that cuts the sweep into very many chunks")
+                         "that cuts the sweep into very many chunks (diagnostics are still written: warning[...] and "
+                         "note[...], note[provisional] among them)")
 
     ex = sub.add_parser("explain", help="a cell's formula, value and the tree of its precedents")
     ex.add_argument("file", metavar="FILE")
@@ -1172,6 +1173,7 @@ def _note_many_chunks(program, ctx, report: str | None, chunk_points: int) -> No
 def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, client) -> int:
     from .output import write_text_atomically
     from .render import TABLE_ROW_LIMIT, write_csv, write_json, write_stream, write_table
+    from .provisional import for_answer, for_stream
     from .queries import is_no_point_in_chunk
     from .streaming import answer_in_chunks, chunk_table, evaluate_chunks, keep_first
 
@@ -1186,7 +1188,7 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
             answered = answer_in_chunks(program, args.report, chunk_points=args.chunk_points,
                                         progress=progress)
         progress.done()
-        _print_diagnostics(answered.warnings)
+        _print_diagnostics(answered.warnings + _provisional_notes(lambda: for_answer(answered)))
         if _strict_refuses(args, answered.warnings):
             sys.stderr.write("--strict: warnings are errors\n")
             return EXIT_SPEC
@@ -1319,7 +1321,7 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
         return EXIT_SPEC
     progress.done()
     if not ctx.report.questions:
-        _print_diagnostics(list(warnings.values()))
+        _print_diagnostics(list(warnings.values()) + _provisional_notes(lambda: for_stream(program, args.report)))
     # After the warnings, as under a whole evaluation's table (which prints its warnings before the rows)
     if fmt == "table" and not args.output and not ctx.report.questions and rows >= TABLE_ROW_LIMIT \
             and (all_rows is None or all_rows > rows):
@@ -1328,6 +1330,16 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
     if args.output:
         sys.stderr.write(f"wrote {args.output} ({_rows(rows)})\n")
     return EXIT_OK
+
+
+def _provisional_notes(shares) -> list:
+    """note[provisional] of a chunked run, as a list of at most one diagnostic: `shares()` gives the provisional
+    cells' shares (provisional.for_answer over a question's rows, for_stream over a sample of a streamed sweep's
+    points: a few small evaluations, after the chunks)."""
+    from .provisional import provisional_note
+
+    note = provisional_note(shares())
+    return [note] if note is not None else []
 
 
 def _joined(pieces: list[list]) -> list:

@@ -26,6 +26,7 @@ from .errors import UsageError, available, did_you_mean, error
 from .evaluator import Evaluator, format_coord
 from .hertz import cell_in_hertz
 from .linker import children
+from .provisional import marked_reason
 from .render import format_number
 from .shown_names import label_message, shown_cells
 from .units import DIMENSIONLESS, UnitError, auto_unit, parse_unit
@@ -49,6 +50,7 @@ class ExplainNode:
     repeated: bool = False
     note: str = ""
     comment: str = ""               # the comment written beside the cell (a datasheet figure's source, or a note)
+    provisional: str | None = None  # its reason where the cell is marked `# provisional` (provisional.py), else None
 
 
 def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
@@ -194,7 +196,8 @@ class Explainer:
         node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
                            formula=_formula(cell), value=_value_text(value, vtype, hertz),
                            location=str(cell.span.location()), inherited_from=owner if owner != block.name else None,
-                           comment=self.program.sources.cell_comment(cell))
+                           comment=self.program.sources.cell_comment(cell),
+                           provisional=marked_reason(self.program.sources, cell))
         key = (block.name, name)
         if cell.sweep:
             node.note = "a sweep axis"
@@ -244,7 +247,8 @@ class Explainer:
         return ExplainNode(label=label, block=block.name, cell=name, kind=block.kind, formula=_formula(cell),
                            value="(not evaluated)", location=str(cell.span.location()),
                            inherited_from=owner if owner != block.name else None,
-                           note="in a branch of if() not taken at this point")
+                           note="in a branch of if() not taken at this point",
+                           provisional=marked_reason(self.program.sources, cell))
 
 
 def _formula(cell: ir.Cell) -> str:
@@ -275,7 +279,8 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: l
     point (`point`; `legend`, what its `*` marks mean: row_text; the axes in `defaulted` took their first value;
     `note`, words on how it was chosen among the runs' points) and the report's `where` conditions it fails
     (`left_out`: their texts), then its precedents as a box-drawn tree."""
-    lines = [f"{root.label} = {root.value}", f"  formula: {root.formula}", f"  defined: {root.location}"
+    lines = [f"{root.label} = {root.value}" + (" (provisional)" if root.provisional is not None else ""),
+             f"  formula: {root.formula}", f"  defined: {root.location}"
              + (f" (inherited from {root.inherited_from})" if root.inherited_from else "")]
     if root.comment:
         lines.append(f"  comment: {root.comment}")
@@ -303,9 +308,12 @@ def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: l
         text += ")"
         if node.note:
             text += f" {node.note}"
+        if node.provisional is not None:     # a value no source gives: the reason, in place of the comment it is in
+            text += f" (provisional: {node.provisional})" if node.provisional and not node.repeated else \
+                " (provisional)"
         if node.repeated:
             text += " (see above)"
-        elif node.comment and not node.children:     # a figure written in a file: where it comes from
+        elif node.comment and not node.children and node.provisional is None:     # where a written figure comes from
             text += f"   # {node.comment}"
         lines.append(prefix + branch + text)
         child_prefix = prefix + ("    " if last else "│   ")

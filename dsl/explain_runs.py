@@ -43,7 +43,7 @@ def with_runs(program, report: str | None, overrides: dict[str, object] | None, 
     from .run_points import matched_before_rows, matched_points
 
     evaluated = evaluate_with_runs(program, name, overrides, measured=measured, add_measured=add_measured,
-                                   base_dir=base_dir)
+                                   base_dir=base_dir, provisional=False)
     if evaluated.exit_status:
         raise PerfError([d for d in evaluated.diagnostics if d.severity == "error"])
     points = matched_points(evaluated.comparison)

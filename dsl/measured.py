@@ -72,7 +72,8 @@ def files_read(program, files: Sequence[str], report: str | None, measured: Sequ
 def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[str, object] | None = None, *,
                        measured: Sequence[str] | None = None, add_measured: Sequence[str] = (),
                        base_dir: str | None = None, compare: bool | None = None,
-                       progress: Callable[[int, int], None] | None = None, in_sample: bool = True) -> Evaluated:
+                       progress: Callable[[int, int], None] | None = None, in_sample: bool = True,
+                       provisional: bool = True) -> Evaluated:
     """Evaluate `report` of `program` and set measured runs beside it.
 
     measured: logs that replace the report's own `measured` cell (None: keep the report's own).
@@ -80,8 +81,11 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     no file (default: the first loaded file's folder). compare: force (True) or skip (False) matching; by default
     it runs where there are logs. in_sample: add `note[in-sample]` where the calibration the report binds was fitted
     on runs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
-    reports its own in-sample and held-out errors. Raises PerfError (exit 1) for errors in the specs (a log the report's `measured`
-    names that is not there among them), UsageError (exit 2) for a log given that does not exist or a bad override; problems inside the logs are in `diagnostics`.
+    reports its own in-sample and held-out errors. provisional: add `note[provisional]` where a shown metric reads a
+    cell marked provisional (provisional.py: which, and its share of the metric, from a few evaluations of a small
+    sample of the points); `calibrate`, `plot` and `explain` pass False. Raises PerfError (exit 1) for errors in the
+    specs (a log the report's `measured` names that is not there among them), UsageError (exit 2) for a log given that
+    does not exist or a bad override; problems inside the logs are in `diagnostics`.
     """
     from .run_points import at_runs_points, overrides_from_runs
     from .runlogs import load_runs
@@ -115,6 +119,12 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
         from .calibration_bound import in_sample_note
 
         note = in_sample_note(result, comparison)     # the bound calibration was fitted on these runs: say so
+        if note is not None:
+            diagnostics.append(note)
+    if provisional:
+        from .provisional import for_result, provisional_note
+
+        note = provisional_note(for_result(result, comparison))     # shown metrics resting on provisional cells
         if note is not None:
             diagnostics.append(note)
     diagnostics.sort(key=lambda d: d.severity != "error")

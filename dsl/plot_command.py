@@ -90,7 +90,8 @@ def make_plot(request: PlotRequest) -> PlotOutcome:
 
     try:
         evaluated = evaluate_with_runs(program, request.report, request.overrides, measured=measured,
-                                       add_measured=request.add_measured, base_dir=base_dir)
+                                       add_measured=request.add_measured, base_dir=base_dir,
+                                       provisional=False)
     except PerfError as exc:
         for diagnostic in exc.diagnostics:
             if diagnostic.code == "sweep-too-large":

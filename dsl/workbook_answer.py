@@ -153,5 +153,8 @@ def export_answer_workbook(answer, program, report: str | None, output: str, *, 
     parts = AnswerParts(view)
     data = build_workbook_data(view, None, parts)
     data.notes += answer_notes(view)
+    from .provisional import for_answer, provisional_text
+
+    data.notes += [text for text in [provisional_text(for_answer(answer))] if text]     # as eval's note[provisional]
     data.pictures = workbook_pictures(view, _first_points(view, None, parts))
     return write_workbook(data, output, progress=progress, protected_inputs=[Path(p) for p in protected])

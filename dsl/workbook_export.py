@@ -292,6 +292,10 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
         if in_sample is not None and in_sample[0]:
             # the headline, what each calibration file records of its held-out errors, and where to find them
             caveat = "; ".join([in_sample[1][:1].upper() + in_sample[1][1:]] + in_sample[2][1:]) + "."
+    if isinstance(result, Result):        # an answer merged from chunks: workbook_answer.py adds its own
+        from .provisional import for_result, provisional_text
+
+        notes.append(provisional_text(for_result(result, comparison)) or "")     # as eval's note[provisional]
     return WorkbookData(report_name=result.report, sections=list(order.values()), inputs=parts.inputs(),
                         unmatched=list(comparison.unmatched) if comparison else [],
                         error_convention=comparison.convention if comparison else "measured",
