@@ -77,13 +77,14 @@ def test_vllm_sizes_its_kv_pool_on_an_h100_from_the_total_the_driver_reports(tmp
     assert row["dram [byte]"] == 80 * 2**30 == 85_899_345_920
     assert row["total [byte]"] == 81_559 * 2**20 == 85_520_809_984
     weights = 2 * 8_030_261_248                                  # bf16 Llama-3.1-8B on one GPU
-    activations = 2 * 8192 * 4096 * 2 + 8192 * 14336 * 2 * 3     # the layer peak at vLLM's 8,192-token budget
+    # the layer peak at vLLM's step budget on an H100, 16,384 tokens (the LLM class on a GPU of 70 GiB or more)
+    activations = 2 * 16384 * 4096 * 2 + 16384 * 14336 * 2 * 3
     buffers = 8.125 * 2**20                                      # vllm.cublas_workspace; the other buffers are 0
     assert row["non_kv [byte]"] == weights + activations + buffers
     assert row["pool [byte]"] == pytest.approx(0.9 * 85_520_809_984 - (weights + activations + buffers), rel=1e-12)
     # Whole pages of 16 tokens of 131,072 byte (32 layers x 8 KV heads x 128 x K and V x 2 byte).
     assert row["tokens"] == 16 * ((0.9 * 85_520_809_984 - (weights + activations + buffers)) // (131_072 * 16))
-    assert row["tokens"] == 458_224
+    assert row["tokens"] == 451_824     # 458,224 at the 8,192-token budget the vllm block gave every GPU before
 
 
 def test_decode_host_time_is_one_graph_launch_with_cuda_graphs_else_every_kernel():
@@ -123,8 +124,8 @@ def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
 
 def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_the_whole_batch(tmp_path):
     """Llama-3.1-8B, 64 prompts of 4,096 tokens: eager transformers runs the 262,144 tokens in one forward, while
-    vLLM's forward holds at most max_num_batched_tokens = 8,192 and sizes its KV pool after a profiling forward of
-    that budget (a newcomer found vLLM's pool short by 26 GB, and `fits` false, from the whole batch's activations).
+    vLLM's forward holds at most max_num_batched_tokens, 16,384 on an H100 (vLLM's LLM class on a GPU of 70 GiB or
+    more), and sizes its KV pool after a profiling forward of that budget (a newcomer found vLLM's pool short by 26 GB, and `fits` false, from the whole batch's activations).
     The peak inside a layer: the residual stream twice and the gated MLP's three intermediates, 2-byte activations."""
     (tmp_path / "r.perf").write_text(
         f'import "{REPO}/costmodels/transformer_inference.perf"\n'
@@ -142,6 +143,6 @@ def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_
     def layer_peak(tokens):
         return 2 * tokens * hidden * a + tokens * ffn * a * 3
 
-    assert got["vllm"]["activations [byte]"] == layer_peak(8192) == 838_860_800
+    assert got["vllm"]["activations [byte]"] == layer_peak(16384) == 1_677_721_600
     assert got["hf_eager"]["activations [byte]"] == layer_peak(64 * 4096)
     assert got["vllm"]["fits"] is True          # KV cache 36.5 GB within 0.9 x 80 GB less weights and activations
