@@ -121,7 +121,8 @@ def test_vllm_limits_follow_the_gpu_and_the_entry_point():
     """vLLM's defaults (vllm@99d7eb5 vllm/engine/arg_utils.py, EngineArgs._set_default_args): a GPU of 70 GiB or more
     whose name has no "a100" runs 1,024 sequences and a 16,384-token step in the LLM class (offline), 8,192 in the API
     server (online); any other GPU (an A100 80GB, an L40S) 256 sequences and 8,192 or 2,048 tokens. The memory model's
-    profiling forward takes the same budget. SGLang keeps its own limits on every GPU."""
+    profiling forward takes the same budget. SGLang keeps its own limits: its chunked_prefill_size by GPU memory
+    (4,096 under 60 GiB, 8,192 under 160 GiB: tests/test_stacks.py)."""
     rows = perfdsl.load([], texts={"case.perf": LIMITS_BY_GPU}).evaluate().records()
     got = {(r["hardware"], r["stack"], r["serving_mode"]): (r["seqs"], r["budget"], r["profiled"]) for r in rows}
     for gpu in ("h100_sxm5", "h200_sxm"):
@@ -130,9 +131,9 @@ def test_vllm_limits_follow_the_gpu_and_the_entry_point():
     for gpu in ("a100_80gb_sxm4", "l40s"):
         assert got[gpu, "vllm", "offline"] == (256, 8192, 8192)
         assert got[gpu, "vllm", "online"] == (256, 2048, 2048)
-    for gpu in ("h100_sxm5", "h200_sxm", "a100_80gb_sxm4", "l40s"):
+    for gpu, chunk in (("h100_sxm5", 8192), ("h200_sxm", 8192), ("a100_80gb_sxm4", 8192), ("l40s", 4096)):
         for mode in ("offline", "online"):
-            assert got[gpu, "sglang", mode] == (1e9, 8192, 8192)
+            assert got[gpu, "sglang", mode] == (1e9, chunk, chunk)
 
 
 def test_littles_law_offline_and_online():
