@@ -166,11 +166,14 @@ SPOT_CHECKS = [
     ("l4.peak_int8", 485e12 / 2),
     ("l4.mem_bw", 300e9),
     ("l4.tdp", 72),
+    ("l4.mem_visible", 23034 * MiB),              # nvidia-smi's total (modal-labs/modal-client#2797): 1542 MiB kept
     ("l40s.peak_fp16", 362e12),                    # 733 sparse
     ("l40s.peak_fp8", 733e12),                     # 1466 sparse
     ("l40s.tdp", 350),                             # disputed: 350 | 300
     ("l40s.pcie_bw", 64e9 / 2),
     ("l40s.interconnect_bw", 64e9 / 2),
+    ("l40s.mem_visible", 46068 * MiB),            # nvidia-smi: "46068 MiB" (akash-network/provider-configs#99): 48 GiB
+                                                   # less 3084 MiB, ECC on
     ("rtx_4090.peak_fp16", 165.2e12),              # FP32 accumulate
     ("rtx_4090.peak_fp16_acc16", 330.3e12),
     ("rtx_4090.peak_fp8", 330.3e12),               # FP8 with FP32 accumulate (whitepaper v2.02)

@@ -74,21 +74,66 @@ def test_concurrency_limited_by_the_kv_pool():
 
 
 def test_concurrency_limited_by_requests_and_by_max_num_seqs():
-    """Short prompts: 256 sequences (max_num_seqs) fit the pool; ten requests run all at once."""
+    """Short prompts: 1,024 sequences (vLLM's max_num_seqs on an H100, a GPU of 70 GiB or more) fit the pool; ten
+    requests run all at once."""
     shows = "engine.concurrency, engine.limit"
     result = evaluate("seq_len = 128; output_len = 128; num_requests = 10000", shows)
-    assert (one(result, "engine.concurrency"), one(result, "engine.limit")) == (256, "max_num_seqs")
+    assert (one(result, "engine.concurrency"), one(result, "engine.limit")) == (1024, "max_num_seqs")
     result = evaluate("seq_len = 128; output_len = 128; num_requests = 10", shows)
     assert (one(result, "engine.concurrency"), one(result, "engine.limit")) == (10, "requests")
 
 
 def test_concurrency_limited_by_the_token_budget():
     """Without chunked prefill a prompt enters whole: 4,000-token prompts and 8 generated tokens need, per slot,
-    (4,000 + 8 - 1) tokens over 1 + 8 - 1 = 8 steps; the 8,192-token budget holds floor(8,192 x 8 / 4,007) = 16."""
+    (4,000 + 8 - 1) tokens over 1 + 8 - 1 = 8 steps; the H100's 16,384-token budget (vLLM's LLM class on a GPU of 70
+    GiB or more) holds floor(16,384 x 8 / 4,007) = 32."""
     result = evaluate("seq_len = 4000; output_len = 8; num_requests = 10000",
                       "engine.concurrency, engine.limit", overrides={"vllm.chunked_prefill": "false"})
-    assert one(result, "engine.concurrency") == math.floor(8192 * 8 / 4007)
+    assert one(result, "engine.concurrency") == math.floor(16384 * 8 / 4007)
     assert one(result, "engine.limit") == "token_budget"
+
+
+LIMITS_BY_GPU = """
+import "costmodels/serving_engine.perf"
+import "models/llama.perf"
+import "hardware/hopper.perf"
+import "hardware/ampere_datacenter.perf"
+import "hardware/ada.perf"
+import "software/stacks.perf"
+import "software/precisions.perf"
+workload case extends serving_load {
+    sweep serving_mode = ["offline", "online"]
+    seq_len = 1024
+    output_len = 128
+}
+report r {
+    model = llama3_1_8b
+    sweep hardware = [h100_sxm5, h200_sxm, a100_80gb_sxm4, l40s]
+    sweep stack = [vllm, sglang]
+    precision = bf16
+    workload = case
+    show workload.max_num_seqs as seqs, workload.max_num_batched_tokens as budget, memory.step_tokens as profiled
+}
+"""
+
+
+def test_vllm_limits_follow_the_gpu_and_the_entry_point():
+    """vLLM's defaults (vllm@99d7eb5 vllm/engine/arg_utils.py, EngineArgs._set_default_args): a GPU of 70 GiB or more
+    whose name has no "a100" runs 1,024 sequences and a 16,384-token step in the LLM class (offline), 8,192 in the API
+    server (online); any other GPU (an A100 80GB, an L40S) 256 sequences and 8,192 or 2,048 tokens. The memory model's
+    profiling forward takes the same budget. SGLang keeps its own limits: its chunked_prefill_size by GPU memory
+    (4,096 under 60 GiB, 8,192 under 160 GiB: tests/test_stacks.py)."""
+    rows = perfdsl.load([], texts={"case.perf": LIMITS_BY_GPU}).evaluate().records()
+    got = {(r["hardware"], r["stack"], r["serving_mode"]): (r["seqs"], r["budget"], r["profiled"]) for r in rows}
+    for gpu in ("h100_sxm5", "h200_sxm"):
+        assert got[gpu, "vllm", "offline"] == (1024, 16384, 16384)
+        assert got[gpu, "vllm", "online"] == (1024, 8192, 8192)
+    for gpu in ("a100_80gb_sxm4", "l40s"):
+        assert got[gpu, "vllm", "offline"] == (256, 8192, 8192)
+        assert got[gpu, "vllm", "online"] == (256, 2048, 2048)
+    for gpu, chunk in (("h100_sxm5", 8192), ("h200_sxm", 8192), ("a100_80gb_sxm4", 8192), ("l40s", 4096)):
+        for mode in ("offline", "online"):
+            assert got[gpu, "sglang", mode] == (1e9, chunk, chunk)
 
 
 def test_littles_law_offline_and_online():

@@ -77,13 +77,14 @@ def test_vllm_sizes_its_kv_pool_on_an_h100_from_the_total_the_driver_reports(tmp
     assert row["dram [byte]"] == 80 * 2**30 == 85_899_345_920
     assert row["total [byte]"] == 81_559 * 2**20 == 85_520_809_984
     weights = 2 * 8_030_261_248                                  # bf16 Llama-3.1-8B on one GPU
-    activations = 2 * 8192 * 4096 * 2 + 8192 * 14336 * 2 * 3     # the layer peak at vLLM's 8,192-token budget
+    # the layer peak at vLLM's step budget on an H100, 16,384 tokens (the LLM class on a GPU of 70 GiB or more)
+    activations = 2 * 16384 * 4096 * 2 + 16384 * 14336 * 2 * 3
     buffers = 8.125 * 2**20                                      # vllm.cublas_workspace; the other buffers are 0
     assert row["non_kv [byte]"] == weights + activations + buffers
     assert row["pool [byte]"] == pytest.approx(0.9 * 85_520_809_984 - (weights + activations + buffers), rel=1e-12)
     # Whole pages of 16 tokens of 131,072 byte (32 layers x 8 KV heads x 128 x K and V x 2 byte).
     assert row["tokens"] == 16 * ((0.9 * 85_520_809_984 - (weights + activations + buffers)) // (131_072 * 16))
-    assert row["tokens"] == 458_224
+    assert row["tokens"] == 451_824     # 458,224 at the 8,192-token budget the vllm block gave every GPU before
 
 
 def test_decode_host_time_is_one_graph_launch_with_cuda_graphs_else_every_kernel():
@@ -123,8 +124,8 @@ def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
 
 def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_the_whole_batch(tmp_path):
     """Llama-3.1-8B, 64 prompts of 4,096 tokens: eager transformers runs the 262,144 tokens in one forward, while
-    vLLM's forward holds at most max_num_batched_tokens = 8,192 and sizes its KV pool after a profiling forward of
-    that budget (a newcomer found vLLM's pool short by 26 GB, and `fits` false, from the whole batch's activations).
+    vLLM's forward holds at most max_num_batched_tokens, 16,384 on an H100 (vLLM's LLM class on a GPU of 70 GiB or
+    more), and sizes its KV pool after a profiling forward of that budget (a newcomer found vLLM's pool short by 26 GB, and `fits` false, from the whole batch's activations).
     The peak inside a layer: the residual stream twice and the gated MLP's three intermediates, 2-byte activations."""
     (tmp_path / "r.perf").write_text(
         f'import "{REPO}/costmodels/transformer_inference.perf"\n'
@@ -142,7 +143,7 @@ def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_
     def layer_peak(tokens):
         return 2 * tokens * hidden * a + tokens * ffn * a * 3
 
-    assert got["vllm"]["activations [byte]"] == layer_peak(8192) == 838_860_800
+    assert got["vllm"]["activations [byte]"] == layer_peak(16384) == 1_677_721_600
     assert got["hf_eager"]["activations [byte]"] == layer_peak(64 * 4096)
     assert got["vllm"]["fits"] is True          # KV cache 36.5 GB within 0.9 x 80 GB less weights and activations
 
@@ -169,3 +170,41 @@ def test_each_stack_carries_its_own_all_reduce_latency(tmp_path):
     # Llama-3.1-70B: 80 layers, each two all-reduces (attention and MLP) of 2 (tp - 1) = 14 ring steps at tp 8.
     steps = 80 * 2 * 2 * (8 - 1)
     assert rows["vllm"]["ar [s]"] - changed["vllm"]["ar [s]"] == pytest.approx(steps * (13.5543 - 5) * 1e-6, rel=1e-9)
+
+
+def test_sglang_sizes_its_static_memory_by_the_gpu_and_tp(tmp_path):
+    """SGLang's mem_fraction_static (sgl-project/sglang@a82da8d arg_groups/memory_hook.py): of the GPU's total in MiB
+    it reserves 512 + 1.5 x max(chunked_prefill_size, 2048) + 1024 x tp / 8 + 2 x the decode graphs' largest batch +
+    8 per prefill graph size, at least 10 GiB above 60 GiB, and keeps the rest, rounded to 0.001. The stack used to
+    give 0.88 on every GPU and tp."""
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        f'import "{REPO}/hardware/ada.perf"\n'
+        'workload w extends inference { batch = 1; seq_len = 1024; sweep tp = [1, 8]; n_gpus = tp;'
+        ' lm_head_all_positions = false }\n'
+        'report r {\n    model = llama3_1_8b\n    sweep hardware = [h100_sxm5, l40s]\n    stack = sglang\n'
+        '    precision = bf16\n    workload = w\n'
+        '    show workload.memory_fraction as fraction, workload.max_num_batched_tokens as chunk,\n'
+        '         memory.kv_pool in byte as pool, memory.weights in byte as weights, memory.buffers in byte as buffers\n}\n')
+    got = {(r["hardware"], r["tp"]): r for r in perfdsl.load(tmp_path / "r.perf").evaluate().records()}
+    # H100 (81,559 MiB): chunk 8192 and 58 prefill graph sizes (4 .. 8192); decode graphs to 256 (tp < 4) or 512.
+    h100 = 81559
+    assert got["h100_sxm5", 1]["chunk"] == 8192
+    reserved_tp1 = 512 + 1.5 * 8192 + 1024 * 1 / 8 + 2 * 256 + 8 * 58         # 13,904 MiB, above the 10 GiB floor
+    reserved_tp8 = 512 + 1.5 * 8192 + 1024 * 8 / 8 + 2 * 512 + 8 * 58
+    assert got["h100_sxm5", 1]["fraction"] == round((h100 - reserved_tp1) / h100, 3)
+    assert got["h100_sxm5", 8]["fraction"] == round((h100 - reserved_tp8) / h100, 3)
+    assert (got["h100_sxm5", 1]["fraction"], got["h100_sxm5", 8]["fraction"]) == (0.83, 0.812)
+    # L40S (46,068 MiB, under 60 GiB: no 10 GiB floor): chunk 4096 and 50 sizes; decode graphs to 32 or 160.
+    l40s = 46068
+    assert got["l40s", 1]["chunk"] == 4096
+    assert got["l40s", 1]["fraction"] == round((l40s - (512 + 1.5 * 4096 + 1024 / 8 + 2 * 32 + 8 * 50)) / l40s, 3)
+    assert got["l40s", 1]["fraction"] == 0.843
+    assert got["l40s", 8]["fraction"] == round((l40s - (512 + 1.5 * 4096 + 1024 + 2 * 160 + 8 * 50)) / l40s, 3) == 0.818
+    # The share holds the weights and the pool (model_runner_kv_cache_mixin.py, profile_max_num_token): the
+    # activations are in the reserve, not taken from the pool as vLLM's are.
+    row = got["h100_sxm5", 1]
+    assert row["pool [byte]"] == pytest.approx(0.83 * h100 * 2**20 - row["weights [byte]"] - row["buffers [byte]"],
+                                               rel=1e-12)
