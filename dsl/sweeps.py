@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from . import ir
+from .axis_names import AxisOrigin, duplicate_axes
 from .blocks import Block, SourceLines
 from .checker import Checker
 from .context import Axis, Coord, ReportContext
@@ -58,16 +59,19 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
         items.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
     items.sort(key=lambda pair: pair[0])
 
-    def add_axis(name: str, coords: list[Coord]) -> None:
+    origins: list[AxisOrigin] = []      # where each axis comes from, for error[duplicate-axis]
+
+    def add_axis(name: str, coords: list[Coord], origin: AxisOrigin) -> None:
         axis = Axis(index=len(ctx.axes), name=name, coords=coords)
         ctx.axes.append(axis)
+        origins.append(origin)
         for coord in coords:
             if coord.kind == "role":
                 ctx.swept_roles[coord.name] = (axis.index, coord)
             else:
                 ctx.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
 
-    def block_sweeps(block: Block) -> None:
+    def block_sweeps(block: Block, role: str) -> None:
         entries: list[tuple[tuple, object]] = []
         for cell in block.cells.values():
             if cell.sweep and cell.expr is not None:
@@ -78,28 +82,31 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
         for _, entry in entries:
             try:
                 if isinstance(entry, ir.Zipped):
-                    add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources))
+                    add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources),
+                             AxisOrigin(block, entry, role))
                 else:
-                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)])
+                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)], AxisOrigin(block, entry, role))
             except PerfError as exc:
                 diagnostics.extend(exc.diagnostics)
 
     for _, item in items:
         try:
             if isinstance(item, ir.Zipped):
-                add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources))
+                add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources),
+                         AxisOrigin(report, item, None))
             elif item.sweep and item.expr is not None:
                 coord = _cell_coord(item, report, blocks, sources)
-                add_axis(item.name, [coord])
+                add_axis(item.name, [coord], AxisOrigin(report, item, None))
                 if coord.kind == "role" and len(set(coord.values.tolist())) == 1:
                     # A role swept over one block (`--set hardware=rtx_a5000`): its own sweeps are axes too.
-                    block_sweeps(blocks[coord.values[0]])
+                    block_sweeps(blocks[coord.values[0]], item.name)
             elif is_block_ref(item.expr, blocks, report):
                 target = blocks[item.expr.parts[0]]
                 ctx.fixed_roles[item.name] = target.name
-                block_sweeps(target)
+                block_sweeps(target, item.name)
         except PerfError as exc:
             diagnostics.extend(exc.diagnostics)
+    diagnostics.extend(duplicate_axes(origins, report, sources))
     diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:
         raise PerfError(refused + diagnostics + misspelt)
