@@ -2,7 +2,8 @@
 
 A report binds roles to blocks: `sweep model = [opt_1_3b, opt_6_7b]` sweeps the role `model` over blocks (an axis),
 `workload = grid` binds the role `workload` to one block. The axes of the report are its own sweeps, the sweeps of
-the blocks it binds to a role, in the order they are written, and its role sweeps. A zipped sweep is one axis with
+the blocks it binds to a role, and its role sweeps, in the order they are written: a report's or block's sweep
+written again in a block that extends it keeps the place of the first (in_inherited_order). A zipped sweep is one axis with
 several coordinates. The report's points are the product of its axes.
 
 Sweep values are constants (numbers with units, strings, booleans, or formulas over constant cells): the checker
@@ -51,13 +52,8 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     misspellings = misspelt_roles(report, blocks)
     misspelt = [misspelt_role_error(report, *misspelling, blocks, sources) for misspelling in misspellings]
 
-    # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
-    items: list[tuple[tuple, object]] = []
-    for cell in report.cells.values():
-        items.append(((cell.span.file, cell.span.line, cell.span.col), cell))
-    for zipped in report.zipped:
-        items.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
-    items.sort(key=lambda pair: pair[0])
+    # Items of the report in inherited order: its cells and zipped sweeps, each where its parent first wrote it.
+    items = in_inherited_order(report, blocks, [*report.cells.values(), *report.zipped])
 
     origins: list[AxisOrigin] = []      # where each axis comes from, for error[duplicate-axis]
 
@@ -72,14 +68,8 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
                 ctx.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
 
     def block_sweeps(block: Block, role: str) -> None:
-        entries: list[tuple[tuple, object]] = []
-        for cell in block.cells.values():
-            if cell.sweep and cell.expr is not None:
-                entries.append(((cell.span.file, cell.span.line, cell.span.col), cell))
-        for zipped in block.zipped:
-            entries.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
-        entries.sort(key=lambda pair: pair[0])
-        for _, entry in entries:
+        swept = [cell for cell in block.cells.values() if cell.sweep and cell.expr is not None]
+        for entry in in_inherited_order(block, blocks, [*swept, *block.zipped]):
             try:
                 if isinstance(entry, ir.Zipped):
                     add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources),
@@ -89,7 +79,7 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             except PerfError as exc:
                 diagnostics.extend(exc.diagnostics)
 
-    for _, item in items:
+    for item in items:
         try:
             if isinstance(item, ir.Zipped):
                 add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources),
@@ -120,6 +110,33 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
         ctx.refused_roles = frozenset(role for role, _ in bindings)
         raise RoleErrors(refused + misspelt, ctx, misspellings)
     return ctx
+
+
+def in_inherited_order(block: Block, blocks: dict[str, Block], entries: list[ir.Cell | ir.Zipped]
+                       ) -> list[ir.Cell | ir.Zipped]:
+    """`entries` (cells and zipped sweeps of `block`) in the order its axes take: each where the first block of its
+    `extends` chain to write the name wrote it, so that a sweep written again in a child (`sweep hardware = [...]`
+    in `report mine extends fleet`) keeps its parent's place, as an overridden cell does, and a new one comes after
+    the parent's; within one block, in the order they are written. A zipped sweep takes the place of the first of
+    its names."""
+    place: dict[str, int] = {}
+    for name in reversed(block.lineage):            # the root of the chain first
+        node = blocks[name].node if name in blocks else None
+        if node is None:
+            continue
+        written = [(cell.span, (cell.name,)) for cell in node.cells]
+        written += [(zipped.span, zipped.names) for zipped in node.zipped]
+        written.sort(key=lambda pair: (pair[0].file, pair[0].line, pair[0].col))
+        for _, names in written:
+            for cell_name in names:
+                place.setdefault(cell_name, len(place))
+
+    def key(entry: ir.Cell | ir.Zipped) -> tuple:
+        names = entry.names if isinstance(entry, ir.Zipped) else (entry.name,)
+        span = entry.span
+        return (min(place.get(name, len(place)) for name in names), span.file, span.line, span.col)
+
+    return sorted(entries, key=key)
 
 
 def run_field_roles(report: Block, blocks: dict[str, Block], sources: SourceLines) -> dict[str, str]:
