@@ -120,3 +120,53 @@ def _report_hints(name: str, own: AxisOrigin, block: AxisOrigin) -> list[str]:
 def _where(origin: AxisOrigin) -> str:
     span = origin.span
     return f"{span.file}:{span.line}:{span.col}"
+
+
+def zipped_in_effect(block: Block, zipped: ir.Zipped, blocks: dict[str, Block], sources: SourceLines
+                     ) -> tuple[bool, Diagnostic | None]:
+    """Whether `zipped`, one of `block`'s zipped sweeps (its own or inherited), is an axis of it, and the error where
+    a block that extends the one that wrote it writes some of its names again otherwise. A block keeps its parent's
+    zipped sweeps beside its own: one its child writes again whole (`sweep (tp, ep) = [...]` over the parent's
+    `sweep (tp, ep)`) is replaced, as a cell is, and was an axis twice (every row twice); one of whose names the child
+    writes alone (`sweep tp = [4, 8]`, `tp = 4`) or zips with others was an axis still, labelling rows by values the
+    formulas no longer read: error[zipped-rewritten] at the name written again, and the parent's zipped sweep is no
+    axis."""
+    owners = {name: block.cells.get(name) for name in zipped.names}
+    if all(_marks(cell, zipped) for cell in owners.values()):
+        return True, None
+    later = [other for other in block.zipped if other is not zipped and set(other.names) == set(zipped.names)
+             and all(_marks(cell, other) for cell in owners.values())]
+    if later:
+        return False, None          # written again whole in a block that extends the one that wrote it: replaced
+    name, cell = next((name, cell) for name, cell in owners.items() if not _marks(cell, zipped))
+    writer = next((blocks[b] for b in reversed(block.lineage) if b in blocks and zipped in blocks[b].node.zipped), block)
+    others = ", ".join(f"'{other}'" for other in zipped.names if other != name)
+    tuple_names = "(" + ", ".join(zipped.names) + ")"
+    if cell is not None and cell.expr is None and cell.sweep:
+        how = f"zips '{name}' with other names"
+    elif cell is not None and cell.sweep:
+        how = f"sweeps '{name}' alone"
+    else:
+        how = f"sets '{name}'"
+    rewriter = block.owner.get(name, block.name)
+    given = cell is not None and cell.expr is not None and in_override(cell.expr.span.file)
+    subject = f"{cell.expr.span.file} sets '{name}' of {block.kind} '{block.name}'" if given else \
+        f"{block.kind} '{rewriter}' {how}"
+    message = (f"{subject}, which {writer.kind} '{writer.name}' zips with {others} in `sweep {tuple_names} = ...`: "
+               "the zipped axis would label rows by values its formulas no longer read")
+    if given:       # a zipped sweep's names are not set one by one: a block that extends it sweeps its tuples
+        hints = [f"a zipped sweep is written whole: bind a {block.kind} that extends '{block.name}' with `sweep "
+                 f"{tuple_names} = [...]` (the tuples it takes), or choose one of its points with --at"]
+    else:
+        hints = [f"write the zipped sweep again whole in '{rewriter}' (`sweep {tuple_names} = [...]`), with the "
+                 f"tuples it takes, or sweep each name apart (`sweep {name} = [...]` and "
+                 + " and ".join(f"`sweep {other} = [...]`" for other in zipped.names if other != name) + ")"]
+    span = (override_span(cell) or cell.expr.span) if given else cell.span if cell is not None else zipped.span
+    return False, sources.diag("zipped-rewritten", message, span, path=block.cell_path(name),
+                               notes=[f"the zipped sweep is at {zipped.span.file}:{zipped.span.line}:{zipped.span.col}"],
+                               hints=hints)
+
+
+def _marks(cell: ir.Cell | None, zipped: ir.Zipped) -> bool:
+    """Whether `cell` is the mark a zipped sweep leaves on each of its names (blocks._inherit)."""
+    return cell is not None and cell.sweep and cell.expr is None and cell.span == zipped.span

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from . import ir
-from .axis_names import AxisOrigin, duplicate_axes
+from .axis_names import AxisOrigin, duplicate_axes, zipped_in_effect
 from .blocks import Block, SourceLines
 from .checker import Checker
 from .context import Axis, Coord, ReportContext
@@ -67,13 +67,23 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             else:
                 ctx.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
 
+    rewritten: dict[tuple[str, int], Diagnostic] = {}     # error[zipped-rewritten], once a zipped sweep
+
+    def zipped_axis(block: Block, zipped: ir.Zipped) -> bool:
+        """Whether `zipped` is an axis of `block`: not where a block that extends its writer wrote it again."""
+        axis, problem = zipped_in_effect(block, zipped, blocks, sources)
+        if problem is not None:
+            rewritten.setdefault((block.name, id(zipped)), problem)
+        return axis
+
     def block_sweeps(block: Block, role: str) -> None:
         swept = [cell for cell in block.cells.values() if cell.sweep and cell.expr is not None]
         for entry in in_inherited_order(block, blocks, [*swept, *block.zipped]):
             try:
                 if isinstance(entry, ir.Zipped):
-                    add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources),
-                             AxisOrigin(block, entry, role))
+                    if zipped_axis(block, entry):
+                        add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources),
+                                 AxisOrigin(block, entry, role))
                 else:
                     add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)], AxisOrigin(block, entry, role))
             except PerfError as exc:
@@ -82,8 +92,9 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     for item in items:
         try:
             if isinstance(item, ir.Zipped):
-                add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources),
-                         AxisOrigin(report, item, None))
+                if zipped_axis(report, item):
+                    add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources),
+                             AxisOrigin(report, item, None))
             elif item.sweep and item.expr is not None:
                 coord = _cell_coord(item, report, blocks, sources)
                 add_axis(item.name, [coord], AxisOrigin(report, item, None))
@@ -96,6 +107,7 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
                 block_sweeps(target, item.name)
         except PerfError as exc:
             diagnostics.extend(exc.diagnostics)
+    diagnostics.extend(rewritten.values())
     diagnostics.extend(duplicate_axes(origins, report, sources))
     diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:

@@ -81,3 +81,28 @@ report more extends base {
     assert [axis.name for axis in result.axes] == ["batch"]
     assert result.records() == [{"batch": 1, "c.t [ms]": 1 * 128 * 1.0},
                                 {"batch": 64, "c.t [ms]": 64 * 128 * 1.0}]
+
+
+def test_a_set_of_one_name_of_an_inherited_zipped_sweep_is_bad_usage(work: Path, capsys):
+    # `--set tp=4` was taken without a word, and the rows still read tp=1, 2 (the zipped axis the formulas read).
+    (work / "z.perf").write_text(
+        "workload w { sweep (tp, ep) = [(1, 1), (2, 2)] }\n"
+        "workload w2 extends w { x = 1 }\n"
+        "costmodel c { t = 1 ms * workload.tp * workload.ep }\n"
+        "report r { workload = w2; show c.t in ms as t }\n")
+    code, out, err = run(["eval", "z.perf", "--set", "tp=4"], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        "error[zipped-rewritten]: --set tp sets 'tp' of workload 'w2', which workload 'w' zips with 'ep' in `sweep "
+        "(tp, ep) = ...`: the zipped axis would label rows by values its formulas no longer read",
+        "  --> --set tp:1:1",
+        "  |",
+        "1 | 4",
+        "  | ^",
+        "  = note: the zipped sweep is at z.perf:1:21",
+        "  = in: workload.w2.tp",
+        "  = help: a zipped sweep is written whole: bind a workload that extends 'w2' with `sweep (tp, ep) = [...]` "
+        "(the tuples it takes), or choose one of its points with --at",
+        "",
+        "1 error",
+    ]
