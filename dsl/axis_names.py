@@ -1,4 +1,5 @@
-"""error[duplicate-axis] (stage 3b, a report's axes): two sweeps of one name among a report's axes.
+"""error[duplicate-axis] and error[zipped-rewritten] (stage 3b, a report's axes): two sweeps of one name among a
+report's axes, and a zipped sweep one of whose names a block that extends its writer writes again (zipped_in_effect).
 
 A report's axes are its own sweeps and the sweeps of the blocks it binds alone to a role (sweeps.build_context). Each
 block's formulas read the sweep of their own block, so where two of them sweep one name (`report dup extends fleet {
