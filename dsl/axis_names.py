@@ -119,7 +119,10 @@ def _report_hints(name: str, own: AxisOrigin, block: AxisOrigin) -> list[str]:
 
 
 def _where(origin: AxisOrigin) -> str:
-    span = origin.span
+    return _where_span(origin.span)
+
+
+def _where_span(span: ir.Span) -> str:
     return f"{span.file}:{span.line}:{span.col}"
 
 
@@ -140,7 +143,8 @@ def zipped_in_effect(block: Block, zipped: ir.Zipped, blocks: dict[str, Block], 
     if later:
         return False, None          # written again whole in a block that extends the one that wrote it: replaced
     name, cell = next((name, cell) for name, cell in owners.items() if not _marks(cell, zipped))
-    writer = next((blocks[b] for b in reversed(block.lineage) if b in blocks and zipped in blocks[b].node.zipped), block)
+    writers = [blocks[b] for b in reversed(block.lineage) if b in blocks and zipped in blocks[b].node.zipped]
+    writer = writers[0] if writers else block
     others = ", ".join(f"'{other}'" for other in zipped.names if other != name)
     tuple_names = "(" + ", ".join(zipped.names) + ")"
     if cell is not None and cell.expr is None and cell.sweep:
@@ -164,7 +168,7 @@ def zipped_in_effect(block: Block, zipped: ir.Zipped, blocks: dict[str, Block], 
                  + " and ".join(f"`sweep {other} = [...]`" for other in zipped.names if other != name) + ")"]
     span = (override_span(cell) or cell.expr.span) if given else cell.span if cell is not None else zipped.span
     return False, sources.diag("zipped-rewritten", message, span, path=block.cell_path(name),
-                               notes=[f"the zipped sweep is at {zipped.span.file}:{zipped.span.line}:{zipped.span.col}"],
+                               notes=[f"the zipped sweep is at {_where_span(zipped.span)}"],
                                hints=hints)
 
 

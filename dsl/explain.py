@@ -71,7 +71,8 @@ def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
         if not positions:
             values = list(dict.fromkeys(shown))
             raise UsageError(error("bad-point", f"'{text}' is not a value of axis '{name}'",
-                                   hints=["its values: " + ", ".join(values[:20]) + (" ..." if len(values) > 20 else "")]))
+                                   hints=["its values: " + ", ".join(values[:20])
+                                          + (" ..." if len(values) > 20 else "")]))
         given.setdefault(axis.index, []).append((name, text, positions))
     for index, named in given.items():
         axis = ctx.axes[index]
