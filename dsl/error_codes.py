@@ -184,6 +184,21 @@ _TABLE = [
               "a block's sweeps are axes only where the report binds that block alone to its role: bind it so "
               "(`{role} = {block}`, or --set {role}={block}), give each value a block of its own and sweep the role "
               "over them, or move the sweep into the report or its workload"),
+    ErrorCode("duplicate-axis", "spec", _E,
+              "report '{report}' sweeps '{name}', which {kind} '{block}' (bound to '{role}') sweeps too: the report "
+              "would have two axes '{name}' | {kind} '{block}' (bound to '{role}') sweeps '{name}', which ... sweeps "
+              "too: report '{report}' would have two axes '{name}'",
+              "each block's formulas read their own block's sweep, so the report's sweep of a name its workload "
+              "sweeps would be a second axis nothing of the workload reads: to sweep the workload's cell over other "
+              "values, bind a workload that extends it with its own `sweep` (or --set BLOCK.CELL=...); for an axis "
+              "of the report's own, give it another name (a bad usage, exit status 2, where a --set makes the sweep)"),
+    ErrorCode("zipped-rewritten", "spec", _E,
+              "{kind} '{block}' sweeps '{name}' alone | sets '{name}' | zips '{name}' with other names, which {kind} "
+              "'{parent}' zips with '{other}' in `sweep ({names}) = ...`: the zipped axis would label rows by values "
+              "its formulas no longer read",
+              "a block that extends one with a zipped sweep writes the zipped sweep again whole (`sweep (tp, ep) = "
+              "[...]`, which replaces it), or sweeps each name apart; a --set of one of its names is bad usage "
+              "(exit status 2): bind a block that extends it with the tuples it takes"),
     ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples | each point of this zipped "
               "sweep is a tuple of {n} values",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),

@@ -295,8 +295,12 @@ class PerfError(Exception):
         return EXIT_SPEC_ERROR
 
     def render(self) -> str:
-        """Every diagnostic rendered, in sort_key order, separated by a blank line."""
-        return "\n\n".join(d.render() for d in self.diagnostics)
+        """Every diagnostic rendered, separated by a blank line: the errors first, then the warnings and notes, each
+        in sort_key order, so that the text of an exception (str(), a traceback's last line) leads with what went
+        wrong and not with the warnings that came with it (whose files may sort first: an API override's
+        `overrides['batch']` sorts after a library file, the command line's `--set batch` before it)."""
+        ordered = sorted(self.diagnostics, key=lambda d: d.severity != "error")     # stable: sort_key kept within
+        return "\n\n".join(d.render() for d in ordered)
 
     def __str__(self) -> str:
         return self.render()

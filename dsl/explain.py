@@ -54,10 +54,14 @@ class ExplainNode:
 
 
 def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
-    """Axis positions from `--at AXIS=VALUE`; axes not named take their first value."""
+    """Axis positions from `--at AXIS=VALUE`; axes not named take their first value (the names returned). The --at
+    values of one zipped axis (`--at tp=8 --at ep=8` of `sweep (tp, ep) = [...]`) together choose the tuple that has
+    them all: UsageError (bad-point) where none has (the tuples listed), and where several do because some of its
+    names are not given (`--at tp=8` of (8, 1) and (8, 8): the tuples listed, and the --at that chooses each)."""
     fix: dict[int, int] = {}
     chosen_default = []
     names = {coord.name: (axis, coord) for axis in ctx.axes for coord in axis.coords}
+    given: dict[int, list[tuple[str, str, set[int]]]] = {}      # axis index -> (name, text, its positions) by --at
     for name, text in at.items():
         if name not in names:
             raise UsageError(error("bad-point", f"the report has no axis '{name}'",
@@ -65,23 +69,49 @@ def choose_point(ctx, at: dict[str, str]) -> tuple[dict[int, int], list[str]]:
         axis, coord = names[name]
         shown = [format_coord(coord, i) for i in range(axis.length)]
         plain = [str(v) for v in coord.display_values().tolist()]
-        position = None
-        for i in range(axis.length):
-            if text in (shown[i], plain[i]) or _same_number(text, coord, i):
-                position = i
-                break
-        if position is None:
+        positions = {i for i in range(axis.length) if text in (shown[i], plain[i]) or _same_number(text, coord, i)}
+        if not positions:
+            values = list(dict.fromkeys(shown))
             raise UsageError(error("bad-point", f"'{text}' is not a value of axis '{name}'",
-                                   hints=["its values: " + ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")]))
-        if axis.index in fix and fix[axis.index] != position:
-            raise UsageError(error("bad-point", f"--at gives two different points of the zipped axis {axis.name}"))
-        fix[axis.index] = position
+                                   hints=["its values: " + ", ".join(values[:20])
+                                          + (" ..." if len(values) > 20 else "")]))
+        given.setdefault(axis.index, []).append((name, text, positions))
+    for index, named in given.items():
+        axis = ctx.axes[index]
+        matching = sorted(set.intersection(*(positions for _, _, positions in named)))
+        if len(matching) == 1:
+            fix[index] = matching[0]
+            continue
+        asked = " ".join(f"--at {name}={text}" for name, text, _ in named)
+        tuples = [_tuple_text(axis, i) for i in range(axis.length)]
+        if not matching:
+            raise UsageError(error(
+                "bad-point", f"no point of the zipped axis {axis.name} has {_and(named)} ({asked})",
+                hints=["its points: " + ", ".join(tuples[:20]) + (" ..." if len(tuples) > 20 else "")]))
+        left = [coord for coord in axis.coords if coord.name not in {name for name, _, _ in named}]
+        choices = ["--at " + " --at ".join(f"{coord.name}={format_coord(coord, i)}" for coord in left)
+                   for i in matching]
+        raise UsageError(error(
+            "bad-point", f"{asked} matches {len(matching)} points of the zipped axis {axis.name}: "
+            + ", ".join(tuples[i] for i in matching),
+            hints=["to choose one, add " + (", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) <= 6
+                                            else ", ".join(choices[:6]) + ", ...")]))
     for axis in ctx.axes:
         if axis.index not in fix:
             fix[axis.index] = 0
             if axis.length > 1:
                 chosen_default.append(axis.name)
     return fix, chosen_default
+
+
+def _tuple_text(axis, i: int) -> str:
+    """The i-th point of an axis as written: `(8, 1)` of a zipped one, `8` of another."""
+    texts = [format_coord(coord, i) for coord in axis.coords]
+    return texts[0] if len(texts) == 1 else "(" + ", ".join(texts) + ")"
+
+
+def _and(named: list[tuple[str, str, set[int]]]) -> str:
+    return " and ".join(f"{name}={text}" for name, text, _ in named)
 
 
 # A number and its unit, with or without a space between them (`1 GB`, `1GB`, `2.5e3 MB`, `1000`).

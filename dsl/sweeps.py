@@ -2,7 +2,8 @@
 
 A report binds roles to blocks: `sweep model = [opt_1_3b, opt_6_7b]` sweeps the role `model` over blocks (an axis),
 `workload = grid` binds the role `workload` to one block. The axes of the report are its own sweeps, the sweeps of
-the blocks it binds to a role, in the order they are written, and its role sweeps. A zipped sweep is one axis with
+the blocks it binds to a role, and its role sweeps, in the order they are written: a report's or block's sweep
+written again in a block that extends it keeps the place of the first (in_inherited_order). A zipped sweep is one axis with
 several coordinates. The report's points are the product of its axes.
 
 Sweep values are constants (numbers with units, strings, booleans, or formulas over constant cells): the checker
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 
 from . import ir
+from .axis_names import AxisOrigin, duplicate_axes, zipped_in_effect
 from .blocks import Block, SourceLines
 from .checker import Checker
 from .context import Axis, Coord, ReportContext
@@ -50,56 +52,63 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
     misspellings = misspelt_roles(report, blocks)
     misspelt = [misspelt_role_error(report, *misspelling, blocks, sources) for misspelling in misspellings]
 
-    # Items of the report in source order: its cells and zipped sweeps (inherited ones first).
-    items: list[tuple[tuple, object]] = []
-    for cell in report.cells.values():
-        items.append(((cell.span.file, cell.span.line, cell.span.col), cell))
-    for zipped in report.zipped:
-        items.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
-    items.sort(key=lambda pair: pair[0])
+    # Items of the report in inherited order: its cells and zipped sweeps, each where its parent first wrote it.
+    items = in_inherited_order(report, blocks, [*report.cells.values(), *report.zipped])
 
-    def add_axis(name: str, coords: list[Coord]) -> None:
+    origins: list[AxisOrigin] = []      # where each axis comes from, for error[duplicate-axis]
+
+    def add_axis(name: str, coords: list[Coord], origin: AxisOrigin) -> None:
         axis = Axis(index=len(ctx.axes), name=name, coords=coords)
         ctx.axes.append(axis)
+        origins.append(origin)
         for coord in coords:
             if coord.kind == "role":
                 ctx.swept_roles[coord.name] = (axis.index, coord)
             else:
                 ctx.sweep_cells[(coord.owner, coord.name)] = (axis.index, coord)
 
-    def block_sweeps(block: Block) -> None:
-        entries: list[tuple[tuple, object]] = []
-        for cell in block.cells.values():
-            if cell.sweep and cell.expr is not None:
-                entries.append(((cell.span.file, cell.span.line, cell.span.col), cell))
-        for zipped in block.zipped:
-            entries.append(((zipped.span.file, zipped.span.line, zipped.span.col), zipped))
-        entries.sort(key=lambda pair: pair[0])
-        for _, entry in entries:
+    rewritten: dict[tuple[str, int], Diagnostic] = {}     # error[zipped-rewritten], once a zipped sweep
+
+    def zipped_axis(block: Block, zipped: ir.Zipped) -> bool:
+        """Whether `zipped` is an axis of `block`: not where a block that extends its writer wrote it again."""
+        axis, problem = zipped_in_effect(block, zipped, blocks, sources)
+        if problem is not None:
+            rewritten.setdefault((block.name, id(zipped)), problem)
+        return axis
+
+    def block_sweeps(block: Block, role: str) -> None:
+        swept = [cell for cell in block.cells.values() if cell.sweep and cell.expr is not None]
+        for entry in in_inherited_order(block, blocks, [*swept, *block.zipped]):
             try:
                 if isinstance(entry, ir.Zipped):
-                    add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources))
+                    if zipped_axis(block, entry):
+                        add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources),
+                                 AxisOrigin(block, entry, role))
                 else:
-                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)])
+                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)], AxisOrigin(block, entry, role))
             except PerfError as exc:
                 diagnostics.extend(exc.diagnostics)
 
-    for _, item in items:
+    for item in items:
         try:
             if isinstance(item, ir.Zipped):
-                add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources))
+                if zipped_axis(report, item):
+                    add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources),
+                             AxisOrigin(report, item, None))
             elif item.sweep and item.expr is not None:
                 coord = _cell_coord(item, report, blocks, sources)
-                add_axis(item.name, [coord])
+                add_axis(item.name, [coord], AxisOrigin(report, item, None))
                 if coord.kind == "role" and len(set(coord.values.tolist())) == 1:
                     # A role swept over one block (`--set hardware=rtx_a5000`): its own sweeps are axes too.
-                    block_sweeps(blocks[coord.values[0]])
+                    block_sweeps(blocks[coord.values[0]], item.name)
             elif is_block_ref(item.expr, blocks, report):
                 target = blocks[item.expr.parts[0]]
                 ctx.fixed_roles[item.name] = target.name
-                block_sweeps(target)
+                block_sweeps(target, item.name)
         except PerfError as exc:
             diagnostics.extend(exc.diagnostics)
+    diagnostics.extend(rewritten.values())
+    diagnostics.extend(duplicate_axes(origins, report, sources))
     diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:
         raise PerfError(refused + diagnostics + misspelt)
@@ -113,6 +122,33 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
         ctx.refused_roles = frozenset(role for role, _ in bindings)
         raise RoleErrors(refused + misspelt, ctx, misspellings)
     return ctx
+
+
+def in_inherited_order(block: Block, blocks: dict[str, Block], entries: list[ir.Cell | ir.Zipped]
+                       ) -> list[ir.Cell | ir.Zipped]:
+    """`entries` (cells and zipped sweeps of `block`) in the order its axes take: each where the first block of its
+    `extends` chain to write the name wrote it, so that a sweep written again in a child (`sweep hardware = [...]`
+    in `report mine extends fleet`) keeps its parent's place, as an overridden cell does, and a new one comes after
+    the parent's; within one block, in the order they are written. A zipped sweep takes the place of the first of
+    its names."""
+    place: dict[str, int] = {}
+    for name in reversed(block.lineage):            # the root of the chain first
+        node = blocks[name].node if name in blocks else None
+        if node is None:
+            continue
+        written = [(cell.span, (cell.name,)) for cell in node.cells]
+        written += [(zipped.span, zipped.names) for zipped in node.zipped]
+        written.sort(key=lambda pair: (pair[0].file, pair[0].line, pair[0].col))
+        for _, names in written:
+            for cell_name in names:
+                place.setdefault(cell_name, len(place))
+
+    def key(entry: ir.Cell | ir.Zipped) -> tuple:
+        names = entry.names if isinstance(entry, ir.Zipped) else (entry.name,)
+        span = entry.span
+        return (min(place.get(name, len(place)) for name in names), span.file, span.line, span.col)
+
+    return sorted(entries, key=key)
 
 
 def run_field_roles(report: Block, blocks: dict[str, Block], sources: SourceLines) -> dict[str, str]:

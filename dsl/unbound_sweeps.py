@@ -27,7 +27,7 @@ def unbound_sweep(block: "Block", cell: ir.Cell, ctx: "ReportContext") -> tuple[
     report = ctx.report.name
     roles = [role for role, (_, coord) in ctx.swept_roles.items()
              if block.name in coord.values.tolist()]
-    made_by = _override_span(cell)
+    made_by = override_span(cell)
     head = (f"{made_by.file} makes '{cell.name}' a sweep" if made_by is not None else f"'{cell.name}' is swept") \
         + f" in {block.kind} '{block.name}', which report '{report}'"
     if roles:
@@ -47,7 +47,7 @@ def unbound_sweep(block: "Block", cell: ir.Cell, ctx: "ReportContext") -> tuple[
     return message, made_by if made_by is not None else cell.span, hints
 
 
-def _override_span(cell: ir.Cell) -> ir.Span | None:
+def override_span(cell: ir.Cell) -> ir.Span | None:
     """The span of the values an override gave `cell` (from the first value to the last, where they stand on one
     line), or None where the cell's sweep is written in a file."""
     expr = cell.expr

@@ -529,3 +529,39 @@ def test_evaluate_of_a_report_whose_points_are_the_runs_says_it_reads_no_run(mon
     assert "runs-not-read" not in [d.code for d in with_runs.diagnostics + with_runs.result.warnings]
     assert result.n_rows == 1 and with_runs.result.n_rows > 1  # the sweep as written; the runs' values swept
     assert "runs-not-read" not in [d.code for d in perfdsl.load([], texts={"p.perf": PROGRAM}).evaluate().warnings]
+
+
+def test_an_api_error_s_text_leads_with_the_error_and_the_warnings_follow():
+    # The warnings' file (a.perf) sorts before the override's (overrides['batch']): str(exc) began with the warning,
+    # the error that stopped the evaluation last. The command line's `--set batch` sorts first, so it led there.
+    spec = (
+        "workload w {\n"
+        "    sweep batch = [1, 2]\n"
+        "    sweep tp = [1, 3]\n"
+        '    require batch >= 1, "batch is at least 1"\n'
+        '    require 4 / tp == floor(4 / tp), "tp divides 4"\n'
+        "}\n"
+        "costmodel c { t = 1 ms * workload.batch / workload.tp }\n"
+        "report r { workload = w; show c.t in ms as t }\n")
+    program = perfdsl.load([], texts={"a.perf": spec})
+    with pytest.raises(UsageError) as caught:
+        program.evaluate("r", overrides={"batch": 0})
+    assert str(caught.value) == (
+        "error[constraint]: overrides['batch'] = 0 breaks the constraint \"batch is at least 1\"\n"
+        "  --> overrides['batch']:1:1\n"
+        "  |\n"
+        "1 | 0\n"
+        "  | ^\n"
+        "  = note: the constraint, at a.perf:4:13: batch is at least 1: every sweep point (2) breaks it\n"
+        "  = note: without the overrides some of the report's sweep points meet it\n"
+        "  = in: workload.w\n"
+        "  = help: no sweep point meets every constraint, so there is nothing to show\n"
+        "\n"
+        "warning[constraint]: tp divides 4: 1 of 2 sweep points break it\n"
+        "  --> a.perf:5:13\n"
+        "  |\n"
+        '5 |     require 4 / tp == floor(4 / tp), "tp divides 4"\n'
+        "  |             ^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "  = note: at tp=3\n"
+        "  = in: workload.w")
+    assert caught.value.exit_status == EXIT_USAGE_ERROR

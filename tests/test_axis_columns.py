@@ -113,3 +113,46 @@ def test_arrays_and_an_answer_s_columns_are_read_only(program):
         with pytest.raises(ValueError):
             values[0] = 0
     assert answer.records()[0]["tpot [ms]"] == 3.0
+
+
+# A parent report in one file, children in another whose name sorts after it: the axes' order was the order of
+# (file, line, column), so a sweep written again in the child moved to the last columns.
+PARENT = """
+model small { params = 1e9 }
+model big { params = 12e9 }
+hardware slow { mem_bw = 1 TB/s }
+hardware fast { mem_bw = 2 TB/s }
+workload w { sweep batch = [1, 8]; sweep tp = [1, 2]; sweep ep = [1, 2] }
+costmodel c { t = 2 byte * model.params * workload.batch / (hardware.mem_bw * workload.tp * workload.ep) }
+report fleet {
+    sweep model = [small, big]
+    sweep hardware = [slow, fast]
+    workload = w
+    show c.t in ms as t
+}
+"""
+CHILD = """
+import "parent.perf"
+workload moe extends w { sweep (tp, ep) = [(1, 1), (2, 2)] }
+report mine extends fleet {
+    sweep hardware = [fast]
+    sweep model = [big, small]
+    sweep extra = [1, 2]
+}
+report zipped extends fleet { workload = moe }
+"""
+
+
+def test_a_sweep_written_again_in_a_child_keeps_its_parent_s_place_and_a_new_one_comes_after(tmp_path):
+    (tmp_path / "parent.perf").write_text(PARENT)
+    (tmp_path / "z_child.perf").write_text(CHILD)
+    program = perfdsl.load(tmp_path / "z_child.perf")
+    mine = program.evaluate("mine")
+    assert [axis.name for axis in mine.axes] == ["model", "hardware", "batch", "tp", "ep", "extra"]
+    assert list(mine.to_pandas().columns[:6]) == ["model", "hardware", "batch", "tp", "ep", "extra"]
+    assert mine.array("t").dims == ("model", "hardware", "batch", "tp", "ep", "extra")
+    # The rows keep the parent's nesting: model outermost, in the child's own order of its values.
+    assert [row["model"] for row in mine.records()][:2 * 2 * 2 * 2 + 1] == ["big"] * 16 + ["small"]
+    # A zipped sweep that replaces a workload's two sweeps takes the place of the first of them.
+    zipped = program.evaluate("zipped")
+    assert [axis.name for axis in zipped.axes] == ["model", "hardware", "batch", "(tp, ep)"]

@@ -683,6 +683,48 @@ def test_explain_bad_point(work, run, argv, message):
     assert err.startswith(message)
 
 
+ZIPPED = """\
+workload w { sweep (tp, ep) = [(2, 1), (2, 2), (4, 1), (4, 4), (8, 1), (8, 8)] }
+costmodel c { t = 1 ms * workload.tp + 100 ms * workload.ep }
+report r {
+    workload = w
+    show c.t in ms as t
+}
+"""
+
+
+@pytest.mark.parametrize("tp, ep", [(8, 8), (8, 1), (4, 4), (2, 2)])
+def test_explain_at_both_names_of_a_zipped_axis_chooses_the_tuple_with_both(work, run, tp, ep):
+    # Each --at was matched to the first tuple with its value: tp=8 to (8, 1), ep=8 to (8, 8), "two different points".
+    (work / "zip.perf").write_text(ZIPPED)
+    code, out, err = run("explain", "zip.perf", "c.t", "--at", f"tp={tp}", "--at", f"ep={ep}")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == f"c.t = {1 * tp + 100 * ep:g} ms"
+    assert out.splitlines()[3] == f"  at: tp={tp}, ep={ep}"
+
+
+@pytest.mark.parametrize("argv, message", [
+    # no tuple has both: the tuples listed
+    (["--at", "tp=8", "--at", "ep=2"],
+     "error[bad-point]: no point of the zipped axis (tp, ep) has tp=8 and ep=2 (--at tp=8 --at ep=2)\n"
+     "  = help: its points: (2, 1), (2, 2), (4, 1), (4, 4), (8, 1), (8, 8)\n"),
+    # one name of several tuples: it silently took (8, 1); the user is asked which
+    (["--at", "tp=8"],
+     "error[bad-point]: --at tp=8 matches 2 points of the zipped axis (tp, ep): (8, 1), (8, 8)\n"
+     "  = help: to choose one, add --at ep=1 or --at ep=8\n"),
+    (["--at", "ep=1"],
+     "error[bad-point]: --at ep=1 matches 3 points of the zipped axis (tp, ep): (2, 1), (4, 1), (8, 1)\n"
+     "  = help: to choose one, add --at tp=2, --at tp=4 or --at tp=8\n"),
+    # a value of neither: its values once each (a zipped name repeats them along its axis)
+    (["--at", "tp=3"], "error[bad-point]: '3' is not a value of axis 'tp'\n  = help: its values: 2, 4, 8\n"),
+])
+def test_explain_at_a_zipped_axis_with_no_tuple_or_several_is_bad_usage(work, run, argv, message):
+    (work / "zip.perf").write_text(ZIPPED)
+    code, out, err = run("explain", "zip.perf", "c.t", *argv)
+    assert code == 2 and out == ""
+    assert err == message + "\n1 error\n"
+
+
 def test_explain_unknown_cell(work, run):
     code, _, err = run("explain", "prog.perf", "prefill.nosuch")
     assert code == 2

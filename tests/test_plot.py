@@ -298,6 +298,24 @@ def test_an_axis_held_by_at_is_not_picked_for_x(tmp_path: Path, capsys):
     assert len(view.panels) == 1 and view.held == "hardware=rtx_a6000"
 
 
+def test_at_on_both_names_of_a_zipped_axis_holds_the_tuple_with_both(tmp_path: Path, capsys):
+    # Each --at was matched to its first tuple: b=16 to (16, 1024), s=2048 to (8, 2048), "two different points".
+    (tmp_path / "r.perf").write_text(
+        'workload w {\n    sweep (b, s) = [(8, 2048), (16, 1024), (16, 2048)]\n    sweep tp = [1, 2, 4]\n}\n'
+        'costmodel c { runtime = 1 ms * workload.b * workload.s / workload.tp }\n'
+        'report r {\n    workload = w\n    show c.runtime in ms as runtime\n}\n')
+    out = str(tmp_path / "r.png")
+    assert main(["plot", str(tmp_path / "r.perf"), "--x", "tp", "--at", "b=16", "--at", "s=2048", "-o", out]) == 0
+    assert capsys.readouterr().err == f"wrote {out} (r: runtime per tp, at b=16, s=2048)\n"
+    view = metric_view(perfdsl.load([tmp_path / "r.perf"]).evaluate(), x="tp", at={"b": "16", "s": "2048"})
+    (line,) = view.panels[0].series
+    assert line.estimated.tolist() == pytest.approx([16 * 2048 / 1, 16 * 2048 / 2, 16 * 2048 / 4])
+    assert main(["plot", str(tmp_path / "r.perf"), "--x", "tp", "--at", "b=16", "-o", out]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-point]: --at b=16 matches 2 points of the zipped axis (b, s): (16, 1024), (16, 2048)\n"
+        "  = help: to choose one, add --at s=1024 or --at s=2048\n\n1 error\n")
+
+
 def test_at_on_one_name_of_a_zipped_axis_holds_the_whole_axis(tmp_path: Path, capsys):
     (tmp_path / "r.perf").write_text(
         'workload w {\n    sweep (b, s) = [(8, 2048), (16, 1024)]\n    sweep tp = [1, 2, 4]\n}\n'
