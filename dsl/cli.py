@@ -356,6 +356,25 @@ def _version() -> str:
     return __version__
 
 
+# What `-o -` means: standard output where a command writes text there without -o; a command that writes only a
+# file says which (a file named '-' was written before, and ingest's hint was `-o -.csv`).
+_DASH_FILES = {"ingest": "-o runs.csv or -o runs.jsonl", "calibrate": "-o calibration.perf (the calibrated cells)",
+               "plot": "-o plot.png (or .svg, .pdf)"}
+
+
+def _output_dash(args) -> None:
+    """`-o -`: for eval and import-hf, standard output (as without -o: eval's --format picks the text format); for a
+    command that writes a file only, error[bad-output] (UsageError, exit 2)."""
+    if getattr(args, "output", None) != "-":
+        return
+    if args.command in _DASH_FILES:
+        from .errors import UsageError, error
+
+        raise UsageError(error("bad-output", f"`perfdsl {args.command}` writes a file, not standard output "
+                               "(-o -)", hints=[f"name the file: {_DASH_FILES[args.command]}"]))
+    args.output = None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command (`argv`: the arguments after `perfdsl`, sys.argv's by default) and return its exit status:
     0, 1 (bad specs or logs), 2 (bad usage), 130 (Ctrl-C) or 128 + the signal (SIGTERM, SIGHUP). Prints
@@ -379,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         from .errors import from_command_line
 
         with recursion_room(), _signals_as_exceptions(), from_command_line(args.argv):
+            _output_dash(args)
             return handler(args)
     except Terminated as exc:
         sys.stderr.write(f"terminated by signal {exc.signum}\n")

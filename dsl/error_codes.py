@@ -535,14 +535,16 @@ _TABLE = [
               "no space left on the device | the file system is read-only | the folder '{folder}' takes no new files "
               "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
               "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
-              "written from one whole evaluation, not from rows streamed chunk by chunk",
+              "written from one whole evaluation, not from rows streamed chunk by chunk | `perfdsl {command}` writes a file, "
+              "not standard output (-o -)",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
               ".parquet take none; where -o's suffix names another format, drop --format or change the suffix; "
               "ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "
               "evaluated in chunks with no question: leave out the option that asked for chunks, or "
               "write -o FILE.csv, .jsonl or .parquet (a question's answer is a workbook); choose an output in a folder "
               "that exists and that you can write, on a device with space (nothing is written where it fails, and "
-              "a file already there is left as it was)"),
+              "a file already there is left as it was); -o - is standard output for eval and import-hf only: name a "
+              "file for ingest, calibrate and plot"),
     ErrorCode("output-too-large", "usage", _E, "{output} would take about {size} ({rows} rows x about {bytes} bytes "
               "a row as {format}), more than the {free} free on its file system",
               "ask the report a question or add `where` lines that keep fewer rows, or narrow the sweep with --set; "

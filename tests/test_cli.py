@@ -334,6 +334,21 @@ def test_eval_to_file_with_format_and_unknown_suffix(work, run):
     assert csv_rows((work / "out.dat").read_text())[0]["model"] == "m1"
 
 
+def test_output_dash_is_standard_output_for_eval_and_refused_where_a_file_is_written(work, run):
+    """`-o -` is standard output for eval (as without -o; --format picks the text): it wrote a file named '-'. A
+    command that writes a file only (ingest, calibrate, plot) refuses it, exit 2, naming a file to write: ingest's
+    hint was `-o -.csv`."""
+    code, out, _ = run("eval", "prog.perf", "-o", "-", "--format", "csv")
+    assert code == 0 and not (work / "-").exists()
+    assert out == run("eval", "prog.perf", "--format", "csv")[1]
+    assert csv_rows(out)[0]["model"] == "m1"
+    code, out, err = run("ingest", "prog.perf", "-o", "-")
+    assert code == 2 and not (work / "-").exists()
+    assert err.startswith("error[bad-output]: `perfdsl ingest` writes a file, not standard output (-o -)\n"
+                          "  = help: name the file: -o runs.csv or -o runs.jsonl\n"), err
+    assert run("plot", "prog.perf", "-o", "-")[0] == 2 and not (work / "-").exists()
+
+
 def test_eval_overwrites_an_earlier_output(work, run):
     (work / "out.csv").write_text("old\n")
     assert run("eval", "prog.perf", "-o", "out.csv")[0] == 0
