@@ -229,7 +229,9 @@ def row_note_lines(section) -> list[str]:
         named = []
         for column in section.id_columns:
             values = list(dict.fromkeys(row.identity.get(column) for row in noted))
-            if set(values) != {row.identity.get(column) for row in rows}:
+            # A column these rows leave empty does not name them: a question's group with no answer has values
+            # only in the group's columns (`model qwen2_5_72b; hardware l40s`), none for the point's (batch, tp).
+            if set(values) != {row.identity.get(column) for row in rows} and _values_text(values):
                 named.append(f"{column} {_values_text(values)}")
         count = f"{len(noted)} row" + ("s" if len(noted) > 1 else "")
         lines.append(f"{count} ({'; '.join(named)}): {note}" if named else f"{count}: {note}")
