@@ -3,6 +3,8 @@
 Found by a newcomer (a `best ... per model, hardware` question with a group that has no answer):
 - "Row notes" named that row by every identifying column, the empty ones too: `1 row (model qwen2_5_72b; hardware
   l40s; stack ; batch ; seq_len ; tp ; ep ; fits ): No answer: ...`.
+- After `--set seq_len=1024` over the workload's `sweep seq_len = [1024, 4096]`, "Workload" said `sweep seq_len =
+  1024`, as if the file swept it: it says the value came from --set, as diagnostics locate an override.
 """
 
 from __future__ import annotations
@@ -55,3 +57,17 @@ def test_row_notes_name_a_group_without_an_answer_by_its_values(cheapest):
     assert "1 row (model qwen2_5_72b): No answer: no sweep point of this group meets the report's conditions: " \
            "memory.fits met by 26 of 52 points, serving.tpot <= 50 ms by none (best 64.21 ms), serving.ttft <= 1 s " \
            "by none (best 1.775 s)" in expected
+
+
+def test_the_workload_line_says_which_values_came_from_set(cheapest, tmp_path):
+    # `--set batch=64` over the sweep chat inherits (capacity_planning.perf: `sweep batch = 1 .. 256 by *2`)
+    workload = setup_lines(cheapest, "Workload")
+    assert workload == ["chat (extends serving_grid): batch = 64 (from --set batch); seq_len = 1024; output_len = 256"]
+    # a list given is still a sweep, written as given
+    out = tmp_path / "two.xlsx"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)
+        assert main(["eval", "reports/capacity_questions.perf", "--report", "cheapest_setup", "--set", "batch=8,64",
+                     "-o", str(out)]) == 0
+    assert setup_lines(openpyxl.load_workbook(out), "Workload") == [
+        "chat (extends serving_grid): sweep batch = 8,64 (from --set batch); seq_len = 1024; output_len = 256"]
