@@ -295,11 +295,14 @@ def _ingested_from(runs: list[tuple[FittedOn, _Run]]) -> list[tuple[FittedOn, _R
     return out
 
 
-def _compared_here(shared: InSample) -> str:
+def _compared_here(shared: InSample, named: set[str] = frozenset()) -> str:
     """The compared logs that hold runs fitted on, each with how it holds them: "runs.csv", "copy.csv (a copy of
-    runs.csv)", "runs_ingested.csv (ingested from them: its source column names the runs fitted on)"."""
+    runs.csv)", "runs_ingested.csv (ingested from them: its source column names the runs fitted on)"; but not those
+    `named` (the note has named them with the logs fitted on: _logs_named)."""
     said = []
     for log, (how, fitted) in shared.logs.items():
+        if log in named:
+            continue
         said.append(f"{log} (a copy of {fitted})" if how == "copy" else
                     f"{log} (`perfdsl ingest` of them: its source column names the runs fitted on)"
                     if how == "ingested" else f"{log} (whose runs {fitted} was ingested from)"
@@ -331,6 +334,34 @@ def _shown(found: FittedOn, log: str) -> str:
     return os.path.relpath(path) if os.path.isfile(path) else log
 
 
+def _logs_named(found: list[FittedOn], shared: InSample) -> tuple[list[str], set[str], int]:
+    """The logs of `found` as the note names them, each once: one text per calibration ("rate1.00.json,
+    rate2.00.json"), where only some of them are compared here each of those marked ("rate1.00.json (compared here),
+    rate2.00.json"); the compared logs (shared.logs's keys) that this names, so that _compared_here leaves them out:
+    a fitted log compared as itself, or one that stands for a fitted log by its name, under the name the note gives
+    that fitted log; and, where every log named is compared here, how many logs they are (the note then says so once,
+    after them, rather than naming them all again), else 0."""
+    logs = [[(_shown(f, log), os.path.realpath(os.path.join(_folder(f), log))) for log in f.logs] for f in found]
+    shown = {real: text for pairs in logs for text, real in pairs}
+    covered, compared = set(), set()
+    for log, (how, fitted) in shared.logs.items():
+        # a log compared as itself; or, its fitted log not where the header says (a header whose runs are written
+        # from the folder calibrate ran in: reports/seed_a5000_calibration.perf), one the note names as compared
+        real = os.path.realpath(fitted) if how == "same" else \
+            next((real for real, text in shown.items() if text == log), None) if how == "name" else None
+        if real in shown:
+            covered.add(log)
+            compared.add(real)
+    every = len(shown) if shown and set(shown) <= compared else 0
+    texts = [", ".join(f"{text} (compared here)" if real in compared and not every else text
+                       for text, real in pairs) for pairs in logs]
+    return texts, covered, every
+
+
+def _those_logs(count: int) -> str:
+    return "that log is compared here" if count == 1 else "those logs are compared here"
+
+
 HELD_OUT = ("cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
             "header; costmodels/README.md gives them")
 
@@ -355,15 +386,22 @@ def _one_calibration(found: FittedOn, comparison) -> tuple[bool, str, list[str]]
             "written by `perfdsl calibrate`; its header does not say which runs it was fitted on"
         return False, f"{where}, {what}", ["if its cells were fitted on the runs compared here, their errors are "
                                            "in-sample"]
-    fitted = (f"fitted by `perfdsl calibrate` on {found.runs} runs of {', '.join(_shown(found, log) for log in found.logs)}"
-              " (its header lists them)")
     held = [f"its file records {found.errors}"] if found.errors else []
     shared = in_sample_runs([found], comparison)
+    (logs,), named, every = _logs_named([found], shared)
+    if every:
+        fitted = f"fitted by `perfdsl calibrate` on {found.runs} runs of {logs} (its header lists them); " \
+            + _those_logs(every)
+    elif named:             # only some: each marked "(compared here)"
+        fitted = f"fitted by `perfdsl calibrate` on {found.runs} runs (its header lists them) of {logs}"
+    else:
+        fitted = f"fitted by `perfdsl calibrate` on {found.runs} runs of {logs} (its header lists them)"
     if shared.runs:
+        others = _compared_here(shared, named)
         return True, (f"errors on the runs calibration '{found.name}' was fitted on are in-sample: the fit saw them, "
-                      "so they do not test the model"), [f"{where}, {fitted}; {_compared_here(shared)} is compared "
-                                                         "here"] + _only_some(shared, comparison, "it was") \
-            + held + [HELD_OUT]
+                      "so they do not test the model"), [f"{where}, {fitted}"
+                                                         + (f"; {others} is compared here" if others else "")] \
+            + _only_some(shared, comparison, "it was") + held + [HELD_OUT]
     return False, f"{where}, {fitted}", [_none_compared(shared)] + held
 
 
@@ -376,16 +414,18 @@ def _calibrations_read(bound: str, found: list[FittedOn], comparison) -> tuple[b
     """in_sample_parts for a bound spread block that reads the calibrations `found` (each written by calibrate)."""
     names = " and ".join(f"'{f.name}'" for f in found)
     where = f"the report binds '{bound}', which reads calibrations {names}"
-    fitted = [f"'{f.name}' ({f.file}) was fitted by `perfdsl calibrate` on "
-              + (f"{f.runs} runs of {', '.join(_shown(f, log) for log in f.logs)}" if f.runs is not None else
-                 "runs its header does not name") for f in found]
     held = [f"'{f.name}' records {f.errors}" for f in found if f.errors]
     shared = in_sample_runs(found, comparison)
+    logs, named, every = _logs_named(found, shared)
+    fitted = [f"'{f.name}' ({f.file}) was fitted by `perfdsl calibrate` on "
+              + (f"{f.runs} runs of {text}" if f.runs is not None else "runs its header does not name")
+              for f, text in zip(found, logs)]
     if shared.runs:
+        others = _compared_here(shared, named)
+        compared = ([_those_logs(every)] if every else []) + ([f"{others} is compared here"] if others else [])
         return True, (f"errors on the runs calibrations {names} were fitted on are in-sample: the fit saw them, so "
-                      "they do not test the model"), [f"{where}; {'; '.join(fitted)}; {_compared_here(shared)} is "
-                                                      "compared here"] + _only_some(shared, comparison, "they were") \
-            + held + [HELD_OUT]
+                      "they do not test the model"), ["; ".join([where] + fitted + compared)] \
+            + _only_some(shared, comparison, "they were") + held + [HELD_OUT]
     return False, f"{where}; {'; '.join(fitted)}", [_none_compared(shared).replace(" it was ", " they were ")] + held
 
 

@@ -225,10 +225,14 @@ def plan_section(section: Section, sheet_title: str, compared: bool = True) -> S
 
 
 def number_format_for(values: Iterable[object], sample: int = 10_000) -> str:
-    """A number format that shows about three significant digits of a typical value of the column.
+    """A number format that shows at least three significant digits of every value of the column (of a sample).
 
-    0.00 for values from 0.1 up (runtime 693.77 ms, memory 5.53 GB), one more decimal per decade below that
-    (energy 0.010 J/token -> 0.000), scientific below 1e-5, and thousands separators from a million up.
+    Decimals from the smallest value: two from 1 up (runtime 693.77 ms, memory 5.53 GB), one more per decade below
+    that (GPU time 0.000646 s/token -> 0.000000, so that 0.000752 and 0.000646 do not both read 0.0008 and 0.0006);
+    scientific (1.31E-05) where that would take more than six decimals or where the column spans four decades or
+    more below 1 (0.002 .. 3300: 3300.00000 would hide the small values' digits among the large ones' zeros); and
+    thousands separators where a typical value is a million or more and the smallest has three digits before the
+    point or every value is whole (2,500,000,000).
     """
     magnitudes = []
     for value in values:
@@ -240,13 +244,17 @@ def number_format_for(values: Iterable[object], sample: int = 10_000) -> str:
     if not magnitudes:
         return "0.00"
     magnitudes.sort()
-    typical = magnitudes[len(magnitudes) // 2]
+    smallest, typical, largest = magnitudes[0], magnitudes[len(magnitudes) // 2], magnitudes[-1]
     if typical >= 1e6:
-        return "#,##0"
-    decimals = max(2, 1 - math.floor(math.log10(typical)))
-    if decimals > 6:
-        return "0.00E+00"
+        whole = all(magnitude == int(magnitude) for magnitude in magnitudes)
+        return "#,##0" if smallest >= 100 or whole else SCIENTIFIC
+    decimals = max(2, 2 - math.floor(math.log10(smallest)))
+    if decimals > 6 or (decimals > 2 and largest >= smallest * 1e4):
+        return SCIENTIFIC
     return "0." + "0" * decimals
+
+
+SCIENTIFIC = "0.00E+00"
 
 
 def _section_widths(layout: SectionLayout, sample: int = 20_000) -> dict[int, float]:

@@ -20,6 +20,7 @@ import re
 import numpy as np
 
 from . import __version__, ir
+from .errors import in_override
 from .result import Result
 
 PRECISION_CELL = re.compile(r"(_bytes|_peak)$|^(precision|dtype)$")
@@ -50,6 +51,14 @@ def file_version(path: str) -> str:
 
 def _cell_text(cell: ir.Cell) -> str:
     return " ".join((cell.text or "").split()) if cell.expr is not None else f"(declared {cell.declared})"
+
+
+def _override_of(cell: ir.Cell) -> str:
+    """' (from --set seq_len)' where an override gave the cell its value (`--set seq_len=1024` on the command line,
+    ` (from overrides['seq_len'])` through the API), as diagnostics locate it; '' for a cell as a file wrote it."""
+    if cell.expr is None or not in_override(cell.expr.span.file):
+        return ""
+    return f" (from {cell.expr.span.file})"
 
 
 def _values_text(values: list, order: list | None = None) -> str:
@@ -108,12 +117,13 @@ def setup_lines(result: Result, points: list[int], axis_columns: dict[str, np.nd
         for name, cell in workload.cells.items():
             if workload.owner.get(name, workload.name) != workload.name:
                 continue
+            given = _override_of(cell)
             if cell.sweep and name in taken:
-                own.append(f"{name} = {taken[name]}")
-            elif cell.sweep:
-                own.append(f"sweep {name} = {_cell_text(cell)}")
-            else:
-                own.append(f"{name} = {_cell_text(cell)}")
+                own.append(f"{name} = {taken[name]}" + given)
+            elif cell.sweep and not (given and len(getattr(cell.expr, "items", ())) == 1):
+                own.append(f"sweep {name} = {_cell_text(cell)}" + given)
+            else:       # one value, or an override of a swept cell with one (`--set seq_len=1024`): no sweep
+                own.append(f"{name} = {_cell_text(cell)}" + given)
         parent = f" (extends {workload.parent})" if workload.parent else ""
         lines.append(("Workload", f"{workload_name}{parent}: " + "; ".join(own)))
         precision = [f"{name} = {_cell_text(cell)}" for name, cell in workload.cells.items()
@@ -229,7 +239,9 @@ def row_note_lines(section) -> list[str]:
         named = []
         for column in section.id_columns:
             values = list(dict.fromkeys(row.identity.get(column) for row in noted))
-            if set(values) != {row.identity.get(column) for row in rows}:
+            # A column these rows leave empty does not name them: a question's group with no answer has values
+            # only in the group's columns (`model qwen2_5_72b; hardware l40s`), none for the point's (batch, tp).
+            if set(values) != {row.identity.get(column) for row in rows} and _values_text(values):
                 named.append(f"{column} {_values_text(values)}")
         count = f"{len(noted)} row" + ("s" if len(noted) > 1 else "")
         lines.append(f"{count} ({'; '.join(named)}): {note}" if named else f"{count}: {note}")

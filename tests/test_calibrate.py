@@ -491,7 +491,7 @@ def test_the_seed_reports_rows_take_the_spread_of_the_calibration_fitted_on_runs
         "'seed_a5000_calibration'; 'seed_a5000x8_calibration' (reports/seed_a5000x8_calibration.perf) was fitted by "
         "`perfdsl calibrate` on 6 runs of data/seed_runs_a5000.csv; 'seed_a5000_calibration' "
         "(reports/seed_a5000_calibration.perf) was fitted by `perfdsl calibrate` on 6 runs of "
-        "data/seed_runs_a5000.csv; data/seed_runs_a5000.csv is compared here\n"
+        "data/seed_runs_a5000.csv; that log is compared here\n"
         "  = note: 'seed_a5000x8_calibration' records runtime MAPE in-sample 7.59%, leave-one-model-out 9.93%\n"
         "  = note: 'seed_a5000_calibration' records runtime MAPE in-sample 1.07%, leave-one-model-out 2.46%\n"
         "  = help: cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
@@ -799,7 +799,7 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
         "them, so they do not test the model\n"
         "  --> toy_calibration.perf\n"
         "  = note: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl "
-        "calibrate` on 8 runs of runs.csv (its header lists them); runs.csv is compared here\n"
+        "calibrate` on 8 runs of runs.csv (its header lists them); that log is compared here\n"
         "  = note: its file records runtime MAPE in-sample 0.00%\n"
         "  = help: cross-validated (held-out) errors per run: `perfdsl calibrate --residuals` with the command in its "
         "header; costmodels/README.md gives them\n"
@@ -812,7 +812,7 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
 
     assert main(["eval", "toy.perf", "--measured", "runs.csv", "-o", "in.xlsx"]) == 0
     assert ("In-sample errors: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by "
-            "`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); runs.csv is compared here: the errors "
+            "`perfdsl calibrate` on 8 runs of runs.csv (its header lists them); that log is compared here: the errors "
             "on the runs it was fitted on are in-sample (the fit saw them; they do not test the model). Its file "
             "records runtime MAPE in-sample 0.00%. Cross-validated (held-out) errors per run: `perfdsl calibrate "
             "--residuals` with the command in its header; costmodels/README.md gives them.") in about("in.xlsx")
@@ -823,6 +823,30 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
             "calibrate` on 8 runs of runs.csv (its header lists them); none of those logs is compared here: these "
             "errors are out of sample; its file records runtime MAPE in-sample 0.00%.") in about("out.xlsx")
 
+
+
+def test_the_in_sample_note_names_each_log_fitted_on_once(tmp_path, capsys, monkeypatch):
+    """A calibration fitted on two logs (the toy's runs 1-4 and 5-8): compared with both, the note names each once
+    and says those logs are compared here; with one, it marks that one. It named them all again after "; " (a
+    newcomer's ML.ENERGY note gave six long paths twice in one line)."""
+    monkeypatch.chdir(tmp_path)
+    write_toy(tmp_path)
+    header, *lines = list(csv.reader(Path("runs.csv").open(newline="")))
+    for name, part in (("first.csv", lines[:4]), ("second.csv", lines[4:])):
+        with open(name, "w", newline="") as file:
+            csv.writer(file).writerows([header] + part)
+    assert main(["calibrate", "toy.perf", "--measured", "first.csv", "second.csv", "--fit", *FITS, "--bootstrap",
+                 "0", "--starts", "0", "-o", "toy_calibration.perf"]) == 0
+    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
+        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    where = "  = note: the report binds calibration 'toy_calibration' (toy_calibration.perf), fitted by `perfdsl " \
+        "calibrate` on 8 runs "
+    capsys.readouterr()
+    assert main(["eval", "toy.perf", "--measured", "first.csv", "second.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert where + "of first.csv, second.csv (its header lists them); those logs are compared here\n" \
+        in capsys.readouterr().err
+    assert main(["eval", "toy.perf", "--measured", "second.csv", "--format", "csv", "-o", "out.csv"]) == 0
+    assert where + "(its header lists them) of first.csv, second.csv (compared here)\n" in capsys.readouterr().err
 
 def remeasured(runs: Path, out: Path, rows=range(8)) -> None:
     """`out`: the rows `rows` of the toy's runs measured anew, each runtime 1% above (same batch and seq_len)."""

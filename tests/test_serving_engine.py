@@ -9,9 +9,11 @@ targets, and that continuous batching at one sequence is the static batch-1 deco
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -320,6 +322,31 @@ def test_the_ml_energy_errors_are_said_to_be_in_sample(capsys, model_dir, report
                           "in-sample: the fit saw them, so they do not test the model\n")
     assert "leave-one-request_rate-out" in err
 
+
+
+@pytest.mark.parametrize("model_dir, report", [("Meta-Llama-3-8B-Instruct", "serving_mlenergy"),
+                                               ("Meta-Llama-3-70B-Instruct", "serving_mlenergy_70b")])
+def test_the_in_sample_note_names_each_log_once(tmp_path, capsys, monkeypatch, model_dir, report):
+    """The command of the report's header (each log --add-measured, from the repository's folder): the note's line
+    and the About sheet name each log the calibration was fitted on once, then say those logs are compared here. A
+    newcomer found every path twice in the line: fitted on A, B, ... F (its header lists them); A, B, ... F is
+    compared here."""
+    folder = MLENERGY / model_dir
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (../shared/logs): the ML.ENERGY check needs it")
+    monkeypatch.chdir(REPO)
+    logs = [os.path.relpath(path) for path in sorted(folder.glob("rate*.json"))]
+    out = tmp_path / "mle.xlsx"
+    assert main(["eval", "reports/serving_mlenergy.perf", "--report", report,
+                 *[arg for log in logs for arg in ("--add-measured", log)], "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    line = next(line for line in err.split("\n") if "the report binds calibration" in line)
+    about = next(text for _, text in openpyxl.load_workbook(out)["About"].iter_rows(values_only=True)
+                 if isinstance(text, str) and text.startswith("In-sample errors: "))
+    fitted = f"on {len(logs)} runs of {', '.join(logs)} (its header lists them); those logs are compared here"
+    assert line.endswith(fitted)
+    assert fitted + ": the errors on the runs it was fitted on are in-sample" in about
+    assert [line.count(log) for log in logs] == [about.count(log) for log in logs] == [1] * len(logs)
 
 def test_the_bundled_serving_report_limits_and_saturates():
     """reports/serving.perf: long prompts on the 8B model are bounded by the KV pool, short ones by max_num_seqs; the

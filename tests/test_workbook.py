@@ -132,9 +132,10 @@ def test_section_sheet_looks_like_the_seed_table(tmp_path):
 
 def test_number_formats_per_metric(tmp_path):
     sheet = openpyxl.load_workbook(write(tmp_path, seed_report()))["Single GPU"]
-    # runtime 693.77 and memory 5.53 show two decimals, energy 0.010 three, as in the seed table
+    # runtime 693.77 and memory 5.53 show two decimals; energy five, three significant digits of its smallest value
+    # (0.002 J/token: 0.00200; the seed table's 0.002 gives one)
     assert [sheet.cell(3, c).number_format for c in (3, 4, 6, 7, 9, 10, 12)] == [
-        "0.00", "0.00", "0.00", "0.00", "0.000", "0.000", "0.00"]
+        "0.00", "0.00", "0.00", "0.00", "0.00000", "0.00000", "0.00"]
     assert {sheet.cell(row, c).number_format for row in range(3, 9) for c in (5, 8, 11, 14)} == {"0.00%"}
 
 
@@ -536,8 +537,8 @@ def test_only_the_workbook_module_imports_openpyxl():
 def test_layout_helpers():
     assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
     assert number_format_for([693.77, 3275.3]) == "0.00"
-    assert number_format_for([0.010, 0.046, 0.002]) == "0.000"
-    assert number_format_for([0.0004]) == "0.00000"
+    assert number_format_for([0.010, 0.046, 0.002]) == "0.00000"
+    assert number_format_for([0.0004]) == "0.000000"
     assert number_format_for([3e-9]) == "0.00E+00"
     assert number_format_for([2.5e9]) == "#,##0"
     assert number_format_for([None, float("nan")]) == "0.00"
