@@ -4,7 +4,7 @@ the same run as perfdsl (benchmarks/bench_scale.py; issue 10's table).
 costmodels/transformer_inference.perf over reports/capacity_planning.perf's sweep (model x hardware x batch x
 seq_len x output_len x tp), with serving_grid's constants folded in as a person writing it by hand would (pp = 1,
 one micro-batch, n_gpus = tp, fp16 everywhere, lm_head on the last position, a KV cache, the TDP power model, no
-logit copies; Megatron's two all-reduces a layer, each 2 (tp - 1) ring steps of the workload's allreduce_latency, on
+logit copies; Megatron's two all-reduces a layer, each 2 (tp - 1) ring steps of the stack's (hf_eager) allreduce_latency, on
 a ring inside the NVLink domain at the GPU's interconnect_bw (an Infinity Fabric mesh: tp - 1 of its links) or
 beyond it at scaleout_bw). The per-model and per-GPU figures, and the latency, are read from the libraries with
 perfdsl (not timed). `capacity(inputs)` gives the seven shown values (SI) and whether the point meets the
@@ -54,7 +54,7 @@ def inputs(program, models, gpus, batch, seq_len, output_len, tp) -> dict[str, n
     out = {name: along([float(program.value(f"{m}.{name}")) for m in models], 0) for name in MODEL_CELLS}
     out.update({name: along([_figure(program, f"{g}.{name}") for g in gpus], 1) for name in GPU_CELLS})
     out.update(batch=along(batch, 2), seq=along(seq_len, 3), out=along(output_len, 4), tp=along(tp, 5))
-    out["allreduce_latency"] = np.float64(program.value("serving_grid.allreduce_latency"))
+    out["allreduce_latency"] = np.float64(program.value("hf_eager.allreduce_latency"))   # the report's stack
     return out
 
 
