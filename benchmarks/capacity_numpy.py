@@ -4,9 +4,9 @@ the same run as perfdsl (benchmarks/bench_scale.py; issue 10's table).
 costmodels/transformer_inference.perf over reports/capacity_planning.perf's sweep (model x hardware x batch x
 seq_len x output_len x tp), with serving_grid's constants folded in as a person writing it by hand would (pp = 1,
 one micro-batch, n_gpus = tp, fp16 everywhere, lm_head on the last position, a KV cache, the TDP power model, no
-logit copies; Megatron's two all-reduces a layer, each 2 (tp - 1) ring steps of the stack's (hf_eager) allreduce_latency, on
-a ring inside the NVLink domain at the GPU's interconnect_bw (an Infinity Fabric mesh: tp - 1 of its links) or
-beyond it at scaleout_bw). The per-model and per-GPU figures, and the latency, are read from the libraries with
+logit copies; Megatron's two all-reduces a layer, each 2 (tp - 1) ring steps of the stack's (hf_eager)
+allreduce_latency, on a ring inside the NVLink domain at the GPU's interconnect_bw (an Infinity Fabric mesh: tp - 1
+of its links) or beyond it at scaleout_bw). The per-model and per-GPU figures, and the latency, are read from the libraries with
 perfdsl (not timed). `capacity(inputs)` gives the seven shown values (SI) and whether the point meets the
 constraints; the benchmark checks them against perfdsl's to 1e-12.
 """
