@@ -125,7 +125,8 @@ def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
 def test_an_engine_profiles_activations_at_its_token_budget_and_transformers_at_the_whole_batch(tmp_path):
     """Llama-3.1-8B, 64 prompts of 4,096 tokens: eager transformers runs the 262,144 tokens in one forward, while
     vLLM's forward holds at most max_num_batched_tokens, 16,384 on an H100 (vLLM's LLM class on a GPU of 70 GiB or
-    more), and sizes its KV pool after a profiling forward of that budget (a newcomer found vLLM's pool short by 26 GB, and `fits` false, from the whole batch's activations).
+    more), and sizes its KV pool after a profiling forward of that budget (a newcomer found vLLM's pool short by 26
+    GB, and `fits` false, from the whole batch's activations).
     The peak inside a layer: the residual stream twice and the gated MLP's three intermediates, 2-byte activations."""
     (tmp_path / "r.perf").write_text(
         f'import "{REPO}/costmodels/transformer_inference.perf"\n'
