@@ -124,6 +124,7 @@ class RequiresEntry:
     ids: frozenset
     height: int
     steps: tuple
+    typed: frozenset               # the cells the records type directly ((block name, cell) of their items)
 
     def __repr__(self) -> str:
         # Short: the dataclass's own repr would print every record, each with its block's syntax tree.
@@ -287,7 +288,8 @@ class CheckSession:
                 return None
             steps.append(entry)
         return RequiresEntry(block, frozenset().union(*(entry.ids for entry in steps)),
-                             max((entry.height for entry in steps), default=0), tuple(steps))
+                             max((entry.height for entry in steps), default=0), tuple(steps),
+                             frozenset(item.key for entry in steps for item in entry.items))
 
     def offer_sibling(self, block: "Block") -> None:
         """`block` has just been typed cell by cell by a report-free checker: where its cells' records, taken
@@ -669,6 +671,10 @@ class Sharing:
             return None
         if found.ids and not self._ids_fit(found.ids):
             return None
+        if found.typed <= self.types.keys():
+            # Every cell the records type is typed here already (most often: type_cells typed the program's cells
+            # first), so replaying them would do nothing.
+            return [entry.vtype for entry in found.steps]
         results = []
         for entry in found.steps:
             if entry.items:

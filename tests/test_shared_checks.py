@@ -552,7 +552,8 @@ def test_the_requires_of_a_block_are_replayed_at_once_as_one_by_one(monkeypatch)
     """constraints.check_requires without a report replays at once the `require` steps of a block whose records all
     hold here (Sharing.replay_requires, CheckSession.requires_entry): the same constraints, in the same order, and
     the same types, records and diagnostics as replaying them one by one (shared_step), for every library file
-    checked after the others in one session; there, every block's are replayed at once."""
+    checked after the others in one session; there, every block's are replayed at once, and (type_cells having
+    typed every cell first) without replaying a record's items."""
     from perfdsl.checker import Checker
     from perfdsl.constraints import check_requires
     from perfdsl.linker import Linker
@@ -561,8 +562,13 @@ def test_the_requires_of_a_block_are_replayed_at_once_as_one_by_one(monkeypatch)
     session = CheckSession()
     for file in LIBRARY:
         Program.load([file], session=session).check()
-    at_once = []
+    at_once, replayed = [], []
     original = shared_checks.Sharing.replay_requires
+    replay_record = shared_checks.Sharing._replay
+
+    def counting_replays(self, entry, typed=True):
+        replayed.append(entry)
+        return replay_record(self, entry, typed)
 
     def counting(self, block):
         found = original(self, block)
@@ -577,7 +583,12 @@ def test_the_requires_of_a_block_are_replayed_at_once_as_one_by_one(monkeypatch)
             checker = Checker(program.blocks, program.sources, None,
                               Linker(program.blocks, None, program._roles_of_reports()), session=session)
             checker.type_cells(program.blocks.values())
+            replayed.clear()
+            monkeypatch.setattr(shared_checks.Sharing, "_replay", counting_replays)
             applicable = check_requires(checker, program.blocks.values(), None)
+            monkeypatch.setattr(shared_checks.Sharing, "_replay", replay_record)
+            if replay is counting:
+                assert replayed == [], file
             found.append(([(id(block), owner, id(require)) for block, owner, require in applicable],
                           list(checker.types.items()), checker.reach, checker._entries,
                           [d.render() for d in checker.diagnostics]))
