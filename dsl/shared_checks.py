@@ -113,6 +113,24 @@ class BlockEntry:
         return f"<BlockEntry of {self.block.kind} '{self.block.name}': {len(self.types)} cells typed>"
 
 
+@dataclass(eq=False, slots=True)
+class RequiresEntry:
+    """The records of every `require` step of one Block (constraints.check_requires, in the order of
+    `block.requires`), where none reports anything itself, for a report-free checker to replay in one step
+    (Sharing.replay_requires) rather than look each up and test it: `ids` is the union of the records' ids (their
+    blocks named), `height` the greatest of their heights, so where these hold here each record does."""
+
+    block: "Block"
+    ids: frozenset
+    height: int
+    steps: tuple
+    typed: frozenset               # the cells the records type directly ((block name, cell) of their items)
+
+    def __repr__(self) -> str:
+        # Short: the dataclass's own repr would print every record, each with its block's syntax tree.
+        return f"<RequiresEntry of {self.block.kind} '{self.block.name}': {len(self.steps)} requires>"
+
+
 class Frame:
     """A cell being inferred: the impurity and contextual counts when it started, its formula depth then, the
     running maximum depth of the cell that started before it, and what its record collects (see CellEntry); `clean`
@@ -172,6 +190,9 @@ class CheckSession:
     # Report-free checkers: the records of a block's cells taken together (BlockEntry), by block id; False where
     # some cell of the block had no record that type_cells replays as it is, when last looked at.
     blocks: dict[int, "BlockEntry | bool"] = field(default_factory=dict)
+    # Report-free checkers: the records of a block's `require` steps taken together (RequiresEntry), by block id;
+    # False where some `require` of the block had no record that replays as it is, when last looked at.
+    requires: dict[int, "RequiresEntry | bool"] = field(default_factory=dict)
     formulas: FormulaTypes = field(default_factory=FormulaTypes)
     parents: dict[int, "Block | None"] = field(default_factory=dict)   # the parent Block each block was built on
     # A block whose cells all have plain records, by its sibling shape (sibling_shape): the template of the blocks
@@ -228,11 +249,14 @@ class CheckSession:
         memo[key] = entry
         if entry.universal:
             self.memo(not report_free)[key] = entry
-        if (report_free or entry.universal) and type(entry.name) is str:
+        if report_free or entry.universal:
             # The block's cells' records taken together are made again from the records now kept (block_entry):
-            # replaying them replays exactly the records that replaying cell by cell would. (A step's record, a
-            # `require`, is no cell's.)
-            self.blocks.pop(id(block), None)
+            # replaying them replays exactly the records that replaying cell by cell would; so are the records of
+            # its steps, its `require`s (requires_entry).
+            if type(entry.name) is str:
+                self.blocks.pop(id(block), None)
+            else:
+                self.requires.pop(id(block), None)
 
     def block_entry(self, block: "Block") -> "BlockEntry | None":
         """The records of every cell of `block` kept for report-free checkers, taken together (BlockEntry): made
@@ -243,6 +267,29 @@ class CheckSession:
         if found is None:
             found = self.blocks[id(block)] = self._block_entry(block) or False
         return found if found and found.block is block else None
+
+    def requires_entry(self, block: "Block") -> "RequiresEntry | None":
+        """The records of every `require` step of `block` (constraints.check_requires) kept for report-free
+        checkers, taken together (RequiresEntry): made once (until one of them is replaced), where each is the
+        block's own, reports nothing itself (its items are the cells it typed), has no fact and no missing input;
+        None where one does not (the block's `require`s are then replayed or run one by one)."""
+        found = self.requires.get(id(block))
+        if found is None:
+            found = self.requires[id(block)] = self._requires_entry(block) or False
+        return found if found and found.block is block else None
+
+    def _requires_entry(self, block: "Block") -> "RequiresEntry | None":
+        memo, key = self.free, id(block)
+        steps = []
+        for _, require in block.requires:
+            entry = memo.get((key, ("require", id(require))))
+            if entry is None or entry.block is not block or entry.facts or entry.missing is not None \
+                    or any(type(item) is not CellEntry for item in entry.items):
+                return None
+            steps.append(entry)
+        return RequiresEntry(block, frozenset().union(*(entry.ids for entry in steps)),
+                             max((entry.height for entry in steps), default=0), tuple(steps),
+                             frozenset(item.key for entry in steps for item in entry.items))
 
     def offer_sibling(self, block: "Block") -> None:
         """`block` has just been typed cell by cell by a report-free checker: where its cells' records, taken
@@ -610,6 +657,30 @@ class Sharing:
                 facts=frozenset(frame.facts) if frame.facts else EMPTY,
                 universal=frame.contextual_at == self._contextual))
         return result
+
+    def replay_requires(self, block: Block) -> list | None:
+        """Of a report-free checker, at the top (no cell being inferred): the step of each `require` of `block`
+        (constraints.check_requires) replayed from the session's records at once, where the records of all of them
+        (CheckSession.requires_entry) hold here: each record then holds here (its ids are among theirs, its height
+        at most theirs), so shared_step would replay each, in this order, with the same results. Returns their
+        results, in the order of `block.requires`; None (nothing done) where they do not hold."""
+        if self._memo is None or self.ctx is not None or self._frames:
+            return None
+        found = self._session.requires_entry(block)
+        if found is None or self._depth[0] + found.height > MAX_CHAIN_DEPTH:
+            return None
+        if found.ids and not self._ids_fit(found.ids):
+            return None
+        if found.typed <= self.types.keys():
+            # Every cell the records type is typed here already (most often: type_cells typed the program's cells
+            # first), so replaying them would do nothing.
+            return [entry.vtype for entry in found.steps]
+        results = []
+        for entry in found.steps:
+            if entry.items:
+                self._replay(entry, typed=False)
+            results.append(entry.vtype)
+        return results
 
     def typed_clean(self) -> bool:
         """Whether the step being run (shared_step) has reported nothing so far, nor has any cell it typed."""

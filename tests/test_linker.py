@@ -95,6 +95,32 @@ def test_refs_of_walks_any_depth_without_recursion():
     assert [ref.dotted for ref in refs_of(expr)] == ["x", "y"]
 
 
+def test_the_references_of_a_formula_are_found_once_per_formula(monkeypatch):
+    """refs_of walks a formula node once (parsed formulas are frozen; the same condition is asked for in every block
+    that inherits it): again, it gives the same references, in a list of its own (a caller's change to one list
+    leaves the next as it was); another node of the same text is walked for itself."""
+    from perfdsl import linker
+
+    walked = []
+    original = linker.walk
+
+    def counting(expr):
+        walked.append(expr)
+        return original(expr)
+
+    monkeypatch.setattr(linker, "walk", counting)
+    expr = parse_value("model.heads / kv_heads + model.heads", "once")[0]
+    first = refs_of(expr)
+    assert [ref.dotted for ref in first] == ["model.heads", "kv_heads"]
+    first.clear()
+    again = refs_of(expr)
+    assert [ref.dotted for ref in again] == ["model.heads", "kv_heads"] and again is not first
+    assert walked == [expr]
+    other = parse_value("model.heads / kv_heads + model.heads", "twice")[0]
+    assert [ref.dotted for ref in refs_of(other)] == ["model.heads", "kv_heads"]
+    assert walked == [expr, other]
+
+
 def test_the_resolution_in_a_library_file_without_a_report_leaves_roles_open():
     program = load()
     link = Linker(program.blocks, None, known_roles={"model", "hardware", "workload", "report"})

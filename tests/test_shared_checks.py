@@ -546,3 +546,53 @@ def test_a_report_binding_the_blocks_of_an_earlier_one_but_the_latest_reuses_its
     assert program.check() == []
     assert {report for report, block, _ in inferred if block == "cost" and report is not None} == {"r1", "r2"}
     assert Program.load([], texts=texts).check() == []
+
+
+def test_the_requires_of_a_block_are_replayed_at_once_as_one_by_one(monkeypatch):
+    """constraints.check_requires without a report replays at once the `require` steps of a block whose records all
+    hold here (Sharing.replay_requires, CheckSession.requires_entry): the same constraints, in the same order, and
+    the same types, records and diagnostics as replaying them one by one (shared_step), for every library file
+    checked after the others in one session; there, every block's are replayed at once, and (type_cells having
+    typed every cell first) without replaying a record's items."""
+    from perfdsl.checker import Checker
+    from perfdsl.constraints import check_requires
+    from perfdsl.linker import Linker
+
+    monkeypatch.chdir(REPO)
+    session = CheckSession()
+    for file in LIBRARY:
+        Program.load([file], session=session).check()
+    at_once, replayed = [], []
+    original = shared_checks.Sharing.replay_requires
+    replay_record = shared_checks.Sharing._replay
+
+    def counting_replays(self, entry, typed=True):
+        replayed.append(entry)
+        return replay_record(self, entry, typed)
+
+    def counting(self, block):
+        found = original(self, block)
+        at_once.append(found is not None)
+        return found
+
+    for file in LIBRARY:
+        program = Program.load([file], session=session)
+        found = []
+        for replay in (counting, lambda self, block: None):          # at once, then one by one
+            monkeypatch.setattr(shared_checks.Sharing, "replay_requires", replay)
+            checker = Checker(program.blocks, program.sources, None,
+                              Linker(program.blocks, None, program._roles_of_reports()), session=session)
+            checker.type_cells(program.blocks.values())
+            replayed.clear()
+            monkeypatch.setattr(shared_checks.Sharing, "_replay", counting_replays)
+            applicable = check_requires(checker, program.blocks.values(), None)
+            monkeypatch.setattr(shared_checks.Sharing, "_replay", replay_record)
+            if replay is counting:
+                assert replayed == [], file
+            found.append(([(id(block), owner, id(require)) for block, owner, require in applicable],
+                          list(checker.types.items()), checker.reach, checker._entries,
+                          [d.render() for d in checker.diagnostics]))
+        assert found[0] == found[1], file
+    blocks_with_requires = sum(1 for file in LIBRARY for block in Program.load([file], session=session).blocks.values()
+                               if block.requires)
+    assert at_once == [True] * blocks_with_requires
