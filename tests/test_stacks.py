@@ -209,3 +209,22 @@ def test_sglang_sizes_its_static_memory_by_the_gpu_and_tp(tmp_path):
     row = got["h100_sxm5", 1]
     assert row["pool [byte]"] == pytest.approx(0.83 * h100 * 2**20 - row["weights [byte]"] - row["buffers [byte]"],
                                                rel=1e-12)
+
+
+def test_a_fixed_time_per_all_reduce_costs_the_same_at_every_tp(tmp_path):
+    """stack.allreduce_fixed: a time per all-reduce whatever tp (a one- or two-stage all-reduce, vLLM's custom one),
+    spread over the ring's 2 (tp - 1) steps, beside allreduce_latency per step. With allreduce_latency 0 us and 15 us
+    per all-reduce, Llama-3.1-70B's decode step spends 80 layers x 2 all-reduces x 15 us = 2.4 ms on latency at tp 2,
+    4 and 8 alike (the bytes over the ring are the difference with allreduce_fixed 0). Before, a per-all-reduce time
+    could only be written in a workload, as reports/published_mlc.perf does."""
+    (tmp_path / "r.perf").write_text(
+        f'import "{REPO}/costmodels/transformer_inference.perf"\n'
+        f'import "{REPO}/models/llama.perf"\n'
+        f'import "{REPO}/hardware/hopper.perf"\n'
+        'workload w extends inference { batch = 1; seq_len = 1024; output_len = 128; sweep tp = [2, 4, 8]; n_gpus = tp }\n'
+        'report r {\n    model = llama3_1_70b\n    hardware = h100_sxm5\n    stack = vllm\n'
+        '    precision = bf16\n    workload = w\n    show decode.allreduce_time in s as ar\n}\n')
+    program = perfdsl.load(tmp_path / "r.perf")
+    bytes_only = program.evaluate(overrides={"vllm.allreduce_latency": "0 us"}).column("ar")
+    fixed = program.evaluate(overrides={"vllm.allreduce_latency": "0 us", "vllm.allreduce_fixed": "15 us"}).column("ar")
+    assert (fixed - bytes_only).tolist() == pytest.approx([80 * 2 * 15e-6] * 3, rel=1e-9)
