@@ -362,3 +362,39 @@ def test_the_bundled_serving_report_limits_and_saturates():
         if r["saturated"] and (r["model"], r["hardware"], r["precision"]) not in first_saturated:
             first_saturated[r["model"], r["hardware"], r["precision"]] = r["request_rate [request/s]"]
     assert first_saturated["llama3_1_8b", "a100_80gb_sxm4", "bf16"] < first_saturated["llama3_1_8b", "h100_sxm5", "bf16"]
+
+
+def max_model_len_case(stack: str, max_model_len: str = "") -> dict:
+    """Qwen2.5-32B (max_position_embeddings 131,072) on one H100 SXM5, bf16: the pool, the configured length, fits."""
+    text = HEADER + 'import "models/qwen2.perf"\n' + f"""
+workload case extends serving_load {{
+    seq_len = 1024
+    output_len = 256
+    {max_model_len}
+}}
+report r {{
+    model = qwen2_5_32b
+    hardware = h100_sxm5
+    stack = {stack}
+    precision = bf16
+    workload = case
+    show memory.max_kv_tokens as pool, workload.max_model_len as max_model_len, memory.fits as fits
+}}
+"""
+    return perfdsl.load([], texts={"case.perf": text}).evaluate().records()[0]
+
+
+def test_vllm_refuses_a_max_model_len_its_pool_cannot_hold():
+    """vLLM refuses to start where its pool cannot hold one sequence of max_model_len tokens (vllm@001cabc
+    vllm/v1/core/kv_cache_utils.py, check_enough_kv_cache_memory), max_model_len defaulting to the model's
+    max_position_embeddings: Qwen2.5-32B's 131,072 on one H100, whose pool holds about 31k tokens, does not start;
+    --max-model-len at the pool's size (whole pages of 16) does, one token more (a page more) does not. SGLang starts
+    (it caps a request's length at the pool instead)."""
+    default = max_model_len_case("vllm")
+    pool = default["pool"]
+    assert default["max_model_len"] == 131072
+    assert pool < 131072 and pool % 16 == 0
+    assert not default["fits"]
+    assert max_model_len_case("vllm", f"max_model_len = {int(pool)}")["fits"]
+    assert not max_model_len_case("vllm", f"max_model_len = {int(pool) + 1}")["fits"]
+    assert max_model_len_case("sglang")["fits"]
