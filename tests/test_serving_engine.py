@@ -398,3 +398,25 @@ def test_vllm_refuses_a_max_model_len_its_pool_cannot_hold():
     assert max_model_len_case("vllm", f"max_model_len = {int(pool)}")["fits"]
     assert not max_model_len_case("vllm", f"max_model_len = {int(pool) + 1}")["fits"]
     assert max_model_len_case("sglang")["fits"]
+
+
+def test_sglang_running_requests_are_capped_by_its_request_pool_not_the_token_budget():
+    """SGLang runs its prefill batches apart from its decodes (enable_mixed_chunk False, sglang@469c63e server_args.py),
+    so chunked_prefill_size (8,192 on an H100) bounds prompt tokens only; its running requests are capped by its
+    request pool (sglang@001ccef model_runner_kv_cache_mixin.py, init_memory): floor(pool tokens / context_len x 512)
+    clamped to 2,048 .. 4,096, context_len being max_model_len (Llama-3.1-8B's 131,072 by default). 64-token prompts
+    and 64 generated tokens: vLLM's budget rule would give floor(8,192 x 64 / 127) = 4,128 below the pool's bound."""
+    shows = "engine.concurrency, engine.limit, memory.max_kv_tokens, engine_limits.by_kv_cache"
+    cells = "seq_len = 64; output_len = 64; num_requests = 10000"
+    default = evaluate(cells, shows, stack="sglang")
+    pool = one(default, "memory.max_kv_tokens")
+    assert one(default, "engine_limits.by_kv_cache") > 4128                      # the KV pool is not what binds
+    assert math.floor(pool / 131072 * 512) < 2048                                  # raised to the clamp's floor
+    assert (one(default, "engine.concurrency"), one(default, "engine.limit")) == (2048, "max_num_seqs")
+    # --context-length 8192: floor(pool / 8,192 x 512) is above 4,096, clamped to it (still below the KV bound)
+    short = evaluate(cells + "; max_model_len = 8192", shows, stack="sglang")
+    assert math.floor(pool / 8192 * 512) > 4096 and one(short, "engine_limits.by_kv_cache") > 4096
+    assert (one(short, "engine.concurrency"), one(short, "engine.limit")) == (4096, "max_num_seqs")
+    # --max-running-requests 3000: the pool holds the figure given
+    given = evaluate(cells + "; max_num_seqs = 3000", shows, stack="sglang")
+    assert (one(given, "engine.concurrency"), one(given, "engine.limit")) == (3000, "max_num_seqs")
