@@ -420,3 +420,19 @@ def test_sglang_running_requests_are_capped_by_its_request_pool_not_the_token_bu
     # --max-running-requests 3000: the pool holds the figure given
     given = evaluate(cells + "; max_num_seqs = 3000", shows, stack="sglang")
     assert (one(given, "engine.concurrency"), one(given, "engine.limit")) == (3000, "max_num_seqs")
+
+
+def test_a_saturated_online_run_holds_no_more_than_its_requests_and_names_the_bound():
+    """Llama-3.1-70B on four H200s (vLLM: max_num_seqs 1,024, the KV pool holding more), 1,024-token prompts, 256
+    generated, 16 requests/s, past capacity: a run of 1,000 requests has at most 1,000 in flight, the limit the
+    request count; of 2,000, the engine's 1,024 (max_num_seqs). The capacity is the engine's at that concurrency."""
+    text = report_text('serving_mode = "online"; seq_len = 1024; output_len = 256; request_rate = 16 request/s\n'
+                       '    sweep num_requests = [1000, 2000]; tp = 4; n_gpus = 4',
+                       "engine.concurrency, engine.limit, engine.saturated, engine_limits.by_kv_cache,"
+                       " engine_capacity.running")
+    text = text.replace("llama3_1_8b", "llama3_1_70b").replace("hardware = h100_sxm5", "hardware = h200_sxm")
+    rows = {r["num_requests"]: r for r in perfdsl.load([], texts={"case.perf": text}).evaluate().records()}
+    assert all(bool(r["engine.saturated"]) and r["engine_limits.by_kv_cache"] > 1024 for r in rows.values())
+    assert (rows[1000]["engine.concurrency"], rows[1000]["engine.limit"]) == (min(1024, 1000), "requests")
+    assert (rows[2000]["engine.concurrency"], rows[2000]["engine.limit"]) == (min(1024, 2000), "max_num_seqs")
+    assert rows[1000]["engine_capacity.running"] == 1000
