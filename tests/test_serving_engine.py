@@ -362,3 +362,77 @@ def test_the_bundled_serving_report_limits_and_saturates():
         if r["saturated"] and (r["model"], r["hardware"], r["precision"]) not in first_saturated:
             first_saturated[r["model"], r["hardware"], r["precision"]] = r["request_rate [request/s]"]
     assert first_saturated["llama3_1_8b", "a100_80gb_sxm4", "bf16"] < first_saturated["llama3_1_8b", "h100_sxm5", "bf16"]
+
+
+def max_model_len_case(stack: str, max_model_len: str = "") -> dict:
+    """Qwen2.5-32B (max_position_embeddings 131,072) on one H100 SXM5, bf16: the pool, the configured length, fits."""
+    text = HEADER + 'import "models/qwen2.perf"\n' + f"""
+workload case extends serving_load {{
+    seq_len = 1024
+    output_len = 256
+    {max_model_len}
+}}
+report r {{
+    model = qwen2_5_32b
+    hardware = h100_sxm5
+    stack = {stack}
+    precision = bf16
+    workload = case
+    show memory.max_kv_tokens as pool, workload.max_model_len as max_model_len, memory.fits as fits
+}}
+"""
+    return perfdsl.load([], texts={"case.perf": text}).evaluate().records()[0]
+
+
+def test_vllm_refuses_a_max_model_len_its_pool_cannot_hold():
+    """vLLM refuses to start where its pool cannot hold one sequence of max_model_len tokens (vllm@001cabc
+    vllm/v1/core/kv_cache_utils.py, check_enough_kv_cache_memory), max_model_len defaulting to the model's
+    max_position_embeddings: Qwen2.5-32B's 131,072 on one H100, whose pool holds about 31k tokens, does not start;
+    --max-model-len at the pool's size (whole pages of 16) does, one token more (a page more) does not. SGLang starts
+    (it caps a request's length at the pool instead)."""
+    default = max_model_len_case("vllm")
+    pool = default["pool"]
+    assert default["max_model_len"] == 131072
+    assert pool < 131072 and pool % 16 == 0
+    assert not default["fits"]
+    assert max_model_len_case("vllm", f"max_model_len = {int(pool)}")["fits"]
+    assert not max_model_len_case("vllm", f"max_model_len = {int(pool) + 1}")["fits"]
+    assert max_model_len_case("sglang")["fits"]
+
+
+def test_sglang_running_requests_are_capped_by_its_request_pool_not_the_token_budget():
+    """SGLang runs its prefill batches apart from its decodes (enable_mixed_chunk False, sglang@469c63e server_args.py),
+    so chunked_prefill_size (8,192 on an H100) bounds prompt tokens only; its running requests are capped by its
+    request pool (sglang@001ccef model_runner_kv_cache_mixin.py, init_memory): floor(pool tokens / context_len x 512)
+    clamped to 2,048 .. 4,096, context_len being max_model_len (Llama-3.1-8B's 131,072 by default). 64-token prompts
+    and 64 generated tokens: vLLM's budget rule would give floor(8,192 x 64 / 127) = 4,128 below the pool's bound."""
+    shows = "engine.concurrency, engine.limit, memory.max_kv_tokens, engine_limits.by_kv_cache"
+    cells = "seq_len = 64; output_len = 64; num_requests = 10000"
+    default = evaluate(cells, shows, stack="sglang")
+    pool = one(default, "memory.max_kv_tokens")
+    assert one(default, "engine_limits.by_kv_cache") > 4128                      # the KV pool is not what binds
+    assert math.floor(pool / 131072 * 512) < 2048                                  # raised to the clamp's floor
+    assert (one(default, "engine.concurrency"), one(default, "engine.limit")) == (2048, "max_num_seqs")
+    # --context-length 8192: floor(pool / 8,192 x 512) is above 4,096, clamped to it (still below the KV bound)
+    short = evaluate(cells + "; max_model_len = 8192", shows, stack="sglang")
+    assert math.floor(pool / 8192 * 512) > 4096 and one(short, "engine_limits.by_kv_cache") > 4096
+    assert (one(short, "engine.concurrency"), one(short, "engine.limit")) == (4096, "max_num_seqs")
+    # --max-running-requests 3000: the pool holds the figure given
+    given = evaluate(cells + "; max_num_seqs = 3000", shows, stack="sglang")
+    assert (one(given, "engine.concurrency"), one(given, "engine.limit")) == (3000, "max_num_seqs")
+
+
+def test_a_saturated_online_run_holds_no_more_than_its_requests_and_names_the_bound():
+    """Llama-3.1-70B on four H200s (vLLM: max_num_seqs 1,024, the KV pool holding more), 1,024-token prompts, 256
+    generated, 16 requests/s, past capacity: a run of 1,000 requests has at most 1,000 in flight, the limit the
+    request count; of 2,000, the engine's 1,024 (max_num_seqs). The capacity is the engine's at that concurrency."""
+    text = report_text('serving_mode = "online"; seq_len = 1024; output_len = 256; request_rate = 16 request/s\n'
+                       '    sweep num_requests = [1000, 2000]; tp = 4; n_gpus = 4',
+                       "engine.concurrency, engine.limit, engine.saturated, engine_limits.by_kv_cache,"
+                       " engine_capacity.running")
+    text = text.replace("llama3_1_8b", "llama3_1_70b").replace("hardware = h100_sxm5", "hardware = h200_sxm")
+    rows = {r["num_requests"]: r for r in perfdsl.load([], texts={"case.perf": text}).evaluate().records()}
+    assert all(bool(r["engine.saturated"]) and r["engine_limits.by_kv_cache"] > 1024 for r in rows.values())
+    assert (rows[1000]["engine.concurrency"], rows[1000]["engine.limit"]) == (min(1024, 1000), "requests")
+    assert (rows[2000]["engine.concurrency"], rows[2000]["engine.limit"]) == (min(1024, 2000), "max_num_seqs")
+    assert rows[1000]["engine_capacity.running"] == 1000

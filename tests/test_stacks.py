@@ -104,12 +104,15 @@ def test_an_engine_fits_only_with_room_for_kv_pages_in_its_pool(tmp_path):
     # pages: batch 1 fits. At batch 16 the activations of the logits of every position (the `inference` default)
     # take it past vLLM's share: no KV page, so vLLM would not start ("No available memory for the cache blocks"),
     # while eager transformers (no pool) holds batch 1 within the 85.52 GB. (With the total read as 80e9 byte, the
-    # pool was empty at batch 1 too.)
+    # pool was empty at batch 1 too.) The 2.6 GB hold a few thousand tokens, not one sequence of the model's 131,072
+    # positions, vLLM's default max_model_len, at which it refuses to start (memory.max_model_len_fits): the run sets
+    # --max-model-len 2048, room for its 1,024 + 128 tokens.
     (tmp_path / "r.perf").write_text(
         f'import "{REPO}/costmodels/transformer_inference.perf"\n'
         f'import "{REPO}/models/llama.perf"\n'
         f'import "{REPO}/hardware/hopper.perf"\n'
-        'workload w extends inference { sweep batch = [1, 16]; seq_len = 1024; output_len = 128 }\n'
+        'workload w extends inference {\n'
+        '    sweep batch = [1, 16]; seq_len = 1024; output_len = 128; max_model_len = 2048\n}\n'
         'report r {\n    model = llama3_1_70b\n    hardware = h100_sxm5\n    sweep stack = [vllm, hf_eager]\n'
         '    precision = fp8\n    workload = w\n'
         '    show memory.kv_pool in byte as pool, memory.non_kv in byte as non_kv, memory.peak in GB as peak,\n'
