@@ -199,6 +199,14 @@ _TABLE = [
               "a block that extends one with a zipped sweep writes the zipped sweep again whole (`sweep (tp, ep) = "
               "[...]`, which replaces it), or sweeps each name apart; a --set of one of its names is bad usage "
               "(exit status 2): bind a block that extends it with the tuples it takes"),
+    ErrorCode("shadowed-cell", "spec", _E,
+              "report '{report}' writes '{name}', a cell {kind} '{block}' (bound to '{role}') has too: the cost model "
+              "reads the {kind}'s ({value}), not the report's",
+              "a report's cell does not replace a bound block's: the rows would show the report's value while their "
+              "numbers follow the block's. To give the block's cell this value, bind a block that extends it "
+              "(`workload w extends fleet_grid { seq_len = 2048 }`, `workload = w`) or --set BLOCK.CELL=...; in a "
+              "zipped sweep that pairs it with a role, zip the role with such blocks; for a cell of the report's own, "
+              "give it another name"),
     ErrorCode("bad-sweep", "spec", _E, "a zipped sweep needs a list of {n}-tuples | each point of this zipped "
               "sweep is a tuple of {n} values",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),

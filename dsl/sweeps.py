@@ -26,6 +26,7 @@ from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
 from .range_values import range_points, range_steps, round12
 from .linker import Linker, Target, is_block_ref, refs_of, report_roles, shadows_block, source_items, walk
+from .shadowed_cells import shadowed_cells
 from .shown_axes import adopt_shown_units
 from .sweep_sources import factor_hint
 from .role_kinds import RoleErrors, misspelt_role_error, misspelt_roles, refused_bindings
@@ -109,6 +110,7 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             diagnostics.extend(exc.diagnostics)
     diagnostics.extend(rewritten.values())
     diagnostics.extend(duplicate_axes(origins, report, sources))
+    diagnostics.extend(shadowed_cells(report, ctx, blocks, sources))
     diagnostics.extend(_sweeps_among_swept_blocks(ctx, blocks, sources))
     if diagnostics:
         raise PerfError(refused + diagnostics + misspelt)

@@ -1063,7 +1063,13 @@ def test_a_bare_set_name_that_is_report_text_and_a_bound_cell_is_ambiguous(tmp_p
         "(the report's text)\n"
         "\n"
         "1 error\n")
-    assert cli.main(["eval", str(spec), "--set", "w.power_model=utilisation", "--format", "csv"]) == 0
+    # The note itself shadows the workload's cell the cost model reads (error[shadowed-cell], at the note); named
+    # otherwise, the bare name reaches the workload's choice.
+    assert cli.main(["eval", str(spec), "--set", "w.power_model=utilisation", "--format", "csv"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "error[shadowed-cell]: report 'r' writes 'power_model', a cell workload 'w' (bound to 'workload') has too")
+    spec.write_text(spec.read_text(encoding="utf-8").replace("{ power_model =", "{ power_note ="), encoding="utf-8")
+    assert cli.main(["eval", str(spec), "--set", "power_model=utilisation", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "2.0"
 
 
