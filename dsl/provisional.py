@@ -84,6 +84,7 @@ class CellShare:
     # swept stacks, one inheriting the other's line).
     read_as: list[str] = field(default_factory=list)
     peak: str = ""          # the point where the first metric's share is largest in size ("tp=8"; "" for one point)
+    meaning: str = ""       # what the cell is, from the comment of the block that declares it ("" where none)
 
     @property
     def setting(self) -> str:
@@ -304,7 +305,7 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
         read_as = sorted(f"{b}.{c}" for b, c in keys if (b, c) != key)
         read_as = ([found.name] if key in keys else []) + read_as if key not in keys or len(keys) > 1 else []
         peak = _point(box, varying, peaks[moved[0][0]]) if not zero else ""
-        shares.cells.append(CellShare(found, moved, one_percent, read_as, peak))
+        shares.cells.append(CellShare(found, moved, one_percent, read_as, peak, _meaning(program, found)))
     if not shares.cells and not shares.failed:
         return None         # none moves a shown metric (nor is read, in a branch of `if` that no point takes)
     shares.cells.sort(key=lambda c: (c.one_percent is not None, -c.largest))
@@ -337,6 +338,36 @@ def _point(box, varying: list[int], flat: int) -> str:
                 text = format_number(value.item() if hasattr(value, "item") else value)
             parts.append(f"{coord.name}={text}")
     return ", ".join(parts)
+
+
+def _meaning(program, marked: Marked) -> str:
+    """What a cell is, where the block that defines it overrides a block that declares or defines it with a comment
+    (stack_base's `allreduce_latency ... # provisional: the fixed time per ring step of a tensor-parallel collective
+    (2 (tp - 1) steps an all-reduce, ...), TensorRT-LLM's fit ...`): that comment's first part, up to its first `, `,
+    `; ` or `: ` outside parentheses, without the word `provisional`; of the first block in its lineage that writes it
+    (a base's declaration says what the cell is, an override in between why its value). "" where the block overrides
+    none, or the comment is empty."""
+    block = program.blocks.get(marked.block)
+    for name in reversed(block.lineage[1:] if block is not None else []):      # the block that declares it first
+        base = program.blocks.get(name)
+        if base is None or marked.cell not in base.cells or base.owner.get(marked.cell) != name:
+            continue
+        comment = program.sources.cell_comment(base.cells[marked.cell])
+        if not comment.strip():
+            continue
+        found = _MARK.match(comment)
+        if found is not None:
+            comment = found.group(1).strip()
+            if comment.startswith("("):         # `provisional (as vllm): ...`
+                comment = comment[comment.index(")") + 1:] if ")" in comment else ""
+            comment = comment.lstrip(" :-")
+        depth = 0
+        for at, char in enumerate(comment):
+            depth += (char == "(") - (char == ")")
+            if depth == 0 and comment[at:at + 2] in (", ", "; ", ": "):
+                return comment[:at].strip()
+        return comment.strip()
+    return ""
 
 
 def _numeric(checker, ctx, item: ir.ShowItem) -> bool:
@@ -464,8 +495,9 @@ def cell_line(share: CellShare) -> str:
         at = f" ({_percent(top)}% at {share.peak})" if share.peak and low != high else ""
         moves = f"{_range(low, high)} of {name}{at}"
     moves += _more(share.shares[1:])
+    what = f", {share.meaning}" if share.meaning and not marked.reason.startswith(share.meaning) else ""
     reason = _short(marked.reason)
-    return f"{marked.name} = {marked.written} ({_place(share)}): {moves}" + (f"; {reason}" if reason else "")
+    return f"{marked.name} = {marked.written}{what} ({_place(share)}): {moves}" + (f"; {reason}" if reason else "")
 
 
 def _zero_lines(cells: list[CellShare]) -> list[str]:

@@ -67,6 +67,32 @@ def test_the_note_names_each_provisional_cell_with_its_share(tmp_path, monkeypat
         "sets it for engine_v2 too, as it inherits it)\n\n")
 
 
+def test_a_cell_says_what_it_is_from_the_block_that_declares_it(tmp_path, monkeypatch, capsys):
+    spec = """\
+software base {
+    latency: s                    # the fixed time per ring step (2 (tp - 1) steps an all-reduce), one fit for all
+    kernel_time = 9 ms
+}
+software engine extends base {
+    latency = 1 ms                # provisional: another engine's fit; not measured here
+}
+costmodel step { time = stack.kernel_time + stack.latency }
+report r {
+    stack = engine
+    show step.time in ms as time
+}
+"""
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
+    # the declaration's first part (up to its first ', ' outside parentheses), then the reason's first clause;
+    # 1 ms of a 10 ms step: 10%
+    assert "  = note: engine.latency = 1 ms, the fixed time per ring step (2 (tp - 1) steps an all-reduce) " \
+           "(s.perf:6): 10% of time; another engine's fit\n" in err
+    # where the block that declares it marks it, its reason is what it is: said once
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": SPEC}, "eval", "s.perf")
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time (20% at " \
+           "stack=engine_v2); scheduler and sampler per step\n" in err
+
+
 def test_zero_cells_that_move_one_metric_alike_share_a_line(tmp_path, monkeypatch, capsys):
     spec = SPEC.replace("    graph_memory = 0 byte         # provisional (as step_overhead): not measured\n",
                         "    graph_memory = 0 byte         # provisional (as step_overhead): not measured\n"
@@ -211,7 +237,9 @@ def test_a_library_report_names_vllms_step_overhead(monkeypatch, capsys):
     lines = (ROOT / "software" / "stacks.perf").read_text(encoding="utf-8").splitlines()
     line = 1 + next(i for i, text in enumerate(lines) if text.startswith("    step_overhead = 1 ms")
                     and "scheduler, sampler" in text)
-    assert f"  = note: vllm.step_overhead = 1 ms (software/stacks.perf:{line}): " in note
+    # stack_base declares what the cell is; vllm's line says why its value is provisional
+    assert f"  = note: vllm.step_overhead = 1 ms, engine cost per step (scheduler, sampling, detokenise, Python) " \
+           f"(software/stacks.perf:{line}): " in note
     assert "% of tpot" in note.split("vllm.step_overhead")[1].splitlines()[0]
     assert "share: value x d(metric)" not in note     # the definition is in the docs and the workbook's About sheet
 
@@ -251,3 +279,8 @@ def test_the_all_reduce_latency_of_vllm_is_named_with_its_share_of_a_tp_8_step(m
     line = next(text for text in err.splitlines() if "vllm.allreduce_latency = 13.5543 us" in text)
     assert f"0-{100 * share:.2g}% of tpot ({100 * share:.2g}% at tp=8)" in line, line
     assert len(err.split("\n\n")[0].splitlines()) <= 7      # one line a cell that moves a metric; no definition
+    # what the cell is, from stack_base's declaration: a time per ring step, 2 (tp - 1) of them an all-reduce
+    assert line.split(" (software/stacks.perf:")[0] == (
+        "    = note: vllm.allreduce_latency = 13.5543 us, the fixed time per ring step of a tensor-parallel collective "
+        "(2 (tp - 1) steps an all-reduce, costmodels/tensor_plan.perf)")
+
