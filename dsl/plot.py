@@ -257,7 +257,8 @@ def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], 
     name, labels = along
     finite = [i for i in range(len(labels)) if np.isfinite(x[i]) and np.isfinite(y[i])]
     for i in (finite[:1] + finite[-1:]) if len(finite) > 1 else finite:
-        ax.annotate(labels[i] if "=" in labels[i] else f"{name}={labels[i]}", (x[i], y[i]), xytext=(4, 4), textcoords="offset points", fontsize=7,
+        ax.annotate(labels[i] if "=" in labels[i] else f"{name}={labels[i]}", (x[i], y[i]), xytext=(4, 4),
+                    textcoords="offset points", fontsize=7,
                     color=colour)
 
 

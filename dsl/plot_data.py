@@ -485,8 +485,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         others = ", ".join(c.name for c in x_axis.coords if c is not x_coord)
         x_label = _zipped_title(x_axis, x_coord) if categorical else \
             f"{x_label}, zipped with {others}: points not joined"
-    title = f"{metric_title(column.name, '')} per {_zipped_title(x_axis, x_coord) if zipped_x and categorical else x_coord.name}" \
-        if x_coord is not None else y_label
+    x_named = (_zipped_title(x_axis, x_coord) if zipped_x and categorical else x_coord.name) if x_coord else ""
+    title = f"{metric_title(column.name, '')} per {x_named}" if x_coord is not None else y_label
     all_x = x_values
     if x_metric is not None:
         x_label = metric_title(x_metric.name, x_metric.unit)
@@ -517,7 +517,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
                       x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
-                      along=(_zipped_title(x_axis, x_coord), x_labels) if x_metric is not None and x_coord is not None else None,
+                      along=(_zipped_title(x_axis, x_coord), x_labels)
+                      if x_metric is not None and x_coord is not None else None,
                       defaulted=[a.name for a in held_axes if a.name in defaulted],
                       checks=[name for name in false_at if name in checks],
                       run_points=len(slots) if slots is not None and whose == "runs" else None,

@@ -118,7 +118,8 @@ def test_a_cell_defined_again_by_set_or_dash_dash_set_is_not_provisional(tmp_pat
     spec = SPEC.replace("graph_memory = 0 byte         # provisional (as step_overhead): not measured",
                         "graph_memory = 0 byte")
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
-    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time" in err       # as written: provisional
+    # as written: provisional
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time" in err
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf",
                     "--set", "engine.step_overhead=2ms")
     assert err == ""
@@ -135,7 +136,7 @@ def test_a_cell_read_only_in_a_branch_no_point_takes_is_not_named(tmp_path, monk
                         f"graphs = true\n    time = {read_if_no_graphs}")
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
     assert "step_overhead = 1 ms (" not in err and "moving no" not in err
-    assert "engine.graph_memory = 0 byte (s.perf:4, read as engine and engine_v2)" in err          # still read by memory
+    assert "engine.graph_memory = 0 byte (s.perf:4, read as engine and engine_v2)" in err     # still read by memory
 
 
 def test_a_cell_read_but_moving_nothing_is_named_without_a_share(tmp_path, monkeypatch, capsys):
