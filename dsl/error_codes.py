@@ -449,10 +449,11 @@ _TABLE = [
     ErrorCode("in-sample", "runs", _N, "errors on the runs calibration '{name}' was fitted on are in-sample: the fit "
               "saw them, so they do not test the model", "the held-out errors: `perfdsl calibrate --residuals` with "
               "the command in the calibration's header; costmodels/README.md"),
-    ErrorCode("provisional", "evaluation", _N, "{metrics} rest in part on cells marked provisional: values of the "
-              "right order that no source gives", "each note names a cell (`BLOCK.CELL = VALUE (FILE:LINE)`), its "
-              "share of each metric it moves (value x d(metric)/d(value) / metric, over the points shown or a sample "
-              "of them) and its reason; `perfdsl explain` marks it in a metric's tree. Replace it by a fit on "
+    ErrorCode("provisional", "evaluation", _N, "{metrics} rest in part on {count} cells marked provisional, values of "
+              "the right order that no source gives", "each note names a cell (`BLOCK.CELL = VALUE (FILE:LINE)`), "
+              "the range of its share of the metric it moves most (value x d(metric)/d(value) / metric, over the "
+              "points shown or a sample of them) with the point where it is largest, and its reason; `perfdsl "
+              "explain` marks it in a metric's tree. Replace it by a fit on "
               "measured runs (`perfdsl calibrate`, whose file `set`s it) or by your own value (`--set`): a cell "
               "defined again is no longer provisional (docs/LANGUAGE.md, Provisional cells)"),
     ErrorCode("unmatched-metric", "runs", _W, "the runs' metric '{name}' matches no metric the report shows, so it is "

@@ -65,8 +65,8 @@ def frame_column(pandas, values: np.ndarray):
 
 def to_xarray(result: "Result", display: bool = False, keep_invalid: bool = False):
     """A Dataset over the whole sweep (before any question: its answer is answer_to_xarray's): one dimension per
-    axis (a zipped axis is one dimension with several coordinates), one variable per shown cell (a shown axis of the
-    report is its coordinate: shown_axes.py), `valid` where the
+    axis (a zipped axis is one dimension indexed by a MultiIndex of its coordinates: `ds.sel(tp=8, ep=8)`), one
+    variable per shown cell (a shown axis of the report is its coordinate: shown_axes.py), `valid` where the
     report has constraints. Variables and numeric coordinates are SI, or in their shown units with `display`;
     attrs["units"] says which. A count axis (numbers without a unit) keeps integer coordinates, as to_pandas'
     columns.
@@ -120,19 +120,37 @@ def variable_name(column, *taken) -> str:
     return name
 
 
-def _axis_coords(axes, display: bool) -> dict:
+def _axis_coords(axes, display: bool):
     """xarray coordinates of `axes`, each along its axis's dimension: numbers in SI (or shown units with
-    `display`; integers where the axis is written so), with attrs["units"]; text and roles as they are."""
-    coords = {}
+    `display`; integers where the axis is written so), with attrs["units"]; text and roles as they are. A zipped
+    axis (`sweep (tp, ep) = [(2, 1), (8, 8)]`) is one dimension indexed by a pandas MultiIndex of its coordinates
+    (xarray.Coordinates.from_pandas_multiindex), so `ds.sel(tp=8, ep=8)` selects by both names; plain coordinates
+    along one dimension would each be an index, which `sel` refuses ("more than one index")."""
+    xarray = require("xarray", "notebook")
+    pandas = require("pandas", "notebook")
+    plain: dict = {}
+    zipped = []
     for axis in axes:
+        levels = {}
         for coord in axis.coords:
             if coord.kind == "num":
                 values = np.asarray(coord.display_values() if display else coord.values)
                 if coord.integral:            # as the rows write it (decided over the whole axis)
                     values = values.astype(np.int64)
-                coords[coord.name] = (axis.name, values, {"units": _coord_unit(coord, display)})
+                levels[coord.name] = (values, {"units": _coord_unit(coord, display)})
             else:
-                coords[coord.name] = (axis.name, np.asarray(coord.values))
+                levels[coord.name] = (np.asarray(coord.values), {})
+        if len(levels) == 1:
+            name, (values, attrs) = next(iter(levels.items()))
+            plain[name] = (axis.name, values, attrs) if attrs else (axis.name, values)
+            continue
+        index = pandas.MultiIndex.from_arrays([values for values, _ in levels.values()], names=list(levels))
+        zipped.append((xarray.Coordinates.from_pandas_multiindex(index, axis.name), levels))
+    coords = xarray.Coordinates(plain)
+    for multi, levels in zipped:
+        coords = coords.assign(multi)
+        for name, (_, attrs) in levels.items():
+            coords[name].attrs.update(attrs)
     return coords
 
 

@@ -120,7 +120,8 @@ def metric_figure(view: MetricView):
                 size = 7
             else:
                 x = np.asarray(series.x, dtype=float)
-                ax.plot(x, holding, marker="o", markersize=4, linewidth=1.6, color=colour)
+                ax.plot(x, holding, marker="o", markersize=4 if view.joined else 6, linewidth=1.6, color=colour,
+                        linestyle="-" if view.joined else "none")
                 size = 6
             if failing.any():
                 ax.plot(x[failing], series.estimated[failing], linestyle="none", marker="o", markersize=size,
@@ -171,7 +172,7 @@ def metric_figure(view: MetricView):
               all(s.failing is not None and not (np.isfinite(s.estimated) & ~s.failing).any()
                   for p in view.panels if i < len(p.series) for s in [p.series[i]])}
     handles = [Line2D([], [], color=_colour(i), marker="o",
-                      linestyle="-" if not view.categorical and i not in failed else "none",
+                      linestyle="-" if not view.categorical and view.joined and i not in failed else "none",
                       markerfacecolor="none" if i in failed else None,
                       label=f"{s.label}: {checks} at every point" if i in failed else s.label)
                for i, s in enumerate(view.panels[0].series) if i not in empty] if series_count > 1 else []
@@ -251,11 +252,13 @@ def _fit_y(axes, view: MetricView) -> None:
 
 
 def _label_ends(ax, x: np.ndarray, y: np.ndarray, along: tuple[str, list[str]], colour) -> None:
-    """Name the first and last point of a curve traced along an axis ("batch=1", "batch=256")."""
+    """Name the first and last point of a curve traced along an axis ("batch=1", "batch=256"; a zipped axis's labels
+    name their tuple already: "tp=2, ep=1")."""
     name, labels = along
     finite = [i for i in range(len(labels)) if np.isfinite(x[i]) and np.isfinite(y[i])]
     for i in (finite[:1] + finite[-1:]) if len(finite) > 1 else finite:
-        ax.annotate(f"{name}={labels[i]}", (x[i], y[i]), xytext=(4, 4), textcoords="offset points", fontsize=7,
+        ax.annotate(labels[i] if "=" in labels[i] else f"{name}={labels[i]}", (x[i], y[i]), xytext=(4, 4),
+                    textcoords="offset points", fontsize=7,
                     color=colour)
 
 

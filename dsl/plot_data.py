@@ -88,6 +88,7 @@ class MetricView:
     left_out: str = ""                                   # "3 of 6 points: where batch <= 4"
     # Where the default series axis has more values than MAX_SERIES: which of them are drawn, and how to pick others
     series_note: str = ""                                # "16 of 30 models drawn, the first with points: ..."
+    joined: bool = True     # a numeric x's points joined by a line; not over one name of a long zipped axis
 
     @property
     def has_measured(self) -> bool:
@@ -173,6 +174,21 @@ def _labels_of(result: Result, coord) -> list[str]:
                     return names
         return [str(v) for v in coord.values.tolist()]
     return [format_coord(coord, i) for i in range(len(coord.values))]
+
+
+def _point_labels(result: Result, axis, coord) -> list[str]:
+    """Labels of an axis's values in a legend or on a panel: `tp=2` (a role's block alone: `vllm`); a zipped axis by
+    its whole tuple, `tp=2, ep=1`, whichever of its names is drawn (tp alone would name (2, 1) and (2, 2) alike)."""
+    if len(axis.coords) > 1:
+        each = [[f"{c.name}={label}" for label in _labels_of(result, c)] for c in axis.coords]
+        return [", ".join(parts) for parts in zip(*each)]
+    labels = _labels_of(result, coord)
+    return labels if coord.kind == "role" else [f"{coord.name}={label}" for label in labels]
+
+
+def _zipped_title(axis, coord) -> str:
+    """A drawn axis's name in a title: its coordinate's, or a zipped axis's names (`(tp, ep)`)."""
+    return f"({', '.join(c.name for c in axis.coords)})" if len(axis.coords) > 1 else coord.name
 
 
 def _literal_text(block, cell_name: str) -> str | None:
@@ -338,6 +354,8 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
     x_axis, x_coord = chosen.get("x", (None, None))
     categorical = (x_coord is None or x_coord.kind != "num") and x_metric is None
     x_labels = _labels_of(result, x_coord) if x_coord is not None else [result.report]
+    if x_metric is not None and x_axis is not None and len(x_axis.coords) > 1:
+        x_labels = _point_labels(result, x_axis, x_coord)      # a curve's ends named by their tuples
     x_values = list(range(len(x_labels))) if categorical or x_coord is None else x_coord.display_values().tolist()
     x_array = x_measured = None
     if x_metric is not None:
@@ -410,26 +428,44 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
         if "series" not in chosen:
             return [one(column.name, positions)]
         axis, coord = chosen["series"]
-        labels = _labels_of(result, coord)
-        if coord.kind != "role":               # "tp=2" rather than a bare "2" in the legend
-            labels = [f"{coord.name}={label}" for label in labels]
+        labels = _point_labels(result, axis, coord)      # "tp=2" rather than a bare "2"; "tp=2, ep=1" if zipped
         return [one(labels[i], {**positions, axis.index: i}) for i in range(axis.length)]
 
     if "panels" in chosen:
         axis, coord = chosen["panels"]
-        labels = _labels_of(result, coord)
+        labels = _point_labels(result, axis, coord)
         # A panel with no point to draw is left out: no run's or answer's point, or none a `where` leaves in (all
         # of them where none has one: the error below says there is nothing to draw).
         kept = [i for i in range(axis.length)
                 if (any(key[drawn_axes.index(axis.index)] == i for key in slots) if slots is not None else
                     not result.ctx.report.wheres or shown[_region(result, {**fix, axis.index: i})].any())]
-        panel_list = [Panel(f"{coord.name}={labels[i]}", series_of({axis.index: i}))
+        panel_list = [Panel(labels[i] if coord.kind != "role" else f"{coord.name}={labels[i]}",
+                            series_of({axis.index: i}))
                       for i in (kept or range(axis.length))]
     else:
         panel_list = [Panel("", series_of({}))]
     series_note, series_drawn = "", None
     if too_many:
         series_drawn, series_note = _first_series(panel_list, rows_at, *chosen["series"])
+    zipped_x, joined = False, True
+    if x_metric is None and x_axis is not None and len(x_axis.coords) > 1 and not categorical:
+        # x over one name of a zipped axis (tp of (tp, ep) = [(2, 1), (2, 2), (4, 1), ...]) whose value repeats among
+        # the points drawn: a line over tp would join (2, 1) to (2, 2) at one x and jump where ep changes. Each tuple
+        # is a category, named whole ("tp=2, ep=1"); past MAX_PANELS of them (a table of runs) the labels would not
+        # read, so x stays the name's numbers, the points not joined, and the x label names the axis it is zipped in.
+        drawn = np.logical_or.reduce([np.isfinite(line.estimated) | (np.isfinite(line.measured) if line.measured
+                                      is not None else False) for panel in panel_list for line in panel.series])
+        at = x_coord.values[np.flatnonzero(drawn)].tolist()
+        if len(set(at)) < len(at):
+            zipped_x = True
+            if int(drawn.sum()) <= MAX_PANELS:
+                categorical, x_values = True, list(range(x_axis.length))
+                x_labels = _point_labels(result, x_axis, x_coord)
+                for panel in panel_list:
+                    for line in panel.series:
+                        line.x = x_values
+            else:
+                joined = False
     if x_metric is None and x_axis is not None:
         along_x = np.logical_or.reduce(rows_at)
         if whose == "answer" and points is not None and result.rows.missing.any():
@@ -445,16 +481,22 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                                  for p in panel_list for s in p.series])
     y_label = metric_title(column.name, column.unit)
     x_label = _axis_title(x_coord) if x_coord is not None else ""
-    title = f"{metric_title(column.name, '')} per {x_coord.name}" if x_coord is not None else y_label
+    if zipped_x:
+        others = ", ".join(c.name for c in x_axis.coords if c is not x_coord)
+        x_label = _zipped_title(x_axis, x_coord) if categorical else \
+            f"{x_label}, zipped with {others}: points not joined"
+    x_named = (_zipped_title(x_axis, x_coord) if zipped_x and categorical else x_coord.name) if x_coord else ""
+    title = f"{metric_title(column.name, '')} per {x_named}" if x_coord is not None else y_label
     all_x = x_values
     if x_metric is not None:
         x_label = metric_title(x_metric.name, x_metric.unit)
         title = f"{metric_title(column.name, '')} against {metric_title(x_metric.name, '')}"
         if x_coord is not None:
-            title += f" over {x_coord.name}"
+            title += f" over {_zipped_title(x_axis, x_coord)}"
         all_x = [v for p in panel_list for s in p.series for v in s.x]
     if "series" in chosen:
-        title += f" and {chosen['series'][1].name}" if x_metric is None else f", per {chosen['series'][1].name}"
+        named = _zipped_title(*chosen["series"])
+        title += f" and {named}" if x_metric is None else f", per {named}"
     region = _region(result, fix)
     drawn_count = len(slots) if slots is not None else None
     if series_drawn is not None:
@@ -475,11 +517,13 @@ def metric_view(result: Result, comparison=None, *, y: str | None = None, x: str
                       categories=x_labels if categorical else [], panels=panel_list, held=held,
                       title=f"{result.report}: {title}",
                       x_log=(not categorical) and spans_decades(all_x), y_log=spans_decades(everything),
-                      along=(x_coord.name, x_labels) if x_metric is not None and x_coord is not None else None,
+                      along=(_zipped_title(x_axis, x_coord), x_labels)
+                      if x_metric is not None and x_coord is not None else None,
                       defaulted=[a.name for a in held_axes if a.name in defaulted],
                       checks=[name for name in false_at if name in checks],
                       run_points=len(slots) if slots is not None and whose == "runs" else None,
-                      answer=slots is not None and whose == "answer", left_out=omitted, series_note=series_note)
+                      answer=slots is not None and whose == "answer", left_out=omitted, series_note=series_note,
+                      joined=joined)
     if not np.isfinite(everything).any():
         raise UsageError(error("bad-plot", f"'{column.name}' has no finite value at the points chosen",
                                hints=[f"held at: {held}" if held else "choose other points with --at"]

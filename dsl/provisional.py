@@ -14,7 +14,9 @@ found by evaluating the shown cells again with the cell 1% larger (FACTOR) over 
 evenly spaced), and given as the range over those points. A cell that is 0 has no share (0 at its value); it is tried
 with a small amount added (PROBES), to say the amount of it that would move a metric by 1%. A cell read only in a
 branch of `if` that no sampled point takes is not named (the evaluation does not compute it); one read but moving no
-metric (under a `max` it does not win there) is named on one line of its own, without a share.
+metric (under a `max` it does not win there) is named in the headline, without a share. The console gives a line a
+cell: the range of its share of the metric it moves most, with the point where that is largest, and a count of the
+others; the workbook gives the same lines with the definition of a share and the points read (HOW).
 
 The evaluations run on a box of the sweep (chunks.box_context) with a fresh Evaluator whose constants leave out every
 cell downstream of the provisional ones, so the note costs a few evaluations of at most BOX_POINTS points however
@@ -77,12 +79,23 @@ class CellShare:
     marked: Marked
     shares: list[tuple[str, float, float]]
     one_percent: str | None = None
-    read_as: list[str] = field(default_factory=list)    # the cell as the blocks that inherit it, where only they read it
+    # The cell as the blocks that read it, where that is not just the block that defines it: `trtllm.kernel_overhead`
+    # (only a block that inherits it reads it), or several (`vllm.allreduce_latency`, `sglang.allreduce_latency`:
+    # swept stacks, one inheriting the other's line).
+    read_as: list[str] = field(default_factory=list)
+    peak: str = ""          # the point where the first metric's share is largest in size ("tp=8"; "" for one point)
+    meaning: str = ""       # what the cell is, from the comment of the block that declares it ("" where none)
 
     @property
     def setting(self) -> str:
         """The name to --set it by: as it is read (`trtllm.kernel_overhead`), or as it is defined."""
         return self.read_as[0] if len(self.read_as) == 1 else self.marked.name
+
+    @property
+    def also_sets(self) -> list[str]:
+        """The blocks besides the one --set names whose reading of the cell that --set changes too (they inherit it)."""
+        named = self.setting.partition(".")[0]
+        return [name.partition(".")[0] for name in self.read_as if name.partition(".")[0] != named]
 
     @property
     def largest(self) -> float:
@@ -254,6 +267,7 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
         return evaluator, [np.broadcast_to(value, box.shape).reshape(-1)[points].astype(float) for value in values]
 
     base_evaluator, base = evaluate()
+    varying = _varying(box, points)
     # A cell only a branch of `if` that no sampled point takes reads was not computed: the metrics do not rest on it.
     computed = {(block_name, name) for block_name, name, _ in base_evaluator.memo}
     shares = Shares(sample=words, report_file=ctx.report.file, report=ctx.report.name,
@@ -269,7 +283,7 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
         except PerfError:
             shares.failed.append(found)
             continue
-        moved, named = [], set()
+        moved, named, peaks = [], set(), {}
         for item, before, after in zip(items, base, changed):
             ok = np.isfinite(before) & np.isfinite(after) & (before != 0)
             if item.name in named or not ok.any() or (after[ok] == before[ok]).all():
@@ -278,6 +292,7 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
             relative = (after[ok] - before[ok]) / before[ok]
             share = relative if zero else relative / (FACTOR - 1)
             moved.append((item.name, float(share.min()), float(share.max())))
+            peaks[item.name] = int(points[np.flatnonzero(ok)[int(np.abs(share).argmax())]])
         if not moved:
             shares.unmoved.append(found)
             continue
@@ -286,12 +301,73 @@ def shares_of(program, report: str | None, shown=None, shown_words: str = "point
         if zero:            # linear in a small amount: the amount that moves the most sensitive metric by 1%
             vtype = checker.types.get(next(iter(keys)))
             one_percent = _quantity(added * 0.01 / max(abs(moved[0][1]), abs(moved[0][2])), getattr(vtype, "dim", None))
-        read_as = sorted(f"{b}.{c}" for b, c in keys) if key not in keys else []     # only blocks that inherit it
-        shares.cells.append(CellShare(found, moved, one_percent, read_as))
+        # Read as blocks other than the one defining it: only blocks that inherit it, or several (the definer first).
+        read_as = sorted(f"{b}.{c}" for b, c in keys if (b, c) != key)
+        read_as = ([found.name] if key in keys else []) + read_as if key not in keys or len(keys) > 1 else []
+        peak = _point(box, varying, peaks[moved[0][0]]) if not zero else ""
+        shares.cells.append(CellShare(found, moved, one_percent, read_as, peak, _meaning(program, found)))
     if not shares.cells and not shares.failed:
         return None         # none moves a shown metric (nor is read, in a branch of `if` that no point takes)
     shares.cells.sort(key=lambda c: (c.one_percent is not None, -c.largest))
     return shares
+
+
+def _varying(box, points) -> list[int]:
+    """The axes of `box` whose coordinate differs among the flat `points` (those a point is named by)."""
+    if not box.shape or len(points) < 2:
+        return []
+    index = np.unravel_index(np.asarray(points), box.shape)
+    return [axis for axis, at in enumerate(index) if len(np.unique(at)) > 1]
+
+
+def _point(box, varying: list[int], flat: int) -> str:
+    """A point of `box` (flat index) by the coordinates of the `varying` axes: "tp=8", "stack=vllm, tp=8"; every
+    coordinate of a zipped axis ("tp=8, ep=8")."""
+    from .render import format_number
+
+    if not varying:
+        return ""
+    index = np.unravel_index(flat, box.shape)
+    parts = []
+    for axis in varying:
+        for coord in box.axes[axis].coords:
+            value = coord.values[index[axis]]
+            if coord.kind == "num":
+                text = format_number(float(value) / coord.scale, 4) + (f" {coord.unit}" if coord.unit else "")
+            else:
+                text = format_number(value.item() if hasattr(value, "item") else value)
+            parts.append(f"{coord.name}={text}")
+    return ", ".join(parts)
+
+
+def _meaning(program, marked: Marked) -> str:
+    """What a cell is, where the block that defines it overrides a block that declares or defines it with a comment
+    (stack_base's `allreduce_latency ... # provisional: the fixed time per ring step of a tensor-parallel collective
+    (2 (tp - 1) steps an all-reduce, ...), TensorRT-LLM's fit ...`): that comment's first part, up to its first `, `,
+    `; ` or `: ` outside parentheses, without the word `provisional`; of the first block in its lineage that writes it
+    (a base's declaration says what the cell is, an override in between why its value). "" where the block overrides
+    none, or the comment is empty."""
+    block = program.blocks.get(marked.block)
+    for name in reversed(block.lineage[1:] if block is not None else []):      # the block that declares it first
+        base = program.blocks.get(name)
+        if base is None or marked.cell not in base.cells or base.owner.get(marked.cell) != name:
+            continue
+        comment = program.sources.cell_comment(base.cells[marked.cell])
+        if not comment.strip():
+            continue
+        found = _MARK.match(comment)
+        if found is not None:
+            comment = found.group(1).strip()
+            if comment.startswith("("):         # `provisional (as vllm): ...`
+                comment = comment[comment.index(")") + 1:] if ")" in comment else ""
+            comment = comment.lstrip(" :-")
+        depth = 0
+        for at, char in enumerate(comment):
+            depth += (char == "(") - (char == ")")
+            if depth == 0 and comment[at:at + 2] in (", ", "; ", ": "):
+                return comment[:at].strip()
+        return comment.strip()
+    return ""
 
 
 def _numeric(checker, ctx, item: ir.ShowItem) -> bool:
@@ -386,47 +462,98 @@ def _short(reason: str) -> str:
     return reason.split("; ")[0]
 
 
-def cell_line(share: CellShare) -> str:
-    """One cell's line: its name, value and place, what it moves by how much (the largest first), its reason."""
+def _place(share: CellShare) -> str:
+    """Where a cell is defined, and how it is read where not just as that block: `software/stacks.perf:172`,
+    `..., read as trtllm.kernel_overhead`, `..., read as vllm and sglang`."""
     marked = share.marked
-    place = f"{marked.location.file}:{marked.location.line}" + (
-        f", read as {', '.join(share.read_as)}" if share.read_as else "")
-    shown = share.shares[:MAX_METRICS]
-    moves = ", ".join(f"{_range(low, high)} of {name}" for name, low, high in shown)
-    if len(share.shares) > MAX_METRICS:
-        rest = share.shares[MAX_METRICS:]
-        most = max(max(abs(low), abs(high)) for _, low, high in rest)
-        moves += f", and {len(rest)} more metric{'s' if len(rest) != 1 else ''} (at most {_percent(most)}%)"
+    place = f"{marked.location.file}:{marked.location.line}"
+    if len(share.read_as) == 1:
+        return f"{place}, read as {share.read_as[0]}"
+    if share.read_as:
+        blocks = [name.partition(".")[0] for name in share.read_as]
+        return f"{place}, read as {', '.join(blocks[:-1])} and {blocks[-1]}"
+    return place
+
+
+def _more(rest: list[tuple[str, float, float]]) -> str:
+    """", and 3 more metrics (at most 41%)" of the metrics after the first."""
+    if not rest:
+        return ""
+    most = max(max(abs(low), abs(high)) for _, low, high in rest)
+    return f", and {len(rest)} more metric{'s' if len(rest) != 1 else ''} (at most {_percent(most)}%)"
+
+
+def cell_line(share: CellShare) -> str:
+    """One cell's line: its name, value and place, its range of share of the metric it moves most, with the point
+    where that is largest, a count of the others, and the first clause of its reason."""
+    marked = share.marked
+    name, low, high = share.shares[0]
     if share.one_percent is not None:
-        names = [name for name, _, _ in share.shares]
-        moves = f"0 at its value; {share.one_percent} would move {names[0]} by 1%" + (
-            f" (and {', '.join(names[1:MAX_METRICS])}{' ...' if len(names) > MAX_METRICS else ''} less)"
-            if len(names) > 1 else "")
+        moves = f"{share.one_percent} would move {name} by 1%"
+    else:
+        top = high if abs(high) >= abs(low) else low
+        at = f" ({_percent(top)}% at {share.peak})" if share.peak and low != high else ""
+        moves = f"{_range(low, high)} of {name}{at}"
+    moves += _more(share.shares[1:])
+    what = f", {share.meaning}" if share.meaning and not marked.reason.startswith(share.meaning) else ""
     reason = _short(marked.reason)
-    return f"{marked.name} = {marked.written} ({place}): {moves}" + (f"; {reason}" if reason else "")
+    return f"{marked.name} = {marked.written}{what} ({_place(share)}): {moves}" + (f"; {reason}" if reason else "")
 
 
-def _lines(shares: Shares) -> list[str]:
-    lines = [cell_line(share) for share in shares.cells[:MAX_CELLS]]
+def _zero_lines(cells: list[CellShare]) -> list[str]:
+    """The lines of cells that are 0: one a cell, or one for those of one value that move the same metric by 1% with
+    the same amount (`vllm.cuda_graph_memory, vllm.framework_overhead = 0 byte (...:193, 194): 181 MB of either would
+    move memory by 1%`)."""
+    groups: dict[tuple, list[CellShare]] = {}
+    for share in cells:
+        key = (share.marked.written, share.one_percent, share.shares[0][0], share.marked.location.file,
+               tuple(name.partition(".")[0] for name in share.read_as), len(share.shares))
+        groups.setdefault(key, []).append(share)
+    lines = []
+    for (written, amount, metric, file, _, _), group in groups.items():
+        if len(group) == 1:
+            lines.append(cell_line(group[0]))
+            continue
+        group.sort(key=lambda share: share.marked.location.line)          # in the order they are written
+        first = group[0]
+        names = ", ".join(share.marked.name for share in group)
+        lines_at = ", ".join(str(share.marked.location.line) for share in group)
+        place = _place(first).replace(f"{file}:{first.marked.location.line}", f"{file}:{lines_at}", 1)
+        either = "either" if len(group) == 2 else "any of them"
+        lines.append(f"{names} = {written} ({place}): {amount} of {either} would move {metric} by 1%"
+                     + _more(first.shares[1:]))
+    return lines
+
+
+def _lines(shares: Shares, console: bool = True) -> list[str]:
+    """The note's lines: a cell with a share a line, the largest first, then the cells that are 0, then those whose
+    changed value could not be evaluated; on the console, the points the shares are read over where they are a
+    sample, not every point shown (the workbook says the points and how a share is found, HOW, in any case)."""
+    cells = shares.cells[:MAX_CELLS]
+    lines = [cell_line(share) for share in cells if share.one_percent is None]
+    lines += _zero_lines([share for share in cells if share.one_percent is not None])
     if len(shares.cells) > MAX_CELLS:
         lines.append(f"{len(shares.cells) - MAX_CELLS} more provisional cells move them less")
-    if shares.unmoved:
-        lines.append("read, but moving no shown metric at these points: "
-                     + ", ".join(f"{m.name} = {m.written}" for m in shares.unmoved))
     if shares.failed:
         lines.append("not tried (their changed value cannot be evaluated): " + ", ".join(m.name for m in shares.failed))
+    if console and not shares.sample.startswith("the "):
+        lines.append(f"shares over {shares.sample}")
     return lines
 
 
 def _headline(shares: Shares) -> str:
     moved = {name for share in shares.cells for name, _, _ in share.shares}
     metrics = [name for name in dict.fromkeys(shares.metrics) if name in moved]
+    unmoved = (f" ({len(shares.unmoved)} more read but move none here: "
+               + ", ".join(m.name for m in shares.unmoved) + ")") if shares.unmoved else ""
     if not metrics:
         return "shown metrics read cells marked provisional (values no source gives), which move none of them here"
     named = metrics[:3] + ([f"{len(metrics) - 3} more"] if len(metrics) > 3 else [])
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
     verb = "rests" if len(metrics) == 1 else "rest"
-    return f"{listed} {verb} in part on cells marked provisional: values of the right order that no source gives"
+    count = len(shares.cells)
+    return (f"{listed} {verb} in part on {count} cell{'s' if count != 1 else ''} marked provisional, values of the "
+            f"right order that no source gives{unmoved}")
 
 
 HOW = ("share: value x d(metric)/d(value) / metric, from the metric with the cell 1% larger (a cell that is 0: the "
@@ -435,7 +562,12 @@ HOW = ("share: value x d(metric)/d(value) / metric, from the metric with the cel
 
 def _help(shares: Shares) -> str:
     first = (shares.cells or [None])[0]
-    example = f" (--set {first.setting}=...)" if first is not None else ""
+    example = ""
+    if first is not None:
+        also = first.also_sets
+        example = f" (--set {first.setting}=...{'' if not also else ', which sets it for ' + ' and '.join(also)} too" \
+            f"{'' if not also else ', as ' + ('it inherits' if len(also) == 1 else 'they inherit') + ' it'})"
+        example = example.replace("=... too)", "=...)")
     return (f"`perfdsl explain {shares.report_file} METRIC --report {shares.report}` shows what a metric reads; "
             f"replace a provisional cell by a fit on measured runs (`perfdsl calibrate`) or by your own value"
             f"{example}")
@@ -447,8 +579,7 @@ def provisional_note(shares: Shares | None) -> Diagnostic | None:
         return None
     first = (shares.cells or shares.unmoved or shares.failed)[0]
     marked = first.marked if isinstance(first, CellShare) else first
-    return Diagnostic(CODE, _headline(shares), marked.location,
-                      notes=_lines(shares) + [HOW.format(sample=shares.sample)], hints=[_help(shares)],
+    return Diagnostic(CODE, _headline(shares), marked.location, notes=_lines(shares), hints=[_help(shares)],
                       severity="note")
 
 
@@ -456,7 +587,7 @@ def provisional_text(shares: Shares | None) -> str | None:
     """The note in words for the workbook's About sheet; None where `shares` is None."""
     if shares is None:
         return None
-    return (f"Provisional cells: {_headline(shares)}. " + " | ".join(_lines(shares)) + ". "
+    return (f"Provisional cells: {_headline(shares)}. " + " | ".join(_lines(shares, console=False)) + ". "
             + "S" + HOW.format(sample=shares.sample)[1:] + ". " + _help(shares) + ".")
 
 

@@ -464,3 +464,34 @@ report r {
         data = answer.to_xarray(answer=True) if isinstance(answer, Result) else answer.to_xarray()
         assert np.isnan(data["serving.verdict"].values[0]) and data["serving.verdict"].values[1] == "fast"
         assert [row["serving.verdict"] for row in answer.records()] == [None, "fast"]     # rows: None, as before
+
+
+ZIPPED = """\
+workload w {
+    sweep batch = [1, 4]
+    sweep (tp, ep) = [(2, 1), (2, 2), (8, 1), (8, 8)]
+}
+costmodel c {
+    time = workload.batch * 1 ms / workload.tp + workload.ep * 1 ms
+    fits = workload.tp * workload.ep >= 4
+}
+report r {
+    workload = w
+    show c.time in ms as time, c.fits as fits
+}
+"""
+
+
+def test_a_zipped_axis_is_a_multi_index_that_selects_by_both_names():
+    result = perfdsl.load([], texts={"z.perf": ZIPPED}).evaluate()
+    data = result.to_xarray()
+    assert isinstance(data.indexes["(tp, ep)"], pandas.MultiIndex)
+    assert data["tp"].values.tolist() == [2, 2, 8, 8] and data["ep"].values.tolist() == [1, 2, 1, 8]
+    # batch 4 at (tp 8, ep 8): 4 x 1 ms / 8 + 8 x 1 ms = 8.5 ms
+    assert float(data["time"].sel(batch=4, tp=8, ep=8)) == pytest.approx(4 * 1e-3 / 8 + 8 * 1e-3)
+    # one name: the points of that tp, along the other name (ep 1, ep 2 at tp 2); batch 1: 1 / 2 + ep ms
+    assert data["time"].sel(batch=1, tp=2).values.tolist() == pytest.approx([1e-3 / 2 + 1e-3, 1e-3 / 2 + 2e-3])
+    assert data["tp"].attrs == {"units": ""}
+    # no point emptied: the flag stays bool, as to_pandas has it; tp x ep >= 4 is False only at (2, 1)
+    assert data["fits"].dtype == bool and result.to_pandas()["fits"].dtype == bool
+    assert data["fits"].sel(batch=1).values.tolist() == [False, True, True, True]

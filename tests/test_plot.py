@@ -38,7 +38,9 @@ DEFAULT_LABELS = {
     "published_autoawq.perf": ("prefill throughput (token/s)", "model", 1),
     "published_llamacpp.perf": ("prefill throughput (token/s)", "seq_len", 1),   # its first report: the table
     "published_optimum.perf": ("prefill latency (ms)", "model", 2),       # one panel per GPU
-    "published_trtllm.perf": ("output throughput (token/s)", "tp", 1),
+    # x is tp of the runs' zipped (tp, batch, seq_len, output_len): 30 tuples, tp repeating, its points not joined
+    "published_trtllm.perf": ("output throughput (token/s)", "tp, zipped with batch, seq_len, output_len: points not "
+                              "joined", 1),
     "seed_benchmark.perf": ("runtime (ms)", "model", 2),
     # points = "runs": without --measured the published-measurement reports have one point, drawn over the report
     "published_gptfast.perf": ("decode throughput (token/s)", "published_gptfast", 1),
@@ -329,6 +331,40 @@ def test_at_on_one_name_of_a_zipped_axis_holds_the_whole_axis(tmp_path: Path, ca
     view = metric_view(perfdsl.load([tmp_path / "r.perf"]).evaluate(), x="tp", at={"s": "1024"})
     (line,) = view.panels[0].series                                  # (b, s) held at (16, 1024): not a series
     assert line.estimated.tolist() == pytest.approx([16 * 1024 / 1, 16 * 1024 / 2, 16 * 1024 / 4])
+
+
+ZIPPED_TP_EP = ('workload w {\n    sweep batch = [1, 4]\n    sweep (tp, ep) = [(2, 1), (2, 2), (8, 1), (8, 8)]\n}\n'
+                'costmodel c { time = 1 ms * workload.batch / workload.tp + 1 ms * workload.ep }\n'
+                'report r {\n    workload = w\n    show c.time in ms as time\n}\n')
+
+
+def test_a_series_or_x_over_one_name_of_a_zipped_axis_is_labelled_by_the_whole_tuple(tmp_path: Path, capsys):
+    (tmp_path / "r.perf").write_text(ZIPPED_TP_EP)
+    result = perfdsl.load([tmp_path / "r.perf"]).evaluate()
+    tuples = ["tp=2, ep=1", "tp=2, ep=2", "tp=8, ep=1", "tp=8, ep=8"]
+    # a series per tuple, each named whole: "tp=2" twice told (2, 1) and (2, 2) apart by colour only
+    view = metric_view(result, x="batch", series="tp")
+    assert [line.label for line in view.panels[0].series] == tuples
+    # (tp 8, ep 8) at batch 1 and 4: 1 / 8 + 8 ms, 4 / 8 + 8 ms
+    assert view.panels[0].series[3].estimated.tolist() == pytest.approx([1 / 8 + 8, 4 / 8 + 8])
+    assert view.title == "r: time per batch and (tp, ep)"
+    # x over tp: tp 2 twice (ep 1, ep 2), so each tuple is a category rather than a number joined into a line
+    view = metric_view(result, x="tp", series="batch")
+    assert (view.categorical, view.categories, view.x_label) == (True, tuples, "(tp, ep)")
+    # batch 1: 1 / tp + ep ms
+    assert view.panels[0].series[0].estimated.tolist() == pytest.approx([1 / 2 + 1, 1 / 2 + 2, 1 / 8 + 1, 1 / 8 + 8])
+    view = metric_view(result, x="batch", panels="ep")
+    assert [panel.title for panel in view.panels] == tuples
+    out = str(tmp_path / "r.png")
+    assert main(["plot", str(tmp_path / "r.perf"), "--x", "tp", "--series", "batch", "-o", out]) == 0
+    assert capsys.readouterr().err == f"wrote {out} (r: time per (tp, ep) and batch)\n"
+    # more tuples than labels that read (MAX_PANELS): x stays tp's numbers, the points not joined, as the label says
+    many = ZIPPED_TP_EP.replace("[(2, 1), (2, 2), (8, 1), (8, 8)]",
+                                "[" + ", ".join(f"({tp}, {ep})" for tp in (1, 2, 4, 8) for ep in (1, 2, 4, 8)) + "]")
+    (tmp_path / "r.perf").write_text(many)
+    view = metric_view(perfdsl.load([tmp_path / "r.perf"]).evaluate(), x="tp", series="batch")
+    assert (view.categorical, view.joined, view.x_label) == (False, False, "tp, zipped with ep: points not joined")
+    assert view.panels[0].series[0].x == [1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 8, 8, 8, 8]
 
 
 def test_too_many_series_says_how_to_pick_fewer(tmp_path: Path, capsys):

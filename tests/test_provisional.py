@@ -52,18 +52,57 @@ def test_the_note_names_each_provisional_cell_with_its_share(tmp_path, monkeypat
     assert status == 0
     assert "provisional" not in out                     # the rows stay as they were: the note is on stderr
     assert err == (
-        "note[provisional]: time and memory rest in part on cells marked provisional: values of the right order "
+        "note[provisional]: time and memory rest in part on 2 cells marked provisional, values of the right order "
         "that no source gives\n"
         "  --> s.perf:2:5\n"
-        # engine: 1 / (9 + 1) = 10%; engine_v2 (inherited): 1 / (4 + 1) = 20%
-        "  = note: engine.step_overhead = 1 ms (s.perf:2): 10-20% of time; scheduler and sampler per step\n"
+        # engine: 1 / (9 + 1) = 10%; engine_v2 (inherited): 1 / (4 + 1) = 20%, the largest, at stack=engine_v2
+        "  = note: engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time (20% at "
+        "stack=engine_v2); scheduler and sampler per step\n"
         # 0 byte: no share; 1% of the 10 GiB of memory is 0.01 x 10 x 2^30 B = 107 MB
-        f"  = note: engine.graph_memory = 0 byte (s.perf:4): 0 at its value; {0.01 * 10 * 2**30 / 1e6:.0f} MB would "
-        "move memory by 1%; as step_overhead: not measured\n"
-        "  = note: share: value x d(metric)/d(value) / metric, from the metric with the cell 1% larger (a cell that "
-        "is 0: the amount of it that moves a metric by 1%, from a small amount added), over the 2 points shown\n"
+        f"  = note: engine.graph_memory = 0 byte (s.perf:4, read as engine and engine_v2): "
+        f"{0.01 * 10 * 2**30 / 1e6:.0f} MB would move memory by 1%; as step_overhead: not measured\n"
+        # engine_v2 inherits engine's line: setting engine's sets both
         "  = help: `perfdsl explain s.perf METRIC --report r` shows what a metric reads; replace a provisional cell "
-        "by a fit on measured runs (`perfdsl calibrate`) or by your own value (--set engine.step_overhead=...)\n\n")
+        "by a fit on measured runs (`perfdsl calibrate`) or by your own value (--set engine.step_overhead=..., which "
+        "sets it for engine_v2 too, as it inherits it)\n\n")
+
+
+def test_a_cell_says_what_it_is_from_the_block_that_declares_it(tmp_path, monkeypatch, capsys):
+    spec = """\
+software base {
+    latency: s                    # the fixed time per ring step (2 (tp - 1) steps an all-reduce), one fit for all
+    kernel_time = 9 ms
+}
+software engine extends base {
+    latency = 1 ms                # provisional: another engine's fit; not measured here
+}
+costmodel step { time = stack.kernel_time + stack.latency }
+report r {
+    stack = engine
+    show step.time in ms as time
+}
+"""
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
+    # the declaration's first part (up to its first ', ' outside parentheses), then the reason's first clause;
+    # 1 ms of a 10 ms step: 10%
+    assert "  = note: engine.latency = 1 ms, the fixed time per ring step (2 (tp - 1) steps an all-reduce) " \
+           "(s.perf:6): 10% of time; another engine's fit\n" in err
+    # where the block that declares it marks it, its reason is what it is: said once
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": SPEC}, "eval", "s.perf")
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time (20% at " \
+           "stack=engine_v2); scheduler and sampler per step\n" in err
+
+
+def test_zero_cells_that_move_one_metric_alike_share_a_line(tmp_path, monkeypatch, capsys):
+    spec = SPEC.replace("    graph_memory = 0 byte         # provisional (as step_overhead): not measured\n",
+                        "    graph_memory = 0 byte         # provisional (as step_overhead): not measured\n"
+                        "    context_memory = 0 byte       # provisional: not measured\n").replace(
+        "10 GiB + stack.graph_memory", "10 GiB + stack.graph_memory + stack.context_memory")
+    _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
+    assert "2 cells" not in err and "rest in part on 3 cells marked provisional" in err
+    # 1% of the 10 GiB of memory, from either: 0.01 x 10 x 2^30 B = 107 MB
+    assert ("  = note: engine.graph_memory, engine.context_memory = 0 byte (s.perf:4, 5, read as engine and "
+            f"engine_v2): {0.01 * 10 * 2**30 / 1e6:.0f} MB of either would move memory by 1%\n") in err
 
 
 def test_an_inherited_cell_is_provisional_with_its_parents_reason(tmp_path, monkeypatch, capsys):
@@ -79,7 +118,8 @@ def test_a_cell_defined_again_by_set_or_dash_dash_set_is_not_provisional(tmp_pat
     spec = SPEC.replace("graph_memory = 0 byte         # provisional (as step_overhead): not measured",
                         "graph_memory = 0 byte")
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
-    assert "engine.step_overhead = 1 ms (s.perf:2): 10-20% of time" in err       # as written: provisional
+    # as written: provisional
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time" in err
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf",
                     "--set", "engine.step_overhead=2ms")
     assert err == ""
@@ -96,7 +136,7 @@ def test_a_cell_read_only_in_a_branch_no_point_takes_is_not_named(tmp_path, monk
                         f"graphs = true\n    time = {read_if_no_graphs}")
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
     assert "step_overhead = 1 ms (" not in err and "moving no" not in err
-    assert "engine.graph_memory = 0 byte (s.perf:4)" in err          # still read by memory
+    assert "engine.graph_memory = 0 byte (s.perf:4, read as engine and engine_v2)" in err     # still read by memory
 
 
 def test_a_cell_read_but_moving_nothing_is_named_without_a_share(tmp_path, monkeypatch, capsys):
@@ -104,7 +144,8 @@ def test_a_cell_read_but_moving_nothing_is_named_without_a_share(tmp_path, monke
     spec = SPEC.replace("time = stack.kernel_time + stack.step_overhead",
                         "time = max(stack.kernel_time, stack.step_overhead)")
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf")
-    assert "  = note: read, but moving no shown metric at these points: engine.step_overhead = 1 ms\n" in err
+    assert err.startswith("note[provisional]: memory rests in part on 1 cell marked provisional, values of the right "
+                          "order that no source gives (1 more read but move none here: engine.step_overhead)\n")
     assert "% of time" not in err
     # where no provisional cell moves a metric, there is no note
     spec = spec.replace("graph_memory = 0 byte         # provisional (as step_overhead): not measured",
@@ -125,8 +166,9 @@ def test_a_streamed_sweep_samples_a_grid_of_its_points(tmp_path, monkeypatch, ca
     _, out, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf", "--chunk-points", "500",
                       "--format", "csv")
     assert len(out.splitlines()) == 1 + 2000
-    assert "engine.step_overhead = 1 ms (s.perf:2): 10-20% of time;" in err
-    assert "over the 2,000 points of the sweep that meet its conditions\n" in err
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time (20% at " \
+           "stack=engine_v2, batch=" in err
+    assert "shares over" not in err         # every point of the sweep: no sample to name
 
 
 def test_a_large_sweep_is_read_on_a_bounded_grid(tmp_path, monkeypatch, capsys):
@@ -138,7 +180,8 @@ def test_a_large_sweep_is_read_on_a_bounded_grid(tmp_path, monkeypatch, capsys):
     batches = 100_000
     while 2 * batches > BOX_POINTS:
         batches = (batches + 1) // 2
-    assert f"over a grid of {2 * batches:,} of the sweep's 200,000 points, evenly spaced along each axis\n" in err
+    assert f"  = note: shares over a grid of {2 * batches:,} of the sweep's 200,000 points, evenly spaced along each " \
+           "axis\n" in err
     assert "10-20% of time" in err
 
 
@@ -149,7 +192,7 @@ def test_the_rows_constraints_keep_of_a_large_sweep_are_read_on_a_grid(tmp_path,
                         '    require floor(batch / 2) * 2 == batch, "even batches"')
     _, _, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf", "--format", "csv",
                     "-o", "out.csv")
-    found = re.search(r"over ([\d,]+) of the 100,000 rows shown, on a grid evenly spaced along each axis\n", err)
+    found = re.search(r"shares over ([\d,]+) of the 100,000 rows shown, on a grid evenly spaced along each axis\n", err)
     assert found is not None, err
     assert MIN_ON_GRID <= int(found.group(1).replace(",", "")) <= BOX_POINTS // 2     # about half the grid's points
     assert "10-20% of time" in err
@@ -162,7 +205,7 @@ def test_a_question_answered_in_chunks_samples_its_answer(tmp_path, monkeypatch,
     _, out, err = run(tmp_path, monkeypatch, capsys, {"s.perf": spec}, "eval", "s.perf", "--chunk-points", "500",
                       "--format", "csv")
     assert len(out.splitlines()) == 1 + 2                  # one row per stack
-    assert "10-20% of time" in err and "over the 2 rows of the answer\n" in err
+    assert "10-20% of time" in err and "shares over" not in err        # every row of the answer
 
 
 def test_explain_marks_a_provisional_cell(tmp_path, monkeypatch, capsys):
@@ -181,7 +224,9 @@ def test_the_workbooks_about_sheet_holds_the_note(tmp_path, monkeypatch, capsys)
     about = openpyxl.load_workbook(tmp_path / "out.xlsx")["About"]
     texts = [str(cell) for row in about.iter_rows(values_only=True) for cell in row if cell]
     note = next(text for text in texts if text.startswith("Provisional cells: "))
-    assert "engine.step_overhead = 1 ms (s.perf:2): 10-20% of time; scheduler and sampler per step" in note
+    assert "engine.step_overhead = 1 ms (s.perf:2, read as engine and engine_v2): 10-20% of time (20% at " \
+           "stack=engine_v2); scheduler and sampler per step" in note
+    assert "Share: value x d(metric)/d(value) / metric" in note and "over the 2 points shown" in note
 
 
 def test_a_library_report_names_vllms_step_overhead(monkeypatch, capsys):
@@ -193,9 +238,11 @@ def test_a_library_report_names_vllms_step_overhead(monkeypatch, capsys):
     lines = (ROOT / "software" / "stacks.perf").read_text(encoding="utf-8").splitlines()
     line = 1 + next(i for i, text in enumerate(lines) if text.startswith("    step_overhead = 1 ms")
                     and "scheduler, sampler" in text)
-    assert f"  = note: vllm.step_overhead = 1 ms (software/stacks.perf:{line}): " in note
+    # stack_base declares what the cell is; vllm's line says why its value is provisional
+    assert f"  = note: vllm.step_overhead = 1 ms, engine cost per step (scheduler, sampling, detokenise, Python) " \
+           f"(software/stacks.perf:{line}): " in note
     assert "% of tpot" in note.split("vllm.step_overhead")[1].splitlines()[0]
-    assert "over the 56 points shown" in note         # 2 models x 2 GPUs x 2 precisions x 7 request rates
+    assert "share: value x d(metric)" not in note     # the definition is in the docs and the workbook's About sheet
 
 
 @pytest.mark.parametrize("comment, reason", [
@@ -231,4 +278,10 @@ def test_the_all_reduce_latency_of_vllm_is_named_with_its_share_of_a_tp_8_step(m
     share = 80 * 2 * 14 * 13.5543e-3 / tpot[8]
     assert round(100 * share) == 77
     line = next(text for text in err.splitlines() if "vllm.allreduce_latency = 13.5543 us" in text)
-    assert f"0-{100 * share:.2g}% of tpot" in line, line
+    assert f"0-{100 * share:.2g}% of tpot ({100 * share:.2g}% at tp=8)" in line, line
+    assert len(err.split("\n\n")[0].splitlines()) <= 7      # one line a cell that moves a metric; no definition
+    # what the cell is, from stack_base's declaration: a time per ring step, 2 (tp - 1) of them an all-reduce
+    assert line.split(" (software/stacks.perf:")[0] == (
+        "    = note: vllm.allreduce_latency = 13.5543 us, the fixed time per ring step of a tensor-parallel collective "
+        "(2 (tp - 1) steps an all-reduce, costmodels/tensor_plan.perf)")
+
