@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ir
 from .context import Axis, ReportContext
-from .linker import Target, refs_of
+from .linker import Target, children, refs_of, walk
 
 if TYPE_CHECKING:
     from .linker import Linker
@@ -303,13 +303,80 @@ def _reads(link: "Linker", ctx: ReportContext, block, cell: ir.Cell) -> list[tup
     if cell.expr is None or cell.sweep:
         return []
     pairs = []
-    for ref in refs_of(cell.expr):
+    for ref in _refs_taken(link, ctx, block, cell.expr):
         target = link.target(ref.parts, block)
         if not isinstance(target, Target):
             continue
         role_axis = ctx.swept_roles[target.role][0] if target.swept and target.role in ctx.swept_roles else None
         pairs.extend(((name, target.cell), role_axis) for name in target.blocks)
     return pairs
+
+
+def _refs_taken(link: "Linker", ctx: ReportContext, block, expr: ir.Expr) -> list[ir.Ref]:
+    """refs_of(expr), less the references only a value of `if` reads whose condition is the same at every point
+    and takes the other value (`if(stack.memory_rule == "sglang", <SGLang's rule by GPU>, stack.memory_fraction)`
+    under a stack that gives "fixed"): the evaluator computes only the value a condition takes where every point
+    takes it (Evaluator._if), so the cell does not vary along what the other value reads (a stack's memory cells
+    do not vary along the GPU through a rule it does not use: chunk plans and `explain`'s axes)."""
+    if not any(isinstance(node, ir.Call) and node.func == "if" for node in walk(expr)):
+        return refs_of(expr)
+    found: dict[str, ir.Ref] = {}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Ref):
+            found.setdefault(node.dotted, node)
+            continue
+        if isinstance(node, ir.Call) and node.func == "if" and len(node.args) == 3:
+            taken = _constant_truth(link, ctx, block, node.args[0], 0)
+            if taken is not None:
+                stack.extend(reversed([node.args[0], node.args[1] if taken else node.args[2]]))
+                continue
+        stack.extend(reversed(children(node)))
+    return list(found.values())
+
+
+_CONSTANT_DEPTH = 8          # cells followed to find a condition's literal (a choice read through the workload)
+
+
+def _constant_value(link: "Linker", ctx: ReportContext, block, expr: ir.Expr, depth: int):
+    """The literal (bool or str) a formula is at every point, or None: a literal, or a reference to a cell of one
+    block (no swept role, no sweep of it) whose formula is such a literal in its own block."""
+    if isinstance(expr, (ir.Bool, ir.Str)):
+        return expr.value
+    if not isinstance(expr, ir.Ref) or depth >= _CONSTANT_DEPTH:
+        return None
+    target = link.target(expr.parts, block)
+    if not isinstance(target, Target) or target.swept or len(target.blocks) != 1:
+        return None
+    owner = link.blocks.get(target.blocks[0])
+    cell = owner.cells.get(target.cell) if owner is not None else None
+    if cell is None or cell.sweep or cell.expr is None or (owner.name, target.cell) in ctx.sweep_cells:
+        return None
+    return _constant_value(link, ctx, owner, cell.expr, depth + 1)
+
+
+def _constant_truth(link: "Linker", ctx: ReportContext, block, expr: ir.Expr, depth: int) -> bool | None:
+    """Whether a condition holds at every point (True), at none (False), or None where that is not known without
+    evaluating: literals and cells that are literals (_constant_value), compared with `==` / `!=`, combined with
+    `and`, `or`, `not`."""
+    if isinstance(expr, ir.Unary) and expr.op == "not":
+        inner = _constant_truth(link, ctx, block, expr.operand, depth)
+        return None if inner is None else not inner
+    if isinstance(expr, ir.Binary) and expr.op in ("and", "or"):
+        left = _constant_truth(link, ctx, block, expr.left, depth)
+        right = _constant_truth(link, ctx, block, expr.right, depth)
+        if expr.op == "and":
+            return False if False in (left, right) else (True if left and right else None)
+        return True if True in (left, right) else (False if left is False and right is False else None)
+    if isinstance(expr, ir.Binary) and expr.op in ("==", "!="):
+        left = _constant_value(link, ctx, block, expr.left, depth)
+        right = _constant_value(link, ctx, block, expr.right, depth)
+        if left is None or right is None or type(left) is not type(right):
+            return None
+        return (left == right) if expr.op == "==" else (left != right)
+    value = _constant_value(link, ctx, block, expr, depth)
+    return value if isinstance(value, bool) else None
 
 
 def predict_bytes(link: "Linker", ctx: ReportContext, roots: list[tuple[str, str]],

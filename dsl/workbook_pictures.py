@@ -52,11 +52,12 @@ def workbook_pictures(result: Result, first_points: dict[str, int]) -> list[Pict
 
 
 def _at(result: Result, point: int) -> dict[str, str]:
-    """The --at texts of a flat sweep point."""
+    """The --at texts of a flat sweep point: every name of a zipped axis (its first alone may match several of its
+    tuples, which --at refuses)."""
     import numpy as np
 
     index = np.unravel_index(point, result.shape) if result.shape else ()
-    return {axis.coords[0].name: format_coord(axis.coords[0], int(index[axis.index])) for axis in result.axes}
+    return {coord.name: format_coord(coord, int(index[axis.index])) for axis in result.axes for coord in axis.coords}
 
 
 def _picture(title: str, png: bytes) -> Picture:
