@@ -14,13 +14,13 @@ as the working directory, so the bundled libraries are imported as they are inst
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 import perfdsl
 from perfdsl import cli
+from provisional_text import without_provisional_note
 
 REPO = Path(__file__).resolve().parent.parent
 HOPPER = REPO / "hardware" / "hopper.perf"
@@ -107,7 +107,7 @@ def run(argv: list[str], capsys) -> tuple[int, str, str]:
     capsys.readouterr()
     code = cli.main(argv)
     out, err = capsys.readouterr()
-    return code, out, re.sub(r"^note\[provisional\]: .*?\n\n", "", err, flags=re.S | re.M)
+    return code, out, without_provisional_note(err)
 
 
 @pytest.fixture()

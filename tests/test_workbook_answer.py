@@ -95,8 +95,14 @@ def test_the_about_sheet_says_what_the_rows_are_and_what_is_left_out(written):
     chunks = len(question_chunks(program, "cheapest_setup", 3000))
     assert chunks > 1
     assert about["Sheets"] == dict(whole_about[:4])["Sheets"].replace("; Inputs (every spec cell used)", "")
-    # The whole workbook's notes, then what the rows are and what is not in the workbook
-    assert notes == [row[1] for row in whole_about[4:]] + [
+    # The whole workbook's notes, then what the rows are and what is not in the workbook; the note on provisional
+    # cells (hf_eager reads stack_base's allreduce_latency), read over the whole sweep's points or over the
+    # answer's rows, comes last in the merged answer's (test_provisional.py has its text).
+    provisional = [note for note in notes if note.startswith("Provisional cells:")]
+    assert len(provisional) == 1 and notes[-1] == provisional[0]
+    notes = notes[:-1]
+    whole_notes = [row[1] for row in whole_about[4:] if not str(row[1]).startswith("Provisional cells:")]
+    assert notes == whole_notes + [
         "Rows: the answer to the question `best min gpu_time_per_token per model` over all 14,040 sweep points, "
         f"evaluated in {chunks} chunks, and merged; the rows and values are those of -o FILE.csv of the same run.",
         "Not in this workbook: the Inputs sheet (every spec cell's values over the sweep). An answer merged from "
@@ -150,7 +156,8 @@ def test_the_answer_of_a_sweep_too_large_to_evaluate_at_once_is_a_workbook(writt
     book = openpyxl.load_workbook(out)
     assert rows_of(book["cheapest_setup"]) == rows_of(openpyxl.load_workbook(written["cheapest_setup"][0])
                                                       ["cheapest_setup"])
-    assert f"sweep points, evaluated in {chunks} chunks, and merged;" in rows_of(book["About"])[-2][1]
+    assert any(f"sweep points, evaluated in {chunks} chunks, and merged;" in str(row[1])
+               for row in rows_of(book["About"])[4:])
 
 
 def test_an_answer_of_more_groups_than_the_row_limit_is_refused_before_it_is_computed(tmp_path, capsys):

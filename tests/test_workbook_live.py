@@ -300,10 +300,12 @@ def test_a_sweep_past_the_limit_is_refused_with_the_count(tmp_path, capsys):
     code, out, err = run_cli(["eval", str(CAPACITY), "--live", "-o", str(tmp_path / "all.xlsx")], capsys)
     # 194 cells: 191, the ring's two (workload.ring_in_domain, ring_link_share) since the ring respects the
     # NVLink domain, and decode.kv_cache_read (kv_traffic's one read of the KV cache, which serving.mbu reads too,
-    # 3905dc3); 766,584 x 194 = 148,717,296
+    # 3905dc3); 206 since the stack's memory rules (vLLM's limits by GPU, SGLang's share, max_model_len's start-up
+    # check) and allreduce_fixed are cells the memory and step formulas read; 766,584 x 206 = 157,916,304
+    assert 766_584 * 206 == 157_916_304
     assert err.endswith(
-        "error[too-large-for-live]: a live workbook of report 'capacity_planning' would hold 766,584 points x 194 "
-        "cells = 148,717,296 formulas; it writes at most 200,000\n"
+        "error[too-large-for-live]: a live workbook of report 'capacity_planning' would hold 766,584 points x 206 "
+        "cells = 157,916,304 formulas; it writes at most 200,000\n"
         "  = note: the sweep: model (30), hardware (13), batch (9), seq_len (9), output_len (7), tp (4)\n"
         "  = help: narrow the sweep with --set (e.g. --set model=NAME --set batch=1,8), or ask a question of a "
         "smaller report; without --live the workbook holds every point's estimates as numbers\n"
