@@ -785,12 +785,7 @@ def test_errors_on_the_runs_the_bound_calibration_was_fitted_on_are_said_to_be_i
     workbook's About sheet say the errors are in-sample, from what the calibration's header records (its runs' log),
     and where the held-out errors are. Compared with another log (new measurements of the same runs: the fit did not
     see them), the console says nothing and About says so."""
-    monkeypatch.chdir(tmp_path)
-    write_toy(tmp_path)
-    assert main(["calibrate", "toy.perf", "--measured", "runs.csv", "--fit", *FITS, "--bootstrap", "0",
-                 "--starts", "0", "-o", "toy_calibration.perf"]) == 0
-    Path("toy.perf").write_text('import "toy_calibration.perf"\n' + Path("toy.perf").read_text().replace(
-        "    workload = shape\n", "    workload = shape\n    calibration = toy_calibration\n"))
+    bound_toy(tmp_path, monkeypatch)
     remeasured(Path("runs.csv"), Path("other.csv"))
     capsys.readouterr()
     assert main(["eval", "toy.perf", "--measured", "runs.csv", "--format", "csv", "-o", "out.csv"]) == 0
