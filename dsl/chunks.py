@@ -318,7 +318,7 @@ def _refs_taken(link: "Linker", ctx: ReportContext, block, expr: ir.Expr) -> lis
     under a stack that gives "fixed"): the evaluator computes only the value a condition takes where every point
     takes it (Evaluator._if), so the cell does not vary along what the other value reads (a stack's memory cells
     do not vary along the GPU through a rule it does not use: chunk plans and `explain`'s axes)."""
-    if not any(isinstance(node, ir.Call) and node.func == "if" for node in walk(expr)):
+    if not _has_if(expr):
         return refs_of(expr)
     found: dict[str, ir.Ref] = {}
     stack = [expr]
@@ -334,6 +334,23 @@ def _refs_taken(link: "Linker", ctx: ReportContext, block, expr: ir.Expr) -> lis
                 continue
         stack.extend(reversed(children(node)))
     return list(found.values())
+
+
+def _has_if(expr: ir.Expr) -> bool:
+    """Whether a formula calls `if` anywhere, found once per formula node (as linker.refs_of keeps its references):
+    cell_axes asks it of every cell each time a report's axes are found."""
+    kept = _HAS_IF.get(id(expr))
+    if kept is not None and kept[0] is expr:
+        return kept[1]
+    if len(_HAS_IF) >= _HAS_IF_LIMIT:
+        _HAS_IF.clear()
+    found = any(isinstance(node, ir.Call) and node.func == "if" for node in walk(expr))
+    _HAS_IF[id(expr)] = (expr, found)                # the node kept with it, so its id stays its own
+    return found
+
+
+_HAS_IF: dict[int, tuple[ir.Expr, bool]] = {}
+_HAS_IF_LIMIT = 100_000
 
 
 _CONSTANT_DEPTH = 8          # cells followed to find a condition's literal (a choice read through the workload)
