@@ -179,7 +179,7 @@ class Program:
         bases = self._bases()
         for report in self.reports:
             try:
-                ctx = build_context(self.blocks[report], self.blocks, self.sources)
+                ctx = build_context(self.blocks[report], self.blocks, self.sources, arrays=False)
             except RoleErrors as exc:      # its other errors too, in the same run
                 diagnostics.extend(exc.with_report_check(self._check_report(exc.context, base=report in bases)
                                                          .diagnostics))

@@ -113,7 +113,7 @@ def _role_of(owner: str, ctx: ReportContext) -> str:
         if block == owner:
             return role
     for role, (_, coord) in ctx.swept_roles.items():
-        if set(coord.values.tolist()) == {owner}:
+        if set(coord.value_list()) == {owner}:
             return role
     return owner
 
