@@ -23,7 +23,7 @@ def range_steps(start: float, stop: float, step: float, geometric: bool) -> floa
 def range_points(start: float, stop: float, step: float, geometric: bool, steps: float) -> np.ndarray:
     """The range's values, both ends included where the steps reach `stop` (`steps`: range_steps, finite):
     start * step^k, or start + step * k rounded to 12 significant digits (0 .. 1 by 0.1 gives 0.3)."""
-    count = _point_count(start, stop, steps)
+    count = point_count(start, stop, steps)
     if geometric:
         return start * step ** np.arange(count)
     return round12(start + step * np.arange(count))
@@ -34,13 +34,14 @@ def range_point_list(start: float, stop: float, step: float, geometric: bool, st
     range_points' (each start + step * k, one multiplication and one addition of doubles, then rounded12); a
     geometric range's are start * step ** k by the C library's pow, which numpy's may differ from by an ulp (numpy
     2 computes powers with SIMD code on AVX-512 machines): a check counts them and reads no value."""
-    count = _point_count(start, stop, steps)
+    count = point_count(start, stop, steps)
     if geometric:
         return [start * step ** k for k in range(count)]
     return rounded12([start + step * k for k in range(count)])
 
 
-def _point_count(start: float, stop: float, steps: float) -> int:
+def point_count(start: float, stop: float, steps: float) -> int:
+    """How many values range_points gives."""
     return int(math.floor(steps + 1e-9)) + 1 if stop >= start else 0
 
 

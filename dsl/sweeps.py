@@ -25,7 +25,7 @@ from .evaluator import Evaluator
 from .lazy_numpy import lazy_numpy
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
-from .range_values import range_point_list, range_points, range_steps, rounded12
+from .range_values import ROUNDED_BY_TEXT, point_count, range_point_list, range_points, range_steps, rounded12
 from .linker import Linker, Target, is_block_ref, refs_of, report_roles, shadows_block, source_items, walk
 from .shadowed_cells import shadowed_cells
 from .shown_axes import adopt_shown_units
@@ -438,6 +438,9 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
         steps = range_steps(start, stop, step, False)
         if not math.isfinite(steps) or steps + 1 > MAX_AXIS_POINTS:
             raise _too_many(name, steps + 1, rng, sources)
+    # A check's axis of more values than are rounded through their text is built with numpy all the same: numpy's
+    # import is then the lesser cost.
+    arrays = arrays or point_count(start, stop, steps) > ROUNDED_BY_TEXT
     if arrays:
         values = range_points(start, stop, step, rng.geometric, steps)
     else:
