@@ -744,7 +744,7 @@ def _checked_files(files: list[str], cache, checker: "_FileChecker", jobs: int |
 
 class _FileChecker:
     """Checks one file of `perfdsl check` as a program and stores its result in the check cache (`cache`, None where
-    it is off). The checker's modules (lark, pydantic, numpy) are imported at the first file checked (or by
+    it is off). The checker's modules (lark, pydantic) are imported at the first file checked (or by
     `prepare`), not when every file is replayed; the programs checked in one process share one CheckSession (the
     blocks and cells they have in common). `stored` counts the check-cache entries written (in worker processes
     too)."""
@@ -756,16 +756,14 @@ class _FileChecker:
 
     def prepare(self, parsing: bool = False) -> None:
         """Import what checking needs and make the session (before worker processes are forked from this one);
-        with `parsing`, numpy too (which a check imports at its first report, lazy_numpy.py) and the parser (lark
-        and its tables, parser.load_parser), which each worker would otherwise import and load again (a run that
-        parses nothing, every file in the parse cache, is rare where files are checked at all: a file not replayed
-        from the check cache has mostly changed)."""
+        with `parsing`, the parser too (lark and its tables, parser.load_parser), which each worker would otherwise
+        import and load again (a run that parses nothing, every file in the parse cache, is rare where files are
+        checked at all: a file not replayed from the check cache has mostly changed). Not numpy: a check computes
+        nothing with it (sweeps.build_context with arrays=False, lazy_numpy.py)."""
         from .shared_checks import CheckSession
         from . import program  # noqa: F401 - imported here, once, rather than in each worker
 
         if parsing:
-            import numpy  # noqa: F401 - a report's check needs it (lazy_numpy.py): imported once, before the fork
-
             from .parser import load_parser
 
             load_parser()

@@ -180,7 +180,7 @@ def blocks_of_report(blocks, ctx: ReportContext, reached) -> list:
     in `reached` (those a checked or evaluated cell of the report reached: the cost models it shows)."""
     names = [ctx.report.name] + list(ctx.fixed_roles.values())
     for _, coord in ctx.swept_roles.values():
-        names.extend(coord.values.tolist())
+        names.extend(coord.value_list())
     names.extend(reached)
     return [blocks[name] for name in dict.fromkeys(names) if name in blocks]
 

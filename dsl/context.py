@@ -27,7 +27,9 @@ class Coord:
     name: str
     owner: str                    # the block that declares the sweep
     kind: str                     # "num" | "str" | "bool" | "role" | "unknown" (a value the parser reported)
-    values: np.ndarray            # SI numbers, strings, booleans, or block names for a role
+    # SI numbers, strings, booleans, or block names for a role; a tuple of them in a check's context (a check computes
+    # nothing over the sweep: sweeps.build_context with arrays=False), read through value_list there.
+    values: np.ndarray | tuple
     dim: Dimension | None = None
     unit: str = ""                # display unit of the axis values
     scale: float = 1.0
@@ -39,7 +41,13 @@ class Coord:
 
     def __post_init__(self) -> None:
         if self.integral is None:
-            self.integral = self.kind == "num" and not self.unit and whole_valued(self.display_values())
+            self.integral = self.kind == "num" and not self.unit and (
+                _all_whole([value / self.scale for value in self.values]) if isinstance(self.values, tuple)
+                else whole_valued(self.display_values()))
+
+    def value_list(self) -> list:
+        """The values as a list of Python objects (numpy's tolist()), from an array or a check's tuple."""
+        return list(self.values) if isinstance(self.values, tuple) else self.values.tolist()
 
     def display_values(self) -> np.ndarray:
         if self.kind == "num":
@@ -57,6 +65,12 @@ def whole_valued(values: np.ndarray) -> bool:
     values = np.asarray(values)
     return values.dtype.kind == "f" and bool(np.isfinite(values).all()) and bool(np.all(np.mod(values, 1) == 0)) \
         and float(np.abs(values).max(initial=0)) < 2**53
+
+
+def _all_whole(values: list[float]) -> bool:
+    """whole_valued of floats, in plain Python (a check's coordinates)."""
+    return all(math.isfinite(value) and value % 1 == 0 for value in values) \
+        and max(map(abs, values), default=0) < 2**53
 
 
 @dataclass
@@ -102,7 +116,7 @@ class ReportContext:
         if role in self.fixed_roles:
             return [self.fixed_roles[role]]
         if role in self.swept_roles:
-            return list(dict.fromkeys(self.swept_roles[role][1].values.tolist()))
+            return list(dict.fromkeys(self.swept_roles[role][1].value_list()))
         return None
 
     @property

@@ -133,7 +133,7 @@ class Evaluator:
         self._held: dict = constants.held if constants is not None else {}
         self._hold(self.link)
         if constants is not None:
-            roles = tuple((index, tuple(coord.values.tolist())) for index, coord in ctx.swept_roles.values())
+            roles = tuple((index, tuple(coord.value_list())) for index, coord in ctx.swept_roles.values())
             self._roles_key = constants.role_sets.setdefault(roles, len(constants.role_sets))
 
     # -- public ------------------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class Evaluator:
         if self._positions is None:
             found: dict[str, list[tuple[int, int]]] = {}
             for index, coord in self.ctx.swept_roles.values():
-                for i, name in enumerate(coord.values.tolist()):
+                for i, name in enumerate(coord.value_list()):
                     found.setdefault(name, []).append((index, i))
             self._positions = {name: tuple(pairs) for name, pairs in found.items()}
         return self._positions.get(block_name, ())

@@ -13,9 +13,6 @@ process then holds on to memory it has freed, at most what one evaluation used. 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-
 M_TRIM_THRESHOLD = -1            # glibc's malloc.h
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_MAX = 32 * 2**20  # glibc's largest M_MMAP_THRESHOLD on 64-bit systems (4 * 1 MiB * sizeof(long))
@@ -27,6 +24,11 @@ def keep_freed_memory(trim_threshold: int = 2**30) -> bool:
     """Ask glibc to keep freed large arrays for reuse (once per process); False where that is not possible."""
     global _done
     if _done is None:
+        # ctypes (and, through ctypes.util, subprocess) only here: every check imports the evaluator, which calls
+        # this for large sweeps alone (2 ms of `perfdsl check`'s start otherwise).
+        import ctypes
+        import ctypes.util
+
         _done = False
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

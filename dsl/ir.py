@@ -5,8 +5,9 @@ The node classes are named after the grammar rules (see grammar.lark), so the bu
 Numbers are already in SI with a dimension; the evaluator never sees unit strings.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: pydantic would evaluate each field's annotation from its text as it builds
+# the class (typing._eval_type, 105 of them): a fifth of this module's import. Only the references to Expr, written
+# before it is defined, are text. The classes built are the same (their fields and schemas).
 from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,11 +1,12 @@
 """numpy for the modules that `perfdsl check` imports, imported at its first use rather than at theirs.
 
-Checking a file that holds no report (a model or GPU family) computes nothing with numpy, yet the checker's modules
-are those that evaluation uses too (operators, functions, the evaluator): with `np = lazy_numpy(__name__)` in place
-of `import numpy as np`, a module's `np` is a stand-in until one of numpy's names is read through it; then numpy is
-imported and the stand-in puts numpy itself in its module's `np` (every later use is a plain global look-up, as
-with the import it replaces). A name read at a module's import (a table of ufuncs, a base class) imports numpy
-there: such tables are built at their first use instead (operators.Operator.kernel).
+A check computes nothing with numpy (a report's sweep is checked as tuples: sweeps.build_context with arrays=False;
+only a sweep value that is a formula is computed, with numpy), yet the checker's modules are those that evaluation
+uses too (operators, functions, the evaluator): with `np = lazy_numpy(__name__)` in place of `import numpy as np`,
+a module's `np` is a stand-in until one of numpy's names is read through it; then numpy is imported and the
+stand-in puts numpy itself in its module's `np` (every later use is a plain global look-up, as with the import it
+replaces). A name read at a module's import (a table of ufuncs, a base class) imports numpy there: such tables are
+built at their first use instead (operators.Operator.kernel).
 """
 
 from __future__ import annotations

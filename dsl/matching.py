@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from . import ir
 from .comparison import Unmatched
 from .errors import Diagnostic, Location, error, near_miss
+from .field_aliases import ALIASES, LABEL_CELLS
 from .lazy_numpy import lazy_numpy
 from .report_options import option_value, unit_alias_factors
 from .result import Result, key_with_unit
@@ -34,14 +35,6 @@ from .run_fields import unused_identities, unused_metrics
 
 np = lazy_numpy(__name__)
 
-ALIASES = {
-    "n_gpus": ("n_gpus", "gpus", "num_gpus", "gpu_count"),
-    "batch": ("batch", "batch_size"),
-    "seq_len": ("seq_len", "seq", "input_len", "prompt_len", "input"),
-    "output_len": ("output_len", "output", "out", "new_tokens", "max_new_tokens"),
-    "tokens": ("tokens", "tokens_per_step"),
-    "precision": ("precision", "dtype"),
-}
 # A shown column's name -> the run metric names it also takes, where the cost models and the logs name one quantity
 # differently: the cost models' `e2e` is the logs' `e2e_latency` (vLLM, ML.ENERGY: a request's end-to-end time). A
 # run metric of the shown name itself comes first.
@@ -51,8 +44,6 @@ LIST_LIMIT = 20
 # kept as written, runs that name no model): the Unmatched sheet says so, instead of calling them unusable.
 KEPT_ROW_CODES = frozenset({"assumed-spelling", "unknown-spelling", "unmatchable-runs"})
 UNUSABLE, KEPT_WITH_NOTE = "unusable row", "run kept, with a note"      # the Unmatched sheet's kinds for log rows
-# The text cells by which a run names a block bound to a role, besides the block's name.
-LABEL_CELLS = ("label", "hf_id")
 
 
 def block_aliases(program, names) -> dict[str, tuple[str, ...]]:

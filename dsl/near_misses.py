@@ -22,10 +22,10 @@ from . import ir
 from .blocks import Block, SourceLines
 from .errors import Diagnostic, did_you_mean, near_miss, suggest
 from .linker import walk
-from .matching import ALIASES, LABEL_CELLS
+from .field_aliases import ALIASES, LABEL_CELLS
 
 # Cell names perfdsl reads without a formula: the labels that name a block to run logs and workbooks, and the run
-# fields matching compares with a cell of the same name (matching.ALIASES).
+# fields matching compares with a cell of the same name (field_aliases.ALIASES).
 READ_BY_PERFDSL = frozenset(LABEL_CELLS) | {alias for aliases in ALIASES.values() for alias in aliases}
 BOOLEANS = ("true", "false")
 _LOGIC = {"and", "or"}

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from . import ir
 from .blocks import Block, SourceLines, build_blocks
@@ -32,9 +32,13 @@ from .overrides import apply_overrides, mark_held_overrides, reads_no_cell
 from .queries import answer, check_questions
 from .report_options import check_report_options, option_value
 from .role_kinds import RoleErrors
-from .result import Result, ShownColumn
 from .sweep_sources import sweep_source_errors
 from .sweeps import ReportContext, build_context
+
+if TYPE_CHECKING:
+    # Imported where an evaluation needs them: `perfdsl check` computes no result (2 ms of its start, 2-core
+    # machine, with those of queries.py).
+    from .result import Result, ShownColumn
 
 np = lazy_numpy(__name__)
 
@@ -175,7 +179,7 @@ class Program:
         bases = self._bases()
         for report in self.reports:
             try:
-                ctx = build_context(self.blocks[report], self.blocks, self.sources)
+                ctx = build_context(self.blocks[report], self.blocks, self.sources, arrays=False)
             except RoleErrors as exc:      # its other errors too, in the same run
                 diagnostics.extend(exc.with_report_check(self._check_report(exc.context, base=report in bases)
                                                          .diagnostics))
@@ -383,6 +387,8 @@ class Program:
         return run_on_fresh_chunk(self._evaluate_in, ctx, checker, progress)
 
     def _evaluate_in(self, ctx: ReportContext, checker: Checker, progress) -> Result:
+        from .result import Result
+
         evaluator = self.evaluator_in(ctx, checker, progress)
         columns = self.shown_columns(evaluator, ctx, checker)
         mode = option_value(self.sources, ctx.report, "invalid_points")
@@ -427,6 +433,8 @@ class Program:
     def shown_columns(evaluator: Evaluator, ctx: ReportContext, checker: Checker) -> list[ShownColumn]:
         """The report's shown cells over the sweep of `evaluator` (its context `ctx`), one column per `show` item (one
         that shows the report's own axis is marked so: ShownColumn.axis)."""
+        from .result import ShownColumn
+
         def compute():
             columns = []
             for item in ctx.report.shows:

@@ -23,19 +23,22 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from . import ir, no_answer
+from . import ir
 from .errors import did_you_mean
 from .lazy_numpy import lazy_numpy
 from .shown_names import label_target, shown_cells
 from .evaluator import format_coord
 from .long_runs import along_long_runs
-from .reductions import Best, Front, best_per_group, merge_best, pareto_per_group
-from .result import Rows, ShownColumn
 from .context import Axis, Coord, ReportContext
 
 if TYPE_CHECKING:
+    from . import no_answer
     from .checker import Checker
-    from .result import Result
+    from .reductions import Best, Front
+    from .result import Result, Rows, ShownColumn
+
+# The answer's modules (no_answer, reductions, result) are imported by the functions that answer, not here:
+# `perfdsl check` reads check_questions alone (2 ms of its start, 2-core machine).
 
 np = lazy_numpy(__name__)
 
@@ -110,7 +113,7 @@ def _role_of(owner: str, ctx: ReportContext) -> str:
         if block == owner:
             return role
     for role, (_, coord) in ctx.swept_roles.items():
-        if set(coord.values.tolist()) == {owner}:
+        if set(coord.value_list()) == {owner}:
             return role
     return owner
 
@@ -233,6 +236,9 @@ def answer(result: "Result", checker: "Checker") -> None:
     report = ctx.report
     if not report.wheres and not report.questions:
         return
+    from . import no_answer
+    from .result import Rows
+
     candidates = np.flatnonzero(conditions_met(result).reshape(-1))
     question = report.questions[0] if report.questions else None
     if question is None:
@@ -314,6 +320,8 @@ def reduce_values(question: ir.Question, values: list[np.ndarray], index: np.nda
                   n_groups: int, prior: "Best | Front | None" = None) -> "Best | Front":
     """The partial answer of points known by their flat sweep `index` and `group`, ranked by `values`
     (ranked_values), merged with `prior` where given (see reduce_points)."""
+    from .reductions import best_per_group, merge_best, pareto_per_group
+
     if question.form in ("best", "largest", "smallest"):
         maximise = question.objectives[0].direction == "max" if question.form == "best" else \
             question.form == "largest"
@@ -333,6 +341,8 @@ def answer_rows(partial: "Best | Front", n_groups: int, shape: tuple[int, ...], 
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rows of an answer, in output order: (flat sweep index, missing, found per group). A group with no point
     gets one row at its first point, marked missing."""
+    from .reductions import Best
+
     if isinstance(partial, Best):
         found = partial.found
         index = np.where(found, partial.index, _first_points(np.arange(n_groups), shape, kept))
@@ -352,6 +362,9 @@ def finish(result: "Result", question: ir.Question, index: np.ndarray, missing: 
     """The rows of an answer over the sweep of `result.ctx`, with the warning about groups with no answer: each
     group it lists says, where `why` (no_answer.tally) has it, how many of its points meet each condition alone;
     the same line is the row's reason (Rows.reasons, for the workbook's note)."""
+    from . import no_answer
+    from .result import Rows
+
     ctx = result.ctx
     report = ctx.report
     n_groups = len(found)
@@ -440,6 +453,8 @@ def _describe_group(group: int, group_shape: tuple[int, ...], kept: list[int], c
 
 def _add_ranked_columns(result: "Result", checker: "Checker", question: ir.Question) -> None:
     """The cells a question ranks by are part of its answer: add those the report does not show."""
+    from .result import ShownColumn
+
     evaluator = result.evaluator
     for item in ranked_items(result.ctx, question, {column.ref for column in result.columns}):
         vtype = checker.ref_type(item.ref, result.ctx.report, "")
@@ -465,6 +480,8 @@ def ranked_items(ctx: ReportContext, question: ir.Question, shown: set[str]) -> 
 def report_columns(ctx: ReportContext, program, report: str | None) -> list[ShownColumn]:
     """The report's shown columns with their units and types but no values (as answer_columns), before any chunk of
     a streamed sweep is evaluated: what parquet.column_kinds types a file's columns by."""
+    from .result import ShownColumn
+
     _, checker = program.prepare(report)
     return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report, ctx)
             for item in ctx.report.shows]
@@ -474,6 +491,8 @@ def answer_columns(ctx: ReportContext, checker: "Checker", question: ir.Question
     """The shown columns of a question's answer (the report's show items, then the cells it ranks by:
     ranked_items), with their units and types but no values (each `array` is empty): what an answer merged from
     chunks (streaming.Answer) knows of its columns without an evaluation over the sweep."""
+    from .result import ShownColumn
+
     items = list(ctx.report.shows)
     items += ranked_items(ctx, question, {item.ref.dotted for item in items})
     return [ShownColumn.make(item, checker.ref_type(item.ref, ctx.report, ""), np.zeros(0), checker, ctx.report, ctx)

@@ -30,7 +30,7 @@ def shadowed_cells(report: Block, ctx: ReportContext, blocks: dict[str, Block], 
         if role != "report" and name in blocks:
             bound.append((role, blocks[name], True))
     for role, (_, coord) in ctx.swept_roles.items():
-        names = list(dict.fromkeys(coord.values.tolist()))
+        names = list(dict.fromkeys(coord.value_list()))
         bound.extend((role, blocks[name], len(names) == 1) for name in names if name in blocks)
     found: list[Diagnostic] = []
     for name, cell in report.cells.items():

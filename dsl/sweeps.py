@@ -13,6 +13,7 @@ types them and the evaluator computes them, over a context with no axes, as it d
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from . import ir
 from .axis_names import AxisOrigin, duplicate_axes, zipped_in_effect
@@ -24,7 +25,7 @@ from .evaluator import Evaluator
 from .lazy_numpy import lazy_numpy
 from .library import import_hint
 from .limits import BYTES_PER_POINT, MAX_AXIS_POINTS, MAX_POINTS, gib
-from .range_values import range_points, range_steps, round12
+from .range_values import ROUNDED_BY_TEXT, point_count, range_point_list, range_points, range_steps, rounded12
 from .linker import Linker, Target, is_block_ref, refs_of, report_roles, shadows_block, source_items, walk
 from .shadowed_cells import shadowed_cells
 from .shown_axes import adopt_shown_units
@@ -39,10 +40,14 @@ __all__ = ["Axis", "Coord", "ReportContext", "build_context", "const_value", "MA
 
 
 
-def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines) -> ReportContext:
+def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines, arrays: bool = True
+                  ) -> ReportContext:
     """The roles and axes of a report, or PerfError listing every problem found. Where the only problems are roles
     bound in error (a block of the wrong kind, a list without `sweep`, a misspelt role: role_kinds.py), RoleErrors,
-    which holds the context built all the same (those roles refused), for the report to be checked with."""
+    which holds the context built all the same (those roles refused), for the report to be checked with.
+
+    With `arrays` False (Program.check), each coordinate's values are a tuple, not a numpy array: a check computes
+    nothing over the sweep, so `perfdsl check` of reports imports no numpy (30 ms of every run, 2-core machine)."""
     ctx = ReportContext(report=report)
     ctx.fixed_roles["report"] = report.name
     # A role bound in error (a block of the wrong kind, a list without `sweep`) is said once at the binding; the
@@ -83,10 +88,11 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
             try:
                 if isinstance(entry, ir.Zipped):
                     if zipped_axis(block, entry):
-                        add_axis("(" + ", ".join(entry.names) + ")", _zipped_coords(entry, block, blocks, sources),
-                                 AxisOrigin(block, entry, role))
+                        add_axis("(" + ", ".join(entry.names) + ")",
+                                 _zipped_coords(entry, block, blocks, sources, arrays), AxisOrigin(block, entry, role))
                 else:
-                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources)], AxisOrigin(block, entry, role))
+                    add_axis(entry.name, [_cell_coord(entry, block, blocks, sources, arrays)],
+                             AxisOrigin(block, entry, role))
             except PerfError as exc:
                 diagnostics.extend(exc.diagnostics)
 
@@ -94,12 +100,12 @@ def build_context(report: Block, blocks: dict[str, Block], sources: SourceLines)
         try:
             if isinstance(item, ir.Zipped):
                 if zipped_axis(report, item):
-                    add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources),
+                    add_axis("(" + ", ".join(item.names) + ")", _zipped_coords(item, report, blocks, sources, arrays),
                              AxisOrigin(report, item, None))
             elif item.sweep and item.expr is not None:
-                coord = _cell_coord(item, report, blocks, sources)
+                coord = _cell_coord(item, report, blocks, sources, arrays)
                 add_axis(item.name, [coord], AxisOrigin(report, item, None))
-                if coord.kind == "role" and len(set(coord.values.tolist())) == 1:
+                if coord.kind == "role" and len(set(coord.value_list())) == 1:
                     # A role swept over one block (`--set hardware=rtx_a5000`): its own sweeps are axes too.
                     block_sweeps(blocks[coord.values[0]], item.name)
             elif is_block_ref(item.expr, blocks, report):
@@ -181,7 +187,7 @@ def _sweeps_among_swept_blocks(ctx: ReportContext, blocks: dict[str, Block], sou
     role's blocks only), so the sweep, in its file or made by a `--set`, would otherwise change nothing."""
     found = []
     for _, coord in ctx.swept_roles.values():
-        names = list(dict.fromkeys(coord.values.tolist()))
+        names = list(dict.fromkeys(coord.value_list()))
         if len(names) < 2:
             continue
         for name in names:
@@ -217,14 +223,23 @@ def _too_many(name: str, count: float, rng: ir.RangeExpr, sources: SourceLines) 
                                   hints=[f"a sweep axis holds at most {MAX_AXIS_POINTS:,} points"]))
 
 
-def _cell_coord(cell: ir.Cell, block: Block, blocks: dict[str, Block], sources: SourceLines) -> Coord:
+def _cell_coord(cell: ir.Cell, block: Block, blocks: dict[str, Block], sources: SourceLines, arrays: bool) -> Coord:
     items = source_items(cell.expr, block, blocks)
     if isinstance(items, ir.RangeExpr):
-        return _range_coord(cell.name, items, block, blocks, sources)
-    return _list_coord(cell.name, items, block, blocks, sources, cell.expr.span)
+        return _range_coord(cell.name, items, block, blocks, sources, arrays)
+    return _list_coord(cell.name, items, block, blocks, sources, cell.expr.span, arrays)
 
 
-def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], sources: SourceLines) -> list[Coord]:
+def _values(values: list, dtype, arrays: bool):
+    """A coordinate's values (build_context): a numpy array of `dtype` (object, float or bool), or with `arrays`
+    False a tuple of the same Python values."""
+    if arrays:
+        return np.array(values, dtype=dtype)
+    return tuple(values) if dtype is object else tuple(map(dtype, values))
+
+
+def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], sources: SourceLines, arrays: bool
+                   ) -> list[Coord]:
     items = source_items(zipped.source, block, blocks)
     width = len(zipped.names)
     if isinstance(items, ir.RangeExpr) or not items:
@@ -237,9 +252,9 @@ def _zipped_coords(zipped: ir.Zipped, block: Block, blocks: dict[str, Block], so
                                          item.span, hints=[f"e.g. sweep {_example_tuple(zipped.names)}"]))
         for j, value in enumerate(item.items):
             columns[j].append(value)
-    coords = [_list_coord(name, column, block, blocks, sources, zipped.source.span, zipped=True)
+    coords = [_list_coord(name, column, block, blocks, sources, zipped.source.span, arrays, zipped=True)
               for name, column in zip(zipped.names, columns)]
-    rows = list(zip(*[round12(c.values).tolist() if c.kind == "num" else c.values.tolist() for c in coords]))
+    rows = list(zip(*[rounded12(c.value_list()) if c.kind == "num" else c.value_list() for c in coords]))
     _refuse_repeats("(" + ", ".join(zipped.names) + ")", items, rows, sources)
     return coords
 
@@ -250,7 +265,7 @@ def _example_tuple(names: tuple[str, ...]) -> str:
 
 
 def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str, Block], sources: SourceLines,
-                span: ir.Span, zipped: bool = False) -> Coord:
+                span: ir.Span, arrays: bool, zipped: bool = False) -> Coord:
     """The coordinate of a list sweep; `zipped`: one column of a zipped sweep, whose values may repeat (its tuples
     may not: _zipped_coords)."""
     if not items:
@@ -258,13 +273,13 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
     if any(shadows_block(item, name, block, blocks) for item in items):
         # `sweep model = [model, b]` beside a block `model`: the report's own cell shadows the block, one error at
         # the binding (role_kinds.shadowed_block_errors); an axis of no values' kind, as for a value reported.
-        return _unknown_coord(name, block, len(items), span)
+        return _unknown_coord(name, block, len(items), span, arrays)
     refs = [is_block_ref(item, blocks, block) for item in items]
     if all(refs):
         names = [item.parts[0] for item in items]
         if not zipped:
             _refuse_repeats(name, items, names, sources)
-        return Coord(name=name, owner=block.name, kind="role", values=np.array(names, dtype=object), span=span)
+        return Coord(name=name, owner=block.name, kind="role", values=_values(names, object, arrays), span=span)
     if any(refs):
         # A bare name that names no block is the slip (`[vlm, trtllm]`: 'vlm'); otherwise the odd one out of a
         # sweep that mixes values and blocks.
@@ -289,7 +304,7 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
         raise PerfError(dedupe(errors))
     kinds = {kind for kind, _, _ in values}
     if "unknown" in kinds:
-        return _unknown_coord(name, block, len(items), span)
+        return _unknown_coord(name, block, len(items), span, arrays)
     if len(kinds) > 1:
         raise PerfError(sources.diag("mixed-sweep", f"the sweep '{name}' mixes "
                                      + " and ".join({"num": "numbers", "str": "strings", "bool": "booleans"}[k]
@@ -304,14 +319,14 @@ def _list_coord(name: str, items: list[ir.Expr], block: Block, blocks: dict[str,
                     "unit-mismatch", f"the values of sweep '{name}' have different dimensions ({dims[0]} and {dim})",
                     item.span))
         if not zipped:
-            _refuse_repeats(name, items, round12(np.array([v for _, v, _ in values], float)).tolist(), sources)
+            _refuse_repeats(name, items, rounded12([v for _, v, _ in values]), sources)
         unit, scale = _display_unit(items, dims[0], [v for _, v, _ in values], block, blocks)
-        return Coord(name=name, owner=block.name, kind="num", values=np.array([v for _, v, _ in values], float),
+        return Coord(name=name, owner=block.name, kind="num", values=_values([v for _, v, _ in values], float, arrays),
                      dim=dims[0], unit=unit, scale=scale, span=span)
     if not zipped:
         _refuse_repeats(name, items, [v for _, v, _ in values], sources)
     dtype = bool if kind == "bool" else object
-    return Coord(name=name, owner=block.name, kind=kind, values=np.array([v for _, v, _ in values], dtype=dtype),
+    return Coord(name=name, owner=block.name, kind=kind, values=_values([v for _, v, _ in values], dtype, arrays),
                  span=span)
 
 
@@ -342,10 +357,11 @@ def _item_text(item: ir.Expr, sources: SourceLines) -> str:
     return "a value"
 
 
-def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float], block: Block | None = None,
-                  blocks: dict[str, Block] | None = None) -> tuple[str, float]:
+def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float] | Callable[[], list[float]],
+                  block: Block | None = None, blocks: dict[str, Block] | None = None) -> tuple[str, float]:
     """The unit an axis is shown in: the first unit of its dimension written in its values, or in the cells they read
-    (`[window / 2, window]` with `window = 4 KiB` shows KiB); else a unit chosen for the values' magnitude."""
+    (`[window / 2, window]` with `window = 4 KiB` shows KiB); else a unit chosen for the values' magnitude (`values`,
+    or a function that gives them, called only then)."""
     for unit_text in _units_written(items, block, blocks):
         try:
             unit = parse_unit(unit_text)
@@ -355,6 +371,8 @@ def _display_unit(items: list[ir.Expr], dim: Dimension, values: list[float], blo
             return unit_text, unit.scale
     if dim == DIMENSIONLESS:
         return "", 1.0
+    if callable(values):
+        values = values()
     magnitude = float(np.median(np.abs(values))) if values else None
     return auto_unit(dim, magnitude)
 
@@ -374,11 +392,11 @@ def _units_written(items: list[ir.Expr], block: Block | None, blocks: dict[str, 
 
 
 def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, Block],
-                 sources: SourceLines) -> Coord:
+                 sources: SourceLines, arrays: bool) -> Coord:
     start_kind, start, start_dim = const_value(rng.start, block, blocks, sources, name)
     stop_kind, stop, stop_dim = const_value(rng.stop, block, blocks, sources, name)
     if "unknown" in (start_kind, stop_kind):
-        return _unknown_coord(name, block, 1, rng.span)
+        return _unknown_coord(name, block, 1, rng.span, arrays)
     if start_kind != "num" or stop_kind != "num":
         raise PerfError(sources.diag("bad-range", "a range runs between two numbers", rng.span,
                                      hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
@@ -397,7 +415,7 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
             factor_hint(exc.diagnostics, rng)
             raise
         if step_kind == "unknown":
-            return _unknown_coord(name, block, 1, rng.span)
+            return _unknown_coord(name, block, 1, rng.span, arrays)
         if step_kind != "num":
             raise PerfError(sources.diag("bad-range", "the step of a range is a number", rng.step.span,
                                          hints=["write `START .. STOP by STEP` or `START .. STOP by *FACTOR`, e.g. `1 .. 64 by *2`"]))
@@ -420,20 +438,30 @@ def _range_coord(name: str, rng: ir.RangeExpr, block: Block, blocks: dict[str, B
         steps = range_steps(start, stop, step, False)
         if not math.isfinite(steps) or steps + 1 > MAX_AXIS_POINTS:
             raise _too_many(name, steps + 1, rng, sources)
-    values = range_points(start, stop, step, rng.geometric, steps)
+    # A check's axis of more values than are rounded through their text is built with numpy all the same: numpy's
+    # import is then the lesser cost.
+    arrays = arrays or point_count(start, stop, steps) > ROUNDED_BY_TEXT
+    if arrays:
+        values = range_points(start, stop, step, rng.geometric, steps)
+    else:
+        values = range_point_list(start, stop, step, rng.geometric, steps)
     if len(values) == 0:
         raise PerfError(sources.diag("empty-sweep", f"the range of '{name}' has no values (it ends before it starts)",
                                      rng.span))
-    unit, scale = _display_unit([rng.start, rng.stop], start_dim, list(values), block, blocks)
-    return Coord(name=name, owner=block.name, kind="num", values=np.asarray(values, float), dim=start_dim,
-                 unit=unit, scale=scale, span=rng.span)
+    # A check's geometric values may be an ulp off numpy's (range_point_list): a unit chosen by their magnitude is
+    # chosen from numpy's, as an evaluation chooses it.
+    exact = list(values) if arrays or not rng.geometric else lambda: list(range_points(start, stop, step, True, steps))
+    unit, scale = _display_unit([rng.start, rng.stop], start_dim, exact, block, blocks)
+    return Coord(name=name, owner=block.name, kind="num", values=np.asarray(values, float) if arrays else tuple(values),
+                 dim=start_dim, unit=unit, scale=scale, span=rng.span)
 
 
-def _unknown_coord(name: str, block: Block, count: int, span: ir.Span) -> Coord:
+def _unknown_coord(name: str, block: Block, count: int, span: ir.Span, arrays: bool) -> Coord:
     """The coordinate of a sweep one of whose values the parser reported (`[300 Watt, 350 W]`: an unknown unit): of
     kind "unknown", which the checker types unknown, so nothing that reads the swept cell errs again; `count`
     distinct placeholder values (a zipped sweep's rows stay distinct). Never evaluated: the program's load raised."""
-    return Coord(name=name, owner=block.name, kind="unknown", values=np.arange(count, dtype=float), span=span)
+    values = np.arange(count, dtype=float) if arrays else tuple(float(i) for i in range(count))
+    return Coord(name=name, owner=block.name, kind="unknown", values=values, span=span)
 
 
 def const_value(expr: ir.Expr, block: Block, blocks: dict[str, Block], sources: SourceLines, name: str = "sweep"

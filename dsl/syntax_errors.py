@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+from . import lark_import  # noqa: F401 - lark without `regex` (lark_import.py): the first import of lark of a check
 from lark.exceptions import UnexpectedInput
 
 from .ir import BLOCK_KINDS

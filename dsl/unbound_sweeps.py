@@ -26,13 +26,13 @@ def unbound_sweep(block: "Block", cell: ir.Cell, ctx: "ReportContext") -> tuple[
     report makes no axis of. Located at the override's value where an override made the sweep, else at the cell."""
     report = ctx.report.name
     roles = [role for role, (_, coord) in ctx.swept_roles.items()
-             if block.name in coord.values.tolist()]
+             if block.name in coord.value_list()]
     made_by = override_span(cell)
     head = (f"{made_by.file} makes '{cell.name}' a sweep" if made_by is not None else f"'{cell.name}' is swept") \
         + f" in {block.kind} '{block.name}', which report '{report}'"
     if roles:
         role = roles[0]
-        others = [name for name in dict.fromkeys(ctx.swept_roles[role][1].values.tolist()) if name != block.name]
+        others = [name for name in dict.fromkeys(ctx.swept_roles[role][1].value_list()) if name != block.name]
         message = f"{head} sweeps the role '{role}' over with other blocks, so its sweeps are not axes"
         alone = override_example(role, block.name if from_the_command_line() else repr(block.name))
         hints = [f"a block's sweeps are axes only where the report binds that block alone to its role: {alone} "

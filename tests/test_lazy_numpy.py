@@ -1,5 +1,6 @@
-"""numpy imported at its first use (dsl/lazy_numpy.py): `perfdsl check` of files with no report imports no numpy
-(nothing is computed), a report's check and every evaluation import it and give what they gave, and the modules'
+"""numpy imported at its first use (dsl/lazy_numpy.py): `perfdsl check` of the library imports no numpy (nothing is
+computed: a report's sweep is checked as tuples, sweeps.build_context with arrays=False), a report whose sweep
+values are formulas computes them with it, every evaluation imports it and gives what it gave, and the modules'
 `np` becomes numpy itself at its first use.
 
 Each import check runs in a new Python process (this one has numpy imported by other tests)."""
@@ -27,12 +28,13 @@ def check_imports_numpy(*files: str) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-def test_a_check_of_files_with_no_report_imports_no_numpy():
-    """Model, GPU and stack families and a cost model: checked (status 0) without numpy; a report needs it (its
-    sweep's values are arrays)."""
+def test_a_check_imports_no_numpy():
+    """Model, GPU and stack families, a cost model and reports: checked (status 0) without numpy (a report's sweep
+    is built of tuples for its check); a sweep whose values are formulas is computed with it, as it is evaluated."""
     assert check_imports_numpy("models/llama.perf", "hardware/ada.perf", "software/stacks.perf",
                                "costmodels/transformer_inference.perf") == (0, "False\n")
-    assert check_imports_numpy("reports/example.perf") == (0, "True\n")
+    assert check_imports_numpy("reports/example.perf", "reports/capacity_planning.perf") == (0, "False\n")
+    assert check_imports_numpy("tests/cases/eval_sweep_values_from_cells.perf")[1] == "True\n"
 
 
 def test_the_stand_in_becomes_numpy_in_its_module():
@@ -65,3 +67,29 @@ def test_labelled_array_is_still_a_name_of_result():
     from perfdsl.result import LabelledArray
 
     assert LabelledArray is result.LabelledArray is labelled.LabelledArray
+
+
+def test_a_check_builds_the_sweep_an_evaluation_builds():
+    """A check's context (sweeps.build_context with arrays=False) holds tuples of the values, units and counts an
+    evaluation's arrays hold: an arithmetic range's values exactly (range_point_list), a geometric range's to an
+    ulp (numpy's SIMD pow), every role, string and zipped column as Python values."""
+    from perfdsl.program import load
+    from perfdsl.range_values import range_point_list, range_points
+    from perfdsl.sweeps import build_context
+
+    for start, stop, step in [(0.0, 1.0, 0.1), (1.0, 100.0, 0.3), (1e-3, 2.5, 7e-3), (-5.0, 5.0, 0.25)]:
+        steps = (stop - start) / step
+        exact = range_points(start, stop, step, False, steps).tolist()
+        assert range_point_list(start, stop, step, False, steps) == exact
+    geometric = range_points(3.0, 5000.0, 1.7, True, 14.0)
+    assert numpy.allclose(range_point_list(3.0, 5000.0, 1.7, True, 14.0), geometric, rtol=1e-15, atol=0)
+    program = load([str(REPO / "reports/capacity_planning.perf")])
+    for report in program.reports:
+        arrays = build_context(program.blocks[report], program.blocks, program.sources)
+        plain = build_context(program.blocks[report], program.blocks, program.sources, arrays=False)
+        assert [axis.name for axis in plain.axes] == [axis.name for axis in arrays.axes]
+        for axis, plain_axis in zip(arrays.axes, plain.axes):
+            for coord, plain_coord in zip(axis.coords, plain_axis.coords):
+                assert isinstance(plain_coord.values, tuple) and plain_coord.value_list() == coord.value_list()
+                assert (plain_coord.kind, plain_coord.unit, plain_coord.scale, plain_coord.integral) == \
+                       (coord.kind, coord.unit, coord.scale, coord.integral)
