@@ -108,7 +108,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     # plain-Python path computed (scalar_conditions.py) under "cells".
     evaluators: dict[str, "Evaluator | dict"] = {}
     for block in blocks:
-        if ctx is None and block.requires:
+        if block.requires:
             # Most blocks' `require`s were decided by an earlier program's check without a report, with the same
             # Block: replayed at once (Sharing.replay_requires), as one by one below would.
             replayed = checker.replay_requires(block)
