@@ -186,6 +186,9 @@ class Checker(Sharing):
         for block in blocks:
             if self._replay_block(block):            # every cell's record holds here: replayed in one step
                 continue
+            if self._memo is not None:
+                # A block typed for the first time: the records of the cells it shares with a sibling, renamed.
+                self._session.partial_sibling(block)
             block_name = block.name
             for name in block.cells:
                 key = (block_name, name)
@@ -211,6 +214,7 @@ class Checker(Sharing):
                     self._pass_on(entry.reach)
             if self._memo is not None:
                 self._session.offer_sibling(block)      # a template for the blocks of its shape
+                self._session.offer_partial(block)      # and for the blocks of its parent (partial_sibling)
 
     def condition_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
         """The type of a formula written at a report's top level, outside any cell (a `where` condition), as
