@@ -687,7 +687,17 @@ class Checker(Sharing):
             elif named is not None and self._frames:
                 self._frames[-1].ids.add(named)
             return found
-        target = self.link.target(expr.parts, block)
+        parts = expr.parts
+        if len(parts) == 1 and parts[0] in block.cells and block.kind != "report":
+            # A cell of the block itself, as Linker._resolve_local finds it (most names; a report's cell may shadow
+            # a block): without the linker's lookup, whose programs each resolve every name of their blocks again.
+            blocks = self._block_lists.get((block.name,))
+            if blocks is None:
+                blocks = self._block_lists[(block.name,)] = [self.blocks[block.name]]
+            found = ("cells", blocks, parts[0])
+            self._resolved[key] = (found, None, None)
+            return found
+        target = self.link.target(parts, block)
         if isinstance(target, Unresolved):
             self._impure += 1                      # its message and hints name what the program holds
             if target.severity == "consequence":
