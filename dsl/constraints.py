@@ -316,10 +316,15 @@ def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: di
                                                for a in expr.args])
     if kind != "ref":
         return False
-    target = link.target(expr.parts, block)
-    if not isinstance(target, Target) or len(target.blocks) != 1:
-        return False                                  # unresolved, a role left open, or swept over blocks
-    target_block, name = link.blocks[target.blocks[0]], target.cell
+    parts = expr.parts
+    if len(parts) == 1 and parts[0] in block.cells and block.kind != "report":
+        # A cell of the block itself, as the linker's _resolve_local finds it (checker.Checker.resolve says why).
+        target_block, name = link.blocks[block.name], parts[0]
+    else:
+        target = link.target(parts, block)
+        if not isinstance(target, Target) or len(target.blocks) != 1:
+            return False                              # unresolved, a role left open, or swept over blocks
+        target_block, name = link.blocks[target.blocks[0]], target.cell
     key = (target_block.name, name)
     if key in memo:
         found, literal = memo[key]
