@@ -174,9 +174,8 @@ class Checker(Sharing):
     def type_cells(self, blocks) -> None:
         """Type every cell of `blocks`, in order, from the top (no cell being inferred), as cell_type of each would
         (Program.check's check without a report). Most are replayed from another program's record: each library
-        file's program imports the same families and GPUs (80,027 of the 86,677 cells of a check of the libraries,
-        -j 1, where a block typed for the first time takes the records of the cells it shares with a sibling:
-        CheckSession.partial_sibling).
+        file's program imports the same families and GPUs (75,945 of the 86,677 cells of a check of the libraries,
+        -j 1).
         A clean record (nothing was reported while inferring the cell or any cell it typed) is replayed here
         without the steps cell_type takes for a cell inside another's inference, which do not apply at the top; a
         block whose cells all have such records, replayed in one step where they hold here (Sharing._replay_block:
@@ -188,9 +187,6 @@ class Checker(Sharing):
         for block in blocks:
             if self._replay_block(block):            # every cell's record holds here: replayed in one step
                 continue
-            if self._memo is not None:
-                # A block typed for the first time: the records of the cells it shares with a sibling, renamed.
-                self._session.partial_sibling(block)
             block_name = block.name
             for name in block.cells:
                 key = (block_name, name)
@@ -216,7 +212,6 @@ class Checker(Sharing):
                     self._pass_on(entry.reach)
             if self._memo is not None:
                 self._session.offer_sibling(block)      # a template for the blocks of its shape
-                self._session.offer_partial(block)      # and for the blocks of its parent (partial_sibling)
 
     def condition_type(self, expr: ir.Expr, block: Block, path: str) -> VType:
         """The type of a formula written at a report's top level, outside any cell (a `where` condition), as

@@ -33,11 +33,6 @@ work without changing a diagnostic:
   (`CheckSession.sibling_entry`): the library's models inferred their ~200 inherited cells each (the report-free
   checkers of a check of the libraries inferred 13,600 cells, 7,451 of them in models; now 9,663 and 4,092; the
   GPUs and stacks, whose own formulas mostly differ, 3,138 -> 2,999 and 888 -> 579).
-- A block none of whose cells has a record yet, with no sibling of its shape, takes renamed records for the cells
-  it shares with the block of the same parent and kind typed cell by cell last (`CheckSession.partial_sibling`):
-  a cell that is the same ir.Cell in both, or an own cell of both with the same sibling_shape terms, and reads by
-  its bare names only such cells. The rest are inferred (in a check of the libraries, -j 1, the report-free
-  checkers inferred 10,787 cells, 4,157 of them in models and 3,433 in GPUs; now 6,705, 2,919 and 1,442).
 - What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
   role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
   message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
@@ -51,7 +46,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .formula_types import FormulaTypes
 from .limits import MAX_CHAIN_DEPTH
-from .linker import refs_of, walk
+from .linker import walk
 
 from . import ir
 
@@ -204,8 +199,6 @@ class CheckSession:
     # A block whose cells all have plain records, by its sibling shape (sibling_shape): the template of the blocks
     # of the same shape (sibling_entry).
     siblings: dict[tuple, "Block"] = field(default_factory=dict)
-    # The block of each (parent Block id, kind) typed cell by cell last: the template of partial_sibling.
-    partials: dict[tuple[int, str], "Block"] = field(default_factory=dict)
     # Checkers of a report: the records `bound` held before the latest, for other bindings of the roles they read
     # (at most OLDER_RECORDS a cell, the latest last).
     older: dict[tuple[int, str], list[CellEntry]] = field(default_factory=dict)
@@ -364,75 +357,6 @@ class CheckSession:
                                                 entries)
         return renamed
 
-    def partial_sibling(self, block: "Block") -> int:
-        """Records for the cells of `block`, a block none of whose cells has a record yet, renamed from those of a
-        template that extends the same parent Block (the block of that parent and kind typed cell by cell last),
-        for each cell that reads, within the block, only cells that are the same in both (`_same_cells`): kept as
-        the block's own, so that type_cells replays them and infers only the others. Returns how many were kept.
-
-        Why a renamed record is what inferring the cell in `block` would record: the cell is the same ir.Cell in
-        both blocks (inherited from the parent) or an own cell of both with the same name, declared unit, options
-        and formula structure (sibling_shape's terms); every cell its formula names by a bare name is, in turn,
-        such a cell of both; so its inference reads the same formulas with the same types in the same order, as
-        in sibling_entry, cell by cell rather than for the whole block. Only plain records (nothing reported,
-        reached or missing, no fact) that do not name the template itself are renamed, with each of the template's
-        cells among their items renamed in turn."""
-        memo, key = self.free, id(block)
-        parent = self.parents.get(key)
-        if parent is None or block.node.zipped or block.kind == "report" or block.set_over:
-            return 0
-        template = self.partials.get((id(parent), block.kind))
-        if template is None or template is block or template.set_over or template.node.zipped:
-            return 0
-        if any((key, name) in memo for name in block.cells):
-            return 0
-        same = _same_cells(block, template)
-        made: dict[str, CellEntry | None] = {}
-        template_id = id(template)
-
-        def rename(entry: CellEntry) -> CellEntry | None:
-            if entry.block is not template:
-                return entry
-            name = entry.name
-            if name in made:
-                return made[name]
-            made[name] = None                        # (a cycle has no record: not reached)
-            if not same(name) or not _plain(entry) or entry.facts or template_id in entry.ids:
-                return None
-            items = []
-            for item in entry.items:
-                renamed = rename(item)
-                if renamed is None:
-                    return None
-                items.append(renamed)
-            copy = made[name] = CellEntry(block, name, entry.vtype, entry.reach, entry.height, entry.ids,
-                                          tuple(items), None, entry.facts, entry.universal, entry.clean)
-            return copy
-
-        kept = 0
-        for name in block.cells:
-            entry = memo.get((template_id, name))
-            if entry is None or entry.block is not template or not same(name):
-                continue
-            if rename(entry) is not None:
-                kept += 1
-        bound = self.bound
-        for name, copy in made.items():
-            if copy is not None:
-                memo[(key, name)] = copy
-                if copy.universal:
-                    bound[(key, name)] = copy
-        if kept:
-            self.blocks.pop(key, None)
-        return kept
-
-    def offer_partial(self, block: "Block") -> None:
-        """`block` has just been typed cell by cell by a report-free checker: the template of the blocks that
-        extend the same parent Block (partial_sibling)."""
-        parent = self.parents.get(id(block))
-        if parent is not None and block.kind != "report" and not block.set_over and not block.node.zipped:
-            self.partials[(id(parent), block.kind)] = block
-
     def _block_entry(self, block: "Block") -> "BlockEntry | None":
         memo, key = self.free, id(block)
         tops = []
@@ -460,59 +384,6 @@ class CheckSession:
         return BlockEntry(block, frozenset().union(*(entry.ids for entry in tops)),
                           max((entry.height for entry in tops), default=0), types, dict.fromkeys(types, EMPTY),
                           entries)
-
-
-def _same_cells(block: "Block", template: "Block") -> Callable[[str], bool]:
-    """Whether the cell of a name is the same in `block` and `template`, two blocks that extend the same parent
-    Block, for what inferring it reads (CheckSession.partial_sibling): the same ir.Cell, or an own cell of both with
-    the same sibling_shape terms; not swept; and every name its formula reads alone (a cell of the block) the same
-    in turn."""
-    choices = any(cell.choices is not None for cell in block.cells.values()) \
-        or any(cell.choices is not None for cell in template.cells.values())
-    known: dict[str, bool] = {}
-
-    def terms(cell: "ir.Cell") -> tuple | None:
-        expr = cell.expr
-        if expr is None:
-            formula = None
-        elif type(expr) is ir.Str:
-            formula = ("str", expr.value) if choices else ("str",)
-        else:
-            formula = formula_shape(expr)
-            if formula is None:
-                return None
-        return (cell.name, cell.declared, cell.declared_dim, cell.choices, cell.choice_blocks, formula)
-
-    def same(name: str) -> bool:
-        found = known.get(name)
-        if found is not None:
-            return found
-        known[name] = False                          # a cycle: not the same (its cells have no record)
-        mine, theirs = block.cells.get(name), template.cells.get(name)
-        if mine is None or theirs is None or mine.sweep or theirs.sweep:
-            return False
-        if mine is not theirs:
-            if block.owner.get(name) != block.name or template.owner.get(name) != template.name:
-                return False
-            mine_terms = terms(mine)
-            if mine_terms is None or mine_terms != terms(theirs):
-                return False
-        elif block.owner.get(name) != template.owner.get(name):
-            return False
-        for read in bare_names(mine):
-            if not same(read):
-                return False
-        known[name] = True
-        return True
-
-    return same
-
-
-def bare_names(cell: "ir.Cell") -> list:
-    """The names a cell's formula reads alone (cells of its block; linker.refs_of keeps a formula's references)."""
-    if cell.expr is None:
-        return []
-    return [ref.parts[0] for ref in refs_of(cell.expr) if len(ref.parts) == 1]
 
 
 def _plain(entry: CellEntry) -> bool:
