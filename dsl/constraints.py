@@ -108,7 +108,7 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     # plain-Python path computed (scalar_conditions.py) under "cells".
     evaluators: dict[str, "Evaluator | dict"] = {}
     for block in blocks:
-        if ctx is None and block.requires:
+        if block.requires:
             # Most blocks' `require`s were decided by an earlier program's check without a report, with the same
             # Block: replayed at once (Sharing.replay_requires), as one by one below would.
             replayed = checker.replay_requires(block)
@@ -316,10 +316,15 @@ def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: di
                                                for a in expr.args])
     if kind != "ref":
         return False
-    target = link.target(expr.parts, block)
-    if not isinstance(target, Target) or len(target.blocks) != 1:
-        return False                                  # unresolved, a role left open, or swept over blocks
-    target_block, name = link.blocks[target.blocks[0]], target.cell
+    parts = expr.parts
+    if len(parts) == 1 and parts[0] in block.cells and block.kind != "report":
+        # A cell of the block itself, as the linker's _resolve_local finds it (checker.Checker.resolve says why).
+        target_block, name = link.blocks[block.name], parts[0]
+    else:
+        target = link.target(parts, block)
+        if not isinstance(target, Target) or len(target.blocks) != 1:
+            return False                              # unresolved, a role left open, or swept over blocks
+        target_block, name = link.blocks[target.blocks[0]], target.cell
     key = (target_block.name, name)
     if key in memo:
         found, literal = memo[key]

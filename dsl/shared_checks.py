@@ -125,6 +125,7 @@ class RequiresEntry:
     height: int
     steps: tuple
     typed: frozenset               # the cells the records type directly ((block name, cell) of their items)
+    universal: bool = False        # every record is universal: kept for checkers with a report too
 
     def __repr__(self) -> str:
         # Short: the dataclass's own repr would print every record, each with its block's syntax tree.
@@ -289,7 +290,8 @@ class CheckSession:
             steps.append(entry)
         return RequiresEntry(block, frozenset().union(*(entry.ids for entry in steps)),
                              max((entry.height for entry in steps), default=0), tuple(steps),
-                             frozenset(item.key for entry in steps for item in entry.items))
+                             frozenset(item.key for entry in steps for item in entry.items),
+                             all(entry.universal for entry in steps))
 
     def offer_sibling(self, block: "Block") -> None:
         """`block` has just been typed cell by cell by a report-free checker: where its cells' records, taken
@@ -659,16 +661,26 @@ class Sharing:
         return result
 
     def replay_requires(self, block: Block) -> list | None:
-        """Of a report-free checker, at the top (no cell being inferred): the step of each `require` of `block`
-        (constraints.check_requires) replayed from the session's records at once, where the records of all of them
-        (CheckSession.requires_entry) hold here: each record then holds here (its ids are among theirs, its height
-        at most theirs), so shared_step would replay each, in this order, with the same results. Returns their
-        results, in the order of `block.requires`; None (nothing done) where they do not hold."""
-        if self._memo is None or self.ctx is not None or self._frames:
+        """At the top (no cell being inferred): the step of each `require` of `block` (constraints.check_requires)
+        replayed from the session's records at once, where the records of all of them (CheckSession.requires_entry)
+        hold here: each record then holds here (its ids are among theirs, its height at most theirs), so
+        shared_step would replay each, in this order, with the same results. A checker with a report takes them
+        where each is universal (read no role, no swept cell, no input left open) and the latest kept for
+        checkers with a report too (the one shared_step would look up first): a GPU's expectations, checked
+        again in each report that binds the GPU (the reports of a check of the libraries, -j 1, looked up and
+        replayed 5,963 steps one by one; 1,577 now).
+        Returns their results, in the order of `block.requires`; None (nothing done) where they do not hold."""
+        if self._memo is None or self._frames:
             return None
         found = self._session.requires_entry(block)
         if found is None or self._depth[0] + found.height > MAX_CHAIN_DEPTH:
             return None
+        if self.ctx is not None:
+            if not found.universal:
+                return None
+            memo, key = self._memo, id(block)
+            if any(memo.get((key, entry.name)) is not entry for entry in found.steps):
+                return None
         if found.ids and not self._ids_fit(found.ids):
             return None
         if found.typed <= self.types.keys():
