@@ -8,6 +8,9 @@ are deduplicated and sorted.
 
 How many: `--jobs`, at most the usable CPUs and one for every MIN_FILES_PER_PROCESS files to check.
 
+Which files each: runs of consecutive files, two workers meeting in the middle of each run (_Ends), so that the files
+one worker checks share their imports (what its session parsed and inferred for one file serves the next).
+
 How: `concurrent.futures.ProcessPoolExecutor` (standard library) with the `fork` start method, chosen because it
 reports a worker that died (`BrokenProcessPool`) where `multiprocessing.Pool` waits for it for ever, and because with
 `fork` it starts every worker before its manager thread (no fork of a process with threads). The workers are forked
@@ -78,8 +81,78 @@ def processes_for(jobs: int, files: int) -> int:
     return processes
 
 
-# The work of a worker: set in the parent just before the fork, inherited by the workers (never pickled).
+# The work of a worker and the files to check: set in the parent just before the fork, inherited by the workers
+# (never pickled); _TAKEN is the shared record of which files the workers have taken (_Ends).
 _WORK: Callable | None = None
+_FILES: list[str] = []
+_TAKEN: "_Ends | None" = None
+
+
+class _Ends:
+    """Which files the workers have taken, shared by the processes forked after it is made (an anonymous shared
+    mapping, and a lock): the files are cut into ceil(N / 2) runs of consecutive files, and worker 2k takes the files
+    of run k from its front, one at a time, worker 2k + 1 from its back, so the two meet where run k is done however
+    long its files take. A worker whose run is done takes from the back of the run with the most files left.
+
+    Why: the files next to each other on a command line (a folder, sorted) import the same files (a report and its
+    calibration, the models of one family), which a worker's CheckSession parses and infers once for all its files;
+    dealt out in turn (one file each), each worker met nearly every shared file, and the two workers of a check of
+    the libraries did 0.3 s more work together than one process alone (measured 1.09 s of CPU together, 0.78 s in
+    one; 0.89-0.94 s taking runs from both ends)."""
+
+    def __init__(self, files: int, processes: int):
+        import mmap
+        import multiprocessing
+
+        runs = max(1, (processes + 1) // 2)
+        self._runs = runs
+        self._lock = multiprocessing.get_context("fork").Lock()
+        # [next worker number, then each run's front and back: its files are front .. back - 1]
+        self._shared = mmap.mmap(-1, 8 * (1 + 2 * runs))
+        cuts = [files * run // runs for run in range(runs + 1)]
+        self._write([0] + [cut for run in range(runs) for cut in (cuts[run], cuts[run + 1])])
+        self.worker = -1
+
+    def _read(self) -> list[int]:
+        import struct
+
+        return list(struct.unpack_from(f"{1 + 2 * self._runs}q", self._shared))
+
+    def _write(self, values: list[int]) -> None:
+        import struct
+
+        struct.pack_into(f"{1 + 2 * self._runs}q", self._shared, 0, *values)
+
+    def join(self) -> None:
+        """In a worker, once: take the next worker number (which run it works, from which end)."""
+        with self._lock:
+            values = self._read()
+            self.worker = values[0]
+            values[0] += 1
+            self._write(values)
+
+    def take(self) -> int | None:
+        """The index of the next file for this worker, or None where every file is taken."""
+        with self._lock:
+            values = self._read()
+            run = self.worker // 2
+            front, back = values[1 + 2 * run], values[2 + 2 * run]
+            if run >= self._runs or front >= back:          # its own run is done: help the longest one from its back
+                run = max(range(self._runs), key=lambda r: values[2 + 2 * r] - values[1 + 2 * r])
+                front, back = values[1 + 2 * run], values[2 + 2 * run]
+                if front >= back:
+                    return None
+                from_front = False
+            else:
+                from_front = self.worker % 2 == 0
+            if from_front:
+                values[1 + 2 * run] = front + 1
+                taken = front
+            else:
+                values[2 + 2 * run] = back - 1
+                taken = back - 1
+            self._write(values)
+            return taken
 
 
 def _start_worker(parent: int | None = None) -> None:
@@ -96,9 +169,12 @@ def _start_worker(parent: int | None = None) -> None:
 
 
 def _start_checking_worker(parent: int) -> None:
-    """The initializer of each worker: _start_worker, then fewer passes of the garbage collector (_collect_less)."""
+    """The initializer of each worker: _start_worker, then fewer passes of the garbage collector (_collect_less), then
+    its place among the workers (_Ends.join)."""
     _start_worker(parent)
     _collect_less()
+    if _TAKEN is not None:
+        _TAKEN.join()
 
 
 def _collect_less() -> None:
@@ -134,65 +210,84 @@ def _die_with_parent(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1           # <linux/prctl.h>
 
 
-def _run_in_worker(file: str) -> tuple:
-    """Check `file` in a worker: ("done", result, the entries it stored in the check cache), ("error", the error's
-    class name, its diagnostics) for a PerfError or UsageError, or ("retry",) for anything else (the parent checks
-    the file itself, so that the error reaches the user as a serial run gives it)."""
+def _run_in_worker() -> tuple:
+    """Take the next file of this worker (_Ends.take) and check it: (its index, outcome), the outcome ("done", result,
+    the entries it stored in the check cache), ("error", the error's class name, its diagnostics) for a PerfError or
+    UsageError, or ("retry",) for anything else (the parent checks the file itself, so that the error reaches the
+    user as a serial run gives it); (None, None) where every file was taken."""
     from .errors import PerfError, UsageError
 
+    index = _TAKEN.take()
+    if index is None:
+        return None, None
     try:
-        result, stored = _WORK(file)
+        result, stored = _WORK(_FILES[index])
     except UsageError as exc:
-        return ("error", "usage", exc.diagnostics)
+        return index, ("error", "usage", exc.diagnostics)
     except PerfError as exc:
-        return ("error", "spec", exc.diagnostics)
+        return index, ("error", "spec", exc.diagnostics)
     except Exception:                   # noqa: BLE001 - given back to the parent, which checks the file again
-        return ("retry",)
-    return ("done", result, stored)
+        return index, ("retry",)
+    return index, ("done", result, stored)
 
 
 def check_in_processes(files: list[str], work: Callable[[str], tuple],
                        processes: int) -> Iterator[tuple[str, object, int]]:
     """Check `files` on `processes` forked worker processes; yields (file, result, entries stored) in the order of
-    `files`, as `work(file)` -> (result, entries stored) gives them.
+    `files`, as `work(file)` -> (result, entries stored) gives them. Each worker takes runs of consecutive files
+    (_Ends), so that the files it checks share what they import.
 
     `work` runs in a worker (the state it reads is the parent's at the fork). A PerfError or UsageError that `work`
     raises in a worker is raised again here, with its diagnostics, when its file's turn comes; a file whose worker
     failed otherwise or died is checked here with `work`, as a serial run would (so its error is raised here).
     Raises what `work` raises for the files checked here, and
     KeyboardInterrupt (the workers are stopped first)."""
-    global _WORK
+    global _WORK, _FILES, _TAKEN
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from .errors import PerfError, UsageError
-
-    _WORK = work
+    _WORK, _FILES, _TAKEN = work, files, _Ends(len(files), processes)
     executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_start_checking_worker, initargs=(os.getpid(),))
     finished = False
     try:
-        futures = [executor.submit(_run_in_worker, file) for file in files]
-        for file, future in zip(files, futures):
+        # One task a file: each takes the next file of the worker that runs it, so every file is taken once.
+        futures = [executor.submit(_run_in_worker) for _ in files]
+        outcomes: dict[int, tuple] = {}
+        given = 0                                   # files yielded so far, in the order of `files`
+        for future in futures:
             try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                outcome = ("retry",)
-            if outcome[0] == "done":
-                yield file, outcome[1], outcome[2]
-            elif outcome[0] == "error":
-                raise (UsageError if outcome[1] == "usage" else PerfError)(outcome[2])
-            else:
-                result, stored = work(file)
-                yield file, result, stored
+                index, outcome = future.result()
+            except BrokenProcessPool:               # a worker died: what no worker gave back is checked here
+                continue
+            if index is not None:
+                outcomes[index] = outcome
+            while given in outcomes:
+                yield _given(files[given], outcomes.pop(given), work)
+                given += 1
+        for index in range(given, len(files)):
+            yield _given(files[index], outcomes.pop(index, ("retry",)), work)
         finished = True
     finally:
-        _WORK = None
+        _WORK, _FILES, _TAKEN = None, [], None
         if finished:
             executor.shutdown(wait=True)
         else:
             _stop(executor)
+
+
+def _given(file: str, outcome: tuple, work: Callable[[str], tuple]) -> tuple[str, object, int]:
+    """(file, result, entries stored) from a worker's outcome for `file`: its result; its error raised again; or, for
+    a file the worker failed to check, `work(file)` here."""
+    from .errors import PerfError, UsageError
+
+    if outcome[0] == "done":
+        return file, outcome[1], outcome[2]
+    if outcome[0] == "error":
+        raise (UsageError if outcome[1] == "usage" else PerfError)(outcome[2])
+    result, stored = work(file)
+    return file, result, stored
 
 
 def _stop(executor) -> None:

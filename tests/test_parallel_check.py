@@ -102,6 +102,31 @@ def test_a_bad_jobs_is_bad_usage(check, given, message):
     assert err.endswith(f"perfdsl check: error: argument -j/--jobs: {message}\n")
 
 
+def test_the_workers_take_runs_of_files_from_both_ends():
+    """Two workers meet in the middle of the files, each taking consecutive ones (the files next to each other share
+    imports); with 3 or 4, two runs; a worker whose run is done helps the run with the most files left, from its
+    back. Every file is taken once."""
+    def taken(files: int, processes: int, turns: list[int]) -> list[tuple[int, int]]:
+        ends = parallel_check._Ends(files, processes)
+        workers = []
+        for _ in range(processes):
+            worker = parallel_check._Ends.__new__(parallel_check._Ends)
+            worker.__dict__.update(ends.__dict__)
+            worker.join()
+            workers.append(worker)
+        return [(turn, workers[turn].take()) for turn in turns]
+
+    assert taken(5, 2, [0, 1, 1, 0, 0, 1]) == [(0, 0), (1, 4), (1, 3), (0, 1), (0, 2), (1, None)]
+    # runs 0-4 (workers 0 and 1) and 5-9 (worker 2 from its front; worker 3 from its back)
+    assert taken(10, 4, [2, 3, 0, 1, 2, 2]) == [(2, 5), (3, 9), (0, 0), (1, 4), (2, 6), (2, 7)]
+    # worker 0's run is done (0-4 taken): it helps the run 5-9 from its back, where 8 and 9 are left
+    assert taken(10, 3, [0, 1, 0, 0, 0, 2, 0, 0, 2]) == [(0, 0), (1, 4), (0, 1), (0, 2), (0, 3), (2, 5), (0, 9),
+                                                          (0, 8), (2, 6)]
+    for processes in (2, 3, 5):
+        everything = taken(57, processes, [turn % processes for turn in range(58)])
+        assert sorted(index for _, index in everything[:57]) == list(range(57)) and everything[57][1] is None
+
+
 # -- the same output -------------------------------------------------------------------------------------------------
 @needs_fork
 def test_the_library_and_the_cases_print_the_same_on_two_processes(check):
