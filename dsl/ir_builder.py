@@ -37,6 +37,9 @@ CODE_BEFORE_COMMENT = re.compile(r'((?:[^"#]|"(?:[^"\\\n]|\\.)*"?)*)')
 _QUANTITY_SPLIT = re.compile(r"(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 _PLAIN_NAME = re.compile(r"[A-Za-z_]\w*")
 _NO_DIM = (0,) * 6
+# A set, not a tuple: `in` hashes the token (str's hash) and compares only on a match, where a tuple calls the
+# token's own __eq__ (Python code of lark's Token) for each word, at every cell.
+_BOOLEAN_WORDS = frozenset({"true", "false"})
 
 _span = ir.node_maker(ir.Span)
 _num = ir.node_maker(ir.Num)
@@ -303,7 +306,7 @@ class IRBuilder:
     def _not_boolean(self, name) -> None:
         """`true = 1 ms` is refused where the cell is defined: the parser reads a name where a cell's name goes, but
         a formula that reads `true` gets the boolean, never the cell."""
-        if name in ("true", "false"):
+        if name in _BOOLEAN_WORDS:
             self.diagnostics.append(error(
                 "syntax", f"'{name}' is a boolean, not a cell's name", self._token_span(name).location(),
                 source_line=self.line(name.line),
