@@ -136,14 +136,15 @@ class _Ends:
         with self._lock:
             values = self._read()
             run = self.worker // 2
-            front, back = values[1 + 2 * run], values[2 + 2 * run]
-            if run >= self._runs or front >= back:          # its own run is done: help the longest one from its back
+            if run >= self._runs or values[1 + 2 * run] >= values[2 + 2 * run]:
+                # its own run is done (or it has none): help the run with the most files left, from its back
                 run = max(range(self._runs), key=lambda r: values[2 + 2 * r] - values[1 + 2 * r])
                 front, back = values[1 + 2 * run], values[2 + 2 * run]
                 if front >= back:
                     return None
                 from_front = False
             else:
+                front, back = values[1 + 2 * run], values[2 + 2 * run]
                 from_front = self.worker % 2 == 0
             if from_front:
                 values[1 + 2 * run] = front + 1
