@@ -27,12 +27,18 @@ work without changing a diagnostic:
   the block's cells, and made again once one of them is replaced, so it replays the very records that replaying
   cell by cell would. A block with a cell in a cycle, a diagnostic, or a record that does not hold here (a block it
   names is another block of that name in this program) is typed cell by cell.
-- A block none of whose cells has a record yet (a model typed for the first time) whose sibling, extending the same
-  parent Block and writing the same own cells with formulas of the same structure (`sibling_shape`), was
-  replayable in one step, gets that sibling's BlockEntry with its records renamed to it, kept as its own
-  (`CheckSession.sibling_entry`): the library's models inferred their ~200 inherited cells each (the report-free
-  checkers of a check of the libraries inferred 13,600 cells, 7,451 of them in models; now 9,663 and 4,092; the
-  GPUs and stacks, whose own formulas mostly differ, 3,138 -> 2,999 and 888 -> 579).
+- A block none of whose cells has a record yet (a model typed for the first time) whose kin was replayable in one
+  step (`CheckSession.kin`: a block that types as it does, cell for cell), gets that kin's BlockEntry with its
+  records renamed to it, kept as its own (`CheckSession.sibling_entry`). Kin extend kin (or the same) parents and
+  write the same own cells with formulas of the same structure (`cell_shape`), not counting an own cell that
+  overrides a parent's cell of the same structure (it types as the cell it replaces). So the models of a family
+  that override its numbers with numbers are kin to the family (the library's models inferred their ~200
+  inherited cells each: the report-free checkers of a check of the libraries inferred 13,600 cells, 7,451 of them
+  in models, before siblings of one parent were typed from each other's records; 9,663 and 4,092 after); so is a
+  report's `model llama3_8b extends llama3_1_8b { hf_id = "..."; max_pos = 8192 }` to its parent; and so are the
+  blocks under a calibration's `set { gpu.hbm_stream_efficiency = 0.55 }` (a new `gpu` Block, and a new Block of
+  every GPU that extends it) to the blocks they stand for. (A check of the libraries, -j 1: 15,062 cells inferred
+  with siblings only, 10,630 with kin.)
 - What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
   role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
   message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
@@ -196,9 +202,13 @@ class CheckSession:
     requires: dict[int, "RequiresEntry | bool"] = field(default_factory=dict)
     formulas: FormulaTypes = field(default_factory=FormulaTypes)
     parents: dict[int, "Block | None"] = field(default_factory=dict)   # the parent Block each block was built on
-    # A block whose cells all have plain records, by its sibling shape (sibling_shape): the template of the blocks
-    # of the same shape (sibling_entry).
-    siblings: dict[tuple, "Block"] = field(default_factory=dict)
+    # A block whose cells all have plain records, by its kin (kin): the template of the blocks of its kin
+    # (sibling_entry).
+    siblings: dict[int, "Block"] = field(default_factory=dict)
+    # The kin of each block looked at, by block id and whether string values count (_kin; None: as kin counts
+    # them); and the number of each kin, by what makes it (_made_kin).
+    kins: dict[tuple[int, "bool | None"], "int | None"] = field(default_factory=dict)
+    kin_numbers: dict[tuple, int] = field(default_factory=dict)
     # Checkers of a report: the records `bound` held before the latest, for other bindings of the roles they read
     # (at most OLDER_RECORDS a cell, the latest last).
     older: dict[tuple[int, str], list[CellEntry]] = field(default_factory=dict)
@@ -295,37 +305,41 @@ class CheckSession:
 
     def offer_sibling(self, block: "Block") -> None:
         """`block` has just been typed cell by cell by a report-free checker: where its cells' records, taken
-        together, replay as one BlockEntry and it has a sibling shape, it becomes the template of the blocks of that
-        shape (sibling_entry); a template whose records no longer make a BlockEntry is replaced."""
-        shape = sibling_shape(block, self.parents.get(id(block)))
-        if shape is None:
+        together, replay as one BlockEntry and it has a kin (kin), it becomes the template of the blocks of that
+        kin (sibling_entry); a template whose records no longer make a BlockEntry is replaced."""
+        kin = self.kin(block)
+        if kin is None:
             return
-        known = self.siblings.get(shape)
+        known = self.siblings.get(kin)
         if known is not None and known is not block and self.block_entry(known) is not None:
             return
         if self.block_entry(block) is not None:
-            self.siblings[shape] = block
+            self.siblings[kin] = block
 
     def sibling_entry(self, block: "Block") -> "BlockEntry | None":
         """The BlockEntry of `block`, a block none of whose cells has a record yet, made from that of a template
-        of its sibling shape (the records renamed to `block`, and kept as its own), or None where there is none.
+        of its kin (kin: the records renamed to `block`, and kept as its own), or None where there is none.
 
-        Why the renamed records are what inferring `block`'s cells would record: the template and `block` extend
-        the same parent Block, so their inherited cells are the same ir.Cell objects, in the same order; their own
-        cells have the same names, in the same order, the same declared units and options, and formulas of the same
-        structure (sibling_shape): the same names read, operators, functions, strings, and numbers of the same
-        dimensions. The values of numbers differ, but the checker reads a number's dimension only; a string cell's
-        value is read only by the check of a choice, and is part of the shape where the block holds a choice. So
-        the same cells get the same types, and an override is compared with the same parent cell. A bare name
-        resolves to a cell of the block itself in both (the same names); every other name the records read is a
-        block they name by id (ids: the same blocks where they fit; a template that names itself, `T.x`, is not
-        used, since `block` would name T too). The records are plain (nothing reported, reached or missing), so a
-        renamed record holds wherever the template's holds: same ids, same height, same formula levels."""
+        Why the renamed records are what inferring `block`'s cells would record: a block and its kin have the same
+        cells, by name and in order, with the same declared units and options and formulas of the same structure
+        (cell_shape: the same names read, operators, functions, strings, and numbers of the same dimensions), and
+        each overrides what it overrides with the same types on both sides (see kin). The values of numbers
+        differ, but the checker reads a number's dimension only; a string cell's value is read only by the check
+        of a choice, and is part of the shape where the block holds a choice. So the same cells get the same types,
+        and every override check passes as the template's did. A bare name resolves to a cell of the block itself
+        in both (the same names); every other name the records read is a block they name by id (ids: the same
+        blocks where they fit; a template that names itself, `T.x`, is not used, since `block` would name T too).
+        The records are plain (nothing reported, reached or missing), so a renamed record holds wherever the
+        template's holds: the same ids, and a height of the same formula levels (what MAX_CHAIN_DEPTH counts), so
+        never a replay where inferring would report a chain too deep. Only the part of a height that an override's
+        check adds may differ (the template and `block` may override different cells, over parents whose chains
+        differ in length): that check follows the parent's cell in a checker whose diagnostics are not read
+        (Checker._replaced_type), and gives the same answer, none, however deep it goes."""
         memo, key = self.free, id(block)
         if any((key, name) in memo for name in block.cells):
             return None                           # typed before (records not all plain): as it is
-        shape = sibling_shape(block, self.parents.get(key))
-        template = self.siblings.get(shape) if shape is not None else None
+        kin = self.kin(block)
+        template = self.siblings.get(kin) if kin is not None else None
         if template is None or template is block:
             return None
         found = self.block_entry(template)
@@ -356,6 +370,74 @@ class CheckSession:
         renamed = self.blocks[key] = BlockEntry(block, found.ids, found.height, types, dict.fromkeys(types, EMPTY),
                                                 entries)
         return renamed
+
+    def kin(self, block: "Block") -> int | None:
+        """The number of the kin of `block` in this session: blocks of one kin type alike, cell for cell (the same
+        names in the same order, the same types, every override check passing alike), so the records of one,
+        renamed, are what inferring the other would record (sibling_entry). None where `block` is not one this
+        session built, or has an own swept or listed cell, a zipped sweep, or a cell a `set` holds to the type of
+        what it replaced (set_over: checked at the set, Checker._check_set).
+
+        What makes a kin (_kin): the kind, the parent's kin, and the shapes (cell_shape: name, declared unit,
+        options, a formula's structure) of the block's own cells, in order, but for those that override a cell of
+        the parent of the same shape: such an override types as the cell it replaces, and its check passes. A
+        block whose own cells are all such overrides is its parent's kin (a report's model that changes only its
+        `hf_id` and `max_pos`, or a calibration's GPU whose fitted number replaces one of the same dimension). So,
+        by induction from the blocks that extend none (their own cells are all their cells): kin have their
+        parents' cells, alike, in the same order, then the same own cells in the same order; a new cell is typed
+        alike from cells typed alike, and an override compared with a parent's cell of the same type. The siblings
+        of a family are kin, and so are the blocks under a `set`: a calibration's `set { gpu.hbm_stream_efficiency
+        = 0.55 }` makes a new `gpu` Block, and a new Block of every GPU that extends it, each the kin of the block
+        it stands for.
+
+        A string literal counts as its kind alone, but for its value in a choice (`mem_type = "HBM3"`, whose check
+        reads it), and in every cell of the chain where a choice's formula reads a cell (the check of a choice
+        reads the string values its formula leads to, which may be inherited: `kind: "a" | "b" = flavour`)."""
+        if block.set_over:                         # written after the blocks are built (blocks.build_blocks)
+            return None
+        key = (id(block), None)
+        found = self.kins.get(key, False)
+        if found is False:
+            found = self.kins[key] = self._kin(block, _choice_reads_a_cell(block))
+        return found
+
+    def _kin(self, block: "Block", values: bool) -> int | None:
+        """kin, counting the values of strings where `values`."""
+        key = (id(block), values)
+        found = self.kins.get(key, False)
+        if found is False:
+            found = self.kins[key] = self._made_kin(block, values)
+        return found
+
+    def _made_kin(self, block: "Block", values: bool) -> int | None:
+        if id(block) not in self.parents or block.zipped or block.set_over:
+            return None
+        cells = block.cells
+        own = [cells.get(node_cell.name) for node_cell in block.node.cells]
+        if any(cell is None or cell.sweep for cell in own):
+            return None
+        parent = self.parents[id(block)]
+        parent_kin, replaced = (self._kin(parent, values), parent.cells) if parent is not None else (None, {})
+        if parent is not None and parent_kin is None:      # kin through the same parent Block only
+            parent_kin, replaced = self._kin_number(("block", id(parent))), {}
+        shapes = []
+        for cell in own:
+            shape = cell_shape(cell, values)
+            if shape is None:
+                return None
+            before = replaced.get(cell.name)
+            if before is not None and not before.sweep and cell_shape(before, values) == shape:
+                continue                           # types as the cell it replaces, and its check passes
+            shapes.append(shape)
+        if parent is not None and not shapes:
+            return parent_kin
+        return self._kin_number((parent_kin, block.kind, values, tuple(shapes)))
+
+    def _kin_number(self, made_of: tuple) -> int:
+        number = self.kin_numbers.get(made_of)
+        if number is None:
+            number = self.kin_numbers[made_of] = len(self.kin_numbers)
+        return number
 
     def _block_entry(self, block: "Block") -> "BlockEntry | None":
         memo, key = self.free, id(block)
@@ -741,36 +823,28 @@ class Sharing:
 
 
 
-def sibling_shape(block: "Block", parent: "Block | None") -> tuple | None:
-    """What the inference of a block's cells reads of the block beyond its parent (CheckSession.sibling_entry): the
-    parent Block (by id; the session keeps it alive), the kind, and for each of its own cells, in order, its name,
-    declared unit and dimension, options, and its formula's structure (`formula_shape`: the names it reads, its
-    operators and functions, the dimensions of its numbers, its strings); a cell that is only a string literal
-    counts as its kind alone, unless some cell of the block is a choice (whose check reads the values it leads to).
-    None where the block has no parent, an own zipped sweep, or an own cell that is swept or holds a list, range or
-    tuple."""
-    if parent is None or block.node.zipped:
-        return None
-    cells = block.cells
-    choices = None
-    own = []
-    for node_cell in block.node.cells:
-        cell = cells.get(node_cell.name)
-        if cell is None or cell.sweep:
+def _choice_reads_a_cell(block: "Block") -> bool:
+    """Whether the formula of some choice of `block` reads a cell (whose string values its check then reads)."""
+    return any(cell.choices is not None and cell.expr is not None and type(cell.expr) is not ir.Str
+               and any(node.kind == "ref" for node in walk(cell.expr)) for cell in block.cells.values())
+
+
+def cell_shape(cell: "ir.Cell", values: bool = False) -> tuple | None:
+    """What the inference of a cell reads of it: its name, declared unit and dimension, options, and its formula's
+    structure (`formula_shape`: the names it reads, its operators and functions, the dimensions of its numbers, its
+    strings); a cell that is only a string literal counts as its kind alone, but for a choice's (whose check reads
+    its value) and where `values` (a choice of its block reads cells: its check reads the values it leads to). None
+    for a formula that is a list, range or tuple."""
+    expr = cell.expr
+    if expr is None:
+        formula = None
+    elif type(expr) is ir.Str:
+        formula = ("str", expr.value) if values or cell.choices is not None else ("str",)
+    else:
+        formula = formula_shape(expr)
+        if formula is None:
             return None
-        expr = cell.expr
-        if expr is None:
-            formula = None
-        elif type(expr) is ir.Str:
-            if choices is None:
-                choices = any(other.choices is not None for other in cells.values())
-            formula = ("str", expr.value) if choices else ("str",)
-        else:
-            formula = formula_shape(expr)
-            if formula is None:
-                return None
-        own.append((cell.name, cell.declared, cell.declared_dim, cell.choices, cell.choice_blocks, formula))
-    return (id(parent), block.kind, tuple(own))
+    return (cell.name, cell.declared, cell.declared_dim, cell.choices, cell.choice_blocks, formula)
 
 
 def formula_shape(expr: "ir.Expr") -> tuple | None:

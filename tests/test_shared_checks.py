@@ -412,10 +412,11 @@ model c extends fam { width = 2 s }
 
 
 def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkeypatch):
-    """`b` extends the same family as `a` and writes the same cells as literals of the same kind and dimension:
-    its cells are typed from a's records, renamed to b (none inferred), and keep them as its own, with a's types.
-    `c` writes a duration where a's width is a number: it is inferred, and reports its own unit mismatch (the
-    override's, with no follow-on in `area`), as when checked alone."""
+    """`a` and `b` extend the family `fam` and override its `width` with numbers of the same dimension: each types
+    as fam does (CheckSession.kin: the family's kin), so their cells are typed from fam's records, renamed to each
+    (none inferred), and keep them as their own, with fam's types. `c` writes a duration where fam's width is a
+    number: it is inferred, and reports its own unit mismatch (the override's, with no follow-on in `area`), as
+    when checked alone."""
     inferred = _spy_inferences(monkeypatch)
     session = CheckSession()
     expected = [   # the override's error alone: the overridden cell's type is unknown after it (no follow-ons)
@@ -429,14 +430,17 @@ def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkey
         "  = help: an override keeps the dimension of the cell it replaces"]
     program = _checked_as_alone({"family.perf": FAMILY}, expected, times=1, session=session)
     cells = {name: [cell for _, block, cell in inferred if block == name] for name in ("a", "b", "c")}
-    assert cells["a"] == cells["c"] == ["width", "area", "double"] * 2       # in the session, then alone
-    assert cells["b"] == ["width", "area", "double"], "b is inferred alone only"
-    a, b = program.blocks["a"], program.blocks["b"]
-    for name in ("width", "area", "double"):
-        record = session.free[(id(b), name)]
-        assert record.block is b and record.key == ("b", name)
-        assert record.vtype == session.free[(id(a), name)].vtype
-        assert all(item.block is b for item in record.items), "b's records name b's cells, not a's"
+    assert cells["c"] == ["width", "area", "double"] * 2       # in the session, then alone
+    assert cells["a"] == cells["b"] == ["width", "area", "double"], "a and b are inferred alone only"
+    fam = program.blocks["fam"]
+    assert session.kin(program.blocks["a"]) == session.kin(program.blocks["b"]) == session.kin(fam) != \
+        session.kin(program.blocks["c"])
+    for child in (program.blocks["a"], program.blocks["b"]):
+        for name in ("width", "area", "double"):
+            record = session.free[(id(child), name)]
+            assert record.block is child and record.key == (child.name, name)
+            assert record.vtype == session.free[(id(fam), name)].vtype
+            assert all(item.block is child for item in record.items), "the records name the child's cells"
 
 
 CHOSEN_FAMILY = """\
@@ -459,9 +463,9 @@ def test_a_sibling_is_not_typed_from_records_where_a_choice_reads_its_values():
                 "6 | model b extends fam { flavour = \"c\" }\n"
                 "  |                                 ^^^\n"
                 "  = in: model.b.kind"]
-    program = _checked_as_alone({"chosen.perf": CHOSEN_FAMILY}, expected)
-    assert shared_checks.sibling_shape(program.blocks["a"], program.blocks["fam"]) != \
-        shared_checks.sibling_shape(program.blocks["b"], program.blocks["fam"])
+    session = CheckSession()
+    program = _checked_as_alone({"chosen.perf": CHOSEN_FAMILY}, expected, session=session)
+    assert session.kin(program.blocks["a"]) != session.kin(program.blocks["b"])
 
 
 FORMULA_FAMILY = """\
@@ -489,12 +493,13 @@ def test_a_sibling_whose_own_formulas_have_the_same_structure_is_typed_from_reco
                 "  = note: fam.height is defined at formula.perf:3:5\n"
                 "  = in: model.r.height\n"
                 "  = help: an override keeps the dimension of the cell it replaces"]
-    program = _checked_as_alone({"formula.perf": FORMULA_FAMILY}, expected, times=1)
+    session = CheckSession()
+    program = _checked_as_alone({"formula.perf": FORMULA_FAMILY}, expected, times=1, session=session)
     blocks = [block for _, block, _ in inferred]
     assert blocks.count("q") == 3 and blocks.count("p") == 6 and blocks.count("r") == 6, "q is inferred alone only"
-    shape = shared_checks.sibling_shape
-    fam = program.blocks["fam"]
-    assert shape(program.blocks["p"], fam) == shape(program.blocks["q"], fam) != shape(program.blocks["r"], fam)
+    kin = session.kin
+    assert kin(program.blocks["p"]) == kin(program.blocks["q"]) != kin(program.blocks["r"])
+    assert kin(program.blocks["p"]) != kin(program.blocks["fam"]), "p's height is a formula where fam's is a number"
 
 
 PAIR_COST = "costmodel cost { moved: byte = hardware.bw * 1 s }\n"
@@ -596,3 +601,120 @@ def test_the_requires_of_a_block_are_replayed_at_once_as_one_by_one(monkeypatch)
     blocks_with_requires = sum(1 for file in LIBRARY for block in Program.load([file], session=session).blocks.values()
                                if block.requires)
     assert at_once == [True] * blocks_with_requires
+
+
+SET_GPUS = """\
+hardware gpu {
+    efficiency = 0.9
+    bw = 1 GB/s
+    effective_bw = bw * efficiency
+}
+hardware fast extends gpu { bw = 2 GB/s }
+hardware slow extends gpu { bw = 3 GB/s; extra = effective_bw * 2 }
+"""
+SET_NUMBER = 'import "gpus.perf"\nset { gpu.efficiency = 0.5 }\n'
+SET_DURATION = 'import "gpus.perf"\nset { gpu.efficiency = 0.5 s }\n'
+SET_FORMULA = 'import "gpus.perf"\nset { gpu.effective_bw = bw * 2 s }\n'
+
+
+def test_blocks_under_a_set_number_are_typed_from_the_records_of_the_blocks_they_stand_for(monkeypatch, tmp_path):
+    """A calibration's `set { gpu.efficiency = 0.5 }` makes a new `gpu` Block, and new Blocks of `fast` and `slow`
+    that extend it: a number of the dimension of the one it replaces, so each is kin to the block it stands for
+    (CheckSession.kin), and a program that imports the set, checked after gpus.perf in one session, infers none of
+    their cells. A set of a duration over the number is the error, and a formula of another dimension set over a
+    formula (Block.set_over) is checked at the set: those programs infer their blocks' cells and report as alone."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gpus.perf").write_text(SET_GPUS, encoding="utf-8")
+    inferred = _spy_inferences(monkeypatch)
+    session = CheckSession()
+    library = Program.load(["gpus.perf"], session=session)
+    assert library.check() == []
+    (tmp_path / "set.perf").write_text(SET_NUMBER, encoding="utf-8")
+    inferred.clear()
+    calibrated = Program.load(["set.perf"], session=session)
+    assert calibrated.check() == []
+    assert inferred == [], "every block under the set is typed from the records of the block it stands for"
+    for name in ("gpu", "fast", "slow"):
+        assert calibrated.blocks[name] is not library.blocks[name]
+        assert session.kin(calibrated.blocks[name]) == session.kin(library.blocks[name]) is not None
+        assert {cell: record.vtype for (block, cell), record in session.free.items()
+                if block == id(calibrated.blocks[name])} == \
+            {cell: record.vtype for (block, cell), record in session.free.items() if block == id(library.blocks[name])}
+    for setting, applied in ((SET_DURATION, False), (SET_FORMULA, True)):
+        (tmp_path / "set.perf").write_text(setting, encoding="utf-8")
+        alone = [d.render() for d in Program.load(["set.perf"]).check()]
+        assert alone, "the set is an error"
+        inferred.clear()
+        program = Program.load(["set.perf"], session=session)
+        assert [d.render() for d in program.check()] == alone
+        if applied:       # held to the formula's type at the set: not kin, inferred
+            assert session.kin(program.blocks["fast"]) is None
+            assert {block for _, block, _ in inferred} >= {"gpu", "fast", "slow"}
+        else:             # a number of another dimension is not set at all: the library's blocks
+            assert program.blocks["fast"] is library.blocks["fast"]
+
+
+RENAMED_MODEL = """\
+model fam {
+    hf_id = "fam"
+    layers = 2
+    width = 4
+    params = layers * width * width
+}
+model base extends fam { hf_id = "org/base"; layers = 32; width = 4096 }
+model renamed extends base { hf_id = "org/renamed"; layers = 30 }
+model wrong extends base { hf_id = "org/wrong"; layers = 30 s }
+"""
+
+
+def test_a_block_that_only_overrides_its_parents_cells_alike_is_typed_from_its_parents_records(monkeypatch):
+    """A report's model that changes only its name and a count of its parent's (`renamed`) types as its parent
+    does: its cells are typed from the parent's records (here the family's, whose kin both are: they override its
+    cells with cells of the same shape), none inferred. `wrong` gives a duration for the count: inferred (with the
+    cells of base it overrides, to check the overrides), and its error reported, in the session as alone."""
+    inferred = _spy_inferences(monkeypatch)
+    expected = [
+        "error[unit-mismatch]: 'layers' overrides base.layers (count) with s\n"
+        "  --> renamed.perf:9:58\n"
+        "  |\n"
+        "9 | model wrong extends base { hf_id = \"org/wrong\"; layers = 30 s }\n"
+        "  |                                                          ^^^^\n"
+        "  = note: base.layers is defined at renamed.perf:7:46\n"
+        "  = in: model.wrong.layers\n"
+        "  = help: an override keeps the dimension of the cell it replaces"]
+    session = CheckSession()
+    program = _checked_as_alone({"renamed.perf": RENAMED_MODEL}, expected, times=1, session=session)
+    blocks = [block for _, block, _ in inferred]
+    assert blocks.count("renamed") == 4, "inferred alone only"
+    assert blocks.count("wrong") == 8, "inferred in the session and alone"
+    in_session = inferred[:blocks.index("fam", 4)]          # alone starts again from the family
+    assert [cell for _, block, cell in in_session if block == "base"] == ["hf_id", "layers"], \
+        "base's cells that wrong overrides, for the check of its overrides only"
+    kin = session.kin
+    assert kin(program.blocks["renamed"]) == kin(program.blocks["base"]) == kin(program.blocks["fam"])
+
+
+CHOICE_THROUGH_KIN = """\
+model fam { flavour = "a" }
+model odd extends fam { flavour = "z" }
+model chooser extends fam { kind: "a" | "b" = flavour }
+model odd_chooser extends odd { kind: "a" | "b" = flavour }
+"""
+
+
+def test_a_choice_that_reads_an_inherited_string_is_not_typed_from_a_kin_whose_string_differs():
+    """`odd` overrides the family's string with a string: kin to the family where no choice reads it. But the
+    choice `kind` reads `flavour`, which is "a" in chooser and "z" in odd_chooser: where a choice reads cells, the
+    values of strings count in the whole chain (CheckSession.kin), so odd_chooser is checked on its own and reports
+    its bad choice, in the session as alone."""
+    expected = ["error[bad-choice]: 'kind' is one of \"a\" or \"b\", not \"z\"\n"
+                "  --> chosen.perf:2:35\n"
+                "  |\n"
+                "2 | model odd extends fam { flavour = \"z\" }\n"
+                "  |                                   ^^^\n"
+                "  = in: model.odd_chooser.kind"]
+    session = CheckSession()
+    program = _checked_as_alone({"chosen.perf": CHOICE_THROUGH_KIN}, expected, session=session)
+    kin = session.kin
+    assert kin(program.blocks["odd"]) == kin(program.blocks["fam"])
+    assert kin(program.blocks["chooser"]) != kin(program.blocks["odd_chooser"])
