@@ -605,7 +605,7 @@ def cmd_check(args) -> int:
         _say_why_the_cache_is_off()
     diagnostics, modules = list(skipped), {}
     checker = _FileChecker(cache)
-    progress = Progress("checking", unit="files")
+    progress = Progress("checking", unit="files", scaled=False)      # 67/182 files, not 67.0/182
     # Many lasting objects, little garbage (gc_pauses.py); in the `perfdsl` command, which ends when the check
     # does, fewer passes still (CHECK_FIRST_GENERATION). An embedding caller (a notebook, a test) keeps the usual.
     with fewer_collections(CHECK_FIRST_GENERATION if _ENDS_AT_ONCE else FIRST_GENERATION):
@@ -726,7 +726,10 @@ def _checked_files(files: list[str], cache, checker: "_FileChecker", jobs: int |
     processes = parallel_check.processes_for(parallel_check.default_jobs() if jobs is None else jobs, len(todo))
     if processes > 1:
         checker.prepare(parsing=True)          # imported and loaded once here, before the workers are forked
-        fresh = parallel_check.check_in_processes(todo, checker.check_counted, processes)
+        # The bar counts the files as the workers finish them (in any order), the replayed ones done from the start.
+        fresh = parallel_check.check_in_processes(
+            todo, checker.check_counted, processes,
+            progress=lambda count: progress(len(files) - len(todo) + count, len(files)))
     else:
         fresh = ((file, *checker.check_counted(file)) for file in todo)
     done = 0
@@ -735,7 +738,8 @@ def _checked_files(files: list[str], cache, checker: "_FileChecker", jobs: int |
         while files[done] != file:             # the replayed files before it, in command-line order
             yield replayed[files[done]]
             done += 1
-        progress(done, len(files))
+        if processes == 1:
+            progress(done, len(files))
         yield checked
         done += 1
     for file in files[done:]:

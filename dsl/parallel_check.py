@@ -232,11 +232,13 @@ def _run_in_worker() -> tuple:
     return index, ("done", result, stored)
 
 
-def check_in_processes(files: list[str], work: Callable[[str], tuple],
-                       processes: int) -> Iterator[tuple[str, object, int]]:
+def check_in_processes(files: list[str], work: Callable[[str], tuple], processes: int,
+                       progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, object, int]]:
     """Check `files` on `processes` forked worker processes; yields (file, result, entries stored) in the order of
     `files`, as `work(file)` -> (result, entries stored) gives them. Each worker takes runs of consecutive files
-    (_Ends), so that the files it checks share what they import.
+    (_Ends), so that the files it checks share what they import. `progress(n)`, where given, is called each time a
+    worker gives back one more file, with the number given back so far: a progress bar counts the files as they are
+    checked (a worker taking a run from its back finishes files long before they are yielded, in order).
 
     `work` runs in a worker (the state it reads is the parent's at the fork). A PerfError or UsageError that `work`
     raises in a worker is raised again here, with its diagnostics, when its file's turn comes; a file whose worker
@@ -245,7 +247,7 @@ def check_in_processes(files: list[str], work: Callable[[str], tuple],
     KeyboardInterrupt (the workers are stopped first)."""
     global _WORK, _FILES, _TAKEN
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     _WORK, _FILES, _TAKEN = work, files, _Ends(len(files), processes)
@@ -257,13 +259,17 @@ def check_in_processes(files: list[str], work: Callable[[str], tuple],
         futures = [executor.submit(_run_in_worker) for _ in files]
         outcomes: dict[int, tuple] = {}
         given = 0                                   # files yielded so far, in the order of `files`
-        for future in futures:
+        received = 0                                # files the workers gave back so far, in any order
+        for future in as_completed(futures):        # as they end: a file of a run's back is counted when done
             try:
                 index, outcome = future.result()
             except BrokenProcessPool:               # a worker died: what no worker gave back is checked here
                 continue
             if index is not None:
                 outcomes[index] = outcome
+                received += 1
+                if progress is not None:
+                    progress(received)
             while given in outcomes:
                 yield _given(files[given], outcomes.pop(given), work)
                 given += 1

@@ -57,9 +57,9 @@ import os, sys
 from perfdsl import cli, parallel_check
 forked = []
 _real = parallel_check.check_in_processes
-def _counted(files, work, processes):
+def _counted(files, work, processes, **options):
     forked.append(processes)
-    return _real(files, work, processes)
+    return _real(files, work, processes, **options)
 parallel_check.check_in_processes = _counted
 """
 RUN = """
@@ -265,22 +265,23 @@ def test_no_fork_from_a_process_with_threads():
 
 @needs_fork
 def test_ctrl_c_in_the_parent_stops_the_workers():
-    """KeyboardInterrupt while the parent waits for a result (workers busy for 30 s each): the workers are killed
-    and the executor's thread ends before it propagates, at once (a new process, of one thread)."""
+    """KeyboardInterrupt while the parent waits for results (workers busy for 30 s each; Ctrl-C raises it in the
+    parent's wait, here concurrent.futures.as_completed): the workers are killed and the executor's thread ends
+    before it propagates, at once (a new process, of one thread)."""
     script = textwrap.dedent("""
-        import multiprocessing, threading, time
-        from concurrent.futures import Future
+        import concurrent.futures, multiprocessing, threading, time
         from perfdsl import parallel_check
 
         def busy(file):
             time.sleep(30)
             return None, 0
 
-        def interrupted(self, timeout=None):
+        def interrupted_wait(futures, timeout=None):
             raise KeyboardInterrupt
+            yield
 
         results = parallel_check.check_in_processes([f"f{i}.perf" for i in range(8)], busy, 2)
-        Future.result = interrupted
+        concurrent.futures.as_completed = interrupted_wait
         started = time.monotonic()
         try:
             next(results)
@@ -290,6 +291,33 @@ def test_ctrl_c_in_the_parent_stops_the_workers():
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted True [] 1\n", "")
+
+
+@needs_fork
+def test_progress_counts_the_files_as_the_workers_finish_them():
+    """The files are yielded in command-line order, but counted for the progress bar as each worker gives one back:
+    the first file takes a second, and the other worker checks the other seven from the back meanwhile, so seven
+    are counted before the first is yielded (they used to be counted only as they were yielded, a jump at the end)."""
+    script = textwrap.dedent("""
+        import time
+        from perfdsl import parallel_check
+
+        def work(file):
+            time.sleep(1.0 if file == "f0.perf" else 0.05)
+            return file, 0
+
+        events = []
+        for file, result, stored in parallel_check.check_in_processes(
+                [f"f{i}.perf" for i in range(8)], work, 2, progress=lambda n: events.append(n)):
+            events.append(file)
+        print(events)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    events = eval(done.stdout)                  # noqa: S307 - the list the script printed
+    assert [event for event in events if isinstance(event, int)] == list(range(1, 9))
+    assert [event for event in events if isinstance(event, str)] == [f"f{i}.perf" for i in range(8)]
+    assert events[:8] == list(range(1, 9)), "every file counted as it was done, before the first was yielded"
 
 
 @needs_fork
