@@ -92,8 +92,10 @@ def check_report_options(checker, report) -> None:
     for name, cell in report.cells.items():
         option = OPTIONS.get(name)
         if option is None:
-            close = suggest(name, OPTIONS, limit=1)
-            if close and _is_constant_text(cell.expr) and near_miss(name, close[0]):
+            # Only text can be a misspelt option's value: the role bindings and formulas are not looked up (difflib
+            # over every cell of every report cost a check of the libraries about 7 ms).
+            close = suggest(name, OPTIONS, limit=1) if _is_constant_text(cell.expr) else []
+            if close and near_miss(name, close[0]):
                 checker.report("unknown-option", f"'{name}' is not a report option, so it changes nothing",
                                cell.span, path=path_of(name), severity="warning",
                                hints=[f"did you mean '{close[0]}'?"])
