@@ -58,9 +58,14 @@ class Progress:
         if self.bar is None:
             from tqdm import tqdm
 
-            # tqdm shows nothing before `delay` seconds have passed: quick work leaves no trace.
+            # tqdm shows nothing before `delay` seconds have passed: quick work leaves no trace. A terminal that
+            # gives its size as 0 columns and 0 lines (a pseudo-terminal nobody sized: `script`, some CI runners
+            # and IDE consoles) gets a bar 80 columns wide on a screen of 24 lines, where tqdm would draw nothing
+            # at all (it takes the bar for one below the screen's last line).
+            unsized = _zero_columns(self.stream)
             self.bar = tqdm(total=total, desc=self.label, unit=self.unit, unit_scale=self.scaled, file=self.stream,
-                            delay=self.delay, leave=False, dynamic_ncols=True)
+                            delay=self.delay, leave=False, dynamic_ncols=not unsized,
+                            ncols=80 if unsized else None, nrows=24 if unsized else None)
         self.bar.total = total
         self.bar.update(done - self.bar.n)
 
@@ -68,6 +73,15 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _zero_columns(stream) -> bool:
+    """Whether `stream` is a terminal that gives its width as 0 columns (False where it has no descriptor or size,
+    as a test's stream: tqdm then draws its bar of default width)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns == 0
+    except (AttributeError, OSError, ValueError):     # io.UnsupportedOperation is both an OSError and a ValueError
+        return False
 
 
 # Which report runs without --report: Program._pick_report.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 from pathlib import Path
 
@@ -695,3 +696,28 @@ def test_the_api_takes_a_chunk_size_written_as_the_command_line_takes_it():
     chunks = [len(list(evaluate_chunks(program, "largest_batch", chunk_points=value)))
               for value in (100_000, 1e5, "1e5", "100_000")]
     assert chunks[1:] == [chunks[0]] * 3 and chunks[0] > 1      # largest_batch: 399,360 points, several chunks
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here (os.openpty)")
+def test_progress_draws_a_bar_on_a_terminal_of_zero_columns():
+    """A pseudo-terminal nobody gave a size (`script`, some CI runners) reports 0 columns, where tqdm's own width
+    would draw nothing: the bar is drawn 80 columns wide."""
+    leader, follower = os.openpty()
+    try:
+        assert os.get_terminal_size(follower).columns == 0
+        with open(follower, "w", closefd=False) as stream:
+            progress = cli.Progress("checking", stream=stream, delay=0, unit="files", scaled=False)
+            progress(5, 10)
+            progress.bar.refresh()
+            progress.done()
+        os.set_blocking(leader, False)          # nothing drawn must fail the test, not wait for ever
+        try:
+            written = os.read(leader, 65536)
+        except BlockingIOError:
+            written = b""
+        shown = written.decode().replace("\r", "\n").split("\n")
+        drawn = [line for line in shown if line.startswith("checking:  50%|")]
+        assert drawn and len(drawn[0]) == 80, shown
+    finally:
+        os.close(leader)
+        os.close(follower)
