@@ -208,10 +208,17 @@ def _reads_unknown(checker, require: ir.Require, block) -> bool:
     """Whether the condition reads a cell whose type is unknown (an error already reported there, such as a cell
     declared in W given the string "350 W"): its value is not computed, as the cell's may be text. A cell's formula
     that reads such a cell is unknown too, so the condition's own references tell."""
+    types, own = checker.types, None if block.kind == "report" else block.cells
     for ref in refs_of(require.condition):
-        target = checker.link.target(ref.parts, block)
+        parts = ref.parts
+        if own is not None and len(parts) == 1 and parts[0] in own:
+            # A cell of the block itself, as the linker's _resolve_local finds it, without its look-up (most names).
+            if types.get((block.name, parts[0])) == UNKNOWN:
+                return True
+            continue
+        target = checker.link.target(parts, block)
         if not isinstance(target, Unresolved) and any(
-                checker.types.get((name, target.cell)) == UNKNOWN for name in target.blocks):
+                types.get((name, target.cell)) == UNKNOWN for name in target.blocks):
             return True
     return False
 
