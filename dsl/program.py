@@ -168,14 +168,14 @@ class Program:
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics) + self.load_warnings()
-        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()),
-                       session=self.session)
+        roles = self._roles_of_reports()
+        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, roles), session=self.session)
         free.type_cells(self.blocks.values())
         check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
         # A block's sweep values are formulas too: `by x4` is an error where it is written, with or without a report.
         diagnostics.extend(sweep_source_errors(
-            Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports())), self.blocks))
+            self.blocks, lambda: Checker(self.blocks, self.sources, None, Linker(self.blocks, None, roles))))
         bases = self._bases()
         for report in self.reports:
             try:
