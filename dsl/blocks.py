@@ -64,19 +64,27 @@ class SourceLines:
 
     Lines are cut at '\n' only, as the parser counts them: str.splitlines also cuts at U+2028, U+2029, a form feed
     and other separators a string may hold, and quoted the wrong line below one (the '\r' of a '\r\n' is dropped
-    when a line is quoted)."""
+    when a line is quoted). A file's text is cut into lines at its first quote: most programs of a `perfdsl check`
+    quote none of the files they load."""
 
     def __init__(self, modules: list[ir.Module]):
-        self._lines = {m.file: m.source.split("\n") for m in modules}
+        self._texts = {m.file: m.source for m in modules}
+        self._lines: dict[str, list[str]] = {}
 
     def add(self, file: str, text: str) -> None:
         """Keep the text of one more file (such as the `--set` values) for quoting."""
-        self._lines[file] = text.split("\n")
+        self._texts[file] = text
+        self._lines.pop(file, None)
 
     def line(self, file: str, line: int) -> str | None:
         """Line `line` (1-based) of `file`, without its newline; None for an unknown file or a line out of range."""
         lines = self._lines.get(file)
-        if lines is None or not 0 < line <= len(lines):
+        if lines is None:
+            text = self._texts.get(file)
+            if text is None:
+                return None
+            lines = self._lines[file] = text.split("\n")
+        if not 0 < line <= len(lines):
             return None
         return lines[line - 1].removesuffix("\r")
 
