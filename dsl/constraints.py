@@ -32,7 +32,7 @@ from .errors import Diagnostic, Tally, in_override
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .lazy_numpy import lazy_numpy
-from .linker import Target, Unresolved, is_block_ref, refs_of, walk
+from .linker import Linker, Target, Unresolved, is_block_ref, refs_of, walk
 from .long_runs import along_long_runs
 from .scalar_conditions import condition_value
 from .vtypes import UNKNOWN
@@ -104,9 +104,10 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     `evaluate_requires` evaluates over the sweep (decided once per report, like its dimensions).
     """
     applicable = []
-    # One evaluator per context (the report's, or one for every report-free block), under "", with the cells the
-    # plain-Python path computed (scalar_conditions.py) under "cells".
-    evaluators: dict[str, "Evaluator | dict"] = {}
+    # One evaluator per context (the report's, or one for every report-free block), under "", made where needed,
+    # with its linker ("link") and context ("context"), and the cells the plain-Python path computed
+    # (scalar_conditions.py) under "cells": _holds_everywhere.
+    evaluators: dict[str, object] = {}
     # Whether each cell a condition reaches is a constant, found once for every condition of this call (one linker).
     constants: dict[tuple[str, str], tuple[bool, ir.Cell | None]] = {}
     for block in blocks:
@@ -224,18 +225,25 @@ def _reads_unknown(checker, require: ir.Require, block) -> bool:
 
 
 def _holds_everywhere(checker, block, require: ir.Require | ir.Expr, ctx: ReportContext | None,
-                      evaluators: dict[str, "Evaluator | dict"]) -> bool:
-    """A constant condition's value (a `require`'s, or a part of one) (constants only: no axis, so any report-free context computes it): in plain
-    Python where that gives numpy's answer (scalar_conditions.py), else with the evaluator."""
-    evaluator = evaluators.get("")
-    if evaluator is None:
-        evaluator = evaluators[""] = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources,
-                                               checker.types, link=checker.link if ctx is not None else None)
+                      evaluators: dict[str, object]) -> bool:
+    """A constant condition's value (a `require`'s, or a part of one) (constants only: no axis, so any report-free
+    context computes it): in plain Python where that gives numpy's answer (scalar_conditions.py), else with the
+    evaluator. Both read the cells through one linker (the checker's, or one of the report-free context), kept in
+    `evaluators` with the cells computed; the evaluator is made only where the plain path gives no answer (no
+    condition of the library files): a check computes nothing with numpy."""
+    link = evaluators.get("link")
+    if link is None:
+        evaluators["context"] = context = ctx or ReportContext(report=block)
+        link = evaluators["link"] = checker.link if ctx is not None else Linker(checker.blocks, context)
         evaluators["cells"] = {}
     condition = require.condition if isinstance(require, ir.Require) else require
-    value = condition_value(evaluator.link, condition, block, evaluators["cells"])
+    value = condition_value(link, condition, block, evaluators["cells"])
     if value is not None:
         return value
+    evaluator = evaluators.get("")
+    if evaluator is None:
+        evaluator = evaluators[""] = Evaluator(checker.blocks, evaluators["context"], checker.sources, checker.types,
+                                               link=link)
     value = evaluator.run(lambda: evaluator.expr(condition, block))
     return bool(np.all(value))
 
