@@ -26,7 +26,7 @@ from .evaluator import Constants, Evaluator
 from .gc_pauses import with_fewer_collections
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
-from .loader import LoadTrace, PartialLoad, load_modules
+from .loader import LoadMemo, LoadTrace, PartialLoad, load_modules
 from .near_misses import unread_cells
 from .overrides import apply_overrides, mark_held_overrides, reads_no_cell
 from .queries import answer, check_questions
@@ -79,10 +79,10 @@ class Program:
     @with_fewer_collections
     def load(cls, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
              texts: Mapping[str, str] | None = None, session: CheckSession | None = None,
-             trace: LoadTrace | None = None, imports: dict | None = None) -> "Program":
+             trace: LoadTrace | None = None, memo: LoadMemo | None = None) -> "Program":
         """The program of the given files and what they import (loader.load_modules, which `trace` follows: the
-        check cache records what a check read with it; `imports`: its memo of the imports resolved, kept by the
-        caller for its next loads). Raises PerfError with every diagnostic of the files: where
+        check cache records what a check read with it; `memo`: what the caller's former loads read, to take
+        again). Raises PerfError with every diagnostic of the files: where
         the only errors of the parse are those after which a file is still checked (an unknown unit: PartialLoad),
         the program is checked all the same and the error lists what its check reports too (sorted by location),
         so that one `perfdsl check`, or one refused `eval`, names every error of every file."""
@@ -90,7 +90,7 @@ class Program:
             paths = [paths]
         paths = list(paths)
         try:
-            program = cls(load_modules(paths, dict(texts or {}), trace, imports), session=session)
+            program = cls(load_modules(paths, dict(texts or {}), trace, memo), session=session)
         except PartialLoad as exc:
             program = cls(exc.modules, session=session)
             raise PerfError(exc.diagnostics + program.check()) from None
