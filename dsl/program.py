@@ -81,11 +81,11 @@ class Program:
              texts: Mapping[str, str] | None = None, session: CheckSession | None = None,
              trace: LoadTrace | None = None, memo: LoadMemo | None = None) -> "Program":
         """The program of the given files and what they import (loader.load_modules, which `trace` follows: the
-        check cache records what a check read with it; `memo`: what the caller's former loads read, to take
-        again). Raises PerfError with every diagnostic of the files: where
-        the only errors of the parse are those after which a file is still checked (an unknown unit: PartialLoad),
-        the program is checked all the same and the error lists what its check reports too (sorted by location),
-        so that one `perfdsl check`, or one refused `eval`, names every error of every file."""
+        check cache records what a check read with it; `memo`: what the caller's former loads read, to take again).
+        Raises PerfError with every diagnostic of the files: where the only errors of the parse are those after
+        which a file is still checked (an unknown unit: PartialLoad), the program is checked all the same and the
+        error lists what its check reports too (sorted by location), so that one `perfdsl check`, or one refused
+        `eval`, names every error of every file."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         paths = list(paths)
