@@ -764,13 +764,15 @@ class _FileChecker:
     """Checks one file of `perfdsl check` as a program and stores its result in the check cache (`cache`, None where
     it is off). The checker's modules (lark, pydantic) are imported at the first file checked (or by
     `prepare`), not when every file is replayed; the programs checked in one process share one CheckSession (the
-    blocks and cells they have in common). `stored` counts the check-cache entries written (in worker processes
+    blocks and cells they have in common) and what their loading read (`memo`, a loader.LoadMemo: the files are
+    taken as they are when first looked up). `stored` counts the check-cache entries written (in worker processes
     too)."""
 
     def __init__(self, cache=None):
         self.cache = cache
         self.session = None
         self.stored = 0
+        self.memo = None                 # loader.LoadMemo, made with the session (prepare)
 
     def prepare(self, parsing: bool = False) -> None:
         """Import what checking needs and make the session (before worker processes are forked from this one);
@@ -786,7 +788,10 @@ class _FileChecker:
 
             load_parser()
         if self.session is None:
+            from .loader import LoadMemo
+
             self.session = CheckSession()
+            self.memo = LoadMemo()
 
     def check_counted(self, file: str):
         """(check(file), the check-cache entries that check stored)."""
@@ -804,7 +809,7 @@ class _FileChecker:
         reset_suggestions()                        # each file's hints are its own (and so the same when replayed)
         recorder = Recorder()
         try:
-            program = Program.load([file], session=self.session, trace=recorder)
+            program = Program.load([file], session=self.session, trace=recorder, memo=self.memo)
         except UsageError:
             raise
         except PerfError as exc:                   # a parse error: keep going with the other files

@@ -32,7 +32,7 @@ from .errors import Diagnostic, Tally, in_override
 from .evaluator import Evaluator
 from .functions import FUNCTIONS
 from .lazy_numpy import lazy_numpy
-from .linker import Target, Unresolved, is_block_ref, refs_of
+from .linker import Linker, Target, Unresolved, is_block_ref, refs_of, walk
 from .long_runs import along_long_runs
 from .scalar_conditions import condition_value
 from .vtypes import UNKNOWN
@@ -104,9 +104,12 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
     `evaluate_requires` evaluates over the sweep (decided once per report, like its dimensions).
     """
     applicable = []
-    # One evaluator per context (the report's, or one for every report-free block), under "", with the cells the
-    # plain-Python path computed (scalar_conditions.py) under "cells".
-    evaluators: dict[str, "Evaluator | dict"] = {}
+    # One evaluator per context (the report's, or one for every report-free block), under "", made where needed,
+    # with its linker ("link") and context ("context"), and the cells the plain-Python path computed
+    # (scalar_conditions.py) under "cells": _holds_everywhere.
+    evaluators: dict[str, object] = {}
+    # Whether each cell a condition reaches is a constant, found once for every condition of this call (one linker).
+    constants: dict[tuple[str, str], tuple[bool, ir.Cell | None]] = {}
     for block in blocks:
         if block.requires:
             # Most blocks' `require`s were decided by an earlier program's check without a report, with the same
@@ -137,10 +140,13 @@ def check_requires(checker, blocks, ctx: ReportContext | None) -> list[tuple]:
                                    f"false, not {checker.as_written(vtype, require.condition, block).describe()}",
                                    require.condition.span, path=path, hints=[EXAMPLE[require.soft]])
                     return False, keep
-                reads: dict[str, ir.Cell] = {}
-                constant = _is_constant(require.condition, block, checker.link, reads, {})
+                constant = _is_constant(require.condition, block, checker.link, None, constants)
                 if constant and not _reads_unknown(checker, require, block) \
                         and not _holds_everywhere(checker, block, require, ctx, evaluators):
+                    # The cells it read, named as it reaches them (a fresh memo: the shared one stops at the cells
+                    # that earlier conditions reached, which this one reads too).
+                    reads: dict[str, ir.Cell] = {}
+                    _is_constant(require.condition, block, checker.link, reads, {})
                     _report_broken(checker, block, owner, require, reads, path,
                                    lambda part, block=block: _holds_everywhere(checker, block, part, ctx, evaluators))
                 # A constant expectation is decided here, once: not evaluated again over the sweep.
@@ -203,27 +209,41 @@ def _reads_unknown(checker, require: ir.Require, block) -> bool:
     """Whether the condition reads a cell whose type is unknown (an error already reported there, such as a cell
     declared in W given the string "350 W"): its value is not computed, as the cell's may be text. A cell's formula
     that reads such a cell is unknown too, so the condition's own references tell."""
+    types, own = checker.types, None if block.kind == "report" else block.cells
     for ref in refs_of(require.condition):
-        target = checker.link.target(ref.parts, block)
+        parts = ref.parts
+        if own is not None and len(parts) == 1 and parts[0] in own:
+            # A cell of the block itself, as the linker's _resolve_local finds it, without its look-up (most names).
+            if types.get((block.name, parts[0])) == UNKNOWN:
+                return True
+            continue
+        target = checker.link.target(parts, block)
         if not isinstance(target, Unresolved) and any(
-                checker.types.get((name, target.cell)) == UNKNOWN for name in target.blocks):
+                types.get((name, target.cell)) == UNKNOWN for name in target.blocks):
             return True
     return False
 
 
 def _holds_everywhere(checker, block, require: ir.Require | ir.Expr, ctx: ReportContext | None,
-                      evaluators: dict[str, "Evaluator | dict"]) -> bool:
-    """A constant condition's value (a `require`'s, or a part of one) (constants only: no axis, so any report-free context computes it): in plain
-    Python where that gives numpy's answer (scalar_conditions.py), else with the evaluator."""
-    evaluator = evaluators.get("")
-    if evaluator is None:
-        evaluator = evaluators[""] = Evaluator(checker.blocks, ctx or ReportContext(report=block), checker.sources,
-                                               checker.types, link=checker.link if ctx is not None else None)
+                      evaluators: dict[str, object]) -> bool:
+    """A constant condition's value (a `require`'s, or a part of one) (constants only: no axis, so any report-free
+    context computes it): in plain Python where that gives numpy's answer (scalar_conditions.py), else with the
+    evaluator. Both read the cells through one linker (the checker's, or one of the report-free context), kept in
+    `evaluators` with the cells computed; the evaluator is made only where the plain path gives no answer (no
+    condition of the library files): a check computes nothing with numpy."""
+    link = evaluators.get("link")
+    if link is None:
+        evaluators["context"] = context = ctx or ReportContext(report=block)
+        link = evaluators["link"] = checker.link if ctx is not None else Linker(checker.blocks, context)
         evaluators["cells"] = {}
     condition = require.condition if isinstance(require, ir.Require) else require
-    value = condition_value(evaluator.link, condition, block, evaluators["cells"])
+    value = condition_value(link, condition, block, evaluators["cells"])
     if value is not None:
         return value
+    evaluator = evaluators.get("")
+    if evaluator is None:
+        evaluator = evaluators[""] = Evaluator(checker.blocks, evaluators["context"], checker.sources, checker.types,
+                                               link=link)
     value = evaluator.run(lambda: evaluator.expr(condition, block))
     return bool(np.all(value))
 
@@ -299,51 +319,78 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell], memo: dict, prefix: str = "") -> bool:
+def _is_constant(expr: ir.Expr, block, link, reads: dict[str, ir.Cell] | None, memo: dict, prefix: str = "") -> bool:
     """Whether `expr` (in `block`) reads no sweep, no role swept over blocks, no declared input left open and no
-    role a report has not bound; `reads` collects the literal cells it reads, named as the condition reaches them
-    (`model.heads`; `prefix` is the role or block a formula cell of another block was reached through)."""
-    kind = expr.kind
-    if kind in ("num", "str", "bool"):
-        return True
-    if kind == "unary":
-        return _is_constant(expr.operand, block, link, reads, memo, prefix)
-    if kind == "binary":
-        return (_is_constant(expr.left, block, link, reads, memo, prefix)
-                & _is_constant(expr.right, block, link, reads, memo, prefix))
-    if kind == "call":
-        return expr.func in FUNCTIONS and all([_is_constant(a, block, link, reads, memo, prefix)
-                                               for a in expr.args])
-    if kind != "ref":
+    role a report has not bound; `reads` (unless None) collects the literal cells it reads, named as the condition
+    reaches them (`model.heads`; `prefix` is the role or block a formula cell of another block was reached through):
+    all of them only with a fresh `memo`, as a cell found in `memo` is not followed again. `memo` (by block and cell:
+    whether it is a constant, and the cell where it is a literal) holds for every condition of the same `link`.
+    A formula's shape is looked at once (_constant_refs); what varies with the block is only where its names lead."""
+    refs = _constant_refs(expr)
+    if refs is None:
         return False
-    parts = expr.parts
-    if len(parts) == 1 and parts[0] in block.cells and block.kind != "report":
-        # A cell of the block itself, as the linker's _resolve_local finds it (checker.Checker.resolve says why).
-        target_block, name = link.blocks[block.name], parts[0]
-    else:
-        target = link.target(parts, block)
-        if not isinstance(target, Target) or len(target.blocks) != 1:
-            return False                              # unresolved, a role left open, or swept over blocks
-        target_block, name = link.blocks[target.blocks[0]], target.cell
-    key = (target_block.name, name)
-    if key in memo:
-        found, literal = memo[key]
-    else:
-        memo[key] = (False, None)                     # a cycle is not a constant (the checker reports it)
-        cell = target_block.cells[name]
-        if cell.sweep or cell.expr is None or is_block_ref(cell.expr, link.blocks, target_block):
-            found, literal = False, None
-        elif cell.expr.kind in ("num", "str", "bool") or (cell.expr.kind == "unary" and cell.expr.operand.kind
-                                                           == "num"):
-            found, literal = True, cell
+    own = None if block.kind == "report" else block.cells
+    for ref in refs:
+        parts = ref.parts
+        if own is not None and len(parts) == 1 and parts[0] in own:
+            # A cell of the block itself, as the linker's _resolve_local finds it (checker.Checker.resolve says why).
+            target_block, name = link.blocks[block.name], parts[0]
         else:
-            inner = prefix if len(expr.parts) == 1 else expr.parts[0] + "."
-            found = _is_constant(cell.expr, target_block, link, reads, memo, inner)
-            literal = None
-        memo[key] = (found, literal)
-    if found and literal is not None:
-        reads.setdefault(prefix + expr.dotted if len(expr.parts) == 1 else expr.dotted, literal)
-    return found
+            target = link.target(parts, block)
+            if not isinstance(target, Target) or len(target.blocks) != 1:
+                return False                          # unresolved, a role left open, or swept over blocks
+            target_block, name = link.blocks[target.blocks[0]], target.cell
+        key = (target_block.name, name)
+        known = memo.get(key)
+        if known is None:
+            memo[key] = (False, None)                 # a cycle is not a constant (the checker reports it)
+            cell = target_block.cells[name]
+            if cell.sweep or cell.expr is None or is_block_ref(cell.expr, link.blocks, target_block):
+                known = (False, None)
+            elif cell.expr.kind in _LITERALS or (cell.expr.kind == "unary" and cell.expr.operand.kind == "num"):
+                known = (True, cell)
+            else:
+                inner = prefix if len(parts) == 1 else parts[0] + "."
+                known = (_is_constant(cell.expr, target_block, link, reads, memo, inner), None)
+            memo[key] = known
+        found, literal = known
+        if not found:
+            return False
+        if literal is not None and reads is not None:
+            reads.setdefault(prefix + ref.dotted if len(parts) == 1 else ref.dotted, literal)
+    return True
+
+
+_LITERALS = ("num", "str", "bool")
+_OPERATORS = frozenset({"unary", "binary"})
+
+
+def _constant_refs(expr: ir.Expr) -> tuple[ir.Ref, ...] | None:
+    """The distinct references of a formula in the order they are written, or None where a node of it is never a
+    constant whatever its names read (a function perfdsl does not know; a list, a tuple or a range). Found once per
+    formula node (_SHAPES), as linker.refs_of finds its references: a condition that blocks inherit is asked for in
+    each of them, and a cell's formula in each condition that reads it (5,629 times for 356 formulas in a check of
+    the library files, -j 1)."""
+    kept = _SHAPES.get(id(expr))
+    if kept is not None and kept[0] is expr:
+        return kept[1]
+    found: dict[str, ir.Ref] | None = {}
+    for node in walk(expr):
+        kind = node.kind
+        if kind == "ref":
+            found.setdefault(node.dotted, node)
+        elif not (kind in _LITERALS or kind in _OPERATORS or (kind == "call" and node.func in FUNCTIONS)):
+            found = None
+            break
+    if len(_SHAPES) >= _SHAPES_LIMIT:
+        _SHAPES.clear()
+    refs = None if found is None else tuple(found.values())
+    _SHAPES[id(expr)] = (expr, refs)                  # the node kept with them, so its id stays its own
+    return refs
+
+
+_SHAPES: dict[int, tuple[ir.Expr, tuple[ir.Ref, ...] | None]] = {}
+_SHAPES_LIMIT = 100_000      # formulas remembered; past it the memo starts again (a long-lived process)
 
 
 # -- over the sweep ------------------------------------------------------------------------------------------------

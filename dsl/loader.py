@@ -65,12 +65,25 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+class LoadMemo:
+    """What the loads of one `perfdsl check` share (cli._FileChecker keeps one for its programs, which load the same
+    libraries): resolve_import's answers by (spec, importing file), and each file read cleanly, by its resolved
+    path: its name as shown, its bytes and its text. The files are taken as they are when first looked up. In a
+    check of the library files: 157 imports resolved instead of 516 (Path.is_file and Path.resolve, about 20 us
+    each) and 57 files read and decoded instead of 362."""
+
+    def __init__(self) -> None:
+        self.imports: dict[tuple[str, Path | None], Path | None] = {}
+        self.files: dict[Path, tuple[str, bytes, str]] = {}
+
+
 def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | None = None,
-                 trace: LoadTrace | None = None) -> list[ir.Module]:
+                 trace: LoadTrace | None = None, memo: LoadMemo | None = None) -> list[ir.Module]:
     """Parse the given files and everything they import. `texts` maps extra in-memory file names to their text;
-    `trace` (optional) is told every file read and every import resolved, failed ones included. Raises PerfError
-    with every diagnostic of every file: PartialLoad, which holds the modules, where the only errors are those
-    after which a file is still checked (parser.CHECKED_ON: an unknown unit)."""
+    `trace` (optional) is told every file read and every import resolved, failed ones included (those `memo`
+    answers too). `memo` (optional): what the former loads given it found (LoadMemo), to take again. Raises
+    PerfError with every diagnostic of every file: PartialLoad, which holds the modules, where the only errors are
+    those after which a file is still checked (parser.CHECKED_ON: an unknown unit)."""
     from .parser import PartialParse, parse_text
 
     modules: list[ir.Module] = []
@@ -107,7 +120,10 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         modules.append(module)
         lines: list[str] | None = None                # split once, for however many imports are missing
         for imp in module.imports:
-            target = resolve_import(imp.path, importer)
+            if memo is None:
+                target = resolve_import(imp.path, importer)
+            elif (target := memo.imports.get((imp.path, importer), _UNSEEN)) is _UNSEEN:
+                target = memo.imports[imp.path, importer] = resolve_import(imp.path, importer)
             if trace is not None:
                 trace.imported(imp.path, importer, target)
             if target is None:
@@ -123,6 +139,13 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         if path in seen:
             continue
         seen.add(path)
+        kept = memo.files.get(path) if memo is not None else None
+        if kept is not None:
+            shown, data, text = kept
+            if trace is not None:
+                trace.read(path, data, None)
+            parse(text, shown, path)
+            continue
         shown = display_path(path)
         try:
             data = path.read_bytes()
@@ -141,12 +164,17 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         except UnicodeDecodeError as exc:
             diagnostics.append(_not_utf8(shown, data, exc))
             continue
+        if memo is not None:
+            memo.files[path] = (shown, data, text)
         parse(text, shown, path)
     if diagnostics:
         raise PerfError(diagnostics + partial)
     if partial:
         raise PartialLoad(partial, modules)
     return modules
+
+
+_UNSEEN = object()       # an import a LoadMemo does not hold yet
 
 
 class PartialLoad(PerfError):

@@ -26,7 +26,7 @@ from .evaluator import Constants, Evaluator
 from .gc_pauses import with_fewer_collections
 from .linker import ROLE_WORDS, Linker, report_roles
 from .limits import with_recursion_room
-from .loader import LoadTrace, PartialLoad, load_modules
+from .loader import LoadMemo, LoadTrace, PartialLoad, load_modules
 from .near_misses import unread_cells
 from .overrides import apply_overrides, mark_held_overrides, reads_no_cell
 from .queries import answer, check_questions
@@ -79,17 +79,18 @@ class Program:
     @with_fewer_collections
     def load(cls, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
              texts: Mapping[str, str] | None = None, session: CheckSession | None = None,
-             trace: LoadTrace | None = None) -> "Program":
+             trace: LoadTrace | None = None, memo: LoadMemo | None = None) -> "Program":
         """The program of the given files and what they import (loader.load_modules, which `trace` follows: the
-        check cache records what a check read with it). Raises PerfError with every diagnostic of the files: where
-        the only errors of the parse are those after which a file is still checked (an unknown unit: PartialLoad),
-        the program is checked all the same and the error lists what its check reports too (sorted by location),
-        so that one `perfdsl check`, or one refused `eval`, names every error of every file."""
+        check cache records what a check read with it; `memo`: what the caller's former loads read, to take again).
+        Raises PerfError with every diagnostic of the files: where the only errors of the parse are those after
+        which a file is still checked (an unknown unit: PartialLoad), the program is checked all the same and the
+        error lists what its check reports too (sorted by location), so that one `perfdsl check`, or one refused
+        `eval`, names every error of every file."""
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         paths = list(paths)
         try:
-            program = cls(load_modules(paths, dict(texts or {}), trace), session=session)
+            program = cls(load_modules(paths, dict(texts or {}), trace, memo), session=session)
         except PartialLoad as exc:
             program = cls(exc.modules, session=session)
             raise PerfError(exc.diagnostics + program.check()) from None
@@ -168,14 +169,14 @@ class Program:
     def check(self) -> list[Diagnostic]:
         """Every error of every loaded file, sorted by location."""
         diagnostics = list(self.structure_diagnostics) + self.load_warnings()
-        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports()),
-                       session=self.session)
+        roles = self._roles_of_reports()
+        free = Checker(self.blocks, self.sources, None, Linker(self.blocks, None, roles), session=self.session)
         free.type_cells(self.blocks.values())
         check_requires(free, self.blocks.values(), None)
         diagnostics.extend(free.diagnostics)
         # A block's sweep values are formulas too: `by x4` is an error where it is written, with or without a report.
         diagnostics.extend(sweep_source_errors(
-            Checker(self.blocks, self.sources, None, Linker(self.blocks, None, self._roles_of_reports())), self.blocks))
+            self.blocks, lambda: Checker(self.blocks, self.sources, None, Linker(self.blocks, None, roles))))
         bases = self._bases()
         for report in self.reports:
             try:

@@ -114,18 +114,23 @@ def _call(link, expr: ir.Call, block, memo: dict):
 
 
 def _cell(link, expr: ir.Ref, block, memo: dict):
-    target = link.target(expr.parts, block)
-    if target.swept or len(target.blocks) != 1:
-        raise _Unsure
-    owner = link.blocks[target.blocks[0]]
-    key = (owner.name, target.cell)
+    parts = expr.parts
+    if len(parts) == 1 and parts[0] in block.cells and block.kind != "report":
+        # A cell of the block itself, as the linker's _resolve_local finds it, without its look-up (most names).
+        owner, name = link.blocks[block.name], parts[0]
+    else:
+        target = link.target(parts, block)
+        if target.swept or len(target.blocks) != 1:
+            raise _Unsure
+        owner, name = link.blocks[target.blocks[0]], target.cell
+    key = (owner.name, name)
     if key in memo:
         value = memo[key]
         if value is None:
             raise _Unsure
         return value
     memo[key] = None                      # on the way (a cycle), or no value
-    cell = owner.cells[target.cell]
+    cell = owner.cells[name]
     if cell.sweep or cell.expr is None:
         raise _Unsure
     value = _value(link, cell.expr, owner, memo)

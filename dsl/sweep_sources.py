@@ -13,7 +13,7 @@ twice), which can depend on cells a block that extends this one replaces, and wh
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from . import ir
 from .errors import Diagnostic
@@ -27,14 +27,18 @@ _WRITTEN_FACTOR = re.compile(r"[xX](\d+(?:\.\d+)?)")     # `by x4`: a factor wri
 _LITERALS = (ir.Num, ir.Str, ir.Bool)     # typed as written where the sweep's cell is (kept_types.swept_values_type)
 
 
-def sweep_source_errors(checker: "Checker", blocks: dict[str, "Block"]) -> list[Diagnostic]:
+def sweep_source_errors(blocks: dict[str, "Block"], make_checker: Callable[[], "Checker"]) -> list[Diagnostic]:
     """Type the formulas among the values of every sweep a non-report block writes itself (a report's own sweeps are
-    its axes, built by its check) with `checker`, a checker without a report (Program.check's), and return what it
-    reported; `by x4` gets factor_hint's help. A value that names a block (a role swept in a workload) is no formula."""
-    start = len(checker.diagnostics)
+    its axes, built by its check) with a checker without a report (`make_checker()`: Program.check's, made only
+    where a block writes a sweep), and return what it reported; `by x4` gets factor_hint's help. A value that names
+    a block (a role swept in a workload) is no formula."""
+    checker, start = None, 0
     for block in blocks.values():
-        if block.kind == "report":
+        if block.kind == "report" or not _writes_sweeps(block.node):
             continue
+        if checker is None:
+            checker = make_checker()
+            start = len(checker.diagnostics)
         for name, cell in block.cells.items():
             if cell.sweep and cell.expr is not None and block.owner.get(name) == block.name:
                 _type_values(checker, block, source_items(cell.expr, block, blocks), block.cell_path(name), blocks)
@@ -46,9 +50,29 @@ def sweep_source_errors(checker: "Checker", blocks: dict[str, "Block"]) -> list[
                 members = item.items if isinstance(item, ir.TupleExpr) else (item,)
                 for name, value in zip(zipped.names, members):
                     _type_values(checker, block, [value], block.cell_path(name), blocks)
+    if checker is None:
+        return []
     found = checker.diagnostics[start:]
     del checker.diagnostics[start:]
     return found
+
+
+def _writes_sweeps(node: ir.Block) -> bool:
+    """Whether a parsed block writes a sweep itself (a cell's, or a zipped one): few do (29 cells in a check of the
+    library files), so the cells of the others, inherited ones included, are not looked through in each program of
+    a check. Found once per node (_SWEEPS), the node kept with it, so its id stays its own."""
+    kept = _SWEEPS.get(id(node))
+    if kept is not None and kept[0] is node:
+        return kept[1]
+    if len(_SWEEPS) >= _SWEEPS_LIMIT:
+        _SWEEPS.clear()
+    found = bool(node.zipped) or any(cell.sweep and cell.expr is not None for cell in node.cells)
+    _SWEEPS[id(node)] = (node, found)
+    return found
+
+
+_SWEEPS: dict[int, tuple[ir.Block, bool]] = {}
+_SWEEPS_LIMIT = 100_000     # parsed blocks remembered; past it the memo starts again (a long-lived process)
 
 
 def _type_values(checker: "Checker", block: "Block", items: list[ir.Expr] | ir.RangeExpr, path: str,

@@ -139,6 +139,8 @@ def in_inherited_order(block: Block, blocks: dict[str, Block], entries: list[ir.
     in `report mine extends fleet`) keeps its parent's place, as an overridden cell does, and a new one comes after
     the parent's; within one block, in the order they are written. A zipped sweep takes the place of the first of
     its names."""
+    if len(entries) < 2:
+        return list(entries)        # in order already (most blocks a role binds write no sweep)
     place: dict[str, int] = {}
     for name in reversed(block.lineage):            # the root of the chain first
         node = blocks[name].node if name in blocks else None
