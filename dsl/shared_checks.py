@@ -31,14 +31,15 @@ work without changing a diagnostic:
   step (`CheckSession.kin`: a block that types as it does, cell for cell), gets that kin's BlockEntry with its
   records renamed to it, kept as its own (`CheckSession.sibling_entry`). Kin extend kin (or the same) parents and
   write the same own cells with formulas of the same structure (`cell_shape`), not counting an own cell that
-  overrides a parent's cell of the same structure (it types as the cell it replaces). So the models of a family
-  that override its numbers with numbers are kin to the family (the library's models inferred their ~200
-  inherited cells each: the report-free checkers of a check of the libraries inferred 13,600 cells, 7,451 of them
-  in models, before siblings of one parent were typed from each other's records; 9,663 and 4,092 after); so is a
-  report's `model llama3_8b extends llama3_1_8b { hf_id = "..."; max_pos = 8192 }` to its parent; and so are the
+  overrides a parent's cell of the same structure (it types as the cell it replaces; a block with no other own
+  cell is "bare", kin to its parent only where that is bare too: see kin). So the models of a family that override
+  its numbers with numbers are kin to each other (the library's models inferred their ~200 inherited cells each:
+  the report-free checkers of a check of the libraries inferred 13,600 cells, 7,451 of them in models, before
+  siblings of one parent were typed from each other's records; 9,663 and 4,092 after); so is a report's `model
+  llama3_8b extends llama3_1_8b { hf_id = "..."; max_pos = 8192 }` to its parent, itself bare; and so are the
   blocks under a calibration's `set { gpu.hbm_stream_efficiency = 0.55 }` (a new `gpu` Block, and a new Block of
   every GPU that extends it) to the blocks they stand for. (A check of the libraries, -j 1: 15,062 cells inferred
-  with siblings only, 10,630 with kin.)
+  with siblings only, 11,142 with kin.)
 - What makes a cell impure (never kept): a name that does not resolve (its message names what the program holds), a
   role left open under a name that is not one of linker.ROLE_WORDS, a swept cell that the report does not bind (its
   message names the report), a cycle (its message depends on where the chain was entered), a chain cut at MAX_CHAIN_DEPTH, and any
@@ -209,6 +210,9 @@ class CheckSession:
     # them); and the number of each kin, by what makes it (_made_kin).
     kins: dict[tuple[int, "bool | None"], "int | None"] = field(default_factory=dict)
     kin_numbers: dict[tuple, int] = field(default_factory=dict)
+    # The kin of blocks whose own cells all type as the cells they replace (_made_kin): they check no override that
+    # can fail.
+    bare_kins: set[int] = field(default_factory=set)
     # Checkers of a report: the records `bound` held before the latest, for other bindings of the roles they read
     # (at most OLDER_RECORDS a cell, the latest last).
     older: dict[tuple[int, str], list[CellEntry]] = field(default_factory=dict)
@@ -381,14 +385,16 @@ class CheckSession:
         What makes a kin (_kin): the kind, the parent's kin, and the shapes (cell_shape: name, declared unit,
         options, a formula's structure) of the block's own cells, in order, but for those that override a cell of
         the parent of the same shape: such an override types as the cell it replaces, and its check passes. A
-        block whose own cells are all such overrides is its parent's kin (a report's model that changes only its
-        `hf_id` and `max_pos`, or a calibration's GPU whose fitted number replaces one of the same dimension). So,
-        by induction from the blocks that extend none (their own cells are all their cells): kin have their
-        parents' cells, alike, in the same order, then the same own cells in the same order; a new cell is typed
-        alike from cells typed alike, and an override compared with a parent's cell of the same type. The siblings
-        of a family are kin, and so are the blocks under a `set`: a calibration's `set { gpu.hbm_stream_efficiency
-        = 0.55 }` makes a new `gpu` Block, and a new Block of every GPU that extends it, each the kin of the block
-        it stands for.
+        block whose own cells are all such overrides ("bare": it checks no override that can fail) types as its
+        parent: it is kin to the other bare blocks over its parent's kin, and to its parent where the parent is
+        bare too (a report's model that changes only its `hf_id` and `max_pos` of a library model that changes
+        only its family's numbers). Not to a parent that is not bare: the parent checks an override of another
+        shape, which may fail, where the child checks nothing. So, by induction from the blocks that extend none
+        (their own cells are all their cells): kin have their parents' cells, alike, in the same order, then the
+        same own cells in the same order, and check the same overrides; a new cell is typed alike from cells typed
+        alike, and an override compared with a parent's cell of the same type. The siblings of a family are kin,
+        and so are the blocks under a `set`: a calibration's `set { gpu.hbm_stream_efficiency = 0.55 }` makes a
+        new `gpu` Block, and a new Block of every GPU that extends it, each the kin of the block it stands for.
 
         A string literal counts as its kind alone, but for its value in a choice (`mem_type = "HBM3"`, whose check
         reads it), and in every cell of the chain where a choice's formula reads a cell (the check of a choice
@@ -430,7 +436,16 @@ class CheckSession:
                 continue                           # types as the cell it replaces, and its check passes
             shapes.append(shape)
         if parent is not None and not shapes:
-            return parent_kin
+            # Every own cell types as the cell it replaces: the block types as its parent, and each of its override
+            # checks passes. It is its parent's kin only where the parent is such a block too: a parent that
+            # overrides a cell with another shape checks that override, which may fail (`area = 5 s` over a count)
+            # where this block, inheriting it, checks nothing, so its clean records must not stand for the
+            # parent's kin (the blocks under a `set` of the parent's own parent).
+            if parent_kin in self.bare_kins:
+                return parent_kin
+            bare = self._kin_number(("bare", parent_kin, block.kind, values))
+            self.bare_kins.add(bare)
+            return bare
         return self._kin_number((parent_kin, block.kind, values, tuple(shapes)))
 
     def _kin_number(self, made_of: tuple) -> int:

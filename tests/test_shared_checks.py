@@ -413,10 +413,11 @@ model c extends fam { width = 2 s }
 
 def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkeypatch):
     """`a` and `b` extend the family `fam` and override its `width` with numbers of the same dimension: each types
-    as fam does (CheckSession.kin: the family's kin), so their cells are typed from fam's records, renamed to each
-    (none inferred), and keep them as their own, with fam's types. `c` writes a duration where fam's width is a
-    number: it is inferred, and reports its own unit mismatch (the override's, with no follow-on in `area`), as
-    when checked alone."""
+    as fam does and checks no override that can fail ("bare", CheckSession.kin), so they are kin: b's cells are
+    typed from a's records, renamed to b (none inferred), and keep them as their own, with a's types. (They are
+    not kin to fam itself, whose records a bare block could stand for only where fam were bare too.) `c` writes a
+    duration where fam's width is a number: it is inferred, and reports its own unit mismatch (the override's,
+    with no follow-on in `area`), as when checked alone."""
     inferred = _spy_inferences(monkeypatch)
     session = CheckSession()
     expected = [   # the override's error alone: the overridden cell's type is unknown after it (no follow-ons)
@@ -430,17 +431,16 @@ def test_a_sibling_of_the_same_shape_is_typed_from_the_first_ones_records(monkey
         "  = help: an override keeps the dimension of the cell it replaces"]
     program = _checked_as_alone({"family.perf": FAMILY}, expected, times=1, session=session)
     cells = {name: [cell for _, block, cell in inferred if block == name] for name in ("a", "b", "c")}
-    assert cells["c"] == ["width", "area", "double"] * 2       # in the session, then alone
-    assert cells["a"] == cells["b"] == ["width", "area", "double"], "a and b are inferred alone only"
-    fam = program.blocks["fam"]
-    assert session.kin(program.blocks["a"]) == session.kin(program.blocks["b"]) == session.kin(fam) != \
-        session.kin(program.blocks["c"])
-    for child in (program.blocks["a"], program.blocks["b"]):
-        for name in ("width", "area", "double"):
-            record = session.free[(id(child), name)]
-            assert record.block is child and record.key == (child.name, name)
-            assert record.vtype == session.free[(id(fam), name)].vtype
-            assert all(item.block is child for item in record.items), "the records name the child's cells"
+    assert cells["a"] == cells["c"] == ["width", "area", "double"] * 2       # in the session, then alone
+    assert cells["b"] == ["width", "area", "double"], "b is inferred alone only"
+    a, b, fam = program.blocks["a"], program.blocks["b"], program.blocks["fam"]
+    assert session.kin(a) == session.kin(b) in session.bare_kins
+    assert session.kin(a) not in (session.kin(fam), session.kin(program.blocks["c"]))
+    for name in ("width", "area", "double"):
+        record = session.free[(id(b), name)]
+        assert record.block is b and record.key == ("b", name)
+        assert record.vtype == session.free[(id(a), name)].vtype
+        assert all(item.block is b for item in record.items), "b's records name b's cells, not a's"
 
 
 CHOSEN_FAMILY = """\
@@ -669,9 +669,9 @@ model wrong extends base { hf_id = "org/wrong"; layers = 30 s }
 
 def test_a_block_that_only_overrides_its_parents_cells_alike_is_typed_from_its_parents_records(monkeypatch):
     """A report's model that changes only its name and a count of its parent's (`renamed`) types as its parent
-    does: its cells are typed from the parent's records (here the family's, whose kin both are: they override its
-    cells with cells of the same shape), none inferred. `wrong` gives a duration for the count: inferred (with the
-    cells of base it overrides, to check the overrides), and its error reported, in the session as alone."""
+    does, and so does the parent over the family (`base` overrides only the family's numbers with numbers): both
+    are bare, kin, and renamed's cells are typed from base's records, none inferred. `wrong` gives a duration for
+    the count: inferred, and its error reported, in the session as alone."""
     inferred = _spy_inferences(monkeypatch)
     expected = [
         "error[unit-mismatch]: 'layers' overrides base.layers (count) with s\n"
@@ -687,11 +687,9 @@ def test_a_block_that_only_overrides_its_parents_cells_alike_is_typed_from_its_p
     blocks = [block for _, block, _ in inferred]
     assert blocks.count("renamed") == 4, "inferred alone only"
     assert blocks.count("wrong") == 8, "inferred in the session and alone"
-    in_session = inferred[:blocks.index("fam", 4)]          # alone starts again from the family
-    assert [cell for _, block, cell in in_session if block == "base"] == ["hf_id", "layers"], \
-        "base's cells that wrong overrides, for the check of its overrides only"
     kin = session.kin
-    assert kin(program.blocks["renamed"]) == kin(program.blocks["base"]) == kin(program.blocks["fam"])
+    assert kin(program.blocks["renamed"]) == kin(program.blocks["base"]) in session.bare_kins
+    assert kin(program.blocks["base"]) != kin(program.blocks["fam"])
 
 
 CHOICE_THROUGH_KIN = """\
@@ -703,7 +701,7 @@ model odd_chooser extends odd { kind: "a" | "b" = flavour }
 
 
 def test_a_choice_that_reads_an_inherited_string_is_not_typed_from_a_kin_whose_string_differs():
-    """`odd` overrides the family's string with a string: kin to the family where no choice reads it. But the
+    """`odd` overrides the family's string with a string: it types as the family where no choice reads it. But the
     choice `kind` reads `flavour`, which is "a" in chooser and "z" in odd_chooser: where a choice reads cells, the
     values of strings count in the whole chain (CheckSession.kin), so odd_chooser is checked on its own and reports
     its bad choice, in the session as alone."""
@@ -716,5 +714,30 @@ def test_a_choice_that_reads_an_inherited_string_is_not_typed_from_a_kin_whose_s
     session = CheckSession()
     program = _checked_as_alone({"chosen.perf": CHOICE_THROUGH_KIN}, expected, session=session)
     kin = session.kin
-    assert kin(program.blocks["odd"]) == kin(program.blocks["fam"])
+    assert kin(program.blocks["odd"]) in session.bare_kins, "where no choice reads it, the string is its kind"
     assert kin(program.blocks["chooser"]) != kin(program.blocks["odd_chooser"])
+
+
+CHECKED_IN_THE_PARENT = """\
+model fam { width = 4; area = width * width }
+model m0 extends fam { area = 3 }
+model m1 extends m0 { area = 5 s }
+model m2 extends m1 { }
+"""
+SET_UNDER_THE_PARENT = "model r0 extends fam { }\nset { m0.area = 3 }\n"
+
+
+def test_a_block_that_checks_nothing_does_not_stand_for_a_parent_that_checks_an_override():
+    """m1 overrides m0's count `area` with a duration (an error, so m1's records are not clean); m2 only inherits it,
+    checks nothing and types cleanly, and types as m1 does. The `set` of m0 makes new m0 and m1 Blocks: the new m1
+    must check its override again, not take m2's clean records (a bare block is kin to a parent only where the
+    parent is bare too). Found by tests/test_shared_checks_properties.py."""
+    library = {"lib.perf": CHECKED_IN_THE_PARENT}
+    calibrated = {**library, "calibrated.perf": SET_UNDER_THE_PARENT}
+    alone = [d.render() for d in Program.load([], texts=calibrated).check()]
+    assert any("'area' overrides m0.area (count) with s" in text for text in alone)
+    session = CheckSession()
+    program = Program.load([], texts=library, session=session)
+    assert [d.render() for d in program.check()] == [d.render() for d in Program.load([], texts=library).check()]
+    assert session.kin(program.blocks["m2"]) != session.kin(program.blocks["m1"])
+    assert [d.render() for d in Program.load([], texts=calibrated, session=session).check()] == alone
