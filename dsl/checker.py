@@ -31,7 +31,7 @@ from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hin
                          plural, swept_text_hints, swept_values_type, written_text)
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
-from .vtypes import BOOL, STR, UNKNOWN, VType, clock, num
+from .vtypes import BOOL, STR, UNKNOWN, VType, clock, num, num_of
 from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
@@ -250,7 +250,7 @@ class Checker(Sharing):
 
     def _infer_cell(self, block: Block, cell: ir.Cell) -> VType:
         path = block.cell_path(cell.name)
-        declared = num(Dimension(cell.declared_dim)) if cell.declared_dim is not None else None
+        declared = num_of(cell.declared_dim) if cell.declared_dim is not None else None
         wrong_choice = cell.choices is not None and check_choice_cell(self, block, cell, path)
         if cell.sweep:
             return self._sweep_type(block, cell)
@@ -483,7 +483,7 @@ class Checker(Sharing):
         another dimension are one error at the values (`sweep batch = ["1", "2"]` where `batch: count`), not errors
         wherever the cost model reads the cell. The declared type stands for a number of another dimension (as for a
         formula), unknown for text."""
-        declared = num(Dimension(cell.declared_dim))
+        declared = num_of(cell.declared_dim)
         if vtype == declared:
             return vtype
         declared = clock(declared, written_in_hertz(cell.declared))
@@ -587,10 +587,9 @@ class Checker(Sharing):
         return vtype
 
     def _t_num(self, expr: ir.Num, block, path) -> VType:
-        found = _NUM_TYPES.get(expr.dim)
-        if found is None:
-            found = _NUM_TYPES[expr.dim] = num(Dimension(expr.dim))
-        return found
+        # a literal the parser reported (an unknown unit: ir.Num.dim None) is unknown, so nothing that reads it errs
+        # again
+        return UNKNOWN if expr.dim is None else num_of(expr.dim)
 
     def _t_str(self, expr, block, path) -> VType:
         return STR
@@ -904,9 +903,6 @@ class Checker(Sharing):
 # The type rule of each expression kind (`_t_<kind>`), looked up once rather than by name for every node.
 _RULES = {name[3:]: rule for name, rule in vars(Checker).items() if name.startswith("_t_")}
 
-# The type of a number, by its dimension's exponents (a formula writes the same few units again and again); a
-# literal the parser reported (an unknown unit: ir.Num.dim None) is unknown, so nothing that reads it errs again.
-_NUM_TYPES: dict[tuple | None, VType] = {None: UNKNOWN}
 
 
 def reached_by_both_values(branched: dict[tuple, set]) -> set:
@@ -1043,7 +1039,7 @@ def _give_hint(target: str, before: VType, was: str, written: ir.Expr | None) ->
 def _literal_type(expr: ir.Expr) -> VType:
     """The type of a literal number (its dimension), string or boolean."""
     if isinstance(expr, ir.Num):
-        return num(Dimension(expr.dim))
+        return num_of(expr.dim)
     return BOOL if isinstance(expr, ir.Bool) else STR
 
 

@@ -46,9 +46,26 @@ BOOL = VType("bool")
 STR = VType("str")
 
 
+# The type of a number, one object per dimension, by its exponents: the operators' rules make a product's type for
+# every `*` and `/` walked, and where equal types are one object, looking one up in a formula's plan
+# (formula_types.Node) finds it by identity, without calling VType.__eq__ and Dimension.__eq__ (Python).
+_NUMS: dict[tuple[int, ...], VType] = {}
+
+
 def num(dim: Dimension) -> VType:
-    """The type of a number of dimension `dim`."""
-    return VType("num", dim)
+    """The type of a number of dimension `dim` (the same object for the same dimension)."""
+    found = _NUMS.get(dim.exponents)
+    if found is None:
+        found = _NUMS[dim.exponents] = VType("num", dim)
+    return found
+
+
+def num_of(exponents: tuple[int, ...]) -> VType:
+    """num(Dimension(exponents)), without making the Dimension where the type is made already."""
+    found = _NUMS.get(exponents)
+    if found is None:
+        found = _NUMS[exponents] = VType("num", Dimension(exponents))
+    return found
 
 
 def clock(vtype: VType, hertz: bool) -> VType:
