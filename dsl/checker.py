@@ -564,7 +564,7 @@ class Checker(Sharing):
                     self.branch_path = outer + inside
                     vtype = self.ref_type(ref, block, path)
                     types.append(vtype)
-                    node = node.children.get(vtype)
+                    node = node.children.get(vtype.key)
                     if node is None:
                         break
             finally:

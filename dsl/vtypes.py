@@ -18,20 +18,18 @@ class VType:
     kind: str                       # "num" | "bool" | "str" | "list" | "block" | "unknown"
     dim: Dimension | None = None
     hertz: bool = field(default=False, compare=False)
+    # A number per type in this process: equal types (and only they) have the same. A formula's plan
+    # (formula_types.Node) looks the types of its references up by it, about 36,000 times in a check of the
+    # libraries: an int's hash calls no Python, where a VType's (the dataclass's, and its Dimension's) does.
+    key: int = field(default=0, init=False, compare=False, repr=False)
 
-    def __hash__(self) -> int:
-        # Kept once computed: the checker looks a cell's type up in its formulas' plans (formula_types.Node) about
-        # 40,000 times in a check of the libraries, and the generated hash of a dataclass is two calls in Python
-        # (this one and the Dimension's). The same value as the generated one, hash((kind, dim)).
-        found = self.__dict__.get("_hash")
-        if found is None:
-            found = hash((self.kind, self.dim))
-            object.__setattr__(self, "_hash", found)
-        return found
+    def __post_init__(self):
+        object.__setattr__(self, "key", _KEYS.setdefault((self.kind, self.dim), len(_KEYS)))
 
-    def __getstate__(self) -> dict:
-        # Without the kept hash: a string's hash differs from one process to the next (hash randomisation).
-        return {"kind": self.kind, "dim": self.dim}      # hertz: a message's, never kept
+    def __reduce__(self):
+        # Made again from its kind and dimension: the keys differ from one process to the next. hertz: a message's,
+        # never kept.
+        return VType, (self.kind, self.dim)
 
     def describe(self) -> str:
         """The type as error messages name it: a number's dimension name ("byte/s", "count", "1/s", "Hz" for a
@@ -40,6 +38,8 @@ class VType:
             return dimension_name(self.dim, hertz=self.hertz)
         return {"bool": "a boolean", "str": "a string", "list": "a list", "block": "a block"}.get(self.kind, "?")
 
+
+_KEYS: dict[tuple[str, Dimension | None], int] = {}      # VType.key by (kind, dim)
 
 UNKNOWN = VType("unknown")
 BOOL = VType("bool")
