@@ -611,14 +611,27 @@ class Checker(Sharing):
 
     def ref_type(self, expr: ir.Ref, block: Block, path: str) -> VType:
         """The type of a reference (`x`, `role.x`, `block.x`); also used for shown cells and `explain`."""
-        target = self.resolve(expr, block, path)
+        kept = self._resolved.get((block.name, expr.parts))
+        if kept is not None and kept[1] is None and kept[2] is None:
+            target = kept[0]            # resolve's, where it counts for nothing in a record (a cell of the block)
+        else:
+            target = self.resolve(expr, block, path)
         if target is None:
             return UNKNOWN
         kind, blocks, cell = target
         if kind == "open":
             return UNKNOWN
         if len(blocks) == 1:                       # most references: one block, no list of (block, type) to build
-            first = self.cell_type(blocks[0], cell, expr.span)
+            key = (blocks[0].name, cell)
+            first = self.types.get(key)
+            if first is None:
+                first = self.cell_type(blocks[0], cell, expr.span)
+            else:                                  # typed already (most): what cell_type does then, written out
+                reached = self.reach.get(key)
+                if reached:
+                    self._pass_on(reached)
+                if self._frames:
+                    self._reused(key)
             if first.kind == "unknown":
                 return UNKNOWN
         else:
@@ -776,8 +789,9 @@ class Checker(Sharing):
         """An operator's dimension rule (operators.py) over its operands' types; a refusal is reported here."""
         types = tuple([self.expr_type(operand, block, path) for operand in operands])
         gives_bool = operator.boolean
-        if any(t.kind == "unknown" for t in types):
-            return BOOL if gives_bool else UNKNOWN
+        for t in types:
+            if t.kind == "unknown":
+                return BOOL if gives_bool else UNKNOWN
         result = operator.rule(types, expr)
         if isinstance(result, Problem):
             named = tuple([self.as_written(t, operand, block) for t, operand in zip(types, operands)])
@@ -887,8 +901,9 @@ class Checker(Sharing):
             self.report("bad-call", f"{expr.func}() takes {count} argument{'s' if func.max_args != 1 else ''}, "
                         f"not {len(args)}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
-        if any(a.kind == "unknown" for a in args):
-            return UNKNOWN
+        for a in args:
+            if a.kind == "unknown":
+                return UNKNOWN
         problem = func.check(args)
         if isinstance(problem, str):
             named = [self.as_written(a, arg, block) for a, arg in zip(args, expr.args)]
