@@ -3,6 +3,7 @@ block (a role binding), or unknown (an error already reported). The function tab
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 
 from .units import Dimension, dimension_name
@@ -24,7 +25,7 @@ class VType:
     key: int = field(default=0, init=False, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "key", _KEYS.setdefault((self.kind, self.dim), len(_KEYS)))
+        object.__setattr__(self, "key", _KEYS.setdefault((self.kind, self.dim), next(_NUMBERS)))
 
     def __reduce__(self):
         # Made again from its kind and dimension: the keys differ from one process to the next. hertz: a message's,
@@ -39,7 +40,10 @@ class VType:
         return {"bool": "a boolean", "str": "a string", "list": "a list", "block": "a block"}.get(self.kind, "?")
 
 
-_KEYS: dict[tuple[str, Dimension | None], int] = {}      # VType.key by (kind, dim)
+# VType.key by (kind, dim). A key is drawn from a counter, never from the size of the table: two threads (those
+# of a Dask worker unpickle programs) that add two types at once still get two keys.
+_KEYS: dict[tuple[str, Dimension | None], int] = {}
+_NUMBERS = itertools.count()
 
 UNKNOWN = VType("unknown")
 BOOL = VType("bool")
