@@ -31,7 +31,7 @@ from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hin
                          plural, swept_text_hints, swept_values_type, written_text)
 from .functions import FUNCTIONS
 from .operators import OPERATORS, UNARY, Operator, Problem, unit_hints
-from .vtypes import BOOL, STR, UNKNOWN, VType, clock, num
+from .vtypes import BOOL, STR, UNKNOWN, VType, clock, num, num_of
 from .linker import ROLE_WORDS, Linker, Target, Unresolved, is_block_ref
 from .near_misses import quoted_operand_help, quoted_quantity_hints, with_booleans
 from .context import ReportContext
@@ -250,7 +250,7 @@ class Checker(Sharing):
 
     def _infer_cell(self, block: Block, cell: ir.Cell) -> VType:
         path = block.cell_path(cell.name)
-        declared = num(Dimension(cell.declared_dim)) if cell.declared_dim is not None else None
+        declared = num_of(cell.declared_dim) if cell.declared_dim is not None else None
         wrong_choice = cell.choices is not None and check_choice_cell(self, block, cell, path)
         if cell.sweep:
             return self._sweep_type(block, cell)
@@ -483,7 +483,7 @@ class Checker(Sharing):
         another dimension are one error at the values (`sweep batch = ["1", "2"]` where `batch: count`), not errors
         wherever the cost model reads the cell. The declared type stands for a number of another dimension (as for a
         formula), unknown for text."""
-        declared = num(Dimension(cell.declared_dim))
+        declared = num_of(cell.declared_dim)
         if vtype == declared:
             return vtype
         declared = clock(declared, written_in_hertz(cell.declared))
@@ -564,7 +564,7 @@ class Checker(Sharing):
                     self.branch_path = outer + inside
                     vtype = self.ref_type(ref, block, path)
                     types.append(vtype)
-                    node = node.children.get(vtype)
+                    node = node.children.get(vtype.key)
                     if node is None:
                         break
             finally:
@@ -587,10 +587,9 @@ class Checker(Sharing):
         return vtype
 
     def _t_num(self, expr: ir.Num, block, path) -> VType:
-        found = _NUM_TYPES.get(expr.dim)
-        if found is None:
-            found = _NUM_TYPES[expr.dim] = num(Dimension(expr.dim))
-        return found
+        # a literal the parser reported (an unknown unit: ir.Num.dim None) is unknown, so nothing that reads it errs
+        # again
+        return UNKNOWN if expr.dim is None else num_of(expr.dim)
 
     def _t_str(self, expr, block, path) -> VType:
         return STR
@@ -612,14 +611,27 @@ class Checker(Sharing):
 
     def ref_type(self, expr: ir.Ref, block: Block, path: str) -> VType:
         """The type of a reference (`x`, `role.x`, `block.x`); also used for shown cells and `explain`."""
-        target = self.resolve(expr, block, path)
+        kept = self._resolved.get((block.name, expr.parts))
+        if kept is not None and kept[1] is None and kept[2] is None:
+            target = kept[0]            # resolve's, where it counts for nothing in a record (a cell of the block)
+        else:
+            target = self.resolve(expr, block, path)
         if target is None:
             return UNKNOWN
         kind, blocks, cell = target
         if kind == "open":
             return UNKNOWN
         if len(blocks) == 1:                       # most references: one block, no list of (block, type) to build
-            first = self.cell_type(blocks[0], cell, expr.span)
+            key = (blocks[0].name, cell)
+            first = self.types.get(key)
+            if first is None:
+                first = self.cell_type(blocks[0], cell, expr.span)
+            else:                                  # typed already (most): what cell_type does then, written out
+                reached = self.reach.get(key)
+                if reached:
+                    self._pass_on(reached)
+                if self._frames:
+                    self._reused(key)
             if first.kind == "unknown":
                 return UNKNOWN
         else:
@@ -777,8 +789,9 @@ class Checker(Sharing):
         """An operator's dimension rule (operators.py) over its operands' types; a refusal is reported here."""
         types = tuple([self.expr_type(operand, block, path) for operand in operands])
         gives_bool = operator.boolean
-        if any(t.kind == "unknown" for t in types):
-            return BOOL if gives_bool else UNKNOWN
+        for t in types:
+            if t.kind == "unknown":
+                return BOOL if gives_bool else UNKNOWN
         result = operator.rule(types, expr)
         if isinstance(result, Problem):
             named = tuple([self.as_written(t, operand, block) for t, operand in zip(types, operands)])
@@ -888,8 +901,9 @@ class Checker(Sharing):
             self.report("bad-call", f"{expr.func}() takes {count} argument{'s' if func.max_args != 1 else ''}, "
                         f"not {len(args)}", expr.span, path=path, hints=[func.usage])
             return UNKNOWN
-        if any(a.kind == "unknown" for a in args):
-            return UNKNOWN
+        for a in args:
+            if a.kind == "unknown":
+                return UNKNOWN
         problem = func.check(args)
         if isinstance(problem, str):
             named = [self.as_written(a, arg, block) for a, arg in zip(args, expr.args)]
@@ -904,9 +918,6 @@ class Checker(Sharing):
 # The type rule of each expression kind (`_t_<kind>`), looked up once rather than by name for every node.
 _RULES = {name[3:]: rule for name, rule in vars(Checker).items() if name.startswith("_t_")}
 
-# The type of a number, by its dimension's exponents (a formula writes the same few units again and again); a
-# literal the parser reported (an unknown unit: ir.Num.dim None) is unknown, so nothing that reads it errs again.
-_NUM_TYPES: dict[tuple | None, VType] = {None: UNKNOWN}
 
 
 def reached_by_both_values(branched: dict[tuple, set]) -> set:
@@ -1043,7 +1054,7 @@ def _give_hint(target: str, before: VType, was: str, written: ir.Expr | None) ->
 def _literal_type(expr: ir.Expr) -> VType:
     """The type of a literal number (its dimension), string or boolean."""
     if isinstance(expr, ir.Num):
-        return num(Dimension(expr.dim))
+        return num_of(expr.dim)
     return BOOL if isinstance(expr, ir.Bool) else STR
 
 

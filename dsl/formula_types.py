@@ -27,8 +27,9 @@ from .functions import FUNCTIONS
 
 class Node:
     """A point of a formula's walk after some of its references are typed, given their types: reached only where
-    the operators before it reported nothing. `children` maps the type of the next reference to the next point;
-    `result`, at the point after the last reference, is the formula's type (its last operators reported nothing)."""
+    the operators before it reported nothing. `children` maps the type of the next reference (its VType.key) to
+    the next point; `result`, at the point after the last reference, is the formula's type (its last operators
+    reported nothing)."""
 
     __slots__ = ("children", "result")
 
@@ -64,9 +65,9 @@ class FormulaPlan:
         for index, vtype in enumerate(types):
             if not clean[index + 1]:
                 return
-            child = node.children.get(vtype)
+            child = node.children.get(vtype.key)
             if child is None:
-                child = node.children[vtype] = Node()
+                child = node.children[vtype.key] = Node()
             node = child
         node.result = result
 

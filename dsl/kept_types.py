@@ -13,7 +13,7 @@ from . import ir
 from .linker import source_items
 from .near_misses import quoted_quantity_hints
 from .units import Dimension
-from .vtypes import BOOL, STR, UNKNOWN, VType, num
+from .vtypes import BOOL, STR, UNKNOWN, VType, num_of
 
 OVERRIDE_KEEPS_DIMENSION = "an override keeps the dimension of the cell it replaces"
 OVERRIDE_KEEPS_TYPE = "an override keeps the type of the cell it replaces"
@@ -28,7 +28,7 @@ def written_type(expr: ir.Expr) -> VType | None:
     if isinstance(expr, ir.Unary) and expr.op == "-" and isinstance(expr.operand, ir.Num):
         expr = expr.operand
     if isinstance(expr, ir.Num):       # dim None: a literal the parser reported (an unknown unit)
-        return UNKNOWN if expr.dim is None else num(Dimension(expr.dim))
+        return UNKNOWN if expr.dim is None else num_of(expr.dim)
     if isinstance(expr, ir.Str):
         return STR
     if isinstance(expr, ir.Bool):
