@@ -177,22 +177,13 @@ def build_blocks(modules: list[ir.Module], sources: SourceLines, session: "Check
     return blocks, diagnostics
 
 
+@ir.once_per_node
 def _names_distinct(node: ir.Block) -> bool:
     """Whether the names of a parsed block's cells and zipped sweeps are all distinct: found once per node
-    (_DISTINCT), the node kept with it so that its id stays its own, since the programs of a `perfdsl check` share
-    their parsed libraries (some 2,000 blocks of 275 nodes in a check of the library files)."""
-    kept = _DISTINCT.get(id(node))
-    if kept is not None and kept[0] is node:
-        return kept[1]
+    (ir.once_per_node), since the programs of a `perfdsl check` share their parsed libraries (some 2,000 blocks of
+    275 nodes in a check of the library files)."""
     names = [cell.name for cell in node.cells] + [name for zipped in node.zipped for name in zipped.names]
-    if len(_DISTINCT) >= _DISTINCT_LIMIT:
-        _DISTINCT.clear()
-    found = _DISTINCT[id(node)] = (node, len(set(names)) == len(names))
-    return found[1]
-
-
-_DISTINCT: dict[int, tuple[ir.Block, bool]] = {}
-_DISTINCT_LIMIT = 100_000    # parsed blocks remembered; past it the memo starts again (a long-lived process)
+    return len(set(names)) == len(names)
 
 
 def _definitions(modules: list[ir.Module], sources: SourceLines, diagnostics: list[Diagnostic]) -> dict[str, ir.Block]:

@@ -336,21 +336,11 @@ def _refs_taken(link: "Linker", ctx: ReportContext, block, expr: ir.Expr) -> lis
     return list(found.values())
 
 
+@ir.once_per_node
 def _has_if(expr: ir.Expr) -> bool:
-    """Whether a formula calls `if` anywhere, found once per formula node (as linker.refs_of keeps its references):
-    cell_axes asks it of every cell each time a report's axes are found."""
-    kept = _HAS_IF.get(id(expr))
-    if kept is not None and kept[0] is expr:
-        return kept[1]
-    if len(_HAS_IF) >= _HAS_IF_LIMIT:
-        _HAS_IF.clear()
-    found = any(isinstance(node, ir.Call) and node.func == "if" for node in walk(expr))
-    _HAS_IF[id(expr)] = (expr, found)                # the node kept with it, so its id stays its own
-    return found
-
-
-_HAS_IF: dict[int, tuple[ir.Expr, bool]] = {}
-_HAS_IF_LIMIT = 100_000
+    """Whether a formula calls `if` anywhere, found once per formula node (ir.once_per_node): cell_axes asks it of
+    every cell each time a report's axes are found."""
+    return any(isinstance(node, ir.Call) and node.func == "if" for node in walk(expr))
 
 
 _CONSTANT_DEPTH = 8          # cells followed to find a condition's literal (a choice read through the workload)

@@ -365,32 +365,21 @@ _LITERALS = ("num", "str", "bool")
 _OPERATORS = frozenset({"unary", "binary"})
 
 
+@ir.once_per_node
 def _constant_refs(expr: ir.Expr) -> tuple[ir.Ref, ...] | None:
     """The distinct references of a formula in the order they are written, or None where a node of it is never a
     constant whatever its names read (a function perfdsl does not know; a list, a tuple or a range). Found once per
-    formula node (_SHAPES), as linker.refs_of finds its references: a condition that blocks inherit is asked for in
-    each of them, and a cell's formula in each condition that reads it (5,629 times for 356 formulas in a check of
-    the library files, -j 1)."""
-    kept = _SHAPES.get(id(expr))
-    if kept is not None and kept[0] is expr:
-        return kept[1]
-    found: dict[str, ir.Ref] | None = {}
+    formula node (ir.once_per_node), as linker.refs_of finds its references: a condition that blocks inherit is
+    asked for in each of them, and a cell's formula in each condition that reads it (5,629 times for 356 formulas
+    in a check of the library files, -j 1)."""
+    found: dict[str, ir.Ref] = {}
     for node in walk(expr):
         kind = node.kind
         if kind == "ref":
             found.setdefault(node.dotted, node)
         elif not (kind in _LITERALS or kind in _OPERATORS or (kind == "call" and node.func in FUNCTIONS)):
-            found = None
-            break
-    if len(_SHAPES) >= _SHAPES_LIMIT:
-        _SHAPES.clear()
-    refs = None if found is None else tuple(found.values())
-    _SHAPES[id(expr)] = (expr, refs)                  # the node kept with them, so its id stays its own
-    return refs
-
-
-_SHAPES: dict[int, tuple[ir.Expr, tuple[ir.Ref, ...] | None]] = {}
-_SHAPES_LIMIT = 100_000      # formulas remembered; past it the memo starts again (a long-lived process)
+            return None
+    return tuple(found.values())
 
 
 # -- over the sweep ------------------------------------------------------------------------------------------------

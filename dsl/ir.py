@@ -8,6 +8,7 @@ Numbers are already in SI with a dimension; the evaluator never sees unit string
 # No `from __future__ import annotations`: pydantic would evaluate each field's annotation from its text as it builds
 # the class (typing._eval_type, 105 of them): a fifth of this module's import. Only the references to Expr, written
 # before it is defined, are text. The classes built are the same (their fields and schemas).
+import functools
 from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -305,6 +306,32 @@ class Module(Node):
     blocks: tuple[Block, ...] = ()
     sets: tuple[SetStmt, ...] = ()
     source: str = Field(default="", repr=False)
+
+
+def once_per_node(compute):
+    """`compute(node)` kept for each parsed node, by the node's id with the node itself (so that the id stays its
+    own while kept): a parsed node is frozen, and the programs of one `perfdsl check` share their parsed libraries,
+    so the same formula or block is asked about again in every block or program that holds it. Not functools'
+    caches: a node's hash is pydantic's, over every field of its subtree. Past NODE_MEMO_LIMIT nodes the memo
+    starts again (a long-lived process). A decorator: `compute` takes one node; what it returns is shared by every
+    caller (return something immutable)."""
+    kept: dict[int, tuple] = {}
+
+    @functools.wraps(compute)
+    def once(node):
+        found = kept.get(id(node))
+        if found is not None and found[0] is node:
+            return found[1]
+        if len(kept) >= NODE_MEMO_LIMIT:
+            kept.clear()
+        value = compute(node)
+        kept[id(node)] = (node, value)
+        return value
+
+    return once
+
+
+NODE_MEMO_LIMIT = 100_000    # nodes once_per_node remembers for each function
 
 
 def node_maker(cls: type[Node]):

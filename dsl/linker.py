@@ -493,25 +493,19 @@ class Linker:
 
 def refs_of(expr: ir.Expr) -> list[ir.Ref]:
     """The distinct references of a formula, in the order they are written (iterative: any depth). Found once per
-    formula node (_REFS): a parsed formula is frozen, and the programs of one `perfdsl check` share their parsed
-    libraries, so the same condition or formula is asked for again in every block that inherits it (a GPU family's
-    `require`s, in each of its GPUs: 5,316 calls for 518 formulas in a check of the library files, -j 1)."""
-    kept = _REFS.get(id(expr))
-    if kept is not None and kept[0] is expr:
-        return list(kept[1])
+    formula node (ir.once_per_node): a parsed formula is frozen, and the programs of one `perfdsl check` share their
+    parsed libraries, so the same condition or formula is asked for again in every block that inherits it (a GPU
+    family's `require`s, in each of its GPUs: 5,316 calls for 518 formulas in a check of the library files, -j 1)."""
+    return list(_refs(expr))
+
+
+@ir.once_per_node
+def _refs(expr: ir.Expr) -> tuple[ir.Ref, ...]:
     found: dict[str, ir.Ref] = {}
     for node in walk(expr):
         if isinstance(node, ir.Ref) and node.dotted not in found:
             found[node.dotted] = node
-    if len(_REFS) >= _REFS_LIMIT:
-        _REFS.clear()
-    refs = list(found.values())
-    _REFS[id(expr)] = (expr, tuple(refs))          # the node kept with them, so its id stays its own
-    return refs
-
-
-_REFS: dict[int, tuple[ir.Expr, tuple[ir.Ref, ...]]] = {}
-_REFS_LIMIT = 100_000        # formulas remembered; past it the memo starts again (a long-lived process)
+    return tuple(found.values())
 
 
 _CHILDREN = {"num": (), "str": (), "bool": (), "ref": (), "unary": ("operand",), "binary": ("left", "right"),

@@ -64,25 +64,14 @@ def unread_cells(blocks: dict[str, Block], sources: SourceLines) -> list[Diagnos
     return suspects
 
 
-_FACTS: dict[int, tuple[ir.Block, tuple[tuple[str, ...], frozenset[str], frozenset[str]]]] = {}
-_FACTS_LIMIT = 100_000          # parsed blocks remembered; past it the memo starts again (a long-lived process)
-
-
+@ir.once_per_node
 def _facts(node: ir.Block) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     """The cells a parsed block writes (not its sweeps), the names its formulas read (names_read) and the first
-    names of its dotted references (`hardware` of `hardware.mem_bw`), kept by the node's identity (the node is kept
-    with them, so the identity stays its own)."""
-    kept = _FACTS.get(id(node))
-    if kept is not None and kept[0] is node:
-        return kept[1]
-    if len(_FACTS) >= _FACTS_LIMIT:
-        _FACTS.clear()
+    names of its dotted references (`hardware` of `hardware.mem_bw`), found once per node (ir.once_per_node)."""
     refs = _refs(node)
-    found = (tuple(cell.name for cell in node.cells if not cell.sweep),
-             frozenset(part for ref in refs for part in ref.parts),
-             frozenset(ref.parts[0] for ref in refs if len(ref.parts) > 1))
-    _FACTS[id(node)] = (node, found)
-    return found
+    return (tuple(cell.name for cell in node.cells if not cell.sweep),
+            frozenset(part for ref in refs for part in ref.parts),
+            frozenset(ref.parts[0] for ref in refs if len(ref.parts) > 1))
 
 
 def reads(blocks: dict[str, Block]) -> tuple[set[str], set[str]]:

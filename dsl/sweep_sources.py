@@ -57,22 +57,12 @@ def sweep_source_errors(blocks: dict[str, "Block"], make_checker: Callable[[], "
     return found
 
 
+@ir.once_per_node
 def _writes_sweeps(node: ir.Block) -> bool:
     """Whether a parsed block writes a sweep itself (a cell's, or a zipped one): few do (29 cells in a check of the
     library files), so the cells of the others, inherited ones included, are not looked through in each program of
-    a check. Found once per node (_SWEEPS), the node kept with it, so its id stays its own."""
-    kept = _SWEEPS.get(id(node))
-    if kept is not None and kept[0] is node:
-        return kept[1]
-    if len(_SWEEPS) >= _SWEEPS_LIMIT:
-        _SWEEPS.clear()
-    found = bool(node.zipped) or any(cell.sweep and cell.expr is not None for cell in node.cells)
-    _SWEEPS[id(node)] = (node, found)
-    return found
-
-
-_SWEEPS: dict[int, tuple[ir.Block, bool]] = {}
-_SWEEPS_LIMIT = 100_000     # parsed blocks remembered; past it the memo starts again (a long-lived process)
+    a check. Found once per node (ir.once_per_node)."""
+    return bool(node.zipped) or any(cell.sweep and cell.expr is not None for cell in node.cells)
 
 
 def _type_values(checker: "Checker", block: "Block", items: list[ir.Expr] | ir.RangeExpr, path: str,

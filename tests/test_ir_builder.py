@@ -145,3 +145,29 @@ def test_a_span_pickles_as_its_numbers_and_comes_back_whole():
     partial = ir.Span.model_construct(file="f.perf", line=1)            # not a span the parser makes: pickled whole
     again = pickle.loads(pickle.dumps(partial, protocol=5))
     assert again.model_fields_set == {"file", "line"} and again.__dict__ == {"file": "f.perf", "line": 1}
+
+
+def test_once_per_node_computes_once_for_a_node_and_again_for_an_equal_other_one(monkeypatch):
+    """ir.once_per_node keeps a value by the node's identity (the node kept with it): asked again for the same node,
+    it computes nothing; an equal node parsed apart is another node; past NODE_MEMO_LIMIT the memo starts again."""
+    from perfdsl import ir
+    from perfdsl.parser import parse_text
+
+    calls = []
+
+    @ir.once_per_node
+    def kind_of(expr):
+        calls.append(expr)
+        return expr.kind
+
+    def formula(file: str):
+        return parse_text("model m { x = a + b; y = c }\n", file).blocks[0].cells[0].expr
+
+    first, again = formula("one.perf"), formula("two.perf")
+    assert first.kind == again.kind == "binary" and first is not again
+    assert kind_of(first) == kind_of(first) == kind_of(again) == "binary"
+    assert calls == [first, again]
+    monkeypatch.setattr(ir, "NODE_MEMO_LIMIT", 2)
+    kind_of(parse_text("model m { x = a + b; y = c }\n", "one.perf").blocks[0].cells[1].expr)   # full: starts again
+    kind_of(first)
+    assert calls[-1] is first and len(calls) == 4
