@@ -127,6 +127,28 @@ def test_the_workers_take_runs_of_files_from_both_ends():
         assert sorted(index for _, index in everything[:57]) == list(range(57)) and everything[57][1] is None
 
 
+@needs_fork
+def test_a_worker_that_dies_holding_the_lock_leaves_the_others_free():
+    """A worker killed while it takes a file (inside _Ends' lock): the kernel lets go of its lock (a POSIX record
+    lock), so the others go on taking files rather than wait for ever."""
+    script = textwrap.dedent("""
+        import os
+        from perfdsl import parallel_check
+
+        ends = parallel_check._Ends(8, 2)
+        child = os.fork()
+        if child == 0:
+            ends.join()                         # worker 0
+            ends._locked().__enter__()
+            os._exit(9)                         # dies holding the lock
+        os.waitpid(child, 0)
+        ends.join()                             # worker 1: from the back
+        print(ends.take(), ends.take())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "7 6\n", "")
+
+
 # -- the same output -------------------------------------------------------------------------------------------------
 @needs_fork
 def test_the_library_and_the_cases_print_the_same_on_two_processes(check):
@@ -266,31 +288,33 @@ def test_no_fork_from_a_process_with_threads():
 @needs_fork
 def test_ctrl_c_in_the_parent_stops_the_workers():
     """KeyboardInterrupt while the parent waits for results (workers busy for 30 s each; Ctrl-C raises it in the
-    parent's wait, here concurrent.futures.as_completed): the workers are killed and the executor's thread ends
-    before it propagates, at once (a new process, of one thread)."""
+    parent's wait, here parallel_check._wait): the workers are ended and waited for before it propagates, at once (a
+    new process, of one thread): no child process is left, not even one waiting to be reaped."""
     script = textwrap.dedent("""
-        import concurrent.futures, multiprocessing, threading, time
+        import os, threading, time
         from perfdsl import parallel_check
 
         def busy(file):
             time.sleep(30)
             return None, 0
 
-        def interrupted_wait(futures, timeout=None):
+        def interrupted_wait(pipes):
             raise KeyboardInterrupt
-            yield
 
         results = parallel_check.check_in_processes([f"f{i}.perf" for i in range(8)], busy, 2)
-        concurrent.futures.as_completed = interrupted_wait
+        parallel_check._wait = interrupted_wait
         started = time.monotonic()
         try:
             next(results)
         except KeyboardInterrupt:
-            print("interrupted", time.monotonic() - started < 10, multiprocessing.active_children(),
-                  threading.active_count())
+            try:
+                left = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                left = "none"
+            print("interrupted", time.monotonic() - started < 10, left, threading.active_count())
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted True [] 1\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted True none 1\n", "")
 
 
 @needs_fork
