@@ -15,9 +15,9 @@ How: each worker is forked (os.fork) and gives back the result of each file as i
 on a pipe of its own, which the parent reads as they come (select.poll). Not `concurrent.futures.ProcessPoolExecutor`,
 which this module used before: its manager and feeder threads, a task and a future a file, and its shutdown took
 about 25 ms of the parent's CPU while the workers ran and 11 ms after them, on the 2-core machine where the workers
-need both cores (the cold check of the libraries, 2 workers: 0.58-0.66 s with the executor, 0.54-0.61 s without, in
-turn). A worker that dies shows as the end of its pipe, however it dies, and nothing in the parent runs on a thread
-(no fork of a process with threads). The workers are forked after the checker's modules are imported and the
+need both cores (the cold check of the library files on 2 workers, the two versions in turn, 20 rounds each: median
+0.615 s with the executor, 0.585 s without). A worker that dies shows as the end of its pipe, however it dies, and
+nothing in the parent runs on a thread (no fork of a process with threads). The workers are forked after the checker's modules are imported and the
 parser loaded (lark and its tables), so they import and load nothing (the parent waits anyway; each loading lark
 itself cost about 45 ms of CPU a worker). Only where `fork` is safe (Linux, a process of one thread: `can_fork`);
 elsewhere, and for N = 1 or a handful of files, the files are checked in this process.
@@ -110,7 +110,7 @@ class _Ends:
         # The lock: a POSIX record lock (fcntl.lockf) on a file of no name, which each process holds on its own and
         # the kernel lets go of when the process ends, so a worker killed while it takes a file leaves no other
         # waiting for ever.
-        self._lock = os.memfd_create("perfdsl-check-ends", os.MFD_CLOEXEC)
+        self._lock = _nameless_file()
         # [next worker number, then each run's front and back: its files are front .. back - 1]
         self._shared = mmap.mmap(-1, 8 * (1 + 2 * runs))
         cuts = [files * run // runs for run in range(runs + 1)]
@@ -173,6 +173,17 @@ class _Ends:
                 taken = back - 1
             self._write(values)
             return taken
+
+
+def _nameless_file() -> int:
+    """A descriptor of a new file with no name, gone with its last descriptor: a memfd (Linux), else a temporary
+    file already unlinked (tempfile.TemporaryFile, where Python has no os.memfd_create)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("perfdsl-check-ends", getattr(os, "MFD_CLOEXEC", 0))
+    import tempfile
+
+    with tempfile.TemporaryFile() as handle:
+        return os.dup(handle.fileno())
 
 
 def _start_worker(parent: int | None = None) -> None:
