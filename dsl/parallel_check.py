@@ -274,11 +274,9 @@ def check_in_processes(files: list[str], work: Callable[[str], tuple], processes
     raises in a worker is raised again here, with its diagnostics, when its file's turn comes; a file whose worker
     failed otherwise or died (or could not be forked) is checked here with `work`, as a serial run would (so its
     error is raised here). Raises what `work` raises for the files checked here, and KeyboardInterrupt. However the
-    generator ends (all yielded, an error, closed early), no worker is left running: those still running are ended
-    (SIGTERM) and waited for; one that has given back all it took and is exiting is waited for once it has exited,
-    or at the next call (_EXITING)."""
+    generator ends (all yielded, an error, closed early), no worker is left: those still running are ended (SIGTERM)
+    and every one is waited for (so its CPU time counts in this process's children's, as `time` reports it)."""
     global _WORK, _FILES, _TAKEN
-    _reap_exiting()
     _WORK, _FILES, _TAKEN = work, files, _Ends(len(files), processes)
     workers: dict[int, _Worker] = {}                # by the read end of its pipe
     try:
@@ -335,15 +333,13 @@ class _Worker:
 
     def read(self) -> list[tuple[int, tuple]]:
         """The records whole in the pipe now (one read, which does not wait: call it where the pipe is ready); at the
-        pipe's end (the worker is done, or died) its pid is set to None, and the worker is waited for where it has
-        exited, else left to _reap_exiting (_EXITING)."""
+        pipe's end (the worker is done, or died), the worker is waited for and its pid set to None."""
         import pickle
 
         data = os.read(self.pipe, 1 << 16)
         if not data:
             os.close(self.pipe)
-            if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
-                _EXITING.append(self.pid)
+            os.waitpid(self.pid, 0)
             self.pid = None
             return []
         self._buffer += data
@@ -367,21 +363,6 @@ class _Worker:
             os.close(self.pipe)
             os.waitpid(self.pid, 0)
             self.pid = None
-
-
-# Workers whose pipe has ended but which had not yet exited when it did: the kernel frees a worker's memory (tens of
-# MB) before the process is gone, about 4 ms on the 2-core machine, which the parent need not wait for (the
-# `perfdsl` command ends at once; the orphans' new parent waits for them). Waited for at the next call.
-_EXITING: list[int] = []
-
-
-def _reap_exiting() -> None:
-    """Wait for the workers of an earlier call still in _EXITING (long gone by now: this does not wait)."""
-    while _EXITING:
-        try:
-            os.waitpid(_EXITING.pop(), 0)
-        except ChildProcessError:
-            pass
 
 
 def _fork_worker() -> "_Worker | None":
@@ -419,7 +400,7 @@ def _work(parent: int, pipe: int) -> None:
             data = memoryview(len(record).to_bytes(8, "big") + record)
             while data:
                 data = data[os.write(pipe, data):]
-        os.close(pipe)                              # the parent sees the end now, not once the memory is freed
+        os.close(pipe)                              # the parent sees the end before the kernel frees the memory
         status = 0
     except BaseException:                           # noqa: BLE001 - anything: the parent checks what is left
         pass
