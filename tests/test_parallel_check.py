@@ -149,6 +149,45 @@ def test_a_worker_that_dies_holding_the_lock_leaves_the_others_free():
     assert (done.returncode, done.stdout, done.stderr) == (0, "7 6\n", "")
 
 
+@needs_fork
+def test_results_larger_than_a_pipe_cross_whole():
+    """A worker's result larger than a pipe holds (64 KiB) reaches the parent whole, across several reads, and the
+    records of the two workers do not mix: each file's result is its own."""
+    script = textwrap.dedent("""
+        from perfdsl import parallel_check
+
+        def work(file):
+            return file * 50_000, 0          # about 400 KB a result
+
+        files = [f"f{i}.perf" for i in range(8)]
+        results = list(parallel_check.check_in_processes(files, work, 2))
+        print([file for file, _, _ in results] == files, all(result == file * 50_000 for file, result, _ in results))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True True\n", "")
+
+
+@needs_fork
+def test_no_worker_can_be_forked_so_the_parent_checks_every_file():
+    """os.fork failing (the process limit, no memory): no worker, and every file checked in this process, in order."""
+    script = textwrap.dedent("""
+        import os
+        from perfdsl import parallel_check
+
+        def no_fork():
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+        os.fork = no_fork
+        parent = os.getpid()
+        results = list(parallel_check.check_in_processes([f"f{i}.perf" for i in range(6)],
+                                                         lambda file: ((file, os.getpid() == parent), 0), 2))
+        print([result for _, result, _ in results])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == str([(f"f{i}.perf", True) for i in range(6)]) + "\n"
+
+
 # -- the same output -------------------------------------------------------------------------------------------------
 @needs_fork
 def test_the_library_and_the_cases_print_the_same_on_two_processes(check):
