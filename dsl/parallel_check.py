@@ -339,7 +339,7 @@ class _Worker:
         data = os.read(self.pipe, 1 << 16)
         if not data:
             os.close(self.pipe)
-            os.waitpid(self.pid, 0)
+            _wait_for(self.pid)
             self.pid = None
             return []
         self._buffer += data
@@ -361,8 +361,17 @@ class _Worker:
             except ProcessLookupError:
                 pass
             os.close(self.pipe)
-            os.waitpid(self.pid, 0)
+            _wait_for(self.pid)
             self.pid = None
+
+
+def _wait_for(pid: int) -> None:
+    """Wait for the worker `pid` to end; nothing to wait for where it has been waited for already (a caller that
+    set SIGCHLD to SIG_IGN, whose children nobody waits for)."""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _fork_worker() -> "_Worker | None":

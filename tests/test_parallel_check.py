@@ -168,6 +168,23 @@ def test_results_larger_than_a_pipe_cross_whole():
 
 
 @needs_fork
+def test_a_caller_that_ignores_sigchld_gets_every_result():
+    """A caller whose children nobody waits for (SIGCHLD set to SIG_IGN, as some servers do): the workers' results
+    come back all the same, and the end of a worker is not an error."""
+    script = textwrap.dedent("""
+        import signal
+        from perfdsl import parallel_check
+
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        files = [f"f{i}.perf" for i in range(6)]
+        print(list(parallel_check.check_in_processes(files, lambda file: (file.upper(), 0), 2)))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == str([(f"f{i}.perf", f"F{i}.PERF", 0) for i in range(6)]) + "\n"
+
+
+@needs_fork
 def test_no_worker_can_be_forked_so_the_parent_checks_every_file():
     """os.fork failing (the process limit, no memory): no worker, and every file checked in this process, in order."""
     script = textwrap.dedent("""
