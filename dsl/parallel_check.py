@@ -15,8 +15,8 @@ How: each worker is forked (os.fork) and gives back the result of each file as i
 pipe of its own, which the parent reads as they come (select.poll). Not `concurrent.futures.ProcessPoolExecutor`,
 which this module used before: its manager and feeder threads, a task and a future a file, and its shutdown took about
 25 ms of the parent's CPU while the workers ran and 11 ms after them, on the 2-core machine where the workers need
-both cores (the cold check of the library files on 2 workers, the two versions in turn, 20 rounds each: median 0.615 s
-with the executor, 0.585 s without). A worker that dies shows as the end of its pipe, however it dies, and nothing in
+both cores (the cold check of the library files on 2 workers, the two versions in turn, 20 rounds each: median 0.640 s
+with the executor, 0.610 s without). A worker that dies shows as the end of its pipe, however it dies, and nothing in
 the parent runs on a thread (no fork of a process with threads). The workers are forked after the checker's modules
 are imported and the parser loaded (lark and its tables), so they import and load nothing (the parent waits anyway;
 each loading lark itself cost about 45 ms of CPU a worker). Only where `fork` is safe (Linux, a process of one thread:
