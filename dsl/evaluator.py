@@ -29,6 +29,7 @@ from .heap import keep_freed_memory
 from .lazy_numpy import lazy_numpy
 from .linker import Linker, Target, refs_of
 from .point_warnings import Trouble, over_kept, point_warning
+from .split_kernels import Splitter
 from .context import ReportContext
 from .units import BYTES, TIME
 
@@ -122,6 +123,7 @@ class Evaluator:
         self._last_progress = time.monotonic()
         self.constants = constants
         self._large = ctx.n_points >= LARGE_SWEEP
+        self._splitter: Splitter | None = None      # during run() of a large sweep
         if self._large:
             keep_freed_memory()       # heap.py: without it, page faults of fresh arrays cost more than the sums
         self._positions: dict[str, tuple[tuple[int, int], ...]] | None = None
@@ -140,8 +142,15 @@ class Evaluator:
     def run(self, func: Callable[[], object]):
         """Run evaluations with numpy's floating-point errors routed to this evaluator. (A whole evaluation of a
         sweep runs on a data-stack chunk of its own: data_stack.py, Program.evaluate_in.)"""
-        with np.errstate(all="call", call=self._on_fp_error):
-            return func()
+        if not self._large or self._splitter is not None:     # small, or within a run already
+            with np.errstate(all="call", call=self._on_fp_error):
+                return func()
+        # A large sweep's ufunc calls split over the usable CPUs (split_kernels.py), its threads ended with the run.
+        with Splitter() as self._splitter, np.errstate(all="call", call=self._on_fp_error):
+            try:
+                return func()
+            finally:
+                self._splitter = None
 
     def ref(self, expr: ir.Ref, block: Block, fix: dict[int, int] | None = None) -> np.ndarray:
         return self._ref(expr, block, fix or {})
@@ -434,13 +443,14 @@ class Evaluator:
             return kernel(a, b), False
         in_place = kernel in _in_place()
         if in_place:
+            call = self._splitter.call if self._splitter is not None else _call_into
             if a_temp and _fits(a, b):
-                return kernel(a, b, out=a), True
+                return call(kernel, a, b, a), True
             if b_temp and _fits(b, a):
-                return kernel(a, b, out=b), True
+                return call(kernel, a, b, b), True
             out = _long_axis_last(a, b)
             if out is not None:
-                return kernel(a, b, out=out), True
+                return call(kernel, a, b, out), True
         value = kernel(a, b)
         return value, in_place and type(value) is np.ndarray
 
@@ -623,6 +633,11 @@ def _in_place() -> frozenset:
 def _folds() -> dict:
     """The functions whose kernel is a left fold of one ufunc (made at the first evaluation, as _in_place)."""
     return {"min": np.minimum, "max": np.maximum}
+
+
+def _call_into(ufunc, a, b, out):
+    """ufunc(a, b, out=out): Splitter.call's contract on one thread (an evaluation outside run())."""
+    return ufunc(a, b, out=out)
 
 
 def _long_axis_last(a, b) -> np.ndarray | None:
