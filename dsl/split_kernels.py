@@ -1,10 +1,13 @@
 """Large elementwise kernels on several threads (stage 4 support): one ufunc call over a large array split in parts.
 
-A large sweep's evaluation spends most of its time in a few ufunc calls over arrays of hundreds of thousands of
+A large sweep's evaluation spends much of its time in a few ufunc calls over arrays of hundreds of thousands of
 values or more (the capacity-planning report at 884,520 points: 16 calls of 512 Ki values or more took 28 of its
 about 50 ms), each on one core. numpy releases the GIL inside such a call, so the same call over the halves of its
-output, on two threads, runs on two cores: measured on the 2-core machine (Intel Xeon, 2.0 GHz), a multiply, an add
-and a divide over 884,520 float64 values took 1.38-1.41 ms a call on one thread and 0.58-0.63 ms over two halves.
+output, on two threads, runs on two cores. Measured on the 2-core machine (Intel Xeon, 2.0 GHz): a multiply, an add
+and a divide over 884,520 float64 values already in the cache took 1.38-1.41 ms a call on one thread and 0.58-0.63
+ms over two halves; the report's own calls of 128 Ki values or more, which stream their arrays from memory, 17.4 ms
+an evaluation on one thread and 12.5 ms split (1.2-1.5x a call). Split and unsplit evaluations in turn: 2-18% less
+wall time at 884,520 points, 0-20% at 9,984,000 points in chunks, for 10-25% more CPU time (issue 10).
 
 `Splitter.call(ufunc, a, b, out)` writes ufunc(a, b) into `out` (a float64 array of the broadcast shape, as
 Evaluator._combine gives it), the parts on this thread and on helper threads. Each part is the same ufunc over a
