@@ -351,7 +351,9 @@ class Program:
         """Evaluate a report's shown cells over its whole sweep.
 
         The report is linked and its dimensions checked once per program (`prepare`); each call evaluates only the
-        cells the shown values depend on. `overrides` (as `with_overrides`) give a new program for this call.
+        cells the shown values depend on. A sweep of evaluator.LARGE_SWEEP points or more splits its largest
+        elementwise operations over the usable CPUs, at most 4 threads, from the main thread only
+        (split_kernels.py): the same values and warnings as on one thread. `overrides` (as `with_overrides`) give a new program for this call.
         A report with `points = "runs"` is evaluated over its sweep as written (the full product): the runs are not
         read here, and a warning among `warnings` (runs-not-read) says so and names perfdsl.evaluate_with_runs,
         which reads them as `perfdsl eval` does.
