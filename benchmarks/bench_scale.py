@@ -8,7 +8,9 @@ At 1e7 a whole evaluation would hold about 1.3 GB, above chunks.WHOLE_EVALUATION
 chunk (streaming.evaluate_chunks, as `perfdsl eval -o FILE.csv` does); the numpy reference holds it all at once.
 Targets (issue 10): at most 5 ms at 1e4, at least 20 M points/s at 1e6 and 1e7. `extra_info` has points/s (from
 the least wall time) and `cpu_s`, the least CPU time of a round (conftest.cpu_time): the machine is shared, and the
-wall clock swings with the other users' load.
+wall clock swings with the other users' load. At each size perfdsl, the numpy reference and perfdsl on one thread
+(no ufunc call split: split_kernels.py) are then also timed in turn, round by round (conftest.in_turn), and printed
+after the table: the ratios of benchmarks run minutes apart carry the machine's swings.
 
 A question over a large sweep: capacity_questions.perf's Pareto front (latency_throughput) over 1e8 and 1e9 points,
 chunk by chunk (the issue's target: 1e9 points in under 2 minutes within 2 GB). The 1e9 run is one round in a
@@ -31,6 +33,7 @@ import numpy as np
 import pytest
 
 import perfdsl
+from perfdsl import split_kernels
 from perfdsl.streaming import answer_in_chunks, evaluate_chunks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,6 +53,17 @@ def _program(size: str):
     return program.with_overrides(SIZES[size]) if SIZES[size] else program
 
 
+def _on_one_thread(function):
+    """`function` with no ufunc call split over threads (split_kernels.py), for the in-turn comparison."""
+    def run():
+        saved, split_kernels.MIN_SPLIT_VALUES = split_kernels.MIN_SPLIT_VALUES, 1 << 62
+        try:
+            return function()
+        finally:
+            split_kernels.MIN_SPLIT_VALUES = saved
+    return run
+
+
 def _reference_inputs(program):
     ctx, _ = program.prepare()
     axes = {axis.name: axis.coords[0].values for axis in ctx.axes}
@@ -58,7 +72,7 @@ def _reference_inputs(program):
 
 
 @pytest.mark.parametrize("size", ["1e4", "1e6"])
-def test_perfdsl_capacity_planning(benchmark, cpu_time, size):
+def test_perfdsl_capacity_planning(benchmark, cpu_time, in_turn, size):
     program = _program(size)
     result = program.evaluate()                    # prepared once: linked, checked, constants computed
     n_points, x = _reference_inputs(program)
@@ -69,9 +83,13 @@ def test_perfdsl_capacity_planning(benchmark, cpu_time, size):
     benchmark(cpu_time(program.evaluate))
     benchmark.extra_info["points"] = n_points
     benchmark.extra_info["M_points_per_s"] = round(n_points / benchmark.stats.stats.min / 1e6, 2)
+    least = in_turn(f"capacity planning, {n_points:,} points", 40 if size == "1e4" else 15,
+                    perfdsl=program.evaluate, numpy=lambda: capacity(x),
+                    perfdsl_one_thread=_on_one_thread(program.evaluate))
+    benchmark.extra_info["in_turn_s"] = {name: round(seconds, 6) for name, seconds in least.items()}
 
 
-def test_perfdsl_capacity_planning_1e7_in_chunks(benchmark, cpu_time):
+def test_perfdsl_capacity_planning_1e7_in_chunks(benchmark, cpu_time, in_turn):
     program = _program("1e7")
     n_points = program.prepare()[0].n_points
 
@@ -81,6 +99,10 @@ def test_perfdsl_capacity_planning_1e7_in_chunks(benchmark, cpu_time):
     assert benchmark.pedantic(cpu_time(evaluate_all), rounds=3, iterations=1) == n_points
     benchmark.extra_info["points"] = n_points
     benchmark.extra_info["M_points_per_s"] = round(n_points / benchmark.stats.stats.min / 1e6, 2)
+    _, x = _reference_inputs(program)
+    least = in_turn(f"capacity planning, {n_points:,} points (perfdsl in chunks)", 3,
+                    perfdsl=evaluate_all, numpy=lambda: capacity(x), perfdsl_one_thread=_on_one_thread(evaluate_all))
+    benchmark.extra_info["in_turn_s"] = {name: round(seconds, 6) for name, seconds in least.items()}
 
 
 @pytest.mark.parametrize("size", ["1e4", "1e6", "1e7"])
