@@ -146,8 +146,9 @@ class Evaluator:
             with np.errstate(all="call", call=self._on_fp_error):
                 return func()
         # A large sweep's ufunc calls split over the usable CPUs (split_kernels.py), its threads ended with the run.
-        with Splitter() as self._splitter, np.errstate(all="call", call=self._on_fp_error):
+        with Splitter() as splitter, np.errstate(all="call", call=self._on_fp_error):
             try:
+                self._splitter = splitter
                 return func()
             finally:
                 self._splitter = None

@@ -19,13 +19,15 @@ numpy's floating-point error state (np.errstate) belongs to the thread (a contex
 the evaluator routes errors to its own handler (Evaluator.run: all="call"). Each part records the errors numpy
 reports to it; once all are done, the errors are handed to the caller's handler in the order numpy reports them for
 one call (divide by zero, overflow, underflow, invalid value: numpy/_core/src/umath/extobj.c), each once, so the
-handler sees what one call over the whole array would have shown it. Under any other error mode (warn, raise,
-print, log) the call is not split.
+handler sees what one call over the whole array would have shown it (the status bits it is given are those of all
+the parts together, as numpy gives one call's). Under any other error mode (warn, raise, print, log), or "call"
+with no handler set, the call is not split.
 
 Only the main thread splits: a caller that already runs evaluations on threads of its own (Dask's workers run tasks
 on a thread pool) has its parallelism, and more threads than cores only take turns. The helper threads live for one
 `Splitter` (an evaluation: Evaluator.run starts and ends it), so that no thread outlives an evaluation:
-parallel_check forks workers only from a process of one thread.
+parallel_check forks workers only from a process of one thread. At interpreter shutdown, where no thread starts and
+no task is taken, the parts run on the calling thread.
 
 Below MIN_SPLIT_VALUES a call is not split: handing a part to a thread and waiting for it cost about 30-60 us
 (concurrent.futures), more than half a call over fewer values saves.
@@ -83,42 +85,72 @@ class Splitter:
             self._pool = None
 
     def splits(self, a, b, out) -> bool:
-        """Whether a call over `a` and `b` writing into `out` is split: more than one part, `out` large enough, no
-        operand other than `out` itself in memory `out` may share (parts would read what others write), and numpy's
-        error modes all "call" or "ignore" (see the module's docstring)."""
-        if self.parts < 2 or out.size < MIN_SPLIT_VALUES:
+        """Whether a call over `a` and `b` writing into `out` is split: called on the main thread, more than one
+        part, `out` large enough, no operand other than `out` itself in memory `out` may share (parts would read
+        what others write), and numpy's error modes all "call" (with a handler set) or "ignore" (see the module's
+        docstring)."""
+        if self.parts < 2 or out.size < MIN_SPLIT_VALUES or threading.current_thread() is not threading.main_thread():
             return False
         if any(x is not out and isinstance(x, np.ndarray) and np.may_share_memory(x, out) for x in (a, b)):
             return False
-        return all(mode in ("call", "ignore") for mode in np.geterr().values())
+        modes = np.geterr().values()
+        if not all(mode in ("call", "ignore") for mode in modes):
+            return False
+        return "call" not in modes or np.geterrcall() is not None
 
     def call(self, ufunc, a, b, out):
-        """ufunc(a, b, out=out), split in parts where `splits(out)`; returns `out`. `out`: an array of the broadcast
-        shape of `a` and `b`. Exceptions of any part are raised here, after every part has ended."""
+        """ufunc(a, b, out=out), split in parts where `splits(a, b, out)`; returns `out`. `out`: an array of the
+        broadcast shape of `a` and `b`. Exceptions of any part are raised here, after every part has ended. A part
+        no helper can take (the interpreter is shutting down: no new thread or task) runs on this thread."""
         if not self.splits(a, b, out):
             return ufunc(a, b, out=out)
         pieces = _pieces(out, a, b, self.parts)
         if len(pieces) < 2:
             return ufunc(a, b, out=out)
-        # Imported here: every `perfdsl check` imports the evaluator, and concurrent.futures costs its start-up.
-        from concurrent.futures import ThreadPoolExecutor, wait
-
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.parts - 1, thread_name_prefix="perfdsl-kernel")
         modes = np.geterr()
         handler = np.geterrcall()
-        futures = [self._pool.submit(_part, ufunc, piece, modes) for piece in pieces[1:]]
+        futures, here = self._hand_out(ufunc, pieces[1:], modes)
+        errors = []
         try:
-            errors = [_part(ufunc, pieces[0], modes)]
+            for piece in [pieces[0], *here]:
+                errors.append(_part(ufunc, piece, modes))
         finally:                                  # no part may still write into `out` once this call has ended
-            wait(futures)
+            if futures:
+                from concurrent.futures import wait
+
+                wait(futures)
         errors += [future.result() for future in futures]
         if handler is not None:
-            seen = {kind: flag for found in errors for kind, flag in found}
+            # Each kind once, in numpy's order, with the status bits of all the parts (numpy gives one call's
+            # handler the call's whole status at each kind).
+            kinds = {kind for found in errors for kind, _ in found}
+            status = 0
+            for found in errors:
+                for _, flag in found:
+                    status |= flag
             for kind in _NUMPY_ERROR_ORDER:
-                if kind in seen:
-                    handler(kind, seen[kind])
+                if kind in kinds:
+                    handler(kind, status)
         return out
+
+    def _hand_out(self, ufunc, pieces, modes) -> tuple[list, list]:
+        """Submit `pieces` to the helper threads (the pool made at the first split call): their futures, and the
+        pieces no helper could take (RuntimeError: at interpreter shutdown no thread starts and no task is taken)."""
+        try:
+            # Imported here: every `perfdsl check` imports the evaluator, and concurrent.futures costs its start-up.
+            from concurrent.futures import ThreadPoolExecutor
+
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.parts - 1, thread_name_prefix="perfdsl-kernel")
+        except RuntimeError:
+            return [], list(pieces)
+        futures, here = [], []
+        for piece in pieces:
+            try:
+                futures.append(self._pool.submit(_part, ufunc, piece, modes))
+            except RuntimeError:
+                here.append(piece)
+        return futures, here
 
 
 def _part(ufunc, piece, modes) -> list[tuple[str, int]]:
