@@ -111,18 +111,29 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
     # Without a dashboard nobody reads the workers' statistical profiler, which samples every thread's stack every
     # 10 ms: about 10% of a worker's CPU time here (3.1 s against 2.8 s in its thread, 3e7 points, 2 cores).
     # LOCAL_SCHEDULER bounds how long the scheduler, in this process, waits on workers that stall or are gone.
-    with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False, **LOCAL_SCHEDULER}), \
-            _sigint_ignored():
-        # Any free port for the scheduler's HTTP server: its fixed default (8787) taken by another cluster made
-        # distributed warn on stderr ("Port 8787 is already in use").
-        cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0")
-    client = distributed.Client(cluster)
+    held = _hold_ctrl_c()
+    try:
+        with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False, **LOCAL_SCHEDULER}), \
+                _workers_log_critical():
+            # Any free port for the scheduler's HTTP server: its fixed default (8787) taken by another cluster made
+            # distributed warn on stderr ("Port 8787 is already in use").
+            cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                               dashboard_address=":0")
+        held = _workers_started(held)
+        try:
+            client = distributed.Client(cluster)
+        except BaseException:
+            cluster.close(timeout=CLOSE_TIMEOUT)
+            raise
+    except BaseException:
+        _release_ctrl_c(held)              # a Ctrl-C held meanwhile comes now, over the error
+        raise
     # Held from the moment the run's own handling of Ctrl-C, SIGTERM and SIGHUP ends (_ctrl_c_kept restores these
     # holders), so that none lands between the run and the close, nor inside it.
     with _signals_held() as run_handlers:
         try:
             with _ctrl_c_kept(run_handlers):
+                _release_ctrl_c(held)      # a Ctrl-C pressed while the cluster started stops the run here
                 yield client
         finally:
             # Stopping our own cluster, on success or Ctrl-C, is no news: the scheduler's log of the workers it loses
@@ -234,26 +245,62 @@ def _raise_if_interrupted() -> None:
         raise KeyboardInterrupt
 
 
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """While a local cluster starts its worker processes, which inherit both: SIGINT ignored (Ctrl-C in a terminal
-    reaches the whole process group, and each worker printed a KeyboardInterrupt traceback; afterwards the client,
-    this process, alone takes it and stops the cluster on its way out), and the workers' logging at critical only.
-    A Ctrl-C during those few seconds of start-up is lost. A no-op outside the main thread (signals are set there
-    only)."""
+def _hold_ctrl_c() -> object:
+    """Hold Ctrl-C (SIGINT) from now until _release_ctrl_c, for the start of a local cluster, and give what
+    _release_ctrl_c needs. Ctrl-C in a terminal reaches the whole process group, and each worker printed a
+    KeyboardInterrupt traceback; afterwards the client, this process, alone takes it and stops the cluster on its
+    way out. So SIGINT is blocked in this thread (signal.pthread_sigmask): the threads that start the worker
+    processes are made meanwhile (distributed's IO loop and its process starters), so they and the workers inherit
+    the block and never take Ctrl-C, and one pressed in this window waits, pending, until the run has its handler
+    and a close that cannot be skipped. It was ignored (SIG_IGN) before: a Ctrl-C in the 2 to 2.5 s of start-up was
+    lost, and the run went on to its end with exit status 0 (a newcomer's run wrote 7.7 GB in 11 minutes after it).
+    Where pthread_sigmask is missing (not POSIX), SIGINT is ignored as before, and such a Ctrl-C is still lost. A
+    no-op outside the main thread (signals are handled there only)."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        return None
+    if hasattr(signal, "pthread_sigmask"):
+        # multiprocessing's resource tracker, started with the first worker process where it is not running,
+        # blocks SIGINT and SIGTERM around its own start and then unblocks them in the thread that started it: the
+        # workers started from that thread took Ctrl-C again. Started now, it is found running then.
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+        return ("mask", signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}))
+    return ("handler", signal.signal(signal.SIGINT, signal.SIG_IGN))
+
+
+def _workers_started(held: object) -> object:
+    """What _release_ctrl_c needs once the workers have started: where SIGINT was ignored (not POSIX), the former
+    handler now, as the workers no longer need it ignored (None back); a held mask stays held."""
+    if held is not None and held[0] == "handler":
+        _release_ctrl_c(held)
+        return None
+    return held
+
+
+def _release_ctrl_c(held: object) -> None:
+    """Undo _hold_ctrl_c(): a Ctrl-C pressed meanwhile reaches the handler in force now (the run's: exit status 130).
+    Calling it again does nothing more."""
+    if held is None:
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The workers log only what is critical: their warnings and errors when the cluster stops under them ("Async
-    # instruction ... ended with CancelledError", "Could not find data") are no news, and an error in a task
-    # reaches the client as its exception.
+    how, previous = held
+    if how == "mask":
+        if signal.SIGINT not in previous:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    elif signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _workers_log_critical() -> Iterator[None]:
+    """While a local cluster starts its worker processes, which inherit it: their logging at critical only. Their
+    warnings and errors when the cluster stops under them ("Async instruction ... ended with CancelledError", "Could
+    not find data") are no news, and an error in a task reaches the client as its exception."""
     logging_level = os.environ.get(_WORKER_LOGGING)
     os.environ[_WORKER_LOGGING] = "critical"
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
         if logging_level is None:
             os.environ.pop(_WORKER_LOGGING, None)
         else:

@@ -315,6 +315,46 @@ def test_ctrl_c_during_a_local_cluster_run_stops_it_without_tracebacks(tmp_path)
     assert not out.exists()
 
 
+def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(tmp_path):
+    """Ctrl-C pressed while `--workers N` starts its local cluster (2 to 2.5 s here) was lost: SIGINT was ignored
+    in the client while its worker processes were started, so that they would not take it, and the run went on to
+    its end with exit status 0 (a newcomer's run wrote 7.7 GB in 11 minutes after it). It is held until the run
+    can stop (exit 130, "interrupted", no output file), and the workers, started with it blocked, print nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil", reason="distributed's dependency")
+    out = tmp_path / "out.csv"
+    sets = ["--set", "model=llama3_1_8b,qwen2_5_7b,mixtral_8x7b", "--set", "batch=1..3000"]
+    process = subprocess.Popen([sys.executable, "-m", "perfdsl.cli", "eval", str(CAPACITY), *sets,
+                                "--chunk-points", "100000", "--workers", "2", "-q", "-o", str(out)],
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def a_worker_started() -> bool:           # a worker process (not multiprocessing's resource tracker)
+        try:
+            return any("spawn_main" in " ".join(child.cmdline())
+                       for child in psutil.Process(process.pid).children(recursive=True))
+        except psutil.Error:                  # a child that ended between the listing and its cmdline
+            return False
+
+    try:
+        deadline = time.monotonic() + 120
+        while not a_worker_started() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.poll() is None, "the run ended before its cluster started"
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)      # the run itself takes minutes: it went on without a word
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert (process.returncode, err) == (130, "interrupted\n")
+    assert not out.exists() and not list(tmp_path.glob(".out.csv.*"))
+
+
 @pytest.mark.parametrize("signum, status, said", [(2, 130, "interrupted\n"), (15, 143, "terminated by signal 15\n")],
                          ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_while_the_local_cluster_closes_ends_the_run_promptly(tmp_path, signum, status, said):
