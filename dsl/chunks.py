@@ -49,9 +49,11 @@ WHOLE_EVALUATION_BYTES = 1 << 30
 # latency_throughput: 6.3-7.3 ms of CPU a chunk over 3,000 chunks of 1 to 4 points (evaluate_chunks, the rows);
 # `perfdsl eval -o out.csv` of its Pareto question with --chunk-points 7 (4 points a chunk): --set batch="1 .. 400",
 # 96,000 chunks, 736 s (620 s of CPU), 6.5-7.7 ms a chunk; --set batch="1 .. 40", 15,600 chunks, 151 s (81 s of
-# CPU), against 3.7 s in all in default chunks. 7 ms: what a run of that many chunks takes at the least.
-CHUNK_OVERHEAD_S = 0.007
-# The chunks from which the note is printed: 1,000 chunks cost about 7 s of overhead alone, a wait that is
+# CPU), against 3.7 s in all in default chunks. Another question costs less a chunk: a newcomer's largest_batch
+# (capacity_questions.perf) with --chunk-points 30, 15,360 chunks in 54.7-58.7 s, 3.6-3.8 ms a chunk (2-core Intel
+# instance, 2026-12-03), where the note had said "at least about 2 minutes". So the note gives the range.
+CHUNK_OVERHEAD_S = (0.0035, 0.007)
+# The chunks from which the note is printed: 1,000 chunks cost 3.5-7 s of overhead alone, a wait that is
 # noticed, and more than the arrays of the same points cost in default chunks (about 0.3 s a 10 million points
 # above). Below it the note is left out: tests and small runs use a few chunks of a few points on purpose.
 MANY_CHUNKS = 1_000
@@ -182,15 +184,18 @@ def chunk_points_for(bytes_per_point: float) -> int:
 def many_chunks_note(n_chunks: int, chunk_points: int, default_points: int, n_points: int,
                      default_chunks: int) -> str | None:
     """The note printed before a run cut by --chunk-points `chunk_points` into `n_chunks` chunks, where the per-chunk
-    overhead (CHUNK_OVERHEAD_S each) dominates: MANY_CHUNKS or more, and smaller than the default chunks
+    overhead (CHUNK_OVERHEAD_S each, from the least to the most measured) dominates: MANY_CHUNKS or more, and
+    smaller than the default chunks
     (`default_points`, Program.chunk_points, which cut the sweep of `n_points` into `default_chunks`: counted as the
     run counts its own, since chunks are whole blocks of the last axes, not n_points / default_points). None where no
     note is due."""
     if n_chunks < MANY_CHUNKS or chunk_points >= default_points:
         return None
+    least, most = CHUNK_OVERHEAD_S
     return (f"note: --chunk-points {chunk_points:,} cuts the sweep of {n_points:,} points into {n_chunks:,} chunks, "
-            f"and each chunk costs about {CHUNK_OVERHEAD_S * 1000:.0f} ms whatever its size: at least "
-            f"{duration(n_chunks * CHUNK_OVERHEAD_S)}; leave out --chunk-points (chunks of about "
+            f"and each chunk costs {least * 1000:g} to {most * 1000:g} ms whatever its size, by the question: "
+            f"{duration(n_chunks * least)} to {duration(n_chunks * most).removeprefix('about ')}; leave out "
+            f"--chunk-points (chunks of about "
             f"{CHUNK_BYTES >> 20} MiB of arrays: {default_points:,} points here, {default_chunks:,} "
             f"chunk{'' if default_chunks == 1 else 's'}) or give a larger N")
 
@@ -411,6 +416,6 @@ def too_large_for_once(ctx: ReportContext, predicted: int) -> tuple[str, list[st
                f"points at once ({sizes}); an evaluation at once holds at most {gib(WHOLE_EVALUATION_BYTES)}")
     return message, [f"{predicted / max(ctx.n_points, 1):,.0f} bytes a point: one value per point of every cell "
                      "the shown values need"], [
-        "evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl) streams the rows, and a question in the "
-        "report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, perfdsl.evaluate_chunks "
-        "or perfdsl.answer_in_chunks"]
+        "evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl, .parquet) streams the rows, and a "
+        "question in the report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, "
+        "perfdsl.evaluate_chunks or perfdsl.answer_in_chunks"]

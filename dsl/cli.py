@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
                          "blocks of its last axes, so a chunk may hold fewer (500 over last axes of 9 x 7 x 4 values: "
                          "chunks of 252), streaming the rows to the output (default: the whole sweep at once where "
                          "its arrays hold at most 1 GiB, else chunks of about 256 MiB of arrays: README.md, 'Sweeps "
-                         "of any size'); a chunk costs about 7 ms whatever its size, so a small N over a large sweep "
+                         "of any size'); a chunk costs 3.5 to 7 ms whatever its size, so a small N over a large sweep "
                          "is slow (a note says so)")
     ev.add_argument("--dask", metavar="ADDRESS", help="evaluate the chunks on the Dask cluster at ADDRESS "
                     "(tcp://HOST:8786); the results are those of the serial run (needs the extra dask: pip install "
@@ -903,12 +903,22 @@ def cmd_eval(args) -> int:
         return _eval_in_chunks(overridden, args, fmt, chunk_points)
 
     progress = Progress("evaluating", quiet=args.quiet)
+    row_limit = None
+    if fmt == "xlsx" and not args.live:             # live: too-large-for-live, when written
+        from .workbook_layout import XLSX_ROW_LIMIT as row_limit
     evaluated = evaluate_with_runs(program, args.report, overrides, measured=measured, add_measured=args.add_measured,
-                                   base_dir=base_dir, compare=True if fmt == "xlsx" else None, progress=progress)
+                                   base_dir=base_dir, compare=True if fmt == "xlsx" else None, progress=progress,
+                                   max_rows=row_limit)
     progress.done()
     result, comparison = evaluated.result, evaluated.comparison
     if evaluated.exit_status:
         raise PerfError(evaluated.diagnostics)      # errors in the logs: exit 1, and no output is written
+    if row_limit is not None:
+        rows = comparison.n_rows if comparison is not None else result.n_rows     # None: too many to match
+        if rows > row_limit:                         # refused alone: the evaluation's warnings would bury it
+            from .errors import UsageError
+
+            raise UsageError(_workbook_too_large(result.report, rows, args.output, axes=result.axes))
     if evaluated.diagnostics:
         _print_diagnostics(evaluated.diagnostics)
         if _strict_refuses(args, evaluated.diagnostics):    # the run logs' warnings too: a value left out
@@ -916,12 +926,7 @@ def cmd_eval(args) -> int:
             return EXIT_SPEC
 
     if fmt == "xlsx":
-        from .errors import UsageError
         from .workbook_export import export_workbook
-        from .workbook_layout import XLSX_ROW_LIMIT
-
-        if comparison.n_rows > XLSX_ROW_LIMIT and not args.live:      # live: too-large-for-live, when written
-            raise UsageError(_workbook_too_large(result.report, comparison.n_rows, args.output, axes=result.axes))
 
         progress = Progress("writing workbook", unit="rows", quiet=args.quiet)
         path = export_workbook(result, comparison, args.output, protected=inputs,
@@ -1006,12 +1011,17 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     if not program.reports:
         return 0, program
     overridden = program.with_overrides(overrides or None, args.report)
-    ctx, _ = overridden.prepare(args.report)
+    ctx, checker = overridden.prepare(args.report)
     report = ctx.report
     # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
     with_runs = bool(args.measured or args.add_measured or "measured" in report.cells)
-    if fmt == "xlsx" and not getattr(args, "live", False) and not report.wheres and not report.questions \
-            and ctx.n_points > XLSX_ROW_LIMIT:
+    # Refused before it is evaluated where every sweep point is a row, or where rows would be streamed chunk by
+    # chunk under an option. Where constraints (or `where` lines) may leave points out of a whole evaluation, the
+    # rows are counted once evaluated (cmd_eval): a sweep of 117,936 points whose constraints left 88,452 rows was
+    # refused as "up to 117,936 rows".
+    rows_known_once_evaluated = bool(report.wheres or checker.constraints) and _chunks_option(args) is None
+    if fmt == "xlsx" and not getattr(args, "live", False) and not rows_known_once_evaluated \
+            and not report.questions and ctx.n_points > XLSX_ROW_LIMIT:
         # Rows with no question: under an option that asks for chunks (run logs aside, matched whole) a narrower
         # sweep is streamed chunk by chunk and refused again (_workbook_in_chunks), so the help names it too.
         raise UsageError(_workbook_too_large(report.name, ctx.n_points, args.output, up_to=True, axes=ctx.axes,
@@ -1019,8 +1029,9 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     distributed = bool(args.dask or args.workers)
     if with_runs:
         # Matched over the whole evaluation, in memory: Parquet is then written in one go, as JSON is.
-        if distributed:
-            raise UsageError(_distributed_with_runs(args, report))
+        if distributed or args.chunk_points:
+            raise UsageError(_chunks_with_runs(args, report))
+        _refuse_too_large_with_runs(overridden, ctx, checker, args, report)
         return 0, overridden
     if args.chunk_points or distributed or fmt == "parquet":
         return args.chunk_points or overridden.chunk_points(args.report), overridden
@@ -1030,19 +1041,53 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     return (overridden.chunk_points(args.report) if too_large else 0), overridden
 
 
-def _distributed_with_runs(args, report):
-    """error[bad-option] for --dask or --workers where run logs are matched: it names where the logs come from, the
-    options given or the report's own `measured` cell (file:line), which the user may never have typed."""
-    from .errors import error
-
-    option = "--dask" if args.dask else "--workers"
+def _runs_source(args, report) -> tuple[list[str], str]:
+    """The options that name run logs (--measured, --add-measured), and what names them, in words: those options,
+    or the report's own `measured` cell (file:line), which the user may never have typed."""
     given = [name for name, logs in (("--measured", args.measured), ("--add-measured", args.add_measured)) if logs]
     if given:
-        source = f"{' and '.join(given)} name{'s' if len(given) == 1 else ''} run logs"
+        return given, f"{' and '.join(given)} name{'s' if len(given) == 1 else ''} run logs"
+    span = report.cells["measured"].span
+    return given, f"the report '{report.name}' names run logs in its cell `measured` ({span.file}:{span.line})"
+
+
+def _refuse_too_large_with_runs(program, ctx, checker, args, report) -> None:
+    """Raise sweep-too-large (PerfError, or UsageError where a --set makes it so) for a report whose runs are
+    matched and whose whole evaluation would not fit: such a report is evaluated at once, never in chunks, so the
+    help says to narrow the sweep or to leave the logs out. The general help ("`perfdsl eval FILE -o OUT.csv`
+    streams the rows") was given to a newcomer who had typed `-o m.csv` already."""
+    from .errors import PerfError
+
+    try:
+        program.refuse_too_large(ctx, checker)
+    except PerfError as exc:
+        given, source = _runs_source(args, report)
+        leave_out = f"leave out {' and '.join(given)}" if given else "evaluate a copy of the report without its " \
+            "`measured` cell"
+        for diagnostic in exc.diagnostics:
+            if diagnostic.code == "sweep-too-large":
+                diagnostic.hints = [
+                    f"{source}, and a report matched with run logs is evaluated at once, never in chunks: narrow the "
+                    f"sweep with --set (to the points the runs measured), or {leave_out} to evaluate it in chunks "
+                    "(-o OUT.csv, .jsonl or .parquet streams the rows)"]
+        raise
+
+
+def _chunks_with_runs(args, report):
+    """error[bad-option] for --dask, --workers or --chunk-points where run logs are matched: it names where the logs
+    come from, the options given or the report's own `measured` cell (file:line), which the user may never have
+    typed. --chunk-points was passed over without a word there (the report evaluated whole, as if it worked)."""
+    from .errors import error
+
+    option = "--dask" if args.dask else "--workers" if args.workers else "--chunk-points"
+    given, source = _runs_source(args, report)
+    if option == "--chunk-points":
+        whole = "evaluate the sweep at once: leave out --chunk-points"
+        hint = f"leave out {' and '.join(given)}, or {whole}" if given else \
+            f"{whole} (the report's runs are matched over one whole evaluation)"
+    elif given:
         hint = f"leave out {' and '.join(given)}, or evaluate on one machine (leave out {option})"
     else:
-        span = report.cells["measured"].span
-        source = f"the report '{report.name}' names run logs in its cell `measured` ({span.file}:{span.line})"
         hint = f"evaluate on one machine: leave out {option} (the report's runs are matched in memory)"
     return error("bad-option", f"{option} evaluates a sweep in chunks, which are not matched with run logs, and "
                  f"{source}", hints=[hint])

@@ -73,7 +73,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
                        measured: Sequence[str] | None = None, add_measured: Sequence[str] = (),
                        base_dir: str | None = None, compare: bool | None = None,
                        progress: Callable[[int, int], None] | None = None, in_sample: bool = True,
-                       provisional: bool = True) -> Evaluated:
+                       provisional: bool = True, max_rows: int | None = None) -> Evaluated:
     """Evaluate `report` of `program` and set measured runs beside it.
 
     measured: logs that replace the report's own `measured` cell (None: keep the report's own).
@@ -81,7 +81,10 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     no file (default: the first loaded file's folder). compare: force (True) or skip (False) matching; by default
     it runs where there are logs. in_sample: add `note[in-sample]` where the calibration the report binds was fitted
     on runs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
-    reports its own in-sample and held-out errors. provisional: add `note[provisional]` where a shown metric reads a
+    reports its own in-sample and held-out errors. max_rows: where no run logs are matched and the evaluation has
+    more rows than this, it is given back unmatched (comparison None) even with `compare`: the caller refuses to
+    write so many (a workbook's XLSX_ROW_LIMIT), and matching them all first cost about 1.5 s a million rows and
+    their memory. provisional: add `note[provisional]` where a shown metric reads a
     cell marked provisional (provisional.py: which, and its share of the metric, from a few evaluations of a small
     sample of the points); `calibrate`, `plot` and `explain` pass False. Raises PerfError (exit 1) for errors in the
     specs (a log the report's `measured` names that is not there among them), UsageError (exit 2) for a log given that
@@ -110,7 +113,8 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     from_runs = overrides_from_runs(program, report, logs, overrides, load_runs=load_once)
     result = program.evaluate_sweep(report, overrides={**from_runs, **overrides}, progress=progress)
     comparison = None
-    if compare or (compare is None and logs):
+    unmatched = max_rows is not None and not logs and result.n_rows > max_rows
+    if (compare or (compare is None and logs)) and not unmatched:
         comparison = compare_with_runs(result, logs, load_runs=load_once)
         if comparison.keep is not None:     # points = "runs": the points of the report are those the runs ask for
             result.warnings[:] = at_runs_points(result, comparison.asked)

@@ -205,8 +205,9 @@ class Result:
                         if coord.name == found.axis)
         return found
 
-    def column(self, name: str, all_points: bool = False) -> np.ndarray:
-        """A shown cell, or a swept name (an axis's coordinate: `batch`, `model`), as a flat array in SI, one value
+    def column(self, name: str, all_points: bool = False, display: bool = False) -> np.ndarray:
+        """A shown cell, or a swept name (an axis's coordinate: `batch`, `model`), as a flat array in SI (with
+        `display`, in the unit the report shows it in, as array() and to_xarray() take it), one value
         per row of records() (per sweep point with all_points), which may be a read-only view of the result's own
         array (copy it to write to it); a swept name is read by its records() key too
         ("prefill_len", "ctx [ms]"), and the report's own axis shown (`show batch`) as that axis. Integers where the
@@ -214,6 +215,8 @@ class Result:
         row of a group with no answer, as a shown cell (NaN in floats, else None), but for the question's `per`
         axes. Raises perfdsl.UsageError (a KeyError too: find_column) for a name the report neither shows nor
         sweeps."""
+        if display:
+            return self.display_column(name, all_points)
         found = self._column(name)
         if isinstance(found, SweptName):
             return self._swept_rows(found, si=True, all_points=all_points)

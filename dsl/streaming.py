@@ -211,10 +211,11 @@ class Answer:
         lists = [_python_list(v) for v in self.columns]
         return [dict(zip(self.keys, row)) for row in zip(*lists)]
 
-    def column(self, name: str) -> np.ndarray:
+    def column(self, name: str, display: bool = False) -> np.ndarray:
         """A shown (or ranked) cell's values, or a swept name's (an axis's coordinate: `batch`, `model`), one per
-        row of records(), in SI (as Result.column); `name` is its label, its dotted cell or its key. NaN (None in
-        text and flags) in a row of a group with no answer (but for the `per` axes). Raises perfdsl.UsageError
+        row of records(), in SI (as Result.column), or with `display` in the shown unit (display_column); `name` is
+        its label, its dotted cell or its key. NaN (None in text and flags) in a row of a group with no answer (but
+        for the `per` axes). Raises perfdsl.UsageError
         (errors.UnknownColumn, a KeyError too), with the close names, for a name the answer does not have. A shown
         cell's values are a read-only view of the answer's own (copy them to write to them)."""
         from .result import SweptName, coord_values, find_column, row_positions
@@ -223,7 +224,9 @@ class Answer:
         if isinstance(column, SweptName):
             return coord_values(column.coord, column.axis.index, self.shape,
                                 row_positions(self.rows, self.shape, column.axis.index), self.rows.missing,
-                                self.rows.kept_axes, si=True)
+                                self.rows.kept_axes, si=not display)
+        if display:
+            return self.display_column(name)
         if column.key in self.si:
             return _read_only(self.si[column.key])
         return _read_only(self._si(column, self.display_column(name)))

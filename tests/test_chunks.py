@@ -246,9 +246,9 @@ BIG_ERROR = (
     "1 | report r { sweep a = 1 .. 20000; sweep b = 1 .. 10000; q = a * b; r = q + 1; show q, r }\n"
     "  |        ^\n"
     "  = note: 16 bytes a point: one value per point of every cell the shown values need\n"
-    "  = help: evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl) streams the rows, and a question in "
-    "the report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, perfdsl.evaluate_chunks "
-    "or perfdsl.answer_in_chunks")
+    "  = help: evaluate it in chunks: `perfdsl eval FILE -o OUT.csv` (or .jsonl, .parquet) streams the rows, and a "
+    "question in the report (best, largest, smallest, pareto) is answered chunk by chunk; from Python, "
+    "perfdsl.evaluate_chunks or perfdsl.answer_in_chunks")
 
 
 def test_a_sweep_too_large_to_evaluate_at_once_is_refused_before_anything_is_computed(tmp_path, monkeypatch):
@@ -309,13 +309,15 @@ def test_eval_streams_a_sweep_too_large_to_evaluate_at_once(tmp_path, capsys):
                             "-o FILE.jsonl or -o FILE.parquet, for all 200,000,000\n")
 
 
-def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, capsys):
+def test_a_workbook_of_more_rows_than_people_read_is_refused(tmp_path, capsys):
+    # The report's constraints leave 766,584 of its 884,520 points: the rows are counted once evaluated, and the
+    # refusal comes alone, before the evaluation's warnings
     out = tmp_path / "capacity.xlsx"
     assert cli.main(["eval", str(CAPACITY), "-o", str(out)]) == 2
     assert capsys.readouterr().err == (
-        "error[workbook-too-large]: a workbook of report 'capacity_planning' would have up to 884,520 rows, one per "
-        "sweep point; perfdsl writes at most 100,000 rows to a workbook (a workbook is for people)\n"
-        # one model leaves 884,520 / 30 points at most, under the limit (the run writes 22,113 rows)
+        "error[workbook-too-large]: a workbook of report 'capacity_planning' would have 766,584 rows; perfdsl writes "
+        "at most 100,000 rows to a workbook (a workbook is for people)\n"
+        # one model leaves 766,584 / 30 rows at most, under the limit (the run writes 22,113 rows)
         "  = help: narrow the sweep with --set, e.g. --set model=opt_125m, to write a workbook\n"
         f"  = help: or write every row with -o {tmp_path}/capacity.csv, -o {tmp_path}/capacity.jsonl or -o "
         f"{tmp_path}/capacity.parquet (the smallest and quickest to write), or ask the report a question (where, "
@@ -323,6 +325,37 @@ def test_a_workbook_of_more_rows_than_people_read_is_refused_up_front(tmp_path, 
         "100,000 rows is a workbook however large the sweep)\n\n"
         "1 error\n")
     assert not out.exists()
+
+
+def test_a_workbook_is_refused_by_its_rows_not_by_the_points_its_constraints_leave_out(tmp_path, capsys,
+                                                                                        monkeypatch):
+    # A newcomer's capacity_planning over 4 models: 117,936 points, of which the constraints leave 88,452 rows,
+    # was refused as "up to 117,936 rows" although the README says a workbook holds up to 100,000 rows. Here with a
+    # limit of 100 rows: a sweep of 150 points whose constraint keeps 90 is written; one that keeps 120 is refused
+    # with its 120 rows; without constraints, every point is a row and the sweep is refused before it is evaluated.
+    monkeypatch.setattr("perfdsl.workbook_layout.XLSX_ROW_LIMIT", 100)
+    out = tmp_path / "r.xlsx"
+    spec = tmp_path / "r.perf"
+    for kept in (90, 120):
+        spec.write_text(f'report r {{ sweep a = 1 .. 150; require a <= {kept}, "a small a"; q = 2 * a; show q }}\n')
+        status = cli.main(["eval", str(spec), "-q", "-o", str(out)])
+        err = capsys.readouterr().err
+        if kept == 90:
+            assert status == 0 and err.endswith(f"wrote {out} (90 rows)\n"), err
+        else:
+            assert status == 2 and err.startswith(
+                "error[workbook-too-large]: a workbook of report 'r' would have 120 rows; perfdsl writes at most 100 "
+                "rows to a workbook (a workbook is for people)\n"), err
+    openpyxl = pytest.importorskip("openpyxl")
+    rows = list(openpyxl.load_workbook(out)["r"].iter_rows(values_only=True))
+    assert [row[:2] for row in rows[-90:]] == [(a, 2 * a) for a in range(1, 91)], rows[:3]     # under 2 header rows
+    spec.write_text("report r { sweep a = 1 .. 150; q = 2 * a; show q }\n")
+    monkeypatch.setattr("perfdsl.program.Program.evaluate_sweep",
+                        lambda *args, **kwargs: pytest.fail("evaluated before it was refused"))
+    assert cli.main(["eval", str(spec), "-q", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error[workbook-too-large]: a workbook of report 'r' would have up to 150 rows, one per sweep point; perfdsl "
+        "writes at most 100 rows to a workbook")
 
 
 def test_the_narrowing_example_takes_an_axis_that_brings_the_rows_under_the_limit():
@@ -607,10 +640,11 @@ def test_the_many_chunks_note_counts_the_chunks_and_their_time():
 
     # 6,240,000 points in chunks of 4 (--chunk-points 7 over an inner axis of 4): 6,240,000 / 4 chunks
     note = many_chunks_note(6_240_000 // 4, 7, 912_858, 6_240_000, 8)
-    hours = 6_240_000 // 4 * CHUNK_OVERHEAD_S / 3600
+    least, most = (6_240_000 // 4 * seconds / 3600 for seconds in CHUNK_OVERHEAD_S)      # 1.5 and 3.0 hours
     assert note == (f"note: --chunk-points 7 cuts the sweep of 6,240,000 points into 1,560,000 chunks, and each chunk "
-                    f"costs about 7 ms whatever its size: at least about {hours:,.1f} hours; leave out --chunk-points "
-                    f"(chunks of about 256 MiB of arrays: 912,858 points here, 8 chunks) or give a larger N")
+                    f"costs 3.5 to 7 ms whatever its size, by the question: about {least:,.1f} hours to "
+                    f"{most:,.1f} hours; leave out --chunk-points (chunks of about 256 MiB of arrays: 912,858 points "
+                    f"here, 8 chunks) or give a larger N")
     assert many_chunks_note(999, 1, 1_000_000, 999, 1) is None                # below MANY_CHUNKS: no note
     assert many_chunks_note(5_000, 2_000_000, 1_000_000, 10**10, 10**4) is None   # chunks no smaller than the default's
 
@@ -638,7 +672,7 @@ def test_eval_notes_many_chunks_before_starting_and_q_hides_it(tmp_path, capsys,
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert err.startswith("note: --chunk-points 3 cuts the sweep of 12 points into 4 chunks, and each chunk costs "
-                          "about 7 ms whatever its size: at least about 0 s; leave out --chunk-points")
+                          "3.5 to 7 ms whatever its size, by the question: about 0 s to 0 s; leave out --chunk-points")
     assert err.endswith(f"wrote {out} (12 rows)\n")
     assert cli.main(["eval", str(tmp_path / "r.perf"), "--chunk-points", "3", "-q", "-o", str(out)]) == 0
     assert capsys.readouterr().err == f"wrote {out} (12 rows)\n"      # a note, as the size note: -q hides it

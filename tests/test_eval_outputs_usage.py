@@ -112,6 +112,28 @@ def test_workers_with_the_reports_own_run_logs_names_its_measured_cell(tmp_path,
     assert not out.exists()
 
 
+def test_chunk_points_with_run_logs_is_refused_as_workers_is(tmp_path, capsys):
+    # It was passed over without a word: the report evaluated at once, the output the same as without the option.
+    out = tmp_path / "s.csv"
+    line = next(number for number, text in enumerate(SEED.read_text().splitlines(), 1)
+                if text.strip().startswith("measured ="))
+    assert cli.main(["eval", str(SEED), "--chunk-points", "5", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --chunk-points evaluates a sweep in chunks, which are not matched with run logs, and the "
+        f"report 'seed_benchmark' names run logs in its cell `measured` ({os.path.relpath(SEED)}:{line})\n"
+        "  = help: evaluate the sweep at once: leave out --chunk-points (the report's runs are matched over one whole "
+        "evaluation)\n\n"
+        "1 error\n")
+    runs = REPO / "data" / "seed_runs_a5000.csv"
+    assert cli.main(["eval", str(CAPACITY), "--chunk-points", "1000", "--add-measured", str(runs), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error[bad-option]: --chunk-points evaluates a sweep in chunks, which are not matched with run logs, and "
+        "--add-measured names run logs\n"
+        "  = help: leave out --add-measured, or evaluate the sweep at once: leave out --chunk-points\n\n"
+        "1 error\n")
+    assert not out.exists()
+
+
 def test_dask_with_measured_names_the_option(tmp_path, capsys):
     runs = REPO / "data" / "seed_runs_a5000.csv"
     assert cli.main(["eval", str(SEED), "--dask", "tcp://127.0.0.1:1", "--measured", str(runs),

@@ -397,3 +397,23 @@ def test_a_power_log_beside_a_serving_report_is_told_the_missing_key_in_its_side
     assert ("  = help: give the identifying fields (request_rate) as side metadata: perfdsl ingest LOG --meta "
             'side.json with the run\'s values, e.g. {"request_rate": 0.5}, or a file LOG.meta.json beside the '
             "log\n") in err
+
+
+def test_a_sweep_too_large_with_runs_is_not_told_to_stream_its_rows(tmp_path, capsys, monkeypatch):
+    # A report matched with run logs is evaluated at once, never in chunks: the general help ("`perfdsl eval FILE -o
+    # OUT.csv` streams the rows") was given to a newcomer who had typed -o m.csv with --add-measured already.
+    monkeypatch.setattr("perfdsl.chunks.WHOLE_EVALUATION_BYTES", 64)      # bytes: the 1,600 points need 136
+    more = write_runs(tmp_path / "more.csv", "org/small,NVIDIA Card B,8,1000,30")
+    out = tmp_path / "m.csv"
+    # exit status 1: at this bound the report's own sweep is too large too, so the spec is at fault, not the --set
+    assert main(["eval", str(SPEC), "--set", "n_gpus=1 .. 400", "--add-measured", str(more), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[sweep-too-large]: "), err
+    assert [line for line in err.splitlines() if "help:" in line] == [
+        "   = help: --add-measured names run logs, and a report matched with run logs is evaluated at once, never in "
+        "chunks: narrow the sweep with --set (to the points the runs measured), or leave out --add-measured to "
+        "evaluate it in chunks (-o OUT.csv, .jsonl or .parquet streams the rows)"]
+    assert not out.exists()
+    # the report's own logs: named by its `measured` cell, which the help points at
+    assert main(["eval", str(SPEC), "--set", "n_gpus=1 .. 400", "-o", str(out)]) == 1
+    assert "= help: the report 'matched' names run logs in its cell `measured` (" in capsys.readouterr().err

@@ -31,6 +31,11 @@ def test_column_and_array_are_si_and_display_gives_the_shown_unit(result):
     shown = result.array("prefill.runtime", display=True)
     assert shown.unit == "ms" and shown.values[0, 0, 0] == pytest.approx(2.56)
     assert result.records()[0]["prefill.runtime [ms]"] == pytest.approx(2.56)
+    # column() takes display=True as array() does (the README's one rule: a newcomer's column(..., display=True)
+    # was a TypeError): the records' values, a swept name's too
+    assert result.column("prefill.runtime", display=True).tolist() == [r["prefill.runtime [ms]"]
+                                                                        for r in result.records()]
+    assert result.column("seq", display=True).tolist() == [r["seq"] for r in result.records()]
 
 
 def test_to_pandas_has_the_rows_of_records(result):
@@ -153,6 +158,8 @@ def test_an_answer_has_columns_in_si_and_arrays_over_the_per_axes():
     # small: 2e9 B of weights + 8 x 1e9 B at batch 8 (the largest within 16 GB); big (4e10 B of weights): none
     assert answer.column("c.mem").tolist()[0] == 2e9 + 8 * 1e9 and np.isnan(answer.column("c.mem")[1])
     assert answer.display_column("c.mem [GB]").tolist()[0] == (2e9 + 8 * 1e9) / 1e9
+    shown_column = answer.column("c.mem", display=True)
+    assert shown_column.tolist()[0] == (2e9 + 8 * 1e9) / 1e9 and np.isnan(shown_column[1])
     np.testing.assert_allclose(answer.column("c.mem"), program.evaluate().column("c.mem"), rtol=1e-15)
     si = answer.array("c.mem")
     assert (si.name, si.unit, si.dims, si.shape) == ("c.mem", "B", ("model",), (2,))
