@@ -823,6 +823,11 @@ class _FileChecker:
         return checked
 
 
+def _not_written(args) -> str:
+    """What --strict's refusal adds about an output named with -o: ' (FILE not written)', as a chunked run says it."""
+    return f" ({args.output} not written)" if getattr(args, "output", None) else ""
+
+
 def _output_format(args) -> str:
     from .errors import UsageError, did_you_mean, error
 
@@ -922,7 +927,7 @@ def cmd_eval(args) -> int:
     if evaluated.diagnostics:
         _print_diagnostics(evaluated.diagnostics)
         if _strict_refuses(args, evaluated.diagnostics):    # the run logs' warnings too: a value left out
-            sys.stderr.write("--strict: warnings are errors\n")
+            sys.stderr.write(f"--strict: warnings are errors{_not_written(args)}\n")
             return EXIT_SPEC
 
     if fmt == "xlsx":
@@ -1276,7 +1281,7 @@ def _write_chunks(program, args, fmt: str, chunk_points: int, ctx, progress, cli
         progress.done()
         _print_diagnostics(answered.warnings + _provisional_notes(lambda: for_answer(answered)))
         if _strict_refuses(args, answered.warnings):
-            sys.stderr.write("--strict: warnings are errors\n")
+            sys.stderr.write(f"--strict: warnings are errors{_not_written(args)}\n")
             return EXIT_SPEC
         if fmt == "xlsx":
             return _write_answer_workbook(answered, program, args)

@@ -553,6 +553,9 @@ def test_strict_turns_warnings_into_errors(work, run):
     assert out == ""
     assert "warning[division-by-zero]: 'c.r' divides by zero at n=0" in err
     assert err.endswith("--strict: warnings are errors\n")
+    # with -o, the line says the file is not written, as a run in chunks says it
+    code, _, err = run("eval", "div.perf", "--strict", "-o", "div.csv")
+    assert code == 1 and err.endswith("--strict: warnings are errors (div.csv not written)\n")
 
 
 def test_strict_without_warnings_is_ok(work, run):
