@@ -99,31 +99,27 @@ def test_live_with_a_question_answered_chunk_by_chunk_for_its_size_is_refused_up
     assert not out.exists()
 
 
-def test_workers_with_the_reports_own_run_logs_names_its_measured_cell(tmp_path, capsys):
+@pytest.mark.parametrize("option, name, hint", [
+    (["--workers", "2"], "--workers", "evaluate on one machine: leave out --workers (the report's runs are matched in "
+                                      "memory)"),
+    # --chunk-points was passed over without a word: the report evaluated at once, the same output as without it
+    (["--chunk-points", "5"], "--chunk-points", "evaluate the sweep at once: leave out --chunk-points (the report's "
+                                                "runs are matched over one whole evaluation)")], ids=["workers", "chunks"])
+def test_chunks_with_the_reports_own_run_logs_name_its_measured_cell(tmp_path, capsys, option, name, hint):
     out = tmp_path / "s.csv"
     line = next(number for number, text in enumerate(SEED.read_text().splitlines(), 1)
                 if text.strip().startswith("measured ="))
-    assert cli.main(["eval", str(SEED), "--workers", "2", "-o", str(out)]) == 2
+    assert cli.main(["eval", str(SEED), *option, "-o", str(out)]) == 2
     assert capsys.readouterr().err == (
-        "error[bad-option]: --workers evaluates a sweep in chunks, which are not matched with run logs, and the "
+        f"error[bad-option]: {name} evaluates a sweep in chunks, which are not matched with run logs, and the "
         f"report 'seed_benchmark' names run logs in its cell `measured` ({os.path.relpath(SEED)}:{line})\n"
-        "  = help: evaluate on one machine: leave out --workers (the report's runs are matched in memory)\n\n"
+        f"  = help: {hint}\n\n"
         "1 error\n")
     assert not out.exists()
 
 
-def test_chunk_points_with_run_logs_is_refused_as_workers_is(tmp_path, capsys):
-    # It was passed over without a word: the report evaluated at once, the output the same as without the option.
+def test_chunk_points_with_add_measured_names_the_option(tmp_path, capsys):
     out = tmp_path / "s.csv"
-    line = next(number for number, text in enumerate(SEED.read_text().splitlines(), 1)
-                if text.strip().startswith("measured ="))
-    assert cli.main(["eval", str(SEED), "--chunk-points", "5", "-o", str(out)]) == 2
-    assert capsys.readouterr().err == (
-        "error[bad-option]: --chunk-points evaluates a sweep in chunks, which are not matched with run logs, and the "
-        f"report 'seed_benchmark' names run logs in its cell `measured` ({os.path.relpath(SEED)}:{line})\n"
-        "  = help: evaluate the sweep at once: leave out --chunk-points (the report's runs are matched over one whole "
-        "evaluation)\n\n"
-        "1 error\n")
     runs = REPO / "data" / "seed_runs_a5000.csv"
     assert cli.main(["eval", str(CAPACITY), "--chunk-points", "1000", "--add-measured", str(runs), "-o", str(out)]) == 2
     assert capsys.readouterr().err == (
