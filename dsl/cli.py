@@ -1020,11 +1020,12 @@ def _chunked(program, args, overrides, fmt) -> tuple[int, object]:
     report = ctx.report
     # A live workbook has its own, smaller limit (workbook_live: too-large-for-live), checked where it is written.
     with_runs = bool(args.measured or args.add_measured or "measured" in report.cells)
-    # Refused before it is evaluated where every sweep point is a row, or where rows would be streamed chunk by
-    # chunk under an option. Where constraints (or `where` lines) may leave points out of a whole evaluation, the
-    # rows are counted once evaluated (cmd_eval): a sweep of 117,936 points whose constraints left 88,452 rows was
-    # refused as "up to 117,936 rows".
-    rows_known_once_evaluated = bool(report.wheres or checker.constraints) and _chunks_option(args) is None
+    # Refused before it is evaluated where every sweep point is a row. Where `where` lines, or constraints in a whole
+    # evaluation (no option that asks for chunks), may leave points out, the rows are counted once evaluated
+    # (cmd_eval): a sweep of 117,936 points whose constraints left 88,452 rows was refused as "up to 117,936 rows".
+    # Under such an option a report with constraints is refused "up to" its points, with the help to leave the
+    # option out; one with `where` lines as before, by the chunked run (_workbook_in_chunks).
+    rows_known_once_evaluated = bool(report.wheres) or (bool(checker.constraints) and _chunks_option(args) is None)
     if fmt == "xlsx" and not getattr(args, "live", False) and not rows_known_once_evaluated \
             and not report.questions and ctx.n_points > XLSX_ROW_LIMIT:
         # Rows with no question: under an option that asks for chunks (run logs aside, matched whole) a narrower
