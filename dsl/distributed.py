@@ -111,29 +111,32 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
     # Without a dashboard nobody reads the workers' statistical profiler, which samples every thread's stack every
     # 10 ms: about 10% of a worker's CPU time here (3.1 s against 2.8 s in its thread, 3e7 points, 2 cores).
     # LOCAL_SCHEDULER bounds how long the scheduler, in this process, waits on workers that stall or are gone.
-    held = _hold_ctrl_c()
-    try:
-        with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False, **LOCAL_SCHEDULER}), \
-                _workers_log_critical():
-            # Any free port for the scheduler's HTTP server: its fixed default (8787) taken by another cluster made
-            # distributed warn on stderr ("Port 8787 is already in use").
-            cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                               dashboard_address=":0")
-        held = _workers_started(held)
+    # Ctrl-C, SIGTERM and SIGHUP are held from the cluster's start to its close (_signals_held), but for the run
+    # itself (_ctrl_c_kept puts the run's handlers back), so that none lands inside the start or the close.
+    with _signals_held() as (run_handlers, held):
+        blocked = _block_ctrl_c()
         try:
-            client = distributed.Client(cluster)
+            with require("dask", "dask").config.set({"distributed.worker.profile.enabled": False,
+                                                     **LOCAL_SCHEDULER}), _workers_log_critical():
+                # Any free port for the scheduler's HTTP server: its fixed default (8787) taken by another cluster
+                # made distributed warn on stderr ("Port 8787 is already in use").
+                cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                                   dashboard_address=":0")
+            try:
+                client = distributed.Client(cluster)
+            except BaseException:
+                cluster.close(timeout=CLOSE_TIMEOUT)
+                raise
         except BaseException:
-            cluster.close(timeout=CLOSE_TIMEOUT)
+            _unblock_ctrl_c(blocked)
+            # A signal sent to the process group (a caller's timeout: SIGTERM) also ends the workers as they start,
+            # and the start fails ("Nanny failed to start"): the signal, not that failure, is what ends the run.
+            _deliver_held(held, run_handlers)
             raise
-    except BaseException:
-        _release_ctrl_c(held)              # a Ctrl-C held meanwhile comes now, over the error
-        raise
-    # Held from the moment the run's own handling of Ctrl-C, SIGTERM and SIGHUP ends (_ctrl_c_kept restores these
-    # holders), so that none lands between the run and the close, nor inside it.
-    with _signals_held() as run_handlers:
+        _unblock_ctrl_c(blocked)           # a Ctrl-C pending in this thread comes now, to the holder
         try:
             with _ctrl_c_kept(run_handlers):
-                _release_ctrl_c(held)      # a Ctrl-C pressed while the cluster started stops the run here
+                _deliver_held(held, run_handlers)      # one that came while the cluster started stops the run here
                 yield client
         finally:
             # Stopping our own cluster, on success or Ctrl-C, is no news: the scheduler's log of the workers it loses
@@ -171,18 +174,19 @@ _HELD_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP
 
 
 @contextmanager
-def _signals_held() -> Iterator[dict]:
-    """Ctrl-C, SIGTERM or SIGHUP while the local cluster closes is held until it has closed, then delivered again to
-    the handler that was in force (exit status 130, 143 or 129: the CLI's KeyboardInterrupt and Terminated). Raised
+def _signals_held() -> Iterator[tuple[dict, list[int]]]:
+    """Ctrl-C, SIGTERM or SIGHUP while the local cluster starts or closes is held: one that came while it started is
+    acted on as the run starts (dask_client, _deliver_held), one while it closes once it has closed, delivered again
+    to the handler that was in force (exit status 130, 143 or 129: the CLI's KeyboardInterrupt and Terminated). Raised
     there, it skipped the close or broke it off, sometimes inside `logging`'s module lock (Logger.setLevel takes it),
     which stayed taken: the scheduler's loop, in its thread, then waited on that lock, and distributed's exit hook
     waited out its timeouts on the unclosed cluster. A run interrupted just after its `wrote ...` line took 10.7-13.2
     s more to end (13.5-15.4 s in all, against about 6 s for the run), where the close takes 0.4-1.4 s (2 workers,
     2 cores); SIGTERM, held only since, took 15.4 s once in 14 runs (1.7-4.0 s the others, under load). The close is
     bounded (CLOSE_TIMEOUT). Yields the handlers in force before (the run's, which _ctrl_c_kept puts back while the
-    run goes on). A no-op outside the main thread."""
+    run goes on) and the list of the signals held so far. A no-op outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
-        yield {}
+        yield {}, []
         return
     held: list[int] = []
     def hold(signum, frame) -> None:
@@ -190,7 +194,7 @@ def _signals_held() -> Iterator[dict]:
 
     previous = {signum: signal.signal(signum, hold) for signum in _HELD_SIGNALS}
     try:
-        yield previous
+        yield previous, held
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -245,50 +249,52 @@ def _raise_if_interrupted() -> None:
         raise KeyboardInterrupt
 
 
-def _hold_ctrl_c() -> object:
-    """Hold Ctrl-C (SIGINT) from now until _release_ctrl_c, for the start of a local cluster, and give what
-    _release_ctrl_c needs. Ctrl-C in a terminal reaches the whole process group, and each worker printed a
-    KeyboardInterrupt traceback; afterwards the client, this process, alone takes it and stops the cluster on its
-    way out. So SIGINT is blocked in this thread (signal.pthread_sigmask): the threads that start the worker
-    processes are made meanwhile (distributed's IO loop and its process starters), so they and the workers inherit
-    the block and never take Ctrl-C, and one pressed in this window waits, pending, until the run has its handler
-    and a close that cannot be skipped. It was ignored (SIG_IGN) before: a Ctrl-C in the 2 to 2.5 s of start-up was
-    lost, and the run went on to its end with exit status 0 (a newcomer's run wrote 7.7 GB in 11 minutes after it).
-    Where pthread_sigmask is missing (not POSIX), SIGINT is ignored as before, and such a Ctrl-C is still lost. A
-    no-op outside the main thread (signals are handled there only)."""
-    if threading.current_thread() is not threading.main_thread():
+def _block_ctrl_c() -> object:
+    """Block Ctrl-C (SIGINT) in this thread while a local cluster starts, and give what _unblock_ctrl_c needs (None
+    where nothing was blocked). Ctrl-C in a terminal reaches the whole process group, and each worker printed a
+    KeyboardInterrupt traceback; afterwards the client, this process, alone takes it and stops the cluster on its way
+    out. The threads that start the worker processes are made while the cluster starts (distributed's IO loop and its
+    process starters), so they and the workers inherit the block and never take Ctrl-C. In this process one pressed
+    meanwhile waits, pending, or is taken by a thread that does not block it (one made before, as OpenBLAS's), and
+    either way reaches _signals_held's holder. It was ignored (SIG_IGN) before: a Ctrl-C in the 2 to 2.5 s of
+    start-up was lost, and the run went on to its end with exit status 0 (a newcomer's run wrote 7.7 GB in 11 minutes
+    after it). Where pthread_sigmask is missing (not POSIX) nothing is blocked, and the workers may print a traceback
+    at a Ctrl-C. A no-op outside the main thread (signals are handled there only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         return None
-    if hasattr(signal, "pthread_sigmask"):
-        # multiprocessing's resource tracker, started with the first worker process where it is not running,
-        # blocks SIGINT and SIGTERM around its own start and then unblocks them in the thread that started it: the
-        # workers started from that thread took Ctrl-C again. Started now, it is found running then.
-        from multiprocessing import resource_tracker
+    # multiprocessing's resource tracker, started with the first worker process where it is not running, blocks
+    # SIGINT and SIGTERM around its own start and then unblocks them in the thread that started it: the workers
+    # started from that thread took Ctrl-C again. Started now, it is found running then.
+    from multiprocessing import resource_tracker
 
-        resource_tracker.ensure_running()
-        return ("mask", signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}))
-    return ("handler", signal.signal(signal.SIGINT, signal.SIG_IGN))
+    resource_tracker.ensure_running()
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
-def _workers_started(held: object) -> object:
-    """What _release_ctrl_c needs once the workers have started: where SIGINT was ignored (not POSIX), the former
-    handler now, as the workers no longer need it ignored (None back); a held mask stays held."""
-    if held is not None and held[0] == "handler":
-        _release_ctrl_c(held)
-        return None
-    return held
+def _unblock_ctrl_c(blocked: object) -> None:
+    """Undo _block_ctrl_c(): a Ctrl-C pending in this thread reaches the handler in force now."""
+    if blocked is not None and signal.SIGINT not in blocked:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _release_ctrl_c(held: object) -> None:
-    """Undo _hold_ctrl_c(): a Ctrl-C pressed meanwhile reaches the handler in force now (the run's: exit status 130).
-    Calling it again does nothing more."""
-    if held is None:
+def _deliver_held(held: list[int], handlers: Mapping[int, object]) -> None:
+    """Act now on the first signal _signals_held held while the local cluster started (`held`, emptied): Ctrl-C as
+    KeyboardInterrupt, as _ctrl_c_kept's handler raises it, SIGTERM or SIGHUP through the run's handler in
+    `handlers` (the CLI's raises Terminated; a default one ends the process as the signal would). Held until the
+    close, they came only after the whole run."""
+    if not held:
         return
-    how, previous = held
-    if how == "mask":
-        if signal.SIGINT not in previous:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    elif signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        signal.signal(signal.SIGINT, previous)
+    first = held[0]
+    held.clear()
+    if first == signal.SIGINT:
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+    handler = handlers.get(first)
+    if callable(handler):
+        handler(first, None)
+    elif handler != signal.SIG_IGN:                 # SIG_DFL, or None (not set from Python): the default action
+        signal.signal(first, signal.SIG_DFL)
+        signal.raise_signal(first)
 
 
 @contextmanager
