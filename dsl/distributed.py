@@ -198,10 +198,7 @@ def _signals_held() -> Iterator[tuple[dict, list[int]]]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if held:
-        if held[0] == signal.SIGINT:
-            raise KeyboardInterrupt
-        signal.raise_signal(held[0])      # to the handler restored above, as if it came now
+    _deliver_held(held, previous)         # one that came while it closed: to the handler restored above, as if now
 
 
 _WORKER_LOGGING = "DASK_LOGGING__DISTRIBUTED"   # dask's configuration of the `distributed` logger, by environment
@@ -278,16 +275,15 @@ def _unblock_ctrl_c(blocked: object) -> None:
 
 
 def _deliver_held(held: list[int], handlers: Mapping[int, object]) -> None:
-    """Act now on the first signal _signals_held held while the local cluster started (`held`, emptied): Ctrl-C as
-    KeyboardInterrupt, as _ctrl_c_kept's handler raises it, SIGTERM or SIGHUP through the run's handler in
-    `handlers` (the CLI's raises Terminated; a default one ends the process as the signal would). Held until the
-    close, they came only after the whole run."""
+    """Act now on the first signal _signals_held held (`held`, emptied): Ctrl-C as KeyboardInterrupt, as
+    _ctrl_c_kept's handler raises it, SIGTERM or SIGHUP through its handler in `handlers` (the CLI's raises
+    Terminated; a default one ends the process as the signal would). Called as the run starts, for one that came
+    while the local cluster started, and after the close, for one that came while it closed."""
     if not held:
         return
     first = held[0]
     held.clear()
     if first == signal.SIGINT:
-        _INTERRUPTED.set()
         raise KeyboardInterrupt
     handler = handlers.get(first)
     if callable(handler):
