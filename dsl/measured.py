@@ -82,9 +82,9 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
     it runs where there are logs. in_sample: add `note[in-sample]` where the calibration the report binds was fitted
     on runs compared (its errors there test nothing); `perfdsl calibrate` passes False, since it fits anew and
     reports its own in-sample and held-out errors. max_rows: where no run logs are matched and the evaluation has
-    more rows than this, it is given back unmatched (comparison None) even with `compare`: the caller refuses to
-    write so many (a workbook's XLSX_ROW_LIMIT), and matching them all first cost about 1.5 s a million rows and
-    their memory. provisional: add `note[provisional]` where a shown metric reads a
+    more rows than this, it is given back unmatched (comparison None) even with `compare`, and without
+    note[provisional]: the caller refuses to write so many (a workbook's XLSX_ROW_LIMIT), and matching them all
+    first cost about 1.5 s a million rows and their memory. provisional: add `note[provisional]` where a shown metric reads a
     cell marked provisional (provisional.py: which, and its share of the metric, from a few evaluations of a small
     sample of the points); `calibrate`, `plot` and `explain` pass False. Raises PerfError (exit 1) for errors in the
     specs (a log the report's `measured` names that is not there among them), UsageError (exit 2) for a log given that
@@ -125,7 +125,7 @@ def evaluate_with_runs(program, report: str | None = None, overrides: Mapping[st
         note = in_sample_note(result, comparison)     # the bound calibration was fitted on these runs: say so
         if note is not None:
             diagnostics.append(note)
-    if provisional:
+    if provisional and not unmatched:               # too many rows: the caller refuses them, and prints no note
         from .provisional import for_result, provisional_note
 
         note = provisional_note(for_result(result, comparison))     # shown metrics resting on provisional cells
