@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="check every file, neither replaying nor storing results in the check cache "
                             "(`perfdsl cache info` shows what it holds, or why it is not used; PERFDSL_NO_CACHE=1 "
                             "turns every cache off)")
-    check.add_argument("-j", "--jobs", type=_positive_jobs, default=None, metavar="N",
+    check.add_argument("-j", "--jobs", type=_whole_jobs, default=None, metavar="N",
                        help=f"check on up to N processes at once, never more than the CPUs this process may use, "
                             f"each given 4 files or more (default: {_default_jobs()} here, the usable CPUs, at most 8; "
                             "1: in this process only); the output is the same for every N")
@@ -321,15 +321,13 @@ def _default_jobs() -> int:
     return default_jobs()
 
 
-def _positive_jobs(text: str) -> int:
-    """--jobs N: a whole number of processes, at least 1 (argparse reports the ValueError as bad usage, status 2)."""
+def _whole_jobs(text: str) -> int:
+    """--jobs N: a whole number of processes (argparse reports the ValueError as bad usage, status 2); below 1 it is
+    refused by cmd_check (error[bad-option], as every count below what it means)."""
     try:
-        jobs = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of processes") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs} processes: give 1 or more")
-    return jobs
 
 
 # More local workers than this many a CPU only add processes (each a Python with numpy, the program and a chunk's
@@ -608,6 +606,12 @@ def cmd_check(args) -> int:
     from .gc_pauses import CHECK_FIRST_GENERATION, FIRST_GENERATION, fewer_collections
 
     started = time.perf_counter()
+    if args.jobs is not None and args.jobs < 1:
+        from .errors import UsageError, error
+
+        raise UsageError(error("bad-option", f"-j {args.jobs}: a check runs on at least one process",
+                               hints=["give the most processes to check on, 1 or more (e.g. -j 2; -j 1: in this "
+                                      "process only), or leave out -j for the CPUs this process may use"]))
     args.files, skipped = _check_targets(args.files)
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:

@@ -489,12 +489,13 @@ _TABLE = [
               "--live writes the cost model as formulas over one whole evaluation, and {what makes the run chunked} | "
               "--set {name}={a} and --set {name}={b} set '{name}' to different values | --set {name}={a} and --set "
               "{other name}={b} both set '{block.cell}' to different values | --at {axis}={a} and "
-              "--at {axis}={b} hold '{axis}' at different values | {option} {n}: {what} is 0 or more | ...",
+              "--at {axis}={b} hold '{axis}' at different values | {option} {n}: {what} is 0 or more | -j {n}: a check "
+              "runs on at least one process | ...",
               "write --set CELL=VALUE; give --dask tcp://HOST:8786; give --dask or --workers, not both; leave out "
               "--measured, or evaluate on one machine; leave out --live (a workbook of a question answered in chunks "
               "holds its values); give a name of --set or --at once (the same value again is taken; a list sweeps "
               "several: --set batch=1,8); give a count the option takes (explain --depth, calibrate --bootstrap, "
-              "--starts and --seed: 0 or more)"),
+              "--starts and --seed: 0 or more; check -j, eval --workers and --chunk-points: 1 or more)"),
     ErrorCode("bad-override", "usage", _E, "no cell '{name}' in the report or the blocks it binds (--set {target})",
               "write BLOCK.CELL=VALUE, ROLE.CELL=VALUE or a cell of the report"),
     ErrorCode("ambiguous-override", "usage", _E, "'{name}' is a cell of several bound blocks: {blocks}",

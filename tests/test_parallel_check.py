@@ -93,13 +93,20 @@ def test_default_jobs_is_the_usable_cpus_at_most_eight(monkeypatch):
     assert parallel_check.default_jobs() == parallel_check.MAX_DEFAULT_JOBS == 8
 
 
-@pytest.mark.parametrize("given, message", [("0", "0 processes: give 1 or more"),
-                                            ("-3", "-3 processes: give 1 or more"),
-                                            ("two", "'two' is not a whole number of processes")])
-def test_a_bad_jobs_is_bad_usage(check, given, message):
+@pytest.mark.parametrize("given", ["0", "-3"])
+def test_a_count_of_jobs_below_one_is_bad_usage(check, given):
+    # As every count below what it means (--workers 0, --chunk-points -5, explain --depth -1): error[bad-option].
     status, out, err = check("--jobs", given, "models/llama.perf")
+    assert status == 2 and out == "forked: []\n"          # refused before any file is looked at
+    assert err == (f"error[bad-option]: -j {given}: a check runs on at least one process\n"
+                   "  = help: give the most processes to check on, 1 or more (e.g. -j 2; -j 1: in this process only), "
+                   "or leave out -j for the CPUs this process may use\n\n1 error\n")
+
+
+def test_jobs_that_are_not_a_whole_number_are_bad_usage(check):
+    status, out, err = check("--jobs", "two", "models/llama.perf")
     assert status == 2 and out == ""
-    assert err.endswith(f"perfdsl check: error: argument -j/--jobs: {message}\n")
+    assert err.endswith("perfdsl check: error: argument -j/--jobs: 'two' is not a whole number of processes\n")
 
 
 def test_the_workers_take_runs_of_files_from_both_ends():
