@@ -268,7 +268,7 @@ _TABLE = [
     ErrorCode("empty-log", "runs", _E, "the file is empty[: expected ... | (blank lines only)]",
               "a log read with --format holds at least a header or one record"),
     ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason} | the header must be the first line",
-              "remove the blank lines above the header"),
+              "check the quoting of the line named; remove the blank lines above the header"),
     ErrorCode("no-header", "runs", _E, "this nvidia-smi log has no header (noheader): its columns are unknown",
               "name the columns in the side metadata: {\"columns\": [\"timestamp\", \"power.draw\", ...]}"),
     ErrorCode("no-timestamp", "runs", _E, "an nvidia-smi log needs a 'timestamp' column to integrate power over time",
@@ -297,8 +297,11 @@ _TABLE = [
               "column is dropped silently"),
     ErrorCode("unsupported-format", "runs", _E, "{what} is not a run log perfdsl reads",
               "the help lists the formats read"),
-    ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped",
-              "the row was cut (the log was still being written?) or edited by hand; fix or remove it"),
+    ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped | rows {n} to {m} "
+              "(lines {a} to {b}) read as one row of {fields} fields, and the header has {k} columns: a quote in line "
+              "{a} is never closed | is closed only in line {b}; rows {n} to {m} skipped",
+              "the row was cut (the log was still being written?) or edited by hand; fix or remove it; a field that "
+              "holds a comma, a quote or a line break is written between double quotes, a quote inside it doubled"),
     ErrorCode("bad-value", "runs", _W, "cannot read {value} as a number for '{name}'; '{name}' left out | "
               "'{value}' in column '{column}': a duration cannot be negative; not used | ... a power of 0 is not a "
               "measurement; not used | 'inf' in column '{column}': not finite; not used", "the row's other values are "
@@ -309,7 +312,6 @@ _TABLE = [
               "row {n} is not valid JSON; row {n} skipped (a warning: the other lines are read; the parser's reason in a note) | the file "
               "ends early, at line {n}, before its JSON closes (about {k} brackets still open): it looks truncated",
               "check that the file is the tool's own output; a truncated one: take the whole file"),
-    ErrorCode("bad-csv", "runs", _E, "cannot read the CSV: {reason}", "check the quoting of the line named"),
     ErrorCode("log-encoding", "runs", _E, "not UTF-8 text: cannot read byte {offset} ({byte})",
               "save the log as UTF-8, or as UTF-16 with a byte-order mark"),
     ErrorCode("no-measurement", "runs", _W, "row {row} has no measured value (every quantity is NA); row {row} skipped",

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..errors import Location, near_miss
 from .columns import parse_quantity
-from .files import csv_rows, csv_text, physical_lines, read_json, read_text
+from .files import csv_rows, csv_text, merged_row, numbered_rows, physical_lines, read_json, read_text
 from .perfdsl_csv import caret_span
 from .records import (LoadResult, RunRecord, file_error, int_identity, is_number, measure, note, ragged_row,
                       summed_name, warning)
@@ -91,16 +91,19 @@ def read_table(path: str, text: str, fmt: str, metrics_map, identity_map: dict,
     returns diagnostics about the header's columns, put first in the problems."""
     text = csv_text(text)
     lines = physical_lines(text)
-    rows_with_lines = [(line, r) for line, r in csv_rows(path, text, lines) if any(c.strip() for c in r)]
+    rows_with_lines = [record for record in csv_rows(path, text, lines) if any(c.strip() for c in record[1])]
     if not rows_with_lines:
         raise file_error(path, "empty-log", "the file is empty")
-    header_line, header = rows_with_lines[0]
+    header_line, header, _ = rows_with_lines[0]
     header = [h.strip() for h in header]
     result = LoadResult()
     if check_header is not None:
         result.problems.extend(check_header(header, header_line, lines[header_line - 1]))
-    for row_number, (line, row) in enumerate(rows_with_lines[1:], start=1):
+    for row_number, line, row, last in numbered_rows(rows_with_lines[1:]):
         source_line = lines[line - 1] if line - 1 < len(lines) else None
+        if len(row) != len(header) and last > line:         # lines joined by a quote left open
+            result.problems.append(merged_row(path, row_number, line, last, len(row), len(header), lines))
+            continue
         if len(row) != len(header):
             result.problems.append(ragged_row(path, line, row_number, len(row), f"the header has {len(header)}",
                                               source_line))

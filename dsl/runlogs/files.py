@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import PerfError, UsageError, byte_position, error
-from .records import file_error
+from ..errors import Diagnostic, Location, PerfError, UsageError, byte_position, error
+from .records import file_error, warning
 
 
 def why_unreadable(path: str | os.PathLike) -> str | None:
@@ -119,23 +119,66 @@ def load_json_text(path: str, text: str) -> object:
         raise file_error(path, "bad-json", f"not valid JSON: {exc}") from None
 
 
-def csv_rows(path: str, text: str, lines: list[str], *, skipinitialspace: bool = False) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of every CSV record; a record the csv module cannot read is a located error.
+def csv_rows(path: str, text: str, lines: list[str], *,
+             skipinitialspace: bool = False) -> list[tuple[int, list[str], int]]:
+    """(first line, fields, last line) of every CSV record; a record the csv module cannot read is a located error.
+    A record runs over several lines where a quoted field holds a line break, or where a quote is left open (the
+    csv module then reads on to the next quote, or to the end of the file): see numbered_rows and merged_row.
 
     Line ends are those of the file (\\n, \\r\\n or a lone \\r), as physical_lines counts them.
     """
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=skipinitialspace)
-    rows: list[tuple[int, list[str]]] = []
+    rows: list[tuple[int, list[str], int]] = []
     last_line = 0
     try:
         for row in reader:
-            rows.append((last_line + 1, row))
+            rows.append((last_line + 1, row, max(reader.line_num, last_line + 1)))
             last_line = reader.line_num
     except csv.Error as exc:
         line = reader.line_num or last_line + 1
         raise file_error(path, "bad-csv", f"cannot read the CSV: {exc}", line=line,
                          source_line=lines[line - 1] if 0 < line <= len(lines) else None) from None
     return rows
+
+
+def numbered_rows(records: list[tuple[int, list[str], int]]) -> list[tuple[int, int, list[str], int]]:
+    """(row number, first line, fields, last line) of the data records of a CSV (`records`: csv_rows' records after
+    the header, blank ones left out). Rows are counted as a text editor shows them: a record that runs over several
+    lines counts each of them, so that a quote left open (which joins the lines up to the next quote into one record)
+    does not move the numbers of the rows after it, which name the runs' sources."""
+    numbered, number = [], 1
+    for first, fields, last in records:
+        numbered.append((number, first, fields, last))
+        number += 1 + last - first
+    return numbered
+
+
+def merged_row(path: str, number: int, first: int, last: int, fields: int, expected: int,
+               lines: list[str]) -> Diagnostic:
+    """The warning (bad-row) for a record of the wrong number of fields that runs over lines `first` to `last`: a
+    quote left open joined them, so none of their rows is used and each is named. Located at the quote that opens
+    the joined field (the last of the first line's quotes, where they are odd in number)."""
+    text = lines[first - 1] if 0 < first <= len(lines) else ""
+    joined = "\n".join(lines[first - 1:last])
+    col = text.rfind('"') + 1 if text.count('"') % 2 else 0
+    closed = "is never closed" if _ends_inside_quotes(joined) else f"is closed only in line {last}"
+    rows = f"rows {number} to {number + last - first}"
+    plural = "s" if fields != 1 else ""
+    return warning("bad-row", f"{rows} (lines {first} to {last}) read as one row of {fields} field{plural}, and the "
+                   f"header has {expected} columns: a quote in line {first} {closed}; {rows} skipped",
+                   Location(path, first, col, col + 1 if col else 0, f"row {number}"), source_line=text or None,
+                   hints=["a field that holds a comma, a quote or a line break is written between double quotes, "
+                          'a quote inside it doubled (""); check the quotes of line ' + str(first)])
+
+
+def _ends_inside_quotes(text: str) -> bool:
+    """Whether CSV `text` ends inside a quoted field (the csv module, strict, finds the end of the data there)."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def read_json(path: Path | str, text: str | None = None) -> object:

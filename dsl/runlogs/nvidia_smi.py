@@ -84,7 +84,7 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     path_text, side = str(path), side or {}
     text = csv_text(read_text(path))
     lines = physical_lines(text)
-    rows = [row for _, row in csv_rows(path_text, text, lines, skipinitialspace=True)]
+    rows = [row for _, row, _ in csv_rows(path_text, text, lines, skipinitialspace=True)]
     if not any(rows):
         raise file_error(path_text, "empty-log", "the file is empty")
     offset = utc_offset(path_text, side)

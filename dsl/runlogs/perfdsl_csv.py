@@ -19,7 +19,7 @@ from ..output import restore
 from ..units import Unit
 from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
                       magnitude_problem, not_finite, NOT_FINITE_HINT, parse_column, parse_quantity, settle_row)
-from .files import csv_rows, csv_text, physical_lines, read_text, semicolon_separated
+from .files import csv_rows, csv_text, merged_row, numbered_rows, physical_lines, read_text, semicolon_separated
 from .records import LoadResult, Measurement, RunRecord, file_error, ragged_row, warning
 from .registry import Adapter, register
 
@@ -102,11 +102,11 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     path_text = str(path)
     text = csv_text(read_text(path))
     lines = physical_lines(text)
-    rows = [(line, row) for line, row in csv_rows(path_text, text, lines) if any(cell.strip() for cell in row)]
+    rows = [record for record in csv_rows(path_text, text, lines) if any(cell.strip() for cell in record[1])]
     if not rows:
         raise file_error(path_text, "empty-log", "the file is empty: expected a header line such as "
                          "'model,hardware,n_gpus,runtime [ms]'")
-    header_line, header = rows[0]
+    header_line, header, _ = rows[0]
     if header_line != 1:
         raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line,
                          source_line=lines[header_line - 1] if header_line <= len(lines) else None,
@@ -116,7 +116,10 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
         raise semicolons
     columns = parse_header(path_text, header, lines[0])
     result = LoadResult()
-    for row_number, (line, row) in enumerate(rows[1:], start=1):
+    for row_number, line, row, last in numbered_rows(rows[1:]):
+        if last > line and len(row) != len(columns):        # lines joined by a quote left open
+            result.problems.append(merged_row(path_text, row_number, line, last, len(row), len(columns), lines))
+            continue
         source_line = lines[line - 1] if 0 < line <= len(lines) else None
         record = read_row(path_text, columns, row, row_number, line, source_line, result.problems)
         if record is not None:

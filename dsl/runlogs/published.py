@@ -35,7 +35,7 @@ from pathlib import Path
 from ..errors import Diagnostic, Location, near_miss
 from ..units import UnitError, parse_unit
 from .columns import parse_quantity
-from .files import csv_rows, csv_text, physical_lines, read_text
+from .files import csv_rows, csv_text, merged_row, numbered_rows, physical_lines, read_text
 from .perfdsl_csv import caret_span
 from .published_names import (METRICS, UNITS, awq_kernel, first_token, gpu_name, is_derived, kv_cache_dtype,
                               leading_count, metric_key, parallelism, precision_name, stack_name)
@@ -140,17 +140,20 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     path_text = str(path)
     text = csv_text(read_text(path))
     lines = physical_lines(text)
-    rows = [(line, row) for line, row in csv_rows(path_text, text, lines) if any(cell.strip() for cell in row)]
+    rows = [record for record in csv_rows(path_text, text, lines) if any(cell.strip() for cell in record[1])]
     if not rows:
         raise file_error(path_text, "empty-log", "the file is empty: expected the header " + ",".join(COLUMNS))
-    header_line, header = rows[0]
+    header_line, header, _ = rows[0]
     if header_line != 1:
         raise file_error(path_text, "bad-csv", "the header must be the first line", line=header_line,
                          source_line=lines[header_line - 1] if header_line <= len(lines) else None)
     check_header(path_text, [h.strip() for h in header], lines[0])
     result, findings = LoadResult(), _Findings()
-    for number, (line, cells) in enumerate(rows[1:], start=1):
+    for number, line, cells, last in numbered_rows(rows[1:]):
         source_line = lines[line - 1] if 0 < line <= len(lines) else None
+        if len(cells) != len(COLUMNS) and last > line:      # lines joined by a quote left open
+            result.problems.append(merged_row(path_text, number, line, last, len(cells), len(COLUMNS), lines))
+            continue
         if len(cells) != len(COLUMNS):
             result.problems.append(ragged_row(path_text, line, number, len(cells), f"the header has {len(COLUMNS)} "
                                               "columns", source_line))

@@ -227,3 +227,36 @@ def test_a_row_cut_short_is_skipped_at_its_line_and_listed_as_unusable(repo_root
     rows = [list(r) for r in openpyxl.load_workbook(out)["Unmatched"].iter_rows(values_only=True)]
     assert ["unusable row", "row 6 has 5 fields but the header has 7 columns; row 6 skipped",
             f"{log}:7:46 (row 6)"] in rows
+
+
+def test_a_quote_never_closed_names_every_row_it_swallows(tmp_path):
+    # The csv module reads a quote left open on to the end of the file: the three rows from it are one "row" of one
+    # field. Each is named (none is lost without a word), and the rows before it are kept.
+    log = tmp_path / "runs.csv"
+    log.write_text('model,hardware,runtime [ms]\n'
+                   'facebook/opt-1.3b,NVIDIA RTX A5000,693.77\n'
+                   '"facebook/opt-6.7b,NVIDIA RTX A5000,12\n'
+                   'facebook/opt-1.3b,NVIDIA RTX A5000,700\n'
+                   'facebook/opt-6.7b,NVIDIA RTX A5000,3275.3\n')
+    result = load_runs(log)
+    assert [r.source for r in result.records] == [f"{log}:row 1"]
+    assert [p.render() for p in result.problems] == [
+        "warning[bad-row]: rows 2 to 4 (lines 3 to 5) read as one row of 1 field, and the header has 3 columns: a "
+        "quote in line 3 is never closed; rows 2 to 4 skipped\n"
+        f"  --> {log}:3:1 (row 2)\n"
+        "  |\n"
+        '3 | "facebook/opt-6.7b,NVIDIA RTX A5000,12\n'
+        "  | ^\n"
+        '  = help: a field that holds a comma, a quote or a line break is written between double quotes, a quote '
+        'inside it doubled (""); check the quotes of line 3']
+
+
+def test_a_field_over_two_lines_is_kept_and_the_rows_after_it_are_numbered_by_their_lines(tmp_path):
+    log = tmp_path / "runs.csv"
+    log.write_text('model,hardware,runtime [ms],note\n'
+                   'facebook/opt-1.3b,NVIDIA RTX A5000,693.77,"two\nlines"\n'
+                   'facebook/opt-6.7b,NVIDIA RTX A5000,3275.3,one line\n')
+    result = load_runs(log)
+    assert not result.problems
+    assert [(r.source, r.identity["note"]) for r in result.records] == [(f"{log}:row 1", "two\nlines"),
+                                                                     (f"{log}:row 3", "one line")]

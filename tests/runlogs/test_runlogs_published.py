@@ -392,3 +392,28 @@ def test_the_warnings_texts(tmp_path):
     assert spelling.hints == ["kept as written, the precision matches a block only where the library writes it so (a "
                               "model's hf_id, a GPU's label, a stack's or precision's label): write the precision "
                               "that way in the CSV"]
+
+
+def test_a_quote_closed_a_line_late_skips_both_rows_by_name_and_the_rows_after_keep_their_numbers(tmp_path):
+    # A closing quote lost at the end of data row 7: the csv module reads on to the next quote, in row 8, and the two
+    # rows are one record of too many fields. Both are named, and each later run keeps the number of its line.
+    import csv
+
+    lines = (FIXTURES / "logs" / "published" / "sample.csv").read_text().splitlines()
+    cut = lines[7].rfind('"')
+    assert lines[7].count('"') % 2 == 0 and cut > 0
+    lines[7] = lines[7][:cut] + lines[7][cut + 1:]
+    log = tmp_path / "published.csv"
+    log.write_text("\n".join(lines) + "\n")
+    [joined] = csv.reader([lines[7] + "\n" + lines[8]])         # what the two lines read as
+    result = load_runs(log)
+    problems = [p for p in result.problems if p.code == "bad-row"]
+    assert [p.message for p in problems] == [
+        f"rows 7 to 8 (lines 8 to 9) read as one row of {len(joined)} fields, and the header has 14 columns: a quote "
+        "in line 8 is closed only in line 9; rows 7 to 8 skipped"]
+    assert (problems[0].location.line, problems[0].location.col) == (8, lines[7].rfind('"') + 1)   # the quote left open
+    whole = by_row(load_runs(FIXTURES / "logs" / "published" / "sample.csv"))
+    rows = by_row(result)
+    assert 7 in whole and 8 in whole and 7 not in rows and 8 not in rows
+    assert {number: (run.identity, run.metrics) for number, run in rows.items()} == \
+        {number: (run.identity, run.metrics) for number, run in whole.items() if number not in (7, 8)}
