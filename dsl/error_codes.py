@@ -288,7 +288,7 @@ _TABLE = [
               "value: left out ({rows}) (a warning: the other runs are read)", "a measured column of perfdsl's CSV is "
               "written 'name [unit]' (runtime [ms]); a log of another tool: check its measured keys or columns are "
               "spelt as the tool writes them"),
-    ErrorCode("unknown-column", "runs", _W, "column '{column}' is not one the Zeus reader knows: not read[; the runs "
+    ErrorCode("unknown-column", "runs", _W, "column '{column}' is not one the {Zeus | nvidia-smi} reader knows: not read[; the runs "
               "have no {metric} (from '{expected}')]", "did you mean '{expected}'? rename the column where its values "
               "are in the unit the reader reads"),
     ErrorCode("missing-column", "runs", _W, "the header has no column '{column}': the runs have no {field} (from "

@@ -12,7 +12,9 @@ time window (the whole log when no window is given):
                  max_global_vram has; never `memory`, the allocator peak that memory.peak estimates
   window_duration  the span of time integrated (s): how long the samples ran, not one step's runtime
   gpu_utilization  the mean of utilization.gpu samples (%)
-Other columns are listed in extra["unused_columns"].
+Other columns are listed in extra["unused_columns"] and said once each at the header: one spelt like a field read
+here that the log lacks (`power.drew` for power.draw) is a warning (unknown-column) naming what the runs lack without
+it, any other (temperature.gpu, clocks.sm) a note (unused-column), so that no column is dropped without a word.
 
 Header: nvidia-smi echoes the query, with units ("power.draw [W]"); values carry units as text ("71.80 W") unless
 `nounits`. With `noheader`, name the columns in the side metadata: {"columns": ["timestamp", "power.draw", ...]}
@@ -36,11 +38,11 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from pathlib import Path
 
-from ..errors import Diagnostic, Location
+from ..errors import Diagnostic, Location, near_miss
 from ..units import UnitError, parse_unit
 from .files import csv_rows, csv_text, physical_lines, read_text
 from .perfdsl_csv import caret_span
-from .records import LoadResult, Measurement, RunRecord, file_error, measure, ragged_row, warning
+from .records import LoadResult, Measurement, RunRecord, file_error, measure, note, ragged_row, warning
 from .registry import Adapter, register
 # The times of the log and its window (times.py); parse_time, window_bound and iso are used here.
 from .times import iso, offset_problem, parse_offset, parse_time, window_bound, window_hints
@@ -105,8 +107,8 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
     result = LoadResult()
     gpus = group_rows(path_text, rows, lines, first_data, columns, offset, result)
     start, end = read_window(path_text, window, side, offset)
-    used = {"timestamp", *POWER_FIELDS, "memory.used", "utilization.gpu", *GROUP_FIELDS}
-    unused = [n for n in names if n not in used]
+    unused = [n for n in names if n not in READ_FIELDS]
+    result.problems[:0] = unread_columns(path_text, names, lines[0] if first_data else None)
     for gpu in gpus.values():
         result.problems.extend(repeated_samples(path_text, gpu))
         record = summarize(path_text, gpu, start, end, result)
@@ -115,6 +117,37 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
                 record.extra["unused_columns"] = unused
             result.records.append(record)
     return result
+
+
+# What the runs lack without each field read here (a field of several: any of them gives it).
+LACKED = {**{power: "energy, power and peak_power" for power in POWER_FIELDS}, "memory.used": "memory_global_vram",
+          "utilization.gpu": "gpu_utilization", "name": "hardware (the GPU's name)",
+          **{group: "a GPU of their own for each GPU's rows" for group in GROUP_FIELDS if group != "name"}}
+READ_FIELDS = frozenset({"timestamp", *LACKED})
+
+
+def unread_columns(path: str, names: list[str], header_line: str | None) -> list[Diagnostic]:
+    """The header's columns this reader does not read, each said once, located at the header (`header_line`; None
+    for the side metadata's columns of a headerless log): a warning (unknown-column) for one spelt like a field the
+    log lacks (near_miss), with what the runs lack without it; a note (unused-column) for any other."""
+    present = set(names)
+    lacking = [field for field in LACKED if field not in present
+               and not (field in POWER_FIELDS and present & set(POWER_FIELDS))]
+    found = []
+    for index, column in enumerate(names):
+        if column in READ_FIELDS:
+            continue
+        at = Location(path, 1, *caret_span(header_line, index), f"column '{column}'")
+        close = [field for field in lacking if near_miss(column.lower(), field)]
+        if close:
+            found.append(warning("unknown-column", f"column '{column}' is not one the nvidia-smi reader knows: not "
+                                 f"read; the runs have no {LACKED[close[0]]} (from '{close[0]}')", at,
+                                 source_line=header_line,
+                                 hints=[f"did you mean '{close[0]}'? nvidia-smi writes it as --query-gpu names it"]))
+        else:
+            found.append(note("unused-column", f"column '{column}' is not read: perfdsl reads power.draw (or "
+                              ".instant, .average), memory.used and utilization.gpu from an nvidia-smi log", at))
+    return found
 
 
 def header_column(path: str, text: str, line: int, source_line: str | None) -> tuple[str, str | None]:

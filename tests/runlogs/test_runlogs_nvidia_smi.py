@@ -71,6 +71,9 @@ def test_two_gpus_with_names(fixture_logs, monkeypatch):
     assert gpu0.extra["unused_columns"] == ["temperature.gpu"]
     assert gpu1.source == "nvidia_smi_two_gpus.csv:rows 2-6 (gpu 1)"
     assert [p.render() for p in result.problems] == [
+        "note[unused-column]: column 'temperature.gpu' is not read: perfdsl reads power.draw (or .instant, .average), "
+        "memory.used and utilization.gpu from an nvidia-smi log\n"
+        "  --> nvidia_smi_two_gpus.csv:1:60 (column 'temperature.gpu')",
         "warning[bad-value]: cannot read '[N/A]' as a power in column 'power.draw' of gpu 1\n"
         "  --> nvidia_smi_two_gpus.csv:5:47 (row 4, column 'power.draw')\n"
         "  |\n"
@@ -149,3 +152,24 @@ def test_a_window_entirely_outside_the_shared_log_is_one_error(shared_logs):
     assert result.problems[0].message == (
         "the window [1970-01-01T00:16:40.000+00:00, 1970-01-01T00:33:20.000+00:00] lies outside the log's span "
         "[2025-04-16T19:53:18.720+00:00, 2025-04-16T19:53:43.262+00:00]: no sample in it; skipped")
+
+
+@pytest.mark.parametrize("written, field, lacked", [("power.drew", "power.draw", "energy, power and peak_power"),
+                                                    ("memory.usd", "memory.used", "memory_global_vram")])
+def test_a_misspelt_column_is_a_warning_naming_what_the_runs_lack(fixture_logs, tmp_path, written, field, lacked):
+    # A renamed power column was dropped without a word: the run had no energy, and the ingest exited 0 silently.
+    lines = (fixture_logs / "nvidia_smi_two_gpus.csv").read_text().splitlines()
+    lines[0] = lines[0].replace(field, written)
+    log = tmp_path / "smi.csv"
+    log.write_text("\n".join(lines) + "\n")
+    result = load_runs(log)
+    col = lines[0].index(written) + 1
+    assert result.problems[0].render() == (
+        f"warning[unknown-column]: column '{written}' is not one the nvidia-smi reader knows: not read; the runs have "
+        f"no {lacked} (from '{field}')\n"
+        f"  --> {log}:1:{col} (column '{written}')\n"
+        "  |\n"
+        f"1 | {lines[0]}\n"
+        f"  | {' ' * (col - 1)}{'^' * len(written + (' [W]' if field == 'power.draw' else ' [MiB]'))}\n"
+        f"  = help: did you mean '{field}'? nvidia-smi writes it as --query-gpu names it")
+    assert all(written in r.extra["unused_columns"] for r in result.records)
