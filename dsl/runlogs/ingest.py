@@ -201,6 +201,9 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
         if problem.code == "unknown-format":       # here --format names the logs' format: say it directly
             problem.hints = [hint.replace(NAMED_FORMAT_HINT, INGEST_HINT) for hint in problem.hints]
     if side_file:
+        # --meta may name a log's own side file too, whose keys load_runs has checked already: said once, here.
+        result.problems = [p for p in result.problems if not (p.code == "misspelt-side-key" and p.location is not None
+                                                              and _same_file(p.location.file, side_file))]
         result.problems[:0] = misspelt_keys(side, side_file)
         read = [(log, r.format) for log in logs for r in result.records if r.source.startswith(f"{log}:")]
         result.problems.extend(unused_control_keys({side_file: list(dict.fromkeys(read))}))
@@ -230,6 +233,13 @@ def run(logs: list[str], output: str, format: str | None, side_file: str | None,
     if failure is not None:
         raise failure
     return EXIT_SPEC_ERROR if errors else EXIT_OK
+
+
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def summary(logs: list[str], output: str, result, failed: list[Diagnostic]) -> str:

@@ -13,6 +13,7 @@ from ..errors import Diagnostic, Location, PerfError, UsageError, available, did
 from .columns import drop_non_magnitudes
 from .detect import detect_format
 from .metricless import check_metrics
+from .files import read_json
 from .registry import Adapter, formats
 from .records import LoadResult, group_problems, note
 from .side import apply_side, check_side, is_side_file, misspelt_keys, side_files, side_for
@@ -110,6 +111,8 @@ def read_logs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
             loaded.problems.append(_no_run(loaded.problems, path_text))
         result.extend(loaded)
     result.problems.extend(unused_control_keys(uses))  # a side file's window beside no nvidia-smi log: said
+    for side_file in uses:                             # a key spelt like a field, once a file, as --meta's is
+        result.problems.extend(misspelt_keys(read_json(side_file), side_file))
     if warn_given_side:
         result.problems.extend(unused_given_keys(given_side, read))     # ... and one given to the API
         if window is not None:                                          # ... as its window= argument is

@@ -108,6 +108,16 @@ def value_place(text: str | None, file: str, key: str | None) -> tuple[Location,
     return replace(location, detail=f"value of '{key}'"), line
 
 
+def _one_swap(written: str, name: str) -> bool:
+    """Whether `written` is `name` with two neighbouring letters swapped (`modle`, `hardwaer`): near_miss's ratio
+    leaves such a slip out of short names (`modle` against `model`: 0.8)."""
+    if len(written) != len(name) or written == name:
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(written, name)) if a != b]
+    return len(differ) == 2 and differ[1] == differ[0] + 1 and written[differ[0]] == name[differ[1]] \
+        and written[differ[1]] == name[differ[0]]
+
+
 def misspelt_keys(side: dict[str, object], path: str | None) -> list[Diagnostic]:
     """A warning (`misspelt-side-key`) for each key of the side metadata read from `path` that is not a known field
     but a near miss of one (`hardwre`, `n_gpu`): any other name is documented as an identifying field of its own,
@@ -121,7 +131,7 @@ def misspelt_keys(side: dict[str, object], path: str | None) -> list[Diagnostic]
     known = set(IDENTITY_ORDER) | CONTROL_KEYS | {"tp", "pp", "stack", "kv_cache_dtype"}
     found = []
     for key in side:
-        close = [k for k in known if key not in known and near_miss(key, k)]
+        close = [k for k in known if key not in known and (near_miss(key, k) or _one_swap(key, k))]
         if not close:
             continue
         if path is None:                    # load_runs' side=: named as the API takes it (side_unused.py too)

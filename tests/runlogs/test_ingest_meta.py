@@ -135,3 +135,22 @@ def test_misspelt_meta_keys_are_warned_at_ingest_and_at_eval(tmp_path, monkeypat
             "matching several points, is compared with none\n  --> runs.csv:1:7 (column 'hardwre')\n") in err
     assert "  = help: did you mean 'n_gpus'?\n" in err
     assert f"matches {2 * 2} sweep points" in err
+
+
+def test_misspelt_keys_of_the_side_files_beside_the_logs_are_warned_once_each(tmp_path, monkeypatch, capsys):
+    # A LOG.meta.json with 'hardwar' and the folder's perfdsl-meta.json with 'modle' (two letters swapped) were
+    # taken in silence: the output had a 'hardwar' column and exit 0, where --meta warned. Said once a file, also
+    # when --meta names the log's own side file.
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("model,runtime [ms]\nfacebook/opt-1.3b,693.77\n")
+    (tmp_path / "a.csv.meta.json").write_text('{"hardwar": "NVIDIA RTX A5000"}\n')
+    (tmp_path / "perfdsl-meta.json").write_text('{"n_gpus": 1, "modle": "x"}\n')
+    for meta in ([], ["--meta", "a.csv.meta.json"]):
+        assert main(["ingest", "a.csv", "b.csv", *meta, "-o", "runs.csv"]) == 0
+        err = capsys.readouterr().err
+        assert err.count("warning[misspelt-side-key]") == 2, err
+        assert "key 'hardwar' is no field perfdsl knows" in err and "a.csv.meta.json:1:2 (key 'hardwar')" in err
+        assert "key 'modle' is no field perfdsl knows" in err and "perfdsl-meta.json:1:15 (key 'modle')" in err
+        assert "= help: did you mean 'model'?" in err
+        assert err.endswith("0 errors, 2 warnings\n")
