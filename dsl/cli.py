@@ -1491,13 +1491,39 @@ def cmd_explain(args) -> int:
                                "more", hints=["give how many levels of precedents to show, 0 or more (0: the cell "
                                               "alone; e.g. --depth 2), or leave out --depth for 50"]))
     overrides, at = _parse_sets(args.sets), _parse_pairs(args.at, "--at")     # bad usage before the files are read
+    from .runlogs.files import require_logs
+
+    logs = list(args.measured) + list(args.add_measured)
+    require_logs(logs)                              # a log named that is not there: exit 2, whatever the report
     # A report with points = "runs" has the points its runs matched, over the axes their fields make (as eval).
-    program, points, matched = with_runs(load([args.file]), args.report, overrides,
+    loaded = load([args.file])
+    program, points, matched = with_runs(loaded, args.report, overrides,
                                          args.measured or None, args.add_measured, os.path.dirname(args.file))
     text = explain(program, args.cell, args.report, at, args.depth, points, matched)
-    _print_diagnostics(program.load_warnings())     # a misspelt override: the value explained is the inherited one
+    _print_diagnostics(program.load_warnings() + _logs_not_read(loaded, args.report, logs))
     sys.stdout.write(text + "\n")
     return EXIT_OK
+
+
+def _logs_not_read(program, report: str | None, logs: list[str]) -> list:
+    """note[logs-not-read] where explain was given run logs for a report that sweeps its own points (they make the
+    points of a report with points = "runs" only), else []."""
+    from .errors import Diagnostic, UsageError
+    from .matching import points_option
+
+    if not logs or not program.reports:
+        return []
+    try:
+        name = program._pick_report(report)
+    except UsageError:
+        return []
+    if points_option(program, program.blocks[name]) == "runs":
+        return []
+    named = ", ".join(f"'{log}'" for log in logs)
+    return [Diagnostic("logs-not-read", "explain reads --measured and --add-measured for a report with points = \"runs\" "
+                 f"only: report '{name}' sweeps its own points, so {named} {'was' if len(logs) == 1 else 'were'} not "
+                 "read", hints=["leave them out: explain shows the cost model's formulas; eval --measured sets the "
+                                      "runs beside them"], severity="note")]
 
 
 def cmd_ingest(args) -> int:

@@ -338,6 +338,9 @@ _TABLE = [
               "but Program.evaluate reads no run: this is the report's whole sweep as written",
               "perfdsl.evaluate_with_runs(program, report) reads the runs and keeps their points, as `perfdsl eval` "
               "does"),
+    ErrorCode("logs-not-read", "usage", _N, "explain reads --measured and --add-measured for a report with points = "
+              "\"runs\" only: report '{report}' sweeps its own points, so {logs} {was | were} not read",
+              "leave them out: explain shows the cost model's formulas; eval --measured sets the runs beside them"),
     ErrorCode("side-key-unused", "runs", _W, "the side metadata's '{key}' has no effect: it {does}, and the log it "
               "applies to is a {format} log, read whole: {logs}",
               "window, columns and utc_offset are read for nvidia-smi logs only: leave the key out of that side file "

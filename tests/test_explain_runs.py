@@ -180,6 +180,21 @@ def test_a_report_of_sweep_points_is_explained_as_before(work, run):
     assert head(out) == [f"c.runtime = {10 * 2:g} ms", "  at: batch=2"]
 
 
+def test_logs_given_for_a_report_of_sweep_points_are_checked_and_said_to_be_unread(work, run):
+    # explain --measured of a report that sweeps its own points printed the tree and exit 0 without a word, even for
+    # a log that does not exist (eval and plot: no-such-file, exit 2).
+    (work / "sweep.perf").write_text(REPORT.replace('points = "runs"', 'points = "sweep"')
+                                     .replace("batch = 1", "sweep batch = [1, 2]"))
+    code, out, err = run("explain", "sweep.perf", "c.runtime", "--measured", "nosuch.csv")
+    assert (code, out) == (2, "") and err.startswith("error[no-such-file]: cannot read the run log 'nosuch.csv'")
+    code, out, err = run("explain", "sweep.perf", "c.runtime", "--at", "batch=2", "--add-measured", "runs.csv")
+    assert code == 0 and head(out) == [f"c.runtime = {10 * 2:g} ms", "  at: batch=2"]
+    assert err == ("note[logs-not-read]: explain reads --measured and --add-measured for a report with points = "
+                   "\"runs\" only: report 'r' sweeps its own points, so 'runs.csv' was not read\n"
+                   "  = help: leave them out: explain shows the cost model's formulas; eval --measured sets the runs "
+                   "beside them\n\n")
+
+
 # The newcomer's case: Llama-3.1-70B bf16 on A100-80GB is one run, on two GPUs (pp = n_gpus = 2): eval's row has memory
 # 70596 MB; explain took n_gpus as 1 (141.17 GB, pp = 1) and refused --at n_gpus=2.
 ROOT = Path(__file__).resolve().parents[1]
