@@ -24,7 +24,7 @@ from collections import ChainMap
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, did_you_mean, in_override, override_example
+from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, PerfError, did_you_mean, in_override, override_example
 from .overrides import bare_number_help, dimension_help
 from .formula_types import Feed
 from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
@@ -1024,8 +1024,10 @@ def _si_unit_shown(checker: Checker, ctx: ReportContext, item: ir.ShowItem) -> s
 def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
     """A column's `as` label that names an axis of the report (`show serving.tpot as batch`): the output would have
     two columns of one name (the axis's and the shown cell's), and a `where` line or question reading the name would
-    read the axis (shown_names.py: a label is a bare name's last meaning) while the reader means the column."""
+    read the axis (shown_names.py: a label is a bare name's last meaning) while the reader means the column. Under
+    `invalid_points = "mark"`, a label or an axis named as a column the marks add (`valid`, `violates`) too."""
     axes = {coord.name for axis in ctx.axes for coord in axis.coords}
+    _check_names_against_marks(checker, ctx, axes)
     for item in ctx.report.shows:
         if item.label is not None and item.label in axes:
             checker.report("duplicate-show", f"a shown cell is named '{item.label}', like the report's axis "
@@ -1034,6 +1036,35 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
                                   f"and questions read '{item.label}' as the axis"],
                            hints=[f"give the column another name: `as {item.ref.parts[-1]}`"
                                   if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
+
+
+MARK_COLUMNS = ("valid", "violates")      # the columns `invalid_points = "mark"` adds (Result.table)
+
+
+def _check_names_against_marks(checker: Checker, ctx: ReportContext, axes: set[str]) -> None:
+    """Under `invalid_points = "mark"`, a shown cell's label or an axis named `valid` or `violates`: the output would
+    have two columns of that name, and JSON, whose keys are one each, kept only the marks' (the shown values or the
+    axis's were lost without a word)."""
+    from .report_options import option_value
+
+    try:
+        marked = option_value(checker.sources, ctx.report, "invalid_points") == "mark"
+    except PerfError:
+        return                                  # a bad option value: reported by the options' own check
+    if not marked:
+        return
+    path = f"report.{ctx.report.name}"
+    note = 'invalid_points = "mark" adds the columns valid (whether the point meets every constraint) and violates'
+    for item in ctx.report.shows:
+        if item.label in MARK_COLUMNS:
+            checker.report("duplicate-show", f"a shown cell is named '{item.label}', like the column that "
+                           "invalid_points = \"mark\" adds", item.span, path=path, notes=[note],
+                           hints=["give the column another name with `as NAME`"])
+    for name in sorted(axes & set(MARK_COLUMNS)):
+        cell = ctx.report.cells.get(name)
+        checker.report("duplicate-show", f"report '{ctx.report.name}' has an axis '{name}', like the column that "
+                       "invalid_points = \"mark\" adds", cell.span if cell is not None else ctx.report.span,
+                       path=path, notes=[note], hints=["give the axis another name"])
 
 
 def _give_hint(target: str, before: VType, was: str, written: ir.Expr | None) -> str:

@@ -171,7 +171,8 @@ _TABLE = [
     ErrorCode("bad-tuple", "spec", _E, "a tuple is only a point of a zipped sweep",
               "write `sweep (a, b) = [(1, 2), (3, 4)]`"),
     ErrorCode("duplicate-show", "spec", _E, "two shown cells are named '{name}' [in {unit}] | a shown cell is named "
-              "'{name}', like the report's axis '{name}'",
+              "'{name}', like the report's axis '{name}' | a shown cell is named 'valid' | 'violates', like the column "
+              "that invalid_points = \"mark\" adds | report '{report}' has an axis 'valid' | 'violates', like ...",
               "give one another name with `as NAME`, or another unit; an axis is a column of the output already, and "
               "`where` lines and questions read its name as the axis"),
     ErrorCode("nothing-to-show", "spec", _E, "report '{report}' shows no cell",

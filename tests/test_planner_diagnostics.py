@@ -305,6 +305,42 @@ axis
 """)
 
 
+def test_a_column_or_an_axis_named_like_the_marks_columns_is_an_error_under_mark(work, capsys):
+    # Before: no error; the CSV had two columns 'violates', and JSON, one key each, kept the marks' and lost the shown
+    # flags (or the axis 'valid': its rows looked duplicated).
+    head = 'workload w { sweep batch = [1, 2, 4]; require batch <= 2, "batch at most 2" }\n' \
+           "costmodel c { t = workload.batch * 1 ms; ok = workload.batch > 1 }\n"
+    (work / "labels.perf").write_text(head + 'report r {\n    workload = w\n    invalid_points = "mark"\n'
+                                      "    show c.t in ms as valid, c.ok as violates\n}\n")
+    note = '  = note: invalid_points = "mark" adds the columns valid (whether the point meets every constraint) and ' \
+           "violates\n  = in: report.r\n"
+    assert run(["check", "labels.perf"], capsys) == (1, "", f"""\
+error[duplicate-show]: a shown cell is named 'valid', like the column that invalid_points = "mark" adds
+  --> labels.perf:6:10
+  |
+6 |     show c.t in ms as valid, c.ok as violates
+  |          ^^^^^^^^^^^^^^^^^^
+{note}  = help: give the column another name with `as NAME`
+
+error[duplicate-show]: a shown cell is named 'violates', like the column that invalid_points = "mark" adds
+  --> labels.perf:6:30
+  |
+6 |     show c.t in ms as valid, c.ok as violates
+  |                              ^^^^^^^^^^^^^^^^
+{note}  = help: give the column another name with `as NAME`
+
+2 errors
+""")
+    (work / "axis.perf").write_text(head + 'report r {\n    workload = w\n    sweep valid = [1, 2]\n'
+                                    '    invalid_points = "mark"\n    show c.t\n}\n')
+    status, _, err = run(["eval", "axis.perf", "--format", "json"], capsys)
+    assert status == 1 and err.startswith(
+        "error[duplicate-show]: report 'r' has an axis 'valid', like the column that invalid_points = \"mark\" adds\n"
+        "  --> axis.perf:5:11\n")
+    (work / "omit.perf").write_text(head + "report r {\n    workload = w\n    show c.t in ms as valid\n}\n")
+    assert run(["check", "omit.perf"], capsys)[0] == 0          # without the marks, no column of that name
+
+
 # -- which report runs without --report ------------------------------------------------------------------------------
 
 LIBRARY_REPORTS = MODELS + """\
