@@ -756,17 +756,21 @@ class Checker(Sharing):
         (`stack = "vllm"`, meaning the block `vllm`); True when reported (then not also unbound-role)."""
         report = self.ctx.report if self.ctx is not None else None
         cell = report.cells.get(role) if report is not None else None
-        if cell is None or not isinstance(cell.expr, ir.Str) or cell.expr.value not in self.blocks:
+        quoted = cell.expr if cell is not None else None
+        if cell is not None and cell.sweep and isinstance(cell.expr, ir.ListExpr):
+            # A swept role given strings (`--set hardware='"h100_sxm5"'` where the report sweeps hardware): the first.
+            quoted = next((item for item in cell.expr.items if isinstance(item, ir.Str)), None)
+        if quoted is None or not isinstance(quoted, ir.Str) or quoted.value not in self.blocks:
             return False
-        name = cell.expr.value
+        name = quoted.value
         # Given on the command line (`--set stack='"vllm"'`), the fix is written as the command line takes it.
-        file = str(cell.expr.span.file)
+        file = str(quoted.span.file)
         written = f"--set {role}={name}" if file.startswith(COMMAND_LINE) else f"{role} = {name}"
         hint = f"write `{written}` without quotes (the block `{name}` exists)"
         if file.startswith(API_OVERRIDE):        # the API's value is a Python string: no quotes inside it
             hint = f"give the block's bare name: `overrides={{{role!r}: {name!r}}}` (the block `{name}` exists)"
         self.report("quoted-role", f"'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
-                    cell.expr.span, path=report.cell_path(role),
+                    quoted.span, path=report.cell_path(role),
                     hints=[hint])
         return True
 

@@ -74,3 +74,25 @@ def test_a_quoted_stack_on_the_command_line_is_told_the_command_line_fix(capsys)
         "  = help: write `--set stack=vllm` without quotes (the block `vllm` exists)\n"
         "\n"
         "1 error\n")
+
+
+def test_a_swept_role_given_quoted_names_is_the_same_error(capsys):
+    # A report that sweeps hardware, given --set hardware='"h100_sxm5"': the sweep of one string bound no block, and
+    # the error was unbound-role at the cost model's line, exit 1, as if the spec were wrong.
+    from perfdsl.cli import main
+
+    assert check(hardware='sweep hardware = ["h100_sxm5", "h200_sxm"]')[0].splitlines()[:2] == [
+        "error[quoted-role]: 'hardware' is the string \"h100_sxm5\", but a formula reads the role 'hardware'",
+        "  --> q.perf:7:23"]
+    status = main(["eval", str(REPO / "reports/capacity_planning.perf"), "--set", 'hardware="h100_sxm5"'])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "error[quoted-role]: 'hardware' is the string \"h100_sxm5\", but a formula reads the role 'hardware'\n"
+        "  --> --set hardware:1:1\n"
+        "  |\n"
+        "1 | \"h100_sxm5\"\n"
+        "  | ^^^^^^^^^^^\n"
+        "  = in: report.capacity_planning.hardware\n"
+        "  = help: write `--set hardware=h100_sxm5` without quotes (the block `h100_sxm5` exists)\n"
+        "\n"
+        "1 error\n")
