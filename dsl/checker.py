@@ -130,9 +130,16 @@ class Checker(Sharing):
                 self._impure += 1               # the message names the chain from where it was entered
                 chain = self.stack[index:] + [(block.name, name, via)]
                 steps = [f"{b}.{c} at {s.location()}" for b, c, s in chain[1:] if s is not None]
+                span, hints = block.cells[name].span, []
+                given = _given_in_chain(self.blocks, chain)
+                if given is not None:          # made by an override (`--set h.mem_bw="mem_bw * 1.2"`): bad usage there
+                    span, hints = given.expr.span, [
+                        f"an override replaces the formula of '{given.name}', so its value cannot read "
+                        f"'{given.name}' itself, directly or through other cells: give the value (a number with "
+                        "its unit)"]
                 self.report("cycle", "cells depend on each other in a cycle: "
-                            + " -> ".join(f"{b}.{c}" for b, c, _ in chain), block.cells[name].span,
-                            path=block.cell_path(name), notes=["the chain: " + "; ".join(steps)])
+                            + " -> ".join(f"{b}.{c}" for b, c, _ in chain), span,
+                            path=block.cell_path(name), notes=["the chain: " + "; ".join(steps)], hints=hints)
                 return UNKNOWN
         entry = self._recorded(block, name)
         if entry is not None:
@@ -1040,6 +1047,16 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
                                   f"and questions read '{item.label}' as the axis"],
                            hints=[f"give the column another name: `as {item.ref.parts[-1]}`"
                                   if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
+
+
+def _given_in_chain(blocks, chain) -> ir.Cell | None:
+    """The first cell of a cycle's chain ((block, cell, span) steps) whose formula an override gave (`--set`, the
+    API's overrides=), else None."""
+    for block_name, name, _ in chain:
+        cell = blocks[block_name].cells.get(name) if block_name in blocks else None
+        if cell is not None and cell.expr is not None and in_override(str(cell.expr.span.file)):
+            return cell
+    return None
 
 
 MARK_COLUMNS = ("valid", "violates")      # the columns `invalid_points = "mark"` adds (Result.table)

@@ -458,3 +458,21 @@ def test_a_format_that_contradicts_the_suffix_says_what_each_writes(run, fmt, ou
     code, out, err = run("eval", "prog.perf", "--format", fmt, "-o", output)
     assert (code, out, err) == (2, "", f"error[bad-output]: --format {fmt} does not match '{output}'\n"
                                        f"  = help: {hint}\n\n1 error\n")
+
+
+def test_a_set_value_that_reads_the_cell_it_replaces_is_bad_usage_at_the_set(run):
+    # `--set gpu1.peak="peak * 1.2"` (a what-if on a datasheet figure) was error[cycle] at the spec's line, exit 1.
+    status, out, err = run("eval", "prog.perf", "--set", "gpu1.peak=peak * 1.2")
+    assert (status, out) == (2, "")
+    assert err == (
+        "error[cycle]: cells depend on each other in a cycle: gpu1.peak -> gpu1.peak\n"
+        "  --> --set gpu1.peak:1:1\n"
+        "  |\n"
+        "1 | peak * 1.2\n"
+        "  | ^^^^^^^^^^\n"
+        "  = note: the chain: gpu1.peak at --set gpu1.peak:1:1\n"
+        "  = in: hardware.gpu1.peak\n"
+        "  = help: an override replaces the formula of 'peak', so its value cannot read 'peak' itself, directly or "
+        "through other cells: give the value (a number with its unit)\n"
+        "\n"
+        "1 error\n")
