@@ -815,7 +815,8 @@ class Checker(Sharing):
                 operand = operands[0] if result.at == "left" else operands[-1]
                 notes, quoted = quoted_operand_help(operand, self._defining_cell(operand, block))
                 hints += quoted
-            if result.code == "unit-mismatch" and len(operands) == 2:
+            if result.code == "unit-mismatch" and len(operands) == 2 and getattr(expr, "op", None) != "^":
+                # (An exponent is a plain number: `t ^ 0.5` is not `0.5 s`.)
                 bare = self._bare_number_hint(operands, types, block)
                 if bare is not None:            # the caret under the number that lacks its unit (`50`)
                     span, hint = bare

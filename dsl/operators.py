@@ -13,7 +13,7 @@ from typing import Callable
 from . import ir
 from .lazy_numpy import lazy_numpy
 from .limits import MAX_UNIT_POWER
-from .units import DIMENSIONLESS, Dimension
+from .units import DIMENSIONLESS, Dimension, auto_unit, literal_unit
 from .vtypes import BOOL, VType, num
 
 np = lazy_numpy(__name__)
@@ -131,8 +131,18 @@ def _power(types, expr) -> VType | Problem:
         return left
     power = constant_integer(expr.right)
     if power is None:
+        # The power of a plain number instead: the quantity divided by one of its unit (`(t / 1 s) ^ 0.5`).
+        plain = f"({text_of(expr.left)} / 1 {literal_unit(auto_unit(left.dim)[0])}) ^ {text_of(expr.right)}"
+        written = expr.right.value if isinstance(expr.right, ir.Num) and expr.right.unit is None else None
+        if written is not None and float(written).is_integer():       # whole, but past what a dimension takes
+            return Problem("unit-mismatch", f"'{text_of(expr.left)}' has a unit ({left.describe()}), so its exponent "
+                           f"is a whole number of at most {MAX_UNIT_POWER} in size, not {text_of(expr.right)}",
+                           "right", (f"a unit's exponent is at most {MAX_UNIT_POWER} in size (limits.py); the power "
+                                     f"of a plain number has none: {plain}",))
         return Problem("unit-mismatch", f"'{text_of(expr.left)}' has a unit ({left.describe()}), so its exponent "
-                       "must be a whole constant number", "right")
+                       "must be a whole constant number", "right",
+                       ("a quantity with a unit takes a whole exponent written as a number (^ 2, ^ -1); any power "
+                        f"of a plain number: {plain}",))
     return num(left.dim ** power)
 
 

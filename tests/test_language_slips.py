@@ -195,3 +195,18 @@ def test_a_number_before_the_failing_dot_is_no_missing_comma(tmp_path, capsys, m
     status = cli.main(["eval", "spec.perf", "--set", "b=0."])
     err = capsys.readouterr().err
     assert status == 2 and err.startswith("error[syntax]: ") and "internal" not in err
+
+
+def test_an_exponent_of_a_quantity_says_what_it_takes_and_no_unit_is_offered_for_it(tmp_path, capsys, monkeypatch):
+    # `t ^ 100` said the exponent "must be a whole constant number" (100 is one: the limit is 99), and both it and
+    # `b ^ 0.5` were helped with "'0.5' has no unit: write it with one, e.g. `0.5 s`", which makes no exponent.
+    status, err = check(tmp_path, "costmodel c { t = 1 s; b = 2 GB; x = t ^ 100; y = b ^ 0.5; z = (b / 1 B) ^ 0.5 }\n"
+                                  "report r { show c.x, c.y, c.z }\n", capsys, monkeypatch)
+    assert status == 1
+    assert [line for line in err.splitlines() if line.startswith(("error", "  = help"))] == [
+        "error[unit-mismatch]: 't' has a unit (s), so its exponent is a whole number of at most 99 in size, not 100",
+        "  = help: a unit's exponent is at most 99 in size (limits.py); the power of a plain number has none: "
+        "(t / 1 s) ^ 100",
+        "error[unit-mismatch]: 'b' has a unit (byte), so its exponent must be a whole constant number",
+        "  = help: a quantity with a unit takes a whole exponent written as a number (^ 2, ^ -1); any power of a "
+        "plain number: (b / 1 B) ^ 0.5"]
