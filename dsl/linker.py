@@ -394,7 +394,7 @@ class Linker:
             return Unresolved("unbound-role", f"'{dotted}' refers to the role '{head}', which only a report binds",
                               ("evaluate it through a report that binds the role",))
         if head in ROLE_WORDS:
-            candidates = self.role_candidates(dotted.split(".", 1)[1])
+            candidates = self.role_candidates(dotted.split(".", 1)[1], kind=ROLE_KINDS.get(head))
             # The error stands where the role is read (often a bundled cost model): the hint says where the report is,
             # which a check of many files, several defining a `report r`, would otherwise leave to guess.
             span = ctx.report.span
@@ -409,13 +409,14 @@ class Linker:
                           tuple(import_hint(head) + did_you_mean(head, list(ctx.roles) + list(self.blocks))
                                 + [f"roles bound by report '{ctx.report.name}': " + (", ".join(roles) or "none")]))
 
-    def role_candidates(self, cell: str, shown: int = 16) -> str:
+    def role_candidates(self, cell: str, shown: int = 16, kind: str | None = None) -> str:
         """The loaded blocks that could fill a role read as `ROLE.cell`: those of a kind a report binds (not
-        reports, cost models or workloads) that define `cell` and give every cell a value (a base block such as
-        `software stack`, which only declares, cannot fill it), by name; the first `shown`, then how many more.
-        '' where none does."""
+        reports, cost models or workloads; `kind`, where given: the role's own, ROLE_KINDS, as `hardware` takes a
+        hardware block) that define `cell` and give every cell a value (a base block such as `software stack`, which
+        only declares, cannot fill it), by name; the first `shown`, then how many more. '' where none does."""
         names = sorted(name for name, block in self.blocks.items()
                        if block.kind not in ("report", "costmodel", "workload") and cell in block.cells
+                       and (kind is None or block.kind == kind)
                        and all(c.expr is not None for c in block.cells.values()))
         if len(names) > shown:
             return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
