@@ -463,6 +463,16 @@ class _ColumnCells:
         return f'<c r="{self.letter}{r}"{_style_attr(self.style)}{kind}><f>{_escape(formula)}</f><v>{cached}</v></c>'
 
 
+def _bound_formula(column: _ColumnCells, r: str, estimate: str, bound: float | None, estimated: float) -> str:
+    """A live workbook's Estimated low or high: the estimate's cell times the factor that gives `bound` (the spread
+    block's factor at the row: intervals.py), its value cached; empty where there is no bound."""
+    if bound is None:
+        return column.render(r, None)
+    # 15 significant digits, as Excel shows them: the factor as the spread block writes it (0.9189, not the
+    # quotient's 0.9189000000000002); Excel's recalculation may then differ from the cached bound in the last digit.
+    return column.formula(r, f"{estimate}*{bound / estimated:.15g}", bound)
+
+
 def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyles) -> Iterator[str]:
     """One `<row>` element per comparison row, in order, starting at FIRST_DATA_ROW.
 
@@ -485,7 +495,8 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
             compared = None            # estimates only: no Measured, no Error
         metric_cells.append((m.spec.name, f'<c r="{column_letter(m.estimated)}', f'"{e_style}><v>', compared))
         if m.low is not None:
-            bound_cells[m.spec.name] = (_ColumnCells(m.low, styles), _ColumnCells(m.high, styles))
+            bound_cells[m.spec.name] = (_ColumnCells(m.low, styles), _ColumnCells(m.high, styles),
+                                        column_letter(m.estimated))
     source = _ColumnCells(layout.source_column, styles) if layout.source_column else None
     point = _ColumnCells(layout.point_column, styles) if layout.point_column else None
     note = _ColumnCells(layout.note_column, styles) if layout.note_column else None
@@ -515,8 +526,13 @@ def section_rows_xml(layout: SectionLayout, convention: str, styles: ColumnStyle
                     cells += (e_open, r, e_close, repr(estimated), "</v></c>")
             if name in bound_cells:
                 low, high = row.bounds.get(name, (None, None))
-                low_cells, high_cells = bound_cells[name]
-                cells += (low_cells.render(r, as_number(low)), high_cells.render(r, as_number(high)))
+                low_cells, high_cells, estimate_letter = bound_cells[name]
+                if estimated and row.formulas and row.formulas.get(name):
+                    # --live: the bounds are the estimate times the calibration's factors, and move with it
+                    cells += tuple(_bound_formula(bound_column, r, f"{estimate_letter}{r}", as_number(bound), estimated)
+                                   for bound_column, bound in ((low_cells, low), (high_cells, high)))
+                else:
+                    cells += (low_cells.render(r, as_number(low)), high_cells.render(r, as_number(high)))
             if compared is None:
                 continue
             x_open, x_close, x_close_text, pieces = compared[2:]

@@ -268,6 +268,14 @@ def test_changing_an_input_moves_the_estimates_their_error_and_the_summary(seed_
     # The Error of the A5000 row on one GPU (row 3: runtime Measured D, Estimated E, the calibration's low and high
     # F and G, Error H) against its measured 121.46 ms.
     assert cells[("SINGLE GPU", "H3")] == pytest.approx(relative_error(after[0], 121.46), rel=TOLERANCE)
+    # Estimated low and high are the estimate times the calibration's factors: they move with it, to perfdsl's
+    # bounds under the same --set (they were numbers, and kept the old estimate's band).
+    from perfdsl.intervals import estimate_intervals
+
+    low, high = estimate_intervals(changed.result)["runtime [ms]"]
+    assert openpyxl.load_workbook(path)["Single GPU"]["F3"].value.startswith("=E3*")
+    assert (cells[("SINGLE GPU", "F3")], cells[("SINGLE GPU", "G3")]) == (
+        pytest.approx(low[0] * 1e3, rel=TOLERANCE), pytest.approx(high[0] * 1e3, rel=TOLERANCE))
     summary = openpyxl.load_workbook(path)["Summary"]
     assert (summary["A2"].value, summary["B2"].value, summary["G2"].value) == ("Single GPU", "Runtime",
                                                                              '=IF(COUNT(\'Single GPU\'!$H$3:$H$4)=0,"",AVERAGE(\'Single GPU\'!$H$3:$H$4))')
