@@ -298,6 +298,31 @@ def _describe_terminal(name: str) -> str:
     return name
 
 
+# Characters that typography puts where the language has ASCII (a datasheet's minus sign, a product's times sign, a
+# no-break space between a number and its unit): what to write instead.
+LOOK_ALIKES = {
+    "\u2212": "'-' (a minus)", "\u2013": "'-' (a minus)", "\u2014": "'-' (a minus)", "\u2010": "'-' (a minus)",
+    "\u00d7": "'*' (times)", "\u22c5": "'*' (times)", "\u00b7": "'*' (times)", "\u2219": "'*' (times)",
+    "\u00f7": "'/' (divided by)", "\u2215": "'/' (divided by)",
+    "\u00a0": "a plain space", "\u2009": "a plain space", "\u202f": "a plain space", "\u2007": "a plain space",
+    "\u200b": "nothing (it is a zero-width space)", "\ufeff": "nothing (a byte order mark inside the text)",
+    "\u201c": "'\"' (a straight double quote)", "\u201d": "'\"' (a straight double quote)",
+    "\u2018": "'\"' (strings are in straight double quotes)", "\u2019": "'\"' (strings are in straight double quotes)",
+    "\u2264": "'<='", "\u2265": "'>='", "\u2260": "'!='", "\u2248": "'==' or a number",
+}
+
+
+def _named_character(char: str) -> str:
+    """A character as an error names it: quoted, and for one outside ASCII its code point and Unicode name, since a
+    minus sign and '-', or a no-break space and a space, look alike (`'−' (U+2212 MINUS SIGN)`)."""
+    if not char or char.isascii():
+        return repr(char)
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    return f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''})"
+
+
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before: int = 0) -> Diagnostic:
     """The diagnostic of a syntax error in `text` (lines and columns within it; the caller moves them where `text`
     is a block cut from a file, and passes `lines_before`, the lines above it, for the notes that quote a place)."""
@@ -331,7 +356,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
         hints = []
         if char == "'":
             hints.append('strings are written in double quotes: "like this"')
-        return error("syntax", f"unexpected character {char!r}", loc,
+        elif char == '"' and '"' not in _line_of(text, line)[col:]:
+            hints.append("a string is not closed: end it with '\"' on the same line (a string does not run over "
+                         "lines)")
+        elif char in LOOK_ALIKES:
+            hints.append(f"write {LOOK_ALIKES[char]} instead (characters pasted from a datasheet or a word "
+                         "processor look alike but are not the language's)")
+        return error("syntax", f"unexpected character {_named_character(char)}", loc,
                      source_line=_line_of(text, line), hints=hints)
 
     assert isinstance(exc, UnexpectedToken)

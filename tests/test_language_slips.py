@@ -210,3 +210,27 @@ def test_an_exponent_of_a_quantity_says_what_it_takes_and_no_unit_is_offered_for
         "error[unit-mismatch]: 'b' has a unit (byte), so its exponent must be a whole constant number",
         "  = help: a quantity with a unit takes a whole exponent written as a number (^ 2, ^ -1); any power of a "
         "plain number: (b / 1 B) ^ 0.5"]
+
+
+@pytest.mark.parametrize("written, named, instead", [
+    ("t = 2 ms \u2212 1 ms", "'\u2212' (U+2212 MINUS SIGN)", "'-' (a minus)"),
+    ("t = 2 \u00d7 3", "'\u00d7' (U+00D7 MULTIPLICATION SIGN)", "'*' (times)"),
+    ("t = 1\u00a0ms", "'\\xa0' (U+00A0 NO-BREAK SPACE)", "a plain space"),
+    ("t = 2 \u2264 3", "'\u2264' (U+2264 LESS-THAN OR EQUAL TO)", "'<='")])
+def test_a_character_pasted_from_a_datasheet_is_named_with_what_to_write(tmp_path, capsys, monkeypatch, written,
+                                                                        named, instead):
+    # Before: a bare "unexpected character '−'", which looks like the '-' the language takes.
+    status, err = check(tmp_path, f"costmodel c {{ {written} }}\n", capsys, monkeypatch)
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == f"error[syntax]: unexpected character {named}"
+    assert lines[5] == (f"  = help: write {instead} instead (characters pasted from a datasheet or a word processor "
+                        "look alike but are not the language's)")
+
+
+def test_a_string_not_closed_on_its_line_says_so(tmp_path, capsys, monkeypatch):
+    status, err = check(tmp_path, 'hardware g {\n    label = "Acme X1\n}\n', capsys, monkeypatch)
+    assert status == 1
+    assert err.splitlines()[0] == "error[syntax]: unexpected character '\"'"
+    assert "  = help: a string is not closed: end it with '\"' on the same line (a string does not run over lines)" \
+        in err.splitlines()
