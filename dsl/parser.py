@@ -298,6 +298,8 @@ def _describe_terminal(name: str) -> str:
     return name
 
 
+_LEADING_DOT = re.compile(r"\.\d[\d_]*([eE][+-]?\d+)?")      # `.5`, `.25e3`: a number without its leading 0
+
 # Characters that typography puts where the language has ASCII (a datasheet's minus sign, a product's times sign, a
 # no-break space between a number and its unit): what to write instead.
 LOOK_ALIKES = {
@@ -394,7 +396,12 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str, lines_before:
                                                                                token.start_pos)
     unclosed = _unclosed_block(text, token.start_pos)
     question = _question_slip(text, token.start_pos) if slip == "space_in_unit" else None
-    if slip == "missing_value" or empty_value:
+    leading_dot = _LEADING_DOT.match(text, token.start_pos) if str(token) == "." else None
+    if leading_dot is not None and text[:token.start_pos].rstrip()[-1:] in tuple("=+-*/(,[^<>"):
+        # `u = .5`: a number starts with a digit (the '.' was read as a name's dot, and the value looked missing).
+        message = f"unexpected {found}: a number starts with a digit"
+        hints.append(f"write 0{leading_dot.group(0)}")
+    elif slip == "missing_value" or empty_value:
         # `a = }`, or `mem_bw =` ending its line (the next line's name was read as its value): point at the '='.
         eq_pos = empty_value.start() if empty_value else text.rfind("=", 0, token.start_pos)
         line = text.count("\n", 0, eq_pos) + 1

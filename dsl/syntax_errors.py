@@ -205,8 +205,8 @@ def _missing_comma_in_show(text: str, position: int, token: str) -> WrittenSlip 
     item_start = position
     while item_start > 0 and (text[item_start - 1].isalnum() or text[item_start - 1] == "_"):
         item_start -= 1
-    if item_start == position:
-        return None
+    if item_start == position or (item_start > 0 and text[item_start - 1] == "."):
+        return None                        # no name, or one of three parts (`c.t.u`): no comma was left out
     if "\n" in text[item_start:position]:
         return None
     shown = _SHOWN_ITEM.match(text, item_start)

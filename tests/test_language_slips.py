@@ -234,3 +234,18 @@ def test_a_string_not_closed_on_its_line_says_so(tmp_path, capsys, monkeypatch):
     assert err.splitlines()[0] == "error[syntax]: unexpected character '\"'"
     assert "  = help: a string is not closed: end it with '\"' on the same line (a string does not run over lines)" \
         in err.splitlines()
+
+
+def test_a_number_without_its_leading_zero_is_told_to_write_it(tmp_path, capsys, monkeypatch):
+    # `u = .5` said "a cell has no value after '='", with a value right there.
+    status, err = check(tmp_path, "costmodel c { u = .5 }\n", capsys, monkeypatch)
+    assert status == 1
+    assert err.splitlines()[0] == "error[syntax]: unexpected '.': a number starts with a digit"
+    assert "  = help: write 0.5" in err.splitlines()
+
+
+def test_a_shown_name_of_three_parts_is_not_told_a_comma_is_missing(tmp_path, capsys, monkeypatch):
+    # `show c.t.u` was helped with "separate shown cells with ',': `report r { show c., t.u }`".
+    status, err = check(tmp_path, "costmodel c { t = 1 s }\nreport r { show c.t.u }\n", capsys, monkeypatch)
+    assert status == 1
+    assert err.splitlines()[0] == "error[syntax]: unexpected '.'" and "c., t.u" not in err
