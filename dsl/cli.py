@@ -1594,6 +1594,8 @@ def cmd_import_hf(args) -> int:
     from .import_hf import import_hf
     from .output import protect_inputs, write_text_atomically
 
+    if args.output:
+        _import_hf_output(args.output)              # bad usage before the config is read
     text = import_hf(args.path, args.name, args.hf_id)
     if args.output:
         protect_inputs(args.output, [args.path])
@@ -1604,6 +1606,30 @@ def cmd_import_hf(args) -> int:
     return EXIT_OK
 
 
+
+
+IMPORTED_BY = "# Imported by `perfdsl import-hf`"     # the first line of what import_hf writes
+
+
+def _import_hf_output(output: str) -> None:
+    """Raise UsageError (bad-output, exit 2) for an -o of import-hf that is no .perf file, or a file there already
+    that import-hf did not write (a spec of the user's own, which it would replace); one it wrote is replaced."""
+    from .errors import UsageError, error
+
+    if not output.lower().endswith(".perf"):
+        raise UsageError(error("bad-output", f"import-hf writes a .perf model block, not '{output}'",
+                               hints=["name the output FILE.perf, or leave out -o for standard output"]))
+    try:
+        with open(output, encoding="utf-8", errors="replace") as existing:
+            first = existing.readline()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return                                      # none there (a folder: the write says so, as for eval)
+    except OSError:
+        return
+    if not first.startswith(IMPORTED_BY):
+        raise UsageError(error("bad-output", f"refusing to replace '{output}': perfdsl import-hf did not write it",
+                               hints=["choose another file with -o (import-hf replaces only a file it wrote, whose "
+                                      f"first line is '{IMPORTED_BY} ...'), or remove it first"]))
 
 
 def cmd_errors(args) -> int:

@@ -552,7 +552,8 @@ _TABLE = [
               "| {the system's reason} | cannot replace '{output}': {reason} | cannot write the standard output: "
               "{reason} | {option} evaluates the sweep of report '{report}' ({count} points) in chunks, and a workbook is "
               "written from one whole evaluation, not from rows streamed chunk by chunk | `perfdsl {command}` writes a file, "
-              "not standard output (-o -)",
+              "not standard output (-o -) | import-hf writes a .perf model block, not '{output}' | refusing to replace "
+              "'{output}': perfdsl import-hf did not write it",
               "use .csv, .json, .jsonl, .txt, .xlsx or .parquet, or give --format (a text format: .xlsx and "
               ".parquet take none; where -o's suffix names another format, drop --format or change the suffix; "
               "ingest writes .csv or .jsonl, its --format names the logs' format); rows of a sweep "

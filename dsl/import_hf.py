@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import Location, PerfError, UsageError, error
+from .errors import Location, PerfError, UsageError, byte_position, error
 from .json_spans import ObjectSpans, object_spans, place
 
 Cell = tuple[str, str, str]           # (cell, value text, the config key it comes from)
@@ -415,6 +415,12 @@ def _common_cells(model_type: str, family: Family, cfg: Config) -> list[Cell]:
         kv_heads = cfg.int("num_key_value_heads", heads if kv_default is None else kv_default,
                            "transformers' default, num_attention_heads" if kv_default is None else None,
                            null=heads, null_said="num_attention_heads")
+        if heads % kv_heads:        # the family's own `require`: refused here, where the value is, not at check
+            raise PerfError(cfg._error("num_key_value_heads", f"'{cfg.prefix}num_key_value_heads' in "
+                                       f"'{cfg.path}' is {kv_heads}, which does not divide "
+                                       f"num_attention_heads ({heads})", hints=[
+                                           "grouped-query attention shares each KV head among a whole number of "
+                                           "query heads: give the value the checkpoint has"]))
         cells.append(("kv_heads", str(kv_heads), cfg.cite("num_key_value_heads")))
         cells.append(("ffn", str(cfg.int("intermediate_size")), "intermediate_size"))
     cells.append(("vocab", str(cfg.int("vocab_size")), "vocab_size"))
@@ -462,11 +468,21 @@ _JSON_HINT = "give a Hugging Face config.json (a JSON object with model_type, hi
 
 
 def _read_text(config_file: Path) -> str:
+    """The config's text: UTF-8, a byte order mark before it dropped (as a .perf file's is). Raises PerfError
+    (bad-config) for a file that cannot be read, or that is not UTF-8, located at the first byte that is not."""
     try:
-        return config_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PerfError(error("bad-config", f"cannot read '{config_file}': {getattr(exc, 'strerror', None) or exc}",
+        data = config_file.read_bytes()
+    except OSError as exc:
+        raise PerfError(error("bad-config", f"cannot read '{config_file}': {exc.strerror or exc}",
                               Location(str(config_file)), hints=[_JSON_HINT])) from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line, col, text = byte_position(data, exc.start)
+        raise PerfError(error("bad-config", f"'{config_file}' is not UTF-8 text: cannot read byte {exc.start} "
+                              f"(0x{data[exc.start]:02x})", Location(str(config_file), line, col, col + 1),
+                              source_line=text, hints=["save the config as UTF-8 (Hugging Face writes it so)"])) \
+            from None
 
 
 def _read_json(config_file: Path, text: str) -> dict:

@@ -322,3 +322,53 @@ def test_json_spans_locate_the_last_mention_of_a_key_and_inner_objects():
     inner = spans.inner["b"].keys["c"]
     assert text[inner.value_start:inner.value_end] == "[1, 2]"
     assert object_spans("[1]") is None and object_spans("{}").keys == {}
+
+
+def test_kv_heads_that_do_not_divide_the_heads_are_refused_at_the_value(tmp_path):
+    # Written with exit 0 before, and the block then failed `check` (the family's require: heads a whole multiple
+    # of kv_heads), away from the config.
+    text = LLAMA.replace('"num_attention_heads": 48,', '"num_attention_heads": 48,\n  "num_key_value_heads": 5,')
+    assert _refused(tmp_path, text) == (
+        "error[bad-config]: 'num_key_value_heads' in 'config.json' is 5, which does not divide num_attention_heads "
+        "(48)\n"
+        "  --> config.json:7:26\n"
+        "  |\n"
+        '7 |   "num_key_value_heads": 5,\n'
+        "  |                          ^\n"
+        "  = help: grouped-query attention shares each KV head among a whole number of query heads: give the value "
+        "the checkpoint has")
+
+
+def test_a_config_with_a_byte_order_mark_is_read_and_one_not_in_utf8_is_located(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_bytes(b"\xef\xbb\xbf" + LLAMA.encode())
+    assert "model big_llama extends llama_family {" in import_hf(str(config))
+    latin = LLAMA.replace("me/big-llama", "me/caf\u00e9").encode("latin-1")
+    config.write_bytes(latin)
+    with pytest.raises(PerfError) as caught:
+        import_hf(str(config))
+    column = len('  "_name_or_path": "me/caf') + 1              # the é, on line 2, after "{\n"
+    assert str(caught.value).replace(str(config), "config.json").splitlines()[:2] == [
+        f"error[bad-config]: 'config.json' is not UTF-8 text: cannot read byte {2 + column - 1} (0xe9)",
+        f"  --> config.json:2:{column}"]
+
+
+def test_the_output_is_a_perf_file_and_one_import_hf_did_not_write_is_not_replaced(tmp_path, capsys):
+    from perfdsl.cli import main
+
+    config = tmp_path / "config.json"
+    config.write_text(LLAMA)
+    mine = tmp_path / "mine.perf"
+    mine.write_text("hardware acme { mem_bw = 4 TB/s }\n")
+    assert main(["import-hf", str(config), "-o", str(mine)]) == 2
+    assert mine.read_text() == "hardware acme { mem_bw = 4 TB/s }\n"
+    assert capsys.readouterr().err == (
+        f"error[bad-output]: refusing to replace '{mine}': perfdsl import-hf did not write it\n"
+        "  = help: choose another file with -o (import-hf replaces only a file it wrote, whose first line is "
+        "'# Imported by `perfdsl import-hf` ...'), or remove it first\n\n1 error\n")
+    assert main(["import-hf", str(config), "-o", str(tmp_path / "model.csv")]) == 2
+    assert "import-hf writes a .perf model block, not" in capsys.readouterr().err
+    written = tmp_path / "model.perf"
+    for _ in range(2):                               # written, then replaced: it wrote it
+        assert main(["import-hf", str(config), "-o", str(written)]) == 0
+    assert written.read_text() == import_hf(str(config))
