@@ -82,14 +82,18 @@ def _number_wanted(base: "Program | None", diag: Diagnostic) -> Diagnostic:
     expr = cell.expr
     literals = expr.items if isinstance(expr, ir.ListExpr) else [expr.start] if isinstance(expr, ir.RangeExpr) \
         else [expr] if expr is not None else []
+    target = loc.file[len(COMMAND_LINE):] if loc.file.startswith(COMMAND_LINE) else \
+        loc.file[len(API_OVERRIDE) + 1:-2]
+    if literals and all(isinstance(item, ir.Bool) for item in literals):     # a flag: `--set use_cache=yes`
+        shown = f"--set {target}=true" if loc.file.startswith(COMMAND_LINE) else f"overrides={{{target!r}: True}}"
+        hints = [hint for hint in diag.hints if not hint.startswith("available:")]
+        return replace(diag, hints=[f"'{target}' takes true or false, not a name: e.g. {shown}", *hints])
     if cell.declared_dim is not None:
         dim = Dimension(cell.declared_dim)
     elif literals and all(isinstance(item, ir.Num) for item in literals):
         dim = Dimension(literals[0].dim)
     else:
         return diag
-    target = loc.file[len(COMMAND_LINE):] if loc.file.startswith(COMMAND_LINE) else \
-        loc.file[len(API_OVERRIDE) + 1:-2]
     hertz = written_in_hertz(cell.declared) or any(isinstance(item, ir.Num) and written_in_hertz(item.unit)
                                                    for item in literals)      # a clock: Hz, else 1/s
     if dim.is_dimensionless:

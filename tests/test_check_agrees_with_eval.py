@@ -256,6 +256,22 @@ error[unknown-name]: unknown name 'abc' in workload 'deployment_grid'
 """)
 
 
+def test_a_flag_set_to_a_word_on_the_command_line_asks_for_true_or_false(work, capsys):
+    # Before: "= help: available: act_bytes, allreduce_latency, ..." (the workload's cells), for `yes`.
+    report = str(REPO / "reports" / "seed_benchmark.perf")
+    assert run(["eval", report, "--set", "inference.use_cache=yes"], capsys) == (2, """\
+error[unknown-name]: unknown name 'yes' in workload 'seed_step'
+  --> --set inference.use_cache:1:1
+  |
+1 | yes
+  | ^^^
+  = in: workload.seed_step.use_cache
+  = help: 'inference.use_cache' takes true or false, not a name: e.g. --set inference.use_cache=true
+
+1 error
+""")
+
+
 def test_a_unit_cell_set_to_a_name_on_the_command_line_asks_for_a_quantity(work, capsys):
     report = str(REPO / "reports" / "example.perf")
     assert run(["eval", report, "--set", "rtx_a5000.mem_bw=abc"], capsys) == (2, """\
