@@ -239,6 +239,34 @@ def _per_second(name: str) -> str | None:
     return None
 
 
+# Units spelled out in words (`gigabyte`, `terabytes`, `milliseconds`): the prefix and the unit as symbols.
+_PREFIX_WORDS = {"kilo": "k", "mega": "M", "giga": "G", "tera": "T", "peta": "P", "exa": "E", "milli": "m",
+                 "micro": "u", "nano": "n", "pico": "p", "kibi": "Ki", "mebi": "Mi", "gibi": "Gi", "tebi": "Ti",
+                 "pebi": "Pi", "": ""}
+_UNIT_WORDS = {"byte": "B", "bit": "bit", "second": "s", "sec": "s", "watt": "W", "joule": "J", "hertz": "Hz",
+               "flop": "FLOP", "flops": "FLOP/s", "watthour": "Wh"}
+
+
+def _spelled_out(name: str) -> str | None:
+    """'gigabyte' -> 'GB', 'Milliseconds' -> 'ms', 'teraflops' -> 'TFLOP/s': a unit written out in words, as its
+    symbols; None where `name` is no such spelling (or its symbols are no unit)."""
+    lower = name.lower()
+    for prefix, symbol in _PREFIX_WORDS.items():
+        if not lower.startswith(prefix):
+            continue
+        rest = lower[len(prefix):]
+        unit = _UNIT_WORDS.get(rest) or (_UNIT_WORDS.get(rest[:-1]) if rest.endswith("s") else None)
+        if unit is None or (not prefix and rest in ("flop", "flops")):
+            continue
+        candidate = symbol + unit
+        try:
+            parse_unit(candidate)
+        except UnitError:
+            continue
+        return candidate
+    return None
+
+
 def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
     """'did you mean ...?' for the unknown unit name `name`: a rate written with 'ps' ('TBps': 'TB/s') alone, else
     the closest known names (one that differs only in case first: 'Gib': 'GiB', 'S': 's'); each
@@ -246,9 +274,9 @@ def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
     'GB/s'."""
     from .errors import suggest
 
-    rate = _per_second(name)
-    # A rate is what was meant ('Tops' or 'ps' beside it would mislead); else suggest() puts a name differing only
-    # in case first ('Gib': 'GiB', 'S': 's').
+    rate = _per_second(name) or _spelled_out(name)
+    # A rate, or a unit spelled out, is what was meant ('Tops' or 'ps' beside it would mislead; 'gigabyte' is no
+    # slip of 'Tibyte'); else suggest() puts a name differing only in case first ('Gib': 'GiB', 'S': 's').
     close = [rate] if rate else suggest(name, UNIT_TABLE.keys())
     if close:
         text, start, end = written if written is not None else (name, 0, len(name))
@@ -275,7 +303,7 @@ def unit_hint_for(text: str, dim: Dimension) -> str | None:
     override): the closest units of that dimension ('TBs' for byte/s: 'TB/s'), or None where none is close."""
     from .errors import suggest
 
-    rate = _per_second(text)
+    rate = _per_second(text) or _spelled_out(text)
     known = units_of(dim)
     same = [name for name in known if name.lower() == text.lower()][:1]     # 'GB/S': 'GB/s' alone
     if rate is not None and parse_unit(rate).dim == dim:

@@ -300,6 +300,10 @@ def test_auto_units_parse_back_to_their_scale():
     ("Gbps", "did you mean 'Gbit/s'?"),
     ("GB/S", "did you mean 'GB/s'?"),               # the whole unit, its case mended
     ("Gib", "did you mean 'GiB' or 'Gibit' or 'Gibyte'?"),   # case-only differences first
+    ("gigabyte", "did you mean 'GB'?"),             # spelled out in words: its symbols (it offered 'Tibyte' ...)
+    ("Milliseconds", "did you mean 'ms'?"),
+    ("teraflops", "did you mean 'TFLOP/s'?"),
+    ("gibibytes/s", "did you mean 'GiB/s'?"),
 ])
 def test_unknown_unit_hints_mend_rates_and_case(text, hint):
     with pytest.raises(UnitError) as info:
