@@ -213,10 +213,12 @@ class Explainer:
         target = self.checker.link.target(ref.parts, block)
         return self.checker.link.block_at(target, self.fix), target.cell
 
-    def node(self, label: str, block: Block, name: str, depth: int, max_depth: int) -> ExplainNode:
-        """The ExplainNode of cell `name` of `block` with its value at the chosen point, and its precedents expanded to
-        `max_depth` levels below the root (`depth` is this node's level); a cell already expanded is marked `repeated`
-        and not expanded again. Errors of evaluation propagate."""
+    def node(self, label: str, block: Block, name: str, depth: int, max_depth: int,
+             unit: str | None = None) -> ExplainNode:
+        """The ExplainNode of cell `name` of `block` with its value at the chosen point (in `unit` where given: the
+        unit the report shows it in), and its precedents expanded to `max_depth` levels below the root (`depth` is
+        this node's level); a cell already expanded is marked `repeated` and not expanded again. Errors of
+        evaluation propagate."""
         cell = block.cells[name]
         owner = block.owner.get(name, block.name)
         value = self.evaluator.run(lambda: self.evaluator.cell(block, name, self.fix))
@@ -224,7 +226,7 @@ class Explainer:
         checker = self.checker
         hertz = cell_in_hertz(block.name, name, checker.blocks, checker.link, checker.types)     # a clock: Hz
         node = ExplainNode(label=label, block=block.name, cell=name, kind=block.kind,
-                           formula=_formula(cell), value=_value_text(value, vtype, hertz),
+                           formula=_formula(cell), value=_value_text(value, vtype, hertz, unit),
                            location=str(cell.span.location()), inherited_from=owner if owner != block.name else None,
                            comment=self.program.sources.cell_comment(cell),
                            provisional=marked_reason(self.program.sources, cell))
@@ -287,9 +289,10 @@ def _formula(cell: ir.Cell) -> str:
     return " ".join(cell.text.split())
 
 
-def _value_text(value: np.ndarray, vtype, hertz: bool = False) -> str:
+def _value_text(value: np.ndarray, vtype, hertz: bool = False, unit: str | None = None) -> str:
     """The value at the explained point in words, a number in a readable unit (`hertz`: a clock, in Hz; a count per
-    second in 1/s: units.auto_unit)."""
+    second in 1/s: units.auto_unit), or in `unit` where given (the unit the report shows the cell in) and of its
+    dimension."""
     scalar = np.asarray(value).reshape(-1)[0]
     if isinstance(scalar, (bool, np.bool_)):
         return "true" if scalar else "false"
@@ -299,8 +302,23 @@ def _value_text(value: np.ndarray, vtype, hertz: bool = False) -> str:
     number = float(scalar)
     if dim is None or dim == DIMENSIONLESS:
         return format_number(number)
+    if unit is not None:
+        try:
+            shown = parse_unit(unit)
+        except UnitError:
+            shown = None
+        if shown is not None and shown.dim == dim:
+            return f"{format_number(number / shown.scale)} {unit}"
     unit, scale = auto_unit(dim, number, hertz)
     return f"{format_number(number / scale)} {unit}"
+
+
+def _shown_unit(report: Block, asked: str, cell: str) -> str | None:
+    """The unit the report shows the explained cell in (`show memory.weights in GiB as weights`: GiB, asked as
+    `weights` or `memory.weights`), so that explain gives the number the report's output has; None where it is
+    shown in no unit it names, or in two."""
+    units = {item.unit for item in report.shows if item.unit and (item.name == asked or item.ref.dotted == cell)}
+    return units.pop() if len(units) == 1 else None
 
 
 def render_tree(root: ExplainNode, point: str, defaulted: list[str], left_out: list[str] = (), note: str = "",
@@ -421,7 +439,7 @@ def explain(program, cell: str, report: str | None, at: dict[str, str], max_dept
         f"{cell} -> {block.name}.{name}" if len(parts) == 2 else f"{block.name}.{name}")
     if asked != cell:
         label = f"{asked}: {label}"
-    root = explainer.node(label, block, name, 0, max_depth)
+    root = explainer.node(label, block, name, 0, max_depth, _shown_unit(ctx.report, asked, cell))
     axes = explainer.axes_of(ref, block, name)
     names = {axis.name for axis in ctx.axes if axis.index in axes}
     note = ""

@@ -216,7 +216,7 @@ def test_published_optimum_70b_on_a100_is_the_two_gpu_run(run, capsys):
                ["--at", "n_gpus=2"]):
         code, out, _ = run("explain", report, "memory.peak", *logs, *at, "--depth", "0")
         assert code == 0
-        assert head(out) == [f"memory.peak = {memory_mb / 1000:g} GB",
+        assert head(out) == [f"memory.peak = {memory_mb} MB",       # in MB, as the report shows it
                              "  at: model=llama3_1_70b_instruct, hardware=a100_80gb_sxm4*, precision=bf16, n_gpus=2 "
                              "(*: the value does not depend on hardware)"]
     code, out, _ = run("explain", report, "workload.pp", *logs, "--at", "n_gpus=2")
@@ -247,3 +247,17 @@ def test_a_where_says_how_many_of_the_runs_points_it_keeps(work, run):
         "n_gpus=1, seq_len=256",
         "  = help: the report has points = \"runs\": its points are those its runs matched that it keeps: batch=1, "
         "n_gpus=1, seq_len=128; batch=4, n_gpus=2, seq_len=128"]
+
+
+def test_a_shown_cell_is_explained_in_the_unit_the_report_shows_it_in(work, run):
+    # `show c.m in MiB as m`: explain gave 2.5 GB (its own readable unit) where the output has 2384.19 MiB.
+    from perfdsl.render import format_number
+
+    (work / "units.perf").write_text("costmodel c { m = 2.5 GB; k = 2 * m }\n"
+                                     "report r { show c.m in MiB as m, c.k }\n")
+    mib = format_number(2.5e9 / 2**20)
+    for asked in ("m", "c.m"):
+        code, out, _ = run("explain", "units.perf", asked)
+        assert code == 0 and out.splitlines()[0].endswith(f"c.m = {mib} MiB"), out
+    code, out, _ = run("explain", "units.perf", "c.k")         # shown without a unit: its readable one
+    assert out.splitlines()[0] == "c.k = 5 GB"
