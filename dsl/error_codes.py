@@ -292,6 +292,9 @@ _TABLE = [
     ErrorCode("unknown-column", "runs", _W, "column '{column}' is not one the {Zeus | nvidia-smi} reader knows: not read[; the runs "
               "have no {metric} (from '{expected}')]", "did you mean '{expected}'? rename the column where its values "
               "are in the unit the reader reads"),
+    ErrorCode("unknown-key", "runs", _W, "key '{key}' is not one the vLLM reader knows: not read; the run has no "
+              "{metric} (from '{expected}')", "did you mean '{expected}'? a key spelt like one the reader reads is "
+              "said; vLLM's other keys are not"),
     ErrorCode("missing-column", "runs", _W, "the header has no column '{column}': the runs have no {field} (from "
               "'{column}')", "the runs are read without it; a log of the tool has it"),
     ErrorCode("unused-column", "runs", _N, "column '{column}' is not read: {why}", "nothing to do: said so that no "

@@ -34,7 +34,7 @@ import math
 import re
 from pathlib import Path
 
-from ..errors import Location, PerfError
+from ..errors import Location, PerfError, near_miss
 from .files import load_json_text, physical_lines, read_json, read_text, require_object
 from .records import LoadResult, RunRecord, file_error, int_identity, is_number, measure, warning
 from .registry import Adapter, register
@@ -47,6 +47,8 @@ _SERVE_SCALARS = {  # key -> (metric, unit)
     "duration": ("run_duration", "s"),        # the whole benchmark, all its requests
     "request_throughput": ("request_throughput", "request/s"),
     "request_goodput": ("request_goodput", "request/s"),
+    # vLLM's benchmark_serving.py wrote the key with a colon in some versions (null where no goodput was asked for).
+    "request_goodput:": ("request_goodput", "request/s"),
     # vLLM's own names: generated tokens/s, and prompt + generated tokens/s. Never the bare `throughput`, which a
     # report may show for either (capacity_planning.perf showed prompt + generated as `throughput`).
     "output_throughput": ("output_throughput", "token/s"),
@@ -162,8 +164,39 @@ def serve_record(path_text: str, document: dict, where: str) -> tuple[RunRecord,
             identity["request_rate"] = value
         else:
             extra[key] = value
+    problems += misspelt_serve_keys(path_text, document, extra, prefix)
     record = RunRecord(identity, dict(sorted(metrics.items())), f"{path_text}:{where}", extra, "vllm-serve")
     return record, problems
+
+
+_STAT_PREFIX = re.compile(r"^(?P<stat>mean|median|std|p\d+(?:\.\d+)?)_(?P<rest>.+)$")
+
+
+def misspelt_serve_keys(path: str, document: dict, unread: dict, prefix: str) -> list:
+    """A warning (unknown-key) for each key the reader left unread that is spelt like one it reads and the result
+    lacks (`mean_tpot_msec` for mean_tpot_ms, `output_througput`): the run would be compared without that figure, in
+    silence. Keys of other names (date, backend, ttfts, ...) are vLLM's own and not said."""
+    found = []
+    for key, value in unread.items():
+        if value is None:                   # null: no figure lost
+            continue
+        stat = _STAT_PREFIX.match(key)
+        if stat is not None:
+            candidates = [f"{stat.group('stat')}_{name}{unit}" for name in _SERVE_NAMES for unit in ("_ms", "")]
+        else:
+            candidates = list(_SERVE_SCALARS)
+        close = [name for name in candidates if name not in document and near_miss(key, name)]
+        if not close:
+            continue
+        meant = close[0]
+        match = _SERVE_STAT.match(meant)
+        metric = (_SERVE_NAMES[match.group("name")] + ("" if match.group("stat") == "mean"
+                                                        else f"_{match.group('stat').replace('.', '_')}")
+                  if match else _SERVE_SCALARS[meant][0])
+        found.append(warning("unknown-key", f"key '{key}' is not one the vLLM reader knows: not read; the run has no "
+                             f"{metric} (from '{meant}')", Location(path, detail=f"{prefix}key '{key}'"),
+                             hints=[f"did you mean '{meant}'? vLLM's bench serve writes it so"]))
+    return found
 
 
 def refuse_if_nothing_completed(path: str, document: dict) -> None:

@@ -140,3 +140,29 @@ def test_mean_and_median_logs_do_not_share_a_column(shared_logs, tmp_path):
     assert "ttft" not in glm                                                  # NA: no mean in the log
     assert glm["ttft_median"].value == pytest.approx(0.26499967742711306)
     assert "e2e_latency" not in glm and glm["e2e_latency_median"].value == pytest.approx(3.0225854497402906)
+
+
+def test_a_key_spelt_like_one_the_reader_reads_is_a_warning_naming_what_the_run_lacks(tmp_path):
+    # `mean_tpot_msec` for mean_tpot_ms was kept as an unread extra in silence: the run had no tpot to compare.
+    log = tmp_path / "serve.json"
+    log.write_text(json.dumps({"model_id": "org/m", "completed": 5, "duration": 10.0, "mean_ttft_ms": 120.0,
+                               "mean_tpot_msec": 20.0, "output_througput": 50.0, "request_goodput:": None,
+                               "backend": "vllm"}))
+    result = load_runs(log)
+    (run,) = result.records
+    assert "tpot" not in run.metrics and "output_throughput" not in run.metrics and run.metrics["ttft"]
+    assert [p.render() for p in result.problems] == [
+        "warning[unknown-key]: key 'mean_tpot_msec' is not one the vLLM reader knows: not read; the run has no tpot "
+        f"(from 'mean_tpot_ms')\n  --> {log} (key 'mean_tpot_msec')\n"
+        "  = help: did you mean 'mean_tpot_ms'? vLLM's bench serve writes it so",
+        "warning[unknown-key]: key 'output_througput' is not one the vLLM reader knows: not read; the run has no "
+        f"output_throughput (from 'output_throughput')\n  --> {log} (key 'output_througput')\n"
+        "  = help: did you mean 'output_throughput'? vLLM's bench serve writes it so"]
+
+
+def test_request_goodput_with_vllms_colon_is_read(tmp_path):
+    log = tmp_path / "serve.json"
+    log.write_text(json.dumps({"model_id": "org/m", "completed": 5, "duration": 10.0, "mean_ttft_ms": 120.0,
+                               "request_goodput:": 0.4}))
+    (run,) = load_runs(log).records
+    assert run.metrics["request_goodput"].value == 0.4
