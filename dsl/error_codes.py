@@ -57,7 +57,8 @@ _TABLE = [
               "of range: its size in SI units is not a float", "a unit's exponent is at most 99 in size (limits.py)"),
     ErrorCode("number-too-large", "syntax", _E, "'{number}' is too large for a number (the largest is about 1.8e308 "
               "in SI units)", "write the number in a larger unit, or check it for a slip"),
-    ErrorCode("no-such-import", "syntax", _E, "cannot find the imported file '{path}'",
+    ErrorCode("no-such-import", "syntax", _E, "cannot find the imported file '{path}' | cannot import '{path}': it "
+              "is a folder",
               f"imports are looked up {IMPORT_ORDER}; the help names the closest bundled file"),
     ErrorCode("unreadable-file", "syntax", _E, "cannot read '{file}': {reason} | byte {byte} is not UTF-8 text",
               "save the file as UTF-8; the caret marks the first byte that is not"),

@@ -244,11 +244,19 @@ def _missing_import(imp: ir.Import, lines: list[str], importer: Path | None) -> 
     close, else the closest bundled files."""
     source = lines[imp.span.line - 1].removesuffix("\r") if imp.span.line <= len(lines) else None
     shown = imp.path if len(imp.path) <= 80 else imp.path[:77] + "..."
-    bundled = [f"{path.parent.name}/{path.name}" for path in library_files()]
+    folder = next((candidate for candidate in _candidates(imp.path, importer) if _is_dir(candidate)), None)
+    if folder is not None:                      # `import "models"`: a folder is no file to import
+        return error("no-such-import", f"cannot import '{shown}': it is a folder", imp.span.location(),
+                     source_line=source, hints=[f"an import names one .perf file, e.g. `import \"{imp.path.rstrip('/')}"
+                                                f"/NAME.perf\"`; each file imports what it reads"])
+    suffixed = f"{imp.path}.perf"
+    if not imp.path.endswith(".perf") and resolve_import(suffixed, importer) is not None:
+        hints = [f"did you mean '{suffixed}'? an import names the file with its .perf suffix"]
+    else:
+        bundled = [f"{path.parent.name}/{path.name}" for path in library_files()]
+        hints = _nearby_guesses(imp.path, importer) or did_you_mean(imp.path, bundled)
     return error("no-such-import", f"cannot find the imported file '{shown}'", imp.span.location(),
-                 source_line=source,
-                 hints=(_nearby_guesses(imp.path, importer) or did_you_mean(imp.path, bundled))
-                 + [f"imports are looked up {IMPORT_ORDER}"])
+                 source_line=source, hints=hints + [f"imports are looked up {IMPORT_ORDER}"])
 
 
 # The most .perf files of one folder that a missing import's hint compares with (on the path of an error only).

@@ -139,6 +139,25 @@ def test_check_missing_file_names_where_imports_are_looked_up(work, run):
         "(models/, hardware/, software/, costmodels/)\n\n1 error\n")
 
 
+def test_an_import_of_a_folder_or_without_the_suffix_says_so(work, run):
+    # `import "sub"` (a folder) said "cannot find the imported file"; `import "gpu"` beside gpu.perf had no hint.
+    (work / "sub").mkdir()
+    (work / "gpu.perf").write_text("hardware g { mem_bw = 1 TB/s }\n")
+    (work / "a.perf").write_text('import "sub"\nimport "gpu"\n')
+    code, _, err = run("check", "a.perf")
+    assert code == 1
+    assert err == (
+        "error[no-such-import]: cannot import 'sub': it is a folder\n"
+        "  --> a.perf:1:8\n  |\n1 | import \"sub\"\n  |        ^^^^^\n"
+        "  = help: an import names one .perf file, e.g. `import \"sub/NAME.perf\"`; each file imports what it reads\n"
+        "\n"
+        "error[no-such-import]: cannot find the imported file 'gpu'\n"
+        "  --> a.perf:2:8\n  |\n2 | import \"gpu\"\n  |        ^^^^^\n"
+        "  = help: did you mean 'gpu.perf'? an import names the file with its .perf suffix\n"
+        "  = help: imports are looked up relative to the importing file, then the working folder, then the bundled "
+        "libraries (models/, hardware/, software/, costmodels/)\n\n2 errors\n")
+
+
 def test_a_report_name_given_as_a_file_is_told_to_use_report(work, run):
     """`perfdsl eval plan.perf plan` (a newcomer's slip: the report's name after its file): the name reads as no
     file; a help line after the path's says how a report is chosen."""
