@@ -338,6 +338,8 @@ _TABLE = [
               "by it, in LOG.meta.json, --meta or load_runs(side=...) (`perfdsl ingest --help` lists the keys)"),
     ErrorCode("side-override", "runs", _N, "'{key}' is {value} in the log; the side metadata gives {other}, which is "
               "used", "remove the key from the side metadata to keep the log's value"),
+    ErrorCode("log-named-twice", "runs", _N, "the log '{path}' is named twice[ (as '{other}')]: read once",
+              "nothing to do: a file's runs are read once, however many times it is named"),
     ErrorCode("side-file", "runs", _N, "side metadata, not a log: read with the logs beside it", ""),
     ErrorCode("runs-not-read", "runs", _W, "report '{report}' takes its points from the runs (points = \"runs\"), "
               "but Program.evaluate reads no run: this is the report's whole sweep as written",

@@ -4,7 +4,7 @@ collects their problems."""
 from __future__ import annotations
 
 import math
-
+import os
 from os import PathLike
 from pathlib import Path
 from typing import Iterable
@@ -77,6 +77,8 @@ def read_logs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
     given_side = check_side(side, "side metadata") if side is not None else {}
     window = check_window(window)
     result = LoadResult()
+    paths, twice = _read_once(list(paths))
+    result.problems.extend(twice)
     uses: dict[str, list[tuple[str, str]]] = {}       # side file -> the (log, format) it applied to
     read: list[tuple[str, str]] = []                  # every log read, and its format: `side` applied to them
     for path in paths:
@@ -119,6 +121,26 @@ def read_logs(paths: str | PathLike | Iterable[str | PathLike], format: str | No
             result.problems.extend(window_unused([log for log, _ in read], result.records, "window="))
         result.problems[:0] = misspelt_keys(given_side, None)           # first, as ingest --meta's are
     return result
+
+
+def _read_once(paths: list) -> tuple[list, list[Diagnostic]]:
+    """`paths` with a file named again (the same path, another spelling of it, a link to it) left out, and a note
+    (log-named-twice) for each: read twice, every run of it was a repeat of itself (ingest wrote them twice, eval
+    took them for repeated runs)."""
+    kept, seen, notes = [], {}, []
+    for path in paths:
+        try:
+            key = os.path.realpath(path)
+        except (OSError, ValueError):
+            key = str(path)
+        if key in seen:
+            same = f" (as '{seen[key]}')" if str(seen[key]) != str(path) else ""
+            notes.append(note("log-named-twice", f"the log '{path}' is named twice{same}: read once",
+                              Location(str(path))))
+            continue
+        seen[key] = path
+        kept.append(path)
+    return kept, notes
 
 
 def other_format(path, forced: str) -> list[str]:

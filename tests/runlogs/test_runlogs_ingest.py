@@ -275,3 +275,16 @@ def test_the_energy_names_read_back_from_ingests_output(shared_logs, tmp_path, c
     assert report.metrics["decode_machine_energy_per_token"].value == pytest.approx(kwh / 7059021.617039943)
     direct = load_runs(logs)
     assert [sorted(r.metrics) for r in direct.records] == [sorted(codecarbon.metrics), sorted(report.metrics)]
+
+
+def test_a_log_named_twice_is_read_once_with_a_note(repo_root, tmp_path, monkeypatch, capsys):
+    # `ingest runs.csv ./runs.csv` wrote every run twice without a word (eval took them for repeated runs).
+    from perfdsl.cli import main
+
+    monkeypatch.chdir(repo_root)
+    out = tmp_path / "runs.csv"
+    assert main(["ingest", "data/seed_runs_a5000.csv", "./data/seed_runs_a5000.csv", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note[log-named-twice]: the log './data/seed_runs_a5000.csv' is named twice (as "
+                          "'data/seed_runs_a5000.csv'): read once\n")
+    assert len(out.read_text().splitlines()) == 1 + 12           # the header and the log's 12 runs, once
