@@ -315,7 +315,7 @@ _TABLE = [
     ErrorCode("missing-value", "runs", _W, "'{name}' is missing in row {n}; left out", "the row's other values are kept"),
     ErrorCode("bad-json", "runs", "error or warning", "not valid JSON: {reason} | expected a JSON object ({what}) | "
               "row {n} is not valid JSON; row {n} skipped (a warning: the other lines are read; the parser's reason in a note) | the file "
-              "ends early, at line {n}, before its JSON closes (about {k} brackets still open): it looks truncated",
+              "ends early, at line {n}, before its JSON closes (about {k} bracket[s] still open): it looks truncated",
               "check that the file is the tool's own output; a truncated one: take the whole file"),
     ErrorCode("log-encoding", "runs", _E, "not UTF-8 text: cannot read byte {offset} ({byte})",
               "save the log as UTF-8, or as UTF-16 with a byte-order mark"),

@@ -181,15 +181,16 @@ def _ends_inside_quotes(text: str) -> bool:
     return False
 
 
-def read_json(path: Path | str, text: str | None = None) -> object:
-    """The parsed JSON document of a file (text may be passed when already read)."""
+def read_json(path: Path | str, text: str | None = None, what: str = "log") -> object:
+    """The parsed JSON document of a file (text may be passed when already read; `what` it is, as the hint of a
+    truncated one names it: "log", "side file")."""
     if text is None:
         text = read_text(path)
     try:
         return load_json_text(str(path), text)
     except json.JSONDecodeError as exc:
         if ends_early(text, exc):
-            raise truncated_json(str(path), text) from None
+            raise truncated_json(str(path), text, what) from None
         # json counts lines at '\n' only; str.splitlines also cuts at a lone '\r' (JSON whitespace) and at U+2028 or
         # U+2029 (allowed unescaped in a JSON string), which would quote a line above the one the error is on.
         lines = [line.removesuffix("\r") for line in text.split("\n")]
@@ -215,7 +216,7 @@ def ends_early(text: str, exc: json.JSONDecodeError) -> bool:
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')
 
 
-def truncated_json(path: str, text: str) -> PerfError:
+def truncated_json(path: str, text: str, what: str = "log") -> PerfError:
     """The PerfError (bad-json, exit 1) for a JSON document that ends before it closes: located after the last
     character of the file's last non-blank line (`Expecting value` at a blank line said nothing of the cause)."""
     content = text.rstrip()
@@ -223,11 +224,12 @@ def truncated_json(path: str, text: str) -> PerfError:
     last = content[content.rfind("\n") + 1:].removesuffix("\r")
     outside = _JSON_STRING.sub('""', content)           # brackets inside strings do not count
     still_open = len(re.findall(r"[{\[]", outside)) - len(re.findall(r"[}\]]", outside))
-    brackets = f" (about {still_open} brackets still open)" if still_open > 0 else ""
+    brackets = f" (about {still_open} bracket{'s' if still_open > 1 else ''} still open)" if still_open > 0 else ""
     return file_error(path, "bad-json", f"the file ends early, at line {line}, before its JSON closes{brackets}: it "
                       "looks truncated", line=line, col=len(last) + 1, end_col=len(last) + 2, source_line=last,
-                      hints=["the log was cut short (copied while the run was still writing it, or only partly "
-                             "downloaded): take the whole file"])
+                      hints=[f"the {what} was cut short (copied while the run was still writing it, or only "
+                             "partly downloaded): take the whole file" if what == "log" else
+                             f"the {what} was cut short, or its JSON is not closed: end it with its closing brackets"])
 
 
 def semicolon_separated(path: str, first_line: str) -> PerfError | None:

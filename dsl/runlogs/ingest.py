@@ -105,7 +105,7 @@ def read_side_file(path: str) -> dict:
     line and column), or it is not side metadata (bad-side). A bad file's content is a bad input, as a bad log or
     a bad LOG.meta.json beside a log is; only a file that is not there is a mistake in the command line."""
     text = read_text(path)
-    return check_side(read_json(path, text), path, error=PerfError, text=text)
+    return check_side(read_json(path, text, "side file"), path, error=PerfError, text=text)
 
 
 def refuse_overwrite(logs: list[str], output: str, side_file: str | None = None) -> None:

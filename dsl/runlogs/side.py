@@ -172,7 +172,8 @@ def side_for(log: Path | str, given: dict | None) -> dict[str, object]:
     for candidate in side_files(log):
         if candidate.is_file():
             text = read_text(candidate)
-            merged.update(check_side(read_json(candidate, text), str(candidate), error=PerfError, text=text))
+            merged.update(check_side(read_json(candidate, text, "side file"), str(candidate), error=PerfError,
+                                     text=text))
     merged.update(given or {})
     return merged
 

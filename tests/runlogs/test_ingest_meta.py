@@ -154,3 +154,14 @@ def test_misspelt_keys_of_the_side_files_beside_the_logs_are_warned_once_each(tm
         assert "key 'modle' is no field perfdsl knows" in err and "perfdsl-meta.json:1:15 (key 'modle')" in err
         assert "= help: did you mean 'model'?" in err
         assert err.endswith("0 errors, 2 warnings\n")
+
+
+def test_a_truncated_meta_file_is_told_as_a_side_file(ingest, tmp_path):
+    # The help said "the log was cut short (copied while the run was still writing it ...)" of a side file.
+    (tmp_path / "side.json").write_text('{"hardware": "NVIDIA L4",\n "n_gpus": 1')
+    status, err = ingest("side.json")
+    assert status == 1
+    assert err.splitlines()[0] == ("error[bad-json]: the file ends early, at line 2, before its JSON closes (about 1 "
+                                   "bracket still open): it looks truncated")
+    assert "  = help: the side file was cut short, or its JSON is not closed: end it with its closing brackets" \
+        in err.splitlines()

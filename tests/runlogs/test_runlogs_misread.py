@@ -302,7 +302,7 @@ def test_a_log_cut_inside_a_value_looks_truncated(tmp_path, capsys, text, line, 
     log = tmp_path / "cut.json"
     log.write_text(text)
     assert ingest(capsys, log, "-o", tmp_path / "out.csv") == (1, (
-        f"error[bad-json]: the file ends early, at line {line}, before its JSON closes (about 1 brackets still "
+        f"error[bad-json]: the file ends early, at line {line}, before its JSON closes (about 1 bracket still "
         "open): it looks truncated\n"
         f"  --> {log}:{line}:{len(last) + 1}\n"
         "  |\n"
