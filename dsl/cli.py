@@ -843,8 +843,13 @@ def _output_format(args) -> str:
         suffix = os.path.splitext(args.output)[1].lower()
         from .output import same_file
 
-        # A .perf named as an input is error[output-is-input] (protect_inputs), the more telling of the two.
-        if suffix == ".perf" and not any(same_file(args.output, file) for file in getattr(args, "files", [])):
+        # A .perf named as an input is error[output-is-input] (protect_inputs), the more telling of the two: said
+        # here, before its suffix would be (it said "cannot tell the format").
+        if suffix == ".perf" and any(same_file(args.output, file) for file in getattr(args, "files", [])):
+            from .output import protect_inputs
+
+            protect_inputs(args.output, list(args.files))
+        if suffix == ".perf":
             # With --format, a .perf that was no input (another spec of the library) was overwritten with the rows.
             fmt = args.format or _EXAMPLE_FORMAT
             raise UsageError(error("bad-output", f"refusing to write the results to '{args.output}': a .perf file is "

@@ -382,6 +382,8 @@ def test_eval_refuses_to_overwrite_an_input(work, run):
                    "  = help: choose another output file with -o\n\n1 error\n")
     assert (work / "prog.perf").read_text() == before
     assert run("eval", "prog.perf", "--format", "csv", "-o", "./prog.perf")[0] == 2
+    # Without --format too: it said "cannot tell the format of 'prog.perf' from its suffix".
+    assert run("eval", "prog.perf", "-o", "prog.perf")[1:] == ("", err)
 
 
 def test_eval_bad_suffix(work, run):
