@@ -153,9 +153,22 @@ def _compare(types, expr) -> VType | Problem:
         if problem is not None:
             return problem
     if left.kind != right.kind or (left.kind == "num" and left.dim != right.dim):
-        return Problem("unit-mismatch", f"cannot compare '{text_of(expr.left)}' ({left.describe()}) with "
-                       f"'{text_of(expr.right)}' ({right.describe()})")
+        hints = ()
+        quoted = [side for side in (expr.left, expr.right) if isinstance(side, ir.Str)]
+        if quoted and {left.kind, right.kind} == {"num", "str"}:     # `t == "2 s"`: the quotes make it a string
+            hints = (f"\"{quoted[0].value}\" in quotes is a string: write a quantity without them, e.g. "
+                     f"{quoted[0].value.strip() or '2 s'}",)
+        return Problem("unit-mismatch", f"cannot compare {_named(expr.left)} ({left.describe()}) with "
+                       f"{_named(expr.right)} ({right.describe()})", hints=hints)
     return BOOL
+
+
+def _named(operand: ir.Expr) -> str:
+    """An operand as a comparison's message names it: a string literal in its own double quotes, else as text_of
+    names it, in single quotes."""
+    if isinstance(operand, ir.Str):
+        return f'"{operand.value}"'
+    return f"'{text_of(operand)}'"
 
 
 def _logic(types, expr) -> VType | Problem:

@@ -249,3 +249,13 @@ def test_a_shown_name_of_three_parts_is_not_told_a_comma_is_missing(tmp_path, ca
     status, err = check(tmp_path, "costmodel c { t = 1 s }\nreport r { show c.t.u }\n", capsys, monkeypatch)
     assert status == 1
     assert err.splitlines()[0] == "error[syntax]: unexpected '.'" and "c., t.u" not in err
+
+
+def test_a_quantity_compared_with_a_quoted_quantity_is_told_to_drop_the_quotes(tmp_path, capsys, monkeypatch):
+    # It said "cannot compare 'a' (s) with 'str' (a string)", naming the literal by its kind.
+    status, err = check(tmp_path, 'costmodel c { a = 2 s; l = a == "2 s" }\nreport r { show c.l }\n', capsys,
+                        monkeypatch)
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == "error[unit-mismatch]: cannot compare 'a' (s) with \"2 s\" (a string)"
+    assert '  = help: "2 s" in quotes is a string: write a quantity without them, e.g. 2 s' in lines
