@@ -257,6 +257,25 @@ def points_option(program, report) -> str:
     return option_value(program.sources, report, "points")
 
 
+def _value_not_swept(key: str, wanted, values: np.ndarray, taken: dict[int, list]) -> str | None:
+    """Why a run matches no point, where its value of `key` is none the report's points take (`n_gpus 8`, where the
+    report evaluates n_gpus 1 only): "n_gpus 8 is not among the report's values (1)"; None where the value is
+    among them (the run's fields together match no point). `values`: the field's value at each point; `taken`
+    keeps their distinct values, found once a field."""
+    distinct = taken.get(id(values))
+    if distinct is None:
+        distinct = taken[id(values)] = np.unique(values).tolist()
+    try:
+        among = any(np.isclose(value, float(wanted), rtol=1e-9, atol=0) for value in distinct) \
+            if values.dtype.kind == "f" else _normalise(wanted) in distinct
+    except (TypeError, ValueError):
+        among = False
+    if among:
+        return None
+    shown = ", ".join(format(value, "g") if isinstance(value, float) else str(value) for value in distinct[:8])
+    return f"{key} {wanted} is not among the report's values ({shown}{', ...' if len(distinct) > 8 else ''})"
+
+
 def _point_values(result: Result, key: str) -> tuple[np.ndarray, dict[str, tuple[str, ...]]] | None:
     """Per sweep point, the value a run's identifying field `key` is compared with (flat), or None."""
     ctx = result.ctx
@@ -440,6 +459,7 @@ def _match(comparison: Comparison, runs) -> None:
     ambiguous: list[tuple] = []      # (run, its names shared by several blocks) for the runs matching several points
     name_hints: list[str] = []       # how to match the runs whose model, hardware ... names no block of the report
     unknown_names: dict[tuple[str, str], tuple[str, list[str]]] = {}     # (role, text) -> _closest's answer
+    taken: dict[int, list] = {}      # id of a field's values -> the distinct values the report's points take
     for run in runs:
         mask = np.ones(n, dtype=bool)
         reason = None
@@ -468,6 +488,8 @@ def _match(comparison: Comparison, runs) -> None:
                     mask[:] = False
             else:
                 mask &= values == _normalise(wanted)
+            if reason is None and not mask.any():
+                reason = _value_not_swept(key, wanted, values, taken)
         identity = ", ".join(f"{k}={v}" for k, v in run.identity.items()) or "a run without identifying fields"
         if valid is not None and (mask & ~valid).any() and not (mask & valid).any():
             # The run's point breaks a `require`: no estimate stands there (constraints.py).

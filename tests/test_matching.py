@@ -239,3 +239,16 @@ def test_a_column_of_the_wrong_dimension_is_one_warning_at_its_header(tmp_path, 
         f"  | {' ' * (col - 1)}{'^' * len('memory [s]')}\n"
         "  = note: not compared in 12 rows: row 1, row 2, row 3, row 4, row 5, ...\n"
         "  = help: write the column in a unit of byte, e.g. 'memory [GiB]', or name it after the metric it measures\n")
+
+
+def test_a_run_whose_value_no_point_takes_says_which_and_the_values_there_are(capsys):
+    # The seed's 8-GPU runs against the report held at one GPU were listed without a reason, where a run of another
+    # model said "model '...' is not in the report".
+    from perfdsl.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    assert main(["eval", str(root / "reports" / "seed_benchmark.perf"), "--set", "n_gpus=1", "--measured",
+                 str(root / "data" / "seed_runs_a5000.csv"), "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert ("  = note: model=facebook/opt-1.3b, hardware=NVIDIA RTX A5000, n_gpus=8, tokens=16384 (n_gpus 8 is not "
+            f"among the report's values (1)) ({root / 'data' / 'seed_runs_a5000.csv'}:row 7)\n") in err
