@@ -257,6 +257,18 @@ def points_option(program, report) -> str:
     return option_value(program.sources, report, "points")
 
 
+def _source_text(run) -> str:
+    """Where a run came from, as the workbook's Run source says it: its log and row, then the place an ingested
+    log's `source` column names (the log it was converted from: "runs.csv:row 6 (from bench.json:report)"), and
+    the conversion a reader made of its value (a published decode rate of a batch, divided by it)."""
+    text = run.source
+    if run.extra.get("source"):
+        text += f" (from {run.extra['source']})"
+    if run.extra.get("converted"):
+        text += f" ({run.extra['converted']})"
+    return text
+
+
 def _value_not_swept(key: str, wanted, values: np.ndarray, taken: dict[int, list]) -> str | None:
     """Why a run matches no point, where its value of `key` is none the report's points take (`n_gpus 8`, where the
     report evaluates n_gpus 1 only): "n_gpus 8 is not among the report's values (1)"; None where the value is
@@ -520,7 +532,7 @@ def _match(comparison: Comparison, runs) -> None:
     # (log, shown column's key, run metric, unit as written) -> [(run, SI value, point)]
     read: dict[tuple, list] = {}
     for point, point_runs in runs_at.items():
-        run_source[point] = "; ".join(run.source for run in point_runs)
+        run_source[point] = "; ".join(_source_text(run) for run in point_runs)
         for (name, _), column in measurable.items():
             values = []
             for run in point_runs:

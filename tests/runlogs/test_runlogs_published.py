@@ -95,6 +95,22 @@ def test_autoawq_decode_rate_of_a_batch_is_per_sequence(sample):
     assert run.extra["converted"] == "value / batch (1185.25 / 8): the source's decode rate is the batch's"
 
 
+def test_the_conversion_of_a_value_is_said_where_the_run_is_written_and_traced(sample, tmp_path):
+    # The ingested CSV held 148.15625 for a source's 1185.25 with nothing beside it, and the workbook's Run source
+    # of an ingested run named the CSV's row only, not the log it came from.
+    from perfdsl.matching import _source_text
+    from perfdsl.runlogs import write_runs_csv
+
+    out = tmp_path / "runs.csv"
+    write_runs_csv(sample.records, str(out))
+    source = FIXTURES / "logs" / "published" / "sample.csv"
+    converted = f"{source}:row 11 (value / batch (1185.25 / 8): the source's decode rate is the batch's)"
+    assert any(line.endswith("," + converted) for line in out.read_text().splitlines())
+    (run,) = [r for r in load_runs(out).records if r.extra.get("source") == converted]
+    assert _source_text(run) == f"{run.source} (from {converted})" and run.source.startswith(f"{out}:row ")
+    assert _source_text(by_row(sample)[11]) == converted
+
+
 def test_fp8_kv_cache_and_throughput_scope_are_run_fields(sample):
     rows = by_row(sample)
     assert rows[13].identity["precision"] == "fp8" and rows[13].identity["kv_cache_dtype"] == "fp8"
