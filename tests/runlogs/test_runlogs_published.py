@@ -108,7 +108,10 @@ def test_the_conversion_of_a_value_is_said_where_the_run_is_written_and_traced(s
     assert any(line.endswith("," + converted) for line in out.read_text().splitlines())
     (run,) = [r for r in load_runs(out).records if r.extra.get("source") == converted]
     assert _source_text(run) == f"{run.source} (from {converted})" and run.source.startswith(f"{out}:row ")
-    assert _source_text(by_row(sample)[11]) == converted
+    published = by_row(sample)[11]              # the publication its row cites comes first
+    assert _source_text(published) == (f"{source}:row 11 (from {published.extra['source']}) (value / batch "
+                                       "(1185.25 / 8): the source's decode rate is the batch's)")
+    assert published.extra["source"].startswith("casper-hansen/AutoAWQ@")
 
 
 def test_fp8_kv_cache_and_throughput_scope_are_run_fields(sample):
