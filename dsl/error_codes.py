@@ -409,6 +409,10 @@ _TABLE = [
     ErrorCode("unknown-spelling", "runs", _W, "{column} '{text}' is in no table of published names: kept as written "
               "({n} rows) | {column} is empty: the runs have no {column} to match ({n} rows)",
               "add the spelling to dsl/runlogs/published_names.py"),
+    ErrorCode("converted-value", "runs", _N, "{n} rows of decode_throughput of a batch: each value is divided by its "
+              "batch, the rate one sequence decodes at, as the cost model's decode_throughput is",
+              "nothing to do: the source's value is the batch's; a workbook's Run source says the division beside each "
+              "such run"),
     ErrorCode("assumed-spelling", "runs", _W, "{column} '{text}': read as '{name}': {assumption} ({n} rows)",
               "the source does not say; the table in dsl/runlogs/published_names.py gives the reason for the reading"),
     ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "

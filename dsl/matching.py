@@ -99,6 +99,9 @@ class Comparison:
     convention: str
     metrics: list[MetricMatch] = field(default_factory=list)
     run_source: np.ndarray | None = None             # per point: where its run came from ("" where none)
+    # per point: the same said in full, for people (the workbook's Run source): the log an ingested run was
+    # converted from and a conversion its reader made (_source_text); run_source stays the runs' identifier
+    run_trace: np.ndarray | None = None
     unmatched: list[Unmatched] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     used_keys: list[str] = field(default_factory=list)
@@ -247,6 +250,7 @@ def compare_with_runs(result: Result, logs: list[str] | None = None, base_dir: s
         for metric in comparison.metrics:
             metric.measured = result.pick(metric.measured)
         comparison.run_source = result.pick(comparison.run_source)
+        comparison.run_trace = result.pick(comparison.run_trace)
         if comparison.keep is not None:
             comparison.keep = result.pick(comparison.keep) == True  # noqa: E712 - None (an empty row) is not kept
     return comparison
@@ -463,6 +467,7 @@ def _match(comparison: Comparison, runs) -> None:
     measured = {key: np.full(n, np.nan) for key in measurable}
     derived_used: set[str] = set()
     run_source = np.full(n, "", dtype=object)
+    run_trace = np.full(n, "", dtype=object)
     matched_points = np.zeros(n, dtype=bool)
     broken_asked = np.zeros(n, dtype=bool)
     runs_at: dict[int, list] = {}
@@ -532,7 +537,8 @@ def _match(comparison: Comparison, runs) -> None:
     # (log, shown column's key, run metric, unit as written) -> [(run, SI value, point)]
     read: dict[tuple, list] = {}
     for point, point_runs in runs_at.items():
-        run_source[point] = "; ".join(_source_text(run) for run in point_runs)
+        run_source[point] = "; ".join(run.source for run in point_runs)
+        run_trace[point] = "; ".join(_source_text(run) for run in point_runs)
         for (name, _), column in measurable.items():
             values = []
             for run in point_runs:
@@ -566,6 +572,7 @@ def _match(comparison: Comparison, runs) -> None:
     comparison.diagnostics.extend(unused_metrics(runs, shown, used,
                                                  compared_any=bool(comparison.metrics) or bool(refused)))
     comparison.run_source = run_source
+    comparison.run_trace = run_trace
     comparison.matched_runs = [run for point in sorted(runs_at) for run in runs_at[point]]
     comparison.asked = matched_points | broken_asked
     without = np.flatnonzero(~matched_points if valid is None else ~matched_points & valid)

@@ -213,8 +213,9 @@ def build_workbook_data(result: Result, comparison: Comparison | None, parts: Wh
     # significant digits, what a float holds for sure, the number the log gave is shown again.
     measured_lists = {name: [float(f"{value:.15g}") for value in (measured[c.key].measured / c.scale).tolist()]
                       for name, c in by_name.items() if c.key in measured}
-    sources = comparison.run_source.tolist() if comparison is not None and comparison.run_source is not None \
-        else [None] * n
+    traced = comparison.run_trace if comparison is not None and comparison.run_trace is not None else \
+        comparison.run_source if comparison is not None else None
+    sources = traced.tolist() if traced is not None else [None] * n
 
     bounds = parts.bounds(by_name)
     sections_of = parts.per_point_text("section") or [result.report] * n

@@ -86,6 +86,7 @@ class _Findings:
         self.unused: dict[tuple[str, str], list[_Row]] = {}      # (code, metric) -> rows
         self.unknown: dict[tuple[str, str], list[_Row]] = {}     # (column, text) -> rows
         self.assumed: dict[tuple[str, str, str], list[_Row]] = {}  # (column, text, reading) -> rows
+        self.per_sequence: list[_Row] = []      # decode rates of a batch, divided by it
 
     def diagnostics(self) -> list[Diagnostic]:
         """One warning per group, located at its first row, listing the rows."""
@@ -107,6 +108,15 @@ class _Findings:
         for (column, text, reading), rows in self.assumed.items():
             found.append(self._grouped("assumed-spelling", f"{column} '{text}': {reading} ({_rows(rows)})", rows,
                                        column, []))
+        if self.per_sequence:
+            rows = self.per_sequence
+            note = self._grouped("converted-value", f"{_rows(rows)} of decode_throughput of a batch: each value is "
+                                 "divided by its batch, the rate one sequence decodes at, as the cost model's "
+                                 "decode_throughput is", rows, "value",
+                                 ["the source's value is the batch's (batch / step time); a workbook's Run "
+                                  "source says the division beside each such run"])
+            note.severity = "note"
+            found.append(note)
         return found
 
     @staticmethod
@@ -244,6 +254,7 @@ def read_row(row: _Row, findings: _Findings) -> RunRecord | None:
         # AutoAWQ's decode rate is the batch's (batch / step time); one sequence gets a token per step.
         measurement = measure(value / batch, unit)
         extra["converted"] = f"value / batch ({value:g} / {batch}): the source's decode rate is the batch's"
+        findings.per_sequence.append(row)
     if name == "output_throughput":
         identity["throughput_scope"] = throughput_scope(key, cells["unit"], n_gpus)
     if name == "peak_memory" and n_gpus > 1 and "summed over GPUs" in metric_text:

@@ -46,13 +46,6 @@ def number_text(measurement: Measurement, unit: str) -> float:
     return float(format(measurement.value / parse_unit(unit).scale, ".12g"))
 
 
-def written_source(record: RunRecord) -> str:
-    """The `source` a converted log's row keeps: the record's place, and the conversion its reader made of a value
-    (a published decode rate of a batch, divided by it), so that the row says where its number came from."""
-    converted = record.extra.get("converted")
-    return record.source + (f" ({converted})" if converted else "")
-
-
 def identity_columns(records: list[RunRecord]) -> list[str]:
     """The identifying columns of `records`: the fields of IDENTITY_ORDER the records have, in that order, then every
     other identifying field in the order first seen."""
@@ -120,7 +113,7 @@ def write_runs_csv(records: Iterable[RunRecord], path: Path | str) -> None:
             row = [neutralise(record.identity.get(k, NOT_AVAILABLE)) for k in identity]
             row += [number_text(record.metrics[m], u) if m in record.metrics else NOT_AVAILABLE
                     for m, u in metrics.items()]
-            row.append(neutralise(written_source(record)))
+            row.append(neutralise(record.source))
             (quoted if any(isinstance(v, str) and "\r" in v for v in row) else writer).writerow(row)
 
     write_atomically(path, write)
@@ -141,7 +134,7 @@ def write_runs_jsonl(records: Iterable[RunRecord], path: Path | str) -> None:
             for name, measurement in record.metrics.items():
                 unit = display_unit(measurement.dim, {measurement.unit})
                 line[neutralise(f"{name} [{unit}]")] = number_text(measurement, unit)
-            line[SOURCE_COLUMN] = neutralise(written_source(record))
+            line[SOURCE_COLUMN] = neutralise(record.source)
             stream.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     write_atomically(path, write)

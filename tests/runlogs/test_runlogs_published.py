@@ -95,23 +95,26 @@ def test_autoawq_decode_rate_of_a_batch_is_per_sequence(sample):
     assert run.extra["converted"] == "value / batch (1185.25 / 8): the source's decode rate is the batch's"
 
 
-def test_the_conversion_of_a_value_is_said_where_the_run_is_written_and_traced(sample, tmp_path):
-    # The ingested CSV held 148.15625 for a source's 1185.25 with nothing beside it, and the workbook's Run source
-    # of an ingested run named the CSV's row only, not the log it came from.
+def test_the_conversion_of_a_value_is_said_at_ingest_and_beside_the_run_in_a_workbook(sample, tmp_path):
+    # The ingested CSV held 148.15625 for a source's 1185.25 without a word, and the workbook's Run source of an
+    # ingested run named the CSV's row only, not the log it came from.
     from perfdsl.matching import _source_text
     from perfdsl.runlogs import write_runs_csv
 
-    out = tmp_path / "runs.csv"
-    write_runs_csv(sample.records, str(out))
+    (converted,) = [p for p in sample.problems if p.code == "converted-value"]
+    assert converted.render().splitlines()[0] == (
+        "note[converted-value]: 1 row of decode_throughput of a batch: each value is divided by its batch, the rate "
+        "one sequence decodes at, as the cost model's decode_throughput is")
+    assert converted.notes == ["row 11"]
     source = FIXTURES / "logs" / "published" / "sample.csv"
-    converted = f"{source}:row 11 (value / batch (1185.25 / 8): the source's decode rate is the batch's)"
-    assert any(line.endswith("," + converted) for line in out.read_text().splitlines())
-    (run,) = [r for r in load_runs(out).records if r.extra.get("source") == converted]
-    assert _source_text(run) == f"{run.source} (from {converted})" and run.source.startswith(f"{out}:row ")
-    published = by_row(sample)[11]              # the publication its row cites comes first
+    published = by_row(sample)[11]              # the publication its row cites, then the division
     assert _source_text(published) == (f"{source}:row 11 (from {published.extra['source']}) (value / batch "
                                        "(1185.25 / 8): the source's decode rate is the batch's)")
     assert published.extra["source"].startswith("casper-hansen/AutoAWQ@")
+    out = tmp_path / "runs.csv"
+    write_runs_csv(sample.records, str(out))
+    (run,) = [r for r in load_runs(out).records if r.extra.get("source") == f"{source}:row 11"]
+    assert _source_text(run) == f"{run.source} (from {source}:row 11)" and run.source.startswith(f"{out}:row ")
 
 
 def test_fp8_kv_cache_and_throughput_scope_are_run_fields(sample):
@@ -175,7 +178,7 @@ def test_each_published_csv_reads_completely(name, repo_root):
     assert len(result.records) == runs
     derived_rows = sum(int(p.message.split()[0]) for p in result.problems if p.code == "derived-metric")
     assert derived_rows == derived and runs + derived == data_rows            # nothing dropped without a word
-    assert not [p for p in result.problems if p.code not in ("derived-metric", "assumed-spelling")]
+    assert not [p for p in result.problems if p.code not in ("derived-metric", "assumed-spelling", "converted-value")]
     labels = library_labels(repo_root)
     assert sum(r.identity["hardware"] not in labels for r in result.records) == unmatched
     for run in result.records:
