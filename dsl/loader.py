@@ -84,7 +84,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
     answers too). `memo` (optional): what the former loads given it found (LoadMemo), to take again. Raises
     PerfError with every diagnostic of every file: PartialLoad, which holds the modules, where the only errors are
     those after which a file is still checked (parser.CHECKED_ON: an unknown unit)."""
-    from .parser import PartialParse, parse_text
+    from .parser import PartialParse, parse_text, plain_text
 
     modules: list[ir.Module] = []
     diagnostics: list[Diagnostic] = []
@@ -160,7 +160,7 @@ def load_modules(paths: Iterable[str | os.PathLike], texts: dict[str, str] | Non
         try:
             # A byte order mark (Windows editors) is dropped here, not only by the parser: the errors of a missing
             # import quote the file's lines, and the first line is often an import.
-            text = data.decode("utf-8").removeprefix("\ufeff")
+            text = plain_text(data.decode("utf-8"))
         except UnicodeDecodeError as exc:
             diagnostics.append(_not_utf8(shown, data, exc))
             continue

@@ -184,7 +184,17 @@ def parse_text(text: str, file: str = "<text>") -> ir.Module:
 
     A byte order mark at the start (U+FEFF, which Windows editors write before UTF-8 text) is no part of the code:
     it is dropped, so the first line's columns are those an editor shows and the other lines' are unchanged."""
-    return _parse_module(text.removeprefix(BOM), file)
+    return _parse_module(plain_text(text), file)
+
+
+def plain_text(text: str) -> str:
+    """A file's text as the parser reads it: a byte order mark at its start dropped, and, in a file whose lines all
+    end in a lone carriage return (an old Mac editor's), those ends made line feeds, so that its lines are counted
+    (every place was on line 1). One character for one: columns and offsets are unchanged."""
+    text = text.removeprefix(BOM)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
+    return text
 
 
 @lru_cache(maxsize=512)

@@ -45,6 +45,15 @@ def test_columns_after_a_byte_order_mark_are_those_an_editor_shows(tmp_path, mon
                                     "  |", "2 |     b = 2 * zz }", "  |             ^^"]
 
 
+def test_lines_that_end_in_a_lone_carriage_return_are_counted(tmp_path, monkeypatch, capsys):
+    # An old Mac editor's line ends: every place was on line 1, its "line" the whole file with \r escapes.
+    status, _, err = run(tmp_path, monkeypatch, capsys, b"costmodel c {\r    a = 1 s\r    b = a + 1 B\r}\r",
+                         "check", "--no-cache")
+    assert status == 1
+    assert err.splitlines()[:5] == ["error[unit-mismatch]: cannot add 'a' (s) and '1 B' (byte)", "  --> spec.perf:3:9",
+                                    "  |", "3 |     b = a + 1 B", "  |         ^^^^^^^"]
+
+
 def test_a_byte_order_mark_given_as_text_to_the_api_is_dropped_too():
     program = perfdsl.load([], texts={"t.perf": "\ufeffworkload w { a = 3 s }\n"})
     assert program.check() == []
