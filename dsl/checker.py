@@ -132,6 +132,10 @@ class Checker(Sharing):
                 steps = [f"{b}.{c} at {s.location()}" for b, c, s in chain[1:] if s is not None]
                 span, hints = block.cells[name].span, []
                 given = _given_in_chain(self.blocks, chain)
+                parent = _parent_with(self.blocks, block, name) if len(chain) == 2 else None
+                if parent is not None:         # `x = x + 1 s` in a block that extends one with x: meant its value
+                    hints = [f"a cell's formula replaces the one it inherits, so '{name}' reads itself; to build on "
+                             f"the inherited value, read it by its block's name: `{name} = {parent}.{name} ...`"]
                 if given is not None:          # made by an override (`--set h.mem_bw="mem_bw * 1.2"`): bad usage there
                     span, hints = given.expr.span, [
                         f"an override replaces the formula of '{given.name}', so its value cannot read "
@@ -1048,6 +1052,15 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
                                   f"and questions read '{item.label}' as the axis"],
                            hints=[f"give the column another name: `as {item.ref.parts[-1]}`"
                                   if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
+
+
+def _parent_with(blocks, block: Block, name: str) -> str | None:
+    """The nearest block `block` extends that has a cell `name` (whose value a formula `name = name ...` likely
+    meant), else None."""
+    for ancestor in block.lineage[1:]:
+        if ancestor in blocks and name in blocks[ancestor].cells:
+            return ancestor
+    return None
 
 
 def _given_in_chain(blocks, chain) -> ir.Cell | None:

@@ -259,3 +259,14 @@ def test_a_quantity_compared_with_a_quoted_quantity_is_told_to_drop_the_quotes(t
     lines = err.splitlines()
     assert lines[0] == "error[unit-mismatch]: cannot compare 'a' (s) with \"2 s\" (a string)"
     assert '  = help: "2 s" in quotes is a string: write a quantity without them, e.g. 2 s' in lines
+
+
+def test_a_cell_that_reads_itself_over_an_inherited_one_is_told_how_to_read_the_parents(tmp_path, capsys,
+                                                                                       monkeypatch):
+    # `x = x + 1 s` in a block that extends one with x was a bare cycle; what was meant is the inherited value.
+    status, err = check(tmp_path, "hardware g1 { x = 1 s }\nhardware g2 extends g1 { x = x + 1 s }\n"
+                                  "report r { hardware = g2; show hardware.x }\n", capsys, monkeypatch)
+    assert status == 1
+    assert err.splitlines()[0] == "error[cycle]: cells depend on each other in a cycle: g2.x -> g2.x"
+    assert ("  = help: a cell's formula replaces the one it inherits, so 'x' reads itself; to build on the inherited "
+            "value, read it by its block's name: `x = g1.x ...`") in err.splitlines()
