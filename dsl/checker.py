@@ -275,6 +275,8 @@ class Checker(Sharing):
         if cell.expr.kind == "ref" and is_block_ref(cell.expr, self.blocks, block):
             self.note_block(cell.expr.parts[0])
             return VType("block")
+        if block.kind == "report" and cell.expr.kind == "ref" and _choice_option(cell.name):
+            return UNKNOWN      # `points = runs`: the option's own check says to quote it (not also an unknown name)
         vtype = self.formula_type(cell.expr, block, path)
         if cell.declared is not None and cell.declared_dim is None and cell.choices is None:
             return UNKNOWN                         # its unit was reported by the parser: its formula checked alone
@@ -1052,6 +1054,15 @@ def _check_labels_against_axes(checker: Checker, ctx: ReportContext) -> None:
                                   f"and questions read '{item.label}' as the axis"],
                            hints=[f"give the column another name: `as {item.ref.parts[-1]}`"
                                   if item.ref.parts[-1] not in axes else "give the column another name with `as NAME`"])
+
+
+def _choice_option(name: str) -> bool:
+    """Whether a report cell `name` is a report option whose value is one of a few words (`points`,
+    `error_convention`, `invalid_points`): report_options checks how it is written."""
+    from .report_options import OPTIONS
+
+    option = OPTIONS.get(name)
+    return option is not None and option.kind == "choice"
 
 
 def _parent_with(blocks, block: Block, name: str) -> str | None:

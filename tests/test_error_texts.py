@@ -325,7 +325,7 @@ TRIGGERS = [
     Trigger("unmatched", ["eval", "r.perf", "--measured", "runs.csv", "--format", "csv"], 0, files={
         "r.perf": REPORT, "runs.csv": "n_gpus,runtime [ms]\n1,11\n4,41\n"}, stderr=(
         "warning[unmatched]: 1 run without an estimate\n"
-        "  = note: n_gpus=4 (runs.csv:row 2)\n"
+        "  = note: n_gpus=4 (n_gpus 4 is not among the report's values (1, 2)) (runs.csv:row 2)\n"
         "\n"
         "note[unmatched]: 1 estimate without a run\n"
         "  = note: n_gpus=2\n"

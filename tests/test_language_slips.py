@@ -270,3 +270,13 @@ def test_a_cell_that_reads_itself_over_an_inherited_one_is_told_how_to_read_the_
     assert err.splitlines()[0] == "error[cycle]: cells depend on each other in a cycle: g2.x -> g2.x"
     assert ("  = help: a cell's formula replaces the one it inherits, so 'x' reads itself; to build on the inherited "
             "value, read it by its block's name: `x = g1.x ...`") in err.splitlines()
+
+
+def test_a_report_option_written_as_a_name_is_one_error(tmp_path, capsys, monkeypatch):
+    # `points = runs` gave the option's error and "unknown name 'runs'" at the same place.
+    status, err = check(tmp_path, "costmodel c { t = 1 s }\nreport r { points = runs; show c.t }\n", capsys,
+                        monkeypatch)
+    assert status == 1
+    assert err.splitlines()[0] == ("error[bad-report-option]: 'points' is one of \"sweep\" or \"runs\", written as it "
+                                   "is (not a formula)")
+    assert err.endswith("\n1 error\n") and "unknown-name" not in err
