@@ -256,32 +256,24 @@ error[unknown-name]: unknown name 'abc' in workload 'deployment_grid'
 """)
 
 
-def test_a_flag_set_to_a_word_on_the_command_line_asks_for_true_or_false(work, capsys):
-    # Before: "= help: available: act_bytes, allreduce_latency, ..." (the workload's cells), for `yes`.
-    report = str(REPO / "reports" / "seed_benchmark.perf")
-    assert run(["eval", report, "--set", "inference.use_cache=yes"], capsys) == (2, """\
-error[unknown-name]: unknown name 'yes' in workload 'seed_step'
-  --> --set inference.use_cache:1:1
+@pytest.mark.parametrize("report, setting, where, takes", [
+    # Before, for `yes`: "= help: available: act_bytes, allreduce_latency, ..." (the workload's cells).
+    ("seed_benchmark", "inference.use_cache=yes", "workload 'seed_step'",
+     "'inference.use_cache' takes true or false, not a name: e.g. --set inference.use_cache=true"),
+    ("example", "rtx_a5000.mem_bw=abc", "hardware 'rtx_a5000'",
+     "'rtx_a5000.mem_bw' takes a quantity in byte/s, not a name: e.g. --set rtx_a5000.mem_bw=\"768 GB/s\""),
+])
+def test_a_flag_or_a_unit_cell_set_to_a_name_says_what_the_cell_takes(work, capsys, report, setting, where, takes):
+    name, value = setting.split("=")
+    path = {"inference.use_cache": "workload.seed_step.use_cache"}.get(name, f"hardware.{name}")
+    assert run(["eval", str(REPO / "reports" / f"{report}.perf"), "--set", setting], capsys) == (2, f"""\
+error[unknown-name]: unknown name '{value}' in {where}
+  --> --set {name}:1:1
   |
-1 | yes
-  | ^^^
-  = in: workload.seed_step.use_cache
-  = help: 'inference.use_cache' takes true or false, not a name: e.g. --set inference.use_cache=true
-
-1 error
-""")
-
-
-def test_a_unit_cell_set_to_a_name_on_the_command_line_asks_for_a_quantity(work, capsys):
-    report = str(REPO / "reports" / "example.perf")
-    assert run(["eval", report, "--set", "rtx_a5000.mem_bw=abc"], capsys) == (2, """\
-error[unknown-name]: unknown name 'abc' in hardware 'rtx_a5000'
-  --> --set rtx_a5000.mem_bw:1:1
-  |
-1 | abc
-  | ^^^
-  = in: hardware.rtx_a5000.mem_bw
-  = help: 'rtx_a5000.mem_bw' takes a quantity in byte/s, not a name: e.g. --set rtx_a5000.mem_bw="768 GB/s"
+1 | {value}
+  | {'^' * len(value)}
+  = in: {path}
+  = help: {takes}
 
 1 error
 """)
