@@ -303,7 +303,8 @@ _TABLE = [
     ErrorCode("unsupported-format", "runs", _E, "{what} is not a run log perfdsl reads",
               "the help lists the formats read"),
     ErrorCode("bad-row", "runs", _W, "row {n} has {fields} fields but {expected}; row {n} skipped | rows {n} to {m} "
-              "(lines {a} to {b}) read as one row of {fields} fields, and the header has {k} columns: a quote in line "
+              "(lines {a} to {b}) read as one row of {fields} fields, and the header has {k} columns | one row whose "
+              "'{column}' holds line breaks: a quote in line "
               "{a} is never closed | is closed only in line {b}; rows {n} to {m} skipped",
               "the row was cut (the log was still being written?) or edited by hand; fix or remove it; a field that "
               "holds a comma, a quote or a line break is written between double quotes, a quote inside it doubled"),

@@ -99,7 +99,7 @@ def read_table(path: str, text: str, fmt: str, metrics_map, identity_map: dict,
     result = LoadResult()
     if check_header is not None:
         result.problems.extend(check_header(header, header_line, lines[header_line - 1]))
-    for row_number, line, row, last in numbered_rows(rows_with_lines[1:]):
+    for row_number, line, row, last in numbered_rows(rows_with_lines[1:], lines):
         source_line = lines[line - 1] if line - 1 < len(lines) else None
         if len(row) != len(header) and last > line:         # lines joined by a quote left open
             result.problems.append(merged_row(path, row_number, line, last, len(row), len(header), lines))

@@ -141,31 +141,44 @@ def csv_rows(path: str, text: str, lines: list[str], *,
     return rows
 
 
-def numbered_rows(records: list[tuple[int, list[str], int]]) -> list[tuple[int, int, list[str], int]]:
+def numbered_rows(records: list[tuple[int, list[str], int]],
+                  lines: list[str]) -> list[tuple[int, int, list[str], int]]:
     """(row number, first line, fields, last line) of the data records of a CSV (`records`: csv_rows' records after
-    the header, blank ones left out). Rows are counted as a text editor shows them: a record that runs over several
-    lines counts each of them, so that a quote left open (which joins the lines up to the next quote into one record)
-    does not move the numbers of the rows after it, which name the runs' sources."""
+    the header, blank ones left out; `lines`: the file's physical lines). Rows are the non-blank lines after the
+    header, as a text editor shows them: a record that runs over several lines counts each non-blank one, so that a
+    quote left open (which joins the lines up to the next quote into one record) does not move the numbers of the
+    rows after it, which name the runs' sources."""
     numbered, number = [], 1
     for first, fields, last in records:
         numbered.append((number, first, fields, last))
-        number += 1 + last - first
+        number += _rows_in(lines, first, last)
     return numbered
 
 
+def _rows_in(lines: list[str], first: int, last: int) -> int:
+    """The non-blank lines from `first` to `last` (1-based, inclusive): the rows a record over them stands for; at
+    least 1."""
+    if last == first:
+        return 1
+    return max(1, sum(1 for line in lines[first - 1:last] if line.strip()))
+
+
 def merged_row(path: str, number: int, first: int, last: int, fields: int, expected: int,
-               lines: list[str]) -> Diagnostic:
+               lines: list[str], broken: str | None = None) -> Diagnostic:
     """The warning (bad-row) for a record of the wrong number of fields that runs over lines `first` to `last`: a
     quote left open joined them, so none of their rows is used and each is named. Located at the quote that opens
-    the joined field (the last of the first line's quotes, where they are odd in number)."""
+    the joined field (the last of the first line's quotes, where they are odd in number). `broken`: the column of
+    a field that holds line breaks, where the field count came out right."""
     text = lines[first - 1] if 0 < first <= len(lines) else ""
     joined = "\n".join(lines[first - 1:last])
     col = text.rfind('"') + 1 if text.count('"') % 2 else 0
     closed = "is never closed" if _ends_inside_quotes(joined) else f"is closed only in line {last}"
-    rows = f"rows {number} to {number + last - first}"
+    rows = f"rows {number} to {number + _rows_in(lines, first, last) - 1}"
     plural = "s" if fields != 1 else ""
-    return warning("bad-row", f"{rows} (lines {first} to {last}) read as one row of {fields} field{plural}, and the "
-                   f"header has {expected} columns: a quote in line {first} {closed}; {rows} skipped",
+    read_as = (f"one row whose '{broken}' holds line breaks" if broken is not None and fields == expected else
+               f"one row of {fields} field{plural}, and the header has {expected} columns")
+    return warning("bad-row", f"{rows} (lines {first} to {last}) read as {read_as}: a quote in line {first} "
+                   f"{closed}; {rows} skipped",
                    Location(path, first, col, col + 1 if col else 0, f"row {number}"), source_line=text or None,
                    hints=["a field that holds a comma, a quote or a line break is written between double quotes, "
                           'a quote inside it doubled (""); check the quotes of line ' + str(first)])

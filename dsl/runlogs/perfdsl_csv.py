@@ -20,7 +20,7 @@ from ..units import Unit
 from .columns import (MAGNITUDE_HINT, NOT_AVAILABLE, SOURCE_COLUMN, Column, ColumnError, identity_value,
                       magnitude_problem, not_finite, NOT_FINITE_HINT, parse_column, parse_quantity, settle_row)
 from .files import csv_rows, csv_text, merged_row, numbered_rows, physical_lines, read_text, semicolon_separated
-from .records import LoadResult, Measurement, RunRecord, file_error, ragged_row, warning
+from .records import IDENTITY_ORDER, LoadResult, Measurement, RunRecord, file_error, ragged_row, warning
 from .registry import Adapter, register
 
 FORMAT = "perfdsl-csv"
@@ -116,15 +116,27 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
         raise semicolons
     columns = parse_header(path_text, header, lines[0])
     result = LoadResult()
-    for row_number, line, row, last in numbered_rows(rows[1:]):
-        if last > line and len(row) != len(columns):        # lines joined by a quote left open
-            result.problems.append(merged_row(path_text, row_number, line, last, len(row), len(columns), lines))
+    for row_number, line, row, last in numbered_rows(rows[1:], lines):
+        broken = broken_field(row, columns) if last > line else None
+        if last > line and (len(row) != len(columns) or broken is not None):     # a quote left open
+            result.problems.append(merged_row(path_text, row_number, line, last, len(row), len(columns), lines,
+                                              broken))
             continue
         source_line = lines[line - 1] if 0 < line <= len(lines) else None
         record = read_row(path_text, columns, row, row_number, line, source_line, result.problems)
         if record is not None:
             result.records.append(record)
     return result
+
+
+def broken_field(row: list[str], columns: list[Column]) -> str | None:
+    """The header of the first field of a record over several lines that holds whole rows: a quantity with a line
+    break, or a known identifying field (a model name, a count) with a line break and a comma, else None. A quote
+    left open that closed lines later, at the end of a field, joined them (its field count came out right); a name
+    with a line break alone is kept (perfdsl writes one quoted, and reads it back)."""
+    return next((column.header.strip() for cell, column in zip(row, columns)
+                 if ("\n" in cell or "\r" in cell)
+                 and (column.is_quantity or (column.name in IDENTITY_ORDER and "," in cell))), None)
 
 
 def read_row(path: str, columns: list[Column], row: list[str], row_number: int, line: int,

@@ -159,10 +159,14 @@ def read(path: Path | str, side: dict | None = None, window=None) -> LoadResult:
                          source_line=lines[header_line - 1] if header_line <= len(lines) else None)
     check_header(path_text, [h.strip() for h in header], lines[0])
     result, findings = LoadResult(), _Findings()
-    for number, line, cells, last in numbered_rows(rows[1:]):
+    for number, line, cells, last in numbered_rows(rows[1:], lines):
         source_line = lines[line - 1] if 0 < line <= len(lines) else None
-        if len(cells) != len(COLUMNS) and last > line:      # lines joined by a quote left open
-            result.problems.append(merged_row(path_text, number, line, last, len(cells), len(COLUMNS), lines))
+        # A field holding whole rows (a line break and a comma) where a quote left open closed at a field's end.
+        broken = next((column for cell, column in zip(cells, COLUMNS) if column != "source"
+                       and ("\n" in cell or "\r" in cell) and "," in cell), None) if last > line else None
+        if last > line and (len(cells) != len(COLUMNS) or broken is not None):   # lines joined by a quote left open
+            result.problems.append(merged_row(path_text, number, line, last, len(cells), len(COLUMNS), lines,
+                                              broken))
             continue
         if len(cells) != len(COLUMNS):
             result.problems.append(ragged_row(path_text, line, number, len(cells), f"the header has {len(COLUMNS)} "
