@@ -24,7 +24,8 @@ from collections import ChainMap
 from . import ir
 from .blocks import Block, SourceLines
 from .choices import check_choice_cell, check_comparison, choice_kind
-from .errors import API_OVERRIDE, COMMAND_LINE, Diagnostic, PerfError, did_you_mean, in_override, override_example
+from .errors import (API_OVERRIDE, COMMAND_LINE, Diagnostic, PerfError, did_you_mean, in_override, override_example,
+                     suggest)
 from .overrides import bare_number_help, dimension_help
 from .formula_types import Feed
 from .kept_types import (OVERRIDE_KEEPS_DIMENSION, OVERRIDE_KEEPS_TYPE, kind_hints, not_a_quantity, not_the_kind,
@@ -773,15 +774,25 @@ class Checker(Sharing):
         if cell is not None and cell.sweep and isinstance(cell.expr, ir.ListExpr):
             # A swept role given strings (`--set hardware='"h100_sxm5"'` where the report sweeps hardware): the first.
             quoted = next((item for item in cell.expr.items if isinstance(item, ir.Str)), None)
-        if quoted is None or not isinstance(quoted, ir.Str) or quoted.value not in self.blocks:
+        if quoted is None or not isinstance(quoted, ir.Str):
             return False
         name = quoted.value
-        # Given on the command line (`--set stack='"vllm"'`), the fix is written as the command line takes it.
         file = str(quoted.span.file)
+        if name not in self.blocks and not in_override(file):
+            return False        # a string naming no block, in a file: unbound-role says what the role takes
+        # Given on the command line (`--set stack='"vllm"'`), the fix is written as the command line takes it.
         written = f"--set {role}={name}" if file.startswith(COMMAND_LINE) else f"{role} = {name}"
-        hint = f"write `{written}` without quotes (the block `{name}` exists)"
+        exists = "the block `{}` exists"
+        if name not in self.blocks:              # an override's quoted name of no block: said at the --set
+            from .linker import ROLE_KINDS
+
+            kind = ROLE_KINDS.get(role)
+            close = suggest(name, [b for b, block in self.blocks.items() if kind is None or block.kind == kind])
+            written = f"--set {role}={close[0]}" if close and file.startswith(COMMAND_LINE) else written
+            exists = "no block is named `{}`" + (f"; did you mean `{close[0]}`?" if close else "")
+        hint = f"write `{written}` without quotes ({exists.format(name)})"
         if file.startswith(API_OVERRIDE):        # the API's value is a Python string: no quotes inside it
-            hint = f"give the block's bare name: `overrides={{{role!r}: {name!r}}}` (the block `{name}` exists)"
+            hint = f"give the block's bare name: `overrides={{{role!r}: {name!r}}}` ({exists.format(name)})"
         self.report("quoted-role", f"'{role}' is the string \"{name}\", but a formula reads the role '{role}'",
                     quoted.span, path=report.cell_path(role),
                     hints=[hint])

@@ -96,3 +96,16 @@ def test_a_swept_role_given_quoted_names_is_the_same_error(capsys):
         "  = help: write `--set hardware=h100_sxm5` without quotes (the block `h100_sxm5` exists)\n"
         "\n"
         "1 error\n")
+
+
+def test_a_quoted_name_of_no_block_given_on_the_command_line_is_said_at_the_set(capsys):
+    # It was unbound-role at the cost model's line, with "add `sweep hardware = [...]`", exit 1.
+    from perfdsl.cli import main
+
+    assert main(["eval", str(REPO / "reports/capacity_planning.perf"), "--set", 'hardware="h100"']) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[:2] == [
+        "error[quoted-role]: 'hardware' is the string \"h100\", but a formula reads the role 'hardware'",
+        "  --> --set hardware:1:1"]
+    assert err.splitlines()[-3] == ("  = help: write `--set hardware=h100_nvl` without quotes (no block is named "
+                                    "`h100`; did you mean `h100_nvl`?)")
