@@ -267,6 +267,29 @@ def _spelled_out(name: str) -> str | None:
     return None
 
 
+def parse_unit_or_none(text: str) -> Dimension | None:
+    """The dimension of the unit `text`, or None where it does not parse."""
+    try:
+        return parse_unit(text).dim
+    except UnitError:
+        return None
+
+
+def _spelled_out_parts(text: str) -> str | None:
+    """A unit expression whose names are spelled out (`gigabytes/s`, `joules/token`) with each as its symbols
+    (`GB/s`), where at least one is and the result is a unit; else None."""
+    parts = re.split(r"([*/])", text)
+    symbols = [_spelled_out(part) or part if part not in "*/" else part for part in parts]
+    if symbols == parts:
+        return None
+    candidate = "".join(symbols)
+    try:
+        parse_unit(candidate)
+    except UnitError:
+        return None
+    return candidate
+
+
 def _unit_hint(name: str, written: tuple[str, int, int] | None = None) -> str:
     """'did you mean ...?' for the unknown unit name `name`: a rate written with 'ps' ('TBps': 'TB/s') alone, else
     the closest known names (one that differs only in case first: 'Gib': 'GiB', 'S': 's'); each
@@ -303,11 +326,12 @@ def unit_hint_for(text: str, dim: Dimension) -> str | None:
     override): the closest units of that dimension ('TBs' for byte/s: 'TB/s'), or None where none is close."""
     from .errors import suggest
 
-    rate = _per_second(text) or _spelled_out(text)
+    rate = _per_second(text) or _spelled_out(text) or _spelled_out_parts(text)
     known = units_of(dim)
     same = [name for name in known if name.lower() == text.lower()][:1]     # 'GB/S': 'GB/s' alone
-    if rate is not None and parse_unit(rate).dim == dim:
-        close = [rate]
+    meant = [unit for unit in ((rate, f"{rate}/s") if rate is not None else ()) if parse_unit_or_none(unit) == dim]
+    if meant:                   # a spelled-out amount for a rate (`768 gigabyte` for byte/s): per second
+        close = meant[:1]
     else:
         close = same or suggest(text, known)
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else None

@@ -382,3 +382,15 @@ def test_units_of_a_dimension_include_its_rates():
 
     bandwidth = units_of(BYTES / TIME)
     assert {"TB/s", "GiB/s", "B/s"} <= set(bandwidth) and "TB" not in bandwidth
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("gigabytes/s", "did you mean 'GB/s'?"),        # spelled out, each name as its symbols
+    ("gigabyte", "did you mean 'GB/s'?"),           # an amount spelled out for a rate: per second
+    ("TBps", "did you mean 'TB/s'?"),
+])
+def test_a_set_value_of_a_bandwidth_with_its_unit_spelled_out_is_helped_to_the_symbols(text, hint):
+    # `--set rtx_a5000.mem_bw="768 gigabytes/s"` was offered 'Tibytes/s' or 'Pibytes/s' or 'Mibytes/s'.
+    from perfdsl.units import unit_hint_for
+
+    assert unit_hint_for(text, BANDWIDTH) == hint
