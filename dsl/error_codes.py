@@ -419,8 +419,9 @@ _TABLE = [
     ErrorCode("unmatched", "runs", "warning or note", "{count} runs without an estimate (a warning) | {count} "
               "estimates without a run (a note) | {count} ambiguous matches: a run that matches several sweep points is compared "
               "with none of them (a warning)",
-              "the notes list them; check the report's sweep and the runs' identifying fields (a run's model column "
-              "may name the block where two blocks share an hf_id)"),
+              "the notes list them, with why a run matches no point where one field says it (\"n_gpus 8 is not "
+              "among the report's values (1)\", \"model '...' is not in the report\"); check the report's sweep and "
+              "the runs' identifying fields (a run's model column may name the block where two blocks share an hf_id)"),
     ErrorCode("measured-unit-scale", "runs", _W, "the measured '{metric}' values are about {1000x | 1/1000 of} the "
               "estimates (median measured / estimated {ratio} over {n} runs, read in {unit}): is the column in "
               "{unit2}, not {unit}?", "the log's header names the wrong unit (values in s under `[ms]`): write the "
