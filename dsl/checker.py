@@ -1118,10 +1118,15 @@ def _check_names_against_marks(checker: Checker, ctx: ReportContext, axes: set[s
                            "invalid_points = \"mark\" adds", item.span, path=path, notes=[note],
                            hints=["give the column another name with `as NAME`"])
     for name in sorted(axes & set(MARK_COLUMNS)):
-        cell = ctx.report.cells.get(name)
+        # Where the sweep is written: the report's, a bound block's, or a --set value's (bad usage there).
+        owner = next((checker.blocks[block] for block, cell in ctx.sweep_cells if cell == name
+                      and block in checker.blocks), ctx.report)
+        cell = owner.cells.get(name)
+        span = ctx.report.span if cell is None else (
+            cell.expr.span if cell.expr is not None and in_override(str(cell.expr.span.file)) else cell.span)
         checker.report("duplicate-show", f"report '{ctx.report.name}' has an axis '{name}', like the column that "
-                       "invalid_points = \"mark\" adds", cell.span if cell is not None else ctx.report.span,
-                       path=path, notes=[note], hints=["give the axis another name"])
+                       "invalid_points = \"mark\" adds", span, path=path, notes=[note],
+                       hints=["give the axis another name"])
 
 
 def _give_hint(target: str, before: VType, was: str, written: ir.Expr | None) -> str:

@@ -1620,7 +1620,9 @@ def _import_hf_output(output: str) -> None:
     """Raise UsageError (bad-output, exit 2) for an -o of import-hf that is no .perf file, or a file there already
     that import-hf did not write (a spec of the user's own, which it would replace); one it wrote is replaced."""
     from .errors import UsageError, error
+    from .output import refuse_folder
 
+    refuse_folder(output, ".perf")                  # a folder: said as one (eval's help, with a .perf file in it)
     if not output.lower().endswith(".perf"):
         raise UsageError(error("bad-output", f"import-hf writes a .perf model block, not '{output}'",
                                hints=["name the output FILE.perf, or leave out -o for standard output"]))

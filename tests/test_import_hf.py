@@ -368,6 +368,8 @@ def test_the_output_is_a_perf_file_and_one_import_hf_did_not_write_is_not_replac
         "'# Imported by `perfdsl import-hf` ...'), or remove it first\n\n1 error\n")
     assert main(["import-hf", str(config), "-o", str(tmp_path / "model.csv")]) == 2
     assert "import-hf writes a .perf model block, not" in capsys.readouterr().err
+    assert main(["import-hf", str(config), "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error[bad-output]: cannot write '{tmp_path}': it is a folder\n")
     written = tmp_path / "model.perf"
     for _ in range(2):                               # written, then replaced: it wrote it
         assert main(["import-hf", str(config), "-o", str(written)]) == 0

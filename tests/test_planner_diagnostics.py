@@ -337,6 +337,17 @@ error[duplicate-show]: a shown cell is named 'violates', like the column that in
     assert status == 1 and err.startswith(
         "error[duplicate-show]: report 'r' has an axis 'valid', like the column that invalid_points = \"mark\" adds\n"
         "  --> axis.perf:5:11\n")
+    # A workload's axis is said where its sweep is, and one a --set makes is bad usage there.
+    (work / "bound.perf").write_text(head.replace("sweep batch = [1, 2, 4];", "sweep batch = [1, 2, 4]; "
+                                                  "sweep valid = [1, 2];")
+                                     + 'report r {\n    workload = w\n    invalid_points = "mark"\n    show c.t\n}\n')
+    status, _, err = run(["check", "bound.perf"], capsys)
+    column = (work / "bound.perf").read_text().index("valid =") + 1
+    assert status == 1 and err.splitlines()[1] == f"  --> bound.perf:1:{column}"
+    (work / "set.perf").write_text(head.replace("sweep batch = [1, 2, 4];", "sweep batch = [1, 2, 4]; violates = 1;")
+                                   + 'report r {\n    workload = w\n    invalid_points = "mark"\n    show c.t\n}\n')
+    status, _, err = run(["eval", "set.perf", "--set", "w.violates=1,2"], capsys)
+    assert status == 2 and err.splitlines()[1] == "  --> --set w.violates:1:1"
     (work / "omit.perf").write_text(head + "report r {\n    workload = w\n    show c.t in ms as valid\n}\n")
     assert run(["check", "omit.perf"], capsys)[0] == 0          # without the marks, no column of that name
 
