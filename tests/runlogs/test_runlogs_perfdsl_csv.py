@@ -262,27 +262,26 @@ def test_a_field_over_two_lines_is_kept_and_the_rows_after_it_are_numbered_by_th
                                                                      (f"{log}:row 3", "one line")]
 
 
-def test_a_quote_left_open_over_a_blank_line_counts_the_rows_as_the_file_shows_them(tmp_path):
-    # Rows are the non-blank lines after the header: the blank line inside the quote was counted as a row, and every
-    # later run's source was one row off.
-    log = tmp_path / "runs.csv"
-    log.write_text('model,hardware,runtime [ms]\nfacebook/opt-1.3b,NVIDIA RTX A5000,693.77\n'
-                   '"facebook/opt-6.7b,NVIDIA RTX A5000,12\n\nfacebook/opt-1.3b,NVIDIA RTX A5000,700"\n'
-                   'facebook/opt-6.7b,NVIDIA RTX A5000,3275.3\n')
-    result = load_runs(log)
-    assert [r.source for r in result.records] == [f"{log}:row 1", f"{log}:row 4"]
-    assert result.problems[0].message.startswith("rows 2 to 3 (lines 3 to 5) read as one row of 1 field")
+FIRST_RUN = "model,hardware,runtime [ms]\nfacebook/opt-1.3b,NVIDIA RTX A5000,693.77\n"
+LAST_RUN = "facebook/opt-6.7b,NVIDIA RTX A5000,3275.3\n"
 
 
-def test_a_quote_closed_lines_later_at_the_end_of_a_field_is_named_too(tmp_path):
-    # The record came out with the header's field count, its model holding two line breaks and the rows between:
-    # taken without a word.
+@pytest.mark.parametrize("between, last_row, message", [
+    # Rows are the non-blank lines after the header: the blank line inside the quote was counted as a row, and
+    # every later run's source was one row off.
+    ('"facebook/opt-6.7b,NVIDIA RTX A5000,12\n\nfacebook/opt-1.3b,NVIDIA RTX A5000,700"\n', 4,
+     "rows 2 to 3 (lines 3 to 5) read as one row of 1 field, and the header has 3 columns: a quote in line 3 is "
+     "closed only in line 5; rows 2 to 3 skipped"),
+    # Closed lines later at the end of a field: the header's field count, the model holding the rows between, taken
+    # without a word.
+    ('"facebook/opt-6.7b,NVIDIA RTX A5000,12\nfacebook/opt-1.3b,NVIDIA RTX A5000,5\n'
+     'AICrossSim/clm-200m",NVIDIA RTX A5000,700\n', 5,
+     "rows 2 to 4 (lines 3 to 5) read as one row whose 'model' holds line breaks: a quote in line 3 is closed only "
+     "in line 5; rows 2 to 4 skipped"),
+])
+def test_a_quote_left_open_names_the_rows_as_the_file_shows_them(tmp_path, between, last_row, message):
     log = tmp_path / "runs.csv"
-    log.write_text('model,hardware,runtime [ms]\nfacebook/opt-1.3b,NVIDIA RTX A5000,693.77\n'
-                   '"facebook/opt-6.7b,NVIDIA RTX A5000,12\nfacebook/opt-1.3b,NVIDIA RTX A5000,5\n'
-                   'AICrossSim/clm-200m",NVIDIA RTX A5000,700\nfacebook/opt-6.7b,NVIDIA RTX A5000,3275.3\n')
+    log.write_text(FIRST_RUN + between + LAST_RUN)
     result = load_runs(log)
-    assert [r.source for r in result.records] == [f"{log}:row 1", f"{log}:row 5"]
-    assert [p.message for p in result.problems] == [
-        "rows 2 to 4 (lines 3 to 5) read as one row whose 'model' holds line breaks: a quote in line 3 is closed "
-        "only in line 5; rows 2 to 4 skipped"]
+    assert [r.source for r in result.records] == [f"{log}:row 1", f"{log}:row {last_row}"]
+    assert [p.message for p in result.problems] == [message]
