@@ -1613,13 +1613,11 @@ def cmd_import_hf(args) -> int:
 
 
 
-IMPORTED_BY = "# Imported by `perfdsl import-hf`"     # the first line of what import_hf writes
-
-
 def _import_hf_output(output: str) -> None:
     """Raise UsageError (bad-output, exit 2) for an -o of import-hf that is no .perf file, or a file there already
     that import-hf did not write (a spec of the user's own, which it would replace); one it wrote is replaced."""
     from .errors import UsageError, error
+    from .import_hf import IMPORTED_BY
     from .output import refuse_folder
 
     refuse_folder(output, ".perf")                  # a folder: said as one (eval's help, with a .perf file in it)
@@ -1629,10 +1627,8 @@ def _import_hf_output(output: str) -> None:
     try:
         with open(output, encoding="utf-8", errors="replace") as existing:
             first = existing.readline()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return                                      # none there (a folder: the write says so, as for eval)
     except OSError:
-        return
+        return                                      # none there, or unreadable: the write says what fails
     if not first.startswith(IMPORTED_BY):
         raise UsageError(error("bad-output", f"refusing to replace '{output}': perfdsl import-hf did not write it",
                                hints=["choose another file with -o (import-hf replaces only a file it wrote, whose "

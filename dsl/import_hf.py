@@ -343,6 +343,10 @@ def supported_architectures() -> list[str]:
     return sorted(set(FAMILIES) | set(TEXT_CONFIG_OF))
 
 
+# The first line of what import_hf writes: `import-hf -o` replaces only a file that starts with it (cli.py).
+IMPORTED_BY = "# Imported by `perfdsl import-hf`"
+
+
 def import_hf(path: str, name: str | None = None, hf_id: str | None = None) -> str:
     """The text of a .perf model block for the config.json at `path` (a file, or a model folder holding one).
 
@@ -385,7 +389,7 @@ def import_hf(path: str, name: str | None = None, hf_id: str | None = None) -> s
 
     width = max(len(f"{cell} = {value}") for cell, value, _ in cells)
     lines = [
-        f"# Imported by `perfdsl import-hf` from {config_file}",
+        f"{IMPORTED_BY} from {config_file}",
         f"# (model_type \"{model_type}\"); the comments name the config keys.",
         f"import \"{family.file}\"",
         "",
